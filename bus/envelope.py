@@ -1,0 +1,67 @@
+"""The envelope: the one message shape that travels on the bus.
+
+Every field is in DESIGN.md. An envelope is immutable; ``model_copy(update=...)`` makes a
+changed one. ``signature`` covers every other field (see ``bus.signing``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bus.ids import new_id
+
+
+class Kind(StrEnum):
+    """What an envelope carries."""
+
+    TASK = "task"
+    RESULT = "result"
+    EVENT = "event"
+    HEARTBEAT = "heartbeat"
+    ERROR = "error"
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware in UTC."""
+    return datetime.now(UTC)
+
+
+class Envelope(BaseModel):
+    """A signed, typed message between agents and the orchestrator."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    id: str = Field(default_factory=new_id)
+    kind: Kind
+    topic: str
+    sender: str
+    recipient: str | None = None
+    run_id: str | None = None
+    step_id: str | None = None
+    attempt: int = Field(default=1, ge=1)
+    correlation_id: str | None = None
+    causation_id: str | None = None
+    traceparent: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    deadline: datetime | None = None
+    content_type: str = "application/json"
+    schema_: str | None = Field(default=None, alias="schema")
+    payload: Any = None
+    signature: str | None = None
+
+    def expired(self, now: datetime | None = None) -> bool:
+        """True when the envelope carries a deadline that has passed."""
+        return self.deadline is not None and (now or utcnow()) > self.deadline
+
+    def to_json(self) -> bytes:
+        """Serialize with the public field names (``schema``, not ``schema_``)."""
+        return self.model_dump_json(by_alias=True).encode()
+
+    @classmethod
+    def from_json(cls, data: bytes | str) -> Envelope:
+        """Parse and validate; raises ``pydantic.ValidationError`` on a malformed envelope."""
+        return cls.model_validate_json(data)

@@ -1,0 +1,127 @@
+"""The transport interface: publish envelopes to streams, consume them in groups.
+
+Two implementations share these semantics (and one contract test suite):
+``bus.memory.MemoryTransport`` for the embedded mode and ``bus.redis_streams.RedisStreamsTransport``.
+
+Delivery is at least once:
+- a handler that returns normally acknowledges its entry;
+- a handler that raises leaves the entry pending; it is redelivered once it has been idle for
+  ``visibility_timeout_s`` (XAUTOCLAIM on Redis), to any consumer of the group;
+- an entry whose handler has run ``max_deliveries`` times without success goes to
+  ``<stream>.dlq`` with the reason and the delivery count, and is acknowledged;
+- an entry that is not a valid envelope, is past its deadline, or fails the verifier goes to the
+  DLQ at once;
+- trimming keeps streams bounded and never drops an entry that a group has not acknowledged.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bus.envelope import Envelope
+
+Handler = Callable[[Envelope], Awaitable[None]]
+"""An async function that processes one envelope; raising means "not done, redeliver"."""
+
+Verifier = Callable[[Envelope], str | None]
+"""Returns None when an envelope is acceptable, or the reason it is not (e.g. a bad signature)."""
+
+
+@dataclass(frozen=True)
+class ConsumerOptions:
+    """How a subscription reads and retries."""
+
+    visibility_timeout_s: float = 30.0
+    max_deliveries: int = 5
+    batch_size: int = 256
+    block_ms: int = 1000
+    concurrency: int = 1
+    verifier: Verifier | None = None
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """An entry of a dead-letter stream."""
+
+    id: str
+    stream: str
+    reason: str
+    deliveries: int
+    data: bytes
+    failed_at: datetime
+    envelope: Envelope | None = field(default=None)
+
+
+class Subscription(ABC):
+    """A running consumer of one stream in one group."""
+
+    @abstractmethod
+    async def stop(self, drain: bool = True) -> None:
+        """Stop reading; with ``drain``, wait for in-flight handlers to finish (and ack)."""
+
+    @abstractmethod
+    def pause(self) -> None:
+        """Stop pulling new entries (backpressure); in-flight work continues."""
+
+    @abstractmethod
+    def resume(self) -> None:
+        """Pull again after ``pause``."""
+
+    @property
+    @abstractmethod
+    def in_flight(self) -> int:
+        """Handlers running now."""
+
+
+class Transport(ABC):
+    """Streams of envelopes with consumer groups."""
+
+    @abstractmethod
+    async def publish(self, stream: str, envelope: Envelope) -> str:
+        """Append an envelope; returns the entry id."""
+
+    @abstractmethod
+    async def publish_many(self, items: Sequence[tuple[str, Envelope]]) -> list[str]:
+        """Append many envelopes in one round trip (a pipeline on Redis)."""
+
+    @abstractmethod
+    async def publish_raw(self, stream: str, data: bytes) -> str:
+        """Append raw bytes as an entry's data, valid or not (replays and tests)."""
+
+    @abstractmethod
+    async def subscribe(
+        self,
+        stream: str,
+        group: str,
+        consumer: str,
+        handler: Handler,
+        options: ConsumerOptions | None = None,
+    ) -> Subscription:
+        """Create the group if needed (from the start of the stream) and start consuming."""
+
+    @abstractmethod
+    async def dead_letters(self, stream: str, limit: int = 100) -> list[DeadLetter]:
+        """The newest dead letters of ``stream`` (the original stream, not the ``.dlq`` name)."""
+
+    @abstractmethod
+    async def replay_dead_letter(self, stream: str, dead_letter_id: str) -> str:
+        """Publish a dead letter's data to its stream again and remove it from the DLQ."""
+
+    @abstractmethod
+    async def discard_dead_letter(self, stream: str, dead_letter_id: str) -> bool:
+        """Remove one dead letter; False when it does not exist."""
+
+    @abstractmethod
+    async def dlq_streams(self) -> dict[str, int]:
+        """Every dead-letter stream that has entries, by original stream, with its depth."""
+
+    @abstractmethod
+    async def ping(self) -> bool:
+        """True when the backing store answers."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Stop every subscription (without draining) and release connections."""

@@ -1,0 +1,8 @@
+"""Shared fixtures; server fixtures live in tests/fixtures/."""
+
+from tests.fixtures.services import (  # noqa: F401
+    chromium,
+    postgres_url,
+    redis_url,
+    swipl,
+)

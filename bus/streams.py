@@ -22,3 +22,12 @@ def dlq(stream: str) -> str:
 def is_dlq(stream: str) -> bool:
     """True for a dead-letter stream."""
     return stream.endswith(DLQ_SUFFIX)
+
+
+def inbox(agent_id: str) -> str:
+    """The stream of tasks pinned to one agent (a step with ``agent``); its group is the id."""
+    return f"{PREFIX}.agents.{agent_id}"
+
+
+# Topics of the envelopes that agents send to ``RESULTS`` besides results and errors.
+TASK_STARTED = "task.started"

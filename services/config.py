@@ -1,0 +1,62 @@
+"""Service settings, read once from the environment (prefix ``MODX_``) and checked."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+WEAK_TOKENS = {"changethis", "changeme", "secret", "token", "password"}
+
+
+class Settings(BaseSettings):
+    """Everything the API, the orchestrator and the relay need to start.
+
+    Embedded mode is the default: SQLite under ``data_dir`` and the in-process bus. Setting
+    ``MODX_DATABASE_URL`` and ``MODX_REDIS_URL`` switches to the distributed mode.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="MODX_", extra="ignore")
+
+    data_dir: Path = Path(".modx")
+    database_url: str | None = None
+    redis_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    api_token: str | None = Field(default=None, repr=False)
+    admin_token: str | None = Field(default=None, repr=False)
+
+    max_request_bytes: int = 2 * 1024 * 1024
+    heartbeat_interval_s: float = 5.0
+    agent_lease_s: float = 15.0
+    default_step_timeout_s: float = 300.0
+    visibility_timeout_s: float = 30.0
+    max_deliveries: int = 5
+    outbox_poll_s: float = 0.5
+    scheduler_poll_s: float = 0.2
+    http_dispatch_timeout_s: float = 30.0
+    orchestrator_id: str | None = None
+
+    @field_validator("api_token", "admin_token")
+    @classmethod
+    def _refuse_weak_tokens(cls, value: str | None) -> str | None:
+        if value is not None and (value.lower() in WEAK_TOKENS or len(value) < 16):
+            raise ValueError("tokens must be at least 16 characters and not a placeholder")
+        return value
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file under ``data_dir``."""
+        return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'modx.db'}"
+
+    @cached_property
+    def bus_url(self) -> str:
+        """The transport URL: Redis when configured, the in-process bus otherwise."""
+        return self.redis_url or "memory://"
+
+    @property
+    def embedded(self) -> bool:
+        """True when both state and bus live in this process."""
+        return self.redis_url is None

@@ -1,0 +1,1 @@
+"""The state of record: SQLAlchemy models, engine, and Alembic migrations."""

@@ -147,6 +147,8 @@ class RunRow(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ledger_seq: Mapped[int] = mapped_column(Integer, default=0)
+    ledger_head: Mapped[str] = mapped_column(String(64), default="")
 
 
 class StepRow(Base):
@@ -191,7 +193,7 @@ class EventRow(Base):
     to_state: Mapped[str | None] = mapped_column(String(20))
     attempt: Mapped[int | None] = mapped_column(Integer)
     agent_id: Mapped[str | None] = mapped_column(String(36))
-    envelope_id: Mapped[str | None] = mapped_column(String(36))
+    envelope_id: Mapped[str | None] = mapped_column(String(36), index=True)
     data: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

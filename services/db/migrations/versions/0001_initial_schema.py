@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-26 17:07:43.852741
+Create Date: 2026-11-26 17:14:11.630268
 """
 
 from __future__ import annotations
@@ -97,6 +97,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_events")),
     )
     with op.batch_alter_table("events", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_events_envelope_id"), ["envelope_id"], unique=False)
         batch_op.create_index("ix_events_run_id_id", ["run_id", "id"], unique=False)
 
     op.create_table(
@@ -178,6 +179,8 @@ def upgrade() -> None:
         sa.Column("finished_at", services.db.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column("deadline_at", services.db.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column("updated_at", services.db.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ledger_seq", sa.Integer(), nullable=False),
+        sa.Column("ledger_head", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_runs")),
         sa.UniqueConstraint("idempotency_key", name=op.f("uq_runs_idempotency_key")),
     )
@@ -335,6 +338,7 @@ def downgrade() -> None:
     op.drop_table("ledger_entries")
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.drop_index("ix_events_run_id_id")
+        batch_op.drop_index(batch_op.f("ix_events_envelope_id"))
 
     op.drop_table("events")
     op.drop_table("api_tokens")

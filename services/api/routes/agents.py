@@ -1,0 +1,154 @@
+"""Registry routes: agents register, heartbeat and leave; clients discover capabilities."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Response
+
+from services import metrics
+from services.api.deps import AgentDep, ClientDep, PrincipalDep, RuntimeDep, SessionDep
+from services.api.errors import ApiError, not_found
+from services.db.models import AgentRow
+from services.registry import store
+from services.registry.schemas import (
+    AgentCard,
+    AgentPublic,
+    AgentRegistered,
+    CapabilityPublic,
+    CapabilitySpec,
+    Heartbeat,
+    HeartbeatAck,
+)
+
+router = APIRouter(prefix="/v1", tags=["agents"])
+
+
+def agent_public(agent: AgentRow, in_flight: int) -> AgentPublic:
+    """The API view of an agent."""
+    card = AgentCard.model_validate(agent.card)
+    return AgentPublic(
+        agent_id=agent.id,
+        name=agent.name,
+        version=agent.version,
+        description=agent.description,
+        transport=agent.transport,
+        endpoint=agent.endpoint,
+        status=agent.status,
+        registered_at=agent.registered_at,
+        last_heartbeat_at=agent.last_heartbeat_at,
+        lease_expires_at=agent.lease_expires_at,
+        in_flight=in_flight,
+        capabilities=card.capabilities,
+    )
+
+
+@router.post("/agents", status_code=201, response_model=AgentRegistered)
+async def register(
+    card: AgentCard, _: ClientDep, runtime: RuntimeDep, session: SessionDep
+) -> AgentRegistered:
+    """Register an agent card; the answer carries the agent's own token."""
+    settings = runtime.settings
+    async with session.begin():
+        agent, token = await store.register_agent(session, card, settings.agent_lease_s)
+    runtime.orchestrator.engine.router.invalidate()
+    metrics.AGENTS_REGISTERED.inc()
+    return AgentRegistered(
+        agent_id=agent.id,
+        token=token,
+        heartbeat_interval_s=settings.heartbeat_interval_s,
+        lease_s=settings.agent_lease_s,
+        bus_url=settings.bus_url,
+    )
+
+
+async def _own_agent(session: SessionDep, principal: PrincipalDep, agent_id: str) -> AgentRow:
+    agent = await store.get_agent(session, agent_id)
+    if principal.role == "agent" and principal.agent_id != agent_id:
+        raise ApiError(403, "forbidden", "an agent can only act for itself")
+    if agent is None:
+        raise ApiError(
+            404, "agent_unknown", f"agent {agent_id!r} is not registered (register again)"
+        )
+    return agent
+
+
+@router.post("/agents/{agent_id}/heartbeat", response_model=HeartbeatAck)
+async def heartbeat(
+    agent_id: str,
+    principal: AgentDep,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    body: Heartbeat | None = None,
+) -> HeartbeatAck:
+    """Renew the agent's lease."""
+    async with session.begin():
+        agent = await _own_agent(session, principal, agent_id)
+        came_back = agent.status == store.OFFLINE
+        await store.heartbeat(
+            session, agent, (body or Heartbeat()).in_flight, runtime.settings.agent_lease_s
+        )
+    if came_back:
+        runtime.orchestrator.engine.router.invalidate()
+    return HeartbeatAck(status=agent.status, lease_expires_at=agent.lease_expires_at)
+
+
+@router.delete("/agents/{agent_id}", status_code=202)
+async def deregister(
+    agent_id: str, principal: PrincipalDep, runtime: RuntimeDep, session: SessionDep
+) -> Response:
+    """Start draining: no new task goes to the agent; it is removed when its tasks end."""
+    if principal.role not in ("agent", "admin"):
+        raise ApiError(403, "forbidden", "an agent deregisters itself (or the admin does)")
+    async with session.begin():
+        agent = await _own_agent(session, principal, agent_id)
+        await store.start_draining(session, agent)
+        await store.remove_drained(session)
+    runtime.orchestrator.engine.router.invalidate()
+    return Response(status_code=202)
+
+
+@router.get("/agents", response_model=list[AgentPublic])
+async def list_agents(
+    _: PrincipalDep, session: SessionDep, status: str | None = None, name: str | None = None
+) -> list[AgentPublic]:
+    """Agents with liveness and load."""
+    agents = await store.list_agents(session, status=status, name=name)
+    load = await store.active_tasks(session, [a.id for a in agents])
+    return [agent_public(agent, load.get(agent.id, 0)) for agent in agents]
+
+
+@router.get("/agents/{agent_id}", response_model=AgentPublic)
+async def get_agent(agent_id: str, _: PrincipalDep, session: SessionDep) -> AgentPublic:
+    """One agent."""
+    agent = await store.get_agent(session, agent_id)
+    if agent is None:
+        raise not_found("agent", agent_id)
+    load = await store.active_tasks(session, [agent.id])
+    return agent_public(agent, load.get(agent.id, 0))
+
+
+@router.get("/capabilities")
+async def capabilities(
+    _: PrincipalDep,
+    session: SessionDep,
+    name: str | None = None,
+    produces: str | None = None,
+    consumes: str | None = None,
+    live: bool = False,
+    limit: int = Query(default=100, ge=1, le=1000),
+) -> dict[str, object]:
+    """Capabilities of registered agents, filtered by name and ontology concepts."""
+    pairs = await store.find_capabilities(session, name=name, live_only=live)
+    items = [
+        CapabilityPublic(
+            **CapabilitySpec.model_validate(
+                {k: getattr(cap, k) for k in CapabilitySpec.model_fields}
+            ).model_dump(),
+            agent_id=agent.id,
+            agent_name=agent.name,
+            agent_status=agent.status,
+        )
+        for cap, agent in pairs
+        if (produces is None or produces in cap.produces)
+        and (consumes is None or consumes in cap.consumes)
+    ]
+    return {"items": [item.model_dump() for item in items[:limit]], "ranking": None}

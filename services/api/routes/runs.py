@@ -1,0 +1,235 @@
+"""Runs: start, read, list, history, long-poll, cancel."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+
+import jsonschema
+from fastapi import APIRouter, Query, Response
+
+from services import metrics
+from services.api.deps import ClientDep, PrincipalDep, RuntimeDep, SessionDep
+from services.api.errors import ApiError, not_found
+from services.api.routes.workflows import parse_or_422
+from services.api.schemas import (
+    EventPublic,
+    RunAccepted,
+    RunCreate,
+    RunPublic,
+    RunsPublic,
+    StepPublic,
+)
+from services.db.models import RunRow, StepRow
+from services.orchestrator import runs, workflows
+from services.orchestrator.context import RunContext
+from services.orchestrator.definitions import WorkflowDefinition
+from services.orchestrator.states import TERMINAL_RUN, RunState
+
+router = APIRouter(prefix="/v1", tags=["runs"])
+
+
+def step_public(row: StepRow) -> StepPublic:
+    """The API view of a step."""
+    return StepPublic(**{name: getattr(row, name) for name in StepPublic.model_fields})
+
+
+def run_public(
+    run: RunRow, steps: list[StepRow] | None = None, definition: bool = False
+) -> RunPublic:
+    """The API view of a run."""
+    return RunPublic(
+        run_id=run.id,
+        workflow=run.workflow_name,
+        version=run.workflow_version,
+        status=run.status,
+        input=run.input,
+        output=run.output,
+        error=run.error,
+        goal=run.goal,
+        idempotency_key=run.idempotency_key,
+        created_at=run.created_at,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        deadline_at=run.deadline_at,
+        definition=run.definition if definition else None,
+        steps=[step_public(s) for s in steps or []],
+    )
+
+
+async def _definition(
+    body: RunCreate, session: SessionDep
+) -> tuple[WorkflowDefinition, int | None]:
+    if isinstance(body.workflow, dict):
+        return parse_or_422(body.workflow, "$.workflow"), None
+    if isinstance(body.workflow, str):
+        name, _, version_text = body.workflow.partition("@")
+        version = body.version
+        if version_text:
+            if not version_text.isdigit():
+                raise ApiError(
+                    422,
+                    "invalid_request",
+                    "$.workflow: a version after @ is a number",
+                    [{"path": "$.workflow", "message": "bad version"}],
+                )
+            version = int(version_text)
+        row = await workflows.get(session, name, version)
+        if row is None:
+            raise ApiError(
+                404,
+                "workflow_unknown",
+                f"workflow {body.workflow!r} is not registered",
+                [{"path": "$.workflow", "message": "not registered"}],
+            )
+        return WorkflowDefinition.model_validate(row.definition), row.version
+    raise ApiError(
+        422,
+        "invalid_request",
+        "$.workflow: give a workflow (name or definition) or a goal",
+        [{"path": "$.workflow", "message": "missing"}],
+    )
+
+
+def _check_input(definition: WorkflowDefinition, value: object) -> None:
+    if definition.input_schema is None:
+        return
+    try:
+        jsonschema.validate(value, definition.input_schema)
+    except jsonschema.ValidationError as exc:
+        path = "$.input" + "".join(
+            f"[{p}]" if isinstance(p, int) else f".{p}" for p in exc.absolute_path
+        )
+        raise ApiError(
+            422, "invalid_input", f"{path}: {exc.message}", [{"path": path, "message": exc.message}]
+        ) from None
+    except jsonschema.SchemaError as exc:
+        raise ApiError(
+            422, "invalid_definition", f"$.workflow.input_schema: {exc.message}"
+        ) from None
+
+
+@router.post("/runs", status_code=202, response_model=RunAccepted)
+async def start_run(
+    body: RunCreate, response: Response, _: ClientDep, runtime: RuntimeDep, session: SessionDep
+) -> RunAccepted:
+    """Start a run; the same ``idempotency_key`` returns the same run."""
+    if body.goal is not None:
+        raise ApiError(
+            422,
+            "planning_unavailable",
+            "$.goal: goal-driven runs are not available yet",
+            [{"path": "$.goal", "message": "not available"}],
+        )
+    async with session.begin():
+        if body.idempotency_key is not None:
+            existing = await runs.by_idempotency_key(session, body.idempotency_key)
+            if existing is not None:
+                response.status_code = 200
+                return RunAccepted(run_id=existing.id, status=existing.status, created=False)
+        definition, version = await _definition(body, session)
+        _check_input(definition, body.input)
+        run, created = await runs.create_run(
+            session, definition, body.input, version=version, idempotency_key=body.idempotency_key
+        )
+        if created:
+            if body.deadline_s is not None:
+                run.deadline_at = run.created_at + timedelta(seconds=body.deadline_s)
+            ctx = RunContext(session=session, run=run, steps={})
+            await runtime.orchestrator.engine.start(ctx)
+    if created:
+        metrics.RUNS_STARTED.labels(workflow=definition.name).inc()
+        runtime.orchestrator.relay.wake()
+        await runtime.orchestrator.watch.notify()
+    else:
+        response.status_code = 200
+    return RunAccepted(run_id=run.id, status=run.status, created=created)
+
+
+@router.get("/runs", response_model=RunsPublic)
+async def list_runs(
+    _: PrincipalDep,
+    session: SessionDep,
+    status: RunState | None = None,
+    workflow: str | None = None,
+    agent: str | None = None,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+    id: str | None = Query(default=None, max_length=36, description="run id prefix"),
+    limit: int = Query(default=50, ge=1, le=500),
+    cursor: str | None = None,
+) -> RunsPublic:
+    """Runs, newest first, filtered; ``next_cursor`` fetches the next page."""
+    filters = runs.RunFilter(
+        status=status,
+        workflow=workflow,
+        agent_id=agent,
+        created_after=created_after,
+        created_before=created_before,
+        id_prefix=id,
+    )
+    try:
+        page, next_cursor = await runs.list_runs(session, filters, limit, cursor)
+    except ValueError as exc:
+        raise ApiError(
+            422, "invalid_request", f"$.cursor: {exc}", [{"path": "$.cursor", "message": str(exc)}]
+        ) from None
+    return RunsPublic(items=[run_public(r) for r in page], next_cursor=next_cursor)
+
+
+async def _run_or_404(session: SessionDep, run_id: str) -> RunRow:
+    run = await runs.get_run(session, run_id)
+    if run is None:
+        raise not_found("run", run_id)
+    return run
+
+
+@router.get("/runs/{run_id}", response_model=RunPublic)
+async def get_run(run_id: str, _: PrincipalDep, session: SessionDep) -> RunPublic:
+    """One run with its steps, outputs, errors, attempts and agents."""
+    run = await _run_or_404(session, run_id)
+    return run_public(run, list(await runs.steps_of(session, run_id)), definition=True)
+
+
+@router.get("/runs/{run_id}/events", response_model=list[EventPublic])
+async def run_events(
+    run_id: str, _: PrincipalDep, session: SessionDep, after: int = Query(default=0, ge=0)
+) -> list[EventPublic]:
+    """The run's history in order (``after`` = the last event id already seen)."""
+    await _run_or_404(session, run_id)
+    return [
+        EventPublic.model_validate(e, from_attributes=True)
+        for e in await runs.events_of(session, run_id, after)
+    ]
+
+
+@router.get("/runs/{run_id}/wait", response_model=RunPublic)
+async def wait_run(
+    run_id: str,
+    _: PrincipalDep,
+    runtime: RuntimeDep,
+    timeout_s: float = Query(default=30.0, gt=0, le=300),
+) -> RunPublic:
+    """Long-poll until the run is terminal or ``timeout_s`` passes; answers the run either way."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout_s
+    while True:
+        async with runtime.sessions() as session:
+            run = await _run_or_404(session, run_id)
+            if run.status in TERMINAL_RUN or loop.time() >= end:
+                return run_public(run, list(await runs.steps_of(session, run_id)), definition=False)
+        await runtime.orchestrator.watch.wait(min(0.5, max(0.0, end - loop.time())))
+
+
+@router.post("/runs/{run_id}/cancel", status_code=202, response_model=RunAccepted)
+async def cancel_run(
+    run_id: str, _: ClientDep, runtime: RuntimeDep, session: SessionDep
+) -> RunAccepted:
+    """Cancel: nothing more is dispatched, and running steps end as ``cancelled``."""
+    await _run_or_404(session, run_id)
+    cancelled = await runtime.orchestrator.cancel_run(run_id, "cancelled by request")
+    run = await _run_or_404(session, run_id)
+    await session.refresh(run)
+    if not cancelled:
+        raise ApiError(409, "run_finished", f"run {run_id} is already {run.status}")
+    return RunAccepted(run_id=run_id, status=run.status, created=False)

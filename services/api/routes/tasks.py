@@ -1,0 +1,50 @@
+"""HTTP agents report results of tasks they accepted with 202."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from sqlalchemy import select
+
+from bus.envelope import Envelope, Kind
+from services.api.deps import AgentDep, RuntimeDep, SessionDep
+from services.api.errors import ApiError
+from services.api.schemas import TaskResult
+from services.db.models import EventRow, StepRow
+from services.orchestrator.http_dispatch import answer_envelope
+
+router = APIRouter(prefix="/v1", tags=["tasks"])
+
+
+@router.post("/tasks/{task_id}/result")
+async def report_result(
+    task_id: str, body: TaskResult, principal: AgentDep, runtime: RuntimeDep, session: SessionDep
+) -> dict[str, object]:
+    """Record an HTTP agent's answer to a task that was dispatched to it."""
+    sent = (
+        await session.execute(
+            select(EventRow)
+            .where(EventRow.envelope_id == task_id, EventRow.type == "message.sent")
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    if sent is None or sent.run_id is None:
+        raise ApiError(404, "task_unknown", f"task {task_id!r} was never dispatched")
+    if sent.agent_id != principal.agent_id:
+        step = await session.get(StepRow, (sent.run_id, sent.data.get("step_id") or ""))
+        if step is None or step.agent_id != principal.agent_id:
+            raise ApiError(403, "forbidden", "this task was not dispatched to this agent")
+    task = Envelope(
+        id=task_id,
+        kind=Kind.TASK,
+        topic=str(sent.data.get("topic", "")),
+        sender="orchestrator",
+        run_id=sent.run_id,
+        step_id=sent.step_id,
+        attempt=int(sent.data.get("attempt", 1)),
+        correlation_id=sent.run_id,
+    )
+    answer = answer_envelope(task, principal.agent_id or "", body.model_dump(exclude_none=True))
+    accepted = await runtime.orchestrator.in_run(
+        sent.run_id, lambda ctx: runtime.orchestrator.engine.on_message(ctx, answer)
+    )
+    return {"accepted": bool(accepted), "task_id": task_id}

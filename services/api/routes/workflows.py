@@ -1,0 +1,72 @@
+"""Workflow definitions: register (versioned) and read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body, Response
+
+from services.api.deps import ClientDep, PrincipalDep, SessionDep
+from services.api.errors import ApiError, not_found
+from services.api.schemas import WorkflowPublic
+from services.db.models import WorkflowDefinitionRow
+from services.orchestrator import workflows
+from services.orchestrator.definitions import DefinitionError, WorkflowDefinition, parse_definition
+
+router = APIRouter(prefix="/v1", tags=["workflows"])
+
+
+def definition_error(exc: DefinitionError) -> ApiError:
+    """A 422 that names every JSON path at fault."""
+    details = [p.model_dump() for p in exc.problems]
+    return ApiError(
+        422, "invalid_definition", f"{details[0]['path']}: {details[0]['message']}", details
+    )
+
+
+def parse_or_422(data: Any, base: str = "$") -> WorkflowDefinition:
+    """Parse a definition, answering 422 with JSON paths when it is not valid."""
+    try:
+        return parse_definition(data, base)
+    except DefinitionError as exc:
+        raise definition_error(exc) from None
+
+
+def public(row: WorkflowDefinitionRow) -> WorkflowPublic:
+    """The API view of a definition."""
+    return WorkflowPublic(
+        name=row.name, version=row.version, definition=row.definition, created_at=row.created_at
+    )
+
+
+@router.post("/workflows", status_code=201, response_model=WorkflowPublic)
+async def register(
+    response: Response, _: ClientDep, session: SessionDep, body: Any = Body(...)
+) -> WorkflowPublic:
+    """Register a definition; without ``version`` it becomes the next version of its name."""
+    definition = parse_or_422(body)
+    async with session.begin():
+        try:
+            row, created = await workflows.register(session, definition)
+        except workflows.VersionConflict as exc:
+            raise ApiError(409, "version_conflict", str(exc)) from None
+    if not created:
+        response.status_code = 200
+    return public(row)
+
+
+@router.get("/workflows", response_model=list[WorkflowPublic])
+async def list_workflows(_: PrincipalDep, session: SessionDep) -> list[WorkflowPublic]:
+    """The latest version of every workflow."""
+    return [public(row) for row in await workflows.list_latest(session)]
+
+
+@router.get("/workflows/{name}", response_model=WorkflowPublic)
+async def get_workflow(
+    name: str, _: PrincipalDep, session: SessionDep, version: int | None = None
+) -> WorkflowPublic:
+    """One workflow: the latest version, or ``?version=``."""
+    row = await workflows.get(session, name, version)
+    if row is None:
+        raise not_found("workflow", name if version is None else f"{name}@{version}")
+    return public(row)

@@ -1,0 +1,16 @@
+"""Prometheus metrics of the service, defined once per process."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Histogram
+
+REQUESTS = Counter("modx_http_requests_total", "HTTP requests", ["method", "route", "status"])
+REQUEST_SECONDS = Histogram(
+    "modx_http_request_seconds", "HTTP request latency", ["method", "route"]
+)
+RUNS_STARTED = Counter("modx_runs_started_total", "Runs created", ["workflow"])
+RUNS_FINISHED = Counter(
+    "modx_runs_finished_total", "Runs that reached a terminal state", ["status"]
+)
+DUPLICATE_RESULTS = Counter("modx_duplicate_results_total", "Late or duplicate results ignored")
+AGENTS_REGISTERED = Counter("modx_agents_registered_total", "Agent registrations")

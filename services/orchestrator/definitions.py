@@ -1,0 +1,256 @@
+"""Workflow definitions: the pydantic model, and the checks that make a definition a DAG.
+
+Every problem is reported with the JSON path at fault, relative to the definition
+(``$.steps[2].input.facts``), so the API can answer 422 naming it.
+"""
+
+from __future__ import annotations
+
+import re
+from graphlib import CycleError, TopologicalSorter
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from services.orchestrator import refs
+
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,199}$"
+STEP_ID_PATTERN = r"^[A-Za-z_][A-Za-z0-9_\-]{0,99}$"
+CAPABILITY_PATTERN = r"^[A-Za-z][A-Za-z0-9_\-]*(\.[A-Za-z0-9_\-]+)*$"
+
+
+class Strict(BaseModel):
+    """Unknown fields are errors: a typo in a definition must not pass silently."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RetryPolicy(Strict):
+    """How a step's failed or timed-out attempts are retried."""
+
+    max_attempts: int = Field(default=1, ge=1, le=100)
+    backoff_s: float = Field(default=1.0, ge=0, le=3600)
+    backoff_factor: float = Field(default=2.0, ge=1, le=10)
+    max_backoff_s: float = Field(default=300.0, ge=0, le=86400)
+    jitter: float = Field(default=0.2, ge=0, le=1)
+    retry_on: list[str] | None = None
+    """Error codes worth retrying; None means: whatever the agent marks retryable."""
+    no_retry_on: list[str] = Field(default_factory=list)
+
+    def delay(self, attempt: int, rand: float) -> float:
+        """Seconds to wait after failed ``attempt``; ``rand`` in [0, 1) spreads retries out."""
+        base = min(self.max_backoff_s, self.backoff_s * self.backoff_factor ** (attempt - 1))
+        return base * (1 - self.jitter + 2 * self.jitter * rand)
+
+    def retries(self, code: str | None, retryable: bool) -> bool:
+        """Whether an error with this code and flag is retried (attempts aside)."""
+        if not retryable or (code is not None and code in self.no_retry_on):
+            return False
+        return self.retry_on is None or code in self.retry_on
+
+
+Op = Literal["truthy", "falsy", "equals", "not_equals", "gt", "gte", "lt", "lte", "in", "exists"]
+
+
+class Condition(Strict):
+    """``when``: run the step only if the referenced value passes the test."""
+
+    ref: str
+    op: Op = "truthy"
+    value: Any = None
+    short: bool = Field(default=False, exclude=True)
+    """Written as a bare reference (errors then point at ``when`` itself)."""
+
+
+class StepDefinition(Strict):
+    """One step: a capability call whose input may reference the run and earlier steps."""
+
+    id: str = Field(pattern=STEP_ID_PATTERN)
+    capability: str = Field(pattern=CAPABILITY_PATTERN, max_length=200)
+    input: Any = Field(default_factory=dict)
+    after: list[str] = Field(default_factory=list)
+    for_each: str | None = None
+    when: Condition | None = None
+    agent: str | None = Field(default=None, max_length=200)
+    retry: RetryPolicy = Field(default_factory=RetryPolicy)
+    timeout_s: float | None = Field(default=None, gt=0, le=7 * 86400)
+    description: str = ""
+
+    @field_validator("when", mode="before")
+    @classmethod
+    def _bare_reference(cls, value: Any) -> Any:
+        # ``when: "$.steps.x.output.ok"`` is short for a truthy test of that reference.
+        return {"ref": value, "short": True} if isinstance(value, str) else value
+
+    @property
+    def condition(self) -> Condition | None:
+        """The ``when`` condition, if any."""
+        return self.when
+
+
+class WorkflowDefinition(Strict):
+    """A named, versioned DAG of steps and the mapping of the run's output."""
+
+    name: str = Field(pattern=NAME_PATTERN)
+    version: int | None = Field(default=None, ge=1)
+    description: str = ""
+    steps: list[StepDefinition] = Field(min_length=1, max_length=1000)
+    output: Any = None
+    deadline_s: float | None = Field(default=None, gt=0, le=30 * 86400)
+    input_schema: dict[str, Any] | None = None
+
+    def step(self, step_id: str) -> StepDefinition:
+        """The step with this id."""
+        return next(step for step in self.steps if step.id == step_id)
+
+    def dependencies(self) -> dict[str, set[str]]:
+        """Step id -> the steps it waits for (references, for_each, when, after)."""
+        graph: dict[str, set[str]] = {}
+        for step in self.steps:
+            deps = set(step.after)
+            for _, text in _refs_of(step):
+                ref = refs.parse(text)
+                if ref.step is not None:
+                    deps.add(ref.step)
+            graph[step.id] = deps
+        return graph
+
+    def order(self) -> list[str]:
+        """Step ids in a topological order."""
+        return list(TopologicalSorter(self.dependencies()).static_order())
+
+
+class Problem(BaseModel):
+    """One thing wrong with a definition, at a JSON path."""
+
+    path: str
+    message: str
+
+
+class DefinitionError(ValueError):
+    """A definition that is not a valid DAG; carries every problem found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(f"{p.path}: {p.message}" for p in problems))
+        self.problems = problems
+
+
+def _refs_of(step: StepDefinition, base: str = "") -> list[tuple[str, str]]:
+    found = [(base + ".input" + path[1:], text) for path, text in refs.walk(step.input)]
+    if step.for_each is not None:
+        found.append((base + ".for_each", step.for_each))
+    condition = step.condition
+    if condition is not None:
+        found.append((base + (".when" if condition.short else ".when.ref"), condition.ref))
+    return found
+
+
+def check(definition: WorkflowDefinition) -> list[Problem]:
+    """Every structural problem: duplicate ids, bad or dangling references, cycles."""
+    problems: list[Problem] = []
+    ids: dict[str, int] = {}
+    for index, step in enumerate(definition.steps):
+        if step.id in ids:
+            problems.append(
+                Problem(path=f"$.steps[{index}].id", message=f"duplicate step id {step.id!r}")
+            )
+        ids.setdefault(step.id, index)
+    for index, step in enumerate(definition.steps):
+        base = f"$.steps[{index}]"
+        for position, dep in enumerate(step.after):
+            if dep not in ids:
+                problems.append(
+                    Problem(path=f"{base}.after[{position}]", message=f"unknown step {dep!r}")
+                )
+            elif dep == step.id:
+                problems.append(
+                    Problem(
+                        path=f"{base}.after[{position}]", message="a step cannot wait for itself"
+                    )
+                )
+        if step.for_each is not None and not refs.is_ref(step.for_each):
+            problems.append(
+                Problem(
+                    path=f"{base}.for_each", message="for_each must be a $. reference to a list"
+                )
+            )
+        for path, text in _refs_of(step, base):
+            problems.extend(
+                _check_ref(path, text, step, ids, item_allowed=step.for_each is not None)
+            )
+    for path, text in refs.walk(definition.output, "$.output"):
+        problems.extend(_check_ref(path, text, None, ids, item_allowed=False))
+    if not problems:
+        try:
+            definition.order()
+        except CycleError as exc:
+            cycle = list(dict.fromkeys(exc.args[1]))
+            problems.append(
+                Problem(
+                    path=f"$.steps[{ids[cycle[0]]}]",
+                    message="cycle: " + " -> ".join([*cycle, cycle[0]]),
+                )
+            )
+    return problems
+
+
+def _check_ref(
+    path: str, text: str, step: StepDefinition | None, ids: dict[str, int], item_allowed: bool
+) -> list[Problem]:
+    try:
+        ref = refs.parse(text)
+    except refs.RefError as exc:
+        return [Problem(path=path, message=str(exc))]
+    if ref.root in ("item", "item_index") and (not item_allowed or path.endswith(".for_each")):
+        return [
+            Problem(
+                path=path, message=f"$.{ref.root} is only defined inside a for_each step's input"
+            )
+        ]
+    if ref.step is not None:
+        if ref.step not in ids:
+            return [Problem(path=path, message=f"reference to unknown step {ref.step!r}")]
+        if step is not None and ref.step == step.id:
+            return [Problem(path=path, message="a step cannot reference its own output")]
+    return []
+
+
+_UNION_TAGS = re.compile(
+    r"^(str|int|float|bool|none|dict\[.*|list\[.*|function-.*|Condition|RetryPolicy|StepDefinition|WorkflowDefinition)$"
+)
+
+
+def json_path(loc: tuple[str | int, ...] | list[str | int], base: str = "$") -> str:
+    """A pydantic error location as a JSON path: ("steps", 1, "id") -> ``$.steps[1].id``.
+
+    Pydantic puts the member's type in the location of an error inside a union
+    (``("workflow", "dict[str,any]", "x")``); those tags are not part of the document.
+    """
+    path = base
+    for part in loc:
+        if isinstance(part, str) and _UNION_TAGS.match(part):
+            continue
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return path
+
+
+def problems_from(error: ValidationError, base: str = "$") -> list[Problem]:
+    """Pydantic's errors as Problems with JSON paths."""
+    return [
+        Problem(path=json_path(tuple(item["loc"]), base), message=item["msg"])
+        for item in error.errors(include_url=False)
+    ]
+
+
+def parse_definition(data: Any, base: str = "$") -> WorkflowDefinition:
+    """Validate a definition's fields, then its graph; raises DefinitionError with JSON paths."""
+    try:
+        definition = WorkflowDefinition.model_validate(data)
+    except ValidationError as exc:
+        raise DefinitionError(problems_from(exc, base)) from None
+    problems = check(definition)
+    if problems:
+        raise DefinitionError(
+            [Problem(path=base + p.path[1:], message=p.message) for p in problems]
+        )
+    return definition

@@ -1,0 +1,458 @@
+"""The engine: what happens to a run when it starts, when a result arrives, and when time passes.
+
+Each function takes a locked RunContext, changes rows only through its transition rules, and
+queues the envelopes those changes cause; the caller commits, and the relay publishes.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+from typing import Any
+
+from bus import streams
+from bus.envelope import Envelope, Kind
+from bus.ids import new_id
+from services.db.models import StepRow
+from services.orchestrator import refs
+from services.orchestrator.context import RunContext, message_summary
+from services.orchestrator.definitions import Condition, StepDefinition
+from services.orchestrator.routing import HTTP_PREFIX, Router
+from services.orchestrator.states import (
+    ACTIVE_STEP,
+    TERMINAL_RUN,
+    TERMINAL_STEP,
+    RunState,
+    StepState,
+)
+
+ORCHESTRATOR = "orchestrator"
+NO_AGENT_RECHECK_S = 0.5
+
+
+class Engine:
+    """Drives runs; holds only configuration and the router, never run state."""
+
+    def __init__(self, router: Router, default_timeout_s: float = 300.0) -> None:
+        self.router = router
+        self.default_timeout_s = default_timeout_s
+        self.duplicates = 0
+
+    # -- starting and advancing -------------------------------------------------------------
+
+    async def start(self, ctx: RunContext) -> None:
+        """pending -> running: create the step rows and dispatch what is ready."""
+        if not ctx.move_run(RunState.RUNNING):
+            return
+        if ctx.definition.deadline_s is not None and ctx.run.deadline_at is None:
+            ctx.run.deadline_at = ctx.now + timedelta(seconds=ctx.definition.deadline_s)
+        for step in ctx.definition.steps:
+            if step.id not in ctx.steps:
+                row = StepRow(
+                    run_id=ctx.run.id,
+                    step_id=step.id,
+                    definition_id=step.id,
+                    capability=step.capability,
+                    status=StepState.PENDING,
+                    attempt=0,
+                    max_attempts=step.retry.max_attempts,
+                    meta={},
+                    duplicates=0,
+                )
+                ctx.session.add(row)
+                ctx.steps[step.id] = row
+        await self.advance(ctx)
+
+    async def advance(self, ctx: RunContext) -> None:
+        """Dispatch every step whose dependencies are done; finish the run when all are."""
+        if ctx.run.status != RunState.RUNNING:
+            return
+        definition = ctx.definition
+        graph = definition.dependencies()
+        progressed = True
+        while progressed:  # skips and empty fan-outs can unblock further steps at once
+            progressed = False
+            for step_def in definition.steps:
+                row = ctx.steps[step_def.id]
+                if row.status == StepState.PENDING and row.due_at is None:
+                    deps = [ctx.steps[d] for d in graph[step_def.id]]
+                    if all(d.status in (StepState.SUCCEEDED, StepState.SKIPPED) for d in deps):
+                        progressed |= await self._ready(ctx, step_def, row)
+                elif row.status == StepState.RUNNING and step_def.for_each is not None:
+                    progressed |= await self._drive_items(ctx, step_def, row)
+        await self._maybe_finish(ctx)
+
+    def scope(self, ctx: RunContext) -> dict[str, Any]:
+        """What references resolve against: the run's input and the finished steps' outputs."""
+        outputs = {
+            row.step_id: row.output
+            for row in ctx.steps.values()
+            if row.item_index is None and row.status == StepState.SUCCEEDED
+        }
+        return {"input": ctx.run.input, "steps": outputs}
+
+    async def _ready(self, ctx: RunContext, step_def: StepDefinition, row: StepRow) -> bool:
+        scope = self.scope(ctx)
+        condition = step_def.condition
+        try:
+            go = condition is None or _test(condition, scope)
+        except refs.RefError as exc:
+            # The condition names the output of a skipped step: skip this one too.
+            ctx.move_step(row, StepState.SKIPPED, reason=str(exc))
+            return True
+        if not go:
+            ctx.move_step(row, StepState.SKIPPED, reason=f"condition {condition} is false")
+            return True
+        if step_def.for_each is None:
+            try:
+                row.input = refs.resolve(step_def.input, scope)
+            except refs.RefError as exc:
+                ctx.move_step(row, StepState.SKIPPED, reason=str(exc))
+                return True
+            await self.dispatch(ctx, row, attempt=1)
+            return False
+        return self._fan_out(ctx, step_def, row, scope)
+
+    def _fan_out(
+        self, ctx: RunContext, step_def: StepDefinition, row: StepRow, scope: dict[str, Any]
+    ) -> bool:
+        try:
+            items = refs.resolve(step_def.for_each, scope)
+        except refs.RefError as exc:
+            ctx.move_step(row, StepState.SKIPPED, reason=str(exc))
+            return True
+        if not isinstance(items, list):
+            row.error = {
+                "code": "bad_for_each",
+                "message": f"{step_def.for_each} is not a list",
+                "retryable": False,
+            }
+            ctx.move_step(row, StepState.FAILED, error=row.error)
+            return True
+        ctx.move_step(row, StepState.RUNNING, items=len(items))
+        for index, item in enumerate(items):
+            child = StepRow(
+                run_id=ctx.run.id,
+                step_id=f"{step_def.id}[{index}]",
+                definition_id=step_def.id,
+                item_index=index,
+                capability=step_def.capability,
+                status=StepState.PENDING,
+                attempt=0,
+                max_attempts=step_def.retry.max_attempts,
+                meta={},
+                duplicates=0,
+                input=None,
+            )
+            ctx.session.add(child)
+            ctx.steps[child.step_id] = child
+            try:
+                child.input = refs.resolve(
+                    step_def.input, {**scope, "item": item, "item_index": index}
+                )
+            except refs.RefError as exc:
+                child.error = {"code": "bad_reference", "message": str(exc), "retryable": False}
+                ctx.move_step(child, StepState.FAILED, error=child.error)
+                continue
+        return True
+
+    async def _drive_items(
+        self, ctx: RunContext, step_def: StepDefinition, parent: StepRow
+    ) -> bool:
+        """Dispatch a fan-out's ready items; fan in when all are done (outputs in item order)."""
+        children = sorted(
+            (
+                r
+                for r in ctx.steps.values()
+                if r.definition_id == step_def.id and r.item_index is not None
+            ),
+            key=lambda r: r.item_index or 0,
+        )
+        for child in children:
+            if child.status == StepState.PENDING and child.due_at is None:
+                await self.dispatch(ctx, child, attempt=1)
+        failed = next(
+            (c for c in children if c.status in (StepState.FAILED, StepState.TIMED_OUT)), None
+        )
+        if failed is not None:
+            parent.error = {
+                "code": "item_failed",
+                "message": f"{failed.step_id} {failed.status}",
+                "step_id": failed.step_id,
+                "cause": failed.error,
+                "retryable": False,
+            }
+            ctx.move_step(parent, StepState.FAILED, error=parent.error)
+            return True
+        if all(c.status == StepState.SUCCEEDED for c in children):
+            parent.output = [c.output for c in children]
+            ctx.move_step(parent, StepState.SUCCEEDED)
+            return True
+        return False
+
+    async def dispatch(self, ctx: RunContext, row: StepRow, attempt: int) -> None:
+        """Send a task for ``attempt`` of a step, or wait when no live agent serves it."""
+        step_def = ctx.definition.step(row.definition_id)
+        route = await self.router.route(ctx.session, row.capability, step_def.agent)
+        if route is None:
+            if row.meta.get("waiting") is None:
+                row.meta = {**row.meta, "waiting": f"no live agent serves {row.capability}"}
+                ctx.event("step.waiting", row, data={"reason": row.meta["waiting"]})
+            row.due_at = ctx.now + timedelta(seconds=NO_AGENT_RECHECK_S)
+            return
+        timeout = step_def.timeout_s or self.default_timeout_s
+        deadline = ctx.now + timedelta(seconds=timeout)
+        if ctx.run.deadline_at is not None:
+            deadline = min(deadline, ctx.run.deadline_at)
+        row.attempt = attempt
+        row.task_id = new_id()
+        row.agent_id = route.agent_id or (
+            route.destination[len(HTTP_PREFIX) :]
+            if route.destination.startswith(HTTP_PREFIX)
+            else None
+        )
+        row.scheduled_at = ctx.now
+        row.due_at = deadline
+        row.error = None
+        row.meta = {k: v for k, v in row.meta.items() if k != "waiting"}
+        ctx.move_step(row, StepState.SCHEDULED, destination=route.destination)
+        ctx.send(
+            route.destination,
+            Envelope(
+                id=row.task_id,
+                kind=Kind.TASK,
+                topic=row.capability,
+                sender=ORCHESTRATOR,
+                recipient=row.agent_id,
+                run_id=ctx.run.id,
+                step_id=row.step_id,
+                attempt=attempt,
+                correlation_id=ctx.run.id,
+                causation_id=ctx.run.id,
+                deadline=deadline,
+                payload=row.input,
+                created_at=ctx.now,
+            ),
+        )
+
+    async def _maybe_finish(self, ctx: RunContext) -> None:
+        rows = ctx.steps.values()
+        bad = [r for r in rows if r.status in (StepState.FAILED, StepState.TIMED_OUT)]
+        if bad:
+            first = min(bad, key=lambda r: r.finished_at or ctx.now)
+            self._fail_run(
+                ctx,
+                RunState.FAILED,
+                {
+                    "code": "step_" + first.status,
+                    "message": f"step {first.step_id} {first.status}",
+                    "step_id": first.step_id,
+                    "cause": first.error,
+                },
+            )
+            return
+        if not all(r.status in TERMINAL_STEP for r in rows):
+            return
+        scope = self.scope(ctx)
+        try:
+            output = (
+                refs.resolve(ctx.definition.output, scope)
+                if ctx.definition.output is not None
+                else {
+                    step_id: out
+                    for step_id, out in scope["steps"].items()
+                    if step_id in _leaves(ctx)
+                }
+            )
+        except refs.RefError as exc:
+            self._fail_run(ctx, RunState.FAILED, {"code": "bad_output", "message": str(exc)})
+            return
+        ctx.run.output = output
+        ctx.move_run(RunState.SUCCEEDED)
+        ctx.ledger("run.succeeded", {"output": output})
+
+    def _fail_run(self, ctx: RunContext, state: RunState, error: dict[str, Any]) -> None:
+        ctx.run.error = error
+        if ctx.move_run(state, error=error):
+            self._stop_steps(ctx, error["message"])
+            ctx.ledger("run." + state.value, {"error": error})
+
+    def _stop_steps(self, ctx: RunContext, reason: str) -> None:
+        for row in ctx.steps.values():
+            if row.status not in TERMINAL_STEP:
+                ctx.move_step(row, StepState.CANCELLED, reason=reason)
+
+    # -- results ------------------------------------------------------------------------------
+
+    async def on_message(self, ctx: RunContext, envelope: Envelope) -> bool:
+        """Apply an agent's envelope (started, result, error); False when it was a duplicate."""
+        row = ctx.steps.get(envelope.step_id or "")
+        ctx.event(
+            "message.received",
+            row,
+            agent_id=envelope.sender,
+            envelope_id=envelope.id,
+            data=message_summary(envelope),
+        )
+        current = (
+            row is not None
+            and ctx.run.status == RunState.RUNNING
+            and row.attempt == envelope.attempt
+            and row.status in ACTIVE_STEP
+        )
+        if not current:
+            if envelope.kind != Kind.EVENT:
+                self.duplicates += 1
+                if row is not None:
+                    row.duplicates += 1
+                ctx.event(
+                    "result.ignored",
+                    row,
+                    agent_id=envelope.sender,
+                    envelope_id=envelope.id,
+                    data={"reason": "late or duplicate", "attempt": envelope.attempt},
+                )
+            return False
+        assert row is not None
+        if envelope.sender != ORCHESTRATOR:
+            row.agent_id = envelope.sender
+        if envelope.kind == Kind.EVENT:
+            if envelope.topic == streams.TASK_STARTED:
+                ctx.move_step(row, StepState.RUNNING)
+            return True
+        payload = envelope.payload if isinstance(envelope.payload, dict) else {}
+        if envelope.kind == Kind.RESULT:
+            row.output = payload.get("output")
+            if payload.get("usage"):
+                row.meta = {**row.meta, "usage": payload["usage"]}
+            ctx.move_step(row, StepState.SUCCEEDED)
+            ctx.ledger(
+                "step.succeeded",
+                {
+                    "step_id": row.step_id,
+                    "attempt": row.attempt,
+                    "agent_id": row.agent_id,
+                    "output": row.output,
+                },
+            )
+        else:
+            error = payload.get("error") if isinstance(payload.get("error"), dict) else None
+            self._attempt_failed(
+                ctx,
+                row,
+                error or {"code": "bad_error", "message": str(payload), "retryable": False},
+            )
+        await self.advance(ctx)
+        return True
+
+    def _attempt_failed(
+        self, ctx: RunContext, row: StepRow, error: dict[str, Any], timed_out: bool = False
+    ) -> None:
+        retry = ctx.definition.step(row.definition_id).retry
+        row.error = error
+        code = error.get("code")
+        if row.attempt < row.max_attempts and retry.retries(
+            code, bool(error.get("retryable", False))
+        ):
+            delay = retry.delay(row.attempt, random.random())
+            row.due_at = ctx.now + timedelta(seconds=delay)
+            ctx.move_step(row, StepState.RETRYING, error=error, retry_in_s=round(delay, 3))
+            return
+        ctx.move_step(row, StepState.TIMED_OUT if timed_out else StepState.FAILED, error=error)
+        ctx.ledger(
+            "step." + row.status, {"step_id": row.step_id, "attempt": row.attempt, "error": error}
+        )
+
+    # -- time ----------------------------------------------------------------------------------
+
+    async def on_due(self, ctx: RunContext) -> None:
+        """Handle whatever is due in a run: its deadline, step timeouts, retries, waiting steps."""
+        if ctx.run.status in TERMINAL_RUN:
+            return
+        if ctx.run.status == RunState.PENDING:
+            await self.start(ctx)
+            return
+        if ctx.run.deadline_at is not None and ctx.run.deadline_at <= ctx.now:
+            self._fail_run(
+                ctx,
+                RunState.TIMED_OUT,
+                {"code": "run_deadline", "message": "the run's deadline passed"},
+            )
+            return
+        for row in list(ctx.steps.values()):
+            if row.due_at is None or row.due_at > ctx.now:
+                continue
+            if row.status in ACTIVE_STEP:
+                self._attempt_failed(
+                    ctx,
+                    row,
+                    {
+                        "code": "timeout",
+                        "retryable": True,
+                        "message": f"no result within the step's timeout (attempt {row.attempt})",
+                    },
+                    timed_out=True,
+                )
+            elif row.status == StepState.RETRYING:
+                await self.dispatch(ctx, row, attempt=row.attempt + 1)
+            elif row.status == StepState.PENDING:
+                row.due_at = None  # re-evaluated by advance: routing is tried again
+        await self.advance(ctx)
+
+    async def redispatch(self, ctx: RunContext, agent_ids: set[str]) -> None:
+        """Send again the tasks that were out with agents that went offline (same attempt)."""
+        for row in list(ctx.steps.values()):
+            if row.status in ACTIVE_STEP and row.agent_id in agent_ids:
+                ctx.event(
+                    "step.redispatched", row, data={"reason": f"agent {row.agent_id} went offline"}
+                )
+                await self.dispatch(ctx, row, attempt=row.attempt)
+
+    def cancel(self, ctx: RunContext, reason: str = "cancelled by request") -> bool:
+        """Cancel the run: no further dispatch, and its unfinished steps end ``cancelled``."""
+        if ctx.run.status in TERMINAL_RUN:
+            return False
+        ctx.run.cancel_requested = True
+        ctx.run.error = {"code": "cancelled", "message": reason}
+        ctx.move_run(RunState.CANCELLED, reason=reason)
+        self._stop_steps(ctx, reason)
+        ctx.ledger("run.cancelled", {"reason": reason})
+        return True
+
+
+def _leaves(ctx: RunContext) -> set[str]:
+    graph = ctx.definition.dependencies()
+    used = {dep for deps in graph.values() for dep in deps}
+    return {step.id for step in ctx.definition.steps if step.id not in used}
+
+
+def _test(condition: Condition, scope: dict[str, Any]) -> bool:
+    if condition.op == "exists":
+        try:
+            refs.resolve(condition.ref, scope)
+            exists = True
+        except refs.RefError:
+            exists = False
+        return exists if condition.value is not False else not exists
+    value = refs.resolve(condition.ref, scope)
+    match condition.op:
+        case "truthy":
+            return bool(value)
+        case "falsy":
+            return not value
+        case "equals":
+            return bool(value == condition.value)
+        case "not_equals":
+            return bool(value != condition.value)
+        case "in":
+            return isinstance(condition.value, list) and value in condition.value
+    try:
+        if condition.op == "gt":
+            return bool(value > condition.value)
+        if condition.op == "gte":
+            return bool(value >= condition.value)
+        if condition.op == "lt":
+            return bool(value < condition.value)
+        return bool(value <= condition.value)
+    except TypeError:
+        return False

@@ -1,0 +1,108 @@
+"""Routing: which live agent, or which stream, gets a step's task."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bus import streams
+from services.db.models import AgentRow, CapabilityRow, StepRow
+from services.orchestrator.states import ACTIVE_STEP
+
+HTTP_PREFIX = "http:"
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where a task goes: a bus stream, or ``http:<agent_id>``; ``agent_id`` if known now."""
+
+    destination: str
+    agent_id: str | None
+
+
+@dataclass(frozen=True)
+class _Live:
+    bus_agents: tuple[str, ...]
+    http_agents: tuple[str, ...]
+    at: float
+
+
+class Router:
+    """Finds a live agent for a capability; caches the registry for ``ttl_s`` seconds.
+
+    The cache keeps routing off the hot path of every step; registration and lease changes
+    call ``invalidate`` in this process, and other replicas see them within ``ttl_s``.
+    """
+
+    def __init__(self, ttl_s: float = 1.0) -> None:
+        self.ttl_s = ttl_s
+        self._cache: dict[str, _Live] = {}
+
+    def invalidate(self) -> None:
+        """Forget what is cached (an agent registered, left or went offline)."""
+        self._cache.clear()
+
+    async def route(
+        self, session: AsyncSession, capability: str, pinned: str | None = None
+    ) -> Route | None:
+        """A route for a task of ``capability``, or None when no live agent serves it."""
+        if pinned is not None:
+            return await self._route_pinned(session, capability, pinned)
+        live = self._cache.get(capability)
+        if live is None or time.monotonic() - live.at > self.ttl_s:
+            live = await self._load(session, capability)
+            self._cache[capability] = live
+        if live.bus_agents:
+            # Bus agents share the capability's consumer group: the bus balances the load.
+            return Route(streams.tasks(capability), None)
+        if live.http_agents:
+            return Route(HTTP_PREFIX + await self._least_loaded(session, live.http_agents), None)
+        return None
+
+    async def _load(self, session: AsyncSession, capability: str) -> _Live:
+        rows = await session.execute(
+            select(AgentRow.id, AgentRow.transport)
+            .join(CapabilityRow, CapabilityRow.agent_id == AgentRow.id)
+            .where(CapabilityRow.name == capability, AgentRow.status == "online")
+        )
+        pairs = list(rows.tuples())
+        return _Live(
+            bus_agents=tuple(a for a, t in pairs if t == "bus"),
+            http_agents=tuple(a for a, t in pairs if t == "http"),
+            at=time.monotonic(),
+        )
+
+    async def _least_loaded(self, session: AsyncSession, agent_ids: tuple[str, ...]) -> str:
+        if len(agent_ids) == 1:
+            return agent_ids[0]
+        rows = await session.execute(
+            select(StepRow.agent_id, func.count())
+            .where(StepRow.agent_id.in_(agent_ids), StepRow.status.in_(list(ACTIVE_STEP)))
+            .group_by(StepRow.agent_id)
+        )
+        load = dict(rows.tuples())
+        return min(agent_ids, key=lambda agent: load.get(agent, 0))
+
+    async def _route_pinned(
+        self, session: AsyncSession, capability: str, pinned: str
+    ) -> Route | None:
+        row = (
+            await session.execute(
+                select(AgentRow)
+                .join(CapabilityRow, CapabilityRow.agent_id == AgentRow.id)
+                .where(
+                    CapabilityRow.name == capability,
+                    AgentRow.status == "online",
+                    or_(AgentRow.id == pinned, AgentRow.name == pinned),
+                )
+                .limit(1)
+            )
+        ).scalar_one_or_none()
+        if row is None:
+            return None
+        if row.transport == "http":
+            return Route(HTTP_PREFIX + row.id, row.id)
+        return Route(streams.inbox(row.id), row.id)

@@ -1,0 +1,167 @@
+"""Data functions for runs: create, read, list (with a cursor), history."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bus.ids import new_id
+from services.db.models import EventRow, RunRow, StepRow, utcnow
+from services.orchestrator.definitions import WorkflowDefinition
+from services.orchestrator.states import RunState
+
+
+class IdempotencyConflict(ValueError):
+    """The idempotency key was used for a different request."""
+
+
+async def create_run(
+    session: AsyncSession,
+    definition: WorkflowDefinition,
+    input_: Any,
+    *,
+    version: int | None = None,
+    idempotency_key: str | None = None,
+    goal: dict[str, Any] | None = None,
+) -> tuple[RunRow, bool]:
+    """Insert a pending run; with an idempotency key already used, return that run instead."""
+    if idempotency_key is not None:
+        existing = await by_idempotency_key(session, idempotency_key)
+        if existing is not None:
+            return existing, False
+    now = utcnow()
+    run = RunRow(
+        id=new_id(),
+        workflow_name=definition.name,
+        workflow_version=version,
+        definition=definition.model_dump(mode="json", exclude_none=True),
+        input=input_,
+        status=RunState.PENDING,
+        idempotency_key=idempotency_key,
+        goal=goal,
+        cancel_requested=False,
+        created_at=now,
+        updated_at=now,
+        ledger_seq=0,
+        ledger_head="",
+    )
+    try:
+        async with session.begin_nested():
+            session.add(run)
+    except IntegrityError:
+        # Another request with the same key won the race: its run is the answer.
+        if idempotency_key is not None:
+            existing = await by_idempotency_key(session, idempotency_key)
+            if existing is not None:
+                return existing, False
+        raise
+    session.add(
+        EventRow(
+            run_id=run.id,
+            type="run.created",
+            to_state=RunState.PENDING,
+            created_at=now,
+            data={"workflow": definition.name, "version": version},
+        )
+    )
+    return run, True
+
+
+async def by_idempotency_key(session: AsyncSession, key: str) -> RunRow | None:
+    """The run created with this idempotency key."""
+    return (
+        await session.execute(select(RunRow).where(RunRow.idempotency_key == key))
+    ).scalar_one_or_none()
+
+
+async def get_run(session: AsyncSession, run_id: str) -> RunRow | None:
+    """One run."""
+    return await session.get(RunRow, run_id)
+
+
+async def steps_of(session: AsyncSession, run_id: str) -> Sequence[StepRow]:
+    """A run's steps in the order they were created."""
+    query = select(StepRow).where(StepRow.run_id == run_id)
+    rows = (await session.execute(query)).scalars().all()
+    return sorted(
+        rows, key=lambda r: (r.scheduled_at is None, r.scheduled_at or utcnow(), r.step_id)
+    )
+
+
+@dataclass(frozen=True)
+class RunFilter:
+    """Filters of the run list."""
+
+    status: str | None = None
+    workflow: str | None = None
+    agent_id: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    id_prefix: str | None = None
+
+
+def encode_cursor(run: RunRow) -> str:
+    """An opaque cursor after this run (keyset pagination on created_at, id)."""
+    return base64.urlsafe_b64encode(
+        json.dumps([run.created_at.isoformat(), run.id]).encode()
+    ).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """The (created_at, id) a cursor points after; ValueError when it is not one of ours."""
+    try:
+        created, run_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return datetime.fromisoformat(created), str(run_id)
+    except (ValueError, TypeError) as exc:
+        raise ValueError("invalid cursor") from exc
+
+
+async def list_runs(
+    session: AsyncSession, filters: RunFilter, limit: int = 50, cursor: str | None = None
+) -> tuple[list[RunRow], str | None]:
+    """Runs newest first, filtered, one page; returns the page and the next cursor."""
+    query = select(RunRow)
+    if filters.status:
+        query = query.where(RunRow.status == filters.status)
+    if filters.workflow:
+        query = query.where(RunRow.workflow_name == filters.workflow)
+    if filters.created_after:
+        query = query.where(RunRow.created_at >= filters.created_after)
+    if filters.created_before:
+        query = query.where(RunRow.created_at < filters.created_before)
+    if filters.id_prefix:
+        query = query.where(RunRow.id.startswith(filters.id_prefix))
+    if filters.agent_id:
+        query = query.where(
+            exists().where(and_(StepRow.run_id == RunRow.id, StepRow.agent_id == filters.agent_id))
+        )
+    if cursor:
+        created, run_id = decode_cursor(cursor)
+        query = query.where(
+            or_(RunRow.created_at < created, and_(RunRow.created_at == created, RunRow.id < run_id))
+        )
+    query = query.order_by(RunRow.created_at.desc(), RunRow.id.desc()).limit(limit + 1)
+    rows = list((await session.execute(query)).scalars().all())
+    next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+async def events_of(
+    session: AsyncSession, run_id: str, after: int = 0, limit: int = 10_000
+) -> Sequence[EventRow]:
+    """A run's history in order, after the event id ``after``."""
+    query = (
+        select(EventRow)
+        .where(EventRow.run_id == run_id, EventRow.id > after)
+        .order_by(EventRow.id)
+        .limit(limit)
+    )
+    return (await session.execute(query)).scalars().all()

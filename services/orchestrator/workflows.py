@@ -1,0 +1,84 @@
+"""Data functions for named, versioned workflow definitions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.db.models import WorkflowDefinitionRow
+from services.orchestrator.definitions import WorkflowDefinition
+
+
+class VersionConflict(ValueError):
+    """The name and version exist with a different definition."""
+
+
+async def register(
+    session: AsyncSession, definition: WorkflowDefinition
+) -> tuple[WorkflowDefinitionRow, bool]:
+    """Store a definition; without a version it becomes the next one.
+
+    Registering the same content again is idempotent (returns the stored row, created=False);
+    the same version with other content raises VersionConflict.
+    """
+    latest = await get(session, definition.name)
+    body = definition.model_dump(mode="json", exclude_none=True)
+    if latest is not None and _same(latest.definition, body, definition.version is None):
+        return latest, False
+    version = definition.version
+    if version is None:
+        version = (latest.version + 1) if latest is not None else 1
+    else:
+        existing = await get(session, definition.name, version)
+        if existing is not None:
+            if _same(existing.definition, body, False):
+                return existing, False
+            raise VersionConflict(
+                f"{definition.name} version {version} exists with another definition"
+            )
+    body["version"] = version
+    row = WorkflowDefinitionRow(name=definition.name, version=version, definition=body)
+    session.add(row)
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # a concurrent registration took the version
+        raise VersionConflict(
+            f"{definition.name} version {version} was registered concurrently"
+        ) from exc
+    return row, True
+
+
+def _same(stored: dict[str, object], body: dict[str, object], ignore_version: bool) -> bool:
+    if ignore_version:
+        stored = {k: v for k, v in stored.items() if k != "version"}
+        body = {k: v for k, v in body.items() if k != "version"}
+    return stored == body
+
+
+async def get(
+    session: AsyncSession, name: str, version: int | None = None
+) -> WorkflowDefinitionRow | None:
+    """A definition by name: the given version, or the latest."""
+    query = select(WorkflowDefinitionRow).where(WorkflowDefinitionRow.name == name)
+    if version is not None:
+        query = query.where(WorkflowDefinitionRow.version == version)
+    query = query.order_by(WorkflowDefinitionRow.version.desc()).limit(1)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def list_latest(session: AsyncSession) -> Sequence[WorkflowDefinitionRow]:
+    """The latest version of every definition, by name."""
+    latest = (
+        select(WorkflowDefinitionRow.name, func.max(WorkflowDefinitionRow.version).label("v"))
+        .group_by(WorkflowDefinitionRow.name)
+        .subquery()
+    )
+    query = select(WorkflowDefinitionRow).join(
+        latest,
+        (WorkflowDefinitionRow.name == latest.c.name)
+        & (WorkflowDefinitionRow.version == latest.c.v),
+    )
+    return (await session.execute(query.order_by(WorkflowDefinitionRow.name))).scalars().all()

@@ -1,0 +1,1 @@
+"""The agent registry: registration, leases, and capability lookup."""

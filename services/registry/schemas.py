@@ -1,0 +1,107 @@
+"""The agent card and the registry's API shapes (input and output kept apart)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from services.orchestrator.definitions import CAPABILITY_PATTERN
+
+
+class CapabilitySpec(BaseModel):
+    """One capability in an agent card."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=CAPABILITY_PATTERN, max_length=200)
+    description: str = Field(default="", max_length=4000)
+    input_schema: dict[str, Any] = Field(default_factory=dict)
+    output_schema: dict[str, Any] = Field(default_factory=dict)
+    consumes: list[str] = Field(default_factory=list, max_length=50)
+    produces: list[str] = Field(default_factory=list, max_length=50)
+    idempotent: bool = False
+
+
+class AgentCard(BaseModel):
+    """What an agent says about itself when it registers (DESIGN.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    version: str = Field(default="0.0.0", max_length=50)
+    description: str = Field(default="", max_length=4000)
+    transport: Literal["bus", "http"] = "bus"
+    endpoint: str | None = Field(default=None, max_length=2000)
+    public_key: str | None = Field(default=None, max_length=2000)
+    capabilities: list[CapabilitySpec] = Field(min_length=1, max_length=500)
+
+    @model_validator(mode="after")
+    def _http_needs_endpoint(self) -> AgentCard:
+        if self.transport == "http" and not (self.endpoint or "").startswith(
+            ("http://", "https://")
+        ):
+            raise ValueError("an http agent needs an endpoint URL (http:// or https://)")
+        names = [cap.name for cap in self.capabilities]
+        if len(names) != len(set(names)):
+            raise ValueError("capability names must be unique within a card")
+        return self
+
+
+class AgentRegistered(BaseModel):
+    """The answer to a registration."""
+
+    agent_id: str
+    token: str
+    heartbeat_interval_s: float
+    lease_s: float
+    bus_url: str
+
+
+class Heartbeat(BaseModel):
+    """An agent's heartbeat body."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    in_flight: int = Field(default=0, ge=0)
+
+
+class HeartbeatAck(BaseModel):
+    """The answer to a heartbeat."""
+
+    status: str
+    lease_expires_at: datetime
+
+
+class CapabilityPublic(BaseModel):
+    """A capability as discovery shows it."""
+
+    name: str
+    description: str
+    input_schema: dict[str, Any]
+    output_schema: dict[str, Any]
+    consumes: list[str]
+    produces: list[str]
+    idempotent: bool
+    agent_id: str
+    agent_name: str
+    agent_status: str
+    score: float | None = None
+
+
+class AgentPublic(BaseModel):
+    """An agent as the API shows it."""
+
+    agent_id: str
+    name: str
+    version: str
+    description: str
+    transport: str
+    endpoint: str | None
+    status: str
+    registered_at: datetime
+    last_heartbeat_at: datetime
+    lease_expires_at: datetime
+    in_flight: int
+    capabilities: list[CapabilitySpec]

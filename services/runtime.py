@@ -1,0 +1,119 @@
+"""Runtime: everything a MODX process holds open, built from Settings and closed in order."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bus.factory import create_transport
+from bus.transport import ConsumerOptions, Transport
+from services.auth import Principal, token_hash
+from services.config import Settings
+from services.db import migrate
+from services.db.engine import create_engine, is_sqlite, session_factory
+from services.orchestrator.engine import Engine
+from services.orchestrator.http_dispatch import HttpDispatcher
+from services.orchestrator.routing import Router
+from services.orchestrator.service import Orchestrator
+from services.outbox import OutboxRelay
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """The database, the bus, and (optionally) the orchestrator's loops of one process."""
+
+    settings: Settings
+    db: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    transport: Transport
+    orchestrator: Orchestrator
+    http: HttpDispatcher
+    static_tokens: dict[str, Principal] = field(default_factory=dict)
+    orchestrating: bool = False
+
+    @classmethod
+    async def open(
+        cls, settings: Settings, *, migrate_db: bool = True, orchestrate: bool = True
+    ) -> Runtime:
+        """Connect, migrate (under a lock on PostgreSQL), and start the orchestrator's loops."""
+        url = settings.resolved_database_url
+        if migrate_db:
+            await _migrate(url)
+        db = create_engine(url)
+        sessions = session_factory(db)
+        transport = create_transport(settings.bus_url)
+        http = HttpDispatcher(sessions, transport, timeout_s=settings.http_dispatch_timeout_s)
+        relay = OutboxRelay(sessions, transport, http.submit, poll_s=settings.outbox_poll_s)
+        engine = Engine(Router(), default_timeout_s=settings.default_step_timeout_s)
+        orchestrator = Orchestrator(
+            sessions,
+            transport,
+            engine,
+            relay,
+            consumer=settings.orchestrator_id,
+            scheduler_poll_s=settings.scheduler_poll_s,
+            consumer_options=ConsumerOptions(
+                concurrency=1 if is_sqlite(url) else 16,  # SQLite has one writer anyway
+                visibility_timeout_s=settings.visibility_timeout_s,
+                max_deliveries=settings.max_deliveries,
+            ),
+        )
+        static = {}
+        if settings.api_token:
+            static[token_hash(settings.api_token)] = Principal(role="client", name="MODX_API_TOKEN")
+        if settings.admin_token:
+            static[token_hash(settings.admin_token)] = Principal(
+                role="admin", name="MODX_ADMIN_TOKEN"
+            )
+        runtime = cls(settings, db, sessions, transport, orchestrator, http, static)
+        if orchestrate:
+            await orchestrator.start()
+            runtime.orchestrating = True
+        return runtime
+
+    async def close(self) -> None:
+        """Stop the loops, then close the bus, HTTP client and database."""
+        if self.orchestrating:
+            await self.orchestrator.stop()
+        await self.http.close()
+        await self.transport.close()
+        await self.db.dispose()
+
+    async def database_ok(self) -> bool:
+        """True when the database answers a query."""
+        try:
+            async with self.sessions() as session:
+                await asyncio.wait_for(session.execute(text("SELECT 1")), 2.0)
+            return True
+        except Exception:
+            return False
+
+    async def bus_ok(self) -> bool:
+        """True when the bus answers a ping."""
+        try:
+            return await asyncio.wait_for(self.transport.ping(), 2.0)
+        except Exception:
+            return False
+
+
+async def _migrate(url: str) -> None:
+    if is_sqlite(url):
+        await migrate.upgrade_async(url)
+        return
+    # Replicas starting together must not run the migration concurrently.
+    db = create_engine(url, pool_size=1, max_overflow=0)
+    try:
+        async with db.connect() as conn:
+            await conn.execute(text("SELECT pg_advisory_lock(727274)"))
+            try:
+                await migrate.upgrade_async(url)
+            finally:
+                await conn.execute(text("SELECT pg_advisory_unlock(727274)"))
+    finally:
+        await db.dispose()

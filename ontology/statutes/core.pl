@@ -1,0 +1,72 @@
+/*  core.pl -- node declarations, aggregation and text helpers.
+
+    Node declarations
+    -----------------
+    cites(Name/Arity, Citation, ValueArg)
+        Name/Arity is the predicate of one statutory node; Citation the
+        subsection it formalizes ('§63(c)(2)(A)'); ValueArg the argument
+        position holding the node's computed amount (0: none).
+    helper_node(Name/Arity, ValueArg)
+        An interpretive predicate (how the case vocabulary maps onto a
+        statutory term: gross income, household, marriage in effect, ...).
+        It appears in proofs with citation null.
+
+    Every other predicate is technical (dates, lists, arithmetic): the
+    proof meta-interpreter runs it without making a node.
+
+    Aggregation
+    -----------
+    Statute clauses aggregate only through sum_of/3, set_of/3 and count_of/3,
+    which the meta-interpreter understands (each solution becomes a child
+    of an aggregate node), so sums stay checkable in proofs.
+*/
+
+:- discontiguous cites/3, helper_node/2.
+:- multifile cites/3, helper_node/2.
+
+%!  sum_of(+Key-Value, :Goal, -Sum) is det.
+%   Sum of Value over the solutions of Goal, counting each distinct Key
+%   once (first solution wins).  Sum is 0 when Goal has no solution.
+sum_of(Key-Value, Goal, Sum) :-
+    findall(Key-Value, Goal, Pairs0),
+    sort(1, @<, Pairs0, Pairs),
+    pairs_values(Pairs, Values),
+    sum_exact(Values, Sum).
+
+%!  set_of(+Template, :Goal, -Set) is det.
+%   Sorted set of the Template instances over Goal's solutions ([] if none).
+set_of(Template, Goal, Set) :-
+    findall(Template, Goal, L),
+    sort(L, Set).
+
+%!  count_of(+Template, :Goal, -N) is det.
+%   Number of distinct Template instances over Goal's solutions.
+count_of(Template, Goal, N) :-
+    set_of(Template, Goal, Set),
+    length(Set, N).
+
+%!  sum_exact(+Numbers, -Sum) exact sum (integers and rationals).
+sum_exact(L, S) :- foldl([X, A0, A]>>(A is A0 + X), L, 0, S).
+
+%!  percent(+P, +X, -Y) Y = P% of X, exact.
+percent(P, X, Y) :- Y is P rdiv 100 * X.
+
+%!  text_lower(+AtomOrString, -String) lower-case string.
+text_lower(X, S) :-
+    (   string(X) -> S0 = X
+    ;   atom(X) -> atom_string(X, S0)
+    ;   term_string(X, S0)
+    ),
+    string_lower(S0, S).
+
+%!  text_contains(+Text, +Sub) Text (atom/string) contains Sub (lower case).
+text_contains(Text, Sub) :-
+    text_lower(Text, S),
+    sub_string(S, _, _, _, Sub), !.
+
+%!  us_name(+Text) Text names the United States.
+us_name(X) :-
+    text_lower(X, S0),
+    normalize_space(string(S), S0),
+    memberchk(S, ["usa", "us", "u.s.", "u.s.a.", "united states",
+                  "united states of america", "america"]).

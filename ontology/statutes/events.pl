@@ -1,0 +1,494 @@
+/*  events.pl -- what the case vocabulary means, in terms the statutes use.
+
+    Time.  An event occurs over an inclusive interval of days.  Its start_
+    is the first day (an event may carry several start_ values: it then
+    recurs, one occurrence per start).  Its end_ is the last day.  Without
+    end_, a payment, income, deduction, birth, death or termination is
+    punctual (it happens on its start day); any other event (marriage,
+    residence, kinship, blindness, status, ...) lasts indefinitely.  Without
+    start_, a state holds from the indefinite past; a punctual event
+    without start_ cannot be dated and counts in no year.
+
+    Money.  An amount belongs to the calendar year of its start day.
+
+    Predicates declared with helper_node/2 appear in proofs (citation null);
+    the others are technical.
+*/
+
+/* ---------------------------------------------------------------------
+   Event time (technical)
+   --------------------------------------------------------------------- */
+
+punctual_event(E) :-
+    (   payment_(E) ; income_(E) ; deduction_(E) ; birth_(E) ; death_(E)
+    ;   termination_(E)
+    ),
+    !.
+
+%!  ev_days(+E, -Start, -End) is nondet: one occurrence of E.
+ev_days(E, S, En) :-
+    (   start_(E, _)
+    ->  start_(E, SD), date_days(SD, S),
+        (   end_(E, ED), date_days(ED, En0), En0 >= S
+        ->  En = En0
+        ;   punctual_event(E)
+        ->  En = S
+        ;   pos_infinity_day(En)
+        )
+    ;   \+ punctual_event(E),
+        neg_infinity_day(S),
+        (   end_(E, ED), date_days(ED, En0)
+        ->  En = En0
+        ;   pos_infinity_day(En)
+        )
+    ).
+
+%!  ev_on(+E, +Day) some occurrence of E covers Day.
+ev_on(E, Day) :-
+    ev_days(E, S, En), S =< Day, Day =< En, !.
+
+%!  ev_during(+E, +From, +To) some occurrence of E overlaps [From, To].
+ev_during(E, From, To) :-
+    ev_days(E, S, En), S =< To, En >= From, !.
+
+%!  ev_in_year(+E, +Year) some occurrence of E overlaps the calendar year.
+ev_in_year(E, Y) :-
+    year_first_day(Y, F), year_last_day(Y, L),
+    ev_during(E, F, L).
+
+%!  ev_begun_by(+E, +Day) E started on or before Day (or has no start).
+ev_begun_by(E, Day) :-
+    (   start_(E, _)
+    ->  start_(E, SD), date_days(SD, S), S =< Day, !
+    ;   true
+    ).
+
+%!  ev_not_ended_before(+E, +Day) E has no end_ before Day.
+ev_not_ended_before(E, Day) :-
+    \+ ( end_(E, ED), date_days(ED, En), En < Day ).
+
+%!  ev_dated(+E, -Day, -Year) a dated occurrence (start day) of E.
+ev_dated(E, Day, Y) :-
+    start_(E, SD), date_days(SD, Day), days_year(Day, Y).
+
+/* ---------------------------------------------------------------------
+   Individuals: birth, death, age, blindness, status
+   --------------------------------------------------------------------- */
+
+helper_node(born_on/2, 0).
+born_on(P, Day) :-
+    birth_(E), agent_(E, P), start_(E, SD), date_days(SD, Day).
+
+helper_node(died_on/2, 0).
+died_on(P, Day) :-
+    death_(E), agent_(E, P), start_(E, SD), date_days(SD, Day).
+
+%!  died_during(P, From, To, Day) technical.
+died_during(P, From, To, Day) :-
+    died_on(P, Day), Day >= From, Day =< To.
+
+%!  alive_on(P, Day) technical: P has not died before Day.
+alive_on(P, Day) :- \+ ( died_on(P, D), D < Day ).
+
+helper_node(attained_age_by/3, 0).
+%!  attained_age_by(?P, +Age, +Day) P has attained Age on or before Day.
+attained_age_by(P, Age, Day) :-
+    born_on(P, B), anniversary_day(B, Age, A), A =< Day.
+
+helper_node(younger_than/2, 0).
+younger_than(X, T) :-
+    born_on(X, BX), born_on(T, BT), BX > BT.
+
+helper_node(blind_on/2, 0).
+blind_on(P, Day) :-
+    blindness_(E), agent_(E, P), ev_on(E, Day).
+
+helper_node(nonresident_alien_during/3, 0).
+nonresident_alien_during(P, From, To) :-
+    nonresident_alien_(E), agent_(E, P), ev_during(E, From, To).
+
+helper_node(us_citizen_during/3, 0).
+us_citizen_during(P, From, To) :-
+    citizenship_(E), agent_(E, P), patient_(E, C), us_name(C),
+    ev_during(E, From, To).
+
+/* ---------------------------------------------------------------------
+   Marriage
+   --------------------------------------------------------------------- */
+
+%!  marriage_between(?M, ?P, ?S) marriage event M of P and S (technical).
+marriage_between(M, P, S) :-
+    marriage_(M),
+    party(M, P), party(M, S), P \== S.
+
+party(E, X) :- agent_(E, X).
+party(E, X) :- patient_(E, X).
+
+helper_node(married_on/3, 0).
+%!  married_on(?P, ?S, +Day) a marriage of P and S is in effect on Day:
+%   begun, not ended, and neither spouse died before Day (a spouse who dies
+%   on Day is still married on Day).  Legal separation is left to the
+%   statutes (§7703(a)(2), §2(b)(2)(A)).
+married_on(P, S, Day) :-
+    marriage_between(M, P, S),
+    ev_begun_by(M, Day),
+    ev_not_ended_before(M, Day),
+    alive_on(P, Day),
+    alive_on(S, Day).
+
+helper_node(married_during/4, 0).
+%!  married_during(?P, ?S, +From, +To) a marriage of P and S was in effect
+%   at some time during [From, To].
+married_during(P, S, From, To) :-
+    marriage_between(M, P, S),
+    ev_begun_by(M, To),
+    ev_not_ended_before(M, From),
+    alive_on(P, From),
+    alive_on(S, From).
+
+helper_node(ever_married_by/3, 0).
+%!  ever_married_by(?P, ?S, +Day) P and S married each other on or before
+%   Day (the marriage may since have ended).
+ever_married_by(P, S, Day) :-
+    marriage_between(M, P, S),
+    ev_begun_by(M, Day).
+
+helper_node(decree_of_separation/3, 0).
+%!  decree_of_separation(?P, ?S, +Day) P and S are legally separated under
+%   a decree of divorce or of separate maintenance issued on or before Day.
+decree_of_separation(P, S, Day) :-
+    legal_separation_(L),
+    separation_parties(L, P, S),
+    separation_decree(L),
+    ev_begun_by(L, Day).
+
+separation_parties(L, P, S) :-
+    patient_(L, M), marriage_(M), marriage_between(M, P, S).
+separation_parties(L, P, S) :-
+    party(L, P), party(L, S), P \== S,
+    \+ marriage_(P), \+ marriage_(S).
+
+separation_decree(L) :-
+    (   agent_(L, _)
+    ->  agent_(L, D),
+        ( text_contains(D, "divorce") ; text_contains(D, "separate maintenance") ),
+        !
+    ;   true
+    ).
+
+helper_node(joint_return_filed/3, 0).
+%!  joint_return_filed(?P, ?S, +Year) P and S made a single return jointly
+%   for Year (a joint_return_ event of both, covering the year).
+joint_return_filed(P, S, Y) :-
+    joint_return_(J),
+    agent_(J, P), agent_(J, S), P \== S,
+    ev_in_year(J, Y).
+
+/* ---------------------------------------------------------------------
+   Income, payments, deductions
+   --------------------------------------------------------------------- */
+
+helper_node(income_item/5, 5).
+%!  income_item(?P, +Year, ?Event, ?Day, ?Amount)
+%   An amount P earned or received in Year: an income_ event of which P is
+%   the agent, or a payment_ of which P is the patient (recipient).
+income_item(P, Y, E, Day, A) :-
+    income_(E), agent_(E, P), ev_dated(E, Day, Y), amount_(E, A).
+income_item(P, Y, E, Day, A) :-
+    payment_(E), patient_(E, P), ev_dated(E, Day, Y), amount_(E, A).
+
+helper_node(gross_income/3, 3).
+%!  gross_income(+P, +Year, -Amount)
+%   Gross income of P for the calendar year: the sum of P's income items.
+%   (No section in the corpus defines gross income; every income and
+%   every payment received counts.)
+gross_income(P, Y, GI) :-
+    sum_of((E-D)-A, income_item(P, Y, E, D, A), GI).
+
+helper_node(itemized_deduction_item/5, 5).
+%!  itemized_deduction_item(?P, +Year, ?Event, ?Day, ?Amount)
+%   A deduction_ event of P dated in Year (the cases state itemized
+%   deductions this way; an item without amount counts as 0).
+itemized_deduction_item(P, Y, E, Day, A) :-
+    deduction_(E), agent_(E, P), ev_dated(E, Day, Y),
+    (   amount_(E, A0) -> A = A0 ; A = 0 ).
+
+helper_node(cash_payment/1, 0).
+%!  cash_payment(+Pay) the payment was made in cash: it names no medium,
+%   or names cash.
+cash_payment(Pay) :-
+    \+ ( means_(Pay, M), \+ text_contains(M, "cash") ).
+
+/* ---------------------------------------------------------------------
+   Abode and household
+   --------------------------------------------------------------------- */
+
+helper_node(abode/4, 0).
+%!  abode(?P, ?Place, -Start, -End) P resides at Place from Start to End.
+abode(P, Place, S, En) :-
+    residence_(R), agent_(R, P), patient_(R, Place), ev_days(R, S, En).
+
+%!  year_bounds(+Y, -F, -L)
+year_bounds(Y, F, L) :- year_first_day(Y, F), year_last_day(Y, L).
+
+helper_node(shared_abode_days/5, 5).
+%!  shared_abode_days(+A, +B, ?Place, +Year, -Days)
+%   Days of Year on which A and B both have Place as abode.  With Place
+%   unbound, days on which they share any abode.
+shared_abode_days(A, B, Place, Y, N) :-
+    year_bounds(Y, F, L),
+    findall(S-E,
+            ( abode(A, Place, S1, E1),
+              abode(B, Place, S2, E2),
+              interval_overlap(S1, E1, S2, E2, S3, E3),
+              interval_overlap(S3, E3, F, L, S, E)
+            ),
+            Is),
+    intervals_union_length(Is, N).
+
+helper_node(abode_days/4, 4).
+%!  abode_days(+P, +Place, +Year, -Days) days of Year P has Place as abode.
+abode_days(P, Place, Y, N) :-
+    year_bounds(Y, F, L),
+    findall(S-E,
+            ( abode(P, Place, S1, E1),
+              interval_overlap(S1, E1, F, L, S, E) ),
+            Is),
+    intervals_union_length(Is, N).
+
+helper_node(days_alive_in_year/3, 3).
+%!  days_alive_in_year(+P, +Year, -Days) days of Year P was alive (born on
+%   or before, not dead before).  Unknown birth: alive from the start.
+days_alive_in_year(P, Y, N) :-
+    year_bounds(Y, F, L),
+    ( born_on(P, B) -> S is max(F, B) ; S = F ),
+    ( died_on(P, D) -> E is min(L, D) ; E = L ),
+    ( S =< E -> N is E - S + 1 ; N = 0 ).
+
+helper_node(more_than_half_year/2, 0).
+%!  more_than_half_year(+Days, +Year) Days exceed one half of Year.
+more_than_half_year(Days, Y) :-
+    year_length(Y, N), 2 * Days > N.
+
+helper_node(household_place/2, 0).
+%!  household_place(?Place, ?X) X designates the household at Place:
+%   the place itself, or a residence event at that place.
+household_place(Place, Place).
+household_place(Place, R) :- residence_(R), patient_(R, Place).
+
+helper_node(household_cost_item/5, 5).
+%!  household_cost_item(+Place, +Year, ?Payer, ?Pay, ?Amount)
+%   A payment made in Year for the upkeep of the household at Place.
+household_cost_item(Place, Y, Payer, (Pay-Day), A) :-
+    payment_(Pay), purpose_(Pay, X), household_place(Place, X),
+    ev_dated(Pay, Day, Y),
+    ( agent_(Pay, Payer0) -> Payer = Payer0 ; Payer = unknown ),
+    amount_(Pay, A).
+
+helper_node(household_cost_share/5, 0).
+%!  household_cost_share(+P, +Place, +Year, -Paid, -Total)
+household_cost_share(P, Place, Y, Paid, Total) :-
+    sum_of(K-A, household_cost_item(Place, Y, _, K, A), Total),
+    sum_of(K2-A2, household_cost_item(Place, Y, P, K2, A2), Paid).
+
+helper_node(maintains_household/3, 0).
+%!  maintains_household(+P, +Place, +Year) P furnishes over half of the
+%   cost of maintaining the household at Place during Year (the test that
+%   §2(a)(1), §2(b)(1) and §7703(b)(2) set for "maintaining a household").
+maintains_household(P, Place, Y) :-
+    household_cost_share(P, Place, Y, Paid, Total),
+    Total > 0,
+    2 * Paid > Total.
+
+/* ---------------------------------------------------------------------
+   Kinship.  son_/daughter_: agent is the child, patient the parent(s).
+   father_/mother_: agent is the parent, patient the child(ren).
+   brother_/sister_/sibling_: agent and patient are siblings.
+   A relationship holds in a year if it began on or before the year's end.
+   --------------------------------------------------------------------- */
+
+%!  kin_event(?E, -Kind, ?Parent, ?Child) technical.
+parent_event(E, Par, Child) :-
+    ( son_(E) ; daughter_(E) ),
+    agent_(E, Child), patient_(E, Par).
+parent_event(E, Par, Child) :-
+    ( father_(E) ; mother_(E) ),
+    agent_(E, Par), patient_(E, Child).
+
+helper_node(parent_of/3, 0).
+%!  parent_of(?Parent, ?Child, +Day) Parent is a parent of Child by Day.
+parent_of(Par, Child, Day) :-
+    parent_event(E, Par, Child),
+    Par \== Child,
+    ev_begun_by(E, Day).
+
+%!  father_or_mother_of(?Par, ?Child, +Day) (same as parent_of/3).
+helper_node(sibling_of/3, 0).
+%!  sibling_of(?X, ?Y, +Day) X and Y are brothers/sisters (of whole or
+%   half blood) by Day: stated, or children of a common parent.
+sibling_of(X, Y, Day) :-
+    ( brother_(E) ; sister_(E) ; sibling_(E) ),
+    party(E, X), party(E, Y), X \== Y,
+    ev_begun_by(E, Day).
+sibling_of(X, Y, Day) :-
+    parent_of(P, X, Day), parent_of(P, Y, Day), X \== Y.
+
+helper_node(descendant_of/3, 0).
+%!  descendant_of(?X, ?A, +Day) X is a child of A or a descendant of such
+%   a child (at most eight generations).
+descendant_of(X, A, Day) :- descendant_of(X, A, Day, 8).
+
+descendant_of(X, A, Day, _) :- parent_of(A, X, Day).
+descendant_of(X, A, Day, N) :-
+    N > 1, N1 is N - 1,
+    (   nonvar(X)
+    ->  parent_of(P, X, Day), descendant_of(P, A, Day, N1)
+    ;   parent_of(A, C, Day), descendant_of(X, C, Day, N1)
+    ).
+
+helper_node(stepparent_of/3, 0).
+%!  stepparent_of(?SP, ?X, +Day) SP married a parent of X (on or before
+%   Day) and is not X's parent.
+stepparent_of(SP, X, Day) :-
+    (   nonvar(X)
+    ->  parent_of(P, X, Day), ever_married_by(P, SP, Day)
+    ;   ever_married_by(SP, P, Day), parent_of(P, X, Day)
+    ),
+    SP \== X,
+    \+ parent_of(SP, X, Day).
+
+helper_node(stepsibling_of/3, 0).
+%!  stepsibling_of(?X, ?Y, +Day) a parent of X married a parent of Y, and X
+%   and Y are not brothers/sisters.
+stepsibling_of(X, Y, Day) :-
+    (   nonvar(X)
+    ->  parent_of(P1, X, Day), ever_married_by(P1, P2, Day), parent_of(P2, Y, Day)
+    ;   parent_of(P2, Y, Day), ever_married_by(P2, P1, Day), parent_of(P1, X, Day)
+    ),
+    X \== Y,
+    \+ parent_of(P1, Y, Day),
+    \+ sibling_of(X, Y, Day).
+
+helper_node(in_law_of/3, 0).
+%!  in_law_of(?X, ?T, +Day) X is a son-, daughter-, father-, mother-,
+%   brother- or sister-in-law of T (a marriage on or before Day).
+in_law_of(X, T, Day) :-                 % son/daughter-in-law
+    parent_of(T, C, Day), ever_married_by(C, X, Day), X \== T.
+in_law_of(X, T, Day) :-                 % father/mother-in-law
+    ever_married_by(T, S, Day), parent_of(X, S, Day), X \== T.
+in_law_of(X, T, Day) :-                 % brother/sister-in-law (spouse's sibling)
+    ever_married_by(T, S, Day), sibling_of(X, S, Day), X \== T.
+in_law_of(X, T, Day) :-                 % brother/sister-in-law (sibling's spouse)
+    sibling_of(B, T, Day), ever_married_by(B, X, Day), X \== T.
+
+/* ---------------------------------------------------------------------
+   Services, employers, institutions (used by §3306)
+   --------------------------------------------------------------------- */
+
+helper_node(service_for/3, 0).
+%!  service_for(?S, ?Employer, ?Employee) service S is performed by
+%   Employee (agent) for Employer (patient).
+service_for(S, Employer, Employee) :-
+    service_(S), patient_(S, Employer), agent_(S, Employee).
+
+%!  service_described(+S, +Text) S's purpose_ or type_ mentions Text.
+service_described(S, Text) :-
+    (   purpose_(S, D) ; type_(S, D) ),
+    ( string(D) ; atom(D) ),
+    text_contains(D, Text), !.
+
+helper_node(agricultural_labor/1, 0).
+agricultural_labor(S) :- service_described(S, "agricultur").
+
+helper_node(domestic_service/1, 0).
+domestic_service(S) :- service_described(S, "domestic").
+
+helper_node(domestic_service_in_private_home/1, 0).
+%!  domestic_service_in_private_home(+S) domestic service in a private home,
+%   local college club or local chapter of a college fraternity/sorority.
+%   Domestic service whose place is not stated is taken to be rendered in
+%   a private home (the ordinary sense of "domestic").
+domestic_service_in_private_home(S) :-
+    domestic_service(S),
+    (   location_(S, L),
+        ( text_contains(L, "private home") ; text_contains(L, "college club")
+        ; text_contains(L, "fraternity") ; text_contains(L, "sorority") )
+    ->  true
+    ;   \+ ( location_(S, L2), text_contains(L2, "business") )
+    ).
+
+helper_node(service_category/2, 0).
+%!  service_category(+S, -Category) agricultural, domestic or other.
+service_category(S, C) :-
+    (   agricultural_labor(S) -> C = agricultural
+    ;   domestic_service_in_private_home(S) -> C = domestic
+    ;   C = other
+    ).
+
+helper_node(remuneration_item/6, 6).
+%!  remuneration_item(?Pay, ?S, ?Employer, ?Employee, ?Day, ?Amount)
+%   Payment Pay, made on Day, is remuneration for service S (its purpose),
+%   paid by the employer (the payer, when one is named, must be the
+%   person for whom the service is performed).
+remuneration_item(Pay, S, Employer, Employee, Day, A) :-
+    payment_(Pay), purpose_(Pay, S), service_for(S, Employer, Employee),
+    ( agent_(Pay, _) -> agent_(Pay, Employer) ; true ),
+    start_(Pay, SD), date_days(SD, Day),
+    amount_(Pay, A).
+
+helper_node(service_location_country/2, 0).
+%!  service_location_country(+S, -Country) a country where S is performed.
+service_location_country(S, C) :-
+    location_(S, L),
+    (   country_(L, C0) -> C = C0 ; C = L ).
+
+helper_node(outside_united_states/1, 0).
+%!  outside_united_states(+S) S is performed at a place in a foreign
+%   country (service with no stated place counts as performed within the
+%   United States).
+outside_united_states(S) :-
+    location_(S, L), country_(L, C), \+ us_name(C),
+    \+ ( service_location_country(S, C2), us_name(C2) ).
+
+helper_node(contiguous_country_with_agreement/1, 0).
+%!  contiguous_country_with_agreement(+S) S is performed in Canada or
+%   Mexico and the United States has an unemployment compensation
+%   agreement with that country.
+contiguous_country_with_agreement(S) :-
+    service_location_country(S, C),
+    text_lower(C, CS), memberchk(CS, ["canada", "mexico"]),
+    unemployment_compensation_agreement_(A),
+    ( party(A, X) ; country_(A, X) ),
+    text_lower(X, CS).
+
+helper_node(american_employer/1, 0).
+american_employer(E) :- american_employer_(X), agent_(X, E).
+
+helper_node(entity_is/2, 0).
+%!  entity_is(+Entity, ?Kind) Entity is of Kind, by a typing event (e.g.
+%   hospital_(h), agent_(h, X)) or, for governments, by its name.
+entity_is(X, hospital) :- hospital_(E), agent_(E, X).
+entity_is(X, educational_institution) :- educational_institution_(E), agent_(E, X).
+entity_is(X, penal_institution) :- penal_institution_(E), agent_(E, X).
+entity_is(X, international_organization) :- international_organization_(E), agent_(E, X).
+entity_is(X, nurses_training_school) :- nurses_training_school_(E), agent_(E, X).
+entity_is(X, united_states_government) :-
+    ( text_contains(X, "united states government")
+    ; text_contains(X, "u.s. government")
+    ; text_contains(X, "federal government")
+    ; text_contains(X, "government of the united states") ).
+entity_is(X, state_government) :-
+    text_lower(X, S),
+    (   sub_string(S, 0, _, _, "state of ")
+    ;   sub_string(S, 0, _, _, "county of ")
+    ;   sub_string(S, 0, _, _, "city of ")
+    ;   text_contains(S, "state government")
+    ).
+entity_is(X, foreign_government) :-
+    text_contains(X, "government"),
+    \+ entity_is(X, united_states_government),
+    \+ entity_is(X, state_government).
+
+helper_node(service_period/3, 0).
+%!  service_period(+S, -From, -To) the days over which S is performed.
+service_period(S, F, T) :- ev_days(S, F, T).

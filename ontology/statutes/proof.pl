@@ -1,0 +1,197 @@
+/*  proof.pl -- proof trees for statutory reasoning.
+
+    prove(+Goal, -Proof)
+        Runs Goal through the statute clauses and returns a proof tree, an
+        SWI-Prolog dict that json_write_dict/2,3 can serialize:
+
+          _{goal:      "s63_b(alice,2017,17895)"  (bindings applied),
+            citation:  "§63(b)" | "fact" | null,
+            value:     number | null   (the node's computed amount),
+            exact:     "4491211r125"   (only when value is a fraction),
+            children:  [Node, ...],
+            facts:     ["agent_(e,alice)", ...]  (the node's leaf facts)}
+
+        Node kinds:
+          - statute node: a predicate declared with cites/3; citation is the
+            subsection, children the proofs of its clause body;
+          - helper node: a predicate declared with helper_node/2
+            (interpretation of the case vocabulary); citation null;
+          - fact leaf: a call to the case vocabulary (facts.pl); citation
+            "fact";
+          - negation node: goal "\\+ G", negation: true, citation of G when
+            G is a statute node; it records that G was checked and failed;
+          - aggregate node: sum_of/3, set_of/3, count_of/3; combine: "sum"
+            for sums (value = sum of the children's values), "set" or
+            "count" otherwise.
+        Built-ins and technical predicates (dates, lists, arithmetic) are
+        run directly and leave no node.
+
+    prove_json(+GoalText, -JSON)
+        GoalText is a goal as text ("tax(alice,2017,A)"); JSON the proof
+        (first solution) as a JSON string, or {"goal": ..., "proved":
+        false} when the goal fails.
+*/
+
+:- use_module(library(http/json)).
+
+%!  prove(:Goal, -Proof) is nondet.
+prove(Goal, Proof) :-
+    solve(Goal, Nodes),
+    (   Nodes = [Proof0]
+    ->  Proof = Proof0
+    ;   node(Goal, null, null, Nodes, Proof)
+    ).
+
+%!  prove_json(+GoalText, -JSON:string) is det.
+prove_json(GoalText, JSON) :-
+    term_string(Goal, GoalText),
+    (   prove(Goal, Proof)
+    ->  with_output_to(string(JSON),
+                       json_write_dict(current_output, Proof, [width(0)]))
+    ;   goal_string(Goal, GS),
+        with_output_to(string(JSON),
+                       json_write_dict(current_output,
+                                       _{goal: GS, proved: false}, [width(0)]))
+    ).
+
+/* The interpreter --------------------------------------------------------- */
+
+%!  solve(+Goal, -Nodes) Nodes: proof nodes for Goal, in order.
+solve(Var, _) :- var(Var), !, instantiation_error(Var).
+solve(true, []) :- !.
+solve((A, B), Nodes) :- !,
+    solve(A, N1),
+    solve(B, N2),
+    append(N1, N2, Nodes).
+solve((C -> T ; E), Nodes) :- !,
+    (   solve(C, N1)
+    ->  solve(T, N2), append(N1, N2, Nodes)
+    ;   solve(E, Nodes)
+    ).
+solve((C *-> T ; E), Nodes) :- !,
+    (   solve(C, N1)
+    *-> solve(T, N2), append(N1, N2, Nodes)
+    ;   solve(E, Nodes)
+    ).
+solve((A ; B), Nodes) :- !,
+    (   solve(A, Nodes)
+    ;   solve(B, Nodes)
+    ).
+solve((C -> T), Nodes) :- !,
+    (   solve(C, N1)
+    ->  solve(T, N2), append(N1, N2, Nodes)
+    ).
+solve(\+ G, [Node]) :- !,
+    \+ solve(G, _),
+    negation_node(G, Node).
+solve(once(G), Nodes) :- !,
+    once(solve(G, Nodes)).
+solve(ignore(G), Nodes) :- !,
+    (   solve(G, Nodes) -> true ; Nodes = [] ).
+solve(sum_of(Key-Value, G, Sum), [Node]) :- !,
+    findall(Key-(Value-Ns), solve(G, Ns), Pairs0),
+    sort(1, @<, Pairs0, Pairs),
+    pairs_values(Pairs, VNs),
+    findall(V, member(V-_, VNs), Vs),
+    sum_exact(Vs, Sum),
+    maplist(item_node, VNs, Items),
+    goal_string(sum_of(Value, G), GS),
+    value_fields(Sum, VF),
+    Node = _{goal: GS, citation: null, children: Items, facts: [],
+             combine: "sum"}.put(VF).
+solve(set_of(T, G, Set), [Node]) :- !,
+    findall(T-Ns, solve(G, Ns), Pairs0),
+    sort(1, @<, Pairs0, Pairs),
+    pairs_keys(Pairs, Set),
+    findall(null-Ns, member(_-Ns, Pairs), NullNs),
+    maplist(item_node, NullNs, Items),
+    goal_string(set_of(T, G, Set), GS),
+    Node = _{goal: GS, citation: null, children: Items, facts: [],
+             value: null, combine: "set"}.
+solve(count_of(T, G, N), [Node]) :- !,
+    findall(T-Ns, solve(G, Ns), Pairs0),
+    sort(1, @<, Pairs0, Pairs),
+    length(Pairs, N),
+    findall(null-Ns, member(_-Ns, Pairs), NullNs),
+    maplist(item_node, NullNs, Items),
+    goal_string(count_of(T, G, N), GS),
+    Node = _{goal: GS, citation: null, children: Items, facts: [],
+             value: N, combine: "count"}.
+solve(G, [Node]) :-
+    node_kind(G, Citation, VArg), !,
+    clause(G, Body),
+    solve(Body, Children),
+    node_value(G, VArg, Value),
+    node(G, Citation, Value, Children, Node).
+solve(G, [Node]) :-
+    fact_goal(G), !,
+    call(G),
+    goal_string(G, GS),
+    Node = _{goal: GS, citation: "fact", children: [], facts: [],
+             value: null}.
+solve(G, []) :-
+    call(G).
+
+%!  node_kind(+Goal, -Citation, -ValueArg) Goal is a statute or helper node.
+node_kind(G, Citation, VArg) :-
+    callable(G),
+    functor(G, Name, Arity),
+    (   cites(Name/Arity, C, VArg)
+    ->  atom_string(C, Citation)
+    ;   helper_node(Name/Arity, VArg)
+    ->  Citation = null
+    ).
+
+fact_goal(G) :-
+    callable(G),
+    functor(G, Name, Arity),
+    case_fact_predicate(Name/Arity).
+
+node_value(_, 0, null) :- !.
+node_value(G, N, V) :- arg(N, G, V).
+
+%!  node(+Goal, +Citation, +Value, +Children, -Node)
+node(G, Citation, Value, Children, Node) :-
+    goal_string(G, GS),
+    findall(F, ( member(C, Children), get_dict(citation, C, "fact"),
+                 get_dict(goal, C, F) ), Facts),
+    value_fields(Value, VF),
+    Node = _{goal: GS, citation: Citation, children: Children,
+             facts: Facts}.put(VF).
+
+%!  value_fields(+Value, -Dict) the value (and exact form) of a node.
+value_fields(V, _{value: V}) :- integer(V), !.
+value_fields(V, _{value: F, exact: S}) :-
+    rational(V), !,
+    F is float(V),
+    format(string(S), "~w", [V]).
+value_fields(V, _{value: V}) :- float(V), !.
+value_fields(_, _{value: null}).
+
+%!  item_node(+Value-Nodes, -Node) one solution of an aggregate.
+item_node(V-[N], N) :-
+    get_dict(value, N, NV),
+    (   V == null
+    ;   number(NV), number(V), NV =:= V
+    ), !.
+item_node(V-Ns, Node) :-
+    value_fields(V, VF),
+    Node = _{goal: "item", citation: null, children: Ns, facts: []}.put(VF).
+
+negation_node(G, Node) :-
+    (   callable(G), functor(G, Name, Arity), cites(Name/Arity, C, _)
+    ->  atom_string(C, Citation)
+    ;   Citation = null
+    ),
+    goal_string(\+ G, GS),
+    Node = _{goal: GS, citation: Citation, children: [], facts: [],
+             value: null, negation: true}.
+
+%!  goal_string(+Goal, -String) Goal printed with bindings applied
+%   (remaining variables as _).
+goal_string(G, S) :-
+    copy_term(G, G1),
+    term_variables(G1, Vs),
+    maplist(=('$VAR'('_')), Vs),
+    format(string(S), "~W", [G1, [quoted(true), numbervars(true),
+                                  portray(false), spacing(standard)]]).

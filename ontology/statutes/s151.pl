@@ -1,0 +1,118 @@
+/*  s151.pl -- §151. Allowance of deductions for personal exemptions.
+
+    Argument order: (Taxpayer, [Individual,] Year[, Amount]).
+
+    s151_a(T, Y, Total)      the deduction for personal exemptions: the
+                             sum of one exemption amount per exemption.
+    s151_b(T, X, Y)          exemption for X as the taxpayer (each spouse
+                             on a joint return) or as T's spouse.
+    s151_c(T, X, Y)          exemption for X, a dependent of T (§152).
+    s151_d(T, Y, Amount)     the exemption amount; (d)(1), (2), (3), (5).
+*/
+
+cites(s151_a/3, '§151(a)', 3).
+cites(s151_a__exemption/4, '§151(a)', 4).
+cites(s151_b/3, '§151(b)', 0).
+cites(s151_b__taxpayer/3, '§151(b)', 0).
+cites(s151_b__spouse/3, '§151(b)', 0).
+cites(s151_c/3, '§151(c)', 0).
+cites(s151_d/3, '§151(d)', 3).
+cites(s151_d_1/1, '§151(d)(1)', 1).
+cites(s151_d_2/2, '§151(d)(2)', 0).
+cites(s151_d_3/4, '§151(d)(3)', 4).
+cites(s151_d_3_A/2, '§151(d)(3)(A)', 0).
+cites(s151_d_3_B/3, '§151(d)(3)(B)', 3).
+cites(s151_d_5/1, '§151(d)(5)', 0).
+
+%!  s151_a(+T, +Y, -Total) exemptions allowed as deductions in computing
+%   taxable income: one exemption amount for each exemption of (b), (c).
+s151_a(T, Y, Total) :-
+    s151_d(T, Y, Amount),
+    sum_of(X-Amount, s151_a__exemption(T, Y, X, Amount), Total).
+
+%!  s151_a__exemption(+T, +Y, ?X, +Amount) one exemption, for X.
+s151_a__exemption(T, Y, X, _Amount) :-
+    (   s151_b(T, X, Y)
+    ;   s151_c(T, X, Y)
+    ).
+
+%!  s151_b(+T, ?X, +Y)
+s151_b(T, X, Y) :- s151_b__taxpayer(T, X, Y).
+s151_b(T, X, Y) :- s151_b__spouse(T, X, Y).
+
+%!  s151_b__taxpayer(+T, ?X, +Y) "an exemption ... for the taxpayer".  On a
+%   joint return both spouses are taxpayers making the return, and each
+%   has this exemption.
+s151_b__taxpayer(T, T, _Y).
+s151_b__taxpayer(T, S, Y) :- s1_a_1__joint_return(T, S, Y).
+
+%!  s151_b__spouse(+T, ?S, +Y) "an additional exemption ... for the spouse
+%   of the taxpayer if a joint return is not made by the taxpayer and his
+%   spouse, and if the spouse, for the calendar year ..., has no gross
+%   income and is not the dependent of another taxpayer".
+s151_b__spouse(T, S, Y) :-
+    s7703(T, S, Y),
+    \+ joint_return_filed(T, S, Y),
+    gross_income(S, Y, GI), GI =:= 0,
+    \+ s152_a(S, _Other, Y).
+
+%!  s151_c(+T, ?X, +Y) X is a dependent of T (of either spouse, on a joint
+%   return) for the taxable year.
+s151_c(T, X, Y) :-
+    s152_a(X, T, Y),
+    \+ s1_a_1__joint_return(T, X, Y).
+s151_c(T, X, Y) :-
+    s1_a_1__joint_return(T, S, Y),
+    s152_a(X, S, Y),
+    X \== T.
+
+%!  s151_d(+T, +Y, -Amount) the exemption amount applicable to T for Y.
+s151_d(T, Y, Amount) :-
+    (   s151_d_5(Y)
+    ->  Amount = 0
+    ;   s151_d_2(T, Y)
+    ->  Amount = 0
+    ;   s151_d_1(Base),
+        s151_d_3(T, Y, Base, Amount)
+    ).
+
+%!  s151_d_1(-Amount) in general, $2,000.
+s151_d_1(2000).
+
+%!  s151_d_2(+T, +Y) a deduction under this section for T is allowable to
+%   another taxpayer: T's exemption amount is zero.
+s151_d_2(T, Y) :-
+    s151_c(_Other, T, Y).
+
+%!  s151_d_3(+T, +Y, +Base, -Amount) phaseout.
+s151_d_3(T, Y, Base, Amount) :-
+    (   s151_d_3_A(T, Y)
+    ->  s151_d_3_B(T, Y, Pct),
+        Amount is Base * (100 - Pct) rdiv 100
+    ;   Amount = Base
+    ).
+
+%!  s151_d_3_A(+T, +Y) T's adjusted gross income exceeds the applicable
+%   amount in effect under §68(b).
+s151_d_3_A(T, Y) :-
+    adjusted_gross_income(T, Y, AGI),
+    s68_b(T, Y, Applicable),
+    AGI > Applicable.
+
+%!  s151_d_3_B(+T, +Y, -Pct) 2 percentage points for each $2,500 (or
+%   fraction thereof) of the excess ($1,250 for a married individual
+%   filing a separate return), at most 100.
+s151_d_3_B(T, Y, Pct) :-
+    adjusted_gross_income(T, Y, AGI),
+    s68_b(T, Y, Applicable),
+    Excess is AGI - Applicable,
+    (   s68_b_1_D(T, Y, _)
+    ->  Step = 1250
+    ;   Step = 2500
+    ),
+    Steps is ceiling(Excess rdiv Step),
+    Pct is min(100, 2 * max(0, Steps)).
+
+%!  s151_d_5(+Y) taxable years beginning after 2017 and before 2026: the
+%   exemption amount is zero.
+s151_d_5(Y) :- Y >= 2018, Y =< 2025.

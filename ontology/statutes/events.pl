@@ -324,14 +324,14 @@ parent_of(Par, Child, Day) :-
 
 %!  father_or_mother_of(?Par, ?Child, +Day) (same as parent_of/3).
 helper_node(sibling_of/3, 0).
-%!  sibling_of(?X, ?Y, +Day) X and Y are brothers/sisters (of whole or
-%   half blood) by Day: stated, or children of a common parent.
+%!  sibling_of(?X, ?Y, +Day) X and Y are brothers/sisters by Day, as a
+%   brother_, sister_ or sibling_ event states (children of a common
+%   parent are not inferred to be siblings: kinship is what the facts
+%   state).
 sibling_of(X, Y, Day) :-
     ( brother_(E) ; sister_(E) ; sibling_(E) ),
     party(E, X), party(E, Y), X \== Y,
     ev_begun_by(E, Day).
-sibling_of(X, Y, Day) :-
-    parent_of(P, X, Day), parent_of(P, Y, Day), X \== Y.
 
 helper_node(descendant_of/3, 0).
 %!  descendant_of(?X, ?A, +Day) X is a child of A or a descendant of such

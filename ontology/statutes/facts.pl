@@ -165,3 +165,29 @@ case_vocabulary([agricultural_service_, american_employer_, attending_classes_,
 case_vocabulary([agent_, patient_, amount_, start_, end_, purpose_, location_,
                  beneficiary_, means_, reason_, type_, destination_, country_],
                 2).
+
+%!  expand_case_facts is det.
+%   Some case files state facts through rules that generate events (one
+%   payment per year, one service per employee, ...).  Run those rules once
+%   and store their solutions as plain facts, so that the statutes query
+%   an explicit fact base.  Idempotent.
+expand_case_facts :-
+    forall(( case_fact_predicate(Name/Arity),
+             functor(Head, Name, Arity),
+             predicate_property(Head, number_of_rules(R)), R > 0 ),
+           expand_predicate(Head)).
+
+expand_predicate(Head) :-
+    findall(Head, catch(Head, _, fail), Solutions0),
+    variant_set(Solutions0, Solutions),
+    retractall(Head),
+    forall(member(S, Solutions), assertz(S)).
+
+variant_set(L0, L) :-
+    sort(L0, L1),                       % removes duplicate ground facts
+    variant_dedup(L1, L).
+
+variant_dedup([], []).
+variant_dedup([X|T0], [X|T]) :-
+    exclude(=@=(X), T0, T1),
+    variant_dedup(T1, T).

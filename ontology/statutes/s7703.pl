@@ -65,6 +65,7 @@ s7703_b(P, Y) :-
 s7703_b_1(P, Place, Child, Y) :-
     year_last_day(Y, L),
     parent_of(P, Child, L),
+    abode(P, Place, _, _),
     shared_abode_days(P, Child, Place, Y, Days),
     more_than_half_year(Days, Y),
     s151_c(P, Child, Y).

@@ -32,6 +32,7 @@ helper_node(excise_tax_dollars/3, 3).
 %   Year plus the excise tax Person owes as an employer under §3301, each
 %   stated in whole dollars.
 tax(P, Y, A) :-
+    expand_case_facts,
     income_tax_dollars(P, Y, I),
     excise_tax_dollars(P, Y, E),
     A is I + E.

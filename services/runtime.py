@@ -14,7 +14,7 @@ from bus.transport import ConsumerOptions, Transport
 from services.auth import Principal, token_hash
 from services.config import Settings
 from services.db import migrate
-from services.db.engine import create_engine, is_sqlite, session_factory
+from services.db.engine import create_engine, is_sqlite, readonly, session_factory
 from services.orchestrator.engine import Engine
 from services.orchestrator.http_dispatch import HttpDispatcher
 from services.orchestrator.routing import Router
@@ -31,6 +31,7 @@ class Runtime:
     settings: Settings
     db: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    readers: async_sessionmaker[AsyncSession]
     transport: Transport
     orchestrator: Orchestrator
     http: HttpDispatcher
@@ -71,7 +72,8 @@ class Runtime:
             static[token_hash(settings.admin_token)] = Principal(
                 role="admin", name="MODX_ADMIN_TOKEN"
             )
-        runtime = cls(settings, db, sessions, transport, orchestrator, http, static)
+        readers = session_factory(readonly(db))
+        runtime = cls(settings, db, sessions, readers, transport, orchestrator, http, static)
         if orchestrate:
             await orchestrator.start()
             runtime.orchestrating = True
@@ -88,7 +90,7 @@ class Runtime:
     async def database_ok(self) -> bool:
         """True when the database answers a query."""
         try:
-            async with self.sessions() as session:
+            async with self.readers() as session:
                 await asyncio.wait_for(session.execute(text("SELECT 1")), 2.0)
             return True
         except Exception:

@@ -30,6 +30,8 @@ def create_app(settings: Settings | None = None, *, orchestrate: bool = True) ->
                 await hook(runtime)
             yield
         finally:
+            for hook in app.state.on_shutdown:
+                await hook(runtime)
             await runtime.close()
 
     app = FastAPI(
@@ -39,7 +41,8 @@ def create_app(settings: Settings | None = None, *, orchestrate: bool = True) ->
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.on_ready = []
+    app.state.on_ready = []  # async hooks(runtime) after start-up (built-in agents)
+    app.state.on_shutdown = []
     errors.install(app)
     for module in (health, agents, workflows, runs, tasks, ledger):
         app.include_router(module.router)

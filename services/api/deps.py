@@ -23,12 +23,19 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
 async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
-    """A session for one request."""
+    """A read-only session for one request."""
+    async with runtime.readers() as session:
+        yield session
+
+
+async def get_write_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
+    """A session for a request that writes (it takes SQLite's write lock when it begins)."""
     async with runtime.sessions() as session:
         yield session
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+WriteSessionDep = Annotated[AsyncSession, Depends(get_write_session)]
 
 
 async def get_principal(request: Request, runtime: RuntimeDep) -> Principal:
@@ -39,7 +46,7 @@ async def get_principal(request: Request, runtime: RuntimeDep) -> Principal:
         raise ApiError(
             401, "unauthorized", "missing bearer token", headers={"WWW-Authenticate": "Bearer"}
         )
-    async with runtime.sessions() as session:
+    async with runtime.readers() as session:
         principal = await authenticate(session, token.strip(), runtime.static_tokens)
     if principal is None:
         raise ApiError(401, "unauthorized", "invalid token", headers={"WWW-Authenticate": "Bearer"})

@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import ConnectionPoolEntry
 
+READONLY = "modx_readonly"
+
 
 def is_sqlite(url: str) -> bool:
     """True for a SQLite URL."""
@@ -40,10 +42,12 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             dbapi_conn.isolation_level = None
 
         @event.listens_for(engine.sync_engine, "begin")
-        def _begin_immediate(conn: Any) -> None:
-            # A deferred transaction that later writes can fail at once with "database is
-            # locked"; taking the write lock up front makes concurrent writers wait instead.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        def _begin(conn: Any) -> None:
+            # A deferred transaction that later writes fails at once with "database is locked"
+            # when another writer committed since it began; writers take the lock up front and
+            # wait instead. Readers (see ``readonly``) never take it, so they never block.
+            readonly = conn.get_execution_options().get(READONLY, False)
+            conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
         return engine
     kwargs.setdefault("pool_size", 10)
@@ -55,3 +59,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep loaded attributes after commit (rows are read after writing)."""
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def readonly(engine: AsyncEngine) -> AsyncEngine:
+    """The same engine and pool, for sessions that only read (no write lock on SQLite)."""
+    return engine.execution_options(**{READONLY: True})

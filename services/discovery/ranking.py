@@ -28,7 +28,7 @@ Ranking = list[tuple[str, float]]
 _STOPWORD_TEXT = """
 a an and are as at be by can do does for from has have how i in into is it its me my of on or
 our please so some that the their them then there these this to up us was we what when where
-which who will with would you your
+which who will with would you your s t
 """
 STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
@@ -62,6 +62,8 @@ def _fold(token: str) -> str:
     """Fold simple English plurals (``invoices`` -> ``invoice``); nothing more."""
     if len(token) > 4 and token.endswith("ies"):
         return token[:-3] + "y"
+    if len(token) > 4 and token.endswith(("sses", "xes", "ches", "shes")):
+        return token[:-2]
     if len(token) > 3 and token.endswith("s") and not token.endswith(("ss", "us", "is")):
         return token[:-1]
     return token

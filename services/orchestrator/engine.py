@@ -28,6 +28,7 @@ from services.orchestrator.states import (
 
 ORCHESTRATOR = "orchestrator"
 NO_AGENT_RECHECK_S = 0.5
+TIMEOUT_CODES = frozenset({"timeout", "deadline_exceeded"})
 
 
 class Engine:
@@ -358,6 +359,8 @@ class Engine:
             row.due_at = ctx.now + timedelta(seconds=delay)
             ctx.move_step(row, StepState.RETRYING, error=error, retry_in_s=round(delay, 3))
             return
+        # An agent that gave up at the task's deadline reports it; the step timed out all the same.
+        timed_out = timed_out or code in TIMEOUT_CODES
         ctx.move_step(row, StepState.TIMED_OUT if timed_out else StepState.FAILED, error=error)
         ctx.ledger(
             "step." + row.status, {"step_id": row.step_id, "attempt": row.attempt, "error": error}

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Query, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import metrics
-from services.api.deps import AgentDep, ClientDep, PrincipalDep, RuntimeDep, SessionDep
+from services.api.deps import (
+    AgentDep,
+    ClientDep,
+    PrincipalDep,
+    RuntimeDep,
+    SessionDep,
+    WriteSessionDep,
+)
 from services.api.errors import ApiError, not_found
+from services.auth import Principal
 from services.db.models import AgentRow
 from services.registry import store
 from services.registry.schemas import (
@@ -43,7 +52,7 @@ def agent_public(agent: AgentRow, in_flight: int) -> AgentPublic:
 
 @router.post("/agents", status_code=201, response_model=AgentRegistered)
 async def register(
-    card: AgentCard, _: ClientDep, runtime: RuntimeDep, session: SessionDep
+    card: AgentCard, _: ClientDep, runtime: RuntimeDep, session: WriteSessionDep
 ) -> AgentRegistered:
     """Register an agent card; the answer carries the agent's own token."""
     settings = runtime.settings
@@ -60,7 +69,7 @@ async def register(
     )
 
 
-async def _own_agent(session: SessionDep, principal: PrincipalDep, agent_id: str) -> AgentRow:
+async def _own_agent(session: AsyncSession, principal: Principal, agent_id: str) -> AgentRow:
     agent = await store.get_agent(session, agent_id)
     if principal.role == "agent" and principal.agent_id != agent_id:
         raise ApiError(403, "forbidden", "an agent can only act for itself")
@@ -76,7 +85,7 @@ async def heartbeat(
     agent_id: str,
     principal: AgentDep,
     runtime: RuntimeDep,
-    session: SessionDep,
+    session: WriteSessionDep,
     body: Heartbeat | None = None,
 ) -> HeartbeatAck:
     """Renew the agent's lease."""
@@ -93,7 +102,7 @@ async def heartbeat(
 
 @router.delete("/agents/{agent_id}", status_code=202)
 async def deregister(
-    agent_id: str, principal: PrincipalDep, runtime: RuntimeDep, session: SessionDep
+    agent_id: str, principal: PrincipalDep, runtime: RuntimeDep, session: WriteSessionDep
 ) -> Response:
     """Start draining: no new task goes to the agent; it is removed when its tasks end."""
     if principal.role not in ("agent", "admin"):

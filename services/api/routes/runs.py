@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import jsonschema
 from fastapi import APIRouter, Query, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import metrics
 from services.api.deps import ClientDep, PrincipalDep, RuntimeDep, SessionDep
@@ -177,7 +178,7 @@ async def list_runs(
     return RunsPublic(items=[run_public(r) for r in page], next_cursor=next_cursor)
 
 
-async def _run_or_404(session: SessionDep, run_id: str) -> RunRow:
+async def _run_or_404(session: AsyncSession, run_id: str) -> RunRow:
     run = await runs.get_run(session, run_id)
     if run is None:
         raise not_found("run", run_id)
@@ -214,7 +215,7 @@ async def wait_run(
     loop = asyncio.get_running_loop()
     end = loop.time() + timeout_s
     while True:
-        async with runtime.sessions() as session:
+        async with runtime.readers() as session:
             run = await _run_or_404(session, run_id)
             if run.status in TERMINAL_RUN or loop.time() >= end:
                 return run_public(run, list(await runs.steps_of(session, run_id)), definition=False)
@@ -227,9 +228,9 @@ async def cancel_run(
 ) -> RunAccepted:
     """Cancel: nothing more is dispatched, and running steps end as ``cancelled``."""
     await _run_or_404(session, run_id)
+    await session.rollback()  # end the read before the write transaction
     cancelled = await runtime.orchestrator.cancel_run(run_id, "cancelled by request")
     run = await _run_or_404(session, run_id)
-    await session.refresh(run)
     if not cancelled:
         raise ApiError(409, "run_finished", f"run {run_id} is already {run.status}")
     return RunAccepted(run_id=run_id, status=run.status, created=False)

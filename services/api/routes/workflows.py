@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Response
 
-from services.api.deps import ClientDep, PrincipalDep, SessionDep
+from services.api.deps import ClientDep, PrincipalDep, SessionDep, WriteSessionDep
 from services.api.errors import ApiError, not_found
 from services.api.schemas import WorkflowPublic
 from services.db.models import WorkflowDefinitionRow
@@ -41,7 +41,7 @@ def public(row: WorkflowDefinitionRow) -> WorkflowPublic:
 
 @router.post("/workflows", status_code=201, response_model=WorkflowPublic)
 async def register(
-    response: Response, _: ClientDep, session: SessionDep, body: Any = Body(...)
+    response: Response, _: ClientDep, session: WriteSessionDep, body: Any = Body(...)
 ) -> WorkflowPublic:
     """Register a definition; without ``version`` it becomes the next version of its name."""
     definition = parse_or_422(body)

@@ -1,0 +1,1 @@
+"""The ``modx`` command line (Typer)."""

@@ -1,0 +1,304 @@
+"""``modx``: run the service, agents and workflows from a shell.
+
+Every command that prints data takes ``--json``; exit codes: 0 ok, 1 run failed, 2 bad request,
+3 service unreachable, 4 not authorized, 5 not found.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+
+from services.cli import client as cli_client
+from services.cli.client import Client
+
+app = typer.Typer(
+    help="MODX: multi-agent orchestration with verifiable legal reasoning.", no_args_is_help=True
+)
+run_app = typer.Typer(help="Submit, inspect and cancel runs.", no_args_is_help=True)
+workflow_app = typer.Typer(help="Register and read workflow definitions.", no_args_is_help=True)
+db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
+agent_app = typer.Typer(help="Run agents.", no_args_is_help=True)
+app.add_typer(run_app, name="run")
+app.add_typer(workflow_app, name="workflow")
+app.add_typer(db_app, name="db")
+app.add_typer(agent_app, name="agent")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+UrlOpt = Annotated[str | None, typer.Option("--url", envvar="MODX_URL", help="MODX API URL.")]
+STATUS_COLORS = {
+    "succeeded": typer.colors.GREEN,
+    "failed": typer.colors.RED,
+    "timed_out": typer.colors.RED,
+    "cancelled": typer.colors.YELLOW,
+    "running": typer.colors.BLUE,
+    "pending": typer.colors.WHITE,
+}
+
+
+def _print(data: Any, as_json: bool) -> None:
+    typer.echo(json.dumps(data, indent=None if as_json else 2, default=str))
+
+
+def _load_file(path: Path) -> Any:
+    text = path.read_text()
+    return yaml.safe_load(text) if path.suffix in (".yaml", ".yml") else json.loads(text)
+
+
+@app.command()
+def up(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    data_dir: Annotated[Path, typer.Option(help="Where state and the token live.")] = Path(".modx"),
+    demo: Annotated[bool, typer.Option(help="Submit the demo workflow once started.")] = True,
+    exit_after_demo: Annotated[
+        bool, typer.Option(help="Stop after the demo (for scripts).")
+    ] = False,
+) -> None:
+    """Run MODX embedded: API, orchestrator and built-in agents in one process, on SQLite."""
+    from services.embedded import run_embedded
+
+    code = run_embedded(
+        host=host, port=port, data_dir=data_dir, demo=demo, exit_after_demo=exit_after_demo
+    )
+    raise typer.Exit(code)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "0.0.0.0",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    orchestrate: Annotated[
+        bool, typer.Option(help="Run the orchestrator's loops in this process.")
+    ] = True,
+) -> None:
+    """Run the API and the orchestrator for the distributed mode (PostgreSQL + Redis)."""
+    import uvicorn
+
+    from services.api.app import create_app
+    from services.config import Settings
+
+    settings = Settings(host=host, port=port)
+    if settings.embedded:
+        typer.secho(
+            "MODX_REDIS_URL is not set: the bus is in-process (use `modx up` for that).",
+            fg=typer.colors.YELLOW,
+            err=True,
+        )
+    uvicorn.run(
+        create_app(settings, orchestrate=orchestrate), host=host, port=port, log_level="info"
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
+    """Migrate the database (MODX_DATABASE_URL, or the embedded SQLite file) up."""
+    from services.config import Settings
+    from services.db import migrate
+
+    url = Settings().resolved_database_url
+    migrate.upgrade(url, revision)
+    typer.echo(f"database at {url.split('@')[-1]} is at {revision}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "base",
+) -> None:
+    """Migrate the database down."""
+    from services.config import Settings
+    from services.db import migrate
+
+    url = Settings().resolved_database_url
+    migrate.downgrade(url, revision)
+    typer.echo(f"database at {url.split('@')[-1]} is at {revision}")
+
+
+@agent_app.command("run")
+def agent_run(target: Annotated[str, typer.Argument(help="module:attribute of an Agent.")]) -> None:
+    """Run an agent: register over HTTP, heartbeat, serve its capabilities until SIGTERM."""
+    from agents.sdk import load_agent
+
+    sys.path.insert(0, os.getcwd())
+    agent = load_agent(target)
+    agent.run_sync()
+
+
+@workflow_app.command("register")
+def workflow_register(
+    file: Annotated[Path, typer.Argument(exists=True, help="YAML or JSON definition.")],
+    url: UrlOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Register a definition (a new version when its content changed)."""
+    row = Client(url, as_json=as_json).request("POST", "/v1/workflows", json=_load_file(file))
+    if as_json:
+        _print(row, True)
+    else:
+        typer.echo(f"registered {row['name']} version {row['version']}")
+
+
+@workflow_app.command("list")
+def workflow_list(url: UrlOpt = None, as_json: JsonOpt = False) -> None:
+    """The latest version of every workflow."""
+    rows = Client(url, as_json=as_json).request("GET", "/v1/workflows")
+    if as_json:
+        _print(rows, True)
+        return
+    for row in rows:
+        typer.echo(f"{row['name']:30} v{row['version']:<4} {len(row['definition']['steps'])} steps")
+
+
+@run_app.command("submit")
+def run_submit(
+    workflow: Annotated[
+        str, typer.Argument(help="A YAML/JSON definition file, or a registered name.")
+    ],
+    input_: Annotated[
+        str, typer.Option("--input", help="The run's input, as JSON (or @file.json).")
+    ] = "null",
+    wait: Annotated[bool, typer.Option(help="Wait for the run to finish.")] = False,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait at most.")] = 300.0,
+    idempotency_key: Annotated[str | None, typer.Option(help="Same key, same run.")] = None,
+    url: UrlOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Start a run; with --wait, exit 0 if it succeeded and 1 if not."""
+    api = Client(url, as_json=as_json)
+    path = Path(workflow)
+    spec: Any = _load_file(path) if path.exists() else workflow
+    raw = Path(input_[1:]).read_text() if input_.startswith("@") else input_
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        cli_client.fail(f"--input is not JSON: {exc}", cli_client.BAD_REQUEST, as_json)
+    body: dict[str, Any] = {"workflow": spec, "input": value}
+    if idempotency_key:
+        body["idempotency_key"] = idempotency_key
+    accepted = api.request("POST", "/v1/runs", json=body)
+    if not wait:
+        _print(accepted, as_json) if as_json else typer.echo(
+            f"run {accepted['run_id']} {accepted['status']}"
+        )
+        return
+    run = _wait(api, accepted["run_id"], timeout, as_json)
+    if as_json:
+        _print(run, True)
+    else:
+        _show(run)
+    raise typer.Exit(cli_client.OK if run["status"] == "succeeded" else cli_client.RUN_FAILED)
+
+
+def _wait(api: Client, run_id: str, timeout: float, as_json: bool) -> Any:
+    end = time.monotonic() + timeout
+    run: Any = None
+    show = not as_json and sys.stderr.isatty()
+    while time.monotonic() < end:
+        run = api.request(
+            "GET",
+            f"/v1/runs/{run_id}/wait",
+            params={"timeout_s": min(10.0, end - time.monotonic())},
+        )
+        if show:
+            done = sum(1 for s in run["steps"] if s["status"] in ("succeeded", "skipped"))
+            typer.echo(f"\r{run['status']:10} {done}/{len(run['steps'])} steps", nl=False, err=True)
+        if run["status"] in ("succeeded", "failed", "cancelled", "timed_out"):
+            break
+    if show:
+        typer.echo("", err=True)
+    return run
+
+
+def _show(run: Any) -> None:
+    typer.secho(
+        f"run {run['run_id']}  {run['workflow']}  {run['status']}",
+        fg=STATUS_COLORS.get(run["status"]),
+        bold=True,
+    )
+    for step in run["steps"]:
+        agent = (step["agent_id"] or "-")[-12:]
+        attempts = f"{step['attempt']}/{step['max_attempts']}"
+        typer.echo(f"  {step['step_id']:24} {step['status']:10} attempt {attempts}  agent …{agent}")
+        if step["error"]:
+            typer.secho(f"    error: {step['error'].get('message')}", fg=typer.colors.RED)
+    if run["error"]:
+        typer.secho(f"error: {json.dumps(run['error'])}", fg=typer.colors.RED)
+    if run["output"] is not None:
+        typer.echo("output: " + json.dumps(run["output"], indent=2)[:4000])
+
+
+@run_app.command("show")
+def run_show(run_id: str, url: UrlOpt = None, as_json: JsonOpt = False) -> None:
+    """One run with its steps."""
+    run = Client(url, as_json=as_json).request("GET", f"/v1/runs/{run_id}")
+    _print(run, True) if as_json else _show(run)
+
+
+@run_app.command("list")
+def run_list(
+    status: Annotated[str | None, typer.Option(help="Only runs in this state.")] = None,
+    workflow: Annotated[str | None, typer.Option(help="Only runs of this workflow.")] = None,
+    limit: Annotated[int, typer.Option(help="How many.")] = 20,
+    cursor: Annotated[str | None, typer.Option(help="Continue after this cursor.")] = None,
+    url: UrlOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Runs, newest first."""
+    params = {
+        k: v
+        for k, v in {
+            "status": status,
+            "workflow": workflow,
+            "limit": limit,
+            "cursor": cursor,
+        }.items()
+        if v is not None
+    }
+    page = Client(url, as_json=as_json).request("GET", "/v1/runs", params=params)
+    if as_json:
+        _print(page, True)
+        return
+    for run in page["items"]:
+        typer.secho(
+            f"{run['run_id']}  {run['workflow']:20} {run['status']:10} {run['created_at']}",
+            fg=STATUS_COLORS.get(run["status"]),
+        )
+    if page["next_cursor"]:
+        typer.echo(f"more: --cursor {page['next_cursor']}")
+
+
+@run_app.command("events")
+def run_events(run_id: str, url: UrlOpt = None, as_json: JsonOpt = False) -> None:
+    """A run's history, in order."""
+    events = Client(url, as_json=as_json).request("GET", f"/v1/runs/{run_id}/events")
+    if as_json:
+        _print(events, True)
+        return
+    for event in events:
+        typer.echo(
+            f"{event['created_at']}  {event['type']:18} {event['step_id'] or '':20} "
+            f"{event['from_state'] or ''} -> {event['to_state'] or ''}"
+        )
+
+
+@run_app.command("cancel")
+def run_cancel(run_id: str, url: UrlOpt = None, as_json: JsonOpt = False) -> None:
+    """Cancel a run."""
+    result = Client(url, as_json=as_json).request("POST", f"/v1/runs/{run_id}/cancel")
+    _print(result, True) if as_json else typer.echo(f"run {run_id} {result['status']}")
+
+
+def main() -> None:
+    """Entry point of the ``modx`` script."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,152 @@
+"""Workflows end to end, through the REST API, in both modes (embedded and distributed)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from bus import streams
+from bus.envelope import Envelope, Kind
+from tests.e2e import fleet
+from tests.fixtures.services import free_port, wait_until
+from tests.fixtures.stack import ADMIN, Stack
+
+FAN = {
+    "name": "fan-square-sum-double",
+    "steps": [
+        {"id": "range", "capability": "test.range", "input": {"n": "$.input.n"}},
+        {"id": "square", "capability": "test.square", "for_each": "$.steps.range.output.items",
+         "input": {"value": "$.item"}},
+        {"id": "sum", "capability": "test.sum", "input": {"values": "$.steps.square.output"}},
+        {"id": "double", "capability": "test.double", "input": {"total": "$.steps.sum.output.total"}},
+    ],
+    "output": "$.steps.double.output.total",
+}
+
+
+async def test_fan_out_and_in_across_bus_and_http_agents(stack: Stack) -> None:
+    await stack.agent(fleet.numbers)
+    if stack.mode == "distributed":
+        stack.process("bus", "squares")  # a bus agent in its own OS process
+        await stack.wait_agent("squares")
+    else:
+        await stack.agent(fleet.squares)
+    stack.process("http", "doubler", str(free_port()))
+    await stack.wait_agent("doubler")
+
+    run_id = await stack.submit(FAN, {"n": 10})
+    run = await stack.wait(run_id)
+
+    assert run["status"] == "succeeded", run["error"]
+    assert run["output"] == 2 * sum(i * i for i in range(10))
+    squares = [s for s in run["steps"] if s["definition_id"] == "square" and s["item_index"] is not None]
+    assert sorted(s["output"]["value"] for s in squares) == [i * i for i in range(10)]
+    double = next(s for s in run["steps"] if s["step_id"] == "double")
+    doubler = await stack.wait_agent("doubler")
+    assert double["agent_id"] == doubler[0]["agent_id"]  # the HTTP agent served it
+    # Every step ran exactly once.
+    ran = [(e["run"], e["step"]) for e in fleet.executions(stack.log)]
+    assert len(ran) == len(set(ran)) == 13
+
+
+async def test_a_step_that_fails_twice_then_succeeds_shows_three_attempts(stack: Stack) -> None:
+    await stack.agent(fleet.squares)
+    workflow = {"name": "flaky", "steps": [{"id": "f", "capability": "test.flaky", "input": {"value": 7},
+                                            "retry": {"max_attempts": 3, "backoff_s": 0.05}}],
+                "output": "$.steps.f.output.value"}
+    run_id = await stack.submit(workflow)
+    run = await stack.wait(run_id)
+    assert run["status"] == "succeeded" and run["output"] == 7
+    assert run["steps"][0]["attempt"] == 3
+    events = await stack.events(run_id)
+    dispatched = [e["attempt"] for e in events if e["type"] == "step.scheduled"]
+    assert dispatched == [1, 2, 3]
+    assert [e["type"] for e in events].count("step.retrying") == 2
+
+
+async def test_a_non_retryable_error_fails_the_run_at_once(stack: Stack) -> None:
+    await stack.agent(fleet.squares)
+    workflow = {"name": "fatal", "steps": [{"id": "f", "capability": "test.fatal", "input": {"value": 3},
+                                            "retry": {"max_attempts": 5, "backoff_s": 0.05}}]}
+    run = await stack.wait(await stack.submit(workflow))
+    assert run["status"] == "failed"
+    step = run["steps"][0]
+    assert step["attempt"] == 1 and step["status"] == "failed"
+    assert step["error"]["code"] == "refused" and step["error"]["retryable"] is False
+    assert run["error"]["step_id"] == "f" and run["error"]["cause"]["message"] == "refusing value 3"
+
+
+async def test_a_hung_agent_times_the_step_out(stack: Stack) -> None:
+    await stack.agent(fleet.squares)
+    workflow = {"name": "hang", "steps": [{"id": "h", "capability": "test.hang", "input": {"value": 1},
+                                           "timeout_s": 0.5, "retry": {"max_attempts": 2, "backoff_s": 0.05}}]}
+    run = await stack.wait(await stack.submit(workflow))
+    assert run["status"] == "failed"
+    assert run["steps"][0]["status"] == "timed_out" and run["steps"][0]["attempt"] == 2
+    assert run["error"]["code"] == "step_timed_out"
+
+
+async def test_cancel_stops_dispatch_and_cancels_running_steps(stack: Stack) -> None:
+    await stack.agent(fleet.squares)
+    workflow = {"name": "cancel-me", "steps": [
+        {"id": "h", "capability": "test.hang", "input": {"value": 1}},
+        {"id": "after", "capability": "test.square", "input": {"value": "$.steps.h.output.value"}},
+    ]}
+    run_id = await stack.submit(workflow)
+
+    async def running() -> bool:
+        run = (await stack.client.get(f"/v1/runs/{run_id}")).json()
+        return bool(run["steps"][0]["status"] == "running")
+
+    await wait_until(running)
+    response = await stack.client.post(f"/v1/runs/{run_id}/cancel")
+    assert response.status_code == 202
+    run = await stack.wait(run_id)
+    assert run["status"] == "cancelled"
+    assert {s["step_id"]: s["status"] for s in run["steps"]} == {"h": "cancelled", "after": "cancelled"}
+    again = await stack.client.post(f"/v1/runs/{run_id}/cancel")
+    assert again.status_code == 409
+    await asyncio.sleep(0.3)
+    assert [e["step"] for e in fleet.executions(stack.log)] == ["h"]  # "after" was never dispatched
+
+
+async def test_idempotency_key_and_late_duplicate_results(stack: Stack) -> None:
+    await stack.agent(fleet.numbers)
+    workflow = {"name": "once", "steps": [{"id": "r", "capability": "test.range", "input": {"n": 3}}]}
+    first = await stack.submit(workflow, None, idempotency_key="order-42")
+    second = await stack.submit(workflow, None, idempotency_key="order-42")
+    assert first == second
+    run = await stack.wait(first)
+    assert run["status"] == "succeeded"
+    step = run["steps"][0]
+    # A late duplicate of the result: recorded once, the duplicate counted and ignored.
+    duplicate = Envelope(kind=Kind.RESULT, topic="test.range", sender=step["agent_id"], run_id=first,
+                         step_id="r", attempt=1, payload={"output": {"items": [9, 9]}})
+    await stack.runtime.transport.publish(streams.RESULTS, duplicate)
+
+    async def counted() -> bool:
+        current = (await stack.client.get(f"/v1/runs/{first}")).json()
+        return bool(current["steps"][0]["duplicates"] == 1)
+
+    await wait_until(counted)
+    current = (await stack.client.get(f"/v1/runs/{first}")).json()
+    assert current["steps"][0]["output"] == {"items": [0, 1, 2]}
+    assert len(fleet.executions(stack.log)) == 1
+
+
+async def test_credentials(stack: Stack) -> None:
+    url = "/v1/runs"
+    body: dict[str, Any] = {"workflow": "x"}
+    assert (await stack.client.post(url, json=body, headers={"authorization": ""})).status_code == 401
+    wrong = await stack.client.post(url, json=body, headers={"authorization": "Bearer nope"})
+    assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "unauthorized"
+    card = {"name": "a", "capabilities": [{"name": "x.y"}]}
+    one = (await stack.client.post("/v1/agents", json=card)).json()
+    two = (await stack.client.post("/v1/agents", json=card)).json()
+    as_agent = {"authorization": f"Bearer {one['token']}"}
+    assert (await stack.client.post(url, json=body, headers=as_agent)).status_code == 403
+    other = await stack.client.post(f"/v1/agents/{two['agent_id']}/heartbeat", json={}, headers=as_agent)
+    assert other.status_code == 403
+    own = await stack.client.post(f"/v1/agents/{one['agent_id']}/heartbeat", json={}, headers=as_agent)
+    assert own.status_code == 200
+    assert (await stack.client.get("/v1/ledger/verify", headers={"authorization": f"Bearer {ADMIN}"})).json()["ok"]

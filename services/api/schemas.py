@@ -63,6 +63,7 @@ class RunPublic(BaseModel):
     error: dict[str, Any] | None
     goal: dict[str, Any] | None
     idempotency_key: str | None
+    retry_of: str | None = None
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None

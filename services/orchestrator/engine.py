@@ -41,10 +41,37 @@ class Engine:
 
     # -- starting and advancing -------------------------------------------------------------
 
-    async def start(self, ctx: RunContext) -> None:
-        """pending -> running: create the step rows and dispatch what is ready."""
+    async def start(self, ctx: RunContext, reuse: list[StepRow] | None = None) -> None:
+        """pending -> running: create the step rows and dispatch what is ready.
+
+        ``reuse`` holds the succeeded steps of an earlier run of the same definition (a retry
+        from the failed step): they are recorded as succeeded with their outputs, not run again.
+        """
         if not ctx.move_run(RunState.RUNNING):
             return
+        for old in reuse or []:
+            copy = StepRow(
+                run_id=ctx.run.id,
+                step_id=old.step_id,
+                definition_id=old.definition_id,
+                item_index=old.item_index,
+                capability=old.capability,
+                status=StepState.SUCCEEDED,
+                attempt=old.attempt,
+                max_attempts=old.max_attempts,
+                input=old.input,
+                output=old.output,
+                agent_id=old.agent_id,
+                started_at=old.started_at,
+                finished_at=ctx.now,
+                duplicates=0,
+                meta={"reused_from": old.run_id},
+            )
+            ctx.session.add(copy)
+            ctx.steps[copy.step_id] = copy
+            ctx.event(
+                "step.reused", copy, to_state=StepState.SUCCEEDED, data={"from_run": old.run_id}
+            )
         if ctx.definition.deadline_s is not None and ctx.run.deadline_at is None:
             ctx.run.deadline_at = ctx.now + timedelta(seconds=ctx.definition.deadline_s)
         for step in ctx.definition.steps:

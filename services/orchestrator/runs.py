@@ -31,6 +31,7 @@ async def create_run(
     version: int | None = None,
     idempotency_key: str | None = None,
     goal: dict[str, Any] | None = None,
+    retry_of: str | None = None,
 ) -> tuple[RunRow, bool]:
     """Insert a pending run; with an idempotency key already used, return that run instead."""
     if idempotency_key is not None:
@@ -48,6 +49,7 @@ async def create_run(
         idempotency_key=idempotency_key,
         goal=goal,
         cancel_requested=False,
+        retry_of=retry_of,
         created_at=now,
         updated_at=now,
         ledger_seq=0,

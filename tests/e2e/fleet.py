@@ -23,8 +23,20 @@ def record(ctx: TaskContext, **extra: Any) -> None:
     path = os.environ.get("MODX_TEST_LOG")
     if not path:
         return
-    line = json.dumps({"run": ctx.run_id, "step": ctx.step_id, "attempt": ctx.attempt, "pid": os.getpid(),
-                       "agent": ctx.agent_id, "capability": ctx.capability, **extra}) + "\n"
+    line = (
+        json.dumps(
+            {
+                "run": ctx.run_id,
+                "step": ctx.step_id,
+                "attempt": ctx.attempt,
+                "pid": os.getpid(),
+                "agent": ctx.agent_id,
+                "capability": ctx.capability,
+                **extra,
+            }
+        )
+        + "\n"
+    )
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         os.write(fd, line.encode())
@@ -85,7 +97,9 @@ async def noop(request: dict[str, Any], ctx: TaskContext) -> dict[str, Any]:
     return {"ok": True}
 
 
-squares = Agent("squares", version="1.0.0", description="Squares numbers, fails on request, hangs on request.")
+squares = Agent(
+    "squares", version="1.0.0", description="Squares numbers, fails on request, hangs on request."
+)
 
 
 @squares.capability("test.square", description="value squared.")
@@ -108,7 +122,9 @@ async def flaky(request: Flaky, ctx: TaskContext) -> Value:
 @squares.capability("test.fatal", description="Always fails, not retryable.")
 async def fatal(request: Value, ctx: TaskContext) -> Value:
     record(ctx)
-    raise FatalError(f"refusing value {request.value}", code="refused", details={"value": request.value})
+    raise FatalError(
+        f"refusing value {request.value}", code="refused", details={"value": request.value}
+    )
 
 
 @squares.capability("test.hang", description="Never answers.")

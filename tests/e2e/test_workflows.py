@@ -15,10 +15,18 @@ FAN = {
     "name": "fan-square-sum-double",
     "steps": [
         {"id": "range", "capability": "test.range", "input": {"n": "$.input.n"}},
-        {"id": "square", "capability": "test.square", "for_each": "$.steps.range.output.items",
-         "input": {"value": "$.item"}},
+        {
+            "id": "square",
+            "capability": "test.square",
+            "for_each": "$.steps.range.output.items",
+            "input": {"value": "$.item"},
+        },
         {"id": "sum", "capability": "test.sum", "input": {"values": "$.steps.square.output"}},
-        {"id": "double", "capability": "test.double", "input": {"total": "$.steps.sum.output.total"}},
+        {
+            "id": "double",
+            "capability": "test.double",
+            "input": {"total": "$.steps.sum.output.total"},
+        },
     ],
     "output": "$.steps.double.output.total",
 }
@@ -39,7 +47,9 @@ async def test_fan_out_and_in_across_bus_and_http_agents(stack: Stack) -> None:
 
     assert run["status"] == "succeeded", run["error"]
     assert run["output"] == 2 * sum(i * i for i in range(10))
-    squares = [s for s in run["steps"] if s["definition_id"] == "square" and s["item_index"] is not None]
+    squares = [
+        s for s in run["steps"] if s["definition_id"] == "square" and s["item_index"] is not None
+    ]
     assert sorted(s["output"]["value"] for s in squares) == [i * i for i in range(10)]
     double = next(s for s in run["steps"] if s["step_id"] == "double")
     doubler = await stack.wait_agent("doubler")
@@ -51,9 +61,18 @@ async def test_fan_out_and_in_across_bus_and_http_agents(stack: Stack) -> None:
 
 async def test_a_step_that_fails_twice_then_succeeds_shows_three_attempts(stack: Stack) -> None:
     await stack.agent(fleet.squares)
-    workflow = {"name": "flaky", "steps": [{"id": "f", "capability": "test.flaky", "input": {"value": 7},
-                                            "retry": {"max_attempts": 3, "backoff_s": 0.05}}],
-                "output": "$.steps.f.output.value"}
+    workflow = {
+        "name": "flaky",
+        "steps": [
+            {
+                "id": "f",
+                "capability": "test.flaky",
+                "input": {"value": 7},
+                "retry": {"max_attempts": 3, "backoff_s": 0.05},
+            }
+        ],
+        "output": "$.steps.f.output.value",
+    }
     run_id = await stack.submit(workflow)
     run = await stack.wait(run_id)
     assert run["status"] == "succeeded" and run["output"] == 7
@@ -66,8 +85,17 @@ async def test_a_step_that_fails_twice_then_succeeds_shows_three_attempts(stack:
 
 async def test_a_non_retryable_error_fails_the_run_at_once(stack: Stack) -> None:
     await stack.agent(fleet.squares)
-    workflow = {"name": "fatal", "steps": [{"id": "f", "capability": "test.fatal", "input": {"value": 3},
-                                            "retry": {"max_attempts": 5, "backoff_s": 0.05}}]}
+    workflow = {
+        "name": "fatal",
+        "steps": [
+            {
+                "id": "f",
+                "capability": "test.fatal",
+                "input": {"value": 3},
+                "retry": {"max_attempts": 5, "backoff_s": 0.05},
+            }
+        ],
+    }
     run = await stack.wait(await stack.submit(workflow))
     assert run["status"] == "failed"
     step = run["steps"][0]
@@ -78,8 +106,18 @@ async def test_a_non_retryable_error_fails_the_run_at_once(stack: Stack) -> None
 
 async def test_a_hung_agent_times_the_step_out(stack: Stack) -> None:
     await stack.agent(fleet.squares)
-    workflow = {"name": "hang", "steps": [{"id": "h", "capability": "test.hang", "input": {"value": 1},
-                                           "timeout_s": 0.5, "retry": {"max_attempts": 2, "backoff_s": 0.05}}]}
+    workflow = {
+        "name": "hang",
+        "steps": [
+            {
+                "id": "h",
+                "capability": "test.hang",
+                "input": {"value": 1},
+                "timeout_s": 0.5,
+                "retry": {"max_attempts": 2, "backoff_s": 0.05},
+            }
+        ],
+    }
     run = await stack.wait(await stack.submit(workflow))
     assert run["status"] == "failed"
     assert run["steps"][0]["status"] == "timed_out" and run["steps"][0]["attempt"] == 2
@@ -88,10 +126,17 @@ async def test_a_hung_agent_times_the_step_out(stack: Stack) -> None:
 
 async def test_cancel_stops_dispatch_and_cancels_running_steps(stack: Stack) -> None:
     await stack.agent(fleet.squares)
-    workflow = {"name": "cancel-me", "steps": [
-        {"id": "h", "capability": "test.hang", "input": {"value": 1}},
-        {"id": "after", "capability": "test.square", "input": {"value": "$.steps.h.output.value"}},
-    ]}
+    workflow = {
+        "name": "cancel-me",
+        "steps": [
+            {"id": "h", "capability": "test.hang", "input": {"value": 1}},
+            {
+                "id": "after",
+                "capability": "test.square",
+                "input": {"value": "$.steps.h.output.value"},
+            },
+        ],
+    }
     run_id = await stack.submit(workflow)
 
     async def running() -> bool:
@@ -103,7 +148,10 @@ async def test_cancel_stops_dispatch_and_cancels_running_steps(stack: Stack) -> 
     assert response.status_code == 202
     run = await stack.wait(run_id)
     assert run["status"] == "cancelled"
-    assert {s["step_id"]: s["status"] for s in run["steps"]} == {"h": "cancelled", "after": "cancelled"}
+    assert {s["step_id"]: s["status"] for s in run["steps"]} == {
+        "h": "cancelled",
+        "after": "cancelled",
+    }
     again = await stack.client.post(f"/v1/runs/{run_id}/cancel")
     assert again.status_code == 409
     await asyncio.sleep(0.3)
@@ -112,7 +160,10 @@ async def test_cancel_stops_dispatch_and_cancels_running_steps(stack: Stack) -> 
 
 async def test_idempotency_key_and_late_duplicate_results(stack: Stack) -> None:
     await stack.agent(fleet.numbers)
-    workflow = {"name": "once", "steps": [{"id": "r", "capability": "test.range", "input": {"n": 3}}]}
+    workflow = {
+        "name": "once",
+        "steps": [{"id": "r", "capability": "test.range", "input": {"n": 3}}],
+    }
     first = await stack.submit(workflow, None, idempotency_key="order-42")
     second = await stack.submit(workflow, None, idempotency_key="order-42")
     assert first == second
@@ -120,8 +171,15 @@ async def test_idempotency_key_and_late_duplicate_results(stack: Stack) -> None:
     assert run["status"] == "succeeded"
     step = run["steps"][0]
     # A late duplicate of the result: recorded once, the duplicate counted and ignored.
-    duplicate = Envelope(kind=Kind.RESULT, topic="test.range", sender=step["agent_id"], run_id=first,
-                         step_id="r", attempt=1, payload={"output": {"items": [9, 9]}})
+    duplicate = Envelope(
+        kind=Kind.RESULT,
+        topic="test.range",
+        sender=step["agent_id"],
+        run_id=first,
+        step_id="r",
+        attempt=1,
+        payload={"output": {"items": [9, 9]}},
+    )
     await stack.runtime.transport.publish(streams.RESULTS, duplicate)
 
     async def counted() -> bool:
@@ -137,7 +195,9 @@ async def test_idempotency_key_and_late_duplicate_results(stack: Stack) -> None:
 async def test_credentials(stack: Stack) -> None:
     url = "/v1/runs"
     body: dict[str, Any] = {"workflow": "x"}
-    assert (await stack.client.post(url, json=body, headers={"authorization": ""})).status_code == 401
+    assert (
+        await stack.client.post(url, json=body, headers={"authorization": ""})
+    ).status_code == 401
     wrong = await stack.client.post(url, json=body, headers={"authorization": "Bearer nope"})
     assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "unauthorized"
     card = {"name": "a", "capabilities": [{"name": "x.y"}]}
@@ -145,8 +205,44 @@ async def test_credentials(stack: Stack) -> None:
     two = (await stack.client.post("/v1/agents", json=card)).json()
     as_agent = {"authorization": f"Bearer {one['token']}"}
     assert (await stack.client.post(url, json=body, headers=as_agent)).status_code == 403
-    other = await stack.client.post(f"/v1/agents/{two['agent_id']}/heartbeat", json={}, headers=as_agent)
+    other = await stack.client.post(
+        f"/v1/agents/{two['agent_id']}/heartbeat", json={}, headers=as_agent
+    )
     assert other.status_code == 403
-    own = await stack.client.post(f"/v1/agents/{one['agent_id']}/heartbeat", json={}, headers=as_agent)
+    own = await stack.client.post(
+        f"/v1/agents/{one['agent_id']}/heartbeat", json={}, headers=as_agent
+    )
     assert own.status_code == 200
-    assert (await stack.client.get("/v1/ledger/verify", headers={"authorization": f"Bearer {ADMIN}"})).json()["ok"]
+    assert (
+        await stack.client.get("/v1/ledger/verify", headers={"authorization": f"Bearer {ADMIN}"})
+    ).json()["ok"]
+
+
+async def test_retry_resumes_from_the_failed_step(stack: Stack) -> None:
+    await stack.agent(fleet.numbers)
+    await stack.agent(fleet.squares)
+    workflow = {
+        "name": "resume",
+        "steps": [
+            {"id": "r", "capability": "test.range", "input": {"n": 2}},
+            {
+                "id": "f",
+                "capability": "test.flaky",
+                "input": {"value": 5, "failures": 1},
+                "after": ["r"],
+            },
+        ],
+    }
+    failed = await stack.wait(await stack.submit(workflow))
+    assert failed["status"] == "failed"  # one attempt only, and it fails
+    response = await stack.client.post(f"/v1/runs/{failed['run_id']}/retry")
+    assert response.status_code == 202, response.text
+    retried = await stack.wait(response.json()["run_id"])
+    # The second run is attempt 1 again for "f" (a new run), which still fails on attempt 1:
+    # what matters here is that "r" was reused, not run again.
+    assert retried["retry_of"] == failed["run_id"]
+    reused = next(s for s in retried["steps"] if s["step_id"] == "r")
+    assert reused["status"] == "succeeded" and reused["meta"]["reused_from"] == failed["run_id"]
+    assert [e["step"] for e in fleet.executions(stack.log)].count("r") == 1
+    running = await stack.client.post(f"/v1/runs/{retried['run_id']}/retry")
+    assert running.status_code == 202  # a failed retry can itself be retried

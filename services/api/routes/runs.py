@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import metrics
-from services.api.deps import ClientDep, PrincipalDep, RuntimeDep, SessionDep
+from services.api.deps import ClientDep, PrincipalDep, RuntimeDep, SessionDep, WriteSessionDep
 from services.api.errors import ApiError, not_found
 from services.api.routes.workflows import parse_or_422
 from services.api.schemas import (
@@ -49,6 +49,7 @@ def run_public(
         error=run.error,
         goal=run.goal,
         idempotency_key=run.idempotency_key,
+        retry_of=run.retry_of,
         created_at=run.created_at,
         started_at=run.started_at,
         finished_at=run.finished_at,
@@ -112,7 +113,7 @@ def _check_input(definition: WorkflowDefinition, value: object) -> None:
 
 @router.post("/runs", status_code=202, response_model=RunAccepted)
 async def start_run(
-    body: RunCreate, response: Response, _: ClientDep, runtime: RuntimeDep, session: SessionDep
+    body: RunCreate, response: Response, _: ClientDep, runtime: RuntimeDep, session: WriteSessionDep
 ) -> RunAccepted:
     """Start a run; the same ``idempotency_key`` returns the same run."""
     if body.goal is not None:
@@ -234,3 +235,37 @@ async def cancel_run(
     if not cancelled:
         raise ApiError(409, "run_finished", f"run {run_id} is already {run.status}")
     return RunAccepted(run_id=run_id, status=run.status, created=False)
+
+
+@router.post("/runs/{run_id}/retry", status_code=202, response_model=RunAccepted)
+async def retry_run(
+    run_id: str, _: ClientDep, runtime: RuntimeDep, session: WriteSessionDep
+) -> RunAccepted:
+    """Start a new run of a finished, unsuccessful run that resumes from its failed step.
+
+    The steps that succeeded are carried over with their outputs (``step.reused`` events); the
+    new run records ``retry_of`` so the two can be traced to each other.
+    """
+    async with session.begin():
+        old = await _run_or_404(session, run_id)
+        if old.status not in (RunState.FAILED, RunState.CANCELLED, RunState.TIMED_OUT):
+            raise ApiError(
+                409,
+                "run_not_retryable",
+                f"run {run_id} is {old.status}; only failed, "
+                "cancelled or timed-out runs can be retried",
+            )
+        steps = list(await runs.steps_of(session, run_id))
+        whole = {s.step_id for s in steps if s.item_index is None and s.status == "succeeded"}
+        reuse = [s for s in steps if s.status == "succeeded" and (s.definition_id in whole)]
+        definition = WorkflowDefinition.model_validate(old.definition)
+        run, _created = await runs.create_run(
+            session, definition, old.input, version=old.workflow_version, retry_of=old.id
+        )
+        await runtime.orchestrator.engine.start(
+            RunContext(session=session, run=run, steps={}), reuse
+        )
+    metrics.RUNS_STARTED.labels(workflow=definition.name).inc()
+    runtime.orchestrator.relay.wake()
+    await runtime.orchestrator.watch.notify()
+    return RunAccepted(run_id=run.id, status=run.status, created=True)

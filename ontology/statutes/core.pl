@@ -11,6 +11,13 @@
         statutory term: gross income, household, marriage in effect, ...).
         It appears in proofs with citation null.
 
+    combines(Name/Arity, How)
+        How the node's value follows from the values of its children that
+        have one: sum, difference (first minus the others), same (equal
+        to the only one), last (equal to the last one), round (the only
+        one rounded to the nearest integer, halves up).  Proofs carry it
+        as the node's "combine" field so that a reader can check it.
+
     Every other predicate is technical (dates, lists, arithmetic): the
     proof meta-interpreter runs it without making a node.
 
@@ -21,8 +28,8 @@
     of an aggregate node), so sums stay checkable in proofs.
 */
 
-:- discontiguous cites/3, helper_node/2.
-:- multifile cites/3, helper_node/2.
+:- discontiguous cites/3, helper_node/2, combines/2.
+:- multifile cites/3, helper_node/2, combines/2.
 
 %!  sum_of(+Key-Value, :Goal, -Sum) is det.
 %   Sum of Value over the solutions of Goal, counting each distinct Key

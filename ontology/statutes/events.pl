@@ -71,6 +71,10 @@ ev_not_ended_before(E, Day) :-
 ev_dated(E, Day, Y) :-
     start_(E, SD), date_days(SD, Day), days_year(Day, Y).
 
+%!  date_in_year(+Date, -Day, ?Year) technical: Date's day number and year.
+date_in_year(SD, Day, Y) :-
+    date_days(SD, Day), days_year(Day, Y).
+
 /* ---------------------------------------------------------------------
    Individuals: birth, death, age, blindness, status
    --------------------------------------------------------------------- */
@@ -189,13 +193,15 @@ joint_return_filed(P, S, Y) :-
    --------------------------------------------------------------------- */
 
 helper_node(income_item/5, 5).
-%!  income_item(?P, +Year, ?Event, ?Day, ?Amount)
+%!  income_item(?P, +Year, ?Event, ?Date, ?Amount)
 %   An amount P earned or received in Year: an income_ event of which P is
 %   the agent, or a payment_ of which P is the patient (recipient).
-income_item(P, Y, E, Day, A) :-
-    income_(E), agent_(E, P), ev_dated(E, Day, Y), amount_(E, A).
-income_item(P, Y, E, Day, A) :-
-    payment_(E), patient_(E, P), ev_dated(E, Day, Y), amount_(E, A).
+income_item(P, Y, E, SD, A) :-
+    income_(E), agent_(E, P), start_(E, SD), date_in_year(SD, _, Y),
+    amount_(E, A).
+income_item(P, Y, E, SD, A) :-
+    payment_(E), patient_(E, P), start_(E, SD), date_in_year(SD, _, Y),
+    amount_(E, A).
 
 helper_node(gross_income/3, 3).
 %!  gross_income(+P, +Year, -Amount)
@@ -206,11 +212,11 @@ gross_income(P, Y, GI) :-
     sum_of((E-D)-A, income_item(P, Y, E, D, A), GI).
 
 helper_node(itemized_deduction_item/5, 5).
-%!  itemized_deduction_item(?P, +Year, ?Event, ?Day, ?Amount)
+%!  itemized_deduction_item(?P, +Year, ?Event, ?Date, ?Amount)
 %   A deduction_ event of P dated in Year (the cases state itemized
 %   deductions this way; an item without amount counts as 0).
-itemized_deduction_item(P, Y, E, Day, A) :-
-    deduction_(E), agent_(E, P), ev_dated(E, Day, Y),
+itemized_deduction_item(P, Y, E, SD, A) :-
+    deduction_(E), agent_(E, P), start_(E, SD), date_in_year(SD, _, Y),
     (   amount_(E, A0) -> A = A0 ; A = 0 ).
 
 helper_node(cash_payment/1, 0).
@@ -279,9 +285,9 @@ household_place(Place, R) :- residence_(R), patient_(R, Place).
 helper_node(household_cost_item/5, 5).
 %!  household_cost_item(+Place, +Year, ?Payer, ?Pay, ?Amount)
 %   A payment made in Year for the upkeep of the household at Place.
-household_cost_item(Place, Y, Payer, (Pay-Day), A) :-
+household_cost_item(Place, Y, Payer, (Pay-SD), A) :-
     payment_(Pay), purpose_(Pay, X), household_place(Place, X),
-    ev_dated(Pay, Day, Y),
+    start_(Pay, SD), date_in_year(SD, _, Y),
     ( agent_(Pay, Payer0) -> Payer = Payer0 ; Payer = unknown ),
     amount_(Pay, A).
 

@@ -66,7 +66,9 @@ solve((A, B), Nodes) :- !,
 solve((C -> T ; E), Nodes) :- !,
     (   solve(C, N1)
     ->  solve(T, N2), append(N1, N2, Nodes)
-    ;   solve(E, Nodes)
+    ;   failed_condition_nodes(C, N0),
+        solve(E, N2),
+        append(N0, N2, Nodes)
     ).
 solve((C *-> T ; E), Nodes) :- !,
     (   solve(C, N1)
@@ -156,8 +158,12 @@ node(G, Citation, Value, Children, Node) :-
     findall(F, ( member(C, Children), get_dict(citation, C, "fact"),
                  get_dict(goal, C, F) ), Facts),
     value_fields(Value, VF),
+    (   callable(G), functor(G, Name, Arity), combines(Name/Arity, How)
+    ->  atom_string(How, HS), CF = VF.put(combine, HS)
+    ;   CF = VF
+    ),
     Node = _{goal: GS, citation: Citation, children: Children,
-             facts: Facts}.put(VF).
+             facts: Facts}.put(CF).
 
 %!  value_fields(+Value, -Dict) the value (and exact form) of a node.
 value_fields(V, _{value: V}) :- integer(V), !.
@@ -177,6 +183,16 @@ item_node(V-[N], N) :-
 item_node(V-Ns, Node) :-
     value_fields(V, VF),
     Node = _{goal: "item", citation: null, children: Ns, facts: []}.put(VF).
+
+%!  failed_condition_nodes(+C, -Nodes) when the condition of an
+%   if-then-else fails, record it (as a negation node) if it is a statute
+%   or helper goal, so that the proof shows which rule was found not to
+%   apply before the else branch was taken.
+failed_condition_nodes(C, [Node]) :-
+    callable(C), C \= (_,_), C \= (_;_), C \= (\+ _),
+    node_kind(C, _, _), !,
+    negation_node(C, Node).
+failed_condition_nodes(_, []).
 
 negation_node(G, Node) :-
     (   callable(G), functor(G, Name, Arity), cites(Name/Arity, C, _)

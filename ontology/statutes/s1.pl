@@ -21,6 +21,7 @@ cites(s1_a_2/2, '§1(a)(2)', 0).
 cites(s1_b/3, '§1(b)', 3).
 cites(s1_c/3, '§1(c)', 3).
 cites(s1_d/3, '§1(d)', 3).
+combines(s1/3, same).
 
 %!  s1(+T, +Y, -Tax)
 s1(T, Y, Tax) :-

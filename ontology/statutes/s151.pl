@@ -23,6 +23,7 @@ cites(s151_d_3/4, '§151(d)(3)', 4).
 cites(s151_d_3_A/2, '§151(d)(3)(A)', 0).
 cites(s151_d_3_B/3, '§151(d)(3)(B)', 3).
 cites(s151_d_5/1, '§151(d)(5)', 0).
+combines(s151_a/3, last).
 
 %!  s151_a(+T, +Y, -Total) exemptions allowed as deductions in computing
 %   taxable income: one exemption amount for each exemption of (b), (c).

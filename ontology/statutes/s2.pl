@@ -71,6 +71,7 @@ s2_a_1_A(T, S, Y) :-
 %   over half of its cost during the year.  "For the taxable year": D lives
 %   there every day of the year on which D is alive.
 s2_a_1_B(T, Y, Place, D) :-
+    abode(T, Place, _, _),
     abode_days(T, Place, Y, TDays),
     more_than_half_year(TDays, Y),
     maintains_household(T, Place, Y),

@@ -9,6 +9,7 @@
 
 cites(s3301/3, '§3301', 3).
 cites(s3301__wages/4, '§3301', 4).
+combines(s3301__wages/4, same).
 
 %!  s3301(+E, +Y, -Tax)
 s3301(E, Y, Tax) :-

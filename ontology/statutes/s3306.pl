@@ -33,6 +33,8 @@ cites(s3306_b__remuneration/7, '§3306(b)', 7).
 cites(s3306_b_1/5, '§3306(b)(1)', 5).
 cites(s3306_b_1__cash/5, '§3306(b)(1)', 5).
 cites(s3306_b__cash_wages/4, '§3306(b)', 4).
+combines(s3306_b/4, same).
+combines(s3306_b__cash_wages/4, same).
 cites(s3306_b_2/1, '§3306(b)(2)', 0).
 cites(s3306_b_2_A/2, '§3306(b)(2)(A)', 0).
 cites(s3306_b_2_C/2, '§3306(b)(2)(C)', 0).

@@ -19,6 +19,7 @@
 
 cites(s63/3, '§63', 3).
 cites(s63_a/3, '§63(a)', 3).
+cites(s63_a__itemized/3, '§63(a)', 3).
 cites(s63_b/3, '§63(b)', 3).
 cites(s63_b__itemizes/2, '§63(b)', 0).
 cites(s63_b_1/3, '§63(b)(1)', 3).
@@ -54,6 +55,19 @@ cites(s63_f_3/3, '§63(f)(3)', 3).
 helper_node(adjusted_gross_income/3, 3).
 helper_node(return_gross_income/3, 3).
 
+% How a node's value follows from its children's values (see proof.pl).
+combines(s63/3, same).
+combines(s63_a/3, difference).
+combines(s63_a__itemized/3, last).
+combines(s63_b/3, difference).
+combines(s63_b_1/3, same).
+combines(s63_b_2/3, same).
+combines(s63_c_1/3, sum).
+combines(s63_c_1_B/3, same).
+combines(s63_c_3/3, same).
+combines(adjusted_gross_income/3, same).
+combines(return_gross_income/3, sum).
+
 %!  return_gross_income(+T, +Y, -GI) gross income reported on T's return:
 %   T's own, plus the spouse's on a joint return.
 return_gross_income(T, Y, GI) :-
@@ -82,10 +96,15 @@ s63(T, Y, TI) :-
 %   (as limited by §68) and the deduction for personal exemptions.
 s63_a(T, Y, TI) :-
     return_gross_income(T, Y, GI),
-    s63_d(T, Y, Itemized0),
-    s68(T, Y, Itemized0, Itemized),
+    s63_a__itemized(T, Y, Itemized),
     s151_a(T, Y, Exemptions),
     TI is GI - Itemized - Exemptions.
+
+%!  s63_a__itemized(+T, +Y, -Allowed) the itemized deductions (§63(d)) as
+%   limited by §68.
+s63_a__itemized(T, Y, Allowed) :-
+    s63_d(T, Y, Itemized),
+    s68(T, Y, Itemized, Allowed).
 
 %!  s63_b__itemizes(+T, +Y) T elects to itemize deductions for Y: T (or
 %   T's spouse on a joint return) claims itemized deductions (deduction_

@@ -1,32 +1,63 @@
-/*  statutes.pl -- loads the formalization of the nine SARA statute sections
-    (§1, §2, §63, §68, §151, §152, §3301, §3306, §7703) and defines the
-    top-level query tax/3.
+/*  statutes.pl -- module statutes: the formalization of the nine SARA
+    statute sections (§1, §2, §63, §68, §151, §152, §3301, §3306, §7703),
+    the top-level query tax/3 and the proof interpreter.
 
-    Usage:   swipl statutes.pl          then consult a case's facts and ask
+    Usage:   ?- consult('ontology/statutes/statutes.pl').
+             ?- consult(CaseFactsFile).          % into user
              ?- tax(alice, 2017, Amount).
-             ?- prove(tax(alice, 2017, A), Proof).
+             ?- prove(tax(alice, 2017, A), Proof), json_write_dict(current_output, Proof).
+             ?- statutes:s63_c_2(alice, 2017, Basic).   % any statutory node
+
+    The case facts are read from module user; the statute predicates live
+    in module statutes, so a case's own helper predicates cannot clash with
+    them.  The section files are included here (one module).
 */
+
+:- module(statutes,
+          [ tax/3,
+            prove/2,
+            prove_json/2,
+            load_case_facts/1,
+            unload_case_facts/1,
+            expand_case_facts/0,
+            clear_case_facts/0,
+            case_fact_base_empty/0,
+            statute_node/3,
+            first_day_year/2,
+            last_day_year/2,
+            is_before/2
+          ]).
 
 :- set_prolog_flag(double_quotes, string).
 
-:- ensure_loaded(dates).
-:- ensure_loaded(facts).
-:- ensure_loaded(core).
-:- ensure_loaded(events).
-:- ensure_loaded(s7703).
-:- ensure_loaded(s152).
-:- ensure_loaded(s151).
-:- ensure_loaded(s2).
-:- ensure_loaded(s68).
-:- ensure_loaded(s63).
-:- ensure_loaded(s1).
-:- ensure_loaded(s3306).
-:- ensure_loaded(s3301).
-:- ensure_loaded(proof).
+:- include(dates).
+:- include(core).
+:- include(facts).
+:- include(events).
+:- include(s7703).
+:- include(s152).
+:- include(s151).
+:- include(s2).
+:- include(s68).
+:- include(s63).
+:- include(s1).
+:- include(s3306).
+:- include(s3301).
+:- include(proof).
+
+%!  statute_node(?Goal, ?Citation, ?ValueArg) the statutory nodes of the
+%   formalization: Goal a most general goal (call it as statutes:Goal).
+statute_node(Goal, Citation, ValueArg) :-
+    cites(Name/Arity, Citation, ValueArg),
+    functor(Goal, Name, Arity).
 
 helper_node(tax/3, 3).
 helper_node(income_tax_dollars/3, 3).
 helper_node(excise_tax_dollars/3, 3).
+combines(tax/3, sum).
+combines(income_tax_dollars/3, round).
+combines(excise_tax_dollars/3, round).
+combines(gross_income/3, same).
 
 %!  tax(+Person, +Year, ?Amount) the income tax imposed by §1 on Person for
 %   Year plus the excise tax Person owes as an employer under §3301, each

@@ -1,0 +1,173 @@
+"""Helpers for the statute tests: locate SARA, read cases, run SWI-Prolog.
+
+The data directory is ``$MODX_SARA_DIR``, else ``../shared/data/sara`` relative to the repository.
+A case is run in its own ``swipl`` process: consult ``ontology/statutes/statutes.pl``, then the
+case's facts (without the ``:- [statutes/prolog/init].`` directive, the ``% Test`` goal and
+``halt``), then a query.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+STATUTES_PL = REPO / "ontology" / "statutes" / "statutes.pl"
+
+_TEST_GOAL = re.compile(r"^:-\s*tax\(\s*(\w+)\s*,\s*(\d+)\s*,\s*(\d+)\s*\)\s*\.", re.M)
+_INIT = re.compile(r"^\s*:-\s*\[\s*statutes/prolog/init\s*\]\s*\.")
+_HALT = re.compile(r"^\s*:-\s*halt\s*\.")
+
+
+def sara_dir() -> Path | None:
+    """The SARA data directory, or None when it is not available."""
+    env = os.environ.get("MODX_SARA_DIR")
+    candidates = [Path(env)] if env else []
+    candidates.append(REPO.parent / "shared" / "data" / "sara")
+    for path in candidates:
+        if (path / "cases").is_dir() and (path / "statutes").is_dir():
+            return path
+    return None
+
+
+@dataclass(frozen=True)
+class NumericCase:
+    """A numeric case: ``tax(person, year, gold)``."""
+
+    name: str
+    path: Path
+    person: str
+    year: int
+    gold: int
+
+
+def numeric_cases() -> list[NumericCase]:
+    """The numeric cases (``tax_case_N.pl``), ordered by N; [] without data."""
+    root = sara_dir()
+    if root is None:
+        return []
+    cases = []
+    for path in sorted(
+        (root / "cases").glob("tax_case_*.pl"), key=lambda p: int(p.stem.rsplit("_", 1)[1])
+    ):
+        text = path.read_text()
+        match = _TEST_GOAL.search(text)
+        if match is None:
+            continue
+        question = next(
+            (line for line in text.splitlines()[text.splitlines().index("% Question") + 1 :]
+             if line.strip()),
+            "",
+        )
+        gold = int(question.rsplit("$", 1)[1]) if "$" in question else int(match.group(3))
+        cases.append(
+            NumericCase(path.stem, path, match.group(1), int(match.group(2)), gold)
+        )
+    return cases
+
+
+def case_facts(text: str) -> str:
+    """The facts of a case file: without the init directive, the ``% Test`` part and halt."""
+    out = []
+    for line in text.splitlines():
+        if line.startswith("% Test"):
+            break
+        if _INIT.match(line) or _HALT.match(line):
+            continue
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def prolog_atom(path: Path) -> str:
+    """A quoted Prolog atom for a file path."""
+    return "'" + str(path).replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def run_case_goal(
+    swipl: str, case_path: Path, goal: str, workdir: Path, timeout: float = 120.0
+) -> subprocess.CompletedProcess[str]:
+    """Consult the statutes and the case's facts, then run ``goal`` (which should print)."""
+    facts = workdir / (case_path.stem + ".facts.pl")
+    facts.write_text(case_facts(case_path.read_text()))
+    full = (
+        f"consult({prolog_atom(STATUTES_PL)}), consult({prolog_atom(facts)}), "
+        f"catch(({goal}), E, (print_message(error, E), fail))"
+    )
+    return subprocess.run(
+        [swipl, "-q", "-g", full, "-t", "halt"],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def tax_goal(person: str, year: int) -> str:
+    """Prolog goal printing ``<amount> <cpu ms>`` for tax(person, year, A)."""
+    return (
+        f"statistics(cputime, T0), (tax({person}, {year}, A) -> true ; A = failed), "
+        f"statistics(cputime, T1), Ms is (T1 - T0) * 1000, format('~w ~6f~n', [A, Ms])"
+    )
+
+
+def exact(node: dict[str, object]) -> Fraction | None:
+    """A proof node's value as an exact fraction (None if it has none)."""
+    text = node.get("exact")
+    if isinstance(text, str):
+        num, den = text.split("r")
+        return Fraction(int(num), int(den))
+    value = node.get("value")
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return Fraction(value)
+    if isinstance(value, float):
+        return Fraction(value).limit_denominator(10**6)
+    return None
+
+
+def round_half_up(x: Fraction) -> int:
+    """Nearest integer, halves away from zero (as Prolog's round/1)."""
+    sign = -1 if x < 0 else 1
+    return sign * int((abs(x) + Fraction(1, 2)) // 1)
+
+
+_LABEL = re.compile(r"^(\s*)\(([A-Za-z0-9]+)\)")
+_INLINE_ROMAN = re.compile(r"(?<![\w)])\(([ivx]+)\)")
+_CITATION = re.compile(r"^§(\d+)((?:\([A-Za-z0-9]+\))*)$")
+
+
+def statute_paths(text: str) -> set[tuple[str, ...]]:
+    """Subsection paths of a statute text, from its labels and indentation.
+
+    ``(a)`` at the margin, ``(1)`` indented under it, and so on; a label at the same or a smaller
+    indentation closes the deeper ones.  Roman numerals enumerated inside a paragraph's sentence
+    ("because of (i) death, or (ii) retirement") count as its children.
+    """
+    paths: set[tuple[str, ...]] = set()
+    stack: list[tuple[int, str]] = []
+    for line in text.splitlines():
+        match = _LABEL.match(line)
+        if match is None:
+            continue
+        indent = len(match.group(1).expandtabs(4))
+        while stack and stack[-1][0] >= indent:
+            stack.pop()
+        stack.append((indent, match.group(2)))
+        path = tuple(label for _, label in stack)
+        paths.add(path)
+        for inline in _INLINE_ROMAN.findall(line[match.end() :]):
+            paths.add((*path, inline))
+    return paths
+
+
+def citation_path(citation: str) -> tuple[str, tuple[str, ...]] | None:
+    """``'§63(c)(2)(A)'`` -> ``('63', ('c', '2', 'A'))``; None if malformed."""
+    match = _CITATION.match(citation)
+    if match is None:
+        return None
+    return match.group(1), tuple(re.findall(r"\(([A-Za-z0-9]+)\)", match.group(2)))

@@ -80,8 +80,24 @@ date_in_year(SD, Day, Y) :-
    --------------------------------------------------------------------- */
 
 helper_node(born_on/2, 0).
+%!  born_on(?P, -Day) P's birth day: a birth_ event of P; failing that, the
+%   start of a son_/daughter_ relationship of which P is the child (the
+%   cases state "has a son, born on ..." that way; an adoption comes with
+%   its own birth_ facts).
 born_on(P, Day) :-
+    (   birth_(_), birth_of(P, _)
+    ->  birth_of(P, Day)
+    ;   child_relation_start(P, Day)
+    ).
+
+birth_of(P, Day) :-
     birth_(E), agent_(E, P), start_(E, SD), date_days(SD, Day).
+
+child_relation_start(P, Day) :-
+    findall(D, ( ( son_(E) ; daughter_(E) ), agent_(E, P),
+                 start_(E, SD), date_days(SD, D) ), Ds),
+    Ds \== [],
+    min_list(Ds, Day).
 
 helper_node(died_on/2, 0).
 died_on(P, Day) :-
@@ -100,8 +116,14 @@ attained_age_by(P, Age, Day) :-
     born_on(P, B), anniversary_day(B, Age, A), A =< Day.
 
 helper_node(younger_than/2, 0).
+%!  younger_than(+X, +T) X was born after T; when a birth day is unknown, a
+%   child or descendant of T is younger than T.
 younger_than(X, T) :-
-    born_on(X, BX), born_on(T, BT), BX > BT.
+    (   born_on(X, BX), born_on(T, BT)
+    ->  BX > BT
+    ;   pos_infinity_day(Inf),
+        descendant_of(X, T, Inf)
+    ).
 
 helper_node(blind_on/2, 0).
 blind_on(P, Day) :-
@@ -228,6 +250,17 @@ cash_payment(Pay) :-
 /* ---------------------------------------------------------------------
    Abode and household
    --------------------------------------------------------------------- */
+
+helper_node(taxpayer/2, 0).
+%!  taxpayer(+P, +Year) P is a taxpayer for the year: P has gross income or
+%   makes a (joint) return.  A person with no income has no taxable year
+%   of his own in which to claim anyone (§152(b)(1), "another taxpayer" in
+%   §151(b), §151(d)(2), §63(c)(5), "any other taxpayer" in §152(d)(1)(D)).
+taxpayer(P, Y) :-
+    (   gross_income(P, Y, GI), GI > 0
+    ->  true
+    ;   joint_return_filed(P, _, Y)
+    ).
 
 helper_node(abode/4, 0).
 %!  abode(?P, ?Place, -Start, -End) P resides at Place from Start to End.

@@ -100,9 +100,11 @@ candidate_pair(X, T, Y, _) :-
 /* (b) Exceptions -------------------------------------------------------- */
 
 %!  s152_b_1(+T, +Y) T is a dependent of another taxpayer for Y, and is
-%   therefore treated as having no dependents.
+%   therefore treated as having no dependents.  (Someone with no income
+%   and no return is no taxpayer: see taxpayer/2.)
 s152_b_1(T, Y) :-
-    s152_a__basic(T, _Other, Y).
+    s152_a__basic(T, Other, Y),
+    taxpayer(Other, Y).
 
 %!  s152_b_2(+X, +Y) X made a joint return with X's spouse for Y: X is not
 %   a dependent of anyone.
@@ -181,8 +183,10 @@ s152_d_1_B(X, Y) :-
 
 %!  s152_d_1_D(+X, +T, +Y) X is not a qualifying child of T or of any other
 %   taxpayer for the year.
-s152_d_1_D(X, _T, Y) :-
-    \+ ( dependent_candidate(X, T2, Y), s152_c(X, T2, Y) ).
+s152_d_1_D(X, T, Y) :-
+    \+ ( dependent_candidate(X, T2, Y),
+         ( T2 == T -> true ; taxpayer(T2, Y) ),
+         s152_c(X, T2, Y) ).
 
 %!  s152_d_2(?X, ?T, +Y, -Para)
 s152_d_2(X, T, Y, 'A') :- s152_d_2_A(X, T, Y).

@@ -1,9 +1,10 @@
 """Helpers for the statute tests: locate SARA, read cases, run SWI-Prolog.
 
 The data directory is ``$MODX_SARA_DIR``, else ``../shared/data/sara`` relative to the repository.
-A case is run in its own ``swipl`` process: consult ``ontology/statutes/statutes.pl``, then the
-case's facts (without the ``:- [statutes/prolog/init].`` directive, the ``% Test`` goal and
-``halt``), then a query.
+To run a case: consult ``ontology/statutes/statutes.pl``, then the case's facts (the case file
+without the ``:- [statutes/prolog/init].`` directive, the ``% Test`` goal and ``halt``), then a
+query.  ``run_case_goal`` does so in a fresh ``swipl`` process; ``run_tax_batch`` runs many cases
+in one process, unloading each case's facts (and checking that none is left) before the next.
 """
 
 from __future__ import annotations
@@ -59,14 +60,15 @@ def numeric_cases() -> list[NumericCase]:
         if match is None:
             continue
         question = next(
-            (line for line in text.splitlines()[text.splitlines().index("% Question") + 1 :]
-             if line.strip()),
+            (
+                line
+                for line in text.splitlines()[text.splitlines().index("% Question") + 1 :]
+                if line.strip()
+            ),
             "",
         )
         gold = int(question.rsplit("$", 1)[1]) if "$" in question else int(match.group(3))
-        cases.append(
-            NumericCase(path.stem, path, match.group(1), int(match.group(2)), gold)
-        )
+        cases.append(NumericCase(path.stem, path, match.group(1), int(match.group(2)), gold))
     return cases
 
 
@@ -112,6 +114,94 @@ def tax_goal(person: str, year: int) -> str:
         f"statistics(cputime, T0), (tax({person}, {year}, A) -> true ; A = failed), "
         f"statistics(cputime, T1), Ms is (T1 - T0) * 1000, format('~w ~6f~n', [A, Ms])"
     )
+
+
+@dataclass(frozen=True)
+class TaxOutcome:
+    """What ``tax/3`` answered for a case, and the CPU time the query took."""
+
+    answer: str
+    cpu_ms: float | None
+
+
+def run_tax_batch(
+    swipl: str, cases: list[NumericCase], workdir: Path, timeout: float = 600.0
+) -> tuple[dict[str, TaxOutcome], str]:
+    """Run ``tax(Person, Year, A)`` for each case in one ``swipl`` process.
+
+    Before each case the fact base must be empty (``case_fact_base_empty/0``); the case's facts
+    are consulted (``load_case_facts/1``), queried, then unloaded (``unload_case_facts/1``).
+    Returns the outcomes by case name (missing: the process died first) and the stderr text.
+    """
+    specs = []
+    for case in cases:
+        facts = workdir / (case.path.stem + ".facts.pl")
+        facts.write_text(case_facts(case.path.read_text()))
+        specs.append(
+            f"case({prolog_atom(Path(case.name))}, {prolog_atom(facts)}, "
+            f"{case.person}, {case.year})"
+        )
+    goal = (
+        f"consult({prolog_atom(STATUTES_PL)}), "
+        f"forall(member(case(Name, File, P, Y), [{', '.join(specs)}]), "
+        "( ( case_fact_base_empty -> Clean = clean ; Clean = dirty ), "
+        "catch(load_case_facts(File), E1, print_message(error, E1)), "
+        "statistics(cputime, T0), "
+        "( catch(tax(P, Y, A), E, (print_message(error, E), A = error)) -> true ; A = failed ), "
+        "statistics(cputime, T1), Ms is (T1 - T0) * 1000, "
+        "format('~w ~w ~w ~6f~n', [Name, Clean, A, Ms]), "
+        "unload_case_facts(File) ))"
+    )
+    proc = subprocess.run(
+        [swipl, "-q", "-g", goal, "-t", "halt"],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    out: dict[str, TaxOutcome] = {}
+    for line in proc.stdout.splitlines():
+        parts = line.split()
+        if len(parts) != 4:
+            continue
+        name, clean, answer, ms = parts
+        out[name] = TaxOutcome(answer if clean == "clean" else f"dirty:{answer}", float(ms))
+    return out, proc.stderr
+
+
+def run_goal_batch(
+    swipl: str, items: list[tuple[str, Path, str]], workdir: Path, timeout: float = 600.0
+) -> tuple[dict[str, bool | None], str]:
+    """Run ``(name, case file, goal)`` items in one ``swipl`` process: for each, consult the
+    case's facts, expand them, run the goal once, unload.  Returns name -> True / False (None
+    if the fact base was not empty beforehand) and the stderr text."""
+    specs = []
+    for name, path, goal in items:
+        facts = workdir / (path.stem + ".facts.pl")
+        facts.write_text(case_facts(path.read_text()))
+        specs.append(f"item({prolog_atom(Path(name))}, {prolog_atom(facts)}, ({goal}))")
+    goal = (
+        f"consult({prolog_atom(STATUTES_PL)}), "
+        f"forall(member(item(Name, File, G), [{', '.join(specs)}]), "
+        "( ( case_fact_base_empty -> Clean = clean ; Clean = dirty ), "
+        "catch(load_case_facts(File), E1, print_message(error, E1)), "
+        "( catch(G, E, (print_message(error, E), fail)) -> R = yes ; R = no ), "
+        "format('~w ~w ~w~n', [Name, Clean, R]), "
+        "unload_case_facts(File) ))"
+    )
+    proc = subprocess.run(
+        [swipl, "-q", "-g", goal, "-t", "halt"],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    out: dict[str, bool | None] = {}
+    for line in proc.stdout.splitlines():
+        parts = line.split()
+        if len(parts) == 3:
+            out[parts[0]] = None if parts[1] != "clean" else parts[2] == "yes"
+    return out, proc.stderr
 
 
 def exact(node: dict[str, object]) -> Fraction | None:

@@ -29,8 +29,18 @@ from tests.statutes.sara import (
 
 pytestmark = pytest.mark.prolog
 
-PROOF_CASES = ["tax_case_3", "tax_case_10", "tax_case_20", "tax_case_47", "tax_case_78",
-               "tax_case_83", "tax_case_26", "tax_case_12", "tax_case_75", "tax_case_4"]
+PROOF_CASES = [
+    "tax_case_3",
+    "tax_case_10",
+    "tax_case_20",
+    "tax_case_47",
+    "tax_case_78",
+    "tax_case_83",
+    "tax_case_26",
+    "tax_case_12",
+    "tax_case_75",
+    "tax_case_4",
+]
 CASES = [c for c in numeric_cases() if c.name in PROOF_CASES]
 
 Node = dict[str, Any]
@@ -87,8 +97,7 @@ def proofs(swipl: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, No
     workdir: Path = tmp_path_factory.mktemp("sara_proofs")
     out: dict[str, Node] = {}
     for case in CASES:
-        goal = (f'prove_json("tax({case.person},{case.year},A)", J), '
-                "write(J), nl")
+        goal = f'prove_json("tax({case.person},{case.year},A)", J), write(J), nl'
         proc = run_case_goal(swipl, case.path, goal, workdir)
         assert proc.returncode == 0, proc.stderr[-2000:]
         out[case.name] = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -158,8 +167,11 @@ def test_proof_taxable_income(case: NumericCase, proofs: dict[str, Node]) -> Non
     nodes = [n for n in walk(proofs[case.name]) if n["goal"].startswith("s63(")]
     assert nodes, "no §63 node"
     (s63,) = {n["goal"]: n for n in nodes}.values()
-    (branch,) = [c for c in s63["children"] if c["citation"] in ("§63(a)", "§63(b)")
-                 and c["goal"].startswith(("s63_a(", "s63_b("))]
+    (branch,) = [
+        c
+        for c in s63["children"]
+        if c["citation"] in ("§63(a)", "§63(b)") and c["goal"].startswith(("s63_a(", "s63_b("))
+    ]
     assert branch["combine"] == "difference"
     parts = valued(branch["children"])
     assert len(parts) == 3
@@ -187,10 +199,17 @@ def test_every_declared_citation_exists(
 
     from tests.statutes.sara import STATUTES_PL, prolog_atom
 
-    goal = (f"consult({prolog_atom(STATUTES_PL)}), "
-            "forall(statute_node(G, C, _), (functor(G, N, A), format('~w/~w ~w~n', [N, A, C])))")
-    proc = subprocess.run([swipl, "-q", "-g", goal, "-t", "halt"],
-                          capture_output=True, text=True, timeout=60, check=False)
+    goal = (
+        f"consult({prolog_atom(STATUTES_PL)}), "
+        "forall(statute_node(G, C, _), (functor(G, N, A), format('~w/~w ~w~n', [N, A, C])))"
+    )
+    proc = subprocess.run(
+        [swipl, "-q", "-g", goal, "-t", "halt"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.strip().splitlines()
     assert len(lines) > 150

@@ -18,6 +18,10 @@
         one rounded to the nearest integer, halves up).  Proofs carry it
         as the node's "combine" field so that a reader can check it.
 
+    date_arg(Name/Arity, I)
+        Argument I of the predicate is a day number (days since
+        1970-01-01); proofs print it as a "YYYY-MM-DD" date.
+
     Every other predicate is technical (dates, lists, arithmetic): the
     proof meta-interpreter runs it without making a node.
 
@@ -28,8 +32,8 @@
     of an aggregate node), so sums stay checkable in proofs.
 */
 
-:- discontiguous cites/3, helper_node/2, combines/2.
-:- multifile cites/3, helper_node/2, combines/2.
+:- discontiguous cites/3, helper_node/2, combines/2, date_arg/2.
+:- multifile cites/3, helper_node/2, combines/2, date_arg/2.
 
 %!  sum_of(+Key-Value, :Goal, -Sum) is det.
 %   Sum of Value over the solutions of Goal, counting each distinct Key

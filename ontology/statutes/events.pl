@@ -15,6 +15,37 @@
     the others are technical.
 */
 
+% Day-number arguments, printed as dates in proofs.
+date_arg(born_on/2, 2).
+date_arg(died_on/2, 2).
+date_arg(attained_age_by/3, 3).
+date_arg(blind_on/2, 2).
+date_arg(nonresident_alien_during/3, 2).
+date_arg(nonresident_alien_during/3, 3).
+date_arg(us_citizen_during/3, 2).
+date_arg(us_citizen_during/3, 3).
+date_arg(married_on/3, 3).
+date_arg(married_during/4, 3).
+date_arg(married_during/4, 4).
+date_arg(ever_married_by/3, 3).
+date_arg(decree_of_separation/3, 3).
+date_arg(abode/4, 3).
+date_arg(abode/4, 4).
+date_arg(parent_of/3, 3).
+date_arg(sibling_of/3, 3).
+date_arg(descendant_of/3, 3).
+date_arg(stepparent_of/3, 3).
+date_arg(stepsibling_of/3, 3).
+date_arg(in_law_of/3, 3).
+date_arg(remuneration_item/6, 5).
+date_arg(service_period/3, 2).
+date_arg(service_period/3, 3).
+date_arg(student_at/4, 3).
+date_arg(student_at/4, 4).
+date_arg(s7703_a_1/4, 4).
+date_arg(s7703_a_2/3, 3).
+date_arg(s3306_b__remuneration/7, 6).
+
 /* ---------------------------------------------------------------------
    Event time (technical)
    --------------------------------------------------------------------- */
@@ -219,11 +250,16 @@ helper_node(income_item/5, 5).
 %   An amount P earned or received in Year: an income_ event of which P is
 %   the agent, or a payment_ of which P is the patient (recipient).
 income_item(P, Y, E, SD, A) :-
-    income_(E), agent_(E, P), start_(E, SD), date_in_year(SD, _, Y),
+    income_(E), agent_(E, P), money_date(E, SD), date_in_year(SD, _, Y),
     amount_(E, A).
 income_item(P, Y, E, SD, A) :-
-    payment_(E), patient_(E, P), start_(E, SD), date_in_year(SD, _, Y),
+    payment_(E), patient_(E, P), money_date(E, SD), date_in_year(SD, _, Y),
     amount_(E, A).
+
+%!  money_date(+E, -Date) technical: the date(s) an amount is received: its
+%   start_ dates, or its end_ date when it has no start_.
+money_date(E, SD) :-
+    (   start_(E, _) -> start_(E, SD) ; end_(E, SD) ).
 
 helper_node(gross_income/3, 3).
 %!  gross_income(+P, +Year, -Amount)
@@ -243,9 +279,14 @@ itemized_deduction_item(P, Y, E, SD, A) :-
 
 helper_node(cash_payment/1, 0).
 %!  cash_payment(+Pay) the payment was made in cash: it names no medium,
-%   or names cash.
+%   or only money media (cash, check, bank transfer, ...).
 cash_payment(Pay) :-
-    \+ ( means_(Pay, M), \+ text_contains(M, "cash") ).
+    \+ ( means_(Pay, M), \+ money_medium(M) ).
+
+money_medium(M) :-
+    member(W, ["cash", "check", "cheque", "bank", "wire", "transfer",
+               "deposit", "money", "dollar"]),
+    text_contains(M, W), !.
 
 /* ---------------------------------------------------------------------
    Abode and household

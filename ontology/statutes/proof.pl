@@ -204,10 +204,39 @@ negation_node(G, Node) :-
              value: null, negation: true}.
 
 %!  goal_string(+Goal, -String) Goal printed with bindings applied
-%   (remaining variables as _).
+%   (remaining variables as _; day numbers of the arguments declared with
+%   date_arg/2 as "YYYY-MM-DD").
 goal_string(G, S) :-
-    copy_term(G, G1),
+    render_dates(G, G0),
+    copy_term(G0, G1),
     term_variables(G1, Vs),
     maplist(=('$VAR'('_')), Vs),
     format(string(S), "~W", [G1, [quoted(true), numbervars(true),
                                   portray(false), spacing(standard)]]).
+
+%!  render_dates(+Goal, -Shown) day-number arguments shown as dates.
+render_dates(\+ G, \+ G1) :- !, render_dates(G, G1).
+render_dates(G, G1) :-
+    callable(G), compound(G),
+    functor(G, Name, Arity),
+    findall(I, date_arg(Name/Arity, I), Is),
+    Is \== [], !,
+    G =.. [F|Args],
+    render_args(Args, 1, Is, Args1),
+    G1 =.. [F|Args1].
+render_dates(G, G).
+
+render_args([], _, _, []).
+render_args([A|As], I, Is, [B|Bs]) :-
+    (   memberchk(I, Is), integer(A)
+    ->  day_text(A, B)
+    ;   B = A
+    ),
+    I1 is I + 1,
+    render_args(As, I1, Is, Bs).
+
+day_text(D, T) :-
+    (   neg_infinity_day(D) -> T = "-inf"
+    ;   pos_infinity_day(D) -> T = "inf"
+    ;   days_date(D, T)
+    ).

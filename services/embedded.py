@@ -1,7 +1,8 @@
-"""``modx up``: the API, the orchestrator and the built-in agents in one process, on SQLite.
+"""The embedded mode: the API, the orchestrator and the built-in agents in one process, on SQLite.
 
 Built-in agents register over HTTP like any other agent (one code path), but share the
-server's in-process bus instead of opening their own.
+server's in-process bus instead of opening their own. ``modx up`` serves until interrupted;
+``modx legal eval --embedded`` and the benchmarks use the same ``embedded_service``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ import logging
 import os
 import secrets
 import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 
 import httpx
 import typer
@@ -43,13 +47,41 @@ def load_or_create_token(data_dir: Path) -> str:
     return token
 
 
-def run_embedded(*, host: str, port: int, data_dir: Path, demo: bool, exit_after_demo: bool) -> int:
-    """Serve until interrupted (or until the demo is done); returns the exit code."""
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    return asyncio.run(_serve(host, port, data_dir, demo, exit_after_demo))
+class _Server(uvicorn.Server):
+    """uvicorn, except that a signal asks the owner to stop (agents first) instead of exiting."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.stop_requested = asyncio.Event()
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self.stop_requested.is_set():  # a second Ctrl-C: exit now
+            super().handle_exit(sig, frame)
+        else:
+            self.stop_requested.set()
 
 
-async def _serve(host: str, port: int, data_dir: Path, demo: bool, exit_after_demo: bool) -> int:
+@dataclass
+class EmbeddedService:
+    """A running embedded MODX."""
+
+    url: str
+    token: str
+    data_dir: Path
+    agents: list[str]
+    server: _Server
+
+    def client(self, timeout: float = 120.0) -> httpx.AsyncClient:
+        """An HTTP client of this service, authenticated."""
+        headers = {"authorization": f"Bearer {self.token}"}
+        return httpx.AsyncClient(base_url=self.url, headers=headers, timeout=timeout)
+
+
+@contextlib.asynccontextmanager
+async def embedded_service(
+    data_dir: Path, host: str = "127.0.0.1", port: int = 8000, agents: list[Agent] | None = None
+) -> AsyncIterator[EmbeddedService]:
+    """Serve MODX embedded until the block ends; built-in agents drain and leave first."""
     token = load_or_create_token(data_dir)
     settings = Settings(
         data_dir=data_dir,
@@ -60,49 +92,36 @@ async def _serve(host: str, port: int, data_dir: Path, demo: bool, exit_after_de
         database_url=os.environ.get("MODX_DATABASE_URL"),
     )
     app = create_app(settings)
-    base_url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    chosen = builtin_agents() if agents is None else agents
     stop_agents = asyncio.Event()
-    agent_tasks: list[asyncio.Task[None]] = []
-    agents = builtin_agents()
+    tasks: list[asyncio.Task[None]] = []
 
     async def start_agents(runtime: Runtime) -> None:
-        agent_settings = AgentSettings(url=base_url, api_token=token)
-        for agent in agents:
-            agent_tasks.append(
+        agent_settings = AgentSettings(url=url, api_token=token)
+        for agent in chosen:
+            tasks.append(
                 asyncio.create_task(_run_agent(agent, runtime, agent_settings, stop_agents))
             )
         await builtin_workflows(runtime)
 
-    async def stop_builtin(_: Runtime) -> None:
-        stop_agents.set()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.gather(*agent_tasks, return_exceptions=True), 10)
-
     app.state.on_ready.append(start_agents)
-    app.state.on_shutdown.append(stop_builtin)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
-    )
+    server = _Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on"))
     serving = asyncio.create_task(server.serve())
     while not server.started:
         if serving.done():
-            return 3  # the port is taken, or start-up failed (uvicorn said why)
+            serving.result()
+            raise RuntimeError(f"MODX could not start on {host}:{port}")
         await asyncio.sleep(0.05)
-    _banner(base_url, data_dir, token, [a.name for a in agents])
-    code = 0
-    if demo:
-        try:
-            async with httpx.AsyncClient(
-                base_url=base_url, headers={"authorization": f"Bearer {token}"}, timeout=120
-            ) as client:
-                code = await run_demo(client)
-        except Exception as exc:  # the service keeps running; the demo's failure is reported
-            typer.secho(f"demo failed: {exc!r}", fg=typer.colors.RED, err=True)
-            code = 1
-    if exit_after_demo:
+    try:
+        yield EmbeddedService(url, token, data_dir, [a.name for a in chosen], server)
+    finally:
+        # Agents drain and deregister while the API still answers; then the server stops.
+        stop_agents.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 15)
         server.should_exit = True
-    await serving
-    return code
+        await serving
 
 
 async def _run_agent(
@@ -118,15 +137,43 @@ async def _run_agent(
         log.exception("built-in agent %s stopped", agent.name)
 
 
-def _banner(url: str, data_dir: Path, token: str, agents: list[str]) -> None:
-    out = sys.stdout
+def run_embedded(*, host: str, port: int, data_dir: Path, demo: bool, exit_after_demo: bool) -> int:
+    """``modx up``: serve until interrupted (or until the demo is done); returns the exit code."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    return asyncio.run(_up(host, port, data_dir, demo, exit_after_demo))
+
+
+async def _up(host: str, port: int, data_dir: Path, demo: bool, exit_after_demo: bool) -> int:
+    try:
+        async with embedded_service(data_dir, host, port) as service:
+            _banner(service)
+            code = 0
+            if demo:
+                try:
+                    async with service.client() as client:
+                        code = await run_demo(client)
+                except (
+                    Exception
+                ) as exc:  # the service keeps running; the demo's failure is reported
+                    typer.secho(f"demo failed: {exc!r}", fg=typer.colors.RED, err=True)
+                    code = 1
+            if not exit_after_demo:
+                await service.server.stop_requested.wait()
+            return code
+    except (RuntimeError, OSError) as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        return 3
+
+
+def _banner(service: EmbeddedService) -> None:
+    out, url, data_dir = sys.stdout, service.url, service.data_dir
     typer.secho("MODX is running (embedded)", fg=typer.colors.GREEN, bold=True, file=out)
     typer.echo(f"  API        {url}   (OpenAPI: {url}/docs)", file=out)
-    typer.echo(f"  Dashboard  {url}/dashboard", file=out)
+    typer.echo(f"  Dashboard  {url}/dashboard   (log in with the token)", file=out)
     typer.echo(
         f"  Token      {data_dir / 'token'}   (export MODX_API_TOKEN=$(cat {data_dir / 'token'}))",
         file=out,
     )
     typer.echo(f"  State      {data_dir / 'modx.db'}", file=out)
-    typer.echo(f"  Agents     {', '.join(agents) or 'none'}", file=out)
-    del token
+    typer.echo(f"  Agents     {', '.join(service.agents) or 'none'}", file=out)
+    typer.echo("  Stop       Ctrl-C", file=out)

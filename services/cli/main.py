@@ -18,6 +18,7 @@ import yaml
 
 from services.cli import client as cli_client
 from services.cli.client import Client
+from services.cli.legal import app as legal_app
 
 app = typer.Typer(
     help="MODX: multi-agent orchestration with verifiable legal reasoning.", no_args_is_help=True
@@ -30,6 +31,7 @@ app.add_typer(run_app, name="run")
 app.add_typer(workflow_app, name="workflow")
 app.add_typer(db_app, name="db")
 app.add_typer(agent_app, name="agent")
+app.add_typer(legal_app, name="legal")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 UrlOpt = Annotated[str | None, typer.Option("--url", envvar="MODX_URL", help="MODX API URL.")]

@@ -1,0 +1,236 @@
+"""The legal agent: SARA translation, fact validation, statutory inference and explanation.
+
+Four capabilities, chained by the ``sara-tax`` workflow (``agents.legal.workflow``):
+``sara.parse_case`` -> ``legal.validate_facts`` -> ``legal.infer`` -> ``legal.explain``.
+The reasoner pool and the case expander are started on first use and live as long as the
+process; each keeps SWI-Prolog in its own OS processes, so a bad case cannot take the agent down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from agents.legal.explanation import explain_answer, explanation_lines
+from agents.sdk import Agent, FatalError, RetryableError, TaskContext
+from ontology import (
+    Answer,
+    CaseExpander,
+    CaseFormatError,
+    Facts,
+    ProofNode,
+    ReasonerError,
+    ReasonerPool,
+    TaxQuery,
+    parse_case_text,
+    statutes_rules,
+    validate_facts,
+)
+from ontology.errors import PoolBusy, WorkerCrashed
+
+agent = Agent(
+    "legal",
+    version="1.0.0",
+    description="Verifiable tax reasoning on SARA cases: translation, ontology checks, "
+    "SWI-Prolog inference with cited proofs, and explanations.",
+)
+
+QUERY_TIMEOUT_S = float(os.environ.get("MODX_LEGAL_QUERY_TIMEOUT_S", "30"))
+
+
+class _Resources:
+    """The process's SWI-Prolog workers, started once, on first use."""
+
+    def __init__(self) -> None:
+        self.pool: ReasonerPool | None = None
+        self.expander: CaseExpander | None = None
+        self._lock = asyncio.Lock()
+        self._expand_lock = asyncio.Lock()
+
+    async def reasoner(self) -> ReasonerPool:
+        async with self._lock:
+            if self.pool is None:
+                size = int(os.environ.get("MODX_LEGAL_WORKERS", "2"))
+                pool = ReasonerPool(statutes_rules(), size=size, default_timeout_s=QUERY_TIMEOUT_S)
+                await pool.start()
+                self.pool = pool
+            return self.pool
+
+    def case_expander(self) -> CaseExpander:
+        if self.expander is None:
+            self.expander = CaseExpander()
+        return self.expander
+
+
+resources = _Resources()
+
+
+class ParseCaseRequest(BaseModel):
+    """A SARA case file's text."""
+
+    case: str = Field(min_length=1, max_length=500_000, description="The text of a SARA case file")
+    case_id: str = Field(default="case", max_length=200, pattern=r"^[A-Za-z0-9_.\-]+$")
+
+
+class ParsedCase(BaseModel):
+    """A case as ontology facts plus the query to answer."""
+
+    case_id: str
+    text: str
+    question: str
+    gold: int | str | None
+    facts: Facts
+    query: dict[str, Any]
+    warnings: list[dict[str, Any]] = Field(default_factory=list)
+
+
+@agent.capability(
+    "sara.parse_case",
+    consumes=["tax:SaraCaseFile"],
+    produces=["tax:CaseFacts", "tax:TaxQuestion"],
+    description="Translate a SARA case file into typed ontology facts and a tax query.",
+    idempotent=True,
+)
+async def parse_case(request: ParseCaseRequest) -> ParsedCase:
+    """Translate a SARA case file (helper rules expanded by SWI-Prolog) into facts and a query."""
+    async with resources._expand_lock:  # one expander process, one case at a time
+        try:
+            case = await asyncio.to_thread(
+                parse_case_text, request.case, request.case_id, expander=resources.case_expander()
+            )
+        except CaseFormatError as exc:
+            raise FatalError(str(exc), code=exc.code, details={"line": exc.line}) from None
+    return ParsedCase(
+        case_id=case.case_id,
+        text=case.text,
+        question=case.question,
+        gold=case.gold,
+        facts=case.facts,
+        query=case.query.model_dump(),
+        warnings=[w.model_dump() for w in case.warnings],
+    )
+
+
+class ValidateRequest(BaseModel):
+    """Facts to check against the ontology."""
+
+    facts: dict[str, Any]
+
+
+class Validated(BaseModel):
+    """Facts that passed every check."""
+
+    facts: Facts
+    individuals: int
+
+
+@agent.capability(
+    "legal.validate_facts",
+    consumes=["tax:CaseFacts"],
+    produces=["tax:ValidatedFacts"],
+    description="Check facts against the tax ontology: classes, properties, domains, ranges, types.",
+    idempotent=True,
+)
+async def validate(request: ValidateRequest) -> Validated:
+    """Reject facts that do not fit the ontology, naming each problem's JSON path."""
+    problems = validate_facts(request.facts)
+    if problems:
+        first = problems[0]
+        raise FatalError(
+            f"{len(problems)} problem(s) in the facts; first: {first.path}: {first.message}",
+            code="invalid_facts",
+            details={"problems": [p.model_dump() for p in problems]},
+        )
+    facts = Facts.model_validate(request.facts)
+    return Validated(facts=facts, individuals=len(facts.individuals))
+
+
+class InferRequest(BaseModel):
+    """Facts and the question to answer from them."""
+
+    facts: Facts
+    query: TaxQuery
+
+
+class Inference(BaseModel):
+    """The answer, with the proof that derives it."""
+
+    answer: int | float | str
+    goal: str
+    bindings: dict[str, Any]
+    proof: ProofNode
+    citations: list[str]
+    elapsed_s: float
+    inferences: int | None = None
+
+
+@agent.capability(
+    "legal.infer",
+    consumes=["tax:ValidatedFacts", "tax:TaxQuestion"],
+    produces=["tax:TaxAnswer", "tax:Proof"],
+    description="Run the formalized statutes (SWI-Prolog) and return the tax with a proof citing "
+    "each subsection used.",
+    idempotent=True,
+)
+async def infer(request: InferRequest, ctx: TaskContext) -> Inference:
+    """Answer ``tax(Person, Year, Amount)`` with a proof tree."""
+    pool = await resources.reasoner()
+    goal = request.query.goal()
+    try:
+        answer: Answer = await pool.query(request.facts, goal, QUERY_TIMEOUT_S)
+    except (PoolBusy, WorkerCrashed) as exc:
+        raise RetryableError(str(exc), code=exc.code) from None
+    except ReasonerError as exc:
+        code = "query_timeout" if exc.code == "timeout" else exc.code
+        raise FatalError(str(exc), code=code, details={"goal": goal}) from None
+    ctx.report_usage(inferences=float(answer.inferences or 0))
+    amount = answer.bindings.get("Amount")
+    if amount is None:
+        raise FatalError(f"{goal} succeeded without binding Amount", code="no_answer")
+    return Inference(
+        answer=amount,
+        goal=goal,
+        bindings=answer.bindings,
+        proof=answer.proof,
+        citations=sorted({c for c in answer.proof.citations() if c.startswith("§")}),
+        elapsed_s=answer.elapsed_s,
+        inferences=answer.inferences,
+    )
+
+
+class ExplainRequest(BaseModel):
+    """A proof to render, and optionally the question it answers."""
+
+    proof: ProofNode
+    question: str | None = None
+    answer: int | float | str | None = None
+    format: Literal["text"] = "text"
+
+
+class Explanation(BaseModel):
+    """A readable explanation in which every line cites its subsection."""
+
+    explanation: str
+    lines: list[dict[str, Any]]
+
+
+@agent.capability(
+    "legal.explain",
+    consumes=["tax:Proof"],
+    produces=["tax:Explanation"],
+    description="Render a proof as readable text, each line citing its statute subsection.",
+    idempotent=True,
+)
+async def explain(request: ExplainRequest) -> Explanation:
+    """Turn a proof tree into an explanation."""
+    bindings = {"Amount": request.answer} if request.answer is not None else {}
+    answer = Answer(bindings=bindings, proof=request.proof, elapsed_s=0.0)
+    text = explain_answer(answer, question=request.question)
+    lines = [
+        {"depth": line.depth, "text": line.text, "citation": line.citation}
+        for line in explanation_lines(request.proof)
+    ]
+    return Explanation(explanation=text, lines=lines)

@@ -1,0 +1,56 @@
+"""The ``sara-tax`` workflow: a SARA case file in, a cited answer out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+DEMO_CASE = Path(__file__).parent / "data" / "demo_case.pl"
+
+SARA_TAX: dict[str, Any] = {
+    "name": "sara-tax",
+    "description": "Tax owed on a SARA case: translate, validate against the ontology, infer with "
+    "the formalized statutes, explain with citations.",
+    "input_schema": {
+        "type": "object",
+        "required": ["case"],
+        "properties": {"case": {"type": "string", "minLength": 1}, "case_id": {"type": "string"}},
+    },
+    "steps": [
+        {
+            "id": "parse",
+            "capability": "sara.parse_case",
+            "input": {"case": "$.input.case", "case_id": "$.input.case_id"},
+            "timeout_s": 30,
+        },
+        {
+            "id": "check",
+            "capability": "legal.validate_facts",
+            "input": {"facts": "$.steps.parse.output.facts"},
+        },
+        {
+            "id": "infer",
+            "capability": "legal.infer",
+            "input": {"facts": "$.steps.check.output.facts", "query": "$.steps.parse.output.query"},
+            "retry": {"max_attempts": 3, "backoff_s": 0.5},
+            "timeout_s": 60,
+        },
+        {
+            "id": "explain",
+            "capability": "legal.explain",
+            "input": {
+                "proof": "$.steps.infer.output.proof",
+                "question": "$.steps.parse.output.question",
+                "answer": "$.steps.infer.output.answer",
+            },
+        },
+    ],
+    "output": {
+        "case_id": "$.steps.parse.output.case_id",
+        "question": "$.steps.parse.output.question",
+        "answer": "$.steps.infer.output.answer",
+        "citations": "$.steps.infer.output.citations",
+        "proof": "$.steps.infer.output.proof",
+        "explanation": "$.steps.explain.output.explanation",
+    },
+}

@@ -24,6 +24,7 @@ from agents.models.errors import (
     ModelError,
     NotReady,
     Overloaded,
+    RequestTooLarge,
     SchemaValidationFailed,
 )
 from agents.models.http import create_model_router
@@ -48,6 +49,7 @@ __all__ = [
     "ModelServer",
     "NotReady",
     "Overloaded",
+    "RequestTooLarge",
     "SchemaValidationFailed",
     "ServerHealth",
     "ServingMetrics",

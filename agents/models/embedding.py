@@ -130,6 +130,7 @@ class MiniLMEmbedder:
         max_length: int = 256,
         intra_op_threads: int = 0,
         spin_wait: bool = False,
+        chunk_size: int = 32,
         expected_sha256: str | None = MODEL_SHA256,
     ) -> None:
         """Configure the embedder; :meth:`load` reads the files.
@@ -141,6 +142,7 @@ class MiniLMEmbedder:
             intra_op_threads: onnxruntime threads per batch; 0 lets onnxruntime choose.
             spin_wait: Let onnxruntime's threads busy-wait between runs. Off by default: in a
                 service the event loop, the tokenizer and other models need those cores.
+            chunk_size: Texts per ONNX run; a larger batch is sorted by length and split.
             expected_sha256: Refuse a model file with another hash; None skips the check.
         """
         self.model_path = model_path
@@ -148,6 +150,7 @@ class MiniLMEmbedder:
         self.max_length = max_length
         self.intra_op_threads = intra_op_threads
         self.spin_wait = spin_wait
+        self.chunk_size = max(1, chunk_size)
         self.expected_sha256 = expected_sha256
         self._session: ort.InferenceSession | None = None
         self._tokenizer: Tokenizer | None = None
@@ -171,8 +174,8 @@ class MiniLMEmbedder:
                 raise ValueError(f"{model_path} has sha256 {digest}, not {self.expected_sha256}")
         tokenizer = Tokenizer.from_file(str(tokenizer_path))
         tokenizer.enable_truncation(max_length=self.max_length)
-        # tokenizer.json pads to a fixed 128; pad each batch to its longest text instead.
-        tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        # tokenizer.json pads to a fixed 128; chunks are padded to their longest text instead.
+        tokenizer.no_padding()
         options = ort.SessionOptions()
         options.intra_op_num_threads = self.intra_op_threads
         options.add_session_config_entry(
@@ -190,27 +193,41 @@ class MiniLMEmbedder:
         return self._session is not None
 
     def embed(self, texts: Sequence[str]) -> Vector:
-        """Embed texts in one padded batch.
+        """Embed texts; long batches run as chunks of similar length to cut padding.
 
         Args:
             texts: The texts; an empty sequence gives an empty (0, 384) array.
 
         Returns:
-            One unit row of 384 float32 per text.
+            One unit row of 384 float32 per text, in order.
 
         Raises:
             RuntimeError: :meth:`load` was not called.
         """
         if self._session is None or self._tokenizer is None:
             raise RuntimeError("MiniLMEmbedder.load() must be called first")
+        out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
         if not texts:
-            return np.zeros((0, DIMENSIONS), dtype=np.float32)
+            return out
         encodings = self._tokenizer.encode_batch(list(texts))
-        ids = np.array([e.ids for e in encodings], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        for start in range(0, len(order), self.chunk_size):
+            chunk = order[start : start + self.chunk_size]
+            out[chunk] = self._run([encodings[i].ids for i in chunk])
+        return out
+
+    def _run(self, token_ids: list[list[int]]) -> Vector:
+        """One ONNX run over a padded chunk; returns the pooled, normalized vectors."""
+        assert self._session is not None
+        width = max(len(ids) for ids in token_ids)
+        ids = np.zeros((len(token_ids), width), dtype=np.int64)  # [PAD] is id 0
+        mask = np.zeros_like(ids)
+        for row, row_ids in enumerate(token_ids):
+            ids[row, : len(row_ids)] = row_ids
+            mask[row, : len(row_ids)] = 1
         feeds = {"input_ids": ids, "attention_mask": mask}
         if "token_type_ids" in self._input_names:
-            feeds["token_type_ids"] = np.array([e.type_ids for e in encodings], dtype=np.int64)
+            feeds["token_type_ids"] = np.zeros_like(ids)  # one segment
         (states,) = self._session.run(["last_hidden_state"], feeds)
         weights = mask[..., None].astype(np.float32)
         pooled = (states * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)

@@ -37,6 +37,12 @@ class Overloaded(ModelError, RuntimeError):
         return {**super().to_dict(), "retry_after_s": self.retry_after_s}
 
 
+class RequestTooLarge(ModelError, ValueError):
+    """One request holds more items than the server's whole queue: retrying cannot help."""
+
+    code = "request_too_large"
+
+
 class NotReady(ModelError, RuntimeError):
     """The server has not loaded its model yet, failed to load it, or is stopping."""
 

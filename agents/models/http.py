@@ -3,7 +3,7 @@
 The router has three endpoints: ``POST {path}`` runs the handler, ``GET /health`` returns the
 server's :class:`~agents.models.serving.ServerHealth` (503 when not ready) and, when a registry
 is given, ``GET /metrics`` exposes it in the Prometheus text format. ``Overloaded`` becomes
-``429`` with a ``Retry-After`` header, ``NotReady`` becomes ``503``.
+``429`` with a ``Retry-After`` header, ``RequestTooLarge`` ``413`` and ``NotReady`` ``503``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from fastapi import APIRouter, HTTPException, Response, status
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from pydantic import BaseModel
 
-from agents.models.errors import NotReady, Overloaded
+from agents.models.errors import NotReady, Overloaded, RequestTooLarge
 from agents.models.serving import ModelServer, ServerHealth, retry_after_header
 
 ReqT = TypeVar("ReqT", bound=BaseModel)
@@ -59,6 +59,8 @@ def create_model_router(
                 detail=exc.to_dict(),
                 headers=retry_after_header(exc),
             ) from exc
+        except RequestTooLarge as exc:
+            raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, detail=exc.to_dict()) from exc
         except NotReady as exc:
             raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=exc.to_dict()) from exc
 
@@ -72,7 +74,11 @@ def create_model_router(
         infer,
         methods=["POST"],
         response_model=response_model,
-        responses={429: {"description": "Overloaded; see Retry-After"}, 503: {}},
+        responses={
+            413: {"description": "More items than the queue can ever hold"},
+            429: {"description": "Overloaded; see Retry-After"},
+            503: {"description": "Model not loaded"},
+        },
     )
 
     async def health(response: Response) -> ServerHealth:

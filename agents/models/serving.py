@@ -26,7 +26,7 @@ from prometheus_client import CollectorRegistry
 from pydantic import BaseModel
 
 from agents.models.backends import Backend
-from agents.models.errors import BackendError, NotReady, Overloaded
+from agents.models.errors import BackendError, NotReady, Overloaded, RequestTooLarge
 from agents.models.metrics import ServingMetrics
 
 InT = TypeVar("InT")
@@ -166,6 +166,7 @@ class ModelServer(Generic[InT, OutT]):
             if not pending.future.done():
                 pending.future.set_exception(stopped)
         self.metrics.queue_depth.labels(self.name).set(0)
+        self._dequeued.set()  # wake wait_until_unsaturated()
         for task in set(self._in_flight):
             task.cancel()
         await asyncio.gather(*self._in_flight, return_exceptions=True)
@@ -235,11 +236,15 @@ class ModelServer(Generic[InT, OutT]):
 
         Raises:
             NotReady: The server is not started, or is stopping.
-            Overloaded: The queue cannot take ``len(items)`` more items.
+            Overloaded: The queue cannot take ``len(items)`` more items now.
+            RequestTooLarge: ``len(items)`` exceeds ``max_queue``.
         """
         if not self.ready:
             self.metrics.rejections.labels(self.name, "not_ready").inc(len(items))
             raise NotReady(f"model server {self.name!r} is not ready")
+        if len(items) > self.max_queue:
+            self.metrics.rejections.labels(self.name, "too_large").inc(len(items))
+            raise RequestTooLarge(f"{len(items)} items exceed the queue size {self.max_queue}")
         if len(self._queue) + len(items) > self.max_queue:
             self.metrics.rejections.labels(self.name, "overloaded").inc(len(items))
             raise Overloaded(self.retry_after_s(), queue_depth=len(self._queue))
@@ -270,7 +275,8 @@ class ModelServer(Generic[InT, OutT]):
 
         Raises:
             NotReady: The server is not started, or is stopping.
-            Overloaded: The queue cannot take all the items.
+            Overloaded: The queue cannot take all the items now.
+            RequestTooLarge: There are more items than ``max_queue``.
             Exception: Whatever the backend raised for one of the items' batches.
         """
         futures = self.submit_many(items)

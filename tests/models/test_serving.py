@@ -315,6 +315,9 @@ class Squarer(ThreadedBackend[int, int]):
 
 async def test_threaded_backend_runs_blocking_work_in_an_executor(registry):
     backend = Squarer()
-    async with ModelServer(backend, registry=registry) as server:
+    server = ModelServer(backend, registry=registry)
+    async with server:
         assert backend.loaded
         assert await asyncio.gather(*(server.predict(i) for i in range(5))) == [0, 1, 4, 9, 16]
+    async with server:  # a stopped server can be started again
+        assert await server.predict(3) == 9

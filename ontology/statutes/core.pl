@@ -57,7 +57,10 @@ count_of(Template, Goal, N) :-
     length(Set, N).
 
 %!  sum_exact(+Numbers, -Sum) exact sum (integers and rationals).
-sum_exact(L, S) :- foldl([X, A0, A]>>(A is A0 + X), L, 0, S).
+sum_exact(L, S) :- sum_exact_(L, 0, S).
+
+sum_exact_([], S, S).
+sum_exact_([X|Xs], S0, S) :- S1 is S0 + X, sum_exact_(Xs, S1, S).
 
 %!  percent(+P, +X, -Y) Y = P% of X, exact.
 percent(P, X, Y) :- Y is P rdiv 100 * X.

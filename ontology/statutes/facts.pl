@@ -175,6 +175,7 @@ case_vocabulary([agent_, patient_, amount_, start_, end_, purpose_, location_,
 %   and store their solutions as plain facts, so that the statutes query
 %   an explicit fact base.  Idempotent.
 expand_case_facts :-
+    abolish_all_tables,
     forall(( case_fact_predicate(Name/Arity),
              functor(Head, Name, Arity),
              predicate_property(user:Head, number_of_rules(R)), R > 0 ),
@@ -199,6 +200,7 @@ variant_dedup([X|T0], [X|T]) :-
 %   Remove every fact of the case vocabulary (to run another case in the
 %   same process, after unload_file/1 of the previous case's file).
 clear_case_facts :-
+    abolish_all_tables,
     forall(( case_fact_predicate(Name/Arity), functor(Head, Name, Arity) ),
            retractall(user:Head)).
 

@@ -22,7 +22,10 @@
             G is a statute node; it records that G was checked and failed;
           - aggregate node: sum_of/3, set_of/3, count_of/3; combine: "sum"
             for sums (value = sum of the children's values), "set" or
-            "count" otherwise.
+            "count" otherwise;
+          - repeated node: a subproof already given earlier in the tree
+            (same goal and citation) appears again without children, with
+            "repeat": true.
         Built-ins and technical predicates (dates, lists, arithmetic) are
         run directly and leave no node.
 
@@ -34,13 +37,47 @@
 
 :- use_module(library(http/json)).
 
+:- dynamic memo_done/1, memo_node/3.
+
 %!  prove(:Goal, -Proof) is nondet.
+%   Statute and helper nodes are memoized during one proof: the first call
+%   of a goal (up to variable renaming) collects all its solutions and
+%   their proofs, later calls reuse them (the statute predicates are pure).
 prove(Goal, Proof) :-
+    retractall(memo_done(_)),
+    retractall(memo_node(_, _, _)),
     solve(Goal, Nodes),
     (   Nodes = [Proof0]
-    ->  Proof = Proof0
-    ;   node(Goal, null, null, Nodes, Proof)
+    ->  true
+    ;   node(Goal, null, null, Nodes, Proof0)
+    ),
+    empty_assoc(Seen),
+    compact_proof(Proof0, Proof, Seen, _).
+
+%!  compact_proof(+Node0, -Node, +Seen0, -Seen) a subproof that already
+%   appeared earlier in the tree (same goal, same citation) is not
+%   repeated (same value too): the later occurrence keeps its goal,
+%   citation and value, has
+%   no children, and is marked "repeat": true.
+compact_proof(N0, N, Seen0, Seen) :-
+    get_dict(children, N0, Cs0),
+    (   Cs0 == []
+    ->  N = N0, Seen = Seen0
+    ;   get_dict(goal, N0, G), get_dict(citation, N0, C),
+        get_dict(value, N0, V),
+        Key = k(G, C, V),
+        (   get_assoc(Key, Seen0, _)
+        ->  del_dict(children, N0, _, N1),
+            (   del_dict(combine, N1, _, N2) -> true ; N2 = N1 ),
+            N = N2.put(_{children: [], facts: [], repeat: true}),
+            Seen = Seen0
+        ;   put_assoc(Key, Seen0, true, Seen1),
+            foldl(compact_child, Cs0, Cs, Seen1, Seen),
+            N = N0.put(children, Cs)
+        )
     ).
+
+compact_child(C0, C, S0, S) :- compact_proof(C0, C, S0, S).
 
 %!  prove_json(+GoalText, -JSON:string) is det.
 prove_json(GoalText, JSON) :-
@@ -121,10 +158,14 @@ solve(count_of(T, G, N), [Node]) :- !,
              value: N, combine: "count"}.
 solve(G, [Node]) :-
     node_kind(G, Citation, VArg), !,
-    clause(G, Body),
-    solve(Body, Children),
-    node_value(G, VArg, Value),
-    node(G, Citation, Value, Children, Node).
+    variant_sha1(G, Key),
+    (   memo_done(Key)
+    ->  true
+    ;   forall(solve_clauses(G, Citation, VArg, N),
+               assertz(memo_node(Key, G, N))),
+        assertz(memo_done(Key))
+    ),
+    memo_node(Key, G, Node).
 solve(G, [Node]) :-
     fact_goal(G), !,
     call(G),
@@ -133,6 +174,13 @@ solve(G, [Node]) :-
              value: null}.
 solve(G, []) :-
     call(G).
+
+%!  solve_clauses(+G, +Citation, +VArg, -Node) prove G by its clauses.
+solve_clauses(G, Citation, VArg, Node) :-
+    clause(G, Body),
+    solve(Body, Children),
+    node_value(G, VArg, Value),
+    node(G, Citation, Value, Children, Node).
 
 %!  node_kind(+Goal, -Citation, -ValueArg) Goal is a statute or helper node.
 node_kind(G, Citation, VArg) :-

@@ -65,6 +65,12 @@ cites(s3306_c_13/1, '§3306(c)(13)', 0).
 cites(s3306_c_16/1, '§3306(c)(16)', 0).
 cites(s3306_c_21/1, '§3306(c)(21)', 0).
 
+% Employment status, wages and the employer tests are tabled: they are
+% asked about many times (for each service, employee, category and year).
+% The tables are dropped whenever the case facts change (facts.pl).
+:- table s3306_c/2, s3306_c_1_A/2, s3306_c_2/2, s3306_b_1/5, s3306_b_1__cash/5,
+         s3306_a_1/2, s3306_a_2/2, s3306_a_3/2.
+
 /* (a) Employer ------------------------------------------------------------ */
 
 %!  s3306_a(+E, +Y, ?Category)

@@ -103,6 +103,15 @@ async def parse_case(request: ParseCaseRequest) -> ParsedCase:
             )
         except CaseFormatError as exc:
             raise FatalError(str(exc), code=exc.code, details={"line": exc.line}) from None
+    unknown = [w for w in case.warnings if w.code == "unmapped_fact"]
+    if unknown:
+        # A fact the ontology has no term for would silently drop out of the reasoning.
+        names = sorted({w.message.rsplit(" ", 1)[-1] for w in unknown})
+        raise FatalError(
+            f"unknown predicate(s) {', '.join(names)}: not in the tax ontology's vocabulary",
+            code="unknown_predicate",
+            details={"predicates": names, "facts": case.unmapped},
+        )
     return ParsedCase(
         case_id=case.case_id,
         text=case.text,
@@ -131,7 +140,7 @@ class Validated(BaseModel):
     "legal.validate_facts",
     consumes=["tax:CaseFacts"],
     produces=["tax:ValidatedFacts"],
-    description="Check facts against the tax ontology: classes, properties, domains, ranges, types.",
+    description="Check facts against the tax ontology: classes, properties, domains, ranges.",
     idempotent=True,
 )
 async def validate(request: ValidateRequest) -> Validated:
@@ -153,6 +162,9 @@ class InferRequest(BaseModel):
 
     facts: Facts
     query: TaxQuery
+    timeout_s: float | None = Field(
+        default=None, gt=0, le=600, description="Time limit of the query"
+    )
 
 
 class Inference(BaseModel):
@@ -180,7 +192,7 @@ async def infer(request: InferRequest, ctx: TaskContext) -> Inference:
     pool = await resources.reasoner()
     goal = request.query.goal()
     try:
-        answer: Answer = await pool.query(request.facts, goal, QUERY_TIMEOUT_S)
+        answer: Answer = await pool.query(request.facts, goal, request.timeout_s or QUERY_TIMEOUT_S)
     except (PoolBusy, WorkerCrashed) as exc:
         raise RetryableError(str(exc), code=exc.code) from None
     except ReasonerError as exc:

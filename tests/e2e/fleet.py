@@ -141,3 +141,12 @@ doubler = Agent("doubler", version="1.0.0", description="Doubles a number, over 
 async def double(request: Total, ctx: TaskContext) -> Total:
     record(ctx)
     return Total(total=request.total * 2)
+
+
+def __getattr__(name: str) -> Any:
+    # ``python -m tests.e2e.launch bus legal`` runs the real legal agent as a process.
+    if name == "legal":
+        from agents.legal.agent import agent
+
+        return agent
+    raise AttributeError(name)

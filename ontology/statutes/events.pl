@@ -292,17 +292,6 @@ money_medium(M) :-
    Abode and household
    --------------------------------------------------------------------- */
 
-helper_node(taxpayer/2, 0).
-%!  taxpayer(+P, +Year) P is a taxpayer for the year: P has gross income or
-%   makes a (joint) return.  A person with no income has no taxable year
-%   of his own in which to claim anyone (§152(b)(1), "another taxpayer" in
-%   §151(b), §151(d)(2), §63(c)(5), "any other taxpayer" in §152(d)(1)(D)).
-taxpayer(P, Y) :-
-    (   gross_income(P, Y, GI), GI > 0
-    ->  true
-    ;   joint_return_filed(P, _, Y)
-    ).
-
 helper_node(abode/4, 0).
 %!  abode(?P, ?Place, -Start, -End) P resides at Place from Start to End.
 abode(P, Place, S, En) :-

@@ -100,11 +100,9 @@ candidate_pair(X, T, Y, _) :-
 /* (b) Exceptions -------------------------------------------------------- */
 
 %!  s152_b_1(+T, +Y) T is a dependent of another taxpayer for Y, and is
-%   therefore treated as having no dependents.  (Someone with no income
-%   and no return is no taxpayer: see taxpayer/2.)
+%   therefore treated as having no dependents.
 s152_b_1(T, Y) :-
-    s152_a__basic(T, Other, Y),
-    taxpayer(Other, Y).
+    s152_a__basic(T, _Other, Y).
 
 %!  s152_b_2(+X, +Y) X made a joint return with X's spouse for Y: X is not
 %   a dependent of anyone.
@@ -157,10 +155,12 @@ s152_c_2_B(X, T, Y) :-
     ).
 
 %!  s152_c_3(+X, +T, +Y) X is younger than T and less than 25 years old at
-%   the end of Y.  Both birth dates must be known.
+%   the end of Y.  X's birth day must be known (see born_on/2); T's too,
+%   unless X is T's descendant (see younger_than/2).
 s152_c_3(X, T, Y) :-
     younger_than(X, T),
     year_last_day(Y, L),
+    born_on(X, _),
     \+ attained_age_by(X, 25, L).
 
 /* (d) Qualifying relative ----------------------------------------------- */
@@ -183,9 +183,8 @@ s152_d_1_B(X, Y) :-
 
 %!  s152_d_1_D(+X, +T, +Y) X is not a qualifying child of T or of any other
 %   taxpayer for the year.
-s152_d_1_D(X, T, Y) :-
+s152_d_1_D(X, _T, Y) :-
     \+ ( dependent_candidate(X, T2, Y),
-         ( T2 == T -> true ; taxpayer(T2, Y) ),
          s152_c(X, T2, Y) ).
 
 %!  s152_d_2(?X, ?T, +Y, -Para)

@@ -191,7 +191,7 @@ s63_c_3(T, Y, Additional) :-
 %   individual's earned income (all of the individual's gross income is
 %   treated as earned income).
 s63_c_5(T, Y, Basic0, Basic) :-
-    (   s151_c(Other, T, Y), Other \== T, taxpayer(Other, Y)
+    (   s151_c(Other, T, Y), Other \== T
     ->  gross_income(T, Y, Earned),
         Limit is max(500, 250 + Earned),
         Basic is min(Basic0, Limit)

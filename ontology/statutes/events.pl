@@ -9,7 +9,8 @@
     start_, a state holds from the indefinite past; a punctual event
     without start_ cannot be dated and counts in no year.
 
-    Money.  An amount belongs to the calendar year of its start day.
+    Money.  An amount belongs to the calendar year of its start day (of its
+    end day if it has no start_).
 
     Predicates declared with helper_node/2 appear in proofs (citation null);
     the others are technical.
@@ -98,10 +99,6 @@ ev_begun_by(E, Day) :-
 ev_not_ended_before(E, Day) :-
     \+ ( end_(E, ED), date_days(ED, En), En < Day ).
 
-%!  ev_dated(+E, -Day, -Year) a dated occurrence (start day) of E.
-ev_dated(E, Day, Y) :-
-    start_(E, SD), date_days(SD, Day), days_year(Day, Y).
-
 %!  date_in_year(+Date, -Day, ?Year) technical: Date's day number and year.
 date_in_year(SD, Day, Y) :-
     date_days(SD, Day), days_year(Day, Y).
@@ -111,7 +108,7 @@ date_in_year(SD, Day, Y) :-
    --------------------------------------------------------------------- */
 
 helper_node(born_on/2, 0).
-%!  born_on(?P, -Day) P's birth day: a birth_ event of P; failing that, the
+%!  born_on(+P, -Day) P's birth day: a birth_ event of P; failing that, the
 %   start of a son_/daughter_ relationship of which P is the child (the
 %   cases state "has a son, born on ..." that way; an adoption comes with
 %   its own birth_ facts).
@@ -274,7 +271,7 @@ helper_node(itemized_deduction_item/5, 5).
 %   A deduction_ event of P dated in Year (the cases state itemized
 %   deductions this way; an item without amount counts as 0).
 itemized_deduction_item(P, Y, E, SD, A) :-
-    deduction_(E), agent_(E, P), start_(E, SD), date_in_year(SD, _, Y),
+    deduction_(E), agent_(E, P), money_date(E, SD), date_in_year(SD, _, Y),
     (   amount_(E, A0) -> A = A0 ; A = 0 ).
 
 helper_node(cash_payment/1, 0).

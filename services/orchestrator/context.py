@@ -21,6 +21,10 @@ from services.db.models import EventRow, LedgerEntryRow, OutboxRow, RunRow, Step
 from services.orchestrator.definitions import WorkflowDefinition
 from services.orchestrator.states import RunState, StepState, run_allowed, step_allowed
 
+# Parsed definitions of recent runs; insertion-ordered, the oldest evicted first.
+_DEFINITIONS: dict[str, WorkflowDefinition] = {}
+_DEFINITIONS_MAX = 10_000
+
 
 def chain_hash(prev_hash: str, run_id: str, seq: int, kind: str, data: Any) -> str:
     """The ledger hash of one entry: SHA-256 over the previous hash and the canonical entry."""
@@ -55,9 +59,14 @@ class RunContext:
 
     @property
     def definition(self) -> WorkflowDefinition:
-        """The run's frozen definition, parsed once."""
+        """The run's definition, parsed once per process (it never changes)."""
         if self._definition is None:
-            self._definition = WorkflowDefinition.model_validate(self.run.definition)
+            self._definition = _DEFINITIONS.get(self.run.id)
+            if self._definition is None:
+                self._definition = WorkflowDefinition.model_validate(self.run.definition)
+                _DEFINITIONS[self.run.id] = self._definition
+                if len(_DEFINITIONS) > _DEFINITIONS_MAX:
+                    _DEFINITIONS.pop(next(iter(_DEFINITIONS)))
         return self._definition
 
     def event(

@@ -10,7 +10,7 @@ import re
 from graphlib import CycleError, TopologicalSorter
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from services.orchestrator import refs
 
@@ -98,13 +98,16 @@ class WorkflowDefinition(Strict):
     output: Any = None
     deadline_s: float | None = Field(default=None, gt=0, le=30 * 86400)
     input_schema: dict[str, Any] | None = None
+    _graph: dict[str, set[str]] | None = PrivateAttr(default=None)
 
     def step(self, step_id: str) -> StepDefinition:
         """The step with this id."""
         return next(step for step in self.steps if step.id == step_id)
 
     def dependencies(self) -> dict[str, set[str]]:
-        """Step id -> the steps it waits for (references, for_each, when, after)."""
+        """Step id -> the steps it waits for (references, for_each, when, after); computed once."""
+        if self._graph is not None:
+            return self._graph
         graph: dict[str, set[str]] = {}
         for step in self.steps:
             deps = set(step.after)
@@ -113,6 +116,7 @@ class WorkflowDefinition(Strict):
                 if ref.step is not None:
                     deps.add(ref.step)
             graph[step.id] = deps
+        self._graph = graph
         return graph
 
     def order(self) -> list[str]:

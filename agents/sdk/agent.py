@@ -1,0 +1,254 @@
+"""``Agent``: a named, versioned set of capabilities, and the ways to serve them.
+
+An agent is declared once at import time and served in one of three ways:
+``await agent.run()`` (a bus agent, the usual case), ``agent.http_app()`` / ``agent.run_http()``
+(an HTTP agent the orchestrator POSTs tasks to), or ``AgentTestEnvironment`` in tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+from agents.sdk.definition import CapabilityDefinition, define_capability
+from agents.sdk.errors import SetupError
+from agents.sdk.runner import run_agent
+from bus.envelope import Envelope
+from bus.signing import Ed25519PrivateKey, load_private_key, public_key_to_str, sign
+from bus.transport import ConsumerOptions, Transport
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from agents.sdk.settings import AgentSettings
+
+F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
+
+
+class Agent:
+    """A named, versioned set of typed capabilities.
+
+    Args:
+        name: The agent's name in the registry (e.g. ``tax-reasoner``).
+        version: Its version, shown in the card.
+        description: One line for humans.
+        max_concurrency: Tasks run at once, shared across all capabilities.
+        consumer_options: Bus consumer settings (visibility timeout, max deliveries...);
+            ``concurrency`` and ``batch_size`` are derived from ``max_concurrency``.
+        signing_key: An Ed25519 private key (object or base64) to sign outgoing envelopes;
+            its public key goes in the card.
+
+    Example::
+
+        agent = Agent("tax-reasoner", version="1.0.0")
+
+        @agent.capability("legal.infer", consumes=["tax:CaseFacts"], produces=["tax:TaxAnswer"])
+        async def infer(request: InferRequest) -> InferResult: ...
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        version: str = "0.1.0",
+        description: str = "",
+        max_concurrency: int = 8,
+        consumer_options: ConsumerOptions | None = None,
+        signing_key: Ed25519PrivateKey | str | None = None,
+    ) -> None:
+        if not isinstance(name, str) or not name.strip():
+            raise SetupError(f"agent name must be a non-empty string, got {name!r}")
+        if not isinstance(version, str) or not version.strip():
+            raise SetupError(f"agent version must be a non-empty string, got {version!r}")
+        if not isinstance(max_concurrency, int) or max_concurrency < 1:
+            raise SetupError(f"max_concurrency must be an int >= 1, got {max_concurrency!r}")
+        self.name = name
+        self.version = version
+        self.description = description
+        self.max_concurrency = max_concurrency
+        self.consumer_options = consumer_options
+        self._signing_key = (
+            load_private_key(signing_key) if isinstance(signing_key, str) else signing_key
+        )
+        self._capabilities: dict[str, CapabilityDefinition] = {}
+
+    def __repr__(self) -> str:
+        names = list(self._capabilities)
+        return f"Agent({self.name!r}, version={self.version!r}, capabilities={names})"
+
+    @property
+    def capabilities(self) -> Mapping[str, CapabilityDefinition]:
+        """The declared capabilities by name (read-only)."""
+        return MappingProxyType(self._capabilities)
+
+    def capability(
+        self,
+        name: str,
+        *,
+        consumes: Sequence[str] = (),
+        produces: Sequence[str] = (),
+        description: str | None = None,
+        idempotent: bool = False,
+    ) -> Callable[[F], F]:
+        """Declare the decorated async function as the handler of capability ``name``.
+
+        The handler is checked now (see ``agents.sdk.definition``) and returned unchanged.
+
+        Args:
+            name: The capability name, e.g. ``legal.infer``.
+            consumes: Ontology IRIs of the input, e.g. ``["tax:CaseFacts"]``.
+            produces: Ontology IRIs of the output.
+            description: One line; defaults to the first line of the docstring.
+            idempotent: True when running the same input twice is harmless (safe to retry
+                after an ambiguous failure).
+
+        Returns:
+            A decorator that registers its function and returns it unchanged.
+
+        Raises:
+            SetupError: At decoration time, when the declaration or the handler is wrong, or
+                the agent already has a capability of that name.
+        """
+
+        def decorate(fn: F) -> F:
+            if name in self._capabilities:
+                raise SetupError(f"agent {self.name!r} already has a capability {name!r}")
+            definition = define_capability(
+                fn,
+                name,
+                description=description,
+                consumes=consumes,
+                produces=produces,
+                idempotent=idempotent,
+            )
+            self._capabilities[name] = definition
+            return fn
+
+        return decorate
+
+    def card(
+        self, transport: Literal["bus", "http"] = "bus", endpoint: str | None = None
+    ) -> dict[str, Any]:
+        """The agent card sent to ``POST /v1/agents`` (DESIGN.md, "Agent card").
+
+        Args:
+            transport: ``"bus"`` (tasks arrive on the bus) or ``"http"`` (POSTed to ``endpoint``).
+            endpoint: The URL the orchestrator POSTs tasks to; required for ``"http"`` only.
+
+        Returns:
+            ``{name, version, description, transport, endpoint?, public_key?, capabilities}``.
+
+        Raises:
+            SetupError: On an unknown transport, or an endpoint missing or misplaced.
+        """
+        if transport not in ("bus", "http"):
+            raise SetupError(f"transport must be 'bus' or 'http', got {transport!r}")
+        if transport == "http" and not endpoint:
+            raise SetupError("an HTTP agent's card needs the endpoint tasks are POSTed to")
+        if transport == "bus" and endpoint:
+            raise SetupError("a bus agent has no endpoint; use transport='http'")
+        card: dict[str, Any] = {
+            "name": self.name,
+            "version": self.version,
+            "description": self.description,
+            "transport": transport,
+        }
+        if endpoint:
+            card["endpoint"] = endpoint
+        if self._signing_key is not None:
+            card["public_key"] = public_key_to_str(self._signing_key.public_key())
+        card["capabilities"] = [c.card_entry() for c in self._capabilities.values()]
+        return card
+
+    def sign(self, envelope: Envelope) -> Envelope:
+        """``envelope`` signed with the agent's key, or unchanged when it has none."""
+        return envelope if self._signing_key is None else sign(envelope, self._signing_key)
+
+    async def run(
+        self,
+        *,
+        transport: Transport | None = None,
+        settings: AgentSettings | None = None,
+        stop: asyncio.Event | None = None,
+        handle_signals: bool = True,
+    ) -> None:
+        """Register, serve tasks from the bus until SIGTERM/SIGINT or ``stop``, then leave.
+
+        See ``agents.sdk.runner`` for the whole life cycle.
+
+        Args:
+            transport: A bus object to use instead of the registration's ``bus_url`` (for
+                agents inside the server process); the caller keeps ownership.
+            settings: Server URL, token and retry settings; ``MODX_*`` environment by default.
+            stop: Set it to shut down gracefully (drain, then deregister).
+            handle_signals: Install SIGTERM/SIGINT handlers (main thread only).
+
+        Raises:
+            RequestRejected: When the server refuses the registration.
+        """
+        await run_agent(
+            self,
+            transport=transport,
+            settings=settings,
+            stop=stop,
+            handle_signals=handle_signals,
+        )
+
+    def run_sync(self, *, settings: AgentSettings | None = None) -> None:
+        """Run the agent in a new event loop until SIGTERM/SIGINT (see ``run``).
+
+        This is a program's entry point, so it also turns on INFO logging to stderr unless the
+        program configured logging itself.
+        """
+        if not logging.getLogger().handlers:
+            logging.basicConfig(
+                level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+            )
+        asyncio.run(self.run(settings=settings))
+
+    def http_app(self) -> FastAPI:
+        """A FastAPI app serving the capabilities over HTTP (``POST /task``).
+
+        See ``agents.sdk.http_agent``.
+        """
+        # Imported here so that bus agents never pay for importing FastAPI and uvicorn.
+        from agents.sdk.http_agent import create_http_app
+
+        return create_http_app(self)
+
+    async def run_http(
+        self,
+        host: str = "0.0.0.0",
+        port: int = 8080,
+        public_url: str | None = None,
+        *,
+        settings: AgentSettings | None = None,
+        stop: asyncio.Event | None = None,
+        handle_signals: bool = True,
+    ) -> None:
+        """Serve ``http_app()`` with uvicorn, registered as an HTTP agent, with heartbeats.
+
+        Args:
+            host: Interface to listen on.
+            port: Port to listen on.
+            public_url: The base URL where the orchestrator reaches this server; the card's
+                endpoint is ``public_url + "/task"``. Defaults to ``http://{host}:{port}``
+                (``127.0.0.1`` when listening on every interface).
+            settings: Server URL and token; ``MODX_*`` environment by default.
+            stop: Set it to deregister and shut down gracefully.
+            handle_signals: Install SIGTERM/SIGINT handlers (main thread only).
+        """
+        from agents.sdk.http_agent import run_http
+
+        await run_http(
+            self,
+            host,
+            port,
+            public_url,
+            settings=settings,
+            stop=stop,
+            handle_signals=handle_signals,
+        )

@@ -1,0 +1,236 @@
+"""``TaskRuntime``: serves an agent's capabilities from the bus.
+
+It subscribes to ``modx.tasks.<capability>`` (group = capability, so agents serving the same
+capability share the load) for every capability, and to the agent's inbox for pinned tasks.
+For each task it publishes ``task.started``, runs the handler, and publishes the result or the
+structured error to ``modx.results``, and only then returns, which acknowledges the entry: a
+crash mid-task leaves the entry pending for redelivery (docs/protocol.md, "Tasks (bus)").
+
+Concurrency is bounded across all subscriptions by one budget. When it is used up, every
+subscription is paused, so entries stay in the stream for other agents instead of waiting
+here (where they would age towards their visibility timeout and be delivered twice).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any
+
+from agents.sdk.errors import SetupError
+from agents.sdk.execution import Outcome, execute, unknown_capability
+from bus import streams
+from bus.envelope import Envelope, Kind
+from bus.transport import ConsumerOptions, Subscription, Transport
+
+if TYPE_CHECKING:
+    from agents.sdk.agent import Agent
+
+logger = logging.getLogger("agents.sdk")
+
+
+def answer(task: Envelope, sender: str, kind: Kind, topic: str, payload: Any) -> Envelope:
+    """An envelope answering ``task``: same run, step, attempt, correlation and trace."""
+    return Envelope(
+        kind=kind,
+        topic=topic,
+        sender=sender,
+        run_id=task.run_id,
+        step_id=task.step_id,
+        attempt=task.attempt,
+        correlation_id=task.correlation_id,
+        causation_id=task.id,
+        traceparent=task.traceparent,
+        payload=payload,
+    )
+
+
+def result_envelope(task: Envelope, sender: str, outcome: Outcome) -> Envelope:
+    """The ``result`` or ``error`` envelope that reports ``outcome`` for ``task``."""
+    kind = Kind.RESULT if outcome.ok else Kind.ERROR
+    return answer(task, sender, kind, task.topic, outcome.body())
+
+
+class TaskRuntime:
+    """Consumes an agent's task streams and answers every task on ``modx.results``.
+
+    Args:
+        agent: The agent whose capabilities to serve.
+        transport: The bus.
+        agent_id: The id the registry gave the agent (consumer name, inbox, ``sender``).
+        max_concurrency: Tasks run at once, across capabilities; defaults to the agent's.
+    """
+
+    def __init__(
+        self,
+        agent: Agent,
+        transport: Transport,
+        agent_id: str,
+        *,
+        max_concurrency: int | None = None,
+    ) -> None:
+        self._agent = agent
+        self._transport = transport
+        self._agent_id = agent_id
+        self._limit = max_concurrency or agent.max_concurrency
+        if self._limit < 1:
+            raise SetupError("max_concurrency must be at least 1")
+        self._slots = asyncio.Semaphore(self._limit)
+        self._subscriptions: list[Subscription] = []
+        self._inbox: Subscription | None = None
+        self._active = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._paused = False
+        self._stopping = False
+        self._background: set[asyncio.Task[None]] = set()
+
+    @property
+    def agent_id(self) -> str:
+        """The id the agent currently answers as."""
+        return self._agent_id
+
+    @property
+    def in_flight(self) -> int:
+        """Tasks received and not yet answered."""
+        return self._active
+
+    @property
+    def paused(self) -> bool:
+        """True while the subscriptions are paused (saturated or stopping)."""
+        return self._paused
+
+    async def start(self) -> None:
+        """Subscribe to every capability's task stream and to the agent's inbox."""
+        if not self._agent.capabilities:
+            raise SetupError(f"agent {self._agent.name!r} has no capabilities to serve")
+        for name in self._agent.capabilities:
+            self._subscriptions.append(
+                await self._subscribe(streams.tasks(name), name, capability=name)
+            )
+        self._inbox = await self._subscribe(
+            streams.inbox(self._agent_id), self._agent_id, capability=None
+        )
+        served = ", ".join(self._agent.capabilities)
+        logger.info("agent %s (%s) serving %s", self._agent.name, self._agent_id, served)
+
+    async def rebind(self, agent_id: str) -> None:
+        """Answer as ``agent_id`` from now on (after registering again) and move the inbox."""
+        old = self._inbox
+        self._agent_id = agent_id
+        self._inbox = await self._subscribe(streams.inbox(agent_id), agent_id, capability=None)
+        if self._paused:
+            self._inbox.pause()
+        if old is not None:
+            # Tasks already pinned to the old id finish in the background; heartbeats go on.
+            self._spawn(old.stop(drain=True))
+
+    async def stop(
+        self,
+        *,
+        drain: bool = True,
+        drain_timeout_s: float | None = None,
+        force: asyncio.Event | None = None,
+    ) -> bool:
+        """Stop pulling, optionally wait for in-flight tasks, and stop the subscriptions.
+
+        Args:
+            drain: Wait for in-flight tasks to be answered before stopping.
+            drain_timeout_s: Longest wait for the drain; None waits as long as it takes.
+            force: Setting this event ends the wait early (e.g. a second SIGTERM).
+
+        Returns:
+            True when every in-flight task was answered; False when some were cancelled (their
+            entries stay pending and the bus redelivers them).
+        """
+        self._stopping = True
+        self._pause()
+        drained = self._active == 0
+        if drain and not drained:
+            logger.info("draining %d in-flight task(s)", self._active)
+            drained = await self._wait_idle(drain_timeout_s, force)
+        await asyncio.gather(*(s.stop(drain=drained) for s in self._all()))
+        await asyncio.gather(*self._background, return_exceptions=True)
+        if not drained:
+            logger.warning("stopped with unfinished tasks; the bus will redeliver them")
+        return drained
+
+    async def _wait_idle(self, limit_s: float | None, force: asyncio.Event | None) -> bool:
+        waiters = [asyncio.ensure_future(self._idle.wait())]
+        if force is not None:
+            waiters.append(asyncio.ensure_future(force.wait()))
+        try:
+            await asyncio.wait(waiters, timeout=limit_s, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+        return self._active == 0
+
+    async def _subscribe(self, stream: str, group: str, capability: str | None) -> Subscription:
+        base = self._agent.consumer_options or ConsumerOptions()
+        # Never fetch more than can run: fetched entries would wait here, unprocessed.
+        options = dataclasses.replace(
+            base, concurrency=self._limit, batch_size=min(base.batch_size, self._limit)
+        )
+
+        async def handler(envelope: Envelope) -> None:
+            await self._on_task(envelope, capability)
+
+        return await self._transport.subscribe(stream, group, self._agent_id, handler, options)
+
+    async def _on_task(self, task: Envelope, capability: str | None) -> None:
+        self._active += 1
+        self._idle.clear()
+        self._flow()
+        try:
+            async with self._slots:
+                await self._process(task, capability)
+        finally:
+            self._active -= 1
+            if self._active == 0:
+                self._idle.set()
+            self._flow()
+
+    async def _process(self, task: Envelope, capability: str | None) -> None:
+        if task.kind is not Kind.TASK:
+            # Not ours to answer; acknowledging keeps it from blocking the stream.
+            logger.error("dropping a %s envelope %s from a task stream", task.kind.value, task.id)
+            return
+        sender = self._agent_id
+        # On a capability stream the stream names the capability; in the inbox the topic does.
+        name = capability or task.topic
+        definition = self._agent.capabilities.get(name)
+        if definition is None:
+            outcome = unknown_capability(name, list(self._agent.capabilities))
+        else:
+            started = answer(task, sender, Kind.EVENT, streams.TASK_STARTED, {"capability": name})
+            await self._publish(started)
+            outcome = await execute(definition, task, sender)
+        await self._publish(result_envelope(task, sender, outcome))
+
+    async def _publish(self, envelope: Envelope) -> None:
+        await self._transport.publish(streams.RESULTS, self._agent.sign(envelope))
+
+    def _flow(self) -> None:
+        if self._active >= self._limit:
+            self._pause()
+        elif self._paused and not self._stopping:
+            self._paused = False
+            for sub in self._all():
+                sub.resume()
+
+    def _pause(self) -> None:
+        if not self._paused:
+            self._paused = True
+            for sub in self._all():
+                sub.pause()
+
+    def _all(self) -> list[Subscription]:
+        return [*self._subscriptions, *([self._inbox] if self._inbox else [])]
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)

@@ -1,0 +1,37 @@
+"""Agent settings, read from the environment with the ``MODX_`` prefix.
+
+``MODX_URL`` and ``MODX_API_TOKEN`` are shared with the CLI (see DESIGN.md, "Agents").
+``MODX_BUS_URL`` overrides the ``bus_url`` that registration answers, e.g. when the server
+sees Redis under a different host name than the agent does.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class AgentSettings(BaseSettings):
+    """Where the MODX server is, how to authenticate, and how patiently to retry.
+
+    Attributes:
+        url: Base URL of the MODX API (``MODX_URL``).
+        api_token: Client token for registration (``MODX_API_TOKEN``).
+        bus_url: Bus URL overriding the registration answer (``MODX_BUS_URL``).
+        http_timeout_s: Timeout of each call to the API (``MODX_AGENT_HTTP_TIMEOUT_S``).
+        retry_initial_s: First back-off delay while the API is unreachable.
+        retry_max_s: Longest back-off delay.
+        drain_timeout_s: How long shutdown waits for in-flight tasks; None waits for them all.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="MODX_", extra="ignore", populate_by_name=True)
+
+    url: str = "http://127.0.0.1:8000"
+    api_token: str | None = Field(default=None, repr=False)
+    bus_url: str | None = None
+    http_timeout_s: float = Field(default=10.0, gt=0, validation_alias="MODX_AGENT_HTTP_TIMEOUT_S")
+    retry_initial_s: float = Field(default=0.5, gt=0, validation_alias="MODX_AGENT_RETRY_INITIAL_S")
+    retry_max_s: float = Field(default=30.0, gt=0, validation_alias="MODX_AGENT_RETRY_MAX_S")
+    drain_timeout_s: float | None = Field(
+        default=None, gt=0, validation_alias="MODX_AGENT_DRAIN_TIMEOUT_S"
+    )

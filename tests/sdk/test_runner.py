@@ -1,0 +1,299 @@
+"""``Agent.run()`` against a fake MODX registry: register, heartbeat, serve, drain, deregister."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from agents.sdk import Agent, AgentSettings, RequestRejected, SetupError
+from bus import streams
+from bus.envelope import Envelope, Kind
+from bus.errors import UnsupportedTransportError
+from bus.factory import create_transport
+from bus.memory import MemoryTransport
+from tests.sdk.fake_registry import CLIENT_TOKEN, FakeRegistry, background, free_port, serve
+from tests.sdk.sample_agent import Gate, build_agent
+
+
+def task(capability: str, payload: Any) -> Envelope:
+    return Envelope(
+        kind=Kind.TASK,
+        topic=capability,
+        sender="orchestrator",
+        run_id="run-1",
+        step_id="s1",
+        correlation_id="run-1",
+        payload=payload,
+    )
+
+
+class Results:
+    """Collects what agents publish on modx.results."""
+
+    def __init__(self) -> None:
+        self.seen: list[Envelope] = []
+        self.changed = asyncio.Condition()
+
+    async def __call__(self, envelope: Envelope) -> None:
+        async with self.changed:
+            self.seen.append(envelope)
+            self.changed.notify_all()
+
+    async def answer(self, task_id: str) -> Envelope:
+        def found() -> Envelope | None:
+            return next(
+                (e for e in self.seen if e.causation_id == task_id and e.kind != Kind.EVENT),
+                None,
+            )
+
+        async with asyncio.timeout(10), self.changed:
+            await self.changed.wait_for(lambda: found() is not None)
+        answer = found()
+        assert answer is not None
+        return answer
+
+
+@pytest.fixture
+async def registry() -> AsyncIterator[tuple[FakeRegistry, AgentSettings]]:
+    fake = FakeRegistry()
+    async with serve(fake.app(), free_port()) as url:
+        yield fake, AgentSettings(url=url, api_token=CLIENT_TOKEN, retry_initial_s=0.01)
+
+
+async def listen(transport: MemoryTransport) -> Results:
+    results = Results()
+    await transport.subscribe(streams.RESULTS, "test", "test", results)
+    return results
+
+
+async def test_run_registers_heartbeats_serves_and_drains_before_deregistering(
+    registry: tuple[FakeRegistry, AgentSettings],
+) -> None:
+    fake, settings = registry
+    gate = Gate()
+    agent = build_agent(gate)
+    transport = MemoryTransport()
+    results = await listen(transport)
+    seen_at_deregistration: dict[str, int] = {}
+
+    async def on_deregister(agent_id: str) -> None:
+        seen_at_deregistration["running"] = gate.running
+        seen_at_deregistration["results"] = await transport.stream_length(streams.RESULTS)
+
+    fake.on_deregister = on_deregister
+    stop = asyncio.Event()
+    async with background(
+        agent.run(transport=transport, settings=settings, stop=stop, handle_signals=False)
+    ) as running:
+        await fake.wait_for(lambda: bool(fake.agents))
+        agent_id, agent_token = next(iter(fake.agents.items()))
+
+        sent = task("math.slow", {"n": 1})
+        await transport.publish(streams.tasks("math.slow"), sent)
+        await gate.wait_started(1)
+        await fake.wait_for(
+            lambda: any(c.body == {"in_flight": 1} for c in fake.of("POST", "/heartbeat"))
+        )
+        stop.set()
+        await asyncio.sleep(0.05)
+        assert not fake.of("DELETE")  # still draining the task in flight
+
+        gate.release.set()
+        await running
+
+        [registration] = fake.of("POST", "/v1/agents")
+        assert registration.body == agent.card(transport="bus")
+        assert registration.token == CLIENT_TOKEN
+        heartbeats = fake.of("POST", f"/v1/agents/{agent_id}/heartbeat")
+        assert heartbeats and all(c.token == agent_token for c in heartbeats)
+        [deregistration] = fake.of("DELETE")
+        assert (deregistration.path, deregistration.token) == (
+            f"/v1/agents/{agent_id}",
+            agent_token,
+        )
+        # Deregistration came after the handler finished and its answer was on the bus.
+        assert seen_at_deregistration == {"running": 0, "results": 2}
+        answer = await results.answer(sent.id)
+        assert (answer.kind, answer.sender, answer.payload) == (
+            Kind.RESULT,
+            agent_id,
+            {"output": {"done": 1}},
+        )
+        assert not transport.closed  # the caller's transport stays open
+        await transport.close()
+
+
+async def test_registration_is_retried_until_the_server_answers() -> None:
+    fake = FakeRegistry(fail_registrations=2)
+    port = free_port()
+    settings = AgentSettings(
+        url=f"http://127.0.0.1:{port}", api_token=CLIENT_TOKEN, retry_initial_s=0.01
+    )
+    transport = MemoryTransport()
+    stop = asyncio.Event()
+    async with background(
+        build_agent().run(transport=transport, settings=settings, stop=stop, handle_signals=False)
+    ) as running:
+        await asyncio.sleep(0.1)  # connection refused meanwhile: nothing listens yet
+        assert not running.done()
+
+        async with serve(fake.app(), port):
+            await fake.wait_for(lambda: bool(fake.agents))
+            stop.set()
+            await running
+
+        assert len(fake.of("POST", "/v1/agents")) == 3  # two 503s, then 201
+        assert len(fake.of("DELETE")) == 1
+        await transport.close()
+
+
+async def test_refused_registration_raises(registry: tuple[FakeRegistry, AgentSettings]) -> None:
+    _, settings = registry
+    bad = settings.model_copy(update={"api_token": "wrong-token-0123456789"})
+
+    with pytest.raises(RequestRejected, match="401") as caught:
+        await build_agent().run(transport=MemoryTransport(), settings=bad, handle_signals=False)
+    assert caught.value.status == 401
+
+
+async def test_agent_without_capabilities_does_not_register(
+    registry: tuple[FakeRegistry, AgentSettings],
+) -> None:
+    fake, settings = registry
+
+    with pytest.raises(SetupError, match="no capabilities"):
+        await Agent("empty").run(settings=settings, handle_signals=False)
+    assert fake.calls == []
+
+
+async def test_forgotten_agent_registers_again_and_moves_its_inbox(
+    registry: tuple[FakeRegistry, AgentSettings],
+) -> None:
+    fake, settings = registry
+    transport = MemoryTransport()
+    results = await listen(transport)
+    stop = asyncio.Event()
+    async with background(
+        build_agent().run(transport=transport, settings=settings, stop=stop, handle_signals=False)
+    ) as running:
+        await fake.wait_for(lambda: bool(fake.agents))
+        first = next(iter(fake.agents))
+        fake.forget(first)
+        await fake.wait_for(lambda: bool(fake.agents))
+        second = next(iter(fake.agents))
+
+        pinned = task("math.add", {"a": 1, "b": 2})
+        await transport.publish(streams.inbox(second), pinned)
+        answer = await results.answer(pinned.id)
+        stop.set()
+        await running
+
+        assert second != first
+        assert answer.sender == second
+        assert answer.payload == {"output": {"total": 3}}
+        assert [c.path for c in fake.of("DELETE")] == [f"/v1/agents/{second}"]
+        await transport.close()
+
+
+async def test_bus_comes_from_the_registration_or_modx_bus_url(
+    registry: tuple[FakeRegistry, AgentSettings],
+) -> None:
+    fake, settings = registry
+    fake.bus_url = f"memory://sdk-{uuid.uuid4().hex}"
+    bus = create_transport(fake.bus_url)
+    results = Results()
+    await bus.subscribe(streams.RESULTS, "test", "test", results)
+    stop = asyncio.Event()
+    async with background(
+        build_agent().run(settings=settings, stop=stop, handle_signals=False)
+    ) as running:
+        await fake.wait_for(lambda: bool(fake.agents))
+        sent = task("math.add", {"a": 2, "b": 2})
+        await bus.publish(streams.tasks("math.add"), sent)
+        answer = await results.answer(sent.id)
+        stop.set()
+        await running
+
+        assert answer.payload == {"output": {"total": 4}}
+        assert await bus.ping()  # a shared in-process bus is not the agent's to close
+        await bus.close()
+
+
+async def test_sigterm_drains_and_deregisters(
+    registry: tuple[FakeRegistry, AgentSettings],
+) -> None:
+    fake, settings = registry
+    gate = Gate()
+    transport = MemoryTransport()
+    results = await listen(transport)
+    async with background(build_agent(gate).run(transport=transport, settings=settings)) as running:
+        await fake.wait_for(lambda: bool(fake.agents))
+        assert signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL  # or the kill below is fatal
+        sent = task("math.slow", {"n": 7})
+        await transport.publish(streams.tasks("math.slow"), sent)
+        await gate.wait_started(1)
+
+        os.kill(os.getpid(), signal.SIGTERM)
+        await asyncio.sleep(0.05)
+        assert not running.done()
+        gate.release.set()
+        await running
+
+        assert (await results.answer(sent.id)).payload == {"output": {"done": 7}}
+        assert len(fake.of("DELETE")) == 1
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handlers removed
+        await transport.close()
+
+
+async def test_an_unusable_bus_url_still_deregisters(
+    registry: tuple[FakeRegistry, AgentSettings],
+) -> None:
+    fake, settings = registry
+    bogus = settings.model_copy(update={"bus_url": "carrier-pigeon://loft"})
+
+    with pytest.raises(UnsupportedTransportError):
+        await build_agent().run(settings=bogus, handle_signals=False)
+    assert len(fake.of("DELETE")) == 1
+
+
+@pytest.mark.redis
+async def test_serves_tasks_from_redis_streams(
+    registry: tuple[FakeRegistry, AgentSettings], redis_url: str
+) -> None:
+    fake, settings = registry
+    fake.bus_url = redis_url
+    orchestrator_side = create_transport(redis_url)
+    results = Results()
+    await orchestrator_side.subscribe(streams.RESULTS, "test", "test", results)
+    stop = asyncio.Event()
+    async with background(
+        build_agent().run(settings=settings, stop=stop, handle_signals=False)
+    ) as running:
+        await fake.wait_for(lambda: bool(fake.agents))
+        sent = task("math.add", {"a": 20, "b": 22})
+        await orchestrator_side.publish(streams.tasks("math.add"), sent)
+        answer = await results.answer(sent.id)
+        stop.set()
+        await running
+        await orchestrator_side.close()
+
+        assert answer.payload == {"output": {"total": 42}}
+        assert len(fake.of("DELETE")) == 1
+
+
+async def test_a_missing_client_token_is_named(
+    registry: tuple[FakeRegistry, AgentSettings],
+) -> None:
+    _, settings = registry
+    anonymous = settings.model_copy(update={"api_token": None})
+
+    with pytest.raises(RequestRejected, match="MODX_API_TOKEN is not set"):
+        await build_agent().run(
+            transport=MemoryTransport(), settings=anonymous, handle_signals=False
+        )

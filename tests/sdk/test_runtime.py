@@ -1,0 +1,221 @@
+"""The bus runtime, on AgentTestEnvironment (MemoryTransport, no server)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+
+from agents.sdk.testing import AgentTestEnvironment
+from bus import streams
+from bus.envelope import Kind, utcnow
+from bus.memory import MemoryTransport
+from bus.signing import generate_keypair, verify
+from tests.sdk.sample_agent import Gate, build_agent
+
+TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+
+async def test_success_answers_with_the_output_and_the_task_identifiers() -> None:
+    async with AgentTestEnvironment(build_agent()) as env:
+        task = await env.send(
+            env.task("math.add", {"a": 2, "b": 3}, attempt=2, traceparent=TRACEPARENT)
+        )
+        answer = await env.result(task)
+
+    assert answer.kind is Kind.RESULT
+    assert answer.payload == {"output": {"total": 5}}
+    assert (answer.run_id, answer.step_id, answer.attempt) == (task.run_id, task.step_id, 2)
+    assert answer.correlation_id == task.correlation_id
+    assert answer.topic == "math.add"
+    assert answer.causation_id == task.id
+    assert answer.sender == "test-agent"
+    assert answer.traceparent == TRACEPARENT
+
+
+async def test_task_started_is_published_before_the_result() -> None:
+    async with AgentTestEnvironment(build_agent()) as env:
+        answer = await env.execute("math.add", {"a": 1, "b": 1})
+        seen = env.envelopes(answer.causation_id)
+
+    assert [(e.kind, e.topic) for e in seen] == [
+        (Kind.EVENT, streams.TASK_STARTED),
+        (Kind.RESULT, "math.add"),
+    ]
+    assert seen[0].payload == {"capability": "math.add"}
+    assert seen[0].causation_id == answer.causation_id
+
+
+async def test_context_and_usage() -> None:
+    async with AgentTestEnvironment(build_agent()) as env:
+        answer = await env.execute("math.metered", {"a": 1, "b": 2}, run_id="run-7", attempt=3)
+
+    assert answer.payload == {
+        "output": {"total": 3, "attempt": 3, "run_id": "run-7"},
+        "usage": {"additions": 2},
+    }
+
+
+async def test_retryable_error() -> None:
+    async with AgentTestEnvironment(build_agent()) as env:
+        answer = await env.execute("math.busy", {})
+
+    assert answer.kind is Kind.ERROR
+    assert answer.payload == {
+        "error": {
+            "code": "busy",
+            "message": "backend busy",
+            "retryable": True,
+            "details": {"retry_after_s": 1},
+        }
+    }
+
+
+async def test_fatal_error() -> None:
+    async with AgentTestEnvironment(build_agent()) as env:
+        answer = await env.execute("math.refuse", {})
+
+    error = answer.payload["error"]
+    assert answer.kind is Kind.ERROR
+    assert (error["code"], error["retryable"]) == ("fatal_error", False)
+    assert error["details"] == {"why": "policy"}
+
+
+async def test_unexpected_exception_is_retryable() -> None:
+    async with AgentTestEnvironment(build_agent()) as env:
+        answer = await env.execute("math.crash", {})
+
+    error = answer.payload["error"]
+    assert (error["code"], error["retryable"]) == ("internal_error", True)
+    assert error["message"] == "division by zero"
+    assert error["details"] == {"exception": "ZeroDivisionError"}
+
+
+async def test_invalid_input_is_not_retryable_and_names_the_field() -> None:
+    async with AgentTestEnvironment(build_agent()) as env:
+        answer = await env.execute("math.add", {"a": "seven", "b": -1})
+        started = [e for e in env.envelopes(answer.causation_id) if e.kind is Kind.EVENT]
+
+    error = answer.payload["error"]
+    assert (error["code"], error["retryable"]) == ("invalid_input", False)
+    assert "a: Input should be a valid integer" in error["message"]
+    assert [e["field"] for e in error["details"]["errors"]] == ["a", "b"]
+    assert "seven" not in str(error)  # input values are not echoed back
+    assert len(started) == 1  # the task did start; it failed on its input
+
+
+async def test_invalid_output_is_not_retryable() -> None:
+    async with AgentTestEnvironment(build_agent()) as env:
+        answer = await env.execute("math.wrong_output", {})
+
+    error = answer.payload["error"]
+    assert (error["code"], error["retryable"]) == ("invalid_output", False)
+    assert error["details"]["errors"][0]["field"] == "total"
+
+
+async def test_deadline_passed_while_running() -> None:
+    deadline = utcnow() + timedelta(seconds=1)
+    async with AgentTestEnvironment(build_agent()) as env:
+        answer = await env.execute("math.forever", {}, deadline=deadline)
+
+    error = answer.payload["error"]
+    assert (error["code"], error["retryable"]) == ("deadline_exceeded", True)
+
+
+async def test_pinned_task_arrives_through_the_inbox() -> None:
+    async with AgentTestEnvironment(build_agent(), agent_id="agent-42") as env:
+        answer = await env.execute("math.add", {"a": 1, "b": 2}, recipient="agent-42")
+        unknown = await env.execute("math.divide", {}, recipient="agent-42")
+
+    assert answer.payload == {"output": {"total": 3}}
+    assert unknown.payload["error"]["code"] == "unknown_capability"
+    assert unknown.payload["error"]["retryable"] is False
+
+
+async def test_answers_are_signed_when_the_agent_has_a_key() -> None:
+    private, public = generate_keypair()
+    async with AgentTestEnvironment(build_agent(signing_key=private)) as env:
+        answer = await env.execute("math.add", {"a": 1, "b": 2})
+        started = await env.started(answer.causation_id or "")
+
+    assert verify(answer, public)
+    assert verify(started, public)
+
+
+async def test_concurrency_bound_is_shared_across_capabilities_and_pauses_pulling() -> None:
+    gate = Gate()
+    env = AgentTestEnvironment(build_agent(gate), max_concurrency=2)
+    async with env:
+        tasks = [await env.send(env.task("math.slow", {"n": i})) for i in range(5)]
+        await gate.wait_started(2)
+        other = await env.send(env.task("math.add", {"a": 1, "b": 1}))
+        await asyncio.sleep(0.05)  # a window in which an unbounded runtime would start more
+
+        assert gate.running == 2
+        assert env.runtime.in_flight == 2
+        assert env.runtime.paused
+        assert not env.envelopes(other)  # another capability waits for the same budget
+
+        gate.release.set()
+        answers = [await env.result(t) for t in tasks]
+        await env.result(other)
+
+    assert gate.most == 2
+    assert sorted(a.payload["output"]["done"] for a in answers) == [0, 1, 2, 3, 4]
+
+
+async def test_stop_drains_in_flight_work_and_acknowledges_it() -> None:
+    gate = Gate()
+    transport = MemoryTransport()
+    env = AgentTestEnvironment(build_agent(gate), transport=transport)
+    await env.start()
+    task = await env.send(env.task("math.slow", {"n": 1}))
+    await gate.wait_started(1)
+
+    stopping = asyncio.create_task(env.stop(drain=True))
+    await asyncio.sleep(0.05)
+    assert not stopping.done()  # waiting for the handler, not abandoning it
+
+    gate.release.set()
+    assert await stopping is True
+    assert [e.kind for e in env.envelopes(task)] == [Kind.EVENT, Kind.RESULT]
+    assert await transport.pending(streams.tasks("math.slow"), "math.slow") == 0
+    await transport.close()
+
+
+async def test_stop_without_drain_leaves_the_task_pending_and_another_agent_gets_it() -> None:
+    gate = Gate()
+    transport = MemoryTransport()
+    env = AgentTestEnvironment(build_agent(gate), transport=transport)
+    await env.start()
+    task = await env.send(env.task("math.slow", {"n": 1}))
+    await gate.wait_started(1)
+
+    assert await env.stop(drain=False) is False
+    assert [e.kind for e in env.envelopes(task)] == [Kind.EVENT]  # started, never answered
+    assert await transport.pending(streams.tasks("math.slow"), "math.slow") == 1
+
+    # Another agent of the same capability picks it up.
+    gate.release.set()
+    second = AgentTestEnvironment(build_agent(gate), transport=transport)
+    async with second:
+        answer = await second.result(task)
+    assert answer.payload == {"output": {"done": 1}}
+    await transport.close()
+
+
+async def test_non_task_envelope_on_a_task_stream_is_dropped() -> None:
+    async with AgentTestEnvironment(build_agent()) as env:
+        stray = env.task("math.add", {"a": 1, "b": 1}).model_copy(update={"kind": Kind.EVENT})
+        await env.send(stray)
+        answer = await env.execute("math.add", {"a": 2, "b": 2})
+
+    assert answer.payload == {"output": {"total": 4}}
+    assert env.envelopes(stray) == []
+
+
+async def test_result_waits_time_out_with_a_clear_message() -> None:
+    async with AgentTestEnvironment(build_agent()) as env:
+        with pytest.raises(TimeoutError, match="no result/error for task nope"):
+            await env.result("nope", timeout_s=0.01)

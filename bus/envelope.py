@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bus.ids import new_id
 
@@ -52,6 +52,14 @@ class Envelope(BaseModel):
     schema_: str | None = Field(default=None, alias="schema")
     payload: Any = None
     signature: str | None = None
+
+    @field_validator("created_at", "deadline")
+    @classmethod
+    def _assume_utc(cls, value: datetime | None) -> datetime | None:
+        # A naive datetime cannot be compared with the aware clock in ``expired``; read it as UTC.
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
 
     def expired(self, now: datetime | None = None) -> bool:
         """True when the envelope carries a deadline that has passed."""

@@ -1,12 +1,15 @@
 """The transport interface: publish envelopes to streams, consume them in groups.
 
 Two implementations share these semantics (and one contract test suite):
-``bus.memory.MemoryTransport`` for the embedded mode and ``bus.redis_streams.RedisStreamsTransport``.
+``bus.memory.MemoryTransport`` for the embedded mode and
+``bus.redis_streams.RedisStreamsTransport``.
 
 Delivery is at least once:
 - a handler that returns normally acknowledges its entry;
 - a handler that raises leaves the entry pending; it is redelivered once it has been idle for
   ``visibility_timeout_s`` (XAUTOCLAIM on Redis), to any consumer of the group;
+- an entry whose handler is still running is never redelivered: its consumer renews it, so
+  the visibility timeout bounds how long a crashed consumer keeps entries, not handler time;
 - an entry whose handler has run ``max_deliveries`` times without success goes to
   ``<stream>.dlq`` with the reason and the delivery count, and is acknowledged;
 - an entry that is not a valid envelope, is past its deadline, or fails the verifier goes to the
@@ -60,7 +63,11 @@ class Subscription(ABC):
 
     @abstractmethod
     async def stop(self, drain: bool = True) -> None:
-        """Stop reading; with ``drain``, wait for in-flight handlers to finish (and ack)."""
+        """Stop reading; with ``drain``, wait for in-flight handlers to finish (and ack).
+
+        Entries fetched but not started are released for immediate redelivery to the other
+        consumers of the group, without counting that delivery.
+        """
 
     @abstractmethod
     def pause(self) -> None:
@@ -117,6 +124,18 @@ class Transport(ABC):
     @abstractmethod
     async def dlq_streams(self) -> dict[str, int]:
         """Every dead-letter stream that has entries, by original stream, with its depth."""
+
+    async def stream_length(self, stream: str) -> int:
+        """Entries now stored in ``stream`` (acknowledged ones included, until trimmed)."""
+        raise NotImplementedError
+
+    async def pending(self, stream: str, group: str) -> int:
+        """Entries of ``stream`` delivered to ``group`` and not yet acknowledged."""
+        raise NotImplementedError
+
+    async def trim(self, stream: str) -> int:
+        """Trim ``stream`` now (it is also trimmed periodically); returns entries removed."""
+        raise NotImplementedError
 
     @abstractmethod
     async def ping(self) -> bool:

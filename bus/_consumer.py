@@ -1,0 +1,327 @@
+"""The consumer loop both transports share, so their delivery rules cannot drift apart.
+
+A subscription runs one reader and ``concurrency`` workers around a local buffer:
+
+- the reader fetches up to ``batch_size`` entries whenever the buffer is at most half full,
+  so the next batch is on its way while the workers process the current one;
+- each worker takes entries in order and decides their fate: dead-letter at once (malformed,
+  expired, rejected by the verifier, or already delivered more than ``max_deliveries``
+  times), run the handler and acknowledge, or on failure leave the entry pending for
+  redelivery, and dead-letter it once the handler has run ``max_deliveries`` times.
+
+A transport supplies the storage side: ``_fetch``, ``_ack``, ``_retry_later``,
+``_dead_letter``, ``_release`` and ``_flush``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from abc import abstractmethod
+from collections import deque
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bus import codec
+from bus.envelope import Envelope
+from bus.errors import CodecError
+from bus.transport import ConsumerOptions, Handler, Subscription
+
+_log = logging.getLogger(__name__)
+
+_STOP_IO_TIMEOUT_S = 10.0
+
+
+async def cancel_and_wait(tasks: Sequence[asyncio.Task[Any]]) -> None:
+    """Cancel ``tasks`` and wait until every one has ended.
+
+    A cancellation that races a client library's own timeout can come out as a
+    ``TimeoutError`` and be swallowed, so a task still running after a second is cancelled
+    again (our loops also stop on their ``_stopping`` flag).
+    """
+    pending = {task for task in tasks if not task.done()}
+    while pending:
+        for task in pending:
+            task.cancel()
+        _, pending = await asyncio.wait(pending, timeout=1.0)
+    for task in tasks:
+        if not task.cancelled():
+            task.exception()  # retrieved: no "exception was never retrieved" noise
+
+
+@dataclass(slots=True)
+class Delivery:
+    """One entry handed to this consumer."""
+
+    id: str
+    data: bytes | None
+    deliveries: int
+    """How many times the entry has been delivered, this time included."""
+
+
+class BaseSubscription(Subscription):
+    """Buffer, workers, pause/resume and drain; subclasses talk to the store."""
+
+    def __init__(
+        self,
+        stream: str,
+        group: str,
+        consumer: str,
+        handler: Handler,
+        options: ConsumerOptions,
+        on_stopped: Callable[[BaseSubscription], None] | None = None,
+    ) -> None:
+        if options.max_deliveries < 1 or options.concurrency < 1 or options.batch_size < 1:
+            raise ValueError("max_deliveries, concurrency and batch_size must be at least 1")
+        self.stream = stream
+        self.group = group
+        self.consumer = consumer
+        self.options = options
+        self._handler = handler
+        self._on_stopped = on_stopped
+        self._capacity = max(options.batch_size, options.concurrency)
+        self._low_water = self._capacity // 2
+        self._buffer: deque[Delivery] = deque()
+        self._held: dict[str, Delivery] = {}  # buffered or running: this consumer owns them
+        self._running: dict[str, Delivery] = {}
+        self._interrupted: list[Delivery] = []  # handlers cancelled by stop(drain=False)
+        self._unpaused = asyncio.Event()
+        self._unpaused.set()
+        self._ready = asyncio.Event()  # the buffer has entries (or we are stopping)
+        self._space = asyncio.Event()  # the buffer is at or below the low-water mark
+        self._space.set()
+        self._stopping = False
+        self._reader: asyncio.Task[None] | None = None
+        self._workers: list[asyncio.Task[None]] = []
+        self._aux: list[asyncio.Task[None]] = []
+        self._stop_task: asyncio.Task[None] | None = None
+
+    # -- storage hooks ---------------------------------------------------------------------
+
+    @abstractmethod
+    async def _fetch(self, count: int) -> list[Delivery]:
+        """Up to ``count`` entries for this consumer; may return none after a while."""
+
+    @abstractmethod
+    def _ack(self, delivery: Delivery) -> None:
+        """Acknowledge (may be batched; ``_flush`` sends what is left)."""
+
+    @abstractmethod
+    def _retry_later(self, delivery: Delivery) -> None:
+        """The handler failed: leave the entry pending for redelivery."""
+
+    @abstractmethod
+    async def _dead_letter(self, delivery: Delivery, reason: str) -> None:
+        """Move the entry to the dead-letter stream and acknowledge it (never raises)."""
+
+    @abstractmethod
+    async def _release(self, unstarted: list[Delivery], interrupted: list[Delivery]) -> None:
+        """On stop: make entries redeliverable at once; ``unstarted`` ones never ran."""
+
+    async def _flush(self) -> None:
+        """On stop, after the last handler: send outstanding acknowledgements."""
+
+    async def _after_stop(self) -> None:
+        """On stop, once every loop has ended: clean up in the store."""
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the reader and the workers (called by the transport)."""
+        name = f"{self.stream}/{self.group}/{self.consumer}"
+        self._reader = asyncio.create_task(self._read_loop(), name=f"bus-reader {name}")
+        self._workers = [
+            asyncio.create_task(self._work_loop(), name=f"bus-worker {name}")
+            for _ in range(self.options.concurrency)
+        ]
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        """Run a background loop that stops with the subscription."""
+        task = asyncio.create_task(coro, name=f"bus {self.stream}/{self.group}/{self.consumer}")
+        self._aux.append(task)
+        return task
+
+    async def stop(self, drain: bool = True) -> None:
+        """Stop reading; with ``drain``, let running handlers finish and acknowledge them.
+
+        Entries fetched but not started are released for redelivery to other consumers at
+        once, and without counting this delivery. Calling ``stop(drain=False)`` while a
+        draining stop waits cancels the handlers still running.
+        """
+        if self._stop_task is None:
+            self._stop_task = asyncio.create_task(self._stop(drain))
+        elif not drain:
+            for worker in self._workers:
+                worker.cancel()
+        await asyncio.shield(self._stop_task)
+
+    async def _stop(self, drain: bool) -> None:
+        self._stopping = True
+        if self._reader is not None:
+            await cancel_and_wait([self._reader])
+        self._ready.set()
+        self._unpaused.set()
+        if drain:
+            await asyncio.gather(*self._workers, return_exceptions=True)
+        else:
+            await cancel_and_wait(self._workers)
+        unstarted = list(self._buffer)
+        interrupted = self._interrupted
+        self._buffer.clear()
+        self._running.clear()
+        self._held.clear()
+        # Bounded: with the store unreachable, stopping must not hang; whatever was not
+        # released or acknowledged is redelivered after the visibility timeout.
+        try:
+            async with asyncio.timeout(_STOP_IO_TIMEOUT_S):
+                if unstarted or interrupted:
+                    await self._release(unstarted, interrupted)
+                await self._flush()
+        except Exception:
+            _log.warning("%s: could not settle entries on stop", self, exc_info=True)
+        await cancel_and_wait(self._aux)
+        try:
+            async with asyncio.timeout(_STOP_IO_TIMEOUT_S):
+                await self._after_stop()
+        except Exception:
+            _log.warning("%s: cleanup on stop failed", self, exc_info=True)
+        if self._on_stopped is not None:
+            self._on_stopped(self)
+
+    def pause(self) -> None:
+        """Stop fetching and starting handlers; running handlers continue."""
+        self._unpaused.clear()
+
+    def resume(self) -> None:
+        """Fetch and start handlers again."""
+        if not self._stopping:
+            self._unpaused.set()
+
+    @property
+    def paused(self) -> bool:
+        """True between ``pause`` and ``resume``."""
+        return not self._unpaused.is_set()
+
+    @property
+    def in_flight(self) -> int:
+        """Handlers running now."""
+        return len(self._running)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.stream} group={self.group} consumer={self.consumer}>"
+
+    # -- loops -------------------------------------------------------------------------------
+
+    def _room(self) -> int:
+        """How many more entries the buffer takes (0 while paused or stopping)."""
+        if self._stopping or not self._unpaused.is_set():
+            return 0
+        return min(self.options.batch_size, self._capacity - len(self._buffer))
+
+    def _push(self, batch: list[Delivery]) -> None:
+        if self._stopping:  # a late reclaim: these stay pending and time out to others
+            return
+        for delivery in batch:
+            if delivery.id in self._held:  # reclaimed while we still hold it: keep one copy
+                continue
+            self._held[delivery.id] = delivery
+            self._buffer.append(delivery)
+        if self._buffer:
+            self._ready.set()
+            if len(self._buffer) > self._low_water:
+                self._space.clear()
+
+    async def _read_loop(self) -> None:
+        while not self._stopping:
+            await self._unpaused.wait()
+            await self._space.wait()
+            room = self._room()
+            if room > 0:
+                self._push(await self._fetch(room))
+            else:  # paused or stopping since the waits returned: look again, never spin
+                await asyncio.sleep(0.001)
+
+    async def _work_loop(self) -> None:
+        while True:
+            if self._stopping:
+                return
+            if not self._unpaused.is_set():
+                await self._unpaused.wait()
+                continue
+            if not self._buffer:
+                self._ready.clear()
+                await self._ready.wait()
+                continue
+            delivery = self._buffer.popleft()
+            if len(self._buffer) <= self._low_water and not self._space.is_set():
+                self._space.set()
+                await asyncio.sleep(0)  # let the reader ask for the next batch now
+            self._running[delivery.id] = delivery
+            try:
+                await self._process(delivery)
+            except asyncio.CancelledError:
+                self._interrupted.append(delivery)
+                raise
+            except Exception:  # a bug in a storage hook must not kill the worker
+                _log.exception("%s: failed to process entry %s", self, delivery.id)
+            finally:
+                self._running.pop(delivery.id, None)
+                self._held.pop(delivery.id, None)
+
+    async def _process(self, delivery: Delivery) -> None:
+        max_deliveries = self.options.max_deliveries
+        try:
+            envelope = codec.decode(delivery.data)
+        except CodecError as exc:
+            await self._reject(delivery, str(exc))
+            return
+        reason = self._rejection(envelope)
+        if reason is not None:
+            await self._reject(delivery, reason)
+            return
+        if delivery.deliveries > max_deliveries:
+            # The previous delivery never finished (its consumer stopped or crashed).
+            await self._reject(
+                delivery,
+                f"delivered {delivery.deliveries} times, more than max_deliveries="
+                f"{max_deliveries}, without success",
+            )
+            return
+        try:
+            await self._handler(envelope)
+        except Exception as exc:
+            if delivery.deliveries >= max_deliveries:
+                await self._reject(
+                    delivery, f"handler failed {delivery.deliveries} times; last error: {exc!r}"
+                )
+            else:
+                _log.warning(
+                    "%s: handler failed on %s (delivery %d of %d); will retry",
+                    self,
+                    delivery.id,
+                    delivery.deliveries,
+                    max_deliveries,
+                    exc_info=True,
+                )
+                self._retry_later(delivery)
+            return
+        self._ack(delivery)
+
+    async def _reject(self, delivery: Delivery, reason: str) -> None:
+        _log.warning("%s: dead-lettering %s: %s", self, delivery.id, reason)
+        await self._dead_letter(delivery, reason)
+
+    def _rejection(self, envelope: Envelope) -> str | None:
+        """Why a valid envelope must not reach the handler, or None."""
+        if envelope.expired():
+            assert envelope.deadline is not None
+            return f"expired: deadline {envelope.deadline.isoformat()} has passed"
+        verifier = self.options.verifier
+        if verifier is None:
+            return None
+        try:
+            reason = verifier(envelope)
+        except Exception as exc:
+            return f"rejected: verifier raised {exc!r}"
+        return None if reason is None else f"rejected: {reason}"

@@ -1,0 +1,31 @@
+"""Errors raised by the bus. Every one derives from ``BusError``.
+
+Subclasses also derive from the builtin they resemble, so callers that already catch
+``ConnectionError`` or ``ValueError`` keep working.
+"""
+
+from __future__ import annotations
+
+
+class BusError(Exception):
+    """Root of every error raised by the bus package."""
+
+
+class PublishError(BusError, ConnectionError):
+    """An envelope could not be appended because the backing store is unreachable."""
+
+
+class CodecError(BusError, ValueError):
+    """Stream entry data that is not a valid envelope."""
+
+
+class DeadLetterNotFoundError(BusError, KeyError):
+    """No dead letter with that id in the stream's dead-letter queue."""
+
+
+class TransportClosedError(BusError, RuntimeError):
+    """The transport was closed; it accepts no more calls."""
+
+
+class UnsupportedTransportError(BusError, ValueError):
+    """A bus URL whose scheme no transport serves."""

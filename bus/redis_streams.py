@@ -1,0 +1,326 @@
+"""The distributed transport: Redis Streams with consumer groups.
+
+Publishing is XADD (``publish_many``: one pipeline). Consuming is in
+``bus._redis_consumer``. Dead letters go to ``<stream>.dlq``.
+
+Streams are never trimmed on XADD (``MAXLEN`` there would drop entries nobody has read).
+Instead, every ``trim_interval_s``, each stream this transport has touched is trimmed with
+``XTRIM MINID`` to the oldest entry that some group still needs: per group, its oldest pending
+entry, or else the entry after its last-delivered id. That runs only once the stream holds more
+than ``maxlen`` entries, and then drops every entry all groups are done with. A stream without
+groups is capped with ``XTRIM MAXLEN``: nobody can have its entries pending.
+
+When Redis goes away, publishing raises ``PublishError`` (after the client's short retries);
+consumers back off and continue once it is back, recreating their group if Redis lost it.
+Entries held by a non-persistent Redis are lost when it restarts, by definition; the
+orchestrator's step leases re-dispatch that work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.exceptions import ResponseError
+
+from bus import codec, streams
+from bus._consumer import BaseSubscription, cancel_and_wait
+from bus._redis_consumer import RECOVERABLE, RedisSubscription
+from bus.envelope import Envelope
+from bus.errors import DeadLetterNotFoundError, PublishError, TransportClosedError
+from bus.transport import ConsumerOptions, DeadLetter, Handler, Subscription, Transport
+
+_log = logging.getLogger(__name__)
+
+
+def _id_tuple(entry_id: bytes | str) -> tuple[int, int]:
+    text = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+    ms, _, seq = text.partition("-")
+    return int(ms), int(seq or 0)
+
+
+class RedisStreamsTransport(Transport):
+    """Streams of envelopes on Redis (5.0+, 7+ for XAUTOCLAIM's deleted-entry handling).
+
+    Args:
+        url: ``redis://``, ``rediss://`` or ``unix://`` URL.
+        maxlen: Entries a stream may hold before acknowledged ones are trimmed.
+        trim_interval_s: How often touched streams are trimmed.
+        approximate_trim: Trim whole radix-tree nodes only (``~``): much cheaper for Redis,
+            and still never past an entry a group needs.
+        reconnect_base_s: First delay of a consumer's reconnect backoff.
+        reconnect_cap_s: Longest delay of that backoff.
+        socket_timeout_s: Socket timeout; blocking reads are kept below it.
+        client: An existing ``redis.asyncio.Redis`` (``decode_responses=False``) to use
+            instead of one built from ``url``; it is closed by ``close()``.
+    """
+
+    def __init__(
+        self,
+        url: str = "redis://127.0.0.1:6379/0",
+        *,
+        maxlen: int = 100_000,
+        trim_interval_s: float = 10.0,
+        approximate_trim: bool = True,
+        reconnect_base_s: float = 0.05,
+        reconnect_cap_s: float = 5.0,
+        socket_timeout_s: float = 10.0,
+        client: Redis | None = None,
+    ) -> None:
+        if maxlen < 1:
+            raise ValueError("maxlen must be at least 1")
+        self.url = url
+        self.maxlen = maxlen
+        self.trim_interval_s = trim_interval_s
+        self.approximate_trim = approximate_trim
+        self._reconnect = (reconnect_base_s, reconnect_cap_s)
+        self._socket_timeout_s = socket_timeout_s
+        # A couple of quick retries ride out a blip; longer outages reach our own backoff.
+        self._client = client or Redis.from_url(
+            url,
+            decode_responses=False,
+            socket_timeout=socket_timeout_s,
+            socket_connect_timeout=min(socket_timeout_s, 5.0),
+            retry=Retry(ExponentialWithJitterBackoff(base=0.02, cap=0.5), retries=2),
+            health_check_interval=30,
+        )
+        self._known: set[str] = set()
+        self._subscriptions: set[BaseSubscription] = set()
+        self._trimmer: asyncio.Task[None] | None = None
+        self.closed = False
+
+    @property
+    def client(self) -> Redis:
+        """The underlying client (for health checks and tooling)."""
+        return self._client
+
+    def _touch(self, stream: str) -> None:
+        if self.closed:
+            raise TransportClosedError("the Redis transport is closed")
+        self._known.add(stream)
+        if self._trimmer is None and self.trim_interval_s > 0:
+            self._trimmer = asyncio.create_task(self._trim_loop(), name="bus-trimmer")
+
+    # -- publishing ----------------------------------------------------------------------------
+
+    async def publish(self, stream: str, envelope: Envelope) -> str:
+        """Append an envelope; returns the entry id.
+
+        Raises:
+            PublishError: Redis is unreachable.
+        """
+        return await self._xadd(stream, codec.encode(envelope))
+
+    async def publish_raw(self, stream: str, data: bytes) -> str:
+        """Append raw bytes as an entry's data, valid or not."""
+        return await self._xadd(stream, codec.encode_raw(data))
+
+    async def _xadd(self, stream: str, fields: dict[bytes, bytes]) -> str:
+        self._touch(stream)
+        try:
+            entry_id: Any = await self._client.xadd(stream, fields)  # type: ignore[arg-type]
+        except RECOVERABLE as exc:
+            raise PublishError(f"cannot publish to {stream}: {exc}") from exc
+        return bytes(entry_id).decode()
+
+    async def publish_many(self, items: Sequence[tuple[str, Envelope]]) -> list[str]:
+        """Append many envelopes in one pipeline (one round trip).
+
+        Raises:
+            PublishError: Redis is unreachable; some envelopes may have been appended.
+        """
+        if not items:
+            return []
+        pipe = self._client.pipeline(transaction=False)
+        for stream, envelope in items:
+            self._touch(stream)
+            pipe.xadd(stream, codec.encode(envelope))  # type: ignore[arg-type]
+        try:
+            ids = await pipe.execute()
+        except RECOVERABLE as exc:
+            raise PublishError(f"cannot publish {len(items)} envelopes: {exc}") from exc
+        return [bytes(entry_id).decode() for entry_id in ids]
+
+    # -- consuming -----------------------------------------------------------------------------
+
+    async def subscribe(
+        self,
+        stream: str,
+        group: str,
+        consumer: str,
+        handler: Handler,
+        options: ConsumerOptions | None = None,
+    ) -> Subscription:
+        """Create the group if needed (from the start of the stream) and start consuming.
+
+        Never fails because Redis is down: the consumer keeps trying in the background.
+        """
+        self._touch(stream)
+        options = options or ConsumerOptions()
+        block_ms = max(1, min(options.block_ms, int((self._socket_timeout_s - 1) * 1000)))
+        subscription = RedisSubscription(
+            self._client,
+            stream,
+            group,
+            consumer,
+            handler,
+            options,
+            block_ms=block_ms,
+            reconnect_base_s=self._reconnect[0],
+            reconnect_cap_s=self._reconnect[1],
+            remember_stream=self._known.add,
+            on_stopped=self._subscriptions.discard,
+        )
+        try:
+            await subscription.ensure_group()
+        except RECOVERABLE as exc:
+            _log.warning("%s: Redis unreachable (%s); will keep trying", subscription, exc)
+        self._subscriptions.add(subscription)
+        subscription.start()
+        return subscription
+
+    # -- dead letters --------------------------------------------------------------------------
+
+    async def dead_letters(self, stream: str, limit: int = 100) -> list[DeadLetter]:
+        """The newest dead letters of ``stream``, newest first."""
+        entries: Any = await self._client.xrevrange(streams.dlq(stream), count=limit)
+        return [
+            codec.read_dead_letter(entry_id.decode(), stream, fields)
+            for entry_id, fields in entries or []
+        ]
+
+    async def replay_dead_letter(self, stream: str, dead_letter_id: str) -> str:
+        """Publish a dead letter's data to its stream again and remove it from the DLQ.
+
+        Raises:
+            DeadLetterNotFoundError: No such dead letter.
+        """
+        dlq = streams.dlq(stream)
+        try:
+            entries: Any = await self._client.xrange(dlq, dead_letter_id, dead_letter_id)
+        except ResponseError:  # not a stream id at all
+            entries = None
+        if not entries:
+            raise DeadLetterNotFoundError(f"{dlq} has no entry {dead_letter_id}")
+        data = codec.entry_data(entries[0][1]) or b""
+        self._touch(stream)
+        pipe = self._client.pipeline(transaction=True)
+        pipe.xadd(stream, codec.encode_raw(data))  # type: ignore[arg-type]
+        pipe.xdel(dlq, dead_letter_id)
+        new_id, _ = await pipe.execute()
+        return bytes(new_id).decode()
+
+    async def discard_dead_letter(self, stream: str, dead_letter_id: str) -> bool:
+        """Remove one dead letter; False when it does not exist."""
+        try:
+            return bool(await self._client.xdel(streams.dlq(stream), dead_letter_id))
+        except ResponseError:
+            return False
+
+    async def dlq_streams(self) -> dict[str, int]:
+        """Every dead-letter stream that has entries, by original stream, with its depth."""
+        names = [
+            name
+            async for name in self._client.scan_iter(
+                match="*" + streams.DLQ_SUFFIX, count=1000, _type="stream"
+            )
+        ]
+        if not names:
+            return {}
+        pipe = self._client.pipeline(transaction=False)
+        for name in names:
+            pipe.xlen(name)
+        lengths = await pipe.execute()
+        suffix = len(streams.DLQ_SUFFIX)
+        return {
+            name.decode()[:-suffix]: int(length)
+            for name, length in zip(names, lengths, strict=True)
+            if length
+        }
+
+    # -- inspection and trimming ---------------------------------------------------------------
+
+    async def stream_length(self, stream: str) -> int:
+        """Entries now stored in ``stream``."""
+        return int(await self._client.xlen(stream))
+
+    async def pending(self, stream: str, group: str) -> int:
+        """Entries delivered to ``group`` and not yet acknowledged."""
+        try:
+            summary: dict[str, Any] = await self._client.xpending(stream, group)
+        except ResponseError:  # NOGROUP
+            return 0
+        return int(summary["pending"])
+
+    async def trim(self, stream: str) -> int:
+        """Trim ``stream`` now, never past an entry a group needs; returns entries removed."""
+        try:
+            groups: list[dict[str, Any]] = await self._client.xinfo_groups(stream)
+        except ResponseError:  # no such stream
+            return 0
+        pipe = self._client.pipeline(transaction=False)
+        pipe.xlen(stream)
+        for group in groups:
+            pipe.xpending(stream, group["name"])
+        length, *summaries = await pipe.execute()
+        if length <= self.maxlen:
+            return 0
+        if not groups:
+            removed = await self._client.xtrim(
+                stream, maxlen=self.maxlen, approximate=self.approximate_trim
+            )
+            return int(removed)
+        floor = min(
+            _id_tuple(summary["min"])
+            if summary["pending"]
+            else _next_id(_id_tuple(group["last-delivered-id"]))
+            for group, summary in zip(groups, summaries, strict=True)
+        )
+        # Entries are removed only below the floor, which no group has pending or unread.
+        return int(
+            await self._client.xtrim(
+                stream, minid=f"{floor[0]}-{floor[1]}", approximate=self.approximate_trim
+            )
+        )
+
+    async def _trim_loop(self) -> None:
+        while not self.closed:
+            await asyncio.sleep(self.trim_interval_s)
+            for stream in list(self._known):
+                try:
+                    await self.trim(stream)
+                except RECOVERABLE as exc:
+                    _log.debug("trimming %s failed: %s", stream, exc)
+                    break
+                except Exception:
+                    _log.exception("trimming %s failed", stream)
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    async def ping(self) -> bool:
+        """True when Redis answers."""
+        try:
+            return bool(await self._client.ping())
+        except (ResponseError, *RECOVERABLE):
+            return False
+
+    async def close(self) -> None:
+        """Stop every subscription (without draining) and close the connections."""
+        if self.closed:
+            return
+        self.closed = True
+        await asyncio.gather(
+            *(s.stop(drain=False) for s in list(self._subscriptions)), return_exceptions=True
+        )
+        if self._trimmer is not None:
+            await cancel_and_wait([self._trimmer])
+        await self._client.aclose()
+
+
+def _next_id(entry: tuple[int, int]) -> tuple[int, int]:
+    return entry[0], entry[1] + 1

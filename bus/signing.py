@@ -1,0 +1,174 @@
+"""Ed25519 signatures over envelopes.
+
+The signature is the base64 of an Ed25519 signature over the envelope's canonical JSON: every
+field except ``signature``, dumped in pydantic's JSON mode with the public field names, keys
+sorted, compact separators, UTF-8. That form survives a JSON round trip unchanged, so a
+receiver recomputes it from the envelope it parsed.
+
+Public keys travel as base64 of their 32 raw bytes (the ``public_key`` of an agent card).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+)
+
+from bus.envelope import Envelope
+
+__all__ = [
+    "Ed25519PrivateKey",
+    "Ed25519PublicKey",
+    "KeyringVerifier",
+    "canonical_bytes",
+    "generate_keypair",
+    "load_private_key",
+    "load_public_key",
+    "private_key_to_str",
+    "public_key_to_str",
+    "sign",
+    "verify",
+]
+
+
+def generate_keypair() -> tuple[Ed25519PrivateKey, Ed25519PublicKey]:
+    """A new Ed25519 key pair.
+
+    Returns:
+        ``(private_key, public_key)``.
+    """
+    private_key = Ed25519PrivateKey.generate()
+    return private_key, private_key.public_key()
+
+
+def public_key_to_str(key: Ed25519PublicKey) -> str:
+    """Base64 of the key's 32 raw bytes."""
+    return base64.b64encode(key.public_bytes(Encoding.Raw, PublicFormat.Raw)).decode()
+
+
+def load_public_key(value: str | bytes | Ed25519PublicKey) -> Ed25519PublicKey:
+    """A public key from base64 text, 32 raw bytes, or a key object.
+
+    Raises:
+        ValueError: When ``value`` is not an Ed25519 public key.
+    """
+    if isinstance(value, Ed25519PublicKey):
+        return value
+    raw = _b64decode(value) if isinstance(value, str) else value
+    return Ed25519PublicKey.from_public_bytes(raw)
+
+
+def private_key_to_str(key: Ed25519PrivateKey) -> str:
+    """Base64 of the key's 32 raw bytes (keep it secret)."""
+    raw = key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+    return base64.b64encode(raw).decode()
+
+
+def load_private_key(value: str | bytes) -> Ed25519PrivateKey:
+    """A private key from base64 text or 32 raw bytes.
+
+    Raises:
+        ValueError: When ``value`` is not an Ed25519 private key.
+    """
+    raw = _b64decode(value) if isinstance(value, str) else value
+    return Ed25519PrivateKey.from_private_bytes(raw)
+
+
+def canonical_bytes(envelope: Envelope) -> bytes:
+    """The bytes that are signed: every field but ``signature``, as canonical JSON."""
+    fields = envelope.model_dump(mode="json", by_alias=True, exclude={"signature"})
+    return json.dumps(
+        fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode()
+
+
+def sign(envelope: Envelope, private_key: Ed25519PrivateKey) -> Envelope:
+    """A copy of ``envelope`` carrying its signature.
+
+    Args:
+        envelope: The envelope to sign; an existing signature is replaced.
+        private_key: The sender's key.
+
+    Returns:
+        The signed envelope.
+    """
+    signature = private_key.sign(canonical_bytes(envelope))
+    return envelope.model_copy(update={"signature": base64.b64encode(signature).decode()})
+
+
+def verify(envelope: Envelope, public_key: Ed25519PublicKey) -> bool:
+    """True when ``envelope`` carries a valid signature by ``public_key``'s owner.
+
+    Never raises on bad input: an unsigned envelope or a garbled signature is simply invalid.
+    """
+    if not envelope.signature:
+        return False
+    try:
+        signature = _b64decode(envelope.signature)
+        public_key.verify(signature, canonical_bytes(envelope))
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+class KeyringVerifier:
+    """Checks signatures against the public key registered for each sender.
+
+    Usable as ``ConsumerOptions.verifier``: it returns None for a good envelope and the
+    reason for a bad one. Keys can be added and removed while consumers run (agents register
+    and leave).
+
+    Args:
+        keys: Initial map of sender id to public key (object, base64 text or raw bytes).
+    """
+
+    def __init__(self, keys: Mapping[str, str | bytes | Ed25519PublicKey] | None = None) -> None:
+        self._keys: dict[str, Ed25519PublicKey] = {}
+        for sender, key in (keys or {}).items():
+            self.add(sender, key)
+
+    def add(self, sender: str, key: str | bytes | Ed25519PublicKey) -> None:
+        """Register (or replace) the public key of ``sender``.
+
+        Raises:
+            ValueError: When ``key`` is not an Ed25519 public key.
+        """
+        self._keys[sender] = load_public_key(key)
+
+    def remove(self, sender: str) -> None:
+        """Forget ``sender``'s key; its envelopes are rejected from now on."""
+        self._keys.pop(sender, None)
+
+    def __contains__(self, sender: object) -> bool:
+        return sender in self._keys
+
+    def __call__(self, envelope: Envelope) -> str | None:
+        """None when ``envelope`` is signed by its sender's registered key, else the reason."""
+        key = self._keys.get(envelope.sender)
+        if key is None:
+            return f"unknown sender {envelope.sender!r}"
+        if not envelope.signature:
+            return "missing signature"
+        if not verify(envelope, key):
+            return f"bad signature for sender {envelope.sender!r}"
+        return None
+
+
+def _b64decode(value: str) -> bytes:
+    try:
+        return base64.b64decode(value, validate=True)
+    except binascii.Error as exc:
+        raise ValueError(f"not base64: {exc}") from None

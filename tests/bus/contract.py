@@ -1,0 +1,361 @@
+"""The delivery contract every transport must keep (see ``bus.transport``).
+
+Mixed into one class per transport with a config that provides ``make_transport``
+(``tests/bus/test_memory.py``, ``tests/bus/test_redis_streams.py``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+
+from bus import (
+    ConsumerOptions,
+    DeadLetterNotFoundError,
+    Envelope,
+    KeyringVerifier,
+    Kind,
+    Transport,
+    TransportClosedError,
+    generate_keypair,
+    sign,
+    utcnow,
+)
+from tests.fixtures.services import wait_until
+
+FAST = ConsumerOptions(visibility_timeout_s=0.2, max_deliveries=3, batch_size=16, block_ms=200)
+
+
+def envelope(i: int, **fields: object) -> Envelope:
+    """A task envelope whose payload is ``{"i": i}``."""
+    fields.setdefault("sender", "tester")
+    return Envelope(kind=Kind.TASK, topic="test", payload={"i": i}, **fields)
+
+
+class Recorder:
+    """A handler that records the ``i`` of every envelope it completes."""
+
+    def __init__(self) -> None:
+        self.seen: list[int] = []
+
+    async def __call__(self, env: Envelope) -> None:
+        self.seen.append(env.payload["i"])
+
+
+class TransportContract:
+    """Delivery semantics, run against each transport."""
+
+    @pytest.fixture
+    def stream(self) -> str:
+        return f"modx.test.{uuid.uuid4().hex[:8]}"
+
+    @pytest.fixture
+    async def transport(self, make_transport) -> Transport:
+        return make_transport()
+
+    async def test_ten_thousand_envelopes_arrive_once_each(self, transport, stream):
+        record = Recorder()
+        await transport.subscribe(stream, "g", "c1", record, ConsumerOptions(batch_size=256))
+        for start in range(0, 10_000, 1000):
+            ids = await transport.publish_many(
+                [(stream, envelope(i)) for i in range(start, start + 1000)]
+            )
+            assert len(set(ids)) == 1000
+        await wait_until(lambda: len(record.seen) >= 10_000, timeout=120)
+        await wait_until(lambda: _pending_is(transport, stream, "g", 0))
+        assert len(record.seen) == 10_000
+        assert sorted(record.seen) == list(range(10_000))
+        assert await transport.pending(stream, "g") == 0
+
+    async def test_consumers_of_one_group_share_the_work(self, transport, stream):
+        records = [Recorder(), Recorder()]
+
+        async def slow(record: Recorder, env: Envelope) -> None:
+            await asyncio.sleep(0.002)
+            await record(env)
+
+        for n, record in enumerate(records):
+            await transport.subscribe(
+                stream,
+                "workers",
+                f"c{n}",
+                lambda e, r=record: slow(r, e),
+                ConsumerOptions(batch_size=4),
+            )
+        await transport.publish_many([(stream, envelope(i)) for i in range(300)])
+        await wait_until(lambda: sum(len(r.seen) for r in records) >= 300)
+        assert all(r.seen for r in records), "both consumers should get a share"
+        assert sorted(records[0].seen + records[1].seen) == list(range(300))
+
+    async def test_every_group_gets_every_envelope(self, transport, stream):
+        records = [Recorder(), Recorder()]
+        for n, record in enumerate(records):
+            await transport.subscribe(stream, f"group{n}", "c", record)
+        await transport.publish_many([(stream, envelope(i)) for i in range(200)])
+        await wait_until(lambda: all(len(r.seen) >= 200 for r in records))
+        for record in records:
+            assert sorted(record.seen) == list(range(200))
+
+    async def test_a_group_created_late_reads_from_the_start(self, transport, stream):
+        await transport.publish_many([(stream, envelope(i)) for i in range(5)])
+        record = Recorder()
+        await transport.subscribe(stream, "late", "c", record)
+        await wait_until(lambda: len(record.seen) >= 5)
+        assert record.seen == [0, 1, 2, 3, 4]
+
+    async def test_a_failed_handler_gets_the_entry_again(self, transport, stream):
+        calls: Counter[int] = Counter()
+        done: list[int] = []
+
+        async def flaky(env: Envelope) -> None:
+            i = env.payload["i"]
+            calls[i] += 1
+            if calls[i] == 1:
+                raise RuntimeError("first attempt fails")
+            done.append(i)
+
+        await transport.subscribe(stream, "g", "c", flaky, FAST)
+        await transport.publish_many([(stream, envelope(i)) for i in range(10)])
+        await wait_until(lambda: len(done) >= 10)
+        assert sorted(done) == list(range(10))
+        assert all(calls[i] == 2 for i in range(10)), calls
+        assert await transport.dead_letters(stream) == []
+
+    async def test_dead_letter_after_exactly_max_deliveries(self, transport, stream):
+        calls: list[str] = []
+
+        async def always_fails(env: Envelope) -> None:
+            calls.append(env.id)
+            raise ValueError("boom")
+
+        await transport.subscribe(stream, "g", "c", always_fails, FAST)
+        sent = envelope(1)
+        await transport.publish(stream, sent)
+        await wait_until(lambda: _has_dead_letters(transport, stream, 1))
+        [dead] = await transport.dead_letters(stream)
+        assert len(calls) == FAST.max_deliveries == 3
+        assert dead.deliveries == 3
+        assert "handler failed 3 times" in dead.reason and "boom" in dead.reason
+        assert dead.envelope == sent and dead.stream == stream
+        assert await transport.pending(stream, "g") == 0
+        await asyncio.sleep(FAST.visibility_timeout_s * 3)
+        assert len(calls) == 3, "a dead letter must not be delivered again"
+        assert await transport.dlq_streams() == {stream: 1}
+
+    async def test_bad_entries_go_to_the_dlq_and_consumption_continues(self, transport, stream):
+        record = Recorder()
+        await transport.subscribe(stream, "g", "c", record, FAST)
+        await transport.publish_raw(stream, b"\xff\x00 not json")
+        await transport.publish_raw(stream, b'{"kind": "nonsense", "topic": 1}')
+        await transport.publish(stream, envelope(-1, deadline=utcnow() - timedelta(seconds=1)))
+        await transport.publish(stream, envelope(7))
+        await wait_until(lambda: record.seen == [7])
+        await wait_until(lambda: _has_dead_letters(transport, stream, 3))
+        by_data = {d.data: d for d in await transport.dead_letters(stream)}
+        assert len(by_data) == 3
+        garbage = by_data[b"\xff\x00 not json"]
+        assert garbage.reason.startswith("malformed: ") and "JSON" in garbage.reason
+        invalid = by_data[b'{"kind": "nonsense", "topic": 1}']
+        assert invalid.reason.startswith("malformed: ") and "kind" in invalid.reason
+        [expired] = [d for d in by_data.values() if d.envelope is not None]
+        assert expired.reason.startswith("expired: deadline")
+        assert expired.envelope.payload == {"i": -1}
+        assert all(d.deliveries == 1 for d in by_data.values())
+        await transport.publish(stream, envelope(8))
+        await wait_until(lambda: record.seen == [7, 8])
+
+    async def test_verifier_rejects_unsigned_and_forged_envelopes(self, transport, stream):
+        alice_key, alice_public = generate_keypair()
+        mallory_key, _ = generate_keypair()
+        verifier = KeyringVerifier({"alice": alice_public})
+        record = Recorder()
+        options = ConsumerOptions(visibility_timeout_s=0.2, verifier=verifier)
+        await transport.subscribe(stream, "g", "c", record, options)
+        await transport.publish(stream, sign(envelope(1, sender="alice"), mallory_key))
+        await transport.publish(stream, envelope(2, sender="alice"))
+        await transport.publish(stream, sign(envelope(3, sender="bob"), alice_key))
+        tampered = sign(envelope(4, sender="alice"), alice_key).model_copy(
+            update={"payload": {"i": 4, "extra": True}}
+        )
+        await transport.publish(stream, tampered)
+        await transport.publish(stream, sign(envelope(5, sender="alice"), alice_key))
+        await wait_until(lambda: record.seen == [5])
+        await wait_until(lambda: _has_dead_letters(transport, stream, 4))
+        reasons = {d.envelope.payload["i"]: d.reason for d in await transport.dead_letters(stream)}
+        assert reasons[1] == "rejected: bad signature for sender 'alice'"
+        assert reasons[2] == "rejected: missing signature"
+        assert reasons[3] == "rejected: unknown sender 'bob'"
+        assert reasons[4] == "rejected: bad signature for sender 'alice'"
+
+    async def test_replay_and_discard_dead_letters(self, transport, stream):
+        async def fails(env: Envelope) -> None:
+            raise RuntimeError("no")
+
+        await transport.subscribe(stream, "g", "c", fails, ConsumerOptions(max_deliveries=1))
+        await transport.publish_many([(stream, envelope(i)) for i in range(2)])
+        await wait_until(lambda: _has_dead_letters(transport, stream, 2))
+        assert await transport.dlq_streams() == {stream: 2}
+        newest, oldest = await transport.dead_letters(stream)
+        assert (newest.envelope.payload["i"], oldest.envelope.payload["i"]) == (1, 0)
+        assert newest.deliveries == 1 and "handler failed 1 times" in newest.reason
+
+        replayed = Recorder()
+        await transport.subscribe(stream, "replays", "c", replayed)
+        await wait_until(lambda: len(replayed.seen) >= 2)  # a new group reads from the start
+        await transport.replay_dead_letter(stream, oldest.id)
+        await wait_until(lambda: len(replayed.seen) >= 3)
+        assert replayed.seen == [0, 1, 0]
+
+        assert await transport.discard_dead_letter(stream, newest.id) is True
+        assert await transport.discard_dead_letter(stream, newest.id) is False
+        with pytest.raises(DeadLetterNotFoundError):
+            await transport.replay_dead_letter(stream, newest.id)
+        with pytest.raises(DeadLetterNotFoundError):
+            await transport.replay_dead_letter(stream, "not-an-id")
+        # Group g failed the replayed entry again: the DLQ holds only that new dead letter.
+        await wait_until(lambda: _has_dead_letters(transport, stream, 1))
+        [again] = await transport.dead_letters(stream)
+        assert again.id not in (newest.id, oldest.id) and again.envelope.payload["i"] == 0
+        assert await transport.dlq_streams() == {stream: 1}
+
+    async def test_trimming_bounds_the_stream_but_keeps_unacked_entries(
+        self, make_transport, stream
+    ):
+        transport = make_transport(maxlen=50)
+        lagging = await transport.subscribe(stream, "lagging", "c", Recorder())
+        await lagging.stop()  # the group exists and has read nothing
+        held = {100, 101}
+        release = asyncio.Event()
+        work = Recorder()
+
+        async def holds_some(env: Envelope) -> None:
+            if env.payload["i"] in held and not release.is_set():
+                raise RuntimeError("not yet")
+            await work(env)
+
+        options = ConsumerOptions(visibility_timeout_s=0.05, max_deliveries=100_000)
+        await transport.subscribe(stream, "work", "c", holds_some, options)
+        await transport.publish_many([(stream, envelope(i)) for i in range(200)])
+        await wait_until(lambda: len(work.seen) >= 198)
+
+        await transport.trim(stream)
+        assert await transport.stream_length(stream) == 200, "the lagging group read nothing"
+
+        late = Recorder()
+        await transport.subscribe(stream, "lagging", "c", late)
+        await wait_until(lambda: len(late.seen) >= 200)
+        assert sorted(late.seen) == list(range(200))
+        await wait_until(lambda: _pending_is(transport, stream, "lagging", 0))
+
+        await transport.trim(stream)
+        length = await transport.stream_length(stream)
+        assert 100 <= length < 200, "acked entries before the held ones go, the held stay"
+        release.set()
+        await wait_until(lambda: held <= set(work.seen))
+        await wait_until(lambda: _pending_is(transport, stream, "work", 0))
+        await transport.trim(stream)
+        assert await transport.stream_length(stream) <= 50
+        assert sorted(work.seen) == list(range(200))
+
+    async def test_a_stream_without_groups_is_capped(self, make_transport, stream):
+        transport = make_transport(maxlen=50)
+        await transport.publish_many([(stream, envelope(i)) for i in range(300)])
+        await transport.trim(stream)
+        assert 50 <= await transport.stream_length(stream) < 100
+
+    async def test_pause_and_resume(self, transport, stream):
+        record = Recorder()
+        sub = await transport.subscribe(stream, "g", "c", record, FAST)
+        sub.pause()
+        await transport.publish_many([(stream, envelope(i)) for i in range(20)])
+        await asyncio.sleep(0.5)
+        assert record.seen == [], "a paused subscription starts no handler"
+        sub.resume()
+        await wait_until(lambda: len(record.seen) >= 20)
+        assert record.seen == list(range(20))
+
+    async def test_stop_drains_running_handlers_and_acks_them(self, transport, stream):
+        gate = asyncio.Event()
+        done: list[int] = []
+        sub = None
+
+        async def waits(env: Envelope) -> None:
+            await gate.wait()
+            done.append(env.payload["i"])
+
+        sub = await transport.subscribe(
+            stream, "g", "c", waits, ConsumerOptions(concurrency=3, batch_size=3)
+        )
+        await transport.publish_many([(stream, envelope(i)) for i in range(3)])
+        await wait_until(lambda: sub.in_flight == 3)
+        stopping = asyncio.create_task(sub.stop(drain=True))
+        await asyncio.sleep(0.2)
+        assert not stopping.done(), "stop must wait for running handlers"
+        gate.set()
+        await stopping
+        assert sorted(done) == [0, 1, 2]
+        assert await transport.pending(stream, "g") == 0
+
+    async def test_stop_releases_fetched_entries_without_counting_them(self, transport, stream):
+        gate = asyncio.Event()
+        first = Recorder()
+
+        async def waits(env: Envelope) -> None:
+            await gate.wait()
+            await first(env)
+
+        await transport.publish_many([(stream, envelope(i)) for i in range(5)])
+        sub = await transport.subscribe(
+            stream, "g", "c1", waits, ConsumerOptions(concurrency=1, batch_size=10)
+        )
+        await wait_until(lambda: sub.in_flight == 1)
+        stopping = asyncio.create_task(sub.stop())
+        await asyncio.sleep(0.1)  # let the stop begin before the running handler ends
+        gate.set()
+        await stopping
+        assert first.seen == [0]
+        # One delivery each is allowed: the release took back the delivery that never ran.
+        second = Recorder()
+        options = ConsumerOptions(visibility_timeout_s=30, max_deliveries=1)
+        await transport.subscribe(stream, "g", "c2", second, options)
+        await wait_until(lambda: len(second.seen) >= 4)
+        assert sorted(second.seen) == [1, 2, 3, 4]
+        assert await transport.dead_letters(stream) == []
+
+    async def test_an_interrupted_handler_counts_its_delivery(self, transport, stream):
+        started = asyncio.Event()
+
+        async def hangs(env: Envelope) -> None:
+            started.set()
+            await asyncio.Event().wait()
+
+        sub = await transport.subscribe(stream, "g", "c1", hangs, ConsumerOptions(max_deliveries=1))
+        await transport.publish(stream, envelope(1))
+        await asyncio.wait_for(started.wait(), 30)
+        await sub.stop(drain=False)
+        record = Recorder()
+        await transport.subscribe(stream, "g", "c2", record, ConsumerOptions(max_deliveries=1))
+        await wait_until(lambda: _has_dead_letters(transport, stream, 1))
+        [dead] = await transport.dead_letters(stream)
+        assert dead.deliveries == 2 and "more than max_deliveries=1" in dead.reason
+        assert record.seen == []
+
+    async def test_ping_and_close(self, make_transport, stream):
+        transport = make_transport()
+        assert await transport.ping() is True
+        await transport.subscribe(stream, "g", "c", Recorder())
+        await transport.close()
+        with pytest.raises(TransportClosedError):
+            await transport.publish(stream, envelope(1))
+
+
+async def _has_dead_letters(transport: Transport, stream: str, count: int) -> bool:
+    return len(await transport.dead_letters(stream)) >= count
+
+
+async def _pending_is(transport: Transport, stream: str, group: str, count: int) -> bool:
+    return await transport.pending(stream, group) == count

@@ -1,0 +1,164 @@
+"""The transport contract on Redis Streams, plus what only a real server can show:
+a consumer killed mid-handler, and Redis itself going away and coming back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import redis.asyncio as aioredis
+
+from bus import ConsumerOptions, PublishError, RedisStreamsTransport
+from tests.bus.contract import Recorder, TransportContract, envelope
+from tests.fixtures.services import free_port, missing, wait_until
+
+pytestmark = pytest.mark.redis
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class RedisConfig:
+    """Builds Redis transports on the flushed test database and closes them after the test."""
+
+    @pytest.fixture
+    async def make_transport(self, redis_url):
+        made: list[RedisStreamsTransport] = []
+
+        def make(**options) -> RedisStreamsTransport:
+            made.append(RedisStreamsTransport(redis_url, **options))
+            return made[-1]
+
+        yield make
+        for transport in made:
+            await transport.close()
+
+
+class TestRedisStreamsTransport(RedisConfig, TransportContract):
+    """Every contract test, on Redis."""
+
+    async def test_an_entry_without_data_field_is_dead_lettered(self, transport, stream):
+        record = Recorder()
+        await transport.subscribe(stream, "g", "c", record)
+        await transport.client.xadd(stream, {b"other": b"field"})
+        await transport.publish(stream, envelope(1))
+        await wait_until(lambda: record.seen == [1])
+        await wait_until(lambda: _dead_letter_count(transport, stream, 1))
+        [dead] = await transport.dead_letters(stream)
+        assert dead.reason == "malformed: entry has no data field"
+
+    async def test_a_killed_consumers_entries_go_to_another_consumer(self, transport, stream):
+        await transport.publish_many([(stream, envelope(i)) for i in range(10)])
+        victim = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "tests.bus.crash_consumer",
+            transport.url,
+            stream,
+            "workers",
+            "victim",
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+        try:
+            assert victim.stdout is not None
+            started = []
+            while len(started) < 4:  # four handlers (its concurrency) started, none finished
+                line = (await asyncio.wait_for(victim.stdout.readline(), 60)).decode().strip()
+                assert line, "the victim exited early"
+                if line != "ready":
+                    started.append(int(line))
+            await wait_until(lambda: _owned_by(transport, stream, "workers", "victim", 10))
+
+            survivor = Recorder()
+            options = ConsumerOptions(visibility_timeout_s=1.0)
+            await transport.subscribe(stream, "workers", "survivor", survivor, options)
+            # The live victim renews what it holds: nothing is taken from it, even after
+            # more than twice the visibility timeout.
+            await asyncio.sleep(2.5)
+            assert survivor.seen == []
+            pending = await transport.client.xpending_range(stream, "workers", "-", "+", 100)
+            assert {p["consumer"] for p in pending} == {b"victim"}
+            assert {p["times_delivered"] for p in pending} == {1}, "renewal counts no delivery"
+            victim.send_signal(signal.SIGKILL)
+            await victim.wait()
+        finally:
+            if victim.returncode is None:
+                victim.kill()
+                await victim.wait()
+        await wait_until(lambda: len(survivor.seen) >= 10)
+        assert sorted(survivor.seen) == list(range(10))
+        assert set(started) <= set(survivor.seen)
+        await wait_until(lambda: _pending(transport, stream, "workers", 0))
+
+    async def test_consumer_survives_a_redis_restart(self, stream):
+        # A private, non-persistent Redis that the test can kill and start again.
+        executable = shutil.which("redis-server")
+        if executable is None:
+            missing("redis-server")
+        port = free_port()
+        command = [
+            str(executable),
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ]
+        url = f"redis://127.0.0.1:{port}/0"
+        server = await asyncio.create_subprocess_exec(*command, stdout=subprocess.DEVNULL)
+        transport = RedisStreamsTransport(url, reconnect_cap_s=0.5)
+        try:
+            await wait_until(transport.ping)
+            record = Recorder()
+            await transport.subscribe(stream, "g", "c", record, ConsumerOptions(block_ms=200))
+            await transport.publish_many([(stream, envelope(i)) for i in range(50)])
+            await wait_until(lambda: len(record.seen) >= 50)
+
+            server.send_signal(signal.SIGKILL)
+            await server.wait()
+            with pytest.raises(PublishError):
+                await transport.publish(stream, envelope(-1))
+            await asyncio.sleep(1.0)  # the consumer loops hit the outage and back off
+
+            # Whatever a non-persistent Redis held is lost by definition (the orchestrator's
+            # lease re-dispatch covers that); what is published after the restart must arrive.
+            server = await asyncio.create_subprocess_exec(*command, stdout=subprocess.DEVNULL)
+            await wait_until(transport.ping)
+            await transport.publish_many([(stream, envelope(i)) for i in range(100, 150)])
+            await wait_until(lambda: set(range(100, 150)) <= set(record.seen))
+            counts = Counter(record.seen)
+            assert all(counts[i] == 1 for i in range(100, 150))
+            await wait_until(lambda: _pending(transport, stream, "g", 0))
+        finally:
+            await transport.close()
+            if server.returncode is None:
+                server.kill()
+                await server.wait()
+
+
+async def _dead_letter_count(transport: RedisStreamsTransport, stream: str, count: int) -> bool:
+    return len(await transport.dead_letters(stream)) >= count
+
+
+async def _pending(transport: RedisStreamsTransport, stream: str, group: str, count: int) -> bool:
+    return await transport.pending(stream, group) == count
+
+
+async def _owned_by(
+    transport: RedisStreamsTransport, stream: str, group: str, consumer: str, count: int
+) -> bool:
+    client: aioredis.Redis = transport.client
+    entries = await client.xpending_range(stream, group, "-", "+", 100, consumername=consumer)
+    return len(entries) == count

@@ -1,0 +1,103 @@
+"""Ed25519 signing of envelopes: round trips, tampering, keys as text, the keyring verifier."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from bus import (
+    Envelope,
+    KeyringVerifier,
+    Kind,
+    generate_keypair,
+    load_private_key,
+    load_public_key,
+    private_key_to_str,
+    public_key_to_str,
+    sign,
+    verify,
+)
+from bus.signing import canonical_bytes
+
+
+def make(**fields: object) -> Envelope:
+    fields.setdefault("sender", "alice")
+    return Envelope(
+        kind=Kind.RESULT,
+        topic="legal.infer",
+        run_id="r1",
+        step_id="s1",
+        deadline=datetime(2030, 1, 1, 12, 0, 0, 123456).astimezone(),
+        schema="tax:TaxAnswer",
+        payload={"answer": 1.5, "proof": ["§63(c)(2)(A)", {"ok": True}]},
+        **fields,
+    )
+
+
+def test_a_signed_envelope_verifies_after_a_json_round_trip():
+    private_key, public_key = generate_keypair()
+    signed = sign(make(), private_key)
+    assert signed.signature
+    received = Envelope.from_json(signed.to_json())
+    assert received == signed
+    assert verify(received, public_key)
+
+
+def test_the_signature_covers_every_other_field():
+    private_key, public_key = generate_keypair()
+    signed = sign(make(), private_key)
+    changes = {
+        "payload": {"answer": 2},
+        "sender": "mallory",
+        "topic": "other",
+        "attempt": 2,
+        "deadline": signed.deadline + timedelta(microseconds=1),
+        "schema_": "tax:Other",
+        "recipient": "bob",
+    }
+    for field, value in changes.items():
+        assert not verify(signed.model_copy(update={field: value}), public_key), field
+
+
+def test_a_wrong_key_a_missing_or_garbled_signature_fail_without_raising():
+    private_key, _ = generate_keypair()
+    _, other_public = generate_keypair()
+    signed = sign(make(), private_key)
+    assert not verify(signed, other_public)
+    assert not verify(make(), other_public)
+    assert not verify(signed.model_copy(update={"signature": "not base64!"}), other_public)
+    assert not verify(signed.model_copy(update={"signature": "AAAA"}), other_public)
+
+
+def test_signing_replaces_an_old_signature_and_ignores_it_in_the_signed_bytes():
+    first_key, first_public = generate_keypair()
+    second_key, second_public = generate_keypair()
+    resigned = sign(sign(make(), first_key), second_key)
+    assert verify(resigned, second_public) and not verify(resigned, first_public)
+    assert b"signature" not in canonical_bytes(resigned)
+
+
+def test_keys_round_trip_as_base64_text():
+    private_key, public_key = generate_keypair()
+    text = public_key_to_str(public_key)
+    assert len(text) == 44  # 32 bytes
+    signed = sign(make(), load_private_key(private_key_to_str(private_key)))
+    assert verify(signed, load_public_key(text))
+    with pytest.raises(ValueError):
+        load_public_key("not a key")
+    with pytest.raises(ValueError):
+        load_public_key("AAAA")
+
+
+def test_keyring_verifier_gives_a_reason_for_each_rejection():
+    alice_key, alice_public = generate_keypair()
+    mallory_key, _ = generate_keypair()
+    keyring = KeyringVerifier({"alice": public_key_to_str(alice_public)})
+    assert "alice" in keyring
+    assert keyring(sign(make(), alice_key)) is None
+    assert keyring(make()) == "missing signature"
+    assert keyring(sign(make(), mallory_key)) == "bad signature for sender 'alice'"
+    assert keyring(sign(make(sender="bob"), alice_key)) == "unknown sender 'bob'"
+    keyring.remove("alice")
+    assert keyring(sign(make(), alice_key)) == "unknown sender 'alice'"

@@ -58,6 +58,7 @@ class Agent:
         max_concurrency: int = 8,
         consumer_options: ConsumerOptions | None = None,
         signing_key: Ed25519PrivateKey | str | None = None,
+        announce_after_s: float = 0.05,
     ) -> None:
         if not isinstance(name, str) or not name.strip():
             raise SetupError(f"agent name must be a non-empty string, got {name!r}")
@@ -70,6 +71,9 @@ class Agent:
         self.description = description
         self.max_concurrency = max_concurrency
         self.consumer_options = consumer_options
+        # A task that finishes sooner is not announced with ``task.started``: its result carries
+        # ``started_at`` instead, which saves the orchestrator a transaction per short task.
+        self.announce_after_s = announce_after_s
         self._signing_key = (
             load_private_key(signing_key) if isinstance(signing_key, str) else signing_key
         )

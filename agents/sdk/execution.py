@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -61,6 +62,8 @@ class Outcome:
     output: Any = None
     usage: dict[str, float] | None = None
     failure: TaskFailure | None = None
+    started_at: datetime | None = None
+    """Set when the start was not announced with ``task.started``."""
 
     @property
     def ok(self) -> bool:
@@ -69,11 +72,15 @@ class Outcome:
 
     def body(self) -> dict[str, Any]:
         """The answer body: ``{"output", "usage"?}`` or ``{"error": {...}}``."""
+        body: dict[str, Any]
         if self.failure is not None:
-            return {"error": self.failure.to_dict()}
-        body: dict[str, Any] = {"output": self.output}
-        if self.usage:
-            body["usage"] = self.usage
+            body = {"error": self.failure.to_dict()}
+        else:
+            body = {"output": self.output}
+            if self.usage:
+                body["usage"] = self.usage
+        if self.started_at is not None:
+            body["started_at"] = self.started_at.isoformat()
         return body
 
 

@@ -19,10 +19,11 @@ import logging
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
+from agents.sdk.definition import CapabilityDefinition
 from agents.sdk.errors import SetupError
 from agents.sdk.execution import Outcome, execute, unknown_capability
 from bus import streams
-from bus.envelope import Envelope, Kind
+from bus.envelope import Envelope, Kind, utcnow
 from bus.transport import ConsumerOptions, Subscription, Transport
 
 if TYPE_CHECKING:
@@ -205,10 +206,30 @@ class TaskRuntime:
         if definition is None:
             outcome = unknown_capability(name, list(self._agent.capabilities))
         else:
-            started = answer(task, sender, Kind.EVENT, streams.TASK_STARTED, {"capability": name})
-            await self._publish(started)
-            outcome = await execute(definition, task, sender)
+            outcome = await self._run_announced(definition, task, name)
         await self._publish(result_envelope(task, sender, outcome))
+
+    async def _run_announced(
+        self, definition: CapabilityDefinition, task: Envelope, name: str
+    ) -> Outcome:
+        """Run the handler; publish ``task.started`` once it has run ``announce_after_s``."""
+        sender, delay = self._agent_id, self._agent.announce_after_s
+        started_at = utcnow()
+        started = {"capability": name, "started_at": started_at.isoformat()}
+        if delay <= 0:
+            await self._publish(answer(task, sender, Kind.EVENT, streams.TASK_STARTED, started))
+            return await execute(definition, task, sender)
+        job = asyncio.ensure_future(execute(definition, task, sender))
+        try:
+            done, _ = await asyncio.wait({job}, timeout=delay)
+            if not done:
+                await self._publish(answer(task, sender, Kind.EVENT, streams.TASK_STARTED, started))
+                return await job
+            outcome = job.result()
+        except asyncio.CancelledError:
+            job.cancel()
+            raise
+        return dataclasses.replace(outcome, started_at=started_at)
 
     async def _publish(self, envelope: Envelope) -> None:
         await self._transport.publish(streams.RESULTS, self._agent.sign(envelope))

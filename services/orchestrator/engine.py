@@ -7,7 +7,7 @@ queues the envelopes those changes cause; the caller commits, and the relay publ
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bus import streams
@@ -346,9 +346,12 @@ class Engine:
             row.agent_id = envelope.sender
         if envelope.kind == Kind.EVENT:
             if envelope.topic == streams.TASK_STARTED:
-                ctx.move_step(row, StepState.RUNNING)
+                self._started(ctx, row, envelope.payload)
             return True
         payload = envelope.payload if isinstance(envelope.payload, dict) else {}
+        if row.status == StepState.SCHEDULED:
+            # A short task is not announced: its answer says when it started.
+            self._started(ctx, row, payload)
         if envelope.kind == Kind.RESULT:
             row.output = payload.get("output")
             if payload.get("usage"):
@@ -372,6 +375,15 @@ class Engine:
             )
         await self.advance(ctx)
         return True
+
+    def _started(self, ctx: RunContext, row: StepRow, payload: Any) -> None:
+        reported = _timestamp(payload.get("started_at") if isinstance(payload, dict) else None)
+        # Clamp to what the orchestrator saw: after dispatch, not after now.
+        started_at = (
+            min(max(reported, row.scheduled_at or reported), ctx.now) if reported else ctx.now
+        )
+        if ctx.move_step(row, StepState.RUNNING, started_at=started_at.isoformat()):
+            row.started_at = row.started_at if row.attempt > 1 and row.started_at else started_at
 
     def _attempt_failed(
         self, ctx: RunContext, row: StepRow, error: dict[str, Any], timed_out: bool = False
@@ -448,6 +460,17 @@ class Engine:
         self._stop_steps(ctx, reason)
         ctx.ledger("run.cancelled", {"reason": reason})
         return True
+
+
+def _timestamp(value: Any) -> datetime | None:
+    """An agent's ISO timestamp, if it is one (agents' clocks are not trusted beyond that)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 def _leaves(ctx: RunContext) -> set[str]:

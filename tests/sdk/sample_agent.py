@@ -55,6 +55,8 @@ class Gate:
 
 def build_agent(gate: Gate | None = None, **options: Any) -> Agent:
     """A fresh agent with one capability per behaviour the runtime must handle."""
+    # Announce every task at once, so tests see ``task.started`` whatever the handler's speed.
+    options.setdefault("announce_after_s", 0)
     agent = Agent("calculator", version="1.2.3", description="adds numbers", **options)
     gate = gate or Gate()
 

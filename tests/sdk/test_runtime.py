@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -43,7 +43,7 @@ async def test_task_started_is_published_before_the_result() -> None:
         (Kind.EVENT, streams.TASK_STARTED),
         (Kind.RESULT, "math.add"),
     ]
-    assert seen[0].payload == {"capability": "math.add"}
+    assert seen[0].payload["capability"] == "math.add" and "started_at" in seen[0].payload
     assert seen[0].causation_id == answer.causation_id
 
 
@@ -219,3 +219,25 @@ async def test_result_waits_time_out_with_a_clear_message() -> None:
     async with AgentTestEnvironment(build_agent()) as env:
         with pytest.raises(TimeoutError, match="no result/error for task nope"):
             await env.result("nope", timeout_s=0.01)
+
+
+async def test_a_task_faster_than_announce_after_s_is_not_announced() -> None:
+    async with AgentTestEnvironment(build_agent(announce_after_s=5)) as env:
+        answer = await env.execute("math.add", {"a": 2, "b": 3})
+        seen = env.envelopes(answer.causation_id)
+
+    assert [e.kind for e in seen] == [Kind.RESULT]  # no task.started: the result says when it began
+    assert answer.payload["output"] == {"total": 5}
+    assert datetime.fromisoformat(answer.payload["started_at"]) <= answer.created_at
+
+
+async def test_a_slow_task_is_announced_after_announce_after_s() -> None:
+    gate = Gate()
+    async with AgentTestEnvironment(build_agent(gate, announce_after_s=0.01)) as env:
+        task = await env.send(env.task("math.slow", {"n": 1}))
+        started = await env.started(task)
+        gate.release.set()
+        answer = await env.result(task)
+
+    assert started.payload["capability"] == "math.slow"
+    assert "started_at" not in answer.payload  # announced already

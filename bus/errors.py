@@ -12,7 +12,7 @@ class BusError(Exception):
 
 
 class PublishError(BusError, ConnectionError):
-    """An envelope could not be appended because the backing store is unreachable."""
+    """An envelope could not be appended: the store is unreachable or refuses writes."""
 
 
 class CodecError(BusError, ValueError):

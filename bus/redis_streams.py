@@ -112,7 +112,7 @@ class RedisStreamsTransport(Transport):
         """Append an envelope; returns the entry id.
 
         Raises:
-            PublishError: Redis is unreachable.
+            PublishError: Redis is unreachable or refuses the write.
         """
         return await self._xadd(stream, codec.encode(envelope))
 
@@ -124,7 +124,7 @@ class RedisStreamsTransport(Transport):
         self._touch(stream)
         try:
             entry_id: Any = await self._client.xadd(stream, fields)  # type: ignore[arg-type]
-        except RECOVERABLE as exc:
+        except (ResponseError, *RECOVERABLE) as exc:  # down, or refusing writes (OOM)
             raise PublishError(f"cannot publish to {stream}: {exc}") from exc
         return bytes(entry_id).decode()
 
@@ -132,7 +132,8 @@ class RedisStreamsTransport(Transport):
         """Append many envelopes in one pipeline (one round trip).
 
         Raises:
-            PublishError: Redis is unreachable; some envelopes may have been appended.
+            PublishError: Redis is unreachable or refuses the write; some envelopes may
+                have been appended.
         """
         if not items:
             return []
@@ -142,7 +143,7 @@ class RedisStreamsTransport(Transport):
             pipe.xadd(stream, codec.encode(envelope))  # type: ignore[arg-type]
         try:
             ids = await pipe.execute()
-        except RECOVERABLE as exc:
+        except (ResponseError, *RECOVERABLE) as exc:  # down, or refusing writes (OOM)
             raise PublishError(f"cannot publish {len(items)} envelopes: {exc}") from exc
         return [bytes(entry_id).decode() for entry_id in ids]
 

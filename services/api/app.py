@@ -14,6 +14,7 @@ from services.api import errors
 from services.api.limits import BodySizeLimit
 from services.api.routes import agents, health, ledger, runs, tasks, workflows
 from services.config import Settings
+from services.dashboard import router as dashboard_router
 from services.runtime import Runtime
 
 
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None, *, orchestrate: bool = True) ->
     errors.install(app)
     for module in (health, agents, workflows, runs, tasks, ledger):
         app.include_router(module.router)
+    app.include_router(dashboard_router)
 
     @app.middleware("http")
     async def _observe(request: Request, call_next: RequestResponseEndpoint) -> Response:

@@ -1,0 +1,121 @@
+"""Logging in and out, and the operator's actions: cancel, retry, replay, discard.
+
+Actions answer JSON to the page's script (which asked for a confirmation first); they call
+the same orchestrator and transport functions as the REST API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
+
+from bus.errors import DeadLetterNotFoundError
+from services.api.deps import RuntimeDep
+from services.api.errors import ApiError, not_found
+from services.api.routes import runs as run_routes
+from services.auth import Principal
+from services.dashboard import auth
+from services.dashboard.auth import ActionAuth
+from services.dashboard.templating import SECURITY_HEADERS, render
+from services.orchestrator import runs
+
+router = APIRouter(prefix="/dashboard", include_in_schema=False)
+
+FAILED_LOGIN_DELAY_S = 0.5
+"""Slows down guessing; the admin token is long enough that this is belt and braces."""
+
+OPERATOR = Principal(role="admin", name="dashboard")
+
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_page(request: Request, next: str = "") -> Response:
+    """The login form (or straight on, with a valid session)."""
+    target = auth.safe_next(next)
+    if auth.logged_in(request):
+        return RedirectResponse(target, status_code=303)
+    enabled = auth.admin_token_of(request) is not None
+    return render(request, "login.html", {"next": target, "error": None, "enabled": enabled})
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login(request: Request) -> Response:
+    """Check the admin token; on success set the session cookie and go on."""
+    auth.check_origin(request)
+    form = parse_qs((await request.body()).decode("utf-8", errors="replace"))
+    token = (form.get("token") or [""])[0].strip()
+    target = auth.safe_next((form.get("next") or [""])[0])
+    admin_token = auth.admin_token_of(request)
+    if admin_token is None or not auth.token_matches(admin_token, token):
+        await asyncio.sleep(FAILED_LOGIN_DELAY_S)
+        context = {
+            "next": target,
+            "error": "That is not the admin token." if admin_token else None,
+            "enabled": admin_token is not None,
+        }
+        return render(request, "login.html", context, status_code=401)
+    response = RedirectResponse(target, status_code=303, headers=SECURITY_HEADERS)
+    auth.set_cookie(response, auth.issue(admin_token))
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    """Clear the session cookie and show the login page."""
+    auth.check_origin(request)
+    response = RedirectResponse(auth.LOGIN, status_code=303)
+    auth.clear_cookie(response)
+    return response
+
+
+@router.post("/runs/{run_id}/cancel")
+async def cancel(run_id: str, _: ActionAuth, runtime: RuntimeDep) -> dict[str, Any]:
+    """Cancel a run that has not ended (409 when it has)."""
+    async with runtime.readers() as session:
+        if await runs.get_run(session, run_id) is None:
+            raise not_found("run", run_id)
+    cancelled = await runtime.orchestrator.cancel_run(run_id, "cancelled from the dashboard")
+    async with runtime.readers() as session:
+        run = await runs.get_run(session, run_id)
+    status = run.status if run is not None else "unknown"
+    if not cancelled:
+        raise ApiError(409, "run_finished", f"run {run_id} is already {status}")
+    return {"run_id": run_id, "status": status}
+
+
+@router.post("/runs/{run_id}/retry")
+async def retry(run_id: str, _: ActionAuth, runtime: RuntimeDep) -> dict[str, Any]:
+    """Start a new run from the failed step (succeeded steps are reused); answers its id."""
+    # The REST route holds the retry logic; calling it keeps one implementation of it.
+    async with runtime.sessions() as session:
+        accepted = await run_routes.retry_run(run_id, OPERATOR, runtime, session)
+    return {"run_id": accepted.run_id, "status": accepted.status, "retry_of": run_id}
+
+
+class DeadLetterRef(BaseModel):
+    """Which dead letter an action is about."""
+
+    stream: str = Field(min_length=1, max_length=300)
+    id: str = Field(min_length=1, max_length=100)
+
+
+@router.post("/dead-letters/replay")
+async def replay(ref: DeadLetterRef, _: ActionAuth, runtime: RuntimeDep) -> dict[str, Any]:
+    """Publish a dead letter to its stream again (and take it off the DLQ)."""
+    try:
+        entry = await runtime.transport.replay_dead_letter(ref.stream, ref.id)
+    except DeadLetterNotFoundError:
+        raise not_found("dead letter", f"{ref.stream}/{ref.id}") from None
+    return {"stream": ref.stream, "id": ref.id, "replayed_as": entry}
+
+
+@router.post("/dead-letters/discard")
+async def discard(ref: DeadLetterRef, _: ActionAuth, runtime: RuntimeDep) -> dict[str, Any]:
+    """Drop a dead letter for good."""
+    if not await runtime.transport.discard_dead_letter(ref.stream, ref.id):
+        raise not_found("dead letter", f"{ref.stream}/{ref.id}")
+    return {"stream": ref.stream, "id": ref.id, "discarded": True}

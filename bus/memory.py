@@ -223,6 +223,7 @@ class MemoryTransport(Transport):
         self.maxlen = maxlen
         self._streams: dict[str, _Stream] = {}
         self._subscriptions: set[BaseSubscription] = set()
+        self._published: dict[str, float] = {}  # envelope id -> until when it counts as published
         self.closed = False
 
     def _stream_state(self, stream: str) -> _Stream:
@@ -251,6 +252,22 @@ class MemoryTransport(Transport):
     async def publish_many(self, items: Sequence[tuple[str, Envelope]]) -> list[str]:
         """Append many envelopes."""
         return [self._append(stream, codec.encode(envelope)) for stream, envelope in items]
+
+    async def publish_unique(
+        self, items: Sequence[tuple[str, Envelope]], within_s: float
+    ) -> list[str | None]:
+        """Append envelopes whose ids were not published in the last ``within_s`` seconds."""
+        now = time.monotonic()
+        if len(self._published) > 10_000:
+            self._published = {k: t for k, t in self._published.items() if t > now}
+        ids: list[str | None] = []
+        for stream, envelope in items:
+            if self._published.get(envelope.id, 0.0) > now:
+                ids.append(None)
+                continue
+            self._published[envelope.id] = now + within_s
+            ids.append(self._append(stream, codec.encode(envelope)))
+        return ids
 
     async def publish_raw(self, stream: str, data: bytes) -> str:
         """Append raw bytes as an entry's data, valid or not."""

@@ -44,6 +44,15 @@ def _id_tuple(entry_id: bytes | str) -> tuple[int, int]:
     return int(ms), int(seq or 0)
 
 
+# KEYS: marker, stream. ARGV: marker TTL (ms), envelope JSON. Returns the entry id, or nil.
+PUBLISH_ONCE = """
+if redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then
+  return redis.call('XADD', KEYS[2], '*', 'data', ARGV[2])
+end
+return false
+"""
+
+
 class RedisStreamsTransport(Transport):
     """Streams of envelopes on Redis (5.0+, 7+ for XAUTOCLAIM's deleted-entry handling).
 
@@ -92,6 +101,7 @@ class RedisStreamsTransport(Transport):
         self._known: set[str] = set()
         self._subscriptions: set[BaseSubscription] = set()
         self._trimmer: asyncio.Task[None] | None = None
+        self._publish_once = self._client.register_script(PUBLISH_ONCE)
         self.closed = False
 
     @property
@@ -146,6 +156,34 @@ class RedisStreamsTransport(Transport):
         except (ResponseError, *RECOVERABLE) as exc:  # down, or refusing writes (OOM)
             raise PublishError(f"cannot publish {len(items)} envelopes: {exc}") from exc
         return [bytes(entry_id).decode() for entry_id in ids]
+
+    async def publish_unique(
+        self, items: Sequence[tuple[str, Envelope]], within_s: float
+    ) -> list[str | None]:
+        """Append envelopes not published in the last ``within_s`` seconds, in one round trip.
+
+        A marker key per envelope id, set with NX and an expiry, decides; the check and the
+        XADD run in one Lua script, so they are atomic.
+
+        Raises:
+            PublishError: Redis is unreachable or refuses the write.
+        """
+        if not items:
+            return []
+        ttl_ms = max(1, int(within_s * 1000))
+        pipe = self._client.pipeline(transaction=False)
+        for stream, envelope in items:
+            self._touch(stream)
+            # The hash tag puts the marker in the stream's slot (Redis Cluster).
+            marker = f"{streams.PREFIX}.published.{{{stream}}}.{envelope.id}"
+            await self._publish_once(
+                keys=[marker, stream], args=[ttl_ms, envelope.to_json()], client=pipe
+            )
+        try:
+            ids = await pipe.execute()
+        except (ResponseError, *RECOVERABLE) as exc:
+            raise PublishError(f"cannot publish {len(items)} envelopes: {exc}") from exc
+        return [bytes(entry_id).decode() if entry_id else None for entry_id in ids]
 
     # -- consuming -----------------------------------------------------------------------------
 

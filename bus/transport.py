@@ -95,6 +95,14 @@ class Transport(ABC):
         """Append many envelopes in one round trip (a pipeline on Redis)."""
 
     @abstractmethod
+    async def publish_unique(
+        self, items: Sequence[tuple[str, Envelope]], within_s: float
+    ) -> list[str | None]:
+        """Like ``publish_many``, but skip an envelope whose id was published in the last
+        ``within_s`` seconds (None in its place): a publisher that retries after a crash
+        (the outbox relay) then adds nothing twice."""
+
+    @abstractmethod
     async def publish_raw(self, stream: str, data: bytes) -> str:
         """Append raw bytes as an entry's data, valid or not (replays and tests)."""
 

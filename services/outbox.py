@@ -1,10 +1,12 @@
-"""The transactional outbox relay: publishes envelopes whose transaction committed.
+"""The transactional outbox: envelopes leave only after the transaction that caused them commits.
 
-The engine writes envelopes to the ``outbox`` table in the same transaction as the state change
-that caused them. The relay publishes committed rows and deletes them. Rows are claimed with
-``FOR UPDATE SKIP LOCKED`` so replicas never publish the same row concurrently; a relay that
-crashes after publishing but before deleting leaves rows that are published again, and the
-transport's de-duplication by envelope id (``dedupe_s``) makes that second publish a no-op.
+The engine writes each envelope to the ``outbox`` table in the same transaction as the state
+change that caused it. After the commit the orchestrator hands the rows to ``publish_committed``
+(the fast path: no extra transaction on the way out), and the relay deletes published rows in
+batches. Rows the fast path could not publish (the bus was down, the process died) are picked up
+by the relay's poll once they are ``claim_after_s`` old, claimed with ``FOR UPDATE SKIP LOCKED``
+so replicas never take the same row. Bus envelopes are published with ``publish_unique``: a row
+published again after a crash adds nothing to the stream.
 """
 
 from __future__ import annotations
@@ -12,19 +14,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bus.envelope import Envelope
 from bus.transport import Transport
-from services.db.models import OutboxRow
+from services.db.models import OutboxRow, utcnow
 from services.orchestrator.routing import HTTP_PREFIX
 
 log = logging.getLogger(__name__)
 
 HttpSubmit = Callable[[str, Envelope], None]
+Committed = Sequence[tuple[OutboxRow, Envelope]]
 
 
 class OutboxRelay:
@@ -37,6 +41,7 @@ class OutboxRelay:
         http_submit: HttpSubmit | None = None,
         *,
         poll_s: float = 0.5,
+        claim_after_s: float = 2.0,
         batch: int = 500,
         dedupe_s: float = 3600.0,
         before_delete: Callable[[list[OutboxRow]], Awaitable[None]] | None = None,
@@ -45,25 +50,47 @@ class OutboxRelay:
         self.transport = transport
         self.http_submit = http_submit
         self.poll_s = poll_s
+        self.claim_after_s = claim_after_s
         self.batch = batch
         self.dedupe_s = dedupe_s
         self.before_delete = before_delete  # a hook for crash tests
         self.published = 0
+        self._done: list[int] = []
         self._wake = asyncio.Event()
+        self._urgent = False
 
     def wake(self) -> None:
-        """Publish now rather than at the next poll (called after a commit that queued rows)."""
+        """Publish every committed row now, however young (for writers without a RunContext)."""
+        self._urgent = True
+        self._wake.set()
+
+    async def publish_committed(self, rows: Committed) -> None:
+        """Publish rows whose transaction just committed; the relay deletes them later."""
+        if not rows:
+            return
+        try:
+            await self._send([(row.destination, envelope) for row, envelope in rows])
+        except Exception:
+            # The rows stay in the table: the relay's poll publishes them.
+            log.warning(
+                "outbox: publishing after commit failed; the relay will retry", exc_info=True
+            )
+            return
+        self._done.extend(row.id for row, _ in rows)
         self._wake.set()
 
     async def run(self) -> None:
-        """Flush whenever woken or every ``poll_s``; survives bus and database outages."""
+        """Delete what was published and retry what was not; survives bus and database outages."""
         backoff = self.poll_s
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=backoff)
             self._wake.clear()
+            claim_after_s = 0.0 if self._urgent else None
+            self._urgent = False
             try:
-                while await self.flush() >= self.batch:
+                await self._delete_done()
+                while await self.flush(claim_after_s) >= self.batch:
                     pass
                 backoff = self.poll_s
             except asyncio.CancelledError:
@@ -72,40 +99,49 @@ class OutboxRelay:
                 log.exception("outbox relay: flush failed; retrying")
                 backoff = min(max(backoff * 2, 0.05), 5.0)
 
-    async def flush(self) -> int:
-        """Publish one batch of committed rows and delete them; returns how many."""
+    async def flush(self, claim_after_s: float | None = None) -> int:
+        """Publish one batch of rows older than ``claim_after_s`` and delete them."""
+        older = utcnow() - timedelta(
+            seconds=self.claim_after_s if claim_after_s is None else claim_after_s
+        )
         async with self.sessions() as session, session.begin():
-            rows = list(
-                (
-                    await session.execute(
-                        select(OutboxRow)
-                        .order_by(OutboxRow.id)
-                        .limit(self.batch)
-                        .with_for_update(skip_locked=True)
-                    )
-                ).scalars()
+            query = (
+                select(OutboxRow)
+                .where(OutboxRow.created_at <= older)
+                .order_by(OutboxRow.id)
+                .limit(self.batch)
+                .with_for_update(skip_locked=True)
             )
+            rows = list((await session.execute(query)).scalars())
             if not rows:
                 return 0
-            on_bus: list[tuple[str, Envelope]] = []
-            to_http: list[tuple[str, Envelope]] = []
-            for row in rows:
-                envelope = Envelope.from_json(row.envelope)
-                if row.destination.startswith(HTTP_PREFIX):
-                    to_http.append((row.destination[len(HTTP_PREFIX) :], envelope))
-                else:
-                    on_bus.append((row.destination, envelope))
-            if on_bus:
-                await self.transport.publish_many(on_bus)
+            await self._send([(row.destination, Envelope.from_json(row.envelope)) for row in rows])
             if self.before_delete is not None:
                 await self.before_delete(rows)
             await session.execute(
                 delete(OutboxRow).where(OutboxRow.id.in_([row.id for row in rows]))
             )
-        # HTTP dispatch starts only after the delete committed: an HTTP agent has no de-duplication
-        # of its own, and a lost POST is covered by the step's timeout and retry.
-        if self.http_submit is not None:
-            for agent_id, envelope in to_http:
-                self.http_submit(agent_id, envelope)
-        self.published += len(rows)
         return len(rows)
+
+    async def _send(self, items: list[tuple[str, Envelope]]) -> None:
+        on_bus = [(dest, env) for dest, env in items if not dest.startswith(HTTP_PREFIX)]
+        if on_bus:
+            await self.transport.publish_unique(on_bus, self.dedupe_s)
+        if self.http_submit is not None:
+            # HTTP agents have no de-duplication of their own; a lost POST is covered by the
+            # step's timeout and retry, so a relay crash here can only cause a late duplicate.
+            for dest, env in items:
+                if dest.startswith(HTTP_PREFIX):
+                    self.http_submit(dest[len(HTTP_PREFIX) :], env)
+        self.published += len(items)
+
+    async def _delete_done(self) -> None:
+        done, self._done = self._done, []
+        for start in range(0, len(done), 1000):
+            chunk = done[start : start + 1000]
+            try:
+                async with self.sessions() as session, session.begin():
+                    await session.execute(delete(OutboxRow).where(OutboxRow.id.in_(chunk)))
+            except Exception:
+                self._done.extend(chunk)  # try again next round; a re-publish would be a no-op
+                raise

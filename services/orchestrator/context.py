@@ -42,7 +42,7 @@ class RunContext:
     run: RunRow
     steps: dict[str, StepRow]
     now: datetime = field(default_factory=utcnow)
-    sent: list[OutboxRow] = field(default_factory=list)
+    sent: list[tuple[OutboxRow, Envelope]] = field(default_factory=list)
     _definition: WorkflowDefinition | None = None
 
     @classmethod
@@ -138,10 +138,10 @@ class RunContext:
             destination=destination, envelope=envelope.to_json().decode(), created_at=self.now
         )
         self.session.add(row)
-        self.sent.append(row)
+        self.sent.append((row, envelope))
         self.event(
             "message.sent",
-            None,
+            self.steps.get(envelope.step_id or ""),
             agent_id=envelope.recipient,
             envelope_id=envelope.id,
             data=message_summary(envelope, destination),

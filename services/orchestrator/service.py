@@ -116,14 +116,15 @@ class Orchestrator:
                 return None
             before = ctx.run.status
             result = await action(ctx)
-            sent = bool(ctx.sent)
-            status = ctx.run.status
-        if sent:
-            self.relay.wake()
-        if status != before and status in TERMINAL_RUN:
-            metrics.RUNS_FINISHED.labels(status=status).inc()
-        await self.watch.notify()
+        await self.committed(ctx, before)
         return result
+
+    async def committed(self, ctx: RunContext, status_before: str | None = None) -> None:
+        """After the transaction on ``ctx`` committed: send its envelopes, tell the watchers."""
+        await self.relay.publish_committed(ctx.sent)
+        if ctx.run.status != status_before and ctx.run.status in TERMINAL_RUN:
+            metrics.RUNS_FINISHED.labels(status=ctx.run.status).inc()
+        await self.watch.notify()
 
     async def on_result(self, envelope: Envelope) -> None:
         """Handler of ``modx.results``: record the answer once, then advance the run."""

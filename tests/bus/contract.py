@@ -352,6 +352,20 @@ class TransportContract:
         with pytest.raises(TransportClosedError):
             await transport.publish(stream, envelope(1))
 
+    async def test_publish_unique_adds_an_envelope_once_within_the_window(self, transport, stream):
+        first, second = envelope(1), envelope(2)
+        ids = await transport.publish_unique([(stream, first), (stream, second)], within_s=60)
+        assert all(ids)
+        again = await transport.publish_unique(
+            [(stream, second), (stream, envelope(3))], within_s=60
+        )
+        assert again[0] is None and again[1] is not None  # a retry after a crash adds nothing
+        short = envelope(4)
+        assert (await transport.publish_unique([(stream, short)], within_s=0.05))[0] is not None
+        await asyncio.sleep(0.2)
+        assert (await transport.publish_unique([(stream, short)], within_s=0.05))[0] is not None
+        assert await transport.stream_length(stream) == 5
+
 
 async def _has_dead_letters(transport: Transport, stream: str, count: int) -> bool:
     return len(await transport.dead_letters(stream)) >= count

@@ -22,10 +22,12 @@ from services.api.schemas import (
     StepPublic,
 )
 from services.db.models import RunRow, StepRow
+from services.discovery.concepts import concept_index
 from services.orchestrator import runs, workflows
 from services.orchestrator.context import RunContext
 from services.orchestrator.definitions import WorkflowDefinition
 from services.orchestrator.states import TERMINAL_RUN, RunState
+from services.planning import PlanningError, plan_goal
 
 router = APIRouter(prefix="/v1", tags=["runs"])
 
@@ -115,24 +117,44 @@ def _check_input(definition: WorkflowDefinition, value: object) -> None:
 async def start_run(
     body: RunCreate, response: Response, _: ClientDep, runtime: RuntimeDep, session: WriteSessionDep
 ) -> RunAccepted:
-    """Start a run; the same ``idempotency_key`` returns the same run."""
+    """Start a run; the same ``idempotency_key`` returns the same run.
+
+    A ``goal`` is planned into an inline definition (``services/planning``): its ``given``
+    values are the run's input, and the run's ``goal`` records the goal and the plan.
+    """
+    run_input, goal = body.input, None
     if body.goal is not None:
-        raise ApiError(
-            422,
-            "planning_unavailable",
-            "$.goal: goal-driven runs are not available yet",
-            [{"path": "$.goal", "message": "not available"}],
-        )
+        if body.workflow is not None or body.input is not None:
+            raise ApiError(
+                422,
+                "invalid_request",
+                "$.goal: a goal run takes its input from goal.given; omit workflow and input",
+                [{"path": "$.goal", "message": "goal with workflow or input"}],
+            )
+        concepts = await concept_index()  # loads the ontology once, outside the transaction
     async with session.begin():
         if body.idempotency_key is not None:
             existing = await runs.by_idempotency_key(session, body.idempotency_key)
             if existing is not None:
                 response.status_code = 200
                 return RunAccepted(run_id=existing.id, status=existing.status, created=False)
-        definition, version = await _definition(body, session)
-        _check_input(definition, body.input)
+        if body.goal is not None:
+            try:
+                planned = await plan_goal(session, body.goal, concepts)
+            except PlanningError as exc:
+                raise ApiError(422, exc.code, exc.message, exc.details) from None
+            definition, version = planned.definition, None
+            run_input, goal = planned.run_input, planned.goal
+        else:
+            definition, version = await _definition(body, session)
+            _check_input(definition, body.input)
         run, created = await runs.create_run(
-            session, definition, body.input, version=version, idempotency_key=body.idempotency_key
+            session,
+            definition,
+            run_input,
+            version=version,
+            idempotency_key=body.idempotency_key,
+            goal=goal,
         )
         if created:
             if body.deadline_s is not None:
@@ -141,8 +163,7 @@ async def start_run(
             await runtime.orchestrator.engine.start(ctx)
     if created:
         metrics.RUNS_STARTED.labels(workflow=definition.name).inc()
-        runtime.orchestrator.relay.wake()
-        await runtime.orchestrator.watch.notify()
+        await runtime.orchestrator.committed(ctx)
     else:
         response.status_code = 200
     return RunAccepted(run_id=run.id, status=run.status, created=created)
@@ -262,10 +283,8 @@ async def retry_run(
         run, _created = await runs.create_run(
             session, definition, old.input, version=old.workflow_version, retry_of=old.id
         )
-        await runtime.orchestrator.engine.start(
-            RunContext(session=session, run=run, steps={}), reuse
-        )
+        ctx = RunContext(session=session, run=run, steps={})
+        await runtime.orchestrator.engine.start(ctx, reuse)
     metrics.RUNS_STARTED.labels(workflow=definition.name).inc()
-    runtime.orchestrator.relay.wake()
-    await runtime.orchestrator.watch.notify()
+    await runtime.orchestrator.committed(ctx)
     return RunAccepted(run_id=run.id, status=run.status, created=True)

@@ -30,7 +30,7 @@ async def report_result(
     if sent is None or sent.run_id is None:
         raise ApiError(404, "task_unknown", f"task {task_id!r} was never dispatched")
     if sent.agent_id != principal.agent_id:
-        step = await session.get(StepRow, (sent.run_id, sent.data.get("step_id") or ""))
+        step = await session.get(StepRow, (sent.run_id, sent.step_id or ""))
         if step is None or step.agent_id != principal.agent_id:
             raise ApiError(403, "forbidden", "this task was not dispatched to this agent")
     task = Envelope(

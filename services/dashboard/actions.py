@@ -17,19 +17,16 @@ from pydantic import BaseModel, Field
 from bus.errors import DeadLetterNotFoundError
 from services.api.deps import RuntimeDep
 from services.api.errors import ApiError, not_found
-from services.api.routes import runs as run_routes
-from services.auth import Principal
 from services.dashboard import auth
 from services.dashboard.auth import ActionAuth
 from services.dashboard.templating import SECURITY_HEADERS, render
 from services.orchestrator import runs
+from services.orchestrator.service import RunNotRetryable
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 
 FAILED_LOGIN_DELAY_S = 0.5
 """Slows down guessing; the admin token is long enough that this is belt and braces."""
-
-OPERATOR = Principal(role="admin", name="dashboard")
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -90,10 +87,13 @@ async def cancel(run_id: str, _: ActionAuth, runtime: RuntimeDep) -> dict[str, A
 @router.post("/runs/{run_id}/retry")
 async def retry(run_id: str, _: ActionAuth, runtime: RuntimeDep) -> dict[str, Any]:
     """Start a new run from the failed step (succeeded steps are reused); answers its id."""
-    # The REST route holds the retry logic; calling it keeps one implementation of it.
-    async with runtime.sessions() as session:
-        accepted = await run_routes.retry_run(run_id, OPERATOR, runtime, session)
-    return {"run_id": accepted.run_id, "status": accepted.status, "retry_of": run_id}
+    try:
+        run = await runtime.orchestrator.retry_run(run_id)
+    except LookupError:
+        raise ApiError(404, "not_found", f"run {run_id!r} does not exist") from None
+    except RunNotRetryable as exc:
+        raise ApiError(409, "run_not_retryable", str(exc)) from None
+    return {"run_id": run.id, "status": run.status, "retry_of": run_id}
 
 
 class DeadLetterRef(BaseModel):

@@ -156,6 +156,8 @@ class StepRow(Base):
     """One step of a run; a ``for_each`` step has one row per item (``fan[3]``)."""
 
     __tablename__ = "steps"
+    # Load per agent (routing, the agents page) and "runs an agent served" (run list filter).
+    __table_args__ = (Index("ix_steps_agent_status", "agent_id", "status"),)
 
     run_id: Mapped[str] = mapped_column(
         String(36), ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True
@@ -170,11 +172,11 @@ class StepRow(Base):
     input: Mapped[Any] = mapped_column(JsonType, nullable=True)
     output: Mapped[Any] = mapped_column(JsonType, nullable=True)
     error: Mapped[dict[str, Any] | None] = mapped_column(JsonType, nullable=True)
-    agent_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    agent_id: Mapped[str | None] = mapped_column(String(36))
     task_id: Mapped[str | None] = mapped_column(String(36), index=True)
     scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     duplicates: Mapped[int] = mapped_column(Integer, default=0)
     meta: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
@@ -196,7 +198,7 @@ class EventRow(Base):
     agent_id: Mapped[str | None] = mapped_column(String(36))
     envelope_id: Mapped[str | None] = mapped_column(String(36), index=True)
     data: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
 class OutboxRow(Base):

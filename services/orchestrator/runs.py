@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -142,9 +142,9 @@ async def list_runs(
     if filters.id_prefix:
         query = query.where(RunRow.id.startswith(filters.id_prefix))
     if filters.agent_id:
-        query = query.where(
-            exists().where(and_(StepRow.run_id == RunRow.id, StepRow.agent_id == filters.agent_id))
-        )
+        # A semi-join driven by the agent's steps (ix_steps_agent_status), not a probe per run.
+        served = select(StepRow.run_id).where(StepRow.agent_id == filters.agent_id)
+        query = query.where(RunRow.id.in_(served))
     if cursor:
         created, run_id = decode_cursor(cursor)
         query = query.where(

@@ -23,15 +23,21 @@ from bus.ids import new_id
 from bus.transport import ConsumerOptions, Subscription, Transport
 from services import metrics
 from services.db.models import RunRow, StepRow, utcnow
+from services.orchestrator import runs
 from services.orchestrator.context import RunContext
+from services.orchestrator.definitions import WorkflowDefinition
 from services.orchestrator.engine import Engine
-from services.orchestrator.states import ACTIVE_STEP, TERMINAL_RUN, RunState
+from services.orchestrator.states import ACTIVE_STEP, TERMINAL_RUN, RunState, StepState
 from services.outbox import OutboxRelay
 from services.registry import store
 
 log = logging.getLogger(__name__)
 
 RunAction = Callable[[RunContext], Awaitable[object]]
+
+
+class RunNotRetryable(ValueError):
+    """A retry asked of a run that has not ended unsuccessfully."""
 
 
 class RunWatch:
@@ -144,6 +150,42 @@ class Orchestrator:
     async def cancel_run(self, run_id: str, reason: str) -> bool:
         """Cancel a run; False when it was already finished."""
         return bool(await self.in_run(run_id, lambda ctx: _sync(self.engine.cancel(ctx, reason))))
+
+    async def retry_run(self, run_id: str) -> RunRow:
+        """Start a new run of a failed, cancelled or timed-out run, resuming from its failed step.
+
+        The steps that succeeded are carried over with their outputs (``step.reused`` events);
+        the new run's ``retry_of`` names the old one.
+
+        Raises:
+            LookupError: No such run.
+            RunNotRetryable: The run has not ended unsuccessfully.
+        """
+        async with self.sessions() as session, session.begin():
+            old = await runs.get_run(session, run_id)
+            if old is None:
+                raise LookupError(run_id)
+            if old.status not in (RunState.FAILED, RunState.CANCELLED, RunState.TIMED_OUT):
+                raise RunNotRetryable(
+                    f"run {run_id} is {old.status}; only failed, cancelled or "
+                    "timed-out runs can be retried"
+                )
+            steps = list(await runs.steps_of(session, run_id))
+            whole = {
+                s.step_id for s in steps if s.item_index is None and s.status == StepState.SUCCEEDED
+            }
+            reuse = [
+                s for s in steps if s.status == StepState.SUCCEEDED and s.definition_id in whole
+            ]
+            definition = WorkflowDefinition.model_validate(old.definition)
+            run, _ = await runs.create_run(
+                session, definition, old.input, version=old.workflow_version, retry_of=old.id
+            )
+            ctx = RunContext(session=session, run=run, steps={})
+            await self.engine.start(ctx, reuse)
+        metrics.RUNS_STARTED.labels(workflow=definition.name).inc()
+        await self.committed(ctx)
+        return run
 
     async def sweep(self) -> int:
         """Handle every run with something due now; returns how many runs were handled."""

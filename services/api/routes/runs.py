@@ -26,6 +26,7 @@ from services.discovery.concepts import concept_index
 from services.orchestrator import runs, workflows
 from services.orchestrator.context import RunContext
 from services.orchestrator.definitions import WorkflowDefinition
+from services.orchestrator.service import RunNotRetryable
 from services.orchestrator.states import TERMINAL_RUN, RunState
 from services.planning import PlanningError, plan_goal
 
@@ -259,32 +260,16 @@ async def cancel_run(
 
 
 @router.post("/runs/{run_id}/retry", status_code=202, response_model=RunAccepted)
-async def retry_run(
-    run_id: str, _: ClientDep, runtime: RuntimeDep, session: WriteSessionDep
-) -> RunAccepted:
-    """Start a new run of a finished, unsuccessful run that resumes from its failed step.
+async def retry_run(run_id: str, _: ClientDep, runtime: RuntimeDep) -> RunAccepted:
+    """Start a new run of a failed, cancelled or timed-out run that resumes from its failed step.
 
-    The steps that succeeded are carried over with their outputs (``step.reused`` events); the
-    new run records ``retry_of`` so the two can be traced to each other.
+    The steps that succeeded are carried over with their outputs; the new run's ``retry_of``
+    names this one.
     """
-    async with session.begin():
-        old = await _run_or_404(session, run_id)
-        if old.status not in (RunState.FAILED, RunState.CANCELLED, RunState.TIMED_OUT):
-            raise ApiError(
-                409,
-                "run_not_retryable",
-                f"run {run_id} is {old.status}; only failed, "
-                "cancelled or timed-out runs can be retried",
-            )
-        steps = list(await runs.steps_of(session, run_id))
-        whole = {s.step_id for s in steps if s.item_index is None and s.status == "succeeded"}
-        reuse = [s for s in steps if s.status == "succeeded" and (s.definition_id in whole)]
-        definition = WorkflowDefinition.model_validate(old.definition)
-        run, _created = await runs.create_run(
-            session, definition, old.input, version=old.workflow_version, retry_of=old.id
-        )
-        ctx = RunContext(session=session, run=run, steps={})
-        await runtime.orchestrator.engine.start(ctx, reuse)
-    metrics.RUNS_STARTED.labels(workflow=definition.name).inc()
-    await runtime.orchestrator.committed(ctx)
+    try:
+        run = await runtime.orchestrator.retry_run(run_id)
+    except LookupError:
+        raise not_found("run", run_id) from None
+    except RunNotRetryable as exc:
+        raise ApiError(409, "run_not_retryable", str(exc)) from None
     return RunAccepted(run_id=run.id, status=run.status, created=True)

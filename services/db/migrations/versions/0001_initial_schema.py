@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-26 17:24:31.991119
+Create Date: 2026-11-26 18:03:56.786737
 """
 
 from __future__ import annotations
@@ -97,6 +97,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_events")),
     )
     with op.batch_alter_table("events", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_events_created_at"), ["created_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_events_envelope_id"), ["envelope_id"], unique=False)
         batch_op.create_index("ix_events_run_id_id", ["run_id", "id"], unique=False)
 
@@ -301,8 +302,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("run_id", "step_id", name=op.f("pk_steps")),
     )
     with op.batch_alter_table("steps", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_steps_agent_id"), ["agent_id"], unique=False)
+        batch_op.create_index("ix_steps_agent_status", ["agent_id", "status"], unique=False)
         batch_op.create_index(batch_op.f("ix_steps_due_at"), ["due_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_steps_finished_at"), ["finished_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_steps_task_id"), ["task_id"], unique=False)
 
 
@@ -310,8 +312,9 @@ def downgrade() -> None:
 
     with op.batch_alter_table("steps", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_steps_task_id"))
+        batch_op.drop_index(batch_op.f("ix_steps_finished_at"))
         batch_op.drop_index(batch_op.f("ix_steps_due_at"))
-        batch_op.drop_index(batch_op.f("ix_steps_agent_id"))
+        batch_op.drop_index("ix_steps_agent_status")
 
     op.drop_table("steps")
     with op.batch_alter_table("capabilities", schema=None) as batch_op:
@@ -342,6 +345,7 @@ def downgrade() -> None:
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.drop_index("ix_events_run_id_id")
         batch_op.drop_index(batch_op.f("ix_events_envelope_id"))
+        batch_op.drop_index(batch_op.f("ix_events_created_at"))
 
     op.drop_table("events")
     op.drop_table("api_tokens")

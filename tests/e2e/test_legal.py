@@ -100,7 +100,7 @@ async def test_bad_input_gets_a_structured_error_and_the_agent_keeps_serving(
         ),
         "query too long": (slow, "infer"),
     }
-    workflow = _workflow(timeout_s=0.001)  # tax_case_83 needs ~40 ms of inference
+    workflow = _workflow(timeout_s=0.01)  # tax_case_83 needs ~375k inferences, over 100 ms
     for name, (text, failing_step) in cases.items():
         run = await stack.wait(
             await stack.submit(workflow, {"case": text, "case_id": "bad"}), timeout=120

@@ -6,4 +6,4 @@ from tests.fixtures.services import (  # noqa: F401
     redis_url,
     swipl,
 )
-from tests.fixtures.stack import stack  # noqa: F401, E402
+from tests.fixtures.stack import stack  # noqa: F401

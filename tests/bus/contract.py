@@ -55,7 +55,8 @@ class TransportContract:
 
     @pytest.fixture
     async def transport(self, make_transport) -> Transport:
-        return make_transport()
+        transport: Transport = make_transport()
+        return transport
 
     async def test_ten_thousand_envelopes_arrive_once_each(self, transport, stream):
         record = Recorder()

@@ -70,7 +70,7 @@ class TestRedisStreamsTransport(RedisConfig, TransportContract):
         )
         try:
             assert victim.stdout is not None
-            started = []
+            started: list[int] = []
             while len(started) < 4:  # four handlers (its concurrency) started, none finished
                 line = (await asyncio.wait_for(victim.stdout.readline(), 60)).decode().strip()
                 assert line, "the victim exited early"

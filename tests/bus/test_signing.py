@@ -29,7 +29,7 @@ def make(**fields: object) -> Envelope:
         run_id="r1",
         step_id="s1",
         deadline=datetime(2030, 1, 1, 12, 0, 0, 123456).astimezone(),
-        schema="tax:TaxAnswer",
+        schema_="tax:TaxAnswer",
         payload={"answer": 1.5, "proof": ["§63(c)(2)(A)", {"ok": True}]},
         **fields,
     )
@@ -47,6 +47,7 @@ def test_a_signed_envelope_verifies_after_a_json_round_trip():
 def test_the_signature_covers_every_other_field():
     private_key, public_key = generate_keypair()
     signed = sign(make(), private_key)
+    assert signed.deadline is not None
     changes = {
         "payload": {"answer": 2},
         "sender": "mallory",

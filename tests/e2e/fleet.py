@@ -149,4 +149,9 @@ def __getattr__(name: str) -> Any:
         from agents.legal.agent import agent
 
         return agent
+    # ``... bus embedder`` runs the real embedding agent (model.embed) as a process.
+    if name == "embedder":
+        from agents.models.embed_agent import agent as embedder
+
+        return embedder
     raise AttributeError(name)

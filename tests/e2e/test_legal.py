@@ -54,13 +54,19 @@ async def test_all_numeric_training_cases_are_exact_through_the_workflow(
 
     results = await asyncio.gather(*(run(p) for p in cases))
     wrong = [
-        (case, gold, run["status"], (run["output"] or {}).get("answer"), run["error"])
-        for case, gold, run in results
-        if run["status"] != "succeeded" or run["output"]["answer"] != gold
+        (
+            case,
+            gold,
+            finished["status"],
+            (finished["output"] or {}).get("answer"),
+            finished["error"],
+        )
+        for case, gold, finished in results
+        if finished["status"] != "succeeded" or finished["output"]["answer"] != gold
     ]
     assert wrong == []
-    for _, _, run in results:  # every answer carries a proof and a cited explanation
-        output = run["output"]
+    for _, _, finished in results:  # every answer carries a proof and a cited explanation
+        output = finished["output"]
         assert output["proof"]["goal"].startswith("tax(") and output["citations"]
         assert "§" in output["explanation"]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -23,24 +24,35 @@ def _redis_server(port: int) -> subprocess.Popen[bytes]:
     if binary is None:
         missing("redis-server")
     assert binary is not None
-    return subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-                            stdout=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
 
 
 async def test_readyz_follows_the_database_and_redis(tmp_path: Path, postgres_url: str) -> None:
     parsed = urlparse(postgres_url.replace("+asyncpg", ""))
     proxy = TcpProxy(parsed.hostname or "127.0.0.1", parsed.port or 5432, free_port())
     await proxy.restore()
-    db_url = postgres_url.replace(f"{parsed.hostname}:{parsed.port or 5432}", f"127.0.0.1:{proxy.port}")
+    db_url = postgres_url.replace(
+        f"{parsed.hostname}:{parsed.port or 5432}", f"127.0.0.1:{proxy.port}"
+    )
     redis_port = free_port()
     redis = _redis_server(redis_port)
-    settings = Settings(data_dir=tmp_path, database_url=db_url, redis_url=f"redis://127.0.0.1:{redis_port}/0",
-                        api_token="x" * 20)
+    settings = Settings(
+        data_dir=tmp_path,
+        database_url=db_url,
+        redis_url=f"redis://127.0.0.1:{redis_port}/0",
+        api_token="x" * 20,
+    )
     app = create_app(settings)
     try:
-        async with app.router.lifespan_context(app), httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://modx"
-        ) as client:
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://modx"
+            ) as client,
+        ):
 
             async def checks() -> dict[str, str]:
                 response = await client.get("/readyz")
@@ -68,6 +80,5 @@ async def test_readyz_follows_the_database_and_redis(tmp_path: Path, postgres_ur
         await proxy.cut()
 
 
-async def _is(checks, expected: dict[str, str]) -> bool:  # type: ignore[no-untyped-def]
+async def _is(checks: Callable[[], Awaitable[dict[str, str]]], expected: dict[str, str]) -> bool:
     return bool(await checks() == expected)
-

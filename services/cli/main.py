@@ -17,6 +17,7 @@ import typer
 import yaml
 
 from services.cli import client as cli_client
+from services.cli.bench import app as bench_app
 from services.cli.client import Client
 from services.cli.legal import app as legal_app
 
@@ -32,6 +33,7 @@ app.add_typer(workflow_app, name="workflow")
 app.add_typer(db_app, name="db")
 app.add_typer(agent_app, name="agent")
 app.add_typer(legal_app, name="legal")
+app.add_typer(bench_app, name="bench")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 UrlOpt = Annotated[str | None, typer.Option("--url", envvar="MODX_URL", help="MODX API URL.")]

@@ -1,0 +1,154 @@
+"""Chains of no-op steps driven over the REST API: one run alone, or many in flight.
+
+A throughput measurement submits ``runs`` runs at once (so that many are in flight), then
+polls the run list (not one long-poll per run: each of those re-reads its run on every change
+in the process, which would load the server with the client's own waiting). The elapsed time
+ends at the latest ``finished_at`` the server recorded, so the polling interval does not
+count.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from bench.stack import TERMINAL, Server
+
+
+def chain(name: str, steps: int, capability: str = "test.noop") -> dict[str, Any]:
+    """A workflow of ``steps`` no-op steps, each depending on the previous one's output."""
+    definition_steps: list[dict[str, Any]] = [{"id": "s0", "capability": capability, "input": {}}]
+    for index in range(1, steps):
+        definition_steps.append(
+            {
+                "id": f"s{index}",
+                "capability": capability,
+                "input": {"prev": f"$.steps.s{index - 1}.output.ok"},
+            }
+        )
+    return {"name": name, "steps": definition_steps, "output": f"$.steps.s{steps - 1}.output"}
+
+
+class Api:
+    """An authenticated client of one or more MODX servers (requests go round-robin)."""
+
+    def __init__(self, servers: list[Server], timeout: float = 120.0) -> None:
+        self._clients = [
+            httpx.AsyncClient(
+                base_url=s.url,
+                headers={"authorization": f"Bearer {s.token}"},
+                timeout=timeout,
+                limits=httpx.Limits(max_connections=64, max_keepalive_connections=64),
+            )
+            for s in servers
+        ]
+        self._next = 0
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        """The first server's client."""
+        return self._clients[0]
+
+    def _pick(self) -> httpx.AsyncClient:
+        client = self._clients[self._next % len(self._clients)]
+        self._next += 1
+        return client
+
+    async def aclose(self) -> None:
+        """Close every client."""
+        await asyncio.gather(*(c.aclose() for c in self._clients))
+
+    async def register(self, definition: dict[str, Any]) -> None:
+        """Register a workflow definition."""
+        response = await self.client.post("/v1/workflows", json=definition)
+        response.raise_for_status()
+
+    async def submit(self, workflow: str | dict[str, Any], input_: Any = None) -> str:
+        """Start a run; returns its id."""
+        response = await self._pick().post("/v1/runs", json={"workflow": workflow, "input": input_})
+        response.raise_for_status()
+        return str(response.json()["run_id"])
+
+    async def wait(self, run_id: str, timeout_s: float = 120.0) -> dict[str, Any]:
+        """Long-poll until the run is terminal."""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + timeout_s
+        while True:
+            response = await self.client.get(f"/v1/runs/{run_id}/wait", params={"timeout_s": 30})
+            run: dict[str, Any] = response.json()
+            if run["status"] in TERMINAL:
+                return run
+            if loop.time() > end:
+                raise TimeoutError(f"run {run_id} still {run['status']} after {timeout_s}s")
+
+    async def run_once(self, workflow: str) -> float:
+        """Seconds from submitting one run to seeing it succeeded (client side)."""
+        started = time.perf_counter()
+        run = await self.wait(await self.submit(workflow, {}))
+        elapsed = time.perf_counter() - started
+        if run["status"] != "succeeded":
+            raise RuntimeError(f"run {run['run_id']} ended {run['status']}: {run.get('error')}")
+        return elapsed
+
+    async def _any(self, workflow: str, status: str) -> bool:
+        params: dict[str, str | int] = {"workflow": workflow, "status": status, "limit": 1}
+        return bool((await self.client.get("/v1/runs", params=params)).json()["items"])
+
+    async def _count(self, workflow: str, status: str) -> tuple[int, list[dict[str, Any]]]:
+        items: list[dict[str, Any]] = []
+        cursor: str | None = None
+        while True:
+            params: dict[str, Any] = {"workflow": workflow, "status": status, "limit": 500}
+            if cursor:
+                params["cursor"] = cursor
+            page = (await self.client.get("/v1/runs", params=params)).json()
+            items.extend(page["items"])
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return len(items), items
+
+    async def throughput(
+        self,
+        definition: dict[str, Any],
+        runs: int,
+        submit_concurrency: int = 16,
+        timeout_s: float = 300.0,
+        poll_s: float = 0.1,
+    ) -> dict[str, float]:
+        """Submit ``runs`` runs of ``definition`` at once; steps/s until the last one finished."""
+        name = f"{definition['name']}-{uuid.uuid4().hex[:6]}"
+        await self.register({**definition, "name": name})
+        steps = len(definition["steps"])
+        limit = asyncio.Semaphore(submit_concurrency)
+
+        async def one() -> str:
+            async with limit:
+                return await self.submit(name, {})
+
+        started = time.time()
+        await asyncio.gather(*(one() for _ in range(runs)))
+        submitted = time.time() - started
+        loop = asyncio.get_running_loop()
+        end = loop.time() + timeout_s
+        while True:
+            await asyncio.sleep(poll_s)
+            if not await self._any(name, "running") and not await self._any(name, "pending"):
+                break
+            if loop.time() > end:
+                raise TimeoutError(f"{runs} runs of {name} not finished after {timeout_s}s")
+        done, items = await self._count(name, "succeeded")
+        if done != runs:
+            raise RuntimeError(f"only {done} of {runs} runs of {name} succeeded")
+        last = max(datetime.fromisoformat(item["finished_at"]).timestamp() for item in items)
+        elapsed = last - started
+        return {
+            "steps_per_s": runs * steps / elapsed,
+            "runs_per_s": runs / elapsed,
+            "elapsed_s": elapsed,
+            "submit_s": submitted,
+        }

@@ -1,0 +1,84 @@
+"""``modx bench all --quick`` end to end: every benchmark runs and writes its three files.
+
+A smoke test of the harness, not of speed: nothing here looks at a timing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from tests.fixtures.services import POSTGRES_URL, REDIS_URL, missing, port_open
+
+pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.timeout(280)]
+
+REPO = Path(__file__).resolve().parents[2]
+BENCHMARKS = ("bus", "orchestrator", "scaling", "legal")
+# Redis databases of the smoke run: apart from the tests' (15) and a full benchmark run's (7-5).
+SMOKE_DBS = (4, 3, 2)
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _environment() -> dict[str, str]:
+    redis = urlparse(REDIS_URL)
+    base = f"redis://{redis.hostname or '127.0.0.1'}:{redis.port or 6379}"
+    return {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "MODX_BENCH_POSTGRES_URL": POSTGRES_URL.replace("+asyncpg", ""),
+        "MODX_BENCH_REDIS_URL": f"{base}/{SMOKE_DBS[0]}",
+        "MODX_BENCH_REDIS_URL_2": f"{base}/{SMOKE_DBS[1]}",
+        "MODX_BENCH_CELERY_URL": f"{base}/{SMOKE_DBS[2]}",
+    }
+
+
+def test_bench_all_quick_writes_json_markdown_and_png(tmp_path: Path) -> None:
+    if not port_open(REDIS_URL, 6379):
+        missing(f"Redis at {REDIS_URL}")
+    if not port_open(POSTGRES_URL.replace("+asyncpg", ""), 5432):
+        missing(f"PostgreSQL at {POSTGRES_URL}")
+    if shutil.which("swipl") is None:
+        missing("SWI-Prolog (swipl), for the legal benchmark")
+    out = tmp_path / "results"
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "services.cli.main",
+            "bench",
+            "all",
+            "--quick",
+            "--json",
+            "--out",
+            str(out),
+            "--logs",
+            str(tmp_path / "logs"),
+        ],
+        cwd=REPO,
+        env=_environment(),
+        capture_output=True,
+        timeout=270,
+    )
+
+    assert done.returncode == 0, done.stderr.decode(errors="replace")[-4000:]
+    printed = json.loads(done.stdout)
+    assert set(printed) == set(BENCHMARKS)
+    for name in BENCHMARKS:
+        [json_path] = out.glob(f"????-??-??-{name}.json")
+        data = json.loads(json_path.read_text())
+        assert data["benchmark"] == name
+        assert "error" not in data["results"], data["results"]
+        assert data["results"]["figures"], name
+        assert data["machine"]["cpus"] >= 1 and len(data["load_average_before"]) == 3
+        markdown = json_path.with_suffix(".md").read_text()
+        assert markdown.startswith("## ") and "|---|" in markdown
+        png = json_path.with_suffix(".png").read_bytes()
+        assert png.startswith(PNG_SIGNATURE) and len(png) > 10_000

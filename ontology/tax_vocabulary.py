@@ -289,6 +289,15 @@ ARTIFACT_CLASSES: tuple[ClassSpec, ...] = (
     ClassSpec("TaxQuestion", "ReasoningArtifact", "How much tax a taxpayer owes for a year."),
     ClassSpec("TaxAnswer", "ReasoningArtifact", "An amount with the proof that derives it."),
     ClassSpec("ProofStep", "ReasoningArtifact", "One goal of a proof, with its citation."),
+    # What the legal agent's capabilities consume and produce, so the planner can chain them.
+    ClassSpec("SaraCaseFile", "ReasoningArtifact",
+              "The text of a SARA case file: a description, Prolog facts and a test query."),
+    ClassSpec("ValidatedFacts", "CaseFacts",
+              "Case facts that passed the ontology checks: classes, properties, domains, ranges."),
+    ClassSpec("Proof", "ReasoningArtifact",
+              "A proof tree of ProofSteps, each citing the subsection it applies."),
+    ClassSpec("Explanation", "ReasoningArtifact",
+              "A readable account of a proof in which every line cites its subsection."),
 )
 
 

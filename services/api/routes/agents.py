@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import metrics
@@ -17,13 +17,19 @@ from services.api.deps import (
 from services.api.errors import ApiError, not_found
 from services.auth import Principal
 from services.db.models import AgentRow
+from services.discovery.concepts import concept_index
+from services.discovery.search import (
+    capabilities_to_rank,
+    discovery_of,
+    matches,
+    public,
+    ranked_items,
+)
 from services.registry import store
 from services.registry.schemas import (
     AgentCard,
     AgentPublic,
     AgentRegistered,
-    CapabilityPublic,
-    CapabilitySpec,
     Heartbeat,
     HeartbeatAck,
 )
@@ -137,27 +143,34 @@ async def get_agent(agent_id: str, _: PrincipalDep, session: SessionDep) -> Agen
 
 @router.get("/capabilities")
 async def capabilities(
+    request: Request,
     _: PrincipalDep,
+    runtime: RuntimeDep,
     session: SessionDep,
+    q: str | None = Query(default=None, max_length=2000, description="a request in plain words"),
     name: str | None = None,
     produces: str | None = None,
     consumes: str | None = None,
     live: bool = False,
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> dict[str, object]:
-    """Capabilities of registered agents, filtered by name and ontology concepts."""
+    """Capabilities of registered agents: by name, by ontology concept (a concept also finds
+    its subclasses), and ranked by meaning for ``q`` (``ranking`` says how; see
+    ``services/discovery/search.py``)."""
     pairs = await store.find_capabilities(session, name=name, live_only=live)
-    items = [
-        CapabilityPublic(
-            **CapabilitySpec.model_validate(
-                {k: getattr(cap, k) for k in CapabilitySpec.model_fields}
-            ).model_dump(),
-            agent_id=agent.id,
-            agent_name=agent.name,
-            agent_status=agent.status,
-        )
-        for cap, agent in pairs
-        if (produces is None or produces in cap.produces)
-        and (consumes is None or consumes in cap.consumes)
-    ]
-    return {"items": [item.model_dump() for item in items[:limit]], "ranking": None}
+    # End the read before ranking, which may write an embedding run; the rows stay loaded.
+    session.expunge_all()
+    await session.rollback()
+    if produces is not None or consumes is not None:
+        index = await concept_index()
+        pairs = [(cap, agent) for cap, agent in pairs if matches(cap, index, produces, consumes)]
+    if q is None or not q.strip():
+        items = [public(cap, agent) for cap, agent in pairs[:limit]]
+        return {"items": items, "ranking": None, "fallback": None}
+    discovery = discovery_of(request.app.state, runtime)
+    ranked = await discovery.rank(q.strip(), capabilities_to_rank(pairs))
+    return {
+        "items": ranked_items(pairs, ranked, limit),
+        "ranking": ranked.ranking,
+        "fallback": ranked.fallback,
+    }

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import weakref
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -64,8 +65,26 @@ class _Resources:
             self.expander = CaseExpander()
         return self.expander
 
+    @property
+    def expand_lock(self) -> asyncio.Lock:
+        """One case expansion at a time: the expander is one process."""
+        return self._expand_lock
 
-resources = _Resources()
+
+# One set per event loop: the pool's tasks and pipes belong to the loop that started them (in
+# production that is the one loop of the process; tests run each in a loop of its own).
+_RESOURCES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Resources] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def resources() -> _Resources:
+    """The SWI-Prolog resources of the running event loop."""
+    loop = asyncio.get_running_loop()
+    found = _RESOURCES.get(loop)
+    if found is None:
+        found = _RESOURCES[loop] = _Resources()
+    return found
 
 
 class ParseCaseRequest(BaseModel):
@@ -96,10 +115,11 @@ class ParsedCase(BaseModel):
 )
 async def parse_case(request: ParseCaseRequest) -> ParsedCase:
     """Translate a SARA case file (helper rules expanded by SWI-Prolog) into facts and a query."""
-    async with resources._expand_lock:  # one expander process, one case at a time
+    shared = resources()
+    async with shared.expand_lock:
         try:
             case = await asyncio.to_thread(
-                parse_case_text, request.case, request.case_id, expander=resources.case_expander()
+                parse_case_text, request.case, request.case_id, expander=shared.case_expander()
             )
         except CaseFormatError as exc:
             raise FatalError(str(exc), code=exc.code, details={"line": exc.line}) from None
@@ -165,6 +185,9 @@ class InferRequest(BaseModel):
     timeout_s: float | None = Field(
         default=None, gt=0, le=600, description="Time limit of the query"
     )
+    max_inferences: int | None = Field(
+        default=None, gt=0, description="Inference budget of the query (a deterministic bound)"
+    )
 
 
 class Inference(BaseModel):
@@ -189,14 +212,19 @@ class Inference(BaseModel):
 )
 async def infer(request: InferRequest, ctx: TaskContext) -> Inference:
     """Answer ``tax(Person, Year, Amount)`` with a proof tree."""
-    pool = await resources.reasoner()
+    pool = await resources().reasoner()
     goal = request.query.goal()
     try:
-        answer: Answer = await pool.query(request.facts, goal, request.timeout_s or QUERY_TIMEOUT_S)
+        answer: Answer = await pool.query(
+            request.facts,
+            goal,
+            request.timeout_s or QUERY_TIMEOUT_S,
+            inference_limit=request.max_inferences,
+        )
     except (PoolBusy, WorkerCrashed) as exc:
         raise RetryableError(str(exc), code=exc.code) from None
     except ReasonerError as exc:
-        code = "query_timeout" if exc.code == "timeout" else exc.code
+        code = {"timeout": "query_timeout", "resource": "resource_limit"}.get(exc.code, exc.code)
         raise FatalError(str(exc), code=code, details={"goal": goal}) from None
     ctx.report_usage(inferences=float(answer.inferences or 0))
     amount = answer.bindings.get("Amount")

@@ -106,7 +106,8 @@ async def test_bad_input_gets_a_structured_error_and_the_agent_keeps_serving(
         ),
         "query too long": (slow, "infer"),
     }
-    workflow = _workflow(timeout_s=0.01)  # tax_case_83 needs ~375k inferences, over 100 ms
+    # tax_case_83 needs ~375k inferences: a budget of 10k stops it, whatever the machine's speed.
+    workflow = _workflow(max_inferences=10_000)
     for name, (text, failing_step) in cases.items():
         run = await stack.wait(
             await stack.submit(workflow, {"case": text, "case_id": "bad"}), timeout=120
@@ -129,7 +130,7 @@ async def test_bad_input_gets_a_structured_error_and_the_agent_keeps_serving(
                 "incoem_/1"
             ]
         if name == "query too long":
-            assert error["code"] == "query_timeout", error
+            assert error["code"] == "resource_limit", error
     # ...and the agent still answers a good case.
     ok = await stack.wait(
         await stack.submit(_workflow(), {"case": good, "case_id": "demo"}), timeout=120

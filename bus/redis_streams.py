@@ -26,7 +26,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
-from redis.exceptions import ResponseError
+from redis.exceptions import NoScriptError, ResponseError
 
 from bus import codec, streams
 from bus._consumer import BaseSubscription, cancel_and_wait
@@ -101,7 +101,7 @@ class RedisStreamsTransport(Transport):
         self._known: set[str] = set()
         self._subscriptions: set[BaseSubscription] = set()
         self._trimmer: asyncio.Task[None] | None = None
-        self._publish_once = self._client.register_script(PUBLISH_ONCE)
+        self._publish_once_sha: str | None = None
         self.closed = False
 
     @property
@@ -171,19 +171,31 @@ class RedisStreamsTransport(Transport):
         if not items:
             return []
         ttl_ms = max(1, int(within_s * 1000))
-        pipe = self._client.pipeline(transaction=False)
-        for stream, envelope in items:
+        for stream, _ in items:
             self._touch(stream)
-            # The hash tag puts the marker in the stream's slot (Redis Cluster).
-            marker = f"{streams.PREFIX}.published.{{{stream}}}.{envelope.id}"
-            await self._publish_once(
-                keys=[marker, stream], args=[ttl_ms, envelope.to_json()], client=pipe
-            )
         try:
-            ids = await pipe.execute()
+            try:
+                ids = await self._run_publish_once(items, ttl_ms)
+            except NoScriptError:  # Redis restarted and forgot the script: load it again
+                self._publish_once_sha = None
+                ids = await self._run_publish_once(items, ttl_ms)
         except (ResponseError, *RECOVERABLE) as exc:
             raise PublishError(f"cannot publish {len(items)} envelopes: {exc}") from exc
         return [bytes(entry_id).decode() if entry_id else None for entry_id in ids]
+
+    async def _run_publish_once(
+        self, items: Sequence[tuple[str, Envelope]], ttl_ms: int
+    ) -> list[Any]:
+        # EVALSHA in a plain pipeline: redis-py's Script objects would add a SCRIPT EXISTS
+        # round trip to every pipeline.
+        if self._publish_once_sha is None:
+            self._publish_once_sha = str(await self._client.script_load(PUBLISH_ONCE))
+        pipe = self._client.pipeline(transaction=False)
+        for stream, envelope in items:
+            # The hash tag puts the marker in the stream's slot (Redis Cluster).
+            marker = f"{streams.PREFIX}.published.{{{stream}}}.{envelope.id}"
+            pipe.evalsha(self._publish_once_sha, 2, marker, stream, ttl_ms, envelope.to_json())
+        return list(await pipe.execute())
 
     # -- consuming -----------------------------------------------------------------------------
 

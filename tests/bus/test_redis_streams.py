@@ -54,6 +54,13 @@ class TestRedisStreamsTransport(RedisConfig, TransportContract):
         [dead] = await transport.dead_letters(stream)
         assert dead.reason == "malformed: entry has no data field"
 
+    async def test_publish_unique_reloads_its_script_after_redis_forgets_it(self, transport, stream):
+        assert (await transport.publish_unique([(stream, envelope(1))], within_s=60))[0]
+        await transport.client.script_flush()  # what a Redis restart does to loaded scripts
+        ids = await transport.publish_unique([(stream, envelope(1)), (stream, envelope(2))], within_s=60)
+        assert ids[0] is None and ids[1] is not None
+        assert await transport.stream_length(stream) == 2
+
     async def test_a_killed_consumers_entries_go_to_another_consumer(self, transport, stream):
         await transport.publish_many([(stream, envelope(i)) for i in range(10)])
         victim = await asyncio.create_subprocess_exec(

@@ -55,9 +55,10 @@ class TestRedisStreamsTransport(RedisConfig, TransportContract):
         assert dead.reason == "malformed: entry has no data field"
 
     async def test_publish_unique_reloads_its_script_after_redis_forgets_it(self, transport, stream):
-        assert (await transport.publish_unique([(stream, envelope(1))], within_s=60))[0]
+        first = envelope(1)
+        assert (await transport.publish_unique([(stream, first)], within_s=60))[0]
         await transport.client.script_flush()  # what a Redis restart does to loaded scripts
-        ids = await transport.publish_unique([(stream, envelope(1)), (stream, envelope(2))], within_s=60)
+        ids = await transport.publish_unique([(stream, first), (stream, envelope(2))], within_s=60)
         assert ids[0] is None and ids[1] is not None
         assert await transport.stream_length(stream) == 2
 

@@ -42,6 +42,7 @@ class OutboxRelay:
         *,
         poll_s: float = 0.5,
         claim_after_s: float = 2.0,
+        coalesce_s: float = 0.1,
         batch: int = 500,
         dedupe_s: float = 3600.0,
         before_delete: Callable[[list[OutboxRow]], Awaitable[None]] | None = None,
@@ -51,6 +52,7 @@ class OutboxRelay:
         self.http_submit = http_submit
         self.poll_s = poll_s
         self.claim_after_s = claim_after_s
+        self.coalesce_s = coalesce_s
         self.batch = batch
         self.dedupe_s = dedupe_s
         self.before_delete = before_delete  # a hook for crash tests
@@ -85,6 +87,10 @@ class OutboxRelay:
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=backoff)
+            if not self._urgent:
+                # Coalesce: one DELETE for the rows of many steps, not one per step (the relay
+                # shares the event loop with the hot path).
+                await asyncio.sleep(self.coalesce_s)
             self._wake.clear()
             claim_after_s = 0.0 if self._urgent else None
             self._urgent = False

@@ -5,7 +5,10 @@
   (raw: XADD in pipelines of ``batch``; bus: ``publish_many`` of ``batch`` envelopes), while
   the consumer processes (``bench.bus_consumer``) read them (raw: XREADGROUP COUNT 100, then
   XACK of the batch in a pipeline; bus: a subscription with ``ConsumerOptions(batch_size=256,
-  concurrency=1)``). Messages/s = messages / (last handled - first published).
+  concurrency=1)``). Messages/s = messages / (last handled - first published). When the
+  publisher is the slower side this is its rate, so also:
+- **Drain**: the same messages published first, then the consumers alone read the backlog:
+  messages / (last handled - consumers told to start).
 - **Latency**: one entry per millisecond (paced at ``rate``/s, one XADD / ``publish`` each),
   publish-to-handler time from the timestamp in the payload; p50 and p99.
 
@@ -145,12 +148,19 @@ class BusBench:
                 )
         return messages / (time.perf_counter() - started)
 
-    async def measure(self, mode: str, consumers: int, paced: bool) -> dict[str, float]:
-        """One throughput (or paced latency) run of ``mode`` with ``consumers`` consumers."""
+    async def measure(self, mode: str, consumers: int, kind: str) -> dict[str, float]:
+        """One run of ``mode`` with ``consumers`` consumers.
+
+        ``kind`` is ``live`` (publish as fast as possible while they consume), ``drain``
+        (publish first, then time the consumers alone) or ``paced`` (latency at ``rate``/s).
+        """
         stream = f"bench.bus.{mode}.{uuid.uuid4().hex[:8]}"
         reply = f"{stream}:reply"
+        paced = kind == "paced"
         messages = int(self.cfg.latency_s * self.cfg.rate) if paced else self.cfg.messages
         await self.control.xgroup_create(stream, "bench", id="$", mkstream=True)
+        if kind == "drain":
+            await self._publish_batched(mode, stream, messages)
         command = {
             "op": "run",
             "stream": stream,
@@ -159,16 +169,18 @@ class BusBench:
             "counter": f"{stream}:count",
             "reply": reply,
         }
+        first_ns = time.time_ns()
         for i in range(consumers):
             await self.control.rpush(f"{self.key}:{mode}{i}", json.dumps(command))
         for _ in range(consumers):
             await self.control.blpop([f"{reply}:started"], timeout=30)
-        first_ns = time.time_ns()
+        if kind != "drain":
+            first_ns = time.time_ns()
         publishing = time.perf_counter()
         rate = 0.0
         if paced:
             rate = await self._publish_paced(mode, stream, messages)
-        else:
+        elif kind == "live":
             await self._publish_batched(mode, stream, messages)
         publish_s = time.perf_counter() - publishing
         reports = []
@@ -185,7 +197,7 @@ class BusBench:
         elapsed = (max(r["last_ns"] for r in reports) - first_ns) / 1e9
         return {
             "msgs_per_s": handled / elapsed,
-            "publish_per_s": messages / publish_s,
+            "publish_per_s": messages / publish_s if kind == "live" else 0.0,
             "elapsed_s": elapsed,
         }
 
@@ -202,12 +214,15 @@ async def run(cfg: BusConfig, logs: Path) -> tuple[dict[str, Any], list[str]]:
             for consumers in cfg.consumers:
                 figures = {}
                 for mode in MODES:
-                    tp = await bench.measure(mode, consumers, paced=False)
-                    lat = await bench.measure(mode, consumers, paced=True)
+                    tp = await bench.measure(mode, consumers, "live")
+                    drain = await bench.measure(mode, consumers, "drain")
+                    lat = await bench.measure(mode, consumers, "paced")
+                    tp["drain_per_s"] = drain["msgs_per_s"]
                     figures[mode] = (tp, lat)
                     log(
                         f"bus {label}: {mode}, {consumers} consumer(s): "
-                        f"{tp['msgs_per_s']:,.0f} msg/s; at {lat['achieved_rate']:,.0f}/s "
+                        f"{tp['msgs_per_s']:,.0f} msg/s, draining a backlog "
+                        f"{tp['drain_per_s']:,.0f} msg/s; at {lat['achieved_rate']:,.0f}/s "
                         f"p50 {lat['p50_ms']:.3f} ms, p99 {lat['p99_ms']:.3f} ms"
                     )
                 if warm:
@@ -216,13 +231,13 @@ async def run(cfg: BusConfig, logs: Path) -> tuple[dict[str, Any], list[str]]:
                     prefix = f"{mode}.c{consumers}."
                     series.add(prefix + "msgs_per_s", tp["msgs_per_s"])
                     series.add(prefix + "publish_per_s", tp["publish_per_s"])
+                    series.add(prefix + "drain_per_s", tp["drain_per_s"])
                     series.add_all(
                         {k: lat[k] for k in ("p50_ms", "p99_ms", "achieved_rate")}, prefix
                     )
-                series.add(
-                    f"ratio.c{consumers}.throughput",
-                    figures["bus"][0]["msgs_per_s"] / figures["raw"][0]["msgs_per_s"],
-                )
+                bus, raw = figures["bus"][0], figures["raw"][0]
+                series.add(f"ratio.c{consumers}.throughput", bus["msgs_per_s"] / raw["msgs_per_s"])
+                series.add(f"ratio.c{consumers}.drain", bus["drain_per_s"] / raw["drain_per_s"])
     finally:
         await bench.stop()
     raw_size = len(json.dumps(payload(0)).encode())

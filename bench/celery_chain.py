@@ -94,6 +94,14 @@ class CeleryWorker:
             stderr=subprocess.STDOUT,
         )
 
+    def pids(self) -> list[int]:
+        """The worker's main process and its pool processes."""
+        from bench.profile import children
+
+        if self.proc is None:
+            return []
+        return [self.proc.pid, *children(self.proc.pid)]
+
     def wait_ready(self, timeout: float = 90.0) -> None:
         """Until a one-task chain comes back."""
         end = time.monotonic() + timeout

@@ -27,7 +27,7 @@ from typing import Any, Protocol
 
 from bench import breakdown, celery_chain, profile
 from bench.harness import Series, latency_summary, log, percentile
-from bench.stack import REDIS_URL, REDIS_URL_2, Stack, Stacks, describe
+from bench.stack import REDIS_URL, REDIS_URL_2, Stack, Stacks, backend_pids, describe
 from bench.workload import Api, chain
 
 CHAIN = "bench-chain"
@@ -79,6 +79,15 @@ class Target(Protocol):
 class ModxTarget:
     """A MODX stack driven over its API."""
 
+    async def processes(self) -> dict[str, list[int]]:
+        """The processes whose CPU time a step costs: server(s), agents, PostgreSQL backends."""
+        groups = {"server": [s.pid for s in self.stack.servers]}
+        if self.stack.agents:  # embedded: the agent runs inside the server
+            groups["agents"] = [p.pid for p in self.stack.agents]
+        if self.stack.database_url:
+            groups["postgres"] = await backend_pids(self.stack.database_url)
+        return groups
+
     def __init__(self, name: str, stack: Stack, steps: int) -> None:
         self.name = name
         self.stack = stack
@@ -103,8 +112,13 @@ class CeleryTarget:
 
     name = "celery"
 
-    def __init__(self, steps: int) -> None:
+    def __init__(self, steps: int, worker: celery_chain.CeleryWorker) -> None:
         self.steps = steps
+        self.worker = worker
+
+    async def processes(self) -> dict[str, list[int]]:
+        """The worker's processes (Redis's CPU is not counted, for either side)."""
+        return {"worker": self.worker.pids()}
 
     async def idle(self) -> float:
         """Seconds for one chain alone."""
@@ -135,7 +149,7 @@ async def _start(cfg: OrchestratorConfig, stacks: Stacks) -> list[Any]:
     targets: list[Any] = [ModxTarget(n, s, cfg.steps) for n, s in zip(chosen, started, strict=True)]
     for target in targets:
         await target.setup()
-    targets.insert(1, CeleryTarget(cfg.steps))
+    targets.insert(1, CeleryTarget(cfg.steps, worker))
     return targets
 
 
@@ -148,9 +162,21 @@ async def _measure(cfg: OrchestratorConfig, targets: list[Any], series: Series) 
     for repeat in range(cfg.repeats):
         by_target: dict[str, dict[str, float]] = {}
         for target in targets:
+            before = profile.cpu_snapshot(await target.processes())
             samples = [await target.idle() for _ in range(cfg.latency_samples)]
+            idle_cpu = profile.cpu_delta(before, profile.cpu_snapshot(await target.processes()))
             latency = latency_summary(samples)
+            before = profile.cpu_snapshot(await target.processes())
             rate = await target.throughput(cfg.runs)
+            busy_cpu = profile.cpu_delta(before, profile.cpu_snapshot(await target.processes()))
+            for label, cpu, steps in (
+                ("idle", idle_cpu, cfg.latency_samples * cfg.steps),
+                ("busy", busy_cpu, cfg.runs * cfg.steps),
+            ):
+                series.add_all(
+                    {f"{k}_ms": 1000 * v / steps for k, v in cpu.items()},
+                    f"{target.name}.cpu_per_step.{label}.",
+                )
             by_target[target.name] = {**latency, **rate}
             series.add_all({k: latency[k] for k in ("p50_ms", "p99_ms")}, f"{target.name}.")
             series.add_all({k: rate[k] for k in ("steps_per_s", "runs_per_s")}, f"{target.name}.")

@@ -238,6 +238,41 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / ticks
 
 
+def children(pid: int) -> list[int]:
+    """The direct children of a process (from /proc: a prefork worker's pool)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == pid:
+            found.append(int(entry.name))
+    return found
+
+
+CpuSnapshot = dict[str, dict[int, float]]
+
+
+def cpu_snapshot(groups: dict[str, list[int]]) -> CpuSnapshot:
+    """CPU seconds so far of every process, by group."""
+    return {name: {pid: cpu_seconds(pid) for pid in pids} for name, pids in groups.items()}
+
+
+def cpu_delta(before: CpuSnapshot, after: CpuSnapshot) -> dict[str, float]:
+    """CPU seconds each group used between two snapshots.
+
+    A process that exited in between is lost (so a group's figure is a lower bound); one that
+    appeared in between counts from its start.
+    """
+    return {
+        name: sum(cpu - before.get(name, {}).get(pid, 0.0) for pid, cpu in pids.items())
+        for name, pids in after.items()
+    }
+
+
 def _boring(key: str) -> bool:
     """Frames every stack has (the event loop, uvicorn's entry points): no information."""
     return any(

@@ -74,6 +74,7 @@ def _bus(r: dict[str, Any]) -> str:
                     "redis-py loop" if mode == "raw" else "RedisStreamsTransport",
                     fmt(f.get(p + "msgs_per_s"), 0),
                     fmt(f.get(p + "publish_per_s"), 0),
+                    fmt(f.get(p + "drain_per_s"), 0),
                     fmt(f.get(p + "p50_ms"), 3),
                     fmt(f.get(p + "p99_ms"), 3),
                 ]
@@ -84,16 +85,18 @@ def _bus(r: dict[str, Any]) -> str:
                 "**ratio bus/raw**",
                 fmt(f.get(f"ratio.c{c}.throughput"), 2),
                 "",
+                fmt(f.get(f"ratio.c{c}.drain"), 2),
                 _ratio(f, f"bus.c{c}.p50_ms", f"raw.c{c}.p50_ms"),
-                "",
+                _ratio(f, f"bus.c{c}.p99_ms", f"raw.c{c}.p99_ms"),
             ]
         )
     return table(
         [
             "consumers",
             "path",
-            "messages/s",
-            "publish/s (publisher alone)",
+            "messages/s (live)",
+            "publisher alone/s",
+            "messages/s (draining a backlog)",
             "p50 ms at 1,000/s",
             "p99 ms at 1,000/s",
         ],
@@ -206,7 +209,26 @@ def _orchestrator(r: dict[str, Any]) -> str:
             ],
         )
     )
-    return out + _profile(r.get("profile", {}))
+    return out + _cpu(f, targets) + _profile(r.get("profile", {}))
+
+
+def _cpu(f: dict[str, Any], targets: list[str]) -> str:
+    """CPU ms per step by process group, one run alone and under load."""
+    groups = ("server", "agents", "postgres", "worker")
+    rows = []
+    for target in targets:
+        for label, title in (("idle", "one run alone"), ("busy", "runs in flight")):
+            cells = [fmt(f.get(f"{target}.cpu_per_step.{label}.{g}_ms"), 2) for g in groups]
+            if any(c != "-" for c in cells):
+                rows.append([target, title, *cells])
+    if not rows:
+        return ""
+    return (
+        "\n**CPU per step (ms)**, from /proc (PostgreSQL: the backends of the stack's own "
+        "database, a lower bound; Redis is not counted on either side; the Celery worker is "
+        "its main process and its pool):\n\n"
+        + table(["target", "while", "MODX server", "agents", "PostgreSQL", "Celery worker"], rows)
+    )
 
 
 def _profile(p: dict[str, Any]) -> str:
@@ -353,3 +375,16 @@ def update_readme(results_dir: Path = RESULTS_DIR, readme: Path = README) -> boo
     block = START + "\n\n" + "\n".join(parts) + "\n" + END
     readme.write_text(text[: text.index(START)] + block + text[text.index(END) + len(END) :])
     return True
+
+
+def rerender(results_dir: Path = RESULTS_DIR) -> None:
+    """Draw every results file's Markdown and PNG again from its JSON, and update the README."""
+    for path in sorted(results_dir.glob("????-??-??-*.json")):
+        data = json.loads(path.read_text())
+        path.with_suffix(".md").write_text(markdown(data))
+        chart(data, path.with_suffix(".png"))
+    update_readme(results_dir)
+
+
+if __name__ == "__main__":
+    rerender()

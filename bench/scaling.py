@@ -10,7 +10,8 @@ On one distributed stack (``modx serve`` on PostgreSQL + Redis):
 
 On a second stack, with no agent running: discovery latency (``GET /v1/capabilities`` by
 ``name``, by ``produces`` concept, and ranked by ``q`` when the server has it) with 10, 1,000
-and 10,000 capabilities registered through the API (cards of up to 500 capabilities).
+and 10,000 capabilities registered through the API, in cards of ``CARD_SIZE`` (10): a
+registry of many agents with a few capabilities each.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ QUERIES = {
     "produces": {"produces": "tax:CaseFacts"},
     "q": {"q": "compute the tax owed from validated case facts"},
 }
-CARD_SIZE = 500
+CARD_SIZE = 10  # capabilities per registered agent card
 
 
 @dataclass(frozen=True)
@@ -210,6 +211,9 @@ async def run(cfg: ScalingConfig, logs: Path) -> tuple[dict[str, Any], list[str]
         "Discovery latency is client-side (httpx on localhost), one request at a time; a "
         f"slow query gets fewer samples (at least 1 per repeat, {cfg.discovery_budget_s:.0f} s "
         "per query and registry size).",
+        f"Capabilities are registered in agent cards of {CARD_SIZE}. Every capability row is "
+        "read with its agent's row, whose card holds all its capabilities: with cards of 500, "
+        "1,000 capabilities took 4.6 s by produces= and 5.5 s by q= (a run of 2026-11-26).",
         "On a 2-CPU machine, the server, the agents, PostgreSQL, Redis and the client share "
         "the same two CPUs: past 2 busy processes, more processes only share them.",
     ]

@@ -109,6 +109,22 @@ async def scratch_database(label: str, synchronous_commit: bool = True) -> Async
         await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+async def backend_pids(database_url: str) -> list[int]:
+    """Process ids of the PostgreSQL backends connected to one (scratch) database."""
+    import asyncpg
+
+    name = database_url.rsplit("/", 1)[1]
+    conn = await asyncpg.connect(asyncpg_dsn(POSTGRES_URL))
+    try:
+        rows = await conn.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+            name,
+        )
+    finally:
+        await conn.close()
+    return [int(row["pid"]) for row in rows]
+
+
 async def flush_redis(url: str) -> None:
     """Empty one Redis database (only ever one of the bench's own)."""
     from redis.asyncio import Redis

@@ -60,7 +60,7 @@ class Runtime:
             consumer=settings.orchestrator_id,
             scheduler_poll_s=settings.scheduler_poll_s,
             consumer_options=ConsumerOptions(
-                concurrency=1 if is_sqlite(url) else 16,  # SQLite has one writer anyway
+                concurrency=1 if is_sqlite(url) else 8,  # SQLite has one writer anyway
                 visibility_timeout_s=settings.visibility_timeout_s,
                 max_deliveries=settings.max_deliveries,
             ),

@@ -50,7 +50,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
         return engine
-    kwargs.setdefault("pool_size", 10)
+    # Enough for the orchestrator's result handlers plus the API, so the hot path never opens
+    # overflow connections (a TCP connect and a new backend each).
+    kwargs.setdefault("pool_size", 20)
     kwargs.setdefault("max_overflow", 20)
     kwargs.setdefault("pool_pre_ping", True)
     return create_async_engine(url, **kwargs)

@@ -77,7 +77,8 @@ def _rows(count: int, rng: random.Random) -> tuple[list[dict[str, Any]], list[di
     start = now - timedelta(days=7)
     span = (now - start).total_seconds()
     statuses, weights = zip(*STATUSES, strict=True)
-    runs, steps = [], []
+    runs: list[dict[str, Any]] = []
+    steps: list[dict[str, Any]] = []
     for i in range(count):
         created = start + timedelta(seconds=span * i / count)
         status = rng.choices(statuses, weights)[0]

@@ -30,8 +30,14 @@ class CaseFormatError(OntologyError, ValueError):
 
     code = "malformed_case"
 
-    def __init__(self, message: str, *, code: str | None = None, line: int | None = None,
-                 case_id: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        line: int | None = None,
+        case_id: str | None = None,
+    ) -> None:
         where = f"{case_id or 'case'}" + (f":{line}" if line else "")
         super().__init__(f"{where}: {message}", code=code)
         self.detail = message
@@ -113,8 +119,19 @@ class PoolClosed(ReasonerError):
 
 REASONER_ERRORS: dict[str, type[ReasonerError]] = {
     cls.code: cls
-    for cls in (QueryTimeout, ResourceExhausted, UnknownPredicate, PrologSyntaxError, InvalidFact,
-                InvalidGoal, NoProof, WorkerCrashed, WorkerStartError, PoolBusy, PoolClosed)
+    for cls in (
+        QueryTimeout,
+        ResourceExhausted,
+        UnknownPredicate,
+        PrologSyntaxError,
+        InvalidFact,
+        InvalidGoal,
+        NoProof,
+        WorkerCrashed,
+        WorkerStartError,
+        PoolBusy,
+        PoolClosed,
+    )
 }
 
 

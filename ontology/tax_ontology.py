@@ -67,8 +67,11 @@ def build_ontology(world: World) -> Ontology:
     onto = world.get_ontology(ONTOLOGY_IRI + "#")
     with onto:
         onto.metadata.comment = [
-            locstr("Case vocabulary of SARA and the concepts of IRC sections 1, 2, 63, 68, 151, "
-                   "152, 3301, 3306 and 7703 (SARA's simplified excerpts).", "en")
+            locstr(
+                "Case vocabulary of SARA and the concepts of IRC sections 1, 2, 63, 68, 151, "
+                "152, 3301, 3306 and 7703 (SARA's simplified excerpts).",
+                "en",
+            )
         ]
         defined_in: Any = types.new_class("definedIn", (AnnotationProperty,))
         prolog_name: Any = types.new_class("prologName", (AnnotationProperty,))
@@ -76,8 +79,9 @@ def build_ontology(world: World) -> Ontology:
         for spec in (*TOP_CLASSES, *EVENT_CLASSES, *STATUTORY_CLASSES, *ARTIFACT_CLASSES):
             classes[spec.name] = _new_class(spec, classes, defined_in, prolog_name)
         AllDisjoint([classes["Event"], classes["Entity"]])
-        AllDisjoint([classes["CaseVocabulary"], classes["StatutoryConcept"],
-                     classes["ReasoningArtifact"]])
+        AllDisjoint(
+            [classes["CaseVocabulary"], classes["StatutoryConcept"], classes["ReasoningArtifact"]]
+        )
         props = _roles(classes, prolog_name)
         for event, role in PERSON_ROLES:
             classes[event].is_a.append(props[role].only(classes["Person"]))
@@ -85,8 +89,7 @@ def build_ontology(world: World) -> Ontology:
     return onto
 
 
-def _new_class(spec: ClassSpec, classes: dict[str, Any], defined_in: Any,
-               prolog_name: Any) -> Any:
+def _new_class(spec: ClassSpec, classes: dict[str, Any], defined_in: Any, prolog_name: Any) -> Any:
     parent = classes[spec.parent] if spec.parent else Thing
     cls: Any = types.new_class(spec.name, (parent,))
     cls.comment = [locstr(spec.comment, "en")]

@@ -92,14 +92,15 @@ class Schema:
     def disjoint(self, a: Iterable[str], b: Iterable[str]) -> bool:
         """True when something of all types ``a`` cannot also be of all types ``b``."""
         anc_a, anc_b = self.ancestors(a), self.ancestors(b)
-        return any((anc_a & s) and (anc_b & s) and (anc_a & s) != (anc_b & s)
-                   for s in self.disjoint_sets)
+        return any(
+            (anc_a & s) and (anc_b & s) and (anc_a & s) != (anc_b & s) for s in self.disjoint_sets
+        )
 
     def conflicting(self, types: Iterable[str]) -> tuple[str, str] | None:
         """Two of ``types`` that are disjoint, if any."""
         known = [t for t in types if t in self.classes]
         for i, a in enumerate(known):
-            for b in known[i + 1:]:
+            for b in known[i + 1 :]:
                 if self.disjoint([a], [b]):
                     return a, b
         return None
@@ -116,9 +117,13 @@ class Schema:
                     if isinstance(r, owlready2.Restriction) and r.type == owlready2.ONLY:
                         only[r.property.name] = r.value.name
             classes[c.name] = ClassInfo(
-                name=c.name, ancestors=frozenset(a.name for a in ancestors),
-                comment=_first(c.comment), prolog=_first(getattr(c, "prologName", [])) or None,
-                defined_in=_first(getattr(c, "definedIn", [])) or None, only=only)
+                name=c.name,
+                ancestors=frozenset(a.name for a in ancestors),
+                comment=_first(c.comment),
+                prolog=_first(getattr(c, "prologName", [])) or None,
+                defined_in=_first(getattr(c, "definedIn", [])) or None,
+                only=only,
+            )
         properties = {p.name: _property(p) for p in onto.properties()}
         disjoint = tuple(frozenset(e.name for e in d.entities) for d in onto.disjoint_classes())
         return cls(classes=classes, properties=properties, disjoint_sets=disjoint)
@@ -140,8 +145,9 @@ def _property(p: Any) -> PropertyInfo:
     else:
         kind = "text" if prolog else "string"
     domain = frozenset(d.name for d in p.domain if hasattr(d, "name"))
-    return PropertyInfo(name=p.name, kind=kind, domain=domain, prolog=prolog,
-                        comment=_first(p.comment))
+    return PropertyInfo(
+        name=p.name, kind=kind, domain=domain, prolog=prolog, comment=_first(p.comment)
+    )
 
 
 def load_schema(path: Path | None = None) -> Schema:

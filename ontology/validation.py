@@ -22,9 +22,17 @@ from ontology.tax_schema import Schema, default_schema
 from ontology.tax_vocabulary import ONCE_IN_A_LIFE
 
 ProblemCode = Literal[
-    "malformed", "duplicate_id", "missing_type", "unknown_class", "not_a_fact_class",
-    "unknown_property", "domain_violation", "range_violation", "datatype_violation",
-    "dangling_reference", "contradiction",
+    "malformed",
+    "duplicate_id",
+    "missing_type",
+    "unknown_class",
+    "not_a_fact_class",
+    "unknown_property",
+    "domain_violation",
+    "range_violation",
+    "datatype_violation",
+    "dangling_reference",
+    "contradiction",
 ]
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
@@ -54,8 +62,10 @@ def _prop_path(base: str, name: str) -> str:
     return f"{base}.properties{key}"
 
 
-def validate_facts(facts: Facts | Mapping[str, Any], schema: Schema | None = None,
-                   ) -> list[Problem]:
+def validate_facts(
+    facts: Facts | Mapping[str, Any],
+    schema: Schema | None = None,
+) -> list[Problem]:
     """Return every problem of ``facts`` (empty when they are valid).
 
     Args:
@@ -72,9 +82,14 @@ def validate_facts(facts: Facts | Mapping[str, Any], schema: Schema | None = Non
     by_id: dict[str, _Ind] = {}
     for ind in individuals:
         if ind.id in by_id:
-            problems.append(Problem(path=f"{ind.path}.id", code="duplicate_id",
-                                    message=f"id {ind.id!r} is already used by "
-                                            f"$.individuals[{by_id[ind.id].index}]"))
+            problems.append(
+                Problem(
+                    path=f"{ind.path}.id",
+                    code="duplicate_id",
+                    message=f"id {ind.id!r} is already used by "
+                    f"$.individuals[{by_id[ind.id].index}]",
+                )
+            )
         else:
             by_id[ind.id] = ind
     for ind in individuals:
@@ -86,6 +101,7 @@ def validate_facts(facts: Facts | Mapping[str, Any], schema: Schema | None = Non
 
 def _structure(data: Any, problems: list[Problem]) -> Iterator[_Ind]:
     """Yield well-formed individuals; report the malformed parts."""
+
     def bad(path: str, message: str) -> None:
         problems.append(Problem(path=path, code="malformed", message=message))
 
@@ -126,20 +142,29 @@ def _structure(data: Any, problems: list[Problem]) -> Iterator[_Ind]:
 
 def _check_types(ind: _Ind, schema: Schema) -> Iterator[Problem]:
     if not ind.types:
-        yield Problem(path=f"{ind.path}.types", code="missing_type",
-                      message=f"{ind.id!r} has no class (use Event, Entity or a subclass)")
+        yield Problem(
+            path=f"{ind.path}.types",
+            code="missing_type",
+            message=f"{ind.id!r} has no class (use Event, Entity or a subclass)",
+        )
     for j, t in enumerate(ind.types):
         path = f"{ind.path}.types[{j}]"
         if t not in schema.classes:
             yield Problem(path=path, code="unknown_class", message=f"unknown class {t!r}")
         elif t not in schema.fact_classes:
-            yield Problem(path=path, code="not_a_fact_class",
-                          message=f"{t!r} is a statutory or pipeline concept; facts use the case "
-                                  "vocabulary (subclasses of Event and Entity)")
+            yield Problem(
+                path=path,
+                code="not_a_fact_class",
+                message=f"{t!r} is a statutory or pipeline concept; facts use the case "
+                "vocabulary (subclasses of Event and Entity)",
+            )
     clash = schema.conflicting(ind.types)
     if clash:
-        yield Problem(path=f"{ind.path}.types", code="contradiction",
-                      message=f"{ind.id!r} cannot be both {clash[0]} and {clash[1]} (disjoint)")
+        yield Problem(
+            path=f"{ind.path}.types",
+            code="contradiction",
+            message=f"{ind.id!r} cannot be both {clash[0]} and {clash[1]} (disjoint)",
+        )
 
 
 def _check_properties(ind: _Ind, by_id: Mapping[str, _Ind], schema: Schema) -> Iterator[Problem]:
@@ -148,14 +173,21 @@ def _check_properties(ind: _Ind, by_id: Mapping[str, _Ind], schema: Schema) -> I
         base = _prop_path(ind.path, name)
         prop = schema.properties.get(name)
         if prop is None or name not in schema.fact_properties:
-            yield Problem(path=base, code="unknown_property",
-                          message=f"unknown property {name!r}" if prop is None else
-                          f"{name!r} is not a case-fact property")
+            yield Problem(
+                path=base,
+                code="unknown_property",
+                message=f"unknown property {name!r}"
+                if prop is None
+                else f"{name!r} is not a case-fact property",
+            )
             continue
         if prop.domain and known_types and schema.disjoint(known_types, prop.domain):
-            yield Problem(path=base, code="domain_violation",
-                          message=f"{name!r} applies to {sorted(prop.domain)}, not to "
-                                  f"{ind.id!r} ({', '.join(known_types)})")
+            yield Problem(
+                path=base,
+                code="domain_violation",
+                message=f"{name!r} applies to {sorted(prop.domain)}, not to "
+                f"{ind.id!r} ({', '.join(known_types)})",
+            )
         for k, value in enumerate(values):
             path = f"{base}[{k}]"
             if prop.kind == "object":
@@ -163,8 +195,9 @@ def _check_properties(ind: _Ind, by_id: Mapping[str, _Ind], schema: Schema) -> I
             else:
                 message = _datatype_error(prop.kind, value)
                 if message:
-                    yield Problem(path=path, code="datatype_violation",
-                                  message=f"{name}: {message}")
+                    yield Problem(
+                        path=path, code="datatype_violation", message=f"{name}: {message}"
+                    )
 
 
 def _datatype_error(kind: str, value: Any) -> str | None:
@@ -183,38 +216,55 @@ def _datatype_error(kind: str, value: Any) -> str | None:
     return None
 
 
-def _check_reference(ind: _Ind, role: str, value: Any, path: str, by_id: Mapping[str, _Ind],
-                     schema: Schema) -> Iterator[Problem]:
+def _check_reference(
+    ind: _Ind, role: str, value: Any, path: str, by_id: Mapping[str, _Ind], schema: Schema
+) -> Iterator[Problem]:
     if not isinstance(value, str):
-        yield Problem(path=path, code="datatype_violation",
-                      message=f"{role}: {value!r} must be the id of an individual (use "
-                              f"{role}Text for strings)")
+        yield Problem(
+            path=path,
+            code="datatype_violation",
+            message=f"{role}: {value!r} must be the id of an individual (use "
+            f"{role}Text for strings)",
+        )
         return
     target = by_id.get(value)
     if target is None:
-        yield Problem(path=path, code="dangling_reference",
-                      message=f"{role}: no individual has id {value!r}")
+        yield Problem(
+            path=path, code="dangling_reference", message=f"{role}: no individual has id {value!r}"
+        )
         return
     for t in ind.types:
         required = schema.classes[t].only.get(role) if t in schema.classes else None
         if required and schema.disjoint(target.types, [required]):
-            yield Problem(path=path, code="range_violation",
-                          message=f"the {role} of a {t} must be a {required}; {value!r} is "
-                                  f"{', '.join(target.types)}")
+            yield Problem(
+                path=path,
+                code="range_violation",
+                message=f"the {role} of a {t} must be a {required}; {value!r} is "
+                f"{', '.join(target.types)}",
+            )
 
 
-def _check_life_events(individuals: list[_Ind], by_id: Mapping[str, _Ind],
-                       schema: Schema) -> Iterator[Problem]:
+def _check_life_events(
+    individuals: list[_Ind], by_id: Mapping[str, _Ind], schema: Schema
+) -> Iterator[Problem]:
     """Once-in-a-life events (birth, death) have one date per person; ends follow starts."""
     seen: dict[tuple[str, str], tuple[str, str]] = {}  # (person, event class) -> (date, path)
     dates: dict[tuple[str, str], str] = {}
     for ind in individuals:
         starts = [v for v in ind.properties.get("start", []) if isinstance(v, str)]
         ends = [v for v in ind.properties.get("end", []) if isinstance(v, str)]
-        if len(starts) == 1 and len(ends) == 1 and _DATE.match(starts[0]) and \
-                _DATE.match(ends[0]) and ends[0] < starts[0]:
-            yield Problem(path=f"{_prop_path(ind.path, 'end')}[0]", code="contradiction",
-                          message=f"{ind.id!r} ends ({ends[0]}) before it starts ({starts[0]})")
+        if (
+            len(starts) == 1
+            and len(ends) == 1
+            and _DATE.match(starts[0])
+            and _DATE.match(ends[0])
+            and ends[0] < starts[0]
+        ):
+            yield Problem(
+                path=f"{_prop_path(ind.path, 'end')}[0]",
+                code="contradiction",
+                message=f"{ind.id!r} ends ({ends[0]}) before it starts ({starts[0]})",
+            )
         kinds = [k for k in ONCE_IN_A_LIFE if k in schema.ancestors(ind.types)]
         for kind in kinds:
             for agent in ind.properties.get("agent", []):
@@ -224,12 +274,18 @@ def _check_life_events(individuals: list[_Ind], by_id: Mapping[str, _Ind],
                     path = f"{_prop_path(ind.path, 'start')}[{k}]"
                     first = seen.setdefault((agent, kind), (day, path))
                     if first[0] != day:
-                        yield Problem(path=path, code="contradiction",
-                                      message=f"{agent!r} has two {kind} dates: {first[0]} "
-                                              f"({first[1]}) and {day}")
+                        yield Problem(
+                            path=path,
+                            code="contradiction",
+                            message=f"{agent!r} has two {kind} dates: {first[0]} "
+                            f"({first[1]}) and {day}",
+                        )
                     dates.setdefault((agent, kind), day)
     for (agent, kind), day in dates.items():
         born = dates.get((agent, "Birth"))
         if kind == "Death" and born and day < born:
-            yield Problem(path=f"{by_id[agent].path}", code="contradiction",
-                          message=f"{agent!r} dies ({day}) before being born ({born})")
+            yield Problem(
+                path=f"{by_id[agent].path}",
+                code="contradiction",
+                message=f"{agent!r} dies ({day}) before being born ({born})",
+            )

@@ -66,8 +66,9 @@ def _statement(node: ProofNode) -> str:
     return goal if node.value is None else f"{goal} = {_format_value(node.value)}"
 
 
-def explanation_lines(proof: ProofNode | Mapping[str, Any], *,
-                      max_depth: int | None = None) -> list[ExplanationLine]:
+def explanation_lines(
+    proof: ProofNode | Mapping[str, Any], *, max_depth: int | None = None
+) -> list[ExplanationLine]:
     """Flatten a proof into lines, depth first.
 
     Args:
@@ -89,11 +90,17 @@ def explanation_lines(proof: ProofNode | Mapping[str, Any], *,
         if node.citation == FACT:
             lines.append(ExplanationLine(depth, f"fact: {node.goal}", cite, inherited=True))
         elif cite is None and (below := _frontier(node)):
-            lines.append(ExplanationLine(depth, _statement(node), "from " + ", ".join(below),
-                                         inherited=False))
+            lines.append(
+                ExplanationLine(
+                    depth, _statement(node), "from " + ", ".join(below), inherited=False
+                )
+            )
         else:
-            lines.append(ExplanationLine(depth, _statement(node), cite,
-                                         inherited=own is None and cite is not None))
+            lines.append(
+                ExplanationLine(
+                    depth, _statement(node), cite, inherited=own is None and cite is not None
+                )
+            )
         shown = {c.goal for c in node.children}
         for fact in node.facts:
             if fact != node.goal and fact not in shown:  # fact leaves are printed once
@@ -102,8 +109,9 @@ def explanation_lines(proof: ProofNode | Mapping[str, Any], *,
     return lines
 
 
-def explain(proof: ProofNode | Mapping[str, Any], *, indent: str = "  ",
-            max_depth: int | None = None) -> str:
+def explain(
+    proof: ProofNode | Mapping[str, Any], *, indent: str = "  ", max_depth: int | None = None
+) -> str:
     """Render a proof as indented text, one cited step per line.
 
     Args:
@@ -117,8 +125,9 @@ def explain(proof: ProofNode | Mapping[str, Any], *, indent: str = "  ",
     return "\n".join(line.render(indent) for line in explanation_lines(proof, max_depth=max_depth))
 
 
-def explain_answer(answer: Answer, *, question: str | None = None, indent: str = "  ",
-                   max_depth: int | None = None) -> str:
+def explain_answer(
+    answer: Answer, *, question: str | None = None, indent: str = "  ", max_depth: int | None = None
+) -> str:
     """Render an answer: the question, the bindings, then the cited proof.
 
     Args:

@@ -63,15 +63,28 @@ class ReasonerPool:
         grace_s: Extra time past the Prolog time limit before the process is killed.
     """
 
-    def __init__(self, rules: Sequence[str | Path], *, size: int = 2, queue_size: int = 64,
-                 default_timeout_s: float = 10.0, inference_limit: int | None = None,
-                 stack_limit_mb: int = 512, swipl: str | None = None, prove: str = "prove",
-                 startup_timeout_s: float = 60.0, grace_s: float = 2.0) -> None:
+    def __init__(
+        self,
+        rules: Sequence[str | Path],
+        *,
+        size: int = 2,
+        queue_size: int = 64,
+        default_timeout_s: float = 10.0,
+        inference_limit: int | None = None,
+        stack_limit_mb: int = 512,
+        swipl: str | None = None,
+        prove: str = "prove",
+        startup_timeout_s: float = 60.0,
+        grace_s: float = 2.0,
+    ) -> None:
         if size < 1 or queue_size < 1:
             raise ValueError("size and queue_size must be at least 1")
-        self._command = worker_command(swipl or shutil.which("swipl") or "swipl",
-                                       [Path(r).resolve() for r in rules], prove=prove,
-                                       stack_limit_mb=stack_limit_mb)
+        self._command = worker_command(
+            swipl or shutil.which("swipl") or "swipl",
+            [Path(r).resolve() for r in rules],
+            prove=prove,
+            stack_limit_mb=stack_limit_mb,
+        )
         self._size = size
         self._queue: asyncio.Queue[_Job | None] = asyncio.Queue(maxsize=queue_size)
         self._default_timeout_s = default_timeout_s
@@ -90,16 +103,23 @@ class ReasonerPool:
         await self.start()
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         await self.close()
 
     @property
     def stats(self) -> PoolStats:
         """Counters and the pids of the live workers."""
-        return self._stats.model_copy(update={
-            "queued": self._queue.qsize(),
-            "pids": [w.pid for w in self._workers if w is not None and w.alive and w.pid]})
+        return self._stats.model_copy(
+            update={
+                "queued": self._queue.qsize(),
+                "pids": [w.pid for w in self._workers if w is not None and w.alive and w.pid],
+            }
+        )
 
     async def start(self) -> None:
         """Start every worker (they load the rules in parallel).
@@ -112,8 +132,9 @@ class ReasonerPool:
                 raise PoolClosed("the pool is closed")
             if self._started:
                 return
-            results = await asyncio.gather(*(self._spawn() for _ in range(self._size)),
-                                           return_exceptions=True)
+            results = await asyncio.gather(
+                *(self._spawn() for _ in range(self._size)), return_exceptions=True
+            )
             failure = next((r for r in results if isinstance(r, BaseException)), None)
             if failure is not None:
                 for r in results:
@@ -121,8 +142,10 @@ class ReasonerPool:
                         await r.stop()
                 raise failure
             self._workers = [r for r in results if isinstance(r, WorkerProcess)]
-            self._tasks = [asyncio.create_task(self._serve(i), name=f"reasoner-worker-{i}")
-                           for i in range(self._size)]
+            self._tasks = [
+                asyncio.create_task(self._serve(i), name=f"reasoner-worker-{i}")
+                for i in range(self._size)
+            ]
             self._started = True
 
     async def _spawn(self) -> WorkerProcess:
@@ -131,9 +154,14 @@ class ReasonerPool:
         self._stats.started += 1
         return worker
 
-    async def query(self, facts: Facts | Sequence[str], goal: str,
-                    timeout_s: float | None = None, *,
-                    inference_limit: int | None = None) -> Answer:
+    async def query(
+        self,
+        facts: Facts | Sequence[str],
+        goal: str,
+        timeout_s: float | None = None,
+        *,
+        inference_limit: int | None = None,
+    ) -> Answer:
         """Prove ``goal`` from the rules plus ``facts``; return the first proof.
 
         Args:
@@ -157,8 +185,12 @@ class ReasonerPool:
         terms = _fact_terms(facts)
         limit = timeout_s if timeout_s is not None else self._default_timeout_s
         inferences = inference_limit if inference_limit is not None else self._inference_limit
-        payload = {"id": next(self._ids), "facts": terms, "query": goal,
-                   "limits": {"time_s": limit, "inferences": inferences}}
+        payload = {
+            "id": next(self._ids),
+            "facts": terms,
+            "query": goal,
+            "limits": {"time_s": limit, "inferences": inferences},
+        }
         loop = asyncio.get_running_loop()
         job = _Job(payload, loop.create_future(), limit + self._grace_s)
         try:
@@ -169,11 +201,16 @@ class ReasonerPool:
         response = await job.future
         try:
             proof = ProofNode.model_validate(response.get("proof"))
-            return Answer(bindings=response.get("bindings") or {}, proof=proof,
-                          elapsed_s=loop.time() - t0, inferences=response.get("inferences"))
+            return Answer(
+                bindings=response.get("bindings") or {},
+                proof=proof,
+                elapsed_s=loop.time() - t0,
+                inferences=response.get("inferences"),
+            )
         except ValidationError as exc:
-            raise ReasonerError(f"the rules returned a proof of unexpected shape: {exc}",
-                                code="bad_proof") from exc
+            raise ReasonerError(
+                f"the rules returned a proof of unexpected shape: {exc}", code="bad_proof"
+            ) from exc
 
     async def _serve(self, index: int) -> None:
         while (job := await self._queue.get()) is not None:

@@ -16,12 +16,27 @@ WORKER_PL = Path(__file__).with_name("worker.pl")
 _LINE_LIMIT = 64 * 1024 * 1024  # proofs of big cases are long single JSON lines
 
 
-def worker_command(swipl: str, rules: Sequence[Path], *, prove: str,
-                   stack_limit_mb: int) -> list[str]:
+def worker_command(
+    swipl: str, rules: Sequence[Path], *, prove: str, stack_limit_mb: int
+) -> list[str]:
     """The command line that starts one worker."""
-    return [swipl, "-f", "none", "--no-packs", "-q", "--no-tty",
-            f"--stack-limit={stack_limit_mb}m", "-g", "modx_reasoner_worker:main",
-            "-t", "halt(1)", str(WORKER_PL), "--", f"--prove={prove}", *map(str, rules)]
+    return [
+        swipl,
+        "-f",
+        "none",
+        "--no-packs",
+        "-q",
+        "--no-tty",
+        f"--stack-limit={stack_limit_mb}m",
+        "-g",
+        "modx_reasoner_worker:main",
+        "-t",
+        "halt(1)",
+        str(WORKER_PL),
+        "--",
+        f"--prove={prove}",
+        *map(str, rules),
+    ]
 
 
 class WorkerProcess:
@@ -51,8 +66,12 @@ class WorkerProcess:
         """
         try:
             self._proc = await asyncio.create_subprocess_exec(
-                *self._command, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE, limit=_LINE_LIMIT)
+                *self._command,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                limit=_LINE_LIMIT,
+            )
         except OSError as exc:
             raise WorkerStartError(f"cannot run {self._command[0]}: {exc}") from exc
         self.pid = self._proc.pid
@@ -62,8 +81,9 @@ class WorkerProcess:
             ready = json.loads(line)
         except (TimeoutError, WorkerCrashed, ValueError) as exc:
             await self.kill()
-            raise WorkerStartError(f"worker did not start: {exc}; stderr: {self.stderr_tail()}",
-                                   ) from exc
+            raise WorkerStartError(
+                f"worker did not start: {exc}; stderr: {self.stderr_tail()}",
+            ) from exc
         if not ready.get("ready"):
             await self.kill()
             message = (ready.get("error") or {}).get("message", "unknown error")
@@ -83,8 +103,9 @@ class WorkerProcess:
             raise WorkerCrashed(f"response line too long: {exc}") from exc
         if not line:
             await self._reap()
-            raise WorkerCrashed(f"worker exited (code {self._proc.returncode}); "
-                                f"stderr: {self.stderr_tail()}")
+            raise WorkerCrashed(
+                f"worker exited (code {self._proc.returncode}); stderr: {self.stderr_tail()}"
+            )
         return line
 
     async def request(self, payload: dict[str, Any], timeout_s: float) -> dict[str, Any]:

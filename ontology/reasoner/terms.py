@@ -16,10 +16,26 @@ from dataclasses import dataclass
 _PLAIN_ATOM = re.compile(r"[a-z][A-Za-z0-9_]*\Z")
 _VAR_NAME = re.compile(r"[A-Z_][A-Za-z0-9_]*\Z")
 # Alphanumeric atoms that are also operators; quoting them keeps them plain arguments.
-_OPERATOR_WORDS = frozenset({
-    "is", "mod", "rem", "xor", "div", "rdiv", "as", "dynamic", "discontiguous", "initialization",
-    "meta_predicate", "module_transparent", "multifile", "public", "thread_local", "table",
-})
+_OPERATOR_WORDS = frozenset(
+    {
+        "is",
+        "mod",
+        "rem",
+        "xor",
+        "div",
+        "rdiv",
+        "as",
+        "dynamic",
+        "discontiguous",
+        "initialization",
+        "meta_predicate",
+        "module_transparent",
+        "multifile",
+        "public",
+        "thread_local",
+        "table",
+    }
+)
 
 
 @dataclass(frozen=True)

@@ -95,8 +95,9 @@ def case_paths(directory: Path | None = None) -> list[Path]:
     return sorted((root / "cases").glob("*.pl"))
 
 
-def parse_case_text(source: str, case_id: str, *, expander: CaseExpander | None = None,
-                    schema: Schema | None = None) -> Case:
+def parse_case_text(
+    source: str, case_id: str, *, expander: CaseExpander | None = None, schema: Schema | None = None
+) -> Case:
     """Parse the text of one case file.
 
     Args:
@@ -127,49 +128,91 @@ def parse_case_text(source: str, case_id: str, *, expander: CaseExpander | None 
             raw = expander.expand(case_id, sec.facts_text + ".\n", sec.test_text)
         except CaseFormatError:
             # Not just a missing period: the input ended inside a clause, so point at its end.
-            raise CaseFormatError(f"{exc.detail} (unterminated clause)", code="syntax",
-                                  line=sec.facts_last_line, case_id=case_id) from exc
-        warnings.append(CaseWarning(code="missing_period", line=sec.facts_last_line,
-                                    message="the last clause of % Facts has no final '.'"))
+            raise CaseFormatError(
+                f"{exc.detail} (unterminated clause)",
+                code="syntax",
+                line=sec.facts_last_line,
+                case_id=case_id,
+            ) from exc
+        warnings.append(
+            CaseWarning(
+                code="missing_period",
+                line=sec.facts_last_line,
+                message="the last clause of % Facts has no final '.'",
+            )
+        )
     tr = translate_rows(raw["types"], raw["roles"], schema, case_id)
     warnings += [CaseWarning(code="unmapped_fact", message=m) for m in tr.notes]
-    warnings += [CaseWarning(code="non_ground_fact", message=f"not ground, not expanded: {t}")
-                 for t in raw["non_ground"]]
+    warnings += [
+        CaseWarning(code="non_ground_fact", message=f"not ground, not expanded: {t}")
+        for t in raw["non_ground"]
+    ]
     vocabulary = {(n, 1) for n in schema.class_by_prolog} | {(n, 2) for n in schema.roles_by_prolog}
-    warnings += [CaseWarning(code="looks_like_vocabulary", line=o["line"],
-                             message=f"{o['name']}/{o['arity']} is not vocabulary; "
-                                     f"{o['name']}_/{o['arity']} was probably meant")
-                 for o in raw["other"] if (o["name"] + "_", o["arity"]) in vocabulary]
+    warnings += [
+        CaseWarning(
+            code="looks_like_vocabulary",
+            line=o["line"],
+            message=f"{o['name']}/{o['arity']} is not vocabulary; "
+            f"{o['name']}_/{o['arity']} was probably meant",
+        )
+        for o in raw["other"]
+        if (o["name"] + "_", o["arity"]) in vocabulary
+    ]
     query = _query(raw["tests"], case_id, sec.gold, warnings)
-    return Case(case_id=case_id, text=sec.text, question=sec.question, gold=sec.gold,
-                facts=tr.facts, query=query, rules=[CaseClause(**o) for o in raw["other"]],
-                unmapped=tr.unmapped, warnings=warnings)
+    return Case(
+        case_id=case_id,
+        text=sec.text,
+        question=sec.question,
+        gold=sec.gold,
+        facts=tr.facts,
+        query=query,
+        rules=[CaseClause(**o) for o in raw["other"]],
+        unmapped=tr.unmapped,
+        warnings=warnings,
+    )
 
 
-def _query(tests: list[dict[str, Any]], case_id: str, gold: object,
-           warnings: list[CaseWarning]) -> TaxQuery | GoalQuery:
+def _query(
+    tests: list[dict[str, Any]], case_id: str, gold: object, warnings: list[CaseWarning]
+) -> TaxQuery | GoalQuery:
     if not tests:
-        raise CaseFormatError("the % Test section has no goal", code="no_test_goal",
-                              case_id=case_id)
+        raise CaseFormatError(
+            "the % Test section has no goal", code="no_test_goal", case_id=case_id
+        )
     first = tests[0]
     if len(tests) > 1:
-        warnings.append(CaseWarning(code="extra_test_goals", line=tests[1]["line"],
-                                    message="only the first test goal is used"))
+        warnings.append(
+            CaseWarning(
+                code="extra_test_goals",
+                line=tests[1]["line"],
+                message="only the first test goal is used",
+            )
+        )
     args = first["args"]
     if first["name"] == "tax" and len(args) == 3 and not first["negated"]:
         person, year, amount = args
         if not (isinstance(person, dict) and "a" in person and isinstance(year, int)):
-            raise CaseFormatError("tax/3 test goal needs an atom person and an integer year",
-                                  code="bad_test", line=first["line"], case_id=case_id)
+            raise CaseFormatError(
+                "tax/3 test goal needs an atom person and an integer year",
+                code="bad_test",
+                line=first["line"],
+                case_id=case_id,
+            )
         if isinstance(amount, int) and isinstance(gold, int) and amount != gold:
-            warnings.append(CaseWarning(code="gold_mismatch", line=first["line"],
-                                        message=f"test says {amount}, question says {gold}"))
+            warnings.append(
+                CaseWarning(
+                    code="gold_mismatch",
+                    line=first["line"],
+                    message=f"test says {amount}, question says {gold}",
+                )
+            )
         return TaxQuery(person=person["a"], year=year)
     return GoalQuery(predicate=first["name"], text=first["text"], negated=first["negated"])
 
 
-def parse_case(path: str | Path, *, expander: CaseExpander | None = None,
-               schema: Schema | None = None) -> Case:
+def parse_case(
+    path: str | Path, *, expander: CaseExpander | None = None, schema: Schema | None = None
+) -> Case:
     """Parse one case file (see ``parse_case_text``).
 
     Raises:
@@ -183,8 +226,12 @@ def parse_case(path: str | Path, *, expander: CaseExpander | None = None,
     return parse_case_text(source, p.stem, expander=expander, schema=schema)
 
 
-def iter_cases(paths: Iterable[str | Path], *, expander: CaseExpander | None = None,
-               schema: Schema | None = None) -> Iterator[Case]:
+def iter_cases(
+    paths: Iterable[str | Path],
+    *,
+    expander: CaseExpander | None = None,
+    schema: Schema | None = None,
+) -> Iterator[Case]:
     """Parse many files with one SWI-Prolog process (stops at the first error)."""
     if expander is None:
         with CaseExpander() as own:
@@ -194,7 +241,8 @@ def iter_cases(paths: Iterable[str | Path], *, expander: CaseExpander | None = N
         yield parse_case(p, expander=expander, schema=schema)
 
 
-def parse_cases(paths: Iterable[str | Path] | None = None, *,
-                schema: Schema | None = None) -> list[Case]:
+def parse_cases(
+    paths: Iterable[str | Path] | None = None, *, schema: Schema | None = None
+) -> list[Case]:
     """Parse many files (the whole training split by default) with one SWI-Prolog process."""
     return list(iter_cases(case_paths() if paths is None else paths, schema=schema))

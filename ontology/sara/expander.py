@@ -33,8 +33,14 @@ class CaseExpander:
         stack_limit_mb: Prolog stack limit of the process.
     """
 
-    def __init__(self, swipl: str | None = None, *, time_s: float = 5.0,
-                 inferences: int = 50_000_000, stack_limit_mb: int = 256) -> None:
+    def __init__(
+        self,
+        swipl: str | None = None,
+        *,
+        time_s: float = 5.0,
+        inferences: int = 50_000_000,
+        stack_limit_mb: int = 256,
+    ) -> None:
         self._swipl = swipl or shutil.which("swipl") or "swipl"
         self._time_s = time_s
         self._inferences = inferences
@@ -45,20 +51,42 @@ class CaseExpander:
     def __enter__(self) -> CaseExpander:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.close()
 
     def _start(self) -> subprocess.Popen[str]:
-        cmd = [self._swipl, "-f", "none", "--no-packs", "-q", "--no-tty",
-               f"--stack-limit={self._stack_limit_mb}m", "-g", "sara_expand:main", "-t", "halt",
-               str(EXPAND_PL)]
+        cmd = [
+            self._swipl,
+            "-f",
+            "none",
+            "--no-packs",
+            "-q",
+            "--no-tty",
+            f"--stack-limit={self._stack_limit_mb}m",
+            "-g",
+            "sara_expand:main",
+            "-t",
+            "halt",
+            str(EXPAND_PL),
+        ]
         try:
-            return subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                    stderr=subprocess.DEVNULL, text=True, encoding="utf-8")
+            return subprocess.Popen(
+                cmd,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+                encoding="utf-8",
+            )
         except OSError as exc:
-            raise CaseFormatError(f"cannot start SWI-Prolog ({self._swipl}): {exc}",
-                                  code="swipl_unavailable") from exc
+            raise CaseFormatError(
+                f"cannot start SWI-Prolog ({self._swipl}): {exc}", code="swipl_unavailable"
+            ) from exc
 
     def expand(self, case_id: str, facts_text: str, test_text: str) -> dict[str, Any]:
         """Expand one case.
@@ -74,16 +102,23 @@ class CaseExpander:
         Raises:
             CaseFormatError: The case's clauses are invalid, unsafe, or too costly to expand.
         """
-        request = {"id": case_id, "facts_text": facts_text, "test_text": test_text,
-                   "limits": {"time_s": self._time_s, "inferences": self._inferences}}
+        request = {
+            "id": case_id,
+            "facts_text": facts_text,
+            "test_text": test_text,
+            "limits": {"time_s": self._time_s, "inferences": self._inferences},
+        }
         with self._lock:
             line = self._roundtrip(case_id, json.dumps(request))
         response: dict[str, Any] = json.loads(line)
         if not response.get("ok"):
             err = response.get("error") or {}
-            raise CaseFormatError(str(err.get("message", "expansion failed")),
-                                  code=str(err.get("code", "prolog_error")),
-                                  line=err.get("line"), case_id=case_id)
+            raise CaseFormatError(
+                str(err.get("message", "expansion failed")),
+                code=str(err.get("code", "prolog_error")),
+                line=err.get("line"),
+                case_id=case_id,
+            )
         return response
 
     def _roundtrip(self, case_id: str, payload: str) -> str:
@@ -104,8 +139,11 @@ class CaseExpander:
             watchdog.cancel()
         if not line:
             self._kill()
-            raise CaseFormatError("the expansion process died (or was killed after a hang)",
-                                  code="expander_crashed", case_id=case_id)
+            raise CaseFormatError(
+                "the expansion process died (or was killed after a hang)",
+                code="expander_crashed",
+                case_id=case_id,
+            )
         return line
 
     def _kill(self) -> None:

@@ -16,7 +16,8 @@ SECTIONS = ("Text", "Question", "Facts", "Test")
 _HEADER = re.compile(r"^%\s*(Text|Question|Facts|Test)\s*$", re.IGNORECASE)
 _GOLD = re.compile(
     r"^(?P<question>.*?)\s*(?:\$(?P<amount>-?[\d,]+)|(?P<label>Entailment|Contradiction))\s*$",
-    re.DOTALL)
+    re.DOTALL,
+)
 
 Gold = int | str | None
 
@@ -56,39 +57,58 @@ def split_sections(source: str, case_id: str) -> CaseSections:
         if match:
             name = match.group(1).capitalize()
             if name in seen:
-                raise CaseFormatError(f"section '% {name}' appears twice", code="bad_sections",
-                                      line=number, case_id=case_id)
+                raise CaseFormatError(
+                    f"section '% {name}' appears twice",
+                    code="bad_sections",
+                    line=number,
+                    case_id=case_id,
+                )
             seen.append(name)
             current = name
             owner.append(None)
             continue
         if current is None and line.strip() and not line.lstrip().startswith("%"):
-            raise CaseFormatError("content before the first section header", code="bad_sections",
-                                  line=number, case_id=case_id)
+            raise CaseFormatError(
+                "content before the first section header",
+                code="bad_sections",
+                line=number,
+                case_id=case_id,
+            )
         owner.append(current)
     missing = [s for s in SECTIONS if s not in seen]
     if missing:
-        raise CaseFormatError(f"missing section(s): {', '.join('% ' + m for m in missing)}",
-                              code="missing_section", case_id=case_id)
+        raise CaseFormatError(
+            f"missing section(s): {', '.join('% ' + m for m in missing)}",
+            code="missing_section",
+            case_id=case_id,
+        )
     if seen != list(SECTIONS):
-        raise CaseFormatError(f"sections out of order: {seen}", code="bad_sections",
-                              case_id=case_id)
+        raise CaseFormatError(
+            f"sections out of order: {seen}", code="bad_sections", case_id=case_id
+        )
 
     def keep(section: str) -> str:
         return "\n".join(ln if who == section else "" for ln, who in zip(lines, owner, strict=True))
 
     def comments(section: str) -> str:
-        parts = [re.sub(r"^%\s?", "", ln).rstrip() for ln, who in zip(lines, owner, strict=True)
-                 if who == section]
+        parts = [
+            re.sub(r"^%\s?", "", ln).rstrip()
+            for ln, who in zip(lines, owner, strict=True)
+            if who == section
+        ]
         return "\n".join(parts).strip()
 
     facts_lines = [n for n, who in enumerate(owner, start=1) if who == "Facts"]
     question, gold = _split_gold(comments("Question"))
     return CaseSections(
-        text=comments("Text"), question=question, gold=gold,
-        facts_text=keep("Facts") + "\n", test_text=keep("Test") + "\n",
+        text=comments("Text"),
+        question=question,
+        gold=gold,
+        facts_text=keep("Facts") + "\n",
+        test_text=keep("Test") + "\n",
         facts_first_line=facts_lines[0] if facts_lines else 0,
-        facts_last_line=max((n for n in facts_lines if lines[n - 1].strip()), default=0))
+        facts_last_line=max((n for n in facts_lines if lines[n - 1].strip()), default=0),
+    )
 
 
 def _split_gold(question: str) -> tuple[str, Gold]:

@@ -51,8 +51,9 @@ def _prolog_value(v: Value) -> str:
     return terms.number(v)
 
 
-def translate_rows(types: list[list[Any]], roles: list[list[Any]], schema: Schema,
-                   case_id: str) -> Translation:
+def translate_rows(
+    types: list[list[Any]], roles: list[list[Any]], schema: Schema, case_id: str
+) -> Translation:
     """Build ``Facts`` from ``[pred, subject]`` and ``[pred, subject, value]`` rows.
 
     Raises:
@@ -79,7 +80,8 @@ def translate_rows(types: list[list[Any]], roles: list[list[Any]], schema: Schem
         prop = _property_for(schema.roles_by_prolog.get(pred, ()), value)
         if prop is None or not isinstance(subj, dict):
             out.unmapped.append(
-                f"{terms.atom(pred)}({_prolog_value(subj)}, {_prolog_value(value)})")
+                f"{terms.atom(pred)}({_prolog_value(subj)}, {_prolog_value(value)})"
+            )
             out.notes.append(f"no ontology property for {pred}/2 with value {value!r}")
             continue
         n = node(subj)
@@ -97,12 +99,18 @@ def translate_rows(types: list[list[Any]], roles: list[list[Any]], schema: Schem
     ids = [n.id for n in nodes.values()]
     if len(ids) != len(set(ids)):
         dup = next(i for i in ids if ids.count(i) > 1)
-        raise CaseFormatError(f"{dup!r} names both an atom and a string individual",
-                              code="id_collision", case_id=case_id)
+        raise CaseFormatError(
+            f"{dup!r} names both an atom and a string individual",
+            code="id_collision",
+            case_id=case_id,
+        )
     _assign_types(nodes, schema)
-    out.facts = Facts(individuals=[
-        Individual(id=n.id, types=n.types, properties=n.properties, literal=n.literal)
-        for n in sorted(nodes.values(), key=lambda n: _order(n, schema))])
+    out.facts = Facts(
+        individuals=[
+            Individual(id=n.id, types=n.types, properties=n.properties, literal=n.literal)
+            for n in sorted(nodes.values(), key=lambda n: _order(n, schema))
+        ]
+    )
     return out
 
 
@@ -129,7 +137,10 @@ def _assign_types(nodes: dict[tuple[str, bool], _Node], schema: Schema) -> None:
         else:
             person = any(
                 schema.classes[t].only.get(role) == "Person"
-                for subj, role in n.filler_of for t in by_id[subj].types if t in schema.classes)
+                for subj, role in n.filler_of
+                for t in by_id[subj].types
+                if t in schema.classes
+            )
             n.types.append("Person" if person else "Entity")
 
 

@@ -54,7 +54,9 @@ class TestRedisStreamsTransport(RedisConfig, TransportContract):
         [dead] = await transport.dead_letters(stream)
         assert dead.reason == "malformed: entry has no data field"
 
-    async def test_publish_unique_reloads_its_script_after_redis_forgets_it(self, transport, stream):
+    async def test_publish_unique_reloads_its_script_after_redis_forgets_it(
+        self, transport, stream
+    ):
         first = envelope(1)
         assert (await transport.publish_unique([(stream, first)], within_s=60))[0]
         await transport.client.script_flush()  # what a Redis restart does to loaded scripts

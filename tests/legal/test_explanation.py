@@ -10,19 +10,48 @@ from agents.legal import explain, explain_answer, explanation_lines
 from ontology.reasoner import Answer, ProofNode, ReasonerPool
 
 PROOF = {
-    "goal": "tax(alice,2019,100)", "citation": None, "value": 100, "facts": [],
+    "goal": "tax(alice,2019,100)",
+    "citation": None,
+    "value": 100,
+    "facts": [],
     "children": [
-        {"goal": "s1(alice,2019,100)", "citation": "§1", "value": 100.0, "facts": [],
-         "children": [
-             {"goal": "\\+s2_a(alice,2019)", "citation": "§2(a)", "value": None,
-              "children": [], "facts": []},
-             {"goal": "gross_income(alice,2019,1000)", "citation": None, "value": 1000,
-              "facts": ["income_(e)", "amount_(e,1000)"],
-              "children": [{"goal": "income_(e)", "citation": "fact", "value": None,
-                            "children": [], "facts": ["income_(e)"]}]},
-         ]},
-        {"goal": "s3301(alice,2019,0)", "citation": "§3301", "value": 0, "facts": [],
-         "children": []},
+        {
+            "goal": "s1(alice,2019,100)",
+            "citation": "§1",
+            "value": 100.0,
+            "facts": [],
+            "children": [
+                {
+                    "goal": "\\+s2_a(alice,2019)",
+                    "citation": "§2(a)",
+                    "value": None,
+                    "children": [],
+                    "facts": [],
+                },
+                {
+                    "goal": "gross_income(alice,2019,1000)",
+                    "citation": None,
+                    "value": 1000,
+                    "facts": ["income_(e)", "amount_(e,1000)"],
+                    "children": [
+                        {
+                            "goal": "income_(e)",
+                            "citation": "fact",
+                            "value": None,
+                            "children": [],
+                            "facts": ["income_(e)"],
+                        }
+                    ],
+                },
+            ],
+        },
+        {
+            "goal": "s3301(alice,2019,0)",
+            "citation": "§3301",
+            "value": 0,
+            "facts": [],
+            "children": [],
+        },
     ],
     "exact": "ignored extra key",
 }
@@ -45,8 +74,11 @@ def test_every_line_cites_a_subsection() -> None:
 
 def test_depth_and_limit() -> None:
     lines = explanation_lines(ProofNode.model_validate(PROOF), max_depth=1)
-    assert [(ln.depth, ln.citation) for ln in lines] == [(0, "from §1, §3301"), (1, "§1"),
-                                                         (1, "§3301")]
+    assert [(ln.depth, ln.citation) for ln in lines] == [
+        (0, "from §1, §3301"),
+        (1, "§1"),
+        (1, "§3301"),
+    ]
     assert explain(PROOF, indent="....").splitlines()[1].startswith("....s1(")
 
 
@@ -55,11 +87,13 @@ def test_uncited_tree_says_so() -> None:
 
 
 def test_answer_header() -> None:
-    answer = Answer(bindings={"Amount": 100}, proof=ProofNode.model_validate(PROOF),
-                    elapsed_s=0.01)
+    answer = Answer(bindings={"Amount": 100}, proof=ProofNode.model_validate(PROOF), elapsed_s=0.01)
     text = explain_answer(answer, question="How much tax?")
-    assert text.splitlines()[:3] == ["How much tax?", "Answer: Amount = 100",
-                                     "Provisions applied: §1, §2(a), §3301"]
+    assert text.splitlines()[:3] == [
+        "How much tax?",
+        "Answer: Amount = 100",
+        "Provisions applied: §1, §2(a), §3301",
+    ]
 
 
 @pytest.mark.prolog

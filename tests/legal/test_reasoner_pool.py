@@ -106,8 +106,9 @@ async def test_crashed_worker_is_replaced(toy_pool: ReasonerPool) -> None:
         ("label(x, f(Y))", InvalidGoal, "bad_goal"),
     ],
 )
-async def test_bad_goals_give_structured_errors(toy_pool: ReasonerPool, query: str,
-                                                error: type[Exception], code: str) -> None:
+async def test_bad_goals_give_structured_errors(
+    toy_pool: ReasonerPool, query: str, error: type[Exception], code: str
+) -> None:
     with pytest.raises(error) as info:
         await toy_pool.query([], query)
     assert getattr(info.value, "code", None) == code
@@ -116,12 +117,12 @@ async def test_bad_goals_give_structured_errors(toy_pool: ReasonerPool, query: s
 @pytest.mark.parametrize(
     "fact",
     [
-        "person_(alice). :- halt",          # a second clause smuggled in
-        ":- halt",                          # a directive
-        "person_(X)",                       # not ground
-        "adult(alice)",                     # not a vocabulary predicate
-        "label_(x, f(y))",                  # compound argument
-        "person_(alice",                    # syntax
+        "person_(alice). :- halt",  # a second clause smuggled in
+        ":- halt",  # a directive
+        "person_(X)",  # not ground
+        "adult(alice)",  # not a vocabulary predicate
+        "label_(x, f(y))",  # compound argument
+        "person_(alice",  # syntax
     ],
 )
 async def test_malformed_facts_are_rejected(toy_pool: ReasonerPool, fact: str) -> None:
@@ -138,7 +139,7 @@ def _pwned() -> bool:
 NASTY = [
     "a). :- halt(3). b(",
     "x'), shell('touch /tmp/modx_pwned'), label_(y, 'z",
-    'quote " and \' and \\ backslash',
+    "quote \" and ' and \\ backslash",
     "line\nbreak\ttab",
     "unicode: §63(c)(2) — Zürich ✓",
     "0'a",
@@ -162,14 +163,14 @@ async def test_output_of_rules_does_not_break_the_protocol(toy_pool: ReasonerPoo
 
 async def test_concurrent_queries(toy_pool: ReasonerPool) -> None:
     answers = await asyncio.gather(
-        *(toy_pool.query([f"age_(p{i}, {i})"], "total_age(S)") for i in range(20)))
+        *(toy_pool.query([f"age_(p{i}, {i})"], "total_age(S)") for i in range(20))
+    )
     assert [a.bindings["S"] for a in answers] == list(range(20))
     assert toy_pool.stats.completed == 20
 
 
 async def test_bounded_queue(swipl: str) -> None:
-    async with ReasonerPool([TOY_RULES], size=1, queue_size=1, swipl=swipl,
-                            grace_s=1.0) as pool:
+    async with ReasonerPool([TOY_RULES], size=1, queue_size=1, swipl=swipl, grace_s=1.0) as pool:
         running = asyncio.create_task(pool.query([], "loop_forever", timeout_s=1))
         await asyncio.sleep(0)  # let the worker take it
         await asyncio.sleep(0.05)

@@ -52,11 +52,28 @@ def test_build_uses_only_the_given_world() -> None:
 def test_statutory_concepts_are_cited_and_glossed() -> None:
     schema = default_schema()
     concepts = [s.name for s in STATUTORY_CLASSES if s.defined_in]
-    required = {"GrossIncome", "AdjustedGrossIncome", "TaxableIncome", "BasicStandardDeduction",
-                "AdditionalStandardDeduction", "PersonalExemption", "ExemptionPhaseOut",
-                "Dependent", "QualifyingChild", "QualifyingRelative", "SurvivingSpouse",
-                "HeadOfHousehold", "MarriedIndividual", "UnmarriedIndividual", "RateSchedule",
-                "Employer", "Wages", "Employment", "ExciseTaxAmount", "IncomeTaxAmount"}
+    required = {
+        "GrossIncome",
+        "AdjustedGrossIncome",
+        "TaxableIncome",
+        "BasicStandardDeduction",
+        "AdditionalStandardDeduction",
+        "PersonalExemption",
+        "ExemptionPhaseOut",
+        "Dependent",
+        "QualifyingChild",
+        "QualifyingRelative",
+        "SurvivingSpouse",
+        "HeadOfHousehold",
+        "MarriedIndividual",
+        "UnmarriedIndividual",
+        "RateSchedule",
+        "Employer",
+        "Wages",
+        "Employment",
+        "ExciseTaxAmount",
+        "IncomeTaxAmount",
+    }
     assert required <= set(schema.classes)
     for name in concepts:
         info = schema.classes[name]
@@ -76,15 +93,18 @@ def _case_predicates() -> set[tuple[str, int]]:
 def test_every_case_predicate_is_in_the_ontology() -> None:
     schema = default_schema()
     unary, binary = set(schema.class_by_prolog), set(schema.roles_by_prolog)
-    missing = {(n, a) for n, a in _case_predicates()
-               if (a == 1 and n not in unary) or (a == 2 and n not in binary)}
+    missing = {
+        (n, a)
+        for n, a in _case_predicates()
+        if (a == 1 and n not in unary) or (a == 2 and n not in binary)
+    }
     assert not missing
 
 
 @pytest.mark.skipif(not FACTS_PL.exists(), reason="ontology/statutes/facts.pl not written yet")
 def test_vocabulary_matches_the_statutes_declarations() -> None:
     text = FACTS_PL.read_text()
-    block = text[text.index(":- dynamic"):text.index(":- discontiguous")]
+    block = text[text.index(":- dynamic") : text.index(":- discontiguous")]
     declared = {(n, int(a)) for n, a in re.findall(r"([a-z_]+_)/(\d)", block)}
     schema = default_schema()
     ours = {(p, 1) for p in schema.class_by_prolog} | {(p, 2) for p in schema.roles_by_prolog}

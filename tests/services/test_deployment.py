@@ -41,8 +41,10 @@ def test_api_replicas_run_the_distributed_mode_on_the_configured_port() -> None:
     assert len(apis) == 2
     for api in apis:
         env = api["environment"]
-        assert env["MODX_DATABASE_URL"].startswith("postgresql+asyncpg://") and "@postgres:5432/" in env[
-            "MODX_DATABASE_URL"]
+        assert (
+            env["MODX_DATABASE_URL"].startswith("postgresql+asyncpg://")
+            and "@postgres:5432/" in env["MODX_DATABASE_URL"]
+        )
         assert env["MODX_REDIS_URL"].startswith("redis://redis:6379")
         port = api["command"][api["command"].index("--port") + 1]
         assert any(mapping.endswith(f":{port}") for mapping in api["ports"])
@@ -52,7 +54,9 @@ def test_api_replicas_run_the_distributed_mode_on_the_configured_port() -> None:
 
 def test_agent_services_name_importable_agents_and_a_reachable_api() -> None:
     services = compose()["services"]
-    agents = {n: s for n, s in services.items() if s.get("command", [])[:3] == ["modx", "agent", "run"]}
+    agents = {
+        n: s for n, s in services.items() if s.get("command", [])[:3] == ["modx", "agent", "run"]
+    }
     assert agents, "the built-in agents run as their own services"
     for name, service in agents.items():
         target = service["command"][3]

@@ -12,7 +12,16 @@ from services.db import migrate
 from services.db.engine import create_engine
 from services.db.models import Base
 
-TABLES = {"agents", "capabilities", "workflow_definitions", "runs", "steps", "events", "outbox", "ledger_entries"}
+TABLES = {
+    "agents",
+    "capabilities",
+    "workflow_definitions",
+    "runs",
+    "steps",
+    "events",
+    "outbox",
+    "ledger_entries",
+}
 
 
 async def _tables(url: str) -> set[str]:

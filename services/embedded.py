@@ -97,15 +97,7 @@ async def embedded_service(
     stop_agents = asyncio.Event()
     tasks: list[asyncio.Task[None]] = []
 
-    async def start_agents(runtime: Runtime) -> None:
-        agent_settings = AgentSettings(url=url, api_token=token)
-        for agent in chosen:
-            tasks.append(
-                asyncio.create_task(_run_agent(agent, runtime, agent_settings, stop_agents))
-            )
-        await builtin_workflows(runtime)
-
-    app.state.on_ready.append(start_agents)
+    app.state.on_ready.append(builtin_workflows)
     server = _Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on"))
     serving = asyncio.create_task(server.serve())
     while not server.started:
@@ -113,6 +105,11 @@ async def embedded_service(
             serving.result()
             raise RuntimeError(f"MODX could not start on {host}:{port}")
         await asyncio.sleep(0.05)
+    # The agents register over HTTP, so they start once the server listens.
+    runtime: Runtime = app.state.runtime
+    agent_settings = AgentSettings(url=url, api_token=token)
+    for agent in chosen:
+        tasks.append(asyncio.create_task(_run_agent(agent, runtime, agent_settings, stop_agents)))
     try:
         yield EmbeddedService(url, token, data_dir, [a.name for a in chosen], server)
     finally:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -188,11 +187,6 @@ async def forget_offline(session: AsyncSession, older_than: datetime) -> int:
         delete(AgentRow).where(AgentRow.status == OFFLINE, AgentRow.lease_expires_at < older_than)
     )
     return int(getattr(result, "rowcount", 0) or 0)
-
-
-def card_summary(agent: AgentRow) -> dict[str, Any]:
-    """The agent card as registered."""
-    return dict(agent.card)
 
 
 __all__ = [

@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from services.api.app import create_app
 from services.config import Settings
+from tests.fixtures.app import app_client
 from tests.orchestrator.test_definitions import INVALID
 
 TOKEN = "api-test-token-0123456789"
@@ -18,15 +18,9 @@ TOKEN = "api-test-token-0123456789"
 
 @pytest.fixture
 async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(Settings(data_dir=tmp_path, api_token=TOKEN, max_request_bytes=64 * 1024))
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),
-            base_url="http://modx",
-            headers={"authorization": f"Bearer {TOKEN}"},
-        ) as http,
-    ):
+    async with app_client(
+        Settings(data_dir=tmp_path, api_token=TOKEN, max_request_bytes=64 * 1024)
+    ) as http:
         yield http
 
 

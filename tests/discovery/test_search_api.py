@@ -11,24 +11,16 @@ import httpx
 import pytest
 
 from ontology import IRI_BASE
-from services.api.app import create_app
 from services.config import Settings
 from tests.discovery.capabilities import CAPABILITIES, QUERIES
+from tests.fixtures.app import app_client
 
 TOKEN = "discovery-test-token-0123456789"
 
 
 @pytest.fixture
 async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(Settings(data_dir=tmp_path, api_token=TOKEN))
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),
-            base_url="http://modx",
-            headers={"authorization": f"Bearer {TOKEN}"},
-        ) as http,
-    ):
+    async with app_client(Settings(data_dir=tmp_path, api_token=TOKEN)) as http:
         yield http
 
 

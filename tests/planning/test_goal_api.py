@@ -11,26 +11,18 @@ import httpx
 import pytest
 
 from agents.legal.agent import agent as legal
-from services.api.app import create_app
 from services.config import Settings
 from services.discovery.concepts import default_index
 from services.planning.goals import PlannedRun, PlanningError, plan_goal
 from services.registry import store
+from tests.fixtures.app import app_client
 
 TOKEN = "planning-test-token-0123456789"
 
 
 @pytest.fixture
 async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(Settings(data_dir=tmp_path, api_token=TOKEN))
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),
-            base_url="http://modx",
-            headers={"authorization": f"Bearer {TOKEN}"},
-        ) as http,
-    ):
+    async with app_client(Settings(data_dir=tmp_path, api_token=TOKEN)) as http:
         response = await http.post("/v1/agents", json=legal.card())
         assert response.status_code == 201, response.text
         yield http

@@ -88,7 +88,9 @@ class BaseSubscription(Subscription):
         self._interrupted: list[Delivery] = []  # handlers cancelled by stop(drain=False)
         self._unpaused = asyncio.Event()
         self._unpaused.set()
-        self._ready = asyncio.Event()  # the buffer has entries (or we are stopping)
+        # Idle workers, each waiting on its own future: an entry wakes one worker, not all of
+        # them (with many workers, waking all for every entry costs more than the handler).
+        self._idle: deque[asyncio.Future[None]] = deque()
         self._space = asyncio.Event()  # the buffer is at or below the low-water mark
         self._space.set()
         self._stopping = False
@@ -160,7 +162,7 @@ class BaseSubscription(Subscription):
         self._stopping = True
         if self._reader is not None:
             await cancel_and_wait([self._reader])
-        self._ready.set()
+        self._wake_workers(len(self._workers))
         self._unpaused.set()
         if drain:
             await asyncio.gather(*self._workers, return_exceptions=True)
@@ -219,6 +221,13 @@ class BaseSubscription(Subscription):
             return 0
         return min(self.options.batch_size, self._capacity - len(self._buffer))
 
+    def _wake_workers(self, count: int) -> None:
+        while count > 0 and self._idle:
+            waiter = self._idle.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                count -= 1
+
     def _push(self, batch: list[Delivery]) -> None:
         if self._stopping:  # a late reclaim: these stay pending and time out to others
             return
@@ -228,7 +237,7 @@ class BaseSubscription(Subscription):
             self._held[delivery.id] = delivery
             self._buffer.append(delivery)
         if self._buffer:
-            self._ready.set()
+            self._wake_workers(len(self._buffer))
             if len(self._buffer) > self._low_water:
                 self._space.clear()
 
@@ -250,8 +259,12 @@ class BaseSubscription(Subscription):
                 await self._unpaused.wait()
                 continue
             if not self._buffer:
-                self._ready.clear()
-                await self._ready.wait()
+                waiter = asyncio.get_running_loop().create_future()
+                self._idle.append(waiter)
+                try:
+                    await waiter
+                finally:
+                    waiter.cancel()  # a no-op once woken; else it is never woken again
                 continue
             delivery = self._buffer.popleft()
             if len(self._buffer) <= self._low_water and not self._space.is_set():

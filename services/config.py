@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     visibility_timeout_s: float = 30.0
     max_deliveries: int = 5
     outbox_poll_s: float = 0.5
-    scheduler_poll_s: float = 0.2
+    scheduler_poll_s: float = 1.0
     http_dispatch_timeout_s: float = 30.0
     orchestrator_id: str | None = None
 

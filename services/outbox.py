@@ -28,7 +28,7 @@ from services.orchestrator.routing import HTTP_PREFIX
 log = logging.getLogger(__name__)
 
 HttpSubmit = Callable[[str, Envelope], None]
-Committed = Sequence[tuple[OutboxRow, Envelope]]
+Committed = Sequence[tuple[str, Envelope]]
 
 
 class OutboxRelay:
@@ -42,7 +42,7 @@ class OutboxRelay:
         *,
         poll_s: float = 0.5,
         claim_after_s: float = 2.0,
-        coalesce_s: float = 0.1,
+        coalesce_s: float = 0.5,
         batch: int = 500,
         dedupe_s: float = 3600.0,
         before_delete: Callable[[list[OutboxRow]], Awaitable[None]] | None = None,
@@ -57,9 +57,19 @@ class OutboxRelay:
         self.dedupe_s = dedupe_s
         self.before_delete = before_delete  # a hook for crash tests
         self.published = 0
-        self._done: list[int] = []
+        self._done: list[str] = []
         self._wake = asyncio.Event()
         self._urgent = False
+
+    def take_published(self) -> list[str]:
+        """Ids of rows published since the last delete, for a writer to delete in its own next
+        transaction (no transaction of the relay's own); ``restore_published`` if it fails."""
+        done, self._done = self._done, []
+        return done
+
+    def restore_published(self, ids: list[str]) -> None:
+        """Give back ids a writer took but could not delete."""
+        self._done.extend(ids)
 
     def wake(self) -> None:
         """Publish every committed row now, however young (for writers without a RunContext)."""
@@ -67,18 +77,19 @@ class OutboxRelay:
         self._wake.set()
 
     async def publish_committed(self, rows: Committed) -> None:
-        """Publish rows whose transaction just committed; the relay deletes them later."""
+        """Publish (destination, envelope) pairs whose outbox rows just committed; the relay
+        deletes the rows later."""
         if not rows:
             return
         try:
-            await self._send([(row.destination, envelope) for row, envelope in rows])
+            await self._send(list(rows))
         except Exception:
             # The rows stay in the table: the relay's poll publishes them.
             log.warning(
                 "outbox: publishing after commit failed; the relay will retry", exc_info=True
             )
             return
-        self._done.extend(row.id for row, _ in rows)
+        self._done.extend(envelope.id for _, envelope in rows)
         self._wake.set()
 
     async def run(self) -> None:
@@ -88,8 +99,8 @@ class OutboxRelay:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=backoff)
             if not self._urgent:
-                # Coalesce: one DELETE for the rows of many steps, not one per step (the relay
-                # shares the event loop with the hot path).
+                # Coalesce: one DELETE for the rows of many steps, not one per step; while the
+                # orchestrator is busy its writer deletes them (``take_published``) first.
                 await asyncio.sleep(self.coalesce_s)
             self._wake.clear()
             claim_after_s = 0.0 if self._urgent else None

@@ -52,6 +52,15 @@ class Runtime:
         http = HttpDispatcher(sessions, transport, timeout_s=settings.http_dispatch_timeout_s)
         relay = OutboxRelay(sessions, transport, http.submit, poll_s=settings.outbox_poll_s)
         engine = Engine(Router(), default_timeout_s=settings.default_step_timeout_s)
+        # PostgreSQL: the orchestrator writes each batch in one autocommit statement, on a pool
+        # of its own without pre-ping (a dead connection fails one batch, which is retried).
+        writer = (
+            None
+            if is_sqlite(url)
+            else create_engine(
+                url, pool_size=2, max_overflow=2, pool_pre_ping=False
+            ).execution_options(isolation_level="AUTOCOMMIT")
+        )
         orchestrator = Orchestrator(
             sessions,
             transport,
@@ -59,11 +68,14 @@ class Runtime:
             relay,
             consumer=settings.orchestrator_id,
             scheduler_poll_s=settings.scheduler_poll_s,
+            # Handlers only queue results for the writer: many in flight make big batches.
             consumer_options=ConsumerOptions(
-                concurrency=1 if is_sqlite(url) else 8,  # SQLite has one writer anyway
+                concurrency=256,
+                batch_size=256,
                 visibility_timeout_s=settings.visibility_timeout_s,
                 max_deliveries=settings.max_deliveries,
             ),
+            writer=writer,
         )
         static = {}
         if settings.api_token:
@@ -85,6 +97,8 @@ class Runtime:
             await self.orchestrator.stop()
         await self.http.close()
         await self.transport.close()
+        if self.orchestrator.writer is not None:
+            await self.orchestrator.writer.dispose()
         await self.db.dispose()
 
     async def database_ok(self) -> bool:

@@ -150,6 +150,9 @@ class RunRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ledger_seq: Mapped[int] = mapped_column(Integer, default=0)
     ledger_head: Mapped[str] = mapped_column(String(64), default="")
+    # Bumped by every transaction that changes the run or its steps: a replica holding the run
+    # in memory reloads it when the version it locked is not the one it holds.
+    version: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class StepRow(Base):
@@ -206,7 +209,8 @@ class OutboxRow(Base):
 
     __tablename__ = "outbox"
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    # The envelope's id: time-ordered (UUIDv7), and known before the insert (no RETURNING).
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
     destination: Mapped[str] = mapped_column(String(300))
     envelope: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

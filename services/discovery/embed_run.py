@@ -16,7 +16,6 @@ from typing import Any
 
 from services import metrics
 from services.orchestrator import runs
-from services.orchestrator.context import RunContext
 from services.orchestrator.definitions import WorkflowDefinition, parse_definition
 from services.orchestrator.states import TERMINAL_RUN, RunState
 from services.registry import store
@@ -97,8 +96,7 @@ class RunEmbedder:
         orchestrator = self.runtime.orchestrator
         async with self.runtime.sessions() as session, session.begin():
             run, _ = await runs.create_run(session, self._definition, {"texts": texts})
-            ctx = RunContext(session=session, run=run, steps={})
-            await orchestrator.engine.start(ctx)
+            ctx = await orchestrator.start_created(session, run)
         metrics.RUNS_STARTED.labels(workflow=WORKFLOW_NAME).inc()
         await orchestrator.committed(ctx)  # publishes the task right after the commit
         return run.id
@@ -124,7 +122,7 @@ class RunEmbedder:
                 raise EmbeddingUnavailable(
                     "embedding_timeout", f"embedding run {run_id} took over {self.timeout_s}s"
                 )
-            await self.runtime.orchestrator.watch.wait(min(POLL_S, left))
+            await self.runtime.orchestrator.watch.wait_finished(run_id, min(POLL_S, left))
 
     def _vectors(self, output: Any, count: int) -> list[list[float]]:
         vectors = output.get("vectors") if isinstance(output, dict) else None

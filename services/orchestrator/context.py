@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bus.envelope import Envelope
-from services.db.models import EventRow, LedgerEntryRow, OutboxRow, RunRow, StepRow, utcnow
+from services.db.models import utcnow
 from services.orchestrator.definitions import WorkflowDefinition
+from services.orchestrator.records import Run, Step
 from services.orchestrator.states import RunState, StepState, run_allowed, step_allowed
 
 # Parsed definitions of recent runs; insertion-ordered, the oldest evicted first.
@@ -34,28 +34,26 @@ def chain_hash(prev_hash: str, run_id: str, seq: int, kind: str, data: Any) -> s
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-@dataclass
+@dataclass(eq=False)
 class RunContext:
-    """A locked run and its steps inside one transaction."""
+    """A locked run and its steps inside one transaction, and what the transaction records.
+
+    ``services.orchestrator.persist.save`` writes it: the changed records, then ``events``,
+    ``entries`` (the ledger) and ``outbox`` (envelopes, published once the transaction commits).
+    """
 
     session: AsyncSession
-    run: RunRow
-    steps: dict[str, StepRow]
+    run: Run
+    steps: dict[str, Step]
     now: datetime = field(default_factory=utcnow)
-    sent: list[tuple[OutboxRow, Envelope]] = field(default_factory=list)
+    status_before: str | None = None
+    added: list[Step] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    outbox: list[tuple[str, Envelope, str]] = field(default_factory=list)
+    sent: list[tuple[str, Envelope]] = field(default_factory=list)
+    next_due: datetime | None = None  # the earliest timer this transaction set (for the sweep)
     _definition: WorkflowDefinition | None = None
-
-    @classmethod
-    async def load(
-        cls, session: AsyncSession, run_id: str, *, skip_locked: bool = False
-    ) -> RunContext | None:
-        """Lock the run row (FOR UPDATE; SKIP LOCKED when asked) and load its steps."""
-        query = select(RunRow).where(RunRow.id == run_id).with_for_update(skip_locked=skip_locked)
-        run = (await session.execute(query)).scalar_one_or_none()
-        if run is None:
-            return None
-        rows = (await session.execute(select(StepRow).where(StepRow.run_id == run_id))).scalars()
-        return cls(session=session, run=run, steps={row.step_id: row for row in rows})
 
     @property
     def definition(self) -> WorkflowDefinition:
@@ -69,10 +67,15 @@ class RunContext:
                     _DEFINITIONS.pop(next(iter(_DEFINITIONS)))
         return self._definition
 
+    def add_step(self, step: Step) -> None:
+        """A new step row, inserted when the transaction is saved."""
+        self.steps[step.step_id] = step
+        self.added.append(step)
+
     def event(
         self,
         type_: str,
-        step: StepRow | None = None,
+        step: Step | None = None,
         *,
         from_state: str | None = None,
         to_state: str | None = None,
@@ -81,21 +84,21 @@ class RunContext:
         data: dict[str, Any] | None = None,
     ) -> None:
         """Append one event to the run's history."""
-        self.session.add(
-            EventRow(
-                run_id=self.run.id,
-                step_id=step.step_id if step is not None else None,
-                type=type_,
-                from_state=from_state,
-                to_state=to_state,
-                attempt=step.attempt if step is not None else None,
-                agent_id=agent_id
+        self.events.append(
+            {
+                "run_id": self.run.id,
+                "step_id": step.step_id if step is not None else None,
+                "type": type_,
+                "from_state": from_state,
+                "to_state": to_state,
+                "attempt": step.attempt if step is not None else None,
+                "agent_id": agent_id
                 if agent_id is not None
                 else (step.agent_id if step is not None else None),
-                envelope_id=envelope_id,
-                data=data or {},
-                created_at=self.now,
-            )
+                "envelope_id": envelope_id,
+                "data": data or {},
+                "created_at": self.now,
+            }
         )
 
     def move_run(self, target: RunState, **data: Any) -> bool:
@@ -112,7 +115,7 @@ class RunContext:
         self.event("run." + target.value, from_state=current, to_state=target, data=data)
         return True
 
-    def move_step(self, step: StepRow, target: StepState, **data: Any) -> bool:
+    def move_step(self, step: Step, target: StepState, **data: Any) -> bool:
         """Move a step to ``target`` if the rules allow it; records the event."""
         current = step.status
         if not step_allowed(current, target):
@@ -134,41 +137,40 @@ class RunContext:
 
     def send(self, destination: str, envelope: Envelope) -> None:
         """Queue an envelope in the outbox; it is published only if this transaction commits."""
-        row = OutboxRow(
-            destination=destination, envelope=envelope.to_json().decode(), created_at=self.now
-        )
-        self.session.add(row)
-        self.sent.append((row, envelope))
+        raw = envelope.to_json()
+        self.outbox.append((destination, envelope, raw.decode()))
+        self.sent.append((destination, envelope))
         self.event(
             "message.sent",
             self.steps.get(envelope.step_id or ""),
             agent_id=envelope.recipient,
             envelope_id=envelope.id,
-            data=message_summary(envelope, destination),
+            data=message_summary(envelope, destination, size=len(raw)),
         )
 
     def ledger(self, kind: str, data: Any) -> None:
         """Extend the run's hash chain with one entry."""
         seq = self.run.ledger_seq + 1
         digest = chain_hash(self.run.ledger_head, self.run.id, seq, kind, data)
-        self.session.add(
-            LedgerEntryRow(
-                run_id=self.run.id,
-                seq=seq,
-                kind=kind,
-                data=data,
-                prev_hash=self.run.ledger_head,
-                hash=digest,
-                created_at=self.now,
-            )
+        self.entries.append(
+            {
+                "run_id": self.run.id,
+                "seq": seq,
+                "kind": kind,
+                "data": data,
+                "prev_hash": self.run.ledger_head,
+                "hash": digest,
+                "created_at": self.now,
+            }
         )
         self.run.ledger_seq = seq
         self.run.ledger_head = digest
 
 
-def message_summary(envelope: Envelope, destination: str | None = None) -> dict[str, Any]:
+def message_summary(
+    envelope: Envelope, destination: str | None = None, size: int | None = None
+) -> dict[str, Any]:
     """What the trace keeps of an envelope: routing, timing, size, and the payload itself."""
-    raw = envelope.to_json()
     return {
         "id": envelope.id,
         "kind": envelope.kind.value,
@@ -179,6 +181,6 @@ def message_summary(envelope: Envelope, destination: str | None = None) -> dict[
         "attempt": envelope.attempt,
         "causation_id": envelope.causation_id,
         "created_at": envelope.created_at.isoformat(),
-        "size": len(raw),
+        "size": size if size is not None else len(envelope.to_json()),
         "payload": envelope.payload,
     }

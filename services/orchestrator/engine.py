@@ -13,10 +13,10 @@ from typing import Any
 from bus import streams
 from bus.envelope import Envelope, Kind
 from bus.ids import new_id
-from services.db.models import StepRow
 from services.orchestrator import refs
 from services.orchestrator.context import RunContext, message_summary
 from services.orchestrator.definitions import Condition, StepDefinition
+from services.orchestrator.records import Step
 from services.orchestrator.routing import HTTP_PREFIX, Router
 from services.orchestrator.states import (
     ACTIVE_STEP,
@@ -41,7 +41,7 @@ class Engine:
 
     # -- starting and advancing -------------------------------------------------------------
 
-    async def start(self, ctx: RunContext, reuse: list[StepRow] | None = None) -> None:
+    async def start(self, ctx: RunContext, reuse: list[Step] | None = None) -> None:
         """pending -> running: create the step rows and dispatch what is ready.
 
         ``reuse`` holds the succeeded steps of an earlier run of the same definition (a retry
@@ -50,7 +50,7 @@ class Engine:
         if not ctx.move_run(RunState.RUNNING):
             return
         for old in reuse or []:
-            copy = StepRow(
+            copy = Step(
                 run_id=ctx.run.id,
                 step_id=old.step_id,
                 definition_id=old.definition_id,
@@ -67,8 +67,7 @@ class Engine:
                 duplicates=0,
                 meta={"reused_from": old.run_id},
             )
-            ctx.session.add(copy)
-            ctx.steps[copy.step_id] = copy
+            ctx.add_step(copy)
             ctx.event(
                 "step.reused", copy, to_state=StepState.SUCCEEDED, data={"from_run": old.run_id}
             )
@@ -76,7 +75,7 @@ class Engine:
             ctx.run.deadline_at = ctx.now + timedelta(seconds=ctx.definition.deadline_s)
         for step in ctx.definition.steps:
             if step.id not in ctx.steps:
-                row = StepRow(
+                row = Step(
                     run_id=ctx.run.id,
                     step_id=step.id,
                     definition_id=step.id,
@@ -87,8 +86,7 @@ class Engine:
                     meta={},
                     duplicates=0,
                 )
-                ctx.session.add(row)
-                ctx.steps[step.id] = row
+                ctx.add_step(row)
         await self.advance(ctx)
 
     async def advance(self, ctx: RunContext) -> None:
@@ -119,7 +117,7 @@ class Engine:
         }
         return {"input": ctx.run.input, "steps": outputs}
 
-    async def _ready(self, ctx: RunContext, step_def: StepDefinition, row: StepRow) -> bool:
+    async def _ready(self, ctx: RunContext, step_def: StepDefinition, row: Step) -> bool:
         scope = self.scope(ctx)
         condition = step_def.condition
         try:
@@ -142,7 +140,7 @@ class Engine:
         return self._fan_out(ctx, step_def, row, scope)
 
     def _fan_out(
-        self, ctx: RunContext, step_def: StepDefinition, row: StepRow, scope: dict[str, Any]
+        self, ctx: RunContext, step_def: StepDefinition, row: Step, scope: dict[str, Any]
     ) -> bool:
         try:
             items = refs.resolve(step_def.for_each, scope)
@@ -159,7 +157,7 @@ class Engine:
             return True
         ctx.move_step(row, StepState.RUNNING, items=len(items))
         for index, item in enumerate(items):
-            child = StepRow(
+            child = Step(
                 run_id=ctx.run.id,
                 step_id=f"{step_def.id}[{index}]",
                 definition_id=step_def.id,
@@ -172,8 +170,7 @@ class Engine:
                 duplicates=0,
                 input=None,
             )
-            ctx.session.add(child)
-            ctx.steps[child.step_id] = child
+            ctx.add_step(child)
             try:
                 child.input = refs.resolve(
                     step_def.input, {**scope, "item": item, "item_index": index}
@@ -184,9 +181,7 @@ class Engine:
                 continue
         return True
 
-    async def _drive_items(
-        self, ctx: RunContext, step_def: StepDefinition, parent: StepRow
-    ) -> bool:
+    async def _drive_items(self, ctx: RunContext, step_def: StepDefinition, parent: Step) -> bool:
         """Dispatch a fan-out's ready items; fan in when all are done (outputs in item order)."""
         children = sorted(
             (
@@ -218,7 +213,7 @@ class Engine:
             return True
         return False
 
-    async def dispatch(self, ctx: RunContext, row: StepRow, attempt: int) -> None:
+    async def dispatch(self, ctx: RunContext, row: Step, attempt: int) -> None:
         """Send a task for ``attempt`` of a step, or wait when no live agent serves it."""
         step_def = ctx.definition.step(row.definition_id)
         route = await self.router.route(ctx.session, row.capability, step_def.agent)
@@ -376,7 +371,7 @@ class Engine:
         await self.advance(ctx)
         return True
 
-    def _started(self, ctx: RunContext, row: StepRow, payload: Any) -> None:
+    def _started(self, ctx: RunContext, row: Step, payload: Any) -> None:
         reported = _timestamp(payload.get("started_at") if isinstance(payload, dict) else None)
         # Clamp to what the orchestrator saw: after dispatch, not after now.
         started_at = (
@@ -386,7 +381,7 @@ class Engine:
             row.started_at = row.started_at if row.attempt > 1 and row.started_at else started_at
 
     def _attempt_failed(
-        self, ctx: RunContext, row: StepRow, error: dict[str, Any], timed_out: bool = False
+        self, ctx: RunContext, row: Step, error: dict[str, Any], timed_out: bool = False
     ) -> None:
         retry = ctx.definition.step(row.definition_id).retry
         row.error = error

@@ -6,7 +6,7 @@ import base64
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, select
@@ -32,6 +32,7 @@ async def create_run(
     idempotency_key: str | None = None,
     goal: dict[str, Any] | None = None,
     retry_of: str | None = None,
+    deadline_s: float | None = None,
 ) -> tuple[RunRow, bool]:
     """Insert a pending run; with an idempotency key already used, return that run instead."""
     if idempotency_key is not None:
@@ -54,6 +55,8 @@ async def create_run(
         updated_at=now,
         ledger_seq=0,
         ledger_head="",
+        version=0,
+        deadline_at=now + timedelta(seconds=deadline_s) if deadline_s is not None else None,
     )
     try:
         async with session.begin_nested():
@@ -74,6 +77,7 @@ async def create_run(
             data={"workflow": definition.name, "version": version},
         )
     )
+    await session.flush()  # the run row and its first event precede what the engine writes
     return run, True
 
 

@@ -11,11 +11,13 @@ import asyncio
 import contextlib
 import logging
 import socket
-from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bus import streams
 from bus.envelope import Envelope
@@ -23,10 +25,12 @@ from bus.ids import new_id
 from bus.transport import ConsumerOptions, Subscription, Transport
 from services import metrics
 from services.db.models import RunRow, StepRow, utcnow
-from services.orchestrator import runs
+from services.orchestrator import persist, runs
+from services.orchestrator.cache import RunCache
 from services.orchestrator.context import RunContext
 from services.orchestrator.definitions import WorkflowDefinition
 from services.orchestrator.engine import Engine
+from services.orchestrator.records import Run, Step
 from services.orchestrator.states import ACTIVE_STEP, TERMINAL_RUN, RunState, StepState
 from services.outbox import OutboxRelay
 from services.registry import store
@@ -41,14 +45,19 @@ class RunNotRetryable(ValueError):
 
 
 class RunWatch:
-    """Wakes long-polls and live views in this process when a run changes."""
+    """Wakes long-polls and live views in this process when runs change or finish."""
 
     def __init__(self) -> None:
         self._changed = asyncio.Condition()
+        self._finished: dict[str, set[asyncio.Future[None]]] = {}
         self.version = 0
 
-    async def notify(self) -> None:
-        """Something changed."""
+    async def notify(self, finished: Iterable[str] = ()) -> None:
+        """Something changed; ``finished`` runs reached a final state."""
+        for run_id in finished:
+            for waiter in self._finished.pop(run_id, ()):
+                if not waiter.done():
+                    waiter.set_result(None)
         async with self._changed:
             self.version += 1
             self._changed.notify_all()
@@ -59,9 +68,47 @@ class RunWatch:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), seconds)
 
+    async def wait_finished(self, run_id: str, seconds: float) -> None:
+        """Until this process sees ``run_id`` finish, or ``seconds`` (a run another replica
+        finishes is seen by the caller's next read)."""
+        waiter = asyncio.get_running_loop().create_future()
+        waiters = self._finished.setdefault(run_id, set())
+        waiters.add(waiter)
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(waiter, seconds)
+        finally:
+            waiters.discard(waiter)
+            if not waiters and self._finished.get(run_id) is waiters:
+                del self._finished[run_id]
+
+
+@dataclass(eq=False)
+class _Job:
+    run_id: str
+    action: RunAction
+    skip_locked: bool
+    done: asyncio.Future[object | None]
+    conflicts: int = 0
+
+
+MAX_CONFLICTS = 50
+
 
 class Orchestrator:
-    """Runs the engine's loops in this process."""
+    """Runs the engine's loops in this process.
+
+    Every change to a run goes through ``in_run``, which queues it for the writer: one task
+    that takes whatever is queued (up to ``max_batch`` changes), applies it to the runs in one
+    transaction and commits once (group commit). Alone, a change waits for nothing; under load,
+    a step costs a share of one transaction instead of one of its own.
+
+    With ``writer`` (an engine on PostgreSQL), a batch takes no locks: it works on the runs as
+    this process last wrote them (``RunCache``) and writes in one statement only the runs still
+    at that version (``persist.save_if_current``); a run another replica changed is read again
+    and its changes applied again. Without it (SQLite), a batch is a transaction that locks its
+    runs first.
+    """
 
     def __init__(
         self,
@@ -71,9 +118,12 @@ class Orchestrator:
         relay: OutboxRelay,
         *,
         consumer: str | None = None,
-        scheduler_poll_s: float = 0.2,
+        scheduler_poll_s: float = 1.0,
         lease_poll_s: float = 1.0,
         consumer_options: ConsumerOptions | None = None,
+        max_batch: int = 256,
+        cache: RunCache | None = None,
+        writer: AsyncEngine | None = None,
     ) -> None:
         self.sessions = sessions
         self.transport = transport
@@ -82,10 +132,20 @@ class Orchestrator:
         self.consumer = consumer or f"{socket.gethostname()}-{new_id()[-12:]}"
         self.scheduler_poll_s = scheduler_poll_s
         self.lease_poll_s = lease_poll_s
-        self.consumer_options = consumer_options or ConsumerOptions(concurrency=16, batch_size=256)
+        self.consumer_options = consumer_options or ConsumerOptions(
+            concurrency=max_batch, batch_size=max_batch
+        )
+        self.max_batch = max_batch
+        self.cache = cache or RunCache()
+        self.writer = writer
         self.watch = RunWatch()
         self._tasks: list[asyncio.Task[None]] = []
         self._subscription: Subscription | None = None
+        self._jobs: deque[_Job] = deque()
+        self._queued = asyncio.Event()
+        self._writer: asyncio.Task[None] | None = None
+        self._sweep_now = asyncio.Event()
+        self._sweep_timer: asyncio.TimerHandle | None = None
 
     async def start(self) -> None:
         """Subscribe to results and start the sweeps and the relay."""
@@ -100,37 +160,178 @@ class Orchestrator:
             self._tasks.append(asyncio.create_task(loop(), name=loop.__qualname__))
 
     async def stop(self) -> None:
-        """Stop consuming (draining handlers in flight), then stop the loops."""
+        """Stop consuming (draining handlers in flight), then stop the loops and the writer."""
         if self._subscription is not None:
             await self._subscription.stop(drain=True)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+        if self._writer is not None:
+            self._writer.cancel()
+            await asyncio.gather(self._writer, return_exceptions=True)
+            self._writer = None
+        for job in self._jobs:
+            job.done.cancel()
+        self._jobs.clear()
 
     async def in_run(
         self, run_id: str, action: RunAction, *, skip_locked: bool = False
     ) -> object | None:
-        """Run ``action`` on a locked run in one transaction; publish what it queued.
+        """Run ``action`` on the locked run in a transaction; publish what it queued.
 
         Returns None when the run does not exist (or is locked by another replica with
-        ``skip_locked``), else what ``action`` returned.
+        ``skip_locked``), else what ``action`` returned. Raises what ``action`` raised (the
+        transaction is then rolled back).
         """
-        async with self.sessions() as session, session.begin():
-            ctx = await RunContext.load(session, run_id, skip_locked=skip_locked)
-            if ctx is None:
-                return None
-            before = ctx.run.status
-            result = await action(ctx)
-        await self.committed(ctx, before)
-        return result
+        job = _Job(run_id, action, skip_locked, asyncio.get_running_loop().create_future())
+        self._jobs.append(job)
+        self._queued.set()
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_loop(), name="orchestrator-writer")
+        return await asyncio.shield(job.done)
 
-    async def committed(self, ctx: RunContext, status_before: str | None = None) -> None:
-        """After the transaction on ``ctx`` committed: send its envelopes, tell the watchers."""
-        await self.relay.publish_committed(ctx.sent)
-        if ctx.run.status != status_before and ctx.run.status in TERMINAL_RUN:
-            metrics.RUNS_FINISHED.labels(status=ctx.run.status).inc()
-        await self.watch.notify()
+    async def start_created(self, session: AsyncSession, row: RunRow) -> RunContext:
+        """Start a run just inserted in ``session``'s transaction (pending -> running).
+
+        The caller commits, then calls ``committed`` with the context returned.
+        """
+        ctx = RunContext(session=session, run=Run.from_row(row), steps={})
+        await self.engine.start(ctx)
+        await persist.save(session, [ctx])
+        return ctx
+
+    async def committed(self, *contexts: RunContext) -> None:
+        """After the transaction on ``contexts`` committed: send their envelopes, keep their
+        runs in memory, tell the watchers."""
+        sent = [item for ctx in contexts for item in ctx.sent]
+        finished = []
+        due = [ctx.next_due for ctx in contexts if ctx.next_due is not None]
+        if due:
+            self._sweep_at(min(due))
+        for ctx in contexts:
+            self.cache.keep(ctx.run, ctx.steps)
+            ctx.sent = []
+            if ctx.run.status != ctx.status_before and ctx.run.status in TERMINAL_RUN:
+                metrics.RUNS_FINISHED.labels(status=ctx.run.status).inc()
+                finished.append(ctx.run.id)
+        await self.relay.publish_committed(sent)
+        await self.watch.notify(finished)
+
+    async def _write_loop(self) -> None:
+        while True:
+            if not self._jobs:
+                self._queued.clear()
+                await self._queued.wait()
+                continue
+            batch = [self._jobs.popleft() for _ in range(min(len(self._jobs), self.max_batch))]
+            try:
+                await self._write(batch)
+            except asyncio.CancelledError:
+                for job in batch:
+                    job.done.cancel()
+                raise
+
+    async def _write(self, batch: list[_Job]) -> None:
+        """Apply ``batch`` in one transaction; if that fails, each job in its own."""
+        try:
+            if self.writer is not None:
+                contexts, results, batch = await self._write_current(batch)
+            else:
+                contexts, results = await self._transact(batch)
+        except Exception as exc:
+            self.cache.forget([job.run_id for job in batch])
+            if len(batch) == 1:
+                _settle(batch[0], exc=exc)
+            else:  # one bad change must not fail the others: they go again one by one
+                for job in batch:
+                    await self._write([job])
+            return
+        try:
+            await self.committed(*contexts)
+        finally:
+            for job, result in zip(batch, results, strict=True):
+                _settle(job, result)
+
+    async def _transact(self, batch: list[_Job]) -> tuple[list[RunContext], list[object | None]]:
+        """The locking batch (SQLite): lock the runs, apply the jobs, write, commit."""
+        published = self.relay.take_published()
+        try:
+            async with self.sessions() as session, session.begin():
+                waiting = {job.run_id for job in batch if not job.skip_locked}
+                versions = await persist.lock(session, waiting, skip_locked=False)
+                skipping = {job.run_id for job in batch} - waiting
+                versions.update(await persist.lock(session, skipping, skip_locked=True))
+                contexts = await self._contexts(session, versions)
+                results: list[object | None] = []
+                for job in batch:
+                    ctx = contexts.get(job.run_id)
+                    results.append(None if ctx is None else await job.action(ctx))
+                await persist.save(session, list(contexts.values()), published)
+        except BaseException:
+            self.relay.restore_published(published)
+            raise
+        return list(contexts.values()), results
+
+    async def _write_current(
+        self, batch: list[_Job]
+    ) -> tuple[list[RunContext], list[object | None], list[_Job]]:
+        """The lock-free batch (PostgreSQL); jobs of runs that changed meanwhile go again."""
+        assert self.writer is not None
+        async with self.writer.connect() as conn:
+            session = AsyncSession(bind=conn)
+            run_ids = list(dict.fromkeys(job.run_id for job in batch))
+            held = {run_id: self.cache.peek(run_id) for run_id in run_ids}
+            loaded = await persist.load(conn, [r for r, h in held.items() if h is None])
+            now = utcnow()
+            contexts: dict[str, RunContext] = {}
+            for run_id in run_ids:
+                found = held[run_id] or loaded.get(run_id)
+                if found is not None:
+                    run, steps = found
+                    contexts[run_id] = RunContext(
+                        session=session, run=run, steps=steps, now=now, status_before=run.status
+                    )
+            results: list[object | None] = []
+            for job in batch:
+                ctx = contexts.get(job.run_id)
+                results.append(None if ctx is None else await job.action(ctx))
+            published = self.relay.take_published()
+            try:
+                stale = await persist.save_if_current(conn, list(contexts.values()), published)
+            except BaseException:
+                self.relay.restore_published(published)
+                raise
+        if not stale:
+            return list(contexts.values()), results, batch
+        self.cache.forget(list(stale))
+        again = [job for job in batch if job.run_id in stale]
+        for job in again:
+            job.conflicts += 1
+            if job.conflicts > MAX_CONFLICTS:
+                _settle(job, exc=RuntimeError(f"run {job.run_id} kept changing; gave up"))
+        self._jobs.extendleft(reversed([job for job in again if not job.done.done()]))
+        self._queued.set()
+        kept = [i for i, job in enumerate(batch) if job.run_id not in stale]
+        return (
+            [ctx for run_id, ctx in contexts.items() if run_id not in stale],
+            [results[i] for i in kept],
+            [batch[i] for i in kept],
+        )
+
+    async def _contexts(
+        self, session: AsyncSession, versions: dict[str, int]
+    ) -> dict[str, RunContext]:
+        now = utcnow()
+        held = {run_id: self.cache.get(run_id, v) for run_id, v in versions.items()}
+        loaded = await persist.load(session, [run_id for run_id, h in held.items() if h is None])
+        contexts: dict[str, RunContext] = {}
+        for run_id in versions:
+            run, steps = held[run_id] or loaded[run_id]
+            contexts[run_id] = RunContext(
+                session=session, run=run, steps=steps, now=now, status_before=run.status
+            )
+        return contexts
 
     async def on_result(self, envelope: Envelope) -> None:
         """Handler of ``modx.results``: record the answer once, then advance the run."""
@@ -175,14 +376,17 @@ class Orchestrator:
                 s.step_id for s in steps if s.item_index is None and s.status == StepState.SUCCEEDED
             }
             reuse = [
-                s for s in steps if s.status == StepState.SUCCEEDED and s.definition_id in whole
+                Step.from_row(s)
+                for s in steps
+                if s.status == StepState.SUCCEEDED and s.definition_id in whole
             ]
             definition = WorkflowDefinition.model_validate(old.definition)
             run, _ = await runs.create_run(
                 session, definition, old.input, version=old.workflow_version, retry_of=old.id
             )
-            ctx = RunContext(session=session, run=run, steps={})
+            ctx = RunContext(session=session, run=Run.from_row(run), steps={})
             await self.engine.start(ctx, reuse)
+            await persist.save(session, [ctx])
         metrics.RUNS_STARTED.labels(workflow=definition.name).inc()
         await self.committed(ctx)
         return run
@@ -205,11 +409,10 @@ class Orchestrator:
             run_ids = set((await session.execute(due_steps)).scalars()) | set(
                 (await session.execute(due_runs)).scalars()
             )
-        handled = 0
-        for run_id in run_ids:
-            if await self.in_run(run_id, self.engine.on_due, skip_locked=True) is not None:
-                handled += 1
-        return handled
+        handled = await asyncio.gather(
+            *(self.in_run(run_id, self.engine.on_due, skip_locked=True) for run_id in run_ids)
+        )
+        return sum(1 for result in handled if result is not None)
 
     async def sweep_agents(self) -> list[str]:
         """Mark agents with expired leases offline and send their tasks to others."""
@@ -229,12 +432,33 @@ class Orchestrator:
             log.info("agents offline: %s", offline)
             self.engine.router.invalidate()
             gone = set(offline)
-            for run_id in run_ids:
-                await self.in_run(run_id, lambda ctx: self.engine.redispatch(ctx, gone))
+            await asyncio.gather(
+                *(self.in_run(r, lambda ctx: self.engine.redispatch(ctx, gone)) for r in run_ids)
+            )
         return offline
 
+    def _sweep_at(self, when: datetime) -> None:
+        """Sweep at ``when`` if that is before the next poll (a retry's backoff, a timeout)."""
+        loop = asyncio.get_running_loop()
+        at = loop.time() + max(0.0, (when - utcnow()).total_seconds())
+        if self._sweep_timer is not None and self._sweep_timer.when() <= at:
+            return
+        if self._sweep_timer is not None:
+            self._sweep_timer.cancel()
+        self._sweep_timer = loop.call_at(at, self._sweep_now.set)
+
     async def _scheduler_loop(self) -> None:
-        await self._forever(self.sweep, self.scheduler_poll_s)
+        while True:
+            self._sweep_now.clear()
+            self._sweep_timer = None
+            try:
+                await self.sweep()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("sweep failed; retrying")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._sweep_now.wait(), self.scheduler_poll_s)
 
     async def _lease_loop(self) -> None:
         await self._forever(self.sweep_agents, self.lease_poll_s)
@@ -252,3 +476,12 @@ class Orchestrator:
 
 async def _sync(value: object) -> object:
     return value
+
+
+def _settle(job: _Job, result: object | None = None, exc: BaseException | None = None) -> None:
+    if job.done.done():
+        return
+    if exc is not None:
+        job.done.set_exception(exc)
+    else:
+        job.done.set_result(result)

@@ -54,6 +54,7 @@ async def write(relay: OutboxRelay, envelopes: list[Envelope], commit: bool) -> 
         for envelope in envelopes:
             session.add(
                 OutboxRow(
+                    id=envelope.id,
                     destination=streams.tasks("t.x"),
                     envelope=envelope.to_json().decode(),
                     created_at=utcnow(),
@@ -103,12 +104,17 @@ async def test_the_fast_path_publishes_after_commit_and_the_relay_deletes(backen
     async with backend.relay.sessions() as session, session.begin():
         rows = [
             OutboxRow(
-                destination=streams.tasks("t.x"), envelope=e.to_json().decode(), created_at=utcnow()
+                id=e.id,
+                destination=streams.tasks("t.x"),
+                envelope=e.to_json().decode(),
+                created_at=utcnow(),
             )
             for e in envelopes
         ]
         session.add_all(rows)
-    await backend.relay.publish_committed(list(zip(rows, envelopes, strict=True)))
+    await backend.relay.publish_committed(
+        [(row.destination, e) for row, e in zip(rows, envelopes, strict=True)]
+    )
     assert await backend.transport.stream_length(streams.tasks("t.x")) == 3
     assert await backend.relay.flush() == 3  # not deleted yet: a poll now would re-publish...
     assert await backend.transport.stream_length(streams.tasks("t.x")) == 3  # ...as a no-op

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import jsonschema
 from fastapi import APIRouter, Query, Response
@@ -24,7 +24,6 @@ from services.api.schemas import (
 from services.db.models import RunRow, StepRow
 from services.discovery.concepts import concept_index
 from services.orchestrator import runs, workflows
-from services.orchestrator.context import RunContext
 from services.orchestrator.definitions import WorkflowDefinition
 from services.orchestrator.service import RunNotRetryable
 from services.orchestrator.states import TERMINAL_RUN, RunState
@@ -156,18 +155,16 @@ async def start_run(
             version=version,
             idempotency_key=body.idempotency_key,
             goal=goal,
+            deadline_s=body.deadline_s,
         )
         if created:
-            if body.deadline_s is not None:
-                run.deadline_at = run.created_at + timedelta(seconds=body.deadline_s)
-            ctx = RunContext(session=session, run=run, steps={})
-            await runtime.orchestrator.engine.start(ctx)
-    if created:
-        metrics.RUNS_STARTED.labels(workflow=definition.name).inc()
-        await runtime.orchestrator.committed(ctx)
-    else:
+            ctx = await runtime.orchestrator.start_created(session, run)
+    if not created:
         response.status_code = 200
-    return RunAccepted(run_id=run.id, status=run.status, created=created)
+        return RunAccepted(run_id=run.id, status=run.status, created=False)
+    metrics.RUNS_STARTED.labels(workflow=definition.name).inc()
+    await runtime.orchestrator.committed(ctx)
+    return RunAccepted(run_id=run.id, status=ctx.run.status, created=True)
 
 
 @router.get("/runs", response_model=RunsPublic)
@@ -242,7 +239,9 @@ async def wait_run(
             run = await _run_or_404(session, run_id)
             if run.status in TERMINAL_RUN or loop.time() >= end:
                 return run_public(run, list(await runs.steps_of(session, run_id)), definition=False)
-        await runtime.orchestrator.watch.wait(min(0.5, max(0.0, end - loop.time())))
+        await runtime.orchestrator.watch.wait_finished(
+            run_id, min(0.5, max(0.0, end - loop.time()))
+        )
 
 
 @router.post("/runs/{run_id}/cancel", status_code=202, response_model=RunAccepted)

@@ -128,12 +128,7 @@ def upgrade() -> None:
 
     op.create_table(
         "outbox",
-        sa.Column(
-            "id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            autoincrement=True,
-            nullable=False,
-        ),
+        sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("destination", sa.String(length=300), nullable=False),
         sa.Column("envelope", sa.Text(), nullable=False),
         sa.Column("created_at", services.db.models.UTCDateTime(timezone=True), nullable=False),
@@ -183,6 +178,7 @@ def upgrade() -> None:
         sa.Column("updated_at", services.db.models.UTCDateTime(timezone=True), nullable=False),
         sa.Column("ledger_seq", sa.Integer(), nullable=False),
         sa.Column("ledger_head", sa.String(length=64), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_runs")),
         sa.UniqueConstraint("idempotency_key", name=op.f("uq_runs_idempotency_key")),
     )

@@ -1,0 +1,279 @@
+"""Reading and writing runs for the engine with SQLAlchemy Core, a batch of runs at a time.
+
+A transaction locks its runs in id order (so two replicas' batches never deadlock), loads the
+ones it does not hold current in memory, lets the engine change them, and writes everything the
+engine did with one statement per kind of change: new steps, changed steps (grouped by which
+columns changed, so a large output is written once and never again), changed runs, events,
+ledger entries and outbox rows. The cost of a step is then a share of a handful of round trips,
+however many runs the batch holds.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.sql.dml import Update
+
+from services.db.models import EventRow, LedgerEntryRow, OutboxRow, RunRow, StepRow
+from services.orchestrator.records import Run, Step
+
+if TYPE_CHECKING:
+    from services.orchestrator.context import RunContext
+
+RUNS: Table = RunRow.__table__  # type: ignore[assignment]
+STEPS: Table = StepRow.__table__  # type: ignore[assignment]
+EVENTS: Table = EventRow.__table__  # type: ignore[assignment]
+LEDGER: Table = LedgerEntryRow.__table__  # type: ignore[assignment]
+OUTBOX: Table = OutboxRow.__table__  # type: ignore[assignment]
+
+_RUN_COLUMNS = [RUNS.c[name] for name in Run.COLUMNS]
+_STEP_COLUMNS = [STEPS.c[name] for name in Step.COLUMNS]
+
+
+async def lock(session: AsyncSession, run_ids: Iterable[str], skip_locked: bool) -> dict[str, int]:
+    """Lock runs (FOR UPDATE, in id order); their versions by id.
+
+    With ``skip_locked``, runs another transaction holds are left out instead of waited for.
+    Runs that do not exist are left out too. (SQLite has no row locks: its writers take the
+    database lock at BEGIN.)
+    """
+    ids = sorted(set(run_ids))
+    if not ids:
+        return {}
+    query = (
+        select(RUNS.c.id, RUNS.c.version)
+        .where(RUNS.c.id.in_(ids))
+        .order_by(RUNS.c.id)
+        .with_for_update(skip_locked=skip_locked)
+    )
+    return {run_id: version for run_id, version in (await session.execute(query)).tuples()}
+
+
+async def load(
+    session: AsyncSession | AsyncConnection, run_ids: Sequence[str]
+) -> dict[str, tuple[Run, dict[str, Step]]]:
+    """Runs and their steps, by run id."""
+    if not run_ids:
+        return {}
+    runs: dict[str, tuple[Run, dict[str, Step]]] = {}
+    for row in await session.execute(select(*_RUN_COLUMNS).where(RUNS.c.id.in_(run_ids))):
+        run = Run(**dict(zip(Run.COLUMNS, row, strict=True)))
+        runs[run.id] = (run, {})
+    query = select(*_STEP_COLUMNS).where(STEPS.c.run_id.in_(run_ids))
+    for row in await session.execute(query):
+        step = Step(**dict(zip(Step.COLUMNS, row, strict=True)))
+        runs[step.run_id][1][step.step_id] = step
+    return runs
+
+
+@dataclass
+class Changes:
+    """What a transaction on some runs writes (collected from their contexts)."""
+
+    runs: list[Run] = field(default_factory=list)
+    new_steps: list[Step] = field(default_factory=list)
+    changed_steps: list[tuple[Step, frozenset[str]]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    outbox: list[dict[str, Any]] = field(default_factory=list)
+
+
+def collect(contexts: Sequence[RunContext]) -> Changes:
+    """Take what the engine did to ``contexts``; their records are clean afterwards.
+
+    Every run with something to write gets the next version: a write is only good on top of
+    the version it was computed from (``save_if_current``), and other replicas' caches learn
+    that their copy is old.
+    """
+    changes = Changes()
+    for ctx in contexts:
+        inserted = {id(step) for step in ctx.added}
+        changed = [s for s in ctx.steps.values() if s.changed and id(s) not in inserted]
+        run = ctx.run
+        dues = [s.due_at for s in (*ctx.added, *changed) if s.due_at is not None]
+        if run.deadline_at is not None and "deadline_at" in run.changed:
+            dues.append(run.deadline_at)
+        ctx.next_due = min(dues, default=None)
+        if ctx.added or changed or run.changed or ctx.events or ctx.entries or ctx.outbox:
+            run.version += 1
+            changes.runs.append(run)
+        changes.new_steps.extend(ctx.added)
+        for step in changed:
+            changes.changed_steps.append((step, frozenset(step.changed)))
+        for step in ctx.added:
+            step.changed.clear()
+        for step in changed:
+            step.changed.clear()
+        changes.events.extend(ctx.events)
+        changes.entries.extend(ctx.entries)
+        changes.outbox.extend(
+            {
+                "id": env.id,
+                "destination": dest,
+                "envelope": raw,
+                "created_at": ctx.now,
+                "run_id": run.id,
+            }
+            for dest, env, raw in ctx.outbox
+        )
+        ctx.added, ctx.events, ctx.entries, ctx.outbox = [], [], [], []
+    return changes
+
+
+async def save(
+    session: AsyncSession, contexts: Sequence[RunContext], published: Sequence[str] = ()
+) -> None:
+    """Write what the engine did to ``contexts`` inside the caller's transaction (which holds
+    the runs' locks): one statement per kind of change. ``published`` outbox rows (already on
+    the bus) are deleted on the way."""
+    changes = collect(contexts)
+    step_groups: dict[frozenset[str], list[dict[str, Any]]] = {}
+    for step, columns in changes.changed_steps:
+        _group(step_groups, step, ("run_id", "step_id"), columns)
+    run_groups: dict[frozenset[str], list[dict[str, Any]]] = {}
+    for run in changes.runs:
+        _group(run_groups, run, ("id",), frozenset(run.changed))
+        run.changed.clear()
+    conn = await session.connection()
+    if changes.new_steps:
+        await conn.execute(insert(STEPS), [step.values() for step in changes.new_steps])
+    for columns, params in step_groups.items():
+        await conn.execute(_update(STEPS, ("run_id", "step_id"), columns), params)
+    for columns, params in run_groups.items():
+        await conn.execute(_update(RUNS, ("id",), columns), params)
+    outbox = [{k: v for k, v in row.items() if k != "run_id"} for row in changes.outbox]
+    for table, rows in ((EVENTS, changes.events), (LEDGER, changes.entries), (OUTBOX, outbox)):
+        if rows:
+            await conn.execute(insert(table), rows)
+    if published:
+        await conn.execute(delete(OUTBOX).where(OUTBOX.c.id.in_(published)))
+
+
+async def save_if_current(
+    conn: AsyncConnection, contexts: Sequence[RunContext], published: Sequence[str] = ()
+) -> set[str]:
+    """PostgreSQL: write everything in one statement, in its own transaction, for the runs
+    still at the version the engine started from; returns the ids of the runs that were not.
+
+    No lock is taken: a run another replica changed in the meantime is left out entirely (its
+    steps, events, ledger entries and outbox rows are joined to the runs actually updated),
+    and the caller reloads it and applies its changes again. One round trip per batch, which
+    also deletes the ``published`` outbox rows.
+    """
+    changes = collect(contexts)
+    for run in changes.runs:
+        run.changed.clear()
+    if not changes.runs and not published:
+        return set()
+    for table_rows in (changes.events, changes.entries):
+        for n, row in enumerate(table_rows):
+            row["n"] = n  # history keeps the order the engine wrote it in
+    params = (
+        _json([{n: getattr(r, n) for n in _RUN_WRITE} for r in changes.runs]),
+        _json(
+            [s.values() for s in changes.new_steps] + [s.values() for s, _ in changes.changed_steps]
+        ),
+        _json(changes.events),
+        _json(changes.entries),
+        _json(changes.outbox),
+        list(published),
+    )
+    result = await conn.exec_driver_sql(_write_if_current_sql(), params)
+    return {run.id for run in changes.runs} - {run_id for (run_id,) in result}
+
+
+_RUN_WRITE = (
+    "id",
+    "status",
+    "output",
+    "error",
+    "cancel_requested",
+    "started_at",
+    "finished_at",
+    "deadline_at",
+    "updated_at",
+    "ledger_seq",
+    "ledger_head",
+    "version",
+)
+
+
+def _json(rows: list[dict[str, Any]]) -> str:
+    try:
+        return orjson.dumps(rows).decode()  # datetimes as RFC 3339, which PostgreSQL parses
+    except orjson.JSONEncodeError:  # e.g. an integer beyond 64 bits in a payload
+        return json.dumps(rows, default=_iso)
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+@lru_cache(maxsize=1)
+def _write_if_current_sql() -> str:
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+
+    def rows(table: Table, names: Sequence[str], param: int, extra: str = "") -> str:
+        types = ", ".join(f"{name} {table.c[name].type.compile(dialect=dialect)}" for name in names)
+        return f"jsonb_to_recordset(${param}::jsonb) AS x({types}{extra})"
+
+    def insert_joined(table: Table, names: Sequence[str], param: int, extra: str) -> str:
+        # Rows only for the runs updated; ``n`` (when given) keeps the order they came in.
+        cols = ", ".join(names)
+        picked = ", ".join(f"x.{name}" for name in names)
+        order = " ORDER BY x.n" if "n integer" in extra else ""
+        return (
+            f"INSERT INTO {table.name} ({cols}) SELECT {picked} "
+            f"FROM {rows(table, names, param, extra)} JOIN r ON r.id = x.run_id{order}"
+        )
+
+    run_sets = ", ".join(f"{n} = x.{n}" for n in _RUN_WRITE if n != "id")
+    step_sets = ", ".join(
+        f"{n} = EXCLUDED.{n}" for n in Step.COLUMNS if n not in ("run_id", "step_id")
+    )
+    event_cols = [c.name for c in EVENTS.c if c.name != "id"]
+    ledger_cols = [c.name for c in LEDGER.c if c.name != "id"]
+    outbox_cols = [c.name for c in OUTBOX.c]
+    return (
+        f"WITH r AS (UPDATE runs SET {run_sets} FROM {rows(RUNS, _RUN_WRITE, 1)} "
+        "WHERE runs.id = x.id AND runs.version = x.version - 1 RETURNING runs.id), "
+        f"s AS ({insert_joined(STEPS, Step.COLUMNS, 2, '')} "
+        f"ON CONFLICT (run_id, step_id) DO UPDATE SET {step_sets}), "
+        f"e AS ({insert_joined(EVENTS, event_cols, 3, ', n integer')}), "
+        f"l AS ({insert_joined(LEDGER, ledger_cols, 4, ', n integer')}), "
+        f"o AS ({insert_joined(OUTBOX, outbox_cols, 5, ', run_id varchar')}), "
+        "d AS (DELETE FROM outbox WHERE id = ANY($6::varchar[])) "
+        "SELECT id FROM r"
+    )
+
+
+def _group(
+    groups: dict[frozenset[str], list[dict[str, Any]]],
+    record: Run | Step,
+    key: tuple[str, ...],
+    columns: frozenset[str],
+) -> None:
+    params = {"k_" + name: getattr(record, name) for name in key}
+    params.update({"v_" + name: getattr(record, name) for name in columns})
+    groups.setdefault(columns, []).append(params)
+
+
+@lru_cache(maxsize=256)
+def _update(table: Table, key: tuple[str, ...], columns: frozenset[str]) -> Update:
+    # Bound names differ from column names: SQLAlchemy reserves those for its own SET clause.
+    return (
+        update(table)
+        .where(*(table.c[name] == bindparam("k_" + name) for name in key))
+        .values({name: bindparam("v_" + name) for name in sorted(columns)})
+    )

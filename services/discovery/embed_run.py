@@ -14,7 +14,6 @@ import asyncio
 import math
 from typing import Any
 
-from services import metrics
 from services.orchestrator import runs
 from services.orchestrator.definitions import WorkflowDefinition, parse_definition
 from services.orchestrator.states import TERMINAL_RUN, RunState
@@ -93,12 +92,8 @@ class RunEmbedder:
         return self._vectors(output, len(texts))
 
     async def _start(self, texts: list[str]) -> str:
-        orchestrator = self.runtime.orchestrator
-        async with self.runtime.sessions() as session, session.begin():
-            run, _ = await runs.create_run(session, self._definition, {"texts": texts})
-            ctx = await orchestrator.start_created(session, run)
-        metrics.RUNS_STARTED.labels(workflow=WORKFLOW_NAME).inc()
-        await orchestrator.committed(ctx)  # publishes the task right after the commit
+        run = await self.runtime.orchestrator.create_run(self._definition, {"texts": texts})
+        assert run is not None  # no idempotency key: nothing to refuse
         return run.id
 
     async def _wait(self, run_id: str) -> Any:

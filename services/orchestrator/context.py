@@ -53,6 +53,13 @@ class RunContext:
     outbox: list[tuple[str, Envelope, str]] = field(default_factory=list)
     sent: list[tuple[str, Envelope]] = field(default_factory=list)
     next_due: datetime | None = None  # the earliest timer this transaction set (for the sweep)
+    created: dict[str, Any] | None = None  # set when this transaction creates the run: the
+    # columns kept only on file (idempotency key, goal, ...)
+    version_before: int = -1
+
+    def __post_init__(self) -> None:
+        self.version_before = self.run.version
+
     _definition: WorkflowDefinition | None = None
 
     @property

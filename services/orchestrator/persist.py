@@ -80,6 +80,7 @@ class Changes:
     """What a transaction on some runs writes (collected from their contexts)."""
 
     runs: list[Run] = field(default_factory=list)
+    new_runs: list[dict[str, Any]] = field(default_factory=list)
     new_steps: list[Step] = field(default_factory=list)
     changed_steps: list[tuple[Step, frozenset[str]]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
@@ -103,7 +104,10 @@ def collect(contexts: Sequence[RunContext]) -> Changes:
         if run.deadline_at is not None and "deadline_at" in run.changed:
             dues.append(run.deadline_at)
         ctx.next_due = min(dues, default=None)
-        if ctx.added or changed or run.changed or ctx.events or ctx.entries or ctx.outbox:
+        if ctx.created is not None:
+            run.version += 1
+            changes.new_runs.append({**ctx.created, **run.values()})
+        elif ctx.added or changed or run.changed or ctx.events or ctx.entries or ctx.outbox:
             run.version += 1
             changes.runs.append(run)
         changes.new_steps.extend(ctx.added)
@@ -144,6 +148,8 @@ async def save(
         _group(run_groups, run, ("id",), frozenset(run.changed))
         run.changed.clear()
     conn = await session.connection()
+    if changes.new_runs:
+        await conn.execute(insert(RUNS), changes.new_runs)
     if changes.new_steps:
         await conn.execute(insert(STEPS), [step.values() for step in changes.new_steps])
     for columns, params in step_groups.items():
@@ -162,17 +168,18 @@ async def save_if_current(
     conn: AsyncConnection, contexts: Sequence[RunContext], published: Sequence[str] = ()
 ) -> set[str]:
     """PostgreSQL: write everything in one statement, in its own transaction, for the runs
-    still at the version the engine started from; returns the ids of the runs that were not.
+    still at the version the engine started from; returns the ids of the runs written.
 
     No lock is taken: a run another replica changed in the meantime is left out entirely (its
-    steps, events, ledger entries and outbox rows are joined to the runs actually updated),
-    and the caller reloads it and applies its changes again. One round trip per batch, which
-    also deletes the ``published`` outbox rows.
+    steps, events, ledger entries and outbox rows are joined to the runs actually written),
+    and the caller reloads it and applies its changes again. A new run whose id or
+    idempotency key is taken is left out the same way. One round trip per batch, which also
+    deletes the ``published`` outbox rows.
     """
     changes = collect(contexts)
     for run in changes.runs:
         run.changed.clear()
-    if not changes.runs and not published:
+    if not changes.runs and not changes.new_runs and not published:
         return set()
     for table_rows in (changes.events, changes.entries):
         for n, row in enumerate(table_rows):
@@ -186,9 +193,10 @@ async def save_if_current(
         _json(changes.entries),
         _json(changes.outbox),
         list(published),
+        _json(changes.new_runs),
     )
     result = await conn.exec_driver_sql(_write_if_current_sql(), params)
-    return {run.id for run in changes.runs} - {run_id for (run_id,) in result}
+    return {run_id for (run_id,) in result}
 
 
 _RUN_WRITE = (
@@ -235,7 +243,7 @@ def _write_if_current_sql() -> str:
         order = " ORDER BY x.n" if "n integer" in extra else ""
         return (
             f"INSERT INTO {table.name} ({cols}) SELECT {picked} "
-            f"FROM {rows(table, names, param, extra)} JOIN r ON r.id = x.run_id{order}"
+            f"FROM {rows(table, names, param, extra)} JOIN a ON a.id = x.run_id{order}"
         )
 
     run_sets = ", ".join(f"{n} = x.{n}" for n in _RUN_WRITE if n != "id")
@@ -245,16 +253,21 @@ def _write_if_current_sql() -> str:
     event_cols = [c.name for c in EVENTS.c if c.name != "id"]
     ledger_cols = [c.name for c in LEDGER.c if c.name != "id"]
     outbox_cols = [c.name for c in OUTBOX.c]
+    run_cols = [c.name for c in RUNS.c]
     return (
-        f"WITH r AS (UPDATE runs SET {run_sets} FROM {rows(RUNS, _RUN_WRITE, 1)} "
+        f"WITH r AS (UPDATE runs SET {run_sets} FROM {rows(RUNS, _RUN_WRITE, 1, '')} "
         "WHERE runs.id = x.id AND runs.version = x.version - 1 RETURNING runs.id), "
+        f"n AS (INSERT INTO runs ({', '.join(run_cols)}) "
+        f"SELECT {', '.join('x.' + c for c in run_cols)} FROM {rows(RUNS, run_cols, 7, '')} "
+        "ON CONFLICT DO NOTHING RETURNING id), "
+        "a AS (SELECT id FROM r UNION ALL SELECT id FROM n), "
         f"s AS ({insert_joined(STEPS, Step.COLUMNS, 2, '')} "
         f"ON CONFLICT (run_id, step_id) DO UPDATE SET {step_sets}), "
         f"e AS ({insert_joined(EVENTS, event_cols, 3, ', n integer')}), "
         f"l AS ({insert_joined(LEDGER, ledger_cols, 4, ', n integer')}), "
         f"o AS ({insert_joined(OUTBOX, outbox_cols, 5, ', run_id varchar')}), "
         "d AS (DELETE FROM outbox WHERE id = ANY($6::varchar[])) "
-        "SELECT id FROM r"
+        "SELECT id FROM a"
     )
 
 

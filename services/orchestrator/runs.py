@@ -10,21 +10,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bus.ids import new_id
 from services.db.models import EventRow, RunRow, StepRow, utcnow
 from services.orchestrator.definitions import WorkflowDefinition
+from services.orchestrator.records import Run
 from services.orchestrator.states import RunState
 
 
-class IdempotencyConflict(ValueError):
-    """The idempotency key was used for a different request."""
-
-
-async def create_run(
-    session: AsyncSession,
+def new_run(
     definition: WorkflowDefinition,
     input_: Any,
     *,
@@ -33,52 +28,35 @@ async def create_run(
     goal: dict[str, Any] | None = None,
     retry_of: str | None = None,
     deadline_s: float | None = None,
-) -> tuple[RunRow, bool]:
-    """Insert a pending run; with an idempotency key already used, return that run instead."""
-    if idempotency_key is not None:
-        existing = await by_idempotency_key(session, idempotency_key)
-        if existing is not None:
-            return existing, False
+) -> tuple[Run, dict[str, Any]]:
+    """A pending run, not stored yet: the engine's record and the columns only kept on file
+    (``Orchestrator.create_run`` stores both)."""
     now = utcnow()
-    run = RunRow(
+    run = Run(
         id=new_id(),
         workflow_name=definition.name,
-        workflow_version=version,
         definition=definition.model_dump(mode="json", exclude_none=True),
         input=input_,
+        output=None,
+        error=None,
         status=RunState.PENDING,
-        idempotency_key=idempotency_key,
-        goal=goal,
         cancel_requested=False,
-        retry_of=retry_of,
         created_at=now,
+        started_at=None,
+        finished_at=None,
+        deadline_at=now + timedelta(seconds=deadline_s) if deadline_s is not None else None,
         updated_at=now,
         ledger_seq=0,
         ledger_head="",
         version=0,
-        deadline_at=now + timedelta(seconds=deadline_s) if deadline_s is not None else None,
     )
-    try:
-        async with session.begin_nested():
-            session.add(run)
-    except IntegrityError:
-        # Another request with the same key won the race: its run is the answer.
-        if idempotency_key is not None:
-            existing = await by_idempotency_key(session, idempotency_key)
-            if existing is not None:
-                return existing, False
-        raise
-    session.add(
-        EventRow(
-            run_id=run.id,
-            type="run.created",
-            to_state=RunState.PENDING,
-            created_at=now,
-            data={"workflow": definition.name, "version": version},
-        )
-    )
-    await session.flush()  # the run row and its first event precede what the engine writes
-    return run, True
+    on_file = {
+        "workflow_version": version,
+        "idempotency_key": idempotency_key,
+        "goal": goal,
+        "retry_of": retry_of,
+    }
+    return run, on_file
 
 
 async def by_idempotency_key(session: AsyncSession, key: str) -> RunRow | None:

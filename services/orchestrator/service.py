@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -89,6 +90,7 @@ class _Job:
     action: RunAction
     skip_locked: bool
     done: asyncio.Future[object | None]
+    new: tuple[Run, dict[str, Any]] | None = None  # a run this job creates
     conflicts: int = 0
 
 
@@ -185,21 +187,57 @@ class Orchestrator:
         transaction is then rolled back).
         """
         job = _Job(run_id, action, skip_locked, asyncio.get_running_loop().create_future())
+        return await self._submit(job)
+
+    async def create_run(
+        self,
+        definition: WorkflowDefinition,
+        input_: Any,
+        *,
+        version: int | None = None,
+        idempotency_key: str | None = None,
+        goal: dict[str, Any] | None = None,
+        retry_of: str | None = None,
+        deadline_s: float | None = None,
+        reuse: list[Step] | None = None,
+    ) -> Run | None:
+        """Store a new run and start it (pending -> running) in one of the writer's batches.
+
+        ``reuse`` holds succeeded steps of an earlier run to carry over (``Engine.start``).
+        Returns the run as committed, or None when ``idempotency_key`` is already taken.
+        """
+        run, on_file = runs.new_run(
+            definition,
+            input_,
+            version=version,
+            idempotency_key=idempotency_key,
+            goal=goal,
+            retry_of=retry_of,
+            deadline_s=deadline_s,
+        )
+
+        async def start(ctx: RunContext) -> Run:
+            ctx.event(
+                "run.created",
+                to_state=RunState.PENDING,
+                data={"workflow": definition.name, "version": version},
+            )
+            await self.engine.start(ctx, reuse)
+            return ctx.run
+
+        loop = asyncio.get_running_loop()
+        job = _Job(run.id, start, False, loop.create_future(), new=(run, on_file))
+        created = await self._submit(job)
+        if created is not None:
+            metrics.RUNS_STARTED.labels(workflow=definition.name).inc()
+        return created if isinstance(created, Run) else None
+
+    async def _submit(self, job: _Job) -> object | None:
         self._jobs.append(job)
         self._queued.set()
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_loop(), name="orchestrator-writer")
         return await asyncio.shield(job.done)
-
-    async def start_created(self, session: AsyncSession, row: RunRow) -> RunContext:
-        """Start a run just inserted in ``session``'s transaction (pending -> running).
-
-        The caller commits, then calls ``committed`` with the context returned.
-        """
-        ctx = RunContext(session=session, run=Run.from_row(row), steps={})
-        await self.engine.start(ctx)
-        await persist.save(session, [ctx])
-        return ctx
 
     async def committed(self, *contexts: RunContext) -> None:
         """After the transaction on ``contexts`` committed: send their envelopes, keep their
@@ -258,15 +296,14 @@ class Orchestrator:
         published = self.relay.take_published()
         try:
             async with self.sessions() as session, session.begin():
-                waiting = {job.run_id for job in batch if not job.skip_locked}
+                existing = [job for job in batch if job.new is None]
+                waiting = {job.run_id for job in existing if not job.skip_locked}
                 versions = await persist.lock(session, waiting, skip_locked=False)
-                skipping = {job.run_id for job in batch} - waiting
+                skipping = {job.run_id for job in existing} - waiting
                 versions.update(await persist.lock(session, skipping, skip_locked=True))
-                contexts = await self._contexts(session, versions)
-                results: list[object | None] = []
-                for job in batch:
-                    ctx = contexts.get(job.run_id)
-                    results.append(None if ctx is None else await job.action(ctx))
+                held = {run_id: self.cache.get(run_id, v) for run_id, v in versions.items()}
+                contexts = await self._contexts(session, batch, held)
+                results = [await self._apply(job, contexts) for job in batch]
                 await persist.save(session, list(contexts.values()), published)
         except BaseException:
             self.relay.restore_published(published)
@@ -280,28 +317,30 @@ class Orchestrator:
         assert self.writer is not None
         async with self.writer.connect() as conn:
             session = AsyncSession(bind=conn)
-            run_ids = list(dict.fromkeys(job.run_id for job in batch))
-            held = {run_id: self.cache.peek(run_id) for run_id in run_ids}
-            loaded = await persist.load(conn, [r for r, h in held.items() if h is None])
-            now = utcnow()
-            contexts: dict[str, RunContext] = {}
-            for run_id in run_ids:
-                found = held[run_id] or loaded.get(run_id)
-                if found is not None:
-                    run, steps = found
-                    contexts[run_id] = RunContext(
-                        session=session, run=run, steps=steps, now=now, status_before=run.status
-                    )
-            results: list[object | None] = []
-            for job in batch:
-                ctx = contexts.get(job.run_id)
-                results.append(None if ctx is None else await job.action(ctx))
+            held = {job.run_id: self.cache.peek(job.run_id) for job in batch if job.new is None}
+            contexts = await self._contexts(session, batch, held)
+            results = [await self._apply(job, contexts) for job in batch]
             published = self.relay.take_published()
             try:
-                stale = await persist.save_if_current(conn, list(contexts.values()), published)
+                written = await persist.save_if_current(conn, list(contexts.values()), published)
             except BaseException:
                 self.relay.restore_published(published)
                 raise
+        stale = {
+            run_id
+            for run_id, ctx in contexts.items()
+            if run_id not in written
+            and ctx.created is None
+            and ctx.run.version != ctx.version_before
+        }
+        refused = {
+            run_id for run_id, ctx in contexts.items() if ctx.created and run_id not in written
+        }
+        for run_id in refused:  # a new run whose idempotency key was taken meanwhile
+            del contexts[run_id]
+        results = [
+            None if job.run_id in refused else r for job, r in zip(batch, results, strict=True)
+        ]
         if not stale:
             return list(contexts.values()), results, batch
         self.cache.forget(list(stale))
@@ -320,18 +359,36 @@ class Orchestrator:
         )
 
     async def _contexts(
-        self, session: AsyncSession, versions: dict[str, int]
+        self,
+        session: AsyncSession,
+        batch: list[_Job],
+        held: dict[str, tuple[Run, dict[str, Step]] | None],
     ) -> dict[str, RunContext]:
-        now = utcnow()
-        held = {run_id: self.cache.get(run_id, v) for run_id, v in versions.items()}
+        """A context per run of ``batch``: created, held in memory, or loaded now."""
         loaded = await persist.load(session, [run_id for run_id, h in held.items() if h is None])
+        now = utcnow()
         contexts: dict[str, RunContext] = {}
-        for run_id in versions:
-            run, steps = held[run_id] or loaded[run_id]
-            contexts[run_id] = RunContext(
-                session=session, run=run, steps=steps, now=now, status_before=run.status
-            )
+        for job in batch:
+            if job.run_id in contexts:
+                continue
+            if job.new is not None:
+                run, on_file = job.new
+                contexts[job.run_id] = RunContext(
+                    session=session, run=run, steps={}, now=now, created=on_file
+                )
+                continue
+            found = held.get(job.run_id) or loaded.get(job.run_id)
+            if found is not None:
+                run, steps = found
+                contexts[job.run_id] = RunContext(
+                    session=session, run=run, steps=steps, now=now, status_before=run.status
+                )
         return contexts
+
+    @staticmethod
+    async def _apply(job: _Job, contexts: dict[str, RunContext]) -> object | None:
+        ctx = contexts.get(job.run_id)
+        return None if ctx is None else await job.action(ctx)
 
     async def on_result(self, envelope: Envelope) -> None:
         """Handler of ``modx.results``: record the answer once, then advance the run."""
@@ -352,7 +409,7 @@ class Orchestrator:
         """Cancel a run; False when it was already finished."""
         return bool(await self.in_run(run_id, lambda ctx: _sync(self.engine.cancel(ctx, reason))))
 
-    async def retry_run(self, run_id: str) -> RunRow:
+    async def retry_run(self, run_id: str) -> Run:
         """Start a new run of a failed, cancelled or timed-out run, resuming from its failed step.
 
         The steps that succeeded are carried over with their outputs (``step.reused`` events);
@@ -362,7 +419,7 @@ class Orchestrator:
             LookupError: No such run.
             RunNotRetryable: The run has not ended unsuccessfully.
         """
-        async with self.sessions() as session, session.begin():
+        async with self.sessions() as session:
             old = await runs.get_run(session, run_id)
             if old is None:
                 raise LookupError(run_id)
@@ -380,15 +437,11 @@ class Orchestrator:
                 for s in steps
                 if s.status == StepState.SUCCEEDED and s.definition_id in whole
             ]
-            definition = WorkflowDefinition.model_validate(old.definition)
-            run, _ = await runs.create_run(
-                session, definition, old.input, version=old.workflow_version, retry_of=old.id
-            )
-            ctx = RunContext(session=session, run=Run.from_row(run), steps={})
-            await self.engine.start(ctx, reuse)
-            await persist.save(session, [ctx])
-        metrics.RUNS_STARTED.labels(workflow=definition.name).inc()
-        await self.committed(ctx)
+        definition = WorkflowDefinition.model_validate(old.definition)
+        run = await self.create_run(
+            definition, old.input, version=old.workflow_version, retry_of=old.id, reuse=reuse
+        )
+        assert run is not None  # no idempotency key: nothing to refuse
         return run
 
     async def sweep(self) -> int:

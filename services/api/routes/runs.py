@@ -9,7 +9,6 @@ import jsonschema
 from fastapi import APIRouter, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services import metrics
 from services.api.deps import ClientDep, PrincipalDep, RuntimeDep, SessionDep, WriteSessionDep
 from services.api.errors import ApiError, not_found
 from services.api.routes.workflows import parse_or_422
@@ -148,23 +147,23 @@ async def start_run(
         else:
             definition, version = await _definition(body, session)
             _check_input(definition, body.input)
-        run, created = await runs.create_run(
-            session,
-            definition,
-            run_input,
-            version=version,
-            idempotency_key=body.idempotency_key,
-            goal=goal,
-            deadline_s=body.deadline_s,
-        )
-        if created:
-            ctx = await runtime.orchestrator.start_created(session, run)
-    if not created:
+    run = await runtime.orchestrator.create_run(
+        definition,
+        run_input,
+        version=version,
+        idempotency_key=body.idempotency_key,
+        goal=goal,
+        deadline_s=body.deadline_s,
+    )
+    if run is None:  # a concurrent request with the same key created its run first
+        assert body.idempotency_key is not None
+        async with runtime.readers() as reader:
+            existing = await runs.by_idempotency_key(reader, body.idempotency_key)
+        if existing is None:
+            raise ApiError(409, "conflict", "the run could not be created; try again")
         response.status_code = 200
-        return RunAccepted(run_id=run.id, status=run.status, created=False)
-    metrics.RUNS_STARTED.labels(workflow=definition.name).inc()
-    await runtime.orchestrator.committed(ctx)
-    return RunAccepted(run_id=run.id, status=ctx.run.status, created=True)
+        return RunAccepted(run_id=existing.id, status=existing.status, created=False)
+    return RunAccepted(run_id=run.id, status=run.status, created=True)
 
 
 @router.get("/runs", response_model=RunsPublic)

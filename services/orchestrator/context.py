@@ -34,6 +34,13 @@ def chain_hash(prev_hash: str, run_id: str, seq: int, kind: str, data: Any) -> s
     return hashlib.sha256(body.encode()).hexdigest()
 
 
+def remember_definition(run_id: str, definition: WorkflowDefinition) -> None:
+    """The parsed definition of a run being created (saves parsing it back from JSON)."""
+    _DEFINITIONS[run_id] = definition
+    if len(_DEFINITIONS) > _DEFINITIONS_MAX:
+        _DEFINITIONS.pop(next(iter(_DEFINITIONS)))
+
+
 @dataclass(eq=False)
 class RunContext:
     """A locked run and its steps inside one transaction, and what the transaction records.
@@ -69,9 +76,7 @@ class RunContext:
             self._definition = _DEFINITIONS.get(self.run.id)
             if self._definition is None:
                 self._definition = WorkflowDefinition.model_validate(self.run.definition)
-                _DEFINITIONS[self.run.id] = self._definition
-                if len(_DEFINITIONS) > _DEFINITIONS_MAX:
-                    _DEFINITIONS.pop(next(iter(_DEFINITIONS)))
+                remember_definition(self.run.id, self._definition)
         return self._definition
 
     def add_step(self, step: Step) -> None:

@@ -99,10 +99,20 @@ class WorkflowDefinition(Strict):
     deadline_s: float | None = Field(default=None, gt=0, le=30 * 86400)
     input_schema: dict[str, Any] | None = None
     _graph: dict[str, set[str]] | None = PrivateAttr(default=None)
+    _by_id: dict[str, StepDefinition] | None = PrivateAttr(default=None)
+    _stored: dict[str, Any] | None = PrivateAttr(default=None)
 
     def step(self, step_id: str) -> StepDefinition:
         """The step with this id."""
-        return next(step for step in self.steps if step.id == step_id)
+        if self._by_id is None:
+            self._by_id = {step.id: step for step in self.steps}
+        return self._by_id[step_id]
+
+    def stored(self) -> dict[str, Any]:
+        """The JSON a run keeps of this definition (made once; do not change it)."""
+        if self._stored is None:
+            self._stored = self.model_dump(mode="json", exclude_none=True)
+        return self._stored
 
     def dependencies(self) -> dict[str, set[str]]:
         """Step id -> the steps it waits for (references, for_each, when, after); computed once."""

@@ -35,7 +35,7 @@ def new_run(
     run = Run(
         id=new_id(),
         workflow_name=definition.name,
-        definition=definition.model_dump(mode="json", exclude_none=True),
+        definition=definition.stored(),
         input=input_,
         output=None,
         error=None,

@@ -28,7 +28,7 @@ from services import metrics
 from services.db.models import RunRow, StepRow, utcnow
 from services.orchestrator import persist, runs
 from services.orchestrator.cache import RunCache
-from services.orchestrator.context import RunContext
+from services.orchestrator.context import RunContext, remember_definition
 from services.orchestrator.definitions import WorkflowDefinition
 from services.orchestrator.engine import Engine
 from services.orchestrator.records import Run, Step
@@ -225,6 +225,7 @@ class Orchestrator:
             await self.engine.start(ctx, reuse)
             return ctx.run
 
+        remember_definition(run.id, definition)
         loop = asyncio.get_running_loop()
         job = _Job(run.id, start, False, loop.create_future(), new=(run, on_file))
         created = await self._submit(job)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -67,6 +68,21 @@ async def get(
         query = query.where(WorkflowDefinitionRow.version == version)
     query = query.order_by(WorkflowDefinitionRow.version.desc()).limit(1)
     return (await session.execute(query)).scalar_one_or_none()
+
+
+_PARSED: dict[tuple[str, int, datetime], WorkflowDefinition] = {}
+
+
+def parsed(row: WorkflowDefinitionRow) -> WorkflowDefinition:
+    """A stored definition, parsed once per process (a version never changes; the time it was
+    registered tells apart databases that reuse a name and version)."""
+    key = (row.name, row.version, row.created_at)
+    definition = _PARSED.get(key)
+    if definition is None:
+        if len(_PARSED) >= 1000:
+            _PARSED.pop(next(iter(_PARSED)))
+        definition = _PARSED[key] = WorkflowDefinition.model_validate(row.definition)
+    return definition
 
 
 async def list_latest(session: AsyncSession) -> Sequence[WorkflowDefinitionRow]:

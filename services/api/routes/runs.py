@@ -85,7 +85,7 @@ async def _definition(
                 f"workflow {body.workflow!r} is not registered",
                 [{"path": "$.workflow", "message": "not registered"}],
             )
-        return WorkflowDefinition.model_validate(row.definition), row.version
+        return workflows.parsed(row), row.version
     raise ApiError(
         422,
         "invalid_request",

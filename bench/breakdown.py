@@ -1,11 +1,13 @@
 """Where a step's time goes, measured from the outside.
 
-On the critical path, a step of a running workflow costs the orchestrator two transactions:
-the agent's ``task.started`` event, and its result (which also dispatches the next step and
-publishes it once committed). Off the critical path, the outbox relay cleans up after them.
-Between them the envelopes cross the bus twice (task out, result back) through an agent.
+On the critical path, a step of a running workflow costs the orchestrator one write: the
+agent's result is recorded, the next step dispatched, and both committed in one statement
+(``persist.save_if_current``), then the next task is published. (A task that runs longer than
+50 ms also sends ``task.started``; a no-op does not.) Off the critical path, the outbox relay
+cleans up what the writer did not. Between them the envelopes cross the bus twice (task out,
+result back) through an agent.
 
-- ``replay`` drives chains with MODX's own code (``Orchestrator.on_result`` for both answers,
+- ``replay`` drives chains with MODX's own code (``Orchestrator.on_result`` for each result,
   then one pass of the relay's housekeeping) in this process, against a scratch PostgreSQL
   database. Nothing else runs there, so a phase's wall time splits into time off the CPU
   (waiting on PostgreSQL: round trips, execution, the WAL flush at COMMIT) and CPU time; the
@@ -41,8 +43,6 @@ from bus.ids import new_id
 from services.db import migrate
 from services.db.engine import create_engine, session_factory
 from services.db.models import StepRow, utcnow
-from services.orchestrator import runs
-from services.orchestrator.context import RunContext
 from services.orchestrator.definitions import parse_definition
 from services.orchestrator.engine import Engine
 from services.orchestrator.routing import Router
@@ -51,8 +51,8 @@ from services.outbox import OutboxRelay
 from services.registry import store
 from services.registry.schemas import AgentCard
 
-PHASES = ("started", "result", "relay")
-CRITICAL = ("started", "result")
+PHASES = ("result", "relay")
+CRITICAL = ("result",)
 
 
 class DbClock:
@@ -62,11 +62,15 @@ class DbClock:
     (and the socket); the CPU time inside the call is the driver's (asyncpg, SQLAlchemy Core).
     """
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, *engines: AsyncEngine) -> None:
         self.wall_s = 0.0
         self.cpu_s = 0.0
         self.commit_s = 0.0
         self.statements = 0
+        for engine in engines:
+            self._listen(engine)
+
+    def _listen(self, engine: AsyncEngine) -> None:
         sync = engine.sync_engine
 
         @event.listens_for(sync, "before_cursor_execute")
@@ -125,12 +129,15 @@ async def replay(database_url: str, steps: int, runs_count: int) -> dict[str, An
     """Drive ``runs_count`` chains of ``steps`` steps by calling the orchestrator directly."""
     await migrate.upgrade_async(database_url)
     db = create_engine(database_url)
-    clock = DbClock(db)
+    writer = create_engine(database_url, pool_size=2, pool_pre_ping=False).execution_options(
+        isolation_level="AUTOCOMMIT"
+    )
+    clock = DbClock(db, writer)
     sessions = session_factory(db)
     transport = MemoryTransport(name=f"bench-replay-{new_id()[-8:]}")
     relay = OutboxRelay(sessions, transport, poll_s=3600)
     engine = Engine(Router(ttl_s=3600))
-    orchestrator = Orchestrator(sessions, transport, engine, relay)
+    orchestrator = Orchestrator(sessions, transport, engine, relay, writer=writer)
     definition = parse_definition(chain("replay", steps))
     card = AgentCard.model_validate({"name": "numbers", "capabilities": [{"name": "test.noop"}]})
     async with sessions() as session, session.begin():
@@ -141,19 +148,15 @@ async def replay(database_url: str, steps: int, runs_count: int) -> dict[str, An
         for index in range(runs_count + 1):  # the first run warms caches and is left out
             keep = index > 0
             created: list[str] = []
-            start_cost = await _timed(
-                clock, partial(_start_run, engine, sessions, definition, created)
-            )
+            start_cost = await _timed(clock, partial(_start_run, orchestrator, definition, created))
             relay_cost = await _timed(clock, partial(_relay_pass, relay))
             if keep:
                 per_run.append({k: start_cost[k] + relay_cost[k] for k in start_cost})
             run_id = created[0]
             for step in range(steps):
                 task_id = await _task_id(sessions, run_id, f"s{step}")
-                started = _answer(run_id, f"s{step}", task_id, agent.id, Kind.EVENT)
-                result = _answer(run_id, f"s{step}", task_id, agent.id, Kind.RESULT)
+                result = _answer(run_id, f"s{step}", task_id, agent.id)
                 costs = {
-                    "started": await _timed(clock, partial(orchestrator.on_result, started)),
                     "result": await _timed(clock, partial(orchestrator.on_result, result)),
                     "relay": await _timed(clock, partial(_relay_pass, relay)),
                 }
@@ -161,7 +164,9 @@ async def replay(database_url: str, steps: int, runs_count: int) -> dict[str, An
                     for phase, cost in costs.items():
                         per_phase[phase].append(cost)
     finally:
+        await orchestrator.stop()
         await transport.close()
+        await writer.dispose()
         await db.dispose()
     return _reduce(per_phase, per_run)
 
@@ -196,12 +201,11 @@ def _reduce(
     return {"phases": phases, "step": step, "run_start": run}
 
 
-async def _start_run(engine: Engine, sessions: Any, definition: Any, created: list[str]) -> None:
+async def _start_run(orchestrator: Orchestrator, definition: Any, created: list[str]) -> None:
     """Create and start a run, as ``POST /v1/runs`` does; its id goes to ``created``."""
-    async with sessions() as session, session.begin():
-        run, _ = await runs.create_run(session, definition, {})
-        await engine.start(RunContext(session=session, run=run, steps={}))
-        created.append(run.id)
+    run = await orchestrator.create_run(definition, {})
+    assert run is not None
+    created.append(run.id)
 
 
 async def _relay_pass(relay: OutboxRelay) -> None:
@@ -238,18 +242,18 @@ async def _task_id(sessions: Any, run_id: str, step_id: str) -> str:
         return str(row)
 
 
-def _answer(run_id: str, step_id: str, task_id: str, agent_id: str, kind: Kind) -> Envelope:
-    """What the SDK sends back for a no-op task (``task.started``, then the result)."""
+def _answer(run_id: str, step_id: str, task_id: str, agent_id: str) -> Envelope:
+    """What the SDK sends back for a no-op task."""
     return Envelope(
-        kind=kind,
-        topic=streams.TASK_STARTED if kind == Kind.EVENT else "test.noop",
+        kind=Kind.RESULT,
+        topic="test.noop",
         sender=agent_id,
         run_id=run_id,
         step_id=step_id,
         attempt=1,
         correlation_id=run_id,
         causation_id=task_id,
-        payload={"capability": "test.noop"} if kind == Kind.EVENT else {"output": {"ok": True}},
+        payload={"output": {"ok": True}},
     )
 
 

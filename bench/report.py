@@ -162,16 +162,16 @@ def _orchestrator(r: dict[str, Any]) -> str:
                 "task → numbers agent → result, straight on Redis, p50",
             ],
             [
-                f"PostgreSQL ({num(b['db_statements'], 0)} statements, 2 commits)",
+                f"PostgreSQL ({num(b['db_statements'], 0)} statement(s), committing itself)",
                 num(b["pg_wait_ms"], 2),
-                f"replay: time off the CPU; COMMITs alone {num(b['db_commit_ms'], 2)}",
+                "replay: time off the CPU (round trip, execution, WAL flush)",
             ],
             [
                 "DB driver CPU (asyncpg, SQLAlchemy Core)",
                 num(b["driver_cpu_ms"], 2),
                 "replay: CPU inside statement and commit calls",
             ],
-            ["engine, ORM, pydantic CPU", num(b["python_ms"], 2), "replay: the other CPU"],
+            ["engine, pydantic, JSON CPU", num(b["python_ms"], 2), "replay: the other CPU"],
             ["waiting, wake-ups, other", num(b["waiting_and_other_ms"], 2), "the rest"],
             ["**overhead over the bus**", num(b["overhead_over_bus_ms"], 2), "whole step - bus"],
             [
@@ -193,7 +193,7 @@ def _orchestrator(r: dict[str, Any]) -> str:
                 "waiting on PG",
                 "of which COMMIT",
                 "driver CPU",
-                "engine/ORM CPU",
+                "engine CPU",
             ],
             [
                 [

@@ -58,6 +58,14 @@ async def lock(session: AsyncSession, run_ids: Iterable[str], skip_locked: bool)
     return {run_id: version for run_id, version in (await session.execute(query)).tuples()}
 
 
+async def taken_keys(session: AsyncSession, keys: Sequence[str]) -> set[str]:
+    """The idempotency keys among ``keys`` that runs already have."""
+    if not keys:
+        return set()
+    query = select(RUNS.c.idempotency_key).where(RUNS.c.idempotency_key.in_(keys))
+    return {key for (key,) in await session.execute(query)}
+
+
 async def load(
     session: AsyncSession | AsyncConnection, run_ids: Sequence[str]
 ) -> dict[str, tuple[Run, dict[str, Step]]]:

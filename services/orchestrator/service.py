@@ -140,6 +140,7 @@ class Orchestrator:
         self.max_batch = max_batch
         self.cache = cache or RunCache()
         self.writer = writer
+        self.conflicts = 0  # batches' runs another replica had changed (written again)
         self.watch = RunWatch()
         self._tasks: list[asyncio.Task[None]] = []
         self._subscription: Subscription | None = None
@@ -304,6 +305,7 @@ class Orchestrator:
                 versions.update(await persist.lock(session, skipping, skip_locked=True))
                 held = {run_id: self.cache.get(run_id, v) for run_id, v in versions.items()}
                 contexts = await self._contexts(session, batch, held)
+                await self._refuse_taken_keys(session, contexts)
                 results = [await self._apply(job, contexts) for job in batch]
                 await persist.save(session, list(contexts.values()), published)
         except BaseException:
@@ -345,6 +347,7 @@ class Orchestrator:
         if not stale:
             return list(contexts.values()), results, batch
         self.cache.forget(list(stale))
+        self.conflicts += len(stale)
         again = [job for job in batch if job.run_id in stale]
         for job in again:
             job.conflicts += 1
@@ -385,6 +388,22 @@ class Orchestrator:
                     session=session, run=run, steps=steps, now=now, status_before=run.status
                 )
         return contexts
+
+    @staticmethod
+    async def _refuse_taken_keys(session: AsyncSession, contexts: dict[str, RunContext]) -> None:
+        """Drop new runs whose idempotency key is taken, or used earlier in the batch (the
+        locking path; on PostgreSQL the insert itself refuses them)."""
+        first: dict[str, str] = {}
+        for run_id, ctx in list(contexts.items()):
+            key = ctx.created.get("idempotency_key") if ctx.created else None
+            if key is None:
+                continue
+            if key in first:
+                del contexts[run_id]
+            else:
+                first[key] = run_id
+        for key in await persist.taken_keys(session, list(first)):
+            del contexts[first[key]]
 
     @staticmethod
     async def _apply(job: _Job, contexts: dict[str, RunContext]) -> object | None:

@@ -1,0 +1,106 @@
+"""The orchestrator's writer: runs kept in memory between transactions, replicas sharing one
+database, and new runs refused on a taken idempotency key. On PostgreSQL and on SQLite."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from services.config import Settings
+from services.db.models import EventRow, RunRow
+from services.ledger import verify
+from services.orchestrator.definitions import parse_definition
+from services.runtime import Runtime
+
+# No agent serves this capability: the first step waits, so the run stays running.
+WAITING = parse_definition(
+    {
+        "name": "waits",
+        "steps": [
+            {"id": "a", "capability": "test.nobody", "input": {}},
+            {"id": "b", "capability": "test.nobody", "input": {"x": "$.steps.a.output"}},
+        ],
+    }
+)
+
+
+@pytest.fixture(params=["postgres", "sqlite"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "postgres":
+        return str(request.getfixturevalue("postgres_url"))
+    return f"sqlite+aiosqlite:///{tmp_path}/modx.db"
+
+
+@pytest.fixture
+async def replicas(database_url: str, tmp_path: Path) -> AsyncIterator[tuple[Runtime, Runtime]]:
+    """Two orchestrators on one database, each with its own memory of runs."""
+    settings = Settings(database_url=database_url, data_dir=tmp_path)
+    first = await Runtime.open(settings, orchestrate=False)
+    second = await Runtime.open(settings, migrate_db=False, orchestrate=False)
+    try:
+        yield first, second
+    finally:
+        await second.close()
+        await first.close()
+
+
+async def test_an_old_copy_of_a_run_never_overwrites_another_replicas_change(
+    replicas: tuple[Runtime, Runtime], database_url: str
+) -> None:
+    a, b = replicas
+    run = await a.orchestrator.create_run(WAITING, {})
+    assert run is not None and run.status == "running"
+    assert len(a.orchestrator.cache) == 1  # a holds the run as it wrote it
+
+    assert await b.orchestrator.cancel_run(run.id, "cancelled on b")
+    # a's copy still says running; acting on it would cancel the run a second time.
+    assert not await a.orchestrator.cancel_run(run.id, "cancelled on a")
+
+    async with a.readers() as session:
+        stored = await session.get(RunRow, run.id)
+        assert stored is not None and stored.status == "cancelled"
+        assert stored.error is not None and stored.error["message"] == "cancelled on b"
+        cancelled = (
+            await session.execute(
+                select(EventRow.data).where(
+                    EventRow.run_id == run.id, EventRow.type == "run.cancelled"
+                )
+            )
+        ).scalars()
+        assert [data["reason"] for data in cancelled] == ["cancelled on b"]
+        assert (await verify(session, run.id))["ok"]
+    if database_url.startswith("postgresql"):
+        assert a.orchestrator.conflicts == 1  # found out at write time, then read again
+    else:
+        assert a.orchestrator.cache.misses >= 1  # found out when it locked the run
+
+
+async def test_a_taken_idempotency_key_creates_no_second_run(
+    replicas: tuple[Runtime, Runtime],
+) -> None:
+    a, b = replicas
+    together = await asyncio.gather(
+        *(o.create_run(WAITING, {}, idempotency_key="k-1") for o in (a.orchestrator,) * 3),
+        b.orchestrator.create_run(WAITING, {}, idempotency_key="k-1"),
+    )
+    created = [run for run in together if run is not None]
+    assert len(created) == 1
+    assert await a.orchestrator.create_run(WAITING, {}, idempotency_key="k-1") is None
+    assert await b.orchestrator.create_run(WAITING, {}, idempotency_key="k-2") is not None
+    async with a.readers() as session:
+        keys = (
+            await session.execute(
+                select(RunRow.idempotency_key, func.count()).group_by(RunRow.idempotency_key)
+            )
+        ).all()
+        assert sorted(keys) == [("k-1", 1), ("k-2", 1)]
+        created_events = (
+            await session.execute(
+                select(func.count()).select_from(EventRow).where(EventRow.type == "run.created")
+            )
+        ).scalar_one()
+        assert created_events == 2  # a refused run leaves nothing behind

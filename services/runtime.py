@@ -54,11 +54,16 @@ class Runtime:
         engine = Engine(Router(), default_timeout_s=settings.default_step_timeout_s)
         # PostgreSQL: the orchestrator writes each batch in one autocommit statement, on a pool
         # of its own without pre-ping (a dead connection fails one batch, which is retried).
+        # That statement's plan does not depend on its parameters: plan it once.
         writer = (
             None
             if is_sqlite(url)
             else create_engine(
-                url, pool_size=2, max_overflow=2, pool_pre_ping=False
+                url,
+                pool_size=2,
+                max_overflow=2,
+                pool_pre_ping=False,
+                connect_args={"server_settings": {"plan_cache_mode": "force_generic_plan"}},
             ).execution_options(isolation_level="AUTOCOMMIT")
         )
         orchestrator = Orchestrator(

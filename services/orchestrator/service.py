@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bus import streams
@@ -271,8 +272,12 @@ class Orchestrator:
                 for job in batch:
                     job.done.cancel()
                 raise
+            except Exception as exc:  # a bug after the commit: fail the jobs, keep writing
+                log.exception("orchestrator writer: a batch failed after its commit")
+                for job in batch:
+                    _settle(job, exc=exc)
 
-    async def _write(self, batch: list[_Job]) -> None:
+    async def _write(self, batch: list[_Job], *, reconnected: bool = False) -> None:
         """Apply ``batch`` in one transaction; if that fails, each job in its own."""
         try:
             if self.writer is not None:
@@ -281,11 +286,15 @@ class Orchestrator:
                 contexts, results = await self._transact(batch)
         except Exception as exc:
             self.cache.forget([job.run_id for job in batch])
-            if len(batch) == 1:
+            if isinstance(exc, DBAPIError) and exc.connection_invalidated and not reconnected:
+                # The database restarted since this connection was last used (the writer's
+                # pool does not ping): the pool has replaced it, so the batch goes again.
+                await self._write(batch, reconnected=True)
+            elif len(batch) == 1:
                 _settle(batch[0], exc=exc)
             else:  # one bad change must not fail the others: they go again one by one
                 for job in batch:
-                    await self._write([job])
+                    await self._write([job], reconnected=reconnected)
             return
         try:
             await self.committed(*contexts)

@@ -9,12 +9,15 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
 from services.config import Settings
 from services.db.models import EventRow, RunRow
 from services.ledger import verify
 from services.orchestrator.definitions import parse_definition
 from services.runtime import Runtime
+from tests.fixtures.proxy import TcpProxy
+from tests.fixtures.services import free_port
 
 # No agent serves this capability: the first step waits, so the run stays running.
 WAITING = parse_definition(
@@ -104,3 +107,27 @@ async def test_a_taken_idempotency_key_creates_no_second_run(
             )
         ).scalar_one()
         assert created_events == 2  # a refused run leaves nothing behind
+
+
+async def test_a_dropped_database_connection_costs_no_change(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """The writer's pool does not ping: a connection the database dropped fails one write,
+    which goes again on a fresh connection at once (not after a redelivery timeout)."""
+    parsed = make_url(postgres_url)
+    proxy = TcpProxy(parsed.host or "127.0.0.1", parsed.port or 5432, free_port())
+    await proxy.restore()
+    url = parsed.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    runtime = await Runtime.open(Settings(database_url=url, data_dir=tmp_path), orchestrate=False)
+    try:
+        run = await runtime.orchestrator.create_run(WAITING, {})
+        assert run is not None
+        await proxy.cut()  # every open connection, the writer's included, is dropped
+        await proxy.restore()
+        assert await runtime.orchestrator.cancel_run(run.id, "after the cut")
+        async with runtime.readers() as session:
+            stored = await session.get(RunRow, run.id)
+            assert stored is not None and stored.status == "cancelled"
+    finally:
+        await runtime.close()
+        await proxy.cut()

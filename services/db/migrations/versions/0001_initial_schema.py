@@ -300,15 +300,11 @@ def upgrade() -> None:
     with op.batch_alter_table("steps", schema=None) as batch_op:
         batch_op.create_index("ix_steps_agent_status", ["agent_id", "status"], unique=False)
         batch_op.create_index(batch_op.f("ix_steps_due_at"), ["due_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_steps_finished_at"), ["finished_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_steps_task_id"), ["task_id"], unique=False)
 
 
 def downgrade() -> None:
 
     with op.batch_alter_table("steps", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_steps_task_id"))
-        batch_op.drop_index(batch_op.f("ix_steps_finished_at"))
         batch_op.drop_index(batch_op.f("ix_steps_due_at"))
         batch_op.drop_index("ix_steps_agent_status")
 

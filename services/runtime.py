@@ -98,8 +98,7 @@ class Runtime:
 
     async def close(self) -> None:
         """Stop the loops, then close the bus, HTTP client and database."""
-        if self.orchestrating:
-            await self.orchestrator.stop()
+        await self.orchestrator.stop()  # also when not orchestrating: the writer may have run
         await self.http.close()
         await self.transport.close()
         if self.orchestrator.writer is not None:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
-from starlette.middleware.base import RequestResponseEndpoint
+from fastapi import FastAPI
 
-from services import metrics
 from services.api import errors
 from services.api.limits import BodySizeLimit
+from services.api.observe import RequestMetrics
 from services.api.routes import agents, health, ledger, runs, tasks, workflows
 from services.config import Settings
 from services.dashboard import router as dashboard_router
@@ -49,15 +47,6 @@ def create_app(settings: Settings | None = None, *, orchestrate: bool = True) ->
         app.include_router(module.router)
     app.include_router(dashboard_router)
 
-    @app.middleware("http")
-    async def _observe(request: Request, call_next: RequestResponseEndpoint) -> Response:
-        start = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        metrics.REQUESTS.labels(request.method, path, str(response.status_code)).inc()
-        metrics.REQUEST_SECONDS.labels(request.method, path).observe(time.perf_counter() - start)
-        return response
-
+    app.add_middleware(RequestMetrics)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     return app

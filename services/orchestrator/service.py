@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from bus import streams
 from bus.envelope import Envelope
@@ -148,6 +148,7 @@ class Orchestrator:
         self._jobs: deque[_Job] = deque()
         self._queued = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
+        self._connection: AsyncConnection | None = None
         self._sweep_now = asyncio.Event()
         self._sweep_timer: asyncio.TimerHandle | None = None
 
@@ -178,6 +179,10 @@ class Orchestrator:
         for job in self._jobs:
             job.done.cancel()
         self._jobs.clear()
+        if self._connection is not None:
+            with contextlib.suppress(Exception):
+                await self._connection.close()
+            self._connection = None
 
     async def in_run(
         self, run_id: str, action: RunAction, *, skip_locked: bool = False
@@ -327,17 +332,25 @@ class Orchestrator:
     ) -> tuple[list[RunContext], list[object | None], list[_Job]]:
         """The lock-free batch (PostgreSQL); jobs of runs that changed meanwhile go again."""
         assert self.writer is not None
-        async with self.writer.connect() as conn:
+        if self._connection is None:
+            # Held from batch to batch: a checkout and return per batch cost as much CPU as
+            # the write itself. Any failure closes it; the next batch takes a fresh one.
+            self._connection = await self.writer.connect()
+        conn = self._connection
+        published: list[str] = []
+        try:
             session = AsyncSession(bind=conn)
             held = {job.run_id: self.cache.peek(job.run_id) for job in batch if job.new is None}
             contexts = await self._contexts(session, batch, held)
             results = [await self._apply(job, contexts) for job in batch]
             published = self.relay.take_published()
-            try:
-                written = await persist.save_if_current(conn, list(contexts.values()), published)
-            except BaseException:
-                self.relay.restore_published(published)
-                raise
+            written = await persist.save_if_current(conn, list(contexts.values()), published)
+        except BaseException:
+            self.relay.restore_published(published)
+            self._connection = None
+            with contextlib.suppress(Exception):
+                await conn.close()
+            raise
         stale = {
             run_id
             for run_id, ctx in contexts.items()

@@ -19,6 +19,7 @@ from services.orchestrator.engine import Engine
 from services.orchestrator.http_dispatch import HttpDispatcher
 from services.orchestrator.routing import Router
 from services.orchestrator.service import Orchestrator
+from services.orchestrator.sqlite_writer import SqliteWriter
 from services.outbox import OutboxRelay
 
 log = logging.getLogger(__name__)
@@ -52,11 +53,12 @@ class Runtime:
         http = HttpDispatcher(sessions, transport, timeout_s=settings.http_dispatch_timeout_s)
         relay = OutboxRelay(sessions, transport, http.submit, poll_s=settings.outbox_poll_s)
         engine = Engine(Router(), default_timeout_s=settings.default_step_timeout_s)
+        readers = session_factory(readonly(db))
         # PostgreSQL: the orchestrator writes each batch in one autocommit statement, on a pool
         # of its own without pre-ping (a dead connection fails one batch, which is retried).
         # That statement's plan does not depend on its parameters: plan it once.
         writer = (
-            None
+            SqliteWriter(url)
             if is_sqlite(url)
             else create_engine(
                 url,
@@ -81,6 +83,7 @@ class Runtime:
                 max_deliveries=settings.max_deliveries,
             ),
             writer=writer,
+            readers=readers,
         )
         static = {}
         if settings.api_token:
@@ -89,7 +92,6 @@ class Runtime:
             static[token_hash(settings.admin_token)] = Principal(
                 role="admin", name="MODX_ADMIN_TOKEN"
             )
-        readers = session_factory(readonly(db))
         runtime = cls(settings, db, sessions, readers, transport, orchestrator, http, static)
         if orchestrate:
             await orchestrator.start()
@@ -101,8 +103,8 @@ class Runtime:
         await self.orchestrator.stop()  # also when not orchestrating: the writer may have run
         await self.http.close()
         await self.transport.close()
-        if self.orchestrator.writer is not None:
-            await self.orchestrator.writer.dispose()
+        writer = self.orchestrator.writer
+        await (writer.close() if isinstance(writer, SqliteWriter) else writer.dispose())
         await self.db.dispose()
 
     async def database_ok(self) -> bool:

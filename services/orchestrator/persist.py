@@ -1,11 +1,14 @@
-"""Reading and writing runs for the engine with SQLAlchemy Core, a batch of runs at a time.
+"""Reading and writing runs for the orchestrator's writer, a batch of runs at a time.
 
-A transaction locks its runs in id order (so two replicas' batches never deadlock), loads the
-ones it does not hold current in memory, lets the engine change them, and writes everything the
-engine did with one statement per kind of change: new steps, changed steps (grouped by which
-columns changed, so a large output is written once and never again), changed runs, events,
-ledger entries and outbox rows. The cost of a step is then a share of a handful of round trips,
-however many runs the batch holds.
+Everything the engine did to a batch is written with one statement per kind of change: new
+runs and steps, changed steps (grouped by which columns changed, so a large output is written
+once), changed runs, events, ledger entries and outbox rows, and the outbox rows already
+published are deleted on the way.
+
+- PostgreSQL (``save_if_current``): all of it in one autocommit statement, for the runs still
+  at the version the engine started from; no locks, one round trip per batch.
+- SQLite (``read_for_update``, ``save``): inside the writer's ``BEGIN IMMEDIATE``, which holds
+  the database's write lock from the read to the commit.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.dml import Update
 
 from services.db.models import EventRow, LedgerEntryRow, OutboxRow, RunRow, StepRow
@@ -39,45 +43,49 @@ _RUN_COLUMNS = [RUNS.c[name] for name in Run.COLUMNS]
 _STEP_COLUMNS = [STEPS.c[name] for name in Step.COLUMNS]
 
 
-async def lock(session: AsyncSession, run_ids: Iterable[str], skip_locked: bool) -> dict[str, int]:
-    """Lock runs (FOR UPDATE, in id order); their versions by id.
-
-    With ``skip_locked``, runs another transaction holds are left out instead of waited for.
-    Runs that do not exist are left out too. (SQLite has no row locks: its writers take the
-    database lock at BEGIN.)
-    """
-    ids = sorted(set(run_ids))
-    if not ids:
-        return {}
-    query = (
-        select(RUNS.c.id, RUNS.c.version)
-        .where(RUNS.c.id.in_(ids))
-        .order_by(RUNS.c.id)
-        .with_for_update(skip_locked=skip_locked)
-    )
-    return {run_id: version for run_id, version in (await session.execute(query)).tuples()}
-
-
-async def taken_keys(session: AsyncSession, keys: Sequence[str]) -> set[str]:
-    """The idempotency keys among ``keys`` that runs already have."""
-    if not keys:
-        return set()
-    query = select(RUNS.c.idempotency_key).where(RUNS.c.idempotency_key.in_(keys))
-    return {key for (key,) in await session.execute(query)}
+def read_for_update(
+    conn: Connection, run_ids: Sequence[str], held: dict[str, int], keys: Sequence[str]
+) -> tuple[dict[str, int], dict[str, tuple[Run, dict[str, Step]]], set[str]]:
+    """SQLite, inside the writer's ``BEGIN IMMEDIATE``: the runs' versions, the runs (with their
+    steps) not ``held`` at those versions, and which of the idempotency ``keys`` are taken."""
+    versions: dict[str, int] = {}
+    if run_ids:
+        query = select(RUNS.c.id, RUNS.c.version).where(RUNS.c.id.in_(run_ids))
+        versions = {run_id: version for run_id, version in conn.execute(query).tuples()}
+    missing = [run_id for run_id, version in versions.items() if held.get(run_id) != version]
+    loaded: dict[str, tuple[Run, dict[str, Step]]] = {}
+    if missing:
+        loaded = _records(
+            conn.execute(select(*_RUN_COLUMNS).where(RUNS.c.id.in_(missing))),
+            conn.execute(select(*_STEP_COLUMNS).where(STEPS.c.run_id.in_(missing))),
+        )
+    taken: set[str] = set()
+    if keys:
+        query = select(RUNS.c.idempotency_key).where(RUNS.c.idempotency_key.in_(keys))
+        taken = set(conn.execute(query).scalars())
+    return versions, loaded, taken
 
 
 async def load(
-    session: AsyncSession | AsyncConnection, run_ids: Sequence[str]
+    conn: AsyncConnection, run_ids: Sequence[str]
 ) -> dict[str, tuple[Run, dict[str, Step]]]:
     """Runs and their steps, by run id."""
     if not run_ids:
         return {}
+    return _records(
+        await conn.execute(select(*_RUN_COLUMNS).where(RUNS.c.id.in_(run_ids))),
+        await conn.execute(select(*_STEP_COLUMNS).where(STEPS.c.run_id.in_(run_ids))),
+    )
+
+
+def _records(
+    run_rows: Iterable[Sequence[Any]], step_rows: Iterable[Sequence[Any]]
+) -> dict[str, tuple[Run, dict[str, Step]]]:
     runs: dict[str, tuple[Run, dict[str, Step]]] = {}
-    for row in await session.execute(select(*_RUN_COLUMNS).where(RUNS.c.id.in_(run_ids))):
+    for row in run_rows:
         run = Run(**dict(zip(Run.COLUMNS, row, strict=True)))
         runs[run.id] = (run, {})
-    query = select(*_STEP_COLUMNS).where(STEPS.c.run_id.in_(run_ids))
-    for row in await session.execute(query):
+    for row in step_rows:
         step = Step(**dict(zip(Step.COLUMNS, row, strict=True)))
         runs[step.run_id][1][step.step_id] = step
     return runs
@@ -141,12 +149,10 @@ def collect(contexts: Sequence[RunContext]) -> Changes:
     return changes
 
 
-async def save(
-    session: AsyncSession, contexts: Sequence[RunContext], published: Sequence[str] = ()
-) -> None:
-    """Write what the engine did to ``contexts`` inside the caller's transaction (which holds
-    the runs' locks): one statement per kind of change. ``published`` outbox rows (already on
-    the bus) are deleted on the way."""
+def save(conn: Connection, contexts: Sequence[RunContext], published: Sequence[str] = ()) -> None:
+    """SQLite: write what the engine did to ``contexts`` inside the caller's transaction (which
+    holds the database's write lock): one statement per kind of change. ``published`` outbox
+    rows (already on the bus) are deleted on the way."""
     changes = collect(contexts)
     step_groups: dict[frozenset[str], list[dict[str, Any]]] = {}
     for step, columns in changes.changed_steps:
@@ -155,21 +161,20 @@ async def save(
     for run in changes.runs:
         _group(run_groups, run, ("id",), frozenset(run.changed))
         run.changed.clear()
-    conn = await session.connection()
     if changes.new_runs:
-        await conn.execute(insert(RUNS), changes.new_runs)
+        conn.execute(insert(RUNS), changes.new_runs)
     if changes.new_steps:
-        await conn.execute(insert(STEPS), [step.values() for step in changes.new_steps])
+        conn.execute(insert(STEPS), [step.values() for step in changes.new_steps])
     for columns, params in step_groups.items():
-        await conn.execute(_update(STEPS, ("run_id", "step_id"), columns), params)
+        conn.execute(_update(STEPS, ("run_id", "step_id"), columns), params)
     for columns, params in run_groups.items():
-        await conn.execute(_update(RUNS, ("id",), columns), params)
+        conn.execute(_update(RUNS, ("id",), columns), params)
     outbox = [{k: v for k, v in row.items() if k != "run_id"} for row in changes.outbox]
     for table, rows in ((EVENTS, changes.events), (LEDGER, changes.entries), (OUTBOX, outbox)):
         if rows:
-            await conn.execute(insert(table), rows)
+            conn.execute(insert(table), rows)
     if published:
-        await conn.execute(delete(OUTBOX).where(OUTBOX.c.id.in_(published)))
+        conn.execute(delete(OUTBOX).where(OUTBOX.c.id.in_(published)))
 
 
 async def save_if_current(

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -33,6 +34,7 @@ from services.orchestrator.context import RunContext, remember_definition
 from services.orchestrator.definitions import WorkflowDefinition
 from services.orchestrator.engine import Engine
 from services.orchestrator.records import Run, Step
+from services.orchestrator.sqlite_writer import SqliteWriter
 from services.orchestrator.states import ACTIVE_STEP, TERMINAL_RUN, RunState, StepState
 from services.outbox import OutboxRelay
 from services.registry import store
@@ -40,6 +42,7 @@ from services.registry import store
 log = logging.getLogger(__name__)
 
 RunAction = Callable[[RunContext], Awaitable[object]]
+Loaded = dict[str, tuple[Run, dict[str, Step]]]
 
 
 class RunNotRetryable(ValueError):
@@ -126,7 +129,8 @@ class Orchestrator:
         consumer_options: ConsumerOptions | None = None,
         max_batch: int = 256,
         cache: RunCache | None = None,
-        writer: AsyncEngine | None = None,
+        writer: AsyncEngine | SqliteWriter,
+        readers: async_sessionmaker[AsyncSession] | None = None,
     ) -> None:
         self.sessions = sessions
         self.transport = transport
@@ -141,7 +145,8 @@ class Orchestrator:
         self.max_batch = max_batch
         self.cache = cache or RunCache()
         self.writer = writer
-        self.conflicts = 0  # batches' runs another replica had changed (written again)
+        self.readers = readers or sessions
+        self.conflicts = 0  # runs held in memory that another replica had changed meanwhile
         self.watch = RunWatch()
         self._tasks: list[asyncio.Task[None]] = []
         self._subscription: Subscription | None = None
@@ -285,10 +290,10 @@ class Orchestrator:
     async def _write(self, batch: list[_Job], *, reconnected: bool = False) -> None:
         """Apply ``batch`` in one transaction; if that fails, each job in its own."""
         try:
-            if self.writer is not None:
-                contexts, results, batch = await self._write_current(batch)
+            if isinstance(self.writer, SqliteWriter):
+                contexts, results = await self._transact(self.writer, batch)
             else:
-                contexts, results = await self._transact(batch)
+                contexts, results, batch = await self._write_current(self.writer, batch)
         except Exception as exc:
             self.cache.forget([job.run_id for job in batch])
             if isinstance(exc, DBAPIError) and exc.connection_invalidated and not reconnected:
@@ -307,41 +312,62 @@ class Orchestrator:
             for job, result in zip(batch, results, strict=True):
                 _settle(job, result)
 
-    async def _transact(self, batch: list[_Job]) -> tuple[list[RunContext], list[object | None]]:
-        """The locking batch (SQLite): lock the runs, apply the jobs, write, commit."""
-        published = self.relay.take_published()
+    async def _transact(
+        self, sqlite: SqliteWriter, batch: list[_Job]
+    ) -> tuple[list[RunContext], list[object | None]]:
+        """The locking batch (SQLite): take the write lock, apply the jobs, write, commit."""
+        run_ids = list(dict.fromkeys(job.run_id for job in batch if job.new is None))
+        held = {run_id: self.cache.peek(run_id) for run_id in run_ids}
+        held_versions = {run_id: h[0].version for run_id, h in held.items() if h is not None}
+        keys = [job.new[1]["idempotency_key"] for job in batch if job.new is not None]
+
+        def begin(conn: Connection) -> tuple[dict[str, int], Loaded, set[str]]:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            return persist.read_for_update(conn, run_ids, held_versions, [k for k in keys if k])
+
+        versions, loaded, taken = await sqlite.run(begin)
+        self.conflicts += sum(1 for run_id in loaded if held.get(run_id) is not None)
+        published: list[str] = []
         try:
-            async with self.sessions() as session, session.begin():
-                existing = [job for job in batch if job.new is None]
-                waiting = {job.run_id for job in existing if not job.skip_locked}
-                versions = await persist.lock(session, waiting, skip_locked=False)
-                skipping = {job.run_id for job in existing} - waiting
-                versions.update(await persist.lock(session, skipping, skip_locked=True))
-                held = {run_id: self.cache.get(run_id, v) for run_id, v in versions.items()}
-                contexts = await self._contexts(session, batch, held)
-                await self._refuse_taken_keys(session, contexts)
+            async with self.readers() as session:  # routing reads; SQLite readers never block
+                # ``loaded`` has the runs not held at their current version.
+                current: Loaded = {}
+                for run_id in versions:
+                    found = loaded.get(run_id) or held[run_id]
+                    if found is not None:
+                        current[run_id] = found
+                contexts = self._contexts(session, batch, current)
+                _refuse_taken_keys(contexts, taken)
                 results = [await self._apply(job, contexts) for job in batch]
-                await persist.save(session, list(contexts.values()), published)
+            published = self.relay.take_published()
+
+            def commit(conn: Connection) -> None:
+                persist.save(conn, list(contexts.values()), published)
+                conn.exec_driver_sql("COMMIT")
+
+            await sqlite.run(commit)
         except BaseException:
             self.relay.restore_published(published)
+            await asyncio.shield(sqlite.run(_rollback))
             raise
         return list(contexts.values()), results
 
     async def _write_current(
-        self, batch: list[_Job]
+        self, writer: AsyncEngine, batch: list[_Job]
     ) -> tuple[list[RunContext], list[object | None], list[_Job]]:
         """The lock-free batch (PostgreSQL); jobs of runs that changed meanwhile go again."""
-        assert self.writer is not None
         if self._connection is None:
             # Held from batch to batch: a checkout and return per batch cost as much CPU as
             # the write itself. Any failure closes it; the next batch takes a fresh one.
-            self._connection = await self.writer.connect()
+            self._connection = await writer.connect()
         conn = self._connection
         published: list[str] = []
         try:
             session = AsyncSession(bind=conn)
             held = {job.run_id: self.cache.peek(job.run_id) for job in batch if job.new is None}
-            contexts = await self._contexts(session, batch, held)
+            loaded = await persist.load(conn, [run_id for run_id, h in held.items() if h is None])
+            current = {run_id: h for run_id, h in held.items() if h is not None} | loaded
+            contexts = self._contexts(session, batch, current)
             results = [await self._apply(job, contexts) for job in batch]
             published = self.relay.take_published()
             written = await persist.save_if_current(conn, list(contexts.values()), published)
@@ -384,14 +410,11 @@ class Orchestrator:
             [batch[i] for i in kept],
         )
 
-    async def _contexts(
-        self,
-        session: AsyncSession,
-        batch: list[_Job],
-        held: dict[str, tuple[Run, dict[str, Step]] | None],
+    @staticmethod
+    def _contexts(
+        session: AsyncSession, batch: list[_Job], current: dict[str, tuple[Run, dict[str, Step]]]
     ) -> dict[str, RunContext]:
-        """A context per run of ``batch``: created, held in memory, or loaded now."""
-        loaded = await persist.load(session, [run_id for run_id, h in held.items() if h is None])
+        """A context per run of ``batch``: a new run, or as ``current`` holds it."""
         now = utcnow()
         contexts: dict[str, RunContext] = {}
         for job in batch:
@@ -402,30 +425,12 @@ class Orchestrator:
                 contexts[job.run_id] = RunContext(
                     session=session, run=run, steps={}, now=now, created=on_file
                 )
-                continue
-            found = held.get(job.run_id) or loaded.get(job.run_id)
-            if found is not None:
-                run, steps = found
+            elif job.run_id in current:
+                run, steps = current[job.run_id]
                 contexts[job.run_id] = RunContext(
                     session=session, run=run, steps=steps, now=now, status_before=run.status
                 )
         return contexts
-
-    @staticmethod
-    async def _refuse_taken_keys(session: AsyncSession, contexts: dict[str, RunContext]) -> None:
-        """Drop new runs whose idempotency key is taken, or used earlier in the batch (the
-        locking path; on PostgreSQL the insert itself refuses them)."""
-        first: dict[str, str] = {}
-        for run_id, ctx in list(contexts.items()):
-            key = ctx.created.get("idempotency_key") if ctx.created else None
-            if key is None:
-                continue
-            if key in first:
-                del contexts[run_id]
-            else:
-                first[key] = run_id
-        for key in await persist.taken_keys(session, list(first)):
-            del contexts[first[key]]
 
     @staticmethod
     async def _apply(job: _Job, contexts: dict[str, RunContext]) -> object | None:
@@ -489,7 +494,7 @@ class Orchestrator:
     async def sweep(self) -> int:
         """Handle every run with something due now; returns how many runs were handled."""
         now = utcnow()
-        async with self.sessions() as session:
+        async with self.readers() as session:
             due_steps = select(StepRow.run_id).where(StepRow.due_at <= now).distinct().limit(500)
             due_runs = (
                 select(RunRow.id)
@@ -580,3 +585,21 @@ def _settle(job: _Job, result: object | None = None, exc: BaseException | None =
         job.done.set_exception(exc)
     else:
         job.done.set_result(result)
+
+
+def _refuse_taken_keys(contexts: dict[str, RunContext], taken: set[str]) -> None:
+    """Drop new runs whose idempotency key is ``taken``, or used earlier in the batch (the
+    locking path; on PostgreSQL the insert itself refuses them)."""
+    seen: set[str] = set()
+    for run_id, ctx in list(contexts.items()):
+        key = ctx.created.get("idempotency_key") if ctx.created else None
+        if key is None:
+            continue
+        if key in taken or key in seen:
+            del contexts[run_id]
+        seen.add(key)
+
+
+def _rollback(conn: Connection) -> None:
+    with contextlib.suppress(Exception):  # none may be open if BEGIN itself failed
+        conn.exec_driver_sql("ROLLBACK")

@@ -52,7 +52,7 @@ async def replicas(database_url: str, tmp_path: Path) -> AsyncIterator[tuple[Run
 
 
 async def test_an_old_copy_of_a_run_never_overwrites_another_replicas_change(
-    replicas: tuple[Runtime, Runtime], database_url: str
+    replicas: tuple[Runtime, Runtime],
 ) -> None:
     a, b = replicas
     run = await a.orchestrator.create_run(WAITING, {})
@@ -76,10 +76,9 @@ async def test_an_old_copy_of_a_run_never_overwrites_another_replicas_change(
         ).scalars()
         assert [data["reason"] for data in cancelled] == ["cancelled on b"]
         assert (await verify(session, run.id))["ok"]
-    if database_url.startswith("postgresql"):
-        assert a.orchestrator.conflicts == 1  # found out at write time, then read again
-    else:
-        assert a.orchestrator.cache.misses >= 1  # found out when it locked the run
+    # PostgreSQL finds out when it writes, SQLite when it takes the write lock; both read the
+    # run again and apply the change to what is on file.
+    assert a.orchestrator.conflicts == 1
 
 
 async def test_a_taken_idempotency_key_creates_no_second_run(

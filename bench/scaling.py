@@ -211,9 +211,10 @@ async def run(cfg: ScalingConfig, logs: Path) -> tuple[dict[str, Any], list[str]
         "Discovery latency is client-side (httpx on localhost), one request at a time; a "
         f"slow query gets fewer samples (at least 1 per repeat, {cfg.discovery_budget_s:.0f} s "
         "per query and registry size).",
-        f"Capabilities are registered in agent cards of {CARD_SIZE}. Every capability row is "
-        "read with its agent's row, whose card holds all its capabilities: with cards of 500, "
-        "1,000 capabilities took 4.6 s by produces= and 5.5 s by q= (a run of 2026-11-26).",
+        f"Capabilities are registered in agent cards of {CARD_SIZE}. Concept filters run in "
+        "SQL and no agent card is read; q= reads one aggregate over the candidates (the one "
+        "cost that still grows with the registry) and, while it is unchanged, reuses their "
+        "cached keys and BM25 index.",
         "On a 2-CPU machine, the server, the agents, PostgreSQL, Redis and the client share "
         "the same two CPUs: past 2 busy processes, more processes only share them.",
     ]

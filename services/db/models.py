@@ -98,6 +98,13 @@ class CapabilityRow(Base):
     """One capability that one agent serves."""
 
     __tablename__ = "capabilities"
+    # GIN on PostgreSQL: discovery's concept filters (jsonb ?|) read only the matching rows.
+    # SQLite matches with json_each, which no index serves; it gets a plain index, unused, so
+    # that both databases keep the same schema (tests/services/test_migrations.py).
+    __table_args__ = (
+        Index("ix_capabilities_produces", "produces", postgresql_using="gin"),
+        Index("ix_capabilities_consumes", "consumes", postgresql_using="gin"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     agent_id: Mapped[str] = mapped_column(

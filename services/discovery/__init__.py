@@ -3,10 +3,21 @@
 from services.discovery.ranking import (
     BM25Ranker,
     Capability,
+    Corpus,
     EmbeddingRanker,
     EmbedFn,
+    LexicalIndex,
     Ranking,
     tokenize,
 )
 
-__all__ = ["BM25Ranker", "Capability", "EmbedFn", "EmbeddingRanker", "Ranking", "tokenize"]
+__all__ = [
+    "BM25Ranker",
+    "Capability",
+    "Corpus",
+    "EmbedFn",
+    "EmbeddingRanker",
+    "LexicalIndex",
+    "Ranking",
+    "tokenize",
+]

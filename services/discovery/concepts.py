@@ -65,6 +65,27 @@ class ConceptIndex:
         """True when one of ``iris`` is ``broader`` or a subclass of it."""
         return any(self.subsumes(broader, iri) for iri in iris)
 
+    def narrower(self, broader: str) -> frozenset[str]:
+        """Full IRIs of ``broader`` and of all its subclasses."""
+        sup = self.expand(broader)
+        return frozenset([sup, *(cls for cls, above in self.ancestors.items() if sup in above)])
+
+    def spellings(self, broader: str) -> frozenset[str]:
+        """Every way an IRI that ``broader`` subsumes can be written, full or compact.
+
+        A stored IRI ``s`` is subsumed exactly when ``s`` is in this set, so a database can
+        filter on plain string equality instead of loading every row to call :meth:`subsumes`.
+        """
+        forms: set[str] = set()
+        for full in self.narrower(broader):
+            if self.expand(full) == full:
+                forms.add(full)
+            for prefix, namespace in self.prefixes.items():
+                local = full[len(namespace) :]
+                if full.startswith(namespace) and not local.startswith("//"):
+                    forms.add(f"{prefix}:{local}")
+        return frozenset(forms)
+
 
 def build_index(path: Path | None = None) -> ConceptIndex:
     """Load the tax ontology into a private owlready2 World and close its subclass relation.

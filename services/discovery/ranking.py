@@ -5,20 +5,30 @@ set changes while the ranker lives, and return ``[(name, score), ...]`` best fir
 name). A capability is represented by its name with dots and underscores turned into words,
 followed by its description: ``legal.contract_review`` reads as "legal contract review".
 
+Passing a :class:`Corpus` instead of a plain list keeps what the rankers derive from a set of
+capabilities (texts, BM25 term statistics, the matrix of embeddings) on the corpus, so the
+queries over an unchanged set only tokenize or embed the query itself.
+
 - :class:`EmbeddingRanker` embeds the query and the capability texts with any async embed
   function and scores by cosine similarity. Capability vectors are cached by text, so a
   registry of stable capabilities costs one embedding (the query) per search.
-- :class:`BM25Ranker` needs no model: Okapi BM25 over a small tokenizer. It only matches
-  words, so paraphrased queries score much worse than with embeddings.
+- :class:`BM25Ranker` needs no model: Okapi BM25 over a small tokenizer and an inverted index
+  (:class:`LexicalIndex`). It only matches words, so paraphrased queries score much worse than
+  with embeddings.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from collections import Counter, OrderedDict
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
+
+import numpy as np
+from numpy.typing import NDArray
 
 EmbedFn = Callable[[list[str]], Awaitable[Sequence[Sequence[float]]]]
 """An async function that embeds texts, one vector per text, in order."""
@@ -78,9 +88,96 @@ def tokenize(text: str) -> list[str]:
     return [_fold(word) for word in words if word and word not in STOPWORDS]
 
 
+@lru_cache(maxsize=32_768)
+def term_counts(text: str) -> Mapping[str, int]:
+    """How often each token occurs in ``text`` (cached: a registry's texts rarely change)."""
+    # A plain dict of str -> int: the garbage collector does not track it, so the cache costs
+    # nothing to full collections.
+    return dict(Counter(tokenize(text)))
+
+
 def _sorted(scores: Iterable[tuple[str, float]], top_k: int | None) -> Ranking:
     ranking = sorted(scores, key=lambda pair: (-pair[1], pair[0]))
     return ranking if top_k is None else ranking[:top_k]
+
+
+class LexicalIndex:
+    """BM25 term statistics of a list of texts: an inverted index, built once.
+
+    A query only visits the documents that contain one of its terms.
+    """
+
+    def __init__(self, texts: Sequence[str], *, k1: float, b: float) -> None:
+        """Index ``texts`` (document ``i`` is ``texts[i]``) with the BM25 parameters."""
+        documents = [term_counts(text) for text in texts]
+        lengths = [sum(doc.values()) for doc in documents]
+        average = (sum(lengths) / len(lengths) if lengths else 0.0) or 1.0
+        self.k1 = k1
+        self.total = len(documents)
+        self._norms = [k1 * (1 - b + b * length / average) for length in lengths]
+        postings: dict[str, list[tuple[int, int]]] = {}
+        for index, doc in enumerate(documents):
+            for term, tf in doc.items():
+                postings.setdefault(term, []).append((index, tf))
+        # Tuples of numbers only: the garbage collector stops tracking them.
+        self._postings = {term: tuple(found) for term, found in postings.items()}
+
+    def scores(self, query: str) -> dict[int, float]:
+        """Scores of the documents sharing a term with ``query`` (the others score 0)."""
+        values: dict[int, float] = {}
+        k1 = self.k1
+        for term in set(tokenize(query)):
+            postings = self._postings.get(term)
+            if not postings:
+                continue
+            df = len(postings)
+            idf = math.log(1 + (self.total - df + 0.5) / (df + 0.5))
+            for index, tf in postings:
+                values[index] = values.get(index, 0.0) + idf * tf * (k1 + 1) / (
+                    tf + self._norms[index]
+                )
+        return values
+
+
+class Corpus:
+    """A fixed list of capabilities, and what rankers derive from it, computed once.
+
+    Attributes:
+        names: The capabilities' names, in the order given.
+        texts: Their texts (:attr:`Capability.text`), in that order.
+    """
+
+    def __init__(self, capabilities: Iterable[CapabilityLike]) -> None:
+        """Hold ``capabilities``; nothing else is computed until a ranker asks."""
+        listed = as_capabilities(capabilities)
+        self.names = [cap.name for cap in listed]
+        self.texts = [cap.text for cap in listed]
+        self._lexical: dict[tuple[float, float], LexicalIndex] = {}
+        self._matrix: tuple[object, NDArray[np.float64]] | None = None
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """A digest of the texts in order: corpora with equal fingerprints rank equally."""
+        digest = hashlib.sha256()
+        for text in self.texts:
+            digest.update(text.encode())
+            digest.update(b"\0")
+        return digest.hexdigest()
+
+    def lexical(self, k1: float, b: float) -> LexicalIndex:
+        """The BM25 index of the texts (built on first use)."""
+        index = self._lexical.get((k1, b))
+        if index is None:
+            index = self._lexical[(k1, b)] = LexicalIndex(self.texts, k1=k1, b=b)
+        return index
+
+
+def as_corpus(capabilities: Corpus | Iterable[CapabilityLike]) -> Corpus:
+    """A :class:`Corpus` as it is, or one made of the capabilities given."""
+    return capabilities if isinstance(capabilities, Corpus) else Corpus(capabilities)
 
 
 class BM25Ranker:
@@ -97,60 +194,64 @@ class BM25Ranker:
         self.b = b
 
     def score(
-        self, query: str, capabilities: Iterable[CapabilityLike], *, top_k: int | None = None
+        self,
+        query: str,
+        capabilities: Corpus | Iterable[CapabilityLike],
+        *,
+        top_k: int | None = None,
     ) -> Ranking:
         """Rank capabilities for ``query`` (synchronous).
 
         Args:
             query: Free text.
-            capabilities: ``Capability`` objects or ``(name, description)`` pairs.
+            capabilities: A :class:`Corpus` (its index is reused), ``Capability`` objects or
+                ``(name, description)`` pairs.
             top_k: Keep only the best ``top_k``.
 
         Returns:
             ``(name, score)`` pairs, best first; a capability sharing no word scores 0.
         """
-        caps = as_capabilities(capabilities)
-        documents = [Counter(tokenize(cap.text)) for cap in caps]
-        if not documents:
-            return []
-        lengths = [sum(doc.values()) for doc in documents]
-        average = sum(lengths) / len(lengths) or 1.0
-        frequency: Counter[str] = Counter()
-        for doc in documents:
-            frequency.update(doc.keys())
-        total = len(documents)
-        terms = set(tokenize(query))
-        scores = []
-        for cap, doc, length in zip(caps, documents, lengths, strict=True):
-            value = 0.0
-            norm = self.k1 * (1 - self.b + self.b * length / average)
-            for term in terms:
-                tf = doc.get(term, 0)
-                if tf:
-                    df = frequency[term]
-                    idf = math.log(1 + (total - df + 0.5) / (df + 0.5))
-                    value += idf * tf * (self.k1 + 1) / (tf + norm)
-            scores.append((cap.name, value))
-        return _sorted(scores, top_k)
+        corpus = as_corpus(capabilities)
+        values = corpus.lexical(self.k1, self.b).scores(query)
+        return _sorted(
+            ((name, values.get(index, 0.0)) for index, name in enumerate(corpus.names)), top_k
+        )
+
+    def scores(self, query: str, corpus: Corpus) -> dict[str, float]:
+        """Scores by name of the capabilities that share a word with ``query`` (others: 0)."""
+        values = corpus.lexical(self.k1, self.b).scores(query)
+        return {corpus.names[index]: value for index, value in values.items()}
 
     async def rank(
-        self, query: str, capabilities: Iterable[CapabilityLike], *, top_k: int | None = None
+        self,
+        query: str,
+        capabilities: Corpus | Iterable[CapabilityLike],
+        *,
+        top_k: int | None = None,
     ) -> Ranking:
         """Same as :meth:`score`, with the async signature of :class:`EmbeddingRanker`."""
         return self.score(query, capabilities, top_k=top_k)
 
 
-def _unit(vector: Sequence[float]) -> tuple[float, ...]:
-    norm = math.sqrt(sum(x * x for x in vector)) or 1.0
-    return tuple(x / norm for x in vector)
+Vector = NDArray[np.float64]
+
+
+def _unit(vector: Sequence[float]) -> Vector:
+    array = np.asarray(vector, dtype=np.float64)
+    if array.ndim != 1:
+        raise ValueError(f"an embedding must be a flat list of numbers, not shape {array.shape}")
+    norm = float(np.linalg.norm(array)) or 1.0
+    return array / norm
 
 
 class EmbeddingRanker:
     """Cosine similarity between the query's and the capabilities' embeddings.
 
     Capability vectors are cached by capability text (least recently used ones are evicted
-    past ``max_cache``). Call :meth:`invalidate` when the embedding model changes; a changed
-    description is a new text and needs nothing.
+    past ``max_cache``), and a :class:`Corpus` keeps the matrix of its vectors, so ranking an
+    unchanged corpus embeds the query alone and costs one matrix-vector product. Call
+    :meth:`invalidate` when the embedding model changes; a changed description is a new text
+    and needs nothing.
     """
 
     def __init__(self, embed: EmbedFn, *, max_cache: int = 10_000) -> None:
@@ -162,7 +263,9 @@ class EmbeddingRanker:
         """
         self._embed = embed
         self._max_cache = max_cache
-        self._cache: OrderedDict[str, tuple[float, ...]] = OrderedDict()
+        self._cache: OrderedDict[str, Vector] = OrderedDict()
+        # Matrices kept on corpora are valid for this generation only: invalidate() starts another.
+        self._generation = object()
 
     @property
     def cached(self) -> int:
@@ -171,6 +274,7 @@ class EmbeddingRanker:
 
     def invalidate(self, texts: Iterable[str] | None = None) -> None:
         """Forget cached vectors: those of ``texts``, or all when None."""
+        self._generation = object()
         if texts is None:
             self._cache.clear()
             return
@@ -182,30 +286,48 @@ class EmbeddingRanker:
         await self._vectors([cap.text for cap in as_capabilities(capabilities)], query=None)
 
     async def rank(
-        self, query: str, capabilities: Iterable[CapabilityLike], *, top_k: int | None = None
+        self,
+        query: str,
+        capabilities: Corpus | Iterable[CapabilityLike],
+        *,
+        top_k: int | None = None,
     ) -> Ranking:
         """Rank capabilities for ``query`` by cosine similarity.
 
         Args:
             query: Free text.
-            capabilities: ``Capability`` objects or ``(name, description)`` pairs.
+            capabilities: A :class:`Corpus` (its matrix is reused), ``Capability`` objects or
+                ``(name, description)`` pairs.
             top_k: Keep only the best ``top_k``.
 
         Returns:
             ``(name, cosine)`` pairs, best first.
         """
-        caps = as_capabilities(capabilities)
-        vectors, query_vector = await self._vectors([cap.text for cap in caps], query=query)
-        assert query_vector is not None
-        scores = (
-            (cap.name, sum(q * v for q, v in zip(query_vector, vector, strict=True)))
-            for cap, vector in zip(caps, vectors, strict=True)
-        )
-        return _sorted(scores, top_k)
+        corpus = as_corpus(capabilities)
+        similarities = await self.similarities(query, corpus)
+        return _sorted(zip(corpus.names, similarities.tolist(), strict=True), top_k)
 
-    async def _vectors(
-        self, texts: list[str], *, query: str | None
-    ) -> tuple[list[tuple[float, ...]], tuple[float, ...] | None]:
+    async def similarities(self, query: str, corpus: Corpus) -> Vector:
+        """The cosine of ``query`` with each capability of ``corpus``, in the corpus's order.
+
+        Raises:
+            ValueError: The embed function answered the wrong number of vectors, or vectors
+                of different sizes (as when the model changed).
+        """
+        kept = corpus._matrix
+        if kept is not None and kept[0] is self._generation:
+            matrix = kept[1]
+            _, query_vector = await self._vectors([], query=query)
+        else:
+            vectors, query_vector = await self._vectors(corpus.texts, query=query)
+            matrix = np.array(vectors) if vectors else np.empty((0, len(query_vector)))
+            corpus._matrix = (self._generation, matrix)
+        if matrix.ndim != 2 or matrix.shape[1] != len(query_vector):
+            raise ValueError(f"vectors of {matrix.shape} and a query of {query_vector.shape}")
+        similarities: Vector = matrix @ query_vector
+        return similarities
+
+    async def _vectors(self, texts: list[str], *, query: str | None) -> tuple[list[Vector], Vector]:
         """Vectors of ``texts`` (from the cache, or embedded in one call with the query)."""
         missing = list(dict.fromkeys(text for text in texts if text not in self._cache))
         batch = missing + ([query] if query is not None else [])
@@ -213,13 +335,12 @@ class EmbeddingRanker:
         if len(embedded) != len(batch):
             raise ValueError(f"embed returned {len(embedded)} vectors for {len(batch)} texts")
         fresh = dict(zip(missing, embedded, strict=False))
-        for text, vector in fresh.items():
-            self._cache[text] = vector
+        self._cache.update(fresh)
         vectors = []
         for text in texts:
-            vector = fresh.get(text) or self._cache[text]
+            vector = fresh[text] if text in fresh else self._cache[text]
             self._cache.move_to_end(text)
             vectors.append(vector)
         while len(self._cache) > self._max_cache:
             self._cache.popitem(last=False)
-        return vectors, (embedded[-1] if query is not None else None)
+        return vectors, (embedded[-1] if query is not None else np.empty(0))

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import String, Text, bindparam, cast, delete, func, literal, select
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute, load_only
 
 from bus.ids import new_id
 from services.auth import new_token, token_hash
@@ -121,25 +124,177 @@ async def capabilities_of(
     return grouped
 
 
-async def find_capabilities(
-    session: AsyncSession, name: str | None = None, live_only: bool = False
-) -> list[tuple[CapabilityRow, AgentRow]]:
-    """Capabilities with their agents; ``name`` matches exactly or as a prefix ending in ``*``."""
-    query = select(CapabilityRow, AgentRow).join(AgentRow, AgentRow.id == CapabilityRow.agent_id)
-    if name is not None:
-        query = (
-            query.where(CapabilityRow.name.startswith(name[:-1]))
-            if name.endswith("*")
-            else query.where(CapabilityRow.name == name)
-        )
-    if live_only:
-        query = query.where(AgentRow.status == ONLINE)
-    else:
-        query = query.where(AgentRow.status != "deregistered")
-    return [
-        (cap, agent)
-        for cap, agent in (await session.execute(query.order_by(CapabilityRow.name))).tuples()
+class CapabilityKey(NamedTuple):
+    """What identifies a capability row: its id, and the (name, agent) pair it serves."""
+
+    name: str
+    agent_id: str
+    id: int
+
+
+def _contains_any(column: InstrumentedAttribute[Any], dialect: str, iris: Collection[str]) -> Any:
+    """``column`` (a JSON array of strings) holds one of ``iris``."""
+    if dialect == "postgresql":
+        # jsonb ?| text[]: one array parameter, whatever the number of IRIs.
+        return column.op("?|")(bindparam(None, sorted(iris), type_=ARRAY(Text)))
+    element = func.json_each(column).table_valued("value")
+    return select(literal(1)).select_from(element).where(element.c.value.in_(sorted(iris))).exists()
+
+
+def _conditions(
+    session: AsyncSession,
+    name: str | None,
+    live_only: bool,
+    produces: Collection[str] | None,
+    consumes: Collection[str] | None,
+) -> list[Any]:
+    """Where-clauses over capabilities joined with their agents."""
+    dialect = session.get_bind().dialect.name
+    conditions: list[Any] = [
+        AgentRow.status == ONLINE if live_only else AgentRow.status != "deregistered"
     ]
+    if name is not None:
+        conditions.append(
+            CapabilityRow.name.startswith(name[:-1])
+            if name.endswith("*")
+            else CapabilityRow.name == name
+        )
+    if produces is not None:
+        conditions.append(_contains_any(CapabilityRow.produces, dialect, produces))
+    if consumes is not None:
+        conditions.append(_contains_any(CapabilityRow.consumes, dialect, consumes))
+    return conditions
+
+
+# The agent columns a capability is shown with; the card (all of the agent's capabilities, as
+# JSON) is never loaded with a capability.
+_AGENT_SUMMARY = load_only(AgentRow.id, AgentRow.name, AgentRow.status, raiseload=True)
+
+
+async def find_capabilities(
+    session: AsyncSession,
+    name: str | None = None,
+    live_only: bool = False,
+    *,
+    produces: Collection[str] | None = None,
+    consumes: Collection[str] | None = None,
+    limit: int | None = None,
+) -> list[tuple[CapabilityRow, AgentRow]]:
+    """Capabilities with their agents (id, name and status only), by name, then agent.
+
+    Args:
+        session: A session.
+        name: Exact, or a prefix ending in ``*``.
+        live_only: Only agents online now.
+        produces: Keep capabilities producing one of these IRIs (exact strings).
+        consumes: Keep capabilities consuming one of these IRIs (exact strings).
+        limit: At most this many.
+    """
+    query = (
+        select(CapabilityRow, AgentRow)
+        .options(_AGENT_SUMMARY)
+        .join(AgentRow, AgentRow.id == CapabilityRow.agent_id)
+        .where(*_conditions(session, name, live_only, produces, consumes))
+        .order_by(CapabilityRow.name, CapabilityRow.agent_id)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return [(cap, agent) for cap, agent in (await session.execute(query)).tuples()]
+
+
+async def capability_keys(
+    session: AsyncSession,
+    name: str | None = None,
+    live_only: bool = False,
+    *,
+    produces: Collection[str] | None = None,
+    consumes: Collection[str] | None = None,
+) -> list[CapabilityKey]:
+    """The keys of the capabilities :func:`find_capabilities` finds, sorted by (name, agent).
+
+    Three short columns per row, read without the ORM (discovery reads them when the
+    :func:`capability_stamp` of the candidates is one it has not seen). Sorted here, by code
+    point: the database's collation may differ, and a replica sorts for less than the one
+    database.
+    """
+    query = (
+        select(CapabilityRow.name, CapabilityRow.agent_id, CapabilityRow.id)
+        .join(AgentRow, AgentRow.id == CapabilityRow.agent_id)
+        .where(*_conditions(session, name, live_only, produces, consumes))
+    )
+    rows = (await (await session.connection()).execute(query)).all()
+    return sorted(map(CapabilityKey._make, rows))
+
+
+def stamp(keys: Iterable[CapabilityKey]) -> str:
+    """The string :func:`capability_stamp` reads for these capabilities."""
+    return ",".join(f"{key.id} {key.agent_id}" for key in sorted(keys, key=lambda key: key.id))
+
+
+async def capability_stamp(
+    session: AsyncSession,
+    name: str | None = None,
+    live_only: bool = False,
+    *,
+    produces: Collection[str] | None = None,
+    consumes: Collection[str] | None = None,
+) -> str:
+    """One string naming exactly the capabilities :func:`capability_keys` would return.
+
+    It lists their ids with their agents' ids, by capability id, as :func:`stamp` does. A row
+    never changes and an agent id is never reused (a capability id may be, on SQLite), so
+    equal stamps mean equal capabilities: a cache keyed by :func:`stamp` of the keys it read
+    is checked with one aggregate, without reading a row per capability.
+    """
+    pair = cast(CapabilityRow.id, String) + " " + CapabilityRow.agent_id
+    conditions = _conditions(session, name, live_only, produces, consumes)
+    joined = select().join_from(CapabilityRow, AgentRow, AgentRow.id == CapabilityRow.agent_id)
+    if session.get_bind().dialect.name == "postgresql":
+        ordered = aggregate_order_by(literal(","), CapabilityRow.id)
+        query = joined.add_columns(func.string_agg(pair, ordered)).where(*conditions)
+    else:
+        # SQLite aggregates in the order of a subquery that is not flattened into the aggregate.
+        pairs = joined.add_columns(pair.label("pair")).where(*conditions)
+        listed = pairs.order_by(CapabilityRow.id).subquery()
+        query = select(func.group_concat(listed.c.pair, ","))
+    found = (await (await session.connection()).execute(query)).scalar()
+    return str(found or "")
+
+
+def _chunks(ids: Iterable[int], size: int = 1000) -> Iterator[list[int]]:
+    """Ids in lists of ``size``: bound parameters per statement stay far below any limit."""
+    listed = list(ids)
+    for start in range(0, len(listed), size):
+        yield listed[start : start + size]
+
+
+async def capability_descriptions(session: AsyncSession, ids: Iterable[int]) -> dict[int, str]:
+    """Descriptions by capability id (ids of removed capabilities are left out)."""
+    found: dict[int, str] = {}
+    for chunk in _chunks(ids):
+        query = select(CapabilityRow.id, CapabilityRow.description).where(
+            CapabilityRow.id.in_(chunk)
+        )
+        found.update((row_id, text) for row_id, text in (await session.execute(query)).tuples())
+    return found
+
+
+async def capabilities_by_id(
+    session: AsyncSession, ids: Iterable[int]
+) -> dict[int, tuple[CapabilityRow, AgentRow]]:
+    """Capabilities with their agents (id, name and status only) by capability id."""
+    found: dict[int, tuple[CapabilityRow, AgentRow]] = {}
+    for chunk in _chunks(ids):
+        query = (
+            select(CapabilityRow, AgentRow)
+            .options(_AGENT_SUMMARY)
+            .join(AgentRow, AgentRow.id == CapabilityRow.agent_id)
+            .where(CapabilityRow.id.in_(chunk))
+        )
+        found.update(
+            (cap.id, (cap, agent)) for cap, agent in (await session.execute(query)).tuples()
+        )
+    return found
 
 
 async def start_draining(session: AsyncSession, agent: AgentRow) -> None:
@@ -193,8 +348,13 @@ __all__ = [
     "DRAINING",
     "OFFLINE",
     "ONLINE",
+    "CapabilityKey",
     "active_tasks",
+    "capabilities_by_id",
     "capabilities_of",
+    "capability_descriptions",
+    "capability_keys",
+    "capability_stamp",
     "expire_leases",
     "find_capabilities",
     "forget_offline",
@@ -203,5 +363,6 @@ __all__ = [
     "list_agents",
     "register_agent",
     "remove_drained",
+    "stamp",
     "start_draining",
 ]

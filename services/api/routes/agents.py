@@ -17,14 +17,7 @@ from services.api.deps import (
 from services.api.errors import ApiError, not_found
 from services.auth import Principal
 from services.db.models import AgentRow
-from services.discovery.concepts import concept_index
-from services.discovery.search import (
-    capabilities_to_rank,
-    discovery_of,
-    matches,
-    public,
-    ranked_items,
-)
+from services.discovery.search import discover, discovery_of
 from services.registry import store
 from services.registry.schemas import (
     AgentCard,
@@ -157,20 +150,13 @@ async def capabilities(
     """Capabilities of registered agents: by name, by ontology concept (a concept also finds
     its subclasses), and ranked by meaning for ``q`` (``ranking`` says how; see
     ``services/discovery/search.py``)."""
-    pairs = await store.find_capabilities(session, name=name, live_only=live)
-    # End the read before ranking, which may write an embedding run; the rows stay loaded.
-    session.expunge_all()
-    await session.rollback()
-    if produces is not None or consumes is not None:
-        index = await concept_index()
-        pairs = [(cap, agent) for cap, agent in pairs if matches(cap, index, produces, consumes)]
-    if q is None or not q.strip():
-        items = [public(cap, agent) for cap, agent in pairs[:limit]]
-        return {"items": items, "ranking": None, "fallback": None}
-    discovery = discovery_of(request.app.state, runtime)
-    ranked = await discovery.rank(q.strip(), capabilities_to_rank(pairs))
-    return {
-        "items": ranked_items(pairs, ranked, limit),
-        "ranking": ranked.ranking,
-        "fallback": ranked.fallback,
-    }
+    return await discover(
+        session,
+        discovery_of(request.app.state, runtime),
+        q=q,
+        name=name,
+        produces=produces,
+        consumes=consumes,
+        live=live,
+        limit=limit,
+    )

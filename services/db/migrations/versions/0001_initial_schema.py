@@ -254,6 +254,12 @@ def upgrade() -> None:
     with op.batch_alter_table("capabilities", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_capabilities_agent_id"), ["agent_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_capabilities_name"), ["name"], unique=False)
+        batch_op.create_index(
+            "ix_capabilities_produces", ["produces"], unique=False, postgresql_using="gin"
+        )
+        batch_op.create_index(
+            "ix_capabilities_consumes", ["consumes"], unique=False, postgresql_using="gin"
+        )
 
     op.create_table(
         "steps",
@@ -310,6 +316,8 @@ def downgrade() -> None:
 
     op.drop_table("steps")
     with op.batch_alter_table("capabilities", schema=None) as batch_op:
+        batch_op.drop_index("ix_capabilities_consumes", postgresql_using="gin")
+        batch_op.drop_index("ix_capabilities_produces", postgresql_using="gin")
         batch_op.drop_index(batch_op.f("ix_capabilities_name"))
         batch_op.drop_index(batch_op.f("ix_capabilities_agent_id"))
 

@@ -6,10 +6,11 @@ A subscription runs one reader and ``concurrency`` workers around a local buffer
   so the next batch is on its way while the workers process the current one;
 - each worker takes entries in order and decides their fate: dead-letter at once (malformed,
   expired, rejected by the verifier, or already delivered more than ``max_deliveries``
-  times), run the handler and acknowledge, or on failure leave the entry pending for
-  redelivery, and dead-letter it once the handler has run ``max_deliveries`` times.
+  times), run the handler and acknowledge (publishing its replies first, if it returned
+  any), or on failure leave the entry pending for redelivery, and dead-letter it once the
+  handler has run ``max_deliveries`` times.
 
-A transport supplies the storage side: ``_fetch``, ``_ack``, ``_retry_later``,
+A transport supplies the storage side: ``_fetch``, ``_ack``, ``_commit``, ``_retry_later``,
 ``_dead_letter``, ``_release`` and ``_flush``.
 """
 
@@ -26,7 +27,7 @@ from typing import Any
 from bus import codec
 from bus.envelope import Envelope
 from bus.errors import CodecError
-from bus.transport import ConsumerOptions, Handler, Subscription
+from bus.transport import ConsumerOptions, Handler, Reply, Subscription
 
 _log = logging.getLogger(__name__)
 
@@ -58,6 +59,8 @@ class Delivery:
     data: bytes | None
     deliveries: int
     """How many times the entry has been delivered, this time included."""
+    answered: bool = False
+    """The handler returned replies: the entry is settled by ``_commit``, not interrupted."""
 
 
 class BaseSubscription(Subscription):
@@ -97,6 +100,8 @@ class BaseSubscription(Subscription):
         self._reader: asyncio.Task[None] | None = None
         self._workers: list[asyncio.Task[None]] = []
         self._aux: list[asyncio.Task[None]] = []
+        self._fetchers: list[asyncio.Task[None]] = []  # stopped after the handlers, before release
+        self._late: list[Delivery] = []  # fetched while stopping: released with the unstarted
         self._stop_task: asyncio.Task[None] | None = None
 
     # -- storage hooks ---------------------------------------------------------------------
@@ -108,6 +113,14 @@ class BaseSubscription(Subscription):
     @abstractmethod
     def _ack(self, delivery: Delivery) -> None:
         """Acknowledge (may be batched; ``_flush`` sends what is left)."""
+
+    @abstractmethod
+    async def _commit(self, delivery: Delivery, replies: Sequence[Reply]) -> None:
+        """Publish ``replies``, then acknowledge the entry (one round trip where possible).
+
+        Raises:
+            PublishError: The replies were not all published; the entry stays pending.
+        """
 
     @abstractmethod
     def _retry_later(self, delivery: Delivery) -> None:
@@ -138,10 +151,16 @@ class BaseSubscription(Subscription):
             for _ in range(self.options.concurrency)
         ]
 
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
-        """Run a background loop that stops with the subscription."""
+    def _spawn(
+        self, coro: Coroutine[Any, Any, None], *, fetches: bool = False
+    ) -> asyncio.Task[None]:
+        """Run a background loop that stops with the subscription.
+
+        A loop that ``fetches`` entries (a reclaimer) stops once the handlers are done, before
+        entries are released; the others (an acknowledger) stop last, after the final flush.
+        """
         task = asyncio.create_task(coro, name=f"bus {self.stream}/{self.group}/{self.consumer}")
-        self._aux.append(task)
+        (self._fetchers if fetches else self._aux).append(task)
         return task
 
     async def stop(self, drain: bool = True) -> None:
@@ -168,7 +187,10 @@ class BaseSubscription(Subscription):
             await asyncio.gather(*self._workers, return_exceptions=True)
         else:
             await cancel_and_wait(self._workers)
-        unstarted = list(self._buffer)
+        # Reclaimers renew held entries while handlers drain; they go before the release, so
+        # none can take back an entry just released.
+        await cancel_and_wait(self._fetchers)
+        unstarted = [*self._buffer, *self._late]
         interrupted = self._interrupted
         self._buffer.clear()
         self._running.clear()
@@ -229,7 +251,8 @@ class BaseSubscription(Subscription):
                 count -= 1
 
     def _push(self, batch: list[Delivery]) -> None:
-        if self._stopping:  # a late reclaim: these stay pending and time out to others
+        if self._stopping:  # a late fetch: released on stop like the buffered entries
+            self._late.extend(d for d in batch if d.id not in self._held)
             return
         for delivery in batch:
             if delivery.id in self._held:  # reclaimed while we still hold it: keep one copy
@@ -274,7 +297,8 @@ class BaseSubscription(Subscription):
             try:
                 await self._process(delivery)
             except asyncio.CancelledError:
-                self._interrupted.append(delivery)
+                if not delivery.answered:  # an answered one is still acknowledged by _flush
+                    self._interrupted.append(delivery)
                 raise
             except Exception:  # a bug in a storage hook must not kill the worker
                 _log.exception("%s: failed to process entry %s", self, delivery.id)
@@ -302,7 +326,10 @@ class BaseSubscription(Subscription):
             )
             return
         try:
-            await self._handler(envelope)
+            replies = await self._handler(envelope)
+            if replies:
+                delivery.answered = True
+                await self._commit(delivery, replies)
         except Exception as exc:
             if delivery.deliveries >= max_deliveries:
                 await self._reject(
@@ -319,7 +346,8 @@ class BaseSubscription(Subscription):
                 )
                 self._retry_later(delivery)
             return
-        self._ack(delivery)
+        if not replies:
+            self._ack(delivery)
 
     async def _reject(self, delivery: Delivery, reason: str) -> None:
         _log.warning("%s: dead-lettering %s: %s", self, delivery.id, reason)

@@ -1,9 +1,14 @@
 """A Redis Streams consumer: XREADGROUP batches, batched XACK, XAUTOCLAIM, and renewal.
 
-Round trips are the cost to avoid, so:
+Round trips are the cost to avoid (each one wakes the process, and the wake-up is most of a
+small task's CPU), so:
 - reads are XREADGROUP with COUNT and BLOCK, and the next read starts while the workers are
   still on half of the previous batch;
 - acknowledgements collect while one XACK is on the wire; the next XACK carries all of them;
+- a handler's replies (an agent's result) go out with its acknowledgement: one Lua script
+  XADDs them and then XACKs the entry, so an entry is never acknowledged without its replies;
+  replies of several handlers share a script call, in the same write as the plain XACKs;
+- the reader and the acknowledger each have a connection of their own (``bus._redis_link``);
 - the delivery count is Redis's own (XREADGROUP counts 1, each XAUTOCLAIM adds 1), read back
   with XPENDING only for the rare reclaimed entries.
 
@@ -19,20 +24,24 @@ recreates its group when Redis comes back empty (NOGROUP).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ResponseError
+from redis.exceptions import NoScriptError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bus import codec, streams
 from bus._backoff import Backoff
 from bus._consumer import BaseSubscription, Delivery
-from bus.transport import ConsumerOptions, Handler
+from bus._redis_link import Arg, Link, pack
+from bus.errors import PublishError
+from bus.transport import ConsumerOptions, Handler, Reply
 
 _log = logging.getLogger(__name__)
 
@@ -40,8 +49,32 @@ RECOVERABLE = (RedisConnectionError, RedisTimeoutError, OSError)
 """Errors after which the same command may succeed later (Redis down, restarting, slow)."""
 
 _ACK_CHUNK = 1000  # ids per XACK command: keeps each command small, all in one pipeline
+_COMMIT_CHUNK = 256  # entries per commit script call (Lua's unpack has a stack limit)
 _RELEASED_IDLE_MS = 10**9  # "idle for ~11 days": any consumer's XAUTOCLAIM takes it at once
 _FLUSH_ATTEMPTS = 3
+_COMMIT_ATTEMPTS = 3  # like the client's own retries: a blip does not fail a finished task
+
+# KEYS[1]: the consumed stream; KEYS[2..]: one reply stream per reply. ARGV[1]: the group;
+# ARGV[2]: k, the number of entry ids; ARGV[3..2+k]: the ids; then one data per reply.
+# A failing XADD stops the script before the XACK: the entries stay pending.
+COMMIT = """
+local k = tonumber(ARGV[2])
+for i = 2, #KEYS do
+  redis.call('XADD', KEYS[i], '*', 'data', ARGV[k + i + 1])
+end
+return redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, 3, k + 2))
+"""
+COMMIT_SHA = hashlib.sha1(COMMIT.encode()).hexdigest()
+
+
+@dataclass(slots=True)
+class _Commit:
+    """Replies to publish, then the entry to acknowledge; ``done`` tells the worker."""
+
+    entry_id: str
+    replies: list[tuple[str, bytes]]
+    done: asyncio.Future[None]
+    attempts: int = 0
 
 
 def is_nogroup(error: ResponseError) -> bool:
@@ -65,6 +98,7 @@ class RedisSubscription(BaseSubscription):
         options: ConsumerOptions,
         *,
         block_ms: int,
+        socket_timeout_s: float,
         reconnect_base_s: float,
         reconnect_cap_s: float,
         remember_stream: Callable[[str], None],
@@ -77,7 +111,11 @@ class RedisSubscription(BaseSubscription):
         self._remember_stream = remember_stream
         self._group_ready = False
         self._claim_cursor: bytes | str = "0-0"
+        self._reader_link = Link(client, socket_timeout_s)
+        self._read_commands: dict[int, bytes] = {}
+        self._acker_link = Link(client, socket_timeout_s)
         self._acks: list[str] = []
+        self._commits: list[_Commit] = []
         self._ack_wanted = asyncio.Event()
         self._flushing = False
         self._ack_task: asyncio.Task[None] | None = None
@@ -94,7 +132,7 @@ class RedisSubscription(BaseSubscription):
         """Start reading, acknowledging and reclaiming."""
         super().start()
         self._ack_task = self._spawn(self._ack_loop())
-        self._spawn(self._maintain_loop())
+        self._spawn(self._maintain_loop(), fetches=True)
 
     async def ensure_group(self) -> None:
         """Create the group from the start of the stream (and the stream) unless it exists."""
@@ -112,13 +150,11 @@ class RedisSubscription(BaseSubscription):
             try:
                 if not self._group_ready:
                     await self.ensure_group()
-                reply: Any = await self._client.xreadgroup(
-                    self.group,
-                    self.consumer,
-                    {self.stream: ">"},
-                    count=count,
-                    block=self._block_ms,
+                [reply] = await self._reader_link.call_packed(
+                    self._read_command(count), 1, self._block_ms / 1000
                 )
+                if isinstance(reply, ResponseError):
+                    raise reply
             except ResponseError as exc:
                 if is_nogroup(exc) and self._group_ready:
                     _log.warning("%s: group is gone (%s); recreating it", self, exc)
@@ -130,13 +166,28 @@ class RedisSubscription(BaseSubscription):
                 await self._read_backoff.wait(exc)
                 continue
             self._read_backoff.reset()
-            if not reply:
-                return []
-            return [
-                Delivery(entry_id.decode(), fields.get(codec.DATA), 1)
-                for entry_id, fields in reply[0][1]
-            ]
+            return _deliveries(reply)
         return []
+
+    def _read_command(self, count: int) -> bytes:
+        packed = self._read_commands.get(count)
+        if packed is None:  # one per COUNT seen: at most batch_size of them
+            packed = self._read_commands[count] = pack(
+                (
+                    "XREADGROUP",
+                    "GROUP",
+                    self.group,
+                    self.consumer,
+                    "COUNT",
+                    count,
+                    "BLOCK",
+                    self._block_ms,
+                    "STREAMS",
+                    self.stream,
+                    ">",
+                )
+            )
+        return packed
 
     async def _maintain_loop(self) -> None:
         """Renew held entries and reclaim idle ones, each on its own schedule."""
@@ -209,47 +260,98 @@ class RedisSubscription(BaseSubscription):
         self._acks.append(delivery.id)
         self._ack_wanted.set()
 
+    async def _commit(self, delivery: Delivery, replies: Sequence[Reply]) -> None:
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        encoded = [(stream, envelope.to_json()) for stream, envelope in replies]
+        for stream, _ in encoded:
+            self._remember_stream(stream)  # the transport trims the streams it wrote to
+        self._commits.append(_Commit(delivery.id, encoded, done))
+        self._ack_wanted.set()
+        # A cancelled wait leaves the commit queued: ``_flush`` still sends it on stop.
+        await done
+
     def _retry_later(self, delivery: Delivery) -> None:
         """Nothing to do: the entry stays pending, and XAUTOCLAIM picks it up when idle."""
 
     async def _ack_loop(self) -> None:
+        """Send acknowledgements and commits, all that collected meanwhile in one write."""
         failures_while_flushing = 0
         while True:
-            if not self._acks:
+            if not self._acks and not self._commits:
                 if self._flushing:
                     return
                 self._ack_wanted.clear()
                 await self._ack_wanted.wait()
                 continue
             ids, self._acks = self._acks, []
+            commits, self._commits = self._commits, []
             try:
-                await self._send_acks(ids)
+                await self._settle(ids, commits)
                 self._ack_backoff.reset()
-            except ResponseError as exc:
-                # NOGROUP after Redis lost its data: the entries are gone, nothing to ack.
-                _log.warning("%s: dropped %d acks: %s", self, len(ids), exc)
             except RECOVERABLE as exc:
                 if self._flushing:
                     failures_while_flushing += 1
                     if failures_while_flushing >= _FLUSH_ATTEMPTS:
                         _log.warning(
-                            "%s: %d acks not sent on stop (%s); they will be redelivered",
+                            "%s: %d acks and %d commits not sent on stop (%s); they will be "
+                            "redelivered",
                             self,
                             len(ids) + len(self._acks),
+                            len(commits) + len(self._commits),
                             exc,
                         )
+                        for commit in [*commits, *self._commits]:
+                            _fail(commit, f"not published on stop: {exc}")
                         return
+                retry: list[_Commit] = []
+                for commit in commits:
+                    commit.attempts += 1
+                    if commit.attempts < _COMMIT_ATTEMPTS:
+                        retry.append(commit)
+                    else:  # the worker counts it as a failed delivery
+                        _fail(commit, f"cannot publish replies to {self.stream}: {exc}")
                 self._acks[:0] = ids
+                self._commits[:0] = retry
                 await self._ack_backoff.wait(exc)
 
-    async def _send_acks(self, ids: list[str]) -> None:
-        if len(ids) <= _ACK_CHUNK:
-            await self._client.xack(self.stream, self.group, *ids)
-            return
-        pipe = self._client.pipeline(transaction=False)
-        for start in range(0, len(ids), _ACK_CHUNK):
-            pipe.xack(self.stream, self.group, *ids[start : start + _ACK_CHUNK])
-        await pipe.execute()
+    async def _settle(self, ids: list[str], commits: list[_Commit]) -> None:
+        """XACK ``ids`` and run the commit script for ``commits``, in one round trip."""
+        commands: list[tuple[Arg, ...]] = [
+            ("XACK", self.stream, self.group, *ids[start : start + _ACK_CHUNK])
+            for start in range(0, len(ids), _ACK_CHUNK)
+        ]
+        acks = len(commands)
+        chunks = [
+            commits[start : start + _COMMIT_CHUNK]
+            for start in range(0, len(commits), _COMMIT_CHUNK)
+        ]
+        commands += [self._commit_command("EVALSHA", chunk) for chunk in chunks]
+        replies = await self._acker_link.call(commands)
+        for reply in replies[:acks]:
+            if isinstance(reply, ResponseError):
+                # NOGROUP after Redis lost its data: the entries are gone, nothing to ack.
+                _log.warning("%s: dropped %d acks: %s", self, len(ids), reply)
+        outcomes = replies[acks:]
+        unknown = [i for i, reply in enumerate(outcomes) if isinstance(reply, NoScriptError)]
+        if unknown:  # Redis restarted, or its scripts were flushed: send the script itself
+            again = await self._acker_link.call(
+                [self._commit_command("EVAL", chunks[i]) for i in unknown]
+            )
+            for i, reply in zip(unknown, again, strict=True):
+                outcomes[i] = reply
+        for chunk, reply in zip(chunks, outcomes, strict=True):
+            for commit in chunk:
+                if isinstance(reply, ResponseError):
+                    _fail(commit, f"cannot publish replies to {self.stream}: {reply}")
+                elif not commit.done.done():
+                    commit.done.set_result(None)
+
+    def _commit_command(self, verb: str, chunk: list[_Commit]) -> tuple[Arg, ...]:
+        script = COMMIT_SHA if verb == "EVALSHA" else COMMIT
+        keys = [self.stream, *(stream for c in chunk for stream, _ in c.replies)]
+        data = [payload for c in chunk for _, payload in c.replies]
+        ids = [c.entry_id for c in chunk]
+        return (verb, script, len(keys), *keys, self.group, len(ids), *ids, *data)
 
     async def _flush(self) -> None:
         self._flushing = True
@@ -314,9 +416,34 @@ class RedisSubscription(BaseSubscription):
         Unique consumer names (one per process) would otherwise pile up in the group. A
         consumer that still owns entries stays, so that XAUTOCLAIM can move them.
         """
+        await asyncio.gather(self._reader_link.close(), self._acker_link.close())
         try:
             for info in await self._client.xinfo_consumers(self.stream, self.group):
                 if info["name"].decode() == self.consumer and info["pending"] == 0:
                     await self._client.xgroup_delconsumer(self.stream, self.group, self.consumer)
         except (ResponseError, *RECOVERABLE):
             pass  # best effort
+
+
+def _deliveries(reply: Any) -> list[Delivery]:
+    """The entries of an XREADGROUP reply on one stream (a RESP2 list or a RESP3 map)."""
+    if not reply:  # nil: nothing arrived while blocked
+        return []
+    entries = next(iter(reply.values())) if isinstance(reply, dict) else reply[0][1]
+    return [Delivery(entry_id.decode(), _data(fields), 1) for entry_id, fields in entries]
+
+
+def _data(fields: Any) -> bytes | None:
+    """The ``data`` field of an entry's flat field list (None when it has none)."""
+    if isinstance(fields, dict):
+        return codec.entry_data(fields)
+    for index in range(0, len(fields or ()) - 1, 2):
+        if fields[index] == codec.DATA:
+            data: bytes = fields[index + 1]
+            return data
+    return None
+
+
+def _fail(commit: _Commit, reason: str) -> None:
+    if not commit.done.done():  # a cancelled waiter (stop) needs no answer
+        commit.done.set_exception(PublishError(reason))

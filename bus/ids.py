@@ -10,6 +10,46 @@ import uuid
 _lock = threading.Lock()
 _last_ms = 0
 _seq = 0
+# Random bits come from os.urandom in blocks: one system call per ~400 ids instead of two per
+# id (every envelope gets an id). A forked child starts a fresh block, never its parent's.
+_BLOCK = 4096
+_random = b""
+_offset = 0
+
+
+def _reset_random() -> None:
+    global _random, _offset
+    _random, _offset = b"", 0
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_random)
+
+
+def _random_bits(nbytes: int) -> int:
+    """``nbytes`` bytes from the CSPRNG as an int (call with ``_lock`` held)."""
+    global _random, _offset
+    if _offset + nbytes > len(_random):
+        _random, _offset = os.urandom(_BLOCK), 0
+    start, _offset = _offset, _offset + nbytes
+    return int.from_bytes(_random[start:_offset], "big")
+
+
+def _uuid7_int() -> int:
+    global _last_ms, _seq
+    with _lock:
+        ms = time.time_ns() // 1_000_000
+        if ms > _last_ms:
+            _last_ms = ms
+            _seq = _random_bits(2) & 0x7FF
+        else:
+            _seq += 1
+            if _seq > 0xFFF:  # counter overflow: borrow the next millisecond
+                _last_ms += 1
+                _seq = 0
+            ms = _last_ms
+        rand_b = _random_bits(8) & ((1 << 62) - 1)
+    return (ms & ((1 << 48) - 1)) << 80 | 0x7 << 76 | _seq << 64 | 0b10 << 62 | rand_b
 
 
 def uuid7() -> uuid.UUID:
@@ -18,23 +58,10 @@ def uuid7() -> uuid.UUID:
     The 12-bit ``rand_a`` field holds a counter seeded at random each millisecond, so ids made
     in the same millisecond still sort in creation order.
     """
-    global _last_ms, _seq
-    with _lock:
-        ms = time.time_ns() // 1_000_000
-        if ms > _last_ms:
-            _last_ms = ms
-            _seq = int.from_bytes(os.urandom(2), "big") & 0x7FF
-        else:
-            _seq += 1
-            if _seq > 0xFFF:  # counter overflow: borrow the next millisecond
-                _last_ms += 1
-                _seq = 0
-            ms = _last_ms
-    rand_b = int.from_bytes(os.urandom(8), "big") & ((1 << 62) - 1)
-    value = (ms & ((1 << 48) - 1)) << 80 | 0x7 << 76 | _seq << 64 | 0b10 << 62 | rand_b
-    return uuid.UUID(int=value)
+    return uuid.UUID(int=_uuid7_int())
 
 
 def new_id() -> str:
-    """A new UUIDv7 as a string."""
-    return str(uuid7())
+    """A new UUIDv7 as a string (formatted directly: no ``uuid.UUID`` object on the way)."""
+    h = f"{_uuid7_int():032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"

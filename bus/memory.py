@@ -29,7 +29,14 @@ from bus import codec, streams
 from bus._consumer import BaseSubscription, Delivery
 from bus.envelope import Envelope
 from bus.errors import DeadLetterNotFoundError, TransportClosedError
-from bus.transport import ConsumerOptions, DeadLetter, Handler, Subscription, Transport
+from bus.transport import (
+    ConsumerOptions,
+    DeadLetter,
+    Handler,
+    Reply,
+    Subscription,
+    Transport,
+)
 
 
 @dataclass(slots=True)
@@ -176,6 +183,12 @@ class MemorySubscription(BaseSubscription):
         seq = int(delivery.id)
         self._group.pel.pop(seq, None)
         self._group.released.pop(seq, None)
+
+    async def _commit(self, delivery: Delivery, replies: Sequence[Reply]) -> None:
+        entries = [(stream, codec.encode(envelope)) for stream, envelope in replies]
+        for stream, fields in entries:  # no await in between: all of it, or (closed) none
+            self._transport._append(stream, fields)
+        self._ack(delivery)
 
     def _retry_later(self, delivery: Delivery) -> None:
         pending = self._group.pel.get(int(delivery.id))

@@ -222,6 +222,7 @@ class RedisStreamsTransport(Transport):
             handler,
             options,
             block_ms=block_ms,
+            socket_timeout_s=self._socket_timeout_s,
             reconnect_base_s=self._reconnect[0],
             reconnect_cap_s=self._reconnect[1],
             remember_stream=self._known.add,

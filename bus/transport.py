@@ -14,6 +14,10 @@ Delivery is at least once:
   ``<stream>.dlq`` with the reason and the delivery count, and is acknowledged;
 - an entry that is not a valid envelope, is past its deadline, or fails the verifier goes to the
   DLQ at once;
+- a handler may return replies, ``(stream, envelope)`` pairs: they are published together with
+  the acknowledgement, in one round trip, and the entry is acknowledged only once they are
+  published (on Redis, one Lua script: XADD each reply, then XACK). A reply that cannot be
+  published fails the handler, like an exception;
 - trimming keeps streams bounded and never drops an entry that a group has not acknowledged.
 """
 
@@ -26,8 +30,13 @@ from datetime import datetime
 
 from bus.envelope import Envelope
 
-Handler = Callable[[Envelope], Awaitable[None]]
-"""An async function that processes one envelope; raising means "not done, redeliver"."""
+Reply = tuple[str, Envelope]
+"""An envelope a handler publishes with its acknowledgement: ``(stream, envelope)``."""
+
+Handler = Callable[[Envelope], Awaitable[Sequence[Reply] | None]]
+"""An async function that processes one envelope; raising means "not done, redeliver".
+
+It returns None, or the replies to publish together with the acknowledgement."""
 
 Verifier = Callable[[Envelope], str | None]
 """Returns None when an envelope is acceptable, or the reason it is not (e.g. a bad signature)."""

@@ -205,13 +205,15 @@ class Agent:
         """Run the agent in a new event loop until SIGTERM/SIGINT (see ``run``).
 
         This is a program's entry point, so it also turns on INFO logging to stderr unless the
-        program configured logging itself.
+        program configured logging itself. It runs on uvloop when that is installed (it comes
+        with ``uvicorn[standard]``): each bus round trip then costs the agent about half the CPU.
         """
         if not logging.getLogger().handlers:
             logging.basicConfig(
                 level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
             )
-        asyncio.run(self.run(settings=settings))
+        with asyncio.Runner(loop_factory=_fast_loop_factory()) as runner:
+            runner.run(self.run(settings=settings))
 
     def http_app(self) -> FastAPI:
         """A FastAPI app serving the capabilities over HTTP (``POST /task``).
@@ -256,3 +258,12 @@ class Agent:
             stop=stop,
             handle_signals=handle_signals,
         )
+
+
+def _fast_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's event loop factory when uvloop is installed, else None (asyncio's default)."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop

@@ -107,8 +107,13 @@ async def execute(definition: CapabilityDefinition, task: Envelope, agent_id: st
     Returns:
         The outcome. Cancellation propagates (the task was not answered and will be redelivered).
     """
-    ids = {"task_id": task.id, "run_id": task.run_id, "step_id": task.step_id}
-    log = logging.LoggerAdapter(logger, {**ids, "capability": definition.name})
+    ids = {
+        "task_id": task.id,
+        "run_id": task.run_id,
+        "step_id": task.step_id,
+        "capability": definition.name,
+    }
+    log = logging.LoggerAdapter(logger, ids)
     try:
         value = definition.input_adapter.validate_python(task.payload)
     except ValidationError as exc:
@@ -128,20 +133,26 @@ async def execute(definition: CapabilityDefinition, task: Envelope, agent_id: st
     left = context.time_left()
     if left is not None and left <= 0:
         return _deadline_exceeded(definition.name, task)
+    deadline = _Deadline(left)
     try:
-        async with asyncio.timeout(left) as scope:
-            result = await definition.call(value, context)
+        result = await definition.call(value, context)
     except TaskError as exc:
         log.warning("task failed (%s, retryable=%s): %s", exc.code, exc.retryable, exc.message)
         # Details come from handler code: make them JSON-safe, or the answer could not be sent.
         details = to_jsonable_python(exc.details, fallback=repr)
         return Outcome(failure=TaskFailure(exc.code, exc.message, exc.retryable, details))
+    except asyncio.CancelledError:
+        if not deadline.expired():  # cancelled from outside: the task is not answered
+            raise
+        return _deadline_exceeded(definition.name, task)
     except TimeoutError as exc:
-        if not scope.expired():  # the handler's own timeout, not our deadline
+        if not deadline.fired:  # the handler's own timeout, not our deadline
             return Outcome(failure=_unexpected(exc, log))
         return _deadline_exceeded(definition.name, task)
     except Exception as exc:
         return Outcome(failure=_unexpected(exc, log))
+    finally:
+        deadline.cancel()
     try:
         output = definition.output_adapter.dump_python(
             definition.output_adapter.validate_python(result), mode="json"
@@ -150,6 +161,38 @@ async def execute(definition: CapabilityDefinition, task: Envelope, agent_id: st
         # The handler broke its own declared contract: a bug, which the same input repeats.
         return Outcome(failure=_invalid("invalid_output", "output", definition.name, exc))
     return Outcome(output=output, usage=dict(context.usage) or None)
+
+
+class _Deadline:
+    """Cancels the running task ``left`` seconds from now (None: never).
+
+    ``asyncio.timeout`` does the same, but its bookkeeping costs more than a no-op handler.
+    """
+
+    __slots__ = ("_handle", "_task", "fired")
+
+    def __init__(self, left: float | None) -> None:
+        self.fired = False
+        self._task = asyncio.current_task()
+        self._handle = (
+            None
+            if left is None or self._task is None
+            else asyncio.get_running_loop().call_later(left, self._fire)
+        )
+
+    def _fire(self) -> None:
+        self.fired = True
+        assert self._task is not None
+        self._task.cancel()
+
+    def expired(self) -> bool:
+        """True when this deadline's cancellation, and no other, stopped the handler."""
+        return self.fired and self._task is not None and self._task.uncancel() == 0
+
+    def cancel(self) -> None:
+        """Disarm (the handler ended first)."""
+        if self._handle is not None:
+            self._handle.cancel()
 
 
 def _deadline_exceeded(capability: str, task: Envelope) -> Outcome:

@@ -2,9 +2,10 @@
 
 It subscribes to ``modx.tasks.<capability>`` (group = capability, so agents serving the same
 capability share the load) for every capability, and to the agent's inbox for pinned tasks.
-For each task it publishes ``task.started``, runs the handler, and publishes the result or the
-structured error to ``modx.results``, and only then returns, which acknowledges the entry: a
-crash mid-task leaves the entry pending for redelivery (docs/protocol.md, "Tasks (bus)").
+For each task it runs the handler (publishing ``task.started`` if it runs for a while) and
+returns the result or the structured error as the entry's reply: the bus publishes it to
+``modx.results`` and then acknowledges the entry, in one round trip. A crash mid-task leaves
+the entry pending for redelivery (docs/protocol.md, "Tasks (bus)").
 
 Concurrency is bounded across all subscriptions by one budget. When it is used up, every
 subscription is paused, so entries stay in the stream for other agents instead of waiting
@@ -16,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
 from agents.sdk.definition import CapabilityDefinition
@@ -24,7 +25,7 @@ from agents.sdk.errors import SetupError
 from agents.sdk.execution import Outcome, execute, unknown_capability
 from bus import streams
 from bus.envelope import Envelope, Kind, utcnow
-from bus.transport import ConsumerOptions, Subscription, Transport
+from bus.transport import ConsumerOptions, Reply, Subscription, Transport
 
 if TYPE_CHECKING:
     from agents.sdk.agent import Agent
@@ -176,29 +177,30 @@ class TaskRuntime:
             base, concurrency=self._limit, batch_size=min(base.batch_size, self._limit)
         )
 
-        async def handler(envelope: Envelope) -> None:
-            await self._on_task(envelope, capability)
+        async def handler(envelope: Envelope) -> Sequence[Reply] | None:
+            return await self._on_task(envelope, capability)
 
         return await self._transport.subscribe(stream, group, self._agent_id, handler, options)
 
-    async def _on_task(self, task: Envelope, capability: str | None) -> None:
+    async def _on_task(self, task: Envelope, capability: str | None) -> Sequence[Reply] | None:
         self._active += 1
         self._idle.clear()
         self._flow()
         try:
             async with self._slots:
-                await self._process(task, capability)
+                return await self._process(task, capability)
         finally:
             self._active -= 1
             if self._active == 0:
                 self._idle.set()
             self._flow()
 
-    async def _process(self, task: Envelope, capability: str | None) -> None:
+    async def _process(self, task: Envelope, capability: str | None) -> Sequence[Reply] | None:
+        """Run ``task``; returns its answer, for the bus to publish and then acknowledge."""
         if task.kind is not Kind.TASK:
             # Not ours to answer; acknowledging keeps it from blocking the stream.
             logger.error("dropping a %s envelope %s from a task stream", task.kind.value, task.id)
-            return
+            return None
         sender = self._agent_id
         # On a capability stream the stream names the capability; in the inbox the topic does.
         name = capability or task.topic
@@ -207,7 +209,7 @@ class TaskRuntime:
             outcome = unknown_capability(name, list(self._agent.capabilities))
         else:
             outcome = await self._run_announced(definition, task, name)
-        await self._publish(result_envelope(task, sender, outcome))
+        return [(streams.RESULTS, self._agent.sign(result_envelope(task, sender, outcome)))]
 
     async def _run_announced(
         self, definition: CapabilityDefinition, task: Envelope, name: str
@@ -215,21 +217,43 @@ class TaskRuntime:
         """Run the handler; publish ``task.started`` once it has run ``announce_after_s``."""
         sender, delay = self._agent_id, self._agent.announce_after_s
         started_at = utcnow()
-        started = {"capability": name, "started_at": started_at.isoformat()}
+
+        def started() -> Envelope:
+            payload = {"capability": name, "started_at": started_at.isoformat()}
+            return answer(task, sender, Kind.EVENT, streams.TASK_STARTED, payload)
+
         if delay <= 0:
-            await self._publish(answer(task, sender, Kind.EVENT, streams.TASK_STARTED, started))
+            await self._publish(started())
             return await execute(definition, task, sender)
+        # A timer publishes ``task.started`` only if the handler is still running by then: a
+        # short task costs one timer, not a wait on two futures. The handler runs in a task of
+        # its own, so that context variables it sets stay its own.
+        announced: list[asyncio.Task[None]] = []
+
+        def announce() -> None:
+            announced.append(asyncio.ensure_future(self._publish(started())))
+
         job = asyncio.ensure_future(execute(definition, task, sender))
+        timer = asyncio.get_running_loop().call_later(delay, announce)
         try:
-            done, _ = await asyncio.wait({job}, timeout=delay)
-            if not done:
-                await self._publish(answer(task, sender, Kind.EVENT, streams.TASK_STARTED, started))
-                return await job
-            outcome = job.result()
+            outcome = await job
         except asyncio.CancelledError:
             job.cancel()
+            for publishing in announced:
+                publishing.cancel()
             raise
-        return dataclasses.replace(outcome, started_at=started_at)
+        finally:
+            timer.cancel()
+        if not announced:
+            return Outcome(
+                output=outcome.output,
+                usage=outcome.usage,
+                failure=outcome.failure,
+                started_at=started_at,
+            )
+        # The result must not overtake its ``task.started``.
+        await announced[0]
+        return outcome
 
     async def _publish(self, envelope: Envelope) -> None:
         await self._transport.publish(streams.RESULTS, self._agent.sign(envelope))

@@ -345,6 +345,23 @@ class TransportContract:
         assert dead.deliveries == 2 and "more than max_deliveries=1" in dead.reason
         assert record.seen == []
 
+    async def test_replies_are_published_with_the_acknowledgement(self, transport, stream):
+        replies = f"{stream}.replies"
+
+        async def answers(env: Envelope) -> list[tuple[str, Envelope]]:
+            i = env.payload["i"]
+            return [(replies, envelope(i, sender="w")), (replies, envelope(-i, sender="w"))]
+
+        options = ConsumerOptions(concurrency=4, batch_size=8)
+        await transport.subscribe(stream, "g", "c", answers, options)
+        record = Recorder()
+        await transport.subscribe(replies, "readers", "c", record)
+        await transport.publish_many([(stream, envelope(i)) for i in range(1, 101)])
+        await wait_until(lambda: len(record.seen) >= 200)
+        await wait_until(lambda: _pending_is(transport, stream, "g", 0))
+        assert sorted(record.seen) == [*range(-100, 0), *range(1, 101)]
+        assert all(record.seen.index(i) < record.seen.index(-i) for i in range(1, 101))
+
     async def test_ping_and_close(self, make_transport, stream):
         transport = make_transport()
         assert await transport.ping() is True

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 import redis.asyncio as aioredis
 
-from bus import ConsumerOptions, PublishError, RedisStreamsTransport
-from tests.bus.contract import Recorder, TransportContract, envelope
+from bus import ConsumerOptions, Envelope, PublishError, RedisStreamsTransport
+from tests.bus.contract import FAST, Recorder, TransportContract, envelope
 from tests.fixtures.services import free_port, missing, wait_until
 
 pytestmark = pytest.mark.redis
@@ -63,6 +63,38 @@ class TestRedisStreamsTransport(RedisConfig, TransportContract):
         ids = await transport.publish_unique([(stream, first), (stream, envelope(2))], within_s=60)
         assert ids[0] is None and ids[1] is not None
         assert await transport.stream_length(stream) == 2
+
+    async def test_a_reply_that_cannot_be_published_fails_the_handler(self, transport, stream):
+        blocked = f"{stream}.replies"
+        await transport.client.set(blocked, "not a stream")  # XADD to it fails: WRONGTYPE
+        calls: list[int] = []
+
+        async def answers(env: Envelope) -> list[tuple[str, Envelope]]:
+            calls.append(env.payload["i"])
+            return [(blocked, envelope(0))]
+
+        await transport.subscribe(stream, "g", "c", answers, FAST)
+        await transport.publish(stream, envelope(1))
+        await wait_until(lambda: _dead_letter_count(transport, stream, 1))
+        [dead] = await transport.dead_letters(stream)
+        assert calls == [1] * FAST.max_deliveries, "each failed commit counts a delivery"
+        assert "cannot publish replies" in dead.reason and "WRONGTYPE" in dead.reason
+        assert await transport.client.get(blocked) == b"not a stream"
+        assert await transport.pending(stream, "g") == 0
+
+    async def test_replies_are_committed_after_redis_forgets_the_script(self, transport, stream):
+        replies = f"{stream}.replies"
+
+        async def answers(env: Envelope) -> list[tuple[str, Envelope]]:
+            return [(replies, envelope(env.payload["i"]))]
+
+        await transport.subscribe(stream, "g", "c", answers)
+        await transport.publish(stream, envelope(1))
+        await wait_until(lambda: _length_is(transport, replies, 1))
+        await transport.client.script_flush()  # what a Redis restart does to loaded scripts
+        await transport.publish(stream, envelope(2))
+        await wait_until(lambda: _length_is(transport, replies, 2))
+        await wait_until(lambda: _pending(transport, stream, "g", 0))
 
     async def test_a_killed_consumers_entries_go_to_another_consumer(self, transport, stream):
         await transport.publish_many([(stream, envelope(i)) for i in range(10)])
@@ -160,6 +192,10 @@ class TestRedisStreamsTransport(RedisConfig, TransportContract):
 
 async def _dead_letter_count(transport: RedisStreamsTransport, stream: str, count: int) -> bool:
     return len(await transport.dead_letters(stream)) >= count
+
+
+async def _length_is(transport: RedisStreamsTransport, stream: str, count: int) -> bool:
+    return await transport.stream_length(stream) == count
 
 
 async def _pending(transport: RedisStreamsTransport, stream: str, group: str, count: int) -> bool:

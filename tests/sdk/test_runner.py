@@ -72,6 +72,19 @@ async def listen(transport: MemoryTransport) -> Results:
     return results
 
 
+def test_run_sync_runs_on_uvloop_when_it_is_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    uvloop = pytest.importorskip("uvloop")
+    agent = build_agent()
+    loops: list[type[asyncio.AbstractEventLoop]] = []
+
+    async def run(**_: Any) -> None:
+        loops.append(type(asyncio.get_running_loop()))
+
+    monkeypatch.setattr(agent, "run", run)
+    agent.run_sync()
+    assert loops == [uvloop.Loop]
+
+
 async def test_run_registers_heartbeats_serves_and_drains_before_deregistering(
     registry: tuple[FakeRegistry, AgentSettings],
 ) -> None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 
+from agents.sdk import Agent
 from agents.sdk.testing import AgentTestEnvironment
 from bus import streams
 from bus.envelope import Kind, utcnow
@@ -121,6 +123,24 @@ async def test_deadline_passed_while_running() -> None:
 
     error = answer.payload["error"]
     assert (error["code"], error["retryable"]) == ("deadline_exceeded", True)
+
+
+async def test_a_handlers_own_timeout_is_an_internal_error_not_the_deadline() -> None:
+    agent = Agent("waiter", announce_after_s=0)
+
+    @agent.capability("wait.briefly")
+    async def briefly(request: dict[str, Any]) -> int:
+        async with asyncio.timeout(0.01):
+            await asyncio.Event().wait()
+        return 0
+
+    deadline = utcnow() + timedelta(seconds=30)
+    async with AgentTestEnvironment(agent) as env:
+        answer = await env.execute("wait.briefly", {}, deadline=deadline)
+
+    error = answer.payload["error"]
+    assert (error["code"], error["retryable"]) == ("internal_error", True)
+    assert error["details"] == {"exception": "TimeoutError"}
 
 
 async def test_pinned_task_arrives_through_the_inbox() -> None:

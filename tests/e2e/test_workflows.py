@@ -246,3 +246,21 @@ async def test_retry_resumes_from_the_failed_step(stack: Stack) -> None:
     assert [e["step"] for e in fleet.executions(stack.log)].count("r") == 1
     running = await stack.client.post(f"/v1/runs/{retried['run_id']}/retry")
     assert running.status_code == 202  # a failed retry can itself be retried
+
+
+async def test_many_runs_submitted_at_once_all_start_and_finish(stack: Stack) -> None:
+    """Submissions share the orchestrator's writer with the results; none may starve, time out
+    or fail (on SQLite a request once held the write lock while the writer needed a reader)."""
+    await stack.agent(fleet.numbers)
+    chain = {
+        "name": "noop-chain",
+        "steps": [{"id": f"s{i}", "capability": "test.noop", "input": {"i": i}} for i in range(5)],
+    }
+    response = await stack.client.post("/v1/workflows", json=chain)
+    assert response.status_code in (200, 201), response.text
+    submitted = await asyncio.gather(*(stack.submit("noop-chain", {}) for _ in range(120)))
+    assert len(set(submitted)) == 120
+    runs = await asyncio.gather(*(stack.wait(run_id, timeout=120) for run_id in submitted))
+    assert [run["status"] for run in runs] == ["succeeded"] * 120
+    ran = [(e["run"], e["step"]) for e in fleet.executions(stack.log)]
+    assert len(ran) == len(set(ran)) == 600  # every step of every run ran exactly once

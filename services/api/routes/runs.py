@@ -9,7 +9,7 @@ import jsonschema
 from fastapi import APIRouter, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.api.deps import ClientDep, PrincipalDep, RuntimeDep, SessionDep, WriteSessionDep
+from services.api.deps import ClientDep, PrincipalDep, RuntimeDep, SessionDep
 from services.api.errors import ApiError, not_found
 from services.api.routes.workflows import parse_or_422
 from services.api.schemas import (
@@ -114,7 +114,7 @@ def _check_input(definition: WorkflowDefinition, value: object) -> None:
 
 @router.post("/runs", status_code=202, response_model=RunAccepted)
 async def start_run(
-    body: RunCreate, response: Response, _: ClientDep, runtime: RuntimeDep, session: WriteSessionDep
+    body: RunCreate, response: Response, _: ClientDep, runtime: RuntimeDep, session: SessionDep
 ) -> RunAccepted:
     """Start a run; the same ``idempotency_key`` returns the same run.
 

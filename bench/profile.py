@@ -58,7 +58,8 @@ ACTIVITIES: list[tuple[str, str]] = [
     ("Orchestrator.sweep", "scheduler sweep"),
     ("sweep_agents", "lease sweep"),
     ("heartbeat", "agent heartbeats"),
-    ("_observe", "HTTP middleware"),
+    ("RequestMetrics", "HTTP middleware"),
+    ("_write_loop", "orchestrator writer (batches of changes)"),
     ("RedisSubscription", "bus consumer loop"),
     ("_jsonb_decoder", "JSONB decoding in asyncpg (caller not on the stack)"),
     ("greenlet_spawn", "SQLAlchemy in a greenlet (caller not on the stack)"),
@@ -69,16 +70,17 @@ ACTIVITIES: list[tuple[str, str]] = [
 ]
 
 FOCUS: list[tuple[str, tuple[str, ...]]] = [
-    ("ORM flush (unit of work) at commit", ("Session._flush",)),
-    ("RunContext.load (lock run, load steps)", ("RunContext.load",)),
-    ("Engine.on_message (engine logic, ORM changes)", ("Engine.on_message",)),
+    ("Engine.on_message (engine logic)", ("Engine.on_message",)),
+    ("the write (persist: one statement per batch)", ("save_if_current", "persist.py")),
+    ("runs created through the writer", ("create_run.<locals>.start",)),
+    ("publish after commit", ("publish_committed",)),
+    ("definition lookup and parsing", ("WorkflowDefinition.model_validate", "_definition (")),
+    ("message summaries for the trace", ("message_summary",)),
+    ("envelope JSON (to_json)", ("to_json",)),
+    ("ledger hashing", ("RunContext.ledger", "chain_hash")),
+    ("JSONB decoding of loaded rows", ("_jsonb_decoder",)),
     ("pool pre-ping on checkout", ("do_ping",)),
     ("new connections (overflow beyond pool_size)", ("connect_utils", "setup_asyncpg_json")),
-    ("JSONB decoding of loaded rows", ("_jsonb_decoder",)),
-    ("publish after commit", ("publish_committed",)),
-    ("definition parsing", ("WorkflowDefinition.model_validate", "definition (")),
-    ("ledger hashing", ("RunContext.ledger", "chain_hash")),
-    ("envelope JSON (to_json)", ("to_json",)),
 ]
 """Named items on the hot path: the share of samples whose stack has one of the frames."""
 

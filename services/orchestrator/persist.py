@@ -212,19 +212,11 @@ async def save_if_current(
     return {run_id for (run_id,) in result}
 
 
-_RUN_WRITE = (
-    "id",
-    "status",
-    "output",
-    "error",
-    "cancel_requested",
-    "started_at",
-    "finished_at",
-    "deadline_at",
-    "updated_at",
-    "ledger_seq",
-    "ledger_head",
-    "version",
+# What a run's update writes: its id (the key) and every column the engine may change.
+_RUN_WRITE = tuple(
+    name
+    for name in Run.COLUMNS
+    if name not in ("workflow_name", "definition", "input", "created_at")
 )
 
 

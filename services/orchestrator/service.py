@@ -92,7 +92,6 @@ class RunWatch:
 class _Job:
     run_id: str
     action: RunAction
-    skip_locked: bool
     done: asyncio.Future[object | None]
     new: tuple[Run, dict[str, Any]] | None = None  # a run this job creates
     conflicts: int = 0
@@ -189,16 +188,14 @@ class Orchestrator:
                 await self._connection.close()
             self._connection = None
 
-    async def in_run(
-        self, run_id: str, action: RunAction, *, skip_locked: bool = False
-    ) -> object | None:
-        """Run ``action`` on the locked run in a transaction; publish what it queued.
+    async def in_run(self, run_id: str, action: RunAction) -> object | None:
+        """Run ``action`` on the run in one of the writer's transactions; publish what it
+        queued once that commits.
 
-        Returns None when the run does not exist (or is locked by another replica with
-        ``skip_locked``), else what ``action`` returned. Raises what ``action`` raised (the
-        transaction is then rolled back).
+        Returns None when the run does not exist, else what ``action`` returned. Raises what
+        ``action`` raised (nothing it did is written then).
         """
-        job = _Job(run_id, action, skip_locked, asyncio.get_running_loop().create_future())
+        job = _Job(run_id, action, asyncio.get_running_loop().create_future())
         return await self._submit(job)
 
     async def create_run(
@@ -239,7 +236,7 @@ class Orchestrator:
 
         remember_definition(run.id, definition)
         loop = asyncio.get_running_loop()
-        job = _Job(run.id, start, False, loop.create_future(), new=(run, on_file))
+        job = _Job(run.id, start, loop.create_future(), new=(run, on_file))
         created = await self._submit(job)
         if created is not None:
             metrics.RUNS_STARTED.labels(workflow=definition.name).inc()
@@ -510,7 +507,7 @@ class Orchestrator:
                 (await session.execute(due_runs)).scalars()
             )
         handled = await asyncio.gather(
-            *(self.in_run(run_id, self.engine.on_due, skip_locked=True) for run_id in run_ids)
+            *(self.in_run(run_id, self.engine.on_due) for run_id in run_ids)
         )
         return sum(1 for result in handled if result is not None)
 

@@ -40,13 +40,14 @@ async def test_replies_come_back_in_order_and_an_error_reply_is_a_value(client: 
 async def test_a_reply_that_does_not_come_in_time_raises_and_the_link_recovers(
     client: Redis,
 ) -> None:
-    link = Link(client, timeout_s=0.1)
+    link = Link(client, timeout_s=1.0)
     try:
         with pytest.raises(TimeoutError):
-            await link.call([("BLPOP", "nothing", 5)])  # the server would wait 5 s
+            await link.call([("BLPOP", "nothing", 10)])  # the server would wait 10 s
         assert await link.call([("PING",)]) == [b"PONG"]
-        # ``block_s`` extends the wait for commands that block on purpose.
-        assert await link.call([("BLPOP", "nothing", "0.2")], block_s=0.2) == [None]
+        # ``block_s`` extends the wait for commands that block on purpose: without it, this
+        # 1.5 s block would outlast the 1 s timeout (the margin is wide for a busy machine).
+        assert await link.call([("BLPOP", "nothing", "1.5")], block_s=1.5) == [None]
     finally:
         await link.close()
 

@@ -1,8 +1,10 @@
 """RunCache: the runs this process changed last, kept in memory between transactions.
 
-A transaction locks its runs and reads their versions; a run held here at that version is used
-as it is, so a step costs neither reading the run nor its steps (which would grow with the
-run's length). Any other writer (another replica) bumps the version, and the run is read again.
+The writer works on the copy held here, so a step costs neither reading the run nor its steps
+(which would grow with the run's length). Every write bumps the run's version, and a copy is
+only good at the version it was kept at: on PostgreSQL the write itself checks that
+(``persist.save_if_current``), on SQLite the read under the write lock
+(``persist.read_for_update``); an out-of-date copy is replaced by the run as stored.
 """
 
 from __future__ import annotations
@@ -19,31 +21,15 @@ class RunCache:
     def __init__(self, max_runs: int = 10_000) -> None:
         self.max_runs = max_runs
         self._runs: OrderedDict[str, tuple[Run, dict[str, Step]]] = OrderedDict()
-        self.hits = 0
-        self.misses = 0
 
     def __len__(self) -> int:
         return len(self._runs)
 
-    def get(self, run_id: str, version: int) -> tuple[Run, dict[str, Step]] | None:
-        """The run and its steps if held at ``version``."""
-        held = self._runs.get(run_id)
-        if held is None or held[0].version != version:
-            self.misses += 1
-            return None
-        self.hits += 1
-        self._runs.move_to_end(run_id)
-        return held
-
     def peek(self, run_id: str) -> tuple[Run, dict[str, Step]] | None:
-        """The run and its steps as last kept, whatever the version (the caller's write checks
-        it: ``persist.save_if_current``)."""
+        """The run and its steps as last kept, whatever the version (the caller checks it)."""
         held = self._runs.get(run_id)
-        if held is None:
-            self.misses += 1
-            return None
-        self.hits += 1
-        self._runs.move_to_end(run_id)
+        if held is not None:
+            self._runs.move_to_end(run_id)
         return held
 
     def keep(self, run: Run, steps: dict[str, Step]) -> None:

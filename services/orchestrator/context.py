@@ -1,4 +1,4 @@
-"""RunContext: one run, locked, with its steps, and what a transaction on it records.
+"""RunContext: one run with its steps, and what a transaction of the writer records on it.
 
 The engine changes a run only through a RunContext. Every state change appends an event (the
 history is the trace), every outgoing envelope goes to the outbox in the same transaction, and
@@ -43,9 +43,9 @@ def remember_definition(run_id: str, definition: WorkflowDefinition) -> None:
 
 @dataclass(eq=False)
 class RunContext:
-    """A locked run and its steps inside one transaction, and what the transaction records.
+    """A run and its steps inside one of the writer's transactions, and what it records.
 
-    ``services.orchestrator.persist.save`` writes it: the changed records, then ``events``,
+    ``services.orchestrator.persist`` writes it: the changed records, then ``events``,
     ``entries`` (the ledger) and ``outbox`` (envelopes, published once the transaction commits).
     """
 

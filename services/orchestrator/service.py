@@ -108,11 +108,11 @@ class Orchestrator:
     transaction and commits once (group commit). Alone, a change waits for nothing; under load,
     a step costs a share of one transaction instead of one of its own.
 
-    With ``writer`` (an engine on PostgreSQL), a batch takes no locks: it works on the runs as
-    this process last wrote them (``RunCache``) and writes in one statement only the runs still
+    Both work on the runs as this process last wrote them (``RunCache``). With ``writer`` an
+    engine (PostgreSQL), a batch takes no locks and writes in one statement only the runs still
     at that version (``persist.save_if_current``); a run another replica changed is read again
-    and its changes applied again. Without it (SQLite), a batch is a transaction that locks its
-    runs first.
+    and its changes applied again. With a ``SqliteWriter``, a batch holds the database's write
+    lock from reading the runs' versions to the commit.
     """
 
     def __init__(

@@ -95,7 +95,7 @@ def _records(
 class Changes:
     """What a transaction on some runs writes (collected from their contexts)."""
 
-    runs: list[Run] = field(default_factory=list)
+    runs: list[tuple[Run, frozenset[str]]] = field(default_factory=list)
     new_runs: list[dict[str, Any]] = field(default_factory=list)
     new_steps: list[Step] = field(default_factory=list)
     changed_steps: list[tuple[Step, frozenset[str]]] = field(default_factory=list)
@@ -125,7 +125,8 @@ def collect(contexts: Sequence[RunContext]) -> Changes:
             changes.new_runs.append({**ctx.created, **run.values()})
         elif ctx.added or changed or run.changed or ctx.events or ctx.entries or ctx.outbox:
             run.version += 1
-            changes.runs.append(run)
+            changes.runs.append((run, frozenset(run.changed)))
+        run.changed.clear()
         changes.new_steps.extend(ctx.added)
         for step in changed:
             changes.changed_steps.append((step, frozenset(step.changed)))
@@ -158,9 +159,8 @@ def save(conn: Connection, contexts: Sequence[RunContext], published: Sequence[s
     for step, columns in changes.changed_steps:
         _group(step_groups, step, ("run_id", "step_id"), columns)
     run_groups: dict[frozenset[str], list[dict[str, Any]]] = {}
-    for run in changes.runs:
-        _group(run_groups, run, ("id",), frozenset(run.changed))
-        run.changed.clear()
+    for run, columns in changes.runs:
+        _group(run_groups, run, ("id",), columns)
     if changes.new_runs:
         conn.execute(insert(RUNS), changes.new_runs)
     if changes.new_steps:
@@ -190,15 +190,13 @@ async def save_if_current(
     deletes the ``published`` outbox rows.
     """
     changes = collect(contexts)
-    for run in changes.runs:
-        run.changed.clear()
     if not changes.runs and not changes.new_runs and not published:
         return set()
     for table_rows in (changes.events, changes.entries):
         for n, row in enumerate(table_rows):
             row["n"] = n  # history keeps the order the engine wrote it in
     params = (
-        _json([{n: getattr(r, n) for n in _RUN_WRITE} for r in changes.runs]),
+        _json([{n: getattr(r, n) for n in _RUN_WRITE} for r, _ in changes.runs]),
         _json(
             [s.values() for s in changes.new_steps] + [s.values() for s, _ in changes.changed_steps]
         ),

@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 from services.config import Settings
 from services.db.models import EventRow, RunRow
 from services.ledger import verify
+from services.orchestrator.context import RunContext
 from services.orchestrator.definitions import parse_definition
 from services.runtime import Runtime
 from tests.fixtures.proxy import TcpProxy
@@ -130,3 +131,25 @@ async def test_a_dropped_database_connection_costs_no_change(
     finally:
         await runtime.close()
         await proxy.cut()
+
+
+async def test_a_change_that_changes_nothing_writes_nothing(
+    replicas: tuple[Runtime, Runtime],
+) -> None:
+    a, _ = replicas
+    run = await a.orchestrator.create_run(WAITING, {})
+    assert run is not None
+
+    async def stored_version() -> int:
+        async with a.readers() as session:
+            stored = await session.get(RunRow, run.id)
+            assert stored is not None
+            return stored.version
+
+    before = await stored_version()
+
+    async def look(ctx: RunContext) -> str:
+        return ctx.run.status
+
+    assert await a.orchestrator.in_run(run.id, look) == "running"
+    assert await stored_version() == before  # the run just created is held clean

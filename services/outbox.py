@@ -2,11 +2,12 @@
 
 The engine writes each envelope to the ``outbox`` table in the same transaction as the state
 change that caused it. After the commit the orchestrator hands the rows to ``publish_committed``
-(the fast path: no extra transaction on the way out), and the relay deletes published rows in
-batches. Rows the fast path could not publish (the bus was down, the process died) are picked up
-by the relay's poll once they are ``claim_after_s`` old, claimed with ``FOR UPDATE SKIP LOCKED``
-so replicas never take the same row. Bus envelopes are published with ``publish_unique``: a row
-published again after a crash adds nothing to the stream.
+(the fast path: no extra transaction on the way out); the writer deletes the published rows in
+its next write (``take_published``), or the relay does once the writer is idle. Rows the fast
+path could not publish (the bus was down, the process died) are picked up by the relay's poll
+once they are ``claim_after_s`` old, claimed with ``FOR UPDATE SKIP LOCKED`` so replicas never
+take the same row. Bus envelopes are published with ``publish_unique``: a row published again
+after a crash adds nothing to the stream.
 """
 
 from __future__ import annotations

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from services.api import errors
+from services.api.input_guard import InputGuard, guard_params
 from services.api.limits import BodySizeLimit
 from services.api.observe import RequestMetrics
 from services.api.routes import agents, health, ledger, runs, tasks, workflows
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None, *, orchestrate: bool = True) ->
         version="0.1.0",
         description="Multi-agent orchestration over typed capabilities.",
         lifespan=lifespan,
+        dependencies=[Depends(guard_params)],
     )
     app.state.settings = settings
     app.state.on_ready = []  # async hooks(runtime) after start-up (built-in agents)
@@ -47,6 +49,7 @@ def create_app(settings: Settings | None = None, *, orchestrate: bool = True) ->
         app.include_router(module.router)
     app.include_router(dashboard_router)
 
+    app.add_middleware(InputGuard)  # inside the size limit: it reads bounded bodies only
     app.add_middleware(RequestMetrics)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     return app

@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.db.ranges import Version
+
 
 class RunCreate(BaseModel):
     """``POST /v1/runs``: a workflow (name, ``name@version``, or inline definition) or a goal."""
@@ -14,7 +16,7 @@ class RunCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     workflow: str | dict[str, Any] | None = None
-    version: int | None = Field(default=None, ge=1)
+    version: Version | None = None
     input: Any = None
     idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
     goal: dict[str, Any] | None = None

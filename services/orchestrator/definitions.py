@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
+from services.db.ranges import Version
 from services.orchestrator import refs
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,199}$"
@@ -92,7 +93,7 @@ class WorkflowDefinition(Strict):
     """A named, versioned DAG of steps and the mapping of the run's output."""
 
     name: str = Field(pattern=NAME_PATTERN)
-    version: int | None = Field(default=None, ge=1)
+    version: Version | None = None
     description: str = ""
     steps: list[StepDefinition] = Field(min_length=1, max_length=1000)
     output: Any = None

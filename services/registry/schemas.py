@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from services.db.ranges import Count
 from services.orchestrator.definitions import CAPABILITY_PATTERN
 
 
@@ -64,7 +65,7 @@ class Heartbeat(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    in_flight: int = Field(default=0, ge=0)
+    in_flight: Count = 0
 
 
 class HeartbeatAck(BaseModel):

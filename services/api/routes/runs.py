@@ -21,6 +21,7 @@ from services.api.schemas import (
     StepPublic,
 )
 from services.db.models import RunRow, StepRow
+from services.db.ranges import INT32_MAX, EventId
 from services.discovery.concepts import concept_index
 from services.orchestrator import runs, workflows
 from services.orchestrator.definitions import WorkflowDefinition
@@ -69,7 +70,7 @@ async def _definition(
         name, _, version_text = body.workflow.partition("@")
         version = body.version
         if version_text:
-            if not version_text.isdigit():
+            if not version_text.isdigit() or int(version_text) > INT32_MAX:
                 raise ApiError(
                     422,
                     "invalid_request",
@@ -213,7 +214,7 @@ async def get_run(run_id: str, _: PrincipalDep, session: SessionDep) -> RunPubli
 
 @router.get("/runs/{run_id}/events", response_model=list[EventPublic])
 async def run_events(
-    run_id: str, _: PrincipalDep, session: SessionDep, after: int = Query(default=0, ge=0)
+    run_id: str, _: PrincipalDep, session: SessionDep, after: EventId = 0
 ) -> list[EventPublic]:
     """The run's history in order (``after`` = the last event id already seen)."""
     await _run_or_404(session, run_id)

@@ -10,6 +10,7 @@ from services.api.deps import ClientDep, PrincipalDep, SessionDep, WriteSessionD
 from services.api.errors import ApiError, not_found
 from services.api.schemas import WorkflowPublic
 from services.db.models import WorkflowDefinitionRow
+from services.db.ranges import Version
 from services.orchestrator import workflows
 from services.orchestrator.definitions import DefinitionError, WorkflowDefinition, parse_definition
 
@@ -63,7 +64,7 @@ async def list_workflows(_: PrincipalDep, session: SessionDep) -> list[WorkflowP
 
 @router.get("/workflows/{name}", response_model=WorkflowPublic)
 async def get_workflow(
-    name: str, _: PrincipalDep, session: SessionDep, version: int | None = None
+    name: str, _: PrincipalDep, session: SessionDep, version: Version | None = None
 ) -> WorkflowPublic:
     """One workflow: the latest version, or ``?version=``."""
     row = await workflows.get(session, name, version)

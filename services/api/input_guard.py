@@ -1,0 +1,202 @@
+"""The one check every request goes through before a route sees it: hostile strings and numbers.
+
+PostgreSQL refuses NUL bytes in text, UTF-8 has no lone surrogates, columns have integer
+ranges, and JSON has no ``NaN`` or ``Infinity`` (Python's parser accepts them, and they were
+stored as ``null``). Each of those is a 422 that names the field, here, instead of a 500 (or a
+silent change) further down:
+
+- ``InputGuard`` (ASGI middleware) checks JSON and form bodies: strings (keys included) without
+  NUL or lone surrogates, integers within 64 bits, numbers finite, nesting at most
+  ``MAX_DEPTH`` deep;
+- ``guard_params`` (an app-wide dependency, so it knows the parameters' names) checks the path
+  and query parameters' strings.
+
+Typed integer fields carry the range of their column on top (``services.db.ranges``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fastapi import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from services.api.errors import ApiError, error_body
+from services.db.ranges import INT64_MAX, INT64_MIN
+
+MAX_DEPTH = 64
+_BAD_CHARACTER = re.compile("[\x00\ud800-\udfff]")
+
+
+class _Constant:
+    """``NaN``, ``Infinity`` or ``-Infinity`` as parsed, kept to be refused with its path."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def string_problem(value: str) -> str | None:
+    """Why a string is refused, or None."""
+    found = _BAD_CHARACTER.search(value)
+    if found is None:
+        return None
+    return (
+        "NUL bytes are not allowed"
+        if found.group() == "\x00"
+        else "lone surrogates are not allowed"
+    )
+
+
+def value_problem(value: Any, path: str = "$") -> tuple[str, str] | None:
+    """The first (JSON path, reason) at fault in a parsed JSON value, or None."""
+    stack: list[tuple[Any, str, int]] = [(value, path, 0)]
+    while stack:
+        item, where, depth = stack.pop()
+        if isinstance(item, str):
+            problem = string_problem(item)
+            if problem is not None:
+                return where, problem
+        elif isinstance(item, bool) or item is None:
+            continue
+        elif isinstance(item, int):
+            if not INT64_MIN <= item <= INT64_MAX:
+                return where, "integers must fit in 64 bits"
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                return where, "numbers must be finite"
+        elif isinstance(item, _Constant):
+            return where, f"{item.text} is not a JSON number"
+        elif isinstance(item, dict | list):
+            if depth >= MAX_DEPTH:
+                return where, f"nested more than {MAX_DEPTH} levels deep"
+            if isinstance(item, list):
+                stack.extend((v, f"{where}[{i}]", depth + 1) for i, v in enumerate(item))
+                continue
+            for key, v in item.items():
+                problem = string_problem(key)
+                if problem is not None:
+                    return where, f"a key: {problem}"
+                stack.append((v, f"{where}.{key}", depth + 1))
+    return None
+
+
+def parse_json(body: bytes) -> Any:
+    """Parse a JSON body as the routes will, keeping ``NaN``/``Infinity`` visible; raises
+    ValueError when it is not JSON (the framework then answers 422 itself)."""
+    try:
+        return json.loads(body, parse_constant=_Constant)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+
+
+def _problem_response(where: str, path: str, message: str) -> tuple[int, bytes]:
+    details = [{"path": path, "in": where, "message": message}]
+    body = json.dumps(error_body("invalid_request", f"{path}: {message}", details)).encode()
+    return 422, body
+
+
+class InputGuard:
+    """Refuses hostile JSON and form bodies with a 422 that names the field (see the module)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        kind = _content_type(scope)
+        if kind != "json" and kind != "form":
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        found = _body_problem(body, kind)
+        if found is not None:
+            status, content = _problem_response("body", *found)
+            await _send_json(send, status, content)
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+def _content_type(scope: Scope) -> str | None:
+    for name, value in scope.get("headers") or []:
+        if name == b"content-type":
+            media = value.split(b";", 1)[0].strip().lower()
+            if media == b"application/x-www-form-urlencoded":
+                return "form"
+            if media == b"application/json" or media.endswith(b"+json"):
+                return "json"
+            return None
+    return "json"  # no content type: the framework still reads the body as JSON
+
+
+def _body_problem(body: bytes, kind: str) -> tuple[str, str] | None:
+    if not body:
+        return None
+    if kind == "form":
+        text = body.decode("utf-8", "surrogateescape")
+        for key, value in parse_qsl(text, keep_blank_values=True):
+            problem = string_problem(key) or string_problem(value)
+            if problem is not None:
+                return f"$.{key}", problem
+        return None
+    try:
+        parsed = parse_json(body)
+    except ValueError as exc:
+        if str(exc) == "nested too deeply":
+            return "$", f"nested more than {MAX_DEPTH} levels deep"
+        return None  # not JSON at all: the route's own parsing answers 422
+    return value_problem(parsed)
+
+
+async def _send_json(send: Send, status: int, content: bytes) -> None:
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(content)).encode()),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": content})
+
+
+async def guard_params(request: Request) -> None:
+    """Every path and query parameter's string, named in the 422 when it is refused."""
+    for name, value in request.path_params.items():
+        if isinstance(value, str):
+            problem = string_problem(value)
+            if problem is not None:
+                raise _param_error("path", name, problem)
+    for name, value in request.query_params.multi_items():
+        problem = string_problem(name) or string_problem(value)
+        if problem is not None:
+            raise _param_error("query", name, problem)
+
+
+def _param_error(where: str, name: str, message: str) -> ApiError:
+    path = f"$.{name}"
+    return ApiError(
+        422,
+        "invalid_request",
+        f"{path}: {message}",
+        [{"path": path, "in": where, "message": message}],
+    )

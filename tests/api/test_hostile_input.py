@@ -1,0 +1,116 @@
+"""Hostile strings and numbers: a 422 naming the field, on SQLite and on PostgreSQL, never a 500."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from services.config import Settings
+from tests.fixtures.app import app_client
+
+TOKEN = "hostile-test-token-0123456789"
+FLOW = {"name": "hostile", "steps": [{"id": "a", "capability": "x.y"}]}
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def client(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[httpx.AsyncClient]:
+    database_url = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
+    settings = Settings(data_dir=tmp_path, api_token=TOKEN, database_url=database_url)
+    async with app_client(settings) as http:
+        http.headers["content-type"] = "application/json"
+        yield http
+
+
+def refused(response: httpx.Response, path: str, where: str) -> str:
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["code"] in ("invalid_request", "invalid_definition")
+    first = error["details"][0]
+    assert first["path"] == path and first.get("in", "body") == where, error
+    return str(error["details"][0]["message"])
+
+
+async def test_nul_bytes_are_refused_in_paths_queries_and_bodies(client: httpx.AsyncClient) -> None:
+    assert "NUL" in refused(await client.get("/v1/runs/a%00b"), "$.run_id", "path")
+    assert "NUL" in refused(await client.get("/v1/workflows/a%00b"), "$.name", "path")
+    response = await client.get("/v1/runs", params={"workflow": "a\x00"})
+    assert "NUL" in refused(response, "$.workflow", "query")
+    response = await client.post(
+        "/v1/runs", json={"workflow": "x", "input": {"s": ["ok", "a\x00"]}}
+    )
+    assert "NUL" in refused(response, "$.input.s[1]", "body")
+    response = await client.post("/v1/workflows", json={**FLOW, "name": "a\x00"})
+    assert "NUL" in refused(response, "$.name", "body")
+    response = await client.post("/v1/runs", json={"workflow": "x", "input": {"k\x00": 1}})
+    assert "NUL" in refused(response, "$.input", "body")
+
+
+async def test_lone_surrogates_are_refused(client: httpx.AsyncClient) -> None:
+    body = b'{"workflow": "x", "input": {"s": "\\ud800"}}'
+    response = await client.post("/v1/runs", content=body)
+    assert "surrogate" in refused(response, "$.input.s", "body")
+    body = b'{"name": "\\udfff", "steps": [{"id": "a", "capability": "x.y"}]}'
+    assert "surrogate" in refused(
+        await client.post("/v1/workflows", content=body), "$.name", "body"
+    )
+    # A surrogate pair is one character, and welcome.
+    pair = b'{"name": "emoji", "description": "\\ud83d\\ude00", "steps": [{"id": "a", "capability": "x.y"}]}'
+    registered = await client.post("/v1/workflows", content=pair)
+    assert registered.status_code == 201, registered.text
+    assert registered.json()["definition"]["description"] == "\N{GRINNING FACE}"
+
+
+async def test_integers_past_the_columns_are_refused(client: httpx.AsyncClient) -> None:
+    assert (await client.post("/v1/workflows", json=FLOW)).status_code == 201
+    refused(
+        await client.get("/v1/workflows/hostile", params={"version": 2**31}), "$.version", "query"
+    )
+    refused(
+        await client.post("/v1/runs", json={"workflow": "hostile", "version": 2**31}),
+        "$.version",
+        "body",
+    )
+    refused(
+        await client.post("/v1/workflows", json={**FLOW, "version": 2**31}), "$.version", "body"
+    )
+    response = await client.post("/v1/runs", json={"workflow": "hostile@99999999999"})
+    assert response.status_code == 422 and "$.workflow" in response.text
+    run = await client.post("/v1/runs", json={"workflow": "hostile", "input": {"n": 2**63 - 1}})
+    assert run.status_code == 202, run.text
+    run_id = run.json()["run_id"]
+    refused(
+        await client.get(f"/v1/runs/{run_id}/events", params={"after": 2**63}), "$.after", "query"
+    )
+    assert (await client.get(f"/v1/runs/{run_id}/events", params={"after": 2**63 - 1})).json() == []
+    stored = (await client.get(f"/v1/runs/{run_id}")).json()
+    assert stored["input"] == {"n": 2**63 - 1}  # the largest accepted integer comes back intact
+    response = await client.post("/v1/runs", json={"workflow": "hostile", "input": {"n": 2**63}})
+    assert "64 bits" in refused(response, "$.input.n", "body")
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1e400"])
+async def test_nan_and_infinity_are_refused_not_stored_as_null(
+    client: httpx.AsyncClient, literal: str
+) -> None:
+    body = f'{{"workflow": "x", "input": {{"v": [1, {literal}]}}}}'.encode()
+    refused(await client.post("/v1/runs", content=body), "$.input.v[1]", "body")
+    definition = (
+        f'{{"name": "n", "deadline_s": {literal}, "steps": [{{"id": "a", "capability": "x.y"}}]}}'
+    )
+    refused(await client.post("/v1/workflows", content=definition.encode()), "$.deadline_s", "body")
+
+
+async def test_deep_nesting_is_refused(client: httpx.AsyncClient) -> None:
+    deep: Any = 1
+    for _ in range(100):
+        deep = [deep]
+    response = await client.post("/v1/runs", json={"workflow": "x", "input": deep})
+    assert "levels deep" in refused(response, "$.input" + "[0]" * 63, "body")
+    response = await client.post("/v1/runs", content=b"[" * 100_000 + b"]" * 100_000)
+    assert "levels deep" in refused(response, "$", "body")

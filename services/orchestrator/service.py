@@ -154,7 +154,10 @@ class Orchestrator:
         self._writer: asyncio.Task[None] | None = None
         self._connection: AsyncConnection | None = None
         self._sweep_now = asyncio.Event()
-        self._sweep_timer: asyncio.TimerHandle | None = None
+        # The timer and when it fires: under uvloop, ``call_at`` with a time already past
+        # returns a plain ``Handle``, which has no ``when()``.
+        self._sweep_timer: asyncio.Handle | None = None
+        self._sweep_timer_at = 0.0
 
     async def start(self) -> None:
         """Subscribe to results and start the sweeps and the relay."""
@@ -538,11 +541,12 @@ class Orchestrator:
         """Sweep at ``when`` if that is before the next poll (a retry's backoff, a timeout)."""
         loop = asyncio.get_running_loop()
         at = loop.time() + max(0.0, (when - utcnow()).total_seconds())
-        if self._sweep_timer is not None and self._sweep_timer.when() <= at:
+        if self._sweep_timer is not None and self._sweep_timer_at <= at:
             return
         if self._sweep_timer is not None:
             self._sweep_timer.cancel()
         self._sweep_timer = loop.call_at(at, self._sweep_now.set)
+        self._sweep_timer_at = at
 
     async def _scheduler_loop(self) -> None:
         while True:

@@ -25,6 +25,7 @@ from bus.envelope import Envelope
 from bus.transport import Transport
 from services.db.models import OutboxRow, utcnow
 from services.orchestrator.routing import HTTP_PREFIX
+from services.outage import Outage, log_failure
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ class OutboxRelay:
         self.dedupe_s = dedupe_s
         self.before_delete = before_delete  # a hook for crash tests
         self.published = 0
+        self.outage = Outage("the database or the bus, for the outbox relay", log)
         self._done: list[str] = []
         self._wake = asyncio.Event()
         self._urgent = False
@@ -84,11 +86,9 @@ class OutboxRelay:
             return
         try:
             await self._send(list(rows))
-        except Exception:
+        except Exception as exc:
             # The rows stay in the table: the relay's poll publishes them.
-            log.warning(
-                "outbox: publishing after commit failed; the relay will retry", exc_info=True
-            )
+            log_failure(self.outage, exc, log, "outbox: publishing after commit")
             return
         self._done.extend(envelope.id for _, envelope in rows)
         self._wake.set()
@@ -113,9 +113,11 @@ class OutboxRelay:
                 backoff = self.poll_s
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("outbox relay: flush failed; retrying")
+            except Exception as exc:
+                log_failure(self.outage, exc, log, "outbox relay flush")
                 backoff = min(max(backoff * 2, 0.05), 5.0)
+            else:
+                self.outage.recovered()
 
     async def flush(self, claim_after_s: float | None = None) -> int:
         """Publish one batch of rows older than ``claim_after_s`` and delete them."""

@@ -32,6 +32,7 @@ def create_app(settings: Settings | None = None, *, orchestrate: bool = True) ->
         finally:
             for hook in app.state.on_shutdown:
                 await hook(runtime)
+            await app.state.outages.close()
             await runtime.close()
 
     app = FastAPI(

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.api.errors import ApiError
 from services.auth import Principal, authenticate
+from services.outage import dependency_of
 from services.runtime import Runtime
 
 
@@ -24,14 +25,30 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
     """A read-only session for one request."""
-    async with runtime.readers() as session:
+    session = runtime.readers()
+    try:
         yield session
+    finally:
+        await _close(session)
 
 
 async def get_write_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
     """A session for a request that writes (it takes SQLite's write lock when it begins)."""
-    async with runtime.sessions() as session:
+    session = runtime.sessions()
+    try:
         yield session
+    finally:
+        await _close(session)
+
+
+async def _close(session: AsyncSession) -> None:
+    """Close a request's session. It closes after the answer has started: a connection the
+    database dropped must not raise there, or the server drops the client's connection too."""
+    try:
+        await session.close()
+    except Exception as exc:
+        if dependency_of(exc) is None:
+            raise
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]

@@ -36,6 +36,7 @@ from services.orchestrator.engine import Engine
 from services.orchestrator.records import Run, Step
 from services.orchestrator.sqlite_writer import SqliteWriter
 from services.orchestrator.states import ACTIVE_STEP, TERMINAL_RUN, RunState, StepState
+from services.outage import Outage, log_failure
 from services.outbox import OutboxRelay
 from services.registry import store
 
@@ -127,6 +128,7 @@ class Orchestrator:
         lease_poll_s: float = 1.0,
         consumer_options: ConsumerOptions | None = None,
         max_batch: int = 256,
+        lease_s: float = 15.0,
         cache: RunCache | None = None,
         writer: AsyncEngine | SqliteWriter,
         readers: async_sessionmaker[AsyncSession] | None = None,
@@ -142,6 +144,7 @@ class Orchestrator:
             concurrency=max_batch, batch_size=max_batch
         )
         self.max_batch = max_batch
+        self.lease_s = lease_s
         self.cache = cache or RunCache()
         self.writer = writer
         self.readers = readers or sessions
@@ -153,6 +156,9 @@ class Orchestrator:
         self._queued = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
         self._connection: AsyncConnection | None = None
+        self.sweep_outage = Outage("the database, for the orchestrator's sweep", log)
+        self.lease_outage = Outage("the database, for agent leases", log)
+        self._leases_swept_at: datetime | None = None  # the last lease sweep that committed
         self._sweep_now = asyncio.Event()
         # The timer and when it fires: under uvloop, ``call_at`` with a time already past
         # returns a plain ``Handle``, which has no ``when()``.
@@ -515,11 +521,23 @@ class Orchestrator:
         return sum(1 for result in handled if result is not None)
 
     async def sweep_agents(self) -> list[str]:
-        """Mark agents with expired leases offline and send their tasks to others."""
+        """Mark agents with expired leases offline and send their tasks to others.
+
+        After sweeps failed because the database was down, the leases that ran out meanwhile
+        are renewed first, for one lease: agents could not record heartbeats through this
+        server, so their silence says nothing about them.
+        """
+        now = utcnow()
         async with self.sessions() as session, session.begin():
-            offline = await store.expire_leases(session, utcnow())
+            if self.lease_outage.down and self._leases_swept_at is not None:
+                renewed = await store.renew_expired_leases(
+                    session, self._leases_swept_at, now + timedelta(seconds=self.lease_s)
+                )
+                if renewed:
+                    log.info("leases renewed after a database outage: %d agents", renewed)
+            offline = await store.expire_leases(session, now)
             await store.remove_drained(session)
-            await store.forget_offline(session, utcnow() - timedelta(days=1))
+            await store.forget_offline(session, now - timedelta(days=1))
             run_ids: list[str] = []
             if offline:
                 query = (
@@ -528,6 +546,8 @@ class Orchestrator:
                     .distinct()
                 )
                 run_ids = list((await session.execute(query)).scalars())
+        self._leases_swept_at = now
+        self.lease_outage.recovered()
         if offline:
             log.info("agents offline: %s", offline)
             self.engine.router.invalidate()
@@ -554,25 +574,23 @@ class Orchestrator:
             self._sweep_timer = None
             try:
                 await self.sweep()
+                self.sweep_outage.recovered()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("sweep failed; retrying")
+            except Exception as exc:
+                log_failure(self.sweep_outage, exc, log, "sweep")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._sweep_now.wait(), self.scheduler_poll_s)
 
     async def _lease_loop(self) -> None:
-        await self._forever(self.sweep_agents, self.lease_poll_s)
-
-    async def _forever(self, work: Callable[[], Awaitable[object]], every: float) -> None:
         while True:
             try:
-                await work()
+                await self.sweep_agents()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("%s failed; retrying", getattr(work, "__name__", work))
-            await asyncio.sleep(every)
+            except Exception as exc:
+                log_failure(self.lease_outage, exc, log, "lease sweep")
+            await asyncio.sleep(self.lease_poll_s)
 
 
 async def _sync(value: object) -> object:

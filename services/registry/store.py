@@ -6,7 +6,7 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import String, Text, bindparam, cast, delete, func, literal, select
+from sqlalchemy import String, Text, bindparam, cast, delete, func, literal, select, update
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, load_only
@@ -320,6 +320,21 @@ async def expire_leases(session: AsyncSession, now: datetime) -> list[str]:
     return [row.id for row in rows]
 
 
+async def renew_expired_leases(session: AsyncSession, since: datetime, until: datetime) -> int:
+    """Extend to ``until`` the leases of live agents that ran out after ``since`` (time in
+    which heartbeats could not be recorded); returns how many."""
+    result = await session.execute(
+        update(AgentRow)
+        .where(
+            AgentRow.status.in_([ONLINE, DRAINING]),
+            AgentRow.lease_expires_at >= since,
+            AgentRow.lease_expires_at < until,
+        )
+        .values(lease_expires_at=until)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 async def remove_drained(session: AsyncSession) -> list[str]:
     """Delete draining agents that have no task out any more."""
     draining = (
@@ -356,6 +371,7 @@ __all__ = [
     "capability_keys",
     "capability_stamp",
     "expire_leases",
+    "renew_expired_leases",
     "find_capabilities",
     "forget_offline",
     "get_agent",

@@ -1,0 +1,99 @@
+"""503 ``unavailable`` while the database or the bus is down, instead of a 500.
+
+A 500 escapes to Starlette's outermost middleware, which logs a traceback and re-raises, and
+uvicorn then closes the keep-alive connection: the client's next request on it gets no answer.
+Handled here, an outage is an ordinary response (``Retry-After``, connection kept), the
+outage is logged once when it starts and once when it ends, and a probe in the background
+notices the end even if no request comes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+from services.outage import BUS, DATABASE, Outage, dependency_of
+
+log = logging.getLogger("services.api")
+
+RETRY_AFTER_S = 2
+PROBE_EVERY_S = 1.0
+
+# Exceptions that may mean an outage; ``dependency_of`` decides. Handlers registered for
+# these classes answer inside the app (``Exception`` handlers run outside it, see above).
+MAYBE_OUTAGE: tuple[type[Exception], ...] = (
+    DBAPIError,
+    PoolTimeoutError,
+    OSError,  # ConnectionError, TimeoutError and the bus's PublishError among them
+    RedisConnectionError,
+    RedisTimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+)
+
+
+class Outages:
+    """The API's view of its two dependencies."""
+
+    def __init__(self) -> None:
+        self.by_dependency = {
+            DATABASE: Outage("the database, for API requests", log),
+            BUS: Outage("the bus, for API requests", log),
+        }
+        self._probes: dict[str, asyncio.Task[None]] = {}
+
+    def failed(self, dependency: str, exc: BaseException, probe: Callable[[], Awaitable[bool]]) -> None:
+        """Count a request answered 503; start probing for the end of the outage."""
+        self.by_dependency[dependency].failed(exc)
+        running = self._probes.get(dependency)
+        if running is None or running.done():
+            self._probes[dependency] = asyncio.create_task(self._probe(dependency, probe))
+
+    async def _probe(self, dependency: str, probe: Callable[[], Awaitable[bool]]) -> None:
+        while not await probe():
+            await asyncio.sleep(PROBE_EVERY_S)
+        self.by_dependency[dependency].recovered()
+
+    async def close(self) -> None:
+        """Stop the probes (at shutdown)."""
+        for task in self._probes.values():
+            task.cancel()
+        await asyncio.gather(*self._probes.values(), return_exceptions=True)
+
+
+def install(app: FastAPI, error_body: Callable[..., dict[str, object]]) -> None:
+    """Answer outages with 503 and keep everything else as it was (a 500, logged)."""
+    outages = Outages()
+    app.state.outages = outages
+
+    async def handler(request: Request, exc: Exception) -> JSONResponse:
+        dependency = dependency_of(exc)
+        if dependency is None:
+            log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+            return JSONResponse(
+                error_body("internal", f"internal error: {type(exc).__name__}"), 500
+            )
+        runtime = request.app.state.runtime
+        probe = runtime.database_ok if dependency == DATABASE else runtime.bus_ok
+        outages.failed(dependency, exc, probe)
+        return JSONResponse(
+            error_body(
+                "unavailable",
+                f"the {dependency} is unavailable; try again shortly",
+                {"dependency": dependency},
+            ),
+            503,
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        )
+
+    for cls in MAYBE_OUTAGE:
+        app.add_exception_handler(cls, handler)

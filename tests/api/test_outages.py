@@ -1,0 +1,116 @@
+"""While PostgreSQL is unreachable the API answers 503 ``unavailable`` on a kept connection,
+logs the outage twice (start, end with a count), and no agent loses its lease for it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import httpx
+import pytest
+
+from services.db.models import utcnow
+from tests.fixtures.proxy import TcpProxy
+from tests.fixtures.services import free_port, wait_until
+from tests.fixtures.stack import Stack, running_stack
+
+pytestmark = [pytest.mark.redis, pytest.mark.postgres]
+
+WORKFLOW = {"name": "one", "steps": [{"id": "a", "capability": "test.nobody", "input": {}}]}
+
+
+@pytest.fixture
+async def proxy(postgres_url: str) -> AsyncIterator[tuple[TcpProxy, str]]:
+    """A proxy to the test database that the test can cut; yields it and the URL through it."""
+    target = urlparse(postgres_url.replace("+asyncpg", ""))
+    proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 5432, free_port())
+    await proxy.restore()
+    through = postgres_url.replace(f"{target.hostname}:{target.port or 5432}", f"127.0.0.1:{proxy.port}")
+    yield proxy, through
+    await proxy.cut()
+
+
+@pytest.fixture
+async def stack(
+    proxy: tuple[TcpProxy, str], redis_url: str, tmp_path: Path
+) -> AsyncIterator[Stack]:
+    async with running_stack(
+        "distributed", tmp_path, proxy[1], redis_url, agent_lease_s=1.5
+    ) as stack:
+        yield stack
+
+
+async def test_requests_during_a_database_outage_get_503_on_a_kept_connection(
+    stack: Stack, proxy: tuple[TcpProxy, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    headers = {"authorization": f"Bearer {stack.client.headers['authorization'].split()[1]}"}
+    async with httpx.AsyncClient(
+        base_url=stack.url, headers=headers, limits=httpx.Limits(max_connections=1), timeout=30
+    ) as client:
+        assert (await client.get("/v1/runs")).status_code == 200
+        await proxy[0].cut()
+        answers: list[httpx.Response] = []
+        for _ in range(4):
+            answers.append(await client.post("/v1/runs", json={"workflow": WORKFLOW}))
+            answers.append(await client.get("/v1/runs"))
+        for response in answers:
+            assert response.status_code == 503, response.text
+            assert response.json()["error"]["code"] == "unavailable"
+            assert response.json()["error"]["details"] == {"dependency": "database"}
+            assert int(response.headers["retry-after"]) > 0
+            assert response.headers.get("connection") != "close"  # uvicorn closes after a 500
+        await proxy[0].restore()
+
+        def ended() -> list[logging.LogRecord]:
+            return [
+                r
+                for r in caplog.records
+                if r.name == "services.api" and "available again" in r.getMessage()
+            ]
+
+        await wait_until(ended, timeout=60)
+        assert (await client.post("/v1/runs", json={"workflow": WORKFLOW})).status_code == 202
+    started = [
+        r for r in caplog.records if r.name == "services.api" and "is unavailable" in r.getMessage()
+    ]
+    assert len(started) == 1
+    assert "8 failure(s)" in ended()[0].getMessage()
+    tracebacks = [r for r in caplog.records if r.exc_info and r.levelno >= logging.WARNING]
+    assert tracebacks == [], [r.getMessage() for r in tracebacks]
+
+
+async def test_leases_do_not_run_out_while_heartbeats_could_not_be_recorded(
+    stack: Stack, proxy: tuple[TcpProxy, str]
+) -> None:
+    card = {
+        "name": "silent",
+        "version": "1.0.0",
+        "capabilities": [{"name": "test.silent", "input_schema": {}, "output_schema": {}}],
+    }
+    response = await stack.client.post("/v1/agents", json=card)
+    assert response.status_code == 201, response.text
+    agent_id = response.json()["agent_id"]
+
+    async def agent() -> dict[str, Any]:
+        found: dict[str, Any] = (await stack.client.get(f"/v1/agents/{agent_id}")).json()
+        return found
+
+    expires = datetime.fromisoformat((await agent())["lease_expires_at"])
+    await proxy[0].cut()  # this agent sends no heartbeat: only the outage explains the silence
+    leases = stack.runtime.orchestrator.lease_outage
+    await wait_until(lambda: leases.down and utcnow() > expires, timeout=60)
+    await wait_until(lambda: leases.failures >= 2, timeout=60)  # a sweep failed past expiry
+    await proxy[0].restore()
+    await wait_until(lambda: not leases.down, timeout=60)
+    assert (await agent())["status"] == "online"
+
+    # The renewal is one lease: an agent that stays silent goes offline all the same.
+    async def offline() -> bool:
+        return (await agent())["status"] == "offline"
+
+    await wait_until(offline, timeout=60)

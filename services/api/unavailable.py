@@ -51,7 +51,9 @@ class Outages:
         }
         self._probes: dict[str, asyncio.Task[None]] = {}
 
-    def failed(self, dependency: str, exc: BaseException, probe: Callable[[], Awaitable[bool]]) -> None:
+    def failed(
+        self, dependency: str, exc: BaseException, probe: Callable[[], Awaitable[bool]]
+    ) -> None:
         """Count a request answered 503; start probing for the end of the outage."""
         self.by_dependency[dependency].failed(exc)
         running = self._probes.get(dependency)
@@ -59,7 +61,9 @@ class Outages:
             self._probes[dependency] = asyncio.create_task(self._probe(dependency, probe))
 
     async def _probe(self, dependency: str, probe: Callable[[], Awaitable[bool]]) -> None:
-        while not await probe():
+        while True:  # nothing to wait on but the dependency itself
+            if await probe():
+                break
             await asyncio.sleep(PROBE_EVERY_S)
         self.by_dependency[dependency].recovered()
 

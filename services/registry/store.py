@@ -371,7 +371,6 @@ __all__ = [
     "capability_keys",
     "capability_stamp",
     "expire_leases",
-    "renew_expired_leases",
     "find_capabilities",
     "forget_offline",
     "get_agent",
@@ -379,6 +378,7 @@ __all__ = [
     "list_agents",
     "register_agent",
     "remove_drained",
+    "renew_expired_leases",
     "stamp",
     "start_draining",
 ]

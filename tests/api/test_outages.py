@@ -29,7 +29,9 @@ async def proxy(postgres_url: str) -> AsyncIterator[tuple[TcpProxy, str]]:
     target = urlparse(postgres_url.replace("+asyncpg", ""))
     proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 5432, free_port())
     await proxy.restore()
-    through = postgres_url.replace(f"{target.hostname}:{target.port or 5432}", f"127.0.0.1:{proxy.port}")
+    through = postgres_url.replace(
+        f"{target.hostname}:{target.port or 5432}", f"127.0.0.1:{proxy.port}"
+    )
     yield proxy, through
     await proxy.cut()
 
@@ -111,6 +113,6 @@ async def test_leases_do_not_run_out_while_heartbeats_could_not_be_recorded(
 
     # The renewal is one lease: an agent that stays silent goes offline all the same.
     async def offline() -> bool:
-        return (await agent())["status"] == "offline"
+        return bool((await agent())["status"] == "offline")
 
     await wait_until(offline, timeout=60)

@@ -29,6 +29,8 @@ from services.orchestrator.states import (
 ORCHESTRATOR = "orchestrator"
 NO_AGENT_RECHECK_S = 0.5
 TIMEOUT_CODES = frozenset({"timeout", "deadline_exceeded"})
+# The error of a run whose own deadline passed (docs/workflows.md: "Deadlines and timeouts").
+RUN_DEADLINE = {"code": "run_deadline", "message": "the run's deadline passed"}
 
 
 class Engine:
@@ -300,6 +302,18 @@ class Engine:
             self._stop_steps(ctx, error["message"])
             ctx.ledger("run." + state.value, {"error": error})
 
+    def _deadline_passed(self, ctx: RunContext) -> bool:
+        """End the run ``timed_out`` (``run_deadline``) once its deadline has passed.
+
+        Checked before anything else the run handles (a sweep, an agent's message), so the
+        outcome does not depend on whether the sweep or a late answer comes first.
+        """
+        deadline = ctx.run.deadline_at
+        if deadline is None or deadline > ctx.now or ctx.run.status in TERMINAL_RUN:
+            return False
+        self._fail_run(ctx, RunState.TIMED_OUT, dict(RUN_DEADLINE))
+        return True
+
     def _stop_steps(self, ctx: RunContext, reason: str) -> None:
         for row in ctx.steps.values():
             if row.status not in TERMINAL_STEP:
@@ -317,6 +331,7 @@ class Engine:
             envelope_id=envelope.id,
             data=message_summary(envelope),
         )
+        self._deadline_passed(ctx)  # then the message is late: ignored below
         current = (
             row is not None
             and ctx.run.status == RunState.RUNNING
@@ -386,6 +401,14 @@ class Engine:
         retry = ctx.definition.step(row.definition_id).retry
         row.error = error
         code = error.get("code")
+        # An agent that gave up at the task's deadline reports it; the step timed out all the same.
+        timed_out = timed_out or code in TIMEOUT_CODES
+        deadline = ctx.run.deadline_at
+        if timed_out and deadline is not None and row.due_at is not None and row.due_at >= deadline:
+            # The attempt had the run's deadline (a step's is clamped to it): the run timed out,
+            # whichever clock (the agent's or the sweep's) noticed first.
+            self._fail_run(ctx, RunState.TIMED_OUT, dict(RUN_DEADLINE))
+            return
         if row.attempt < row.max_attempts and retry.retries(
             code, bool(error.get("retryable", False))
         ):
@@ -393,8 +416,6 @@ class Engine:
             row.due_at = ctx.now + timedelta(seconds=delay)
             ctx.move_step(row, StepState.RETRYING, error=error, retry_in_s=round(delay, 3))
             return
-        # An agent that gave up at the task's deadline reports it; the step timed out all the same.
-        timed_out = timed_out or code in TIMEOUT_CODES
         ctx.move_step(row, StepState.TIMED_OUT if timed_out else StepState.FAILED, error=error)
         ctx.ledger(
             "step." + row.status, {"step_id": row.step_id, "attempt": row.attempt, "error": error}
@@ -409,12 +430,7 @@ class Engine:
         if ctx.run.status == RunState.PENDING:
             await self.start(ctx)
             return
-        if ctx.run.deadline_at is not None and ctx.run.deadline_at <= ctx.now:
-            self._fail_run(
-                ctx,
-                RunState.TIMED_OUT,
-                {"code": "run_deadline", "message": "the run's deadline passed"},
-            )
+        if self._deadline_passed(ctx):
             return
         for row in list(ctx.steps.values()):
             if row.due_at is None or row.due_at > ctx.now:

@@ -11,6 +11,7 @@ import pytest
 
 from services.config import Settings
 from tests.fixtures.app import app_client
+from tests.fixtures.errors import assert_error
 from tests.orchestrator.test_definitions import INVALID
 
 TOKEN = "api-test-token-0123456789"
@@ -22,15 +23,6 @@ async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
         Settings(data_dir=tmp_path, api_token=TOKEN, max_request_bytes=64 * 1024)
     ) as http:
         yield http
-
-
-def assert_error(response: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    error = response.json()["error"]
-    assert set(error) == {"code", "message", "details"}
-    if code is not None:
-        assert error["code"] == code
-    return dict(error)
 
 
 @pytest.mark.parametrize(("case", "data", "path"), INVALID, ids=[c[0] for c in INVALID])

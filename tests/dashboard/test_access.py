@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from services.api.app import create_app
 from services.config import Settings
 from services.dashboard import actions, auth, live, pages
+from tests.fixtures.errors import assert_error
 from tests.fixtures.stack import ADMIN, TOKEN
 
 RUN = "01a20000-0000-7000-8000-000000000000"
@@ -90,8 +91,7 @@ def test_streams_data_and_actions_answer_401(
     response = client.request(
         method, path, headers=_headers(COOKIES[cookie]), json={"stream": "s", "id": "1"}
     )
-    assert response.status_code == 401
-    assert response.json()["error"]["code"] == "unauthorized"
+    assert_error(response, 401, "unauthorized")
 
 
 def test_every_dashboard_route_is_covered() -> None:
@@ -153,7 +153,7 @@ def test_login_never_sends_you_to_another_site(client: TestClient) -> None:
 def test_actions_refuse_other_origins(client: TestClient) -> None:
     headers = {**_headers(auth.issue(ADMIN)), "origin": "https://evil.example"}
     response = client.post(f"/dashboard/runs/{RUN}/cancel", headers=headers)
-    assert response.status_code == 403
+    assert_error(response, 403)
 
 
 def test_static_files_are_public(client: TestClient) -> None:

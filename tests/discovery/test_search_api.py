@@ -14,6 +14,7 @@ from ontology import IRI_BASE
 from services.config import Settings
 from tests.discovery.capabilities import CAPABILITIES, QUERIES
 from tests.fixtures.app import app_client
+from tests.fixtures.errors import assert_error
 
 TOKEN = "discovery-test-token-0123456789"
 
@@ -96,4 +97,4 @@ async def test_q_without_an_embedder_is_ranked_lexically_and_says_so(client):
 
 async def test_q_is_bounded(client):
     response = await client.get("/v1/capabilities", params={"q": "x" * 2001})
-    assert response.status_code == 422
+    assert assert_error(response, 422, "invalid_request")["details"][0]["path"] == "$.q"

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import Any
 
 from bus import streams
 from bus.envelope import Envelope, Kind
 from tests.e2e import fleet
+from tests.fixtures.errors import assert_error
 from tests.fixtures.services import free_port, wait_until
 from tests.fixtures.stack import ADMIN, Stack
 
@@ -152,10 +154,69 @@ async def test_cancel_stops_dispatch_and_cancels_running_steps(stack: Stack) -> 
         "h": "cancelled",
         "after": "cancelled",
     }
-    again = await stack.client.post(f"/v1/runs/{run_id}/cancel")
-    assert again.status_code == 409
-    await asyncio.sleep(0.3)
-    assert [e["step"] for e in fleet.executions(stack.log)] == ["h"]  # "after" was never dispatched
+    again = assert_error(await stack.client.post(f"/v1/runs/{run_id}/cancel"), 409, "run_finished")
+    assert "cancelled" in again["message"]
+    # "after" was never dispatched (no task left for it), and is finished: it never will be.
+    sent = [e["step_id"] for e in await stack.events(run_id) if e["type"] == "message.sent"]
+    assert sent == ["h"]
+    assert [e["step"] for e in fleet.executions(stack.log)] == ["h"]
+
+
+async def test_cancel_during_retry_backoff_ends_the_step(stack: Stack) -> None:
+    await stack.agent(fleet.squares)
+    workflow = {
+        "name": "cancel-in-backoff",
+        "steps": [
+            {
+                "id": "f",
+                "capability": "test.flaky",
+                "input": {"value": 1, "failures": 5},
+                "retry": {"max_attempts": 3, "backoff_s": 120},
+            }
+        ],
+    }
+    run_id = await stack.submit(workflow)
+
+    async def retrying() -> bool:
+        run = (await stack.client.get(f"/v1/runs/{run_id}")).json()
+        return bool(run["steps"][0]["status"] == "retrying")
+
+    await wait_until(retrying)
+    response = await stack.client.post(f"/v1/runs/{run_id}/cancel")
+    assert response.status_code == 202 and response.json()["status"] == "cancelled"
+    run = (await stack.client.get(f"/v1/runs/{run_id}")).json()
+    assert run["status"] == "cancelled" and run["error"]["code"] == "cancelled"
+    step = run["steps"][0]
+    assert step["status"] == "cancelled" and step["attempt"] == 1
+    assert step["finished_at"] is not None
+    moves = [(e["from_state"], e["to_state"]) for e in await stack.events(run_id) if e["step_id"]]
+    assert moves[-1] == ("retrying", "cancelled")
+    assert [e["attempt"] for e in fleet.executions(stack.log)] == [1]
+
+
+async def test_a_run_deadline_times_the_run_out(stack: Stack) -> None:
+    """The step's timeout (30 s) is longer than the run's deadline (1 s): the task's deadline is
+    clamped to the run's, the agent gives up at it, and the run, not the step, timed out."""
+    await stack.agent(fleet.squares)
+    workflow = {
+        "name": "deadline",
+        "steps": [
+            {
+                "id": "h",
+                "capability": "test.hang",
+                "input": {"value": 1},
+                "timeout_s": 30,
+                "retry": {"max_attempts": 3, "backoff_s": 0.05},
+            }
+        ],
+    }
+    run = await stack.wait(await stack.submit(workflow, deadline_s=1))
+    assert run["status"] == "timed_out", run
+    assert run["error"]["code"] == "run_deadline"
+    assert run["steps"][0]["status"] == "cancelled" and run["steps"][0]["attempt"] == 1
+    finished, deadline = (datetime.fromisoformat(run[k]) for k in ("finished_at", "deadline_at"))
+    assert finished >= deadline
+    assert [e["attempt"] for e in fleet.executions(stack.log)] == [1]  # not retried past it
 
 
 async def test_idempotency_key_and_late_duplicate_results(stack: Stack) -> None:
@@ -195,20 +256,20 @@ async def test_idempotency_key_and_late_duplicate_results(stack: Stack) -> None:
 async def test_credentials(stack: Stack) -> None:
     url = "/v1/runs"
     body: dict[str, Any] = {"workflow": "x"}
-    assert (
-        await stack.client.post(url, json=body, headers={"authorization": ""})
-    ).status_code == 401
+    assert_error(
+        await stack.client.post(url, json=body, headers={"authorization": ""}), 401, "unauthorized"
+    )
     wrong = await stack.client.post(url, json=body, headers={"authorization": "Bearer nope"})
-    assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "unauthorized"
+    assert_error(wrong, 401, "unauthorized")
     card = {"name": "a", "capabilities": [{"name": "x.y"}]}
     one = (await stack.client.post("/v1/agents", json=card)).json()
     two = (await stack.client.post("/v1/agents", json=card)).json()
     as_agent = {"authorization": f"Bearer {one['token']}"}
-    assert (await stack.client.post(url, json=body, headers=as_agent)).status_code == 403
+    assert_error(await stack.client.post(url, json=body, headers=as_agent), 403, "forbidden")
     other = await stack.client.post(
         f"/v1/agents/{two['agent_id']}/heartbeat", json={}, headers=as_agent
     )
-    assert other.status_code == 403
+    assert_error(other, 403, "forbidden")
     own = await stack.client.post(
         f"/v1/agents/{one['agent_id']}/heartbeat", json={}, headers=as_agent
     )

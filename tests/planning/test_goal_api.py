@@ -16,6 +16,7 @@ from services.discovery.concepts import default_index
 from services.planning.goals import PlannedRun, PlanningError, plan_goal
 from services.registry import store
 from tests.fixtures.app import app_client
+from tests.fixtures.errors import assert_error
 
 TOKEN = "planning-test-token-0123456789"
 
@@ -29,10 +30,7 @@ async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
 
 
 def error_of(response: httpx.Response, code: str) -> dict[str, Any]:
-    assert response.status_code == 422, response.text
-    error: dict[str, Any] = response.json()["error"]
-    assert error["code"] == code, error
-    return error
+    return assert_error(response, 422, code)
 
 
 async def test_the_plan_is_recorded_as_the_runs_steps(client):

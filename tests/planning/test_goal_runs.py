@@ -16,6 +16,7 @@ from agents.legal import agent as legal_module
 from agents.legal.agent import agent as legal
 from agents.legal.workflow import DEMO_CASE
 from services.cli.legal import gold_of
+from tests.fixtures.errors import assert_error
 from tests.fixtures.stack import Stack
 
 pytestmark = pytest.mark.prolog
@@ -75,9 +76,7 @@ async def test_a_goal_with_a_missing_link_is_refused_naming_it(stack: Stack) -> 
     # Case facts can be validated, but the question only comes from parsing a case file.
     goal = {"produce": "tax:TaxAnswer", "given": {"tax:CaseFacts": {"individuals": []}}}
     response = await stack.client.post("/v1/runs", json={"goal": goal})
-    assert response.status_code == 422, response.text
-    error = response.json()["error"]
-    assert error["code"] == "no_plan"
+    error = assert_error(response, 422, "no_plan")
     assert "nobody produces tax:SaraCaseFile" in error["message"]
     assert error["details"]["missing"] == ["tax:SaraCaseFile"]
     assert set(error["details"]["unreachable"]) == {"tax:TaxAnswer", "tax:TaxQuestion"}

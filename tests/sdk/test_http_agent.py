@@ -12,6 +12,7 @@ import pytest
 from agents.sdk import AgentSettings, RequestRejected
 from agents.sdk.http_agent import create_http_app, report_result
 from bus.envelope import Envelope, Kind
+from tests.fixtures.errors import assert_error
 from tests.sdk.fake_registry import CLIENT_TOKEN, FakeRegistry, background, free_port, serve
 from tests.sdk.sample_agent import Gate, build_agent
 
@@ -86,8 +87,7 @@ async def test_a_body_that_is_not_a_task_envelope_is_a_422(
 ) -> None:
     response = await client.post("/task", content=body)
 
-    assert response.status_code == 422
-    assert response.json()["error"]["code"] == "invalid_envelope"
+    assert_error(response, 422, "invalid_envelope")
 
 
 async def test_verifier_rejects_with_403() -> None:
@@ -97,7 +97,7 @@ async def test_verifier_rejects_with_403() -> None:
     ) as http:
         response = await http.post("/task", json=task_body("math.add", {"a": 1, "b": 1}))
 
-    assert response.status_code == 403
+    assert_error(response, 403)
     assert response.json()["error"] == {
         "code": "rejected_envelope",
         "message": "bad signature",

@@ -1,0 +1,210 @@
+"""The engine's rules for time and cancellation, driven through the real writer on SQLite.
+
+Time is the transaction's clock (``RunContext.now``), moved forward by the test: a deadline or a
+backoff is crossed exactly, without waiting for it and without racing a sweep. The orchestrator's
+loops are not running (``orchestrate=False``), so nothing happens that the test did not ask for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bus.envelope import Envelope, Kind
+from services.config import Settings
+from services.db.models import EventRow, StepRow
+from services.ledger import verify
+from services.orchestrator.context import RunContext
+from services.orchestrator.definitions import parse_definition
+from services.orchestrator.records import Run
+from services.registry import store
+from services.registry.schemas import AgentCard
+from services.runtime import Runtime
+
+
+@pytest.fixture
+async def runtime(tmp_path: Path) -> AsyncIterator[Runtime]:
+    """Embedded MODX without its loops, and one live bus agent serving ``t.work``."""
+    rt = await Runtime.open(Settings(data_dir=tmp_path), orchestrate=False)
+    card = AgentCard(name="worker", capabilities=[{"name": "t.work"}])
+    async with rt.sessions() as session, session.begin():
+        await store.register_agent(session, card, lease_s=600)
+    try:
+        yield rt
+    finally:
+        await rt.close()
+
+
+def one_step(**step: Any) -> dict[str, Any]:
+    return {"name": "w", "steps": [{"id": "s", "capability": "t.work", "input": {}, **step}]}
+
+
+async def start(rt: Runtime, definition: dict[str, Any], **options: Any) -> Run:
+    run = await rt.orchestrator.create_run(parse_definition(definition), {}, **options)
+    assert run is not None and run.status == "running"
+    return run
+
+
+async def at(
+    rt: Runtime, run: Run, seconds: float, action: Callable[[RunContext], Awaitable[object]]
+) -> RunContext:
+    """Apply ``action`` to the run in one transaction whose clock reads ``seconds`` after the
+    run was created; returns the context as committed."""
+    seen: list[RunContext] = []
+
+    async def act(ctx: RunContext) -> None:
+        ctx.now = run.created_at + timedelta(seconds=seconds)
+        seen.append(ctx)
+        await action(ctx)
+
+    await rt.orchestrator.in_run(run.id, act)
+    assert seen, "the run was not found"
+    return seen[0]
+
+
+def reply(run: Run, attempt: int, kind: Kind, payload: dict[str, Any]) -> Envelope:
+    return Envelope(
+        kind=kind,
+        topic="t.work",
+        sender="worker-1",
+        run_id=run.id,
+        step_id="s",
+        attempt=attempt,
+        payload=payload,
+    )
+
+
+def error(code: str, retryable: bool = True) -> dict[str, Any]:
+    return {"error": {"code": code, "message": code, "retryable": retryable}}
+
+
+async def events(rt: Runtime, run: Run) -> list[EventRow]:
+    async with rt.readers() as session:
+        query = select(EventRow).where(EventRow.run_id == run.id).order_by(EventRow.id)
+        return list((await session.execute(query)).scalars())
+
+
+async def step_row(rt: Runtime, run: Run) -> StepRow:
+    async with rt.readers() as session:
+        found = await session.get(StepRow, (run.id, "s"))
+        assert found is not None
+        return found
+
+
+async def test_a_run_deadline_ends_the_run_timed_out_when_the_sweep_comes_first(
+    runtime: Runtime,
+) -> None:
+    run = await start(runtime, one_step(timeout_s=30), deadline_s=1)
+    before = await at(runtime, run, 0.5, runtime.orchestrator.engine.on_due)
+    assert before.run.status == "running"  # nothing is due yet
+    ctx = await at(runtime, run, 1.5, runtime.orchestrator.engine.on_due)
+    assert ctx.run.status == "timed_out"
+    assert ctx.run.error is not None and ctx.run.error["code"] == "run_deadline"
+    assert ctx.steps["s"].status == "cancelled"
+    async with runtime.readers() as session:
+        assert (await verify(session, run.id))["ok"]
+
+
+async def test_the_run_deadline_wins_when_the_agent_reports_the_clamped_deadline_first(
+    runtime: Runtime,
+) -> None:
+    """The step's task deadline is clamped to the run's (1 s < 30 s): the agent gives up at
+    that deadline and says so before any sweep. The run timed out; the step is not retried."""
+    run = await start(
+        runtime, one_step(timeout_s=30, retry={"max_attempts": 3, "backoff_s": 0}), deadline_s=1
+    )
+    assert (await step_row(runtime, run)).due_at == run.deadline_at  # clamped
+    engine = runtime.orchestrator.engine
+    # The agent's clock runs a little ahead: its report arrives just before the deadline.
+    late = reply(run, 1, Kind.ERROR, error("deadline_exceeded"))
+    ctx = await at(runtime, run, 0.99, lambda c: engine.on_message(c, late))
+    assert ctx.run.status == "timed_out"
+    assert ctx.run.error == {"code": "run_deadline", "message": "the run's deadline passed"}
+    assert ctx.steps["s"].status == "cancelled" and ctx.steps["s"].attempt == 1
+    types = [e.type for e in await events(runtime, run)]
+    assert "step.retrying" not in types and "step.timed_out" not in types
+
+
+async def test_anything_after_the_run_deadline_ends_the_run_timed_out_first(
+    runtime: Runtime,
+) -> None:
+    run = await start(runtime, one_step(timeout_s=30), deadline_s=1)
+    engine = runtime.orchestrator.engine
+    result = reply(run, 1, Kind.RESULT, {"output": {"late": True}})
+    ctx = await at(runtime, run, 1.01, lambda c: engine.on_message(c, result))
+    assert ctx.run.status == "timed_out" and ctx.run.error is not None
+    assert ctx.run.error["code"] == "run_deadline"
+    assert ctx.run.output is None and ctx.steps["s"].output is None
+    assert [e.type for e in await events(runtime, run)].count("result.ignored") == 1
+
+
+async def test_a_step_timeout_before_the_run_deadline_fails_the_run(runtime: Runtime) -> None:
+    run = await start(runtime, one_step(timeout_s=1), deadline_s=60)
+    ctx = await at(runtime, run, 1.5, runtime.orchestrator.engine.on_due)
+    assert ctx.run.status == "failed"
+    assert ctx.run.error is not None and ctx.run.error["code"] == "step_timed_out"
+    assert ctx.steps["s"].status == "timed_out"
+    # An agent reporting its own (unclamped) deadline first gives the same answer.
+    other = await start(runtime, one_step(timeout_s=1), deadline_s=60)
+    engine = runtime.orchestrator.engine
+    gave_up = reply(other, 1, Kind.ERROR, error("deadline_exceeded"))
+    ctx = await at(runtime, other, 1.0, lambda c: engine.on_message(c, gave_up))
+    assert ctx.run.status == "failed" and ctx.steps["s"].status == "timed_out"
+    assert ctx.run.error is not None and ctx.run.error["code"] == "step_timed_out"
+
+
+async def test_a_definition_deadline_is_the_run_deadline(runtime: Runtime) -> None:
+    run = await start(runtime, {**one_step(timeout_s=30), "deadline_s": 2})
+    assert run.started_at is not None
+    assert run.deadline_at == run.started_at + timedelta(seconds=2)  # from when it started
+    started = (run.started_at - run.created_at).total_seconds()
+    ctx = await at(runtime, run, started + 1.9, runtime.orchestrator.engine.on_due)
+    assert ctx.run.status == "running"
+    ctx = await at(runtime, run, started + 2.0, runtime.orchestrator.engine.on_due)
+    assert ctx.run.status == "timed_out"
+
+
+async def test_cancel_during_retry_backoff_ends_the_step(runtime: Runtime) -> None:
+    run = await start(runtime, one_step(retry={"max_attempts": 3, "backoff_s": 60, "jitter": 0}))
+    engine = runtime.orchestrator.engine
+    failed = reply(run, 1, Kind.ERROR, error("flaky"))
+    ctx = await at(runtime, run, 0.1, lambda c: engine.on_message(c, failed))
+    assert ctx.steps["s"].status == "retrying"
+    assert ctx.steps["s"].due_at == run.created_at + timedelta(seconds=60.1)
+
+    async def cancel(c: RunContext) -> None:
+        assert engine.cancel(c, "stop")
+
+    ctx = await at(runtime, run, 1, cancel)
+    assert ctx.run.status == "cancelled"
+    stored = await step_row(runtime, run)
+    assert stored.status == "cancelled" and stored.due_at is None  # no sweep finds it again
+    moves = [(e.from_state, e.to_state) for e in await events(runtime, run) if e.step_id == "s"]
+    assert ("retrying", "cancelled") in moves
+    # The backoff's end dispatches nothing: attempt 2 never exists.
+    ctx = await at(runtime, run, 61, engine.on_due)
+    assert ctx.steps["s"].attempt == 1 and ctx.steps["s"].status == "cancelled"
+    assert [e.type for e in await events(runtime, run)].count("step.scheduled") == 1
+
+
+async def test_a_retry_after_its_backoff_dispatches_the_next_attempt(runtime: Runtime) -> None:
+    run = await start(runtime, one_step(retry={"max_attempts": 2, "backoff_s": 5, "jitter": 0}))
+    engine = runtime.orchestrator.engine
+    failed = reply(run, 1, Kind.ERROR, error("flaky"))
+    await at(runtime, run, 0, lambda c: engine.on_message(c, failed))
+    ctx = await at(runtime, run, 4.9, engine.on_due)
+    assert ctx.steps["s"].status == "retrying"
+    ctx = await at(runtime, run, 5.0, engine.on_due)
+    assert ctx.steps["s"].status == "scheduled" and ctx.steps["s"].attempt == 2
+    # The first attempt's answer is now late: ignored and counted.
+    stale = reply(run, 1, Kind.RESULT, {"output": 1})
+    ctx = await at(runtime, run, 5.1, lambda c: engine.on_message(c, stale))
+    assert ctx.steps["s"].status == "scheduled" and ctx.steps["s"].duplicates == 1
+    fresh = reply(run, 2, Kind.RESULT, {"output": 2})
+    ctx = await at(runtime, run, 5.2, lambda c: engine.on_message(c, fresh))
+    assert ctx.run.status == "succeeded" and ctx.run.output == {"s": 2}

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Annotated, Any
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 WEAK_TOKENS = {"changethis", "changeme", "secret", "token", "password"}
 
@@ -37,7 +38,18 @@ class Settings(BaseSettings):
     outbox_poll_s: float = 0.5
     scheduler_poll_s: float = 1.0
     http_dispatch_timeout_s: float = 30.0
+    egress_allow: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """CIDRs and host names HTTP agents' endpoints may reach besides public addresses
+    (``services.egress``); comma-separated in ``MODX_EGRESS_ALLOW``."""
+    http_reply_max_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     orchestrator_id: str | None = None
+
+    @field_validator("egress_allow", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @field_validator("api_token", "admin_token")
     @classmethod

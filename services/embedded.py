@@ -91,6 +91,7 @@ async def embedded_service(
         redis_url=None,
         database_url=os.environ.get("MODX_DATABASE_URL"),
     )
+    settings = _allow_loopback_agents(settings)
     app = create_app(settings)
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
     chosen = builtin_agents() if agents is None else agents
@@ -119,6 +120,18 @@ async def embedded_service(
             await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 15)
         server.should_exit = True
         await serving
+
+
+def _allow_loopback_agents(settings: Settings) -> Settings:
+    """The embedded mode runs on one machine: HTTP agents there may listen on loopback, unless
+    ``MODX_EGRESS_ALLOW`` says otherwise. Said loudly, since it opens this host's own ports."""
+    if "MODX_EGRESS_ALLOW" in os.environ:
+        return settings
+    log.warning(
+        "embedded mode: HTTP agents may use loopback endpoints (127.0.0.1, ::1); "
+        "set MODX_EGRESS_ALLOW to choose what MODX may call instead"
+    )
+    return settings.model_copy(update={"egress_allow": ["127.0.0.1", "::1"]})
 
 
 async def _run_agent(

@@ -15,6 +15,7 @@ from services.auth import Principal, token_hash
 from services.config import Settings
 from services.db import migrate
 from services.db.engine import create_engine, is_sqlite, readonly, session_factory
+from services.egress import EgressPolicy
 from services.orchestrator.engine import Engine
 from services.orchestrator.http_dispatch import HttpDispatcher
 from services.orchestrator.routing import Router
@@ -36,6 +37,7 @@ class Runtime:
     transport: Transport
     orchestrator: Orchestrator
     http: HttpDispatcher
+    egress: EgressPolicy = field(default_factory=EgressPolicy)
     static_tokens: dict[str, Principal] = field(default_factory=dict)
     orchestrating: bool = False
 
@@ -50,7 +52,14 @@ class Runtime:
         db = create_engine(url)
         sessions = session_factory(db)
         transport = create_transport(settings.bus_url)
-        http = HttpDispatcher(sessions, transport, timeout_s=settings.http_dispatch_timeout_s)
+        egress = EgressPolicy(settings.egress_allow)
+        http = HttpDispatcher(
+            sessions,
+            transport,
+            timeout_s=settings.http_dispatch_timeout_s,
+            egress=egress,
+            max_reply_bytes=settings.http_reply_max_bytes,
+        )
         relay = OutboxRelay(sessions, transport, http.submit, poll_s=settings.outbox_poll_s)
         engine = Engine(Router(), default_timeout_s=settings.default_step_timeout_s)
         readers = session_factory(readonly(db))
@@ -93,7 +102,9 @@ class Runtime:
             static[token_hash(settings.admin_token)] = Principal(
                 role="admin", name="MODX_ADMIN_TOKEN"
             )
-        runtime = cls(settings, db, sessions, readers, transport, orchestrator, http, static)
+        runtime = cls(
+            settings, db, sessions, readers, transport, orchestrator, http, egress, static
+        )
         if orchestrate:
             await orchestrator.start()
             runtime.orchestrating = True

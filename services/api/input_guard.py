@@ -17,80 +17,13 @@ Typed integer fields carry the range of their column on top (``services.db.range
 from __future__ import annotations
 
 import json
-import math
-import re
-from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.api.errors import ApiError, error_body
-from services.db.ranges import INT64_MAX, INT64_MIN
-
-MAX_DEPTH = 64
-_BAD_CHARACTER = re.compile("[\x00\ud800-\udfff]")
-
-
-class _Constant:
-    """``NaN``, ``Infinity`` or ``-Infinity`` as parsed, kept to be refused with its path."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-
-def string_problem(value: str) -> str | None:
-    """Why a string is refused, or None."""
-    found = _BAD_CHARACTER.search(value)
-    if found is None:
-        return None
-    return (
-        "NUL bytes are not allowed"
-        if found.group() == "\x00"
-        else "lone surrogates are not allowed"
-    )
-
-
-def value_problem(value: Any, path: str = "$") -> tuple[str, str] | None:
-    """The first (JSON path, reason) at fault in a parsed JSON value, or None."""
-    stack: list[tuple[Any, str, int]] = [(value, path, 0)]
-    while stack:
-        item, where, depth = stack.pop()
-        if isinstance(item, str):
-            problem = string_problem(item)
-            if problem is not None:
-                return where, problem
-        elif isinstance(item, bool) or item is None:
-            continue
-        elif isinstance(item, int):
-            if not INT64_MIN <= item <= INT64_MAX:
-                return where, "integers must fit in 64 bits"
-        elif isinstance(item, float):
-            if not math.isfinite(item):
-                return where, "numbers must be finite"
-        elif isinstance(item, _Constant):
-            return where, f"{item.text} is not a JSON number"
-        elif isinstance(item, dict | list):
-            if depth >= MAX_DEPTH:
-                return where, f"nested more than {MAX_DEPTH} levels deep"
-            if isinstance(item, list):
-                stack.extend((v, f"{where}[{i}]", depth + 1) for i, v in enumerate(item))
-                continue
-            for key, v in item.items():
-                problem = string_problem(key)
-                if problem is not None:
-                    return where, f"a key: {problem}"
-                stack.append((v, f"{where}.{key}", depth + 1))
-    return None
-
-
-def parse_json(body: bytes) -> Any:
-    """Parse a JSON body as the routes will, keeping ``NaN``/``Infinity`` visible; raises
-    ValueError when it is not JSON (the framework then answers 422 itself)."""
-    try:
-        return json.loads(body, parse_constant=_Constant)
-    except RecursionError:
-        raise ValueError("nested too deeply") from None
+from services.json_checks import MAX_DEPTH, parse_json, string_problem, value_problem
 
 
 def _problem_response(where: str, path: str, message: str) -> tuple[int, bytes]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from services.db.ranges import Count
 from services.orchestrator.definitions import CAPABILITY_PATTERN
@@ -37,6 +38,25 @@ class AgentCard(BaseModel):
     endpoint: str | None = Field(default=None, max_length=2000)
     public_key: str | None = Field(default=None, max_length=2000)
     capabilities: list[CapabilitySpec] = Field(min_length=1, max_length=500)
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint_is_a_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+            # URL parsers drop CR, LF and tabs silently; a request line must never carry them.
+            raise ValueError("an endpoint URL has no spaces or control characters")
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 - raises on a port that is not a number in range
+        except ValueError:
+            raise ValueError("the endpoint is not a valid URL") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("an endpoint is an http:// or https:// URL with a host")
+        if parts.username is not None or parts.password is not None:
+            raise ValueError("an endpoint URL carries no credentials")
+        return value
 
     @model_validator(mode="after")
     def _http_needs_endpoint(self) -> AgentCard:

@@ -18,6 +18,7 @@ from services.api.errors import ApiError, not_found
 from services.auth import Principal
 from services.db.models import AgentRow
 from services.discovery.search import discover, discovery_of
+from services.egress import EgressRefused
 from services.registry import store
 from services.registry.schemas import (
     AgentCard,
@@ -53,8 +54,21 @@ def agent_public(agent: AgentRow, in_flight: int) -> AgentPublic:
 async def register(
     card: AgentCard, _: ClientDep, runtime: RuntimeDep, session: WriteSessionDep
 ) -> AgentRegistered:
-    """Register an agent card; the answer carries the agent's own token."""
+    """Register an agent card; the answer carries the agent's own token.
+
+    An HTTP agent's endpoint must resolve to an address MODX may call (``services.egress``).
+    """
     settings = runtime.settings
+    if card.transport == "http" and card.endpoint is not None:
+        try:
+            await runtime.egress.check_url(card.endpoint)
+        except EgressRefused as exc:
+            raise ApiError(
+                422,
+                "invalid_request",
+                f"$.endpoint: {exc}",
+                [{"path": "$.endpoint", "in": "body", "message": str(exc)}],
+            ) from None
     async with session.begin():
         agent, token = await store.register_agent(session, card, settings.agent_lease_s)
     runtime.orchestrator.engine.router.invalidate()

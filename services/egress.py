@@ -1,0 +1,120 @@
+"""Where MODX may send requests: the addresses HTTP agents' endpoints may resolve to.
+
+An HTTP agent names its own endpoint, and the orchestrator POSTs tasks there and stores the
+reply: without a check, anyone allowed to register an agent could make MODX call its own
+loopback, the private network or a cloud metadata service (server-side request forgery).
+
+Only globally routable unicast addresses are allowed by default (``ipaddress``'s ``is_global``,
+which leaves out loopback, private, link-local, shared, reserved and documentation ranges,
+metadata services included; IPv4 embedded in IPv6 is judged as IPv4). ``MODX_EGRESS_ALLOW``
+(CIDRs and host names) opens what a deployment needs.
+
+The check runs at registration and again at every connection: ``GuardedTransport`` resolves the
+host once, checks the addresses, and connects to the address it checked (the URL's host stays
+in the ``Host`` header and the TLS server name), so a name that resolves elsewhere the second
+time (DNS rebinding) gains nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+import httpx
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+class EgressRefused(ValueError):
+    """An endpoint that resolves to no allowed address (or does not resolve)."""
+
+
+class EgressPolicy:
+    """Which addresses outbound requests may reach: public ones, and those ``allow`` lists."""
+
+    def __init__(self, allow: Iterable[str] = ()) -> None:
+        self.networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+        self.hosts: set[str] = set()
+        for entry in allow:
+            entry = entry.strip()
+            if not entry:
+                continue
+            try:
+                self.networks.append(ipaddress.ip_network(entry, strict=False))
+            except ValueError:
+                self.hosts.add(entry.lower().rstrip("."))
+
+    def allows(self, address: IPAddress, host: str | None = None) -> bool:
+        """Whether a connection to ``address`` (resolved from ``host``) is allowed."""
+        if host is not None and host.lower().rstrip(".") in self.hosts:
+            return True
+        if any(address in network for network in self.networks):
+            return True
+        return _public(address)
+
+    async def resolve(self, host: str, port: int) -> str:
+        """The first allowed address ``host`` resolves to; raises EgressRefused."""
+        try:
+            infos = await asyncio.get_running_loop().getaddrinfo(
+                host, port, type=socket.SOCK_STREAM
+            )
+        except OSError as exc:
+            raise EgressRefused(f"{host} does not resolve") from exc
+        for _family, _type, _proto, _name, sockaddr in infos:
+            address = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
+            if self.allows(address, host):
+                return str(address)
+        raise EgressRefused(
+            f"{host} resolves to no allowed address (loopback, private, link-local and "
+            "metadata ranges are refused; MODX_EGRESS_ALLOW opens them)"
+        )
+
+    async def check_url(self, url: str) -> None:
+        """Raise EgressRefused unless ``url``'s host resolves to an allowed address."""
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        await self.resolve(parts.hostname or "", port)
+
+
+def _public(address: IPAddress) -> bool:
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = address.ipv4_mapped or address.sixtofour
+        if embedded is None and address in _NAT64:
+            embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        if embedded is not None:
+            return _public(embedded)
+    return address.is_global and not address.is_multicast
+
+
+class GuardedTransport(httpx.AsyncBaseTransport):
+    """An httpx transport that connects only to addresses ``policy`` allows, checked at connect
+    time, and to the very address it checked."""
+
+    def __init__(self, policy: EgressPolicy, **options: object) -> None:
+        self.policy = policy
+        self._inner = httpx.AsyncHTTPTransport(**options)  # type: ignore[arg-type]
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Resolve and check the host, then send ``request`` to the checked address."""
+        url = request.url
+        port = url.port or (443 if url.scheme == "https" else 80)
+        address = await self.policy.resolve(url.host, port)
+        extensions = dict(request.extensions)
+        if url.scheme == "https":
+            extensions["sni_hostname"] = url.host  # certificates are checked against the name
+        pinned = httpx.Request(
+            request.method,
+            url.copy_with(host=address),
+            headers=request.headers,  # Host: still the URL's host
+            stream=request.stream,
+            extensions=extensions,
+        )
+        return await self._inner.handle_async_request(pinned)
+
+    async def aclose(self) -> None:
+        """Close the pooled connections."""
+        await self._inner.aclose()

@@ -539,6 +539,16 @@ ARTIFACT_CLASSES: tuple[ClassSpec, ...] = (
     ClassSpec("TaxQuestion", "ReasoningArtifact", "How much tax a taxpayer owes for a year."),
     ClassSpec("TaxAnswer", "ReasoningArtifact", "An amount with the proof that derives it."),
     ClassSpec("ProofStep", "ReasoningArtifact", "One goal of a proof, with its citation."),
+    ClassSpec(
+        "EntailmentQuestion",
+        "ReasoningArtifact",
+        "Whether one clause of a statute applies to a case (a SARA binary case).",
+    ),
+    ClassSpec(
+        "EntailmentAnswer",
+        "ReasoningArtifact",
+        "Entailment or Contradiction, with the proof or the failed proof.",
+    ),
     # What the legal agent's capabilities consume and produce, so the planner can chain them.
     ClassSpec(
         "SaraCaseFile",

@@ -39,7 +39,8 @@ def builtin_agents() -> list[Agent]:
 
 async def builtin_workflows(runtime: Runtime) -> None:
     """Register the built-in workflow definitions (a no-op when they are already there)."""
-    from agents.legal.workflow import SARA_TAX
+    from agents.legal.workflow import SARA_ENTAIL, SARA_TAX
 
     async with runtime.sessions() as session, session.begin():
         await workflows.register(session, parse_definition(SARA_TAX))
+        await workflows.register(session, parse_definition(SARA_ENTAIL))

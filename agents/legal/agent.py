@@ -1,7 +1,8 @@
 """The legal agent: SARA translation, fact validation, statutory inference and explanation.
 
-Four capabilities, chained by the ``sara-tax`` workflow (``agents.legal.workflow``):
-``sara.parse_case`` -> ``legal.validate_facts`` -> ``legal.infer`` -> ``legal.explain``.
+Five capabilities, chained by the workflows of ``agents.legal.workflow``: ``sara-tax`` runs
+``sara.parse_case`` -> ``legal.validate_facts`` -> ``legal.infer`` -> ``legal.explain``, and
+``sara-entail`` the same with ``legal.entail`` (binary questions) in place of ``legal.infer``.
 The reasoner pool and the case expander are started on first use and live as long as the
 process; each keeps SWI-Prolog in its own OS processes, so a bad case cannot take the agent down.
 """
@@ -22,6 +23,7 @@ from ontology import (
     CaseExpander,
     CaseFormatError,
     Facts,
+    GoalQuery,
     ProofNode,
     ReasonerError,
     ReasonerPool,
@@ -109,8 +111,9 @@ class ParsedCase(BaseModel):
 @agent.capability(
     "sara.parse_case",
     consumes=["tax:SaraCaseFile"],
-    produces=["tax:CaseFacts", "tax:TaxQuestion"],
-    description="Translate a SARA case file into typed ontology facts and a tax query.",
+    produces=["tax:CaseFacts", "tax:TaxQuestion", "tax:EntailmentQuestion"],
+    description="Translate a SARA case file into typed ontology facts and its question: a tax "
+    "query (numeric cases) or a clause to check (binary cases).",
     idempotent=True,
 )
 async def parse_case(request: ParseCaseRequest) -> ParsedCase:
@@ -234,6 +237,68 @@ async def infer(request: InferRequest, ctx: TaskContext) -> Inference:
         answer=amount,
         goal=goal,
         bindings=answer.bindings,
+        proof=answer.proof,
+        citations=sorted({c for c in answer.proof.citations() if c.startswith("§")}),
+        elapsed_s=answer.elapsed_s,
+        inferences=answer.inferences,
+    )
+
+
+class EntailRequest(BaseModel):
+    """Facts and the clause whose application the question asks about."""
+
+    facts: Facts
+    query: GoalQuery
+    timeout_s: float | None = Field(default=None, gt=0, le=600)
+    max_inferences: int | None = Field(default=None, gt=0)
+
+
+class Entailment(BaseModel):
+    """``Entailment`` or ``Contradiction``, with the proof (or the failed proof's trace)."""
+
+    answer: Literal["Entailment", "Contradiction"]
+    goal: str
+    question: str
+    assumptions: list[str]
+    proof: ProofNode
+    citations: list[str]
+    elapsed_s: float
+    inferences: int | None = None
+
+
+@agent.capability(
+    "legal.entail",
+    consumes=["tax:ValidatedFacts", "tax:EntailmentQuestion"],
+    produces=["tax:EntailmentAnswer"],
+    description="Decide whether a statute clause applies to a case (Entailment or Contradiction), "
+    "with the proof; statutory conclusions the case states are assumptions of the proof.",
+    idempotent=True,
+)
+async def entail(request: EntailRequest, ctx: TaskContext) -> Entailment:
+    """Answer a binary question with ``sara_entail/3`` (``ontology/statutes/sara_clauses.pl``)."""
+    pool = await resources().reasoner()
+    goal = request.query.goal()
+    try:
+        answer: Answer = await pool.query(
+            request.facts,
+            goal,
+            request.timeout_s or QUERY_TIMEOUT_S,
+            inference_limit=request.max_inferences,
+        )
+    except (PoolBusy, WorkerCrashed) as exc:
+        raise RetryableError(str(exc), code=exc.code) from None
+    except ReasonerError as exc:
+        code = {"timeout": "query_timeout", "resource": "resource_limit"}.get(exc.code, exc.code)
+        raise FatalError(str(exc), code=code, details={"goal": goal}) from None
+    ctx.report_usage(inferences=float(answer.inferences or 0))
+    verdict = answer.bindings.get("Answer")
+    if verdict not in ("Entailment", "Contradiction"):
+        raise FatalError(f"{goal} answered {verdict!r}", code="no_answer")
+    return Entailment(
+        answer=verdict,
+        goal=goal,
+        question=request.query.text,
+        assumptions=request.query.assumptions,
         proof=answer.proof,
         citations=sorted({c for c in answer.proof.citations() if c.startswith("§")}),
         elapsed_s=answer.elapsed_s,

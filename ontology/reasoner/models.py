@@ -23,6 +23,16 @@ class ProofNode(BaseModel):
     value: int | float | None = None
     children: list[ProofNode] = Field(default_factory=list)
     facts: list[str] = Field(default_factory=list)
+    combine: str | None = None
+    """How the value follows from the children's: sum, difference, same, last, round, set..."""
+    exact: str | None = None
+    """The exact rational when ``value`` is a fraction (``"819953r25"``)."""
+    negation: bool = False
+    """A ``\\+ G`` node: G was checked and does not hold."""
+    repeat: bool = False
+    """A subproof given earlier in the tree, not repeated."""
+    assumption: bool = False
+    """Proved by a conclusion the case states (not derived): an assumption of the proof."""
 
     @field_validator("facts", mode="before")
     @classmethod

@@ -10,6 +10,7 @@ binary cases assert as given, like ``s151_c(alice,_,2000,2015)``) are kept as te
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -39,13 +40,30 @@ class TaxQuery(BaseModel):
         return terms.goal("tax", self.person, self.year, terms.Var(amount_var))
 
 
+# A clause of the statutes as the dataset names it (s151_c, s2_b, ...; gross_income/3 too).
+_STATUTE_CLAUSE = re.compile(r"^s\d")
+
+
 class GoalQuery(BaseModel):
-    """A binary case's test goal, in the dataset authors' predicate naming (informational)."""
+    """A binary case's question: whether the clause its test goal names applies.
+
+    ``text`` is the test goal in the dataset's own clause names (without a leading ``\\+``,
+    which is how the dataset writes the expected answer and is never read); ``assumptions`` are
+    the case's clauses that state a statutory conclusion, as text. Both are mapped onto our nodes
+    by ``ontology/statutes/sara_clauses.pl``.
+    """
 
     kind: Literal["goal"] = "goal"
     predicate: str | None
     text: str
     negated: bool = False
+    assumptions: list[str] = Field(default_factory=list)
+
+    def goal(self, answer_var: str = "Answer") -> str:
+        """The Prolog goal ``sara_entail(Question, Assumptions, Answer)``."""
+        return terms.goal(
+            "sara_entail", self.text, "\n".join(self.assumptions), terms.Var(answer_var)
+        )
 
 
 class CaseClause(BaseModel):
@@ -159,6 +177,12 @@ def parse_case_text(
         if (o["name"] + "_", o["arity"]) in vocabulary
     ]
     query = _query(raw["tests"], case_id, sec.gold, warnings)
+    if isinstance(query, GoalQuery):
+        query.assumptions = [
+            o["text"] + "."
+            for o in raw["other"]
+            if _STATUTE_CLAUSE.match(o["name"]) or (o["name"], o["arity"]) == ("gross_income", 3)
+        ]
     return Case(
         case_id=case_id,
         text=sec.text,

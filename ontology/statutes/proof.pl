@@ -44,6 +44,7 @@
 %   of a goal (up to variable renaming) collects all its solutions and
 %   their proofs, later calls reuse them (the statute predicates are pure).
 prove(Goal, Proof) :-
+    (   Goal = sara_entail(_, _, _) -> true ; retractall(assumption(_, _, _)) ),
     retractall(memo_done(_)),
     retractall(memo_node(_, _, _)),
     solve(Goal, Nodes),
@@ -123,6 +124,8 @@ solve((C -> T), Nodes) :- !,
 solve(\+ G, [Node]) :- !,
     \+ solve(G, _),
     negation_node(G, Node).
+solve(call(G), Nodes) :- !,
+    solve(G, Nodes).
 solve(once(G), Nodes) :- !,
     once(solve(G, Nodes)).
 solve(ignore(G), Nodes) :- !,
@@ -157,6 +160,16 @@ solve(count_of(T, G, N), [Node]) :- !,
     Node = _{goal: GS, citation: null, children: Items, facts: [],
              value: N, combine: "count"}.
 solve(G, [Node]) :-
+    node_kind(G, Citation, VArg),
+    assumed(G, VArg), !,
+    assumption(G, Body, Check),
+    call(Check),
+    solve(Body, _),
+    call(Check),
+    node_value(G, VArg, Value),
+    node(G, Citation, Value, [], Node0),
+    Node = Node0.put(assumption, true).
+solve(G, [Node]) :-
     node_kind(G, Citation, VArg), !,
     variant_sha1(G, Key),
     (   memo_done(Key)
@@ -174,6 +187,13 @@ solve(G, [Node]) :-
              value: null}.
 solve(G, []) :-
     call(G).
+
+%!  assumed(+G, +VArg) the case states a conclusion for G (its arguments
+%   other than the value): G is then proved by the assumptions only.
+assumed(G, VArg) :-
+    copy_term(G, K),
+    (   VArg > 0 -> setarg(VArg, K, _) ; true ),
+    \+ \+ assumption(K, _, _).
 
 %!  solve_clauses(+G, +Citation, +VArg, -Node) prove G by its clauses.
 solve_clauses(G, Citation, VArg, Node) :-

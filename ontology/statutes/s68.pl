@@ -12,6 +12,7 @@
 cites(s68/4, '§68', 4).
 cites(s68_a/4, '§68(a)', 4).
 cites(s68_a_1/3, '§68(a)(1)', 3).
+cites(s68_a_1__amount/3, '§68(a)(1)', 3).
 cites(s68_a_2/2, '§68(a)(2)', 2).
 cites(s68_b/3, '§68(b)', 3).
 cites(s68_b_1/3, '§68(b)(1)', 3).
@@ -46,6 +47,10 @@ s68_a(T, Y, Itemized, Reduction) :-
 s68_a_1(T, Y, Amount) :-
     adjusted_gross_income(T, Y, AGI),
     s68_b(T, Y, Applicable),
+    s68_a_1__amount(AGI, Applicable, Amount).
+
+%!  s68_a_1__amount(+AGI, +Applicable, -Amount) 3 percent of the excess.
+s68_a_1__amount(AGI, Applicable, Amount) :-
     Excess is max(0, AGI - Applicable),
     percent(3, Excess, Amount).
 

@@ -17,6 +17,7 @@
           [ tax/3,
             prove/2,
             prove_json/2,
+            sara_entail/3,
             load_case_facts/1,
             unload_case_facts/1,
             expand_case_facts/0,
@@ -44,6 +45,7 @@
 :- include(s3306).
 :- include(s3301).
 :- include(proof).
+:- include(sara_clauses).
 
 %!  statute_node(?Goal, ?Citation, ?ValueArg) the statutory nodes of the
 %   formalization: Goal a most general goal (call it as statutes:Goal).

@@ -1,4 +1,5 @@
-"""``modx legal eval``: SARA case files through the ``sara-tax`` workflow, scored against gold."""
+"""``modx legal eval``: SARA case files through the ``sara-tax`` (numeric questions) and
+``sara-entail`` (binary questions) workflows, scored against gold, each kind separately."""
 
 from __future__ import annotations
 
@@ -20,37 +21,73 @@ from services.cli.client import default_token
 app = typer.Typer(help="Legal reasoning: evaluate SARA cases.", no_args_is_help=True)
 
 GOLD = re.compile(r"\$\s*(-?[\d,]+)\s*$")
+VERDICT = re.compile(r"\b(Entailment|Contradiction)\s*$")
+WORKFLOW = {"numeric": "sara-tax", "binary": "sara-entail"}
 
 
 @dataclass
 class CaseResult:
-    """One case's outcome, as ``--json`` prints it."""
+    """One case's outcome, as ``--json`` prints it.
+
+    Numeric cases fill ``answer`` (a number), ``exact`` and ``within_10pct``; binary cases fill
+    ``answer`` and ``gold`` with ``"Entailment"``/``"Contradiction"`` and ``correct``.
+    """
 
     case: str
-    gold: int | None
-    answer: float | None
+    gold: int | str | None
+    answer: float | str | None
     exact: bool
     within_10pct: bool
     seconds: float | None
     error: str | None = None
     run_id: str | None = None
+    kind: str = "numeric"
+    correct: bool | None = None
+
+
+class UnknownCaseKind(ValueError):
+    """A case file whose question ends neither in ``$N`` nor in a verdict."""
+
+
+def case_files(paths: list[Path]) -> list[Path]:
+    """The ``*.pl`` files under ``paths`` (files or folders)."""
+    files: list[Path] = []
+    for path in paths:
+        files.extend(sorted(path.rglob("*.pl")) if path.is_dir() else [path])
+    return files
+
+
+def case_kind(path: Path, text: str) -> str:
+    """``"numeric"`` or ``"binary"`` from the gold answer that ends the question.
+
+    Raises:
+        UnknownCaseKind: Naming the file.
+    """
+    gold = gold_of(text)
+    if isinstance(gold, int):
+        return "numeric"
+    if isinstance(gold, str):
+        return "binary"
+    raise UnknownCaseKind(
+        f"{path}: the % Question line ends neither in $<amount> nor in Entailment/Contradiction"
+    )
 
 
 def numeric_cases(paths: list[Path]) -> list[Path]:
     """Case files under ``paths`` (files or folders) whose question has a dollar answer."""
-    files: list[Path] = []
-    for path in paths:
-        files.extend(sorted(path.rglob("*.pl")) if path.is_dir() else [path])
-    return [f for f in files if gold_of(f.read_text()) is not None]
+    return [f for f in case_files(paths) if isinstance(gold_of(f.read_text()), int)]
 
 
-def gold_of(text: str) -> int | None:
-    """The ``$N`` gold answer at the end of the question line, if any."""
+def gold_of(text: str) -> int | str | None:
+    """The gold answer at the end of the question line: ``$N`` as an int, or the verdict."""
     lines = text.splitlines()
     for index, line in enumerate(lines):
         if line.strip() == "% Question" and index + 1 < len(lines):
             match = GOLD.search(lines[index + 1])
-            return int(match.group(1).replace(",", "")) if match else None
+            if match:
+                return int(match.group(1).replace(",", ""))
+            verdict = VERDICT.search(lines[index + 1])
+            return verdict.group(1) if verdict else None
     return None
 
 
@@ -80,12 +117,16 @@ async def evaluate(
     async def one(path: Path) -> CaseResult:
         text = texts[path]
         gold = gold_of(text)
+        kind = case_kind(path, text)
         async with limit:
             started = time.perf_counter()
             try:
                 response = await client.post(
                     "/v1/runs",
-                    json={"workflow": "sara-tax", "input": {"case": text, "case_id": path.stem}},
+                    json={
+                        "workflow": WORKFLOW[kind],
+                        "input": {"case": text, "case_id": path.stem},
+                    },
                 )
                 response.raise_for_status()
                 run_id = response.json()["run_id"]
@@ -94,7 +135,7 @@ async def evaluate(
                 ).json()
             except httpx.HTTPError as exc:
                 return CaseResult(
-                    path.stem, gold, None, False, False, None, f"request failed: {exc}"
+                    path.stem, gold, None, False, False, None, f"request failed: {exc}", kind=kind
                 )
             seconds = time.perf_counter() - started
         if run["status"] != "succeeded":
@@ -109,10 +150,18 @@ async def evaluate(
                 seconds,
                 f"{message}: {cause.get('message', '')}".strip(": "),
                 run_id,
+                kind=kind,
+                correct=False if kind == "binary" else None,
             )
         answer = run["output"]["answer"]
-        exact = gold is not None and answer == gold
-        close = gold is not None and abs(answer - gold) <= 0.1 * abs(gold)
+        if kind == "binary":
+            right = answer == gold
+            return CaseResult(
+                path.stem, gold, answer, right, right, seconds, None, run_id, kind, right
+            )
+        assert isinstance(gold, int)
+        exact = answer == gold
+        close = abs(answer - gold) <= 0.1 * abs(gold)
         return CaseResult(path.stem, gold, answer, exact, close, seconds, None, run_id)
 
     tasks = [asyncio.create_task(one(f)) for f in files]
@@ -120,7 +169,10 @@ async def evaluate(
         result = await task
         results.append(result)
         if print_lines:
-            mark = "exact" if result.exact else ("±10%" if result.within_10pct else "WRONG")
+            if result.kind == "binary":
+                mark = "right" if result.correct else "WRONG"
+            else:
+                mark = "exact" if result.exact else ("±10%" if result.within_10pct else "WRONG")
             detail = f"error: {result.error}" if result.error else f"answer {result.answer}"
             seconds = f"{result.seconds:.3f}s" if result.seconds is not None else "-"
             typer.echo(f"{result.case:18} gold {result.gold!s:>8}  {detail:24} {mark:6} {seconds}")
@@ -138,14 +190,27 @@ async def evaluate(
 def summary(results: list[CaseResult]) -> dict[str, Any]:
     """Totals in the shape ``--json`` promises."""
     times = [r.seconds for r in results if r.seconds is not None]
+    numeric = [r for r in results if r.kind == "numeric"]
+    binary = [r for r in results if r.kind == "binary"]
+    cases = []
+    for r in results:
+        row = asdict(r)
+        if r.kind == "numeric":
+            del row["correct"]
+        cases.append(row)
     return {
-        "total": len(results),
-        "exact": sum(r.exact for r in results),
-        "within_10pct": sum(r.within_10pct for r in results),
-        "errors": sum(r.error is not None for r in results),
+        "total": len(numeric),
+        "exact": sum(r.exact for r in numeric),
+        "within_10pct": sum(r.within_10pct for r in numeric),
+        "errors": sum(r.error is not None for r in numeric),
+        "binary": {
+            "total": len(binary),
+            "correct": sum(bool(r.correct) for r in binary),
+            "errors": sum(r.error is not None for r in binary),
+        },
         "p50_s": round(percentile(times, 0.5), 4),
         "p99_s": round(percentile(times, 0.99), 4),
-        "cases": [asdict(r) for r in results],
+        "cases": cases,
     }
 
 
@@ -153,7 +218,7 @@ def summary(results: list[CaseResult]) -> dict[str, Any]:
 def eval_cases(
     paths: Annotated[
         list[Path],
-        typer.Argument(exists=True, help="Case files or folders (numeric cases are used)."),
+        typer.Argument(exists=True, help="Case files or folders (numeric and binary cases)."),
     ],
     embedded: Annotated[
         bool, typer.Option(help="Run in-process (embedded MODX) instead of a running service.")
@@ -163,14 +228,20 @@ def eval_cases(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON object for scripts.")
     ] = False,
-    strict: Annotated[bool, typer.Option(help="Exit 1 unless every case is exact.")] = False,
+    strict: Annotated[
+        bool, typer.Option(help="Exit 1 unless every case is exact (numeric) or correct (binary).")
+    ] = False,
 ) -> None:
-    """Run SARA case files through the sara-tax workflow and score them against gold."""
-    files = numeric_cases(paths)
+    """Run SARA case files through sara-tax / sara-entail and score them against gold."""
+    files = case_files(paths)
+    try:
+        for f in files:
+            case_kind(f, f.read_text())
+    except UnknownCaseKind as exc:
+        typer.secho(str(exc), fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
     if not files:
-        typer.secho(
-            "no numeric SARA cases found (a question ending in $N)", fg=typer.colors.RED, err=True
-        )
+        typer.secho("no SARA case files found (*.pl)", fg=typer.colors.RED, err=True)
         raise typer.Exit(2)
     show = not as_json
 
@@ -192,20 +263,39 @@ def eval_cases(
         async with httpx.AsyncClient(base_url=base, headers=headers, timeout=330) as client:
             return await evaluate(client, files, concurrency, show and sys.stderr.isatty(), show)
 
+    started = time.perf_counter()
     results = asyncio.run(main())
+    elapsed = time.perf_counter() - started
     totals = summary(results)
+    totals["elapsed_s"] = round(elapsed, 3)
     if as_json:
         typer.echo(json.dumps(totals))
     else:
-        n = totals["total"]
+        n, b = totals["total"], totals["binary"]
+        if n:
+            typer.secho(
+                f"\nnumeric: {totals['exact']}/{n} exact ({100 * totals['exact'] / n:.1f}%), "
+                f"{totals['within_10pct']}/{n} within 10%, {totals['errors']} errors",
+                bold=True,
+            )
+        if b["total"]:
+            typer.secho(
+                f"binary: {b['correct']}/{b['total']} correct "
+                f"({100 * b['correct'] / b['total']:.1f}%), {b['errors']} errors",
+                bold=True,
+            )
         typer.secho(
-            f"\n{totals['exact']}/{n} exact ({100 * totals['exact'] / n:.1f}%), "
-            f"{totals['within_10pct']}/{n} within 10%, {totals['errors']} errors; "
-            f"p50 {totals['p50_s']:.3f}s, p99 {totals['p99_s']:.3f}s per case",
+            f"p50 {totals['p50_s']:.3f}s, p99 {totals['p99_s']:.3f}s per case, "
+            f"{elapsed:.1f}s in all",
             bold=True,
         )
-    if strict and totals["exact"] != totals["total"]:
+    if strict and (totals["exact"] != totals["total"] or b_wrong(totals)):
         raise typer.Exit(1)
+
+
+def b_wrong(totals: dict[str, Any]) -> bool:
+    """Some binary case is not answered correctly."""
+    return bool(totals["binary"]["correct"] != totals["binary"]["total"])
 
 
 def _free_port() -> int:

@@ -46,7 +46,7 @@ async def test_all_numeric_training_cases_are_exact_through_the_workflow(
     assert (await stack.client.post("/v1/workflows", json=SARA_TAX)).status_code in (200, 201)
     limit = asyncio.Semaphore(8)
 
-    async def run(path: Path) -> tuple[str, int | None, dict[str, Any]]:
+    async def run(path: Path) -> tuple[str, int | str | None, dict[str, Any]]:
         text = path.read_text()
         async with limit:
             run_id = await stack.submit("sara-tax", {"case": text, "case_id": path.stem})
@@ -136,3 +136,42 @@ async def test_bad_input_gets_a_structured_error_and_the_agent_keeps_serving(
         await stack.submit(_workflow(), {"case": good, "case_id": "demo"}), timeout=120
     )
     assert ok["status"] == "succeeded" and ok["output"]["answer"] == gold_of(good)
+
+
+def test_eval_scores_all_256_training_cases_numeric_and_binary_apart() -> None:
+    """``modx legal eval --embedded --json`` over the whole training split: the numeric cases
+    exact, the binary ones right except the listed gaps, each binary case with its verdicts."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from services.cli.main import app
+    from tests.legal.test_entailment import GAPS
+
+    root = sara_dir()
+    if not (root / "cases").is_dir():
+        missing(f"the SARA data at {root} (set MODX_SARA_DIR)")
+    result = CliRunner().invoke(app, ["legal", "eval", str(root / "cases"), "--embedded", "--json"])
+    assert result.exit_code == 0, result.output[-2000:]
+    totals = json.loads(result.stdout.strip().splitlines()[-1])
+    assert (totals["total"], totals["exact"], totals["errors"]) == (80, 80, 0)
+    assert totals["binary"]["total"] == 176
+    assert totals["binary"]["correct"] == 176 - len(GAPS)
+    binary = [c for c in totals["cases"] if c["kind"] == "binary"]
+    assert {c["gold"] for c in binary} == {"Entailment", "Contradiction"}
+    assert all(c["correct"] == (c["answer"] == c["gold"]) for c in binary)
+    assert {c["case"] for c in binary if not c["correct"]} == set(GAPS)
+    numeric = [c for c in totals["cases"] if c["kind"] == "numeric"]
+    assert len(numeric) == 80 and all("correct" not in c for c in numeric)
+
+
+def test_eval_refuses_a_file_of_unknown_kind(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from services.cli.main import app
+
+    odd = tmp_path / "odd.pl"
+    odd.write_text("% Text\n% Something.\n\n% Question\n% Is it so? Maybe\n")
+    result = CliRunner().invoke(app, ["legal", "eval", str(odd), "--json"])
+    assert result.exit_code == 2
+    assert str(odd) in result.output

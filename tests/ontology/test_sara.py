@@ -87,7 +87,11 @@ def test_typing_of_participants(cases: dict[str, Case]) -> None:
 def test_binary_case_keeps_its_assumptions(cases: dict[str, Case]) -> None:
     case = cases["s151_a_pos"]
     assert case.gold == "Entailment"
-    assert case.query == GoalQuery(predicate="s151_a", text="s151_a(alice, 4000, 2015)")
+    assert case.query == GoalQuery(
+        predicate="s151_a",
+        text="s151_a(alice, 4000, 2015)",
+        assumptions=["s151_c(alice,_,2000,2015)."],
+    )
     assert [(r.name, r.arity, r.text) for r in case.rules] == [
         ("s151_c", 4, "s151_c(alice,_,2000,2015)")
     ]

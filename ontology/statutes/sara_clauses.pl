@@ -1,0 +1,361 @@
+/*  sara_clauses.pl -- entailment questions of the SARA binary cases.
+
+    A binary case asks whether one clause of a statute applies; its test
+    goal names the clause with the dataset's own predicate name and
+    argument order (s151_a(alice,4000,2015): taxpayer, amount, year).  Some
+    cases also state a statutory conclusion as a fact (s151_c(alice,_,2000,
+    2015): "she gets one exemption under 151(c)").
+
+    sara_clause(+DatasetGoal, -Node, -Check) is the one table that maps the
+    dataset's clause names onto this formalization's nodes: Node is our
+    goal, Check the argument adapter (amount rounding, a year found in the
+    case, ...) run after Node.  A dataset clause the table does not know is
+    an error, never a silent failure.
+
+    sara_entail(+QuestionText, +AssumptionsText, -Answer)
+        QuestionText: the case's test goal (without a leading \+, which is
+        the dataset's way of writing the expected answer and is not read).
+        AssumptionsText: the case's clauses whose head is a dataset clause,
+        as text.  Each becomes an assumption of the proof (assumption/3):
+        a node for which an assumption matches is proved by the assumption
+        only, and the proof says so ("assumption": true).
+        Answer: "Entailment" when the translated goal is proved,
+        "Contradiction" otherwise.  Run through prove/2, the proof holds
+        the goal's proof, or a negation node with the failed-proof trace.
+
+    Goals and clause bodies are checked with library(sandbox) before they
+    run (the dataset clauses themselves are replaced by true for the
+    check: they are ours to run).
+*/
+
+:- use_module(library(sandbox)).
+
+:- dynamic assumption/3.          % assumption(Node, DatasetBody, Check)
+
+helper_node(sara_entail/3, 0).
+helper_node(sara_question/1, 0).
+
+%!  sara_entail(+QuestionText, +AssumptionsText, -Answer)
+sara_entail(QText, AText, Answer) :-
+    load_assumptions(AText),
+    question_goal(QText, Goal),
+    (   sara_question(Goal)
+    ->  Answer = "Entailment"
+    ;   Answer = "Contradiction"
+    ).
+
+%!  sara_question(+Goal) the question's goal, in our nodes, holds.
+sara_question(Goal) :- call(Goal).
+
+%!  question_goal(+Text, -Goal) the test goal translated onto our nodes.
+question_goal(Text, Goal) :-
+    read_case_term(Text, T0, _),
+    strip_negation(T0, T1),
+    check_case_goal(T1),
+    translate_goal(T1, Goal).
+
+strip_negation(\+ G, G) :- !.
+strip_negation(G, G).
+
+%!  load_assumptions(+Text) the case's statutory conclusions, as assumptions.
+load_assumptions(Text) :-
+    retractall(assumption(_, _, _)),
+    setup_call_cleanup(open_string(Text, S), read_assumptions(S), close(S)).
+
+read_assumptions(S) :-
+    read_term(S, T, [syntax_errors(error)]),
+    (   T == end_of_file
+    ->  true
+    ;   add_assumption(T),
+        read_assumptions(S)
+    ).
+
+add_assumption((H :- B)) :- !,
+    check_case_goal(B),
+    translate_goal(B, Body),
+    assumption_head(H, Node, Check),
+    assertz(assumption(Node, Body, Check)).
+add_assumption(H) :-
+    (   sara_clause(H, Node, Check), catch(Check, _, fail)
+    ->  term_variables(Node, Vs),
+        foldl(skolem, Vs, 1, _),
+        assertz(assumption(Node, true, true))
+    ;   assumption_head(H, _, _)
+    ).
+
+%   An individual the case leaves anonymous ("one exemption under 151(c)")
+%   is someone, but no one in particular: a constant of its own.
+skolem(V, I, I1) :- format(atom(V), 'someone_~w', [I]), I1 is I + 1.
+
+assumption_head(H, Node, Check) :-
+    (   sara_clause(H, Node, Check)
+    ->  true
+    ;   \+ dataset_clause(H)
+    ->  Node = H, Check = true
+    ;   functor(H, N, A),
+        throw(error(existence_error(sara_clause, N/A),
+                    context(sara_clause/3, 'a statutory conclusion no node of ours maps')))
+    ).
+
+read_case_term(Text, T, Vs) :-
+    term_string(T, Text, [variable_names(Vs), syntax_errors(error)]).
+
+%!  translate_goal(+DatasetGoal, -Goal) control constructs kept, dataset
+%   clauses mapped through sara_clause/3, other goals (date helpers,
+%   arithmetic, type checks) kept as they are.
+translate_goal(G, _) :- var(G), !, instantiation_error(G).
+translate_goal((A, B), (TA, TB)) :- !, translate_goal(A, TA), translate_goal(B, TB).
+translate_goal((A ; B), (TA ; TB)) :- !, translate_goal(A, TA), translate_goal(B, TB).
+translate_goal((A -> B), (TA -> TB)) :- !, translate_goal(A, TA), translate_goal(B, TB).
+translate_goal(\+ A, \+ TA) :- !, translate_goal(A, TA).
+translate_goal(G, (Node, Check)) :-
+    dataset_clause(G), !,
+    (   sara_clause(G, Node, Check)
+    ->  true
+    ;   functor(G, N, A),
+        throw(error(existence_error(sara_clause, N/A),
+                    context(sara_clause/3, 'a clause no node of ours maps')))
+    ).
+translate_goal(G, G).
+
+%!  dataset_clause(+G) G names a statute clause: s<digits>...
+dataset_clause(G) :-
+    callable(G), functor(G, N, _),
+    atom_codes(N, [0's, D|_]), code_type(D, digit), !.
+dataset_clause(G) :-
+    callable(G), functor(G, gross_income, 3).
+
+%!  check_case_goal(+G) library(sandbox) accepts G once the dataset
+%   clauses in it are replaced by true (they are the statutes, run by us).
+check_case_goal(G) :-
+    neutral_goal(G, N),
+    catch(safe_goal(user:N), E,
+          ( message_to_codes(E, Msg),
+            throw(error(permission_error(run, case_goal, Msg), _)) )).
+
+message_to_codes(E, Msg) :-
+    catch(message_to_codes_(E, Msg), _, format(string(Msg), "~q", [E])).
+message_to_codes_(E, Msg) :-
+    '$messages':translate_message(E, Lines, []),
+    with_output_to(string(Msg), print_message_lines(current_output, '', Lines)).
+
+neutral_goal(G, G) :- var(G), !.
+neutral_goal((A, B), (NA, NB)) :- !, neutral_goal(A, NA), neutral_goal(B, NB).
+neutral_goal((A ; B), (NA ; NB)) :- !, neutral_goal(A, NA), neutral_goal(B, NB).
+neutral_goal((A -> B), (NA -> NB)) :- !, neutral_goal(A, NA), neutral_goal(B, NB).
+neutral_goal(\+ A, \+ NA) :- !, neutral_goal(A, NA).
+neutral_goal(G, true) :- dataset_clause(G), !.
+neutral_goal(G, true) :- callable(G), functor(G, N, A), memberchk(N/A,
+    [first_day_year/2, last_day_year/2, is_before/2]), !.
+neutral_goal(G, G).
+
+/* Argument adapters ------------------------------------------------------ */
+
+%!  dollars(?Ours, ?Dataset) an amount of ours (possibly a fraction) and
+%   the dataset's whole dollars; either may be unbound.
+dollars(O, D) :- var(O), !, O = D.
+dollars(O, D) :- var(D), !, D is round(O).
+dollars(O, D) :- number(D), round(O) =:= D.
+
+%!  case_year(-Y) a year the case's dates mention, latest first, for
+%   questions asked without a year ("Alice bears a relationship to Bob").
+case_year(Y) :-
+    findall(Y0, ( ( start_(_, D) ; end_(_, D) ), date_year(D, Y0) ), Ys0),
+    sort(0, @>=, Ys0, Ys),
+    member(Y, Ys).
+
+date_year(D, Y) :-
+    string(D), sub_string(D, 0, 4, _, S), number_string(Y, S).
+
+%!  year_of(?Y) Y is bound (the question names it) or a year of the case.
+year_of(Y) :- nonvar(Y), !.
+year_of(Y) :- case_year(Y).
+
+%!  date_day(+Date, -Day) "YYYY-MM-DD" as our day number.
+date_day(D, Day) :- string(D), date_days(D, Day).
+
+%!  relationship_span(+Node, +X, +T, ?Start, ?End) the dataset's
+%   relationship clauses (X, T, Start, End): the relationship holds in the
+%   case's years from Start ("YYYY-01-01" of its first year), End unbound
+%   while it still holds in the latest year.
+relationship_span(Goal3, Start, End) :-
+    findall(Y, ( case_year(Y), copy_term(Goal3, G), arg(3, G, Y), call(G) ), Ys0),
+    Ys0 \== [],
+    sort(Ys0, Ys),
+    Ys = [First|_], last(Ys, Last),
+    format(string(Start), "~w-01-01", [First]),
+    findall(Y, case_year(Y), All), max_list(All, Max),
+    (   Last >= Max -> true ; format(string(End), "~w-12-31", [Last]) ).
+
+/* The table: dataset clause -> our node, adapter ----------------------------
+   One clause per dataset name/arity.  Argument names say what each of the
+   dataset's arguments is (read off the cases' wording). */
+
+% §1: schedules (taxable income, tax in whole dollars) and subsections.
+sara_clause(s1_a(T, Y, _, Tax), s1_a(T, Y, O), dollars(O, Tax)).
+sara_clause(s1_c(T, Y, _, Tax), s1_c(T, Y, O), dollars(O, Tax)).
+sara_clause(s1_a_i(TI, Tax), s1_a_i(TI, O), dollars(O, Tax)).
+sara_clause(s1_a_ii(TI, Tax), s1_a_ii(TI, O), dollars(O, Tax)).
+sara_clause(s1_a_iii(TI, Tax), s1_a_iii(TI, O), dollars(O, Tax)).
+sara_clause(s1_a_iv(TI, Tax), s1_a_iv(TI, O), dollars(O, Tax)).
+sara_clause(s1_a_v(TI, Tax), s1_a_v(TI, O), dollars(O, Tax)).
+sara_clause(s1_b_i(TI, Tax), s1_b_i(TI, O), dollars(O, Tax)).
+sara_clause(s1_b_ii(TI, Tax), s1_b_ii(TI, O), dollars(O, Tax)).
+sara_clause(s1_b_iii(TI, Tax), s1_b_iii(TI, O), dollars(O, Tax)).
+sara_clause(s1_b_iv(TI, Tax), s1_b_iv(TI, O), dollars(O, Tax)).
+sara_clause(s1_b_v(TI, Tax), s1_b_v(TI, O), dollars(O, Tax)).
+sara_clause(s1_c_i(TI, Tax), s1_c_i(TI, O), dollars(O, Tax)).
+sara_clause(s1_c_ii(TI, Tax), s1_c_ii(TI, O), dollars(O, Tax)).
+sara_clause(s1_c_iii(TI, Tax), s1_c_iii(TI, O), dollars(O, Tax)).
+sara_clause(s1_c_iv(TI, Tax), s1_c_iv(TI, O), dollars(O, Tax)).
+sara_clause(s1_c_v(TI, Tax), s1_c_v(TI, O), dollars(O, Tax)).
+sara_clause(s1_d_i(TI, Tax), s1_d_i(TI, O), dollars(O, Tax)).
+sara_clause(s1_d_ii(TI, Tax), s1_d_ii(TI, O), dollars(O, Tax)).
+sara_clause(s1_d_iii(TI, Tax), s1_d_iii(TI, O), dollars(O, Tax)).
+sara_clause(s1_d_iv(TI, Tax), s1_d_iv(TI, O), dollars(O, Tax)).
+sara_clause(s1_d_v(TI, Tax), s1_d_v(TI, O), dollars(O, Tax)).
+
+% §2: (taxpayer, ..., year); s2_a/5 and s2_b/4 as given conclusions.
+sara_clause(s2_a(T, _, _, _, Y), s2_a(T, Y), true).
+sara_clause(s2_b(T, _, _, Y), s2_b(T, Y), true).
+sara_clause(s2_a_1_A(T, S, _, Y), s2_a_1_A(T, S, Y), true).
+sara_clause(s2_a_1_B(T, Place, D, Y), s2_a_1_B(T, Y, Place, D), true).
+sara_clause(s2_a_2_B(T, S, _Y), s2_a_2_B(T, S), true).
+sara_clause(s2_b_1(T, _, Q, Y), s2_b_1(T, Y, Q), true).
+sara_clause(s2_b_1_A(T, _, Q, Y), s2_b_1_A(T, Y, Q), true).
+sara_clause(s2_b_1_A_i(T, Q, Y), s2_b_1_A_i(T, Q, Y), true).
+sara_clause(s2_b_1_A_ii(T, Q, Y), s2_b_1_A_ii(T, Q, Y), true).
+sara_clause(s2_b_1_B(T, _, Q, Y), s2_b_1_B(T, Y, Q), true).
+sara_clause(s2_b_2_A(Marriage, Y), s2_b_2_A(T, S, Y), marriage_of(Marriage, T, S)).
+sara_clause(s2_b_2_C(T, _Marriage, S, Y), s2_b_2_C(T, S, Y), true).
+
+% §63: (taxpayer, year, amount) except where the dataset orders otherwise.
+sara_clause(s63(T, Y, TI), s63(T, Y, O), dollars(O, TI)).
+sara_clause(s63_a(T, Y, TI), s63_a(T, Y, O), dollars(O, TI)).
+sara_clause(s63_b(T, Y, TI), s63_b(T, Y, O), dollars(O, TI)).
+sara_clause(s63_c(T, Y, SD), s63_c(T, Y, O), dollars(O, SD)).
+sara_clause(s63_c_1(T, Y, SD), s63_c_1(T, Y, O), dollars(O, SD)).
+sara_clause(s63_c_2(T, Y, B), s63_c_2(T, Y, O), dollars(O, B)).
+sara_clause(s63_c_2_A_ii(T, Y), s63_c_2_A_ii(T, Y), true).
+sara_clause(s63_c_2_B(T, Y, B), s63_c_2_B(T, Y, O), dollars(O, B)).
+sara_clause(s63_c_2_C(Y, B), s63_c_2_C(Y, O), dollars(O, B)).
+sara_clause(s63_c_3(T, A, Y), s63_c_3(T, Y, O), dollars(O, A)).
+sara_clause(s63_c_3(T, _, A, Y), s63_c_3(T, Y, O), dollars(O, A)).
+sara_clause(s63_c_6_A(T, _, _, Y), s63_c_6_A(T, Y), true).
+sara_clause(s63_c_6_B(T, Y), s63_c_6_B(T, Y), true).
+sara_clause(s63_c_6_D(T, Y), s63_c_6_D(T, Y), true).
+sara_clause(s63_d(T, _, A, Y), s63_d(T, Y, O), dollars(O, A)).
+sara_clause(s63_d_2(T, _, Amounts, Y), s151_a(T, Y, O), amounts_total(Amounts, O)).
+sara_clause(s63_f_2_B(T, Y), s63_f_2_B(T, Y, _), true).
+sara_clause(s63_f_3(T, Y, A), s63_f_3(T, Y, O), dollars(O, A)).
+
+% §68.
+sara_clause(s68_a_1(GI, Applicable, A), s68_a_1__amount(GI, Applicable, O), dollars(O, A)).
+sara_clause(s68_a_2(Itemized, A), s68_a_2(Itemized, O), dollars(O, A)).
+sara_clause(s68_b(T, A, Y), s68_b(T, Y, O), dollars(O, A)).
+sara_clause(s68_b_1_D(T, A, Y), s68_b_1_D(T, Y, O), dollars(O, A)).
+sara_clause(s68_f(Y), s68_f(Y), true).
+sara_clause(gross_income(T, Y, GI), gross_income(T, Y, O), dollars(O, GI)).
+
+% §151: (taxpayer, [individual,] [amount,] year).
+sara_clause(s151(T, A, _, _, Y), s151_a(T, Y, O), dollars(O, A)).
+sara_clause(s151_a(T, A, Y), s151_a(T, Y, O), dollars(O, A)).
+% "an exemption for X under 151(b)": for the taxpayer himself, or for his
+% spouse (the additional exemption) when X is someone else.
+sara_clause(s151_b(T, A, Y), s151_b__taxpayer(T, T, Y), number(A)).
+sara_clause(s151_b(T, X, Y), Node, true) :- \+ number(X), exemption_151_b(T, X, Y, Node).
+sara_clause(s151_b(T, X, _, Y), Node, true) :- exemption_151_b(T, X, Y, Node).
+sara_clause(s151_b_applies(T, Y), s151_b__taxpayer(T, T, Y), true).
+sara_clause(s151_b_applies(T, X, Y), Node, true) :- exemption_151_b(T, X, Y, Node).
+sara_clause(s151_c(T, X, _, Y), s151_c(T, X, Y), true).
+sara_clause(s151_c_applies(T, X, Y), s151_c(T, X, Y), true).
+sara_clause(s151_d(T, X, _, Y), s151_c(T, X, Y), nonvar(X)).
+sara_clause(s151_d(T, X, _, Y), s151_b(T, T, Y), var(X)).
+sara_clause(s151_d_2(_, X, _, A, Y), s151_d_2(X, Y), A =:= 0).
+sara_clause(s151_d_3_B(Pct, T, _, Y, _), s151_d_3_B(T, Y, O), dollars(O, Pct)).
+sara_clause(s151_d_5(A, Y), s151_d_5(Y), A =:= 0).
+
+% §152: (individual, taxpayer, ..., year).
+sara_clause(s152_b_2(X, _, _, Y), s152_b_2(X, Y), true).
+sara_clause(s152_c(X, T, Y), s152_c(X, T, Y), true).
+sara_clause(s152_c_1(X, T, Y), s152_c_1(X, T, Y), true).
+sara_clause(s152_c_1_B(X, _, T, _, _, Y), s152_c_1_B(X, T, Y), true).
+sara_clause(s152_c_1_E(X, _, Y), s152_c_1_E(X, Y), true).
+sara_clause(s152_c_2(X, T, Start, End), (year_span(Y, Start, End), s152_c_2(X, T, Y)), true).
+sara_clause(s152_c_2_A(X, T, _, _, _), (year_of(Y), s152_c_2_A(X, T, Y)), true).
+sara_clause(s152_c_3(X, T, Y), s152_c_3(X, T, Y), true).
+sara_clause(s152_d_1_B(X, Y), s152_d_1_B(X, Y), true).
+sara_clause(s152_d_2_A(X, T, S, E), (year_of(Y), s152_d_2_A(X, T, Y)), span(s152_d_2_A(X, T, _), S, E)).
+sara_clause(s152_d_2_B(X, T, S, E), (year_of(Y), s152_d_2_B(X, T, Y)), span(s152_d_2_B(X, T, _), S, E)).
+sara_clause(s152_d_2_D(X, T, S, E), (year_of(Y), s152_d_2_D(X, T, Y)), span(s152_d_2_D(X, T, _), S, E)).
+sara_clause(s152_d_2_F(X, T, _, _, _), (year_of(Y), s152_d_2_F(X, T, Y)), true).
+sara_clause(s152_d_2_H(X, T, Y, _, _, _), s152_d_2_H(X, T, Y), true).
+
+% §3306: employers (employer, year), services (service), payments.
+sara_clause(s3306_a_1(E, Y, _), s3306_a_1(E, Y), true).
+sara_clause(s3306_a_1_A(E, Y, _), s3306_a_1_A(E, Y), true).
+sara_clause(s3306_a_1_B(E, Y), s3306_a_1_B(E, Y), true).
+sara_clause(s3306_a_2_B(E, Y), s3306_a_2_B(E, Y), true).
+sara_clause(s3306_a_3(E, Y, _), s3306_a_3(E, Y), true).
+sara_clause(s3306_b_2_A(X), (plan_payment(X, Pay, Plan), s3306_b_2_A(Pay, Plan)), true).
+sara_clause(s3306_b_2_C(X), (plan_payment(X, Pay, Plan), s3306_b_2_C(Pay, Plan)), true).
+sara_clause(s3306_b_7(Pay, S, E, _Emp), s3306_b_7(Pay, S, E), true).
+sara_clause(s3306_b_10_A(Pay, S, Emp, _E, _, _), s3306_b_10_A(Pay, S, Emp), true).
+sara_clause(s3306_b_10_B(_E, Pay, S), s3306_b_10_B(Pay, S), true).
+sara_clause(s3306_c_A(S, E, Emp, _), s3306_c_A(S), service_for(S, E, Emp)).
+sara_clause(s3306_c_B(S, E, Emp, _), s3306_c_B(S), service_for(S, E, Emp)).
+sara_clause(s3306_c_1(S, E, Emp, Y), s3306_c_1(S, Y), service_for(S, E, Emp)).
+sara_clause(s3306_c_1_A_i(E, Y), s3306_c_1_A_i(E, Y), true).
+sara_clause(s3306_c_2(S, E, Y), s3306_c_2(S, Y), service_for(S, E, _)).
+sara_clause(s3306_c_6(S), s3306_c_6(S), true).
+sara_clause(s3306_c_10_A(S, _School, _Emp, _Day), s3306_c_10_A(S), true).
+sara_clause(s3306_c_10_A_i(Emp, School, Day),
+            (school_day(School, Sch, Day, D), s3306_c_10_A_i(Emp, Sch, D-D)), true).
+sara_clause(s3306_c_10_A_ii(_Student, Emp, School, Day),
+            (school_day(School, Sch, Day, D), s3306_c_10_A_ii(Emp, Sch, D-D)), true).
+sara_clause(s3306_c_16(S, _, _), s3306_c_16(S), true).
+sara_clause(s3306_c_21(S, _, _, _), s3306_c_21(S), true).
+
+% §7703.
+sara_clause(s7703(P, S, _, _, _, _, _, _, Y), s7703(P, S, Y), true).
+sara_clause(s7703_a_2(P, S, _, _, Y), (year_end_day(Y, D), s7703_a_2(P, S, D)), true).
+sara_clause(s7703_b_2(P, Place, _, Y), s7703_b_2(P, Place, Y), true).
+sara_clause(s7703_b_3(P, S, Place, Y), s7703_b_3(P, S, Place, Y), true).
+
+/* Adapter helpers ---------------------------------------------------------- */
+
+exemption_151_b(T, X, Y, s151_b__taxpayer(T, X, Y)) :- T == X, !.
+exemption_151_b(T, X, Y, s151_b__spouse(T, X, Y)).
+
+%!  amounts_total(+List, ?Total) the dataset lists amounts; ours sums them.
+amounts_total(L, O) :- is_list(L), sum_list(L, S), dollars(O, S).
+
+%!  marriage_of(+Marriage, -T, -S) the spouses of a marriage_ event.
+marriage_of(M, T, S) :-
+    marriage_(M), agent_(M, T), agent_(M, S), T \== S.
+
+%!  year_span(?Y, ?Start, ?End) Y within [Start, End] (date strings), or
+%   a year of the case when the dataset leaves the span open.
+year_span(Y, S, E) :-
+    (   nonvar(Y) -> true ; year_of(Y) ),
+    (   string(S) -> date_year(S, YS), Y >= YS ; true ),
+    (   string(E) -> date_year(E, YE), Y =< YE ; true ).
+
+%!  span(+Goal, ?Start, ?End) see relationship_span/3.
+span(G, S, E) :- relationship_span(G, S, E).
+
+%!  school_day(+Name, -School, +Date, -Day) the institution the dataset
+%   names by its lower-case name, and the date as our day number.
+school_day(Name, School, Date, Day) :-
+    date_day(Date, Day),
+    (   educational_institution_(School), text_lower(School, L), text_lower(Name, L)
+    ->  true
+    ;   School = Name
+    ).
+
+%!  plan_payment(+X, -Pay, -Plan) the dataset names the payment or the plan.
+plan_payment(X, X, Plan) :- payment_(X), !, payment_plan(X, Plan).
+plan_payment(X, Pay, X) :- payment_plan(Pay, X).
+
+year_end_day(Y, D) :- nonvar(Y), !, year_last_day(Y, D).
+year_end_day(Y, D) :- case_year(Y), year_last_day(Y, D).

@@ -12,9 +12,10 @@ import pytest
 
 from agents.sdk import Agent, FatalError
 from tests.discovery.capabilities import CAPABILITIES, QUERIES
+from tests.fixtures.services import require_import
 from tests.fixtures.stack import Stack, running_stack
 
-pytest.importorskip("agents.models.embedding", exc_type=ImportError)
+require_import("agents.models.embedding", "the serving extra (onnxruntime, tokenizers)")
 
 WORKFLOW = "modx.discovery.embed"
 

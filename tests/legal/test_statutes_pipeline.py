@@ -24,7 +24,6 @@ pytestmark = pytest.mark.prolog
 CASES = ["tax_case_1", "tax_case_4", "tax_case_10", "tax_case_20", "tax_case_25", "tax_case_78"]
 
 
-@pytest.mark.skipif(not statutes_rules()[0].exists(), reason="ontology/statutes not written yet")
 async def test_numeric_cases_match_gold(swipl: str) -> None:
     async with ReasonerPool(statutes_rules(), size=2, swipl=swipl, default_timeout_s=120) as pool:
         for case_id in CASES:

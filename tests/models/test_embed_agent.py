@@ -9,17 +9,19 @@ import numpy as np
 import pytest
 from prometheus_client import CollectorRegistry
 
-pytest.importorskip("agents.models.embedding", exc_type=ImportError)
+from tests.fixtures.services import require_import
 
-from agents.models.embed_agent import (
+require_import("agents.models.embedding", "the serving extra (onnxruntime, tokenizers)")
+
+from agents.models.embed_agent import (  # noqa: E402
     EmbedderResources,
     EmbedderSettings,
     build_agent,
 )
-from agents.models.embedding import MODEL_NAME, create_embedding_server
-from agents.models.serving import ModelServer
-from agents.sdk.testing import AgentTestEnvironment
-from tests.models.test_serving import until
+from agents.models.embedding import MODEL_NAME, create_embedding_server  # noqa: E402
+from agents.models.serving import ModelServer  # noqa: E402
+from agents.sdk.testing import AgentTestEnvironment  # noqa: E402
+from tests.models.test_serving import until  # noqa: E402
 
 TEXTS = [
     "The court dismissed the appeal because it was filed too late.",

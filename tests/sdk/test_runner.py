@@ -17,6 +17,7 @@ from bus.envelope import Envelope, Kind
 from bus.errors import UnsupportedTransportError
 from bus.factory import create_transport
 from bus.memory import MemoryTransport
+from tests.fixtures.services import require_import
 from tests.sdk.fake_registry import CLIENT_TOKEN, FakeRegistry, background, free_port, serve
 from tests.sdk.sample_agent import Gate, build_agent
 
@@ -73,7 +74,7 @@ async def listen(transport: MemoryTransport) -> Results:
 
 
 def test_run_sync_runs_on_uvloop_when_it_is_installed(monkeypatch: pytest.MonkeyPatch) -> None:
-    uvloop = pytest.importorskip("uvloop")
+    uvloop = require_import("uvloop", "uvloop (uvicorn[standard])")
     agent = build_agent()
     loops: list[type[asyncio.AbstractEventLoop]] = []
 

@@ -12,9 +12,15 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.fixtures.services import missing
 
 REPO = Path(__file__).resolve().parents[2]
 STATUTES_PL = REPO / "ontology" / "statutes" / "statutes.pl"
@@ -33,6 +39,24 @@ def sara_dir() -> Path | None:
         if (path / "cases").is_dir() and (path / "statutes").is_dir():
             return path
     return None
+
+
+def require_sara() -> Path:
+    """The SARA data directory; without it the test skips on a laptop and fails in CI."""
+    root = sara_dir()
+    if root is None:
+        missing("the SARA data (set MODX_SARA_DIR)")
+    assert root is not None
+    return root
+
+
+def case_params(cases: Sequence[NumericCase]) -> list[Any]:
+    """Parameters for a table of cases read from the data. Without the data, one parameter
+    stands for them all (its test then calls ``require_sara``): the table is never empty, and
+    never silently short."""
+    if not cases:
+        return [pytest.param(None, id="sara-data-missing")]
+    return [pytest.param(case, id=case.name) for case in cases]
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.statutes.sara import NumericCase, TaxOutcome, numeric_cases, run_tax_batch
+from tests.statutes.sara import (
+    NumericCase,
+    TaxOutcome,
+    case_params,
+    numeric_cases,
+    require_sara,
+    run_tax_batch,
+)
 
 pytestmark = pytest.mark.prolog
 
@@ -27,6 +34,7 @@ def numeric_outcomes(
     swipl: str, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[dict[str, TaxOutcome], str]:
     """Run every numeric case once."""
+    require_sara()
     workdir: Path = tmp_path_factory.mktemp("sara_numeric")
     chunks = [CASES[i::BATCHES] for i in range(BATCHES)]
     with ThreadPoolExecutor(max_workers=BATCHES) as pool:
@@ -39,11 +47,12 @@ def numeric_outcomes(
     return outcomes, stderr
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+@pytest.mark.parametrize("case", case_params(CASES))
 def test_numeric_case_exact(
     case: NumericCase, numeric_outcomes: tuple[dict[str, TaxOutcome], str]
 ) -> None:
     outcomes, stderr = numeric_outcomes
+    assert case is not None
     outcome = outcomes.get(case.name)
     assert outcome is not None, f"{case.name} did not run\n{stderr[-3000:]}"
     assert outcome.answer == str(case.gold), (
@@ -51,15 +60,13 @@ def test_numeric_case_exact(
     )
 
 
-def test_numeric_cases_found() -> None:
-    if not CASES:
-        pytest.skip("SARA data not found (set MODX_SARA_DIR)")
+def test_every_numeric_case_ran(numeric_outcomes: tuple[dict[str, TaxOutcome], str]) -> None:
+    """The table is the whole data set, and every row of it ran."""
     assert len(CASES) == 80
+    assert sorted(numeric_outcomes[0]) == sorted(c.name for c in CASES)
 
 
 def test_numeric_performance(numeric_outcomes: tuple[dict[str, TaxOutcome], str]) -> None:
-    if not CASES:
-        pytest.skip("SARA data not found (set MODX_SARA_DIR)")
     outcomes, _ = numeric_outcomes
     times = [o.cpu_ms for o in outcomes.values() if o.cpu_ms is not None]
     assert len(times) == len(CASES)

@@ -18,12 +18,13 @@ import pytest
 
 from tests.statutes.sara import (
     NumericCase,
+    case_params,
     citation_path,
     exact,
     numeric_cases,
+    require_sara,
     round_half_up,
     run_case_goal,
-    sara_dir,
     statute_paths,
 )
 
@@ -48,8 +49,7 @@ Node = dict[str, Any]
 
 @pytest.fixture(scope="module")
 def section_paths() -> dict[str, set[tuple[str, ...]]]:
-    root = sara_dir()
-    assert root is not None
+    root = require_sara()
     return {
         path.stem.removeprefix("section"): statute_paths(path.read_text())
         for path in (root / "statutes").glob("section*.txt")
@@ -94,6 +94,7 @@ def check_combine(node: Node) -> None:
 
 @pytest.fixture(scope="module")
 def proofs(swipl: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Node]:
+    require_sara()
     workdir: Path = tmp_path_factory.mktemp("sara_proofs")
     out: dict[str, Node] = {}
     for case in CASES:
@@ -104,13 +105,12 @@ def proofs(swipl: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, No
     return out
 
 
-def test_proof_cases_found() -> None:
-    if sara_dir() is None:
-        pytest.skip("SARA data not found (set MODX_SARA_DIR)")
-    assert len(CASES) == len(PROOF_CASES)
+def test_every_proof_case_ran(proofs: dict[str, Node]) -> None:
+    assert sorted(c.name for c in CASES) == sorted(PROOF_CASES)
+    assert sorted(proofs) == sorted(PROOF_CASES)
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+@pytest.mark.parametrize("case", case_params(CASES))
 def test_proof_root_and_top_level_sum(case: NumericCase, proofs: dict[str, Node]) -> None:
     root = proofs[case.name]
     assert root["goal"] == f"tax({case.person},{case.year},{case.gold})"
@@ -129,7 +129,7 @@ def test_proof_root_and_top_level_sum(case: NumericCase, proofs: dict[str, Node]
     assert exact(s3301) == Fraction(6, 100) * wages[0]
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+@pytest.mark.parametrize("case", case_params(CASES))
 def test_proof_citations_exist(
     case: NumericCase,
     proofs: dict[str, Node],
@@ -152,7 +152,7 @@ def test_proof_citations_exist(
     assert cited > 10
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+@pytest.mark.parametrize("case", case_params(CASES))
 def test_proof_values_add_up(case: NumericCase, proofs: dict[str, Node]) -> None:
     combined = 0
     for node in walk(proofs[case.name]):
@@ -161,7 +161,7 @@ def test_proof_values_add_up(case: NumericCase, proofs: dict[str, Node]) -> None
     assert combined >= 5
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+@pytest.mark.parametrize("case", case_params(CASES))
 def test_proof_taxable_income(case: NumericCase, proofs: dict[str, Node]) -> None:
     """Taxable income = gross income minus the deductions, in the §63 node."""
     nodes = [
@@ -182,8 +182,6 @@ def test_proof_taxable_income(case: NumericCase, proofs: dict[str, Node]) -> Non
 
 def test_proof_repeats_are_given_earlier(proofs: dict[str, Node]) -> None:
     """A node marked repeat has no children, and the same goal appears fully before it."""
-    if not proofs:
-        pytest.skip("SARA data not found (set MODX_SARA_DIR)")
     for name, root in proofs.items():
         full: set[tuple[str, object, object]] = set()
         for node in walk(root):
@@ -196,8 +194,6 @@ def test_proof_repeats_are_given_earlier(proofs: dict[str, Node]) -> None:
 
 
 def test_proof_facts_and_negations(proofs: dict[str, Node]) -> None:
-    if not proofs:
-        pytest.skip("SARA data not found (set MODX_SARA_DIR)")
     for name, root in proofs.items():
         nodes = walk(root)
         facts = [n for n in nodes if n["citation"] == "fact"]

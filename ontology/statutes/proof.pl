@@ -256,10 +256,46 @@ item_node(V-Ns, Node) :-
 %   if-then-else fails, record it (as a negation node) if it is a statute
 %   or helper goal, so that the proof shows which rule was found not to
 %   apply before the else branch was taken.
+failed_condition_nodes(sara_question(G), [Node]) :- !,
+    negation_node(sara_question(G), Node0),
+    failure_trace(G, 4, Why),
+    Node = Node0.put(children, Why).
 failed_condition_nodes(C, [Node]) :-
     callable(C), C \= (_,_), C \= (_;_), C \= (\+ _),
     node_kind(C, _, _), !,
     negation_node(C, Node).
+
+%!  failure_trace(+Goal, +Depth, -Nodes) why Goal fails: the conditions of
+%   a conjunction that hold (their proofs), then the first that does not
+%   (a negation node); for a statute or helper node, the same for each of
+%   its clauses, Depth levels down.
+failure_trace(call(G), D, Nodes) :- !, failure_trace(G, D, Nodes).
+failure_trace(G, D, Nodes) :-
+    conjuncts(G, Gs),
+    trace_conjuncts(Gs, D, Nodes).
+
+trace_conjuncts([], _, []).
+trace_conjuncts([C|Cs], D, Nodes) :-
+    (   catch(solve(C, N1), _, fail)
+    ->  trace_conjuncts(Cs, D, N2),
+        append(N1, N2, Nodes)
+    ;   why_not(C, D, N),
+        Nodes = [N]
+    ).
+
+why_not(C, D, Node) :-
+    negation_node(C, Node0),
+    (   D > 1, callable(C), C \= (_,_), node_kind(C, _, _)
+    ->  D1 is D - 1,
+        findall(W, ( clause(C, Body), failure_trace(Body, D1, W) ), Ws),
+        append(Ws, Why),
+        Node = Node0.put(children, Why)
+    ;   Node = Node0
+    ).
+
+conjuncts((A, B), Gs) :- !, conjuncts(A, GA), conjuncts(B, GB), append(GA, GB, Gs).
+conjuncts(true, []) :- !.
+conjuncts(G, [G]).
 failed_condition_nodes(_, []).
 
 negation_node(G, Node) :-

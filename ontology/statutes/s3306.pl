@@ -145,15 +145,25 @@ helper_node(employment_weeks/5, 5).
 %   employed at least MinIndividuals individuals in employment (services
 %   of the given categories) for some portion of the day.
 employment_weeks(E, Z, Cats, Min, Weeks) :-
-    year_bounds(Z, F, L),
-    findall(Emp-S1-E1,
-            ( service_for(S, E, Emp),
-              service_category(S, Cat), memberchk(Cat, Cats),
-              s3306_c(S, Z),
-              service_period(S, S0, E0),
-              interval_overlap(S0, E0, F, L, S1, E1) ),
-            Spans),
+    set_of(Emp-S1-E1,
+           ( member(Cat, Cats),
+             s3306_c__employment(E, Z, Cat, Emp, _S, S1, E1) ),
+           Spans),
     busy_weeks(Spans, Min, Weeks).
+
+helper_node(s3306_c__employment/7, 0).
+date_arg(s3306_c__employment/7, 6).
+date_arg(s3306_c__employment/7, 7).
+%!  s3306_c__employment(+E, +Z, +Cat, ?Emp, ?S, -From, -To) S, a service of
+%   category Cat that Emp performs for E, is employment (subsection (c));
+%   [From, To] is its part within the calendar year Z.
+s3306_c__employment(E, Z, Cat, Emp, S, S1, E1) :-
+    year_bounds(Z, F, L),
+    service_for(S, E, Emp),
+    service_category(S, Cat),
+    s3306_c(S, Z),
+    service_period(S, S0, E0),
+    interval_overlap(S0, E0, F, L, S1, E1).
 
 %!  busy_weeks(+Spans, +Min, -Weeks) technical.
 busy_weeks([], _, 0) :- !.
@@ -186,9 +196,11 @@ s3306_b__cash_wages(E, Y, Cat, Wages) :-
              s3306_b_1__cash(E, Emp, Y, Cat, W) ),
            Wages).
 
-%!  s3306_b__employee(+E, +Y, -Emp) technical: individuals E remunerated in Y.
+helper_node(s3306_b__employee/3, 0).
+%!  s3306_b__employee(+E, +Y, -Emp) individuals E remunerated in Y
+%   for employment (remuneration not excluded by (b)(2)-(15)).
 s3306_b__employee(E, Y, Emp) :-
-    set_of(Emp0, ( remuneration_item(_, _, E, Emp0, Day, _), days_year(Day, Y) ), Emps),
+    set_of(Emp0, s3306_b__remuneration(_, _, E, Emp0, Y, _, _), Emps),
     member(Emp, Emps).
 
 %!  category_wages(+Alloc, +Cat, -W) technical.

@@ -60,6 +60,7 @@ strip_negation(G, G).
 %!  load_assumptions(+Text) the case's statutory conclusions, as assumptions.
 load_assumptions(Text) :-
     retractall(assumption(_, _, _)),
+    flag(sara_skolem, _, 1),
     setup_call_cleanup(open_string(Text, S), read_assumptions(S), close(S)).
 
 read_assumptions(S) :-
@@ -78,14 +79,14 @@ add_assumption((H :- B)) :- !,
 add_assumption(H) :-
     (   sara_clause(H, Node, Check), catch(Check, _, fail)
     ->  term_variables(Node, Vs),
-        foldl(skolem, Vs, 1, _),
+        maplist(skolem, Vs),
         assertz(assumption(Node, true, true))
     ;   assumption_head(H, _, _)
     ).
 
 %   An individual the case leaves anonymous ("one exemption under 151(c)")
 %   is someone, but no one in particular: a constant of its own.
-skolem(V, I, I1) :- format(atom(V), 'someone_~w', [I]), I1 is I + 1.
+skolem(V) :- flag(sara_skolem, I, I + 1), format(atom(V), 'someone_~w', [I]).
 
 assumption_head(H, Node, Check) :-
     (   sara_clause(H, Node, Check)
@@ -188,7 +189,8 @@ relationship_span(Goal3, Start, End) :-
     (   Last >= Max -> true ; format(string(End), "~w-12-31", [Last]) ).
 
 /* The table: dataset clause -> our node, adapter ----------------------------
-   One clause per dataset name/arity.  Argument names say what each of the
+   One row per dataset name/arity (a guard in the row's body chooses between
+   two readings of the same name/arity).  Argument names say what each of the
    dataset's arguments is (read off the cases' wording). */
 
 % §1: schedules (taxable income, tax in whole dollars) and subsections.
@@ -262,15 +264,15 @@ sara_clause(s151(T, A, _, _, Y), s151_a(T, Y, O), dollars(O, A)).
 sara_clause(s151_a(T, A, Y), s151_a(T, Y, O), dollars(O, A)).
 % "an exemption for X under 151(b)": for the taxpayer himself, or for his
 % spouse (the additional exemption) when X is someone else.
-sara_clause(s151_b(T, A, Y), s151_b__taxpayer(T, T, Y), number(A)).
+sara_clause(s151_b(T, A, Y), s151_b__taxpayer(T, T, Y), true) :- number(A).
 sara_clause(s151_b(T, X, Y), Node, true) :- \+ number(X), exemption_151_b(T, X, Y, Node).
 sara_clause(s151_b(T, X, _, Y), Node, true) :- exemption_151_b(T, X, Y, Node).
 sara_clause(s151_b_applies(T, Y), s151_b__taxpayer(T, T, Y), true).
 sara_clause(s151_b_applies(T, X, Y), Node, true) :- exemption_151_b(T, X, Y, Node).
 sara_clause(s151_c(T, X, _, Y), s151_c(T, X, Y), true).
 sara_clause(s151_c_applies(T, X, Y), s151_c(T, X, Y), true).
-sara_clause(s151_d(T, X, _, Y), s151_c(T, X, Y), nonvar(X)).
-sara_clause(s151_d(T, X, _, Y), s151_b(T, T, Y), var(X)).
+sara_clause(s151_d(T, X, _, Y), s151_c(T, X, Y), true) :- nonvar(X).
+sara_clause(s151_d(T, X, _, Y), s151_b(T, T, Y), true) :- var(X).
 sara_clause(s151_d_2(_, X, _, A, Y), s151_d_2(X, Y), A =:= 0).
 sara_clause(s151_d_3_B(Pct, T, _, Y, _), s151_d_3_B(T, Y, O), dollars(O, Pct)).
 sara_clause(s151_d_5(A, Y), s151_d_5(Y), A =:= 0).
@@ -292,6 +294,13 @@ sara_clause(s152_d_2_F(X, T, _, _, _), (year_of(Y), s152_d_2_F(X, T, Y)), true).
 sara_clause(s152_d_2_H(X, T, Y, _, _, _), s152_d_2_H(X, T, Y), true).
 
 % §3306: employers (employer, year), services (service), payments.
+% s3306_b/11 states that an amount paid by an employer to an employee for a
+% service is wages: remuneration for employment not excluded by (b)(2)-(15),
+% paid on the payment's day (the end of the service when the payment is not
+% described).
+sara_clause(s3306_b(A, Pay, S, E, Emp, _, _, _, _, _, _),
+            s3306_b__remuneration(Pay, S, E, Emp, Y, Day, O),
+            ( dollars(O, A), wage_day(Pay, S, Day), days_year(Day, Y) )).
 sara_clause(s3306_a_1(E, Y, _), s3306_a_1(E, Y), true).
 sara_clause(s3306_a_1_A(E, Y, _), s3306_a_1_A(E, Y), true).
 sara_clause(s3306_a_1_B(E, Y), s3306_a_1_B(E, Y), true).
@@ -302,6 +311,11 @@ sara_clause(s3306_b_2_C(X), (plan_payment(X, Pay, Plan), s3306_b_2_C(Pay, Plan))
 sara_clause(s3306_b_7(Pay, S, E, _Emp), s3306_b_7(Pay, S, E), true).
 sara_clause(s3306_b_10_A(Pay, S, Emp, _E, _, _), s3306_b_10_A(Pay, S, Emp), true).
 sara_clause(s3306_b_10_B(_E, Pay, S), s3306_b_10_B(Pay, S), true).
+% s3306_c/6: service S of Emp for E is employment on Day.  The case does
+% not say what kind of service it is: neither agricultural labor nor
+% domestic service, then ("other" for §3306(a)).
+sara_clause(s3306_c(S, E, Emp, _, Day, _), s3306_c__employment(E, Z, other, Emp, S, D, D),
+            employment_day(Day, D, Z)).
 sara_clause(s3306_c_A(S, E, Emp, _), s3306_c_A(S), service_for(S, E, Emp)).
 sara_clause(s3306_c_B(S, E, Emp, _), s3306_c_B(S), service_for(S, E, Emp)).
 sara_clause(s3306_c_1(S, E, Emp, Y), s3306_c_1(S, Y), service_for(S, E, Emp)).
@@ -326,6 +340,16 @@ sara_clause(s7703_b_3(P, S, Place, Y), s7703_b_3(P, S, Place, Y), true).
 
 exemption_151_b(T, X, Y, s151_b__taxpayer(T, X, Y)) :- T == X, !.
 exemption_151_b(T, X, Y, s151_b__spouse(T, X, Y)).
+
+%!  employment_day(?Date, ?Day, ?Year) a date string as our day number
+%   and its year, once the date is known (either way round).
+employment_day(Date, Day, Y) :- string(Date), !, date_days(Date, Day), days_year(Day, Y).
+employment_day(Date, Day, Y) :- integer(Day), !, days_date(Day, Date), days_year(Day, Y).
+employment_day(_, _, _).
+
+%!  wage_day(?Pay, +S, -Day) the day a stated wage was paid.
+wage_day(Pay, _, Day) :- atom(Pay), start_(Pay, D), !, date_days(D, Day).
+wage_day(_, S, Day) :- ( end_(S, D) ; start_(S, D) ), !, date_days(D, Day).
 
 %!  amounts_total(+List, ?Total) the dataset lists amounts; ours sums them.
 amounts_total(L, O) :- is_list(L), sum_list(L, S), dollars(O, S).

@@ -23,33 +23,12 @@ pytestmark = pytest.mark.prolog
 
 # Cases not answered right, and why (kept in step with ontology/statutes/README.md).
 GAPS: dict[str, str] = {
-    **{
-        name: "states wages (s3306_b/11) as a conclusion: no adapter yet"
-        for name in (
-            "s3306_a_1_A_neg",
-            "s3306_a_1_A_pos",
-            "s3306_a_1_neg",
-            "s3306_a_1_pos",
-            "s3306_a_3_neg",
-            "s3306_a_3_pos",
-            "s3306_c_2_neg",
-            "s3306_c_2_pos",
-        )
-    },
-    **{
-        name: "states employment (s3306_c/6) as a conclusion: no adapter yet"
-        for name in (
-            "s3306_a_1_B_neg",
-            "s3306_a_1_B_pos",
-            "s3306_a_2_B_neg",
-            "s3306_a_2_B_pos",
-            "s3306_b_7_neg",
-            "s3306_b_7_pos",
-        )
-    },
     "s1_a_1_pos": "married under §7703 given as a conclusion; the joint return needs our §7703(a)",
     "s2_b_1_A_i_neg": "text says §152(b)(2) applies to Bob 'as the dependent', facts say Bob "
     "filed jointly; neither makes Charlie fail (A)(i)",
+    "s3306_a_1_B_neg": "Dec 1 (Fri) and Dec 3 (Sun) 2017 are two calendar weeks when weeks run "
+    "Sunday to Saturday: 10 weeks; the dataset counts 9",
+    "s3306_a_2_B_pos": "the text says agricultural labor; the facts never say what the service is",
 }
 
 
@@ -76,11 +55,12 @@ async def test_binary_training_cases(swipl: str) -> None:
                     continue
                 verdict = answer.bindings["Answer"]
                 outcomes[path.stem] = str(verdict)
-                if verdict == case.gold:
-                    # The proof is of the question: the root is sara_entail, and its first
-                    # child holds the goal's proof or the failed check.
-                    assert answer.proof.goal.startswith("sara_entail(")
-                    assert answer.proof.children
+                # The proof is of the question: the root is sara_entail, its child the goal's
+                # proof, or for a Contradiction the failed check with the trace of why.
+                assert answer.proof.goal.startswith("sara_entail(")
+                assert answer.proof.children
+                if verdict == "Contradiction":
+                    assert answer.proof.children[-1].negation
     wrong = {
         name: (outcome, path_gold(name))
         for name, outcome in outcomes.items()
@@ -112,6 +92,25 @@ async def test_the_negation_in_the_test_goal_is_not_read(swipl: str) -> None:
                 assert isinstance(case.query, GoalQuery)
                 answers.append((await pool.query(case.facts, case.query.goal())).bindings["Answer"])
     assert answers == ["Contradiction", "Contradiction"]
+
+
+async def test_a_contradiction_carries_the_trace_of_the_failed_proof(swipl: str) -> None:
+    """s151_b_neg: Alice and Bob file jointly, so there is no §151(b) spouse exemption; the
+    trace shows the conditions that hold and the one that fails."""
+    path = sara_dir() / "cases" / "s151_b_neg.pl"
+    if not path.exists():
+        missing("s151_b_neg.pl")
+    with CaseExpander(swipl) as expander:
+        case = parse_case_text(path.read_text(), path.stem, expander=expander)
+    assert isinstance(case.query, GoalQuery)
+    async with ReasonerPool(statutes_rules(), size=1, swipl=swipl) as pool:
+        answer = await pool.query(case.facts, case.query.goal())
+    assert answer.bindings["Answer"] == "Contradiction"
+    failed = answer.proof.children[-1]
+    assert failed.negation and failed.children
+    goals = [n.goal for _, n in failed.walk()]
+    assert "s7703_a(alice,bob,2015)" in goals  # held: married
+    assert any("joint_return_filed(alice,bob,2015)" in g for g in goals)  # failed: filed jointly
 
 
 async def test_a_stated_conclusion_is_an_assumption_of_the_proof(swipl: str) -> None:

@@ -30,6 +30,7 @@ from urllib.parse import urlparse
 import httpx
 
 from bench.harness import REPO, log
+from services.ledger.keys import create_key_file
 
 POSTGRES_URL = os.environ.get(
     "MODX_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -192,11 +193,13 @@ class Server:
 def start_serve(database_url: str, redis_url: str, logs: Path, **env: str) -> Server:
     """``modx serve`` on a free port, distributed mode."""
     port = free_port()
+    create_key_file(logs / "ledger.key")  # replicas started here share it, as they must
     proc = _popen(
         ["-m", "services.cli.main", "serve", "--host", "127.0.0.1", "--port", str(port)],
         {
             "MODX_DATABASE_URL": database_url,
             "MODX_REDIS_URL": redis_url,
+            "MODX_LEDGER_KEY_FILE": str(logs / "ledger.key"),
             "MODX_API_TOKEN": TOKEN,
             "MODX_ADMIN_TOKEN": ADMIN,
             **env,

@@ -6,7 +6,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 WEAK_TOKENS = {"changethis", "changeme", "secret", "token", "password"}
@@ -28,6 +28,22 @@ class Settings(BaseSettings):
     port: int = 8000
     api_token: str | None = Field(default=None, repr=False)
     admin_token: str | None = Field(default=None, repr=False)
+
+    # The ledger (docs/ledger.md): its key signs every entry and every checkpoint.
+    ledger_key: SecretStr | None = None
+    """The ledger's Ed25519 private key (base64 of its 32 raw bytes). Every replica needs the
+    same one; it never goes into the database."""
+    ledger_key_file: Path | None = None
+    """A file holding that key; embedded mode creates ``<data_dir>/ledger.key`` on first start."""
+    insecure_ledger_key: bool = False
+    """Development only: distributed mode may create its ledger key under ``data_dir`` (each
+    replica its own, so their entries do not verify against one key)."""
+    ledger_checkpoint_interval_s: float = Field(default=60.0, gt=0)
+    ledger_checkpoint_file: Path | None = None
+    """The append-only file checkpoints are published to; default
+    ``<data_dir>/ledger-checkpoints.jsonl``."""
+    ledger_checkpoint_url: str | None = None
+    """Each new checkpoint is also POSTed (as JSON) to this URL, when set."""
 
     max_request_bytes: int = 2 * 1024 * 1024
     heartbeat_interval_s: float = 5.0
@@ -67,6 +83,11 @@ class Settings(BaseSettings):
     def bus_url(self) -> str:
         """The transport URL: Redis when configured, the in-process bus otherwise."""
         return self.redis_url or "memory://"
+
+    @cached_property
+    def resolved_checkpoint_file(self) -> Path:
+        """Where checkpoints are published."""
+        return self.ledger_checkpoint_file or self.data_dir / "ledger-checkpoints.jsonl"
 
     @property
     def embedded(self) -> bool:

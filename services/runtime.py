@@ -16,6 +16,8 @@ from services.config import Settings
 from services.db import migrate
 from services.db.engine import create_engine, is_sqlite, readonly, session_factory
 from services.egress import EgressPolicy
+from services.ledger import keys as ledger_keys
+from services.ledger.checkpoints import Checkpointer
 from services.orchestrator.engine import Engine
 from services.orchestrator.http_dispatch import HttpDispatcher
 from services.orchestrator.routing import Router
@@ -37,9 +39,11 @@ class Runtime:
     transport: Transport
     orchestrator: Orchestrator
     http: HttpDispatcher
+    checkpointer: Checkpointer
     egress: EgressPolicy = field(default_factory=EgressPolicy)
     static_tokens: dict[str, Principal] = field(default_factory=dict)
     orchestrating: bool = False
+    _checkpoints: asyncio.Task[None] | None = None
 
     @classmethod
     async def open(
@@ -47,6 +51,7 @@ class Runtime:
     ) -> Runtime:
         """Connect, migrate (under a lock on PostgreSQL), and start the orchestrator's loops."""
         url = settings.resolved_database_url
+        ledger_key = ledger_keys.load(settings)  # before anything opens: a clear error first
         if migrate_db:
             await _migrate(url)
         db = create_engine(url)
@@ -94,6 +99,14 @@ class Runtime:
             ),
             writer=writer,
             readers=readers,
+            ledger_key=ledger_key,
+        )
+        checkpointer = Checkpointer(
+            sessions,
+            ledger_key,
+            settings.resolved_checkpoint_file,
+            url=settings.ledger_checkpoint_url,
+            interval_s=settings.ledger_checkpoint_interval_s,
         )
         static = {}
         if settings.api_token:
@@ -103,15 +116,30 @@ class Runtime:
                 role="admin", name="MODX_ADMIN_TOKEN"
             )
         runtime = cls(
-            settings, db, sessions, readers, transport, orchestrator, http, egress, static
+            settings,
+            db,
+            sessions,
+            readers,
+            transport,
+            orchestrator,
+            http,
+            checkpointer,
+            egress,
+            static,
         )
         if orchestrate:
             await orchestrator.start()
             runtime.orchestrating = True
+            runtime._checkpoints = asyncio.create_task(
+                checkpointer.run(), name="ledger-checkpoints"
+            )
         return runtime
 
     async def close(self) -> None:
         """Stop the loops, then close the bus, HTTP client and database."""
+        if self._checkpoints is not None:
+            self._checkpoints.cancel()
+            await asyncio.gather(self._checkpoints, return_exceptions=True)
         await self.orchestrator.stop()  # also when not orchestrating: the writer may have run
         await self.http.close()
         await self.transport.close()

@@ -19,6 +19,7 @@ import yaml
 from services.cli import client as cli_client
 from services.cli.bench import app as bench_app
 from services.cli.client import Client
+from services.cli.ledger import app as ledger_app
 from services.cli.legal import app as legal_app
 
 app = typer.Typer(
@@ -33,6 +34,7 @@ app.add_typer(workflow_app, name="workflow")
 app.add_typer(db_app, name="db")
 app.add_typer(agent_app, name="agent")
 app.add_typer(legal_app, name="legal")
+app.add_typer(ledger_app, name="ledger")
 app.add_typer(bench_app, name="bench")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -90,6 +92,12 @@ def serve(
     from services.config import Settings
 
     settings = Settings(host=host, port=port)
+    from services.ledger.keys import LedgerKeyMissing, load
+
+    try:
+        load(settings)  # a missing or malformed ledger key stops here, with the reason
+    except (LedgerKeyMissing, ValueError) as exc:
+        cli_client.fail(str(exc), cli_client.BAD_REQUEST)
     if settings.embedded:
         typer.secho(
             "MODX_REDIS_URL is not set: the bus is in-process (use `modx up` for that).",

@@ -236,7 +236,40 @@ class LedgerEntryRow(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JsonType)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # Ed25519 by the ledger key over the hash (``services.ledger.format``); entries written
+    # before entries were signed have none, and verify reports them.
+    signature: Mapped[str | None] = mapped_column(String(88))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LedgerCheckpointRow(Base):
+    """A signed head of the Merkle tree over the chains' heads (``services.ledger.checkpoints``).
+
+    Also published, line by line, to an append-only file outside the database.
+    """
+
+    __tablename__ = "ledger_checkpoints"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    tree_size: Mapped[int] = mapped_column(BigInteger)
+    root: Mapped[str] = mapped_column(String(64))
+    prev: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[str] = mapped_column(String(40))  # signed as written: ISO 8601 text
+    signature: Mapped[str] = mapped_column(String(88))
+    # The highest ledger_entries.id this checkpoint read (where the next one starts looking).
+    entries_upto: Mapped[int] = mapped_column(BigInteger)
+
+
+class LedgerLeafRow(Base):
+    """A leaf of the checkpoints' Merkle tree: a run's chain length and head when checkpointed."""
+
+    __tablename__ = "ledger_leaves"
+
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    run_id: Mapped[str] = mapped_column(String(36), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    head: Mapped[str] = mapped_column(String(64))
 
 
 class ApiTokenRow(Base):

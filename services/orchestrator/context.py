@@ -7,16 +7,16 @@ every recorded result extends the run's hash chain in the ledger.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bus.envelope import Envelope
 from services.db.models import utcnow
+from services.ledger.format import chain_hash, sign_entry
 from services.orchestrator.definitions import WorkflowDefinition
 from services.orchestrator.records import Run, Step
 from services.orchestrator.states import RunState, StepState, run_allowed, step_allowed
@@ -24,14 +24,6 @@ from services.orchestrator.states import RunState, StepState, run_allowed, step_
 # Parsed definitions of recent runs; insertion-ordered, the oldest evicted first.
 _DEFINITIONS: dict[str, WorkflowDefinition] = {}
 _DEFINITIONS_MAX = 10_000
-
-
-def chain_hash(prev_hash: str, run_id: str, seq: int, kind: str, data: Any) -> str:
-    """The ledger hash of one entry: SHA-256 over the previous hash and the canonical entry."""
-    body = json.dumps(
-        [prev_hash, run_id, seq, kind, data], sort_keys=True, separators=(",", ":"), default=str
-    )
-    return hashlib.sha256(body.encode()).hexdigest()
 
 
 def remember_definition(run_id: str, definition: WorkflowDefinition) -> None:
@@ -63,6 +55,7 @@ class RunContext:
     created: dict[str, Any] | None = None  # set when this transaction creates the run: the
     # columns kept only on file (idempotency key, goal, ...)
     version_before: int = -1
+    ledger_key: Ed25519PrivateKey | None = None  # signs each entry (None: unsigned, verify says)
 
     def __post_init__(self) -> None:
         self.version_before = self.run.version
@@ -161,9 +154,10 @@ class RunContext:
         )
 
     def ledger(self, kind: str, data: Any) -> None:
-        """Extend the run's hash chain with one entry."""
+        """Extend the run's hash chain with one entry, signed by the ledger key."""
         seq = self.run.ledger_seq + 1
         digest = chain_hash(self.run.ledger_head, self.run.id, seq, kind, data)
+        signature = sign_entry(self.ledger_key, digest) if self.ledger_key is not None else None
         self.entries.append(
             {
                 "run_id": self.run.id,
@@ -172,6 +166,7 @@ class RunContext:
                 "data": data,
                 "prev_hash": self.run.ledger_head,
                 "hash": digest,
+                "signature": signature,
                 "created_at": self.now,
             }
         )

@@ -73,6 +73,17 @@ class Engine:
             ctx.event(
                 "step.reused", copy, to_state=StepState.SUCCEEDED, data={"from_run": old.run_id}
             )
+            # Its output is this run's too: the ledger says so, and where it came from.
+            ctx.ledger(
+                "step.reused",
+                {
+                    "step_id": copy.step_id,
+                    "attempt": copy.attempt,
+                    "agent_id": copy.agent_id,
+                    "output": copy.output,
+                    "from_run": old.run_id,
+                },
+            )
         if ctx.definition.deadline_s is not None and ctx.run.deadline_at is None:
             ctx.run.deadline_at = ctx.now + timedelta(seconds=ctx.definition.deadline_s)
         for step in ctx.definition.steps:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
@@ -132,6 +133,7 @@ class Orchestrator:
         cache: RunCache | None = None,
         writer: AsyncEngine | SqliteWriter,
         readers: async_sessionmaker[AsyncSession] | None = None,
+        ledger_key: Ed25519PrivateKey | None = None,
     ) -> None:
         self.sessions = sessions
         self.transport = transport
@@ -148,6 +150,7 @@ class Orchestrator:
         self.cache = cache or RunCache()
         self.writer = writer
         self.readers = readers or sessions
+        self.ledger_key = ledger_key  # signs every ledger entry this process writes
         self.conflicts = 0  # runs held in memory that another replica had changed meanwhile
         self.watch = RunWatch()
         self._tasks: list[asyncio.Task[None]] = []
@@ -416,9 +419,11 @@ class Orchestrator:
             [batch[i] for i in kept],
         )
 
-    @staticmethod
     def _contexts(
-        session: AsyncSession, batch: list[_Job], current: dict[str, tuple[Run, dict[str, Step]]]
+        self,
+        session: AsyncSession,
+        batch: list[_Job],
+        current: dict[str, tuple[Run, dict[str, Step]]],
     ) -> dict[str, RunContext]:
         """A context per run of ``batch``: a new run, or as ``current`` holds it."""
         now = utcnow()
@@ -429,12 +434,22 @@ class Orchestrator:
             if job.new is not None:
                 run, on_file = job.new
                 contexts[job.run_id] = RunContext(
-                    session=session, run=run, steps={}, now=now, created=on_file
+                    session=session,
+                    run=run,
+                    steps={},
+                    now=now,
+                    created=on_file,
+                    ledger_key=self.ledger_key,
                 )
             elif job.run_id in current:
                 run, steps = current[job.run_id]
                 contexts[job.run_id] = RunContext(
-                    session=session, run=run, steps=steps, now=now, status_before=run.status
+                    session=session,
+                    run=run,
+                    steps=steps,
+                    now=now,
+                    status_before=run.status,
+                    ledger_key=self.ledger_key,
                 )
         return contexts
 

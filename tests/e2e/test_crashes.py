@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from services.ledger.keys import create_key_file
 from tests.e2e import fleet
 from tests.fixtures.services import free_port, wait_until
 from tests.fixtures.stack import ADMIN, REPO, TOKEN, Stack, running_stack
@@ -84,10 +85,13 @@ def _serve(
         "MODX_API_TOKEN": TOKEN,
         "MODX_ADMIN_TOKEN": ADMIN,
         "MODX_VISIBILITY_TIMEOUT_S": "2",
+        # Both servers sign the ledger with the same key, as replicas must.
+        "MODX_LEDGER_KEY_FILE": str(tmp / "ledger.key"),
         "MODX_TEST_LOG": str(log),
         "PYTHONPATH": str(REPO),
         **env,
     }
+    create_key_file(tmp / "ledger.key")
     out = open(tmp / f"server-{port}-{len(list(tmp.iterdir()))}.log", "wb")  # noqa: SIM115
     return subprocess.Popen(
         [

@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 
 from services.config import Settings
 from services.db.models import EventRow, RunRow
-from services.ledger import verify
+from services.ledger.verify import verify
 from services.orchestrator.context import RunContext
 from services.orchestrator.definitions import parse_definition
 from services.runtime import Runtime
@@ -76,7 +76,7 @@ async def test_an_old_copy_of_a_run_never_overwrites_another_replicas_change(
             )
         ).scalars()
         assert [data["reason"] for data in cancelled] == ["cancelled on b"]
-        assert (await verify(session, run.id))["ok"]
+        assert (await verify(session, a.checkpointer.public_key, run.id))["ok"]
     # PostgreSQL finds out when it writes, SQLite when it takes the write lock; both read the
     # run again and apply the change to what is on file.
     assert a.orchestrator.conflicts == 1

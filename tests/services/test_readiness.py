@@ -13,6 +13,7 @@ import pytest
 
 from services.api.app import create_app
 from services.config import Settings
+from services.ledger.keys import create_key_file
 from tests.fixtures.proxy import TcpProxy
 from tests.fixtures.services import free_port, missing, wait_until
 
@@ -44,7 +45,9 @@ async def test_readyz_follows_the_database_and_redis(tmp_path: Path, postgres_ur
         database_url=db_url,
         redis_url=f"redis://127.0.0.1:{redis_port}/0",
         api_token="x" * 20,
+        ledger_key_file=tmp_path / "ledger.key",
     )
+    create_key_file(tmp_path / "ledger.key")
     app = create_app(settings)
     try:
         async with (

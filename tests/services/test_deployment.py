@@ -73,3 +73,18 @@ def test_dockerfile_installs_the_packages_and_prolog() -> None:
     for package in ("bus", "services", "agents", "ontology"):
         assert f"COPY {package} ./{package}" in text
     assert 'CMD ["modx", "serve"' in text
+
+
+def test_replicas_share_one_ledger_key_made_before_they_start() -> None:
+    services = compose()["services"]
+    maker = services["ledger-key"]
+    assert (
+        maker["command"][:3] == ["modx", "ledger", "keygen"] and "--if-missing" in maker["command"]
+    )
+    key_file = maker["command"][3]
+    apis = [s for s in services.values() if s.get("command", [])[:2] == ["modx", "serve"]]
+    files = {api["environment"]["MODX_LEDGER_CHECKPOINT_FILE"] for api in apis}
+    assert len(files) == len(apis)  # each replica publishes its own copy
+    for api in apis:
+        assert api["environment"]["MODX_LEDGER_KEY_FILE"] == key_file
+        assert api["depends_on"]["ledger-key"] == {"condition": "service_completed_successfully"}

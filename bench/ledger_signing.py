@@ -49,24 +49,30 @@ def measure() -> dict[str, Any]:
         },
     }
     results: dict[str, Any] = {}
+    run_id, prev, kind = "r" * 36, "0" * 64, "step.succeeded"
     for name, output in outputs.items():
         data = {"step_id": "infer", "attempt": 1, "agent_id": "a" * 36, "output": output}
-        digest = chain_hash("0" * 64, "r" * 36, 3, "step.succeeded", data)
+        digest = chain_hash(prev, run_id, 3, kind, data)
         signature = sign_entry(key, digest)
+
+        def hashed(data: dict[str, Any] = data) -> str:
+            return chain_hash(prev, run_id, 3, kind, data)
+
+        def signed(digest: str = digest) -> str:
+            return sign_entry(key, digest)
+
+        def written(data: dict[str, Any] = data) -> str:
+            return sign_entry(key, chain_hash(prev, run_id, 3, kind, data))
+
+        def checked(data: dict[str, Any] = data, signature: str = signature) -> bool:
+            return entry_signed(public, chain_hash(prev, run_id, 3, kind, data), signature)
+
         results[name] = {
             "bytes": len(json.dumps(data)),
-            "hash": _times(lambda d=data: chain_hash("0" * 64, "r" * 36, 3, "step.succeeded", d)),
-            "sign": _times(lambda h=digest: sign_entry(key, h)),
-            "hash + sign (writer)": _times(
-                lambda d=data: sign_entry(
-                    key, chain_hash("0" * 64, "r" * 36, 3, "step.succeeded", d)
-                )
-            ),
-            "hash + check signature (verify)": _times(
-                lambda d=data, s=signature: entry_signed(
-                    public, chain_hash("0" * 64, "r" * 36, 3, "step.succeeded", d), s
-                )
-            ),
+            "hash": _times(hashed),
+            "sign": _times(signed),
+            "hash + sign (writer)": _times(written),
+            "hash + check signature (verify)": _times(checked),
         }
     return results
 

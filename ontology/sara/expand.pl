@@ -7,12 +7,15 @@
     numbers). Writes one JSON response per line on stdout.
 
     The facts part is untrusted input. It is never consulted: each clause is
-    read as a term, checked (no directives other than discontiguous/dynamic
-    and the dataset's init line, rule bodies may only call an allow-list of
-    pure builtins, the case's own predicates and the date helpers), then
-    asserted into a temporary module that is deleted afterwards. All ground
-    instances of every vocabulary predicate (name ending in "_", arity 1 or
-    2) are then enumerated under a time and inference limit.
+    read as a term and asserted into a temporary module that is deleted
+    afterwards.  Directives other than discontiguous/dynamic and the
+    dataset's init line are refused.  Every rule body must pass
+    library(sandbox)'s safe_goal/1, which knows the whole safe subset of
+    SWI-Prolog; a short deny-list of ours refuses what sandbox allows but a
+    case must not do (changing the database, printing).  The vocabulary
+    (name ending in "_", arity 1 or 2) is then expanded goal-directed
+    (generated_facts.pl) under a time and inference limit; an exception
+    there is an error of the case with its line.
 */
 :- module(sara_expand, [main/0]).
 
@@ -22,7 +25,19 @@
 :- use_module(library(apply)).
 :- use_module(library(lists)).
 :- use_module(library(yall)).
+:- use_module(library(sandbox)).
 :- use_module(case_helpers).
+:- use_module('../statutes/generated_facts').
+
+:- dynamic clause_line/2.
+
+%   The date helpers case files call are ours and pure (they only compute):
+%   declared safe rather than analysed, since sandbox does not know every
+%   text builtin they use.
+:- multifile sandbox:safe_primitive/1.
+sandbox:safe_primitive(sara_case_helpers:first_day_year(_, _)).
+sandbox:safe_primitive(sara_case_helpers:last_day_year(_, _)).
+sandbox:safe_primitive(sara_case_helpers:is_before(_, _)).
 
 main :-
     set_prolog_flag(verbose, silent),
@@ -131,10 +146,13 @@ expand_in(M, Clauses, TimeS, Inferences, Types, Roles, NonGround, Other) :-
     findall(N/A, (member(item(C, _, _, _), Clauses), clause_head(C, H),
                   callable(H), functor(H, N, A)), Defined0),
     sort(Defined0, Defined),
-    forall(member(Item, Clauses), check_clause(Item, Defined)),
+    forall(member(Item, Clauses), check_clause(Item)),
+    retractall(clause_line(_, _)),
     forall(member(item(C, _, Line, _), Clauses),
-           catch(assertz(M:C), E, (message_of(E, Msg),
-                                   throw(case_error(bad_clause, Msg, Line))))),
+           ( catch(assertz(M:C, Ref), E, (message_of(E, Msg),
+                                         throw(case_error(bad_clause, Msg, Line)))),
+             assertz(clause_line(Ref, Line)) )),
+    forall(member(Item, Clauses), check_safe(M, Item)),
     include(vocabulary, Defined, Vocab),
     limited(enumerate(M, Vocab, Types, Roles, NonGround), TimeS, Inferences),
     findall(_{name: N, arity: A, line: L, text: Src},
@@ -145,7 +163,7 @@ expand_in(M, Clauses, TimeS, Inferences, Types, Roles, NonGround, Other) :-
 clause_head((H :- _), H) :- !.
 clause_head(H, H).
 
-check_clause(item(C, _, Line, _), Defined) :-
+check_clause(item(C, _, Line, _)) :-
     clause_head(C, H),
     (   callable(H), H \= _:_
     ->  true
@@ -157,44 +175,33 @@ check_clause(item(C, _, Line, _), Defined) :-
     ;   true
     ),
     (   C = (_ :- B)
-    ->  check_body(B, Defined, Line)
+    ->  denied_call(B, Line)
     ;   true
     ).
 
-check_body(G, _, Line) :-
-    var(G), !,
-    throw(case_error(unsafe_goal, "a variable used as a goal", Line)).
-check_body((A, B), D, L) :- !, check_body(A, D, L), check_body(B, D, L).
-check_body((A ; B), D, L) :- !, check_body(A, D, L), check_body(B, D, L).
-check_body((A -> B), D, L) :- !, check_body(A, D, L), check_body(B, D, L).
-check_body((A *-> B), D, L) :- !, check_body(A, D, L), check_body(B, D, L).
-check_body(\+ A, D, L) :- !, check_body(A, D, L).
-check_body(G, D, _) :-
-    callable(G), functor(G, N, A),
-    (   memberchk(N/A, D)
-    ;   safe_builtin(N/A)
-    ), !.
-check_body(G, _, Line) :-
-    format(string(Msg), "goal not allowed in case facts: ~q", [G]),
-    throw(case_error(unsafe_goal, Msg, Line)).
+%   library(sandbox) decides what a rule body may call, following the calls
+%   into the case's own predicates and the date helpers.
+check_safe(M, item((_ :- B), _, Line, _)) :- !,
+    catch(safe_goal(M:B), E,
+          ( message_of(E, Msg0),
+            format(string(Msg), "goal not allowed in case facts: ~w", [Msg0]),
+            throw(case_error(unsafe_goal, Msg, Line)) )).
+check_safe(_, _).
 
-%   Pure builtins the case files use to generate events; nothing here can
-%   touch files, streams, flags or the database.
-safe_builtin(true/0).          safe_builtin(fail/0).       safe_builtin(false/0).
-safe_builtin(between/3).       safe_builtin(member/2).     safe_builtin(memberchk/2).
-safe_builtin(atom_concat/3).   safe_builtin(string_concat/3).
-safe_builtin(atomic_list_concat/2). safe_builtin(atomic_list_concat/3).
-safe_builtin(atom_string/2).   safe_builtin(number_string/2). safe_builtin(atom_number/2).
-safe_builtin(succ/2).          safe_builtin(plus/3).       safe_builtin(is/2).
-safe_builtin((=)/2).           safe_builtin((\=)/2).       safe_builtin((==)/2).
-safe_builtin((\==)/2).         safe_builtin((<)/2).        safe_builtin((>)/2).
-safe_builtin((=<)/2).          safe_builtin((>=)/2).       safe_builtin((=:=)/2).
-safe_builtin((=\=)/2).         safe_builtin((@<)/2).       safe_builtin((@>)/2).
-safe_builtin(var/1).           safe_builtin(nonvar/1).     safe_builtin(atom/1).
-safe_builtin(number/1).        safe_builtin(integer/1).    safe_builtin(string/1).
-safe_builtin(length/2).        safe_builtin(nth0/3).       safe_builtin(nth1/3).
-safe_builtin(append/3).        safe_builtin(first_day_year/2).
-safe_builtin(last_day_year/2). safe_builtin(is_before/2).
+%   What sandbox allows but a case must not do: change the database (even
+%   its own temporary module) or print.  Any such term in a body is refused.
+denied_call(B, Line) :-
+    (   sub_term(T, B), callable(T), functor(T, N, A), denied(N/A)
+    ->  format(string(Msg), "goal not allowed in case facts: ~w/~w", [N, A]),
+        throw(case_error(unsafe_goal, Msg, Line))
+    ;   true
+    ).
+
+denied(assert/1).   denied(asserta/1).  denied(assertz/1).  denied(retract/1).
+denied(asserta/2).  denied(assertz/2).  denied(retractall/1). denied(erase/1).
+denied(abolish/1).  denied(abolish/2).  denied(format/1).   denied(format/2).
+denied(print_message/2). denied(nb_setval/2). denied(b_setval/2). denied(recorda/3).
+denied(recordz/3).  denied(flag/3).
 
 vocabulary(N/A) :-
     between(1, 2, A),
@@ -204,26 +211,21 @@ vocabulary(N/A) :-
 %   --- enumeration --------------------------------------------------------
 
 enumerate(M, Vocab, Types, Roles, NonGround) :-
-    findall(I, (member(N/A, Vocab), instance(M, N, A, I)), Instances),
-    partition([g(_)]>>true, Instances, Ground, NonGround0),
-    findall(Row, (member(g(H), Ground), functor(H, _, 1), H =.. Row), Types0),
-    findall(Row, (member(g(H), Ground), functor(H, _, 2), H =.. Row), Roles0),
+    findall(N, member(N/1, Vocab), TypeNames),
+    findall(N, member(N/2, Vocab), RoleNames),
+    expand_vocabulary(M, TypeNames, RoleNames, line_of, Ground, NonGround0),
+    findall(Row, (member(H, Ground), functor(H, _, 1), H =.. Row), Types0),
+    findall(Row, (member(H, Ground), functor(H, _, 2), H =.. Row), Roles0),
     sort(Types0, Types1), sort(Roles0, Roles1),
     maplist(encode_row, Types1, Types),
     maplist(encode_row, Roles1, Roles),
-    maplist([n(T), T]>>true, NonGround0, NonGround1),
+    %   A vocabulary rule can yield instances with variables, e.g. the case
+    %   fact purpose_(_, "agricultural labor"); those are not data and are
+    %   reported apart, as text.
+    findall(T, ( member(H, NonGround0), format(string(T), "~q", [H]) ), NonGround1),
     sort(NonGround1, NonGround).
 
-%   A vocabulary rule can yield instances with variables, e.g. the case
-%   fact purpose_(_, "agricultural labor"); those are not data and are
-%   reported apart, as text.
-instance(M, N, A, I) :-
-    functor(H, N, A),
-    call(M:H),
-    (   ground(H)
-    ->  I = g(H)
-    ;   format(string(T), "~q", [H]), I = n(T)
-    ).
+line_of(Ref, Line) :- clause_line(Ref, Line).
 
 encode_row([N|Args], [N|Enc]) :- maplist(encode_value, Args, Enc).
 

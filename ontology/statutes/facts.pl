@@ -171,18 +171,38 @@ case_vocabulary([agent_, patient_, amount_, start_, end_, purpose_, location_,
 
 %!  expand_case_facts is det.
 %   Some case files state facts through rules that generate events (one
-%   payment per year, one service per employee, ...).  Run those rules once
-%   and store their solutions as plain facts, so that the statutes query
-%   an explicit fact base.  Idempotent.
+%   payment per year, one service per employee, ...).  Run those rules once,
+%   goal-directed (generated_facts.pl: typed events first, then each role,
+%   with its subject bound where the rule needs it), and store their
+%   solutions as plain facts, so that the statutes query an explicit fact
+%   base.  An exception in a rule is an error of the case, with the rule's
+%   line (case_error(expansion, Message, Line)): no fact is dropped.
+%   Idempotent.
 expand_case_facts :-
     abolish_all_tables,
-    forall(( case_fact_predicate(Name/Arity),
-             functor(Head, Name, Arity),
-             predicate_property(user:Head, number_of_rules(R)), R > 0 ),
-           expand_predicate(Head)).
+    findall(Name/Arity,
+            ( case_fact_predicate(Name/Arity),
+              functor(Head, Name, Arity),
+              predicate_property(user:Head, number_of_rules(R)), R > 0 ),
+            Generated),
+    (   Generated == []
+    ->  true
+    ;   findall(N, ( case_fact_predicate(N/1), defined_in_user(N/1) ), Types),
+        findall(N, ( case_fact_predicate(N/2), defined_in_user(N/2) ), Roles),
+        expand_vocabulary(user, Types, Roles, consulted_line, Ground, NonGround),
+        append(Ground, NonGround, All),
+        forall(member(N/A, Generated), replace_by_instances(N/A, All))
+    ).
 
-expand_predicate(Head) :-
-    findall(Head, catch(user:Head, _, fail), Solutions0),
+defined_in_user(N/A) :-
+    functor(H, N, A),
+    predicate_property(user:H, number_of_clauses(C)), C > 0.
+
+consulted_line(Ref, Line) :- clause_property(Ref, line_count(Line)).
+
+replace_by_instances(N/A, All) :-
+    functor(Head, N, A),
+    findall(Head, member(Head, All), Solutions0),
     variant_set(Solutions0, Solutions),
     retractall(user:Head),
     forall(member(S, Solutions), assertz(user:S)).

@@ -264,6 +264,7 @@ failed_condition_nodes(C, [Node]) :-
     callable(C), C \= (_,_), C \= (_;_), C \= (\+ _),
     node_kind(C, _, _), !,
     negation_node(C, Node).
+failed_condition_nodes(_, []).
 
 %!  failure_trace(+Goal, +Depth, -Nodes) why Goal fails: the conditions of
 %   a conjunction that hold (their proofs), then the first that does not
@@ -296,7 +297,6 @@ why_not(C, D, Node) :-
 conjuncts((A, B), Gs) :- !, conjuncts(A, GA), conjuncts(B, GB), append(GA, GB, Gs).
 conjuncts(true, []) :- !.
 conjuncts(G, [G]).
-failed_condition_nodes(_, []).
 
 negation_node(G, Node) :-
     (   callable(G), functor(G, Name, Arity), cites(Name/Arity, C, _)

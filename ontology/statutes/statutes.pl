@@ -31,6 +31,8 @@
 
 :- set_prolog_flag(double_quotes, string).
 
+:- use_module(generated_facts).
+
 :- include(dates).
 :- include(core).
 :- include(facts).

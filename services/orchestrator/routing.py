@@ -83,7 +83,8 @@ class Router:
             .where(StepRow.agent_id.in_(agent_ids), StepRow.status.in_(list(ACTIVE_STEP)))
             .group_by(StepRow.agent_id)
         )
-        load = dict(rows.tuples())
+        # Not dict(rows...): a Result has keys(), so dict() would take it for a mapping.
+        load = {agent_id: count for agent_id, count in rows.tuples()}
         return min(agent_ids, key=lambda agent: load.get(agent, 0))
 
     async def _route_pinned(

@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from agents.sdk import Agent, FatalError, RetryableError, TaskContext
+from bus.transport import ConsumerOptions
 
 
 def record(ctx: TaskContext, **extra: Any) -> None:
@@ -29,6 +30,7 @@ def record(ctx: TaskContext, **extra: Any) -> None:
                 "run": ctx.run_id,
                 "step": ctx.step_id,
                 "attempt": ctx.attempt,
+                "task": ctx.task_id,
                 "pid": os.getpid(),
                 "agent": ctx.agent_id,
                 "capability": ctx.capability,
@@ -76,7 +78,19 @@ class Flaky(BaseModel):
     failures: int = 2
 
 
-numbers = Agent("numbers", version="1.0.0", description="Makes lists and adds numbers.")
+def _consumer_options() -> ConsumerOptions | None:
+    """``MODX_TEST_VISIBILITY_S`` sets the bus agents' visibility timeout: a test that sets it
+    far past the lease shows that a lost task comes back through the lease, not the bus."""
+    seconds = os.environ.get("MODX_TEST_VISIBILITY_S")
+    return ConsumerOptions(visibility_timeout_s=float(seconds)) if seconds else None
+
+
+numbers = Agent(
+    "numbers",
+    version="1.0.0",
+    description="Makes lists and adds numbers.",
+    consumer_options=_consumer_options(),
+)
 
 
 @numbers.capability("test.range", description="The list 0..n-1.")
@@ -98,7 +112,10 @@ async def noop(request: dict[str, Any], ctx: TaskContext) -> dict[str, Any]:
 
 
 squares = Agent(
-    "squares", version="1.0.0", description="Squares numbers, fails on request, hangs on request."
+    "squares",
+    version="1.0.0",
+    description="Squares numbers, fails on request, hangs on request.",
+    consumer_options=_consumer_options(),
 )
 
 

@@ -10,6 +10,7 @@ import sys
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -47,32 +48,82 @@ async def distributed(tmp_path: Path, postgres_url: str, redis_url: str) -> Asyn
         redis_url,
         agent_lease_s=2.0,
         heartbeat_interval_s=0.3,
+        egress_allow=["127.0.0.1"],
+        http_dispatch_timeout_s=120,  # longer than the test: the frozen agent's POST never ends
     ) as stack:
         yield stack
 
 
-async def test_a_killed_agent_has_its_task_redelivered_to_another(distributed: Stack) -> None:
+# Far past the agents' lease (2 s): a lost task cannot come back through the bus's redelivery
+# before the test's wait gives up, so only the lease's re-dispatch can finish the run.
+LONG_VISIBILITY = {"MODX_TEST_VISIBILITY_S": "600"}
+ONE_SQUARE = {
+    "name": "one-square",
+    "steps": [{"id": "sq", "capability": "test.square", "input": {"value": 9}}],
+    "output": "$.steps.sq.output.value",
+}
+
+
+async def _running_on_an_agent(stack: Stack, run_id: str) -> dict[str, Any]:
+    """Until the step's handler runs on an agent the orchestrator knows (a bus agent's
+    ``task.started``; an HTTP agent is known from the dispatch)."""
+    found: dict[str, Any] = {}
+
+    async def running() -> bool:
+        nonlocal found
+        found = (await stack.client.get(f"/v1/runs/{run_id}")).json()["steps"][0]
+        return bool(found["agent_id"] and fleet.executions(stack.log))
+
+    await wait_until(running, timeout=60)
+    return found
+
+
+async def _assert_dispatched_again(stack: Stack, run_id: str, victim: dict[str, Any]) -> None:
+    """The run succeeded through one re-dispatch away from the victim: the survivor ran the
+    re-dispatched task (a new task id), not a redelivery of the first one."""
+    run = await stack.wait(run_id, timeout=60)
+    assert run["status"] == "succeeded" and run["output"] == 81, run
+    events = await stack.events(run_id)
+    redispatched = [e for e in events if e["type"] == "step.redispatched"]
+    assert len(redispatched) == 1 and victim["agent_id"] in redispatched[0]["data"]["reason"]
+    tasks = [e["envelope_id"] for e in events if e["type"] == "message.sent"]
+    assert len(tasks) == 2 and run["steps"][0]["attempt"] == 1  # same attempt, a second task
+    ran = fleet.executions(stack.log)
+    assert [e["task"] for e in ran] == tasks, ran
+    assert ran[0]["agent"] == victim["agent_id"] and ran[1]["agent"] != victim["agent_id"]
+
+
+async def test_a_killed_bus_agent_has_its_task_dispatched_again_when_its_lease_expires(
+    distributed: Stack,
+) -> None:
     stack = distributed
-    slow = {"MODX_TEST_SQUARE_DELAY_S": "2"}
+    slow = {"MODX_TEST_SQUARE_DELAY_S": "2", **LONG_VISIBILITY}
     stack.process("bus", "squares", env=slow)
     stack.process("bus", "squares", env=slow)
     await stack.wait_agent("squares", count=2)
-    workflow = {
-        "name": "one-square",
-        "steps": [{"id": "sq", "capability": "test.square", "input": {"value": 9}}],
-        "output": "$.steps.sq.output.value",
-    }
-    run_id = await stack.submit(workflow)
-    await wait_until(lambda: fleet.executions(stack.log))
-    victim = fleet.executions(stack.log)[0]["pid"]
-    os.kill(victim, signal.SIGKILL)
+    run_id = await stack.submit(ONE_SQUARE)
+    victim = await _running_on_an_agent(stack, run_id)
+    os.kill(fleet.executions(stack.log)[0]["pid"], signal.SIGKILL)
+    await _assert_dispatched_again(stack, run_id, victim)
 
-    run = await stack.wait(run_id, timeout=60)
-    assert run["status"] == "succeeded" and run["output"] == 81
-    pids = [e["pid"] for e in fleet.executions(stack.log)]
-    assert pids[0] == victim and pids[-1] != victim  # redelivered to the other agent
-    events = await stack.events(run_id)
-    assert any(e["type"] == "step.redispatched" for e in events) or len(pids) >= 2
+
+async def test_a_frozen_http_agent_has_its_task_dispatched_again_when_its_lease_expires(
+    stack: Stack,
+) -> None:
+    """An HTTP agent has no bus to redeliver its task: it stops heartbeating (SIGSTOP: the
+    machine hangs, the connection stays open), its lease runs out, and the task goes to the
+    other HTTP agent."""
+    slow = {"MODX_TEST_SQUARE_DELAY_S": "2"}
+    agents = [stack.process("http", "squares", str(free_port()), env=slow) for _ in range(2)]
+    await stack.wait_agent("squares", count=2)
+    run_id = await stack.submit(ONE_SQUARE)
+    victim = await _running_on_an_agent(stack, run_id)
+    frozen = next(a for a in agents if a.pid == fleet.executions(stack.log)[0]["pid"])
+    frozen.send_signal(signal.SIGSTOP)
+    try:
+        await _assert_dispatched_again(stack, run_id, victim)
+    finally:
+        frozen.kill()  # a stopped process ignores SIGTERM
 
 
 def _serve(

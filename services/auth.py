@@ -1,6 +1,15 @@
-"""Tokens: client and admin tokens for the REST API, and one token per agent.
+"""Who is calling: tokens, their tenant and their role.
 
-Only SHA-256 hashes are stored; tokens are compared by hash, so a lookup is an index hit.
+Every token belongs to a tenant and has a role:
+
+- ``viewer`` reads the tenant's runs, workflows, agents and capabilities;
+- ``operator`` also submits, cancels and retries runs, registers workflows and agents;
+- ``admin`` does everything within the tenant, tokens included;
+- ``agent`` registers agents; a registered agent's own token acts only on its own tasks.
+
+Admins of the ``system`` tenant (and ``MODX_ADMIN_TOKEN``) are system admins: they manage
+tenants and every tenant's tokens. Only SHA-256 hashes are stored, so a lookup is an index hit;
+there is no token cache, so a revoked token is refused by every replica on its next request.
 """
 
 from __future__ import annotations
@@ -8,14 +17,19 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from typing import Literal
+from datetime import datetime
+from typing import Literal, get_args
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.db.models import AgentRow, ApiTokenRow
+from services.db.models import SYSTEM_TENANT, AgentRow, ApiTokenRow, utcnow
 
-Role = Literal["client", "admin", "agent"]
+Role = Literal["viewer", "operator", "admin", "agent"]
+ROLES: tuple[str, ...] = get_args(Role)
+READERS = frozenset({"viewer", "operator", "admin"})
+OPERATORS = frozenset({"operator", "admin"})
+REGISTRARS = frozenset({"operator", "admin", "agent"})
 
 
 def new_token(prefix: str) -> str:
@@ -30,11 +44,24 @@ def token_hash(token: str) -> str:
 
 @dataclass(frozen=True)
 class Principal:
-    """Who made a request."""
+    """Who made a request: a tenant, a role, and for an agent's own token the agent."""
 
+    tenant: str
     role: Role
     name: str
     agent_id: str | None = None
+    token_id: int | None = None
+    system: bool = False
+
+    @property
+    def is_system(self) -> bool:
+        """True for a system admin, who manages tenants and every tenant's tokens."""
+        return self.system or (self.tenant == SYSTEM_TENANT and self.role == "admin")
+
+
+def expired(expires_at: datetime | None, now: datetime | None = None) -> bool:
+    """True once a token's expiry has passed."""
+    return expires_at is not None and expires_at <= (now or utcnow())
 
 
 async def authenticate(
@@ -49,13 +76,24 @@ async def authenticate(
     if digest in static:
         return static[digest]
     agent = (
-        await session.execute(select(AgentRow).where(AgentRow.token_hash == digest))
-    ).scalar_one_or_none()
+        await session.execute(
+            select(AgentRow.id, AgentRow.name, AgentRow.tenant).where(AgentRow.token_hash == digest)
+        )
+    ).one_or_none()
     if agent is not None:
-        return Principal(role="agent", name=agent.name, agent_id=agent.id)
+        return Principal(tenant=agent.tenant, role="agent", name=agent.name, agent_id=agent.id)
     issued = (
-        await session.execute(select(ApiTokenRow).where(ApiTokenRow.token_hash == digest))
+        await session.execute(
+            select(ApiTokenRow).where(
+                ApiTokenRow.token_hash == digest, ApiTokenRow.revoked_at.is_(None)
+            )
+        )
     ).scalar_one_or_none()
-    if issued is not None and issued.role in ("client", "admin"):
-        return Principal(role=issued.role, name=issued.name)  # type: ignore[arg-type]
-    return None
+    if issued is None or issued.role not in ROLES or expired(issued.expires_at):
+        return None
+    return Principal(
+        tenant=issued.tenant,
+        role=issued.role,  # type: ignore[arg-type]
+        name=issued.name,
+        token_id=issued.id,
+    )

@@ -44,6 +44,15 @@ class Settings(BaseSettings):
     ``<data_dir>/ledger-checkpoints.jsonl``."""
     ledger_checkpoint_url: str | None = None
     """Each new checkpoint is also POSTed (as JSON) to this URL, when set."""
+    # Failed token checks and logins allowed per window, per client address and overall
+    # (services/throttle.py); past them the API answers 429 with Retry-After.
+    auth_fail_per_address: int = Field(default=10, ge=1)
+    auth_fail_overall: int = Field(default=300, ge=1)
+    auth_fail_window_s: float = Field(default=60.0, gt=0)
+    # /metrics answers only a system admin or a token of the system tenant; false opens it.
+    metrics_require_token: bool = True
+    # /docs, /redoc and /openapi.json; false removes them.
+    docs_enabled: bool = True
 
     max_request_bytes: int = 2 * 1024 * 1024
     heartbeat_interval_s: float = 5.0

@@ -15,6 +15,7 @@ from services.auth import Principal, token_hash
 from services.config import Settings
 from services.db import migrate
 from services.db.engine import create_engine, is_sqlite, readonly, session_factory
+from services.db.models import DEFAULT_TENANT
 from services.egress import EgressPolicy
 from services.ledger import keys as ledger_keys
 from services.ledger.checkpoints import Checkpointer
@@ -24,6 +25,8 @@ from services.orchestrator.routing import Router
 from services.orchestrator.service import Orchestrator
 from services.orchestrator.sqlite_writer import SqliteWriter
 from services.outbox import OutboxRelay
+from services.throttle import AuthThrottle, Limits, MemoryCounters, RedisCounters
+from services.tokens import LastUsed
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +47,10 @@ class Runtime:
     static_tokens: dict[str, Principal] = field(default_factory=dict)
     orchestrating: bool = False
     _checkpoints: asyncio.Task[None] | None = None
+    throttle: AuthThrottle = field(default_factory=lambda: AuthThrottle(MemoryCounters(), Limits()))
+    last_used: LastUsed = field(default_factory=LastUsed)
+    last_used_every_s: float = 10.0
+    _flusher: asyncio.Task[None] | None = None
 
     @classmethod
     async def open(
@@ -110,11 +117,19 @@ class Runtime:
         )
         static = {}
         if settings.api_token:
-            static[token_hash(settings.api_token)] = Principal(role="client", name="MODX_API_TOKEN")
+            static[token_hash(settings.api_token)] = Principal(
+                tenant=DEFAULT_TENANT, role="operator", name="MODX_API_TOKEN"
+            )
         if settings.admin_token:
             static[token_hash(settings.admin_token)] = Principal(
-                role="admin", name="MODX_ADMIN_TOKEN"
+                tenant=DEFAULT_TENANT, role="admin", name="MODX_ADMIN_TOKEN", system=True
             )
+        limits = Limits(
+            per_address=settings.auth_fail_per_address,
+            overall=settings.auth_fail_overall,
+            window_s=settings.auth_fail_window_s,
+        )
+        counters = RedisCounters(settings.redis_url) if settings.redis_url else MemoryCounters()
         runtime = cls(
             settings,
             db,
@@ -126,7 +141,9 @@ class Runtime:
             checkpointer,
             egress,
             static,
+            throttle=AuthThrottle(counters, limits),
         )
+        runtime._flusher = asyncio.create_task(runtime._flush_last_used(), name="last-used")
         if orchestrate:
             await orchestrator.start()
             runtime.orchestrating = True
@@ -135,12 +152,28 @@ class Runtime:
             )
         return runtime
 
+    async def _flush_last_used(self) -> None:
+        while True:
+            await asyncio.sleep(self.last_used_every_s)
+            try:
+                await self.last_used.flush(self.sessions)
+            except Exception:
+                log.exception("could not record when tokens were last used; will try again")
+
     async def close(self) -> None:
         """Stop the loops, then close the bus, HTTP client and database."""
         if self._checkpoints is not None:
             self._checkpoints.cancel()
             await asyncio.gather(self._checkpoints, return_exceptions=True)
         await self.orchestrator.stop()  # also when not orchestrating: the writer may have run
+        if self._flusher is not None:
+            self._flusher.cancel()
+            await asyncio.gather(self._flusher, return_exceptions=True)
+        try:
+            await self.last_used.flush(self.sessions)
+        except Exception:
+            log.exception("could not record when tokens were last used")
+        await self.throttle.close()
         await self.http.close()
         await self.transport.close()
         writer = self.orchestrator.writer

@@ -39,6 +39,7 @@ agent = Agent(
     version="1.0.0",
     description="Verifiable tax reasoning on SARA cases: translation, ontology checks, "
     "SWI-Prolog inference with cited proofs, and explanations.",
+    shared=True,
 )
 
 QUERY_TIMEOUT_S = float(os.environ.get("MODX_LEGAL_QUERY_TIMEOUT_S", "30"))

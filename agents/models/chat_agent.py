@@ -78,6 +78,7 @@ def build_agent(resources: ChatResources | None = None) -> Agent:
         version="1.0.0",
         description="Chat completions through an OpenAI-compatible gateway, with JSON-schema "
         "output validation, retries and token accounting.",
+        shared=True,
     )
 
     @gateway.capability(

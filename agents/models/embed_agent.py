@@ -159,6 +159,7 @@ def build_agent(resources: EmbedderResources | None = None) -> Agent:
         version="1.0.0",
         description="Sentence embeddings (all-MiniLM-L6-v2, int8 ONNX) with micro-batching.",
         max_concurrency=res.settings.tasks,
+        shared=True,
     )
 
     @embedder_agent.capability(

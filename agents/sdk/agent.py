@@ -40,6 +40,8 @@ class Agent:
             ``concurrency`` and ``batch_size`` are derived from ``max_concurrency``.
         signing_key: An Ed25519 private key (object or base64) to sign outgoing envelopes;
             its public key goes in the card.
+        shared: Ask for the capabilities to serve every tenant, not only the registering
+            token's (granted to system-tenant tokens only).
 
     Example::
 
@@ -59,6 +61,7 @@ class Agent:
         consumer_options: ConsumerOptions | None = None,
         signing_key: Ed25519PrivateKey | str | None = None,
         announce_after_s: float = 0.05,
+        shared: bool = False,
     ) -> None:
         if not isinstance(name, str) or not name.strip():
             raise SetupError(f"agent name must be a non-empty string, got {name!r}")
@@ -74,6 +77,9 @@ class Agent:
         # A task that finishes sooner is not announced with ``task.started``: its result carries
         # ``started_at`` instead, which saves the orchestrator a transaction per short task.
         self.announce_after_s = announce_after_s
+        # Ask to serve every tenant, not only the registering token's (the server grants it to
+        # system-tenant tokens only; the registration answer says what was shared).
+        self.shared = shared
         self._signing_key = (
             load_private_key(signing_key) if isinstance(signing_key, str) else signing_key
         )
@@ -165,6 +171,9 @@ class Agent:
         if self._signing_key is not None:
             card["public_key"] = public_key_to_str(self._signing_key.public_key())
         card["capabilities"] = [c.card_entry() for c in self._capabilities.values()]
+        if self.shared:
+            for entry in card["capabilities"]:
+                entry["shared"] = True
         return card
 
     def sign(self, envelope: Envelope) -> Envelope:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.api.errors import ApiError
-from services.auth import Principal, authenticate
+from services.auth import OPERATORS, READERS, REGISTRARS, Principal, authenticate
 from services.outage import dependency_of
 from services.runtime import Runtime
 
@@ -55,6 +55,41 @@ SessionDep = Annotated[AsyncSession, Depends(get_session)]
 WriteSessionDep = Annotated[AsyncSession, Depends(get_write_session)]
 
 
+def client_address(request: Request) -> str:
+    """The caller's address (behind a proxy, uvicorn's ``--forwarded-allow-ips`` sets it)."""
+    return request.client.host if request.client is not None else "unknown"
+
+
+def too_many(retry_after: int) -> ApiError:
+    """A 429 for a throttled token check or login."""
+    return ApiError(
+        429,
+        "too_many_requests",
+        f"too many failed attempts from this address; try again in {retry_after} s",
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
+async def check_token(request: Request, runtime: Runtime, token: str) -> Principal | None:
+    """The principal of ``token``, or None; throttled per address and overall (429)."""
+    address = client_address(request)
+    throttle = runtime.throttle
+    retry_after = await throttle.blocked(address)
+    if retry_after is not None:
+        raise too_many(retry_after)
+    async with runtime.readers() as session:
+        principal = await authenticate(session, token, runtime.static_tokens)
+    if principal is None:
+        retry_after = await throttle.failed(address)
+        if retry_after is not None:
+            raise too_many(retry_after)
+        return None
+    await throttle.succeeded(address)
+    if principal.token_id is not None:
+        runtime.last_used.note(principal.token_id)
+    return principal
+
+
 async def get_principal(request: Request, runtime: RuntimeDep) -> Principal:
     """Who is calling, from ``Authorization: Bearer``; 401 without a valid token."""
     header = request.headers.get("authorization", "")
@@ -63,8 +98,7 @@ async def get_principal(request: Request, runtime: RuntimeDep) -> Principal:
         raise ApiError(
             401, "unauthorized", "missing bearer token", headers={"WWW-Authenticate": "Bearer"}
         )
-    async with runtime.readers() as session:
-        principal = await authenticate(session, token.strip(), runtime.static_tokens)
+    principal = await check_token(request, runtime, token.strip())
     if principal is None:
         raise ApiError(401, "unauthorized", "invalid token", headers={"WWW-Authenticate": "Bearer"})
     return principal
@@ -73,27 +107,37 @@ async def get_principal(request: Request, runtime: RuntimeDep) -> Principal:
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def require_client(principal: PrincipalDep) -> Principal:
-    """A client or admin token (agents' tokens cannot start runs or register agents)."""
-    if principal.role not in ("client", "admin"):
-        raise ApiError(403, "forbidden", "this needs a client API token, not an agent token")
-    return principal
+def _needs(roles: frozenset[str], what: str) -> Callable[[Principal], Principal]:
+    def check(principal: PrincipalDep) -> Principal:
+        # A registered agent's own token acts on its own tasks only (``AgentDep``).
+        if principal.role not in roles or principal.agent_id is not None:
+            raise ApiError(403, "forbidden", f"this needs {what}")
+        return principal
 
-
-def require_admin(principal: PrincipalDep) -> Principal:
-    """The admin token."""
-    if principal.role != "admin":
-        raise ApiError(403, "forbidden", "this needs the admin token")
-    return principal
+    check.__doc__ = f"A principal with {what} (403 otherwise)."
+    return check
 
 
 def require_agent(principal: PrincipalDep) -> Principal:
-    """An agent token."""
+    """A registered agent's own token."""
     if principal.role != "agent" or principal.agent_id is None:
         raise ApiError(403, "forbidden", "this needs an agent token")
     return principal
 
 
-ClientDep = Annotated[Principal, Depends(require_client)]
-AdminDep = Annotated[Principal, Depends(require_admin)]
+def require_system(principal: PrincipalDep) -> Principal:
+    """A system admin (an admin of the system tenant, or ``MODX_ADMIN_TOKEN``)."""
+    if not principal.is_system:
+        raise ApiError(403, "forbidden", "this needs a system admin token")
+    return principal
+
+
+# viewer, operator and admin read their tenant; agents' tokens read nothing.
+ReaderDep = Annotated[Principal, Depends(_needs(READERS, "a viewer, operator or admin token"))]
+OperatorDep = Annotated[Principal, Depends(_needs(OPERATORS, "an operator or admin token"))]
+AdminDep = Annotated[Principal, Depends(_needs(frozenset({"admin"}), "an admin token"))]
+RegistrarDep = Annotated[
+    Principal, Depends(_needs(REGISTRARS, "an operator, admin or agent token"))
+]
 AgentDep = Annotated[Principal, Depends(require_agent)]
+SystemDep = Annotated[Principal, Depends(require_system)]

@@ -21,6 +21,7 @@ from services.cli.bench import app as bench_app
 from services.cli.client import Client
 from services.cli.ledger import app as ledger_app
 from services.cli.legal import app as legal_app
+from services.cli.tokens import tenant_app, token_app
 
 app = typer.Typer(
     help="MODX: multi-agent orchestration with verifiable legal reasoning.", no_args_is_help=True
@@ -36,6 +37,8 @@ app.add_typer(agent_app, name="agent")
 app.add_typer(legal_app, name="legal")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(bench_app, name="bench")
+app.add_typer(token_app, name="token")
+app.add_typer(tenant_app, name="tenant")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 UrlOpt = Annotated[str | None, typer.Option("--url", envvar="MODX_URL", help="MODX API URL.")]
@@ -79,8 +82,13 @@ def up(
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "0.0.0.0",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    host: Annotated[
+        str | None,
+        typer.Option(help="Interface to listen on (default: MODX_HOST, else 127.0.0.1)."),
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port to listen on (default: MODX_PORT, else 8000).")
+    ] = None,
     orchestrate: Annotated[
         bool, typer.Option(help="Run the orchestrator's loops in this process.")
     ] = True,
@@ -91,7 +99,9 @@ def serve(
     from services.api.app import create_app
     from services.config import Settings
 
-    settings = Settings(host=host, port=port)
+    overrides: dict[str, Any] = {"host": host, "port": port}
+    settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
+    host, port = settings.host, settings.port
     from services.ledger.keys import LedgerKeyMissing, load
 
     try:

@@ -56,6 +56,17 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+DEFAULT_TENANT = "default"
+"""The tenant of everything in a single-tenant deployment (and of the settings' tokens)."""
+SYSTEM_TENANT = "system"
+"""The tenant whose admins manage the others."""
+
+
+def tenant_column(*, index: bool = False) -> Mapped[str]:
+    """The tenant a row belongs to (``services/tenancy.py`` says what that scopes)."""
+    return mapped_column(String(64), default=DEFAULT_TENANT, index=index)
+
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -77,6 +88,7 @@ class AgentRow(Base):
     __tablename__ = "agents"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant: Mapped[str] = tenant_column(index=True)
     name: Mapped[str] = mapped_column(String(200), index=True)
     version: Mapped[str] = mapped_column(String(50))
     description: Mapped[str] = mapped_column(Text, default="")
@@ -117,15 +129,18 @@ class CapabilityRow(Base):
     consumes: Mapped[list[str]] = mapped_column(JsonType)
     produces: Mapped[list[str]] = mapped_column(JsonType)
     idempotent: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Served to every tenant, not only the agent's own (only the system tenant may share).
+    shared: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class WorkflowDefinitionRow(Base):
     """A named, versioned workflow definition."""
 
     __tablename__ = "workflow_definitions"
-    __table_args__ = (UniqueConstraint("name", "version"),)
+    __table_args__ = (UniqueConstraint("tenant", "name", "version"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    tenant: Mapped[str] = tenant_column()
     name: Mapped[str] = mapped_column(String(200), index=True)
     version: Mapped[int] = mapped_column(Integer)
     definition: Mapped[dict[str, Any]] = mapped_column(JsonType)
@@ -136,9 +151,14 @@ class RunRow(Base):
     """A workflow run; ``definition`` is the frozen copy the run executes."""
 
     __tablename__ = "runs"
-    __table_args__ = (Index("ix_runs_status_created", "status", "created_at"),)
+    __table_args__ = (
+        Index("ix_runs_status_created", "status", "created_at"),
+        Index("ix_runs_tenant_created", "tenant", "created_at"),
+        UniqueConstraint("tenant", "idempotency_key"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant: Mapped[str] = tenant_column()
     workflow_name: Mapped[str] = mapped_column(String(200), index=True)
     workflow_version: Mapped[int | None] = mapped_column(Integer)
     definition: Mapped[dict[str, Any]] = mapped_column(JsonType)
@@ -147,7 +167,7 @@ class RunRow(Base):
     error: Mapped[dict[str, Any] | None] = mapped_column(JsonType, nullable=True)
     goal: Mapped[dict[str, Any] | None] = mapped_column(JsonType, nullable=True)
     status: Mapped[str] = mapped_column(String(20))
-    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     retry_of: Mapped[str | None] = mapped_column(String(36), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
@@ -272,13 +292,28 @@ class LedgerLeafRow(Base):
     head: Mapped[str] = mapped_column(String(64))
 
 
+class TenantRow(Base):
+    """A tenant: a team whose runs, workflows and agents the others never see."""
+
+    __tablename__ = "tenants"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class ApiTokenRow(Base):
-    """A client or admin API token, stored as a SHA-256 hash."""
+    """An API token of a tenant with a role, stored as a SHA-256 hash (shown once)."""
 
     __tablename__ = "api_tokens"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    tenant: Mapped[str] = mapped_column(
+        String(64), ForeignKey("tenants.name", ondelete="CASCADE"), index=True
+    )
     name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(20))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -140,6 +140,7 @@ class Discovery:
         live: bool,
         produces: Collection[str] | None,
         consumes: Collection[str] | None,
+        tenant: str | None = None,
     ) -> Candidates:
         """The capabilities the filters select (see :func:`store.find_capabilities`).
 
@@ -147,14 +148,16 @@ class Discovery:
         not a row per capability.
         """
         seen = _digest(
-            await store.capability_stamp(session, name, live, produces=produces, consumes=consumes)
+            await store.capability_stamp(
+                session, name, live, produces=produces, consumes=consumes, tenant=tenant
+            )
         )
         found = self._candidates.get(seen)
         if found is not None:
             self._candidates.move_to_end(seen)
             return found
         keys = await store.capability_keys(
-            session, name, live, produces=produces, consumes=consumes
+            session, name, live, produces=produces, consumes=consumes, tenant=tenant
         )
         found = Candidates(tuple(keys), await self.corpus(session, keys))
         # Kept under the stamp of what was read: the set may have changed since ``seen``.
@@ -284,8 +287,10 @@ async def discover(
     consumes: str | None = None,
     live: bool = False,
     limit: int = 100,
+    tenant: str | None = None,
 ) -> dict[str, Any]:
-    """The answer of ``GET /v1/capabilities`` (see the module docstring)."""
+    """The answer of ``GET /v1/capabilities`` (see the module docstring); with ``tenant``, the
+    capabilities serving that tenant only."""
     produced = consumed = None
     if produces is not None or consumes is not None:
         index = await concept_index()
@@ -293,11 +298,11 @@ async def discover(
         consumed = None if consumes is None else index.spellings(consumes)
     if q is None or not q.strip():
         pairs = await store.find_capabilities(
-            session, name, live, produces=produced, consumes=consumed, limit=limit
+            session, name, live, produces=produced, consumes=consumed, limit=limit, tenant=tenant
         )
         items = [public(cap, agent) for cap, agent in pairs]
         return {"items": items, "ranking": None, "fallback": None}
-    found = await discovery.candidates(session, name, live, produced, consumed)
+    found = await discovery.candidates(session, name, live, produced, consumed, tenant)
     # End the read before ranking, which may write an embedding run and wait for it.
     await session.rollback()
     ranked = await discovery.rank(q.strip(), found.corpus)

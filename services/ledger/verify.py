@@ -38,8 +38,11 @@ async def verify(
     public_key: Ed25519PublicKey,
     run_id: str | None = None,
     published: Path | None = None,
+    tenant: str | None = None,
 ) -> dict[str, Any]:
-    """Check the ledger (every run's, or one run's); see the module's docstring."""
+    """Check the ledger (every run's, or one run's; of ``tenant``'s runs only when given: the
+    problems at other tenants' runs, and orphaned entries, are not reported then); see the
+    module's docstring."""
     report = Report()
     runs = entries_seen = 0
     after = ""
@@ -50,6 +53,8 @@ async def verify(
             if run_id is not None
             else query.where(RunRow.id > after)
         )
+        if tenant is not None:
+            query = query.where(RunRow.tenant == tenant)
         chunk = (await session.scalars(query)).all()
         if not chunk:
             break
@@ -78,11 +83,11 @@ async def verify(
     if run_id is not None:
         orphans = orphans.where(LedgerEntryRow.run_id == run_id)
     orphaned: dict[str, int] = {}
-    for orphan, seq in await session.execute(orphans):
+    for orphan, seq in await session.execute(orphans) if tenant is None else ():
         orphaned[orphan] = min(seq, orphaned.get(orphan, seq))
     for orphan, seq in sorted(orphaned.items()):
         report.add(orphan, seq, "entries of a run that is not in the runs table")
-    checkpoint = await _check_checkpoints(session, report, public_key, run_id, published)
+    checkpoint = await _check_checkpoints(session, report, public_key, run_id, published, tenant)
     return {
         "ok": report.count == 0,
         "runs": runs,
@@ -99,6 +104,7 @@ async def _check_checkpoints(
     public_key: Ed25519PublicKey,
     run_id: str | None,
     published: Path | None,
+    tenant: str | None = None,
 ) -> dict[str, Any] | None:
     rows = (
         await session.scalars(select(LedgerCheckpointRow).order_by(LedgerCheckpointRow.seq))
@@ -114,7 +120,7 @@ async def _check_checkpoints(
     if 0 in roots and roots[0]["root"] != frontier.root().hex():
         report.add(None, None, "the root is not the empty tree's", checkpoint=roots[0]["seq"])
     leaves = (
-        select(LedgerLeafRow, LedgerEntryRow.hash, RunRow.id)
+        select(LedgerLeafRow, LedgerEntryRow.hash, RunRow.id, RunRow.tenant)
         .outerjoin(
             LedgerEntryRow,
             (LedgerEntryRow.run_id == LedgerLeafRow.run_id)
@@ -124,7 +130,7 @@ async def _check_checkpoints(
         .where(LedgerLeafRow.idx < newest["tree_size"])
         .order_by(LedgerLeafRow.idx)
     )
-    for leaf, entry_hash, present in await session.execute(leaves):
+    for leaf, entry_hash, present, owner in await session.execute(leaves):
         if leaf.idx != frontier.size:
             report.add(None, None, f"leaf {frontier.size} is missing", leaf=frontier.size)
             break
@@ -135,6 +141,8 @@ async def _check_checkpoints(
                 None, None, "the leaves do not give the checkpoint's root", checkpoint=at["seq"]
             )
         if run_id is not None and leaf.run_id != run_id:
+            continue
+        if tenant is not None and owner != tenant:
             continue
         if present is None:
             report.add(leaf.run_id, leaf.seq, f"run in checkpoint (leaf {leaf.idx}) was deleted")

@@ -229,7 +229,7 @@ class Engine:
     async def dispatch(self, ctx: RunContext, row: Step, attempt: int) -> None:
         """Send a task for ``attempt`` of a step, or wait when no live agent serves it."""
         step_def = ctx.definition.step(row.definition_id)
-        route = await self.router.route(ctx.session, row.capability, step_def.agent)
+        route = await self.router.route(ctx.session, row.capability, step_def.agent, ctx.run.tenant)
         if route is None:
             if row.meta.get("waiting") is None:
                 row.meta = {**row.meta, "waiting": f"no live agent serves {row.capability}"}

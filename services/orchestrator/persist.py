@@ -44,10 +44,14 @@ _STEP_COLUMNS = [STEPS.c[name] for name in Step.COLUMNS]
 
 
 def read_for_update(
-    conn: Connection, run_ids: Sequence[str], held: dict[str, int], keys: Sequence[str]
-) -> tuple[dict[str, int], dict[str, tuple[Run, dict[str, Step]]], set[str]]:
+    conn: Connection,
+    run_ids: Sequence[str],
+    held: dict[str, int],
+    keys: Sequence[tuple[str, str]],
+) -> tuple[dict[str, int], dict[str, tuple[Run, dict[str, Step]]], set[tuple[str, str]]]:
     """SQLite, inside the writer's ``BEGIN IMMEDIATE``: the runs' versions, the runs (with their
-    steps) not ``held`` at those versions, and which of the idempotency ``keys`` are taken."""
+    steps) not ``held`` at those versions, and which of the (tenant, idempotency key) ``keys``
+    are taken."""
     versions: dict[str, int] = {}
     if run_ids:
         query = select(RUNS.c.id, RUNS.c.version).where(RUNS.c.id.in_(run_ids))
@@ -59,10 +63,12 @@ def read_for_update(
             conn.execute(select(*_RUN_COLUMNS).where(RUNS.c.id.in_(missing))),
             conn.execute(select(*_STEP_COLUMNS).where(STEPS.c.run_id.in_(missing))),
         )
-    taken: set[str] = set()
+    taken: set[tuple[str, str]] = set()
     if keys:
-        query = select(RUNS.c.idempotency_key).where(RUNS.c.idempotency_key.in_(keys))
-        taken = set(conn.execute(query).scalars())
+        query = select(RUNS.c.tenant, RUNS.c.idempotency_key).where(
+            RUNS.c.idempotency_key.in_([key for _, key in keys])
+        )
+        taken = set(keys) & set(conn.execute(query).tuples())
     return versions, loaded, taken
 
 
@@ -214,7 +220,7 @@ async def save_if_current(
 _RUN_WRITE = tuple(
     name
     for name in Run.COLUMNS
-    if name not in ("workflow_name", "definition", "input", "created_at")
+    if name not in ("tenant", "workflow_name", "definition", "input", "created_at")
 )
 
 

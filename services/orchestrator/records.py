@@ -46,6 +46,7 @@ class Run(Record):
 
     COLUMNS = (
         "id",
+        "tenant",
         "workflow_name",
         "definition",
         "input",
@@ -64,6 +65,7 @@ class Run(Record):
     )
     __slots__ = COLUMNS
     id: str
+    tenant: str
     workflow_name: str
     definition: dict[str, Any]
     input: Any

@@ -9,8 +9,9 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bus import streams
-from services.db.models import AgentRow, CapabilityRow, StepRow
+from services.db.models import DEFAULT_TENANT, AgentRow, CapabilityRow, StepRow
 from services.orchestrator.states import ACTIVE_STEP
+from services.registry.store import serves
 
 HTTP_PREFIX = "http:"
 
@@ -28,10 +29,18 @@ class _Live:
     bus_agents: tuple[str, ...]
     http_agents: tuple[str, ...]
     at: float
+    # Every agent consuming the capability's stream serves the tenant: the stream may be used.
+    stream_ok: bool = True
 
 
 class Router:
-    """Finds a live agent for a capability; caches the registry for ``ttl_s`` seconds.
+    """Finds a live agent for a capability, among those serving the run's tenant (its own
+    agents, and shared capabilities); caches the registry for ``ttl_s`` seconds.
+
+    Bus agents of a capability share its task stream. A task goes there only when every agent
+    registered for the capability serves the tenant (the common case: one tenant, or shared
+    agents); otherwise it goes to the inbox of one agent that does, so another tenant's agent
+    never receives it.
 
     The cache keeps routing off the hot path of every step; registration and lease changes
     call ``invalidate`` in this process, and other replicas see them within ``ttl_s``.
@@ -39,40 +48,51 @@ class Router:
 
     def __init__(self, ttl_s: float = 1.0) -> None:
         self.ttl_s = ttl_s
-        self._cache: dict[str, _Live] = {}
+        self._cache: dict[tuple[str, str], _Live] = {}
 
     def invalidate(self) -> None:
         """Forget what is cached (an agent registered, left or went offline)."""
         self._cache.clear()
 
     async def route(
-        self, session: AsyncSession, capability: str, pinned: str | None = None
+        self,
+        session: AsyncSession,
+        capability: str,
+        pinned: str | None = None,
+        tenant: str = DEFAULT_TENANT,
     ) -> Route | None:
-        """A route for a task of ``capability``, or None when no live agent serves it."""
+        """A route for a task of ``tenant`` for ``capability``, or None when no live agent
+        serving the tenant has it."""
         if pinned is not None:
-            return await self._route_pinned(session, capability, pinned)
-        live = self._cache.get(capability)
+            return await self._route_pinned(session, capability, pinned, tenant)
+        key = (tenant, capability)
+        live = self._cache.get(key)
         if live is None or time.monotonic() - live.at > self.ttl_s:
-            live = await self._load(session, capability)
-            self._cache[capability] = live
+            live = await self._load(session, capability, tenant)
+            self._cache[key] = live
         if live.bus_agents:
-            # Bus agents share the capability's consumer group: the bus balances the load.
-            return Route(streams.tasks(capability), None)
+            if live.stream_ok:
+                # Bus agents share the capability's consumer group: the bus balances the load.
+                return Route(streams.tasks(capability), None)
+            agent_id = await self._least_loaded(session, live.bus_agents)
+            return Route(streams.inbox(agent_id), agent_id)
         if live.http_agents:
             return Route(HTTP_PREFIX + await self._least_loaded(session, live.http_agents), None)
         return None
 
-    async def _load(self, session: AsyncSession, capability: str) -> _Live:
+    async def _load(self, session: AsyncSession, capability: str, tenant: str) -> _Live:
         rows = await session.execute(
-            select(AgentRow.id, AgentRow.transport)
+            select(AgentRow.id, AgentRow.transport, AgentRow.status, serves(tenant))
             .join(CapabilityRow, CapabilityRow.agent_id == AgentRow.id)
-            .where(CapabilityRow.name == capability, AgentRow.status == "online")
+            .where(CapabilityRow.name == capability)
         )
-        pairs = list(rows.tuples())
+        found = list(rows.tuples())
+        usable = [(a, t) for a, t, status, ok in found if ok and status == "online"]
         return _Live(
-            bus_agents=tuple(a for a, t in pairs if t == "bus"),
-            http_agents=tuple(a for a, t in pairs if t == "http"),
+            bus_agents=tuple(a for a, t in usable if t == "bus"),
+            http_agents=tuple(a for a, t in usable if t == "http"),
             at=time.monotonic(),
+            stream_ok=all(ok for _, t, _, ok in found if t == "bus"),
         )
 
     async def _least_loaded(self, session: AsyncSession, agent_ids: tuple[str, ...]) -> str:
@@ -88,7 +108,7 @@ class Router:
         return min(agent_ids, key=lambda agent: load.get(agent, 0))
 
     async def _route_pinned(
-        self, session: AsyncSession, capability: str, pinned: str
+        self, session: AsyncSession, capability: str, pinned: str, tenant: str
     ) -> Route | None:
         row = (
             await session.execute(
@@ -97,6 +117,7 @@ class Router:
                 .where(
                     CapabilityRow.name == capability,
                     AgentRow.status == "online",
+                    serves(tenant),
                     or_(AgentRow.id == pinned, AgentRow.name == pinned),
                 )
                 .limit(1)

@@ -13,7 +13,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bus.ids import new_id
-from services.db.models import EventRow, RunRow, StepRow, utcnow
+from services.db.models import DEFAULT_TENANT, EventRow, RunRow, StepRow, utcnow
 from services.orchestrator.definitions import WorkflowDefinition
 from services.orchestrator.records import Run
 from services.orchestrator.states import RunState
@@ -23,6 +23,7 @@ def new_run(
     definition: WorkflowDefinition,
     input_: Any,
     *,
+    tenant: str = DEFAULT_TENANT,
     version: int | None = None,
     idempotency_key: str | None = None,
     goal: dict[str, Any] | None = None,
@@ -34,6 +35,7 @@ def new_run(
     now = utcnow()
     run = Run(
         id=new_id(),
+        tenant=tenant,
         workflow_name=definition.name,
         definition=definition.stored(),
         input=input_,
@@ -59,16 +61,18 @@ def new_run(
     return run, on_file
 
 
-async def by_idempotency_key(session: AsyncSession, key: str) -> RunRow | None:
-    """The run created with this idempotency key."""
-    return (
-        await session.execute(select(RunRow).where(RunRow.idempotency_key == key))
-    ).scalar_one_or_none()
+async def by_idempotency_key(session: AsyncSession, tenant: str, key: str) -> RunRow | None:
+    """The run ``tenant`` created with this idempotency key."""
+    query = select(RunRow).where(RunRow.tenant == tenant, RunRow.idempotency_key == key)
+    return (await session.execute(query)).scalar_one_or_none()
 
 
-async def get_run(session: AsyncSession, run_id: str) -> RunRow | None:
-    """One run."""
-    return await session.get(RunRow, run_id)
+async def get_run(session: AsyncSession, run_id: str, tenant: str | None = None) -> RunRow | None:
+    """One run; None when it does not exist or belongs to another tenant than ``tenant``."""
+    run = await session.get(RunRow, run_id)
+    if run is None or (tenant is not None and run.tenant != tenant):
+        return None
+    return run
 
 
 async def steps_of(session: AsyncSession, run_id: str) -> Sequence[StepRow]:
@@ -82,8 +86,9 @@ async def steps_of(session: AsyncSession, run_id: str) -> Sequence[StepRow]:
 
 @dataclass(frozen=True)
 class RunFilter:
-    """Filters of the run list."""
+    """Filters of the run list (``tenant`` None: every tenant's, for the system view)."""
 
+    tenant: str | None = None
     status: str | None = None
     workflow: str | None = None
     agent_id: str | None = None
@@ -113,6 +118,8 @@ async def list_runs(
 ) -> tuple[list[RunRow], str | None]:
     """Runs newest first, filtered, one page; returns the page and the next cursor."""
     query = select(RunRow)
+    if filters.tenant is not None:
+        query = query.where(RunRow.tenant == filters.tenant)
     if filters.status:
         query = query.where(RunRow.status == filters.status)
     if filters.workflow:

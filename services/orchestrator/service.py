@@ -28,7 +28,7 @@ from bus.envelope import Envelope
 from bus.ids import new_id
 from bus.transport import ConsumerOptions, Subscription, Transport
 from services import metrics
-from services.db.models import RunRow, StepRow, utcnow
+from services.db.models import DEFAULT_TENANT, RunRow, StepRow, utcnow
 from services.orchestrator import persist, runs
 from services.orchestrator.cache import RunCache
 from services.orchestrator.context import RunContext, remember_definition
@@ -215,6 +215,7 @@ class Orchestrator:
         definition: WorkflowDefinition,
         input_: Any,
         *,
+        tenant: str = DEFAULT_TENANT,
         version: int | None = None,
         idempotency_key: str | None = None,
         goal: dict[str, Any] | None = None,
@@ -230,6 +231,7 @@ class Orchestrator:
         run, on_file = runs.new_run(
             definition,
             input_,
+            tenant=tenant,
             version=version,
             idempotency_key=idempotency_key,
             goal=goal,
@@ -328,11 +330,15 @@ class Orchestrator:
         run_ids = list(dict.fromkeys(job.run_id for job in batch if job.new is None))
         held = {run_id: self.cache.peek(run_id) for run_id in run_ids}
         held_versions = {run_id: h[0].version for run_id, h in held.items() if h is not None}
-        keys = [job.new[1]["idempotency_key"] for job in batch if job.new is not None]
+        keys = [
+            (job.new[0].tenant, job.new[1]["idempotency_key"])
+            for job in batch
+            if job.new is not None
+        ]
 
-        def begin(conn: Connection) -> tuple[dict[str, int], Loaded, set[str]]:
+        def begin(conn: Connection) -> tuple[dict[str, int], Loaded, set[tuple[str, str]]]:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
-            return persist.read_for_update(conn, run_ids, held_versions, [k for k in keys if k])
+            return persist.read_for_update(conn, run_ids, held_versions, [k for k in keys if k[1]])
 
         versions, loaded, taken = await sqlite.run(begin)
         self.conflicts += sum(1 for run_id in loaded if held.get(run_id) is not None)
@@ -507,7 +513,12 @@ class Orchestrator:
             ]
         definition = WorkflowDefinition.model_validate(old.definition)
         run = await self.create_run(
-            definition, old.input, version=old.workflow_version, retry_of=old.id, reuse=reuse
+            definition,
+            old.input,
+            tenant=old.tenant,
+            version=old.workflow_version,
+            retry_of=old.id,
+            reuse=reuse,
         )
         assert run is not None  # no idempotency key: nothing to refuse
         return run
@@ -621,14 +632,15 @@ def _settle(job: _Job, result: object | None = None, exc: BaseException | None =
         job.done.set_result(result)
 
 
-def _refuse_taken_keys(contexts: dict[str, RunContext], taken: set[str]) -> None:
-    """Drop new runs whose idempotency key is ``taken``, or used earlier in the batch (the
-    locking path; on PostgreSQL the insert itself refuses them)."""
-    seen: set[str] = set()
+def _refuse_taken_keys(contexts: dict[str, RunContext], taken: set[tuple[str, str]]) -> None:
+    """Drop new runs whose (tenant, idempotency key) is ``taken``, or used earlier in the batch
+    (the locking path; on PostgreSQL the insert itself refuses them)."""
+    seen: set[tuple[str, str]] = set()
     for run_id, ctx in list(contexts.items()):
-        key = ctx.created.get("idempotency_key") if ctx.created else None
-        if key is None:
+        given = ctx.created.get("idempotency_key") if ctx.created else None
+        if given is None:
             continue
+        key = (ctx.run.tenant, given)
         if key in taken or key in seen:
             del contexts[run_id]
         seen.add(key)

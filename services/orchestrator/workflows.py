@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.db.models import WorkflowDefinitionRow
+from services.db.models import DEFAULT_TENANT, WorkflowDefinitionRow
 from services.orchestrator.definitions import WorkflowDefinition
 
 
@@ -18,14 +18,14 @@ class VersionConflict(ValueError):
 
 
 async def register(
-    session: AsyncSession, definition: WorkflowDefinition
+    session: AsyncSession, definition: WorkflowDefinition, tenant: str = DEFAULT_TENANT
 ) -> tuple[WorkflowDefinitionRow, bool]:
-    """Store a definition; without a version it becomes the next one.
+    """Store a definition of ``tenant``; without a version it becomes the next one.
 
     Registering the same content again is idempotent (returns the stored row, created=False);
     the same version with other content raises VersionConflict.
     """
-    latest = await get(session, definition.name)
+    latest = await get(session, definition.name, tenant=tenant)
     body = definition.model_dump(mode="json", exclude_none=True)
     if latest is not None and _same(latest.definition, body, definition.version is None):
         return latest, False
@@ -33,7 +33,7 @@ async def register(
     if version is None:
         version = (latest.version + 1) if latest is not None else 1
     else:
-        existing = await get(session, definition.name, version)
+        existing = await get(session, definition.name, version, tenant=tenant)
         if existing is not None:
             if _same(existing.definition, body, False):
                 return existing, False
@@ -41,7 +41,9 @@ async def register(
                 f"{definition.name} version {version} exists with another definition"
             )
     body["version"] = version
-    row = WorkflowDefinitionRow(name=definition.name, version=version, definition=body)
+    row = WorkflowDefinitionRow(
+        tenant=tenant, name=definition.name, version=version, definition=body
+    )
     session.add(row)
     try:
         await session.flush()
@@ -60,23 +62,25 @@ def _same(stored: dict[str, object], body: dict[str, object], ignore_version: bo
 
 
 async def get(
-    session: AsyncSession, name: str, version: int | None = None
+    session: AsyncSession, name: str, version: int | None = None, *, tenant: str = DEFAULT_TENANT
 ) -> WorkflowDefinitionRow | None:
-    """A definition by name: the given version, or the latest."""
-    query = select(WorkflowDefinitionRow).where(WorkflowDefinitionRow.name == name)
+    """A definition of ``tenant`` by name: the given version, or the latest."""
+    query = select(WorkflowDefinitionRow).where(
+        WorkflowDefinitionRow.tenant == tenant, WorkflowDefinitionRow.name == name
+    )
     if version is not None:
         query = query.where(WorkflowDefinitionRow.version == version)
     query = query.order_by(WorkflowDefinitionRow.version.desc()).limit(1)
     return (await session.execute(query)).scalar_one_or_none()
 
 
-_PARSED: dict[tuple[str, int, datetime], WorkflowDefinition] = {}
+_PARSED: dict[tuple[str, str, int, datetime], WorkflowDefinition] = {}
 
 
 def parsed(row: WorkflowDefinitionRow) -> WorkflowDefinition:
     """A stored definition, parsed once per process (a version never changes; the time it was
     registered tells apart databases that reuse a name and version)."""
-    key = (row.name, row.version, row.created_at)
+    key = (row.tenant, row.name, row.version, row.created_at)
     definition = _PARSED.get(key)
     if definition is None:
         if len(_PARSED) >= 1000:
@@ -85,16 +89,20 @@ def parsed(row: WorkflowDefinitionRow) -> WorkflowDefinition:
     return definition
 
 
-async def list_latest(session: AsyncSession) -> Sequence[WorkflowDefinitionRow]:
-    """The latest version of every definition, by name."""
+async def list_latest(
+    session: AsyncSession, tenant: str = DEFAULT_TENANT
+) -> Sequence[WorkflowDefinitionRow]:
+    """The latest version of every definition of ``tenant``, by name."""
     latest = (
         select(WorkflowDefinitionRow.name, func.max(WorkflowDefinitionRow.version).label("v"))
+        .where(WorkflowDefinitionRow.tenant == tenant)
         .group_by(WorkflowDefinitionRow.name)
         .subquery()
     )
     query = select(WorkflowDefinitionRow).join(
         latest,
-        (WorkflowDefinitionRow.name == latest.c.name)
+        (WorkflowDefinitionRow.tenant == tenant)
+        & (WorkflowDefinitionRow.name == latest.c.name)
         & (WorkflowDefinitionRow.version == latest.c.v),
     )
     return (await session.execute(query.order_by(WorkflowDefinitionRow.name))).scalars().all()

@@ -140,13 +140,16 @@ def _no_plan(
     )
 
 
-async def plan_goal(session: AsyncSession, raw_goal: Any, index: ConceptIndex) -> PlannedRun:
+async def plan_goal(
+    session: AsyncSession, raw_goal: Any, index: ConceptIndex, tenant: str | None = None
+) -> PlannedRun:
     """Plan a goal over the registry and wire the plan into a definition.
 
     Args:
         session: A session to read the registry with.
         raw_goal: The request's ``goal`` object.
         index: Concept vocabulary (prefixes and subsumption).
+        tenant: Plan only with the capabilities serving this tenant (None: all).
 
     Returns:
         The definition, run input and goal record of the run to create.
@@ -159,7 +162,7 @@ async def plan_goal(session: AsyncSession, raw_goal: Any, index: ConceptIndex) -
     goal = parse_goal(raw_goal)
     target = index.expand(goal.produce)
     given = {index.expand(concept): value for concept, value in goal.given.items()}
-    nodes, excluded = capability_nodes(await store.find_capabilities(session), index)
+    nodes, excluded = capability_nodes(await store.find_capabilities(session, tenant=tenant), index)
     try:
         live_only = True
         chain = shortest_chain(target, given, [n for n in nodes if n.live], index.subsumes)

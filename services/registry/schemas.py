@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from bus.streams import DLQ_SUFFIX
 from services.db.ranges import Count
 from services.orchestrator.definitions import CAPABILITY_PATTERN
 
@@ -24,6 +25,17 @@ class CapabilitySpec(BaseModel):
     consumes: list[str] = Field(default_factory=list, max_length=50)
     produces: list[str] = Field(default_factory=list, max_length=50)
     idempotent: bool = False
+    shared: bool = Field(
+        default=False,
+        description="serve every tenant, not only the agent's own (system tenant only)",
+    )
+
+    @model_validator(mode="after")
+    def _not_a_dead_letter_stream(self) -> CapabilitySpec:
+        # Its task stream would be the dead-letter stream of the capability without ".dlq".
+        if self.name.endswith(DLQ_SUFFIX):
+            raise ValueError(f"a capability name cannot end in {DLQ_SUFFIX!r}")
+        return self
 
 
 class AgentCard(BaseModel):
@@ -78,6 +90,9 @@ class AgentRegistered(BaseModel):
     heartbeat_interval_s: float
     lease_s: float
     bus_url: str
+    shared: list[str] = Field(
+        default_factory=list, description="the capabilities shared with every tenant"
+    )
 
 
 class Heartbeat(BaseModel):
@@ -105,6 +120,7 @@ class CapabilityPublic(BaseModel):
     consumes: list[str]
     produces: list[str]
     idempotent: bool
+    shared: bool = False
     agent_id: str
     agent_name: str
     agent_status: str

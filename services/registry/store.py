@@ -6,14 +6,14 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import String, Text, bindparam, cast, delete, func, literal, select, update
+from sqlalchemy import String, Text, bindparam, cast, delete, func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, load_only
 
 from bus.ids import new_id
 from services.auth import new_token, token_hash
-from services.db.models import AgentRow, CapabilityRow, StepRow, utcnow
+from services.db.models import DEFAULT_TENANT, AgentRow, CapabilityRow, StepRow, utcnow
 from services.orchestrator.states import ACTIVE_STEP
 from services.registry.schemas import AgentCard
 
@@ -21,13 +21,15 @@ ONLINE, OFFLINE, DRAINING = "online", "offline", "draining"
 
 
 async def register_agent(
-    session: AsyncSession, card: AgentCard, lease_s: float
+    session: AsyncSession, card: AgentCard, lease_s: float, tenant: str = DEFAULT_TENANT
 ) -> tuple[AgentRow, str]:
-    """Store a new agent and its capabilities; returns the row and the agent's token."""
+    """Store a new agent of ``tenant`` and its capabilities; returns the row and the agent's
+    token."""
     token = new_token("agt")
     now = utcnow()
     agent = AgentRow(
         id=new_id(),
+        tenant=tenant,
         name=card.name,
         version=card.version,
         description=card.description,
@@ -56,6 +58,7 @@ async def register_agent(
                 consumes=list(cap.consumes),
                 produces=list(cap.produces),
                 idempotent=cap.idempotent,
+                shared=cap.shared,
             )
         )
     return agent, token
@@ -74,16 +77,26 @@ async def heartbeat(
     return agent
 
 
-async def get_agent(session: AsyncSession, agent_id: str) -> AgentRow | None:
-    """One agent, or None."""
-    return await session.get(AgentRow, agent_id)
+async def get_agent(
+    session: AsyncSession, agent_id: str, tenant: str | None = None
+) -> AgentRow | None:
+    """One agent, or None (also when it belongs to another tenant than ``tenant``)."""
+    agent = await session.get(AgentRow, agent_id)
+    if agent is None or (tenant is not None and agent.tenant != tenant):
+        return None
+    return agent
 
 
 async def list_agents(
-    session: AsyncSession, status: str | None = None, name: str | None = None
+    session: AsyncSession,
+    status: str | None = None,
+    name: str | None = None,
+    tenant: str | None = None,
 ) -> Sequence[AgentRow]:
-    """Agents, newest first, optionally by status or name."""
+    """Agents, newest first, optionally by status or name; of ``tenant`` when given."""
     query = select(AgentRow).order_by(AgentRow.registered_at.desc())
+    if tenant is not None:
+        query = query.where(AgentRow.tenant == tenant)
     if status is not None:
         query = query.where(AgentRow.status == status)
     if name is not None:
@@ -132,6 +145,12 @@ class CapabilityKey(NamedTuple):
     id: int
 
 
+def serves(tenant: str) -> Any:
+    """Capabilities (joined with their agents) that serve ``tenant``: its own agents', and the
+    ones shared with every tenant."""
+    return or_(AgentRow.tenant == tenant, CapabilityRow.shared.is_(True))
+
+
 def _contains_any(column: InstrumentedAttribute[Any], dialect: str, iris: Collection[str]) -> Any:
     """``column`` (a JSON array of strings) holds one of ``iris``."""
     if dialect == "postgresql":
@@ -147,12 +166,16 @@ def _conditions(
     live_only: bool,
     produces: Collection[str] | None,
     consumes: Collection[str] | None,
+    tenant: str | None = None,
 ) -> list[Any]:
-    """Where-clauses over capabilities joined with their agents."""
+    """Where-clauses over capabilities joined with their agents; with ``tenant``, only the
+    capabilities that serve it (its own agents' and the shared ones)."""
     dialect = session.get_bind().dialect.name
     conditions: list[Any] = [
         AgentRow.status == ONLINE if live_only else AgentRow.status != "deregistered"
     ]
+    if tenant is not None:
+        conditions.append(serves(tenant))
     if name is not None:
         conditions.append(
             CapabilityRow.name.startswith(name[:-1])
@@ -179,6 +202,7 @@ async def find_capabilities(
     produces: Collection[str] | None = None,
     consumes: Collection[str] | None = None,
     limit: int | None = None,
+    tenant: str | None = None,
 ) -> list[tuple[CapabilityRow, AgentRow]]:
     """Capabilities with their agents (id, name and status only), by name, then agent.
 
@@ -189,12 +213,13 @@ async def find_capabilities(
         produces: Keep capabilities producing one of these IRIs (exact strings).
         consumes: Keep capabilities consuming one of these IRIs (exact strings).
         limit: At most this many.
+        tenant: Only the capabilities serving this tenant (None: all of them).
     """
     query = (
         select(CapabilityRow, AgentRow)
         .options(_AGENT_SUMMARY)
         .join(AgentRow, AgentRow.id == CapabilityRow.agent_id)
-        .where(*_conditions(session, name, live_only, produces, consumes))
+        .where(*_conditions(session, name, live_only, produces, consumes, tenant))
         .order_by(CapabilityRow.name, CapabilityRow.agent_id)
     )
     if limit is not None:
@@ -209,6 +234,7 @@ async def capability_keys(
     *,
     produces: Collection[str] | None = None,
     consumes: Collection[str] | None = None,
+    tenant: str | None = None,
 ) -> list[CapabilityKey]:
     """The keys of the capabilities :func:`find_capabilities` finds, sorted by (name, agent).
 
@@ -220,7 +246,7 @@ async def capability_keys(
     query = (
         select(CapabilityRow.name, CapabilityRow.agent_id, CapabilityRow.id)
         .join(AgentRow, AgentRow.id == CapabilityRow.agent_id)
-        .where(*_conditions(session, name, live_only, produces, consumes))
+        .where(*_conditions(session, name, live_only, produces, consumes, tenant))
     )
     rows = (await (await session.connection()).execute(query)).all()
     return sorted(map(CapabilityKey._make, rows))
@@ -238,6 +264,7 @@ async def capability_stamp(
     *,
     produces: Collection[str] | None = None,
     consumes: Collection[str] | None = None,
+    tenant: str | None = None,
 ) -> str:
     """One string naming exactly the capabilities :func:`capability_keys` would return.
 
@@ -247,7 +274,7 @@ async def capability_stamp(
     is checked with one aggregate, without reading a row per capability.
     """
     pair = cast(CapabilityRow.id, String) + " " + CapabilityRow.agent_id
-    conditions = _conditions(session, name, live_only, produces, consumes)
+    conditions = _conditions(session, name, live_only, produces, consumes, tenant)
     joined = select().join_from(CapabilityRow, AgentRow, AgentRow.id == CapabilityRow.agent_id)
     if session.get_bind().dialect.name == "postgresql":
         ordered = aggregate_order_by(literal(","), CapabilityRow.id)

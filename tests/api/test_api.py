@@ -15,12 +15,13 @@ from tests.fixtures.errors import assert_error
 from tests.orchestrator.test_definitions import INVALID
 
 TOKEN = "api-test-token-0123456789"
+ADMIN = "api-test-admin-0123456789"
 
 
 @pytest.fixture
 async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     async with app_client(
-        Settings(data_dir=tmp_path, api_token=TOKEN, max_request_bytes=64 * 1024)
+        Settings(data_dir=tmp_path, api_token=TOKEN, admin_token=ADMIN, max_request_bytes=64 * 1024)
     ) as http:
         yield http
 
@@ -140,7 +141,7 @@ async def test_capability_filters(client: httpx.AsyncClient) -> None:
 
 async def test_metrics_and_openapi(client: httpx.AsyncClient) -> None:
     await client.get("/healthz")
-    metrics = (await client.get("/metrics")).text
+    metrics = (await client.get("/metrics", headers={"authorization": f"Bearer {ADMIN}"})).text
     assert "modx_http_requests_total" in metrics and 'route="/healthz"' in metrics
     spec = (await client.get("/openapi.json")).json()
     assert "/v1/runs" in spec["paths"] and "/v1/agents/{agent_id}/heartbeat" in spec["paths"]

@@ -15,7 +15,7 @@ require_import("agents.models.embedding", "the serving extra (onnxruntime, token
 
 from agents.models.embed_agent import agent as embedder_agent  # noqa: E402
 from agents.models.embedding import MODEL_NAME  # noqa: E402
-from tests.fixtures.stack import Stack, running_stack  # noqa: E402
+from tests.fixtures.stack import ADMIN, Stack, running_stack  # noqa: E402
 from tests.models.test_embedding import PARAPHRASES  # noqa: E402
 
 EMBED_ONE = {
@@ -83,7 +83,7 @@ def batch_histogram(metrics_text: str) -> tuple[float, float, float]:
 
 
 async def metrics_of(stack: Stack) -> tuple[float, float, float]:
-    response = await stack.client.get("/metrics")
+    response = await stack.client.get("/metrics", headers={"authorization": f"Bearer {ADMIN}"})
     return batch_histogram(response.text)
 
 

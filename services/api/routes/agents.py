@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import metrics
 from services.api.deps import (
     AgentDep,
-    ClientDep,
     PrincipalDep,
+    ReaderDep,
+    RegistrarDep,
     RuntimeDep,
     SessionDep,
     WriteSessionDep,
 )
 from services.api.errors import ApiError, not_found
 from services.auth import Principal
-from services.db.models import AgentRow
+from services.db.models import SYSTEM_TENANT, AgentRow
 from services.discovery.search import discover, discovery_of
 from services.egress import EgressRefused
 from services.registry import store
@@ -29,6 +32,7 @@ from services.registry.schemas import (
 )
 
 router = APIRouter(prefix="/v1", tags=["agents"])
+log = logging.getLogger(__name__)
 
 
 def agent_public(agent: AgentRow, in_flight: int) -> AgentPublic:
@@ -52,13 +56,27 @@ def agent_public(agent: AgentRow, in_flight: int) -> AgentPublic:
 
 @router.post("/agents", status_code=201, response_model=AgentRegistered)
 async def register(
-    card: AgentCard, _: ClientDep, runtime: RuntimeDep, session: WriteSessionDep
+    card: AgentCard, principal: RegistrarDep, runtime: RuntimeDep, session: WriteSessionDep
 ) -> AgentRegistered:
-    """Register an agent card; the answer carries the agent's own token.
+    """Register an agent of the caller's tenant; the answer carries the agent's own token.
 
-    An HTTP agent's endpoint must resolve to an address MODX may call (``services.egress``).
+    Capabilities marked ``shared`` serve every tenant when the caller belongs to the system
+    tenant (or is a system admin); otherwise they serve the caller's tenant only, and
+    ``shared`` in the answer (the capabilities actually shared) says so.
     """
     settings = runtime.settings
+    may_share = principal.is_system or principal.tenant == SYSTEM_TENANT
+    if not may_share and any(cap.shared for cap in card.capabilities):
+        log.warning(
+            "agent %s asked to share capabilities, but tenant %s may not: kept to the tenant",
+            card.name,
+            principal.tenant,
+        )
+        card = card.model_copy(
+            update={
+                "capabilities": [c.model_copy(update={"shared": False}) for c in card.capabilities]
+            }
+        )
     if card.transport == "http" and card.endpoint is not None:
         try:
             await runtime.egress.check_url(card.endpoint)
@@ -70,7 +88,9 @@ async def register(
                 [{"path": "$.endpoint", "in": "body", "message": str(exc)}],
             ) from None
     async with session.begin():
-        agent, token = await store.register_agent(session, card, settings.agent_lease_s)
+        agent, token = await store.register_agent(
+            session, card, settings.agent_lease_s, principal.tenant
+        )
     runtime.orchestrator.engine.router.invalidate()
     metrics.AGENTS_REGISTERED.inc()
     return AgentRegistered(
@@ -79,13 +99,16 @@ async def register(
         heartbeat_interval_s=settings.heartbeat_interval_s,
         lease_s=settings.agent_lease_s,
         bus_url=settings.bus_url,
+        shared=[cap.name for cap in card.capabilities if cap.shared],
     )
 
 
 async def _own_agent(session: AsyncSession, principal: Principal, agent_id: str) -> AgentRow:
-    agent = await store.get_agent(session, agent_id)
+    # An agent acts for itself only, an admin for its tenant's agents: anything else answers
+    # as an agent that is not registered, so that ids of others' agents cannot be probed.
+    agent = await store.get_agent(session, agent_id, principal.tenant)
     if principal.role == "agent" and principal.agent_id != agent_id:
-        raise ApiError(403, "forbidden", "an agent can only act for itself")
+        agent = None
     if agent is None:
         raise ApiError(
             404, "agent_unknown", f"agent {agent_id!r} is not registered (register again)"
@@ -118,8 +141,10 @@ async def deregister(
     agent_id: str, principal: PrincipalDep, runtime: RuntimeDep, session: WriteSessionDep
 ) -> Response:
     """Start draining: no new task goes to the agent; it is removed when its tasks end."""
-    if principal.role not in ("agent", "admin"):
-        raise ApiError(403, "forbidden", "an agent deregisters itself (or the admin does)")
+    if principal.role not in ("agent", "admin") or (
+        principal.role == "agent" and principal.agent_id is None
+    ):
+        raise ApiError(403, "forbidden", "an agent deregisters itself (or its tenant's admin)")
     async with session.begin():
         agent = await _own_agent(session, principal, agent_id)
         await store.start_draining(session, agent)
@@ -130,18 +155,18 @@ async def deregister(
 
 @router.get("/agents", response_model=list[AgentPublic])
 async def list_agents(
-    _: PrincipalDep, session: SessionDep, status: str | None = None, name: str | None = None
+    principal: ReaderDep, session: SessionDep, status: str | None = None, name: str | None = None
 ) -> list[AgentPublic]:
-    """Agents with liveness and load."""
-    agents = await store.list_agents(session, status=status, name=name)
+    """The tenant's agents with liveness and load."""
+    agents = await store.list_agents(session, status=status, name=name, tenant=principal.tenant)
     load = await store.active_tasks(session, [a.id for a in agents])
     return [agent_public(agent, load.get(agent.id, 0)) for agent in agents]
 
 
 @router.get("/agents/{agent_id}", response_model=AgentPublic)
-async def get_agent(agent_id: str, _: PrincipalDep, session: SessionDep) -> AgentPublic:
-    """One agent."""
-    agent = await store.get_agent(session, agent_id)
+async def get_agent(agent_id: str, principal: ReaderDep, session: SessionDep) -> AgentPublic:
+    """One agent of the tenant."""
+    agent = await store.get_agent(session, agent_id, principal.tenant)
     if agent is None:
         raise not_found("agent", agent_id)
     load = await store.active_tasks(session, [agent.id])
@@ -151,7 +176,7 @@ async def get_agent(agent_id: str, _: PrincipalDep, session: SessionDep) -> Agen
 @router.get("/capabilities")
 async def capabilities(
     request: Request,
-    _: PrincipalDep,
+    principal: ReaderDep,
     runtime: RuntimeDep,
     session: SessionDep,
     q: str | None = Query(default=None, max_length=2000, description="a request in plain words"),
@@ -163,7 +188,8 @@ async def capabilities(
 ) -> dict[str, object]:
     """Capabilities of registered agents: by name, by ontology concept (a concept also finds
     its subclasses), and ranked by meaning for ``q`` (``ranking`` says how; see
-    ``services/discovery/search.py``)."""
+    ``services/discovery/search.py``). Only those serving the caller's tenant: its own
+    agents' and the shared ones."""
     return await discover(
         session,
         discovery_of(request.app.state, runtime),
@@ -173,4 +199,5 @@ async def capabilities(
         consumes=consumes,
         live=live,
         limit=limit,
+        tenant=principal.tenant,
     )

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from services.api.deps import RuntimeDep
+from services.api.deps import RuntimeDep, get_principal
+from services.api.errors import ApiError
+from services.db.models import SYSTEM_TENANT
 
 router = APIRouter(tags=["health"])
 
@@ -31,6 +33,11 @@ async def readyz(runtime: RuntimeDep) -> JSONResponse:
 
 
 @router.get("/metrics")
-async def metrics() -> Response:
-    """Prometheus metrics."""
+async def metrics(request: Request, runtime: RuntimeDep) -> Response:
+    """Prometheus metrics; with ``metrics_require_token`` (the default), for a system admin or
+    a token of the system tenant only (the figures cover every tenant)."""
+    if runtime.settings.metrics_require_token:
+        principal = await get_principal(request, runtime)
+        if not (principal.is_system or principal.tenant == SYSTEM_TENANT):
+            raise ApiError(403, "forbidden", "metrics need a token of the system tenant")
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

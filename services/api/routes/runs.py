@@ -9,7 +9,7 @@ import jsonschema
 from fastapi import APIRouter, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.api.deps import ClientDep, PrincipalDep, RuntimeDep, SessionDep
+from services.api.deps import OperatorDep, ReaderDep, RuntimeDep, SessionDep
 from services.api.errors import ApiError, not_found
 from services.api.routes.workflows import parse_or_422
 from services.api.schemas import (
@@ -62,7 +62,7 @@ def run_public(
 
 
 async def _definition(
-    body: RunCreate, session: SessionDep
+    body: RunCreate, session: SessionDep, tenant: str
 ) -> tuple[WorkflowDefinition, int | None]:
     if isinstance(body.workflow, dict):
         return parse_or_422(body.workflow, "$.workflow"), None
@@ -78,7 +78,7 @@ async def _definition(
                     [{"path": "$.workflow", "message": "bad version"}],
                 )
             version = int(version_text)
-        row = await workflows.get(session, name, version)
+        row = await workflows.get(session, name, version, tenant=tenant)
         if row is None:
             raise ApiError(
                 404,
@@ -115,7 +115,11 @@ def _check_input(definition: WorkflowDefinition, value: object) -> None:
 
 @router.post("/runs", status_code=202, response_model=RunAccepted)
 async def start_run(
-    body: RunCreate, response: Response, _: ClientDep, runtime: RuntimeDep, session: SessionDep
+    body: RunCreate,
+    response: Response,
+    principal: OperatorDep,
+    runtime: RuntimeDep,
+    session: SessionDep,
 ) -> RunAccepted:
     """Start a run; the same ``idempotency_key`` returns the same run.
 
@@ -134,23 +138,26 @@ async def start_run(
         concepts = await concept_index()  # loads the ontology once, outside the transaction
     async with session.begin():
         if body.idempotency_key is not None:
-            existing = await runs.by_idempotency_key(session, body.idempotency_key)
+            existing = await runs.by_idempotency_key(
+                session, principal.tenant, body.idempotency_key
+            )
             if existing is not None:
                 response.status_code = 200
                 return RunAccepted(run_id=existing.id, status=existing.status, created=False)
         if body.goal is not None:
             try:
-                planned = await plan_goal(session, body.goal, concepts)
+                planned = await plan_goal(session, body.goal, concepts, principal.tenant)
             except PlanningError as exc:
                 raise ApiError(422, exc.code, exc.message, exc.details) from None
             definition, version = planned.definition, None
             run_input, goal = planned.run_input, planned.goal
         else:
-            definition, version = await _definition(body, session)
+            definition, version = await _definition(body, session, principal.tenant)
             _check_input(definition, body.input)
     run = await runtime.orchestrator.create_run(
         definition,
         run_input,
+        tenant=principal.tenant,
         version=version,
         idempotency_key=body.idempotency_key,
         goal=goal,
@@ -159,7 +166,7 @@ async def start_run(
     if run is None:  # a concurrent request with the same key created its run first
         assert body.idempotency_key is not None
         async with runtime.readers() as reader:
-            existing = await runs.by_idempotency_key(reader, body.idempotency_key)
+            existing = await runs.by_idempotency_key(reader, principal.tenant, body.idempotency_key)
         if existing is None:
             raise ApiError(409, "conflict", "the run could not be created; try again")
         response.status_code = 200
@@ -169,7 +176,7 @@ async def start_run(
 
 @router.get("/runs", response_model=RunsPublic)
 async def list_runs(
-    _: PrincipalDep,
+    principal: ReaderDep,
     session: SessionDep,
     status: RunState | None = None,
     workflow: str | None = None,
@@ -182,6 +189,7 @@ async def list_runs(
 ) -> RunsPublic:
     """Runs, newest first, filtered; ``next_cursor`` fetches the next page."""
     filters = runs.RunFilter(
+        tenant=principal.tenant,
         status=status,
         workflow=workflow,
         agent_id=agent,
@@ -198,26 +206,27 @@ async def list_runs(
     return RunsPublic(items=[run_public(r) for r in page], next_cursor=next_cursor)
 
 
-async def _run_or_404(session: AsyncSession, run_id: str) -> RunRow:
-    run = await runs.get_run(session, run_id)
+async def _run_or_404(session: AsyncSession, run_id: str, tenant: str) -> RunRow:
+    # Another tenant's run answers exactly as a run that does not exist.
+    run = await runs.get_run(session, run_id, tenant)
     if run is None:
         raise not_found("run", run_id)
     return run
 
 
 @router.get("/runs/{run_id}", response_model=RunPublic)
-async def get_run(run_id: str, _: PrincipalDep, session: SessionDep) -> RunPublic:
+async def get_run(run_id: str, principal: ReaderDep, session: SessionDep) -> RunPublic:
     """One run with its steps, outputs, errors, attempts and agents."""
-    run = await _run_or_404(session, run_id)
+    run = await _run_or_404(session, run_id, principal.tenant)
     return run_public(run, list(await runs.steps_of(session, run_id)), definition=True)
 
 
 @router.get("/runs/{run_id}/events", response_model=list[EventPublic])
 async def run_events(
-    run_id: str, _: PrincipalDep, session: SessionDep, after: EventId = 0
+    run_id: str, principal: ReaderDep, session: SessionDep, after: EventId = 0
 ) -> list[EventPublic]:
     """The run's history in order (``after`` = the last event id already seen)."""
-    await _run_or_404(session, run_id)
+    await _run_or_404(session, run_id, principal.tenant)
     return [
         EventPublic.model_validate(e, from_attributes=True)
         for e in await runs.events_of(session, run_id, after)
@@ -227,7 +236,7 @@ async def run_events(
 @router.get("/runs/{run_id}/wait", response_model=RunPublic)
 async def wait_run(
     run_id: str,
-    _: PrincipalDep,
+    principal: ReaderDep,
     runtime: RuntimeDep,
     timeout_s: float = Query(default=30.0, gt=0, le=300),
 ) -> RunPublic:
@@ -236,7 +245,7 @@ async def wait_run(
     end = loop.time() + timeout_s
     while True:
         async with runtime.readers() as session:
-            run = await _run_or_404(session, run_id)
+            run = await _run_or_404(session, run_id, principal.tenant)
             if run.status in TERMINAL_RUN or loop.time() >= end:
                 return run_public(run, list(await runs.steps_of(session, run_id)), definition=False)
         await runtime.orchestrator.watch.wait_finished(
@@ -246,25 +255,29 @@ async def wait_run(
 
 @router.post("/runs/{run_id}/cancel", status_code=202, response_model=RunAccepted)
 async def cancel_run(
-    run_id: str, _: ClientDep, runtime: RuntimeDep, session: SessionDep
+    run_id: str, principal: OperatorDep, runtime: RuntimeDep, session: SessionDep
 ) -> RunAccepted:
     """Cancel: nothing more is dispatched, and running steps end as ``cancelled``."""
-    await _run_or_404(session, run_id)
+    await _run_or_404(session, run_id, principal.tenant)
     await session.rollback()  # end the read before the write transaction
     cancelled = await runtime.orchestrator.cancel_run(run_id, "cancelled by request")
-    run = await _run_or_404(session, run_id)
+    run = await _run_or_404(session, run_id, principal.tenant)
     if not cancelled:
         raise ApiError(409, "run_finished", f"run {run_id} is already {run.status}")
     return RunAccepted(run_id=run_id, status=run.status, created=False)
 
 
 @router.post("/runs/{run_id}/retry", status_code=202, response_model=RunAccepted)
-async def retry_run(run_id: str, _: ClientDep, runtime: RuntimeDep) -> RunAccepted:
+async def retry_run(
+    run_id: str, principal: OperatorDep, runtime: RuntimeDep, session: SessionDep
+) -> RunAccepted:
     """Start a new run of a failed, cancelled or timed-out run that resumes from its failed step.
 
     The steps that succeeded are carried over with their outputs; the new run's ``retry_of``
     names this one.
     """
+    await _run_or_404(session, run_id, principal.tenant)
+    await session.rollback()
     try:
         run = await runtime.orchestrator.retry_run(run_id)
     except LookupError:

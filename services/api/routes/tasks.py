@@ -27,12 +27,13 @@ async def report_result(
             .limit(1)
         )
     ).scalar_one_or_none()
-    if sent is None or sent.run_id is None:
-        raise ApiError(404, "task_unknown", f"task {task_id!r} was never dispatched")
-    if sent.agent_id != principal.agent_id:
+    mine = sent is not None and sent.run_id is not None
+    if mine and sent is not None and sent.agent_id != principal.agent_id:
         step = await session.get(StepRow, (sent.run_id, sent.step_id or ""))
-        if step is None or step.agent_id != principal.agent_id:
-            raise ApiError(403, "forbidden", "this task was not dispatched to this agent")
+        mine = step is not None and step.agent_id == principal.agent_id
+    if not mine or sent is None or sent.run_id is None:
+        # Another agent's task answers as one never dispatched: its id tells nothing.
+        raise ApiError(404, "task_unknown", f"task {task_id!r} was never dispatched to you")
     task = Envelope(
         id=task_id,
         kind=Kind.TASK,

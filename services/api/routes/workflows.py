@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Response
 
-from services.api.deps import ClientDep, PrincipalDep, SessionDep, WriteSessionDep
+from services.api.deps import OperatorDep, ReaderDep, SessionDep, WriteSessionDep
 from services.api.errors import ApiError, not_found
 from services.api.schemas import WorkflowPublic
 from services.db.models import WorkflowDefinitionRow
@@ -42,13 +42,14 @@ def public(row: WorkflowDefinitionRow) -> WorkflowPublic:
 
 @router.post("/workflows", status_code=201, response_model=WorkflowPublic)
 async def register(
-    response: Response, _: ClientDep, session: WriteSessionDep, body: Any = Body(...)
+    response: Response, principal: OperatorDep, session: WriteSessionDep, body: Any = Body(...)
 ) -> WorkflowPublic:
-    """Register a definition; without ``version`` it becomes the next version of its name."""
+    """Register a definition of the caller's tenant; without ``version`` it becomes the next
+    version of its name (names are the tenant's own: other tenants' are never touched)."""
     definition = parse_or_422(body)
     async with session.begin():
         try:
-            row, created = await workflows.register(session, definition)
+            row, created = await workflows.register(session, definition, principal.tenant)
         except workflows.VersionConflict as exc:
             raise ApiError(409, "version_conflict", str(exc)) from None
     if not created:
@@ -57,17 +58,17 @@ async def register(
 
 
 @router.get("/workflows", response_model=list[WorkflowPublic])
-async def list_workflows(_: PrincipalDep, session: SessionDep) -> list[WorkflowPublic]:
-    """The latest version of every workflow."""
-    return [public(row) for row in await workflows.list_latest(session)]
+async def list_workflows(principal: ReaderDep, session: SessionDep) -> list[WorkflowPublic]:
+    """The latest version of every workflow of the caller's tenant."""
+    return [public(row) for row in await workflows.list_latest(session, principal.tenant)]
 
 
 @router.get("/workflows/{name}", response_model=WorkflowPublic)
 async def get_workflow(
-    name: str, _: PrincipalDep, session: SessionDep, version: Version | None = None
+    name: str, principal: ReaderDep, session: SessionDep, version: Version | None = None
 ) -> WorkflowPublic:
     """One workflow: the latest version, or ``?version=``."""
-    row = await workflows.get(session, name, version)
+    row = await workflows.get(session, name, version, tenant=principal.tenant)
     if row is None:
         raise not_found("workflow", name if version is None else f"{name}@{version}")
     return public(row)

@@ -1,0 +1,165 @@
+"""Throttling of failed token checks and logins, per client address and across all of them.
+
+Failures are counted in fixed windows of ``window_s`` seconds. Once an address has failed
+``per_address`` times in the current window, every token check from it answers 429 until the
+window ends, a right token included, so that guessing stops rather than only failing. Once all
+addresses together have failed ``overall`` times, checks answer 429 for every address that has
+not authenticated successfully within the last window: a spread-out guesser is stopped while
+clients already working keep working.
+
+With Redis (distributed mode) the counters live there, so replicas agree; embedded, they live
+in this process. A check costs one Redis round trip (``MGET``); a success writes at most once
+per address and half-window per process.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+PREFIX = "modx:auth"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How many failures a window allows, per address and overall."""
+
+    per_address: int = 10
+    overall: int = 300
+    window_s: float = 60.0
+
+
+class Counters(Protocol):
+    """Where failures and recent successes are kept."""
+
+    async def read(self, keys: list[str]) -> list[int]:
+        """The counts of ``keys`` (0 when absent or expired)."""
+
+    async def add(self, keys: list[str], ttl_s: float) -> list[int]:
+        """Add one to each key (expiring after ``ttl_s``); returns the new counts."""
+
+    async def mark(self, key: str, ttl_s: float) -> None:
+        """Set ``key`` to 1 for ``ttl_s`` seconds."""
+
+    async def close(self) -> None:
+        """Release connections."""
+
+
+class MemoryCounters:
+    """Counters of this process (embedded mode)."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._values: dict[str, tuple[int, float]] = {}
+
+    def _get(self, key: str, now: float) -> int:
+        value = self._values.get(key)
+        if value is None or value[1] <= now:
+            return 0
+        return value[0]
+
+    async def read(self, keys: list[str]) -> list[int]:
+        now = self._clock()
+        return [self._get(key, now) for key in keys]
+
+    async def add(self, keys: list[str], ttl_s: float) -> list[int]:
+        now = self._clock()
+        if len(self._values) > 100_000:  # keys of past windows
+            self._values = {k: v for k, v in self._values.items() if v[1] > now}
+        counts = []
+        for key in keys:
+            count = self._get(key, now) + 1
+            expires = self._values[key][1] if count > 1 else now + ttl_s
+            self._values[key] = (count, expires)
+            counts.append(count)
+        return counts
+
+    async def mark(self, key: str, ttl_s: float) -> None:
+        self._values[key] = (1, self._clock() + ttl_s)
+
+    async def close(self) -> None:
+        self._values.clear()
+
+
+class RedisCounters:
+    """Counters in Redis, shared by every replica."""
+
+    def __init__(self, url: str) -> None:
+        import redis.asyncio as redis
+
+        self._client = redis.Redis.from_url(url)
+
+    async def read(self, keys: list[str]) -> list[int]:
+        values = await self._client.mget(keys)
+        return [int(v) if v is not None else 0 for v in values]
+
+    async def add(self, keys: list[str], ttl_s: float) -> list[int]:
+        async with self._client.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.incr(key)
+                pipe.expire(key, math.ceil(ttl_s), nx=True)
+            results = await pipe.execute()
+        return [int(r) for r in results[::2]]
+
+    async def mark(self, key: str, ttl_s: float) -> None:
+        await self._client.set(key, 1, ex=math.ceil(ttl_s))
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+
+class AuthThrottle:
+    """Decides whether a token check may happen, and counts the ones that fail."""
+
+    def __init__(
+        self, counters: Counters, limits: Limits, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.counters = counters
+        self.limits = limits
+        self._clock = clock
+        self._marked: dict[str, float] = {}
+
+    def _window(self) -> tuple[int, float]:
+        now = self._clock()
+        window = int(now // self.limits.window_s)
+        return window, (window + 1) * self.limits.window_s - now
+
+    def _keys(self, address: str, window: int) -> list[str]:
+        return [f"{PREFIX}:fail:{address}:{window}", f"{PREFIX}:fail:*:{window}"]
+
+    async def blocked(self, address: str) -> int | None:
+        """Seconds to wait (for ``Retry-After``) when ``address`` may not try now, else None."""
+        window, left = self._window()
+        mine, everyone, trusted = await self.counters.read(
+            [*self._keys(address, window), f"{PREFIX}:ok:{address}"]
+        )
+        if mine >= self.limits.per_address or (everyone >= self.limits.overall and not trusted):
+            return max(1, math.ceil(left))
+        return None
+
+    async def failed(self, address: str) -> int | None:
+        """Count a failure; seconds to wait when that used up the address's allowance."""
+        window, left = self._window()
+        mine, everyone = await self.counters.add(
+            self._keys(address, window), 2 * self.limits.window_s
+        )
+        if mine >= self.limits.per_address or everyone >= self.limits.overall:
+            return max(1, math.ceil(left))
+        return None
+
+    async def succeeded(self, address: str) -> None:
+        """``address`` authenticated: it stays trusted through a global lock-down."""
+        now = time.monotonic()
+        if now - self._marked.get(address, -math.inf) < self.limits.window_s / 2:
+            return
+        if len(self._marked) > 10_000:
+            self._marked.clear()
+        self._marked[address] = now
+        await self.counters.mark(f"{PREFIX}:ok:{address}", self.limits.window_s)
+
+    async def close(self) -> None:
+        """Release the counters' connections."""
+        await self.counters.close()

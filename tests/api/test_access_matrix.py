@@ -1,0 +1,326 @@
+"""Object-level access as a matrix generated from the app's route table: every route x every
+role x an object of the caller's own tenant or of another tenant.
+
+A route that ``ROUTES`` does not classify fails ``test_every_route_is_classified``, so a new
+route cannot skip the check. For each (route, role, own/other):
+
+- a role the route does not allow gets 403, whatever the object;
+- an allowed role gets one of the route's statuses for its own tenant's object, and for another
+  tenant's object 404 (never telling whether it exists);
+- no answer to anyone carries an identifier of another tenant's objects.
+
+Roles: ``viewer``, ``operator``, ``admin`` and ``agent`` (an issued agent token, which registers
+agents) of tenant alpha; ``self``, the own token of an agent registered by alpha; ``system``, an
+admin of the system tenant. "Other" is tenant beta.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.routing import iter_route_contexts
+
+from services.api.app import create_app
+from services.config import Settings
+from tests.api.tenancy_world import Admin, World, bearer, tenancy_app
+
+ROLES = ("viewer", "operator", "admin", "agent", "self", "system")
+READ = frozenset({"viewer", "operator", "admin", "system"})
+OPERATE = frozenset({"operator", "admin", "system"})
+ADMIN = frozenset({"admin", "system"})
+EVERYONE = frozenset(ROLES)
+
+
+@dataclass
+class Call:
+    """What one request sends: path parameters, body, query, and a token to use instead."""
+
+    params: dict[str, Any]
+    body: Any = None
+    query: dict[str, Any] | None = None
+    token: str | None = None
+
+
+Builder = Callable[["Matrix", World, bool], Awaitable[Call]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who may call a route, what they get, and how a request is built.
+
+    ``other``: what an allowed role gets for the other tenant's object (None: the route names
+    no object, so only the leak check applies). ``everywhere``: roles that reach every tenant's
+    objects by design (a system admin managing tokens).
+    """
+
+    allowed: frozenset[str]
+    ok: tuple[int, ...]
+    build: Builder
+    other: int | None = 404
+    everywhere: frozenset[str] = frozenset()
+
+
+async def nothing(m: Matrix, w: World, own: bool) -> Call:
+    return Call({})
+
+
+async def run_of(m: Matrix, w: World, own: bool) -> Call:
+    return Call({"run_id": w.run_id})
+
+
+async def run_wait(m: Matrix, w: World, own: bool) -> Call:
+    return Call({"run_id": w.run_id}, query={"timeout_s": 0.01})
+
+
+async def agent_of(m: Matrix, w: World, own: bool) -> Call:
+    return Call({"agent_id": w.agent_id}, body={})
+
+
+async def fresh_agent(m: Matrix, w: World, own: bool) -> Call:
+    # Deregistering removes the agent: each request gets one of its own (with its token, for
+    # the agent deregistering itself).
+    if not own:
+        return Call({"agent_id": w.agent_id})
+    agent_id, token = await m.admin.agent(w, "leaving", f"work.{w.tenant}")
+    return Call({"agent_id": agent_id}, token=token if m.role == "self" else None)
+
+
+async def workflow_of(m: Matrix, w: World, own: bool) -> Call:
+    return Call({"name": w.workflow})
+
+
+async def new_workflow(m: Matrix, w: World, own: bool) -> Call:
+    # Names are per tenant (test_tenancy.py registers one name in two tenants).
+    definition = {"name": f"added-{m.role}", "steps": [{"id": "a", "capability": "work.x"}]}
+    return Call({}, body=definition)
+
+
+async def start_run(m: Matrix, w: World, own: bool) -> Call:
+    return Call({}, body={"workflow": w.workflow, "input": {"n": 2}})
+
+
+async def agent_card(m: Matrix, w: World, own: bool) -> Call:
+    return Call({}, body={"name": "joining", "capabilities": [{"name": "work.joined"}]})
+
+
+async def task_result(m: Matrix, w: World, own: bool) -> Call:
+    return Call({"task_id": w.task_id}, body={"output": {"n": 2}})
+
+
+async def new_tenant(m: Matrix, w: World, own: bool) -> Call:
+    return Call({}, body={"name": "gamma"})
+
+
+async def new_token(m: Matrix, w: World, own: bool) -> Call:
+    return Call({}, body={"tenant": w.tenant, "role": "viewer"})
+
+
+async def token_of(m: Matrix, w: World, own: bool) -> Call:
+    # Revoking or rotating consumes the token: a fresh one for each request.
+    return Call({"token_id": (await m.admin.token(w.tenant, "viewer"))[0]})
+
+
+async def ledger_of(m: Matrix, w: World, own: bool) -> Call:
+    return Call({}, query={"run_id": w.run_id})
+
+
+async def capabilities(m: Matrix, w: World, own: bool) -> Call:
+    return Call({}, query={"name": f"work.{w.tenant}"})
+
+
+async def runs_of_agent(m: Matrix, w: World, own: bool) -> Call:
+    return Call({}, query={"agent": w.agent_id})
+
+
+async def tokens_of(m: Matrix, w: World, own: bool) -> Call:
+    return Call({}, query={"tenant": w.tenant})
+
+
+DASHBOARD = "dashboard"  # cookie sessions: a bearer token of any role opens nothing there
+
+ROUTES: dict[str, Rule | str] = {
+    "GET /openapi.json": Rule(EVERYONE, (200,), nothing, other=None),
+    "GET /docs": Rule(EVERYONE, (200,), nothing, other=None),
+    "GET /docs/oauth2-redirect": Rule(EVERYONE, (200,), nothing, other=None),
+    "GET /redoc": Rule(EVERYONE, (200,), nothing, other=None),
+    "GET /healthz": Rule(EVERYONE, (200,), nothing, other=None),
+    "GET /readyz": Rule(EVERYONE, (200,), nothing, other=None),
+    # Process-wide figures (every tenant's workflow names among the labels).
+    "GET /metrics": Rule(
+        frozenset({"system"}), (200,), nothing, other=None, everywhere=frozenset({"system"})
+    ),
+    "POST /v1/agents": Rule(
+        frozenset({"operator", "admin", "agent", "system"}), (201,), agent_card, other=None
+    ),
+    "POST /v1/agents/{agent_id}/heartbeat": Rule(frozenset({"self"}), (200,), agent_of),
+    "DELETE /v1/agents/{agent_id}": Rule(
+        frozenset({"self", "admin", "system"}), (202,), fresh_agent
+    ),
+    "GET /v1/agents": Rule(READ, (200,), nothing, other=None),
+    "GET /v1/agents/{agent_id}": Rule(READ, (200,), agent_of),
+    "GET /v1/capabilities": Rule(READ, (200,), capabilities, other=None),
+    "POST /v1/workflows": Rule(OPERATE, (200, 201), new_workflow, other=None),
+    "GET /v1/workflows": Rule(READ, (200,), nothing, other=None),
+    "GET /v1/workflows/{name}": Rule(READ, (200,), workflow_of),
+    "POST /v1/runs": Rule(OPERATE, (202,), start_run),
+    "GET /v1/runs": Rule(READ, (200,), runs_of_agent, other=None),
+    "GET /v1/runs/{run_id}": Rule(READ, (200,), run_of),
+    "GET /v1/runs/{run_id}/events": Rule(READ, (200,), run_of),
+    "GET /v1/runs/{run_id}/wait": Rule(READ, (200,), run_wait),
+    "POST /v1/runs/{run_id}/cancel": Rule(OPERATE, (202, 409), run_of),
+    "POST /v1/runs/{run_id}/retry": Rule(OPERATE, (202, 409), run_of),
+    "POST /v1/tasks/{task_id}/result": Rule(frozenset({"self"}), (200,), task_result),
+    "GET /v1/ledger/verify": Rule(READ, (200,), ledger_of, other=None),
+    "POST /v1/tenants": Rule(frozenset({"system"}), (200, 201), new_tenant, other=None),
+    "GET /v1/tenants": Rule(frozenset({"system"}), (200,), nothing, other=None),
+    "POST /v1/tokens": Rule(ADMIN, (201,), new_token, other=403, everywhere=frozenset({"system"})),
+    "GET /v1/tokens": Rule(ADMIN, (200,), tokens_of, other=None, everywhere=frozenset({"system"})),
+    "DELETE /v1/tokens/{token_id}": Rule(ADMIN, (200,), token_of, everywhere=frozenset({"system"})),
+    "POST /v1/tokens/{token_id}/rotate": Rule(
+        ADMIN, (200,), token_of, everywhere=frozenset({"system"})
+    ),
+    "GET /dashboard/login": DASHBOARD,
+    "POST /dashboard/login": DASHBOARD,
+    "POST /dashboard/logout": DASHBOARD,
+    "POST /dashboard/runs/{run_id}/cancel": DASHBOARD,
+    "POST /dashboard/runs/{run_id}/retry": DASHBOARD,
+    "POST /dashboard/dead-letters/replay": DASHBOARD,
+    "POST /dashboard/dead-letters/discard": DASHBOARD,
+    "GET /dashboard/live/runs/{run_id}": DASHBOARD,
+    "GET /dashboard/runs/{run_id}/fragments": DASHBOARD,
+    "GET /dashboard/live/runs": DASHBOARD,
+    "GET /dashboard/static/{name:path}": DASHBOARD,
+    "GET /dashboard": DASHBOARD,
+    "GET /dashboard/agents": DASHBOARD,
+    "GET /dashboard/runs": DASHBOARD,
+    "GET /dashboard/runs/{run_id}": DASHBOARD,
+    "GET /dashboard/dead-letters": DASHBOARD,
+}
+# Dashboard routes open to anyone (the login page, its form, static files, logging out).
+DASHBOARD_OPEN = {
+    "GET /dashboard/login",
+    "POST /dashboard/login",
+    "POST /dashboard/logout",
+    "GET /dashboard/static/{name:path}",
+}
+
+
+def route_table() -> list[str]:
+    """Every method and path the app serves (HEAD aside)."""
+    app = create_app(Settings())
+    return [
+        f"{method} {route.path}"
+        for route in iter_route_contexts(app.routes)
+        for method in sorted(route.methods or ())
+        if method != "HEAD"
+    ]
+
+
+def test_every_route_is_classified() -> None:
+    table = route_table()
+    unclassified = sorted(set(table) - set(ROUTES))
+    assert not unclassified, f"classify these routes in ROUTES: {unclassified}"
+    assert not sorted(set(ROUTES) - set(table)), "ROUTES names routes the app no longer has"
+
+
+@dataclass
+class Matrix:
+    """The state of one walk through the matrix."""
+
+    http: httpx.AsyncClient
+    admin: Admin
+    worlds: dict[str, World]
+    role: str = ""
+
+    def own(self, role: str) -> World:
+        return self.worlds["system" if role == "system" else "alpha"]
+
+    async def call(self, key: str, rule: Rule, role: str, own: bool) -> tuple[str, httpx.Response]:
+        self.role = role
+        mine = self.own(role)
+        target = mine if own else self.worlds["beta"]
+        call = await rule.build(self, target, own)
+        method, path = key.split(" ", 1)
+        for name, value in call.params.items():
+            path = re.sub(r"\{" + name + r"(:[^}]*)?\}", str(value), path)
+        token = call.token or mine.tokens["admin" if role == "system" else role]
+        response = await self.http.request(
+            method, path, json=call.body, params=call.query, headers=bearer(token)
+        )
+        return f"{path} {call.body} {call.query}", response
+
+
+def check(
+    m: Matrix, key: str, rule: Rule, role: str, own: bool, sent: str, response: httpx.Response
+) -> str:
+    """A problem with ``response`` to a request that carried ``sent``, or ''."""
+    status = response.status_code
+    if role not in rule.allowed:
+        return "" if status == 403 else f"expected 403, got {status}"
+    if own or role in rule.everywhere or rule.other is None:
+        if status not in rule.ok:
+            return f"expected {rule.ok}, got {status}: {response.text[:200]}"
+    elif status != rule.other:
+        return f"expected {rule.other} for another tenant's object, got {status}"
+    if role not in rule.everywhere:
+        others = [w for name, w in m.worlds.items() if w is not m.own(role)]
+        # What the caller sent may come back (a 404 names the id asked for); nothing else may.
+        leaked = [
+            s for w in others for s in w.secrets() if s and s in response.text and s not in sent
+        ]
+        if leaked:
+            return f"answer carries another tenant's {leaked}"
+    return ""
+
+
+async def walk(http: httpx.AsyncClient) -> list[str]:
+    admin = Admin(http)
+    worlds = {name: await admin.world(name) for name in ("alpha", "beta", "system")}
+    matrix = Matrix(http, admin, worlds)
+    problems = []
+    for key in route_table():
+        rule = ROUTES[key]
+        if isinstance(rule, str):
+            problems.extend(await dashboard_check(matrix, key))
+            continue
+        for role in ROLES:
+            for own in (True, False):
+                sent, response = await matrix.call(key, rule, role, own)
+                problem = check(matrix, key, rule, role, own, sent, response)
+                if problem:
+                    problems.append(f"{key} as {role} ({'own' if own else 'other'}): {problem}")
+    return problems
+
+
+async def dashboard_check(m: Matrix, key: str) -> list[str]:
+    """Bearer tokens do not open the dashboard: pages redirect to the login, the rest is 401."""
+    if key in DASHBOARD_OPEN:
+        return []
+    method, path = key.split(" ", 1)
+    path = re.sub(r"\{[^}]*\}", m.worlds["alpha"].run_id, path)
+    problems = []
+    for role in ROLES:
+        token = m.own(role).tokens["admin" if role == "system" else role]
+        response = await m.http.request(method, path, headers=bearer(token), json={})
+        if response.status_code not in (303, 401):
+            problems.append(f"{key} as {role}: got {response.status_code} without a session")
+    return problems
+
+
+async def test_matrix_embedded(tmp_path: Path) -> None:
+    async with tenancy_app(tmp_path) as http:
+        problems = await walk(http)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.postgres
+async def test_matrix_distributed(tmp_path: Path, postgres_url: str, redis_url: str) -> None:
+    async with tenancy_app(tmp_path, postgres_url, redis_url) as http:
+        problems = await walk(http)
+    assert not problems, "\n".join(problems)

@@ -18,6 +18,7 @@ import httpx
 
 from services.api.app import create_app
 from services.config import Settings
+from services.ledger.keys import create_key_file
 from tests.fixtures.services import wait_until
 
 SYSTEM_ADMIN = "matrix-system-admin-0123456789"
@@ -135,6 +136,10 @@ async def tenancy_app(
     tmp: Path, database_url: str | None = None, redis_url: str | None = None, **overrides: Any
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The app in-process over ASGI, with ``SYSTEM_ADMIN`` as ``MODX_ADMIN_TOKEN``."""
+    if redis_url is not None and "ledger_key_file" not in overrides:
+        overrides["ledger_key_file"] = tmp / "ledger.key"  # the same key for every replica
+        if not (tmp / "ledger.key").exists():
+            create_key_file(tmp / "ledger.key")
     settings = Settings(
         data_dir=tmp,
         database_url=database_url,

@@ -23,6 +23,7 @@ from ontology.errors import (
 )
 from ontology.reasoner import ReasonerPool, Str, Var, goal
 from ontology.reasoner.terms import compound
+from tests.fixtures.services import wait_until
 from tests.legal.conftest import TOY_RULES
 
 pytestmark = pytest.mark.prolog
@@ -169,13 +170,19 @@ async def test_concurrent_queries(toy_pool: ReasonerPool) -> None:
     assert toy_pool.stats.completed == 20
 
 
+async def taken(pool: ReasonerPool) -> None:
+    """Until the query just submitted (in a task) is taken by a worker from the queue."""
+    # One turn of the loop: a query on a started pool queues its job before it first waits.
+    await asyncio.sleep(0)
+    await wait_until(lambda: pool.stats.queued == 0)
+
+
 async def test_bounded_queue(swipl: str) -> None:
     async with ReasonerPool([TOY_RULES], size=1, queue_size=1, swipl=swipl, grace_s=1.0) as pool:
         running = asyncio.create_task(pool.query([], "loop_forever", timeout_s=1))
-        await asyncio.sleep(0)  # let the worker take it
-        await asyncio.sleep(0.05)
+        await taken(pool)  # the worker runs it; the queue is empty
         waiting = asyncio.create_task(pool.query(ALICE, "adult(X)"))
-        await asyncio.sleep(0)
+        await wait_until(lambda: pool.stats.queued == 1)
         with pytest.raises(PoolBusy):
             await pool.query(ALICE, "adult(X)")
         with pytest.raises(QueryTimeout):
@@ -188,9 +195,9 @@ async def test_close_fails_waiting_queries_and_stops_workers(swipl: str) -> None
     await pool.start()
     pids = pool.stats.pids
     running = asyncio.create_task(pool.query([], "loop_forever", timeout_s=30))
-    await asyncio.sleep(0.05)
+    await taken(pool)
     waiting = asyncio.create_task(pool.query(ALICE, "adult(X)"))
-    await asyncio.sleep(0)
+    await wait_until(lambda: pool.stats.queued == 1)
     await pool.close(timeout_s=0.5)
     for task in (running, waiting):
         with pytest.raises(PoolClosed):

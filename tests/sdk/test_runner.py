@@ -114,8 +114,10 @@ async def test_run_registers_heartbeats_serves_and_drains_before_deregistering(
         await fake.wait_for(
             lambda: any(c.body == {"in_flight": 1} for c in fake.of("POST", "/heartbeat"))
         )
+        beats = len(fake.of("POST", "/heartbeat"))
         stop.set()
-        await asyncio.sleep(0.05)
+        # Draining: heartbeats go on (the lease must hold), and no deregistration yet.
+        await fake.wait_for(lambda: len(fake.of("POST", "/heartbeat")) >= beats + 2)
         assert not fake.of("DELETE")  # still draining the task in flight
 
         gate.release.set()
@@ -253,9 +255,10 @@ async def test_sigterm_drains_and_deregisters(
         await transport.publish(streams.tasks("math.slow"), sent)
         await gate.wait_started(1)
 
+        beats = len(fake.of("POST", "/heartbeat"))
         os.kill(os.getpid(), signal.SIGTERM)
-        await asyncio.sleep(0.05)
-        assert not running.done()
+        await fake.wait_for(lambda: len(fake.of("POST", "/heartbeat")) >= beats + 2)
+        assert not running.done() and not fake.of("DELETE")  # draining the task in flight
         gate.release.set()
         await running
 

@@ -14,6 +14,7 @@ from bus import streams
 from bus.envelope import Kind, utcnow
 from bus.memory import MemoryTransport
 from bus.signing import generate_keypair, verify
+from tests.fixtures.services import wait_until
 from tests.sdk.sample_agent import Gate, build_agent
 
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
@@ -194,12 +195,14 @@ async def test_stop_drains_in_flight_work_and_acknowledges_it() -> None:
     await gate.wait_started(1)
 
     stopping = asyncio.create_task(env.stop(drain=True))
-    await asyncio.sleep(0.05)
+    at_stop: list[list[Kind]] = []  # what the task had answered when stop returned
+    stopping.add_done_callback(lambda _: at_stop.append([e.kind for e in env.envelopes(task)]))
+    await wait_until(lambda: env.runtime.paused)  # stop began: it takes no new task
     assert not stopping.done()  # waiting for the handler, not abandoning it
 
     gate.release.set()
     assert await stopping is True
-    assert [e.kind for e in env.envelopes(task)] == [Kind.EVENT, Kind.RESULT]
+    assert at_stop == [[Kind.EVENT, Kind.RESULT]]  # it returned after the answer, not before
     assert await transport.pending(streams.tasks("math.slow"), "math.slow") == 0
     await transport.close()
 

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from agents.legal.explanation import explain_answer, explanation_lines
+from agents.legal.explanation import explain_answer, readable
 from agents.sdk import Agent, FatalError, RetryableError, TaskContext
 from ontology import (
     Answer,
@@ -317,26 +317,34 @@ class ExplainRequest(BaseModel):
 
 
 class Explanation(BaseModel):
-    """A readable explanation in which every line cites its subsection."""
+    """The proof for a person: the answer on top, the provisions applied with their arithmetic,
+    those checked and not applicable with the reason."""
 
     explanation: str
     lines: list[dict[str, Any]]
+    not_applicable: list[dict[str, Any]] = Field(default_factory=list)
 
 
 @agent.capability(
     "legal.explain",
     consumes=["tax:Proof"],
     produces=["tax:Explanation"],
-    description="Render a proof as readable text, each line citing its statute subsection.",
+    description="Render a proof for a person: amounts in dollars, dates as dates, the arithmetic "
+    "at each combining step, provisions applied apart from those checked and not applicable.",
     idempotent=True,
 )
 async def explain(request: ExplainRequest) -> Explanation:
     """Turn a proof tree into an explanation."""
-    bindings = {"Amount": request.answer} if request.answer is not None else {}
+    key = "Answer" if isinstance(request.answer, str) else "Amount"
+    bindings = {key: request.answer} if request.answer is not None else {}
     answer = Answer(bindings=bindings, proof=request.proof, elapsed_s=0.0)
     text = explain_answer(answer, question=request.question)
-    lines = [
-        {"depth": line.depth, "text": line.text, "citation": line.citation}
-        for line in explanation_lines(request.proof)
-    ]
-    return Explanation(explanation=text, lines=lines)
+    shown = readable(request.proof, request.answer)
+    return Explanation(
+        explanation=text,
+        lines=shown.lines(),
+        not_applicable=[
+            {"citation": n.citation, "text": n.text, "under": n.under, "why": n.why}
+            for n in shown.not_applicable
+        ],
+    )

@@ -33,6 +33,8 @@ class ProofNode(BaseModel):
     """A subproof given earlier in the tree, not repeated."""
     assumption: bool = False
     """Proved by a conclusion the case states (not derived): an assumption of the proof."""
+    unit: str | None = None
+    """What ``value`` counts when it is not dollars: ``percent``, ``weeks``."""
 
     @field_validator("facts", mode="before")
     @classmethod

@@ -18,6 +18,9 @@
         one rounded to the nearest integer, halves up).  Proofs carry it
         as the node's "combine" field so that a reader can check it.
 
+    value_unit(Name/Arity, Unit)
+        The node's value is not an amount of dollars (percent, weeks).
+
     date_arg(Name/Arity, I)
         Argument I of the predicate is a day number (days since
         1970-01-01); proofs print it as a "YYYY-MM-DD" date.
@@ -32,8 +35,11 @@
     of an aggregate node), so sums stay checkable in proofs.
 */
 
-:- discontiguous cites/3, helper_node/2, combines/2, date_arg/2.
-:- multifile cites/3, helper_node/2, combines/2, date_arg/2.
+:- discontiguous cites/3, helper_node/2, combines/2, date_arg/2, value_unit/2.
+:- multifile cites/3, helper_node/2, combines/2, date_arg/2, value_unit/2.
+
+%   value_unit(Name/Arity, Unit): the node's value is not dollars but
+%   percent or weeks (proofs carry it as "unit").
 
 %!  sum_of(+Key-Value, :Goal, -Sum) is det.
 %   Sum of Value over the solutions of Goal, counting each distinct Key

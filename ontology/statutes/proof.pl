@@ -227,8 +227,12 @@ node(G, Citation, Value, Children, Node) :-
                  get_dict(goal, C, F) ), Facts),
     value_fields(Value, VF),
     (   callable(G), functor(G, Name, Arity), combines(Name/Arity, How)
-    ->  atom_string(How, HS), CF = VF.put(combine, HS)
-    ;   CF = VF
+    ->  atom_string(How, HS), CF0 = VF.put(combine, HS)
+    ;   CF0 = VF
+    ),
+    (   callable(G), functor(G, Name1, Arity1), value_unit(Name1/Arity1, U)
+    ->  atom_string(U, US), CF = CF0.put(unit, US)
+    ;   CF = CF0
     ),
     Node = _{goal: GS, citation: Citation, children: Children,
              facts: Facts}.put(CF).

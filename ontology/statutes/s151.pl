@@ -22,6 +22,7 @@ cites(s151_d_2/2, '§151(d)(2)', 0).
 cites(s151_d_3/4, '§151(d)(3)', 4).
 cites(s151_d_3_A/2, '§151(d)(3)(A)', 0).
 cites(s151_d_3_B/3, '§151(d)(3)(B)', 3).
+value_unit(s151_d_3_B/3, percent).
 cites(s151_d_5/1, '§151(d)(5)', 0).
 combines(s151_a/3, last).
 

@@ -140,6 +140,7 @@ s3306_a_3(E, Y) :-
     )).
 
 helper_node(employment_weeks/5, 5).
+value_unit(employment_weeks/5, weeks).
 %!  employment_weeks(+E, +Year, +Categories, +MinIndividuals, -Weeks)
 %   number of distinct calendar weeks containing a day of Year on which E
 %   employed at least MinIndividuals individuals in employment (services
@@ -415,6 +416,7 @@ s3306_c_1_A_ii(E, Y) :-
     )).
 
 helper_node(agricultural_weeks/4, 4).
+value_unit(agricultural_weeks/4, weeks).
 %!  agricultural_weeks(+E, +Year, +Min, -Weeks) like employment_weeks/5,
 %   counting every individual employed in agricultural labor.
 agricultural_weeks(E, Z, Min, Weeks) :-

@@ -18,7 +18,9 @@ import typer
 
 from services.cli.client import default_token
 
-app = typer.Typer(help="Legal reasoning: evaluate SARA cases.", no_args_is_help=True)
+app = typer.Typer(
+    help="Legal reasoning: evaluate SARA cases, explain an answer.", no_args_is_help=True
+)
 
 GOLD = re.compile(r"\$\s*(-?[\d,]+)\s*$")
 VERDICT = re.compile(r"\b(Entailment|Contradiction)\s*$")
@@ -43,6 +45,7 @@ class CaseResult:
     run_id: str | None = None
     kind: str = "numeric"
     correct: bool | None = None
+    explanation: str | None = None
 
 
 class UnknownCaseKind(ValueError):
@@ -107,6 +110,7 @@ async def evaluate(
     concurrency: int,
     progress: bool,
     print_lines: bool,
+    explain: bool = False,
 ) -> list[CaseResult]:
     """Submit every case, wait for each, and score it."""
     limit = asyncio.Semaphore(concurrency)
@@ -154,15 +158,28 @@ async def evaluate(
                 correct=False if kind == "binary" else None,
             )
         answer = run["output"]["answer"]
+        explanation = run["output"].get("explanation") if explain else None
         if kind == "binary":
             right = answer == gold
             return CaseResult(
-                path.stem, gold, answer, right, right, seconds, None, run_id, kind, right
+                path.stem,
+                gold,
+                answer,
+                right,
+                right,
+                seconds,
+                None,
+                run_id,
+                kind,
+                right,
+                explanation,
             )
         assert isinstance(gold, int)
         exact = answer == gold
         close = abs(answer - gold) <= 0.1 * abs(gold)
-        return CaseResult(path.stem, gold, answer, exact, close, seconds, None, run_id)
+        return CaseResult(
+            path.stem, gold, answer, exact, close, seconds, None, run_id, explanation=explanation
+        )
 
     tasks = [asyncio.create_task(one(f)) for f in files]
     for done, task in enumerate(asyncio.as_completed(tasks), start=1):
@@ -176,6 +193,8 @@ async def evaluate(
             detail = f"error: {result.error}" if result.error else f"answer {result.answer}"
             seconds = f"{result.seconds:.3f}s" if result.seconds is not None else "-"
             typer.echo(f"{result.case:18} gold {result.gold!s:>8}  {detail:24} {mark:6} {seconds}")
+            if result.explanation:
+                typer.echo(result.explanation + "\n")
         if progress:
             width = 30
             filled = int(width * done / len(files))
@@ -197,6 +216,8 @@ def summary(results: list[CaseResult]) -> dict[str, Any]:
         row = asdict(r)
         if r.kind == "numeric":
             del row["correct"]
+        if r.explanation is None:
+            del row["explanation"]
         cases.append(row)
     return {
         "total": len(numeric),
@@ -231,6 +252,9 @@ def eval_cases(
     strict: Annotated[
         bool, typer.Option(help="Exit 1 unless every case is exact (numeric) or correct (binary).")
     ] = False,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Print (or put in the JSON) each case's explanation.")
+    ] = False,
 ) -> None:
     """Run SARA case files through sara-tax / sara-entail and score them against gold."""
     files = case_files(paths)
@@ -255,13 +279,15 @@ def eval_cases(
                     service.client(300) as client,
                 ):
                     return await evaluate(
-                        client, files, concurrency, show and sys.stderr.isatty(), show
+                        client, files, concurrency, show and sys.stderr.isatty(), show, explain
                     )
         token = default_token()
         headers = {"authorization": f"Bearer {token}"} if token else {}
         base = url or "http://127.0.0.1:8000"
         async with httpx.AsyncClient(base_url=base, headers=headers, timeout=330) as client:
-            return await evaluate(client, files, concurrency, show and sys.stderr.isatty(), show)
+            return await evaluate(
+                client, files, concurrency, show and sys.stderr.isatty(), show, explain
+            )
 
     started = time.perf_counter()
     results = asyncio.run(main())
@@ -291,6 +317,51 @@ def eval_cases(
         )
     if strict and (totals["exact"] != totals["total"] or b_wrong(totals)):
         raise typer.Exit(1)
+
+
+@app.command("explain")
+def explain_case(
+    case_file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A case file.")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object for scripts.")
+    ] = False,
+) -> None:
+    """Answer one case file here (no service needed) and explain the answer for a person."""
+    from agents.legal.explanation import answer_value, explain_answer, readable
+    from ontology import CaseFormatError, ReasonerError, ReasonerPool, parse_case, statutes_rules
+
+    try:
+        case = parse_case(case_file)
+    except CaseFormatError as exc:
+        typer.secho(f"{case_file}: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
+
+    async def main() -> Any:
+        async with ReasonerPool(statutes_rules(), size=1) as pool:
+            return await pool.query(case.facts, case.query.goal())
+
+    try:
+        answer = asyncio.run(main())
+    except ReasonerError as exc:
+        typer.secho(f"{case_file}: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from None
+    shown = readable(answer.proof, answer_value(answer))
+    if as_json:
+        payload = {
+            "case": case.case_id,
+            "question": case.question,
+            "gold": case.gold,
+            "answer": answer_value(answer),
+            "explanation": shown.text(),
+            "lines": shown.lines(),
+            "not_applicable": [
+                {"citation": n.citation, "text": n.text, "under": n.under, "why": n.why}
+                for n in shown.not_applicable
+            ],
+        }
+        typer.echo(json.dumps(payload))
+    else:
+        typer.echo(explain_answer(answer, question=case.question))
 
 
 def b_wrong(totals: dict[str, Any]) -> bool:

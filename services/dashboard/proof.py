@@ -12,6 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import ValidationError
+
+from ontology.reasoner.models import ProofNode as ReasonerProofNode
+from ontology.reasoner.readable import readable_proof
 from services.db.models import StepRow
 
 MAX_NODES = 3000
@@ -49,6 +53,8 @@ class LegalResult:
     answer: Any
     proof: ProofNode
     explanation: str | list[str] | None
+    """The proof rendered for a person by the same renderer as the CLI and the API (the
+    agent's own text when the proof cannot be read)."""
     source: str
     nodes: int
     citations: list[str]
@@ -90,6 +96,16 @@ def _citations(node: ProofNode, into: dict[str, None]) -> None:
         _citations(child, into)
 
 
+def _readable(holder: dict[str, Any]) -> str | None:
+    """The proof as the one renderer shows it (``ontology.reasoner.readable``)."""
+    try:
+        proof = ReasonerProofNode.model_validate(holder["proof"])
+    except ValidationError:
+        return None
+    answer = holder.get("answer")
+    return readable_proof(proof, answer if isinstance(answer, (int, str)) else None).text()
+
+
 def _candidate(value: Any) -> bool:
     return isinstance(value, dict) and isinstance(value.get("proof"), dict)
 
@@ -113,11 +129,13 @@ def legal_result(output: Any, steps: Sequence[StepRow]) -> LegalResult | None:
     root = _build(holder["proof"], 0, budget)
     citations: dict[str, None] = {}
     _citations(root, citations)
-    explanation = holder.get("explanation")
-    if isinstance(explanation, list):
-        explanation = [_text(line) for line in explanation]
-    elif explanation is not None:
-        explanation = _text(explanation)
+    explanation: str | list[str] | None = _readable(holder)
+    if explanation is None:
+        stored = holder.get("explanation")
+        if isinstance(stored, list):
+            explanation = [_text(line) for line in stored]
+        elif stored is not None:
+            explanation = _text(stored)
     return LegalResult(
         answer=holder.get("answer"),
         proof=root,

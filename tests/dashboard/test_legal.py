@@ -1,5 +1,5 @@
 """In a real browser: a legal run's page shows the answer, the proof tree with each node's
-citation (collapsible), and the explanation."""
+citation (collapsible), and the explanation the one renderer gives."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
+from agents.legal.explanation import explain
 from tests.dashboard.conftest import login, shot
-from tests.dashboard.legal_fixture import EXPLANATION, LEGAL_WORKFLOW, legal
+from tests.dashboard.legal_fixture import LEGAL_WORKFLOW, PROOF, legal
 from tests.fixtures.stack import Stack
 
 pytestmark = pytest.mark.browser
@@ -23,7 +24,10 @@ async def test_a_legal_run_shows_its_proof_with_citations(dash: Stack, page: Any
     proof = page.locator("#proof")
     assert await proof.is_visible()
     assert (await proof.locator(".answer-value").inner_text()).strip() == "8438"
-    assert await proof.locator(".explanation-text").inner_text() == EXPLANATION
+    # The same renderer as the CLI and the API, from the proof itself.
+    shown = await proof.locator(".explanation-text").inner_text()
+    assert shown.strip() == explain(PROOF, 8438).strip()
+    assert shown.startswith("Answer: $8,438")
 
     tree = proof.locator(".proof-tree")
     nodes = tree.locator("details.proof-node")

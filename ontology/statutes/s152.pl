@@ -101,8 +101,18 @@ candidate_pair(X, T, Y, _) :-
 
 %!  s152_b_1(+T, +Y) T is a dependent of another taxpayer for Y, and is
 %   therefore treated as having no dependents.
+%
+%   A claim by a qualifying child of T does not count: that child, being
+%   T's dependent, "shall be treated as having no dependents" under this
+%   very paragraph.  So a newborn (or any qualifying child) whose parent
+%   has no income does not take the parent away from the parent's own
+%   claim on the child, although §152(d) read alone makes the parent the
+%   child's qualifying relative ((d)(2)(C) "the father or mother", (d)(1)
+%   "with respect to any taxpayer").
 s152_b_1(T, Y) :-
-    s152_a__basic(T, _Other, Y).
+    s152_a__basic(T, Other, Y),
+    Other \== T,
+    \+ s152_c(Other, T, Y).
 
 %!  s152_b_2(+X, +Y) X made a joint return with X's spouse for Y: X is not
 %   a dependent of anyone.

@@ -33,6 +33,7 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -125,8 +126,11 @@ async def _timed(clock: DbClock, action: Callable[[], Awaitable[object]]) -> dic
     }
 
 
-async def replay(database_url: str, steps: int, runs_count: int) -> dict[str, Any]:
-    """Drive ``runs_count`` chains of ``steps`` steps by calling the orchestrator directly."""
+async def replay(
+    database_url: str, steps: int, runs_count: int, *, sign_ledger: bool = True
+) -> dict[str, Any]:
+    """Drive ``runs_count`` chains of ``steps`` steps by calling the orchestrator directly
+    (signing ledger entries as the service does, unless ``sign_ledger`` is False)."""
     await migrate.upgrade_async(database_url)
     db = create_engine(database_url)
     writer = create_engine(database_url, pool_size=2, pool_pre_ping=False).execution_options(
@@ -137,7 +141,8 @@ async def replay(database_url: str, steps: int, runs_count: int) -> dict[str, An
     transport = MemoryTransport(name=f"bench-replay-{new_id()[-8:]}")
     relay = OutboxRelay(sessions, transport, poll_s=3600)
     engine = Engine(Router(ttl_s=3600))
-    orchestrator = Orchestrator(sessions, transport, engine, relay, writer=writer)
+    key = Ed25519PrivateKey.generate() if sign_ledger else None
+    orchestrator = Orchestrator(sessions, transport, engine, relay, writer=writer, ledger_key=key)
     definition = parse_definition(chain("replay", steps))
     card = AgentCard.model_validate({"name": "numbers", "capabilities": [{"name": "test.noop"}]})
     async with sessions() as session, session.begin():

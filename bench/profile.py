@@ -77,7 +77,7 @@ FOCUS: list[tuple[str, tuple[str, ...]]] = [
     ("definition lookup and parsing", ("WorkflowDefinition.model_validate", "_definition (")),
     ("message summaries for the trace", ("message_summary",)),
     ("envelope JSON (to_json)", ("to_json",)),
-    ("ledger hashing", ("RunContext.ledger", "chain_hash")),
+    ("ledger hashing and signing", ("RunContext.ledger", "chain_hash", "sign_entry")),
     ("JSONB decoding of loaded rows", ("_jsonb_decoder",)),
     ("pool pre-ping on checkout", ("do_ping",)),
     ("new connections (overflow beyond pool_size)", ("connect_utils", "setup_asyncpg_json")),

@@ -4,10 +4,15 @@ on PostgreSQL and on SQLite (``golden`` is parametrized)."""
 
 from __future__ import annotations
 
+import logging
+import shutil
+from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import delete, select, update
 
+from services.db.engine import session_factory
 from services.db.models import (
     EventRow,
     LedgerCheckpointRow,
@@ -16,13 +21,17 @@ from services.db.models import (
     RunRow,
     StepRow,
 )
+from services.ledger import keys
+from services.ledger.checkpoints import Checkpointer
 from services.ledger.format import chain_hash
 from tests.ledger.conftest import ENTRIES, Copy
 
 
 def at(report: dict[str, Any], run_id: str) -> list[tuple[int | None, str]]:
-    """The problems reported for ``run_id``: (seq, what)."""
-    return [(p["seq"], p["problem"]) for p in report["problems"] if p["run_id"] == run_id]
+    """The problems reported for ``run_id``: (seq, what); with any, the ledger is not ok."""
+    found = [(p["seq"], p["problem"]) for p in report["problems"] if p["run_id"] == run_id]
+    assert not found or (report["ok"] is False and report["problem_count"] >= len(found))
+    return found
 
 
 async def entries(ledger: Copy, run_id: str) -> list[LedgerEntryRow]:
@@ -248,6 +257,7 @@ async def test_rewritten_checkpoints_are_reported_against_the_published_file(
             .values(root="1" * 64)
         )
     report = await ledger.verify()
+    assert report["ok"] is False
     checkpoint_problems = {
         (p["checkpoint"], p["problem"]) for p in report["problems"] if p.get("checkpoint")
     }
@@ -261,6 +271,32 @@ async def test_a_deleted_checkpoint_is_reported(ledger: Copy) -> None:
     async with ledger.db.begin() as conn:
         await conn.execute(delete(LedgerCheckpointRow).where(LedgerCheckpointRow.seq == 1))
     report = await ledger.verify()
+    assert report["ok"] is False
     problems = {(p.get("checkpoint"), p["problem"]) for p in report["problems"]}
     assert (1, "a published checkpoint is not in the database") in problems
     assert (1, "checkpoint 1 is missing") in problems
+
+
+async def test_a_replica_does_not_publish_rewritten_checkpoints(
+    ledger: Copy, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A checkpoint forged in the database (new root, no key to sign it) is not appended to the
+    file by the replicas that publish; an honest new one is."""
+    published = tmp_path / "checkpoints.jsonl"
+    shutil.copy(ledger.published, published)
+    before = published.read_text()
+    key = keys.read_key_file(ledger.golden.data_dir / "ledger.key")
+    sessions = session_factory(ledger.db)
+    honest = Checkpointer(sessions, key, published)
+    made = await honest.checkpoint()  # the run finished after the last one: it is due
+    assert made is not None and made["tree_size"] > ledger.golden.export["checkpoint"]["tree_size"]
+    async with ledger.db.begin() as conn:
+        await conn.execute(
+            update(LedgerCheckpointRow)
+            .where(LedgerCheckpointRow.seq == made["seq"])
+            .values(root="2" * 64)
+        )
+    with caplog.at_level(logging.ERROR):
+        assert await honest.publish() == 0
+    assert published.read_text() == before
+    assert f"ledger checkpoint {made['seq']} in the database does not extend" in caplog.text

@@ -297,7 +297,11 @@ def _fact_terms(facts: Facts | Sequence[str]) -> list[str]:
     if isinstance(facts, str):
         raise TypeError("facts must be a sequence of terms, not one string")
     if hasattr(facts, "individuals"):
-        from ontology.tax_facts import facts_to_prolog  # here: tax_facts imports this package
+        # here: tax_facts imports this package
+        from ontology.places import gazetteer_facts
+        from ontology.tax_facts import facts_to_prolog
 
-        return facts_to_prolog(facts)  # type: ignore[arg-type]
+        # Case facts as Prolog, plus what the gazetteer says of their places and employers.
+        terms = facts_to_prolog(facts)  # type: ignore[arg-type]
+        return terms + gazetteer_facts(terms)
     return list(facts)

@@ -83,10 +83,3 @@ text_lower(X, S) :-
 text_contains(Text, Sub) :-
     text_lower(Text, S),
     sub_string(S, _, _, _, Sub), !.
-
-%!  us_name(+Text) Text names the United States.
-us_name(X) :-
-    text_lower(X, S0),
-    normalize_space(string(S), S0),
-    memberchk(S, ["usa", "us", "u.s.", "u.s.a.", "united states",
-                  "united states of america", "america"]).

@@ -163,7 +163,7 @@ nonresident_alien_during(P, From, To) :-
 
 helper_node(us_citizen_during/3, 0).
 us_citizen_during(P, From, To) :-
-    citizenship_(E), agent_(E, P), patient_(E, C), us_name(C),
+    citizenship_(E), agent_(E, P), patient_(E, C), place_country(C, "US"),
     ev_during(E, From, To).
 
 /* ---------------------------------------------------------------------
@@ -502,58 +502,47 @@ remuneration_item(Pay, S, Employer, Employee, Day, A) :-
     start_(Pay, SD), date_days(SD, Day),
     amount_(Pay, A).
 
-helper_node(service_location_country/2, 0).
-%!  service_location_country(+S, -Country) a country where S is performed.
-service_location_country(S, C) :-
-    location_(S, L),
-    (   country_(L, C0) -> C = C0 ; C = L ).
-
 helper_node(outside_united_states/1, 0).
-%!  outside_united_states(+S) S is performed at a place in a foreign
-%   country (service with no stated place counts as performed within the
-%   United States).
+%!  outside_united_states(+S) S is performed at a place the gazetteer puts
+%   in a foreign country, and at none it puts in the United States (a
+%   service with no known place counts as performed within the United
+%   States).
 outside_united_states(S) :-
-    location_(S, L), country_(L, C), \+ us_name(C),
-    \+ ( service_location_country(S, C2), us_name(C2) ).
+    location_(S, L), place_country(L, C), C \== "US",
+    \+ ( location_(S, L2), place_country(L2, "US") ).
+
+helper_node(place_country/2, 0).
+%!  place_country(+Place, -Code) the ISO code of the country a place is in,
+%   by the gazetteer (place_country_/2 facts), directly or through the
+%   place's stated country_.
+place_country(L, C) :- place_country_(L, C).
+place_country(L, C) :- \+ place_country_(L, _), country_(L, C0), place_country_(C0, C).
 
 helper_node(contiguous_country_with_agreement/1, 0).
-%!  contiguous_country_with_agreement(+S) S is performed in Canada or
-%   Mexico and the United States has an unemployment compensation
-%   agreement with that country.
+%!  contiguous_country_with_agreement(+S) S is performed in a country
+%   contiguous to the United States (contiguous_country_/1, from the
+%   gazetteer) with which the United States has an unemployment
+%   compensation agreement.
 contiguous_country_with_agreement(S) :-
-    service_location_country(S, C),
-    text_lower(C, CS), memberchk(CS, ["canada", "mexico"]),
+    location_(S, L), place_country(L, C), contiguous_country_(C),
     unemployment_compensation_agreement_(A),
     ( party(A, X) ; country_(A, X) ),
-    text_lower(X, CS).
+    place_country(X, C).
 
 helper_node(american_employer/1, 0).
 american_employer(E) :- american_employer_(X), agent_(X, E).
 
 helper_node(entity_is/2, 0).
 %!  entity_is(+Entity, ?Kind) Entity is of Kind, by a typing event (e.g.
-%   hospital_(h), agent_(h, X)) or, for governments, by its name.
+%   hospital_(h), agent_(h, X)) or, for governments, by what the gazetteer
+%   makes of its name (government_/2: united_states_government,
+%   state_government, foreign_government).
 entity_is(X, hospital) :- hospital_(E), agent_(E, X).
 entity_is(X, educational_institution) :- educational_institution_(E), agent_(E, X).
 entity_is(X, penal_institution) :- penal_institution_(E), agent_(E, X).
 entity_is(X, international_organization) :- international_organization_(E), agent_(E, X).
 entity_is(X, nurses_training_school) :- nurses_training_school_(E), agent_(E, X).
-entity_is(X, united_states_government) :-
-    ( text_contains(X, "united states government")
-    ; text_contains(X, "u.s. government")
-    ; text_contains(X, "federal government")
-    ; text_contains(X, "government of the united states") ).
-entity_is(X, state_government) :-
-    text_lower(X, S),
-    (   sub_string(S, 0, _, _, "state of ")
-    ;   sub_string(S, 0, _, _, "county of ")
-    ;   sub_string(S, 0, _, _, "city of ")
-    ;   text_contains(S, "state government")
-    ).
-entity_is(X, foreign_government) :-
-    text_contains(X, "government"),
-    \+ entity_is(X, united_states_government),
-    \+ entity_is(X, state_government).
+entity_is(X, Government) :- government_(X, Government).
 
 helper_node(service_period/3, 0).
 %!  service_period(+S, -From, -To) the days over which S is performed.

@@ -77,7 +77,12 @@
     user:reason_/2,
     user:type_/2,
     user:destination_/2,
-    user:country_/2.
+    user:country_/2,
+    % what the gazetteer (ontology/places.py) says of the case's places and
+    % employers, added with the facts at query time
+    user:place_country_/2,
+    user:government_/2,
+    user:contiguous_country_/1.
 
 :- discontiguous
     user:agricultural_service_/1,
@@ -163,10 +168,12 @@ case_vocabulary([agricultural_service_, american_employer_, attending_classes_,
                  mother_, nonresident_alien_, nurses_training_school_,
                  payment_, penal_institution_, plan_, purpose_, reason_,
                  residence_, retirement_, service_, sibling_, sister_, son_,
-                 termination_, type_, unemployment_compensation_agreement_],
+                 termination_, type_, unemployment_compensation_agreement_,
+                 contiguous_country_],
                 1).
 case_vocabulary([agent_, patient_, amount_, start_, end_, purpose_, location_,
-                 beneficiary_, means_, reason_, type_, destination_, country_],
+                 beneficiary_, means_, reason_, type_, destination_, country_,
+                 place_country_, government_],
                 2).
 
 %!  expand_case_facts is det.

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from ontology.places import gazetteer_facts
 from tests.fixtures.services import missing
 
 REPO = Path(__file__).resolve().parents[2]
@@ -97,7 +98,9 @@ def numeric_cases() -> list[NumericCase]:
 
 
 def case_facts(text: str) -> str:
-    """The facts of a case file: without the init directive, the ``% Test`` part and halt."""
+    """The facts of a case file: without the init directive, the ``% Test`` part and halt;
+    then what the gazetteer says of its places and employers (``ontology/places.py``), as the
+    pipeline adds it at query time."""
     out = []
     for line in text.splitlines():
         if line.startswith("% Test"):
@@ -105,7 +108,10 @@ def case_facts(text: str) -> str:
         if _INIT.match(line) or _HALT.match(line):
             continue
         out.append(line)
-    return "\n".join(out) + "\n"
+    body = "\n".join(out) + "\n"
+    stated = [t.strip() for t in re.split(r"\.\s*\n", body) if t.strip()]
+    stated = [t.split("\n")[-1] for t in stated]  # drop comment lines before a fact
+    return body + "".join(f"{fact}.\n" for fact in gazetteer_facts(stated))
 
 
 def prolog_atom(path: Path) -> str:

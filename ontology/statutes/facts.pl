@@ -77,12 +77,7 @@
     user:reason_/2,
     user:type_/2,
     user:destination_/2,
-    user:country_/2,
-    % what the gazetteer (ontology/places.py) says of the case's places and
-    % employers, added with the facts at query time
-    user:place_country_/2,
-    user:government_/2,
-    user:contiguous_country_/1.
+    user:country_/2.
 
 :- discontiguous
     user:agricultural_service_/1,
@@ -148,6 +143,14 @@
     user:type_/2,
     user:destination_/2,
     user:country_/2.
+
+%   What the gazetteer (ontology/places.py) says of the case's places and
+%   employers: not case vocabulary, but added with the facts at query time
+%   and shown in proofs as facts.
+:- dynamic
+    user:place_country_/2,
+    user:government_/2,
+    user:contiguous_country_/1.
 
 %!  case_fact_predicate(?Name/Arity)
 %   The vocabulary above; the proof meta-interpreter shows calls to these

@@ -1,0 +1,110 @@
+"""Turn a mutmut run into a report: the score per module, and every surviving mutant with its
+file, line and change, marked as justified when ``justified.md`` explains it.
+
+Run by ``bench/mutation/run.sh`` from the run's work directory; exits 1 when a module's score
+(killed + justified, over all mutants) is under the target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import re
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+from mutmut.mutation.diff_apply import get_diff_for_mutant
+from mutmut.stats import status_by_exit_code
+
+TARGET = 0.90
+KILLED = {"killed", "timeout", "segfault", "caught by type check"}
+HERE = Path(__file__).resolve().parent
+
+
+def justified(path: Path) -> dict[str, str]:
+    """Mutant name -> the reason it may survive, from the ``- `name`: reason`` lines."""
+    if not path.exists():
+        return {}
+    found = re.findall(r"^- `([^`]+)`[^:]*: (.+)$", path.read_text(), re.M)
+    return dict(found)
+
+
+def changed_line(source: list[str], diff: str) -> tuple[int, str]:
+    """The line of ``source`` (1-based) the mutant changes, and the change in one line."""
+    lines = diff.splitlines()
+    removed = [ln[1:] for ln in lines if ln.startswith("-") and not ln.startswith("---")]
+    added = [ln[1:] for ln in lines if ln.startswith("+") and not ln.startswith("+++")]
+    line = 0
+    if removed:
+        target = removed[0].strip()
+        candidates = [i + 1 for i, text in enumerate(source) if text.strip() == target]
+        line = candidates[0] if candidates else 0
+    change = f"{removed[0].strip() if removed else ''} -> {added[0].strip() if added else ''}"
+    return line, change
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--profile", required=True)
+    parser.add_argument("--work", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+    os.chdir(args.work)
+    reasons = justified(HERE / "justified.md")
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    survivors: list[tuple[str, int, str, str, str]] = []
+    for meta in sorted(Path("mutants").rglob("*.py.meta")):
+        module = str(meta.relative_to("mutants"))[: -len(".meta")]
+        source = Path(module).read_text().splitlines()
+        data = json.loads(meta.read_text())
+        for name, code in sorted(data["exit_code_by_key"].items()):
+            status = status_by_exit_code[code]
+            if status in KILLED:
+                counts[module]["killed"] += 1
+            elif name in reasons:
+                counts[module]["justified"] += 1
+            else:
+                counts[module][status] += 1
+            if status not in KILLED:
+                with contextlib.redirect_stdout(io.StringIO()):
+                    diff = get_diff_for_mutant(name, path=module)
+                line, change = changed_line(source, diff)
+                survivors.append((module, line, name, status, change))
+    if not counts:
+        print("no mutant was found: mutmut did not run (see mutmut.log)", file=sys.stderr)
+        return 2
+    out = [f"# Mutation testing: profile `{args.profile}`", ""]
+    out += [
+        "| module | mutants | killed | justified | not killed | score |",
+        "|---|---|---|---|---|---|",
+    ]
+    failing = []
+    for module, c in sorted(counts.items()):
+        total = sum(c.values())
+        killed, kept = c["killed"], c["justified"]
+        score = (killed + kept) / total if total else 1.0
+        if score < TARGET:
+            failing.append(module)
+        out.append(
+            f"| {module} | {total} | {killed} | {kept} | {total - killed - kept} | {score:.1%} |"
+        )
+    out += ["", "## Mutants not killed (file:line, mutant, status, change)", ""]
+    for module, line, name, status, change in sorted(survivors):
+        why = f" — justified: {reasons[name]}" if name in reasons else ""
+        out.append(f"- {module}:{line} `{name}` {status}: `{change}`{why}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text("\n".join(out) + "\n")
+    print("\n".join(out[: 4 + len(counts)]))
+    print(f"report: {args.out}")
+    if failing:
+        print(f"under the target of {TARGET:.0%}: {', '.join(failing)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

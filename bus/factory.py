@@ -15,6 +15,14 @@ _memory: dict[str, MemoryTransport] = {}
 REDIS_SCHEMES = frozenset({"redis", "rediss", "unix"})
 
 
+def open_memory_transport(url: str) -> MemoryTransport | None:
+    """The open in-process bus that ``memory://[name]`` names, or None when this process has
+    none (a ``memory://`` URL from another process names a bus out of reach)."""
+    name = url.split("://", 1)[1].strip("/") or "default"
+    existing = _memory.get(name)
+    return None if existing is None or existing.closed else existing
+
+
 def create_transport(url: str, **options: Any) -> Transport:
     """The transport a bus URL names.
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 REQUESTS = Counter("modx_http_requests_total", "HTTP requests", ["method", "route", "status"])
 REQUEST_SECONDS = Histogram(
@@ -14,3 +14,5 @@ RUNS_FINISHED = Counter(
 )
 DUPLICATE_RESULTS = Counter("modx_duplicate_results_total", "Late or duplicate results ignored")
 AGENTS_REGISTERED = Counter("modx_agents_registered_total", "Agent registrations")
+GATEWAY_CONNECTIONS = Gauge("modx_gateway_connections", "Agents connected to the gateway now")
+GATEWAY_TASKS = Counter("modx_gateway_tasks_total", "Tasks handed to agents over the gateway")

@@ -140,12 +140,13 @@ class Agent:
         return decorate
 
     def card(
-        self, transport: Literal["bus", "http"] = "bus", endpoint: str | None = None
+        self, transport: Literal["bus", "http", "gateway"] = "bus", endpoint: str | None = None
     ) -> dict[str, Any]:
         """The agent card sent to ``POST /v1/agents`` (DESIGN.md, "Agent card").
 
         Args:
-            transport: ``"bus"`` (tasks arrive on the bus) or ``"http"`` (POSTed to ``endpoint``).
+            transport: ``"bus"`` (tasks arrive on the bus), ``"gateway"`` (over the API's
+                WebSocket) or ``"http"`` (POSTed to ``endpoint``).
             endpoint: The URL the orchestrator POSTs tasks to; required for ``"http"`` only.
 
         Returns:
@@ -154,12 +155,12 @@ class Agent:
         Raises:
             SetupError: On an unknown transport, or an endpoint missing or misplaced.
         """
-        if transport not in ("bus", "http"):
-            raise SetupError(f"transport must be 'bus' or 'http', got {transport!r}")
+        if transport not in ("bus", "http", "gateway"):
+            raise SetupError(f"transport must be 'bus', 'gateway' or 'http', got {transport!r}")
         if transport == "http" and not endpoint:
             raise SetupError("an HTTP agent's card needs the endpoint tasks are POSTed to")
-        if transport == "bus" and endpoint:
-            raise SetupError("a bus agent has no endpoint; use transport='http'")
+        if transport != "http" and endpoint:
+            raise SetupError(f"a {transport} agent has no endpoint; use transport='http'")
         card: dict[str, Any] = {
             "name": self.name,
             "version": self.version,

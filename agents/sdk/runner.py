@@ -3,7 +3,11 @@
 ``run_agent`` is what ``Agent.run()`` does:
 
 1. register the card over HTTP, backing off while the server is unreachable;
-2. open the bus named by the registration (``MODX_BUS_URL`` or a ``transport=`` object wins);
+2. open the bus named by the registration (``MODX_BUS_URL`` or a ``transport=`` object wins),
+   or the server's gateway (``agents.sdk.gateway``) when told to, or, in ``auto`` mode, when
+   the bus is out of reach: in-process (``memory://``) or not answering. The agent registers
+   again as a gateway agent then. With ``MODX_AGENT_TRANSPORT=bus`` an unreachable bus is an
+   error at start: an agent never reports that it serves when no task can reach it;
 3. serve tasks with a ``TaskRuntime`` and send heartbeats with the in-flight count, registering
    again if the server has forgotten the agent;
 4. on SIGTERM/SIGINT (or when ``stop`` is set): stop pulling, drain in-flight tasks (heartbeats
@@ -19,19 +23,24 @@ import contextlib
 import logging
 import signal
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
+from urllib.parse import urlsplit, urlunsplit
 
-from agents.sdk.errors import ServerUnavailable, SetupError
-from agents.sdk.registration import Registration, RegistryClient, keep_alive
+from agents.sdk.errors import RequestRejected, ServerUnavailable, SetupError
+from agents.sdk.gateway import GatewayTransport
+from agents.sdk.registration import Registration, RegistryClient, keep_alive, wait_or_timeout
 from agents.sdk.runtime import TaskRuntime
 from agents.sdk.settings import AgentSettings
-from bus.factory import create_transport
+from bus.factory import create_transport, open_memory_transport
 from bus.transport import Transport
 
 if TYPE_CHECKING:
     from agents.sdk.agent import Agent
 
 logger = logging.getLogger("agents.sdk")
+
+BUS_PING_TIMEOUT_S = 3.0
+"""How long a bus may take to answer the first ping before ``auto`` takes the gateway."""
 
 
 async def run_agent(
@@ -65,17 +74,40 @@ async def run_agent(
     force = asyncio.Event()
     restore_signals = install_signal_handlers(stop, force) if handle_signals else noop
     client = registry or RegistryClient(settings)
-    card = agent.card(transport="bus")
+    via = "bus" if transport is not None else settings.transport
+    kind: Literal["bus", "gateway"] = "gateway" if via == "gateway" else "bus"
     try:
-        registration = await client.register_until(card, stop)
+        registration = await client.register_until(agent.card(transport=kind), stop)
         if registration is None:
             return
-        logger.info("registered %s as %s", agent.name, registration.agent_id)
         current = [registration]  # the heartbeat loop replaces it when it registers again
         try:
-            bus, owned = _open_bus(transport, settings, registration)
+            bus: Transport | None = transport
+            owned = False
+            if kind == "bus" and bus is None:
+                bus, owned, problem = await _open_bus(settings, registration)
+                if problem is not None and via == "bus":
+                    raise SetupError(
+                        f"{problem}: this agent could never receive a task. Set MODX_BUS_URL "
+                        "to a bus this machine reaches, or use the gateway "
+                        "(MODX_AGENT_TRANSPORT=gateway, or `modx agent run --transport gateway`)"
+                    )
+                if problem is not None:
+                    logger.info("%s: taking tasks through the server's gateway instead", problem)
+                    await client.deregister(registration)
+                    kind = "gateway"
+                    fresh = await client.register_until(agent.card(transport=kind), stop)
+                    if fresh is None:
+                        return
+                    current[0] = fresh
+            if bus is None:
+                bus = await _open_gateway(settings, current, client, stop)
+                if bus is None:
+                    return
+                owned = True
+            logger.info("registered %s as %s (%s)", agent.name, current[0].agent_id, kind)
             try:
-                await _serve(agent, bus, client, current, settings, stop, force)
+                await _serve(agent, bus, client, current, settings, stop, force, kind)
             finally:
                 if owned:
                     await bus.close()
@@ -97,19 +129,26 @@ async def _serve(
     settings: AgentSettings,
     stop: asyncio.Event,
     force: asyncio.Event,
+    kind: Literal["bus", "gateway"],
 ) -> None:
     runtime = TaskRuntime(agent, bus, current[0].agent_id)
     stopped = False
+
+    async def registered_again(fresh: Registration) -> None:
+        if isinstance(bus, GatewayTransport):
+            await bus.reconnect()  # the connection belongs to the old id and token
+        await runtime.rebind(fresh.agent_id)
+
     try:
         await runtime.start()
         heartbeats = asyncio.create_task(
             keep_alive(
                 client,
                 current,
-                lambda: agent.card(transport="bus"),
+                lambda: agent.card(transport=kind),
                 lambda: runtime.in_flight,
                 stop,
-                lambda fresh: runtime.rebind(fresh.agent_id),
+                registered_again,
             )
         )
         try:
@@ -126,24 +165,71 @@ async def _serve(
             await runtime.stop(drain=False)
 
 
-def _open_bus(
-    transport: Transport | None, settings: AgentSettings, registration: Registration
-) -> tuple[Transport, bool]:
-    """The bus to use, and whether this runner owns (and must close) it."""
-    if transport is not None:
-        return transport, False
+async def _open_bus(
+    settings: AgentSettings, registration: Registration
+) -> tuple[Transport | None, bool, str | None]:
+    """The bus this process reaches and whether to close it after, or None and why not."""
     url = settings.bus_url or registration.bus_url
     if not url:
-        raise ServerUnavailable("registration gave no bus_url; set MODX_BUS_URL")
+        return None, False, "the registration gave no bus_url and MODX_BUS_URL is not set"
     if url.startswith("memory:"):
-        logger.warning(
-            "bus_url is %s: only agents inside the server process share that bus; "
-            "pass transport= or set MODX_BUS_URL to reach the server's bus",
-            url,
-        )
-        # A memory bus is shared by the whole process (the server's own): never close it.
-        return create_transport(url), False
-    return create_transport(url), True
+        # Only the process that holds an in-memory bus reaches it; it stays its owner's.
+        shared = open_memory_transport(url)
+        if shared is None:
+            return None, False, f"the server's bus is inside the server's process ({url})"
+        return shared, False, None
+    bus = create_transport(url)
+    try:
+        reachable = await asyncio.wait_for(bus.ping(), BUS_PING_TIMEOUT_S)
+    except Exception as exc:  # any failure to answer means the same: no task arrives here
+        reachable, why = False, repr(exc)
+    else:
+        why = "no answer"
+    if reachable:
+        return bus, True, None
+    await bus.close()
+    return None, False, f"the bus at {_redacted(url)} does not answer ({why})"
+
+
+async def _open_gateway(
+    settings: AgentSettings,
+    current: list[Registration],
+    client: RegistryClient,
+    stop: asyncio.Event,
+) -> GatewayTransport | None:
+    """A connected gateway, retrying while the server is unavailable (None: stopped first).
+
+    Raises:
+        SetupError: The server refuses the connection (its answer says why).
+    """
+    gateway = GatewayTransport(
+        settings.url,
+        lambda: (current[0].agent_id, current[0].token),
+        backoff=client.backoff,
+        open_timeout_s=settings.http_timeout_s,
+    )
+    failures = 0
+    while not stop.is_set():
+        try:
+            await gateway.connect()
+            return gateway
+        except RequestRejected as exc:
+            raise SetupError(f"{exc}; is {settings.url} a MODX server with the gateway?") from exc
+        except ServerUnavailable as exc:
+            delay = client.backoff(failures)
+            failures += 1
+            logger.warning("cannot open the gateway (%s); trying again in %.1fs", exc, delay)
+            await wait_or_timeout(stop, delay)
+    return None
+
+
+def _redacted(url: str) -> str:
+    """``url`` without its password, for messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def install_signal_handlers(stop: asyncio.Event, force: asyncio.Event) -> Callable[[], None]:

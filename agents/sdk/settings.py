@@ -1,11 +1,15 @@
 """Agent settings, read from the environment with the ``MODX_`` prefix.
 
-``MODX_URL`` and ``MODX_API_TOKEN`` are shared with the CLI (see DESIGN.md, "Agents").
+``MODX_URL`` and ``MODX_API_TOKEN`` are shared with the CLI (see docs/protocol.md).
 ``MODX_BUS_URL`` overrides the ``bus_url`` that registration answers, e.g. when the server
-sees Redis under a different host name than the agent does.
+sees Redis under a different host name than the agent does. ``MODX_AGENT_TRANSPORT`` picks how
+tasks arrive: ``bus`` (straight from the bus), ``gateway`` (over the API's WebSocket), or
+``auto`` (the bus when this process can reach it, else the gateway).
 """
 
 from __future__ import annotations
+
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -22,6 +26,7 @@ class AgentSettings(BaseSettings):
         retry_initial_s: First back-off delay while the API is unreachable.
         retry_max_s: Longest back-off delay.
         drain_timeout_s: How long shutdown waits for in-flight tasks; None waits for them all.
+        transport: ``auto``, ``bus`` or ``gateway`` (``MODX_AGENT_TRANSPORT``).
     """
 
     model_config = SettingsConfigDict(env_prefix="MODX_", extra="ignore", populate_by_name=True)
@@ -34,4 +39,7 @@ class AgentSettings(BaseSettings):
     retry_max_s: float = Field(default=30.0, gt=0, validation_alias="MODX_AGENT_RETRY_MAX_S")
     drain_timeout_s: float | None = Field(
         default=None, gt=0, validation_alias="MODX_AGENT_DRAIN_TIMEOUT_S"
+    )
+    transport: Literal["auto", "bus", "gateway"] = Field(
+        default="auto", validation_alias="MODX_AGENT_TRANSPORT"
     )

@@ -10,6 +10,7 @@ import json
 import os
 import sys
 import time
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -39,6 +40,15 @@ app.add_typer(ledger_app, name="ledger")
 app.add_typer(bench_app, name="bench")
 app.add_typer(token_app, name="token")
 app.add_typer(tenant_app, name="tenant")
+
+
+class AgentTransport(StrEnum):
+    """How an agent's tasks reach it."""
+
+    AUTO = "auto"
+    BUS = "bus"
+    GATEWAY = "gateway"
+
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 UrlOpt = Annotated[str | None, typer.Option("--url", envvar="MODX_URL", help="MODX API URL.")]
@@ -144,13 +154,23 @@ def db_downgrade(
 
 
 @agent_app.command("run")
-def agent_run(target: Annotated[str, typer.Argument(help="module:attribute of an Agent.")]) -> None:
+def agent_run(
+    target: Annotated[str, typer.Argument(help="module:attribute of an Agent.")],
+    transport: Annotated[
+        AgentTransport,
+        typer.Option(
+            envvar="MODX_AGENT_TRANSPORT",
+            help="How tasks arrive: bus, gateway (the API's WebSocket), or auto (the bus when "
+            "it is reachable from here, else the gateway).",
+        ),
+    ] = AgentTransport.AUTO,
+) -> None:
     """Run an agent: register over HTTP, heartbeat, serve its capabilities until SIGTERM."""
-    from agents.sdk import load_agent
+    from agents.sdk import AgentSettings, load_agent
 
     sys.path.insert(0, os.getcwd())
     agent = load_agent(target)
-    agent.run_sync()
+    agent.run_sync(settings=AgentSettings(transport=transport.value))
 
 
 @workflow_app.command("register")

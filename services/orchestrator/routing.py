@@ -89,7 +89,7 @@ class Router:
         found = list(rows.tuples())
         usable = [(a, t) for a, t, status, ok in found if ok and status == "online"]
         return _Live(
-            bus_agents=tuple(a for a, t in usable if t == "bus"),
+            bus_agents=tuple(a for a, t in usable if t != "http"),
             http_agents=tuple(a for a, t in usable if t == "http"),
             at=time.monotonic(),
             stream_ok=all(ok for _, t, _, ok in found if t == "bus"),

@@ -46,7 +46,7 @@ class AgentCard(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     version: str = Field(default="0.0.0", max_length=50)
     description: str = Field(default="", max_length=4000)
-    transport: Literal["bus", "http"] = "bus"
+    transport: Literal["bus", "http", "gateway"] = "bus"
     endpoint: str | None = Field(default=None, max_length=2000)
     public_key: str | None = Field(default=None, max_length=2000)
     capabilities: list[CapabilitySpec] = Field(min_length=1, max_length=500)
@@ -89,7 +89,8 @@ class AgentRegistered(BaseModel):
     token: str
     heartbeat_interval_s: float
     lease_s: float
-    bus_url: str
+    bus_url: str | None = None
+    """The bus to consume tasks from; None for agents on the gateway (they never hold it)."""
     shared: list[str] = Field(
         default_factory=list, description="the capabilities shared with every tenant"
     )

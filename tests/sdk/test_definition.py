@@ -240,7 +240,7 @@ def test_http_card_carries_the_endpoint() -> None:
     [
         ("http", None, "needs the endpoint"),
         ("bus", "http://x/task", "has no endpoint"),
-        ("smoke", None, "must be 'bus' or 'http'"),
+        ("smoke", None, "must be 'bus', 'gateway' or 'http'"),
     ],
 )
 def test_card_arguments_are_checked(transport: Any, endpoint: str | None, message: str) -> None:

@@ -279,6 +279,28 @@ async def test_an_unusable_bus_url_still_deregisters(
     assert len(fake.of("DELETE")) == 1
 
 
+@pytest.mark.parametrize(
+    ("bus_url", "problem"),
+    [
+        ("memory://the-servers-own", "inside the server's process (memory://the-servers-own)"),
+        ("redis://:hunter2@127.0.0.1:1/0", "the bus at redis://:***@127.0.0.1:1/0 does not answer"),
+    ],
+)
+async def test_an_agent_that_cannot_receive_tasks_says_so_and_never_serves(
+    registry: tuple[FakeRegistry, AgentSettings], bus_url: str, problem: str
+) -> None:
+    fake, settings = registry
+    fake.bus_url = bus_url
+    bus_only = settings.model_copy(update={"transport": "bus"})
+
+    with pytest.raises(SetupError) as failed:
+        await build_agent().run(settings=bus_only, handle_signals=False)
+    message = str(failed.value)
+    assert problem in message and "hunter2" not in message
+    assert "MODX_AGENT_TRANSPORT=gateway" in message and "--transport gateway" in message
+    assert len(fake.of("POST", "/v1/agents")) == 1 and len(fake.of("DELETE")) == 1
+
+
 @pytest.mark.redis
 async def test_serves_tasks_from_redis_streams(
     registry: tuple[FakeRegistry, AgentSettings], redis_url: str

@@ -98,7 +98,7 @@ async def register(
         token=token,
         heartbeat_interval_s=settings.heartbeat_interval_s,
         lease_s=settings.agent_lease_s,
-        bus_url=settings.bus_url,
+        bus_url=None if card.transport == "gateway" else settings.bus_url,
         shared=[cap.name for cap in card.capabilities if cap.shared],
     )
 

@@ -1,0 +1,86 @@
+"""The agent gateway's WebSocket: ``/v1/agents/{agent_id}/gateway`` (docs/protocol.md, "Gateway").
+
+The connection is authenticated by the agent's token (``Authorization: Bearer``) before any
+frame is read; a refused connection is closed with a 44xx code whose reason says why. The
+frames themselves are handled by ``services.gateway.GatewaySession``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from bus.envelope import Envelope
+from bus.transport import ConsumerOptions
+from services import metrics
+from services.auth import authenticate
+from services.gateway import GatewaySession, on_behalf_of
+from services.registry import store
+from services.runtime import Runtime
+
+router = APIRouter(prefix="/v1", tags=["agents"])
+
+UNAUTHORIZED, FORBIDDEN, UNKNOWN_AGENT = 4401, 4403, 4404
+"""Close codes: bad or missing token; a token of another agent; the agent is not registered."""
+
+
+@router.websocket("/agents/{agent_id}/gateway")
+async def gateway(websocket: WebSocket, agent_id: str) -> None:
+    """Serve one agent's tasks over this connection until it closes."""
+    runtime: Runtime = websocket.app.state.runtime
+    await websocket.accept()
+    scheme, _, token = websocket.headers.get("authorization", "").partition(" ")
+    async with runtime.readers() as session:
+        principal = (
+            await authenticate(session, token.strip(), runtime.static_tokens)
+            if scheme.lower() == "bearer" and token.strip()
+            else None
+        )
+        if principal is None or principal.role != "agent":
+            await websocket.close(UNAUTHORIZED, "an agent token is required")
+            return
+        if principal.agent_id != agent_id:
+            await websocket.close(FORBIDDEN, "this token belongs to another agent")
+            return
+        capabilities = await store.capabilities_of(session, [agent_id])
+    names = [cap.name for cap in capabilities.get(agent_id, [])]
+    if not names:
+        await websocket.close(UNKNOWN_AGENT, f"agent {agent_id!r} is not registered")
+        return
+
+    sending = asyncio.Lock()
+
+    async def send(text: str) -> None:
+        async with sending:  # frames from concurrent deliveries must not interleave
+            await websocket.send_text(text)
+
+    settings = runtime.settings
+    session_ = GatewaySession(
+        runtime.transport,
+        agent_id,
+        names,
+        send,
+        lambda envelope: _stamp(runtime, envelope, agent_id),
+        ConsumerOptions(
+            visibility_timeout_s=settings.visibility_timeout_s,
+            max_deliveries=settings.max_deliveries,
+        ),
+    )
+    metrics.GATEWAY_CONNECTIONS.inc()
+    try:
+        while True:
+            await session_.handle(await websocket.receive_text())
+    except WebSocketDisconnect:
+        pass
+    finally:
+        metrics.GATEWAY_CONNECTIONS.dec()
+        await session_.close()
+        with contextlib.suppress(Exception):
+            await websocket.close()
+
+
+def _stamp(runtime: Runtime, envelope: Envelope, agent_id: str) -> Envelope:
+    # The orchestrator has no signing key yet: what it relays goes unsigned, sender stamped.
+    return on_behalf_of(envelope, agent_id, None)

@@ -1,0 +1,261 @@
+"""One agent's gateway connection: the bus subscriptions it holds and the tasks in flight on it.
+
+The session consumes the task streams the agent asks for, as the agent, with the bus's own
+rules: a task handed to the agent stays pending until its ``ack`` arrives, and is then
+acknowledged together with the answer (one round trip, as for a bus agent). A ``nack`` leaves
+it pending for redelivery. When the connection ends, every subscription stops without
+draining: the tasks in flight on it are released at once and go to another consumer of the
+group (another agent, or this one once it has reconnected).
+
+The agent may only consume its own capabilities' task streams and its inbox, and may only
+publish to ``modx.results`` answers about tasks it holds; ``services.gateway.stamp`` sets
+their sender.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+from collections.abc import Awaitable, Callable, Collection, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from bus import streams
+from bus.envelope import Envelope, Kind
+from bus.transport import ConsumerOptions, Subscription, Transport
+from bus.transport import Reply as BusReply
+from services import metrics
+from services.gateway.messages import FRAME, Ack, Flow, Nack, Publish, Subscribe, Unsubscribe
+
+log = logging.getLogger(__name__)
+
+Send = Callable[[str], Awaitable[None]]
+Stamp = Callable[[Envelope], Envelope]
+
+_ANSWER_KINDS = (Kind.RESULT, Kind.ERROR, Kind.EVENT)
+_connections = itertools.count(1)
+
+
+class ProtocolError(ValueError):
+    """A frame the gateway refuses; the message names the field or rule at fault."""
+
+
+class AgentNack(RuntimeError):
+    """The agent gave a task back without an answer (the entry stays pending)."""
+
+
+@dataclass
+class _InFlight:
+    task: Envelope
+    answer: asyncio.Future[list[BusReply]]
+
+
+class GatewaySession:
+    """The server side of one agent's gateway connection.
+
+    Args:
+        transport: The server's bus.
+        agent_id: The agent the connection's token belongs to.
+        capabilities: The capabilities the agent registered (the streams it may consume).
+        send: Sends one text frame to the agent.
+        stamp: Turns an agent's envelope into the one the server publishes for it.
+        options: Delivery settings (visibility timeout, max deliveries) of the subscriptions.
+    """
+
+    def __init__(
+        self,
+        transport: Transport,
+        agent_id: str,
+        capabilities: Collection[str],
+        send: Send,
+        stamp: Stamp,
+        options: ConsumerOptions,
+    ) -> None:
+        self.agent_id = agent_id
+        self._transport = transport
+        self._capabilities = frozenset(capabilities)
+        self._send = send
+        self._stamp = stamp
+        self._options = options
+        # Unique per connection: a reconnecting agent's old consumer may not have left yet.
+        self._consumer = f"{agent_id}.gw{next(_connections)}"
+        self._subs: dict[int, Subscription] = {}
+        self._in_flight: dict[int, _InFlight] = {}
+        self._by_task: dict[str, int] = {}
+        self._deliveries = itertools.count(1)
+        self._closed = False
+
+    @property
+    def in_flight(self) -> int:
+        """Tasks handed to the agent and not yet answered."""
+        return len(self._in_flight)
+
+    async def handle(self, text: str) -> None:
+        """Process one frame from the agent; a refused frame is answered with ``error``."""
+        ref: Any = None
+        try:
+            raw = json.loads(text)
+            ref = raw.get("ref") if isinstance(raw, dict) else None
+            frame = FRAME.validate_python(raw)
+        except (ValueError, ValidationError) as exc:
+            await self._error(ref, None, "invalid_frame", _describe(exc))
+            return
+        try:
+            if isinstance(frame, Subscribe):
+                await self._subscribe(frame)
+            elif isinstance(frame, Unsubscribe):
+                await self._unsubscribe(frame)
+            elif isinstance(frame, Flow):
+                self._flow(frame)
+                return
+            elif isinstance(frame, Ack):
+                self._ack(frame)
+                return
+            elif isinstance(frame, Nack):
+                self._nack(frame)
+                return
+            elif isinstance(frame, Publish):
+                await self._publish(frame)
+        except ProtocolError as exc:
+            await self._error(ref, getattr(frame, "delivery", None), "refused", str(exc))
+            return
+        await self._send(json.dumps({"op": "ok", "ref": frame.ref}))
+
+    async def close(self) -> None:
+        """The connection ended: stop every subscription, releasing its tasks for redelivery."""
+        self._closed = True
+        subs, self._subs = list(self._subs.values()), {}
+        await asyncio.gather(*(sub.stop(drain=False) for sub in subs), return_exceptions=True)
+        for flight in self._in_flight.values():
+            if not flight.answer.done():
+                flight.answer.cancel()
+
+    # -- frames ------------------------------------------------------------------------------
+
+    async def _subscribe(self, frame: Subscribe) -> None:
+        if frame.sub in self._subs:
+            raise ProtocolError(f"sub {frame.sub} is already in use on this connection")
+        self._check_stream(frame.stream, frame.group)
+        options = ConsumerOptions(
+            visibility_timeout_s=self._options.visibility_timeout_s,
+            max_deliveries=self._options.max_deliveries,
+            verifier=self._options.verifier,
+            concurrency=frame.concurrency,
+            batch_size=min(frame.batch_size, frame.concurrency),
+        )
+        sub_id = frame.sub
+
+        async def forward(task: Envelope) -> Sequence[BusReply] | None:
+            return await self._forward(sub_id, task)
+
+        self._subs[sub_id] = await self._transport.subscribe(
+            frame.stream, frame.group, self._consumer, forward, options
+        )
+
+    async def _unsubscribe(self, frame: Unsubscribe) -> None:
+        sub = self._subs.pop(frame.sub, None)
+        if sub is None:
+            raise ProtocolError(f"sub {frame.sub} is not a subscription of this connection")
+        await sub.stop(drain=frame.drain)
+
+    def _flow(self, frame: Flow) -> None:
+        sub = self._subs.get(frame.sub)
+        if sub is not None:
+            sub.pause() if frame.op == "pause" else sub.resume()
+
+    def _ack(self, frame: Ack) -> None:
+        flight = self._in_flight.get(frame.delivery)
+        if flight is None or flight.answer.done():
+            return  # released already (e.g. answered after a reconnect): nothing to settle
+        try:
+            replies = [self._answer(r.stream, r.envelope, flight.task) for r in frame.replies]
+        except ProtocolError as exc:
+            flight.answer.set_exception(AgentNack(f"refused answer: {exc}"))
+            raise
+        flight.answer.set_result(replies)
+
+    def _nack(self, frame: Nack) -> None:
+        flight = self._in_flight.get(frame.delivery)
+        if flight is not None and not flight.answer.done():
+            flight.answer.set_exception(AgentNack(frame.reason or "the agent gave the task back"))
+
+    async def _publish(self, frame: Publish) -> None:
+        envelope = _envelope(frame.envelope)
+        delivery = self._by_task.get(envelope.causation_id or "")
+        if delivery is None:
+            raise ProtocolError("envelope.causation_id: not a task in flight on this connection")
+        stream, stamped = self._answer(frame.stream, frame.envelope, self._in_flight[delivery].task)
+        await self._transport.publish(stream, stamped)
+
+    # -- delivery ----------------------------------------------------------------------------
+
+    async def _forward(self, sub_id: int, task: Envelope) -> Sequence[BusReply] | None:
+        """The bus handler: hand ``task`` to the agent and wait for its answer."""
+        if self._closed:
+            raise ConnectionError("gateway connection closed")
+        delivery = next(self._deliveries)
+        metrics.GATEWAY_TASKS.inc()
+        flight = _InFlight(task, asyncio.get_running_loop().create_future())
+        self._in_flight[delivery] = flight
+        self._by_task[task.id] = delivery
+        try:
+            frame = f'{{"op":"task","sub":{sub_id},"delivery":{delivery},"envelope":'
+            await self._send(frame + task.to_json().decode() + "}")
+            return await flight.answer
+        finally:
+            del self._in_flight[delivery]
+            if self._by_task.get(task.id) == delivery:
+                del self._by_task[task.id]
+
+    def _answer(self, stream: str, data: dict[str, Any], task: Envelope) -> BusReply:
+        """Check an agent's answer to ``task`` and stamp it; raises ``ProtocolError``."""
+        if stream != streams.RESULTS:
+            raise ProtocolError(f"stream: answers go to {streams.RESULTS}, not {stream!r}")
+        envelope = _envelope(data)
+        if envelope.kind not in _ANSWER_KINDS:
+            raise ProtocolError(f"envelope.kind: {envelope.kind.value!r} is not an answer")
+        if envelope.causation_id != task.id:
+            raise ProtocolError("envelope.causation_id: must be the id of the task it answers")
+        for name in ("run_id", "step_id", "attempt"):
+            if getattr(envelope, name) != getattr(task, name):
+                raise ProtocolError(f"envelope.{name}: does not match the task's")
+        return stream, self._stamp(envelope)
+
+    def _check_stream(self, stream: str, group: str) -> None:
+        if stream == streams.inbox(self.agent_id) and group == self.agent_id:
+            return
+        for capability in self._capabilities:
+            if stream == streams.tasks(capability) and group == capability:
+                return
+        raise ProtocolError(
+            f"stream: {stream!r} (group {group!r}) is neither a task stream of this agent's "
+            f"capabilities ({', '.join(sorted(self._capabilities))}) nor its inbox"
+        )
+
+    async def _error(self, ref: Any, delivery: int | None, code: str, message: str) -> None:
+        frame: dict[str, Any] = {"op": "error", "code": code, "message": message}
+        if isinstance(ref, int):
+            frame["ref"] = ref
+        if delivery is not None:
+            frame["delivery"] = delivery
+        log.warning("gateway %s: %s: %s", self.agent_id, code, message)
+        await self._send(json.dumps(frame))
+
+
+def _envelope(data: dict[str, Any]) -> Envelope:
+    try:
+        return Envelope.model_validate(data)
+    except ValidationError as exc:
+        raise ProtocolError(f"envelope: {_describe(exc)}") from exc
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        first = exc.errors(include_url=False, include_input=False)[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(root)"
+        return f"{where}: {first['msg']}"
+    return str(exc)

@@ -1,0 +1,195 @@
+"""Agents on the gateway: tasks over the API's WebSocket, in both modes, surviving lost connections."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from agents.sdk import AgentSettings, RequestRejected
+from agents.sdk.gateway import GatewayTransport
+from bus import streams
+from tests.e2e import fleet
+from tests.fixtures.proxy import TcpProxy
+from tests.fixtures.services import free_port, wait_until
+from tests.fixtures.stack import TOKEN, Stack, running_stack
+
+ONE_SQUARE = {
+    "name": "one-square",
+    "steps": [{"id": "sq", "capability": "test.square", "input": {"value": 9}}],
+    "output": "$.steps.sq.output.value",
+}
+
+
+@pytest.fixture(params=["embedded", "distributed"])
+async def quick(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Stack]:
+    """MODX in both modes, with a short visibility timeout (a lost task comes back quickly)."""
+    database_url = redis = None
+    if request.param == "distributed":
+        database_url = request.getfixturevalue("postgres_url")
+        redis = request.getfixturevalue("redis_url")
+    async with running_stack(
+        request.param,
+        tmp_path,
+        database_url,
+        redis,
+        agent_lease_s=3.0,
+        heartbeat_interval_s=0.5,
+        visibility_timeout_s=2.0,
+    ) as stack:
+        yield stack
+
+
+async def test_a_gateway_agent_serves_a_workflow_step(quick: Stack) -> None:
+    # Embedded: ``auto`` sees the server's in-process bus and takes the gateway by itself.
+    transport = "auto" if quick.mode == "embedded" else "gateway"
+    stop = asyncio.Event()
+    settings = AgentSettings(url=quick.url, api_token=TOKEN, transport=transport)
+    running = asyncio.create_task(
+        fleet.numbers.run(settings=settings, stop=stop, handle_signals=False)
+    )
+    try:
+        agent = await _gateway_agent(quick, "numbers")
+        workflow = {
+            "name": "range-sum",
+            "steps": [
+                {"id": "range", "capability": "test.range", "input": {"n": 4}},
+                {
+                    "id": "sum",
+                    "capability": "test.sum",
+                    "input": {"values": []},
+                    "after": ["range"],
+                },
+            ],
+            "output": "$.steps.range.output.items",
+        }
+        run = await quick.wait(await quick.submit(workflow))
+        assert run["status"] == "succeeded", run
+        assert run["output"] == [0, 1, 2, 3]
+        ran = {e["step"]: e["agent"] for e in fleet.executions(quick.log)}
+        assert ran == {"range": agent["agent_id"], "sum": agent["agent_id"]}
+    finally:
+        stop.set()
+        await running
+    # It left cleanly: deregistered, and nothing of its connection is left on the server.
+    await wait_until(lambda: _no_agent(quick, "numbers"))
+
+
+async def _gateway_agent(stack: Stack, name: str) -> dict[str, Any]:
+    """The online agent ``name`` once it is on the gateway (``auto`` registers as a bus agent
+    first, and moves to the gateway when it finds the bus out of reach)."""
+    found: list[dict[str, Any]] = []
+
+    async def on_gateway() -> bool:
+        nonlocal found
+        response = await stack.client.get("/v1/agents", params={"name": name, "status": "online"})
+        found = [a for a in response.json() if a["transport"] == "gateway"]
+        return len(found) == 1
+
+    await wait_until(on_gateway)
+    return found[0]
+
+
+async def _no_agent(stack: Stack, name: str) -> bool:
+    response = await stack.client.get("/v1/agents", params={"name": name, "status": "online"})
+    return bool(response.json() == [])
+
+
+async def test_a_task_on_a_killed_connection_is_redelivered(quick: Stack) -> None:
+    # Two agent processes on the gateway; the one that took the task is killed mid-task.
+    env = {"MODX_TEST_SQUARE_DELAY_S": "2", "MODX_AGENT_TRANSPORT": "gateway"}
+    quick.process("bus", "squares", env=env)
+    quick.process("bus", "squares", env=env)
+    await quick.wait_agent("squares", count=2)
+    run_id = await quick.submit(ONE_SQUARE)
+    await wait_until(lambda: fleet.executions(quick.log))
+    victim = fleet.executions(quick.log)[0]["pid"]
+    os.kill(victim, signal.SIGKILL)
+
+    run = await quick.wait(run_id, timeout=60)
+    assert run["status"] == "succeeded" and run["output"] == 81, run
+    pids = [e["pid"] for e in fleet.executions(quick.log)]
+    assert pids[0] == victim and pids[-1] != victim  # the other agent ran it again
+
+
+async def test_a_reconnected_agent_gets_its_task_back(quick: Stack) -> None:
+    # One agent, reaching the server through a proxy that drops its connection mid-task; the
+    # agent connects again by itself and gets the task back.
+    os.environ["MODX_TEST_SQUARE_DELAY_S"] = "1"
+    port = int(quick.url.rsplit(":", 1)[1])
+    proxy = TcpProxy("127.0.0.1", port, free_port())
+    await proxy.restore()
+    stop = asyncio.Event()
+    settings = AgentSettings(
+        url=f"http://127.0.0.1:{proxy.port}", api_token=TOKEN, transport="gateway"
+    )
+    running = asyncio.create_task(
+        fleet.squares.run(settings=settings, stop=stop, handle_signals=False)
+    )
+    try:
+        await quick.wait_agent("squares")
+        run_id = await quick.submit(ONE_SQUARE)
+        await wait_until(lambda: fleet.executions(quick.log))
+        await proxy.cut()
+        await proxy.restore()
+        run = await quick.wait(run_id, timeout=60)
+        assert run["status"] == "succeeded" and run["output"] == 81, run
+        assert len(fleet.executions(quick.log)) >= 2  # the first delivery was given back
+    finally:
+        os.environ.pop("MODX_TEST_SQUARE_DELAY_S", None)
+        stop.set()
+        await running
+        await proxy.cut()
+
+
+async def test_the_gateway_refuses_bad_tokens_and_foreign_streams(quick: Stack) -> None:
+    async def connect(agent_id: str, token: str) -> GatewayTransport:
+        gateway = GatewayTransport(quick.url, lambda: (agent_id, token))
+        await gateway.connect()
+        return gateway
+
+    with pytest.raises(RequestRejected) as refused:
+        await connect("nobody", "agt_not-a-real-token-at-all")
+    assert refused.value.status == 401
+    # A client token is not an agent token either.
+    with pytest.raises(RequestRejected) as refused:
+        await connect("nobody", TOKEN)
+    assert refused.value.status == 401
+
+    card = fleet.numbers.card(transport="gateway")
+    mine = (await quick.client.post("/v1/agents", json=card)).json()
+    other = (await quick.client.post("/v1/agents", json=card)).json()
+    assert mine["bus_url"] is None  # a gateway agent never gets the server's bus
+    with pytest.raises(RequestRejected) as refused:
+        await connect(other["agent_id"], mine["token"])
+    assert refused.value.status == 403
+
+    gateway = await connect(mine["agent_id"], mine["token"])
+    try:
+
+        async def handler(envelope: object) -> None:
+            raise AssertionError("never delivered")
+
+        with pytest.raises(RequestRejected, match="neither a task stream"):
+            await gateway.subscribe(streams.tasks("test.square"), "test.square", "x", handler)
+        with pytest.raises(RequestRejected, match="neither a task stream"):
+            await gateway.subscribe(
+                streams.inbox(other["agent_id"]), other["agent_id"], "x", handler
+            )
+        served = await gateway.subscribe(streams.tasks("test.range"), "test.range", "x", handler)
+        await served.stop()
+    finally:
+        await gateway.close()
+        for agent in (mine, other):
+            with contextlib.suppress(httpx.HTTPError):
+                await quick.client.delete(
+                    f"/v1/agents/{agent['agent_id']}",
+                    headers={"authorization": f"Bearer {agent['token']}"},
+                )

@@ -1,0 +1,89 @@
+"""The README's first experiment: ``modx up``, then ``modx agent run`` in another shell."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from tests.fixtures.services import free_port, wait_until
+from tests.fixtures.stack import REPO
+
+WORKFLOW = {
+    "name": "count-up",
+    "steps": [
+        {"id": "range", "capability": "test.range", "input": {"n": "$.input.n"}},
+        {"id": "echo", "capability": "test.noop", "input": {"seen": "$.steps.range.output"}},
+    ],
+    "output": "$.steps.range.output.items",
+}
+
+
+def _modx(*args: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "services.cli.main", *args],
+        cwd=REPO,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+async def test_an_sdk_agent_started_by_modx_agent_run_serves_modx_up(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MODX_")}
+    env["PYTHONPATH"] = str(REPO)
+    port, data = free_port(), tmp_path / ".modx"
+    url = f"http://127.0.0.1:{port}"
+    server = _modx(
+        "up", "--port", str(port), "--data-dir", str(data), "--no-demo",
+        env=env, log=tmp_path / "up.log",
+    )  # fmt: skip
+    agent = None
+    try:
+        await wait_until(lambda: _started(server, url, data), timeout=120)
+        token = (data / "token").read_text().strip()
+        agent_env = {**env, "MODX_URL": url, "MODX_API_TOKEN": token}
+        agent = _modx(
+            "agent", "run", "tests.e2e.fleet:numbers", env=agent_env, log=tmp_path / "agent.log"
+        )
+        headers = {"authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as client:
+
+            async def on_gateway() -> bool:
+                found = (await client.get("/v1/agents", params={"name": "numbers"})).json()
+                return any(a["status"] == "online" and a["transport"] == "gateway" for a in found)
+
+            await wait_until(on_gateway, timeout=60)
+            body = {"workflow": WORKFLOW, "input": {"n": 3}}
+            run_id = (await client.post("/v1/runs", json=body)).json()["run_id"]
+            run = (await client.get(f"/v1/runs/{run_id}/wait", params={"timeout_s": 60})).json()
+        assert run["status"] == "succeeded", run
+        assert run["output"] == [0, 1, 2]
+        agent.send_signal(signal.SIGTERM)
+        assert agent.wait(30) == 0
+        log = (tmp_path / "agent.log").read_text()
+        assert "taking tasks through the server's gateway" in log
+    finally:
+        for proc in (agent, server):
+            if proc is not None and proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+
+
+def _started(server: subprocess.Popen[bytes], url: str, data: Path) -> bool:
+    assert server.poll() is None, "modx up exited; see up.log"
+    return (data / "token").exists() and _answers(url)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/healthz", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False

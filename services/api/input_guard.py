@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from urllib.parse import parse_qsl
 
-from fastapi import Request
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.api.errors import ApiError, error_body
@@ -112,8 +112,11 @@ async def _send_json(send: Send, status: int, content: bytes) -> None:
     await send({"type": "http.response.body", "body": content})
 
 
-async def guard_params(request: Request) -> None:
-    """Every path and query parameter's string, named in the 422 when it is refused."""
+async def guard_params(request: HTTPConnection) -> None:
+    """Every path and query parameter's string, named in the 422 when it is refused.
+
+    It takes an ``HTTPConnection`` so that WebSocket routes (the agent gateway) get it too.
+    """
     for name, value in request.path_params.items():
         if isinstance(value, str):
             problem = string_problem(value)

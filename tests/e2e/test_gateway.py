@@ -48,10 +48,10 @@ async def quick(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
 
 
 async def test_a_gateway_agent_serves_a_workflow_step(quick: Stack) -> None:
-    # Embedded: ``auto`` sees the server's in-process bus and takes the gateway by itself.
-    transport = "auto" if quick.mode == "embedded" else "gateway"
+    # In this process, ``auto`` would reach the embedded server's bus directly; another
+    # process takes the gateway by itself (test_up_agent.py).
     stop = asyncio.Event()
-    settings = AgentSettings(url=quick.url, api_token=TOKEN, transport=transport)
+    settings = AgentSettings(url=quick.url, api_token=TOKEN, transport="gateway")
     running = asyncio.create_task(
         fleet.numbers.run(settings=settings, stop=stop, handle_signals=False)
     )
@@ -83,8 +83,7 @@ async def test_a_gateway_agent_serves_a_workflow_step(quick: Stack) -> None:
 
 
 async def _gateway_agent(stack: Stack, name: str) -> dict[str, Any]:
-    """The online agent ``name`` once it is on the gateway (``auto`` registers as a bus agent
-    first, and moves to the gateway when it finds the bus out of reach)."""
+    """The online agent ``name`` once it is on the gateway."""
     found: list[dict[str, Any]] = []
 
     async def on_gateway() -> bool:

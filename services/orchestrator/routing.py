@@ -92,7 +92,7 @@ class Router:
             bus_agents=tuple(a for a, t in usable if t != "http"),
             http_agents=tuple(a for a, t in usable if t == "http"),
             at=time.monotonic(),
-            stream_ok=all(ok for _, t, _, ok in found if t == "bus"),
+            stream_ok=all(ok for _, t, _, ok in found if t != "http"),
         )
 
     async def _least_loaded(self, session: AsyncSession, agent_ids: tuple[str, ...]) -> str:

@@ -4,8 +4,11 @@ on PostgreSQL and on SQLite (``golden`` is parametrized)."""
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -300,3 +303,35 @@ async def test_a_replica_does_not_publish_rewritten_checkpoints(
         assert await honest.publish() == 0
     assert published.read_text() == before
     assert f"ledger checkpoint {made['seq']} in the database does not extend" in caplog.text
+
+
+async def test_new_checkpoints_are_posted_to_the_configured_url(
+    ledger: Copy, tmp_path: Path
+) -> None:
+    received: list[dict[str, Any]] = []
+
+    class Witness(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(json.loads(self.rfile.read(int(self.headers["content-length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Witness)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        published = tmp_path / "checkpoints.jsonl"
+        shutil.copy(ledger.published, published)
+        key = keys.read_key_file(ledger.golden.data_dir / "ledger.key")
+        url = f"http://127.0.0.1:{server.server_address[1]}/checkpoints"
+        checkpointer = Checkpointer(session_factory(ledger.db), key, published, url=url)
+        made = await checkpointer.checkpoint()
+        assert await checkpointer.publish() == 1
+    finally:
+        server.shutdown()
+        thread.join()
+    assert made is not None and received == [made]
+    assert json.loads(published.read_text().splitlines()[-1]) == made

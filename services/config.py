@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     auth_fail_per_address: int = Field(default=10, ge=1)
     auth_fail_overall: int = Field(default=300, ge=1)
     auth_fail_window_s: float = Field(default=60.0, gt=0)
+    # How often the times tokens were last used are written (one statement for all of them).
+    token_last_used_flush_s: float = Field(default=10.0, gt=0)
     # /metrics answers only a system admin or a token of the system tenant; false opens it.
     metrics_require_token: bool = True
     # /docs, /redoc and /openapi.json; false removes them.

@@ -49,7 +49,6 @@ class Runtime:
     _checkpoints: asyncio.Task[None] | None = None
     throttle: AuthThrottle = field(default_factory=lambda: AuthThrottle(MemoryCounters(), Limits()))
     last_used: LastUsed = field(default_factory=LastUsed)
-    last_used_every_s: float = 10.0
     _flusher: asyncio.Task[None] | None = None
 
     @classmethod
@@ -154,7 +153,7 @@ class Runtime:
 
     async def _flush_last_used(self) -> None:
         while True:
-            await asyncio.sleep(self.last_used_every_s)
+            await asyncio.sleep(self.settings.token_last_used_flush_s)
             try:
                 await self.last_used.flush(self.sessions)
             except Exception:

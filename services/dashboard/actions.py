@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from bus.errors import DeadLetterNotFoundError
-from services.api.deps import RuntimeDep
+from services.api.deps import RuntimeDep, client_address, too_many
 from services.api.errors import ApiError, not_found
 from services.dashboard import auth
 from services.dashboard.auth import ActionAuth
@@ -40,14 +40,23 @@ async def login_page(request: Request, next: str = "") -> Response:
 
 
 @router.post("/login", response_class=HTMLResponse)
-async def login(request: Request) -> Response:
-    """Check the admin token; on success set the session cookie and go on."""
+async def login(request: Request, runtime: RuntimeDep) -> Response:
+    """Check the admin token; on success set the session cookie and go on.
+
+    Failed logins count against the same throttle as failed API tokens (429 past it)."""
     auth.check_origin(request)
+    address = client_address(request)
+    retry_after = await runtime.throttle.blocked(address)
+    if retry_after is not None:
+        raise too_many(retry_after)
     form = parse_qs((await request.body()).decode("utf-8", errors="replace"))
     token = (form.get("token") or [""])[0].strip()
     target = auth.safe_next((form.get("next") or [""])[0])
     admin_token = auth.admin_token_of(request)
     if admin_token is None or not auth.token_matches(admin_token, token):
+        retry_after = await runtime.throttle.failed(address)
+        if retry_after is not None:
+            raise too_many(retry_after)
         await asyncio.sleep(FAILED_LOGIN_DELAY_S)
         context = {
             "next": target,
@@ -55,6 +64,7 @@ async def login(request: Request) -> Response:
             "enabled": admin_token is not None,
         }
         return render(request, "login.html", context, status_code=401)
+    await runtime.throttle.succeeded(address)
     response = RedirectResponse(target, status_code=303, headers=SECURITY_HEADERS)
     auth.set_cookie(response, auth.issue(admin_token))
     return response

@@ -9,19 +9,35 @@ spare token to revoke or rotate.
 from __future__ import annotations
 
 import contextlib
+import weakref
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
 
 from services.api.app import create_app
 from services.config import Settings
 from services.ledger.keys import create_key_file
+from services.runtime import Runtime
 from tests.fixtures.services import wait_until
 
 SYSTEM_ADMIN = "matrix-system-admin-0123456789"
+_APPS: weakref.WeakKeyDictionary[httpx.AsyncClient, FastAPI] = weakref.WeakKeyDictionary()
+
+
+def runtime_of(http: httpx.AsyncClient) -> Runtime:
+    """The runtime of the app a ``tenancy_app`` client talks to."""
+    runtime: Runtime = _APPS[http].state.runtime
+    return runtime
+
+
+def client_at(http: httpx.AsyncClient, address: str) -> httpx.AsyncClient:
+    """A client of the same app that calls from ``address``."""
+    transport = httpx.ASGITransport(app=_APPS[http], client=(address, 40000))
+    return httpx.AsyncClient(transport=transport, base_url="http://modx")
 
 
 @dataclass
@@ -152,4 +168,5 @@ async def tenancy_app(
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://modx") as http,
     ):
+        _APPS[http] = app
         yield http

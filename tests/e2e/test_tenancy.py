@@ -90,7 +90,7 @@ async def submit(stack: Stack, token: str, capability: str, **extra: Any) -> str
 async def output(stack: Stack, token: str, run_id: str) -> Any:
     response = await stack.client.get(
         f"/v1/runs/{run_id}/wait",
-        params={"timeout_s": 60},
+        params={"timeout_s": 25},
         headers={"authorization": f"Bearer {token}"},
     )
     run = response.json()

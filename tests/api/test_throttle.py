@@ -1,0 +1,85 @@
+"""Failed token checks and logins are throttled per client address and overall: 429 with
+Retry-After, in-process when embedded, shared through Redis by replicas."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.api.tenancy_world import SYSTEM_ADMIN, bearer, client_at, tenancy_app
+
+WRONG = bearer("mdx_not-a-token-at-all-0123456789")
+RIGHT = bearer(SYSTEM_ADMIN)
+# Counts are per window: an hour-long one keeps a test's requests in one window.
+HOUR = {"auth_fail_window_s": 3600.0}
+
+
+def refused(response: httpx.Response) -> int:
+    """The Retry-After of a 429 (asserting it is one)."""
+    assert response.status_code == 429, response.text
+    assert response.json()["error"]["code"] == "too_many_requests"
+    retry_after = int(response.headers["retry-after"])
+    assert 1 <= retry_after <= 3600
+    return retry_after
+
+
+async def test_one_address_is_stopped_and_the_others_are_not(tmp_path: Path) -> None:
+    async with (
+        tenancy_app(tmp_path, auth_fail_per_address=3, auth_fail_overall=100, **HOUR) as http,
+        client_at(http, "10.0.0.1") as guesser,
+        client_at(http, "10.0.0.2") as other,
+    ):
+        for _ in range(2):
+            assert (await guesser.get("/v1/runs", headers=WRONG)).status_code == 401
+        refused(await guesser.get("/v1/runs", headers=WRONG))
+        # Blocked means blocked: a right guess is refused too, so guessing stops.
+        refused(await guesser.get("/v1/runs", headers=RIGHT))
+        assert (await other.get("/v1/runs", headers=RIGHT)).status_code == 200
+        assert (await other.get("/v1/runs", headers=WRONG)).status_code == 401
+        # Public routes are not token checks.
+        assert (await guesser.get("/healthz")).status_code == 200
+
+
+async def test_spread_out_guessing_stops_everyone_not_already_working(tmp_path: Path) -> None:
+    async with (
+        tenancy_app(tmp_path, auth_fail_per_address=100, auth_fail_overall=4, **HOUR) as http,
+        client_at(http, "10.0.1.1") as worker,
+    ):
+        assert (await worker.get("/v1/runs", headers=RIGHT)).status_code == 200
+        for n in range(3):
+            async with client_at(http, f"10.0.2.{n}") as guesser:
+                assert (await guesser.get("/v1/runs", headers=WRONG)).status_code == 401
+        async with client_at(http, "10.0.2.9") as guesser:
+            refused(await guesser.get("/v1/runs", headers=WRONG))
+        async with client_at(http, "10.0.3.1") as newcomer:
+            refused(await newcomer.get("/v1/runs", headers=RIGHT))
+        # A client that authenticated within the window keeps working.
+        assert (await worker.get("/v1/runs", headers=RIGHT)).status_code == 200
+
+
+async def test_failed_dashboard_logins_count(tmp_path: Path) -> None:
+    async with tenancy_app(tmp_path, auth_fail_per_address=2, **HOUR) as http:
+        form = {"content-type": "application/x-www-form-urlencoded"}
+        first = await http.post("/dashboard/login", content="token=wrong-guess-0000", headers=form)
+        assert first.status_code == 401
+        refused(await http.post("/dashboard/login", content="token=wrong-guess-0001", headers=form))
+        refused(await http.get("/v1/runs", headers=RIGHT))
+
+
+@pytest.mark.postgres
+async def test_replicas_count_together(tmp_path: Path, postgres_url: str, redis_url: str) -> None:
+    limits = {"auth_fail_per_address": 4, "auth_fail_overall": 100, **HOUR}
+    async with (
+        tenancy_app(tmp_path, postgres_url, redis_url, **limits) as one,
+        tenancy_app(tmp_path, postgres_url, redis_url, orchestrator_id="two", **limits) as two,
+        client_at(one, "10.0.4.1") as via_one,
+        client_at(two, "10.0.4.1") as via_two,
+    ):
+        assert (await via_one.get("/v1/runs", headers=WRONG)).status_code == 401
+        assert (await via_two.get("/v1/runs", headers=WRONG)).status_code == 401
+        assert (await via_one.get("/v1/runs", headers=WRONG)).status_code == 401
+        refused(await via_two.get("/v1/runs", headers=WRONG))
+        refused(await via_one.get("/v1/runs", headers=RIGHT))
+        refused(await via_two.get("/v1/runs", headers=RIGHT))

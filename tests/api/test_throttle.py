@@ -4,6 +4,7 @@ Retry-After, in-process when embedded, shared through Redis by replicas."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -13,7 +14,7 @@ from tests.api.tenancy_world import SYSTEM_ADMIN, bearer, client_at, tenancy_app
 WRONG = bearer("mdx_not-a-token-at-all-0123456789")
 RIGHT = bearer(SYSTEM_ADMIN)
 # Counts are per window: an hour-long one keeps a test's requests in one window.
-HOUR = {"auth_fail_window_s": 3600.0}
+HOUR: dict[str, Any] = {"auth_fail_window_s": 3600.0}
 
 
 def refused(response: httpx.Response) -> int:
@@ -70,7 +71,7 @@ async def test_failed_dashboard_logins_count(tmp_path: Path) -> None:
 
 @pytest.mark.postgres
 async def test_replicas_count_together(tmp_path: Path, postgres_url: str, redis_url: str) -> None:
-    limits = {"auth_fail_per_address": 4, "auth_fail_overall": 100, **HOUR}
+    limits: dict[str, Any] = {"auth_fail_per_address": 4, "auth_fail_overall": 100, **HOUR}
     async with (
         tenancy_app(tmp_path, postgres_url, redis_url, **limits) as one,
         tenancy_app(tmp_path, postgres_url, redis_url, orchestrator_id="two", **limits) as two,

@@ -69,7 +69,7 @@ def main() -> int:
                 counts[module]["justified"] += 1
             else:
                 counts[module][status] += 1
-            if status not in KILLED:
+            if status not in KILLED and status != "not checked":
                 with contextlib.redirect_stdout(io.StringIO()):
                     diff = get_diff_for_mutant(name, path=module)
                 line, change = changed_line(source, diff)
@@ -79,18 +79,21 @@ def main() -> int:
         return 2
     out = [f"# Mutation testing: profile `{args.profile}`", ""]
     out += [
-        "| module | mutants | killed | justified | not killed | score |",
-        "|---|---|---|---|---|---|",
+        "| module | mutants | killed | justified | survived | no test | not checked | score |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     failing = []
     for module, c in sorted(counts.items()):
         total = sum(c.values())
-        killed, kept = c["killed"], c["justified"]
+        killed, kept, unchecked = c["killed"], c["justified"], c["not checked"]
+        survived = total - killed - kept - unchecked - c["no tests"]
+        # Over every mutant: one not checked (an interrupted run) counts against the score.
         score = (killed + kept) / total if total else 1.0
         if score < TARGET:
             failing.append(module)
         out.append(
-            f"| {module} | {total} | {killed} | {kept} | {total - killed - kept} | {score:.1%} |"
+            f"| {module} | {total} | {killed} | {kept} | {survived} | {c['no tests']} "
+            f"| {unchecked} | {score:.1%} |"
         )
     out += ["", "## Mutants not killed (file:line, mutant, status, change)", ""]
     for module, line, name, status, change in sorted(survivors):

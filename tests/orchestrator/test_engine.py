@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from bus.envelope import Envelope, Kind
 from services.config import Settings
-from services.db.models import EventRow, StepRow
+from services.db.models import EventRow, LedgerEntryRow, StepRow
 from services.ledger.verify import verify
 from services.orchestrator.context import RunContext
 from services.orchestrator.definitions import parse_definition
@@ -181,7 +181,28 @@ async def test_cancel_during_retry_backoff_ends_the_step(runtime: Runtime) -> No
         assert engine.cancel(c, "stop")
 
     ctx = await at(runtime, run, 1, cancel)
-    assert ctx.run.status == "cancelled"
+    assert ctx.run.status == "cancelled" and ctx.run.cancel_requested is True
+    assert ctx.run.error == {"code": "cancelled", "message": "stop"}
+    reasons = [
+        (e.type, e.data.get("reason")) for e in await events(runtime, run) if "cancelled" in e.type
+    ]
+    assert reasons == [("run.cancelled", "stop"), ("step.cancelled", "stop")]
+    async with runtime.readers() as session:
+        last = (
+            await session.execute(
+                select(LedgerEntryRow)
+                .where(LedgerEntryRow.run_id == run.id)
+                .order_by(LedgerEntryRow.seq.desc())
+                .limit(1)
+            )
+        ).scalar_one()
+    assert (last.kind, last.data) == ("run.cancelled", {"reason": "stop"})
+
+    async def again(c: RunContext) -> None:
+        assert engine.cancel(c, "twice") is False  # a finished run is not cancelled again
+
+    ctx = await at(runtime, run, 2, again)
+    assert ctx.run.error == {"code": "cancelled", "message": "stop"}
     stored = await step_row(runtime, run)
     assert stored.status == "cancelled" and stored.due_at is None  # no sweep finds it again
     moves = [(e.from_state, e.to_state) for e in await events(runtime, run) if e.step_id == "s"]

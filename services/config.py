@@ -9,6 +9,8 @@ from typing import Annotated, Any
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from services.orchestrator.limits import Limits
+
 WEAK_TOKENS = {"changethis", "changeme", "secret", "token", "password"}
 
 
@@ -68,6 +70,11 @@ class Settings(BaseSettings):
     egress_allow: Annotated[list[str], NoDecode] = Field(default_factory=list)
     """CIDRs and host names HTTP agents' endpoints may reach besides public addresses
     (``services.egress``); comma-separated in ``MODX_EGRESS_ALLOW``."""
+    max_for_each_items: int = Field(default=100_000, ge=1)
+    max_run_items: int = Field(default=200_000, ge=1)
+    max_workflow_steps: int = Field(default=1_000, ge=1, le=100_000)
+    max_input_bytes: int = Field(default=1024 * 1024, ge=1)
+    for_each_window: int = Field(default=1_000, ge=1, le=100_000)
     http_reply_max_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     orchestrator_id: str | None = None
 
@@ -84,6 +91,17 @@ class Settings(BaseSettings):
         if value is not None and (value.lower() in WEAK_TOKENS or len(value) < 16):
             raise ValueError("tokens must be at least 16 characters and not a placeholder")
         return value
+
+    @cached_property
+    def limits(self) -> Limits:
+        """How much work one request may ask for (``services.orchestrator.limits``)."""
+        return Limits(
+            max_for_each_items=self.max_for_each_items,
+            max_run_items=self.max_run_items,
+            max_workflow_steps=self.max_workflow_steps,
+            max_input_bytes=self.max_input_bytes,
+            for_each_window=self.for_each_window,
+        )
 
     @cached_property
     def resolved_database_url(self) -> str:

@@ -72,7 +72,9 @@ class Runtime:
             max_reply_bytes=settings.http_reply_max_bytes,
         )
         relay = OutboxRelay(sessions, transport, http.submit, poll_s=settings.outbox_poll_s)
-        engine = Engine(Router(), default_timeout_s=settings.default_step_timeout_s)
+        engine = Engine(
+            Router(), default_timeout_s=settings.default_step_timeout_s, limits=settings.limits
+        )
         readers = session_factory(readonly(db))
         # PostgreSQL: the orchestrator writes each batch in one autocommit statement, on a pool
         # of its own without pre-ping (a dead connection fails one batch, which is retried).

@@ -19,7 +19,13 @@ from services.db.models import utcnow
 from services.ledger.format import chain_hash, sign_entry
 from services.orchestrator.definitions import WorkflowDefinition
 from services.orchestrator.records import Run, Step
-from services.orchestrator.states import RunState, StepState, run_allowed, step_allowed
+from services.orchestrator.states import (
+    TERMINAL_STEP,
+    RunState,
+    StepState,
+    run_allowed,
+    step_allowed,
+)
 
 # Parsed definitions of recent runs; insertion-ordered, the oldest evicted first.
 _DEFINITIONS: dict[str, WorkflowDefinition] = {}
@@ -138,7 +144,20 @@ class RunContext:
             step.finished_at = self.now
             step.due_at = None
         self.event("step." + target.value, step, from_state=current, to_state=target, data=data)
+        if step.item_index is not None and target in TERMINAL_STEP and current not in TERMINAL_STEP:
+            self._item_finished(step, target)
         return True
+
+    def _item_finished(self, item: Step, target: StepState) -> None:
+        """Count a fan-out's item that ended on its parent (``services.orchestrator.fan_out``):
+        the parent knows when to fan in, or fail, without looking at every item."""
+        parent = self.steps.get(item.definition_id)
+        if parent is None:
+            return
+        progress = {**parent.meta, "finished": int(parent.meta.get("finished", 0)) + 1}
+        if target in (StepState.FAILED, StepState.TIMED_OUT):
+            progress.setdefault("failed_item", item.step_id)
+        parent.meta = progress
 
     def send(self, destination: str, envelope: Envelope) -> None:
         """Queue an envelope in the outbox; it is published only if this transaction commits."""

@@ -71,6 +71,9 @@ class StepDefinition(Strict):
     input: Any = Field(default_factory=dict)
     after: list[str] = Field(default_factory=list)
     for_each: str | None = None
+    max_parallel: int | None = Field(default=None, ge=1, le=100_000)
+    """For a for_each: at most this many items out at once (and never more than
+    ``MODX_FOR_EACH_WINDOW``)."""
     when: Condition | None = None
     agent: str | None = Field(default=None, max_length=200)
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
@@ -95,7 +98,8 @@ class WorkflowDefinition(Strict):
     name: str = Field(pattern=NAME_PATTERN)
     version: Version | None = None
     description: str = ""
-    steps: list[StepDefinition] = Field(min_length=1, max_length=1000)
+    steps: list[StepDefinition] = Field(min_length=1, max_length=100_000)
+    """At most ``MODX_MAX_WORKFLOW_STEPS`` when submitted (``limits.Limits``)."""
     output: Any = None
     deadline_s: float | None = Field(default=None, gt=0, le=30 * 86400)
     input_schema: dict[str, Any] | None = None

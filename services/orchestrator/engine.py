@@ -16,6 +16,8 @@ from bus.ids import new_id
 from services.orchestrator import refs
 from services.orchestrator.context import RunContext, message_summary
 from services.orchestrator.definitions import Condition, StepDefinition
+from services.orchestrator.fan_out import FanOut, is_parent
+from services.orchestrator.limits import Limits
 from services.orchestrator.records import Step
 from services.orchestrator.routing import HTTP_PREFIX, Router
 from services.orchestrator.states import (
@@ -36,9 +38,13 @@ RUN_DEADLINE = {"code": "run_deadline", "message": "the run's deadline passed"}
 class Engine:
     """Drives runs; holds only configuration and the router, never run state."""
 
-    def __init__(self, router: Router, default_timeout_s: float = 300.0) -> None:
+    def __init__(
+        self, router: Router, default_timeout_s: float = 300.0, limits: Limits | None = None
+    ) -> None:
         self.router = router
         self.default_timeout_s = default_timeout_s
+        self.limits = limits or Limits()
+        self.fan_out = FanOut(router, self.limits, self.dispatch)
         self.duplicates = 0
 
     # -- starting and advancing -------------------------------------------------------------
@@ -118,16 +124,14 @@ class Engine:
                     if all(d.status in (StepState.SUCCEEDED, StepState.SKIPPED) for d in deps):
                         progressed |= await self._ready(ctx, step_def, row)
                 elif row.status == StepState.RUNNING and step_def.for_each is not None:
-                    progressed |= await self._drive_items(ctx, step_def, row)
+                    progressed |= await self.fan_out.drive(ctx, step_def, row, self.scope(ctx))
         await self._maybe_finish(ctx)
 
     def scope(self, ctx: RunContext) -> dict[str, Any]:
         """What references resolve against: the run's input and the finished steps' outputs."""
-        outputs = {
-            row.step_id: row.output
-            for row in ctx.steps.values()
-            if row.item_index is None and row.status == StepState.SUCCEEDED
-        }
+        # The definition's steps, not every row: a fan-out's items are not referenced by id.
+        rows = (ctx.steps[step.id] for step in ctx.definition.steps)
+        outputs = {row.step_id: row.output for row in rows if row.status == StepState.SUCCEEDED}
         return {"input": ctx.run.input, "steps": outputs}
 
     async def _ready(self, ctx: RunContext, step_def: StepDefinition, row: Step) -> bool:
@@ -150,81 +154,7 @@ class Engine:
                 return True
             await self.dispatch(ctx, row, attempt=1)
             return False
-        return self._fan_out(ctx, step_def, row, scope)
-
-    def _fan_out(
-        self, ctx: RunContext, step_def: StepDefinition, row: Step, scope: dict[str, Any]
-    ) -> bool:
-        try:
-            items = refs.resolve(step_def.for_each, scope)
-        except refs.RefError as exc:
-            ctx.move_step(row, StepState.SKIPPED, reason=str(exc))
-            return True
-        if not isinstance(items, list):
-            row.error = {
-                "code": "bad_for_each",
-                "message": f"{step_def.for_each} is not a list",
-                "retryable": False,
-            }
-            ctx.move_step(row, StepState.FAILED, error=row.error)
-            return True
-        ctx.move_step(row, StepState.RUNNING, items=len(items))
-        for index, item in enumerate(items):
-            child = Step(
-                run_id=ctx.run.id,
-                step_id=f"{step_def.id}[{index}]",
-                definition_id=step_def.id,
-                item_index=index,
-                capability=step_def.capability,
-                status=StepState.PENDING,
-                attempt=0,
-                max_attempts=step_def.retry.max_attempts,
-                meta={},
-                duplicates=0,
-                input=None,
-            )
-            ctx.add_step(child)
-            try:
-                child.input = refs.resolve(
-                    step_def.input, {**scope, "item": item, "item_index": index}
-                )
-            except refs.RefError as exc:
-                child.error = {"code": "bad_reference", "message": str(exc), "retryable": False}
-                ctx.move_step(child, StepState.FAILED, error=child.error)
-                continue
-        return True
-
-    async def _drive_items(self, ctx: RunContext, step_def: StepDefinition, parent: Step) -> bool:
-        """Dispatch a fan-out's ready items; fan in when all are done (outputs in item order)."""
-        children = sorted(
-            (
-                r
-                for r in ctx.steps.values()
-                if r.definition_id == step_def.id and r.item_index is not None
-            ),
-            key=lambda r: r.item_index or 0,
-        )
-        for child in children:
-            if child.status == StepState.PENDING and child.due_at is None:
-                await self.dispatch(ctx, child, attempt=1)
-        failed = next(
-            (c for c in children if c.status in (StepState.FAILED, StepState.TIMED_OUT)), None
-        )
-        if failed is not None:
-            parent.error = {
-                "code": "item_failed",
-                "message": f"{failed.step_id} {failed.status}",
-                "step_id": failed.step_id,
-                "cause": failed.error,
-                "retryable": False,
-            }
-            ctx.move_step(parent, StepState.FAILED, error=parent.error)
-            return True
-        if all(c.status == StepState.SUCCEEDED for c in children):
-            parent.output = [c.output for c in children]
-            ctx.move_step(parent, StepState.SUCCEEDED)
-            return True
-        return False
+        return await self.fan_out.start(ctx, step_def, row, scope)
 
     async def dispatch(self, ctx: RunContext, row: Step, attempt: int) -> None:
         """Send a task for ``attempt`` of a step, or wait when no live agent serves it."""
@@ -272,7 +202,8 @@ class Engine:
         )
 
     async def _maybe_finish(self, ctx: RunContext) -> None:
-        rows = ctx.steps.values()
+        # A fan-out's items end before their parent does (or fail it): the parents suffice.
+        rows = [ctx.steps[step.id] for step in ctx.definition.steps]
         bad = [r for r in rows if r.status in (StepState.FAILED, StepState.TIMED_OUT)]
         if bad:
             first = min(bad, key=lambda r: r.finished_at or ctx.now)
@@ -446,7 +377,9 @@ class Engine:
         for row in list(ctx.steps.values()):
             if row.due_at is None or row.due_at > ctx.now:
                 continue
-            if row.status in ACTIVE_STEP:
+            if is_parent(ctx, row):
+                row.due_at = None  # a fan-out waiting for an agent: advance tries again
+            elif row.status in ACTIVE_STEP:
                 self._attempt_failed(
                     ctx,
                     row,

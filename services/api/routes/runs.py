@@ -25,6 +25,7 @@ from services.db.ranges import INT32_MAX, EventId
 from services.discovery.concepts import concept_index
 from services.orchestrator import runs, workflows
 from services.orchestrator.definitions import WorkflowDefinition
+from services.orchestrator.limits import Limits
 from services.orchestrator.service import RunNotRetryable
 from services.orchestrator.states import TERMINAL_RUN, RunState
 from services.planning import PlanningError, plan_goal
@@ -62,10 +63,10 @@ def run_public(
 
 
 async def _definition(
-    body: RunCreate, session: SessionDep, tenant: str
+    body: RunCreate, session: SessionDep, tenant: str, limits: Limits
 ) -> tuple[WorkflowDefinition, int | None]:
     if isinstance(body.workflow, dict):
-        return parse_or_422(body.workflow, "$.workflow"), None
+        return parse_or_422(body.workflow, limits, "$.workflow"), None
     if isinstance(body.workflow, str):
         name, _, version_text = body.workflow.partition("@")
         version = body.version
@@ -113,6 +114,15 @@ def _check_input(definition: WorkflowDefinition, value: object) -> None:
         ) from None
 
 
+def _check_limits(limits: Limits, definition: WorkflowDefinition, run_input: object) -> None:
+    problems = limits.run_problems(definition, run_input)
+    if problems:
+        details = [p.model_dump() for p in problems]
+        raise ApiError(
+            422, "limit_exceeded", f"{details[0]['path']}: {details[0]['message']}", details
+        )
+
+
 @router.post("/runs", status_code=202, response_model=RunAccepted)
 async def start_run(
     body: RunCreate,
@@ -152,8 +162,11 @@ async def start_run(
             definition, version = planned.definition, None
             run_input, goal = planned.run_input, planned.goal
         else:
-            definition, version = await _definition(body, session, principal.tenant)
+            definition, version = await _definition(
+                body, session, principal.tenant, runtime.settings.limits
+            )
             _check_input(definition, body.input)
+        _check_limits(runtime.settings.limits, definition, run_input)
     run = await runtime.orchestrator.create_run(
         definition,
         run_input,

@@ -6,13 +6,14 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Response
 
-from services.api.deps import OperatorDep, ReaderDep, SessionDep, WriteSessionDep
+from services.api.deps import OperatorDep, ReaderDep, RuntimeDep, SessionDep, WriteSessionDep
 from services.api.errors import ApiError, not_found
 from services.api.schemas import WorkflowPublic
 from services.db.models import WorkflowDefinitionRow
 from services.db.ranges import Version
 from services.orchestrator import workflows
 from services.orchestrator.definitions import DefinitionError, WorkflowDefinition, parse_definition
+from services.orchestrator.limits import Limits
 
 router = APIRouter(prefix="/v1", tags=["workflows"])
 
@@ -25,8 +26,12 @@ def definition_error(exc: DefinitionError) -> ApiError:
     )
 
 
-def parse_or_422(data: Any, base: str = "$") -> WorkflowDefinition:
-    """Parse a definition, answering 422 with JSON paths when it is not valid."""
+def parse_or_422(data: Any, limits: Limits, base: str = "$") -> WorkflowDefinition:
+    """Parse a definition, answering 422 with JSON paths when it is not valid (or has more
+    steps than ``limits`` allow)."""
+    too_many = limits.steps_problem(data, base)
+    if too_many is not None:
+        raise definition_error(DefinitionError([too_many]))
     try:
         return parse_definition(data, base)
     except DefinitionError as exc:
@@ -42,11 +47,15 @@ def public(row: WorkflowDefinitionRow) -> WorkflowPublic:
 
 @router.post("/workflows", status_code=201, response_model=WorkflowPublic)
 async def register(
-    response: Response, principal: OperatorDep, session: WriteSessionDep, body: Any = Body(...)
+    response: Response,
+    principal: OperatorDep,
+    runtime: RuntimeDep,
+    session: WriteSessionDep,
+    body: Any = Body(...),
 ) -> WorkflowPublic:
     """Register a definition of the caller's tenant; without ``version`` it becomes the next
     version of its name (names are the tenant's own: other tenants' are never touched)."""
-    definition = parse_or_422(body)
+    definition = parse_or_422(body, runtime.settings.limits)
     async with session.begin():
         try:
             row, created = await workflows.register(session, definition, principal.tenant)

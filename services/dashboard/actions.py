@@ -7,6 +7,7 @@ the same orchestrator and transport functions as the REST API.
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -22,6 +23,7 @@ from services.dashboard.auth import ActionAuth
 from services.dashboard.templating import SECURITY_HEADERS, render
 from services.orchestrator import runs
 from services.orchestrator.service import RunNotRetryable
+from services.tokens import TENANT_PATTERN
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 
@@ -70,6 +72,18 @@ async def login(request: Request, runtime: RuntimeDep) -> Response:
     return response
 
 
+@router.post("/tenant")
+async def choose_tenant(request: Request, _: ActionAuth) -> Response:
+    """Show one tenant from now on (an empty name: the system view, every tenant)."""
+    form = parse_qs((await request.body()).decode("utf-8", errors="replace"))
+    tenant = (form.get("tenant") or [""])[0].strip() or None
+    if tenant is not None and re.match(TENANT_PATTERN, tenant) is None:
+        raise ApiError(422, "invalid_request", f"$.tenant: tenant names match {TENANT_PATTERN}")
+    response = RedirectResponse(auth.safe_next((form.get("next") or [""])[0]), status_code=303)
+    auth.set_tenant_cookie(response, tenant)
+    return response
+
+
 @router.post("/logout")
 async def logout(request: Request) -> Response:
     """Clear the session cookie and show the login page."""
@@ -80,10 +94,12 @@ async def logout(request: Request) -> Response:
 
 
 @router.post("/runs/{run_id}/cancel")
-async def cancel(run_id: str, _: ActionAuth, runtime: RuntimeDep) -> dict[str, Any]:
+async def cancel(
+    run_id: str, request: Request, _: ActionAuth, runtime: RuntimeDep
+) -> dict[str, Any]:
     """Cancel a run that has not ended (409 when it has)."""
     async with runtime.readers() as session:
-        if await runs.get_run(session, run_id) is None:
+        if await runs.get_run(session, run_id, auth.viewed_tenant(request)) is None:
             raise not_found("run", run_id)
     cancelled = await runtime.orchestrator.cancel_run(run_id, "cancelled from the dashboard")
     async with runtime.readers() as session:
@@ -95,8 +111,13 @@ async def cancel(run_id: str, _: ActionAuth, runtime: RuntimeDep) -> dict[str, A
 
 
 @router.post("/runs/{run_id}/retry")
-async def retry(run_id: str, _: ActionAuth, runtime: RuntimeDep) -> dict[str, Any]:
+async def retry(
+    run_id: str, request: Request, _: ActionAuth, runtime: RuntimeDep
+) -> dict[str, Any]:
     """Start a new run from the failed step (succeeded steps are reused); answers its id."""
+    async with runtime.readers() as session:
+        if await runs.get_run(session, run_id, auth.viewed_tenant(request)) is None:
+            raise not_found("run", run_id)
     try:
         run = await runtime.orchestrator.retry_run(run_id)
     except LookupError:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 import time
 from functools import lru_cache
@@ -26,6 +27,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from fastapi import Depends, Request, Response
 
 from services.api.errors import ApiError
+from services.tokens import TENANT_PATTERN
 
 COOKIE = "modx_dashboard"
 PATH = "/dashboard"
@@ -152,6 +154,26 @@ def check_origin(request: Request) -> None:
         raise ApiError(403, "forbidden", "cross-origin request refused")
     if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
         raise ApiError(403, "forbidden", "cross-site request refused")
+
+
+TENANT_COOKIE = "modx_dashboard_tenant"
+_TENANT = re.compile(TENANT_PATTERN)
+
+
+def viewed_tenant(request: Request) -> str | None:
+    """The tenant the dashboard shows (one at a time), or None for the system view (all)."""
+    value = request.cookies.get(TENANT_COOKIE, "")
+    return value if _TENANT.match(value) else None
+
+
+def set_tenant_cookie(response: Response, tenant: str | None) -> None:
+    """Show ``tenant`` from now on (None: the system view)."""
+    if tenant is None:
+        response.delete_cookie(TENANT_COOKIE, path=PATH, secure=True, samesite="strict")
+        return
+    response.set_cookie(
+        TENANT_COOKIE, tenant, max_age=SESSION_S, path=PATH, secure=True, samesite="strict"
+    )
 
 
 PageAuth = Annotated[None, Depends(require_page)]

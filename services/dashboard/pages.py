@@ -14,11 +14,12 @@ from bus.transport import DeadLetter
 from services.api.deps import RuntimeDep
 from services.api.errors import not_found
 from services.dashboard import charts, detail, queries
-from services.dashboard.auth import PageAuth
+from services.dashboard.auth import PageAuth, viewed_tenant
 from services.dashboard.templating import render, static_files
 from services.db.models import utcnow
 from services.orchestrator import runs
 from services.orchestrator.states import RunState
+from services.runtime import Runtime
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 
@@ -47,11 +48,12 @@ async def overview(
     """Runs by status over time, throughput, agents, dead letters, slowest capabilities."""
     chosen = queries.WINDOWS.get(window, queries.WINDOWS["1h"])
     now = utcnow()
+    tenant = viewed_tenant(request)
     async with runtime.readers() as session:
-        series = await queries.runs_over_time(session, chosen, now)
-        statuses = await queries.run_status_counts(session)
+        series = await queries.runs_over_time(session, chosen, now, tenant)
+        statuses = await queries.run_status_counts(session, tenant)
         finished = await queries.steps_finished_since(session, now - timedelta(seconds=60))
-        agents = await queries.agent_status_counts(session)
+        agents = await queries.agent_status_counts(session, tenant)
         slowest = await queries.capability_latencies(session)
     dlq = await runtime.transport.dlq_streams()
     return render(
@@ -79,7 +81,7 @@ async def overview(
 async def agents(request: Request, _: PageAuth, runtime: RuntimeDep) -> Response:
     """Agents with capabilities, schemas, concepts, liveness, load and error rate."""
     async with runtime.readers() as session:
-        views = await queries.agent_views(session)
+        views = await queries.agent_views(session, viewed_tenant(request))
     return render(request, "agents.html", {"page": "agents", "agents": views, "now": utcnow()})
 
 
@@ -95,6 +97,7 @@ class RunQuery:
     until: str = ""
     id: str = ""
     cursor: str = ""
+    tenant: str | None = None  # from the tenant cookie, not the form
 
     def filter(self, now: datetime) -> runs.RunFilter:
         """The data function's filter (bad values are ignored, not errors: it is a UI)."""
@@ -102,6 +105,7 @@ class RunQuery:
         if self.range in RANGES:
             after = now - RANGES[self.range]
         return runs.RunFilter(
+            tenant=self.tenant,
             status=self.status if self.status in set(RunState) else None,
             workflow=self.workflow or None,
             agent_id=self.agent or None,
@@ -113,7 +117,7 @@ class RunQuery:
     def params(self, **change: str) -> dict[str, str]:
         """The non-empty query parameters, with some changed."""
         values = {**self.__dict__, **change}
-        return {k: v for k, v in values.items() if v}
+        return {k: v for k, v in values.items() if v and k != "tenant"}
 
 
 def _parse_local(text: str) -> datetime | None:
@@ -134,8 +138,9 @@ def _total_label(counts: dict[str, int], cap: int) -> str:
 
 def run_query(request: Request) -> RunQuery:
     """Filters from the query string."""
-    fields = RunQuery.__dataclass_fields__
-    return RunQuery(**{k: v for k, v in request.query_params.items() if k in fields})
+    fields = set(RunQuery.__dataclass_fields__) - {"tenant"}
+    given = {k: v for k, v in request.query_params.items() if k in fields}
+    return RunQuery(**given, tenant=viewed_tenant(request))
 
 
 @router.get("/runs", response_class=HTMLResponse)
@@ -151,10 +156,10 @@ async def runs_page(request: Request, _: PageAuth, runtime: RuntimeDep) -> Respo
             )
         except ValueError:
             problem = "That page link is no longer valid; showing the first page."
-            query = RunQuery(**query.params(cursor=""))
+            query = RunQuery(**query.params(cursor=""), tenant=query.tenant)
             page, next_cursor = await queries.list_runs(session, query.filter(now), PAGE_SIZE)
         progress = await queries.progress_of(session, page)
-        statuses = await queries.run_status_counts_capped(session)
+        statuses = await queries.run_status_counts_capped(session, tenant=query.tenant)
         workflows = await queries.workflow_names(session)
         if query.workflow and query.workflow not in workflows:
             workflows.append(query.workflow)
@@ -192,7 +197,8 @@ async def run_page(run_id: str, request: Request, _: PageAuth, runtime: RuntimeD
     """One run: DAG, timeline, message trace, errors, proof, actions."""
     async with runtime.readers() as session:
         found = await detail.load(session, run_id)
-    if found is None:
+    tenant = viewed_tenant(request)
+    if found is None or (tenant is not None and found.run.tenant != tenant):
         return render(
             request,
             "missing.html",
@@ -230,12 +236,31 @@ def _readable(letter: DeadLetter) -> DeadLetterView:
         return DeadLetterView(letter, text, False)
 
 
+async def _of_tenant(runtime: Runtime, letters: list[DeadLetter], tenant: str) -> list[DeadLetter]:
+    run_ids = {x.envelope.run_id for x in letters if x.envelope and x.envelope.run_id}
+    async with runtime.readers() as session:
+        owners = await queries.run_tenants(session, list(run_ids))
+    return [
+        x
+        for x in letters
+        if x.envelope is not None and owners.get(x.envelope.run_id or "") == tenant
+    ]
+
+
 @router.get("/dead-letters", response_class=HTMLResponse)
 async def dead_letters(request: Request, _: PageAuth, runtime: RuntimeDep) -> Response:
-    """Dead letters per stream, newest first, with replay and discard."""
+    """Dead letters per stream, newest first, with replay and discard.
+
+    Showing one tenant, only the letters of that tenant's runs (a letter that names no run, or
+    cannot be read, is in the system view only)."""
+    tenant = viewed_tenant(request)
     depths = await runtime.transport.dlq_streams()
     streams = []
     for stream in sorted(depths):
         letters = await runtime.transport.dead_letters(stream, limit=100)
+        if tenant is not None:
+            letters = await _of_tenant(runtime, letters, tenant)
+            if not letters:
+                continue
         streams.append((stream, depths[stream], [_readable(x) for x in letters]))
     return render(request, "dead_letters.html", {"page": "dead-letters", "streams": streams})

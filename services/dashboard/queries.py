@@ -23,6 +23,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    true,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
@@ -83,9 +84,9 @@ def _bucket(session: AsyncSession, size: int) -> ColumnElement[int]:
 
 
 async def runs_over_time(
-    session: AsyncSession, window: Window, now: datetime | None = None
+    session: AsyncSession, window: Window, now: datetime | None = None, tenant: str | None = None
 ) -> StatusSeries:
-    """Runs created in ``window``, counted per bucket and status (grouped in SQL)."""
+    """Runs (of ``tenant``, or all) created in ``window``, counted per bucket and status."""
     now = now or utcnow()
     last = math.floor(now.timestamp() / window.bucket_s)
     first = last - window.buckets + 1
@@ -96,6 +97,8 @@ async def runs_over_time(
         .where(RunRow.created_at >= start)
         .group_by(bucket, RunRow.status)
     )
+    if tenant is not None:
+        query = query.where(RunRow.tenant == tenant)
     counts: list[dict[str, int]] = [{} for _ in range(window.buckets)]
     for index, status, count in (await session.execute(query)).tuples():
         position = int(index) - first
@@ -104,9 +107,12 @@ async def runs_over_time(
     return StatusSeries(window, start, counts)
 
 
-async def run_status_counts(session: AsyncSession) -> dict[str, int]:
-    """All runs by status (an index-only scan of ``ix_runs_status_created``)."""
+async def run_status_counts(session: AsyncSession, tenant: str | None = None) -> dict[str, int]:
+    """All runs (of ``tenant``, or all) by status (an index-only scan of
+    ``ix_runs_status_created`` for all)."""
     query = select(RunRow.status, func.count()).group_by(RunRow.status)
+    if tenant is not None:
+        query = query.where(RunRow.tenant == tenant)
     return {status: int(count) for status, count in (await session.execute(query)).tuples()}
 
 
@@ -114,7 +120,9 @@ COUNT_CAP = 10_000
 """Past this, the run list shows "10,000+": exact counts would scan the whole table."""
 
 
-async def run_status_counts_capped(session: AsyncSession, cap: int = COUNT_CAP) -> dict[str, int]:
+async def run_status_counts_capped(
+    session: AsyncSession, cap: int = COUNT_CAP, tenant: str | None = None
+) -> dict[str, int]:
     """Runs per status, each counted up to ``cap + 1`` (bounded index reads on any table size).
 
     Status and cap are inlined, not bound: PostgreSQL switches a prepared statement to a generic
@@ -125,6 +133,7 @@ async def run_status_counts_capped(session: AsyncSession, cap: int = COUNT_CAP) 
         .select_from(
             select(literal_column("1"))
             .where(RunRow.status == bindparam(None, state.value, literal_execute=True))
+            .where(RunRow.tenant == tenant if tenant is not None else true())
             .limit(bindparam(None, cap + 1, literal_execute=True))
             .subquery()
         )
@@ -153,9 +162,11 @@ async def steps_finished_since(session: AsyncSession, since: datetime) -> int:
     return int((await session.execute(query)).scalar_one())
 
 
-async def agent_status_counts(session: AsyncSession) -> dict[str, int]:
-    """Registered agents by status (online, draining, offline)."""
+async def agent_status_counts(session: AsyncSession, tenant: str | None = None) -> dict[str, int]:
+    """Registered agents (of ``tenant``, or all) by status (online, draining, offline)."""
     query = select(AgentRow.status, func.count()).group_by(AgentRow.status)
+    if tenant is not None:
+        query = query.where(AgentRow.tenant == tenant)
     return {status: int(count) for status, count in (await session.execute(query)).tuples()}
 
 
@@ -264,9 +275,9 @@ async def tasks_out(session: AsyncSession) -> dict[str, int]:
     return {agent: int(count) for agent, count in (await session.execute(query)).tuples() if agent}
 
 
-async def agent_views(session: AsyncSession) -> list[AgentView]:
-    """Every registered agent with its capabilities, tasks out, and error rate."""
-    agents = list(await store.list_agents(session))
+async def agent_views(session: AsyncSession, tenant: str | None = None) -> list[AgentView]:
+    """Every registered agent (of ``tenant``) with its capabilities, tasks out, and error rate."""
+    agents = list(await store.list_agents(session, tenant=tenant))
     ids = [agent.id for agent in agents]
     capabilities = await store.capabilities_of(session, ids)
     active = await tasks_out(session)
@@ -363,6 +374,8 @@ async def list_runs(
             func.coalesce(StepRow.agent_id, "") == filters.agent_id,
         )
     )
+    if filters.tenant is not None:
+        query = query.where(RunRow.tenant == filters.tenant)
     if filters.status:
         query = query.where(RunRow.status == filters.status)
     if filters.workflow:
@@ -389,3 +402,11 @@ async def runs_by_id(session: AsyncSession, ids: Sequence[str]) -> list[RunRow]:
     if not ids:
         return []
     return list((await session.execute(select(RunRow).where(RunRow.id.in_(list(ids))))).scalars())
+
+
+async def run_tenants(session: AsyncSession, ids: Sequence[str]) -> dict[str, str]:
+    """Run id -> its tenant (runs that exist)."""
+    if not ids:
+        return {}
+    query = select(RunRow.id, RunRow.tenant).where(RunRow.id.in_(list(ids)))
+    return {run_id: tenant for run_id, tenant in (await session.execute(query)).tuples()}

@@ -134,7 +134,10 @@ templates.env.globals["now"] = lambda: datetime.now(UTC)
 def render(
     request: Request, name: str, context: dict[str, Any], status_code: int = 200
 ) -> HTMLResponse:
-    """A page with the dashboard's security headers."""
+    """A page with the dashboard's security headers (and the tenant it shows)."""
+    from services.dashboard.auth import viewed_tenant
+
+    context = {"tenant_view": viewed_tenant(request), **context}
     return templates.TemplateResponse(
         request, name, context, status_code=status_code, headers=SECURITY_HEADERS
     )

@@ -191,6 +191,7 @@ ROUTES: dict[str, Rule | str] = {
     "GET /dashboard/login": DASHBOARD,
     "POST /dashboard/login": DASHBOARD,
     "POST /dashboard/logout": DASHBOARD,
+    "POST /dashboard/tenant": DASHBOARD,
     "POST /dashboard/runs/{run_id}/cancel": DASHBOARD,
     "POST /dashboard/runs/{run_id}/retry": DASHBOARD,
     "POST /dashboard/dead-letters/replay": DASHBOARD,

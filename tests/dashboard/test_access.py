@@ -37,6 +37,7 @@ ACTIONS = [
     ("POST", f"/dashboard/runs/{RUN}/retry"),
     ("POST", "/dashboard/dead-letters/replay"),
     ("POST", "/dashboard/dead-letters/discard"),
+    ("POST", "/dashboard/tenant"),
 ]
 PUBLIC = {"/dashboard/login", "/dashboard/logout", "/dashboard/static/{name:path}"}
 

@@ -88,6 +88,13 @@ async def _build(backend: str, root: Path, url: str) -> Golden:
             ["ledger", "verify", "--url", stack.url],
             env={"MODX_API_TOKEN": ADMIN},
         )
+        exported = await asyncio.to_thread(
+            CliRunner().invoke,
+            app,
+            ["ledger", "export", runs[1], "--out", str(root / "cli.json"), "--url", stack.url],
+            env={"MODX_API_TOKEN": ADMIN},
+        )
+        assert exported.exit_code == 0, exported.output
         await stack.runtime.checkpointer.publish()
         return Golden(
             backend,

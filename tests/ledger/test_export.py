@@ -147,3 +147,12 @@ async def test_an_export_of_a_tampered_database_does_not_verify(ledger: Copy) ->
     assert bundle is not None
     report = check_export(bundle, ledger.public_key, read_published(ledger.published))
     assert problems(report) == [(ENTRIES[3], "runs.output is not the output in the ledger")]
+
+
+def test_modx_ledger_export_writes_a_file_that_verifies(golden: Golden) -> None:
+    bundle = json.loads((golden.data_dir.parent / "cli.json").read_text())
+    assert bundle["run"]["id"] == golden.checkpointed[1]
+    assert len(bundle["entries"]) == ENTRIES[4]
+    published = read_published(golden.data_dir / "ledger-checkpoints.jsonl")
+    report = check_export(bundle, keys.public_key(golden.public_key), published)
+    assert report["ok"], report["problems"]

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import math
+from contextvars import ContextVar
 from typing import Any
 
+from services.db.models import DEFAULT_TENANT
 from services.orchestrator import runs
 from services.orchestrator.definitions import WorkflowDefinition, parse_definition
 from services.orchestrator.states import TERMINAL_RUN, RunState
@@ -23,6 +25,9 @@ from services.runtime import Runtime
 EMBED_CAPABILITY = "model.embed"
 WORKFLOW_NAME = "modx.discovery.embed"
 POLL_S = 0.25  # other replicas' results are only seen by polling
+EMBED_TENANT: ContextVar[str] = ContextVar("modx_embed_tenant", default=DEFAULT_TENANT)
+"""The tenant whose discovery asks for embeddings: the runs are that tenant's (its query text
+stays with it) and go to ``model.embed`` agents that serve it (set by ``discover``)."""
 
 
 class EmbeddingUnavailable(RuntimeError):
@@ -59,7 +64,10 @@ def embed_workflow(timeout_s: float) -> WorkflowDefinition:
 async def embedder_live(runtime: Runtime) -> bool:
     """True when at least one online agent serves ``model.embed``."""
     async with runtime.readers() as session:
-        return bool(await store.find_capabilities(session, name=EMBED_CAPABILITY, live_only=True))
+        found = await store.find_capabilities(
+            session, name=EMBED_CAPABILITY, live_only=True, tenant=EMBED_TENANT.get()
+        )
+        return bool(found)
 
 
 class RunEmbedder:
@@ -92,7 +100,9 @@ class RunEmbedder:
         return self._vectors(output, len(texts))
 
     async def _start(self, texts: list[str]) -> str:
-        run = await self.runtime.orchestrator.create_run(self._definition, {"texts": texts})
+        run = await self.runtime.orchestrator.create_run(
+            self._definition, {"texts": texts}, tenant=EMBED_TENANT.get()
+        )
         assert run is not None  # no idempotency key: nothing to refuse
         return run.id
 

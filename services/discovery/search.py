@@ -41,9 +41,14 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.db.models import AgentRow, CapabilityRow
+from services.db.models import DEFAULT_TENANT, AgentRow, CapabilityRow
 from services.discovery.concepts import concept_index
-from services.discovery.embed_run import EmbeddingUnavailable, RunEmbedder, embedder_live
+from services.discovery.embed_run import (
+    EMBED_TENANT,
+    EmbeddingUnavailable,
+    RunEmbedder,
+    embedder_live,
+)
 from services.discovery.ranking import BM25Ranker, Capability, Corpus, EmbeddingRanker, Vector
 from services.registry import store
 from services.registry.schemas import CapabilityPublic, CapabilitySpec
@@ -305,7 +310,11 @@ async def discover(
     found = await discovery.candidates(session, name, live, produced, consumed, tenant)
     # End the read before ranking, which may write an embedding run and wait for it.
     await session.rollback()
-    ranked = await discovery.rank(q.strip(), found.corpus)
+    scope = EMBED_TENANT.set(tenant or DEFAULT_TENANT)
+    try:
+        ranked = await discovery.rank(q.strip(), found.corpus)
+    finally:
+        EMBED_TENANT.reset(scope)
     top = best(found.keys, ranked.scores, limit)
     rows = await store.capabilities_by_id(session, [key.id for key, _ in top])
     return {

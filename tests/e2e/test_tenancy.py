@@ -4,13 +4,14 @@ workflow names, idempotency keys and discovery are per tenant."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
 from agents.sdk import Agent, AgentSettings, TaskContext
 from tests.fixtures.services import wait_until
-from tests.fixtures.stack import ADMIN, TOKEN, Stack
+from tests.fixtures.stack import ADMIN, TOKEN, Stack, running_stack
 
 SYSTEM = {"authorization": f"Bearer {ADMIN}"}
 
@@ -154,3 +155,29 @@ async def test_workflow_names_and_idempotency_keys_are_per_tenant(stack: Stack) 
     assert await submit(stack, TOKEN, "x.mine", **key) == first
     assert await submit(stack, beta["operator"], "x.theirs", **key) == second
     assert (await stack.client.get(f"/v1/runs/{second}")).status_code == 404
+
+
+async def test_discovery_embeds_in_the_callers_tenant(tmp_path: Path) -> None:
+    from agents.models.embed_agent import agent as embedder
+
+    async with running_stack("embedded", tmp_path, None, None) as stack:
+        beta = await tenant(stack, "beta")
+        running = [await start(stack, embedder, ADMIN)]  # a system admin's: shared
+        try:
+            await stack.wait_agent("embedder")
+            card = {"name": "fixture", "capabilities": [{"name": "tax.compute"}]}
+            await stack.client.post("/v1/agents", json=card)
+            theirs = {"authorization": f"Bearer {beta['operator']}"}
+            query = "which capability computes the tax owed"
+            found = await stack.client.get("/v1/capabilities", params={"q": query}, headers=theirs)
+            assert found.json()["ranking"] == "embedding", found.json()
+            # The embedding run, with beta's query in its input, is beta's, not the default's.
+            listed: dict[str, str | int] = {"workflow": "modx.discovery.embed", "limit": 50}
+            mine = (await stack.client.get("/v1/runs", params=listed)).json()["items"]
+            assert not [r for r in mine if query in str(r["input"])]
+            own = (await stack.client.get("/v1/runs", params=listed, headers=theirs)).json()
+            assert [r for r in own["items"] if query in str(r["input"])]
+        finally:
+            for stop, _ in running:
+                stop.set()
+            await asyncio.gather(*(task for _, task in running), return_exceptions=True)

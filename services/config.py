@@ -14,6 +14,13 @@ from services.orchestrator.limits import Limits
 WEAK_TOKENS = {"changethis", "changeme", "secret", "token", "password"}
 
 
+def token_problem(value: str) -> str | None:
+    """Why ``value`` cannot be a token, or None."""
+    if value.lower() in WEAK_TOKENS or len(value) < 16:
+        return "tokens must be at least 16 characters and not a placeholder"
+    return None
+
+
 class Settings(BaseSettings):
     """Everything the API, the orchestrator and the relay need to start.
 
@@ -88,8 +95,9 @@ class Settings(BaseSettings):
     @field_validator("api_token", "admin_token")
     @classmethod
     def _refuse_weak_tokens(cls, value: str | None) -> str | None:
-        if value is not None and (value.lower() in WEAK_TOKENS or len(value) < 16):
-            raise ValueError("tokens must be at least 16 characters and not a placeholder")
+        problem = None if value is None else token_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
         return value
 
     @cached_property

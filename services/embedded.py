@@ -25,7 +25,9 @@ import uvicorn
 from agents.sdk import Agent, AgentSettings
 from services.api.app import create_app
 from services.builtin import builtin_agents, builtin_workflows
-from services.config import Settings
+from services.cli.errors import UserError
+from services.cli.state import config_dir, remove_state, write_state
+from services.config import Settings, token_problem
 from services.demo import run_demo
 from services.runtime import Runtime
 
@@ -35,6 +37,12 @@ log = logging.getLogger(__name__)
 def load_or_create_token(data_dir: Path) -> str:
     """The embedded admin token: ``MODX_API_TOKEN``, else ``<data_dir>/token`` (created 0600)."""
     if os.environ.get("MODX_API_TOKEN"):
+        problem = token_problem(os.environ["MODX_API_TOKEN"])
+        if problem is not None:
+            raise UserError(
+                f"setting MODX_API_TOKEN: {problem}",
+                hint="unset it (modx up then makes one) or use a longer one",
+            )
         return os.environ["MODX_API_TOKEN"]
     path = data_dir / "token"
     if path.exists():
@@ -156,6 +164,7 @@ def run_embedded(*, host: str, port: int, data_dir: Path, demo: bool, exit_after
 async def _up(host: str, port: int, data_dir: Path, demo: bool, exit_after_demo: bool) -> int:
     try:
         async with embedded_service(data_dir, host, port) as service:
+            write_state(data_dir, service.url, service.token)
             _banner(service)
             code = 0
             if demo:
@@ -169,6 +178,7 @@ async def _up(host: str, port: int, data_dir: Path, demo: bool, exit_after_demo:
                     code = 1
             if not exit_after_demo:
                 await service.server.stop_requested.wait()
+            remove_state(data_dir, service.url)
             return code
     except (RuntimeError, OSError) as exc:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
@@ -180,10 +190,20 @@ def _banner(service: EmbeddedService) -> None:
     typer.secho("MODX is running (embedded)", fg=typer.colors.GREEN, bold=True, file=out)
     typer.echo(f"  API        {url}   (OpenAPI: {url}/docs)", file=out)
     typer.echo(f"  Dashboard  {url}/dashboard   (log in with the token)", file=out)
+    token_file = (data_dir / "token").resolve()
+    from_env = os.environ.get("MODX_API_TOKEN") == service.token
     typer.echo(
-        f"  Token      {data_dir / 'token'}   (export MODX_API_TOKEN=$(cat {data_dir / 'token'}))",
+        f"  Token      {'MODX_API_TOKEN (from this shell)' if from_env else token_file}",
         file=out,
     )
     typer.echo(f"  State      {data_dir / 'modx.db'}", file=out)
     typer.echo(f"  Agents     {', '.join(service.agents) or 'none'}", file=out)
     typer.echo("  Stop       Ctrl-C", file=out)
+    typer.echo(
+        f"The CLI finds this server by itself ({config_dir() / 'state.json'}). "
+        "In another shell or machine:",
+        file=out,
+    )
+    typer.echo(f"  export MODX_URL={url}", file=out)
+    token = "$MODX_API_TOKEN" if from_env else f"$(cat {token_file})"
+    typer.echo(f"  export MODX_API_TOKEN={token}", file=out)

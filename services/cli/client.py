@@ -3,34 +3,49 @@
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 from typing import Any, NoReturn
 
 import httpx
 import typer
 
-# Exit codes scripts can rely on.
-OK, RUN_FAILED, BAD_REQUEST, UNREACHABLE, AUTH, NOT_FOUND = 0, 1, 2, 3, 4, 5
+from services.cli.errors import AUTH, BAD_INPUT, NOT_FOUND, OK, RUN_FAILED, UNREACHABLE
+from services.cli.state import find_server
+
+BAD_REQUEST = BAD_INPUT
+__all__ = [
+    "AUTH",
+    "BAD_REQUEST",
+    "NOT_FOUND",
+    "OK",
+    "RUN_FAILED",
+    "UNREACHABLE",
+    "Client",
+    "default_token",
+    "fail",
+]
 
 
-def default_token(data_dir: Path = Path(".modx")) -> str | None:
-    """``MODX_API_TOKEN``, else the token ``modx up`` wrote under ``./.modx/``."""
-    token = os.environ.get("MODX_API_TOKEN")
-    if token:
-        return token
-    path = data_dir / "token"
-    return path.read_text().strip() if path.exists() else None
+def default_token() -> str | None:
+    """The token the CLI uses: ``MODX_API_TOKEN``, else what ``modx up`` recorded."""
+    return find_server().token
 
 
-def fail(message: str, code: int, as_json: bool = False, details: Any = None) -> NoReturn:
+def fail(
+    message: str,
+    code: int,
+    as_json: bool = False,
+    details: Any = None,
+    hint: str | None = None,
+) -> NoReturn:
     """Print an error (as JSON when asked) and exit with ``code``."""
     if as_json:
-        typer.echo(json.dumps({"error": {"message": message, "details": details}}))
+        typer.echo(json.dumps({"error": {"message": message, "details": details, "hint": hint}}))
     else:
         typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
         if details:
             typer.echo(json.dumps(details, indent=2), err=True)
+        if hint:
+            typer.echo(f"hint: {hint}", err=True)
     raise typer.Exit(code)
 
 
@@ -40,8 +55,8 @@ class Client:
     def __init__(
         self, url: str | None = None, token: str | None = None, as_json: bool = False
     ) -> None:
-        self.url = (url or os.environ.get("MODX_URL") or "http://127.0.0.1:8000").rstrip("/")
-        self.token = token or default_token()
+        self.server = find_server(url, token)
+        self.url, self.token = self.server.url, self.server.token
         self.as_json = as_json
         headers = {"authorization": f"Bearer {self.token}"} if self.token else {}
         self.http = httpx.Client(
@@ -53,7 +68,13 @@ class Client:
         try:
             response = self.http.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
-            fail(f"cannot reach MODX at {self.url}: {exc}", UNREACHABLE, self.as_json)
+            fail(
+                f"cannot reach MODX at {self.url} (from {self.server.url_from}): "
+                f"{type(exc).__name__}",
+                UNREACHABLE,
+                self.as_json,
+                hint="is it running? start it with `modx up`, or point MODX_URL at it",
+            )
         if response.status_code >= 400:
             try:
                 error = response.json().get("error", {})
@@ -62,10 +83,19 @@ class Client:
             code = {401: AUTH, 403: AUTH, 404: NOT_FOUND}.get(response.status_code, BAD_REQUEST)
             if response.status_code >= 500:
                 code = UNREACHABLE
+            hint = None
+            if response.status_code == 401:
+                hint = (
+                    f"the token from {self.server.token_from} was refused; "
+                    "use the one `modx up` printed (export MODX_API_TOKEN=...)"
+                    if self.token
+                    else "no token found: set MODX_API_TOKEN (modx up prints it)"
+                )
             fail(
                 f"{response.status_code} {error.get('message', '')}",
                 code,
                 self.as_json,
                 error.get("details"),
+                hint,
             )
         return response.json() if response.content else None

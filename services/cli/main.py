@@ -18,14 +18,19 @@ import typer
 import yaml
 
 from services.cli import client as cli_client
+from services.cli.app import ModxApp
 from services.cli.bench import app as bench_app
 from services.cli.client import Client
+from services.cli.errors import check_port_free, file_error
 from services.cli.ledger import app as ledger_app
 from services.cli.legal import app as legal_app
+from services.cli.state import find_server
 from services.cli.tokens import tenant_app, token_app
 
-app = typer.Typer(
-    help="MODX: multi-agent orchestration with verifiable legal reasoning.", no_args_is_help=True
+app = ModxApp(
+    help="MODX: multi-agent orchestration with verifiable legal reasoning. Add --debug to any "
+    "command to see a traceback when it fails.",
+    no_args_is_help=True,
 )
 run_app = typer.Typer(help="Submit, inspect and cancel runs.", no_args_is_help=True)
 workflow_app = typer.Typer(help="Register and read workflow definitions.", no_args_is_help=True)
@@ -68,7 +73,10 @@ def _print(data: Any, as_json: bool) -> None:
 
 def _load_file(path: Path) -> Any:
     text = path.read_text()
-    return yaml.safe_load(text) if path.suffix in (".yaml", ".yml") else json.loads(text)
+    try:
+        return yaml.safe_load(text) if path.suffix in (".yaml", ".yml") else json.loads(text)
+    except (yaml.YAMLError, json.JSONDecodeError) as exc:
+        raise file_error(str(path), exc) from exc
 
 
 @app.command()
@@ -84,6 +92,7 @@ def up(
     """Run MODX embedded: API, orchestrator and built-in agents in one process, on SQLite."""
     from services.embedded import run_embedded
 
+    check_port_free(host, port)
     code = run_embedded(
         host=host, port=port, data_dir=data_dir, demo=demo, exit_after_demo=exit_after_demo
     )
@@ -112,6 +121,7 @@ def serve(
     overrides: dict[str, Any] = {"host": host, "port": port}
     settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
     host, port = settings.host, settings.port
+    check_port_free(host, port)
     from services.ledger.keys import LedgerKeyMissing, load
 
     try:
@@ -170,7 +180,9 @@ def agent_run(
 
     sys.path.insert(0, os.getcwd())
     agent = load_agent(target)
-    agent.run_sync(settings=AgentSettings(transport=transport.value))
+    server = find_server()  # MODX_URL / MODX_API_TOKEN, else what `modx up` recorded
+    settings = AgentSettings(transport=transport.value, url=server.url, api_token=server.token)
+    agent.run_sync(settings=settings)
 
 
 @workflow_app.command("register")
@@ -204,8 +216,9 @@ def run_submit(
         str, typer.Argument(help="A YAML/JSON definition file, or a registered name.")
     ],
     input_: Annotated[
-        str, typer.Option("--input", help="The run's input, as JSON (or @file.json).")
-    ] = "null",
+        str | None,
+        typer.Option("--input", help="The run's input, as JSON (or @file.json); none if omitted."),
+    ] = None,
     wait: Annotated[bool, typer.Option(help="Wait for the run to finish.")] = False,
     timeout: Annotated[float, typer.Option(help="Seconds to wait at most.")] = 300.0,
     idempotency_key: Annotated[str | None, typer.Option(help="Same key, same run.")] = None,
@@ -216,6 +229,7 @@ def run_submit(
     api = Client(url, as_json=as_json)
     path = Path(workflow)
     spec: Any = _load_file(path) if path.exists() else workflow
+    input_ = "null" if input_ is None else input_
     raw = Path(input_[1:]).read_text() if input_.startswith("@") else input_
     try:
         value = json.loads(raw)
@@ -335,6 +349,27 @@ def run_cancel(run_id: str, url: UrlOpt = None, as_json: JsonOpt = False) -> Non
     """Cancel a run."""
     result = Client(url, as_json=as_json).request("POST", f"/v1/runs/{run_id}/cancel")
     _print(result, True) if as_json else typer.echo(f"run {run_id} {result['status']}")
+
+
+@run_app.command("retry")
+def run_retry(
+    run_id: str,
+    wait: Annotated[bool, typer.Option(help="Wait for the new run to finish.")] = False,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait at most.")] = 300.0,
+    url: UrlOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Retry a failed run from its failed step: a new run that keeps the succeeded steps."""
+    api = Client(url, as_json=as_json)
+    accepted = api.request("POST", f"/v1/runs/{run_id}/retry")
+    if not wait:
+        _print(accepted, True) if as_json else typer.echo(
+            f"run {accepted['run_id']} {accepted['status']} (retry of {run_id})"
+        )
+        return
+    run = _wait(api, accepted["run_id"], timeout, as_json)
+    _print(run, True) if as_json else _show(run)
+    raise typer.Exit(cli_client.OK if run["status"] == "succeeded" else cli_client.RUN_FAILED)
 
 
 def main() -> None:

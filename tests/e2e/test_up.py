@@ -17,6 +17,7 @@ pytestmark = pytest.mark.prolog
 
 def test_modx_up_serves_the_demo_and_exits_cleanly(tmp_path: Path, swipl: str) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MODX_")}
+    env["XDG_CONFIG_HOME"] = str(tmp_path / "config")  # where `modx up` records itself
     result = subprocess.run(
         [
             sys.executable,

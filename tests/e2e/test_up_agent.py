@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -23,10 +24,10 @@ WORKFLOW = {
 }
 
 
-def _modx(*args: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+def _modx(*args: str, env: dict[str, str], log: Path, cwd: Path = REPO) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "services.cli.main", *args],
-        cwd=REPO,
+        cwd=cwd,
         env=env,
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
@@ -36,6 +37,7 @@ def _modx(*args: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]
 async def test_an_sdk_agent_started_by_modx_agent_run_serves_modx_up(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MODX_")}
     env["PYTHONPATH"] = str(REPO)
+    env["XDG_CONFIG_HOME"] = str(tmp_path / "config")
     port, data = free_port(), tmp_path / ".modx"
     url = f"http://127.0.0.1:{port}"
     server = _modx(
@@ -46,10 +48,15 @@ async def test_an_sdk_agent_started_by_modx_agent_run_serves_modx_up(tmp_path: P
     try:
         await wait_until(lambda: _started(server, url, data), timeout=120)
         token = (data / "token").read_text().strip()
-        agent_env = {**env, "MODX_URL": url, "MODX_API_TOKEN": token}
+        # `modx up` recorded where it is; `modx agent run` elsewhere, with no MODX_* set, finds it.
+        state = json.loads((tmp_path / "config" / "modx" / "state.json").read_text())
+        assert state["url"] == url and state["token"] == token
+        elsewhere = tmp_path / "elsewhere"
+        elsewhere.mkdir()
         agent = _modx(
-            "agent", "run", "tests.e2e.fleet:numbers", env=agent_env, log=tmp_path / "agent.log"
-        )
+            "agent", "run", "tests.e2e.fleet:numbers",
+            env=env, log=tmp_path / "agent.log", cwd=elsewhere,
+        )  # fmt: skip
         headers = {"authorization": f"Bearer {token}"}
         async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as client:
 
@@ -67,6 +74,8 @@ async def test_an_sdk_agent_started_by_modx_agent_run_serves_modx_up(tmp_path: P
         assert agent.wait(30) == 0
         log = (tmp_path / "agent.log").read_text()
         assert "taking tasks through the server's gateway" in log
+        banner = (tmp_path / "up.log").read_text()
+        assert f"export MODX_URL={url}" in banner and "export MODX_API_TOKEN=$(cat " in banner
     finally:
         for proc in (agent, server):
             if proc is not None and proc.poll() is None:

@@ -1,0 +1,96 @@
+"""Every CLI failure a user causes is one line naming the file, setting or field, with its code."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.services import free_port
+from tests.fixtures.stack import REPO, running_stack
+
+
+def modx(
+    *args: str, env: dict[str, str] | None = None, cwd: Path = REPO
+) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("MODX_")}
+    return subprocess.run(
+        [sys.executable, "-m", "services.cli.main", *args],
+        cwd=cwd,
+        env={**base, "PYTHONPATH": str(REPO), **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def one_line(result: subprocess.CompletedProcess[str]) -> str:
+    """The error line; the test fails on a traceback."""
+    assert "Traceback" not in result.stderr, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1, result.stderr
+    return errors[0]
+
+
+def test_a_malformed_workflow_file_names_the_file_and_line(tmp_path: Path) -> None:
+    bad = tmp_path / "flow.yaml"
+    bad.write_text("name: flow\nsteps: [\n  {id: a, capability: x\n")
+    result = modx("workflow", "register", str(bad))
+    assert result.returncode == 2
+    line = one_line(result)
+    assert f"{bad}:" in line and "not valid YAML" in line
+    # With --debug the same mistake shows where it was raised.
+    debug = modx("--debug", "workflow", "register", str(bad))
+    assert debug.returncode != 0 and "Traceback" in debug.stderr + debug.stdout
+
+
+def test_a_bad_setting_names_the_variable(tmp_path: Path) -> None:
+    result = modx(
+        "up", "--port", str(free_port()), "--data-dir", str(tmp_path / "d"), "--no-demo",
+        env={"MODX_API_TOKEN": "short"},
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "setting MODX_API_TOKEN: tokens must be at least 16 characters" in one_line(result)
+    assert "hint: " in result.stderr
+    served = modx("serve", "--port", str(free_port()), env={"MODX_ADMIN_TOKEN": "changeme"})
+    assert served.returncode == 2
+    assert "setting MODX_ADMIN_TOKEN" in one_line(served)
+
+
+def test_a_port_in_use_says_so_before_starting(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = modx("up", "--port", str(port), "--data-dir", str(tmp_path / "d"), "--no-demo")
+    assert result.returncode == 3
+    assert f"port {port} on 127.0.0.1 is already in use" in one_line(result)
+    assert f"--port {port + 1}" in result.stderr
+
+
+def test_no_server_names_the_url_and_where_it_came_from(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    result = modx("run", "list", env={"MODX_URL": url, "XDG_CONFIG_HOME": str(tmp_path)})
+    assert result.returncode == 3
+    line = one_line(result)
+    assert f"cannot reach MODX at {url} (from --url/MODX_URL)" in line
+    assert "modx up" in result.stderr  # the hint
+
+
+@pytest.mark.parametrize("token", ["wrong-token-0123456789abcdef", None])
+async def test_a_refused_token_says_where_it_came_from(tmp_path: Path, token: str | None) -> None:
+    async with running_stack("embedded", tmp_path, None, None) as stack:
+        env = {"MODX_URL": stack.url, "XDG_CONFIG_HOME": str(tmp_path / "config")}
+        if token:
+            env["MODX_API_TOKEN"] = token
+        # In a thread: the server under test runs on this event loop.
+        result = await asyncio.to_thread(modx, "run", "list", env=env, cwd=tmp_path)
+    assert result.returncode == 4
+    assert one_line(result).startswith("error: 401")
+    hint = "the token from MODX_API_TOKEN was refused" if token else "no token found"
+    assert hint in result.stderr

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bus import streams
 from bus.envelope import Envelope, Kind
 from services.config import Settings
 from services.db.models import EventRow, LedgerEntryRow, StepRow
@@ -229,3 +230,69 @@ async def test_a_retry_after_its_backoff_dispatches_the_next_attempt(runtime: Ru
     fresh = reply(run, 2, Kind.RESULT, {"output": 2})
     ctx = await at(runtime, run, 5.2, lambda c: engine.on_message(c, fresh))
     assert ctx.run.status == "succeeded" and ctx.run.output == {"s": 2}
+
+
+async def test_messages_move_the_step_and_are_traced(runtime: Runtime) -> None:
+    """started -> running (by its announcement), result -> succeeded with usage; a repeat is
+    ignored and counted; every message is in the history with who sent it."""
+    run = await start(runtime, one_step())
+    engine = runtime.orchestrator.engine
+    duplicates_before = engine.duplicates
+    started_at = (run.created_at + timedelta(seconds=0.2)).isoformat()
+    announce = Envelope(
+        kind=Kind.EVENT,
+        topic=streams.TASK_STARTED,
+        sender="worker-1",
+        run_id=run.id,
+        step_id="s",
+        attempt=1,
+        payload={"capability": "t.work", "started_at": started_at},
+    )
+    seen: list[object] = []
+
+    async def deliver(c: RunContext, envelope: Envelope) -> None:
+        seen.append(await engine.on_message(c, envelope))
+
+    ctx = await at(runtime, run, 0.5, lambda c: deliver(c, announce))
+    step = ctx.steps["s"]
+    assert step.status == "running" and step.agent_id == "worker-1"
+    assert step.started_at == run.created_at + timedelta(seconds=0.2)  # as the agent said
+    result = reply(run, 1, Kind.RESULT, {"output": {"v": 1}, "usage": {"tokens": 3}})
+    ctx = await at(runtime, run, 1, lambda c: deliver(c, result))
+    assert ctx.steps["s"].status == "succeeded" and ctx.steps["s"].meta["usage"] == {"tokens": 3}
+    ctx = await at(runtime, run, 2, lambda c: deliver(c, result))  # the same result again
+    assert seen == [True, True, False]
+    assert ctx.steps["s"].duplicates == 1 and engine.duplicates == duplicates_before + 1
+    history = [
+        e for e in await events(runtime, run) if e.type in ("message.received", "result.ignored")
+    ]
+    assert [(e.type, e.step_id, e.agent_id, e.envelope_id) for e in history] == [
+        ("message.received", "s", "worker-1", announce.id),
+        ("message.received", "s", "worker-1", result.id),
+        ("message.received", "s", "worker-1", result.id),
+        ("result.ignored", "s", "worker-1", result.id),
+    ]
+    assert history[0].data["topic"] == streams.TASK_STARTED
+    assert history[-1].data == {"reason": "late or duplicate", "attempt": 1}
+
+
+async def test_a_short_task_starts_when_its_answer_says_and_errors_need_a_shape(
+    runtime: Runtime,
+) -> None:
+    run = await start(runtime, one_step())
+    engine = runtime.orchestrator.engine
+    early = (run.created_at - timedelta(seconds=5)).isoformat()  # before the dispatch: clamped
+    result = reply(run, 1, Kind.RESULT, {"output": 1, "started_at": early})
+    ctx = await at(runtime, run, 1, lambda c: engine.on_message(c, result))
+    step = ctx.steps["s"]
+    assert step.status == "succeeded" and step.started_at == step.scheduled_at
+    assert step.agent_id == "worker-1" and "usage" not in step.meta
+    other = await start(runtime, one_step())
+    junk = reply(other, 1, Kind.ERROR, {"oops": True})  # an error without an error object
+    ctx = await at(runtime, other, 1, lambda c: engine.on_message(c, junk))
+    assert ctx.steps["s"].status == "failed"
+    assert ctx.steps["s"].error == {
+        "code": "bad_error",
+        "message": "{'oops': True}",
+        "retryable": False,
+    }

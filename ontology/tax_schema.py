@@ -150,6 +150,77 @@ def _property(p: Any) -> PropertyInfo:
     )
 
 
+def facts_json_schema(schema: Schema | None = None) -> dict[str, Any]:
+    """A JSON Schema, generated from the ontology, for case facts plus a tax question:
+    ``{"facts": {"individuals": [...]}, "question": {"person", "year"}}``.
+
+    Classes are the case vocabulary (plus ``Person``, ``Entity`` and ``Event``), properties
+    those that map to a SARA predicate, each with the JSON type of its range; every class and
+    property carries its ontology comment as ``description``, so the schema is also the
+    model's documentation of the vocabulary.
+    """
+    schema = schema or default_schema()
+    names = sorted(schema.fact_classes | ({"Person", "Entity", "Event"} & set(schema.classes)))
+    value_types: dict[str, dict[str, Any]] = {
+        "object": {"type": "string", "description": "the id of another individual"},
+        "text": {"type": "string"},
+        "string": {"type": "string"},
+        "integer": {"type": "integer"},
+        "date": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"},
+    }
+    properties = {
+        name: {
+            "type": "array",
+            "items": value_types[prop.kind],
+            "description": prop.comment or name,
+        }
+        for name, prop in sorted(schema.properties.items())
+        if name in schema.fact_properties
+    }
+    individual = {
+        "type": "object",
+        "required": ["id", "types"],
+        "additionalProperties": False,
+        "properties": {
+            "id": {"type": "string", "pattern": r"^[a-z][a-z0-9_]*$"},
+            "types": {
+                "type": "array",
+                "items": {"enum": names},
+                "description": "; ".join(
+                    f"{n}: {schema.classes[n].comment}" for n in names if schema.classes[n].comment
+                ),
+            },
+            "properties": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": properties,
+            },
+        },
+    }
+    return {
+        "type": "object",
+        "required": ["facts", "question"],
+        "additionalProperties": False,
+        "properties": {
+            "facts": {
+                "type": "object",
+                "required": ["individuals"],
+                "additionalProperties": False,
+                "properties": {"individuals": {"type": "array", "items": individual}},
+            },
+            "question": {
+                "type": "object",
+                "required": ["person", "year"],
+                "additionalProperties": False,
+                "properties": {
+                    "person": {"type": "string", "description": "id of the taxpayer asked about"},
+                    "year": {"type": "integer", "description": "the taxable year"},
+                },
+            },
+        },
+    }
+
+
 def load_schema(path: Path | None = None) -> Schema:
     """Load an RDF/XML export (the committed ``tax.owl`` by default) and precompute its schema."""
     world = owlready2.World()

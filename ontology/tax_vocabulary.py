@@ -540,6 +540,11 @@ ARTIFACT_CLASSES: tuple[ClassSpec, ...] = (
     ClassSpec("TaxAnswer", "ReasoningArtifact", "An amount with the proof that derives it."),
     ClassSpec("ProofStep", "ReasoningArtifact", "One goal of a proof, with its citation."),
     ClassSpec(
+        "CaseText",
+        "ReasoningArtifact",
+        "A case described in English: the facts and the question, no Prolog.",
+    ),
+    ClassSpec(
         "EntailmentQuestion",
         "ReasoningArtifact",
         "Whether one clause of a statute applies to a case (a SARA binary case).",

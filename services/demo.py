@@ -16,7 +16,7 @@ async def run_demo(client: httpx.AsyncClient, timeout_s: float = 120.0) -> int:
     case = DEMO_CASE.read_text()
     question = next(line[2:] for line in case.splitlines() if line.startswith("% How much"))
     typer.echo(f"  {question}")
-    await _wait_for_agents(
+    await wait_for_agents(
         client, {"sara.parse_case", "legal.validate_facts", "legal.infer", "legal.explain"}
     )
     response = await client.post(
@@ -43,7 +43,7 @@ async def run_demo(client: httpx.AsyncClient, timeout_s: float = 120.0) -> int:
     return 0
 
 
-async def _wait_for_agents(
+async def wait_for_agents(
     client: httpx.AsyncClient, capabilities: set[str], timeout_s: float = 60.0
 ) -> None:
     loop = asyncio.get_running_loop()

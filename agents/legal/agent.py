@@ -1,8 +1,10 @@
 """The legal agent: SARA translation, fact validation, statutory inference and explanation.
 
-Five capabilities, chained by the workflows of ``agents.legal.workflow``: ``sara-tax`` runs
+Six capabilities, chained by the workflows of ``agents.legal.workflow``: ``sara-tax`` runs
 ``sara.parse_case`` -> ``legal.validate_facts`` -> ``legal.infer`` -> ``legal.explain``, and
 ``sara-entail`` the same with ``legal.entail`` (binary questions) in place of ``legal.infer``.
+``legal.formalize`` starts from English instead of a case file (a goal run from ``tax:CaseText``
+to ``tax:TaxAnswer`` plans formalize -> validate -> infer).
 The reasoner pool and the case expander are started on first use and live as long as the
 process; each keeps SWI-Prolog in its own OS processes, so a bad case cannot take the agent down.
 """
@@ -17,6 +19,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from agents.legal.explanation import explain_answer, readable
+from agents.legal.formalize import Formalization, FormalizationFailed, formalize_text
+from agents.models.chat_agent import ChatResources, task_error
+from agents.models.errors import ModelError
 from agents.sdk import Agent, FatalError, RetryableError, TaskContext
 from ontology import (
     Answer,
@@ -88,6 +93,43 @@ def resources() -> _Resources:
     if found is None:
         found = _RESOURCES[loop] = _Resources()
     return found
+
+
+# The LLM gateway client for legal.formalize (MODX_LLM_BASE_URL, MODX_LLM_MODEL, ...), one per
+# event loop, created on first use.
+CHAT = ChatResources()
+
+
+class FormalizeRequest(BaseModel):
+    """A case described in English."""
+
+    text: str = Field(
+        min_length=1,
+        max_length=100_000,
+        description="The case in English: its facts and its question",
+        json_schema_extra={"x-concept": "tax:CaseText"},
+    )
+    max_repairs: int = Field(default=2, ge=0, le=5, description="Repair rounds after the first")
+
+
+@agent.capability(
+    "legal.formalize",
+    consumes=["tax:CaseText"],
+    produces=["tax:CaseFacts", "tax:TaxQuestion"],
+    description="Map a case written in English onto the tax ontology with an LLM (model.chat), "
+    "output constrained by a JSON Schema generated from the ontology, ontology problems sent "
+    "back with their JSON path for repair; records prompt, answers, repairs and tokens.",
+)
+async def formalize(request: FormalizeRequest, ctx: TaskContext) -> Formalization:
+    """English -> validated ontology facts and a tax question."""
+    try:
+        result = await formalize_text(request.text, CHAT.client(), max_repairs=request.max_repairs)
+    except FormalizationFailed as exc:
+        raise FatalError(str(exc), code="formalization_failed", details=exc.record) from None
+    except ModelError as exc:
+        raise task_error(exc) from None
+    ctx.report_usage(**{k: float(v) for k, v in result.tokens.items()}, llm_calls=result.rounds)
+    return result
 
 
 class ParseCaseRequest(BaseModel):

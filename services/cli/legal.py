@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import sys
 import tempfile
@@ -111,10 +112,15 @@ async def evaluate(
     progress: bool,
     print_lines: bool,
     explain: bool = False,
+    from_text: bool = False,
 ) -> list[CaseResult]:
     """Submit every case, wait for each, and score it."""
     limit = asyncio.Semaphore(concurrency)
     results: list[CaseResult] = []
+    if from_text:  # a goal run is planned over the live agents: wait for the legal agent
+        from services.demo import wait_for_agents
+
+        await wait_for_agents(client, {"legal.formalize", "legal.infer"})
 
     texts = {path: path.read_text() for path in files}
 
@@ -125,13 +131,17 @@ async def evaluate(
         async with limit:
             started = time.perf_counter()
             try:
-                response = await client.post(
-                    "/v1/runs",
-                    json={
+                if from_text:  # English only: formalize -> validate -> infer, planned
+                    from agents.legal.formalize import case_text_of
+
+                    given = {"tax:CaseText": case_text_of(text)}
+                    body: dict[str, Any] = {"goal": {"produce": "tax:TaxAnswer", "given": given}}
+                else:
+                    body = {
                         "workflow": WORKFLOW[kind],
                         "input": {"case": text, "case_id": path.stem},
-                    },
-                )
+                    }
+                response = await client.post("/v1/runs", json=body)
                 response.raise_for_status()
                 run_id = response.json()["run_id"]
                 run = (
@@ -255,6 +265,14 @@ def eval_cases(
     explain: Annotated[
         bool, typer.Option("--explain", help="Print (or put in the JSON) each case's explanation.")
     ] = False,
+    from_text: Annotated[
+        bool,
+        typer.Option(
+            "--from-text",
+            help="Answer the numeric cases from their English (% Text and % Question only) "
+            "through legal.formalize and the LLM at MODX_LLM_BASE_URL.",
+        ),
+    ] = False,
 ) -> None:
     """Run SARA case files through sara-tax / sara-entail and score them against gold."""
     files = case_files(paths)
@@ -267,6 +285,23 @@ def eval_cases(
     if not files:
         typer.secho("no SARA case files found (*.pl)", fg=typer.colors.RED, err=True)
         raise typer.Exit(2)
+    if from_text:
+        if not os.environ.get("MODX_LLM_BASE_URL"):
+            typer.secho(
+                "--from-text needs an OpenAI-compatible server: set MODX_LLM_BASE_URL "
+                "(and MODX_LLM_MODEL, MODX_LLM_API_KEY)",
+                fg=typer.colors.RED,
+                err=True,
+            )
+            raise typer.Exit(2)
+        numeric = [f for f in files if case_kind(f, f.read_text()) == "numeric"]
+        if len(numeric) < len(files):
+            typer.secho(
+                f"--from-text answers tax questions: {len(files) - len(numeric)} binary "
+                "case(s) not run",
+                err=True,
+            )
+        files = numeric
     show = not as_json
 
     async def main() -> list[CaseResult]:
@@ -279,14 +314,20 @@ def eval_cases(
                     service.client(300) as client,
                 ):
                     return await evaluate(
-                        client, files, concurrency, show and sys.stderr.isatty(), show, explain
+                        client,
+                        files,
+                        concurrency,
+                        show and sys.stderr.isatty(),
+                        show,
+                        explain,
+                        from_text,
                     )
         token = default_token()
         headers = {"authorization": f"Bearer {token}"} if token else {}
         base = url or "http://127.0.0.1:8000"
         async with httpx.AsyncClient(base_url=base, headers=headers, timeout=330) as client:
             return await evaluate(
-                client, files, concurrency, show and sys.stderr.isatty(), show, explain
+                client, files, concurrency, show and sys.stderr.isatty(), show, explain, from_text
             )
 
     started = time.perf_counter()

@@ -73,10 +73,10 @@ async def test_a_goal_run_computes_the_tax_from_a_case_file(
 
 async def test_a_goal_with_a_missing_link_is_refused_naming_it(stack: Stack) -> None:
     await stack.agent(legal)
-    # Case facts can be validated, but the question only comes from parsing a case file.
+    # Case facts can be validated, but the question only comes from a case file or its text.
     goal = {"produce": "tax:TaxAnswer", "given": {"tax:CaseFacts": {"individuals": []}}}
     response = await stack.client.post("/v1/runs", json={"goal": goal})
     error = assert_error(response, 422, "no_plan")
-    assert "nobody produces tax:SaraCaseFile" in error["message"]
-    assert error["details"]["missing"] == ["tax:SaraCaseFile"]
+    assert "nobody produces tax:CaseText, tax:SaraCaseFile" in error["message"]
+    assert error["details"]["missing"] == ["tax:CaseText", "tax:SaraCaseFile"]
     assert set(error["details"]["unreachable"]) == {"tax:TaxAnswer", "tax:TaxQuestion"}

@@ -52,16 +52,19 @@ async def test_a_superclass_finds_capabilities_registered_with_subclasses(client
     )
     # legal.validate_facts produces tax:ValidatedFacts, a subclass of tax:CaseFacts.
     assert await names(client, produces="tax:CaseFacts") == [
+        "legal.formalize",
         "legal.validate_facts",
         "sara.parse_case",
     ]
     assert await names(client, produces="tax:ValidatedFacts") == ["legal.validate_facts"]
     assert await names(client, produces="tax:TaxAmount") == ["irs.income_tax"]
     assert await names(client, produces=IRI_BASE + "StatutoryAmount") == ["irs.income_tax"]
-    assert len(await names(client, produces="tax:ReasoningArtifact")) == 4
-    # consumes= works the same way: legal.infer consumes validated facts.
+    # every capability of the legal agent produces a reasoning artifact
+    assert len(await names(client, produces="tax:ReasoningArtifact")) == len(legal.capabilities)
+    # consumes= works the same way: legal.infer and legal.entail consume validated facts.
     assert await names(client, consumes="tax:CaseFacts") == [
         "irs.income_tax",
+        "legal.entail",
         "legal.infer",
         "legal.validate_facts",
     ]

@@ -6,6 +6,7 @@ import os
 import threading
 import time
 import uuid
+from datetime import UTC, datetime
 
 _lock = threading.Lock()
 _last_ms = 0
@@ -65,3 +66,9 @@ def new_id() -> str:
     """A new UUIDv7 as a string (formatted directly: no ``uuid.UUID`` object on the way)."""
     h = f"{_uuid7_int():032x}"
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def id_time(value: str) -> datetime:
+    """When a UUIDv7 was made (its 48-bit millisecond timestamp), in UTC."""
+    ms = int(value.replace("-", "")[:12], 16)
+    return datetime.fromtimestamp(ms / 1000, UTC)

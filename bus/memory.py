@@ -27,12 +27,14 @@ from dataclasses import dataclass, field
 
 from bus import codec, streams
 from bus._consumer import BaseSubscription, Delivery
-from bus.envelope import Envelope
+from bus.envelope import Envelope, utcnow
 from bus.errors import DeadLetterNotFoundError, TransportClosedError
+from bus.ids import new_id
 from bus.transport import (
     ConsumerOptions,
     DeadLetter,
     Handler,
+    Incarnation,
     Reply,
     Subscription,
     Transport,
@@ -237,6 +239,9 @@ class MemoryTransport(Transport):
         self._streams: dict[str, _Stream] = {}
         self._subscriptions: set[BaseSubscription] = set()
         self._published: dict[str, float] = {}  # envelope id -> until when it counts as published
+        self._incarnation = new_id()
+        self._started_at = utcnow()
+        self._incarnation_seen = False
         self.closed = False
 
     def _stream_state(self, stream: str) -> _Stream:
@@ -370,6 +375,16 @@ class MemoryTransport(Transport):
         """Drop acknowledged entries beyond ``maxlen``; returns how many."""
         log = self._streams.get(stream)
         return 0 if log is None else log.trim(self.maxlen)
+
+    async def published(self, items: Sequence[tuple[str, str]]) -> list[bool]:
+        """Whether each envelope id was published with ``publish_unique`` within its window."""
+        now = time.monotonic()
+        return [self._published.get(envelope_id, 0.0) > now for _, envelope_id in items]
+
+    async def incarnation(self) -> Incarnation:
+        """One for the transport's life: memory is lost only with the process."""
+        new, self._incarnation_seen = not self._incarnation_seen, True
+        return Incarnation(self._incarnation, self._started_at, new)
 
     async def ping(self) -> bool:
         """True until closed."""

@@ -33,7 +33,15 @@ from bus._consumer import BaseSubscription, cancel_and_wait
 from bus._redis_consumer import RECOVERABLE, RedisSubscription
 from bus.envelope import Envelope
 from bus.errors import DeadLetterNotFoundError, PublishError, TransportClosedError
-from bus.transport import ConsumerOptions, DeadLetter, Handler, Subscription, Transport
+from bus.ids import id_time, new_id
+from bus.transport import (
+    ConsumerOptions,
+    DeadLetter,
+    Handler,
+    Incarnation,
+    Subscription,
+    Transport,
+)
 
 _log = logging.getLogger(__name__)
 
@@ -183,6 +191,33 @@ class RedisStreamsTransport(Transport):
             raise PublishError(f"cannot publish {len(items)} envelopes: {exc}") from exc
         return [bytes(entry_id).decode() if entry_id else None for entry_id in ids]
 
+    async def published(self, items: Sequence[tuple[str, str]]) -> list[bool]:
+        """Whether each envelope's ``publish_unique`` marker is still in Redis (one round trip)."""
+        if not items:
+            return []
+        pipe = self._client.pipeline(transaction=False)
+        for stream, envelope_id in items:
+            pipe.exists(_marker(stream, envelope_id))
+        try:
+            found = await pipe.execute()
+        except (ResponseError, *RECOVERABLE) as exc:
+            raise PublishError(f"cannot read publish markers: {exc}") from exc
+        return [bool(n) for n in found]
+
+    async def incarnation(self) -> Incarnation:
+        """The sentinel key's value, set (with NX) when it is missing: a Redis that restarted
+        without its data has lost it; one that restarted from its AOF or RDB file has not."""
+        candidate = new_id()
+        pipe = self._client.pipeline(transaction=False)
+        pipe.set(streams.INCARNATION, candidate, nx=True)
+        pipe.get(streams.INCARNATION)
+        try:
+            created, value = await pipe.execute()
+        except (ResponseError, *RECOVERABLE) as exc:
+            raise PublishError(f"cannot read the incarnation: {exc}") from exc
+        current = bytes(value).decode() if value else candidate
+        return Incarnation(current, id_time(current), bool(created))
+
     async def _run_publish_once(
         self, items: Sequence[tuple[str, Envelope]], ttl_ms: int
     ) -> list[Any]:
@@ -192,8 +227,7 @@ class RedisStreamsTransport(Transport):
             self._publish_once_sha = str(await self._client.script_load(PUBLISH_ONCE))
         pipe = self._client.pipeline(transaction=False)
         for stream, envelope in items:
-            # The hash tag puts the marker in the stream's slot (Redis Cluster).
-            marker = f"{streams.PREFIX}.published.{{{stream}}}.{envelope.id}"
+            marker = _marker(stream, envelope.id)
             pipe.evalsha(self._publish_once_sha, 2, marker, stream, ttl_ms, envelope.to_json())
         return list(await pipe.execute())
 
@@ -372,6 +406,11 @@ class RedisStreamsTransport(Transport):
         if self._trimmer is not None:
             await cancel_and_wait([self._trimmer])
         await self._client.aclose()
+
+
+def _marker(stream: str, envelope_id: str) -> str:
+    # The hash tag puts the marker in the stream's slot (Redis Cluster).
+    return f"{streams.PREFIX}.published.{{{stream}}}.{envelope_id}"
 
 
 def _next_id(entry: tuple[int, int]) -> tuple[int, int]:

@@ -7,6 +7,8 @@ RESULTS = f"{PREFIX}.results"
 EVENTS = f"{PREFIX}.events"
 ORCHESTRATOR_GROUP = "orchestrator"
 DLQ_SUFFIX = ".dlq"
+# A sentinel key: its value names the Redis data's lifetime (``Transport.incarnation``).
+INCARNATION = f"{PREFIX}.incarnation"
 
 
 def tasks(capability: str) -> str:

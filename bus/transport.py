@@ -67,6 +67,16 @@ class DeadLetter:
     envelope: Envelope | None = field(default=None)
 
 
+@dataclass(frozen=True)
+class Incarnation:
+    """The store's contents as one lifetime: a store that lost its data starts a new one."""
+
+    id: str
+    started_at: datetime
+    new: bool
+    """True when this call started it (the store had no incarnation: empty, or brand new)."""
+
+
 class Subscription(ABC):
     """A running consumer of one stream in one group."""
 
@@ -110,6 +120,20 @@ class Transport(ABC):
         """Like ``publish_many``, but skip an envelope whose id was published in the last
         ``within_s`` seconds (None in its place): a publisher that retries after a crash
         (the outbox relay) then adds nothing twice."""
+
+    @abstractmethod
+    async def published(self, items: Sequence[tuple[str, str]]) -> list[bool]:
+        """For each ``(stream, envelope id)``, whether ``publish_unique`` published it (within
+        its window) and the store still remembers it; False after the store lost its data."""
+
+    @abstractmethod
+    async def incarnation(self) -> Incarnation:
+        """The current incarnation of the store's contents, starting one if there is none.
+
+        A store that restarts empty (Redis without persistence) gets a new one; one that kept
+        its data (AOF) keeps it. Publishers compare it with what they saw before to learn that
+        what they published is gone.
+        """
 
     @abstractmethod
     async def publish_raw(self, stream: str, data: bytes) -> str:

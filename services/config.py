@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     agent_lease_s: float = 15.0
     default_step_timeout_s: float = 300.0
     visibility_timeout_s: float = 30.0
+    # A task on the bus that no agent has answered or announced within this time, and that
+    # the bus no longer holds, is delivered again (docs/guarantees.md).
+    claim_timeout_s: float = 10.0
     max_deliveries: int = 5
     outbox_poll_s: float = 0.5
     scheduler_poll_s: float = 1.0

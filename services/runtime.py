@@ -98,6 +98,7 @@ class Runtime:
             consumer=settings.orchestrator_id,
             scheduler_poll_s=settings.scheduler_poll_s,
             lease_s=settings.agent_lease_s,
+            claim_timeout_s=settings.claim_timeout_s,
             # Handlers only queue results for the writer: many in flight make big batches.
             consumer_options=ConsumerOptions(
                 concurrency=256,

@@ -7,6 +7,7 @@ queues the envelopes those changes cause; the caller commits, and the relay publ
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -404,6 +405,19 @@ class Engine:
                     "step.redispatched", row, data={"reason": f"agent {row.agent_id} went offline"}
                 )
                 await self.dispatch(ctx, row, attempt=row.attempt)
+
+    async def redeliver(self, ctx: RunContext, lost: Callable[[Step], bool], reason: str) -> int:
+        """Send again, as the same attempt, the in-flight tasks ``lost`` picks (the bus lost
+        them); returns how many. Retry settings do not apply: the attempt never ran out."""
+        if ctx.run.status != RunState.RUNNING:
+            return 0
+        count = 0
+        for row in list(ctx.steps.values()):
+            if row.status in ACTIVE_STEP and lost(row):
+                ctx.event("step.redelivered", row, data={"reason": reason, "task_id": row.task_id})
+                await self.dispatch(ctx, row, attempt=row.attempt)
+                count += 1
+        return count
 
     def cancel(self, ctx: RunContext, reason: str = "cancelled by request") -> bool:
         """Cancel the run: no further dispatch, and its unfinished steps end ``cancelled``."""

@@ -35,6 +35,7 @@ from services.orchestrator.context import RunContext, remember_definition
 from services.orchestrator.definitions import WorkflowDefinition
 from services.orchestrator.engine import Engine
 from services.orchestrator.records import Run, Step
+from services.orchestrator.redelivery import Redelivery
 from services.orchestrator.sqlite_writer import SqliteWriter
 from services.orchestrator.states import ACTIVE_STEP, TERMINAL_RUN, RunState, StepState
 from services.outage import Outage, log_failure
@@ -130,6 +131,7 @@ class Orchestrator:
         consumer_options: ConsumerOptions | None = None,
         max_batch: int = 256,
         lease_s: float = 15.0,
+        claim_timeout_s: float = 10.0,
         cache: RunCache | None = None,
         writer: AsyncEngine | SqliteWriter,
         readers: async_sessionmaker[AsyncSession] | None = None,
@@ -147,6 +149,7 @@ class Orchestrator:
         )
         self.max_batch = max_batch
         self.lease_s = lease_s
+        self.redelivery = Redelivery(self, claim_timeout_s=claim_timeout_s)
         self.cache = cache or RunCache()
         self.writer = writer
         self.readers = readers or sessions
@@ -177,7 +180,8 @@ class Orchestrator:
             self.on_result,
             self.consumer_options,
         )
-        for loop in (self.relay.run, self._scheduler_loop, self._lease_loop):
+        loops = (self.relay.run, self._scheduler_loop, self._lease_loop, self.redelivery.run)
+        for loop in loops:
             self._tasks.append(asyncio.create_task(loop(), name=loop.__qualname__))
 
     async def stop(self) -> None:

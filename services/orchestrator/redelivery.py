@@ -1,0 +1,176 @@
+"""Redelivery: the database says what is in flight; the bus is only a cache of it.
+
+Two ways a task can vanish from the bus without anyone failing:
+
+- **the bus lost its data** (a Redis that restarted empty, a failover to a replica that had
+  not caught up): the bus's incarnation changes (``Transport.incarnation``). Every step the
+  database holds as in flight and that was sent before the new incarnation began is sent
+  again at once;
+- **nobody claimed a task** within ``claim_timeout_s`` (no answer, no ``task.started``) and the
+  bus no longer remembers publishing it (``Transport.published``): it is sent again. A task
+  still waiting in its stream for a free agent is remembered, so a backlog causes nothing.
+
+Either way it is a redelivery of the same attempt (a new task id, ``step.redelivered`` in the
+history), not a retry: the workflow's retry settings are not consulted, because the attempt
+never ran out. An agent still working on the old task may answer too; the first answer for the
+attempt counts and the other is recorded as a duplicate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from bus import streams
+from services.db.models import StepRow, utcnow
+from services.orchestrator.records import Step
+from services.orchestrator.states import ACTIVE_STEP, StepState
+from services.outage import Outage, log_failure
+
+if TYPE_CHECKING:
+    from services.orchestrator.service import Orchestrator, RunAction
+
+log = logging.getLogger(__name__)
+
+BATCH = 500
+Pick = Callable[[Step], bool]
+"""Which of a run's in-flight steps to send again."""
+
+
+class Redelivery:
+    """Watches the bus for lost data and unclaimed tasks; sends them again.
+
+    Args:
+        orchestrator: Whose runs to change (through its writer).
+        claim_timeout_s: How long a task may go unclaimed before the bus is asked about it.
+        poll_s: How often the bus's incarnation is checked.
+    """
+
+    def __init__(
+        self, orchestrator: Orchestrator, *, claim_timeout_s: float, poll_s: float = 1.0
+    ) -> None:
+        self.orchestrator = orchestrator
+        self.claim_timeout_s = claim_timeout_s
+        self.poll_s = poll_s
+        self.claim_every_s = max(poll_s, min(claim_timeout_s / 2, 5.0))
+        self.outage = Outage("the bus or the database, for redelivery", log)
+        self.redelivered = 0
+        self.losses = 0
+        self._known: str | None = None
+        self._lost_before: datetime | None = None  # a loss seen and not yet made good
+        self._claims_at = 0.0
+
+    async def run(self) -> None:
+        """Check forever; survives outages of the bus and the database."""
+        while True:
+            try:
+                await self.check()
+                self.outage.recovered()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log_failure(self.outage, exc, log, "redelivery check")
+            await asyncio.sleep(self.poll_s)
+
+    async def check(self) -> int:
+        """One round: a lost bus, then (when due) unclaimed tasks; returns tasks sent again."""
+        transport = self.orchestrator.transport
+        incarnation = await transport.incarnation()
+        if incarnation.new or (self._known is not None and incarnation.id != self._known):
+            self.losses += 1
+            self._lost_before = incarnation.started_at
+            if self._known is not None or incarnation.new:
+                log.warning(
+                    "the bus lost its data (incarnation %s, began %s); sending every task in "
+                    "flight again",
+                    incarnation.id,
+                    incarnation.started_at.isoformat(),
+                )
+        self._known = incarnation.id
+        sent = 0
+        if self._lost_before is not None:
+            sent += await self.after_loss(self._lost_before)
+            self._lost_before = None
+        if time.monotonic() >= self._claims_at:
+            sent += await self.unclaimed()
+            self._claims_at = time.monotonic() + self.claim_every_s
+        self.redelivered += sent
+        return sent
+
+    async def after_loss(self, before: datetime) -> int:
+        """Send again every in-flight task sent before ``before``."""
+        async with self.orchestrator.readers() as session:
+            query = (
+                select(StepRow.run_id)
+                .where(StepRow.status.in_(list(ACTIVE_STEP)), StepRow.scheduled_at < before)
+                .distinct()
+            )
+            run_ids = list((await session.execute(query)).scalars())
+
+        def lost(row: Step) -> bool:
+            return row.scheduled_at is None or row.scheduled_at < before
+
+        reason = f"the bus lost its data at {before.isoformat()}"
+        return await self._redeliver({run_id: lost for run_id in run_ids}, reason)
+
+    async def unclaimed(self) -> int:
+        """Send again tasks nobody claimed in time that the bus no longer holds."""
+        cutoff = utcnow() - timedelta(seconds=self.claim_timeout_s)
+        async with self.orchestrator.readers() as session:
+            # Tasks on a capability's stream: no agent yet (pinned tasks have theirs, whose
+            # lease covers them; HTTP agents' are the HTTP dispatcher's).
+            query = (
+                select(StepRow.run_id, StepRow.task_id, StepRow.capability)
+                .where(
+                    StepRow.agent_id.is_(None),
+                    StepRow.status == StepState.SCHEDULED,
+                    StepRow.scheduled_at < cutoff,
+                )
+                .limit(BATCH)
+            )
+            rows = [(r, t, c) for r, t, c in (await session.execute(query)).all() if t is not None]
+        if not rows:
+            return 0
+        held = await self.orchestrator.transport.published(
+            [(streams.tasks(capability), task_id) for _, task_id, capability in rows]
+        )
+        lost: dict[str, set[str]] = defaultdict(set)
+        for (run_id, task_id, _), known in zip(rows, held, strict=True):
+            if not known:
+                lost[run_id].add(task_id)
+        reason = f"no agent claimed it within {self.claim_timeout_s:g} s and the bus lost it"
+        return await self._redeliver(
+            {run_id: _task_in(ids) for run_id, ids in lost.items()}, reason
+        )
+
+    async def _redeliver(self, picks: dict[str, Pick], reason: str) -> int:
+        engine = self.orchestrator.engine
+
+        def action(pick: Pick) -> RunAction:
+            return lambda ctx: engine.redeliver(ctx, pick, reason)
+
+        items = list(picks.items())
+        sent = 0
+        for start in range(0, len(items), BATCH):
+            chunk = items[start : start + BATCH]
+            counts = await asyncio.gather(
+                *(self.orchestrator.in_run(run_id, action(pick)) for run_id, pick in chunk)
+            )
+            sent += sum(c for c in counts if isinstance(c, int))
+        if sent:
+            log.warning("redelivered %d task(s): %s", sent, reason)
+        return sent
+
+
+def _task_in(task_ids: set[str]) -> Pick:
+    def pick(row: Step) -> bool:
+        return row.task_id in task_ids
+
+    return pick

@@ -8,6 +8,11 @@ path could not publish (the bus was down, the process died) are picked up by the
 once they are ``claim_after_s`` old, claimed with ``FOR UPDATE SKIP LOCKED`` so replicas never
 take the same row. Bus envelopes are published with ``publish_unique``: a row published again
 after a crash adds nothing to the stream.
+
+A row that waited may carry a task nobody needs any more: its attempt was superseded (the
+step was sent again), its run was cancelled or ended, or its deadline passed. The relay drops
+those instead of publishing them (an agent would only dead-letter them), and records each drop
+as an ``outbox.dropped`` event in the run's history.
 """
 
 from __future__ import annotations
@@ -16,15 +21,16 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bus.envelope import Envelope
+from bus.envelope import Envelope, Kind
 from bus.transport import Transport
-from services.db.models import OutboxRow, utcnow
+from services.db.models import EventRow, OutboxRow, RunRow, StepRow, utcnow
 from services.orchestrator.routing import HTTP_PREFIX
+from services.orchestrator.states import ACTIVE_STEP, RunState
 from services.outage import Outage, log_failure
 
 log = logging.getLogger(__name__)
@@ -59,6 +65,7 @@ class OutboxRelay:
         self.dedupe_s = dedupe_s
         self.before_delete = before_delete  # a hook for crash tests
         self.published = 0
+        self.dropped = 0
         self.outage = Outage("the database or the bus, for the outbox relay", log)
         self._done: list[str] = []
         self._wake = asyncio.Event()
@@ -135,7 +142,14 @@ class OutboxRelay:
             rows = list((await session.execute(query)).scalars())
             if not rows:
                 return 0
-            await self._send([(row.destination, Envelope.from_json(row.envelope)) for row in rows])
+            items = [(row.destination, Envelope.from_json(row.envelope)) for row in rows]
+            # These rows waited (an outage, a crash): some may no longer be worth sending.
+            dead = await _dead_tasks(session, [env for _, env in items], utcnow())
+            if dead:
+                session.add_all(_drop_events(items, dead))
+                self.dropped += len(dead)
+                log.info("outbox: dropped %d task(s) nobody needs any more", len(dead))
+            await self._send([(dest, env) for dest, env in items if env.id not in dead])
             if self.before_delete is not None:
                 await self.before_delete(rows)
             await session.execute(
@@ -165,3 +179,59 @@ class OutboxRelay:
             except Exception:
                 self._done.extend(chunk)  # try again next round; a re-publish would be a no-op
                 raise
+
+
+async def _dead_tasks(
+    session: AsyncSession, envelopes: list[Envelope], now: datetime
+) -> dict[str, str]:
+    """Tasks among ``envelopes`` that must not be sent, by envelope id, with the reason: past
+    their deadline, of a run no longer running, or of an attempt superseded since (the step
+    was sent again, or is no longer in flight)."""
+    tasks = [e for e in envelopes if e.kind is Kind.TASK and e.run_id and e.step_id]
+    if not tasks:
+        return {}
+    run_ids = list({e.run_id for e in tasks if e.run_id})
+    runs = dict(
+        (await session.execute(select(RunRow.id, RunRow.status).where(RunRow.id.in_(run_ids))))
+        .tuples()
+        .all()
+    )
+    steps = {
+        (run_id, step_id): (task_id, status)
+        for run_id, step_id, task_id, status in (
+            await session.execute(
+                select(StepRow.run_id, StepRow.step_id, StepRow.task_id, StepRow.status).where(
+                    StepRow.run_id.in_(run_ids)
+                )
+            )
+        ).tuples()
+    }
+    dead: dict[str, str] = {}
+    for task in tasks:
+        run_status = runs.get(task.run_id or "")
+        task_id, step_status = steps.get((task.run_id or "", task.step_id or ""), (None, None))
+        if task.deadline is not None and task.deadline <= now:
+            dead[task.id] = "past its deadline"
+        elif run_status != RunState.RUNNING:
+            dead[task.id] = f"its run is {run_status or 'gone'}"
+        elif task_id != task.id or step_status not in ACTIVE_STEP:
+            dead[task.id] = "superseded: the step was sent again or is no longer in flight"
+    return dead
+
+
+def _drop_events(items: list[tuple[str, Envelope]], dead: dict[str, str]) -> list[EventRow]:
+    """One ``outbox.dropped`` event in its run's history per task not sent."""
+    return [
+        EventRow(
+            run_id=envelope.run_id,
+            step_id=envelope.step_id,
+            type="outbox.dropped",
+            attempt=envelope.attempt,
+            agent_id=envelope.recipient,
+            envelope_id=envelope.id,
+            data={"reason": dead[envelope.id], "destination": destination},
+            created_at=utcnow(),
+        )
+        for destination, envelope in items
+        if envelope.id in dead
+    ]

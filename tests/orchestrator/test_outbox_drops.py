@@ -1,0 +1,103 @@
+"""The relay publishes no dead task: superseded attempts, cancelled runs and tasks past their
+deadline stay unsent after a bus outage, and each drop is an ``outbox.dropped`` event."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from sqlalchemy import select
+
+from services.config import Settings
+from services.db.models import EventRow, StepRow, utcnow
+from services.orchestrator.definitions import WorkflowDefinition, parse_definition
+from services.registry import store
+from services.registry.schemas import AgentCard
+from services.runtime import Runtime
+from tests.fixtures.proxy import TcpProxy
+from tests.fixtures.services import free_port, wait_until
+
+pytestmark = [pytest.mark.redis, pytest.mark.postgres]
+
+
+def one_step(timeout_s: float = 300.0) -> WorkflowDefinition:
+    return parse_definition(
+        {
+            "name": "one",
+            "steps": [{"id": "a", "capability": "test.x", "input": {}, "timeout_s": timeout_s}],
+        }
+    )
+
+
+@pytest.fixture
+async def bus(redis_url: str) -> AsyncIterator[tuple[TcpProxy, str]]:
+    """Redis behind a proxy the test cuts: the orchestrator's publishing fails meanwhile."""
+    target = urlparse(redis_url)
+    proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 6379, free_port())
+    await proxy.restore()
+    yield proxy, f"redis://127.0.0.1:{proxy.port}{target.path}"
+    await proxy.cut()
+
+
+@pytest.fixture
+async def runtime(
+    postgres_url: str, bus: tuple[TcpProxy, str], tmp_path: Path
+) -> AsyncIterator[Runtime]:
+    # No loops: the test drives the relay itself.
+    settings = Settings(database_url=postgres_url, redis_url=bus[1], data_dir=tmp_path)
+    runtime = await Runtime.open(settings, orchestrate=False)
+    card = AgentCard.model_validate({"name": "x", "capabilities": [{"name": "test.x"}]})
+    async with runtime.sessions() as session, session.begin():
+        await store.register_agent(session, card, lease_s=600)
+    try:
+        yield runtime
+    finally:
+        await runtime.close()
+
+
+async def test_the_relay_drops_dead_tasks_and_records_each_drop(
+    runtime: Runtime, bus: tuple[TcpProxy, str]
+) -> None:
+    orchestrator = runtime.orchestrator
+    await bus[0].cut()  # every task below stays in the outbox
+    cancelled = await orchestrator.create_run(one_step(), {})
+    assert cancelled is not None
+    assert await orchestrator.cancel_run(cancelled.id, "no longer wanted")
+
+    superseded = await orchestrator.create_run(one_step(), {})
+    assert superseded is not None
+    sent = await orchestrator.in_run(
+        superseded.id,
+        lambda ctx: orchestrator.engine.redeliver(ctx, lambda row: True, "test"),
+    )
+    assert sent == 1
+
+    expired = await orchestrator.create_run(one_step(timeout_s=0.05), {})
+    assert expired is not None
+    async with runtime.readers() as session:
+        due = (
+            await session.execute(select(StepRow.due_at).where(StepRow.run_id == expired.id))
+        ).scalar_one()
+    await wait_until(lambda: utcnow() > due)
+
+    await bus[0].restore()
+    relay = orchestrator.relay
+    before = relay.published
+    assert await relay.flush(claim_after_s=0) == 4  # every row waiting is handled
+    assert relay.published - before == 1  # only the superseding task of the second run
+    assert relay.dropped == 3
+
+    async with runtime.readers() as session:
+        drops = (
+            await session.execute(select(EventRow).where(EventRow.type == "outbox.dropped"))
+        ).scalars()
+        reasons = {event.run_id: event.data["reason"] for event in drops}
+        current = (
+            await session.execute(select(StepRow.task_id).where(StepRow.run_id == superseded.id))
+        ).scalar_one()
+    assert reasons[cancelled.id] == "its run is cancelled"
+    assert reasons[superseded.id].startswith("superseded")
+    assert reasons[expired.id] == "past its deadline"
+    assert len(reasons) == 3 and current is not None

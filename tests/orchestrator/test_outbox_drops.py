@@ -80,6 +80,7 @@ async def test_the_relay_drops_dead_tasks_and_records_each_drop(
         due = (
             await session.execute(select(StepRow.due_at).where(StepRow.run_id == expired.id))
         ).scalar_one()
+    assert due is not None
     await wait_until(lambda: utcnow() > due)
 
     await bus[0].restore()

@@ -61,6 +61,8 @@ class Delivery:
     """How many times the entry has been delivered, this time included."""
     answered: bool = False
     """The handler returned replies: the entry is settled by ``_commit``, not interrupted."""
+    deadline: float | None = None
+    """Until when (``time.time()``) publishing the handler's replies is worth retrying."""
 
 
 class BaseSubscription(Subscription):
@@ -325,12 +327,17 @@ class BaseSubscription(Subscription):
                 f"{max_deliveries}, without success",
             )
             return
+        replies = None
         try:
             replies = await self._handler(envelope)
             if replies:
                 delivery.answered = True
+                if envelope.deadline is not None:
+                    delivery.deadline = envelope.deadline.timestamp()
                 await self._commit(delivery, replies)
         except Exception as exc:
+            if replies and self.options.on_unsent is not None:
+                await self._hand_over(replies)
             if delivery.deliveries >= max_deliveries:
                 await self._reject(
                     delivery, f"handler failed {delivery.deliveries} times; last error: {exc!r}"
@@ -348,6 +355,13 @@ class BaseSubscription(Subscription):
             return
         if not replies:
             self._ack(delivery)
+
+    async def _hand_over(self, replies: Sequence[Reply]) -> None:
+        assert self.options.on_unsent is not None
+        try:
+            await self.options.on_unsent(replies)
+        except Exception:
+            _log.exception("%s: on_unsent failed; %d replies are lost", self, len(replies))
 
     async def _reject(self, delivery: Delivery, reason: str) -> None:
         _log.warning("%s: dead-lettering %s: %s", self, delivery.id, reason)

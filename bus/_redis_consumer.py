@@ -74,7 +74,14 @@ class _Commit:
     entry_id: str
     replies: list[tuple[str, bytes]]
     done: asyncio.Future[None]
+    deadline: float | None = None
     attempts: int = 0
+
+    def worth_retrying(self) -> bool:
+        """A few quick attempts always; then until the consumed envelope's deadline."""
+        if self.attempts < _COMMIT_ATTEMPTS:
+            return True
+        return self.deadline is not None and time.time() < self.deadline
 
 
 def is_nogroup(error: ResponseError) -> bool:
@@ -265,7 +272,7 @@ class RedisSubscription(BaseSubscription):
         encoded = [(stream, envelope.to_json()) for stream, envelope in replies]
         for stream, _ in encoded:
             self._remember_stream(stream)  # the transport trims the streams it wrote to
-        self._commits.append(_Commit(delivery.id, encoded, done))
+        self._commits.append(_Commit(delivery.id, encoded, done, delivery.deadline))
         self._ack_wanted.set()
         # A cancelled wait leaves the commit queued: ``_flush`` still sends it on stop.
         await done
@@ -289,7 +296,8 @@ class RedisSubscription(BaseSubscription):
                 await self._settle(ids, commits)
                 self._ack_backoff.reset()
             except RECOVERABLE as exc:
-                if self._flushing:
+                # Stopping: commits still kept for their deadline give up after a few tries.
+                if self._stopping:
                     failures_while_flushing += 1
                     if failures_while_flushing >= _FLUSH_ATTEMPTS:
                         _log.warning(
@@ -306,7 +314,7 @@ class RedisSubscription(BaseSubscription):
                 retry: list[_Commit] = []
                 for commit in commits:
                     commit.attempts += 1
-                    if commit.attempts < _COMMIT_ATTEMPTS:
+                    if commit.worth_retrying():
                         retry.append(commit)
                     else:  # the worker counts it as a failed delivery
                         _fail(commit, f"cannot publish replies to {self.stream}: {exc}")
@@ -341,7 +349,12 @@ class RedisSubscription(BaseSubscription):
                 outcomes[i] = reply
         for chunk, reply in zip(chunks, outcomes, strict=True):
             for commit in chunk:
-                if isinstance(reply, ResponseError):
+                if isinstance(reply, ResponseError) and is_nogroup(reply):
+                    # Redis lost the group: the script's XADDs ran before its XACK failed, so
+                    # the replies are out, and there is no entry left to acknowledge.
+                    if not commit.done.done():
+                        commit.done.set_result(None)
+                elif isinstance(reply, ResponseError):
                     _fail(commit, f"cannot publish replies to {self.stream}: {reply}")
                 elif not commit.done.done():
                     commit.done.set_result(None)

@@ -16,8 +16,12 @@ Delivery is at least once:
   DLQ at once;
 - a handler may return replies, ``(stream, envelope)`` pairs: they are published together with
   the acknowledgement, in one round trip, and the entry is acknowledged only once they are
-  published (on Redis, one Lua script: XADD each reply, then XACK). A reply that cannot be
-  published fails the handler, like an exception;
+  published (on Redis, one Lua script: XADD each reply, then XACK). Publishing the replies is
+  retried, with backoff, until the entry's envelope reaches its deadline (a finished task is
+  worth keeping while it can still count); the entry stays held meanwhile, so it is not
+  redelivered. Replies that still cannot be published (the deadline passed, or the
+  subscription stopped) fail the handler, like an exception, and go to
+  ``ConsumerOptions.on_unsent`` when set;
 - trimming keeps streams bounded and never drops an entry that a group has not acknowledged.
 """
 
@@ -52,6 +56,8 @@ class ConsumerOptions:
     block_ms: int = 1000
     concurrency: int = 1
     verifier: Verifier | None = None
+    on_unsent: Callable[[Sequence[Reply]], Awaitable[None]] | None = None
+    """Takes a handler's replies that could not be published (e.g. to keep them on disk)."""
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from agents.sdk.gateway import GatewayTransport
 from agents.sdk.registration import Registration, RegistryClient, keep_alive, wait_or_timeout
 from agents.sdk.runtime import TaskRuntime
 from agents.sdk.settings import AgentSettings
+from agents.sdk.spill import ResultSpill
 from bus.factory import create_transport, open_memory_transport
 from bus.transport import Transport
 
@@ -131,7 +132,8 @@ async def _serve(
     force: asyncio.Event,
     kind: Literal["bus", "gateway"],
 ) -> None:
-    runtime = TaskRuntime(agent, bus, current[0].agent_id)
+    spill = ResultSpill.for_agent(settings.spill_dir, agent.name)
+    runtime = TaskRuntime(agent, bus, current[0].agent_id, spill=spill)
     stopped = False
 
     async def registered_again(fresh: Registration) -> None:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from agents.sdk.definition import CapabilityDefinition
 from agents.sdk.errors import SetupError
 from agents.sdk.execution import Outcome, execute, unknown_capability
+from agents.sdk.spill import ResultSpill
 from bus import streams
 from bus.envelope import Envelope, Kind, utcnow
 from bus.transport import ConsumerOptions, Reply, Subscription, Transport
@@ -63,6 +64,8 @@ class TaskRuntime:
         transport: The bus.
         agent_id: The id the registry gave the agent (consumer name, inbox, ``sender``).
         max_concurrency: Tasks run at once, across capabilities; defaults to the agent's.
+        spill: Where results that could not be published before a stop are kept; what an
+            earlier run kept there is published first, at ``start``.
     """
 
     def __init__(
@@ -72,8 +75,10 @@ class TaskRuntime:
         agent_id: str,
         *,
         max_concurrency: int | None = None,
+        spill: ResultSpill | None = None,
     ) -> None:
         self._agent = agent
+        self._spill = spill
         self._transport = transport
         self._agent_id = agent_id
         self._limit = max_concurrency or agent.max_concurrency
@@ -108,6 +113,11 @@ class TaskRuntime:
         """Subscribe to every capability's task stream and to the agent's inbox."""
         if not self._agent.capabilities:
             raise SetupError(f"agent {self._agent.name!r} has no capabilities to serve")
+        if self._spill is not None:
+            try:
+                await self._spill.publish(self._transport)
+            except Exception as exc:  # the bus is away: they wait for the next start
+                logger.warning("could not publish results kept by an earlier run: %s", exc)
         for name in self._agent.capabilities:
             self._subscriptions.append(
                 await self._subscribe(streams.tasks(name), name, capability=name)
@@ -174,7 +184,10 @@ class TaskRuntime:
         base = self._agent.consumer_options or ConsumerOptions()
         # Never fetch more than can run: fetched entries would wait here, unprocessed.
         options = dataclasses.replace(
-            base, concurrency=self._limit, batch_size=min(base.batch_size, self._limit)
+            base,
+            concurrency=self._limit,
+            batch_size=min(base.batch_size, self._limit),
+            on_unsent=self._spill.keep if self._spill is not None else base.on_unsent,
         )
 
         async def handler(envelope: Envelope) -> Sequence[Reply] | None:

@@ -9,6 +9,7 @@ tasks arrive: ``bus`` (straight from the bus), ``gateway`` (over the API's WebSo
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
@@ -27,6 +28,8 @@ class AgentSettings(BaseSettings):
         retry_max_s: Longest back-off delay.
         drain_timeout_s: How long shutdown waits for in-flight tasks; None waits for them all.
         transport: ``auto``, ``bus`` or ``gateway`` (``MODX_AGENT_TRANSPORT``).
+        spill_dir: Where results that could not be published before a stop are kept, to be
+            published at the next start (``MODX_AGENT_SPILL_DIR``).
     """
 
     model_config = SettingsConfigDict(env_prefix="MODX_", extra="ignore", populate_by_name=True)
@@ -43,3 +46,4 @@ class AgentSettings(BaseSettings):
     transport: Literal["auto", "bus", "gateway"] = Field(
         default="auto", validation_alias="MODX_AGENT_TRANSPORT"
     )
+    spill_dir: Path = Field(default=Path(".modx-agent"), validation_alias="MODX_AGENT_SPILL_DIR")

@@ -62,7 +62,7 @@ async def redis(redis_url: str) -> AsyncIterator[tuple[TcpProxy, RedisStreamsTra
 
 
 async def results(direct: RedisStreamsTransport) -> list[Envelope]:
-    entries = await direct.client.xrange(streams.RESULTS)
+    entries: Any = await direct.client.xrange(streams.RESULTS)
     found = [Envelope.from_json(fields[b"data"]) for _, fields in entries]
     return [e for e in found if e.kind is Kind.RESULT]
 

@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     outbox_poll_s: float = 0.5
     scheduler_poll_s: float = 1.0
     http_dispatch_timeout_s: float = 30.0
+    # POSTs to HTTP agents in flight at once: to one agent, and to all of them.
+    http_dispatch_per_agent: int = Field(default=8, ge=1)
+    http_dispatch_total: int = Field(default=64, ge=1)
     egress_allow: Annotated[list[str], NoDecode] = Field(default_factory=list)
     """CIDRs and host names HTTP agents' endpoints may reach besides public addresses
     (``services.egress``); comma-separated in ``MODX_EGRESS_ALLOW``."""

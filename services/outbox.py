@@ -21,16 +21,16 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bus.envelope import Envelope, Kind
+from bus.envelope import Envelope
 from bus.transport import Transport
-from services.db.models import EventRow, OutboxRow, RunRow, StepRow, utcnow
+from services.db.models import EventRow, OutboxRow, utcnow
+from services.orchestrator.dead import dead_tasks
 from services.orchestrator.routing import HTTP_PREFIX
-from services.orchestrator.states import ACTIVE_STEP, RunState
 from services.outage import Outage, log_failure
 
 log = logging.getLogger(__name__)
@@ -144,7 +144,7 @@ class OutboxRelay:
                 return 0
             items = [(row.destination, Envelope.from_json(row.envelope)) for row in rows]
             # These rows waited (an outage, a crash): some may no longer be worth sending.
-            dead = await _dead_tasks(session, [env for _, env in items], utcnow())
+            dead = await dead_tasks(session, [env for _, env in items], utcnow())
             if dead:
                 session.add_all(_drop_events(items, dead))
                 self.dropped += len(dead)
@@ -179,44 +179,6 @@ class OutboxRelay:
             except Exception:
                 self._done.extend(chunk)  # try again next round; a re-publish would be a no-op
                 raise
-
-
-async def _dead_tasks(
-    session: AsyncSession, envelopes: list[Envelope], now: datetime
-) -> dict[str, str]:
-    """Tasks among ``envelopes`` that must not be sent, by envelope id, with the reason: past
-    their deadline, of a run no longer running, or of an attempt superseded since (the step
-    was sent again, or is no longer in flight)."""
-    tasks = [e for e in envelopes if e.kind is Kind.TASK and e.run_id and e.step_id]
-    if not tasks:
-        return {}
-    run_ids = list({e.run_id for e in tasks if e.run_id})
-    runs = dict(
-        (await session.execute(select(RunRow.id, RunRow.status).where(RunRow.id.in_(run_ids))))
-        .tuples()
-        .all()
-    )
-    steps = {
-        (run_id, step_id): (task_id, status)
-        for run_id, step_id, task_id, status in (
-            await session.execute(
-                select(StepRow.run_id, StepRow.step_id, StepRow.task_id, StepRow.status).where(
-                    StepRow.run_id.in_(run_ids)
-                )
-            )
-        ).tuples()
-    }
-    dead: dict[str, str] = {}
-    for task in tasks:
-        run_status = runs.get(task.run_id or "")
-        task_id, step_status = steps.get((task.run_id or "", task.step_id or ""), (None, None))
-        if task.deadline is not None and task.deadline <= now:
-            dead[task.id] = "past its deadline"
-        elif run_status != RunState.RUNNING:
-            dead[task.id] = f"its run is {run_status or 'gone'}"
-        elif task_id != task.id or step_status not in ACTIVE_STEP:
-            dead[task.id] = "superseded: the step was sent again or is no longer in flight"
-    return dead
 
 
 def _drop_events(items: list[tuple[str, Envelope]], dead: dict[str, str]) -> list[EventRow]:

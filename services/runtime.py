@@ -68,6 +68,8 @@ class Runtime:
             sessions,
             transport,
             timeout_s=settings.http_dispatch_timeout_s,
+            per_agent=settings.http_dispatch_per_agent,
+            total=settings.http_dispatch_total,
             egress=egress,
             max_reply_bytes=settings.http_reply_max_bytes,
         )

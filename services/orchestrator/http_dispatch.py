@@ -3,6 +3,14 @@
 An inline answer (``200 {"output"}`` or ``200 {"error"}``) is published on ``modx.results``
 like a bus agent's, so one code path records every result. ``202`` means the agent reports
 later through ``POST /v1/tasks/{id}/result``.
+
+Deliveries are bounded: tasks wait in a queue per agent, and at most ``per_agent`` POSTs go to
+one agent and ``total`` to all of them at once, so a fan-out of thousands neither exhausts the
+connection pool nor the database's. Every task ends in one of three ways: delivered (the
+agent's answer, or its error, is published), handed back (to the outbox table, when this
+process stops or the database cannot be read: a relay sends it again), or dropped because
+nobody needs it any more (its run ended, it was superseded, its deadline passed), which the
+step's own state already accounts for.
 """
 
 from __future__ import annotations
@@ -10,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,9 +28,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bus import streams
 from bus.envelope import Envelope, Kind
 from bus.transport import Transport
-from services.db.models import AgentRow
+from services.db.models import AgentRow, OutboxRow, utcnow
 from services.egress import EgressPolicy, EgressRefused, GuardedTransport
 from services.json_checks import parse_json, value_problem
+from services.orchestrator.dead import dead_tasks
+from services.orchestrator.routing import HTTP_PREFIX
+from services.outage import Outage, dependency_of
 
 log = logging.getLogger(__name__)
 
@@ -102,38 +114,155 @@ class HttpDispatcher:
         *,
         egress: EgressPolicy | None = None,
         max_reply_bytes: int = 4 * 1024 * 1024,
+        per_agent: int = 8,
+        total: int = 64,
+        drain_s: float = 3.0,
     ) -> None:
         self.sessions = sessions
         self.transport = transport
         self.attempts = attempts
         self.max_reply_bytes = max_reply_bytes
+        self.per_agent = per_agent
+        self.total = total
+        self.drain_s = drain_s
         self.client = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout_s, connect=5.0),
             transport=GuardedTransport(egress or EgressPolicy()),
             trust_env=False,  # a proxy from the environment would connect past the check
             follow_redirects=False,
+            limits=httpx.Limits(max_connections=total, max_keepalive_connections=total),
         )
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.outage = Outage("the database or the bus, for HTTP agents' tasks", log)
+        self.dropped = 0
+        self.handed_back = 0
+        self._queues: dict[str, deque[Envelope]] = {}
+        self._active: dict[str, int] = {}
+        self._tasks: dict[asyncio.Task[None], tuple[str, Envelope]] = {}
+        self._closing = False
+
+    @property
+    def queued(self) -> int:
+        """Tasks waiting for a free slot."""
+        return sum(len(q) for q in self._queues.values())
+
+    @property
+    def in_flight(self) -> int:
+        """Deliveries running now."""
+        return len(self._tasks)
 
     def submit(self, agent_id: str, envelope: Envelope) -> None:
-        """Start delivering ``envelope`` to the agent; returns at once."""
-        task = asyncio.create_task(self._deliver(agent_id, envelope))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        """Queue ``envelope`` for the agent; returns at once."""
+        self._queues.setdefault(agent_id, deque()).append(envelope)
+        self._pump()
+
+    def _pump(self) -> None:
+        """Start deliveries while both windows have room, taking agents in turn."""
+        while not self._closing and len(self._tasks) < self.total:
+            ready = [
+                a for a, q in self._queues.items() if q and self._active.get(a, 0) < self.per_agent
+            ]
+            if not ready:
+                return
+            for agent_id in ready:
+                if len(self._tasks) >= self.total:
+                    return
+                envelope = self._queues[agent_id].popleft()
+                if not self._queues[agent_id]:
+                    del self._queues[agent_id]
+                self._active[agent_id] = self._active.get(agent_id, 0) + 1
+                task = asyncio.create_task(self._run(agent_id, envelope))
+                self._tasks[task] = (agent_id, envelope)
+                task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        agent_id, _ = self._tasks.pop(task)
+        self._active[agent_id] -= 1
+        if not self._active[agent_id]:
+            del self._active[agent_id]
+        if not task.cancelled() and task.exception() is not None:  # _run catches everything
+            log.error("HTTP dispatch of a task failed", exc_info=task.exception())
+        self._pump()
 
     async def close(self) -> None:
-        """Cancel deliveries in flight (their steps time out and retry) and close the client."""
+        """Stop: let deliveries in flight finish for ``drain_s``, then hand back to the
+        outbox whatever was not delivered (queued or cut short), and close the client."""
+        self._closing = True
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=self.drain_s)
+        unfinished = list(self._tasks.values())
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        left = [(a, e) for a, q in self._queues.items() for e in q] + unfinished
+        self._queues.clear()
+        if left:
+            await self._hand_back(left)
         await self.client.aclose()
+
+    async def _hand_back(self, items: list[tuple[str, Envelope]]) -> None:
+        """Put undelivered tasks back in the outbox table, for a relay to send again."""
+        try:
+            async with self.sessions() as session, session.begin():
+                for agent_id, envelope in items:
+                    await session.merge(
+                        OutboxRow(
+                            id=envelope.id,
+                            destination=HTTP_PREFIX + agent_id,
+                            envelope=envelope.to_json().decode(),
+                            created_at=utcnow(),
+                        )
+                    )
+        except Exception as exc:
+            log.warning(
+                "%d HTTP task(s) could not be handed back (%s); their steps' timeouts will "
+                "send them again",
+                len(items),
+                exc,
+            )
+            return
+        self.handed_back += len(items)
+        log.info("handed %d undelivered HTTP task(s) back to the outbox", len(items))
+
+    async def _run(self, agent_id: str, envelope: Envelope) -> None:
+        """Deliver one task; no exception escapes, and none loses the task."""
+        try:
+            await self._deliver(agent_id, envelope)
+            self.outage.recovered()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            if dependency_of(exc) is not None:  # the database or the bus is down: later
+                self.outage.failed(exc)
+                await self._retry_later(agent_id, envelope)
+                return
+            log.error("task %s: dispatch to agent %s failed", envelope.id, agent_id, exc_info=exc)
+            await self._publish(
+                self._error(envelope, "dispatch_failed", UNREACHABLE, True, agent_id), envelope
+            )
+
+    async def _retry_later(self, agent_id: str, envelope: Envelope) -> None:
+        if envelope.expired():
+            self.dropped += 1  # the step times out on its own
+            return
+        await asyncio.sleep(1.0 + random.random())
+        if self._closing:
+            await self._hand_back([(agent_id, envelope)])
+        else:
+            self.submit(agent_id, envelope)
 
     async def _deliver(self, agent_id: str, envelope: Envelope) -> None:
         async with self.sessions() as session:
-            agent = await session.get(AgentRow, agent_id)
+            # It may have waited for a slot: a cancelled run's task is never sent.
+            dead = await dead_tasks(session, [envelope], utcnow())
+            agent = None if dead else await session.get(AgentRow, agent_id)
+        if dead:
+            self.dropped += 1
+            log.info("task %s not sent to agent %s: %s", envelope.id, agent_id, dead[envelope.id])
+            return
         if agent is None or not agent.endpoint:
             await self._publish(
-                self._error(envelope, "agent_gone", f"agent {agent_id} is not registered", True)
+                self._error(envelope, "agent_gone", f"agent {agent_id} is not registered", True),
+                envelope,
             )
             return
         failure = _Failure("dispatch_failed", UNREACHABLE, True)
@@ -161,7 +290,9 @@ class HttpDispatcher:
                 if status == 202:
                     return
                 if status == 200:
-                    await self._publish(answer_envelope(envelope, agent_id, _answer(body)))
+                    await self._publish(
+                        answer_envelope(envelope, agent_id, _answer(body)), envelope
+                    )
                     return
                 log.warning("task %s: agent %s answered %s", envelope.id, agent_id, status)
                 failure = _Failure("dispatch_failed", f"the agent answered {status}", True)
@@ -170,7 +301,8 @@ class HttpDispatcher:
                     break
             await asyncio.sleep(min(2.0, 0.1 * 2**attempt) * (0.5 + random.random()))
         await self._publish(
-            self._error(envelope, failure.code, failure.message, failure.retryable, agent_id)
+            self._error(envelope, failure.code, failure.message, failure.retryable, agent_id),
+            envelope,
         )
 
     async def _post(self, endpoint: str, envelope: Envelope) -> tuple[int, bytes]:
@@ -198,9 +330,22 @@ class HttpDispatcher:
             task, sender, {"error": {"code": code, "message": message, "retryable": retryable}}
         )
 
-    async def _publish(self, envelope: Envelope) -> None:
-        try:
-            await self.transport.publish(streams.RESULTS, envelope)
-        except Exception:
-            # The step's timeout re-dispatches if this answer is lost.
-            log.exception("could not publish the answer of an http agent")
+    async def _publish(self, envelope: Envelope, task: Envelope) -> None:
+        """Publish the answer to ``task``, retrying with backoff while the bus is down (until
+        the task's deadline: after it, the step's timeout decides)."""
+        deadline = task.deadline.timestamp() if task.deadline is not None else None
+        delay = 0.1
+        while True:
+            try:
+                await self.transport.publish(streams.RESULTS, envelope)
+                return
+            except Exception as exc:
+                if dependency_of(exc) is None:
+                    log.exception("could not publish the answer of an http agent")
+                    return
+                self.outage.failed(exc)
+                if self._closing or (deadline is not None and utcnow().timestamp() > deadline):
+                    log.warning("answer %s of an HTTP agent not published: %s", envelope.id, exc)
+                    return
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)

@@ -55,6 +55,10 @@ def load_or_create_token(data_dir: Path) -> str:
     return token
 
 
+GRACEFUL_SHUTDOWN_S = 3  # open connections (long polls, live views) get this long at a stop
+AGENT_DRAIN_S = 5.0  # built-in agents finish their tasks within this, or leave them in flight
+
+
 class _Server(uvicorn.Server):
     """uvicorn, except that a signal asks the owner to stop (agents first) instead of exiting."""
 
@@ -107,7 +111,16 @@ async def embedded_service(
     tasks: list[asyncio.Task[None]] = []
 
     app.state.on_ready.append(builtin_workflows)
-    server = _Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on"))
+    server = _Server(
+        uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            lifespan="on",
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+        )
+    )
     serving = asyncio.create_task(server.serve())
     while not server.started:
         if serving.done():
@@ -124,8 +137,10 @@ async def embedded_service(
     finally:
         # Agents drain and deregister while the API still answers; then the server stops.
         stop_agents.set()
+        # Tasks not finished by then stay in flight in the database: the next start sends
+        # them again (the in-process bus starts a new incarnation).
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 15)
+            await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), AGENT_DRAIN_S)
         server.should_exit = True
         await serving
 
@@ -168,14 +183,7 @@ async def _up(host: str, port: int, data_dir: Path, demo: bool, exit_after_demo:
             _banner(service)
             code = 0
             if demo:
-                try:
-                    async with service.client() as client:
-                        code = await run_demo(client)
-                except (
-                    Exception
-                ) as exc:  # the service keeps running; the demo's failure is reported
-                    typer.secho(f"demo failed: {exc!r}", fg=typer.colors.RED, err=True)
-                    code = 1
+                code = await _demo_unless_stopped(service)
             if not exit_after_demo:
                 await service.server.stop_requested.wait()
             remove_state(data_dir, service.url)
@@ -183,6 +191,29 @@ async def _up(host: str, port: int, data_dir: Path, demo: bool, exit_after_demo:
     except (RuntimeError, OSError) as exc:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         return 3
+
+
+async def _demo_unless_stopped(service: EmbeddedService) -> int:
+    """Run the demo; Ctrl-C while it runs stops it (and then the service) at once."""
+
+    async def demo() -> int:
+        try:
+            async with service.client() as client:
+                return await run_demo(client)
+        except Exception as exc:  # the service keeps running; the demo's failure is reported
+            typer.secho(f"demo failed: {exc!r}", fg=typer.colors.RED, err=True)
+            return 1
+
+    running = asyncio.create_task(demo())
+    stopped = asyncio.create_task(service.server.stop_requested.wait())
+    await asyncio.wait([running, stopped], return_when=asyncio.FIRST_COMPLETED)
+    stopped.cancel()
+    if running.done():
+        return running.result()
+    running.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await running
+    return 130  # interrupted, as a shell reports SIGINT
 
 
 def _banner(service: EmbeddedService) -> None:

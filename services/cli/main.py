@@ -55,6 +55,7 @@ class AgentTransport(StrEnum):
     GATEWAY = "gateway"
 
 
+GRACEFUL_SHUTDOWN_S = 3
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 UrlOpt = Annotated[str | None, typer.Option("--url", envvar="MODX_URL", help="MODX API URL.")]
 STATUS_COLORS = {
@@ -134,8 +135,14 @@ def serve(
             fg=typer.colors.YELLOW,
             err=True,
         )
+    # Ctrl-C or SIGTERM: open connections (long polls, live views) get a few seconds, not
+    # as long as they like; the lifespan then stops the loops and hands back undelivered work.
     uvicorn.run(
-        create_app(settings, orchestrate=orchestrate), host=host, port=port, log_level="info"
+        create_app(settings, orchestrate=orchestrate),
+        host=host,
+        port=port,
+        log_level="info",
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
     )
 
 

@@ -1,0 +1,87 @@
+"""Ctrl-C stops ``modx serve`` and ``modx up`` even while clients hold connections open (a
+long poll here; live views alike): they are not waited for, the process exits."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.fixtures.services import free_port, wait_until
+from tests.fixtures.stack import ADMIN, REPO, TOKEN
+
+WAITING = {"name": "waits", "steps": [{"id": "a", "capability": "test.nobody", "input": {}}]}
+
+
+async def interrupt_during_a_long_poll(
+    command: list[str], env: dict[str, str], token: str, tmp: Path
+) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = open(tmp / "server.log", "wb")  # noqa: SIM115 - lives with the process
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "services.cli.main", *command, "--port", str(port)],
+        cwd=REPO,
+        env={**env, "PYTHONPATH": str(REPO)},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        headers = {"authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(base_url=url, headers=headers, timeout=400) as client:
+
+            async def ready() -> bool:
+                try:
+                    return (await client.get("/readyz")).status_code == 200
+                except httpx.HTTPError:
+                    return False
+
+            await wait_until(ready, timeout=120)
+            response = await client.post("/v1/runs", json={"workflow": WAITING})
+            run_id = response.json()["run_id"]
+            # Nobody serves the step: this request would hold the connection for 300 s.
+            poll = asyncio.create_task(client.get(f"/v1/runs/{run_id}/wait?timeout_s=300"))
+            await asyncio.sleep(0)
+            proc.send_signal(signal.SIGINT)
+            await wait_until(lambda: proc.poll() is not None, timeout=60)
+            poll.cancel()
+            await asyncio.gather(poll, return_exceptions=True)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        log.close()
+    assert proc.returncode is not None
+
+
+@pytest.mark.redis
+@pytest.mark.postgres
+async def test_ctrl_c_stops_modx_serve_with_a_long_poll_open(
+    postgres_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    env = {
+        **os.environ,
+        "MODX_DATABASE_URL": postgres_url,
+        "MODX_REDIS_URL": redis_url,
+        "MODX_API_TOKEN": TOKEN,
+        "MODX_ADMIN_TOKEN": ADMIN,
+    }
+    await interrupt_during_a_long_poll(["serve", "--host", "127.0.0.1"], env, TOKEN, tmp_path)
+
+
+@pytest.mark.prolog
+async def test_ctrl_c_stops_modx_up_with_a_long_poll_open(tmp_path: Path, swipl: str) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MODX_")}
+    data = tmp_path / ".modx"
+    data.mkdir()
+    (data / "token").write_text(ADMIN + "\n")  # ``modx up`` uses the token it finds there
+    (data / "token").chmod(0o600)
+    await interrupt_during_a_long_poll(
+        ["up", "--no-demo", "--data-dir", str(data)], env, ADMIN, tmp_path
+    )

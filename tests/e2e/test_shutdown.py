@@ -19,19 +19,26 @@ from tests.fixtures.stack import ADMIN, REPO, TOKEN
 WAITING = {"name": "waits", "steps": [{"id": "a", "capability": "test.nobody", "input": {}}]}
 
 
-async def interrupt_during_a_long_poll(
-    command: list[str], env: dict[str, str], token: str, tmp: Path
-) -> None:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = open(tmp / "server.log", "wb")  # noqa: SIM115 - lives with the process
-    proc = subprocess.Popen(
+def launch(
+    command: list[str], env: dict[str, str], port: int, tmp: Path
+) -> subprocess.Popen[bytes]:
+    """``modx COMMAND --port PORT`` as its own process, its output in ``tmp/server.log``."""
+    log = open(tmp / "server.log", "ab")  # noqa: SIM115 - lives with the process
+    return subprocess.Popen(
         [sys.executable, "-m", "services.cli.main", *command, "--port", str(port)],
         cwd=REPO,
         env={**env, "PYTHONPATH": str(REPO)},
         stdout=log,
         stderr=subprocess.STDOUT,
     )
+
+
+async def interrupt_during_a_long_poll(
+    command: list[str], env: dict[str, str], token: str, tmp: Path
+) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = launch(command, env, port, tmp)
     try:
         headers = {"authorization": f"Bearer {token}"}
         async with httpx.AsyncClient(base_url=url, headers=headers, timeout=400) as client:
@@ -56,7 +63,6 @@ async def interrupt_during_a_long_poll(
         if proc.poll() is None:
             proc.kill()
         proc.wait()
-        log.close()
     assert proc.returncode is not None
 
 

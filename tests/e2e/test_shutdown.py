@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from services.ledger.keys import create_key_file
 from tests.fixtures.services import free_port, wait_until
 from tests.fixtures.stack import ADMIN, REPO, TOKEN
 
@@ -77,7 +78,10 @@ async def test_ctrl_c_stops_modx_serve_with_a_long_poll_open(
         "MODX_REDIS_URL": redis_url,
         "MODX_API_TOKEN": TOKEN,
         "MODX_ADMIN_TOKEN": ADMIN,
+        "MODX_LEDGER_KEY_FILE": str(tmp_path / "ledger.key"),
+        "MODX_DATA_DIR": str(tmp_path / ".modx"),  # its ledger checkpoints stay the test's own
     }
+    create_key_file(tmp_path / "ledger.key")
     await interrupt_during_a_long_poll(["serve", "--host", "127.0.0.1"], env, TOKEN, tmp_path)
 
 

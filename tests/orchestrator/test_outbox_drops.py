@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from services.config import Settings
 from services.db.models import EventRow, StepRow, utcnow
+from services.ledger.keys import create_key_file
 from services.orchestrator.definitions import WorkflowDefinition, parse_definition
 from services.registry import store
 from services.registry.schemas import AgentCard
@@ -46,7 +47,13 @@ async def runtime(
     postgres_url: str, bus: tuple[TcpProxy, str], tmp_path: Path
 ) -> AsyncIterator[Runtime]:
     # No loops: the test drives the relay itself.
-    settings = Settings(database_url=postgres_url, redis_url=bus[1], data_dir=tmp_path)
+    create_key_file(tmp_path / "ledger.key")
+    settings = Settings(
+        database_url=postgres_url,
+        redis_url=bus[1],
+        data_dir=tmp_path,
+        ledger_key_file=tmp_path / "ledger.key",
+    )
     runtime = await Runtime.open(settings, orchestrate=False)
     card = AgentCard.model_validate({"name": "x", "capabilities": [{"name": "test.x"}]})
     async with runtime.sessions() as session, session.begin():

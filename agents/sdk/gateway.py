@@ -31,6 +31,7 @@ from bus.transport import (
     ConsumerOptions,
     DeadLetter,
     Handler,
+    Incarnation,
     Subscription,
     Transport,
 )
@@ -402,6 +403,14 @@ class GatewayTransport(Transport):
     ) -> list[str | None]:
         """Not available to agents."""
         raise UnsupportedTransportError("publish_unique is not available through the gateway")
+
+    async def published(self, items: Sequence[tuple[str, str]]) -> list[bool]:
+        """Not offered: the orchestrator's redelivery reads Redis itself."""
+        raise UnsupportedTransportError("publish markers are not available through the gateway")
+
+    async def incarnation(self) -> Incarnation:
+        """Not offered: the orchestrator's redelivery reads Redis itself."""
+        raise UnsupportedTransportError("the incarnation is not available through the gateway")
 
     async def publish_raw(self, stream: str, data: bytes) -> str:
         """Not available to agents."""

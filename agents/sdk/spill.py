@@ -69,7 +69,7 @@ class ResultSpill:
                 record = json.loads(line)
                 items.append((str(record["stream"]), Envelope.from_json(record["envelope"])))
         try:
-            await transport.publish_unique(items, within_s=3600)
+            await transport.publish_many(items)
         except Exception:
             await ResultSpill(self.path).keep(items)
             taken.unlink()

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import HTTPConnection
 
 from services.api.errors import ApiError
 from services.auth import OPERATORS, READERS, REGISTRARS, Principal, authenticate
@@ -55,7 +56,7 @@ SessionDep = Annotated[AsyncSession, Depends(get_session)]
 WriteSessionDep = Annotated[AsyncSession, Depends(get_write_session)]
 
 
-def client_address(request: Request) -> str:
+def client_address(request: HTTPConnection) -> str:
     """The caller's address (behind a proxy, uvicorn's ``--forwarded-allow-ips`` sets it)."""
     return request.client.host if request.client is not None else "unknown"
 
@@ -70,7 +71,7 @@ def too_many(retry_after: int) -> ApiError:
     )
 
 
-async def check_token(request: Request, runtime: Runtime, token: str) -> Principal | None:
+async def check_token(request: HTTPConnection, runtime: Runtime, token: str) -> Principal | None:
     """The principal of ``token``, or None; throttled per address and overall (429)."""
     address = client_address(request)
     throttle = runtime.throttle

@@ -34,6 +34,11 @@ def runtime_of(http: httpx.AsyncClient) -> Runtime:
     return runtime
 
 
+def runtime_app(runtime: Runtime) -> FastAPI:
+    """The app ``runtime`` belongs to."""
+    return next(app for app in _APPS.values() if app.state.runtime is runtime)
+
+
 def client_at(http: httpx.AsyncClient, address: str) -> httpx.AsyncClient:
     """A client of the same app that calls from ``address``."""
     transport = httpx.ASGITransport(app=_APPS[http], client=(address, 40000))

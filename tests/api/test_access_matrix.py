@@ -16,8 +16,9 @@ admin of the system tenant. "Other" is tenant beta.
 
 from __future__ import annotations
 
+import asyncio
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,8 @@ from fastapi.routing import iter_route_contexts
 
 from services.api.app import create_app
 from services.config import Settings
-from tests.api.tenancy_world import Admin, World, bearer, tenancy_app
+from tests.api.tenancy_world import Admin, World, bearer, runtime_app, runtime_of, tenancy_app
+from tests.fixtures.services import wait_until
 
 ROLES = ("viewer", "operator", "admin", "agent", "self", "system")
 READ = frozenset({"viewer", "operator", "admin", "system"})
@@ -143,6 +145,7 @@ async def tokens_of(m: Matrix, w: World, own: bool) -> Call:
 
 
 DASHBOARD = "dashboard"  # cookie sessions: a bearer token of any role opens nothing there
+WEBSOCKET = "websocket"  # an agent's own connection: see websocket_check
 
 ROUTES: dict[str, Rule | str] = {
     "GET /openapi.json": Rule(EVERYONE, (200,), nothing, other=None),
@@ -188,6 +191,7 @@ ROUTES: dict[str, Rule | str] = {
     "POST /v1/tokens/{token_id}/rotate": Rule(
         ADMIN, (200,), token_of, everywhere=frozenset({"system"})
     ),
+    "ANY /v1/agents/{agent_id}/gateway": WEBSOCKET,
     "GET /dashboard/login": DASHBOARD,
     "POST /dashboard/login": DASHBOARD,
     "POST /dashboard/logout": DASHBOARD,
@@ -216,12 +220,13 @@ DASHBOARD_OPEN = {
 
 
 def route_table() -> list[str]:
-    """Every method and path the app serves (HEAD aside)."""
+    """Every method and path the app serves (HEAD aside); a route without methods (a
+    WebSocket, a mount) is ``ANY path``, so it is classified too."""
     app = create_app(Settings())
     return [
         f"{method} {route.path}"
         for route in iter_route_contexts(app.routes)
-        for method in sorted(route.methods or ())
+        for method in sorted(route.methods or ("ANY",))
         if method != "HEAD"
     ]
 
@@ -290,6 +295,9 @@ async def walk(http: httpx.AsyncClient) -> list[str]:
     problems = []
     for key in route_table():
         rule = ROUTES[key]
+        if rule == WEBSOCKET:
+            problems.extend(await websocket_check(matrix, key))
+            continue
         if isinstance(rule, str):
             problems.extend(await dashboard_check(matrix, key))
             continue
@@ -315,6 +323,75 @@ async def dashboard_check(m: Matrix, key: str) -> list[str]:
         if response.status_code not in (303, 401):
             problems.append(f"{key} as {role}: got {response.status_code} without a session")
     return problems
+
+
+async def websocket_check(m: Matrix, key: str) -> list[str]:
+    """Only an agent's own token opens its connection: a token that is not an agent's is closed
+    with 4401, an agent's token for another tenant's agent with 4403 (as for an agent id that
+    does not exist), before anything is read."""
+    path = key.split(" ", 1)[1]
+    problems = []
+    for role in ROLES:
+        for own in (True, False):
+            target = m.own(role) if own else m.worlds["beta"]
+            token = m.own(role).tokens["admin" if role == "system" else role]
+            opened, code = await websocket_outcome(
+                runtime_of(m.http), path.replace("{agent_id}", target.agent_id), token
+            )
+            expected = (True, None) if role == "self" and own else (False, 4403)
+            if role not in ("self", "agent"):  # an issued agent token is no agent's own: 4403
+                expected = (False, 4401)
+            if (opened, code) != expected:
+                problems.append(f"{key} as {role} ({own=}): {(opened, code)}, not {expected}")
+    return problems
+
+
+async def websocket_outcome(runtime: Any, path: str, token: str) -> tuple[bool, int | None]:
+    """Drive the app's ASGI WebSocket: (accepted and left open, close code)."""
+    app = runtime_app(runtime)
+    scope = {
+        "type": "websocket",
+        "asgi": {"version": "3.0"},
+        "scheme": "ws",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"authorization", f"Bearer {token}".encode()), (b"host", b"modx")],
+        "client": ("127.0.0.1", 40000),
+        "server": ("modx", 80),
+        "subprotocols": [],
+    }
+    incoming: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    await incoming.put({"type": "websocket.connect"})
+    sent: list[dict[str, Any]] = []
+    reads = 0
+
+    async def receive() -> dict[str, Any]:
+        nonlocal reads
+        reads += 1
+        return await incoming.get()
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        sent.append(dict(message))
+
+    serving = asyncio.create_task(app(scope, receive, send))
+
+    def closes() -> list[dict[str, Any]]:
+        return [m for m in sent if m["type"] == "websocket.close"]
+
+    async def settled() -> bool:
+        # Refused (closed), or serving: it reads the next frame after the handshake.
+        return bool(closes()) or serving.done() or reads >= 2
+
+    await wait_until(settled, timeout=30)
+    if closes():
+        await asyncio.wait_for(serving, 30)
+        return False, closes()[0].get("code")
+    opened = any(m["type"] == "websocket.accept" for m in sent)
+    await incoming.put({"type": "websocket.disconnect", "code": 1000})
+    await asyncio.wait_for(serving, 30)
+    return opened, None
 
 
 async def test_matrix_embedded(tmp_path: Path) -> None:

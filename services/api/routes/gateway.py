@@ -15,15 +15,17 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from bus.envelope import Envelope
 from bus.transport import ConsumerOptions
 from services import metrics
-from services.auth import authenticate
+from services.api.deps import check_token
+from services.api.errors import ApiError
 from services.gateway import GatewaySession, on_behalf_of
 from services.registry import store
 from services.runtime import Runtime
 
 router = APIRouter(prefix="/v1", tags=["agents"])
 
-UNAUTHORIZED, FORBIDDEN, UNKNOWN_AGENT = 4401, 4403, 4404
-"""Close codes: bad or missing token; a token of another agent; the agent is not registered."""
+UNAUTHORIZED, FORBIDDEN, UNKNOWN_AGENT, THROTTLED = 4401, 4403, 4404, 4429
+"""Close codes: bad or missing token; a token of another agent; the agent is not registered;
+too many failed token checks from this address."""
 
 
 @router.websocket("/agents/{agent_id}/gateway")
@@ -32,12 +34,17 @@ async def gateway(websocket: WebSocket, agent_id: str) -> None:
     runtime: Runtime = websocket.app.state.runtime
     await websocket.accept()
     scheme, _, token = websocket.headers.get("authorization", "").partition(" ")
-    async with runtime.readers() as session:
+    try:
+        # Throttled like every token check (services/throttle.py).
         principal = (
-            await authenticate(session, token.strip(), runtime.static_tokens)
+            await check_token(websocket, runtime, token.strip())
             if scheme.lower() == "bearer" and token.strip()
             else None
         )
+    except ApiError as exc:
+        await websocket.close(THROTTLED, exc.message)
+        return
+    async with runtime.readers() as session:
         if principal is None or principal.role != "agent":
             await websocket.close(UNAUTHORIZED, "an agent token is required")
             return

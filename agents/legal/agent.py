@@ -38,6 +38,7 @@ from ontology import (
     validate_facts,
 )
 from ontology.errors import PoolBusy, WorkerCrashed
+from ontology.places import gazetteer
 
 agent = Agent(
     "legal",
@@ -65,6 +66,9 @@ class _Resources:
                 size = int(os.environ.get("MODX_LEGAL_WORKERS", "2"))
                 pool = ReasonerPool(statutes_rules(), size=size, default_timeout_s=QUERY_TIMEOUT_S)
                 await pool.start()
+                # The gazetteer (places, governments) is built once, here rather than in the
+                # first query (a few seconds).
+                await asyncio.to_thread(gazetteer)
                 self.pool = pool
             return self.pool
 

@@ -103,6 +103,10 @@ class WorkflowPublic(BaseModel):
     version: int
     definition: dict[str, Any]
     created_at: datetime
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="on registration: capabilities no registered agent serves yet",
+    )
 
 
 class TaskResult(BaseModel):

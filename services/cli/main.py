@@ -204,6 +204,8 @@ def workflow_register(
         _print(row, True)
     else:
         typer.echo(f"registered {row['name']} version {row['version']}")
+        for warning in row.get("warnings", []):
+            typer.secho(f"warning: {warning}", fg=typer.colors.YELLOW, err=True)
 
 
 @workflow_app.command("list")
@@ -291,6 +293,8 @@ def _show(run: Any) -> None:
         typer.echo(f"  {step['step_id']:24} {step['status']:10} attempt {attempts}  agent …{agent}")
         if step["error"]:
             typer.secho(f"    error: {step['error'].get('message')}", fg=typer.colors.RED)
+        if (step.get("meta") or {}).get("waiting"):
+            typer.secho(f"    {step['meta']['waiting']}", fg=typer.colors.YELLOW)
     if run["error"]:
         typer.secho(f"error: {json.dumps(run['error'])}", fg=typer.colors.RED)
     if run["output"] is not None:
@@ -345,9 +349,11 @@ def run_events(run_id: str, url: UrlOpt = None, as_json: JsonOpt = False) -> Non
         _print(events, True)
         return
     for event in events:
+        reason = (event.get("data") or {}).get("reason") if event["type"] == "step.waiting" else ""
         typer.echo(
             f"{event['created_at']}  {event['type']:18} {event['step_id'] or '':20} "
             f"{event['from_state'] or ''} -> {event['to_state'] or ''}"
+            + (f"  {reason}" if reason else "")
         )
 
 

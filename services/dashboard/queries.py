@@ -326,6 +326,8 @@ class Progress:
     total: int = 0
     failed: int = 0
     statuses: dict[str, int] = field(default_factory=dict)
+    waiting: list[str] = field(default_factory=list)
+    """Why steps wait (``waiting for an agent that serves X (none registered)``)."""
 
 
 async def progress_of(session: AsyncSession, runs: Sequence[RunRow]) -> dict[str, Progress]:
@@ -345,6 +347,18 @@ async def progress_of(session: AsyncSession, runs: Sequence[RunRow]) -> dict[str
             progress.done += int(count)
         if status in ("failed", "timed_out"):
             progress.failed += int(count)
+    unfinished = [run.id for run in runs if run.finished_at is None]
+    if unfinished:
+        # Only unfinished runs can wait; a fan-out keeps its reason on its parent row.
+        waiting = select(StepRow.run_id, StepRow.meta).where(
+            StepRow.run_id.in_(unfinished),
+            StepRow.item_index.is_(None),
+            StepRow.status.not_in(list(TERMINAL_STEP)),
+        )
+        for run_id, meta in (await session.execute(waiting)).tuples():
+            reason = (meta or {}).get("waiting")
+            if reason and reason not in out[run_id].waiting:
+                out[run_id].waiting.append(reason)
     return out
 
 

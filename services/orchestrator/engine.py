@@ -20,7 +20,7 @@ from services.orchestrator.definitions import Condition, StepDefinition
 from services.orchestrator.fan_out import FanOut, is_parent
 from services.orchestrator.limits import Limits
 from services.orchestrator.records import Step
-from services.orchestrator.routing import HTTP_PREFIX, Router
+from services.orchestrator.routing import HTTP_PREFIX, Router, waiting_reason
 from services.orchestrator.states import (
     ACTIVE_STEP,
     TERMINAL_RUN,
@@ -162,9 +162,10 @@ class Engine:
         step_def = ctx.definition.step(row.definition_id)
         route = await self.router.route(ctx.session, row.capability, step_def.agent, ctx.run.tenant)
         if route is None:
-            if row.meta.get("waiting") is None:
-                row.meta = {**row.meta, "waiting": f"no live agent serves {row.capability}"}
-                ctx.event("step.waiting", row, data={"reason": row.meta["waiting"]})
+            reason = await waiting_reason(ctx.session, row.capability, ctx.run.tenant)
+            if row.meta.get("waiting") != reason:
+                row.meta = {**row.meta, "waiting": reason}
+                ctx.event("step.waiting", row, data={"reason": reason})
             row.due_at = ctx.now + timedelta(seconds=NO_AGENT_RECHECK_S)
             return
         timeout = step_def.timeout_s or self.default_timeout_s

@@ -21,7 +21,7 @@ from services.orchestrator.context import RunContext
 from services.orchestrator.definitions import StepDefinition
 from services.orchestrator.limits import Limits
 from services.orchestrator.records import Step
-from services.orchestrator.routing import Router
+from services.orchestrator.routing import Router, waiting_reason
 from services.orchestrator.states import TERMINAL_STEP, StepState
 
 Dispatch = Callable[[RunContext, Step, int], Awaitable[None]]
@@ -124,8 +124,8 @@ class FanOut:
         if room <= 0:
             return
         if await self.router.route(ctx.session, step_def.capability, step_def.agent) is None:
-            if "waiting" not in parent.meta:
-                reason = f"no live agent serves {step_def.capability}"
+            reason = await waiting_reason(ctx.session, step_def.capability, ctx.run.tenant)
+            if parent.meta.get("waiting") != reason:
                 parent.meta = {**parent.meta, "waiting": reason}
                 ctx.event("step.waiting", parent, data={"reason": reason})
             parent.due_at = ctx.now + timedelta(seconds=NO_AGENT_RECHECK_S)

@@ -128,3 +128,31 @@ class Router:
         if row.transport == "http":
             return Route(HTTP_PREFIX + row.id, row.id)
         return Route(streams.inbox(row.id), row.id)
+
+
+async def waiting_reason(session: AsyncSession, capability: str, tenant: str) -> str:
+    """Why no task of ``capability`` can go out: nobody registered it, or all are offline."""
+    registered = (
+        await session.execute(
+            select(func.count())
+            .select_from(CapabilityRow)
+            .join(AgentRow, CapabilityRow.agent_id == AgentRow.id)
+            .where(CapabilityRow.name == capability, serves(tenant))
+        )
+    ).scalar_one()
+    why = "all offline" if registered else "none registered"
+    return f"waiting for an agent that serves {capability} ({why})"
+
+
+async def unserved(session: AsyncSession, capabilities: list[str], tenant: str) -> list[str]:
+    """Those of ``capabilities`` that no registered agent serving ``tenant`` has."""
+    served = (
+        await session.execute(
+            select(CapabilityRow.name)
+            .join(AgentRow, CapabilityRow.agent_id == AgentRow.id)
+            .where(CapabilityRow.name.in_(capabilities), serves(tenant))
+            .distinct()
+        )
+    ).scalars()
+    missing = set(capabilities) - set(served)
+    return [name for name in dict.fromkeys(capabilities) if name in missing]

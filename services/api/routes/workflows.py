@@ -14,6 +14,7 @@ from services.db.ranges import Version
 from services.orchestrator import workflows
 from services.orchestrator.definitions import DefinitionError, WorkflowDefinition, parse_definition
 from services.orchestrator.limits import Limits
+from services.orchestrator.routing import unserved
 
 router = APIRouter(prefix="/v1", tags=["workflows"])
 
@@ -61,9 +62,17 @@ async def register(
             row, created = await workflows.register(session, definition, principal.tenant)
         except workflows.VersionConflict as exc:
             raise ApiError(409, "version_conflict", str(exc)) from None
+        missing = await unserved(
+            session, [step.capability for step in definition.steps], principal.tenant
+        )
     if not created:
         response.status_code = 200
-    return public(row)
+    registered = public(row)
+    # Accepted anyway (the agents may come later), but said: its runs would wait until then.
+    registered.warnings = [
+        f"no registered agent serves {name}: runs will wait for one" for name in missing
+    ]
+    return registered
 
 
 @router.get("/workflows", response_model=list[WorkflowPublic])

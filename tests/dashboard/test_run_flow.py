@@ -142,3 +142,22 @@ async def test_retry_from_the_failed_step(dash: Stack, page: Any) -> None:
     assert run["retry_of"] == failed
     assert {s["step_id"]: s["status"] for s in run["steps"]}["make"] == "succeeded"
     await page.locator(f'a[href="/dashboard/runs/{failed}"]').first.wait_for()
+
+
+async def test_a_run_waiting_for_an_agent_says_why(dash: Stack, page: Any) -> None:
+    lonely = {"name": "lonely", "steps": [{"id": "ask", "capability": "test.nobody"}]}
+    run_id = await dash.submit(lonely)
+    reason = "waiting for an agent that serves test.nobody (none registered)"
+
+    async def waiting() -> bool:
+        run = (await dash.client.get(f"/v1/runs/{run_id}")).json()
+        return bool(run["steps"] and run["steps"][0]["meta"].get("waiting") == reason)
+
+    await wait_until(waiting)
+    await login(page, dash.url, f"/dashboard/runs/{run_id}")
+    callout = page.locator('p.callout.waiting[data-step="ask"]')
+    assert reason in await callout.inner_text()
+    await shot(page, "run-waiting")
+    await page.goto(dash.url + "/dashboard/runs")
+    row = page.locator(f'tr.run-row[data-run="{run_id}"] .waiting')
+    assert await row.inner_text() == reason

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.services import free_port
-from tests.fixtures.stack import REPO, running_stack
+from tests.fixtures.stack import REPO, TOKEN, running_stack
 
 
 def modx(
@@ -94,3 +94,17 @@ async def test_a_refused_token_says_where_it_came_from(tmp_path: Path, token: st
     assert one_line(result).startswith("error: 401")
     hint = "the token from MODX_API_TOKEN was refused" if token else "no token found"
     assert hint in result.stderr
+
+
+async def test_an_agent_that_could_never_receive_a_task_fails_at_start(tmp_path: Path) -> None:
+    async with running_stack("embedded", tmp_path, None, None) as stack:
+        env = {"MODX_URL": stack.url, "MODX_API_TOKEN": TOKEN}
+        result = await asyncio.to_thread(
+            modx, "agent", "run", "tests.e2e.fleet:numbers", "--transport", "bus", env=env
+        )
+        agents = (await stack.client.get("/v1/agents", params={"name": "numbers"})).json()
+    assert result.returncode == 2
+    line = one_line(result)
+    assert "the server's bus is inside the server's process (memory://)" in line
+    assert "--transport gateway" in line and "serving" not in result.stderr
+    assert [a["status"] for a in agents] != ["online"]  # it deregistered on its way out

@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bus.factory import create_transport
+from bus.redis_streams import RedisStreamsTransport
 from bus.transport import ConsumerOptions, Transport
 from services.auth import Principal, token_hash
 from services.config import Settings
@@ -24,6 +25,7 @@ from services.orchestrator.http_dispatch import HttpDispatcher
 from services.orchestrator.routing import Router
 from services.orchestrator.service import Orchestrator
 from services.orchestrator.sqlite_writer import SqliteWriter
+from services.orchestrator.watch import RunNotices
 from services.outbox import OutboxRelay
 from services.throttle import AuthThrottle, Limits, MemoryCounters, RedisCounters
 from services.tokens import LastUsed
@@ -50,6 +52,7 @@ class Runtime:
     throttle: AuthThrottle = field(default_factory=lambda: AuthThrottle(MemoryCounters(), Limits()))
     last_used: LastUsed = field(default_factory=LastUsed)
     _flusher: asyncio.Task[None] | None = None
+    notices: RunNotices | None = None  # run wake-ups between replicas (Redis bus only)
 
     @classmethod
     async def open(
@@ -148,6 +151,10 @@ class Runtime:
             throttle=AuthThrottle(counters, limits),
         )
         runtime._flusher = asyncio.create_task(runtime._flush_last_used(), name="last-used")
+        if isinstance(transport, RedisStreamsTransport):
+            # Any replica may finish a run another one's client waits on.
+            runtime.notices = RunNotices(transport.client, orchestrator.watch)
+            runtime.notices.start()
         if orchestrate:
             await orchestrator.start()
             runtime.orchestrating = True
@@ -170,6 +177,8 @@ class Runtime:
             self._checkpoints.cancel()
             await asyncio.gather(self._checkpoints, return_exceptions=True)
         await self.orchestrator.stop()  # also when not orchestrating: the writer may have run
+        if self.notices is not None:
+            await self.notices.stop()
         if self._flusher is not None:
             self._flusher.cancel()
             await asyncio.gather(self._flusher, return_exceptions=True)

@@ -145,8 +145,11 @@ async def list_runs(
     return rows[:limit], next_cursor
 
 
+EVENTS_PAGE = 10_000
+
+
 async def events_of(
-    session: AsyncSession, run_id: str, after: int = 0, limit: int = 10_000
+    session: AsyncSession, run_id: str, after: int = 0, limit: int = EVENTS_PAGE
 ) -> Sequence[EventRow]:
     """A run's history in order, after the event id ``after``."""
     query = (

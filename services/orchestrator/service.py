@@ -12,7 +12,7 @@ import contextlib
 import logging
 import socket
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -38,6 +38,7 @@ from services.orchestrator.records import Run, Step
 from services.orchestrator.redelivery import Redelivery
 from services.orchestrator.sqlite_writer import SqliteWriter
 from services.orchestrator.states import ACTIVE_STEP, TERMINAL_RUN, RunState, StepState
+from services.orchestrator.watch import RunWatch
 from services.outage import Outage, log_failure
 from services.outbox import OutboxRelay
 from services.registry import store
@@ -50,45 +51,6 @@ Loaded = dict[str, tuple[Run, dict[str, Step]]]
 
 class RunNotRetryable(ValueError):
     """A retry asked of a run that has not ended unsuccessfully."""
-
-
-class RunWatch:
-    """Wakes long-polls and live views in this process when runs change or finish."""
-
-    def __init__(self) -> None:
-        self._changed = asyncio.Condition()
-        self._finished: dict[str, set[asyncio.Future[None]]] = {}
-        self.version = 0
-
-    async def notify(self, finished: Iterable[str] = ()) -> None:
-        """Something changed; ``finished`` runs reached a final state."""
-        for run_id in finished:
-            for waiter in self._finished.pop(run_id, ()):
-                if not waiter.done():
-                    waiter.set_result(None)
-        async with self._changed:
-            self.version += 1
-            self._changed.notify_all()
-
-    async def wait(self, seconds: float) -> None:
-        """Until the next change or ``seconds`` (other replicas' changes arrive by polling)."""
-        async with self._changed:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), seconds)
-
-    async def wait_finished(self, run_id: str, seconds: float) -> None:
-        """Until this process sees ``run_id`` finish, or ``seconds`` (a run another replica
-        finishes is seen by the caller's next read)."""
-        waiter = asyncio.get_running_loop().create_future()
-        waiters = self._finished.setdefault(run_id, set())
-        waiters.add(waiter)
-        try:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(waiter, seconds)
-        finally:
-            waiters.discard(waiter)
-            if not waiters and self._finished.get(run_id) is waiters:
-                del self._finished[run_id]
 
 
 @dataclass(eq=False)
@@ -282,7 +244,7 @@ class Orchestrator:
                 metrics.RUNS_FINISHED.labels(status=ctx.run.status).inc()
                 finished.append(ctx.run.id)
         await self.relay.publish_committed(sent)
-        await self.watch.notify(finished)
+        await self.watch.notify([ctx.run.id for ctx in contexts], finished)
 
     async def _write_loop(self) -> None:
         while True:

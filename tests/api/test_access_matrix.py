@@ -176,6 +176,7 @@ ROUTES: dict[str, Rule | str] = {
     "GET /v1/runs/{run_id}": Rule(READ, (200,), run_of),
     "GET /v1/runs/{run_id}/events": Rule(READ, (200,), run_of),
     "GET /v1/runs/{run_id}/wait": Rule(READ, (200,), run_wait),
+    "GET /v1/runs/{run_id}/stream": Rule(READ, (200,), run_wait),
     "POST /v1/runs/{run_id}/cancel": Rule(OPERATE, (202, 409), run_of),
     "POST /v1/runs/{run_id}/retry": Rule(OPERATE, (202, 409), run_of),
     "POST /v1/tasks/{task_id}/result": Rule(frozenset({"self"}), (200,), task_result),

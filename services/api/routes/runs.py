@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import datetime
 
 import jsonschema
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Header, Query, Response
+from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.api.deps import OperatorDep, ReaderDep, RuntimeDep, SessionDep
@@ -21,7 +23,7 @@ from services.api.schemas import (
     StepPublic,
 )
 from services.db.models import RunRow, StepRow
-from services.db.ranges import INT32_MAX, EventId
+from services.db.ranges import INT32_MAX, INT64_MAX, EventId
 from services.discovery.concepts import concept_index
 from services.orchestrator import runs, workflows
 from services.orchestrator.definitions import WorkflowDefinition
@@ -29,6 +31,7 @@ from services.orchestrator.limits import Limits
 from services.orchestrator.service import RunNotRetryable
 from services.orchestrator.states import TERMINAL_RUN, RunState
 from services.planning import PlanningError, plan_goal
+from services.runtime import Runtime
 
 router = APIRouter(prefix="/v1", tags=["runs"])
 
@@ -253,17 +256,88 @@ async def wait_run(
     runtime: RuntimeDep,
     timeout_s: float = Query(default=30.0, gt=0, le=300),
 ) -> RunPublic:
-    """Long-poll until the run is terminal or ``timeout_s`` passes; answers the run either way."""
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout_s
-    while True:
+    """Long-poll until the run is terminal or ``timeout_s`` passes; answers the run either way.
+
+    Sleeps on the run's finish notice (from whichever replica finishes it): a read before, a
+    read after, nothing in between.
+    """
+    with runtime.orchestrator.watch.on_finish(run_id) as finished:  # before the read: no gap
         async with runtime.readers() as session:
             run = await _run_or_404(session, run_id, principal.tenant)
-            if run.status in TERMINAL_RUN or loop.time() >= end:
-                return run_public(run, list(await runs.steps_of(session, run_id)), definition=False)
-        await runtime.orchestrator.watch.wait_finished(
-            run_id, min(0.5, max(0.0, end - loop.time()))
+            if run.status in TERMINAL_RUN:
+                return run_public(run, list(await runs.steps_of(session, run_id)))
+        await finished.wait(timeout_s)
+    async with runtime.readers() as session:
+        run = await _run_or_404(session, run_id, principal.tenant)
+        return run_public(run, list(await runs.steps_of(session, run_id)))
+
+
+KEEPALIVE_S = 15.0
+
+
+def _last_event_id(header: str | None, after: int) -> int:
+    if header is None:
+        return after
+    if not header.isdigit() or int(header) > INT64_MAX:
+        raise ApiError(
+            422,
+            "invalid_request",
+            "Last-Event-ID: an event id is a non-negative integer",
+            [{"path": "Last-Event-ID", "message": "not an event id"}],
         )
+    return int(header)
+
+
+@router.get(
+    "/runs/{run_id}/stream",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+async def stream_run(
+    run_id: str,
+    principal: ReaderDep,
+    runtime: RuntimeDep,
+    after: EventId = 0,
+    last_event_id: str | None = Header(default=None, max_length=20),
+    timeout_s: float = Query(default=300.0, gt=0, le=3600),
+) -> StreamingResponse:
+    """Server-Sent Events: the run's events as they are written (``id`` is the event id; send
+    it back as ``Last-Event-ID`` to resume), closed after the run's final event, or after
+    ``timeout_s`` (then resume from the last id).
+
+    Woken by the run's change notices, not by polling: each change costs one read per stream.
+    """
+    start = _last_event_id(last_event_id, after)
+    async with runtime.readers() as session:
+        await _run_or_404(session, run_id, principal.tenant)
+    return StreamingResponse(
+        _events(runtime, run_id, start, asyncio.get_running_loop().time() + timeout_s),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+async def _events(runtime: Runtime, run_id: str, last: int, end: float) -> AsyncIterator[str]:
+    watch = runtime.orchestrator.watch
+    loop = asyncio.get_running_loop()
+    while True:
+        with watch.on_change(run_id) as changed:  # before the read: no change slips between
+            async with runtime.readers() as session:
+                run = await session.get(RunRow, run_id)
+                events = await runs.events_of(session, run_id, last)
+            for event in events:
+                last = event.id
+                body = EventPublic.model_validate(event, from_attributes=True)
+                yield f"id: {event.id}\nevent: {event.type}\ndata: {body.model_dump_json()}\n\n"
+            if run is None or (run.status in TERMINAL_RUN and len(events) < runs.EVENTS_PAGE):
+                return
+            if events:
+                continue  # a full page: read on before sleeping
+            left = end - loop.time()
+            if left <= 0:
+                return
+            if not await changed.wait(min(KEEPALIVE_S, left)):
+                yield ": keep-alive\n\n"
 
 
 @router.post("/runs/{run_id}/cancel", status_code=202, response_model=RunAccepted)

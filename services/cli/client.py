@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any, NoReturn
 
 import httpx
@@ -10,6 +11,7 @@ import typer
 
 from services.cli.errors import AUTH, BAD_INPUT, NOT_FOUND, OK, RUN_FAILED, UNREACHABLE
 from services.cli.state import find_server
+from services.sse import SseEvent, SseParser
 
 BAD_REQUEST = BAD_INPUT
 __all__ = [
@@ -68,13 +70,35 @@ class Client:
         try:
             response = self.http.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
-            fail(
-                f"cannot reach MODX at {self.url} (from {self.server.url_from}): "
-                f"{type(exc).__name__}",
-                UNREACHABLE,
-                self.as_json,
-                hint="is it running? start it with `modx up`, or point MODX_URL at it",
-            )
+            self._unreachable(exc)
+        self._check(response)
+        return response.json() if response.content else None
+
+    def events(self, path: str, **kwargs: Any) -> Iterator[SseEvent]:
+        """The Server-Sent Events of a GET on ``path``, until the server closes the stream."""
+        parser = SseParser()
+        try:
+            with self.http.stream("GET", path, **kwargs) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    self._check(response)
+                for line in response.iter_lines():
+                    event = parser.feed(line)
+                    if event is not None:
+                        yield event
+        except httpx.HTTPError as exc:
+            self._unreachable(exc)
+
+    def _unreachable(self, exc: httpx.HTTPError) -> NoReturn:
+        fail(
+            f"cannot reach MODX at {self.url} (from {self.server.url_from}): {type(exc).__name__}",
+            UNREACHABLE,
+            self.as_json,
+            hint="is it running? start it with `modx up`, or point MODX_URL at it",
+        )
+
+    def _check(self, response: httpx.Response) -> None:
+        """On an error answer, print it and exit with the matching code."""
         if response.status_code >= 400:
             try:
                 error = response.json().get("error", {})
@@ -98,4 +122,3 @@ class Client:
                 error.get("details"),
                 hint,
             )
-        return response.json() if response.content else None

@@ -262,19 +262,29 @@ def run_submit(
 
 
 def _wait(api: Client, run_id: str, timeout: float, as_json: bool) -> Any:
+    """Follow the run's event stream until it ends (resuming where a closed stream left
+    off), then read the run once."""
     end = time.monotonic() + timeout
-    run: Any = None
     show = not as_json and sys.stderr.isatty()
-    while time.monotonic() < end:
-        run = api.request(
-            "GET",
-            f"/v1/runs/{run_id}/wait",
-            params={"timeout_s": min(10.0, end - time.monotonic())},
-        )
-        if show:
-            done = sum(1 for s in run["steps"] if s["status"] in ("succeeded", "skipped"))
-            typer.echo(f"\r{run['status']:10} {done}/{len(run['steps'])} steps", nl=False, err=True)
-        if run["status"] in ("succeeded", "failed", "cancelled", "timed_out"):
+    last: str | None = None
+    done: set[str] = set()
+    while True:
+        left = end - time.monotonic()
+        headers = {"Last-Event-ID": last} if last is not None else {}
+        for event in api.events(
+            f"/v1/runs/{run_id}/stream",
+            params={"timeout_s": max(0.001, min(300.0, left))},
+            headers=headers,
+        ):
+            last = event.id
+            if show:
+                body = json.loads(event.data)
+                if body.get("step_id") and body.get("to_state") in ("succeeded", "skipped"):
+                    done.add(body["step_id"])
+                typer.echo(f"\r{event.event:20} {len(done)} steps done", nl=False, err=True)
+        # The stream closed: at the run's final event, or at the time limit.
+        run = api.request("GET", f"/v1/runs/{run_id}/wait", params={"timeout_s": 0.001})
+        if run["status"] in ("succeeded", "failed", "cancelled", "timed_out") or left <= 0:
             break
     if show:
         typer.echo("", err=True)

@@ -287,3 +287,15 @@ def test_the_published_file_is_read_in_order_without_a_torn_last_line(tmp_path: 
     made = checkpoints(2)
     path.write_text("".join(json.dumps(c) + "\n" for c in made) + '{"seq": 3, "ro')
     assert read_published(path) == made
+
+
+def test_the_canonical_bytes_are_the_documented_ones() -> None:
+    """docs/ledger.md: keys sorted, no whitespace, non-ASCII escaped, no NaN; an outsider's
+    verifier recomputes these bytes, so any change breaks every existing chain."""
+    assert fmt.canonical({"b": 1, "a": [1, "é", None]}) == b'{"a":[1,"\\u00e9",null],"b":1}'
+    with pytest.raises(ValueError):
+        fmt.canonical(float("nan"))
+    assert len(fmt.key_id(KEY.public_key())) == 16
+    assert not fmt.checkpoint_signed(KEY.public_key(), {"signature": "x"})  # no body: refused
+    for bad in ("", None, 3, "not base64!", fmt.sign_entry(KEY, "other")):
+        assert not fmt.entry_signed(KEY.public_key(), "hash", bad)  # type: ignore[arg-type]

@@ -41,9 +41,12 @@ def write_state(data_dir: Path, url: str, token: str) -> list[Path]:
     for folder in (data_dir, config_dir()):
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / STATE
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        # Written aside, then renamed: a reader never sees half a file.
+        partial = folder / f".{STATE}.{os.getpid()}"
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(body + "\n")
+        os.replace(partial, path)
         written.append(path)
     return written
 

@@ -46,10 +46,11 @@ async def test_an_sdk_agent_started_by_modx_agent_run_serves_modx_up(tmp_path: P
     )  # fmt: skip
     agent = None
     try:
-        await wait_until(lambda: _started(server, url, data), timeout=120)
+        recorded = tmp_path / "config" / "modx" / "state.json"
+        await wait_until(lambda: _started(server, url, data) and recorded.exists(), timeout=120)
         token = (data / "token").read_text().strip()
         # `modx up` recorded where it is; `modx agent run` elsewhere, with no MODX_* set, finds it.
-        state = json.loads((tmp_path / "config" / "modx" / "state.json").read_text())
+        state = json.loads(recorded.read_text())
         assert state["url"] == url and state["token"] == token
         elsewhere = tmp_path / "elsewhere"
         elsewhere.mkdir()

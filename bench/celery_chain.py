@@ -14,8 +14,10 @@ import contextlib
 import os
 import subprocess
 import sys
+import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -152,4 +154,30 @@ def throughput(chains: int, steps: int) -> dict[str, float]:
         "runs_per_s": chains / elapsed,
         "elapsed_s": elapsed,
         "submit_s": submitted,
+    }
+
+
+def clients(count: int, steps: int) -> dict[str, float]:
+    """``count`` clients, each in its own thread sending one chain and waiting on its own
+    ``AsyncResult``; steps/s until the last one has its result, and each client's latency."""
+    from bench.harness import latency_summary
+
+    start = threading.Barrier(count)
+
+    def one() -> float:
+        start.wait()
+        began = time.perf_counter()
+        signature(steps).apply_async().get(timeout=300)
+        return time.perf_counter() - began
+
+    with ThreadPoolExecutor(count) as pool:
+        started = time.perf_counter()
+        latencies = list(pool.map(lambda _: one(), range(count)))
+        elapsed = time.perf_counter() - started
+    summary = latency_summary(latencies)
+    return {
+        "steps_per_s": count * steps / elapsed,
+        "elapsed_s": elapsed,
+        "p50_ms": summary["p50_ms"],
+        "p99_ms": summary["p99_ms"],
     }

@@ -12,7 +12,10 @@ figures taken seconds apart):
 - ``modx-embedded``: SQLite + the in-process bus, the agent inside the server process.
 
 For each: p50/p99 end-to-end latency of one run alone (``latency_samples`` runs, one after the
-other), and steps/s with ``runs`` runs submitted at once. Then, on ``modx-postgres``: the bus
+other); steps/s with ``runs`` runs submitted at once and the run list polled; and ``clients``
+clients each submitting their own run and waiting on it, as users do: through ``/wait`` and
+through the event stream for MODX, on its own ``AsyncResult`` for Celery (steps/s, and p50/p99
+of a client's submit-to-result time). Then, on ``modx-postgres``: the bus
 round trip through an agent without the orchestrator, a py-spy profile of the server during
 one more throughput run, and (in this process, on a scratch database) the replay that splits a
 step's orchestrator time into database and Python (``bench.breakdown``).
@@ -28,7 +31,7 @@ from typing import Any, Protocol
 from bench import breakdown, celery_chain, profile
 from bench.harness import Series, latency_summary, log, percentile
 from bench.stack import REDIS_URL, REDIS_URL_2, Stack, Stacks, backend_pids, describe
-from bench.workload import Api, chain
+from bench.workload import WAIT_MODES, Api, chain
 
 CHAIN = "bench-chain"
 
@@ -41,6 +44,7 @@ class OrchestratorConfig:
     runs: int = 100
     agents: int = 2
     latency_samples: int = 20
+    clients: int = 200
     repeats: int = 5
     warmup_runs: int = 20
     probe_samples: int = 200
@@ -55,6 +59,7 @@ class OrchestratorConfig:
             runs=8,
             agents=1,
             latency_samples=2,
+            clients=8,
             repeats=2,
             warmup_runs=2,
             probe_samples=5,
@@ -73,6 +78,12 @@ class Target(Protocol):
 
     async def throughput(self, runs: int) -> dict[str, float]:
         """Steps/s with ``runs`` chains at once."""
+        ...
+
+    wait_modes: tuple[str, ...]
+
+    async def clients(self, count: int, mode: str) -> dict[str, float]:
+        """Steps/s, p50 and p99 with ``count`` clients each waiting on their own chain."""
         ...
 
 
@@ -106,6 +117,12 @@ class ModxTarget:
         """Steps/s with ``runs`` runs submitted at once."""
         return await self.api.throughput(self.definition, runs)
 
+    wait_modes = WAIT_MODES
+
+    async def clients(self, count: int, mode: str) -> dict[str, float]:
+        """``count`` clients each submitting a run and waiting on it (``/wait`` or stream)."""
+        return await self.api.clients(self.definition, count, mode)
+
 
 class CeleryTarget:
     """The Celery worker, driven from a thread (its client is synchronous)."""
@@ -127,6 +144,12 @@ class CeleryTarget:
     async def throughput(self, runs: int) -> dict[str, float]:
         """Steps/s with ``runs`` chains sent at once."""
         return await asyncio.to_thread(celery_chain.throughput, runs, self.steps)
+
+    wait_modes = ("result",)
+
+    async def clients(self, count: int, mode: str) -> dict[str, float]:
+        """``count`` client threads, each sending a chain and waiting on its result."""
+        return await asyncio.to_thread(celery_chain.clients, count, self.steps)
 
 
 async def _start(cfg: OrchestratorConfig, stacks: Stacks) -> list[Any]:
@@ -185,9 +208,27 @@ async def _measure(cfg: OrchestratorConfig, targets: list[Any], series: Series) 
                 f"{rate['steps_per_s']:,.0f} steps/s; one run p50 {latency['p50_ms']:.1f} ms, "
                 f"p99 {latency['p99_ms']:.1f} ms"
             )
+            for mode in target.wait_modes:
+                waited = await target.clients(cfg.clients, mode)
+                by_target[f"{target.name}.clients_{mode}"] = waited
+                series.add_all(
+                    {k: waited[k] for k in ("steps_per_s", "p50_ms", "p99_ms")},
+                    f"{target.name}.clients_{mode}.",
+                )
+                log(
+                    f"orchestrator repeat {repeat + 1}/{cfg.repeats}: {target.name}: "
+                    f"{cfg.clients} clients ({mode}) {waited['steps_per_s']:,.0f} steps/s; "
+                    f"a client's run p50 {waited['p50_ms']:.1f} ms, p99 {waited['p99_ms']:.1f} ms"
+                )
         ours, celery = by_target["modx-postgres"], by_target["celery"]
         series.add("ratio.steps_per_s", ours["steps_per_s"] / celery["steps_per_s"])
         series.add("ratio.p50", ours["p50_ms"] / celery["p50_ms"])
+        celery_clients = by_target["celery.clients_result"]["steps_per_s"]
+        for mode in WAIT_MODES:
+            series.add(
+                f"ratio.clients_{mode}.steps_per_s",
+                by_target[f"modx-postgres.clients_{mode}"]["steps_per_s"] / celery_clients,
+            )
 
 
 async def _profile(stack: Stack, cfg: OrchestratorConfig) -> dict[str, Any]:
@@ -259,6 +300,9 @@ async def run(cfg: OrchestratorConfig, logs: Path) -> tuple[dict[str, Any], list
         "SQLite and the in-process bus (one process, one writer).",
         "Throughput: runs submitted at once over the API; it ends at the last run's "
         "finished_at (Celery: the last result's date_done).",
+        f"Clients: {cfg.clients} clients at once, each submitting its own {cfg.steps}-step run "
+        "and waiting on it (MODX: /wait, or the SSE stream then one read; Celery: its own "
+        "AsyncResult.get() in its own thread); it ends when the last client has its result.",
     ]
     return results, notes
 

@@ -109,6 +109,38 @@ def _ratio(f: dict[str, Any], top: str, bottom: str) -> str:
     return f"{a / b:.2f}x" if a and b else "-"
 
 
+def _clients(r: dict[str, Any]) -> str:
+    """The client pattern: each client submits its own run and waits on it."""
+    f = r["figures"]
+    count, steps = r["config"].get("clients"), r["config"]["steps"]
+    patterns = [
+        (t, mode)
+        for t in ("modx-postgres", "celery", "modx-postgres-nofsync", "modx-embedded")
+        for mode in ("wait", "stream", "result")
+        if f"{t}.clients_{mode}.steps_per_s" in f
+    ]
+    if not patterns:
+        return ""
+    rows = [
+        [
+            t,
+            {"wait": "/wait long-poll", "stream": "SSE stream", "result": "AsyncResult.get()"}[m],
+            fmt(f[f"{t}.clients_{m}.steps_per_s"], 0),
+            fmt(f.get(f"{t}.clients_{m}.p50_ms"), 1),
+            fmt(f.get(f"{t}.clients_{m}.p99_ms"), 1),
+        ]
+        for t, m in patterns
+    ]
+    out = f"**{count} clients, each submitting its own {steps}-step run and waiting on it**\n\n"
+    out += table(["target", "client waits with", "steps/s", "a client's p50 ms", "p99 ms"], rows)
+    return out + (
+        f"\nMODX / Celery with {count} waiting clients: /wait "
+        f"{fmt(f.get('ratio.clients_wait.steps_per_s'), 2)}x, stream "
+        f"{fmt(f.get('ratio.clients_stream.steps_per_s'), 2)}x (steps/s, paired within each "
+        "repeat).\n\n"
+    )
+
+
 def _orchestrator(r: dict[str, Any]) -> str:
     f = r["figures"]
     durable = {
@@ -151,6 +183,7 @@ def _orchestrator(r: dict[str, Any]) -> str:
         f"{r['config']['runs']}; agent processes = Celery worker processes = "
         f"{r['config']['agents']}.\n\n"
     )
+    out += _clients(r)
     b = r["breakdown"]
     out += "**Per step, one run alone (ms)** — measured from the outside:\n\n" + table(
         ["part", "ms", "how it is measured"],

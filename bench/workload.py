@@ -1,10 +1,13 @@
 """Chains of no-op steps driven over the REST API: one run alone, or many in flight.
 
-A throughput measurement submits ``runs`` runs at once (so that many are in flight), then
-polls the run list (not one long-poll per run: each of those re-reads its run on every change
-in the process, which would load the server with the client's own waiting). The elapsed time
-ends at the latest ``finished_at`` the server recorded, so the polling interval does not
-count.
+Two client patterns:
+
+- ``throughput``: submit ``runs`` runs at once (so that many are in flight), then poll the run
+  list; the elapsed time ends at the latest ``finished_at`` the server recorded, so the polling
+  interval does not count;
+- ``clients``: N clients, each submitting its own run and waiting on it, through
+  ``/wait`` or through the event stream, as the CLI and SDKs do; the elapsed time ends when
+  the last client saw its run end, and each client's latency is submit to seen-finished.
 """
 
 from __future__ import annotations
@@ -17,7 +20,11 @@ from typing import Any
 
 import httpx
 
+from bench.harness import latency_summary
 from bench.stack import TERMINAL, Server
+from services.sse import SseParser
+
+WAIT_MODES = ("wait", "stream")
 
 
 def chain(name: str, steps: int, capability: str = "test.noop") -> dict[str, Any]:
@@ -152,3 +159,73 @@ class Api:
             "elapsed_s": elapsed,
             "submit_s": submitted,
         }
+
+    async def clients(
+        self, definition: dict[str, Any], clients: int, mode: str, timeout_s: float = 300.0
+    ) -> dict[str, float]:
+        """``clients`` clients, each submitting one run of ``definition`` and waiting on it
+        (``mode``: ``wait`` long-polls, ``stream`` follows the SSE stream); steps/s until the
+        last one saw its run end, and each client's latency."""
+        if mode not in WAIT_MODES:
+            raise ValueError(f"mode is one of {WAIT_MODES}")
+        name = f"{definition['name']}-{uuid.uuid4().hex[:6]}"
+        await self.register({**definition, "name": name})
+        steps = len(definition["steps"])
+        # One connection per client (as separate users have), on every server in turn.
+        pools = [
+            httpx.AsyncClient(
+                base_url=str(c.base_url),
+                headers=dict(c.headers),
+                timeout=timeout_s,
+                limits=httpx.Limits(max_connections=clients, max_keepalive_connections=clients),
+            )
+            for c in self._clients
+        ]
+        try:
+
+            async def one(index: int) -> float:
+                http = pools[index % len(pools)]
+                began = time.perf_counter()
+                response = await http.post("/v1/runs", json={"workflow": name, "input": {}})
+                response.raise_for_status()
+                run_id = response.json()["run_id"]
+                if mode == "stream":
+                    await _follow(http, run_id)
+                status = await _waited(http, run_id, timeout_s)
+                if status != "succeeded":
+                    raise RuntimeError(f"run {run_id} ended {status}")
+                return time.perf_counter() - began
+
+            started = time.perf_counter()
+            latencies = await asyncio.gather(*(one(i) for i in range(clients)))
+            elapsed = time.perf_counter() - started
+        finally:
+            await asyncio.gather(*(p.aclose() for p in pools))
+        summary = latency_summary(latencies)
+        return {
+            "steps_per_s": clients * steps / elapsed,
+            "elapsed_s": elapsed,
+            "p50_ms": summary["p50_ms"],
+            "p99_ms": summary["p99_ms"],
+        }
+
+
+async def _follow(http: httpx.AsyncClient, run_id: str) -> None:
+    """Read the run's event stream until the server closes it (at the run's final event)."""
+    parser = SseParser()
+    async with http.stream("GET", f"/v1/runs/{run_id}/stream") as response:
+        response.raise_for_status()
+        async for line in response.aiter_lines():
+            parser.feed(line)
+
+
+async def _waited(http: httpx.AsyncClient, run_id: str, timeout_s: float) -> str:
+    """The run's status once terminal, by long-polling (returns at once if it already is)."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout_s
+    while True:
+        response = await http.get(f"/v1/runs/{run_id}/wait", params={"timeout_s": 60})
+        response.raise_for_status()
+        status = str(response.json()["status"])
+        if status in TERMINAL or loop.time() > end:
+            return status

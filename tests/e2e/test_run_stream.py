@@ -65,6 +65,8 @@ async def test_stream_and_wait_follow_a_run_to_its_end(stack: Stack) -> None:
     middle = events[len(events) // 2]["id"]
     resumed = await _sse(stack, run_id, **{"Last-Event-ID": str(middle)})
     assert [e["id"] for e in resumed] == [e["id"] for e in events if e["id"] > middle]
+    # Resuming after the final event sends nothing and closes at once.
+    assert await _sse(stack, run_id, **{"Last-Event-ID": str(events[-1]["id"])}) == []
 
 
 async def test_a_bad_last_event_id_is_a_422_naming_it(stack: Stack) -> None:

@@ -323,15 +323,18 @@ async def _events(runtime: Runtime, run_id: str, last: int, end: float) -> Async
     while True:
         with watch.on_change(run_id) as changed:  # before the read: no change slips between
             async with runtime.readers() as session:
-                run = await session.get(RunRow, run_id)
                 events = await runs.events_of(session, run_id, last)
+                # Nothing new: was it over already (a resume after the end)? One more read.
+                run = None if events else await session.get(RunRow, run_id)
+            ended = False
             for event in events:
                 last = event.id
                 body = EventPublic.model_validate(event, from_attributes=True)
                 yield f"id: {event.id}\nevent: {event.type}\ndata: {body.model_dump_json()}\n\n"
-            if run is None or (run.status in TERMINAL_RUN and len(events) < runs.EVENTS_PAGE):
+                ended = ended or (event.step_id is None and event.to_state in TERMINAL_RUN)
+            if ended or (not events and (run is None or run.status in TERMINAL_RUN)):
                 return
-            if events:
+            if len(events) == runs.EVENTS_PAGE:
                 continue  # a full page: read on before sleeping
             left = end - loop.time()
             if left <= 0:

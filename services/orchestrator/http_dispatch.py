@@ -20,6 +20,7 @@ import logging
 import random
 from collections import deque
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -66,8 +67,31 @@ def _answer(body: bytes) -> Any:
     return parsed
 
 
-def answer_envelope(task: Envelope, sender: str, body: Any) -> Envelope:
-    """The result (or error) envelope for an agent's answer body to ``task``."""
+def _started(task: Envelope, sender: str, started_at: datetime) -> Envelope:
+    """The ``task.started`` event for a task an HTTP agent accepted (202)."""
+    return Envelope(
+        kind=Kind.EVENT,
+        topic=streams.TASK_STARTED,
+        sender=sender,
+        run_id=task.run_id,
+        step_id=task.step_id,
+        attempt=task.attempt,
+        correlation_id=task.correlation_id,
+        causation_id=task.id,
+        traceparent=task.traceparent,
+        payload={"capability": task.topic, "started_at": started_at.isoformat()},
+    )
+
+
+def answer_envelope(
+    task: Envelope, sender: str, body: Any, started_at: datetime | None = None
+) -> Envelope:
+    """The result (or error) envelope for an agent's answer body to ``task``.
+
+    ``started_at``: when the task was handed to the agent (an HTTP agent that answers in its
+    200 body never announces a start; without it the step would run for 0 ms).
+    """
+    payload: dict[str, Any]
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
         error = {"code": "agent_error", "retryable": False, **body["error"]}
         kind, payload = Kind.ERROR, {"error": error}
@@ -82,6 +106,8 @@ def answer_envelope(task: Envelope, sender: str, body: Any) -> Envelope:
                 "message": 'an agent answers {"output": …} or {"error": {…}}',
             }
         }
+    if started_at is not None:
+        payload["started_at"] = started_at.isoformat()
     return Envelope(
         kind=kind,
         topic=task.topic,
@@ -267,6 +293,7 @@ class HttpDispatcher:
             return
         failure = _Failure("dispatch_failed", UNREACHABLE, True)
         for attempt in range(1, self.attempts + 1):
+            sent_at = utcnow()
             try:
                 status, body = await self._post(agent.endpoint, envelope)
             except httpx.TimeoutException:
@@ -287,11 +314,12 @@ class HttpDispatcher:
                 failure = _Failure("answer_too_large", message, False)
                 break
             else:
-                if status == 202:
+                if status == 202:  # it answers later: the step is running from now on
+                    await self._publish(_started(envelope, agent_id, sent_at), envelope)
                     return
                 if status == 200:
                     await self._publish(
-                        answer_envelope(envelope, agent_id, _answer(body)), envelope
+                        answer_envelope(envelope, agent_id, _answer(body), sent_at), envelope
                     )
                     return
                 log.warning("task %s: agent %s answered %s", envelope.id, agent_id, status)

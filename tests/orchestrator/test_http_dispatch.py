@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -175,3 +176,16 @@ async def _serve_app(agent: Agent, port: int, stop: asyncio.Event) -> None:
     await stop.wait()
     server.should_exit = True
     await serving
+
+
+async def test_an_http_steps_time_runs_from_the_post_to_the_answer(stack: Stack) -> None:
+    # The agent answers in its 200 body and never announces a start: the POST is the start.
+    endpoint = Endpoint()
+    async with serving(endpoint, stack):
+        run_id = await stack.submit(FAN_OUT, {"items": [1]})
+        run = await stack.wait(run_id)
+    assert run["status"] == "succeeded", run
+    (item,) = [s for s in run["steps"] if s.get("item_index") is not None]
+    started = datetime.fromisoformat(item["started_at"])
+    finished = datetime.fromisoformat(item["finished_at"])
+    assert (finished - started).total_seconds() >= 0.02, item  # the handler sleeps 20 ms

@@ -68,13 +68,16 @@ def capability_nodes(
 ) -> tuple[list[CapabilityNode], dict[str, str]]:
     """One planning node per capability name, and the capabilities left out (with why).
 
-    When several agents serve a name, a live agent's declaration wins; IRIs are expanded.
+    When several agents serve a name, a live agent's declaration wins, and among those one
+    that says what it produces (discovery's ``?produces=`` finds the name by any agent's
+    declaration: the planner must too); IRIs are expanded.
     """
     chosen: dict[str, tuple[CapabilityRow, bool]] = {}
     for cap, agent in pairs:
         online = agent.status == store.ONLINE
         current = chosen.get(cap.name)
-        if current is None or (online and not current[1]):
+        rank = (online, bool(cap.produces))
+        if current is None or rank > (current[1], bool(current[0].produces)):
             chosen[cap.name] = (cap, online)
     nodes: list[CapabilityNode] = []
     excluded: dict[str, str] = {}

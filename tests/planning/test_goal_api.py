@@ -148,3 +148,21 @@ async def test_unwirable_capabilities_are_left_out_and_said_so(monkeypatch):
     assert caught.value.code == "no_plan"
     assert "two.inputs" in caught.value.details["excluded"]
     assert "cannot be wired: two.inputs" in caught.value.message
+
+
+async def test_a_name_is_planned_by_the_agent_that_declares_what_it_produces(client):
+    # Two agents serve text.reverse; only the second says what it produces.
+    reversed_text = "https://example.org/ns#ReversedText"
+    for name, produces in (("rev-plain", []), ("rev-typed", [reversed_text])):
+        card = {
+            "name": name,
+            "capabilities": [{"name": "text.reverse", "produces": produces}],
+        }
+        response = await client.post("/v1/agents", json=card)
+        assert response.status_code == 201, response.text
+    found = await client.get("/v1/capabilities", params={"produces": reversed_text})
+    assert [c["name"] for c in found.json()["items"]] == ["text.reverse"], found.text
+    response = await client.post("/v1/runs", json={"goal": {"produce": reversed_text}})
+    assert response.status_code == 202, response.text
+    run = (await client.get(f"/v1/runs/{response.json()['run_id']}")).json()
+    assert [s["capability"] for s in run["definition"]["steps"]] == ["text.reverse"]

@@ -49,7 +49,7 @@ def create_app(settings: Settings | None = None, *, orchestrate: bool = True) ->
     app.state.on_shutdown = []
     errors.install(app)
     for module in (health, agents, gateway, workflows, runs, tasks, ledger, tokens):
-        app.include_router(module.router)
+        app.include_router(module.router, responses=errors.ERROR_RESPONSES)
     app.include_router(dashboard_router)
 
     app.add_middleware(InputGuard)  # inside the size limit: it reads bounded bodies only

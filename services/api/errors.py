@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.api import unavailable
@@ -25,6 +26,36 @@ CODES = {
     429: "too_many_requests",
     503: "unavailable",
 }
+
+
+class ErrorDetail(BaseModel):
+    """What went wrong: a stable code, a message, and (for a 422) the fields at fault."""
+
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorResponse(BaseModel):
+    """The body of every error."""
+
+    error: ErrorDetail
+
+
+_DOCUMENTED = {
+    401: "No bearer token, or not a valid one",
+    403: "The token's role or tenant does not allow this",
+    404: "No such object (or another tenant's)",
+    409: "The object's state does not allow this",
+    413: "The request body is over MODX_MAX_REQUEST_BYTES",
+    422: "A field is not valid: `details` names it with a JSON path",
+    429: "Too many failed token checks; see Retry-After",
+    503: "The database or the bus is unavailable; see Retry-After",
+}
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse, "description": text} for status, text in _DOCUMENTED.items()
+}
+"""The errors every route documents (``app.include_router(..., responses=ERROR_RESPONSES)``)."""
 
 
 class ApiError(Exception):

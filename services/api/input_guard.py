@@ -99,7 +99,7 @@ def _body_problem(body: bytes, kind: str) -> tuple[str, str] | None:
     except ValueError as exc:
         if str(exc) == "nested too deeply":
             return "$", f"nested more than {MAX_DEPTH} levels deep"
-        return None  # not JSON at all: the route's own parsing answers 422
+        return "$", "the body is not valid JSON (UTF-8)"
     return value_problem(parsed)
 
 

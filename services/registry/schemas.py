@@ -96,6 +96,13 @@ class AgentRegistered(BaseModel):
     )
 
 
+class AgentDraining(BaseModel):
+    """The answer to a deregistration: the agent drains, then leaves."""
+
+    agent_id: str
+    status: str
+
+
 class Heartbeat(BaseModel):
     """An agent's heartbeat body."""
 

@@ -114,3 +114,22 @@ async def test_deep_nesting_is_refused(client: httpx.AsyncClient) -> None:
     assert "levels deep" in refused(response, "$.input" + "[0]" * 63, "body")
     response = await client.post("/v1/runs", content=b"[" * 100_000 + b"]" * 100_000)
     assert "levels deep" in refused(response, "$", "body")
+
+
+async def test_every_documented_integer_parameter_has_a_range(client: httpx.AsyncClient) -> None:
+    """A new route cannot take an unbounded integer (a 500 from the database's range)."""
+    document = (await client.get("/openapi.json")).json()
+    unbounded = []
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            for parameter in operation.get("parameters", []):
+                schema = parameter.get("schema", {})
+                options = schema.get("anyOf", [schema])
+                for option in options:
+                    if option.get("type") == "integer" and "maximum" not in option:
+                        unbounded.append(f"{method.upper()} {path} {parameter['name']}")
+    assert unbounded == []
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            if path.startswith("/v1/"):
+                assert {"401", "422"} <= set(operation["responses"]), (method, path)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import metrics
@@ -25,6 +25,7 @@ from services.egress import EgressRefused
 from services.registry import store
 from services.registry.schemas import (
     AgentCard,
+    AgentDraining,
     AgentPublic,
     AgentRegistered,
     Heartbeat,
@@ -136,10 +137,10 @@ async def heartbeat(
     return HeartbeatAck(status=agent.status, lease_expires_at=agent.lease_expires_at)
 
 
-@router.delete("/agents/{agent_id}", status_code=202)
+@router.delete("/agents/{agent_id}", status_code=202, response_model=AgentDraining)
 async def deregister(
     agent_id: str, principal: PrincipalDep, runtime: RuntimeDep, session: WriteSessionDep
-) -> Response:
+) -> AgentDraining:
     """Start draining: no new task goes to the agent; it is removed when its tasks end."""
     if principal.role not in ("agent", "admin") or (
         principal.role == "agent" and principal.agent_id is None
@@ -150,7 +151,7 @@ async def deregister(
         await store.start_draining(session, agent)
         await store.remove_drained(session)
     runtime.orchestrator.engine.router.invalidate()
-    return Response(status_code=202)
+    return AgentDraining(agent_id=agent_id, status=agent.status)
 
 
 @router.get("/agents", response_model=list[AgentPublic])

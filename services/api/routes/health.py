@@ -32,7 +32,11 @@ async def readyz(runtime: RuntimeDep) -> JSONResponse:
     )
 
 
-@router.get("/metrics")
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}},
+)
 async def metrics(request: Request, runtime: RuntimeDep) -> Response:
     """Prometheus metrics; with ``metrics_require_token`` (the default), for a system admin or
     a token of the system tenant only (the figures cover every tenant)."""

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from services.api.deps import ReaderDep, RuntimeDep, SessionDep
 from services.api.errors import not_found
 from services.db.models import LedgerCheckpointRow
+from services.db.ranges import INT64_MAX
 from services.ledger import format as fmt
 from services.ledger import keys
 from services.ledger.checkpoints import as_dict
@@ -56,7 +57,7 @@ async def export(
 async def checkpoints(
     _: ReaderDep,
     session: SessionDep,
-    after: int = Query(0, ge=0, description="Only checkpoints with a greater seq."),
+    after: int = Query(0, ge=0, le=INT64_MAX, description="Only checkpoints with a greater seq."),
     limit: int = Query(100, ge=1, le=1000),
 ) -> list[dict[str, Any]]:
     """Signed checkpoints, oldest first (what the append-only file holds)."""

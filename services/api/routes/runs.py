@@ -126,7 +126,12 @@ def _check_limits(limits: Limits, definition: WorkflowDefinition, run_input: obj
         )
 
 
-@router.post("/runs", status_code=202, response_model=RunAccepted)
+@router.post(
+    "/runs",
+    status_code=202,
+    response_model=RunAccepted,
+    responses={200: {"model": RunAccepted, "description": "The idempotency key's run"}},
+)
 async def start_run(
     body: RunCreate,
     response: Response,

@@ -89,7 +89,12 @@ def _scope(principal: Principal) -> str | None:
     return None if principal.is_system else principal.tenant
 
 
-@router.post("/tenants", status_code=201, response_model=TenantPublic)
+@router.post(
+    "/tenants",
+    status_code=201,
+    response_model=TenantPublic,
+    responses={200: {"model": TenantPublic, "description": "The tenant exists already"}},
+)
 async def add_tenant(
     body: TenantCreate, response: Response, _: SystemDep, session: WriteSessionDep
 ) -> TenantRow:

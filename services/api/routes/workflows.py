@@ -46,7 +46,12 @@ def public(row: WorkflowDefinitionRow) -> WorkflowPublic:
     )
 
 
-@router.post("/workflows", status_code=201, response_model=WorkflowPublic)
+@router.post(
+    "/workflows",
+    status_code=201,
+    response_model=WorkflowPublic,
+    responses={200: {"model": WorkflowPublic, "description": "The same definition exists"}},
+)
 async def register(
     response: Response,
     principal: OperatorDep,

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
+from starlette.routing import Route
 
 from services.api import errors
 from services.api.input_guard import InputGuard, guard_params
@@ -14,6 +15,7 @@ from services.api.observe import RequestMetrics
 from services.api.routes import agents, gateway, health, ledger, runs, tasks, tokens, workflows
 from services.config import Settings
 from services.dashboard import router as dashboard_router
+from services.interop.mcp_server import McpEndpoint
 from services.runtime import Runtime
 
 
@@ -51,6 +53,10 @@ def create_app(settings: Settings | None = None, *, orchestrate: bool = True) ->
     for module in (health, agents, gateway, workflows, runs, tasks, ledger, tokens):
         app.include_router(module.router, responses=errors.ERROR_RESPONSES)
     app.include_router(dashboard_router)
+    mcp = McpEndpoint()  # MCP over streamable HTTP (services/interop/mcp_server.py)
+    app.router.routes.append(Route("/mcp", mcp, include_in_schema=False))
+    app.state.on_ready.append(mcp.start)
+    app.state.on_shutdown.append(mcp.stop)
 
     app.add_middleware(InputGuard)  # inside the size limit: it reads bounded bodies only
     app.add_middleware(RequestMetrics)

@@ -146,6 +146,7 @@ async def tokens_of(m: Matrix, w: World, own: bool) -> Call:
 
 DASHBOARD = "dashboard"  # cookie sessions: a bearer token of any role opens nothing there
 WEBSOCKET = "websocket"  # an agent's own connection: see websocket_check
+MCP = "mcp"  # MCP's streamable HTTP (JSON-RPC): see mcp_check
 
 ROUTES: dict[str, Rule | str] = {
     "GET /openapi.json": Rule(EVERYONE, (200,), nothing, other=None),
@@ -193,6 +194,7 @@ ROUTES: dict[str, Rule | str] = {
         ADMIN, (200,), token_of, everywhere=frozenset({"system"})
     ),
     "ANY /v1/agents/{agent_id}/gateway": WEBSOCKET,
+    "ANY /mcp": MCP,
     "GET /dashboard/login": DASHBOARD,
     "POST /dashboard/login": DASHBOARD,
     "POST /dashboard/logout": DASHBOARD,
@@ -299,6 +301,9 @@ async def walk(http: httpx.AsyncClient) -> list[str]:
         if rule == WEBSOCKET:
             problems.extend(await websocket_check(matrix, key))
             continue
+        if rule == MCP:
+            problems.extend(await mcp_check(matrix, key))
+            continue
         if isinstance(rule, str):
             problems.extend(await dashboard_check(matrix, key))
             continue
@@ -308,6 +313,30 @@ async def walk(http: httpx.AsyncClient) -> list[str]:
                 problem = check(matrix, key, rule, role, own, sent, response)
                 if problem:
                     problems.append(f"{key} as {role} ({'own' if own else 'other'}): {problem}")
+    return problems
+
+
+async def mcp_check(m: Matrix, key: str) -> list[str]:
+    """Readers list their own tenant's tools (calling them is checked in tests/interop); an
+    agent's token gets 403; nothing of another tenant is listed."""
+    path = key.split(" ", 1)[1]
+    problems = []
+    for role in ROLES:
+        token = m.own(role).tokens["admin" if role == "system" else role]
+        response = await m.http.post(
+            path,
+            json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
+            headers={**bearer(token), "accept": "application/json, text/event-stream"},
+        )
+        expected = 200 if role in READ else 403
+        if response.status_code != expected:
+            problems.append(f"{key} as {role}: expected {expected}, got {response.status_code}")
+        others = [w for w in m.worlds.values() if w is not m.own(role)]
+        leaked = [s for w in others for s in w.secrets() if s and s in response.text]
+        if leaked:
+            problems.append(f"{key} as {role}: answer carries another tenant's {leaked}")
+        if role in READ and m.own(role).workflow not in response.text:
+            problems.append(f"{key} as {role}: its own workflow is not listed: {response.text}")
     return problems
 
 

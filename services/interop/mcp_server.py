@@ -1,0 +1,250 @@
+"""MODX as an MCP server: streamable HTTP at ``/mcp``, the same Bearer tokens as the REST API.
+
+``tools/list`` lists the tenant's registered workflows and its live capabilities; ``tools/call``
+starts an ordinary run (seen in ``GET /v1/runs``), waits for it, sending a progress notification
+at each step that ends, and answers the run's output as ``structuredContent`` with its JSON as
+text beside it. A run that fails answers ``isError`` with the run's error message.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from typing import Any
+
+import jsonschema
+import mcp.types as types
+from mcp.server.lowlevel import Server
+from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import JSONResponse
+from starlette.types import Receive, Scope, Send
+
+from services.api.deps import check_token
+from services.api.errors import ApiError, error_body
+from services.auth import OPERATORS, READERS, Principal
+from services.db.models import RunRow
+from services.orchestrator import runs, workflows
+from services.orchestrator.definitions import StepDefinition, WorkflowDefinition
+from services.orchestrator.states import TERMINAL_RUN, TERMINAL_STEP
+from services.registry import store
+from services.runtime import Runtime
+
+PRINCIPAL_KEY = "modx.principal"
+RUN_ID_META = "modx/run_id"
+WORKFLOW_PREFIX = "workflow."
+"""Tool names: ``workflow.<name>`` for a workflow, the capability's own name otherwise."""
+_ANY_OBJECT: dict[str, Any] = {"type": "object"}
+
+
+def _object_schema(schema: dict[str, Any] | None) -> dict[str, Any] | None:
+    # MCP wants object schemas; anything else is left out (the input then is any object).
+    if not schema or schema.get("type") != "object":
+        return None
+    return schema
+
+
+async def list_tools(runtime: Runtime, tenant: str) -> list[types.Tool]:
+    """The tenant's workflows (latest versions) and the capabilities a live agent serves."""
+    tools: list[types.Tool] = []
+    async with runtime.readers() as session:
+        for row in await workflows.list_latest(session, tenant):
+            definition = workflows.parsed(row)
+            tools.append(
+                types.Tool(
+                    name=WORKFLOW_PREFIX + row.name,
+                    title=row.name,
+                    description=definition.description or f"The {row.name} workflow.",
+                    inputSchema=_object_schema(definition.input_schema) or _ANY_OBJECT,
+                )
+            )
+        seen: set[str] = set()
+        for cap, _agent in await store.find_capabilities(session, live_only=True, tenant=tenant):
+            if cap.name in seen:
+                continue
+            seen.add(cap.name)
+            tools.append(
+                types.Tool(
+                    name=cap.name,
+                    description=cap.description or f"The {cap.name} capability.",
+                    inputSchema=_object_schema(cap.input_schema) or _ANY_OBJECT,
+                    outputSchema=_object_schema(cap.output_schema),
+                )
+            )
+    return tools
+
+
+async def _definition(
+    runtime: Runtime, tenant: str, name: str
+) -> tuple[WorkflowDefinition, int | None]:
+    """What ``name`` runs: a registered workflow, or one step on a capability."""
+    if name.startswith(WORKFLOW_PREFIX):
+        async with runtime.readers() as session:
+            row = await workflows.get(session, name.removeprefix(WORKFLOW_PREFIX), tenant=tenant)
+        if row is None:
+            raise LookupError(f"no workflow named {name.removeprefix(WORKFLOW_PREFIX)!r}")
+        return workflows.parsed(row), row.version
+    async with runtime.readers() as session:
+        if not await store.find_capabilities(session, name, live_only=True, limit=1, tenant=tenant):
+            raise LookupError(f"no live agent serves {name!r}")
+    step = StepDefinition(id="call", capability=name, input="$.input")
+    return WorkflowDefinition(name=f"mcp.{name}", steps=[step], output="$.steps.call.output"), None
+
+
+def render(run: RunRow) -> types.CallToolResult:
+    """A finished run as a tool result: the output (an object, or ``{"result": …}``); the run's
+    id in ``_meta`` (``modx/run_id``) to find it in the API."""
+    meta = {RUN_ID_META: run.id}
+    if run.status != "succeeded":
+        message = (run.error or {}).get("message") if isinstance(run.error, dict) else None
+        text = f"run {run.id} {run.status}: {message or run.error or 'no output'}"
+        return types.CallToolResult(
+            content=[types.TextContent(type="text", text=text)], isError=True, _meta=meta
+        )
+    structured = run.output if isinstance(run.output, dict) else {"result": run.output}
+    text = json.dumps(run.output, ensure_ascii=False, indent=2)
+    return types.CallToolResult(
+        content=[types.TextContent(type="text", text=text)],
+        structuredContent=structured,
+        _meta=meta,
+    )
+
+
+def _error(message: str) -> types.CallToolResult:
+    return types.CallToolResult(
+        content=[types.TextContent(type="text", text=message)], isError=True
+    )
+
+
+async def call_tool(
+    runtime: Runtime,
+    principal: Principal,
+    name: str,
+    arguments: dict[str, Any],
+    progress: Any = None,
+) -> types.CallToolResult:
+    """Start a run for tool ``name`` and answer its result; ``progress(done, total)`` is awaited
+    each time the count of finished steps grows."""
+    if principal.role not in OPERATORS or principal.agent_id is not None:
+        return _error("calling a tool starts a run: this needs an operator or admin token")
+    try:
+        definition, version = await _definition(runtime, principal.tenant, name)
+    except LookupError as exc:
+        return _error(str(exc))
+    if definition.input_schema is not None:
+        try:
+            jsonschema.validate(arguments, definition.input_schema)
+        except jsonschema.ValidationError as exc:
+            path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in exc.absolute_path)
+            return _error(f"$.input{path}: {exc.message}")
+    problems = runtime.settings.limits.run_problems(definition, arguments)
+    if problems:
+        return _error(f"{problems[0].path}: {problems[0].message}")
+    run = await runtime.orchestrator.create_run(
+        definition, arguments, tenant=principal.tenant, version=version
+    )
+    assert run is not None  # no idempotency key: always a new run
+    async for done, total in _progress(runtime, run.id):
+        if progress is not None:
+            await progress(done, total)
+    async with runtime.readers() as session:
+        row = await session.get(RunRow, run.id)
+    assert row is not None
+    return render(row)
+
+
+async def _progress(runtime: Runtime, run_id: str) -> AsyncIterator[tuple[int, int]]:
+    """(finished steps, steps) each time it changes, the last one when the run is terminal."""
+    watch = runtime.orchestrator.watch
+    last = -1
+    while True:
+        with watch.on_change(run_id) as changed:  # before the read: no change slips between
+            async with runtime.readers() as session:
+                run = await session.get(RunRow, run_id)
+                steps = list(await runs.steps_of(session, run_id))
+            if run is None:
+                return
+            done = sum(1 for s in steps if s.status in TERMINAL_STEP)
+            if done != last:
+                last = done
+                yield done, max(len(steps), 1)
+            if run.status in TERMINAL_RUN:
+                return
+            await changed.wait(30.0)  # a missed notice costs at most this
+
+
+def mcp_server(runtime_of: Any) -> Server[Any, Request]:
+    """The MCP server; ``runtime_of(request)`` finds the process's Runtime."""
+    server: Server[Any, Request] = Server("modx", instructions="MODX workflows and capabilities.")
+
+    def caller() -> tuple[Runtime, Principal]:
+        request = server.request_context.request
+        assert request is not None
+        return runtime_of(request), request.scope[PRINCIPAL_KEY]
+
+    @server.list_tools()  # type: ignore[no-untyped-call,untyped-decorator]
+    async def _list() -> list[types.Tool]:
+        runtime, principal = caller()
+        return await list_tools(runtime, principal.tenant)
+
+    # Our own input checks: the SDK's would use a tool list cached across tenants.
+    @server.call_tool(validate_input=False)  # type: ignore[untyped-decorator]
+    async def _call(name: str, arguments: dict[str, Any]) -> types.CallToolResult:
+        runtime, principal = caller()
+        context = server.request_context
+        token = context.meta.progressToken if context.meta is not None else None
+
+        async def progress(done: int, total: int) -> None:
+            if token is not None:
+                await context.session.send_progress_notification(
+                    token,
+                    done,
+                    total,
+                    f"{done} of {total} steps done",
+                    related_request_id=str(context.request_id),
+                )
+
+        return await call_tool(runtime, principal, name, arguments, progress)
+
+    return server
+
+
+class McpEndpoint:
+    """The ASGI endpoint at ``/mcp``: a Bearer token of a reader (listing) or operator
+    (calling), then the SDK's streamable-HTTP transport, one stateless exchange per request."""
+
+    def __init__(self) -> None:
+        self.manager = StreamableHTTPSessionManager(
+            mcp_server(lambda request: request.app.state.runtime), stateless=True
+        )
+        self._stack = AsyncExitStack()
+
+    async def start(self, _runtime: Runtime) -> None:
+        """Start the transport's task group (an app start-up hook)."""
+        await self._stack.enter_async_context(self.manager.run())
+
+    async def stop(self, _runtime: Runtime) -> None:
+        """Stop it (an app shut-down hook)."""
+        await self._stack.aclose()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        connection = HTTPConnection(scope)
+        scheme, _, token = connection.headers.get("authorization", "").partition(" ")
+        try:
+            if scheme.lower() != "bearer" or not token.strip():
+                raise ApiError(401, "unauthorized", "missing bearer token")
+            principal = await check_token(connection, scope["app"].state.runtime, token.strip())
+            if principal is None:
+                raise ApiError(401, "unauthorized", "invalid token")
+            if principal.role not in READERS or principal.agent_id is not None:
+                raise ApiError(403, "forbidden", "this needs a viewer, operator or admin token")
+        except ApiError as exc:
+            headers = dict(exc.headers or {})
+            if exc.status == 401:
+                headers["WWW-Authenticate"] = "Bearer"
+            body = error_body(exc.code, exc.message, exc.details)
+            await JSONResponse(body, exc.status, headers=headers)(scope, receive, send)
+            return
+        scope[PRINCIPAL_KEY] = principal
+        await self.manager.handle_request(scope, receive, send)

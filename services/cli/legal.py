@@ -10,6 +10,7 @@ import re
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -105,6 +106,39 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (k - low)
 
 
+TERMINAL = ("succeeded", "failed", "cancelled", "timed_out")
+BUSY = (429, 503)
+
+
+async def _busy_retry(
+    send: Callable[[], Awaitable[httpx.Response]], attempts: int = 8
+) -> httpx.Response:
+    """``send()`` again while a loaded server answers 429/503, after its ``Retry-After``."""
+    for _ in range(attempts - 1):
+        response = await send()
+        if response.status_code not in BUSY:
+            return response
+        try:
+            after = float(response.headers.get("retry-after", "1"))
+        except ValueError:
+            after = 1.0
+        await asyncio.sleep(min(max(after, 0.0), 10.0))
+    return await send()
+
+
+async def wait_run(client: httpx.AsyncClient, run_id: str) -> dict[str, Any]:
+    """The run once it is terminal. A busy server's 429/503 is waited out; any other error
+    answer raises ``httpx.HTTPStatusError`` (never a run without a ``status``)."""
+    while True:
+        response = await _busy_retry(
+            lambda: client.get(f"/v1/runs/{run_id}/wait", params={"timeout_s": 300})
+        )
+        response.raise_for_status()
+        run: dict[str, Any] = response.json()
+        if run.get("status") in TERMINAL:
+            return run
+
+
 async def evaluate(
     client: httpx.AsyncClient,
     files: list[Path],
@@ -141,12 +175,10 @@ async def evaluate(
                         "workflow": WORKFLOW[kind],
                         "input": {"case": text, "case_id": path.stem},
                     }
-                response = await client.post("/v1/runs", json=body)
+                response = await _busy_retry(lambda: client.post("/v1/runs", json=body))
                 response.raise_for_status()
                 run_id = response.json()["run_id"]
-                run = (
-                    await client.get(f"/v1/runs/{run_id}/wait", params={"timeout_s": 300})
-                ).json()
+                run = await wait_run(client, run_id)
             except httpx.HTTPError as exc:
                 return CaseResult(
                     path.stem, gold, None, False, False, None, f"request failed: {exc}", kind=kind
@@ -192,10 +224,14 @@ async def evaluate(
         )
 
     tasks = [asyncio.create_task(one(f)) for f in files]
+    width = 30
+    blank = width + 3 + 2 * len(str(len(files)))  # "[...] n/total"
     for done, task in enumerate(asyncio.as_completed(tasks), start=1):
         result = await task
         results.append(result)
         if print_lines:
+            if progress:  # the bar shares the terminal line: wipe it before the result
+                typer.echo("\r" + " " * blank + "\r", err=True, nl=False)
             if result.kind == "binary":
                 mark = "right" if result.correct else "WRONG"
             else:
@@ -206,7 +242,6 @@ async def evaluate(
             if result.explanation:
                 typer.echo(result.explanation + "\n")
         if progress:
-            width = 30
             filled = int(width * done / len(files))
             typer.echo(
                 f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{len(files)}",

@@ -42,6 +42,8 @@ _GOVERNMENT_WORDS = frozenset(
         "department",
     }
 )
+# Prepositions that introduce a place (structural vocabulary, not places).
+_PLACE_PREPOSITIONS = ("of", "in", "at")
 
 
 @dataclass(frozen=True)
@@ -114,13 +116,22 @@ def gazetteer() -> _Gazetteer:
     )
 
 
-def _ngrams(text: str) -> Iterable[str]:
-    """Word n-grams of each comma-separated part, longest first, last part first."""
+def _ngrams(text: str) -> Iterable[tuple[str, str]]:
+    """(part, n-gram): word n-grams of each comma-separated part, longest first, last part
+    first."""
     for part in reversed([p.strip() for p in _norm(text).split(",") if p.strip()]):
         words = part.split()
         for n in range(len(words), 0, -1):
             for i in range(len(words) - n + 1):
-                yield " ".join(words[i : i + n])
+                yield part, " ".join(words[i : i + n])
+
+
+def _names_a_place(part: str, gram: str) -> bool:
+    """A city name is the weakest evidence (GeoNames has a town for most words): it counts
+    only as the whole place expression ("toronto", "baltimore, maryland") or as the object of a
+    place preposition ending it ("city of toronto", "a farm in hopkins"), never as a word
+    inside another name ("johns hopkins university")."""
+    return part == gram or any(part.endswith(f" {p} {gram}") for p in _PLACE_PREPOSITIONS)
 
 
 @dataclass(frozen=True)
@@ -136,7 +147,7 @@ def mentions(text: str) -> list[Mention]:
     g = gazetteer()
     parts = {p.strip() for p in _norm(text).split(",")} | _codes(text)
     found: list[Mention] = []
-    for gram in _ngrams(text):
+    for part, gram in _ngrams(text):
         # A two- or three-letter code counts only as a whole part ("usa", "md") or written as a
         # code ("U.S.", "USA"), never as a word inside a name ("us" in "paid us").
         code_ok = len(gram) > 3 or gram in parts
@@ -146,7 +157,12 @@ def mentions(text: str) -> list[Mention]:
             found.append(Mention(g.subdivisions[gram], "subdivision"))
         elif gram in g.us_counties:
             found.append(Mention(US, "county"))
-        elif gram in g.cities and gram not in _GOVERNMENT_WORDS and len(gram) > 3:
+        elif (
+            gram in g.cities
+            and gram not in _GOVERNMENT_WORDS
+            and len(gram) > 3
+            and _names_a_place(part, gram)
+        ):
             found.append(Mention(g.cities[gram], "city"))
     return found
 
@@ -178,7 +194,8 @@ def government_kind(name: str) -> GovernmentKind | None:
 
 
 def contiguous(country: str) -> bool:
-    """A country that GeoNames lists as a neighbour of the United States."""
+    """A country that GeoNames lists as a neighbour of the United States. GeoNames lists
+    maritime neighbours too (Cuba); no offline library has land borders (statutes README)."""
     return country in gazetteer().neighbours.get(US, frozenset())
 
 

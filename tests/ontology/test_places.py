@@ -21,6 +21,9 @@ from ontology.places import contiguous, country_of, gazetteer_facts, government_
         ("Paris", "FR"),
         ("United States of America", "US"),
         ("private home", None),
+        ("Johns Hopkins University", None),  # not the city of Hopkins, Minnesota
+        ("a farm in Hopkins", "US"),
+        ("Hopkins, Minnesota", "US"),
         ("alice_s_house", None),
     ],
 )

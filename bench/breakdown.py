@@ -41,9 +41,11 @@ from bench.harness import log, percentile
 from bench.workload import chain
 from bus import ConsumerOptions, Envelope, Kind, MemoryTransport, RedisStreamsTransport, streams
 from bus.ids import new_id
+from bus.signing import generate_keypair, public_key_to_str, sign
 from services.db import migrate
 from services.db.engine import create_engine, session_factory
 from services.db.models import StepRow, utcnow
+from services.orchestrator.authenticity import Authenticator
 from services.orchestrator.definitions import parse_definition
 from services.orchestrator.engine import Engine
 from services.orchestrator.routing import Router
@@ -140,11 +142,27 @@ async def replay(
     sessions = session_factory(db)
     transport = MemoryTransport(name=f"bench-replay-{new_id()[-8:]}")
     relay = OutboxRelay(sessions, transport, poll_s=3600)
-    engine = Engine(Router(ttl_s=3600))
+    authenticator = Authenticator(sessions, generate_keypair()[0])
+    engine = Engine(Router(ttl_s=3600), sign_task=authenticator.stamp)
     key = Ed25519PrivateKey.generate() if sign_ledger else None
-    orchestrator = Orchestrator(sessions, transport, engine, relay, writer=writer, ledger_key=key)
+    orchestrator = Orchestrator(
+        sessions,
+        transport,
+        engine,
+        relay,
+        writer=writer,
+        ledger_key=key,
+        authenticator=authenticator,
+    )
     definition = parse_definition(chain("replay", steps))
-    card = AgentCard.model_validate({"name": "numbers", "capabilities": [{"name": "test.noop"}]})
+    agent_key, agent_public = generate_keypair()
+    card = AgentCard.model_validate(
+        {
+            "name": "numbers",
+            "public_key": public_key_to_str(agent_public),
+            "capabilities": [{"name": "test.noop"}],
+        }
+    )
     async with sessions() as session, session.begin():
         agent, _ = await store.register_agent(session, card, lease_s=3600)
     per_phase: dict[str, list[dict[str, float]]] = {phase: [] for phase in PHASES}
@@ -160,7 +178,7 @@ async def replay(
             run_id = created[0]
             for step in range(steps):
                 task_id = await _task_id(sessions, run_id, f"s{step}")
-                result = _answer(run_id, f"s{step}", task_id, agent.id)
+                result = sign(_answer(run_id, f"s{step}", task_id, agent.id), agent_key)
                 costs = {
                     "result": await _timed(clock, partial(orchestrator.on_result, result)),
                     "relay": await _timed(clock, partial(_relay_pass, relay)),

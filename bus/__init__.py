@@ -12,6 +12,7 @@ from bus.errors import (
     CodecError,
     DeadLetterNotFoundError,
     PublishError,
+    RejectEnvelope,
     TransportClosedError,
     UnsupportedTransportError,
 )
@@ -54,6 +55,7 @@ __all__ = [
     "MemoryTransport",
     "PublishError",
     "RedisStreamsTransport",
+    "RejectEnvelope",
     "Reply",
     "Subscription",
     "Transport",

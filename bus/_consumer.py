@@ -6,9 +6,10 @@ A subscription runs one reader and ``concurrency`` workers around a local buffer
   so the next batch is on its way while the workers process the current one;
 - each worker takes entries in order and decides their fate: dead-letter at once (malformed,
   expired, rejected by the verifier, or already delivered more than ``max_deliveries``
-  times), run the handler and acknowledge (publishing its replies first, if it returned
-  any), or on failure leave the entry pending for redelivery, and dead-letter it once the
-  handler has run ``max_deliveries`` times.
+  times), run the handler (which may reject the envelope itself: ``RejectEnvelope``) and
+  acknowledge (publishing its replies first, if it returned any), or on failure leave the
+  entry pending for redelivery, and dead-letter it once the handler has run
+  ``max_deliveries`` times.
 
 A transport supplies the storage side: ``_fetch``, ``_ack``, ``_commit``, ``_retry_later``,
 ``_dead_letter``, ``_release`` and ``_flush``.
@@ -26,7 +27,7 @@ from typing import Any
 
 from bus import codec
 from bus.envelope import Envelope
-from bus.errors import CodecError
+from bus.errors import CodecError, RejectEnvelope
 from bus.transport import ConsumerOptions, Handler, Reply, Subscription
 
 _log = logging.getLogger(__name__)
@@ -335,6 +336,9 @@ class BaseSubscription(Subscription):
                 if envelope.deadline is not None:
                     delivery.deadline = envelope.deadline.timestamp()
                 await self._commit(delivery, replies)
+        except RejectEnvelope as exc:
+            await self._reject(delivery, f"rejected: {exc.reason}")
+            return
         except Exception as exc:
             if replies and self.options.on_unsent is not None:
                 await self._hand_over(replies)

@@ -29,3 +29,12 @@ class TransportClosedError(BusError, RuntimeError):
 
 class UnsupportedTransportError(BusError, ValueError):
     """A bus URL whose scheme no transport serves."""
+
+
+class RejectEnvelope(BusError):
+    """Raised by a handler: the envelope must not be processed, now or ever (forged, replayed,
+    not an answer to anything). It goes to the dead-letter stream at once with ``reason``."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

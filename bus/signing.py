@@ -13,7 +13,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import os
 from collections.abc import Mapping
+from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -34,13 +36,18 @@ __all__ = [
     "Ed25519PublicKey",
     "KeyringVerifier",
     "canonical_bytes",
+    "create_key_file",
     "generate_keypair",
     "load_private_key",
     "load_public_key",
     "private_key_to_str",
     "public_key_to_str",
+    "read_key_file",
+    "registration_bytes",
     "sign",
+    "sign_bytes",
     "verify",
+    "verify_bytes",
 ]
 
 
@@ -85,6 +92,51 @@ def load_private_key(value: str | bytes) -> Ed25519PrivateKey:
     """
     raw = _b64decode(value) if isinstance(value, str) else value
     return Ed25519PrivateKey.from_private_bytes(raw)
+
+
+def read_key_file(path: Path) -> Ed25519PrivateKey:
+    """The private key in ``path`` (base64 text).
+
+    Raises:
+        ValueError: The file does not hold an Ed25519 private key.
+    """
+    try:
+        return load_private_key(path.read_text().strip())
+    except ValueError as exc:
+        raise ValueError(f"{path} does not hold an Ed25519 private key: {exc}") from None
+
+
+def create_key_file(path: Path) -> Ed25519PrivateKey:
+    """A new private key written to ``path`` (mode 0600, parents created); when the file
+    already exists (another process created it first), the key it holds."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key, _ = generate_keypair()
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return read_key_file(path)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(private_key_to_str(key) + "\n")
+    return key
+
+
+def sign_bytes(data: bytes, private_key: Ed25519PrivateKey) -> str:
+    """Base64 of an Ed25519 signature over ``data`` (HTTP bodies, registration proofs)."""
+    return base64.b64encode(private_key.sign(data)).decode()
+
+
+def verify_bytes(data: bytes, signature: str, public_key: Ed25519PublicKey) -> bool:
+    """True when ``signature`` (base64) is ``public_key``'s owner's signature over ``data``."""
+    try:
+        public_key.verify(_b64decode(signature), data)
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+def registration_bytes(name: str, public_key: str, signed_at: str) -> bytes:
+    """What an agent signs to prove at registration that it holds its card's key."""
+    return f"modx-register\n{name}\n{public_key}\n{signed_at}".encode()
 
 
 def canonical_bytes(envelope: Envelope) -> bytes:

@@ -13,7 +13,7 @@ Delivery is at least once:
 - an entry whose handler has run ``max_deliveries`` times without success goes to
   ``<stream>.dlq`` with the reason and the delivery count, and is acknowledged;
 - an entry that is not a valid envelope, is past its deadline, or fails the verifier goes to the
-  DLQ at once;
+  DLQ at once, and so does one whose handler raises ``bus.errors.RejectEnvelope``;
 - a handler may return replies, ``(stream, envelope)`` pairs: they are published together with
   the acknowledgement, in one round trip, and the entry is acknowledged only once they are
   published (on Redis, one Lua script: XADD each reply, then XACK). Publishing the replies is

@@ -98,6 +98,21 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
+    # Identity and integrity (docs/protocol.md, "Signatures").
+    orchestrator_key: SecretStr | None = None
+    """The orchestrator's Ed25519 private key (base64); it signs tasks and the answers the
+    server relays for agents that hold no bus key. Every replica needs the same one."""
+    orchestrator_key_file: Path | None = None
+    """A file holding that key; default ``<data_dir>/orchestrator.key``, created on first start."""
+    insecure_agents: bool = False
+    """Development only: bus agents may register without a key and their envelopes go
+    unchecked. ``/readyz`` and the dashboard say so while it is on."""
+    clock_skew_s: float = Field(default=300.0, gt=0)
+    """An agent's envelope whose ``created_at`` is further than this from the server's clock
+    is refused (its replay window)."""
+    agent_acl: bool = True
+    """On Redis, each bus agent gets its own ACL user (its task streams, results only)."""
+
     @field_validator("api_token", "admin_token")
     @classmethod
     def _refuse_weak_tokens(cls, value: str | None) -> str | None:

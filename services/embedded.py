@@ -129,7 +129,8 @@ async def embedded_service(
         await asyncio.sleep(0.05)
     # The agents register over HTTP, so they start once the server listens.
     runtime: Runtime = app.state.runtime
-    agent_settings = AgentSettings(url=url, api_token=token)
+    # Built-in agents keep their keys with the service's data (a restart proves the same key).
+    agent_settings = AgentSettings(url=url, api_token=token, key_dir=data_dir / "agent-keys")
     for agent in chosen:
         tasks.append(asyncio.create_task(_run_agent(agent, runtime, agent_settings, stop_agents)))
     try:

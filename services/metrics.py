@@ -13,6 +13,11 @@ RUNS_FINISHED = Counter(
     "modx_runs_finished_total", "Runs that reached a terminal state", ["status"]
 )
 DUPLICATE_RESULTS = Counter("modx_duplicate_results_total", "Late or duplicate results ignored")
+REJECTED_MESSAGES = Counter(
+    "modx_rejected_messages_total",
+    "Agents' envelopes refused and dead-lettered (forged, replayed, stale, not an answer)",
+    ["reason"],
+)
 AGENTS_REGISTERED = Counter("modx_agents_registered_total", "Agent registrations")
 GATEWAY_CONNECTIONS = Gauge("modx_gateway_connections", "Agents connected to the gateway now")
 GATEWAY_TASKS = Counter("modx_gateway_tasks_total", "Tasks handed to agents over the gateway")

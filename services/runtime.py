@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bus.factory import create_transport
 from bus.redis_streams import RedisStreamsTransport
+from bus.signing import Ed25519PrivateKey
 from bus.transport import ConsumerOptions, Transport
 from services.auth import Principal, token_hash
 from services.config import Settings
@@ -18,8 +19,10 @@ from services.db import migrate
 from services.db.engine import create_engine, is_sqlite, readonly, session_factory
 from services.db.models import DEFAULT_TENANT
 from services.egress import EgressPolicy
+from services.keys import load_key
 from services.ledger import keys as ledger_keys
 from services.ledger.checkpoints import Checkpointer
+from services.orchestrator.authenticity import Authenticator
 from services.orchestrator.engine import Engine
 from services.orchestrator.http_dispatch import HttpDispatcher
 from services.orchestrator.routing import Router
@@ -27,10 +30,16 @@ from services.orchestrator.service import Orchestrator
 from services.orchestrator.sqlite_writer import SqliteWriter
 from services.orchestrator.watch import RunNotices
 from services.outbox import OutboxRelay
+from services.registry.bus_access import BusAccess
 from services.throttle import AuthThrottle, Limits, MemoryCounters, RedisCounters
 from services.tokens import LastUsed
 
 log = logging.getLogger(__name__)
+
+INSECURE_WARNING = (
+    "MODX_INSECURE_AGENTS=1: bus agents may register without a key and their results are "
+    "believed unsigned. Anyone who can write to the bus can answer any step. Development only."
+)
 
 
 @dataclass
@@ -50,6 +59,8 @@ class Runtime:
     orchestrating: bool = False
     _checkpoints: asyncio.Task[None] | None = None
     throttle: AuthThrottle = field(default_factory=lambda: AuthThrottle(MemoryCounters(), Limits()))
+    bus_access: BusAccess | None = None
+    """Hands each bus agent its own bus user (``services.registry.bus_access``)."""
     last_used: LastUsed = field(default_factory=LastUsed)
     _flusher: asyncio.Task[None] | None = None
     notices: RunNotices | None = None  # run wake-ups between replicas (Redis bus only)
@@ -66,10 +77,18 @@ class Runtime:
         db = create_engine(url)
         sessions = session_factory(db)
         transport = create_transport(settings.bus_url)
+        readers = session_factory(readonly(db))
+        authenticator = Authenticator(
+            readers,
+            orchestrator_key(settings),
+            insecure=settings.insecure_agents,
+            clock_skew_s=settings.clock_skew_s,
+        )
         egress = EgressPolicy(settings.egress_allow)
         http = HttpDispatcher(
             sessions,
             transport,
+            authenticator,
             timeout_s=settings.http_dispatch_timeout_s,
             per_agent=settings.http_dispatch_per_agent,
             total=settings.http_dispatch_total,
@@ -78,9 +97,11 @@ class Runtime:
         )
         relay = OutboxRelay(sessions, transport, http.submit, poll_s=settings.outbox_poll_s)
         engine = Engine(
-            Router(), default_timeout_s=settings.default_step_timeout_s, limits=settings.limits
+            Router(),
+            default_timeout_s=settings.default_step_timeout_s,
+            limits=settings.limits,
+            sign_task=authenticator.stamp,
         )
-        readers = session_factory(readonly(db))
         # PostgreSQL: the orchestrator writes each batch in one autocommit statement, on a pool
         # of its own without pre-ping (a dead connection fails one batch, which is retried).
         # That statement's plan does not depend on its parameters: plan it once.
@@ -100,6 +121,7 @@ class Runtime:
             transport,
             engine,
             relay,
+            authenticator=authenticator,
             consumer=settings.orchestrator_id,
             scheduler_poll_s=settings.scheduler_poll_s,
             lease_s=settings.agent_lease_s,
@@ -149,7 +171,11 @@ class Runtime:
             egress,
             static,
             throttle=AuthThrottle(counters, limits),
+            bus_access=BusAccess(transport, settings.bus_url, per_agent=settings.agent_acl),
         )
+        orchestrator.agents_removed = runtime.access.revoke
+        if settings.insecure_agents:
+            log.warning(INSECURE_WARNING)
         runtime._flusher = asyncio.create_task(runtime._flush_last_used(), name="last-used")
         if isinstance(transport, RedisStreamsTransport):
             # Any replica may finish a run another one's client waits on.
@@ -170,6 +196,12 @@ class Runtime:
                 await self.last_used.flush(self.sessions)
             except Exception:
                 log.exception("could not record when tokens were last used; will try again")
+
+    @property
+    def access(self) -> BusAccess:
+        """The bus access of agents (always set by ``open``)."""
+        assert self.bus_access is not None
+        return self.bus_access
 
     async def close(self) -> None:
         """Stop the loops, then close the bus, HTTP client and database."""
@@ -208,6 +240,27 @@ class Runtime:
             return await asyncio.wait_for(self.transport.ping(), 2.0)
         except Exception:
             return False
+
+
+def orchestrator_key(settings: Settings) -> Ed25519PrivateKey:
+    """The orchestrator's key (``services.keys``): configured, or ``<data_dir>/orchestrator.key``,
+    created on first start. A distributed deployment configures it: every replica signs with
+    it, and agents check tasks against it."""
+    default = settings.data_dir / "orchestrator.key"
+    if not settings.embedded and not (
+        settings.orchestrator_key or settings.orchestrator_key_file or default.exists()
+    ):
+        log.warning(
+            "no MODX_ORCHESTRATOR_KEY(_FILE): creating %s; every replica must use the same key",
+            default,
+        )
+    return load_key(
+        "orchestrator",
+        value=settings.orchestrator_key.get_secret_value() if settings.orchestrator_key else None,
+        path=settings.orchestrator_key_file,
+        default_path=default,
+        create=True,
+    )
 
 
 async def _migrate(url: str) -> None:

@@ -1,6 +1,11 @@
 """Shared fixtures (server fixtures live in tests/fixtures/), and the CI rule on skips
 (tests/fixtures/skips.py: with ``MODX_TEST_REQUIRE_SERVICES=1`` a skip is a failure)."""
 
+import os
+from collections.abc import Iterator
+
+import pytest
+
 from tests.fixtures.services import (  # noqa: F401
     chromium,
     postgres_url,
@@ -12,3 +17,16 @@ from tests.fixtures.skips import (  # noqa: F401
     pytest_runtest_makereport,
 )
 from tests.fixtures.stack import stack  # noqa: F401
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _agent_keys(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Agents' keys (``MODX_AGENT_KEY_DIR``) in a directory of this test session, shared by the
+    agents it starts in this process and in others, never in the working tree."""
+    previous = os.environ.get("MODX_AGENT_KEY_DIR")
+    os.environ["MODX_AGENT_KEY_DIR"] = str(tmp_path_factory.mktemp("agent-keys"))
+    yield
+    if previous is None:
+        os.environ.pop("MODX_AGENT_KEY_DIR", None)
+    else:
+        os.environ["MODX_AGENT_KEY_DIR"] = previous

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
@@ -16,8 +17,17 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from agents.sdk.definition import CapabilityDefinition, define_capability
 from agents.sdk.errors import SetupError
 from agents.sdk.runner import run_agent
-from bus.envelope import Envelope
-from bus.signing import Ed25519PrivateKey, load_private_key, public_key_to_str, sign
+from bus.envelope import Envelope, utcnow
+from bus.signing import (
+    Ed25519PrivateKey,
+    create_key_file,
+    load_private_key,
+    public_key_to_str,
+    read_key_file,
+    registration_bytes,
+    sign,
+    sign_bytes,
+)
 from bus.transport import ConsumerOptions, Transport
 
 if TYPE_CHECKING:
@@ -39,7 +49,9 @@ class Agent:
         consumer_options: Bus consumer settings (visibility timeout, max deliveries...);
             ``concurrency`` and ``batch_size`` are derived from ``max_concurrency``.
         signing_key: An Ed25519 private key (object or base64) to sign outgoing envelopes;
-            its public key goes in the card.
+            its public key goes in the card. When omitted, ``run``/``run_http`` take it
+            from the settings (``MODX_AGENT_KEY``, ``MODX_AGENT_KEY_FILE``) or from
+            ``<MODX_AGENT_KEY_DIR>/<name>.key``, created on the first run.
         shared: Ask for the capabilities to serve every tenant, not only the registering
             token's (granted to system-tenant tokens only).
 
@@ -150,7 +162,9 @@ class Agent:
             endpoint: The URL the orchestrator POSTs tasks to; required for ``"http"`` only.
 
         Returns:
-            ``{name, version, description, transport, endpoint?, public_key?, capabilities}``.
+            ``{name, version, description, transport, endpoint?, capabilities, public_key?,
+            proof?}``; the proof (a signature over the name, the key and the time) lets
+            this agent take its name again while an earlier instance is still live.
 
         Raises:
             SetupError: On an unknown transport, or an endpoint missing or misplaced.
@@ -169,17 +183,49 @@ class Agent:
         }
         if endpoint:
             card["endpoint"] = endpoint
-        if self._signing_key is not None:
-            card["public_key"] = public_key_to_str(self._signing_key.public_key())
         card["capabilities"] = [c.card_entry() for c in self._capabilities.values()]
         if self.shared:
             for entry in card["capabilities"]:
                 entry["shared"] = True
+        if self._signing_key is not None:
+            public_key = public_key_to_str(self._signing_key.public_key())
+            signed_at = utcnow().isoformat()
+            proof = registration_bytes(self.name, public_key, signed_at)
+            card["public_key"] = public_key
+            card["proof"] = {
+                "signed_at": signed_at,
+                "signature": sign_bytes(proof, self._signing_key),
+            }
         return card
 
     def sign(self, envelope: Envelope) -> Envelope:
         """``envelope`` signed with the agent's key, or unchanged when it has none."""
         return envelope if self._signing_key is None else sign(envelope, self._signing_key)
+
+    @property
+    def signing_key(self) -> Ed25519PrivateKey | None:
+        """The agent's private key, once it has one."""
+        return self._signing_key
+
+    def load_key_from(self, key: Ed25519PrivateKey) -> None:
+        """Use ``key`` from now on (tests; a key from a secret store)."""
+        self._signing_key = key
+
+    def load_key(self, settings: AgentSettings) -> Ed25519PrivateKey:
+        """The agent's key: the one it was given, else from ``settings`` (created on first use).
+
+        Every instance of an agent with the same key directory shares the key file, so they
+        prove one identity to the registry (docs/protocol.md, "Registration").
+        """
+        if self._signing_key is None:
+            if settings.key is not None:
+                self._signing_key = load_private_key(settings.key.get_secret_value().strip())
+            elif settings.key_file is not None:
+                self._signing_key = read_key_file(settings.key_file)
+            else:
+                safe = re.sub(r"[^A-Za-z0-9._-]", "_", self.name)
+                self._signing_key = create_key_file(settings.key_dir / f"{safe}.key")
+        return self._signing_key
 
     async def run(
         self,

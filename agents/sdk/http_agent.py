@@ -6,7 +6,9 @@ answer inline (docs/protocol.md, "Tasks (HTTP agents)"):
 - ``create_http_app(agent)`` (``agent.http_app()``) is a FastAPI app with ``POST /task`` that
   runs the capability named by the envelope's ``topic`` and answers ``200 {"output", "usage"?}``
   or ``200 {"error": {"code", "message", "retryable", "details"}}``; a body that is not a task
-  envelope gets ``422`` (and one the verifier rejects, ``403``), in the API's error shape;
+  envelope gets ``422``, and one without the orchestrator's signature (``MODX-Signature``, once
+  the registration gave its key) or that the verifier rejects, ``403``, in the API's error
+  shape;
 - ``run_http`` serves that app with uvicorn, registers the card (``transport: "http"``), sends
   heartbeats, and on shutdown deregisters first (so no new task is sent) and then lets uvicorn
   finish the requests in flight;
@@ -35,12 +37,16 @@ from agents.sdk.registration import Registration, RegistryClient, keep_alive
 from agents.sdk.runner import install_signal_handlers, noop
 from agents.sdk.settings import AgentSettings
 from bus.envelope import Envelope, Kind
+from bus.signing import Ed25519PublicKey, load_public_key, verify_bytes
 from bus.transport import Verifier
 
 if TYPE_CHECKING:
     from agents.sdk.agent import Agent
 
 logger = logging.getLogger("agents.sdk")
+
+SIGNATURE_HEADER = "MODX-Signature"
+"""The orchestrator's signature (base64 Ed25519) over the exact bytes of the POSTed body."""
 
 
 @dataclass
@@ -49,29 +55,47 @@ class HttpAgentState:
 
     agent_id: str
     in_flight: int = 0
+    orchestrator_key: Ed25519PublicKey | None = None
+    """Set from the registration: tasks must carry the orchestrator's signature."""
 
 
-def create_http_app(agent: Agent, *, verifier: Verifier | None = None) -> FastAPI:
+def create_http_app(
+    agent: Agent,
+    *,
+    verifier: Verifier | None = None,
+    orchestrator_key: Ed25519PublicKey | str | None = None,
+) -> FastAPI:
     """A FastAPI app that serves ``agent``'s capabilities at ``POST /task``.
 
     Args:
         agent: The agent whose capabilities to serve.
-        verifier: Checks each envelope (e.g. the orchestrator's signature); a rejected one
-            gets ``403``.
+        verifier: Checks each envelope further; a rejected one gets ``403``.
+        orchestrator_key: The orchestrator's public key; ``run_http`` sets it from the
+            registration. A body without its ``MODX-Signature`` then gets ``403``.
 
     Returns:
         The app; ``app.state.modx`` is its ``HttpAgentState``. ``GET /healthz`` reports the
         requests in flight.
     """
-    state = HttpAgentState(agent_id=agent.name)
+    state = HttpAgentState(
+        agent_id=agent.name,
+        orchestrator_key=load_public_key(orchestrator_key) if orchestrator_key else None,
+    )
     app = FastAPI(title=f"{agent.name} (MODX HTTP agent)", version=agent.version)
     app.state.modx = state
 
     @app.post("/task")
     async def run_task(request: Request) -> JSONResponse:
         """Run the task envelope in the body; answer with its output or structured error."""
+        body = await request.body()
+        if state.orchestrator_key is not None and not verify_bytes(
+            body, request.headers.get(SIGNATURE_HEADER, ""), state.orchestrator_key
+        ):
+            return _api_error(
+                403, "rejected_envelope", f"no valid {SIGNATURE_HEADER} of the orchestrator"
+            )
         try:
-            task = Envelope.from_json(await request.body())
+            task = Envelope.from_json(body)
         except ValidationError as exc:
             details = {"errors": field_errors(exc)}
             return _api_error(422, "invalid_envelope", "the body is not a task envelope", details)
@@ -141,10 +165,14 @@ async def run_http(
     stop = stop or asyncio.Event()
     force = asyncio.Event()
     base = (public_url or _default_public_url(host, port)).rstrip("/")
-    card = agent.card(transport="http", endpoint=f"{base}/task")
+    agent.load_key(settings)
     app = create_http_app(agent)
     state: HttpAgentState = app.state.modx
     server = _Server(uvicorn.Config(app, host=host, port=port, lifespan="off", log_config=None))
+
+    def card() -> dict[str, Any]:  # built anew each time: its proof carries the time
+        return agent.card(transport="http", endpoint=f"{base}/task")
+
     restore_signals = install_signal_handlers(stop, force) if handle_signals else noop
     client = registry or RegistryClient(settings)
     serving = asyncio.create_task(server.serve())
@@ -152,17 +180,19 @@ async def run_http(
     heartbeats: asyncio.Task[None] | None = None
     try:
         await _until_started(server, serving)
-        registration = await client.register_until(card, stop)
+        registration = await client.register_until(card(), stop)
         if registration is not None:
             current.append(registration)
             state.agent_id = registration.agent_id
+            if registration.orchestrator_key:
+                state.orchestrator_key = load_public_key(registration.orchestrator_key)
             logger.info("registered %s as HTTP agent %s", agent.name, registration.agent_id)
 
             async def renamed(fresh: Registration) -> None:
                 state.agent_id = fresh.agent_id
 
             heartbeats = asyncio.create_task(
-                keep_alive(client, current, lambda: card, lambda: state.in_flight, stop, renamed)
+                keep_alive(client, current, card, lambda: state.in_flight, stop, renamed)
             )
             await _first([stop.wait(), asyncio.shield(serving)])
     finally:

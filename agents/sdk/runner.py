@@ -77,6 +77,7 @@ async def run_agent(
     client = registry or RegistryClient(settings)
     via = "bus" if transport is not None else settings.transport
     kind: Literal["bus", "gateway"] = "gateway" if via == "gateway" else "bus"
+    agent.load_key(settings)
     try:
         registration = await client.register_until(agent.card(transport=kind), stop)
         if registration is None:
@@ -133,7 +134,13 @@ async def _serve(
     kind: Literal["bus", "gateway"],
 ) -> None:
     spill = ResultSpill.for_agent(settings.spill_dir, agent.name)
-    runtime = TaskRuntime(agent, bus, current[0].agent_id, spill=spill)
+    runtime = TaskRuntime(
+        agent,
+        bus,
+        current[0].agent_id,
+        spill=spill,
+        orchestrator_key=current[0].orchestrator_key,
+    )
     stopped = False
 
     async def registered_again(fresh: Registration) -> None:
@@ -180,7 +187,7 @@ async def _open_bus(
         if shared is None:
             return None, False, f"the server's bus is inside the server's process ({url})"
         return shared, False, None
-    bus = create_transport(url)
+    bus = create_transport(url, trim_interval_s=0)  # trimming is the server's job
     try:
         reachable = await asyncio.wait_for(bus.ping(), BUS_PING_TIMEOUT_S)
     except Exception as exc:  # any failure to answer means the same: no task arrives here

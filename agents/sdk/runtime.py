@@ -26,6 +26,7 @@ from agents.sdk.execution import Outcome, execute, unknown_capability
 from agents.sdk.spill import ResultSpill
 from bus import streams
 from bus.envelope import Envelope, Kind, utcnow
+from bus.signing import Ed25519PublicKey, load_public_key, verify
 from bus.transport import ConsumerOptions, Reply, Subscription, Transport
 
 if TYPE_CHECKING:
@@ -66,6 +67,9 @@ class TaskRuntime:
         max_concurrency: Tasks run at once, across capabilities; defaults to the agent's.
         spill: Where results that could not be published before a stop are kept; what an
             earlier run kept there is published first, at ``start``.
+        orchestrator_key: The orchestrator's public key (from the registration): a task not
+            signed with it goes to the dead-letter stream unrun. None runs every task (only
+            a server that signs nothing, in development, gives none).
     """
 
     def __init__(
@@ -76,9 +80,13 @@ class TaskRuntime:
         *,
         max_concurrency: int | None = None,
         spill: ResultSpill | None = None,
+        orchestrator_key: Ed25519PublicKey | str | None = None,
     ) -> None:
         self._agent = agent
         self._spill = spill
+        self._orchestrator_key = (
+            load_public_key(orchestrator_key) if orchestrator_key is not None else None
+        )
         self._transport = transport
         self._agent_id = agent_id
         self._limit = max_concurrency or agent.max_concurrency
@@ -188,6 +196,7 @@ class TaskRuntime:
             concurrency=self._limit,
             batch_size=min(base.batch_size, self._limit),
             on_unsent=self._spill.keep if self._spill is not None else base.on_unsent,
+            verifier=self._check_task if self._orchestrator_key is not None else base.verifier,
         )
 
         async def handler(envelope: Envelope) -> Sequence[Reply] | None:
@@ -270,6 +279,15 @@ class TaskRuntime:
 
     async def _publish(self, envelope: Envelope) -> None:
         await self._transport.publish(streams.RESULTS, self._agent.sign(envelope))
+
+    def _check_task(self, task: Envelope) -> str | None:
+        """None for a task the orchestrator signed; else why it is refused (dead-lettered)."""
+        assert self._orchestrator_key is not None
+        if task.sender != "orchestrator":
+            return f"a task from {task.sender!r}, not from the orchestrator"
+        if not verify(task, self._orchestrator_key):
+            return "task not signed with the orchestrator's key"
+        return None
 
     def _flow(self) -> None:
         if self._active >= self._limit:

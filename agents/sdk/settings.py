@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -30,6 +30,11 @@ class AgentSettings(BaseSettings):
         transport: ``auto``, ``bus`` or ``gateway`` (``MODX_AGENT_TRANSPORT``).
         spill_dir: Where results that could not be published before a stop are kept, to be
             published at the next start (``MODX_AGENT_SPILL_DIR``).
+        key: The agent's Ed25519 private key, base64 (``MODX_AGENT_KEY``).
+        key_file: A file holding it (``MODX_AGENT_KEY_FILE``).
+        key_dir: Where ``<agent name>.key`` is kept when neither is set, created on first
+            run (``MODX_AGENT_KEY_DIR``). Instances of one agent share it: they prove the
+            same key, so the registry lets them hold the same name.
     """
 
     model_config = SettingsConfigDict(env_prefix="MODX_", extra="ignore", populate_by_name=True)
@@ -47,3 +52,6 @@ class AgentSettings(BaseSettings):
         default="auto", validation_alias="MODX_AGENT_TRANSPORT"
     )
     spill_dir: Path = Field(default=Path(".modx-agent"), validation_alias="MODX_AGENT_SPILL_DIR")
+    key: SecretStr | None = Field(default=None, validation_alias="MODX_AGENT_KEY")
+    key_file: Path | None = Field(default=None, validation_alias="MODX_AGENT_KEY_FILE")
+    key_dir: Path = Field(default=Path(".modx/agent-keys"), validation_alias="MODX_AGENT_KEY_DIR")

@@ -1,8 +1,9 @@
 """``AgentTestEnvironment``: run an agent on an in-memory bus, with no server and no registration.
 
 The same ``TaskRuntime`` as in production consumes the task streams, so a test exercises the
-real path (validation, ``task.started``, results, errors, concurrency, drain); only the
-registry is left out. ::
+real path (validation, ``task.started``, results, errors, concurrency, drain, signatures: the
+environment plays the orchestrator with a key of its own and signs the tasks it sends, and
+gives the agent a fresh key if it has none); only the registry is left out. ::
 
     async with AgentTestEnvironment(agent) as env:
         answer = await env.execute("legal.infer", {"facts": [...]})
@@ -22,6 +23,7 @@ from agents.sdk.runtime import TaskRuntime
 from bus import streams
 from bus.envelope import Envelope, Kind
 from bus.memory import MemoryTransport
+from bus.signing import Ed25519PrivateKey, generate_keypair, sign
 from bus.transport import Subscription, Transport
 
 
@@ -35,6 +37,8 @@ class AgentTestEnvironment:
         transport: A bus to use instead of a fresh ``MemoryTransport`` (not closed on exit).
         timeout_s: How long ``result`` waits by default before raising ``TimeoutError``; a
             guard against hanging tests, not a timing assertion.
+        orchestrator_key: The key this environment signs tasks with (another environment's,
+            to play the same orchestrator); a new one by default.
     """
 
     def __init__(
@@ -45,6 +49,7 @@ class AgentTestEnvironment:
         max_concurrency: int | None = None,
         transport: Transport | None = None,
         timeout_s: float = 10.0,
+        orchestrator_key: Ed25519PrivateKey | None = None,
     ) -> None:
         self.agent = agent
         self.agent_id = agent_id
@@ -53,7 +58,17 @@ class AgentTestEnvironment:
         self.transport: Transport = transport or MemoryTransport(
             name=f"agent-test-{uuid.uuid4().hex[:8]}"
         )
-        self.runtime = TaskRuntime(agent, self.transport, agent_id, max_concurrency=max_concurrency)
+        if agent.signing_key is None:
+            agent.load_key_from(generate_keypair()[0])
+        self.orchestrator_key = orchestrator_key or generate_keypair()[0]
+        orchestrator_public = self.orchestrator_key.public_key()
+        self.runtime = TaskRuntime(
+            agent,
+            self.transport,
+            agent_id,
+            max_concurrency=max_concurrency,
+            orchestrator_key=orchestrator_public,
+        )
         self._seen: list[Envelope] = []
         self._changed = asyncio.Condition()
         self._results: Subscription | None = None
@@ -102,21 +117,28 @@ class AgentTestEnvironment:
         recipient: str | None = None,
         traceparent: str | None = None,
     ) -> Envelope:
-        """A task envelope as the orchestrator builds it (docs/protocol.md, "Tasks (bus)")."""
+        """A task envelope as the orchestrator builds it and signs it (docs/protocol.md,
+        "Tasks (bus)")."""
         run = run_id or f"run-{uuid.uuid4().hex[:12]}"
-        return Envelope(
-            kind=Kind.TASK,
-            topic=capability,
-            sender="orchestrator",
-            recipient=recipient,
-            run_id=run,
-            step_id=step_id,
-            attempt=attempt,
-            correlation_id=run,
-            deadline=deadline,
-            traceparent=traceparent,
-            payload=payload,
+        return self.sign(
+            Envelope(
+                kind=Kind.TASK,
+                topic=capability,
+                sender="orchestrator",
+                recipient=recipient,
+                run_id=run,
+                step_id=step_id,
+                attempt=attempt,
+                correlation_id=run,
+                deadline=deadline,
+                traceparent=traceparent,
+                payload=payload,
+            )
         )
+
+    def sign(self, task: Envelope) -> Envelope:
+        """``task`` signed with this environment's orchestrator key."""
+        return sign(task, self.orchestrator_key)
 
     async def send(self, task: Envelope) -> Envelope:
         """Publish ``task`` to its capability's stream, or to the inbox of its ``recipient``."""

@@ -22,6 +22,7 @@ from services.cli.app import ModxApp
 from services.cli.bench import app as bench_app
 from services.cli.client import Client
 from services.cli.errors import check_port_free, file_error
+from services.cli.keys import app as keys_app
 from services.cli.ledger import app as ledger_app
 from services.cli.legal import app as legal_app
 from services.cli.state import find_server
@@ -45,6 +46,7 @@ app.add_typer(ledger_app, name="ledger")
 app.add_typer(bench_app, name="bench")
 app.add_typer(token_app, name="token")
 app.add_typer(tenant_app, name="tenant")
+app.add_typer(keys_app, name="keys")
 
 
 class AgentTransport(StrEnum):

@@ -12,6 +12,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from services.runtime import INSECURE_WARNING
+
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
 
@@ -134,10 +136,14 @@ templates.env.globals["now"] = lambda: datetime.now(UTC)
 def render(
     request: Request, name: str, context: dict[str, Any], status_code: int = 200
 ) -> HTMLResponse:
-    """A page with the dashboard's security headers (and the tenant it shows)."""
+    """A page with the dashboard's security headers, the tenant it shows, and the insecure-mode
+    warning when that is on."""
     from services.dashboard.auth import viewed_tenant
 
     context = {"tenant_view": viewed_tenant(request), **context}
+    runtime = getattr(request.app.state, "runtime", None)
+    if runtime is not None and runtime.settings.insecure_agents:
+        context = {**context, "insecure_warning": INSECURE_WARNING}
     return templates.TemplateResponse(
         request, name, context, status_code=status_code, headers=SECURITY_HEADERS
     )

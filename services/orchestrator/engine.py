@@ -15,6 +15,7 @@ from bus import streams
 from bus.envelope import Envelope, Kind
 from bus.ids import new_id
 from services.orchestrator import refs
+from services.orchestrator.authenticity import SERVER, Identity, Refusal, binding, remember
 from services.orchestrator.context import RunContext, message_summary
 from services.orchestrator.definitions import Condition, StepDefinition
 from services.orchestrator.fan_out import FanOut, is_parent
@@ -29,7 +30,7 @@ from services.orchestrator.states import (
     StepState,
 )
 
-ORCHESTRATOR = "orchestrator"
+ORCHESTRATOR = SERVER.agent_id
 NO_AGENT_RECHECK_S = 0.5
 TIMEOUT_CODES = frozenset({"timeout", "deadline_exceeded"})
 # The error of a run whose own deadline passed (docs/workflows.md: "Deadlines and timeouts").
@@ -37,15 +38,27 @@ RUN_DEADLINE = {"code": "run_deadline", "message": "the run's deadline passed"}
 
 
 class Engine:
-    """Drives runs; holds only configuration and the router, never run state."""
+    """Drives runs; holds only configuration and the router, never run state.
+
+    Args:
+        router: Finds the agent or stream for a step's task.
+        default_timeout_s: A step's timeout when its definition sets none.
+        limits: Bounds on fan-outs and the like.
+        sign_task: Signs each task envelope with the orchestrator's key (agents check it).
+    """
 
     def __init__(
-        self, router: Router, default_timeout_s: float = 300.0, limits: Limits | None = None
+        self,
+        router: Router,
+        default_timeout_s: float = 300.0,
+        limits: Limits | None = None,
+        sign_task: Callable[[Envelope], Envelope] | None = None,
     ) -> None:
         self.router = router
         self.default_timeout_s = default_timeout_s
         self.limits = limits or Limits()
         self.fan_out = FanOut(router, self.limits, self.dispatch)
+        self.sign_task = sign_task or (lambda envelope: envelope)
         self.duplicates = 0
 
     # -- starting and advancing -------------------------------------------------------------
@@ -186,20 +199,22 @@ class Engine:
         ctx.move_step(row, StepState.SCHEDULED, destination=route.destination)
         ctx.send(
             route.destination,
-            Envelope(
-                id=row.task_id,
-                kind=Kind.TASK,
-                topic=row.capability,
-                sender=ORCHESTRATOR,
-                recipient=row.agent_id,
-                run_id=ctx.run.id,
-                step_id=row.step_id,
-                attempt=attempt,
-                correlation_id=ctx.run.id,
-                causation_id=ctx.run.id,
-                deadline=deadline,
-                payload=row.input,
-                created_at=ctx.now,
+            self.sign_task(
+                Envelope(
+                    id=row.task_id,
+                    kind=Kind.TASK,
+                    topic=row.capability,
+                    sender=ORCHESTRATOR,
+                    recipient=row.agent_id,
+                    run_id=ctx.run.id,
+                    step_id=row.step_id,
+                    attempt=attempt,
+                    correlation_id=ctx.run.id,
+                    causation_id=ctx.run.id,
+                    deadline=deadline,
+                    payload=row.input,
+                    created_at=ctx.now,
+                )
             ),
         )
 
@@ -265,9 +280,17 @@ class Engine:
 
     # -- results ------------------------------------------------------------------------------
 
-    async def on_message(self, ctx: RunContext, envelope: Envelope) -> bool:
-        """Apply an agent's envelope (started, result, error); False when it was a duplicate."""
+    async def on_message(
+        self, ctx: RunContext, envelope: Envelope, sender: Identity
+    ) -> bool | Refusal:
+        """Apply an agent's envelope (started, result, error) from ``sender`` (whose signature
+        was checked); False when it was a duplicate, a ``Refusal`` (nothing changed) when it
+        is no answer to the step's current task from the agent that holds it."""
         row = ctx.steps.get(envelope.step_id or "")
+        refusal = binding(row, envelope, sender)
+        if refusal is not None:
+            return refusal
+        assert row is not None
         ctx.event(
             "message.received",
             row,
@@ -276,17 +299,10 @@ class Engine:
             data=message_summary(envelope),
         )
         self._deadline_passed(ctx)  # then the message is late: ignored below
-        current = (
-            row is not None
-            and ctx.run.status == RunState.RUNNING
-            and row.attempt == envelope.attempt
-            and row.status in ACTIVE_STEP
-        )
-        if not current:
+        if ctx.run.status != RunState.RUNNING or row.status not in ACTIVE_STEP:
             if envelope.kind != Kind.EVENT:
                 self.duplicates += 1
-                if row is not None:
-                    row.duplicates += 1
+                row.duplicates += 1
                 ctx.event(
                     "result.ignored",
                     row,
@@ -295,9 +311,9 @@ class Engine:
                     data={"reason": "late or duplicate", "attempt": envelope.attempt},
                 )
             return False
-        assert row is not None
-        if envelope.sender != ORCHESTRATOR:
-            row.agent_id = envelope.sender
+        if sender is not SERVER:
+            row.agent_id = sender.agent_id  # a shared stream's task: the first to answer holds it
+        remember(row, envelope)
         if envelope.kind == Kind.EVENT:
             if envelope.topic == streams.TASK_STARTED:
                 self._started(ctx, row, envelope.payload)

@@ -1,8 +1,14 @@
 """Dispatch to HTTP agents: POST the task envelope, turn the answer into a result envelope.
 
 An inline answer (``200 {"output"}`` or ``200 {"error"}``) is published on ``modx.results``
-like a bus agent's, so one code path records every result. ``202`` means the agent reports
-later through ``POST /v1/tasks/{id}/result``.
+like a bus agent's, so one code path records every result: the server stamps it with the
+orchestrator's key, its ``sender`` the agent's id (an HTTP agent holds no bus key; its
+connection and token say who it is). ``202`` means the agent reports later through
+``POST /v1/tasks/{id}/result``.
+
+The body of each POST is the signed task envelope; ``MODX-Signature`` carries the base64
+Ed25519 signature of the orchestrator over the body's exact bytes, so the agent can check it
+without rebuilding canonical JSON (docs/protocol.md, "Signatures").
 
 Deliveries are bounded: tasks wait in a queue per agent, and at most ``per_agent`` POSTs go to
 one agent and ``total`` to all of them at once, so a fan-out of thousands neither exhausts the
@@ -28,10 +34,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bus import streams
 from bus.envelope import Envelope, Kind
+from bus.signing import sign_bytes
 from bus.transport import Transport
 from services.db.models import AgentRow, OutboxRow, utcnow
 from services.egress import EgressPolicy, EgressRefused, GuardedTransport
 from services.json_checks import parse_json, value_problem
+from services.orchestrator.authenticity import Authenticator
 from services.orchestrator.dead import dead_tasks
 from services.orchestrator.routing import HTTP_PREFIX
 from services.outage import Outage, dependency_of
@@ -40,6 +48,7 @@ log = logging.getLogger(__name__)
 
 RETRY_STATUS = {429, 502, 503, 504}
 UNREACHABLE = "the agent could not be reached"
+SIGNATURE_HEADER = "MODX-Signature"
 
 
 class _TooLarge(Exception):
@@ -135,6 +144,7 @@ class HttpDispatcher:
         self,
         sessions: async_sessionmaker[AsyncSession],
         transport: Transport,
+        authenticator: Authenticator,
         timeout_s: float = 30.0,
         attempts: int = 3,
         *,
@@ -146,6 +156,7 @@ class HttpDispatcher:
     ) -> None:
         self.sessions = sessions
         self.transport = transport
+        self.authenticator = authenticator
         self.attempts = attempts
         self.max_reply_bytes = max_reply_bytes
         self.per_agent = per_agent
@@ -335,12 +346,13 @@ class HttpDispatcher:
 
     async def _post(self, endpoint: str, envelope: Envelope) -> tuple[int, bytes]:
         """POST the task; the status and the body, read up to ``max_reply_bytes``."""
-        async with self.client.stream(
-            "POST",
-            endpoint,
-            content=envelope.to_json(),
-            headers={"content-type": "application/json"},
-        ) as response:
+        data = envelope.to_json()
+        headers = {
+            "content-type": "application/json",
+            # The same key as the envelope's own signature, over the exact bytes sent.
+            SIGNATURE_HEADER: sign_bytes(data, self.authenticator.key),
+        }
+        async with self.client.stream("POST", endpoint, content=data, headers=headers) as response:
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > self.max_reply_bytes:
                 raise _TooLarge
@@ -365,7 +377,7 @@ class HttpDispatcher:
         delay = 0.1
         while True:
             try:
-                await self.transport.publish(streams.RESULTS, envelope)
+                await self.transport.publish(streams.RESULTS, self.authenticator.stamp(envelope))
                 return
             except Exception as exc:
                 if dependency_of(exc) is None:

@@ -120,6 +120,8 @@ class Router:
                     serves(tenant),
                     or_(AgentRow.id == pinned, AgentRow.name == pinned),
                 )
+                # An id names one agent; a name, the instances that proved its key (any one).
+                .order_by((AgentRow.id == pinned).desc())
                 .limit(1)
             )
         ).scalar_one_or_none()

@@ -30,6 +30,7 @@ from bus.transport import ConsumerOptions, Subscription, Transport
 from services import metrics
 from services.db.models import DEFAULT_TENANT, RunRow, StepRow, utcnow
 from services.orchestrator import persist, runs
+from services.orchestrator.authenticity import Authenticator, Refusal, refuse
 from services.orchestrator.cache import RunCache
 from services.orchestrator.context import RunContext, remember_definition
 from services.orchestrator.definitions import WorkflowDefinition
@@ -87,6 +88,7 @@ class Orchestrator:
         engine: Engine,
         relay: OutboxRelay,
         *,
+        authenticator: Authenticator,
         consumer: str | None = None,
         scheduler_poll_s: float = 1.0,
         lease_poll_s: float = 1.0,
@@ -103,6 +105,8 @@ class Orchestrator:
         self.transport = transport
         self.engine = engine
         self.relay = relay
+        self.authenticator = authenticator
+        self.agents_removed: Callable[[list[str]], Awaitable[None]] | None = None
         self.consumer = consumer or f"{socket.gethostname()}-{new_id()[-12:]}"
         self.scheduler_poll_s = scheduler_poll_s
         self.lease_poll_s = lease_poll_s
@@ -431,14 +435,23 @@ class Orchestrator:
         return None if ctx is None else await job.action(ctx)
 
     async def on_result(self, envelope: Envelope) -> None:
-        """Handler of ``modx.results``: record the answer once, then advance the run."""
-        if envelope.run_id is None:
-            log.warning("result without run_id from %s dropped", envelope.sender)
-            return
-        accepted = await self.in_run(
-            envelope.run_id, lambda ctx: self.engine.on_message(ctx, envelope)
+        """Handler of ``modx.results``: check who answers what, record it once, advance the run.
+
+        Raises:
+            Refusal: The envelope is forged, stale, replayed or no answer to the step's
+                current task; the bus dead-letters it (``services.orchestrator.authenticity``).
+        """
+        sender = await self.authenticator.check(envelope)
+        run_id = envelope.run_id or ""
+        outcome = await self.in_run(
+            run_id, lambda ctx: self.engine.on_message(ctx, envelope, sender)
         )
-        if accepted is False and envelope.kind.value != "event":
+        if outcome is None:
+            raise refuse("unbound", f"no run {run_id!r}")
+        if isinstance(outcome, Refusal):
+            raise outcome
+        self.authenticator.accepted(envelope)
+        if outcome is False and envelope.kind.value != "event":
             metrics.DUPLICATE_RESULTS.inc()
 
     async def start_run(self, run_id: str) -> None:
@@ -513,7 +526,8 @@ class Orchestrator:
         return sum(1 for result in handled if result is not None)
 
     async def sweep_agents(self) -> list[str]:
-        """Mark agents with expired leases offline and send their tasks to others.
+        """Mark agents with expired leases offline and send their tasks to others; remove
+        agents that left (``agents_removed`` takes their bus access back).
 
         After sweeps failed because the database was down, the leases that ran out meanwhile
         are renewed first, for one lease: agents could not record heartbeats through this
@@ -527,9 +541,9 @@ class Orchestrator:
                 )
                 if renewed:
                     log.info("leases renewed after a database outage: %d agents", renewed)
-            offline = await store.expire_leases(session, now)
-            await store.remove_drained(session)
-            await store.forget_offline(session, now - timedelta(days=1))
+            offline, removed = await store.expire_leases(session, now)
+            removed += await store.remove_drained(session)
+            removed += await store.forget_offline(session, now - timedelta(days=1))
             run_ids: list[str] = []
             if offline:
                 query = (
@@ -540,6 +554,8 @@ class Orchestrator:
                 run_ids = list((await session.execute(query)).scalars())
         self._leases_swept_at = now
         self.lease_outage.recovered()
+        if removed and self.agents_removed is not None:
+            await self.agents_removed(removed)
         if offline:
             log.info("agents offline: %s", offline)
             self.engine.router.invalidate()

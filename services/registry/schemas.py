@@ -38,6 +38,17 @@ class CapabilitySpec(BaseModel):
         return self
 
 
+class RegistrationProof(BaseModel):
+    """Proof that the registering agent holds the private key of its card's ``public_key``:
+    its signature over ``bus.signing.registration_bytes(name, public_key, signed_at)``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    signed_at: str = Field(max_length=64)
+    """ISO 8601, exactly as signed."""
+    signature: str = Field(max_length=200)
+
+
 class AgentCard(BaseModel):
     """What an agent says about itself when it registers (DESIGN.md)."""
 
@@ -50,6 +61,8 @@ class AgentCard(BaseModel):
     endpoint: str | None = Field(default=None, max_length=2000)
     public_key: str | None = Field(default=None, max_length=2000)
     capabilities: list[CapabilitySpec] = Field(min_length=1, max_length=500)
+    proof: RegistrationProof | None = None
+    """Needed to take a name that a live agent holds (a restart, another instance)."""
 
     @field_validator("endpoint")
     @classmethod
@@ -94,6 +107,8 @@ class AgentRegistered(BaseModel):
     shared: list[str] = Field(
         default_factory=list, description="the capabilities shared with every tenant"
     )
+    orchestrator_key: str
+    """The orchestrator's public key (base64): tasks are signed with it."""
 
 
 class AgentDraining(BaseModel):

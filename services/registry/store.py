@@ -38,7 +38,7 @@ async def register_agent(
         public_key=card.public_key,
         token_hash=token_hash(token),
         status=ONLINE,
-        card=card.model_dump(mode="json"),
+        card=card.model_dump(mode="json", exclude={"proof"}),
         registered_at=now,
         last_heartbeat_at=now,
         lease_expires_at=now + timedelta(seconds=lease_s),
@@ -75,6 +75,15 @@ async def heartbeat(
     if agent.status == OFFLINE:
         agent.status = ONLINE
     return agent
+
+
+async def online_named(session: AsyncSession, name: str, tenant: str) -> Sequence[AgentRow]:
+    """The online agents of ``tenant`` holding ``name`` (the registry lets only one key hold
+    a live name)."""
+    query = select(AgentRow).where(
+        AgentRow.name == name, AgentRow.status == ONLINE, AgentRow.tenant == tenant
+    )
+    return (await session.execute(query)).scalars().all()
 
 
 async def get_agent(
@@ -329,8 +338,15 @@ async def start_draining(session: AsyncSession, agent: AgentRow) -> None:
     agent.status = DRAINING
 
 
-async def expire_leases(session: AsyncSession, now: datetime) -> list[str]:
-    """Mark agents whose lease ran out offline; rows another replica holds are skipped."""
+async def expire_leases(session: AsyncSession, now: datetime) -> tuple[list[str], list[str]]:
+    """Agents whose lease ran out: online ones go offline (a heartbeat brings them back),
+    draining ones are removed (they were leaving: a late heartbeat must not revive them).
+    Rows another replica holds are skipped.
+
+    Returns:
+        ``(expired, removed)``: every agent whose lease ran out (its tasks go elsewhere), and
+        those of them removed.
+    """
     rows = (
         (
             await session.execute(
@@ -342,9 +358,12 @@ async def expire_leases(session: AsyncSession, now: datetime) -> list[str]:
         .scalars()
         .all()
     )
+    removed = [row.id for row in rows if row.status == DRAINING]
     for row in rows:
         row.status = OFFLINE
-    return [row.id for row in rows]
+    if removed:
+        await session.execute(delete(AgentRow).where(AgentRow.id.in_(removed)))
+    return [row.id for row in rows], removed
 
 
 async def renew_expired_leases(session: AsyncSession, since: datetime, until: datetime) -> int:
@@ -378,12 +397,14 @@ async def remove_drained(session: AsyncSession) -> list[str]:
     return done
 
 
-async def forget_offline(session: AsyncSession, older_than: datetime) -> int:
-    """Delete agents offline since before ``older_than`` (their history stays in the events)."""
-    result = await session.execute(
-        delete(AgentRow).where(AgentRow.status == OFFLINE, AgentRow.lease_expires_at < older_than)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
+async def forget_offline(session: AsyncSession, older_than: datetime) -> list[str]:
+    """Delete agents offline since before ``older_than`` (their history stays in the events);
+    returns their ids."""
+    stale = (AgentRow.status == OFFLINE) & (AgentRow.lease_expires_at < older_than)
+    ids = list((await session.execute(select(AgentRow.id).where(stale))).scalars())
+    if ids:
+        await session.execute(delete(AgentRow).where(AgentRow.id.in_(ids)))
+    return ids
 
 
 __all__ = [
@@ -403,6 +424,7 @@ __all__ = [
     "get_agent",
     "heartbeat",
     "list_agents",
+    "online_named",
     "register_agent",
     "remove_drained",
     "renew_expired_leases",

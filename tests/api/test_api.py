@@ -12,6 +12,7 @@ import pytest
 from services.config import Settings
 from tests.fixtures.app import app_client
 from tests.fixtures.errors import assert_error
+from tests.fixtures.identity import keyed
 from tests.orchestrator.test_definitions import INVALID
 
 TOKEN = "api-test-token-0123456789"
@@ -128,7 +129,7 @@ async def test_capability_filters(client: httpx.AsyncClient) -> None:
             {"name": "legal.explain", "consumes": ["tax:Proof"], "produces": ["tax:Explanation"]},
         ],
     }
-    assert (await client.post("/v1/agents", json=card)).status_code == 201
+    assert (await client.post("/v1/agents", json=keyed(card))).status_code == 201
     items = (await client.get("/v1/capabilities", params={"produces": "tax:TaxAnswer"})).json()[
         "items"
     ]

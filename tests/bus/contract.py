@@ -19,6 +19,7 @@ from bus import (
     Envelope,
     KeyringVerifier,
     Kind,
+    RejectEnvelope,
     Transport,
     TransportClosedError,
     generate_keypair,
@@ -195,6 +196,27 @@ class TransportContract:
         assert reasons[2] == "rejected: missing signature"
         assert reasons[3] == "rejected: unknown sender 'bob'"
         assert reasons[4] == "rejected: bad signature for sender 'alice'"
+
+    async def test_a_handler_rejects_an_envelope_to_the_dead_letters_at_once(
+        self, transport, stream
+    ):
+        calls: list[int] = []
+
+        async def refuses(env: Envelope) -> None:
+            calls.append(env.payload["i"])
+            if env.payload["i"] == 1:
+                raise RejectEnvelope("not an answer to any task")
+
+        options = ConsumerOptions(visibility_timeout_s=0.2, max_deliveries=5)
+        await transport.subscribe(stream, "g", "c", refuses, options)
+        await transport.publish(stream, envelope(1))
+        await transport.publish(stream, envelope(2))
+        await wait_until(lambda: _has_dead_letters(transport, stream, 1))
+        await wait_until(lambda: calls == [1, 2])
+        [dead] = await transport.dead_letters(stream)
+        assert dead.reason == "rejected: not an answer to any task"
+        assert dead.deliveries == 1 and dead.envelope is not None
+        assert await transport.pending(stream, "g") == 0
 
     async def test_replay_and_discard_dead_letters(self, transport, stream):
         async def fails(env: Envelope) -> None:

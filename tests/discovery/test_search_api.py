@@ -15,6 +15,7 @@ from services.config import Settings
 from tests.discovery.capabilities import CAPABILITIES, QUERIES
 from tests.fixtures.app import app_client
 from tests.fixtures.errors import assert_error
+from tests.fixtures.identity import keyed
 
 TOKEN = "discovery-test-token-0123456789"
 
@@ -26,7 +27,8 @@ async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def register(client: httpx.AsyncClient, name: str, *capabilities: dict[str, Any]) -> None:
-    response = await client.post("/v1/agents", json={"name": name, "capabilities": capabilities})
+    card = keyed({"name": name, "capabilities": capabilities})
+    response = await client.post("/v1/agents", json=card)
     assert response.status_code == 201, response.text
 
 

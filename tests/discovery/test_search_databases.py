@@ -24,6 +24,7 @@ from services.registry.schemas import AgentCard
 from services.registry.store import CapabilityKey
 from services.runtime import Runtime
 from tests.fixtures.app import app_client
+from tests.fixtures.identity import keyed
 
 TOKEN = "discovery-test-token-0123456789"
 INDEX = default_index()
@@ -53,7 +54,8 @@ async def client(
 
 
 async def register(client: httpx.AsyncClient, name: str, *capabilities: dict[str, Any]) -> str:
-    response = await client.post("/v1/agents", json={"name": name, "capabilities": capabilities})
+    card = keyed({"name": name, "capabilities": capabilities})
+    response = await client.post("/v1/agents", json=card)
     assert response.status_code == 201, response.text
     return str(response.json()["token"])
 

@@ -12,6 +12,7 @@ import pytest
 
 from agents.sdk import Agent, FatalError
 from tests.discovery.capabilities import CAPABILITIES, QUERIES
+from tests.fixtures.identity import keyed
 from tests.fixtures.services import require_import
 from tests.fixtures.stack import Stack, running_stack
 
@@ -36,7 +37,7 @@ async def register_fixture(stack: Stack) -> None:
             "name": f"fixture-{index}",
             "capabilities": [{"name": name, "description": description}],
         }
-        response = await stack.client.post("/v1/agents", json=card)
+        response = await stack.client.post("/v1/agents", json=keyed(card))
         assert response.status_code == 201, response.text
 
 
@@ -87,7 +88,7 @@ async def test_paraphrases_find_the_right_capability_with_the_embedder_live(stac
         "name": "late",
         "capabilities": [{"name": "legal.lease_review", "description": "Review a rental lease."}],
     }
-    assert (await stack.client.post("/v1/agents", json=card)).status_code == 201
+    assert (await stack.client.post("/v1/agents", json=keyed(card))).status_code == 201
     body = await search(stack, "Check my apartment rental agreement for unfair terms")
     assert body["items"][0]["name"] == "legal.lease_review"
     newest = (await embedding_runs(stack))[0]

@@ -10,6 +10,7 @@ from bus import streams
 from bus.envelope import Envelope, Kind
 from tests.e2e import fleet
 from tests.fixtures.errors import assert_error
+from tests.fixtures.identity import keyed
 from tests.fixtures.services import free_port, wait_until
 from tests.fixtures.stack import ADMIN, Stack
 
@@ -231,15 +232,19 @@ async def test_idempotency_key_and_late_duplicate_results(stack: Stack) -> None:
     run = await stack.wait(first)
     assert run["status"] == "succeeded"
     step = run["steps"][0]
-    # A late duplicate of the result: recorded once, the duplicate counted and ignored.
-    duplicate = Envelope(
-        kind=Kind.RESULT,
-        topic="test.range",
-        sender=step["agent_id"],
-        run_id=first,
-        step_id="r",
-        attempt=1,
-        payload={"output": {"items": [9, 9]}},
+    # A late duplicate of the result (the agent answering its task again, as after a
+    # redelivery): recorded once, the duplicate counted and ignored.
+    duplicate = fleet.numbers.sign(
+        Envelope(
+            kind=Kind.RESULT,
+            topic="test.range",
+            sender=step["agent_id"],
+            run_id=first,
+            step_id="r",
+            attempt=1,
+            causation_id=step["task_id"],
+            payload={"output": {"items": [9, 9]}},
+        )
     )
     await stack.runtime.transport.publish(streams.RESULTS, duplicate)
 
@@ -262,8 +267,8 @@ async def test_credentials(stack: Stack) -> None:
     wrong = await stack.client.post(url, json=body, headers={"authorization": "Bearer nope"})
     assert_error(wrong, 401, "unauthorized")
     card = {"name": "a", "capabilities": [{"name": "x.y"}]}
-    one = (await stack.client.post("/v1/agents", json=card)).json()
-    two = (await stack.client.post("/v1/agents", json=card)).json()
+    one = (await stack.client.post("/v1/agents", json=keyed(card))).json()
+    two = (await stack.client.post("/v1/agents", json=keyed({**card, "name": "b"}))).json()
     as_agent = {"authorization": f"Bearer {one['token']}"}
     assert_error(await stack.client.post(url, json=body, headers=as_agent), 403, "forbidden")
     other = await stack.client.post(

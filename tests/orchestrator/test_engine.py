@@ -20,6 +20,7 @@ from bus.envelope import Envelope, Kind
 from services.config import Settings
 from services.db.models import EventRow, LedgerEntryRow, StepRow
 from services.ledger.verify import verify
+from services.orchestrator.authenticity import Refusal
 from services.orchestrator.context import RunContext
 from services.orchestrator.definitions import parse_definition
 from services.orchestrator.records import Run
@@ -80,6 +81,25 @@ def reply(run: Run, attempt: int, kind: Kind, payload: dict[str, Any]) -> Envelo
     )
 
 
+def answers(
+    rt: Runtime, envelope: Envelope, task_id: str | None = None
+) -> Callable[[RunContext], Awaitable[object]]:
+    """The worker's ``envelope`` applied as the answer to ``task_id`` (by default the step's
+    current task), as the orchestrator applies it once its signature is checked."""
+
+    async def apply(ctx: RunContext) -> object:
+        async with rt.readers() as session:
+            [agent] = await store.list_agents(session, name="worker")
+        worker = await rt.orchestrator.authenticator.identity(agent.id)
+        assert worker is not None and worker.capabilities == {"t.work"}
+        bound = envelope.model_copy(
+            update={"sender": worker.agent_id, "causation_id": task_id or ctx.steps["s"].task_id}
+        )
+        return await rt.orchestrator.engine.on_message(ctx, bound, worker)
+
+    return apply
+
+
 def error(code: str, retryable: bool = True) -> dict[str, Any]:
     return {"error": {"code": code, "message": code, "retryable": retryable}}
 
@@ -120,10 +140,9 @@ async def test_the_run_deadline_wins_when_the_agent_reports_the_clamped_deadline
         runtime, one_step(timeout_s=30, retry={"max_attempts": 3, "backoff_s": 0}), deadline_s=1
     )
     assert (await step_row(runtime, run)).due_at == run.deadline_at  # clamped
-    engine = runtime.orchestrator.engine
     # The agent's clock runs a little ahead: its report arrives just before the deadline.
     late = reply(run, 1, Kind.ERROR, error("deadline_exceeded"))
-    ctx = await at(runtime, run, 0.99, lambda c: engine.on_message(c, late))
+    ctx = await at(runtime, run, 0.99, answers(runtime, late))
     assert ctx.run.status == "timed_out"
     assert ctx.run.error == {"code": "run_deadline", "message": "the run's deadline passed"}
     assert ctx.steps["s"].status == "cancelled" and ctx.steps["s"].attempt == 1
@@ -135,9 +154,8 @@ async def test_anything_after_the_run_deadline_ends_the_run_timed_out_first(
     runtime: Runtime,
 ) -> None:
     run = await start(runtime, one_step(timeout_s=30), deadline_s=1)
-    engine = runtime.orchestrator.engine
     result = reply(run, 1, Kind.RESULT, {"output": {"late": True}})
-    ctx = await at(runtime, run, 1.01, lambda c: engine.on_message(c, result))
+    ctx = await at(runtime, run, 1.01, answers(runtime, result))
     assert ctx.run.status == "timed_out" and ctx.run.error is not None
     assert ctx.run.error["code"] == "run_deadline"
     assert ctx.run.output is None and ctx.steps["s"].output is None
@@ -152,9 +170,8 @@ async def test_a_step_timeout_before_the_run_deadline_fails_the_run(runtime: Run
     assert ctx.steps["s"].status == "timed_out"
     # An agent reporting its own (unclamped) deadline first gives the same answer.
     other = await start(runtime, one_step(timeout_s=1), deadline_s=60)
-    engine = runtime.orchestrator.engine
     gave_up = reply(other, 1, Kind.ERROR, error("deadline_exceeded"))
-    ctx = await at(runtime, other, 1.0, lambda c: engine.on_message(c, gave_up))
+    ctx = await at(runtime, other, 1.0, answers(runtime, gave_up))
     assert ctx.run.status == "failed" and ctx.steps["s"].status == "timed_out"
     assert ctx.run.error is not None and ctx.run.error["code"] == "step_timed_out"
 
@@ -174,7 +191,7 @@ async def test_cancel_during_retry_backoff_ends_the_step(runtime: Runtime) -> No
     run = await start(runtime, one_step(retry={"max_attempts": 3, "backoff_s": 60, "jitter": 0}))
     engine = runtime.orchestrator.engine
     failed = reply(run, 1, Kind.ERROR, error("flaky"))
-    ctx = await at(runtime, run, 0.1, lambda c: engine.on_message(c, failed))
+    ctx = await at(runtime, run, 0.1, answers(runtime, failed))
     assert ctx.steps["s"].status == "retrying"
     assert ctx.steps["s"].due_at == run.created_at + timedelta(seconds=60.1)
 
@@ -218,17 +235,25 @@ async def test_a_retry_after_its_backoff_dispatches_the_next_attempt(runtime: Ru
     run = await start(runtime, one_step(retry={"max_attempts": 2, "backoff_s": 5, "jitter": 0}))
     engine = runtime.orchestrator.engine
     failed = reply(run, 1, Kind.ERROR, error("flaky"))
-    await at(runtime, run, 0, lambda c: engine.on_message(c, failed))
+    first_task = (await step_row(runtime, run)).task_id
+    await at(runtime, run, 0, answers(runtime, failed))
     ctx = await at(runtime, run, 4.9, engine.on_due)
     assert ctx.steps["s"].status == "retrying"
     ctx = await at(runtime, run, 5.0, engine.on_due)
     assert ctx.steps["s"].status == "scheduled" and ctx.steps["s"].attempt == 2
-    # The first attempt's answer is now late: ignored and counted.
+    # An answer to the first attempt's task is no answer to the step's current task: refused,
+    # and nothing changes.
     stale = reply(run, 1, Kind.RESULT, {"output": 1})
-    ctx = await at(runtime, run, 5.1, lambda c: engine.on_message(c, stale))
-    assert ctx.steps["s"].status == "scheduled" and ctx.steps["s"].duplicates == 1
+    refused: list[object] = []
+
+    async def late(c: RunContext) -> None:
+        refused.append(await answers(runtime, stale, first_task)(c))
+
+    ctx = await at(runtime, run, 5.1, late)
+    assert isinstance(refused[0], Refusal) and refused[0].code == "unbound"
+    assert ctx.steps["s"].status == "scheduled" and ctx.steps["s"].duplicates == 0
     fresh = reply(run, 2, Kind.RESULT, {"output": 2})
-    ctx = await at(runtime, run, 5.2, lambda c: engine.on_message(c, fresh))
+    ctx = await at(runtime, run, 5.2, answers(runtime, fresh))
     assert ctx.run.status == "succeeded" and ctx.run.output == {"s": 2}
 
 

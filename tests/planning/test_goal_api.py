@@ -17,6 +17,7 @@ from services.planning.goals import PlannedRun, PlanningError, plan_goal
 from services.registry import store
 from tests.fixtures.app import app_client
 from tests.fixtures.errors import assert_error
+from tests.fixtures.identity import keyed
 
 TOKEN = "planning-test-token-0123456789"
 
@@ -24,7 +25,7 @@ TOKEN = "planning-test-token-0123456789"
 @pytest.fixture
 async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     async with app_client(Settings(data_dir=tmp_path, api_token=TOKEN)) as http:
-        response = await http.post("/v1/agents", json=legal.card())
+        response = await http.post("/v1/agents", json=keyed(legal.card()))
         assert response.status_code == 201, response.text
         yield http
 

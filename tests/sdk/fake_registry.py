@@ -14,6 +14,8 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
+from bus.signing import load_public_key, registration_bytes, verify_bytes
+
 CLIENT_TOKEN = "client-token-0123456789"
 
 
@@ -166,3 +168,12 @@ async def background(coro: Coroutine[Any, Any, None]) -> AsyncIterator[asyncio.T
         if not task.done():
             task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+def proven(card: dict[str, Any]) -> dict[str, Any]:
+    """``card`` without its proof, once the proof is checked: signed by the card's key over
+    its name, key and time (as the registry checks it)."""
+    proof = card["proof"]
+    signed = registration_bytes(card["name"], card["public_key"], proof["signed_at"])
+    assert verify_bytes(signed, proof["signature"], load_public_key(card["public_key"]))
+    return {k: v for k, v in card.items() if k != "proof"}

@@ -13,7 +13,7 @@ from agents.sdk import AgentSettings, RequestRejected
 from agents.sdk.http_agent import create_http_app, report_result
 from bus.envelope import Envelope, Kind
 from tests.fixtures.errors import assert_error
-from tests.sdk.fake_registry import CLIENT_TOKEN, FakeRegistry, background, free_port, serve
+from tests.sdk.fake_registry import CLIENT_TOKEN, FakeRegistry, background, free_port, proven, serve
 from tests.sdk.sample_agent import Gate, build_agent
 
 
@@ -131,7 +131,9 @@ async def test_run_http_registers_serves_heartbeats_and_deregisters() -> None:
             await running
 
     [registration] = fake.of("POST", "/v1/agents")
-    assert registration.body == agent.card(transport="http", endpoint=f"{public_url}/task")
+    assert proven(registration.body) == proven(
+        agent.card(transport="http", endpoint=f"{public_url}/task")
+    )
     assert response.json() == {"output": {"done": 3}}
 
 

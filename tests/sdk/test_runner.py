@@ -18,7 +18,7 @@ from bus.errors import UnsupportedTransportError
 from bus.factory import create_transport
 from bus.memory import MemoryTransport
 from tests.fixtures.services import require_import
-from tests.sdk.fake_registry import CLIENT_TOKEN, FakeRegistry, background, free_port, serve
+from tests.sdk.fake_registry import CLIENT_TOKEN, FakeRegistry, background, free_port, proven, serve
 from tests.sdk.sample_agent import Gate, build_agent
 
 
@@ -124,7 +124,7 @@ async def test_run_registers_heartbeats_serves_and_drains_before_deregistering(
         await running
 
         [registration] = fake.of("POST", "/v1/agents")
-        assert registration.body == agent.card(transport="bus")
+        assert proven(registration.body) == proven(agent.card(transport="bus"))
         assert registration.token == CLIENT_TOKEN
         heartbeats = fake.of("POST", f"/v1/agents/{agent_id}/heartbeat")
         assert heartbeats and all(c.token == agent_token for c in heartbeats)

@@ -13,7 +13,7 @@ from agents.sdk.testing import AgentTestEnvironment
 from bus import streams
 from bus.envelope import Kind, utcnow
 from bus.memory import MemoryTransport
-from bus.signing import generate_keypair, verify
+from bus.signing import generate_keypair, sign, verify
 from tests.fixtures.services import wait_until
 from tests.sdk.sample_agent import Gate, build_agent
 
@@ -221,7 +221,9 @@ async def test_stop_without_drain_leaves_the_task_pending_and_another_agent_gets
 
     # Another agent of the same capability picks it up.
     gate.release.set()
-    second = AgentTestEnvironment(build_agent(gate), transport=transport)
+    second = AgentTestEnvironment(
+        build_agent(gate), transport=transport, orchestrator_key=env.orchestrator_key
+    )
     async with second:
         answer = await second.result(task)
     assert answer.payload == {"output": {"done": 1}}
@@ -230,7 +232,9 @@ async def test_stop_without_drain_leaves_the_task_pending_and_another_agent_gets
 
 async def test_non_task_envelope_on_a_task_stream_is_dropped() -> None:
     async with AgentTestEnvironment(build_agent()) as env:
-        stray = env.task("math.add", {"a": 1, "b": 1}).model_copy(update={"kind": Kind.EVENT})
+        stray = env.sign(
+            env.task("math.add", {"a": 1, "b": 1}).model_copy(update={"kind": Kind.EVENT})
+        )
         await env.send(stray)
         answer = await env.execute("math.add", {"a": 2, "b": 2})
 
@@ -264,3 +268,29 @@ async def test_a_slow_task_is_announced_after_announce_after_s() -> None:
 
     assert started.payload["capability"] == "math.slow"
     assert "started_at" not in answer.payload  # announced already
+
+
+async def test_a_task_the_orchestrator_did_not_sign_is_dead_lettered_unrun() -> None:
+    gate = Gate()
+    gate.release.set()
+    async with AgentTestEnvironment(build_agent(gate)) as env:
+        unsigned = env.task("math.slow", {"n": 1}).model_copy(update={"signature": None})
+        impostor = env.task("math.slow", {"n": 2}).model_copy(update={"sender": "mallory"})
+        forged = sign(env.task("math.slow", {"n": 3}), generate_keypair()[0])
+        for task in (unsigned, impostor, forged):
+            await env.send(task)
+        answer = await env.execute("math.slow", {"n": 4})
+
+        async def dead() -> bool:
+            return len(await env.transport.dead_letters(streams.tasks("math.slow"))) == 3
+
+        await wait_until(dead)
+        reasons = {
+            d.envelope.payload["n"]: d.reason
+            for d in await env.transport.dead_letters(streams.tasks("math.slow"))
+            if d.envelope is not None
+        }
+    assert answer.payload == {"output": {"done": 4}}
+    assert gate.started == 1  # only the signed task ran
+    assert reasons[1] == reasons[3] == "rejected: task not signed with the orchestrator's key"
+    assert reasons[2] == "rejected: a task from 'mallory', not from the orchestrator"

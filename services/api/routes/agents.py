@@ -7,6 +7,7 @@ import logging
 from fastapi import APIRouter, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bus.signing import public_key_to_str
 from services import metrics
 from services.api.deps import (
     AgentDep,
@@ -19,10 +20,11 @@ from services.api.deps import (
 )
 from services.api.errors import ApiError, not_found
 from services.auth import Principal
-from services.db.models import SYSTEM_TENANT, AgentRow
+from services.db.models import SYSTEM_TENANT, AgentRow, utcnow
 from services.discovery.search import discover, discovery_of
 from services.egress import EgressRefused
 from services.registry import store
+from services.registry.identity import RegistrationRefused, check_card
 from services.registry.schemas import (
     AgentCard,
     AgentDraining,
@@ -64,6 +66,10 @@ async def register(
     Capabilities marked ``shared`` serve every tenant when the caller belongs to the system
     tenant (or is a system admin); otherwise they serve the caller's tenant only, and
     ``shared`` in the answer (the capabilities actually shared) says so.
+
+    A bus agent's card has a ``public_key``; a name an online agent of the tenant holds is
+    taken only with that agent's key and a ``proof`` (``services.registry.identity``). The
+    answer's ``bus_url`` carries the agent's own Redis user.
     """
     settings = runtime.settings
     may_share = principal.is_system or principal.tenant == SYSTEM_TENANT
@@ -89,18 +95,38 @@ async def register(
                 [{"path": "$.endpoint", "in": "body", "message": str(exc)}],
             ) from None
     async with session.begin():
+        holders = await store.online_named(session, card.name, principal.tenant)
+        try:
+            check_card(
+                card,
+                holders,
+                now=utcnow(),
+                insecure=settings.insecure_agents,
+                clock_skew_s=settings.clock_skew_s,
+            )
+        except RegistrationRefused as exc:
+            path = f"$.{exc.field}" if exc.field else "$"
+            details = [{"path": path, "in": "body", "message": exc.message}]
+            raise ApiError(exc.status, exc.code, f"{path}: {exc.message}", details) from None
         agent, token = await store.register_agent(
             session, card, settings.agent_lease_s, principal.tenant
         )
+        # A gateway agent never holds bus credentials; a bus agent gets a user of its own.
+        bus_url = None if card.transport == "gateway" else settings.bus_url
+        if card.transport == "bus":
+            # Inside the transaction: an agent whose user could not be made is not registered.
+            bus_url = await runtime.access.grant(agent.id, [c.name for c in card.capabilities])
     runtime.orchestrator.engine.router.invalidate()
+    runtime.orchestrator.authenticator.forget(agent.id)
     metrics.AGENTS_REGISTERED.inc()
     return AgentRegistered(
         agent_id=agent.id,
         token=token,
         heartbeat_interval_s=settings.heartbeat_interval_s,
         lease_s=settings.agent_lease_s,
-        bus_url=None if card.transport == "gateway" else settings.bus_url,
+        bus_url=bus_url,
         shared=[cap.name for cap in card.capabilities if cap.shared],
+        orchestrator_key=public_key_to_str(runtime.orchestrator.authenticator.public_key),
     )
 
 
@@ -149,7 +175,8 @@ async def deregister(
     async with session.begin():
         agent = await _own_agent(session, principal, agent_id)
         await store.start_draining(session, agent)
-        await store.remove_drained(session)
+        removed = await store.remove_drained(session)
+    await runtime.access.revoke(removed)
     runtime.orchestrator.engine.router.invalidate()
     return AgentDraining(agent_id=agent_id, status=agent.status)
 

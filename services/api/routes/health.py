@@ -11,6 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from services.api.deps import RuntimeDep, get_principal
 from services.api.errors import ApiError
 from services.db.models import SYSTEM_TENANT
+from services.runtime import INSECURE_WARNING
 
 router = APIRouter(tags=["health"])
 
@@ -23,13 +24,15 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 async def readyz(runtime: RuntimeDep) -> JSONResponse:
-    """Ready when the database and the bus both answer; 503 names what is down."""
+    """Ready when the database and the bus both answer; 503 names what is down. A
+    development-only setting that is on (``MODX_INSECURE_AGENTS``) is named in ``warnings``."""
     db_ok, bus_ok = await asyncio.gather(runtime.database_ok(), runtime.bus_ok())
     checks = {"database": "ok" if db_ok else "down", "bus": "ok" if bus_ok else "down"}
     ready = db_ok and bus_ok
-    return JSONResponse(
-        {"status": "ready" if ready else "unavailable", "checks": checks}, 200 if ready else 503
-    )
+    body: dict[str, object] = {"status": "ready" if ready else "unavailable", "checks": checks}
+    if runtime.settings.insecure_agents:
+        body["warnings"] = [INSECURE_WARNING]
+    return JSONResponse(body, 200 if ready else 503)
 
 
 @router.get(

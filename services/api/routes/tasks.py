@@ -10,6 +10,7 @@ from services.api.deps import AgentDep, RuntimeDep, SessionDep
 from services.api.errors import ApiError
 from services.api.schemas import TaskResult
 from services.db.models import EventRow, StepRow
+from services.orchestrator.authenticity import Refusal
 from services.orchestrator.http_dispatch import answer_envelope
 
 router = APIRouter(prefix="/v1", tags=["tasks"])
@@ -44,8 +45,14 @@ async def report_result(
         attempt=int(sent.data.get("attempt", 1)),
         correlation_id=sent.run_id,
     )
-    answer = answer_envelope(task, principal.agent_id or "", body.model_dump(exclude_none=True))
-    accepted = await runtime.orchestrator.in_run(
-        sent.run_id, lambda ctx: runtime.orchestrator.engine.on_message(ctx, answer)
+    orchestrator = runtime.orchestrator
+    sender = await orchestrator.authenticator.identity(principal.agent_id or "")
+    if sender is None:
+        raise ApiError(403, "forbidden", "this agent is no longer registered")
+    answer = answer_envelope(task, sender.agent_id, body.model_dump(exclude_none=True))
+    accepted = await orchestrator.in_run(
+        sent.run_id, lambda ctx: orchestrator.engine.on_message(ctx, answer, sender)
     )
+    if isinstance(accepted, Refusal):
+        raise ApiError(409, "not_current", str(accepted))
     return {"accepted": bool(accepted), "task_id": task_id}

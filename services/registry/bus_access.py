@@ -1,0 +1,132 @@
+"""What a registered agent may do on the bus: its own Redis ACL user, never the server's.
+
+On Redis, registering a bus agent creates the user ``modx-agent-<agent id>`` with a random
+password, and the registration's ``bus_url`` carries that user. It may:
+
+- consume its capabilities' task streams and its own pinned-task stream (read with its consumer
+  group, acknowledge, reclaim);
+- append to ``modx.results`` and to those task streams' dead-letter streams, and to nothing else.
+
+It cannot read another capability's stream, write a task, or touch any other key. Redis
+checks each command of a Lua script too, so the SDK's commit script (append the result,
+acknowledge the task) gives no more. The user is deleted when the agent is removed.
+
+In the embedded mode the bus is in-process: there is nothing to hand out.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Iterable
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from redis.asyncio import Redis
+
+from bus import streams
+from bus.transport import Transport
+
+log = logging.getLogger(__name__)
+
+USER_PREFIX = "modx-agent-"
+
+# Connection housekeeping every client needs (redis-py sends HELLO/SETINFO/SELECT itself).
+_CONNECTION = ("+ping", "+hello", "+auth", "+select", "+client|setname")
+# Consuming a stream with a group: read, acknowledge, reclaim, inspect the pending list.
+_CONSUME = (
+    "+xreadgroup",
+    "+xack",
+    "+xautoclaim",
+    "+xclaim",
+    "+xpending",
+    "+xgroup|create",
+)
+
+
+def user_name(agent_id: str) -> str:
+    """The Redis user of an agent."""
+    return USER_PREFIX + agent_id
+
+
+def agent_rules(agent_id: str, capabilities: Iterable[str], password: str) -> list[str]:
+    """The ``ACL SETUSER`` rules of an agent's user (one selector per kind of access)."""
+    readable = [streams.tasks(name) for name in sorted(set(capabilities))]
+    readable.append(streams.inbox(agent_id))
+    writable = [streams.RESULTS, *(streams.dlq(stream) for stream in readable)]
+    consume = [*_CONSUME, *(f"~{stream}" for stream in readable)]
+    append = ["+xadd", *(f"~{stream}" for stream in writable)]
+    script = ["+evalsha", "+eval", *(f"~{stream}" for stream in [*readable, *writable])]
+    return [
+        "reset",
+        "on",
+        f">{password}",
+        "resetchannels",
+        *_CONNECTION,
+        *consume,
+        f"({' '.join(append)})",
+        f"({' '.join(script)})",
+    ]
+
+
+def with_user(url: str, user: str, password: str) -> str:
+    """``url`` with its credentials replaced by ``user:password``."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{quote(user, safe='')}:{quote(password, safe='')}@{host}"
+    if parts.port is not None:
+        netloc += f":{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+class BusAccess:
+    """Hands each bus agent the bus URL it may use, and takes it back.
+
+    Args:
+        transport: The server's bus.
+        bus_url: The server's bus URL (with the server's credentials).
+        per_agent: Create an ACL user per agent (Redis only; ``MODX_AGENT_ACL``).
+    """
+
+    def __init__(self, transport: Transport, bus_url: str, *, per_agent: bool = True) -> None:
+        self.bus_url = bus_url
+        client = getattr(transport, "client", None)
+        self._redis: Redis | None = client if per_agent and isinstance(client, Redis) else None
+
+    @property
+    def per_agent(self) -> bool:
+        """True when agents get users of their own."""
+        return self._redis is not None
+
+    async def grant(self, agent_id: str, capabilities: Iterable[str]) -> str:
+        """The bus URL for a newly registered agent (its own user, created now)."""
+        if self._redis is None:
+            return self.bus_url
+        names = list(capabilities)
+        password = secrets.token_urlsafe(24)
+        await self._redis.execute_command(  # type: ignore[no-untyped-call]
+            "ACL", "SETUSER", user_name(agent_id), *agent_rules(agent_id, names, password)
+        )
+        # The groups exist before the agent reads: it need not create streams.
+        for stream, group in [(streams.tasks(n), n) for n in names] + [
+            (streams.inbox(agent_id), agent_id)
+        ]:
+            try:
+                await self._redis.xgroup_create(stream, group, id="0", mkstream=True)
+            except Exception as exc:  # BUSYGROUP: it exists
+                if "BUSYGROUP" not in str(exc):
+                    raise
+        return with_user(self.bus_url, user_name(agent_id), password)
+
+    async def revoke(self, agent_ids: Iterable[str]) -> None:
+        """Delete the users of removed agents (and disconnect their clients); never raises."""
+        if self._redis is None:
+            return
+        users = [user_name(agent_id) for agent_id in agent_ids]
+        if not users:
+            return
+        try:
+            await self._redis.execute_command("ACL", "DELUSER", *users)  # type: ignore[no-untyped-call]
+        except Exception:
+            log.warning("could not delete the Redis users of %s", users, exc_info=True)

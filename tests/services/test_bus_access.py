@@ -1,0 +1,110 @@
+"""A bus agent's own Redis ACL user, on a private redis-server (its users never reach the shared
+one): it consumes its own task streams and appends results, nothing else, and it is gone once
+the agent is."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from redis.asyncio import Redis
+from redis.exceptions import AuthenticationError, NoPermissionError, ResponseError
+
+from bus import streams
+from tests.fixtures.identity import keyed
+from tests.fixtures.services import free_port, missing, wait_until
+from tests.fixtures.stack import running_stack
+
+pytestmark = [pytest.mark.redis, pytest.mark.postgres]
+
+SERVER_PASSWORD = "server-secret-0123456789"
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[str]:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        missing("redis-server")
+    assert binary is not None
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            *(binary, "--port", str(port), "--bind", "127.0.0.1", "--save", ""),
+            *("--appendonly", "no", "--dir", str(tmp_path), "--requirepass", SERVER_PASSWORD),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        yield f"redis://:{SERVER_PASSWORD}@127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+async def test_an_agent_user_reads_its_streams_and_writes_only_results(
+    tmp_path: Path, postgres_url: str, private_redis: str
+) -> None:
+    server = Redis.from_url(private_redis)
+    await wait_until(_pings(server))
+    async with running_stack("distributed", tmp_path, postgres_url, private_redis) as stack:
+        card = keyed({"name": "reader", "capabilities": [{"name": "cap.a"}]})
+        registered = (await stack.client.post("/v1/agents", json=card)).json()
+        agent_id, bus_url = registered["agent_id"], registered["bus_url"]
+        assert urlsplit(bus_url).username == f"modx-agent-{agent_id}"
+        assert SERVER_PASSWORD not in bus_url
+        await server.xadd(streams.tasks("cap.b"), {"data": b"someone else's input"})
+        agent = Redis.from_url(bus_url)
+        try:
+            # Its own task stream, with its capability's group; results.
+            assert await agent.xreadgroup("cap.a", agent_id, {streams.tasks("cap.a"): ">"}) == []
+            assert await agent.xadd(streams.RESULTS, {"data": b"an answer"})
+            # Nothing else: another capability's stream, writing a task, reading anything raw.
+            with pytest.raises(NoPermissionError):
+                await agent.xrange(streams.tasks("cap.b"))
+            with pytest.raises(NoPermissionError):
+                await agent.xreadgroup("cap.b", agent_id, {streams.tasks("cap.b"): ">"})
+            with pytest.raises(NoPermissionError):
+                await agent.xadd(streams.tasks("cap.a"), {"data": b"a forged task"})
+            with pytest.raises(NoPermissionError):
+                await agent.xadd(streams.tasks("cap.b"), {"data": b"a forged task"})
+            with pytest.raises(NoPermissionError):
+                await agent.xrange(streams.RESULTS)
+            with pytest.raises(NoPermissionError):
+                await agent.get("anything")
+            with pytest.raises(ResponseError):  # a script is checked command by command
+                await agent.eval(
+                    "return redis.call('XADD', KEYS[1], '*', 'data', 'x')",
+                    1,
+                    streams.tasks("cap.a"),
+                )
+            assert await server.xlen(streams.tasks("cap.a")) == 0
+        finally:
+            await agent.aclose()
+
+        # Deregistered with no task out: removed, and its user with it.
+        headers = {"authorization": f"Bearer {registered['token']}"}
+        assert (
+            await stack.client.delete(f"/v1/agents/{agent_id}", headers=headers)
+        ).status_code == 202
+        assert f"modx-agent-{agent_id}".encode() not in await server.acl_users()
+        gone = Redis.from_url(bus_url)
+        try:
+            with pytest.raises(AuthenticationError):
+                await gone.ping()
+        finally:
+            await gone.aclose()
+    await server.aclose()
+
+
+def _pings(client: Redis) -> Callable[[], Awaitable[bool]]:
+    async def ping() -> bool:
+        try:
+            return bool(await client.ping())
+        except Exception:
+            return False
+
+    return ping

@@ -23,6 +23,7 @@ from typing import Any
 from bench.harness import Series, latency_summary, log
 from bench.stack import REDIS_URL, Stack, Stacks
 from bench.workload import Api, chain
+from bus.signing import generate_keypair, registration_proof
 
 WORDS = [
     "compute",
@@ -148,7 +149,9 @@ def card(start: int, count: int) -> dict[str, Any]:
         }
         for i in range(start, start + count)
     ]
-    return {"name": f"bench-registry-{start}", "version": "1.0.0", "capabilities": capabilities}
+    name = f"bench-registry-{start}"
+    card = {"name": name, "version": "1.0.0", "capabilities": capabilities}
+    return {**card, **registration_proof(name, generate_keypair()[0])}  # bus agents have keys
 
 
 async def _discovery(cfg: ScalingConfig, stack: Stack, series: Series) -> dict[str, bool]:

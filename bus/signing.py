@@ -15,7 +15,9 @@ import binascii
 import json
 import os
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -44,6 +46,7 @@ __all__ = [
     "public_key_to_str",
     "read_key_file",
     "registration_bytes",
+    "registration_proof",
     "sign",
     "sign_bytes",
     "verify",
@@ -137,6 +140,15 @@ def verify_bytes(data: bytes, signature: str, public_key: Ed25519PublicKey) -> b
 def registration_bytes(name: str, public_key: str, signed_at: str) -> bytes:
     """What an agent signs to prove at registration that it holds its card's key."""
     return f"modx-register\n{name}\n{public_key}\n{signed_at}".encode()
+
+
+def registration_proof(name: str, private_key: Ed25519PrivateKey) -> dict[str, Any]:
+    """The ``public_key`` and ``proof`` an agent card carries to prove it holds ``private_key``:
+    a signature over its name, its key and the time (``registration_bytes``)."""
+    public_key = public_key_to_str(private_key.public_key())
+    signed_at = datetime.now(UTC).isoformat()
+    signature = sign_bytes(registration_bytes(name, public_key, signed_at), private_key)
+    return {"public_key": public_key, "proof": {"signed_at": signed_at, "signature": signature}}
 
 
 def canonical_bytes(envelope: Envelope) -> bytes:

@@ -17,16 +17,14 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from agents.sdk.definition import CapabilityDefinition, define_capability
 from agents.sdk.errors import SetupError
 from agents.sdk.runner import run_agent
-from bus.envelope import Envelope, utcnow
+from bus.envelope import Envelope
 from bus.signing import (
     Ed25519PrivateKey,
     create_key_file,
     load_private_key,
-    public_key_to_str,
     read_key_file,
-    registration_bytes,
+    registration_proof,
     sign,
-    sign_bytes,
 )
 from bus.transport import ConsumerOptions, Transport
 
@@ -188,14 +186,7 @@ class Agent:
             for entry in card["capabilities"]:
                 entry["shared"] = True
         if self._signing_key is not None:
-            public_key = public_key_to_str(self._signing_key.public_key())
-            signed_at = utcnow().isoformat()
-            proof = registration_bytes(self.name, public_key, signed_at)
-            card["public_key"] = public_key
-            card["proof"] = {
-                "signed_at": signed_at,
-                "signature": sign_bytes(proof, self._signing_key),
-            }
+            card.update(registration_proof(self.name, self._signing_key))
         return card
 
     def sign(self, envelope: Envelope) -> Envelope:

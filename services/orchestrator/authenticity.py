@@ -62,6 +62,7 @@ class Refusal(RejectEnvelope):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
+        self.message = message
 
 
 def refuse(code: str, message: str) -> Refusal:
@@ -184,17 +185,18 @@ class Authenticator:
 
 
 def binding(row: Step | None, envelope: Envelope, sender: Identity) -> Refusal | None:
-    """Why ``envelope`` is no answer to ``row``'s current task, or None.
+    """Why ``envelope`` is no answer to ``row``'s current task, or None (not counted yet: the
+    caller counts it once it is sure that ``row`` was current).
 
     A late duplicate (the right agent answering the step's current task once more, after it
     was settled) is not refused here: the engine ignores and counts it.
     """
     if row is None:
-        return refuse("unbound", f"run {envelope.run_id} has no step {envelope.step_id!r}")
+        return Refusal("unbound", f"run {envelope.run_id} has no step {envelope.step_id!r}")
     if envelope.id in row.meta.get(ACCEPTED, ()):
-        return refuse("replay", f"envelope {envelope.id} was accepted before")
+        return Refusal("replay", f"envelope {envelope.id} was accepted before")
     if envelope.causation_id != row.task_id or envelope.attempt != row.attempt:
-        return refuse(
+        return Refusal(
             "unbound",
             f"answers task {envelope.causation_id} (attempt {envelope.attempt}); step "
             f"{row.step_id} waits for task {row.task_id} (attempt {row.attempt})",
@@ -203,13 +205,13 @@ def binding(row: Step | None, envelope: Envelope, sender: Identity) -> Refusal |
         return None
     if row.agent_id is not None:
         if sender.agent_id != row.agent_id:
-            return refuse(
+            return Refusal(
                 "wrong_agent",
                 f"task {row.task_id} is out with agent {row.agent_id}, not {sender.agent_id}",
             )
         return None
     if row.capability not in sender.capabilities:
-        return refuse("wrong_agent", f"agent {sender.agent_id} does not serve {row.capability!r}")
+        return Refusal("wrong_agent", f"agent {sender.agent_id} does not serve {row.capability!r}")
     return None
 
 

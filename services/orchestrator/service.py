@@ -446,10 +446,17 @@ class Orchestrator:
         outcome = await self.in_run(
             run_id, lambda ctx: self.engine.on_message(ctx, envelope, sender)
         )
+        if isinstance(outcome, Refusal):
+            # A refusal writes nothing, so a copy of the run that another replica had changed
+            # meanwhile would go unnoticed: judge it once more on the run as stored.
+            self.cache.forget([run_id])
+            outcome = await self.in_run(
+                run_id, lambda ctx: self.engine.on_message(ctx, envelope, sender)
+            )
         if outcome is None:
             raise refuse("unbound", f"no run {run_id!r}")
         if isinstance(outcome, Refusal):
-            raise outcome
+            raise refuse(outcome.code, outcome.message)
         self.authenticator.accepted(envelope)
         if outcome is False and envelope.kind.value != "event":
             metrics.DUPLICATE_RESULTS.inc()

@@ -18,10 +18,12 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from bus.signing import Ed25519PrivateKey, generate_keypair
 from services.api.app import create_app
 from services.config import Settings
 from services.ledger.keys import create_key_file
 from services.runtime import Runtime
+from tests.fixtures.identity import keyed
 from tests.fixtures.services import wait_until
 
 SYSTEM_ADMIN = "matrix-system-admin-0123456789"
@@ -72,6 +74,7 @@ class Admin:
 
     def __init__(self, http: httpx.AsyncClient) -> None:
         self.http = http
+        self.keys: dict[tuple[str, str], Ed25519PrivateKey] = {}  # an agent's key, by name
 
     async def token(self, tenant: str, role: str) -> tuple[int, str]:
         """A new token of ``tenant``: (id, secret)."""
@@ -84,7 +87,9 @@ class Admin:
 
     async def agent(self, world: World, name: str, capability: str) -> tuple[str, str]:
         """A bus agent of ``world``'s tenant, registered with its agent token: (id, token)."""
-        card = {"name": name, "capabilities": [{"name": capability}]}
+        # The same agent registering again proves the same key (as a restart does).
+        key = self.keys.setdefault((world.tenant, name), generate_keypair()[0])
+        card = keyed({"name": name, "capabilities": [{"name": capability}]}, key)
         response = await self.http.post(
             "/v1/agents", json=card, headers=bearer(world.tokens["agent"])
         )

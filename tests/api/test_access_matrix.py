@@ -27,9 +27,11 @@ import httpx
 import pytest
 from fastapi.routing import iter_route_contexts
 
+from bus.signing import generate_keypair
 from services.api.app import create_app
 from services.config import Settings
 from tests.api.tenancy_world import Admin, World, bearer, runtime_app, runtime_of, tenancy_app
+from tests.fixtures.identity import keyed
 from tests.fixtures.services import wait_until
 
 ROLES = ("viewer", "operator", "admin", "agent", "self", "system")
@@ -107,8 +109,12 @@ async def start_run(m: Matrix, w: World, own: bool) -> Call:
     return Call({}, body={"workflow": w.workflow, "input": {"n": 2}})
 
 
+JOINING = generate_keypair()[0]  # every "joining" card proves this key: the same agent again
+
+
 async def agent_card(m: Matrix, w: World, own: bool) -> Call:
-    return Call({}, body={"name": "joining", "capabilities": [{"name": "work.joined"}]})
+    card = {"name": "joining", "capabilities": [{"name": "work.joined"}]}
+    return Call({}, body=keyed(card, JOINING))
 
 
 async def task_result(m: Matrix, w: World, own: bool) -> Call:

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from services.db.models import utcnow
+from tests.fixtures.identity import keyed
 from tests.fixtures.proxy import TcpProxy
 from tests.fixtures.services import free_port, wait_until
 from tests.fixtures.stack import Stack, running_stack
@@ -94,7 +95,7 @@ async def test_leases_do_not_run_out_while_heartbeats_could_not_be_recorded(
         "version": "1.0.0",
         "capabilities": [{"name": "test.silent", "input_schema": {}, "output_schema": {}}],
     }
-    response = await stack.client.post("/v1/agents", json=card)
+    response = await stack.client.post("/v1/agents", json=keyed(card))
     assert response.status_code == 201, response.text
     agent_id = response.json()["agent_id"]
 

@@ -67,7 +67,7 @@ async def _step(stack: Stack, run_id: str) -> dict[str, Any]:
 
 
 async def _rejected(client: httpx.AsyncClient) -> dict[str, float]:
-    text = (await client.get("/metrics")).text
+    text = (await client.get("/metrics", headers={"authorization": f"Bearer {ADMIN}"})).text
     found = re.findall(r'^modx_rejected_messages_total\{reason="(\w+)"\} (\S+)$', text, re.M)
     return {reason: float(value) for reason, value in found}
 

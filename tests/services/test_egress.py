@@ -114,8 +114,9 @@ async def target() -> AsyncIterator[tuple[Target, int]]:
 
 
 def card(endpoint: str, capability: str = "ext.call") -> dict[str, Any]:
+    # One name per capability: a live name is held by one agent (without a key, not shared).
     return {
-        "name": "external",
+        "name": f"external-{capability}",
         "transport": "http",
         "endpoint": endpoint,
         "capabilities": [{"name": capability}],

@@ -39,7 +39,10 @@ from services.orchestrator.records import Step
 
 ORCHESTRATOR = "orchestrator"
 ACCEPTED = "accepted"
-"""``Step.meta`` key: ids of the envelopes accepted for the step's current task."""
+"""``Step.meta`` key: ids of the envelopes accepted for the step."""
+SUPERSEDED = "superseded"
+"""``Step.meta`` key: tasks sent again for the same attempt (their agent went offline), with
+the agent that held each."""
 
 
 @dataclass(frozen=True)
@@ -188,14 +191,19 @@ def binding(row: Step | None, envelope: Envelope, sender: Identity) -> Refusal |
     """Why ``envelope`` is no answer to ``row``'s current task, or None (not counted yet: the
     caller counts it once it is sure that ``row`` was current).
 
-    A late duplicate (the right agent answering the step's current task once more, after it
-    was settled) is not refused here: the engine ignores and counts it.
+    The step's current task is the last one sent, or one sent for the same attempt before it
+    and superseded because its agent went offline (a late answer from that agent counts).
+    A late duplicate (the right agent answering once more, after the step was settled) is not
+    refused here: the engine ignores and counts it.
     """
     if row is None:
         return Refusal("unbound", f"run {envelope.run_id} has no step {envelope.step_id!r}")
     if envelope.id in row.meta.get(ACCEPTED, ()):
         return Refusal("replay", f"envelope {envelope.id} was accepted before")
-    if envelope.causation_id != row.task_id or envelope.attempt != row.attempt:
+    superseded: dict[str, str | None] = row.meta.get(SUPERSEDED, {})
+    if envelope.attempt != row.attempt or (
+        envelope.causation_id != row.task_id and envelope.causation_id not in superseded
+    ):
         return Refusal(
             "unbound",
             f"answers task {envelope.causation_id} (attempt {envelope.attempt}); step "
@@ -203,16 +211,28 @@ def binding(row: Step | None, envelope: Envelope, sender: Identity) -> Refusal |
         )
     if sender is SERVER:
         return None
-    if row.agent_id is not None:
-        if sender.agent_id != row.agent_id:
+    holder = (
+        row.agent_id
+        if envelope.causation_id == row.task_id
+        else superseded[envelope.causation_id or ""]
+    )
+    if holder is not None:
+        if sender.agent_id != holder:
             return Refusal(
                 "wrong_agent",
-                f"task {row.task_id} is out with agent {row.agent_id}, not {sender.agent_id}",
+                f"task {envelope.causation_id} is out with agent {holder}, not {sender.agent_id}",
             )
         return None
     if row.capability not in sender.capabilities:
         return Refusal("wrong_agent", f"agent {sender.agent_id} does not serve {row.capability!r}")
     return None
+
+
+def supersede(row: Step) -> None:
+    """Remember the task out with ``row`` and its holder before the task is sent again."""
+    if row.task_id is not None:
+        superseded = {**row.meta.get(SUPERSEDED, {}), row.task_id: row.agent_id}
+        row.meta = {**row.meta, SUPERSEDED: superseded}
 
 
 def remember(row: Step, envelope: Envelope) -> None:

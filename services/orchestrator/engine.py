@@ -15,7 +15,14 @@ from bus import streams
 from bus.envelope import Envelope, Kind
 from bus.ids import new_id
 from services.orchestrator import refs
-from services.orchestrator.authenticity import SERVER, Identity, Refusal, binding, remember
+from services.orchestrator.authenticity import (
+    SERVER,
+    Identity,
+    Refusal,
+    binding,
+    remember,
+    supersede,
+)
 from services.orchestrator.context import RunContext, message_summary
 from services.orchestrator.definitions import Condition, StepDefinition
 from services.orchestrator.fan_out import FanOut, is_parent
@@ -421,6 +428,7 @@ class Engine:
                 ctx.event(
                     "step.redispatched", row, data={"reason": f"agent {row.agent_id} went offline"}
                 )
+                supersede(row)  # its holder may still answer it, late: that answer counts too
                 await self.dispatch(ctx, row, attempt=row.attempt)
 
     async def redeliver(self, ctx: RunContext, lost: Callable[[Step], bool], reason: str) -> int:

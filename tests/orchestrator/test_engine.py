@@ -17,10 +17,11 @@ from sqlalchemy import select
 
 from bus import streams
 from bus.envelope import Envelope, Kind
+from bus.ids import new_id
 from services.config import Settings
 from services.db.models import EventRow, LedgerEntryRow, StepRow
 from services.ledger.verify import verify
-from services.orchestrator.authenticity import Refusal
+from services.orchestrator.authenticity import Identity, Refusal
 from services.orchestrator.context import RunContext
 from services.orchestrator.definitions import parse_definition
 from services.orchestrator.records import Run
@@ -258,8 +259,9 @@ async def test_a_retry_after_its_backoff_dispatches_the_next_attempt(runtime: Ru
 
 
 async def test_messages_move_the_step_and_are_traced(runtime: Runtime) -> None:
-    """started -> running (by its announcement), result -> succeeded with usage; a repeat is
-    ignored and counted; every message is in the history with who sent it."""
+    """started -> running (by its announcement), result -> succeeded with usage; the agent
+    answering again is ignored and counted, the same envelope again refused as a replay; every
+    message is in the history with who sent it."""
     run = await start(runtime, one_step())
     engine = runtime.orchestrator.engine
     duplicates_before = engine.duplicates
@@ -276,26 +278,30 @@ async def test_messages_move_the_step_and_are_traced(runtime: Runtime) -> None:
     seen: list[object] = []
 
     async def deliver(c: RunContext, envelope: Envelope) -> None:
-        seen.append(await engine.on_message(c, envelope))
+        seen.append(await answers(runtime, envelope)(c))
 
     ctx = await at(runtime, run, 0.5, lambda c: deliver(c, announce))
     step = ctx.steps["s"]
-    assert step.status == "running" and step.agent_id == "worker-1"
+    worker = step.agent_id
+    assert step.status == "running" and worker is not None
     assert step.started_at == run.created_at + timedelta(seconds=0.2)  # as the agent said
     result = reply(run, 1, Kind.RESULT, {"output": {"v": 1}, "usage": {"tokens": 3}})
     ctx = await at(runtime, run, 1, lambda c: deliver(c, result))
     assert ctx.steps["s"].status == "succeeded" and ctx.steps["s"].meta["usage"] == {"tokens": 3}
-    ctx = await at(runtime, run, 2, lambda c: deliver(c, result))  # the same result again
-    assert seen == [True, True, False]
+    again = result.model_copy(update={"id": new_id()})  # the agent answers once more
+    ctx = await at(runtime, run, 2, lambda c: deliver(c, again))
+    ctx = await at(runtime, run, 3, lambda c: deliver(c, result))  # the same envelope again
+    assert seen[:3] == [True, True, False]
+    assert isinstance(seen[3], Refusal) and seen[3].code == "replay"
     assert ctx.steps["s"].duplicates == 1 and engine.duplicates == duplicates_before + 1
     history = [
         e for e in await events(runtime, run) if e.type in ("message.received", "result.ignored")
     ]
     assert [(e.type, e.step_id, e.agent_id, e.envelope_id) for e in history] == [
-        ("message.received", "s", "worker-1", announce.id),
-        ("message.received", "s", "worker-1", result.id),
-        ("message.received", "s", "worker-1", result.id),
-        ("result.ignored", "s", "worker-1", result.id),
+        ("message.received", "s", worker, announce.id),
+        ("message.received", "s", worker, result.id),
+        ("message.received", "s", worker, again.id),
+        ("result.ignored", "s", worker, again.id),
     ]
     assert history[0].data["topic"] == streams.TASK_STARTED
     assert history[-1].data == {"reason": "late or duplicate", "attempt": 1}
@@ -305,19 +311,48 @@ async def test_a_short_task_starts_when_its_answer_says_and_errors_need_a_shape(
     runtime: Runtime,
 ) -> None:
     run = await start(runtime, one_step())
-    engine = runtime.orchestrator.engine
     early = (run.created_at - timedelta(seconds=5)).isoformat()  # before the dispatch: clamped
     result = reply(run, 1, Kind.RESULT, {"output": 1, "started_at": early})
-    ctx = await at(runtime, run, 1, lambda c: engine.on_message(c, result))
+    ctx = await at(runtime, run, 1, answers(runtime, result))
     step = ctx.steps["s"]
     assert step.status == "succeeded" and step.started_at == step.scheduled_at
-    assert step.agent_id == "worker-1" and "usage" not in step.meta
+    assert step.agent_id is not None and "usage" not in step.meta
     other = await start(runtime, one_step())
     junk = reply(other, 1, Kind.ERROR, {"oops": True})  # an error without an error object
-    ctx = await at(runtime, other, 1, lambda c: engine.on_message(c, junk))
+    ctx = await at(runtime, other, 1, answers(runtime, junk))
     assert ctx.steps["s"].status == "failed"
     assert ctx.steps["s"].error == {
         "code": "bad_error",
         "message": "{'oops': True}",
         "retryable": False,
     }
+
+
+async def test_a_task_sent_again_still_takes_the_late_answer_of_the_agent_that_held_it(
+    runtime: Runtime,
+) -> None:
+    """Its agent went offline and the task went out again (same attempt, a new task id): the
+    first holder's late answer to the first task counts; anyone else's answer to it does not."""
+    run = await start(runtime, one_step())
+    engine = runtime.orchestrator.engine
+    first_task = (await step_row(runtime, run)).task_id
+    started = reply(run, 1, Kind.EVENT, {}).model_copy(update={"topic": "task.started"})
+    ctx = await at(runtime, run, 0.1, answers(runtime, started))
+    holder = ctx.steps["s"].agent_id
+    assert holder is not None
+    ctx = await at(runtime, run, 0.2, lambda c: engine.redispatch(c, {holder}))
+    assert ctx.steps["s"].task_id != first_task and ctx.steps["s"].attempt == 1
+    intruder = Identity("someone-else", "bus", None, frozenset({"t.work"}))
+    refused: list[object] = []
+
+    async def other(c: RunContext) -> None:
+        late = reply(run, 1, Kind.RESULT, {"output": 0}).model_copy(
+            update={"sender": intruder.agent_id, "causation_id": first_task}
+        )
+        refused.append(await engine.on_message(c, late, intruder))
+
+    await at(runtime, run, 0.3, other)
+    assert isinstance(refused[0], Refusal) and refused[0].code == "wrong_agent"
+    late = reply(run, 1, Kind.RESULT, {"output": 7})
+    ctx = await at(runtime, run, 0.4, answers(runtime, late, first_task))
+    assert ctx.run.status == "succeeded" and ctx.run.output == {"s": 7}

@@ -16,7 +16,9 @@ import pytest
 from agents.sdk import AgentSettings, RequestRejected
 from agents.sdk.gateway import GatewayTransport
 from bus import streams
+from bus.signing import generate_keypair
 from tests.e2e import fleet
+from tests.fixtures.identity import keyed
 from tests.fixtures.proxy import TcpProxy
 from tests.fixtures.services import free_port, wait_until
 from tests.fixtures.stack import TOKEN, Stack, running_stack
@@ -162,9 +164,11 @@ async def test_the_gateway_refuses_bad_tokens_and_foreign_streams(quick: Stack) 
         await connect("nobody", TOKEN)
     assert refused.value.status == 401
 
+    # Two instances of one agent: the second proves the first's key to hold the same name.
+    key = generate_keypair()[0]
     card = fleet.numbers.card(transport="gateway")
-    mine = (await quick.client.post("/v1/agents", json=card)).json()
-    other = (await quick.client.post("/v1/agents", json=card)).json()
+    mine = (await quick.client.post("/v1/agents", json=keyed(card, key))).json()
+    other = (await quick.client.post("/v1/agents", json=keyed(card, key))).json()
     assert mine["bus_url"] is None  # a gateway agent never gets the server's bus
     with pytest.raises(RequestRejected) as refused:
         await connect(other["agent_id"], mine["token"])

@@ -36,6 +36,7 @@ from bus.signing import Ed25519PrivateKey, Ed25519PublicKey, load_public_key, si
 from services import metrics
 from services.db.models import AgentRow, CapabilityRow
 from services.orchestrator.records import Step
+from services.orchestrator.states import StepState
 
 ORCHESTRATOR = "orchestrator"
 ACCEPTED = "accepted"
@@ -200,6 +201,12 @@ def binding(row: Step | None, envelope: Envelope, sender: Identity) -> Refusal |
         return Refusal("unbound", f"run {envelope.run_id} has no step {envelope.step_id!r}")
     if envelope.id in row.meta.get(ACCEPTED, ()):
         return Refusal("replay", f"envelope {envelope.id} was accepted before")
+    if row.task_id is None or (
+        row.status == StepState.RETRYING and envelope.attempt == row.attempt + 1
+    ):
+        # Ahead of this copy of the run: another replica sent that task and its commit is not
+        # visible here yet. The bus delivers it again later (``on_result``).
+        return Refusal("early", f"step {row.step_id} has not sent attempt {envelope.attempt}")
     superseded: dict[str, str | None] = row.meta.get(SUPERSEDED, {})
     if envelope.attempt != row.attempt or (
         envelope.causation_id != row.task_id and envelope.causation_id not in superseded

@@ -50,6 +50,10 @@ RunAction = Callable[[RunContext], Awaitable[object]]
 Loaded = dict[str, tuple[Run, dict[str, Step]]]
 
 
+class AnswerAhead(RuntimeError):
+    """An answer to a task this process does not see sent yet; the bus delivers it again."""
+
+
 class RunNotRetryable(ValueError):
     """A retry asked of a run that has not ended unsuccessfully."""
 
@@ -455,6 +459,10 @@ class Orchestrator:
             )
         if outcome is None:
             raise refuse("unbound", f"no run {run_id!r}")
+        if isinstance(outcome, Refusal) and outcome.code == "early":
+            # Not refused: left pending, so the bus delivers it again after the visibility
+            # timeout (and dead-letters it after max_deliveries if it never fits).
+            raise AnswerAhead(outcome.message)
         if isinstance(outcome, Refusal):
             raise refuse(outcome.code, outcome.message)
         self.authenticator.accepted(envelope)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from services.dashboard import auth
+from tests.fixtures.identity import keyed
 from tests.fixtures.services import wait_until
 from tests.fixtures.stack import ADMIN, REPO, TOKEN, running_stack
 
@@ -56,7 +57,7 @@ async def test_a_step_waiting_for_an_agent_says_why(tmp_path: Path) -> None:
         # An agent registers and never sends a heartbeat: once its lease lapses, the next
         # run's step waits with every agent of the capability offline.
         card = {"name": "ghost", "capabilities": [{"name": "test.nobody"}]}
-        assert (await stack.client.post("/v1/agents", json=card)).status_code == 201
+        assert (await stack.client.post("/v1/agents", json=keyed(card))).status_code == 201
 
         async def ghost_offline() -> bool:
             agents = (await stack.client.get("/v1/agents", params={"name": "ghost"})).json()

@@ -14,8 +14,10 @@ async def run_demo(client: httpx.AsyncClient, timeout_s: float = 120.0) -> int:
     """Submit the demo case, print the answer and its explanation; returns an exit code."""
     typer.secho("\nDemo: the sara-tax workflow on a case of our own", bold=True)
     case = DEMO_CASE.read_text()
-    question = next(line[2:] for line in case.splitlines() if line.startswith("% How much"))
-    typer.echo(f"  {question}")
+    line = next(line[2:] for line in case.splitlines() if line.startswith("% How much"))
+    # The case file ends its question with the answer worked out by hand: shown after the run.
+    question, _, expected = line.rpartition("?")
+    typer.echo(f"  {question}?")
     await wait_for_agents(
         client, {"sara.parse_case", "legal.validate_facts", "legal.infer", "legal.explain"}
     )
@@ -31,6 +33,7 @@ async def run_demo(client: httpx.AsyncClient, timeout_s: float = 120.0) -> int:
         return 1
     output = run["output"]
     typer.secho(f"  Answer: ${output['answer']}", fg=typer.colors.GREEN, bold=True)
+    typer.echo(f"  (worked out by hand from the statutes: {expected.strip()})")
     typer.echo(
         "  Statutes cited: "
         + ", ".join(output["citations"][:12])

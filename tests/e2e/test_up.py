@@ -40,6 +40,9 @@ def test_modx_up_serves_the_demo_and_exits_cleanly(tmp_path: Path, swipl: str) -
     out = result.stdout
     assert "MODX is running (embedded)" in out and "/dashboard" in out
     assert "Answer: $13543" in out  # the demo case's answer, worked out by hand from the statutes
+    question = "  How much tax does Maria have to pay in 2018?\n"
+    assert question in out and "13543" not in out[: out.index("Answer:")]  # no spoiler
+    assert "(worked out by hand from the statutes: $13543)" in out
     assert "§63(c)" in out  # ...with an explanation that cites what it used
     token = (tmp_path / ".modx" / "token").read_text().strip()
     assert len(token) >= 16 and oct((tmp_path / ".modx" / "token").stat().st_mode)[-3:] == "600"

@@ -84,13 +84,21 @@ class MemoryCounters:
         self._values.clear()
 
 
+POOL_SIZE = 32
+
+
 class RedisCounters:
     """Counters in Redis, shared by every replica."""
 
     def __init__(self, url: str) -> None:
         import redis.asyncio as redis
 
-        self._client = redis.Redis.from_url(url)
+        # Every request reads the counters: a burst of requests waits for one of a bounded
+        # set of connections (redis-py's default pool fails past 100 at once, which would
+        # answer 503 to a burst of clients).
+        self._client = redis.Redis.from_pool(
+            redis.BlockingConnectionPool.from_url(url, max_connections=POOL_SIZE, timeout=10)
+        )
 
     async def read(self, keys: list[str]) -> list[int]:
         values = await self._client.mget(keys)

@@ -210,21 +210,42 @@ class Api:
         }
 
 
+# A keep-alive connection the server closed just as the client reused it: a client retries
+# a GET (resuming a stream where it was).
+RETRIED = (httpx.ReadError, httpx.RemoteProtocolError)
+
+
 async def _follow(http: httpx.AsyncClient, run_id: str) -> None:
     """Read the run's event stream until the server closes it (at the run's final event)."""
-    parser = SseParser()
-    async with http.stream("GET", f"/v1/runs/{run_id}/stream") as response:
-        response.raise_for_status()
-        async for line in response.aiter_lines():
-            parser.feed(line)
+    last: str | None = None
+    for _ in range(5):
+        parser = SseParser()
+        headers = {"Last-Event-ID": last} if last is not None else {}
+        try:
+            async with http.stream("GET", f"/v1/runs/{run_id}/stream", headers=headers) as response:
+                response.raise_for_status()
+                async for line in response.aiter_lines():
+                    event = parser.feed(line)
+                    if event is not None:
+                        last = event.id
+            return
+        except RETRIED:
+            continue
 
 
 async def _waited(http: httpx.AsyncClient, run_id: str, timeout_s: float) -> str:
     """The run's status once terminal, by long-polling (returns at once if it already is)."""
     loop = asyncio.get_running_loop()
     end = loop.time() + timeout_s
+    retries = 5
     while True:
-        response = await http.get(f"/v1/runs/{run_id}/wait", params={"timeout_s": 60})
+        try:
+            response = await http.get(f"/v1/runs/{run_id}/wait", params={"timeout_s": 60})
+        except RETRIED:
+            retries -= 1
+            if retries < 0:
+                raise
+            continue
         response.raise_for_status()
         status = str(response.json()["status"])
         if status in TERMINAL or loop.time() > end:

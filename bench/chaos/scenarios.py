@@ -1,0 +1,479 @@
+"""The chaos scenarios and what they measure.
+
+Each scenario starts two ``modx serve`` replicas and two ``numbers`` agent processes on a
+private PostgreSQL database and a private Redis. It submits runs of a three-step workflow with
+default settings (no retries, a 300 s step timeout) at a steady pace, and injects its fault
+meanwhile. It then waits until every run has ended, or ``settle_s`` has passed, and counts:
+
+- runs that succeeded, failed, and are still running (stuck);
+- re-executions: handler executions beyond one per (run, step), from the agents' own log;
+- duplicate completions: steps with more than one ``step.succeeded`` in their history (must be 0);
+- unanswered: submissions that got no HTTP answer at all (refused connections to a killed
+  replica included); every submission is retried, with its idempotency key, until it is taken;
+- recovery: after each fault, the time until the first step of a run begun before the fault
+  succeeded (the worst over the scenario's faults).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+from bench.chaos.servers import PrivatePostgres, PrivateRedis
+from bench.harness import REPO
+from bench.stack import ADMIN, TOKEN, free_port, stop_processes
+from services.ledger.keys import create_key_file
+
+WORKFLOW = {
+    "name": "chaos",
+    "steps": [
+        {"id": "a", "capability": "test.noop", "input": {"i": "$.input.i"}},
+        {"id": "b", "capability": "test.noop", "after": ["a"]},
+        {"id": "c", "capability": "test.noop", "after": ["b"]},
+    ],
+}
+TERMINAL = ("succeeded", "failed", "cancelled", "timed_out")
+
+
+@dataclass
+class Result:
+    """One row of the table."""
+
+    scenario: str
+    runs: int
+    succeeded: int = 0
+    failed: int = 0
+    stuck: int = 0
+    reexecutions: int = 0
+    duplicate_completions: int = 0
+    unanswered: int = 0
+    recovery_s: float | None = None
+    seconds: float = 0.0
+    faults: int = 0
+
+    def row(self) -> list[str]:
+        """The row as printed."""
+        recovery = "-" if self.recovery_s is None else f"{self.recovery_s:.1f}"
+        return [
+            self.scenario,
+            str(self.runs),
+            str(self.succeeded),
+            str(self.failed),
+            str(self.stuck),
+            str(self.reexecutions),
+            str(self.duplicate_completions),
+            str(self.unanswered),
+            recovery,
+            f"{self.seconds:.0f}",
+        ]
+
+
+HEADER = [
+    "scenario",
+    "runs",
+    "succeeded",
+    "failed",
+    "stuck",
+    "re-executions",
+    "dup. completions",
+    "unanswered",
+    "recovery s",
+    "wall s",
+]
+
+
+def table(results: list[Result]) -> str:
+    """A Markdown table of ``results``."""
+    rows = [HEADER, ["---"] * len(HEADER), *(r.row() for r in results)]
+    return "\n".join("| " + " | ".join(row) + " |" for row in rows)
+
+
+@dataclass
+class Replica:
+    """One ``modx serve`` on a fixed port, so it can be killed and started again there."""
+
+    port: int
+    database_url: str
+    env: dict[str, str]
+    log: Path
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """Its base URL."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        """Start (again) on its port."""
+        command = ["-m", "services.cli.main", "serve", "--host", "127.0.0.1", "--port"]
+        self.proc = subprocess.Popen(
+            [sys.executable, *command, str(self.port)],
+            cwd=REPO,
+            env={**os.environ, "PYTHONPATH": str(REPO), **self.env},
+            stdout=open(self.log, "ab"),  # noqa: SIM115 - lives with the process
+            stderr=subprocess.STDOUT,
+        )
+
+    def kill(self) -> None:
+        """SIGKILL: nothing drained, nothing handed back."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    async def ready(self, timeout_s: float = 120.0) -> None:
+        """Until ``/readyz`` answers 200."""
+        end = time.monotonic() + timeout_s
+        async with httpx.AsyncClient(timeout=2) as client:
+            while time.monotonic() < end:
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await client.get(f"{self.url}/readyz")).status_code == 200:
+                        return
+                await asyncio.sleep(0.1)
+        raise TimeoutError(f"replica {self.url} not ready")
+
+
+@dataclass
+class Stack:
+    """What one scenario runs against."""
+
+    folder: Path
+    postgres: PrivatePostgres
+    redis: PrivateRedis
+    database: str
+    replicas: list[Replica] = field(default_factory=list)
+    agents: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    faults: list[tuple[float, float]] = field(default_factory=list)  # wall-clock (start, end)
+    proxy: Any = None
+
+    @property
+    def executions(self) -> Path:
+        """The agents' log of every execution."""
+        return self.folder / "executions.log"
+
+    def start_agent(self) -> None:
+        """One more ``numbers`` agent process, registered with the first replica."""
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(REPO),
+            "MODX_URL": self.replicas[0].url,
+            "MODX_API_TOKEN": TOKEN,
+            "MODX_TEST_LOG": str(self.executions),
+            "MODX_AGENT_SPILL_DIR": str(self.folder / "spill"),
+        }
+        self.agents.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "tests.e2e.launch", "bus", "numbers"],
+                cwd=REPO,
+                env=env,
+                stdout=open(self.folder / f"agent-{len(self.agents)}.log", "ab"),  # noqa: SIM115
+                stderr=subprocess.STDOUT,
+            )
+        )
+
+    async def fault(self, inject: Callable[[], Awaitable[None]]) -> None:
+        """Run ``inject`` and remember when it began and ended."""
+        began = time.time()
+        await inject()
+        self.faults.append((began, time.time()))
+
+    def stop(self) -> None:
+        """Agents, then replicas."""
+        stop_processes(self.agents, timeout=10)
+        stop_processes([r.proc for r in self.replicas if r.proc is not None], timeout=10)
+
+
+async def open_stack(
+    folder: Path, postgres: PrivatePostgres, redis: PrivateRedis, *, partition: bool = False
+) -> Stack:
+    """A fresh database, two replicas (the second through a proxy when ``partition``) and
+    two agents."""
+    database = f"chaos_{uuid.uuid4().hex[:8]}"
+    conn = await asyncpg.connect(postgres.dsn())
+    try:
+        await conn.execute(f'CREATE DATABASE "{database}"')
+    finally:
+        await conn.close()
+    stack = Stack(folder, postgres, redis, database)
+    create_key_file(folder / "ledger.key")
+    base = {
+        "MODX_REDIS_URL": redis.url,
+        "MODX_API_TOKEN": TOKEN,
+        "MODX_ADMIN_TOKEN": ADMIN,
+        "MODX_LEDGER_KEY_FILE": str(folder / "ledger.key"),
+        "MODX_DATA_DIR": str(folder / "data"),
+        "MODX_TEST_LOG": str(stack.executions),
+    }
+    for index in range(2):
+        url = postgres.url(database)
+        if partition and index == 1:
+            from tests.fixtures.proxy import TcpProxy
+
+            stack.proxy = TcpProxy("127.0.0.1", postgres.port, free_port())
+            await stack.proxy.restore()
+            url = url.replace(f":{postgres.port}/", f":{stack.proxy.port}/")
+        replica = Replica(
+            free_port(), url, {**base, "MODX_DATABASE_URL": url}, folder / f"replica-{index}.log"
+        )
+        stack.replicas.append(replica)
+        replica.start()
+        await replica.ready()  # the first migrates; the second finds the schema ready
+    for _ in range(2):
+        stack.start_agent()
+    await wait_agents(stack, 2)
+    return stack
+
+
+async def wait_agents(stack: Stack, count: int, timeout_s: float = 120.0) -> None:
+    """Until ``count`` agents are online."""
+    headers = {"authorization": f"Bearer {TOKEN}"}
+    end = time.monotonic() + timeout_s
+    async with httpx.AsyncClient(base_url=stack.replicas[0].url, headers=headers) as client:
+        while time.monotonic() < end:
+            with contextlib.suppress(httpx.HTTPError):
+                found = await client.get("/v1/agents", params={"status": "online"})
+                if found.status_code == 200 and len(found.json()) >= count:
+                    return
+            await asyncio.sleep(0.2)
+    raise TimeoutError("agents did not come online")
+
+
+class Workload:
+    """Submits runs at a steady pace; every submission is retried until it is taken."""
+
+    def __init__(self, stack: Stack, runs: int, rate: float) -> None:
+        self.stack = stack
+        self.runs = runs
+        self.rate = rate
+        self.unanswered = 0
+        self.unavailable = 0
+        self.run_ids: list[str] = []
+
+    async def submit_all(self) -> None:
+        """Submit every run (``rate`` per second, up to 32 in flight)."""
+        headers = {"authorization": f"Bearer {TOKEN}"}
+        limit = asyncio.Semaphore(32)
+        async with httpx.AsyncClient(headers=headers, timeout=30) as client:
+
+            async def one(i: int) -> None:
+                async with limit:
+                    await self._submit(client, i)
+
+            tasks = []
+            for i in range(self.runs):
+                tasks.append(asyncio.create_task(one(i)))
+                await asyncio.sleep(1 / self.rate)
+            await asyncio.gather(*tasks)
+
+    async def _submit(self, client: httpx.AsyncClient, i: int) -> None:
+        key = f"chaos-{i}"
+        body = {"workflow": WORKFLOW, "input": {"i": i}, "idempotency_key": key}
+        for attempt in range(10_000):
+            replica = self.stack.replicas[(i + attempt) % len(self.stack.replicas)]
+            try:
+                response = await client.post(f"{replica.url}/v1/runs", json=body)
+            except httpx.HTTPError:
+                self.unanswered += 1
+                await asyncio.sleep(0.2)
+                continue
+            if response.status_code in (200, 201, 202):
+                self.run_ids.append(response.json()["run_id"])
+                return
+            if response.status_code == 409:  # taken by an earlier try that got no answer
+                return
+            self.unavailable += 1
+            await asyncio.sleep(float(response.headers.get("retry-after", "0.5")))
+
+
+async def measure(stack: Stack, result: Result) -> None:
+    """Count what the database and the agents' log say."""
+    conn = await asyncpg.connect(stack.postgres.dsn(stack.database))
+    try:
+        statuses = Counter(
+            dict(await conn.fetch("SELECT status, count(*) FROM runs GROUP BY status"))
+        )
+        result.succeeded = statuses.get("succeeded", 0)
+        result.failed = sum(statuses.get(s, 0) for s in ("failed", "cancelled", "timed_out"))
+        result.stuck = sum(n for s, n in statuses.items() if s not in TERMINAL)
+        result.duplicate_completions = int(
+            await conn.fetchval(
+                "SELECT count(*) FROM (SELECT run_id, step_id FROM events "
+                "WHERE type = 'step.succeeded' GROUP BY run_id, step_id HAVING count(*) > 1) d"
+            )
+        )
+        worst: float | None = None
+        for began, ended in stack.faults:
+            first = await conn.fetchval(
+                "SELECT min(e.created_at) FROM events e JOIN runs r ON r.id = e.run_id "
+                "WHERE e.type = 'step.succeeded' AND e.created_at > $1 AND r.created_at < $2",
+                datetime.fromtimestamp(ended, UTC),
+                datetime.fromtimestamp(began, UTC),
+            )
+            if first is not None:
+                took = first.timestamp() - ended
+                worst = took if worst is None else max(worst, took)
+        result.recovery_s = worst
+    finally:
+        await conn.close()
+    lines = stack.executions.read_text().splitlines() if stack.executions.exists() else []
+    ran = Counter(
+        (record["run"], record["step"]) for record in map(json.loads, filter(None, lines))
+    )
+    result.reexecutions = sum(ran.values()) - len(ran)
+
+
+async def settle(stack: Stack, settle_s: float) -> None:
+    """Until no run is left unfinished, or ``settle_s`` passes."""
+    end = time.monotonic() + settle_s
+    while time.monotonic() < end:
+        with contextlib.suppress(OSError, asyncpg.PostgresError):
+            conn = await asyncpg.connect(stack.postgres.dsn(stack.database))
+            try:
+                left = await conn.fetchval(
+                    "SELECT count(*) FROM runs WHERE status NOT IN "
+                    "('succeeded', 'failed', 'cancelled', 'timed_out')"
+                )
+            finally:
+                await conn.close()
+            if left == 0:
+                return
+        await asyncio.sleep(0.5)
+
+
+# -- the faults -------------------------------------------------------------------------------
+
+
+async def agents_killed(stack: Stack, duration_s: float) -> None:
+    """SIGKILL one agent every 3 s and start another in its place."""
+    end = time.monotonic() + duration_s
+    while time.monotonic() < end:
+        await asyncio.sleep(3)
+        alive = [a for a in stack.agents if a.poll() is None]
+
+        async def kill_one(victim: subprocess.Popen[bytes] = random.choice(alive)) -> None:
+            victim.send_signal(signal.SIGKILL)
+            victim.wait()
+            stack.start_agent()
+
+        await stack.fault(kill_one)
+
+
+async def replicas_killed(stack: Stack, duration_s: float) -> None:
+    """SIGKILL one replica and start it again; later, both."""
+
+    async def one() -> None:
+        stack.replicas[1].kill()
+        await asyncio.sleep(1)
+        stack.replicas[1].start()
+        await stack.replicas[1].ready()
+
+    async def every() -> None:
+        for replica in stack.replicas:
+            replica.kill()
+        await asyncio.sleep(1)
+        for replica in stack.replicas:
+            replica.start()
+        await asyncio.gather(*(replica.ready() for replica in stack.replicas))
+
+    await asyncio.sleep(duration_s / 3)
+    await stack.fault(one)
+    await asyncio.sleep(duration_s / 3)
+    await stack.fault(every)
+
+
+async def redis_restarted(stack: Stack, duration_s: float) -> None:
+    """SIGKILL Redis and start it again: empty, or from its AOF."""
+
+    async def restart() -> None:
+        stack.redis.kill()
+        await asyncio.sleep(1)
+        stack.redis.start()
+
+    await asyncio.sleep(duration_s / 2)
+    await stack.fault(restart)
+
+
+async def postgres_killed(stack: Stack, duration_s: float) -> None:
+    """SIGKILL the PostgreSQL postmaster and its backends; start it again (crash recovery)."""
+
+    async def restart() -> None:
+        stack.postgres.kill()
+        await asyncio.sleep(2)
+        await asyncio.to_thread(stack.postgres.start)
+
+    await asyncio.sleep(duration_s / 2)
+    await stack.fault(restart)
+
+
+async def partitioned(stack: Stack, duration_s: float) -> None:
+    """Cut the second replica from PostgreSQL (a TCP proxy between them) for up to 10 s."""
+
+    async def cut() -> None:
+        await stack.proxy.cut()
+        await asyncio.sleep(min(10.0, max(3.0, duration_s)))
+        await stack.proxy.restore()
+
+    await asyncio.sleep(duration_s / 3)
+    await stack.fault(cut)
+
+
+Fault = Callable[[Stack, float], Awaitable[None]]
+SCENARIOS: dict[str, tuple[Fault, dict[str, bool]]] = {
+    "agents-killed": (agents_killed, {}),
+    "replicas-killed": (replicas_killed, {}),
+    "redis-empty": (redis_restarted, {}),
+    "redis-aof": (redis_restarted, {"aof": True}),
+    "postgres-killed": (postgres_killed, {}),
+    "partition": (partitioned, {"partition": True}),
+}
+
+
+async def run_scenario(
+    name: str,
+    folder: Path,
+    postgres: PrivatePostgres,
+    *,
+    runs: int,
+    rate: float,
+    settle_s: float = 120.0,
+) -> Result:
+    """Run one scenario on ``postgres`` (a cluster already started) and a Redis of its own."""
+    inject, options = SCENARIOS[name]
+    folder = folder / name
+    folder.mkdir(parents=True, exist_ok=True)
+    redis = PrivateRedis(folder / "redis", aof=options.get("aof", False))
+    redis.start()
+    started = time.monotonic()
+    stack = await open_stack(folder, postgres, redis, partition=options.get("partition", False))
+    result = Result(name, runs)
+    try:
+        workload = Workload(stack, runs, rate)
+        duration = runs / rate
+        await asyncio.gather(workload.submit_all(), inject(stack, duration))
+        await settle(stack, settle_s)
+        await measure(stack, result)
+        result.unanswered = workload.unanswered
+        result.faults = len(stack.faults)
+    finally:
+        await asyncio.to_thread(stack.stop)
+        if stack.proxy is not None:
+            await stack.proxy.cut()
+        redis.kill()
+    result.seconds = time.monotonic() - started
+    return result

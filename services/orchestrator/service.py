@@ -412,7 +412,10 @@ class Orchestrator:
             if job.run_id in contexts:
                 continue
             if job.new is not None:
-                run, on_file = job.new
+                # A copy: a batch that fails goes again, and must start from the run as it was
+                # submitted, not as the failed try left it (running, with no steps).
+                submitted, on_file = job.new
+                run = type(submitted)(**submitted.values())
                 contexts[job.run_id] = RunContext(
                     session=session,
                     run=run,

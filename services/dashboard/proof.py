@@ -8,6 +8,7 @@ are capped and anything unexpected is shown as text.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -89,6 +90,11 @@ def _build(raw: Any, depth: int, budget: list[int]) -> ProofNode:
     return node
 
 
+def statute_order(citation: str) -> list[tuple[int, str]]:
+    """Sort key that reads ``§63(c)(2)`` as numbers where it has them: §2 before §63(c)."""
+    return [(int(p), "") if p.isdigit() else (-1, p) for p in re.findall(r"\d+|\D+", citation)]
+
+
 def _citations(node: ProofNode, into: dict[str, None]) -> None:
     if node.citation and not node.is_fact:
         into.setdefault(node.citation, None)
@@ -142,5 +148,5 @@ def legal_result(output: Any, steps: Sequence[StepRow]) -> LegalResult | None:
         explanation=explanation,
         source=source,
         nodes=MAX_NODES - budget[0],
-        citations=list(citations),
+        citations=sorted(citations, key=statute_order),
     )

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from agents.legal.explanation import explain
+from services.dashboard.proof import statute_order
 from tests.dashboard.conftest import login, shot
 from tests.dashboard.legal_fixture import LEGAL_WORKFLOW, PROOF, legal
 from tests.fixtures.stack import Stack
@@ -23,7 +24,15 @@ async def test_a_legal_run_shows_its_proof_with_citations(dash: Stack, page: Any
     await login(page, dash.url, f"/dashboard/runs/{run_id}")
     proof = page.locator("#proof")
     assert await proof.is_visible()
-    assert (await proof.locator(".answer-value").inner_text()).strip() == "8438"
+    assert (await proof.locator(".answer-value").inner_text()).strip() == "$8,438"
+    chips = await proof.locator(".cited .citation").all_text_contents()
+    assert len(chips) > 1 and chips == sorted(chips, key=statute_order)  # §1 before §63
+    # The agents page names the status plainly, not "Agent-Online".
+    await page.goto(dash.url + "/dashboard/agents")
+    badges = await page.locator(".agent-status .badge").all_text_contents()
+    assert badges and {b.strip() for b in badges} <= {"online", "offline", "draining"}, badges
+    await shot(page, "agents")
+    await page.goto(dash.url + f"/dashboard/runs/{run_id}")
     # The same renderer as the CLI and the API, from the proof itself.
     shown = await proof.locator(".explanation-text").inner_text()
     assert shown.strip() == explain(PROOF, 8438).strip()

@@ -210,6 +210,16 @@ def test_proof_is_found_and_read() -> None:
     found = proof.legal_result(RESULT, [])
     assert found is not None and found.answer == 8438 and found.source == "run output"
     assert found.nodes == 9 and "§63(c)(2)(A)" in found.citations and "fact" not in found.citations
+    assert found.citations == sorted(found.citations, key=proof.statute_order)
+    assert sorted(
+        ["§63(c)", "§2(a)", "§1(c)", "§151(b)", "§1(a)(iv)"], key=proof.statute_order
+    ) == [
+        "§1(a)(iv)",
+        "§1(c)",
+        "§2(a)",
+        "§63(c)",
+        "§151(b)",
+    ]
     negation = found.proof.children[1].children[1].children[0]
     assert negation.negated and negation.goal == "not s63_c_5(alice,2017)"
     step = _step("infer", "succeeded")

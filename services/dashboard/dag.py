@@ -48,9 +48,13 @@ class Node:
 
     @property
     def sublabel(self) -> str:
-        """The capability, cut to fit."""
+        """The capability, cut to end before the status label on its line (the node's
+        ``<title>`` tooltip names it in full)."""
+        # 11px monospace is ~6.6px a character; the bold uppercase status ~7.5px.
+        room = NODE_W - 16 - 10 - 8 - 7.5 * len(self.status)
+        fits = max(4, int(room / 6.6))
         text = self.capability
-        return text if len(text) <= 26 else text[:25] + "…"
+        return text if len(text) <= fits else text[: fits - 1] + "…"
 
 
 @dataclass(frozen=True)

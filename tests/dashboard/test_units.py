@@ -228,3 +228,15 @@ def test_proof_is_found_and_read() -> None:
     nested = proof.legal_result({"summary": "no proof here"}, [step])
     assert nested is not None and nested.source == "output of step infer"
     assert proof.legal_result({"answer": 1}, []) is None
+
+
+def test_a_long_capability_name_ends_before_the_status_label() -> None:
+    # 11px mono ~6.6px a character; the bold uppercase status ~7.5px; both inside 188px.
+    for status in ("succeeded", "running", "waiting_for_agent", "pending"):
+        node = dag.Node("parse", "sara.parse_case_file_with_a_long_name", status)
+        assert node.sublabel.endswith("…")
+        assert (
+            16 + 6.6 * len(node.sublabel) + 8 <= dag.NODE_W - 10 - 7.5 * len(status)
+            or len(node.sublabel) == 4
+        ), (status, node.sublabel)
+    assert dag.Node("s", "text.reverse", "succeeded").sublabel == "text.reverse"

@@ -121,7 +121,8 @@ class RunQuery:
 
 
 def _parse_local(text: str) -> datetime | None:
-    # <input type="datetime-local"> sends no zone; the form says the times are UTC.
+    # ISO text (YYYY-MM-DD[ HH:MM[:SS]]), not the browser's locale date picker: the form says
+    # the times are UTC, so a time without a zone is UTC.
     try:
         value = datetime.fromisoformat(text) if text else None
     except ValueError:

@@ -240,3 +240,13 @@ def test_a_long_capability_name_ends_before_the_status_label() -> None:
             or len(node.sublabel) == 4
         ), (status, node.sublabel)
     assert dag.Node("s", "text.reverse", "succeeded").sublabel == "text.reverse"
+
+
+def test_date_filters_read_iso_text_as_utc() -> None:
+    from datetime import UTC, datetime
+
+    from services.dashboard.pages import _parse_local
+
+    assert _parse_local("2026-12-06 00:30") == datetime(2026, 12, 6, 0, 30, tzinfo=UTC)
+    assert _parse_local("2026-12-06") == datetime(2026, 12, 6, tzinfo=UTC)
+    assert _parse_local("12/06/2026") is None and _parse_local("") is None

@@ -200,6 +200,7 @@ def start_serve(database_url: str, redis_url: str, logs: Path, **env: str) -> Se
             "MODX_DATABASE_URL": database_url,
             "MODX_REDIS_URL": redis_url,
             "MODX_LEDGER_KEY_FILE": str(logs / "ledger.key"),
+            "MODX_DATA_DIR": str(logs / "data"),  # checkpoints of this database only
             "MODX_API_TOKEN": TOKEN,
             "MODX_ADMIN_TOKEN": ADMIN,
             **env,

@@ -139,6 +139,8 @@ def _serve(
         "MODX_VISIBILITY_TIMEOUT_S": "2",
         # Both servers sign the ledger with the same key, as replicas must.
         "MODX_LEDGER_KEY_FILE": str(tmp / "ledger.key"),
+        # Its own data dir: a checkpoint file left by another test's database must not be read.
+        "MODX_DATA_DIR": str(tmp / ".modx"),
         "MODX_TEST_LOG": str(log),
         "PYTHONPATH": str(REPO),
         **env,

@@ -8,9 +8,9 @@ text beside it. A run that fails answers ``isError`` with the run's error messag
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
 from typing import Any
 
 import jsonschema
@@ -218,15 +218,34 @@ class McpEndpoint:
         self.manager = StreamableHTTPSessionManager(
             mcp_server(lambda request: request.app.state.runtime), stateless=True
         )
-        self._stack = AsyncExitStack()
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
 
     async def start(self, _runtime: Runtime) -> None:
-        """Start the transport's task group (an app start-up hook)."""
-        await self._stack.enter_async_context(self.manager.run())
+        """Start the transport's task group (an app start-up hook).
+
+        The group lives in a task of its own: its cancel scope must be left by the task that
+        entered it, and a lifespan may start and stop in different tasks (test fixtures do).
+        """
+        running = asyncio.Event()
+
+        async def serve() -> None:
+            async with self.manager.run():
+                running.set()
+                await self._stopping.wait()
+
+        self._task = asyncio.create_task(serve(), name="mcp-transport")
+        started = asyncio.ensure_future(running.wait())
+        await asyncio.wait({started, self._task}, return_when=asyncio.FIRST_COMPLETED)
+        started.cancel()
+        if self._task.done():
+            self._task.result()  # it failed to start: raise that here
 
     async def stop(self, _runtime: Runtime) -> None:
         """Stop it (an app shut-down hook)."""
-        await self._stack.aclose()
+        self._stopping.set()
+        if self._task is not None:
+            await self._task
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         connection = HTTPConnection(scope)

@@ -46,6 +46,13 @@ async def test_failed_run_is_traced_and_a_running_run_is_cancelled_live(
     rows = page.locator("tr.run-row")
     assert await rows.count() == 1
     assert await rows.first.get_attribute("data-run") == failed
+    # Its step bar: `make` succeeded (green) before `flaky` failed (red), not all red.
+    bar = rows.first.locator(".progress svg")
+    widths = {
+        part: float(await bar.locator(f'rect[data-part="{part}"]').get_attribute("width") or 0)
+        for part in ("succeeded", "failed")
+    }
+    assert widths == {"succeeded": 50.0, "failed": 50.0}, widths
     await shot(page, "runs-filtered-failed")
     await rows.first.locator(f'a[href="/dashboard/runs/{failed}"]').click()
     await page.wait_for_url(f"{dash.url}/dashboard/runs/{failed}")

@@ -71,7 +71,7 @@ class PrivatePostgres:
     def __init__(self, folder: Path) -> None:
         self.folder = folder  # its log
         # The cluster's own folder, where its owner can reach it (not under a private tmp).
-        self.home = Path(tempfile.mkdtemp(prefix="modx-chaos-pg-"))
+        self.home = Path(tempfile.mkdtemp(prefix="chaos-postgres-"))
         self.data = self.home / "pgdata"
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None

@@ -211,6 +211,22 @@ async def open_stack(
     finally:
         await conn.close()
     stack = Stack(folder, postgres, redis, database)
+    try:
+        await _start(stack, folder, postgres, redis, database, partition)
+    except BaseException:
+        await asyncio.to_thread(stack.stop)  # nothing left running when it could not start
+        raise
+    return stack
+
+
+async def _start(
+    stack: Stack,
+    folder: Path,
+    postgres: PrivatePostgres,
+    redis: PrivateRedis,
+    database: str,
+    partition: bool,
+) -> None:
     create_key_file(folder / "ledger.key")
     base = {
         "MODX_REDIS_URL": redis.url,
@@ -242,7 +258,6 @@ async def open_stack(
     for _ in range(2):
         stack.start_agent()
     await wait_agents(stack, 2)
-    return stack
 
 
 async def wait_agents(stack: Stack, count: int, timeout_s: float = 120.0) -> None:

@@ -299,3 +299,11 @@ def test_the_canonical_bytes_are_the_documented_ones() -> None:
     assert not fmt.checkpoint_signed(KEY.public_key(), {"signature": "x"})  # no body: refused
     for bad in ("", None, 3, "not base64!", fmt.sign_entry(KEY, "other")):
         assert not fmt.entry_signed(KEY.public_key(), "hash", bad)  # type: ignore[arg-type]
+
+
+def test_a_signature_must_be_strict_base64() -> None:
+    """A valid signature with a stray character is refused, not silently repaired: a lenient
+    decoder would accept many spellings of one signature."""
+    good = fmt.sign_entry(KEY, "hash")
+    assert fmt.entry_signed(KEY.public_key(), "hash", good)
+    assert not fmt.entry_signed(KEY.public_key(), "hash", good[:8] + "!" + good[8:])

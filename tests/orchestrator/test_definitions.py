@@ -7,7 +7,13 @@ from typing import Any
 
 import pytest
 
-from services.orchestrator.definitions import DefinitionError, RetryPolicy, parse_definition
+from services.orchestrator.definitions import (
+    DefinitionError,
+    Problem,
+    RetryPolicy,
+    json_path,
+    parse_definition,
+)
 
 VALID: dict[str, Any] = {
     "name": "sara-tax",
@@ -135,6 +141,49 @@ def test_paths_are_prefixed_when_the_definition_is_nested() -> None:
     with pytest.raises(DefinitionError) as info:
         parse_definition(with_change(["steps", 1, "after"], ["ghost"]), "$.workflow")
     assert info.value.problems[0].path == "$.workflow.steps[1].after[0]"
+
+
+def test_field_errors_are_prefixed_when_the_definition_is_nested() -> None:
+    with pytest.raises(DefinitionError) as info:
+        parse_definition({"name": "x", "steps": []}, "$.workflow")
+    assert [p.path for p in info.value.problems] == ["$.workflow.steps"]
+
+
+def test_the_error_text_lists_every_problem_with_its_path() -> None:
+    error = DefinitionError(
+        [Problem(path="$.a", message="one"), Problem(path="$.b", message="two")]
+    )
+    assert str(error) == "$.a: one; $.b: two"
+
+
+def test_reference_problems_say_what_is_wrong() -> None:
+    """The 422 body carries these messages: each names the fault, not just the path."""
+    cases = [
+        ({"f": "$.steps..x"}, "cannot parse reference '$.steps..x' at character 7"),
+        ({"f": "$.steps.check.output"}, "a step cannot reference its own output"),
+        ({"f": "$.item_index"}, "$.item_index is only defined inside a for_each step's input"),
+    ]
+    for step_input, message in cases:
+        with pytest.raises(DefinitionError) as info:
+            parse_definition(with_change(["steps", 1, "input"], step_input))
+        problems = [(p.path, p.message) for p in info.value.problems]
+        assert problems == [("$.steps[1].input.f", message)]
+
+
+def test_a_fan_out_cannot_iterate_over_its_own_item() -> None:
+    data = with_change(["steps", 1, "for_each"], "$.item")
+    with pytest.raises(DefinitionError) as info:
+        parse_definition(data)
+    problems = [(p.path, p.message) for p in info.value.problems]
+    assert problems == [
+        ("$.steps[1].for_each", "$.item is only defined inside a for_each step's input")
+    ]
+
+
+def test_pydantic_union_tags_are_left_out_of_json_paths() -> None:
+    assert json_path(("steps", 1, "id")) == "$.steps[1].id"
+    assert json_path(("workflow", "dict[str,any]", "x", 0)) == "$.workflow.x[0]"
+    assert json_path(("input",), "$.workflow") == "$.workflow.input"
 
 
 def test_for_each_item_reference_is_allowed_inside_the_fan_out() -> None:

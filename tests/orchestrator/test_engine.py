@@ -356,3 +356,61 @@ async def test_a_task_sent_again_still_takes_the_late_answer_of_the_agent_that_h
     late = reply(run, 1, Kind.RESULT, {"output": 7})
     ctx = await at(runtime, run, 0.4, answers(runtime, late, first_task))
     assert ctx.run.status == "succeeded" and ctx.run.output == {"s": 7}
+
+
+async def test_a_retried_run_carries_over_the_succeeded_steps(runtime: Runtime) -> None:
+    """A retry of a failed run records its succeeded step as this run's own (same output, who
+    ran it, a ``step.reused`` event and ledger entry naming the old run) and runs the rest."""
+    two = {
+        "name": "w",
+        "steps": [
+            {"id": "a", "capability": "t.work", "input": {}, "retry": {"max_attempts": 2}},
+            {"id": "s", "capability": "t.work", "input": {"x": "$.steps.a.output"}},
+        ],
+    }
+    run = await start(runtime, two)
+    waiting = await step_row(runtime, run)
+    assert (waiting.status, waiting.attempt, waiting.max_attempts) == ("pending", 0, 1)
+    done = reply(run, 1, Kind.RESULT, {"output": {"v": 5}}).model_copy(update={"step_id": "a"})
+
+    async def answer_a(ctx: RunContext) -> object:
+        return await answers(runtime, done, ctx.steps["a"].task_id)(ctx)
+
+    await at(runtime, run, 1, answer_a)
+    await at(runtime, run, 2, answers(runtime, reply(run, 1, Kind.ERROR, error("no", False))))
+    async with runtime.readers() as session:
+        old = await session.get(StepRow, (run.id, "a"))
+    assert old is not None and old.status == "succeeded" and old.agent_id is not None
+
+    again = await runtime.orchestrator.retry_run(run.id)
+    async with runtime.readers() as session:
+        copied = await session.get(StepRow, (again.id, "a"))
+        rest = await session.get(StepRow, (again.id, "s"))
+        entries = (
+            await session.execute(
+                select(LedgerEntryRow).where(
+                    LedgerEntryRow.run_id == again.id, LedgerEntryRow.kind == "step.reused"
+                )
+            )
+        ).scalars()
+        [entry] = list(entries)
+    assert copied is not None and rest is not None
+    assert (copied.definition_id, copied.item_index, copied.capability) == ("a", None, "t.work")
+    assert (copied.status, copied.attempt, copied.max_attempts) == ("succeeded", 1, 2)
+    assert (copied.input, copied.output, copied.agent_id) == ({}, {"v": 5}, old.agent_id)
+    assert copied.started_at == old.started_at and copied.finished_at is not None
+    assert copied.finished_at >= again.created_at
+    assert copied.duplicates == 0 and copied.meta == {"reused_from": run.id}
+    assert entry.data == {
+        "step_id": "a",
+        "attempt": 1,
+        "agent_id": old.agent_id,
+        "output": {"v": 5},
+        "from_run": run.id,
+    }
+    reused = [e for e in await events(runtime, again) if e.type == "step.reused"]
+    assert [(e.step_id, e.to_state, e.data) for e in reused] == [
+        ("a", "succeeded", {"from_run": run.id})
+    ]
+    # The rest runs again, on the carried-over output.
+    assert (rest.status, rest.attempt, rest.input) == ("scheduled", 1, {"x": {"v": 5}})

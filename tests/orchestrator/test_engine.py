@@ -342,6 +342,8 @@ async def test_a_task_sent_again_still_takes_the_late_answer_of_the_agent_that_h
     assert holder is not None
     ctx = await at(runtime, run, 0.2, lambda c: engine.redispatch(c, {holder}))
     assert ctx.steps["s"].task_id != first_task and ctx.steps["s"].attempt == 1
+    moved = [(e.type, e.data) for e in await events(runtime, run) if e.type == "step.redispatched"]
+    assert moved == [("step.redispatched", {"reason": f"agent {holder} went offline"})]
     intruder = Identity("someone-else", "bus", None, frozenset({"t.work"}))
     refused: list[object] = []
 
@@ -414,3 +416,112 @@ async def test_a_retried_run_carries_over_the_succeeded_steps(runtime: Runtime) 
     ]
     # The rest runs again, on the carried-over output.
     assert (rest.status, rest.attempt, rest.input) == ("scheduled", 1, {"x": {"v": 5}})
+
+
+async def ledger_of(rt: Runtime, run: Run) -> list[tuple[str, Any]]:
+    async with rt.readers() as session:
+        query = select(LedgerEntryRow).where(LedgerEntryRow.run_id == run.id)
+        rows = (await session.execute(query.order_by(LedgerEntryRow.seq))).scalars()
+        return [(row.kind, row.data) for row in rows]
+
+
+async def test_a_failed_step_fails_the_run_and_stops_the_others_with_a_trail(
+    runtime: Runtime,
+) -> None:
+    """A code the policy never retries fails the step at once, though marked retryable; the
+    run fails naming it, its other step is cancelled with that reason, and the ledger says so."""
+    definition = {
+        "name": "w",
+        "steps": [
+            {
+                "id": "s",
+                "capability": "t.work",
+                "retry": {"max_attempts": 3, "no_retry_on": ["boom"]},
+            },
+            {"id": "b", "capability": "t.work"},
+        ],
+    }
+    run = await start(runtime, definition)
+    boom = error("boom")["error"]
+    ctx = await at(runtime, run, 1, answers(runtime, reply(run, 1, Kind.ERROR, error("boom"))))
+    assert ctx.steps["s"].status == "failed" and ctx.steps["s"].error == boom
+    run_error = {"code": "step_failed", "message": "step s failed", "step_id": "s", "cause": boom}
+    assert ctx.run.status == "failed" and ctx.run.error == run_error
+    assert ctx.steps["b"].status == "cancelled"
+    trail = [(e.type, e.step_id, e.data) for e in await events(runtime, run)]
+    assert ("step.failed", "s", {"error": boom}) in trail
+    assert ("run.failed", None, {"error": run_error}) in trail
+    assert ("step.cancelled", "b", {"reason": "step s failed"}) in trail
+    ledger = await ledger_of(runtime, run)
+    assert ("step.failed", {"step_id": "s", "attempt": 1, "error": boom}) in ledger
+    assert ledger[-1] == ("run.failed", {"error": run_error})
+
+
+async def test_a_retry_says_when_and_an_error_is_not_retryable_unless_it_says_so(
+    runtime: Runtime,
+) -> None:
+    retry = {"max_attempts": 3, "backoff_s": 0.12345, "jitter": 0}
+    run = await start(runtime, one_step(retry=retry))
+    flaky = error("flaky")["error"]
+    ctx = await at(runtime, run, 1, answers(runtime, reply(run, 1, Kind.ERROR, error("flaky"))))
+    assert ctx.steps["s"].status == "retrying" and ctx.steps["s"].error == flaky
+    moves = [e.data for e in await events(runtime, run) if e.type == "step.retrying"]
+    assert moves == [{"error": flaky, "retry_in_s": 0.123}]
+    other = await start(runtime, one_step(retry=retry))
+    unsure = {"error": {"code": "flaky", "message": "no retryable flag"}}
+    ctx = await at(runtime, other, 1, answers(runtime, reply(other, 1, Kind.ERROR, unsure)))
+    assert ctx.steps["s"].status == "failed" and ctx.steps["s"].attempt == 1
+
+
+async def test_a_sweep_times_out_only_the_steps_that_are_due_and_retries_them(
+    runtime: Runtime,
+) -> None:
+    definition = {
+        "name": "w",
+        "steps": [
+            {"id": "a", "capability": "t.work", "timeout_s": 100},
+            {"id": "s", "capability": "t.work", "timeout_s": 1, "retry": {"max_attempts": 2}},
+        ],
+    }
+    run = await start(runtime, definition)
+    ctx = await at(runtime, run, 1.5, runtime.orchestrator.engine.on_due)
+    assert ctx.steps["a"].status == "scheduled"
+    assert ctx.steps["s"].status == "retrying"
+    assert ctx.steps["s"].error == {
+        "code": "timeout",
+        "retryable": True,
+        "message": "no result within the step's timeout (attempt 1)",
+    }
+
+
+async def test_a_step_with_no_agent_is_routed_again_when_due(runtime: Runtime) -> None:
+    run = await start(runtime, one_step(capability="t.nobody"))
+    waiting = await step_row(runtime, run)
+    assert waiting.status == "pending" and waiting.due_at is not None
+    ctx = await at(runtime, run, 2, runtime.orchestrator.engine.on_due)
+    assert ctx.steps["s"].status == "pending"
+    assert ctx.steps["s"].due_at == run.created_at + timedelta(seconds=2.5)  # tried again at 2 s
+
+
+async def test_agent_timestamps_without_a_zone_are_utc_and_junk_means_now(
+    runtime: Runtime,
+) -> None:
+    zoneless, junk = await start(runtime, one_step()), await start(runtime, one_step())
+    naive = (zoneless.created_at + timedelta(seconds=0.2)).replace(tzinfo=None).isoformat()
+    for run, started_at, expected in ((zoneless, naive, 0.2), (junk, "yesterday", 0.5)):
+        announce = reply(run, 1, Kind.EVENT, {"started_at": started_at}).model_copy(
+            update={"topic": streams.TASK_STARTED}
+        )
+        ctx = await at(runtime, run, 0.5, answers(runtime, announce))
+        assert ctx.steps["s"].status == "running"
+        assert ctx.steps["s"].started_at == run.created_at + timedelta(seconds=expected)
+
+
+async def test_a_cancel_without_a_reason_says_it_was_requested(runtime: Runtime) -> None:
+    run = await start(runtime, one_step())
+
+    async def cancel(c: RunContext) -> None:
+        assert runtime.orchestrator.engine.cancel(c)
+
+    ctx = await at(runtime, run, 1, cancel)
+    assert ctx.run.error == {"code": "cancelled", "message": "cancelled by request"}

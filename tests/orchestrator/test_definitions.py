@@ -6,13 +6,16 @@ import copy
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from services.orchestrator.definitions import (
     DefinitionError,
     Problem,
     RetryPolicy,
+    WorkflowDefinition,
     json_path,
     parse_definition,
+    problems_from,
 )
 
 VALID: dict[str, Any] = {
@@ -184,6 +187,53 @@ def test_pydantic_union_tags_are_left_out_of_json_paths() -> None:
     assert json_path(("steps", 1, "id")) == "$.steps[1].id"
     assert json_path(("workflow", "dict[str,any]", "x", 0)) == "$.workflow.x[0]"
     assert json_path(("input",), "$.workflow") == "$.workflow.input"
+
+
+def test_graph_problems_name_the_fault() -> None:
+    cases = [
+        (["steps", 1, "after"], ["check"], "$.steps[1].after[0]", "a step cannot wait for itself"),
+        (["steps", 0, "after"], ["check"], "$.steps[0]", "cycle: parse -> check -> parse"),
+        (
+            ["steps", 1, "when"],
+            {"ref": "$.steps.zzz.output", "op": "truthy"},
+            "$.steps[1].when.ref",
+            "reference to unknown step 'zzz'",
+        ),
+        (
+            ["output"],
+            "$.item",
+            "$.output",
+            "$.item is only defined inside a for_each step's input",
+        ),
+    ]
+    for where, value, path, message in cases:
+        with pytest.raises(DefinitionError) as info:
+            parse_definition(with_change(where, value))
+        assert [(p.path, p.message) for p in info.value.problems] == [(path, message)]
+
+
+def test_a_fan_out_over_plain_text_is_refused() -> None:
+    with pytest.raises(DefinitionError) as info:
+        parse_definition(with_change(["steps", 1, "for_each"], "items"))
+    assert [(p.path, p.message) for p in info.value.problems] == [
+        ("$.steps[1].for_each", "for_each must be a $. reference to a list"),
+        ("$.steps[1].for_each", "cannot parse reference 'items' at character 1"),
+    ]
+
+
+def test_the_stored_definition_is_plain_json_without_unset_fields() -> None:
+    definition = parse_definition({**VALID, "output": ("$.steps.infer.output",)})
+    stored = definition.stored()
+    assert stored["output"] == ["$.steps.infer.output"]  # a list, as JSON has it
+    assert "timeout_s" not in stored["steps"][0] and "deadline_s" not in stored
+    assert stored["steps"][2]["timeout_s"] == 30
+    assert definition.stored() is stored  # made once
+
+
+def test_problems_from_uses_the_document_root_by_default() -> None:
+    with pytest.raises(ValidationError) as info:
+        WorkflowDefinition.model_validate({"name": "x", "steps": []})
+    assert [p.path for p in problems_from(info.value)] == ["$.steps"]
 
 
 def test_for_each_item_reference_is_allowed_inside_the_fan_out() -> None:

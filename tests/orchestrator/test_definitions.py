@@ -190,7 +190,7 @@ def test_pydantic_union_tags_are_left_out_of_json_paths() -> None:
 
 
 def test_graph_problems_name_the_fault() -> None:
-    cases = [
+    cases: list[tuple[list[Any], Any, str, str]] = [
         (["steps", 1, "after"], ["check"], "$.steps[1].after[0]", "a step cannot wait for itself"),
         (["steps", 0, "after"], ["check"], "$.steps[0]", "cycle: parse -> check -> parse"),
         (

@@ -340,10 +340,14 @@ async def test_a_task_sent_again_still_takes_the_late_answer_of_the_agent_that_h
     ctx = await at(runtime, run, 0.1, answers(runtime, started))
     holder = ctx.steps["s"].agent_id
     assert holder is not None
+    ctx = await at(runtime, run, 0.15, lambda c: engine.redispatch(c, {"another-agent"}))
+    assert ctx.steps["s"].task_id == first_task  # its holder is still online: nothing moves
     ctx = await at(runtime, run, 0.2, lambda c: engine.redispatch(c, {holder}))
     assert ctx.steps["s"].task_id != first_task and ctx.steps["s"].attempt == 1
-    moved = [(e.type, e.data) for e in await events(runtime, run) if e.type == "step.redispatched"]
-    assert moved == [("step.redispatched", {"reason": f"agent {holder} went offline"})]
+    moved = [
+        (e.step_id, e.data) for e in await events(runtime, run) if e.type == "step.redispatched"
+    ]
+    assert moved == [("s", {"reason": f"agent {holder} went offline"})]
     intruder = Identity("someone-else", "bus", None, frozenset({"t.work"}))
     refused: list[object] = []
 

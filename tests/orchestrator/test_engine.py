@@ -8,7 +8,7 @@ loops are not running (``orchestrate=False``), so nothing happens that the test 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import timedelta
+from datetime import timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -511,14 +511,20 @@ async def test_agent_timestamps_without_a_zone_are_utc_and_junk_means_now(
     runtime: Runtime,
 ) -> None:
     zoneless, junk = await start(runtime, one_step()), await start(runtime, one_step())
+    zoned = await start(runtime, one_step())
     naive = (zoneless.created_at + timedelta(seconds=0.2)).replace(tzinfo=None).isoformat()
-    for run, started_at, expected in ((zoneless, naive, 0.2), (junk, "yesterday", 0.5)):
+    paris = timezone(timedelta(hours=1))
+    offset = (zoned.created_at + timedelta(seconds=0.3)).astimezone(paris).isoformat()
+    cases = ((zoneless, naive, 0.2), (junk, "yesterday", 0.5), (zoned, offset, 0.3))
+    for run, started_at, expected in cases:
         announce = reply(run, 1, Kind.EVENT, {"started_at": started_at}).model_copy(
             update={"topic": streams.TASK_STARTED}
         )
         ctx = await at(runtime, run, 0.5, answers(runtime, announce))
         assert ctx.steps["s"].status == "running"
         assert ctx.steps["s"].started_at == run.created_at + timedelta(seconds=expected)
+        moved = [e.data for e in await events(runtime, run) if e.type == "step.running"]
+        assert moved == [{"started_at": ctx.steps["s"].started_at.isoformat()}]
 
 
 async def test_a_cancel_without_a_reason_says_it_was_requested(runtime: Runtime) -> None:

@@ -30,6 +30,7 @@ from services.orchestrator.service import Orchestrator
 from services.orchestrator.sqlite_writer import SqliteWriter
 from services.orchestrator.watch import RunNotices
 from services.outbox import OutboxRelay
+from services.registry import store
 from services.registry.bus_access import BusAccess
 from services.throttle import AuthThrottle, Limits, MemoryCounters, RedisCounters
 from services.tokens import LastUsed
@@ -63,6 +64,7 @@ class Runtime:
     """Hands each bus agent its own bus user (``services.registry.bus_access``)."""
     last_used: LastUsed = field(default_factory=LastUsed)
     _flusher: asyncio.Task[None] | None = None
+    _bus_users: asyncio.Task[None] | None = None
     notices: RunNotices | None = None  # run wake-ups between replicas (Redis bus only)
 
     @classmethod
@@ -78,9 +80,10 @@ class Runtime:
         sessions = session_factory(db)
         transport = create_transport(settings.bus_url)
         readers = session_factory(readonly(db))
+        signing_key = orchestrator_key(settings)
         authenticator = Authenticator(
             readers,
-            orchestrator_key(settings),
+            signing_key,
             insecure=settings.insecure_agents,
             clock_skew_s=settings.clock_skew_s,
         )
@@ -171,12 +174,20 @@ class Runtime:
             egress,
             static,
             throttle=AuthThrottle(counters, limits),
-            bus_access=BusAccess(transport, settings.bus_url, per_agent=settings.agent_acl),
+            bus_access=BusAccess(
+                transport,
+                settings.bus_url,
+                per_agent=settings.agent_acl,
+                # Shared by the replicas: any of them can make an agent's lost user again.
+                secret=signing_key.private_bytes_raw(),
+            ),
         )
         orchestrator.agents_removed = runtime.access.revoke
         if settings.insecure_agents:
             log.warning(INSECURE_WARNING)
         runtime._flusher = asyncio.create_task(runtime._flush_last_used(), name="last-used")
+        if runtime.access.per_agent:
+            runtime._bus_users = asyncio.create_task(runtime._keep_bus_users(), name="bus-users")
         if isinstance(transport, RedisStreamsTransport):
             # Any replica may finish a run another one's client waits on.
             runtime.notices = RunNotices(transport.client, orchestrator.watch)
@@ -197,6 +208,17 @@ class Runtime:
             except Exception:
                 log.exception("could not record when tokens were last used; will try again")
 
+    async def _keep_bus_users(self, every_s: float = 2.0) -> None:
+        """Make again the Redis users of live bus agents after Redis forgot them (a restart)."""
+        while True:
+            await asyncio.sleep(every_s)
+            try:
+                async with self.readers() as session:
+                    agents = await store.live_bus_agents(session)
+                await self.access.restore(agents)
+            except Exception as exc:  # an outage: the next round tries again
+                log.debug("could not check the agents' Redis users: %s", exc)
+
     @property
     def access(self) -> BusAccess:
         """The bus access of agents (always set by ``open``)."""
@@ -211,9 +233,10 @@ class Runtime:
         await self.orchestrator.stop()  # also when not orchestrating: the writer may have run
         if self.notices is not None:
             await self.notices.stop()
-        if self._flusher is not None:
-            self._flusher.cancel()
-            await asyncio.gather(self._flusher, return_exceptions=True)
+        for task in (self._flusher, self._bus_users):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
         try:
             await self.last_used.flush(self.sessions)
         except Exception:

@@ -235,11 +235,6 @@ async def _start(
         "MODX_LEDGER_KEY_FILE": str(folder / "ledger.key"),
         "MODX_DATA_DIR": str(folder / "data"),
         "MODX_TEST_LOG": str(stack.executions),
-        # KNOWN GAP: per-agent Redis users (ACL SETUSER at registration) live only in Redis
-        # memory; a Redis restart (empty or from its AOF) loses them and agents can no longer
-        # authenticate. Until they are re-provisioned after a new incarnation, the chaos stack
-        # runs agents on the server's Redis credentials.
-        "MODX_AGENT_ACL": "0",
     }
     for index in range(2):
         url = postgres.url(database)

@@ -11,14 +11,22 @@ It cannot read another capability's stream, write a task, or touch any other key
 checks each command of a Lua script too, so the SDK's commit script (append the result,
 acknowledge the task) gives no more. The user is deleted when the agent is removed.
 
+Redis keeps ACL users in memory only: a restart (empty or from its AOF) forgets them. Each
+agent's password is therefore derived from a server secret (an HMAC of its id), so that any
+replica can make a lost user again, with the same password, without storing passwords:
+``restore`` does it for the live agents, and their clients' reconnect loops log in again.
+
 In the embedded mode the bus is in-process: there is nothing to hand out.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import logging
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from redis.asyncio import Redis
@@ -87,12 +95,28 @@ class BusAccess:
         transport: The server's bus.
         bus_url: The server's bus URL (with the server's credentials).
         per_agent: Create an ACL user per agent (Redis only; ``MODX_AGENT_ACL``).
+        secret: What agents' passwords are derived from (the same on every replica); without
+            one, passwords are random and a user lost with Redis cannot be made again.
     """
 
-    def __init__(self, transport: Transport, bus_url: str, *, per_agent: bool = True) -> None:
+    def __init__(
+        self,
+        transport: Transport,
+        bus_url: str,
+        *,
+        per_agent: bool = True,
+        secret: bytes | None = None,
+    ) -> None:
         self.bus_url = bus_url
         client = getattr(transport, "client", None)
         self._redis: Redis | None = client if per_agent and isinstance(client, Redis) else None
+        self._secret = secret
+
+    def _password(self, agent_id: str) -> str:
+        if self._secret is None:
+            return secrets.token_urlsafe(24)
+        digest = hmac.new(self._secret, b"modx-agent-redis:" + agent_id.encode(), hashlib.sha256)
+        return base64.urlsafe_b64encode(digest.digest()).decode().rstrip("=")
 
     @property
     def per_agent(self) -> bool:
@@ -103,9 +127,31 @@ class BusAccess:
         """The bus URL for a newly registered agent (its own user, created now)."""
         if self._redis is None:
             return self.bus_url
-        names = list(capabilities)
-        password = secrets.token_urlsafe(24)
-        await self._redis.execute_command(  # type: ignore[no-untyped-call]
+        password = self._password(agent_id)
+        await self._make_user(self._redis, agent_id, list(capabilities), password)
+        return with_user(self.bus_url, user_name(agent_id), password)
+
+    async def restore(self, agents: Mapping[str, Iterable[str]]) -> int:
+        """Make again the users of live agents (id -> capability names) that Redis lost;
+        returns how many. A no-op without a secret to derive their passwords from."""
+        if self._redis is None or self._secret is None or not agents:
+            return 0
+        known = {
+            name.decode() if isinstance(name, bytes) else str(name)
+            for name in await self._redis.execute_command("ACL", "USERS")  # type: ignore[no-untyped-call]
+        }
+        lost = [agent_id for agent_id in agents if user_name(agent_id) not in known]
+        for agent_id in lost:
+            await self._make_user(
+                self._redis, agent_id, list(agents[agent_id]), self._password(agent_id)
+            )
+        if lost:
+            log.warning("the bus had lost the Redis users of %d live agents: made again", len(lost))
+        return len(lost)
+
+    @staticmethod
+    async def _make_user(redis: Redis, agent_id: str, names: list[str], password: str) -> None:
+        await redis.execute_command(  # type: ignore[no-untyped-call]
             "ACL", "SETUSER", user_name(agent_id), *agent_rules(agent_id, names, password)
         )
         # The groups exist before the agent reads: it need not create streams.
@@ -113,11 +159,10 @@ class BusAccess:
             (streams.inbox(agent_id), agent_id)
         ]:
             try:
-                await self._redis.xgroup_create(stream, group, id="0", mkstream=True)
+                await redis.xgroup_create(stream, group, id="0", mkstream=True)
             except Exception as exc:  # BUSYGROUP: it exists
                 if "BUSYGROUP" not in str(exc):
                     raise
-        return with_user(self.bus_url, user_name(agent_id), password)
 
     async def revoke(self, agent_ids: Iterable[str]) -> None:
         """Delete the users of removed agents (and disconnect their clients); never raises."""

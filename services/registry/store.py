@@ -146,6 +146,19 @@ async def capabilities_of(
     return grouped
 
 
+async def live_bus_agents(session: AsyncSession) -> dict[str, list[str]]:
+    """Online agents that read the bus themselves: id -> the names of their capabilities."""
+    rows = await session.execute(
+        select(AgentRow.id, CapabilityRow.name)
+        .join(CapabilityRow, CapabilityRow.agent_id == AgentRow.id)
+        .where(AgentRow.status == ONLINE, AgentRow.transport == "bus")
+    )
+    agents: dict[str, list[str]] = {}
+    for agent_id, name in rows.tuples():
+        agents.setdefault(agent_id, []).append(name)
+    return agents
+
+
 class CapabilityKey(NamedTuple):
     """What identifies a capability row: its id, and the (name, agent) pair it serves."""
 

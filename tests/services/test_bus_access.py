@@ -108,3 +108,50 @@ def _pings(client: Redis) -> Callable[[], Awaitable[bool]]:
             return False
 
     return ping
+
+
+def _redis_server(port: int, tmp_path: Path) -> subprocess.Popen[bytes]:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        missing("redis-server")
+    assert binary is not None
+    return subprocess.Popen(
+        [
+            *(binary, "--port", str(port), "--bind", "127.0.0.1", "--save", ""),
+            *("--appendonly", "no", "--dir", str(tmp_path), "--requirepass", SERVER_PASSWORD),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+
+
+async def test_a_live_agents_user_is_made_again_after_redis_forgets_it(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """Redis keeps ACL users in memory only: after a restart the server makes the live agents'
+    users again, with the passwords their bus URLs already carry."""
+    port = free_port()
+    url = f"redis://:{SERVER_PASSWORD}@127.0.0.1:{port}/0"
+    proc = _redis_server(port, tmp_path)
+    try:
+        await wait_until(_pings(Redis.from_url(url)))
+        async with running_stack("distributed", tmp_path, postgres_url, url) as stack:
+            card = keyed({"name": "survivor", "capabilities": [{"name": "cap.a"}]})
+            registered = (await stack.client.post("/v1/agents", json=card)).json()
+            agent_id, bus_url = registered["agent_id"], registered["bus_url"]
+            await wait_until(_pings(Redis.from_url(bus_url)))
+            before = (await Redis.from_url(url).info("server"))["run_id"]
+
+            proc.terminate()  # restarted empty: every user but the default one is gone
+            proc.wait(10)
+            proc = _redis_server(port, tmp_path)
+            await wait_until(_pings(Redis.from_url(url)))
+            assert (await Redis.from_url(url).info("server"))["run_id"] != before
+
+            await wait_until(_pings(Redis.from_url(bus_url)), timeout=60)
+            agent = Redis.from_url(bus_url)
+            assert await agent.xreadgroup("cap.a", agent_id, {streams.tasks("cap.a"): ">"}) == []
+            with pytest.raises(NoPermissionError):
+                await agent.xadd(streams.tasks("cap.a"), {"data": b"a forged task"})
+    finally:
+        proc.terminate()
+        proc.wait(10)

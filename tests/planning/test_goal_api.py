@@ -159,7 +159,7 @@ async def test_a_name_is_planned_by_the_agent_that_declares_what_it_produces(cli
             "name": name,
             "capabilities": [{"name": "text.reverse", "produces": produces}],
         }
-        response = await client.post("/v1/agents", json=card)
+        response = await client.post("/v1/agents", json=keyed(card))
         assert response.status_code == 201, response.text
     found = await client.get("/v1/capabilities", params={"produces": reversed_text})
     assert [c["name"] for c in found.json()["items"]] == ["text.reverse"], found.text

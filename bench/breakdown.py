@@ -280,8 +280,11 @@ def _answer(run_id: str, step_id: str, task_id: str, agent_id: str) -> Envelope:
     )
 
 
-async def bus_round_trip(redis_url: str, samples: int) -> list[float]:
-    """Seconds from publishing a no-op task to receiving the agent's result, ``samples`` times."""
+async def bus_round_trip(
+    redis_url: str, samples: int, orchestrator_key: Ed25519PrivateKey
+) -> list[float]:
+    """Seconds from publishing a no-op task, signed as the orchestrator signs it, to receiving
+    the agent's result, ``samples`` times."""
     transport = RedisStreamsTransport(redis_url, trim_interval_s=0)
     group = f"bench-probe-{new_id()[-8:]}"
     await transport.client.xgroup_create(streams.RESULTS, group, id="$", mkstream=True)
@@ -314,7 +317,7 @@ async def bus_round_trip(redis_url: str, samples: int) -> list[float]:
             future: asyncio.Future[float] = loop.create_future()
             waiting[task.id] = future
             started = time.perf_counter()
-            await transport.publish(streams.tasks("test.noop"), task)
+            await transport.publish(streams.tasks("test.noop"), sign(task, orchestrator_key))
             times.append(await asyncio.wait_for(future, 30) - started)
     finally:
         await subscription.stop(drain=False)

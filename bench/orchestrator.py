@@ -32,6 +32,7 @@ from bench import breakdown, celery_chain, profile
 from bench.harness import Series, latency_summary, log, percentile
 from bench.stack import REDIS_URL, REDIS_URL_2, Stack, Stacks, backend_pids, describe
 from bench.workload import WAIT_MODES, Api, chain
+from bus.signing import read_key_file
 
 CHAIN = "bench-chain"
 
@@ -267,7 +268,11 @@ async def run(cfg: OrchestratorConfig, logs: Path) -> tuple[dict[str, Any], list
         targets = await _start(cfg, stacks)
         main: Stack = targets[0].stack
         await _measure(cfg, targets, series)
-        round_trip = await breakdown.bus_round_trip(main.redis_url or REDIS_URL, cfg.probe_samples)
+        round_trip = await breakdown.bus_round_trip(
+            main.redis_url or REDIS_URL,
+            cfg.probe_samples,
+            read_key_file(main.logs / "orchestrator.key"),  # agents run only signed tasks
+        )
         profiled = await _profile(main, cfg)
         stack_info = {t.name: describe(t.stack) for t in targets if isinstance(t, ModxTarget)}
     async with Stacks(logs) as stacks:

@@ -194,12 +194,14 @@ def start_serve(database_url: str, redis_url: str, logs: Path, **env: str) -> Se
     """``modx serve`` on a free port, distributed mode."""
     port = free_port()
     create_key_file(logs / "ledger.key")  # replicas started here share it, as they must
+    create_key_file(logs / "orchestrator.key")  # and this one (tasks are signed with it)
     proc = _popen(
         ["-m", "services.cli.main", "serve", "--host", "127.0.0.1", "--port", str(port)],
         {
             "MODX_DATABASE_URL": database_url,
             "MODX_REDIS_URL": redis_url,
             "MODX_LEDGER_KEY_FILE": str(logs / "ledger.key"),
+            "MODX_ORCHESTRATOR_KEY_FILE": str(logs / "orchestrator.key"),
             "MODX_DATA_DIR": str(logs / "data"),  # checkpoints of this database only
             "MODX_API_TOKEN": TOKEN,
             "MODX_ADMIN_TOKEN": ADMIN,

@@ -252,20 +252,11 @@ class Inference(BaseModel):
     inferences: int | None = None
 
 
-@agent.capability(
-    "legal.infer",
-    consumes=["tax:ValidatedFacts", "tax:TaxQuestion"],
-    produces=["tax:TaxAnswer", "tax:Proof"],
-    description="Run the formalized statutes (SWI-Prolog) and return the tax with a proof citing "
-    "each subsection used.",
-    idempotent=True,
-)
-async def infer(request: InferRequest, ctx: TaskContext) -> Inference:
-    """Answer ``tax(Person, Year, Amount)`` with a proof tree."""
+async def _query(request: InferRequest | EntailRequest, goal: str, ctx: TaskContext) -> Answer:
+    """Run ``goal`` on the request's facts; the reasoner's failures as task errors."""
     pool = await resources().reasoner()
-    goal = request.query.goal()
     try:
-        answer: Answer = await pool.query(
+        answer = await pool.query(
             request.facts,
             goal,
             request.timeout_s or QUERY_TIMEOUT_S,
@@ -277,6 +268,21 @@ async def infer(request: InferRequest, ctx: TaskContext) -> Inference:
         code = {"timeout": "query_timeout", "resource": "resource_limit"}.get(exc.code, exc.code)
         raise FatalError(str(exc), code=code, details={"goal": goal}) from None
     ctx.report_usage(inferences=float(answer.inferences or 0))
+    return answer
+
+
+@agent.capability(
+    "legal.infer",
+    consumes=["tax:ValidatedFacts", "tax:TaxQuestion"],
+    produces=["tax:TaxAnswer", "tax:Proof"],
+    description="Run the formalized statutes (SWI-Prolog) and return the tax with a proof citing "
+    "each subsection used.",
+    idempotent=True,
+)
+async def infer(request: InferRequest, ctx: TaskContext) -> Inference:
+    """Answer ``tax(Person, Year, Amount)`` with a proof tree."""
+    goal = request.query.goal()
+    answer = await _query(request, goal, ctx)
     amount = answer.bindings.get("Amount")
     if amount is None:
         raise FatalError(f"{goal} succeeded without binding Amount", code="no_answer")
@@ -323,21 +329,8 @@ class Entailment(BaseModel):
 )
 async def entail(request: EntailRequest, ctx: TaskContext) -> Entailment:
     """Answer a binary question with ``sara_entail/3`` (``ontology/statutes/sara_clauses.pl``)."""
-    pool = await resources().reasoner()
     goal = request.query.goal()
-    try:
-        answer: Answer = await pool.query(
-            request.facts,
-            goal,
-            request.timeout_s or QUERY_TIMEOUT_S,
-            inference_limit=request.max_inferences,
-        )
-    except (PoolBusy, WorkerCrashed) as exc:
-        raise RetryableError(str(exc), code=exc.code) from None
-    except ReasonerError as exc:
-        code = {"timeout": "query_timeout", "resource": "resource_limit"}.get(exc.code, exc.code)
-        raise FatalError(str(exc), code=code, details={"goal": goal}) from None
-    ctx.report_usage(inferences=float(answer.inferences or 0))
+    answer = await _query(request, goal, ctx)
     verdict = answer.bindings.get("Answer")
     if verdict not in ("Entailment", "Contradiction"):
         raise FatalError(f"{goal} answered {verdict!r}", code="no_answer")

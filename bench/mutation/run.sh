@@ -9,6 +9,8 @@ profile=${1:-ci}
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 python=${PYTHON:-$repo/.venv/bin/python}
+# A git worktree has no venv of its own: use the one that runs this script's Python.
+[ -x "$python" ] || python=$(command -v python3)
 work=${MUTATION_WORK:-$(mktemp -d /tmp/modx-mutation-XXXXXX)}
 mkdir -p "$work"
 # A copy without the mutants of an earlier run, caches or local state.

@@ -22,7 +22,7 @@ import httpx
 
 from bench.harness import latency_summary
 from bench.stack import TERMINAL, Server
-from services.sse import SseParser
+from modx.sse import SseParser
 
 WAIT_MODES = ("wait", "stream")
 

@@ -23,10 +23,11 @@ import typer
 import uvicorn
 
 from agents.sdk import Agent, AgentSettings
+from modx.locate import config_dir
 from services.api.app import create_app
 from services.builtin import builtin_agents, builtin_workflows
 from services.cli.errors import UserError
-from services.cli.state import config_dir, remove_state, write_state
+from services.cli.state import remove_state, write_state
 from services.config import Settings, token_problem
 from services.demo import run_demo
 from services.runtime import Runtime

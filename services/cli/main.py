@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,6 +16,7 @@ from typing import Annotated, Any
 import typer
 import yaml
 
+from modx.locate import find_server
 from services.cli import client as cli_client
 from services.cli.app import ModxApp
 from services.cli.bench import app as bench_app
@@ -25,7 +25,6 @@ from services.cli.errors import check_port_free, file_error
 from services.cli.keys import app as keys_app
 from services.cli.ledger import app as ledger_app
 from services.cli.legal import app as legal_app
-from services.cli.state import find_server
 from services.cli.tokens import tenant_app, token_app
 
 app = ModxApp(
@@ -246,16 +245,14 @@ def run_submit(
         value = json.loads(raw)
     except json.JSONDecodeError as exc:
         cli_client.fail(f"--input is not JSON: {exc}", cli_client.BAD_REQUEST, as_json)
-    body: dict[str, Any] = {"workflow": spec, "input": value}
-    if idempotency_key:
-        body["idempotency_key"] = idempotency_key
-    accepted = api.request("POST", "/v1/runs", json=body)
+    with api.guard() as modx:
+        accepted = modx.submit(spec, value, idempotency_key=idempotency_key)
     if not wait:
-        _print(accepted, as_json) if as_json else typer.echo(
-            f"run {accepted['run_id']} {accepted['status']}"
+        _print(vars(accepted), as_json) if as_json else typer.echo(
+            f"run {accepted.run_id} {accepted.status}"
         )
         return
-    run = _wait(api, accepted["run_id"], timeout, as_json)
+    run = _wait(api, accepted.run_id, timeout, as_json)
     if as_json:
         _print(run, True)
     else:
@@ -264,30 +261,17 @@ def run_submit(
 
 
 def _wait(api: Client, run_id: str, timeout: float, as_json: bool) -> Any:
-    """Follow the run's event stream until it ends (resuming where a closed stream left
-    off), then read the run once."""
-    end = time.monotonic() + timeout
+    """Follow the run's event stream until it ends (the client resumes a stream the server
+    closes early), showing progress on a terminal; then read the run once."""
     show = not as_json and sys.stderr.isatty()
-    last: str | None = None
     done: set[str] = set()
-    while True:
-        left = end - time.monotonic()
-        headers = {"Last-Event-ID": last} if last is not None else {}
-        for event in api.events(
-            f"/v1/runs/{run_id}/stream",
-            params={"timeout_s": max(0.001, min(300.0, left))},
-            headers=headers,
-        ):
-            last = event.id
+    with api.guard() as modx:
+        for event in modx.stream(run_id, timeout=timeout):
             if show:
-                body = json.loads(event.data)
-                if body.get("step_id") and body.get("to_state") in ("succeeded", "skipped"):
-                    done.add(body["step_id"])
-                typer.echo(f"\r{event.event:20} {len(done)} steps done", nl=False, err=True)
-        # The stream closed: at the run's final event, or at the time limit.
-        run = api.request("GET", f"/v1/runs/{run_id}/wait", params={"timeout_s": 0.001})
-        if run["status"] in ("succeeded", "failed", "cancelled", "timed_out") or left <= 0:
-            break
+                if event.step_id and event.to_state in ("succeeded", "skipped"):
+                    done.add(event.step_id)
+                typer.echo(f"\r{event.type:20} {len(done)} steps done", nl=False, err=True)
+        run = modx.get(run_id).raw
     if show:
         typer.echo("", err=True)
     return run
@@ -372,8 +356,10 @@ def run_events(run_id: str, url: UrlOpt = None, as_json: JsonOpt = False) -> Non
 @run_app.command("cancel")
 def run_cancel(run_id: str, url: UrlOpt = None, as_json: JsonOpt = False) -> None:
     """Cancel a run."""
-    result = Client(url, as_json=as_json).request("POST", f"/v1/runs/{run_id}/cancel")
-    _print(result, True) if as_json else typer.echo(f"run {run_id} {result['status']}")
+    api = Client(url, as_json=as_json)
+    with api.guard() as modx:
+        result = modx.cancel(run_id)
+    _print(vars(result), True) if as_json else typer.echo(f"run {run_id} {result.status}")
 
 
 @run_app.command("retry")
@@ -386,13 +372,14 @@ def run_retry(
 ) -> None:
     """Retry a failed run from its failed step: a new run that keeps the succeeded steps."""
     api = Client(url, as_json=as_json)
-    accepted = api.request("POST", f"/v1/runs/{run_id}/retry")
+    with api.guard() as modx:
+        accepted = modx.retry(run_id)
     if not wait:
-        _print(accepted, True) if as_json else typer.echo(
-            f"run {accepted['run_id']} {accepted['status']} (retry of {run_id})"
+        _print(vars(accepted), True) if as_json else typer.echo(
+            f"run {accepted.run_id} {accepted.status} (retry of {run_id})"
         )
         return
-    run = _wait(api, accepted["run_id"], timeout, as_json)
+    run = _wait(api, accepted.run_id, timeout, as_json)
     _print(run, True) if as_json else _show(run)
     raise typer.Exit(cli_client.OK if run["status"] == "succeeded" else cli_client.RUN_FAILED)
 

@@ -1,37 +1,14 @@
-"""Where the CLI finds its server: what ``modx up`` wrote, unless the environment says otherwise.
-
-``modx up`` writes ``state.json`` (``{"url", "token", "data_dir"}``, mode 0600) in its data
-directory and in the user's config directory (``$XDG_CONFIG_HOME/modx``, by default
-``~/.config/modx``). The CLI and ``modx agent run`` take the URL from ``--url``/``MODX_URL``,
-else ``./.modx/state.json``, else the config directory's, else ``http://127.0.0.1:8000``; the
-token from ``MODX_API_TOKEN``, else the same state file, else ``./.modx/token``.
-"""
+"""What ``modx up`` records for clients to find it (read back by ``modx.locate``)."""
 
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
-DEFAULT_URL = "http://127.0.0.1:8000"
-STATE = "state.json"
+from modx.locate import STATE, config_dir, read_state
 
-
-def config_dir() -> Path:
-    """``$XDG_CONFIG_HOME/modx``, or ``~/.config/modx``."""
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "modx"
-
-
-@dataclass(frozen=True)
-class Server:
-    """A server to talk to, and where each half of that came from (for error messages)."""
-
-    url: str
-    token: str | None
-    url_from: str
-    token_from: str
+__all__ = ["remove_state", "write_state"]
 
 
 def write_state(data_dir: Path, url: str, token: str) -> list[Path]:
@@ -54,41 +31,6 @@ def write_state(data_dir: Path, url: str, token: str) -> list[Path]:
 def remove_state(data_dir: Path, url: str) -> None:
     """Forget a stopped ``modx up`` (the config directory's file only if it is still ours)."""
     for path in (data_dir / STATE, config_dir() / STATE):
-        state = _read(path)
+        state = read_state(path)
         if state is not None and state.get("url") == url:
             path.unlink(missing_ok=True)
-
-
-def find_server(url: str | None = None, token: str | None = None) -> Server:
-    """The server and token the CLI uses (see the module docstring for the order)."""
-    url_from = token_from = "default"
-    state: dict[str, str] | None = None
-    state_path = ""
-    for path in (Path(".modx") / STATE, config_dir() / STATE):
-        state = _read(path)
-        if state is not None:
-            state_path = str(path)
-            break
-    if url:
-        url_from = "--url/MODX_URL"
-    elif os.environ.get("MODX_URL"):
-        url, url_from = os.environ["MODX_URL"], "MODX_URL"
-    elif state is not None and state.get("url"):
-        url, url_from = state["url"], state_path
-    if token:
-        token_from = "--token"
-    elif os.environ.get("MODX_API_TOKEN"):
-        token, token_from = os.environ["MODX_API_TOKEN"], "MODX_API_TOKEN"
-    elif state is not None and state.get("token"):
-        token, token_from = state["token"], state_path
-    elif (Path(".modx") / "token").exists():
-        token, token_from = (Path(".modx") / "token").read_text().strip(), ".modx/token"
-    return Server((url or DEFAULT_URL).rstrip("/"), token, url_from, token_from)
-
-
-def _read(path: Path) -> dict[str, str] | None:
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None

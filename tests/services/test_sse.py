@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.sse import SseEvent, SseParser
+from modx.sse import SseEvent, SseParser
 
 
 def test_events_comments_multiline_data_and_a_persisting_id() -> None:

@@ -1,4 +1,4 @@
-"""Reading Server-Sent Events (``text/event-stream``) line by line, for the API's clients."""
+"""Reading Server-Sent Events (``text/event-stream``) line by line."""
 
 from __future__ import annotations
 

@@ -35,6 +35,16 @@ class ProofNode(BaseModel):
     """Proved by a conclusion the case states (not derived): an assumption of the proof."""
     unit: str | None = None
     """What ``value`` counts when it is not dollars: ``percent``, ``weeks``."""
+    branch: bool = False
+    """In a failed proof's trace: one alternative (a rule of the node above, a solution of a
+    condition, a side of an "or"), every one of which fails."""
+    truncated: bool = False
+    """In a failed proof's trace: the trace stops here (its size bound), this goal unexplained."""
+    failed: bool = False
+    """In a failed proof's trace: this condition does not hold (a ``negation`` node without it
+    is a "not G" that holds)."""
+    evaluated: str | None = None
+    """A failed comparison with its sides evaluated (``"80 > 100"``)."""
 
     @field_validator("facts", mode="before")
     @classmethod

@@ -205,7 +205,7 @@ def _same_number(text: str, amount: Fraction) -> bool:
 def _shown(amount: Fraction, unit: str) -> str:
     if unit == "percent":
         return f"{float(amount):g}%"
-    if unit in ("count", "weeks"):
+    if unit in ("count", "weeks", "days"):
         return f"{float(amount):g}"
     return dollars(amount)
 
@@ -283,7 +283,10 @@ def readable_proof(proof: ProofNode, answer: object = None) -> ReadableProof:
         if _negated(question):
             not_applicable.append(
                 NotApplicable(
-                    None, f"the clause asked about: {clause}", "", _trace(question.children)
+                    None,
+                    f"the clause asked about: {_unvar(clause)}",
+                    "",
+                    _trace(question.children),
                 )
             )
         else:
@@ -306,27 +309,61 @@ def _negated(node: ProofNode) -> bool:
 
 
 def _trace(nodes: list[ProofNode], depth: int = 0) -> list[str]:
-    """A failed proof's trace: what holds, then what fails (and, beneath, why)."""
+    """A failed proof's trace, to its full depth: what holds, what fails and, beneath each
+    failure, why; alternatives (the rules of a provision, the solutions of a condition) each
+    with their own reasons."""
     out: list[str] = []
+    branches = sum(1 for n in nodes if n.branch)
+    k = 0
     for node in nodes:
         pad = "  " * depth
-        if _negated(node):
-            inner = node.goal[2:].lstrip()
+        if node.truncated:
+            out.append(
+                f"{pad}not explained further (the trace's size limit): {_describe(node, None)}"
+            )
+        elif node.branch:
+            k += 1
+            label = f" ({_describe(node, None)})" if node.goal else ""
+            out.append(f"{pad}alternative {k} of {branches}{label}: fails")
+            out += _trace(node.children, depth + 1)
+        elif node.failed:
+            inner = node.goal[2:].lstrip() if node.goal.startswith("\\+") else node.goal
             if inner.startswith("\\+"):  # a condition "not X" that failed: X holds
                 positive = node.model_copy(update={"goal": inner[2:].lstrip()})
                 out.append(
                     f"{pad}fails: it must not hold, and it does: {_describe(positive, None)}"
                 )
+            elif _is_fact(inner):
+                out.append(f"{pad}fails: not stated in the case: {_unvar(inner)}")
             else:
-                out.append(f"{pad}fails: {_describe(node, None)}")
+                line = f"{pad}fails: {_describe(node, None)}"
+                if node.evaluated:
+                    line += f" ({node.evaluated} is false)"
+                if node.repeat:
+                    line += " (explained above)"
+                out.append(line)
             out += _trace(node.children, depth + 1)
+        elif _negated(node):  # "not X", checked: X does not apply, as required
+            out.append(f"{pad}holds: not {_describe(node, None)}")
         elif node.citation == FACT:
             out.append(f"{pad}holds: fact {node.goal}")
         else:
             amount = node_amount(node)
-            shown = f": {dollars(amount)}" if amount is not None else ""
+            unit = "count" if node.combine in _COUNT_COMBINES else node.unit or "dollars"
+            shown = f": {_shown(amount, unit)}" if amount is not None else ""
             out.append(f"{pad}holds: {_describe(node, amount)}{shown}")
     return out
+
+
+def _is_fact(goal: str) -> bool:
+    """A goal of the case vocabulary (``agent_(e, bob)``): its name ends in ``_``."""
+    name, _ = _split_args(goal)
+    return name.endswith("_")
+
+
+def _unvar(text: str) -> str:
+    """Prolog's variable names (``_5808``, ``_G12``) as ``_``."""
+    return re.sub(r"\b_[A-Z]?\d+\b", "_", text)
 
 
 __all__ = ["NotApplicable", "ReadableProof", "Step", "dollars", "node_amount", "readable_proof"]

@@ -35,6 +35,10 @@ date_arg(abode/4, 4).
 date_arg(parent_of/3, 3).
 date_arg(sibling_of/3, 3).
 date_arg(descendant_of/3, 3).
+date_arg(descendant_of/4, 3).
+date_arg(died_during/4, 2).
+date_arg(died_during/4, 3).
+date_arg(died_during/4, 4).
 date_arg(stepparent_of/3, 3).
 date_arg(stepsibling_of/3, 3).
 date_arg(in_law_of/3, 3).
@@ -298,6 +302,7 @@ abode(P, Place, S, En) :-
 year_bounds(Y, F, L) :- year_first_day(Y, F), year_last_day(Y, L).
 
 helper_node(shared_abode_days/5, 5).
+value_unit(shared_abode_days/5, days).
 %!  shared_abode_days(+A, +B, ?Place, +Year, -Days)
 %   Days of Year on which A and B both have Place as abode.  With Place
 %   unbound, days on which they share any abode.
@@ -313,6 +318,7 @@ shared_abode_days(A, B, Place, Y, N) :-
     intervals_union_length(Is, N).
 
 helper_node(abode_days/4, 4).
+value_unit(abode_days/4, days).
 %!  abode_days(+P, +Place, +Year, -Days) days of Year P has Place as abode.
 abode_days(P, Place, Y, N) :-
     year_bounds(Y, F, L),
@@ -323,6 +329,7 @@ abode_days(P, Place, Y, N) :-
     intervals_union_length(Is, N).
 
 helper_node(days_alive_in_year/3, 3).
+value_unit(days_alive_in_year/3, days).
 %!  days_alive_in_year(+P, +Year, -Days) days of Year P was alive (born on
 %   or before, not dead before).  Unknown birth: alive from the start.
 days_alive_in_year(P, Y, N) :-

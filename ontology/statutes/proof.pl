@@ -78,6 +78,9 @@ compact_proof(N0, N, Seen0, Seen) :-
     get_dict(children, N0, Cs0),
     (   Cs0 == []
     ->  N = N0, Seen = Seen0
+    ;   get_dict(branch, N0, true)
+    ->  foldl(compact_child, Cs0, Cs, Seen0, Seen),
+        N = N0.put(children, Cs)
     ;   get_dict(goal, N0, G), get_dict(citation, N0, C),
         get_dict(value, N0, V),
         Key = k(G, C, V),
@@ -273,10 +276,11 @@ item_node(V-Ns, Node) :-
 %!  failed_condition_nodes(+C, -Nodes) when the condition of an
 %   if-then-else fails, record it (as a negation node) if it is a statute
 %   or helper goal, so that the proof shows which rule was found not to
-%   apply before the else branch was taken.
+%   apply before the else branch was taken.  The question of a binary case
+%   that fails gets the whole trace of why (failure_trace/2).
 failed_condition_nodes(sara_question(G), [Node]) :- !,
     negation_node(sara_question(G), Node0),
-    failure_trace(G, 4, Why),
+    failure_trace(G, Why),
     Node = Node0.put(children, Why).
 failed_condition_nodes(C, [Node]) :-
     callable(C), C \= (_,_), C \= (_;_), C \= (\+ _),
@@ -284,33 +288,244 @@ failed_condition_nodes(C, [Node]) :-
     negation_node(C, Node).
 failed_condition_nodes(_, []).
 
-%!  failure_trace(+Goal, +Depth, -Nodes) why Goal fails: the conditions of
-%   a conjunction that hold (their proofs), then the first that does not
-%   (a negation node); for a statute or helper node, the same for each of
-%   its clauses, Depth levels down.
-failure_trace(call(G), D, Nodes) :- !, failure_trace(G, D, Nodes).
-failure_trace(G, D, Nodes) :-
-    conjuncts(G, Gs),
-    trace_conjuncts(Gs, D, Nodes).
+/* Why a goal fails ---------------------------------------------------------
 
-trace_conjuncts([], _, []).
-trace_conjuncts([C|Cs], D, Nodes) :-
-    (   catch(solve(C, N1), _, fail)
-    ->  trace_conjuncts(Cs, D, N2),
-        append(N1, N2, Nodes)
-    ;   why_not(C, D, N),
-        Nodes = [N]
+   failure_trace(+Goal, -Nodes): Goal fails; Nodes say why, to full depth:
+   in a conjunction, the conditions that hold (their proofs), the first
+   that fails, and every later condition that does not depend on it
+   (checked as well: a reader sees every condition the statute needs that
+   is not met); a statute or helper node fails because each of its rules
+   fails (one "branch" node per rule when there are several, each with its
+   own trace); an if-then-else by its condition and the branch taken; a
+   negation because the negated goal holds (its proof); a comparison with
+   its evaluated sides.  A condition with several solutions is traced for
+   each (up to trace_solutions/1), since the goal fails for all of them.
+
+   The trace is bounded by its size, not by a depth: at most
+   trace_budget/1 goals are explained; past that a node says the trace
+   stops there ("truncated": true).  The same happens below
+   trace_nesting/1 nested provisions, far deeper than the statutes go (about
+   20), so that no reader of the JSON (Python's recursion) chokes on it.  A goal explained earlier in the same
+   trace, or one being explained further up (a recursive rule), is not
+   explained again ("repeat": true). */
+
+trace_budget(600).
+trace_nesting(60).
+trace_solutions(4).
+
+:- dynamic trace_seen/1.
+
+failure_trace(G, Nodes) :-
+    trace_budget(B),
+    nb_setval(failure_trace_budget, B),
+    retractall(trace_seen(_)),
+    why_fails(G, [], Nodes).
+
+%!  why_fails(+G, +Ancestors, -Nodes) G fails; Nodes explain why.
+why_fails(G, A, [Node]) :-
+    (   \+ spend_budget
+    ->  true
+    ;   trace_nesting(Max), length(A, D), D >= Max
+    ), !,
+    truncated_node(G, Node).
+why_fails(G, _, []) :- var(G), !.
+why_fails(true, _, []) :- !.
+why_fails(_:G, A, Ns) :- !, why_fails(G, A, Ns).
+why_fails(call(G), A, Ns) :- !, why_fails(G, A, Ns).
+why_fails(once(G), A, Ns) :- !, why_fails(G, A, Ns).
+why_fails((C -> T ; E), A, Ns) :- !,
+    (   once(holds_trace(C, NC))
+    ->  why_fails(T, A, NT), append(NC, NT, Ns)
+    ;   why_fails_apart(C, A, NC), why_fails(E, A, NE), append(NC, NE, Ns)
+    ).
+why_fails((C *-> T ; E), A, Ns) :- !,
+    (   \+ holds_trace(C, _)
+    ->  why_fails_apart(C, A, NC), why_fails(E, A, NE), append(NC, NE, Ns)
+    ;   why_fails((C, T), A, Ns)
+    ).
+why_fails((C -> T), A, Ns) :- !,
+    (   once(holds_trace(C, NC))
+    ->  why_fails(T, A, NT), append(NC, NT, Ns)
+    ;   why_fails(C, A, Ns)
+    ).
+why_fails((X ; Y), A, Ns) :- !,
+    disjuncts((X ; Y), Ds),
+    findall(B, ( member(D, Ds), why_fails(D, A, ND), branch_node(-, ND, B) ), Ns).
+why_fails(G, _, []) :-
+    type_check(G), !.
+why_fails((X, Y), A, Ns) :- !,
+    conjuncts((X, Y), Gs),
+    why_conjunction(Gs, A, Ns).
+why_fails(G, A, [Node]) :-
+    why_not(G, A, Node).
+
+%!  why_fails_apart(+G, +A, -Nodes) why_fails/3 without binding G: the
+%   conditions that hold inside G bind its variables only for its own
+%   trace (another alternative, or a later condition, sees them unbound).
+why_fails_apart(G, A, Nodes) :-
+    findall(Ns, once(why_fails(G, A, Ns)), [Nodes|_]).
+
+disjuncts((X ; Y), Ds) :-
+    X \= (_ -> _), X \= (_ *-> _), !,
+    disjuncts(X, DX), disjuncts(Y, DY), append(DX, DY, Ds).
+disjuncts(G, [G]).
+
+%!  why_conjunction(+Conditions, +Ancestors, -Nodes)
+why_conjunction([], _, []).
+why_conjunction([C|Cs], A, Ns) :-
+    trace_solutions(Max),
+    term_variables(C, Open),
+    findall(C-Cs-NC-Open, limit(Max, holds_trace(C, NC)), Sols),
+    (   Sols == []
+    ->  why_fails_apart(C, A, NF),
+        term_variables(C, Blocked),
+        independent_conditions(Cs, Blocked, A, NI),
+        append(NF, NI, Ns)
+    ;   Sols = [C-Cs-NC-_]
+    ->  why_conjunction(Cs, A, NR),
+        append(NC, NR, Ns)
+    ;   findall(B, ( member(C1-Cs1-NC1-Open1, Sols),
+                     why_conjunction(Cs1, A, NR1),
+                     append(NC1, NR1, Children),
+                     solution_branch(C1, Open1, Children, B) ), Ns)
     ).
 
-why_not(C, D, Node) :-
-    negation_node(C, Node0),
-    (   D > 1, callable(C), C \= (_,_), node_kind(C, _, _)
-    ->  D1 is D - 1,
-        findall(W, ( clause(C, Body), failure_trace(Body, D1, W) ), Ws),
-        append(Ws, Why),
-        Node = Node0.put(children, Why)
+%!  solution_branch(+C, +Values, +Children, -Node) one solution of a
+%   condition: a statute or helper node is named; a technical one
+%   (member/2, between/3, ...) is shown by the values it gave.
+solution_branch(C, _, Children, Node) :-
+    callable(C), node_kind(C, _, _), !,
+    branch_node(C, Children, Node).
+solution_branch(_, Values, Children, Node) :-
+    (   Values = [V] -> true ; V = Values ),
+    branch_node(V, Children, Node).
+
+%!  independent_conditions(+Cs, +Blocked, +A, -Nodes) the conditions after
+%   a failed one that do not share a variable with it (it left them
+%   unbound): each provision, helper or fact among them is checked too, and
+%   shown holding or failing.  One that depends on a failed condition cannot
+%   be decided, and is not shown; nor is a technical goal (arithmetic, list
+%   handling), which a failed condition before it may have guarded (a
+%   recursion's end), and whose results count as undecided.
+independent_conditions([], _, _, []).
+independent_conditions([C|Cs], Blocked, A, Ns) :-
+    term_variables(C, Vs),
+    (   ( shares_variable(Vs, Blocked) ; \+ condition_goal(C) )
+    ->  append(Blocked, Vs, Blocked1),
+        independent_conditions(Cs, Blocked1, A, Ns)
+    ;   once(holds_trace(C, NC))
+    ->  independent_conditions(Cs, Blocked, A, NR),
+        append(NC, NR, Ns)
+    ;   why_fails_apart(C, A, NF),
+        append(Blocked, Vs, Blocked1),
+        independent_conditions(Cs, Blocked1, A, NR),
+        append(NF, NR, Ns)
+    ).
+
+%!  condition_goal(+G) G is a condition of the statutes: a provision, a
+%   helper, a fact of the case, or the negation of one.
+condition_goal(\+ G) :- !, condition_goal(G).
+condition_goal(G) :-
+    callable(G),
+    (   node_kind(G, _, _) -> true ; fact_goal(G) ).
+
+shares_variable(Vs, Blocked) :-
+    member(V, Vs), member(B, Blocked), V == B, !.
+
+%!  holds_trace(+C, -Nodes) C holds (its proof nodes); an error while
+%   checking a condition counts as not holding (the trace explains, it
+%   does not decide).
+holds_trace(C, Nodes) :-
+    catch(solve(C, Nodes), _, fail).
+
+%!  why_not(+G, +Ancestors, -Node) the negation node of a failed goal,
+%   with the reason beneath it.
+why_not(\+ G, _, Node) :- !,
+    failed_node(\+ G, Node1),
+    negation_node(G, Inner),
+    Node0 = Node1.put(citation, Inner.citation),
+    (   once(holds_trace(G, NG))
+    ->  Node = Node0.put(children, NG)
     ;   Node = Node0
     ).
+why_not(G, A, Node) :-
+    callable(G), node_kind(G, _, VArg),
+    \+ assumed(G, VArg), !,
+    failed_node(G, Node0),
+    variant_sha1(G, Key),
+    (   ( memberchk(Key, A) ; trace_seen(Key) )
+    ->  Node = Node0.put(repeat, true)
+    ;   assertz(trace_seen(Key)),
+        findall(G-Body, rule_of(G, Body), Rules),
+        rules_trace(Rules, [Key|A], Why),
+        Node = Node0.put(children, Why)
+    ).
+why_not(G, _, Node) :-
+    failed_node(G, Node0),
+    (   evaluated(G, Text)
+    ->  Node = Node0.put(evaluated, Text)
+    ;   Node = Node0
+    ).
+
+%!  failed_node(+G, -Node) a condition of the trace that does not hold:
+%   a negation node marked "failed" (a negation node alone, in a trace as in
+%   a proof, is a "not G" that holds).
+failed_node(G, Node) :-
+    negation_node(G, Node0),
+    Node = Node0.put(failed, true).
+
+%!  type_check(+G) a test of a term's type (plumbing of the formalization,
+%   not a condition of the statute): not shown when it fails.
+type_check(G) :-
+    callable(G), functor(G, N, A),
+    memberchk(N/A, [var/1, nonvar/1, atom/1, string/1, number/1, integer/1,
+                    is_list/1, ground/1, callable/1, atomic/1, compound/1,
+                    (==)/2, (\==)/2]).
+
+rule_of(G, Body) :-
+    (   interpreted_as(G, Body0) -> Body = Body0 ; clause(G, Body) ).
+
+%!  rules_trace(+Rules, +A, -Nodes) each rule of a failed node fails: its
+%   trace directly for a single rule, a branch node per rule otherwise.
+rules_trace([], _, []).
+rules_trace([_-Body], A, Ns) :- !,
+    why_fails(Body, A, Ns).
+rules_trace(Rules, A, Ns) :-
+    findall(B, ( member(_-Body, Rules),
+                 why_fails(Body, A, Why),
+                 branch_node(-, Why, B) ), Ns).
+
+%!  branch_node(+G, +Children, -Node) one alternative (a rule of a node,
+%   a solution of a condition, a side of a disjunction) and its trace; G
+%   names the solution of a condition, '-' (no name) a rule or a side.
+branch_node(G, Children, Node) :-
+    (   G == (-) -> GS = "" ; goal_string(G, GS) ),
+    (   callable(G), functor(G, N, Ar), cites(N/Ar, C, _)
+    ->  atom_string(C, Citation)
+    ;   Citation = null
+    ),
+    Node = _{goal: GS, citation: Citation, children: Children, facts: [],
+             value: null, branch: true, failed: true}.
+
+truncated_node(G, Node) :-
+    goal_string(G, GS),
+    Node = _{goal: GS, citation: null, children: [], facts: [],
+             value: null, truncated: true}.
+
+spend_budget :-
+    nb_getval(failure_trace_budget, B),
+    B > 0,
+    B1 is B - 1,
+    nb_setval(failure_trace_budget, B1).
+
+%!  evaluated(+Comparison, -Text) the two sides of a failed arithmetic
+%   comparison, evaluated ("80 > 100").
+evaluated(G, Text) :-
+    compound(G), G =.. [Op, L, R],
+    memberchk(Op, [<, >, =<, >=, =:=, =\=]),
+    ground(L-R),
+    catch(( LV is L, RV is R ), _, fail),
+    format(string(Text), "~w ~w ~w", [LV, Op, RV]).
 
 conjuncts((A, B), Gs) :- !, conjuncts(A, GA), conjuncts(B, GB), append(GA, GB, Gs).
 conjuncts(true, []) :- !.

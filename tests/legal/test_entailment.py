@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from agents.legal.explanation import readable
 from ontology import (
     CaseExpander,
     GoalQuery,
@@ -139,3 +140,31 @@ async def test_an_unmapped_statutory_conclusion_is_an_error_not_a_silent_failure
     async with ReasonerPool(statutes_rules(), size=1, swipl=swipl) as pool:
         with pytest.raises(Exception, match="s9999_z"):
             await pool.query([], query.goal())
+
+
+CASES = Path(__file__).with_name("cases")
+
+
+async def test_a_contradiction_shows_every_failed_condition_to_full_depth(swipl: str) -> None:
+    """A case of our own (tests/legal/cases): Dana keeps a home with her adult son, who earns
+    wages, so she is no head of household. The "no" needs two reasons, both far below the
+    question: the son is too old to be a qualifying child (§152(c)(3)) and has income, so he
+    is no qualifying relative either (§152(d)(1)(B)); and no parent of hers lives with her
+    (§2(b)(1)(B)). The trace shows each, cited, with the arithmetic that fails."""
+    path = CASES / "hoh_adult_son_with_income.pl"
+    with CaseExpander(swipl) as expander:
+        case = parse_case_text(path.read_text(), path.stem, expander=expander)
+    assert isinstance(case.query, GoalQuery)
+    async with ReasonerPool(statutes_rules(), size=1, swipl=swipl) as pool:
+        answer = await pool.query(case.facts, case.query.goal())
+    assert answer.bindings["Answer"] == "Contradiction"
+    question = answer.proof.children[-1]
+    depth_of = {n.goal: d for d, n in question.walk() if n.failed}
+    assert depth_of["\\+s152_c_3(evan,dana,2019)"] > 4
+    assert depth_of["\\+s152_d_1_B(evan,2019)"] > 4
+    assert "\\+s2_b_1_B(dana,2019,_)" in depth_of
+    assert not any(n.truncated for _, n in question.walk())
+    text = readable(answer.proof, "Contradiction").text()
+    assert "fails: §152(c)(3) Age requirements (evan, dana, 2019)" in text
+    assert "(12000 =:= 0 is false)" in text
+    assert "fails: §2(b)(1)(B) (dana, 2019, _)" in text

@@ -77,7 +77,7 @@ class Settings(BaseSettings):
     outbox_poll_s: float = 0.5
     scheduler_poll_s: float = 1.0
     http_dispatch_timeout_s: float = 30.0
-    # POSTs to HTTP agents in flight at once: to one agent, and to all of them.
+    # Deliveries to remote agents (HTTP, MCP, A2A) in flight at once: to one, and to all.
     http_dispatch_per_agent: int = Field(default=8, ge=1)
     http_dispatch_total: int = Field(default=64, ge=1)
     egress_allow: Annotated[list[str], NoDecode] = Field(default_factory=list)

@@ -30,23 +30,23 @@ from bus.envelope import Envelope
 from bus.transport import Transport
 from services.db.models import EventRow, OutboxRow, utcnow
 from services.orchestrator.dead import dead_tasks
-from services.orchestrator.routing import HTTP_PREFIX
+from services.orchestrator.routing import remote_agent
 from services.outage import Outage, log_failure
 
 log = logging.getLogger(__name__)
 
-HttpSubmit = Callable[[str, Envelope], None]
+RemoteSubmit = Callable[[str, Envelope], None]
 Committed = Sequence[tuple[str, Envelope]]
 
 
 class OutboxRelay:
-    """Moves committed envelopes from the outbox table to the bus (or to HTTP agents)."""
+    """Moves committed envelopes from the outbox table to the bus (or to remote agents)."""
 
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
         transport: Transport,
-        http_submit: HttpSubmit | None = None,
+        remote_submit: RemoteSubmit | None = None,
         *,
         poll_s: float = 0.5,
         claim_after_s: float = 2.0,
@@ -57,7 +57,7 @@ class OutboxRelay:
     ) -> None:
         self.sessions = sessions
         self.transport = transport
-        self.http_submit = http_submit
+        self.remote_submit = remote_submit
         self.poll_s = poll_s
         self.claim_after_s = claim_after_s
         self.coalesce_s = coalesce_s
@@ -158,15 +158,16 @@ class OutboxRelay:
         return len(rows)
 
     async def _send(self, items: list[tuple[str, Envelope]]) -> None:
-        on_bus = [(dest, env) for dest, env in items if not dest.startswith(HTTP_PREFIX)]
+        on_bus = [(dest, env) for dest, env in items if remote_agent(dest) is None]
         if on_bus:
             await self.transport.publish_unique(on_bus, self.dedupe_s)
-        if self.http_submit is not None:
-            # HTTP agents have no de-duplication of their own; a lost POST is covered by the
-            # step's timeout and retry, so a relay crash here can only cause a late duplicate.
+        if self.remote_submit is not None:
+            # Remote agents have no de-duplication of their own; a lost delivery is covered by
+            # the step's timeout and retry, so a relay crash here can only cause a late duplicate.
             for dest, env in items:
-                if dest.startswith(HTTP_PREFIX):
-                    self.http_submit(dest[len(HTTP_PREFIX) :], env)
+                agent_id = remote_agent(dest)
+                if agent_id is not None:
+                    self.remote_submit(agent_id, env)
         self.published += len(items)
 
     async def _delete_done(self) -> None:

@@ -24,7 +24,8 @@ from services.ledger import keys as ledger_keys
 from services.ledger.checkpoints import Checkpointer
 from services.orchestrator.authenticity import Authenticator
 from services.orchestrator.engine import Engine
-from services.orchestrator.http_dispatch import HttpDispatcher
+from services.orchestrator.remote import RemoteDispatcher
+from services.orchestrator.remote.http import HttpDelivery
 from services.orchestrator.routing import Router
 from services.orchestrator.service import Orchestrator
 from services.orchestrator.sqlite_writer import SqliteWriter
@@ -53,7 +54,8 @@ class Runtime:
     readers: async_sessionmaker[AsyncSession]
     transport: Transport
     orchestrator: Orchestrator
-    http: HttpDispatcher
+    remote: RemoteDispatcher
+    """Hands tasks to the agents MODX calls (HTTP, MCP, A2A)."""
     checkpointer: Checkpointer
     egress: EgressPolicy = field(default_factory=EgressPolicy)
     static_tokens: dict[str, Principal] = field(default_factory=dict)
@@ -88,17 +90,23 @@ class Runtime:
             clock_skew_s=settings.clock_skew_s,
         )
         egress = EgressPolicy(settings.egress_allow)
-        http = HttpDispatcher(
+        remote = RemoteDispatcher(
             sessions,
             transport,
             authenticator,
-            timeout_s=settings.http_dispatch_timeout_s,
+            {
+                "http": HttpDelivery(
+                    signing_key,
+                    timeout_s=settings.http_dispatch_timeout_s,
+                    egress=egress,
+                    max_reply_bytes=settings.http_reply_max_bytes,
+                    connections=settings.http_dispatch_total,
+                ),
+            },
             per_agent=settings.http_dispatch_per_agent,
             total=settings.http_dispatch_total,
-            egress=egress,
-            max_reply_bytes=settings.http_reply_max_bytes,
         )
-        relay = OutboxRelay(sessions, transport, http.submit, poll_s=settings.outbox_poll_s)
+        relay = OutboxRelay(sessions, transport, remote.submit, poll_s=settings.outbox_poll_s)
         engine = Engine(
             Router(),
             default_timeout_s=settings.default_step_timeout_s,
@@ -169,7 +177,7 @@ class Runtime:
             readers,
             transport,
             orchestrator,
-            http,
+            remote,
             checkpointer,
             egress,
             static,
@@ -226,7 +234,7 @@ class Runtime:
         return self.bus_access
 
     async def close(self) -> None:
-        """Stop the loops, then close the bus, HTTP client and database."""
+        """Stop the loops, then close the bus, the remote agents' transports and the database."""
         if self._checkpoints is not None:
             self._checkpoints.cancel()
             await asyncio.gather(self._checkpoints, return_exceptions=True)
@@ -242,7 +250,7 @@ class Runtime:
         except Exception:
             log.exception("could not record when tokens were last used")
         await self.throttle.close()
-        await self.http.close()
+        await self.remote.close()
         await self.transport.close()
         writer = self.orchestrator.writer
         await (writer.close() if isinstance(writer, SqliteWriter) else writer.dispose())

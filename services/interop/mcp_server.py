@@ -9,7 +9,6 @@ text beside it. A run that fails answers ``isError`` with the run's error messag
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -25,6 +24,8 @@ from services.api.deps import check_token
 from services.api.errors import ApiError, error_body
 from services.auth import OPERATORS, READERS, Principal
 from services.db.models import RunRow
+from services.interop.translate import Failure
+from services.interop.translate import mcp as translate_mcp
 from services.orchestrator import runs, workflows
 from services.orchestrator.definitions import StepDefinition, WorkflowDefinition
 from services.orchestrator.states import TERMINAL_RUN, TERMINAL_STEP
@@ -93,28 +94,21 @@ async def _definition(
 
 
 def render(run: RunRow) -> types.CallToolResult:
-    """A finished run as a tool result: the output (an object, or ``{"result": …}``); the run's
-    id in ``_meta`` (``modx/run_id``) to find it in the API."""
+    """A finished run as a tool result (``services.interop.translate.mcp``): the output, or
+    the run's error; the run's id in ``_meta`` (``modx/run_id``) to find it in the API."""
     meta = {RUN_ID_META: run.id}
     if run.status != "succeeded":
-        message = (run.error or {}).get("message") if isinstance(run.error, dict) else None
-        text = f"run {run.id} {run.status}: {message or run.error or 'no output'}"
-        return types.CallToolResult(
-            content=[types.TextContent(type="text", text=text)], isError=True, _meta=meta
+        error = run.error if isinstance(run.error, dict) else {}
+        message = error.get("message") or run.error or "no output"
+        failure = Failure(
+            str(error.get("code") or run.status), f"run {run.id} {run.status}: {message}"
         )
-    structured = run.output if isinstance(run.output, dict) else {"result": run.output}
-    text = json.dumps(run.output, ensure_ascii=False, indent=2)
-    return types.CallToolResult(
-        content=[types.TextContent(type="text", text=text)],
-        structuredContent=structured,
-        _meta=meta,
-    )
+        return translate_mcp.error_result(failure, meta)
+    return translate_mcp.result_of(run.output, meta)
 
 
 def _error(message: str) -> types.CallToolResult:
-    return types.CallToolResult(
-        content=[types.TextContent(type="text", text=message)], isError=True
-    )
+    return translate_mcp.error_result(Failure("bad_request", message))
 
 
 async def call_tool(

@@ -28,7 +28,7 @@ from services.orchestrator.definitions import Condition, StepDefinition
 from services.orchestrator.fan_out import FanOut, is_parent
 from services.orchestrator.limits import Limits
 from services.orchestrator.records import Step
-from services.orchestrator.routing import HTTP_PREFIX, Router, waiting_reason
+from services.orchestrator.routing import Router, remote_agent, waiting_reason
 from services.orchestrator.states import (
     ACTIVE_STEP,
     TERMINAL_RUN,
@@ -194,11 +194,7 @@ class Engine:
             deadline = min(deadline, ctx.run.deadline_at)
         row.attempt = attempt
         row.task_id = new_id()
-        row.agent_id = route.agent_id or (
-            route.destination[len(HTTP_PREFIX) :]
-            if route.destination.startswith(HTTP_PREFIX)
-            else None
-        )
+        row.agent_id = route.agent_id or remote_agent(route.destination)
         row.scheduled_at = ctx.now
         row.due_at = deadline
         row.error = None

@@ -13,12 +13,24 @@ from services.db.models import DEFAULT_TENANT, AgentRow, CapabilityRow, StepRow
 from services.orchestrator.states import ACTIVE_STEP
 from services.registry.store import serves
 
-HTTP_PREFIX = "http:"
+REMOTE_PREFIX = "remote:"
+"""A destination ``remote:<agent_id>``: a task the remote dispatcher hands to the agent."""
+_LEGACY_PREFIX = "http:"  # outbox rows written before MCP and A2A agents existed
+ON_BUS = frozenset({"bus", "gateway"})
+"""Transports whose agents read task streams; the others are called (``orchestrator.remote``)."""
+
+
+def remote_agent(destination: str) -> str | None:
+    """The agent id of a remote destination, None for a bus stream."""
+    for prefix in (REMOTE_PREFIX, _LEGACY_PREFIX):
+        if destination.startswith(prefix):
+            return destination[len(prefix) :]
+    return None
 
 
 @dataclass(frozen=True)
 class Route:
-    """Where a task goes: a bus stream, or ``http:<agent_id>``; ``agent_id`` if known now."""
+    """Where a task goes: a bus stream, or ``remote:<agent_id>``; ``agent_id`` if known now."""
 
     destination: str
     agent_id: str | None
@@ -27,7 +39,7 @@ class Route:
 @dataclass(frozen=True)
 class _Live:
     bus_agents: tuple[str, ...]
-    http_agents: tuple[str, ...]
+    remote_agents: tuple[str, ...]
     at: float
     # Every agent consuming the capability's stream serves the tenant: the stream may be used.
     stream_ok: bool = True
@@ -76,8 +88,9 @@ class Router:
                 return Route(streams.tasks(capability), None)
             agent_id = await self._least_loaded(session, live.bus_agents)
             return Route(streams.inbox(agent_id), agent_id)
-        if live.http_agents:
-            return Route(HTTP_PREFIX + await self._least_loaded(session, live.http_agents), None)
+        if live.remote_agents:
+            agent_id = await self._least_loaded(session, live.remote_agents)
+            return Route(REMOTE_PREFIX + agent_id, None)
         return None
 
     async def _load(self, session: AsyncSession, capability: str, tenant: str) -> _Live:
@@ -89,10 +102,10 @@ class Router:
         found = list(rows.tuples())
         usable = [(a, t) for a, t, status, ok in found if ok and status == "online"]
         return _Live(
-            bus_agents=tuple(a for a, t in usable if t != "http"),
-            http_agents=tuple(a for a, t in usable if t == "http"),
+            bus_agents=tuple(a for a, t in usable if t in ON_BUS),
+            remote_agents=tuple(a for a, t in usable if t not in ON_BUS),
             at=time.monotonic(),
-            stream_ok=all(ok for _, t, _, ok in found if t != "http"),
+            stream_ok=all(ok for _, t, _, ok in found if t in ON_BUS),
         )
 
     async def _least_loaded(self, session: AsyncSession, agent_ids: tuple[str, ...]) -> str:
@@ -127,8 +140,8 @@ class Router:
         ).scalar_one_or_none()
         if row is None:
             return None
-        if row.transport == "http":
-            return Route(HTTP_PREFIX + row.id, row.id)
+        if row.transport not in ON_BUS:
+            return Route(REMOTE_PREFIX + row.id, row.id)
         return Route(streams.inbox(row.id), row.id)
 
 

@@ -172,8 +172,8 @@ async def test_the_check_is_made_again_at_connect_time(
         # The address stops being allowed after registration (as a name that resolved to a
         # public address and now resolves to an internal one): no request leaves.
         runtime = http._transport.app.state.runtime  # type: ignore[attr-defined]
-        runtime.http.client._transport.policy = EgressPolicy()
-        with caplog.at_level(logging.WARNING, logger="services.orchestrator.http_dispatch"):
+        runtime.remote.deliveries["http"].client._transport.policy = EgressPolicy()
+        with caplog.at_level(logging.WARNING, logger="services.orchestrator.remote.http"):
             run = await run_once(http)
         assert run["status"] == "failed"
         assert run["steps"][0]["error"]["message"] == "the agent could not be reached"
@@ -222,7 +222,7 @@ async def test_what_reaches_the_run_is_generic_and_replies_are_bounded(
             capability = f"ext.case{n}"
             registered = await http.post("/v1/agents", json=card(endpoint, capability))
             assert registered.status_code == 201, registered.text
-            with caplog.at_level(logging.WARNING, logger="services.orchestrator.http_dispatch"):
+            with caplog.at_level(logging.WARNING, logger="services.orchestrator.remote.http"):
                 run = await run_once(http, capability)
             assert run["status"] == "failed", endpoint
             error = run["steps"][0]["error"]

@@ -11,7 +11,7 @@ from services.api.errors import ApiError
 from services.api.schemas import TaskResult
 from services.db.models import EventRow, StepRow
 from services.orchestrator.authenticity import Refusal
-from services.orchestrator.http_dispatch import answer_envelope
+from services.orchestrator.remote import answer_envelope
 
 router = APIRouter(prefix="/v1", tags=["tasks"])
 

@@ -1,5 +1,6 @@
-"""Dispatch to HTTP agents is bounded and loses nothing: a window per agent, a cancelled run's
-queued tasks never sent, and a delivery that meets a database outage sent once it is over."""
+"""Dispatch to remote agents (here HTTP ones) is bounded and loses nothing: a window per agent,
+a cancelled run's queued tasks never sent and its deliveries in flight cut short, and a delivery
+that meets a database outage sent once it is over."""
 
 from __future__ import annotations
 
@@ -106,7 +107,7 @@ async def test_no_more_posts_to_an_agent_at_once_than_its_window(stack: Stack) -
 async def test_a_cancelled_runs_queued_tasks_are_never_sent(stack: Stack) -> None:
     endpoint = Endpoint()
     endpoint.gate.clear()
-    http = stack.runtime.http
+    http = stack.runtime.remote
     async with serving(endpoint, stack):
         run_id = await stack.submit(FAN_OUT, {"items": list(range(10))})
         await wait_until(lambda: len(endpoint.received) == 3 and http.queued == 7)
@@ -116,6 +117,20 @@ async def test_a_cancelled_runs_queued_tasks_are_never_sent(stack: Stack) -> Non
         await wait_until(lambda: http.queued == 0 and http.in_flight == 0)
     assert len(endpoint.received) == 3
     assert http.dropped == 7
+
+
+async def test_a_cancelled_runs_deliveries_in_flight_are_cut_short(stack: Stack) -> None:
+    endpoint = Endpoint()
+    endpoint.gate.clear()  # the agent never answers on its own
+    remote = stack.runtime.remote
+    async with serving(endpoint, stack):
+        run_id = await stack.submit(FAN_OUT, {"items": list(range(3))})
+        await wait_until(lambda: len(endpoint.received) == 3)
+        response = await stack.client.post(f"/v1/runs/{run_id}/cancel")
+        assert response.status_code == 202, response.text
+        await wait_until(lambda: remote.in_flight == 0)
+        assert remote.cancelled == 3
+        assert (await stack.wait(run_id))["status"] == "cancelled"
 
 
 @pytest.mark.postgres
@@ -146,7 +161,7 @@ async def test_a_delivery_that_meets_a_database_outage_is_sent_after_it(
         async with runtime.sessions() as session, session.begin():
             agent, _ = await store.register_agent(session, card, lease_s=600)
         sent: list[tuple[str, Envelope]] = []
-        runtime.orchestrator.relay.http_submit = lambda a, e: sent.append((a, e))
+        runtime.orchestrator.relay.remote_submit = lambda a, e: sent.append((a, e))
         definition = parse_definition(
             {"name": "one", "steps": [{"id": "a", "capability": "test.slow", "input": {}}]}
         )
@@ -154,8 +169,8 @@ async def test_a_delivery_that_meets_a_database_outage_is_sent_after_it(
         assert run is not None and len(sent) == 1
 
         await proxy.cut()
-        runtime.http.submit(*sent[0])
-        await wait_until(lambda: runtime.http.outage.down)  # its database read failed
+        runtime.remote.submit(*sent[0])
+        await wait_until(lambda: runtime.remote.outage.down)  # its database read failed
         await proxy.restore()
         await wait_until(lambda: endpoint.received == [run.id], timeout=60)
         assert agent.id == sent[0][0]

@@ -1,0 +1,79 @@
+"""The envelopes a remote agent's answer becomes: a result, an error, or a ``task.started``.
+
+Every remote transport (HTTP, MCP, A2A) turns what its peer said into one of these, and the
+dispatcher publishes it on ``modx.results`` like a bus agent's answer, so one code path records
+every result. The server stamps them with the orchestrator's key; ``sender`` is the agent's id
+(a remote agent holds no bus key: its registration says who it is).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bus import streams
+from bus.envelope import Envelope, Kind
+
+
+def started_envelope(task: Envelope, sender: str, started_at: datetime) -> Envelope:
+    """The ``task.started`` event for a task a remote agent accepted: the step runs from now."""
+    return Envelope(
+        kind=Kind.EVENT,
+        topic=streams.TASK_STARTED,
+        sender=sender,
+        run_id=task.run_id,
+        step_id=task.step_id,
+        attempt=task.attempt,
+        correlation_id=task.correlation_id,
+        causation_id=task.id,
+        traceparent=task.traceparent,
+        payload={"capability": task.topic, "started_at": started_at.isoformat()},
+    )
+
+
+def answer_envelope(
+    task: Envelope, sender: str, body: Any, started_at: datetime | None = None
+) -> Envelope:
+    """The result (or error) envelope for an answer body to ``task``: ``{"output", "usage"?}``
+    or ``{"error": {"message", "code"?, "retryable"?}}``; anything else is a ``bad_answer``.
+
+    ``started_at``: when the task was handed to the agent (an agent that answers at once never
+    announces a start; without it the step would run for 0 ms).
+    """
+    payload: dict[str, Any]
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        error = {"code": "agent_error", "retryable": False, **body["error"]}
+        kind, payload = Kind.ERROR, {"error": error}
+    elif isinstance(body, dict) and "output" in body:
+        kind, payload = Kind.RESULT, {k: body[k] for k in ("output", "usage") if k in body}
+    else:
+        kind = Kind.ERROR
+        payload = {
+            "error": {
+                "code": "bad_answer",
+                "retryable": False,
+                "message": 'an agent answers {"output": …} or {"error": {…}}',
+            }
+        }
+    if started_at is not None:
+        payload["started_at"] = started_at.isoformat()
+    return Envelope(
+        kind=kind,
+        topic=task.topic,
+        sender=sender,
+        run_id=task.run_id,
+        step_id=task.step_id,
+        attempt=task.attempt,
+        correlation_id=task.correlation_id,
+        causation_id=task.id,
+        traceparent=task.traceparent,
+        payload=payload,
+    )
+
+
+def error_envelope(
+    task: Envelope, code: str, message: str, retryable: bool, sender: str = "orchestrator"
+) -> Envelope:
+    """An error answer to ``task`` made by MODX itself (the agent was not reached, ...)."""
+    body = {"error": {"code": code, "message": message, "retryable": retryable}}
+    return answer_envelope(task, sender, body)

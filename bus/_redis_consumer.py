@@ -9,6 +9,10 @@ small task's CPU), so:
   XADDs them and then XACKs the entry, so an entry is never acknowledged without its replies;
   replies of several handlers share a script call, in the same write as the plain XACKs;
 - the reader and the acknowledger each have a connection of their own (``bus._redis_link``);
+- on a Redis Cluster, replies to streams of another slot (the results stream, for an agent)
+  cannot join that script: they are published first, and the script then acknowledges. An
+  entry is still never acknowledged before its replies are out; a crash between the two
+  publishes them again on redelivery, which the receiver absorbs (results count once);
 - the delivery count is Redis's own (XREADGROUP counts 1, each XAUTOCLAIM adds 1), read back
   with XPENDING only for the rare reclaimed entries.
 
@@ -31,21 +35,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from redis.asyncio import Redis
-from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.asyncio import RedisCluster
+from redis.crc import key_slot
 from redis.exceptions import NoScriptError, ResponseError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bus import codec, streams
 from bus._backoff import Backoff
 from bus._consumer import BaseSubscription, Delivery
 from bus._redis_link import Arg, Link, pack
 from bus.errors import PublishError
+from bus.redis_client import UNREACHABLE, RedisClient
 from bus.transport import ConsumerOptions, Handler, Reply
 
 _log = logging.getLogger(__name__)
 
-RECOVERABLE = (RedisConnectionError, RedisTimeoutError, OSError)
+RECOVERABLE = UNREACHABLE
 """Errors after which the same command may succeed later (Redis down, restarting, slow)."""
 
 _ACK_CHUNK = 1000  # ids per XACK command: keeps each command small, all in one pipeline
@@ -97,7 +101,7 @@ class RedisSubscription(BaseSubscription):
 
     def __init__(
         self,
-        client: Redis,
+        client: RedisClient,
         stream: str,
         group: str,
         consumer: str,
@@ -118,9 +122,11 @@ class RedisSubscription(BaseSubscription):
         self._remember_stream = remember_stream
         self._group_ready = False
         self._claim_cursor: bytes | str = "0-0"
-        self._reader_link = Link(client, socket_timeout_s)
+        self._reader_link = Link(client, socket_timeout_s, stream)
         self._read_commands: dict[int, bytes] = {}
-        self._acker_link = Link(client, socket_timeout_s)
+        self._acker_link = Link(client, socket_timeout_s, stream)
+        # On a cluster, the slot of the stream: replies to other slots leave the commit script.
+        self._slot = key_slot(stream.encode()) if isinstance(client, RedisCluster) else None
         self._acks: list[str] = []
         self._commits: list[_Commit] = []
         self._ack_wanted = asyncio.Event()
@@ -313,6 +319,8 @@ class RedisSubscription(BaseSubscription):
                         return
                 retry: list[_Commit] = []
                 for commit in commits:
+                    if commit.done.done():  # failed for good already
+                        continue
                     commit.attempts += 1
                     if commit.worth_retrying():
                         retry.append(commit)
@@ -324,6 +332,8 @@ class RedisSubscription(BaseSubscription):
 
     async def _settle(self, ids: list[str], commits: list[_Commit]) -> None:
         """XACK ``ids`` and run the commit script for ``commits``, in one round trip."""
+        if self._slot is not None:
+            commits = await self._publish_elsewhere(commits)
         commands: list[tuple[Arg, ...]] = [
             ("XACK", self.stream, self.group, *ids[start : start + _ACK_CHUNK])
             for start in range(0, len(ids), _ACK_CHUNK)
@@ -358,6 +368,42 @@ class RedisSubscription(BaseSubscription):
                     _fail(commit, f"cannot publish replies to {self.stream}: {reply}")
                 elif not commit.done.done():
                     commit.done.set_result(None)
+
+    async def _publish_elsewhere(self, commits: list[_Commit]) -> list[_Commit]:
+        """Publish the replies to streams of other slots (a cluster), and take them out of
+        their commits; returns the commits left to run, without those that failed for good.
+
+        Raises:
+            RECOVERABLE: A node could not be reached; the replies published meanwhile are
+                taken out of their commits, so a retry does not publish them twice.
+        """
+        elsewhere = [
+            (commit, [r for r in commit.replies if key_slot(r[0].encode()) != self._slot])
+            for commit in commits
+        ]
+        elsewhere = [(commit, replies) for commit, replies in elsewhere if replies]
+        if not elsewhere:
+            return commits
+        pipe = self._client.pipeline(transaction=False)
+        for _, replies in elsewhere:
+            for stream, data in replies:
+                pipe.xadd(stream, {codec.DATA: data})
+        outcomes = iter(await pipe.execute(raise_on_error=False))
+        unreachable: BaseException | None = None
+        for commit, replies in elsewhere:
+            results = [next(outcomes) for _ in replies]
+            # What did go out is taken out of the commit: a retry publishes the rest only.
+            sent = {id(r) for r, out in zip(replies, results, strict=True) if not _error(out)}
+            commit.replies = [r for r in commit.replies if id(r) not in sent]
+            errors = [out for out in results if _error(out)]
+            recoverable = [e for e in errors if isinstance(e, RECOVERABLE)]
+            if recoverable:
+                unreachable = recoverable[0]
+            elif errors:  # refused (WRONGTYPE, OOM, NOPERM): the handler failed
+                _fail(commit, f"cannot publish replies to {self.stream}: {errors[0]}")
+        if unreachable is not None:
+            raise unreachable
+        return [commit for commit in commits if not commit.done.done()]
 
     def _commit_command(self, verb: str, chunk: list[_Commit]) -> tuple[Arg, ...]:
         script = COMMIT_SHA if verb == "EVALSHA" else COMMIT
@@ -455,6 +501,10 @@ def _data(fields: Any) -> bytes | None:
             data: bytes = fields[index + 1]
             return data
     return None
+
+
+def _error(outcome: Any) -> bool:
+    return isinstance(outcome, Exception)
 
 
 def _fail(commit: _Commit, reason: str) -> None:

@@ -1,4 +1,5 @@
-"""Pick a transport from a URL: ``memory://[name]`` or ``redis://``/``rediss://``/``unix://``."""
+"""Pick a transport from a URL: ``memory://[name]``, ``redis://``/``rediss://``/``unix://`` (one
+Redis server) or ``redis+cluster://``/``rediss+cluster://`` (a Redis Cluster)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,11 @@ from urllib.parse import urlsplit
 
 from bus.errors import UnsupportedTransportError
 from bus.memory import MemoryTransport
+from bus.redis_client import SCHEMES as REDIS_SCHEMES
 from bus.redis_streams import RedisStreamsTransport
 from bus.transport import Transport
 
 _memory: dict[str, MemoryTransport] = {}
-
-REDIS_SCHEMES = frozenset({"redis", "rediss", "unix"})
 
 
 def open_memory_transport(url: str) -> MemoryTransport | None:
@@ -28,7 +28,8 @@ def create_transport(url: str, **options: Any) -> Transport:
 
     ``memory://`` gives a process-wide in-memory bus: every caller in the process that asks
     for the same name (``memory://`` is ``memory://default``) shares one instance, until it
-    is closed. Redis URLs give a new ``RedisStreamsTransport`` each call.
+    is closed. Redis URLs give a new ``RedisStreamsTransport`` each call (on a cluster with
+    ``redis+cluster://`` or ``rediss+cluster://``).
 
     Args:
         url: The bus URL (e.g. ``MODX_REDIS_URL``).
@@ -50,5 +51,6 @@ def create_transport(url: str, **options: Any) -> Transport:
     if scheme in REDIS_SCHEMES:
         return RedisStreamsTransport(url, **options)
     raise UnsupportedTransportError(
-        f"no transport for {url!r}: use memory://, redis://, rediss:// or unix://"
+        f"no transport for {url!r}: use memory://, redis://, rediss://, unix://, "
+        "redis+cluster:// or rediss+cluster://"
     )

@@ -353,9 +353,8 @@ class MemoryTransport(Transport):
 
     async def dlq_streams(self) -> dict[str, int]:
         """Every dead-letter stream that has entries, by original stream, with its depth."""
-        suffix = len(streams.DLQ_SUFFIX)
         return {
-            name[:-suffix]: log.live
+            streams.dlq_of(name): log.live
             for name, log in self._streams.items()
             if streams.is_dlq(name) and log.live > 0
         }

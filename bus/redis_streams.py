@@ -14,6 +14,11 @@ When Redis goes away, publishing raises ``PublishError`` (after the client's sho
 consumers back off and continue once it is back, recreating their group if Redis lost it.
 Entries held by a non-persistent Redis are lost when it restarts, by definition; the
 orchestrator's step leases re-dispatch that work.
+
+On a Redis Cluster (``redis+cluster://``, ``bus.redis_client``) every multi-key command and
+script touches the keys of one stream's slot only (``bus.streams`` names them so); replies
+of a consumer that go to another slot are published before the acknowledgement instead of in
+the same script (``bus._redis_consumer``).
 """
 
 from __future__ import annotations
@@ -23,7 +28,6 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import NoScriptError, ResponseError
@@ -34,6 +38,7 @@ from bus._redis_consumer import RECOVERABLE, RedisSubscription
 from bus.envelope import Envelope
 from bus.errors import DeadLetterNotFoundError, PublishError, TransportClosedError
 from bus.ids import id_time, new_id
+from bus.redis_client import RedisClient, connect
 from bus.transport import (
     ConsumerOptions,
     DeadLetter,
@@ -62,10 +67,12 @@ return false
 
 
 class RedisStreamsTransport(Transport):
-    """Streams of envelopes on Redis (5.0+, 7+ for XAUTOCLAIM's deleted-entry handling).
+    """Streams of envelopes on Redis (5.0+, 7+ for XAUTOCLAIM's deleted-entry handling), one
+    server or a cluster.
 
     Args:
-        url: ``redis://``, ``rediss://`` or ``unix://`` URL.
+        url: ``redis://``, ``rediss://`` or ``unix://`` URL; ``redis+cluster://`` or
+            ``rediss+cluster://`` for a Redis Cluster.
         maxlen: Entries a stream may hold before acknowledged ones are trimmed.
         trim_interval_s: How often touched streams are trimmed.
         approximate_trim: Trim whole radix-tree nodes only (``~``): much cheaper for Redis,
@@ -73,8 +80,9 @@ class RedisStreamsTransport(Transport):
         reconnect_base_s: First delay of a consumer's reconnect backoff.
         reconnect_cap_s: Longest delay of that backoff.
         socket_timeout_s: Socket timeout; blocking reads are kept below it.
-        client: An existing ``redis.asyncio.Redis`` (``decode_responses=False``) to use
-            instead of one built from ``url``; it is closed by ``close()``.
+        client: An existing ``redis.asyncio.Redis`` or ``RedisCluster``
+            (``decode_responses=False``) to use instead of one built from ``url``; it is
+            closed by ``close()``.
     """
 
     def __init__(
@@ -87,7 +95,7 @@ class RedisStreamsTransport(Transport):
         reconnect_base_s: float = 0.05,
         reconnect_cap_s: float = 5.0,
         socket_timeout_s: float = 10.0,
-        client: Redis | None = None,
+        client: RedisClient | None = None,
     ) -> None:
         if maxlen < 1:
             raise ValueError("maxlen must be at least 1")
@@ -98,7 +106,7 @@ class RedisStreamsTransport(Transport):
         self._reconnect = (reconnect_base_s, reconnect_cap_s)
         self._socket_timeout_s = socket_timeout_s
         # A couple of quick retries ride out a blip; longer outages reach our own backoff.
-        self._client = client or Redis.from_url(
+        self._client = client or connect(
             url,
             decode_responses=False,
             socket_timeout=socket_timeout_s,
@@ -113,7 +121,7 @@ class RedisStreamsTransport(Transport):
         self.closed = False
 
     @property
-    def client(self) -> Redis:
+    def client(self) -> RedisClient:
         """The underlying client (for health checks and tooling)."""
         return self._client
 
@@ -197,7 +205,7 @@ class RedisStreamsTransport(Transport):
             return []
         pipe = self._client.pipeline(transaction=False)
         for stream, envelope_id in items:
-            pipe.exists(_marker(stream, envelope_id))
+            pipe.exists(streams.published_marker(stream, envelope_id))
         try:
             found = await pipe.execute()
         except (ResponseError, *RECOVERABLE) as exc:
@@ -222,12 +230,12 @@ class RedisStreamsTransport(Transport):
         self, items: Sequence[tuple[str, Envelope]], ttl_ms: int
     ) -> list[Any]:
         # EVALSHA in a plain pipeline: redis-py's Script objects would add a SCRIPT EXISTS
-        # round trip to every pipeline.
+        # round trip to every pipeline. On a cluster, SCRIPT LOAD goes to every primary.
         if self._publish_once_sha is None:
             self._publish_once_sha = str(await self._client.script_load(PUBLISH_ONCE))
         pipe = self._client.pipeline(transaction=False)
         for stream, envelope in items:
-            marker = _marker(stream, envelope.id)
+            marker = streams.published_marker(stream, envelope.id)
             pipe.evalsha(self._publish_once_sha, 2, marker, stream, ttl_ms, envelope.to_json())
         return list(await pipe.execute())
 
@@ -313,7 +321,7 @@ class RedisStreamsTransport(Transport):
         names = [
             name
             async for name in self._client.scan_iter(
-                match="*" + streams.DLQ_SUFFIX, count=1000, _type="stream"
+                match=streams.DLQ_PATTERN, count=1000, _type="stream"
             )
         ]
         if not names:
@@ -322,9 +330,8 @@ class RedisStreamsTransport(Transport):
         for name in names:
             pipe.xlen(name)
         lengths = await pipe.execute()
-        suffix = len(streams.DLQ_SUFFIX)
         return {
-            name.decode()[:-suffix]: int(length)
+            streams.dlq_of(name.decode()): int(length)
             for name, length in zip(names, lengths, strict=True)
             if length
         }
@@ -406,11 +413,6 @@ class RedisStreamsTransport(Transport):
         if self._trimmer is not None:
             await cancel_and_wait([self._trimmer])
         await self._client.aclose()
-
-
-def _marker(stream: str, envelope_id: str) -> str:
-    # The hash tag puts the marker in the stream's slot (Redis Cluster).
-    return f"{streams.PREFIX}.published.{{{stream}}}.{envelope_id}"
 
 
 def _next_id(entry: tuple[int, int]) -> tuple[int, int]:

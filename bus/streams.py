@@ -1,4 +1,12 @@
-"""The only place that builds stream and group names (see DESIGN.md, "Streams and delivery")."""
+"""The only place that builds stream, group and key names (see DESIGN.md, "Streams and delivery").
+
+Key layout on Redis Cluster: a stream's own name is its hash tag. A stream name holds no
+braces, so Redis hashes all of it; every key that belongs with a stream (its dead-letter
+stream, its ``publish_unique`` markers) wraps the stream's name in braces, and Redis hashes
+only what is inside them. So a capability's task stream, its consumer group (which lives in
+the stream key), its dead-letter stream and its markers share one slot, and can be touched by
+one Lua script or one MULTI, while different streams spread over the cluster's slots.
+"""
 
 from __future__ import annotations
 
@@ -16,19 +24,44 @@ def tasks(capability: str) -> str:
     return f"{PREFIX}.tasks.{capability}"
 
 
-def dlq(stream: str) -> str:
-    """The dead-letter stream of a stream."""
-    return stream + DLQ_SUFFIX
-
-
-def is_dlq(stream: str) -> bool:
-    """True for a dead-letter stream."""
-    return stream.endswith(DLQ_SUFFIX)
-
-
 def inbox(agent_id: str) -> str:
     """The stream of tasks pinned to one agent (a step with ``agent``); its group is the id."""
     return f"{PREFIX}.agents.{agent_id}"
+
+
+def tagged(stream: str) -> str:
+    """``stream`` as a hash tag: a key that starts with it lives in the stream's slot.
+
+    Raises:
+        ValueError: ``stream`` holds a brace, so it would not hash as a whole.
+    """
+    if "{" in stream or "}" in stream:
+        raise ValueError(f"stream names hold no braces: {stream!r}")
+    return "{" + stream + "}"
+
+
+def dlq(stream: str) -> str:
+    """The dead-letter stream of a stream (``{<stream>}.dlq``: in the stream's slot)."""
+    return tagged(stream) + DLQ_SUFFIX
+
+
+def is_dlq(name: str) -> bool:
+    """True for the name of a dead-letter stream."""
+    return name.startswith("{") and name.endswith("}" + DLQ_SUFFIX)
+
+
+def dlq_of(name: str) -> str:
+    """The stream whose dead-letter stream ``name`` is (the inverse of ``dlq``)."""
+    return name[1 : -len("}" + DLQ_SUFFIX)]
+
+
+DLQ_PATTERN = "{*}" + DLQ_SUFFIX
+"""A ``SCAN MATCH`` pattern for every dead-letter stream."""
+
+
+def published_marker(stream: str, envelope_id: str) -> str:
+    """The key that records that ``publish_unique`` put an envelope on ``stream``."""
+    return f"{tagged(stream)}.published.{envelope_id}"
 
 
 # Topics of the envelopes that agents send to ``RESULTS`` besides results and errors.

@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from bus.errors import PublishError
+from bus.redis_client import CLUSTER_UNREACHABLE
 
 DATABASE = "database"
 BUS = "bus"
@@ -31,6 +32,8 @@ def dependency_of(exc: BaseException) -> str | None:
     while current is not None and id(current) not in seen:  # the cause may say more
         seen.add(id(current))
         if isinstance(current, PublishError | RedisConnectionError | RedisTimeoutError):
+            return BUS
+        if isinstance(current, CLUSTER_UNREACHABLE):  # a Redis Cluster failing over
             return BUS
         if isinstance(current, PoolTimeoutError | OperationalError | InterfaceError):
             return DATABASE

@@ -9,18 +9,20 @@ clients already working keep working.
 
 With Redis (distributed mode) the counters live there, so replicas agree; embedded, they live
 in this process. A check costs one Redis round trip (``MGET``); a success writes at most once
-per address and half-window per process.
+per address and half-window per process. On a Redis Cluster every counter has the same hash
+tag, so that one ``MGET`` still reads them from one node.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-PREFIX = "modx:auth"
+PREFIX = "{modx:auth}"  # the hash tag: all counters in one slot (one MGET on a cluster)
 
 
 @dataclass(frozen=True)
@@ -91,21 +93,21 @@ class RedisCounters:
     """Counters in Redis, shared by every replica."""
 
     def __init__(self, url: str) -> None:
-        import redis.asyncio as redis
+        from bus.redis_client import connect
 
+        self._client = connect(url)
         # Every request reads the counters: a burst of requests waits for one of a bounded
-        # set of connections (redis-py's default pool fails past 100 at once, which would
-        # answer 503 to a burst of clients).
-        self._client = redis.Redis.from_pool(
-            redis.BlockingConnectionPool.from_url(url, max_connections=POOL_SIZE, timeout=10)
-        )
+        # set of connections (past its ceiling a pool fails, which would answer 503 to a
+        # burst of clients).
+        self._slots = asyncio.Semaphore(POOL_SIZE)
 
     async def read(self, keys: list[str]) -> list[int]:
-        values = await self._client.mget(keys)
+        async with self._slots:
+            values = await self._client.mget(keys)
         return [int(v) if v is not None else 0 for v in values]
 
     async def add(self, keys: list[str], ttl_s: float) -> list[int]:
-        async with self._client.pipeline(transaction=False) as pipe:
+        async with self._slots, self._client.pipeline(transaction=False) as pipe:
             for key in keys:
                 pipe.incr(key)
                 pipe.expire(key, math.ceil(ttl_s), nx=True)
@@ -113,7 +115,8 @@ class RedisCounters:
         return [int(r) for r in results[::2]]
 
     async def mark(self, key: str, ttl_s: float) -> None:
-        await self._client.set(key, 1, ex=math.ceil(ttl_s))
+        async with self._slots:
+            await self._client.set(key, 1, ex=math.ceil(ttl_s))
 
     async def close(self) -> None:
         await self._client.aclose()

@@ -6,6 +6,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.fixtures.redis_cluster import (  # noqa: F401
+    redis_cluster_session,
+    redis_cluster_url,
+)
 from tests.fixtures.services import (  # noqa: F401
     chromium,
     postgres_url,

@@ -21,6 +21,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from bus.redis_client import CLUSTER_UNREACHABLE
 from services.outage import BUS, DATABASE, Outage, dependency_of
 
 log = logging.getLogger("services.api")
@@ -38,6 +39,7 @@ MAYBE_OUTAGE: tuple[type[Exception], ...] = (
     RedisTimeoutError,
     asyncpg.PostgresConnectionError,
     asyncpg.InterfaceError,
+    *CLUSTER_UNREACHABLE,
 )
 
 

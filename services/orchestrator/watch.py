@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from redis.asyncio import Redis
+from bus.redis_client import RedisClient
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +133,7 @@ class RunNotices:
     a notice lost while disconnected costs a read, not a stuck waiter.
     """
 
-    def __init__(self, client: Redis, watch: RunWatch, channel: str = CHANNEL) -> None:
+    def __init__(self, client: RedisClient, watch: RunWatch, channel: str = CHANNEL) -> None:
         self.client = client
         self.watch = watch
         self.channel = channel

@@ -16,6 +16,11 @@ agent's password is therefore derived from a server secret (an HMAC of its id), 
 replica can make a lost user again, with the same password, without storing passwords:
 ``restore`` does it for the live agents, and their clients' reconnect loops log in again.
 
+On a Redis Cluster each node keeps its own users (``ACL SETUSER`` is not replicated), so a
+user is made on every node, replicas included; ``restore`` makes again a user that any node
+lost. The user may also ask any node for the cluster's layout (``CLUSTER SLOTS``, ``COMMAND``),
+which a cluster client needs before it can route a command.
+
 In the embedded mode the bus is in-process: there is nothing to hand out.
 """
 
@@ -29,9 +34,10 @@ import secrets
 from collections.abc import Iterable, Mapping
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from redis.asyncio import Redis
+from redis.asyncio import Redis, RedisCluster
 
 from bus import streams
+from bus.redis_client import RedisClient, on_every_node
 from bus.transport import Transport
 
 log = logging.getLogger(__name__)
@@ -49,6 +55,8 @@ _CONSUME = (
     "+xpending",
     "+xgroup|create",
 )
+# What a cluster client asks before its first command: the slots' owners, the command table.
+_CLUSTER_LAYOUT = ("+cluster|slots", "+cluster|shards", "+cluster|nodes", "+command")
 
 
 def user_name(agent_id: str) -> str:
@@ -56,8 +64,11 @@ def user_name(agent_id: str) -> str:
     return USER_PREFIX + agent_id
 
 
-def agent_rules(agent_id: str, capabilities: Iterable[str], password: str) -> list[str]:
-    """The ``ACL SETUSER`` rules of an agent's user (one selector per kind of access)."""
+def agent_rules(
+    agent_id: str, capabilities: Iterable[str], password: str, *, cluster: bool = False
+) -> list[str]:
+    """The ``ACL SETUSER`` rules of an agent's user (one selector per kind of access); on a
+    cluster (``cluster``), with the commands that learn its layout."""
     readable = [streams.tasks(name) for name in sorted(set(capabilities))]
     readable.append(streams.inbox(agent_id))
     writable = [streams.RESULTS, *(streams.dlq(stream) for stream in readable)]
@@ -70,6 +81,7 @@ def agent_rules(agent_id: str, capabilities: Iterable[str], password: str) -> li
         f">{password}",
         "resetchannels",
         *_CONNECTION,
+        *(_CLUSTER_LAYOUT if cluster else ()),
         *consume,
         f"({' '.join(append)})",
         f"({' '.join(script)})",
@@ -109,7 +121,9 @@ class BusAccess:
     ) -> None:
         self.bus_url = bus_url
         client = getattr(transport, "client", None)
-        self._redis: Redis | None = client if per_agent and isinstance(client, Redis) else None
+        self._redis: RedisClient | None = (
+            client if per_agent and isinstance(client, Redis | RedisCluster) else None
+        )
         self._secret = secret
 
     def _password(self, agent_id: str) -> str:
@@ -136,10 +150,12 @@ class BusAccess:
         returns how many. A no-op without a secret to derive their passwords from."""
         if self._redis is None or self._secret is None or not agents:
             return 0
-        known = {
-            name.decode() if isinstance(name, bytes) else str(name)
-            for name in await self._redis.execute_command("ACL", "USERS")  # type: ignore[no-untyped-call]
-        }
+        # A user is known when every node has it (on one server: when that server has it).
+        per_node = [
+            {name.decode() if isinstance(name, bytes) else str(name) for name in names}
+            for names in await on_every_node(self._redis, "ACL", "USERS")
+        ]
+        known = set.intersection(*per_node)
         lost = [agent_id for agent_id in agents if user_name(agent_id) not in known]
         for agent_id in lost:
             await self._make_user(
@@ -150,10 +166,12 @@ class BusAccess:
         return len(lost)
 
     @staticmethod
-    async def _make_user(redis: Redis, agent_id: str, names: list[str], password: str) -> None:
-        await redis.execute_command(  # type: ignore[no-untyped-call]
-            "ACL", "SETUSER", user_name(agent_id), *agent_rules(agent_id, names, password)
-        )
+    async def _make_user(
+        redis: RedisClient, agent_id: str, names: list[str], password: str
+    ) -> None:
+        cluster = isinstance(redis, RedisCluster)
+        rules = agent_rules(agent_id, names, password, cluster=cluster)
+        await on_every_node(redis, "ACL", "SETUSER", user_name(agent_id), *rules)
         # The groups exist before the agent reads: it need not create streams.
         for stream, group in [(streams.tasks(n), n) for n in names] + [
             (streams.inbox(agent_id), agent_id)
@@ -172,6 +190,6 @@ class BusAccess:
         if not users:
             return
         try:
-            await self._redis.execute_command("ACL", "DELUSER", *users)  # type: ignore[no-untyped-call]
+            await on_every_node(self._redis, "ACL", "DELUSER", *users)
         except Exception:
             log.warning("could not delete the Redis users of %s", users, exc_info=True)

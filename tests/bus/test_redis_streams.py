@@ -14,7 +14,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-import redis.asyncio as aioredis
 
 from bus import ConsumerOptions, Envelope, PublishError, RedisStreamsTransport
 from tests.bus.contract import FAST, Recorder, TransportContract, envelope
@@ -205,6 +204,5 @@ async def _pending(transport: RedisStreamsTransport, stream: str, group: str, co
 async def _owned_by(
     transport: RedisStreamsTransport, stream: str, group: str, consumer: str, count: int
 ) -> bool:
-    client: aioredis.Redis = transport.client
-    entries = await client.xpending_range(stream, group, "-", "+", 100, consumername=consumer)
+    entries = await transport.client.xpending_range(stream, group, "-", "+", 100, consumername=consumer)
     return len(entries) == count

@@ -1,0 +1,85 @@
+"""Redis clients from a URL: one server, or a Redis Cluster.
+
+``redis://``, ``rediss://`` and ``unix://`` name one server. ``redis+cluster://`` and
+``rediss+cluster://`` name a Redis Cluster by any of its nodes (a managed service's
+configuration endpoint): the client learns the others and each slot's owner from it, and
+follows the cluster when slots move. Everything else in the URL (credentials, TLS, query
+options) means what it means for one server; a cluster has no database number.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeAlias
+from urllib.parse import urlsplit, urlunsplit
+
+from redis.asyncio import Redis, RedisCluster
+from redis.exceptions import (
+    ClusterError,
+    RedisClusterUnreachableError,
+    SlotNotCoveredError,
+    TryAgainError,
+)
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+CLUSTER_SUFFIX = "+cluster"
+SINGLE_SCHEMES = frozenset({"redis", "rediss", "unix"})
+CLUSTER_SCHEMES = frozenset({"redis" + CLUSTER_SUFFIX, "rediss" + CLUSTER_SUFFIX})
+SCHEMES = SINGLE_SCHEMES | CLUSTER_SCHEMES
+
+RedisClient: TypeAlias = Redis | RedisCluster
+"""A client of one server or of a cluster; both take the same data commands."""
+
+CLUSTER_UNREACHABLE = (
+    ClusterError,  # CLUSTERDOWN, MASTERDOWN: a failover under way
+    TryAgainError,  # a slot is migrating
+    RedisClusterUnreachableError,  # no node answers
+    SlotNotCoveredError,  # a slot has no owner, for now
+)
+"""A Redis Cluster's ways of saying that it cannot serve a key now."""
+
+UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError, *CLUSTER_UNREACHABLE)
+"""Errors after which the same command may succeed later (Redis down, restarting, slow, or a
+cluster failing over)."""
+
+
+def is_cluster(url: str) -> bool:
+    """True when ``url`` names a Redis Cluster."""
+    return urlsplit(url).scheme.lower() in CLUSTER_SCHEMES
+
+
+def server_url(url: str) -> str:
+    """``url`` with the cluster marker taken off its scheme (what redis-py reads)."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme in CLUSTER_SCHEMES:
+        scheme = scheme.removesuffix(CLUSTER_SUFFIX)
+    return urlunsplit((scheme, parts.netloc, parts.path, parts.query, parts.fragment))
+
+
+def connect(url: str, **options: Any) -> RedisClient:
+    """A client for the server or cluster that ``url`` names (no connection is made yet).
+
+    Args:
+        url: A Redis URL; see the module's docstring for the schemes.
+        **options: Client options, e.g. ``socket_timeout`` or ``decode_responses``.
+    """
+    if is_cluster(url):
+        # Like one server's pool, a node's has no ceiling unless asked (redis-py's cluster
+        # default, 100, would fail a burst of waiters instead of opening connections).
+        options.setdefault("max_connections", 2**31)
+        return RedisCluster.from_url(server_url(url), **options)
+    return Redis.from_url(url, **options)
+
+
+async def on_every_node(client: RedisClient, *command: Any) -> list[Any]:
+    """Run a server command (``ACL SETUSER``, ``SCRIPT LOAD``) on one server, or on each node
+    of a cluster, replicas included: a replica keeps its own users and scripts, and becomes
+    the owner of its slots when its primary fails."""
+    if isinstance(client, RedisCluster):
+        await client.initialize()
+        # One node at a time: each reply as the node gave it, not folded by redis-py.
+        return [
+            await client.execute_command(*command, target_nodes=node) for node in client.get_nodes()
+        ]
+    return [await client.execute_command(*command)]  # type: ignore[no-untyped-call]

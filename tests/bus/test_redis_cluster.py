@@ -1,13 +1,18 @@
 """The transport contract on a Redis Cluster of three primaries (``redis+cluster://``), plus
-what only a cluster can show: where the keys land."""
+what only a cluster can show: where the keys land, and that no command or script needs keys
+of two slots."""
 
 from __future__ import annotations
 
 import pytest
 from redis.asyncio import RedisCluster
+from redis.crc import key_slot
+from redis.exceptions import ResponseError
 
-from bus import RedisStreamsTransport
-from tests.bus.contract import TransportContract
+from bus import Envelope, RedisStreamsTransport, streams
+from bus._redis_consumer import COMMIT
+from tests.bus.contract import FAST, Recorder, TransportContract, envelope
+from tests.fixtures.services import wait_until
 
 pytestmark = pytest.mark.redis
 
@@ -28,9 +33,96 @@ class ClusterConfig:
             await transport.close()
 
 
+def _slot(key: str) -> int:
+    return key_slot(key.encode())
+
+
+def _elsewhere(stream: str, suffix: str = "") -> str:
+    """A stream name, starting with ``stream``, whose slot is not ``stream``'s."""
+    for i in range(1000):
+        name = f"{stream}.other{i}{suffix}"
+        if _slot(name) != _slot(stream):
+            return name
+    raise AssertionError("no other slot in 1000 names")
+
+
 class TestRedisClusterTransport(ClusterConfig, TransportContract):
     """Every contract test, on a Redis Cluster."""
 
-    async def test_the_client_is_a_cluster_client(self, transport):
+    async def test_the_transport_talks_to_a_cluster_of_three_primaries(self, transport):
         assert isinstance(transport.client, RedisCluster)
-        assert len(transport.client.get_primaries()) == 3 or await transport.ping()
+        assert await transport.ping()
+        assert len(transport.client.get_primaries()) == 3
+
+    async def test_a_streams_keys_share_its_slot_and_streams_spread(self, transport, stream):
+        client = transport.client
+        assert isinstance(client, RedisCluster)
+        marker = streams.published_marker(stream, "some-envelope-id")
+        for key in (streams.dlq(stream), marker):
+            assert await client.cluster_keyslot(key) == await client.cluster_keyslot(stream)
+        # Eight capabilities' task streams land on more than one node.
+        nodes = {
+            client.get_node_from_key(streams.tasks(f"cap.n{i}")).name  # type: ignore[union-attr]
+            for i in range(8)
+        }
+        assert len(nodes) > 1
+
+    async def test_the_cluster_refuses_a_script_over_two_slots(self, transport, stream):
+        """What the transport must never do, refused by this cluster (so the contract tests
+        above, which pass, did not do it)."""
+        other = _elsewhere(stream)
+        with pytest.raises(ResponseError, match="same slot"):
+            await transport.client.eval(COMMIT, 2, stream, other, "g", 0, "{}")
+
+    async def test_replies_to_another_slot_are_published_then_acknowledged(self, transport, stream):
+        replies = _elsewhere(stream, ".replies")
+
+        async def answers(env: Envelope) -> list[tuple[str, Envelope]]:
+            return [(replies, envelope(env.payload["i"])), (stream + ".same", envelope(0))]
+
+        record = Recorder()
+        await transport.subscribe(replies, "readers", "c", record)
+        await transport.subscribe(stream, "g", "c", answers, FAST)
+        await transport.publish_many([(stream, envelope(i)) for i in range(20)])
+        await wait_until(lambda: sorted(record.seen) == list(range(20)))
+        await wait_until(lambda: _pending(transport, stream, "g", 0))
+        assert await transport.stream_length(stream + ".same") == 20
+
+    async def test_a_reply_refused_by_another_slots_node_fails_the_handler(self, transport, stream):
+        blocked = _elsewhere(stream, ".replies")
+        await transport.client.set(blocked, "not a stream")  # XADD to it fails: WRONGTYPE
+        calls: list[int] = []
+
+        async def answers(env: Envelope) -> list[tuple[str, Envelope]]:
+            calls.append(env.payload["i"])
+            return [(blocked, envelope(0))]
+
+        await transport.subscribe(stream, "g", "c", answers, FAST)
+        await transport.publish(stream, envelope(1))
+        await wait_until(lambda: _dead_letters(transport, stream, 1))
+        [dead] = await transport.dead_letters(stream)
+        assert calls == [1] * FAST.max_deliveries, "each failed commit counts a delivery"
+        assert "cannot publish replies" in dead.reason and "WRONGTYPE" in dead.reason
+        assert await transport.pending(stream, "g") == 0
+
+    async def test_dead_letter_streams_are_found_on_every_node(self, transport):
+        names = [f"modx.test.dlq{i}" for i in range(8)]
+        assert await transport.ping()  # the client learns the cluster's layout
+        assert len({transport.client.get_node_from_key(n).name for n in names}) > 1
+        for name in names:
+            await transport.publish_raw(name, b"not an envelope")
+            await transport.subscribe(name, "g", "c", Recorder())
+        await wait_until(lambda: _dlq_count(transport, len(names)))
+        assert await transport.dlq_streams() == dict.fromkeys(names, 1)
+
+
+async def _pending(transport: RedisStreamsTransport, stream: str, group: str, n: int) -> bool:
+    return await transport.pending(stream, group) == n
+
+
+async def _dead_letters(transport: RedisStreamsTransport, stream: str, n: int) -> bool:
+    return len(await transport.dead_letters(stream)) >= n
+
+
+async def _dlq_count(transport: RedisStreamsTransport, n: int) -> bool:
+    return len(await transport.dlq_streams()) >= n

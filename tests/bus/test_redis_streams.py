@@ -204,5 +204,7 @@ async def _pending(transport: RedisStreamsTransport, stream: str, group: str, co
 async def _owned_by(
     transport: RedisStreamsTransport, stream: str, group: str, consumer: str, count: int
 ) -> bool:
-    entries = await transport.client.xpending_range(stream, group, "-", "+", 100, consumername=consumer)
+    entries = await transport.client.xpending_range(
+        stream, group, "-", "+", 100, consumername=consumer
+    )
     return len(entries) == count

@@ -31,6 +31,14 @@ class RunAccepted(BaseModel):
     created: bool = True
 
 
+class SignalAccepted(BaseModel):
+    """The answer to ``POST /v1/runs/{id}/signals/{name}``: the steps that took the signal."""
+
+    run_id: str
+    signal: str
+    steps: list[str]
+
+
 class StepPublic(BaseModel):
     """A step of a run as the API shows it."""
 

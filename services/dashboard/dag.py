@@ -22,6 +22,22 @@ NODE_H = 58
 GAP_X = 64
 GAP_Y = 22
 DUMMY_H = 14
+
+
+def _what(step: dict[str, Any]) -> str:
+    """What the step does, on its node: the capability, or the signal or time it waits for."""
+    if isinstance(step.get("wait"), dict):
+        return f"wait: {step['wait'].get('signal', '')}"
+    if isinstance(step.get("sleep"), dict):
+        sleep = step["sleep"]
+        return (
+            f"sleep {sleep['seconds']:g}s"
+            if "seconds" in sleep
+            else f"sleep until {sleep.get('until')}"
+        )
+    return str(step.get("capability", ""))
+
+
 PAD = 16
 SWEEPS = 4
 
@@ -126,7 +142,7 @@ def _node(step: dict[str, Any], rows: dict[str, StepRow], items: list[StepRow]) 
     row = rows.get(step["id"])
     node = Node(
         id=step["id"],
-        capability=str(step.get("capability", "")),
+        capability=_what(step),
         status=row.status if row is not None else "pending",
         attempt=row.attempt if row is not None else 0,
         max_attempts=row.max_attempts if row is not None else 1,

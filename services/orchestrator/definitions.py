@@ -7,14 +7,26 @@ Every problem is reported with the JSON path at fault, relative to the definitio
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from graphlib import CycleError, TopologicalSorter
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from services.db.ranges import Version
 from services.orchestrator import refs
 
+SIGNAL_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$"
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,199}$"
 STEP_ID_PATTERN = r"^[A-Za-z_][A-Za-z0-9_\-]{0,99}$"
 CAPABILITY_PATTERN = r"^[A-Za-z][A-Za-z0-9_\-]*(\.[A-Za-z0-9_\-]+)*$"
@@ -63,11 +75,66 @@ class Condition(Strict):
     """Written as a bare reference (errors then point at ``when`` itself)."""
 
 
+class WaitSpec(Strict):
+    """``wait``: the step waits for ``POST /v1/runs/{id}/signals/{signal}``; the signal's body
+    (checked against ``schema``) is its output."""
+
+    signal: str = Field(pattern=SIGNAL_PATTERN)
+    schema_: dict[str, Any] | None = Field(default=None, alias="schema")
+    """A JSON Schema the body must match (422 naming the field that does not)."""
+    timeout_s: float | None = Field(default=None, gt=0, le=365 * 86400)
+    """Without a signal by then the step times out; none: it waits until the run's deadline."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @field_validator("schema_")
+    @classmethod
+    def _valid_schema(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None:
+            try:
+                Draft202012Validator.check_schema(value)
+            except SchemaError as exc:
+                where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in exc.path)
+                message = f"not a JSON Schema (at {where or 'its root'}): {exc.message}"
+                raise ValueError(message) from None
+        return value
+
+
+class SleepSpec(Strict):
+    """``sleep``: the step ends after ``seconds``, or at ``until`` (an ISO 8601 time, or a
+    ``$.`` reference to one); a durable timer."""
+
+    seconds: float | None = Field(default=None, ge=0, le=365 * 86400)
+    until: str | None = Field(default=None, max_length=1000)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> SleepSpec:
+        if (self.seconds is None) == (self.until is None):
+            raise ValueError("give exactly one of seconds and until")
+        if self.until is not None and not refs.is_ref(self.until) and timestamp(self.until) is None:
+            raise ValueError("until must be an ISO 8601 time with a zone, or a $. reference")
+        return self
+
+
+def timestamp(value: Any) -> datetime | None:
+    """``value`` as an aware datetime if it is an ISO 8601 time with a zone, else None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
+
+
 class StepDefinition(Strict):
-    """One step: a capability call whose input may reference the run and earlier steps."""
+    """One step: a capability call, a wait for a signal or a sleep; its input may reference
+    the run and earlier steps. Exactly one of ``capability``, ``wait`` and ``sleep``."""
 
     id: str = Field(pattern=STEP_ID_PATTERN)
-    capability: str = Field(pattern=CAPABILITY_PATTERN, max_length=200)
+    capability: str | None = Field(default=None, pattern=CAPABILITY_PATTERN, max_length=200)
+    wait: WaitSpec | None = None
+    sleep: SleepSpec | None = None
     input: Any = Field(default_factory=dict)
     after: list[str] = Field(default_factory=list)
     for_each: str | None = None
@@ -78,6 +145,9 @@ class StepDefinition(Strict):
     agent: str | None = Field(default=None, max_length=200)
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
     timeout_s: float | None = Field(default=None, gt=0, le=7 * 86400)
+    on_error: Literal["fail", "continue"] | None = None
+    """``fail`` (the default) or ``continue``: a step that fails (retries spent) succeeds
+    with ``{"error": …}`` as its output, so later steps can handle it."""
     description: str = ""
 
     @field_validator("when", mode="before")
@@ -90,6 +160,15 @@ class StepDefinition(Strict):
     def condition(self) -> Condition | None:
         """The ``when`` condition, if any."""
         return self.when
+
+    @property
+    def kind(self) -> str:
+        """The name of this step's kind (``services.orchestrator.steps``)."""
+        if self.wait is not None:
+            return "wait"
+        if self.sleep is not None:
+            return "sleep"
+        return "capability" if self.for_each is None else "for_each"
 
 
 class WorkflowDefinition(Strict):
@@ -116,7 +195,7 @@ class WorkflowDefinition(Strict):
     def stored(self) -> dict[str, Any]:
         """The JSON a run keeps of this definition (made once; do not change it)."""
         if self._stored is None:
-            self._stored = self.model_dump(mode="json", exclude_none=True)
+            self._stored = self.model_dump(mode="json", exclude_none=True, by_alias=True)
         return self._stored
 
     def dependencies(self) -> dict[str, set[str]]:
@@ -161,7 +240,33 @@ def _refs_of(step: StepDefinition, base: str = "") -> list[tuple[str, str]]:
     condition = step.condition
     if condition is not None:
         found.append((base + (".when" if condition.short else ".when.ref"), condition.ref))
+    if step.sleep is not None and step.sleep.until is not None and refs.is_ref(step.sleep.until):
+        found.append((base + ".sleep.until", step.sleep.until))
     return found
+
+
+KIND_FIELDS = ("capability", "wait", "sleep")
+
+
+def _kind_problems(step: StepDefinition, base: str) -> list[Problem]:
+    """A step names exactly one kind, and only a capability step fans out or has an agent."""
+    named = [name for name in KIND_FIELDS if getattr(step, name) is not None]
+    if len(named) != 1:
+        return [
+            Problem(
+                path=base + (f".{named[1]}" if named else ".capability"),
+                message="a step has exactly one of "
+                + ", ".join(KIND_FIELDS)
+                + (f" (this one has {' and '.join(named)})" if named else ""),
+            )
+        ]
+    if named[0] == "capability":
+        return []
+    return [
+        Problem(path=f"{base}.{field}", message=f"a {named[0]} step has no {field}")
+        for field in ("for_each", "agent", "max_parallel")
+        if getattr(step, field) is not None
+    ]
 
 
 def check(definition: WorkflowDefinition) -> list[Problem]:
@@ -176,6 +281,7 @@ def check(definition: WorkflowDefinition) -> list[Problem]:
         ids.setdefault(step.id, index)
     for index, step in enumerate(definition.steps):
         base = f"$.steps[{index}]"
+        problems.extend(_kind_problems(step, base))
         for position, dep in enumerate(step.after):
             if dep not in ids:
                 problems.append(
@@ -235,7 +341,7 @@ def _check_ref(
 
 
 _UNION_TAGS = re.compile(
-    r"^(str|int|float|bool|none|dict\[.*|list\[.*|function-.*|Condition|RetryPolicy|StepDefinition|WorkflowDefinition)$"
+    r"^(str|int|float|bool|none|dict\[.*|list\[.*|function-.*|Condition|RetryPolicy|StepDefinition|WaitSpec|SleepSpec|WorkflowDefinition)$"
 )
 
 

@@ -13,7 +13,6 @@ from typing import Any
 
 from bus import streams
 from bus.envelope import Envelope, Kind
-from bus.ids import new_id
 from services.orchestrator import refs
 from services.orchestrator.authenticity import (
     SERVER,
@@ -25,10 +24,9 @@ from services.orchestrator.authenticity import (
 )
 from services.orchestrator.context import RunContext, message_summary
 from services.orchestrator.definitions import Condition, StepDefinition
-from services.orchestrator.fan_out import FanOut, is_parent
 from services.orchestrator.limits import Limits
 from services.orchestrator.records import Step
-from services.orchestrator.routing import Router, remote_agent, waiting_reason
+from services.orchestrator.routing import Router
 from services.orchestrator.states import (
     ACTIVE_STEP,
     TERMINAL_RUN,
@@ -36,16 +34,23 @@ from services.orchestrator.states import (
     RunState,
     StepState,
 )
+from services.orchestrator.steps import Capability, StepKind, kinds
 
 ORCHESTRATOR = SERVER.agent_id
-NO_AGENT_RECHECK_S = 0.5
 TIMEOUT_CODES = frozenset({"timeout", "deadline_exceeded"})
 # The error of a run whose own deadline passed (docs/workflows.md: "Deadlines and timeouts").
 RUN_DEADLINE = {"code": "run_deadline", "message": "the run's deadline passed"}
 
 
+class NoWaiter(LookupError):
+    """A signal that no running step of the run waits for."""
+
+
 class Engine:
     """Drives runs; holds only configuration and the router, never run state.
+
+    What a step does is its kind's (``services.orchestrator.steps``); the engine orders the
+    steps, tests their conditions, ends attempts (retries, timeouts, ``on_error``) and runs.
 
     Args:
         router: Finds the agent or stream for a step's task.
@@ -64,8 +69,10 @@ class Engine:
         self.router = router
         self.default_timeout_s = default_timeout_s
         self.limits = limits or Limits()
-        self.fan_out = FanOut(router, self.limits, self.dispatch)
-        self.sign_task = sign_task or (lambda envelope: envelope)
+        self.kinds = kinds(self, sign_task or (lambda envelope: envelope))
+        capability = self.kinds["capability"]
+        assert isinstance(capability, Capability)
+        self.capability = capability
         self.duplicates = 0
 
     # -- starting and advancing -------------------------------------------------------------
@@ -119,7 +126,7 @@ class Engine:
                     run_id=ctx.run.id,
                     step_id=step.id,
                     definition_id=step.id,
-                    capability=step.capability,
+                    capability=step.capability or "",
                     status=StepState.PENDING,
                     attempt=0,
                     max_attempts=step.retry.max_attempts,
@@ -144,9 +151,16 @@ class Engine:
                     deps = [ctx.steps[d] for d in graph[step_def.id]]
                     if all(d.status in (StepState.SUCCEEDED, StepState.SKIPPED) for d in deps):
                         progressed |= await self._ready(ctx, step_def, row)
-                elif row.status == StepState.RUNNING and step_def.for_each is not None:
-                    progressed |= await self.fan_out.drive(ctx, step_def, row, self.scope(ctx))
+                elif row.status == StepState.RUNNING:
+                    progressed |= await self.kinds[step_def.kind].drive(ctx, step_def, row)
         await self._maybe_finish(ctx)
+
+    def kind_of(self, ctx: RunContext, row: Step) -> tuple[StepDefinition, StepKind]:
+        """A row's definition and kind; a fan-out's items are capability tasks."""
+        step_def = ctx.definition.step(row.definition_id)
+        if row.item_index is not None:
+            return step_def, self.capability
+        return step_def, self.kinds[step_def.kind]
 
     def scope(self, ctx: RunContext) -> dict[str, Any]:
         """What references resolve against: the run's input and the finished steps' outputs."""
@@ -167,59 +181,11 @@ class Engine:
         if not go:
             ctx.move_step(row, StepState.SKIPPED, reason=f"condition {condition} is false")
             return True
-        if step_def.for_each is None:
-            try:
-                row.input = refs.resolve(step_def.input, scope)
-            except refs.RefError as exc:
-                ctx.move_step(row, StepState.SKIPPED, reason=str(exc))
-                return True
-            await self.dispatch(ctx, row, attempt=1)
-            return False
-        return await self.fan_out.start(ctx, step_def, row, scope)
+        return await self.kinds[step_def.kind].start(ctx, step_def, row, scope)
 
     async def dispatch(self, ctx: RunContext, row: Step, attempt: int) -> None:
-        """Send a task for ``attempt`` of a step, or wait when no live agent serves it."""
-        step_def = ctx.definition.step(row.definition_id)
-        route = await self.router.route(ctx.session, row.capability, step_def.agent, ctx.run.tenant)
-        if route is None:
-            reason = await waiting_reason(ctx.session, row.capability, ctx.run.tenant)
-            if row.meta.get("waiting") != reason:
-                row.meta = {**row.meta, "waiting": reason}
-                ctx.event("step.waiting", row, data={"reason": reason})
-            row.due_at = ctx.now + timedelta(seconds=NO_AGENT_RECHECK_S)
-            return
-        timeout = step_def.timeout_s or self.default_timeout_s
-        deadline = ctx.now + timedelta(seconds=timeout)
-        if ctx.run.deadline_at is not None:
-            deadline = min(deadline, ctx.run.deadline_at)
-        row.attempt = attempt
-        row.task_id = new_id()
-        row.agent_id = route.agent_id or remote_agent(route.destination)
-        row.scheduled_at = ctx.now
-        row.due_at = deadline
-        row.error = None
-        row.meta = {k: v for k, v in row.meta.items() if k != "waiting"}
-        ctx.move_step(row, StepState.SCHEDULED, destination=route.destination)
-        ctx.send(
-            route.destination,
-            self.sign_task(
-                Envelope(
-                    id=row.task_id,
-                    kind=Kind.TASK,
-                    topic=row.capability,
-                    sender=ORCHESTRATOR,
-                    recipient=row.agent_id,
-                    run_id=ctx.run.id,
-                    step_id=row.step_id,
-                    attempt=attempt,
-                    correlation_id=ctx.run.id,
-                    causation_id=ctx.run.id,
-                    deadline=deadline,
-                    payload=row.input,
-                    created_at=ctx.now,
-                )
-            ),
-        )
+        """Send a task for ``attempt`` of a capability step (``steps.capability``)."""
+        await self.capability.dispatch(ctx, row, attempt)
 
     async def _maybe_finish(self, ctx: RunContext) -> None:
         # A fan-out's items end before their parent does (or fail it): the parents suffice.
@@ -326,22 +292,12 @@ class Engine:
             # A short task is not announced: its answer says when it started.
             self._started(ctx, row, payload)
         if envelope.kind == Kind.RESULT:
-            row.output = payload.get("output")
             if payload.get("usage"):
                 row.meta = {**row.meta, "usage": payload["usage"]}
-            ctx.move_step(row, StepState.SUCCEEDED)
-            ctx.ledger(
-                "step.succeeded",
-                {
-                    "step_id": row.step_id,
-                    "attempt": row.attempt,
-                    "agent_id": row.agent_id,
-                    "output": row.output,
-                },
-            )
+            self.succeed(ctx, row, payload.get("output"))
         else:
             error = payload.get("error") if isinstance(payload.get("error"), dict) else None
-            self._attempt_failed(
+            self.attempt_failed(
                 ctx,
                 row,
                 error or {"code": "bad_error", "message": str(payload), "retryable": False},
@@ -358,10 +314,28 @@ class Engine:
         if ctx.move_step(row, StepState.RUNNING, started_at=started_at.isoformat()):
             row.started_at = row.started_at if row.attempt > 1 and row.started_at else started_at
 
-    def _attempt_failed(
+    def succeed(self, ctx: RunContext, row: Step, output: Any, **data: Any) -> None:
+        """End the step ``succeeded`` with ``output``; the ledger records it."""
+        row.output = output
+        if ctx.move_step(row, StepState.SUCCEEDED, **data):
+            ctx.ledger(
+                "step.succeeded",
+                {
+                    "step_id": row.step_id,
+                    "attempt": row.attempt,
+                    "agent_id": row.agent_id,
+                    "output": row.output,
+                },
+            )
+
+    def attempt_failed(
         self, ctx: RunContext, row: Step, error: dict[str, Any], timed_out: bool = False
     ) -> None:
-        retry = ctx.definition.step(row.definition_id).retry
+        """End an attempt with ``error``: the next attempt after a backoff, the step's end
+        (``failed`` or ``timed_out``), or with ``on_error: continue`` its success with
+        ``{"error": …}`` as its output. A timeout at the run's deadline ends the run."""
+        step_def = ctx.definition.step(row.definition_id)
+        retry = step_def.retry
         row.error = error
         code = error.get("code")
         # An agent that gave up at the task's deadline reports it; the step timed out all the same.
@@ -378,6 +352,10 @@ class Engine:
             delay = retry.delay(row.attempt, random.random())
             row.due_at = ctx.now + timedelta(seconds=delay)
             ctx.move_step(row, StepState.RETRYING, error=error, retry_in_s=round(delay, 3))
+            return
+        if step_def.on_error == "continue":
+            # The error is data for the steps after it; the step's row keeps it as well.
+            self.succeed(ctx, row, {"error": error}, on_error="continue", error=error)
             return
         ctx.move_step(row, StepState.TIMED_OUT if timed_out else StepState.FAILED, error=error)
         ctx.ledger(
@@ -398,29 +376,41 @@ class Engine:
         for row in list(ctx.steps.values()):
             if row.due_at is None or row.due_at > ctx.now:
                 continue
-            if is_parent(ctx, row):
-                row.due_at = None  # a fan-out waiting for an agent: advance tries again
-            elif row.status in ACTIVE_STEP:
-                self._attempt_failed(
-                    ctx,
-                    row,
-                    {
-                        "code": "timeout",
-                        "retryable": True,
-                        "message": f"no result within the step's timeout (attempt {row.attempt})",
-                    },
-                    timed_out=True,
-                )
-            elif row.status == StepState.RETRYING:
-                await self.dispatch(ctx, row, attempt=row.attempt + 1)
-            elif row.status == StepState.PENDING:
+            if row.status == StepState.PENDING:
                 row.due_at = None  # re-evaluated by advance: routing is tried again
+                continue
+            step_def, kind = self.kind_of(ctx, row)
+            await kind.on_timer(ctx, step_def, row)
         await self.advance(ctx)
+
+    # -- signals -------------------------------------------------------------------------------
+
+    async def signal(self, ctx: RunContext, name: str, body: Any, sender: str) -> list[str]:
+        """Offer signal ``name`` to the run's running steps; returns the ids of those that took
+        it (each records it, with ``sender``, in the events and the ledger).
+
+        Raises:
+            NoWaiter: No running step waits for it (nothing changed).
+            SignalRefused: A step waits for it but its schema refuses ``body`` (nothing changed).
+        """
+        if self._deadline_passed(ctx) or ctx.run.status != RunState.RUNNING:
+            raise NoWaiter(f"run {ctx.run.id} is {ctx.run.status}")
+        took = []
+        for step_def in ctx.definition.steps:
+            row = ctx.steps[step_def.id]
+            if row.status != StepState.RUNNING:
+                continue
+            if self.kinds[step_def.kind].on_signal(ctx, step_def, row, name, body, sender):
+                took.append(row.step_id)
+        if not took:
+            raise NoWaiter(f"no step of run {ctx.run.id} waits for signal {name!r}")
+        await self.advance(ctx)
+        return took
 
     async def redispatch(self, ctx: RunContext, agent_ids: set[str]) -> None:
         """Send again the tasks that were out with agents that went offline (same attempt)."""
         for row in list(ctx.steps.values()):
-            if row.status in ACTIVE_STEP and row.agent_id in agent_ids:
+            if row.status in ACTIVE_STEP and row.agent_id in agent_ids and self._task(ctx, row):
                 ctx.event(
                     "step.redispatched", row, data={"reason": f"agent {row.agent_id} went offline"}
                 )
@@ -434,11 +424,15 @@ class Engine:
             return 0
         count = 0
         for row in list(ctx.steps.values()):
-            if row.status in ACTIVE_STEP and lost(row):
+            if row.status in ACTIVE_STEP and self._task(ctx, row) and lost(row):
                 ctx.event("step.redelivered", row, data={"reason": reason, "task_id": row.task_id})
                 await self.dispatch(ctx, row, attempt=row.attempt)
                 count += 1
         return count
+
+    def _task(self, ctx: RunContext, row: Step) -> bool:
+        """Whether ``row`` is out with an agent (not a wait, a sleep or a fan-out's parent)."""
+        return self.kind_of(ctx, row)[1] is self.capability
 
     def cancel(self, ctx: RunContext, reason: str = "cancelled by request") -> bool:
         """Cancel the run: no further dispatch, and its unfinished steps end ``cancelled``."""

@@ -480,6 +480,17 @@ class Orchestrator:
         """Cancel a run; False when it was already finished."""
         return bool(await self.in_run(run_id, lambda ctx: _sync(self.engine.cancel(ctx, reason))))
 
+    async def signal_run(self, run_id: str, name: str, body: Any, sender: str) -> list[str] | None:
+        """Send signal ``name`` to a run: the ids of the steps that took it, or None when there
+        is no such run.
+
+        Raises:
+            NoWaiter: No running step of the run waits for it.
+            SignalRefused: The waiting step's schema refuses ``body`` (names the field).
+        """
+        took = await self.in_run(run_id, lambda ctx: self.engine.signal(ctx, name, body, sender))
+        return took if isinstance(took, list) else None
+
     async def retry_run(self, run_id: str) -> Run:
         """Start a new run of a failed, cancelled or timed-out run, resuming from its failed step.
 

@@ -26,7 +26,7 @@ async def register(
     the same version with other content raises VersionConflict.
     """
     latest = await get(session, definition.name, tenant=tenant)
-    body = definition.model_dump(mode="json", exclude_none=True)
+    body = definition.model_dump(mode="json", exclude_none=True, by_alias=True)
     if latest is not None and _same(latest.definition, body, definition.version is None):
         return latest, False
     version = definition.version

@@ -78,6 +78,10 @@ async def run_of(m: Matrix, w: World, own: bool) -> Call:
     return Call({"run_id": w.run_id})
 
 
+async def run_signal(m: Matrix, w: World, own: bool) -> Call:
+    return Call({"run_id": w.run_id, "name": "approval"}, body={"ok": True})
+
+
 async def run_wait(m: Matrix, w: World, own: bool) -> Call:
     return Call({"run_id": w.run_id}, query={"timeout_s": 0.01})
 
@@ -186,6 +190,7 @@ ROUTES: dict[str, Rule | str] = {
     "GET /v1/runs/{run_id}/stream": Rule(READ, (200,), run_wait),
     "POST /v1/runs/{run_id}/cancel": Rule(OPERATE, (202, 409), run_of),
     "POST /v1/runs/{run_id}/retry": Rule(OPERATE, (202, 409), run_of),
+    "POST /v1/runs/{run_id}/signals/{name}": Rule(OPERATE, (409,), run_signal),
     "POST /v1/tasks/{task_id}/result": Rule(frozenset({"self"}), (200,), task_result),
     "GET /v1/ledger/verify": Rule(READ, (200,), ledger_of, other=None),
     "GET /v1/ledger/checkpoints": Rule(READ, (200,), nothing, other=None),

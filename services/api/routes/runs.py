@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime
+from typing import Any
 
 import jsonschema
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Body, Header, Path, Query, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,16 +21,19 @@ from services.api.schemas import (
     RunCreate,
     RunPublic,
     RunsPublic,
+    SignalAccepted,
     StepPublic,
 )
 from services.db.models import RunRow, StepRow
 from services.db.ranges import INT32_MAX, INT64_MAX, EventId
 from services.discovery.concepts import concept_index
 from services.orchestrator import runs, workflows
-from services.orchestrator.definitions import WorkflowDefinition
+from services.orchestrator.definitions import SIGNAL_PATTERN, WorkflowDefinition
+from services.orchestrator.engine import NoWaiter
 from services.orchestrator.limits import Limits
 from services.orchestrator.service import RunNotRetryable
 from services.orchestrator.states import TERMINAL_RUN, RunState
+from services.orchestrator.steps import SignalRefused
 from services.planning import PlanningError, plan_goal
 from services.runtime import Runtime
 
@@ -360,6 +364,40 @@ async def cancel_run(
     if not cancelled:
         raise ApiError(409, "run_finished", f"run {run_id} is already {run.status}")
     return RunAccepted(run_id=run_id, status=run.status, created=False)
+
+
+@router.post(
+    "/runs/{run_id}/signals/{name}",
+    status_code=202,
+    response_model=SignalAccepted,
+    responses={409: {"description": "No step of the run waits for this signal"}},
+)
+async def send_signal(
+    run_id: str,
+    principal: OperatorDep,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    name: str = Path(pattern=SIGNAL_PATTERN),
+    body: Any = Body(default=None),
+) -> SignalAccepted:
+    """Send a signal: the steps that ``wait`` for ``name`` end with the body as their output.
+
+    The body must match the waiting step's ``schema`` (422 naming the field it refuses). The
+    signal is recorded in the run's events and ledger with the name of the sender's token.
+    """
+    await _run_or_404(session, run_id, principal.tenant)
+    await session.rollback()  # end the read before the write transaction
+    sender = principal.name
+    try:
+        took = await runtime.orchestrator.signal_run(run_id, name, body, sender)
+    except NoWaiter as exc:
+        raise ApiError(409, "no_waiting_step", str(exc)) from None
+    except SignalRefused as exc:
+        details = [{"path": exc.path, "message": exc.message}]
+        raise ApiError(422, "signal_refused", f"{exc.path}: {exc.message}", details) from None
+    if took is None:
+        raise not_found("run", run_id)
+    return SignalAccepted(run_id=run_id, signal=name, steps=took)
 
 
 @router.post("/runs/{run_id}/retry", status_code=202, response_model=RunAccepted)

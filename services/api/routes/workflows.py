@@ -67,9 +67,8 @@ async def register(
             row, created = await workflows.register(session, definition, principal.tenant)
         except workflows.VersionConflict as exc:
             raise ApiError(409, "version_conflict", str(exc)) from None
-        missing = await unserved(
-            session, [step.capability for step in definition.steps], principal.tenant
-        )
+        served = [step.capability for step in definition.steps if step.capability]
+        missing = await unserved(session, served, principal.tenant)
     if not created:
         response.status_code = 200
     registered = public(row)

@@ -12,20 +12,17 @@ Every change of a transition stays O(1) in N (the fan-in, once, is O(N)).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
 from services.orchestrator import refs
 from services.orchestrator.context import RunContext
 from services.orchestrator.definitions import StepDefinition
-from services.orchestrator.limits import Limits
 from services.orchestrator.records import Step
-from services.orchestrator.routing import Router, waiting_reason
+from services.orchestrator.routing import waiting_reason
 from services.orchestrator.states import TERMINAL_STEP, StepState
-
-Dispatch = Callable[[RunContext, Step, int], Awaitable[None]]
-NO_AGENT_RECHECK_S = 0.5
+from services.orchestrator.steps.base import Host, StepKind
+from services.orchestrator.steps.capability import NO_AGENT_RECHECK_S, Capability
 
 
 def item_id(step_id: str, index: int) -> str:
@@ -33,34 +30,25 @@ def item_id(step_id: str, index: int) -> str:
     return f"{step_id}[{index}]"
 
 
-def is_parent(ctx: RunContext, row: Step) -> bool:
-    """Whether ``row`` is a running fan-out's parent step."""
-    return (
-        row.item_index is None
-        and row.status == StepState.RUNNING
-        and ctx.definition.step(row.definition_id).for_each is not None
-    )
+class FanOut(StepKind):
+    """``for_each``: the parent step runs while its items (capability tasks) do."""
 
+    name = "for_each"
 
-class FanOut:
-    """Starts and drives the fan-outs of runs (holds only configuration)."""
-
-    def __init__(self, router: Router, limits: Limits, dispatch: Dispatch) -> None:
-        self.router = router
-        self.limits = limits
-        self.dispatch = dispatch
+    def __init__(self, host: Host, capability: Capability) -> None:
+        super().__init__(host)
+        self.capability = capability
 
     def window(self, step_def: StepDefinition) -> int:
         """How many items of this step may be out at once."""
-        return min(
-            step_def.max_parallel or self.limits.for_each_window, self.limits.for_each_window
-        )
+        limits = self.host.limits
+        return min(step_def.max_parallel or limits.for_each_window, limits.for_each_window)
 
     async def start(
-        self, ctx: RunContext, step_def: StepDefinition, parent: Step, scope: dict[str, Any]
+        self, ctx: RunContext, step: StepDefinition, row: Step, scope: dict[str, Any]
     ) -> bool:
-        """Resolve the items and start the fan-out (or fail or skip the step); True when the
-        parent's state changed."""
+        """Resolve the items and start the fan-out (or fail or skip the step)."""
+        step_def, parent = step, row
         try:
             items = refs.resolve(step_def.for_each, scope)
         except refs.RefError as exc:
@@ -73,7 +61,7 @@ class FanOut:
             for s in ctx.definition.steps
             if s.for_each is not None and s.id != step_def.id
         )
-        problem = self.limits.items_problem(len(items), already)
+        problem = self.host.limits.items_problem(len(items), already)
         if problem is not None:
             return self._fail(ctx, parent, "too_many_items", problem)
         parent.meta = {**parent.meta, "items": len(items), "created": 0, "finished": 0}
@@ -81,11 +69,10 @@ class FanOut:
         await self._fill(ctx, step_def, parent, items, scope)
         return True
 
-    async def drive(
-        self, ctx: RunContext, step_def: StepDefinition, parent: Step, scope: dict[str, Any]
-    ) -> bool:
+    async def drive(self, ctx: RunContext, step: StepDefinition, row: Step) -> bool:
         """Create and dispatch items as the window allows; fan in (outputs in item order) or
-        fail when the items are done. True when the parent's state changed."""
+        fail when the items are done."""
+        step_def, parent = step, row
         progress = _progress(ctx, step_def, parent)
         failed = progress.get("failed_item")
         if failed is not None:
@@ -106,9 +93,13 @@ class FanOut:
             ctx.move_step(parent, StepState.SUCCEEDED)
             return True
         if progress["created"] < progress["items"]:
+            scope = self.host.scope(ctx)
             items = refs.resolve(step_def.for_each, scope)
             await self._fill(ctx, step_def, parent, items, scope)
         return False
+
+    async def on_timer(self, ctx: RunContext, step: StepDefinition, row: Step) -> None:
+        row.due_at = None  # waiting for an agent: ``drive`` tries again
 
     async def _fill(
         self,
@@ -123,8 +114,9 @@ class FanOut:
         room = min(self.window(step_def) - (created - finished), len(items) - created)
         if room <= 0:
             return
-        if await self.router.route(ctx.session, step_def.capability, step_def.agent) is None:
-            reason = await waiting_reason(ctx.session, step_def.capability, ctx.run.tenant)
+        capability = step_def.capability or ""
+        if await self.host.router.route(ctx.session, capability, step_def.agent) is None:
+            reason = await waiting_reason(ctx.session, capability, ctx.run.tenant)
             if parent.meta.get("waiting") != reason:
                 parent.meta = {**parent.meta, "waiting": reason}
                 ctx.event("step.waiting", parent, data={"reason": reason})
@@ -141,7 +133,7 @@ class FanOut:
                 step_id=item_id(step_def.id, index),
                 definition_id=step_def.id,
                 item_index=index,
-                capability=step_def.capability,
+                capability=capability,
                 status=StepState.PENDING,
                 attempt=0,
                 max_attempts=step_def.retry.max_attempts,
@@ -158,7 +150,7 @@ class FanOut:
                 child.error = {"code": "bad_reference", "message": str(exc), "retryable": False}
                 ctx.move_step(child, StepState.FAILED, error=child.error)
                 continue
-            await self.dispatch(ctx, child, 1)
+            await self.capability.dispatch(ctx, child, 1)
 
     @staticmethod
     def _fail(ctx: RunContext, parent: Step, code: str, message: str) -> bool:

@@ -1,0 +1,84 @@
+"""The step-kind interface: what a kind of step does when it starts, is driven, is due, or
+receives a signal; and ``Host``, what the engine offers the kinds in return.
+
+See the package docstring (``services.orchestrator.steps``) for how the engine uses it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Protocol
+
+from services.orchestrator.context import RunContext
+from services.orchestrator.definitions import StepDefinition
+from services.orchestrator.limits import Limits
+from services.orchestrator.records import Step
+from services.orchestrator.routing import Router
+
+
+class Host(Protocol):
+    """What the engine offers every kind: the scope, and the rules for ending an attempt."""
+
+    router: Router
+    limits: Limits
+    default_timeout_s: float
+
+    def scope(self, ctx: RunContext) -> dict[str, Any]:
+        """The run's input and the finished steps' outputs (what references resolve against)."""
+        ...
+
+    def succeed(self, ctx: RunContext, row: Step, output: Any, **data: Any) -> None:
+        """End the step ``succeeded`` with ``output``, and extend the ledger with it."""
+        ...
+
+    def attempt_failed(
+        self, ctx: RunContext, row: Step, error: dict[str, Any], timed_out: bool = False
+    ) -> None:
+        """End the step's attempt with ``error``: retried, failed, timed out, or (``on_error:
+        continue``) succeeded with the error as its output."""
+        ...
+
+
+class SignalRefused(ValueError):
+    """A signal's body that the waiting step's schema refuses; ``path`` names the field."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(f"{path}: {message}")
+        self.path = path
+        self.message = message
+
+
+class StepKind:
+    """One kind of step. Subclasses set ``name`` and override the hooks they need.
+
+    Every hook changes rows only through ``ctx.move_step`` (the transition rules of
+    ``services.orchestrator.states``) and the host's ``succeed`` / ``attempt_failed``.
+    """
+
+    name: ClassVar[str]
+
+    def __init__(self, host: Host) -> None:
+        self.host = host
+
+    async def start(
+        self, ctx: RunContext, step: StepDefinition, row: Step, scope: dict[str, Any]
+    ) -> bool:
+        """The step's dependencies are done and its ``when`` holds: begin it (``pending`` to
+        ``scheduled``, ``running`` or an end). True when the engine should look at the other
+        steps again (this one ended, or may end in ``drive``)."""
+        raise NotImplementedError
+
+    async def drive(self, ctx: RunContext, step: StepDefinition, row: Step) -> bool:
+        """Called while the step is ``running``, after anything changed in the run; True when
+        the step's state changed."""
+        return False
+
+    async def on_timer(self, ctx: RunContext, step: StepDefinition, row: Step) -> None:
+        """The step's ``due_at`` has passed (it is not ``pending``): a timeout, the end of a
+        backoff, a sleep's end."""
+
+    def on_signal(
+        self, ctx: RunContext, step: StepDefinition, row: Step, name: str, body: Any, sender: str
+    ) -> bool:
+        """A signal ``name`` reached the run while this step is ``running``; True when the step
+        took it. Raises ``SignalRefused`` for a body it waits for but refuses."""
+        return False

@@ -1,0 +1,106 @@
+"""``capability``: a task sent to an agent that serves the capability, retried on its timeout.
+
+The agent's answers come back through ``Engine.on_message`` (which checks that they answer the
+step's current task), and end the attempt through the host's ``succeed`` / ``attempt_failed``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from bus.envelope import Envelope, Kind
+from bus.ids import new_id
+from services.orchestrator import refs
+from services.orchestrator.authenticity import SERVER
+from services.orchestrator.context import RunContext
+from services.orchestrator.definitions import StepDefinition
+from services.orchestrator.records import Step
+from services.orchestrator.routing import remote_agent, waiting_reason
+from services.orchestrator.states import ACTIVE_STEP, StepState
+from services.orchestrator.steps.base import Host, StepKind
+
+ORCHESTRATOR = SERVER.agent_id
+NO_AGENT_RECHECK_S = 0.5
+
+
+class Capability(StepKind):
+    """Sends each attempt of a step (or of a fan-out's item) to an agent."""
+
+    name = "capability"
+
+    def __init__(self, host: Host, sign_task: Callable[[Envelope], Envelope]) -> None:
+        super().__init__(host)
+        self.sign_task = sign_task
+
+    async def start(
+        self, ctx: RunContext, step: StepDefinition, row: Step, scope: dict[str, Any]
+    ) -> bool:
+        try:
+            row.input = refs.resolve(step.input, scope)
+        except refs.RefError as exc:
+            ctx.move_step(row, StepState.SKIPPED, reason=str(exc))
+            return True
+        await self.dispatch(ctx, row, attempt=1)
+        return False
+
+    async def on_timer(self, ctx: RunContext, step: StepDefinition, row: Step) -> None:
+        if row.status in ACTIVE_STEP:
+            self.host.attempt_failed(
+                ctx,
+                row,
+                {
+                    "code": "timeout",
+                    "retryable": True,
+                    "message": f"no result within the step's timeout (attempt {row.attempt})",
+                },
+                timed_out=True,
+            )
+        elif row.status == StepState.RETRYING:
+            await self.dispatch(ctx, row, attempt=row.attempt + 1)
+
+    async def dispatch(self, ctx: RunContext, row: Step, attempt: int) -> None:
+        """Send a task for ``attempt`` of a step, or wait when no live agent serves it."""
+        step_def = ctx.definition.step(row.definition_id)
+        router = self.host.router
+        route = await router.route(ctx.session, row.capability, step_def.agent, ctx.run.tenant)
+        if route is None:
+            reason = await waiting_reason(ctx.session, row.capability, ctx.run.tenant)
+            if row.meta.get("waiting") != reason:
+                row.meta = {**row.meta, "waiting": reason}
+                ctx.event("step.waiting", row, data={"reason": reason})
+            row.due_at = ctx.now + timedelta(seconds=NO_AGENT_RECHECK_S)
+            return
+        timeout = step_def.timeout_s or self.host.default_timeout_s
+        deadline = ctx.now + timedelta(seconds=timeout)
+        if ctx.run.deadline_at is not None:
+            deadline = min(deadline, ctx.run.deadline_at)
+        row.attempt = attempt
+        row.task_id = new_id()
+        row.agent_id = route.agent_id or remote_agent(route.destination)
+        row.scheduled_at = ctx.now
+        row.due_at = deadline
+        row.error = None
+        row.meta = {k: v for k, v in row.meta.items() if k != "waiting"}
+        ctx.move_step(row, StepState.SCHEDULED, destination=route.destination)
+        ctx.send(
+            route.destination,
+            self.sign_task(
+                Envelope(
+                    id=row.task_id,
+                    kind=Kind.TASK,
+                    topic=row.capability,
+                    sender=ORCHESTRATOR,
+                    recipient=row.agent_id,
+                    run_id=ctx.run.id,
+                    step_id=row.step_id,
+                    attempt=attempt,
+                    correlation_id=ctx.run.id,
+                    causation_id=ctx.run.id,
+                    deadline=deadline,
+                    payload=row.input,
+                    created_at=ctx.now,
+                )
+            ),
+        )

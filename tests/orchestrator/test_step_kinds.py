@@ -1,0 +1,244 @@
+"""The step kinds (``services.orchestrator.steps``): wait, sleep, and ``on_error: continue``.
+
+Driven through the real writer on SQLite, with the transaction's clock moved by the test (the
+helpers of ``test_engine``): a timeout or a wake-up time is crossed exactly, without waiting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from bus.envelope import Kind
+from services.orchestrator.context import RunContext
+from services.orchestrator.definitions import DefinitionError, parse_definition
+from services.orchestrator.engine import NoWaiter
+from services.orchestrator.steps import SignalRefused
+from services.runtime import Runtime
+from tests.orchestrator.test_engine import (
+    answers,
+    at,
+    error,
+    events,
+    ledger_of,
+    reply,
+    runtime,
+    start,
+)
+
+__all__ = ["runtime"]
+
+APPROVAL = {
+    "type": "object",
+    "properties": {"ok": {"type": "boolean"}, "comment": {"type": "string"}},
+    "required": ["ok"],
+}
+
+
+def approval_flow(timeout_s: float = 60) -> dict[str, Any]:
+    """draft -> approve (wait) -> publish (when approved)."""
+    return {
+        "name": "w",
+        "steps": [
+            {"id": "s", "capability": "t.work"},
+            {
+                "id": "approve",
+                "after": ["s"],
+                "wait": {"signal": "approval", "schema": APPROVAL, "timeout_s": timeout_s},
+            },
+            {
+                "id": "publish",
+                "capability": "t.work",
+                "input": {"decision": "$.steps.approve.output"},
+                "when": "$.steps.approve.output.ok",
+            },
+        ],
+    }
+
+
+def signal(
+    rt: Runtime, name: str, body: Any, sender: str = "alice"
+) -> Callable[[RunContext], Awaitable[object]]:
+    """Signal ``name`` with ``body`` from ``sender``, as an action for ``at``."""
+
+    async def send(ctx: RunContext) -> object:
+        return await rt.orchestrator.engine.signal(ctx, name, body, sender)
+
+    return send
+
+
+async def test_a_wait_dispatches_nothing_and_a_signal_completes_it(runtime: Runtime) -> None:
+    run = await start(runtime, approval_flow())
+    ctx = await at(runtime, run, 1, answers(runtime, reply(run, 1, Kind.RESULT, {"output": 1})))
+    waiting = ctx.steps["approve"]
+    assert waiting.status == "running" and waiting.task_id is None and waiting.agent_id is None
+    assert not [e for e in ctx.events if e["type"] == "message.sent" and e["step_id"] == "approve"]
+    body = {"ok": True, "comment": "fine"}
+    ctx = await at(runtime, run, 2, signal(runtime, "approval", body))
+    assert ctx.steps["approve"].status == "succeeded" and ctx.steps["approve"].output == body
+    publish = ctx.steps["publish"]
+    assert publish.status == "scheduled" and publish.input == {"decision": body}
+    trail = [(e.type, e.step_id, e.agent_id) for e in await events(runtime, run)]
+    assert ("signal.received", "approve", "alice") in trail
+    record = {"step_id": "approve", "signal": "approval", "sent_by": "alice", "body": body}
+    assert ("signal.received", record) in await ledger_of(runtime, run)
+
+
+async def test_a_rejection_skips_publish_and_the_run_succeeds(runtime: Runtime) -> None:
+    run = await start(runtime, approval_flow())
+    await at(runtime, run, 1, answers(runtime, reply(run, 1, Kind.RESULT, {"output": 1})))
+    ctx = await at(runtime, run, 2, signal(runtime, "approval", {"ok": False}))
+    assert ctx.steps["publish"].status == "skipped"
+    assert ctx.run.status == "succeeded"
+
+
+async def test_no_signal_times_the_wait_out(runtime: Runtime) -> None:
+    run = await start(runtime, approval_flow(timeout_s=30))
+    await at(runtime, run, 1, answers(runtime, reply(run, 1, Kind.RESULT, {"output": 1})))
+    early = await at(runtime, run, 30, runtime.orchestrator.engine.on_due)
+    assert early.steps["approve"].status == "running"  # due at 31: one second after it began
+    ctx = await at(runtime, run, 31.5, runtime.orchestrator.engine.on_due)
+    assert ctx.steps["approve"].status == "timed_out"
+    assert ctx.run.status == "failed" and ctx.run.error is not None
+    assert ctx.run.error["code"] == "step_timed_out"
+
+
+async def test_a_signal_nobody_waits_for_or_a_refused_body_changes_nothing(
+    runtime: Runtime,
+) -> None:
+    run = await start(runtime, approval_flow())
+    with pytest.raises(NoWaiter):  # approve has not started yet
+        await at(runtime, run, 0.5, signal(runtime, "approval", {"ok": True}))
+    await at(runtime, run, 1, answers(runtime, reply(run, 1, Kind.RESULT, {"output": 1})))
+    with pytest.raises(NoWaiter):
+        await at(runtime, run, 2, signal(runtime, "other", {"ok": True}))
+    with pytest.raises(SignalRefused) as refused:
+        await at(runtime, run, 2, signal(runtime, "approval", {"comment": "no ok"}))
+    assert refused.value.path == "$.ok"
+    with pytest.raises(SignalRefused) as refused:
+        await at(runtime, run, 2, signal(runtime, "approval", {"ok": "yes"}))
+    assert refused.value.path == "$.ok" and "boolean" in refused.value.message
+    ctx = await at(runtime, run, 3, runtime.orchestrator.engine.on_due)
+    assert ctx.steps["approve"].status == "running"
+    assert "signal.received" not in [e.type for e in await events(runtime, run)]
+
+
+async def test_a_sleep_ends_at_its_time_and_not_before(runtime: Runtime) -> None:
+    definition = {"name": "w", "steps": [{"id": "nap", "sleep": {"seconds": 10}}]}
+    run = await start(runtime, definition)
+    ctx = await at(runtime, run, 9.9, runtime.orchestrator.engine.on_due)
+    assert ctx.steps["nap"].status == "running"
+    ctx = await at(runtime, run, 10.1, runtime.orchestrator.engine.on_due)
+    assert ctx.steps["nap"].status == "succeeded" and ctx.run.status == "succeeded"
+    nap = ctx.steps["nap"]
+    assert nap.scheduled_at is not None
+    assert nap.output == {"until": (nap.scheduled_at + timedelta(seconds=10)).isoformat()}
+
+
+async def test_a_sleep_until_a_time_in_the_input(runtime: Runtime) -> None:
+    definition = {"name": "w", "steps": [{"id": "nap", "sleep": {"until": "$.input.when"}}]}
+    rt = runtime
+    when = "2100-01-01T00:00:00+00:00"
+    run = await rt.orchestrator.create_run(parse_definition(definition), {"when": when})
+    assert run is not None
+    ctx = await at(rt, run, 60, rt.orchestrator.engine.on_due)
+    nap = ctx.steps["nap"]
+    assert nap.status == "running" and nap.due_at is not None and nap.due_at.isoformat() == when
+    bad = await rt.orchestrator.create_run(parse_definition(definition), {"when": "tomorrow"})
+    assert bad is not None and bad.status == "failed"
+
+
+async def test_on_error_continue_makes_the_error_the_output(runtime: Runtime) -> None:
+    definition = {
+        "name": "w",
+        "steps": [
+            {"id": "s", "capability": "t.work", "on_error": "continue"},
+            {
+                "id": "handle",
+                "capability": "t.work",
+                "input": {"problem": "$.steps.s.output.error"},
+            },
+        ],
+    }
+    run = await start(runtime, definition)
+    boom = error("boom", retryable=False)
+    ctx = await at(runtime, run, 1, answers(runtime, reply(run, 1, Kind.ERROR, boom)))
+    assert ctx.steps["s"].status == "succeeded" and ctx.steps["s"].output == boom
+    assert ctx.steps["handle"].status == "scheduled"
+    assert ctx.steps["handle"].input == {"problem": boom["error"]}
+    assert ctx.run.status == "running"
+
+
+def steps(*given: dict[str, Any]) -> dict[str, Any]:
+    return {"name": "w", "steps": list(given)}
+
+
+KIND_PROBLEMS: list[tuple[str, dict[str, Any], str]] = [
+    (
+        "two kinds",
+        steps({"id": "a", "capability": "t.x", "sleep": {"seconds": 1}}),
+        "$.steps[0].sleep",
+    ),
+    ("no kind", steps({"id": "a"}), "$.steps[0].capability"),
+    ("wait without signal", steps({"id": "a", "wait": {}}), "$.steps[0].wait.signal"),
+    ("bad signal name", steps({"id": "a", "wait": {"signal": "a b"}}), "$.steps[0].wait.signal"),
+    (
+        "schema that is no JSON Schema",
+        steps({"id": "a", "wait": {"signal": "s", "schema": {"type": "banana"}}}),
+        "$.steps[0].wait.schema",
+    ),
+    (
+        "negative wait timeout",
+        steps({"id": "a", "wait": {"signal": "s", "timeout_s": -1}}),
+        "$.steps[0].wait.timeout_s",
+    ),
+    (
+        "unknown wait field",
+        steps({"id": "a", "wait": {"signal": "s", "x": 1}}),
+        "$.steps[0].wait.x",
+    ),
+    ("sleep with neither", steps({"id": "a", "sleep": {}}), "$.steps[0].sleep"),
+    (
+        "sleep with both",
+        steps({"id": "a", "sleep": {"seconds": 1, "until": "2030-01-01T00:00:00Z"}}),
+        "$.steps[0].sleep",
+    ),
+    ("sleep until junk", steps({"id": "a", "sleep": {"until": "soon"}}), "$.steps[0].sleep"),
+    ("negative sleep", steps({"id": "a", "sleep": {"seconds": -1}}), "$.steps[0].sleep.seconds"),
+    (
+        "sleep until an unknown step",
+        steps({"id": "a", "sleep": {"until": "$.steps.ghost.output.t"}}),
+        "$.steps[0].sleep.until",
+    ),
+    (
+        "a wait that fans out",
+        steps({"id": "a", "wait": {"signal": "s"}, "for_each": "$.input.xs"}),
+        "$.steps[0].for_each",
+    ),
+    (
+        "bad on_error",
+        steps({"id": "a", "capability": "t.x", "on_error": "ignore"}),
+        "$.steps[0].on_error",
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "data", "path"), KIND_PROBLEMS, ids=[c[0] for c in KIND_PROBLEMS])
+def test_each_new_field_is_refused_at_its_json_path(
+    case: str, data: dict[str, Any], path: str
+) -> None:
+    with pytest.raises(DefinitionError) as info:
+        parse_definition(data)
+    paths = [p.path for p in info.value.problems]
+    assert path in paths, f"{case}: expected {path} in {paths}"
+
+
+def test_the_kinds_parse_and_the_schema_keeps_its_name() -> None:
+    definition = parse_definition(approval_flow())
+    assert [s.kind for s in definition.steps] == ["capability", "wait", "capability"]
+    stored = definition.stored()["steps"][1]["wait"]
+    assert stored["schema"] == APPROVAL and "schema_" not in stored
+    assert parse_definition(definition.stored()).steps[1].wait == definition.steps[1].wait

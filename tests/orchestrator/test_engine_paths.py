@@ -22,6 +22,7 @@ from services.orchestrator.engine import Engine
 from services.orchestrator.limits import Limits
 from services.orchestrator.records import Run
 from services.orchestrator.routing import Router
+from services.orchestrator.steps import FanOut
 from services.registry import store
 from services.registry.schemas import AgentCard
 from services.runtime import Runtime
@@ -326,8 +327,9 @@ async def test_a_succeeded_step_is_in_the_ledger_with_its_agent_and_output(
 def test_an_engine_built_without_settings_uses_the_documented_defaults() -> None:
     engine = Engine(Router())
     assert engine.default_timeout_s == 300.0 and engine.duplicates == 0
-    assert engine.limits == Limits() and engine.fan_out.limits is engine.limits
-    assert engine.fan_out.router is engine.router
-    assert engine.fan_out.dispatch == engine.dispatch
+    assert engine.limits == Limits()
+    fan_out = engine.kinds["for_each"]
+    assert isinstance(fan_out, FanOut) and fan_out.capability is engine.capability
+    assert fan_out.host is engine and engine.capability.host is engine
     task = Envelope(kind=Kind.TASK, topic="t.work", sender="x")
-    assert engine.sign_task(task) is task  # unsigned unless told how
+    assert engine.capability.sign_task(task) is task  # unsigned unless told how

@@ -4,7 +4,8 @@ Six capabilities, chained by the workflows of ``agents.legal.workflow``: ``sara-
 ``sara.parse_case`` -> ``legal.validate_facts`` -> ``legal.infer`` -> ``legal.explain``, and
 ``sara-entail`` the same with ``legal.entail`` (binary questions) in place of ``legal.infer``.
 ``legal.formalize`` starts from English instead of a case file (a goal run from ``tax:CaseText``
-to ``tax:TaxAnswer`` plans formalize -> validate -> infer).
+to ``tax:TaxAnswer`` plans formalize -> validate -> infer; to ``tax:EntailmentAnswer``,
+formalize -> validate -> entail).
 The reasoner pool and the case expander are started on first use and live as long as the
 process; each keeps SWI-Prolog in its own OS processes, so a bad case cannot take the agent down.
 """
@@ -119,13 +120,14 @@ class FormalizeRequest(BaseModel):
 @agent.capability(
     "legal.formalize",
     consumes=["tax:CaseText"],
-    produces=["tax:CaseFacts", "tax:TaxQuestion"],
+    produces=["tax:CaseFacts", "tax:TaxQuestion", "tax:EntailmentQuestion"],
     description="Map a case written in English onto the tax ontology with an LLM (model.chat), "
     "output constrained by a JSON Schema generated from the ontology, ontology problems sent "
     "back with their JSON path for repair; records prompt, answers, repairs and tokens.",
 )
 async def formalize(request: FormalizeRequest, ctx: TaskContext) -> Formalization:
-    """English -> validated ontology facts and a tax question."""
+    """English -> validated ontology facts and the question: a tax question, or whether a
+    statute clause applies."""
     try:
         result = await formalize_text(request.text, CHAT.client(), max_repairs=request.max_repairs)
     except FormalizationFailed as exc:

@@ -2,7 +2,10 @@
 
 The model gets the case text and a JSON Schema generated from the ontology
 (``ontology.tax_schema.facts_json_schema``): individuals with ontology classes and properties,
-and the question (whose tax, which year). Its answer is checked with ``legal.validate_facts``'s
+and the question: whose tax, which year (a numeric case), or whether a statute clause applies
+(a binary case), written as a goal of the clause table that ``sara_clauses.pl`` maps onto the
+statutes (``ontology.sara.clauses``; the schema lists its clauses), with the statutory
+conclusions the text states as assumptions. Its answer is checked with ``legal.validate_facts``'s
 checks (``ontology.validation``); every problem goes back to the model with its JSON path, for
 a bounded number of repair rounds. The result records everything a reviewer needs to see where
 the text became facts: the prompt, each raw answer, each repair round's problems, the facts
@@ -18,7 +21,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from agents.models.chat import ChatClient, ChatMessage, ChatRequest
-from ontology import Facts, TaxQuery, validate_facts
+from ontology import Facts, GoalQuery, TaxQuery, validate_facts
+from ontology.sara.clauses import clause_catalog, known_clause, split_goal
 from ontology.tax_schema import facts_json_schema
 
 SYSTEM = """You translate a tax case written in English into facts of a tax ontology, so that \
@@ -29,7 +33,12 @@ Schema you are given; their descriptions say what each one means.
 - Events (payments, marriages, services, births, ...) are individuals typed with their class; \
 their participants are linked with properties (agent, patient, ...) whose values are ids.
 - Dates are "YYYY-MM-DD" in start and end; amounts are whole dollars in amount.
-- The question names the person whose tax is asked (an id) and the year.
+- The question is one of two kinds. How much tax someone owes: the person (an id) and the \
+year. Whether a section of the statutes applies: "kind": "goal" and the clause as a goal, \
+one of the clause heads listed in the schema, with ids, numbers, "YYYY-MM-DD" strings or _ \
+(left open) as arguments; a conclusion under a section that the text states as a given \
+("Charlie is a qualifying child of Bob under section 152(c) for 2018") goes to assumptions, \
+written the same way and ended by a full stop.
 Answer with one JSON object matching the schema, nothing else."""
 
 
@@ -45,7 +54,7 @@ class Formalization(BaseModel):
     """The accepted facts and question, and how they came about."""
 
     facts: Facts
-    query: TaxQuery
+    query: TaxQuery | GoalQuery
     prompt: list[dict[str, str]]
     answers: list[str] = Field(description="The model's raw answers, in order")
     repairs: list[RepairRound] = Field(default_factory=list)
@@ -61,9 +70,39 @@ class FormalizationFailed(Exception):
         self.record = record
 
 
+def case_json_schema() -> dict[str, Any]:
+    """The schema sent to the model: the ontology's facts schema, whose question may also be a
+    clause of the statutes (a binary case), the clauses listed from the one clause table."""
+    schema = facts_json_schema()
+    tax = schema["properties"]["question"]
+    heads = "; ".join(f"{c.head} [{c.citation}]" for c in clause_catalog())
+    goal = {
+        "type": "object",
+        "required": ["kind", "text", "assumptions"],
+        "additionalProperties": False,
+        "properties": {
+            "kind": {"const": "goal"},
+            "text": {
+                "type": "string",
+                "description": "the clause asked about, as a goal of one of these clause "
+                f"heads (argument names say what goes where, _ is left open): {heads}",
+            },
+            "assumptions": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "conclusions under a section that the text states as given, "
+                "each a clause of the same heads ended by a full stop",
+            },
+        },
+    }
+    schema["properties"]["question"] = {"anyOf": [tax, goal]}
+    return schema
+
+
 def problems_of(document: Any) -> list[dict[str, str]]:
     """What is wrong with a model's answer: ontology problems of the facts (paths under
-    ``$.facts``) and a question that does not name one of the individuals."""
+    ``$.facts``), and a question that does not name one of the individuals or, for a clause,
+    names no clause of the table."""
     if not isinstance(document, dict):
         return [{"path": "$", "code": "not_an_object", "message": "expected a JSON object"}]
     facts = document.get("facts")
@@ -77,6 +116,8 @@ def problems_of(document: Any) -> list[dict[str, str]]:
         for i in (facts or {}).get("individuals", [])
         if isinstance(facts, dict) and isinstance(i, dict)
     }
+    if isinstance(question, dict) and question.get("kind") == "goal":
+        return found + _clause_problems(question, ids)
     if not isinstance(question, dict) or question.get("person") not in ids:
         found.append(
             {
@@ -86,6 +127,58 @@ def problems_of(document: Any) -> list[dict[str, str]]:
             }
         )
     return found
+
+
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def _clause_problems(question: dict[str, Any], ids: set[Any]) -> list[dict[str, str]]:
+    """A clause question's problems: a goal of a clause the table does not map, an argument
+    that looks like an id but names no individual; the same for each assumption's head."""
+    found: list[dict[str, str]] = []
+    items = [("$.question.text", question.get("text"))]
+    assumptions = question.get("assumptions", [])
+    if not isinstance(assumptions, list):
+        assumptions = [assumptions]
+    items += [(f"$.question.assumptions[{i}]", a) for i, a in enumerate(assumptions)]
+    for path, text in items:
+        head = text.split(":-", 1)[0] if isinstance(text, str) else None
+        split = split_goal(head) if head is not None else None
+        if split is None or not known_clause(split[0], len(split[1])):
+            found.append(
+                {
+                    "path": path,
+                    "code": "unknown_clause",
+                    "message": "not a goal of one of the clause heads the schema lists "
+                    "(name and number of arguments)",
+                }
+            )
+            continue
+        for arg in split[1]:
+            if _ID.match(arg) and arg not in ids:
+                found.append(
+                    {
+                        "path": path,
+                        "code": "unknown_individual",
+                        "message": f"{arg} is not the id of one of the individuals",
+                    }
+                )
+    return found
+
+
+def _query(question: dict[str, Any]) -> TaxQuery | GoalQuery:
+    if question.get("kind") == "goal":
+        text = str(question["text"]).strip().removesuffix(".")
+        split = split_goal(text)
+        return GoalQuery(
+            predicate=split[0] if split else None,
+            text=text,
+            assumptions=[
+                a if a.endswith(".") else a + "."
+                for a in (str(x).strip() for x in question.get("assumptions", []))
+            ],
+        )
+    return TaxQuery.model_validate(question)
 
 
 def _repair_message(problems: list[dict[str, str]]) -> str:
@@ -100,7 +193,8 @@ def _repair_message(problems: list[dict[str, str]]) -> str:
 async def formalize_text(
     text: str, client: ChatClient, *, max_repairs: int = 2, model: str | None = None
 ) -> Formalization:
-    """Translate a case text into validated facts and a tax question.
+    """Translate a case text into validated facts and its question (a tax question, or a
+    clause whose application is asked).
 
     Args:
         text: The case in English (its facts and its question).
@@ -112,7 +206,7 @@ async def formalize_text(
         FormalizationFailed: The facts still fail the checks after the last round (its
             ``record`` holds the prompt, answers and problems); ``ModelError`` from the client.
     """
-    schema = facts_json_schema()
+    schema = case_json_schema()
     messages = [ChatMessage(role="system", content=SYSTEM), ChatMessage(role="user", content=text)]
     prompt = [m.model_dump(exclude_none=True) for m in messages]
     answers: list[str] = []
@@ -136,7 +230,7 @@ async def formalize_text(
         if not problems:
             return Formalization(
                 facts=Facts.model_validate(document["facts"]),
-                query=TaxQuery.model_validate(document["question"]),
+                query=_query(document["question"]),
                 prompt=prompt,
                 answers=answers,
                 repairs=repairs,
@@ -182,6 +276,7 @@ __all__ = [
     "Formalization",
     "FormalizationFailed",
     "RepairRound",
+    "case_json_schema",
     "case_text_of",
     "formalize_text",
     "problems_of",

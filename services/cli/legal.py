@@ -27,6 +27,7 @@ app = typer.Typer(
 GOLD = re.compile(r"\$\s*(-?[\d,]+)\s*$")
 VERDICT = re.compile(r"\b(Entailment|Contradiction)\s*$")
 WORKFLOW = {"numeric": "sara-tax", "binary": "sara-entail"}
+GOAL = {"numeric": "tax:TaxAnswer", "binary": "tax:EntailmentAnswer"}  # --from-text
 
 
 @dataclass
@@ -154,7 +155,7 @@ async def evaluate(
     if from_text:  # a goal run is planned over the live agents: wait for the legal agent
         from services.demo import wait_for_agents
 
-        await wait_for_agents(client, {"legal.formalize", "legal.infer"})
+        await wait_for_agents(client, {"legal.formalize", "legal.infer", "legal.entail"})
 
     texts = {path: path.read_text() for path in files}
 
@@ -165,11 +166,12 @@ async def evaluate(
         async with limit:
             started = time.perf_counter()
             try:
-                if from_text:  # English only: formalize -> validate -> infer, planned
+                if from_text:  # English only: formalize -> validate -> infer/entail, planned
                     from agents.legal.formalize import case_text_of
 
                     given = {"tax:CaseText": case_text_of(text)}
-                    body: dict[str, Any] = {"goal": {"produce": "tax:TaxAnswer", "given": given}}
+                    produce = GOAL[kind]
+                    body: dict[str, Any] = {"goal": {"produce": produce, "given": given}}
                 else:
                     body = {
                         "workflow": WORKFLOW[kind],
@@ -304,8 +306,9 @@ def eval_cases(
         bool,
         typer.Option(
             "--from-text",
-            help="Answer the numeric cases from their English (% Text and % Question only) "
-            "through legal.formalize and the LLM at MODX_LLM_BASE_URL.",
+            help="Answer the cases from their English (% Text and % Question only) through "
+            "legal.formalize and the LLM at MODX_LLM_BASE_URL: numeric cases by legal.infer, "
+            "binary ones by legal.entail.",
         ),
     ] = False,
 ) -> None:
@@ -320,23 +323,14 @@ def eval_cases(
     if not files:
         typer.secho("no SARA case files found (*.pl)", fg=typer.colors.RED, err=True)
         raise typer.Exit(2)
-    if from_text:
-        if not os.environ.get("MODX_LLM_BASE_URL"):
-            typer.secho(
-                "--from-text needs an OpenAI-compatible server: set MODX_LLM_BASE_URL "
-                "(and MODX_LLM_MODEL, MODX_LLM_API_KEY)",
-                fg=typer.colors.RED,
-                err=True,
-            )
-            raise typer.Exit(2)
-        numeric = [f for f in files if case_kind(f, f.read_text()) == "numeric"]
-        if len(numeric) < len(files):
-            typer.secho(
-                f"--from-text answers tax questions: {len(files) - len(numeric)} binary "
-                "case(s) not run",
-                err=True,
-            )
-        files = numeric
+    if from_text and not os.environ.get("MODX_LLM_BASE_URL"):
+        typer.secho(
+            "--from-text needs an OpenAI-compatible server: set MODX_LLM_BASE_URL "
+            "(and MODX_LLM_MODEL, MODX_LLM_API_KEY)",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        raise typer.Exit(2)
     show = not as_json
 
     async def main() -> list[CaseResult]:

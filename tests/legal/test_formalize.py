@@ -169,3 +169,106 @@ def test_eval_from_text_scores_the_answers_of_the_formalized_text(
     sent = gateway.requests[0]["messages"][-1]["content"]
     assert "payment_(" not in sent and f"${gold}" not in sent  # text only, no facts, no gold
     assert "Alice was paid $50000" in sent
+
+
+# A binary question from English: Alice and Bob file jointly for 2015, so Alice has no §151(b)
+# exemption for Bob (the spouse's exemption needs a separate return).
+CLAUSE_TEXT = "Alice and Bob married on May 2nd, 2009. They filed a joint return for 2015.\n\n\
+Question: Alice can receive an exemption for Bob under section 151(b) for the year 2015."
+CLAUSE_GOOD: dict[str, Any] = {
+    "facts": {
+        "individuals": [
+            {"id": "alice", "types": ["Person"]},
+            {"id": "bob", "types": ["Person"]},
+            {
+                "id": "alice_and_bob",
+                "types": ["Marriage"],
+                "properties": {"agent": ["alice", "bob"], "start": ["2009-05-02"]},
+            },
+            {
+                "id": "their_return",
+                "types": ["JointReturn"],
+                "properties": {
+                    "agent": ["alice", "bob"],
+                    "start": ["2015-01-01"],
+                    "end": ["2015-12-31"],
+                },
+            },
+        ]
+    },
+    "question": {"kind": "goal", "text": "s151_b(alice,bob,2015)", "assumptions": []},
+}
+CLAUSE_BAD = copy.deepcopy(CLAUSE_GOOD)
+CLAUSE_BAD["question"]["text"] = "s151_spouse(alice,bob,2015)"  # no such clause in the table
+
+
+def test_a_clause_question_is_checked_against_the_clause_table() -> None:
+    assert problems_of(CLAUSE_GOOD) == []
+    assert [p["path"] for p in problems_of(CLAUSE_BAD)] == ["$.question.text"]
+    stranger = copy.deepcopy(CLAUSE_GOOD)
+    stranger["question"]["text"] = "s151_b(alice,carol,2015)"  # carol is nobody in the facts
+    assert [p["code"] for p in problems_of(stranger)] == ["unknown_individual"]
+    stated = copy.deepcopy(CLAUSE_GOOD)
+    stated["question"]["assumptions"] = ["s7703(alice,bob,_,_,_,_,_,_,2015).", "s9_z(bob)."]
+    assert [p["path"] for p in problems_of(stated)] == ["$.question.assumptions[1]"]
+
+
+async def test_a_goal_run_from_english_answers_a_clause_question_with_its_proof(
+    stack: Stack,
+    swipl: str,
+    gateway: FakeGateway,
+    legal_resources: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MODX_LLM_BASE_URL", gateway.base_url)
+    gateway.reset(
+        Reply(content=json.dumps(CLAUSE_BAD), usage=(900, 120)),
+        Reply(content=json.dumps(CLAUSE_GOOD), usage=(1000, 100)),
+    )
+    await stack.agent(legal)
+    goal = {"produce": "tax:EntailmentAnswer", "given": {"tax:CaseText": CLAUSE_TEXT}}
+    response = await stack.client.post("/v1/runs", json={"goal": goal})
+    assert response.status_code == 202, response.text
+    run = await stack.wait(response.json()["run_id"], timeout=120)
+    assert run["status"] == "succeeded", run["error"]
+    assert [s["capability"] for s in run["steps"]] == [
+        "legal.formalize",
+        "legal.validate_facts",
+        "legal.entail",
+    ]
+    # The schema offered the clause table's heads; the unknown clause went back with its path.
+    first, second = gateway.requests
+    schema = json.dumps(first["response_format"]["json_schema"]["schema"])
+    assert "s151_b(taxpayer" in schema and "s2_b_1_A(" in schema
+    assert "$.question.text" in second["messages"][-1]["content"]
+    # The answer is the reasoner's, from those facts: the joint return defeats §151(b).
+    output = run["output"]
+    assert output["answer"] == "Contradiction"
+    assert output["question"] == "s151_b(alice,bob,2015)"
+    assert "joint_return_filed(alice,bob,2015)" in json.dumps(output["proof"])
+
+
+def test_eval_from_text_scores_binary_cases_too(
+    gateway: FakeGateway, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, swipl: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from services.cli.main import app
+
+    case = tmp_path / "s151_b_joint.pl"
+    case.write_text(
+        "% Text\n% Alice and Bob married on May 2nd, 2009. They filed a joint return for "
+        "2015.\n\n% Question\n% Alice can receive an exemption for Bob under section 151(b) "
+        "for the year 2015. Contradiction\n\n% Facts\nmarriage_(m).\n\n% Test\n"
+        ":- \\+ s151_b(alice,bob,2015).\n"
+    )
+    monkeypatch.setenv("MODX_LLM_BASE_URL", gateway.base_url)
+    gateway.reset(Reply(content=json.dumps(CLAUSE_GOOD)))
+    runner = CliRunner()
+    result = runner.invoke(app, ["legal", "eval", str(case), "--from-text", "--embedded", "--json"])
+    assert result.exit_code == 0, result.output[-2000:]
+    totals = json.loads(result.stdout.strip().splitlines()[-1])
+    assert totals["binary"] == {"total": 1, "correct": 1, "errors": 0}, totals["cases"]
+    assert totals["cases"][0]["answer"] == "Contradiction"
+    sent = gateway.requests[0]["messages"][-1]["content"]
+    assert "marriage_(" not in sent and "Contradiction" not in sent  # text only, no gold

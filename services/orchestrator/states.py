@@ -93,8 +93,15 @@ STEP_TRANSITIONS: dict[StepState, frozenset[StepState]] = {
             StepState.TIMED_OUT,
         }
     ),
+    # retrying -> running: the next attempt of a step that dispatches nothing (a wait).
     StepState.RETRYING: frozenset(
-        {StepState.SCHEDULED, StepState.CANCELLED, StepState.TIMED_OUT, StepState.FAILED}
+        {
+            StepState.SCHEDULED,
+            StepState.RUNNING,
+            StepState.CANCELLED,
+            StepState.TIMED_OUT,
+            StepState.FAILED,
+        }
     ),
 }
 

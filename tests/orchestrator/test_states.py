@@ -46,8 +46,9 @@ STEP_SPEC = {
         "timed_out",
     },
     "running": {"scheduled", "succeeded", "failed", "retrying", "cancelled", "timed_out"},
-    # retrying -> cancelled: the run is cancelled (or times out) during the retry's backoff.
-    "retrying": {"scheduled", "cancelled", "timed_out", "failed"},
+    # retrying -> cancelled: the run is cancelled (or times out) during the retry's backoff;
+    # -> running: a wait's next attempt (nothing is dispatched).
+    "retrying": {"scheduled", "running", "cancelled", "timed_out", "failed"},
 }
 RUN_PAIRS = list(product([s.value for s in RunState], repeat=2))
 STEP_PAIRS = list(product([s.value for s in StepState], repeat=2))

@@ -106,6 +106,31 @@ async def test_no_signal_times_the_wait_out(runtime: Runtime) -> None:
     assert ctx.run.error["code"] == "step_timed_out"
 
 
+async def test_a_wait_that_timed_out_waits_again_when_its_retry_says_so(
+    runtime: Runtime,
+) -> None:
+    definition = {
+        "name": "w",
+        "steps": [
+            {
+                "id": "approve",
+                "wait": {"signal": "approval", "timeout_s": 10},
+                "retry": {"max_attempts": 2, "backoff_s": 5, "jitter": 0},
+            }
+        ],
+    }
+    run = await start(runtime, definition)
+    ctx = await at(runtime, run, 11, runtime.orchestrator.engine.on_due)
+    assert ctx.steps["approve"].status == "retrying"
+    ctx = await at(runtime, run, 17, runtime.orchestrator.engine.on_due)
+    again = ctx.steps["approve"]
+    assert again.status == "running" and again.attempt == 2
+    ctx = await at(runtime, run, 18, signal(runtime, "approval", {"ok": 1}))
+    assert ctx.steps["approve"].output == {"ok": 1} and ctx.run.status == "succeeded"
+    moves = [(e.from_state, e.to_state) for e in await events(runtime, run) if e.step_id]
+    assert ("retrying", "running") in moves
+
+
 async def test_a_signal_nobody_waits_for_or_a_refused_body_changes_nothing(
     runtime: Runtime,
 ) -> None:

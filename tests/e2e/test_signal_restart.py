@@ -1,0 +1,171 @@
+"""Waits and sleeps are durable: ``modx serve`` killed (SIGKILL) and started again while steps
+wait for a signal or sleep changes nothing, on SQLite with the in-process bus and on PostgreSQL
+with Redis."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from services.ledger.keys import create_key_file
+from tests.fixtures.services import free_port, wait_until
+from tests.fixtures.stack import ADMIN, REPO, TOKEN
+
+APPROVAL = {
+    "name": "approve-then-publish",
+    "steps": [
+        {
+            "id": "approve",
+            "wait": {
+                "signal": "approval",
+                "schema": {"type": "object", "required": ["ok"]},
+                "timeout_s": 3600,
+            },
+        },
+        # No agent in this test: a zero sleep stands for the step that runs only when approved.
+        {"id": "publish", "sleep": {"seconds": 0}, "when": "$.steps.approve.output.ok"},
+    ],
+    "output": "$.steps.approve.output",
+}
+UNANSWERED = {
+    "name": "unanswered",
+    "steps": [{"id": "approve", "wait": {"signal": "approval", "timeout_s": 4}}],
+}
+NAP = {
+    "name": "nap",
+    "steps": [{"id": "nap", "sleep": {"seconds": 4}}],
+    "output": "$.steps.nap.output",
+}
+
+
+def _serve(port: int, tmp: Path, urls: dict[str, str]) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MODX_")}
+    create_key_file(tmp / "ledger.key")
+    env |= {
+        "MODX_API_TOKEN": TOKEN,
+        "MODX_ADMIN_TOKEN": ADMIN,
+        "MODX_LEDGER_KEY_FILE": str(tmp / "ledger.key"),
+        "MODX_DATA_DIR": str(tmp / ".modx"),
+        "PYTHONPATH": str(REPO),
+        **urls,
+    }
+    out = open(tmp / f"server-{len(list(tmp.glob('server-*')))}.log", "wb")  # noqa: SIM115
+    return subprocess.Popen(
+        [sys.executable, "-m", "services.cli.main", "serve", "--port", str(port)],
+        cwd=REPO,
+        env=env,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+    )
+
+
+@pytest.fixture
+def servers() -> Iterator[list[subprocess.Popen[bytes]]]:
+    procs: list[subprocess.Popen[bytes]] = []
+    yield procs
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    for proc in procs:
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+async def _healthy(url: str) -> None:
+    async def ok() -> bool:
+        try:
+            async with httpx.AsyncClient() as client:
+                return (await client.get(f"{url}/readyz")).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    await wait_until(ok, timeout=90)
+
+
+def _steps(run: dict[str, Any]) -> dict[str, str]:
+    return {s["step_id"]: s["status"] for s in run["steps"]}
+
+
+@pytest.mark.parametrize("mode", ["embedded", "distributed"])
+async def test_a_restart_while_steps_wait_or_sleep_changes_nothing(
+    mode: str,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    servers: list[subprocess.Popen[bytes]],
+) -> None:
+    urls = {}
+    if mode == "distributed":
+        urls = {
+            "MODX_DATABASE_URL": request.getfixturevalue("postgres_url"),
+            "MODX_REDIS_URL": request.getfixturevalue("redis_url"),
+        }
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    servers.append(_serve(port, tmp_path, urls))
+    await _healthy(url)
+    headers = {"authorization": f"Bearer {TOKEN}"}
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as client:
+        ids = {}
+        for name, workflow in (("approval", APPROVAL), ("unanswered", UNANSWERED), ("nap", NAP)):
+            response = await client.post("/v1/runs", json={"workflow": workflow, "input": {}})
+            assert response.status_code == 202, response.text
+            ids[name] = response.json()["run_id"]
+
+        async def all_waiting() -> bool:
+            for run_id in ids.values():
+                run = (await client.get(f"/v1/runs/{run_id}")).json()
+                if run["steps"][0]["status"] != "running":
+                    return False
+            return True
+
+        await wait_until(all_waiting)
+        before = (await client.get(f"/v1/runs/{ids['approval']}/events")).json()
+
+    servers[0].kill()  # SIGKILL, while the steps wait and sleep
+    servers[0].wait()
+    servers.append(_serve(port, tmp_path, urls))
+    await _healthy(url)
+
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as client:
+        approval = (await client.get(f"/v1/runs/{ids['approval']}")).json()
+        assert approval["status"] == "running" and _steps(approval)["approve"] == "running"
+        assert (await client.get(f"/v1/runs/{ids['approval']}/events")).json() == before
+        decision = {"ok": True, "comment": "after the restart"}
+        sent = await client.post(f"/v1/runs/{ids['approval']}/signals/approval", json=decision)
+        assert sent.status_code == 202, sent.text
+        finished = {}
+        for name, run_id in ids.items():
+            run: dict[str, Any] = {}
+            for _ in range(60):
+                run = (await client.get(f"/v1/runs/{run_id}/wait", params={"timeout_s": 5})).json()
+                if run["status"] != "running":
+                    break
+            finished[name] = run
+        approval = finished["approval"]
+        assert approval["status"] == "succeeded" and approval["output"] == decision
+        assert _steps(approval) == {"approve": "succeeded", "publish": "succeeded"}
+        unanswered = finished["unanswered"]
+        assert unanswered["status"] == "failed", unanswered
+        assert _steps(unanswered) == {"approve": "timed_out"}
+        nap = finished["nap"]
+        assert nap["status"] == "succeeded", nap
+        # Woken at its time or after, never before, though its timer was set by the killed process.
+        assert datetime.fromisoformat(nap["finished_at"]) >= datetime.fromisoformat(
+            nap["output"]["until"]
+        )
+        # Nothing was dispatched for any of them.
+        for run_id in ids.values():
+            events = (await client.get(f"/v1/runs/{run_id}/events")).json()
+            assert not [e for e in events if e["type"] == "message.sent"]
+        assert (await client.get("/v1/ledger/verify")).json()["ok"]

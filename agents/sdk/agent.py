@@ -255,12 +255,23 @@ class Agent:
         program configured logging itself. It runs on uvloop when that is installed (it comes
         with ``uvicorn[standard]``): each bus round trip then costs the agent about half the CPU.
         """
-        if not logging.getLogger().handlers:
-            logging.basicConfig(
-                level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-            )
+        _program_logging()
         with asyncio.Runner(loop_factory=_fast_loop_factory()) as runner:
             runner.run(self.run(settings=settings))
+
+    def run_http_sync(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 8080,
+        public_url: str | None = None,
+        *,
+        settings: AgentSettings | None = None,
+    ) -> None:
+        """``run_http`` in a new event loop until SIGTERM/SIGINT: the entry point of an HTTP
+        agent's program (INFO logging to stderr, as ``run_sync``)."""
+        _program_logging()
+        with asyncio.Runner(loop_factory=_fast_loop_factory()) as runner:
+            runner.run(self.run_http(host, port, public_url, settings=settings))
 
     def http_app(self) -> FastAPI:
         """A FastAPI app serving the capabilities over HTTP (``POST /task``).
@@ -314,3 +325,11 @@ def _fast_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     except ImportError:
         return None
     return uvloop.new_event_loop
+
+
+def _program_logging() -> None:
+    """INFO logging to stderr, unless the program configured logging itself."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )

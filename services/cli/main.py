@@ -54,6 +54,7 @@ class AgentTransport(StrEnum):
     AUTO = "auto"
     BUS = "bus"
     GATEWAY = "gateway"
+    HTTP = "http"
 
 
 GRACEFUL_SHUTDOWN_S = 3
@@ -84,7 +85,7 @@ def _load_file(path: Path) -> Any:
 @app.command()
 def up(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    port: Annotated[int, typer.Option(envvar="MODX_PORT", help="Port to listen on.")] = 8000,
     data_dir: Annotated[Path, typer.Option(help="Where state and the token live.")] = Path(".modx"),
     demo: Annotated[bool, typer.Option(help="Submit the demo workflow once started.")] = True,
     exit_after_demo: Annotated[
@@ -178,10 +179,22 @@ def agent_run(
         AgentTransport,
         typer.Option(
             envvar="MODX_AGENT_TRANSPORT",
-            help="How tasks arrive: bus, gateway (the API's WebSocket), or auto (the bus when "
-            "it is reachable from here, else the gateway).",
+            help="How tasks arrive: bus, gateway (the API's WebSocket), auto (the bus when "
+            "it is reachable from here, else the gateway), or http (MODX POSTs each task to "
+            "this process: see --port).",
         ),
     ] = AgentTransport.AUTO,
+    host: Annotated[
+        str, typer.Option(help="With --transport http: the interface to listen on.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="With --transport http: the port to listen on.")] = 8080,
+    public_url: Annotated[
+        str | None,
+        typer.Option(
+            help="With --transport http: where MODX reaches this agent "
+            "(default http://HOST:PORT; MODX must be allowed to call it, see MODX_EGRESS_ALLOW)."
+        ),
+    ] = None,
 ) -> None:
     """Run an agent: register over HTTP, heartbeat, serve its capabilities until SIGTERM."""
     from agents.sdk import AgentSettings, load_agent
@@ -189,8 +202,39 @@ def agent_run(
     sys.path.insert(0, os.getcwd())
     agent = load_agent(target)
     server = find_server()  # MODX_URL / MODX_API_TOKEN, else what `modx up` recorded
+    if transport is AgentTransport.HTTP:
+        settings = AgentSettings(url=server.url, api_token=server.token)
+        check_port_free(host, port)
+        typer.echo(
+            f"serving {agent.name} over HTTP at {public_url or f'http://{host}:{port}'}/task "
+            f"for {server.url}",
+            err=True,
+        )
+        agent.run_http_sync(host, port, public_url, settings=settings)
+        return
     settings = AgentSettings(transport=transport.value, url=server.url, api_token=server.token)
     agent.run_sync(settings=settings)
+
+
+@agent_app.command("list")
+def agent_list(
+    status: Annotated[str | None, typer.Option(help="Only agents in this state.")] = None,
+    url: UrlOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The agents MODX knows, with their state, transport and capabilities."""
+    params = {"status": status} if status else None
+    agents = Client(url, as_json=as_json).request("GET", "/v1/agents", params=params)
+    if as_json:
+        _print(agents, True)
+        return
+    for agent in agents:
+        names = ", ".join(c["name"] for c in agent["capabilities"])
+        typer.secho(
+            f"{agent['name']:16} {agent['version']:8} {agent['status']:8} "
+            f"{agent['transport']:8} {names}",
+            fg=typer.colors.GREEN if agent["status"] == "online" else None,
+        )
 
 
 @workflow_app.command("register")

@@ -86,17 +86,22 @@ class Redelivery:
         if incarnation.new or (self._known is not None and incarnation.id != self._known):
             self.losses += 1
             self._lost_before = incarnation.started_at
-            if self._known is not None or incarnation.new:
-                log.warning(
-                    "the bus lost its data (incarnation %s, began %s); sending every task in "
-                    "flight again",
-                    incarnation.id,
-                    incarnation.started_at.isoformat(),
-                )
+        # A bus replaced while this process watched it is always worth a warning; a new one at
+        # start (an embedded server's in-process bus, a fresh Redis) only if work was in flight.
+        seen_loss = self._known is not None and incarnation.id != self._known
         self._known = incarnation.id
         sent = 0
         if self._lost_before is not None:
-            sent += await self.after_loss(self._lost_before)
+            resent = await self.after_loss(self._lost_before)
+            if seen_loss or resent:
+                log.warning(
+                    "the bus lost its data (incarnation %s, began %s); %d tasks in flight sent "
+                    "again",
+                    incarnation.id,
+                    incarnation.started_at.isoformat(),
+                    resent,
+                )
+            sent += resent
             self._lost_before = None
         if time.monotonic() >= self._claims_at:
             sent += await self.unclaimed()

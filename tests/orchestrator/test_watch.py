@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from redis.asyncio import Redis
+import pytest
 
+from bus.redis_client import connect
 from services.orchestrator.watch import RunNotices, RunWatch
 from tests.fixtures.services import wait_until
 
@@ -35,9 +36,14 @@ async def test_a_change_before_the_wait_is_not_missed() -> None:
         assert await changed.wait(60)
 
 
-async def test_a_finish_on_one_replica_wakes_waiters_on_another(redis_url: str) -> None:
+@pytest.mark.parametrize("server", ["redis_url", "redis_cluster_url"])
+async def test_a_finish_on_one_replica_wakes_waiters_on_another(
+    server: str, request: pytest.FixtureRequest
+) -> None:
+    """On one Redis, and on a Redis Cluster (whose nodes pass PUBLISH on to each other)."""
+    url = request.getfixturevalue(server)
     channel = f"test:runs:{uuid.uuid4().hex}"
-    clients = [Redis.from_url(redis_url), Redis.from_url(redis_url)]
+    clients = [connect(url), connect(url)]
     watches = [RunWatch(), RunWatch()]
     notices = [RunNotices(c, w, channel) for c, w in zip(clients, watches, strict=True)]
     for n in notices:

@@ -11,10 +11,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from redis.asyncio import Redis
+from redis.asyncio import Redis, RedisCluster
 from redis.exceptions import AuthenticationError, NoPermissionError, ResponseError
 
 from bus import streams
+from bus.redis_client import is_cluster, server_url
 from tests.fixtures.identity import keyed
 from tests.fixtures.services import free_port, missing, wait_until
 from tests.fixtures.stack import running_stack
@@ -155,3 +156,49 @@ async def test_a_live_agents_user_is_made_again_after_redis_forgets_it(
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+async def test_on_a_cluster_an_agent_user_exists_on_every_node_and_is_made_again(
+    tmp_path: Path, postgres_url: str, redis_cluster_url: str
+) -> None:
+    """A cluster's nodes keep users each for itself: the agent's user is made on all three,
+    its cluster client may learn the layout and use its streams wherever their slots live,
+    and a user that one node lost is made again."""
+    server = RedisCluster.from_url(server_url(redis_cluster_url))
+    await server.initialize()
+    nodes = server.get_nodes()
+    assert len(nodes) == 3
+    async with running_stack(
+        "distributed", tmp_path, postgres_url, redis_cluster_url, heartbeat_interval_s=0.3
+    ) as stack:
+        # Capabilities whose task streams live on different nodes.
+        names = [f"cap.n{i}" for i in range(6)]
+        assert len({server.get_node_from_key(streams.tasks(n)).name for n in names}) > 1  # type: ignore[union-attr]
+        card = keyed({"name": "spread", "capabilities": [{"name": n} for n in names]})
+        registered = (await stack.client.post("/v1/agents", json=card)).json()
+        agent_id, bus_url = registered["agent_id"], registered["bus_url"]
+        assert is_cluster(bus_url) and urlsplit(bus_url).username == f"modx-agent-{agent_id}"
+        user = f"modx-agent-{agent_id}"
+        for node in nodes:
+            assert user in await server.acl_users(target_nodes=node)
+
+        agent = RedisCluster.from_url(server_url(bus_url))
+        try:
+            for name in names:
+                assert await agent.xreadgroup(name, agent_id, {streams.tasks(name): ">"}) == []
+            assert await agent.xadd(streams.RESULTS, {"data": b"an answer"})
+            with pytest.raises(NoPermissionError):
+                await agent.xadd(streams.tasks(names[0]), {"data": b"a forged task"})
+            with pytest.raises(NoPermissionError):
+                await agent.xrange(streams.RESULTS)
+        finally:
+            await agent.aclose()
+
+        # One node forgets the user (as a restart would): the server makes it again there.
+        await server.execute_command("ACL", "DELUSER", user, target_nodes=nodes[1])
+
+        async def everywhere() -> bool:
+            return all([user in await server.acl_users(target_nodes=n) for n in nodes])
+
+        await wait_until(everywhere, timeout=30)
+    await server.aclose()

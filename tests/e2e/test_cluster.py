@@ -1,0 +1,86 @@
+"""MODX on a Redis Cluster: two ``modx serve`` replicas and two bus agents, each its own
+process, run a workflow over a private three-primary cluster (``redis+cluster://``)."""
+
+from __future__ import annotations
+
+import subprocess
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from redis.asyncio import RedisCluster
+
+from bus import streams
+from bus.redis_client import server_url
+from tests.e2e import fleet
+from tests.e2e.test_crashes import SQUARES, _agent, _healthy, _serve
+from tests.e2e.test_crashes import processes as processes
+from tests.fixtures.services import free_port, wait_until
+from tests.fixtures.stack import TOKEN
+
+pytestmark = [pytest.mark.redis, pytest.mark.postgres]
+
+
+async def test_a_workflow_runs_on_a_redis_cluster_across_two_replicas(
+    tmp_path: Path,
+    postgres_url: str,
+    redis_cluster_url: str,
+    processes: list[subprocess.Popen[bytes]],
+) -> None:
+    log = tmp_path / "executions.log"
+    ports = [free_port(), free_port()]
+    urls = [f"http://127.0.0.1:{p}" for p in ports]
+    processes.append(_serve(ports[0], postgres_url, redis_cluster_url, log, tmp_path))
+    await _healthy(urls[0])  # the first replica migrates; the second finds the schema ready
+    processes.append(_serve(ports[1], postgres_url, redis_cluster_url, log, tmp_path))
+    await _healthy(urls[1])
+    # Each agent registers with its own replica and gets its own user on every node.
+    _agent(urls[0], log, "numbers", processes)
+    _agent(urls[1], log, "squares", processes)
+    headers = {"authorization": f"Bearer {TOKEN}"}
+    first, second = (httpx.AsyncClient(base_url=u, headers=headers, timeout=90) for u in urls)
+    try:
+
+        async def agents_online() -> bool:
+            agents = (await first.get("/v1/agents", params={"status": "online"})).json()
+            return {"numbers", "squares"} <= {a["name"] for a in agents}
+
+        await wait_until(agents_online, timeout=60)
+        runs = [
+            (await first.post("/v1/runs", json={"workflow": SQUARES, "input": {"n": n}})).json()
+            for n in (3, 6)
+        ]
+        for n, submitted in zip((3, 6), runs, strict=True):
+            # Waited on at the other replica: whichever finishes the run tells it.
+            run: dict[str, Any] = {}
+            for _ in range(30):
+                path = f"/v1/runs/{submitted['run_id']}/wait"
+                run = (await second.get(path, params={"timeout_s": 10})).json()
+                if run["status"] not in ("pending", "running"):
+                    break
+            assert run["status"] == "succeeded", run
+            assert run["output"] == sum(i * i for i in range(n))
+            events = (await second.get(f"/v1/runs/{submitted['run_id']}/events")).json()
+            succeeded = Counter(e["step_id"] for e in events if e["type"] == "step.succeeded")
+            assert succeeded == {s["step_id"]: 1 for s in run["steps"]}, succeeded
+        assert (await first.get("/v1/ledger/verify")).json()["ok"]
+        # Both replicas saw the bus as ready.
+        for client in (first, second):
+            assert (await client.get("/readyz")).status_code == 200
+    finally:
+        await first.aclose()
+        await second.aclose()
+
+    # The tasks went through the cluster: each capability's stream, with its group.
+    cluster = RedisCluster.from_url(server_url(redis_cluster_url))
+    try:
+        for capability in ("test.range", "test.square", "test.sum"):
+            groups = await cluster.xinfo_groups(streams.tasks(capability))
+            assert [g["name"] for g in groups] == [capability.encode()]
+            assert groups[0]["pending"] == 0
+    finally:
+        await cluster.aclose()
+    ran = Counter((e["run"], e["step"]) for e in fleet.executions(log))
+    assert sum(ran.values()) == (2 + 3) + (2 + 6)  # range, n squares, sum: once each

@@ -1,0 +1,34 @@
+% Text
+% Kofi has never been married. His daughter Lena was born on September 9th, 2008 and has
+% always lived with him in his house in Accra Road, whose costs he pays alone: $14000 in 2018.
+% Kofi earned $64000 in 2018 and takes the standard deduction.
+% By hand: in 2017 (before §151(d)(5)) Lena, aged 8, is Kofi's qualifying child (§152(c)), so
+% his dependent: §151(c) gives an exemption for her.
+
+% Question
+% Kofi can receive an exemption for Lena under section 151(c) for the year 2017. Entailment
+
+% Facts
+:- [statutes/prolog/init].
+daughter_(lena_is_kofis_daughter).
+agent_(lena_is_kofis_daughter,lena).
+patient_(lena_is_kofis_daughter,kofi).
+start_(lena_is_kofis_daughter,"2008-09-09").
+residence_(kofi_home).
+agent_(kofi_home,kofi).
+agent_(kofi_home,lena).
+patient_(kofi_home,accra_road_house).
+start_(kofi_home,"2008-09-09").
+payment_(kofi_house_costs).
+agent_(kofi_house_costs,kofi).
+amount_(kofi_house_costs,14000).
+purpose_(kofi_house_costs,accra_road_house).
+start_(kofi_house_costs,"2018-07-01").
+payment_(kofi_salary).
+patient_(kofi_salary,kofi).
+amount_(kofi_salary,64000).
+start_(kofi_salary,"2018-12-31").
+
+% Test
+:- s151_c(kofi,lena,_,2017).
+:- halt.

@@ -1,0 +1,37 @@
+% Text
+% Yara is single and earned $60000 in 2017. On three evenings in 2017 (February 3rd, May 5th
+% and September 8th) Zoe looked after Yara's children at Yara's home, domestic service for
+% which Yara paid her $300 in cash each time.
+% By hand: Yara is no employer: domestic wages of $900 are under the $1,000 of §3306(a)(3),
+% and (a)(1) does not count domestic service; no excise tax. Income tax: taxable income
+% $60,000 - $3,000 - $2,000 = $55,000; §1(c)(iii): $12,107 + 31% of $1,500 = $12,572.
+
+% Question
+% How much tax does Yara have to pay in 2017? $12572
+
+% Facts
+:- [statutes/prolog/init].
+payment_(yara_salary).
+patient_(yara_salary,yara).
+amount_(yara_salary,60000).
+start_(yara_salary,"2017-12-31").
+sitting(1,"2017-02-03").
+sitting(2,"2017-05-05").
+sitting(3,"2017-09-08").
+service_(S) :- sitting(N,_), format(atom(S),'zoe_sits_~w',[N]).
+agent_(S,zoe) :- service_(S).
+patient_(S,yara) :- service_(S).
+purpose_(S,"domestic service") :- service_(S).
+start_(S,D) :- sitting(N,D), format(atom(S),'zoe_sits_~w',[N]).
+end_(S,D) :- sitting(N,D), format(atom(S),'zoe_sits_~w',[N]).
+payment_(P) :- sitting(N,_), format(atom(P),'yara_pays_zoe_~w',[N]).
+agent_(P,yara) :- sitting(N,_), format(atom(P),'yara_pays_zoe_~w',[N]).
+patient_(P,zoe) :- sitting(N,_), format(atom(P),'yara_pays_zoe_~w',[N]).
+amount_(P,300) :- sitting(N,_), format(atom(P),'yara_pays_zoe_~w',[N]).
+means_(P,cash) :- sitting(N,_), format(atom(P),'yara_pays_zoe_~w',[N]).
+purpose_(P,S) :- sitting(N,_), format(atom(P),'yara_pays_zoe_~w',[N]), format(atom(S),'zoe_sits_~w',[N]).
+start_(P,D) :- sitting(N,D), format(atom(P),'yara_pays_zoe_~w',[N]).
+
+% Test
+:- tax(yara,2017,12572).
+:- halt.

@@ -88,6 +88,8 @@ class Settings(BaseSettings):
     max_workflow_steps: int = Field(default=1_000, ge=1, le=100_000)
     max_input_bytes: int = Field(default=1024 * 1024, ge=1)
     for_each_window: int = Field(default=1_000, ge=1, le=100_000)
+    mcp_start_timeout_s: float = Field(default=15.0, gt=0)
+    """How long an MCP server has to start and answer ``initialize``."""
     http_reply_max_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     orchestrator_id: str | None = None
 

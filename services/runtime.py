@@ -26,6 +26,7 @@ from services.orchestrator.authenticity import Authenticator
 from services.orchestrator.engine import Engine
 from services.orchestrator.remote import RemoteDispatcher
 from services.orchestrator.remote.http import HttpDelivery
+from services.orchestrator.remote.mcp import McpDelivery
 from services.orchestrator.routing import Router
 from services.orchestrator.service import Orchestrator
 from services.orchestrator.sqlite_writer import SqliteWriter
@@ -102,6 +103,7 @@ class Runtime:
                     max_reply_bytes=settings.http_reply_max_bytes,
                     connections=settings.http_dispatch_total,
                 ),
+                "mcp": McpDelivery(egress, timeout_s=settings.mcp_start_timeout_s),
             },
             per_agent=settings.http_dispatch_per_agent,
             total=settings.http_dispatch_total,
@@ -203,6 +205,9 @@ class Runtime:
         if orchestrate:
             await orchestrator.start()
             runtime.orchestrating = True
+            mcp = remote.deliveries["mcp"]
+            if isinstance(mcp, McpDelivery):  # supervises MCP servers and keeps their leases
+                mcp.start(sessions, settings.agent_lease_s, settings.heartbeat_interval_s)
             runtime._checkpoints = asyncio.create_task(
                 checkpointer.run(), name="ledger-checkpoints"
             )

@@ -12,7 +12,17 @@ from services.api import errors
 from services.api.input_guard import InputGuard, guard_params
 from services.api.limits import BodySizeLimit
 from services.api.observe import RequestMetrics
-from services.api.routes import agents, gateway, health, ledger, runs, tasks, tokens, workflows
+from services.api.routes import (
+    agents,
+    gateway,
+    health,
+    ledger,
+    mcp_agents,
+    runs,
+    tasks,
+    tokens,
+    workflows,
+)
 from services.config import Settings
 from services.dashboard import router as dashboard_router
 from services.interop.mcp_server import McpEndpoint
@@ -50,7 +60,7 @@ def create_app(settings: Settings | None = None, *, orchestrate: bool = True) ->
     app.state.on_ready = []  # async hooks(runtime) after start-up (built-in agents)
     app.state.on_shutdown = []
     errors.install(app)
-    for module in (health, agents, gateway, workflows, runs, tasks, ledger, tokens):
+    for module in (health, agents, mcp_agents, gateway, workflows, runs, tasks, ledger, tokens):
         app.include_router(module.router, responses=errors.ERROR_RESPONSES)
     app.include_router(dashboard_router)
     mcp = McpEndpoint()  # MCP over streamable HTTP (services/interop/mcp_server.py)

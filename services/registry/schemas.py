@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import shlex
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -49,6 +50,70 @@ class RegistrationProof(BaseModel):
     signature: str = Field(max_length=200)
 
 
+def _check_url(value: str) -> str:
+    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+        # URL parsers drop CR, LF and tabs silently; a request line must never carry them.
+        raise ValueError("a URL has no spaces or control characters")
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises on a port that is not a number in range
+    except ValueError:
+        raise ValueError("not a valid URL") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("an http:// or https:// URL with a host")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("a URL here carries no credentials")
+    return value
+
+
+class McpServer(BaseModel):
+    """How to reach an MCP server: a command MODX starts (stdio) or a streamable-HTTP URL.
+
+    A command runs on the MODX server with its privileges: only a system admin may register
+    one (docs/interop.md, "Security"). It runs without a shell, with a minimal environment
+    (the MCP SDK's safe variables, e.g. ``PATH`` and ``HOME``, plus ``env``), never the
+    server's own (which holds its keys and database URL).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    command: list[Annotated[str, Field(min_length=1, max_length=4000)]] | None = Field(
+        default=None, min_length=1, max_length=200
+    )
+    """The program and its arguments (argv, no shell)."""
+    env: dict[str, Annotated[str, Field(max_length=8000)]] = Field(
+        default_factory=dict, max_length=100
+    )
+    cwd: str | None = Field(default=None, max_length=4000)
+    url: str | None = Field(default=None, max_length=2000)
+    headers: dict[str, Annotated[str, Field(max_length=8000)]] = Field(
+        default_factory=dict, max_length=50
+    )
+    """Sent with every request to ``url`` (e.g. the server's own Authorization); never shown."""
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        return None if value is None else _check_url(value)
+
+    @model_validator(mode="after")
+    def _one_way(self) -> McpServer:
+        if (self.command is None) == (self.url is None):
+            raise ValueError("give either command (stdio) or url (streamable HTTP)")
+        if self.url is None and self.headers:
+            raise ValueError("headers go with url")
+        if self.command is None and (self.env or self.cwd):
+            raise ValueError("env and cwd go with command")
+        return self
+
+    @property
+    def location(self) -> str:
+        """Where the server lives, to show: its URL, or ``stdio: <command line>``."""
+        if self.url is not None:
+            return self.url
+        return "stdio: " + shlex.join(self.command or [])
+
+
 class AgentCard(BaseModel):
     """What an agent says about itself when it registers (DESIGN.md)."""
 
@@ -57,8 +122,10 @@ class AgentCard(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     version: str = Field(default="0.0.0", max_length=50)
     description: str = Field(default="", max_length=4000)
-    transport: Literal["bus", "http", "gateway"] = "bus"
+    transport: Literal["bus", "http", "gateway", "mcp"] = "bus"
     endpoint: str | None = Field(default=None, max_length=2000)
+    mcp: McpServer | None = None
+    """An MCP server's (``transport: "mcp"``, registered with ``POST /v1/agents/mcp`` only)."""
     public_key: str | None = Field(default=None, max_length=2000)
     capabilities: list[CapabilitySpec] = Field(min_length=1, max_length=500)
     proof: RegistrationProof | None = None
@@ -67,21 +134,7 @@ class AgentCard(BaseModel):
     @field_validator("endpoint")
     @classmethod
     def _endpoint_is_a_url(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
-            # URL parsers drop CR, LF and tabs silently; a request line must never carry them.
-            raise ValueError("an endpoint URL has no spaces or control characters")
-        try:
-            parts = urlsplit(value)
-            parts.port  # noqa: B018 - raises on a port that is not a number in range
-        except ValueError:
-            raise ValueError("the endpoint is not a valid URL") from None
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("an endpoint is an http:// or https:// URL with a host")
-        if parts.username is not None or parts.password is not None:
-            raise ValueError("an endpoint URL carries no credentials")
-        return value
+        return None if value is None else _check_url(value)
 
     @model_validator(mode="after")
     def _http_needs_endpoint(self) -> AgentCard:
@@ -89,6 +142,8 @@ class AgentCard(BaseModel):
             ("http://", "https://")
         ):
             raise ValueError("an http agent needs an endpoint URL (http:// or https://)")
+        if (self.transport == "mcp") != (self.mcp is not None):
+            raise ValueError('an MCP server\'s card has transport "mcp" and its "mcp" settings')
         names = [cap.name for cap in self.capabilities]
         if len(names) != len(set(names)):
             raise ValueError("capability names must be unique within a card")
@@ -159,6 +214,8 @@ class AgentPublic(BaseModel):
     description: str
     transport: str
     endpoint: str | None
+    location: str | None = None
+    """Where it lives: its endpoint or URL, ``stdio: <command>``, or None for a bus agent."""
     status: str
     registered_at: datetime
     last_heartbeat_at: datetime

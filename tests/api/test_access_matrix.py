@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sys
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,6 +122,13 @@ async def agent_card(m: Matrix, w: World, own: bool) -> Call:
     return Call({}, body=keyed(card, JOINING))
 
 
+async def mcp_command(m: Matrix, w: World, own: bool) -> Call:
+    # A command runs on the server: a system admin's only (a URL is any registrar's).
+    root = str(Path(__file__).resolve().parents[2])
+    command = [sys.executable, "-m", "tests.interop.mcp_peer", "stdio"]
+    return Call({}, body={"name": "matrix", "command": command, "env": {"PYTHONPATH": root}})
+
+
 async def task_result(m: Matrix, w: World, own: bool) -> Call:
     return Call({"task_id": w.task_id}, body={"output": {"n": 2}})
 
@@ -172,6 +180,7 @@ ROUTES: dict[str, Rule | str] = {
     "POST /v1/agents": Rule(
         frozenset({"operator", "admin", "agent", "system"}), (201,), agent_card, other=None
     ),
+    "POST /v1/agents/mcp": Rule(frozenset({"system"}), (201, 409), mcp_command, other=None),
     "POST /v1/agents/{agent_id}/heartbeat": Rule(frozenset({"self"}), (200,), agent_of),
     "DELETE /v1/agents/{agent_id}": Rule(
         frozenset({"self", "admin", "system"}), (202,), fresh_agent

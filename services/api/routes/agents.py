@@ -48,6 +48,7 @@ def agent_public(agent: AgentRow, in_flight: int) -> AgentPublic:
         description=agent.description,
         transport=agent.transport,
         endpoint=agent.endpoint,
+        location=card.mcp.location if card.mcp is not None else agent.endpoint,
         status=agent.status,
         registered_at=agent.registered_at,
         last_heartbeat_at=agent.last_heartbeat_at,
@@ -72,6 +73,11 @@ async def register(
     answer's ``bus_url`` carries the agent's own Redis user.
     """
     settings = runtime.settings
+    if card.transport == "mcp":
+        # Its card names a command to run: only POST /v1/agents/mcp checks who may do that.
+        message = "an MCP server is registered with POST /v1/agents/mcp"
+        details = [{"path": "$.transport", "in": "body", "message": message}]
+        raise ApiError(422, "invalid_request", f"$.transport: {message}", details)
     may_share = principal.is_system or principal.tenant == SYSTEM_TENANT
     if not may_share and any(cap.shared for cap in card.capabilities):
         log.warning(

@@ -1,0 +1,225 @@
+"""MCP servers as MODX agents: a supervised client session to one server, and its tools as
+capabilities.
+
+A ``McpConnection`` holds one ``ClientSession`` to a server, either a child process MODX starts
+(stdio) or a streamable-HTTP URL, inside a task of its own (the SDK's transports are anyio
+context managers: entered and left in one task). It pings the server every ``ping_s`` seconds;
+when the process dies or the URL stops answering, the connection ends, and whoever holds it
+(``services.orchestrator.remote.mcp``) starts a new one. Calls in flight when it ends fail, and
+their steps are retried under their retry policy.
+
+URLs go through the egress policy (``services.egress``), checked at every connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import re
+import tempfile
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import IO, Any
+
+import httpx
+import jsonschema
+import mcp.types as types
+from mcp import ClientSession
+from mcp.client.stdio import StdioServerParameters, get_default_environment, stdio_client
+from mcp.client.streamable_http import streamable_http_client
+
+from services.egress import EgressPolicy, GuardedTransport
+from services.orchestrator.definitions import CAPABILITY_PATTERN
+from services.registry.schemas import McpServer
+
+log = logging.getLogger(__name__)
+
+STDERR_TAIL = 2000
+
+
+class McpStartFailed(Exception):
+    """The server did not start, or did not answer ``initialize``: says why, for the caller."""
+
+
+@dataclass(frozen=True)
+class ToolProblem:
+    """A tool that cannot become a capability, and why."""
+
+    tool: str
+    path: str
+    message: str
+
+
+class McpConnection:
+    """One client session to one MCP server, kept in a task of its own."""
+
+    def __init__(
+        self,
+        server: McpServer,
+        egress: EgressPolicy,
+        *,
+        ping_s: float = 2.0,
+        timeout_s: float = 30.0,
+    ) -> None:
+        self.server = server
+        self.egress = egress
+        self.ping_s = ping_s
+        self.timeout_s = timeout_s
+        self.session: ClientSession | None = None
+        self.info: types.InitializeResult | None = None
+        self._ready = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._error: BaseException | None = None
+        self._stderr: IO[str] | None = None
+
+    @property
+    def alive(self) -> bool:
+        """True while the session is up."""
+        return self.session is not None and self._task is not None and not self._task.done()
+
+    async def start(self) -> types.InitializeResult:
+        """Start the server (or connect) and initialize; raises ``McpStartFailed``."""
+        self._task = asyncio.create_task(self._run(), name=f"mcp {self.server.location}")
+        try:
+            await asyncio.wait_for(self._ready.wait(), self.timeout_s)
+        except TimeoutError:
+            why = f"the server did not answer initialize within {self.timeout_s:g} s"
+            why += self._stderr_tail()
+            await self.close()
+            raise McpStartFailed(why) from None
+        if self.info is None:
+            why = _why(self._error) + self._stderr_tail()
+            await self.close()
+            raise McpStartFailed(why)
+        return self.info
+
+    async def wait_closed(self) -> None:
+        """Until the connection has ended (the process died, the URL stopped answering)."""
+        if self._task is not None:
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def close(self) -> None:
+        """End the session (and stop the process)."""
+        self._stop.set()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), 5.0)
+            except (TimeoutError, Exception):
+                self._task.cancel()
+                await asyncio.gather(self._task, return_exceptions=True)
+        if self._stderr is not None:
+            self._stderr.close()
+
+    async def _run(self) -> None:
+        try:
+            async with (
+                self._streams() as (read, write),
+                ClientSession(read, write) as session,
+            ):
+                self.info = await session.initialize()
+                self.session = session
+                self._ready.set()
+                while not self._stop.is_set():
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stop.wait(), self.ping_s)
+                        break
+                    await asyncio.wait_for(session.send_ping(), self.timeout_s)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:  # an ExceptionGroup from the SDK's task groups, too
+            self._error = exc
+            if self.session is not None:
+                log.warning("MCP server %s went away: %s", self.server.location, _why(exc))
+        finally:
+            self.session = None
+            self._ready.set()
+
+    @contextlib.asynccontextmanager
+    async def _streams(
+        self,
+    ) -> AsyncIterator[tuple[Any, Any]]:
+        if self.server.command is not None:
+            # Kept open while the process runs (closed by ``close``): its tail explains a crash.
+            self._stderr = tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace")  # noqa: SIM115
+            params = StdioServerParameters(
+                command=self.server.command[0],
+                args=self.server.command[1:],
+                env={**get_default_environment(), **self.server.env},
+                cwd=self.server.cwd or tempfile.gettempdir(),
+            )
+            async with stdio_client(params, errlog=self._stderr) as (read, write):
+                yield read, write
+            return
+        assert self.server.url is not None
+        client = httpx.AsyncClient(
+            headers=self.server.headers,
+            transport=GuardedTransport(self.egress),
+            trust_env=False,  # a proxy from the environment would connect past the check
+            follow_redirects=False,
+            timeout=httpx.Timeout(self.timeout_s, read=300.0),
+        )
+        async with client, streamable_http_client(self.server.url, http_client=client) as streams:
+            yield streams[0], streams[1]
+
+    def _stderr_tail(self) -> str:
+        if self._stderr is None or self._stderr.closed:
+            return ""
+        self._stderr.flush()
+        size = self._stderr.seek(0, os.SEEK_END)
+        self._stderr.seek(max(0, size - STDERR_TAIL))
+        tail = self._stderr.read().strip()
+        return f"; its stderr ends: {tail}" if tail else ""
+
+
+def _why(error: BaseException | None) -> str:
+    """A one-line reason from what the SDK raised (often an exception group)."""
+    while isinstance(error, BaseExceptionGroup) and error.exceptions:
+        error = error.exceptions[0]
+    if error is None:
+        return "the server closed the connection"
+    if isinstance(error, FileNotFoundError | PermissionError):
+        return f"the command could not be started: {error.strerror}"
+    if isinstance(error, httpx.HTTPError | OSError):
+        return "the URL did not answer as an MCP server"
+    text = str(error) or type(error).__name__
+    if "Connection closed" in text:
+        return "the server exited before it answered"
+    return text
+
+
+def tool_problems(tools: list[types.Tool]) -> list[ToolProblem]:
+    """Tools that cannot be capabilities: a name MODX cannot route, or a schema that is not a
+    valid JSON Schema."""
+    problems: list[ToolProblem] = []
+    for tool in tools:
+        if not re.fullmatch(CAPABILITY_PATTERN, f"mcp.x.{tool.name}"):
+            problems.append(ToolProblem(tool.name, "name", "not a usable capability name"))
+        for field, schema in (
+            ("inputSchema", tool.inputSchema),
+            ("outputSchema", tool.outputSchema),
+        ):
+            if schema is None:
+                continue
+            try:
+                jsonschema.validators.validator_for(schema).check_schema(schema)
+            except jsonschema.SchemaError as exc:
+                problems.append(ToolProblem(tool.name, field, exc.message))
+    return problems
+
+
+async def list_all_tools(session: ClientSession) -> list[types.Tool]:
+    """Every tool the server lists, page by page."""
+    tools: list[types.Tool] = []
+    cursor: str | None = None
+    while True:
+        page = await session.list_tools(cursor=cursor)
+        tools.extend(page.tools)
+        cursor = page.nextCursor
+        if not cursor or len(tools) > 500:
+            return tools
+
+
+__all__ = ["McpConnection", "McpStartFailed", "ToolProblem", "list_all_tools", "tool_problems"]

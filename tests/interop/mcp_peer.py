@@ -1,0 +1,145 @@
+"""A real MCP server, built with the MCP SDK, for tests: ``python -m tests.interop.mcp_peer
+stdio|http [PORT] [--crash] [--bad-schema]``.
+
+Tools:
+- ``add`` ``{a, b}`` → ``{"sum": a + b}`` (structured output, with an output schema);
+- ``shout`` ``{text}`` → the text in capitals (text content only);
+- ``link`` ``{}`` → a resource link to a file;
+- ``fail`` ``{}`` → ``isError`` with a message;
+- ``hold`` ``{marker}``: the first call writes the process id to the file ``marker`` and waits
+  (a test kills the process, or cancels the run); a call when the file exists answers at once
+  with the process id. A cancelled call appends ``cancelled`` to ``<marker>.log``.
+
+``--crash``: writes to stderr and exits before answering ``initialize``; ``--bad-schema``:
+lists a tool whose input schema is not a JSON Schema.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import mcp.types as types
+from mcp.server.lowlevel import Server
+
+BAD_SCHEMA = "--bad-schema" in sys.argv
+
+
+def _note(path: Path, line: str) -> None:
+    with path.open("a") as log:
+        log.write(line + "\n")
+
+
+def build() -> Server[Any, Any]:
+    server: Server[Any, Any] = Server("mcp-peer", version="1.2.3")
+
+    @server.list_tools()  # type: ignore[no-untyped-call,untyped-decorator]
+    async def list_tools() -> list[types.Tool]:
+        tools = [
+            types.Tool(
+                name="add",
+                description="Add two integers and return their sum.",
+                inputSchema={
+                    "type": "object",
+                    "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
+                    "required": ["a", "b"],
+                },
+                outputSchema={
+                    "type": "object",
+                    "properties": {"sum": {"type": "integer"}},
+                    "required": ["sum"],
+                },
+            ),
+            types.Tool(
+                name="shout",
+                description="Turn a text into capital letters.",
+                inputSchema={"type": "object", "properties": {"text": {"type": "string"}}},
+            ),
+            types.Tool(
+                name="link", description="Link to a report.", inputSchema={"type": "object"}
+            ),
+            types.Tool(name="fail", description="Always fails.", inputSchema={"type": "object"}),
+            types.Tool(
+                name="hold",
+                description="Hold the first call until the process is killed.",
+                inputSchema={"type": "object", "properties": {"marker": {"type": "string"}}},
+            ),
+        ]
+        if BAD_SCHEMA:
+            tools.append(types.Tool(name="broken", inputSchema={"type": "object", "properties": 5}))
+        return tools
+
+    @server.call_tool(validate_input=False)  # type: ignore[untyped-decorator]
+    async def call_tool(name: str, arguments: dict[str, Any]) -> Any:
+        if name == "add":
+            return {"sum": int(arguments["a"]) + int(arguments["b"])}
+        if name == "shout":
+            return [types.TextContent(type="text", text=str(arguments.get("text", "")).upper())]
+        if name == "link":
+            return [
+                types.ResourceLink(
+                    type="resource_link",
+                    uri="https://files.example/report.pdf",
+                    name="report.pdf",
+                    mimeType="application/pdf",
+                )
+            ]
+        if name == "fail":
+            return types.CallToolResult(
+                content=[types.TextContent(type="text", text="the peer refuses")], isError=True
+            )
+        if name == "hold":
+            marker = Path(arguments["marker"])
+            if marker.exists():
+                return {"pid": os.getpid()}
+            marker.write_text(str(os.getpid()))
+            try:
+                await asyncio.sleep(3600)
+            except asyncio.CancelledError:
+                _note(Path(f"{marker}.log"), "cancelled")
+                raise
+            return {"pid": os.getpid()}
+        raise ValueError(f"unknown tool {name}")
+
+    return server
+
+
+async def stdio() -> None:
+    from mcp.server.stdio import stdio_server
+
+    server = build()
+    async with stdio_server() as (read, write):
+        await server.run(read, write, server.create_initialization_options())
+
+
+def http(port: int) -> None:
+    import contextlib
+    from collections.abc import AsyncIterator
+
+    import uvicorn
+    from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+
+    manager = StreamableHTTPSessionManager(build())  # with sessions, as most servers
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        async with manager.run():
+            yield
+
+    app = Starlette(routes=[Mount("/mcp", app=manager.handle_request)], lifespan=lifespan)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+
+
+if __name__ == "__main__":
+    if "--crash" in sys.argv:
+        print("peer: cannot open its database", file=sys.stderr, flush=True)
+        sys.exit(3)
+    if sys.argv[1] == "http":
+        http(int(sys.argv[2]))
+    else:
+        asyncio.run(stdio())

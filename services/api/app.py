@@ -25,6 +25,7 @@ from services.api.routes import (
 )
 from services.config import Settings
 from services.dashboard import router as dashboard_router
+from services.interop.a2a_server import CARD_PATH, RPC_PATH, A2aEndpoint
 from services.interop.mcp_server import McpEndpoint
 from services.runtime import Runtime
 
@@ -67,6 +68,9 @@ def create_app(settings: Settings | None = None, *, orchestrate: bool = True) ->
     app.router.routes.append(Route("/mcp", mcp, include_in_schema=False))
     app.state.on_ready.append(mcp.start)
     app.state.on_shutdown.append(mcp.stop)
+    a2a = A2aEndpoint()  # A2A 1.0 over JSON-RPC (services/interop/a2a_server.py)
+    app.router.routes.append(Route(RPC_PATH, a2a, methods=["POST"], include_in_schema=False))
+    app.router.routes.append(Route(CARD_PATH, a2a.card, methods=["GET"], include_in_schema=False))
 
     app.add_middleware(InputGuard)  # inside the size limit: it reads bounded bodies only
     app.add_middleware(RequestMetrics)

@@ -12,30 +12,26 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
-import jsonschema
 import mcp.types as types
 from mcp.server.lowlevel import Server
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from starlette.requests import HTTPConnection, Request
-from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
-from services.api.deps import check_token
-from services.api.errors import ApiError, error_body
-from services.auth import OPERATORS, READERS, Principal
+from services.api.errors import ApiError
+from services.auth import OPERATORS, Principal
 from services.db.models import RunRow
+from services.interop import bearer, calls
 from services.interop.translate import Failure
 from services.interop.translate import mcp as translate_mcp
 from services.orchestrator import runs, workflows
-from services.orchestrator.definitions import StepDefinition, WorkflowDefinition
 from services.orchestrator.states import TERMINAL_RUN, TERMINAL_STEP
 from services.registry import store
 from services.runtime import Runtime
 
 PRINCIPAL_KEY = "modx.principal"
 RUN_ID_META = "modx/run_id"
-WORKFLOW_PREFIX = "workflow."
-"""Tool names: ``workflow.<name>`` for a workflow, the capability's own name otherwise."""
+WORKFLOW_PREFIX = calls.WORKFLOW_PREFIX
 _ANY_OBJECT: dict[str, Any] = {"type": "object"}
 
 
@@ -76,23 +72,6 @@ async def list_tools(runtime: Runtime, tenant: str) -> list[types.Tool]:
     return tools
 
 
-async def _definition(
-    runtime: Runtime, tenant: str, name: str
-) -> tuple[WorkflowDefinition, int | None]:
-    """What ``name`` runs: a registered workflow, or one step on a capability."""
-    if name.startswith(WORKFLOW_PREFIX):
-        async with runtime.readers() as session:
-            row = await workflows.get(session, name.removeprefix(WORKFLOW_PREFIX), tenant=tenant)
-        if row is None:
-            raise LookupError(f"no workflow named {name.removeprefix(WORKFLOW_PREFIX)!r}")
-        return workflows.parsed(row), row.version
-    async with runtime.readers() as session:
-        if not await store.find_capabilities(session, name, live_only=True, limit=1, tenant=tenant):
-            raise LookupError(f"no live agent serves {name!r}")
-    step = StepDefinition(id="call", capability=name, input="$.input")
-    return WorkflowDefinition(name=f"mcp.{name}", steps=[step], output="$.steps.call.output"), None
-
-
 def render(run: RunRow) -> types.CallToolResult:
     """A finished run as a tool result (``services.interop.translate.mcp``): the output, or
     the run's error; the run's id in ``_meta`` (``modx/run_id``) to find it in the API."""
@@ -123,27 +102,14 @@ async def call_tool(
     if principal.role not in OPERATORS or principal.agent_id is not None:
         return _error("calling a tool starts a run: this needs an operator or admin token")
     try:
-        definition, version = await _definition(runtime, principal.tenant, name)
-    except LookupError as exc:
+        run_id = await calls.start(runtime, principal.tenant, name, arguments, protocol="mcp")
+    except calls.CallRefused as exc:
         return _error(str(exc))
-    if definition.input_schema is not None:
-        try:
-            jsonschema.validate(arguments, definition.input_schema)
-        except jsonschema.ValidationError as exc:
-            path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in exc.absolute_path)
-            return _error(f"$.input{path}: {exc.message}")
-    problems = runtime.settings.limits.run_problems(definition, arguments)
-    if problems:
-        return _error(f"{problems[0].path}: {problems[0].message}")
-    run = await runtime.orchestrator.create_run(
-        definition, arguments, tenant=principal.tenant, version=version
-    )
-    assert run is not None  # no idempotency key: always a new run
-    async for done, total in _progress(runtime, run.id):
+    async for done, total in _progress(runtime, run_id):
         if progress is not None:
             await progress(done, total)
     async with runtime.readers() as session:
-        row = await session.get(RunRow, run.id)
+        row = await session.get(RunRow, run_id)
     assert row is not None
     return render(row)
 
@@ -242,22 +208,10 @@ class McpEndpoint:
             await self._task
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        connection = HTTPConnection(scope)
-        scheme, _, token = connection.headers.get("authorization", "").partition(" ")
         try:
-            if scheme.lower() != "bearer" or not token.strip():
-                raise ApiError(401, "unauthorized", "missing bearer token")
-            principal = await check_token(connection, scope["app"].state.runtime, token.strip())
-            if principal is None:
-                raise ApiError(401, "unauthorized", "invalid token")
-            if principal.role not in READERS or principal.agent_id is not None:
-                raise ApiError(403, "forbidden", "this needs a viewer, operator or admin token")
+            principal = await bearer.reader(HTTPConnection(scope))
         except ApiError as exc:
-            headers = dict(exc.headers or {})
-            if exc.status == 401:
-                headers["WWW-Authenticate"] = "Bearer"
-            body = error_body(exc.code, exc.message, exc.details)
-            await JSONResponse(body, exc.status, headers=headers)(scope, receive, send)
+            await bearer.refusal(exc)(scope, receive, send)
             return
         scope[PRINCIPAL_KEY] = principal
         await self.manager.handle_request(scope, receive, send)

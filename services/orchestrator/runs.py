@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bus.ids import new_id
@@ -90,6 +90,8 @@ class RunFilter:
 
     tenant: str | None = None
     status: str | None = None
+    statuses: tuple[str, ...] = ()
+    """Any of these states (with ``status``: both must hold)."""
     workflow: str | None = None
     agent_id: str | None = None
     created_after: datetime | None = None
@@ -113,15 +115,14 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         raise ValueError("invalid cursor") from exc
 
 
-async def list_runs(
-    session: AsyncSession, filters: RunFilter, limit: int = 50, cursor: str | None = None
-) -> tuple[list[RunRow], str | None]:
-    """Runs newest first, filtered, one page; returns the page and the next cursor."""
-    query = select(RunRow)
+def _filtered(query: Select[Any], filters: RunFilter) -> Select[Any]:
+    """``query`` over runs, narrowed by ``filters``."""
     if filters.tenant is not None:
         query = query.where(RunRow.tenant == filters.tenant)
     if filters.status:
         query = query.where(RunRow.status == filters.status)
+    if filters.statuses:
+        query = query.where(RunRow.status.in_(filters.statuses))
     if filters.workflow:
         query = query.where(RunRow.workflow_name == filters.workflow)
     if filters.created_after:
@@ -134,6 +135,20 @@ async def list_runs(
         # A semi-join driven by the agent's steps (ix_steps_agent_status), not a probe per run.
         served = select(StepRow.run_id).where(StepRow.agent_id == filters.agent_id)
         query = query.where(RunRow.id.in_(served))
+    return query
+
+
+async def count_runs(session: AsyncSession, filters: RunFilter) -> int:
+    """How many runs ``filters`` select."""
+    query = _filtered(select(func.count()).select_from(RunRow), filters)
+    return int((await session.execute(query)).scalar_one())
+
+
+async def list_runs(
+    session: AsyncSession, filters: RunFilter, limit: int = 50, cursor: str | None = None
+) -> tuple[list[RunRow], str | None]:
+    """Runs newest first, filtered, one page; returns the page and the next cursor."""
+    query = _filtered(select(RunRow), filters)
     if cursor:
         created, run_id = decode_cursor(cursor)
         query = query.where(

@@ -165,6 +165,7 @@ async def tokens_of(m: Matrix, w: World, own: bool) -> Call:
 DASHBOARD = "dashboard"  # cookie sessions: a bearer token of any role opens nothing there
 WEBSOCKET = "websocket"  # an agent's own connection: see websocket_check
 MCP = "mcp"  # MCP's streamable HTTP (JSON-RPC): see mcp_check
+A2A = "a2a"  # A2A's JSON-RPC endpoint and Agent Card: see a2a_check
 
 ROUTES: dict[str, Rule | str] = {
     "GET /openapi.json": Rule(EVERYONE, (200,), nothing, other=None),
@@ -215,6 +216,8 @@ ROUTES: dict[str, Rule | str] = {
     ),
     "ANY /v1/agents/{agent_id}/gateway": WEBSOCKET,
     "ANY /mcp": MCP,
+    "POST /a2a": A2A,
+    "GET /.well-known/agent-card.json": A2A,
     "GET /dashboard/login": DASHBOARD,
     "POST /dashboard/login": DASHBOARD,
     "POST /dashboard/logout": DASHBOARD,
@@ -324,6 +327,9 @@ async def walk(http: httpx.AsyncClient) -> list[str]:
         if rule == MCP:
             problems.extend(await mcp_check(matrix, key))
             continue
+        if rule == A2A:
+            problems.extend(await a2a_check(matrix, key))
+            continue
         if isinstance(rule, str):
             problems.extend(await dashboard_check(matrix, key))
             continue
@@ -357,6 +363,50 @@ async def mcp_check(m: Matrix, key: str) -> list[str]:
             problems.append(f"{key} as {role}: answer carries another tenant's {leaked}")
         if role in READ and m.own(role).workflow not in response.text:
             problems.append(f"{key} as {role}: its own workflow is not listed: {response.text}")
+    return problems
+
+
+async def a2a_check(m: Matrix, key: str) -> list[str]:
+    """Readers read their own tenant's card (skills) and tasks (``ListTasks``; ``GetTask`` of
+    another tenant's run is not found); only operators start or cancel (``CancelTask``: 403
+    for the others); an agent's token gets 403; nothing of another tenant comes back. Sending
+    messages is checked in tests/interop."""
+    method, path = key.split(" ", 1)
+    problems = []
+    for role in ROLES:
+        mine = m.own(role)
+        token = mine.tokens["admin" if role == "system" else role]
+        others = [w for w in m.worlds.values() if w is not mine]
+        answers: list[httpx.Response] = []
+        if method == "GET":
+            answers.append(await m.http.get(path, headers=bearer(token)))
+            expected = [200 if role in READ else 403]
+        else:
+            headers = {**bearer(token), "a2a-version": "1.0"}
+            for rpc, params in (
+                ("ListTasks", {}),
+                ("GetTask", {"id": m.worlds["beta"].run_id}),
+                ("CancelTask", {"id": m.worlds["beta"].run_id}),
+            ):
+                body = {"jsonrpc": "2.0", "id": 1, "method": rpc, "params": params}
+                answers.append(await m.http.post(path, json=body, headers=headers))
+            refused = 200 if role in OPERATE else 403
+            expected = [200, 200, refused] if role in READ else [403, 403, 403]
+        statuses = [a.status_code for a in answers]
+        if statuses != expected:
+            problems.append(f"{key} as {role}: expected {expected}, got {statuses}")
+        text = " ".join(a.text for a in answers)
+        asked = m.worlds["beta"].run_id  # what was sent may come back ("no task '…'")
+        leaked = [s for w in others for s in w.secrets() if s and s in text and s != asked]
+        if leaked:
+            problems.append(f"{key} as {role}: answer carries another tenant's {leaked}")
+        if role in READ and (mine.workflow if method == "GET" else mine.run_id) not in text:
+            problems.append(f"{key} as {role}: its own workflow or run is missing: {text}")
+        if method == "POST" and role in READ:
+            found = [a.json().get("error", {}).get("code") for a in answers[1:]]
+            expected_codes = [-32001, -32001 if role in OPERATE else "forbidden"]
+            if found != expected_codes:
+                problems.append(f"{key} as {role}: another tenant's task answered {found}")
     return problems
 
 

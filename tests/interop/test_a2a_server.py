@@ -46,7 +46,6 @@ class Said(BaseModel):
     text: str
 
 
-held = asyncio.Event()  # never set: a held task ends only when it is cancelled
 helper = Agent("a2a-helper", version="1.0.0", description="Shouts; holds.")
 
 
@@ -57,7 +56,7 @@ async def shout(request: Said, ctx: TaskContext) -> Said:
 
 @helper.capability("work.hold", description="Holds a number until cancelled.")
 async def hold(request: dict[str, Any], ctx: TaskContext) -> dict[str, Any]:
-    await held.wait()
+    await asyncio.get_running_loop().create_future()  # never done: ends when cancelled
     return {}
 
 

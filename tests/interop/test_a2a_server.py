@@ -160,7 +160,7 @@ async def test_sdk_client_runs_sara_tax_streaming_then_cancels_a_second_task(
             steps = (await rest_run(stack, second.id))["steps"]
             return bool(steps) and steps[0]["status"] == "running"
 
-        await wait_until(holding, timeout=60)
+        await wait_until(holding, timeout=300)
         cancelled = await client.cancel_task(CancelTaskRequest(id=second.id))
         assert cancelled.status.state == TaskState.TASK_STATE_CANCELED
         assert (await rest_run(stack, second.id))["status"] == "cancelled"

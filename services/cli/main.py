@@ -335,6 +335,12 @@ def _show(run: Any) -> None:
             typer.secho(f"    error: {step['error'].get('message')}", fg=typer.colors.RED)
         if (step.get("meta") or {}).get("waiting"):
             typer.secho(f"    {step['meta']['waiting']}", fg=typer.colors.YELLOW)
+        elif step["status"] == "running" and (step.get("meta") or {}).get("signal"):
+            signal = step["meta"]["signal"]
+            typer.secho(
+                f"    waiting for signal {signal} (modx run signal {run['run_id']} {signal})",
+                fg=typer.colors.YELLOW,
+            )
     if run["error"]:
         typer.secho(f"error: {json.dumps(run['error'])}", fg=typer.colors.RED)
     if run["output"] is not None:
@@ -404,6 +410,34 @@ def run_cancel(run_id: str, url: UrlOpt = None, as_json: JsonOpt = False) -> Non
     with api.guard() as modx:
         result = modx.cancel(run_id)
     _print(vars(result), True) if as_json else typer.echo(f"run {run_id} {result.status}")
+
+
+@run_app.command("signal")
+def run_signal(
+    run_id: str,
+    name: Annotated[str, typer.Argument(help="The signal's name (a wait step's `signal`).")],
+    data: Annotated[
+        str,
+        typer.Option("--data", help="The signal's body, as JSON (or @file.json / @file.yaml)."),
+    ] = "null",
+    url: UrlOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Send a signal to a run: the steps waiting for NAME end with the body as their output."""
+    if data.startswith("@"):
+        body = _load_file(Path(data[1:]))
+    else:
+        try:
+            body = json.loads(data)
+        except json.JSONDecodeError as exc:
+            cli_client.fail(f"--data is not JSON: {exc}", cli_client.BAD_REQUEST, as_json)
+    answer = Client(url, as_json=as_json).request(
+        "POST", f"/v1/runs/{run_id}/signals/{name}", json=body
+    )
+    if as_json:
+        _print(answer, True)
+    else:
+        typer.echo(f"signal {name} sent to run {run_id}: taken by {', '.join(answer['steps'])}")
 
 
 @run_app.command("retry")

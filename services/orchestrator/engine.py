@@ -394,7 +394,7 @@ class Engine:
             SignalRefused: A step waits for it but its schema refuses ``body`` (nothing changed).
         """
         if self._deadline_passed(ctx) or ctx.run.status != RunState.RUNNING:
-            raise NoWaiter(f"run {ctx.run.id} is {ctx.run.status}")
+            raise NoWaiter(f"run {ctx.run.id} is {ctx.run.status}: no step waits for {name!r}")
         took = []
         for step_def in ctx.definition.steps:
             row = ctx.steps[step_def.id]
@@ -403,7 +403,7 @@ class Engine:
             if self.kinds[step_def.kind].on_signal(ctx, step_def, row, name, body, sender):
                 took.append(row.step_id)
         if not took:
-            raise NoWaiter(f"no step of run {ctx.run.id} waits for signal {name!r}")
+            raise NoWaiter(f"no running step of run {ctx.run.id} waits for {name!r}")
         await self.advance(ctx)
         return took
 

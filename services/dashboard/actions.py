@@ -1,4 +1,4 @@
-"""Logging in and out, and the operator's actions: cancel, retry, replay, discard.
+"""Logging in and out, and the operator's actions: cancel, retry, signal, replay, discard.
 
 Actions answer JSON to the page's script (which asked for a confirmation first); they call
 the same orchestrator and transport functions as the REST API.
@@ -18,10 +18,12 @@ from pydantic import BaseModel, Field
 from bus.errors import DeadLetterNotFoundError
 from services.api.deps import RuntimeDep, client_address, too_many
 from services.api.errors import ApiError, not_found
+from services.api.routes.runs import deliver_signal
 from services.dashboard import auth
 from services.dashboard.auth import ActionAuth
 from services.dashboard.templating import SECURITY_HEADERS, render
 from services.orchestrator import runs
+from services.orchestrator.definitions import SIGNAL_PATTERN
 from services.orchestrator.service import RunNotRetryable
 from services.tokens import TENANT_PATTERN
 
@@ -125,6 +127,31 @@ async def retry(
     except RunNotRetryable as exc:
         raise ApiError(409, "run_not_retryable", str(exc)) from None
     return {"run_id": run.id, "status": run.status, "retry_of": run_id}
+
+
+class SignalForm(BaseModel):
+    """The waiting step's form: approve or reject, with a comment."""
+
+    ok: bool
+    comment: str = Field(default="", max_length=10_000)
+
+
+@router.post("/runs/{run_id}/signals/{name}")
+async def signal(
+    run_id: str, name: str, form: SignalForm, request: Request, _: ActionAuth, runtime: RuntimeDep
+) -> dict[str, Any]:
+    """Send the signal a step waits for: ``{"ok", "comment"}`` (the comment left out when
+    empty), from ``dashboard``; refusals as the REST API answers them."""
+    if re.match(SIGNAL_PATTERN, name) is None:
+        raise ApiError(422, "invalid_request", f"$.name: signal names match {SIGNAL_PATTERN}")
+    async with runtime.readers() as session:
+        if await runs.get_run(session, run_id, auth.viewed_tenant(request)) is None:
+            raise not_found("run", run_id)
+    body = form.model_dump(exclude_defaults=False)
+    if not form.comment:
+        del body["comment"]
+    accepted = await deliver_signal(runtime, run_id, name, body, "dashboard")
+    return accepted.model_dump()
 
 
 class DeadLetterRef(BaseModel):

@@ -5,7 +5,8 @@ hand-written histories.
 
 - An attempt spans ``step.scheduled`` (attempt n) to the event that ends it
   (``step.succeeded``, ``failed``, ``retrying``, ``timed_out`` or ``cancelled``); ``step.running``
-  inside it marks when the agent picked it up.
+  inside it marks when the agent picked it up. A wait or a sleep sends nothing: its attempt
+  spans its ``step.running`` (which names the signal or the time) to its end.
 - The message trace lists every envelope (``message.sent`` / ``message.received``) in causal
   order: each envelope follows the one that caused it (``causation_id``), children in time order.
 """
@@ -60,6 +61,13 @@ def attempts(events: Iterable[EventRow]) -> list[Attempt]:
             current[step_id] = span
             out.append(span)
             continue
+        if event.type == "step.running" and step_id not in current and _waits(event):
+            # A wait or a sleep dispatches nothing: its attempt begins running.
+            at = event.created_at
+            span = Attempt(step_id, event.attempt or 0, at, started_at=at)
+            current[step_id] = span
+            out.append(span)
+            continue
         span_or_none = current.get(step_id)
         if span_or_none is None:
             continue
@@ -82,6 +90,12 @@ def attempts(events: Iterable[EventRow]) -> list[Attempt]:
             span.error = error if isinstance(error, dict) else None
             del current[step_id]
     return out
+
+
+def _waits(event: EventRow) -> bool:
+    """A step that began waiting for a signal or a time (``steps.wait``, ``steps.sleep``)."""
+    data = event.data or {}
+    return "signal" in data or "until" in data
 
 
 @dataclass

@@ -224,6 +224,7 @@ ROUTES: dict[str, Rule | str] = {
     "POST /dashboard/tenant": DASHBOARD,
     "POST /dashboard/runs/{run_id}/cancel": DASHBOARD,
     "POST /dashboard/runs/{run_id}/retry": DASHBOARD,
+    "POST /dashboard/runs/{run_id}/signals/{name}": DASHBOARD,
     "POST /dashboard/dead-letters/replay": DASHBOARD,
     "POST /dashboard/dead-letters/discard": DASHBOARD,
     "GET /dashboard/live/runs/{run_id}": DASHBOARD,

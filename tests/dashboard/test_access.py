@@ -35,6 +35,7 @@ STREAMS_AND_DATA = [
 ACTIONS = [
     ("POST", f"/dashboard/runs/{RUN}/cancel"),
     ("POST", f"/dashboard/runs/{RUN}/retry"),
+    ("POST", f"/dashboard/runs/{RUN}/signals/approval"),
     ("POST", "/dashboard/dead-letters/replay"),
     ("POST", "/dashboard/dead-letters/discard"),
     ("POST", "/dashboard/tenant"),
@@ -98,7 +99,7 @@ def test_streams_data_and_actions_answer_401(
 def test_every_dashboard_route_is_covered() -> None:
     covered = {p.split("?")[0] for p in PAGES} | {p for _, p in STREAMS_AND_DATA + ACTIONS}
     routes = {
-        route.path.replace("{run_id}", RUN)
+        route.path.replace("{run_id}", RUN).replace("{name}", "approval")
         for module in (actions, live, pages)
         for route in module.router.routes
         if isinstance(route, APIRoute)

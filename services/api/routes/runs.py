@@ -387,7 +387,14 @@ async def send_signal(
     """
     await _run_or_404(session, run_id, principal.tenant)
     await session.rollback()  # end the read before the write transaction
-    sender = principal.name
+    return await deliver_signal(runtime, run_id, name, body, principal.name)
+
+
+async def deliver_signal(
+    runtime: Runtime, run_id: str, name: str, body: Any, sender: str
+) -> SignalAccepted:
+    """Signal a run the caller may see (the REST API and the dashboard): 404, 409, or 422
+    naming the field the waiting step's schema refuses."""
     try:
         took = await runtime.orchestrator.signal_run(run_id, name, body, sender)
     except NoWaiter as exc:

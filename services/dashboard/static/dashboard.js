@@ -95,6 +95,25 @@
     }
   });
 
+  /* A waiting step's form: approve or reject, with a comment, as the signal's body. */
+  document.addEventListener("submit", async (event) => {
+    const form = event.target.closest("form[data-signal]");
+    if (!form) return;
+    event.preventDefault();
+    const approve = !event.submitter || event.submitter.value !== "reject";
+    const comment = $("textarea[name=comment]", form).value.trim();
+    const buttons = $$("button", form);
+    buttons.forEach((b) => { b.disabled = true; });
+    try {
+      await post(form.dataset.signal, comment ? { ok: approve, comment } : { ok: approve });
+      form.classList.add("signal-sent");
+      toast(approve ? "Approved" : "Rejected", "ok");
+    } catch (error) {
+      toast(error.message, "error");
+      buttons.forEach((b) => { b.disabled = false; });
+    }
+  });
+
   /* ---- live run page ------------------------------------------------------------------------ */
 
   function keyOf(el) { return el.id || el.dataset.key || ""; }
@@ -104,7 +123,12 @@
     if (!target || html === undefined) return;
     const open = new Set($$("details[open]", target).map(keyOf).filter(Boolean));
     const closed = new Set($$("details:not([open])", target).map(keyOf).filter(Boolean));
+    // What a person is typing (a signal's comment) survives the redraw.
+    const typed = new Map($$("textarea[data-key]", target).map((el) => [el.dataset.key, el.value]));
     target.innerHTML = html;
+    $$("textarea[data-key]", target).forEach((el) => {
+      if (typed.has(el.dataset.key)) el.value = typed.get(el.dataset.key);
+    });
     $$("details", target).forEach((el) => {
       const key = keyOf(el);
       if (open.has(key)) el.open = true;

@@ -216,7 +216,37 @@ def _legal(data: dict[str, Any], axes: list[Axes]) -> None:
     _bars(axes[2], labels, f, ["workflow.p99_ms", "reasoner.p99_ms"], colors, "per case, p99", "ms")
 
 
-DRAW = {"bus": _bus, "orchestrator": _orchestrator, "scaling": _scaling, "legal": _legal}
+def _replicas(data: dict[str, Any], axes: list[Axes]) -> None:
+    r = data["results"]
+    f, counts = r["figures"], r["config"]["replicas"]
+    panels = (
+        ("steps_per_s", "throughput", "steps/s"),
+        ("cpu_per_step.total_ms", "CPU per step (servers + agents + PostgreSQL)", "ms"),
+        ("conflicts_per_step", "conflicts per step", "changes redone"),
+    )
+    for axis, (key, title, unit) in zip(axes, panels, strict=True):
+        points = [_med(f, f"replicas.{n}.{key}") for n in counts]
+        axis.errorbar(
+            counts,
+            [p[0] for p in points],
+            fmt="o-",
+            capsize=4,
+            yerr=[[p[1] for p in points], [p[2] for p in points]],
+        )
+        axis.set_title(title, fontsize=10)
+        axis.set_xlabel("orchestrator replicas")
+        axis.set_xticks(list(counts))
+        axis.set_ylabel(unit)
+        axis.set_ylim(bottom=0)
+
+
+DRAW = {
+    "bus": _bus,
+    "orchestrator": _orchestrator,
+    "scaling": _scaling,
+    "replicas": _replicas,
+    "legal": _legal,
+}
 
 
 def draw(data: dict[str, Any], path: Path) -> None:

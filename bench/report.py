@@ -17,11 +17,12 @@ from bench.harness import RESULTS_DIR
 
 README = Path(__file__).with_name("README.md")
 START, END = "<!-- latest-results:start -->", "<!-- latest-results:end -->"
-BENCHMARKS = ("bus", "orchestrator", "scaling", "legal")
+BENCHMARKS = ("bus", "orchestrator", "scaling", "replicas", "legal")
 TITLES = {
     "bus": "Bus against raw Redis",
     "orchestrator": "Orchestrator against Celery",
     "scaling": "Scaling",
+    "replicas": "Orchestrator replicas: CPU per step",
     "legal": "Legal (SARA numeric cases)",
 }
 
@@ -321,6 +322,42 @@ def _scaling(r: dict[str, Any]) -> str:
     return out + "\n" + table(["registered capabilities"] + [labels[k] for k in kinds], rows)
 
 
+def _replicas(r: dict[str, Any]) -> str:
+    f, cfg = r["figures"], r["config"]
+    rows = [
+        [
+            str(n),
+            fmt(f.get(f"replicas.{n}.steps_per_s"), 0),
+            *(fmt(f.get(f"replicas.{n}.cpu_per_step.{g}_ms"), 2) for g in ("server", "agents")),
+            fmt(f.get(f"replicas.{n}.cpu_per_step.postgres_ms"), 2),
+            fmt(f.get(f"replicas.{n}.cpu_per_step.total_ms"), 2),
+            fmt(f.get(f"replicas.{n}.forwarded_per_step"), 2),
+            fmt(f.get(f"replicas.{n}.conflicts_per_step"), 3),
+        ]
+        for n in cfg["replicas"]
+    ]
+    out = table(
+        [
+            "replicas",
+            "steps/s",
+            "CPU ms/step: servers",
+            "agents",
+            "PostgreSQL",
+            "total",
+            "results forwarded per step",
+            "conflicts per step",
+        ],
+        rows,
+    )
+    growth = r.get("cpu_growth")
+    if growth is not None:
+        out += (
+            f"\nCPU per step from {cfg['replicas'][0]} to {cfg['replicas'][-1]} replicas: "
+            f"{100 * growth:+.1f}% (target: at most +10%).\n"
+        )
+    return out
+
+
 def _legal(r: dict[str, Any]) -> str:
     f = r["figures"]
     wf, rs = r["workflow"], r["reasoner"]
@@ -358,6 +395,7 @@ RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "bus": _bus,
     "orchestrator": _orchestrator,
     "scaling": _scaling,
+    "replicas": _replicas,
     "legal": _legal,
 }
 

@@ -22,6 +22,7 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     "orchestrator": ("bench.orchestrator", "OrchestratorConfig"),
     "scaling": ("bench.scaling", "ScalingConfig"),
     "legal": ("bench.legal", "LegalConfig"),
+    "replicas": ("bench.replicas", "ReplicasConfig"),
 }
 
 

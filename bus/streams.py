@@ -24,6 +24,12 @@ def tasks(capability: str) -> str:
     return f"{PREFIX}.tasks.{capability}"
 
 
+def result_partition(index: int) -> str:
+    """The results of one partition of the runs, forwarded from ``RESULTS`` to the replica
+    that owns the partition (group ``ORCHESTRATOR_GROUP``)."""
+    return f"{RESULTS}.{index}"
+
+
 def inbox(agent_id: str) -> str:
     """The stream of tasks pinned to one agent (a step with ``agent``); its group is the id."""
     return f"{PREFIX}.agents.{agent_id}"

@@ -92,6 +92,11 @@ class Settings(BaseSettings):
     """How long an MCP server has to start and answer ``initialize``."""
     http_reply_max_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     orchestrator_id: str | None = None
+    # Runs are split into this many partitions, shared out among the live replicas (each run
+    # has one owner); the same on every replica, and never lowered while runs are unfinished.
+    result_partitions: int = Field(default=12, ge=1, le=1024)
+    # A replica that stops renewing its membership lease loses its runs after this long.
+    replica_lease_s: float = Field(default=10.0, gt=0)
 
     @field_validator("egress_allow", mode="before")
     @classmethod

@@ -18,6 +18,14 @@ REJECTED_MESSAGES = Counter(
     "Agents' envelopes refused and dead-lettered (forged, replayed, stale, not an answer)",
     ["reason"],
 )
+RUN_CONFLICTS = Counter(
+    "modx_run_conflicts_total",
+    "Changes redone because another replica had changed the run since this one kept it",
+)
+RESULTS_FORWARDED = Counter(
+    "modx_results_forwarded_total", "Results sent on to the replica that owns their run"
+)
+PARTITIONS_OWNED = Gauge("modx_partitions_owned", "Run partitions this replica owns now")
 AGENTS_REGISTERED = Counter("modx_agents_registered_total", "Agent registrations")
 GATEWAY_CONNECTIONS = Gauge("modx_gateway_connections", "Agents connected to the gateway now")
 GATEWAY_TASKS = Counter("modx_gateway_tasks_total", "Tasks handed to agents over the gateway")

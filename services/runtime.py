@@ -149,6 +149,8 @@ class Runtime:
             writer=writer,
             readers=readers,
             ledger_key=ledger_key,
+            partitions=settings.result_partitions,
+            replica_lease_s=settings.replica_lease_s,
         )
         checkpointer = Checkpointer(
             sessions,

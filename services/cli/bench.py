@@ -81,6 +81,14 @@ def legal(
     _run(["legal"], quick, as_json, out, logs)
 
 
+@app.command()
+def replicas(
+    quick: QuickOpt = False, as_json: JsonOpt = False, out: OutOpt = None, logs: LogsOpt = None
+) -> None:
+    """CPU per step (servers, agents, PostgreSQL) with 1, 2 and 3 orchestrator replicas."""
+    _run(["replicas"], quick, as_json, out, logs)
+
+
 @app.command("all")
 def all_(
     quick: QuickOpt = False, as_json: JsonOpt = False, out: OutOpt = None, logs: LogsOpt = None

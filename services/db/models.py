@@ -317,3 +317,15 @@ class ApiTokenRow(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ReplicaRow(Base):
+    """An orchestrator replica's membership lease (``services.orchestrator.ownership``)."""
+
+    __tablename__ = "orchestrator_replicas"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    # Every replica must split runs into the same number of partitions; each says its own.
+    partitions: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -10,7 +10,8 @@ Two ways a task can vanish from the bus without anyone failing:
   bus no longer remembers publishing it (``Transport.published``): it is sent again. A task
   still waiting in its stream for a free agent is remembered, so a backlog causes nothing.
 
-Either way it is a redelivery of the same attempt (a new task id, ``step.redelivered`` in the
+Each replica looks after the runs it owns (``services.orchestrator.ownership``). Either way it
+is a redelivery of the same attempt (a new task id, ``step.redelivered`` in the
 history), not a retry: the workflow's retry settings are not consulted, because the attempt
 never ran out. An agent still working on the old task may answer too; the first answer for the
 attempt counts and the other is recorded as a duplicate.
@@ -123,7 +124,8 @@ class Redelivery:
             return row.scheduled_at is None or row.scheduled_at < before
 
         reason = f"the bus lost its data at {before.isoformat()}"
-        return await self._redeliver({run_id: lost for run_id in run_ids}, reason)
+        owns = self.orchestrator.ownership.owns
+        return await self._redeliver({r: lost for r in run_ids if owns(r)}, reason)
 
     async def unclaimed(self) -> int:
         """Send again tasks nobody claimed in time that the bus no longer holds."""
@@ -140,7 +142,12 @@ class Redelivery:
                 )
                 .limit(BATCH)
             )
-            rows = [(r, t, c) for r, t, c in (await session.execute(query)).all() if t is not None]
+            owns = self.orchestrator.ownership.owns
+            rows = [
+                (r, t, c)
+                for r, t, c in (await session.execute(query)).all()
+                if t is not None and owns(r)
+            ]
         if not rows:
             return 0
         held = await self.orchestrator.transport.published(

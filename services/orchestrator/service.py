@@ -1,8 +1,11 @@
 """The orchestrator process's loops: results in, time passing, agent leases, the outbox out.
 
-Any number of replicas can run these loops against one database: results are shared through
-the ``orchestrator`` consumer group, each run is changed under its row lock, and the sweeps
-claim rows with ``FOR UPDATE SKIP LOCKED`` so two replicas never handle the same thing.
+Any number of replicas can run these loops against one database. Each unfinished run is owned
+by one replica (``services.orchestrator.ownership``): results arrive on ``modx.results``
+(shared through the ``orchestrator`` consumer group), and a replica that reads the result of
+a run it does not own forwards it to the run's partition stream, which only the owner reads.
+Every write checks the run's version, so a replica that changes a run it does not own (an API
+call, a membership change) is still right; ownership keeps that rare.
 """
 
 from __future__ import annotations
@@ -12,8 +15,8 @@ import contextlib
 import logging
 import socket
 from collections import deque
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from bus import streams
 from bus.envelope import Envelope
 from bus.ids import new_id
-from bus.transport import ConsumerOptions, Subscription, Transport
+from bus.transport import ConsumerOptions, Reply, Subscription, Transport
 from services import metrics
 from services.db.models import DEFAULT_TENANT, RunRow, StepRow, utcnow
 from services.orchestrator import persist, runs
@@ -35,6 +38,7 @@ from services.orchestrator.cache import RunCache
 from services.orchestrator.context import RunContext, remember_definition
 from services.orchestrator.definitions import WorkflowDefinition
 from services.orchestrator.engine import Engine
+from services.orchestrator.ownership import Ownership, PartitionMismatch
 from services.orchestrator.records import Run, Step
 from services.orchestrator.redelivery import Redelivery
 from services.orchestrator.sqlite_writer import SqliteWriter
@@ -104,6 +108,8 @@ class Orchestrator:
         writer: AsyncEngine | SqliteWriter,
         readers: async_sessionmaker[AsyncSession] | None = None,
         ledger_key: Ed25519PrivateKey | None = None,
+        partitions: int = 12,
+        replica_lease_s: float = 10.0,
     ) -> None:
         self.sessions = sessions
         self.transport = transport
@@ -114,9 +120,15 @@ class Orchestrator:
         self.consumer = consumer or f"{socket.gethostname()}-{new_id()[-12:]}"
         self.scheduler_poll_s = scheduler_poll_s
         self.lease_poll_s = lease_poll_s
-        self.consumer_options = consumer_options or ConsumerOptions(
-            concurrency=max_batch, batch_size=max_batch
+        options = consumer_options or ConsumerOptions(concurrency=max_batch, batch_size=max_batch)
+        # A dead replica's unacknowledged results go to the others within one lease.
+        self.consumer_options = replace(
+            options, visibility_timeout_s=min(options.visibility_timeout_s, replica_lease_s)
         )
+        self.ownership = Ownership(
+            sessions, self.consumer, partitions=partitions, lease_s=replica_lease_s
+        )
+        self.forwarded = 0  # results of runs another replica owns, sent on to it
         self.max_batch = max_batch
         self.lease_s = lease_s
         self.redelivery = Redelivery(self, claim_timeout_s=claim_timeout_s)
@@ -128,6 +140,8 @@ class Orchestrator:
         self.watch = RunWatch()
         self._tasks: list[asyncio.Task[None]] = []
         self._subscription: Subscription | None = None
+        self._partitions: dict[int, Subscription] = {}
+        self._following = asyncio.Lock()
         self._jobs: deque[_Job] = deque()
         self._queued = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
@@ -142,22 +156,50 @@ class Orchestrator:
         self._sweep_timer_at = 0.0
 
     async def start(self) -> None:
-        """Subscribe to results and start the sweeps and the relay."""
+        """Join the replicas, subscribe to results (all, and the partitions this replica owns),
+        and start the sweeps and the relay.
+
+        Raises:
+            PartitionMismatch: Live replicas split runs into another number of partitions.
+        """
+        try:
+            await self.ownership.renew()
+        except PartitionMismatch:
+            raise
+        except Exception as exc:  # the database is down: own everything until it is back
+            log_failure(self.ownership.outage, exc, log, "replica lease")
+        await self._follow_partitions()
         self._subscription = await self.transport.subscribe(
             streams.RESULTS,
             streams.ORCHESTRATOR_GROUP,
             self.consumer,
-            self.on_result,
+            self.on_intake,
             self.consumer_options,
         )
         loops = (self.relay.run, self._scheduler_loop, self._lease_loop, self.redelivery.run)
         for loop in loops:
             self._tasks.append(asyncio.create_task(loop(), name=loop.__qualname__))
+        self._tasks.append(
+            asyncio.create_task(self.ownership.run(self._follow_partitions), name="ownership")
+        )
 
     async def stop(self) -> None:
-        """Stop consuming (draining handlers in flight), then stop the loops and the writer."""
+        """Stop consuming (draining handlers in flight), give the partitions back, then stop
+        the loops and the writer."""
         if self._subscription is not None:
             await self._subscription.stop(drain=True)
+        for task in self._tasks:
+            if task.get_name() == "ownership":
+                task.cancel()
+        async with self._following:
+            for subscription in self._partitions.values():
+                await subscription.stop(drain=True)
+            self._partitions.clear()
+            metrics.PARTITIONS_OWNED.set(0)
+        try:
+            await self.ownership.leave()
+        except Exception as exc:  # the lease runs out by itself
+            log.warning("could not give the replica lease back: %s", exc)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -173,6 +215,23 @@ class Orchestrator:
             with contextlib.suppress(Exception):
                 await self._connection.close()
             self._connection = None
+
+    async def _follow_partitions(self) -> None:
+        """Read the partition streams this replica owns now, and no others."""
+        async with self._following:
+            wanted = self.ownership.mine
+            for partition in [p for p in self._partitions if p not in wanted]:
+                # Drained: its handlers finish here; what is left unread goes to the new owner.
+                await self._partitions.pop(partition).stop(drain=True)
+            for partition in sorted(wanted - self._partitions.keys()):
+                self._partitions[partition] = await self.transport.subscribe(
+                    streams.result_partition(partition),
+                    streams.ORCHESTRATOR_GROUP,
+                    self.consumer,
+                    self.on_result,
+                    self.consumer_options,
+                )
+            metrics.PARTITIONS_OWNED.set(len(self._partitions))
 
     async def in_run(self, run_id: str, action: RunAction) -> object | None:
         """Run ``action`` on the run in one of the writer's transactions; publish what it
@@ -315,7 +374,9 @@ class Orchestrator:
             return persist.read_for_update(conn, run_ids, held_versions, [k for k in keys if k[1]])
 
         versions, loaded, taken = await sqlite.run(begin)
-        self.conflicts += sum(1 for run_id in loaded if held.get(run_id) is not None)
+        stale = sum(1 for run_id in loaded if held.get(run_id) is not None)
+        self.conflicts += stale
+        metrics.RUN_CONFLICTS.inc(stale)
         published: list[str] = []
         try:
             async with self.readers() as session:  # routing reads; SQLite readers never block
@@ -385,6 +446,7 @@ class Orchestrator:
             return list(contexts.values()), results, batch
         self.cache.forget(list(stale))
         self.conflicts += len(stale)
+        metrics.RUN_CONFLICTS.inc(len(stale))
         again = [job for job in batch if job.run_id in stale]
         for job in again:
             job.conflicts += 1
@@ -441,8 +503,24 @@ class Orchestrator:
         ctx = contexts.get(job.run_id)
         return None if ctx is None else await job.action(ctx)
 
+    async def on_intake(self, envelope: Envelope) -> Sequence[Reply] | None:
+        """Handler of ``modx.results``: handle a result of a run this replica owns; forward
+        any other to its run's partition stream, acknowledged in the same round trip.
+
+        The owner checks the envelope (``on_result``): checking it here too would cost a
+        signature check twice, and a forged one is dead-lettered on the partition's stream.
+        """
+        if self.ownership.owns(envelope.run_id):
+            await self.on_result(envelope)
+            return None
+        self.forwarded += 1
+        metrics.RESULTS_FORWARDED.inc()
+        partition = self.ownership.partition(envelope.run_id or "")
+        return [(streams.result_partition(partition), envelope)]
+
     async def on_result(self, envelope: Envelope) -> None:
-        """Handler of ``modx.results``: check who answers what, record it once, advance the run.
+        """Check who answers what, record it once, advance the run (results of the runs this
+        replica owns, and of its partition streams).
 
         Raises:
             Refusal: The envelope is forged, stale, replayed or no answer to the step's
@@ -549,6 +627,7 @@ class Orchestrator:
             run_ids = set((await session.execute(due_steps)).scalars()) | set(
                 (await session.execute(due_runs)).scalars()
             )
+        run_ids = {run_id for run_id in run_ids if self.ownership.owns(run_id)}
         handled = await asyncio.gather(
             *(self.in_run(run_id, self.engine.on_due) for run_id in run_ids)
         )

@@ -82,3 +82,32 @@ def test_bench_all_quick_writes_json_markdown_and_png(tmp_path: Path) -> None:
         assert markdown.startswith("## ") and "|---|" in markdown
         png = json_path.with_suffix(".png").read_bytes()
         assert png.startswith(PNG_SIGNATURE) and len(png) > 10_000
+
+
+def test_bench_replicas_quick_measures_cpu_per_step_by_replica_count(tmp_path: Path) -> None:
+    if not port_open(REDIS_URL, 6379):
+        missing(f"Redis at {REDIS_URL}")
+    if not port_open(POSTGRES_URL.replace("+asyncpg", ""), 5432):
+        missing(f"PostgreSQL at {POSTGRES_URL}")
+    out = tmp_path / "results"
+    command = ["bench", "replicas", "--quick", "--json", "--out", str(out)]
+    done = subprocess.run(
+        [sys.executable, "-m", "services.cli.main", *command, "--logs", str(tmp_path / "logs")],
+        cwd=REPO,
+        env=_environment(),
+        capture_output=True,
+        timeout=600,  # a hang guard, not a speed check
+    )
+
+    assert done.returncode == 0, done.stderr.decode(errors="replace")[-4000:]
+    results = json.loads(done.stdout)["replicas"]["results"]
+    figures = results["figures"]
+    for count in (1, 2):
+        for group in ("server", "agents", "postgres", "total"):
+            assert figures[f"replicas.{count}.cpu_per_step.{group}_ms"]["median"] > 0
+    # One replica owns every run: it forwards nothing. Two pass about half the answers on.
+    assert figures["replicas.1.forwarded_per_step"]["max"] == 0
+    assert figures["replicas.2.forwarded_per_step"]["median"] > 0
+    assert results["cpu_growth"] is not None
+    [markdown] = out.glob("????-??-??-replicas.md")
+    assert "CPU per step from 1 to 2 replicas" in markdown.read_text()

@@ -108,6 +108,9 @@ async def add(request: Values, ctx: TaskContext) -> Total:
 @numbers.capability("test.noop", description="Does nothing.")
 async def noop(request: dict[str, Any], ctx: TaskContext) -> dict[str, Any]:
     record(ctx)
+    delay = float(os.environ.get("MODX_TEST_NOOP_DELAY_S", "0"))
+    if delay:
+        await asyncio.sleep(delay)
     return {"ok": True}
 
 

@@ -273,6 +273,87 @@ async def test_a_killed_orchestrator_loses_no_run(
     assert max(ran.values()) <= 2, [k for k, v in ran.items() if v > 2]
 
 
+def _client(url: str) -> httpx.AsyncClient:
+    # Idle connections are dropped before the server's keep-alive (5 s) could close one under
+    # a request that reuses it.
+    return httpx.AsyncClient(
+        base_url=url,
+        headers={"authorization": f"Bearer {TOKEN}"},
+        timeout=60,
+        limits=httpx.Limits(keepalive_expiry=1.0),
+    )
+
+
+async def _metric(url: str, name: str) -> float:
+    """One unlabelled metric of a server (``/metrics``, with the admin token)."""
+    async with httpx.AsyncClient(headers={"authorization": f"Bearer {ADMIN}"}) as client:
+        text = (await client.get(f"{url}/metrics")).text
+    return sum(float(line.split()[1]) for line in text.splitlines() if line.startswith(name + " "))
+
+
+async def _settled(urls: list[str], partitions: int = 12) -> None:
+    """Until the replicas at ``urls`` own every partition between them, each a share."""
+
+    async def shared() -> bool:
+        owned = [await _metric(url, "modx_partitions_owned") for url in urls]
+        return sum(owned) == partitions and min(owned) > 0
+
+    await wait_until(shared, timeout=60)
+
+
+NOOP3 = {
+    "name": "noop3",
+    "steps": [
+        {"id": "a", "capability": "test.noop"},
+        {"id": "b", "capability": "test.noop", "after": ["a"]},
+        {"id": "c", "capability": "test.noop", "after": ["a"]},
+    ],
+}
+
+
+async def _submit_all(clients: list[httpx.AsyncClient], runs: int) -> list[str]:
+    """``runs`` runs of NOOP3, spread over ``clients`` in turn."""
+    limit = asyncio.Semaphore(50)
+
+    async def submit(i: int) -> str:
+        async with limit:
+            response = await clients[i % len(clients)].post(
+                "/v1/runs", json={"workflow": NOOP3, "input": {"i": i}}
+            )
+            return str(response.json()["run_id"])
+
+    return await asyncio.gather(*(submit(i) for i in range(runs)))
+
+
+async def _statuses(clients: list[httpx.AsyncClient], run_ids: list[str]) -> Counter[str]:
+    """How the runs ended (each waited on through one of ``clients``)."""
+    limit = asyncio.Semaphore(50)
+
+    async def finished(i: int, run_id: str) -> str:
+        async with limit:
+            for _ in range(60):
+                run = (
+                    await clients[i % len(clients)].get(
+                        f"/v1/runs/{run_id}/wait", params={"timeout_s": 5}
+                    )
+                ).json()
+                if run["status"] != "running":
+                    return str(run["status"])
+            return "still running"
+
+    return Counter(await asyncio.gather(*(finished(i, r) for i, r in enumerate(run_ids))))
+
+
+async def _agents_online(client: httpx.AsyncClient, count: int) -> None:
+    async def online() -> bool:
+        found = (
+            await client.get("/v1/agents", params={"name": "numbers", "status": "online"})
+        ).json()
+        return len(found) == count
+
+    await wait_until(online, timeout=60)
+
+
 async def test_two_replicas_run_every_step_exactly_once(
     tmp_path: Path, postgres_url: str, redis_url: str, processes: list[subprocess.Popen[bytes]]
 ) -> None:
@@ -285,51 +366,58 @@ async def test_two_replicas_run_every_step_exactly_once(
     await _healthy(urls[1])
     _agent(urls[0], log, "numbers", processes)
     _agent(urls[1], log, "numbers", processes)
-    workflow = {
-        "name": "noop3",
-        "steps": [
-            {"id": "a", "capability": "test.noop"},
-            {"id": "b", "capability": "test.noop", "after": ["a"]},
-            {"id": "c", "capability": "test.noop", "after": ["a"]},
-        ],
-    }
-    headers = {"authorization": f"Bearer {TOKEN}"}
-    clients = [httpx.AsyncClient(base_url=u, headers=headers, timeout=60) for u in urls]
+    clients = [_client(url) for url in urls]
     try:
-
-        async def two_agents() -> bool:
-            found = (
-                await clients[0].get("/v1/agents", params={"name": "numbers", "status": "online"})
-            ).json()
-            return len(found) == 2
-
-        await wait_until(two_agents, timeout=60)
-        limit = asyncio.Semaphore(50)
-
-        async def submit(i: int) -> str:
-            async with limit:
-                response = await clients[i % 2].post(
-                    "/v1/runs", json={"workflow": workflow, "input": {"i": i}}
-                )
-                return str(response.json()["run_id"])
-
-        run_ids = await asyncio.gather(*(submit(i) for i in range(200)))
-
-        async def finished(i: int, run_id: str) -> str:
-            async with limit:
-                for _ in range(60):
-                    run = (
-                        await clients[i % 2].get(f"/v1/runs/{run_id}/wait", params={"timeout_s": 5})
-                    ).json()
-                    if run["status"] != "running":
-                        return str(run["status"])
-                return "still running"
-
-        statuses = await asyncio.gather(*(finished(i, r) for i, r in enumerate(run_ids)))
+        await _agents_online(clients[0], 2)
+        await _settled(urls)
+        run_ids = await _submit_all(clients, 200)
+        statuses = await _statuses(clients, run_ids)
     finally:
         for client in clients:
             await client.aclose()
-    assert Counter(statuses) == {"succeeded": 200}
+    assert statuses == {"succeeded": 200}
     counts = Counter((e["run"], e["step"]) for e in fleet.executions(log))
     assert len(counts) == 600
+    assert set(counts.values()) == {1}, [k for k, v in counts.items() if v > 1][:5]
+    # Each run is changed by its owner alone: a replica's copy of a run is never out of date
+    # (without owners, about every other step found another replica's change first).
+    forwarded = [await _metric(url, "modx_results_forwarded_total") for url in urls]
+    conflicts = [await _metric(url, "modx_run_conflicts_total") for url in urls]
+    assert sum(forwarded) > 100 and min(forwarded) > 0, forwarded
+    assert sum(conflicts) < 30, conflicts
+
+
+async def test_a_replica_killed_mid_load_has_its_runs_and_results_taken_over(
+    tmp_path: Path, postgres_url: str, redis_url: str, processes: list[subprocess.Popen[bytes]]
+) -> None:
+    log = tmp_path / "executions.log"
+    ports = [free_port() for _ in range(3)]
+    urls = [f"http://127.0.0.1:{p}" for p in ports]
+    lease = {"MODX_REPLICA_LEASE_S": "3"}
+    processes.append(_serve(ports[0], postgres_url, redis_url, log, tmp_path, **lease))
+    await _healthy(urls[0])  # the first replica migrates; the others find the schema ready
+    for port, url in zip(ports[1:], urls[1:], strict=True):
+        processes.append(_serve(port, postgres_url, redis_url, log, tmp_path, **lease))
+        await _healthy(url)
+    # The agents talk to a replica that survives: their leases must not run out.
+    _agent(urls[0], log, "numbers", processes, MODX_TEST_NOOP_DELAY_S="0.01")
+    _agent(urls[0], log, "numbers", processes, MODX_TEST_NOOP_DELAY_S="0.01")
+    clients = [_client(url) for url in urls]
+    try:
+        await _agents_online(clients[0], 2)
+        await _settled(urls)
+        run_ids = await _submit_all(clients, 300)
+        await wait_until(lambda: len(fleet.executions(log)) >= 150, timeout=120)
+        processes[2].kill()  # SIGKILL, mid-load: its runs, and results it held, are orphaned
+        processes[2].wait()
+        assert len(fleet.executions(log)) < 900  # it died with work left to do
+        survivors = clients[:2]
+        await _settled(urls[:2])  # the survivors took its partitions
+        statuses = await _statuses(survivors, run_ids)
+    finally:
+        for client in clients:
+            await client.aclose()
+    assert statuses == {"succeeded": 300}
+    counts = Counter((e["run"], e["step"]) for e in fleet.executions(log))
+    assert len(counts) == 900
     assert set(counts.values()) == {1}, [k for k, v in counts.items() if v > 1][:5]

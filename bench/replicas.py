@@ -1,0 +1,141 @@
+"""Replicas: what a step costs with 1, 2 and 3 ``modx serve`` replicas on one database and bus.
+
+On a machine with few CPUs, more replicas cannot add throughput: they share the same CPUs. What
+shows whether they would add capacity on more machines is the CPU a step costs, summed over
+every process that works on it: the replicas, the agents and the PostgreSQL backends of the
+stack's database. If that stays flat as replicas are added, each replica does its share of the
+work and no more (``services.orchestrator.ownership``); if replicas fought over runs, it would
+grow with every replica.
+
+For each replica count, 10-step chains are submitted to the replicas in turn, and each repeat
+records steps/s, CPU per step by process group, and per step the results one replica forwarded
+to the owner of their run and the changes redone because a replica's copy of a run was out of
+date (``/metrics``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench import profile
+from bench.harness import Series, log
+from bench.stack import ADMIN, REDIS_URL, Stack, Stacks, backend_pids
+from bench.workload import Api, chain
+
+GROUPS = ("server", "agents", "postgres")
+COUNTERS = {"forwarded": "modx_results_forwarded_total", "conflicts": "modx_run_conflicts_total"}
+
+
+@dataclass(frozen=True)
+class ReplicasConfig:
+    """Sizes of the replicas benchmark."""
+
+    replicas: tuple[int, ...] = (1, 2, 3)
+    agents: int = 2
+    runs: int = 200
+    steps: int = 10
+    repeats: int = 5
+    partitions: int = 12  # the servers' default (MODX_RESULT_PARTITIONS)
+
+    @classmethod
+    def quick(cls) -> ReplicasConfig:
+        """Tiny sizes for the CI smoke run."""
+        return cls(replicas=(1, 2), agents=1, runs=10, repeats=2)
+
+
+async def _metric(url: str, name: str) -> float:
+    async with httpx.AsyncClient(headers={"authorization": f"Bearer {ADMIN}"}) as client:
+        response = await client.get(f"{url}/metrics")
+        response.raise_for_status()
+    lines = response.text.splitlines()
+    return sum(float(line.split()[1]) for line in lines if line.startswith(name + " "))
+
+
+async def _counters(stack: Stack) -> dict[str, float]:
+    return {
+        key: sum([await _metric(s.url, name) for s in stack.servers])
+        for key, name in COUNTERS.items()
+    }
+
+
+async def _settled(stack: Stack, partitions: int, timeout_s: float = 60.0) -> None:
+    """Until the replicas own every partition between them, each a share."""
+    for _ in range(int(timeout_s / 0.2)):
+        owned = [await _metric(s.url, "modx_partitions_owned") for s in stack.servers]
+        if sum(owned) == partitions and min(owned) > 0:
+            return
+        await asyncio.sleep(0.2)
+    raise TimeoutError(f"the replicas did not share the {partitions} partitions out")
+
+
+async def _processes(stack: Stack) -> dict[str, list[int]]:
+    assert stack.database_url is not None
+    return {
+        "server": [s.pid for s in stack.servers],
+        "agents": [p.pid for p in stack.agents],
+        "postgres": await backend_pids(stack.database_url),
+    }
+
+
+async def _measure(cfg: ReplicasConfig, stack: Stack, count: int, series: Series) -> None:
+    api = Api(stack.servers)
+    definition = chain("bench-replicas", cfg.steps)
+    try:
+        await api.throughput(definition, max(2, cfg.runs // 4))  # warm-up: caches, connections
+        for repeat in range(cfg.repeats):
+            before = profile.cpu_snapshot(await _processes(stack))
+            counted = await _counters(stack)
+            rate = await api.throughput(definition, cfg.runs)
+            cpu = profile.cpu_delta(before, profile.cpu_snapshot(await _processes(stack)))
+            after = await _counters(stack)
+            steps = cfg.runs * cfg.steps
+            key = f"replicas.{count}"
+            series.add(f"{key}.steps_per_s", rate["steps_per_s"])
+            per_step = {g: 1000 * cpu.get(g, 0.0) / steps for g in GROUPS}
+            series.add_all({f"{g}_ms": v for g, v in per_step.items()}, f"{key}.cpu_per_step.")
+            series.add(f"{key}.cpu_per_step.total_ms", sum(per_step.values()))
+            for name in COUNTERS:
+                series.add(f"{key}.{name}_per_step", (after[name] - counted[name]) / steps)
+            log(
+                f"replicas {count}, repeat {repeat + 1}/{cfg.repeats}: "
+                f"{rate['steps_per_s']:,.0f} steps/s, {sum(per_step.values()):.2f} ms CPU "
+                f"per step ({', '.join(f'{g} {v:.2f}' for g, v in per_step.items())}); "
+                f"conflicts per step {(after['conflicts'] - counted['conflicts']) / steps:.3f}"
+            )
+    finally:
+        await api.aclose()
+
+
+async def run(cfg: ReplicasConfig, logs: Path) -> tuple[dict[str, Any], list[str]]:
+    """1, 2, 3 replicas on one stack, added one by one."""
+    series = Series()
+    async with Stacks(logs) as stacks:
+        stack = await stacks.distributed("replicas", REDIS_URL, cfg.agents)
+        for count in cfg.replicas:
+            while len(stack.servers) < count:
+                await stack.add_replica()
+            await _settled(stack, cfg.partitions)
+            await _measure(cfg, stack, count, series)
+    figures = series.summary()
+    first, last = cfg.replicas[0], cfg.replicas[-1]
+    growth = None
+    if figures.get(f"replicas.{first}.cpu_per_step.total_ms"):
+        low = figures[f"replicas.{first}.cpu_per_step.total_ms"]["median"]
+        high = figures[f"replicas.{last}.cpu_per_step.total_ms"]["median"]
+        growth = high / low - 1
+    results = {"figures": figures, "cpu_growth": growth, "config": asdict(cfg)}
+    notes = [
+        f"{cfg.agents} agent processes; {cfg.runs} runs of {cfg.steps} no-op steps submitted at "
+        "once, to the replicas in turn; PostgreSQL durable (synchronous_commit on).",
+        "CPU from /proc: every replica, every agent, and the PostgreSQL backends of the stack's "
+        "database (a lower bound: the server's background processes are not counted). Redis is "
+        "not counted: it is shared with other work on this machine.",
+        "On a 2-CPU machine every process shares the same two CPUs: throughput cannot grow "
+        "with replicas here, CPU per step says whether it would on more machines.",
+    ]
+    return results, notes

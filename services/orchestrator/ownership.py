@@ -1,0 +1,147 @@
+"""Ownership: each unfinished run is handled by one orchestrator replica.
+
+A run belongs to one of ``partitions`` partitions, by a hash of its id. Each replica holds a
+membership lease (a row of ``orchestrator_replicas``, renewed every third of ``lease_s``), and
+the live replicas split the partitions between them: in the order of their ids, the i-th of n
+takes the partitions p with p mod n = i. The owner of a run sees every change to it, so its
+in-memory copy (``RunCache``) stays current: a step reads nothing and conflicts with no one.
+
+A replica that stops gives its lease back, and the others take its partitions at their next
+renewal; a replica that dies loses them when its lease runs out. Ownership only decides who
+does the work, never whether it is right: every write still checks the run's version, so a
+change made by a replica that does not own the run (an API call, a replica that has not seen a
+new member yet) costs a conflict and a read, not a wrong state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import zlib
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.db.models import ReplicaRow, utcnow
+from services.outage import Outage, log_failure
+
+log = logging.getLogger(__name__)
+
+
+class PartitionMismatch(RuntimeError):
+    """Live replicas split runs into different numbers of partitions (MODX_RESULT_PARTITIONS)."""
+
+
+def partition_of(run_id: str, partitions: int) -> int:
+    """The partition of a run: stable across processes and restarts (not Python's ``hash``)."""
+    return zlib.crc32(run_id.encode()) % partitions
+
+
+class Ownership:
+    """This replica's membership lease and the partitions it owns.
+
+    Args:
+        sessions: The database that holds the leases.
+        replica_id: This replica's name (its consumer name on the bus); unique among replicas.
+        partitions: How many partitions runs are split into; the same on every replica.
+        lease_s: How long a replica that stops renewing keeps its partitions.
+    """
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        replica_id: str,
+        *,
+        partitions: int = 12,
+        lease_s: float = 10.0,
+    ) -> None:
+        self.sessions = sessions
+        self.replica_id = replica_id
+        self.partitions = partitions
+        self.lease_s = lease_s
+        self.members: tuple[str, ...] = ()
+        # None until the first renewal: a replica alone (or one that cannot reach the database
+        # yet) does all the work rather than none of it.
+        self._mine: frozenset[int] | None = None
+        self.outage = Outage("the database, for replica leases", log)
+
+    def partition(self, run_id: str) -> int:
+        """The partition of ``run_id``."""
+        return partition_of(run_id, self.partitions)
+
+    def owns(self, run_id: str | None) -> bool:
+        """True when this replica handles ``run_id`` (and anything that names no run)."""
+        return self._mine is None or run_id is None or self.partition(run_id) in self._mine
+
+    @property
+    def mine(self) -> frozenset[int]:
+        """The partitions this replica owns."""
+        return frozenset(range(self.partitions)) if self._mine is None else self._mine
+
+    async def renew(self) -> bool:
+        """Renew this replica's lease and read the live members; True when ``mine`` changed.
+
+        Raises:
+            PartitionMismatch: A live replica uses another partition count.
+        """
+        now = utcnow()
+        until = now + timedelta(seconds=self.lease_s)
+        async with self.sessions() as session, session.begin():
+            row = await session.get(ReplicaRow, self.replica_id)
+            if row is None:
+                session.add(
+                    ReplicaRow(
+                        id=self.replica_id,
+                        partitions=self.partitions,
+                        started_at=now,
+                        expires_at=until,
+                    )
+                )
+            else:
+                row.expires_at = until
+                row.partitions = self.partitions
+            # Rows of replicas gone for a whole lease more (not one renewing late right now).
+            stale = now - timedelta(seconds=self.lease_s)
+            await session.execute(delete(ReplicaRow).where(ReplicaRow.expires_at < stale))
+            live = (
+                await session.execute(
+                    select(ReplicaRow.id, ReplicaRow.partitions)
+                    .where(ReplicaRow.expires_at >= now)
+                    .order_by(ReplicaRow.id)
+                )
+            ).all()
+        others = {count for replica, count in live if replica != self.replica_id}
+        if others - {self.partitions}:
+            raise PartitionMismatch(
+                f"this replica splits runs into {self.partitions} partitions, live replicas "
+                f"into {sorted(others)}: give every replica the same MODX_RESULT_PARTITIONS"
+            )
+        members = tuple(sorted({replica for replica, _ in live} | {self.replica_id}))
+        index = members.index(self.replica_id)
+        mine = frozenset(p for p in range(self.partitions) if p % len(members) == index)
+        changed = mine != self._mine
+        if members != self.members:
+            log.info("replicas %s; this one owns partitions %s", members, sorted(mine))
+        self.members, self._mine = members, mine
+        return changed
+
+    async def run(self, on_change: Callable[[], Awaitable[None]]) -> None:
+        """Renew forever (every third of the lease); call ``on_change`` when ``mine`` changes."""
+        while True:
+            await asyncio.sleep(self.lease_s / 3)
+            try:
+                if await self.renew():
+                    await on_change()
+                self.outage.recovered()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # keep the partitions held: the others cannot renew either
+                log_failure(self.outage, exc, log, "replica lease")
+
+    async def leave(self) -> None:
+        """Give the lease back, so that the others take this replica's partitions at once."""
+        async with self.sessions() as session, session.begin():
+            await session.execute(delete(ReplicaRow).where(ReplicaRow.id == self.replica_id))
+        self._mine = frozenset()

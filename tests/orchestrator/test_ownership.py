@@ -1,0 +1,125 @@
+"""Run ownership: live replicas split the partitions between them, and take over a replica's
+partitions when it leaves or its lease runs out. On PostgreSQL and on SQLite."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bus import streams
+from bus.envelope import Envelope, Kind
+from services.config import Settings
+from services.orchestrator.ownership import Ownership, PartitionMismatch, partition_of
+from services.runtime import Runtime
+from tests.fixtures.services import wait_until
+
+ALL = frozenset(range(12))
+
+
+@pytest.fixture(params=["postgres", "sqlite"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "postgres":
+        return str(request.getfixturevalue("postgres_url"))
+    return f"sqlite+aiosqlite:///{tmp_path}/modx.db"
+
+
+@pytest.fixture
+async def runtime(database_url: str, tmp_path: Path) -> AsyncIterator[Runtime]:
+    settings = Settings(database_url=database_url, data_dir=tmp_path)
+    runtime = await Runtime.open(settings, orchestrate=False)
+    try:
+        yield runtime
+    finally:
+        await runtime.close()
+
+
+@pytest.fixture
+def sessions(runtime: Runtime) -> async_sessionmaker[AsyncSession]:
+    return runtime.sessions
+
+
+def _replicas(
+    sessions: async_sessionmaker[AsyncSession], *names: str, lease_s: float = 60.0
+) -> list[Ownership]:
+    return [Ownership(sessions, name, partitions=12, lease_s=lease_s) for name in names]
+
+
+def test_a_run_keeps_its_partition_and_runs_spread_over_all() -> None:
+    ids = [f"run-{i}" for i in range(1200)]
+    assert [partition_of(i, 12) for i in ids] == [partition_of(i, 12) for i in ids]
+    counts = [sum(partition_of(i, 12) == p for i in ids) for p in range(12)]
+    assert min(counts) > 50, counts  # about 100 each
+
+
+async def test_live_replicas_share_the_partitions_out_evenly(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    replicas = _replicas(sessions, "b", "a", "c")
+    for replica in replicas:
+        await replica.renew()
+    for replica in replicas:  # each has now seen all three
+        await replica.renew()
+    owned = [replica.mine for replica in replicas]
+    assert [len(mine) for mine in owned] == [4, 4, 4]
+    assert frozenset().union(*owned) == ALL
+    assert replicas[0].members == ("a", "b", "c")
+    run_id = "0192d9b2-7a3c-7d2e-9f00-0123456789ab"
+    assert [replica.owns(run_id) for replica in replicas].count(True) == 1
+
+
+async def test_a_replica_that_leaves_hands_its_partitions_over_at_the_next_renewal(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    a, b = _replicas(sessions, "a", "b")
+    await a.renew()
+    await b.renew()
+    await a.renew()
+    assert a.mine == frozenset(range(0, 12, 2)) and b.mine == frozenset(range(1, 12, 2))
+    await b.leave()
+    assert b.mine == frozenset() and not b.owns("any run")
+    assert await a.renew() is True
+    assert a.mine == ALL and a.members == ("a",)
+
+
+async def test_a_dead_replicas_partitions_are_taken_once_its_lease_runs_out(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    survivor, dead = _replicas(sessions, "a", "b", lease_s=0.5)
+    await dead.renew()
+    await survivor.renew()
+    assert len(survivor.mine) == 6  # "b" renews no more from here on
+
+    async def took_over() -> bool:
+        await survivor.renew()
+        return survivor.mine == ALL
+
+    await wait_until(took_over, timeout=30)
+    assert survivor.members == ("a",)
+
+
+async def test_replicas_that_split_runs_differently_refuse_to_run_together(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    await Ownership(sessions, "a", partitions=12).renew()
+    other = Ownership(sessions, "b", partitions=8)
+    with pytest.raises(PartitionMismatch, match="MODX_RESULT_PARTITIONS"):
+        await other.renew()
+
+
+async def test_a_result_of_a_run_owned_elsewhere_is_forwarded_to_its_partition(
+    runtime: Runtime,
+) -> None:
+    orchestrator = runtime.orchestrator
+    ownership = orchestrator.ownership
+    others = _replicas(runtime.sessions, *(f"{ownership.replica_id}-{i}" for i in range(2)))
+    for replica in [ownership, *others, ownership]:
+        await replica.renew()
+    assert len(ownership.mine) == 4
+    run_id = next(f"run-{i}" for i in range(100) if not ownership.owns(f"run-{i}"))
+    envelope = Envelope(kind=Kind.RESULT, topic="x", sender="agent", run_id=run_id)
+    replies = await orchestrator.on_intake(envelope)
+    assert replies == [(streams.result_partition(ownership.partition(run_id)), envelope)]
+    assert orchestrator.forwarded == 1

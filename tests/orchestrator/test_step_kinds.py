@@ -197,6 +197,60 @@ async def test_on_error_continue_makes_the_error_the_output(runtime: Runtime) ->
     assert ctx.run.status == "running"
 
 
+async def test_on_error_continue_covers_a_wait_without_its_signal_and_each_fan_out_item(
+    runtime: Runtime,
+) -> None:
+    definition = {
+        "name": "w",
+        "steps": [
+            {
+                "id": "approve",
+                "wait": {"signal": "approval", "timeout_s": 5},
+                "on_error": "continue",
+            },
+            {
+                "id": "s",
+                "capability": "t.work",
+                "for_each": "$.input.xs",
+                "input": {"x": "$.item"},
+                "on_error": "continue",
+            },
+        ],
+    }
+    run = await runtime.orchestrator.create_run(parse_definition(definition), {"xs": [1]})
+    assert run is not None
+    ctx = await at(runtime, run, 6, runtime.orchestrator.engine.on_due)
+    approve = ctx.steps["approve"]
+    assert approve.status == "succeeded" and approve.output["error"]["code"] == "timeout"
+    item = ctx.steps["s[0]"]
+
+    async def fail_item(ctx: RunContext) -> object:  # as the item's agent's error would
+        error = {"code": "boom", "message": "boom", "retryable": False}
+        runtime.orchestrator.engine.attempt_failed(ctx, ctx.steps["s[0]"], error)
+        await runtime.orchestrator.engine.advance(ctx)
+        return None
+
+    assert item.status == "scheduled"
+    ctx = await at(runtime, run, 7, fail_item)
+    assert ctx.steps["s"].status == "succeeded"
+    assert ctx.steps["s"].output == [
+        {"error": {"code": "boom", "message": "boom", "retryable": False}}
+    ]
+    assert ctx.run.status == "succeeded"
+
+
+async def test_a_sleep_until_a_time_already_past_ends_at_once(runtime: Runtime) -> None:
+    definition = {"name": "w", "steps": [{"id": "nap", "sleep": {"until": "2001-01-01T00:00:00Z"}}]}
+    run = await start_any(runtime, definition)
+    assert run.status == "succeeded"
+
+
+async def start_any(rt: Runtime, definition: dict[str, Any]) -> Any:
+    run = await rt.orchestrator.create_run(parse_definition(definition), {})
+    assert run is not None
+    return run
+
+
 def steps(*given: dict[str, Any]) -> dict[str, Any]:
     return {"name": "w", "steps": list(given)}
 

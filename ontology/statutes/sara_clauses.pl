@@ -80,7 +80,7 @@ add_assumption((H :- B)) :- !,
     assumption_head(H, Node, Check),
     assertz(assumption(Node, Body, Check)).
 add_assumption(H) :-
-    (   sara_clause(H, Node, Check), catch(Check, _, fail)
+    (   dataset_clause_node(H, Node, Check), catch(Check, _, fail)
     ->  term_variables(Node, Vs),
         maplist(skolem, Vs),
         assertz(assumption(Node, true, true))
@@ -92,7 +92,7 @@ add_assumption(H) :-
 skolem(V) :- flag(sara_skolem, I, I + 1), format(atom(V), 'someone_~w', [I]).
 
 assumption_head(H, Node, Check) :-
-    (   sara_clause(H, Node, Check)
+    (   dataset_clause_node(H, Node, Check)
     ->  true
     ;   \+ dataset_clause(H)
     ->  Node = H, Check = true
@@ -114,7 +114,7 @@ translate_goal((A -> B), (TA -> TB)) :- !, translate_goal(A, TA), translate_goal
 translate_goal(\+ A, \+ TA) :- !, translate_goal(A, TA).
 translate_goal(G, (Node, Check)) :-
     dataset_clause(G), !,
-    (   sara_clause(G, Node, Check)
+    (   question_clause_node(G, Node, Check)
     ->  true
     ;   functor(G, N, A),
         throw(error(existence_error(sara_clause, N/A),
@@ -152,6 +152,148 @@ neutral_goal(G, true) :- dataset_clause(G), !.
 neutral_goal(G, true) :- callable(G), functor(G, N, A), memberchk(N/A,
     [first_day_year/2, last_day_year/2, is_before/2]), !.
 neutral_goal(G, G).
+
+/* Clauses the table does not name ------------------------------------------
+
+   The table holds the clauses the training cases ask about; a new case may
+   ask about another subsection.  Its name is the subsection's path
+   (s152_d_2_E is §152(d)(2)(E)); when one of our nodes has that name, the
+   question's arguments are placed by what they are, not by a guessed order:
+
+     - our node's argument roles come from its own clause heads (variable
+       names: Y a year, the others individuals, events or places), its value
+       argument (cites/3: an amount) and its date arguments (date_arg/2);
+     - the question's atoms (individuals, events) fill our individual
+       positions in the order written; its last integer between 1900 and
+       2100 is the year, another number the amount (checked in whole
+       dollars against our value: an amount our node has no value for is
+       an error, not dropped); "YYYY-MM-DD" strings fill the date
+       positions in order;
+     - a year our node needs and the question leaves open is a year of the
+       case (year_of/1), as in the table's rows.
+
+   More atoms than our node has places for, or no node of that name, is the
+   error it always was.  The proof says that the clause was placed this way
+   (clause_placed_by_kind/1 around the node).  sara_generic_only (a global
+   variable) makes the question skip the table: how this placement does on
+   the training questions, as if each were new, is measured with it. */
+
+:- dynamic node_roles_/2, node_roles_read/0.
+
+helper_node(clause_placed_by_kind/1, 0).
+%!  clause_placed_by_kind(+Node) Node, a clause the question names but the
+%   table does not, with the question's arguments placed by kind.
+clause_placed_by_kind(Node) :- call(Node).
+
+question_clause_node(G, Node, Check) :-
+    (   \+ nb_current(sara_generic_only, true), sara_clause(G, Node, Check)
+    ->  true
+    ;   generic_clause_node(G, Node, Check)
+    ).
+
+dataset_clause_node(G, Node, Check) :-
+    (   sara_clause(G, Node, Check)
+    ->  true
+    ;   generic_clause_node(G, Node, Check)
+    ).
+
+%!  generic_clause_node(+G, -Node, -Check)
+generic_clause_node(G, (YearGoal, clause_placed_by_kind(Node)), Check) :-
+    G =.. [Name|DArgs],
+    findall(A, cites(Name/A, _, _), As0), sort(As0, As),
+    member(Arity, As),
+    node_roles(Name/Arity, Roles),
+    cites(Name/Arity, _, VArg),
+    arg_kinds(DArgs, Entities, Years, Amounts, Dates),
+    length(Args, Arity),
+    place(Roles, Args, Entities, Dates, Y),
+    (   \+ memberchk(year, Roles) -> YearGoal = true
+    ;   Years = [Y] -> YearGoal = true
+    ;   YearGoal = year_of(Y)
+    ),
+    Node =.. [Name|Args],
+    (   Amounts == []
+    ->  Check = true
+    ;   VArg > 0, Amounts = [Amount]
+    ->  arg(VArg, Node, O), Check = dollars(O, Amount)
+    ), !.
+
+%!  arg_kinds(+Args, -Entities, -Years, -Amounts, -Dates) the question's
+%   bound arguments by kind (the last year-like integer is the year).
+arg_kinds(Args, Entities, Years, Amounts, Dates) :-
+    include(atom, Args, Entities),
+    include(date_text, Args, Dates),
+    include(number, Args, Numbers),
+    (   append(Before, [Y|After], Numbers), year_like(Y), \+ ( member(Z, After), year_like(Z) )
+    ->  Years = [Y], append(Before, After, Amounts)
+    ;   Years = [], Amounts = Numbers
+    ).
+
+year_like(Y) :- integer(Y), Y >= 1900, Y =< 2100.
+
+date_text(D) :- string(D), catch(date_days(D, _), _, fail).
+
+%!  place(+Roles, ?Args, +Entities, +Dates, -Y) fill our arguments: the
+%   individuals in order, dates as day numbers, the year into Y.
+place([], [], [], _, _).
+place([R|Rs], [A|As], Es, Ds, Y) :-
+    (   R == year
+    ->  A = Y, place(Rs, As, Es, Ds, Y)
+    ;   R == entity, Es = [E|Es1]
+    ->  A = E, place(Rs, As, Es1, Ds, Y)
+    ;   R == date, Ds = [D|Ds1]
+    ->  date_days(D, A), place(Rs, As, Es, Ds1, Y)
+    ;   place(Rs, As, Es, Ds, Y)
+    ).
+
+%!  node_roles(+Name/Arity, -Roles) per argument: year, entity, amount or
+%   date, from the node's clause heads in the statute files.
+node_roles(NA, Roles) :-
+    read_node_heads,
+    node_roles_(NA, Names),
+    NA = Name/Arity,
+    cites(Name/Arity, _, VArg),
+    numlist_roles(Names, 1, Name/Arity, VArg, Roles).
+
+numlist_roles([], _, _, _, []).
+numlist_roles([V|Vs], I, NA, VArg, [R|Rs]) :-
+    (   I =:= VArg -> R = amount
+    ;   date_arg(NA, I) -> R = date
+    ;   sub_atom(V, 0, 1, _, 'Y') -> R = year
+    ;   R = entity
+    ),
+    I1 is I + 1,
+    numlist_roles(Vs, I1, NA, VArg, Rs).
+
+read_node_heads :- node_roles_read, !.
+read_node_heads :-
+    module_property(statutes, file(Main)),
+    file_directory_name(Main, Dir),
+    directory_files(Dir, Files),
+    forall(( member(F, Files), file_name_extension(Base, pl, F),
+             sub_atom(Base, 0, 1, _, s), atom_codes(Base, [_, C|_]),
+             code_type(C, digit) ),
+           ( directory_file_path(Dir, F, Path), read_heads(Path) )),
+    assertz(node_roles_read).
+
+read_heads(Path) :-
+    setup_call_cleanup(open(Path, read, S), read_heads_(S), close(S)).
+
+read_heads_(S) :-
+    read_term(S, T, [variable_names(Vs), syntax_errors(quiet)]),
+    (   T == end_of_file
+    ->  true
+    ;   ( T = (H :- _) -> true ; H = T ),
+        (   callable(H), functor(H, N, A), cites(N/A, _, _),
+            \+ node_roles_(N/A, _),
+            H =.. [_|Args], maplist(var_name(Vs), Args, Names)
+        ->  assertz(node_roles_(N/A, Names))
+        ;   true
+        ),
+        read_heads_(S)
+    ).
+
+var_name(Vs, V, Name) :- var(V), member(Name=V1, Vs), V1 == V, !.
 
 /* Argument adapters ------------------------------------------------------ */
 

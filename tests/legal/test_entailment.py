@@ -186,3 +186,21 @@ async def test_our_own_cases_get_the_answer_their_text_calls_for(swipl: str, pat
         answer = await pool.query(case.facts, case.query.goal())
     got = answer.bindings.get("Answer", answer.bindings.get("Amount"))
     assert got == case.gold, readable(answer.proof, got).text()
+
+
+async def test_a_clause_the_table_does_not_name_is_placed_by_the_kinds_of_its_arguments(
+    swipl: str,
+) -> None:
+    """§152(d)(2)(C) is asked about by no training case, so the clause table has no row for
+    it; our node of that name takes the question's individuals in order and its year, and the
+    proof says the clause was placed that way."""
+    path = CASES / "vera_is_umas_mother_clause_not_in_table.pl"
+    with CaseExpander(swipl) as expander:
+        case = parse_case_text(path.read_text(), path.stem, expander=expander)
+    assert isinstance(case.query, GoalQuery)
+    async with ReasonerPool(statutes_rules(), size=1, swipl=swipl) as pool:
+        answer = await pool.query(case.facts, case.query.goal())
+    assert answer.bindings["Answer"] == "Entailment"
+    goals = [n.goal for _, n in answer.proof.walk()]
+    assert "clause_placed_by_kind(s152_d_2_C(vera,uma,2017))" in goals
+    assert "s152_d_2_C(vera,uma,2017)" in goals

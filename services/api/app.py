@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from starlette.routing import Route
 
-from services.api import errors
+from services.api import errors, openapi
 from services.api.input_guard import InputGuard, guard_params
 from services.api.limits import BodySizeLimit
 from services.api.observe import RequestMetrics
@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None, *, orchestrate: bool = True) ->
     app.state.on_ready = []  # async hooks(runtime) after start-up (built-in agents)
     app.state.on_shutdown = []
     errors.install(app)
+    openapi.install(app)
     for module in (health, agents, mcp_agents, gateway, workflows, runs, tasks, ledger, tokens):
         app.include_router(module.router, responses=errors.ERROR_RESPONSES)
     app.include_router(dashboard_router)

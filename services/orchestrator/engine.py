@@ -207,9 +207,12 @@ class Engine:
         if not all(r.status in TERMINAL_STEP for r in rows):
             return
         scope = self.scope(ctx)
+        # In the output mapping a skipped step (a branch not taken) reads as null.
+        skipped = {r.step_id: None for r in rows if r.status == StepState.SKIPPED}
+        mapping_scope = {**scope, "steps": {**skipped, **scope["steps"]}}
         try:
             output = (
-                refs.resolve(ctx.definition.output, scope)
+                refs.resolve(ctx.definition.output, mapping_scope)
                 if ctx.definition.output is not None
                 else {
                     step_id: out

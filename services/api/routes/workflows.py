@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Response
 
 from services.api.deps import OperatorDep, ReaderDep, RuntimeDep, SessionDep, WriteSessionDep
 from services.api.errors import ApiError, not_found
+from services.api.openapi import typed_body
 from services.api.schemas import WorkflowPublic
 from services.db.models import WorkflowDefinitionRow
 from services.db.ranges import Version
@@ -51,6 +52,7 @@ def public(row: WorkflowDefinitionRow) -> WorkflowPublic:
     status_code=201,
     response_model=WorkflowPublic,
     responses={200: {"model": WorkflowPublic, "description": "The same definition exists"}},
+    openapi_extra=typed_body(WorkflowDefinition, "A workflow definition (docs/workflows.md)."),
 )
 async def register(
     response: Response,

@@ -165,10 +165,11 @@ neutral_goal(G, G).
        argument (cites/3: an amount) and its date arguments (date_arg/2);
      - the question's atoms (individuals, events) fill our individual
        positions in the order written; its last integer between 1900 and
-       2100 is the year, another number the amount (checked in whole
-       dollars against our value: an amount our node has no value for is
-       an error, not dropped); "YYYY-MM-DD" strings fill the date
-       positions in order;
+       2100 is the year; of its other numbers the last is compared in whole
+       dollars with our value, when our node has one, and the others fill
+       the positions left after the individuals (a taxable income); a number
+       with no place is an error, never dropped; "YYYY-MM-DD" strings fill
+       the date positions in order;
      - a year our node needs and the question leaves open is a year of the
        case (year_of/1), as in the table's rows.
 
@@ -200,11 +201,13 @@ dataset_clause_node(G, Node, Check) :-
 %!  generic_clause_node(+G, -Node, -Check)
 generic_clause_node(G, (YearGoal, clause_placed_by_kind(Node)), Check) :-
     G =.. [Name|DArgs],
-    findall(A, cites(Name/A, _, _), As0), sort(As0, As),
+    findall(A, node_value_arg(Name/A, _), As0), sort(As0, As),
     member(Arity, As),
     node_roles(Name/Arity, Roles),
-    cites(Name/Arity, _, VArg),
-    arg_kinds(DArgs, Entities, Years, Amounts, Dates),
+    node_value_arg(Name/Arity, VArg),
+    arg_kinds(DArgs, Entities0, Years, Amounts0, Dates),
+    value_amount(VArg, Amounts0, Amounts, Numbers),
+    append(Entities0, Numbers, Entities),
     length(Args, Arity),
     place(Roles, Args, Entities, Dates, Y),
     (   \+ memberchk(year, Roles) -> YearGoal = true
@@ -217,6 +220,20 @@ generic_clause_node(G, (YearGoal, clause_placed_by_kind(Node)), Check) :-
     ;   VArg > 0, Amounts = [Amount]
     ->  arg(VArg, Node, O), Check = dollars(O, Amount)
     ), !.
+
+%!  node_value_arg(?Name/Arity, ?VArg) a statute or helper node and its
+%   value argument (0: none).
+node_value_arg(NA, VArg) :- cites(NA, _, VArg).
+node_value_arg(NA, VArg) :- helper_node(NA, VArg), NA \= sara_entail/3,
+    NA \= sara_question/1, NA \= clause_placed_by_kind/1.
+
+%!  value_amount(+VArg, +Amounts, -ForValue, -Others) the last amount the
+%   question gives is compared with our node's value, when it has one; the
+%   others are numbers our node takes as arguments (a taxable income), placed
+%   after the individuals.
+value_amount(VArg, Amounts, [A], Others) :-
+    VArg > 0, append(Others, [A], Amounts), !.
+value_amount(_, Amounts, [], Amounts).
 
 %!  arg_kinds(+Args, -Entities, -Years, -Amounts, -Dates) the question's
 %   bound arguments by kind (the last year-like integer is the year).
@@ -252,7 +269,7 @@ node_roles(NA, Roles) :-
     read_node_heads,
     node_roles_(NA, Names),
     NA = Name/Arity,
-    cites(Name/Arity, _, VArg),
+    node_value_arg(Name/Arity, VArg),
     numlist_roles(Names, 1, Name/Arity, VArg, Roles).
 
 numlist_roles([], _, _, _, []).
@@ -271,8 +288,8 @@ read_node_heads :-
     file_directory_name(Main, Dir),
     directory_files(Dir, Files),
     forall(( member(F, Files), file_name_extension(Base, pl, F),
-             sub_atom(Base, 0, 1, _, s), atom_codes(Base, [_, C|_]),
-             code_type(C, digit) ),
+             ( sub_atom(Base, 0, 1, _, s), atom_codes(Base, [_, C|_]),
+               code_type(C, digit) ; Base == events ) ),
            ( directory_file_path(Dir, F, Path), read_heads(Path) )),
     assertz(node_roles_read).
 
@@ -284,7 +301,7 @@ read_heads_(S) :-
     (   T == end_of_file
     ->  true
     ;   ( T = (H :- _) -> true ; H = T ),
-        (   callable(H), functor(H, N, A), cites(N/A, _, _),
+        (   callable(H), functor(H, N, A), node_value_arg(N/A, _),
             \+ node_roles_(N/A, _),
             H =.. [_|Args], maplist(var_name(Vs), Args, Names)
         ->  assertz(node_roles_(N/A, Names))

@@ -15,7 +15,7 @@ import pytest
 
 from bus import ConsumerOptions, Envelope, Kind, MemoryTransport
 from bus import _consumer as consumer_module
-from bus._consumer import BaseSubscription, cancel_and_wait
+from bus._consumer import BaseSubscription, Delivery, cancel_and_wait
 from bus.errors import PublishError
 from bus.transport import Reply
 from tests.fixtures.services import wait_until
@@ -242,3 +242,155 @@ async def test_replies_the_store_refused_go_to_on_unsent_and_the_entry_is_retrie
 
 async def _settled(transport: MemoryTransport, stream: str) -> bool:
     return await transport.pending(stream, "g") == 0
+
+
+async def test_the_buffer_is_refilled_at_half_and_never_over_capacity(
+    transport: MemoryTransport, stream: str
+) -> None:
+    """batch_size 4, one worker: the reader holds at most 4 entries, and asks for more once
+    the buffer is down to 2 (the next batch is on its way while the worker runs)."""
+    gates = [asyncio.Event() for _ in range(10)]
+    running: list[int] = []
+
+    async def gated(env: Envelope) -> None:
+        i = env.payload["i"]
+        running.append(i)
+        await gates[i].wait()
+
+    await transport.publish_many([(stream, envelope(i)) for i in range(10)])
+    sub = await transport.subscribe(stream, "g", "c", gated, ConsumerOptions(batch_size=4))
+    await wait_until(lambda: running == [0])
+    assert await transport.pending(stream, "g") == 4  # 0 running, 1-3 buffered
+    gates[0].set()
+    await wait_until(lambda: running == [0, 1])
+    # Down to 2 buffered: 2 more fetched (4 - 2 of room), 0 acknowledged.
+    # (One fetch takes them at once: a larger one would never show 5.) The buffer is full
+    # again, so the reader waits for room.
+    await wait_until(lambda: _pending_is(transport, stream, 5))
+    assert sub.in_flight == 1
+    for gate in gates:
+        gate.set()
+    await wait_until(lambda: len(running) == 10)
+    await wait_until(lambda: _pending_is(transport, stream, 0))
+    assert running == list(range(10)) and sub.in_flight == 0
+
+
+async def test_a_batch_of_one_and_workers_that_run_together(
+    transport: MemoryTransport, stream: str
+) -> None:
+    together = asyncio.Barrier(2)
+    seen: list[int] = []
+
+    async def meets(env: Envelope) -> None:
+        await together.wait()  # both entries must be running at once
+        seen.append(env.payload["i"])
+
+    options = ConsumerOptions(batch_size=2, concurrency=2)
+    await transport.subscribe(stream, "g", "pair", meets, options)
+    await transport.publish_many([(stream, envelope(i)) for i in range(4)])
+    await wait_until(lambda: len(seen) == 4)
+    one: list[int] = []
+
+    async def takes(env: Envelope) -> None:
+        one.append(env.payload["i"])
+
+    await transport.subscribe(stream, "single", "c", takes, ConsumerOptions(batch_size=1))
+    await wait_until(lambda: len(one) == 4)
+    assert sorted(seen) == one == [0, 1, 2, 3]
+
+
+async def test_a_storage_hook_that_fails_is_logged_and_the_worker_goes_on(
+    transport: MemoryTransport,
+    stream: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    seen: list[int] = []
+
+    async def handler(env: Envelope) -> None:
+        seen.append(env.payload["i"])
+
+    sub = await transport.subscribe(stream, "g", "c", handler)
+    dead_letter = sub._dead_letter  # type: ignore[attr-defined]
+    failures: list[str] = []
+
+    async def fails_once(delivery: Any, reason: str) -> None:
+        if not failures:
+            failures.append(delivery.id)
+            raise ConnectionError("store gone")
+        await dead_letter(delivery, reason)
+
+    monkeypatch.setattr(sub, "_dead_letter", fails_once)
+    with caplog.at_level(logging.ERROR, logger="bus._consumer"):
+        await transport.publish_raw(stream, b"not json")
+        await transport.publish(stream, envelope(1))
+        await wait_until(lambda: seen == [1])
+    assert [(r.getMessage(), r.exc_info is not None) for r in caplog.records] == [
+        (f"{sub!r}: failed to process entry {failures[0]}", True)
+    ]
+
+
+async def _pending_is(transport: MemoryTransport, stream: str, count: int) -> bool:
+    return await transport.pending(stream, "g") == count
+
+
+async def test_background_loops_stop_in_order_with_the_subscription(
+    transport: MemoryTransport, stream: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A transport's extra loops (``_spawn``): one that fetches entries (a reclaimer) stops
+    before entries are released, the others (an acknowledger) after the final flush."""
+    order: list[str] = []
+
+    async def runner() -> None:
+        return None
+
+    sub = await transport.subscribe(stream, "g", "c", lambda env: runner())
+    assert isinstance(sub, BaseSubscription)
+
+    async def loop(name: str) -> None:
+        try:
+            await asyncio.Event().wait()
+        finally:
+            order.append(f"{name} stopped")
+
+    async def flush() -> None:
+        order.append("flush")
+
+    monkeypatch.setattr(sub, "_flush", flush)
+    fetcher = sub._spawn(loop("reclaimer"), fetches=True)
+    other = sub._spawn(loop("acknowledger"))
+    assert fetcher.get_name() == other.get_name() == f"bus {stream}/g/c"
+    await asyncio.sleep(0)
+    await sub.stop()
+    assert order == ["reclaimer stopped", "flush", "acknowledger stopped"]
+    assert fetcher.done() and other.done()
+
+
+async def test_entries_a_reclaimer_brings_are_run_once_and_late_ones_are_released(
+    transport: MemoryTransport, stream: str
+) -> None:
+    """A reclaimer can bring back entries this consumer still holds: each runs once, and the
+    others of the batch still run. Entries brought while stopping are released with it."""
+    gate = asyncio.Event()
+    runs: list[int] = []
+
+    async def gated(env: Envelope) -> None:
+        runs.append(env.payload["i"])
+        await gate.wait()
+
+    await transport.publish_many([(stream, envelope(i)) for i in range(3)])
+    sub = await transport.subscribe(stream, "g", "c", gated, ConsumerOptions(batch_size=2))
+    assert isinstance(sub, BaseSubscription)
+    await wait_until(lambda: runs == [0])
+    held = [sub._held[key] for key in sorted(sub._held)]
+    new = Delivery(id="999", data=envelope(7).to_json(), deliveries=1)
+    sub._push([*held, new])  # entries it holds, then one it does not
+    gate.set()
+    await wait_until(lambda: len(runs) == 4)
+    await wait_until(lambda: sub.in_flight == 0)
+    assert sorted(runs) == [0, 1, 2, 7]
+    # While stopping: a late batch is kept apart, then released (not run).
+    late = Delivery(id="4", data=envelope(9).to_json(), deliveries=1)
+    sub._stopping = True
+    sub._push([late])
+    assert sub._late == [late] and len(runs) == 4

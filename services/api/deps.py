@@ -108,12 +108,18 @@ async def get_principal(request: Request, runtime: RuntimeDep) -> Principal:
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
+def require_role(principal: Principal, roles: frozenset[str], what: str) -> Principal:
+    """``principal`` if its role is one of ``roles``; 403 naming ``what`` otherwise."""
+    # A registered agent's own token acts on its own tasks only (``AgentDep``).
+    if principal.role not in roles or principal.agent_id is not None:
+        raise ApiError(403, "forbidden", f"this needs {what}")
+    return principal
+
+
 def _needs(roles: frozenset[str], what: str) -> Callable[[Principal], Principal]:
+    # The rule is in ``require_role``, called per request; this only binds its arguments.
     def check(principal: PrincipalDep) -> Principal:
-        # A registered agent's own token acts on its own tasks only (``AgentDep``).
-        if principal.role not in roles or principal.agent_id is not None:
-            raise ApiError(403, "forbidden", f"this needs {what}")
-        return principal
+        return require_role(principal, roles, what)
 
     check.__doc__ = f"A principal with {what} (403 otherwise)."
     return check

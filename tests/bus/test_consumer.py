@@ -9,6 +9,8 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -394,3 +396,66 @@ async def test_entries_a_reclaimer_brings_are_run_once_and_late_ones_are_release
     sub._stopping = True
     sub._push([late])
     assert sub._late == [late] and len(runs) == 4
+
+
+async def test_a_commit_learns_the_deadline_and_an_answered_entry_is_not_interrupted(
+    transport: MemoryTransport, stream: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the storage hooks are told: ``_commit`` how long its replies are worth retrying
+    (the envelope's deadline), and ``_release`` on stop only entries whose handler was
+    interrupted, not one whose replies were being published (``_flush`` settles that)."""
+    replies_stream = f"{stream}.replies"
+
+    async def answers(env: Envelope) -> list[Reply]:
+        return [(replies_stream, envelope(env.payload["i"]))]
+
+    sub = await transport.subscribe(stream, "g", "c", answers)
+    assert isinstance(sub, BaseSubscription)
+    deadlines: list[float | None] = []
+    answered: list[bool] = []
+    stuck = asyncio.Event()
+    released: list[tuple[list[str], list[str]]] = []
+
+    async def slow_commit(delivery: Any, replies: Sequence[Reply]) -> None:
+        deadlines.append(delivery.deadline)
+        answered.append(delivery.answered)
+        if len(deadlines) == 3:  # the store stops answering
+            stuck.set()
+            await asyncio.Event().wait()
+
+    async def release(unstarted: list[Delivery], interrupted: list[Delivery]) -> None:
+        released.append(([d.id for d in unstarted], [d.id for d in interrupted]))
+
+    monkeypatch.setattr(sub, "_commit", slow_commit)
+    monkeypatch.setattr(sub, "_release", release)
+    until = datetime.now(UTC) + timedelta(hours=1)
+    await transport.publish(stream, envelope(1).model_copy(update={"deadline": until}))
+    await transport.publish(stream, envelope(2))
+    await transport.publish(stream, envelope(3))
+    await asyncio.wait_for(stuck.wait(), 30)
+    assert deadlines[:2] == [until.timestamp(), None] and answered == [True, True, True]
+    await sub.stop(drain=False)
+    assert released == []  # the one being committed was answered: not released
+
+
+async def test_entries_arriving_one_by_one_are_fetched_while_the_buffer_is_half_empty(
+    transport: MemoryTransport, stream: str
+) -> None:
+    """batch_size 4 (2 is half): with the one worker busy, the reader keeps fetching until the
+    buffer holds more than 2 entries."""
+    gate = asyncio.Event()
+    running: list[int] = []
+
+    async def gated(env: Envelope) -> None:
+        running.append(env.payload["i"])
+        await gate.wait()
+
+    await transport.subscribe(stream, "g", "c", gated, ConsumerOptions(batch_size=4))
+    for i in range(5):
+        await transport.publish(stream, envelope(i))
+        await wait_until(lambda: running == [0])
+        # 0 runs; 1..i wait in the buffer, up to 3 (more than half): then the reader waits.
+        held = min(i, 3) + 1
+        await wait_until(partial(_pending_is, transport, stream, held))
+    gate.set()
+    await wait_until(lambda: len(running) == 5)

@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 
 from agents.models.chat import ChatClient, ChatMessage, ChatRequest
 from ontology import Facts, GoalQuery, TaxQuery, validate_facts
-from ontology.sara.clauses import clause_catalog, known_clause, split_goal
+from ontology.sara.clauses import clause_catalog, known_clause, split_goal, statute_nodes
 from ontology.tax_schema import facts_json_schema
 
 SYSTEM = """You translate a tax case written in English into facts of a tax ontology, so that \
@@ -76,6 +76,8 @@ def case_json_schema() -> dict[str, Any]:
     schema = facts_json_schema()
     tax = schema["properties"]["question"]
     heads = "; ".join(f"{c.head} [{c.citation}]" for c in clause_catalog())
+    named = {c.name for c in clause_catalog()}
+    others = ", ".join(f"{n} [{c}]" for n, c in statute_nodes().items() if n not in named)
     goal = {
         "type": "object",
         "required": ["kind", "text", "assumptions"],
@@ -85,7 +87,10 @@ def case_json_schema() -> dict[str, Any]:
             "text": {
                 "type": "string",
                 "description": "the clause asked about, as a goal of one of these clause "
-                f"heads (argument names say what goes where, _ is left open): {heads}",
+                f"heads (argument names say what goes where, _ is left open): {heads}. "
+                "A subsection not listed there is named the same way, its arguments the "
+                "individuals in the order the question gives them, then the year, then an "
+                f"amount: {others}",
             },
             "assumptions": {
                 "type": "array",
@@ -150,7 +155,7 @@ def _clause_problems(question: dict[str, Any], ids: set[Any]) -> list[dict[str, 
                     "path": path,
                     "code": "unknown_clause",
                     "message": "not a goal of one of the clause heads the schema lists "
-                    "(name and number of arguments)",
+                    "(name and number of arguments), nor of a subsection it names",
                 }
             )
             continue

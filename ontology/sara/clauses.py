@@ -99,9 +99,27 @@ def clause_catalog() -> tuple[ClauseSignature, ...]:
     return tuple(seen.values())
 
 
+_CITES = re.compile(r"^cites\(([a-z][A-Za-z0-9_]*)/\d+,\s*'([^']+)'", re.M)
+
+
+@functools.lru_cache(maxsize=1)
+def statute_nodes() -> dict[str, str]:
+    """Our statute nodes' names and citations (``s152_d_2_C`` -> ``§152(d)(2)(C)``), read from
+    their ``cites/3`` declarations: a clause the table does not name is answered through the
+    node of the same name, its arguments placed by kind (``generic_clause_node/3``)."""
+    nodes: dict[str, str] = {}
+    for path in sorted(TABLE.parent.glob("s*.pl")):
+        for match in _CITES.finditer(path.read_text(encoding="utf-8")):
+            nodes.setdefault(match.group(1), match.group(2))
+    return nodes
+
+
 def known_clause(name: str, arity: int) -> bool:
-    """The table maps ``name/arity``."""
-    return any(c.name == name and c.arity == arity for c in clause_catalog())
+    """The table maps ``name/arity``, or one of our nodes has that name (the clause is then
+    placed by the kinds of its arguments)."""
+    return name in statute_nodes() or any(
+        c.name == name and c.arity == arity for c in clause_catalog()
+    )
 
 
 def split_goal(text: str) -> tuple[str, list[str]] | None:
@@ -136,4 +154,4 @@ def split_goal(text: str) -> tuple[str, list[str]] | None:
     return match.group(1), args
 
 
-__all__ = ["ClauseSignature", "clause_catalog", "known_clause", "split_goal"]
+__all__ = ["ClauseSignature", "clause_catalog", "known_clause", "split_goal", "statute_nodes"]

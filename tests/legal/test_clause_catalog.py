@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from ontology.sara.clauses import clause_catalog, known_clause, split_goal
+from ontology.sara.clauses import clause_catalog, known_clause, split_goal, statute_nodes
 from tests.statutes.sara import STATUTES_PL, prolog_atom
 
 pytestmark = pytest.mark.prolog
@@ -43,7 +43,12 @@ def test_heads_say_what_each_argument_is() -> None:
     assert heads["s2_b_1_A(taxpayer, _, qualifying_individual, year)"] == "§2(b)(1)(A)"
     assert heads["s3306_a_1_B(employer, year)"] == "§3306(a)(1)(B)"
     assert "s151_b(taxpayer, amount_or_individual, year)" in heads  # two readings, one head
-    assert known_clause("s151_b", 3) and not known_clause("s151_b", 7)
+    assert known_clause("s151_b", 3) and not known_clause("s9_z", 1)
+    # A subsection the table does not name, but one of our nodes does: placed by kind.
+    assert known_clause("s152_d_2_C", 3) and not any(
+        c.name == "s152_d_2_C" for c in clause_catalog()
+    )
+    assert statute_nodes()["s152_d_2_C"] == "§152(d)(2)(C)"
     assert split_goal('s7703(bob,"2019-01-01",[a,b],_).') == (
         "s7703",
         ["bob", '"2019-01-01"', "[a,b]", "_"],

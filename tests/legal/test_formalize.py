@@ -208,6 +208,9 @@ def test_a_clause_question_is_checked_against_the_clause_table() -> None:
     stranger = copy.deepcopy(CLAUSE_GOOD)
     stranger["question"]["text"] = "s151_b(alice,carol,2015)"  # carol is nobody in the facts
     assert [p["code"] for p in problems_of(stranger)] == ["unknown_individual"]
+    unseen = copy.deepcopy(CLAUSE_GOOD)
+    unseen["question"]["text"] = "s152_d_2_C(bob,alice,2015)"  # no table row; our node has it
+    assert problems_of(unseen) == []
     stated = copy.deepcopy(CLAUSE_GOOD)
     stated["question"]["assumptions"] = ["s7703(alice,bob,_,_,_,_,_,_,2015).", "s9_z(bob)."]
     assert [p["path"] for p in problems_of(stated)] == ["$.question.assumptions[1]"]

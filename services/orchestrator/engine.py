@@ -246,8 +246,10 @@ class Engine:
         return True
 
     def _stop_steps(self, ctx: RunContext, reason: str) -> None:
-        for row in ctx.steps.values():
+        for row in list(ctx.steps.values()):
             if row.status not in TERMINAL_STEP:
+                step_def, kind = self.kind_of(ctx, row)
+                kind.on_cancel(ctx, step_def, row, reason)
                 ctx.move_step(row, StepState.CANCELLED, reason=reason)
 
     # -- results ------------------------------------------------------------------------------

@@ -14,9 +14,11 @@ import pytest
 
 from bus.envelope import Kind
 from services.orchestrator.context import RunContext
-from services.orchestrator.definitions import DefinitionError, parse_definition
+from services.orchestrator.definitions import DefinitionError, StepDefinition, parse_definition
 from services.orchestrator.engine import NoWaiter
+from services.orchestrator.records import Step
 from services.orchestrator.steps import SignalRefused
+from services.orchestrator.steps.wait import Wait
 from services.runtime import Runtime
 from tests.orchestrator.test_engine import (
     answers,
@@ -249,6 +251,50 @@ async def start_any(rt: Runtime, definition: dict[str, Any]) -> Any:
     run = await rt.orchestrator.create_run(parse_definition(definition), {})
     assert run is not None
     return run
+
+
+async def test_a_kind_hears_of_a_cancel_before_its_step_ends(runtime: Runtime) -> None:
+    heard: list[tuple[str, str, str]] = []
+    engine = runtime.orchestrator.engine
+
+    class Recording(Wait):
+        def on_cancel(self, ctx: RunContext, step: StepDefinition, row: Step, reason: str) -> None:
+            heard.append((row.step_id, row.status, reason))
+
+    engine.kinds["wait"] = Recording(engine)
+    run = await start(runtime, approval_flow())
+    await at(runtime, run, 1, answers(runtime, reply(run, 1, Kind.RESULT, {"output": 1})))
+
+    async def cancel(ctx: RunContext) -> object:
+        return engine.cancel(ctx, "no longer needed")
+
+    ctx = await at(runtime, run, 2, cancel)
+    assert heard == [("approve", "running", "no longer needed")]
+    assert ctx.steps["approve"].status == "cancelled"
+
+
+async def test_a_lost_bus_sends_again_only_tasks_never_a_wait_or_a_sleep(
+    runtime: Runtime,
+) -> None:
+    definition = {
+        "name": "w",
+        "steps": [
+            {"id": "s", "capability": "t.work"},
+            {"id": "approve", "wait": {"signal": "approval"}},
+            {"id": "nap", "sleep": {"seconds": 60}},
+        ],
+    }
+    run = await start(runtime, definition)
+    engine = runtime.orchestrator.engine
+
+    async def lost(ctx: RunContext) -> object:
+        return await engine.redeliver(ctx, lambda row: True, "the bus lost its data")
+
+    ctx = await at(runtime, run, 1, lost)
+    redelivered = [e.step_id for e in await events(runtime, run) if e.type == "step.redelivered"]
+    assert redelivered == ["s"]
+    assert ctx.steps["approve"].status == "running" and ctx.steps["approve"].task_id is None
+    assert ctx.steps["nap"].status == "running" and ctx.steps["nap"].task_id is None
 
 
 def steps(*given: dict[str, Any]) -> dict[str, Any]:

@@ -4,7 +4,7 @@ A step's kind is what its definition names (``StepDefinition.kind``): ``capabili
 sent to an agent), ``for_each`` (a fan-out of capability tasks), ``wait`` (a signal from outside)
 and ``sleep`` (a durable timer). The engine (``services.orchestrator.engine``) stays the
 coordinator: it creates the rows, tests ``when``, orders steps by their dependencies, finishes
-the run, and calls the kind of each step through four hooks:
+the run, and calls the kind of each step through five hooks:
 
 =============  ===========================================================================
 hook           when the engine calls it
@@ -13,6 +13,7 @@ hook           when the engine calls it
 ``drive``      the step is ``running`` and something changed in the run (a fan-out fans in)
 ``on_timer``   the step's ``due_at`` has passed (a timeout, a backoff's end, a sleep's end)
 ``on_signal``  ``POST /v1/runs/{id}/signals/{name}`` reached the run while the step runs
+``on_cancel``  the run ends while the step has not (a cancel, a failure, the deadline)
 =============  ===========================================================================
 
 A kind changes a row only through ``RunContext.move_step`` (the explicit rules of

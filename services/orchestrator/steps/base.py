@@ -76,6 +76,10 @@ class StepKind:
         """The step's ``due_at`` has passed (it is not ``pending``): a timeout, the end of a
         backoff, a sleep's end."""
 
+    def on_cancel(self, ctx: RunContext, step: StepDefinition, row: Step, reason: str) -> None:
+        """The run ends (cancelled, failed or past its deadline) while this step has not: undo
+        what it started outside the run (the engine then moves it to ``cancelled``)."""
+
     def on_signal(
         self, ctx: RunContext, step: StepDefinition, row: Step, name: str, body: Any, sender: str
     ) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from graphlib import CycleError, TopologicalSorter
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
@@ -17,11 +17,14 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from services.db.ranges import Version
 from services.orchestrator import refs
@@ -73,6 +76,21 @@ class Condition(Strict):
     value: Any = None
     short: bool = Field(default=False, exclude=True)
     """Written as a bare reference (errors then point at ``when`` itself)."""
+
+
+class _OrBareReference:
+    """In the published schema, a condition may also be written as a bare ``$.`` reference
+    (a truthy test), as the validators of ``when`` accept."""
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        bare = {"type": "string", "pattern": r"^\$\.", "description": "a truthy test of this"}
+        return {"anyOf": [handler(core_schema), bare]}
+
+
+When = Annotated[Condition, _OrBareReference]
 
 
 class WaitSpec(Strict):
@@ -127,21 +145,48 @@ def timestamp(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo is not None else None
 
 
+class SwitchCase(Strict):
+    """One case of a ``switch``: when ``when`` holds (the first such case wins), the steps in
+    ``then`` run and the other branches' steps are skipped."""
+
+    when: When
+    then: list[str] = Field(min_length=1, max_length=1000)
+
+    @field_validator("when", mode="before")
+    @classmethod
+    def _bare_reference(cls, value: Any) -> Any:
+        return {"ref": value, "short": True} if isinstance(value, str) else value
+
+
+class SwitchSpec(Strict):
+    """``switch``: choose one branch. Each branch lists the ids of the steps that belong to it
+    (they wait for the switch); the steps of every branch not taken end ``skipped``."""
+
+    cases: list[SwitchCase] = Field(min_length=1, max_length=100)
+    default: list[str] = Field(default_factory=list, max_length=1000)
+    """The steps that run when no case holds (none: nothing runs then)."""
+
+    def branches(self) -> list[list[str]]:
+        """Every branch's step ids: each case's, then the default's."""
+        return [case.then for case in self.cases] + [self.default]
+
+
 class StepDefinition(Strict):
     """One step: a capability call, a wait for a signal or a sleep; its input may reference
-    the run and earlier steps. Exactly one of ``capability``, ``wait`` and ``sleep``."""
+    the run and earlier steps. Exactly one of ``capability``, ``wait``, ``sleep`` and ``switch``."""
 
     id: str = Field(pattern=STEP_ID_PATTERN)
     capability: str | None = Field(default=None, pattern=CAPABILITY_PATTERN, max_length=200)
     wait: WaitSpec | None = None
     sleep: SleepSpec | None = None
+    switch: SwitchSpec | None = None
     input: Any = Field(default_factory=dict)
     after: list[str] = Field(default_factory=list)
     for_each: str | None = None
     max_parallel: int | None = Field(default=None, ge=1, le=100_000)
     """For a for_each: at most this many items out at once (and never more than
     ``MODX_FOR_EACH_WINDOW``)."""
-    when: Condition | None = None
+    when: When | None = None
     agent: str | None = Field(default=None, max_length=200)
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
     timeout_s: float | None = Field(default=None, gt=0, le=7 * 86400)
@@ -168,6 +213,8 @@ class StepDefinition(Strict):
             return "wait"
         if self.sleep is not None:
             return "sleep"
+        if self.switch is not None:
+            return "switch"
         return "capability" if self.for_each is None else "for_each"
 
 
@@ -210,6 +257,11 @@ class WorkflowDefinition(Strict):
                 if ref.step is not None:
                     deps.add(ref.step)
             graph[step.id] = deps
+        for step in self.steps:
+            if step.switch is not None:
+                for branch in step.switch.branches():
+                    for member in branch:
+                        graph.setdefault(member, set()).add(step.id)
         self._graph = graph
         return graph
 
@@ -242,10 +294,14 @@ def _refs_of(step: StepDefinition, base: str = "") -> list[tuple[str, str]]:
         found.append((base + (".when" if condition.short else ".when.ref"), condition.ref))
     if step.sleep is not None and step.sleep.until is not None and refs.is_ref(step.sleep.until):
         found.append((base + ".sleep.until", step.sleep.until))
+    if step.switch is not None:
+        for index, case in enumerate(step.switch.cases):
+            path = f"{base}.switch.cases[{index}].when"
+            found.append((path if case.when.short else path + ".ref", case.when.ref))
     return found
 
 
-KIND_FIELDS = ("capability", "wait", "sleep")
+KIND_FIELDS = ("capability", "wait", "sleep", "switch")
 
 
 def _kind_problems(step: StepDefinition, base: str) -> list[Problem]:
@@ -303,6 +359,7 @@ def check(definition: WorkflowDefinition) -> list[Problem]:
             problems.extend(
                 _check_ref(path, text, step, ids, item_allowed=step.for_each is not None)
             )
+    problems.extend(_branch_problems(definition, ids))
     for path, text in refs.walk(definition.output, "$.output"):
         problems.extend(_check_ref(path, text, None, ids, item_allowed=False))
     if not problems:
@@ -316,6 +373,31 @@ def check(definition: WorkflowDefinition) -> list[Problem]:
                     message="cycle: " + " -> ".join([*cycle, cycle[0]]),
                 )
             )
+    return problems
+
+
+def _branch_problems(definition: WorkflowDefinition, ids: dict[str, int]) -> list[Problem]:
+    """A switch's branches name existing steps other than itself, each step in one branch."""
+    problems: list[Problem] = []
+    owner: dict[str, str] = {}
+    for index, step in enumerate(definition.steps):
+        if step.switch is None:
+            continue
+        spec = step.switch
+        named = [(f"cases[{i}].then", case.then) for i, case in enumerate(spec.cases)]
+        for where, members in [*named, ("default", spec.default)]:
+            for position, member in enumerate(members):
+                path = f"$.steps[{index}].switch.{where}[{position}]"
+                if member not in ids:
+                    message = f"unknown step {member!r}"
+                elif member == step.id:
+                    message = "a switch cannot be a step of its own branch"
+                elif member in owner:
+                    message = f"step {member!r} is already in a branch ({owner[member]})"
+                else:
+                    owner[member] = f"$.steps[{index}].switch.{where}"
+                    continue
+                problems.append(Problem(path=path, message=message))
     return problems
 
 
@@ -341,7 +423,7 @@ def _check_ref(
 
 
 _UNION_TAGS = re.compile(
-    r"^(str|int|float|bool|none|dict\[.*|list\[.*|function-.*|Condition|RetryPolicy|StepDefinition|WaitSpec|SleepSpec|WorkflowDefinition)$"
+    r"^(str|int|float|bool|none|dict\[.*|list\[.*|function-.*|Condition|RetryPolicy|StepDefinition|WaitSpec|SleepSpec|SwitchSpec|SwitchCase|WorkflowDefinition)$"
 )
 
 

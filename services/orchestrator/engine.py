@@ -162,6 +162,10 @@ class Engine:
             return step_def, self.capability
         return step_def, self.kinds[step_def.kind]
 
+    def test(self, condition: Condition, scope: dict[str, Any]) -> bool:
+        """Whether a ``when`` (or a switch's case) holds (``steps.base.Host``)."""
+        return _test(condition, scope)
+
     def scope(self, ctx: RunContext) -> dict[str, Any]:
         """What references resolve against: the run's input and the finished steps' outputs."""
         # The definition's steps, not every row: a fan-out's items are not referenced by id.

@@ -86,6 +86,25 @@ async def test_the_examples_run_as_their_comments_say(stack: Stack) -> None:
         assert good.output["price"] == {"name": "milk", "cost": 2.2}
         assert [s.status for s in good.steps] == ["succeeded", "skipped"]
 
+        lines = [{"name": "bread", "quantity": 5}]
+        big = await client.run("route", {"lines": lines, "buyer": "cy"}, timeout=60)
+        assert big.output == {
+            "total": 11.25,
+            "branch": ["big_order"],
+            "big_order": {"delivered_to": "cy"},
+        }
+        small = [{"name": "apple", "quantity": 1}]
+        gift = await client.run("route", {"lines": small, "buyer": "cy", "gift": 1}, timeout=60)
+        plain = await client.run("route", {"lines": small, "buyer": "cy"}, timeout=60)
+        assert (gift.output["branch"], plain.output["branch"]) == (["gift_note"], ["receipt"])
+        assert gift.output["big_order"] is None
+        states = {s.step_id: s.status for s in plain.steps if "[" not in s.step_id}
+        assert (states["big_order"], states["gift_note"], states["receipt"]) == (
+            "skipped",
+            "skipped",
+            "succeeded",
+        )
+
         for ok, published in ((True, True), (False, False)):
             accepted = await client.submit("approval", {"topic": "tidy code"})
             await _waiting(client, accepted.run_id, "approve")

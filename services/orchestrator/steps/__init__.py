@@ -1,10 +1,11 @@
 """Step kinds: one module per kind of step, behind one small interface (``base.StepKind``).
 
 A step's kind is what its definition names (``StepDefinition.kind``): ``capability`` (a task
-sent to an agent), ``for_each`` (a fan-out of capability tasks), ``wait`` (a signal from outside)
-and ``sleep`` (a durable timer). The engine (``services.orchestrator.engine``) stays the
-coordinator: it creates the rows, tests ``when``, orders steps by their dependencies, finishes
-the run, and calls the kind of each step through five hooks:
+sent to an agent), ``for_each`` (a fan-out of capability tasks), ``wait`` (a signal from
+outside), ``sleep`` (a durable timer) and ``switch`` (one branch of steps taken, the others
+skipped). The engine (``services.orchestrator.engine``) stays the coordinator: it creates the
+rows, tests ``when``, orders steps by their dependencies, finishes the run, and calls the kind
+of each step through five hooks:
 
 =============  ===========================================================================
 hook           when the engine calls it
@@ -36,6 +37,7 @@ from services.orchestrator.steps.base import Host, SignalRefused, StepKind
 from services.orchestrator.steps.capability import Capability
 from services.orchestrator.steps.fan_out import FanOut
 from services.orchestrator.steps.sleep import Sleep
+from services.orchestrator.steps.switch import Switch
 from services.orchestrator.steps.wait import Wait
 
 __all__ = ["Capability", "FanOut", "Host", "SignalRefused", "StepKind", "kinds"]
@@ -44,5 +46,11 @@ __all__ = ["Capability", "FanOut", "Host", "SignalRefused", "StepKind", "kinds"]
 def kinds(host: Host, sign_task: Callable[[Envelope], Envelope]) -> dict[str, StepKind]:
     """Every kind, by the name ``StepDefinition.kind`` gives."""
     capability = Capability(host, sign_task)
-    found: list[StepKind] = [capability, FanOut(host, capability), Wait(host), Sleep(host)]
+    found: list[StepKind] = [
+        capability,
+        FanOut(host, capability),
+        Wait(host),
+        Sleep(host),
+        Switch(host),
+    ]
     return {kind.name: kind for kind in found}

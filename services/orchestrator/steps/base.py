@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, ClassVar, Protocol
 
 from services.orchestrator.context import RunContext
-from services.orchestrator.definitions import StepDefinition
+from services.orchestrator.definitions import Condition, StepDefinition
 from services.orchestrator.limits import Limits
 from services.orchestrator.records import Step
 from services.orchestrator.routing import Router
@@ -24,6 +24,11 @@ class Host(Protocol):
 
     def scope(self, ctx: RunContext) -> dict[str, Any]:
         """The run's input and the finished steps' outputs (what references resolve against)."""
+        ...
+
+    def test(self, condition: Condition, scope: dict[str, Any]) -> bool:
+        """Whether ``condition`` holds in ``scope`` (as ``when`` does); raises ``RefError`` when
+        it names nothing."""
         ...
 
     def succeed(self, ctx: RunContext, row: Step, output: Any, **data: Any) -> None:

@@ -1,7 +1,8 @@
 """The message bus: signed envelopes on streams, consumed in groups, at least once.
 
 ``create_transport(url)`` gives a ``Transport``: ``MemoryTransport`` in one process,
-``RedisStreamsTransport`` across processes. Both follow the rules in ``bus.transport``.
+``RedisStreamsTransport`` across processes, on one Redis or a Redis Cluster
+(``bus.redis_client``). Both follow the rules in ``bus.transport``.
 """
 
 from bus import streams

@@ -37,7 +37,7 @@ from typing import Any
 
 from redis.asyncio import RedisCluster
 from redis.crc import key_slot
-from redis.exceptions import NoScriptError, ResponseError
+from redis.exceptions import AskError, NoScriptError, ResponseError, TryAgainError
 
 from bus import codec, streams
 from bus._backoff import Backoff
@@ -345,6 +345,11 @@ class RedisSubscription(BaseSubscription):
         ]
         commands += [self._commit_command("EVALSHA", chunk) for chunk in chunks]
         replies = await self._acker_link.call(commands)
+        moved = next((reply for reply in replies if isinstance(reply, AskError)), None)
+        if moved is not None:
+            # The stream's slot moved to another node (a cluster resharding): nothing ran,
+            # since every command is on that one slot. The link follows it; send all again.
+            raise TryAgainError(f"{self.stream} moved: {moved}")
         for reply in replies[:acks]:
             if isinstance(reply, ResponseError):
                 # NOGROUP after Redis lost its data: the entries are gone, nothing to ack.

@@ -4,14 +4,18 @@ of two slots."""
 
 from __future__ import annotations
 
+import asyncio
+import uuid
+
 import pytest
 from redis.asyncio import RedisCluster
 from redis.crc import key_slot
 from redis.exceptions import ResponseError
 
-from bus import Envelope, RedisStreamsTransport, streams
+from bus import ConsumerOptions, Envelope, RedisStreamsTransport, streams
 from bus._redis_consumer import COMMIT
 from tests.bus.contract import FAST, Recorder, TransportContract, envelope
+from tests.fixtures.redis_cluster import Cluster
 from tests.fixtures.services import wait_until
 
 pytestmark = pytest.mark.redis
@@ -126,3 +130,32 @@ async def _dead_letters(transport: RedisStreamsTransport, stream: str, n: int) -
 
 async def _dlq_count(transport: RedisStreamsTransport, n: int) -> bool:
     return len(await transport.dlq_streams()) >= n
+
+
+async def test_a_consumer_follows_its_stream_to_another_node(
+    redis_cluster_session: Cluster, redis_cluster_url: str
+) -> None:
+    """Resharding moves a stream's slot, with the stream and its group, to another primary:
+    the consumer's own connections are redirected (MOVED) and follow it."""
+    stream = f"modx.test.moving.{uuid.uuid4().hex[:8]}"
+    slot = _slot(stream)
+    transport = RedisStreamsTransport(redis_cluster_url)
+    try:
+        record = Recorder()
+        options = ConsumerOptions(block_ms=200, visibility_timeout_s=1.0)
+        await transport.subscribe(stream, "g", "c", record, options)
+        await transport.publish_many([(stream, envelope(i)) for i in range(10)])
+        await wait_until(lambda: len(record.seen) >= 10)
+        await wait_until(lambda: _pending(transport, stream, "g", 0))
+
+        before = redis_cluster_session.owner(slot)
+        elsewhere = next(p for p in redis_cluster_session.ports if p != before)
+        await asyncio.to_thread(redis_cluster_session.move_slot, slot, elsewhere)
+        assert redis_cluster_session.owner(slot) == elsewhere
+
+        await transport.publish_many([(stream, envelope(i)) for i in range(10, 20)])
+        await wait_until(lambda: len(record.seen) >= 20)
+        await wait_until(lambda: _pending(transport, stream, "g", 0))
+        assert sorted(record.seen) == list(range(20))
+    finally:
+        await transport.close()

@@ -35,7 +35,9 @@ app = ModxApp(
 run_app = typer.Typer(help="Submit, inspect and cancel runs.", no_args_is_help=True)
 workflow_app = typer.Typer(help="Register and read workflow definitions.", no_args_is_help=True)
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
-agent_app = typer.Typer(help="Run agents.", no_args_is_help=True)
+agent_app = typer.Typer(
+    help="Run agents, and register MCP servers as agents.", no_args_is_help=True
+)
 app.add_typer(run_app, name="run")
 app.add_typer(workflow_app, name="workflow")
 app.add_typer(db_app, name="db")
@@ -235,6 +237,50 @@ def agent_list(
             f"{agent['transport']:8} {names}",
             fg=typer.colors.GREEN if agent["status"] == "online" else None,
         )
+
+
+@agent_app.command("add-mcp")
+def agent_add_mcp(
+    name: Annotated[str, typer.Argument(help="The agent's name: tools become mcp.NAME.TOOL.")],
+    target: Annotated[
+        list[str],
+        typer.Argument(
+            help="A streamable-HTTP URL, or after -- the command that starts a stdio server "
+            "(e.g. modx agent add-mcp calc -- python -m my_server)."
+        ),
+    ],
+    env: Annotated[
+        list[str] | None, typer.Option("--env", help="KEY=VALUE for a stdio server; repeat.")
+    ] = None,
+    header: Annotated[
+        list[str] | None, typer.Option("--header", help="Name: value sent to a URL; repeat.")
+    ] = None,
+    description: Annotated[str, typer.Option(help="What the server is for.")] = "",
+    url: UrlOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Register an MCP server as an agent (a command needs a system admin token)."""
+    body: dict[str, Any] = {"name": name, "description": description}
+    if len(target) == 1 and target[0].startswith(("http://", "https://")):
+        body["url"] = target[0]
+        body["headers"] = dict(_pair(h, ":", "--header") for h in header or [])
+    else:
+        body["command"] = target
+        body["env"] = dict(_pair(e, "=", "--env") for e in env or [])
+    row = Client(url, as_json=as_json).request("POST", "/v1/agents/mcp", json=body)
+    if as_json:
+        _print(row, True)
+        return
+    typer.echo(f"registered {row['name']} ({row['agent_id']}) at {row['location']}")
+    for capability in row["capabilities"]:
+        typer.echo(f"  {capability}")
+
+
+def _pair(text: str, sep: str, option: str) -> tuple[str, str]:
+    key, found, value = text.partition(sep)
+    if not found or not key.strip():
+        cli_client.fail(f"{option} {text!r}: expected KEY{sep}VALUE", cli_client.BAD_REQUEST, False)
+    return key.strip(), value.strip()
 
 
 @workflow_app.command("register")

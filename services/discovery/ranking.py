@@ -344,3 +344,21 @@ class EmbeddingRanker:
         while len(self._cache) > self._max_cache:
             self._cache.popitem(last=False)
         return vectors, (embedded[-1] if query is not None else np.empty(0))
+
+
+RRF_K = 60
+"""Reciprocal rank fusion's constant (Cormack et al., 2009): a capability's fused score is the
+sum over rankings of ``1 / (RRF_K + rank)``, so no single ranking's top place dominates."""
+
+
+def reciprocal_rank_fusion(rankings: Sequence[Sequence[str]], k: int = RRF_K) -> dict[str, float]:
+    """Fuse rankings (names, best first; a name a ranking leaves out gets nothing from it).
+
+    Only ranks count, not scores: cosine similarities and BM25 scores are on scales that
+    cannot be added, and ranks need no calibration.
+    """
+    fused: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, name in enumerate(ranking, start=1):
+            fused[name] = fused.get(name, 0.0) + 1.0 / (k + rank)
+    return fused

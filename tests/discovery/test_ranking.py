@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from services.discovery import BM25Ranker, Capability, EmbeddingRanker, tokenize
+from services.discovery.ranking import Corpus, reciprocal_rank_fusion
+from services.discovery.search import Ranked, fused
 from tests.discovery.capabilities import CAPABILITIES, QUERIES
 
 # Measured with this fixture: BM25 puts the right capability first for 5 of 30 queries (the
@@ -150,3 +152,24 @@ async def test_embedding_ranker_refuses_a_short_answer():
 
     with pytest.raises(ValueError, match="vectors for"):
         await EmbeddingRanker(broken).rank("q", CAPABILITIES[:3])
+
+
+def test_reciprocal_rank_fusion_adds_reciprocal_ranks() -> None:
+    fused = reciprocal_rank_fusion([["a", "b", "c"], ["c", "a"]], k=1)
+    assert fused == pytest.approx({"a": 1 / 2 + 1 / 3, "b": 1 / 3, "c": 1 / 4 + 1 / 2})
+    # Both first in one ranking: "a", second in the other, beats "c", third in the other.
+    assert max(fused, key=fused.__getitem__) == "a"
+
+
+def test_fused_ranking_keeps_lexical_fallbacks_and_fuses_embeddings() -> None:
+    corpus = Corpus(Capability(*c) for c in CAPABILITIES)
+    lexical = BM25Ranker()
+    semantic = Ranked({name: -i for i, name in enumerate(corpus.names)}, "embedding")
+    out = fused("refund the customer's payment", corpus, semantic, lexical)
+    assert out.ranking == "fused"
+    words = lexical.scores("refund the customer's payment", corpus)
+    top_word = max(words, key=words.__getitem__)
+    expected = 1 / (60 + corpus.names.index(top_word) + 1) + 1 / 61
+    assert out.scores[top_word] == pytest.approx(expected)
+    fallback = Ranked(words, "lexical", {"code": "no_embedder", "message": "m"})
+    assert fused("refund", corpus, fallback, lexical) is fallback

@@ -5,6 +5,7 @@ PostgreSQL + Redis and embedded."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -217,3 +218,22 @@ async def test_only_a_system_admin_registers_a_command(stack: Stack) -> None:
     direct = await stack.client.post("/v1/agents", json=card)
     assert direct.status_code == 422
     assert "POST /v1/agents/mcp" in direct.json()["error"]["message"]
+
+
+async def test_the_cli_registers_a_stdio_server(stack: Stack) -> None:
+    env = {**os.environ, "MODX_URL": stack.url, "MODX_API_TOKEN": ADMIN, "PYTHONPATH": ROOT}
+    command = [sys.executable, "-m", "services.cli.main", "agent", "add-mcp", "calc"]
+    args = [*command, "--env", f"PYTHONPATH={ROOT}", "--json", "--", *PEER, "stdio"]
+    proc = await asyncio.create_subprocess_exec(
+        *args, env=env, cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    out, err = await proc.communicate()
+    assert proc.returncode == 0, err.decode()
+    row = json.loads(out)
+    assert row["location"].startswith("stdio: ") and "mcp.calc.add" in row["capabilities"]
+
+    bad = await asyncio.create_subprocess_exec(
+        *command, "--env", "NOVALUE", "--", "true", env=env, stderr=asyncio.subprocess.PIPE
+    )
+    _, err = await bad.communicate()
+    assert bad.returncode == 2 and "--env 'NOVALUE': expected KEY=VALUE" in err.decode()

@@ -219,6 +219,9 @@ async def capabilities(
     consumes: str | None = None,
     live: bool = False,
     limit: int = Query(default=100, ge=1, le=1000),
+    fuse: bool = Query(
+        default=False, description="fuse the embedding ranking with BM25 (reciprocal rank fusion)"
+    ),
 ) -> dict[str, object]:
     """Capabilities of registered agents: by name, by ontology concept (a concept also finds
     its subclasses), and ranked by meaning for ``q`` (``ranking`` says how; see
@@ -234,4 +237,5 @@ async def capabilities(
         live=live,
         limit=limit,
         tenant=principal.tenant,
+        fuse=fuse,
     )

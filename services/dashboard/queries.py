@@ -39,7 +39,7 @@ from services.db.models import (
 )
 from services.orchestrator import runs
 from services.orchestrator.states import ACTIVE_STEP, TERMINAL_STEP, RunState
-from services.registry import store
+from services.registry import store, where
 
 RECENT_EVENTS = 100_000
 """How far back (in events) activity figures look: bounded work whatever the history's size."""
@@ -228,6 +228,16 @@ class AgentView:
     in_flight: int
     attempts: int = 0
     failures: int = 0
+
+    @property
+    def protocol(self) -> str:
+        """bus, HTTP, MCP or A2A."""
+        return where.protocol(self.row.transport)
+
+    @property
+    def location(self) -> str:
+        """Its URL, ``stdio: <command>``, or the bus."""
+        return where.location(self.row.transport, self.row.endpoint, self.row.card)
 
     @property
     def error_rate(self) -> float | None:

@@ -122,6 +122,16 @@ class Message:
     cause_shown: bool = False
     children: list[Message] = field(default_factory=list)
 
+    @property
+    def exchange(self) -> str | None:
+        """The exchange in another protocol this envelope carries (a remote agent's answer:
+        ``MCP tools/call add``), or None."""
+        found = self.payload.get("exchange") if isinstance(self.payload, dict) else None
+        if not isinstance(found, dict):
+            return None
+        words = [str(found.get("protocol", "")).upper(), found.get("method"), found.get("tool")]
+        return " ".join(str(w) for w in words if w)
+
 
 def _parse_time(text: Any) -> datetime | None:
     if not isinstance(text, str):

@@ -215,8 +215,10 @@ class AgentPublic(BaseModel):
     description: str
     transport: str
     endpoint: str | None
-    location: str | None = None
-    """Where it lives: its endpoint or URL, ``stdio: <command>``, or None for a bus agent."""
+    protocol: str = "bus"
+    """``bus``, ``HTTP``, ``MCP`` or ``A2A``."""
+    location: str = ""
+    """Where it lives: its URL, ``stdio: <command>``, or the bus (``services.registry.where``)."""
     status: str
     registered_at: datetime
     last_heartbeat_at: datetime

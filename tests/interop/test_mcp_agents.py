@@ -86,6 +86,7 @@ async def test_each_tool_becomes_a_capability_with_its_schemas(peers: Stack) -> 
     assert add["output_schema"]["properties"] == {"sum": {"type": "integer"}}
     agents = {a["name"]: a for a in (await peers.client.get("/v1/agents")).json()}
     assert agents["calc"]["transport"] == "mcp" and agents["web"]["transport"] == "mcp"
+    assert agents["calc"]["protocol"] == agents["web"]["protocol"] == "MCP"
     assert agents["calc"]["location"].startswith("stdio: ")
     assert agents["web"]["location"].endswith("/mcp")
 

@@ -23,7 +23,7 @@ from services.auth import Principal
 from services.db.models import SYSTEM_TENANT, AgentRow, utcnow
 from services.discovery.search import discover, discovery_of
 from services.egress import EgressRefused
-from services.registry import store
+from services.registry import store, where
 from services.registry.identity import RegistrationRefused, check_card
 from services.registry.schemas import (
     AgentCard,
@@ -48,7 +48,8 @@ def agent_public(agent: AgentRow, in_flight: int) -> AgentPublic:
         description=agent.description,
         transport=agent.transport,
         endpoint=agent.endpoint,
-        location=card.mcp.location if card.mcp is not None else agent.endpoint,
+        protocol=where.protocol(agent.transport),
+        location=where.location(agent.transport, agent.endpoint, agent.card),
         status=agent.status,
         registered_at=agent.registered_at,
         last_heartbeat_at=agent.last_heartbeat_at,

@@ -15,8 +15,16 @@ from bus import streams
 from bus.envelope import Envelope, Kind
 
 
-def started_envelope(task: Envelope, sender: str, started_at: datetime) -> Envelope:
-    """The ``task.started`` event for a task a remote agent accepted: the step runs from now."""
+def started_envelope(
+    task: Envelope, sender: str, started_at: datetime, exchange: dict[str, Any] | None = None
+) -> Envelope:
+    """The ``task.started`` event for a task a remote agent accepted: the step runs from now.
+
+    ``exchange``: what was said to the peer in its own protocol (MCP's ``tools/call``...), kept
+    in the payload so that the run's trace shows it beside the envelopes."""
+    payload: dict[str, Any] = {"capability": task.topic, "started_at": started_at.isoformat()}
+    if exchange is not None:
+        payload["exchange"] = exchange
     return Envelope(
         kind=Kind.EVENT,
         topic=streams.TASK_STARTED,
@@ -27,12 +35,16 @@ def started_envelope(task: Envelope, sender: str, started_at: datetime) -> Envel
         correlation_id=task.correlation_id,
         causation_id=task.id,
         traceparent=task.traceparent,
-        payload={"capability": task.topic, "started_at": started_at.isoformat()},
+        payload=payload,
     )
 
 
 def answer_envelope(
-    task: Envelope, sender: str, body: Any, started_at: datetime | None = None
+    task: Envelope,
+    sender: str,
+    body: Any,
+    started_at: datetime | None = None,
+    exchange: dict[str, Any] | None = None,
 ) -> Envelope:
     """The result (or error) envelope for an answer body to ``task``: ``{"output", "usage"?}``
     or ``{"error": {"message", "code"?, "retryable"?}}``; anything else is a ``bad_answer``.
@@ -57,6 +69,8 @@ def answer_envelope(
         }
     if started_at is not None:
         payload["started_at"] = started_at.isoformat()
+    if exchange is not None:
+        payload["exchange"] = exchange
     return Envelope(
         kind=kind,
         topic=task.topic,

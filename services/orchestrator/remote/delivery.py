@@ -39,13 +39,20 @@ class Reply:
         self.agent_id = agent_id
         self._publish = publish
 
-    async def started(self, at: datetime) -> None:
-        """The agent accepted the task at ``at``: the step is running (its answer comes later)."""
-        await self._publish(started_envelope(self.task, self.agent_id, at))
+    async def started(self, at: datetime, exchange: dict[str, Any] | None = None) -> None:
+        """The agent accepted the task at ``at``: the step is running (its answer comes later).
+        ``exchange``: the request in the peer's protocol, for the run's trace."""
+        await self._publish(started_envelope(self.task, self.agent_id, at, exchange))
 
-    async def answer(self, body: Any, started_at: datetime | None = None) -> None:
-        """The agent's answer: ``{"output": …}`` or ``{"error": {"message", …}}``."""
-        await self._publish(answer_envelope(self.task, self.agent_id, body, started_at))
+    async def answer(
+        self,
+        body: Any,
+        started_at: datetime | None = None,
+        exchange: dict[str, Any] | None = None,
+    ) -> None:
+        """The agent's answer: ``{"output": …}`` or ``{"error": {"message", …}}``;
+        ``exchange``: the response in the peer's protocol, for the run's trace."""
+        await self._publish(answer_envelope(self.task, self.agent_id, body, started_at, exchange))
 
 
 class Delivery(Protocol):

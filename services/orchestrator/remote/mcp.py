@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from typing import Any
 
 from mcp import ClientSession
 from mcp.shared.exceptions import McpError
@@ -108,13 +109,16 @@ class McpDelivery:
         session = connection.session
         if session is None:
             raise DeliveryFailed("dispatch_failed", UNREACHABLE, True)
-        # The SDK numbers requests in order and does not cancel them itself: the id this
-        # call gets is the next one, needed to tell the server when MODX cancels it.
-        request_id = session._request_id
+        tool = tool_of(agent, task.topic)
         started_at = utcnow()
-        await reply.started(started_at)
+        exchange: dict[str, Any] = {"protocol": "mcp", "method": "tools/call", "tool": tool}
+        await reply.started(started_at, exchange)
+        # The SDK numbers requests in order and does not cancel them itself: the id this
+        # call gets is the next one (no await between), needed to tell the server of a cancel.
+        request_id = session._request_id
+        exchange["id"] = request_id
         try:
-            result = await session.call_tool(tool_of(agent, task.topic), arguments)
+            result = await session.call_tool(tool, arguments)
         except asyncio.CancelledError as cancelled:
             reason = str(cancelled.args[0]) if cancelled.args else "cancelled by MODX"
             await self._tell_cancelled(session, request_id, reason)
@@ -130,7 +134,11 @@ class McpDelivery:
             log.warning("task %s: MCP call to agent %s failed: %r", task.id, agent.id, exc)
             await self._broken(agent.id, connection)
             raise DeliveryFailed("dispatch_failed", UNREACHABLE, True) from None
-        await reply.answer(translate_mcp.answer_of(result), started_at)
+        await reply.answer(
+            translate_mcp.answer_of(result),
+            started_at,
+            {**exchange, "method": "tools/call result", "isError": bool(result.isError)},
+        )
 
     async def _broken(self, agent_id: str, connection: McpConnection) -> None:
         """End a connection that failed under a call: the next call starts a new one (a

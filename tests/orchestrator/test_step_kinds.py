@@ -241,6 +241,36 @@ async def test_on_error_continue_covers_a_wait_without_its_signal_and_each_fan_o
     assert ctx.run.status == "succeeded"
 
 
+@pytest.mark.parametrize("on_error", ["fail", "continue"])
+async def test_a_fan_out_that_cannot_start_fails_like_any_step(
+    runtime: Runtime, on_error: str
+) -> None:
+    definition = {
+        "name": "w",
+        "steps": [
+            {
+                "id": "s",
+                "capability": "t.work",
+                "for_each": "$.input.xs",
+                "input": {"x": "$.item"},
+                "on_error": on_error,
+            }
+        ],
+    }
+    run = await runtime.orchestrator.create_run(parse_definition(definition), {"xs": "abc"})
+    assert run is not None
+    ctx = await at(runtime, run, 1, runtime.orchestrator.engine.on_due)
+    step = ctx.steps["s"]
+    error = {"code": "bad_for_each", "message": "$.input.xs is not a list", "retryable": False}
+    ledger = await ledger_of(runtime, run)
+    if on_error == "fail":
+        assert step.status == "failed" and step.error == error and ctx.run.status == "failed"
+        assert ("step.failed", {"step_id": "s", "attempt": 0, "error": error}) in ledger
+    else:
+        assert step.status == "succeeded" and step.output == {"error": error}
+        assert ctx.run.status == "succeeded"
+
+
 async def test_a_sleep_until_a_time_already_past_ends_at_once(runtime: Runtime) -> None:
     definition = {"name": "w", "steps": [{"id": "nap", "sleep": {"until": "2001-01-01T00:00:00Z"}}]}
     run = await start_any(runtime, definition)

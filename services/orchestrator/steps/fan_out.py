@@ -77,14 +77,14 @@ class FanOut(StepKind):
         failed = progress.get("failed_item")
         if failed is not None:
             item = ctx.steps[failed]
-            parent.error = {
+            error = {
                 "code": "item_failed",
                 "message": f"{item.step_id} {item.status}",
                 "step_id": item.step_id,
                 "cause": item.error,
                 "retryable": False,
             }
-            ctx.move_step(parent, StepState.FAILED, error=parent.error)
+            self.host.attempt_failed(ctx, parent, error)
             return True
         if progress["finished"] >= progress["items"]:
             parent.output = [
@@ -152,10 +152,10 @@ class FanOut(StepKind):
                 continue
             await self.capability.dispatch(ctx, child, 1)
 
-    @staticmethod
-    def _fail(ctx: RunContext, parent: Step, code: str, message: str) -> bool:
-        parent.error = {"code": code, "message": message, "retryable": False}
-        ctx.move_step(parent, StepState.FAILED, error=parent.error)
+    def _fail(self, ctx: RunContext, parent: Step, code: str, message: str) -> bool:
+        # Not retried (the items are not made again); ``on_error`` applies as to any step.
+        error = {"code": code, "message": message, "retryable": False}
+        self.host.attempt_failed(ctx, parent, error)
         return True
 
 

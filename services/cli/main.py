@@ -477,9 +477,8 @@ def run_signal(
             body = json.loads(data)
         except json.JSONDecodeError as exc:
             cli_client.fail(f"--data is not JSON: {exc}", cli_client.BAD_REQUEST, as_json)
-    answer = Client(url, as_json=as_json).request(
-        "POST", f"/v1/runs/{run_id}/signals/{name}", json=body
-    )
+    with Client(url, as_json=as_json).guard() as modx:
+        answer = modx.signal(run_id, name, body)
     if as_json:
         _print(answer, True)
     else:

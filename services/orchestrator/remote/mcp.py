@@ -178,7 +178,8 @@ class McpDelivery:
                     await session.execute(
                         select(AgentRow).where(
                             AgentRow.transport == TRANSPORT,
-                            AgentRow.status.in_([store.ONLINE, store.OFFLINE]),
+                            # A draining agent keeps its session until its calls end.
+                            AgentRow.status.in_([store.ONLINE, store.OFFLINE, store.DRAINING]),
                         )
                     )
                 ).scalars()

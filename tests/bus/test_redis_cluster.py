@@ -12,10 +12,10 @@ from redis.asyncio import RedisCluster
 from redis.crc import key_slot
 from redis.exceptions import ResponseError
 
-from bus import ConsumerOptions, Envelope, RedisStreamsTransport, streams
+from bus import ConsumerOptions, Envelope, PublishError, RedisStreamsTransport, streams
 from bus._redis_consumer import COMMIT
 from tests.bus.contract import FAST, Recorder, TransportContract, envelope
-from tests.fixtures.redis_cluster import Cluster
+from tests.fixtures.redis_cluster import Cluster, redis_cluster
 from tests.fixtures.services import wait_until
 
 pytestmark = pytest.mark.redis
@@ -159,3 +159,36 @@ async def test_a_consumer_follows_its_stream_to_another_node(
         assert sorted(record.seen) == list(range(20))
     finally:
         await transport.close()
+
+
+async def test_a_consumer_carries_on_after_its_primary_fails_over() -> None:
+    """The primary that holds a consumer's stream dies (SIGKILL); its replica takes over the
+    slots, and the consumer, its reader and acknowledger reconnected there, carries on."""
+    with redis_cluster(replicas=1, node_timeout_ms=1000) as cluster:
+        stream = f"modx.test.failover.{uuid.uuid4().hex[:8]}"
+        slot = _slot(stream)
+        transport = RedisStreamsTransport(cluster.url, reconnect_cap_s=0.5)
+        try:
+            record = Recorder()
+            options = ConsumerOptions(block_ms=200, visibility_timeout_s=1.0)
+            await transport.subscribe(stream, "g", "c", record, options)
+            await transport.publish_many([(stream, envelope(i)) for i in range(10)])
+            await wait_until(lambda: len(record.seen) >= 10)
+            await wait_until(lambda: _pending(transport, stream, "g", 0))
+
+            primary = cluster.owner(slot)
+            cluster.kill(primary)
+            await wait_until(lambda: cluster.owner(slot) != primary and cluster.healthy(), 60)
+
+            async def published() -> bool:  # while the client learns the new layout
+                try:
+                    await transport.publish_many([(stream, envelope(i)) for i in range(10, 20)])
+                except PublishError:
+                    return False
+                return True
+
+            await wait_until(published, timeout=60)
+            await wait_until(lambda: set(range(10, 20)) <= set(record.seen), timeout=60)
+            await wait_until(lambda: _pending(transport, stream, "g", 0), timeout=60)
+        finally:
+            await transport.close()

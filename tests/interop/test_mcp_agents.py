@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from services.orchestrator.remote.mcp import McpDelivery
+from tests.e2e.fleet import squares
 from tests.fixtures.services import free_port, wait_until
 from tests.fixtures.stack import ADMIN, Stack
 
@@ -93,10 +94,16 @@ async def test_each_tool_becomes_a_capability_with_its_schemas(peers: Stack) -> 
 
 @pytest.mark.parametrize("server", ["calc", "web"])
 async def test_steps_call_tools_in_both_modes(peers: Stack, server: str) -> None:
+    await peers.agent(squares)  # a native bus agent in the same workflow
     workflow = {
         "name": f"mixed-{server}",
         "steps": [
-            {"id": "add", "capability": f"mcp.{server}.add", "input": {"a": "$.input.a", "b": 2}},
+            {"id": "square", "capability": "test.square", "input": {"value": "$.input.a"}},
+            {
+                "id": "add",
+                "capability": f"mcp.{server}.add",
+                "input": {"a": "$.steps.square.output.value", "b": 2},
+            },
             {"id": "shout", "capability": f"mcp.{server}.shout", "input": {"text": "fine"}},
             {"id": "link", "capability": f"mcp.{server}.link", "input": {}},
         ],
@@ -106,10 +113,10 @@ async def test_steps_call_tools_in_both_modes(peers: Stack, server: str) -> None
             "files": "$.steps.link.output.files",
         },
     }
-    run = await peers.wait(await peers.submit(workflow, {"a": 40}))
+    run = await peers.wait(await peers.submit(workflow, {"a": 6}))
     assert run["status"] == "succeeded", run
     assert run["output"] == {
-        "sum": 42,
+        "sum": 38,
         "text": "FINE",
         "files": [
             {
@@ -238,3 +245,28 @@ async def test_the_cli_registers_a_stdio_server(stack: Stack) -> None:
     )
     _, err = await bad.communicate()
     assert bad.returncode == 2 and "--env 'NOVALUE': expected KEY=VALUE" in err.decode()
+
+
+async def test_a_deregistered_stdio_server_is_stopped(peers: Stack, tmp_path: Path) -> None:
+    marker = tmp_path / "pid"
+    marker.write_text("")  # exists: hold answers at once with the process id
+    workflow = {
+        "name": "pid",
+        "steps": [{"id": "p", "capability": "mcp.calc.hold", "input": {"marker": str(marker)}}],
+        "output": "$.steps.p.output",
+    }
+    run = await peers.wait(await peers.submit(workflow))
+    pid = run["output"]["pid"]
+    agents = (await peers.client.get("/v1/agents")).json()
+    (calc,) = [a for a in agents if a["name"] == "calc"]
+    gone = await peers.client.delete(f"/v1/agents/{calc['agent_id']}", headers=admin(peers))
+    assert gone.status_code == 202, gone.text
+
+    def stopped() -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        return False
+
+    await wait_until(stopped, timeout=60)

@@ -89,6 +89,7 @@ async def test_each_tool_becomes_a_capability_with_its_schemas(peers: Stack) -> 
     assert agents["calc"]["transport"] == "mcp" and agents["web"]["transport"] == "mcp"
     assert agents["calc"]["protocol"] == agents["web"]["protocol"] == "MCP"
     assert agents["calc"]["location"].startswith("stdio: ")
+    assert "PYTHONPATH" not in json.dumps(agents["calc"])  # env may hold secrets: never shown
     assert agents["web"]["location"].endswith("/mcp")
 
 

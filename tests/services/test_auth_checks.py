@@ -23,6 +23,7 @@ from bus.signing import (
     sign_bytes,
 )
 from services.api.app import create_app
+from services.api.deps import _close
 from services.auth import Principal, authenticate, expired, new_token, token_hash
 from services.config import Settings
 from services.db.models import SYSTEM_TENANT, AgentRow, ApiTokenRow, utcnow
@@ -148,9 +149,13 @@ def holder(public_key: str | None) -> AgentRow:
 
 
 def test_a_bus_agent_needs_a_key_unless_insecure() -> None:
-    status, code, field, message = refused(card_of())
-    assert (status, code, field) == (422, "invalid_request", "public_key")
-    assert "MODX_INSECURE_AGENTS=1" in message
+    assert refused(card_of()) == (
+        422,
+        "invalid_request",
+        "public_key",
+        "a bus agent needs a public_key (its results are signed); the SDK makes one. "
+        "MODX_INSECURE_AGENTS=1 lifts this for development only",
+    )
     assert refused(card_of(), insecure=True) is None
     assert refused(card_of(transport="http")) is None  # its answers come over HTTP
 
@@ -160,7 +165,7 @@ def test_a_key_must_be_an_ed25519_key_and_a_proof_needs_one() -> None:
     assert (status, code, field) == (422, "invalid_request", "public_key")
     assert message.startswith("not an Ed25519 public key: ")
     without_key = card_of(transport="http", proof=proven()["proof"])
-    assert refused(without_key)[:3] == (422, "invalid_request", "proof")
+    assert refused(without_key) == (422, "invalid_request", "proof", "a proof needs a public_key")
     assert refused(card_of(**proven())) is None
 
 
@@ -354,3 +359,46 @@ async def test_failed_token_checks_are_throttled_per_address(tmp_path: Path) -> 
         blocked = await http.get("/v1/runs", headers=good)
         assert_error(blocked, 429, "too_many_requests")
         assert 0 < int(blocked.headers["retry-after"]) <= retry_after
+
+
+async def test_throttling_is_per_address_and_a_caller_without_one_is_served(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(data_dir=tmp_path, api_token=OPERATOR_TOKEN, auth_fail_per_address=2)
+    good = {"authorization": f"Bearer {OPERATOR_TOKEN}"}
+    app = create_app(settings)
+
+    def calling_from(client: tuple[str, int] | None) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=app, client=client)  # type: ignore[arg-type]
+        return httpx.AsyncClient(transport=transport, base_url="http://modx")
+
+    async with (
+        app.router.lifespan_context(app),
+        calling_from(("10.0.0.1", 1)) as guesser,
+        calling_from(("10.0.0.2", 1)) as other,
+        calling_from(None) as nowhere,
+    ):
+        for _ in range(2):
+            await guesser.get("/v1/runs", headers={"authorization": "Bearer guess"})
+        assert_error(await guesser.get("/v1/runs", headers=good), 429, "too_many_requests")
+        assert (await other.get("/v1/runs", headers=good)).status_code == 200
+        # No client address (a Unix socket): one shared bucket, still served.
+        assert (await nowhere.get("/v1/runs", headers=good)).status_code == 200
+
+
+class _Closing:
+    """A request's session whose close raises ``error`` (the connection went away, or a bug)."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    async def close(self) -> None:
+        raise self.error
+
+
+async def test_a_session_that_cannot_close_because_the_database_went_away_is_let_go() -> None:
+    """The answer has started when a request's session closes: a dropped connection must not
+    raise there (the client's connection would drop too); a bug still does."""
+    await _close(_Closing(ConnectionResetError("reset by peer")))  # type: ignore[arg-type]
+    with pytest.raises(RuntimeError, match="bug"):
+        await _close(_Closing(RuntimeError("bug")))  # type: ignore[arg-type]

@@ -15,13 +15,15 @@ from sqlalchemy import select
 
 from bus import streams
 from bus.envelope import Envelope, Kind
-from services.db.models import StepRow
+from services.db.models import RunRow, StepRow
+from services.orchestrator.authenticity import SERVER, Refusal
 from services.orchestrator.context import RunContext
 from services.orchestrator.definitions import parse_definition
 from services.orchestrator.engine import Engine
 from services.orchestrator.limits import Limits
 from services.orchestrator.records import Run
 from services.orchestrator.routing import Router
+from services.orchestrator.states import RunState
 from services.orchestrator.steps import FanOut
 from services.registry import store
 from services.registry.schemas import AgentCard
@@ -72,6 +74,7 @@ CONDITIONS: list[tuple[dict[str, Any], dict[str, Any], bool]] = [
     ({"ref": "$.input.v", "op": "falsy"}, {"v": 1}, False),
     ({"ref": "$.input.v", "op": "equals", "value": "a"}, {"v": "a"}, True),
     ({"ref": "$.input.v", "op": "equals", "value": "a"}, {"v": "b"}, False),
+    ({"ref": "$.input.v", "op": "equals", "value": 1}, {"v": 0}, False),  # not "at most"
     ({"ref": "$.input.v", "op": "not_equals", "value": "a"}, {"v": "b"}, True),
     ({"ref": "$.input.v", "op": "not_equals", "value": "a"}, {"v": "a"}, False),
     ({"ref": "$.input.v", "op": "in", "value": ["a", "b"]}, {"v": "b"}, True),
@@ -333,3 +336,82 @@ def test_an_engine_built_without_settings_uses_the_documented_defaults() -> None
     assert fan_out.host is engine and engine.capability.host is engine
     task = Envelope(kind=Kind.TASK, topic="t.work", sender="x")
     assert engine.capability.sign_task(task) is task  # unsigned unless told how
+
+
+async def test_a_run_deadline_has_passed_at_its_very_instant(runtime: Runtime) -> None:
+    # Its step waits for an agent: no step timeout can end the run instead.
+    run = await start(runtime, base.one_step(capability="t.nobody"), deadline_s=1)
+    assert run.deadline_at is not None
+    deadline = run.deadline_at
+
+    async def exactly(ctx: RunContext) -> None:
+        ctx.now = deadline
+        await runtime.orchestrator.engine.on_due(ctx)
+
+    await runtime.orchestrator.in_run(run.id, exactly)
+    assert (await rows(runtime, run))["s"].status == "cancelled"
+    async with runtime.readers() as session:
+        stored = await session.get(RunRow, run.id)
+    assert stored is not None and stored.status == "timed_out"
+
+
+async def test_an_envelope_without_a_step_answers_no_step(runtime: Runtime) -> None:
+    """Even when a step could be named anything: no step id binds to no step."""
+    definition = {"name": "w", "steps": [{"id": "XXXX", "capability": "t.work"}]}
+    run = await start(runtime, definition)
+    refused: list[object] = []
+
+    async def stepless(ctx: RunContext) -> None:
+        row = ctx.steps["XXXX"]
+        envelope = Envelope(
+            kind=Kind.RESULT,
+            topic="t.work",
+            sender=row.agent_id or "",
+            run_id=run.id,
+            attempt=1,
+            causation_id=row.task_id,
+            payload={"output": 1},
+        )
+        refused.append(await runtime.orchestrator.engine.on_message(ctx, envelope, SERVER))
+
+    ctx = await at(runtime, run, 1, stepless)
+    assert isinstance(refused[0], Refusal) and refused[0].code == "unbound"
+    assert ctx.steps["XXXX"].status == "scheduled"
+
+
+async def test_an_answer_the_server_relays_is_traced_to_its_agent(runtime: Runtime) -> None:
+    """Answers of agents without a bus key come through the server (sender ``SERVER``); the
+    history names the agent in the envelope, not the step's holder."""
+    run = await start(runtime, base.one_step())
+
+    async def relayed(ctx: RunContext) -> object:
+        row = ctx.steps["s"]
+        envelope = Envelope(
+            kind=Kind.RESULT,
+            topic="t.work",
+            sender="relaying-agent",
+            run_id=run.id,
+            step_id="s",
+            attempt=1,
+            causation_id=row.task_id,
+            payload={"output": 3},
+        )
+        return await runtime.orchestrator.engine.on_message(ctx, envelope, SERVER)
+
+    ctx = await at(runtime, run, 1, relayed)
+    assert ctx.run.status == "succeeded" and ctx.steps["s"].agent_id != "relaying-agent"
+    [received] = [e for e in await events(runtime, run) if e.type == "message.received"]
+    assert received.agent_id == "relaying-agent"
+
+
+async def test_a_run_found_pending_when_due_is_started(runtime: Runtime) -> None:
+    """A run stored but not started (its replica stopped in between) starts at the sweep."""
+    run = await start(runtime, base.one_step(capability="t.nobody"))
+
+    async def unstarted(ctx: RunContext) -> None:
+        ctx.run.status = RunState.PENDING
+
+    await at(runtime, run, 0.1, unstarted)
+    ctx = await at(runtime, run, 1, runtime.orchestrator.engine.on_due)
+    assert ctx.run.status == "running"
+    assert [e.type for e in await events(runtime, run)].count("run.running") == 2

@@ -147,8 +147,8 @@ async def test_a_store_that_cannot_settle_on_stop_does_not_hang_it(
     async def unreachable(*args: Any) -> None:
         await asyncio.Event().wait()
 
-    async def broken() -> None:
-        raise ConnectionError("store gone")
+    async def broken() -> None:  # the store does not answer the cleanup either
+        await asyncio.Event().wait()
 
     monkeypatch.setattr(sub, "_release", unreachable)
     monkeypatch.setattr(sub, "_after_stop", broken)
@@ -157,7 +157,7 @@ async def test_a_store_that_cannot_settle_on_stop_does_not_hang_it(
     with caplog.at_level(logging.WARNING, logger="bus._consumer"):
         await sub.stop(drain=False)
     assert sub not in transport._subscriptions
-    warnings = [(r.getMessage(), r.exc_info is not None) for r in caplog.records]
+    warnings = [(r.getMessage(), bool(r.exc_info)) for r in caplog.records]
     assert warnings == [
         (f"{sub!r}: could not settle entries on stop", True),
         (f"{sub!r}: cleanup on stop failed", True),
@@ -177,7 +177,7 @@ async def test_a_failing_handler_is_logged_retried_then_dead_lettered(
         await wait_until(lambda: transport.dead_letters(stream))
     [dead] = await transport.dead_letters(stream)
     assert dead.reason == "handler failed 2 times; last error: ValueError('boom')"
-    records = [(r.getMessage(), r.exc_info is not None) for r in caplog.records]
+    records = [(r.getMessage(), bool(r.exc_info)) for r in caplog.records]
     assert records == [
         (f"{sub!r}: handler failed on {entry} (delivery 1 of 2); will retry", True),
         (f"{sub!r}: dead-lettering {entry}: {dead.reason}", False),
@@ -236,7 +236,7 @@ async def test_replies_the_store_refused_go_to_on_unsent_and_the_entry_is_retrie
     # Each refused commit handed its replies over (the second hand-over failed, and said so);
     # the failing handler had none to hand over.
     assert unsent == [[10, 11], [10, 11]]
-    assert [(r.getMessage(), r.exc_info is not None) for r in caplog.records] == [
+    assert [(r.getMessage(), bool(r.exc_info)) for r in caplog.records] == [
         (f"{sub!r}: on_unsent failed; 2 replies are lost", True)
     ]
     assert await transport.dead_letters(stream) == []
@@ -327,7 +327,7 @@ async def test_a_storage_hook_that_fails_is_logged_and_the_worker_goes_on(
         await transport.publish_raw(stream, b"not json")
         await transport.publish(stream, envelope(1))
         await wait_until(lambda: seen == [1])
-    assert [(r.getMessage(), r.exc_info is not None) for r in caplog.records] == [
+    assert [(r.getMessage(), bool(r.exc_info)) for r in caplog.records] == [
         (f"{sub!r}: failed to process entry {failures[0]}", True)
     ]
 

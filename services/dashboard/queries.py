@@ -337,7 +337,8 @@ class Progress:
     failed: int = 0
     statuses: dict[str, int] = field(default_factory=dict)
     waiting: list[str] = field(default_factory=list)
-    """Why steps wait (``waiting for an agent that serves X (none registered)``)."""
+    """Why steps wait (``waiting for an agent that serves X (none registered)``, ``waiting
+    for signal approval``)."""
 
 
 async def progress_of(session: AsyncSession, runs: Sequence[RunRow]) -> dict[str, Progress]:
@@ -360,13 +361,15 @@ async def progress_of(session: AsyncSession, runs: Sequence[RunRow]) -> dict[str
     unfinished = [run.id for run in runs if run.finished_at is None]
     if unfinished:
         # Only unfinished runs can wait; a fan-out keeps its reason on its parent row.
-        waiting = select(StepRow.run_id, StepRow.meta).where(
+        waiting = select(StepRow.run_id, StepRow.status, StepRow.meta).where(
             StepRow.run_id.in_(unfinished),
             StepRow.item_index.is_(None),
             StepRow.status.not_in(list(TERMINAL_STEP)),
         )
-        for run_id, meta in (await session.execute(waiting)).tuples():
+        for run_id, status, meta in (await session.execute(waiting)).tuples():
             reason = (meta or {}).get("waiting")
+            if status == "running" and (meta or {}).get("signal"):
+                reason = f"waiting for signal {meta['signal']}"  # a wait step (steps.wait)
             if reason and reason not in out[run_id].waiting:
                 out[run_id].waiting.append(reason)
     return out

@@ -57,7 +57,10 @@ async def test_approve_and_reject_from_the_run_page(dash: Stack, page: Any) -> N
     await _waiting(dash, approved)
     await _waiting(dash, rejected)
 
-    await login(page, dash.url, f"/dashboard/runs/{approved}")
+    await login(page, dash.url, "/dashboard/runs")
+    row = page.locator(f'tr.run-row[data-run="{approved}"] .waiting')
+    assert await row.inner_text() == "waiting for signal approval"
+    await page.goto(f"{dash.url}/dashboard/runs/{approved}")
     form = page.locator('form.signal-form[data-step="approve"]')
     assert "waits for the signal approval" in " ".join((await form.inner_text()).split())
     steps_cell = page.locator('[data-step-row="approve"] td').nth(1)
@@ -68,7 +71,8 @@ async def test_approve_and_reject_from_the_run_page(dash: Stack, page: Any) -> N
     await form.locator('button[value="approve"]').click()
     await page.locator('#run-status .badge[data-status="succeeded"]').wait_for(timeout=15_000)
     await page.locator('#dag .node[data-step="publish"][data-status="succeeded"]').wait_for()
-    assert await page.locator("form.signal-form").count() == 0  # nothing waits any more
+    # Nothing waits any more: the form goes with the next redraw of the summary.
+    await page.locator("form.signal-form").wait_for(state="detached", timeout=15_000)
     run = await dash.wait(approved)
     decision = {"ok": True, "comment": "looks good"}
     assert [s["input"] for s in run["steps"] if s["step_id"] == "publish"] == [

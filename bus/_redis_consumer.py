@@ -424,7 +424,7 @@ class RedisSubscription(BaseSubscription):
             await asyncio.gather(self._ack_task, return_exceptions=True)
 
     async def _dead_letter(self, delivery: Delivery, reason: str) -> None:
-        dlq = streams.dlq(self.stream)
+        dlq = streams.dlq(self.stream, cluster=self._slot is not None)
         fields = codec.dead_letter_fields(
             data=delivery.data,
             reason=reason,

@@ -28,6 +28,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from redis.asyncio import RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import NoScriptError, ResponseError
@@ -114,6 +115,7 @@ class RedisStreamsTransport(Transport):
             retry=Retry(ExponentialWithJitterBackoff(base=0.02, cap=0.5), retries=2),
             health_check_interval=30,
         )
+        self._cluster = isinstance(self._client, RedisCluster)  # names dead letters (streams.dlq)
         self._known: set[str] = set()
         self._subscriptions: set[BaseSubscription] = set()
         self._trimmer: asyncio.Task[None] | None = None
@@ -282,7 +284,7 @@ class RedisStreamsTransport(Transport):
 
     async def dead_letters(self, stream: str, limit: int = 100) -> list[DeadLetter]:
         """The newest dead letters of ``stream``, newest first."""
-        entries: Any = await self._client.xrevrange(streams.dlq(stream), count=limit)
+        entries: Any = await self._client.xrevrange(streams.dlq(stream, self._cluster), count=limit)
         return [
             codec.read_dead_letter(entry_id.decode(), stream, fields)
             for entry_id, fields in entries or []
@@ -294,7 +296,7 @@ class RedisStreamsTransport(Transport):
         Raises:
             DeadLetterNotFoundError: No such dead letter.
         """
-        dlq = streams.dlq(stream)
+        dlq = streams.dlq(stream, self._cluster)
         try:
             entries: Any = await self._client.xrange(dlq, dead_letter_id, dead_letter_id)
         except ResponseError:  # not a stream id at all
@@ -312,7 +314,7 @@ class RedisStreamsTransport(Transport):
     async def discard_dead_letter(self, stream: str, dead_letter_id: str) -> bool:
         """Remove one dead letter; False when it does not exist."""
         try:
-            return bool(await self._client.xdel(streams.dlq(stream), dead_letter_id))
+            return bool(await self._client.xdel(streams.dlq(stream, self._cluster), dead_letter_id))
         except ResponseError:
             return False
 

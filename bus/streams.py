@@ -46,22 +46,24 @@ def tagged(stream: str) -> str:
     return "{" + stream + "}"
 
 
-def dlq(stream: str) -> str:
-    """The dead-letter stream of a stream (``{<stream>}.dlq``: in the stream's slot)."""
-    return tagged(stream) + DLQ_SUFFIX
+def dlq(stream: str, cluster: bool = False) -> str:
+    """The dead-letter stream of a stream: ``<stream>.dlq`` (DESIGN.md); on a Redis Cluster
+    ``{<stream>}.dlq``, so that it shares the stream's slot (dead-lettering is one MULTI)."""
+    return (tagged(stream) if cluster else stream) + DLQ_SUFFIX
 
 
 def is_dlq(name: str) -> bool:
-    """True for the name of a dead-letter stream."""
-    return name.startswith("{") and name.endswith("}" + DLQ_SUFFIX)
+    """True for the name of a dead-letter stream (either form)."""
+    return name.endswith(DLQ_SUFFIX) and len(name) > len(DLQ_SUFFIX)
 
 
 def dlq_of(name: str) -> str:
     """The stream whose dead-letter stream ``name`` is (the inverse of ``dlq``)."""
-    return name[1 : -len("}" + DLQ_SUFFIX)]
+    base = name[: -len(DLQ_SUFFIX)]
+    return base[1:-1] if base.startswith("{") and base.endswith("}") else base
 
 
-DLQ_PATTERN = "{*}" + DLQ_SUFFIX
+DLQ_PATTERN = "*" + DLQ_SUFFIX
 """A ``SCAN MATCH`` pattern for every dead-letter stream."""
 
 

@@ -71,7 +71,7 @@ def agent_rules(
     cluster (``cluster``), with the commands that learn its layout."""
     readable = [streams.tasks(name) for name in sorted(set(capabilities))]
     readable.append(streams.inbox(agent_id))
-    writable = [streams.RESULTS, *(streams.dlq(stream) for stream in readable)]
+    writable = [streams.RESULTS, *(streams.dlq(stream, cluster) for stream in readable)]
     consume = [*_CONSUME, *(f"~{stream}" for stream in readable)]
     append = ["+xadd", *(f"~{stream}" for stream in writable)]
     script = ["+evalsha", "+eval", *(f"~{stream}" for stream in [*readable, *writable])]

@@ -34,7 +34,7 @@ class CapabilitySpec(BaseModel):
     @model_validator(mode="after")
     def _not_a_dead_letter_stream(self) -> CapabilitySpec:
         # Reserved: a task stream named like a dead-letter stream misleads whoever reads the
-        # bus (dead letters are ``{<stream>}.dlq``, see bus/streams.py).
+        # bus (dead letters are ``<stream>.dlq``, see bus/streams.py).
         if self.name.endswith(DLQ_SUFFIX):
             raise ValueError(f"a capability name cannot end in {DLQ_SUFFIX!r}")
         return self

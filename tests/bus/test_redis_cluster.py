@@ -62,7 +62,7 @@ class TestRedisClusterTransport(ClusterConfig, TransportContract):
         client = transport.client
         assert isinstance(client, RedisCluster)
         marker = streams.published_marker(stream, "some-envelope-id")
-        for key in (streams.dlq(stream), marker):
+        for key in (streams.dlq(stream, cluster=True), marker):
             assert await client.cluster_keyslot(key) == await client.cluster_keyslot(stream)
         # Eight capabilities' task streams land on more than one node.
         nodes = {

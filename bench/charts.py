@@ -220,19 +220,27 @@ def _replicas(data: dict[str, Any], axes: list[Axes]) -> None:
     r = data["results"]
     f, counts = r["figures"], r["config"]["replicas"]
     panels = (
-        ("steps_per_s", "throughput", "steps/s"),
-        ("cpu_per_step.total_ms", "CPU per step (servers + agents + PostgreSQL)", "ms"),
-        ("conflicts_per_step", "conflicts per step", "changes redone"),
+        (("steps_per_s",), "throughput", "steps/s"),
+        (
+            ("cpu_per_step.total_ms", "marginal_per_step.total_ms"),
+            "CPU per step: all, and without idle",
+            "ms (servers + agents + PostgreSQL)",
+        ),
+        (("conflicts_per_step",), "conflicts per step", "changes redone"),
     )
-    for axis, (key, title, unit) in zip(axes, panels, strict=True):
-        points = [_med(f, f"replicas.{n}.{key}") for n in counts]
-        axis.errorbar(
-            counts,
-            [p[0] for p in points],
-            fmt="o-",
-            capsize=4,
-            yerr=[[p[1] for p in points], [p[2] for p in points]],
-        )
+    for axis, (keys, title, unit) in zip(axes, panels, strict=True):
+        for key in keys:
+            points = [_med(f, f"replicas.{n}.{key}") for n in counts]
+            axis.errorbar(
+                counts,
+                [p[0] for p in points],
+                fmt="o-",
+                capsize=4,
+                label=key.split(".")[0].replace("_", " "),
+                yerr=[[p[1] for p in points], [p[2] for p in points]],
+            )
+        if len(keys) > 1:
+            axis.legend(fontsize=8)
         axis.set_title(title, fontsize=10)
         axis.set_xlabel("orchestrator replicas")
         axis.set_xticks(list(counts))

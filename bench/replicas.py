@@ -16,6 +16,7 @@ date (``/metrics``).
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -39,13 +40,14 @@ class ReplicasConfig:
     agents: int = 2
     runs: int = 200
     steps: int = 10
-    repeats: int = 5
+    repeats: int = 3
     partitions: int = 12  # the servers' default (MODX_RESULT_PARTITIONS)
+    idle_s: float = 10.0  # how long the idle stack is measured, per replica count
 
     @classmethod
     def quick(cls) -> ReplicasConfig:
         """Tiny sizes for the CI smoke run."""
-        return cls(replicas=(1, 2), agents=1, runs=10, repeats=2)
+        return cls(replicas=(1, 2), agents=1, runs=10, repeats=2, idle_s=1.0)
 
 
 async def _metric(url: str, name: str) -> float:
@@ -82,29 +84,49 @@ async def _processes(stack: Stack) -> dict[str, list[int]]:
     }
 
 
+async def _idle(stack: Stack, seconds: float) -> dict[str, float]:
+    """CPU seconds per second each group spends with no run in flight: the timers, polls and
+    leases every replica runs whatever the load."""
+    before = profile.cpu_snapshot(await _processes(stack))
+    started = time.monotonic()
+    await asyncio.sleep(seconds)
+    cpu = profile.cpu_delta(before, profile.cpu_snapshot(await _processes(stack)))
+    elapsed = time.monotonic() - started
+    return {g: cpu.get(g, 0.0) / elapsed for g in GROUPS}
+
+
 async def _measure(cfg: ReplicasConfig, stack: Stack, count: int, series: Series) -> None:
     api = Api(stack.servers)
     definition = chain("bench-replicas", cfg.steps)
+    key = f"replicas.{count}"
+    steps = cfg.runs * cfg.steps
     try:
         await api.throughput(definition, max(2, cfg.runs // 4))  # warm-up: caches, connections
+        idle = await _idle(stack, cfg.idle_s)
+        series.add_all({f"{g}_ms_per_s": 1000 * v for g, v in idle.items()}, f"{key}.idle_cpu.")
         for repeat in range(cfg.repeats):
             before = profile.cpu_snapshot(await _processes(stack))
             counted = await _counters(stack)
+            started = time.monotonic()
             rate = await api.throughput(definition, cfg.runs)
             cpu = profile.cpu_delta(before, profile.cpu_snapshot(await _processes(stack)))
+            wall = time.monotonic() - started
             after = await _counters(stack)
-            steps = cfg.runs * cfg.steps
-            key = f"replicas.{count}"
             series.add(f"{key}.steps_per_s", rate["steps_per_s"])
-            per_step = {g: 1000 * cpu.get(g, 0.0) / steps for g in GROUPS}
-            series.add_all({f"{g}_ms": v for g, v in per_step.items()}, f"{key}.cpu_per_step.")
-            series.add(f"{key}.cpu_per_step.total_ms", sum(per_step.values()))
+            gross = {g: 1000 * cpu.get(g, 0.0) / steps for g in GROUPS}
+            # What the steps themselves cost: the CPU an idle stack would have spent meanwhile
+            # taken out. On a loaded machine steps are slow, and that share grows per step.
+            marginal = {g: gross[g] - 1000 * idle[g] * wall / steps for g in GROUPS}
+            for name, figures in (("cpu_per_step", gross), ("marginal_per_step", marginal)):
+                series.add_all({f"{g}_ms": v for g, v in figures.items()}, f"{key}.{name}.")
+                series.add(f"{key}.{name}.total_ms", sum(figures.values()))
             for name in COUNTERS:
                 series.add(f"{key}.{name}_per_step", (after[name] - counted[name]) / steps)
             log(
                 f"replicas {count}, repeat {repeat + 1}/{cfg.repeats}: "
-                f"{rate['steps_per_s']:,.0f} steps/s, {sum(per_step.values()):.2f} ms CPU "
-                f"per step ({', '.join(f'{g} {v:.2f}' for g, v in per_step.items())}); "
+                f"{rate['steps_per_s']:,.0f} steps/s, {sum(gross.values()):.2f} ms CPU per step "
+                f"({', '.join(f'{g} {v:.2f}' for g, v in gross.items())}), "
+                f"{sum(marginal.values()):.2f} ms without the idle stack's; "
                 f"conflicts per step {(after['conflicts'] - counted['conflicts']) / steps:.3f}"
             )
     finally:
@@ -123,18 +145,30 @@ async def run(cfg: ReplicasConfig, logs: Path) -> tuple[dict[str, Any], list[str
             await _measure(cfg, stack, count, series)
     figures = series.summary()
     first, last = cfg.replicas[0], cfg.replicas[-1]
-    growth = None
-    if figures.get(f"replicas.{first}.cpu_per_step.total_ms"):
-        low = figures[f"replicas.{first}.cpu_per_step.total_ms"]["median"]
-        high = figures[f"replicas.{last}.cpu_per_step.total_ms"]["median"]
-        growth = high / low - 1
-    results = {"figures": figures, "cpu_growth": growth, "config": asdict(cfg)}
+
+    def growth(name: str) -> float | None:
+        low = figures.get(f"replicas.{first}.{name}.total_ms")
+        high = figures.get(f"replicas.{last}.{name}.total_ms")
+        if not low or not high or not low["median"]:
+            return None
+        return float(high["median"] / low["median"] - 1)
+
+    results = {
+        "figures": figures,
+        "cpu_growth": growth("cpu_per_step"),
+        "marginal_growth": growth("marginal_per_step"),
+        "config": asdict(cfg),
+    }
     notes = [
         f"{cfg.agents} agent processes; {cfg.runs} runs of {cfg.steps} no-op steps submitted at "
         "once, to the replicas in turn; PostgreSQL durable (synchronous_commit on).",
         "CPU from /proc: every replica, every agent, and the PostgreSQL backends of the stack's "
         "database (a lower bound: the server's background processes are not counted). Redis is "
         "not counted: it is shared with other work on this machine.",
+        f"Idle: the stack's CPU over {cfg.idle_s:g} s with no run in flight, per replica count. "
+        "'Without idle' takes that rate times the measurement's wall time out of the CPU per "
+        "step: what the steps cost, apart from what the replicas spend anyway (polls, sweeps, "
+        "leases, a cost per replica and per second, not per step).",
         "On a 2-CPU machine every process shares the same two CPUs: throughput cannot grow "
         "with replicas here, CPU per step says whether it would on more machines.",
     ]

@@ -324,15 +324,21 @@ def _scaling(r: dict[str, Any]) -> str:
 
 def _replicas(r: dict[str, Any]) -> str:
     f, cfg = r["figures"], r["config"]
+
+    def cell(n: int, name: str, digits: int = 2) -> str:
+        return fmt(f.get(f"replicas.{n}.{name}"), digits)
+
+    groups = ("server", "agents", "postgres")
     rows = [
         [
             str(n),
-            fmt(f.get(f"replicas.{n}.steps_per_s"), 0),
-            *(fmt(f.get(f"replicas.{n}.cpu_per_step.{g}_ms"), 2) for g in ("server", "agents")),
-            fmt(f.get(f"replicas.{n}.cpu_per_step.postgres_ms"), 2),
-            fmt(f.get(f"replicas.{n}.cpu_per_step.total_ms"), 2),
-            fmt(f.get(f"replicas.{n}.forwarded_per_step"), 2),
-            fmt(f.get(f"replicas.{n}.conflicts_per_step"), 3),
+            cell(n, "steps_per_s", 0),
+            *(cell(n, f"cpu_per_step.{g}_ms") for g in groups),
+            cell(n, "cpu_per_step.total_ms"),
+            cell(n, "marginal_per_step.total_ms"),
+            " / ".join(cell(n, f"idle_cpu.{g}_ms_per_s", 0) for g in groups),
+            cell(n, "forwarded_per_step"),
+            cell(n, "conflicts_per_step", 3),
         ]
         for n in cfg["replicas"]
     ]
@@ -344,18 +350,22 @@ def _replicas(r: dict[str, Any]) -> str:
             "agents",
             "PostgreSQL",
             "total",
-            "results forwarded per step",
+            "total without idle",
+            "idle CPU ms/s (servers / agents / PostgreSQL)",
+            "answers forwarded per step",
             "conflicts per step",
         ],
         rows,
     )
-    growth = r.get("cpu_growth")
-    if growth is not None:
-        out += (
-            f"\nCPU per step from {cfg['replicas'][0]} to {cfg['replicas'][-1]} replicas: "
-            f"{100 * growth:+.1f}% (target: at most +10%).\n"
-        )
-    return out
+    first, last = cfg["replicas"][0], cfg["replicas"][-1]
+    for key, what in (("cpu_growth", "CPU per step"), ("marginal_growth", "without idle")):
+        growth = r.get(key)
+        if growth is not None:
+            out += (
+                f"\n{what} from {first} to {last} replicas: {100 * growth:+.1f}% "
+                "(target: at most +10%)."
+            )
+    return out + "\n"
 
 
 def _legal(r: dict[str, Any]) -> str:

@@ -127,13 +127,17 @@ class Ownership:
         self.members, self._mine = members, mine
         return changed
 
-    async def run(self, on_change: Callable[[], Awaitable[None]]) -> None:
-        """Renew forever (every third of the lease); call ``on_change`` when ``mine`` changes."""
+    async def run(self, follow: Callable[[], Awaitable[None]]) -> None:
+        """Renew forever (every third of the lease), then ``follow`` what ``mine`` is now.
+
+        ``follow`` runs after every renewal, not only after a change: one that failed (the bus
+        was down) is made good at the next.
+        """
         while True:
             await asyncio.sleep(self.lease_s / 3)
             try:
-                if await self.renew():
-                    await on_change()
+                await self.renew()
+                await follow()
                 self.outage.recovered()
             except asyncio.CancelledError:
                 raise

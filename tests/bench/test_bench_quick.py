@@ -105,6 +105,8 @@ def test_bench_replicas_quick_measures_cpu_per_step_by_replica_count(tmp_path: P
     for count in (1, 2):
         for group in ("server", "agents", "postgres", "total"):
             assert figures[f"replicas.{count}.cpu_per_step.{group}_ms"]["median"] > 0
+        assert figures[f"replicas.{count}.idle_cpu.server_ms_per_s"]["median"] > 0
+        assert f"replicas.{count}.marginal_per_step.total_ms" in figures
     # One replica owns every run: it forwards nothing. Two pass about half the answers on.
     assert figures["replicas.1.forwarded_per_step"]["max"] == 0
     assert figures["replicas.2.forwarded_per_step"]["median"] > 0

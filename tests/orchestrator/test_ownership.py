@@ -123,3 +123,22 @@ async def test_a_result_of_a_run_owned_elsewhere_is_forwarded_to_its_partition(
     replies = await orchestrator.on_intake(envelope)
     assert replies == [(streams.result_partition(ownership.partition(run_id)), envelope)]
     assert orchestrator.forwarded == 1
+
+
+async def test_a_replica_reads_the_partition_streams_it_owns_and_no_others(
+    runtime: Runtime,
+) -> None:
+    orchestrator = runtime.orchestrator
+    ownership = orchestrator.ownership
+    await ownership.renew()
+    await orchestrator._follow_partitions()
+    assert set(orchestrator._partitions) == set(ALL)
+    [other] = _replicas(runtime.sessions, f"{ownership.replica_id}-other")
+    await other.renew()
+    await ownership.renew()
+    await orchestrator._follow_partitions()
+    assert set(orchestrator._partitions) == set(ownership.mine) and len(ownership.mine) == 6
+    await other.leave()
+    await ownership.renew()
+    await orchestrator._follow_partitions()
+    assert set(orchestrator._partitions) == set(ALL)

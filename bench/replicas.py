@@ -43,6 +43,9 @@ class ReplicasConfig:
     repeats: int = 3
     partitions: int = 12  # the servers' default (MODX_RESULT_PARTITIONS)
     idle_s: float = 10.0  # how long the idle stack is measured, per replica count
+    # ``runs`` in flight per replica, as if each replica had a machine and its own load (each
+    # writer then batches as a lone one does); false: ``runs`` in all, shared out.
+    runs_per_replica: bool = True
 
     @classmethod
     def quick(cls) -> ReplicasConfig:
@@ -99,16 +102,17 @@ async def _measure(cfg: ReplicasConfig, stack: Stack, count: int, series: Series
     api = Api(stack.servers)
     definition = chain("bench-replicas", cfg.steps)
     key = f"replicas.{count}"
-    steps = cfg.runs * cfg.steps
+    runs = cfg.runs * count if cfg.runs_per_replica else cfg.runs
+    steps = runs * cfg.steps
     try:
-        await api.throughput(definition, max(2, cfg.runs // 4))  # warm-up: caches, connections
+        await api.throughput(definition, max(2, runs // 4))  # warm-up: caches, connections
         idle = await _idle(stack, cfg.idle_s)
         series.add_all({f"{g}_ms_per_s": 1000 * v for g, v in idle.items()}, f"{key}.idle_cpu.")
         for repeat in range(cfg.repeats):
             before = profile.cpu_snapshot(await _processes(stack))
             counted = await _counters(stack)
             started = time.monotonic()
-            rate = await api.throughput(definition, cfg.runs)
+            rate = await api.throughput(definition, runs)
             cpu = profile.cpu_delta(before, profile.cpu_snapshot(await _processes(stack)))
             wall = time.monotonic() - started
             after = await _counters(stack)
@@ -160,8 +164,12 @@ async def run(cfg: ReplicasConfig, logs: Path) -> tuple[dict[str, Any], list[str
         "config": asdict(cfg),
     }
     notes = [
-        f"{cfg.agents} agent processes; {cfg.runs} runs of {cfg.steps} no-op steps submitted at "
-        "once, to the replicas in turn; PostgreSQL durable (synchronous_commit on).",
+        f"{cfg.agents} agent processes; {cfg.runs} runs of {cfg.steps} no-op steps "
+        + ("per replica" if cfg.runs_per_replica else "in all")
+        + " submitted at once, to the replicas in turn; PostgreSQL durable (synchronous_commit "
+        "on). Per replica: each replica's writer has about as much queued as a lone one, as "
+        "it would with a machine of its own, so its group commits are as large; in all, the "
+        "replicas share one load out and each commits smaller batches.",
         "CPU from /proc: every replica, every agent, and the PostgreSQL backends of the stack's "
         "database (a lower bound: the server's background processes are not counted). Redis is "
         "not counted: it is shared with other work on this machine.",

@@ -50,7 +50,11 @@ class Api:
                 base_url=s.url,
                 headers={"authorization": f"Bearer {s.token}"},
                 timeout=timeout,
-                limits=httpx.Limits(max_connections=64, max_keepalive_connections=64),
+                # Idle connections are dropped before the server's keep-alive (5 s) can close
+                # one under a request that reuses it (a ReadError after a pause).
+                limits=httpx.Limits(
+                    max_connections=64, max_keepalive_connections=64, keepalive_expiry=2.0
+                ),
             )
             for s in servers
         ]

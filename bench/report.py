@@ -358,7 +358,10 @@ def _replicas(r: dict[str, Any]) -> str:
         rows,
     )
     first, last = cfg["replicas"][0], cfg["replicas"][-1]
-    for key, what in (("cpu_growth", "CPU per step"), ("marginal_growth", "without idle")):
+    for key, what in (
+        ("cpu_growth", "CPU per step"),
+        ("marginal_growth", "CPU per step without idle"),
+    ):
         growth = r.get(key)
         if growth is not None:
             out += (

@@ -30,6 +30,15 @@ def result_partition(index: int) -> str:
     return f"{RESULTS}.{index}"
 
 
+def control(agent_id: str) -> str:
+    """The stream of control messages to one agent (cancels); its group is the agent's id.
+
+    Apart from the inbox: an agent whose task budget is used up pauses its task streams, and
+    a cancel must still reach it then.
+    """
+    return f"{PREFIX}.control.{agent_id}"
+
+
 def inbox(agent_id: str) -> str:
     """The stream of tasks pinned to one agent (a step with ``agent``); its group is the id."""
     return f"{PREFIX}.agents.{agent_id}"
@@ -74,3 +83,11 @@ def published_marker(stream: str, envelope_id: str) -> str:
 
 # Topics of the envelopes that agents send to ``RESULTS`` besides results and errors.
 TASK_STARTED = "task.started"
+TASK_HEARTBEAT = "task.heartbeat"
+"""The handler is alive (``TaskContext.heartbeat``): a step's ``heartbeat_timeout_s`` restarts."""
+TASK_PROGRESS = "task.progress"
+"""Progress of a running task (``TaskContext.progress``): a ``step.progress`` event of the run."""
+AGENT_EVENTS = frozenset({TASK_STARTED, TASK_HEARTBEAT, TASK_PROGRESS})
+"""Every event an agent may send about a task it holds."""
+# The topic of the event the orchestrator sends to the holder of a task nobody waits for now.
+TASK_CANCEL = "task.cancel"

@@ -28,7 +28,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import to_jsonable_python
 
-from agents.sdk.context import TaskContext
+from agents.sdk.context import Emit, TaskContext
 from agents.sdk.definition import CapabilityDefinition
 from agents.sdk.errors import TaskError
 from bus.envelope import Envelope
@@ -96,13 +96,16 @@ def unknown_capability(name: str, known: list[str]) -> Outcome:
     )
 
 
-async def execute(definition: CapabilityDefinition, task: Envelope, agent_id: str) -> Outcome:
+async def execute(
+    definition: CapabilityDefinition, task: Envelope, agent_id: str, emit: Emit | None = None
+) -> Outcome:
     """Run ``task`` with ``definition``'s handler and return how it ended.
 
     Args:
         definition: The capability to run.
         task: The task envelope; its ``payload`` is the input.
         agent_id: This agent's id (for the context and the logs).
+        emit: Sends the handler's heartbeats and progress (None: they go nowhere).
 
     Returns:
         The outcome. Cancellation propagates (the task was not answered and will be redelivered).
@@ -129,6 +132,7 @@ async def execute(definition: CapabilityDefinition, task: Envelope, agent_id: st
         correlation_id=task.correlation_id,
         traceparent=task.traceparent,
         logger=log,
+        _emit=emit,
     )
     left = context.time_left()
     if left is not None and left <= 0:

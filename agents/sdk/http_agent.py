@@ -5,7 +5,9 @@ answer inline (docs/protocol.md, "Tasks (HTTP agents)"):
 
 - ``create_http_app(agent)`` (``agent.http_app()``) is a FastAPI app with ``POST /task`` that
   runs the capability named by the envelope's ``topic`` and answers ``200 {"output", "usage"?}``
-  or ``200 {"error": {"code", "message", "retryable", "details"}}``; a body that is not a task
+  or ``200 {"error": {"code", "message", "retryable", "details"}}``; a ``task.cancel`` event
+  posted there cancels the handler running the task it names (``causation_id``), whose request
+  then answers ``200 {"error": {"code": "cancelled"}}``; a body that is not a task
   envelope gets ``422``, and one without the orchestrator's signature (``MODX-Signature``, once
   the registration gave its key) or that the verifier rejects, ``403``, in the API's error
   shape;
@@ -22,7 +24,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Generator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -32,10 +34,17 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from agents.sdk.errors import ServerUnavailable, SetupError
-from agents.sdk.execution import Outcome, execute, field_errors, unknown_capability
+from agents.sdk.execution import (
+    Outcome,
+    TaskFailure,
+    execute,
+    field_errors,
+    unknown_capability,
+)
 from agents.sdk.registration import Registration, RegistryClient, keep_alive
 from agents.sdk.runner import install_signal_handlers, noop
 from agents.sdk.settings import AgentSettings
+from bus import streams
 from bus.envelope import Envelope, Kind
 from bus.signing import Ed25519PublicKey, load_public_key, verify_bytes
 from bus.transport import Verifier
@@ -55,6 +64,8 @@ class HttpAgentState:
 
     agent_id: str
     in_flight: int = 0
+    running: dict[str, asyncio.Task[Outcome]] = field(default_factory=dict)
+    """The handlers running now, by task id (a cancel names one)."""
     orchestrator_key: Ed25519PublicKey | None = None
     """Set from the registration: tasks must carry the orchestrator's signature."""
 
@@ -99,21 +110,39 @@ def create_http_app(
         except ValidationError as exc:
             details = {"errors": field_errors(exc)}
             return _api_error(422, "invalid_envelope", "the body is not a task envelope", details)
-        if task.kind is not Kind.TASK:
+        cancel = task.kind is Kind.EVENT and task.topic == streams.TASK_CANCEL
+        if task.kind is not Kind.TASK and not cancel:
             return _api_error(422, "invalid_envelope", f"expected kind 'task', got {task.kind}")
         reason = verifier(task) if verifier is not None else None
         if reason is not None:
             return _api_error(403, "rejected_envelope", reason)
+        if cancel:
+            job = state.running.get(task.causation_id or "")
+            found = job is not None and not job.done()
+            if job is not None:
+                job.cancel()
+            return JSONResponse({"cancelled": found}, status_code=202)
         definition = agent.capabilities.get(task.topic)
         outcome: Outcome
         if definition is None:
             outcome = unknown_capability(task.topic, list(agent.capabilities))
         else:
             state.in_flight += 1
+            job = asyncio.ensure_future(execute(definition, task, state.agent_id))
+            state.running[task.id] = job
             try:
-                outcome = await execute(definition, task, state.agent_id)
+                outcome = await job
+            except asyncio.CancelledError:
+                current = asyncio.current_task()
+                if current is not None and current.cancelling():
+                    job.cancel()
+                    raise
+                outcome = Outcome(
+                    failure=TaskFailure("cancelled", "cancelled by the orchestrator", False)
+                )
             finally:
                 state.in_flight -= 1
+                state.running.pop(task.id, None)
         return JSONResponse(outcome.body())
 
     @app.get("/healthz")

@@ -10,6 +10,10 @@ the entry pending for redelivery (docs/protocol.md, "Tasks (bus)").
 Concurrency is bounded across all subscriptions by one budget. When it is used up, every
 subscription is paused, so entries stay in the stream for other agents instead of waiting
 here (where they would age towards their visibility timeout and be delivered twice).
+
+A cancel from the orchestrator (``task.cancel`` on the agent's control stream, which is never
+paused) cancels the handler's asyncio task; the entry is then acknowledged without an answer
+(docs/protocol.md, "Cancellation").
 """
 
 from __future__ import annotations
@@ -95,6 +99,9 @@ class TaskRuntime:
         self._slots = asyncio.Semaphore(self._limit)
         self._subscriptions: list[Subscription] = []
         self._inbox: Subscription | None = None
+        self._control: Subscription | None = None
+        self._running: dict[str, asyncio.Task[Outcome]] = {}
+        self._cancelled: set[str] = set()
         self._active = 0
         self._idle = asyncio.Event()
         self._idle.set()
@@ -133,19 +140,23 @@ class TaskRuntime:
         self._inbox = await self._subscribe(
             streams.inbox(self._agent_id), self._agent_id, capability=None
         )
+        self._control = await self._subscribe_control(self._agent_id)
         served = ", ".join(self._agent.capabilities)
         logger.info("agent %s (%s) serving %s", self._agent.name, self._agent_id, served)
 
     async def rebind(self, agent_id: str) -> None:
         """Answer as ``agent_id`` from now on (after registering again) and move the inbox."""
-        old = self._inbox
+        old, old_control = self._inbox, self._control
         self._agent_id = agent_id
         self._inbox = await self._subscribe(streams.inbox(agent_id), agent_id, capability=None)
+        self._control = await self._subscribe_control(agent_id)
         if self._paused:
             self._inbox.pause()
         if old is not None:
             # Tasks already pinned to the old id finish in the background; heartbeats go on.
             self._spawn(old.stop(drain=True))
+        if old_control is not None:
+            self._spawn(old_control.stop(drain=False))
 
     async def stop(
         self,
@@ -172,6 +183,8 @@ class TaskRuntime:
             logger.info("draining %d in-flight task(s)", self._active)
             drained = await self._wait_idle(drain_timeout_s, force)
         await asyncio.gather(*(s.stop(drain=drained) for s in self._all()))
+        if self._control is not None:
+            await self._control.stop(drain=False)
         await asyncio.gather(*self._background, return_exceptions=True)
         if not drained:
             logger.warning("stopped with unfinished tasks; the bus will redeliver them")
@@ -204,6 +217,39 @@ class TaskRuntime:
 
         return await self._transport.subscribe(stream, group, self._agent_id, handler, options)
 
+    async def _subscribe_control(self, agent_id: str) -> Subscription:
+        base = self._agent.consumer_options or ConsumerOptions()
+        options = dataclasses.replace(
+            base,
+            concurrency=4,
+            batch_size=16,
+            on_unsent=None,
+            verifier=self._check_task if self._orchestrator_key is not None else base.verifier,
+        )
+        return await self._transport.subscribe(
+            streams.control(agent_id), agent_id, agent_id, self._on_control, options
+        )
+
+    async def _on_control(self, envelope: Envelope) -> None:
+        if envelope.kind is Kind.EVENT and envelope.topic == streams.TASK_CANCEL:
+            if self.cancel(envelope.causation_id or ""):
+                logger.info("task %s cancelled by the orchestrator", envelope.causation_id)
+        else:
+            logger.error("dropping %s %s from the control stream", envelope.kind, envelope.id)
+
+    def cancel(self, task_id: str) -> bool:
+        """Cancel the handler running ``task_id``; its entry is acknowledged unanswered.
+
+        Returns:
+            False when no handler runs that task here (done already, or never received).
+        """
+        job = self._running.get(task_id)
+        if job is None or job.done():
+            return False
+        self._cancelled.add(task_id)
+        job.cancel()
+        return True
+
     async def _on_task(self, task: Envelope, capability: str | None) -> Sequence[Reply] | None:
         self._active += 1
         self._idle.clear()
@@ -230,13 +276,19 @@ class TaskRuntime:
         if definition is None:
             outcome = unknown_capability(name, list(self._agent.capabilities))
         else:
-            outcome = await self._run_announced(definition, task, name)
+            ran = await self._run_announced(definition, task, name)
+            if ran is None:
+                return None  # cancelled by the orchestrator: nobody waits for an answer
+            outcome = ran
         return [(streams.RESULTS, self._agent.sign(result_envelope(task, sender, outcome)))]
 
     async def _run_announced(
         self, definition: CapabilityDefinition, task: Envelope, name: str
-    ) -> Outcome:
-        """Run the handler; publish ``task.started`` once it has run ``announce_after_s``."""
+    ) -> Outcome | None:
+        """Run the handler; publish ``task.started`` once it has run ``announce_after_s``.
+
+        Returns None when the orchestrator cancelled the task (``cancel``).
+        """
         sender, delay = self._agent_id, self._agent.announce_after_s
         started_at = utcnow()
 
@@ -244,28 +296,40 @@ class TaskRuntime:
             payload = {"capability": name, "started_at": started_at.isoformat()}
             return answer(task, sender, Kind.EVENT, streams.TASK_STARTED, payload)
 
+        async def emit(topic: str, payload: dict[str, Any]) -> None:
+            await self._publish(answer(task, sender, Kind.EVENT, topic, payload))
+
         if delay <= 0:
             await self._publish(started())
-            return await execute(definition, task, sender)
         # A timer publishes ``task.started`` only if the handler is still running by then: a
         # short task costs one timer, not a wait on two futures. The handler runs in a task of
-        # its own, so that context variables it sets stay its own.
+        # its own, so that context variables it sets stay its own, and so that a cancel stops
+        # it alone.
         announced: list[asyncio.Task[None]] = []
 
         def announce() -> None:
             announced.append(asyncio.ensure_future(self._publish(started())))
 
-        job = asyncio.ensure_future(execute(definition, task, sender))
-        timer = asyncio.get_running_loop().call_later(delay, announce)
+        job = asyncio.ensure_future(execute(definition, task, sender, emit))
+        self._running[task.id] = job
+        timer = asyncio.get_running_loop().call_later(delay, announce) if delay > 0 else None
         try:
             outcome = await job
         except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if task.id in self._cancelled and (current is None or current.cancelling() == 0):
+                return None  # the orchestrator cancelled it (this runtime is not stopping)
             job.cancel()
             for publishing in announced:
                 publishing.cancel()
             raise
         finally:
-            timer.cancel()
+            if timer is not None:
+                timer.cancel()
+            self._running.pop(task.id, None)
+            self._cancelled.discard(task.id)
+        if delay <= 0:
+            return outcome
         if not announced:
             return Outcome(
                 output=outcome.output,

@@ -226,14 +226,16 @@ class GatewaySession:
         return stream, self._stamp(envelope)
 
     def _check_stream(self, stream: str, group: str) -> None:
-        if stream == streams.inbox(self.agent_id) and group == self.agent_id:
+        own = (streams.inbox(self.agent_id), streams.control(self.agent_id))
+        if stream in own and group == self.agent_id:
             return
         for capability in self._capabilities:
             if stream == streams.tasks(capability) and group == capability:
                 return
         raise ProtocolError(
             f"stream: {stream!r} (group {group!r}) is neither a task stream of this agent's "
-            f"capabilities ({', '.join(sorted(self._capabilities))}) nor its inbox"
+            f"capabilities ({', '.join(sorted(self._capabilities))}) nor its inbox or control "
+            "stream"
         )
 
     async def _error(self, ref: Any, delivery: int | None, code: str, message: str) -> None:

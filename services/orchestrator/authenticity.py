@@ -145,7 +145,7 @@ class Authenticator:
             Refusal: Why the envelope is refused (counted already).
         """
         if envelope.kind == Kind.TASK or (
-            envelope.kind == Kind.EVENT and envelope.topic != streams.TASK_STARTED
+            envelope.kind == Kind.EVENT and envelope.topic not in streams.AGENT_EVENTS
         ):
             raise refuse("unexpected", f"a {envelope.kind.value} envelope is no answer")
         if envelope.run_id is None or envelope.step_id is None or envelope.causation_id is None:

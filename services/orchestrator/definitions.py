@@ -193,6 +193,9 @@ class StepDefinition(Strict):
     on_error: Literal["fail", "continue"] | None = None
     """``fail`` (the default) or ``continue``: a step that fails (retries spent) succeeds
     with ``{"error": …}`` as its output, so later steps can handle it."""
+    heartbeat_timeout_s: float | None = Field(default=None, ge=1, le=86400)
+    """Send the task again when its holder sends no heartbeat for this long once it started
+    (``services.orchestrator.in_flight``)."""
     description: str = ""
 
     @field_validator("when", mode="before")

@@ -13,7 +13,7 @@ from typing import Any
 
 from bus import streams
 from bus.envelope import Envelope, Kind
-from services.orchestrator import refs
+from services.orchestrator import in_flight, refs
 from services.orchestrator.authenticity import (
     SERVER,
     Identity,
@@ -26,7 +26,7 @@ from services.orchestrator.context import RunContext, message_summary
 from services.orchestrator.definitions import Condition, StepDefinition
 from services.orchestrator.limits import Limits
 from services.orchestrator.records import Step
-from services.orchestrator.routing import Router
+from services.orchestrator.routing import ON_BUS, Router
 from services.orchestrator.states import (
     ACTIVE_STEP,
     TERMINAL_RUN,
@@ -187,9 +187,11 @@ class Engine:
             return True
         return await self.kinds[step_def.kind].start(ctx, step_def, row, scope)
 
-    async def dispatch(self, ctx: RunContext, row: Step, attempt: int) -> None:
+    async def dispatch(
+        self, ctx: RunContext, row: Step, attempt: int, deadline: datetime | None = None
+    ) -> None:
         """Send a task for ``attempt`` of a capability step (``steps.capability``)."""
-        await self.capability.dispatch(ctx, row, attempt)
+        await self.capability.dispatch(ctx, row, attempt, deadline)
 
     async def _maybe_finish(self, ctx: RunContext) -> None:
         # A fan-out's items end before their parent does (or fail it): the parents suffice.
@@ -269,15 +271,28 @@ class Engine:
         if refusal is not None:
             return refusal
         assert row is not None
-        ctx.event(
-            "message.received",
-            row,
-            agent_id=envelope.sender,
-            envelope_id=envelope.id,
-            data=message_summary(envelope),
-        )
+        chatter = envelope.kind == Kind.EVENT and envelope.topic != streams.TASK_STARTED
+        if not chatter:  # heartbeats and progress are not the trace's: too many
+            ctx.event(
+                "message.received",
+                row,
+                agent_id=envelope.sender,
+                envelope_id=envelope.id,
+                data=message_summary(envelope),
+            )
         self._deadline_passed(ctx)  # then the message is late: ignored below
         if ctx.run.status != RunState.RUNNING or row.status not in ACTIVE_STEP:
+            if envelope.topic == streams.TASK_STARTED and sender is not SERVER:
+                # Its holder took it after nobody waited for it any more: stop it there.
+                in_flight.send_cancel(
+                    ctx,
+                    row,
+                    envelope.causation_id or "",
+                    sender.agent_id,
+                    sender.transport not in ON_BUS,
+                    f"step {row.step_id} is {row.status}",
+                    self.capability.sign_task,
+                )
             if envelope.kind != Kind.EVENT:
                 self.duplicates += 1
                 row.duplicates += 1
@@ -291,11 +306,17 @@ class Engine:
             return False
         if sender is not SERVER:
             row.agent_id = sender.agent_id  # a shared stream's task: the first to answer holds it
-        remember(row, envelope)
         if envelope.kind == Kind.EVENT:
-            if envelope.topic == streams.TASK_STARTED:
-                self._started(ctx, row, envelope.payload)
+            step_def = ctx.definition.step(row.definition_id)
+            if row.status == StepState.SCHEDULED:
+                self._started(ctx, row, envelope.payload if not chatter else None)
+            if not chatter:
+                remember(row, envelope)  # (a replayed heartbeat would only move a timer)
+            elif envelope.topic == streams.TASK_PROGRESS:
+                in_flight.progress(ctx, row, envelope)
+            in_flight.beat(ctx, row, step_def)
             return True
+        remember(row, envelope)
         payload = envelope.payload if isinstance(envelope.payload, dict) else {}
         if row.status == StepState.SCHEDULED:
             # A short task is not announced: its answer says when it started.

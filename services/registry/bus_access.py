@@ -70,7 +70,7 @@ def agent_rules(
     """The ``ACL SETUSER`` rules of an agent's user (one selector per kind of access); on a
     cluster (``cluster``), with the commands that learn its layout."""
     readable = [streams.tasks(name) for name in sorted(set(capabilities))]
-    readable.append(streams.inbox(agent_id))
+    readable += [streams.inbox(agent_id), streams.control(agent_id)]
     writable = [streams.RESULTS, *(streams.dlq(stream, cluster) for stream in readable)]
     consume = [*_CONSUME, *(f"~{stream}" for stream in readable)]
     append = ["+xadd", *(f"~{stream}" for stream in writable)]
@@ -174,7 +174,8 @@ class BusAccess:
         await on_every_node(redis, "ACL", "SETUSER", user_name(agent_id), *rules)
         # The groups exist before the agent reads: it need not create streams.
         for stream, group in [(streams.tasks(n), n) for n in names] + [
-            (streams.inbox(agent_id), agent_id)
+            (streams.inbox(agent_id), agent_id),
+            (streams.control(agent_id), agent_id),
         ]:
             try:
                 await redis.xgroup_create(stream, group, id="0", mkstream=True)

@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bus import streams
-from bus.envelope import Envelope
+from bus.envelope import Envelope, Kind
 from bus.transport import Transport
 from services.db.models import AgentRow, OutboxRow, utcnow
 from services.orchestrator.authenticity import Authenticator
@@ -73,6 +73,7 @@ class RemoteDispatcher:
         self._active: dict[str, int] = {}
         self._tasks: dict[asyncio.Task[None], tuple[str, Envelope]] = {}
         self._dead: set[asyncio.Task[None]] = set()
+        self._notices: set[asyncio.Task[None]] = set()
         self._watcher: asyncio.Task[None] | None = None
         self._closing = False
 
@@ -87,9 +88,40 @@ class RemoteDispatcher:
         return len(self._tasks)
 
     def submit(self, agent_id: str, envelope: Envelope) -> None:
-        """Queue ``envelope`` for the agent; returns at once."""
+        """Queue ``envelope`` for the agent; returns at once.
+
+        A ``task.cancel`` (``services.orchestrator.in_flight``) goes out at once, outside the
+        windows (the agent's slots may all be held by the very tasks it cancels): the delivery
+        of its task, if still in flight, is cancelled, and the agent is told through its
+        transport's ``cancel`` when it has one (HTTP: the cancel is POSTed; a task answered
+        with ``202`` has no delivery in flight any more).
+        """
+        if envelope.kind is Kind.EVENT and envelope.topic == streams.TASK_CANCEL:
+            for task, (_, flying) in self._tasks.items():
+                if flying.id == envelope.causation_id and task not in self._dead:
+                    self._dead.add(task)
+                    self.cancelled += 1
+                    task.cancel("cancelled by the orchestrator")
+            notice = asyncio.create_task(self._cancel(agent_id, envelope))
+            self._notices.add(notice)
+            notice.add_done_callback(self._notices.discard)
+            return
         self._queues.setdefault(agent_id, deque()).append(envelope)
         self._pump()
+
+    async def _cancel(self, agent_id: str, envelope: Envelope) -> None:
+        """Tell the agent that nobody waits for the task any more (best effort)."""
+        try:
+            async with self.sessions() as session:
+                agent = await session.get(AgentRow, agent_id)
+            delivery = None if agent is None else self.deliveries.get(agent.transport)
+            cancel = getattr(delivery, "cancel", None)
+            if agent is not None and cancel is not None:
+                await cancel(agent, envelope)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the answer it may still send is ignored all the same
+            log.info("cancel %s to agent %s not delivered: %r", envelope.id, agent_id, exc)
 
     def _pump(self) -> None:
         """Start deliveries while both windows have room, taking agents in turn."""
@@ -147,6 +179,9 @@ class RemoteDispatcher:
         """Stop: let deliveries in flight finish for ``drain_s``, then hand back to the
         outbox whatever was not delivered (queued or cut short), and close the transports."""
         self._closing = True
+        for notice in list(self._notices):  # best effort: a lost cancel leaves an ignored answer
+            notice.cancel()
+        await asyncio.gather(*self._notices, return_exceptions=True)
         if self._watcher is not None:
             self._watcher.cancel()
             await asyncio.gather(self._watcher, return_exceptions=True)

@@ -120,6 +120,20 @@ class HttpDelivery:
             await asyncio.sleep(min(2.0, 0.1 * 2**attempt) * (0.5 + random.random()))
         raise failure
 
+    async def cancel(self, agent: AgentRow, notice: Envelope) -> None:
+        """POST a ``task.cancel`` to the agent's endpoint (a few tries); the answer does not
+        matter (docs/protocol.md, "Cancellation, heartbeats and progress")."""
+        if not agent.endpoint:
+            return
+        for attempt in range(3):
+            try:
+                status, _ = await self._post(agent.endpoint, notice)
+                if status < 500:
+                    return
+            except (httpx.HTTPError, EgressRefused, _TooLarge) as exc:
+                log.info("cancel %s to agent %s: %r", notice.id, agent.id, exc)
+            await asyncio.sleep(0.2 * 2**attempt)
+
     async def _post(self, endpoint: str, envelope: Envelope) -> tuple[int, bytes]:
         """POST the task; the status and the body, read up to ``max_reply_bytes``."""
         data = envelope.to_json()

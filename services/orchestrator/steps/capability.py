@@ -7,13 +7,13 @@ step's current task), and end the attempt through the host's ``succeed`` / ``att
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from bus.envelope import Envelope, Kind
 from bus.ids import new_id
-from services.orchestrator import refs
-from services.orchestrator.authenticity import SERVER
+from services.orchestrator import in_flight, refs
+from services.orchestrator.authenticity import SERVER, supersede
 from services.orchestrator.context import RunContext
 from services.orchestrator.definitions import StepDefinition
 from services.orchestrator.records import Step
@@ -46,7 +46,9 @@ class Capability(StepKind):
         return False
 
     async def on_timer(self, ctx: RunContext, step: StepDefinition, row: Step) -> None:
-        if row.status in ACTIVE_STEP:
+        if in_flight.heartbeat_lost(ctx, row, step):
+            await self._heartbeat_lost(ctx, step, row)
+        elif row.status in ACTIVE_STEP:
             self.host.attempt_failed(
                 ctx,
                 row,
@@ -60,8 +62,29 @@ class Capability(StepKind):
         elif row.status == StepState.RETRYING:
             await self.dispatch(ctx, row, attempt=row.attempt + 1)
 
-    async def dispatch(self, ctx: RunContext, row: Step, attempt: int) -> None:
-        """Send a task for ``attempt`` of a step, or wait when no live agent serves it."""
+    def on_cancel(self, ctx: RunContext, step: StepDefinition, row: Step, reason: str) -> None:
+        if row.status in ACTIVE_STEP:  # its holder is told to stop (``in_flight``)
+            in_flight.cancel(ctx, row, reason, self.sign_task)
+
+    async def _heartbeat_lost(self, ctx: RunContext, step: StepDefinition, row: Step) -> None:
+        """Send a task whose heartbeats stopped again: same attempt, same deadline."""
+        ctx.event(
+            "step.heartbeat_lost",
+            row,
+            data={"heartbeat_timeout_s": step.heartbeat_timeout_s, "task_id": row.task_id},
+        )
+        deadline = in_flight.task_deadline(row)
+        in_flight.cancel(ctx, row, "its heartbeats stopped; sent again", self.sign_task)
+        supersede(row)  # a late answer from the old holder still counts
+        await self.dispatch(ctx, row, attempt=row.attempt, deadline=deadline)
+
+    async def dispatch(
+        self, ctx: RunContext, row: Step, attempt: int, deadline: datetime | None = None
+    ) -> None:
+        """Send a task for ``attempt`` of a step, or wait when no live agent serves it.
+
+        ``deadline``: the attempt's, when it is sent again (else the step's timeout from now).
+        """
         step_def = ctx.definition.step(row.definition_id)
         router = self.host.router
         route = await router.route(ctx.session, row.capability, step_def.agent, ctx.run.tenant)
@@ -72,17 +95,18 @@ class Capability(StepKind):
                 ctx.event("step.waiting", row, data={"reason": reason})
             row.due_at = ctx.now + timedelta(seconds=NO_AGENT_RECHECK_S)
             return
-        timeout = step_def.timeout_s or self.host.default_timeout_s
-        deadline = ctx.now + timedelta(seconds=timeout)
-        if ctx.run.deadline_at is not None:
-            deadline = min(deadline, ctx.run.deadline_at)
+        if deadline is None:
+            timeout = step_def.timeout_s or self.host.default_timeout_s
+            deadline = ctx.now + timedelta(seconds=timeout)
+            if ctx.run.deadline_at is not None:
+                deadline = min(deadline, ctx.run.deadline_at)
         row.attempt = attempt
         row.task_id = new_id()
         row.agent_id = route.agent_id or remote_agent(route.destination)
         row.scheduled_at = ctx.now
         row.due_at = deadline
         row.error = None
-        row.meta = {k: v for k, v in row.meta.items() if k != "waiting"}
+        in_flight.dispatched(row, step_def, route.destination, deadline)
         ctx.move_step(row, StepState.SCHEDULED, destination=route.destination)
         ctx.send(
             route.destination,

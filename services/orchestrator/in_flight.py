@@ -1,0 +1,129 @@
+"""The orchestrator and the holder of a task in flight: cancels out, heartbeats and progress in.
+
+- **Cancel.** When nobody waits for a task any more (its run was cancelled or ended, or it was
+  sent again elsewhere), its holder gets a signed ``task.cancel`` event naming it
+  (``causation_id``): on its control stream for a bus agent; through the remote dispatcher for
+  an agent MODX calls (POSTed to an HTTP agent's endpoint). A task whose holder is not known
+  yet (on a capability's shared stream, not started) is cancelled when its holder announces
+  it: a ``task.started`` for a step that no longer waits is answered with a cancel. Whatever
+  the holder still sends is refused or ignored by the usual rules (``authenticity``,
+  ``states``): no result is recorded after a cancel.
+- **Heartbeats.** A step with ``heartbeat_timeout_s`` is due that long after its task started
+  or its holder last sent a heartbeat or progress, and never later than the attempt's own
+  deadline. A heartbeat that does not come in time sends the task again, as the same attempt
+  and with the same deadline (the old holder gets a cancel): a dead or stuck agent costs the
+  heartbeat timeout, not the step's whole timeout.
+- **Progress.** A ``task.progress`` event becomes a ``step.progress`` event of the run.
+
+See docs/protocol.md, "Cancellation, heartbeats and progress".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from bus import streams
+from bus.envelope import Envelope, Kind
+from services.orchestrator.context import RunContext
+from services.orchestrator.definitions import StepDefinition
+from services.orchestrator.records import Step
+from services.orchestrator.routing import REMOTE_PREFIX, remote_agent
+from services.orchestrator.states import StepState
+
+ORCHESTRATOR = "orchestrator"
+VIA_REMOTE = "remote"
+"""``Step.meta`` key: the task went to a remote agent (HTTP...: the dispatcher cancels it)."""
+TASK_DEADLINE = "task_deadline"
+"""``Step.meta`` key: the attempt's deadline, kept while heartbeats move ``due_at`` before it."""
+CANCEL_TTL_S = 300.0
+"""How long a cancel without a task deadline may wait for its agent to read it."""
+MAX_MESSAGE = 1000
+"""Characters of a progress message that are kept."""
+
+Sign = Callable[[Envelope], Envelope]
+
+
+def dispatched(row: Step, step_def: StepDefinition, destination: str, deadline: datetime) -> None:
+    """Note on the step what its cancel and heartbeats will need (part of ``row.meta``)."""
+    meta = {k: v for k, v in row.meta.items() if k not in ("waiting", VIA_REMOTE, TASK_DEADLINE)}
+    if remote_agent(destination) is not None:
+        meta[VIA_REMOTE] = True
+    if step_def.heartbeat_timeout_s is not None:
+        meta[TASK_DEADLINE] = deadline.isoformat()
+    row.meta = meta
+
+
+def cancel(ctx: RunContext, row: Step, reason: str, sign: Sign) -> None:
+    """Tell the holder of ``row``'s task, if known, that nobody waits for it any more."""
+    if row.task_id is None or row.agent_id is None:
+        return  # not started: its holder gets a cancel when it announces the task
+    remote = bool(row.meta.get(VIA_REMOTE))
+    send_cancel(ctx, row, row.task_id, row.agent_id, remote, reason, sign)
+
+
+def send_cancel(
+    ctx: RunContext,
+    row: Step,
+    task_id: str,
+    agent_id: str,
+    remote: bool,
+    reason: str,
+    sign: Sign,
+) -> None:
+    """Queue a ``task.cancel`` of ``task_id`` for ``agent_id`` (through the outbox)."""
+    deadline = task_deadline(row) or ctx.now + timedelta(seconds=CANCEL_TTL_S)
+    destination = REMOTE_PREFIX + agent_id if remote else streams.control(agent_id)
+    envelope = Envelope(
+        kind=Kind.EVENT,
+        topic=streams.TASK_CANCEL,
+        sender=ORCHESTRATOR,
+        recipient=agent_id,
+        run_id=ctx.run.id,
+        step_id=row.step_id,
+        attempt=row.attempt,
+        correlation_id=ctx.run.id,
+        causation_id=task_id,
+        deadline=max(deadline, ctx.now + timedelta(seconds=1)),
+        payload={"task_id": task_id, "reason": reason},
+        created_at=ctx.now,
+    )
+    ctx.send(destination, sign(envelope))
+
+
+def beat(ctx: RunContext, row: Step, step_def: StepDefinition) -> None:
+    """The holder is alive (started, heartbeat, progress): the heartbeat timeout starts again."""
+    timeout = step_def.heartbeat_timeout_s
+    if timeout is None or row.status != StepState.RUNNING:
+        return
+    limit = task_deadline(row)
+    due = ctx.now + timedelta(seconds=timeout)
+    row.due_at = min(due, limit) if limit is not None else due
+
+
+def heartbeat_lost(ctx: RunContext, row: Step, step_def: StepDefinition) -> bool:
+    """Whether ``row`` is due because its heartbeats stopped (and its attempt has time left)."""
+    if step_def.heartbeat_timeout_s is None or row.status != StepState.RUNNING:
+        return False
+    limit = task_deadline(row)
+    return limit is not None and ctx.now < limit
+
+
+def progress(ctx: RunContext, row: Step, envelope: Envelope) -> None:
+    """Record a holder's ``task.progress`` as a ``step.progress`` event."""
+    payload = envelope.payload if isinstance(envelope.payload, dict) else {}
+    message = payload.get("message")
+    data: dict[str, Any] = {
+        "message": message[:MAX_MESSAGE] if isinstance(message, str) else "",
+        "data": payload.get("data"),
+    }
+    ctx.event("step.progress", row, agent_id=envelope.sender, envelope_id=envelope.id, data=data)
+
+
+def task_deadline(row: Step) -> datetime | None:
+    """The deadline of the attempt in flight (heartbeats keep ``due_at`` before it)."""
+    value = row.meta.get(TASK_DEADLINE)
+    if isinstance(value, str):
+        return datetime.fromisoformat(value)
+    return row.due_at if row.status in (StepState.SCHEDULED, StepState.RUNNING) else None

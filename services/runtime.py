@@ -23,6 +23,8 @@ from services.keys import load_key
 from services.ledger import keys as ledger_keys
 from services.ledger.checkpoints import Checkpointer
 from services.orchestrator.authenticity import Authenticator
+from services.orchestrator.capacity import Capacity, MemoryCapacity
+from services.orchestrator.capacity_redis import RedisCapacity
 from services.orchestrator.engine import Engine
 from services.orchestrator.remote import RemoteDispatcher
 from services.orchestrator.remote.http import HttpDelivery
@@ -114,6 +116,10 @@ class Runtime:
             default_timeout_s=settings.default_step_timeout_s,
             limits=settings.limits,
             sign_task=authenticator.stamp,
+            # Shared by every replica through Redis; in this process when embedded.
+            capacity=Capacity(
+                RedisCapacity(settings.redis_url) if settings.redis_url else MemoryCapacity()
+            ),
         )
         # PostgreSQL: the orchestrator writes each batch in one autocommit statement, on a pool
         # of its own without pre-ping (a dead connection fails one batch, which is retried).
@@ -258,6 +264,8 @@ class Runtime:
             log.exception("could not record when tokens were last used")
         await self.throttle.close()
         await self.remote.close()
+        if self.orchestrator.engine.capacity is not None:
+            await self.orchestrator.engine.capacity.store.close()
         await self.transport.close()
         writer = self.orchestrator.writer
         await (writer.close() if isinstance(writer, SqliteWriter) else writer.dispose())

@@ -94,6 +94,7 @@ class Agent:
             load_private_key(signing_key) if isinstance(signing_key, str) else signing_key
         )
         self._capabilities: dict[str, CapabilityDefinition] = {}
+        self._limits: dict[str, dict[str, Any]] = {}  # the card's concurrency and rate_limit
 
     def __repr__(self) -> str:
         names = list(self._capabilities)
@@ -112,6 +113,8 @@ class Agent:
         produces: Sequence[str] = (),
         description: str | None = None,
         idempotent: bool = False,
+        concurrency: int | None = None,
+        rate_limit: Mapping[str, Any] | None = None,
     ) -> Callable[[F], F]:
         """Declare the decorated async function as the handler of capability ``name``.
 
@@ -124,6 +127,10 @@ class Agent:
             description: One line; defaults to the first line of the docstring.
             idempotent: True when running the same input twice is harmless (safe to retry
                 after an ambiguous failure).
+            concurrency: At most this many of its tasks in flight at once, for every agent
+                serving it together (the orchestrator holds the others back, in order).
+            rate_limit: At most ``count`` tasks started ``per`` second, minute or hour, for
+                every agent together, e.g. ``{"per": "minute", "count": 60}``.
 
         Returns:
             A decorator that registers its function and returns it unchanged.
@@ -145,6 +152,8 @@ class Agent:
                 idempotent=idempotent,
             )
             self._capabilities[name] = definition
+            limits = {"concurrency": concurrency, "rate_limit": rate_limit}
+            self._limits[name] = {k: v for k, v in limits.items() if v is not None}
             return fn
 
         return decorate
@@ -181,7 +190,9 @@ class Agent:
         }
         if endpoint:
             card["endpoint"] = endpoint
-        card["capabilities"] = [c.card_entry() for c in self._capabilities.values()]
+        card["capabilities"] = [
+            {**c.card_entry(), **self._limits.get(c.name, {})} for c in self._capabilities.values()
+        ]
         if self.shared:
             for entry in card["capabilities"]:
                 entry["shared"] = True

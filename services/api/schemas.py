@@ -21,6 +21,13 @@ class RunCreate(BaseModel):
     idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
     goal: dict[str, Any] | None = None
     deadline_s: float | None = Field(default=None, gt=0, le=30 * 86400)
+    priority: int | None = Field(
+        default=None,
+        ge=-10,
+        le=10,
+        description="where this run's tasks queue for a limited capability: higher first "
+        "(default: the definition's, 0)",
+    )
 
 
 class RunAccepted(BaseModel):

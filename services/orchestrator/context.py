@@ -20,12 +20,16 @@ from services.ledger.format import chain_hash, sign_entry
 from services.orchestrator.definitions import WorkflowDefinition
 from services.orchestrator.records import Run, Step
 from services.orchestrator.states import (
+    ACTIVE_STEP,
     TERMINAL_STEP,
     RunState,
     StepState,
     run_allowed,
     step_allowed,
 )
+
+QUEUED = "queued"
+"""``Step.meta`` key: the step waits for a place of its capability (``capacity``)."""
 
 # Parsed definitions of recent runs; insertion-ordered, the oldest evicted first.
 _DEFINITIONS: dict[str, WorkflowDefinition] = {}
@@ -57,6 +61,8 @@ class RunContext:
     entries: list[dict[str, Any]] = field(default_factory=list)
     outbox: list[tuple[str, Envelope, str]] = field(default_factory=list)
     sent: list[tuple[str, Envelope]] = field(default_factory=list)
+    released: list[Step] = field(default_factory=list)  # steps that gave up a place or a
+    # place in the queue of a limited capability (freed once the transaction commits)
     next_due: datetime | None = None  # the earliest timer this transaction set (for the sweep)
     created: dict[str, Any] | None = None  # set when this transaction creates the run: the
     # columns kept only on file (idempotency key, goal, ...)
@@ -144,6 +150,8 @@ class RunContext:
             step.finished_at = self.now
             step.due_at = None
         self.event("step." + target.value, step, from_state=current, to_state=target, data=data)
+        if (current in ACTIVE_STEP or QUEUED in step.meta) and target not in ACTIVE_STEP:
+            self.released.append(step)
         if step.item_index is not None and target in TERMINAL_STEP and current not in TERMINAL_STEP:
             self._item_finished(step, target)
         return True

@@ -232,6 +232,12 @@ class WorkflowDefinition(Strict):
     output: Any = None
     deadline_s: float | None = Field(default=None, gt=0, le=30 * 86400)
     input_schema: dict[str, Any] | None = None
+    priority: int = Field(default=0, ge=-10, le=10)
+    """Where its tasks queue for a limited capability: higher first (``capacity``); a run can
+    set its own (``POST /v1/runs``)."""
+    concurrency_key: str | None = None
+    """A ``$.input`` reference: runs with different values share a limited capability's
+    places by turns."""
     _graph: dict[str, set[str]] | None = PrivateAttr(default=None)
     _by_id: dict[str, StepDefinition] | None = PrivateAttr(default=None)
     _stored: dict[str, Any] | None = PrivateAttr(default=None)
@@ -363,6 +369,11 @@ def check(definition: WorkflowDefinition) -> list[Problem]:
                 _check_ref(path, text, step, ids, item_allowed=step.for_each is not None)
             )
     problems.extend(_branch_problems(definition, ids))
+    key = definition.concurrency_key
+    if key is not None and (not refs.is_ref(key) or not key.startswith("$.input")):
+        problems.append(Problem(path="$.concurrency_key", message="must be a $.input reference"))
+    elif key is not None:
+        problems.extend(_check_ref("$.concurrency_key", key, None, ids, item_allowed=False))
     for path, text in refs.walk(definition.output, "$.output"):
         problems.extend(_check_ref(path, text, None, ids, item_allowed=False))
     if not problems:

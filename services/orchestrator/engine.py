@@ -22,7 +22,8 @@ from services.orchestrator.authenticity import (
     remember,
     supersede,
 )
-from services.orchestrator.context import RunContext, message_summary
+from services.orchestrator.capacity import Capacity
+from services.orchestrator.context import QUEUED, RunContext, message_summary
 from services.orchestrator.definitions import Condition, StepDefinition
 from services.orchestrator.limits import Limits
 from services.orchestrator.records import Step
@@ -57,6 +58,8 @@ class Engine:
         default_timeout_s: A step's timeout when its definition sets none.
         limits: Bounds on fan-outs and the like.
         sign_task: Signs each task envelope with the orchestrator's key (agents check it).
+        capacity: Holds tasks of capabilities with ``concurrency`` or ``rate_limit`` back
+            (None: nothing is held back).
     """
 
     def __init__(
@@ -65,8 +68,10 @@ class Engine:
         default_timeout_s: float = 300.0,
         limits: Limits | None = None,
         sign_task: Callable[[Envelope], Envelope] | None = None,
+        capacity: Capacity | None = None,
     ) -> None:
         self.router = router
+        self.capacity = capacity
         self.default_timeout_s = default_timeout_s
         self.limits = limits or Limits()
         self.kinds = kinds(self, sign_task or (lambda envelope: envelope))
@@ -406,6 +411,9 @@ class Engine:
         for row in list(ctx.steps.values()):
             if row.due_at is None or row.due_at > ctx.now:
                 continue
+            if row.status == StepState.PENDING and QUEUED in row.meta:
+                await self.dispatch(ctx, row, attempt=1)  # asks for a place again
+                continue
             if row.status == StepState.PENDING:
                 row.due_at = None  # re-evaluated by advance: routing is tried again
                 continue
@@ -436,6 +444,17 @@ class Engine:
             raise NoWaiter(f"no running step of run {ctx.run.id} waits for {name!r}")
         await self.advance(ctx)
         return took
+
+    async def wake(self, ctx: RunContext, step_id: str) -> None:
+        """A place of its capability was freed: a queued step asks for it now."""
+        row = ctx.steps.get(step_id)
+        if ctx.run.status != RunState.RUNNING or row is None or QUEUED not in row.meta:
+            return
+        if row.status == StepState.PENDING:
+            await self.dispatch(ctx, row, attempt=1)
+        elif row.status == StepState.RETRYING:
+            await self.dispatch(ctx, row, attempt=row.attempt + 1)
+        await self.advance(ctx)
 
     async def redispatch(self, ctx: RunContext, agent_ids: set[str]) -> None:
         """Send again the tasks that were out with agents that went offline (same attempt)."""

@@ -35,6 +35,7 @@ from services.db.models import DEFAULT_TENANT, RunRow, StepRow, utcnow
 from services.orchestrator import persist, runs
 from services.orchestrator.authenticity import Authenticator, Refusal, refuse
 from services.orchestrator.cache import RunCache
+from services.orchestrator.capacity import parse_holder
 from services.orchestrator.context import RunContext, remember_definition
 from services.orchestrator.definitions import WorkflowDefinition
 from services.orchestrator.engine import Engine
@@ -139,6 +140,7 @@ class Orchestrator:
         self.conflicts = 0  # runs held in memory that another replica had changed meanwhile
         self.watch = RunWatch()
         self._tasks: list[asyncio.Task[None]] = []
+        self._background: set[asyncio.Task[None]] = set()
         self._subscription: Subscription | None = None
         self._partitions: dict[int, Subscription] = {}
         self._following = asyncio.Lock()
@@ -200,9 +202,9 @@ class Orchestrator:
             await self.ownership.leave()
         except Exception as exc:  # the lease runs out by itself
             log.warning("could not give the replica lease back: %s", exc)
-        for task in self._tasks:
+        for task in [*self._tasks, *self._background]:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*self._tasks, *self._background, return_exceptions=True)
         self._tasks.clear()
         if self._writer is not None:
             self._writer.cancel()
@@ -312,6 +314,27 @@ class Orchestrator:
                 finished.append(ctx.run.id)
         await self.relay.publish_committed(sent)
         await self.watch.notify([ctx.run.id for ctx in contexts], finished)
+        if self.engine.capacity is not None and any(ctx.released for ctx in contexts):
+            # Not here: the wake-ups go through this writer, which waits for this call.
+            released = list(contexts)
+            task = asyncio.create_task(self._release(released), name="capacity-release")
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+    async def _release(self, contexts: list[RunContext]) -> None:
+        """Free the places the committed ``contexts`` gave up, and wake who waits for them."""
+        assert self.engine.capacity is not None
+        try:
+            wake = await self.engine.capacity.release(contexts)
+        except Exception as exc:  # the waiters ask again by themselves (``recheck_s``)
+            log.warning("could not release capacity: %s", exc)
+            return
+        await asyncio.gather(
+            *(self._wake(*parse_holder(holder)) for holder in wake), return_exceptions=True
+        )
+
+    async def _wake(self, run_id: str, step_id: str) -> None:
+        await self.in_run(run_id, lambda ctx: self.engine.wake(ctx, step_id))
 
     async def _write_loop(self) -> None:
         while True:

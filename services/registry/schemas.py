@@ -14,6 +14,15 @@ from services.db.ranges import Count
 from services.orchestrator.definitions import CAPABILITY_PATTERN
 
 
+class RateLimit(BaseModel):
+    """At most ``count`` tasks of a capability start per ``per`` (a token bucket)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    per: Literal["second", "minute", "hour"]
+    count: int = Field(ge=1, le=1_000_000)
+
+
 class CapabilitySpec(BaseModel):
     """One capability in an agent card."""
 
@@ -29,6 +38,15 @@ class CapabilitySpec(BaseModel):
     shared: bool = Field(
         default=False,
         description="serve every tenant, not only the agent's own (system tenant only)",
+    )
+    concurrency: int | None = Field(
+        default=None,
+        ge=1,
+        le=100_000,
+        description="at most this many tasks in flight, for all the agents serving it together",
+    )
+    rate_limit: RateLimit | None = Field(
+        default=None, description="at most this many tasks started per period, for all agents"
     )
 
     @model_validator(mode="after")

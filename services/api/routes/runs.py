@@ -179,6 +179,11 @@ async def start_run(
             )
             _check_input(definition, body.input)
         _check_limits(runtime.settings.limits, definition, run_input)
+    if body.priority is not None and body.priority != definition.priority:
+        # The run keeps its own copy of the definition: the priority is the run's.
+        definition = WorkflowDefinition.model_validate(
+            {**definition.stored(), "priority": body.priority}
+        )
     run = await runtime.orchestrator.create_run(
         definition,
         run_input,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Protocol
 
+from services.orchestrator.capacity import Capacity
 from services.orchestrator.context import RunContext
 from services.orchestrator.definitions import Condition, StepDefinition
 from services.orchestrator.limits import Limits
@@ -21,6 +22,7 @@ class Host(Protocol):
     router: Router
     limits: Limits
     default_timeout_s: float
+    capacity: Capacity | None
 
     def scope(self, ctx: RunContext) -> dict[str, Any]:
         """The run's input and the finished steps' outputs (what references resolve against)."""

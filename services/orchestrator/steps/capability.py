@@ -100,6 +100,13 @@ class Capability(StepKind):
             deadline = ctx.now + timedelta(seconds=timeout)
             if ctx.run.deadline_at is not None:
                 deadline = min(deadline, ctx.run.deadline_at)
+        capacity = self.host.capacity
+        if (
+            capacity is not None
+            and row.status not in ACTIVE_STEP  # sent again: it holds its place already
+            and not await capacity.admit(ctx, row, deadline)
+        ):
+            return
         row.attempt = attempt
         row.task_id = new_id()
         row.agent_id = route.agent_id or remote_agent(route.destination)

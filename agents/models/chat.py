@@ -10,7 +10,10 @@ What it adds over a bare HTTP call:
   ``json_schema``, the reply is parsed and validated with ``jsonschema``, and an invalid reply
   gets exactly one repair round trip that sends the validation error back; a second invalid
   reply raises :class:`~agents.models.errors.SchemaValidationFailed` (not retryable);
-- token usage summed over every answered call, so it can be recorded on the step.
+- token usage summed over every answered call, so it can be recorded on the step;
+- partial output as it comes: given ``on_partial``, the request asks for a stream
+  (``"stream": true``, server-sent events) and ``on_partial`` gets the text so far after each
+  chunk; retries and the repair round trip work as without it.
 """
 
 from __future__ import annotations
@@ -62,6 +65,8 @@ class LLMSettings(BaseSettings):
     backoff_base_s: float = Field(default=0.5, ge=0)
     backoff_max_s: float = Field(default=8.0, ge=0)
     max_retry_after_s: float = Field(default=30.0, ge=0)
+    stream: bool = True
+    """Stream replies when the caller wants partial output (off for servers that cannot)."""
 
     @property
     def completions_url(self) -> str:
@@ -130,6 +135,10 @@ class ChatResult(BaseModel):
     finish_reason: str | None = None
 
 
+Partial = Callable[[str], Awaitable[None]]
+"""Gets the reply's text so far, after each streamed chunk."""
+
+
 class _Call:
     """Counters shared by the HTTP calls of one completion."""
 
@@ -177,11 +186,13 @@ class ChatClient:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
-    async def complete(self, request: ChatRequest) -> ChatResult:
+    async def complete(self, request: ChatRequest, on_partial: Partial | None = None) -> ChatResult:
         """Run a chat completion, with retries and, for a schema, one repair round trip.
 
         Args:
             request: The messages and options.
+            on_partial: Gets the text so far as the reply streams in (when the settings allow
+                streaming); a repair streams again from the start.
 
         Returns:
             The reply with summed usage and the number of HTTP calls made.
@@ -196,7 +207,7 @@ class ChatClient:
         """
         call = _Call()
         payload = self._payload(request)
-        content, body = await self._exchange(payload, call)
+        content, body = await self._exchange(payload, call, on_partial)
         if request.json_schema is None:
             return self._result(content, None, body, call, repaired=False)
 
@@ -210,7 +221,9 @@ class ChatClient:
             {"role": "assistant", "content": content},
             {"role": "user", "content": REPAIR_PROMPT.format(error=error)},
         ]
-        repaired, body = await self._exchange({**payload, "messages": repair_messages}, call)
+        repaired, body = await self._exchange(
+            {**payload, "messages": repair_messages}, call, on_partial
+        )
         parsed, second_error = _check(repaired, validator)
         if second_error is None:
             return self._result(repaired, parsed, body, call, repaired=True)
@@ -256,10 +269,15 @@ class ChatClient:
             finish_reason=choice.get("finish_reason") if isinstance(choice, dict) else None,
         )
 
-    async def _exchange(self, payload: dict[str, Any], call: _Call) -> tuple[str, dict[str, Any]]:
+    async def _exchange(
+        self, payload: dict[str, Any], call: _Call, on_partial: Partial | None = None
+    ) -> tuple[str, dict[str, Any]]:
         """POST with retries; return the first choice's content and the whole body."""
         settings = self.settings
-        headers = {"Accept": "application/json"}
+        streaming = on_partial is not None and settings.stream
+        if streaming:
+            payload = {**payload, "stream": True, "stream_options": {"include_usage": True}}
+        headers = {"Accept": "text/event-stream" if streaming else "application/json"}
         if settings.api_key is not None:
             headers["Authorization"] = f"Bearer {settings.api_key.get_secret_value()}"
         for retry in range(settings.max_retries + 1):
@@ -267,9 +285,7 @@ class ChatClient:
             failure: ChatError
             delay = self._backoff(retry)
             try:
-                response = await self._http.post(
-                    settings.completions_url, json=payload, headers=headers, timeout=self._timeout
-                )
+                response, answered = await self._send(payload, headers, call, on_partial)
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 failure = ChatUnavailable(f"cannot connect: {exc!r}", attempts=call.attempts)
             except httpx.TimeoutException as exc:
@@ -280,6 +296,8 @@ class ChatClient:
                 failure = ChatUnavailable(f"transport error: {exc!r}", attempts=call.attempts)
             else:
                 status = response.status_code
+                if answered is not None:
+                    return answered
                 if status == 200:
                     return self._parse(response, call)
                 if status == 429:
@@ -308,6 +326,29 @@ class ChatClient:
             await self._sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
+    async def _send(
+        self,
+        payload: dict[str, Any],
+        headers: dict[str, str],
+        call: _Call,
+        on_partial: Partial | None,
+    ) -> tuple[httpx.Response, tuple[str, dict[str, Any]] | None]:
+        """One HTTP call; a streamed 200 is read here, chunk by chunk (the answer)."""
+        url = self.settings.completions_url
+        if not payload.get("stream"):
+            response = await self._http.post(
+                url, json=payload, headers=headers, timeout=self._timeout
+            )
+            return response, None
+        assert on_partial is not None
+        async with self._http.stream(
+            "POST", url, json=payload, headers=headers, timeout=self._timeout
+        ) as response:
+            if response.status_code != 200:
+                await response.aread()
+                return response, None
+            return response, await _read_stream(response, call, on_partial)
+
     def _backoff(self, retry: int) -> float:
         """Exponential backoff with equal jitter: half fixed, half random."""
         ceiling = min(self.settings.backoff_max_s, self.settings.backoff_base_s * 2.0**retry)
@@ -328,6 +369,50 @@ class ChatClient:
             refusal = message.get("refusal") if isinstance(message, dict) else None
             content = f"(no content; refusal: {refusal})" if refusal else ""
         return content, body
+
+
+async def _read_stream(
+    response: httpx.Response, call: _Call, on_partial: Partial
+) -> tuple[str, dict[str, Any]]:
+    """A streamed completion (server-sent events of ``chat.completion.chunk``) as the
+    content and a body shaped like a whole completion."""
+    parts: list[str] = []
+    usage: Any = None
+    model: Any = None
+    finish: Any = None
+    async for line in response.aiter_lines():
+        if not line.startswith("data:"):
+            continue
+        data = line[len("data:") :].strip()
+        if data == "[DONE]":
+            break
+        try:
+            chunk = json.loads(data)
+        except ValueError:
+            chunk = None
+        if not isinstance(chunk, dict):
+            message = f"not a completion chunk: {data[:200]!r}"
+            raise ChatProtocolError(message, attempts=call.attempts)
+        model = chunk.get("model") or model
+        usage = chunk.get("usage") or usage
+        for choice in chunk.get("choices") or []:
+            if not isinstance(choice, dict) or choice.get("index", 0) != 0:
+                continue
+            delta = choice.get("delta")
+            piece = delta.get("content") if isinstance(delta, dict) else None
+            if isinstance(piece, str) and piece:
+                parts.append(piece)
+                await on_partial("".join(parts))
+            finish = choice.get("finish_reason") or finish
+    call.usage.add(usage)
+    content = "".join(parts)
+    whole = {"role": "assistant", "content": content}
+    body = {
+        "model": model,
+        "choices": [{"index": 0, "message": whole, "finish_reason": finish}],
+        "usage": usage,
+    }
+    return content, body
 
 
 def _check(content: str, validator: Any) -> tuple[Any, str | None]:

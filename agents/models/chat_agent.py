@@ -9,6 +9,8 @@ The handler is a thin layer over :class:`~agents.models.chat.ChatClient`, which 
 What this module adds:
 
 - the token usage of a completion is recorded on the step with ``ctx.report_usage``;
+- the reply streams in, and its text so far goes out as the step's progress
+  (``ctx.progress("partial output", {"content": ...})``) at most every ``PROGRESS_EVERY_S``;
 - a :class:`~agents.models.errors.ModelError` becomes the SDK's ``RetryableError`` or
   ``FatalError`` according to its ``retryable`` flag, keeping its ``code`` and ``to_dict()``
   as the error's details (so a step shows ``chat_rate_limited`` with ``attempts`` and
@@ -19,6 +21,7 @@ What this module adds:
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 
 from agents.models.chat import ChatClient, ChatRequest, ChatResult, LLMSettings
@@ -26,6 +29,8 @@ from agents.models.errors import ModelError
 from agents.sdk import Agent, FatalError, RetryableError, TaskContext
 
 CAPABILITY = "model.chat"
+PROGRESS_EVERY_S = 0.5
+"""Partial output is sent no more often than this (each one is an event the run records)."""
 
 ClientFactory = Callable[[], ChatClient]
 
@@ -90,8 +95,16 @@ def build_agent(resources: ChatResources | None = None) -> Agent:
     )
     async def chat(request: ChatRequest, ctx: TaskContext) -> ChatResult:
         """Run one chat completion and record its token usage on the step."""
+        sent_at = float("-inf")
+
+        async def partial(text: str) -> None:
+            nonlocal sent_at
+            if time.monotonic() - sent_at >= PROGRESS_EVERY_S:
+                sent_at = time.monotonic()
+                await ctx.progress("partial output", {"content": text})
+
         try:
-            result = await res.client().complete(request)
+            result = await res.client().complete(request, on_partial=partial)
         except ModelError as exc:
             raise task_error(exc) from None
         usage = result.usage

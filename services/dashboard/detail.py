@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -33,6 +33,8 @@ class RunDetail:
     last_event: int
     truncated: bool
     now: datetime
+    progress: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Step id -> its holder's last ``step.progress`` (``message``, ``data``)."""
 
     @property
     def terminal(self) -> bool:
@@ -95,6 +97,7 @@ async def load(session: AsyncSession, run_id: str) -> RunDetail | None:
         last_event=events[-1].id if events else 0,
         truncated=len(events) >= MAX_EVENTS,
         now=now,
+        progress={e.step_id: e.data for e in events if e.type == "step.progress" and e.step_id},
     )
 
 

@@ -15,8 +15,11 @@ from datetime import datetime
 from typing import Any
 
 from agents.sdk import Agent, AgentSettings, TaskContext
+from services.dashboard import auth
 from tests.fixtures.services import free_port, wait_until
-from tests.fixtures.stack import TOKEN, Stack
+from tests.fixtures.stack import ADMIN, TOKEN, Stack
+
+COOKIE = {"cookie": f"{auth.COOKIE}={auth.issue(ADMIN)}"}
 
 
 class Sleeper:
@@ -193,6 +196,9 @@ async def test_progress_reaches_the_runs_events_and_stream_while_it_runs(stack: 
         async for line in response.aiter_lines():
             if line.startswith("data: ") and '"step.progress"' in line:
                 streamed.append(json.loads(line[len("data: ") :]))
+                if len(streamed) == 1:  # the dashboard shows it while the step runs
+                    page = await stack.client.get(f"/dashboard/runs/{run_id}", headers=COOKIE)
+                    assert "half way" in page.text
                 seen[len(streamed) - 1].set()
             if len(streamed) == 2:
                 break

@@ -12,12 +12,13 @@ import socket
 import threading
 import time
 from collections import deque
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import uvicorn
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 
 @dataclass
@@ -30,6 +31,8 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     hang_s: float = 0.0
     usage: tuple[int, int] = (10, 5)
+    chunk_s: float = 0.0
+    """Streamed (the request asks ``"stream": true``): the pause between word chunks."""
 
 
 def completion(content: str, usage: tuple[int, int], model: str) -> dict[str, Any]:
@@ -113,6 +116,11 @@ class FakeGateway:
         if reply.hang_s:
             # Waits in a thread so that stop() (another thread) can end the hang at once.
             await asyncio.to_thread(self._stopping.wait, reply.hang_s)
+        if reply.content is not None and reply.status == 200 and self.requests[-1].get("stream"):
+            return StreamingResponse(
+                self._chunks(reply, self.requests[-1].get("model", "fake")),
+                media_type="text/event-stream",
+            )
         if reply.content is not None:
             model = self.requests[-1].get("model", "fake")
             body = completion(reply.content, reply.usage, model)
@@ -120,3 +128,19 @@ class FakeGateway:
         if isinstance(reply.body, str):
             return Response(reply.body, status_code=reply.status, headers=reply.headers)
         return JSONResponse(reply.body, status_code=reply.status, headers=reply.headers)
+
+    async def _chunks(self, reply: Reply, model: str) -> AsyncIterator[str]:
+        """``reply`` as the server-sent events of a streamed completion, a word a chunk."""
+        assert reply.content is not None
+        words = reply.content.split(" ")
+        for i, word in enumerate(words):
+            piece = word if i == 0 else " " + word
+            choice = {"index": 0, "delta": {"content": piece}, "finish_reason": None}
+            yield f"data: {json.dumps({'model': model, 'choices': [choice]})}\n\n"
+            if reply.chunk_s:
+                await asyncio.sleep(reply.chunk_s)
+        last = {"index": 0, "delta": {}, "finish_reason": "stop"}
+        yield f"data: {json.dumps({'model': model, 'choices': [last]})}\n\n"
+        usage = completion("", reply.usage, model)["usage"]
+        yield f"data: {json.dumps({'model': model, 'choices': [], 'usage': usage})}\n\n"
+        yield "data: [DONE]\n\n"

@@ -129,3 +129,23 @@ async def test_usage_is_recorded_on_the_step_of_a_run(gateway, tmp_path: Path):
         "total_tokens": 11,
         "llm_calls": 2,
     }
+
+
+async def test_the_reply_streams_in_as_the_steps_progress(gateway):
+    agent, resources = gateway_agent(gateway)
+    text = "The seller is liable under the contract of sale"
+    gateway.reset(Reply(content=text, usage=(7, 9), chunk_s=0.3))
+    async with AgentTestEnvironment(agent) as env:
+        task = env.task("model.chat", ASK)
+        answer = await env.result(await env.send(task))
+        events = [e for e in env.envelopes(task) if e.topic == "task.progress"]
+        await resources.close()
+    assert gateway.requests[0]["stream"] is True
+    assert answer.kind == "result", answer.payload
+    assert answer.payload["output"]["content"] == text
+    assert answer.payload["usage"]["total_tokens"] == 16
+    partial = [e.payload["data"]["content"] for e in events]
+    # Throttled (9 chunks 0.3 s apart, one progress per 0.5 s at most), each a prefix.
+    assert 2 <= len(partial) < 9, partial
+    assert all(text.startswith(p) and p for p in partial)
+    assert [len(p) for p in partial] == sorted(len(p) for p in partial)

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from agents.sdk import Agent
+from tests.fixtures.services import wait_until
 from tests.fixtures.stack import Stack
 
 
@@ -23,6 +24,8 @@ class Counter:
         self.running = 0
         self.most = 0
         self.starts: list[float] = []
+        self.gate = asyncio.Event()  # handlers wait for it (set: they do not wait)
+        self.gate.set()
         self.agent = Agent(name, max_concurrency=64)
 
         @self.agent.capability(capability, **limits)
@@ -31,6 +34,7 @@ class Counter:
             self.running += 1
             self.most = max(self.most, self.running)
             try:
+                await self.gate.wait()
                 await asyncio.sleep(sleep_s)
             finally:
                 self.running -= 1
@@ -45,14 +49,17 @@ def one_step(capability: str, name: str) -> dict[str, Any]:
 
 
 async def test_concurrency_holds_a_capabilitys_tasks_back_across_runs(stack: Stack) -> None:
-    counter = Counter("two-at-once", "test.limited", sleep_s=0.2, concurrency=2)
+    counter = Counter("two-at-once", "test.limited", sleep_s=0.05, concurrency=2)
     await stack.agent(counter.agent)
+    counter.gate.clear()  # the first tasks hold their places until every run is in
     runs = [await stack.submit(one_step("test.limited", "limited"), {"n": n}) for n in range(10)]
+    await wait_until(lambda: counter.running == 2)
+    queued = [e for e in await stack.events(runs[-1]) if e["type"] == "step.queued"]
+    assert queued and "2 at once" in queued[0]["data"]["reason"]
+    counter.gate.set()
     finished = [await stack.wait(run_id) for run_id in runs]
     assert [r["status"] for r in finished] == ["succeeded"] * 10
     assert counter.most == 2  # held at the limit, and the limit reached
-    queued = [e for e in await stack.events(runs[-1]) if e["type"] == "step.queued"]
-    assert queued and "2 at once" in queued[0]["data"]["reason"]
 
 
 async def test_max_parallel_bounds_a_fan_out(stack: Stack) -> None:
@@ -71,7 +78,11 @@ async def test_max_parallel_bounds_a_fan_out(stack: Stack) -> None:
         ],
         "output": "$.steps.each.output",
     }
-    run = await stack.wait(await stack.submit(workflow, {"items": list(range(30))}))
+    counter.gate.clear()
+    run_id = await stack.submit(workflow, {"items": list(range(30))})
+    await wait_until(lambda: counter.running == 3)  # the window is full
+    counter.gate.set()
+    run = await stack.wait(run_id)
     assert run["status"] == "succeeded", run
     assert run["output"] == [{"n": n} for n in range(30)]
     assert len(counter.starts) == 30
@@ -106,8 +117,10 @@ async def test_a_high_priority_run_overtakes_a_backlog(stack: Stack) -> None:
     counter = Counter("one-at-once", "test.busy", sleep_s=0.05, concurrency=1)
     await stack.agent(counter.agent)
     workflow = one_step("test.busy", "busy")
+    counter.gate.clear()  # the backlog: the first task holds the only place meanwhile
     low = [await stack.submit(workflow, {"n": n}) for n in range(100)]
     high = await stack.submit(workflow, {"n": "high"}, priority=5)
+    counter.gate.set()
     finished = {run_id: await stack.wait(run_id, timeout=300) for run_id in [*low, high]}
     assert all(r["status"] == "succeeded" for r in finished.values())
     at = {run_id: datetime.fromisoformat(r["finished_at"]) for run_id, r in finished.items()}
@@ -122,8 +135,10 @@ async def test_a_concurrency_key_shares_places_by_turns(stack: Stack) -> None:
         **one_step("test.shared", "shared"),
         "concurrency_key": "$.input.customer",
     }
+    counter.gate.clear()
     big = [await stack.submit(workflow, {"n": n, "customer": "big"}) for n in range(40)]
     small = await stack.submit(workflow, {"n": "small", "customer": "small"})
+    counter.gate.set()
     finished = {run_id: await stack.wait(run_id, timeout=300) for run_id in [*big, small]}
     at = {run_id: datetime.fromisoformat(r["finished_at"]) for run_id, r in finished.items()}
     after_small = sum(1 for run_id in big if at[run_id] > at[small])

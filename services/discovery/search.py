@@ -268,7 +268,9 @@ def discovery_of(state: Any, runtime: Runtime) -> Discovery:
 
 def public(cap: CapabilityRow, agent: AgentRow, score: float | None = None) -> dict[str, Any]:
     """The API view of one capability of one agent."""
-    spec = CapabilitySpec.model_validate({k: getattr(cap, k) for k in CapabilitySpec.model_fields})
+    # Limits (concurrency, rate_limit) are on the agent's card only, not the row.
+    fields = {k: getattr(cap, k) for k in CapabilitySpec.model_fields if hasattr(CapabilityRow, k)}
+    spec = CapabilitySpec.model_validate(fields)
     return CapabilityPublic(
         **spec.model_dump(),
         agent_id=agent.id,

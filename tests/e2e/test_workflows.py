@@ -157,9 +157,14 @@ async def test_cancel_stops_dispatch_and_cancels_running_steps(stack: Stack) -> 
     }
     again = assert_error(await stack.client.post(f"/v1/runs/{run_id}/cancel"), 409, "run_finished")
     assert "cancelled" in again["message"]
-    # "after" was never dispatched (no task left for it), and is finished: it never will be.
-    sent = [e["step_id"] for e in await stack.events(run_id) if e["type"] == "message.sent"]
-    assert sent == ["h"]
+    # "after" was never dispatched (no task left for it), and is finished: it never will be;
+    # the agent holding "h" was told to stop (docs/protocol.md, "Cancellation").
+    sent = [
+        (e["step_id"], e["data"]["kind"], e["data"]["topic"])
+        for e in await stack.events(run_id)
+        if e["type"] == "message.sent"
+    ]
+    assert sent == [("h", "task", "test.hang"), ("h", "event", "task.cancel")]
     assert [e["step"] for e in fleet.executions(stack.log)] == ["h"]
 
 

@@ -329,7 +329,7 @@ def _kind_problems(step: StepDefinition, base: str) -> list[Problem]:
         return []
     return [
         Problem(path=f"{base}.{field}", message=f"a {named[0]} step has no {field}")
-        for field in ("for_each", "agent", "max_parallel")
+        for field in ("for_each", "agent", "max_parallel", "heartbeat_timeout_s")
         if getattr(step, field) is not None
     ]
 

@@ -122,6 +122,30 @@ INVALID: list[tuple[str, dict[str, Any], str]] = [
         "$.steps[0].capability",
     ),
     ("name missing", {"steps": VALID["steps"]}, "$.name"),
+    (
+        "heartbeat timeout under a second",
+        with_change(["steps", 1, "heartbeat_timeout_s"], 0.5),
+        "$.steps[1].heartbeat_timeout_s",
+    ),
+    (
+        "heartbeat on a step that sends no task",
+        {
+            "name": "w",
+            "steps": [{"id": "w", "wait": {"signal": "go"}, "heartbeat_timeout_s": 5}],
+        },
+        "$.steps[0].heartbeat_timeout_s",
+    ),
+    ("priority out of range", with_change(["priority"], 11), "$.priority"),
+    (
+        "concurrency key not of the input",
+        with_change(["concurrency_key"], "$.steps.parse.output"),
+        "$.concurrency_key",
+    ),
+    (
+        "concurrency key of an unknown field root",
+        with_change(["concurrency_key"], "customer"),
+        "$.concurrency_key",
+    ),
     ("two-step cycle through after", with_change(["steps", 0, "after"], ["check"]), "$.steps[0]"),
 ]
 

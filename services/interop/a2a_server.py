@@ -72,7 +72,7 @@ from services.discovery.ranking import Capability, Corpus
 from services.discovery.search import discovery_of
 from services.interop import bearer, calls
 from services.interop.a2a_skills import ASK, Skill, agent_card, skills_of
-from services.interop.a2a_translate import (
+from services.interop.translate.a2a import (
     RUN_STATES_OF_TASK,
     NotACall,
     agent_message,

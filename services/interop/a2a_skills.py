@@ -31,8 +31,8 @@ from a2a.types import (
 )
 from a2a.utils.constants import PROTOCOL_VERSION_CURRENT, TransportProtocol
 
-from services.interop.a2a_translate import struct_of
 from services.interop.calls import WORKFLOW_PREFIX
+from services.interop.translate.a2a import struct_of
 from services.orchestrator import workflows
 from services.registry import store
 from services.runtime import Runtime

@@ -36,7 +36,7 @@ from agents.sdk import Agent, TaskContext
 from bus.ids import new_id
 from services.db.models import DEFAULT_TENANT
 from services.interop.a2a_skills import ASK, SKILL_SCHEMAS
-from services.interop.a2a_translate import plain, value_of
+from services.interop.translate.a2a import output_of, plain
 from tests.e2e.test_legal import start_legal
 from tests.fixtures.services import wait_until
 from tests.fixtures.stack import TOKEN, Stack
@@ -141,13 +141,13 @@ async def test_sdk_client_runs_sara_tax_streaming_then_cancels_a_second_task(
         step_events = [e for e in history if e["step_id"] and e["to_state"]]
         assert len(transitions) == len(step_events)  # one update per transition, none missed
         artifacts = [e.artifact_update.artifact for e in events if e.HasField("artifact_update")]
-        assert len(artifacts) == 1 and value_of(artifacts[0].parts) == run["output"]
+        assert len(artifacts) == 1 and output_of(artifacts[0].parts) == run["output"]
         assert isinstance(run["output"]["answer"], int)
         assert events[-1].status_update.status.state == TaskState.TASK_STATE_COMPLETED
 
         got = await client.get_task(GetTaskRequest(id=task_id))
         assert got.status.state == TaskState.TASK_STATE_COMPLETED
-        assert value_of(got.artifacts[0].parts) == run["output"]
+        assert output_of(got.artifacts[0].parts) == run["output"]
 
     async with a2a_client(stack, streaming=False, polling=True) as (client, _):
         second = only_task(await collect(client, data_message({"skill": "work.hold", "input": {}})))
@@ -194,20 +194,21 @@ async def test_text_is_routed_by_discovery_or_asks_which_skill(stack: Stack) -> 
         assert done.status.state == TaskState.TASK_STATE_COMPLETED
         run = await rest_run(stack, done.id)
         assert run["workflow"] == "a2a.text.shout"
-        assert value_of(done.artifacts[0].parts) == {"text": "SHOUT THIS TEXT IN CAPITAL LETTERS"}
+        assert output_of(done.artifacts[0].parts) == {"text": "SHOUT THIS TEXT IN CAPITAL LETTERS"}
 
         asked = only_task(await collect(client, text_message("greet the person by name")))
         assert asked.status.state == TaskState.TASK_STATE_INPUT_REQUIRED
-        question = value_of(asked.status.message.parts)
-        candidates = [c["skill"] for c in question[1]["candidates"]]
+        question = output_of(asked.status.message.parts)
+        assert "Which skill" in question["text"]
+        candidates = [c["skill"] for c in question["data"]["candidates"]]
         assert set(candidates[:2]) == {"workflow.greet-formal", "workflow.greet-casual"}
         listed = (await stack.client.get("/v1/runs", params={"workflow": "greet-formal"})).json()
         assert listed["items"] == []  # nothing ran
 
-        chosen = question[1]["candidates"][0]["send"]
+        chosen = question["data"]["candidates"][0]["send"]
         done = only_task(await collect(client, data_message(chosen)))
         assert done.status.state == TaskState.TASK_STATE_COMPLETED
-        assert value_of(done.artifacts[0].parts) == {"text": "GREET THE PERSON BY NAME"}
+        assert output_of(done.artifacts[0].parts) == {"text": "GREET THE PERSON BY NAME"}
 
 
 async def test_bad_messages_are_refused_naming_what_is_wrong(stack: Stack) -> None:

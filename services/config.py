@@ -90,6 +90,8 @@ class Settings(BaseSettings):
     for_each_window: int = Field(default=1_000, ge=1, le=100_000)
     mcp_start_timeout_s: float = Field(default=15.0, gt=0)
     """How long an MCP server has to start and answer ``initialize``."""
+    a2a_timeout_s: float = Field(default=300.0, gt=0)
+    """A2A agents: how long MODX waits for a card, or for the next event of a streamed task."""
     http_reply_max_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     orchestrator_id: str | None = None
     # Runs are split into this many partitions, shared out among the live replicas (each run

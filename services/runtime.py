@@ -27,6 +27,7 @@ from services.orchestrator.capacity import Capacity, MemoryCapacity
 from services.orchestrator.capacity_redis import RedisCapacity
 from services.orchestrator.engine import Engine
 from services.orchestrator.remote import RemoteDispatcher
+from services.orchestrator.remote.a2a import A2aDelivery
 from services.orchestrator.remote.http import HttpDelivery
 from services.orchestrator.remote.mcp import McpDelivery
 from services.orchestrator.routing import Router
@@ -106,6 +107,7 @@ class Runtime:
                     connections=settings.http_dispatch_total,
                 ),
                 "mcp": McpDelivery(egress, timeout_s=settings.mcp_start_timeout_s),
+                "a2a": A2aDelivery(egress, timeout_s=settings.a2a_timeout_s),
             },
             per_agent=settings.http_dispatch_per_agent,
             total=settings.http_dispatch_total,
@@ -216,6 +218,9 @@ class Runtime:
             mcp = remote.deliveries["mcp"]
             if isinstance(mcp, McpDelivery):  # supervises MCP servers and keeps their leases
                 mcp.start(sessions, settings.agent_lease_s, settings.heartbeat_interval_s)
+            a2a = remote.deliveries["a2a"]
+            if isinstance(a2a, A2aDelivery):  # polls A2A agents' cards and keeps their leases
+                a2a.start(sessions, settings.agent_lease_s, settings.heartbeat_interval_s)
             runtime._checkpoints = asyncio.create_task(
                 checkpointer.run(), name="ledger-checkpoints"
             )

@@ -13,6 +13,7 @@ from services.api.input_guard import InputGuard, guard_params
 from services.api.limits import BodySizeLimit
 from services.api.observe import RequestMetrics
 from services.api.routes import (
+    a2a_agents,
     agents,
     gateway,
     health,
@@ -62,7 +63,18 @@ def create_app(settings: Settings | None = None, *, orchestrate: bool = True) ->
     app.state.on_shutdown = []
     errors.install(app)
     openapi.install(app)
-    for module in (health, agents, mcp_agents, gateway, workflows, runs, tasks, ledger, tokens):
+    for module in (
+        health,
+        agents,
+        mcp_agents,
+        a2a_agents,
+        gateway,
+        workflows,
+        runs,
+        tasks,
+        ledger,
+        tokens,
+    ):
         app.include_router(module.router, responses=errors.ERROR_RESPONSES)
     app.include_router(dashboard_router)
     mcp = McpEndpoint()  # MCP over streamable HTTP (services/interop/mcp_server.py)

@@ -32,13 +32,11 @@ from a2a.types import (
 from a2a.utils.constants import PROTOCOL_VERSION_CURRENT, TransportProtocol
 
 from services.interop.calls import WORKFLOW_PREFIX
-from services.interop.translate.a2a import struct_of
+from services.interop.translate.a2a import SKILL_SCHEMAS, struct_of
 from services.orchestrator import workflows
 from services.registry import store
 from services.runtime import Runtime
 
-SKILL_SCHEMAS = "urn:modx:a2a:skill-schemas:v1"
-"""The card's extension that carries each skill's JSON Schemas (docs/interop.md)."""
 ASK = "modx.ask"
 """The skill of a text-only message: discovery routes it to the best of the tenant's skills."""
 BEARER = "bearer"

@@ -133,6 +133,24 @@ class McpServer(BaseModel):
         return "stdio: " + shlex.join(self.command or [])
 
 
+class A2aPeer(BaseModel):
+    """A remote A2A agent (``transport: "a2a"``, registered with ``POST /v1/agents/a2a`` only):
+    where its Agent Card is, and the card as fetched (what MODX calls it with)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    card_url: str = Field(max_length=2000)
+    card: dict[str, Any] = Field(default_factory=dict)
+    """The remote Agent Card (A2A JSON)."""
+    skills: dict[str, str] = Field(default_factory=dict)
+    """Capability name -> the remote skill's id."""
+
+    @field_validator("card_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return _check_url(value)
+
+
 class AgentCard(BaseModel):
     """What an agent says about itself when it registers (DESIGN.md)."""
 
@@ -141,10 +159,12 @@ class AgentCard(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     version: str = Field(default="0.0.0", max_length=50)
     description: str = Field(default="", max_length=4000)
-    transport: Literal["bus", "http", "gateway", "mcp"] = "bus"
+    transport: Literal["bus", "http", "gateway", "mcp", "a2a"] = "bus"
     endpoint: str | None = Field(default=None, max_length=2000)
     mcp: McpServer | None = None
     """An MCP server's (``transport: "mcp"``, registered with ``POST /v1/agents/mcp`` only)."""
+    a2a: A2aPeer | None = None
+    """A remote A2A agent's (``transport: "a2a"``, registered with ``POST /v1/agents/a2a``)."""
     public_key: str | None = Field(default=None, max_length=2000)
     capabilities: list[CapabilitySpec] = Field(min_length=1, max_length=500)
     proof: RegistrationProof | None = None
@@ -163,6 +183,8 @@ class AgentCard(BaseModel):
             raise ValueError("an http agent needs an endpoint URL (http:// or https://)")
         if (self.transport == "mcp") != (self.mcp is not None):
             raise ValueError('an MCP server\'s card has transport "mcp" and its "mcp" settings')
+        if (self.transport == "a2a") != (self.a2a is not None):
+            raise ValueError('an A2A agent\'s card has transport "a2a" and its "a2a" settings')
         names = [cap.name for cap in self.capabilities]
         if len(names) != len(set(names)):
             raise ValueError("capability names must be unique within a card")

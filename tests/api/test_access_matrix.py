@@ -129,6 +129,11 @@ async def mcp_command(m: Matrix, w: World, own: bool) -> Call:
     return Call({}, body={"name": "matrix", "command": command, "env": {"PYTHONPATH": root}})
 
 
+async def a2a_card_url(m: Matrix, w: World, own: bool) -> Call:
+    # A card URL where nothing answers: registrars get the 422 that names it, others a 403.
+    return Call({}, body={"card_url": "http://127.0.0.1:9/.well-known/agent-card.json"})
+
+
 async def task_result(m: Matrix, w: World, own: bool) -> Call:
     return Call({"task_id": w.task_id}, body={"output": {"n": 2}})
 
@@ -182,6 +187,9 @@ ROUTES: dict[str, Rule | str] = {
         frozenset({"operator", "admin", "agent", "system"}), (201,), agent_card, other=None
     ),
     "POST /v1/agents/mcp": Rule(frozenset({"system"}), (201, 409), mcp_command, other=None),
+    "POST /v1/agents/a2a": Rule(
+        frozenset({"operator", "admin", "agent", "system"}), (422,), a2a_card_url, other=None
+    ),
     "POST /v1/agents/{agent_id}/heartbeat": Rule(frozenset({"self"}), (200,), agent_of),
     "DELETE /v1/agents/{agent_id}": Rule(
         frozenset({"self", "admin", "system"}), (202,), fresh_agent

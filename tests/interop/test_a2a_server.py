@@ -35,8 +35,8 @@ from agents.legal.workflow import DEMO_CASE, SARA_TAX
 from agents.sdk import Agent, TaskContext
 from bus.ids import new_id
 from services.db.models import DEFAULT_TENANT
-from services.interop.a2a_skills import ASK, SKILL_SCHEMAS
-from services.interop.translate.a2a import output_of, plain
+from services.interop.a2a_skills import ASK
+from services.interop.translate.a2a import SKILL_SCHEMAS, output_of, plain
 from tests.e2e.test_legal import start_legal
 from tests.fixtures.services import wait_until
 from tests.fixtures.stack import TOKEN, Stack

@@ -74,9 +74,11 @@ async def register(
     answer's ``bus_url`` carries the agent's own Redis user.
     """
     settings = runtime.settings
-    if card.transport == "mcp":
-        # Its card names a command to run: only POST /v1/agents/mcp checks who may do that.
-        message = "an MCP server is registered with POST /v1/agents/mcp"
+    if card.transport in ("mcp", "a2a"):
+        # An MCP card names a command to run, an A2A card is what MODX fetched from the peer:
+        # only their own routes check who may do that, and fetch the card.
+        kind = "an MCP server" if card.transport == "mcp" else "an A2A agent"
+        message = f"{kind} is registered with POST /v1/agents/{card.transport}"
         details = [{"path": "$.transport", "in": "body", "message": message}]
         raise ApiError(422, "invalid_request", f"$.transport: {message}", details)
     may_share = principal.is_system or principal.tenant == SYSTEM_TENANT

@@ -54,6 +54,8 @@ RUN_STATES_OF_TASK: dict[TaskState, tuple[str, ...]] = {
     task: tuple(run for run, state in TASK_STATE_OF_RUN.items() if state == task)
     for task in TASK_STATE_OF_RUN.values()
 }
+SKILL_SCHEMAS = "urn:modx:a2a:skill-schemas:v1"
+"""The Agent Card extension that carries each skill's JSON Schemas (docs/interop.md)."""
 OUTPUT_ARTIFACT = "output"
 META_RUN_ID = "modx/run_id"
 META_WORKFLOW = "modx/workflow"

@@ -1,0 +1,136 @@
+"""A real A2A agent for the tests, built with the a2a-sdk's server (its request handler, task
+store and JSON-RPC routes), served by uvicorn in the test process.
+
+Its skills: ``shout`` completes with the input's ``text`` in capitals as an artifact (after a
+working status); ``refuse`` fails, saying why; ``ask`` wants input (which tax year?); ``hold``
+works until it is cancelled. Which skill runs is the message's ``modx/skill`` metadata. Every
+cancellation it receives is counted in ``cancelled``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from a2a.helpers import new_task_from_user_message, new_text_message
+from a2a.server.agent_execution import AgentExecutor, RequestContext
+from a2a.server.events import EventQueue
+from a2a.server.request_handlers import DefaultRequestHandler
+from a2a.server.routes import create_agent_card_routes, create_jsonrpc_routes
+from a2a.server.tasks import InMemoryTaskStore, TaskUpdater
+from a2a.types import AgentCapabilities, AgentCard, AgentInterface, AgentSkill
+from a2a.utils.constants import PROTOCOL_VERSION_CURRENT
+from google.protobuf import json_format
+from starlette.applications import Starlette
+
+from services.interop.translate.a2a import SKILL_META, output_of, parts_of
+from tests.fixtures.services import free_port
+
+SKILLS = {
+    "shout": "Shout a text: the same text in capital letters.",
+    "refuse": "Refuses every request, saying why.",
+    "ask": "Asks which tax year before it works.",
+    "hold": "Works until it is cancelled.",
+}
+
+
+@dataclass
+class Peer:
+    """A running peer: its card's URL and what it saw."""
+
+    url: str
+    card_url: str
+    cancelled: list[str] = field(default_factory=list)
+    served: list[str] = field(default_factory=list)
+
+
+class PeerExecutor(AgentExecutor):
+    """Answers by skill (see the module docstring)."""
+
+    def __init__(self, peer: Peer) -> None:
+        self.peer = peer
+
+    async def execute(self, context: RequestContext, event_queue: EventQueue) -> None:
+        message = context.message
+        assert message is not None
+        metadata: dict[str, Any] = json_format.MessageToDict(message.metadata)
+        skill = str(metadata.get(SKILL_META, "shout"))
+        self.peer.served.append(skill)
+        task = context.current_task or new_task_from_user_message(message)
+        await event_queue.enqueue_event(task)
+        updater = TaskUpdater(event_queue, task.id, task.context_id)
+        await updater.start_work()
+
+        def say(text: str) -> Any:
+            return new_text_message(text, context_id=task.context_id, task_id=task.id)
+
+        if skill == "shout":
+            value = output_of(message.parts)
+            text = str(value.get("text", "")) if isinstance(value, dict) else ""
+            await updater.add_artifact(parts_of({"text": text.upper()}), name="shouted")
+            await updater.complete()
+        elif skill == "refuse":
+            await updater.failed(say("I refuse: the input is not to my taste"))
+        elif skill == "ask":
+            await updater.requires_input(say("Which tax year?"))
+        else:
+            await asyncio.get_running_loop().create_future()  # until cancelled
+
+    async def cancel(self, context: RequestContext, event_queue: EventQueue) -> None:
+        assert context.task_id is not None
+        self.peer.cancelled.append(context.task_id)
+        task_id, context_id = context.task_id, context.context_id or context.task_id
+        await TaskUpdater(event_queue, task_id, context_id).cancel()
+
+
+def card_of(url: str, *, streaming: bool) -> AgentCard:
+    return AgentCard(
+        name="Tax Helper",
+        description="A test A2A agent.",
+        version="1.2.3",
+        supported_interfaces=[
+            AgentInterface(
+                url=f"{url}/rpc",
+                protocol_binding="JSONRPC",
+                protocol_version=PROTOCOL_VERSION_CURRENT,
+            )
+        ],
+        capabilities=AgentCapabilities(streaming=streaming),
+        default_input_modes=["text/plain", "application/json"],
+        default_output_modes=["text/plain"],
+        skills=[
+            AgentSkill(id=name, name=name, description=text, tags=["test"])
+            for name, text in SKILLS.items()
+        ],
+    )
+
+
+@contextlib.asynccontextmanager
+async def running_peer(*, streaming: bool = True) -> AsyncIterator[Peer]:
+    """Serve the peer on a free loopback port until the block ends."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    peer = Peer(url=url, card_url=f"{url}/.well-known/agent-card.json")
+    card = card_of(url, streaming=streaming)
+    handler = DefaultRequestHandler(PeerExecutor(peer), InMemoryTaskStore(), card)
+    routes = [*create_agent_card_routes(card), *create_jsonrpc_routes(handler, rpc_url="/rpc")]
+    server = uvicorn.Server(
+        uvicorn.Config(Starlette(routes=routes), host="127.0.0.1", port=port, log_level="warning")
+    )
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        if serving.done():
+            serving.result()
+        await asyncio.sleep(0.02)
+    try:
+        yield peer
+    finally:
+        server.should_exit = True
+        await serving
+
+
+__all__ = ["SKILLS", "Peer", "running_peer"]

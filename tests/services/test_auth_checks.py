@@ -211,7 +211,10 @@ def test_a_live_name_is_taken_only_by_its_key_with_a_proof() -> None:
     taken = (409, "name_taken", "name")
     unproven = card_of(public_key=public)
     assert refused(unproven, [holder(public)])[:3] == taken
-    assert "'worker' is held by a live agent" in refused(unproven, [holder(public)])[3]
+    assert refused(unproven, [holder(public)])[3] == (
+        "agent name 'worker' is held by a live agent; only the holder of its key "
+        "can register under it again (with a proof)"
+    )
     assert refused(card_of(**proven()), [holder(public)])[:3] == taken  # another key
     other = public_key_to_str(generate_keypair()[1])
     assert refused(card_of(**mine), [holder(public), holder(other)])[:3] == taken
@@ -278,6 +281,7 @@ async def test_a_route_wants_a_bearer_token_of_a_role_it_allows(tmp_path: Path) 
         token_last_used_flush_s=3600,
     )
     async with served(settings) as (http, runtime):
+        unauthorized(await http.get("/v1/runs"), "missing bearer token")  # no header at all
         no_auth = {"authorization": ""}
         unauthorized(await http.get("/v1/runs", headers=no_auth), "missing bearer token")
         for header in ("Basic " + OPERATOR_TOKEN, "Bearer", "Bearer    ", OPERATOR_TOKEN):
@@ -384,6 +388,32 @@ async def test_throttling_is_per_address_and_a_caller_without_one_is_served(
         assert (await other.get("/v1/runs", headers=good)).status_code == 200
         # No client address (a Unix socket): one shared bucket, still served.
         assert (await nowhere.get("/v1/runs", headers=good)).status_code == 200
+
+
+async def test_an_address_that_authenticated_stays_served_through_a_lock_down(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(
+        data_dir=tmp_path, api_token=OPERATOR_TOKEN, auth_fail_per_address=50, auth_fail_overall=2
+    )
+    good = {"authorization": f"Bearer {OPERATOR_TOKEN}"}
+    app = create_app(settings)
+
+    def calling_from(address: str) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=app, client=(address, 1))
+        return httpx.AsyncClient(transport=transport, base_url="http://modx")
+
+    async with (
+        app.router.lifespan_context(app),
+        calling_from("10.0.0.1") as worker,
+        calling_from("10.0.0.2") as guesser,
+        calling_from("10.0.0.3") as newcomer,
+    ):
+        assert (await worker.get("/v1/runs", headers=good)).status_code == 200
+        for _ in range(2):  # spread-out guessing reaches the overall limit
+            await guesser.get("/v1/runs", headers={"authorization": "Bearer guess"})
+        assert_error(await newcomer.get("/v1/runs", headers=good), 429, "too_many_requests")
+        assert (await worker.get("/v1/runs", headers=good)).status_code == 200
 
 
 class _Closing:

@@ -19,7 +19,7 @@ from services.db.models import RunRow, StepRow
 from services.orchestrator.authenticity import SERVER, Refusal
 from services.orchestrator.context import RunContext
 from services.orchestrator.definitions import parse_definition
-from services.orchestrator.engine import Engine
+from services.orchestrator.engine import Engine, NoWaiter
 from services.orchestrator.limits import Limits
 from services.orchestrator.records import Run
 from services.orchestrator.routing import Router
@@ -415,3 +415,50 @@ async def test_a_run_found_pending_when_due_is_started(runtime: Runtime) -> None
     ctx = await at(runtime, run, 1, runtime.orchestrator.engine.on_due)
     assert ctx.run.status == "running"
     assert [e.type for e in await events(runtime, run)].count("run.running") == 2
+
+
+async def test_on_error_continue_says_so_in_the_step_s_success(runtime: Runtime) -> None:
+    run = await start(runtime, base.one_step(on_error="continue"))
+    boom = base.error("boom", retryable=False)
+    await at(runtime, run, 1, answer(runtime, run, "s", Kind.ERROR, boom))
+    [moved] = [e for e in await events(runtime, run) if e.type == "step.succeeded"]
+    assert moved.data == {"on_error": "continue", "error": boom["error"]}
+
+
+async def test_a_sweep_handles_every_due_step_after_one_waiting_for_an_agent(
+    runtime: Runtime,
+) -> None:
+    definition = {
+        "name": "w",
+        "steps": [
+            {"id": "a", "capability": "t.nobody"},
+            {"id": "b", "capability": "t.work", "timeout_s": 1},
+        ],
+    }
+    run = await start(runtime, definition)
+    ctx = await at(runtime, run, 1.5, runtime.orchestrator.engine.on_due)
+    assert ctx.steps["b"].status == "timed_out"  # reached after "a", which waits on
+
+
+async def test_a_signal_names_the_steps_that_took_it_or_why_none_did(runtime: Runtime) -> None:
+    definition = {"name": "w", "steps": [{"id": "w", "wait": {"signal": "go"}}]}
+    engine = runtime.orchestrator.engine
+    outcomes: list[object] = []
+
+    def offer(name: str) -> Callable[[RunContext], Awaitable[None]]:
+        async def send(ctx: RunContext) -> None:
+            try:
+                outcomes.append(await engine.signal(ctx, name, {}, "alice"))
+            except NoWaiter as exc:
+                outcomes.append(str(exc))
+
+        return send
+
+    run = await start(runtime, definition)
+    await at(runtime, run, 1, offer("other"))
+    await at(runtime, run, 2, offer("go"))
+    assert outcomes == [f"no running step of run {run.id} waits for 'other'", ["w"]]
+    cancelled = await start(runtime, definition)
+    await at(runtime, cancelled, 1, lambda c: _cancel(engine, c))
+    await at(runtime, cancelled, 2, offer("go"))
+    assert outcomes[-1] == f"run {cancelled.id} is cancelled: no step waits for 'go'"

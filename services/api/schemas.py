@@ -81,6 +81,9 @@ class RunPublic(BaseModel):
     goal: dict[str, Any] | None
     idempotency_key: str | None
     retry_of: str | None = None
+    parent_run_id: str | None = None
+    """A sub-workflow's (or loop iteration's) run: the run that started it."""
+    parent_step_id: str | None = None
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None

@@ -170,6 +170,9 @@ class RunRow(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     retry_of: Mapped[str | None] = mapped_column(String(36), index=True)
+    # A sub-workflow's run: the run and step that started it (services.orchestrator.steps).
+    parent_run_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    parent_step_id: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -43,6 +43,23 @@ def remember_definition(run_id: str, definition: WorkflowDefinition) -> None:
         _DEFINITIONS.pop(next(iter(_DEFINITIONS)))
 
 
+@dataclass(frozen=True)
+class ChildOrder:
+    """What a sub-workflow or loop step asks of the orchestrator once the transaction that
+    decided it commits: start a child run (``workflow``, or the inline ``body``), or cancel
+    one. Starting is idempotent (``key`` is the child's idempotency key), so an order may be
+    given again, by the step's timer, after a crash between the commit and the start."""
+
+    child_run_id: str
+    step_id: str
+    cancel: bool = False
+    key: str = ""
+    workflow: str | None = None
+    version: int | None = None
+    body: dict[str, Any] | None = None
+    input: Any = None
+
+
 @dataclass(eq=False)
 class RunContext:
     """A run and its steps inside one of the writer's transactions, and what it records.
@@ -68,6 +85,7 @@ class RunContext:
     # columns kept only on file (idempotency key, goal, ...)
     version_before: int = -1
     ledger_key: Ed25519PrivateKey | None = None  # signs each entry (None: unsigned, verify says)
+    children: list[ChildOrder] = field(default_factory=list)  # carried out after the commit
 
     def __post_init__(self) -> None:
         self.version_before = self.run.version

@@ -134,6 +134,37 @@ class SleepSpec(Strict):
         return self
 
 
+class LoopSpec(Strict):
+    """``loop``: run a body (a registered ``workflow``, or inline ``steps``) as one child run
+    per iteration, until ``until`` holds over the last iteration's ``$.output``, at most
+    ``max_iterations`` times. The body's ``input`` may read ``$.iteration`` (1, 2, ...) and
+    ``$.previous`` (the last iteration's output; null at first)."""
+
+    workflow: str | None = Field(default=None, pattern=NAME_PATTERN)
+    version: Version | None = None
+    steps: list[StepDefinition] | None = Field(default=None, min_length=1, max_length=1000)
+    output: Any = None
+    """An inline body's output mapping (as a workflow's ``output``)."""
+    input: Any = Field(default_factory=dict)
+    until: Condition
+    max_iterations: int = Field(ge=1, le=1000)
+
+    @field_validator("until", mode="before")
+    @classmethod
+    def _bare_reference(cls, value: Any) -> Any:
+        return {"ref": value, "short": True} if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _one_body(self) -> LoopSpec:
+        if (self.workflow is None) == (self.steps is None):
+            raise ValueError("give exactly one of workflow and steps (the loop's body)")
+        if self.version is not None and self.workflow is None:
+            raise ValueError("version goes with workflow")
+        if self.output is not None and self.steps is None:
+            raise ValueError("output goes with inline steps (a workflow maps its own)")
+        return self
+
+
 def timestamp(value: Any) -> datetime | None:
     """``value`` as an aware datetime if it is an ISO 8601 time with a zone, else None."""
     if not isinstance(value, str):
@@ -173,13 +204,20 @@ class SwitchSpec(Strict):
 
 class StepDefinition(Strict):
     """One step: a capability call, a wait for a signal or a sleep; its input may reference
-    the run and earlier steps. Exactly one of ``capability``, ``wait``, ``sleep`` and ``switch``."""
+    the run and earlier steps. Exactly one of ``capability``, ``wait``, ``sleep``, ``switch``,
+    ``workflow`` and ``loop``."""
 
     id: str = Field(pattern=STEP_ID_PATTERN)
     capability: str | None = Field(default=None, pattern=CAPABILITY_PATTERN, max_length=200)
     wait: WaitSpec | None = None
     sleep: SleepSpec | None = None
     switch: SwitchSpec | None = None
+    workflow: str | None = Field(default=None, pattern=NAME_PATTERN)
+    """A sub-workflow: the registered workflow of this name (the tenant's) runs as a child
+    run; its output is the step's output."""
+    version: Version | None = None
+    """The sub-workflow's version (default: the latest when the step starts)."""
+    loop: LoopSpec | None = None
     input: Any = Field(default_factory=dict)
     after: list[str] = Field(default_factory=list)
     for_each: str | None = None
@@ -218,6 +256,10 @@ class StepDefinition(Strict):
             return "sleep"
         if self.switch is not None:
             return "switch"
+        if self.workflow is not None:
+            return "workflow"
+        if self.loop is not None:
+            return "loop"
         return "capability" if self.for_each is None else "for_each"
 
 
@@ -294,8 +336,13 @@ class DefinitionError(ValueError):
         self.problems = problems
 
 
+LOOP_ROOTS = ("iteration", "previous", "output")
+
+
 def _refs_of(step: StepDefinition, base: str = "") -> list[tuple[str, str]]:
     found = [(base + ".input" + path[1:], text) for path, text in refs.walk(step.input)]
+    if step.loop is not None:
+        found += [(base + ".loop.input" + p[1:], t) for p, t in refs.walk(step.loop.input)]
     if step.for_each is not None:
         found.append((base + ".for_each", step.for_each))
     condition = step.condition
@@ -310,7 +357,7 @@ def _refs_of(step: StepDefinition, base: str = "") -> list[tuple[str, str]]:
     return found
 
 
-KIND_FIELDS = ("capability", "wait", "sleep", "switch")
+KIND_FIELDS = ("capability", "wait", "sleep", "switch", "workflow", "loop")
 
 
 def _kind_problems(step: StepDefinition, base: str) -> list[Problem]:
@@ -327,6 +374,8 @@ def _kind_problems(step: StepDefinition, base: str) -> list[Problem]:
         ]
     if named[0] == "capability":
         return []
+    if step.version is not None and named[0] != "workflow":
+        return [Problem(path=f"{base}.version", message="version goes with workflow")]
     return [
         Problem(path=f"{base}.{field}", message=f"a {named[0]} step has no {field}")
         for field in ("for_each", "agent", "max_parallel", "heartbeat_timeout_s")
@@ -347,6 +396,7 @@ def check(definition: WorkflowDefinition) -> list[Problem]:
     for index, step in enumerate(definition.steps):
         base = f"$.steps[{index}]"
         problems.extend(_kind_problems(step, base))
+        problems.extend(_child_problems(definition, step, base))
         for position, dep in enumerate(step.after):
             if dep not in ids:
                 problems.append(
@@ -415,6 +465,44 @@ def _branch_problems(definition: WorkflowDefinition, ids: dict[str, int]) -> lis
     return problems
 
 
+def _child_problems(
+    definition: WorkflowDefinition, step: StepDefinition, base: str
+) -> list[Problem]:
+    """A sub-workflow or loop body that is the workflow itself would recurse without end; an
+    inline loop body is a definition of its own (its references are its own run's)."""
+    problems = []
+    for path, name in (
+        (f"{base}.workflow", step.workflow),
+        (f"{base}.loop.workflow", step.loop.workflow if step.loop else None),
+    ):
+        if name is not None and name == definition.name:
+            problems.append(Problem(path=path, message="a workflow cannot include itself"))
+    if step.loop is not None:
+        until = step.loop.until
+        where = f"{base}.loop.until" + ("" if until.short else ".ref")
+        try:
+            root = refs.parse(until.ref).root
+        except refs.RefError as exc:
+            root, message = "", str(exc)
+        else:
+            message = "until reads the last iteration's $.output (or $.iteration)"
+        if root not in ("output", "iteration"):
+            problems.append(Problem(path=where, message=message))
+        if step.loop.steps is not None:
+            body = WorkflowDefinition(
+                name=body_name(definition, step), steps=step.loop.steps, output=step.loop.output
+            )
+            problems.extend(
+                Problem(path=f"{base}.loop" + p.path[1:], message=p.message) for p in check(body)
+            )
+    return problems
+
+
+def body_name(definition: WorkflowDefinition, step: StepDefinition) -> str:
+    """The name of a loop's inline body (the runs of its iterations carry it)."""
+    return f"{definition.name}.{step.id}"[:200]
+
+
 def _check_ref(
     path: str, text: str, step: StepDefinition | None, ids: dict[str, int], item_allowed: bool
 ) -> list[Problem]:
@@ -422,6 +510,8 @@ def _check_ref(
         ref = refs.parse(text)
     except refs.RefError as exc:
         return [Problem(path=path, message=str(exc))]
+    if ref.root in LOOP_ROOTS and ".loop.input" not in path:
+        return [Problem(path=path, message=f"$.{ref.root} is only defined in a loop's input")]
     if ref.root in ("item", "item_index") and (not item_allowed or path.endswith(".for_each")):
         return [
             Problem(
@@ -437,7 +527,7 @@ def _check_ref(
 
 
 _UNION_TAGS = re.compile(
-    r"^(str|int|float|bool|none|dict\[.*|list\[.*|function-.*|Condition|RetryPolicy|StepDefinition|WaitSpec|SleepSpec|SwitchSpec|SwitchCase|WorkflowDefinition)$"
+    r"^(str|int|float|bool|none|dict\[.*|list\[.*|function-.*|Condition|RetryPolicy|StepDefinition|WaitSpec|SleepSpec|SwitchSpec|SwitchCase|LoopSpec|WorkflowDefinition)$"
 )
 
 
@@ -475,3 +565,6 @@ def parse_definition(data: Any, base: str = "$") -> WorkflowDefinition:
             [Problem(path=base + p.path[1:], message=p.message) for p in problems]
         )
     return definition
+
+
+LoopSpec.model_rebuild()

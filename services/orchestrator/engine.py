@@ -35,7 +35,7 @@ from services.orchestrator.states import (
     RunState,
     StepState,
 )
-from services.orchestrator.steps import Capability, StepKind, kinds
+from services.orchestrator.steps import Capability, ChildOutcome, StepKind, kinds
 
 ORCHESTRATOR = SERVER.agent_id
 TIMEOUT_CODES = frozenset({"timeout", "deadline_exceeded"})
@@ -420,6 +420,22 @@ class Engine:
             step_def, kind = self.kind_of(ctx, row)
             await kind.on_timer(ctx, step_def, row)
         await self.advance(ctx)
+
+    # -- children ------------------------------------------------------------------------------
+
+    async def child_finished(self, ctx: RunContext, child: ChildOutcome) -> bool:
+        """A child run (a sub-workflow's, a loop's iteration) ended: its step takes it; False
+        when no running step waits for that child (a late one, or the parent has ended)."""
+        if self._deadline_passed(ctx) or ctx.run.status != RunState.RUNNING:
+            return False
+        took = False
+        for step_def in ctx.definition.steps:
+            row = ctx.steps[step_def.id]
+            if row.status == StepState.RUNNING:
+                took |= self.kinds[step_def.kind].on_child(ctx, step_def, row, child)
+        if took:
+            await self.advance(ctx)
+        return took
 
     # -- signals -------------------------------------------------------------------------------
 

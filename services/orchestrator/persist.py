@@ -220,7 +220,16 @@ async def save_if_current(
 _RUN_WRITE = tuple(
     name
     for name in Run.COLUMNS
-    if name not in ("tenant", "workflow_name", "definition", "input", "created_at")
+    if name
+    not in (
+        "tenant",
+        "workflow_name",
+        "definition",
+        "input",
+        "created_at",
+        "parent_run_id",
+        "parent_step_id",
+    )
 )
 
 

@@ -62,6 +62,8 @@ class Run(Record):
         "ledger_seq",
         "ledger_head",
         "version",
+        "parent_run_id",
+        "parent_step_id",
     )
     __slots__ = COLUMNS
     id: str
@@ -81,6 +83,8 @@ class Run(Record):
     ledger_seq: int
     ledger_head: str
     version: int
+    parent_run_id: str | None
+    parent_step_id: str | None
 
 
 class Step(Record):

@@ -46,13 +46,16 @@ def parse(text: str) -> Ref:
     if not tokens:
         raise RefError(f"empty reference {text!r}")
     head = tokens[0]
-    if head in ("input", "item", "item_index"):
+    if head in ("input", "item", "item_index", "iteration", "previous", "output"):
         return Ref(text, str(head), None, tuple(tokens[1:]))
     if head == "steps":
         if len(tokens) < 3 or not isinstance(tokens[1], str) or tokens[2] != "output":
             raise RefError(f"a step reference reads $.steps.<id>.output…, got {text!r}")
         return Ref(text, "steps", tokens[1], tuple(tokens[3:]))
-    raise RefError(f"a reference starts with $.input, $.steps, $.item or $.item_index: {text!r}")
+    raise RefError(
+        f"a reference starts with $.input, $.steps, $.item or $.item_index "
+        f"(in a loop also $.iteration, $.previous, $.output): {text!r}"
+    )
 
 
 def walk(value: Any, path: str = "$") -> Iterator[tuple[str, str]]:

@@ -29,12 +29,16 @@ def new_run(
     goal: dict[str, Any] | None = None,
     retry_of: str | None = None,
     deadline_s: float | None = None,
+    run_id: str | None = None,
+    parent: tuple[str, str] | None = None,
 ) -> tuple[Run, dict[str, Any]]:
     """A pending run, not stored yet: the engine's record and the columns only kept on file
-    (``Orchestrator.create_run`` stores both)."""
+    (``Orchestrator.create_run`` stores both). ``parent`` is the (run id, step id) of a
+    sub-workflow's parent step; ``run_id`` an id chosen beforehand (a child's, which its
+    parent records before the child exists)."""
     now = utcnow()
     run = Run(
-        id=new_id(),
+        id=run_id or new_id(),
         tenant=tenant,
         workflow_name=definition.name,
         definition=definition.stored(),
@@ -51,6 +55,8 @@ def new_run(
         ledger_seq=0,
         ledger_head="",
         version=0,
+        parent_run_id=parent[0] if parent else None,
+        parent_step_id=parent[1] if parent else None,
     )
     on_file = {
         "workflow_version": version,
@@ -97,6 +103,7 @@ class RunFilter:
     created_after: datetime | None = None
     created_before: datetime | None = None
     id_prefix: str | None = None
+    parent_run_id: str | None = None
 
 
 def encode_cursor(run: RunRow) -> str:
@@ -131,6 +138,8 @@ def _filtered(query: Select[Any], filters: RunFilter) -> Select[Any]:
         query = query.where(RunRow.created_at < filters.created_before)
     if filters.id_prefix:
         query = query.where(RunRow.id.startswith(filters.id_prefix))
+    if filters.parent_run_id:
+        query = query.where(RunRow.parent_run_id == filters.parent_run_id)
     if filters.agent_id:
         # A semi-join driven by the agent's steps (ix_steps_agent_status), not a probe per run.
         served = select(StepRow.run_id).where(StepRow.agent_id == filters.agent_id)

@@ -15,7 +15,7 @@ import contextlib
 import logging
 import socket
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -32,11 +32,11 @@ from bus.ids import new_id
 from bus.transport import ConsumerOptions, Reply, Subscription, Transport
 from services import metrics
 from services.db.models import DEFAULT_TENANT, RunRow, StepRow, utcnow
-from services.orchestrator import persist, runs
+from services.orchestrator import persist, runs, workflows
 from services.orchestrator.authenticity import Authenticator, Refusal, refuse
 from services.orchestrator.cache import RunCache
 from services.orchestrator.capacity import parse_holder
-from services.orchestrator.context import RunContext, remember_definition
+from services.orchestrator.context import ChildOrder, RunContext, remember_definition
 from services.orchestrator.definitions import WorkflowDefinition
 from services.orchestrator.engine import Engine
 from services.orchestrator.ownership import Ownership, PartitionMismatch
@@ -44,6 +44,8 @@ from services.orchestrator.records import Run, Step
 from services.orchestrator.redelivery import Redelivery
 from services.orchestrator.sqlite_writer import SqliteWriter
 from services.orchestrator.states import ACTIVE_STEP, TERMINAL_RUN, RunState, StepState
+from services.orchestrator.steps import ChildOutcome
+from services.orchestrator.steps.wait import refusal
 from services.orchestrator.watch import RunWatch
 from services.outage import Outage, log_failure
 from services.outbox import OutboxRelay
@@ -257,10 +259,13 @@ class Orchestrator:
         retry_of: str | None = None,
         deadline_s: float | None = None,
         reuse: list[Step] | None = None,
+        run_id: str | None = None,
+        parent: tuple[str, str] | None = None,
     ) -> Run | None:
         """Store a new run and start it (pending -> running) in one of the writer's batches.
 
         ``reuse`` holds succeeded steps of an earlier run to carry over (``Engine.start``).
+        ``parent`` (run id, step id) links a sub-workflow's child to the step that started it.
         Returns the run as committed, or None when ``idempotency_key`` is already taken.
         """
         run, on_file = runs.new_run(
@@ -272,13 +277,20 @@ class Orchestrator:
             goal=goal,
             retry_of=retry_of,
             deadline_s=deadline_s,
+            run_id=run_id,
+            parent=parent,
         )
 
         async def start(ctx: RunContext) -> Run:
             ctx.event(
                 "run.created",
                 to_state=RunState.PENDING,
-                data={"workflow": definition.name, "version": version},
+                data={
+                    "workflow": definition.name,
+                    "version": version,
+                    "parent_run_id": ctx.run.parent_run_id,
+                    "parent_step_id": ctx.run.parent_step_id,
+                },
             )
             await self.engine.start(ctx, reuse)
             return ctx.run
@@ -309,9 +321,14 @@ class Orchestrator:
         for ctx in contexts:
             self.cache.keep(ctx.run, ctx.steps)
             ctx.sent = []
+            for order in ctx.children:
+                self._apart(self._carry_out(ctx.run.tenant, ctx.run.id, order))
+            ctx.children = []
             if ctx.run.status != ctx.status_before and ctx.run.status in TERMINAL_RUN:
                 metrics.RUNS_FINISHED.labels(status=ctx.run.status).inc()
                 finished.append(ctx.run.id)
+                if ctx.run.parent_run_id is not None:
+                    self._apart(self._wake_parent(ctx.run.parent_run_id, _outcome(ctx.run)))
         await self.relay.publish_committed(sent)
         await self.watch.notify([ctx.run.id for ctx in contexts], finished)
         if self.engine.capacity is not None and any(ctx.released for ctx in contexts):
@@ -335,6 +352,52 @@ class Orchestrator:
 
     async def _wake(self, run_id: str, step_id: str) -> None:
         await self.in_run(run_id, lambda ctx: self.engine.wake(ctx, step_id))
+
+    def _apart(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` apart from the writer (it submits jobs of its own to the writer)."""
+        task = asyncio.create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _wake_parent(self, parent_run_id: str, child: ChildOutcome) -> None:
+        try:
+            await self.in_run(parent_run_id, lambda ctx: self.engine.child_finished(ctx, child))
+        except Exception:  # the parent's step timer finds the child's end later
+            log.exception("could not tell run %s that its child %s ended", parent_run_id, child)
+
+    async def _carry_out(self, tenant: str, parent_run_id: str, order: ChildOrder) -> None:
+        """Start or cancel a child run, as a committed parent step asked (``ChildOrder``)."""
+        try:
+            if order.cancel:
+                await self.cancel_run(order.child_run_id, f"parent run {parent_run_id} ended")
+            else:
+                await self._start_child(tenant, parent_run_id, order)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the parent's step timer gives the order again
+            log.exception("child order of run %s failed: %s", parent_run_id, order)
+
+    async def _start_child(self, tenant: str, parent_run_id: str, order: ChildOrder) -> None:
+        async with self.readers() as session:
+            existing = await runs.by_idempotency_key(session, tenant, order.key)
+            if existing is not None:  # the order given again: started already
+                if existing.status in TERMINAL_RUN:
+                    await self._wake_parent(parent_run_id, _outcome(existing))
+                return
+            definition, problem = await _child_definition(session, tenant, order)
+        if definition is None:
+            failed = ChildOutcome(order.child_run_id, RunState.FAILED, None, problem)
+            await self._wake_parent(parent_run_id, failed)
+            return
+        await self.create_run(
+            definition,
+            order.input,
+            tenant=tenant,
+            version=definition.version if order.body is None else None,
+            idempotency_key=order.key,
+            run_id=order.child_run_id,
+            parent=(parent_run_id, order.step_id),
+        )
 
     async def _write_loop(self) -> None:
         while True:
@@ -730,6 +793,32 @@ class Orchestrator:
             except Exception as exc:
                 log_failure(self.lease_outage, exc, log, "lease sweep")
             await asyncio.sleep(self.lease_poll_s)
+
+
+def _outcome(run: Run | RunRow) -> ChildOutcome:
+    return ChildOutcome(run.id, run.status, run.output, run.error)
+
+
+async def _child_definition(
+    session: AsyncSession, tenant: str, order: ChildOrder
+) -> tuple[WorkflowDefinition | None, dict[str, Any] | None]:
+    """A child's definition (registered, or a loop's inline body), or the error that fails
+    the step's attempt: an unknown workflow, or an input its ``input_schema`` refuses."""
+    if order.body is not None:
+        return WorkflowDefinition.model_validate(order.body), None
+    assert order.workflow is not None
+    row = await workflows.get(session, order.workflow, order.version, tenant=tenant)
+    if row is None:
+        named = order.workflow + (f"@{order.version}" if order.version is not None else "")
+        message = f"workflow {named!r} is not registered"
+        return None, {"code": "workflow_unknown", "message": message, "retryable": False}
+    definition = workflows.parsed(row)
+    if definition.input_schema is not None:
+        problem = refusal(definition.input_schema, order.input)
+        if problem is not None:
+            message = f"the child's input at {problem.path}: {problem.message}"
+            return None, {"code": "invalid_input", "message": message, "retryable": False}
+    return definition, None
 
 
 async def _sync(value: object) -> object:

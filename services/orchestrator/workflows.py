@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.db.models import DEFAULT_TENANT, WorkflowDefinitionRow
-from services.orchestrator.definitions import WorkflowDefinition
+from services.orchestrator.definitions import Problem, WorkflowDefinition
 
 
 class VersionConflict(ValueError):
@@ -106,3 +106,29 @@ async def list_latest(
         & (WorkflowDefinitionRow.version == latest.c.v),
     )
     return (await session.execute(query.order_by(WorkflowDefinitionRow.name))).scalars().all()
+
+
+async def unknown_children(
+    session: AsyncSession, definition: WorkflowDefinition, tenant: str, base: str = "$"
+) -> list[Problem]:
+    """The sub-workflows and loop bodies ``definition`` names that ``tenant`` has not
+    registered (checked when a definition is registered or submitted inline; a child
+    workflow is registered before the workflows that use it)."""
+    problems = []
+    for index, step in enumerate(definition.steps):
+        named = [(f".steps[{index}]", step.workflow, step.version)]
+        if step.loop is not None:
+            named.append((f".steps[{index}].loop", step.loop.workflow, step.loop.version))
+        for where, name, version in named:
+            if name is None or await get(session, name, version, tenant=tenant) is not None:
+                continue
+            field = (
+                ".version"
+                if version is not None and await get(session, name, tenant=tenant)
+                else ".workflow"
+            )
+            label = name + (f"@{version}" if version is not None else "")
+            problems.append(
+                Problem(path=base + where + field, message=f"workflow {label!r} is not registered")
+            )
+    return problems

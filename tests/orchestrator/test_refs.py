@@ -50,7 +50,7 @@ def test_a_reference_finds_its_value(ref: str, found: Any) -> None:
         ("$.steps.parse", "a step reference reads $.steps.<id>.output…, got '$.steps.parse'"),
         ("$.steps.parse.input", "a step reference reads $.steps.<id>.output…"),
         ("$.steps[0].output", "a step reference reads $.steps.<id>.output…"),
-        ("$.output", "a reference starts with $.input, $.steps, $.item or $.item_index"),
+        ("$.outcome", "a reference starts with $.input, $.steps, $.item or $.item_index"),
         ("$.", "cannot parse reference '$.' at character 1"),
         ("$.input..n", "cannot parse reference '$.input..n' at character"),
     ],

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.api.deps import OperatorDep, ReaderDep, RuntimeDep, SessionDep
 from services.api.errors import ApiError, not_found
-from services.api.routes.workflows import parse_or_422
+from services.api.routes.workflows import definition_error, parse_or_422
 from services.api.schemas import (
     EventPublic,
     RunAccepted,
@@ -28,7 +28,7 @@ from services.db.models import RunRow, StepRow
 from services.db.ranges import INT32_MAX, INT64_MAX, EventId
 from services.discovery.concepts import concept_index
 from services.orchestrator import runs, workflows
-from services.orchestrator.definitions import SIGNAL_PATTERN, WorkflowDefinition
+from services.orchestrator.definitions import SIGNAL_PATTERN, DefinitionError, WorkflowDefinition
 from services.orchestrator.engine import NoWaiter
 from services.orchestrator.limits import Limits
 from services.orchestrator.service import RunNotRetryable
@@ -60,6 +60,8 @@ def run_public(
         goal=run.goal,
         idempotency_key=run.idempotency_key,
         retry_of=run.retry_of,
+        parent_run_id=run.parent_run_id,
+        parent_step_id=run.parent_step_id,
         created_at=run.created_at,
         started_at=run.started_at,
         finished_at=run.finished_at,
@@ -73,7 +75,11 @@ async def _definition(
     body: RunCreate, session: SessionDep, tenant: str, limits: Limits
 ) -> tuple[WorkflowDefinition, int | None]:
     if isinstance(body.workflow, dict):
-        return parse_or_422(body.workflow, limits, "$.workflow"), None
+        definition = parse_or_422(body.workflow, limits, "$.workflow")
+        unknown = await workflows.unknown_children(session, definition, tenant, "$.workflow")
+        if unknown:
+            raise definition_error(DefinitionError(unknown))
+        return definition, None
     if isinstance(body.workflow, str):
         name, _, version_text = body.workflow.partition("@")
         version = body.version
@@ -214,6 +220,9 @@ async def list_runs(
     created_after: datetime | None = None,
     created_before: datetime | None = None,
     id: str | None = Query(default=None, max_length=36, description="run id prefix"),
+    parent_run_id: str | None = Query(
+        default=None, max_length=36, description="the child runs of this run (sub-workflows)"
+    ),
     limit: int = Query(default=50, ge=1, le=500),
     cursor: str | None = None,
 ) -> RunsPublic:
@@ -226,6 +235,7 @@ async def list_runs(
         created_after=created_after,
         created_before=created_before,
         id_prefix=id,
+        parent_run_id=parent_run_id,
     )
     try:
         page, next_cursor = await runs.list_runs(session, filters, limit, cursor)

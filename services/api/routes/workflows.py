@@ -65,6 +65,9 @@ async def register(
     version of its name (names are the tenant's own: other tenants' are never touched)."""
     definition = parse_or_422(body, runtime.settings.limits)
     async with session.begin():
+        unknown = await workflows.unknown_children(session, definition, principal.tenant)
+        if unknown:
+            raise definition_error(DefinitionError(unknown))
         try:
             row, created = await workflows.register(session, definition, principal.tenant)
         except workflows.VersionConflict as exc:

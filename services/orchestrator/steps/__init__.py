@@ -2,10 +2,11 @@
 
 A step's kind is what its definition names (``StepDefinition.kind``): ``capability`` (a task
 sent to an agent), ``for_each`` (a fan-out of capability tasks), ``wait`` (a signal from
-outside), ``sleep`` (a durable timer) and ``switch`` (one branch of steps taken, the others
-skipped). The engine (``services.orchestrator.engine``) stays the coordinator: it creates the
-rows, tests ``when``, orders steps by their dependencies, finishes the run, and calls the kind
-of each step through five hooks:
+outside), ``sleep`` (a durable timer), ``switch`` (one branch of steps taken, the others
+skipped), ``workflow`` (a sub-workflow: a child run) and ``loop`` (a body run again, one child
+run per iteration, until a condition holds). The engine (``services.orchestrator.engine``)
+stays the coordinator: it creates the rows, tests ``when``, orders steps by their
+dependencies, finishes the run, and calls the kind of each step through six hooks:
 
 =============  ===========================================================================
 hook           when the engine calls it
@@ -14,6 +15,7 @@ hook           when the engine calls it
 ``drive``      the step is ``running`` and something changed in the run (a fan-out fans in)
 ``on_timer``   the step's ``due_at`` has passed (a timeout, a backoff's end, a sleep's end)
 ``on_signal``  ``POST /v1/runs/{id}/signals/{name}`` reached the run while the step runs
+``on_child``   a child run the step started has ended (``Engine.child_finished``)
 ``on_cancel``  the run ends while the step has not (a cancel, a failure, the deadline)
 =============  ===========================================================================
 
@@ -33,14 +35,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bus.envelope import Envelope
-from services.orchestrator.steps.base import Host, SignalRefused, StepKind
+from services.orchestrator.steps.base import ChildOutcome, Host, SignalRefused, StepKind
 from services.orchestrator.steps.capability import Capability
 from services.orchestrator.steps.fan_out import FanOut
+from services.orchestrator.steps.loop import Loop
 from services.orchestrator.steps.sleep import Sleep
+from services.orchestrator.steps.subworkflow import SubWorkflow
 from services.orchestrator.steps.switch import Switch
 from services.orchestrator.steps.wait import Wait
 
-__all__ = ["Capability", "FanOut", "Host", "SignalRefused", "StepKind", "kinds"]
+__all__ = ["Capability", "ChildOutcome", "FanOut", "Host", "SignalRefused", "StepKind", "kinds"]
 
 
 def kinds(host: Host, sign_task: Callable[[Envelope], Envelope]) -> dict[str, StepKind]:
@@ -52,5 +56,7 @@ def kinds(host: Host, sign_task: Callable[[Envelope], Envelope]) -> dict[str, St
         Wait(host),
         Sleep(host),
         Switch(host),
+        SubWorkflow(host),
+        Loop(host),
     ]
     return {kind.name: kind for kind in found}

@@ -6,6 +6,7 @@ See the package docstring (``services.orchestrator.steps``) for how the engine u
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
 from services.orchestrator.capacity import Capacity
@@ -43,6 +44,16 @@ class Host(Protocol):
         """End the step's attempt with ``error``: retried, failed, timed out, or (``on_error:
         continue``) succeeded with the error as its output."""
         ...
+
+
+@dataclass(frozen=True)
+class ChildOutcome:
+    """How a child run ended: its id, final state, output and error."""
+
+    run_id: str
+    status: str
+    output: Any = None
+    error: dict[str, Any] | None = None
 
 
 class SignalRefused(ValueError):
@@ -86,6 +97,13 @@ class StepKind:
     def on_cancel(self, ctx: RunContext, step: StepDefinition, row: Step, reason: str) -> None:
         """The run ends (cancelled, failed or past its deadline) while this step has not: undo
         what it started outside the run (the engine then moves it to ``cancelled``)."""
+
+    def on_child(
+        self, ctx: RunContext, step: StepDefinition, row: Step, child: ChildOutcome
+    ) -> bool:
+        """A child run this step started has ended (``child``); True when the step took it
+        (a late child, of an attempt already over, is not taken)."""
+        return False
 
     def on_signal(
         self, ctx: RunContext, step: StepDefinition, row: Step, name: str, body: Any, sender: str

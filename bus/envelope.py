@@ -73,3 +73,20 @@ class Envelope(BaseModel):
     def from_json(cls, data: bytes | str) -> Envelope:
         """Parse and validate; raises ``pydantic.ValidationError`` on a malformed envelope."""
         return cls.model_validate_json(data)
+
+
+def answer(task: Envelope, sender: str, kind: Kind, topic: str, payload: Any) -> Envelope:
+    """An envelope answering ``task`` (a result, an error, ``task.started``): same run, step,
+    attempt, correlation and trace, caused by the task (what the orchestrator binds it by)."""
+    return Envelope(
+        kind=kind,
+        topic=topic,
+        sender=sender,
+        run_id=task.run_id,
+        step_id=task.step_id,
+        attempt=task.attempt,
+        correlation_id=task.correlation_id,
+        causation_id=task.id,
+        traceparent=task.traceparent,
+        payload=payload,
+    )

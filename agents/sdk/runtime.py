@@ -29,7 +29,7 @@ from agents.sdk.errors import SetupError
 from agents.sdk.execution import Outcome, execute, unknown_capability
 from agents.sdk.spill import ResultSpill
 from bus import streams
-from bus.envelope import Envelope, Kind, utcnow
+from bus.envelope import Envelope, Kind, answer, utcnow
 from bus.signing import Ed25519PublicKey, load_public_key, verify
 from bus.transport import ConsumerOptions, Reply, Subscription, Transport
 
@@ -37,22 +37,6 @@ if TYPE_CHECKING:
     from agents.sdk.agent import Agent
 
 logger = logging.getLogger("agents.sdk")
-
-
-def answer(task: Envelope, sender: str, kind: Kind, topic: str, payload: Any) -> Envelope:
-    """An envelope answering ``task``: same run, step, attempt, correlation and trace."""
-    return Envelope(
-        kind=kind,
-        topic=topic,
-        sender=sender,
-        run_id=task.run_id,
-        step_id=task.step_id,
-        attempt=task.attempt,
-        correlation_id=task.correlation_id,
-        causation_id=task.id,
-        traceparent=task.traceparent,
-        payload=payload,
-    )
 
 
 def result_envelope(task: Envelope, sender: str, outcome: Outcome) -> Envelope:

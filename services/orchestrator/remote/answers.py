@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from bus import streams
-from bus.envelope import Envelope, Kind
+from bus.envelope import Envelope, Kind, answer
 
 
 def started_envelope(
@@ -25,18 +25,7 @@ def started_envelope(
     payload: dict[str, Any] = {"capability": task.topic, "started_at": started_at.isoformat()}
     if exchange is not None:
         payload["exchange"] = exchange
-    return Envelope(
-        kind=Kind.EVENT,
-        topic=streams.TASK_STARTED,
-        sender=sender,
-        run_id=task.run_id,
-        step_id=task.step_id,
-        attempt=task.attempt,
-        correlation_id=task.correlation_id,
-        causation_id=task.id,
-        traceparent=task.traceparent,
-        payload=payload,
-    )
+    return answer(task, sender, Kind.EVENT, streams.TASK_STARTED, payload)
 
 
 def answer_envelope(
@@ -71,18 +60,7 @@ def answer_envelope(
         payload["started_at"] = started_at.isoformat()
     if exchange is not None:
         payload["exchange"] = exchange
-    return Envelope(
-        kind=kind,
-        topic=task.topic,
-        sender=sender,
-        run_id=task.run_id,
-        step_id=task.step_id,
-        attempt=task.attempt,
-        correlation_id=task.correlation_id,
-        causation_id=task.id,
-        traceparent=task.traceparent,
-        payload=payload,
-    )
+    return answer(task, sender, kind, task.topic, payload)
 
 
 def error_envelope(

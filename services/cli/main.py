@@ -276,6 +276,32 @@ def agent_add_mcp(
         typer.echo(f"  {capability}")
 
 
+@agent_app.command("add-a2a")
+def agent_add_a2a(
+    card_url: Annotated[
+        str,
+        typer.Argument(help="The Agent Card's URL (https://host/.well-known/agent-card.json)."),
+    ],
+    name: Annotated[
+        str | None, typer.Option(help="The agent's name here (default: the card's name).")
+    ] = None,
+    url: UrlOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Register a remote A2A agent by its Agent Card: its skills become capabilities."""
+    body: dict[str, Any] = {"card_url": card_url}
+    if name is not None:
+        body["name"] = name
+    row = Client(url, as_json=as_json).request("POST", "/v1/agents/a2a", json=body)
+    if as_json:
+        _print(row, True)
+        return
+    how = "streaming" if row["streaming"] else "not streaming"
+    typer.echo(f"registered {row['name']} ({row['agent_id']}) at {row['endpoint']} ({how})")
+    for capability in row["capabilities"]:
+        typer.echo(f"  {capability}")
+
+
 def _pair(text: str, sep: str, option: str) -> tuple[str, str]:
     key, found, value = text.partition(sep)
     if not found or not key.strip():

@@ -5,17 +5,23 @@ for input, one is cancelled with its run. Bad card URLs and invalid cards are a 
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
+import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from services.orchestrator.remote.a2a import A2aDelivery
 from tests.fixtures.services import free_port, wait_until
-from tests.fixtures.stack import Stack
+from tests.fixtures.stack import TOKEN, Stack
 from tests.interop.a2a_peer import Peer, running_peer
 
 AGENT = "Tax-Helper"  # the peer's card name, made a name
+ROOT = str(Path(__file__).resolve().parents[2])
 
 
 def flow(skill: str) -> dict[str, Any]:
@@ -130,3 +136,32 @@ async def test_bad_card_urls_and_invalid_cards_are_a_422(stack: Stack) -> None:
         "/v1/agents", json={"name": "x", "transport": "a2a", "capabilities": [{"name": "a.b"}]}
     )
     assert refused.status_code == 422
+
+
+async def test_the_cli_registers_an_a2a_agent(stack: Stack) -> None:
+    env = {**os.environ, "MODX_URL": stack.url, "MODX_API_TOKEN": TOKEN, "PYTHONPATH": ROOT}
+    command = [sys.executable, "-m", "services.cli.main", "agent", "add-a2a"]
+    async with running_peer() as running:
+        proc = await asyncio.create_subprocess_exec(
+            *command,
+            running.card_url,
+            "--name",
+            "helper",
+            "--json",
+            env=env,
+            cwd=ROOT,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await proc.communicate()
+        assert proc.returncode == 0, err.decode()
+        row = json.loads(out)
+        assert row["name"] == "helper" and "a2a.helper.shout" in row["capabilities"]
+    dead = f"http://127.0.0.1:{free_port()}/.well-known/agent-card.json"
+    bad = await asyncio.create_subprocess_exec(
+        *command, dead, env=env, cwd=ROOT, stderr=asyncio.subprocess.PIPE
+    )
+    _, err = await bad.communicate()
+    first = err.decode().splitlines()[0]
+    assert bad.returncode != 0 and first == "error: 422 $.card_url: the card URL does not answer"
+    assert "Traceback" not in err.decode()

@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 
 TRANSPORT = "a2a"
 UNREACHABLE = "the A2A agent could not be reached"
-POLL_S = (0.1, 2.0)  # GetTask backoff: first and longest wait
+POLL_S = (0.02, 2.0)  # GetTask backoff: first and longest wait (doubling)
 
 
 def peer_of(agent: AgentRow) -> A2aPeer:

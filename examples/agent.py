@@ -52,6 +52,10 @@ class Sent(BaseModel):
     delivered_to: str
 
 
+class Number(BaseModel):
+    value: float | None = None
+
+
 class Shaky(BaseModel):
     value: int
     failures: int = 2
@@ -90,3 +94,8 @@ async def shaky(request: Shaky, ctx: TaskContext) -> Total:
     if ctx.attempt <= request.failures:
         raise RetryableError(f"attempt {ctx.attempt} failed, try again", code="flaky")
     return Total(total=request.value)
+
+
+@agent.capability("demo.double", description="Doubles a number (1 when none is given).")
+async def double(number: Number) -> Total:
+    return Total(total=(number.value if number.value is not None else 1) * 2)

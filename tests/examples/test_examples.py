@@ -61,6 +61,19 @@ async def test_the_examples_run_as_their_comments_say(stack: Stack) -> None:
         )
         assert (basket.status, basket.output) == ("succeeded", 4.25)
 
+        order = await client.run(
+            "order",
+            {"lines": [{"name": "milk", "quantity": 3}], "buyer": "cy"},
+            timeout=60,
+        )
+        assert (order.status, order.output) == ("succeeded", {"total": 3.3, "told": "cy"})
+        child = await client.get(order.steps[0].raw["meta"]["child_run_id"])
+        assert child.raw["workflow"] == "basket" and child.raw["parent_run_id"] == order.run_id
+
+        doubled = await client.run("doubling", {}, timeout=60)
+        assert (doubled.status, doubled.output) == ("succeeded", {"output": 128, "iterations": 7})
+        assert len(doubled.steps[0].raw["meta"]["children"]) == 7
+
         retried = await client.run("retry", {"value": 7}, timeout=60)
         assert (retried.status, retried.output) == ("succeeded", 7)
         assert retried.steps[0].attempt == 3  # two failures, then the answer

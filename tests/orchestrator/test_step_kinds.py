@@ -11,15 +11,20 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import delete, select
 
 from bus.envelope import Kind
-from services.orchestrator.context import RunContext
+from services.db.models import EventRow, LedgerEntryRow, RunRow, StepRow
+from services.orchestrator import workflows
+from services.orchestrator.context import ChildOrder, RunContext
 from services.orchestrator.definitions import DefinitionError, StepDefinition, parse_definition
 from services.orchestrator.engine import NoWaiter
 from services.orchestrator.records import Step
 from services.orchestrator.steps import SignalRefused
+from services.orchestrator.steps.subworkflow import CHECK_S
 from services.orchestrator.steps.wait import Wait
 from services.runtime import Runtime
+from tests.fixtures.services import wait_until
 from tests.orchestrator.test_engine import (
     answers,
     at,
@@ -397,3 +402,50 @@ def test_the_kinds_parse_and_the_schema_keeps_its_name() -> None:
     stored = definition.stored()["steps"][1]["wait"]
     assert stored["schema"] == APPROVAL and "schema_" not in stored
     assert parse_definition(definition.stored()).steps[1].wait == definition.steps[1].wait
+
+
+async def test_a_child_lost_between_the_commit_and_its_start_is_started_by_the_timer(
+    runtime: Runtime,
+) -> None:
+    """The parent committed its order, and the process died before the child existed: the
+    step's timer gives the order again (same child id, same key), and it is carried out once."""
+    kid = parse_definition({"name": "kid", "steps": [{"id": "s", "capability": "t.work"}]})
+    async with runtime.sessions() as session, session.begin():
+        await workflows.register(session, kid)
+    run = await start(runtime, {"name": "w", "steps": [{"id": "sub", "workflow": "kid"}]})
+
+    async def children() -> list[RunRow]:
+        async with runtime.readers() as session:
+            query = select(RunRow).where(RunRow.parent_run_id == run.id)
+            return list((await session.execute(query)).scalars())
+
+    await wait_until(lambda: _some(children), timeout=30)
+    [child] = await children()
+    assert (child.parent_step_id, child.idempotency_key) == ("sub", f"child:{run.id}:sub:1")
+    async with runtime.sessions() as session, session.begin():  # as if it never started
+        for table in (StepRow, EventRow, LedgerEntryRow):
+            await session.execute(delete(table).where(table.run_id == child.id))
+        await session.execute(delete(RunRow).where(RunRow.id == child.id))
+    assert await children() == []
+
+    orders: list[ChildOrder] = []
+
+    async def sweep(ctx: RunContext) -> None:
+        await runtime.orchestrator.engine.on_due(ctx)
+        orders.extend(ctx.children)
+
+    early = await at(runtime, run, 20, sweep)
+    assert orders == [] and early.steps["sub"].status == "running"
+    later = await at(runtime, run, CHECK_S + 1, sweep)
+    assert [(o.child_run_id, o.key) for o in orders] == [(child.id, child.idempotency_key)]
+    assert later.steps["sub"].due_at == later.now + timedelta(seconds=CHECK_S)
+    await wait_until(lambda: _some(children), timeout=30)
+    [again] = await children()
+    assert again.id == child.id
+    # Given once more (a timer that fires while the child runs): still one child.
+    await runtime.orchestrator._carry_out(run.tenant, run.id, orders[0])
+    assert [c.id for c in await children()] == [child.id]
+
+
+async def _some(found: Callable[[], Awaitable[list[Any]]]) -> bool:
+    return bool(await found())

@@ -399,6 +399,8 @@ def _show(run: Any) -> None:
         fg=STATUS_COLORS.get(run["status"]),
         bold=True,
     )
+    if run.get("parent_run_id"):
+        typer.echo(f"  child of run {run['parent_run_id']} (step {run['parent_step_id']})")
     for step in run["steps"]:
         agent = (step["agent_id"] or "-")[-12:]
         attempts = f"{step['attempt']}/{step['max_attempts']}"
@@ -413,6 +415,9 @@ def _show(run: Any) -> None:
                 f"    waiting for signal {signal} (modx run signal {run['run_id']} {signal})",
                 fg=typer.colors.YELLOW,
             )
+        children = (step.get("meta") or {}).get("children")
+        if children:
+            typer.echo(f"    child runs: {', '.join(children)} (modx run show ID)")
     if run["error"]:
         typer.secho(f"error: {json.dumps(run['error'])}", fg=typer.colors.RED)
     if run["output"] is not None:
@@ -430,6 +435,9 @@ def run_show(run_id: str, url: UrlOpt = None, as_json: JsonOpt = False) -> None:
 def run_list(
     status: Annotated[str | None, typer.Option(help="Only runs in this state.")] = None,
     workflow: Annotated[str | None, typer.Option(help="Only runs of this workflow.")] = None,
+    parent: Annotated[
+        str | None, typer.Option(help="Only the child runs of this run (sub-workflows, loops).")
+    ] = None,
     limit: Annotated[int, typer.Option(help="How many.")] = 20,
     cursor: Annotated[str | None, typer.Option(help="Continue after this cursor.")] = None,
     url: UrlOpt = None,
@@ -441,6 +449,7 @@ def run_list(
         for k, v in {
             "status": status,
             "workflow": workflow,
+            "parent_run_id": parent,
             "limit": limit,
             "cursor": cursor,
         }.items()

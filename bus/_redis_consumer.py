@@ -150,7 +150,17 @@ class RedisSubscription(BaseSubscription):
     async def ensure_group(self) -> None:
         """Create the group from the start of the stream (and the stream) unless it exists."""
         try:
-            await self._client.xgroup_create(self.stream, self.group, id="0", mkstream=True)
+            if isinstance(self._client, RedisCluster):
+                # Sent to the stream's node ourselves: redis-py finds XGROUP's key through its
+                # command parser, which answered "Missing key" on a replica starting while
+                # others ran (tests/e2e/test_cluster.py).
+                await self._client.initialize()  # the slots map, before asking it
+                node = self._client.get_node_from_key(self.stream)
+                await self._client.execute_command(
+                    "XGROUP", "CREATE", self.stream, self.group, "0", "MKSTREAM", target_nodes=node
+                )
+            else:
+                await self._client.xgroup_create(self.stream, self.group, id="0", mkstream=True)
         except ResponseError as exc:
             if "BUSYGROUP" not in str(exc):
                 raise

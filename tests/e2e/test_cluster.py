@@ -27,10 +27,9 @@ pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 
 @pytest.fixture
 def own_cluster_url() -> Iterator[str]:
-    """A fresh cluster of this test's own. On the session's cluster, after the bus contract
-    suite had run there, the second replica once failed to start ("No way to dispatch this
-    command to Redis Cluster. Missing key" for XGROUP CREATE on a partition stream): not
-    understood yet, recorded in the issue notes; this test checks MODX on a clean cluster."""
+    """A fresh cluster of this test's own (the session's is shared with the bus contract
+    suite). Before XGROUP CREATE was routed by the bus itself, the second replica failed to
+    start here after the capacity tests ("Missing key" from redis-py's command parser)."""
     with redis_cluster() as cluster:
         yield cluster.url
 

@@ -77,6 +77,16 @@ async def heartbeat(
     return agent
 
 
+async def renew_leases(session: AsyncSession, agent_ids: Collection[str], lease_s: float) -> None:
+    """Renew the leases of agents MODX checked itself (remote A2A and MCP agents, which send
+    no heartbeats), as their heartbeats would."""
+    if not agent_ids:
+        return
+    rows = (await session.execute(select(AgentRow).where(AgentRow.id.in_(agent_ids)))).scalars()
+    for row in rows:
+        await heartbeat(session, row, row.in_flight, lease_s)
+
+
 async def online_named(session: AsyncSession, name: str, tenant: str) -> Sequence[AgentRow]:
     """The online agents of ``tenant`` holding ``name`` (the registry lets only one key hold
     a live name)."""

@@ -163,11 +163,7 @@ class A2aDelivery:
         up = [a for a in await asyncio.gather(*(answers(a) for a in agents)) if a is not None]
         if up:
             async with sessions() as session, session.begin():
-                rows = (
-                    await session.execute(select(AgentRow).where(AgentRow.id.in_(up)))
-                ).scalars()
-                for row in rows:
-                    await store.heartbeat(session, row, row.in_flight, lease_s)
+                await store.renew_leases(session, up, lease_s)
 
     async def close(self) -> None:
         """Stop the liveness loop and close connections."""

@@ -200,11 +200,7 @@ class McpDelivery:
                 log.warning("MCP server of agent %s does not start: %s", agent.name, exc)
         if up:
             async with sessions() as session, session.begin():
-                rows = (
-                    await session.execute(select(AgentRow).where(AgentRow.id.in_(up)))
-                ).scalars()
-                for row in rows:
-                    await store.heartbeat(session, row, row.in_flight, lease_s)
+                await store.renew_leases(session, up, lease_s)
 
     async def close(self) -> None:
         """Stop the supervisor and every server's connection (stdio servers exit)."""

@@ -13,8 +13,10 @@ from sqlalchemy.orm import InstrumentedAttribute, load_only
 
 from bus.ids import new_id
 from services.auth import new_token, token_hash
+from services.config import Settings
 from services.db.models import DEFAULT_TENANT, AgentRow, CapabilityRow, StepRow, utcnow
 from services.orchestrator.states import ACTIVE_STEP
+from services.registry.identity import check_card
 from services.registry.schemas import AgentCard
 
 ONLINE, OFFLINE, DRAINING = "online", "offline", "draining"
@@ -75,6 +77,26 @@ async def heartbeat(
     if agent.status == OFFLINE:
         agent.status = ONLINE
     return agent
+
+
+async def enroll(
+    session: AsyncSession, card: AgentCard, tenant: str, settings: Settings
+) -> tuple[AgentRow, str]:
+    """Check ``card`` against the live holders of its name (``identity.check_card``), then
+    store it, in the caller's transaction: the agent and its token.
+
+    Raises:
+        RegistrationRefused: The card may not take that name now (its fields say why).
+    """
+    holders = await online_named(session, card.name, tenant)
+    check_card(
+        card,
+        holders,
+        now=utcnow(),
+        insecure=settings.insecure_agents,
+        clock_skew_s=settings.clock_skew_s,
+    )
+    return await register_agent(session, card, settings.agent_lease_s, tenant)
 
 
 async def renew_leases(session: AsyncSession, agent_ids: Collection[str], lease_s: float) -> None:

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from services import metrics
 from services.api.deps import RegistrarDep, RuntimeDep, WriteSessionDep
 from services.api.errors import ApiError
-from services.db.models import SYSTEM_TENANT, utcnow
+from services.db.models import SYSTEM_TENANT
 from services.egress import EgressRefused
 from services.interop.a2a_client import (
     CardRefused,
@@ -34,7 +34,7 @@ from services.interop.a2a_client import (
 )
 from services.orchestrator.remote.a2a import TRANSPORT, A2aDelivery
 from services.registry import store
-from services.registry.identity import RegistrationRefused, check_card
+from services.registry.identity import RegistrationRefused
 from services.registry.schemas import A2aPeer, AgentCard, CapabilitySpec
 
 router = APIRouter(prefix="/v1", tags=["agents"])
@@ -141,20 +141,10 @@ async def register_a2a(
     except ValueError as exc:
         raise _refuse(f"the card cannot be registered: {exc}") from None
     async with session.begin():
-        holders = await store.online_named(session, name, principal.tenant)
         try:
-            check_card(
-                modx_card,
-                holders,
-                now=utcnow(),
-                insecure=runtime.settings.insecure_agents,
-                clock_skew_s=runtime.settings.clock_skew_s,
-            )
+            agent, _ = await store.enroll(session, modx_card, principal.tenant, runtime.settings)
         except RegistrationRefused as exc:
             raise ApiError(exc.status, exc.code, f"$.name: {exc.message}") from None
-        agent, _ = await store.register_agent(
-            session, modx_card, runtime.settings.agent_lease_s, principal.tenant
-        )
     runtime.orchestrator.engine.router.invalidate()
     runtime.orchestrator.authenticator.forget(agent.id)
     metrics.AGENTS_REGISTERED.inc()

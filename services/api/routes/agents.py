@@ -20,11 +20,11 @@ from services.api.deps import (
 )
 from services.api.errors import ApiError, not_found
 from services.auth import Principal
-from services.db.models import SYSTEM_TENANT, AgentRow, utcnow
+from services.db.models import SYSTEM_TENANT, AgentRow
 from services.discovery.search import discover, discovery_of
 from services.egress import EgressRefused
 from services.registry import store, where
-from services.registry.identity import RegistrationRefused, check_card
+from services.registry.identity import RegistrationRefused
 from services.registry.schemas import (
     AgentCard,
     AgentDraining,
@@ -104,22 +104,12 @@ async def register(
                 [{"path": "$.endpoint", "in": "body", "message": str(exc)}],
             ) from None
     async with session.begin():
-        holders = await store.online_named(session, card.name, principal.tenant)
         try:
-            check_card(
-                card,
-                holders,
-                now=utcnow(),
-                insecure=settings.insecure_agents,
-                clock_skew_s=settings.clock_skew_s,
-            )
+            agent, token = await store.enroll(session, card, principal.tenant, settings)
         except RegistrationRefused as exc:
             path = f"$.{exc.field}" if exc.field else "$"
             details = [{"path": path, "in": "body", "message": exc.message}]
             raise ApiError(exc.status, exc.code, f"{path}: {exc.message}", details) from None
-        agent, token = await store.register_agent(
-            session, card, settings.agent_lease_s, principal.tenant
-        )
         # A gateway agent never holds bus credentials; a bus agent gets a user of its own.
         bus_url = None if card.transport == "gateway" else settings.bus_url
         if card.transport == "bus":

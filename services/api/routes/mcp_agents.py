@@ -24,12 +24,12 @@ from services import metrics
 from services.api.deps import RegistrarDep, RuntimeDep, WriteSessionDep
 from services.api.errors import ApiError
 from services.auth import Principal
-from services.db.models import SYSTEM_TENANT, utcnow
+from services.db.models import SYSTEM_TENANT
 from services.egress import EgressRefused
 from services.interop.mcp_client import McpConnection, McpStartFailed, list_all_tools, tool_problems
 from services.orchestrator.remote.mcp import TRANSPORT, McpDelivery
 from services.registry import store
-from services.registry.identity import RegistrationRefused, check_card
+from services.registry.identity import RegistrationRefused
 from services.registry.schemas import AgentCard, CapabilitySpec, McpServer
 from services.runtime import Runtime
 
@@ -152,20 +152,10 @@ async def _register(
         ],
     )
     async with session.begin():
-        holders = await store.online_named(session, card.name, principal.tenant)
         try:
-            check_card(
-                card,
-                holders,
-                now=utcnow(),
-                insecure=runtime.settings.insecure_agents,
-                clock_skew_s=runtime.settings.clock_skew_s,
-            )
+            agent, _ = await store.enroll(session, card, principal.tenant, runtime.settings)
         except RegistrationRefused as exc:
             raise _refuse(exc.field or "name", exc.message, exc.status, exc.code) from None
-        agent, _ = await store.register_agent(
-            session, card, runtime.settings.agent_lease_s, principal.tenant
-        )
     runtime.orchestrator.engine.router.invalidate()
     runtime.orchestrator.authenticator.forget(agent.id)
     log.info(

@@ -27,6 +27,9 @@ class Limits:
     max_input_bytes: int = 1024 * 1024
     for_each_window: int = 1_000
     """How many items of one fan-out are out at once (a step's ``max_parallel`` can lower it)."""
+    max_run_depth: int = 10
+    """How deep runs may nest (sub-workflows and loops): a chain of workflows that calls
+    itself through others would otherwise start runs without end."""
 
     def items_problem(self, count: int, already: int) -> str | None:
         """Why a fan-out of ``count`` items, in a run with ``already`` items, is refused."""

@@ -385,6 +385,16 @@ class Orchestrator:
                     await self._wake_parent(parent_run_id, _outcome(existing))
                 return
             definition, problem = await _child_definition(session, tenant, order)
+            most = self.engine.limits.max_run_depth
+            if definition is not None and await _depth(session, parent_run_id, most) >= most:
+                definition, problem = (
+                    None,
+                    {
+                        "code": "too_deep",
+                        "message": f"runs already nest {most} deep (MODX_MAX_RUN_DEPTH)",
+                        "retryable": False,
+                    },
+                )
         if definition is None:
             failed = ChildOutcome(order.child_run_id, RunState.FAILED, None, problem)
             await self._wake_parent(parent_run_id, failed)
@@ -797,6 +807,14 @@ class Orchestrator:
 
 def _outcome(run: Run | RunRow) -> ChildOutcome:
     return ChildOutcome(run.id, run.status, run.output, run.error)
+
+
+async def _depth(session: AsyncSession, run_id: str, most: int) -> int:
+    """How deep ``run_id`` nests: 1 for a run without a parent (counted up to ``most``)."""
+    depth, run = 1, await session.get(RunRow, run_id)
+    while run is not None and run.parent_run_id is not None and depth < most:
+        depth, run = depth + 1, await session.get(RunRow, run.parent_run_id)
+    return depth
 
 
 async def _child_definition(

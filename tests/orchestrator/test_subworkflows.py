@@ -4,11 +4,12 @@ cancelled parent cancels its child, and a loop stops at its condition or at max_
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from agents.sdk import Agent, FatalError
 from tests.fixtures.services import wait_until
-from tests.fixtures.stack import Stack
+from tests.fixtures.stack import Stack, running_stack
 
 
 def helpers() -> tuple[Agent, dict[str, int]]:
@@ -201,3 +202,22 @@ async def test_unknown_or_recursive_sub_workflows_are_refused_at_their_json_path
     response = await stack.client.post("/v1/workflows", json=itself)
     assert response.status_code == 422
     assert response.json()["error"]["details"][0]["path"] == "$.steps[0].workflow"
+
+
+async def test_workflows_that_call_each_other_stop_at_the_nesting_limit(tmp_path: Path) -> None:
+    """ping -> pong -> ping -> ...: registration cannot see the cycle (ping's second version
+    names pong, which names ping), so the orchestrator stops it at MODX_MAX_RUN_DEPTH."""
+    async with running_stack("embedded", tmp_path, None, None, max_run_depth=4) as stack:
+        await register(stack, {"name": "ping", "steps": [{"id": "nap", "sleep": {"seconds": 0}}]})
+        await register(stack, {"name": "pong", "steps": [{"id": "call", "workflow": "ping"}]})
+        await register(stack, {"name": "ping", "steps": [{"id": "call", "workflow": "pong"}]})
+        run = await stack.wait(await stack.submit("ping"))
+        assert run["status"] == "failed", run
+        listed = (await stack.client.get("/v1/runs", params={"limit": 100})).json()["items"]
+    # The root and three nested runs; the fourth level is refused, and nothing is retried.
+    assert len(listed) == 4, [r["workflow"] for r in listed]
+    cause = run["error"]
+    while cause.get("cause"):
+        cause = cause["cause"]
+    assert "too_deep" in str(run["error"]) and "MODX_MAX_RUN_DEPTH" in str(run["error"]), run
+    assert cause["code"] in ("too_deep", "child_failed"), run  # the innermost reason named

@@ -18,6 +18,7 @@ from services.config import Settings
 from services.db import migrate
 from services.db.engine import create_engine, is_sqlite, readonly, session_factory
 from services.db.models import DEFAULT_TENANT
+from services.db.partitions import PartitionKeeper
 from services.egress import EgressPolicy
 from services.keys import load_key
 from services.ledger import keys as ledger_keys
@@ -65,6 +66,7 @@ class Runtime:
     static_tokens: dict[str, Principal] = field(default_factory=dict)
     orchestrating: bool = False
     _checkpoints: asyncio.Task[None] | None = None
+    _partitions: asyncio.Task[None] | None = None
     throttle: AuthThrottle = field(default_factory=lambda: AuthThrottle(MemoryCounters(), Limits()))
     bus_access: BusAccess | None = None
     """Hands each bus agent its own bus user (``services.registry.bus_access``)."""
@@ -224,6 +226,13 @@ class Runtime:
             runtime._checkpoints = asyncio.create_task(
                 checkpointer.run(), name="ledger-checkpoints"
             )
+            if not is_sqlite(url):  # the history's months ahead (services.db.partitions)
+                keeper = PartitionKeeper(db)
+                try:
+                    await keeper.keep()
+                except Exception as exc:  # inserts still land, in the default partition
+                    log.warning("could not create the history partitions ahead: %s", exc)
+                runtime._partitions = asyncio.create_task(keeper.run(), name="partitions")
         return runtime
 
     async def _flush_last_used(self) -> None:
@@ -253,9 +262,10 @@ class Runtime:
 
     async def close(self) -> None:
         """Stop the loops, then close the bus, the remote agents' transports and the database."""
-        if self._checkpoints is not None:
-            self._checkpoints.cancel()
-            await asyncio.gather(self._checkpoints, return_exceptions=True)
+        for loop in (self._checkpoints, self._partitions):
+            if loop is not None:
+                loop.cancel()
+                await asyncio.gather(loop, return_exceptions=True)
         await self.orchestrator.stop()  # also when not orchestrating: the writer may have run
         if self.notices is not None:
             await self.notices.stop()

@@ -216,7 +216,11 @@ class StepRow(Base):
 
 
 class EventRow(Base):
-    """Append-only history: every transition and every envelope of a run, in order."""
+    """Append-only history: every transition and every envelope of a run, in order.
+
+    On PostgreSQL the table is partitioned by month of ``created_at`` (``services.db.partitions``)
+    and its primary key is ``(id, created_at)``; ``id`` stays unique (one sequence).
+    """
 
     __tablename__ = "events"
     __table_args__ = (Index("ix_events_run_id_id", "run_id", "id"),)
@@ -247,10 +251,15 @@ class OutboxRow(Base):
 
 
 class LedgerEntryRow(Base):
-    """A hash-chained record of a run's results; ``GET /v1/ledger/verify`` walks the chains."""
+    """A hash-chained record of a run's results; ``GET /v1/ledger/verify`` walks the chains.
+
+    Partitioned like ``events`` on PostgreSQL. A partitioned table's unique keys must hold the
+    partition key, hence ``created_at`` in the unique key: a second entry at a run's ``seq`` is
+    kept out by the run's version check (one writer per run version) and reported by verify.
+    """
 
     __tablename__ = "ledger_entries"
-    __table_args__ = (UniqueConstraint("run_id", "seq"),)
+    __table_args__ = (UniqueConstraint("run_id", "seq", "created_at"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     run_id: Mapped[str] = mapped_column(String(36), index=True)
@@ -293,6 +302,20 @@ class LedgerLeafRow(Base):
     run_id: Mapped[str] = mapped_column(String(36), index=True)
     seq: Mapped[int] = mapped_column(Integer)
     head: Mapped[str] = mapped_column(String(64))
+
+
+class ArchivedRunRow(Base):
+    """A run moved out to an archive by ``modx db archive``: its chain's length and head, signed
+    by the ledger key, so that verify accepts the checkpoint leaves of a run no longer here."""
+
+    __tablename__ = "archived_runs"
+
+    run_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    ledger_seq: Mapped[int] = mapped_column(Integer)
+    ledger_head: Mapped[str] = mapped_column(String(64))
+    archive: Mapped[str] = mapped_column(String(200))  # the archive's name (its directory)
+    archived_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    signature: Mapped[str] = mapped_column(String(88))
 
 
 class TenantRow(Base):

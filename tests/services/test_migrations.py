@@ -12,6 +12,7 @@ from sqlalchemy import inspect
 
 from services.db import migrate
 from services.db.engine import create_engine
+from services.db.migrate import include_name
 from services.db.models import Base
 
 TABLES = {
@@ -32,7 +33,10 @@ async def _differences(url: str) -> list[object]:
         async with engine.connect() as conn:
             return list(
                 await conn.run_sync(
-                    lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata)
+                    lambda sync: compare_metadata(
+                        MigrationContext.configure(sync, opts={"include_name": include_name}),
+                        Base.metadata,
+                    )
                 )
             )
     finally:

@@ -124,16 +124,16 @@ async def test_migration_keeps_rows_and_chain(url: str) -> None:
         if db.dialect.name != "postgresql":
             return
         month = partitions.month_name
-        for table in partitions.TABLES:
-            homes = await _homes(db, table)
-            expected = {month(table, partitions.month_start(at)) for at in TIMES}
+        for name in partitions.TABLES:
+            homes = await _homes(db, name)
+            expected = {month(name, partitions.month_start(at)) for at in TIMES}
             assert set(homes.values()) == expected  # one partition per month with rows
             async with db.connect() as conn:
-                names = await conn.run_sync(lambda sync, t=table: partitions.partitions(sync, t))
-            made = {p.name for p in names}
-            assert f"{table}_default" in made
+                found = await conn.run_sync(partitions.partitions, name)
+            made = {p.name for p in found}
+            assert f"{name}_default" in made
             ahead = partitions.add_months(partitions.month_start(NOW), partitions.MONTHS_AHEAD)
-            assert month(table, ahead) in made
+            assert month(name, ahead) in made
         # And back: plain tables with the same rows.
         await migrate.downgrade_async(url, BEFORE)
         events = before[EventRow.__table__]

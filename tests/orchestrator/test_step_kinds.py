@@ -289,12 +289,13 @@ async def start_any(rt: Runtime, definition: dict[str, Any]) -> Any:
 
 
 async def test_a_kind_hears_of_a_cancel_before_its_step_ends(runtime: Runtime) -> None:
-    heard: list[tuple[str, str, str]] = []
+    heard: list[tuple[str, str, str, str]] = []
     engine = runtime.orchestrator.engine
 
     class Recording(Wait):
         def on_cancel(self, ctx: RunContext, step: StepDefinition, row: Step, reason: str) -> None:
-            heard.append((row.step_id, row.status, reason))
+            # It is told which step of the definition it stops, and that step's row.
+            heard.append((step.id, row.step_id, row.status, reason))
 
     engine.kinds["wait"] = Recording(engine)
     run = await start(runtime, approval_flow())
@@ -304,7 +305,7 @@ async def test_a_kind_hears_of_a_cancel_before_its_step_ends(runtime: Runtime) -
         return engine.cancel(ctx, "no longer needed")
 
     ctx = await at(runtime, run, 2, cancel)
-    assert heard == [("approve", "running", "no longer needed")]
+    assert heard == [("approve", "approve", "running", "no longer needed")]
     assert ctx.steps["approve"].status == "cancelled"
 
 

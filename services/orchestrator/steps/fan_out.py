@@ -115,7 +115,10 @@ class FanOut(StepKind):
         if room <= 0:
             return
         capability = step_def.capability or ""
-        if await self.host.router.route(ctx.session, capability, step_def.agent) is None:
+        # The run's tenant, as ``Capability.dispatch`` routes each item: else the items wait
+        # for an agent of the default tenant, or are made and never sent.
+        router = self.host.router
+        if await router.route(ctx.session, capability, step_def.agent, ctx.run.tenant) is None:
             reason = await waiting_reason(ctx.session, capability, ctx.run.tenant)
             if parent.meta.get("waiting") != reason:
                 parent.meta = {**parent.meta, "waiting": reason}

@@ -1,0 +1,269 @@
+"""How the engine moves a run along: a skip that unblocks steps listed before it, the output
+mapping (and a mapping that names nothing), and what the run records when it ends. Driven
+in-process like ``test_engine.py`` (the real writer on SQLite, no loops), so that the mutation
+profile ``engine`` can use them."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from bus import streams
+from bus.envelope import Envelope, Kind
+from services.db.models import DEFAULT_TENANT
+from services.orchestrator.authenticity import SERVER
+from services.orchestrator.context import RunContext
+from services.orchestrator.definitions import parse_definition
+from services.orchestrator.engine import Engine
+from services.orchestrator.records import Run
+from services.orchestrator.routing import ON_BUS, REMOTE_PREFIX
+from services.registry import store
+from services.registry.schemas import AgentCard
+from services.runtime import Runtime
+from tests.orchestrator import test_engine as base
+from tests.orchestrator.test_engine_paths import answer, rows
+
+runtime = base.runtime  # the fixture: embedded MODX without loops, one agent serving t.work
+events, ledger_of = base.events, base.ledger_of
+
+NOW = {"sleep": {"seconds": 0}}  # a step that ends as soon as it starts
+
+
+async def test_skips_and_ends_unblock_steps_listed_before_them_in_one_advance(
+    runtime: Runtime,
+) -> None:
+    """``a``'s condition is false; ``b``'s names ``a``'s output, which a skipped step has not:
+    ``b`` is skipped too, saying why. ``c`` (after ``b``) is listed first, so only further passes
+    over the steps reach it; ``d`` waits, and its pass reports no progress of its own."""
+    definition = {
+        "name": "w",
+        "steps": [
+            {"id": "c", "after": ["b"], **NOW},
+            {"id": "b", "when": "$.steps.a.output", **NOW},
+            {"id": "a", "when": {"ref": "$.input.go", "op": "truthy"}, **NOW},
+            {"id": "d", "wait": {"signal": "never"}},
+        ],
+    }
+    run = await runtime.orchestrator.create_run(parse_definition(definition), {"go": False})
+    assert run is not None
+    states = {step_id: row.status for step_id, row in (await rows(runtime, run)).items()}
+    assert states == {"a": "skipped", "b": "skipped", "c": "succeeded", "d": "running"}
+    reasons = {
+        e.step_id: e.data["reason"] for e in await events(runtime, run) if e.to_state == "skipped"
+    }
+    assert reasons["a"].startswith("condition ") and reasons["a"].endswith(" is false")
+    # The reference's own error: it names what is missing, not just "skipped".
+    assert reasons["b"] == "$.steps.a.output: step 'a' has no output", reasons
+
+
+async def test_the_output_mapping_reads_a_skipped_step_as_null_and_is_in_the_ledger(
+    runtime: Runtime,
+) -> None:
+    definition = {
+        "name": "w",
+        "steps": [
+            {"id": "a", **NOW},
+            {"id": "b", "when": {"ref": "$.input.go", "op": "truthy"}, **NOW},
+        ],
+        "output": {"a": "$.steps.a.output", "b": "$.steps.b.output", "go": "$.input.go"},
+    }
+    run = await runtime.orchestrator.create_run(parse_definition(definition), {"go": 0})
+    assert run is not None and run.status == "succeeded"
+    assert isinstance(run.output, dict) and run.output["b"] is None and run.output["go"] == 0
+    assert set(run.output["a"]) == {"until"}
+    assert ("run.succeeded", {"output": run.output}) in await ledger_of(runtime, run)
+
+
+async def test_an_output_mapping_that_names_nothing_fails_the_run_with_bad_output(
+    runtime: Runtime,
+) -> None:
+    definition: dict[str, Any] = {
+        "name": "w",
+        "steps": [{"id": "a", **NOW}],
+        "output": {"x": "$.steps.a.output.missing"},
+    }
+    run = await runtime.orchestrator.create_run(parse_definition(definition), {})
+    assert run is not None and run.status == "failed"
+    assert run.error is not None and run.error["code"] == "bad_output"
+    assert "$.steps.a.output.missing" in run.error["message"], run.error
+    assert run.output is None
+    assert ("run.failed", {"error": run.error}) in await ledger_of(runtime, run)
+
+
+async def test_steps_of_no_capability_record_none(runtime: Runtime) -> None:
+    definition = {"name": "w", "steps": [{"id": "a", **NOW}, {"id": "b", "capability": "t.work"}]}
+    run = await runtime.orchestrator.create_run(parse_definition(definition), {})
+    assert run is not None
+    assert {s: row.capability for s, row in (await rows(runtime, run)).items()} == {
+        "a": "",
+        "b": "t.work",
+    }
+
+
+async def test_heartbeats_and_progress_keep_a_step_alive_and_only_progress_is_traced(
+    runtime: Runtime,
+) -> None:
+    """A heartbeat moves a scheduled step to running at the orchestrator's clock (not at a
+    time it carries) and starts the heartbeat timeout again; progress does too, and is the
+    only one of the two recorded, as ``step.progress``."""
+    run = await base.start(runtime, base.one_step(timeout_s=100, heartbeat_timeout_s=10))
+    claimed = (run.created_at + timedelta(seconds=3)).isoformat()
+    beat = answer(runtime, run, "s", Kind.EVENT, {"started_at": claimed}, streams.TASK_HEARTBEAT)
+    ctx = await base.at(runtime, run, 5, beat)
+    row = ctx.steps["s"]
+    assert row.status == "running"
+    assert row.started_at == run.created_at + timedelta(seconds=5)
+    assert row.due_at == run.created_at + timedelta(seconds=15)
+    said = {"message": "half way", "data": {"done": 1}}
+    ctx = await base.at(
+        runtime, run, 8, answer(runtime, run, "s", Kind.EVENT, said, streams.TASK_PROGRESS)
+    )
+    assert ctx.steps["s"].due_at == run.created_at + timedelta(seconds=18)
+    traced = [e for e in await events(runtime, run) if e.step_id == "s"]
+    progress = [e for e in traced if e.type == "step.progress"]
+    assert [(e.data, e.agent_id) for e in progress] == [(said, ctx.steps["s"].agent_id)]
+    assert not [e for e in traced if e.type == "message.received"]  # chatter is not traced
+
+
+async def test_steps_that_time_out_together_fail_the_run_naming_the_first(
+    runtime: Runtime,
+) -> None:
+    step = {"capability": "t.work", "timeout_s": 10}
+    definition = {"name": "w", "steps": [{"id": "a", **step}, {"id": "b", **step}]}
+    run = await base.start(runtime, definition)
+    ctx = await base.at(runtime, run, 11, runtime.orchestrator.engine.on_due)
+    assert (ctx.steps["a"].status, ctx.steps["b"].status) == ("timed_out", "timed_out")
+    assert ctx.run.status == "failed"
+    assert ctx.run.error is not None
+    assert (ctx.run.error["code"], ctx.run.error["step_id"]) == ("step_timed_out", "a")
+
+
+def sending(
+    action: Callable[[RunContext], Awaitable[object]], sent: list[tuple[str, Envelope]]
+) -> Callable[[RunContext], Awaitable[object]]:
+    """``action``, keeping what it queued to send (the commit empties ``ctx.sent``)."""
+
+    async def act(ctx: RunContext) -> object:
+        result = await action(ctx)
+        sent.extend(ctx.sent)
+        return result
+
+    return act
+
+
+async def test_a_start_after_the_step_ended_is_told_to_stop_where_its_holder_listens(
+    runtime: Runtime,
+) -> None:
+    """The holder announces it started a task nobody waits for any more (the run was
+    cancelled): it is sent a ``task.cancel`` on its control stream (a bus agent) or through
+    its endpoint (an agent that is called), naming the task and why. A late answer, or a
+    start the orchestrator relays itself, sends none."""
+    engine = runtime.orchestrator.engine
+    run = await base.start(runtime, base.one_step())
+    ctx = await base.at(runtime, run, 1, lambda c: _cancel(engine, c))
+    task_id = ctx.steps["s"].task_id
+    assert task_id is not None
+    async with runtime.readers() as session:
+        [agent] = await store.list_agents(session, name="worker")
+    holder = agent.id  # the task went to the capability's stream: whoever starts it holds it
+    started = answer(runtime, run, "s", Kind.EVENT, {}, streams.TASK_STARTED)
+    sent: list[tuple[str, Envelope]] = []
+    await base.at(runtime, run, 2, sending(started, sent))
+    assert [(d, e.topic, e.recipient, e.causation_id, e.payload) for d, e in sent] == [
+        (
+            streams.control(holder),
+            streams.TASK_CANCEL,
+            holder,
+            task_id,
+            {"task_id": task_id, "reason": "step s is cancelled"},
+        )
+    ]
+    heard = [e for e in await events(runtime, run) if e.type == "message.received"]
+    assert heard and heard[-1].agent_id == holder  # traced to who sent it
+
+    async def as_called_agent(c: RunContext) -> object:
+        worker = await runtime.orchestrator.authenticator.identity(holder)
+        assert worker is not None and worker.transport in ON_BUS
+        envelope = Envelope(
+            kind=Kind.EVENT,
+            topic=streams.TASK_STARTED,
+            sender=holder,
+            run_id=run.id,
+            step_id="s",
+            attempt=1,
+            causation_id=task_id,
+            payload={},
+        )
+        return await engine.on_message(c, envelope, replace(worker, transport="http"))
+
+    sent.clear()
+    await base.at(runtime, run, 3, sending(as_called_agent, sent))
+    assert [d for d, _ in sent] == [REMOTE_PREFIX + holder]
+
+    late_result = answer(runtime, run, "s", Kind.RESULT, {"output": 1})
+    relayed = relay(runtime, run, streams.TASK_STARTED)
+    for action in (late_result, relayed):
+        sent.clear()
+        assert await base.at(runtime, run, 4, sending(action, sent))
+        assert sent == []
+
+
+def relay(rt: Runtime, run: Run, topic: str) -> Callable[[RunContext], Awaitable[object]]:
+    """An event about step ``s`` that the orchestrator relays itself (sender ``SERVER``)."""
+
+    async def act(ctx: RunContext) -> object:
+        row = ctx.steps["s"]
+        envelope = Envelope(
+            kind=Kind.EVENT,
+            topic=topic,
+            sender=SERVER.agent_id,
+            run_id=run.id,
+            step_id="s",
+            attempt=row.attempt,
+            causation_id=row.task_id,
+            payload={},
+        )
+        return await rt.orchestrator.engine.on_message(ctx, envelope, SERVER)
+
+    return act
+
+
+async def _cancel(engine: Engine, ctx: RunContext) -> bool:
+    return engine.cancel(ctx)
+
+
+@pytest.mark.parametrize("served_by", ["own", "other"])
+async def test_a_fan_out_finds_its_agents_among_its_own_tenants(
+    runtime: Runtime, served_by: str
+) -> None:
+    """A fan-out's items go to the agents that serve the run's tenant, like any step's task:
+    a tenant's own agent runs them; another tenant's agent (not shared; here the default
+    tenant's) does not, and the fan-out waits for an agent without making items it could not
+    send (they waited, pending, for good)."""
+    card = AgentCard(name="acme-worker", capabilities=[{"name": "t.acme"}])
+    async with runtime.sessions() as session, session.begin():
+        await store.register_agent(
+            session, card, lease_s=600, tenant="acme" if served_by == "own" else DEFAULT_TENANT
+        )
+    definition = {
+        "name": "w",
+        "steps": [{"id": "f", "capability": "t.acme", "for_each": "$.input.xs", "input": "$.item"}],
+    }
+    run = await runtime.orchestrator.create_run(
+        parse_definition(definition), {"xs": [1, 2]}, tenant="acme"
+    )
+    assert run is not None
+    found = await rows(runtime, run)
+    if served_by == "own":
+        assert {s: r.status for s, r in found.items()} == {
+            "f": "running",
+            "f[0]": "scheduled",
+            "f[1]": "scheduled",
+        }
+    else:
+        assert set(found) == {"f"} and found["f"].status == "running"
+        assert found["f"].due_at is not None  # asks again later

@@ -98,7 +98,7 @@ def verify(
         report = Client(url, as_json=as_json).request("GET", "/v1/ledger/verify", params=params)
     else:
         report = _offline(offline, key, checkpoints, as_json)
-    _report(report, as_json)
+    print_report(report, as_json)
     if not report["ok"]:
         raise typer.Exit(RUN_FAILED)
 
@@ -124,7 +124,8 @@ def _offline(
         fail(f"{path} is not a ledger export: {exc!r}", BAD_REQUEST, as_json)
 
 
-def _report(report: dict[str, Any], as_json: bool) -> None:
+def print_report(report: dict[str, Any], as_json: bool) -> None:
+    """A verification report: one line, then each problem where it is (or JSON)."""
     if as_json:
         typer.echo(json.dumps(report))
         return
@@ -138,7 +139,7 @@ def _report(report: dict[str, Any], as_json: bool) -> None:
     for problem in report["problems"]:
         where = ", ".join(
             f"{name} {problem[name]}"
-            for name in ("run_id", "seq", "checkpoint", "leaf")
+            for name in ("file", "run_id", "seq", "checkpoint", "leaf")
             if problem.get(name) is not None
         )
         typer.echo(f"  {where or 'ledger'}: {problem['problem']}")

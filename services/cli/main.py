@@ -21,6 +21,7 @@ from services.cli import client as cli_client
 from services.cli.app import ModxApp
 from services.cli.bench import app as bench_app
 from services.cli.client import Client
+from services.cli.db import app as db_app
 from services.cli.errors import check_port_free, file_error
 from services.cli.keys import app as keys_app
 from services.cli.ledger import app as ledger_app
@@ -34,7 +35,6 @@ app = ModxApp(
 )
 run_app = typer.Typer(help="Submit, inspect and cancel runs.", no_args_is_help=True)
 workflow_app = typer.Typer(help="Register and read workflow definitions.", no_args_is_help=True)
-db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 agent_app = typer.Typer(
     help="Run agents, and register MCP servers as agents.", no_args_is_help=True
 )
@@ -148,30 +148,6 @@ def serve(
         log_level="info",
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
     )
-
-
-@db_app.command("upgrade")
-def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
-    """Migrate the database (MODX_DATABASE_URL, or the embedded SQLite file) up."""
-    from services.config import Settings
-    from services.db import migrate
-
-    url = Settings().resolved_database_url
-    migrate.upgrade(url, revision)
-    typer.echo(f"database at {url.split('@')[-1]} is at {revision}")
-
-
-@db_app.command("downgrade")
-def db_downgrade(
-    revision: Annotated[str, typer.Argument(help="Target revision.")] = "base",
-) -> None:
-    """Migrate the database down."""
-    from services.config import Settings
-    from services.db import migrate
-
-    url = Settings().resolved_database_url
-    migrate.downgrade(url, revision)
-    typer.echo(f"database at {url.split('@')[-1]} is at {revision}")
 
 
 @agent_app.command("run")

@@ -12,6 +12,8 @@ ledger verify --offline``) and an outsider's own code compute exactly what the s
 - Checkpoint: the canonical JSON of its body (``CHECKPOINT_FIELDS``); its signature is over
   those bytes, its hash (the next checkpoint's ``prev``) is their SHA-256.
 - Merkle leaves (``services.ledger.merkle``): the canonical JSON of ``[run_id, seq, head]``.
+- Archive record of a run (``modx db archive``): Ed25519 over the canonical JSON of
+  ``["modx.ledger.archived.v1", run_id, seq, head, archive]``.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 ENTRY_DOMAIN = b"modx.ledger.entry.v1:"
 CHECKPOINT_VERSION = "modx.ledger.checkpoint.v1"
 EXPORT_FORMAT = "modx.ledger.export.v1"
+ARCHIVED_DOMAIN = "modx.ledger.archived.v1"
 # The signed body of a checkpoint: exactly these keys.
 CHECKPOINT_FIELDS = ("created_at", "key_id", "prev", "root", "seq", "tree_size", "version")
 
@@ -81,6 +84,23 @@ def checkpoint_signed(public_key: Ed25519PublicKey, checkpoint: dict[str, Any]) 
     except (KeyError, TypeError, ValueError):
         return False
     return _valid(public_key, checkpoint.get("signature"), body)
+
+
+def archived_body(run_id: str, seq: int, head: str, archive: str) -> bytes:
+    """The signed bytes of a run's archive record: its chain's length and head, and where."""
+    return canonical([ARCHIVED_DOMAIN, run_id, seq, head, archive])
+
+
+def sign_archived(key: Ed25519PrivateKey, run_id: str, seq: int, head: str, archive: str) -> str:
+    """The base64 signature of a run's archive record (``archived_runs``)."""
+    return base64.b64encode(key.sign(archived_body(run_id, seq, head, archive))).decode()
+
+
+def archived_signed(
+    public_key: Ed25519PublicKey, run_id: str, seq: int, head: str, archive: str, signature: str
+) -> bool:
+    """True when ``signature`` is the ledger key's over that archive record."""
+    return _valid(public_key, signature, archived_body(run_id, seq, head, archive))
 
 
 def _valid(public_key: Ed25519PublicKey, signature: object, message: bytes) -> bool:

@@ -64,6 +64,28 @@ def inclusion_proof(leaves: Sequence[bytes], index: int) -> list[bytes]:
     return path
 
 
+def inclusion_proofs(leaves: Sequence[bytes], indices: Sequence[int]) -> dict[int, list[bytes]]:
+    """``inclusion_proof`` of each of ``indices``, from one pass over the tree (an archive proves
+    thousands of leaves of one tree). Each level pairs neighbours and carries an odd last node
+    up, so a node at ``j`` is at ``j // 2`` one level up and its sibling, if any, is ``j ^ 1``."""
+    for index in indices:
+        if not 0 <= index < len(leaves):
+            raise IndexError(f"leaf {index} is not in a tree of {len(leaves)}")
+    proofs: dict[int, list[bytes]] = {index: [] for index in indices}
+    positions = {index: index for index in indices}
+    level = list(leaves)
+    while len(level) > 1:
+        for index, at in positions.items():
+            if at ^ 1 < len(level):
+                proofs[index].append(level[at ^ 1])
+            positions[index] = at // 2
+        paired = [_node(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
+        if len(level) % 2:
+            paired.append(level[-1])
+        level = paired
+    return proofs
+
+
 def verify_inclusion(
     leaf: bytes, index: int, tree_size: int, proof: Sequence[bytes], expected_root: bytes
 ) -> bool:

@@ -13,7 +13,10 @@ checkpoint (``checkpoint``). What is checked, and what each check catches:
 - checkpoints: seq 1, 2, ..., each linked to the previous one and signed; the ones in the
   published file present and unchanged in the database; every checkpoint's root recomputed
   from the leaves; every leaf's head still in its chain at its seq (a run deleted whole, or a
-  tail truncated together with the run row, after it was checkpointed).
+  tail truncated together with the run row, after it was checkpointed); a leaf of a run moved
+  to an archive (``modx db archive``) against the run's archive record instead: signed by the
+  ledger key, its chain at least that long, and the same head at its length. The archive
+  itself is checked by ``modx db verify-archive``.
 """
 
 from __future__ import annotations
@@ -25,7 +28,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.db.models import LedgerCheckpointRow, LedgerEntryRow, LedgerLeafRow, RunRow, StepRow
+from services.db.models import (
+    ArchivedRunRow,
+    LedgerCheckpointRow,
+    LedgerEntryRow,
+    LedgerLeafRow,
+    RunRow,
+    StepRow,
+)
+from services.ledger import format as fmt
 from services.ledger.checkpoints import as_dict
 from services.ledger.checks import Report, check_chain, check_published, check_run, read_published
 from services.ledger.merkle import Frontier, leaf_hash
@@ -120,17 +131,18 @@ async def _check_checkpoints(
     if 0 in roots and roots[0]["root"] != frontier.root().hex():
         report.add(None, None, "the root is not the empty tree's", checkpoint=roots[0]["seq"])
     leaves = (
-        select(LedgerLeafRow, LedgerEntryRow.hash, RunRow.id, RunRow.tenant)
+        select(LedgerLeafRow, LedgerEntryRow.hash, RunRow.id, RunRow.tenant, ArchivedRunRow)
         .outerjoin(
             LedgerEntryRow,
             (LedgerEntryRow.run_id == LedgerLeafRow.run_id)
             & (LedgerEntryRow.seq == LedgerLeafRow.seq),
         )
         .outerjoin(RunRow, RunRow.id == LedgerLeafRow.run_id)
+        .outerjoin(ArchivedRunRow, ArchivedRunRow.run_id == LedgerLeafRow.run_id)
         .where(LedgerLeafRow.idx < newest["tree_size"])
         .order_by(LedgerLeafRow.idx)
     )
-    for leaf, entry_hash, present, owner in await session.execute(leaves):
+    for leaf, entry_hash, present, owner, archived in await session.execute(leaves):
         if leaf.idx != frontier.size:
             report.add(None, None, f"leaf {frontier.size} is missing", leaf=frontier.size)
             break
@@ -144,7 +156,9 @@ async def _check_checkpoints(
             continue
         if tenant is not None and owner != tenant:
             continue
-        if present is None:
+        if present is None and archived is not None:
+            _check_archived(report, public_key, leaf, archived)
+        elif present is None:
             report.add(leaf.run_id, leaf.seq, f"run in checkpoint (leaf {leaf.idx}) was deleted")
         elif entry_hash is None:
             report.add(leaf.run_id, leaf.seq, f"entry in checkpoint (leaf {leaf.idx}) is gone")
@@ -157,3 +171,24 @@ async def _check_checkpoints(
             None, None, "the checkpoint has leaves the database lacks", checkpoint=newest["seq"]
         )
     return {"seq": newest["seq"], "tree_size": newest["tree_size"], "root": newest["root"]}
+
+
+def _check_archived(
+    report: Report, public_key: Ed25519PublicKey, leaf: LedgerLeafRow, archived: ArchivedRunRow
+) -> None:
+    """A checkpointed leaf of a run moved to an archive, against the run's archive record."""
+    if not fmt.archived_signed(
+        public_key,
+        archived.run_id,
+        archived.ledger_seq,
+        archived.ledger_head,
+        archived.archive,
+        archived.signature,
+    ):
+        report.add(leaf.run_id, leaf.seq, "the run's archive record is not the ledger key's")
+    elif leaf.seq > archived.ledger_seq or (
+        leaf.seq == archived.ledger_seq and leaf.head != archived.ledger_head
+    ):
+        report.add(
+            leaf.run_id, leaf.seq, f"entry in checkpoint (leaf {leaf.idx}) is not the archived one"
+        )

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import hashlib
 
-from services.ledger.merkle import Frontier, inclusion_proof, leaf_hash, root, verify_inclusion
+from services.ledger.merkle import (
+    Frontier,
+    inclusion_proof,
+    inclusion_proofs,
+    leaf_hash,
+    root,
+    verify_inclusion,
+)
 
 
 def reference_root(leaves: list[bytes]) -> bytes:
@@ -57,3 +64,10 @@ def test_the_frontier_grows_to_the_same_root() -> None:
     for n, leaf in enumerate(LEAVES, start=1):
         frontier.append(leaf)
         assert (frontier.size, frontier.root()) == (n, reference_root(LEAVES[:n]))
+
+
+def test_proofs_in_one_pass_are_the_proofs() -> None:
+    # An archive proves many leaves of one tree at once (services.archive.writer).
+    for n in range(1, len(LEAVES) + 1):
+        proofs = inclusion_proofs(LEAVES[:n], list(range(n)))
+        assert proofs == {i: inclusion_proof(LEAVES[:n], i) for i in range(n)}, n

@@ -199,8 +199,8 @@ async def _parent_with_a_child(rt: Runtime) -> tuple[Run, RunRow]:
         {
             "name": "w",
             "steps": [
-                {"id": "other", "wait": {"signal": "never"}},
                 {"id": "sub", "workflow": "kid"},
+                {"id": "other", "wait": {"signal": "never"}},  # running, after sub in the list
                 {"id": "after", "after": ["sub"], **NOW},
             ],
             "output": {"sub": "$.steps.sub.output"},
@@ -255,8 +255,8 @@ async def test_a_child_no_step_waits_for_changes_nothing(runtime: Runtime) -> No
     ctx = await at(runtime, run, 1, told(ChildOutcome("someone-else", "succeeded", 1)))
     assert took == [False]
     assert {s: r.status for s, r in ctx.steps.items()} == {
-        "other": "running",
         "sub": "running",
+        "other": "running",
         "after": "pending",
     }
     assert not [e for e in await events(runtime, run) if e.type == "child.finished"]
@@ -293,3 +293,57 @@ def _late_child(ctx: RunContext) -> ChildOutcome:
     child_id = ctx.steps["sub"].meta.get("child_run_id")
     assert isinstance(child_id, str)
     return ChildOutcome(child_id, "succeeded", 1)
+
+
+async def test_a_loops_finished_iteration_is_tested_against_until(runtime: Runtime) -> None:
+    """An iteration's output that does not satisfy ``until`` starts the next iteration; one that
+    does ends the loop with it."""
+    run = await _start(
+        runtime,
+        {
+            "name": "w",
+            "steps": [
+                {
+                    "id": "l",
+                    "loop": {
+                        "steps": [{"id": "k", "wait": {"signal": "never"}}],
+                        "until": {"ref": "$.output", "op": "gte", "value": 16},
+                        "max_iterations": 3,
+                    },
+                }
+            ],
+        },
+    )
+    engine = runtime.orchestrator.engine
+    took: list[bool] = []
+
+    async def iteration_ended(output: int) -> RunContext:
+        async def current() -> bool:
+            row = (await rows(runtime, run))["l"]
+            child = (row.meta or {}).get("child_run_id")
+            return isinstance(child, str) and bool(await _children(runtime, run, child))
+
+        await wait_until(current, timeout=30)
+        child_id = (await rows(runtime, run))["l"].meta["child_run_id"]
+
+        async def act(ctx: RunContext) -> None:
+            took.append(
+                await engine.child_finished(ctx, ChildOutcome(child_id, "succeeded", output))
+            )
+
+        return await at(runtime, run, 1, act)
+
+    first = await iteration_ended(2)
+    assert first.steps["l"].status == "running" and first.steps["l"].meta["iteration"] == 2
+    done = await iteration_ended(20)
+    assert took == [True, True]
+    assert (done.steps["l"].status, done.steps["l"].output) == (
+        "succeeded",
+        {"output": 20, "iterations": 2},
+    )
+
+
+async def _children(rt: Runtime, run: Run, child_id: str) -> list[RunRow]:
+    async with rt.readers() as session:
+        query = select(RunRow).where(RunRow.parent_run_id == run.id, RunRow.id == child_id)
+        return list((await session.execute(query)).scalars())

@@ -65,6 +65,7 @@ def main() -> int:
             status = status_by_exit_code[code]
             if status in KILLED:
                 counts[module]["killed"] += 1
+                counts[module]["timeout"] += status == "timeout"
             elif name in reasons:
                 counts[module]["justified"] += 1
             else:
@@ -84,7 +85,7 @@ def main() -> int:
     ]
     failing = []
     for module, c in sorted(counts.items()):
-        total = sum(c.values())
+        total = sum(n for status, n in c.items() if status != "timeout")
         killed, kept, unchecked = c["killed"], c["justified"], c["not checked"]
         survived = total - killed - kept - unchecked - c["no tests"]
         # Over every mutant: one not checked (an interrupted run) counts against the score.
@@ -95,6 +96,15 @@ def main() -> int:
             f"| {module} | {total} | {killed} | {kept} | {survived} | {c['no tests']} "
             f"| {unchecked} | {score:.1%} |"
         )
+    timeouts = {m: c["timeout"] for m, c in sorted(counts.items()) if c["timeout"]}
+    if timeouts:
+        # A timeout is mutmut stopping the whole test run, not a test failing: honest only
+        # when the limit is far above what the run takes on a loaded machine (see README.md).
+        out += [
+            "",
+            "Killed by mutmut's timeout (included in killed): "
+            + ", ".join(f"{m} {n}" for m, n in timeouts.items()),
+        ]
     out += ["", "## Mutants not killed (file:line, mutant, status, change)", ""]
     for module, line, name, status, change in sorted(survivors):
         why = f" — justified: {reasons[name]}" if name in reasons else ""

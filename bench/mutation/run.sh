@@ -21,15 +21,20 @@ done
 # The profile, without test paths that do not exist in this checkout.
 while IFS= read -r line; do
   case "$line" in
-    "    tests/"*) [ -e "$work/${line#    }" ] || continue ;;
+    "    tests/"*) path=${line#    } && [ -e "$work/${path%%::*}" ] || continue ;;
   esac
   printf '%s\n' "$line"
 done < "$here/$profile.cfg" > "$work/setup.cfg"
 cd "$work"
+# A profile whose tests share a server's state (a Redis database they flush) caps the
+# processes with a "# jobs: N" line.
+jobs=${MUTATION_JOBS:-2}
+cap=$(sed -n 's/^# jobs: *\([0-9]*\).*/\1/p' "$here/$profile.cfg")
+if [ -n "$cap" ] && [ "$jobs" -gt "$cap" ]; then jobs=$cap; fi
 # The tests find the data and servers they need as usual (MODX_TEST_* variables). mutmut's
 # progress goes to a log; the report below says what matters (and fails on a broken run).
 echo "mutmut ($profile) in $work; progress in $work/mutmut.log"
 env -u PYTHONPATH MODX_SARA_DIR="${MODX_SARA_DIR:-$repo/../shared/data/sara}" \
-  nice -n 10 "$python" -m mutmut run --max-children "${MUTATION_JOBS:-2}" > "$work/mutmut.log" 2>&1 \
+  nice -n 10 "$python" -m mutmut run --max-children "$jobs" > "$work/mutmut.log" 2>&1 \
   || echo "mutmut exited with $? (see $work/mutmut.log)"
 "$python" "$here/report.py" --profile "$profile" --work "$work" --out "$here/results/$profile.md"

@@ -1,7 +1,8 @@
 """``$.`` references: how a step's input names the run's input or an earlier step's output.
 
 Grammar: ``$.input``, ``$.steps.<id>.output``, ``$.item`` and ``$.item_index`` (inside a
-``for_each`` step), each followed by any number of ``.key`` or ``[n]`` accessors.
+``for_each`` step), ``$.iteration``, ``$.previous`` and ``$.output`` (inside a loop), each
+followed by any number of ``.key`` or ``[n]`` accessors.
 """
 
 from __future__ import annotations

@@ -53,7 +53,7 @@ async def test_options_below_one_are_refused(transport: MemoryTransport, stream:
         ConsumerOptions(concurrency=0),
         ConsumerOptions(batch_size=0),
     ):
-        with pytest.raises(ValueError, match="must be at least 1"):
+        with pytest.raises(ValueError, match=r"^max_deliveries, concurrency and batch_size must"):
             await transport.subscribe(stream, "g", "c", handler, options)
     sub = await transport.subscribe(
         stream, "g", "c", handler, ConsumerOptions(max_deliveries=1, concurrency=1, batch_size=1)
@@ -124,9 +124,30 @@ async def test_stop_leaves_no_loop_running(transport: MemoryTransport, stream: s
     options = ConsumerOptions(block_ms=60_000, concurrency=3)
     sub = await transport.subscribe(stream, "g", "c", handler, options)
     await asyncio.sleep(0)
-    assert len(loops_left()) == 4  # a reader and three workers
+    name = f"{stream}/g/c"  # named for a task dump
+    assert sorted(loops_left()) == [f"bus-reader {name}", *[f"bus-worker {name}"] * 3]
     await sub.stop()
     assert loops_left() == []
+
+
+async def test_a_reclaimer_has_no_room_while_paused_or_stopping(
+    transport: MemoryTransport, stream: str
+) -> None:
+    """``_room`` is what a transport's reclaimer may take into the buffer: a batch, never past
+    the buffer's capacity, and nothing while the subscription is paused or stopping."""
+
+    async def handler(env: Envelope) -> None:
+        return None
+
+    sub = await transport.subscribe(stream, "g", "c", handler, ConsumerOptions(batch_size=4))
+    assert isinstance(sub, BaseSubscription)
+    assert sub._room() == 4
+    sub.pause()
+    assert sub._room() == 0
+    sub.resume()
+    assert sub._room() == 4
+    await sub.stop()
+    assert sub._room() == 0 and not sub.paused
 
 
 async def test_a_store_that_cannot_settle_on_stop_does_not_hang_it(
@@ -459,3 +480,47 @@ async def test_entries_arriving_one_by_one_are_fetched_while_the_buffer_is_half_
         await wait_until(partial(_pending_is, transport, stream, held))
     gate.set()
     await wait_until(lambda: len(running) == 5)
+
+
+async def test_a_reader_woken_while_paused_asks_for_nothing_and_reads_again_on_resume(
+    transport: MemoryTransport, stream: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reader can wake for room (a worker took an entry) just as the subscription is
+    paused: it must not ask the store for 0 entries (Redis reads ``COUNT 0`` as no limit), and
+    it reads again once resumed."""
+    gate = asyncio.Event()
+    running: list[int] = []
+
+    async def gated(env: Envelope) -> None:
+        running.append(env.payload["i"])
+        await gate.wait()
+
+    await transport.publish_many([(stream, envelope(i)) for i in range(5)])
+    sub = await transport.subscribe(stream, "g", "c", gated, ConsumerOptions(batch_size=2))
+    assert isinstance(sub, BaseSubscription)
+    # 0 runs, 1 and 2 fill the buffer: the reader waits for room.
+    await wait_until(lambda: running == [0])
+    await wait_until(partial(_pending_is, transport, stream, 3))
+    assert not sub._space.is_set()
+    counts: list[int] = []
+    rooms: list[int] = []
+    fetch, room = sub._fetch, sub._room
+
+    async def counted(count: int) -> list[Delivery]:
+        counts.append(count)
+        return await fetch(count)
+
+    def measured() -> int:
+        rooms.append(room())
+        return rooms[-1]
+
+    monkeypatch.setattr(sub, "_fetch", counted)
+    monkeypatch.setattr(sub, "_room", measured)
+    sub.pause()
+    sub._space.set()  # what a worker does when it takes an entry
+    await wait_until(lambda: rooms == [0])  # the reader woke, paused
+    sub.resume()
+    gate.set()
+    await wait_until(lambda: len(running) == 5)
+    assert running == [0, 1, 2, 3, 4]
+    assert counts and 0 not in counts

@@ -95,6 +95,9 @@ class TestRedisStreamsTransport(RedisConfig, TransportContract):
         await wait_until(lambda: _length_is(transport, replies, 2))
         await wait_until(lambda: _pending(transport, stream, "g", 0))
 
+    # Slow by design (a subprocess, a private server): a limit of its own, above the lower one
+    # that mutation runs give every test (bench/mutation/redis_consumer.cfg).
+    @pytest.mark.timeout(120)
     async def test_a_killed_consumers_entries_go_to_another_consumer(self, transport, stream):
         await transport.publish_many([(stream, envelope(i)) for i in range(10)])
         victim = await asyncio.create_subprocess_exec(
@@ -140,6 +143,9 @@ class TestRedisStreamsTransport(RedisConfig, TransportContract):
         assert set(started) <= set(survivor.seen)
         await wait_until(lambda: _pending(transport, stream, "workers", 0))
 
+    # Slow by design (a subprocess, a private server): a limit of its own, above the lower one
+    # that mutation runs give every test (bench/mutation/redis_consumer.cfg).
+    @pytest.mark.timeout(120)
     async def test_consumer_survives_a_redis_restart(self, stream):
         # A private, non-persistent Redis that the test can kill and start again.
         executable = shutil.which("redis-server")

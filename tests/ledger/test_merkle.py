@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 
+import pytest
+
 from services.ledger.merkle import (
     Frontier,
     inclusion_proof,
@@ -40,6 +42,19 @@ def test_root_is_rfc_6962s_for_every_size() -> None:
     assert leaf_hash("r", 1, "h") != hashlib.sha256(b'["r",1,"h"]').digest()
 
 
+def test_a_leaf_is_the_documented_bytes() -> None:
+    """An outsider recomputes leaves from the docstring: 0x00, then the canonical JSON of
+    ``[run_id, seq, head]``."""
+    assert leaf_hash("r", 1, "h") == hashlib.sha256(b'\x00["r",1,"h"]').digest()
+    assert len(set(LEAVES)) == len(LEAVES)
+
+
+@pytest.mark.parametrize("index", [-1, 3])
+def test_a_proof_of_a_leaf_outside_the_tree_is_refused(index: int) -> None:
+    with pytest.raises(IndexError, match=f"^leaf {index} is not in a tree of 3$"):
+        inclusion_proof(LEAVES[:3], index)
+
+
 def test_every_leaf_has_a_proof_and_only_its_own() -> None:
     for n in range(1, len(LEAVES) + 1):
         tree = LEAVES[:n]
@@ -71,3 +86,14 @@ def test_proofs_in_one_pass_are_the_proofs() -> None:
     for n in range(1, len(LEAVES) + 1):
         proofs = inclusion_proofs(LEAVES[:n], list(range(n)))
         assert proofs == {i: inclusion_proof(LEAVES[:n], i) for i in range(n)}, n
+
+
+def test_a_frontiers_copy_grows_on_its_own() -> None:
+    frontier = Frontier()
+    for leaf in LEAVES[:5]:
+        frontier.append(leaf)
+    twin = frontier.copy()
+    assert (twin.size, twin.root()) == (5, frontier.root())
+    twin.append(LEAVES[5])
+    assert (twin.size, twin.root()) == (6, reference_root(LEAVES[:6]))
+    assert (frontier.size, frontier.root()) == (5, reference_root(LEAVES[:5]))

@@ -25,6 +25,7 @@ SCOPE: dict[str, Any] = {
     [
         ("$.input", SCOPE["input"]),
         ("$.input.case.n", 2),
+        ("$.input.case.people[0]", "ann"),
         ("$.input.case.people[1]", "bob"),
         ("$.steps.parse.output", SCOPE["steps"]["parse"]),
         ("$.steps.parse.output.facts[1].id", 2),
@@ -47,6 +48,7 @@ def test_a_reference_finds_its_value(ref: str, found: Any) -> None:
         ("$.input.case.n.deeper", "nothing at 'deeper'"),
         ("$.input.case[0]", "$.input.case[0]: nothing at 0"),
         ("$.steps.later.output", "$.steps.later.output: step 'later' has no output"),
+        ("$.steps.parse.output.facts[5]", "$.steps.parse.output.facts[5]: nothing at 5"),
         ("$.steps.parse", "a step reference reads $.steps.<id>.output…, got '$.steps.parse'"),
         ("$.steps.parse.input", "a step reference reads $.steps.<id>.output…"),
         ("$.steps[0].output", "a step reference reads $.steps.<id>.output…"),
@@ -59,6 +61,15 @@ def test_a_reference_that_finds_nothing_says_why(ref: str, error: str) -> None:
     with pytest.raises(refs.RefError) as caught:
         refs.resolve(ref, SCOPE)
     assert error in str(caught.value)
+
+
+@pytest.mark.parametrize("root", ["iteration", "previous", "output"])
+def test_a_loops_references_name_its_iteration_and_outputs(root: str) -> None:
+    """Inside a loop's body, ``$.iteration``, ``$.previous`` and ``$.output`` are roots too."""
+    assert refs.parse(f"$.{root}.a[0]") == refs.Ref(f"$.{root}.a[0]", root, None, ("a", 0))
+    assert refs.resolve(f"$.{root}.a[0]", {root: {"a": [root]}}) == root
+    with pytest.raises(refs.RefError, match=rf"^\$\.{root}: {root} is not defined here$"):
+        refs.resolve(f"$.{root}", SCOPE)
 
 
 def test_item_is_only_defined_inside_a_fan_out() -> None:

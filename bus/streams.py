@@ -87,7 +87,10 @@ TASK_HEARTBEAT = "task.heartbeat"
 """The handler is alive (``TaskContext.heartbeat``): a step's ``heartbeat_timeout_s`` restarts."""
 TASK_PROGRESS = "task.progress"
 """Progress of a running task (``TaskContext.progress``): a ``step.progress`` event of the run."""
-AGENT_EVENTS = frozenset({TASK_STARTED, TASK_HEARTBEAT, TASK_PROGRESS})
+TASK_INPUT_REQUIRED = "task.input_required"
+"""The holder asks a question (``{"question", "conversation"}``): the step waits for a signal
+that answers it (``services.orchestrator.conversation``)."""
+AGENT_EVENTS = frozenset({TASK_STARTED, TASK_HEARTBEAT, TASK_PROGRESS, TASK_INPUT_REQUIRED})
 """Every event an agent may send about a task it holds."""
 # The topic of the event the orchestrator sends to the holder of a task nobody waits for now.
 TASK_CANCEL = "task.cancel"

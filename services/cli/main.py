@@ -261,6 +261,10 @@ def agent_add_a2a(
     name: Annotated[
         str | None, typer.Option(help="The agent's name here (default: the card's name).")
     ] = None,
+    header: Annotated[
+        list[str] | None,
+        typer.Option("--header", help="Name: value sent with every request to the agent; repeat."),
+    ] = None,
     url: UrlOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -268,6 +272,8 @@ def agent_add_a2a(
     body: dict[str, Any] = {"card_url": card_url}
     if name is not None:
         body["name"] = name
+    if header:
+        body["headers"] = dict(_pair(h, ":", "--header") for h in header)
     row = Client(url, as_json=as_json).request("POST", "/v1/agents/a2a", json=body)
     if as_json:
         _print(row, True)
@@ -391,6 +397,11 @@ def _show(run: Any) -> None:
                 f"    waiting for signal {signal} (modx run signal {run['run_id']} {signal})",
                 fg=typer.colors.YELLOW,
             )
+            question = step["meta"].get("question")
+            if isinstance(question, dict):  # a remote agent asks (its answer: {"text", "data"})
+                typer.secho(f"    the agent asks: {question.get('text')}", fg=typer.colors.YELLOW)
+                for data in question.get("data") or []:
+                    typer.echo(f"      {json.dumps(data)[:2000]}")
         children = (step.get("meta") or {}).get("children")
         if children:
             typer.echo(f"    child runs: {', '.join(children)} (modx run show ID)")

@@ -130,10 +130,12 @@ async def retry(
 
 
 class SignalForm(BaseModel):
-    """The waiting step's form: approve or reject, with a comment."""
+    """The waiting step's form: approve or reject, with a comment; or the answer to a remote
+    agent's question (``text``)."""
 
-    ok: bool
+    ok: bool | None = None
     comment: str = Field(default="", max_length=10_000)
+    text: str | None = Field(default=None, max_length=100_000)
 
 
 @router.post("/runs/{run_id}/signals/{name}")
@@ -141,15 +143,20 @@ async def signal(
     run_id: str, name: str, form: SignalForm, request: Request, _: ActionAuth, runtime: RuntimeDep
 ) -> dict[str, Any]:
     """Send the signal a step waits for: ``{"ok", "comment"}`` (the comment left out when
-    empty), from ``dashboard``; refusals as the REST API answers them."""
+    empty), or an agent's answer ``{"text"}``, from ``dashboard``; refusals as the REST API
+    answers them."""
     if re.match(SIGNAL_PATTERN, name) is None:
         raise ApiError(422, "invalid_request", f"$.name: signal names match {SIGNAL_PATTERN}")
     async with runtime.readers() as session:
         if await runs.get_run(session, run_id, auth.viewed_tenant(request)) is None:
             raise not_found("run", run_id)
-    body = form.model_dump(exclude_defaults=False)
-    if not form.comment:
-        del body["comment"]
+    body: dict[str, Any]
+    if form.text is not None:
+        body = {"text": form.text}  # an answer (``services.orchestrator.conversation``)
+    elif form.ok is None:
+        raise ApiError(422, "invalid_request", "$.ok: approve or reject (or answer with text)")
+    else:
+        body = {"ok": form.ok, "comment": form.comment} if form.comment else {"ok": form.ok}
     accepted = await deliver_signal(runtime, run_id, name, body, "dashboard")
     return accepted.model_dump()
 

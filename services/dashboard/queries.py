@@ -370,6 +370,8 @@ async def progress_of(session: AsyncSession, runs: Sequence[RunRow]) -> dict[str
             reason = (meta or {}).get("waiting")
             if status == "running" and (meta or {}).get("signal"):
                 reason = f"waiting for signal {meta['signal']}"  # a wait step (steps.wait)
+                if meta.get("question"):  # a remote agent's question (conversation)
+                    reason = f"waiting for an answer (signal {meta['signal']})"
             if reason and reason not in out[run_id].waiting:
                 out[run_id].waiting.append(reason)
     return out

@@ -51,15 +51,18 @@ def rpc_interface(card: AgentCard) -> AgentInterface | None:
     return None
 
 
-async def fetch_card(http: httpx.AsyncClient, url: str) -> AgentCard:
+async def fetch_card(
+    http: httpx.AsyncClient, url: str, headers: dict[str, str] | None = None
+) -> AgentCard:
     """The A2A Agent Card at ``url``, checked: the spec's required fields, a JSON-RPC
-    interface, at least one skill.
+    interface, at least one skill. ``headers``: the agent's credentials, sent along.
 
     Raises:
         CardRefused: It does not answer, is refused by egress, or is not such a card.
     """
     try:
-        async with http.stream("GET", url, headers={"accept": "application/json"}) as response:
+        request_headers = {**(headers or {}), "accept": "application/json"}
+        async with http.stream("GET", url, headers=request_headers) as response:
             if response.status_code != 200:
                 raise CardRefused(f"the card URL answered HTTP {response.status_code}")
             body = b""

@@ -13,7 +13,7 @@ from typing import Any
 
 from bus import streams
 from bus.envelope import Envelope, Kind
-from services.orchestrator import in_flight, refs
+from services.orchestrator import conversation, in_flight, refs
 from services.orchestrator.authenticity import (
     SERVER,
     Identity,
@@ -276,7 +276,10 @@ class Engine:
         if refusal is not None:
             return refusal
         assert row is not None
-        chatter = envelope.kind == Kind.EVENT and envelope.topic != streams.TASK_STARTED
+        chatter = envelope.kind == Kind.EVENT and envelope.topic not in (
+            streams.TASK_STARTED,
+            streams.TASK_INPUT_REQUIRED,
+        )
         if not chatter:  # heartbeats and progress are not the trace's: too many
             ctx.event(
                 "message.received",
@@ -320,9 +323,13 @@ class Engine:
             elif envelope.topic == streams.TASK_PROGRESS:
                 in_flight.progress(ctx, row, envelope)
             in_flight.beat(ctx, row, step_def)
+            if envelope.topic == streams.TASK_INPUT_REQUIRED:
+                self.capability.asked(ctx, row, envelope)
+                await self.advance(ctx)
             return True
         remember(row, envelope)
         payload = envelope.payload if isinstance(envelope.payload, dict) else {}
+        conversation.keep(row, payload)
         if row.status == StepState.SCHEDULED:
             # A short task is not announced: its answer says when it started.
             self._started(ctx, row, payload)
@@ -496,8 +503,9 @@ class Engine:
         return count
 
     def _task(self, ctx: RunContext, row: Step) -> bool:
-        """Whether ``row`` is out with an agent (not a wait, a sleep or a fan-out's parent)."""
-        return self.kind_of(ctx, row)[1] is self.capability
+        """Whether ``row`` is out with an agent (not a wait, a sleep or a fan-out's parent,
+        nor a step whose agent waits for the answer to its question)."""
+        return self.kind_of(ctx, row)[1] is self.capability and not conversation.waiting(row)
 
     def cancel(self, ctx: RunContext, reason: str = "cancelled by request") -> bool:
         """Cancel the run: no further dispatch, and its unfinished steps end ``cancelled``."""

@@ -55,12 +55,21 @@ def dispatched(row: Step, step_def: StepDefinition, destination: str, deadline: 
     row.meta = meta
 
 
-def cancel(ctx: RunContext, row: Step, reason: str, sign: Sign) -> None:
-    """Tell the holder of ``row``'s task, if known, that nobody waits for it any more."""
+def cancel(
+    ctx: RunContext,
+    row: Step,
+    reason: str,
+    sign: Sign,
+    conversation: dict[str, Any] | None = None,
+) -> None:
+    """Tell the holder of ``row``'s task, if known, that nobody waits for it any more.
+
+    ``conversation``: the remote conversation of a step that waits for an answer (nothing is
+    in flight then: the holder's transport cancels it by this handle)."""
     if row.task_id is None or row.agent_id is None:
         return  # not started: its holder gets a cancel when it announces the task
     remote = bool(row.meta.get(VIA_REMOTE))
-    send_cancel(ctx, row, row.task_id, row.agent_id, remote, reason, sign)
+    send_cancel(ctx, row, row.task_id, row.agent_id, remote, reason, sign, conversation)
 
 
 def send_cancel(
@@ -71,6 +80,7 @@ def send_cancel(
     remote: bool,
     reason: str,
     sign: Sign,
+    conversation: dict[str, Any] | None = None,
 ) -> None:
     """Queue a ``task.cancel`` of ``task_id`` for ``agent_id`` (through the outbox)."""
     deadline = task_deadline(row) or ctx.now + timedelta(seconds=CANCEL_TTL_S)
@@ -86,7 +96,8 @@ def send_cancel(
         correlation_id=ctx.run.id,
         causation_id=task_id,
         deadline=max(deadline, ctx.now + timedelta(seconds=1)),
-        payload={"task_id": task_id, "reason": reason},
+        payload={"task_id": task_id, "reason": reason}
+        | ({"conversation": conversation} if conversation is not None else {}),
         created_at=ctx.now,
     )
     ctx.send(destination, sign(envelope))

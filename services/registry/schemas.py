@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -85,6 +86,23 @@ def _check_url(value: str) -> str:
     return value
 
 
+_HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,200}$")
+_HOP_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection"})
+
+
+def check_headers(headers: dict[str, str]) -> dict[str, str]:
+    """Headers MODX may send for a peer: valid names (RFC 9110 tokens), values without control
+    characters, none that HTTP itself sets."""
+    for name, value in headers.items():
+        if not _HEADER_NAME.match(name):
+            raise ValueError(f"{name!r} is not a header name")
+        if name.lower() in _HOP_HEADERS:
+            raise ValueError(f"the {name} header is HTTP's own")
+        if any((ord(ch) < 0x20 and ch != "\t") or ord(ch) == 0x7F for ch in value):
+            raise ValueError(f"the {name} header's value holds a control character")
+    return headers
+
+
 class McpServer(BaseModel):
     """How to reach an MCP server: a command MODX starts (stdio) or a streamable-HTTP URL.
 
@@ -144,11 +162,21 @@ class A2aPeer(BaseModel):
     """The remote Agent Card (A2A JSON)."""
     skills: dict[str, str] = Field(default_factory=dict)
     """Capability name -> the remote skill's id."""
+    headers: dict[str, Annotated[str, Field(max_length=8000)]] = Field(
+        default_factory=dict, max_length=50
+    )
+    """Sent with every request to the agent (its card, JSON-RPC calls), e.g. its own
+    ``Authorization``; never shown."""
 
     @field_validator("card_url")
     @classmethod
     def _url(cls, value: str) -> str:
         return _check_url(value)
+
+    @field_validator("headers")
+    @classmethod
+    def _headers(cls, value: dict[str, str]) -> dict[str, str]:
+        return check_headers(value)
 
 
 class AgentCard(BaseModel):

@@ -75,7 +75,13 @@ async def dash(tmp_path: Path) -> AsyncIterator[Stack]:
     """Embedded MODX (SQLite, in-process bus) with ``numbers``, ``squares`` and ``holder``."""
     gate = asyncio.Event()
     async with running_stack(
-        "embedded", tmp_path, None, None, agent_lease_s=3.0, heartbeat_interval_s=0.5
+        "embedded",
+        tmp_path,
+        None,
+        None,
+        agent_lease_s=3.0,
+        heartbeat_interval_s=0.5,
+        egress_allow=["127.0.0.1"],  # remote agents (A2A peers) of the tests listen on loopback
     ) as stack:
         await stack.agent(fleet.numbers)
         await stack.agent(fleet.squares)

@@ -2,9 +2,12 @@
 store and JSON-RPC routes), served by uvicorn in the test process.
 
 Its skills: ``shout`` completes with the input's ``text`` in capitals as an artifact (after a
-working status); ``refuse`` fails, saying why; ``ask`` wants input (which tax year?); ``hold``
-works until it is cancelled. Which skill runs is the message's ``modx/skill`` metadata. Every
-cancellation it receives is counted in ``cancelled``.
+working status); ``refuse`` fails, saying why; ``ask`` wants input, ``rounds`` times (the input's,
+default 1: which tax year, with the choices as a data part, then which filing status...), each
+answer a message in the same task and context (checked, and kept in ``answers``), then completes
+with the answers; ``hold`` works until it is cancelled. Which skill runs is the message's
+``modx/skill`` metadata. Every cancellation it receives is counted in ``cancelled``, and the
+``Authorization`` header of every request it gets is kept in ``authorizations``.
 """
 
 from __future__ import annotations
@@ -26,10 +29,13 @@ from a2a.types import AgentCapabilities, AgentCard, AgentInterface, AgentSkill
 from a2a.utils.constants import PROTOCOL_VERSION_CURRENT
 from google.protobuf import json_format
 from starlette.applications import Starlette
+from starlette.types import Receive, Scope, Send
 
 from services.interop.translate.a2a import SKILL_META, output_of, parts_of
 from tests.fixtures.services import free_port
 
+QUESTIONS = ["Which tax year?", "Which filing status?", "Any dependents?"]
+CHOICES = {"choices": [2024, 2025]}
 SKILLS = {
     "shout": "Shout a text: the same text in capital letters.",
     "refuse": "Refuses every request, saying why.",
@@ -46,6 +52,20 @@ class Peer:
     card_url: str
     cancelled: list[str] = field(default_factory=list)
     served: list[str] = field(default_factory=list)
+    answers: list[Answer] = field(default_factory=list)
+    authorizations: list[tuple[str, str]] = field(default_factory=list)
+    """(path, Authorization header or "") of every request."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An answer the ``ask`` skill received: the ids it named, those of the task it reached."""
+
+    message_task_id: str
+    message_context_id: str
+    task_id: str
+    context_id: str
+    value: Any
 
 
 class PeerExecutor(AgentExecutor):
@@ -53,6 +73,7 @@ class PeerExecutor(AgentExecutor):
 
     def __init__(self, peer: Peer) -> None:
         self.peer = peer
+        self.rounds: dict[str, int] = {}
 
     async def execute(self, context: RequestContext, event_queue: EventQueue) -> None:
         message = context.message
@@ -60,13 +81,18 @@ class PeerExecutor(AgentExecutor):
         metadata: dict[str, Any] = json_format.MessageToDict(message.metadata)
         skill = str(metadata.get(SKILL_META, "shout"))
         self.peer.served.append(skill)
-        task = context.current_task or new_task_from_user_message(message)
-        await event_queue.enqueue_event(task)
+        task = context.current_task
+        if task is None:  # a new task; an answer continues the current one
+            task = new_task_from_user_message(message)
+            await event_queue.enqueue_event(task)
         updater = TaskUpdater(event_queue, task.id, task.context_id)
         await updater.start_work()
 
-        def say(text: str) -> Any:
-            return new_text_message(text, context_id=task.context_id, task_id=task.id)
+        def say(text: str, data: dict[str, Any] | None = None) -> Any:
+            said = new_text_message(text, context_id=task.context_id, task_id=task.id)
+            if data is not None:
+                said.parts.extend(parts_of(data))
+            return said
 
         if skill == "shout":
             value = output_of(message.parts)
@@ -76,7 +102,28 @@ class PeerExecutor(AgentExecutor):
         elif skill == "refuse":
             await updater.failed(say("I refuse: the input is not to my taste"))
         elif skill == "ask":
-            await updater.requires_input(say("Which tax year?"))
+            mine = [a for a in self.peer.answers if a.task_id == task.id]
+            if context.current_task is None:
+                value = output_of(message.parts)
+                rounds = value.get("rounds", 1) if isinstance(value, dict) else 1
+                self.rounds[task.id] = int(rounds or 1)
+            else:
+                answer = Answer(
+                    message.task_id,
+                    message.context_id,
+                    task.id,
+                    task.context_id,
+                    output_of(message.parts),
+                )
+                self.peer.answers.append(answer)
+                mine.append(answer)
+            if len(mine) < self.rounds[task.id]:
+                data = CHOICES if not mine else None
+                await updater.requires_input(say(QUESTIONS[len(mine) % len(QUESTIONS)], data))
+            else:
+                result = {"answers": [a.value for a in mine], "task_id": task.id}
+                await updater.add_artifact(parts_of(result), name="answers")
+                await updater.complete()
         else:
             await asyncio.get_running_loop().create_future()  # until cancelled
 
@@ -118,8 +165,17 @@ async def running_peer(*, streaming: bool = True) -> AsyncIterator[Peer]:
     card = card_of(url, streaming=streaming)
     handler = DefaultRequestHandler(PeerExecutor(peer), InMemoryTaskStore(), card)
     routes = [*create_agent_card_routes(card), *create_jsonrpc_routes(handler, rpc_url="/rpc")]
+    app = Starlette(routes=routes)
+
+    async def watched(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = dict(scope["headers"])
+            seen = headers.get(b"authorization", b"").decode()
+            peer.authorizations.append((str(scope["path"]), seen))
+        await app(scope, receive, send)
+
     server = uvicorn.Server(
-        uvicorn.Config(Starlette(routes=routes), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.Config(watched, host="127.0.0.1", port=port, log_level="warning")
     )
     serving = asyncio.create_task(server.serve())
     while not server.started:
@@ -133,4 +189,4 @@ async def running_peer(*, streaming: bool = True) -> AsyncIterator[Peer]:
         await serving
 
 
-__all__ = ["SKILLS", "Peer", "running_peer"]
+__all__ = ["CHOICES", "QUESTIONS", "SKILLS", "Answer", "Peer", "running_peer"]

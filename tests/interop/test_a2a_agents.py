@@ -1,7 +1,8 @@
 """A2A agents as MODX agents: a real A2A agent built with the a2a-sdk's server
 (tests/interop/a2a_peer.py) is registered by its card URL and serves steps of MODX workflows,
-streaming and not, on PostgreSQL + Redis and embedded: one skill completes, one fails, one asks
-for input, one is cancelled with its run. Bad card URLs and invalid cards are a 422."""
+streaming and not, on PostgreSQL + Redis and embedded: one skill completes, one fails, one is
+cancelled with its run (one that asks for input: test_a2a_input.py). Bad card URLs and invalid
+cards are a 422."""
 
 from __future__ import annotations
 
@@ -75,15 +76,6 @@ async def test_a_failing_skill_is_a_structured_step_error(stack: Stack, peer: Pe
     assert error["remote_task_id"]
 
 
-async def test_a_skill_asking_for_input_shows_the_question(stack: Stack, peer: Peer) -> None:
-    run = await stack.wait(await stack.submit(flow("ask"), {"text": "x"}))
-    assert run["status"] == "failed"
-    error = run["steps"][0]["error"]
-    assert error["code"] == "input_required"
-    assert error["details"]["question"] == "Which tax year?"
-    assert "Which tax year?" in error["message"]
-
-
 async def test_cancelling_the_run_cancels_the_remote_task(stack: Stack, peer: Peer) -> None:
     run_id = await stack.submit(flow("hold"), {"text": "x"})
 
@@ -149,6 +141,8 @@ async def test_the_cli_registers_an_a2a_agent(stack: Stack) -> None:
             running.card_url,
             "--name",
             "helper",
+            "--header",
+            "Authorization: Bearer from-the-cli",
             "--json",
             env=env,
             cwd=ROOT,
@@ -159,6 +153,11 @@ async def test_the_cli_registers_an_a2a_agent(stack: Stack) -> None:
         assert proc.returncode == 0, err.decode()
         row = json.loads(out)
         assert row["name"] == "helper" and "a2a.helper.shout" in row["capabilities"]
+        assert running.authorizations[-1] == (
+            "/.well-known/agent-card.json",
+            "Bearer from-the-cli",
+        )
+        assert "from-the-cli" not in out.decode()
     dead = f"http://127.0.0.1:{free_port()}/.well-known/agent-card.json"
     bad = await asyncio.create_subprocess_exec(
         *command, dead, env=env, cwd=ROOT, stderr=asyncio.subprocess.PIPE

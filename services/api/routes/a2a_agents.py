@@ -7,18 +7,20 @@ registers an agent with ``transport: "a2a"`` whose capabilities are the skills:
 (another MODX's ``legal.infer``). Their descriptions and tags feed discovery; their input
 schemas come from MODX's skill-schema extension when the card has it (any object otherwise). A
 card URL that does not answer, or a card that is not a valid Agent Card, is a 422 naming
-``$.card_url``.
+``$.card_url``. ``headers`` (the agent's credentials, e.g. ``Authorization``) go with the card's
+fetch and every JSON-RPC call; they are stored with the agent and never shown.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from typing import Annotated
 
 from a2a.types import AgentCard as A2aCard
 from fastapi import APIRouter
 from google.protobuf import json_format
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services import metrics
 from services.api.deps import RegistrarDep, RuntimeDep, WriteSessionDep
@@ -35,7 +37,7 @@ from services.interop.a2a_client import (
 from services.orchestrator.remote.a2a import TRANSPORT, A2aDelivery
 from services.registry import store
 from services.registry.identity import RegistrationRefused
-from services.registry.schemas import A2aPeer, AgentCard, CapabilitySpec
+from services.registry.schemas import A2aPeer, AgentCard, CapabilitySpec, check_headers
 
 router = APIRouter(prefix="/v1", tags=["agents"])
 log = logging.getLogger(__name__)
@@ -53,6 +55,16 @@ class A2aRegistration(BaseModel):
     """The agent's name here (default: the card's name, made a name)."""
     shared: bool = False
     """Serve every tenant (system tenant only, as for any agent)."""
+    headers: dict[str, Annotated[str, Field(max_length=8000)]] = Field(
+        default_factory=dict, max_length=50
+    )
+    """Sent with every request to the agent (``{"Authorization": "Bearer …"}``); stored with
+    the agent and never shown."""
+
+    @field_validator("headers")
+    @classmethod
+    def _headers(cls, value: dict[str, str]) -> dict[str, str]:
+        return check_headers(value)
 
 
 class A2aRegistered(BaseModel):
@@ -96,7 +108,7 @@ async def register_a2a(
     delivery = runtime.remote.deliveries.get(TRANSPORT)
     assert isinstance(delivery, A2aDelivery)
     try:
-        card = await fetch_card(delivery.http, peer.card_url)
+        card = await fetch_card(delivery.http, peer.card_url, body.headers)
     except CardRefused as exc:
         raise _refuse(str(exc)) from None
     interface = rpc_interface(card)
@@ -134,7 +146,10 @@ async def register_a2a(
             transport=TRANSPORT,
             endpoint=interface.url,
             a2a=A2aPeer(
-                card_url=peer.card_url, card=json_format.MessageToDict(card), skills=skills
+                card_url=peer.card_url,
+                card=json_format.MessageToDict(card),
+                skills=skills,
+                headers=body.headers,
             ),
             capabilities=capabilities,
         )

@@ -95,19 +95,22 @@
     }
   });
 
-  /* A waiting step's form: approve or reject, with a comment, as the signal's body. */
+  /* A waiting step's form: approve or reject, with a comment, as the signal's body; or the
+     answer to a remote agent's question, as {text}. */
   document.addEventListener("submit", async (event) => {
     const form = event.target.closest("form[data-signal]");
     if (!form) return;
     event.preventDefault();
+    const answer = $("textarea[name=answer]", form);
     const approve = !event.submitter || event.submitter.value !== "reject";
-    const comment = $("textarea[name=comment]", form).value.trim();
+    const comment = answer ? "" : $("textarea[name=comment]", form).value.trim();
+    const body = answer ? { text: answer.value } : comment ? { ok: approve, comment } : { ok: approve };
     const buttons = $$("button", form);
     buttons.forEach((b) => { b.disabled = true; });
     try {
-      await post(form.dataset.signal, comment ? { ok: approve, comment } : { ok: approve });
+      await post(form.dataset.signal, body);
       form.classList.add("signal-sent");
-      toast(approve ? "Approved" : "Rejected", "ok");
+      toast(answer ? "Answer sent" : approve ? "Approved" : "Rejected", "ok");
     } catch (error) {
       toast(error.message, "error");
       buttons.forEach((b) => { b.disabled = false; });

@@ -334,3 +334,46 @@ def answer_of_task(task: Task) -> dict[str, Any]:
     code, default = names.get(state, ("bad_answer", f"the agent's task ended in state {state}"))
     failure = failure_of(message, default, code)
     return {"error": {**failure.as_answer()["error"], "remote_task_id": task.id}}
+
+
+def question_of(task: Task) -> dict[str, Any]:
+    """What a remote task in input-required asks: its status message's text, and its other
+    parts (data, files) as MODX values."""
+    message = task.status.message if task.status.HasField("message") else None
+    texts: list[str] = []
+    data: list[Any] = []
+    for part in message.parts if message is not None else ():
+        found = neutral(part)
+        if isinstance(found, parts.Text):
+            texts.append(found.text)
+        else:
+            data.append(parts.output_of([found]))
+    return {"text": "\n".join(texts) or "the agent needs more input", "data": data}
+
+
+def conversation_of(task: Task) -> dict[str, str]:
+    """The handle on a remote task that MODX keeps on the step: the task's and its context's
+    ids, and which status message asked (``asked``: a later status still in input-required
+    with the same message is the same question, not a new one)."""
+    message = task.status.message if task.status.HasField("message") else None
+    asked = message.message_id if message is not None else ""
+    return {"task_id": task.id, "context_id": task.context_id, "asked": asked}
+
+
+def answer_message(answer: dict[str, Any], skill: str, conversation: dict[str, Any]) -> Message:
+    """The message that answers a remote task's question (``{"text"?, "data"?}``) in the same
+    task and context (A2A multi-turn): a text part, a data part."""
+    found: list[parts.Part] = []
+    if isinstance(answer.get("text"), str):
+        found.append(parts.Text(answer["text"]))
+    if "data" in answer:
+        value = answer["data"]
+        found.append(parts.Data(value if isinstance(value, dict) else {"result": value}))
+    return Message(
+        message_id=new_id(),
+        role=Role.ROLE_USER,
+        parts=[a2a_part(p) for p in found],
+        task_id=str(conversation.get("task_id") or ""),
+        context_id=str(conversation.get("context_id") or ""),
+        metadata=struct_of({SKILL_META: skill}),
+    )

@@ -2,11 +2,18 @@
 allows streaming; otherwise ``SendMessage`` with ``returnImmediately``, then ``GetTask`` until
 the task ends), and the remote task's final state is the step's answer
 (``services.interop.translate.a2a.answer_of_task``): completed with its artifacts as the
-output; failed, rejected or cancelled as an error; input-required as an error whose message is
-the agent's question.
+output; failed, rejected or cancelled as an error. The remote task's and context's ids are
+kept on the step (``conversation``).
+
+Input-required is a question (``Reply.asks``): the step waits for a signal that answers it
+(``services.orchestrator.conversation``), and that answer comes back here as a task of schema
+``TASK_INPUT``: a message to the same remote task and context (A2A multi-turn), after which the
+task is followed as before, to its end or to its next question.
 
 The step runs (``task.started``) once the message is sent. A task MODX no longer needs (its
-run was cancelled...) is cancelled here by the dispatcher: the peer gets ``CancelTask``.
+run was cancelled...) is cancelled here by the dispatcher: the peer gets ``CancelTask``; a task
+that waits for an answer (nothing in flight) is cancelled by the conversation's handle
+(``cancel``). Every call carries the headers the agent was registered with.
 
 Liveness: ``keep`` fetches every A2A agent's card each round and renews the agent's lease when
 the card answers, so the router sends steps only to agents that are up.
@@ -16,16 +23,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 import httpx
-from a2a.client import A2AClientError, Client, ClientConfig, ClientFactory
+from a2a.client import A2AClientError, Client, ClientCallContext, ClientConfig, ClientFactory
 from a2a.types import (
     AgentCard,
     CancelTaskRequest,
     GetTaskRequest,
+    Message,
     SendMessageRequest,
     StreamResponse,
     Task,
+    TaskState,
 )
 from a2a.utils.errors import A2AError
 from google.protobuf import json_format
@@ -37,6 +47,7 @@ from services.db.models import AgentRow, utcnow
 from services.egress import EgressPolicy
 from services.interop.a2a_client import CardRefused, fetch_card, guarded_http
 from services.interop.translate import a2a as translate_a2a
+from services.orchestrator.conversation import TASK_INPUT
 from services.orchestrator.remote.delivery import DeliveryFailed, Reply
 from services.registry import store
 from services.registry.schemas import A2aPeer
@@ -78,25 +89,30 @@ class A2aDelivery:
         return ClientFactory(config).create(card)
 
     async def deliver(self, agent: AgentRow, task: Envelope, reply: Reply) -> None:
-        """Send the step's input; the remote task's final state is the step's answer."""
+        """Send the step's input (or, for a task that answers the agent's question, the answer
+        to the same remote task); the remote task's next final state is the step's answer."""
         peer = peer_of(agent)
         client = self.client(remote_card(peer))
+        context = call_context(peer)
         skill = peer.skills.get(task.topic, task.topic)
-        message = translate_a2a.request_message(task.payload, skill)
+        answering = task.schema_ == TASK_INPUT
+        started_at = None if answering else utcnow()
         remote = Task()
-        started_at = utcnow()
-        await reply.started(started_at)
         try:
-            async for event in client.send_message(SendMessageRequest(message=message)):
-                if event.HasField("message"):  # an answer without a task
-                    output = translate_a2a.output_of(event.message.parts)
-                    await reply.answer({"output": output}, started_at)
+            if answering:
+                remote = await self._answer(client, context, task.payload, skill)
+            else:
+                assert started_at is not None
+                await reply.started(started_at)
+                message = translate_a2a.request_message(task.payload, skill)
+                found = await self._send(client, context, message, remote)
+                if found is not None:  # an answer without a task
+                    await reply.answer({"output": found}, started_at)
                     return
-                _apply(remote, event)
-            remote = await self._until_final(client, remote)
+            remote = await self._until_final(client, context, remote, _asked(task))
         except asyncio.CancelledError as cancelled:
             reason = str(cancelled.args[0]) if cancelled.args else "cancelled by MODX"
-            await self._cancel(client, remote.id, reason)
+            await self._cancel(client, context, remote.id, reason)
             raise
         except A2AError as exc:  # the peer refused the request (JSON-RPC error)
             log.warning("task %s: A2A agent %s refused: %s", task.id, agent.id, exc)
@@ -104,24 +120,89 @@ class A2aDelivery:
         except (A2AClientError, httpx.HTTPError) as exc:
             log.warning("task %s: A2A agent %s failed: %r", task.id, agent.id, exc)
             raise DeliveryFailed("dispatch_failed", UNREACHABLE, True) from None
-        await reply.answer(translate_a2a.answer_of_task(remote), started_at)
+        conversation = translate_a2a.conversation_of(remote)
+        if remote.status.state == TaskState.TASK_STATE_INPUT_REQUIRED:
+            await reply.asks(translate_a2a.question_of(remote), conversation)
+            return
+        answer = translate_a2a.answer_of_task(remote)
+        await reply.answer({**answer, "conversation": conversation}, started_at)
 
-    async def _until_final(self, client: Client, remote: Task) -> Task:
-        """``remote`` once it is in a final state (``GetTask`` with backoff while it works)."""
+    async def _send(
+        self, client: Client, context: ClientCallContext, message: Message, remote: Task
+    ) -> Any:
+        """Send ``message``, folding what comes back into ``remote``; the output when the peer
+        answers with a message instead of a task, else None."""
+        request = SendMessageRequest(message=message)
+        async for event in client.send_message(request, context=context):
+            if event.HasField("message"):
+                return translate_a2a.output_of(event.message.parts)
+            _apply(remote, event)
+        return None
+
+    async def _answer(
+        self, client: Client, context: ClientCallContext, payload: Any, skill: str
+    ) -> Task:
+        """Send the answer to the remote task that asked (``payload``: ``{"answer",
+        "conversation"}``); the task as it is then.
+
+        The task is read first: when it no longer waits for this answer (it was sent once
+        already, by a process that died before it could report the outcome), it is followed,
+        not answered twice."""
+        handle = payload.get("conversation") if isinstance(payload, dict) else None
+        answer = payload.get("answer") if isinstance(payload, dict) else None
+        if not (isinstance(handle, dict) and handle.get("task_id") and isinstance(answer, dict)):
+            raise DeliveryFailed("bad_input", "the answer names no remote task", False)
+        remote = await client.get_task(GetTaskRequest(id=str(handle["task_id"])), context=context)
+        asked = translate_a2a.conversation_of(remote)["asked"]
+        if remote.status.state != TaskState.TASK_STATE_INPUT_REQUIRED or (
+            asked != handle.get("asked", asked)  # it asks something else since
+        ):
+            return remote
+        message = translate_a2a.answer_message(answer, skill, handle)
+        found = await self._send(client, context, message, remote)
+        if found is not None:  # the agent answered with a message: it is done
+            remote.status.state = TaskState.TASK_STATE_COMPLETED
+            remote.status.message.CopyFrom(Message(parts=translate_a2a.parts_of(found)))
+        return remote
+
+    async def _until_final(
+        self, client: Client, context: ClientCallContext, remote: Task, asked: str
+    ) -> Task:
+        """``remote`` once it is in a final state (``GetTask`` with backoff while it works).
+
+        ``asked``: the status message of the question just answered; a task that still shows
+        it has not read the answer yet."""
         wait = POLL_S[0]
-        while remote.status.state not in translate_a2a.FINAL_STATES:
+        while remote.status.state not in translate_a2a.FINAL_STATES or (
+            asked and translate_a2a.conversation_of(remote)["asked"] == asked
+        ):
             if not remote.id:
                 raise DeliveryFailed("bad_answer", "the A2A agent answered no task", False)
             await asyncio.sleep(wait)
             wait = min(wait * 2, POLL_S[1])
-            remote = await client.get_task(GetTaskRequest(id=remote.id))
+            remote = await client.get_task(GetTaskRequest(id=remote.id), context=context)
         return remote
 
-    async def _cancel(self, client: Client, remote_id: str, reason: str) -> None:
+    async def cancel(self, agent: AgentRow, envelope: Envelope) -> None:
+        """A ``task.cancel`` for a step that waits for an answer: no delivery is in flight, so
+        the remote task its conversation names gets ``CancelTask`` here."""
+        payload = envelope.payload if isinstance(envelope.payload, dict) else {}
+        handle = payload.get("conversation")
+        if not isinstance(handle, dict) or not handle.get("task_id"):
+            return  # a delivery in flight, if any, cancels its own task
+        peer = peer_of(agent)
+        client = self.client(remote_card(peer))
+        reason = str(payload.get("reason") or "cancelled by MODX")
+        await self._cancel(client, call_context(peer), str(handle["task_id"]), reason)
+
+    async def _cancel(
+        self, client: Client, context: ClientCallContext, remote_id: str, reason: str
+    ) -> None:
         if not remote_id:
             return
         try:
-            await asyncio.wait_for(client.cancel_task(CancelTaskRequest(id=remote_id)), 5.0)
+            request = CancelTaskRequest(id=remote_id)
+            await asyncio.wait_for(client.cancel_task(request, context=context), 5.0)
             log.info("A2A task %s cancelled: %s", remote_id, reason)
         except Exception as exc:  # it ended meanwhile, or the peer is gone: nothing to cancel
             log.debug("could not cancel A2A task %s: %s", remote_id, exc)
@@ -153,8 +234,9 @@ class A2aDelivery:
             agents = list((await session.execute(query)).scalars())
 
         async def answers(agent: AgentRow) -> str | None:
+            peer = peer_of(agent)
             try:
-                await fetch_card(self.http, peer_of(agent).card_url)
+                await fetch_card(self.http, peer.card_url, peer.headers)
             except CardRefused as exc:
                 log.warning("A2A agent %s (%s) is not answering: %s", agent.name, agent.id, exc)
                 return None
@@ -171,6 +253,17 @@ class A2aDelivery:
             self._keeper.cancel()
             await asyncio.gather(self._keeper, return_exceptions=True)
         await self.http.aclose()
+
+
+def call_context(peer: A2aPeer) -> ClientCallContext:
+    """Every call to the peer carries the headers it was registered with (its credentials)."""
+    return ClientCallContext(service_parameters=dict(peer.headers))
+
+
+def _asked(task: Envelope) -> str:
+    """The question a task answers (its status message's id), or ""."""
+    handle = task.payload.get("conversation") if isinstance(task.payload, dict) else None
+    return str(handle.get("asked") or "") if isinstance(handle, dict) else ""
 
 
 def _apply(remote: Task, event: StreamResponse) -> None:
@@ -193,4 +286,4 @@ def _apply(remote: Task, event: StreamResponse) -> None:
         remote.artifacts.append(update.artifact)
 
 
-__all__ = ["A2aDelivery", "peer_of", "remote_card"]
+__all__ = ["A2aDelivery", "call_context", "peer_of", "remote_card"]

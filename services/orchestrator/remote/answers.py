@@ -1,4 +1,5 @@
-"""The envelopes a remote agent's answer becomes: a result, an error, or a ``task.started``.
+"""The envelopes a remote agent's answer becomes: a result, an error, a ``task.started``, or a
+question (``task.input_required``).
 
 Every remote transport (HTTP, MCP, A2A) turns what its peer said into one of these, and the
 dispatcher publishes it on ``modx.results`` like a bus agent's answer, so one code path records
@@ -56,11 +57,23 @@ def answer_envelope(
                 "message": 'an agent answers {"output": …} or {"error": {…}}',
             }
         }
+    if isinstance(body, dict) and isinstance(body.get("conversation"), dict):
+        payload["conversation"] = body["conversation"]  # the remote task's ids, kept on the step
     if started_at is not None:
         payload["started_at"] = started_at.isoformat()
     if exchange is not None:
         payload["exchange"] = exchange
     return answer(task, sender, kind, task.topic, payload)
+
+
+def question_envelope(
+    task: Envelope, sender: str, question: dict[str, Any], conversation: dict[str, Any]
+) -> Envelope:
+    """The ``task.input_required`` event of a remote agent that asks ``question`` (``{"text",
+    "data"}``) before it goes on; ``conversation`` is what its transport needs to send the
+    answer to the same remote task (``services.orchestrator.conversation``)."""
+    payload = {"question": question, "conversation": conversation}
+    return answer(task, sender, Kind.EVENT, streams.TASK_INPUT_REQUIRED, payload)
 
 
 def error_envelope(

@@ -15,7 +15,11 @@ from typing import Any, Protocol
 
 from bus.envelope import Envelope
 from services.db.models import AgentRow
-from services.orchestrator.remote.answers import answer_envelope, started_envelope
+from services.orchestrator.remote.answers import (
+    answer_envelope,
+    question_envelope,
+    started_envelope,
+)
 
 
 class DeliveryFailed(Exception):
@@ -29,8 +33,8 @@ class DeliveryFailed(Exception):
 
 
 class Reply:
-    """How a delivery answers its task: the step started, the agent's answer, or an exchange
-    with the peer worth showing in the run's trace."""
+    """How a delivery answers its task: the step started, the agent's answer, its question,
+    or an exchange with the peer worth showing in the run's trace."""
 
     def __init__(
         self, task: Envelope, agent_id: str, publish: Callable[[Envelope], Awaitable[None]]
@@ -53,6 +57,12 @@ class Reply:
         """The agent's answer: ``{"output": …}`` or ``{"error": {"message", …}}``;
         ``exchange``: the response in the peer's protocol, for the run's trace."""
         await self._publish(answer_envelope(self.task, self.agent_id, body, started_at, exchange))
+
+    async def asks(self, question: dict[str, Any], conversation: dict[str, Any]) -> None:
+        """The agent asks ``question`` (``{"text", "data"}``) before it goes on: the step waits
+        for the answer, which comes back as a task whose ``schema`` is
+        ``conversation.TASK_INPUT`` with ``{"answer", "conversation"}``."""
+        await self._publish(question_envelope(self.task, self.agent_id, question, conversation))
 
 
 class Delivery(Protocol):

@@ -2,6 +2,8 @@
 
 The agent's answers come back through ``Engine.on_message`` (which checks that they answer the
 step's current task), and end the attempt through the host's ``succeed`` / ``attempt_failed``.
+A remote agent may ask a question first: the step waits for a signal that answers it
+(``services.orchestrator.conversation``).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Any
 
 from bus.envelope import Envelope, Kind
 from bus.ids import new_id
-from services.orchestrator import in_flight, refs
+from services.orchestrator import conversation, in_flight, refs
 from services.orchestrator.authenticity import SERVER, supersede
 from services.orchestrator.context import RunContext
 from services.orchestrator.definitions import StepDefinition
@@ -46,9 +48,13 @@ class Capability(StepKind):
         return False
 
     async def on_timer(self, ctx: RunContext, step: StepDefinition, row: Step) -> None:
-        if in_flight.heartbeat_lost(ctx, row, step):
+        if in_flight.heartbeat_lost(ctx, row, step) and not conversation.waiting(row):
             await self._heartbeat_lost(ctx, step, row)
         elif row.status in ACTIVE_STEP:
+            if conversation.waiting(row):  # no delivery in flight: the peer is told this way
+                reason = "no answer to its question within the step's timeout"
+                in_flight.cancel(ctx, row, reason, self.sign_task, conversation.handle(row))
+                conversation.forget(row)
             self.host.attempt_failed(
                 ctx,
                 row,
@@ -64,7 +70,22 @@ class Capability(StepKind):
 
     def on_cancel(self, ctx: RunContext, step: StepDefinition, row: Step, reason: str) -> None:
         if row.status in ACTIVE_STEP:  # its holder is told to stop (``in_flight``)
-            in_flight.cancel(ctx, row, reason, self.sign_task)
+            in_flight.cancel(ctx, row, reason, self.sign_task, conversation.handle(row))
+            conversation.forget(row)
+
+    def on_signal(
+        self, ctx: RunContext, step: StepDefinition, row: Step, name: str, body: Any, sender: str
+    ) -> bool:
+        """The answer to the question the step's agent asked (its signal is the step's id)."""
+        return conversation.answer(ctx, row, name, body, sender, self.sign_task)
+
+    def asked(self, ctx: RunContext, row: Step, envelope: Envelope) -> None:
+        """The holder asks a question (``task.input_required``): the step waits for the answer,
+        or, when the holder cannot be answered, the attempt fails."""
+        problem = conversation.asked(ctx, row, envelope)
+        if problem is not None:
+            error = {"code": "input_required", "message": problem, "retryable": False}
+            self.host.attempt_failed(ctx, row, error)
 
     async def _heartbeat_lost(self, ctx: RunContext, step: StepDefinition, row: Step) -> None:
         """Send a task whose heartbeats stopped again: same attempt, same deadline."""
@@ -114,6 +135,7 @@ class Capability(StepKind):
         row.due_at = deadline
         row.error = None
         in_flight.dispatched(row, step_def, route.destination, deadline)
+        conversation.forget(row)
         ctx.move_step(row, StepState.SCHEDULED, destination=route.destination)
         ctx.send(
             route.destination,

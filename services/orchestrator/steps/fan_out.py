@@ -98,6 +98,17 @@ class FanOut(StepKind):
             await self._fill(ctx, step_def, parent, items, scope)
         return False
 
+    def on_signal(
+        self, ctx: RunContext, step: StepDefinition, row: Step, name: str, body: Any, sender: str
+    ) -> bool:
+        """The answer to a question that the agent of one of its items asked."""
+        prefix = step.id + "["
+        return any(
+            self.capability.on_signal(ctx, step, item, name, body, sender)
+            for step_id, item in ctx.steps.items()
+            if step_id.startswith(prefix)
+        )
+
     async def on_timer(self, ctx: RunContext, step: StepDefinition, row: Step) -> None:
         row.due_at = None  # waiting for an agent: ``drive`` tries again
 

@@ -209,3 +209,42 @@ async def test_bad_headers_are_a_422_naming_the_field(stack: Stack) -> None:
             error = response.json()["error"]
             assert "$.headers" in error["message"] and message in error["message"], error
         assert not running.authorizations  # refused before anything was sent
+
+
+async def test_each_item_of_a_fan_out_is_answered_by_its_own_signal(
+    stack: Stack, peer: Peer
+) -> None:
+    fan_out = {
+        "name": "ask-each",
+        "steps": [
+            {
+                "id": "remote",
+                "capability": f"a2a.{AGENT}.ask",
+                "for_each": "$.input.rounds",
+                "input": {"rounds": "$.item"},
+            }
+        ],
+        "output": "$.steps.remote.output",
+    }
+    run_id = await stack.submit(fan_out, {"rounds": [1, 1]})
+
+    async def both_asked() -> bool:
+        events = await stack.events(run_id)
+        return len([e for e in events if e["type"] == "step.input_required"]) == 2
+
+    await wait_until(both_asked, timeout=60)
+    events = await stack.events(run_id)
+    signals = sorted(e["data"]["signal"] for e in events if e["type"] == "step.input_required")
+    assert signals == ["remote.0", "remote.1"]
+    for index in (1, 0):
+        sent = await stack.client.post(
+            f"/v1/runs/{run_id}/signals/remote.{index}", json={"text": f"item {index}"}
+        )
+        assert sent.status_code == 202, sent.text
+        assert sent.json()["steps"] == ["remote"]  # the fan-out's step took it for its item
+    done = await stack.wait(run_id)
+    assert done["status"] == "succeeded", done
+    assert [item["answers"] for item in done["output"]] == [
+        [{"text": "item 0"}],
+        [{"text": "item 1"}],
+    ]

@@ -1,0 +1,113 @@
+"""The two open targets of the speed issue, quickly, beside Celery in the same run.
+
+``python -m bench.hotpath [--rounds N] [--clients C] [--profile DIR]``: one ``modx serve`` on
+PostgreSQL + Redis with 2 ``numbers`` agents, and a Celery worker with 2 processes. Each round
+measures, in turn for MODX and Celery: one 10-step run alone (``--alone`` runs, one after the
+other; p50/p99), and ``--clients`` clients each submitting a 10-step run and waiting on it
+(``/wait`` for MODX, ``AsyncResult.get`` for Celery; steps/s, p50/p99). With ``--profile`` the
+server runs under py-spy during one more clients burst, and its collapsed stacks go there.
+
+This is the loop for working on the hot path (a few minutes); ``modx bench orchestrator`` is
+the full benchmark with the figures for the README.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+from pathlib import Path
+from statistics import median
+from typing import Any
+
+from bench import celery_chain, profile
+from bench.harness import latency_summary, log
+from bench.stack import REDIS_URL, Stack, Stacks, backend_pids, log_dir
+from bench.workload import Api, chain
+
+STEPS = 10
+
+
+async def _groups(stack: Stack) -> dict[str, list[int]]:
+    assert stack.database_url is not None
+    return {
+        "server": [stack.server.pid],
+        "agents": [p.pid for p in stack.agents],
+        "postgres": await backend_pids(stack.database_url),
+        "client": [os.getpid()],
+    }
+
+
+async def _round(
+    stack: Stack, api: Api, name: str, alone: int, clients: int
+) -> dict[str, Any]:
+    definition = chain(name, STEPS)
+    modx_alone = latency_summary([await api.run_once(name) for _ in range(alone)])
+    celery_alone = latency_summary(
+        [await asyncio.to_thread(celery_chain.run_once, STEPS) for _ in range(alone)]
+    )
+    before = profile.cpu_snapshot(await _groups(stack))
+    modx_clients = await api.clients(definition, clients, "wait")
+    cpu = profile.cpu_delta(before, profile.cpu_snapshot(await _groups(stack)))
+    per_step = {k: round(1000 * v / (clients * STEPS), 3) for k, v in cpu.items()}
+    log(f"clients: {modx_clients['elapsed_s']:.2f} s; CPU ms per step {per_step}")
+    celery_clients = await asyncio.to_thread(celery_chain.clients, clients, STEPS)
+    return {
+        "alone_p50_ms": {"modx": modx_alone["p50_ms"], "celery": celery_alone["p50_ms"]},
+        "alone_p99_ms": {"modx": modx_alone["p99_ms"], "celery": celery_alone["p99_ms"]},
+        "clients_steps_per_s": {
+            "modx": modx_clients["steps_per_s"],
+            "celery": celery_clients["steps_per_s"],
+        },
+        "clients_p50_ms": {"modx": modx_clients["p50_ms"], "celery": celery_clients["p50_ms"]},
+        "clients_p99_ms": {"modx": modx_clients["p99_ms"], "celery": celery_clients["p99_ms"]},
+    }
+
+
+async def main(args: argparse.Namespace) -> None:
+    with log_dir(Path(args.logs) if args.logs else None) as logs:
+        async with Stacks(logs) as stacks:
+            worker = celery_chain.CeleryWorker(2, logs)
+            await asyncio.to_thread(worker.start)
+            stacks.on_exit(lambda: asyncio.to_thread(worker.stop))
+            stack = await stacks.distributed("hotpath", REDIS_URL, 2)
+            await asyncio.to_thread(worker.wait_ready)
+            api = Api(stack.servers)
+            name = "hotpath-chain"
+            await api.register(chain(name, STEPS))
+            await api.throughput(chain("warm", STEPS), 20)
+            await asyncio.to_thread(celery_chain.throughput, 20, STEPS)
+            rounds = []
+            for index in range(args.rounds):
+                found = await _round(stack, api, name, args.alone, args.clients)
+                log(f"round {index + 1}: {json.dumps(found)}")
+                rounds.append(found)
+            if args.profile:
+                out = Path(args.profile)
+                out.mkdir(parents=True, exist_ok=True)
+                sampler = profile.Sampler(stack.server.pid, out / "serve-clients.txt")
+                await asyncio.sleep(0.5)
+                await api.clients(chain(name, STEPS), args.clients, "wait")
+                await asyncio.to_thread(sampler.stop)
+                sampler = profile.Sampler(stack.server.pid, out / "serve-alone.txt")
+                await asyncio.sleep(0.5)
+                for _ in range(args.alone):
+                    await api.run_once(name)
+                await asyncio.to_thread(sampler.stop)
+            await api.aclose()
+    summary = {
+        key: {who: median(r[key][who] for r in rounds) for who in ("modx", "celery")}
+        for key in rounds[0]
+    }
+    print(json.dumps({"median": summary, "rounds": rounds}, indent=1))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--alone", type=int, default=20)
+    parser.add_argument("--clients", type=int, default=200)
+    parser.add_argument("--profile", default="")
+    parser.add_argument("--logs", default="")
+    asyncio.run(main(parser.parse_args()))

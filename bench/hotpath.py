@@ -39,9 +39,7 @@ async def _groups(stack: Stack) -> dict[str, list[int]]:
     }
 
 
-async def _round(
-    stack: Stack, api: Api, name: str, alone: int, clients: int
-) -> dict[str, Any]:
+async def _round(stack: Stack, api: Api, name: str, alone: int, clients: int) -> dict[str, Any]:
     definition = chain(name, STEPS)
     modx_alone = latency_summary([await api.run_once(name) for _ in range(alone)])
     celery_alone = latency_summary(
@@ -85,7 +83,7 @@ async def main(args: argparse.Namespace) -> None:
                 rounds.append(found)
             if args.profile:
                 out = Path(args.profile)
-                out.mkdir(parents=True, exist_ok=True)
+                await asyncio.to_thread(out.mkdir, parents=True, exist_ok=True)
                 sampler = profile.Sampler(stack.server.pid, out / "serve-clients.txt")
                 await asyncio.sleep(0.5)
                 await api.clients(chain(name, STEPS), args.clients, "wait")

@@ -36,21 +36,18 @@ from bench.stack import REDIS_URL, Stacks, asyncpg_dsn, log_dir
 from bench.workload import Api, chain
 
 STEPS = 10
-DUMP: list[str] = ["start"]
 
 
 def _monitor(url: str, seen: list[tuple[float, str, str]], stop: threading.Event) -> None:
     client = Redis.from_url(url)
     db = int(url.rsplit("/", 1)[1])
-    with client.monitor() as monitor:
+    with client.monitor() as monitor:  # type: ignore[no-untyped-call]
         for command in monitor.listen():
             if stop.is_set():
                 return
             if int(command.get("db", -1)) != db:
                 continue
             text = str(command["command"])
-            if DUMP:
-                DUMP.append(f"{command['time']:.6f} {command.get('client_address')}:{command.get('client_port')} {text[:160]}")
             if text.startswith(("XADD", "EVALSHA", "EVAL ")) and "modx." in text:
                 stream = "tasks" if "modx.tasks." in text else "results"
                 seen.append((float(command["time"]), stream, text))
@@ -71,8 +68,8 @@ async def _steps(database_url: str, run_ids: list[str]) -> list[Any]:
 
 
 def _intervals(steps: list[Any], xadds: list[tuple[float, str, str]]) -> dict[str, list[float]]:
-    tasks = {}
-    results = {}
+    tasks: dict[str, float] = {}
+    results: dict[str, float] = {}
     for at, stream, text in xadds:
         if stream == "tasks":
             for step in steps:
@@ -140,7 +137,6 @@ async def main(args: argparse.Namespace) -> None:
             thread.join(5)
             steps = await _steps(stack.database_url, run_ids)
             await api.aclose()
-    Path("/tmp/lat/dump.txt").write_text("\n".join(DUMP))
     intervals = _intervals(steps, seen)
     report = {
         name: {

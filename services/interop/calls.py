@@ -42,10 +42,10 @@ async def definition_of(
     if name.startswith(WORKFLOW_PREFIX):
         workflow = name.removeprefix(WORKFLOW_PREFIX)
         async with runtime.readers() as session:
-            row = await workflows.get(session, workflow, tenant=tenant)
-        if row is None:
+            registered = await workflows.lookup(session, workflow, tenant=tenant)
+        if registered is None:
             raise CallRefused(f"no workflow named {workflow!r}")
-        return workflows.parsed(row), row.version
+        return registered
     async with runtime.readers() as session:
         found = await store.find_capabilities(session, name, live_only=True, limit=1, tenant=tenant)
     if not found:

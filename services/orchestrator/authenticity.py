@@ -21,6 +21,7 @@ step. Anything refused goes to the dead-letter stream with the reason, is counte
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -104,6 +105,8 @@ class Authenticator:
         self.clock_skew_s = clock_skew_s
         self.ttl_s = ttl_s
         self._identities: dict[str, tuple[float, Identity | None]] = {}
+        self._loading: dict[str, asyncio.Future[Identity | None]] = {}
+        self._forgets = 0  # a read that began before a ``forget`` is not cached
         self._seen: OrderedDict[str, float] = OrderedDict()
         self._remember = remember
 
@@ -118,23 +121,47 @@ class Authenticator:
 
     def forget(self, agent_id: str | None = None) -> None:
         """Drop cached identities (one agent's, or all): it registered again or left."""
+        self._forgets += 1
         if agent_id is None:
             self._identities.clear()
+            self._loading.clear()
         else:
             self._identities.pop(agent_id, None)
+            self._loading.pop(agent_id, None)
 
     async def identity(self, agent_id: str) -> Identity | None:
-        """The sender's identity from the registry (cached), or None when it is unknown."""
+        """The sender's identity from the registry (cached), or None when it is unknown.
+
+        One read per sender at a time: when the cached copy runs out under load, the hundreds
+        of results in flight from that sender wait for the same read (each reading on its own
+        took a connection each, and opened new ones past the pool).
+        """
         cached = self._identities.get(agent_id)
         now = time.monotonic()
         if cached is not None and now - cached[0] < self.ttl_s:
             return cached[1]
+        loading = self._loading.get(agent_id)
+        if loading is None:
+            loading = asyncio.ensure_future(self._load(agent_id, now, self._forgets))
+            self._loading[agent_id] = loading
+            loading.add_done_callback(lambda done: self._loaded(agent_id, done))
+        # Shielded: one waiter cancelled (its handler stopped) leaves the read to the others.
+        return await asyncio.shield(loading)
+
+    async def _load(self, agent_id: str, now: float, forgets: int) -> Identity | None:
         async with self.sessions() as session:
             found = await load_identity(session, agent_id)
-        self._identities[agent_id] = (now, found)
-        if len(self._identities) > 10_000:
-            self._identities.pop(next(iter(self._identities)))
+        if forgets == self._forgets:
+            self._identities[agent_id] = (now, found)
+            if len(self._identities) > 10_000:
+                self._identities.pop(next(iter(self._identities)))
         return found
+
+    def _loaded(self, agent_id: str, done: asyncio.Future[Identity | None]) -> None:
+        if self._loading.get(agent_id) is done:
+            del self._loading[agent_id]
+        if not done.cancelled():
+            done.exception()  # retrieved: every waiter has it raised already
 
     # -- checks --------------------------------------------------------------------------------
 

@@ -825,12 +825,12 @@ async def _child_definition(
     if order.body is not None:
         return WorkflowDefinition.model_validate(order.body), None
     assert order.workflow is not None
-    row = await workflows.get(session, order.workflow, order.version, tenant=tenant)
-    if row is None:
+    found = await workflows.lookup(session, order.workflow, order.version, tenant=tenant)
+    if found is None:
         named = order.workflow + (f"@{order.version}" if order.version is not None else "")
         message = f"workflow {named!r} is not registered"
         return None, {"code": "workflow_unknown", "message": message, "retryable": False}
-    definition = workflows.parsed(row)
+    definition = found[0]
     if definition.input_schema is not None:
         problem = refusal(definition.input_schema, order.input)
         if problem is not None:

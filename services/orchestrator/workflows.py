@@ -89,6 +89,34 @@ def parsed(row: WorkflowDefinitionRow) -> WorkflowDefinition:
     return definition
 
 
+async def lookup(
+    session: AsyncSession, name: str, version: int | None = None, *, tenant: str = DEFAULT_TENANT
+) -> tuple[WorkflowDefinition, int] | None:
+    """What ``get`` finds, parsed, with its version; None when it is not registered.
+
+    Runs start by name many times a second: this reads the row's key columns, and its
+    definition (JSON to decode, then to validate) only the first time this process sees
+    that version.
+    """
+    table = WorkflowDefinitionRow
+    query = select(table.id, table.version, table.created_at).where(
+        table.tenant == tenant, table.name == name
+    )
+    if version is not None:
+        query = query.where(table.version == version)
+    found = (await session.execute(query.order_by(table.version.desc()).limit(1))).one_or_none()
+    if found is None:
+        return None
+    key = (tenant, name, found.version, found.created_at)
+    definition = _PARSED.get(key)
+    if definition is None:
+        row = await session.get(WorkflowDefinitionRow, found.id)
+        if row is None:  # a version is never deleted; a database reset meanwhile
+            return None
+        definition = parsed(row)
+    return definition, found.version
+
+
 async def list_latest(
     session: AsyncSession, tenant: str = DEFAULT_TENANT
 ) -> Sequence[WorkflowDefinitionRow]:

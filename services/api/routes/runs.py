@@ -92,15 +92,15 @@ async def _definition(
                     [{"path": "$.workflow", "message": "bad version"}],
                 )
             version = int(version_text)
-        row = await workflows.get(session, name, version, tenant=tenant)
-        if row is None:
+        found = await workflows.lookup(session, name, version, tenant=tenant)
+        if found is None:
             raise ApiError(
                 404,
                 "workflow_unknown",
                 f"workflow {body.workflow!r} is not registered",
                 [{"path": "$.workflow", "message": "not registered"}],
             )
-        return workflows.parsed(row), row.version
+        return found
     raise ApiError(
         422,
         "invalid_request",

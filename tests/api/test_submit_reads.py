@@ -1,0 +1,54 @@
+"""What starting a run by name reads, in both modes: a version's definition is read (and
+parsed) once per process, later starts read only which version is the latest; a new version
+registered meanwhile is the one the next run gets, and ``name@version`` still picks an old one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+
+from tests.fixtures.stack import Stack
+
+
+def _flow(marker: str) -> dict[str, Any]:
+    return {
+        "name": "reads",
+        "steps": [{"id": "a", "capability": "test.noop", "input": {"v": marker}}],
+    }
+
+
+async def test_a_definition_is_read_once_and_the_latest_version_wins(stack: Stack) -> None:
+    assert (await stack.client.post("/v1/workflows", json=_flow("one"))).status_code in (200, 201)
+    statements: list[str] = []
+
+    def seen(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    engine = stack.runtime.db.sync_engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        first = await stack.client.post("/v1/runs", json={"workflow": "reads", "input": {}})
+        assert first.status_code == 202, first.text
+        statements.clear()
+        again = await stack.client.post("/v1/runs", json={"workflow": "reads", "input": {}})
+        assert again.status_code == 202, again.text
+        definition_reads = [
+            s for s in statements if "workflow_definitions.definition" in s.replace('"', "")
+        ]
+        assert definition_reads == []
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+
+    registered = await stack.client.post("/v1/workflows", json=_flow("two"))
+    assert registered.status_code == 201, registered.text
+    latest = await stack.client.post("/v1/runs", json={"workflow": "reads", "input": {}})
+    old = await stack.client.post("/v1/runs", json={"workflow": "reads@1", "input": {}})
+    ran = {
+        r.json()["run_id"]: (await stack.client.get(f"/v1/runs/{r.json()['run_id']}")).json()
+        for r in (latest, old)
+    }
+    versions = [run["version"] for run in ran.values()]
+    inputs = [run["definition"]["steps"][0]["input"]["v"] for run in ran.values()]
+    assert versions == [2, 1]
+    assert inputs == ["two", "one"]

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 
 from bus.ids import new_id
 from services.db.models import DEFAULT_TENANT, EventRow, RunRow, StepRow, utcnow
@@ -73,9 +74,19 @@ async def by_idempotency_key(session: AsyncSession, tenant: str, key: str) -> Ru
     return (await session.execute(query)).scalar_one_or_none()
 
 
-async def get_run(session: AsyncSession, run_id: str, tenant: str | None = None) -> RunRow | None:
-    """One run; None when it does not exist or belongs to another tenant than ``tenant``."""
-    run = await session.get(RunRow, run_id)
+# The run's frozen definition is its largest column (JSON to decode for every row read); the
+# API's views of a run leave it out but for ``GET /v1/runs/{id}``. Reading it by mistake
+# raises instead of costing a query per row.
+NO_DEFINITION = defer(RunRow.definition, raiseload=True)
+
+
+async def get_run(
+    session: AsyncSession, run_id: str, tenant: str | None = None, *, definition: bool = True
+) -> RunRow | None:
+    """One run; None when it does not exist or belongs to another tenant than ``tenant``.
+    ``definition=False`` leaves the run's definition unread."""
+    options = [] if definition else [NO_DEFINITION]
+    run = await session.get(RunRow, run_id, options=options)
     if run is None or (tenant is not None and run.tenant != tenant):
         return None
     return run
@@ -154,10 +165,18 @@ async def count_runs(session: AsyncSession, filters: RunFilter) -> int:
 
 
 async def list_runs(
-    session: AsyncSession, filters: RunFilter, limit: int = 50, cursor: str | None = None
+    session: AsyncSession,
+    filters: RunFilter,
+    limit: int = 50,
+    cursor: str | None = None,
+    *,
+    definitions: bool = True,
 ) -> tuple[list[RunRow], str | None]:
-    """Runs newest first, filtered, one page; returns the page and the next cursor."""
+    """Runs newest first, filtered, one page; returns the page and the next cursor.
+    ``definitions=False`` leaves the runs' definitions unread."""
     query = _filtered(select(RunRow), filters)
+    if not definitions:
+        query = query.options(NO_DEFINITION)
     if cursor:
         created, run_id = decode_cursor(cursor)
         query = query.where(

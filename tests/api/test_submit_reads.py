@@ -52,3 +52,28 @@ async def test_a_definition_is_read_once_and_the_latest_version_wins(stack: Stac
     inputs = [run["definition"]["steps"][0]["input"]["v"] for run in ran.values()]
     assert versions == [2, 1]
     assert inputs == ["two", "one"]
+
+
+async def test_run_views_read_the_definition_only_for_the_run_itself(stack: Stack) -> None:
+    assert (await stack.client.post("/v1/workflows", json=_flow("one"))).status_code in (200, 201)
+    run_id = await stack.submit("reads", {})
+    statements: list[str] = []
+
+    def seen(*args: Any) -> None:
+        statements.append(str(args[2]).replace('"', ""))
+
+    engine = stack.runtime.db.sync_engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        waited = await stack.client.get(f"/v1/runs/{run_id}/wait", params={"timeout_s": 0.2})
+        listed = await stack.client.get("/v1/runs", params={"workflow": "reads"})
+        assert not [s for s in statements if "runs.definition" in s]
+        one = await stack.client.get(f"/v1/runs/{run_id}")
+        assert [s for s in statements if "runs.definition" in s]
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    # No agent serves test.noop here: the run waits, and the long-poll answers it as it is.
+    assert waited.status_code == 200 and waited.json()["status"] == "running"
+    assert waited.json()["steps"][0]["step_id"] == "a"
+    assert [item["run_id"] for item in listed.json()["items"]] == [run_id]
+    assert one.json()["definition"]["steps"][0]["input"] == {"v": "one"}

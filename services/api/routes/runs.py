@@ -238,7 +238,7 @@ async def list_runs(
         parent_run_id=parent_run_id,
     )
     try:
-        page, next_cursor = await runs.list_runs(session, filters, limit, cursor)
+        page, next_cursor = await runs.list_runs(session, filters, limit, cursor, definitions=False)
     except ValueError as exc:
         raise ApiError(
             422, "invalid_request", f"$.cursor: {exc}", [{"path": "$.cursor", "message": str(exc)}]
@@ -246,9 +246,11 @@ async def list_runs(
     return RunsPublic(items=[run_public(r) for r in page], next_cursor=next_cursor)
 
 
-async def _run_or_404(session: AsyncSession, run_id: str, tenant: str) -> RunRow:
+async def _run_or_404(
+    session: AsyncSession, run_id: str, tenant: str, *, definition: bool = False
+) -> RunRow:
     # Another tenant's run answers exactly as a run that does not exist.
-    run = await runs.get_run(session, run_id, tenant)
+    run = await runs.get_run(session, run_id, tenant, definition=definition)
     if run is None:
         raise not_found("run", run_id)
     return run
@@ -257,7 +259,7 @@ async def _run_or_404(session: AsyncSession, run_id: str, tenant: str) -> RunRow
 @router.get("/runs/{run_id}", response_model=RunPublic)
 async def get_run(run_id: str, principal: ReaderDep, session: SessionDep) -> RunPublic:
     """One run with its steps, outputs, errors, attempts and agents."""
-    run = await _run_or_404(session, run_id, principal.tenant)
+    run = await _run_or_404(session, run_id, principal.tenant, definition=True)
     return run_public(run, list(await runs.steps_of(session, run_id)), definition=True)
 
 

@@ -14,7 +14,18 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from google.protobuf import json_format
 
+from bus import streams
+from bus.envelope import Envelope, Kind
+from services.db.models import AgentRow
+from services.egress import EgressPolicy
+from services.interop.a2a_client import fetch_card
+from services.orchestrator.conversation import TASK_INPUT
+from services.orchestrator.remote.a2a import A2aDelivery
+from services.orchestrator.remote.delivery import Reply
+from services.registry.schemas import A2aPeer, CapabilitySpec
+from services.registry.schemas import AgentCard as ModxCard
 from tests.fixtures.services import wait_until
 from tests.fixtures.stack import ADMIN, REPO, Stack
 from tests.interop.a2a_peer import CHOICES, QUESTIONS, Peer, running_peer
@@ -248,3 +259,58 @@ async def test_each_item_of_a_fan_out_is_answered_by_its_own_signal(
         [{"text": "item 0"}],
         [{"text": "item 1"}],
     ]
+
+
+@pytest.mark.parametrize("streaming", [True, False], ids=["streaming", "blocking"])
+async def test_an_answer_sent_again_is_not_given_twice(streaming: bool) -> None:
+    """After a crash the outbox may send the answer again: the remote task, read first, has
+    it already, so it is followed to its end and not answered a second time."""
+    delivery = A2aDelivery(EgressPolicy(["127.0.0.1"]))
+    published: list[Envelope] = []
+
+    async def publish(envelope: Envelope) -> None:
+        published.append(envelope)
+
+    async with running_peer(streaming=streaming) as running:
+        card = await fetch_card(delivery.http, running.card_url)
+        peer = A2aPeer(
+            card_url=running.card_url,
+            card=json_format.MessageToDict(card),
+            skills={"a2a.helper.ask": "ask"},
+        )
+        modx_card = ModxCard(
+            name="helper",
+            transport="a2a",
+            a2a=peer,
+            capabilities=[CapabilitySpec(name="a2a.helper.ask")],
+        )
+        agent = AgentRow(id="helper-id", card=modx_card.model_dump(mode="json"))
+
+        def task(**fields: Any) -> Envelope:
+            return Envelope(
+                kind=Kind.TASK,
+                topic="a2a.helper.ask",
+                sender="orchestrator",
+                run_id="run",
+                step_id="remote",
+                **fields,
+            )
+
+        asking = task(payload={"rounds": 1})
+        await delivery.deliver(agent, asking, Reply(asking, agent.id, publish))
+        [*_, asked] = published
+        assert asked.topic == streams.TASK_INPUT_REQUIRED
+        conversation = asked.payload["conversation"]
+        answer = task(
+            schema=TASK_INPUT,
+            payload={"answer": {"text": "2025"}, "conversation": conversation},
+        )
+        outputs = []
+        for _ in range(2):  # the answer, then the same answer sent again
+            await delivery.deliver(agent, answer, Reply(answer, agent.id, publish))
+            assert published[-1].kind == Kind.RESULT, published[-1]
+            outputs.append(published[-1].payload["output"])
+    await delivery.close()
+    expected = {"answers": [{"text": "2025"}], "task_id": conversation["task_id"]}
+    assert outputs == [expected, expected]
+    assert len(running.answers) == 1

@@ -332,11 +332,11 @@ async def _statuses(clients: list[httpx.AsyncClient], run_ids: list[str]) -> Cou
     async def finished(i: int, run_id: str) -> str:
         async with limit:
             for _ in range(60):
-                run = (
-                    await clients[i % len(clients)].get(
-                        f"/v1/runs/{run_id}/wait", params={"timeout_s": 5}
-                    )
-                ).json()
+                response = await clients[i % len(clients)].get(
+                    f"/v1/runs/{run_id}/wait", params={"timeout_s": 5}
+                )
+                assert response.status_code == 200, (response.status_code, response.text)
+                run = response.json()
                 if run["status"] != "running":
                     return str(run["status"])
             return "still running"

@@ -248,11 +248,43 @@ def _replicas(data: dict[str, Any], axes: list[Axes]) -> None:
         axis.set_ylim(bottom=0)
 
 
+def _history(data: dict[str, Any], axes: list[Axes]) -> None:
+    phases = data["results"]["phases"]
+    keys = list(phases["small"]["figures"])
+    labels = [k.replace("_", " ") for k in keys]
+    for axis, stat, title in (
+        (axes[0], "p50_ms", "p50"),
+        (axes[1], "p99_ms", "p99"),
+    ):
+        width = 0.4
+        for offset, name in ((-width / 2, "small"), (width / 2, "large")):
+            values = [phases[name]["figures"][k][stat] for k in keys]
+            axis.barh(
+                [i + offset for i in range(len(keys))],
+                values,
+                height=width,
+                label=f"{phases[name]['events']:,} events",
+            )
+        axis.set_yticks(range(len(keys)), labels, fontsize=8)
+        axis.set_xlabel("ms")
+        axis.set_title(title, fontsize=10)
+        axis.legend(fontsize=8)
+    ratios = [
+        phases["large"]["figures"][k]["p50_ms"] / max(phases["small"]["figures"][k]["p50_ms"], 1e-9)
+        for k in keys
+    ]
+    axes[2].barh(range(len(keys)), ratios)
+    axes[2].axvline(1.0, color="grey", linestyle="--")
+    axes[2].set_yticks(range(len(keys)), labels, fontsize=8)
+    axes[2].set_title("p50, large / small", fontsize=10)
+
+
 DRAW = {
     "bus": _bus,
     "orchestrator": _orchestrator,
     "scaling": _scaling,
     "replicas": _replicas,
+    "history": _history,
     "legal": _legal,
 }
 

@@ -17,12 +17,13 @@ from bench.harness import RESULTS_DIR
 
 README = Path(__file__).with_name("README.md")
 START, END = "<!-- latest-results:start -->", "<!-- latest-results:end -->"
-BENCHMARKS = ("bus", "orchestrator", "scaling", "replicas", "legal")
+BENCHMARKS = ("bus", "orchestrator", "scaling", "replicas", "history", "legal")
 TITLES = {
     "bus": "Bus against raw Redis",
     "orchestrator": "Orchestrator against Celery",
     "scaling": "Scaling",
     "replicas": "Orchestrator replicas: CPU per step",
+    "history": "History: the present with 10 thousand and 10 million events",
     "legal": "Legal (SARA numeric cases)",
 }
 
@@ -404,11 +405,49 @@ def _legal(r: dict[str, Any]) -> str:
     )
 
 
+HISTORY_ROWS = {
+    "run_list": "run list (`GET /v1/runs?limit=50`)",
+    "run_detail": "a recent run (`GET /v1/runs/{id}`)",
+    "run_events": "its events (`/events`)",
+    "wait_finished": "`/wait` on a finished run",
+    "run_and_wait": "a 10-step run, submit to `/wait` returning",
+    "old_run_detail": "an old run (in an old partition)",
+    "old_run_events": "its events",
+}
+
+
+def _history(r: dict[str, Any]) -> str:
+    small, large = r["phases"]["small"], r["phases"]["large"]
+    rows = []
+    for key, label in HISTORY_ROWS.items():
+        a, b = small["figures"][key], large["figures"][key]
+        rows.append(
+            [
+                label,
+                f"{a['p50_ms']:.2f} / {a['p99_ms']:.2f}",
+                f"{b['p50_ms']:.2f} / {b['p99_ms']:.2f}",
+                f"{b['p50_ms'] / a['p50_ms']:.2f}x" if a["p50_ms"] else "-",
+            ]
+        )
+    header = [
+        "request",
+        f"{small['events']:,} events: p50 / p99 ms",
+        f"{large['events']:,} events: p50 / p99 ms",
+        "p50 large / small",
+    ]
+    gen = r["generation_s"]
+    return table(header, rows) + (
+        f"\n{large['runs']:,} runs and {large['ledger_entries']:,} ledger entries in the large "
+        f"database; generating it took {gen.get('large', 0):,.0f} s.\n"
+    )
+
+
 RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "bus": _bus,
     "orchestrator": _orchestrator,
     "scaling": _scaling,
     "replicas": _replicas,
+    "history": _history,
     "legal": _legal,
 }
 

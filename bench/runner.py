@@ -23,6 +23,7 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     "scaling": ("bench.scaling", "ScalingConfig"),
     "legal": ("bench.legal", "LegalConfig"),
     "replicas": ("bench.replicas", "ReplicasConfig"),
+    "history": ("bench.history", "HistoryConfig"),
 }
 
 

@@ -89,6 +89,14 @@ def replicas(
     _run(["replicas"], quick, as_json, out, logs)
 
 
+@app.command()
+def history(
+    quick: QuickOpt = False, as_json: JsonOpt = False, out: OutOpt = None, logs: LogsOpt = None
+) -> None:
+    """Run list, run detail and /wait with 10 thousand and with 10 million events stored."""
+    _run(["history"], quick, as_json, out, logs)
+
+
 @app.command("all")
 def all_(
     quick: QuickOpt = False, as_json: JsonOpt = False, out: OutOpt = None, logs: LogsOpt = None

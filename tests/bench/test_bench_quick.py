@@ -113,3 +113,30 @@ def test_bench_replicas_quick_measures_cpu_per_step_by_replica_count(tmp_path: P
     assert results["cpu_growth"] is not None
     [markdown] = out.glob("????-??-??-replicas.md")
     assert "CPU per step from 1 to 2 replicas" in markdown.read_text()
+
+
+def test_bench_history_quick_measures_both_sizes(tmp_path: Path) -> None:
+    if not port_open(REDIS_URL, 6379):
+        missing(f"Redis at {REDIS_URL}")
+    if not port_open(POSTGRES_URL.replace("+asyncpg", ""), 5432):
+        missing(f"PostgreSQL at {POSTGRES_URL}")
+    out = tmp_path / "results"
+    command = ["bench", "history", "--quick", "--json", "--out", str(out)]
+    done = subprocess.run(
+        [sys.executable, "-m", "services.cli.main", *command, "--logs", str(tmp_path / "logs")],
+        cwd=REPO,
+        env=_environment(),
+        capture_output=True,
+        timeout=600,  # a hang guard, not a speed check
+    )
+
+    assert done.returncode == 0, done.stderr.decode(errors="replace")[-4000:]
+    phases = json.loads(done.stdout)["history"]["results"]["phases"]
+    # The history generated into the database: the small one, then ten times as many events.
+    assert 10_000 <= phases["small"]["events"] < 20_000
+    assert phases["large"]["events"] >= 100_000
+    for phase in phases.values():
+        for figure in phase["figures"].values():
+            assert figure["samples"] >= 5 and figure["p50_ms"] > 0
+    [markdown] = out.glob("????-??-??-history.md")
+    assert "100,0" in markdown.read_text()  # the large phase's column

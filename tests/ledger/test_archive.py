@@ -230,3 +230,23 @@ async def test_archive_cli_errors(scene: Scene, tmp_path: Path) -> None:
     # A cut-off before everything: nothing to archive, nothing removed.
     empty = json.loads((await scene.cli("db", "archive", "--older-than", "3650d", "--json")).stdout)
     assert (empty["runs"], empty["events"], empty["partitions_dropped"]) == (0, 0, [])
+
+
+async def test_a_child_of_an_unfinished_run_stays(scene: Scene) -> None:
+    async with scene.ledger.db.begin() as conn:
+        child = {
+            "id": "child-of-stuck",
+            "workflow_name": "w",
+            "definition": {},
+            "status": "cancelled",
+            "parent_run_id": scene.stuck,
+            "created_at": OLD,
+            "finished_at": OLD,
+            "updated_at": OLD,
+        }
+        await conn.execute(insert(RunRow), [child])
+    done = await _archive(scene)
+    assert done["runs"] == 2  # the two old finished runs, not the unfinished run's child
+    async with scene.ledger.db.connect() as conn:
+        left = set((await conn.execute(select(RunRow.id))).scalars())
+    assert "child-of-stuck" in left and not left & set(scene.old)

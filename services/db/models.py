@@ -355,3 +355,22 @@ class ReplicaRow(Base):
     partitions: Mapped[int] = mapped_column(Integer)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class A2aTaskRow(Base):
+    """What MODX keeps of an A2A task beside its run (``services/interop/a2a_tasks.py``): the
+    client's context id, and the question of a task that asks which skill before any run
+    exists. The task's id is its run's id once the run starts."""
+
+    __tablename__ = "a2a_tasks"
+    __table_args__ = (Index("ix_a2a_tasks_tenant_context", "tenant", "context_id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant: Mapped[str] = tenant_column()
+    context_id: Mapped[str] = mapped_column(String(200))
+    # While no run exists: {"text", "question", "candidates"}; None for a task that is a run.
+    ask: Mapped[dict[str, Any] | None] = mapped_column(JsonType, nullable=True)
+    # The client's messages while it asks (A2A message JSON), for the task's history.
+    history: Mapped[list[Any]] = mapped_column(JsonType, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -19,7 +19,9 @@ same task. Starting and cancelling need an operator or admin token (403 otherwis
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncGenerator, Mapping
+import re
+from collections.abc import AsyncGenerator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from a2a.server.context import ServerCallContext
@@ -45,7 +47,6 @@ from a2a.types import (
     Task,
     TaskPushNotificationConfig,
     TaskState,
-    TaskStatus,
 )
 from a2a.utils.constants import (
     AGENT_CARD_WELL_KNOWN_PATH,
@@ -59,6 +60,7 @@ from a2a.utils.errors import (
     TaskNotFoundError,
     UnsupportedOperationError,
 )
+from google.protobuf import json_format
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -66,23 +68,28 @@ from starlette.types import Receive, Scope, Send
 from bus.ids import new_id
 from services.api.errors import ApiError
 from services.auth import OPERATORS, Principal
-from services.db.models import RunRow
+from services.db.models import A2aTaskRow, RunRow, StepRow, utcnow
 from services.discovery.embed_run import EMBED_TENANT
 from services.discovery.ranking import Capability, Corpus
 from services.discovery.search import discovery_of
-from services.interop import bearer, calls
+from services.interop import a2a_tasks, bearer, calls
 from services.interop.a2a_skills import ASK, Skill, agent_card, skills_of
 from services.interop.translate.a2a import (
     RUN_STATES_OF_TASK,
+    SIGNAL_META,
     NotACall,
-    agent_message,
+    ask_task,
     call_of,
     final_events,
+    message_json,
+    output_of,
     step_update,
     task_of,
 )
 from services.orchestrator import runs
+from services.orchestrator.engine import NoWaiter
 from services.orchestrator.states import TERMINAL_RUN
+from services.orchestrator.steps.base import SignalRefused
 from services.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -150,6 +157,41 @@ def rpc_url(request: Request) -> str:
     return str(request.base_url).rstrip("/") + RPC_PATH
 
 
+@dataclass(frozen=True)
+class _Started:
+    """A run a message started or answered: follow it from event ``after``."""
+
+    run_id: str
+    context_id: str | None
+    after: int = 0
+
+
+def picked(message: Message, candidates: Mapping[str, Any]) -> tuple[str, Any] | None:
+    """The candidate a follow-up to an ask picks, with its input: a data part naming it
+    (``{"skill", "input"?}``; without input, the candidate's), or a text that names exactly one
+    (its id, or a workflow's name)."""
+    try:
+        call = call_of(message)
+    except NotACall:
+        return None
+    if call.skill is not None:
+        if call.skill not in candidates:
+            return None
+        given = call.input if call.input not in ({}, None) else None
+        return call.skill, given if given is not None else candidates[call.skill]["send"]["input"]
+    named = [
+        skill
+        for skill in candidates
+        if any(
+            re.search(rf"(?<![\w.-]){re.escape(name)}(?![\w.-])", call.text, re.IGNORECASE)
+            for name in {skill, skill.removeprefix(calls.WORKFLOW_PREFIX)}
+        )
+    ]
+    if len(named) != 1:
+        return None
+    return named[0], candidates[named[0]]["send"]["input"]
+
+
 class RunTasks(RequestHandler):
     """A2A requests answered from MODX runs (see the module docstring)."""
 
@@ -159,6 +201,20 @@ class RunTasks(RequestHandler):
         if run is None:  # another tenant's run answers as one that does not exist
             raise TaskNotFoundError(message=f"no task {task_id!r}")
         return run
+
+    async def _task(self, caller: _Caller, task_id: str, history: list[Message]) -> Task:
+        """A task as it is now: a run (input-required while a ``wait`` step waits), or an ask."""
+        async with caller.runtime.readers() as session:
+            found = await a2a_tasks.run_and_steps(session, task_id, caller.tenant)
+            row = await a2a_tasks.get(session, task_id, caller.tenant)
+        if found is not None:
+            run, steps = found
+            context = row.context_id if row is not None else None
+            waits = a2a_tasks.waits_of(run, steps)
+            return task_of(run, history, context_id=context, waits=waits)
+        if row is not None and row.ask is not None:
+            return ask_task(row.id, row.context_id, row.ask, row.history)
+        raise TaskNotFoundError(message=f"no task {task_id!r}")
 
     async def _route(self, caller: _Caller, message: Message, text: str) -> tuple[str, Any] | Task:
         """The skill and input for a text-only message, or an input-required task listing the
@@ -179,11 +235,17 @@ class RunTasks(RequestHandler):
         chosen = choose(ranked.scores, ranked.ranking)
         if chosen is not None:
             return chosen, takers[chosen].text_input(text)
-        return self._ask(message, text, takers, ranked.scores)
+        return await self._ask(caller, message, text, takers, ranked.scores)
 
-    def _ask(
-        self, message: Message, text: str, takers: dict[str, Skill], scores: Mapping[str, float]
+    async def _ask(
+        self,
+        caller: _Caller,
+        message: Message,
+        text: str,
+        takers: dict[str, Skill],
+        scores: Mapping[str, float],
     ) -> Task:
+        """Store the question (which skill?) as a task, and answer it."""
         best = sorted(takers, key=lambda i: (-scores.get(i, 0.0), i))[:CANDIDATES]
         candidates = [
             {
@@ -195,28 +257,31 @@ class RunTasks(RequestHandler):
             for i in best
         ]
         task_id = new_id()
+        context = message.context_id or task_id
         question = (
-            f"Which skill: {', '.join(best)}? Send a new message with a data part "
-            '{"skill": "<id>", "input": …} (each candidate\'s "send" is one).'
+            f"Which skill: {', '.join(best)}? Answer on this task (taskId {task_id}) with a "
+            'data part {"skill": "<id>"} (each candidate\'s "send" is one) or a text naming one.'
         )
-        status = TaskStatus(
-            state=TaskState.TASK_STATE_INPUT_REQUIRED,
-            message=agent_message(question, {"candidates": candidates}, task_id=task_id),
-        )
-        return Task(
-            id=task_id,
-            context_id=message.context_id or task_id,
-            status=status,
-            history=[message],
-        )
+        ask = {"text": text, "question": question, "candidates": candidates}
+        return await self._keep_asking(caller, task_id, context, ask, message)
 
-    async def _start(self, caller: _Caller, message: Message) -> str | Task:
-        """Start the run a message asks for; an input-required task when it is ambiguous."""
+    async def _keep_asking(
+        self, caller: _Caller, task_id: str, context: str, ask: dict[str, Any], message: Message
+    ) -> Task:
+        ask = {**ask, "asked_at": utcnow().isoformat()}
+        sent = message_json(message)
+        async with caller.runtime.sessions() as session:
+            await a2a_tasks.save_ask(session, task_id, caller.tenant, context, ask, sent)
+        async with caller.runtime.readers() as session:
+            row = await a2a_tasks.get(session, task_id, caller.tenant)
+        assert row is not None and row.ask is not None
+        return ask_task(row.id, row.context_id, row.ask, row.history)
+
+    async def _start(self, caller: _Caller, message: Message) -> _Started | Task:
+        """Start the run a message asks for, or answer the task it names (``taskId``); an
+        input-required task when it is ambiguous."""
         if message.task_id:
-            await self._read(caller, message.task_id)  # TaskNotFoundError when it is not one
-            raise UnsupportedOperationError(
-                message="a MODX task takes no further messages: send a new message"
-            )
+            return await self._continue(caller, message)
         try:
             call = call_of(message)
         except NotACall as exc:
@@ -234,26 +299,112 @@ class RunTasks(RequestHandler):
                 return routed
             skill, arguments = routed
         key = calls.idempotency_key("a2a", message.message_id) if message.message_id else None
+        run_id = await self._run(caller, skill, arguments, key=key)
+        if message.context_id and message.context_id != run_id:
+            async with caller.runtime.sessions() as session:
+                await a2a_tasks.remember_context(session, run_id, caller.tenant, message.context_id)
+        return _Started(run_id, message.context_id or None)
+
+    async def _run(
+        self, caller: _Caller, skill: str, arguments: Any, *, key: str | None, run_id: str = ""
+    ) -> str:
         try:
             return await calls.start(
-                caller.runtime, caller.tenant, skill, arguments, protocol="a2a", key=key
+                caller.runtime,
+                caller.tenant,
+                skill,
+                arguments,
+                protocol="a2a",
+                key=key,
+                run_id=run_id or None,
             )
         except calls.CallRefused as exc:
             raise InvalidParamsError(message=str(exc)) from None
+
+    async def _continue(self, caller: _Caller, message: Message) -> _Started | Task:
+        """A message on an existing task: it picks a skill for an ask, or answers the ``wait``
+        step a run waits on."""
+        task_id = message.task_id
+        async with caller.runtime.readers() as session:
+            found = await a2a_tasks.run_and_steps(session, task_id, caller.tenant)
+            row = await a2a_tasks.get(session, task_id, caller.tenant)
+        context = row.context_id if row is not None else task_id
+        if message.context_id and message.context_id != context:
+            raise InvalidParamsError(
+                message=f"contextId: task {task_id} is in context {context!r}, "
+                f"not {message.context_id!r}"
+            )
+        if found is not None:
+            run, steps = found
+            after = await self._answer(caller, message, run, steps)
+            return _Started(run.id, context, after)
+        if row is None or row.ask is None:
+            raise TaskNotFoundError(message=f"no task {task_id!r}")
+        candidates = {c["skill"]: c for c in row.ask["candidates"]}
+        choice = picked(message, candidates)
+        if choice is None:
+            question = (
+                f"Still not one skill: answer with one of {', '.join(candidates)}, "
+                'in a data part {"skill": "<id>"} or a text naming it.'
+            )
+            return await self._keep_asking(
+                caller, task_id, context, {**row.ask, "question": question}, message
+            )
+        skill, arguments = choice
+        # One run per ask, whoever answers first (a resent answer finds it).
+        key = calls.idempotency_key("a2a", f"task:{task_id}")
+        run_id = await self._run(caller, skill, arguments, key=key, run_id=task_id)
+        return _Started(run_id, context)
+
+    async def _answer(
+        self, caller: _Caller, message: Message, run: RunRow, steps: Sequence[StepRow]
+    ) -> int:
+        """Deliver a message's parts as the signal a ``wait`` step of the run waits for;
+        returns the last event id before it (to follow the run from there)."""
+        if run.status in TERMINAL_RUN:
+            raise UnsupportedOperationError(
+                message=f"task {run.id} has ended ({run.status}): it takes no further messages"
+            )
+        waits = a2a_tasks.waits_of(run, steps)
+        if not waits:
+            raise UnsupportedOperationError(message=f"task {run.id} is not waiting for input")
+        signals = sorted({w.signal for w in waits})
+        named = json_format.MessageToDict(message.metadata).get(SIGNAL_META)
+        if named is None and len(signals) > 1:
+            raise InvalidParamsError(
+                message=f"metadata.{SIGNAL_META}: the task waits for {', '.join(signals)}; name one"
+            )
+        signal = named if named is not None else signals[0]
+        if signal not in signals:
+            raise InvalidParamsError(
+                message=f"metadata.{SIGNAL_META}: the task waits for {', '.join(signals)}, "
+                f"not {signal!r}"
+            )
+        async with caller.runtime.readers() as session:
+            after = await a2a_tasks.last_event_id(session, run.id)
+        body = output_of(message.parts)
+        try:
+            took = await caller.runtime.orchestrator.signal_run(
+                run.id, signal, body, caller.principal.name
+            )
+        except SignalRefused as exc:  # the field at fault, in the body the data part carries
+            raise InvalidParamsError(message=f"{exc.path}: {exc.message}") from None
+        except NoWaiter as exc:  # answered meanwhile, timed out, or the run ended
+            raise UnsupportedOperationError(message=str(exc)) from None
+        if took is None:
+            raise TaskNotFoundError(message=f"no task {run.id!r}")
+        return after
 
     async def on_message_send(self, params: SendMessageRequest, context: ServerCallContext) -> Task:
         caller = _Caller(context)
         started = await self._start(caller, params.message)
         if isinstance(started, Task):
             return started
-        if params.configuration.return_immediately:
-            return task_of(await self._read(caller, started), [params.message])
-        ended = None
-        async for run, _events in calls.history(caller.runtime, started):
-            ended = run
-        if ended is None:
-            raise TaskNotFoundError(message=f"run {started} is gone")
-        return task_of(ended, [params.message])
+        if not params.configuration.return_immediately:
+            # Until the run ends, or waits for input (an interrupted task answers too).
+            async for _event in self._follow(caller, started, [], stop_at_input=True):
+                pass
+        return await self._task(caller, started.run_id, [params.message])
 
     async def on_message_send_stream(
         self, params: SendMessageRequest, context: ServerCallContext
@@ -263,34 +414,56 @@ class RunTasks(RequestHandler):
         if isinstance(started, Task):
             yield started
             return
-        async for event in self._follow(caller, started, [params.message]):
+        async for event in self._follow(caller, started, [params.message], stop_at_input=True):
             yield event
 
     async def on_subscribe_to_task(
         self, params: SubscribeToTaskRequest, context: ServerCallContext
     ) -> AsyncGenerator[Event]:
         caller = _Caller(context)
-        run = await self._read(caller, params.id)
+        async with caller.runtime.readers() as session:
+            run = await runs.get_run(session, params.id, caller.tenant)
+        task = await self._task(caller, params.id, [])
+        if run is None:  # an ask: no run to follow until a message picks a skill
+            yield task
+            return
         if run.status in TERMINAL_RUN:
             raise UnsupportedOperationError(message=f"task {params.id} has ended ({run.status})")
-        async for event in self._follow(caller, params.id, []):
+        async for event in self._follow(caller, _Started(run.id, task.context_id), []):
             yield event
 
     async def _follow(
-        self, caller: _Caller, run_id: str, history: list[Message]
+        self,
+        caller: _Caller,
+        started: _Started,
+        history: list[Message],
+        *,
+        stop_at_input: bool = False,
     ) -> AsyncGenerator[Event]:
-        """The task, a status update per step transition, then the artifact and final status."""
-        last = await self._read(caller, run_id)
-        yield task_of(last, history)
-        async for last, events in calls.history(caller.runtime, run_id):
+        """The task, a status update per step transition (input-required while a ``wait`` step
+        waits), then the artifact and final status; with ``stop_at_input``, the stream ends
+        when the task waits for input (A2A: an interrupted task ends a message's stream)."""
+        async with caller.runtime.readers() as session:
+            found = await a2a_tasks.run_and_steps(session, started.run_id, caller.tenant)
+        if found is None:
+            raise TaskNotFoundError(message=f"no task {started.run_id!r}")
+        last, steps = found
+        tracker = a2a_tasks.WaitTracker(last, steps if started.after else ())
+        context = started.context_id
+        yield task_of(last, history, context_id=context, waits=list(tracker.waiting.values()))
+        async for last, events in calls.history(caller.runtime, started.run_id, started.after):
             for row in events:
                 if row.step_id is not None and row.to_state is not None:
-                    yield step_update(last, row)
-        for event in final_events(last):
+                    tracker.see(last, row)
+                    waits = list(tracker.waiting.values())
+                    yield step_update(last, row, context_id=context, waits=waits)
+            if stop_at_input and tracker.interrupted(last):
+                return
+        for event in final_events(last, context):
             yield event
 
     async def on_get_task(self, params: GetTaskRequest, context: ServerCallContext) -> Task:
-        return task_of(await self._read(_Caller(context), params.id))
+        return await self._task(_Caller(context), params.id, [])
 
     async def on_list_tasks(
         self, params: ListTasksRequest, context: ServerCallContext
@@ -300,33 +473,61 @@ class RunTasks(RequestHandler):
         if not 1 <= size <= MAX_LIST_TASKS_PAGE_SIZE:
             raise InvalidParamsError(message=f"pageSize: from 1 to {MAX_LIST_TASKS_PAGE_SIZE}")
         statuses: tuple[str, ...] = ()
-        if params.status != TaskState.TASK_STATE_UNSPECIFIED:
-            statuses = RUN_STATES_OF_TASK.get(params.status, ("none",))
+        wanted = params.status
+        if wanted != TaskState.TASK_STATE_UNSPECIFIED:
+            statuses = RUN_STATES_OF_TASK.get(wanted, ("none",))
+        with_asks = wanted in (
+            TaskState.TASK_STATE_UNSPECIFIED,
+            TaskState.TASK_STATE_INPUT_REQUIRED,
+        )
+        context_id = params.context_id or None
+        created_after = (
+            params.status_timestamp_after.ToDatetime(tzinfo=None)
+            if params.HasField("status_timestamp_after")
+            else None
+        )
         filters = runs.RunFilter(
             tenant=caller.tenant,
             statuses=statuses,
-            id_prefix=params.context_id or None,  # a task's context id is its run's id
-            created_after=(
-                params.status_timestamp_after.ToDatetime(tzinfo=None)
-                if params.HasField("status_timestamp_after")
-                else None
-            ),
+            ids=a2a_tasks.runs_in_context(caller.tenant, context_id) if context_id else None,
+            created_after=created_after,
         )
+        try:
+            after = runs.decode_cursor(params.page_token) if params.page_token else None
+        except ValueError:
+            raise InvalidParamsError(message="pageToken: not a token of this list") from None
         async with caller.runtime.readers() as session:
-            try:
-                page, cursor = await runs.list_runs(
-                    session, filters, size, params.page_token or None
-                )
-            except ValueError:
-                raise InvalidParamsError(message="pageToken: not a token of this list") from None
+            page, more = await runs.list_runs(session, filters, size, params.page_token or None)
             total = await runs.count_runs(session, filters)
-        if params.context_id:
-            page = [run for run in page if run.id == params.context_id]
+            asks: list[A2aTaskRow] = []
+            if with_asks:
+                asks = await a2a_tasks.list_asks(
+                    session,
+                    caller.tenant,
+                    context_id=context_id,
+                    created_after=created_after,
+                    after=after,
+                    limit=size,
+                )
+                total += await a2a_tasks.count_asks(
+                    session, caller.tenant, context_id=context_id, created_after=created_after
+                )
+            contexts = await a2a_tasks.contexts_of(session, [run.id for run in page])
+        merged: list[RunRow | A2aTaskRow] = sorted(
+            [*page, *asks], key=lambda row: (row.created_at, row.id), reverse=True
+        )
+        shown = merged[:size]
+        cursor = ""
+        if shown and (more is not None or len(merged) > size):
+            cursor = runs.cursor_after(shown[-1].created_at, shown[-1].id)
+        tasks = [
+            task_of(row, context_id=contexts.get(row.id))
+            if isinstance(row, RunRow)
+            else ask_task(row.id, row.context_id, row.ask or {}, row.history)
+            for row in shown
+        ]
         return ListTasksResponse(
-            tasks=[task_of(run) for run in page],
-            next_page_token=cursor or "",
-            page_size=size,
-            total_size=total,
+            tasks=tasks, next_page_token=cursor, page_size=size, total_size=total
         )
 
     async def on_cancel_task(self, params: CancelTaskRequest, context: ServerCallContext) -> Task:

@@ -90,9 +90,11 @@ async def start(
     *,
     protocol: str,
     key: str | None = None,
+    run_id: str | None = None,
 ) -> str:
     """Start a run of ``name`` and return its id; with ``key`` (an idempotency key), the run
-    that key already started, if any.
+    that key already started, if any. ``run_id`` is the id to give the new run (a task's
+    that had none yet).
 
     Raises:
         CallRefused: Unknown name, or input refused (the message names the field).
@@ -107,7 +109,7 @@ async def start(
     if problem is not None:
         raise CallRefused(problem)
     run = await runtime.orchestrator.create_run(
-        definition, arguments, tenant=tenant, version=version, idempotency_key=key
+        definition, arguments, tenant=tenant, version=version, idempotency_key=key, run_id=run_id
     )
     if run is not None:
         return run.id

@@ -210,6 +210,30 @@ def tool_problems(tools: list[types.Tool]) -> list[ToolProblem]:
     return problems
 
 
+def next_request_id(session: ClientSession) -> int:
+    """The JSON-RPC id the session's next request gets (to name it in a later
+    ``notifications/cancelled``).
+
+    The SDK numbers requests 0, 1, 2… in the order they are sent and does not say which id a
+    call got, nor cancels a call itself; its public API has no way to ask. So this reads the
+    counter, the one place that depends on the SDK's insides:
+    ``tests/interop/test_mcp_agents.py`` checks it against the id the server sees. Call it
+    right before the request, with no ``await`` between.
+    """
+    return int(session._request_id)
+
+
+def progress_of(progress: float, total: float | None, message: str | None) -> tuple[str, Any]:
+    """An MCP ``notifications/progress`` as a step's progress: a message for people (the
+    server's, or ``3/10``) and ``{"progress", "total"?}`` as data."""
+    data: dict[str, Any] = {"progress": progress}
+    if total is not None:
+        data["total"] = total
+    if not message:
+        message = f"{progress:g}/{total:g}" if total is not None else f"{progress:g}"
+    return message, data
+
+
 async def list_all_tools(session: ClientSession) -> list[types.Tool]:
     """Every tool the server lists, page by page."""
     tools: list[types.Tool] = []
@@ -222,4 +246,12 @@ async def list_all_tools(session: ClientSession) -> list[types.Tool]:
             return tools
 
 
-__all__ = ["McpConnection", "McpStartFailed", "ToolProblem", "list_all_tools", "tool_problems"]
+__all__ = [
+    "McpConnection",
+    "McpStartFailed",
+    "ToolProblem",
+    "list_all_tools",
+    "next_request_id",
+    "progress_of",
+    "tool_problems",
+]

@@ -102,6 +102,9 @@ class WaitSpec(Strict):
     """A JSON Schema the body must match (422 naming the field that does not)."""
     timeout_s: float | None = Field(default=None, gt=0, le=365 * 86400)
     """Without a signal by then the step times out; none: it waits until the run's deadline."""
+    prompt: str | None = Field(default=None, max_length=4000)
+    """What the step asks of whoever sends the signal (shown by the A2A server's input-required
+    status, with the schema)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

@@ -115,13 +115,18 @@ class RunFilter:
     created_before: datetime | None = None
     id_prefix: str | None = None
     parent_run_id: str | None = None
+    ids: Select[Any] | None = None
+    """Only runs whose id this query selects (one column of run ids)."""
 
 
 def encode_cursor(run: RunRow) -> str:
     """An opaque cursor after this run (keyset pagination on created_at, id)."""
-    return base64.urlsafe_b64encode(
-        json.dumps([run.created_at.isoformat(), run.id]).encode()
-    ).decode()
+    return cursor_after(run.created_at, run.id)
+
+
+def cursor_after(created_at: datetime, row_id: str) -> str:
+    """An opaque cursor after the row created at ``created_at`` with id ``row_id``."""
+    return base64.urlsafe_b64encode(json.dumps([created_at.isoformat(), row_id]).encode()).decode()
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
@@ -151,6 +156,8 @@ def _filtered(query: Select[Any], filters: RunFilter) -> Select[Any]:
         query = query.where(RunRow.id.startswith(filters.id_prefix))
     if filters.parent_run_id:
         query = query.where(RunRow.parent_run_id == filters.parent_run_id)
+    if filters.ids is not None:
+        query = query.where(RunRow.id.in_(filters.ids))
     if filters.agent_id:
         # A semi-join driven by the agent's steps (ix_steps_agent_status), not a probe per run.
         served = select(StepRow.run_id).where(StepRow.agent_id == filters.agent_id)

@@ -6,6 +6,9 @@ Tools:
 - ``shout`` ``{text}`` → the text in capitals (text content only);
 - ``link`` ``{}`` → a resource link to a file;
 - ``fail`` ``{}`` → ``isError`` with a message;
+- ``steps`` ``{count, release?}`` → ``count`` progress notifications (``step i of count``)
+  when the call asks for them, then (once the file ``release`` exists, if given)
+  ``{"request_id", "progress_token"}`` as the server saw them;
 - ``hold`` ``{marker}``: the first call writes the process id to the file ``marker`` and waits
   (a test kills the process, or cancels the run); a call when the file exists answers at once
   with the process id. A cancelled call appends ``cancelled`` to ``<marker>.log``.
@@ -63,6 +66,11 @@ def build() -> Server[Any, Any]:
             ),
             types.Tool(name="fail", description="Always fails.", inputSchema={"type": "object"}),
             types.Tool(
+                name="steps",
+                description="Report progress count times, then say the request's id.",
+                inputSchema={"type": "object", "properties": {"count": {"type": "integer"}}},
+            ),
+            types.Tool(
                 name="hold",
                 description="Hold the first call until the process is killed.",
                 inputSchema={"type": "object", "properties": {"marker": {"type": "string"}}},
@@ -91,6 +99,20 @@ def build() -> Server[Any, Any]:
             return types.CallToolResult(
                 content=[types.TextContent(type="text", text="the peer refuses")], isError=True
             )
+        if name == "steps":
+            context = server.request_context
+            token = context.meta.progressToken if context.meta is not None else None
+            count = int(arguments.get("count", 3))
+            for done in range(1, count + 1):
+                if token is not None:
+                    # On the call's own stream (over HTTP, not the session's GET stream).
+                    await context.session.send_progress_notification(
+                        token, done, count, f"step {done} of {count}", str(context.request_id)
+                    )
+            release = arguments.get("release")
+            while release is not None and not Path(release).exists():  # noqa: ASYNC110
+                await asyncio.sleep(0.02)  # until the test has seen the progress
+            return {"request_id": context.request_id, "progress_token": token}
         if name == "hold":
             marker = Path(arguments["marker"])
             if marker.exists():

@@ -17,7 +17,11 @@ from typing import Any
 import httpx
 import pytest
 
+from services.dashboard import auth
+from services.egress import EgressPolicy
+from services.interop.mcp_client import McpConnection, next_request_id
 from services.orchestrator.remote.mcp import McpDelivery
+from services.registry.schemas import McpServer
 from tests.e2e.fleet import squares
 from tests.fixtures.services import free_port, wait_until
 from tests.fixtures.stack import ADMIN, Stack
@@ -127,6 +131,67 @@ async def test_steps_call_tools_in_both_modes(peers: Stack, server: str) -> None
             }
         ],
     }
+
+
+@pytest.mark.parametrize("server", ["calc", "web"])
+async def test_progress_notifications_are_the_steps_progress(
+    peers: Stack, server: str, tmp_path: Path
+) -> None:
+    release = tmp_path / "release"
+    workflow = {
+        "name": f"progress-{server}",
+        "steps": [
+            {
+                "id": "work",
+                "capability": f"mcp.{server}.steps",
+                "input": {"count": 3, "release": str(release)},
+            }
+        ],
+        "output": "$.steps.work.output",
+    }
+    run_id = await peers.submit(workflow, {})
+
+    async def progress() -> list[dict[str, Any]]:
+        events = await peers.events(run_id)
+        return [e for e in events if e["type"] == "step.progress"]
+
+    # While the tool works (it answers once released), its progress is the step's.
+    await wait_until(lambda: _count(progress(), 3), timeout=60)
+    shown = await progress()
+    assert [e["data"] for e in shown] == [
+        {"message": f"step {i} of 3", "data": {"progress": i, "total": 3}} for i in (1, 2, 3)
+    ]
+    assert {e["step_id"] for e in shown} == {"work"}
+    cookie = {"cookie": f"{auth.COOKIE}={auth.issue(ADMIN)}"}
+    page = await peers.client.get(f"/dashboard/runs/{run_id}", headers=cookie)
+    assert page.status_code == 200 and "step 3 of 3" in page.text  # shown while it runs
+    release.touch()
+    run = await peers.wait(run_id)
+    assert run["status"] == "succeeded", run
+    assert run["output"]["progress_token"] is not None  # MODX asked for progress
+
+
+async def _count(found: Any, wanted: int) -> bool:
+    return len(await found) >= wanted
+
+
+async def test_the_request_id_modx_reads_is_the_one_the_server_sees() -> None:
+    """``next_request_id`` reads the SDK's counter (no public API says which id a call gets):
+    this fails when the SDK numbers its requests another way, and cancels would name the
+    wrong call."""
+    body = {"command": [*PEER, "stdio"], "env": {"PYTHONPATH": ROOT}, "cwd": ROOT}
+    connection = McpConnection(McpServer.model_validate(body), EgressPolicy())
+    await connection.start()
+    try:
+        session = connection.session
+        assert session is not None
+        for _ in range(3):
+            predicted = next_request_id(session)
+            result = await session.call_tool("steps", {"count": 0})
+            assert result.structuredContent is not None
+            assert result.structuredContent["request_id"] == predicted
+    finally:
+        await connection.close()
 
 
 async def test_a_tool_error_is_a_structured_step_error(peers: Stack) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -178,12 +178,34 @@ def _timestamp(moment: datetime | None) -> Timestamp | None:
     return stamp
 
 
-def status_of(run: RunRow) -> TaskStatus:
-    """A run's state as a task status; a run that failed says why."""
-    status = TaskStatus(state=TASK_STATE_OF_RUN.get(run.status, TaskState.TASK_STATE_WORKING))
+def wait_message(waits: Sequence[Any], *, task_id: str, context_id: str) -> Message:
+    """What a run's waiting steps ask (``a2a_tasks.Waiting``): each prompt (or the signal it
+    waits for) in text, and ``{"input_required": [{"step_id", "signal", "prompt"?, "schema"?}]}``
+    as data."""
+    lines = [w.prompt or f"step {w.step_id} waits for the signal {w.signal!r}" for w in waits]
+    lines.append(
+        f"Answer with a message on task {task_id} whose data part is the signal's body"
+        + (" (metadata modx/signal names the signal)." if len(waits) > 1 else ".")
+    )
+    message = agent_message("\n".join(lines), {"input_required": [w.as_data() for w in waits]})
+    message.task_id, message.context_id = task_id, context_id
+    return message
+
+
+def status_of(run: RunRow, waits: Sequence[Any] = (), context_id: str | None = None) -> TaskStatus:
+    """A run's state as a task status: input-required while ``waits`` (its running ``wait``
+    steps) ask something; a run that failed says why."""
+    state = TASK_STATE_OF_RUN.get(run.status, TaskState.TASK_STATE_WORKING)
+    if waits and run.status == "running":
+        state = TaskState.TASK_STATE_INPUT_REQUIRED
+    status = TaskStatus(state=state)
     stamp = _timestamp(run.finished_at or run.started_at or run.created_at)
     if stamp is not None:
         status.timestamp.CopyFrom(stamp)
+    if state == TaskState.TASK_STATE_INPUT_REQUIRED:
+        status.message.CopyFrom(
+            wait_message(waits, task_id=run.id, context_id=context_id or run.id)
+        )
     if run.status in ("failed", "timed_out", "cancelled") and run.error is not None:
         status.message.CopyFrom(error_message(run.error, task_id=run.id))
     return status
@@ -199,17 +221,38 @@ def artifact_of(run: RunRow) -> Artifact:
     )
 
 
-def task_of(run: RunRow, history: Iterable[Message] = ()) -> Task:
-    """A run as an A2A task."""
-    task = Task(id=run.id, context_id=run.id, status=status_of(run), history=list(history))
+def task_of(
+    run: RunRow,
+    history: Iterable[Message] = (),
+    *,
+    context_id: str | None = None,
+    waits: Sequence[Any] = (),
+) -> Task:
+    """A run as an A2A task (in its own context unless ``context_id`` is given)."""
+    context = context_id or run.id
+    status = status_of(run, waits, context)
+    task = Task(id=run.id, context_id=context, status=status, history=list(history))
     if run.status == "succeeded":
         task.artifacts.append(artifact_of(run))
     task.metadata.CopyFrom(struct_of({META_RUN_ID: run.id, META_WORKFLOW: run.workflow_name}))
     return task
 
 
-def step_update(run: RunRow, event: EventRow) -> TaskStatusUpdateEvent:
-    """A transition of one of the run's steps, as a status update of the (working) task."""
+def step_update(
+    run: RunRow, event: EventRow, *, context_id: str | None = None, waits: Sequence[Any] = ()
+) -> TaskStatusUpdateEvent:
+    """A transition of one of the run's steps, as a status update of the task: working, or
+    input-required while ``waits`` (the run's running ``wait`` steps) ask something."""
+    context = context_id or run.id
+    if waits:
+        status = TaskStatus(
+            state=TaskState.TASK_STATE_INPUT_REQUIRED,
+            message=wait_message(waits, task_id=run.id, context_id=context),
+        )
+        stamp = _timestamp(event.created_at)
+        if stamp is not None:
+            status.timestamp.CopyFrom(stamp)
+        return TaskStatusUpdateEvent(task_id=run.id, context_id=context, status=status)
     step = {
         "step_id": event.step_id,
         "status": event.to_state,
@@ -225,19 +268,23 @@ def step_update(run: RunRow, event: EventRow) -> TaskStatusUpdateEvent:
     stamp = _timestamp(event.created_at)
     if stamp is not None:
         status.timestamp.CopyFrom(stamp)
-    return TaskStatusUpdateEvent(task_id=run.id, context_id=run.id, status=status)
+    return TaskStatusUpdateEvent(task_id=run.id, context_id=context, status=status)
 
 
-def final_events(run: RunRow) -> list[TaskStatusUpdateEvent | TaskArtifactUpdateEvent]:
+def final_events(
+    run: RunRow, context_id: str | None = None
+) -> list[TaskStatusUpdateEvent | TaskArtifactUpdateEvent]:
     """What ends a task's stream: the artifact (when the run succeeded), then the last status."""
+    context = context_id or run.id
     events: list[TaskStatusUpdateEvent | TaskArtifactUpdateEvent] = []
     if run.status == "succeeded":
         events.append(
             TaskArtifactUpdateEvent(
-                task_id=run.id, context_id=run.id, artifact=artifact_of(run), last_chunk=True
+                task_id=run.id, context_id=context, artifact=artifact_of(run), last_chunk=True
             )
         )
-    events.append(TaskStatusUpdateEvent(task_id=run.id, context_id=run.id, status=status_of(run)))
+    status = status_of(run, (), context)
+    events.append(TaskStatusUpdateEvent(task_id=run.id, context_id=context, status=status))
     return events
 
 
@@ -279,6 +326,8 @@ def call_of(message: Message) -> SkillCall:
 # MODX calling a remote A2A agent.
 
 SKILL_META = "modx/skill"
+SIGNAL_META = "modx/signal"
+"""A message's metadata key that names the signal it answers (when a task waits for several)."""
 INPUT_REQUIRED = "input_required"
 FINAL_STATES = frozenset(
     {
@@ -377,3 +426,21 @@ def answer_message(answer: dict[str, Any], skill: str, conversation: dict[str, A
         context_id=str(conversation.get("context_id") or ""),
         metadata=struct_of({SKILL_META: skill}),
     )
+
+
+def message_json(message: Message) -> dict[str, Any]:
+    """A message as JSON (kept with an ask; :func:`ask_task` reads it back)."""
+    return json_format.MessageToDict(message)
+
+
+def ask_task(task_id: str, context_id: str, ask: dict[str, Any], history: list[Any]) -> Task:
+    """A task that asks which skill before any run exists (``a2a_tasks``): input-required, its
+    question as text and ``{"candidates": …}`` as data."""
+    message = agent_message(ask["question"], {"candidates": ask["candidates"]})
+    message.task_id, message.context_id = task_id, context_id
+    status = TaskStatus(state=TaskState.TASK_STATE_INPUT_REQUIRED, message=message)
+    stamp = _timestamp(ask.get("asked_at") and datetime.fromisoformat(ask["asked_at"]))
+    if stamp is not None:
+        status.timestamp.CopyFrom(stamp)
+    messages = [json_format.ParseDict(m, Message(), ignore_unknown_fields=True) for m in history]
+    return Task(id=task_id, context_id=context_id, status=status, history=messages)

@@ -1,5 +1,5 @@
-"""The envelopes a remote agent's answer becomes: a result, an error, a ``task.started``, or a
-question (``task.input_required``).
+"""The envelopes a remote agent's answer becomes: a result, an error, a ``task.started``, a
+``task.progress``, or a question (``task.input_required``).
 
 Every remote transport (HTTP, MCP, A2A) turns what its peer said into one of these, and the
 dispatcher publishes it on ``modx.results`` like a bus agent's answer, so one code path records
@@ -27,6 +27,15 @@ def started_envelope(
     if exchange is not None:
         payload["exchange"] = exchange
     return answer(task, sender, Kind.EVENT, streams.TASK_STARTED, payload)
+
+
+def progress_envelope(task: Envelope, sender: str, message: str, data: Any = None) -> Envelope:
+    """The ``task.progress`` event for what a remote agent reports while it works (an MCP
+    server's ``notifications/progress``): a ``step.progress`` event of the run, as a bus
+    agent's ``ctx.progress`` makes."""
+    return answer(
+        task, sender, Kind.EVENT, streams.TASK_PROGRESS, {"message": message, "data": data}
+    )
 
 
 def answer_envelope(

@@ -17,6 +17,7 @@ from bus.envelope import Envelope
 from services.db.models import AgentRow
 from services.orchestrator.remote.answers import (
     answer_envelope,
+    progress_envelope,
     question_envelope,
     started_envelope,
 )
@@ -47,6 +48,10 @@ class Reply:
         """The agent accepted the task at ``at``: the step is running (its answer comes later).
         ``exchange``: the request in the peer's protocol, for the run's trace."""
         await self._publish(started_envelope(self.task, self.agent_id, at, exchange))
+
+    async def progress(self, message: str, data: Any = None) -> None:
+        """The agent reports progress (a ``step.progress`` event of the run)."""
+        await self._publish(progress_envelope(self.task, self.agent_id, message, data))
 
     async def answer(
         self,

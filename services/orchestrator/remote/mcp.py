@@ -7,6 +7,9 @@ died), and renews the agent's lease while its session is up, so the router sends
 servers that answer. A call that fails because the server went away is a retryable step error:
 the step's retry policy sends it again, to the restarted server.
 
+A call asks for progress (a ``progressToken``): each ``notifications/progress`` the server
+sends is a ``step.progress`` event of the run, as a bus agent's ``ctx.progress``.
+
 A task that nobody needs any more (its run was cancelled...) is cancelled here by the
 dispatcher: the server gets ``notifications/cancelled`` with the reason.
 """
@@ -28,7 +31,12 @@ from bus.envelope import Envelope
 from services.db.models import AgentRow, utcnow
 from services.egress import EgressPolicy
 from services.interop import translate
-from services.interop.mcp_client import McpConnection, McpStartFailed
+from services.interop.mcp_client import (
+    McpConnection,
+    McpStartFailed,
+    next_request_id,
+    progress_of,
+)
 from services.interop.translate import mcp as translate_mcp
 from services.orchestrator.remote.delivery import DeliveryFailed, Reply
 from services.registry import store
@@ -113,12 +121,18 @@ class McpDelivery:
         started_at = utcnow()
         exchange: dict[str, Any] = {"protocol": "mcp", "method": "tools/call", "tool": tool}
         await reply.started(started_at, exchange)
-        # The SDK numbers requests in order and does not cancel them itself: the id this
-        # call gets is the next one (no await between), needed to tell the server of a cancel.
-        request_id = session._request_id
+        # The id this call gets (no await between), to tell the server of a cancel.
+        request_id = next_request_id(session)
         exchange["id"] = request_id
+
+        async def progressed(progress: float, total: float | None, message: str | None) -> None:
+            try:
+                await reply.progress(*progress_of(progress, total, message))
+            except Exception as exc:  # the call goes on; a lost progress report is only that
+                log.warning("task %s: MCP progress not recorded: %s", task.id, exc)
+
         try:
-            result = await session.call_tool(tool, arguments)
+            result = await session.call_tool(tool, arguments, progress_callback=progressed)
         except asyncio.CancelledError as cancelled:
             reason = str(cancelled.args[0]) if cancelled.args else "cancelled by MODX"
             await self._tell_cancelled(session, request_id, reason)

@@ -1,0 +1,236 @@
+"""What the A2A server keeps of its tasks beside the runs, and what it reads of a run to answer
+as a task that asks for input.
+
+A task is a run, with two exceptions kept in ``a2a_tasks`` (tenant-scoped):
+
+- an **ask**: a text-only message whose routing was ambiguous. No run exists yet; the row holds
+  the question and the candidates until a follow-up message picks one, and the run then starts
+  under the ask's id (so the task keeps its id);
+- a **context**: the ``contextId`` a client gave, when it is not the task's own id (the default
+  context of a task is its run's id, which needs no row).
+
+A run **waits for input** while one of its ``wait`` steps is running: the step's signal, prompt
+and schema are what the task asks (:func:`waits_of`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.db.models import A2aTaskRow, EventRow, RunRow, StepRow, utcnow
+
+MAX_HISTORY = 20  # client messages an ask keeps (a client that keeps not choosing)
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A ``wait`` step that is running: what the task asks for."""
+
+    step_id: str
+    signal: str
+    prompt: str | None
+    schema: dict[str, Any] | None
+
+    def as_data(self) -> dict[str, Any]:
+        found: dict[str, Any] = {"step_id": self.step_id, "signal": self.signal}
+        if self.prompt is not None:
+            found["prompt"] = self.prompt
+        if self.schema is not None:
+            found["schema"] = self.schema
+        return found
+
+
+def _wait_specs(run: RunRow) -> dict[str, dict[str, Any]]:
+    steps = run.definition.get("steps", []) if isinstance(run.definition, dict) else []
+    return {s["id"]: s["wait"] for s in steps if isinstance(s, dict) and "wait" in s}
+
+
+def _waiting(run: RunRow, step_id: str, signal: str) -> Waiting:
+    spec = _wait_specs(run).get(step_id.split("[", 1)[0], {})
+    return Waiting(step_id, signal, spec.get("prompt"), spec.get("schema"))
+
+
+def waits_of(run: RunRow, steps: Iterable[StepRow]) -> list[Waiting]:
+    """The run's ``wait`` steps that are running (``meta.signal`` names what each waits for)."""
+    if run.status != "running":
+        return []
+    return [
+        _waiting(run, row.step_id, str(row.meta["signal"]))
+        for row in steps
+        if row.status == "running" and isinstance(row.meta, dict) and "signal" in row.meta
+    ]
+
+
+def wait_of_event(run: RunRow, event: EventRow) -> Waiting | None:
+    """The wait an event starts (a ``wait`` step moving to running names its signal), or None."""
+    signal = event.data.get("signal") if isinstance(event.data, dict) else None
+    if event.step_id is None or event.to_state != "running" or not isinstance(signal, str):
+        return None
+    return _waiting(run, event.step_id, signal)
+
+
+class WaitTracker:
+    """Which of a run's steps wait for input, kept up to date from its events as they come."""
+
+    def __init__(self, run: RunRow, steps: Iterable[StepRow]) -> None:
+        self.waiting = {w.step_id: w for w in waits_of(run, steps)}
+
+    def see(self, run: RunRow, event: EventRow) -> Waiting | None:
+        """Take in one event; the wait it starts, if any."""
+        if event.step_id is None or event.to_state is None:
+            return None
+        found = wait_of_event(run, event)
+        if found is None:
+            self.waiting.pop(event.step_id, None)
+        else:
+            self.waiting[event.step_id] = found
+        return found
+
+    def interrupted(self, run: RunRow) -> bool:
+        """The run waits for input (it is running and a ``wait`` step is)."""
+        return run.status == "running" and bool(self.waiting)
+
+
+async def run_and_steps(
+    session: AsyncSession, run_id: str, tenant: str
+) -> tuple[RunRow, Sequence[StepRow]] | None:
+    """A tenant's run and its steps, or None."""
+    run = await session.get(RunRow, run_id)
+    if run is None or run.tenant != tenant:
+        return None
+    steps = (await session.execute(select(StepRow).where(StepRow.run_id == run_id))).scalars()
+    return run, list(steps)
+
+
+async def last_event_id(session: AsyncSession, run_id: str) -> int:
+    """The id of the run's latest event (0 when it has none)."""
+    query = select(func.max(EventRow.id)).where(EventRow.run_id == run_id)
+    return int((await session.execute(query)).scalar_one() or 0)
+
+
+async def get(session: AsyncSession, task_id: str, tenant: str) -> A2aTaskRow | None:
+    """The tenant's row of a task (an ask, or a task's context), or None."""
+    row = await session.get(A2aTaskRow, task_id)
+    return row if row is not None and row.tenant == tenant else None
+
+
+async def save_ask(
+    session: AsyncSession,
+    task_id: str,
+    tenant: str,
+    context_id: str,
+    ask: dict[str, Any],
+    message: dict[str, Any],
+) -> None:
+    """Store a new ask, or add a client's message to one (the question may change)."""
+    row = await session.get(A2aTaskRow, task_id)
+    now = utcnow()
+    if row is None:
+        session.add(
+            A2aTaskRow(
+                id=task_id,
+                tenant=tenant,
+                context_id=context_id,
+                ask=ask,
+                history=[message],
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    else:
+        row.ask = ask
+        row.history = [*row.history, message][-MAX_HISTORY:]
+        row.updated_at = now
+    await session.commit()
+
+
+async def remember_context(
+    session: AsyncSession, task_id: str, tenant: str, context_id: str
+) -> None:
+    """Keep the context id a client gave to a task (once: a resent message changes nothing)."""
+    if await session.get(A2aTaskRow, task_id) is not None:
+        return
+    now = utcnow()
+    session.add(
+        A2aTaskRow(
+            id=task_id,
+            tenant=tenant,
+            context_id=context_id,
+            ask=None,
+            history=[],
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    try:
+        await session.commit()
+    except IntegrityError:  # the same message, twice at once: the first one's row stands
+        await session.rollback()
+
+
+async def contexts_of(session: AsyncSession, task_ids: Sequence[str]) -> dict[str, str]:
+    """Task id -> the context id a client gave it (tasks in their own context are left out)."""
+    if not task_ids:
+        return {}
+    query = select(A2aTaskRow.id, A2aTaskRow.context_id).where(A2aTaskRow.id.in_(task_ids))
+    return {row.id: row.context_id for row in await session.execute(query)}
+
+
+def runs_in_context(tenant: str, context_id: str) -> Select[Any]:
+    """The ids of the runs in a context (a subquery): the run whose id it is (a task's default
+    context), and the tenant's tasks a client gave it to."""
+    given = select(A2aTaskRow.id).where(
+        A2aTaskRow.tenant == tenant, A2aTaskRow.context_id == context_id
+    )
+    return select(RunRow.id).where(or_(RunRow.id == context_id, RunRow.id.in_(given)))
+
+
+def _asks(
+    tenant: str, context_id: str | None, created_after: datetime | None, query: Select[Any]
+) -> Select[Any]:
+    started = exists().where(RunRow.id == A2aTaskRow.id)
+    query = query.where(A2aTaskRow.tenant == tenant, A2aTaskRow.ask.is_not(None), ~started)
+    if context_id:
+        query = query.where(or_(A2aTaskRow.context_id == context_id, A2aTaskRow.id == context_id))
+    if created_after is not None:
+        query = query.where(A2aTaskRow.created_at >= created_after)
+    return query
+
+
+async def list_asks(
+    session: AsyncSession,
+    tenant: str,
+    *,
+    context_id: str | None,
+    created_after: datetime | None,
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> list[A2aTaskRow]:
+    """The tenant's asks that no run has answered yet, newest first (keyset on created_at, id,
+    like the run list, so both lists merge into one page)."""
+    query = _asks(tenant, context_id, created_after, select(A2aTaskRow))
+    if after is not None:
+        created, task_id = after
+        query = query.where(
+            or_(
+                A2aTaskRow.created_at < created,
+                and_(A2aTaskRow.created_at == created, A2aTaskRow.id < task_id),
+            )
+        )
+    query = query.order_by(A2aTaskRow.created_at.desc(), A2aTaskRow.id.desc()).limit(limit)
+    return list((await session.execute(query)).scalars().all())
+
+
+async def count_asks(
+    session: AsyncSession, tenant: str, *, context_id: str | None, created_after: datetime | None
+) -> int:
+    """How many asks :func:`list_asks` would list over all pages."""
+    query = _asks(tenant, context_id, created_after, select(func.count()).select_from(A2aTaskRow))
+    return int((await session.execute(query)).scalar_one())

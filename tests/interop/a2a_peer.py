@@ -7,7 +7,8 @@ default 1: which tax year, with the choices as a data part, then which filing st
 answer a message in the same task and context (checked, and kept in ``answers``), then completes
 with the answers; ``hold`` works until it is cancelled. Which skill runs is the message's
 ``modx/skill`` metadata. Every cancellation it receives is counted in ``cancelled``, and the
-``Authorization`` header of every request it gets is kept in ``authorizations``.
+``Authorization`` header of every request it gets is kept in ``authorizations`` (with a
+``token``, its JSON-RPC endpoint wants it).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from a2a.types import AgentCapabilities, AgentCard, AgentInterface, AgentSkill
 from a2a.utils.constants import PROTOCOL_VERSION_CURRENT
 from google.protobuf import json_format
 from starlette.applications import Starlette
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from services.interop.translate.a2a import SKILL_META, output_of, parts_of
@@ -157,8 +159,9 @@ def card_of(url: str, *, streaming: bool) -> AgentCard:
 
 
 @contextlib.asynccontextmanager
-async def running_peer(*, streaming: bool = True) -> AsyncIterator[Peer]:
-    """Serve the peer on a free loopback port until the block ends."""
+async def running_peer(*, streaming: bool = True, token: str | None = None) -> AsyncIterator[Peer]:
+    """Serve the peer on a free loopback port until the block ends; with ``token``, its
+    JSON-RPC endpoint answers 401 to a request without ``Authorization: <token>``."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     peer = Peer(url=url, card_url=f"{url}/.well-known/agent-card.json")
@@ -172,6 +175,9 @@ async def running_peer(*, streaming: bool = True) -> AsyncIterator[Peer]:
             headers = dict(scope["headers"])
             seen = headers.get(b"authorization", b"").decode()
             peer.authorizations.append((str(scope["path"]), seen))
+            if token is not None and scope["path"] == "/rpc" and seen != token:
+                await Response("unauthorized", status_code=401)(scope, receive, send)
+                return
         await app(scope, receive, send)
 
     server = uvicorn.Server(

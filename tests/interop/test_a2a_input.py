@@ -52,7 +52,7 @@ def asking(**options: Any) -> dict[str, Any]:
 @pytest.fixture(params=["streaming", "blocking"])
 async def peer(request: pytest.FixtureRequest, stack: Stack) -> AsyncIterator[Peer]:
     """The peer, registered with the stack by its card URL and with its credentials."""
-    async with running_peer(streaming=request.param == "streaming") as running:
+    async with running_peer(streaming=request.param == "streaming", token=SECRET) as running:
         response = await stack.client.post(
             "/v1/agents/a2a",
             json={"card_url": running.card_url, "headers": {"Authorization": SECRET}},
@@ -204,6 +204,23 @@ async def test_the_agents_credentials_reach_it_and_are_never_shown(
     # Nor in the log, at any level (the peer's own server, in this process, logs what it got).
     logged = [r.getMessage() for r in caplog.records if not r.name.startswith("a2a.server")]
     assert not [line for line in logged if "peer-secret" in line]
+
+
+async def test_an_agent_that_refuses_the_credentials_fails_the_step_at_once(
+    stack: Stack,
+) -> None:
+    async with running_peer(token=SECRET) as running:
+        for name, headers in (("none", {}), ("wrong", {"Authorization": "Bearer wrong"})):
+            body = {"card_url": running.card_url, "headers": headers, "name": name}
+            added = await stack.client.post("/v1/agents/a2a", json=body)
+            assert added.status_code == 201, added.text
+            step = {"id": "s", "capability": f"a2a.{name}.shout", "input": {"text": "x"}}
+            retried = {**step, "retry": {"max_attempts": 3, "backoff_s": 0.1}}
+            run = await stack.wait(await stack.submit({"name": "locked", "steps": [retried]}))
+            assert run["status"] == "failed", run
+            error = run["steps"][0]["error"]
+            assert error["code"] == "unauthorized" and not error["retryable"], error
+            assert "HTTP 401" in error["message"] and run["steps"][0]["attempt"] == 1
 
 
 async def test_bad_headers_are_a_422_naming_the_field(stack: Stack) -> None:

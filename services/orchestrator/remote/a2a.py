@@ -57,6 +57,7 @@ log = logging.getLogger(__name__)
 
 TRANSPORT = "a2a"
 UNREACHABLE = "the A2A agent could not be reached"
+UNAUTHORIZED = "register it with the headers it needs (POST /v1/agents/a2a headers)"
 POLL_S = (0.02, 2.0)  # GetTask backoff: first and longest wait (doubling)
 
 
@@ -114,12 +115,9 @@ class A2aDelivery:
             reason = str(cancelled.args[0]) if cancelled.args else "cancelled by MODX"
             await self._cancel(client, context, remote.id, reason)
             raise
-        except A2AError as exc:  # the peer refused the request (JSON-RPC error)
-            log.warning("task %s: A2A agent %s refused: %s", task.id, agent.id, exc)
-            raise DeliveryFailed("bad_input", f"the A2A agent refused: {exc}", False) from None
-        except (A2AClientError, httpx.HTTPError) as exc:
+        except (A2AError, A2AClientError, httpx.HTTPError) as exc:
             log.warning("task %s: A2A agent %s failed: %r", task.id, agent.id, exc)
-            raise DeliveryFailed("dispatch_failed", UNREACHABLE, True) from None
+            raise _failure(exc) from None
         conversation = translate_a2a.conversation_of(remote)
         if remote.status.state == TaskState.TASK_STATE_INPUT_REQUIRED:
             await reply.asks(translate_a2a.question_of(remote), conversation)
@@ -258,6 +256,31 @@ class A2aDelivery:
 def call_context(peer: A2aPeer) -> ClientCallContext:
     """Every call to the peer carries the headers it was registered with (its credentials)."""
     return ClientCallContext(service_parameters=dict(peer.headers))
+
+
+def _failure(exc: Exception) -> DeliveryFailed:
+    """What a failed call to the peer is for the step: its credentials refused (final), the
+    request refused (a JSON-RPC error or another 4xx: final), or the peer out of reach or
+    failing (retryable). The peer's URL stays in the log, not in the step's error."""
+    status = _http_status(exc)
+    if status in (401, 403):  # another attempt with the same credentials fails alike
+        message = f"the A2A agent refused MODX's credentials (HTTP {status}): {UNAUTHORIZED}"
+        return DeliveryFailed("unauthorized", message, False)
+    if status is not None and 400 <= status < 500 and status not in (408, 429):
+        return DeliveryFailed("bad_input", f"the A2A agent refused (HTTP {status})", False)
+    if isinstance(exc, A2AError) and status is None:
+        return DeliveryFailed("bad_input", f"the A2A agent refused: {exc}", False)
+    return DeliveryFailed("dispatch_failed", UNREACHABLE, True)
+
+
+def _http_status(exc: BaseException) -> int | None:
+    """The HTTP status an error of the SDK (or of httpx) comes from, if any."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, httpx.HTTPStatusError):
+            return seen.response.status_code
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def _asked(task: Envelope) -> str:

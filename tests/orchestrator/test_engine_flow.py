@@ -210,6 +210,9 @@ async def test_a_start_after_the_step_ended_is_told_to_stop_where_its_holder_lis
         sent.clear()
         assert await base.at(runtime, run, 4, sending(action, sent))
         assert sent == []
+    # The late answer is counted as ignored, traced to who sent it (no agent holds the step).
+    ignored = [e.agent_id for e in await events(runtime, run) if e.type == "result.ignored"]
+    assert ignored == [holder]
 
 
 def relay(rt: Runtime, run: Run, topic: str) -> Callable[[RunContext], Awaitable[object]]:

@@ -146,6 +146,8 @@ async def test_a_queued_step_asks_again_when_due_and_takes_a_lapsed_place(
             "steps": [
                 {"id": "a", "capability": "t.one", "timeout_s": 10, "on_error": "continue"},
                 {"id": "b", "capability": "t.one"},
+                # Due in the same sweep, after b: b's turn does not end the sweep.
+                {"id": "c", "capability": "t.work", "timeout_s": 11, "on_error": "continue"},
             ],
         },
     )
@@ -157,6 +159,7 @@ async def test_a_queued_step_asks_again_when_due_and_takes_a_lapsed_place(
     assert ctx.steps["a"].status == "succeeded"  # its timeout, continued
     assert (ctx.steps["b"].status, ctx.steps["b"].attempt) == ("scheduled", 1)
     assert QUEUED not in ctx.steps["b"].meta
+    assert ctx.steps["c"].status == "succeeded"  # its timeout, continued
 
 
 async def test_waking_a_step_that_waits_for_no_place_does_nothing(runtime: Runtime) -> None:

@@ -358,8 +358,9 @@ class Client:
         return Accepted.from_api(self.request("POST", f"/v1/runs/{_seg(run_id)}/retry"))
 
     def signal(self, run_id: str, name: str, data: Any = None) -> Any:
-        """Send signal ``name`` with ``data`` to the step of the run that waits for it.
-        ``Conflict`` when no step waits for it; ``InvalidRequest`` when its schema refuses."""
+        """Send signal ``name`` with ``data`` to the step of the run that waits for it (or
+        will: ``kept`` in the answer). ``Conflict`` when no step waits or will wait for it;
+        ``InvalidRequest`` when its schema refuses."""
         path = f"/v1/runs/{_seg(run_id)}/signals/{_seg(name)}"
         return self.request("POST", path, json=data)
 

@@ -7,9 +7,10 @@ What it adds over a bare HTTP call:
   :class:`~agents.models.errors.ChatTimeout`, so the caller decides whether to spend that time
   again;
 - structured output: with ``json_schema`` the request asks for ``response_format`` of type
-  ``json_schema``, the reply is parsed and validated with ``jsonschema``, and an invalid reply
-  gets exactly one repair round trip that sends the validation error back; a second invalid
-  reply raises :class:`~agents.models.errors.SchemaValidationFailed` (not retryable);
+  ``json_schema``, the reply is parsed and validated (``agents.sdk.json_schema``: patterns
+  match in linear time), and an invalid reply gets exactly one repair round trip that sends
+  the validation error back; a second invalid reply raises
+  :class:`~agents.models.errors.SchemaValidationFailed` (not retryable);
 - token usage summed over every answered call, so it can be recorded on the step;
 - partial output as it comes: given ``on_partial``, the request asks for a stream
   (``"stream": true``, server-sent events) and ``on_partial`` gets the text so far after each
@@ -27,8 +28,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
 import httpx
-from jsonschema import exceptions as schema_errors
-from jsonschema import validators
 from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -41,6 +40,7 @@ from agents.models.errors import (
     ChatUnavailable,
     SchemaValidationFailed,
 )
+from agents.sdk.json_schema import SchemaRefused, check_schema, mismatches
 
 REPAIR_PROMPT = (
     "Your previous reply is not valid for the required JSON schema: {error}\n"
@@ -101,9 +101,9 @@ class ChatRequest(BaseModel):
     def _schema_is_valid(cls, schema: dict[str, Any] | None) -> dict[str, Any] | None:
         if schema is not None:
             try:
-                validators.validator_for(schema).check_schema(schema)
-            except schema_errors.SchemaError as exc:
-                raise ValueError(f"json_schema is not a valid JSON Schema: {exc.message}") from exc
+                check_schema(schema)
+            except SchemaRefused as exc:
+                raise ValueError(f"json_schema is not a usable JSON Schema: {exc}") from None
         return schema
 
 
@@ -211,8 +211,8 @@ class ChatClient:
         if request.json_schema is None:
             return self._result(content, None, body, call, repaired=False)
 
-        validator = validators.validator_for(request.json_schema)(request.json_schema)
-        parsed, error = _check(content, validator)
+        schema = request.json_schema
+        parsed, error = _check(content, schema)
         if error is None:
             return self._result(content, parsed, body, call, repaired=False)
 
@@ -224,7 +224,7 @@ class ChatClient:
         repaired, body = await self._exchange(
             {**payload, "messages": repair_messages}, call, on_partial
         )
-        parsed, second_error = _check(repaired, validator)
+        parsed, second_error = _check(repaired, schema)
         if second_error is None:
             return self._result(repaired, parsed, body, call, repaired=True)
         raise SchemaValidationFailed(
@@ -415,17 +415,17 @@ async def _read_stream(
     return content, body
 
 
-def _check(content: str, validator: Any) -> tuple[Any, str | None]:
+def _check(content: str, schema: dict[str, Any]) -> tuple[Any, str | None]:
     """Parse and validate a reply; return (document, None) or (None, what is wrong)."""
     text = _strip_fence(content)
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
         return None, f"not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
-    errors = sorted(validator.iter_errors(document), key=schema_errors.relevance, reverse=True)
+    errors = mismatches(schema, document, limit=3)
     if not errors:
         return document, None
-    described = [f"at {e.json_path}: {e.message}" for e in errors[:3]]
+    described = [f"at ${e.path}: {e.message}" for e in errors]
     return None, "; ".join(described)
 
 

@@ -39,11 +39,13 @@ class RunAccepted(BaseModel):
 
 
 class SignalAccepted(BaseModel):
-    """The answer to ``POST /v1/runs/{id}/signals/{name}``: the steps that took the signal."""
+    """The answer to ``POST /v1/runs/{id}/signals/{name}``: the steps that took the signal,
+    and the steps that keep it until they start (sent before they wait)."""
 
     run_id: str
     signal: str
     steps: list[str]
+    kept: list[str] = []
 
 
 class StepPublic(BaseModel):

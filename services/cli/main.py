@@ -504,7 +504,10 @@ def run_signal(
     if as_json:
         _print(answer, True)
     else:
-        typer.echo(f"signal {name} sent to run {run_id}: taken by {', '.join(answer['steps'])}")
+        taken = f"taken by {', '.join(answer['steps'])}" if answer["steps"] else ""
+        kept = answer.get("kept") or []
+        held = f"kept by {', '.join(kept)} until it waits" if kept else ""
+        typer.echo(f"signal {name} sent to run {run_id}: {taken or held}")
 
 
 @run_app.command("retry")

@@ -12,8 +12,7 @@ import hashlib
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-import jsonschema
-
+from agents.sdk.json_schema import SchemaRefused, mismatch
 from services.db.models import EventRow, RunRow
 from services.orchestrator import runs, workflows
 from services.orchestrator.definitions import StepDefinition, WorkflowDefinition
@@ -64,10 +63,11 @@ def input_problem(runtime: Runtime, definition: WorkflowDefinition, arguments: A
     ``input_schema`` first, then the server's limits."""
     if definition.input_schema is not None:
         try:
-            jsonschema.validate(arguments, definition.input_schema)
-        except jsonschema.ValidationError as exc:
-            path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in exc.absolute_path)
-            return f"$.input{path}: {exc.message}"
+            found = mismatch(definition.input_schema, arguments)
+        except SchemaRefused as exc:
+            return f"the input schema cannot be used: {exc}"
+        if found is not None:
+            return f"$.input{found.path}: {found.message}"
     problems = runtime.settings.limits.run_problems(definition, arguments)
     if problems:
         return f"{problems[0].path}: {problems[0].message}"

@@ -24,12 +24,12 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 import httpx
-import jsonschema
 import mcp.types as types
 from mcp import ClientSession
 from mcp.client.stdio import StdioServerParameters, get_default_environment, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
+from agents.sdk.json_schema import SchemaRefused, check_schema
 from services.egress import EgressPolicy, GuardedTransport
 from services.orchestrator.definitions import CAPABILITY_PATTERN
 from services.registry.schemas import McpServer
@@ -204,9 +204,9 @@ def tool_problems(tools: list[types.Tool]) -> list[ToolProblem]:
             if schema is None:
                 continue
             try:
-                jsonschema.validators.validator_for(schema).check_schema(schema)
-            except jsonschema.SchemaError as exc:
-                problems.append(ToolProblem(tool.name, field, exc.message))
+                check_schema(schema)
+            except SchemaRefused as exc:
+                problems.append(ToolProblem(tool.name, field + exc.path, exc.message))
     return problems
 
 

@@ -11,8 +11,6 @@ from datetime import datetime
 from graphlib import CycleError, TopologicalSorter
 from typing import Annotated, Any, Literal
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -26,6 +24,7 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
+from agents.sdk.json_schema import SchemaRefused, check_schema
 from services.db.ranges import Version
 from services.orchestrator import refs
 
@@ -99,7 +98,8 @@ class WaitSpec(Strict):
 
     signal: str = Field(pattern=SIGNAL_PATTERN)
     schema_: dict[str, Any] | None = Field(default=None, alias="schema")
-    """A JSON Schema the body must match (422 naming the field that does not)."""
+    """A JSON Schema the body must match (422 naming the field that does not); checked by
+    ``check`` (``agents.sdk.json_schema``)."""
     timeout_s: float | None = Field(default=None, gt=0, le=365 * 86400)
     """Without a signal by then the step times out; none: it waits until the run's deadline."""
     prompt: str | None = Field(default=None, max_length=4000)
@@ -107,18 +107,6 @@ class WaitSpec(Strict):
     status, with the schema)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-    @field_validator("schema_")
-    @classmethod
-    def _valid_schema(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
-        if value is not None:
-            try:
-                Draft202012Validator.check_schema(value)
-            except SchemaError as exc:
-                where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in exc.path)
-                message = f"not a JSON Schema (at {where or 'its root'}): {exc.message}"
-                raise ValueError(message) from None
-        return value
 
 
 class SleepSpec(Strict):
@@ -323,6 +311,12 @@ class WorkflowDefinition(Strict):
         """Step ids in a topological order."""
         return list(TopologicalSorter(self.dependencies()).static_order())
 
+    def leaves(self) -> set[str]:
+        """The steps nothing depends on: without an ``output`` mapping, the run's output is
+        theirs, by id."""
+        used = {dep for deps in self.dependencies().values() for dep in deps}
+        return {step.id for step in self.steps if step.id not in used}
+
 
 class Problem(BaseModel):
     """One thing wrong with a definition, at a JSON path."""
@@ -396,9 +390,12 @@ def check(definition: WorkflowDefinition) -> list[Problem]:
                 Problem(path=f"$.steps[{index}].id", message=f"duplicate step id {step.id!r}")
             )
         ids.setdefault(step.id, index)
+    problems.extend(_schema_problems("$.input_schema", definition.input_schema))
     for index, step in enumerate(definition.steps):
         base = f"$.steps[{index}]"
         problems.extend(_kind_problems(step, base))
+        if step.wait is not None:
+            problems.extend(_schema_problems(f"{base}.wait.schema", step.wait.schema_))
         problems.extend(_child_problems(definition, step, base))
         for position, dep in enumerate(step.after):
             if dep not in ids:
@@ -443,6 +440,18 @@ def check(definition: WorkflowDefinition) -> list[Problem]:
     return problems
 
 
+def _schema_problems(path: str, schema: dict[str, Any] | None) -> list[Problem]:
+    """A JSON Schema that values will be checked against must be one that can be checked
+    safely (linear-time patterns, no outside references, bounded size)."""
+    if schema is None:
+        return []
+    try:
+        check_schema(schema)
+    except SchemaRefused as exc:
+        return [Problem(path=path + exc.path, message=exc.message)]
+    return []
+
+
 def _branch_problems(definition: WorkflowDefinition, ids: dict[str, int]) -> list[Problem]:
     """A switch's branches name existing steps other than itself, each step in one branch."""
     problems: list[Problem] = []
@@ -481,16 +490,7 @@ def _child_problems(
         if name is not None and name == definition.name:
             problems.append(Problem(path=path, message="a workflow cannot include itself"))
     if step.loop is not None:
-        until = step.loop.until
-        where = f"{base}.loop.until" + ("" if until.short else ".ref")
-        try:
-            root = refs.parse(until.ref).root
-        except refs.RefError as exc:
-            root, message = "", str(exc)
-        else:
-            message = "until reads the last iteration's $.output (or $.iteration)"
-        if root not in ("output", "iteration"):
-            problems.append(Problem(path=where, message=message))
+        body = None
         if step.loop.steps is not None:
             body = WorkflowDefinition(
                 name=body_name(definition, step), steps=step.loop.steps, output=step.loop.output
@@ -498,7 +498,63 @@ def _child_problems(
             problems.extend(
                 Problem(path=f"{base}.loop" + p.path[1:], message=p.message) for p in check(body)
             )
+        problems.extend(until_problems(step, base, body))
     return problems
+
+
+def until_problems(
+    step: StepDefinition, base: str, body: WorkflowDefinition | None
+) -> list[Problem]:
+    """A loop's ``until`` reads the last iteration's ``$.output`` or ``$.iteration``, and
+    only what the body's output can hold (``body``, when known: a reference to a field or step
+    it never has would run the loop to ``max_iterations``)."""
+    assert step.loop is not None
+    until = step.loop.until
+    where = f"{base}.loop.until" + ("" if until.short else ".ref")
+    shapes: dict[str, Shape] = {"iteration": SCALAR, "output": ANY}
+    if body is not None:
+        shapes["output"] = output_shape(body)
+    return _check_ref(where, until.ref, None, {}, item_allowed=False, roots=shapes)
+
+
+Shape = Any
+"""What a definition tells of a value before it exists: ``ANY`` (nothing known), ``SCALAR``
+(a literal that has no fields), or a dict / list of shapes (a literal's keys or items)."""
+ANY: Shape = None
+SCALAR: Shape = "scalar"
+
+
+def output_shape(definition: WorkflowDefinition) -> Shape:
+    """The shape of a run's output: its ``output`` mapping's literal structure (a reference
+    in it may be anything), or, without one, an object keyed by the leaf steps' ids."""
+    if definition.output is None:
+        return dict.fromkeys(definition.leaves(), ANY)
+    return _template_shape(definition.output)
+
+
+def _template_shape(value: Any) -> Shape:
+    if refs.is_ref(value):
+        return ANY
+    if isinstance(value, dict):
+        return {key: _template_shape(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_template_shape(item) for item in value]
+    return SCALAR
+
+
+def _shape_problem(shape: Shape, path: tuple[str | int, ...]) -> str | None:
+    """Why ``path`` can never be found in a value of ``shape``, or None."""
+    for token in path:
+        if shape is ANY:
+            return None
+        if isinstance(shape, dict) and isinstance(token, str) and token in shape:
+            shape = shape[token]
+        elif isinstance(shape, list) and isinstance(token, int) and token < len(shape):
+            shape = shape[token]
+        else:
+            has = sorted(shape) if isinstance(shape, dict) else None
+            return f"it never has {token!r}" + (f" (it has {', '.join(has)})" if has else "")
+    return None
 
 
 def body_name(definition: WorkflowDefinition, step: StepDefinition) -> str:
@@ -507,12 +563,26 @@ def body_name(definition: WorkflowDefinition, step: StepDefinition) -> str:
 
 
 def _check_ref(
-    path: str, text: str, step: StepDefinition | None, ids: dict[str, int], item_allowed: bool
+    path: str,
+    text: str,
+    step: StepDefinition | None,
+    ids: dict[str, int],
+    item_allowed: bool,
+    roots: dict[str, Shape] | None = None,
 ) -> list[Problem]:
+    """A reference's problems: it must parse, name a root defined where it stands, a step
+    that exists (not the step itself), and, with ``roots`` (the only roots allowed there, with
+    what is known of their values), a path those values can have."""
     try:
         ref = refs.parse(text)
     except refs.RefError as exc:
         return [Problem(path=path, message=str(exc))]
+    if roots is not None:
+        if ref.root not in roots:
+            allowed = " or ".join(f"$.{root}" for root in sorted(roots))
+            return [Problem(path=path, message=f"{text}: only {allowed} is defined here")]
+        problem = _shape_problem(roots[ref.root], ref.path)
+        return [] if problem is None else [Problem(path=path, message=f"{text}: {problem}")]
     if ref.root in LOOP_ROOTS and ".loop.input" not in path:
         return [Problem(path=path, message=f"$.{ref.root} is only defined in a loop's input")]
     if ref.root in ("item", "item_index") and (not item_allowed or path.endswith(".for_each")):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -44,7 +45,16 @@ RUN_DEADLINE = {"code": "run_deadline", "message": "the run's deadline passed"}
 
 
 class NoWaiter(LookupError):
-    """A signal that no running step of the run waits for."""
+    """A signal that no step of the run waits for, or will."""
+
+
+@dataclass(frozen=True)
+class Signalled:
+    """Where a signal went: the running steps that took it, and the steps that keep it until
+    they start (``steps.wait``)."""
+
+    steps: list[str]
+    kept: list[str]
 
 
 class Engine:
@@ -221,15 +231,12 @@ class Engine:
         # In the output mapping a skipped step (a branch not taken) reads as null.
         skipped = {r.step_id: None for r in rows if r.status == StepState.SKIPPED}
         mapping_scope = {**scope, "steps": {**skipped, **scope["steps"]}}
+        leaves = ctx.definition.leaves()
         try:
             output = (
                 refs.resolve(ctx.definition.output, mapping_scope)
                 if ctx.definition.output is not None
-                else {
-                    step_id: out
-                    for step_id, out in scope["steps"].items()
-                    if step_id in _leaves(ctx)
-                }
+                else {step_id: out for step_id, out in scope["steps"].items() if step_id in leaves}
             )
         except refs.RefError as exc:
             self._fail_run(ctx, RunState.FAILED, {"code": "bad_output", "message": str(exc)})
@@ -446,17 +453,19 @@ class Engine:
 
     # -- signals -------------------------------------------------------------------------------
 
-    async def signal(self, ctx: RunContext, name: str, body: Any, sender: str) -> list[str]:
-        """Offer signal ``name`` to the run's running steps; returns the ids of those that took
-        it (each records it, with ``sender``, in the events and the ledger).
+    async def signal(self, ctx: RunContext, name: str, body: Any, sender: str) -> Signalled:
+        """Offer signal ``name`` to the run's running steps; when none takes it, to the steps
+        that will wait for it but have not started (each keeps it, durably, until it starts).
+        Each step records what it took, with ``sender``, in the events and the ledger.
 
         Raises:
-            NoWaiter: No running step waits for it (nothing changed).
+            NoWaiter: The run has ended, or none of its steps waits or will wait for it (or the
+                one that will already keeps a signal); nothing changed.
             SignalRefused: A step waits for it but its schema refuses ``body`` (nothing changed).
         """
-        if self._deadline_passed(ctx) or ctx.run.status != RunState.RUNNING:
+        if self._deadline_passed(ctx) or ctx.run.status in TERMINAL_RUN:
             raise NoWaiter(f"run {ctx.run.id} is {ctx.run.status}: no step waits for {name!r}")
-        took = []
+        took, kept = [], []
         for step_def in ctx.definition.steps:
             row = ctx.steps[step_def.id]
             if row.status != StepState.RUNNING:
@@ -464,9 +473,17 @@ class Engine:
             if self.kinds[step_def.kind].on_signal(ctx, step_def, row, name, body, sender):
                 took.append(row.step_id)
         if not took:
-            raise NoWaiter(f"no running step of run {ctx.run.id} waits for {name!r}")
-        await self.advance(ctx)
-        return took
+            for step_def in ctx.definition.steps:
+                row = ctx.steps[step_def.id]
+                if row.status in (StepState.PENDING, StepState.RETRYING) and self.kinds[
+                    step_def.kind
+                ].on_early_signal(ctx, step_def, row, name, body, sender):
+                    kept.append(row.step_id)
+        if not took and not kept:
+            raise NoWaiter(f"no step of run {ctx.run.id} waits or will wait for {name!r}")
+        if took:
+            await self.advance(ctx)
+        return Signalled(took, kept)
 
     async def wake(self, ctx: RunContext, step_id: str) -> None:
         """A place of its capability was freed: a queued step asks for it now."""
@@ -528,12 +545,6 @@ def _timestamp(value: Any) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
-
-
-def _leaves(ctx: RunContext) -> set[str]:
-    graph = ctx.definition.dependencies()
-    used = {dep for deps in graph.values() for dep in deps}
-    return {step.id for step in ctx.definition.steps if step.id not in used}
 
 
 def _test(condition: Condition, scope: dict[str, Any]) -> bool:

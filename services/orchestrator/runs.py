@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import defer
+from sqlalchemy.orm import aliased, defer
 
 from bus.ids import new_id
 from services.db.models import DEFAULT_TENANT, EventRow, RunRow, StepRow, utcnow
@@ -72,6 +72,23 @@ async def by_idempotency_key(session: AsyncSession, tenant: str, key: str) -> Ru
     """The run ``tenant`` created with this idempotency key."""
     query = select(RunRow).where(RunRow.tenant == tenant, RunRow.idempotency_key == key)
     return (await session.execute(query)).scalar_one_or_none()
+
+
+async def orphans(session: AsyncSession, limit: int = 500) -> list[tuple[str, str]]:
+    """(child run id, parent run id) of unfinished runs whose parent run has ended.
+
+    A parent that ends cancels its running children, but after its own commit (``ChildOrder``):
+    a crash between the two leaves such children, which nothing else would end.
+    """
+    parent = aliased(RunRow)
+    unfinished = [RunState.PENDING, RunState.RUNNING]
+    query = (
+        select(RunRow.id, RunRow.parent_run_id)
+        .join(parent, parent.id == RunRow.parent_run_id)
+        .where(RunRow.status.in_(unfinished), parent.status.not_in(unfinished))
+        .limit(limit)
+    )
+    return [(child, str(parent_id)) for child, parent_id in (await session.execute(query)).all()]
 
 
 # The run's frozen definition is its largest column (JSON to decode for every row read); the

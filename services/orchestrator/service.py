@@ -38,7 +38,7 @@ from services.orchestrator.cache import RunCache
 from services.orchestrator.capacity import parse_holder
 from services.orchestrator.context import ChildOrder, RunContext, remember_definition
 from services.orchestrator.definitions import WorkflowDefinition
-from services.orchestrator.engine import Engine
+from services.orchestrator.engine import Engine, Signalled
 from services.orchestrator.ownership import Ownership, PartitionMismatch
 from services.orchestrator.records import Run, Step
 from services.orchestrator.redelivery import Redelivery
@@ -75,6 +75,9 @@ class _Job:
 
 
 MAX_CONFLICTS = 50
+ORPHAN_CHECK_S = 30.0
+"""How often each replica looks for unfinished children of ended runs (``cancel_orphans``);
+also once when it starts."""
 
 
 class Orchestrator:
@@ -654,16 +657,16 @@ class Orchestrator:
         """Cancel a run; False when it was already finished."""
         return bool(await self.in_run(run_id, lambda ctx: _sync(self.engine.cancel(ctx, reason))))
 
-    async def signal_run(self, run_id: str, name: str, body: Any, sender: str) -> list[str] | None:
-        """Send signal ``name`` to a run: the ids of the steps that took it, or None when there
-        is no such run.
+    async def signal_run(self, run_id: str, name: str, body: Any, sender: str) -> Signalled | None:
+        """Send signal ``name`` to a run: the steps that took it or keep it until they start,
+        or None when there is no such run.
 
         Raises:
-            NoWaiter: No running step of the run waits for it.
+            NoWaiter: No step of the run waits or will wait for it.
             SignalRefused: The waiting step's schema refuses ``body`` (names the field).
         """
         took = await self.in_run(run_id, lambda ctx: self.engine.signal(ctx, name, body, sender))
-        return took if isinstance(took, list) else None
+        return took if isinstance(took, Signalled) else None
 
     async def retry_run(self, run_id: str) -> Run:
         """Start a new run of a failed, cancelled or timed-out run, resuming from its failed step.
@@ -729,6 +732,19 @@ class Orchestrator:
         )
         return sum(1 for result in handled if result is not None)
 
+    async def cancel_orphans(self) -> int:
+        """Cancel the unfinished child runs (of this replica) whose parent run has ended: the
+        parent's cancel of its children, carried out after its commit, was lost to a crash.
+        Returns how many were cancelled."""
+        async with self.readers() as session:
+            found = [o for o in await runs.orphans(session) if self.ownership.owns(o[0])]
+        done = await asyncio.gather(
+            *(self.cancel_run(child, f"parent run {parent} ended") for child, parent in found)
+        )
+        if found:
+            log.info("cancelled %d child runs whose parent had ended", sum(done))
+        return sum(done)
+
     async def sweep_agents(self) -> list[str]:
         """Mark agents with expired leases offline and send their tasks to others; remove
         agents that left (``agents_removed`` takes their bus access back).
@@ -781,11 +797,15 @@ class Orchestrator:
         self._sweep_timer_at = at
 
     async def _scheduler_loop(self) -> None:
+        orphans_due = 0.0  # at once on start, then every ORPHAN_CHECK_S
         while True:
             self._sweep_now.clear()
             self._sweep_timer = None
             try:
                 await self.sweep()
+                if asyncio.get_running_loop().time() >= orphans_due:
+                    await self.cancel_orphans()
+                    orphans_due = asyncio.get_running_loop().time() + ORPHAN_CHECK_S
                 self.sweep_outage.recovered()
             except asyncio.CancelledError:
                 raise

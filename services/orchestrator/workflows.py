@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.db.models import DEFAULT_TENANT, WorkflowDefinitionRow
-from services.orchestrator.definitions import Problem, WorkflowDefinition
+from services.orchestrator.definitions import Problem, WorkflowDefinition, until_problems
 
 
 class VersionConflict(ValueError):
@@ -141,14 +141,24 @@ async def unknown_children(
 ) -> list[Problem]:
     """The sub-workflows and loop bodies ``definition`` names that ``tenant`` has not
     registered (checked when a definition is registered or submitted inline; a child
-    workflow is registered before the workflows that use it)."""
-    problems = []
+    workflow is registered before the workflows that use it), and a loop's ``until`` that
+    reads what its registered body's output never has."""
+    problems: list[Problem] = []
     for index, step in enumerate(definition.steps):
         named = [(f".steps[{index}]", step.workflow, step.version)]
         if step.loop is not None:
             named.append((f".steps[{index}].loop", step.loop.workflow, step.loop.version))
         for where, name, version in named:
-            if name is None or await get(session, name, version, tenant=tenant) is not None:
+            if name is None:
+                continue
+            row = await get(session, name, version, tenant=tenant)
+            if row is not None:
+                if where.endswith(".loop"):
+                    # The body's output as registered now (the version named, else the latest).
+                    found = until_problems(step, f"$.steps[{index}]", parsed(row))
+                    problems.extend(
+                        Problem(path=base + p.path[1:], message=p.message) for p in found
+                    )
                 continue
             field = (
                 ".version"

@@ -11,12 +11,13 @@ from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, load_only
 
+from agents.sdk.json_schema import SchemaRefused, check_schema
 from bus.ids import new_id
 from services.auth import new_token, token_hash
 from services.config import Settings
 from services.db.models import DEFAULT_TENANT, AgentRow, CapabilityRow, StepRow, utcnow
 from services.orchestrator.states import ACTIVE_STEP
-from services.registry.identity import check_card
+from services.registry.identity import RegistrationRefused, check_card
 from services.registry.schemas import AgentCard
 
 ONLINE, OFFLINE, DRAINING = "online", "offline", "draining"
@@ -86,8 +87,10 @@ async def enroll(
     store it, in the caller's transaction: the agent and its token.
 
     Raises:
-        RegistrationRefused: The card may not take that name now (its fields say why).
+        RegistrationRefused: The card may not take that name now, or a capability's schema
+            cannot be used (its fields say why).
     """
+    check_schemas(card)
     holders = await online_named(session, card.name, tenant)
     check_card(
         card,
@@ -97,6 +100,23 @@ async def enroll(
         clock_skew_s=settings.clock_skew_s,
     )
     return await register_agent(session, card, settings.agent_lease_s, tenant)
+
+
+def check_schemas(card: AgentCard) -> None:
+    """Refuse a card whose capability schemas MODX could not check values against safely
+    (the MCP and A2A servers check calls against ``input_schema``).
+
+    Raises:
+        RegistrationRefused: 422 naming the schema's field (``capabilities[0].input_schema…``).
+    """
+    for index, cap in enumerate(card.capabilities):
+        for name in ("input_schema", "output_schema"):
+            try:
+                check_schema(getattr(cap, name))
+            except SchemaRefused as exc:
+                field = f"capabilities[{index}].{name}{exc.path}"
+                message = f"capability {cap.name!r}: {exc.message}"
+                raise RegistrationRefused(422, "invalid_request", message, field) from None
 
 
 async def renew_leases(session: AsyncSession, agent_ids: Collection[str], lease_s: float) -> None:

@@ -11,6 +11,7 @@ import pytest
 
 from services.config import Settings
 from tests.fixtures.app import app_client
+from tests.fixtures.identity import keyed
 
 TOKEN = "hostile-test-token-0123456789"
 FLOW = {"name": "hostile", "steps": [{"id": "a", "capability": "x.y"}]}
@@ -133,3 +134,109 @@ async def test_every_documented_integer_parameter_has_a_range(client: httpx.Asyn
         for method, operation in operations.items():
             if path.startswith("/v1/"):
                 assert {"401", "422"} <= set(operation["responses"]), (method, path)
+
+
+# A pattern with catastrophic backtracking (Python's re takes about 2^n steps to refuse n
+# letters and a "!"), and schemas that hold it in each place a pattern can be.
+EVIL = "^(a+)+$"
+HOSTILE = "a" * 5000 + "!"
+
+
+async def test_a_backtracking_pattern_answers_a_hostile_value_at_once(
+    client: httpx.AsyncClient,
+) -> None:
+    workflow = {
+        "name": "evil-input",
+        "input_schema": {"type": "object", "properties": {"name": {"pattern": EVIL}}},
+        "steps": [{"id": "a", "capability": "x.y"}],
+    }
+    response = await client.post(
+        "/v1/runs", json={"workflow": workflow, "input": {"name": HOSTILE}}
+    )
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert (error["code"], error["details"][0]["path"]) == ("invalid_input", "$.input.name")
+    assert "does not match" in error["details"][0]["message"]
+
+    waiting = {
+        "name": "evil-wait",
+        "steps": [
+            {
+                "id": "ask",
+                "wait": {
+                    "signal": "go",
+                    "schema": {
+                        "type": "object",
+                        "patternProperties": {EVIL: {"type": "integer"}},
+                        "additionalProperties": False,
+                    },
+                },
+            }
+        ],
+    }
+    run = await client.post("/v1/runs", json={"workflow": waiting, "input": {}})
+    assert run.status_code == 202, run.text
+    run_id = run.json()["run_id"]
+    await step_running(client, run_id, "ask")
+    url = f"/v1/runs/{run_id}/signals/go"
+    response = await client.post(url, json={HOSTILE: 1})
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["details"][0]["path"] == "$"  # no property it allows
+    response = await client.post(url, json={"aaa": "x"})  # matched by the pattern
+    assert response.status_code == 422 and response.json()["error"]["details"][0]["path"] == "$.aaa"
+    assert (await client.post(url, json={"aaa": 1})).status_code == 202
+
+
+async def step_running(client: httpx.AsyncClient, run_id: str, step_id: str) -> None:
+    """Until the step is running (it starts right after the run is accepted)."""
+    for _ in range(500):
+        run = (await client.get(f"/v1/runs/{run_id}")).json()
+        if any(s["step_id"] == step_id and s["status"] == "running" for s in run["steps"]):
+            return
+    raise AssertionError(f"step {step_id} never ran: {run}")
+
+
+async def test_schemas_the_linear_engine_cannot_run_are_refused_at_registration(
+    client: httpx.AsyncClient,
+) -> None:
+    backreference = {"type": "object", "properties": {"word": {"pattern": r"^(a+)\1$"}}}
+    response = await client.post("/v1/workflows", json={**FLOW, "input_schema": backreference})
+    assert "linear time" in refused(response, "$.input_schema.properties.word.pattern", "body")
+    lookahead: dict[str, Any] = {"patternProperties": {"(?=x)": {}}}
+    step = {"id": "w", "wait": {"signal": "go", "schema": lookahead}}
+    response = await client.post("/v1/workflows", json={"name": "w", "steps": [step]})
+    refused(response, '$.steps[0].wait.schema.patternProperties["(?=x)"]', "body")
+    outside = {"$ref": "http://127.0.0.1:1/schema.json"}
+    response = await client.post(
+        "/v1/runs", json={"workflow": {**FLOW, "input_schema": outside}, "input": {}}
+    )
+    assert "references inside the schema" in refused(response, "$.workflow.input_schema", "body")
+    card = {
+        "name": "evil-agent",
+        "capabilities": [{"name": "evil.cap", "input_schema": backreference}],
+    }
+    response = await client.post("/v1/agents", json=keyed(card))
+    path = "$.capabilities[0].input_schema.properties.word.pattern"
+    assert "linear time" in refused(response, path, "body")
+    assert (await client.get("/v1/capabilities", params={"name": "evil.*"})).json()["items"] == []
+
+
+async def test_a_loop_until_what_its_registered_body_never_outputs_is_refused(
+    client: httpx.AsyncClient,
+) -> None:
+    body = {
+        "name": "halve",
+        "steps": [{"id": "half", "capability": "demo.half", "input": {"n": "$.input.n"}}],
+        "output": {"n": "$.steps.half.output.n", "done": "$.steps.half.output.small"},
+    }
+    assert (await client.post("/v1/workflows", json=body)).status_code == 201
+    loop = {"workflow": "halve", "input": {"n": "$.previous"}, "max_iterations": 50}
+    typo = {"name": "shrink", "steps": [{"id": "go", "loop": {**loop, "until": "$.output.dne"}}]}
+    message = refused(
+        await client.post("/v1/workflows", json=typo), "$.steps[0].loop.until", "body"
+    )
+    assert "never has 'dne' (it has done, n)" in message
+    response = await client.post("/v1/runs", json={"workflow": typo, "input": {}})
+    refused(response, "$.workflow.steps[0].loop.until", "body")
+    fine = {"name": "shrink", "steps": [{"id": "go", "loop": {**loop, "until": "$.output.done"}}]}
+    assert (await client.post("/v1/workflows", json=fine)).status_code == 201

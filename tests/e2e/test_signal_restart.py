@@ -40,6 +40,15 @@ UNANSWERED = {
     "name": "unanswered",
     "steps": [{"id": "approve", "wait": {"signal": "approval", "timeout_s": 4}}],
 }
+# Signalled while the step before its wait sleeps: the signal is kept, through the restart.
+EARLY = {
+    "name": "signalled-early",
+    "steps": [
+        {"id": "nap", "sleep": {"seconds": 15}},
+        {"id": "approve", "after": ["nap"], "wait": {"signal": "approval", "timeout_s": 3600}},
+    ],
+    "output": "$.steps.approve.output",
+}
 NAP = {
     "name": "nap",
     "steps": [{"id": "nap", "sleep": {"seconds": 4}}],
@@ -117,7 +126,8 @@ async def test_a_restart_while_steps_wait_or_sleep_changes_nothing(
     headers = {"authorization": f"Bearer {TOKEN}"}
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as client:
         ids = {}
-        for name, workflow in (("approval", APPROVAL), ("unanswered", UNANSWERED), ("nap", NAP)):
+        flows = (("approval", APPROVAL), ("unanswered", UNANSWERED), ("nap", NAP), ("early", EARLY))
+        for name, workflow in flows:
             response = await client.post("/v1/runs", json={"workflow": workflow, "input": {}})
             assert response.status_code == 202, response.text
             ids[name] = response.json()["run_id"]
@@ -131,6 +141,10 @@ async def test_a_restart_while_steps_wait_or_sleep_changes_nothing(
 
         await wait_until(all_waiting)
         before = (await client.get(f"/v1/runs/{ids['approval']}/events")).json()
+        early = {"ok": True, "comment": "before the step waited"}
+        sent = await client.post(f"/v1/runs/{ids['early']}/signals/approval", json=early)
+        assert sent.status_code == 202, sent.text
+        assert (sent.json()["steps"], sent.json()["kept"]) == ([], ["approve"])
 
     servers[0].kill()  # SIGKILL, while the steps wait and sleep
     servers[0].wait()
@@ -158,6 +172,10 @@ async def test_a_restart_while_steps_wait_or_sleep_changes_nothing(
         unanswered = finished["unanswered"]
         assert unanswered["status"] == "failed", unanswered
         assert _steps(unanswered) == {"approve": "timed_out"}
+        signalled = finished["early"]
+        assert signalled["status"] == "succeeded" and signalled["output"] == early, signalled
+        kinds = [e["type"] for e in (await client.get(f"/v1/runs/{ids['early']}/events")).json()]
+        assert kinds.index("signal.kept") < kinds.index("signal.received")
         nap = finished["nap"]
         assert nap["status"] == "succeeded", nap
         # Woken at its time or after, never before, though its timer was set by the killed process.

@@ -260,7 +260,9 @@ async def test_bad_servers_get_a_clear_4xx(stack: Stack, tmp_path: Path) -> None
 
     broken = await register(stack, "broken", stdio("--bad-schema"))
     assert broken.status_code == 422, broken.text
-    assert broken.json()["error"]["message"].startswith("$.tools.broken.inputSchema: tool 'broken'")
+    assert broken.json()["error"]["message"].startswith(
+        "$.tools.broken.inputSchema.properties: tool 'broken'"
+    )
 
     silent = await register(stack, "silent", {"url": f"http://127.0.0.1:{free_port()}/mcp"})
     assert silent.status_code == 422, silent.text

@@ -205,7 +205,7 @@ async def test_schema_violation_error_is_sent_back(gateway, client):
     result = await client.complete(ask(json_schema=SCHEMA))
     assert result.repaired
     feedback = gateway.requests[1]["messages"][-1]["content"]
-    assert "$.verdict" in feedback and "'maybe' is not one of" in feedback
+    assert "$.verdict" in feedback and '"maybe" is not one of' in feedback
 
 
 async def test_invalid_twice_fails_cleanly_after_exactly_one_repair(gateway, client):
@@ -219,7 +219,10 @@ async def test_invalid_twice_fails_cleanly_after_exactly_one_repair(gateway, cli
     error = caught.value
     assert not error.retryable and error.attempts == 2
     assert len(gateway.requests) == 2
-    assert len(error.errors) == 2 and "'confidence' is a required property" in error.errors[1]
+    assert (
+        len(error.errors) == 2
+        and 'at $.confidence: "confidence" is a required property' in error.errors[1]
+    )
     assert error.content == '{"verdict": "liable"}'
     assert error.usage == {"prompt_tokens": 40, "completion_tokens": 10, "total_tokens": 50}
     assert error.to_dict()["code"] == "schema_validation_failed"
@@ -242,7 +245,7 @@ async def test_fenced_json_is_accepted(gateway, client):
 
 
 def test_an_invalid_schema_is_refused_up_front():
-    with pytest.raises(ValidationError, match="not a valid JSON Schema"):
+    with pytest.raises(ValidationError, match="not a usable JSON Schema"):
         ask(json_schema={"type": "no-such-type"})
     with pytest.raises(ValidationError):
         ChatRequest(messages=[])

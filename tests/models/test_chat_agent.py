@@ -73,7 +73,7 @@ async def test_invalid_twice_fails_cleanly_with_the_errors(gateway):
     assert error["code"] == "schema_validation_failed" and error["retryable"] is False
     details = error["details"]
     assert details["attempts"] == 2 and len(details["errors"]) == 2
-    assert "'confidence' is a required property" in details["errors"][1]
+    assert '"confidence" is a required property' in details["errors"][1]
     assert details["usage"] == {"prompt_tokens": 40, "completion_tokens": 10, "total_tokens": 50}
 
 

@@ -19,7 +19,7 @@ from services.db.models import RunRow, StepRow
 from services.orchestrator.authenticity import SERVER, Refusal
 from services.orchestrator.context import RunContext
 from services.orchestrator.definitions import parse_definition
-from services.orchestrator.engine import Engine, NoWaiter
+from services.orchestrator.engine import Engine, NoWaiter, Signalled
 from services.orchestrator.limits import Limits
 from services.orchestrator.records import Run
 from services.orchestrator.routing import Router
@@ -457,7 +457,10 @@ async def test_a_signal_names_the_steps_that_took_it_or_why_none_did(runtime: Ru
     run = await start(runtime, definition)
     await at(runtime, run, 1, offer("other"))
     await at(runtime, run, 2, offer("go"))
-    assert outcomes == [f"no running step of run {run.id} waits for 'other'", ["w"]]
+    assert outcomes == [
+        f"no step of run {run.id} waits or will wait for 'other'",
+        Signalled(steps=["w"], kept=[]),
+    ]
     cancelled = await start(runtime, definition)
     await at(runtime, cancelled, 1, lambda c: _cancel(engine, c))
     await at(runtime, cancelled, 2, offer("go"))

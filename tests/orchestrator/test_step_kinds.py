@@ -138,12 +138,37 @@ async def test_a_wait_that_timed_out_waits_again_when_its_retry_says_so(
     assert ("retrying", "running") in moves
 
 
+async def test_a_signal_sent_before_its_wait_starts_is_kept_and_taken_when_it_starts(
+    runtime: Runtime,
+) -> None:
+    run = await start(runtime, approval_flow())
+    with pytest.raises(SignalRefused) as refused:  # checked when sent, not when taken
+        await at(runtime, run, 0.5, signal(runtime, "approval", {"ok": "yes"}))
+    assert refused.value.path == "$.ok"
+    body = {"ok": True, "comment": "early"}
+    kept = await at(runtime, run, 0.5, signal(runtime, "approval", body))
+    assert kept.steps["approve"].status == "pending"
+    with pytest.raises(NoWaiter):  # one kept signal per step: the first one sent
+        await at(runtime, run, 0.6, signal(runtime, "approval", {"ok": False}))
+    with pytest.raises(NoWaiter):  # no step of the run will ever wait for it
+        await at(runtime, run, 0.6, signal(runtime, "other", {"ok": True}))
+    ctx = await at(runtime, run, 1, answers(runtime, reply(run, 1, Kind.RESULT, {"output": 1})))
+    approve = ctx.steps["approve"]
+    assert approve.status == "succeeded" and approve.output == body
+    assert "kept_signal" not in approve.meta
+    assert ctx.steps["publish"].status == "scheduled"
+    trail = [(e.type, e.step_id) for e in await events(runtime, run)]
+    kept_at = trail.index(("signal.kept", "approve"))
+    assert kept_at < trail.index(("signal.received", "approve"))
+    ledger = await ledger_of(runtime, run)
+    record = {"step_id": "approve", "signal": "approval", "sent_by": "alice", "body": body}
+    assert ("signal.kept", record) in ledger and ("signal.received", record) in ledger
+
+
 async def test_a_signal_nobody_waits_for_or_a_refused_body_changes_nothing(
     runtime: Runtime,
 ) -> None:
     run = await start(runtime, approval_flow())
-    with pytest.raises(NoWaiter):  # approve has not started yet
-        await at(runtime, run, 0.5, signal(runtime, "approval", {"ok": True}))
     await at(runtime, run, 1, answers(runtime, reply(run, 1, Kind.RESULT, {"output": 1})))
     with pytest.raises(NoWaiter):
         await at(runtime, run, 2, signal(runtime, "other", {"ok": True}))
@@ -337,6 +362,13 @@ def steps(*given: dict[str, Any]) -> dict[str, Any]:
     return {"name": "w", "steps": list(given)}
 
 
+def loop_step(output: Any, until: Any) -> dict[str, Any]:
+    """A loop whose inline body doubles a number, with ``output`` as its output mapping."""
+    body = [{"id": "double", "capability": "demo.double", "input": {"n": "$.input.n"}}]
+    loop = {"steps": body, "input": {"n": "$.previous"}, "until": until, "max_iterations": 5}
+    return {"id": "grow", "loop": loop if output is None else {**loop, "output": output}}
+
+
 KIND_PROBLEMS: list[tuple[str, dict[str, Any], str]] = [
     (
         "two kinds",
@@ -349,7 +381,7 @@ KIND_PROBLEMS: list[tuple[str, dict[str, Any], str]] = [
     (
         "schema that is no JSON Schema",
         steps({"id": "a", "wait": {"signal": "s", "schema": {"type": "banana"}}}),
-        "$.steps[0].wait.schema",
+        "$.steps[0].wait.schema.type",
     ),
     (
         "negative wait timeout",
@@ -384,7 +416,48 @@ KIND_PROBLEMS: list[tuple[str, dict[str, Any], str]] = [
         steps({"id": "a", "capability": "t.x", "on_error": "ignore"}),
         "$.steps[0].on_error",
     ),
+    (
+        "a loop until a field its body's output never has",
+        steps(loop_step({"total": "$.steps.double.output.n"}, "$.output.totl")),
+        "$.steps[0].loop.until",
+    ),
+    (
+        "a loop until a step its body does not end with",
+        steps(loop_step(None, {"ref": "$.output.ghost.n", "op": "gte", "value": 3})),
+        "$.steps[0].loop.until.ref",
+    ),
+    (
+        "a loop until a field of a literal",
+        steps(loop_step({"total": "$.steps.double.output.n", "unit": "kg"}, "$.output.unit.x")),
+        "$.steps[0].loop.until",
+    ),
+    (
+        "a loop until a field of the iteration number",
+        steps(loop_step(None, "$.iteration.count")),
+        "$.steps[0].loop.until",
+    ),
+    (
+        "a loop until an earlier step's output",
+        steps(loop_step(None, "$.steps.double.output")),
+        "$.steps[0].loop.until",
+    ),
 ]
+
+
+@pytest.mark.parametrize(
+    "until",
+    [
+        "$.output",
+        "$.output.total",
+        "$.output.total.anything",  # a reference in the body's output: its fields are unknown
+        {"ref": "$.iteration", "op": "gte", "value": 3},
+    ],
+)
+def test_a_loop_until_what_its_body_can_output_is_accepted(until: Any) -> None:
+    parse_definition(steps(loop_step({"total": "$.steps.double.output.n"}, until)))
+    if isinstance(until, str) and until.startswith("$.output.total"):
+        # Without an output mapping the output is the last steps' outputs, by id.
+        parse_definition(steps(loop_step(None, until.replace("total", "double"))))
 
 
 @pytest.mark.parametrize(("case", "data", "path"), KIND_PROBLEMS, ids=[c[0] for c in KIND_PROBLEMS])

@@ -159,7 +159,9 @@ async def register_a2a(
         try:
             agent, _ = await store.enroll(session, modx_card, principal.tenant, runtime.settings)
         except RegistrationRefused as exc:
-            raise ApiError(exc.status, exc.code, f"$.name: {exc.message}") from None
+            # A refused skill schema is the peer's card's (found at card_url), not this body's.
+            path = "$.card_url" if (exc.field or "").startswith("capabilities") else "$.name"
+            raise ApiError(exc.status, exc.code, f"{path}: {exc.message}") from None
     runtime.orchestrator.engine.router.invalidate()
     runtime.orchestrator.authenticator.forget(agent.id)
     metrics.AGENTS_REGISTERED.inc()

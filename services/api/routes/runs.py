@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
-import jsonschema
 from fastapi import APIRouter, Body, Header, Path, Query, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from agents.sdk.json_schema import SchemaRefused, mismatch
 from services.api.deps import OperatorDep, ReaderDep, RuntimeDep, SessionDep
 from services.api.errors import ApiError, not_found
 from services.api.routes.workflows import definition_error, parse_or_422
@@ -113,18 +113,15 @@ def _check_input(definition: WorkflowDefinition, value: object) -> None:
     if definition.input_schema is None:
         return
     try:
-        jsonschema.validate(value, definition.input_schema)
-    except jsonschema.ValidationError as exc:
-        path = "$.input" + "".join(
-            f"[{p}]" if isinstance(p, int) else f".{p}" for p in exc.absolute_path
-        )
-        raise ApiError(
-            422, "invalid_input", f"{path}: {exc.message}", [{"path": path, "message": exc.message}]
-        ) from None
-    except jsonschema.SchemaError as exc:
-        raise ApiError(
-            422, "invalid_definition", f"$.workflow.input_schema: {exc.message}"
-        ) from None
+        found = mismatch(definition.input_schema, value)
+    except SchemaRefused as exc:
+        path, message = "$.workflow.input_schema" + exc.path, exc.message
+        details = [{"path": path, "message": message}]
+        raise ApiError(422, "invalid_definition", f"{path}: {message}", details) from None
+    if found is not None:
+        path, message = "$.input" + found.path, found.message
+        details = [{"path": path, "message": message}]
+        raise ApiError(422, "invalid_input", f"{path}: {message}", details)
 
 
 def _check_limits(limits: Limits, definition: WorkflowDefinition, run_input: object) -> None:
@@ -387,7 +384,7 @@ async def cancel_run(
     "/runs/{run_id}/signals/{name}",
     status_code=202,
     response_model=SignalAccepted,
-    responses={409: {"description": "No step of the run waits for this signal"}},
+    responses={409: {"description": "No step of the run waits or will wait for this signal"}},
 )
 async def send_signal(
     run_id: str,
@@ -398,6 +395,7 @@ async def send_signal(
     body: Any = Body(default=None),
 ) -> SignalAccepted:
     """Send a signal: the steps that ``wait`` for ``name`` end with the body as their output.
+    Sent before such a step starts, it is kept (``kept``) and taken when the step starts.
 
     The body must match the waiting step's ``schema`` (422 naming the field it refuses). The
     signal is recorded in the run's events and ledger with the name of the sender's token.
@@ -421,7 +419,7 @@ async def deliver_signal(
         raise ApiError(422, "signal_refused", f"{exc.path}: {exc.message}", details) from None
     if took is None:
         raise not_found("run", run_id)
-    return SignalAccepted(run_id=run_id, signal=name, steps=took)
+    return SignalAccepted(run_id=run_id, signal=name, steps=took.steps, kept=took.kept)
 
 
 @router.post("/runs/{run_id}/retry", status_code=202, response_model=RunAccepted)

@@ -111,3 +111,11 @@ class StepKind:
         """A signal ``name`` reached the run while this step is ``running``; True when the step
         took it. Raises ``SignalRefused`` for a body it waits for but refuses."""
         return False
+
+    def on_early_signal(
+        self, ctx: RunContext, step: StepDefinition, row: Step, name: str, body: Any, sender: str
+    ) -> bool:
+        """A signal ``name`` that no running step took reached the run while this step has not
+        started (``pending``, or ``retrying`` between attempts); True when the step keeps it
+        for when it starts. Raises ``SignalRefused`` for a body it would refuse."""
+        return False

@@ -250,6 +250,8 @@ def agent_add_mcp(
     typer.echo(f"registered {row['name']} ({row['agent_id']}) at {row['location']}")
     for capability in row["capabilities"]:
         typer.echo(f"  {capability}")
+    for tool in row.get("rejected_tools", []):
+        typer.echo(f"  rejected {tool['name']}: {tool['reason']}")
 
 
 @agent_app.command("add-a2a")

@@ -14,7 +14,7 @@ Tools:
   with the process id. A cancelled call appends ``cancelled`` to ``<marker>.log``.
 
 ``--crash``: writes to stderr and exits before answering ``initialize``; ``--bad-schema``:
-lists a tool whose input schema is not a JSON Schema.
+lists a tool whose input schema is not a JSON Schema too; ``--only-bad``: lists only that one.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import mcp.types as types
 from mcp.server.lowlevel import Server
 
 BAD_SCHEMA = "--bad-schema" in sys.argv
+ONLY_BAD = "--only-bad" in sys.argv
 
 
 def _note(path: Path, line: str) -> None:
@@ -76,8 +77,11 @@ def build() -> Server[Any, Any]:
                 inputSchema={"type": "object", "properties": {"marker": {"type": "string"}}},
             ),
         ]
+        broken = types.Tool(name="broken", inputSchema={"type": "object", "properties": 5})
+        if ONLY_BAD:
+            return [broken]
         if BAD_SCHEMA:
-            tools.append(types.Tool(name="broken", inputSchema={"type": "object", "properties": 5}))
+            tools.append(broken)
         return tools
 
     @server.call_tool(validate_input=False)  # type: ignore[untyped-decorator]

@@ -258,11 +258,22 @@ async def test_bad_servers_get_a_clear_4xx(stack: Stack, tmp_path: Path) -> None
     assert message.startswith("$.command: the MCP server could not be used")
     assert "peer: cannot open its database" in message  # the tail of its stderr
 
-    broken = await register(stack, "broken", stdio("--bad-schema"))
+    broken = await register(stack, "broken", stdio("--only-bad"))
     assert broken.status_code == 422, broken.text
     assert broken.json()["error"]["message"].startswith(
         "$.tools.broken.inputSchema.properties: tool 'broken'"
     )
+
+    # Beside usable tools, a broken one is left out and reported; the others are registered.
+    mixed = await register(stack, "mixed", stdio("--bad-schema"))
+    assert mixed.status_code == 201, mixed.text
+    (rejected,) = mixed.json()["rejected_tools"]
+    assert rejected["name"] == "broken"
+    assert rejected["reason"].startswith("$.tools.broken.inputSchema: ")
+    assert "mcp.mixed.add" in mixed.json()["capabilities"]
+    assert "mcp.mixed.broken" not in mixed.json()["capabilities"]
+    found = await stack.client.get("/v1/capabilities", params={"q": "broken"})
+    assert "mcp.mixed.broken" not in {c["name"] for c in found.json()["items"]}
 
     silent = await register(stack, "silent", {"url": f"http://127.0.0.1:{free_port()}/mcp"})
     assert silent.status_code == 422, silent.text
@@ -277,9 +288,9 @@ async def test_bad_servers_get_a_clear_4xx(stack: Stack, tmp_path: Path) -> None
     both = await register(stack, "both", {"command": ["x"], "url": "http://127.0.0.1/"})
     assert both.status_code == 422
 
-    # Nothing of it stays registered, and the stack still serves.
+    # Nothing of the refused ones stays registered, and the stack still serves.
     agents = (await stack.client.get("/v1/agents")).json()
-    assert not [a for a in agents if a["transport"] == "mcp"]
+    assert [a["name"] for a in agents if a["transport"] == "mcp"] == ["mixed"]  # only it
     assert (await stack.client.get("/readyz")).status_code == 200
 
 
@@ -309,6 +320,15 @@ async def test_the_cli_registers_a_stdio_server(stack: Stack) -> None:
     assert proc.returncode == 0, err.decode()
     row = json.loads(out)
     assert row["location"].startswith("stdio: ") and "mcp.calc.add" in row["capabilities"]
+
+    # Without --json: the capabilities, and the tools left out with why.
+    mixed = ["agent", "add-mcp", "mixed", "--env", f"PYTHONPATH={ROOT}", "--", *PEER, "stdio"]
+    shown = await asyncio.create_subprocess_exec(
+        *command[:3], *mixed, "--bad-schema", env=env, cwd=ROOT, stdout=asyncio.subprocess.PIPE
+    )
+    text = (await shown.communicate())[0].decode()
+    assert shown.returncode == 0 and "  mcp.mixed.add" in text
+    assert "  rejected broken: $.tools.broken.inputSchema: " in text
 
     bad = await asyncio.create_subprocess_exec(
         *command, "--env", "NOVALUE", "--", "true", env=env, stderr=asyncio.subprocess.PIPE

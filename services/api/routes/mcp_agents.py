@@ -4,7 +4,8 @@ MODX starts the server (a command, over stdio) or connects to it (a streamable-H
 initializes, lists its tools, and registers an agent with ``transport: "mcp"`` whose
 capabilities are ``mcp.<name>.<tool>``, with the tools' schemas and descriptions. Whatever
 stops that (a command that does not start or exits at once, a URL that does not answer or that
-egress refuses, a tool whose schema is not a JSON Schema) is a 422 naming the field.
+egress refuses, a server none of whose tools has a usable schema) is a 422 naming the field;
+tools whose schema is not a JSON Schema are left out and listed in ``rejected_tools``.
 
 A command runs on the server, as the server's user: only a system admin may register one
 (docs/interop.md, "Security"). A URL is open to whoever may register agents.
@@ -49,6 +50,13 @@ class McpRegistration(McpServer):
     """Serve every tenant (system tenant only, as for any agent)."""
 
 
+class RejectedTool(BaseModel):
+    """A tool of the server that is not registered, and why."""
+
+    name: str
+    reason: str
+
+
 class McpRegistered(BaseModel):
     """The agent an MCP server became."""
 
@@ -58,6 +66,8 @@ class McpRegistered(BaseModel):
     server: dict[str, Any]
     """The server's own name and version (from ``initialize``)."""
     capabilities: list[str]
+    rejected_tools: list[RejectedTool] = []
+    """Tools that did not become capabilities (a schema that is no JSON Schema...), and why."""
 
 
 def _refuse(field: str, message: str, status: int = 422, code: str = "invalid_request") -> ApiError:
@@ -97,7 +107,7 @@ async def register_mcp(
     try:
         assert connection.session is not None
         tools = await list_all_tools(connection.session)
-        agent_id = await _register(body, server, tools, principal, runtime, session)
+        agent_id, rejected = await _register(body, server, tools, principal, runtime, session)
     except BaseException:
         await connection.close()
         raise
@@ -112,7 +122,12 @@ async def register_mcp(
         name=body.name,
         location=server.location,
         server={"name": info.serverInfo.name, "version": info.serverInfo.version},
-        capabilities=[f"mcp.{body.name}.{tool.name}" for tool in tools],
+        capabilities=[
+            f"mcp.{body.name}.{tool.name}"
+            for tool in tools
+            if tool.name not in {r.name for r in rejected}
+        ],
+        rejected_tools=rejected,
     )
 
 
@@ -123,9 +138,16 @@ async def _register(
     principal: Principal,
     runtime: Runtime,
     session: AsyncSession,
-) -> str:
+) -> tuple[str, list[RejectedTool]]:
+    """Register the server's usable tools; the others are returned with why. A server none of
+    whose tools is usable is refused (422 naming the first problem)."""
     problems = tool_problems(tools)
-    if problems:
+    rejected: dict[str, RejectedTool] = {}
+    for problem in problems:
+        reason = f"$.tools.{problem.tool}.{problem.path}: {problem.message}"
+        rejected.setdefault(problem.tool, RejectedTool(name=problem.tool, reason=reason))
+    usable = [tool for tool in tools if tool.name not in rejected]
+    if problems and not usable:
         first = problems[0]
         raise _refuse(
             f"tools.{first.tool}.{first.path}",
@@ -133,6 +155,7 @@ async def _register(
         )
     if not tools:
         raise _refuse("command" if server.command else "url", "the MCP server lists no tools")
+    tools = usable
     shared = body.shared and (principal.is_system or principal.tenant == SYSTEM_TENANT)
     card = AgentCard(
         name=body.name,
@@ -161,4 +184,4 @@ async def _register(
     log.info(
         "MCP server %s registered as agent %s (%d tools)", server.location, agent.id, len(tools)
     )
-    return agent.id
+    return agent.id, list(rejected.values())

@@ -25,6 +25,12 @@ class Kind(StrEnum):
     ERROR = "error"
 
 
+LATER_FIELDS = frozenset({"reply_to"})
+"""Fields added after the first protocol version: left out when null (``to_json``, and the
+signed bytes in ``bus.signing``), so that agents that predate them still parse and verify
+every envelope that does not use them."""
+
+
 def utcnow() -> datetime:
     """The current time, timezone-aware in UTC."""
     return datetime.now(UTC)
@@ -40,6 +46,10 @@ class Envelope(BaseModel):
     topic: str
     sender: str
     recipient: str | None = None
+    # On a task: the stream its answers go to (``bus.streams.reply_stream``), the partition
+    # stream of the replica that owns the run. Left out of the JSON and of the signed bytes
+    # when null, so envelopes without it are byte for byte what they were before it existed.
+    reply_to: str | None = Field(default=None, max_length=200)
     run_id: str | None = None
     step_id: str | None = None
     attempt: int = Field(default=1, ge=1)
@@ -67,7 +77,11 @@ class Envelope(BaseModel):
 
     def to_json(self) -> bytes:
         """Serialize with the public field names (``schema``, not ``schema_``)."""
-        return self.model_dump_json(by_alias=True).encode()
+        return self.model_dump_json(by_alias=True, exclude=self.unset_later_fields()).encode()
+
+    def unset_later_fields(self) -> set[str]:
+        """The fields added after the first protocol version that are null here (left out)."""
+        return {name for name in LATER_FIELDS if getattr(self, name) is None}
 
     @classmethod
     def from_json(cls, data: bytes | str) -> Envelope:

@@ -1,9 +1,9 @@
 """Ed25519 signatures over envelopes.
 
 The signature is the base64 of an Ed25519 signature over the envelope's canonical JSON: every
-field except ``signature``, dumped in pydantic's JSON mode with the public field names, keys
-sorted, compact separators, UTF-8. That form survives a JSON round trip unchanged, so a
-receiver recomputes it from the envelope it parsed.
+field except ``signature`` (and ``reply_to`` when it is null), dumped in pydantic's JSON mode
+with the public field names, keys sorted, compact separators, UTF-8. That form survives a JSON
+round trip unchanged, so a receiver recomputes it from the envelope it parsed.
 
 Public keys travel as base64 of their 32 raw bytes (the ``public_key`` of an agent card).
 """
@@ -152,8 +152,10 @@ def registration_proof(name: str, private_key: Ed25519PrivateKey) -> dict[str, A
 
 
 def canonical_bytes(envelope: Envelope) -> bytes:
-    """The bytes that are signed: every field but ``signature``, as canonical JSON."""
-    fields = envelope.model_dump(mode="json", by_alias=True, exclude={"signature"})
+    """The bytes that are signed: every field but ``signature``, as canonical JSON (without
+    the later fields that are null, ``Envelope.unset_later_fields``)."""
+    exclude = {"signature", *envelope.unset_later_fields()}
+    fields = envelope.model_dump(mode="json", by_alias=True, exclude=exclude)
     return json.dumps(
         fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
     ).encode()

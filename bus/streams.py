@@ -25,9 +25,21 @@ def tasks(capability: str) -> str:
 
 
 def result_partition(index: int) -> str:
-    """The results of one partition of the runs, forwarded from ``RESULTS`` to the replica
-    that owns the partition (group ``ORCHESTRATOR_GROUP``)."""
+    """The results of one partition of the runs, read only by the replica that owns the
+    partition (group ``ORCHESTRATOR_GROUP``): a task's ``reply_to``, and where a replica
+    forwards an answer that reached ``RESULTS``."""
     return f"{RESULTS}.{index}"
+
+
+def reply_stream(reply_to: str | None) -> str:
+    """Where an answer to a task goes: the task's ``reply_to`` when it names a partition
+    stream of ``RESULTS``, else ``RESULTS`` (a task sent before replies were routed, or a
+    ``reply_to`` naming anything else: agents never write anywhere a task tells them)."""
+    if reply_to is not None:
+        base, _, index = reply_to.rpartition(".")
+        if base == RESULTS and index.isascii() and index.isdigit():
+            return reply_to
+    return RESULTS
 
 
 def control(agent_id: str) -> str:
@@ -81,7 +93,8 @@ def published_marker(stream: str, envelope_id: str) -> str:
     return f"{tagged(stream)}.published.{envelope_id}"
 
 
-# Topics of the envelopes that agents send to ``RESULTS`` besides results and errors.
+# Topics of the envelopes that agents send about a task (to its ``reply_to``), besides its
+# result or error.
 TASK_STARTED = "task.started"
 TASK_HEARTBEAT = "task.heartbeat"
 """The handler is alive (``TaskContext.heartbeat``): a step's ``heartbeat_timeout_s`` restarts."""

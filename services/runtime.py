@@ -202,6 +202,7 @@ class Runtime:
                 per_agent=settings.agent_acl,
                 # Shared by the replicas: any of them can make an agent's lost user again.
                 secret=signing_key.private_bytes_raw(),
+                partitions=settings.result_partitions,
             ),
         )
         orchestrator.agents_removed = runtime.access.revoke

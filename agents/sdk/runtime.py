@@ -264,7 +264,8 @@ class TaskRuntime:
             if ran is None:
                 return None  # cancelled by the orchestrator: nobody waits for an answer
             outcome = ran
-        return [(streams.RESULTS, self._agent.sign(result_envelope(task, sender, outcome)))]
+        reply_to = streams.reply_stream(task.reply_to)
+        return [(reply_to, self._agent.sign(result_envelope(task, sender, outcome)))]
 
     async def _run_announced(
         self, definition: CapabilityDefinition, task: Envelope, name: str
@@ -281,10 +282,10 @@ class TaskRuntime:
             return answer(task, sender, Kind.EVENT, streams.TASK_STARTED, payload)
 
         async def emit(topic: str, payload: dict[str, Any]) -> None:
-            await self._publish(answer(task, sender, Kind.EVENT, topic, payload))
+            await self._publish(task, answer(task, sender, Kind.EVENT, topic, payload))
 
         if delay <= 0:
-            await self._publish(started())
+            await self._publish(task, started())
         # A timer publishes ``task.started`` only if the handler is still running by then: a
         # short task costs one timer, not a wait on two futures. The handler runs in a task of
         # its own, so that context variables it sets stay its own, and so that a cancel stops
@@ -292,7 +293,7 @@ class TaskRuntime:
         announced: list[asyncio.Task[None]] = []
 
         def announce() -> None:
-            announced.append(asyncio.ensure_future(self._publish(started())))
+            announced.append(asyncio.ensure_future(self._publish(task, started())))
 
         job = asyncio.ensure_future(execute(definition, task, sender, emit))
         self._running[task.id] = job
@@ -325,8 +326,11 @@ class TaskRuntime:
         await announced[0]
         return outcome
 
-    async def _publish(self, envelope: Envelope) -> None:
-        await self._transport.publish(streams.RESULTS, self._agent.sign(envelope))
+    async def _publish(self, task: Envelope, envelope: Envelope) -> None:
+        """Publish an event about ``task`` where its answers go (its ``reply_to``)."""
+        await self._transport.publish(
+            streams.reply_stream(task.reply_to), self._agent.sign(envelope)
+        )
 
     def _check_task(self, task: Envelope) -> str | None:
         """None for a task the orchestrator signed; else why it is refused (dead-lettered)."""

@@ -212,9 +212,15 @@ class GatewaySession:
                 del self._by_task[task.id]
 
     def _answer(self, stream: str, data: dict[str, Any], task: Envelope) -> BusReply:
-        """Check an agent's answer to ``task`` and stamp it; raises ``ProtocolError``."""
-        if stream != streams.RESULTS:
-            raise ProtocolError(f"stream: answers go to {streams.RESULTS}, not {stream!r}")
+        """Check an agent's answer to ``task`` and stamp it, for the task's reply stream;
+        raises ``ProtocolError``.
+
+        The agent names ``modx.results`` or the task's ``reply_to``; either way the answer goes
+        where the signed task says (an agent that predates ``reply_to`` is routed too).
+        """
+        reply_to = streams.reply_stream(task.reply_to)
+        if stream not in (streams.RESULTS, reply_to):
+            raise ProtocolError(f"stream: answers go to {reply_to}, not {stream!r}")
         envelope = _envelope(data)
         if envelope.kind not in _ANSWER_KINDS:
             raise ProtocolError(f"envelope.kind: {envelope.kind.value!r} is not an answer")
@@ -223,7 +229,7 @@ class GatewaySession:
         for name in ("run_id", "step_id", "attempt"):
             if getattr(envelope, name) != getattr(task, name):
                 raise ProtocolError(f"envelope.{name}: does not match the task's")
-        return stream, self._stamp(envelope)
+        return reply_to, self._stamp(envelope)
 
     def _check_stream(self, stream: str, group: str) -> None:
         own = (streams.inbox(self.agent_id), streams.control(self.agent_id))

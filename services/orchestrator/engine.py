@@ -89,6 +89,9 @@ class Engine:
         assert isinstance(capability, Capability)
         self.capability = capability
         self.duplicates = 0
+        # Set by the orchestrator that runs this engine: tasks then carry their run's partition
+        # stream as ``reply_to`` (None: answers go to ``modx.results``).
+        self.partitions: int | None = None
 
     # -- starting and advancing -------------------------------------------------------------
 

@@ -24,6 +24,7 @@ from datetime import timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bus import streams
 from services.db.models import ReplicaRow, utcnow
 from services.outage import Outage, log_failure
 
@@ -37,6 +38,15 @@ class PartitionMismatch(RuntimeError):
 def partition_of(run_id: str, partitions: int) -> int:
     """The partition of a run: stable across processes and restarts (not Python's ``hash``)."""
     return zlib.crc32(run_id.encode()) % partitions
+
+
+def reply_stream(run_id: str, partitions: int | None) -> str | None:
+    """Where the answers to a run's tasks go (their ``reply_to``): the run's partition stream,
+    which only its owner reads, so no replica reads an answer only to pass it on. None
+    without partitions (answers go to ``modx.results``)."""
+    if partitions is None:
+        return None
+    return streams.result_partition(partition_of(run_id, partitions))
 
 
 class Ownership:

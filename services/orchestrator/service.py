@@ -1,9 +1,11 @@
 """The orchestrator process's loops: results in, time passing, agent leases, the outbox out.
 
 Any number of replicas can run these loops against one database. Each unfinished run is owned
-by one replica (``services.orchestrator.ownership``): results arrive on ``modx.results``
-(shared through the ``orchestrator`` consumer group), and a replica that reads the result of
-a run it does not own forwards it to the run's partition stream, which only the owner reads.
+by one replica (``services.orchestrator.ownership``). A task names its run's partition stream
+as ``reply_to``, and agents answer there, so only the owner reads the answer. Answers that
+reach ``modx.results`` instead (agents that predate ``reply_to``) are shared through the
+``orchestrator`` consumer group, and a replica that reads one for a run it does not own
+forwards it to the run's partition stream.
 Every write checks the run's version, so a replica that changes a run it does not own (an API
 call, a membership change) is still right; ownership keeps that rare.
 """
@@ -135,6 +137,7 @@ class Orchestrator:
             sessions, self.consumer, partitions=partitions, lease_s=replica_lease_s
         )
         self.forwarded = 0  # results of runs another replica owns, sent on to it
+        engine.partitions = partitions  # tasks name their run's partition stream as reply_to
         self.max_batch = max_batch
         self.lease_s = lease_s
         self.redelivery = Redelivery(self, claim_timeout_s=claim_timeout_s)
@@ -235,7 +238,9 @@ class Orchestrator:
                     streams.result_partition(partition),
                     streams.ORCHESTRATOR_GROUP,
                     self.consumer,
-                    self.on_result,
+                    # An answer of another partition's run (sent to the wrong stream, or
+                    # read while ownership moves) is passed on, as on ``modx.results``.
+                    self.on_intake,
                     self.consumer_options,
                 )
             metrics.PARTITIONS_OWNED.set(len(self._partitions))
@@ -603,8 +608,9 @@ class Orchestrator:
         return None if ctx is None else await job.action(ctx)
 
     async def on_intake(self, envelope: Envelope) -> Sequence[Reply] | None:
-        """Handler of ``modx.results``: handle a result of a run this replica owns; forward
-        any other to its run's partition stream, acknowledged in the same round trip.
+        """Handler of ``modx.results`` and of the partition streams: handle a result of a
+        run this replica owns; forward any other to its run's partition stream, acknowledged
+        in the same round trip.
 
         The owner checks the envelope (``on_result``): checking it here too would cost a
         signature check twice, and a forged one is dead-lettered on the partition's stream.

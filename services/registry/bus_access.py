@@ -5,7 +5,9 @@ password, and the registration's ``bus_url`` carries that user. It may:
 
 - consume its capabilities' task streams and its own pinned-task stream (read with its consumer
   group, acknowledge, reclaim);
-- append to ``modx.results`` and to those task streams' dead-letter streams, and to nothing else.
+- append to ``modx.results``, to its partition streams ``modx.results.<n>`` (where a task's
+  ``reply_to`` sends its answers: the same checks apply there), and to those task streams'
+  dead-letter streams, and to nothing else (not to ``modx.results.dlq``).
 
 It cannot read another capability's stream, write a task, or touch any other key. Redis
 checks each command of a Lua script too, so the SDK's commit script (append the result,
@@ -65,13 +67,20 @@ def user_name(agent_id: str) -> str:
 
 
 def agent_rules(
-    agent_id: str, capabilities: Iterable[str], password: str, *, cluster: bool = False
+    agent_id: str,
+    capabilities: Iterable[str],
+    password: str,
+    *,
+    cluster: bool = False,
+    partitions: int = 0,
 ) -> list[str]:
     """The ``ACL SETUSER`` rules of an agent's user (one selector per kind of access); on a
-    cluster (``cluster``), with the commands that learn its layout."""
+    cluster (``cluster``), with the commands that learn its layout. ``partitions``: how many
+    partition streams of results there are (each named, never a pattern)."""
     readable = [streams.tasks(name) for name in sorted(set(capabilities))]
     readable += [streams.inbox(agent_id), streams.control(agent_id)]
-    writable = [streams.RESULTS, *(streams.dlq(stream, cluster) for stream in readable)]
+    replies = [streams.RESULTS, *(streams.result_partition(p) for p in range(partitions))]
+    writable = [*replies, *(streams.dlq(stream, cluster) for stream in readable)]
     consume = [*_CONSUME, *(f"~{stream}" for stream in readable)]
     append = ["+xadd", *(f"~{stream}" for stream in writable)]
     script = ["+evalsha", "+eval", *(f"~{stream}" for stream in [*readable, *writable])]
@@ -109,6 +118,8 @@ class BusAccess:
         per_agent: Create an ACL user per agent (Redis only; ``MODX_AGENT_ACL``).
         secret: What agents' passwords are derived from (the same on every replica); without
             one, passwords are random and a user lost with Redis cannot be made again.
+        partitions: How many partition streams of results agents may answer on
+            (``MODX_RESULT_PARTITIONS``).
     """
 
     def __init__(
@@ -118,8 +129,13 @@ class BusAccess:
         *,
         per_agent: bool = True,
         secret: bytes | None = None,
+        partitions: int = 0,
     ) -> None:
         self.bus_url = bus_url
+        self.partitions = partitions
+        # The first ``restore`` sets every live agent's rules again, lost or not: users made
+        # by an older server (or with another partition count) get today's rules.
+        self._refreshed = False
         client = getattr(transport, "client", None)
         self._redis: RedisClient | None = (
             client if per_agent and isinstance(client, Redis | RedisCluster) else None
@@ -142,7 +158,7 @@ class BusAccess:
         if self._redis is None:
             return self.bus_url
         password = self._password(agent_id)
-        await self._make_user(self._redis, agent_id, list(capabilities), password)
+        await self._make_user(self._redis, agent_id, list(capabilities), password, self.partitions)
         return with_user(self.bus_url, user_name(agent_id), password)
 
     async def restore(self, agents: Mapping[str, Iterable[str]]) -> int:
@@ -157,20 +173,26 @@ class BusAccess:
         ]
         known = set.intersection(*per_node)
         lost = [agent_id for agent_id in agents if user_name(agent_id) not in known]
-        for agent_id in lost:
+        refresh = [] if self._refreshed else [a for a in agents if user_name(a) in known]
+        for agent_id in [*lost, *refresh]:
             await self._make_user(
-                self._redis, agent_id, list(agents[agent_id]), self._password(agent_id)
+                self._redis,
+                agent_id,
+                list(agents[agent_id]),
+                self._password(agent_id),
+                self.partitions,
             )
+        self._refreshed = True
         if lost:
             log.warning("the bus had lost the Redis users of %d live agents: made again", len(lost))
         return len(lost)
 
     @staticmethod
     async def _make_user(
-        redis: RedisClient, agent_id: str, names: list[str], password: str
+        redis: RedisClient, agent_id: str, names: list[str], password: str, partitions: int
     ) -> None:
         cluster = isinstance(redis, RedisCluster)
-        rules = agent_rules(agent_id, names, password, cluster=cluster)
+        rules = agent_rules(agent_id, names, password, cluster=cluster, partitions=partitions)
         await on_every_node(redis, "ACL", "SETUSER", user_name(agent_id), *rules)
         # The groups exist before the agent reads: it need not create streams.
         for stream, group in [(streams.tasks(n), n) for n in names] + [

@@ -56,6 +56,7 @@ def test_the_signature_covers_every_other_field():
         "deadline": signed.deadline + timedelta(microseconds=1),
         "schema_": "tax:Other",
         "recipient": "bob",
+        "reply_to": "modx.results.3",
     }
     for field, value in changes.items():
         assert not verify(signed.model_copy(update={field: value}), public_key), field
@@ -102,3 +103,17 @@ def test_keyring_verifier_gives_a_reason_for_each_rejection():
     assert keyring(sign(make(sender="bob"), alice_key)) == "unknown sender 'bob'"
     keyring.remove("alice")
     assert keyring(sign(make(), alice_key)) == "unknown sender 'alice'"
+
+
+def test_reply_to_is_signed_when_set_and_absent_from_the_bytes_when_not():
+    """Envelopes without ``reply_to`` are byte for byte what they were before it existed: an
+    agent that predates it parses them (its envelope forbids unknown fields) and checks their
+    signatures over the same bytes."""
+    private_key, public_key = generate_keypair()
+    plain, routed = make(), make(reply_to="modx.results.3")
+    assert b"reply_to" not in plain.to_json() and b"reply_to" not in canonical_bytes(plain)
+    assert b'"reply_to":"modx.results.3"' in canonical_bytes(routed)
+    signed = sign(routed, private_key)
+    assert verify(Envelope.from_json(signed.to_json()), public_key)
+    assert not verify(signed.model_copy(update={"reply_to": "modx.results.4"}), public_key)
+    assert not verify(signed.model_copy(update={"reply_to": None}), public_key)

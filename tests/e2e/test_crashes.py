@@ -380,10 +380,12 @@ async def test_two_replicas_run_every_step_exactly_once(
     assert len(counts) == 600
     assert set(counts.values()) == {1}, [k for k, v in counts.items() if v > 1][:5]
     # Each run is changed by its owner alone: a replica's copy of a run is never out of date
-    # (without owners, about every other step found another replica's change first).
+    # (without owners, about every other step found another replica's change first). The
+    # agents answer on the partition stream each task names, so no answer is read by a replica
+    # that must pass it on (before ``reply_to``, about half of them were).
     forwarded = [await _metric(url, "modx_results_forwarded_total") for url in urls]
     conflicts = [await _metric(url, "modx_run_conflicts_total") for url in urls]
-    assert sum(forwarded) > 100 and min(forwarded) > 0, forwarded
+    assert sum(forwarded) < 10, forwarded
     assert sum(conflicts) < 30, conflicts
 
 

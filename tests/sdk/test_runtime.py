@@ -294,3 +294,30 @@ async def test_a_task_the_orchestrator_did_not_sign_is_dead_lettered_unrun() -> 
     assert gate.started == 1  # only the signed task ran
     assert reasons[1] == reasons[3] == "rejected: task not signed with the orchestrator's key"
     assert reasons[2] == "rejected: a task from 'mallory', not from the orchestrator"
+
+
+async def test_answers_and_events_go_to_the_stream_the_task_names_as_reply_to() -> None:
+    """The orchestrator names its run's partition stream; the owner alone reads it, so the
+    agent answers there (``task.started`` too), and nothing about the task on ``modx.results``."""
+    partition = streams.result_partition(5)
+    async with AgentTestEnvironment(build_agent()) as env:
+        seen: list[Any] = []
+
+        async def record(envelope: Any) -> None:
+            seen.append(envelope)
+
+        listener = await env.transport.subscribe(partition, "test-partition", "test", record)
+        try:
+            task = env.task("math.add", {"a": 2, "b": 3})
+            task = await env.send(env.sign(task.model_copy(update={"reply_to": partition})))
+            await wait_until(lambda: any(e.kind is Kind.RESULT for e in seen))
+        finally:
+            await listener.stop(drain=True)
+        on_results = env.envelopes(task)
+
+    assert [(e.kind, e.topic) for e in seen] == [
+        (Kind.EVENT, streams.TASK_STARTED),
+        (Kind.RESULT, "math.add"),
+    ]
+    assert seen[1].payload == {"output": {"total": 5}} and seen[1].causation_id == task.id
+    assert on_results == []

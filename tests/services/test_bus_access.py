@@ -15,7 +15,9 @@ from redis.asyncio import Redis, RedisCluster
 from redis.exceptions import AuthenticationError, NoPermissionError, ResponseError
 
 from bus import streams
+from bus.factory import create_transport
 from bus.redis_client import is_cluster, server_url
+from services.registry.bus_access import BusAccess, agent_rules, user_name, with_user
 from tests.fixtures.identity import keyed
 from tests.fixtures.services import free_port, missing, wait_until
 from tests.fixtures.stack import running_stack
@@ -63,6 +65,14 @@ async def test_an_agent_user_reads_its_streams_and_writes_only_results(
             # Its own task stream, with its capability's group; results.
             assert await agent.xreadgroup("cap.a", agent_id, {streams.tasks("cap.a"): ">"}) == []
             assert await agent.xadd(streams.RESULTS, {"data": b"an answer"})
+            # The partition streams a task's ``reply_to`` names, each of them and no more.
+            for partition in (0, 11):
+                assert await agent.xadd(streams.result_partition(partition), {"data": b"x"})
+            for stream in (streams.result_partition(12), streams.dlq(streams.RESULTS)):
+                with pytest.raises(NoPermissionError):
+                    await agent.xadd(stream, {"data": b"not a partition's answer"})
+            with pytest.raises(NoPermissionError):
+                await agent.xrange(streams.result_partition(0))
             # Nothing else: another capability's stream, writing a task, reading anything raw.
             with pytest.raises(NoPermissionError):
                 await agent.xrange(streams.tasks("cap.b"))
@@ -202,3 +212,30 @@ async def test_on_a_cluster_an_agent_user_exists_on_every_node_and_is_made_again
 
         await wait_until(everywhere, timeout=30)
     await server.aclose()
+
+
+async def test_users_made_before_reply_to_get_the_partition_streams_at_the_first_restore(
+    private_redis: str,
+) -> None:
+    """A user made by an older server may append to ``modx.results`` only; the first round of
+    ``restore`` gives every live agent today's rules, so it can answer where tasks say."""
+    server = Redis.from_url(private_redis)
+    await wait_until(_pings(server))
+    transport = create_transport(private_redis)
+    access = BusAccess(transport, private_redis, secret=b"s" * 32, partitions=12)
+    agent_id = "agent-old"
+    password = access._password(agent_id)
+    old_rules = agent_rules(agent_id, ["cap.a"], password)  # no partition streams
+    await server.execute_command("ACL", "SETUSER", user_name(agent_id), *old_rules)
+    agent = Redis.from_url(with_user(private_redis, user_name(agent_id), password))
+    try:
+        with pytest.raises(NoPermissionError):
+            await agent.xadd(streams.result_partition(3), {"data": b"an answer"})
+        assert await access.restore({agent_id: ["cap.a"]}) == 0  # not lost: refreshed
+        assert await agent.xadd(streams.result_partition(3), {"data": b"an answer"})
+        with pytest.raises(NoPermissionError):
+            await agent.xadd(streams.tasks("cap.a"), {"data": b"a forged task"})
+    finally:
+        await agent.aclose()
+        await transport.close()
+        await server.aclose()

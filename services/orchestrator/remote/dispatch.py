@@ -284,7 +284,9 @@ class RemoteDispatcher:
         delay = 0.1
         while True:
             try:
-                await self.transport.publish(streams.RESULTS, self.authenticator.stamp(envelope))
+                await self.transport.publish(
+                    streams.reply_stream(task.reply_to), self.authenticator.stamp(envelope)
+                )
                 return
             except Exception as exc:
                 if dependency_of(exc) is None:

@@ -24,6 +24,7 @@ class Host(Protocol):
     limits: Limits
     default_timeout_s: float
     capacity: Capacity | None
+    partitions: int | None  # runs' partitions, for tasks' ``reply_to`` (None: no routing)
 
     def scope(self, ctx: RunContext) -> dict[str, Any]:
         """The run's input and the finished steps' outputs (what references resolve against)."""

@@ -18,6 +18,7 @@ from services.orchestrator import conversation, in_flight, refs
 from services.orchestrator.authenticity import SERVER, supersede
 from services.orchestrator.context import RunContext
 from services.orchestrator.definitions import StepDefinition
+from services.orchestrator.ownership import reply_stream
 from services.orchestrator.records import Step
 from services.orchestrator.routing import remote_agent, waiting_reason
 from services.orchestrator.states import ACTIVE_STEP, StepState
@@ -146,6 +147,7 @@ class Capability(StepKind):
                     topic=row.capability,
                     sender=ORCHESTRATOR,
                     recipient=row.agent_id,
+                    reply_to=reply_stream(ctx.run.id, self.host.partitions),
                     run_id=ctx.run.id,
                     step_id=row.step_id,
                     attempt=attempt,

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 
@@ -70,6 +71,11 @@ class OutboxRelay:
         self._done: list[str] = []
         self._wake = asyncio.Event()
         self._urgent = False
+        # Whether this process sweeps the table for rows anyone left behind (a crash): one
+        # replica is enough (``Ownership.leads``); the others only retry rows they failed to
+        # publish themselves.
+        self.sweeps: Callable[[], bool] = lambda: True
+        self._own_until = 0.0  # until then (monotonic), sweep anyway: rows of ours are left
 
     def take_published(self) -> list[str]:
         """Ids of rows published since the last delete, for a writer to delete in its own next
@@ -96,6 +102,7 @@ class OutboxRelay:
         except Exception as exc:
             # The rows stay in the table: the relay's poll publishes them.
             log_failure(self.outage, exc, log, "outbox: publishing after commit")
+            self._left_rows()
             return
         self._done.extend(envelope.id for _, envelope in rows)
         self._wake.set()
@@ -112,19 +119,25 @@ class OutboxRelay:
                 await asyncio.sleep(self.coalesce_s)
             self._wake.clear()
             claim_after_s = 0.0 if self._urgent else None
+            sweep = self._urgent or time.monotonic() < self._own_until or self.sweeps()
             self._urgent = False
             try:
                 await self._delete_done()
-                while await self.flush(claim_after_s) >= self.batch:
+                while sweep and await self.flush(claim_after_s) >= self.batch:
                     pass
                 backoff = self.poll_s
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 log_failure(self.outage, exc, log, "outbox relay flush")
+                self._left_rows()
                 backoff = min(max(backoff * 2, 0.05), 5.0)
             else:
                 self.outage.recovered()
+
+    def _left_rows(self) -> None:
+        """Rows of ours may be left in the table: sweep until they are old enough to be taken."""
+        self._own_until = time.monotonic() + self.claim_after_s + self.coalesce_s + 2 * self.poll_s
 
     async def flush(self, claim_after_s: float | None = None) -> int:
         """Publish one batch of rows older than ``claim_after_s`` and delete them."""

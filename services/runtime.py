@@ -213,7 +213,9 @@ class Runtime:
             runtime._bus_users = asyncio.create_task(runtime._keep_bus_users(), name="bus-users")
         if isinstance(transport, RedisStreamsTransport):
             # Any replica may finish a run another one's client waits on.
-            runtime.notices = RunNotices(transport.client, orchestrator.watch)
+            runtime.notices = RunNotices(
+                transport.client, orchestrator.watch, partitions=settings.result_partitions
+            )
             runtime.notices.start()
         if orchestrate:
             await orchestrator.start()
@@ -248,6 +250,8 @@ class Runtime:
         """Make again the Redis users of live bus agents after Redis forgot them (a restart)."""
         while True:
             await asyncio.sleep(every_s)
+            if not self.orchestrator.ownership.leads:
+                continue  # the users are shared: one replica looks after them
             try:
                 async with self.readers() as session:
                     agents = await store.live_bus_agents(session)

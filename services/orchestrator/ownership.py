@@ -86,6 +86,14 @@ class Ownership:
         return self._mine is None or run_id is None or self.partition(run_id) in self._mine
 
     @property
+    def leads(self) -> bool:
+        """True for the one replica that runs the sweeps of shared state (agents' leases, the
+        outbox's leftovers, agents' bus users): the first live member. Every replica running
+        them cost each sweep once per replica; a dead leader's successor takes over at its
+        next renewal. True when alone, or before the first renewal; False once it left."""
+        return self._mine is None or self.members[:1] == (self.replica_id,)
+
+    @property
     def mine(self) -> frozenset[int]:
         """The partitions this replica owns."""
         return frozenset(range(self.partitions)) if self._mine is None else self._mine
@@ -159,3 +167,4 @@ class Ownership:
         async with self.sessions() as session, session.begin():
             await session.execute(delete(ReplicaRow).where(ReplicaRow.id == self.replica_id))
         self._mine = frozenset()
+        self.members = ()

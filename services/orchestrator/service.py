@@ -138,6 +138,7 @@ class Orchestrator:
         )
         self.forwarded = 0  # results of runs another replica owns, sent on to it
         engine.partitions = partitions  # tasks name their run's partition stream as reply_to
+        relay.sweeps = lambda: self.ownership.leads  # one replica sweeps the outbox's leftovers
         self.max_batch = max_batch
         self.lease_s = lease_s
         self.redelivery = Redelivery(self, claim_timeout_s=claim_timeout_s)
@@ -823,7 +824,8 @@ class Orchestrator:
     async def _lease_loop(self) -> None:
         while True:
             try:
-                await self.sweep_agents()
+                if self.ownership.leads:  # agents' leases are shared: one replica sweeps them
+                    await self.sweep_agents()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:

@@ -3,7 +3,8 @@
 Long-polls (``/wait``), event streams and live views register interest in a run before they
 read it, then sleep until the run changes: every waiter on one run shares one future, so a
 thousand waiters cost nothing while nothing happens. The replica that commits a change tells
-the others over a Redis channel (``RunNotices``); in embedded mode there is only this process.
+the replicas where someone waits on the run, over its partition's Redis channel (``RunNotices``);
+in embedded mode there is only this process.
 """
 
 from __future__ import annotations
@@ -12,11 +13,16 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from redis.asyncio.client import PubSub
+
 from bus.redis_client import RedisClient
+from services.orchestrator.ownership import partition_of
 
 log = logging.getLogger(__name__)
 
@@ -69,17 +75,25 @@ class RunWatch:
     async def wake(self, changed: Iterable[str] = (), finished: Iterable[str] = ()) -> None:
         """Wake this process's waiters only (what a notice from another replica does)."""
         for run_id in finished:
-            _resolve(self._on_finish.pop(run_id, None))
-            _resolve(self._on_change.pop(run_id, None))
+            self._resolve(self._on_finish, run_id)
+            self._resolve(self._on_change, run_id)
         for run_id in changed:
-            _resolve(self._on_change.pop(run_id, None))
+            self._resolve(self._on_change, run_id)
         async with self._changed:
             self.version += 1
             self._changed.notify_all()
 
-    async def wake_all(self) -> None:
-        """Every waiter re-reads once (after notices may have been lost, e.g. a reconnect)."""
-        await self.wake(list(self._on_change), list(self._on_finish))
+    async def wake_all(self, which: Callable[[str], bool] | None = None) -> None:
+        """Every waiter (on the runs ``which`` picks) re-reads once: notices about them may
+        have been lost (a reconnect, a subscription that was not confirmed yet)."""
+        changed = [r for r in self._on_change if which is None or which(r)]
+        await self.wake(changed, [r for r in self._on_finish if which is None or which(r)])
+
+    @staticmethod
+    def _resolve(table: dict[str, _Interest], run_id: str) -> None:
+        interest = table.pop(run_id, None)
+        if interest is not None and not interest.future.done():
+            interest.future.set_result(None)
 
     async def wait(self, seconds: float) -> None:
         """Until the next change of any run, or ``seconds``."""
@@ -90,14 +104,32 @@ class RunWatch:
     @contextlib.contextmanager
     def on_change(self, run_id: str) -> Iterator[Wakeup]:
         """Interest in the run's next change; enter before reading the run."""
-        with _interest(self._on_change, run_id) as wakeup:
+        with self._interest(self._on_change, run_id) as wakeup:
             yield wakeup
 
     @contextlib.contextmanager
     def on_finish(self, run_id: str) -> Iterator[Wakeup]:
         """Interest in the run reaching a final state; enter before reading the run."""
-        with _interest(self._on_finish, run_id) as wakeup:
+        with self._interest(self._on_finish, run_id) as wakeup:
             yield wakeup
+
+    @contextlib.contextmanager
+    def _interest(self, table: dict[str, _Interest], run_id: str) -> Iterator[Wakeup]:
+        interest = table.get(run_id)
+        if interest is None:
+            interest = table[run_id] = _Interest()
+        interest.count += 1
+        notices = self.notices  # the other replicas' notices reach this waiter until it leaves
+        if notices is not None:
+            notices.watch_run(run_id)
+        try:
+            yield Wakeup(interest.future)
+        finally:
+            interest.count -= 1
+            if interest.count == 0 and table.get(run_id) is interest:
+                del table[run_id]
+            if notices is not None:
+                notices.unwatch(run_id)
 
     async def wait_finished(self, run_id: str, seconds: float) -> None:
         """Until the run finishes, or ``seconds`` (callers re-read the run either way)."""
@@ -105,44 +137,50 @@ class RunWatch:
             await wakeup.wait(seconds)
 
 
-def _resolve(interest: _Interest | None) -> None:
-    if interest is not None and not interest.future.done():
-        interest.future.set_result(None)
-
-
-@contextlib.contextmanager
-def _interest(table: dict[str, _Interest], run_id: str) -> Iterator[Wakeup]:
-    interest = table.get(run_id)
-    if interest is None:
-        interest = table[run_id] = _Interest()
-    interest.count += 1
-    try:
-        yield Wakeup(interest.future)
-    finally:
-        interest.count -= 1
-        if interest.count == 0 and table.get(run_id) is interest:
-            del table[run_id]
-
-
 class RunNotices:
-    """Carries ``RunWatch`` wake-ups between replicas over one Redis pub/sub channel.
+    """Carries ``RunWatch`` wake-ups between replicas over Redis pub/sub, one channel per
+    partition of the runs (``services.orchestrator.ownership.partition_of``).
 
+    A replica listens only on the channels of the partitions whose runs someone waits on here
+    (and for ``linger_s`` after), so a change costs nothing to a replica where nobody waits
+    for it (before, every replica received and parsed every other replica's notices).
     Sending never delays the writer: notices are queued and one task publishes whatever is
-    queued as one message. Each replica holds one subscription, whatever its number of
-    waiters. After the subscription is (re)established every local waiter re-reads once, so
-    a notice lost while disconnected costs a read, not a stuck waiter.
+    queued, one message per partition, in one round trip. Each replica holds one subscription
+    connection, whatever its number of waiters. When a channel's subscription is confirmed (or
+    re-established), the waiters of its partition re-read once: a change made while it was not
+    confirmed costs a read, not a stuck waiter.
     """
 
-    def __init__(self, client: RedisClient, watch: RunWatch, channel: str = CHANNEL) -> None:
+    def __init__(
+        self,
+        client: RedisClient,
+        watch: RunWatch,
+        channel: str = CHANNEL,
+        partitions: int = 12,
+        linger_s: float = 30.0,
+    ) -> None:
         self.client = client
         self.watch = watch
         self.channel = channel
+        self.partitions = partitions
         self.origin = uuid.uuid4().hex  # our own notices come back: skip them
-        self._changed: set[str] = set()
-        self._finished: set[str] = set()
+        self._changed: dict[int, set[str]] = {}
+        self._finished: dict[int, set[str]] = {}
         self._queued = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
-        self.subscribed = asyncio.Event()
+        self._waiters: Counter[int] = Counter()  # runs waited on here, per partition
+        # A channel stays subscribed ``linger_s`` after its last waiter left: the next waiter
+        # (a client polling /wait again) finds it confirmed, with no re-read to make.
+        self.linger_s = linger_s
+        self._left_at: dict[int, float] = {}
+        self._wanted = asyncio.Event()  # the partitions to listen on changed
+        self._listening: set[int] = set()
+        self._readable = asyncio.Event()  # a channel was subscribed: there is something to read
+        self.subscribed = asyncio.Event()  # listening (its channels follow what is waited on)
+
+    def channel_of(self, partition: int) -> str:
+        """The channel of one partition's notices."""
+        return f"{self.channel}.{partition}"
 
     def start(self) -> None:
         self.watch.notices = self
@@ -159,36 +197,62 @@ class RunNotices:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
 
+    def watch_run(self, run_id: str) -> None:
+        """Someone here waits on ``run_id`` now: listen on its partition's channel."""
+        partition = partition_of(run_id, self.partitions)
+        self._waiters[partition] += 1
+        if self._waiters[partition] == 1:
+            self._wanted.set()
+
+    def unwatch(self, run_id: str) -> None:
+        """Nobody here waits on ``run_id`` any more."""
+        partition = partition_of(run_id, self.partitions)
+        self._waiters[partition] -= 1
+        if self._waiters[partition] <= 0:
+            del self._waiters[partition]
+            self._left_at[partition] = time.monotonic()
+            self._wanted.set()
+
     def send(self, changed: Iterable[str], finished: Iterable[str]) -> None:
-        self._changed.update(changed)
-        self._finished.update(finished)
+        for run_id in changed:
+            self._changed.setdefault(partition_of(run_id, self.partitions), set()).add(run_id)
+        for run_id in finished:
+            self._finished.setdefault(partition_of(run_id, self.partitions), set()).add(run_id)
         self._queued.set()
 
     async def _send_loop(self) -> None:
         while True:
             await self._queued.wait()
             self._queued.clear()
-            changed, finished = list(self._changed), list(self._finished)
-            self._changed.clear()
-            self._finished.clear()
-            # The origin first: a replica skips its own notices without parsing them.
-            message = self.origin + json.dumps({"c": changed, "f": finished})
+            changed, finished = self._changed, self._finished
+            self._changed, self._finished = {}, {}
+            pipe = self.client.pipeline(transaction=False)
+            for partition in changed.keys() | finished.keys():
+                # The origin first: a replica skips its own notices without parsing them.
+                body = {
+                    "c": list(changed.get(partition, ())),
+                    "f": list(finished.get(partition, ())),
+                }
+                pipe.publish(self.channel_of(partition), self.origin + json.dumps(body))
             try:
-                await self.client.publish(self.channel, message)
+                await pipe.execute()
             except Exception:  # the other replicas' waiters re-read after they reconnect
                 log.warning("could not publish run notices; other replicas will re-read")
 
     async def _listen_loop(self) -> None:
         delay = 0.1
         while True:
-            pubsub = self.client.pubsub(ignore_subscribe_messages=True)
+            pubsub = self.client.pubsub()
+            self._listening = set()  # a new connection: every wanted channel again
+            self.subscribed.set()
+            tasks = [
+                asyncio.create_task(self._follow(pubsub), name="run-notices-follow"),
+                asyncio.create_task(self._read(pubsub), name="run-notices-read"),
+            ]
             try:
-                await pubsub.subscribe(self.channel)
-                self.subscribed.set()
-                delay = 0.1
-                await self.watch.wake_all()
-                async for message in pubsub.listen():
-                    await self._receive(message)
+                done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+                for task in done:
+                    task.result()
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -196,12 +260,58 @@ class RunNotices:
                 self.subscribed.clear()
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
+            else:
+                delay = 0.1
             finally:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()
 
+    async def _follow(self, pubsub: PubSub) -> None:
+        """Subscribe to the channels of the partitions waited on here, and to no others."""
+        while True:
+            self._wanted.clear()
+            now = time.monotonic()
+            for partition, left_at in list(self._left_at.items()):
+                if partition in self._waiters or left_at + self.linger_s <= now:
+                    del self._left_at[partition]
+            wanted = set(self._waiters) | self._left_at.keys()
+            more, fewer = wanted - self._listening, self._listening - wanted
+            if more:
+                await pubsub.subscribe(*(self.channel_of(p) for p in sorted(more)))
+                self._readable.set()
+            if fewer:
+                await pubsub.unsubscribe(*(self.channel_of(p) for p in sorted(fewer)))
+            self._listening = wanted
+            expiry = min(self._left_at.values(), default=None)
+            timeout = None if expiry is None else max(0.0, expiry + self.linger_s - now)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wanted.wait(), timeout)
+
+    async def _read(self, pubsub: PubSub) -> None:
+        while True:
+            self._readable.clear()
+            if not pubsub.subscribed:  # nothing to read (and no connection) until a subscribe
+                await self._readable.wait()
+                continue
+            message = await pubsub.get_message(timeout=None)
+            if message is not None:
+                await self._receive(message)
+
     async def _receive(self, message: dict[str, Any]) -> None:
-        if message.get("type") != "message":
+        kind, channel = message.get("type"), message.get("channel")
+        if kind == "subscribe":
+            # Confirmed: from now on no change of the partition is missed; what changed
+            # before is read again.
+            partition = self._partition(channel)
+            if partition is not None:
+                await self.watch.wake_all(
+                    lambda run_id: partition_of(run_id, self.partitions) == partition
+                )
+            return
+        if kind != "message":
             return
         data = message.get("data")
         if not isinstance(data, bytes | str) or data[:32] in (self.origin, self.origin.encode()):
@@ -215,3 +325,9 @@ class RunNotices:
         await self.watch.wake(
             [r for r in changed if isinstance(r, str)], [r for r in finished if isinstance(r, str)]
         )
+
+    def _partition(self, channel: Any) -> int | None:
+        name = channel.decode() if isinstance(channel, bytes) else str(channel)
+        prefix = self.channel + "."
+        index = name[len(prefix) :] if name.startswith(prefix) else ""
+        return int(index) if index.isascii() and index.isdigit() else None

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Awaitable
 
 import pytest
 
 from bus.redis_client import connect
+from services.orchestrator.ownership import partition_of
 from services.orchestrator.watch import RunNotices, RunWatch
 from tests.fixtures.services import wait_until
 
@@ -63,3 +65,57 @@ async def test_a_finish_on_one_replica_wakes_waiters_on_another(
             await n.stop()
         for c in clients:
             await c.aclose()
+
+
+async def test_a_replica_listens_only_on_the_partitions_it_waits_on(redis_url: str) -> None:
+    """Notices go to the run's partition channel; a replica subscribes to it while someone there
+    waits on one of its runs, and not otherwise (before, every replica received every notice).
+    A subscription that was not confirmed yet cannot lose a change: its confirmation makes the
+    partition's waiters read again."""
+    channel = f"test:runs:{uuid.uuid4().hex}"
+    clients = [connect(url) for url in (redis_url, redis_url)]
+    watches = [RunWatch(), RunWatch()]
+    notices = [
+        RunNotices(c, w, channel, partitions=12, linger_s=0.0)
+        for c, w in zip(clients, watches, strict=True)
+    ]
+    for n in notices:
+        n.start()
+    waited, other = (
+        "run-a",
+        next(
+            f"run-{i}"
+            for i in range(100)
+            if partition_of(f"run-{i}", 12) != partition_of("run-a", 12)
+        ),
+    )
+
+    async def listeners(run_id: str) -> int:
+        name = notices[1].channel_of(partition_of(run_id, 12))
+        [(_, count)] = await clients[0].pubsub_numsub(name)
+        return int(count)
+
+    try:
+        assert await listeners(waited) == 0
+        with watches[1].on_finish(waited) as first:
+            await wait_until(lambda: listeners(waited), timeout=30)
+            assert await first.wait(30)  # the confirmation: read the run again
+        await wait_until(lambda: _zero(listeners(waited)), timeout=30)  # nobody waits: left
+        with watches[1].on_finish(waited) as confirmed:
+            await wait_until(lambda: listeners(waited), timeout=30)
+            assert await confirmed.wait(30)
+            with watches[1].on_finish(waited) as finished:
+                assert not finished._future.done()
+                await watches[0].notify(["run-x", other], [])  # not this partition's run
+                assert await listeners(other) == 0
+                await watches[0].notify([waited], [waited])
+                assert await finished.wait(30)
+    finally:
+        for n in notices:
+            await n.stop()
+        for c in clients:
+            await c.aclose()
+
+
+async def _zero(count: Awaitable[int]) -> bool:
+    return await count == 0

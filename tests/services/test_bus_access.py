@@ -226,7 +226,7 @@ async def test_users_made_before_reply_to_get_the_partition_streams_at_the_first
     agent_id = "agent-old"
     password = access._password(agent_id)
     old_rules = agent_rules(agent_id, ["cap.a"], password)  # no partition streams
-    await server.execute_command("ACL", "SETUSER", user_name(agent_id), *old_rules)
+    await server.execute_command("ACL", "SETUSER", user_name(agent_id), *old_rules)  # type: ignore[no-untyped-call]
     agent = Redis.from_url(with_user(private_redis, user_name(agent_id), password))
     try:
         with pytest.raises(NoPermissionError):

@@ -282,17 +282,19 @@ async def wait_run(
     """Long-poll until the run is terminal or ``timeout_s`` passes; answers the run either way.
 
     Sleeps on the run's finish notice (from whichever replica finishes it): a read before, a
-    read after, nothing in between.
+    read after, nothing in between. A wake-up that finds the run unfinished (notices that may
+    have been lost are made good by waking every waiter of their partition) sleeps again.
     """
-    with runtime.orchestrator.watch.on_finish(run_id) as finished:  # before the read: no gap
-        async with runtime.readers() as session:
-            run = await _run_or_404(session, run_id, principal.tenant)
-            if run.status in TERMINAL_RUN:
-                return run_public(run, list(await runs.steps_of(session, run_id)))
-        await finished.wait(timeout_s)
-    async with runtime.readers() as session:
-        run = await _run_or_404(session, run_id, principal.tenant)
-        return run_public(run, list(await runs.steps_of(session, run_id)))
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout_s
+    while True:
+        with runtime.orchestrator.watch.on_finish(run_id) as finished:  # before the read: no gap
+            async with runtime.readers() as session:
+                run = await _run_or_404(session, run_id, principal.tenant)
+                left = end - loop.time()
+                if run.status in TERMINAL_RUN or left <= 0:
+                    return run_public(run, list(await runs.steps_of(session, run_id)))
+            await finished.wait(left)
 
 
 KEEPALIVE_S = 15.0

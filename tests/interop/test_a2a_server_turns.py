@@ -253,7 +253,7 @@ async def test_a_blocking_message_answers_when_the_task_waits_for_input(stack: S
         task = only_task(await collect(client, data_message({"skill": "workflow.refund"})))
         assert task.status.state == INPUT_REQUIRED  # answered, not held until the run ends
         # A text is the body {"text": …}: the schema names the field it misses.
-        with pytest.raises(InvalidParamsError, match=r"\$\.approved: 'approved' is a required"):
+        with pytest.raises(InvalidParamsError, match=r"\$\.approved: .approved. is a required"):
             await collect(client, on_task(text_message("no"), task.id))
         done = only_task(
             await collect(

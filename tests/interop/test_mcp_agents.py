@@ -269,7 +269,7 @@ async def test_bad_servers_get_a_clear_4xx(stack: Stack, tmp_path: Path) -> None
     assert mixed.status_code == 201, mixed.text
     (rejected,) = mixed.json()["rejected_tools"]
     assert rejected["name"] == "broken"
-    assert rejected["reason"].startswith("$.tools.broken.inputSchema: ")
+    assert rejected["reason"].startswith("$.tools.broken.inputSchema.properties: 5 is not")
     assert "mcp.mixed.add" in mixed.json()["capabilities"]
     assert "mcp.mixed.broken" not in mixed.json()["capabilities"]
     found = await stack.client.get("/v1/capabilities", params={"q": "broken"})
@@ -328,7 +328,7 @@ async def test_the_cli_registers_a_stdio_server(stack: Stack) -> None:
     )
     text = (await shown.communicate())[0].decode()
     assert shown.returncode == 0 and "  mcp.mixed.add" in text
-    assert "  rejected broken: $.tools.broken.inputSchema: " in text
+    assert "  rejected broken: $.tools.broken.inputSchema.properties: " in text
 
     bad = await asyncio.create_subprocess_exec(
         *command, "--env", "NOVALUE", "--", "true", env=env, stderr=asyncio.subprocess.PIPE

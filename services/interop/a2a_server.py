@@ -453,7 +453,7 @@ class RunTasks(RequestHandler):
         yield task_of(last, history, context_id=context, waits=list(tracker.waiting.values()))
         async for last, events in calls.history(caller.runtime, started.run_id, started.after):
             for row in events:
-                if row.step_id is not None and row.to_state is not None:
+                if a2a_tasks.moves(row):
                     tracker.see(last, row)
                     waits = list(tracker.waiting.values())
                     yield step_update(last, row, context_id=context, waits=waits)

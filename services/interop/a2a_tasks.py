@@ -9,8 +9,9 @@ A task is a run, with two exceptions kept in ``a2a_tasks`` (tenant-scoped):
 - a **context**: the ``contextId`` a client gave, when it is not the task's own id (the default
   context of a task is its run's id, which needs no row).
 
-A run **waits for input** while one of its ``wait`` steps is running: the step's signal, prompt
-and schema are what the task asks (:func:`waits_of`).
+A run **waits for input** while one of its ``wait`` steps is running, or one of its steps waits
+for the answer to its remote agent's question: the step's signal, prompt (the question) and
+schema are what the task asks (:func:`waits_of`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.db.models import A2aTaskRow, EventRow, RunRow, StepRow, utcnow
+from services.orchestrator.conversation import ANSWER_SCHEMA, QUESTION
 
 MAX_HISTORY = 20  # client messages an ask keeps (a client that keeps not choosing)
 
@@ -52,7 +54,11 @@ def _wait_specs(run: RunRow) -> dict[str, dict[str, Any]]:
     return {s["id"]: s["wait"] for s in steps if isinstance(s, dict) and "wait" in s}
 
 
-def _waiting(run: RunRow, step_id: str, signal: str) -> Waiting:
+def _waiting(run: RunRow, step_id: str, signal: str, question: Any = None) -> Waiting:
+    """A ``wait`` step's signal, prompt and schema; or, for a step whose remote agent asks
+    (``services.orchestrator.conversation``), its question and the answer's schema."""
+    if isinstance(question, dict) and isinstance(question.get("text"), str):
+        return Waiting(step_id, signal, question["text"], ANSWER_SCHEMA)
     spec = _wait_specs(run).get(step_id.split("[", 1)[0], {})
     return Waiting(step_id, signal, spec.get("prompt"), spec.get("schema"))
 
@@ -62,18 +68,33 @@ def waits_of(run: RunRow, steps: Iterable[StepRow]) -> list[Waiting]:
     if run.status != "running":
         return []
     return [
-        _waiting(run, row.step_id, str(row.meta["signal"]))
+        _waiting(run, row.step_id, str(row.meta["signal"]), row.meta.get(QUESTION))
         for row in steps
         if row.status == "running" and isinstance(row.meta, dict) and "signal" in row.meta
     ]
 
 
+ASKED = "step.input_required"
+"""The event of a step whose remote agent asks a question (it stays running)."""
+ANSWERED = "signal.received"
+
+
 def wait_of_event(run: RunRow, event: EventRow) -> Waiting | None:
-    """The wait an event starts (a ``wait`` step moving to running names its signal), or None."""
-    signal = event.data.get("signal") if isinstance(event.data, dict) else None
-    if event.step_id is None or event.to_state != "running" or not isinstance(signal, str):
+    """The wait an event starts (a ``wait`` step moving to running names its signal; a remote
+    agent's question), or None."""
+    data = event.data if isinstance(event.data, dict) else {}
+    signal = data.get("signal")
+    asks = event.to_state == "running" or event.type == ASKED
+    if event.step_id is None or not asks or not isinstance(signal, str):
         return None
-    return _waiting(run, event.step_id, signal)
+    return _waiting(run, event.step_id, signal, data.get(QUESTION))
+
+
+def moves(event: EventRow) -> bool:
+    """Whether an event changes what a step asks: a transition, a question, an answer."""
+    return event.step_id is not None and (
+        event.to_state is not None or event.type in (ASKED, ANSWERED)
+    )
 
 
 class WaitTracker:
@@ -84,7 +105,7 @@ class WaitTracker:
 
     def see(self, run: RunRow, event: EventRow) -> Waiting | None:
         """Take in one event; the wait it starts, if any."""
-        if event.step_id is None or event.to_state is None:
+        if event.step_id is None or not moves(event):
             return None
         found = wait_of_event(run, event)
         if found is None:

@@ -24,6 +24,8 @@ from services.db.models import A2aTaskRow
 from services.interop.translate.a2a import output_of
 from tests.fixtures.services import wait_until
 from tests.fixtures.stack import Stack
+from tests.interop.a2a_peer import QUESTIONS, running_peer
+from tests.interop.test_a2a_input import asking
 from tests.interop.test_a2a_server import (
     a2a_client,
     collect,
@@ -278,3 +280,26 @@ async def test_a_task_that_does_not_wait_takes_no_message(stack: Stack) -> None:
             await collect(client, on_task(data_message({"any": 1}), held.id))
         assert (await client.get_task(GetTaskRequest(id=held.id))).status.state == WORKING
         await stack.client.post(f"/v1/runs/{held.id}/cancel")
+
+
+async def test_a_remote_agents_question_is_the_tasks_and_a_message_answers_it(
+    stack: Stack,
+) -> None:
+    """A2A client -> MODX -> an A2A agent that asks: MODX's task asks the agent's question, and
+    the client's answer on the task reaches the agent's task."""
+    async with running_peer(streaming=True) as peer:
+        registered = await stack.client.post("/v1/agents/a2a", json={"card_url": peer.card_url})
+        assert registered.status_code == 201, registered.text
+        workflow = asking()
+        assert (await stack.client.post("/v1/workflows", json=workflow)).status_code in (200, 201)
+        async with a2a_client(stack, streaming=False) as (client, _):
+            start = data_message({"skill": "workflow.asking", "input": {"rounds": 1}})
+            task = only_task(await collect(client, start))
+            assert task.status.state == INPUT_REQUIRED
+            asked = output_of(task.status.message.parts)
+            assert asked["text"].startswith(QUESTIONS[0])
+            assert asked["data"]["input_required"][0]["signal"] == "remote"
+            done = only_task(await collect(client, on_task(text_message("2025"), task.id)))
+            assert (done.id, done.status.state) == (task.id, COMPLETED)
+            assert output_of(done.artifacts[0].parts)["answers"] == [{"text": "2025"}]
+        assert [a.value for a in peer.answers] == [{"text": "2025"}]

@@ -260,7 +260,7 @@ def step_update(
         "attempt": event.attempt,
         "agent_id": event.agent_id,
     }
-    text = f"step {event.step_id} {event.to_state}"
+    text = f"step {event.step_id} {event.to_state or event.type}"
     status = TaskStatus(
         state=TaskState.TASK_STATE_WORKING,
         message=agent_message(text, {"step": step}, task_id=run.id),

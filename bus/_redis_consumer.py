@@ -362,7 +362,8 @@ class RedisSubscription(BaseSubscription):
             raise TryAgainError(f"{self.stream} moved: {moved}")
         for reply in replies[:acks]:
             if isinstance(reply, ResponseError):
-                # NOGROUP after Redis lost its data: the entries are gone, nothing to ack.
+                # The key is no longer a stream (WRONGTYPE): nothing to ack. (A group Redis
+                # lost answers 0, not an error: its entries are gone too.)
                 _log.warning("%s: dropped %d acks: %s", self, len(ids), reply)
         outcomes = replies[acks:]
         unknown = [i for i, reply in enumerate(outcomes) if isinstance(reply, NoScriptError)]

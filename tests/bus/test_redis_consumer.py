@@ -12,7 +12,7 @@ import logging
 import shutil
 import subprocess
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from bus import ConsumerOptions, Envelope, Kind, RedisStreamsTransport
+from bus import ConsumerOptions, Envelope, Kind, RedisStreamsTransport, RejectEnvelope
 from bus._redis_consumer import RedisSubscription
 from tests.fixtures.services import free_port, missing, wait_until
 
@@ -44,20 +44,28 @@ def stream() -> str:
 
 
 class FailingLink:
-    """Makes a subscription's acknowledging link raise a lost connection while ``failing``."""
+    """Makes one of a subscription's links (``_acker_link``, ``_reader_link``) raise a lost
+    connection while ``failing``."""
 
-    def __init__(self, sub: RedisSubscription, monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(
+        self, sub: RedisSubscription, monkeypatch: pytest.MonkeyPatch, link: str = "_acker_link"
+    ) -> None:
         self.failing = True
         self.failures = 0
-        call = sub._acker_link.call
+        self.while_stopping = 0
+        target = getattr(sub, link)
+        method = "call" if link == "_acker_link" else "call_packed"
+        call = getattr(target, method)
 
-        async def fails(commands: Sequence[Sequence[Any]], **kwargs: Any) -> list[Any]:
+        async def fails(*args: Any, **kwargs: Any) -> list[Any]:
             if self.failing:
                 self.failures += 1
+                self.while_stopping += sub._stopping
                 raise RedisConnectionError("connection lost (test)")
-            return await call(commands, **kwargs)
+            result: list[Any] = await call(*args, **kwargs)
+            return result
 
-        monkeypatch.setattr(sub._acker_link, "call", fails)
+        monkeypatch.setattr(target, method, fails)
 
 
 async def subscribe(
@@ -69,7 +77,10 @@ async def subscribe(
 
 
 async def test_a_commit_is_retried_until_the_envelopes_deadline(
-    transport: RedisStreamsTransport, stream: str, monkeypatch: pytest.MonkeyPatch
+    transport: RedisStreamsTransport,
+    stream: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Replies of an envelope with a deadline are retried past the few quick attempts, until
     Redis takes them: the handler runs once, and so do plain acknowledgements sent meanwhile."""
@@ -86,8 +97,12 @@ async def test_a_commit_is_retried_until_the_envelopes_deadline(
     until = datetime.now(UTC) + timedelta(minutes=10)
     await transport.publish(stream, envelope(1, deadline=until))
     await transport.publish(stream, envelope(0))  # no replies: a plain acknowledgement
-    await wait_until(lambda: link.failures >= 8)  # well past the 3 quick attempts
+    with caplog.at_level(logging.WARNING, logger="bus"):
+        await wait_until(lambda: link.failures >= 8)  # well past the 3 quick attempts
     assert await transport.stream_length(replies) == 0
+    assert [r.getMessage() for r in caplog.records if r.name == "bus._redis_consumer"] == [
+        f"acker {stream}/g/c: connection lost (test) (attempt 1); retrying"
+    ]
     link.failing = False
     await wait_until(lambda: _pending(transport, stream, 0))
     assert await transport.stream_length(replies) == 1
@@ -95,8 +110,137 @@ async def test_a_commit_is_retried_until_the_envelopes_deadline(
     assert await transport.dead_letters(stream) == []
 
 
-async def test_a_commit_without_deadline_fails_after_a_few_attempts(
+async def test_a_reader_that_loses_its_connection_backs_off_and_reads_on(
+    transport: RedisStreamsTransport,
+    stream: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    seen: list[int] = []
+
+    async def record(env: Envelope) -> None:
+        seen.append(env.payload["i"])
+
+    sub = await subscribe(transport, stream, record, block_ms=100)
+    with caplog.at_level(logging.INFO, logger="bus"):
+        link = FailingLink(sub, monkeypatch, "_reader_link")
+        await wait_until(lambda: link.failures >= 3)
+        await transport.publish(stream, envelope(1))
+        link.failing = False
+        await wait_until(lambda: seen == [1])
+    messages = [r.getMessage() for r in caplog.records if r.name == "bus._redis_consumer"]
+    assert messages[0] == f"reader {stream}/g/c: connection lost (test) (attempt 1); retrying"
+    assert messages[-1].startswith(f"reader {stream}/g/c: recovered after ")
+
+
+async def test_acks_redis_refuses_are_dropped_and_said(
+    transport: RedisStreamsTransport,
+    stream: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Acknowledgements held back by a lost connection, refused once it is back (the stream's
+    key now holds something else), are dropped with a warning, not retried for ever."""
+    seen: list[int] = []
+
+    async def record(env: Envelope) -> None:
+        seen.append(env.payload["i"])
+
+    sub = await subscribe(transport, stream, record)
+    link = FailingLink(sub, monkeypatch)
+    await transport.publish(stream, envelope(1))
+    await wait_until(lambda: seen == [1] and link.failures >= 1)
+    with caplog.at_level(logging.WARNING, logger="bus._redis_consumer"):
+        await transport.client.delete(stream)
+        await transport.client.set(stream, "not a stream")
+        link.failing = False
+        await wait_until(
+            lambda: any("dropped" in m for m in _logged(caplog, "bus._redis_consumer"))
+        )
+    dropped = [m for m in _logged(caplog, "bus._redis_consumer") if "dropped" in m]
+    assert dropped == [
+        f"{sub!r}: dropped 1 acks: WRONGTYPE Operation against a key holding the wrong kind "
+        "of value"
+    ]
+
+
+async def test_a_reclaimer_that_loses_its_connection_backs_off_and_reclaims_on(
+    transport: RedisStreamsTransport,
+    stream: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    runs: list[int] = []
+
+    async def fails_once(env: Envelope) -> None:
+        runs.append(env.payload["i"])
+        if len(runs) == 1:
+            raise RuntimeError("again")  # pending: the reclaimer brings it back
+
+    failures: list[int] = []
+    xautoclaim = transport.client.xautoclaim
+
+    async def lost(*args: Any, **kwargs: Any) -> Any:
+        if len(failures) < 2:
+            failures.append(1)
+            raise RedisConnectionError("connection lost (test)")
+        return await xautoclaim(*args, **kwargs)
+
+    monkeypatch.setattr(transport.client, "xautoclaim", lost)
+    with caplog.at_level(logging.WARNING, logger="bus._redis_consumer"):
+        await subscribe(transport, stream, fails_once, visibility_timeout_s=0.2)
+        await transport.publish(stream, envelope(1))
+        await wait_until(lambda: runs == [1, 1])
+    assert _logged(caplog, "bus._redis_consumer") == [
+        f"reclaimer {stream}/g/c: connection lost (test) (attempt 1); retrying"
+    ]
+
+
+async def test_a_consumer_with_a_batch_of_one_reclaims(
+    transport: RedisStreamsTransport, stream: str
+) -> None:
+    runs: list[int] = []
+
+    async def fails_once(env: Envelope) -> None:
+        runs.append(env.payload["i"])
+        if len(runs) == 1:
+            raise RuntimeError("again")
+
+    await subscribe(transport, stream, fails_once, visibility_timeout_s=0.2, batch_size=1)
+    await transport.publish(stream, envelope(1))
+    await wait_until(lambda: runs == [1, 1])
+
+
+async def test_the_reclaimer_stops_before_entries_are_released(
     transport: RedisStreamsTransport, stream: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Else it could take back an entry just released (a reclaimer fetches entries)."""
+    started = asyncio.Event()
+
+    async def hangs(env: Envelope) -> None:
+        started.set()
+        await asyncio.Event().wait()
+
+    sub = await subscribe(transport, stream, hangs)
+    seen: list[bool] = []
+    release = sub._release
+
+    async def released(unstarted: list[Any], interrupted: list[Any]) -> None:
+        seen.append(len(sub._fetchers) == 1 and sub._fetchers[0].done())
+        await release(unstarted, interrupted)
+
+    monkeypatch.setattr(sub, "_release", released)
+    await transport.publish(stream, envelope(1))
+    await asyncio.wait_for(started.wait(), 30)
+    await sub.stop(drain=False)
+    assert seen == [True]
+
+
+async def test_a_commit_without_deadline_fails_after_a_few_attempts(
+    transport: RedisStreamsTransport,
+    stream: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Without a deadline, replies Redis does not take after 3 attempts fail the handler: the
     entry stays pending and runs again (counting a delivery) once Redis takes writes again."""
@@ -112,11 +256,15 @@ async def test_a_commit_without_deadline_fails_after_a_few_attempts(
 
     sub = await subscribe(transport, stream, answers, visibility_timeout_s=0.2, max_deliveries=5)
     link = FailingLink(sub, monkeypatch)
-    await transport.publish(stream, envelope(7))
-    await wait_until(lambda: len(calls) == 2)
+    with caplog.at_level(logging.WARNING, logger="bus._consumer"):
+        await transport.publish(stream, envelope(7))
+        await wait_until(lambda: len(calls) == 2)
     await wait_until(lambda: _pending(transport, stream, 0))
     assert calls == [7, 7]
     assert link.failures == 3, "the first commit was tried 3 times, then given up"
+    [failed] = [r for r in caplog.records if r.exc_info]
+    assert failed.exc_info is not None
+    assert str(failed.exc_info[1]) == f"cannot publish replies to {stream}: connection lost (test)"
     assert await transport.stream_length(replies) == 1
     assert await transport.dead_letters(stream) == []
 
@@ -142,10 +290,13 @@ async def test_stop_gives_up_settling_after_a_few_attempts(
     await transport.publish(stream, envelope(1, deadline=until))
     await transport.publish(stream, envelope(2))
     await wait_until(lambda: len(done) == 2 and link.failures >= 4)
-    before = link.failures
     with caplog.at_level(logging.WARNING, logger="bus"):
         await sub.stop()
-    assert link.failures - before <= 3
+    assert link.while_stopping == 3
+    # The worker whose replies were not published was told why (it counts a failed delivery).
+    [failed] = [r for r in caplog.records if r.name == "bus._consumer" and r.exc_info]
+    assert failed.exc_info is not None
+    assert str(failed.exc_info[1]) == "not published on stop: connection lost (test)"
     messages = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     gave_up = f"{sub!r}: 1 acks and 1 commits not sent on stop (connection lost (test)); "
     assert gave_up + "they will be redelivered" in messages
@@ -185,14 +336,18 @@ async def test_a_stopped_consumer_leaves_the_group_unless_it_holds_entries(
     assert await _consumers(transport, stream, "g") == {"quick": 0}
     await quick.stop()
     assert await _consumers(transport, stream, "g") == {}
+    assert quick not in transport._subscriptions  # the transport forgot it (on_stopped)
     await stuck.stop(drain=False)  # interrupted: released, but still pending on it
     assert await _consumers(transport, stream, "g2") == {"stuck": 1}
 
 
-async def test_a_resp3_connection_reads_and_reclaims_entries(redis_url: str, stream: str) -> None:
-    """With ``protocol=3`` Redis answers XREADGROUP with a map: entries, their data, and an
-    entry without data (dead-lettered) read the same."""
-    transport = RedisStreamsTransport(f"{redis_url}?protocol=3")
+@pytest.mark.parametrize("protocol", [2, 3])
+async def test_both_protocols_read_and_reclaim_entries(
+    redis_url: str, stream: str, protocol: int
+) -> None:
+    """RESP2 answers XREADGROUP with a list, RESP3 with a map: entries, their data (found
+    among other fields), and an entry without data (dead-lettered) read the same."""
+    transport = RedisStreamsTransport(f"{redis_url}?protocol={protocol}")
     try:
         seen: list[int] = []
         fails_once: set[int] = set()
@@ -208,7 +363,8 @@ async def test_a_resp3_connection_reads_and_reclaims_entries(redis_url: str, str
         await transport.subscribe(stream, "g", "c", handler, options)
         await transport.client.xadd(stream, {b"other": b"field"})
         await transport.publish_many([(stream, envelope(i)) for i in range(3)])
-        await wait_until(lambda: sorted(seen) == [0, 1, 2])
+        await transport.client.xadd(stream, {b"other": b"x", b"data": envelope(3).to_json()})
+        await wait_until(lambda: sorted(seen) == [0, 1, 2, 3])
         await wait_until(lambda: _dead_letter_count(transport, stream, 1))
         [dead] = await transport.dead_letters(stream)
         assert dead.reason == "malformed: entry has no data field"
@@ -298,6 +454,10 @@ async def test_replies_a_consumer_publishes_are_trimmed(redis_url: str, stream: 
         await wait_until(lambda: _length_is(transport, replies, 5))
         newest: Any = await transport.client.xrevrange(replies, count=1)
         assert Envelope.from_json(newest[0][1][b"data"]).payload == {"i": 19}
+        # Dead letters too.
+        for _ in range(10):
+            await transport.publish_raw(stream, b"not an envelope")
+        await wait_until(lambda: _length_is(transport, f"{stream}.dlq", 5))
     finally:
         await transport.close()
 
@@ -336,10 +496,63 @@ async def test_commits_run_the_loaded_script_by_its_hash(stream: str) -> None:
         stats = await transport.client.info("commandstats")
         assert stats["cmdstat_eval"]["calls"] == 1
         assert stats["cmdstat_evalsha"]["calls"] - stats["cmdstat_evalsha"]["failed_calls"] == 4
+        # The reclaimer looks every 2 s here (a quarter of the visibility timeout, at most
+        # 2 s), not in a loop: a few XAUTOCLAIMs at most over this test.
+        assert stats.get("cmdstat_xautoclaim", {"calls": 0})["calls"] < 20
     finally:
         await transport.close()
         server.kill()
         await server.wait()
+
+
+async def test_a_dead_letter_is_written_with_its_acknowledgement_or_not_at_all(
+    stream: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The DLQ entry and the acknowledgement go in one MULTI/EXEC: a Redis out of memory
+    refuses the DLQ entry, so the acknowledgement does not happen either, and the entry is
+    dead-lettered on a later delivery. On a private server (its memory limit is changed)."""
+    executable = shutil.which("redis-server")
+    if executable is None:
+        missing("redis-server")
+    port = free_port()
+    server = await asyncio.create_subprocess_exec(
+        *(executable, "--port", str(port), "--bind", "127.0.0.1", "--save", ""),
+        stdout=subprocess.DEVNULL,
+    )
+    transport = RedisStreamsTransport(f"redis://127.0.0.1:{port}/0")
+    try:
+        await wait_until(transport.ping)
+        calls: list[int] = []
+
+        async def rejects(env: Envelope) -> None:
+            calls.append(env.payload["i"])
+            if len(calls) == 1:
+                await transport.client.config_set("maxmemory", 1)  # writes refused: OOM
+            raise RejectEnvelope("not for us")
+
+        with caplog.at_level(logging.WARNING, logger="bus._redis_consumer"):
+            sub = await subscribe(transport, stream, rejects, visibility_timeout_s=0.2)
+            entry = await transport.publish(stream, envelope(1))
+            await wait_until(lambda: _logged(caplog, "bus._redis_consumer"))
+        [warning] = _logged(caplog, "bus._redis_consumer")
+        assert warning.startswith(
+            f"{sub!r}: could not dead-letter {entry} (rejected: not for us): "
+        )
+        assert warning.endswith("command not allowed when used memory > 'maxmemory'.")
+        assert await transport.pending(stream, "g") == 1, "not acknowledged either"
+        assert await transport.client.xlen(f"{stream}.dlq") == 0
+        await transport.client.config_set("maxmemory", 0)
+        await wait_until(lambda: _pending(transport, stream, 0))
+        [dead] = await transport.dead_letters(stream)
+        assert dead.reason == "rejected: not for us" and calls == [1, 1]
+    finally:
+        await transport.close()
+        server.kill()
+        await server.wait()
+
+
+def _logged(caplog: pytest.LogCaptureFixture, logger: str) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == logger]
 
 
 async def _blocked_reader(transport: RedisStreamsTransport, db: int) -> bool:

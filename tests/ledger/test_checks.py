@@ -307,3 +307,24 @@ def test_a_signature_must_be_strict_base64() -> None:
     good = fmt.sign_entry(KEY, "hash")
     assert fmt.entry_signed(KEY.public_key(), "hash", good)
     assert not fmt.entry_signed(KEY.public_key(), "hash", good[:8] + "!" + good[8:])
+
+
+def test_an_archive_record_is_signed_over_its_documented_bytes() -> None:
+    """A run's archive record (``archived_runs``): the signed bytes are the canonical JSON of
+    the domain, run, chain length, head and archive; any other value fails the check."""
+    record = ("run-1", 3, "ab" * 32, "archive-2026-12.jsonl.gz")
+    assert fmt.archived_body(*record) == (
+        b'["modx.ledger.archived.v1","run-1",3,"' + b"ab" * 32 + b'","archive-2026-12.jsonl.gz"]'
+    )
+    signature = fmt.sign_archived(KEY, *record)
+    assert fmt.archived_signed(KEY.public_key(), *record, signature)
+    for changed in (
+        ("other", 3, "ab" * 32, "archive-2026-12.jsonl.gz"),
+        ("run-1", 4, "ab" * 32, "archive-2026-12.jsonl.gz"),
+        ("run-1", 3, "cd" * 32, "archive-2026-12.jsonl.gz"),
+        ("run-1", 3, "ab" * 32, "other.jsonl.gz"),
+    ):
+        assert not fmt.archived_signed(KEY.public_key(), *changed, signature), changed
+    other = Ed25519PrivateKey.generate()
+    assert not fmt.archived_signed(other.public_key(), *record, signature)
+    assert not fmt.archived_signed(KEY.public_key(), *record, fmt.sign_archived(other, *record))

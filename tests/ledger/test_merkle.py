@@ -53,6 +53,8 @@ def test_a_leaf_is_the_documented_bytes() -> None:
 def test_a_proof_of_a_leaf_outside_the_tree_is_refused(index: int) -> None:
     with pytest.raises(IndexError, match=f"^leaf {index} is not in a tree of 3$"):
         inclusion_proof(LEAVES[:3], index)
+    with pytest.raises(IndexError, match=f"^leaf {index} is not in a tree of 3$"):
+        inclusion_proofs(LEAVES[:3], [0, index])
 
 
 def test_every_leaf_has_a_proof_and_only_its_own() -> None:

@@ -70,6 +70,15 @@ return redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, 3, k + 2))
 """
 COMMIT_SHA = hashlib.sha1(COMMIT.encode()).hexdigest()
 
+# KEYS[1]: the consumed stream; KEYS[2]: its dead-letter stream. ARGV[1]: the group; ARGV[2]:
+# the entry id; ARGV[3..]: the dead letter's fields and values. A script, not MULTI/EXEC:
+# EXEC runs the XACK even when the XADD fails at run time (WRONGTYPE on the DLQ key), which
+# would lose the entry; an error in a script stops it before the XACK.
+DEAD_LETTER = """
+redis.call('XADD', KEYS[2], '*', unpack(ARGV, 3))
+return redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+"""
+
 
 @dataclass(slots=True)
 class _Commit:
@@ -445,12 +454,12 @@ class RedisSubscription(BaseSubscription):
             group=self.group,
             consumer=self.consumer,
         )
-        # MULTI/EXEC: the entry is in the DLQ and acknowledged, or neither.
-        pipe = self._client.pipeline(transaction=True)
-        pipe.xadd(dlq, fields)  # type: ignore[arg-type]
-        pipe.xack(self.stream, self.group, delivery.id)
+        # One script: the entry is in the DLQ and acknowledged, or neither.
+        flat = [part for pair in fields.items() for part in pair]
         try:
-            await pipe.execute()
+            await self._client.eval(
+                DEAD_LETTER, 2, self.stream, dlq, self.group, delivery.id, *flat
+            )
         except (ResponseError, *RECOVERABLE) as exc:
             # Still pending: it comes back after the visibility timeout and is judged again.
             _log.warning("%s: could not dead-letter %s (%s): %s", self, delivery.id, reason, exc)

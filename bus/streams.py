@@ -69,7 +69,7 @@ def tagged(stream: str) -> str:
 
 def dlq(stream: str, cluster: bool = False) -> str:
     """The dead-letter stream of a stream: ``<stream>.dlq`` (DESIGN.md); on a Redis Cluster
-    ``{<stream>}.dlq``, so that it shares the stream's slot (dead-lettering is one MULTI)."""
+    ``{<stream>}.dlq``, so that it shares the stream's slot (dead-lettering is one script)."""
     return (tagged(stream) if cluster else stream) + DLQ_SUFFIX
 
 

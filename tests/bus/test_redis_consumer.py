@@ -508,7 +508,7 @@ async def test_commits_run_the_loaded_script_by_its_hash(stream: str) -> None:
 async def test_a_dead_letter_is_written_with_its_acknowledgement_or_not_at_all(
     stream: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """The DLQ entry and the acknowledgement go in one MULTI/EXEC: a Redis out of memory
+    """The DLQ entry and the acknowledgement go in one script: a Redis out of memory
     refuses the DLQ entry, so the acknowledgement does not happen either, and the entry is
     dead-lettered on a later delivery. On a private server (its memory limit is changed)."""
     executable = shutil.which("redis-server")
@@ -538,7 +538,7 @@ async def test_a_dead_letter_is_written_with_its_acknowledgement_or_not_at_all(
         assert warning.startswith(
             f"{sub!r}: could not dead-letter {entry} (rejected: not for us): "
         )
-        assert warning.endswith("command not allowed when used memory > 'maxmemory'.")
+        assert "command not allowed when used memory > 'maxmemory'" in warning
         assert await transport.pending(stream, "g") == 1, "not acknowledged either"
         assert await transport.client.xlen(f"{stream}.dlq") == 0
         await transport.client.config_set("maxmemory", 0)
@@ -549,6 +549,29 @@ async def test_a_dead_letter_is_written_with_its_acknowledgement_or_not_at_all(
         await transport.close()
         server.kill()
         await server.wait()
+
+
+async def test_a_dead_letter_refused_at_run_time_leaves_the_entry_pending(
+    transport: RedisStreamsTransport, stream: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A DLQ key of the wrong type fails the XADD when it runs (WRONGTYPE), which MULTI/EXEC
+    would not stop from acknowledging the entry: it would be gone from both streams. It stays
+    pending, and is dead-lettered once the key is usable."""
+    await transport.client.set(f"{stream}.dlq", "not a stream")
+
+    async def rejects(env: Envelope) -> None:
+        raise RejectEnvelope("not for us")
+
+    with caplog.at_level(logging.WARNING, logger="bus._redis_consumer"):
+        await subscribe(transport, stream, rejects, visibility_timeout_s=0.2)
+        await transport.publish(stream, envelope(1))
+        await wait_until(lambda: _logged(caplog, "bus._redis_consumer"))
+    assert "WRONGTYPE" in _logged(caplog, "bus._redis_consumer")[0]
+    assert await transport.pending(stream, "g") == 1, "not acknowledged"
+    await transport.client.delete(f"{stream}.dlq")
+    await wait_until(lambda: _pending(transport, stream, 0))
+    [dead] = await transport.dead_letters(stream)
+    assert dead.reason == "rejected: not for us"
 
 
 def _logged(caplog: pytest.LogCaptureFixture, logger: str) -> list[str]:

@@ -495,9 +495,12 @@ def _child_problems(
             body = WorkflowDefinition(
                 name=body_name(definition, step), steps=step.loop.steps, output=step.loop.output
             )
+            body_problems = check(body)
             problems.extend(
-                Problem(path=f"{base}.loop" + p.path[1:], message=p.message) for p in check(body)
+                Problem(path=f"{base}.loop" + p.path[1:], message=p.message) for p in body_problems
             )
+            if body_problems:  # its shape is not known: its references may not even parse
+                body = None
         problems.extend(until_problems(step, base, body))
     return problems
 

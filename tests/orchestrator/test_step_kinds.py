@@ -441,6 +441,22 @@ KIND_PROBLEMS: list[tuple[str, dict[str, Any], str]] = [
         steps(loop_step(None, "$.steps.double.output")),
         "$.steps[0].loop.until",
     ),
+    (
+        # Its body's shape cannot be known (it raised RefError, a 500, before: found by
+        # schemathesis): the body's own problem is reported.
+        "a loop whose body holds a reference that does not parse",
+        steps(
+            {
+                "id": "grow",
+                "loop": {
+                    "steps": [{"id": "d", "capability": "demo.double", "input": {"n": "$.steps."}}],
+                    "until": "$.output.d",
+                    "max_iterations": 2,
+                },
+            }
+        ),
+        "$.steps[0].loop.steps[0].input.n",
+    ),
 ]
 
 

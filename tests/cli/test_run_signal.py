@@ -52,6 +52,11 @@ async def test_a_signal_from_a_file_completes_the_wait(tmp_path: Path) -> None:
     assert f"waiting for signal approval (modx run signal {run_id} approval)" in shown.stdout
     assert refused.returncode == 2 and "$.ok" in one_line(refused)
     assert sent.returncode == 0, sent.stderr
-    assert json.loads(sent.stdout) == {"run_id": run_id, "signal": "approval", "steps": ["approve"]}
+    assert json.loads(sent.stdout) == {
+        "run_id": run_id,
+        "signal": "approval",
+        "steps": ["approve"],
+        "kept": [],
+    }
     assert run["status"] == "succeeded" and run["output"] == {"ok": True, "comment": "from the CLI"}
     assert again.returncode != 0 and "waits for" in one_line(again)

@@ -465,3 +465,13 @@ async def test_a_signal_names_the_steps_that_took_it_or_why_none_did(runtime: Ru
     await at(runtime, cancelled, 1, lambda c: _cancel(engine, c))
     await at(runtime, cancelled, 2, offer("go"))
     assert outcomes[-1] == f"run {cancelled.id} is cancelled: no step waits for 'go'"
+    later = {
+        "name": "w",
+        "steps": [
+            {"id": "first", "capability": "t.work"},
+            {"id": "w", "after": ["first"], "wait": {"signal": "go"}},
+        ],
+    }
+    early = await start(runtime, later)
+    await at(runtime, early, 1, offer("go"))  # "w" has not started: it keeps the signal
+    assert outcomes[-1] == Signalled(steps=[], kept=["w"])

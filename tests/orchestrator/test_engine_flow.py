@@ -15,6 +15,7 @@ import pytest
 from bus import streams
 from bus.envelope import Envelope, Kind
 from services.db.models import DEFAULT_TENANT
+from services.orchestrator import in_flight
 from services.orchestrator.authenticity import SERVER
 from services.orchestrator.context import RunContext
 from services.orchestrator.definitions import parse_definition
@@ -270,3 +271,44 @@ async def test_a_fan_out_finds_its_agents_among_its_own_tenants(
     else:
         assert set(found) == {"f"} and found["f"].status == "running"
         assert found["f"].due_at is not None  # asks again later
+
+
+async def test_an_agent_that_asks_makes_its_step_wait_or_fails_when_it_cannot_be_answered(
+    runtime: Runtime,
+) -> None:
+    """``task.input_required`` from the holder of a step that MODX called: the step stays
+    running with the question, the signal that answers it and the remote conversation shown,
+    and the history says who asked; the answer's conversation is kept. A bus agent, which
+    could not hear an answer, fails its attempt with ``input_required``."""
+    asked = {
+        "question": {"text": "which year?", "data": [{"year": 2017}]},
+        "conversation": {"task_id": "t1", "context_id": "c1"},
+    }
+    run = await base.start(runtime, base.one_step())
+    asks = answer(runtime, run, "s", Kind.EVENT, asked, streams.TASK_INPUT_REQUIRED)
+
+    async def called(ctx: RunContext) -> object:  # as remote dispatch marks what it sends
+        ctx.steps["s"].meta = {**ctx.steps["s"].meta, in_flight.VIA_REMOTE: True}
+        return await asks(ctx)
+
+    ctx = await base.at(runtime, run, 1, called)
+    row = ctx.steps["s"]
+    assert row.status == "running" and ctx.run.status == "running"
+    assert row.meta["question"] == asked["question"] and row.meta["signal"] == "s"
+    assert row.meta["conversation"] == asked["conversation"] and row.meta["rounds"] == 1
+    [event] = [e for e in await events(runtime, run) if e.type == "step.input_required"]
+    assert event.agent_id == row.agent_id and event.data["round"] == 1
+    finished = {"output": 7, "conversation": {"task_id": "t1", "context_id": "c2"}}
+    ctx = await base.at(runtime, run, 2, answer(runtime, run, "s", Kind.RESULT, finished))
+    assert ctx.steps["s"].status == "succeeded"
+    assert ctx.steps["s"].meta["conversation"] == {"task_id": "t1", "context_id": "c2"}
+
+    on_bus = await base.start(runtime, base.one_step())
+    ctx = await base.at(
+        runtime,
+        on_bus,
+        1,
+        answer(runtime, on_bus, "s", Kind.EVENT, asked, streams.TASK_INPUT_REQUIRED),
+    )
+    assert ctx.steps["s"].status == "failed" and ctx.steps["s"].error is not None
+    assert ctx.steps["s"].error["code"] == "input_required"

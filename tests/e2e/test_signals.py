@@ -63,7 +63,12 @@ async def test_an_approval_lets_publish_run_with_the_decision(stack: Stack) -> N
     decision = {"ok": True, "comment": "ship it"}
     response = await stack.client.post(f"/v1/runs/{run_id}/signals/approval", json=decision)
     assert response.status_code == 202, response.text
-    assert response.json() == {"run_id": run_id, "signal": "approval", "steps": ["approve"]}
+    assert response.json() == {
+        "run_id": run_id,
+        "signal": "approval",
+        "steps": ["approve"],
+        "kept": [],
+    }
     run = await stack.wait(run_id)
     assert run["status"] == "succeeded", run["error"]
     assert step(run, "approve")["output"] == decision

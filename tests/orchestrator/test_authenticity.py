@@ -194,7 +194,12 @@ async def _replay(stack: Stack) -> None:
     async def record(envelope: Envelope) -> None:
         tap.append(envelope)
 
-    listener = await stack.runtime.transport.subscribe(streams.RESULTS, "tap", "t", record)
+    # Answers go to their run's partition stream (a task's reply_to), or to RESULTS.
+    partitions = stack.runtime.settings.result_partitions
+    listeners = [
+        await stack.runtime.transport.subscribe(stream, "tap", "t", record)
+        for stream in [streams.RESULTS, *map(streams.result_partition, range(partitions))]
+    ]
     await stack.agent(fleet.numbers)
     await stack.agent(fleet.squares)
     workflow = {
@@ -216,7 +221,8 @@ async def _replay(stack: Stack) -> None:
     await _step(stack, held)
     accepted = [e for e in tap if e.run_id == first["run_id"]]
     assert {e.kind for e in accepted} >= {Kind.RESULT}
-    await listener.stop()
+    for listener in listeners:
+        await listener.stop()
     snapshot = {r: await _state(stack, r) for r in (first["run_id"], second["run_id"], held)}
 
     replays: list[Envelope] = []

@@ -474,4 +474,4 @@ async def test_a_signal_names_the_steps_that_took_it_or_why_none_did(runtime: Ru
     }
     early = await start(runtime, later)
     await at(runtime, early, 1, offer("go"))  # "w" has not started: it keeps the signal
-    assert outcomes[-1] == Signalled(steps=[], kept=["w"])
+    assert outcomes[-1:] == [Signalled(steps=[], kept=["w"])]

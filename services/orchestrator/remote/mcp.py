@@ -125,11 +125,20 @@ class McpDelivery:
         request_id = next_request_id(session)
         exchange["id"] = request_id
 
+        # The SDK may run the callbacks of close reports concurrently; MCP's progress only
+        # grows, so a report behind the last one recorded is stale: recorded in order, or not.
+        ordered = asyncio.Lock()
+        last = [float("-inf")]
+
         async def progressed(progress: float, total: float | None, message: str | None) -> None:
-            try:
-                await reply.progress(*progress_of(progress, total, message))
-            except Exception as exc:  # the call goes on; a lost progress report is only that
-                log.warning("task %s: MCP progress not recorded: %s", task.id, exc)
+            async with ordered:
+                if progress <= last[0]:
+                    return
+                last[0] = progress
+                try:
+                    await reply.progress(*progress_of(progress, total, message))
+                except Exception as exc:  # the call goes on; a lost report is only that
+                    log.warning("task %s: MCP progress not recorded: %s", task.id, exc)
 
         try:
             result = await session.call_tool(tool, arguments, progress_callback=progressed)

@@ -5,74 +5,25 @@ Redis, with a real A2A agent (tests/interop/a2a_peer.py) in the test process."""
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from services.ledger.keys import create_key_file
+from tests.fixtures.serve import healthy, serve
 from tests.fixtures.services import free_port, wait_until
-from tests.fixtures.stack import ADMIN, REPO, TOKEN
+from tests.fixtures.stack import TOKEN
 from tests.interop.a2a_peer import QUESTIONS, running_peer
+
+EGRESS = "127.0.0.1"  # the peer listens on loopback
 
 ASK = {
     "name": "ask-once",
     "steps": [{"id": "remote", "capability": "a2a.Tax-Helper.ask", "input": {"rounds": 1}}],
     "output": "$.steps.remote.output",
 }
-
-
-def _serve(port: int, tmp: Path, urls: dict[str, str]) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MODX_")}
-    create_key_file(tmp / "ledger.key")
-    env |= {
-        "MODX_API_TOKEN": TOKEN,
-        "MODX_ADMIN_TOKEN": ADMIN,
-        "MODX_LEDGER_KEY_FILE": str(tmp / "ledger.key"),
-        "MODX_DATA_DIR": str(tmp / ".modx"),
-        "MODX_EGRESS_ALLOW": "127.0.0.1",  # the peer listens on loopback
-        "PYTHONPATH": str(REPO),
-        **urls,
-    }
-    out = open(tmp / f"server-{len(list(tmp.glob('server-*')))}.log", "wb")  # noqa: SIM115
-    return subprocess.Popen(
-        [sys.executable, "-m", "services.cli.main", "serve", "--port", str(port)],
-        cwd=REPO,
-        env=env,
-        stdout=out,
-        stderr=subprocess.STDOUT,
-    )
-
-
-@pytest.fixture
-def servers() -> Iterator[list[subprocess.Popen[bytes]]]:
-    procs: list[subprocess.Popen[bytes]] = []
-    yield procs
-    for proc in procs:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-    for proc in procs:
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
-async def _healthy(url: str) -> None:
-    async def ok() -> bool:
-        try:
-            async with httpx.AsyncClient() as client:
-                return (await client.get(f"{url}/readyz")).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    await wait_until(ok, timeout=90)
 
 
 @pytest.mark.parametrize("mode", ["embedded", "distributed"])
@@ -90,8 +41,8 @@ async def test_a_restart_while_a_step_waits_for_its_answer_keeps_the_conversatio
         }
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    servers.append(_serve(port, tmp_path, urls))
-    await _healthy(url)
+    servers.append(serve(port, tmp_path, urls, MODX_EGRESS_ALLOW=EGRESS))
+    await healthy(url)
     headers = {"authorization": f"Bearer {TOKEN}"}
     async with running_peer() as peer:
         async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as client:
@@ -111,8 +62,8 @@ async def test_a_restart_while_a_step_waits_for_its_answer_keeps_the_conversatio
 
         servers[0].kill()  # SIGKILL, while the step waits for its answer
         servers[0].wait()
-        servers.append(_serve(port, tmp_path, urls))
-        await _healthy(url)
+        servers.append(serve(port, tmp_path, urls, MODX_EGRESS_ALLOW=EGRESS))
+        await healthy(url)
 
         async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as client:
             waiting = (await client.get(f"/v1/runs/{run_id}")).json()

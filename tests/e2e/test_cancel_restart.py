@@ -20,7 +20,7 @@ from sqlalchemy import text
 
 from services.config import Settings
 from services.db.engine import create_engine
-from tests.e2e.test_signal_restart import _healthy, _serve, servers  # noqa: F401
+from tests.fixtures.serve import healthy, serve
 from tests.fixtures.services import free_port, wait_until
 from tests.fixtures.stack import TOKEN
 
@@ -62,7 +62,7 @@ async def test_children_of_a_parent_cancelled_just_before_a_crash_are_cancelled_
     mode: str,
     request: pytest.FixtureRequest,
     tmp_path: Path,
-    servers: list[subprocess.Popen[bytes]],  # noqa: F811
+    servers: list[subprocess.Popen[bytes]],
 ) -> None:
     urls = {}
     if mode == "distributed":
@@ -75,8 +75,8 @@ async def test_children_of_a_parent_cancelled_just_before_a_crash_are_cancelled_
     ).resolved_database_url
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    servers.append(_serve(port, tmp_path, urls))
-    await _healthy(url)
+    servers.append(serve(port, tmp_path, urls))
+    await healthy(url)
     headers = {"authorization": f"Bearer {TOKEN}"}
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as client:
         for workflow in (CHILD, PARENT):
@@ -100,8 +100,8 @@ async def test_children_of_a_parent_cancelled_just_before_a_crash_are_cancelled_
     servers[0].kill()
     servers[0].wait()
     await _as_if_cancelled_then_crashed(database_url, parent)
-    servers.append(_serve(port, tmp_path, urls))
-    await _healthy(url)
+    servers.append(serve(port, tmp_path, urls))
+    await healthy(url)
 
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as client:
         assert (await client.get(f"/v1/runs/{parent}")).json()["status"] == "cancelled"

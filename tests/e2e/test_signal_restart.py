@@ -4,11 +4,7 @@ with Redis."""
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
-import sys
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,9 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
-from services.ledger.keys import create_key_file
+from tests.fixtures.serve import healthy, serve
 from tests.fixtures.services import free_port, wait_until
-from tests.fixtures.stack import ADMIN, REPO, TOKEN
+from tests.fixtures.stack import TOKEN
 
 APPROVAL = {
     "name": "approve-then-publish",
@@ -56,52 +52,6 @@ NAP = {
 }
 
 
-def _serve(port: int, tmp: Path, urls: dict[str, str]) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MODX_")}
-    create_key_file(tmp / "ledger.key")
-    env |= {
-        "MODX_API_TOKEN": TOKEN,
-        "MODX_ADMIN_TOKEN": ADMIN,
-        "MODX_LEDGER_KEY_FILE": str(tmp / "ledger.key"),
-        "MODX_DATA_DIR": str(tmp / ".modx"),
-        "PYTHONPATH": str(REPO),
-        **urls,
-    }
-    out = open(tmp / f"server-{len(list(tmp.glob('server-*')))}.log", "wb")  # noqa: SIM115
-    return subprocess.Popen(
-        [sys.executable, "-m", "services.cli.main", "serve", "--port", str(port)],
-        cwd=REPO,
-        env=env,
-        stdout=out,
-        stderr=subprocess.STDOUT,
-    )
-
-
-@pytest.fixture
-def servers() -> Iterator[list[subprocess.Popen[bytes]]]:
-    procs: list[subprocess.Popen[bytes]] = []
-    yield procs
-    for proc in procs:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-    for proc in procs:
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
-async def _healthy(url: str) -> None:
-    async def ok() -> bool:
-        try:
-            async with httpx.AsyncClient() as client:
-                return (await client.get(f"{url}/readyz")).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    await wait_until(ok, timeout=90)
-
-
 def _steps(run: dict[str, Any]) -> dict[str, str]:
     return {s["step_id"]: s["status"] for s in run["steps"]}
 
@@ -121,8 +71,8 @@ async def test_a_restart_while_steps_wait_or_sleep_changes_nothing(
         }
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    servers.append(_serve(port, tmp_path, urls))
-    await _healthy(url)
+    servers.append(serve(port, tmp_path, urls))
+    await healthy(url)
     headers = {"authorization": f"Bearer {TOKEN}"}
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as client:
         ids = {}
@@ -148,8 +98,8 @@ async def test_a_restart_while_steps_wait_or_sleep_changes_nothing(
 
     servers[0].kill()  # SIGKILL, while the steps wait and sleep
     servers[0].wait()
-    servers.append(_serve(port, tmp_path, urls))
-    await _healthy(url)
+    servers.append(serve(port, tmp_path, urls))
+    await healthy(url)
 
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as client:
         approval = (await client.get(f"/v1/runs/{ids['approval']}")).json()

@@ -174,7 +174,8 @@ async def test_sdk_client_runs_sara_tax_streaming_then_cancels_a_second_task(
         assert [t.id for t in canceled.tasks] == [second.id]
 
 
-async def test_text_is_routed_by_discovery_or_asks_which_skill(stack: Stack) -> None:
+async def greetings(stack: Stack) -> None:
+    """Two workflows that discovery cannot tell apart for 'greet the person by name'."""
     await stack.agent(helper)
     for name in ("greet-formal", "greet-casual"):
         workflow = {
@@ -189,6 +190,10 @@ async def test_text_is_routed_by_discovery_or_asks_which_skill(stack: Stack) -> 
             "output": "$.steps.s.output",
         }
         assert (await stack.client.post("/v1/workflows", json=workflow)).status_code in (200, 201)
+
+
+async def test_text_is_routed_by_discovery_or_asks_which_skill(stack: Stack) -> None:
+    await greetings(stack)
     async with a2a_client(stack, streaming=False) as (client, _):
         done = only_task(await collect(client, text_message("shout this text in capital letters")))
         assert done.status.state == TaskState.TASK_STATE_COMPLETED

@@ -30,6 +30,7 @@ from tests.interop.test_a2a_server import (
     a2a_client,
     collect,
     data_message,
+    greetings,
     helper,
     only_task,
     rest_run,
@@ -46,24 +47,6 @@ def on_task(request: SendMessageRequest, task_id: str, context_id: str = "") -> 
     request.message.task_id = task_id
     request.message.context_id = context_id
     return request
-
-
-async def greetings(stack: Stack) -> None:
-    """Two workflows that discovery cannot tell apart for 'greet the person by name'."""
-    await stack.agent(helper)
-    for name in ("greet-formal", "greet-casual"):
-        workflow = {
-            "name": name,
-            "description": "Greet a person by name.",
-            "input_schema": {
-                "type": "object",
-                "required": ["text"],
-                "properties": {"text": {"type": "string"}},
-            },
-            "steps": [{"id": "s", "capability": "text.shout", "input": {"text": "$.input.text"}}],
-            "output": "$.steps.s.output",
-        }
-        assert (await stack.client.post("/v1/workflows", json=workflow)).status_code in (200, 201)
 
 
 async def test_an_ambiguous_text_is_a_task_that_a_follow_up_continues(stack: Stack) -> None:

@@ -133,6 +133,11 @@ class McpServer(BaseModel):
     def _url(cls, value: str | None) -> str | None:
         return None if value is None else _check_url(value)
 
+    @field_validator("headers")
+    @classmethod
+    def _headers(cls, value: dict[str, str]) -> dict[str, str]:
+        return check_headers(value)
+
     @model_validator(mode="after")
     def _one_way(self) -> McpServer:
         if (self.command is None) == (self.url is None):

@@ -360,3 +360,14 @@ async def test_a_deregistered_stdio_server_is_stopped(peers: Stack, tmp_path: Pa
         return False
 
     await wait_until(stopped, timeout=60)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"Bad Name": "x"}, {"X-Token": "a\r\nInjected: 1"}, {"Transfer-Encoding": "chunked"}],
+)
+def test_an_mcp_servers_headers_are_checked_like_an_a2a_agents(headers: dict[str, str]) -> None:
+    """One check for the headers MODX sends a peer (services.registry.schemas.check_headers)."""
+    with pytest.raises(ValueError, match="header"):
+        McpServer.model_validate({"url": "https://mcp.example/mcp", "headers": headers})
+    McpServer.model_validate({"url": "https://mcp.example/mcp", "headers": {"X-Token": "ok"}})

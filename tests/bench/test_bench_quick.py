@@ -39,11 +39,26 @@ def _environment() -> dict[str, str]:
     }
 
 
-def test_bench_all_quick_writes_json_markdown_and_png(tmp_path: Path) -> None:
+def _need_servers() -> None:
     if not port_open(REDIS_URL, 6379):
         missing(f"Redis at {REDIS_URL}")
     if not port_open(POSTGRES_URL.replace("+asyncpg", ""), 5432):
         missing(f"PostgreSQL at {POSTGRES_URL}")
+
+
+def _bench(command: list[str], tmp_path: Path) -> subprocess.CompletedProcess[bytes]:
+    """``modx`` + ``command`` against the smoke test's own Redis databases, its logs kept."""
+    return subprocess.run(
+        [sys.executable, "-m", "services.cli.main", *command, "--logs", str(tmp_path / "logs")],
+        cwd=REPO,
+        env=_environment(),
+        capture_output=True,
+        timeout=600,  # a hang guard, not a speed check
+    )
+
+
+def test_bench_all_quick_writes_json_markdown_and_png(tmp_path: Path) -> None:
+    _need_servers()
     if shutil.which("swipl") is None:
         missing("SWI-Prolog (swipl), for the legal benchmark")
     out = tmp_path / "results"
@@ -85,19 +100,10 @@ def test_bench_all_quick_writes_json_markdown_and_png(tmp_path: Path) -> None:
 
 
 def test_bench_replicas_quick_measures_cpu_per_step_by_replica_count(tmp_path: Path) -> None:
-    if not port_open(REDIS_URL, 6379):
-        missing(f"Redis at {REDIS_URL}")
-    if not port_open(POSTGRES_URL.replace("+asyncpg", ""), 5432):
-        missing(f"PostgreSQL at {POSTGRES_URL}")
+    _need_servers()
     out = tmp_path / "results"
     command = ["bench", "replicas", "--quick", "--json", "--out", str(out)]
-    done = subprocess.run(
-        [sys.executable, "-m", "services.cli.main", *command, "--logs", str(tmp_path / "logs")],
-        cwd=REPO,
-        env=_environment(),
-        capture_output=True,
-        timeout=600,  # a hang guard, not a speed check
-    )
+    done = _bench(command, tmp_path)
 
     assert done.returncode == 0, done.stderr.decode(errors="replace")[-4000:]
     results = json.loads(done.stdout)["replicas"]["results"]
@@ -117,19 +123,10 @@ def test_bench_replicas_quick_measures_cpu_per_step_by_replica_count(tmp_path: P
 
 
 def test_bench_history_quick_measures_both_sizes(tmp_path: Path) -> None:
-    if not port_open(REDIS_URL, 6379):
-        missing(f"Redis at {REDIS_URL}")
-    if not port_open(POSTGRES_URL.replace("+asyncpg", ""), 5432):
-        missing(f"PostgreSQL at {POSTGRES_URL}")
+    _need_servers()
     out = tmp_path / "results"
     command = ["bench", "history", "--quick", "--json", "--out", str(out)]
-    done = subprocess.run(
-        [sys.executable, "-m", "services.cli.main", *command, "--logs", str(tmp_path / "logs")],
-        cwd=REPO,
-        env=_environment(),
-        capture_output=True,
-        timeout=600,  # a hang guard, not a speed check
-    )
+    done = _bench(command, tmp_path)
 
     assert done.returncode == 0, done.stderr.decode(errors="replace")[-4000:]
     phases = json.loads(done.stdout)["history"]["results"]["phases"]

@@ -1,11 +1,12 @@
 """The two open targets of the speed issue, quickly, beside Celery in the same run.
 
-``python -m bench.hotpath [--rounds N] [--clients C] [--profile DIR]``: one ``modx serve`` on
-PostgreSQL + Redis with 2 ``numbers`` agents, and a Celery worker with 2 processes. Each round
-measures, in turn for MODX and Celery: one 10-step run alone (``--alone`` runs, one after the
-other; p50/p99), and ``--clients`` clients each submitting a 10-step run and waiting on it
-(``/wait`` for MODX, ``AsyncResult.get`` for Celery; steps/s, p50/p99). With ``--profile`` the
-server runs under py-spy during one more clients burst, and its collapsed stacks go there.
+``python -m bench.hotpath [--rounds N] [--clients C] [--replicas R] [--profile DIR]``: ``R``
+``modx serve`` replicas (1 by default) on PostgreSQL + Redis with 2 ``numbers`` agents, and a
+Celery worker with 2 processes. Each round measures, in turn for MODX and Celery: one 10-step
+run alone (``--alone`` runs, one after the other; p50/p99), and ``--clients`` clients each
+submitting a 10-step run and waiting on it (``/wait`` for MODX, ``AsyncResult.get`` for
+Celery; steps/s, p50/p99). With ``--profile`` the first server runs under py-spy during one
+more clients burst, and its collapsed stacks go there.
 
 This is the loop for working on the hot path (a few minutes); ``modx bench orchestrator`` is
 the full benchmark with the figures for the README.
@@ -32,7 +33,7 @@ STEPS = 10
 async def _groups(stack: Stack) -> dict[str, list[int]]:
     assert stack.database_url is not None
     return {
-        "server": [stack.server.pid],
+        "server": [s.pid for s in stack.servers],
         "agents": [p.pid for p in stack.agents],
         "postgres": await backend_pids(stack.database_url),
         "client": [os.getpid()],
@@ -70,6 +71,8 @@ async def main(args: argparse.Namespace) -> None:
             await asyncio.to_thread(worker.start)
             stacks.on_exit(lambda: asyncio.to_thread(worker.stop))
             stack = await stacks.distributed("hotpath", REDIS_URL, 2)
+            for _ in range(args.replicas - 1):
+                await stack.add_replica()
             await asyncio.to_thread(worker.wait_ready)
             api = Api(stack.servers)
             name = "hotpath-chain"
@@ -106,6 +109,7 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--alone", type=int, default=20)
     parser.add_argument("--clients", type=int, default=200)
+    parser.add_argument("--replicas", type=int, default=1)
     parser.add_argument("--profile", default="")
     parser.add_argument("--logs", default="")
     asyncio.run(main(parser.parse_args()))

@@ -8,6 +8,7 @@ Run by ``bench/mutation/run.sh`` from the run's work directory; exits 1 when a m
 from __future__ import annotations
 
 import argparse
+import ast
 import contextlib
 import io
 import json
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from mutmut.mutation.diff_apply import get_diff_for_mutant
 from mutmut.stats import status_by_exit_code
+from mutmut.utils.format_utils import orig_function_and_class_names_from_key
 
 TARGET = 0.90
 KILLED = {"killed", "timeout", "segfault", "caught by type check"}
@@ -33,18 +35,58 @@ def justified(path: Path) -> dict[str, str]:
     return dict(found)
 
 
-def changed_line(source: list[str], diff: str) -> tuple[int, str]:
-    """The line of ``source`` (1-based) the mutant changes, and the change in one line."""
-    lines = diff.splitlines()
-    removed = [ln[1:] for ln in lines if ln.startswith("-") and not ln.startswith("---")]
-    added = [ln[1:] for ln in lines if ln.startswith("+") and not ln.startswith("+++")]
-    line = 0
-    if removed:
-        target = removed[0].strip()
-        candidates = [i + 1 for i, text in enumerate(source) if text.strip() == target]
-        line = candidates[0] if candidates else 0
+def function_span(source: str, name: str) -> tuple[int, int]:
+    """The lines (1-based, inclusive, decorators included) of the function mutant ``name``
+    mutates, or the whole file when it is not found (mutmut mutates top-level functions and
+    methods only)."""
+    function, cls = orig_function_and_class_names_from_key(name)
+    body = ast.parse(source).body
+    if cls is not None:
+        body = next((n.body for n in body if isinstance(n, ast.ClassDef) and n.name == cls), [])
+    for node in body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == function:
+            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+            return first, node.end_lineno or node.lineno
+    return 1, len(source.splitlines())
+
+
+def changed_line(
+    source: list[str], diff: str, span: tuple[int, int] | None = None
+) -> tuple[int, str]:
+    """The line of ``source`` (1-based) the mutant changes, and the change in one line.
+
+    The line is found by the diff's whole first hunk (the changed line with the lines around
+    it), inside ``span`` (the mutated function's lines), so that two identical lines, in one
+    function or in two, each get their own number.
+    """
+    old: list[tuple[str, bool]] = []  # the first hunk's original side: (text, removed)
+    added: list[str] = []
+    hunks = 0
+    for ln in diff.splitlines():
+        if ln.startswith("@@"):
+            hunks += 1
+        elif hunks != 1 or ln.startswith(("---", "+++")):
+            continue
+        elif ln.startswith("+"):
+            added.append(ln[1:])
+        else:
+            old.append((ln[1:], ln.startswith("-")))
+    removed = [text for text, gone in old if gone]
     change = f"{removed[0].strip() if removed else ''} -> {added[0].strip() if added else ''}"
-    return line, change
+    if not removed:
+        return 0, change
+    lo, hi = span or (1, len(source))
+    block = [text.strip() for text, _ in old]
+    at = next(i for i, (_, gone) in enumerate(old) if gone)
+    for start in range(max(lo, 1) - 1, hi - len(block) + 1):
+        if all(source[start + k].strip() == text for k, text in enumerate(block)):
+            return start + at + 1, change
+    # The hunk is not found as it is (the source changed after the run): the first line
+    # of the function, then of the file, with the changed text.
+    target = removed[0].strip()
+    candidates = [i + 1 for i, text in enumerate(source) if text.strip() == target]
+    inside = [n for n in candidates if lo <= n <= hi]
+    return (inside or candidates or [0])[0], change
 
 
 def main() -> int:
@@ -59,7 +101,8 @@ def main() -> int:
     survivors: list[tuple[str, int, str, str, str]] = []
     for meta in sorted(Path("mutants").rglob("*.py.meta")):
         module = str(meta.relative_to("mutants"))[: -len(".meta")]
-        source = Path(module).read_text().splitlines()
+        text = Path(module).read_text()
+        source = text.splitlines()
         data = json.loads(meta.read_text())
         for name, code in sorted(data["exit_code_by_key"].items()):
             status = status_by_exit_code[code]
@@ -73,7 +116,7 @@ def main() -> int:
             if status not in KILLED and status != "not checked":
                 with contextlib.redirect_stdout(io.StringIO()):
                     diff = get_diff_for_mutant(name, path=module)
-                line, change = changed_line(source, diff)
+                line, change = changed_line(source, diff, function_span(text, name))
                 survivors.append((module, line, name, status, change))
     if not counts:
         print("no mutant was found: mutmut did not run (see mutmut.log)", file=sys.stderr)

@@ -15,7 +15,9 @@ date (``/metrics``).
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import json
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -24,8 +26,8 @@ from typing import Any
 import httpx
 
 from bench import profile
-from bench.harness import Series, log
-from bench.stack import ADMIN, REDIS_URL, Stack, Stacks, backend_pids
+from bench.harness import Series, load_average, log
+from bench.stack import ADMIN, REDIS_URL, Stack, Stacks, backend_pids, log_dir
 from bench.workload import Api, chain
 
 GROUPS = ("server", "agents", "postgres")
@@ -46,6 +48,8 @@ class ReplicasConfig:
     # ``runs`` in flight per replica, as if each replica had a machine and its own load (each
     # writer then batches as a lone one does); false: ``runs`` in all, shared out.
     runs_per_replica: bool = True
+    # py-spy of the last replica (not the leader: the first) while idle, per replica count.
+    profile_idle: str = ""
 
     @classmethod
     def quick(cls) -> ReplicasConfig:
@@ -87,15 +91,24 @@ async def _processes(stack: Stack) -> dict[str, list[int]]:
     }
 
 
-async def _idle(stack: Stack, seconds: float) -> dict[str, float]:
-    """CPU seconds per second each group spends with no run in flight: the timers, polls and
-    leases every replica runs whatever the load."""
+async def _idle(
+    stack: Stack, seconds: float, profile_to: Path | None = None
+) -> tuple[dict[str, float], list[float]]:
+    """CPU seconds per second each group spends with no run in flight (the timers, polls and
+    leases every replica runs whatever the load), and each replica's own, in start order."""
+    sampler = None if profile_to is None else profile.Sampler(stack.servers[-1].pid, profile_to)
+    replicas = {"server": [s.pid for s in stack.servers]}
     before = profile.cpu_snapshot(await _processes(stack))
+    each = profile.cpu_snapshot(replicas)["server"]
     started = time.monotonic()
     await asyncio.sleep(seconds)
     cpu = profile.cpu_delta(before, profile.cpu_snapshot(await _processes(stack)))
+    each_after = profile.cpu_snapshot(replicas)["server"]
     elapsed = time.monotonic() - started
-    return {g: cpu.get(g, 0.0) / elapsed for g in GROUPS}
+    if sampler is not None:
+        await asyncio.to_thread(sampler.stop)
+    per_replica = [(each_after[pid] - each[pid]) / elapsed for pid in replicas["server"]]
+    return {g: cpu.get(g, 0.0) / elapsed for g in GROUPS}, per_replica
 
 
 async def _measure(cfg: ReplicasConfig, stack: Stack, count: int, series: Series) -> None:
@@ -106,8 +119,19 @@ async def _measure(cfg: ReplicasConfig, stack: Stack, count: int, series: Series
     steps = runs * cfg.steps
     try:
         await api.throughput(definition, max(2, runs // 4))  # warm-up: caches, connections
-        idle = await _idle(stack, cfg.idle_s)
+        where = Path(cfg.profile_idle) / f"idle-{count}.txt" if cfg.profile_idle else None
+        idle, per_replica = await _idle(stack, cfg.idle_s, where)
         series.add_all({f"{g}_ms_per_s": 1000 * v for g, v in idle.items()}, f"{key}.idle_cpu.")
+        series.add_all(
+            {f"replica_{i + 1}_ms_per_s": 1000 * v for i, v in enumerate(per_replica)},
+            f"{key}.idle_cpu.",
+        )
+        log(
+            f"replicas {count}, idle: "
+            + ", ".join(f"{g} {1000 * v:.1f}" for g, v in idle.items())
+            + " ms/s; each replica "
+            + ", ".join(f"{1000 * v:.1f}" for v in per_replica)
+        )
         for repeat in range(cfg.repeats):
             before = profile.cpu_snapshot(await _processes(stack))
             counted = await _counters(stack)
@@ -181,3 +205,35 @@ async def run(cfg: ReplicasConfig, logs: Path) -> tuple[dict[str, Any], list[str
         "with replicas here, CPU per step says whether it would on more machines.",
     ]
     return results, notes
+
+
+async def _main(args: argparse.Namespace) -> None:
+    cfg = ReplicasConfig(
+        replicas=tuple(args.replicas),
+        agents=args.agents,
+        runs=args.runs,
+        repeats=args.repeats,
+        idle_s=args.idle_s,
+        profile_idle=args.profile_idle,
+    )
+    if cfg.profile_idle:
+        await asyncio.to_thread(Path(cfg.profile_idle).mkdir, parents=True, exist_ok=True)
+    log(f"load average {load_average()}")
+    with log_dir(Path(args.logs) if args.logs else None) as logs:
+        results, _ = await run(cfg, logs)
+    log(f"load average {load_average()}")
+    figures = results["figures"]
+    print(json.dumps({k: v["median"] for k, v in figures.items()}, indent=1))
+    print(f"growth {results['cpu_growth']}, without idle {results['marginal_growth']}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--replicas", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument("--agents", type=int, default=2)
+    parser.add_argument("--runs", type=int, default=200, help="runs in flight per replica")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--idle-s", type=float, default=10.0)
+    parser.add_argument("--profile-idle", default="", help="py-spy the last replica when idle")
+    parser.add_argument("--logs", default="")
+    asyncio.run(_main(parser.parse_args()))

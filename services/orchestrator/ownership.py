@@ -25,6 +25,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bus import streams
+from bus.ids import new_id
 from services.db.models import ReplicaRow, utcnow
 from services.outage import Outage, log_failure
 
@@ -84,6 +85,17 @@ class Ownership:
     def owns(self, run_id: str | None) -> bool:
         """True when this replica handles ``run_id`` (and anything that names no run)."""
         return self._mine is None or run_id is None or self.partition(run_id) in self._mine
+
+    def new_run_id(self) -> str:
+        """A fresh run id in a partition this replica owns (a UUIDv7 like any other: about
+        one try per live replica). A run created here is then owned here from its first
+        step: its owner holds it in memory as created, rather than reading it back when its
+        first answer arrives, which a run made on another replica costs."""
+        mine = self.mine
+        while True:
+            candidate = new_id()
+            if not mine or self.partition(candidate) in mine:
+                return candidate
 
     @property
     def leads(self) -> bool:

@@ -286,7 +286,8 @@ class Orchestrator:
             goal=goal,
             retry_of=retry_of,
             deadline_s=deadline_s,
-            run_id=run_id,
+            # A child keeps the id its parent chose (its order may be given again).
+            run_id=run_id or self.ownership.new_run_id(),
             parent=parent,
         )
 

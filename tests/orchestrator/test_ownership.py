@@ -12,11 +12,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bus import streams
 from bus.envelope import Envelope, Kind
 from services.config import Settings
+from services.orchestrator.definitions import parse_definition
 from services.orchestrator.ownership import Ownership, PartitionMismatch, partition_of
 from services.runtime import Runtime
 from tests.fixtures.services import wait_until
 
 ALL = frozenset(range(12))
+# No agent serves this capability: a run stays running on its first step.
+WAITING = parse_definition(
+    {"name": "waits", "steps": [{"id": "a", "capability": "test.nobody", "input": {}}]}
+)
 
 
 @pytest.fixture(params=["postgres", "sqlite"])
@@ -142,3 +147,20 @@ async def test_a_replica_reads_the_partition_streams_it_owns_and_no_others(
     await ownership.renew()
     await orchestrator._follow_partitions()
     assert set(orchestrator._partitions) == set(ALL)
+
+
+async def test_a_run_made_on_a_replica_is_owned_by_it(runtime: Runtime) -> None:
+    """So its first answer finds it in the owner's memory, not only in the database."""
+    orchestrator = runtime.orchestrator
+    ownership = orchestrator.ownership
+    others = _replicas(runtime.sessions, *(f"{ownership.replica_id}-{i}" for i in range(2)))
+    for replica in [ownership, *others, ownership]:
+        await replica.renew()
+    assert len(ownership.mine) == 4
+    made = [await orchestrator.create_run(WAITING, {}) for _ in range(20)]
+    assert all(run is not None and ownership.owns(run.id) for run in made)
+    assert all(run is not None and orchestrator.cache.peek(run.id) for run in made)
+    # A child keeps the id its parent chose for it, wherever that falls.
+    elsewhere = next(f"run-{i}" for i in range(100) if not ownership.owns(f"run-{i}"))
+    child = await orchestrator.create_run(WAITING, {}, run_id=elsewhere)
+    assert child is not None and child.id == elsewhere

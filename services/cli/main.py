@@ -120,6 +120,7 @@ def serve(
     """Run the API and the orchestrator for the distributed mode (PostgreSQL + Redis)."""
     import uvicorn
 
+    from services import collector
     from services.api.app import create_app
     from services.config import Settings
 
@@ -141,8 +142,10 @@ def serve(
         )
     # Ctrl-C or SIGTERM: open connections (long polls, live views) get a few seconds, not
     # as long as they like; the lifespan then stops the loops and hands back undelivered work.
+    served = create_app(settings, orchestrate=orchestrate)
+    served.state.on_ready.append(collector.when_ready)  # after start-up: GC settings
     uvicorn.run(
-        create_app(settings, orchestrate=orchestrate),
+        served,
         host=host,
         port=port,
         log_level="info",

@@ -16,7 +16,7 @@ from sqlalchemy.orm import aliased, defer
 from bus.ids import new_id
 from services.db.models import DEFAULT_TENANT, EventRow, RunRow, StepRow, utcnow
 from services.orchestrator.definitions import WorkflowDefinition
-from services.orchestrator.records import Run
+from services.orchestrator.records import Run, Step
 from services.orchestrator.states import RunState
 
 
@@ -113,9 +113,12 @@ async def steps_of(session: AsyncSession, run_id: str) -> Sequence[StepRow]:
     """A run's steps in the order they were created."""
     query = select(StepRow).where(StepRow.run_id == run_id)
     rows = (await session.execute(query)).scalars().all()
-    return sorted(
-        rows, key=lambda r: (r.scheduled_at is None, r.scheduled_at or utcnow(), r.step_id)
-    )
+    return sorted(rows, key=step_order)
+
+
+def step_order(step: StepRow | Step) -> tuple[bool, datetime, str]:
+    """The sort key of a run's steps in the order they were created (unscheduled last)."""
+    return (step.scheduled_at is None, step.scheduled_at or utcnow(), step.step_id)
 
 
 @dataclass(frozen=True)

@@ -324,7 +324,7 @@ class Orchestrator:
         """After the transaction on ``contexts`` committed: send their envelopes, keep their
         runs in memory, tell the watchers."""
         sent = [item for ctx in contexts for item in ctx.sent]
-        finished = []
+        finished: dict[str, tuple[Run, dict[str, Step]]] = {}
         due = [ctx.next_due for ctx in contexts if ctx.next_due is not None]
         if due:
             self._sweep_at(min(due))
@@ -336,11 +336,11 @@ class Orchestrator:
             ctx.children = []
             if ctx.run.status != ctx.status_before and ctx.run.status in TERMINAL_RUN:
                 metrics.RUNS_FINISHED.labels(status=ctx.run.status).inc()
-                finished.append(ctx.run.id)
+                finished[ctx.run.id] = (ctx.run, ctx.steps)
                 if ctx.run.parent_run_id is not None:
                     self._apart(self._wake_parent(ctx.run.parent_run_id, _outcome(ctx.run)))
         await self.relay.publish_committed(sent)
-        await self.watch.notify([ctx.run.id for ctx in contexts], finished)
+        await self.watch.notify([ctx.run.id for ctx in contexts], list(finished), finished)
         if self.engine.capacity is not None and any(ctx.released for ctx in contexts):
             # Not here: the wake-ups go through this writer, which waits for this call.
             released = list(contexts)

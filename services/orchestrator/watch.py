@@ -23,27 +23,41 @@ from redis.asyncio.client import PubSub
 
 from bus.redis_client import RedisClient
 from services.orchestrator.ownership import partition_of
+from services.orchestrator.records import Run, Step
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "modx:runs:changed"
 
+Final = tuple[Run, dict[str, Step]]
+"""A run as the transaction that finished it committed it, with its steps."""
+
 
 class _Interest:
-    """The waiters of one run: one future, resolved at its next change (or finish)."""
+    """The waiters of one run: one future, resolved at its next change (or finish), with the
+    run as finished when this process finished it."""
 
     __slots__ = ("count", "future")
 
     def __init__(self) -> None:
-        self.future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.future: asyncio.Future[Final | None] = asyncio.get_running_loop().create_future()
         self.count = 0
 
 
 class Wakeup:
     """Interest in one run, registered before the caller reads it (no change is missed)."""
 
-    def __init__(self, future: asyncio.Future[None]) -> None:
+    def __init__(self, future: asyncio.Future[Final | None]) -> None:
         self._future = future
+
+    @property
+    def final(self) -> Final | None:
+        """The run and its steps as committed when this process finished it, after a wake-up
+        by that commit; None otherwise (another replica finished it, or it only changed): the
+        caller reads it."""
+        if self._future.done() and not self._future.cancelled():
+            return self._future.result()
+        return None
 
     async def wait(self, seconds: float) -> bool:
         """True when the run changed (or finished) since registration; False after ``seconds``."""
@@ -64,18 +78,30 @@ class RunWatch:
         self.version = 0
         self.notices: RunNotices | None = None  # tells the other replicas, when there are any
 
-    async def notify(self, changed: Iterable[str] = (), finished: Iterable[str] = ()) -> None:
+    async def notify(
+        self,
+        changed: Iterable[str] = (),
+        finished: Iterable[str] = (),
+        final: dict[str, Final] | None = None,
+    ) -> None:
         """Runs changed here (``finished`` ones reached a final state): wake the waiters in
-        this process and tell the other replicas."""
+        this process and tell the other replicas. ``final`` holds finished runs as committed:
+        their waiters here answer without reading them again."""
         changed, finished = list(changed), list(finished)
-        await self.wake(changed, finished)
+        await self.wake(changed, finished, final)
         if self.notices is not None and (changed or finished):
             self.notices.send(changed, finished)
 
-    async def wake(self, changed: Iterable[str] = (), finished: Iterable[str] = ()) -> None:
+    async def wake(
+        self,
+        changed: Iterable[str] = (),
+        finished: Iterable[str] = (),
+        final: dict[str, Final] | None = None,
+    ) -> None:
         """Wake this process's waiters only (what a notice from another replica does)."""
         for run_id in finished:
-            self._resolve(self._on_finish, run_id)
+            found = final.get(run_id) if final is not None else None
+            self._resolve(self._on_finish, run_id, found)
             self._resolve(self._on_change, run_id)
         for run_id in changed:
             self._resolve(self._on_change, run_id)
@@ -90,10 +116,10 @@ class RunWatch:
         await self.wake(changed, [r for r in self._on_finish if which is None or which(r)])
 
     @staticmethod
-    def _resolve(table: dict[str, _Interest], run_id: str) -> None:
+    def _resolve(table: dict[str, _Interest], run_id: str, final: Final | None = None) -> None:
         interest = table.pop(run_id, None)
         if interest is not None and not interest.future.done():
-            interest.future.set_result(None)
+            interest.future.set_result(final)
 
     async def wait(self, seconds: float) -> None:
         """Until the next change of any run, or ``seconds``."""

@@ -4,10 +4,14 @@ registered meanwhile is the one the next run gets, and ``name@version`` still pi
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+import pytest
 from sqlalchemy import event
 
+from services.orchestrator import runs
+from tests.fixtures.services import wait_until
 from tests.fixtures.stack import Stack
 
 
@@ -77,3 +81,40 @@ async def test_run_views_read_the_definition_only_for_the_run_itself(stack: Stac
     assert waited.json()["steps"][0]["step_id"] == "a"
     assert [item["run_id"] for item in listed.json()["items"]] == [run_id]
     assert one.json()["definition"]["steps"][0]["input"] == {"v": "one"}
+
+
+async def test_a_long_poll_woken_by_the_finish_here_answers_without_reading_again(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``/wait`` reads the run before it sleeps; woken by the commit that finished the run in
+    this process, it answers the run as committed (what ``GET /v1/runs/{id}`` reads after)."""
+    flow = {"name": "held", "steps": [{"id": "hold", "wait": {"signal": "go", "timeout_s": 60}}]}
+    assert (await stack.client.post("/v1/workflows", json=flow)).status_code in (200, 201)
+    run_id = await stack.submit("held", {})
+    runs_read: list[str] = []
+    steps_read: list[str] = []
+    real_get_run, real_steps_of = runs.get_run, runs.steps_of
+
+    async def get_run(session: Any, read: str, *args: Any, **kwargs: Any) -> Any:
+        found = await real_get_run(session, read, *args, **kwargs)
+        runs_read.append(read)
+        return found
+
+    async def steps_of(session: Any, read: str) -> Any:
+        steps_read.append(read)
+        return await real_steps_of(session, read)
+
+    monkeypatch.setattr(runs, "get_run", get_run)
+    monkeypatch.setattr(runs, "steps_of", steps_of)
+    waiting = asyncio.create_task(
+        stack.client.get(f"/v1/runs/{run_id}/wait", params={"timeout_s": 60})
+    )
+    await wait_until(lambda: runs_read == [run_id])  # read while waiting for the signal
+    signalled = await stack.client.post(f"/v1/runs/{run_id}/signals/go", json={"ok": True})
+    assert signalled.status_code == 202, signalled.text
+    waited = await waiting
+    assert steps_read == []
+    assert waited.status_code == 200, waited.text
+    read = (await stack.client.get(f"/v1/runs/{run_id}")).json()
+    assert waited.json()["status"] == "succeeded"
+    assert waited.json() == {**read, "definition": None}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +31,7 @@ from services.orchestrator import runs, workflows
 from services.orchestrator.definitions import SIGNAL_PATTERN, DefinitionError, WorkflowDefinition
 from services.orchestrator.engine import NoWaiter
 from services.orchestrator.limits import Limits
+from services.orchestrator.records import Run, Step
 from services.orchestrator.service import RunNotRetryable
 from services.orchestrator.states import TERMINAL_RUN, RunState
 from services.orchestrator.steps import SignalRefused
@@ -40,32 +41,38 @@ from services.runtime import Runtime
 router = APIRouter(prefix="/v1", tags=["runs"])
 
 
-def step_public(row: StepRow) -> StepPublic:
+def step_public(row: StepRow | Step) -> StepPublic:
     """The API view of a step."""
     return StepPublic(**{name: getattr(row, name) for name in StepPublic.model_fields})
 
 
 def run_public(
-    run: RunRow, steps: list[StepRow] | None = None, definition: bool = False
+    run: RunRow,
+    steps: Sequence[StepRow | Step] | None = None,
+    definition: bool = False,
+    *,
+    final: Run | None = None,
 ) -> RunPublic:
-    """The API view of a run."""
+    """The API view of a run; with ``final`` (the run as the commit that finished it left
+    it), the columns that change are ``final``'s, the others ``run``'s."""
+    now: RunRow | Run = final or run
     return RunPublic(
         run_id=run.id,
         workflow=run.workflow_name,
         version=run.workflow_version,
-        status=run.status,
+        status=now.status,
         input=run.input,
-        output=run.output,
-        error=run.error,
+        output=now.output,
+        error=now.error,
         goal=run.goal,
         idempotency_key=run.idempotency_key,
         retry_of=run.retry_of,
         parent_run_id=run.parent_run_id,
         parent_step_id=run.parent_step_id,
         created_at=run.created_at,
-        started_at=run.started_at,
-        finished_at=run.finished_at,
-        deadline_at=run.deadline_at,
+        started_at=now.started_at,
+        finished_at=now.finished_at,
+        deadline_at=now.deadline_at,
         definition=run.definition if definition else None,
         steps=[step_public(s) for s in steps or []],
     )
@@ -295,6 +302,9 @@ async def wait_run(
                 if run.status in TERMINAL_RUN or left <= 0:
                     return run_public(run, list(await runs.steps_of(session, run_id)))
             await finished.wait(left)
+            if finished.final is not None:  # finished here: as committed, no read
+                done, steps = finished.final
+                return run_public(run, sorted(steps.values(), key=runs.step_order), final=done)
 
 
 KEEPALIVE_S = 15.0

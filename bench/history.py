@@ -1,13 +1,13 @@
 """History: does the present stay fast when the database holds ten million events?
 
-One ``modx serve`` (PostgreSQL + Redis) with a ``numbers`` agent, on a scratch database
-(``modx_bench_history_<hex>``, dropped at the end). Finished runs of the past ``months`` are
-generated straight into the tables with ``generate_series``: ``events_per_run`` events, two
-steps and two ledger entries per run, created at times spread over the months, into the month
-partitions the service would have made as the months went by. A few runs are then made through
-the API: the present. Each request below is sent ``probes`` times by one client (latency, not
-throughput), first with ``small_events`` events in the database, then again after growing it
-to ``large_events``:
+Two ``modx serve`` stacks (PostgreSQL + Redis, a ``numbers`` agent each) run side by side: one
+on a database with ``small_events`` events of history, one with ``large_events``. Finished runs
+of the past ``months`` are generated straight into the tables with ``generate_series``:
+``events_per_run`` events, two steps and two ledger entries per run, created at times spread
+over the months, into the month partitions the service would have made as the months went by.
+A few runs are then made through each API: the present. Each request below is sent ``probes``
+times by one client (latency, not throughput), alternating between the two stacks request by
+request, so that both sizes see the same machine at the same moments:
 
 - the run list (``GET /v1/runs?limit=50``, the newest first);
 - a recent run's detail and its events (``GET /v1/runs/{id}``, ``/events``);
@@ -15,17 +15,26 @@ to ``large_events``:
   ``/wait`` returning (the write path: its events and entries go into the partitioned tables);
 - an old run's detail and events (a run of the generated history).
 
+Generating ten million events takes minutes of both CPUs, so it can be done apart, at low
+priority and outside any measurement: ``python -m bench.history generate`` makes a database and
+keeps it, and ``modx bench history --reuse NAME`` measures against it (and leaves it;
+``python -m bench.history drop NAME`` drops it). Without ``--reuse`` both databases are
+generated first and dropped at the end.
+
 The ledger checkpoint interval is set to a day: the generated entries are not real chains,
 and checkpointing a million of them at once would be measured as the present's cost.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import contextlib
+import os
 import random
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass
+from collections.abc import AsyncIterator
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -35,18 +44,37 @@ import asyncpg
 from bench.harness import latency_summary, log
 from bench.stack import (
     REDIS_URL,
+    REDIS_URL_2,
     Stack,
     Stacks,
     asyncpg_dsn,
+    create_database,
+    database_url,
+    drop_database,
     flush_redis,
     start_serve,
 )
 from bench.workload import Api, chain
 from services.db import partitions
 from services.db.engine import create_engine
+from services.db.migrate import upgrade_async
 
 WORKFLOW = "bench-history"
 BATCH_RUNS = 25_000  # runs generated per statement (half a million events)
+# Below this many runs the tables keep their indexes while rows go in; above it, the secondary
+# indexes are dropped first and built again at the end (a sorted build instead of millions of
+# random inserts into indexes larger than shared_buffers).
+BULK_RUNS = 50_000
+TABLES = ("runs", "steps", "events", "ledger_entries")
+REQUESTS = (
+    "run_list",
+    "run_detail",
+    "run_events",
+    "wait_finished",
+    "old_run_detail",
+    "old_run_events",
+    "run_and_wait",
+)
 
 
 @dataclass(frozen=True)
@@ -60,6 +88,8 @@ class HistoryConfig:
     probes: int = 200
     present_runs: int = 20
     steps: int = 10
+    reuse: str | None = None
+    """A database made by ``python -m bench.history generate``: the large side, kept."""
 
     @classmethod
     def quick(cls) -> HistoryConfig:
@@ -71,201 +101,312 @@ def _run_id(n: int) -> str:
     return f"00000000-0000-4000-8000-{n:012d}"
 
 
-async def _months_made(database_url: str, start: datetime, months: int) -> int:
-    """The month partitions of the history's span (the service makes them as months pass)."""
-    db = create_engine(database_url, pool_size=1, max_overflow=0)
+def _span_start(months: int) -> datetime:
+    return datetime.now(UTC) - timedelta(days=months * 30)
+
+
+async def _prepare(url: str, months: int) -> int:
+    """Migrate a new database and make the month partitions of the history's span (the service
+    makes them as months pass) and the months ahead; returns how many were made."""
+    await upgrade_async(url)
+    db = create_engine(url, pool_size=1, max_overflow=0)
     made = 0
     try:
         async with db.begin() as conn:
             for table in partitions.TABLES:
                 for count in range(months + 1):
-                    month = partitions.add_months(partitions.month_start(start), count)
+                    month = partitions.add_months(
+                        partitions.month_start(_span_start(months)), count
+                    )
                     made += await conn.run_sync(partitions.create_month, table, month) is not None
+            made += len(await conn.run_sync(partitions.ensure, datetime.now(UTC)))
     finally:
         await db.dispose()
     return made
 
 
-async def _grow(database_url: str, cfg: HistoryConfig, first_run: int, last_run: int) -> float:
-    """Generate runs ``first_run`` to ``last_run`` (exclusive) of the history; seconds taken."""
-    total = cfg.large_events // cfg.events_per_run  # every run's time, whatever the phase
-    span_s = (cfg.months * 30 - 2) * 86400
-    start = datetime.now(UTC) - timedelta(days=cfg.months * 30)
-    started = time.monotonic()
-    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+def _lower_priority(pid: int) -> None:
+    """Nice 19 for a PostgreSQL backend doing bulk work (when this user may; logged if not)."""
     try:
+        os.setpriority(os.PRIO_PROCESS, pid, 19)
+        log(f"history: PostgreSQL backend {pid} reniced to 19")
+    except OSError as exc:
+        log(f"history: could not renice PostgreSQL backend {pid}: {exc}")
+
+
+@contextlib.asynccontextmanager
+async def _indexes_dropped(conn: asyncpg.Connection) -> AsyncIterator[None]:
+    """The tables' secondary indexes dropped inside the block and built again after it, from
+    their own definitions (``pg_get_indexdef``); keys and unique constraints stay."""
+    rows = await conn.fetch(
+        "SELECT i.relname AS name, pg_get_indexdef(i.oid) AS ddl FROM pg_index x "
+        "JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
+        "WHERE t.relname = ANY($1::text[]) AND t.relnamespace = current_schema()::regnamespace "
+        "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.oid)",
+        list(TABLES),
+    )
+    for row in rows:
+        await conn.execute(f'DROP INDEX "{row["name"]}"')
+    yield
+    await conn.execute("SET maintenance_work_mem = '256MB'")
+    for row in rows:
+        started = time.monotonic()
+        # A partitioned table's index is written ``ON ONLY`` (as pg_dump does): without ONLY
+        # it is built on every partition too.
+        await conn.execute(row["ddl"].replace(" ON ONLY ", " ON ", 1))
+        log(f"history: index {row['name']} built in {time.monotonic() - started:.0f} s")
+
+
+async def _insert(conn: asyncpg.Connection, cfg: HistoryConfig, low: int, high: int) -> None:
+    """Runs ``low`` to ``high`` (exclusive) with their steps, events and ledger entries."""
+    total = cfg.large_events // cfg.events_per_run  # every run's time, whatever the size
+    span_s = float((cfg.months * 30 - 2) * 86400)
+    start = _span_start(cfg.months)
+    # Run n's time: a permutation of the runs over the span, so every size covers every month.
+    at = f"$1::timestamptz + ((g * 7919) % {total})::float8 / {total} * $2 * interval '1 second'"
+    await conn.execute(
+        "INSERT INTO runs (id, tenant, workflow_name, definition, status, "
+        "cancel_requested, created_at, started_at, finished_at, updated_at, ledger_seq, "
+        "ledger_head, version) SELECT '00000000-0000-4000-8000-' || lpad(g::text, 12, "
+        f"'0'), 'default', 'history', '{{}}'::jsonb, 'succeeded', false, {at}, {at}, "
+        f"{at} + interval '2 seconds', {at} + interval '2 seconds', 2, md5(g::text), 2 "
+        "FROM generate_series($3::bigint, $4::bigint - 1) g",
+        start,
+        span_s,
+        low,
+        high,
+    )
+    run = "'00000000-0000-4000-8000-' || lpad(r.g::text, 12, '0')"
+    await conn.execute(
+        "INSERT INTO steps (run_id, step_id, definition_id, capability, status, attempt, "
+        "max_attempts, duplicates, meta, output) "
+        f"SELECT {run}, 's' || k, 's' || k, 'test.noop', 'succeeded', 1, 1, 0, "
+        "'{}'::jsonb, '{\"ok\": true}'::jsonb "
+        "FROM generate_series($1::bigint, $2::bigint - 1) r(g), generate_series(0, 1) k",
+        low,
+        high,
+    )
+    run_at = (
+        f"$3::timestamptz + ((r.g * 7919) % {total})::float8 / {total} * $4 * interval '1 second'"
+    )
+    await conn.execute(
+        "INSERT INTO events (run_id, step_id, type, from_state, to_state, attempt, "
+        "envelope_id, data, created_at) "
+        f"SELECT {run}, 's' || (k % 2), 'step.changed', 'running', 'succeeded', 1, "
+        "CASE WHEN k % 4 = 0 THEN md5(r.g::text || k)::uuid::text END, "
+        f"jsonb_build_object('k', k), {run_at} + k * interval '100 milliseconds' "
+        "FROM generate_series($1::bigint, $2::bigint - 1) r(g), "
+        f"generate_series(0, {cfg.events_per_run - 1}) k",
+        low,
+        high,
+        start,
+        span_s,
+    )
+    await conn.execute(
+        "INSERT INTO ledger_entries (run_id, seq, kind, data, prev_hash, hash, "
+        "signature, created_at) "
+        f"SELECT {run}, k, CASE k WHEN 1 THEN 'step.succeeded' ELSE 'run.succeeded' END, "
+        "'{}'::jsonb, '', md5(r.g::text || k), NULL, "
+        f"{run_at} + k * interval '1 second' "
+        "FROM generate_series($1::bigint, $2::bigint - 1) r(g), generate_series(1, 2) k",
+        low,
+        high,
+        start,
+        span_s,
+    )
+
+
+async def generate(url: str, cfg: HistoryConfig, events: int) -> float:
+    """Fill a new database with ``events`` events of history, then VACUUM ANALYZE it (as
+    autovacuum would have over the months, and not while we measure); seconds taken."""
+    started = time.monotonic()
+    await _prepare(url, cfg.months)
+    runs = events // cfg.events_per_run
+    conn = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        _lower_priority(int(await conn.fetchval("SELECT pg_backend_pid()")))
         await conn.execute("SET synchronous_commit = off")  # generating, not measuring
-        for low in range(first_run, last_run, BATCH_RUNS):
-            high = min(last_run, low + BATCH_RUNS)
-            # Run n's time: a permutation of the runs over the span, so every phase covers
-            # every month.
-            at = (
-                f"$1::timestamptz + ((g * 7919) % {total})::float8 / {total} "
-                "* $2 * interval '1 second'"
-            )
-            await conn.execute(
-                "INSERT INTO runs (id, tenant, workflow_name, definition, status, "
-                "cancel_requested, created_at, started_at, finished_at, updated_at, ledger_seq, "
-                "ledger_head, version) SELECT '00000000-0000-4000-8000-' || lpad(g::text, 12, "
-                f"'0'), 'default', 'history', '{{}}'::jsonb, 'succeeded', false, {at}, {at}, "
-                f"{at} + interval '2 seconds', {at} + interval '2 seconds', 2, md5(g::text), 2 "
-                "FROM generate_series($3::bigint, $4::bigint - 1) g",
-                start,
-                float(span_s),
-                low,
-                high,
-            )
-            run = "'00000000-0000-4000-8000-' || lpad(r.g::text, 12, '0')"
-            await conn.execute(
-                "INSERT INTO steps (run_id, step_id, definition_id, capability, status, attempt, "
-                "max_attempts, duplicates, meta, output) "
-                f"SELECT {run}, 's' || k, 's' || k, 'test.noop', 'succeeded', 1, 1, 0, "
-                "'{}'::jsonb, '{\"ok\": true}'::jsonb "
-                "FROM generate_series($1::bigint, $2::bigint - 1) r(g), generate_series(0, 1) k",
-                low,
-                high,
-            )
-            await conn.execute(
-                "INSERT INTO events (run_id, step_id, type, from_state, to_state, attempt, "
-                "envelope_id, data, created_at) "
-                f"SELECT {run}, 's' || (k % 2), 'step.changed', 'running', 'succeeded', 1, "
-                "CASE WHEN k % 4 = 0 THEN md5(r.g::text || k)::uuid::text END, "
-                "jsonb_build_object('k', k), "
-                f"$3::timestamptz + ((r.g * 7919) % {total})::float8 / {total} * $4 "
-                "* interval '1 second' + k * interval '100 milliseconds' "
-                "FROM generate_series($1::bigint, $2::bigint - 1) r(g), "
-                f"generate_series(0, {cfg.events_per_run - 1}) k",
-                low,
-                high,
-                start,
-                float(span_s),
-            )
-            await conn.execute(
-                "INSERT INTO ledger_entries (run_id, seq, kind, data, prev_hash, hash, "
-                "signature, created_at) "
-                f"SELECT {run}, k, CASE k WHEN 1 THEN 'step.succeeded' ELSE 'run.succeeded' END, "
-                "'{}'::jsonb, '', md5(r.g::text || k), NULL, "
-                f"$3::timestamptz + ((r.g * 7919) % {total})::float8 / {total} * $4 "
-                "* interval '1 second' + k * interval '1 second' "
-                "FROM generate_series($1::bigint, $2::bigint - 1) r(g), generate_series(1, 2) k",
-                low,
-                high,
-                start,
-                float(span_s),
-            )
-            log(f"history: {high * cfg.events_per_run:,} events generated")
-        await conn.execute("ANALYZE")  # as autovacuum would have, over months
+        bulk = _indexes_dropped(conn) if runs >= BULK_RUNS else contextlib.nullcontext()
+        async with bulk:
+            for low in range(0, runs, BATCH_RUNS):
+                high = min(runs, low + BATCH_RUNS)
+                await _insert(conn, cfg, low, high)
+                log(f"history: {high * cfg.events_per_run:,} events generated")
+        await conn.execute("VACUUM (ANALYZE)")
     finally:
         await conn.close()
     return time.monotonic() - started
 
 
-async def _probe(count: int, request: Callable[[], Awaitable[Any]]) -> dict[str, float]:
-    samples = []
-    for _ in range(count):
-        started = time.perf_counter()
-        await request()
-        samples.append(time.perf_counter() - started)
-    return latency_summary(samples)
+@dataclass
+class _Side:
+    """One stack and what is asked of it."""
 
+    api: Api
+    history_runs: int
+    present: list[str] = field(default_factory=list)
+    pick: random.Random = field(default_factory=lambda: random.Random(7))
 
-async def _measure(
-    api: Api, cfg: HistoryConfig, present: list[str], history_runs: int
-) -> dict[str, dict[str, float]]:
-    http = api.client
-    pick = random.Random(7)
-
-    async def get(path: str, **params: Any) -> None:
-        response = await http.get(path, params=params)
+    async def request(self, name: str) -> None:
+        if name == "run_and_wait":
+            await self.api.run_once(WORKFLOW)
+            return
+        path, params = {
+            "run_list": ("/v1/runs", {"limit": 50}),
+            "run_detail": (f"/v1/runs/{self.pick.choice(self.present)}", {}),
+            "run_events": (f"/v1/runs/{self.pick.choice(self.present)}/events", {}),
+            "wait_finished": (f"/v1/runs/{self.pick.choice(self.present)}/wait", {"timeout_s": 5}),
+            "old_run_detail": (f"/v1/runs/{_run_id(self.pick.randrange(self.history_runs))}", {}),
+            "old_run_events": (
+                f"/v1/runs/{_run_id(self.pick.randrange(self.history_runs))}/events",
+                {},
+            ),
+        }[name]
+        response = await self.api.client.get(path, params=params)
         response.raise_for_status()
 
-    def recent() -> str:
-        return pick.choice(present)
 
-    def old() -> str:
-        return _run_id(pick.randrange(history_runs))
-
-    figures = {
-        "run_list": await _probe(cfg.probes, lambda: get("/v1/runs", limit=50)),
-        "run_detail": await _probe(cfg.probes, lambda: get(f"/v1/runs/{recent()}")),
-        "run_events": await _probe(cfg.probes, lambda: get(f"/v1/runs/{recent()}/events")),
-        "wait_finished": await _probe(
-            cfg.probes, lambda: get(f"/v1/runs/{recent()}/wait", timeout_s=5)
-        ),
-        "old_run_detail": await _probe(cfg.probes, lambda: get(f"/v1/runs/{old()}")),
-        "old_run_events": await _probe(cfg.probes, lambda: get(f"/v1/runs/{old()}/events")),
-        "run_and_wait": await _probe(max(5, cfg.probes // 10), lambda: api.run_once(WORKFLOW)),
-    }
-    for name, figure in figures.items():
-        log(f"  {name}: p50 {figure['p50_ms']:.2f} ms, p99 {figure['p99_ms']:.2f} ms")
+async def _measure(cfg: HistoryConfig, sides: dict[str, _Side]) -> dict[str, dict[str, Any]]:
+    """Each request ``probes`` times per side, the sides taking turns request by request."""
+    figures: dict[str, dict[str, Any]] = {name: {} for name in sides}
+    for request in REQUESTS:
+        count = max(5, cfg.probes // 10) if request == "run_and_wait" else cfg.probes
+        samples: dict[str, list[float]] = {name: [] for name in sides}
+        for _ in range(count):
+            for name, side in sides.items():
+                started = time.perf_counter()
+                await side.request(request)
+                samples[name].append(time.perf_counter() - started)
+        for name in sides:
+            figure = figures[name][request] = latency_summary(samples[name])
+            log(f"  {name} {request}: p50 {figure['p50_ms']:.2f} ms, p99 {figure['p99_ms']:.2f} ms")
     return figures
 
 
-async def _count(database_url: str, table: str) -> int:
-    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+async def _counts(url: str) -> dict[str, int]:
+    conn = await asyncpg.connect(asyncpg_dsn(url))
     try:
-        return int(await conn.fetchval(f"SELECT count(*) FROM {table}"))
+        return {
+            table: int(await conn.fetchval(f"SELECT count(*) FROM {table}"))
+            for table in ("events", "runs", "ledger_entries")
+        }
     finally:
         await conn.close()
 
 
+async def _side(
+    stacks: Stacks, url: str, redis_url: str, logs: Path, runs: int, steps: int
+) -> _Side:
+    """``modx serve`` and one agent on ``url``; a client with the workflow registered."""
+    await asyncio.to_thread(logs.mkdir, parents=True, exist_ok=True)
+    await flush_redis(redis_url)
+    stacks.on_exit(lambda: flush_redis(redis_url))
+    stack = Stack(
+        [start_serve(url, redis_url, logs, MODX_LEDGER_CHECKPOINT_INTERVAL_S="86400")],
+        logs,
+        url,
+        redis_url,
+    )
+    stacks.on_exit(lambda: asyncio.to_thread(stack.stop))
+    await stack.server.wait_ready()
+    stack.start_agents(1)
+    await stack.wait_agents(1)
+    api = Api(stack.servers)
+    stacks.on_exit(api.aclose)
+    await api.register(chain(WORKFLOW, steps))
+    return _Side(api, runs)
+
+
 async def run(cfg: HistoryConfig, logs: Path) -> tuple[dict[str, Any], list[str]]:
-    """The present's latencies with a small history, then with a large one."""
-    phases: dict[str, Any] = {}
+    """The present's latencies with a small history and with a large one, side by side."""
+    small_runs = cfg.small_events // cfg.events_per_run
+    large_runs = cfg.large_events // cfg.events_per_run
+    generated: dict[str, float | None] = {}
     async with Stacks(logs) as stacks:
-        database_url = await stacks.database("history")
-        await flush_redis(REDIS_URL)
-        stacks.on_exit(lambda: flush_redis(REDIS_URL))
-        stack = Stack(
-            [start_serve(database_url, REDIS_URL, logs, MODX_LEDGER_CHECKPOINT_INTERVAL_S="86400")],
-            logs,
-            database_url,
-            REDIS_URL,
-        )
-        stacks.on_exit(lambda: asyncio.to_thread(stack.stop))
-        await stack.server.wait_ready()
-        stack.start_agents(1)
-        await stack.wait_agents(1)
-        start = datetime.now(UTC) - timedelta(days=cfg.months * 30)
-        made = await _months_made(database_url, start, cfg.months)
-        api = Api(stack.servers)
-        try:
-            await api.register(chain(WORKFLOW, cfg.steps))
-            small_runs = cfg.small_events // cfg.events_per_run
-            large_runs = cfg.large_events // cfg.events_per_run
-            generated = {"small": await _grow(database_url, cfg, 0, small_runs)}
-            present = []
-            for _ in range(cfg.present_runs):
-                run_id = await api.submit(WORKFLOW, {})
-                await api.wait(run_id)
-                present.append(run_id)
-            for name, runs in (("small", small_runs), ("large", large_runs)):
-                if name == "large":
-                    generated["large"] = await _grow(database_url, cfg, small_runs, large_runs)
-                events = await _count(database_url, "events")
-                log(f"history {name}: {events:,} events in the database")
-                phases[name] = {
-                    "events": events,
-                    "runs": await _count(database_url, "runs"),
-                    "ledger_entries": await _count(database_url, "ledger_entries"),
-                    "figures": await _measure(api, cfg, present, runs),
-                }
-        finally:
-            await api.aclose()
-    results = {
-        "phases": phases,
-        "generation_s": generated,
-        "partitions_made": made,
-        "config": asdict(cfg),
+        small_url = await create_database("history")
+        stacks.on_exit(lambda: drop_database(small_url))
+        generated["small"] = await generate(small_url, cfg, cfg.small_events)
+        if cfg.reuse:
+            large_url, generated["large"] = database_url(cfg.reuse), None
+        else:
+            large_url = await create_database("history")
+            stacks.on_exit(lambda: drop_database(large_url))
+            generated["large"] = await generate(large_url, cfg, cfg.large_events)
+        urls = {"small": small_url, "large": large_url}
+        counts = {name: await _counts(url) for name, url in urls.items()}
+        for name, count in counts.items():
+            log(f"history {name}: {count['events']:,} events in the database")
+        runs_of = {"small": small_runs, "large": large_runs}
+        redis_of = {"small": REDIS_URL, "large": REDIS_URL_2}
+        sides = {
+            name: await _side(
+                stacks, urls[name], redis_of[name], logs / name, runs_of[name], cfg.steps
+            )
+            for name in urls
+        }
+        for _ in range(cfg.present_runs):
+            for side in sides.values():
+                run_id = await side.api.submit(WORKFLOW, {})
+                await side.api.wait(run_id)
+                side.present.append(run_id)
+        figures = await _measure(cfg, sides)
+    phases = {
+        name: {
+            "events": counts[name]["events"],
+            "runs": counts[name]["runs"],
+            "ledger_entries": counts[name]["ledger_entries"],
+            "figures": figures[name],
+        }
+        for name in urls
     }
+    results = {"phases": phases, "generation_s": generated, "config": asdict(cfg)}
+    made = (
+        f"generated beforehand in database {cfg.reuse} (python -m bench.history generate)"
+        if cfg.reuse
+        else "generated before the measurement"
+    )
     notes = [
-        f"One client, requests one after another; {cfg.probes} of each ({max(5, cfg.probes // 10)} "
-        "10-step runs). PostgreSQL durable; one modx serve, one numbers agent process.",
+        f"One client, requests one after another, alternating between the two stacks; "
+        f"{cfg.probes} of each ({max(5, cfg.probes // 10)} 10-step runs). PostgreSQL durable; "
+        "each stack: one modx serve, one numbers agent process.",
         f"History: finished runs spread over {cfg.months} months, {cfg.events_per_run} events, "
         "2 steps and 2 ledger entries each, generated in the database (generate_series) into "
-        f"the month partitions ({made} made for the span), then ANALYZE.",
-        "Recent runs: runs made through the API just before the first measurement; old runs: "
+        "the month partitions, then VACUUM ANALYZE; the large one " + made + ", its secondary "
+        "indexes dropped during the insert and built again after it.",
+        "Recent runs: runs made through the API just before the measurement; old runs: "
         "random runs of the generated history.",
         "The ledger checkpoint interval is a day here (the generated entries are not chains).",
     ]
     return results, notes
+
+
+async def _main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.history",
+        description="Make (or drop) a large history database for `modx bench history --reuse`.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    make = commands.add_parser("generate", help="a new database with a generated history")
+    make.add_argument("--events", type=int, default=HistoryConfig.large_events)
+    commands.add_parser("drop", help="drop a database made here").add_argument("name")
+    args = parser.parse_args(argv)
+    if args.command == "drop":
+        if not args.name.startswith("modx_bench_history_"):
+            parser.error("name: only a modx_bench_history_* database is dropped here")
+        await drop_database(database_url(args.name))
+        log(f"history: dropped {args.name}")
+        return
+    url = await create_database("history")
+    name = url.rsplit("/", 1)[1]
+    log(f"history: generating {args.events:,} events into {name}")
+    try:
+        took = await generate(url, HistoryConfig(), args.events)
+    except BaseException:
+        await drop_database(url)
+        raise
+    log(f"history: done in {took:,.0f} s; measure with: modx bench history --reuse {name}")
+    print(name)
+
+
+if __name__ == "__main__":
+    asyncio.run(_main())

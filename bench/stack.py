@@ -93,9 +93,8 @@ async def _admin(statement: str) -> None:
         await conn.close()
 
 
-@contextlib.asynccontextmanager
-async def scratch_database(label: str, synchronous_commit: bool = True) -> AsyncIterator[str]:
-    """A fresh PostgreSQL database ``modx_bench_<label>_<hex>``; yields its SQLAlchemy URL.
+async def create_database(label: str, synchronous_commit: bool = True) -> str:
+    """A new, empty PostgreSQL database ``modx_bench_<label>_<hex>``; returns its SQLAlchemy URL.
 
     ``synchronous_commit=False`` sets it off for this database only: commits return before
     their WAL is flushed to disk (what durability costs, measured).
@@ -104,10 +103,28 @@ async def scratch_database(label: str, synchronous_commit: bool = True) -> Async
     await _admin(f'CREATE DATABASE "{name}"')
     if not synchronous_commit:
         await _admin(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
+    return database_url(name)
+
+
+def database_url(name: str) -> str:
+    """The SQLAlchemy URL of the database ``name`` on the benchmarks' PostgreSQL."""
+    return sqlalchemy_url(f"{POSTGRES_URL.rsplit('/', 1)[0]}/{name}")
+
+
+async def drop_database(url: str) -> None:
+    """Drop one of the benchmarks' databases (connections to it are ended)."""
+    name = url.rsplit("/", 1)[1]
+    await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextlib.asynccontextmanager
+async def scratch_database(label: str, synchronous_commit: bool = True) -> AsyncIterator[str]:
+    """``create_database`` dropped when the block ends; yields its SQLAlchemy URL."""
+    url = await create_database(label, synchronous_commit)
     try:
-        yield sqlalchemy_url(f"{POSTGRES_URL.rsplit('/', 1)[0]}/{name}")
+        yield url
     finally:
-        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await drop_database(url)
 
 
 async def backend_pids(database_url: str) -> list[int]:

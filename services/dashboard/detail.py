@@ -6,11 +6,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.dashboard import charts, dag, proof, queries, trace
-from services.db.models import EventRow, RunRow, StepRow, utcnow
+from services.db.models import RunRow, StepRow, utcnow
 from services.orchestrator import runs
 from services.orchestrator.states import TERMINAL_RUN, RunState
 
@@ -71,7 +70,9 @@ async def load(session: AsyncSession, run_id: str) -> RunDetail | None:
     if run is None:
         return None
     steps = list(await runs.steps_of(session, run_id))
-    events = list(await runs.events_of(session, run_id, limit=MAX_EVENTS))
+    events = list(
+        await runs.events_of(session, run_id, limit=MAX_EVENTS, run_created_at=run.created_at)
+    )
     now = utcnow()
     attempts = trace.attempts(events)
     messages = trace.messages(events)
@@ -99,12 +100,6 @@ async def load(session: AsyncSession, run_id: str) -> RunDetail | None:
         now=now,
         progress={e.step_id: e.data for e in events if e.type == "step.progress" and e.step_id},
     )
-
-
-async def last_event_id(session: AsyncSession, run_id: str) -> int:
-    """The id of the run's latest event (0 without any): changes whenever the run does."""
-    query = select(func.max(EventRow.id)).where(EventRow.run_id == run_id)
-    return int((await session.execute(query)).scalar_one_or_none() or 0)
 
 
 async def snapshot(session: AsyncSession, run_id: str) -> dict[str, Any] | None:
@@ -135,5 +130,5 @@ async def snapshot(session: AsyncSession, run_id: str) -> dict[str, Any] | None:
         "started_at": run.started_at.isoformat() if run.started_at else None,
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,
         "steps": nodes,
-        "last_event": await last_event_id(session, run_id),
+        "last_event": await runs.last_event_id(session, run_id, run.created_at),
     }

@@ -381,7 +381,7 @@ class RunTasks(RequestHandler):
                 f"not {signal!r}"
             )
         async with caller.runtime.readers() as session:
-            after = await a2a_tasks.last_event_id(session, run.id)
+            after = await runs.last_event_id(session, run.id, run.created_at)
         body = output_of(message.parts)
         try:
             took = await caller.runtime.orchestrator.signal_run(

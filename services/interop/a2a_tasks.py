@@ -130,12 +130,6 @@ async def run_and_steps(
     return run, list(steps)
 
 
-async def last_event_id(session: AsyncSession, run_id: str) -> int:
-    """The id of the run's latest event (0 when it has none)."""
-    query = select(func.max(EventRow.id)).where(EventRow.run_id == run_id)
-    return int((await session.execute(query)).scalar_one() or 0)
-
-
 async def get(session: AsyncSession, task_id: str, tenant: str) -> A2aTaskRow | None:
     """The tenant's row of a task (an ask, or a task's context), or None."""
     row = await session.get(A2aTaskRow, task_id)

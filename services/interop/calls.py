@@ -135,7 +135,11 @@ async def history(
         with watch.on_change(run_id) as changed:  # before the read: no change slips between
             async with runtime.readers() as session:
                 run = await session.get(RunRow, run_id)
-                events = await runs.events_of(session, run_id, after)
+                events = (
+                    await runs.events_of(session, run_id, after, run_created_at=run.created_at)
+                    if run is not None
+                    else []
+                )
             if run is None:
                 return
             if events:

@@ -217,15 +217,45 @@ async def list_runs(
 
 EVENTS_PAGE = 10_000
 
+# A run's events are written at or after its creation (by the writer's clock), and the events
+# table is partitioned by month of created_at (services.db.partitions): a lower bound on
+# created_at lets PostgreSQL skip every month before the run's. The slack covers replicas
+# whose clocks are apart; a partition is a month, so a day of it costs next to nothing.
+CLOCK_SLACK = timedelta(days=1)
+
+
+def history_since(run_created_at: datetime) -> datetime:
+    """The earliest ``created_at`` an event of a run created at ``run_created_at`` can have."""
+    return run_created_at - CLOCK_SLACK
+
 
 async def events_of(
-    session: AsyncSession, run_id: str, after: int = 0, limit: int = EVENTS_PAGE
+    session: AsyncSession,
+    run_id: str,
+    after: int = 0,
+    limit: int = EVENTS_PAGE,
+    *,
+    run_created_at: datetime,
 ) -> Sequence[EventRow]:
-    """A run's history in order, after the event id ``after``."""
+    """A run's history in order, after the event id ``after``; ``run_created_at`` (the run's
+    ``created_at``) keeps the read to the run's months."""
     query = (
         select(EventRow)
-        .where(EventRow.run_id == run_id, EventRow.id > after)
+        .where(
+            EventRow.run_id == run_id,
+            EventRow.id > after,
+            EventRow.created_at >= history_since(run_created_at),
+        )
         .order_by(EventRow.id)
         .limit(limit)
     )
     return (await session.execute(query)).scalars().all()
+
+
+async def last_event_id(session: AsyncSession, run_id: str, run_created_at: datetime) -> int:
+    """The id of the run's latest event (0 when it has none): it changes whenever the run
+    does."""
+    query = select(func.max(EventRow.id)).where(
+        EventRow.run_id == run_id, EventRow.created_at >= history_since(run_created_at)
+    )
+    return int((await session.execute(query)).scalar_one_or_none() or 0)

@@ -272,10 +272,10 @@ async def run_events(
     run_id: str, principal: ReaderDep, session: SessionDep, after: EventId = 0
 ) -> list[EventPublic]:
     """The run's history in order (``after`` = the last event id already seen)."""
-    await _run_or_404(session, run_id, principal.tenant)
+    run = await _run_or_404(session, run_id, principal.tenant)
     return [
         EventPublic.model_validate(e, from_attributes=True)
-        for e in await runs.events_of(session, run_id, after)
+        for e in await runs.events_of(session, run_id, after, run_created_at=run.created_at)
     ]
 
 
@@ -344,21 +344,24 @@ async def stream_run(
     """
     start = _last_event_id(last_event_id, after)
     async with runtime.readers() as session:
-        await _run_or_404(session, run_id, principal.tenant)
+        run = await _run_or_404(session, run_id, principal.tenant)
+    end = asyncio.get_running_loop().time() + timeout_s
     return StreamingResponse(
-        _events(runtime, run_id, start, asyncio.get_running_loop().time() + timeout_s),
+        _events(runtime, run_id, run.created_at, start, end),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
 
 
-async def _events(runtime: Runtime, run_id: str, last: int, end: float) -> AsyncIterator[str]:
+async def _events(
+    runtime: Runtime, run_id: str, created_at: datetime, last: int, end: float
+) -> AsyncIterator[str]:
     watch = runtime.orchestrator.watch
     loop = asyncio.get_running_loop()
     while True:
         with watch.on_change(run_id) as changed:  # before the read: no change slips between
             async with runtime.readers() as session:
-                events = await runs.events_of(session, run_id, last)
+                events = await runs.events_of(session, run_id, last, run_created_at=created_at)
                 # Nothing new: was it over already (a resume after the end)? One more read.
                 run = None if events else await session.get(RunRow, run_id)
             ended = False

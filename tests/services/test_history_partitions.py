@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import func, insert, inspect, select, text
+from sqlalchemy import event, func, insert, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from services.db import migrate, partitions
@@ -19,6 +19,7 @@ from services.db.engine import create_engine
 from services.db.models import EventRow, LedgerEntryRow, RunRow
 from services.ledger import format as fmt
 from services.ledger.verify import verify
+from services.orchestrator import runs
 
 BEFORE = "0005_subworkflows"
 NOW = datetime.now(UTC)
@@ -208,5 +209,55 @@ async def test_the_keeper_makes_the_months_ahead(postgres_url: str) -> None:
             row = {"run_id": "r", "type": "x", "data": {}, "created_at": last + timedelta(days=1)}
             await conn.execute(insert(EventRow), [row])
         assert set((await _homes(db, "events")).values()) == {partitions.month_name("events", last)}
+    finally:
+        await db.dispose()
+
+
+@pytest.mark.postgres
+async def test_a_runs_events_are_read_from_its_months_only(postgres_url: str) -> None:
+    """The events of a run are read with a lower bound on created_at (the run's creation less
+    a day of clock slack), so PostgreSQL plans no partition of the months before the run's."""
+    await migrate.upgrade_async(postgres_url)
+    db = create_engine(postgres_url)
+    created = partitions.month_start(NOW - timedelta(days=62)) + timedelta(days=1, hours=2)
+    earlier = [partitions.add_months(partitions.month_start(created), -n) for n in (1, 2)]
+    try:
+        async with db.begin() as conn:
+            for month in (*earlier, partitions.month_start(created)):
+                await conn.run_sync(partitions.create_month, "events", month)
+            await conn.execute(
+                insert(RunRow),
+                [{"id": "r", "workflow_name": "w", "definition": {}, "status": "running",
+                  "created_at": created}],
+            )  # fmt: skip
+            await conn.execute(
+                insert(EventRow),
+                [
+                    # another replica's clock, a few hours behind the one that made the run
+                    {"run_id": "r", "type": "a", "data": {}, "created_at": created - timedelta(hours=3)},
+                    {"run_id": "r", "type": "b", "data": {}, "created_at": created},
+                    {"run_id": "r", "type": "c", "data": {}, "created_at": NOW},
+                    {"run_id": "other", "type": "x", "data": {}, "created_at": earlier[1]},
+                ],
+            )  # fmt: skip
+        statements: list[tuple[str, Any]] = []
+
+        def grab(_c: Any, _cur: Any, statement: str, params: Any, *_: Any) -> None:
+            statements.append((statement, params))
+
+        event.listen(db.sync_engine, "before_cursor_execute", grab)
+        async with AsyncSession(db) as session:
+            found = await runs.events_of(session, "r", run_created_at=created)
+            assert [e.type for e in found] == ["a", "b", "c"]
+            assert await runs.last_event_id(session, "r", created) == found[-1].id
+        event.remove(db.sync_engine, "before_cursor_execute", grab)
+        for statement, params in statements:
+            async with db.connect() as conn:
+                plan = "\n".join(
+                    row[0] for row in await conn.exec_driver_sql(f"EXPLAIN {statement}", params)
+                )
+            assert partitions.month_name("events", partitions.month_start(created)) in plan
+            for month in earlier:
+                assert partitions.month_name("events", month) not in plan
     finally:
         await db.dispose()

@@ -286,10 +286,13 @@ async def _measure(cfg: HistoryConfig, sides: dict[str, _Side]) -> dict[str, dic
 async def _counts(url: str) -> dict[str, int]:
     conn = await asyncpg.connect(asyncpg_dsn(url))
     try:
-        return {
+        counts = {
             table: int(await conn.fetchval(f"SELECT count(*) FROM {table}"))
             for table in ("events", "runs", "ledger_entries")
         }
+        # The generated runs, numbered from 0 (a reused database also holds earlier API runs).
+        query = "SELECT count(*) FROM runs WHERE workflow_name = 'history'"
+        return {**counts, "generated_runs": int(await conn.fetchval(query))}
     finally:
         await conn.close()
 
@@ -319,8 +322,6 @@ async def _side(
 
 async def run(cfg: HistoryConfig, logs: Path) -> tuple[dict[str, Any], list[str]]:
     """The present's latencies with a small history and with a large one, side by side."""
-    small_runs = cfg.small_events // cfg.events_per_run
-    large_runs = cfg.large_events // cfg.events_per_run
     generated: dict[str, float | None] = {}
     async with Stacks(logs) as stacks:
         small_url = await create_database("history")
@@ -336,7 +337,7 @@ async def run(cfg: HistoryConfig, logs: Path) -> tuple[dict[str, Any], list[str]
         counts = {name: await _counts(url) for name, url in urls.items()}
         for name, count in counts.items():
             log(f"history {name}: {count['events']:,} events in the database")
-        runs_of = {"small": small_runs, "large": large_runs}
+        runs_of = {name: count["generated_runs"] for name, count in counts.items()}
         redis_of = {"small": REDIS_URL, "large": REDIS_URL_2}
         sides = {
             name: await _side(
@@ -371,8 +372,13 @@ async def run(cfg: HistoryConfig, logs: Path) -> tuple[dict[str, Any], list[str]
         "each stack: one modx serve, one numbers agent process.",
         f"History: finished runs spread over {cfg.months} months, {cfg.events_per_run} events, "
         "2 steps and 2 ledger entries each, generated in the database (generate_series) into "
-        "the month partitions, then VACUUM ANALYZE; the large one " + made + ", its secondary "
-        "indexes dropped during the insert and built again after it.",
+        "the month partitions, then VACUUM ANALYZE; the large one "
+        + made
+        + (
+            ", its secondary indexes dropped during the insert and built again after it."
+            if counts["large"]["runs"] >= BULK_RUNS
+            else "."
+        ),
         "Recent runs: runs made through the API just before the measurement; old runs: "
         "random runs of the generated history.",
         "The ledger checkpoint interval is a day here (the generated entries are not chains).",

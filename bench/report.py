@@ -435,10 +435,15 @@ def _history(r: dict[str, Any]) -> str:
         f"{large['events']:,} events: p50 / p99 ms",
         "p50 large / small",
     ]
-    gen = r["generation_s"]
+    took = r["generation_s"].get("large")
+    made = (
+        f"generating it took {took:,.0f} s"
+        if took is not None
+        else f"generated beforehand (`python -m bench.history generate`: {r['config']['reuse']})"
+    )
     return table(header, rows) + (
         f"\n{large['runs']:,} runs and {large['ledger_entries']:,} ledger entries in the large "
-        f"database; generating it took {gen.get('large', 0):,.0f} s.\n"
+        f"database; {made}.\n"
     )
 
 

@@ -27,12 +27,17 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
 }
 
 
-async def run_one(name: str, quick: bool, out_dir: Path, logs: Path) -> dict[str, Any]:
-    """One benchmark: measure, then write its JSON, Markdown and PNG."""
+async def run_one(
+    name: str, quick: bool, out_dir: Path, logs: Path, options: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """One benchmark: measure, then write its JSON, Markdown and PNG. ``options`` replace
+    fields of its config."""
     module_name, config_name = BENCHMARKS[name]
     module = importlib.import_module(module_name)
     config_class = getattr(module, config_name)
     config = config_class.quick() if quick else config_class()
+    if options:
+        config = dataclasses.replace(config, **options)
     load_before = load_average()
     started = time.monotonic()
     log(f"{name}: starting (load average {load_before})")
@@ -55,9 +60,15 @@ async def run_one(name: str, quick: bool, out_dir: Path, logs: Path) -> dict[str
 
 
 def run(
-    names: list[str], *, quick: bool, out_dir: Path = RESULTS_DIR, logs: Path | None = None
+    names: list[str],
+    *,
+    quick: bool,
+    out_dir: Path = RESULTS_DIR,
+    logs: Path | None = None,
+    options: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Run ``names`` in order; update the README's table when writing to ``bench/results``."""
+    """Run ``names`` in order; update the README's table when writing to ``bench/results``.
+    ``options``: benchmark name -> fields of its config to replace."""
     from bench.report import update_readme
     from bench.stack import log_dir, require_servers
 
@@ -65,7 +76,10 @@ def run(
 
     async def main() -> dict[str, dict[str, Any]]:
         with log_dir(logs) as where:
-            return {name: await run_one(name, quick, out_dir, where) for name in names}
+            return {
+                name: await run_one(name, quick, out_dir, where, (options or {}).get(name))
+                for name in names
+            }
 
     results = asyncio.run(main())
     if out_dir.resolve() == RESULTS_DIR.resolve() and not quick:

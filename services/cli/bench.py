@@ -4,7 +4,7 @@ Each command starts what it needs (PostgreSQL databases, Redis databases, ``modx
 agent processes, a Celery worker), warms up, repeats each measurement, prints progress on
 stderr, and writes ``<date>-<name>.json``, ``.md`` and ``.png`` to ``--out`` (by default
 ``bench/results``, whose newest tables are then copied into ``bench/README.md``).
-Exit codes: 0 ok, 1 a benchmark failed, 3 PostgreSQL or Redis is unreachable.
+Exit codes: 0 ok, 1 a benchmark failed, 2 bad input, 3 PostgreSQL or Redis is unreachable.
 """
 
 from __future__ import annotations
@@ -30,12 +30,21 @@ LogsOpt = Annotated[
 ]
 
 
-def _run(names: list[str], quick: bool, as_json: bool, out: Path | None, logs: Path | None) -> None:
+def _run(
+    names: list[str],
+    quick: bool,
+    as_json: bool,
+    out: Path | None,
+    logs: Path | None,
+    options: dict[str, dict[str, Any]] | None = None,
+) -> None:
     from bench.harness import RESULTS_DIR
     from bench.runner import run
 
     try:
-        results: dict[str, Any] = run(names, quick=quick, out_dir=out or RESULTS_DIR, logs=logs)
+        results: dict[str, Any] = run(
+            names, quick=quick, out_dir=out or RESULTS_DIR, logs=logs, options=options
+        )
     except RuntimeError as exc:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(3) from None
@@ -91,10 +100,29 @@ def replicas(
 
 @app.command()
 def history(
-    quick: QuickOpt = False, as_json: JsonOpt = False, out: OutOpt = None, logs: LogsOpt = None
+    quick: QuickOpt = False,
+    as_json: JsonOpt = False,
+    out: OutOpt = None,
+    logs: LogsOpt = None,
+    reuse: Annotated[
+        str | None,
+        typer.Option(
+            "--reuse",
+            help="Measure against this database from `python -m bench.history generate` "
+            "(kept) instead of generating the large history first.",
+        ),
+    ] = None,
 ) -> None:
     """Run list, run detail and /wait with 10 thousand and with 10 million events stored."""
-    _run(["history"], quick, as_json, out, logs)
+    if reuse is not None and not reuse.startswith("modx_bench_history_"):
+        typer.secho(
+            "error: --reuse: a database made by `python -m bench.history generate` "
+            "(modx_bench_history_*)",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        raise typer.Exit(2)
+    _run(["history"], quick, as_json, out, logs, {"history": {"reuse": reuse}} if reuse else None)
 
 
 @app.command("all")

@@ -138,3 +138,42 @@ def test_bench_history_quick_measures_both_sizes(tmp_path: Path) -> None:
             assert figure["samples"] >= 5 and figure["p50_ms"] > 0
     [markdown] = out.glob("????-??-??-history.md")
     assert f"{phases['large']['events']:,} events" in markdown.read_text()  # its column
+
+
+def test_bench_history_measures_a_database_generated_beforehand(tmp_path: Path) -> None:
+    """``python -m bench.history generate`` makes a database and keeps it; ``--reuse`` measures
+    it as the large side and leaves it; ``drop`` drops it."""
+    _need_servers()
+    made = subprocess.run(
+        [sys.executable, "-m", "bench.history", "generate", "--events", "60000"],
+        cwd=REPO,
+        env=_environment(),
+        capture_output=True,
+        timeout=600,
+    )
+    assert made.returncode == 0, made.stderr.decode(errors="replace")[-4000:]
+    name = made.stdout.decode().strip()
+    assert name.startswith("modx_bench_history_")
+    try:
+        out = tmp_path / "results"
+        command = ["bench", "history", "--quick", "--json", "--reuse", name, "--out", str(out)]
+        done = _bench(command, tmp_path)
+        assert done.returncode == 0, done.stderr.decode(errors="replace")[-4000:]
+        results = json.loads(done.stdout)["history"]["results"]
+        assert results["phases"]["large"]["events"] == 60_000  # the generated one, as it was
+        assert results["generation_s"]["large"] is None
+        [markdown] = out.glob("????-??-??-history.md")
+        assert f"generated beforehand (`python -m bench.history generate`: {name})" in (
+            markdown.read_text()
+        )
+    finally:
+        dropped = subprocess.run(
+            [sys.executable, "-m", "bench.history", "drop", name],
+            cwd=REPO,
+            env=_environment(),
+            capture_output=True,
+            timeout=120,
+        )
+    assert dropped.returncode == 0, dropped.stderr.decode(errors="replace")[-4000:]
+    refused = _bench(["bench", "history", "--reuse", "postgres"], tmp_path)
+    assert refused.returncode == 2 and b"--reuse" in refused.stderr

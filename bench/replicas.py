@@ -27,7 +27,7 @@ import httpx
 
 from bench import profile
 from bench.harness import Series, load_average, log
-from bench.stack import ADMIN, REDIS_URL, Stack, Stacks, backend_pids, log_dir
+from bench.stack import ADMIN, REDIS_URL, Stack, Stacks, asyncpg_dsn, backend_pids, log_dir
 from bench.workload import Api, chain
 
 GROUPS = ("server", "agents", "postgres")
@@ -82,6 +82,21 @@ async def _settled(stack: Stack, partitions: int, timeout_s: float = 60.0) -> No
     raise TimeoutError(f"the replicas did not share the {partitions} partitions out")
 
 
+async def _analyze(stack: Stack) -> None:
+    """Fresh planner statistics, as a database in service has (autovacuum's come a minute or
+    more late): without them, the tables this benchmark grows tenfold in minutes are read by
+    sequential scans in the sweeps every replica runs each second, a cost that grows with the
+    phase (3 replicas run last, on the largest tables), not with the replica count."""
+    import asyncpg
+
+    assert stack.database_url is not None
+    conn = await asyncpg.connect(asyncpg_dsn(stack.database_url))
+    try:
+        await conn.execute("ANALYZE")
+    finally:
+        await conn.close()
+
+
 async def _processes(stack: Stack) -> dict[str, list[int]]:
     assert stack.database_url is not None
     return {
@@ -119,6 +134,7 @@ async def _measure(cfg: ReplicasConfig, stack: Stack, count: int, series: Series
     steps = runs * cfg.steps
     try:
         await api.throughput(definition, max(2, runs // 4))  # warm-up: caches, connections
+        await _analyze(stack)
         where = Path(cfg.profile_idle) / f"idle-{count}.txt" if cfg.profile_idle else None
         idle, per_replica = await _idle(stack, cfg.idle_s, where)
         series.add_all({f"{g}_ms_per_s": 1000 * v for g, v in idle.items()}, f"{key}.idle_cpu.")

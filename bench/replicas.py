@@ -207,9 +207,13 @@ async def run(cfg: ReplicasConfig, logs: Path) -> tuple[dict[str, Any], list[str
         f"{cfg.agents} agent processes; {cfg.runs} runs of {cfg.steps} no-op steps "
         + ("per replica" if cfg.runs_per_replica else "in all")
         + " submitted at once, to the replicas in turn; PostgreSQL durable (synchronous_commit "
-        "on). Per replica: each replica's writer has about as much queued as a lone one, as "
-        "it would with a machine of its own, so its group commits are as large; in all, the "
-        "replicas share one load out and each commits smaller batches.",
+        "on). Per replica: each replica has as many runs in flight as a lone one, as it "
+        "would with a machine of its own; on these 2 CPUs each still runs at about a third "
+        "of a lone one's rate, so its group commits are smaller. In all: the replicas share "
+        "one load out.",
+        "Planner statistics are refreshed (ANALYZE) after each warm-up, as a database in "
+        "service has them: the benchmark grows its tables tenfold in minutes, faster than "
+        "autovacuum analyzes them.",
         "CPU from /proc: every replica, every agent, and the PostgreSQL backends of the stack's "
         "database (a lower bound: the server's background processes are not counted). Redis is "
         "not counted: it is shared with other work on this machine.",

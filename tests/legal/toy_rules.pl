@@ -1,6 +1,7 @@
 /*  Toy rules for testing the reasoner runtime. Not tax law: a stand-in with the same interface
     as ontology/statutes (dynamic vocabulary predicates, prove/2 returning a proof dict).
 */
+:- use_module(library(process)).
 :- dynamic person_/1, age_/2, parent_/2, label_/2.
 
 adult(P) :- person_(P), age_(P, A), A >= 18.
@@ -48,6 +49,9 @@ prove_body(true, []) :- !.
 prove_body(G, [P]) :- prove(G, P).
 
 % Runtime-test helpers: each misbehaves in its own way.
-crash :- halt(7).
+% A crash: the process is gone without a word (as when the kernel kills it). Not halt/1: after
+% an alarm of call_with_time_limit has run, SWI-Prolog 9.0's cleanup in halt can deadlock in
+% library(time), and the worker then hangs until the pool kills it as timed out.
+crash :- current_prolog_flag(pid, Pid), process_kill(Pid, kill).
 stubborn :- catch(loop_forever, _, stubborn).   % swallows the time limit exception
 chatty(X) :- label_(X, _), writeln(noise_on_stdout), format(user_output, "more noise~n", []).

@@ -13,7 +13,10 @@
   deadline. A heartbeat that does not come in time sends the task again, as the same attempt
   and with the same deadline (the old holder gets a cancel): a dead or stuck agent costs the
   heartbeat timeout, not the step's whole timeout.
-- **Progress.** A ``task.progress`` event becomes a ``step.progress`` event of the run.
+- **Progress.** A ``task.progress`` event becomes a ``step.progress`` event of the run, unless
+  a later report of the same task was recorded already: answers are handled concurrently and a
+  report can be delivered again after a failed write, so the last ``step.progress`` of a step
+  is its holder's latest report (envelope ids are UUIDv7, in creation order per process).
 
 See docs/protocol.md, "Cancellation, heartbeats and progress".
 """
@@ -41,6 +44,8 @@ CANCEL_TTL_S = 300.0
 """How long a cancel without a task deadline may wait for its agent to read it."""
 MAX_MESSAGE = 1000
 """Characters of a progress message that are kept."""
+LAST_PROGRESS = "last_progress"
+"""``Step.meta`` key: ``[task id, envelope id]`` of the latest progress report recorded."""
 
 Sign = Callable[[Envelope], Envelope]
 
@@ -121,8 +126,14 @@ def heartbeat_lost(ctx: RunContext, row: Step, step_def: StepDefinition) -> bool
     return limit is not None and ctx.now < limit
 
 
-def progress(ctx: RunContext, row: Step, envelope: Envelope) -> None:
-    """Record a holder's ``task.progress`` as a ``step.progress`` event."""
+def progress(ctx: RunContext, row: Step, envelope: Envelope) -> bool:
+    """Record a holder's ``task.progress`` as a ``step.progress`` event; False (nothing
+    recorded) when a later report of the same task was recorded before it."""
+    last = row.meta.get(LAST_PROGRESS)
+    task_id = envelope.causation_id
+    if isinstance(last, list) and last[0] == task_id and envelope.id <= last[1]:
+        return False
+    row.meta = {**row.meta, LAST_PROGRESS: [task_id, envelope.id]}
     payload = envelope.payload if isinstance(envelope.payload, dict) else {}
     message = payload.get("message")
     data: dict[str, Any] = {
@@ -130,6 +141,7 @@ def progress(ctx: RunContext, row: Step, envelope: Envelope) -> None:
         "data": payload.get("data"),
     }
     ctx.event("step.progress", row, agent_id=envelope.sender, envelope_id=envelope.id, data=data)
+    return True
 
 
 def task_deadline(row: Step) -> datetime | None:

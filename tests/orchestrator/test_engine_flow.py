@@ -130,6 +130,40 @@ async def test_heartbeats_and_progress_keep_a_step_alive_and_only_progress_is_tr
     assert not [e for e in traced if e.type == "message.received"]  # chatter is not traced
 
 
+async def test_a_progress_report_older_than_the_last_recorded_is_dropped(runtime: Runtime) -> None:
+    """Answers are handled concurrently, and one whose write failed comes again later: the
+    step's last ``step.progress`` is still its holder's latest report (the dashboard shows
+    the last one), compared by envelope id (UUIDv7, in creation order)."""
+    run = await base.start(runtime, base.one_step(timeout_s=100))
+    async with runtime.readers() as session:
+        [agent] = await store.list_agents(session, name="worker")
+    worker = await runtime.orchestrator.authenticator.identity(agent.id)
+    assert worker is not None
+    task_id = (await rows(runtime, run))["s"].task_id
+    reports = [
+        Envelope(
+            kind=Kind.EVENT,
+            topic=streams.TASK_PROGRESS,
+            sender=worker.agent_id,
+            run_id=run.id,
+            step_id="s",
+            causation_id=task_id,
+            payload={"message": f"step {i} of 3"},
+        )
+        for i in (1, 2, 3)
+    ]
+    for i in (0, 2, 1):  # report 2 arrives after report 3
+        envelope = reports[i]
+        await base.at(
+            runtime,
+            run,
+            1 + i,
+            lambda ctx, e=envelope: runtime.orchestrator.engine.on_message(ctx, e, worker),
+        )
+    recorded = [e.data["message"] for e in await events(runtime, run) if e.type == "step.progress"]
+    assert recorded == ["step 1 of 3", "step 3 of 3"]
+
+
 async def test_steps_that_time_out_together_fail_the_run_naming_the_first(
     runtime: Runtime,
 ) -> None:

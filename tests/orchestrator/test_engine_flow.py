@@ -152,14 +152,12 @@ async def test_a_progress_report_older_than_the_last_recorded_is_dropped(runtime
         )
         for i in (1, 2, 3)
     ]
+
+    def deliver(envelope: Envelope) -> Callable[[RunContext], Awaitable[object]]:
+        return lambda ctx: runtime.orchestrator.engine.on_message(ctx, envelope, worker)
+
     for i in (0, 2, 1):  # report 2 arrives after report 3
-        envelope = reports[i]
-        await base.at(
-            runtime,
-            run,
-            1 + i,
-            lambda ctx, e=envelope: runtime.orchestrator.engine.on_message(ctx, e, worker),
-        )
+        await base.at(runtime, run, 1 + i, deliver(reports[i]))
     recorded = [e.data["message"] for e in await events(runtime, run) if e.type == "step.progress"]
     assert recorded == ["step 1 of 3", "step 3 of 3"]
 

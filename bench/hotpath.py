@@ -24,10 +24,11 @@ from typing import Any
 
 from bench import celery_chain, profile
 from bench.harness import latency_summary, log
-from bench.stack import REDIS_URL, Stack, Stacks, backend_pids, log_dir
+from bench.stack import ADMIN, REDIS_URL, Stack, Stacks, backend_pids, log_dir
 from bench.workload import Api, chain
 
 STEPS = 10
+GC_SECONDS = "modx_gc_seconds_total"  # the server's garbage collector (services/collector.py)
 
 
 async def _groups(stack: Stack) -> dict[str, list[int]]:
@@ -47,8 +48,10 @@ async def _round(stack: Stack, api: Api, name: str, alone: int, clients: int) ->
         [await asyncio.to_thread(celery_chain.run_once, STEPS) for _ in range(alone)]
     )
     before = profile.cpu_snapshot(await _groups(stack))
+    gc_before = await api.metric_sum(GC_SECONDS, ADMIN)
     modx_clients = await api.clients(definition, clients, "wait")
     cpu = profile.cpu_delta(before, profile.cpu_snapshot(await _groups(stack)))
+    cpu["server_gc"] = await api.metric_sum(GC_SECONDS, ADMIN) - gc_before  # part of the server's
     per_step = {k: round(1000 * v / (clients * STEPS), 3) for k, v in cpu.items()}
     log(f"clients: {modx_clients['elapsed_s']:.2f} s; CPU ms per step {per_step}")
     celery_clients = await asyncio.to_thread(celery_chain.clients, clients, STEPS)

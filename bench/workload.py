@@ -71,6 +71,19 @@ class Api:
         self._next += 1
         return client
 
+    async def metric_sum(self, name: str, admin_token: str) -> float:
+        """The sum of a metric's samples (all labels) over every server's ``/metrics`` (which
+        a system admin's token reads)."""
+        total = 0.0
+        headers = {"authorization": f"Bearer {admin_token}"}
+        for client in self._clients:
+            response = await client.get("/metrics", headers=headers)
+            response.raise_for_status()
+            for line in response.text.splitlines():
+                if line.startswith(name + "{") or line.startswith(name + " "):
+                    total += float(line.rsplit(" ", 1)[1])
+        return total
+
     async def aclose(self) -> None:
         """Close every client."""
         await asyncio.gather(*(c.aclose() for c in self._clients))

@@ -43,3 +43,28 @@ def test_serve_settles_the_collector_once_started(
     assert result.exit_code == 0, result.output
     (served_app,) = served
     assert collector.when_ready in served_app.state.on_ready
+
+
+def test_pass_times_are_counted_by_generation() -> None:
+    times = collector.PassTimes()
+    times.on_pass("start", {"generation": 2})
+    times.on_pass("stop", {"generation": 2, "collected": 0, "uncollectable": 0})
+    (family,) = times.collect()
+    seconds = {s.labels["generation"]: s.value for s in family.samples if s.name.endswith("_total")}
+    assert family.name == "modx_gc_seconds"
+    assert seconds["2"] > 0 and seconds["0"] == seconds["1"] == 0
+
+
+def test_the_server_counts_its_collector_passes_on_metrics() -> None:
+    # In a process of its own: the hook changes the collector of the whole process.
+    code = (
+        "import asyncio, gc; from prometheus_client import generate_latest; "
+        "from services import collector; asyncio.run(collector.when_ready(None)); gc.collect(); "
+        "print([l for l in generate_latest().decode().splitlines() "
+        "if l.startswith('modx_gc_seconds_total{generation=\"2\"}')][0].split()[1])"
+    )
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
+    ).stdout
+    assert float(out) > 0

@@ -273,7 +273,12 @@ class BaseSubscription(Subscription):
             await self._space.wait()
             room = self._room()
             if room > 0:
-                self._push(await self._fetch(room))
+                batch = await self._fetch(room)
+                self._push(batch)
+                if batch:
+                    # The woken workers start their entries before the next read is sent:
+                    # a lone entry would otherwise wait for that send (tens of microseconds).
+                    await asyncio.sleep(0)
             else:  # paused or stopping since the waits returned: look again, never spin
                 await asyncio.sleep(0.001)
 

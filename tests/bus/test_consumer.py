@@ -524,3 +524,28 @@ async def test_a_reader_woken_while_paused_asks_for_nothing_and_reads_again_on_r
     await wait_until(lambda: len(running) == 5)
     assert running == [0, 1, 2, 3, 4]
     assert counts and 0 not in counts
+
+
+async def test_a_fetched_entry_starts_before_the_next_read_is_asked_for(
+    transport: MemoryTransport, stream: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lone entry's handler runs first; the reader's next request (a round trip to send, on
+    Redis) waits its turn instead of delaying the handler."""
+    order: list[str] = []
+
+    async def handler(env: Envelope) -> None:
+        order.append("handler")
+
+    sub = await transport.subscribe(stream, "g", "c", handler)
+    assert isinstance(sub, BaseSubscription)
+    await asyncio.sleep(0.05)  # the reader waits in its first fetch
+    fetch = sub._fetch
+
+    async def recorded(count: int) -> list[Delivery]:
+        order.append("fetch")
+        return await fetch(count)
+
+    monkeypatch.setattr(sub, "_fetch", recorded)
+    await transport.publish(stream, envelope(1))  # the waiting fetch wakes with nothing
+    await wait_until(lambda: order.count("fetch") >= 2)
+    assert order[:3] == ["fetch", "handler", "fetch"]  # the entry, its handler, the next read

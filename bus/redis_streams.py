@@ -36,6 +36,7 @@ from redis.exceptions import NoScriptError, ResponseError
 from bus import codec, streams
 from bus._consumer import BaseSubscription, cancel_and_wait
 from bus._redis_consumer import RECOVERABLE, RedisSubscription
+from bus._redis_link import Link
 from bus.envelope import Envelope
 from bus.errors import DeadLetterNotFoundError, PublishError, TransportClosedError
 from bus.ids import id_time, new_id
@@ -120,6 +121,10 @@ class RedisStreamsTransport(Transport):
         self._subscriptions: set[BaseSubscription] = set()
         self._trimmer: asyncio.Task[None] | None = None
         self._publish_once_sha: str | None = None
+        # One server: publishes go out on a connection of their own (``bus._redis_link``), one
+        # call at a time. A cluster routes each script to its slot's node through the client.
+        self._publish_link = None if self._cluster else Link(self._client, socket_timeout_s)
+        self._publish_lock = asyncio.Lock()
         self.closed = False
 
     @property
@@ -235,11 +240,41 @@ class RedisStreamsTransport(Transport):
         # round trip to every pipeline. On a cluster, SCRIPT LOAD goes to every primary.
         if self._publish_once_sha is None:
             self._publish_once_sha = str(await self._client.script_load(PUBLISH_ONCE))
+        if self._publish_link is not None:
+            return await self._publish_on_link(self._publish_link, items, ttl_ms)
         pipe = self._client.pipeline(transaction=False)
         for stream, envelope in items:
             marker = streams.published_marker(stream, envelope.id)
             pipe.evalsha(self._publish_once_sha, 2, marker, stream, ttl_ms, envelope.to_json())
         return list(await pipe.execute())
+
+    async def _publish_on_link(
+        self, link: Link, items: Sequence[tuple[str, Envelope]], ttl_ms: int
+    ) -> list[Any]:
+        """The scripts on this transport's own connection (one server): the writer publishes
+        after each commit, and the client's pipeline costs several times the round trip."""
+        assert self._publish_once_sha is not None
+        commands = [
+            (
+                "EVALSHA",
+                self._publish_once_sha,
+                2,
+                streams.published_marker(stream, envelope.id),
+                stream,
+                ttl_ms,
+                envelope.to_json(),
+            )
+            for stream, envelope in items
+        ]
+        async with self._publish_lock:
+            try:
+                replies = await link.call(commands)
+            except RECOVERABLE:  # the link reconnects: one more try rides out a blip
+                replies = await link.call(commands)
+        for reply in replies:
+            if isinstance(reply, ResponseError):
+                raise reply  # NOSCRIPT included: the caller loads the script again
+        return replies
 
     # -- consuming -----------------------------------------------------------------------------
 
@@ -414,6 +449,8 @@ class RedisStreamsTransport(Transport):
         )
         if self._trimmer is not None:
             await cancel_and_wait([self._trimmer])
+        if self._publish_link is not None:
+            await self._publish_link.close()
         await self._client.aclose()
 
 

@@ -63,6 +63,19 @@ class TestRedisStreamsTransport(RedisConfig, TransportContract):
         assert ids[0] is None and ids[1] is not None
         assert await transport.stream_length(stream) == 2
 
+    async def test_publish_unique_rides_out_a_lost_connection(self, transport, stream):
+        """Publishes have a connection of their own; when Redis drops it, the next publish
+        connects again and goes out (once) instead of failing."""
+        assert (await transport.publish_unique([(stream, envelope(1))], within_s=60))[0]
+        killed = 0
+        for client in await transport.client.client_list():
+            if client["cmd"] == "evalsha":
+                killed += await transport.client.client_kill_filter(_id=client["id"])
+        assert killed == 1
+        ids = await transport.publish_unique([(stream, envelope(2))], within_s=60)
+        assert ids[0] is not None
+        assert await transport.stream_length(stream) == 2
+
     async def test_a_reply_that_cannot_be_published_fails_the_handler(self, transport, stream):
         blocked = f"{stream}.replies"
         await transport.client.set(blocked, "not a stream")  # XADD to it fails: WRONGTYPE

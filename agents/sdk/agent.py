@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from agents.sdk.definition import CapabilityDefinition, define_capability
 from agents.sdk.errors import SetupError
 from agents.sdk.runner import run_agent
-from bus.envelope import Envelope
+from bus.envelope import LATER_FIELDS, Envelope
 from bus.signing import (
     Ed25519PrivateKey,
     create_key_file,
@@ -196,6 +196,8 @@ class Agent:
         if self.shared:
             for entry in card["capabilities"]:
                 entry["shared"] = True
+        # The later envelope fields this SDK knows: tasks carry them only to agents that say so.
+        card["features"] = sorted(LATER_FIELDS)
         if self._signing_key is not None:
             card.update(registration_proof(self.name, self._signing_key))
         return card

@@ -9,6 +9,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bus import streams
+from bus.envelope import LATER_FIELDS
 from services.db.models import DEFAULT_TENANT, AgentRow, CapabilityRow, StepRow
 from services.orchestrator.states import ACTIVE_STEP
 from services.registry.store import serves
@@ -18,6 +19,17 @@ REMOTE_PREFIX = "remote:"
 _LEGACY_PREFIX = "http:"  # outbox rows written before MCP and A2A agents existed
 ON_BUS = frozenset({"bus", "gateway"})
 """Transports whose agents read task streams; the others are called (``orchestrator.remote``)."""
+SERVER_SPOKEN = frozenset({"mcp", "a2a"})
+"""Transports whose tasks only MODX's own dispatcher reads (it speaks every envelope field)."""
+
+
+def speaks(transport: str, features: object, feature: str) -> bool:
+    """Whether an agent takes tasks carrying ``feature``, an envelope field added after the
+    first protocol version (``LATER_FIELDS``): its card lists it in ``features`` (an agent
+    built with an older SDK does not, and its envelope model refuses fields it does not know).
+    """
+    assert feature in LATER_FIELDS
+    return transport in SERVER_SPOKEN or (isinstance(features, list) and feature in features)
 
 
 def remote_agent(destination: str) -> str | None:
@@ -30,10 +42,13 @@ def remote_agent(destination: str) -> str | None:
 
 @dataclass(frozen=True)
 class Route:
-    """Where a task goes: a bus stream, or ``remote:<agent_id>``; ``agent_id`` if known now."""
+    """Where a task goes: a bus stream, or ``remote:<agent_id>``; ``agent_id`` if known now;
+    ``reply_to``: whether every agent that may take it speaks ``reply_to`` (else its answer
+    goes to ``modx.results`` and is passed on to the run's owner)."""
 
     destination: str
     agent_id: str | None
+    reply_to: bool = True
 
 
 @dataclass(frozen=True)
@@ -43,6 +58,9 @@ class _Live:
     at: float
     # Every agent consuming the capability's stream serves the tenant: the stream may be used.
     stream_ok: bool = True
+    # Every agent consuming the stream speaks ``reply_to``; and the usable ones that do.
+    stream_reply_to: bool = True
+    reply_to: frozenset[str] = frozenset()
 
 
 class Router:
@@ -85,27 +103,37 @@ class Router:
         if live.bus_agents:
             if live.stream_ok:
                 # Bus agents share the capability's consumer group: the bus balances the load.
-                return Route(streams.tasks(capability), None)
+                return Route(streams.tasks(capability), None, live.stream_reply_to)
             agent_id = await self._least_loaded(session, live.bus_agents)
-            return Route(streams.inbox(agent_id), agent_id)
+            return Route(streams.inbox(agent_id), agent_id, agent_id in live.reply_to)
         if live.remote_agents:
             agent_id = await self._least_loaded(session, live.remote_agents)
-            return Route(REMOTE_PREFIX + agent_id, None)
+            return Route(REMOTE_PREFIX + agent_id, None, agent_id in live.reply_to)
         return None
 
     async def _load(self, session: AsyncSession, capability: str, tenant: str) -> _Live:
         rows = await session.execute(
-            select(AgentRow.id, AgentRow.transport, AgentRow.status, serves(tenant))
+            select(
+                AgentRow.id,
+                AgentRow.transport,
+                AgentRow.status,
+                serves(tenant),
+                AgentRow.card["features"],
+            )
             .join(CapabilityRow, CapabilityRow.agent_id == AgentRow.id)
             .where(CapabilityRow.name == capability)
         )
         found = list(rows.tuples())
-        usable = [(a, t) for a, t, status, ok in found if ok and status == "online"]
+        usable = [(a, t) for a, t, status, ok, _ in found if ok and status == "online"]
+        replies = {a for a, t, _, _, f in found if speaks(t, f, "reply_to")}
         return _Live(
             bus_agents=tuple(a for a, t in usable if t in ON_BUS),
             remote_agents=tuple(a for a, t in usable if t not in ON_BUS),
             at=time.monotonic(),
-            stream_ok=all(ok for _, t, _, ok in found if t in ON_BUS),
+            stream_ok=all(ok for _, t, _, ok, _ in found if t in ON_BUS),
+            # Offline ones too: an agent that comes back reads what the stream holds.
+            stream_reply_to=all(a in replies for a, t, *_ in found if t in ON_BUS),
+            reply_to=frozenset(replies),
         )
 
     async def _least_loaded(self, session: AsyncSession, agent_ids: tuple[str, ...]) -> str:
@@ -140,9 +168,10 @@ class Router:
         ).scalar_one_or_none()
         if row is None:
             return None
+        reply_to = speaks(row.transport, row.card.get("features"), "reply_to")
         if row.transport not in ON_BUS:
-            return Route(REMOTE_PREFIX + row.id, row.id)
-        return Route(streams.inbox(row.id), row.id)
+            return Route(REMOTE_PREFIX + row.id, row.id, reply_to)
+        return Route(streams.inbox(row.id), row.id, reply_to)
 
 
 async def waiting_reason(session: AsyncSession, capability: str, tenant: str) -> str:

@@ -202,6 +202,11 @@ class AgentCard(BaseModel):
     capabilities: list[CapabilitySpec] = Field(min_length=1, max_length=500)
     proof: RegistrationProof | None = None
     """Needed to take a name that a live agent holds (a restart, another instance)."""
+    features: list[Annotated[str, Field(max_length=50)]] = Field(
+        default_factory=list, max_length=50
+    )
+    """Envelope fields added after the first protocol version that the agent's SDK knows
+    (``bus.envelope.LATER_FIELDS``): tasks carry such a field only to agents that list it."""
 
     @field_validator("endpoint")
     @classmethod

@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from agents.sdk import Agent, FatalError, RetryableError, TaskContext
+from bus.envelope import Envelope
 from bus.transport import ConsumerOptions
 
 
@@ -163,7 +164,38 @@ async def double(request: Total, ctx: TaskContext) -> Total:
     return Total(total=request.total * 2)
 
 
+def _old_sdk() -> Agent:
+    """``test.square`` served as by an agent of an SDK from before ``reply_to``: its card lists
+    no ``features``, and its envelope model refuses a field it does not know (a task carrying
+    ``reply_to`` is dead-lettered unread, as that SDK's pydantic model did). Made only in the
+    agent's own process: it changes how that process decodes envelopes."""
+    from bus import codec
+    from bus.errors import CodecError
+
+    decode = codec.decode
+
+    def strict(data: bytes | None) -> Envelope:
+        envelope = decode(data)
+        if envelope.reply_to is not None:
+            raise CodecError("reply_to: Extra inputs are not permitted")
+        return envelope
+
+    codec.decode = strict
+
+    class OldAgent(Agent):
+        def card(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+            card = super().card(*args, **kwargs)
+            del card["features"]
+            return card
+
+    old = OldAgent("old-squares", version="0.9.0", description="Squares, on an old SDK.")
+    old.capability("test.square", description="value squared.")(square)
+    return old
+
+
 def __getattr__(name: str) -> Any:
+    if name == "old_squares":
+        return _old_sdk()
     # ``python -m tests.e2e.launch bus legal`` runs the real legal agent as a process.
     if name == "legal":
         from agents.legal.agent import agent

@@ -203,7 +203,8 @@ def test_two_context_parameters_are_refused() -> None:
 def test_card_follows_the_design() -> None:
     card = build_agent().card()
 
-    assert set(card) == {"name", "version", "description", "transport", "capabilities"}
+    assert set(card) == {"name", "version", "description", "transport", "capabilities", "features"}
+    assert card["features"] == ["reply_to"]  # tasks may name the stream its answers go to
     assert (card["name"], card["version"], card["transport"]) == ("calculator", "1.2.3", "bus")
     add = next(c for c in card["capabilities"] if c["name"] == "math.add")
     assert add == {

@@ -147,7 +147,10 @@ class Capability(StepKind):
                     topic=row.capability,
                     sender=ORCHESTRATOR,
                     recipient=row.agent_id,
-                    reply_to=reply_stream(ctx.run.id, self.host.partitions),
+                    # An agent of an older SDK refuses it: its answers go to modx.results.
+                    reply_to=reply_stream(ctx.run.id, self.host.partitions)
+                    if route.reply_to
+                    else None,
                     run_id=ctx.run.id,
                     step_id=row.step_id,
                     attempt=attempt,

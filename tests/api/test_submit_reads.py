@@ -106,6 +106,9 @@ async def test_a_long_poll_woken_by_the_finish_here_answers_without_reading_agai
 
     monkeypatch.setattr(runs, "get_run", get_run)
     monkeypatch.setattr(runs, "steps_of", steps_of)
+    # No notices between replicas: the confirmation of their subscription would wake the
+    # long-poll for a read of its own, racing the finish this test is about.
+    monkeypatch.setattr(stack.runtime.orchestrator.watch, "notices", None)
     waiting = asyncio.create_task(
         stack.client.get(f"/v1/runs/{run_id}/wait", params={"timeout_s": 60})
     )

@@ -32,7 +32,7 @@ from services.orchestrator.remote.a2a import A2aDelivery
 from services.orchestrator.remote.http import HttpDelivery
 from services.orchestrator.remote.mcp import McpDelivery
 from services.orchestrator.routing import Router
-from services.orchestrator.service import Orchestrator
+from services.orchestrator.service import READ_BLOCK_MS, Orchestrator
 from services.orchestrator.sqlite_writer import SqliteWriter
 from services.orchestrator.watch import RunNotices
 from services.outbox import OutboxRelay
@@ -155,6 +155,7 @@ class Runtime:
                 batch_size=256,
                 visibility_timeout_s=settings.visibility_timeout_s,
                 max_deliveries=settings.max_deliveries,
+                block_ms=READ_BLOCK_MS,
             ),
             writer=writer,
             readers=readers,

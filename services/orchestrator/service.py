@@ -77,6 +77,10 @@ class _Job:
 
 
 MAX_CONFLICTS = 50
+READ_BLOCK_MS = 5000
+"""How long a read of the results streams waits for an answer (it returns as soon as one
+arrives; stopping cancels it): an idle replica's read loops, one per stream it reads, wake
+once per 5 s each rather than every second (the bus's default)."""
 ORPHAN_CHECK_S = 30.0
 """How often each replica looks for unfinished children of ended runs (``cancel_orphans``);
 also once when it starts."""
@@ -128,7 +132,9 @@ class Orchestrator:
         self.consumer = consumer or f"{socket.gethostname()}-{new_id()[-12:]}"
         self.scheduler_poll_s = scheduler_poll_s
         self.lease_poll_s = lease_poll_s
-        options = consumer_options or ConsumerOptions(concurrency=max_batch, batch_size=max_batch)
+        options = consumer_options or ConsumerOptions(
+            concurrency=max_batch, batch_size=max_batch, block_ms=READ_BLOCK_MS
+        )
         # A dead replica's unacknowledged results go to the others within one lease.
         self.consumer_options = replace(
             options, visibility_timeout_s=min(options.visibility_timeout_s, replica_lease_s)

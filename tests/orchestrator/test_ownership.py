@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bus import streams
+from bus._consumer import BaseSubscription
 from bus.envelope import Envelope, Kind
 from services.config import Settings
 from services.orchestrator.definitions import parse_definition
@@ -164,3 +165,13 @@ async def test_a_run_made_on_a_replica_is_owned_by_it(runtime: Runtime) -> None:
     elsewhere = next(f"run-{i}" for i in range(100) if not ownership.owns(f"run-{i}"))
     child = await orchestrator.create_run(WAITING, {}, run_id=elsewhere)
     assert child is not None and child.id == elsewhere
+
+
+async def test_an_idle_replicas_reads_of_its_streams_wait_long(runtime: Runtime) -> None:
+    """Each read loop of an idle replica wakes once per 5 s, not every second."""
+    orchestrator = runtime.orchestrator
+    await orchestrator._follow_partitions()
+    assert orchestrator._partitions
+    for subscription in orchestrator._partitions.values():
+        assert isinstance(subscription, BaseSubscription)
+        assert subscription.options.block_ms >= 5000

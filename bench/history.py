@@ -9,7 +9,8 @@ A few runs are then made through each API: the present. Each request below is se
 times by one client (latency, not throughput), alternating between the two stacks request by
 request, so that both sizes see the same machine at the same moments:
 
-- the run list (``GET /v1/runs?limit=50``, the newest first);
+- the run list (``GET /v1/runs?limit=50``, the newest first), and its page halfway down the
+  generated history (``cursor=``);
 - a recent run's detail and its events (``GET /v1/runs/{id}``, ``/events``);
 - ``/wait`` on a finished run (the read it ends with), and a 10-step run from submission to
   ``/wait`` returning (the write path: its events and entries go into the partitioned tables);
@@ -58,6 +59,7 @@ from bench.workload import Api, chain
 from services.db import partitions
 from services.db.engine import create_engine
 from services.db.migrate import upgrade_async
+from services.orchestrator.runs import cursor_after
 
 WORKFLOW = "bench-history"
 BATCH_RUNS = 25_000  # runs generated per statement (half a million events)
@@ -68,6 +70,7 @@ BULK_RUNS = 50_000
 TABLES = ("runs", "steps", "events", "ledger_entries")
 REQUESTS = (
     "run_list",
+    "run_list_page",
     "run_detail",
     "run_events",
     "wait_finished",
@@ -244,6 +247,8 @@ class _Side:
 
     api: Api
     history_runs: int
+    middle: str
+    """A cursor halfway down the run list (the page after the middle generated run)."""
     present: list[str] = field(default_factory=list)
     pick: random.Random = field(default_factory=lambda: random.Random(7))
 
@@ -251,8 +256,9 @@ class _Side:
         if name == "run_and_wait":
             await self.api.run_once(WORKFLOW)
             return
-        path, params = {
+        routes: dict[str, tuple[str, dict[str, str | int]]] = {
             "run_list": ("/v1/runs", {"limit": 50}),
+            "run_list_page": ("/v1/runs", {"limit": 50, "cursor": self.middle}),
             "run_detail": (f"/v1/runs/{self.pick.choice(self.present)}", {}),
             "run_events": (f"/v1/runs/{self.pick.choice(self.present)}/events", {}),
             "wait_finished": (f"/v1/runs/{self.pick.choice(self.present)}/wait", {"timeout_s": 5}),
@@ -261,7 +267,8 @@ class _Side:
                 f"/v1/runs/{_run_id(self.pick.randrange(self.history_runs))}/events",
                 {},
             ),
-        }[name]
+        }
+        path, params = routes[name]
         response = await self.api.client.get(path, params=params)
         response.raise_for_status()
 
@@ -281,6 +288,20 @@ async def _measure(cfg: HistoryConfig, sides: dict[str, _Side]) -> dict[str, dic
             figure = figures[name][request] = latency_summary(samples[name])
             log(f"  {name} {request}: p50 {figure['p50_ms']:.2f} ms, p99 {figure['p99_ms']:.2f} ms")
     return figures
+
+
+async def _middle(url: str, generated_runs: int) -> str:
+    """The run list's cursor after the generated run halfway down it, newest first."""
+    conn = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        row = await conn.fetchrow(
+            "SELECT created_at, id FROM runs WHERE workflow_name = 'history' "
+            "ORDER BY created_at DESC, id DESC OFFSET $1 LIMIT 1",
+            generated_runs // 2,
+        )
+    finally:
+        await conn.close()
+    return cursor_after(row["created_at"], row["id"])
 
 
 async def _counts(url: str) -> dict[str, int]:
@@ -317,7 +338,7 @@ async def _side(
     api = Api(stack.servers)
     stacks.on_exit(api.aclose)
     await api.register(chain(WORKFLOW, steps))
-    return _Side(api, runs)
+    return _Side(api, runs, await _middle(url, runs))
 
 
 async def run(cfg: HistoryConfig, logs: Path) -> tuple[dict[str, Any], list[str]]:

@@ -407,6 +407,7 @@ def _legal(r: dict[str, Any]) -> str:
 
 HISTORY_ROWS = {
     "run_list": "run list (`GET /v1/runs?limit=50`)",
+    "run_list_page": "its page halfway down the history (`cursor=`)",
     "run_detail": "a recent run (`GET /v1/runs/{id}`)",
     "run_events": "its events (`/events`)",
     "wait_finished": "`/wait` on a finished run",

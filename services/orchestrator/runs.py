@@ -206,8 +206,14 @@ async def list_runs(
         query = query.options(NO_DEFINITION)
     if cursor:
         created, run_id = decode_cursor(cursor)
+        # The first condition alone is what an index on created_at can start from: without it
+        # PostgreSQL read the index from the newest run and filtered every row before the page
+        # (275 ms for a page in the middle of 500,000 runs; 0.2 ms with it).
         query = query.where(
-            or_(RunRow.created_at < created, and_(RunRow.created_at == created, RunRow.id < run_id))
+            RunRow.created_at <= created,
+            or_(
+                RunRow.created_at < created, and_(RunRow.created_at == created, RunRow.id < run_id)
+            ),
         )
     query = query.order_by(RunRow.created_at.desc(), RunRow.id.desc()).limit(limit + 1)
     rows = list((await session.execute(query)).scalars().all())

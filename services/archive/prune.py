@@ -23,7 +23,15 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.db import partitions
-from services.db.models import ArchivedRunRow, EventRow, LedgerEntryRow, RunRow, StepRow, utcnow
+from services.db.models import (
+    A2aTaskRow,
+    ArchivedRunRow,
+    EventRow,
+    LedgerEntryRow,
+    RunRow,
+    StepRow,
+    utcnow,
+)
 from services.ledger import format as fmt
 
 CHUNK = 500
@@ -124,6 +132,7 @@ async def _remove(
         )
         ids = [r.run_id for r in chunk]
         await conn.execute(delete(StepRow).where(StepRow.run_id.in_(ids)))
+        await conn.execute(delete(A2aTaskRow).where(A2aTaskRow.id.in_(ids)))
         await conn.execute(delete(RunRow).where(RunRow.id.in_(ids)))
         if conn.dialect.name != "postgresql":
             await conn.execute(delete(EventRow).where(EventRow.run_id.in_(ids)))

@@ -25,6 +25,7 @@ from services.archive import layout
 from services.archive.prune import Archived, prune
 from services.db.engine import readonly
 from services.db.models import (
+    A2aTaskRow,
     EventRow,
     LedgerCheckpointRow,
     LedgerEntryRow,
@@ -42,6 +43,7 @@ RUNS: Table = RunRow.__table__  # type: ignore[assignment]
 STEPS: Table = StepRow.__table__  # type: ignore[assignment]
 EVENTS: Table = EventRow.__table__  # type: ignore[assignment]
 LEDGER: Table = LedgerEntryRow.__table__  # type: ignore[assignment]
+A2A_TASKS: Table = A2aTaskRow.__table__  # type: ignore[assignment]
 Progress = Callable[[int, int], None]
 
 
@@ -194,6 +196,11 @@ async def _write(
                 query = select(STEPS).where(STEPS.c.run_id.in_(kept)).order_by(STEPS.c.step_id)
                 for step in (await conn.execute(query)).mappings():
                     steps[step["run_id"]].append(layout.jsonable(step))
+                # A run started over A2A has a row of the task's context under the run's id.
+                query = select(A2A_TASKS).where(A2A_TASKS.c.id.in_(kept))
+                tasks = {
+                    t["id"]: layout.jsonable(t) for t in (await conn.execute(query)).mappings()
+                }
                 for run in sorted(covered, key=lambda r: r["id"]):
                     index = leaves.get((run["id"], run["ledger_seq"]))
                     leaf = None
@@ -208,6 +215,7 @@ async def _write(
                         {
                             "run": layout.jsonable(run),
                             "steps": steps[run["id"]],
+                            "a2a_task": tasks.get(run["id"]),
                             "leaf": leaf,
                             "proof": [n.hex() for n in proofs[index]] if index is not None else [],
                         }

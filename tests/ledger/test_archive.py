@@ -21,7 +21,7 @@ from services.archive import layout
 from services.archive.check import check_archive
 from services.cli.main import app
 from services.db import partitions
-from services.db.models import ArchivedRunRow, EventRow, LedgerEntryRow, RunRow
+from services.db.models import A2aTaskRow, ArchivedRunRow, EventRow, LedgerEntryRow, RunRow
 from services.ledger import keys
 from services.ledger.checks import read_published
 from tests.ledger.conftest import ENTRIES, Copy
@@ -250,3 +250,25 @@ async def test_a_child_of_an_unfinished_run_stays(scene: Scene) -> None:
     async with scene.ledger.db.connect() as conn:
         left = set((await conn.execute(select(RunRow.id))).scalars())
     assert "child-of-stuck" in left and not left & set(scene.old)
+
+
+async def test_an_archived_runs_a2a_task_goes_with_it(scene: Scene) -> None:
+    """A run started over A2A has an ``a2a_tasks`` row under its id (the client's context):
+    it goes into the run's line of the archive and out of the database with the run."""
+    old, recent = scene.old[0], scene.ledger.golden.later
+    rows = [
+        {"id": run_id, "tenant": "default", "context_id": f"ctx-{run_id}", "history": [],
+         "created_at": OLD, "updated_at": OLD}
+        for run_id in (old, recent)
+    ]  # fmt: skip
+    async with scene.ledger.db.begin() as conn:
+        await conn.execute(insert(A2aTaskRow), rows)
+    done = await _archive(scene)
+    lines = {
+        line["run"]["id"]: line for line in layout.read_lines(Path(done["archive"]) / layout.RUNS)
+    }
+    assert lines[old]["a2a_task"]["context_id"] == f"ctx-{old}"
+    assert lines[scene.old[1]]["a2a_task"] is None
+    async with scene.ledger.db.connect() as conn:
+        left = set((await conn.execute(select(A2aTaskRow.id))).scalars())
+    assert left == {recent}

@@ -162,6 +162,28 @@ async def test_a_queued_step_asks_again_when_due_and_takes_a_lapsed_place(
     assert ctx.steps["c"].status == "succeeded"  # its timeout, continued
 
 
+async def test_a_queued_fan_out_item_asks_again_when_due(runtime: Runtime) -> None:
+    """A fan-out's item is not a step of the definition: ``advance`` never sends it, so the
+    sweep must make a queued item ask for its place itself, every ``recheck_s`` (5 s)."""
+    definition = {
+        "name": "w",
+        "steps": [{"id": "f", "capability": "t.one", "for_each": "$.input.xs", "input": "$.item"}],
+    }
+    run = await runtime.orchestrator.create_run(parse_definition(definition), {"xs": [1, 2]})
+    assert run is not None
+    assert await _states(runtime, run) == {
+        "f": ("running", 0, False),
+        "f[0]": ("scheduled", 1, False),
+        "f[1]": ("pending", 0, True),  # one place, held by f[0]
+    }
+    engine = runtime.orchestrator.engine
+    for seconds in (6, 12):
+        ctx = await at(runtime, run, seconds, engine.on_due)
+        item = ctx.steps["f[1]"]
+        assert (item.status, QUEUED in item.meta) == ("pending", True)
+        assert item.due_at == ctx.now + timedelta(seconds=5)  # asked, and waits on
+
+
 async def test_waking_a_step_that_waits_for_no_place_does_nothing(runtime: Runtime) -> None:
     """An unknown step, a step waiting for its dependencies, a step of an ended run: no task."""
     run = await _start(

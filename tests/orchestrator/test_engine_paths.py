@@ -330,6 +330,7 @@ async def test_a_succeeded_step_is_in_the_ledger_with_its_agent_and_output(
 def test_an_engine_built_without_settings_uses_the_documented_defaults() -> None:
     engine = Engine(Router())
     assert engine.default_timeout_s == 300.0 and engine.duplicates == 0
+    assert engine.partitions is None  # answers go to modx.results until an orchestrator says
     assert engine.limits == Limits()
     fan_out = engine.kinds["for_each"]
     assert isinstance(fan_out, FanOut) and fan_out.capability is engine.capability

@@ -95,6 +95,7 @@ def main() -> int:
     parser.add_argument("--work", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
+    args.out = args.out.resolve()  # relative to where it was run, not to the work directory
     os.chdir(args.work)
     reasons = justified(HERE / "justified.md")
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))

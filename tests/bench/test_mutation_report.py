@@ -4,9 +4,13 @@ text stands on several lines (in one function or in two)."""
 from __future__ import annotations
 
 import importlib.util
+import json
+import sys
 from difflib import unified_diff
 from pathlib import Path
 from types import ModuleType
+
+import pytest
 
 REPORT = Path(__file__).resolve().parents[2] / "bench" / "mutation" / "report.py"
 
@@ -66,3 +70,22 @@ def test_a_top_level_function_is_found_and_an_unknown_one_spans_the_file() -> No
     text = "def helper(x):\n    return x\n\n\ndef other():\n    return 1\n"
     assert report.function_span(text, "pkg.mod.x_other__mutmut_2") == (5, 6)
     assert report.function_span(text, "pkg.mod.x_gone__mutmut_2") == (1, 6)
+
+
+def test_the_report_goes_where_it_was_asked_relative_to_the_callers_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--out`` relative to where report.py is run, though it reads the run in ``--work``."""
+    work = tmp_path / "work"
+    (work / "mutants" / "pkg").mkdir(parents=True)
+    (work / "pkg").mkdir()
+    (work / "pkg" / "mod.py").write_text("def f():\n    return 1\n")
+    meta = {"exit_code_by_key": {"pkg.mod.x_f__mutmut_1": 1}}
+    (work / "mutants" / "pkg" / "mod.py.meta").write_text(json.dumps(meta))
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    args = ["report.py", "--profile", "p", "--work", str(work), "--out", "out.md"]
+    monkeypatch.setattr(sys, "argv", args)
+    assert _report().main() == 0
+    assert "| pkg/mod.py | 1 | 1 | 0 | 0 | 0 | 0 | 100.0% |" in (here / "out.md").read_text()

@@ -289,7 +289,8 @@ async def wait_run(
     """Long-poll until the run is terminal or ``timeout_s`` passes; answers the run either way.
 
     Sleeps on the run's finish notice (from whichever replica finishes it): a read before, a
-    read after, nothing in between. A wake-up that finds the run unfinished (notices that may
+    read after (none when this process finished the run: the run as committed comes with the
+    wake-up), nothing in between. A wake-up that finds the run unfinished (notices that may
     have been lost are made good by waking every waiter of their partition) sleeps again.
     """
     loop = asyncio.get_running_loop()

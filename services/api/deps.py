@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -15,7 +15,11 @@ from services.outage import dependency_of
 from services.runtime import Runtime
 
 
-def get_runtime(request: Request) -> Runtime:
+# Dependencies are ``async def`` even when they never await: FastAPI runs a plain ``def``
+# dependency in its thread pool, a thread hop per request for each of them.
+
+
+async def get_runtime(request: Request) -> Runtime:
     """The process's Runtime, opened by the app's lifespan."""
     runtime: Runtime = request.app.state.runtime
     return runtime
@@ -116,23 +120,25 @@ def require_role(principal: Principal, roles: frozenset[str], what: str) -> Prin
     return principal
 
 
-def _needs(roles: frozenset[str], what: str) -> Callable[[Principal], Principal]:
+def _needs(
+    roles: frozenset[str], what: str
+) -> Callable[[Principal], Coroutine[None, None, Principal]]:
     # The rule is in ``require_role``, called per request; this only binds its arguments.
-    def check(principal: PrincipalDep) -> Principal:
+    async def check(principal: PrincipalDep) -> Principal:
         return require_role(principal, roles, what)
 
     check.__doc__ = f"A principal with {what} (403 otherwise)."
     return check
 
 
-def require_agent(principal: PrincipalDep) -> Principal:
+async def require_agent(principal: PrincipalDep) -> Principal:
     """A registered agent's own token."""
     if principal.role != "agent" or principal.agent_id is None:
         raise ApiError(403, "forbidden", "this needs an agent token")
     return principal
 
 
-def require_system(principal: PrincipalDep) -> Principal:
+async def require_system(principal: PrincipalDep) -> Principal:
     """A system admin (an admin of the system tenant, or ``MODX_ADMIN_TOKEN``)."""
     if not principal.is_system:
         raise ApiError(403, "forbidden", "this needs a system admin token")

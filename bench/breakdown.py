@@ -135,7 +135,7 @@ async def replay(
     (signing ledger entries as the service does, unless ``sign_ledger`` is False)."""
     await migrate.upgrade_async(database_url)
     db = create_engine(database_url)
-    writer = create_engine(database_url, pool_size=2, pool_pre_ping=False).execution_options(
+    writer = create_engine(database_url, pool_size=2, ping_idle_s=None).execution_options(
         isolation_level="AUTOCOMMIT"
     )
     clock = DbClock(db, writer)

@@ -126,7 +126,7 @@ class Runtime:
             ),
         )
         # PostgreSQL: the orchestrator writes each batch in one autocommit statement, on a pool
-        # of its own without pre-ping (a dead connection fails one batch, which is retried).
+        # of its own without pings (a dead connection fails one batch, which is retried).
         # That statement's plan does not depend on its parameters: plan it once.
         writer = (
             SqliteWriter(url)
@@ -135,7 +135,7 @@ class Runtime:
                 url,
                 pool_size=2,
                 max_overflow=2,
-                pool_pre_ping=False,
+                ping_idle_s=None,
                 connect_args={"server_settings": {"plan_cache_mode": "force_generic_plan"}},
             ).execution_options(isolation_level="AUTOCOMMIT")
         )

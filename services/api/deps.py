@@ -14,7 +14,6 @@ from services.auth import OPERATORS, READERS, REGISTRARS, Principal, authenticat
 from services.outage import dependency_of
 from services.runtime import Runtime
 
-
 # Dependencies are ``async def`` even when they never await: FastAPI runs a plain ``def``
 # dependency in its thread pool, a thread hop per request for each of them.
 

@@ -76,7 +76,8 @@ async def archive(
     if not dry_run:
         await checkpointer.checkpoint()  # every finished chain covered, then published
         await checkpointer.publish()
-    reader = readonly(db)  # SQLite: reading takes no write lock
+    # SQLite: reading takes no write lock; PostgreSQL: a transaction, as events are streamed
+    reader = readonly(db, autocommit=False)
     async with AsyncSession(reader) as session:
         total = (
             await session.execute(select(func.count()).select_from(candidates(cutoff).subquery()))

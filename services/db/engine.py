@@ -105,11 +105,14 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-def readonly(engine: AsyncEngine) -> AsyncEngine:
+def readonly(engine: AsyncEngine, *, autocommit: bool = True) -> AsyncEngine:
     """The same engine and pool, for sessions that only read: on SQLite they take no write
     lock; on PostgreSQL they run in autocommit, so a read is its statements alone, without
     the BEGIN and ROLLBACK round trips (at READ COMMITTED, each statement of a transaction
-    sees its own snapshot anyway, so reads lose nothing)."""
+    sees its own snapshot anyway, so reads lose nothing). ``autocommit=False`` keeps the
+    transaction, for readers that stream rows through a server-side cursor (it needs one)."""
     if engine.dialect.name == "sqlite":
         return engine.execution_options(**{READONLY: True})
+    if not autocommit:
+        return engine
     return engine.execution_options(isolation_level="AUTOCOMMIT")

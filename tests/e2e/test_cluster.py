@@ -16,10 +16,10 @@ from redis.asyncio import RedisCluster
 from bus import streams
 from bus.redis_client import server_url
 from tests.e2e import fleet
-from tests.e2e.test_crashes import SQUARES, _agent, _healthy, _serve
+from tests.e2e.test_crashes import SQUARES, _agent, _two_replicas
 from tests.e2e.test_crashes import processes as processes
 from tests.fixtures.redis_cluster import redis_cluster
-from tests.fixtures.services import free_port, wait_until
+from tests.fixtures.services import wait_until
 from tests.fixtures.stack import TOKEN
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
@@ -42,12 +42,7 @@ async def test_a_workflow_runs_on_a_redis_cluster_across_two_replicas(
 ) -> None:
     redis_cluster_url = own_cluster_url
     log = tmp_path / "executions.log"
-    ports = [free_port(), free_port()]
-    urls = [f"http://127.0.0.1:{p}" for p in ports]
-    processes.append(_serve(ports[0], postgres_url, redis_cluster_url, log, tmp_path))
-    await _healthy(urls[0])  # the first replica migrates; the second finds the schema ready
-    processes.append(_serve(ports[1], postgres_url, redis_cluster_url, log, tmp_path))
-    await _healthy(urls[1])
+    urls = await _two_replicas(tmp_path, postgres_url, redis_cluster_url, log, processes)
     # Each agent registers with its own replica and gets its own user on every node.
     _agent(urls[0], log, "numbers", processes)
     _agent(urls[1], log, "squares", processes)

@@ -176,6 +176,23 @@ async def _healthy(url: str) -> None:
     await wait_until(ok, timeout=60)
 
 
+async def _two_replicas(
+    tmp_path: Path,
+    postgres_url: str,
+    redis_url: str,
+    log: Path,
+    processes: list[subprocess.Popen[bytes]],
+) -> list[str]:
+    """Two ``modx serve`` replicas on one database and bus, healthy; their URLs."""
+    ports = [free_port(), free_port()]
+    urls = [f"http://127.0.0.1:{p}" for p in ports]
+    processes.append(_serve(ports[0], postgres_url, redis_url, log, tmp_path))
+    await _healthy(urls[0])  # the first replica migrates; the second finds the schema ready
+    processes.append(_serve(ports[1], postgres_url, redis_url, log, tmp_path))
+    await _healthy(urls[1])
+    return urls
+
+
 @pytest.fixture
 def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
     procs: list[subprocess.Popen[bytes]] = []
@@ -358,12 +375,7 @@ async def test_two_replicas_run_every_step_exactly_once(
     tmp_path: Path, postgres_url: str, redis_url: str, processes: list[subprocess.Popen[bytes]]
 ) -> None:
     log = tmp_path / "executions.log"
-    ports = [free_port(), free_port()]
-    urls = [f"http://127.0.0.1:{p}" for p in ports]
-    processes.append(_serve(ports[0], postgres_url, redis_url, log, tmp_path))
-    await _healthy(urls[0])  # the first replica migrates; the second finds the schema ready
-    processes.append(_serve(ports[1], postgres_url, redis_url, log, tmp_path))
-    await _healthy(urls[1])
+    urls = await _two_replicas(tmp_path, postgres_url, redis_url, log, processes)
     _agent(urls[0], log, "numbers", processes)
     _agent(urls[1], log, "numbers", processes)
     clients = [_client(url) for url in urls]

@@ -11,9 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.test_crashes import _agent, _healthy, _serve
+from tests.e2e.test_crashes import _agent, _two_replicas
 from tests.e2e.test_crashes import processes as processes
-from tests.fixtures.services import free_port, wait_until
+from tests.fixtures.services import wait_until
 from tests.fixtures.stack import TOKEN
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
@@ -31,12 +31,7 @@ async def test_an_agent_of_an_sdk_before_reply_to_serves_runs_on_two_replicas(
     tmp_path: Path, postgres_url: str, redis_url: str, processes: list[subprocess.Popen[bytes]]
 ) -> None:
     log = tmp_path / "executions.log"
-    ports = [free_port(), free_port()]
-    urls = [f"http://127.0.0.1:{p}" for p in ports]
-    processes.append(_serve(ports[0], postgres_url, redis_url, log, tmp_path))
-    await _healthy(urls[0])  # the first replica migrates; the second finds the schema ready
-    processes.append(_serve(ports[1], postgres_url, redis_url, log, tmp_path))
-    await _healthy(urls[1])
+    urls = await _two_replicas(tmp_path, postgres_url, redis_url, log, processes)
     _agent(urls[0], log, "old_squares", processes)
     headers = {"authorization": f"Bearer {TOKEN}"}
     clients = [httpx.AsyncClient(base_url=u, headers=headers, timeout=60) for u in urls]

@@ -17,7 +17,6 @@ from bus import streams
 from bus.redis_client import server_url
 from tests.e2e import fleet
 from tests.e2e.test_crashes import SQUARES, _agent, _two_replicas
-from tests.e2e.test_crashes import processes as processes
 from tests.fixtures.redis_cluster import redis_cluster
 from tests.fixtures.services import wait_until
 from tests.fixtures.stack import TOKEN
@@ -38,14 +37,14 @@ async def test_a_workflow_runs_on_a_redis_cluster_across_two_replicas(
     tmp_path: Path,
     postgres_url: str,
     own_cluster_url: str,
-    processes: list[subprocess.Popen[bytes]],
+    servers: list[subprocess.Popen[bytes]],
 ) -> None:
     redis_cluster_url = own_cluster_url
     log = tmp_path / "executions.log"
-    urls = await _two_replicas(tmp_path, postgres_url, redis_cluster_url, log, processes)
+    urls = await _two_replicas(tmp_path, postgres_url, redis_cluster_url, log, servers)
     # Each agent registers with its own replica and gets its own user on every node.
-    _agent(urls[0], log, "numbers", processes)
-    _agent(urls[1], log, "squares", processes)
+    _agent(urls[0], log, "numbers", servers)
+    _agent(urls[1], log, "squares", servers)
     headers = {"authorization": f"Bearer {TOKEN}"}
     first, second = (httpx.AsyncClient(base_url=u, headers=headers, timeout=90) for u in urls)
     try:

@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ import pytest
 
 from services.ledger.keys import create_key_file
 from tests.e2e import fleet
+from tests.fixtures.serve import healthy
 from tests.fixtures.services import free_port, wait_until
 from tests.fixtures.stack import ADMIN, REPO, TOKEN, Stack, running_stack
 
@@ -165,46 +166,21 @@ def _serve(
     )
 
 
-async def _healthy(url: str) -> None:
-    async def ok() -> bool:
-        try:
-            async with httpx.AsyncClient() as client:
-                return (await client.get(f"{url}/readyz")).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    await wait_until(ok, timeout=60)
-
-
 async def _two_replicas(
     tmp_path: Path,
     postgres_url: str,
     redis_url: str,
     log: Path,
-    processes: list[subprocess.Popen[bytes]],
+    servers: list[subprocess.Popen[bytes]],
 ) -> list[str]:
     """Two ``modx serve`` replicas on one database and bus, healthy; their URLs."""
     ports = [free_port(), free_port()]
     urls = [f"http://127.0.0.1:{p}" for p in ports]
-    processes.append(_serve(ports[0], postgres_url, redis_url, log, tmp_path))
-    await _healthy(urls[0])  # the first replica migrates; the second finds the schema ready
-    processes.append(_serve(ports[1], postgres_url, redis_url, log, tmp_path))
-    await _healthy(urls[1])
+    servers.append(_serve(ports[0], postgres_url, redis_url, log, tmp_path))
+    await healthy(urls[0])  # the first replica migrates; the second finds the schema ready
+    servers.append(_serve(ports[1], postgres_url, redis_url, log, tmp_path))
+    await healthy(urls[1])
     return urls
-
-
-@pytest.fixture
-def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
-    procs: list[subprocess.Popen[bytes]] = []
-    yield procs
-    for proc in procs:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-    for proc in procs:
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def _agent(
@@ -230,15 +206,15 @@ def _agent(
 
 
 async def test_a_killed_orchestrator_loses_no_run(
-    tmp_path: Path, postgres_url: str, redis_url: str, processes: list[subprocess.Popen[bytes]]
+    tmp_path: Path, postgres_url: str, redis_url: str, servers: list[subprocess.Popen[bytes]]
 ) -> None:
     log = tmp_path / "executions.log"
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    processes.append(_serve(port, postgres_url, redis_url, log, tmp_path))
-    await _healthy(url)
-    _agent(url, log, "numbers", processes)
-    _agent(url, log, "squares", processes, MODX_TEST_SQUARE_DELAY_S="0.2")
+    servers.append(_serve(port, postgres_url, redis_url, log, tmp_path))
+    await healthy(url)
+    _agent(url, log, "numbers", servers)
+    _agent(url, log, "squares", servers, MODX_TEST_SQUARE_DELAY_S="0.2")
     headers = {"authorization": f"Bearer {TOKEN}"}
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as client:
 
@@ -256,11 +232,11 @@ async def test_a_killed_orchestrator_loses_no_run(
             run_ids.append(response.json()["run_id"])
         await wait_until(lambda: len(fleet.executions(log)) >= 15)
 
-    processes[0].kill()  # SIGKILL, mid-run
-    processes[0].wait()
+    servers[0].kill()  # SIGKILL, mid-run
+    servers[0].wait()
     killed_at = datetime.now(UTC)
-    processes.append(_serve(port, postgres_url, redis_url, log, tmp_path))
-    await _healthy(url)
+    servers.append(_serve(port, postgres_url, redis_url, log, tmp_path))
+    await healthy(url)
 
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as client:
         in_flight = 0
@@ -372,12 +348,12 @@ async def _agents_online(client: httpx.AsyncClient, count: int) -> None:
 
 
 async def test_two_replicas_run_every_step_exactly_once(
-    tmp_path: Path, postgres_url: str, redis_url: str, processes: list[subprocess.Popen[bytes]]
+    tmp_path: Path, postgres_url: str, redis_url: str, servers: list[subprocess.Popen[bytes]]
 ) -> None:
     log = tmp_path / "executions.log"
-    urls = await _two_replicas(tmp_path, postgres_url, redis_url, log, processes)
-    _agent(urls[0], log, "numbers", processes)
-    _agent(urls[1], log, "numbers", processes)
+    urls = await _two_replicas(tmp_path, postgres_url, redis_url, log, servers)
+    _agent(urls[0], log, "numbers", servers)
+    _agent(urls[1], log, "numbers", servers)
     clients = [_client(url) for url in urls]
     try:
         await _agents_online(clients[0], 2)
@@ -402,20 +378,20 @@ async def test_two_replicas_run_every_step_exactly_once(
 
 
 async def test_a_replica_killed_mid_load_has_its_runs_and_results_taken_over(
-    tmp_path: Path, postgres_url: str, redis_url: str, processes: list[subprocess.Popen[bytes]]
+    tmp_path: Path, postgres_url: str, redis_url: str, servers: list[subprocess.Popen[bytes]]
 ) -> None:
     log = tmp_path / "executions.log"
     ports = [free_port() for _ in range(3)]
     urls = [f"http://127.0.0.1:{p}" for p in ports]
     lease = {"MODX_REPLICA_LEASE_S": "3"}
-    processes.append(_serve(ports[0], postgres_url, redis_url, log, tmp_path, **lease))
-    await _healthy(urls[0])  # the first replica migrates; the others find the schema ready
+    servers.append(_serve(ports[0], postgres_url, redis_url, log, tmp_path, **lease))
+    await healthy(urls[0])  # the first replica migrates; the others find the schema ready
     for port, url in zip(ports[1:], urls[1:], strict=True):
-        processes.append(_serve(port, postgres_url, redis_url, log, tmp_path, **lease))
-        await _healthy(url)
+        servers.append(_serve(port, postgres_url, redis_url, log, tmp_path, **lease))
+        await healthy(url)
     # The agents talk to a replica that survives: their leases must not run out.
-    _agent(urls[0], log, "numbers", processes, MODX_TEST_NOOP_DELAY_S="0.01")
-    _agent(urls[0], log, "numbers", processes, MODX_TEST_NOOP_DELAY_S="0.01")
+    _agent(urls[0], log, "numbers", servers, MODX_TEST_NOOP_DELAY_S="0.01")
+    _agent(urls[0], log, "numbers", servers, MODX_TEST_NOOP_DELAY_S="0.01")
     clients = [_client(url) for url in urls]
     try:
         await _agents_online(clients[0], 2)
@@ -423,8 +399,8 @@ async def test_a_replica_killed_mid_load_has_its_runs_and_results_taken_over(
         run_ids = await _submit_all(clients, 300)
         await wait_until(lambda: len(fleet.executions(log)) >= 150, timeout=120)
         done_before = len(fleet.executions(log))  # counted before: the others go on after
-        processes[2].kill()  # SIGKILL, mid-load: its runs, and results it held, are orphaned
-        processes[2].wait()
+        servers[2].kill()  # SIGKILL, mid-load: its runs, and results it held, are orphaned
+        servers[2].wait()
         assert done_before < 900  # it died with work left to do
         survivors = clients[:2]
         await _settled(urls[:2])  # the survivors took its partitions

@@ -12,7 +12,6 @@ import httpx
 import pytest
 
 from tests.e2e.test_crashes import _agent, _two_replicas
-from tests.e2e.test_crashes import processes as processes
 from tests.fixtures.services import wait_until
 from tests.fixtures.stack import TOKEN
 
@@ -28,11 +27,11 @@ SQUARE = {
 
 
 async def test_an_agent_of_an_sdk_before_reply_to_serves_runs_on_two_replicas(
-    tmp_path: Path, postgres_url: str, redis_url: str, processes: list[subprocess.Popen[bytes]]
+    tmp_path: Path, postgres_url: str, redis_url: str, servers: list[subprocess.Popen[bytes]]
 ) -> None:
     log = tmp_path / "executions.log"
-    urls = await _two_replicas(tmp_path, postgres_url, redis_url, log, processes)
-    _agent(urls[0], log, "old_squares", processes)
+    urls = await _two_replicas(tmp_path, postgres_url, redis_url, log, servers)
+    _agent(urls[0], log, "old_squares", servers)
     headers = {"authorization": f"Bearer {TOKEN}"}
     clients = [httpx.AsyncClient(base_url=u, headers=headers, timeout=60) for u in urls]
     try:

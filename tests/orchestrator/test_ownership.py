@@ -115,15 +115,21 @@ async def test_replicas_that_split_runs_differently_refuse_to_run_together(
         await other.renew()
 
 
-async def test_a_result_of_a_run_owned_elsewhere_is_forwarded_to_its_partition(
-    runtime: Runtime,
-) -> None:
-    orchestrator = runtime.orchestrator
-    ownership = orchestrator.ownership
+async def _one_of_three(runtime: Runtime) -> Ownership:
+    """The runtime's replica, sharing the partitions with two others: it owns 4 of 12."""
+    ownership = runtime.orchestrator.ownership
     others = _replicas(runtime.sessions, *(f"{ownership.replica_id}-{i}" for i in range(2)))
     for replica in [ownership, *others, ownership]:
         await replica.renew()
     assert len(ownership.mine) == 4
+    return ownership
+
+
+async def test_a_result_of_a_run_owned_elsewhere_is_forwarded_to_its_partition(
+    runtime: Runtime,
+) -> None:
+    orchestrator = runtime.orchestrator
+    ownership = await _one_of_three(runtime)
     run_id = next(f"run-{i}" for i in range(100) if not ownership.owns(f"run-{i}"))
     envelope = Envelope(kind=Kind.RESULT, topic="x", sender="agent", run_id=run_id)
     replies = await orchestrator.on_intake(envelope)
@@ -153,11 +159,7 @@ async def test_a_replica_reads_the_partition_streams_it_owns_and_no_others(
 async def test_a_run_made_on_a_replica_is_owned_by_it(runtime: Runtime) -> None:
     """So its first answer finds it in the owner's memory, not only in the database."""
     orchestrator = runtime.orchestrator
-    ownership = orchestrator.ownership
-    others = _replicas(runtime.sessions, *(f"{ownership.replica_id}-{i}" for i in range(2)))
-    for replica in [ownership, *others, ownership]:
-        await replica.renew()
-    assert len(ownership.mine) == 4
+    ownership = await _one_of_three(runtime)
     made = [await orchestrator.create_run(WAITING, {}) for _ in range(20)]
     assert all(run is not None and ownership.owns(run.id) for run in made)
     assert all(run is not None and orchestrator.cache.peek(run.id) for run in made)

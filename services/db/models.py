@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
@@ -154,6 +155,14 @@ class RunRow(Base):
     __table_args__ = (
         Index("ix_runs_status_created", "status", "created_at"),
         Index("ix_runs_tenant_created", "tenant", "created_at"),
+        # The sweep's question (which running runs are past their deadline): entries of
+        # running runs only, so it reads those past due, not every run in flight.
+        Index(
+            "ix_runs_running_deadline",
+            "deadline_at",
+            postgresql_where=text("status = 'running'"),
+            sqlite_where=text("status = 'running'"),
+        ),
         UniqueConstraint("tenant", "idempotency_key"),
     )
 
@@ -176,7 +185,7 @@ class RunRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ledger_seq: Mapped[int] = mapped_column(Integer, default=0)
     ledger_head: Mapped[str] = mapped_column(String(64), default="")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, defer
 
@@ -89,6 +89,24 @@ async def orphans(session: AsyncSession, limit: int = 500) -> list[tuple[str, st
         .limit(limit)
     )
     return [(child, str(parent_id)) for child, parent_id in (await session.execute(query)).all()]
+
+
+async def due(session: AsyncSession, now: datetime, limit: int = 500) -> set[str]:
+    """Ids of runs with something due at ``now``: a step's timer (a retry's backoff, a
+    timeout), a run stored but not started, a running run past its deadline.
+
+    One statement, one round trip (every replica asks each second, mostly for nothing), each
+    part read through an index that holds what it asks for: the running runs' deadlines are a
+    partial index of running runs, so the question reads the entries past due, not one per
+    run in flight.
+    """
+    parts = (
+        select(StepRow.run_id).where(StepRow.due_at <= now).distinct(),
+        select(RunRow.id).where(RunRow.status == RunState.PENDING),
+        select(RunRow.id).where(RunRow.status == RunState.RUNNING, RunRow.deadline_at <= now),
+    )
+    query = union(*(select(part.limit(limit).subquery()) for part in parts))
+    return set((await session.execute(query)).scalars())
 
 
 # The run's frozen definition is its largest column (JSON to decode for every row read); the

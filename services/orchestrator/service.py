@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
@@ -724,22 +724,8 @@ class Orchestrator:
 
     async def sweep(self) -> int:
         """Handle every run with something due now; returns how many runs were handled."""
-        now = utcnow()
         async with self.readers() as session:
-            due_steps = select(StepRow.run_id).where(StepRow.due_at <= now).distinct().limit(500)
-            due_runs = (
-                select(RunRow.id)
-                .where(
-                    or_(
-                        RunRow.status == RunState.PENDING,
-                        (RunRow.status == RunState.RUNNING) & (RunRow.deadline_at <= now),
-                    )
-                )
-                .limit(500)
-            )
-            run_ids = set((await session.execute(due_steps)).scalars()) | set(
-                (await session.execute(due_runs)).scalars()
-            )
+            run_ids = await runs.due(session, utcnow())
         run_ids = {run_id for run_id in run_ids if self.ownership.owns(run_id)}
         handled = await asyncio.gather(
             *(self.in_run(run_id, self.engine.on_due) for run_id in run_ids)

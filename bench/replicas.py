@@ -27,7 +27,16 @@ import httpx
 
 from bench import profile
 from bench.harness import Series, load_average, log
-from bench.stack import ADMIN, REDIS_URL, Stack, Stacks, asyncpg_dsn, backend_pids, log_dir
+from bench.stack import (
+    ADMIN,
+    REDIS_URL,
+    Stack,
+    Stacks,
+    asyncpg_dsn,
+    backend_pids,
+    log_dir,
+    stop_processes,
+)
 from bench.workload import Api, chain
 
 GROUPS = ("server", "agents", "postgres")
@@ -50,6 +59,9 @@ class ReplicasConfig:
     runs_per_replica: bool = True
     # py-spy of the last replica (not the leader: the first) while idle, per replica count.
     profile_idle: str = ""
+    # py-spy of every replica through one more repeat per replica count (not counted in the
+    # figures: sampling takes CPU from the same two cores), to compare what a step costs where.
+    profile_load: str = ""
 
     @classmethod
     def quick(cls) -> ReplicasConfig:
@@ -126,10 +138,9 @@ async def _idle(
     return {g: cpu.get(g, 0.0) / elapsed for g in GROUPS}, per_replica
 
 
-async def _measure(cfg: ReplicasConfig, stack: Stack, count: int, series: Series) -> None:
+async def _measure(cfg: ReplicasConfig, stack: Stack, count: int, series: Series, key: str) -> None:
     api = Api(stack.servers)
     definition = chain("bench-replicas", cfg.steps)
-    key = f"replicas.{count}"
     runs = cfg.runs * count if cfg.runs_per_replica else cfg.runs
     steps = runs * cfg.steps
     try:
@@ -173,8 +184,30 @@ async def _measure(cfg: ReplicasConfig, stack: Stack, count: int, series: Series
                 f"{sum(marginal.values()):.2f} ms without the idle stack's; "
                 f"conflicts per step {(after['conflicts'] - counted['conflicts']) / steps:.3f}"
             )
+        if cfg.profile_load:
+            await _profile_load(Path(cfg.profile_load), stack, api, definition, runs, key)
     finally:
         await api.aclose()
+
+
+async def _profile_load(
+    where: Path, stack: Stack, api: Api, definition: dict[str, Any], runs: int, key: str
+) -> None:
+    """py-spy every replica through one repeat: ``load-{n}-{i}.txt`` (``n`` the replica count,
+    ``1.again`` for a count measured again), and the steps it ran in ``load-{n}.json``."""
+    name = key.removeprefix("replicas.")
+    samplers = [
+        profile.Sampler(s.pid, where / f"load-{name}-{i + 1}.txt")
+        for i, s in enumerate(stack.servers)
+    ]
+    before = profile.cpu_snapshot(await _processes(stack))
+    rate = await api.throughput(definition, runs)
+    cpu = profile.cpu_delta(before, profile.cpu_snapshot(await _processes(stack)))
+    for sampler in samplers:
+        await asyncio.to_thread(sampler.stop)
+    steps = runs * len(definition["steps"])
+    summary = {"steps": steps, "rate": rate, "cpu_s": cpu}
+    await asyncio.to_thread((where / f"load-{name}.json").write_text, json.dumps(summary))
 
 
 async def run(cfg: ReplicasConfig, logs: Path) -> tuple[dict[str, Any], list[str]]:
@@ -182,13 +215,18 @@ async def run(cfg: ReplicasConfig, logs: Path) -> tuple[dict[str, Any], list[str
     series = Series()
     async with Stacks(logs) as stacks:
         stack = await stacks.distributed("replicas", REDIS_URL, cfg.agents)
-        for count in cfg.replicas:
+        for phase, count in enumerate(cfg.replicas):
             while len(stack.servers) < count:
                 await stack.add_replica()
+            while len(stack.servers) > count:  # the last started gives its partitions back
+                await asyncio.to_thread(stop_processes, [stack.servers.pop().proc])
             await _settled(stack, cfg.partitions)
-            await _measure(cfg, stack, count, series)
+            # A count measured again (``1 3 1``: on the tables the earlier phases grew) is
+            # ``replicas.1.again``.
+            again = count in cfg.replicas[:phase]
+            await _measure(cfg, stack, count, series, f"replicas.{count}" + ".again" * again)
     figures = series.summary()
-    first, last = cfg.replicas[0], cfg.replicas[-1]
+    first, last = cfg.replicas[0], max(cfg.replicas)
 
     def growth(name: str) -> float | None:
         low = figures.get(f"replicas.{first}.{name}.total_ms")
@@ -235,9 +273,11 @@ async def _main(args: argparse.Namespace) -> None:
         repeats=args.repeats,
         idle_s=args.idle_s,
         profile_idle=args.profile_idle,
+        profile_load=args.profile_load,
     )
-    if cfg.profile_idle:
-        await asyncio.to_thread(Path(cfg.profile_idle).mkdir, parents=True, exist_ok=True)
+    for where in (cfg.profile_idle, cfg.profile_load):
+        if where:
+            await asyncio.to_thread(Path(where).mkdir, parents=True, exist_ok=True)
     log(f"load average {load_average()}")
     with log_dir(Path(args.logs) if args.logs else None) as logs:
         results, _ = await run(cfg, logs)
@@ -255,5 +295,8 @@ if __name__ == "__main__":
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--idle-s", type=float, default=10.0)
     parser.add_argument("--profile-idle", default="", help="py-spy the last replica when idle")
+    parser.add_argument(
+        "--profile-load", default="", help="py-spy every replica through one more repeat"
+    )
     parser.add_argument("--logs", default="")
     asyncio.run(_main(parser.parse_args()))

@@ -66,7 +66,13 @@ class ReplicasConfig:
     @classmethod
     def quick(cls) -> ReplicasConfig:
         """Tiny sizes for the CI smoke run."""
-        return cls(replicas=(1, 2), agents=1, runs=10, repeats=2, idle_s=1.0)
+        return cls(replicas=(1, 2, 1), agents=1, runs=10, repeats=2, idle_s=1.0)
+
+
+def phases(counts: tuple[int, ...]) -> list[str]:
+    """The figures' key of each phase: ``replicas.N``, or ``replicas.N.again`` for a count
+    measured again (``1 3 1``: on the tables the earlier phases grew)."""
+    return [f"replicas.{n}" + ".again" * (n in counts[:phase]) for phase, n in enumerate(counts)]
 
 
 async def _metric(url: str, name: str) -> float:
@@ -215,16 +221,13 @@ async def run(cfg: ReplicasConfig, logs: Path) -> tuple[dict[str, Any], list[str
     series = Series()
     async with Stacks(logs) as stacks:
         stack = await stacks.distributed("replicas", REDIS_URL, cfg.agents)
-        for phase, count in enumerate(cfg.replicas):
+        for count, key in zip(cfg.replicas, phases(cfg.replicas), strict=True):
             while len(stack.servers) < count:
                 await stack.add_replica()
             while len(stack.servers) > count:  # the last started gives its partitions back
                 await asyncio.to_thread(stop_processes, [stack.servers.pop().proc])
             await _settled(stack, cfg.partitions)
-            # A count measured again (``1 3 1``: on the tables the earlier phases grew) is
-            # ``replicas.1.again``.
-            again = count in cfg.replicas[:phase]
-            await _measure(cfg, stack, count, series, f"replicas.{count}" + ".again" * again)
+            await _measure(cfg, stack, count, series, key)
     figures = series.summary()
     first, last = cfg.replicas[0], max(cfg.replicas)
 

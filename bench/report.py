@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench import replicas
 from bench.harness import RESULTS_DIR
 
 README = Path(__file__).with_name("README.md")
@@ -326,22 +327,22 @@ def _scaling(r: dict[str, Any]) -> str:
 def _replicas(r: dict[str, Any]) -> str:
     f, cfg = r["figures"], r["config"]
 
-    def cell(n: int, name: str, digits: int = 2) -> str:
-        return fmt(f.get(f"replicas.{n}.{name}"), digits)
+    def cell(key: str, name: str, digits: int = 2) -> str:
+        return fmt(f.get(f"{key}.{name}"), digits)
 
     groups = ("server", "agents", "postgres")
     rows = [
         [
-            str(n),
-            cell(n, "steps_per_s", 0),
-            *(cell(n, f"cpu_per_step.{g}_ms") for g in groups),
-            cell(n, "cpu_per_step.total_ms"),
-            cell(n, "marginal_per_step.total_ms"),
-            " / ".join(cell(n, f"idle_cpu.{g}_ms_per_s", 0) for g in groups),
-            cell(n, "forwarded_per_step"),
-            cell(n, "conflicts_per_step", 3),
+            key.removeprefix("replicas.").replace(".again", " (again)"),
+            cell(key, "steps_per_s", 0),
+            *(cell(key, f"cpu_per_step.{g}_ms") for g in groups),
+            cell(key, "cpu_per_step.total_ms"),
+            cell(key, "marginal_per_step.total_ms"),
+            " / ".join(cell(key, f"idle_cpu.{g}_ms_per_s", 0) for g in groups),
+            cell(key, "forwarded_per_step"),
+            cell(key, "conflicts_per_step", 3),
         ]
-        for n in cfg["replicas"]
+        for key in replicas.phases(tuple(cfg["replicas"]))
     ]
     out = table(
         [
@@ -358,7 +359,7 @@ def _replicas(r: dict[str, Any]) -> str:
         ],
         rows,
     )
-    first, last = cfg["replicas"][0], cfg["replicas"][-1]
+    first, last = cfg["replicas"][0], max(cfg["replicas"])
     for key, what in (
         ("cpu_growth", "CPU per step"),
         ("marginal_growth", "CPU per step without idle"),

@@ -118,8 +118,12 @@ def test_bench_replicas_quick_measures_cpu_per_step_by_replica_count(tmp_path: P
     assert figures["replicas.1.forwarded_per_step"]["max"] == 0
     assert figures["replicas.2.forwarded_per_step"]["median"] < 0.05
     assert results["cpu_growth"] is not None
+    # Down to one again: the second replica gave its partitions back, the first owns all.
+    assert figures["replicas.1.again.cpu_per_step.total_ms"]["median"] > 0
+    assert figures["replicas.1.again.forwarded_per_step"]["max"] == 0
     [markdown] = out.glob("????-??-??-replicas.md")
-    assert "CPU per step from 1 to 2 replicas" in markdown.read_text()
+    text = markdown.read_text()
+    assert "CPU per step from 1 to 2 replicas" in text and "| 1 (again) |" in text
 
 
 def test_bench_history_quick_measures_both_sizes(tmp_path: Path) -> None:

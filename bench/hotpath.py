@@ -6,7 +6,7 @@ Celery worker with 2 processes. Each round measures, in turn for MODX and Celery
 run alone (``--alone`` runs, one after the other; p50/p99), and ``--clients`` clients each
 submitting a 10-step run and waiting on it (``/wait`` for MODX, ``AsyncResult.get`` for
 Celery; steps/s, p50/p99). With ``--profile`` the first server runs under py-spy during one
-more clients burst, and its collapsed stacks go there.
+more clients burst (and the first agent beside it), and their collapsed stacks go there.
 
 This is the loop for working on the hot path (a few minutes); ``modx bench orchestrator`` is
 the full benchmark with the figures for the README.
@@ -91,9 +91,11 @@ async def main(args: argparse.Namespace) -> None:
                 out = Path(args.profile)
                 await asyncio.to_thread(out.mkdir, parents=True, exist_ok=True)
                 sampler = profile.Sampler(stack.server.pid, out / "serve-clients.txt")
+                agent = profile.Sampler(stack.agents[0].pid, out / "agent-clients.txt")
                 await asyncio.sleep(0.5)
                 await api.clients(chain(name, STEPS), args.clients, "wait")
                 await asyncio.to_thread(sampler.stop)
+                await asyncio.to_thread(agent.stop)
                 sampler = profile.Sampler(stack.server.pid, out / "serve-alone.txt")
                 await asyncio.sleep(0.5)
                 for _ in range(args.alone):

@@ -18,15 +18,14 @@ ledger verify --offline``) and an outsider's own code compute exactly what the s
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import json
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from bus.signing import sign_bytes, verify_bytes
 
 ENTRY_DOMAIN = b"modx.ledger.entry.v1:"
 CHECKPOINT_VERSION = "modx.ledger.checkpoint.v1"
@@ -54,7 +53,7 @@ def key_id(public_key: Ed25519PublicKey) -> str:
 
 def sign_entry(key: Ed25519PrivateKey, entry_hash: str) -> str:
     """The base64 signature of an entry, given its hash."""
-    return base64.b64encode(key.sign(ENTRY_DOMAIN + entry_hash.encode())).decode()
+    return sign_bytes(ENTRY_DOMAIN + entry_hash.encode(), key)
 
 
 def entry_signed(public_key: Ed25519PublicKey, entry_hash: str, signature: str | None) -> bool:
@@ -74,7 +73,7 @@ def checkpoint_hash(checkpoint: dict[str, Any]) -> str:
 
 def sign_checkpoint(key: Ed25519PrivateKey, checkpoint: dict[str, Any]) -> str:
     """The base64 signature of a checkpoint's body."""
-    return base64.b64encode(key.sign(checkpoint_body(checkpoint))).decode()
+    return sign_bytes(checkpoint_body(checkpoint), key)
 
 
 def checkpoint_signed(public_key: Ed25519PublicKey, checkpoint: dict[str, Any]) -> bool:
@@ -93,7 +92,7 @@ def archived_body(run_id: str, seq: int, head: str, archive: str) -> bytes:
 
 def sign_archived(key: Ed25519PrivateKey, run_id: str, seq: int, head: str, archive: str) -> str:
     """The base64 signature of a run's archive record (``archived_runs``)."""
-    return base64.b64encode(key.sign(archived_body(run_id, seq, head, archive))).decode()
+    return sign_bytes(archived_body(run_id, seq, head, archive), key)
 
 
 def archived_signed(
@@ -106,8 +105,4 @@ def archived_signed(
 def _valid(public_key: Ed25519PublicKey, signature: object, message: bytes) -> bool:
     if not isinstance(signature, str) or not signature:
         return False
-    try:
-        public_key.verify(base64.b64decode(signature, validate=True), message)
-    except (InvalidSignature, binascii.Error, ValueError):
-        return False
-    return True
+    return verify_bytes(message, signature, public_key)

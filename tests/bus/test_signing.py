@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime, timedelta
 
 import pytest
@@ -18,7 +19,7 @@ from bus import (
     sign,
     verify,
 )
-from bus.signing import canonical_bytes
+from bus.signing import canonical_bytes, ed25519_sign, ed25519_verify, verify_bytes
 
 
 def make(**fields: object) -> Envelope:
@@ -117,3 +118,27 @@ def test_reply_to_is_signed_when_set_and_absent_from_the_bytes_when_not():
     assert verify(Envelope.from_json(signed.to_json()), public_key)
     assert not verify(signed.model_copy(update={"reply_to": "modx.results.4"}), public_key)
     assert not verify(signed.model_copy(update={"reply_to": None}), public_key)
+
+
+def test_libsodium_signatures_are_openssls_byte_for_byte_and_each_verifies_the_other():
+    # Signing goes through libsodium (faster); outsiders verify with any RFC 8032 library.
+    private_key, public_key = generate_keypair()
+    data = canonical_bytes(make())
+    ours = ed25519_sign(private_key, data)
+    assert ours == private_key.sign(data)
+    public_key.verify(ours, data)  # OpenSSL's check: raises when the signature is bad
+    assert ed25519_verify(public_key, private_key.sign(data), data)
+    assert not ed25519_verify(public_key, ours, data + b" ")
+    assert not ed25519_verify(generate_keypair()[1], ours, data)
+
+
+def test_a_signature_of_the_wrong_length_is_rejected_even_when_the_bytes_line_up():
+    # libsodium reads signature and message as one buffer: moving bytes from the message
+    # into the signature must not keep the pair valid.
+    private_key, public_key = generate_keypair()
+    data = b"modx.ledger.entry.v1:" + b"ab" * 32
+    signature = ed25519_sign(private_key, data)
+    assert ed25519_verify(public_key, signature, data)
+    assert not ed25519_verify(public_key, signature + data[:5], data[5:])
+    assert not ed25519_verify(public_key, signature[:63], signature[63:] + data)
+    assert not verify_bytes(data[5:], base64.b64encode(signature + data[:5]).decode(), public_key)

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import base64
+import json
+import math
+import random
+import struct
 from datetime import datetime, timedelta
 
 import pytest
@@ -19,7 +23,13 @@ from bus import (
     sign,
     verify,
 )
-from bus.signing import canonical_bytes, ed25519_sign, ed25519_verify, verify_bytes
+from bus.signing import (
+    canonical_bytes,
+    canonical_json,
+    ed25519_sign,
+    ed25519_verify,
+    verify_bytes,
+)
 
 
 def make(**fields: object) -> Envelope:
@@ -142,3 +152,52 @@ def test_a_signature_of_the_wrong_length_is_rejected_even_when_the_bytes_line_up
     assert not ed25519_verify(public_key, signature + data[:5], data[5:])
     assert not ed25519_verify(public_key, signature[:63], signature[63:] + data)
     assert not verify_bytes(data[5:], base64.b64encode(signature + data[:5]).decode(), public_key)
+
+
+def _python_canonical(value: object) -> bytes:
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode()
+
+
+def _random_document(rnd: random.Random, depth: int = 0) -> object:
+    choice = rnd.randrange(8 if depth < 3 else 5)
+    if choice == 0:  # any double, tiny and huge ones included
+        value = struct.unpack("<d", rnd.getrandbits(64).to_bytes(8, "little"))[0]
+        return value if math.isfinite(value) else 0.5
+    if choice == 1:
+        return rnd.uniform(-1, 1) * 10 ** rnd.randint(-12, 25)
+    if choice == 2:  # integers, beyond 64 bits too
+        return rnd.randint(-(2**70), 2**70) if rnd.random() < 0.2 else rnd.randint(-99, 10**6)
+    if choice == 3:  # control characters, quotes, backslashes, non-ASCII, astral
+        alphabet = '\x00\x1f\x7f"\\/ aZ0e-.é€\u2028\U0001f600'
+        return "".join(rnd.choice(alphabet) for _ in range(rnd.randrange(12)))
+    if choice == 4:
+        return rnd.choice([True, False, None])
+    if choice == 5:
+        return [_random_document(rnd, depth + 1) for _ in range(rnd.randrange(4))]
+    keys = ["a", "B", "é", "\U0001f600", "\uffff", "0.00001", "1e-5", "z"]
+    return {rnd.choice(keys): _random_document(rnd, depth + 1) for _ in range(rnd.randrange(5))}
+
+
+def test_canonical_json_is_pythons_json_byte_for_byte_on_random_documents():
+    # The fast path (orjson) must not change a signed byte: agents of other versions and
+    # outside code recompute the form with Python's json.
+    rnd = random.Random(14)
+    for _ in range(20_000):
+        document = _random_document(rnd)
+        assert canonical_json(document) == _python_canonical(document), document
+
+
+def test_canonical_json_keeps_pythons_form_and_errors_where_orjson_differs():
+    for value in (1e-05, 1.5e-07, -2.5e-300, {"x": [0.0000123]}, 2**64, -(2**63) - 1):
+        assert canonical_json(value) == _python_canonical(value)
+    assert canonical_json(1e-05) == b"1e-05"  # orjson alone writes 0.00001
+    with pytest.raises(UnicodeEncodeError):
+        canonical_json("\ud800")  # as before: a lone surrogate has no UTF-8 form
+    # pydantic's JSON mode writes NaN and infinity as null, before either library sees them.
+    envelope = make().model_copy(update={"payload": {"x": float("nan"), "y": [float("inf")]}})
+    exclude = {"signature", *envelope.unset_later_fields()}
+    fields = envelope.model_dump(mode="json", by_alias=True, exclude=exclude)
+    assert canonical_bytes(envelope) == _python_canonical(fields)
+    assert b'"payload":{"x":null,"y":[null]}' in canonical_bytes(envelope)

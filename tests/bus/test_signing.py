@@ -201,3 +201,17 @@ def test_canonical_json_keeps_pythons_form_and_errors_where_orjson_differs():
     fields = envelope.model_dump(mode="json", by_alias=True, exclude=exclude)
     assert canonical_bytes(envelope) == _python_canonical(fields)
     assert b'"payload":{"x":null,"y":[null]}' in canonical_bytes(envelope)
+
+
+def test_ids_and_timestamps_take_orjsons_path(monkeypatch: pytest.MonkeyPatch):
+    # Hex ids hold text like "5e-"; only numbers below 1e-4 need Python's json.
+    def refuse(*args: object, **kwargs: object) -> str:
+        raise AssertionError("json.dumps used")
+
+    envelope = make(correlation_id="01a24ba3-af40-74d4-a795-80e4ae398ce5")
+    envelope = envelope.model_copy(update={"run_id": "0c1e-5e-9e", "payload": {"t": "1e-5"}})
+    expected = canonical_bytes(envelope)
+    monkeypatch.setattr("bus.signing.json.dumps", refuse)
+    assert canonical_bytes(envelope) == expected
+    with pytest.raises(AssertionError, match=r"json\.dumps used"):
+        canonical_json({"x": 1e-05})

@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     auth_fail_per_address: int = Field(default=10, ge=1)
     auth_fail_overall: int = Field(default=300, ge=1)
     auth_fail_window_s: float = Field(default=60.0, gt=0)
+    # Issued tokens' principals are cached while no token is revoked or rotated (the token
+    # epoch, services/throttle.py), this many seconds at most: the bound for a change made
+    # behind MODX's back (docs/tenants.md). 0 reads the database on every request.
+    auth_cache_s: float = Field(default=30.0, ge=0)
     # How often the times tokens were last used are written (one statement for all of them).
     token_last_used_flush_s: float = Field(default=10.0, gt=0)
     # /metrics answers only a system admin or a token of the system tenant; false opens it.

@@ -13,7 +13,7 @@ from bus.factory import create_transport
 from bus.redis_streams import RedisStreamsTransport
 from bus.signing import Ed25519PrivateKey
 from bus.transport import ConsumerOptions, Transport
-from services.auth import Principal, token_hash
+from services.auth import Principal, PrincipalCache, token_hash
 from services.config import Settings
 from services.db import migrate
 from services.db.engine import create_engine, is_sqlite, readonly, session_factory
@@ -71,6 +71,8 @@ class Runtime:
     bus_access: BusAccess | None = None
     """Hands each bus agent its own bus user (``services.registry.bus_access``)."""
     last_used: LastUsed = field(default_factory=LastUsed)
+    principals: PrincipalCache = field(default_factory=lambda: PrincipalCache(0.0))
+    """Issued tokens' principals (``services.auth``); off unless ``open`` sizes it."""
     _flusher: asyncio.Task[None] | None = None
     _bus_users: asyncio.Task[None] | None = None
     notices: RunNotices | None = None  # run wake-ups between replicas (Redis bus only)
@@ -197,6 +199,7 @@ class Runtime:
             egress,
             static,
             throttle=AuthThrottle(counters, limits),
+            principals=PrincipalCache(settings.auth_cache_s),
             bus_access=BusAccess(
                 transport,
                 settings.bus_url,

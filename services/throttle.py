@@ -11,18 +11,32 @@ With Redis (distributed mode) the counters live there, so replicas agree; embedd
 in this process. A check costs one Redis round trip (``MGET``); a success writes at most once
 per address and half-window per process. On a Redis Cluster every counter has the same hash
 tag, so that one ``MGET`` still reads them from one node.
+
+The same ``MGET`` reads the *token epoch*, a number that changes whenever an issued token is
+revoked or rotated (``tokens_changed``, after the commit): the principals of issued tokens are
+cached under the epoch they were read in (``services.auth.PrincipalCache``), so a change is
+seen by every replica on its next request at no extra round trip. The epoch starts at a random
+value (``seed``), and a change of a key that is gone (Redis lost its data) starts it again at
+a random value, so that an old epoch never comes back.
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 PREFIX = "{modx:auth}"  # the hash tag: all counters in one slot (one MGET on a cluster)
+EPOCH = f"{PREFIX}:epoch"  # changes at each revoked or rotated token (see the module)
+
+
+def random_epoch() -> int:
+    """A fresh epoch: far from any earlier one (63 random bits), never 0 (no epoch)."""
+    return secrets.randbits(62) + 1
 
 
 @dataclass(frozen=True)
@@ -45,6 +59,12 @@ class Counters(Protocol):
 
     async def mark(self, key: str, ttl_s: float) -> None:
         """Set ``key`` to 1 for ``ttl_s`` seconds."""
+
+    async def seed(self, key: str) -> None:
+        """Set ``key`` (no expiry) to a random epoch unless it is set."""
+
+    async def bump(self, key: str) -> None:
+        """Add one to ``key`` (no expiry), seeding it first when it is not set."""
 
     async def close(self) -> None:
         """Release connections."""
@@ -82,6 +102,14 @@ class MemoryCounters:
     async def mark(self, key: str, ttl_s: float) -> None:
         self._values[key] = (1, self._clock() + ttl_s)
 
+    async def seed(self, key: str) -> None:
+        if not self._get(key, self._clock()):
+            self._values[key] = (random_epoch(), math.inf)
+
+    async def bump(self, key: str) -> None:
+        await self.seed(key)
+        self._values[key] = (self._values[key][0] + 1, math.inf)
+
     async def close(self) -> None:
         self._values.clear()
 
@@ -118,6 +146,16 @@ class RedisCounters:
         async with self._slots:
             await self._client.set(key, 1, ex=math.ceil(ttl_s))
 
+    async def seed(self, key: str) -> None:
+        async with self._slots:
+            await self._client.set(key, random_epoch(), nx=True)
+
+    async def bump(self, key: str) -> None:
+        async with self._slots, self._client.pipeline(transaction=False) as pipe:
+            pipe.set(key, random_epoch(), nx=True)
+            pipe.incr(key)
+            await pipe.execute()
+
     async def close(self) -> None:
         await self._client.aclose()
 
@@ -143,13 +181,25 @@ class AuthThrottle:
 
     async def blocked(self, address: str) -> int | None:
         """Seconds to wait (for ``Retry-After``) when ``address`` may not try now, else None."""
+        return (await self.check(address))[0]
+
+    async def check(self, address: str) -> tuple[int | None, int]:
+        """What ``blocked`` answers, and the token epoch (0 when it is not set yet: it is set
+        then, for the next check)."""
         window, left = self._window()
-        mine, everyone, trusted = await self.counters.read(
-            [*self._keys(address, window), f"{PREFIX}:ok:{address}"]
+        mine, everyone, trusted, epoch = await self.counters.read(
+            [*self._keys(address, window), f"{PREFIX}:ok:{address}", EPOCH]
         )
+        if not epoch:
+            await self.counters.seed(EPOCH)
         if mine >= self.limits.per_address or (everyone >= self.limits.overall and not trusted):
-            return max(1, math.ceil(left))
-        return None
+            return max(1, math.ceil(left)), epoch
+        return None, epoch
+
+    async def tokens_changed(self) -> None:
+        """An issued token was revoked or rotated (and committed): every cached principal is
+        stale from the next check on, on every replica."""
+        await self.counters.bump(EPOCH)
 
     async def failed(self, address: str) -> int | None:
         """Count a failure; seconds to wait when that used up the address's allowance."""

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
 from services.api.errors import ApiError
-from services.auth import OPERATORS, READERS, REGISTRARS, Principal, authenticate
+from services.auth import OPERATORS, READERS, REGISTRARS, Principal, identify, token_hash
 from services.outage import dependency_of
 from services.runtime import Runtime
 
@@ -75,14 +75,24 @@ def too_many(retry_after: int) -> ApiError:
 
 
 async def check_token(request: HTTPConnection, runtime: Runtime, token: str) -> Principal | None:
-    """The principal of ``token``, or None; throttled per address and overall (429)."""
+    """The principal of ``token``, or None; throttled per address and overall (429).
+
+    An issued token's principal comes from the cache while the token epoch (read with the
+    throttle's counters, before the database) is the one it was read in (``services.auth``).
+    """
     address = client_address(request)
     throttle = runtime.throttle
-    retry_after = await throttle.blocked(address)
+    retry_after, epoch = await throttle.check(address)
     if retry_after is not None:
         raise too_many(retry_after)
-    async with runtime.readers() as session:
-        principal = await authenticate(session, token, runtime.static_tokens)
+    digest = token_hash(token)
+    principal = runtime.static_tokens.get(digest) or runtime.principals.get(digest, epoch)
+    if principal is None:
+        async with runtime.readers() as session:
+            found = await identify(session, digest)
+        if found is not None:
+            principal, expires_at = found
+            runtime.principals.put(digest, epoch, principal, expires_at)
     if principal is None:
         retry_after = await throttle.failed(address)
         if retry_after is not None:

@@ -162,9 +162,28 @@ def _by_id(
         return _token_view(*found) if isinstance(found, tuple) else _token_view(found)
 
     try:
-        return _in_database(url, work)
+        answer = _in_database(url, work)
     except TokenError as exc:
         cli_client.fail(str(exc), cli_client.NOT_FOUND, as_json)
+    asyncio.run(_tokens_changed())
+    return answer
+
+
+async def _tokens_changed() -> None:
+    """Tell running replicas that a token changed (the token epoch, ``services.throttle``): with
+    ``MODX_REDIS_URL``, at once; without, an embedded server's cache holds the old principal
+    for ``MODX_AUTH_CACHE_S`` at most."""
+    from services.config import Settings
+    from services.throttle import EPOCH, RedisCounters
+
+    url = Settings().redis_url
+    if url is None:
+        return
+    counters = RedisCounters(url)
+    try:
+        await counters.bump(EPOCH)
+    finally:
+        await counters.close()
 
 
 @token_app.command("revoke")

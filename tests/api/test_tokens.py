@@ -10,7 +10,9 @@ import httpx
 import pytest
 from sqlalchemy import update
 
+from bus.redis_client import connect
 from services.db.models import ApiTokenRow
+from services.throttle import EPOCH
 from tests.api.tenancy_world import SYSTEM_ADMIN, bearer, runtime_of, tenancy_app
 
 SYSTEM = bearer(SYSTEM_ADMIN)
@@ -109,3 +111,67 @@ async def test_revocation_reaches_every_replica_at_once(
         fresh = (await two.post(f"/v1/tokens/{rotated['id']}/rotate", headers=SYSTEM)).json()
         assert (await one.get("/v1/runs", headers=bearer(str(rotated["token"])))).status_code == 401
         assert (await one.get("/v1/runs", headers=bearer(fresh["token"]))).status_code == 200
+
+
+async def _revoke_by_hand(http: httpx.AsyncClient, token_id: object) -> None:
+    """Revoke a token's row behind MODX's back (no token epoch change)."""
+    async with runtime_of(http).sessions() as session, session.begin():
+        await session.execute(
+            update(ApiTokenRow)
+            .where(ApiTokenRow.id == token_id)
+            .values(revoked_at=datetime.now(UTC))
+        )
+
+
+async def test_a_token_in_use_is_read_once_until_a_token_changes(tmp_path: Path) -> None:
+    """Its principal is cached: a row edited by hand is not seen, but any revoke or rotate
+    through MODX moves the token epoch, and the next request reads the database again."""
+    async with tenancy_app(tmp_path) as http:
+        made = await issue(http, tenant="default", role="viewer")
+        spare = await issue(http, tenant="default", role="viewer")
+        token = bearer(str(made["token"]))
+        assert (await http.get("/v1/runs", headers=token)).status_code == 200
+        await _revoke_by_hand(http, made["id"])
+        assert (await http.get("/v1/runs", headers=token)).status_code == 200  # from the cache
+        await runtime_of(http).throttle.tokens_changed()  # another replica revoked something
+        assert (await http.get("/v1/runs", headers=token)).status_code == 401
+        # This process's own revoke, of another token, is seen as well.
+        again = await issue(http, tenant="default", role="viewer")
+        token = bearer(str(again["token"]))
+        assert (await http.get("/v1/runs", headers=token)).status_code == 200
+        await _revoke_by_hand(http, again["id"])
+        assert (await http.delete(f"/v1/tokens/{spare['id']}", headers=SYSTEM)).status_code == 200
+        assert (await http.get("/v1/runs", headers=token)).status_code == 401
+
+
+async def test_without_the_cache_every_request_reads_the_token(tmp_path: Path) -> None:
+    async with tenancy_app(tmp_path, auth_cache_s=0) as http:
+        made = await issue(http, tenant="default", role="viewer")
+        token = bearer(str(made["token"]))
+        assert (await http.get("/v1/runs", headers=token)).status_code == 200
+        await _revoke_by_hand(http, made["id"])
+        assert (await http.get("/v1/runs", headers=token)).status_code == 401
+
+
+@pytest.mark.postgres
+async def test_a_lost_token_epoch_empties_every_cache(
+    tmp_path: Path, postgres_url: str, redis_url: str
+) -> None:
+    """Redis lost the epoch (a restart without persistence): the next request reads the
+    database, and the epoch starts again at a value no replica cached under."""
+    async with tenancy_app(tmp_path, postgres_url, redis_url) as http:
+        made = await issue(http, tenant="default", role="viewer")
+        token = bearer(str(made["token"]))
+        assert (await http.get("/v1/runs", headers=token)).status_code == 200
+        await _revoke_by_hand(http, made["id"])
+        assert (await http.get("/v1/runs", headers=token)).status_code == 200  # from the cache
+        redis = connect(redis_url)
+        try:
+            before = await redis.get(EPOCH)
+            assert before is not None
+            await redis.delete(EPOCH)
+            assert (await http.get("/v1/runs", headers=token)).status_code == 401
+            after = await redis.get(EPOCH)
+            assert after is not None and int(after) not in (0, int(before))
+        finally:
+            await redis.aclose()

@@ -24,13 +24,21 @@ from bus.signing import (
 )
 from services.api.app import create_app
 from services.api.deps import _close
-from services.auth import Principal, authenticate, expired, new_token, token_hash
+from services.auth import (
+    Principal,
+    PrincipalCache,
+    authenticate,
+    expired,
+    new_token,
+    token_hash,
+)
 from services.config import Settings
 from services.db.models import SYSTEM_TENANT, AgentRow, ApiTokenRow, utcnow
 from services.registry import store
 from services.registry.identity import RegistrationRefused, check_card
 from services.registry.schemas import AgentCard
 from services.runtime import Runtime
+from services.throttle import EPOCH, AuthThrottle, Limits, MemoryCounters
 from tests.fixtures.errors import assert_error
 from tests.fixtures.identity import keyed
 
@@ -432,3 +440,53 @@ async def test_a_session_that_cannot_close_because_the_database_went_away_is_let
     await _close(_Closing(ConnectionResetError("reset by peer")))  # type: ignore[arg-type]
     with pytest.raises(RuntimeError, match="bug"):
         await _close(_Closing(RuntimeError("bug")))  # type: ignore[arg-type]
+
+
+# -- the cache of issued tokens' principals -------------------------------------------------------
+
+
+def test_a_cached_principal_holds_while_its_epoch_its_age_and_its_token_do() -> None:
+    clock = [100.0]
+    cache = PrincipalCache(30.0, size=3, clock=lambda: clock[0])
+    issued = Principal(tenant="default", role="viewer", name="t", token_id=7)
+    cache.put("d1", 5, issued, None)
+    assert cache.get("d1", 5) is issued
+    assert cache.get("d1", 6) is None  # another epoch: a token changed somewhere
+    assert cache.get("d1", 5) is None  # and the entry is gone, not only skipped
+    cache.put("d1", 5, issued, None)
+    clock[0] += 29.9
+    assert cache.get("d1", 5) is issued
+    clock[0] += 0.1
+    assert cache.get("d1", 5) is None  # at max_age_s, read again
+    cache.put("d2", 5, issued, utcnow() + timedelta(seconds=60))
+    assert cache.get("d2", 5) is issued
+    cache.put("d3", 5, issued, utcnow() - timedelta(seconds=1))
+    assert cache.get("d3", 5) is None  # the token's own expiry passed
+    # Not cached: without an epoch, an agent's token, or with the cache off.
+    cache.put("d4", 0, issued, None)
+    agent = Principal(tenant="default", role="agent", name="a", agent_id="a1")
+    cache.put("d5", 5, agent, None)
+    off = PrincipalCache(0.0)
+    off.put("d6", 5, issued, None)
+    assert (cache.get("d4", 0), cache.get("d5", 5), off.get("d6", 5)) == (None, None, None)
+    # Full: it starts again rather than growing.
+    for digest in ("e1", "e2", "e3", "e4"):
+        cache.put(digest, 5, issued, None)
+    assert cache.get("e4", 5) is issued and cache.get("d2", 5) is None
+    cache.clear()
+    assert cache.get("e4", 5) is None
+
+
+async def test_the_token_epoch_starts_at_random_and_moves_at_each_change() -> None:
+    counters = MemoryCounters()
+    throttle = AuthThrottle(counters, Limits())
+    assert (await throttle.check("10.0.0.1"))[1] == 0  # not set yet: set by that check
+    first = (await throttle.check("10.0.0.1"))[1]
+    assert first > 1
+    await throttle.tokens_changed()
+    assert (await throttle.check("10.0.0.1"))[1] == first + 1
+    # A change after the epoch was lost (Redis lost its data) starts a new random one, so an
+    # epoch a replica cached under cannot come back.
+    fresh = MemoryCounters()
+    await fresh.bump(EPOCH)
+    assert (await fresh.read([EPOCH]))[0] not in (0, 1)

@@ -10,10 +10,11 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.api.deps import AdminDep, SessionDep, SystemDep, WriteSessionDep
+from services.api.deps import AdminDep, RuntimeDep, SessionDep, SystemDep, WriteSessionDep
 from services.api.errors import ApiError, not_found
 from services.auth import Principal, Role
 from services.db.models import ApiTokenRow, TenantRow
+from services.runtime import Runtime
 from services.tokens import (
     TENANT_PATTERN,
     TokenError,
@@ -148,22 +149,35 @@ async def tokens(
 
 
 @router.delete("/tokens/{token_id}", response_model=TokenPublic)
-async def revoke(token_id: TokenId, principal: AdminDep, session: WriteSessionDep) -> TokenPublic:
+async def revoke(
+    token_id: TokenId, principal: AdminDep, runtime: RuntimeDep, session: WriteSessionDep
+) -> TokenPublic:
     """Revoke a token: every replica refuses it from its next request on."""
     async with session.begin():
         try:
             row = await revoke_token(session, token_id, _scope(principal))
         except TokenError:
             raise not_found("token", str(token_id)) from None
+    await changed(runtime)
     return _public(row)
 
 
 @router.post("/tokens/{token_id}/rotate", response_model=TokenIssued)
-async def rotate(token_id: TokenId, principal: AdminDep, session: WriteSessionDep) -> TokenIssued:
+async def rotate(
+    token_id: TokenId, principal: AdminDep, runtime: RuntimeDep, session: WriteSessionDep
+) -> TokenIssued:
     """Give a token a new secret; the old secret stops working at once."""
     async with session.begin():
         try:
             row, token = await rotate_token(session, token_id, _scope(principal))
         except TokenError:
             raise not_found("token", str(token_id)) from None
+    await changed(runtime)
     return _issued(row, token)
+
+
+async def changed(runtime: Runtime) -> None:
+    """A token changed (committed): cached principals are stale here at once, and on every
+    other replica from its next request (the token epoch), before the answer goes out."""
+    runtime.principals.clear()
+    await runtime.throttle.tokens_changed()

@@ -1,8 +1,10 @@
 """The two open targets of the speed issue, quickly, beside Celery in the same run.
 
-``python -m bench.hotpath [--rounds N] [--clients C] [--replicas R] [--profile DIR]``: ``R``
-``modx serve`` replicas (1 by default) on PostgreSQL + Redis with 2 ``numbers`` agents, and a
-Celery worker with 2 processes. Each round measures, in turn for MODX and Celery: one 10-step
+``python -m bench.hotpath [--rounds N] [--clients C] [--replicas R] [--profile DIR]
+[--token static|issued]``: ``R`` ``modx serve`` replicas (1 by default) on PostgreSQL + Redis
+with 2 ``numbers`` agents, and a Celery worker with 2 processes. The clients authenticate with
+the servers' ``MODX_API_TOKEN`` (compared in memory) or, ``--token issued``, with a token
+issued by ``POST /v1/tokens``, as tenants do. Each round measures, in turn for MODX and Celery: one 10-step
 run alone (``--alone`` runs, one after the other; p50/p99), and ``--clients`` clients each
 submitting a 10-step run and waiting on it (``/wait`` for MODX, ``AsyncResult.get`` for
 Celery; steps/s, p50/p99). With ``--profile`` the first server runs under py-spy during one
@@ -78,6 +80,9 @@ async def main(args: argparse.Namespace) -> None:
                 await stack.add_replica()
             await asyncio.to_thread(worker.wait_ready)
             api = Api(stack.servers)
+            if args.token == "issued":
+                static, api = api, await api.issued(ADMIN)
+                await static.aclose()
             name = "hotpath-chain"
             await api.register(chain(name, STEPS))
             await api.throughput(chain("warm", STEPS), 20)
@@ -116,5 +121,11 @@ if __name__ == "__main__":
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--replicas", type=int, default=1)
     parser.add_argument("--profile", default="")
+    parser.add_argument(
+        "--token",
+        choices=("static", "issued"),
+        default="static",
+        help="the clients' token: MODX_API_TOKEN, or one issued by POST /v1/tokens",
+    )
     parser.add_argument("--logs", default="")
     asyncio.run(main(parser.parse_args()))

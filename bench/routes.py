@@ -80,16 +80,6 @@ async def _measure(
     return cpu
 
 
-async def _token(api: Api) -> str:
-    response = await api.client.post(
-        "/v1/tokens",
-        json={"tenant": "default", "role": "operator", "name": "bench-routes"},
-        headers={"authorization": f"Bearer {ADMIN}"},
-    )
-    response.raise_for_status()
-    return str(response.json()["token"])
-
-
 async def main(args: argparse.Namespace) -> None:
     with log_dir(Path(args.logs) if args.logs else None) as logs:
         async with Stacks(logs) as stacks:
@@ -98,7 +88,11 @@ async def main(args: argparse.Namespace) -> None:
             await api.register(chain("routes-chain", 10))
             await api.register(chain("routes-idle", 10, capability="test.nobody"))
             await api.throughput(chain("warm", 10), 20)
-            token = await _token(api) if args.token == "issued" else stack.server.token
+            token = api.token
+            if args.token == "issued":
+                issued = await api.issued(ADMIN)
+                token = issued.token
+                await issued.aclose()
             https = [
                 httpx.AsyncClient(
                     base_url=stack.server.url,

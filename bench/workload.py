@@ -16,6 +16,7 @@ import asyncio
 import ssl
 import time
 import uuid
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -46,6 +47,7 @@ class Api:
     """An authenticated client of one or more MODX servers (requests go round-robin)."""
 
     def __init__(self, servers: list[Server], timeout: float = 120.0) -> None:
+        self._servers = servers
         self._clients = [
             httpx.AsyncClient(
                 base_url=s.url,
@@ -60,6 +62,11 @@ class Api:
             for s in servers
         ]
         self._next = 0
+
+    @property
+    def token(self) -> str:
+        """The bearer token the clients send."""
+        return self._servers[0].token
 
     @property
     def client(self) -> httpx.AsyncClient:
@@ -87,6 +94,19 @@ class Api:
     async def aclose(self) -> None:
         """Close every client."""
         await asyncio.gather(*(c.aclose() for c in self._clients))
+
+    async def issued(self, admin_token: str) -> Api:
+        """A client of the same servers with a token issued by ``POST /v1/tokens`` (an
+        operator of the default tenant, looked up in the database as tenants' tokens are)
+        instead of the servers' ``MODX_API_TOKEN`` (compared in memory)."""
+        response = await self.client.post(
+            "/v1/tokens",
+            json={"tenant": "default", "role": "operator", "name": "bench"},
+            headers={"authorization": f"Bearer {admin_token}"},
+        )
+        response.raise_for_status()
+        token = str(response.json()["token"])
+        return Api([replace(s, token=token) for s in self._servers])
 
     async def register(self, definition: dict[str, Any]) -> None:
         """Register a workflow definition."""

@@ -4,11 +4,12 @@
 [--token static|issued]``: ``R`` ``modx serve`` replicas (1 by default) on PostgreSQL + Redis
 with 2 ``numbers`` agents, and a Celery worker with 2 processes. The clients authenticate with
 the servers' ``MODX_API_TOKEN`` (compared in memory) or, ``--token issued``, with a token
-issued by ``POST /v1/tokens``, as tenants do. Each round measures, in turn for MODX and Celery: one 10-step
-run alone (``--alone`` runs, one after the other; p50/p99), and ``--clients`` clients each
-submitting a 10-step run and waiting on it (``/wait`` for MODX, ``AsyncResult.get`` for
-Celery; steps/s, p50/p99). With ``--profile`` the first server runs under py-spy during one
-more clients burst (and the first agent beside it), and their collapsed stacks go there.
+issued by ``POST /v1/tokens``, as tenants do. Each round measures, in turn for MODX and
+Celery: one 10-step run alone (``--alone`` runs, one after the other; p50/p99), and
+``--clients`` clients each submitting a 10-step run and waiting on it (``/wait`` for MODX,
+``AsyncResult.get`` for Celery; steps/s, p50/p99). With ``--profile`` the first server runs
+under py-spy during one more clients burst (and the first agent beside it), and their
+collapsed stacks go there.
 
 This is the loop for working on the hot path (a few minutes); ``modx bench orchestrator`` is
 the full benchmark with the figures for the README.

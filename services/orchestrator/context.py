@@ -75,6 +75,8 @@ class RunContext:
     status_before: str | None = None
     added: list[Step] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
+    written: list[dict[str, Any]] = field(default_factory=list)  # the events the last save
+    # wrote, each with its ``id`` once committed (event streams take them from memory)
     entries: list[dict[str, Any]] = field(default_factory=list)
     outbox: list[tuple[str, Envelope, str]] = field(default_factory=list)
     sent: list[tuple[str, Envelope]] = field(default_factory=list)

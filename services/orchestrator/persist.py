@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import orjson
 from sqlalchemy import Table, bindparam, delete, insert, select, update
@@ -152,6 +152,7 @@ def collect(contexts: Sequence[RunContext]) -> Changes:
             }
             for dest, env, raw in ctx.outbox
         )
+        ctx.written = ctx.events
         ctx.added, ctx.events, ctx.entries, ctx.outbox = [], [], [], []
     return changes
 
@@ -176,7 +177,14 @@ def save(conn: Connection, contexts: Sequence[RunContext], published: Sequence[s
     for columns, params in run_groups.items():
         conn.execute(_update(RUNS, ("id",), columns), params)
     outbox = [{k: v for k, v in row.items() if k != "run_id"} for row in changes.outbox]
-    for table, rows in ((EVENTS, changes.events), (LEDGER, changes.entries), (OUTBOX, outbox)):
+    if changes.events:
+        # The ids back, in the order given: event streams send them without a read.
+        ids = conn.execute(
+            insert(EVENTS).returning(EVENTS.c.id, sort_by_parameter_order=True), changes.events
+        ).scalars()
+        for event, event_id in zip(changes.events, ids, strict=True):
+            event["id"] = event_id
+    for table, rows in ((LEDGER, changes.entries), (OUTBOX, outbox)):
         if rows:
             conn.execute(insert(table), rows)
     if published:
@@ -193,7 +201,7 @@ async def save_if_current(
     steps, events, ledger entries and outbox rows are joined to the runs actually written),
     and the caller reloads it and applies its changes again. A new run whose id or
     idempotency key is taken is left out the same way. One round trip per batch, which also
-    deletes the ``published`` outbox rows.
+    deletes the ``published`` outbox rows, and gives each event written its ``id``.
     """
     changes = collect(contexts)
     if not changes.runs and not changes.new_runs and not published:
@@ -213,7 +221,28 @@ async def save_if_current(
         _json(changes.new_runs),
     )
     result = await conn.exec_driver_sql(_write_if_current_sql(), params)
-    return {run_id for (run_id,) in result}
+    written: set[str] = set()
+    ids: list[tuple[int, str]] = []
+    for run_id, event_id in cast("list[tuple[str, int | None]]", result.all()):
+        if event_id is None:
+            written.add(run_id)
+        else:
+            ids.append((event_id, run_id))
+    _number(changes.events, written, sorted(ids))
+    return written
+
+
+def _number(events: list[dict[str, Any]], written: set[str], ids: list[tuple[int, str]]) -> None:
+    """Give the events of the runs written their ids: the sequence numbered them in the order
+    they were inserted (``ORDER BY n``). Should the rows not line up, none gets an id (streams
+    read them instead)."""
+    kept = [event for event in events if event["run_id"] in written]
+    if len(kept) != len(ids):
+        return
+    pairs = list(zip(kept, ids, strict=True))
+    if all(event["run_id"] == run_id for event, (_, run_id) in pairs):
+        for event, (event_id, _) in pairs:
+            event["id"] = event_id
 
 
 # What a run's update writes: its id (the key) and every column the engine may change.
@@ -254,14 +283,16 @@ def _write_if_current_sql() -> str:
         types = ", ".join(f"{name} {table.c[name].type.compile(dialect=dialect)}" for name in names)
         return f"jsonb_to_recordset(${param}::jsonb) AS x({types}{extra})"
 
-    def insert_joined(table: Table, names: Sequence[str], param: int, extra: str) -> str:
+    def insert_joined(
+        table: Table, names: Sequence[str], param: int, extra: str, returning: str = ""
+    ) -> str:
         # Rows only for the runs updated; ``n`` (when given) keeps the order they came in.
         cols = ", ".join(names)
         picked = ", ".join(f"x.{name}" for name in names)
         order = " ORDER BY x.n" if "n integer" in extra else ""
         return (
             f"INSERT INTO {table.name} ({cols}) SELECT {picked} "
-            f"FROM {rows(table, names, param, extra)} JOIN a ON a.id = x.run_id{order}"
+            f"FROM {rows(table, names, param, extra)} JOIN a ON a.id = x.run_id{order}{returning}"
         )
 
     run_sets = ", ".join(f"{n} = x.{n}" for n in _RUN_WRITE if n != "id")
@@ -281,11 +312,12 @@ def _write_if_current_sql() -> str:
         "a AS (SELECT id FROM r UNION ALL SELECT id FROM n), "
         f"s AS ({insert_joined(STEPS, Step.COLUMNS, 2, '')} "
         f"ON CONFLICT (run_id, step_id) DO UPDATE SET {step_sets}), "
-        f"e AS ({insert_joined(EVENTS, event_cols, 3, ', n integer')}), "
+        f"e AS ({insert_joined(EVENTS, event_cols, 3, ', n integer', ' RETURNING id, run_id')}), "
         f"l AS ({insert_joined(LEDGER, ledger_cols, 4, ', n integer')}), "
         f"o AS ({insert_joined(OUTBOX, outbox_cols, 5, ', run_id varchar')}), "
         "d AS (DELETE FROM outbox WHERE id = ANY($6::varchar[])) "
-        "SELECT id FROM a"
+        # The runs written (no event id), then the ids the events got.
+        "SELECT id, NULL::bigint FROM a UNION ALL SELECT run_id, id FROM e"
     )
 
 

@@ -276,6 +276,43 @@ async def events_of(
     return (await session.execute(query)).scalars().all()
 
 
+@dataclass(frozen=True)
+class History:
+    """A page of a run's events and the run's version and status, read in one statement: the
+    page holds every event of the versions up to ``version`` after the id asked for."""
+
+    version: int
+    status: str
+    events: list[EventRow]
+
+
+async def history_at_version(
+    session: AsyncSession, run_id: str, after: int, *, run_created_at: datetime
+) -> History | None:
+    """``events_of`` with the run's version and status as of the same snapshot (one statement:
+    a later commit is in neither); None when the run is gone."""
+    query = (
+        select(RunRow.version, RunRow.status, EventRow)
+        .select_from(RunRow)
+        .outerjoin(
+            EventRow,
+            and_(
+                EventRow.run_id == RunRow.id,
+                EventRow.id > after,
+                EventRow.created_at >= history_since(run_created_at),
+            ),
+        )
+        .where(RunRow.id == run_id)
+        .order_by(EventRow.id)
+        .limit(EVENTS_PAGE)
+    )
+    rows = (await session.execute(query)).tuples().all()
+    if not rows:
+        return None
+    version, status, _ = rows[0]
+    return History(version, status, [event for _, _, event in rows if event is not None])
+
+
 async def last_event_id(session: AsyncSession, run_id: str, run_created_at: datetime) -> int:
     """The id of the run's latest event (0 when it has none): it changes whenever the run
     does."""

@@ -48,7 +48,7 @@ from services.orchestrator.sqlite_writer import SqliteWriter
 from services.orchestrator.states import ACTIVE_STEP, TERMINAL_RUN, RunState, StepState
 from services.orchestrator.steps import ChildOutcome
 from services.orchestrator.steps.wait import refusal
-from services.orchestrator.watch import RunWatch
+from services.orchestrator.watch import Commit, RunWatch
 from services.outage import Outage, log_failure
 from services.outbox import OutboxRelay
 from services.registry import store
@@ -346,7 +346,8 @@ class Orchestrator:
                 if ctx.run.parent_run_id is not None:
                     self._apart(self._wake_parent(ctx.run.parent_run_id, _outcome(ctx.run)))
         await self.relay.publish_committed(sent)
-        await self.watch.notify([ctx.run.id for ctx in contexts], list(finished), finished)
+        commits = {c.run.id: _commit(c) for c in contexts if c.run.version != c.version_before}
+        await self.watch.notify([ctx.run.id for ctx in contexts], list(finished), finished, commits)
         if self.engine.capacity is not None and any(ctx.released for ctx in contexts):
             # Not here: the wake-ups go through this writer, which waits for this call.
             released = list(contexts)
@@ -824,6 +825,14 @@ class Orchestrator:
             except Exception as exc:
                 log_failure(self.lease_outage, exc, log, "lease sweep")
             await asyncio.sleep(self.lease_poll_s)
+
+
+def _commit(ctx: RunContext) -> Commit | None:
+    """What the committed transaction wrote to the run, for the event streams of this process;
+    None when an event has no id (the streams read the run instead)."""
+    if any("id" not in e for e in ctx.written):
+        return None
+    return Commit(ctx.run.version, ctx.run.status, tuple(ctx.written))
 
 
 def _outcome(run: Run | RunRow) -> ChildOutcome:

@@ -17,6 +17,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio.client import PubSub
@@ -31,6 +32,53 @@ CHANNEL = "modx:runs:changed"
 
 Final = tuple[Run, dict[str, Step]]
 """A run as the transaction that finished it committed it, with its steps."""
+
+
+@dataclass(frozen=True, slots=True)
+class Commit:
+    """What one transaction of this process wrote to a run: the run's version and status
+    after it, and its events as committed (each with its ``id``), in order."""
+
+    version: int
+    status: str
+    events: tuple[dict[str, Any], ...]
+
+
+class Feed:
+    """An event stream's view of one run while the stream is open: this process's commits of
+    the run (``Commit``) in the order they came, or a flag that the run changed in a way only
+    a read shows (another replica wrote it, notices may have been lost, too many queued)."""
+
+    MAX_QUEUED = 256  # a stream that does not keep up reads the run again instead
+
+    __slots__ = ("_commits", "_ready", "_reread")
+
+    def __init__(self) -> None:
+        self._commits: list[Commit] = []
+        self._reread = False
+        self._ready = asyncio.Event()
+
+    def push(self, commit: Commit | None) -> None:
+        if commit is None or self._reread or len(self._commits) >= self.MAX_QUEUED:
+            self._reread = True
+            self._commits = []
+        else:
+            self._commits.append(commit)
+        self._ready.set()
+
+    def take(self) -> tuple[list[Commit], bool]:
+        """The commits queued since the last ``take`` and whether the run must be read."""
+        commits, reread = self._commits, self._reread
+        self._commits, self._reread = [], False
+        self._ready.clear()
+        return commits, reread
+
+    async def wait(self, seconds: float) -> bool:
+        """True when something came since the last ``take``; False after ``seconds``."""
+        if not self._ready.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._ready.wait(), seconds)
+        return self._ready.is_set()
 
 
 class _Interest:
@@ -75,6 +123,7 @@ class RunWatch:
         self._changed = asyncio.Condition()
         self._on_change: dict[str, _Interest] = {}
         self._on_finish: dict[str, _Interest] = {}
+        self._feeds: dict[str, set[Feed]] = {}
         self.version = 0
         self.notices: RunNotices | None = None  # tells the other replicas, when there are any
 
@@ -83,12 +132,15 @@ class RunWatch:
         changed: Iterable[str] = (),
         finished: Iterable[str] = (),
         final: dict[str, Final] | None = None,
+        commits: dict[str, Commit | None] | None = None,
     ) -> None:
         """Runs changed here (``finished`` ones reached a final state): wake the waiters in
         this process and tell the other replicas. ``final`` holds finished runs as committed:
-        their waiters here answer without reading them again."""
+        their waiters here answer without reading them again; ``commits`` what the transaction
+        wrote to each run it gave a new version (None: read it): the event streams here send
+        it without a read."""
         changed, finished = list(changed), list(finished)
-        await self.wake(changed, finished, final)
+        await self.wake(changed, finished, final, commits)
         if self.notices is not None and (changed or finished):
             self.notices.send(changed, finished)
 
@@ -97,14 +149,23 @@ class RunWatch:
         changed: Iterable[str] = (),
         finished: Iterable[str] = (),
         final: dict[str, Final] | None = None,
+        commits: dict[str, Commit | None] | None = None,
     ) -> None:
-        """Wake this process's waiters only (what a notice from another replica does)."""
+        """Wake this process's waiters only (what a notice from another replica does, with
+        no ``commits``: its streams read the run)."""
         for run_id in finished:
             found = final.get(run_id) if final is not None else None
             self._resolve(self._on_finish, run_id, found)
             self._resolve(self._on_change, run_id)
         for run_id in changed:
             self._resolve(self._on_change, run_id)
+        if self._feeds:
+            for run_id in {*changed, *finished} & self._feeds.keys():
+                if commits is not None and run_id not in commits:
+                    continue  # this process's transaction wrote nothing to it
+                commit = commits.get(run_id) if commits is not None else None
+                for feed in self._feeds[run_id]:
+                    feed.push(commit)
         async with self._changed:
             self.version += 1
             self._changed.notify_all()
@@ -112,7 +173,7 @@ class RunWatch:
     async def wake_all(self, which: Callable[[str], bool] | None = None) -> None:
         """Every waiter (on the runs ``which`` picks) re-reads once: notices about them may
         have been lost (a reconnect, a subscription that was not confirmed yet)."""
-        changed = [r for r in self._on_change if which is None or which(r)]
+        changed = [r for r in {*self._on_change, *self._feeds} if which is None or which(r)]
         await self.wake(changed, [r for r in self._on_finish if which is None or which(r)])
 
     @staticmethod
@@ -154,6 +215,26 @@ class RunWatch:
             interest.count -= 1
             if interest.count == 0 and table.get(run_id) is interest:
                 del table[run_id]
+            if notices is not None:
+                notices.unwatch(run_id)
+
+    @contextlib.contextmanager
+    def follow(self, run_id: str) -> Iterator[Feed]:
+        """Every change of the run from now until the caller leaves (an event stream); enter
+        before reading the run."""
+        feed = Feed()
+        self._feeds.setdefault(run_id, set()).add(feed)
+        notices = self.notices
+        if notices is not None:
+            notices.watch_run(run_id)
+        try:
+            yield feed
+        finally:
+            feeds = self._feeds.get(run_id)
+            if feeds is not None:
+                feeds.discard(feed)
+                if not feeds:
+                    del self._feeds[run_id]
             if notices is not None:
                 notices.unwatch(run_id)
 

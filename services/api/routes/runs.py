@@ -341,7 +341,10 @@ async def stream_run(
     it back as ``Last-Event-ID`` to resume), closed after the run's final event, or after
     ``timeout_s`` (then resume from the last id).
 
-    Woken by the run's change notices, not by polling: each change costs one read per stream.
+    Woken by the run's change notices, not by polling. A change this replica committed comes
+    with its events (``watch.Commit``): the stream sends them without a read. It reads the
+    run's events when it opens, when another replica changed the run, and when a commit
+    skips a version of the run (something it was not told about came between).
     """
     start = _last_event_id(last_event_id, after)
     async with runtime.readers() as session:
@@ -354,31 +357,54 @@ async def stream_run(
     )
 
 
+def _sse(event: EventPublic) -> str:
+    return f"id: {event.id}\nevent: {event.type}\ndata: {event.model_dump_json()}\n\n"
+
+
 async def _events(
     runtime: Runtime, run_id: str, created_at: datetime, last: int, end: float
 ) -> AsyncIterator[str]:
-    watch = runtime.orchestrator.watch
     loop = asyncio.get_running_loop()
-    while True:
-        with watch.on_change(run_id) as changed:  # before the read: no change slips between
-            async with runtime.readers() as session:
-                events = await runs.events_of(session, run_id, last, run_created_at=created_at)
-                # Nothing new: was it over already (a resume after the end)? One more read.
-                run = None if events else await session.get(RunRow, run_id)
-            ended = False
-            for event in events:
-                last = event.id
-                body = EventPublic.model_validate(event, from_attributes=True)
-                yield f"id: {event.id}\nevent: {event.type}\ndata: {body.model_dump_json()}\n\n"
-                ended = ended or (event.step_id is None and event.to_state in TERMINAL_RUN)
-            if ended or (not events and (run is None or run.status in TERMINAL_RUN)):
+    known = 0  # every event of the run's versions up to this one is sent (id <= last)
+    with runtime.orchestrator.watch.follow(run_id) as feed:  # before the read: no gap
+        read = True
+        while True:
+            if read:
+                feed.take()  # what came so far is in the read
+                async with runtime.readers() as session:
+                    history = await runs.history_at_version(
+                        session, run_id, last, run_created_at=created_at
+                    )
+                if history is None:
+                    return
+                for row in history.events:
+                    last = row.id
+                    yield _sse(EventPublic.model_validate(row, from_attributes=True))
+                if len(history.events) == runs.EVENTS_PAGE:
+                    continue  # a full page: read on before sleeping
+                known, over, read = history.version, history.status in TERMINAL_RUN, False
+            else:
+                commits, read = feed.take()
+                over = False
+                for commit in sorted(commits, key=lambda c: c.version):
+                    if read or commit.version <= known:
+                        continue  # sent already (or a read comes)
+                    if commit.version > known + 1:
+                        read = True  # a version came between that this replica did not write
+                        continue
+                    for event in commit.events:
+                        if event["id"] > last:
+                            last = event["id"]
+                            yield _sse(EventPublic.model_validate(event))
+                    known, over = commit.version, commit.status in TERMINAL_RUN
+                if read and not over:
+                    continue
+            if over:
                 return
-            if len(events) == runs.EVENTS_PAGE:
-                continue  # a full page: read on before sleeping
             left = end - loop.time()
             if left <= 0:
                 return
-            if not await changed.wait(min(KEEPALIVE_S, left)):
+            if not await feed.wait(min(KEEPALIVE_S, left)):
                 yield ": keep-alive\n\n"
 
 

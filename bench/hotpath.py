@@ -1,12 +1,13 @@
 """The two open targets of the speed issue, quickly, beside Celery in the same run.
 
-``python -m bench.hotpath [--rounds N] [--clients C] [--replicas R] [--profile DIR]
-[--token static|issued]``: ``R`` ``modx serve`` replicas (1 by default) on PostgreSQL + Redis
-with 2 ``numbers`` agents, and a Celery worker with 2 processes. The clients authenticate with
-the servers' ``MODX_API_TOKEN`` (compared in memory) or, ``--token issued``, with a token
-issued by ``POST /v1/tokens``, as tenants do. Each round measures, in turn for MODX and
-Celery: one 10-step run alone (``--alone`` runs, one after the other; p50/p99), and
-``--clients`` clients each submitting a 10-step run and waiting on it (``/wait`` for MODX,
+``python -m bench.hotpath [--rounds N] [--clients C] [--replicas R] [--pattern P]
+[--profile DIR] [--token static|issued]``: ``R`` ``modx serve`` replicas (1 by default) on
+PostgreSQL + Redis with 2 ``numbers`` agents, and a Celery worker with 2 processes. The clients
+authenticate with the servers' ``MODX_API_TOKEN`` (compared in memory) or, ``--token issued``,
+with a token issued by ``POST /v1/tokens``, as tenants do. Each round measures, in turn for
+MODX and Celery: one 10-step run alone (``--alone`` runs, one after the other; p50/p99), and
+``--clients`` clients each submitting a 10-step run and waiting on it (``--pattern wait``:
+``/wait`` for MODX; ``--pattern stream``: its SSE stream to the end, then one read;
 ``AsyncResult.get`` for Celery; steps/s, p50/p99). With ``--profile`` the first server runs
 under py-spy during one more clients burst (and the first agent beside it), and their
 collapsed stacks go there.
@@ -44,7 +45,9 @@ async def _groups(stack: Stack) -> dict[str, list[int]]:
     }
 
 
-async def _round(stack: Stack, api: Api, name: str, alone: int, clients: int) -> dict[str, Any]:
+async def _round(
+    stack: Stack, api: Api, name: str, alone: int, clients: int, pattern: str
+) -> dict[str, Any]:
     definition = chain(name, STEPS)
     modx_alone = latency_summary([await api.run_once(name) for _ in range(alone)])
     celery_alone = latency_summary(
@@ -52,7 +55,7 @@ async def _round(stack: Stack, api: Api, name: str, alone: int, clients: int) ->
     )
     before = profile.cpu_snapshot(await _groups(stack))
     gc_before = await api.metric_sum(GC_SECONDS, ADMIN)
-    modx_clients = await api.clients(definition, clients, "wait")
+    modx_clients = await api.clients(definition, clients, pattern)
     cpu = profile.cpu_delta(before, profile.cpu_snapshot(await _groups(stack)))
     cpu["server_gc"] = await api.metric_sum(GC_SECONDS, ADMIN) - gc_before  # part of the server's
     per_step = {k: round(1000 * v / (clients * STEPS), 3) for k, v in cpu.items()}
@@ -90,7 +93,7 @@ async def main(args: argparse.Namespace) -> None:
             await asyncio.to_thread(celery_chain.throughput, 20, STEPS)
             rounds = []
             for index in range(args.rounds):
-                found = await _round(stack, api, name, args.alone, args.clients)
+                found = await _round(stack, api, name, args.alone, args.clients, args.pattern)
                 log(f"round {index + 1}: {json.dumps(found)}")
                 rounds.append(found)
             if args.profile:
@@ -99,7 +102,7 @@ async def main(args: argparse.Namespace) -> None:
                 sampler = profile.Sampler(stack.server.pid, out / "serve-clients.txt")
                 agent = profile.Sampler(stack.agents[0].pid, out / "agent-clients.txt")
                 await asyncio.sleep(0.5)
-                await api.clients(chain(name, STEPS), args.clients, "wait")
+                await api.clients(chain(name, STEPS), args.clients, args.pattern)
                 await asyncio.to_thread(sampler.stop)
                 await asyncio.to_thread(agent.stop)
                 sampler = profile.Sampler(stack.server.pid, out / "serve-alone.txt")
@@ -121,6 +124,7 @@ if __name__ == "__main__":
     parser.add_argument("--alone", type=int, default=20)
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--replicas", type=int, default=1)
+    parser.add_argument("--pattern", choices=("wait", "stream"), default="wait")
     parser.add_argument("--profile", default="")
     parser.add_argument(
         "--token",

@@ -6,6 +6,11 @@ import asyncio
 import json
 from typing import Any
 
+import pytest
+from sqlalchemy import update
+
+from services.db.models import EventRow, RunRow, utcnow
+from services.orchestrator import runs
 from tests.e2e import fleet
 from tests.fixtures.errors import assert_error
 from tests.fixtures.stack import Stack
@@ -20,8 +25,17 @@ TWO_SQUARES = {
 }
 
 
-async def _sse(stack: Stack, run_id: str, **headers: str) -> list[dict[str, Any]]:
-    """Every event the stream sends until it closes, with its SSE id and name."""
+HOLD = {
+    "name": "hold",
+    "steps": [{"id": "hold", "wait": {"signal": "never", "timeout_s": 3600}}],
+}
+
+
+async def _sse(
+    stack: Stack, run_id: str, seen: asyncio.Queue[str] | None = None, **headers: str
+) -> list[dict[str, Any]]:
+    """Every event the stream sends until it closes, with its SSE id and name; each event's
+    type also goes to ``seen`` as it comes."""
     events: list[dict[str, Any]] = []
     async with stack.client.stream(
         "GET", f"/v1/runs/{run_id}/stream", headers=headers, timeout=60
@@ -39,6 +53,8 @@ async def _sse(stack: Stack, run_id: str, **headers: str) -> list[dict[str, Any]
                             **json.loads(fields["data"]),
                         }
                     )
+                    if seen is not None:
+                        seen.put_nowait(fields["event"])
                 fields = {}
             elif not line.startswith(":"):
                 name, _, value = line.partition(": ")
@@ -73,3 +89,79 @@ async def test_a_bad_last_event_id_is_a_422_naming_it(stack: Stack) -> None:
     run_id = await stack.submit(TWO_SQUARES, {"n": 1})
     response = await stack.client.get(f"/v1/runs/{run_id}/stream", headers={"Last-Event-ID": "x1"})
     assert "Last-Event-ID" in assert_error(response, 422, "invalid_request")["message"]
+
+
+async def test_a_stream_sends_this_replicas_commits_without_reading_them(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads = 0
+    read = runs.history_at_version
+
+    async def counted(*args: Any, **kwargs: Any) -> runs.History | None:
+        nonlocal reads
+        reads += 1
+        return await read(*args, **kwargs)
+
+    monkeypatch.setattr(runs, "history_at_version", counted)
+    chain = {
+        "name": "five-squares",
+        "steps": [
+            {"id": "s0", "capability": "test.square", "input": {"value": "$.input.n"}},
+            *(
+                {
+                    "id": f"s{i}",
+                    "capability": "test.square",
+                    "input": {"value": f"$.steps.s{i - 1}.output.value"},
+                }
+                for i in range(1, 5)
+            ),
+        ],
+    }
+    run_id = await stack.submit(chain, {"n": 1})
+    streamed = asyncio.create_task(_sse(stack, run_id))
+    await stack.agent(fleet.squares)
+    events = await streamed
+    history = await stack.events(run_id)
+    assert [e["id"] for e in events] == [e["id"] for e in history]
+    assert events == [{"event": e["type"], **e} for e in history]  # the same bodies as read
+    assert events[-1]["to_state"] == "succeeded"
+    # The read when it opened (and, with Redis, one more once its notice channel is
+    # confirmed): the run's commits (one or more per step) came from this writer, in memory.
+    assert len({e["step_id"] for e in events}) == 6  # the run's own and its 5 steps'
+    assert 1 <= reads <= 2
+
+
+async def _write_elsewhere(stack: Stack, run_id: str, n: int) -> None:
+    """What another replica's writer does to the run: a new version with an event."""
+    async with stack.runtime.sessions() as session, session.begin():
+        await session.execute(
+            update(RunRow).where(RunRow.id == run_id).values(version=RunRow.version + 1)
+        )
+        session.add(
+            EventRow(run_id=run_id, type="test.elsewhere", data={"n": n}, created_at=utcnow())
+        )
+
+
+async def _next(seen: asyncio.Queue[str], wanted: str) -> None:
+    while await asyncio.wait_for(seen.get(), 60) != wanted:
+        pass
+
+
+async def test_a_stream_reads_what_another_replica_wrote(stack: Stack) -> None:
+    run_id = await stack.submit(HOLD)
+    seen: asyncio.Queue[str] = asyncio.Queue()
+    streamed = asyncio.create_task(_sse(stack, run_id, seen))
+    await _next(seen, "step.running")  # read when it opened; now it sleeps on the run
+    # Another replica wrote the run and its notice came: the stream reads.
+    await _write_elsewhere(stack, run_id, 1)
+    await stack.runtime.orchestrator.watch.wake([run_id])
+    await _next(seen, "test.elsewhere")
+    # Another replica wrote the run, its notice is late or lost, and then this replica
+    # commits the next version: the stream sees a version skipped and reads before it sends.
+    await _write_elsewhere(stack, run_id, 2)
+    assert (await stack.client.post(f"/v1/runs/{run_id}/cancel")).status_code == 202
+    events = await streamed
+    history = await stack.events(run_id)
+    assert [e["id"] for e in events] == [e["id"] for e in history]
+    assert [e["data"].get("n") for e in events if e["event"] == "test.elsewhere"] == [1, 2]
+    assert events[-1]["to_state"] == "cancelled"

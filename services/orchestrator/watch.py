@@ -77,7 +77,8 @@ class Feed:
         """True when something came since the last ``take``; False after ``seconds``."""
         if not self._ready.is_set():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._ready.wait(), seconds)
+                async with asyncio.timeout(seconds):  # no task per wait, unlike wait_for
+                    await self._ready.wait()
         return self._ready.is_set()
 
 

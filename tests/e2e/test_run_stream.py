@@ -32,7 +32,10 @@ HOLD = {
 
 
 async def _sse(
-    stack: Stack, run_id: str, seen: asyncio.Queue[str] | None = None, **headers: str
+    stack: Stack,
+    run_id: str,
+    seen: asyncio.Queue[str] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """Every event the stream sends until it closes, with its SSE id and name; each event's
     type also goes to ``seen`` as it comes."""
@@ -79,10 +82,10 @@ async def test_stream_and_wait_follow_a_run_to_its_end(stack: Stack) -> None:
     assert events[-1]["to_state"] == "succeeded"
     # Resuming after an event sends only the later ones, then closes (the run is over).
     middle = events[len(events) // 2]["id"]
-    resumed = await _sse(stack, run_id, **{"Last-Event-ID": str(middle)})
+    resumed = await _sse(stack, run_id, headers={"Last-Event-ID": str(middle)})
     assert [e["id"] for e in resumed] == [e["id"] for e in events if e["id"] > middle]
     # Resuming after the final event sends nothing and closes at once.
-    assert await _sse(stack, run_id, **{"Last-Event-ID": str(events[-1]["id"])}) == []
+    assert await _sse(stack, run_id, headers={"Last-Event-ID": str(events[-1]["id"])}) == []
 
 
 async def test_a_bad_last_event_id_is_a_422_naming_it(stack: Stack) -> None:

@@ -369,6 +369,9 @@ async def _events(
     with runtime.orchestrator.watch.follow(run_id) as feed:  # before the read: no gap
         read = True
         while True:
+            # What one read or one wake-up brings goes out as one chunk (one send through
+            # the middleware and one write to the socket, not one per event).
+            chunk: list[str] = []
             if read:
                 feed.take()  # what came so far is in the read
                 async with runtime.readers() as session:
@@ -379,10 +382,9 @@ async def _events(
                     return
                 for row in history.events:
                     last = row.id
-                    yield _sse(EventPublic.model_validate(row, from_attributes=True))
-                if len(history.events) == runs.EVENTS_PAGE:
-                    continue  # a full page: read on before sleeping
-                known, over, read = history.version, history.status in TERMINAL_RUN, False
+                    chunk.append(_sse(EventPublic.model_validate(row, from_attributes=True)))
+                full = len(history.events) == runs.EVENTS_PAGE  # read on before sleeping
+                known, over, read = history.version, history.status in TERMINAL_RUN, full
             else:
                 commits, read = feed.take()
                 over = False
@@ -395,12 +397,14 @@ async def _events(
                     for event in commit.events:
                         if event["id"] > last:
                             last = event["id"]
-                            yield _sse(EventPublic.model_validate(event))
+                            chunk.append(_sse(EventPublic.model_validate(event)))
                     known, over = commit.version, commit.status in TERMINAL_RUN
-                if read and not over:
-                    continue
-            if over:
+            if chunk:
+                yield "".join(chunk)
+            if over and not read:
                 return
+            if read:
+                continue
             left = end - loop.time()
             if left <= 0:
                 return

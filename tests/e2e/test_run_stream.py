@@ -168,3 +168,17 @@ async def test_a_stream_reads_what_another_replica_wrote(stack: Stack) -> None:
     assert [e["id"] for e in events] == [e["id"] for e in history]
     assert [e["data"].get("n") for e in events if e["event"] == "test.elsewhere"] == [1, 2]
     assert events[-1]["to_state"] == "cancelled"
+
+
+async def test_streams_of_runs_written_in_the_same_batches_get_their_own_events(
+    stack: Stack,
+) -> None:
+    # Runs started together share the writer's batches: each event's id, given by the batch's
+    # statement, must land on that event (a mix-up shows as a stream unlike the history).
+    run_ids = await asyncio.gather(*(stack.submit(TWO_SQUARES, {"n": n}) for n in range(20)))
+    streams = [asyncio.create_task(_sse(stack, run_id)) for run_id in run_ids]
+    await stack.agent(fleet.squares)
+    for run_id, streamed in zip(run_ids, streams, strict=True):
+        events = await streamed
+        assert events == [{"event": e["type"], **e} for e in await stack.events(run_id)]
+        assert events[-1]["to_state"] == "succeeded"

@@ -10,7 +10,7 @@ import pytest
 
 from bus.redis_client import connect
 from services.orchestrator.ownership import partition_of
-from services.orchestrator.watch import RunNotices, RunWatch
+from services.orchestrator.watch import Commit, Feed, RunNotices, RunWatch
 from tests.fixtures.services import wait_until
 
 
@@ -39,6 +39,40 @@ async def test_a_change_before_the_wait_is_not_missed() -> None:
 
 
 @pytest.mark.parametrize("server", ["redis_url", "redis_cluster_url"])
+def _commit(version: int, *ids: int) -> Commit:
+    return Commit(version, "running", tuple({"id": i, "run_id": "r1"} for i in ids))
+
+
+async def test_a_stream_gets_this_process_commits_of_its_run_in_order() -> None:
+    watch = RunWatch()
+    with watch.follow("r1") as feed:
+        await watch.notify(["r1", "r2"], [], None, {"r1": _commit(4, 10, 11), "r2": None})
+        await watch.notify(["r1"], [], None, {"r1": _commit(5, 12)})
+        assert await feed.wait(60)
+        assert feed.take() == ([_commit(4, 10, 11), _commit(5, 12)], False)
+        # A transaction that wrote nothing to the run (no new version) brings nothing.
+        await watch.notify(["r1"], [], None, {})
+        assert not await feed.wait(0.01)
+        assert feed.take() == ([], False)
+    assert watch._feeds == {}  # the last stream out drops the run
+
+
+async def test_a_stream_reads_when_its_commits_may_not_be_all() -> None:
+    watch = RunWatch()
+    with watch.follow("r1") as feed:
+        await watch.wake(["r1"])  # another replica's notice: no events came with it
+        assert feed.take() == ([], True)
+        await watch.notify(["r1"], [], None, {"r1": None})  # events without ids
+        assert feed.take() == ([], True)
+        await watch.notify(["r1"], [], None, {"r1": _commit(2, 5)})
+        await watch.wake_all()  # notices may have been lost
+        await watch.notify(["r1"], [], None, {"r1": _commit(3, 6)})
+        assert feed.take() == ([], True)  # the read covers what came before and with it
+        for version in range(Feed.MAX_QUEUED + 1):  # a stream that does not keep up
+            await watch.notify(["r1"], [], None, {"r1": _commit(version, version)})
+        assert feed.take() == ([], True)
+
+
 async def test_a_finish_on_one_replica_wakes_waiters_on_another(
     server: str, request: pytest.FixtureRequest
 ) -> None:

@@ -38,7 +38,6 @@ async def test_a_change_before_the_wait_is_not_missed() -> None:
         assert await changed.wait(60)
 
 
-@pytest.mark.parametrize("server", ["redis_url", "redis_cluster_url"])
 def _commit(version: int, *ids: int) -> Commit:
     return Commit(version, "running", tuple({"id": i, "run_id": "r1"} for i in ids))
 
@@ -73,6 +72,7 @@ async def test_a_stream_reads_when_its_commits_may_not_be_all() -> None:
         assert feed.take() == ([], True)
 
 
+@pytest.mark.parametrize("server", ["redis_url", "redis_cluster_url"])
 async def test_a_finish_on_one_replica_wakes_waiters_on_another(
     server: str, request: pytest.FixtureRequest
 ) -> None:

@@ -45,11 +45,21 @@ async def _groups(stack: Stack) -> dict[str, list[int]]:
     }
 
 
+def _per_step(cpu: dict[str, float], runs: int) -> dict[str, float]:
+    """CPU milliseconds per step of each process group, over ``runs`` runs of STEPS steps."""
+    return {k: round(1000 * v / (runs * STEPS), 3) for k, v in cpu.items()}
+
+
 async def _round(
     stack: Stack, api: Api, name: str, alone: int, clients: int, pattern: str
 ) -> dict[str, Any]:
     definition = chain(name, STEPS)
+    # CPU of runs alone too: alone, a step costs the server about twice its CPU in a burst
+    # (each wake-up of each process is paid for one step, not shared by a batch).
+    before = profile.cpu_snapshot(await _groups(stack))
     modx_alone = latency_summary([await api.run_once(name) for _ in range(alone)])
+    cpu = profile.cpu_delta(before, profile.cpu_snapshot(await _groups(stack)))
+    log(f"alone: CPU ms per step {_per_step(cpu, alone)}")
     celery_alone = latency_summary(
         [await asyncio.to_thread(celery_chain.run_once, STEPS) for _ in range(alone)]
     )
@@ -58,8 +68,7 @@ async def _round(
     modx_clients = await api.clients(definition, clients, pattern)
     cpu = profile.cpu_delta(before, profile.cpu_snapshot(await _groups(stack)))
     cpu["server_gc"] = await api.metric_sum(GC_SECONDS, ADMIN) - gc_before  # part of the server's
-    per_step = {k: round(1000 * v / (clients * STEPS), 3) for k, v in cpu.items()}
-    log(f"clients: {modx_clients['elapsed_s']:.2f} s; CPU ms per step {per_step}")
+    log(f"clients: {modx_clients['elapsed_s']:.2f} s; CPU ms per step {_per_step(cpu, clients)}")
     celery_clients = await asyncio.to_thread(celery_chain.clients, clients, STEPS)
     return {
         "alone_p50_ms": {"modx": modx_alone["p50_ms"], "celery": celery_alone["p50_ms"]},

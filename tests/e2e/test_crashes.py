@@ -389,9 +389,11 @@ async def test_a_replica_killed_mid_load_has_its_runs_and_results_taken_over(
     for port, url in zip(ports[1:], urls[1:], strict=True):
         servers.append(_serve(port, postgres_url, redis_url, log, tmp_path, **lease))
         await healthy(url)
-    # The agents talk to a replica that survives: their leases must not run out.
-    _agent(urls[0], log, "numbers", servers, MODX_TEST_NOOP_DELAY_S="0.01")
-    _agent(urls[0], log, "numbers", servers, MODX_TEST_NOOP_DELAY_S="0.01")
+    # The agents talk to a replica that survives: their leases must not run out. Each task
+    # takes 0.1 s and each agent runs 8 at once, so the 900 steps need 5.6 s at least: the load
+    # outlasts its submission on any machine (at 0.01 s a fast one finished all 900 first).
+    _agent(urls[0], log, "numbers", servers, MODX_TEST_NOOP_DELAY_S="0.1")
+    _agent(urls[0], log, "numbers", servers, MODX_TEST_NOOP_DELAY_S="0.1")
     clients = [_client(url) for url in urls]
     try:
         await _agents_online(clients[0], 2)

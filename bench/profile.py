@@ -275,6 +275,54 @@ def cpu_delta(before: CpuSnapshot, after: CpuSnapshot) -> dict[str, float]:
     }
 
 
+ACTIVITY = ("syscalls", "wakeups", "preempted", "queued_ms")
+"""What a process did, counted rather than timed: read and write system calls
+(``/proc/PID/io``), voluntary context switches (it blocked, then was woken), involuntary ones
+(the scheduler took the CPU from it), and the milliseconds it was runnable but waited for a CPU
+(``/proc/PID/schedstat``). The first three do not grow when processes merely share CPUs, the
+last does: beside CPU time they tell more work from the same work run slower."""
+
+Activity = tuple[float, ...]
+NO_ACTIVITY: Activity = (0.0,) * len(ACTIVITY)
+
+
+def activity(pid: int) -> Activity:
+    """A process's ``ACTIVITY`` so far (zeros when it is gone or unreadable)."""
+    try:
+        io = Path(f"/proc/{pid}/io").read_text().split()
+        status = Path(f"/proc/{pid}/status").read_text().split()
+        queued_ns = int(Path(f"/proc/{pid}/schedstat").read_text().split()[1])
+    except OSError:
+        return NO_ACTIVITY
+    return (
+        float(int(io[io.index("syscr:") + 1]) + int(io[io.index("syscw:") + 1])),
+        float(status[status.index("voluntary_ctxt_switches:") + 1]),
+        float(status[status.index("nonvoluntary_ctxt_switches:") + 1]),
+        queued_ns / 1e6,
+    )
+
+
+ActivitySnapshot = dict[str, dict[int, Activity]]
+
+
+def activity_snapshot(groups: dict[str, list[int]]) -> ActivitySnapshot:
+    """``activity`` of every process so far, by group."""
+    return {name: {pid: activity(pid) for pid in pids} for name, pids in groups.items()}
+
+
+def activity_delta(before: ActivitySnapshot, after: ActivitySnapshot) -> dict[str, Activity]:
+    """Each group's ``ACTIVITY`` between two snapshots (counted as ``cpu_delta`` counts)."""
+    delta: dict[str, Activity] = {}
+    for name, pids in after.items():
+        sums = [0.0] * len(ACTIVITY)
+        for pid, counts in pids.items():
+            start = before.get(name, {}).get(pid, NO_ACTIVITY)
+            for i, (now, then) in enumerate(zip(counts, start, strict=True)):
+                sums[i] += now - then
+        delta[name] = tuple(sums)
+    return delta
+
+
 def _boring(key: str) -> bool:
     """Frames every stack has (the event loop, uvicorn's entry points): no information."""
     return any(

@@ -10,7 +10,9 @@ grow with every replica.
 For each replica count, 10-step chains are submitted to the replicas in turn, and each repeat
 records steps/s, CPU per step by process group, and per step the results one replica forwarded
 to the owner of their run and the changes redone because a replica's copy of a run was out of
-date (``/metrics``).
+date (``/metrics``), the replicas' collector time, and per process group what the processes did
+(``profile.ACTIVITY``: system calls, wake-ups, preemptions, time waiting for a CPU), which tells
+more work per step from the same work slowed by sharing the CPUs.
 """
 
 from __future__ import annotations
@@ -40,7 +42,11 @@ from bench.stack import (
 from bench.workload import Api, chain
 
 GROUPS = ("server", "agents", "postgres")
-COUNTERS = {"forwarded": "modx_results_forwarded_total", "conflicts": "modx_run_conflicts_total"}
+COUNTERS = {
+    "forwarded": "modx_results_forwarded_total",
+    "conflicts": "modx_run_conflicts_total",
+    "gc_s": "modx_gc_seconds_total",  # the replicas' garbage collector passes, every generation
+}
 
 
 @dataclass(frozen=True)
@@ -80,7 +86,8 @@ async def _metric(url: str, name: str) -> float:
         response = await client.get(f"{url}/metrics")
         response.raise_for_status()
     lines = response.text.splitlines()
-    return sum(float(line.split()[1]) for line in lines if line.startswith(name + " "))
+    named = (name + " ", name + "{")  # a counter with labels: every label's line
+    return sum(float(line.rsplit(None, 1)[1]) for line in lines if line.startswith(named))
 
 
 async def _counters(stack: Stack) -> dict[str, float]:
@@ -166,11 +173,15 @@ async def _measure(cfg: ReplicasConfig, stack: Stack, count: int, series: Series
             + ", ".join(f"{1000 * v:.1f}" for v in per_replica)
         )
         for repeat in range(cfg.repeats):
-            before = profile.cpu_snapshot(await _processes(stack))
+            processes = await _processes(stack)
+            before = profile.cpu_snapshot(processes)
+            did = profile.activity_snapshot(processes)
             counted = await _counters(stack)
             started = time.monotonic()
             rate = await api.throughput(definition, runs)
-            cpu = profile.cpu_delta(before, profile.cpu_snapshot(await _processes(stack)))
+            processes = await _processes(stack)
+            cpu = profile.cpu_delta(before, profile.cpu_snapshot(processes))
+            done = profile.activity_delta(did, profile.activity_snapshot(processes))
             wall = time.monotonic() - started
             after = await _counters(stack)
             series.add(f"{key}.steps_per_s", rate["steps_per_s"])
@@ -183,12 +194,18 @@ async def _measure(cfg: ReplicasConfig, stack: Stack, count: int, series: Series
                 series.add(f"{key}.{name}.total_ms", sum(figures.values()))
             for name in COUNTERS:
                 series.add(f"{key}.{name}_per_step", (after[name] - counted[name]) / steps)
+            for group in GROUPS:
+                counts = zip(profile.ACTIVITY, done[group], strict=True)
+                series.add_all({f"{group}_{a}": n / steps for a, n in counts}, f"{key}.per_step.")
             log(
                 f"replicas {count}, repeat {repeat + 1}/{cfg.repeats}: "
                 f"{rate['steps_per_s']:,.0f} steps/s, {sum(gross.values()):.2f} ms CPU per step "
                 f"({', '.join(f'{g} {v:.2f}' for g, v in gross.items())}), "
                 f"{sum(marginal.values()):.2f} ms without the idle stack's; "
-                f"conflicts per step {(after['conflicts'] - counted['conflicts']) / steps:.3f}"
+                f"conflicts per step {(after['conflicts'] - counted['conflicts']) / steps:.3f}, "
+                f"GC {1000 * (after['gc_s'] - counted['gc_s']) / steps:.3f} ms per step; "
+                "per step syscalls/wakeups/preempted/queued ms: "
+                + ", ".join(f"{g} " + "/".join(f"{n / steps:.2f}" for n in done[g]) for g in GROUPS)
             )
         if cfg.profile_load:
             await _profile_load(Path(cfg.profile_load), stack, api, definition, runs, key)

@@ -113,6 +113,14 @@ def test_bench_replicas_quick_measures_cpu_per_step_by_replica_count(tmp_path: P
             assert figures[f"replicas.{count}.cpu_per_step.{group}_ms"]["median"] > 0
         assert figures[f"replicas.{count}.idle_cpu.server_ms_per_s"]["median"] > 0
         assert f"replicas.{count}.marginal_per_step.total_ms" in figures
+        # What the processes did per step, counted: work (system calls, wake-ups) apart from
+        # sharing the CPUs (preempted, waiting for a CPU); and the replicas' collector time.
+        for group in ("server", "agents", "postgres"):
+            assert figures[f"replicas.{count}.per_step.{group}_syscalls"]["median"] > 0
+            assert figures[f"replicas.{count}.per_step.{group}_wakeups"]["median"] > 0
+            assert f"replicas.{count}.per_step.{group}_preempted" in figures
+            assert f"replicas.{count}.per_step.{group}_queued_ms" in figures
+        assert f"replicas.{count}.gc_s_per_step" in figures
     # One replica owns every run: it forwards nothing. With two, agents answer to the owner's
     # partition stream (reply_to): next to nothing is passed on (about half was, before).
     assert figures["replicas.1.forwarded_per_step"]["max"] == 0

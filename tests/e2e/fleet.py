@@ -47,6 +47,15 @@ def record(ctx: TaskContext, **extra: Any) -> None:
         os.close(fd)
 
 
+async def held() -> None:
+    """Until the file ``MODX_TEST_GATE`` names exists (when set): a test holds tasks in their
+    handlers, so they are still running when it kills or freezes their agent, then opens the
+    gate for the agents that take them over."""
+    gate = os.environ.get("MODX_TEST_GATE")
+    while gate and not os.path.exists(gate):  # noqa: ASYNC110 - another process opens it
+        await asyncio.sleep(0.02)
+
+
 def executions(path: Path) -> list[dict[str, Any]]:
     """Every execution recorded so far."""
     if not path.exists():
@@ -109,6 +118,7 @@ async def add(request: Values, ctx: TaskContext) -> Total:
 @numbers.capability("test.noop", description="Does nothing.")
 async def noop(request: dict[str, Any], ctx: TaskContext) -> dict[str, Any]:
     record(ctx)
+    await held()
     delay = float(os.environ.get("MODX_TEST_NOOP_DELAY_S", "0"))
     if delay:
         await asyncio.sleep(delay)
@@ -126,6 +136,7 @@ squares = Agent(
 @squares.capability("test.square", description="value squared.")
 async def square(request: Value, ctx: TaskContext) -> Value:
     record(ctx)
+    await held()
     delay = float(os.environ.get("MODX_TEST_SQUARE_DELAY_S", "0"))
     if delay:
         await asyncio.sleep(delay)

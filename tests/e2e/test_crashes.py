@@ -80,6 +80,15 @@ async def _running_on_an_agent(stack: Stack, run_id: str) -> dict[str, Any]:
     return found
 
 
+def _halted(pid: int) -> bool:
+    """Whether process ``pid`` can run no more code: stopped (T), dead (Z, X) or gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] in ("T", "Z", "X")
+
+
 async def _assert_dispatched_again(stack: Stack, run_id: str, victim: dict[str, Any]) -> None:
     """The run succeeded through one re-dispatch away from the victim: the survivor ran the
     re-dispatched task (a new task id), not a redelivery of the first one."""
@@ -99,13 +108,15 @@ async def test_a_killed_bus_agent_has_its_task_dispatched_again_when_its_lease_e
     distributed: Stack,
 ) -> None:
     stack = distributed
-    slow = {"MODX_TEST_SQUARE_DELAY_S": "2", **LONG_VISIBILITY}
-    stack.process("bus", "squares", env=slow)
-    stack.process("bus", "squares", env=slow)
+    held = {"MODX_TEST_GATE": str(stack.tmp / "gate"), **LONG_VISIBILITY}
+    stack.process("bus", "squares", env=held)
+    stack.process("bus", "squares", env=held)
     await stack.wait_agent("squares", count=2)
     run_id = await stack.submit(ONE_SQUARE)
     victim = await _running_on_an_agent(stack, run_id)
     os.kill(fleet.executions(stack.log)[0]["pid"], signal.SIGKILL)
+    await wait_until(lambda: _halted(fleet.executions(stack.log)[0]["pid"]))
+    (stack.tmp / "gate").touch()  # the task was held until its agent died; the next goes on
     await _assert_dispatched_again(stack, run_id, victim)
 
 
@@ -115,13 +126,15 @@ async def test_a_frozen_http_agent_has_its_task_dispatched_again_when_its_lease_
     """An HTTP agent has no bus to redeliver its task: it stops heartbeating (SIGSTOP: the
     machine hangs, the connection stays open), its lease runs out, and the task goes to the
     other HTTP agent."""
-    slow = {"MODX_TEST_SQUARE_DELAY_S": "2"}
-    agents = [stack.process("http", "squares", str(free_port()), env=slow) for _ in range(2)]
+    held = {"MODX_TEST_GATE": str(stack.tmp / "gate")}
+    agents = [stack.process("http", "squares", str(free_port()), env=held) for _ in range(2)]
     await stack.wait_agent("squares", count=2)
     run_id = await stack.submit(ONE_SQUARE)
     victim = await _running_on_an_agent(stack, run_id)
     frozen = next(a for a in agents if a.pid == fleet.executions(stack.log)[0]["pid"])
     frozen.send_signal(signal.SIGSTOP)
+    await wait_until(lambda: _halted(frozen.pid))
+    (stack.tmp / "gate").touch()  # the task was held until its agent froze; the next goes on
     try:
         await _assert_dispatched_again(stack, run_id, victim)
     finally:
@@ -213,8 +226,9 @@ async def test_a_killed_orchestrator_loses_no_run(
     url = f"http://127.0.0.1:{port}"
     servers.append(_serve(port, postgres_url, redis_url, log, tmp_path))
     await healthy(url)
+    gate = tmp_path / "gate"  # the squares wait for it: every run is mid-way at the kill
     _agent(url, log, "numbers", servers)
-    _agent(url, log, "squares", servers, MODX_TEST_SQUARE_DELAY_S="0.2")
+    _agent(url, log, "squares", servers, MODX_TEST_SQUARE_DELAY_S="0.2", MODX_TEST_GATE=str(gate))
     headers = {"authorization": f"Bearer {TOKEN}"}
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as client:
 
@@ -235,6 +249,7 @@ async def test_a_killed_orchestrator_loses_no_run(
     servers[0].kill()  # SIGKILL, mid-run
     servers[0].wait()
     killed_at = datetime.now(UTC)
+    gate.touch()  # answers come while no orchestrator reads them
     servers.append(_serve(port, postgres_url, redis_url, log, tmp_path))
     await healthy(url)
 
@@ -389,16 +404,19 @@ async def test_a_replica_killed_mid_load_has_its_runs_and_results_taken_over(
     for port, url in zip(ports[1:], urls[1:], strict=True):
         servers.append(_serve(port, postgres_url, redis_url, log, tmp_path, **lease))
         await healthy(url)
-    # The agents talk to a replica that survives: their leases must not run out. Each task
-    # takes 0.1 s and each agent runs 8 at once, so the 900 steps need 5.6 s at least: the load
-    # outlasts its submission on any machine (at 0.01 s a fast one finished all 900 first).
-    _agent(urls[0], log, "numbers", servers, MODX_TEST_NOOP_DELAY_S="0.1")
-    _agent(urls[0], log, "numbers", servers, MODX_TEST_NOOP_DELAY_S="0.1")
+    # The agents talk to a replica that survives: their leases must not run out. They hold
+    # their tasks until every run is submitted (a fast machine once finished all 900 steps
+    # during the submission, a slow one could as well); from then on each task takes 0.1 s
+    # and each agent runs 8 at once, so the steps left need 5 s at least after the gate opens.
+    gate = {"MODX_TEST_NOOP_DELAY_S": "0.1", "MODX_TEST_GATE": str(tmp_path / "gate")}
+    _agent(urls[0], log, "numbers", servers, **gate)
+    _agent(urls[0], log, "numbers", servers, **gate)
     clients = [_client(url) for url in urls]
     try:
         await _agents_online(clients[0], 2)
         await _settled(urls)
         run_ids = await _submit_all(clients, 300)
+        (tmp_path / "gate").touch()
         await wait_until(lambda: len(fleet.executions(log)) >= 150, timeout=120)
         done_before = len(fleet.executions(log))  # counted before: the others go on after
         servers[2].kill()  # SIGKILL, mid-load: its runs, and results it held, are orphaned

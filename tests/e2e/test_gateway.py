@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -104,15 +103,19 @@ async def _no_agent(stack: Stack, name: str) -> bool:
 
 
 async def test_a_task_on_a_killed_connection_is_redelivered(quick: Stack) -> None:
-    # Two agent processes on the gateway; the one that took the task is killed mid-task.
-    env = {"MODX_TEST_SQUARE_DELAY_S": "2", "MODX_AGENT_TRANSPORT": "gateway"}
-    quick.process("bus", "squares", env=env)
-    quick.process("bus", "squares", env=env)
+    # Two agent processes on the gateway; the one that took the task is killed mid-task (it
+    # holds the task until the gate opens, after its death).
+    gate = quick.tmp / "gate"
+    env = {"MODX_TEST_GATE": str(gate), "MODX_AGENT_TRANSPORT": "gateway"}
+    victims = [quick.process("bus", "squares", env=env) for _ in range(2)]
     await quick.wait_agent("squares", count=2)
     run_id = await quick.submit(ONE_SQUARE)
     await wait_until(lambda: fleet.executions(quick.log))
     victim = fleet.executions(quick.log)[0]["pid"]
-    os.kill(victim, signal.SIGKILL)
+    process = next(p for p in victims if p.pid == victim)
+    process.kill()
+    process.wait()
+    gate.touch()
 
     run = await quick.wait(run_id, timeout=60)
     assert run["status"] == "succeeded" and run["output"] == 81, run
@@ -122,8 +125,10 @@ async def test_a_task_on_a_killed_connection_is_redelivered(quick: Stack) -> Non
 
 async def test_a_reconnected_agent_gets_its_task_back(quick: Stack) -> None:
     # One agent, reaching the server through a proxy that drops its connection mid-task; the
-    # agent connects again by itself and gets the task back.
-    os.environ["MODX_TEST_SQUARE_DELAY_S"] = "1"
+    # agent connects again by itself and gets the task back. The first delivery is held until
+    # the second has begun.
+    gate = quick.tmp / "gate"
+    os.environ["MODX_TEST_GATE"] = str(gate)
     port = int(quick.url.rsplit(":", 1)[1])
     proxy = TcpProxy("127.0.0.1", port, free_port())
     await proxy.restore()
@@ -140,11 +145,13 @@ async def test_a_reconnected_agent_gets_its_task_back(quick: Stack) -> None:
         await wait_until(lambda: fleet.executions(quick.log))
         await proxy.cut()
         await proxy.restore()
+        # The first delivery was given back, and came again.
+        await wait_until(lambda: len(fleet.executions(quick.log)) >= 2)
+        gate.touch()
         run = await quick.wait(run_id, timeout=60)
         assert run["status"] == "succeeded" and run["output"] == 81, run
-        assert len(fleet.executions(quick.log)) >= 2  # the first delivery was given back
     finally:
-        os.environ.pop("MODX_TEST_SQUARE_DELAY_S", None)
+        os.environ.pop("MODX_TEST_GATE", None)
         stop.set()
         await running
         await proxy.cut()

@@ -15,7 +15,7 @@ import pytest
 
 from services.ledger.keys import create_key_file
 from tests.fixtures.services import free_port, wait_until
-from tests.fixtures.stack import ADMIN, REPO, TOKEN
+from tests.fixtures.stack import ADMIN, REPO, TOKEN, Stack
 
 WAITING = {"name": "waits", "steps": [{"id": "a", "capability": "test.nobody", "input": {}}]}
 
@@ -95,3 +95,17 @@ async def test_ctrl_c_stops_modx_up_with_a_long_poll_open(tmp_path: Path, swipl:
     await interrupt_during_a_long_poll(
         ["up", "--no-demo", "--data-dir", str(data)], env, ADMIN, tmp_path
     )
+
+
+async def test_an_agent_process_stopped_with_the_stack_deregisters_and_exits(
+    stack: Stack,
+) -> None:
+    """``Stack.close`` sends SIGTERM and waits while its server, in this process, still
+    answers: the agent says goodbye and exits 0 (it was killed after 10 s while the wait
+    blocked the server's event loop)."""
+    agent = stack.process("bus", "squares")
+    await stack.wait_agent("squares")
+    await stack.close()
+    assert agent.returncode == 0
+    online = await stack.client.get("/v1/agents", params={"name": "squares", "status": "online"})
+    assert online.json() == []

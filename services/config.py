@@ -33,6 +33,14 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".modx")
     database_url: str | None = None
     redis_url: str | None = None
+    # PostgreSQL: the connections each replica keeps open for the API and the orchestrator,
+    # and how many more it may open at a peak (closed as soon as they are returned: under
+    # bursts, a connect and a new backend per request past ``database_pool_size``). Requests
+    # past both wait for a returned connection, up to ``database_pool_timeout_s``. PostgreSQL's
+    # max_connections must cover replicas x (pool size + overflow + 4 for the writer).
+    database_pool_size: int = Field(default=40, ge=1)
+    database_max_overflow: int = Field(default=0, ge=0)
+    database_pool_timeout_s: float = Field(default=30.0, gt=0)
     host: str = "127.0.0.1"
     port: int = 8000
     api_token: str | None = Field(default=None, repr=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -86,7 +87,12 @@ class Runtime:
         ledger_key = ledger_keys.load(settings)  # before anything opens: a clear error first
         if migrate_db:
             await _migrate(url)
-        db = create_engine(url)
+        pool = {
+            "pool_size": settings.database_pool_size,
+            "max_overflow": settings.database_max_overflow,
+            "pool_timeout": settings.database_pool_timeout_s,
+        }
+        db = create_engine(url, **({} if is_sqlite(url) else pool))
         sessions = session_factory(db)
         transport = create_transport(settings.bus_url)
         readers = session_factory(readonly(db))
@@ -262,6 +268,11 @@ class Runtime:
                 await self.access.restore(agents)
             except Exception as exc:  # an outage: the next round tries again
                 log.debug("could not check the agents' Redis users: %s", exc)
+
+    @cached_property
+    def reading(self) -> AsyncEngine:
+        """The engine of ``readers``, for Core reads without a Session (the API's hot reads)."""
+        return readonly(self.db)
 
     @property
     def access(self) -> BusAccess:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
+import os
 import time
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, exc
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -61,14 +63,59 @@ def create_engine(
             conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
         return engine
-    # Enough for the orchestrator's result handlers plus the API, so the hot path never opens
-    # overflow connections (a TCP connect and a new backend each).
-    kwargs.setdefault("pool_size", 20)
-    kwargs.setdefault("max_overflow", 20)
-    engine = create_async_engine(url, **kwargs)
+    # Enough for the orchestrator's result handlers plus the API (200 concurrent requests),
+    # all kept: an overflow connection is a TCP connect and a new backend, closed again when
+    # it is returned, so a burst past the pool paid them for every request past it.
+    kwargs.setdefault("pool_size", 40)
+    kwargs.setdefault("max_overflow", 0)
+    target, kwargs["connect_args"] = ssl_choice(make_url(url), kwargs.get("connect_args", {}))
+    engine = create_async_engine(target, **kwargs)
     if ping_idle_s is not None:
         ping_after_idle(engine, ping_idle_s)
     return engine
+
+
+def ssl_choice(url: URL, connect_args: dict[str, Any]) -> tuple[URL, dict[str, Any]]:
+    """The URL and asyncpg arguments with the SSL choice made explicit.
+
+    ``sslmode`` in the URL (libpq's name, which asyncpg takes only as ``ssl``) becomes
+    ``ssl``. With no choice anywhere (URL, ``connect_args``, ``PGSSLMODE``), a server on
+    loopback or a Unix socket is reached without SSL: asyncpg's default ``prefer`` would
+    build an SSL context and ask the server for SSL on every new connection, for traffic
+    that never leaves the host. Any other host keeps asyncpg's default.
+    """
+    query = dict(url.query)
+    if "sslmode" in query and "ssl" not in query and "ssl" not in connect_args:
+        connect_args = {**connect_args, "ssl": query.pop("sslmode")}
+        url = url.set(query=query)
+    chosen = "ssl" in query or "ssl" in connect_args or os.environ.get("PGSSLMODE")
+    if not chosen and _local(url):
+        connect_args = {**connect_args, "ssl": False}
+    return url, connect_args
+
+
+def _local(url: URL) -> bool:
+    """True when ``url`` names its hosts and each is a loopback address or a Unix socket."""
+    hosts = [url.host] if url.host else []
+    extra = url.query.get("host", ())  # multi-host URLs: ?host=a:5432,b or repeated
+    for item in [extra] if isinstance(extra, str) else extra:
+        hosts.extend(item.split(","))
+    return bool(hosts) and all(_loopback(host) for host in hosts)
+
+
+def _loopback(host: str) -> bool:
+    if host.startswith("/"):
+        return True  # a Unix socket's directory
+    if host.startswith("["):
+        host = host[1 : host.find("]")]
+    elif host.count(":") == 1:
+        host = host.partition(":")[0]
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def ping_after_idle(engine: AsyncEngine, idle_s: float) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from services.orchestrator import runs
+from services.api import run_views
 from tests.fixtures.services import wait_until
 from tests.fixtures.stack import Stack
 
@@ -93,19 +93,19 @@ async def test_a_long_poll_woken_by_the_finish_here_answers_without_reading_agai
     run_id = await stack.submit("held", {})
     runs_read: list[str] = []
     steps_read: list[str] = []
-    real_get_run, real_steps_of = runs.get_run, runs.steps_of
+    real_read_run, real_read_steps = run_views.read_run, run_views.read_steps
 
-    async def get_run(session: Any, read: str, *args: Any, **kwargs: Any) -> Any:
-        found = await real_get_run(session, read, *args, **kwargs)
+    async def read_run(conn: Any, read: str, *args: Any, **kwargs: Any) -> Any:
+        found = await real_read_run(conn, read, *args, **kwargs)
         runs_read.append(read)
         return found
 
-    async def steps_of(session: Any, read: str) -> Any:
+    async def read_steps(conn: Any, read: str) -> Any:
         steps_read.append(read)
-        return await real_steps_of(session, read)
+        return await real_read_steps(conn, read)
 
-    monkeypatch.setattr(runs, "get_run", get_run)
-    monkeypatch.setattr(runs, "steps_of", steps_of)
+    monkeypatch.setattr(run_views, "read_run", read_run)
+    monkeypatch.setattr(run_views, "read_steps", read_steps)
     # No notices between replicas: the confirmation of their subscription would wake the
     # long-poll for a read of its own, racing the finish this test is about.
     monkeypatch.setattr(stack.runtime.orchestrator.watch, "notices", None)

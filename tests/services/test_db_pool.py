@@ -1,6 +1,7 @@
 """The PostgreSQL pool: a connection idle long enough is pinged before use (so one that
 PostgreSQL dropped meanwhile is replaced, not handed to a request), one in steady use is not,
-and read sessions run without BEGIN and ROLLBACK (autocommit)."""
+read sessions run without BEGIN and ROLLBACK (autocommit), and a server on loopback is reached
+without SSL unless the URL or the environment asks for it."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from typing import Any
 import asyncpg
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.db.engine import create_engine, readonly, session_factory
+from services.db.engine import create_engine, readonly, session_factory, ssl_choice
 
 pytestmark = [pytest.mark.postgres]
 
@@ -102,3 +104,59 @@ async def test_read_sessions_open_no_transaction(engine: AsyncEngine) -> None:
         raw = await (await session.connection()).get_raw_connection()
         assert raw.driver_connection is not None
         assert raw.driver_connection.is_in_transaction()
+
+
+async def _ssl_of(engine: AsyncEngine) -> Any:
+    async with engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        return raw.driver_connection._params.ssl  # type: ignore[union-attr]
+
+
+async def test_a_server_on_loopback_is_reached_without_asking_for_ssl(postgres_url: str) -> None:
+    # asyncpg's default (``prefer``) builds an SSL context and asks the server for SSL on every
+    # new connection; on loopback the traffic never leaves the host.
+    assert make_url(postgres_url).host in ("127.0.0.1", "localhost", "::1")
+    engine = create_engine(postgres_url, pool_size=1, max_overflow=0)
+    try:
+        assert await _ssl_of(engine) is False
+    finally:
+        await engine.dispose()
+
+
+async def test_an_explicit_ssl_choice_is_kept_on_loopback(postgres_url: str) -> None:
+    # ``sslmode`` (libpq's name, refused by asyncpg as an argument) is taken as asyncpg's ssl.
+    for choice in ("sslmode=require", "ssl=require"):
+        engine = create_engine(f"{postgres_url}?{choice}", pool_size=1, max_overflow=0)
+        try:  # the test server has no SSL: a required SSL connection fails
+            with pytest.raises((DBAPIError, ConnectionError, OSError)):
+                await _ssl_of(engine)
+        finally:
+            await engine.dispose()
+    engine = create_engine(f"{postgres_url}?sslmode=disable", pool_size=1, max_overflow=0)
+    try:
+        assert await _ssl_of(engine) is False
+    finally:
+        await engine.dispose()
+
+
+def test_remote_hosts_keep_the_default_and_local_ones_skip_ssl() -> None:
+    cases = {
+        "postgresql+asyncpg://u@db.example.com/x": {},
+        "postgresql+asyncpg://u@10.0.0.5:5432/x": {},
+        "postgresql+asyncpg://u@127.0.0.1/x?host=10.0.0.2:5432": {},
+        "postgresql+asyncpg://u@localhost/x": {"ssl": False},
+        "postgresql+asyncpg://u@[::1]:5432/x": {"ssl": False},
+        "postgresql+asyncpg://u@/x?host=/var/run/postgresql": {"ssl": False},
+        "postgresql+asyncpg://u@/x?host=127.0.0.1:5432,localhost:5433": {"ssl": False},
+        "postgresql+asyncpg://u@db.example.com/x?sslmode=verify-full": {"ssl": "verify-full"},
+    }
+    for url, expected in cases.items():
+        assert ssl_choice(make_url(url), {})[1] == expected, url
+    assert ssl_choice(make_url("postgresql+asyncpg://u@127.0.0.1/x"), {"ssl": True})[1] == {
+        "ssl": True
+    }
+
+
+def test_pgsslmode_is_a_choice(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PGSSLMODE", "require")
+    assert ssl_choice(make_url("postgresql+asyncpg://u@127.0.0.1/x"), {})[1] == {}

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Body, Header, Path, Query, Response
 from fastapi.responses import StreamingResponse
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from agents.sdk.json_schema import SchemaRefused, mismatch
+from services.api import run_views
 from services.api.deps import OperatorDep, ReaderDep, RuntimeDep, SessionDep
 from services.api.errors import ApiError, not_found
 from services.api.routes.workflows import definition_error, parse_or_422
+from services.api.run_views import run_fields, run_view, step_fields
 from services.api.schemas import (
     EventPublic,
     RunAccepted,
@@ -22,16 +24,14 @@ from services.api.schemas import (
     RunPublic,
     RunsPublic,
     SignalAccepted,
-    StepPublic,
 )
-from services.db.models import RunRow, StepRow
+from services.db.models import RunRow
 from services.db.ranges import INT32_MAX, INT64_MAX, EventId
 from services.discovery.concepts import concept_index
 from services.orchestrator import runs, workflows
 from services.orchestrator.definitions import SIGNAL_PATTERN, DefinitionError, WorkflowDefinition
 from services.orchestrator.engine import NoWaiter
 from services.orchestrator.limits import Limits
-from services.orchestrator.records import Run, Step
 from services.orchestrator.service import RunNotRetryable
 from services.orchestrator.states import TERMINAL_RUN, RunState
 from services.orchestrator.steps import SignalRefused
@@ -39,43 +39,6 @@ from services.planning import PlanningError, plan_goal
 from services.runtime import Runtime
 
 router = APIRouter(prefix="/v1", tags=["runs"])
-
-
-def step_public(row: StepRow | Step) -> StepPublic:
-    """The API view of a step."""
-    return StepPublic(**{name: getattr(row, name) for name in StepPublic.model_fields})
-
-
-def run_public(
-    run: RunRow,
-    steps: Sequence[StepRow | Step] | None = None,
-    definition: bool = False,
-    *,
-    final: Run | None = None,
-) -> RunPublic:
-    """The API view of a run; with ``final`` (the run as the commit that finished it left
-    it), the columns that change are ``final``'s, the others ``run``'s."""
-    now: RunRow | Run = final or run
-    return RunPublic(
-        run_id=run.id,
-        workflow=run.workflow_name,
-        version=run.workflow_version,
-        status=now.status,
-        input=run.input,
-        output=now.output,
-        error=now.error,
-        goal=run.goal,
-        idempotency_key=run.idempotency_key,
-        retry_of=run.retry_of,
-        parent_run_id=run.parent_run_id,
-        parent_step_id=run.parent_step_id,
-        created_at=run.created_at,
-        started_at=now.started_at,
-        finished_at=now.finished_at,
-        deadline_at=now.deadline_at,
-        definition=run.definition if definition else None,
-        steps=[step_public(s) for s in steps or []],
-    )
 
 
 async def _definition(
@@ -247,7 +210,8 @@ async def list_runs(
         raise ApiError(
             422, "invalid_request", f"$.cursor: {exc}", [{"path": "$.cursor", "message": str(exc)}]
         ) from None
-    return RunsPublic(items=[run_public(r) for r in page], next_cursor=next_cursor)
+    items = [run_view(run_fields(r)) for r in page]
+    return RunsPublic(items=items, next_cursor=next_cursor)
 
 
 async def _run_or_404(
@@ -260,11 +224,22 @@ async def _run_or_404(
     return run
 
 
+async def _view_or_404(
+    conn: AsyncConnection, run_id: str, tenant: str, *, definition: bool = False
+) -> dict[str, Any]:
+    # Another tenant's run answers exactly as a run that does not exist.
+    fields = await run_views.read_run(conn, run_id, tenant, definition=definition)
+    if fields is None:
+        raise not_found("run", run_id)
+    return fields
+
+
 @router.get("/runs/{run_id}", response_model=RunPublic)
-async def get_run(run_id: str, principal: ReaderDep, session: SessionDep) -> RunPublic:
+async def get_run(run_id: str, principal: ReaderDep, runtime: RuntimeDep) -> RunPublic:
     """One run with its steps, outputs, errors, attempts and agents."""
-    run = await _run_or_404(session, run_id, principal.tenant, definition=True)
-    return run_public(run, list(await runs.steps_of(session, run_id)), definition=True)
+    async with runtime.reading.connect() as conn:
+        fields = await _view_or_404(conn, run_id, principal.tenant, definition=True)
+        return run_view(fields, await run_views.read_steps(conn, run_id))
 
 
 @router.get("/runs/{run_id}/events", response_model=list[EventPublic])
@@ -297,15 +272,16 @@ async def wait_run(
     end = loop.time() + timeout_s
     while True:
         with runtime.orchestrator.watch.on_finish(run_id) as finished:  # before the read: no gap
-            async with runtime.readers() as session:
-                run = await _run_or_404(session, run_id, principal.tenant)
+            async with runtime.reading.connect() as conn:
+                fields = await _view_or_404(conn, run_id, principal.tenant)
                 left = end - loop.time()
-                if run.status in TERMINAL_RUN or left <= 0:
-                    return run_public(run, list(await runs.steps_of(session, run_id)))
+                if fields["status"] in TERMINAL_RUN or left <= 0:
+                    return run_view(fields, await run_views.read_steps(conn, run_id))
             await finished.wait(left)
             if finished.final is not None:  # finished here: as committed, no read
                 done, steps = finished.final
-                return run_public(run, sorted(steps.values(), key=runs.step_order), final=done)
+                ordered = sorted(steps.values(), key=runs.step_order)
+                return run_view(run_views.finished(fields, done), (step_fields(s) for s in ordered))
 
 
 KEEPALIVE_S = 15.0

@@ -272,9 +272,15 @@ class MemoryTransport(Transport):
         return [self._append(stream, codec.encode(envelope)) for stream, envelope in items]
 
     async def publish_unique(
-        self, items: Sequence[tuple[str, Envelope]], within_s: float
+        self,
+        items: Sequence[tuple[str, Envelope]],
+        within_s: float,
+        *,
+        notices: Sequence[tuple[str, str]] = (),
     ) -> list[str | None]:
         """Append envelopes whose ids were not published in the last ``within_s`` seconds."""
+        if notices:
+            raise ValueError("the in-memory bus has no pub/sub for notices")
         now = time.monotonic()
         if len(self._published) > 10_000:
             self._published = {k: t for k, t in self._published.items() if t > now}

@@ -36,7 +36,7 @@ from redis.exceptions import NoScriptError, ResponseError
 from bus import codec, streams
 from bus._consumer import BaseSubscription, cancel_and_wait
 from bus._redis_consumer import RECOVERABLE, RedisSubscription
-from bus._redis_link import Link
+from bus._redis_link import Arg, Link
 from bus.envelope import Envelope
 from bus.errors import DeadLetterNotFoundError, PublishError, TransportClosedError
 from bus.ids import id_time, new_id
@@ -181,9 +181,14 @@ class RedisStreamsTransport(Transport):
         return [bytes(entry_id).decode() for entry_id in ids]
 
     async def publish_unique(
-        self, items: Sequence[tuple[str, Envelope]], within_s: float
+        self,
+        items: Sequence[tuple[str, Envelope]],
+        within_s: float,
+        *,
+        notices: Sequence[tuple[str, str]] = (),
     ) -> list[str | None]:
-        """Append envelopes not published in the last ``within_s`` seconds, in one round trip.
+        """Append envelopes not published in the last ``within_s`` seconds, in one round trip,
+        and PUBLISH ``notices`` (channel, message) in that same round trip, after them.
 
         A marker key per envelope id, set with NX and an expiry, decides; the check and the
         XADD run in one Lua script, so they are atomic.
@@ -191,17 +196,17 @@ class RedisStreamsTransport(Transport):
         Raises:
             PublishError: Redis is unreachable or refuses the write.
         """
-        if not items:
+        if not items and not notices:
             return []
         ttl_ms = max(1, int(within_s * 1000))
         for stream, _ in items:
             self._touch(stream)
         try:
             try:
-                ids = await self._run_publish_once(items, ttl_ms)
+                ids = await self._run_publish_once(items, ttl_ms, notices)
             except NoScriptError:  # Redis restarted and forgot the script: load it again
                 self._publish_once_sha = None
-                ids = await self._run_publish_once(items, ttl_ms)
+                ids = await self._run_publish_once(items, ttl_ms, notices)
         except (ResponseError, *RECOVERABLE) as exc:
             raise PublishError(f"cannot publish {len(items)} envelopes: {exc}") from exc
         return [bytes(entry_id).decode() if entry_id else None for entry_id in ids]
@@ -234,27 +239,37 @@ class RedisStreamsTransport(Transport):
         return Incarnation(current, id_time(current), bool(created))
 
     async def _run_publish_once(
-        self, items: Sequence[tuple[str, Envelope]], ttl_ms: int
+        self,
+        items: Sequence[tuple[str, Envelope]],
+        ttl_ms: int,
+        notices: Sequence[tuple[str, str]],
     ) -> list[Any]:
+        """The envelopes' scripts, then the notices; returns the scripts' replies."""
         # EVALSHA in a plain pipeline: redis-py's Script objects would add a SCRIPT EXISTS
         # round trip to every pipeline. On a cluster, SCRIPT LOAD goes to every primary.
         if self._publish_once_sha is None:
             self._publish_once_sha = str(await self._client.script_load(PUBLISH_ONCE))
         if self._publish_link is not None:
-            return await self._publish_on_link(self._publish_link, items, ttl_ms)
+            return await self._publish_on_link(self._publish_link, items, ttl_ms, notices)
         pipe = self._client.pipeline(transaction=False)
         for stream, envelope in items:
             marker = streams.published_marker(stream, envelope.id)
             pipe.evalsha(self._publish_once_sha, 2, marker, stream, ttl_ms, envelope.to_json())
-        return list(await pipe.execute())
+        for channel, message in notices:
+            pipe.publish(channel, message)
+        return list(await pipe.execute())[: len(items)]
 
     async def _publish_on_link(
-        self, link: Link, items: Sequence[tuple[str, Envelope]], ttl_ms: int
+        self,
+        link: Link,
+        items: Sequence[tuple[str, Envelope]],
+        ttl_ms: int,
+        notices: Sequence[tuple[str, str]],
     ) -> list[Any]:
         """The scripts on this transport's own connection (one server): the writer publishes
         after each commit, and the client's pipeline costs several times the round trip."""
         assert self._publish_once_sha is not None
-        commands = [
+        commands: list[tuple[Arg, ...]] = [
             (
                 "EVALSHA",
                 self._publish_once_sha,
@@ -266,6 +281,7 @@ class RedisStreamsTransport(Transport):
             )
             for stream, envelope in items
         ]
+        commands += [("PUBLISH", channel, message) for channel, message in notices]
         async with self._publish_lock:
             try:
                 replies = await link.call(commands)
@@ -274,7 +290,7 @@ class RedisStreamsTransport(Transport):
         for reply in replies:
             if isinstance(reply, ResponseError):
                 raise reply  # NOSCRIPT included: the caller loads the script again
-        return replies
+        return replies[: len(items)]
 
     # -- consuming -----------------------------------------------------------------------------
 

@@ -121,11 +121,19 @@ class Transport(ABC):
 
     @abstractmethod
     async def publish_unique(
-        self, items: Sequence[tuple[str, Envelope]], within_s: float
+        self,
+        items: Sequence[tuple[str, Envelope]],
+        within_s: float,
+        *,
+        notices: Sequence[tuple[str, str]] = (),
     ) -> list[str | None]:
         """Like ``publish_many``, but skip an envelope whose id was published in the last
         ``within_s`` seconds (None in its place): a publisher that retries after a crash
-        (the outbox relay) then adds nothing twice."""
+        (the outbox relay) then adds nothing twice.
+
+        ``notices``: (channel, message) pairs to send on the store's pub/sub in the same
+        round trip, after the envelopes (a store without pub/sub refuses them: ValueError).
+        """
 
     @abstractmethod
     async def published(self, items: Sequence[tuple[str, str]]) -> list[bool]:

@@ -92,20 +92,24 @@ class OutboxRelay:
         self._urgent = True
         self._wake.set()
 
-    async def publish_committed(self, rows: Committed) -> None:
+    async def publish_committed(
+        self, rows: Committed, notices: Sequence[tuple[str, str]] = ()
+    ) -> bool:
         """Publish (destination, envelope) pairs whose outbox rows just committed; the relay
-        deletes the rows later."""
+        deletes the rows later. ``notices`` (pub/sub channel, message) go out in the same round
+        trip as the rows on the bus; True when they did (False: none, or publishing failed)."""
         if not rows:
-            return
+            return False
         try:
-            await self._send(list(rows))
+            carried = await self._send(list(rows), notices)
         except Exception as exc:
             # The rows stay in the table: the relay's poll publishes them.
             log_failure(self.outage, exc, log, "outbox: publishing after commit")
             self._left_rows()
-            return
+            return False
         self._done.extend(envelope.id for _, envelope in rows)
         self._wake.set()
+        return carried
 
     async def run(self) -> None:
         """Delete what was published and retry what was not; survives bus and database outages."""
@@ -170,10 +174,16 @@ class OutboxRelay:
             )
         return len(rows)
 
-    async def _send(self, items: list[tuple[str, Envelope]]) -> None:
+    async def _send(
+        self, items: list[tuple[str, Envelope]], notices: Sequence[tuple[str, str]] = ()
+    ) -> bool:
+        """Publish ``items``; True when ``notices`` went out with the ones on the bus."""
         on_bus = [(dest, env) for dest, env in items if remote_agent(dest) is None]
+        carried = bool(on_bus and notices)
         if on_bus:
-            await self.transport.publish_unique(on_bus, self.dedupe_s)
+            await self.transport.publish_unique(
+                on_bus, self.dedupe_s, notices=notices if carried else ()
+            )
         if self.remote_submit is not None:
             # Remote agents have no de-duplication of their own; a lost delivery is covered by
             # the step's timeout and retry, so a relay crash here can only cause a late duplicate.
@@ -182,6 +192,7 @@ class OutboxRelay:
                 if agent_id is not None:
                     self.remote_submit(agent_id, env)
         self.published += len(items)
+        return carried
 
     async def _delete_done(self) -> None:
         done, self._done = self._done, []

@@ -399,7 +399,11 @@ class GatewayTransport(Transport):
     # -- what an agent does not do through the gateway -----------------------------------------
 
     async def publish_unique(
-        self, items: Sequence[tuple[str, Envelope]], within_s: float
+        self,
+        items: Sequence[tuple[str, Envelope]],
+        within_s: float,
+        *,
+        notices: Sequence[tuple[str, str]] = (),
     ) -> list[str | None]:
         """Not available to agents."""
         raise UnsupportedTransportError("publish_unique is not available through the gateway")

@@ -345,9 +345,13 @@ class Orchestrator:
                 finished[ctx.run.id] = (ctx.run, ctx.steps)
                 if ctx.run.parent_run_id is not None:
                     self._apart(self._wake_parent(ctx.run.parent_run_id, _outcome(ctx.run)))
-        await self.relay.publish_committed(sent)
+        changed = [ctx.run.id for ctx in contexts]
+        notices = self.watch.notices
+        # The other replicas' notices ride with the tasks: one round trip after the commit.
+        messages = notices.messages(changed, finished) if notices is not None and sent else []
+        told = await self.relay.publish_committed(sent, messages)
         commits = {c.run.id: _commit(c) for c in contexts if c.run.version != c.version_before}
-        await self.watch.notify([ctx.run.id for ctx in contexts], list(finished), finished, commits)
+        await self.watch.notify(changed, list(finished), finished, commits, told=told)
         if self.engine.capacity is not None and any(ctx.released for ctx in contexts):
             # Not here: the wake-ups go through this writer, which waits for this call.
             released = list(contexts)

@@ -134,15 +134,18 @@ class RunWatch:
         finished: Iterable[str] = (),
         final: dict[str, Final] | None = None,
         commits: dict[str, Commit | None] | None = None,
+        *,
+        told: bool = False,
     ) -> None:
         """Runs changed here (``finished`` ones reached a final state): wake the waiters in
-        this process and tell the other replicas. ``final`` holds finished runs as committed:
+        this process and tell the other replicas (unless ``told``: the caller sent
+        ``notices.messages`` for them already). ``final`` holds finished runs as committed:
         their waiters here answer without reading them again; ``commits`` what the transaction
         wrote to each run it gave a new version (None: read it): the event streams here send
         it without a read."""
         changed, finished = list(changed), list(finished)
         await self.wake(changed, finished, final, commits)
-        if self.notices is not None and (changed or finished):
+        if self.notices is not None and (changed or finished) and not told:
             self.notices.send(changed, finished)
 
     async def wake(
@@ -328,6 +331,33 @@ class RunNotices:
             self._finished.setdefault(partition_of(run_id, self.partitions), set()).add(run_id)
         self._queued.set()
 
+    def messages(self, changed: Iterable[str], finished: Iterable[str]) -> list[tuple[str, str]]:
+        """The (channel, message) pairs that tell the other replicas of these runs, for a
+        caller that sends them itself, in a round trip it makes anyway (the writer's publish
+        of the tasks its commit queued): one write and one wake-up less than ``send``."""
+        by_changed: dict[int, set[str]] = {}
+        by_finished: dict[int, set[str]] = {}
+        for run_id in changed:
+            by_changed.setdefault(partition_of(run_id, self.partitions), set()).add(run_id)
+        for run_id in finished:
+            by_finished.setdefault(partition_of(run_id, self.partitions), set()).add(run_id)
+        return self._messages(by_changed, by_finished)
+
+    def _messages(
+        self, changed: dict[int, set[str]], finished: dict[int, set[str]]
+    ) -> list[tuple[str, str]]:
+        # The origin first: a replica skips its own notices without parsing them.
+        return [
+            (
+                self.channel_of(partition),
+                self.origin
+                + json.dumps(
+                    {"c": list(changed.get(partition, ())), "f": list(finished.get(partition, ()))}
+                ),
+            )
+            for partition in changed.keys() | finished.keys()
+        ]
+
     async def _send_loop(self) -> None:
         while True:
             await self._queued.wait()
@@ -335,13 +365,8 @@ class RunNotices:
             changed, finished = self._changed, self._finished
             self._changed, self._finished = {}, {}
             pipe = self.client.pipeline(transaction=False)
-            for partition in changed.keys() | finished.keys():
-                # The origin first: a replica skips its own notices without parsing them.
-                body = {
-                    "c": list(changed.get(partition, ())),
-                    "f": list(finished.get(partition, ())),
-                }
-                pipe.publish(self.channel_of(partition), self.origin + json.dumps(body))
+            for channel, message in self._messages(changed, finished):
+                pipe.publish(channel, message)
             try:
                 await pipe.execute()
             except Exception:  # the other replicas' waiters re-read after they reconnect

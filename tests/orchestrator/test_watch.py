@@ -8,7 +8,10 @@ from collections.abc import Awaitable
 
 import pytest
 
+from bus.envelope import Envelope, Kind
+from bus.factory import create_transport
 from bus.redis_client import connect
+from bus.redis_streams import RedisStreamsTransport
 from services.orchestrator.ownership import partition_of
 from services.orchestrator.watch import Commit, Feed, RunNotices, RunWatch
 from tests.fixtures.services import wait_until
@@ -153,3 +156,40 @@ async def test_a_replica_listens_only_on_the_partitions_it_waits_on(redis_url: s
 
 async def _zero(count: Awaitable[int]) -> bool:
     return await count == 0
+
+
+async def test_notices_sent_with_the_tasks_publish_wake_waiters_on_another_replica(
+    redis_url: str,
+) -> None:
+    """After a commit, the writer sends the other replicas' notices in the round trip that
+    publishes the commit's tasks (``RunNotices.messages`` through ``publish_unique``), and
+    ``notify(told=True)`` queues no round trip of their own."""
+    channel = f"test:runs:{uuid.uuid4().hex}"
+    transport = create_transport(redis_url)
+    assert isinstance(transport, RedisStreamsTransport)
+    other = connect(redis_url)
+    watches = [RunWatch(), RunWatch()]
+    notices = [
+        RunNotices(transport.client, watches[0], channel),
+        RunNotices(other, watches[1], channel),
+    ]
+    for n in notices:
+        n.start()
+    stream = f"test.tasks.{uuid.uuid4().hex}"
+    task = Envelope(kind=Kind.TASK, topic="t.x", sender="orchestrator", payload={})
+    try:
+        with watches[1].on_finish("r1") as finished:
+            await wait_until(lambda: notices[1].subscribed.is_set() and bool(notices[1]._listening))
+            await finished.wait(30)  # the subscription's confirmation: a read
+        with watches[1].on_finish("r1") as finished:
+            messages = notices[0].messages(["r1"], ["r1"])
+            await transport.publish_unique([(stream, task)], 60, notices=messages)
+            await watches[0].notify(["r1"], ["r1"], told=True)
+            assert notices[0]._changed == notices[0]._finished == {}  # nothing queued
+            assert await finished.wait(30)
+        assert await transport.stream_length(stream) == 1
+    finally:
+        for n in notices:
+            await n.stop()
+        await other.aclose()
+        await transport.close()

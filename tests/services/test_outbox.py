@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -13,6 +14,7 @@ from sqlalchemy import func, select
 from bus import streams
 from bus.envelope import Envelope, Kind
 from bus.factory import create_transport
+from bus.redis_streams import RedisStreamsTransport
 from bus.transport import Transport
 from services.db import migrate
 from services.db.engine import create_engine, session_factory
@@ -120,3 +122,44 @@ async def test_the_fast_path_publishes_after_commit_and_the_relay_deletes(backen
     assert await backend.transport.stream_length(streams.tasks("t.x")) == 3
     assert await backend.relay.flush() == 3  # not deleted yet: a poll now would re-publish...
     assert await backend.transport.stream_length(streams.tasks("t.x")) == 3  # ...as a no-op
+
+
+async def test_notices_go_out_in_the_round_trip_of_the_tasks(
+    postgres_url: str, redis_url: str
+) -> None:
+    """``publish_committed`` sends the run-change notices it is given with the rows on the bus,
+    in one round trip (one write on the publish connection), and says so; with no row on the
+    bus it sends none (the caller's own notices go out)."""
+    await migrate.upgrade_async(postgres_url)
+    engine = create_engine(postgres_url)
+    transport = create_transport(redis_url)
+    assert isinstance(transport, RedisStreamsTransport)
+    relay = OutboxRelay(session_factory(engine), transport)
+    channel = f"test:notices:{task(0).id}"
+    pubsub = transport.client.pubsub()
+    try:
+        await pubsub.subscribe(channel)
+        assert (await pubsub.get_message(timeout=10))["type"] == "subscribe"
+        link = transport._publish_link
+        assert link is not None
+        calls: list[int] = []
+        call = link.call
+
+        async def counted(commands: Any, **kwargs: Any) -> list[Any]:
+            calls.append(len(commands))
+            return await call(commands, **kwargs)
+
+        link.call = counted  # type: ignore[method-assign]
+        envelope = task(1)
+        assert await relay.publish_committed(
+            [(streams.tasks("t.x"), envelope)], [(channel, "changed")]
+        )
+        assert calls == [2]  # the script and the PUBLISH, one write
+        message = await pubsub.get_message(timeout=10)
+        assert message is not None and message["data"] == b"changed"
+        assert not await relay.publish_committed([], [(channel, "again")])
+        assert await pubsub.get_message(timeout=0.2) is None
+    finally:
+        await pubsub.aclose()
+        await transport.close()
+        await engine.dispose()

@@ -29,6 +29,8 @@ from services.orchestrator.records import Run, Step
 log = logging.getLogger(__name__)
 
 CHANNEL = "modx:runs:changed"
+FINISHES = ".finished"
+"""The suffix of a partition's channel of finishes only (``RunNotices.channel_of``)."""
 
 Final = tuple[Run, dict[str, Step]]
 """A run as the transaction that finished it committed it, with its steps."""
@@ -195,24 +197,26 @@ class RunWatch:
     @contextlib.contextmanager
     def on_change(self, run_id: str) -> Iterator[Wakeup]:
         """Interest in the run's next change; enter before reading the run."""
-        with self._interest(self._on_change, run_id) as wakeup:
+        with self._interest(self._on_change, run_id, finishes=False) as wakeup:
             yield wakeup
 
     @contextlib.contextmanager
     def on_finish(self, run_id: str) -> Iterator[Wakeup]:
         """Interest in the run reaching a final state; enter before reading the run."""
-        with self._interest(self._on_finish, run_id) as wakeup:
+        with self._interest(self._on_finish, run_id, finishes=True) as wakeup:
             yield wakeup
 
     @contextlib.contextmanager
-    def _interest(self, table: dict[str, _Interest], run_id: str) -> Iterator[Wakeup]:
+    def _interest(
+        self, table: dict[str, _Interest], run_id: str, *, finishes: bool
+    ) -> Iterator[Wakeup]:
         interest = table.get(run_id)
         if interest is None:
             interest = table[run_id] = _Interest()
         interest.count += 1
         notices = self.notices  # the other replicas' notices reach this waiter until it leaves
         if notices is not None:
-            notices.watch_run(run_id)
+            notices.watch_run(run_id, finishes=finishes)
         try:
             yield Wakeup(interest.future)
         finally:
@@ -220,7 +224,7 @@ class RunWatch:
             if interest.count == 0 and table.get(run_id) is interest:
                 del table[run_id]
             if notices is not None:
-                notices.unwatch(run_id)
+                notices.unwatch(run_id, finishes=finishes)
 
     @contextlib.contextmanager
     def follow(self, run_id: str) -> Iterator[Feed]:
@@ -230,7 +234,7 @@ class RunWatch:
         self._feeds.setdefault(run_id, set()).add(feed)
         notices = self.notices
         if notices is not None:
-            notices.watch_run(run_id)
+            notices.watch_run(run_id, finishes=False)
         try:
             yield feed
         finally:
@@ -240,7 +244,7 @@ class RunWatch:
                 if not feeds:
                     del self._feeds[run_id]
             if notices is not None:
-                notices.unwatch(run_id)
+                notices.unwatch(run_id, finishes=False)
 
     async def wait_finished(self, run_id: str, seconds: float) -> None:
         """Until the run finishes, or ``seconds`` (callers re-read the run either way)."""
@@ -249,14 +253,18 @@ class RunWatch:
 
 
 class RunNotices:
-    """Carries ``RunWatch`` wake-ups between replicas over Redis pub/sub, one channel per
-    partition of the runs (``services.orchestrator.ownership.partition_of``).
+    """Carries ``RunWatch`` wake-ups between replicas over Redis pub/sub, two channels per
+    partition of the runs (``services.orchestrator.ownership.partition_of``): every change,
+    and finishes only.
 
     A replica listens only on the channels of the partitions whose runs someone waits on here
     (and for ``linger_s`` after), so a change costs nothing to a replica where nobody waits
-    for it (before, every replica received and parsed every other replica's notices).
-    Sending never delays the writer: notices are queued and one task publishes whatever is
-    queued, one message per partition, in one round trip. Each replica holds one subscription
+    for it (before, every replica received and parsed every other replica's notices); a
+    long-poll (``on_finish``) listens to finishes only, so the steps of the run it waits on
+    do not wake its replica (the one that commits them included: its own notices came back).
+    Sending never delays the writer: the writer sends a commit's notices with the tasks it
+    publishes anyway (``messages``); others are queued and one task publishes whatever is
+    queued, one message per channel, in one round trip. Each replica holds one subscription
     connection, whatever its number of waiters. When a channel's subscription is confirmed (or
     re-established), the waiters of its partition re-read once: a change made while it was not
     confirmed costs a read, not a stuck waiter.
@@ -279,19 +287,20 @@ class RunNotices:
         self._finished: dict[int, set[str]] = {}
         self._queued = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
-        self._waiters: Counter[int] = Counter()  # runs waited on here, per partition
+        self._waiters: Counter[str] = Counter()  # runs waited on here, per channel
         # A channel stays subscribed ``linger_s`` after its last waiter left: the next waiter
         # (a client polling /wait again) finds it confirmed, with no re-read to make.
         self.linger_s = linger_s
-        self._left_at: dict[int, float] = {}
+        self._left_at: dict[str, float] = {}
         self._wanted = asyncio.Event()  # the partitions to listen on changed
-        self._listening: set[int] = set()
+        self._listening: set[str] = set()
         self._readable = asyncio.Event()  # a channel was subscribed: there is something to read
         self.subscribed = asyncio.Event()  # listening (its channels follow what is waited on)
 
-    def channel_of(self, partition: int) -> str:
-        """The channel of one partition's notices."""
-        return f"{self.channel}.{partition}"
+    def channel_of(self, partition: int, *, finishes: bool = False) -> str:
+        """The channel of one partition's notices: every change (finishes included), or
+        (``finishes``) only the runs that finished."""
+        return f"{self.channel}.{partition}" + (FINISHES if finishes else "")
 
     def start(self) -> None:
         self.watch.notices = self
@@ -308,20 +317,21 @@ class RunNotices:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
 
-    def watch_run(self, run_id: str) -> None:
-        """Someone here waits on ``run_id`` now: listen on its partition's channel."""
-        partition = partition_of(run_id, self.partitions)
-        self._waiters[partition] += 1
-        if self._waiters[partition] == 1:
+    def watch_run(self, run_id: str, *, finishes: bool = False) -> None:
+        """Someone here waits on ``run_id`` now (for its finish only, or every change):
+        listen on its partition's channel of those."""
+        channel = self.channel_of(partition_of(run_id, self.partitions), finishes=finishes)
+        self._waiters[channel] += 1
+        if self._waiters[channel] == 1:
             self._wanted.set()
 
-    def unwatch(self, run_id: str) -> None:
-        """Nobody here waits on ``run_id`` any more."""
-        partition = partition_of(run_id, self.partitions)
-        self._waiters[partition] -= 1
-        if self._waiters[partition] <= 0:
-            del self._waiters[partition]
-            self._left_at[partition] = time.monotonic()
+    def unwatch(self, run_id: str, *, finishes: bool = False) -> None:
+        """One waiter here no longer waits on ``run_id`` (as ``watch_run`` registered it)."""
+        channel = self.channel_of(partition_of(run_id, self.partitions), finishes=finishes)
+        self._waiters[channel] -= 1
+        if self._waiters[channel] <= 0:
+            del self._waiters[channel]
+            self._left_at[channel] = time.monotonic()
             self._wanted.set()
 
     def send(self, changed: Iterable[str], finished: Iterable[str]) -> None:
@@ -346,17 +356,21 @@ class RunNotices:
     def _messages(
         self, changed: dict[int, set[str]], finished: dict[int, set[str]]
     ) -> list[tuple[str, str]]:
-        # The origin first: a replica skips its own notices without parsing them.
-        return [
+        # The origin first: a replica skips its own notices without parsing them. Finishes go
+        # to both channels: a long-poll waits on the finishes' channel only, and so is not
+        # woken (nor its replica) by every step of the run it waits on.
+        every = [
             (
                 self.channel_of(partition),
-                self.origin
-                + json.dumps(
-                    {"c": list(changed.get(partition, ())), "f": list(finished.get(partition, ()))}
-                ),
+                {"c": list(changed.get(partition, ())), "f": list(finished.get(partition, ()))},
             )
             for partition in changed.keys() | finished.keys()
         ]
+        ends = [
+            (self.channel_of(partition, finishes=True), {"c": [], "f": list(runs)})
+            for partition, runs in finished.items()
+        ]
+        return [(channel, self.origin + json.dumps(body)) for channel, body in every + ends]
 
     async def _send_loop(self) -> None:
         while True:
@@ -407,16 +421,16 @@ class RunNotices:
         while True:
             self._wanted.clear()
             now = time.monotonic()
-            for partition, left_at in list(self._left_at.items()):
-                if partition in self._waiters or left_at + self.linger_s <= now:
-                    del self._left_at[partition]
+            for channel, left_at in list(self._left_at.items()):
+                if channel in self._waiters or left_at + self.linger_s <= now:
+                    del self._left_at[channel]
             wanted = set(self._waiters) | self._left_at.keys()
             more, fewer = wanted - self._listening, self._listening - wanted
             if more:
-                await pubsub.subscribe(*(self.channel_of(p) for p in sorted(more)))
+                await pubsub.subscribe(*sorted(more))
                 self._readable.set()
             if fewer:
-                await pubsub.unsubscribe(*(self.channel_of(p) for p in sorted(fewer)))
+                await pubsub.unsubscribe(*sorted(fewer))
             self._listening = wanted
             expiry = min(self._left_at.values(), default=None)
             timeout = None if expiry is None else max(0.0, expiry + self.linger_s - now)
@@ -463,4 +477,5 @@ class RunNotices:
         name = channel.decode() if isinstance(channel, bytes) else str(channel)
         prefix = self.channel + "."
         index = name[len(prefix) :] if name.startswith(prefix) else ""
+        index = index.removesuffix(FINISHES)
         return int(index) if index.isascii() and index.isdigit() else None

@@ -128,7 +128,7 @@ async def test_a_replica_listens_only_on_the_partitions_it_waits_on(redis_url: s
     )
 
     async def listeners(run_id: str) -> int:
-        name = notices[1].channel_of(partition_of(run_id, 12))
+        name = notices[1].channel_of(partition_of(run_id, 12), finishes=True)
         [(_, count)] = await clients[0].pubsub_numsub(name)
         return int(count)
 
@@ -193,3 +193,53 @@ async def test_notices_sent_with_the_tasks_publish_wake_waiters_on_another_repli
             await n.stop()
         await other.aclose()
         await transport.close()
+
+
+async def test_a_long_poll_listens_to_finishes_only_and_a_stream_to_every_change(
+    redis_url: str,
+) -> None:
+    """A replica where someone long-polls a run (``on_finish``) listens on its partition's
+    channel of finishes only: the run's steps, committed by any replica (this one too: its
+    own notices came back to it), wake nobody there. Event streams and ``on_change`` waiters
+    listen to every change, finishes included."""
+    channel = f"test:runs:{uuid.uuid4().hex}"
+    clients = [connect(redis_url), connect(redis_url)]
+    watches = [RunWatch(), RunWatch()]
+    notices = [
+        RunNotices(c, w, channel, partitions=12, linger_s=0.0)
+        for c, w in zip(clients, watches, strict=True)
+    ]
+    for n in notices:
+        n.start()
+    partition = partition_of("r1", 12)
+    every, ends = (notices[1].channel_of(partition, finishes=f) for f in (False, True))
+
+    async def listeners() -> tuple[int, int]:
+        counts = dict(await clients[0].pubsub_numsub(every, ends))
+        return int(counts[every.encode()]), int(counts[ends.encode()])
+
+    try:
+        with watches[1].on_finish("r1") as finished:
+            await wait_until(lambda: _equal(listeners(), (0, 1)), timeout=30)
+            await finished.wait(30)  # the subscription's confirmation: a read
+        with watches[1].on_finish("r1") as finished:
+            await watches[0].notify(["r1"], [])  # a step: on the channel of every change
+            await wait_until(lambda: not notices[0]._changed)
+            assert await listeners() == (0, 1)
+            await watches[0].notify(["r1"], ["r1"])
+            assert await finished.wait(30)
+        await wait_until(lambda: _equal(listeners(), (0, 0)), timeout=30)
+        with watches[1].follow("r1") as feed, watches[1].on_change("r1") as changed:
+            await wait_until(lambda: _equal(listeners(), (1, 0)), timeout=30)
+            await watches[0].notify(["r1"], ["r1"])
+            assert await changed.wait(30)
+            assert await feed.wait(30)
+    finally:
+        for n in notices:
+            await n.stop()
+        for c in clients:
+            await c.aclose()
+
+
+async def _equal(value: Awaitable[object], expected: object) -> bool:
+    return await value == expected

@@ -93,10 +93,14 @@ async def test_a_replica_that_leaves_hands_its_partitions_over_at_the_next_renew
 async def test_a_dead_replicas_partitions_are_taken_once_its_lease_runs_out(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    survivor, dead = _replicas(sessions, "a", "b", lease_s=0.5)
+    survivor, dead = _replicas(sessions, "a", "b")
     await dead.renew()
     await survivor.renew()
-    assert len(survivor.mine) == 6  # "b" renews no more from here on
+    assert len(survivor.mine) == 6
+    # Only now does "b" take a short lease: with both at 0.5 s, a slow machine (CI, SQLite)
+    # let b's lease run out between the two renewals above.
+    dead.lease_s = 0.5
+    await dead.renew()  # "b" renews no more from here on
 
     async def took_over() -> bool:
         await survivor.renew()

@@ -9,6 +9,8 @@ options) means what it means for one server; a cluster has no database number.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from typing import Any, TypeAlias
 from urllib.parse import urlsplit, urlunsplit
 
@@ -83,3 +85,15 @@ async def on_every_node(client: RedisClient, *command: Any) -> list[Any]:
             await client.execute_command(*command, target_nodes=node) for node in client.get_nodes()
         ]
     return [await client.execute_command(*command)]  # type: ignore[no-untyped-call]
+
+
+async def publish_all(client: RedisClient, messages: Sequence[tuple[str, str]]) -> None:
+    """PUBLISH each (channel, message): in one pipeline to one server; to a cluster, whose
+    redis-py client refuses PUBLISH in a pipeline, as single commands sent together."""
+    if isinstance(client, RedisCluster):
+        await asyncio.gather(*(client.publish(channel, message) for channel, message in messages))
+        return
+    pipe = client.pipeline(transaction=False)
+    for channel, message in messages:
+        pipe.publish(channel, message)
+    await pipe.execute()

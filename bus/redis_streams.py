@@ -40,7 +40,7 @@ from bus._redis_link import Arg, Link
 from bus.envelope import Envelope
 from bus.errors import DeadLetterNotFoundError, PublishError, TransportClosedError
 from bus.ids import id_time, new_id
-from bus.redis_client import RedisClient, connect
+from bus.redis_client import RedisClient, connect, publish_all
 from bus.transport import (
     ConsumerOptions,
     DeadLetter,
@@ -255,6 +255,10 @@ class RedisStreamsTransport(Transport):
         for stream, envelope in items:
             marker = streams.published_marker(stream, envelope.id)
             pipe.evalsha(self._publish_once_sha, 2, marker, stream, ttl_ms, envelope.to_json())
+        if self._cluster:  # no PUBLISH in a cluster pipeline: after the scripts, on their own
+            replies = list(await pipe.execute())
+            await publish_all(self._client, notices)
+            return replies
         for channel, message in notices:
             pipe.publish(channel, message)
         return list(await pipe.execute())[: len(items)]

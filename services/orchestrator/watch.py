@@ -22,7 +22,7 @@ from typing import Any
 
 from redis.asyncio.client import PubSub
 
-from bus.redis_client import RedisClient
+from bus.redis_client import RedisClient, publish_all
 from services.orchestrator.ownership import partition_of
 from services.orchestrator.records import Run, Step
 
@@ -378,11 +378,8 @@ class RunNotices:
             self._queued.clear()
             changed, finished = self._changed, self._finished
             self._changed, self._finished = {}, {}
-            pipe = self.client.pipeline(transaction=False)
-            for channel, message in self._messages(changed, finished):
-                pipe.publish(channel, message)
             try:
-                await pipe.execute()
+                await publish_all(self.client, self._messages(changed, finished))
             except Exception:  # the other replicas' waiters re-read after they reconnect
                 log.warning("could not publish run notices; other replicas will re-read")
 

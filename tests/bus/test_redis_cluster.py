@@ -58,6 +58,24 @@ class TestRedisClusterTransport(ClusterConfig, TransportContract):
         assert await transport.ping()
         assert len(transport.client.get_primaries()) == 3
 
+    async def test_notices_go_out_with_the_envelopes_they_follow(self, transport, stream):
+        """``publish_unique(notices=...)``, as the writer sends run-change notices after a
+        commit: redis-py refuses PUBLISH in a cluster pipeline, so they follow the scripts."""
+        channel = f"test:notices:{uuid.uuid4().hex}"
+        listener = transport.client.pubsub()
+        await listener.subscribe(channel)
+        try:
+            assert (await listener.get_message(timeout=10))["type"] == "subscribe"
+            ids = await transport.publish_unique(
+                [(stream, envelope(1))], within_s=60, notices=[(channel, "run r1 changed")]
+            )
+            assert ids[0] is not None
+            assert await transport.stream_length(stream) == 1
+            message = await listener.get_message(ignore_subscribe_messages=True, timeout=10)
+            assert message is not None and message["data"] == b"run r1 changed"
+        finally:
+            await listener.aclose()
+
     async def test_a_streams_keys_share_its_slot_and_streams_spread(self, transport, stream):
         client = transport.client
         assert isinstance(client, RedisCluster)

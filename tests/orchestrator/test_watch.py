@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
-from collections.abc import Awaitable
+from collections.abc import AsyncIterator, Awaitable
 
 import pytest
 
 from bus.envelope import Envelope, Kind
 from bus.factory import create_transport
-from bus.redis_client import connect
+from bus.redis_client import RedisClient, connect
 from bus.redis_streams import RedisStreamsTransport
 from services.orchestrator.ownership import partition_of
 from services.orchestrator.watch import Commit, Feed, RunNotices, RunWatch
@@ -75,31 +76,55 @@ async def test_a_stream_reads_when_its_commits_may_not_be_all() -> None:
         assert feed.take() == ([], True)
 
 
+@contextlib.asynccontextmanager
+async def _replicas(
+    clients: list[RedisClient], *, linger_s: float = 30.0
+) -> AsyncIterator[tuple[list[RunWatch], list[RunNotices]]]:
+    """A ``RunWatch`` and its ``RunNotices`` per client (a replica each), on a channel of their
+    own, started; stopped at the end (the clients are the caller's to close)."""
+    channel = f"test:runs:{uuid.uuid4().hex}"
+    watches = [RunWatch() for _ in clients]
+    notices = [
+        RunNotices(c, w, channel, partitions=12, linger_s=linger_s)
+        for c, w in zip(clients, watches, strict=True)
+    ]
+    for n in notices:
+        n.start()
+    try:
+        yield watches, notices
+    finally:
+        for n in notices:
+            await n.stop()
+
+
 @pytest.mark.parametrize("server", ["redis_url", "redis_cluster_url"])
 async def test_a_finish_on_one_replica_wakes_waiters_on_another(
     server: str, request: pytest.FixtureRequest
 ) -> None:
     """On one Redis, and on a Redis Cluster (whose nodes pass PUBLISH on to each other)."""
     url = request.getfixturevalue(server)
-    channel = f"test:runs:{uuid.uuid4().hex}"
     clients = [connect(url), connect(url)]
-    watches = [RunWatch(), RunWatch()]
-    notices = [RunNotices(c, w, channel) for c, w in zip(clients, watches, strict=True)]
-    for n in notices:
-        n.start()
     try:
-        for n in notices:
-            await asyncio.wait_for(n.subscribed.wait(), 30)
-        with watches[1].on_finish("r1") as finished, watches[1].on_change("r2") as changed:
-            # Garbage on the channel is ignored (a notice only ever causes a re-read).
-            for junk in (b"x", b"0" * 32 + b"{not json", b"1" * 32 + b'{"c": 5}'):
-                await clients[0].publish(channel, junk)
-            await watches[0].notify(["r1", "r2"], ["r1"])
-            assert await finished.wait(60)
-            assert await changed.wait(60)
+        async with _replicas(clients) as (watches, notices):
+            # The subscriptions' confirmations wake each waiter once (to read again): let them.
+            with watches[1].on_finish("r1") as finished, watches[1].on_change("r2") as changed:
+                assert await finished.wait(60) and await changed.wait(60)
+            listened = [  # still subscribed: the channels linger after their last waiter
+                notices[1].channel_of(partition_of("r1", 12), finishes=True),
+                notices[1].channel_of(partition_of("r2", 12)),
+            ]
+            with watches[1].on_finish("r1") as finished, watches[1].on_change("r2") as changed:
+                # Garbage on the channels is ignored: it wakes nobody, nor breaks the listener
+                # (whose new subscription would wake every waiter of the partition).
+                for channel in listened:
+                    for junk in (b"x", b"0" * 32 + b"{not json", b"1" * 32 + b'{"c": 5}'):
+                        await clients[0].publish(channel, junk)
+                await watches[0].notify(["r2"], [])
+                assert await changed.wait(60)
+                assert not finished._future.done()
+                await watches[0].notify(["r1"], ["r1"])
+                assert await finished.wait(60)
     finally:
-        for n in notices:
-            await n.stop()
         for c in clients:
             await c.aclose()
 
@@ -109,15 +134,7 @@ async def test_a_replica_listens_only_on_the_partitions_it_waits_on(redis_url: s
     waits on one of its runs, and not otherwise (before, every replica received every notice).
     A subscription that was not confirmed yet cannot lose a change: its confirmation makes the
     partition's waiters read again."""
-    channel = f"test:runs:{uuid.uuid4().hex}"
-    clients = [connect(url) for url in (redis_url, redis_url)]
-    watches = [RunWatch(), RunWatch()]
-    notices = [
-        RunNotices(c, w, channel, partitions=12, linger_s=0.0)
-        for c, w in zip(clients, watches, strict=True)
-    ]
-    for n in notices:
-        n.start()
+    clients = [connect(redis_url), connect(redis_url)]
     waited, other = (
         "run-a",
         next(
@@ -133,23 +150,22 @@ async def test_a_replica_listens_only_on_the_partitions_it_waits_on(redis_url: s
         return int(count)
 
     try:
-        assert await listeners(waited) == 0
-        with watches[1].on_finish(waited) as first:
-            await wait_until(lambda: listeners(waited), timeout=30)
-            assert await first.wait(30)  # the confirmation: read the run again
-        await wait_until(lambda: _zero(listeners(waited)), timeout=30)  # nobody waits: left
-        with watches[1].on_finish(waited) as confirmed:
-            await wait_until(lambda: listeners(waited), timeout=30)
-            assert await confirmed.wait(30)
-            with watches[1].on_finish(waited) as finished:
-                assert not finished._future.done()
-                await watches[0].notify(["run-x", other], [])  # not this partition's run
-                assert await listeners(other) == 0
-                await watches[0].notify([waited], [waited])
-                assert await finished.wait(30)
+        async with _replicas(clients, linger_s=0.0) as (watches, notices):
+            assert await listeners(waited) == 0
+            with watches[1].on_finish(waited) as first:
+                await wait_until(lambda: listeners(waited), timeout=30)
+                assert await first.wait(30)  # the confirmation: read the run again
+            await wait_until(lambda: _zero(listeners(waited)), timeout=30)  # nobody waits: left
+            with watches[1].on_finish(waited) as confirmed:
+                await wait_until(lambda: listeners(waited), timeout=30)
+                assert await confirmed.wait(30)
+                with watches[1].on_finish(waited) as finished:
+                    assert not finished._future.done()
+                    await watches[0].notify(["run-x", other], [])  # not this partition's run
+                    assert await listeners(other) == 0
+                    await watches[0].notify([waited], [waited])
+                    assert await finished.wait(30)
     finally:
-        for n in notices:
-            await n.stop()
         for c in clients:
             await c.aclose()
 
@@ -164,33 +180,26 @@ async def test_notices_sent_with_the_tasks_publish_wake_waiters_on_another_repli
     """After a commit, the writer sends the other replicas' notices in the round trip that
     publishes the commit's tasks (``RunNotices.messages`` through ``publish_unique``), and
     ``notify(told=True)`` queues no round trip of their own."""
-    channel = f"test:runs:{uuid.uuid4().hex}"
     transport = create_transport(redis_url)
     assert isinstance(transport, RedisStreamsTransport)
     other = connect(redis_url)
-    watches = [RunWatch(), RunWatch()]
-    notices = [
-        RunNotices(transport.client, watches[0], channel),
-        RunNotices(other, watches[1], channel),
-    ]
-    for n in notices:
-        n.start()
     stream = f"test.tasks.{uuid.uuid4().hex}"
     task = Envelope(kind=Kind.TASK, topic="t.x", sender="orchestrator", payload={})
     try:
-        with watches[1].on_finish("r1") as finished:
-            await wait_until(lambda: notices[1].subscribed.is_set() and bool(notices[1]._listening))
-            await finished.wait(30)  # the subscription's confirmation: a read
-        with watches[1].on_finish("r1") as finished:
-            messages = notices[0].messages(["r1"], ["r1"])
-            await transport.publish_unique([(stream, task)], 60, notices=messages)
-            await watches[0].notify(["r1"], ["r1"], told=True)
-            assert notices[0]._changed == notices[0]._finished == {}  # nothing queued
-            assert await finished.wait(30)
-        assert await transport.stream_length(stream) == 1
+        async with _replicas([transport.client, other]) as (watches, notices):
+            with watches[1].on_finish("r1") as finished:
+                await wait_until(
+                    lambda: notices[1].subscribed.is_set() and bool(notices[1]._listening)
+                )
+                await finished.wait(30)  # the subscription's confirmation: a read
+            with watches[1].on_finish("r1") as finished:
+                messages = notices[0].messages(["r1"], ["r1"])
+                await transport.publish_unique([(stream, task)], 60, notices=messages)
+                await watches[0].notify(["r1"], ["r1"], told=True)
+                assert notices[0]._changed == notices[0]._finished == {}  # nothing queued
+                assert await finished.wait(30)
+            assert await transport.stream_length(stream) == 1
     finally:
-        for n in notices:
-            await n.stop()
         await other.aclose()
         await transport.close()
 
@@ -202,41 +211,32 @@ async def test_a_long_poll_listens_to_finishes_only_and_a_stream_to_every_change
     channel of finishes only: the run's steps, committed by any replica (this one too: its
     own notices came back to it), wake nobody there. Event streams and ``on_change`` waiters
     listen to every change, finishes included."""
-    channel = f"test:runs:{uuid.uuid4().hex}"
     clients = [connect(redis_url), connect(redis_url)]
-    watches = [RunWatch(), RunWatch()]
-    notices = [
-        RunNotices(c, w, channel, partitions=12, linger_s=0.0)
-        for c, w in zip(clients, watches, strict=True)
-    ]
-    for n in notices:
-        n.start()
-    partition = partition_of("r1", 12)
-    every, ends = (notices[1].channel_of(partition, finishes=f) for f in (False, True))
-
-    async def listeners() -> tuple[int, int]:
-        counts = dict(await clients[0].pubsub_numsub(every, ends))
-        return int(counts[every.encode()]), int(counts[ends.encode()])
-
     try:
-        with watches[1].on_finish("r1") as finished:
-            await wait_until(lambda: _equal(listeners(), (0, 1)), timeout=30)
-            await finished.wait(30)  # the subscription's confirmation: a read
-        with watches[1].on_finish("r1") as finished:
-            await watches[0].notify(["r1"], [])  # a step: on the channel of every change
-            await wait_until(lambda: not notices[0]._changed)
-            assert await listeners() == (0, 1)
-            await watches[0].notify(["r1"], ["r1"])
-            assert await finished.wait(30)
-        await wait_until(lambda: _equal(listeners(), (0, 0)), timeout=30)
-        with watches[1].follow("r1") as feed, watches[1].on_change("r1") as changed:
-            await wait_until(lambda: _equal(listeners(), (1, 0)), timeout=30)
-            await watches[0].notify(["r1"], ["r1"])
-            assert await changed.wait(30)
-            assert await feed.wait(30)
+        async with _replicas(clients, linger_s=0.0) as (watches, notices):
+            partition = partition_of("r1", 12)
+            every, ends = (notices[1].channel_of(partition, finishes=f) for f in (False, True))
+
+            async def listeners() -> tuple[int, int]:
+                counts = dict(await clients[0].pubsub_numsub(every, ends))
+                return int(counts[every.encode()]), int(counts[ends.encode()])
+
+            with watches[1].on_finish("r1") as finished:
+                await wait_until(lambda: _equal(listeners(), (0, 1)), timeout=30)
+                await finished.wait(30)  # the subscription's confirmation: a read
+            with watches[1].on_finish("r1") as finished:
+                await watches[0].notify(["r1"], [])  # a step: on the channel of every change
+                await wait_until(lambda: not notices[0]._changed)
+                assert await listeners() == (0, 1)
+                await watches[0].notify(["r1"], ["r1"])
+                assert await finished.wait(30)
+            await wait_until(lambda: _equal(listeners(), (0, 0)), timeout=30)
+            with watches[1].follow("r1") as feed, watches[1].on_change("r1") as changed:
+                await wait_until(lambda: _equal(listeners(), (1, 0)), timeout=30)
+                await watches[0].notify(["r1"], ["r1"])
+                assert await changed.wait(30)
+                assert await feed.wait(30)
     finally:
-        for n in notices:
-            await n.stop()
         for c in clients:
             await c.aclose()
 

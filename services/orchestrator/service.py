@@ -203,14 +203,16 @@ class Orchestrator:
     async def stop(self) -> None:
         """Stop consuming (draining handlers in flight), give the partitions back, then stop
         the loops and the writer."""
-        if self._subscription is not None:
-            await self._subscription.stop(drain=True)
         for task in self._tasks:
             if task.get_name() == "ownership":
                 task.cancel()
         async with self._following:
-            for subscription in self._partitions.values():
-                await subscription.stop(drain=True)
+            # Together: with Redis unreachable each stop waits out its own I/O bound, and one
+            # after the other that was minutes for a dozen partitions.
+            subscriptions = [*self._partitions.values()]
+            if self._subscription is not None:
+                subscriptions.append(self._subscription)
+            await asyncio.gather(*(s.stop(drain=True) for s in subscriptions))
             self._partitions.clear()
             metrics.PARTITIONS_OWNED.set(0)
         try:

@@ -3,8 +3,10 @@ partitions when it leaves or its lease runs out. On PostgreSQL and on SQLite."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -181,3 +183,31 @@ async def test_an_idle_replicas_reads_of_its_streams_wait_long(runtime: Runtime)
     for subscription in orchestrator._partitions.values():
         assert isinstance(subscription, BaseSubscription)
         assert subscription.options.block_ms >= 5000
+
+
+async def test_a_stopping_replica_stops_its_stream_readers_together(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With Redis unreachable, each reader's stop waits out its own I/O bound (10 s): one
+    after the other, a dozen partitions held a shutdown for minutes."""
+    orchestrator = runtime.orchestrator
+    await orchestrator._follow_partitions()
+    readers = list(orchestrator._partitions.values())
+    stopping = most = 0
+
+    for reader in readers:
+
+        async def counted(drain: bool = True, stop: Any = reader.stop) -> None:
+            nonlocal stopping, most
+            stopping += 1
+            most = max(most, stopping)
+            await asyncio.sleep(0)  # the others start meanwhile, if they are stopped together
+            try:
+                await stop(drain)
+            finally:
+                stopping -= 1
+
+        monkeypatch.setattr(reader, "stop", counted)
+    await orchestrator.stop()
+    assert most == len(readers) == len(ALL)
+    assert not orchestrator._partitions

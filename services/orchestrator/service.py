@@ -22,6 +22,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from asyncpg.exceptions import ConnectionDoesNotExistError, InterfaceError
+from asyncpg.prepared_stmt import PreparedStatement
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
@@ -65,6 +67,14 @@ class AnswerAhead(RuntimeError):
 
 class RunNotRetryable(ValueError):
     """A retry asked of a run that has not ended unsuccessfully."""
+
+
+@dataclass(frozen=True)
+class _Held:
+    """The writer's connection and its batch statement, prepared on it."""
+
+    conn: AsyncConnection
+    statement: PreparedStatement
 
 
 @dataclass(eq=False)
@@ -162,7 +172,7 @@ class Orchestrator:
         self._jobs: deque[_Job] = deque()
         self._queued = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
-        self._connection: AsyncConnection | None = None
+        self._held: _Held | None = None  # the writer's connection, kept between batches
         self.sweep_outage = Outage("the database, for the orchestrator's sweep", log)
         self.lease_outage = Outage("the database, for agent leases", log)
         self._leases_swept_at: datetime | None = None  # the last lease sweep that committed
@@ -230,10 +240,10 @@ class Orchestrator:
         for job in self._jobs:
             job.done.cancel()
         self._jobs.clear()
-        if self._connection is not None:
+        if self._held is not None:
             with contextlib.suppress(Exception):
-                await self._connection.close()
-            self._connection = None
+                await self._held.conn.close()
+            self._held = None
 
     async def _follow_partitions(self) -> None:
         """Read the partition streams this replica owns now, and no others."""
@@ -459,9 +469,9 @@ class Orchestrator:
                 contexts, results, batch = await self._write_current(self.writer, batch)
         except Exception as exc:
             self.cache.forget([job.run_id for job in batch])
-            if isinstance(exc, DBAPIError) and exc.connection_invalidated and not reconnected:
+            if _connection_lost(exc) and not reconnected:
                 # The database restarted since this connection was last used (the writer's
-                # pool does not ping): the pool has replaced it, so the batch goes again.
+                # pool does not ping): the next batch takes a fresh one, so this goes again.
                 await self._write(batch, reconnected=True)
             elif len(batch) == 1:
                 _settle(batch[0], exc=exc)
@@ -525,11 +535,17 @@ class Orchestrator:
         self, writer: AsyncEngine, batch: list[_Job]
     ) -> tuple[list[RunContext], list[object | None], list[_Job]]:
         """The lock-free batch (PostgreSQL); jobs of runs that changed meanwhile go again."""
-        if self._connection is None:
+        if self._held is None:
             # Held from batch to batch: a checkout and return per batch cost as much CPU as
             # the write itself. Any failure closes it; the next batch takes a fresh one.
-            self._connection = await writer.connect()
-        conn = self._connection
+            conn = await writer.connect()
+            try:
+                self._held = _Held(conn, await persist.prepare_current(conn))
+            except BaseException as exc:
+                with contextlib.suppress(Exception):
+                    await (conn.invalidate() if _connection_lost(exc) else conn.close())
+                raise
+        conn, statement = self._held.conn, self._held.statement
         published: list[str] = []
         try:
             session = AsyncSession(bind=conn)
@@ -539,12 +555,13 @@ class Orchestrator:
             contexts = self._contexts(session, batch, current)
             results = [await self._apply(job, contexts) for job in batch]
             published = self.relay.take_published()
-            written = await persist.save_if_current(conn, list(contexts.values()), published)
-        except BaseException:
+            written = await persist.save_if_current(statement, list(contexts.values()), published)
+        except BaseException as exc:
             self.relay.restore_published(published)
-            self._connection = None
+            self._held = None
             with contextlib.suppress(Exception):
-                await conn.close()
+                # A connection asyncpg lost goes back to no pool: the next one is fresh.
+                await (conn.invalidate() if _connection_lost(exc) else conn.close())
             raise
         stale = {
             run_id
@@ -900,6 +917,14 @@ def _refuse_taken_keys(contexts: dict[str, RunContext], taken: set[tuple[str, st
         if key in taken or key in seen:
             del contexts[run_id]
         seen.add(key)
+
+
+def _connection_lost(exc: BaseException) -> bool:
+    """True when ``exc`` says the writer's connection is gone (a restarted database): through
+    SQLAlchemy (the pool invalidated it), or from the batch statement on asyncpg itself."""
+    if isinstance(exc, DBAPIError):
+        return bool(exc.connection_invalidated)
+    return isinstance(exc, ConnectionDoesNotExistError | InterfaceError | ConnectionError)
 
 
 def _rollback(conn: Connection) -> None:

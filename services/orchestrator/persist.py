@@ -32,7 +32,6 @@ from services.orchestrator.records import Run, Step
 
 if TYPE_CHECKING:
     import asyncpg
-    from asyncpg.prepared_stmt import PreparedStatement
 
     from services.orchestrator.context import RunContext
 
@@ -196,20 +195,20 @@ def save(conn: Connection, contexts: Sequence[RunContext], published: Sequence[s
         conn.execute(delete(OUTBOX).where(OUTBOX.c.id.in_(published)))
 
 
-async def prepare_current(conn: AsyncConnection) -> PreparedStatement:
-    """``save_if_current``'s statement, prepared on ``conn``'s asyncpg connection.
+async def driver_of(conn: AsyncConnection) -> asyncpg.Connection[Any]:
+    """``conn``'s asyncpg connection, for ``save_if_current`` to run its statement on.
 
-    A batch runs it on the driver itself: SQLAlchemy's execution context, cursor adapter and
-    greenlet hop add nothing to one prepared statement with positional parameters, and cost
-    a lone step about as much CPU as asyncpg's own work on it.
+    A batch runs that statement on the driver itself (prepared once per connection, in
+    asyncpg's statement cache): SQLAlchemy's execution context, cursor adapter and greenlet
+    hop add nothing to one statement with positional parameters, and cost a lone step about
+    as much CPU as asyncpg's own work on it.
     """
     raw = await conn.get_raw_connection()
-    driver = cast("asyncpg.Connection[Any]", raw.driver_connection)
-    return await driver.prepare(_write_if_current_sql())
+    return cast("asyncpg.Connection[Any]", raw.driver_connection)
 
 
 async def save_if_current(
-    statement: PreparedStatement, contexts: Sequence[RunContext], published: Sequence[str] = ()
+    driver: asyncpg.Connection[Any], contexts: Sequence[RunContext], published: Sequence[str] = ()
 ) -> set[str]:
     """PostgreSQL: write everything in one statement, in its own transaction, for the runs
     still at the version the engine started from; returns the ids of the runs written.
@@ -237,7 +236,7 @@ async def save_if_current(
         list(published),
         _json(changes.new_runs),
     )
-    rows = await statement.fetch(*params)
+    rows = await driver.fetch(_write_if_current_sql(), *params)
     written: set[str] = set()
     ids: list[tuple[int, str]] = []
     for run_id, event_id in cast("list[tuple[str, int | None]]", rows):

@@ -22,8 +22,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+import asyncpg
 from asyncpg.exceptions import ConnectionDoesNotExistError, InterfaceError
-from asyncpg.prepared_stmt import PreparedStatement
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
@@ -71,10 +71,10 @@ class RunNotRetryable(ValueError):
 
 @dataclass(frozen=True)
 class _Held:
-    """The writer's connection and its batch statement, prepared on it."""
+    """The writer's connection, and its asyncpg connection (for the batch statement)."""
 
     conn: AsyncConnection
-    statement: PreparedStatement
+    driver: asyncpg.Connection[Any]
 
 
 @dataclass(eq=False)
@@ -540,12 +540,12 @@ class Orchestrator:
             # the write itself. Any failure closes it; the next batch takes a fresh one.
             conn = await writer.connect()
             try:
-                self._held = _Held(conn, await persist.prepare_current(conn))
+                self._held = _Held(conn, await persist.driver_of(conn))
             except BaseException as exc:
                 with contextlib.suppress(Exception):
                     await (conn.invalidate() if _connection_lost(exc) else conn.close())
                 raise
-        conn, statement = self._held.conn, self._held.statement
+        conn, driver = self._held.conn, self._held.driver
         published: list[str] = []
         try:
             session = AsyncSession(bind=conn)
@@ -555,7 +555,7 @@ class Orchestrator:
             contexts = self._contexts(session, batch, current)
             results = [await self._apply(job, contexts) for job in batch]
             published = self.relay.take_published()
-            written = await persist.save_if_current(statement, list(contexts.values()), published)
+            written = await persist.save_if_current(driver, list(contexts.values()), published)
         except BaseException as exc:
             self.relay.restore_published(published)
             self._held = None

@@ -8,8 +8,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.config import Settings
 from services.db.models import EventRow, RunRow
@@ -131,6 +132,36 @@ async def test_a_dropped_database_connection_costs_no_change(
     finally:
         await runtime.close()
         await proxy.cut()
+
+
+async def test_a_batch_statement_goes_to_the_driver_itself(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """On PostgreSQL a batch's statement runs on asyncpg, not through SQLAlchemy's execution
+    layers (they cost a lone step as much CPU as asyncpg's own work), and writes the same."""
+    runtime = await Runtime.open(
+        Settings(database_url=postgres_url, data_dir=tmp_path), orchestrate=False
+    )
+    writer = runtime.orchestrator.writer
+    assert isinstance(writer, AsyncEngine)
+    through: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        through.append(statement)
+
+    event.listen(writer.sync_engine, "before_cursor_execute", seen)
+    try:
+        run = await runtime.orchestrator.create_run(WAITING, {})
+        assert run is not None
+        assert await runtime.orchestrator.cancel_run(run.id, "done looking")
+        async with runtime.readers() as session:
+            stored = await session.get(RunRow, run.id)
+            assert stored is not None and stored.status == "cancelled"
+            assert (await verify(session, runtime.checkpointer.public_key, run.id))["ok"]
+        assert not [s for s in through if s.startswith("WITH r AS")]
+    finally:
+        event.remove(writer.sync_engine, "before_cursor_execute", seen)
+        await runtime.close()
 
 
 async def test_a_change_that_changes_nothing_writes_nothing(

@@ -23,7 +23,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
-from asyncpg.exceptions import ConnectionDoesNotExistError, InterfaceError
+from asyncpg.exceptions import (
+    ConnectionDoesNotExistError,
+    InterfaceError,
+    OperatorInterventionError,
+    PostgresConnectionError,
+)
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
@@ -921,10 +926,18 @@ def _refuse_taken_keys(contexts: dict[str, RunContext], taken: set[tuple[str, st
 
 def _connection_lost(exc: BaseException) -> bool:
     """True when ``exc`` says the writer's connection is gone (a restarted database): through
-    SQLAlchemy (the pool invalidated it), or from the batch statement on asyncpg itself."""
+    SQLAlchemy (the pool invalidated it), or from the batch statement on asyncpg itself (the
+    connection closed or reset, or the server shutting down: ``OperatorInterventionError``)."""
     if isinstance(exc, DBAPIError):
         return bool(exc.connection_invalidated)
-    return isinstance(exc, ConnectionDoesNotExistError | InterfaceError | ConnectionError)
+    return isinstance(
+        exc,
+        ConnectionDoesNotExistError
+        | InterfaceError
+        | PostgresConnectionError
+        | OperatorInterventionError
+        | ConnectionError,
+    )
 
 
 def _rollback(conn: Connection) -> None:

@@ -45,6 +45,7 @@ from bus.signing import generate_keypair, public_key_to_str, sign
 from services.db import migrate
 from services.db.engine import create_engine, session_factory
 from services.db.models import StepRow, utcnow
+from services.orchestrator import persist
 from services.orchestrator.authenticity import Authenticator
 from services.orchestrator.definitions import parse_definition
 from services.orchestrator.engine import Engine
@@ -72,6 +73,7 @@ class DbClock:
         self.statements = 0
         for engine in engines:
             self._listen(engine)
+        self._listen_driver()
 
     def _listen(self, engine: AsyncEngine) -> None:
         sync = engine.sync_engine
@@ -91,6 +93,16 @@ class DbClock:
         for name in ("do_commit", "do_rollback", "do_ping"):
             setattr(dialect, name, self._timed(getattr(dialect, name), name == "do_commit"))
 
+    def _listen_driver(self) -> None:
+        # The writer's batch statement goes to asyncpg itself (persist.driver_of), past
+        # SQLAlchemy's cursor events: time its calls there.
+        original = persist.driver_of
+
+        async def driver_of(conn: Any) -> Any:
+            return _TimedDriver(await original(conn), self)
+
+        persist.driver_of = driver_of
+
     def _timed(self, original: Callable[[Any], Any], commit: bool) -> Callable[[Any], Any]:
         def timed(dbapi_connection: Any) -> Any:
             wall0, cpu0 = time.perf_counter(), time.thread_time()
@@ -108,6 +120,24 @@ class DbClock:
     def snapshot(self) -> tuple[float, float, float, int]:
         """(seconds in DB calls, CPU seconds in them, seconds in COMMIT, statements) so far."""
         return self.wall_s, self.cpu_s, self.commit_s, self.statements
+
+
+class _TimedDriver:
+    """An asyncpg connection whose ``fetch`` counts in a ``DbClock`` (an autocommit statement:
+    its commit is inside it)."""
+
+    def __init__(self, driver: Any, clock: DbClock) -> None:
+        self._driver = driver
+        self._clock = clock
+
+    async def fetch(self, *args: Any) -> Any:
+        wall0, cpu0 = time.perf_counter(), time.thread_time()
+        try:
+            return await self._driver.fetch(*args)
+        finally:
+            self._clock.wall_s += time.perf_counter() - wall0
+            self._clock.cpu_s += time.thread_time() - cpu0
+            self._clock.statements += 1
 
 
 async def _timed(clock: DbClock, action: Callable[[], Awaitable[object]]) -> dict[str, float]:

@@ -18,7 +18,8 @@ PostgreSQL backends'. Routes, in turn, ``N`` bursts each:
 
 ``--token issued`` authenticates with a token issued by ``POST /v1/tokens`` (looked up in the
 database) instead of the server's ``MODX_API_TOKEN`` (compared in memory), as tenants do.
-``--profile`` then repeats each route's bursts under py-spy (collapsed stacks in ``DIR``).
+``--profile`` then repeats each route's bursts under py-spy (collapsed stacks in ``DIR``, of
+the bursts alone: not of the cancellations after them).
 Not part of ``modx bench``: the loop for working on the API's own cost, about a minute.
 """
 
@@ -67,11 +68,22 @@ async def _burst(
 
 
 async def _measure(
-    stack: Stack, api: Api, https: list[httpx.AsyncClient], request: Request
+    stack: Stack,
+    api: Api,
+    https: list[httpx.AsyncClient],
+    request: Request,
+    profile_to: Path | None = None,
 ) -> dict[str, float]:
-    """One burst; runs it started (their capability has no agent) are cancelled after it, and
-    settle, so that their waiting steps cost nothing in the next burst."""
+    """One burst (under py-spy when ``profile_to`` is given); runs it started (their capability
+    has no agent) are cancelled after it, outside the profile, and settle, so that their
+    waiting steps cost nothing in the next burst."""
+    sampler = None
+    if profile_to is not None:
+        sampler = profile.Sampler(stack.server.pid, profile_to, rate=1000)
+        await asyncio.sleep(0.5)  # attached
     cpu, answers = await _burst(stack, https, request)
+    if sampler is not None:
+        await asyncio.to_thread(sampler.stop)
     started = [a["run_id"] for a in answers if isinstance(a, dict) and a.get("created")]
     for run_id in started:
         (await api.client.post(f"/v1/runs/{run_id}/cancel")).raise_for_status()
@@ -125,11 +137,13 @@ async def main(args: argparse.Namespace) -> None:
                 out = Path(args.profile)
                 await asyncio.to_thread(out.mkdir, parents=True, exist_ok=True)
                 for name, request in routes.items():
-                    sampler = profile.Sampler(stack.server.pid, out / f"serve-{name}.txt")
-                    await asyncio.sleep(0.5)
-                    for _ in range(args.repeats):
-                        await _measure(stack, api, https, request)
-                    await asyncio.to_thread(sampler.stop)
+                    parts = [out / f"serve-{name}-{k}.txt" for k in range(args.repeats)]
+                    for part in parts:
+                        await _measure(stack, api, https, request, part)
+                    collapsed = "".join([await asyncio.to_thread(p.read_text) for p in parts])
+                    await asyncio.to_thread((out / f"serve-{name}.txt").write_text, collapsed)
+                    for part in parts:
+                        await asyncio.to_thread(part.unlink)
             await asyncio.gather(*(http.aclose() for http in https))
             await api.aclose()
     summary = {

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services.db.models import DEFAULT_TENANT, WorkflowDefinitionRow
 from services.orchestrator.definitions import Problem, WorkflowDefinition, until_problems
@@ -82,38 +83,56 @@ def parsed(row: WorkflowDefinitionRow) -> WorkflowDefinition:
     registered tells apart databases that reuse a name and version)."""
     key = (row.tenant, row.name, row.version, row.created_at)
     definition = _PARSED.get(key)
-    if definition is None:
-        if len(_PARSED) >= 1000:
-            _PARSED.pop(next(iter(_PARSED)))
-        definition = _PARSED[key] = WorkflowDefinition.model_validate(row.definition)
+    return definition if definition is not None else _parse(key, row.definition)
+
+
+def _parse(key: tuple[str, str, int, datetime], stored: dict[str, Any]) -> WorkflowDefinition:
+    if len(_PARSED) >= 1000:
+        _PARSED.pop(next(iter(_PARSED)))
+    definition = _PARSED[key] = WorkflowDefinition.model_validate(stored)
     return definition
 
 
+# Built once (bound by name): runs start by name many times a second, and a statement built
+# per call costs more to build and to look up in SQLAlchemy's compiled cache than to run.
+_TABLE = WorkflowDefinitionRow.__table__
+_KEYS = (
+    select(_TABLE.c.id, _TABLE.c.version, _TABLE.c.created_at)
+    .where(_TABLE.c.tenant == bindparam("tenant"), _TABLE.c.name == bindparam("name"))
+    .order_by(_TABLE.c.version.desc())
+    .limit(1)
+)
+_KEYS_OF_VERSION = _KEYS.where(_TABLE.c.version == bindparam("version"))
+_DEFINITION = select(_TABLE.c.definition).where(_TABLE.c.id == bindparam("id"))
+
+
 async def lookup(
-    session: AsyncSession, name: str, version: int | None = None, *, tenant: str = DEFAULT_TENANT
+    db: AsyncSession | AsyncConnection,
+    name: str,
+    version: int | None = None,
+    *,
+    tenant: str = DEFAULT_TENANT,
 ) -> tuple[WorkflowDefinition, int] | None:
     """What ``get`` finds, parsed, with its version; None when it is not registered.
 
     Runs start by name many times a second: this reads the row's key columns, and its
     definition (JSON to decode, then to validate) only the first time this process sees
-    that version.
+    that version. ``db`` is a session or, without the session's own cost, a connection.
     """
-    table = WorkflowDefinitionRow
-    query = select(table.id, table.version, table.created_at).where(
-        table.tenant == tenant, table.name == name
-    )
+    params: dict[str, object] = {"tenant": tenant, "name": name}
     if version is not None:
-        query = query.where(table.version == version)
-    found = (await session.execute(query.order_by(table.version.desc()).limit(1))).one_or_none()
+        params["version"] = version
+    query = _KEYS if version is None else _KEYS_OF_VERSION
+    found = (await db.execute(query, params)).one_or_none()
     if found is None:
         return None
     key = (tenant, name, found.version, found.created_at)
     definition = _PARSED.get(key)
     if definition is None:
-        row = await session.get(WorkflowDefinitionRow, found.id)
-        if row is None:  # a version is never deleted; a database reset meanwhile
+        stored = (await db.execute(_DEFINITION, {"id": found.id})).scalar_one_or_none()
+        if stored is None:  # a version is never deleted; a database reset meanwhile
             return None
-        definition = parsed(row)
+        definition = _parse(key, stored)
     return definition, found.version
 
 

@@ -41,8 +41,8 @@ from services.runtime import Runtime
 router = APIRouter(prefix="/v1", tags=["runs"])
 
 
-async def _definition(
-    body: RunCreate, session: SessionDep, tenant: str, limits: Limits
+async def _inline(
+    body: RunCreate, session: AsyncSession, tenant: str, limits: Limits
 ) -> tuple[WorkflowDefinition, int | None]:
     if isinstance(body.workflow, dict):
         definition = parse_or_422(body.workflow, limits, "$.workflow")
@@ -51,32 +51,39 @@ async def _definition(
             raise definition_error(DefinitionError(unknown))
         return definition, None
     if isinstance(body.workflow, str):
-        name, _, version_text = body.workflow.partition("@")
-        version = body.version
-        if version_text:
-            if not version_text.isdigit() or int(version_text) > INT32_MAX:
-                raise ApiError(
-                    422,
-                    "invalid_request",
-                    "$.workflow: a version after @ is a number",
-                    [{"path": "$.workflow", "message": "bad version"}],
-                )
-            version = int(version_text)
-        found = await workflows.lookup(session, name, version, tenant=tenant)
-        if found is None:
-            raise ApiError(
-                404,
-                "workflow_unknown",
-                f"workflow {body.workflow!r} is not registered",
-                [{"path": "$.workflow", "message": "not registered"}],
-            )
-        return found
+        return await _registered(session, body.workflow, body.version, tenant)
     raise ApiError(
         422,
         "invalid_request",
         "$.workflow: give a workflow (name or definition) or a goal",
         [{"path": "$.workflow", "message": "missing"}],
     )
+
+
+async def _registered(
+    db: AsyncSession | AsyncConnection, workflow: str, version: int | None, tenant: str
+) -> tuple[WorkflowDefinition, int]:
+    """The registered definition ``workflow`` (``name`` or ``name@version``) names; 404 when
+    there is none."""
+    name, _, version_text = workflow.partition("@")
+    if version_text:
+        if not version_text.isdigit() or int(version_text) > INT32_MAX:
+            raise ApiError(
+                422,
+                "invalid_request",
+                "$.workflow: a version after @ is a number",
+                [{"path": "$.workflow", "message": "bad version"}],
+            )
+        version = int(version_text)
+    found = await workflows.lookup(db, name, version, tenant=tenant)
+    if found is None:
+        raise ApiError(
+            404,
+            "workflow_unknown",
+            f"workflow {workflow!r} is not registered",
+            [{"path": "$.workflow", "message": "not registered"}],
+        )
+    return found
 
 
 def _check_input(definition: WorkflowDefinition, value: object) -> None:
@@ -110,11 +117,7 @@ def _check_limits(limits: Limits, definition: WorkflowDefinition, run_input: obj
     responses={200: {"model": RunAccepted, "description": "The idempotency key's run"}},
 )
 async def start_run(
-    body: RunCreate,
-    response: Response,
-    principal: OperatorDep,
-    runtime: RuntimeDep,
-    session: SessionDep,
+    body: RunCreate, response: Response, principal: OperatorDep, runtime: RuntimeDep
 ) -> RunAccepted:
     """Start a run; the same ``idempotency_key`` returns the same run.
 
@@ -122,36 +125,46 @@ async def start_run(
     values are the run's input, and the run's ``goal`` records the goal and the plan.
     """
     run_input, goal = body.input, None
-    if body.goal is not None:
-        if body.workflow is not None or body.input is not None:
-            raise ApiError(
-                422,
-                "invalid_request",
-                "$.goal: a goal run takes its input from goal.given; omit workflow and input",
-                [{"path": "$.goal", "message": "goal with workflow or input"}],
+    limits = runtime.settings.limits
+    definition: WorkflowDefinition
+    version: int | None
+    if body.goal is None and body.idempotency_key is None and isinstance(body.workflow, str):
+        # The common request, a registered workflow by name: one row read on a connection,
+        # without a session (its transaction and identity map cost more than the read).
+        async with runtime.reading.connect() as conn:
+            definition, version = await _registered(
+                conn, body.workflow, body.version, principal.tenant
             )
-        concepts = await concept_index()  # loads the ontology once, outside the transaction
-    async with session.begin():
-        if body.idempotency_key is not None:
-            existing = await runs.by_idempotency_key(
-                session, principal.tenant, body.idempotency_key
-            )
-            if existing is not None:
-                response.status_code = 200
-                return RunAccepted(run_id=existing.id, status=existing.status, created=False)
+        _check_input(definition, run_input)
+    else:
         if body.goal is not None:
-            try:
-                planned = await plan_goal(session, body.goal, concepts, principal.tenant)
-            except PlanningError as exc:
-                raise ApiError(422, exc.code, exc.message, exc.details) from None
-            definition, version = planned.definition, None
-            run_input, goal = planned.run_input, planned.goal
-        else:
-            definition, version = await _definition(
-                body, session, principal.tenant, runtime.settings.limits
-            )
-            _check_input(definition, body.input)
-        _check_limits(runtime.settings.limits, definition, run_input)
+            if body.workflow is not None or body.input is not None:
+                raise ApiError(
+                    422,
+                    "invalid_request",
+                    "$.goal: a goal run takes its input from goal.given; omit workflow and input",
+                    [{"path": "$.goal", "message": "goal with workflow or input"}],
+                )
+            concepts = await concept_index()  # loads the ontology once, outside the transaction
+        async with runtime.readers() as session, session.begin():
+            if body.idempotency_key is not None:
+                existing = await runs.by_idempotency_key(
+                    session, principal.tenant, body.idempotency_key
+                )
+                if existing is not None:
+                    response.status_code = 200
+                    return RunAccepted(run_id=existing.id, status=existing.status, created=False)
+            if body.goal is not None:
+                try:
+                    planned = await plan_goal(session, body.goal, concepts, principal.tenant)
+                except PlanningError as exc:
+                    raise ApiError(422, exc.code, exc.message, exc.details) from None
+                definition, version = planned.definition, None
+                run_input, goal = planned.run_input, planned.goal
+            else:
+                definition, version = await _inline(body, session, principal.tenant, limits)
+                _check_input(definition, run_input)
+    _check_limits(limits, definition, run_input)
     if body.priority is not None and body.priority != definition.priority:
         # The run keeps its own copy of the definition: the priority is the run's.
         definition = WorkflowDefinition.model_validate(

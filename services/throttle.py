@@ -8,9 +8,10 @@ not authenticated successfully within the last window: a spread-out guesser is s
 clients already working keep working.
 
 With Redis (distributed mode) the counters live there, so replicas agree; embedded, they live
-in this process. A check costs one Redis round trip (``MGET``); a success writes at most once
-per address and half-window per process. On a Redis Cluster every counter has the same hash
-tag, so that one ``MGET`` still reads them from one node.
+in this process. A check costs one Redis round trip (``MGET``; the checks asked while one is
+on its way share the next); a success writes at most once per address and half-window per
+process. On a Redis Cluster every counter has the same hash tag, so that one ``MGET`` still
+reads them from one node.
 
 The same ``MGET`` reads the *token epoch*, a number that changes whenever an issued token is
 revoked or rotated (``tokens_changed``, after the commit): the principals of issued tokens are
@@ -23,6 +24,7 @@ a random value, so that an old epoch never comes back.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import secrets
 import time
@@ -128,11 +130,45 @@ class RedisCounters:
         # set of connections (past its ceiling a pool fails, which would answer 503 to a
         # burst of clients).
         self._slots = asyncio.Semaphore(POOL_SIZE)
+        self._asked: list[tuple[list[str], asyncio.Future[list[int]]]] = []
+        self._reader: asyncio.Task[None] | None = None
 
     async def read(self, keys: list[str]) -> list[int]:
-        async with self._slots:
-            values = await self._client.mget(keys)
-        return [int(v) if v is not None else 0 for v in values]
+        """The counts, by one ``MGET`` shared with the reads asked meanwhile.
+
+        Every request reads the counters, and a burst of requests asks for them at once:
+        the reads asked while one ``MGET`` is on its way go out together in the next one,
+        sent after each of them was asked (so none gets a count older than its request).
+        """
+        asked: asyncio.Future[list[int]] = asyncio.get_running_loop().create_future()
+        self._asked.append((keys, asked))
+        if self._reader is None or self._reader.done():
+            self._reader = asyncio.create_task(self._read_asked(), name="auth-counters")
+        return await asked
+
+    async def _read_asked(self) -> None:
+        while self._asked:
+            asked, self._asked = self._asked, []
+            keys = list(dict.fromkeys(key for wanted, _ in asked for key in wanted))
+            try:
+                async with self._slots:
+                    values = await self._client.mget(keys)
+            except BaseException as exc:
+                for _, future in asked:
+                    if future.done():  # its request went away
+                        continue
+                    if isinstance(exc, Exception):
+                        future.set_exception(exc)
+                    else:
+                        future.cancel()
+                if not isinstance(exc, Exception):
+                    raise
+                continue
+            found = zip(keys, values, strict=True)
+            counts = {key: int(value) if value is not None else 0 for key, value in found}
+            for wanted, future in asked:
+                if not future.done():
+                    future.set_result([counts[key] for key in wanted])
 
     async def add(self, keys: list[str], ttl_s: float) -> list[int]:
         async with self._slots, self._client.pipeline(transaction=False) as pipe:
@@ -157,6 +193,10 @@ class RedisCounters:
             await pipe.execute()
 
     async def close(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
         await self._client.aclose()
 
 

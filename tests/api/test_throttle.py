@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from services.throttle import AuthThrottle, Limits, RedisCounters
 from tests.api.tenancy_world import SYSTEM_ADMIN, bearer, client_at, tenancy_app
 
 WRONG = bearer("mdx_not-a-token-at-all-0123456789")
@@ -105,3 +106,45 @@ async def test_a_burst_of_clients_is_served_not_refused(
             *(http.get("/v1/runs", params={"limit": 1}, headers=RIGHT) for _ in range(150))
         )
     assert sorted({a.status_code for a in answers}) == [200]
+
+
+@pytest.mark.redis
+async def test_checks_asked_at_once_share_an_mget_and_none_reads_a_count_older_than_it(
+    redis_url: str,
+) -> None:
+    """A burst of checks makes a few round trips, not one each; and a check asked while an
+    MGET is on its way is not answered from it (a failure counted meanwhile would be missed):
+    it goes out in the next one."""
+    counters = RedisCounters(redis_url)
+    throttle = AuthThrottle(counters, Limits(per_address=2, overall=1000, window_s=3600))
+    sent: list[list[str]] = []
+    mget = counters._client.mget
+    answered = asyncio.Event()  # the first MGET has its answer (not yet handed out)
+    release = asyncio.Event()
+
+    async def counted(keys: list[str]) -> Any:  # the real MGET, counted (and held once)
+        sent.append(keys)
+        values = await mget(keys)
+        if len(sent) == 1:
+            answered.set()
+            await release.wait()
+        return values
+
+    counters._client.mget = counted  # type: ignore[method-assign]
+    try:
+        for _ in range(2):  # 10.7.0.0 reaches its allowance
+            await throttle.failed("10.7.0.0")
+        first = asyncio.create_task(throttle.check("10.7.0.1"))
+        await answered.wait()
+        for _ in range(2):  # 10.7.0.1 fails twice after the first MGET read its count
+            await throttle.failed("10.7.0.1")
+        burst = [asyncio.create_task(throttle.check(f"10.7.0.{n}")) for n in range(50)]
+        await asyncio.sleep(0.05)
+        release.set()
+        assert (await first)[0] is None  # read before those failures
+        checks = await asyncio.gather(*burst)
+        blocked = [n for n, (retry_after, _) in enumerate(checks) if retry_after is not None]
+        assert blocked == [0, 1]  # each check got its own address's counts, all fresh
+        assert len(sent) == 2  # the held MGET, and one for the 50 asked meanwhile
+    finally:
+        await counters.close()

@@ -36,6 +36,7 @@ from services.orchestrator.routing import Router
 from services.orchestrator.service import READ_BLOCK_MS, Orchestrator
 from services.orchestrator.sqlite_writer import SqliteWriter
 from services.orchestrator.watch import RunNotices
+from services.orchestrator.workflows import SharedLookups
 from services.outbox import OutboxRelay
 from services.registry import store
 from services.registry.bus_access import BusAccess
@@ -273,6 +274,11 @@ class Runtime:
     def reading(self) -> AsyncEngine:
         """The engine of ``readers``, for Core reads without a Session (the API's hot reads)."""
         return readonly(self.db)
+
+    @cached_property
+    def registered(self) -> SharedLookups:
+        """Registered definitions by name, for the runs the API starts (``SharedLookups``)."""
+        return SharedLookups(self.reading)
 
     @property
     def access(self) -> BusAccess:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from services.db.models import DEFAULT_TENANT, WorkflowDefinitionRow
 from services.orchestrator.definitions import Problem, WorkflowDefinition, until_problems
@@ -134,6 +135,59 @@ async def lookup(
             return None
         definition = _parse(key, stored)
     return definition, found.version
+
+
+Found = tuple[WorkflowDefinition, int] | None
+LookupKey = tuple[str, str, int | None]  # tenant, name, version (None: the latest)
+
+
+class SharedLookups:
+    """``lookup`` on connections of ``engine``, where the same lookup asked while one is on
+    its way shares the next one.
+
+    A burst of runs started by name asks for one definition many times at once: those asked
+    while its statement is on its way go out together in the next one, sent after each of
+    them was asked (so none gets an answer older than its request, as with a read each).
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._next: dict[LookupKey, list[asyncio.Future[Found]]] = {}  # per lookup on its way
+        self._flights: set[asyncio.Task[None]] = set()
+
+    async def lookup(self, name: str, version: int | None, *, tenant: str) -> Found:
+        """What ``lookup`` answers."""
+        key = (tenant, name, version)
+        asked: asyncio.Future[Found] = asyncio.get_running_loop().create_future()
+        waiting = self._next.get(key)
+        if waiting is not None:
+            waiting.append(asked)
+        else:
+            self._next[key] = []
+            flight = asyncio.create_task(self._fly(key, [asked]), name="workflow-lookup")
+            self._flights.add(flight)
+            flight.add_done_callback(self._flights.discard)
+        return await asked
+
+    async def _fly(self, key: LookupKey, asked: list[asyncio.Future[Found]]) -> None:
+        tenant, name, version = key
+        try:
+            while asked:
+                try:
+                    async with self._engine.connect() as conn:
+                        found = await lookup(conn, name, version, tenant=tenant)
+                except Exception as exc:
+                    for future in asked:
+                        if not future.done():  # else its request went away
+                            future.set_exception(exc)
+                else:
+                    for future in asked:
+                        if not future.done():
+                            future.set_result(found)
+                asked, self._next[key] = self._next[key], []
+        finally:  # cancelled (the server stops): nobody waits for ever
+            for future in [*asked, *self._next.pop(key)]:
+                future.cancel()
 
 
 async def list_latest(

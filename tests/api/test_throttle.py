@@ -130,7 +130,7 @@ async def test_checks_asked_at_once_share_an_mget_and_none_reads_a_count_older_t
             await release.wait()
         return values
 
-    counters._client.mget = counted  # type: ignore[method-assign]
+    counters._client.mget = counted  # type: ignore[method-assign,assignment]
     try:
         for _ in range(2):  # 10.7.0.0 reaches its allowance
             await throttle.failed("10.7.0.0")

@@ -51,7 +51,9 @@ async def _inline(
             raise definition_error(DefinitionError(unknown))
         return definition, None
     if isinstance(body.workflow, str):
-        return await _registered(session, body.workflow, body.version, tenant)
+        name, version = _named(body.workflow, body.version)
+        found = await workflows.lookup(session, name, version, tenant=tenant)
+        return _registered(body.workflow, found)
     raise ApiError(
         422,
         "invalid_request",
@@ -60,11 +62,8 @@ async def _inline(
     )
 
 
-async def _registered(
-    db: AsyncSession | AsyncConnection, workflow: str, version: int | None, tenant: str
-) -> tuple[WorkflowDefinition, int]:
-    """The registered definition ``workflow`` (``name`` or ``name@version``) names; 404 when
-    there is none."""
+def _named(workflow: str, version: int | None) -> tuple[str, int | None]:
+    """The name and version that ``workflow`` (``name`` or ``name@version``) gives."""
     name, _, version_text = workflow.partition("@")
     if version_text:
         if not version_text.isdigit() or int(version_text) > INT32_MAX:
@@ -75,7 +74,10 @@ async def _registered(
                 [{"path": "$.workflow", "message": "bad version"}],
             )
         version = int(version_text)
-    found = await workflows.lookup(db, name, version, tenant=tenant)
+    return name, version
+
+
+def _registered(workflow: str, found: workflows.Found) -> tuple[WorkflowDefinition, int]:
     if found is None:
         raise ApiError(
             404,
@@ -130,11 +132,11 @@ async def start_run(
     version: int | None
     if body.goal is None and body.idempotency_key is None and isinstance(body.workflow, str):
         # The common request, a registered workflow by name: one row read on a connection,
-        # without a session (its transaction and identity map cost more than the read).
-        async with runtime.reading.connect() as conn:
-            definition, version = await _registered(
-                conn, body.workflow, body.version, principal.tenant
-            )
+        # without a session (its transaction and identity map cost more than the read),
+        # shared with the same lookups asked meanwhile.
+        name, version = _named(body.workflow, body.version)
+        found = await runtime.registered.lookup(name, version, tenant=principal.tenant)
+        definition, version = _registered(body.workflow, found)
         _check_input(definition, run_input)
     else:
         if body.goal is not None:

@@ -24,7 +24,7 @@ import uvicorn
 
 from agents.sdk import Agent, AgentSettings
 from modx.locate import config_dir
-from services.api.app import create_app
+from services.api.app import GRACEFUL_SHUTDOWN_S, KEEP_ALIVE_S, create_app
 from services.builtin import builtin_agents, builtin_workflows
 from services.cli.errors import UserError
 from services.cli.state import remove_state, write_state
@@ -56,7 +56,6 @@ def load_or_create_token(data_dir: Path) -> str:
     return token
 
 
-GRACEFUL_SHUTDOWN_S = 3  # open connections (long polls, live views) get this long at a stop
 AGENT_DRAIN_S = 5.0  # built-in agents finish their tasks within this, or leave them in flight
 
 
@@ -120,6 +119,7 @@ async def embedded_service(
             log_level="warning",
             lifespan="on",
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+            timeout_keep_alive=KEEP_ALIVE_S,
         )
     )
     serving = asyncio.create_task(server.serve())

@@ -30,6 +30,13 @@ from services.interop.a2a_server import CARD_PATH, RPC_PATH, A2aEndpoint
 from services.interop.mcp_server import McpEndpoint
 from services.runtime import Runtime
 
+# The HTTP server's connection handling (``modx serve`` and the embedded service).
+GRACEFUL_SHUTDOWN_S = 3  # open connections (long polls, live views) get this long at a stop
+# An idle connection stays open longer than clients and load balancers keep one for reuse
+# (httpx 5 s, AWS ALB 60 s): at uvicorn's default 5 s the server closed connections that
+# clients were reusing at that moment, and their requests failed with "Server disconnected".
+KEEP_ALIVE_S = 75
+
 
 def create_app(settings: Settings | None = None, *, orchestrate: bool = True) -> FastAPI:
     """The API, with the orchestrator's loops running in the same process (``orchestrate``)."""

@@ -59,7 +59,6 @@ class AgentTransport(StrEnum):
     HTTP = "http"
 
 
-GRACEFUL_SHUTDOWN_S = 3
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 UrlOpt = Annotated[str | None, typer.Option("--url", envvar="MODX_URL", help="MODX API URL.")]
 STATUS_COLORS = {
@@ -121,7 +120,7 @@ def serve(
     import uvicorn
 
     from services import collector
-    from services.api.app import create_app
+    from services.api.app import GRACEFUL_SHUTDOWN_S, KEEP_ALIVE_S, create_app
     from services.config import Settings
 
     overrides: dict[str, Any] = {"host": host, "port": port}
@@ -150,6 +149,7 @@ def serve(
         port=port,
         log_level="info",
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+        timeout_keep_alive=KEEP_ALIVE_S,
     )
 
 

@@ -8,9 +8,13 @@ with a token issued by ``POST /v1/tokens``, as tenants do. Each round measures, 
 MODX and Celery: one 10-step run alone (``--alone`` runs, one after the other; p50/p99), and
 ``--clients`` clients each submitting a 10-step run and waiting on it (``--pattern wait``:
 ``/wait`` for MODX; ``--pattern stream``: its SSE stream to the end, then one read;
-``AsyncResult.get`` for Celery; steps/s, p50/p99). With ``--profile`` the first server runs
-under py-spy during one more clients burst (and the first agent beside it), and their
-collapsed stacks go there.
+``AsyncResult.get`` for Celery; steps/s, p50/p99). Each phase logs the CPU per step of each
+process group (servers, agents, the database's PostgreSQL backends, this client, and
+redis-server); the runs alone also the servers' system calls and wake-ups (voluntary context
+switches) per step, and the Redis commands per step (``INFO commandstats``: the whole Redis's,
+so run it alone, under the quiet lock). With ``--profile`` the first server runs under py-spy
+during one more clients burst (and the first agent beside it), and their collapsed stacks go
+there.
 
 This is the loop for working on the hot path (a few minutes); ``modx bench orchestrator`` is
 the full benchmark with the figures for the README.
@@ -22,9 +26,12 @@ import argparse
 import asyncio
 import json
 import os
+from collections import Counter
 from pathlib import Path
 from statistics import median
 from typing import Any
+
+from redis.asyncio import Redis
 
 from bench import celery_chain, profile
 from bench.harness import latency_summary, log
@@ -35,13 +42,15 @@ STEPS = 10
 GC_SECONDS = "modx_gc_seconds_total"  # the server's garbage collector (services/collector.py)
 
 
-async def _groups(stack: Stack) -> dict[str, list[int]]:
+async def _groups(stack: Stack, redis: Redis) -> dict[str, list[int]]:
     assert stack.database_url is not None
     return {
         "server": [s.pid for s in stack.servers],
         "agents": [p.pid for p in stack.agents],
         "postgres": await backend_pids(stack.database_url),
         "client": [os.getpid()],
+        # Shared with Celery's broker, but not used by it while MODX is measured.
+        "redis": [int((await redis.info("server"))["process_id"])],
     }
 
 
@@ -50,23 +59,40 @@ def _per_step(cpu: dict[str, float], runs: int) -> dict[str, float]:
     return {k: round(1000 * v / (runs * STEPS), 3) for k, v in cpu.items()}
 
 
+async def _commands(redis: Redis) -> Counter[str]:
+    """Calls so far of each Redis command (the whole server's: run under the quiet lock)."""
+    stats = await redis.info("commandstats")
+    return Counter({name.removeprefix("cmdstat_"): int(v["calls"]) for name, v in stats.items()})
+
+
 async def _round(
-    stack: Stack, api: Api, name: str, alone: int, clients: int, pattern: str
+    stack: Stack, redis: Redis, api: Api, name: str, alone: int, clients: int, pattern: str
 ) -> dict[str, Any]:
     definition = chain(name, STEPS)
     # CPU of runs alone too: alone, a step costs the server about twice its CPU in a burst
     # (each wake-up of each process is paid for one step, not shared by a batch).
-    before = profile.cpu_snapshot(await _groups(stack))
+    groups = await _groups(stack, redis)
+    before, did = profile.cpu_snapshot(groups), profile.activity_snapshot(groups)
+    calls = await _commands(redis)
     modx_alone = latency_summary([await api.run_once(name) for _ in range(alone)])
-    cpu = profile.cpu_delta(before, profile.cpu_snapshot(await _groups(stack)))
+    calls = await _commands(redis) - calls
+    groups = await _groups(stack, redis)
+    cpu = profile.cpu_delta(before, profile.cpu_snapshot(groups))
+    done = profile.activity_delta(did, profile.activity_snapshot(groups))
     log(f"alone: CPU ms per step {_per_step(cpu, alone)}")
+    steps = alone * STEPS
+    log(
+        "alone: per step, the server's syscalls and wake-ups "
+        f"{[round(n / steps, 2) for n in done['server'][:2]]}, Redis commands "
+        f"{ {cmd: round(n / steps, 2) for cmd, n in sorted(calls.items()) if n >= steps / 10} }"
+    )
     celery_alone = latency_summary(
         [await asyncio.to_thread(celery_chain.run_once, STEPS) for _ in range(alone)]
     )
-    before = profile.cpu_snapshot(await _groups(stack))
+    before = profile.cpu_snapshot(await _groups(stack, redis))
     gc_before = await api.metric_sum(GC_SECONDS, ADMIN)
     modx_clients = await api.clients(definition, clients, pattern)
-    cpu = profile.cpu_delta(before, profile.cpu_snapshot(await _groups(stack)))
+    cpu = profile.cpu_delta(before, profile.cpu_snapshot(await _groups(stack, redis)))
     cpu["server_gc"] = await api.metric_sum(GC_SECONDS, ADMIN) - gc_before  # part of the server's
     log(f"clients: {modx_clients['elapsed_s']:.2f} s; CPU ms per step {_per_step(cpu, clients)}")
     celery_clients = await asyncio.to_thread(celery_chain.clients, clients, STEPS)
@@ -101,10 +127,14 @@ async def main(args: argparse.Namespace) -> None:
             await api.throughput(chain("warm", STEPS), 20)
             await asyncio.to_thread(celery_chain.throughput, 20, STEPS)
             rounds = []
+            redis = Redis.from_url(REDIS_URL)
             for index in range(args.rounds):
-                found = await _round(stack, api, name, args.alone, args.clients, args.pattern)
+                found = await _round(
+                    stack, redis, api, name, args.alone, args.clients, args.pattern
+                )
                 log(f"round {index + 1}: {json.dumps(found)}")
                 rounds.append(found)
+            await redis.aclose()
             if args.profile:
                 out = Path(args.profile)
                 await asyncio.to_thread(out.mkdir, parents=True, exist_ok=True)

@@ -32,6 +32,7 @@ from bus.signing import (
     verify,
 )
 from bus.transport import (
+    Ack,
     ConsumerOptions,
     DeadLetter,
     Handler,
@@ -40,9 +41,11 @@ from bus.transport import (
     Subscription,
     Transport,
     Verifier,
+    ack_of,
 )
 
 __all__ = [
+    "Ack",
     "BusError",
     "CodecError",
     "ConsumerOptions",
@@ -63,6 +66,7 @@ __all__ = [
     "TransportClosedError",
     "UnsupportedTransportError",
     "Verifier",
+    "ack_of",
     "create_transport",
     "decode",
     "encode",

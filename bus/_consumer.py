@@ -7,7 +7,8 @@ A subscription runs one reader and ``concurrency`` workers around a local buffer
 - each worker takes entries in order and decides their fate: dead-letter at once (malformed,
   expired, rejected by the verifier, or already delivered more than ``max_deliveries``
   times), run the handler (which may reject the envelope itself: ``RejectEnvelope``) and
-  acknowledge (publishing its replies first, if it returned any), or on failure leave the
+  acknowledge (publishing its replies first, if it returned any; unless the handler sent the
+  acknowledgement itself, ``bus.transport.ack_of``), or on failure leave the
   entry pending for redelivery, and dead-letter it once the handler has run
   ``max_deliveries`` times.
 
@@ -28,7 +29,7 @@ from typing import Any
 from bus import codec
 from bus.envelope import Envelope
 from bus.errors import CodecError, RejectEnvelope
-from bus.transport import ConsumerOptions, Handler, Reply, Subscription
+from bus.transport import Ack, ConsumerOptions, Handler, Reply, Subscription, handling
 
 _log = logging.getLogger(__name__)
 
@@ -334,17 +335,25 @@ class BaseSubscription(Subscription):
             )
             return
         replies = None
+        ack = Ack(self.stream, self.group, delivery.id, envelope)
+        token = handling.set(ack)
         try:
-            replies = await self._handler(envelope)
+            try:
+                replies = await self._handler(envelope)
+            finally:
+                handling.reset(token)
             if replies:
                 delivery.answered = True
                 if envelope.deadline is not None:
                     delivery.deadline = envelope.deadline.timestamp()
                 await self._commit(delivery, replies)
-        except RejectEnvelope as exc:
-            await self._reject(delivery, f"rejected: {exc.reason}")
-            return
         except Exception as exc:
+            if ack.sent:  # the handler acknowledged the entry itself: its work was done
+                _log.warning("%s: handler failed on %s after acknowledging it", self, delivery.id)
+                return
+            if isinstance(exc, RejectEnvelope):
+                await self._reject(delivery, f"rejected: {exc.reason}")
+                return
             if replies and self.options.on_unsent is not None:
                 await self._hand_over(replies)
             if delivery.deliveries >= max_deliveries:
@@ -362,7 +371,7 @@ class BaseSubscription(Subscription):
                 )
                 self._retry_later(delivery)
             return
-        if not replies:
+        if not replies and not ack.sent:
             self._ack(delivery)
 
     async def _hand_over(self, replies: Sequence[Reply]) -> None:

@@ -31,6 +31,7 @@ from bus.envelope import Envelope, utcnow
 from bus.errors import DeadLetterNotFoundError, TransportClosedError
 from bus.ids import new_id
 from bus.transport import (
+    Ack,
     ConsumerOptions,
     DeadLetter,
     Handler,
@@ -54,6 +55,10 @@ class _Group:
     # Insertion order is delivery order, which follows the cursor: the first key is the oldest.
     pel: dict[int, _Pending] = field(default_factory=dict)
     released: dict[int, None] = field(default_factory=dict)  # pending entries nobody holds
+
+    def ack(self, seq: int) -> None:
+        self.pel.pop(seq, None)
+        self.released.pop(seq, None)
 
 
 class _Stream:
@@ -182,9 +187,7 @@ class MemorySubscription(BaseSubscription):
         return out
 
     def _ack(self, delivery: Delivery) -> None:
-        seq = int(delivery.id)
-        self._group.pel.pop(seq, None)
-        self._group.released.pop(seq, None)
+        self._group.ack(int(delivery.id))
 
     async def _commit(self, delivery: Delivery, replies: Sequence[Reply]) -> None:
         entries = [(stream, codec.encode(envelope)) for stream, envelope in replies]
@@ -277,8 +280,10 @@ class MemoryTransport(Transport):
         within_s: float,
         *,
         notices: Sequence[tuple[str, str]] = (),
+        acks: Sequence[Ack] = (),
     ) -> list[str | None]:
-        """Append envelopes whose ids were not published in the last ``within_s`` seconds."""
+        """Append envelopes whose ids were not published in the last ``within_s`` seconds,
+        and acknowledge ``acks``."""
         if notices:
             raise ValueError("the in-memory bus has no pub/sub for notices")
         now = time.monotonic()
@@ -291,6 +296,12 @@ class MemoryTransport(Transport):
                 continue
             self._published[envelope.id] = now + within_s
             ids.append(self._append(stream, codec.encode(envelope)))
+        for ack in acks:
+            log = self._streams.get(ack.stream)
+            group = None if log is None else log.groups.get(ack.group)
+            if group is not None:
+                group.ack(int(ack.entry_id))
+            ack.sent = True
         return ids
 
     async def publish_raw(self, stream: str, data: bytes) -> str:

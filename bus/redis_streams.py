@@ -42,6 +42,7 @@ from bus.errors import DeadLetterNotFoundError, PublishError, TransportClosedErr
 from bus.ids import id_time, new_id
 from bus.redis_client import RedisClient, connect, publish_all
 from bus.transport import (
+    Ack,
     ConsumerOptions,
     DeadLetter,
     Handler,
@@ -186,27 +187,31 @@ class RedisStreamsTransport(Transport):
         within_s: float,
         *,
         notices: Sequence[tuple[str, str]] = (),
+        acks: Sequence[Ack] = (),
     ) -> list[str | None]:
         """Append envelopes not published in the last ``within_s`` seconds, in one round trip,
-        and PUBLISH ``notices`` (channel, message) in that same round trip, after them.
+        and PUBLISH ``notices`` (channel, message) and XACK ``acks`` in that same round trip,
+        after them (on a cluster, the notices follow on their own).
 
         A marker key per envelope id, set with NX and an expiry, decides; the check and the
-        XADD run in one Lua script, so they are atomic.
+        XADD run in one Lua script, so they are atomic. An XACK runs whatever the scripts did
+        (the caller acknowledges what it has recorded, not what it publishes); each ``Ack``
+        that Redis took is marked ``sent``, even when this raises.
 
         Raises:
             PublishError: Redis is unreachable or refuses the write.
         """
-        if not items and not notices:
+        if not items and not notices and not acks:
             return []
         ttl_ms = max(1, int(within_s * 1000))
         for stream, _ in items:
             self._touch(stream)
         try:
             try:
-                ids = await self._run_publish_once(items, ttl_ms, notices)
+                ids = await self._run_publish_once(items, ttl_ms, notices, acks)
             except NoScriptError:  # Redis restarted and forgot the script: load it again
                 self._publish_once_sha = None
-                ids = await self._run_publish_once(items, ttl_ms, notices)
+                ids = await self._run_publish_once(items, ttl_ms, notices, acks)
         except (ResponseError, *RECOVERABLE) as exc:
             raise PublishError(f"cannot publish {len(items)} envelopes: {exc}") from exc
         return [bytes(entry_id).decode() if entry_id else None for entry_id in ids]
@@ -243,25 +248,32 @@ class RedisStreamsTransport(Transport):
         items: Sequence[tuple[str, Envelope]],
         ttl_ms: int,
         notices: Sequence[tuple[str, str]],
+        acks: Sequence[Ack],
     ) -> list[Any]:
-        """The envelopes' scripts, then the notices; returns the scripts' replies."""
+        """The envelopes' scripts, then the notices and the acknowledgements; returns the
+        scripts' replies."""
         # EVALSHA in a plain pipeline: redis-py's Script objects would add a SCRIPT EXISTS
         # round trip to every pipeline. On a cluster, SCRIPT LOAD goes to every primary.
         if self._publish_once_sha is None:
             self._publish_once_sha = str(await self._client.script_load(PUBLISH_ONCE))
+        by_group = _by_group(acks)
         if self._publish_link is not None:
-            return await self._publish_on_link(self._publish_link, items, ttl_ms, notices)
+            return await self._publish_on_link(self._publish_link, items, ttl_ms, notices, by_group)
+        # A cluster: the pipeline sends each command to its key's node, all nodes at once.
         pipe = self._client.pipeline(transaction=False)
         for stream, envelope in items:
             marker = streams.published_marker(stream, envelope.id)
             pipe.evalsha(self._publish_once_sha, 2, marker, stream, ttl_ms, envelope.to_json())
-        if self._cluster:  # no PUBLISH in a cluster pipeline: after the scripts, on their own
-            replies = list(await pipe.execute())
-            await publish_all(self._client, notices)
-            return replies
-        for channel, message in notices:
-            pipe.publish(channel, message)
-        return list(await pipe.execute())[: len(items)]
+        for (stream, group), taken in by_group.items():
+            pipe.xack(stream, group, *(ack.entry_id for ack in taken))
+        replies = list(await pipe.execute(raise_on_error=False))
+        _mark_sent(by_group, replies[len(items) :])
+        for reply in replies[: len(items)]:
+            if isinstance(reply, Exception):
+                raise reply  # NOSCRIPT included: the caller loads the script again
+        # No PUBLISH in a cluster pipeline: after the scripts, on their own.
+        await publish_all(self._client, notices)
+        return replies[: len(items)]
 
     async def _publish_on_link(
         self,
@@ -269,6 +281,7 @@ class RedisStreamsTransport(Transport):
         items: Sequence[tuple[str, Envelope]],
         ttl_ms: int,
         notices: Sequence[tuple[str, str]],
+        by_group: dict[tuple[str, str], list[Ack]],
     ) -> list[Any]:
         """The scripts on this transport's own connection (one server): the writer publishes
         after each commit, and the client's pipeline costs several times the round trip."""
@@ -286,12 +299,18 @@ class RedisStreamsTransport(Transport):
             for stream, envelope in items
         ]
         commands += [("PUBLISH", channel, message) for channel, message in notices]
+        commands += [
+            ("XACK", stream, group, *(ack.entry_id for ack in taken))
+            for (stream, group), taken in by_group.items()
+        ]
         async with self._publish_lock:
             try:
                 replies = await link.call(commands)
             except RECOVERABLE:  # the link reconnects: one more try rides out a blip
                 replies = await link.call(commands)
-        for reply in replies:
+        published = len(commands) - len(by_group)
+        _mark_sent(by_group, replies[published:])
+        for reply in replies[:published]:
             if isinstance(reply, ResponseError):
                 raise reply  # NOSCRIPT included: the caller loads the script again
         return replies[: len(items)]
@@ -472,6 +491,23 @@ class RedisStreamsTransport(Transport):
         if self._publish_link is not None:
             await self._publish_link.close()
         await self._client.aclose()
+
+
+def _by_group(acks: Sequence[Ack]) -> dict[tuple[str, str], list[Ack]]:
+    """``acks`` by (stream, group): one XACK each."""
+    by_group: dict[tuple[str, str], list[Ack]] = {}
+    for ack in acks:
+        by_group.setdefault((ack.stream, ack.group), []).append(ack)
+    return by_group
+
+
+def _mark_sent(by_group: dict[tuple[str, str], list[Ack]], replies: Sequence[Any]) -> None:
+    """Mark the acks whose XACK Redis took (an error reply: the subscription tries again; a
+    group Redis lost answers 0, and its entries are gone too)."""
+    for taken, reply in zip(by_group.values(), replies, strict=True):
+        if not isinstance(reply, Exception):
+            for ack in taken:
+                ack.sent = True
 
 
 def _next_id(entry: tuple[int, int]) -> tuple[int, int]:

@@ -5,7 +5,10 @@ Two implementations share these semantics (and one contract test suite):
 ``bus.redis_streams.RedisStreamsTransport``.
 
 Delivery is at least once:
-- a handler that returns normally acknowledges its entry;
+- a handler that returns normally acknowledges its entry, unless it sent the acknowledgement
+  itself in a write it made anyway (``ack_of(envelope)`` gives it, ``publish_unique(acks=)``
+  sends it and marks it ``sent``); one left unsent (the publish failed) is the subscription's
+  to send, so no acknowledgement is lost;
 - a handler that raises leaves the entry pending; it is redelivered once it has been idle for
   ``visibility_timeout_s`` (XAUTOCLAIM on Redis), to any consumer of the group;
 - an entry whose handler is still running is never redelivered: its consumer renews it, so
@@ -29,6 +32,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -58,6 +62,36 @@ class ConsumerOptions:
     verifier: Verifier | None = None
     on_unsent: Callable[[Sequence[Reply]], Awaitable[None]] | None = None
     """Takes a handler's replies that could not be published (e.g. to keep them on disk)."""
+
+
+@dataclass(slots=True, eq=False)
+class Ack:
+    """The acknowledgement of the entry a handler is handling (``ack_of``), for the handler to
+    send with a publish of its own (``Transport.publish_unique(acks=)``): the subscription's
+    own acknowledgement, a round trip of its own, is then left out."""
+
+    stream: str
+    group: str
+    entry_id: str
+    envelope: Envelope
+    """The envelope handed to the handler (``ack_of`` matches it by identity)."""
+    sent: bool = False
+    """Set by the transport once the acknowledgement went out; while False when the handler
+    returns, the subscription acknowledges the entry itself."""
+
+
+handling: ContextVar[Ack | None] = ContextVar("handling", default=None)
+"""The acknowledgement of the entry whose handler runs in this task (set by the consumer)."""
+
+
+def ack_of(envelope: Envelope) -> Ack | None:
+    """The acknowledgement of the entry being handled in this task, if ``envelope`` is the one
+    its handler was given (not another, nor one a task inherited the context of); else None.
+
+    Send it only once the entry's work is safely done (recorded): it is then acknowledged
+    even if the handler raises afterwards."""
+    ack = handling.get()
+    return ack if ack is not None and ack.envelope is envelope else None
 
 
 @dataclass(frozen=True)
@@ -126,6 +160,7 @@ class Transport(ABC):
         within_s: float,
         *,
         notices: Sequence[tuple[str, str]] = (),
+        acks: Sequence[Ack] = (),
     ) -> list[str | None]:
         """Like ``publish_many``, but skip an envelope whose id was published in the last
         ``within_s`` seconds (None in its place): a publisher that retries after a crash
@@ -133,6 +168,9 @@ class Transport(ABC):
 
         ``notices``: (channel, message) pairs to send on the store's pub/sub in the same
         round trip, after the envelopes (a store without pub/sub refuses them: ValueError).
+        ``acks``: entries to acknowledge in that same round trip, whatever becomes of the
+        envelopes; each one acknowledged is marked ``sent`` (one left unsent, when publishing
+        fails, is the subscription's to acknowledge).
         """
 
     @abstractmethod

@@ -2,11 +2,13 @@
 
 The engine writes each envelope to the ``outbox`` table in the same transaction as the state
 change that caused it. After the commit the orchestrator hands the rows to ``publish_committed``
-(the fast path: no extra transaction on the way out); the writer deletes the published rows in
-its next write (``take_published``), or the relay does once the writer is idle. Rows the fast
-path could not publish (the bus was down, the process died) are picked up by the relay's poll
-once they are ``claim_after_s`` old, claimed with ``FOR UPDATE SKIP LOCKED`` so replicas never
-take the same row. Bus envelopes are published with ``publish_unique``: a row published again
+(the fast path: no extra transaction on the way out), with the acknowledgements of the results
+that commit recorded (in the same write, not a round trip each); the writer deletes the
+published rows in its next write (``take_published``), or the relay does once the writer is
+idle. Rows the fast path could not publish (the bus was down, the process died) are picked up
+by the relay's poll once they are ``claim_after_s`` old, claimed with ``FOR UPDATE SKIP
+LOCKED`` so replicas never take the same row (the acknowledgements are then left to the
+results' subscriptions). Bus envelopes are published with ``publish_unique``: a row published again
 after a crash adds nothing to the stream.
 
 A row that waited may carry a task nobody needs any more: its attempt was superseded (the
@@ -28,7 +30,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bus.envelope import Envelope
-from bus.transport import Transport
+from bus.transport import Ack, Transport
 from services.db.models import EventRow, OutboxRow, utcnow
 from services.orchestrator.dead import dead_tasks
 from services.orchestrator.routing import remote_agent
@@ -93,15 +95,19 @@ class OutboxRelay:
         self._wake.set()
 
     async def publish_committed(
-        self, rows: Committed, notices: Sequence[tuple[str, str]] = ()
+        self,
+        rows: Committed,
+        notices: Sequence[tuple[str, str]] = (),
+        acks: Sequence[Ack] = (),
     ) -> bool:
         """Publish (destination, envelope) pairs whose outbox rows just committed; the relay
         deletes the rows later. ``notices`` (pub/sub channel, message) go out in the same round
-        trip as the rows on the bus; True when they did (False: none, or publishing failed)."""
+        trip as the rows on the bus, and so do ``acks`` (entries the same commit recorded:
+        each sent is marked); True when the notices did (False: none, or publishing failed)."""
         if not rows:
             return False
         try:
-            carried = await self._send(list(rows), notices)
+            carried = await self._send(list(rows), notices, acks)
         except Exception as exc:
             # The rows stay in the table: the relay's poll publishes them.
             log_failure(self.outage, exc, log, "outbox: publishing after commit")
@@ -175,14 +181,18 @@ class OutboxRelay:
         return len(rows)
 
     async def _send(
-        self, items: list[tuple[str, Envelope]], notices: Sequence[tuple[str, str]] = ()
+        self,
+        items: list[tuple[str, Envelope]],
+        notices: Sequence[tuple[str, str]] = (),
+        acks: Sequence[Ack] = (),
     ) -> bool:
-        """Publish ``items``; True when ``notices`` went out with the ones on the bus."""
+        """Publish ``items``; True when ``notices`` went out with the ones on the bus (and
+        ``acks`` with them)."""
         on_bus = [(dest, env) for dest, env in items if remote_agent(dest) is None]
         carried = bool(on_bus and notices)
         if on_bus:
             await self.transport.publish_unique(
-                on_bus, self.dedupe_s, notices=notices if carried else ()
+                on_bus, self.dedupe_s, notices=notices if carried else (), acks=acks
             )
         if self.remote_submit is not None:
             # Remote agents have no de-duplication of their own; a lost delivery is covered by

@@ -28,6 +28,7 @@ from agents.sdk.errors import RequestRejected, ServerUnavailable
 from bus.envelope import Envelope
 from bus.errors import TransportClosedError, UnsupportedTransportError
 from bus.transport import (
+    Ack,
     ConsumerOptions,
     DeadLetter,
     Handler,
@@ -404,6 +405,7 @@ class GatewayTransport(Transport):
         within_s: float,
         *,
         notices: Sequence[tuple[str, str]] = (),
+        acks: Sequence[Ack] = (),
     ) -> list[str | None]:
         """Not available to agents."""
         raise UnsupportedTransportError("publish_unique is not available through the gateway")

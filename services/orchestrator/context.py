@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bus.envelope import Envelope
+from bus.transport import Ack
 from services.db.models import utcnow
 from services.ledger.format import chain_hash, sign_entry
 from services.orchestrator.definitions import WorkflowDefinition
@@ -88,6 +89,8 @@ class RunContext:
     version_before: int = -1
     ledger_key: Ed25519PrivateKey | None = None  # signs each entry (None: unsigned, verify says)
     children: list[ChildOrder] = field(default_factory=list)  # carried out after the commit
+    acks: list[Ack] = field(default_factory=list)  # bus entries this transaction recorded:
+    # acknowledged with the publish of ``sent`` (else by their subscriptions)
 
     def __post_init__(self) -> None:
         self.version_before = self.run.version

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import socket
 from collections import deque
@@ -38,7 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from bus import streams
 from bus.envelope import Envelope
 from bus.ids import new_id
-from bus.transport import ConsumerOptions, Reply, Subscription, Transport
+from bus.transport import ConsumerOptions, Reply, Subscription, Transport, ack_of
 from services import metrics
 from services.db.models import DEFAULT_TENANT, RunRow, StepRow, utcnow
 from services.orchestrator import persist, runs, workflows
@@ -340,7 +341,10 @@ class Orchestrator:
         self._jobs.append(job)
         self._queued.set()
         if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write_loop(), name="orchestrator-writer")
+            # A context of its own: not that of the handler that happens to start it.
+            self._writer = asyncio.create_task(
+                self._write_loop(), name="orchestrator-writer", context=contextvars.Context()
+            )
         return await asyncio.shield(job.done)
 
     async def committed(self, *contexts: RunContext) -> None:
@@ -366,7 +370,8 @@ class Orchestrator:
         notices = self.watch.notices
         # The other replicas' notices ride with the tasks: one round trip after the commit.
         messages = notices.messages(changed, finished) if notices is not None and sent else []
-        told = await self.relay.publish_committed(sent, messages)
+        acks = [ack for ctx in contexts for ack in ctx.acks]
+        told = await self.relay.publish_committed(sent, messages, acks)
         commits = {c.run.id: _commit(c) for c in contexts if c.run.version != c.version_before}
         await self.watch.notify(changed, list(finished), finished, commits, told=told)
         if self.engine.capacity is not None and any(ctx.released for ctx in contexts):
@@ -670,16 +675,22 @@ class Orchestrator:
         """
         sender = await self.authenticator.check(envelope)
         run_id = envelope.run_id or ""
-        outcome = await self.in_run(
-            run_id, lambda ctx: self.engine.on_message(ctx, envelope, sender)
-        )
+        ack = ack_of(envelope)
+
+        async def record(ctx: RunContext) -> bool | Refusal:
+            outcome = await self.engine.on_message(ctx, envelope, sender)
+            if ack is not None and not isinstance(outcome, Refusal):
+                # Recorded (or found recorded) by this transaction: its bus entry is
+                # acknowledged with the publish after the commit, not in a round trip of its own.
+                ctx.acks.append(ack)
+            return outcome
+
+        outcome = await self.in_run(run_id, record)
         if isinstance(outcome, Refusal):
             # A refusal writes nothing, so a copy of the run that another replica had changed
             # meanwhile would go unnoticed: judge it once more on the run as stored.
             self.cache.forget([run_id])
-            outcome = await self.in_run(
-                run_id, lambda ctx: self.engine.on_message(ctx, envelope, sender)
-            )
+            outcome = await self.in_run(run_id, record)
         if outcome is None:
             raise refuse("unbound", f"no run {run_id!r}")
         if isinstance(outcome, Refusal) and outcome.code == "early":

@@ -22,6 +22,7 @@ from bus import (
     RejectEnvelope,
     Transport,
     TransportClosedError,
+    ack_of,
     generate_keypair,
     sign,
     utcnow,
@@ -396,6 +397,49 @@ class TransportContract:
         await wait_until(lambda: _pending_is(transport, stream, "g", 0))
         assert sorted(record.seen) == [*range(-100, 0), *range(1, 101)]
         assert all(record.seen.index(i) < record.seen.index(-i) for i in range(1, 101))
+
+    async def test_a_handler_sends_its_acknowledgement_with_a_publish_of_its_own(
+        self, transport, stream
+    ):
+        """``ack_of`` gives a handler its entry's acknowledgement, to send in the write that
+        publishes its work (the orchestrator's next task): the entry is acknowledged by that
+        write, before the handler returns, and not again by the subscription."""
+        out = f"{stream}.out"
+        seen: list[tuple[int, bool, int]] = []
+
+        async def publishes(env: Envelope) -> None:
+            ack = ack_of(env)
+            assert ack is not None and (ack.stream, ack.group) == (stream, "g")
+            assert ack_of(envelope(env.payload["i"])) is None  # only for the envelope given
+            before = await transport.pending(stream, "g")
+            await transport.publish_unique([(out, envelope(-env.payload["i"]))], 60, acks=[ack])
+            seen.append((before, ack.sent, await transport.pending(stream, "g")))
+
+        await transport.subscribe(stream, "g", "c", publishes)
+        for i in range(1, 4):
+            await transport.publish(stream, envelope(i))
+            await wait_until(lambda: len(seen) >= i)  # noqa: B023 - awaited within the loop
+        assert seen == [(1, True, 0)] * 3
+        assert await transport.stream_length(out) == 3
+        assert ack_of(envelope(1)) is None  # outside a handler
+
+    async def test_an_acknowledgement_its_handler_kept_is_sent_by_the_subscription(
+        self, transport, stream
+    ):
+        """A handler that took its acknowledgement but did not send it (its publish failed,
+        or it published nothing) leaves it to the subscription: the entry comes back no more."""
+        record = Recorder()
+
+        async def keeps(env: Envelope) -> None:
+            assert ack_of(env) is not None
+            await record(env)
+
+        await transport.subscribe(stream, "g", "c", keeps, FAST)
+        await transport.publish_many([(stream, envelope(i)) for i in range(5)])
+        await wait_until(lambda: len(record.seen) >= 5)
+        await wait_until(lambda: _pending_is(transport, stream, "g", 0))
+        await asyncio.sleep(3 * FAST.visibility_timeout_s)
+        assert sorted(record.seen) == list(range(5))
 
     async def test_ping_and_close(self, make_transport, stream):
         transport = make_transport()

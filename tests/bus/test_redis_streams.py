@@ -12,11 +12,13 @@ import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
-from bus import ConsumerOptions, Envelope, PublishError, RedisStreamsTransport
+from bus import ConsumerOptions, Envelope, PublishError, RedisStreamsTransport, ack_of
 from tests.bus.contract import FAST, Recorder, TransportContract, envelope
+from tests.fixtures.proxy import TcpProxy
 from tests.fixtures.services import free_port, missing, wait_until
 
 pytestmark = pytest.mark.redis
@@ -74,6 +76,59 @@ class TestRedisStreamsTransport(RedisConfig, TransportContract):
         ids = await transport.publish_unique([(stream, envelope(2))], within_s=60)
         assert ids[0] is not None
         assert await transport.stream_length(stream) == 2
+
+    async def test_acknowledgements_go_out_with_a_publish_that_redis_refuses(
+        self, transport, stream
+    ):
+        """The XACK of ``publish_unique(acks=)`` runs whatever its envelopes' scripts do: the
+        caller acknowledges what it has recorded, not what it publishes."""
+        blocked = f"{stream}.out"
+        await transport.client.set(blocked, "not a stream")  # XADD to it fails: WRONGTYPE
+        seen: list[tuple[bool, int]] = []
+
+        async def publishes(env: Envelope) -> None:
+            ack = ack_of(env)
+            assert ack is not None
+            with pytest.raises(PublishError, match="WRONGTYPE"):
+                await transport.publish_unique([(blocked, envelope(2))], 60, acks=[ack])
+            seen.append((ack.sent, await transport.pending(stream, "g")))
+
+        await transport.subscribe(stream, "g", "c", publishes, FAST)
+        await transport.publish(stream, envelope(1))
+        await wait_until(lambda: seen)
+        await asyncio.sleep(3 * FAST.visibility_timeout_s)
+        assert seen == [(True, 0)]  # acknowledged at once, and never delivered again
+
+    async def test_an_acknowledgement_a_failed_publish_kept_is_the_subscriptions(
+        self, transport, stream, redis_url
+    ):
+        """A publish whose connection is lost sent no acknowledgement: the subscription sends
+        it when the handler returns, and the entry is not delivered again."""
+        target = urlsplit(redis_url)
+        proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 6379, free_port())
+        await proxy.restore()
+        via = target._replace(netloc=f"127.0.0.1:{proxy.port}").geturl()
+        cut = RedisStreamsTransport(via, socket_timeout_s=1)
+        await cut.publish_unique([(f"{stream}.out", envelope(0))], 60)  # connected, script loaded
+        await proxy.cut()
+        seen: list[tuple[bool, int]] = []
+
+        async def publishes(env: Envelope) -> None:
+            ack = ack_of(env)
+            assert ack is not None
+            with pytest.raises(PublishError):
+                await cut.publish_unique([(f"{stream}.out", envelope(2))], 60, acks=[ack])
+            seen.append((ack.sent, await transport.pending(stream, "g")))
+
+        try:
+            await transport.subscribe(stream, "g", "c", publishes, FAST)
+            await transport.publish(stream, envelope(1))
+            await wait_until(lambda: seen)
+            await wait_until(lambda: _pending(transport, stream, "g", 0))
+            await asyncio.sleep(3 * FAST.visibility_timeout_s)
+            assert seen == [(False, 1)]
+        finally:
+            await cut.close()
 
     async def test_a_reply_that_cannot_be_published_fails_the_handler(self, transport, stream):
         blocked = f"{stream}.replies"

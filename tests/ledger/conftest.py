@@ -20,15 +20,17 @@ from typing import Any
 import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from typer.testing import CliRunner, Result
 
 from services.cli.main import app
 from services.db.engine import create_engine
+from services.db.models import LedgerCheckpointRow
 from services.ledger import keys
 from services.ledger.verify import verify
 from tests.e2e import fleet
-from tests.fixtures.services import POSTGRES_URL, missing, port_open, postgres_admin
+from tests.fixtures.services import POSTGRES_URL, missing, port_open, postgres_admin, wait_until
 from tests.fixtures.stack import ADMIN, running_stack
 
 # range -> square (fan-out, n items) -> sum: n + 2 step entries and run.succeeded, per run.
@@ -67,6 +69,9 @@ class Golden:
 
 async def _build(backend: str, root: Path, url: str) -> Golden:
     async with running_stack("embedded", root, url, None) as stack:
+        # The checkpointer's loop starts with the genesis checkpoint. Waiting for it keeps the
+        # runs below out of it however slow the start: the export makes the next one.
+        await wait_until(lambda: _checkpoints(stack.runtime.readers))
         await stack.agent(fleet.numbers)
         await stack.agent(fleet.squares)
         runs = [await stack.submit(FLOW, {"n": n}) for n in (3, 4)]
@@ -108,6 +113,11 @@ async def _build(backend: str, root: Path, url: str) -> Golden:
             cli,
             public_key,
         )
+
+
+async def _checkpoints(readers: async_sessionmaker[AsyncSession]) -> int:
+    async with readers() as session:
+        return int(await session.scalar(select(func.count()).select_from(LedgerCheckpointRow)) or 0)
 
 
 @pytest.fixture(scope="module", params=["postgres", "sqlite"])

@@ -29,28 +29,12 @@ from typing import Any
 from bus import codec
 from bus.envelope import Envelope
 from bus.errors import CodecError, RejectEnvelope
+from bus.tasks import cancel_and_wait
 from bus.transport import Ack, ConsumerOptions, Handler, Reply, Subscription, handling
 
 _log = logging.getLogger(__name__)
 
 _STOP_IO_TIMEOUT_S = 10.0
-
-
-async def cancel_and_wait(tasks: Sequence[asyncio.Task[Any]]) -> None:
-    """Cancel ``tasks`` and wait until every one has ended.
-
-    A cancellation that races a client library's own timeout can come out as a
-    ``TimeoutError`` and be swallowed, so a task still running after a second is cancelled
-    again (our loops also stop on their ``_stopping`` flag).
-    """
-    pending = {task for task in tasks if not task.done()}
-    while pending:
-        for task in pending:
-            task.cancel()
-        _, pending = await asyncio.wait(pending, timeout=1.0)
-    for task in tasks:
-        if not task.cancelled():
-            task.exception()  # retrieved: no "exception was never retrieved" noise
 
 
 @dataclass(slots=True)

@@ -34,13 +34,14 @@ from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import NoScriptError, ResponseError
 
 from bus import codec, streams
-from bus._consumer import BaseSubscription, cancel_and_wait
+from bus._consumer import BaseSubscription
 from bus._redis_consumer import RECOVERABLE, RedisSubscription
 from bus._redis_link import Arg, Link
 from bus.envelope import Envelope
 from bus.errors import DeadLetterNotFoundError, PublishError, TransportClosedError
 from bus.ids import id_time, new_id
 from bus.redis_client import RedisClient, connect, publish_all
+from bus.tasks import cancel_and_wait
 from bus.transport import (
     Ack,
     ConsumerOptions,

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bus.factory import create_transport
 from bus.redis_streams import RedisStreamsTransport
 from bus.signing import Ed25519PrivateKey
+from bus.tasks import cancel_and_wait
 from bus.transport import ConsumerOptions, Transport
 from services.auth import Principal, PrincipalCache, token_hash
 from services.config import Settings
@@ -288,17 +289,11 @@ class Runtime:
 
     async def close(self) -> None:
         """Stop the loops, then close the bus, the remote agents' transports and the database."""
-        for loop in (self._checkpoints, self._partitions):
-            if loop is not None:
-                loop.cancel()
-                await asyncio.gather(loop, return_exceptions=True)
+        await cancel_and_wait(loop for loop in (self._checkpoints, self._partitions) if loop)
         await self.orchestrator.stop()  # also when not orchestrating: the writer may have run
         if self.notices is not None:
             await self.notices.stop()
-        for task in (self._flusher, self._bus_users):
-            if task is not None:
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
+        await cancel_and_wait(task for task in (self._flusher, self._bus_users) if task)
         try:
             await self.last_used.flush(self.sessions)
         except Exception:

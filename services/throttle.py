@@ -24,13 +24,14 @@ a random value, so that an old epoch never comes back.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
 import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
+
+from bus.tasks import cancel_and_wait
 
 PREFIX = "{modx:auth}"  # the hash tag: all counters in one slot (one MGET on a cluster)
 EPOCH = f"{PREFIX}:epoch"  # changes at each revoked or rotated token (see the module)
@@ -194,9 +195,7 @@ class RedisCounters:
 
     async def close(self) -> None:
         if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
+            await cancel_and_wait([self._reader])
         await self._client.aclose()
 
 

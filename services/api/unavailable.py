@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from bus.redis_client import CLUSTER_UNREACHABLE
+from bus.tasks import cancel_and_wait
 from services.outage import BUS, DATABASE, Outage, dependency_of
 
 log = logging.getLogger("services.api")
@@ -71,9 +72,7 @@ class Outages:
 
     async def close(self) -> None:
         """Stop the probes (at shutdown)."""
-        for task in self._probes.values():
-            task.cancel()
-        await asyncio.gather(*self._probes.values(), return_exceptions=True)
+        await cancel_and_wait(self._probes.values())
 
 
 def install(app: FastAPI, error_body: Callable[..., dict[str, object]]) -> None:

@@ -39,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from bus import streams
 from bus.envelope import Envelope
 from bus.ids import new_id
+from bus.tasks import cancel_and_wait
 from bus.transport import ConsumerOptions, Reply, Subscription, Transport, ack_of
 from services import metrics
 from services.db.models import DEFAULT_TENANT, RunRow, StepRow, utcnow
@@ -235,13 +236,10 @@ class Orchestrator:
             await self.ownership.leave()
         except Exception as exc:  # the lease runs out by itself
             log.warning("could not give the replica lease back: %s", exc)
-        for task in [*self._tasks, *self._background]:
-            task.cancel()
-        await asyncio.gather(*self._tasks, *self._background, return_exceptions=True)
+        await cancel_and_wait([*self._tasks, *self._background])
         self._tasks.clear()
         if self._writer is not None:
-            self._writer.cancel()
-            await asyncio.gather(self._writer, return_exceptions=True)
+            await cancel_and_wait([self._writer])
             self._writer = None
         for job in self._jobs:
             job.done.cancel()

@@ -23,6 +23,7 @@ from typing import Any
 from redis.asyncio.client import PubSub
 
 from bus.redis_client import RedisClient, publish_all
+from bus.tasks import cancel_and_wait
 from services.orchestrator.ownership import partition_of
 from services.orchestrator.records import Run, Step
 
@@ -312,9 +313,7 @@ class RunNotices:
     async def stop(self) -> None:
         if self.watch.notices is self:
             self.watch.notices = None
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await cancel_and_wait(self._tasks)
         self._tasks.clear()
 
     def watch_run(self, run_id: str, *, finishes: bool = False) -> None:
@@ -407,9 +406,7 @@ class RunNotices:
             else:
                 delay = 0.1
             finally:
-                for task in tasks:
-                    task.cancel()
-                await asyncio.gather(*tasks, return_exceptions=True)
+                await cancel_and_wait(tasks)
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()
 

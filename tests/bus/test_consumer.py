@@ -17,8 +17,9 @@ import pytest
 
 from bus import ConsumerOptions, Envelope, Kind, MemoryTransport
 from bus import _consumer as consumer_module
-from bus._consumer import BaseSubscription, Delivery, cancel_and_wait
+from bus._consumer import BaseSubscription, Delivery
 from bus.errors import PublishError
+from bus.tasks import cancel_and_wait
 from bus.transport import Reply
 from tests.fixtures.services import wait_until
 

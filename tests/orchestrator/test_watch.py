@@ -243,3 +243,32 @@ async def test_a_long_poll_listens_to_finishes_only_and_a_stream_to_every_change
 
 async def _equal(value: Awaitable[object], expected: object) -> bool:
     return await value == expected
+
+
+async def test_stop_ends_a_sender_whose_client_swallowed_the_cancel(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """redis-py 8.2's pipeline can return normally when cancelled while it reconnects (seen
+    as a shutdown hung for 300 s in CI, after a Redis outage): the send loop went back to
+    waiting for notices, and ``stop`` waited on it for ever. It is cancelled again now."""
+    import services.orchestrator.watch as watch_module
+
+    sending = asyncio.Event()
+
+    async def publish_swallowing_a_cancel(client: RedisClient, messages: object) -> None:
+        sending.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.Event().wait()  # a reconnect in progress, that eats the cancel
+
+    monkeypatch.setattr(watch_module, "publish_all", publish_swallowing_a_cancel)
+    client = connect(redis_url)
+    notices = RunNotices(client, RunWatch(), f"test:runs:{uuid.uuid4().hex}")
+    notices.start()
+    try:
+        notices.send(["r1"], [])
+        await sending.wait()
+        stopping = asyncio.create_task(notices.stop())
+        done, _ = await asyncio.wait({stopping}, timeout=60)  # a hang, not a time limit
+        assert stopping in done and stopping.exception() is None
+    finally:
+        await client.aclose()

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bus import streams
 from bus.envelope import Envelope, Kind
+from bus.tasks import cancel_and_wait
 from bus.transport import Transport
 from services.db.models import AgentRow, OutboxRow, utcnow
 from services.orchestrator.authenticity import Authenticator
@@ -179,18 +180,13 @@ class RemoteDispatcher:
         """Stop: let deliveries in flight finish for ``drain_s``, then hand back to the
         outbox whatever was not delivered (queued or cut short), and close the transports."""
         self._closing = True
-        for notice in list(self._notices):  # best effort: a lost cancel leaves an ignored answer
-            notice.cancel()
-        await asyncio.gather(*self._notices, return_exceptions=True)
+        await cancel_and_wait(self._notices)  # a lost cancel leaves an ignored answer
         if self._watcher is not None:
-            self._watcher.cancel()
-            await asyncio.gather(self._watcher, return_exceptions=True)
+            await cancel_and_wait([self._watcher])
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=self.drain_s)
         unfinished = [item for task, item in self._tasks.items() if task not in self._dead]
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await cancel_and_wait(self._tasks)
         left = [(a, e) for a, q in self._queues.items() for e in q] + unfinished
         self._queues.clear()
         if left:

@@ -46,6 +46,10 @@ COUNTERS = {
     "forwarded": "modx_results_forwarded_total",
     "conflicts": "modx_run_conflicts_total",
     "gc_s": "modx_gc_seconds_total",  # the replicas' garbage collector passes, every generation
+    # The writers' batches and the changes they applied: changes per batch is how many steps
+    # share each commit (a replica with a third of the rate commits smaller batches).
+    "batches": "modx_writer_batches_total",
+    "changes": "modx_writer_changes_total",
 }
 
 
@@ -184,6 +188,7 @@ async def _measure(cfg: ReplicasConfig, stack: Stack, count: int, series: Series
             done = profile.activity_delta(did, profile.activity_snapshot(processes))
             wall = time.monotonic() - started
             after = await _counters(stack)
+            batches = after["batches"] - counted["batches"]
             series.add(f"{key}.steps_per_s", rate["steps_per_s"])
             gross = {g: 1000 * cpu.get(g, 0.0) / steps for g in GROUPS}
             # What the steps themselves cost: the CPU an idle stack would have spent meanwhile
@@ -204,6 +209,8 @@ async def _measure(cfg: ReplicasConfig, stack: Stack, count: int, series: Series
                 f"{sum(marginal.values()):.2f} ms without the idle stack's; "
                 f"conflicts per step {(after['conflicts'] - counted['conflicts']) / steps:.3f}, "
                 f"GC {1000 * (after['gc_s'] - counted['gc_s']) / steps:.3f} ms per step; "
+                f"writer batches per step {batches / steps:.3f} "
+                f"({(after['changes'] - counted['changes']) / max(batches, 1):.1f} changes each); "
                 "per step syscalls/wakeups/preempted/queued ms: "
                 + ", ".join(f"{g} " + "/".join(f"{n / steps:.2f}" for n in done[g]) for g in GROUPS)
             )

@@ -25,6 +25,15 @@ RUN_CONFLICTS = Counter(
 RESULTS_FORWARDED = Counter(
     "modx_results_forwarded_total", "Results sent on to the replica that owns their run"
 )
+WRITER_BATCHES = Counter(
+    "modx_writer_batches_total",
+    "Batches of changes to runs the orchestrator's writer applied together, each in one "
+    "transaction when it writes anything (group commit)",
+)
+WRITER_CHANGES = Counter(
+    "modx_writer_changes_total",
+    "Changes to runs those batches applied (per batch: how many changes share a commit)",
+)
 PARTITIONS_OWNED = Gauge("modx_partitions_owned", "Run partitions this replica owns now")
 AGENTS_REGISTERED = Counter("modx_agents_registered_total", "Agent registrations")
 GATEWAY_CONNECTIONS = Gauge("modx_gateway_connections", "Agents connected to the gateway now")

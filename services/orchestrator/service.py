@@ -487,6 +487,9 @@ class Orchestrator:
                 for job in batch:
                     await self._write([job], reconnected=reconnected)
             return
+        if batch:
+            metrics.WRITER_BATCHES.inc()
+            metrics.WRITER_CHANGES.inc(len(batch))
         try:
             await self.committed(*contexts)
         finally:

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import event, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -20,6 +21,9 @@ from services.orchestrator.definitions import parse_definition
 from services.runtime import Runtime
 from tests.fixtures.proxy import TcpProxy
 from tests.fixtures.services import free_port
+
+BATCHES = "modx_writer_batches_total"
+CHANGES = "modx_writer_changes_total"
 
 # No agent serves this capability: the first step waits, so the run stays running.
 WAITING = parse_definition(
@@ -184,3 +188,30 @@ async def test_a_change_that_changes_nothing_writes_nothing(
 
     assert await a.orchestrator.in_run(run.id, look) == "running"
     assert await stored_version() == before  # the run just created is held clean
+
+
+def _counted(name: str) -> float:
+    return REGISTRY.get_sample_value(name) or 0.0
+
+
+async def test_the_writer_counts_its_batches_and_the_changes_they_apply(
+    replicas: tuple[Runtime, Runtime],
+) -> None:
+    """Changes per batch is how well commits are shared: the figure that tells a replica
+    with a third of a lone one's rate (smaller group commits) from one that does more work
+    per step (``bench.replicas``)."""
+    a, _ = replicas
+    batches, changes = _counted(BATCHES), _counted(CHANGES)
+    # Queued in one pass of the event loop, before the writer first runs: one batch.
+    made = await asyncio.gather(*(a.orchestrator.create_run(WAITING, {}) for _ in range(20)))
+    assert all(run is not None and run.status == "running" for run in made)
+    assert _counted(BATCHES) - batches == 1
+    assert _counted(CHANGES) - changes == 20
+
+    async def look(ctx: RunContext) -> str:
+        return ctx.run.status
+
+    assert made[0] is not None
+    assert await a.orchestrator.in_run(made[0].id, look) == "running"
+    assert _counted(BATCHES) - batches == 2
+    assert _counted(CHANGES) - changes == 21

@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     max_deliveries: int = 5
     outbox_poll_s: float = 0.5
     scheduler_poll_s: float = 1.0
+    # The most changes to runs the orchestrator's writer applies in one transaction: its group
+    # commit takes whatever is queued, up to this many (``services.orchestrator.service``).
+    writer_max_batch: int = Field(default=256, ge=1)
     http_dispatch_timeout_s: float = 30.0
     # Deliveries to remote agents (HTTP, MCP, A2A) in flight at once: to one, and to all.
     http_dispatch_per_agent: int = Field(default=8, ge=1)

@@ -157,6 +157,7 @@ class Runtime:
             authenticator=authenticator,
             consumer=settings.orchestrator_id,
             scheduler_poll_s=settings.scheduler_poll_s,
+            max_batch=settings.writer_max_batch,
             lease_s=settings.agent_lease_s,
             claim_timeout_s=settings.claim_timeout_s,
             # Handlers only queue results for the writer: many in flight make big batches.

@@ -215,3 +215,22 @@ async def test_the_writer_counts_its_batches_and_the_changes_they_apply(
     assert await a.orchestrator.in_run(made[0].id, look) == "running"
     assert _counted(BATCHES) - batches == 2
     assert _counted(CHANGES) - changes == 21
+
+
+async def test_the_writer_applies_at_most_its_max_batch_in_one_transaction(
+    database_url: str, tmp_path: Path
+) -> None:
+    """``MODX_WRITER_MAX_BATCH``: changes queued together beyond it go in the next batches
+    (``bench.replicas`` gives a lone replica the batches three replicas make)."""
+    settings = Settings(database_url=database_url, data_dir=tmp_path, writer_max_batch=2)
+    runtime = await Runtime.open(settings, orchestrate=False)
+    try:
+        batches, changes = _counted(BATCHES), _counted(CHANGES)
+        made = await asyncio.gather(
+            *(runtime.orchestrator.create_run(WAITING, {}) for _ in range(5))
+        )
+        assert all(run is not None and run.status == "running" for run in made)
+        assert _counted(BATCHES) - batches == 3  # 2 + 2 + 1
+        assert _counted(CHANGES) - changes == 5
+    finally:
+        await runtime.close()

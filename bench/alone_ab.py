@@ -1,0 +1,172 @@
+"""One 10-step run alone, two builds side by side, with Celery's chain in the same rounds.
+
+``python -m bench.alone_ab --other DIR [--rounds N] [--block B] [--agents A]``: two stacks at
+once, each one ``modx serve`` on its own scratch PostgreSQL database and its own Redis database
+with ``A`` ``numbers`` agents: ``this``, started from this checkout, and ``other``, started
+from the checkout ``DIR`` (``git worktree add DIR <commit>``), so the two builds run on the
+same machine at the same moment; and a 2-process Celery worker. Each round takes ``B`` runs
+alone on each stack in turn, then ``B`` Celery chains, and the order of the two stacks
+alternates from round to round. Sequential runs of one build drift by more than a small
+effect (bench/README.md); alternating blocks within one window does not.
+
+It reports, per build, the p50/p99 of all its runs and of each round, and the CPU
+milliseconds per step of its server, its agents and its database's PostgreSQL backends,
+counted over its own blocks only (``/proc``), and the servers' system calls and wake-ups
+(voluntary context switches) per step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from bench import celery_chain, harness, profile, stack
+from bench.harness import latency_summary, log
+from bench.stack import REDIS_URL, REDIS_URL_2, Stack, Stacks, backend_pids, log_dir
+from bench.workload import Api, chain
+
+STEPS = 10
+NAME = "alone-ab-chain"
+
+
+@contextmanager
+def _from(repo: Path | None) -> Iterator[None]:
+    """Processes started in this block run the code of ``repo`` (None: this checkout)."""
+    if repo is None:
+        yield
+        return
+    stack.REPO = repo  # type: ignore[attr-defined]  # read by bench.stack._popen
+    try:
+        yield
+    finally:
+        stack.REPO = harness.REPO  # type: ignore[attr-defined]
+
+
+async def _start(
+    stacks: Stacks, label: str, redis_url: str, agents: int, repo: Path | None
+) -> Stack:
+    with _from(repo):
+        started = await stacks.distributed(label, redis_url, agents)
+    return started
+
+
+async def _groups(started: Stack) -> dict[str, list[int]]:
+    assert started.database_url is not None
+    return {
+        "server": [s.pid for s in started.servers],
+        "agents": [p.pid for p in started.agents],
+        "postgres": await backend_pids(started.database_url),
+    }
+
+
+class Build:
+    """One stack under test, with what its blocks measured."""
+
+    def __init__(self, label: str, started: Stack) -> None:
+        self.label = label
+        self.stack = started
+        self.api = Api(started.servers)
+        self.samples: list[float] = []
+        self.rounds: list[dict[str, float]] = []
+        self.cpu: dict[str, float] = {}
+        self.activity = [0.0, 0.0]
+
+    async def block(self, runs: int) -> None:
+        groups = await _groups(self.stack)
+        before = profile.cpu_snapshot(groups)
+        did = profile.activity_snapshot(groups)
+        samples = [await self.api.run_once(NAME) for _ in range(runs)]
+        groups = await _groups(self.stack)
+        for key, value in profile.cpu_delta(before, profile.cpu_snapshot(groups)).items():
+            self.cpu[key] = self.cpu.get(key, 0.0) + value
+        done = profile.activity_delta(did, profile.activity_snapshot(groups))
+        self.activity[0] += done["server"][0]
+        self.activity[1] += done["server"][1]
+        self.samples += samples
+        summary = latency_summary(samples)
+        self.rounds.append({"p50_ms": summary["p50_ms"], "p99_ms": summary["p99_ms"]})
+
+    def report(self) -> dict[str, Any]:
+        steps = len(self.samples) * STEPS
+        summary = latency_summary(self.samples)
+        return {
+            "runs": len(self.samples),
+            "p50_ms": round(summary["p50_ms"], 2),
+            "p99_ms": round(summary["p99_ms"], 2),
+            "mean_ms": round(summary["mean_ms"], 2),
+            "rounds_p50_ms": [round(r["p50_ms"], 2) for r in self.rounds],
+            "cpu_ms_per_step": {k: round(1000 * v / steps, 3) for k, v in self.cpu.items()},
+            "server_syscalls_per_step": round(self.activity[0] / steps, 2),
+            "server_wakeups_per_step": round(self.activity[1] / steps, 2),
+        }
+
+
+async def main(args: argparse.Namespace) -> None:
+    other = Path(args.other)  # made absolute before the loop started
+    with log_dir(Path(args.logs) if args.logs else None) as logs:
+        async with Stacks(logs) as stacks:
+            worker = celery_chain.CeleryWorker(2, logs)
+            await asyncio.to_thread(worker.start)
+            stacks.on_exit(lambda: asyncio.to_thread(worker.stop))
+            this_stack = await _start(stacks, "ab-this", REDIS_URL, args.agents, None)
+            other_stack = await _start(stacks, "ab-other", REDIS_URL_2, args.agents, other)
+            await asyncio.to_thread(worker.wait_ready)
+            builds = [Build("this", this_stack), Build("other", other_stack)]
+            for build in builds:
+                await build.api.register(chain(NAME, STEPS))
+                for _ in range(args.warm):
+                    await build.api.run_once(NAME)
+            for _ in range(args.warm):
+                await asyncio.to_thread(celery_chain.run_once, STEPS)
+            celery: list[float] = []
+            celery_rounds: list[float] = []
+            for index in range(args.rounds):
+                order = builds if index % 2 == 0 else builds[::-1]
+                for build in order:
+                    await build.block(args.block)
+                samples = [
+                    await asyncio.to_thread(celery_chain.run_once, STEPS) for _ in range(args.block)
+                ]
+                celery += samples
+                celery_rounds.append(latency_summary(samples)["p50_ms"])
+                log(
+                    f"round {index + 1}: "
+                    + ", ".join(f"{b.label} {b.rounds[-1]['p50_ms']:.1f}" for b in builds)
+                    + f", celery {celery_rounds[-1]:.1f} ms p50"
+                )
+            for build in builds:
+                await build.api.aclose()
+    celery_summary = latency_summary(celery)
+    print(
+        json.dumps(
+            {
+                "this": builds[0].report(),
+                "other": {"dir": str(other), **builds[1].report()},
+                "celery": {
+                    "runs": len(celery),
+                    "p50_ms": round(celery_summary["p50_ms"], 2),
+                    "p99_ms": round(celery_summary["p99_ms"], 2),
+                    "rounds_p50_ms": [round(v, 2) for v in celery_rounds],
+                },
+            },
+            indent=1,
+        )
+    )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--other", required=True, help="a checkout of the other build")
+    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--block", type=int, default=20, help="runs per build per round")
+    parser.add_argument("--agents", type=int, default=2)
+    parser.add_argument("--warm", type=int, default=10)
+    parser.add_argument("--logs", default="")
+    parsed = parser.parse_args()
+    parsed.other = str(Path(parsed.other).resolve())
+    asyncio.run(main(parsed))

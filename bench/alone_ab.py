@@ -1,18 +1,20 @@
 """One 10-step run alone, two builds side by side, with Celery's chain in the same rounds.
 
-``python -m bench.alone_ab --other DIR [--rounds N] [--block B] [--agents A]``: two stacks at
-once, each one ``modx serve`` on its own scratch PostgreSQL database and its own Redis database
-with ``A`` ``numbers`` agents: ``this``, started from this checkout, and ``other``, started
-from the checkout ``DIR`` (``git worktree add DIR <commit>``), so the two builds run on the
-same machine at the same moment; and a 2-process Celery worker. Each round takes ``B`` runs
-alone on each stack in turn, then ``B`` Celery chains, and the order of the two stacks
-alternates from round to round. Sequential runs of one build drift by more than a small
-effect (bench/README.md); alternating blocks within one window does not.
+``python -m bench.alone_ab --other DIR [--rounds N] [--block B] [--agents A] [--clients C]``:
+two stacks at once, each one ``modx serve`` on its own scratch PostgreSQL database and its
+own Redis database with ``A`` ``numbers`` agents: ``this``, started from this checkout, and
+``other``, started from the checkout ``DIR`` (``git worktree add DIR <commit>``), so the two
+builds run on the same machine at the same moment; and a 2-process Celery worker. Each round
+takes ``B`` runs alone on each stack in turn, then ``B`` Celery chains, and the order of the
+two stacks alternates from round to round. Sequential runs of one build drift by more than a
+small effect (bench/README.md); alternating blocks within one window does not.
 
 It reports, per build, the p50/p99 of all its runs and of each round, and the CPU
 milliseconds per step of its server, its agents and its database's PostgreSQL backends,
 counted over its own blocks only (``/proc``), and the servers' system calls and wake-ups
-(voluntary context switches) per step.
+(voluntary context switches) per step. With ``--clients C`` each round also has each build
+take a burst of C clients, each submitting a run and waiting on it (``/wait``): steps/s and the
+server's CPU per step, so that a change for runs alone is seen not to cost the burst.
 """
 
 from __future__ import annotations
@@ -75,6 +77,7 @@ class Build:
         self.rounds: list[dict[str, float]] = []
         self.cpu: dict[str, float] = {}
         self.activity = [0.0, 0.0]
+        self.bursts: list[dict[str, float]] = []
 
     async def block(self, runs: int) -> None:
         groups = await _groups(self.stack)
@@ -91,6 +94,19 @@ class Build:
         summary = latency_summary(samples)
         self.rounds.append({"p50_ms": summary["p50_ms"], "p99_ms": summary["p99_ms"]})
 
+    async def burst(self, clients: int) -> None:
+        """``clients`` clients at once, each submitting a run and waiting on it (``/wait``)."""
+        groups = await _groups(self.stack)
+        before = profile.cpu_snapshot(groups)
+        found = await self.api.clients(chain(NAME, STEPS), clients, "wait")
+        cpu = profile.cpu_delta(before, profile.cpu_snapshot(await _groups(self.stack)))
+        self.bursts.append(
+            {
+                "steps_per_s": round(found["steps_per_s"], 1),
+                "server_cpu_ms_per_step": round(1000 * cpu["server"] / (clients * STEPS), 3),
+            }
+        )
+
     def report(self) -> dict[str, Any]:
         steps = len(self.samples) * STEPS
         summary = latency_summary(self.samples)
@@ -103,6 +119,7 @@ class Build:
             "cpu_ms_per_step": {k: round(1000 * v / steps, 3) for k, v in self.cpu.items()},
             "server_syscalls_per_step": round(self.activity[0] / steps, 2),
             "server_wakeups_per_step": round(self.activity[1] / steps, 2),
+            **({"bursts": self.bursts} if self.bursts else {}),
         }
 
 
@@ -132,6 +149,9 @@ async def main(args: argparse.Namespace) -> None:
                 samples = [
                     await asyncio.to_thread(celery_chain.run_once, STEPS) for _ in range(args.block)
                 ]
+                if args.clients:
+                    for build in order:
+                        await build.burst(args.clients)
                 celery += samples
                 celery_rounds.append(latency_summary(samples)["p50_ms"])
                 log(
@@ -166,6 +186,9 @@ if __name__ == "__main__":
     parser.add_argument("--block", type=int, default=20, help="runs per build per round")
     parser.add_argument("--agents", type=int, default=2)
     parser.add_argument("--warm", type=int, default=10)
+    parser.add_argument(
+        "--clients", type=int, default=0, help="also a burst of this many /wait clients a round"
+    )
     parser.add_argument("--logs", default="")
     parsed = parser.parse_args()
     parsed.other = str(Path(parsed.other).resolve())

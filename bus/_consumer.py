@@ -3,7 +3,9 @@
 A subscription runs one reader and ``concurrency`` workers around a local buffer:
 
 - the reader fetches up to ``batch_size`` entries whenever the buffer is at most half full,
-  so the next batch is on its way while the workers process the current one;
+  so the next batch is on its way while the workers process the current one; it sends that
+  read once the entries it fetched have had a few event-loop passes (``_HANDOFF_HOPS``), so
+  that a lone entry's answer does not wait behind the read's socket write;
 - each worker takes entries in order and decides their fate: dead-letter at once (malformed,
   expired, rejected by the verifier, or already delivered more than ``max_deliveries``
   times), run the handler (which may reject the envelope itself: ``RejectEnvelope``) and

@@ -12,7 +12,8 @@ small effect (bench/README.md); alternating blocks within one window does not.
 It reports, per build, the p50/p99 of all its runs and of each round, and the CPU
 milliseconds per step of its server, its agents and its database's PostgreSQL backends,
 counted over its own blocks only (``/proc``), and the servers' system calls and wake-ups
-(voluntary context switches) per step. With ``--clients C`` each round also has each build
+(voluntary context switches) per step, and the sequential scans of ``runs`` and ``steps`` in
+its database at the end. With ``--clients C`` each round also has each build
 take a burst of C clients, each submitting a run and waiting on it (``/wait``): steps/s and the
 server's CPU per step, so that a change for runs alone is seen not to cost the burst.
 """
@@ -27,9 +28,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import asyncpg
+
 from bench import celery_chain, harness, profile, stack
 from bench.harness import latency_summary, log
-from bench.stack import REDIS_URL, REDIS_URL_2, Stack, Stacks, backend_pids, log_dir
+from bench.stack import REDIS_URL, REDIS_URL_2, Stack, Stacks, asyncpg_dsn, backend_pids, log_dir
 from bench.workload import Api, chain
 
 STEPS = 10
@@ -78,6 +81,7 @@ class Build:
         self.cpu: dict[str, float] = {}
         self.activity = [0.0, 0.0]
         self.bursts: list[dict[str, float]] = []
+        self.scanned: dict[str, int] = {}
 
     async def block(self, runs: int) -> None:
         groups = await _groups(self.stack)
@@ -107,6 +111,21 @@ class Build:
             }
         )
 
+    async def scans(self) -> dict[str, int]:
+        """Sequential scans of ``runs`` and ``steps`` in this build's database so far, and the
+        rows they read (``pg_stat_user_tables``)."""
+        assert self.stack.database_url is not None
+        conn = await asyncpg.connect(asyncpg_dsn(self.stack.database_url))
+        try:
+            rows = await conn.fetch(
+                "SELECT relname, seq_scan, seq_tup_read FROM pg_stat_user_tables "
+                "WHERE relname IN ('runs', 'steps')"
+            )
+        finally:
+            await conn.close()
+        found = {f"{r['relname']}_seq_scans": int(r["seq_scan"]) for r in rows}
+        return found | {f"{r['relname']}_rows_scanned": int(r["seq_tup_read"]) for r in rows}
+
     def report(self) -> dict[str, Any]:
         steps = len(self.samples) * STEPS
         summary = latency_summary(self.samples)
@@ -120,6 +139,7 @@ class Build:
             "server_syscalls_per_step": round(self.activity[0] / steps, 2),
             "server_wakeups_per_step": round(self.activity[1] / steps, 2),
             **({"bursts": self.bursts} if self.bursts else {}),
+            "scans": self.scanned,
         }
 
 
@@ -160,6 +180,7 @@ async def main(args: argparse.Namespace) -> None:
                     + f", celery {celery_rounds[-1]:.1f} ms p50"
                 )
             for build in builds:
+                build.scanned = await build.scans()
                 await build.api.aclose()
     celery_summary = latency_summary(celery)
     print(

@@ -25,6 +25,7 @@ from services.egress import EgressPolicy
 from services.keys import load_key
 from services.ledger import keys as ledger_keys
 from services.ledger.checkpoints import Checkpointer
+from services.orchestrator import persist
 from services.orchestrator.authenticity import Authenticator
 from services.orchestrator.capacity import Capacity, MemoryCapacity
 from services.orchestrator.capacity_redis import RedisCapacity
@@ -137,7 +138,7 @@ class Runtime:
         )
         # PostgreSQL: the orchestrator writes each batch in one autocommit statement, on a pool
         # of its own without pings (a dead connection fails one batch, which is retried).
-        # That statement's plan does not depend on its parameters: plan it once.
+        # That statement is planned once per connection, by keys only (persist.WRITER_SETTINGS).
         writer = (
             SqliteWriter(url)
             if is_sqlite(url)
@@ -146,7 +147,7 @@ class Runtime:
                 pool_size=2,
                 max_overflow=2,
                 ping_idle_s=None,
-                connect_args={"server_settings": {"plan_cache_mode": "force_generic_plan"}},
+                connect_args={"server_settings": dict(persist.WRITER_SETTINGS)},
             ).execution_options(isolation_level="AUTOCOMMIT")
         )
         orchestrator = Orchestrator(

@@ -3,9 +3,7 @@
 A subscription runs one reader and ``concurrency`` workers around a local buffer:
 
 - the reader fetches up to ``batch_size`` entries whenever the buffer is at most half full,
-  so the next batch is on its way while the workers process the current one; it sends that
-  read once the entries it fetched have had a few event-loop passes (``_HANDOFF_HOPS``), so
-  that a lone entry's answer does not wait behind the read's socket write;
+  so the next batch is on its way while the workers process the current one;
 - each worker takes entries in order and decides their fate: dead-letter at once (malformed,
   expired, rejected by the verifier, or already delivered more than ``max_deliveries``
   times), run the handler (which may reject the envelope itself: ``RejectEnvelope``) and
@@ -37,12 +35,6 @@ from bus.transport import Ack, ConsumerOptions, Handler, Reply, Subscription, ha
 _log = logging.getLogger(__name__)
 
 _STOP_IO_TIMEOUT_S = 10.0
-_HANDOFF_HOPS = 4
-"""Event-loop passes the reader gives the entries it fetched before it sends the next read.
-An agent's answer takes four (the worker, the SDK's handler task, the worker again to sign
-the answer, the acknowledger that sends it), the orchestrator's step two (the worker checks
-the result, the writer applies it and sends its statement). A pass costs a few microseconds
-when nothing else is ready."""
 
 
 @dataclass(slots=True)
@@ -269,12 +261,9 @@ class BaseSubscription(Subscription):
                 batch = await self._fetch(room)
                 self._push(batch)
                 if batch:
-                    # The woken workers' entries go first, and the next read after them: a
-                    # lone entry would otherwise wait for that send (a socket write that wakes
-                    # Redis, ~0.1 ms of a lone step on two shared CPUs). A handler's work
-                    # spans a few tasks, so the reader lets each of those hops run first.
-                    for _ in range(_HANDOFF_HOPS):
-                        await asyncio.sleep(0)
+                    # The woken workers start their entries before the next read is sent:
+                    # a lone entry would otherwise wait for that send (tens of microseconds).
+                    await asyncio.sleep(0)
             else:  # paused or stopping since the waits returned: look again, never spin
                 await asyncio.sleep(0.001)
 

@@ -607,39 +607,3 @@ async def _dead_letter_count(transport: RedisStreamsTransport, stream: str, coun
 async def _consumers(transport: RedisStreamsTransport, stream: str, group: str) -> dict[str, int]:
     infos = await transport.client.xinfo_consumers(stream, group)
     return {info["name"].decode(): info["pending"] for info in infos}
-
-
-async def test_a_lone_entrys_answer_goes_out_before_the_next_read(
-    transport: RedisStreamsTransport, stream: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A lone entry's handler, its answer and the acknowledger's write of it run before the
-    reader sends its next read (a socket write that wakes Redis): the answer does not wait
-    for that write. The handler runs its work in a task of its own, as the agent SDK does."""
-    order: list[str] = []
-    fetch, settle = RedisSubscription._fetch, RedisSubscription._settle
-
-    async def fetching(sub: RedisSubscription, count: int) -> Any:
-        order.append("read")
-        return await fetch(sub, count)
-
-    async def settling(sub: RedisSubscription, *args: Any) -> None:
-        order.append("answer sent")
-        await settle(sub, *args)
-
-    monkeypatch.setattr(RedisSubscription, "_fetch", fetching)
-    monkeypatch.setattr(RedisSubscription, "_settle", settling)
-    replies = f"{stream}.replies"
-
-    async def work(env: Envelope) -> list[tuple[str, Envelope]]:
-        order.append("handled")
-        return [(replies, envelope(env.payload["i"]))]
-
-    async def answers(env: Envelope) -> list[tuple[str, Envelope]]:
-        return await asyncio.ensure_future(work(env))
-
-    await transport.publish(stream, envelope(1))
-    sub = await subscribe(transport, stream, answers)
-    await wait_until(lambda: order.count("read") >= 2)
-    await sub.stop()
-    assert order[:4] == ["read", "handled", "answer sent", "read"]
-    assert await transport.stream_length(replies) == 1

@@ -165,9 +165,12 @@ async def replay(
     (signing ledger entries as the service does, unless ``sign_ledger`` is False)."""
     await migrate.upgrade_async(database_url)
     db = create_engine(database_url)
-    writer = create_engine(database_url, pool_size=2, ping_idle_s=None).execution_options(
-        isolation_level="AUTOCOMMIT"
-    )
+    writer = create_engine(
+        database_url,
+        pool_size=2,
+        ping_idle_s=None,
+        connect_args={"server_settings": dict(persist.WRITER_SETTINGS)},  # as the service's
+    ).execution_options(isolation_level="AUTOCOMMIT")
     clock = DbClock(db, writer)
     sessions = session_factory(db)
     transport = MemoryTransport(name=f"bench-replay-{new_id()[-8:]}")

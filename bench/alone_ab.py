@@ -32,7 +32,7 @@ import asyncpg
 
 from bench import celery_chain, harness, profile, stack
 from bench.harness import latency_summary, log
-from bench.stack import REDIS_URL, REDIS_URL_2, Stack, Stacks, asyncpg_dsn, backend_pids, log_dir
+from bench.stack import REDIS_URL, REDIS_URL_2, Stack, Stacks, asyncpg_dsn, log_dir
 from bench.workload import Api, chain
 
 STEPS = 10
@@ -60,15 +60,6 @@ async def _start(
     return started
 
 
-async def _groups(started: Stack) -> dict[str, list[int]]:
-    assert started.database_url is not None
-    return {
-        "server": [s.pid for s in started.servers],
-        "agents": [p.pid for p in started.agents],
-        "postgres": await backend_pids(started.database_url),
-    }
-
-
 class Build:
     """One stack under test, with what its blocks measured."""
 
@@ -84,11 +75,11 @@ class Build:
         self.scanned: dict[str, int] = {}
 
     async def block(self, runs: int) -> None:
-        groups = await _groups(self.stack)
+        groups = await self.stack.processes()
         before = profile.cpu_snapshot(groups)
         did = profile.activity_snapshot(groups)
         samples = [await self.api.run_once(NAME) for _ in range(runs)]
-        groups = await _groups(self.stack)
+        groups = await self.stack.processes()
         for key, value in profile.cpu_delta(before, profile.cpu_snapshot(groups)).items():
             self.cpu[key] = self.cpu.get(key, 0.0) + value
         done = profile.activity_delta(did, profile.activity_snapshot(groups))
@@ -100,10 +91,10 @@ class Build:
 
     async def burst(self, clients: int) -> None:
         """``clients`` clients at once, each submitting a run and waiting on it (``/wait``)."""
-        groups = await _groups(self.stack)
+        groups = await self.stack.processes()
         before = profile.cpu_snapshot(groups)
         found = await self.api.clients(chain(NAME, STEPS), clients, "wait")
-        cpu = profile.cpu_delta(before, profile.cpu_snapshot(await _groups(self.stack)))
+        cpu = profile.cpu_delta(before, profile.cpu_snapshot(await self.stack.processes()))
         self.bursts.append(
             {
                 "steps_per_s": round(found["steps_per_s"], 1),

@@ -35,7 +35,7 @@ from redis.asyncio import Redis
 
 from bench import celery_chain, profile
 from bench.harness import latency_summary, log
-from bench.stack import ADMIN, REDIS_URL, Stack, Stacks, backend_pids, log_dir
+from bench.stack import ADMIN, REDIS_URL, Stack, Stacks, log_dir
 from bench.workload import Api, chain
 
 STEPS = 10
@@ -43,11 +43,8 @@ GC_SECONDS = "modx_gc_seconds_total"  # the server's garbage collector (services
 
 
 async def _groups(stack: Stack, redis: Redis) -> dict[str, list[int]]:
-    assert stack.database_url is not None
     return {
-        "server": [s.pid for s in stack.servers],
-        "agents": [p.pid for p in stack.agents],
-        "postgres": await backend_pids(stack.database_url),
+        **await stack.processes(),
         "client": [os.getpid()],
         # Shared with Celery's broker, but not used by it while MODX is measured.
         "redis": [int((await redis.info("server"))["process_id"])],

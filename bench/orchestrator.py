@@ -30,7 +30,7 @@ from typing import Any, Protocol
 
 from bench import breakdown, celery_chain, profile
 from bench.harness import Series, latency_summary, log, percentile
-from bench.stack import REDIS_URL, REDIS_URL_2, Stack, Stacks, backend_pids, describe
+from bench.stack import REDIS_URL, REDIS_URL_2, Stack, Stacks, describe
 from bench.workload import WAIT_MODES, Api, chain
 from bus.signing import read_key_file
 
@@ -93,12 +93,7 @@ class ModxTarget:
 
     async def processes(self) -> dict[str, list[int]]:
         """The processes whose CPU time a step costs: server(s), agents, PostgreSQL backends."""
-        groups = {"server": [s.pid for s in self.stack.servers]}
-        if self.stack.agents:  # embedded: the agent runs inside the server
-            groups["agents"] = [p.pid for p in self.stack.agents]
-        if self.stack.database_url:
-            groups["postgres"] = await backend_pids(self.stack.database_url)
-        return groups
+        return await self.stack.processes()
 
     def __init__(self, name: str, stack: Stack, steps: int) -> None:
         self.name = name

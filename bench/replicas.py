@@ -35,7 +35,6 @@ from bench.stack import (
     Stack,
     Stacks,
     asyncpg_dsn,
-    backend_pids,
     log_dir,
     stop_processes,
 )
@@ -126,15 +125,6 @@ async def _analyze(stack: Stack) -> None:
         await conn.close()
 
 
-async def _processes(stack: Stack) -> dict[str, list[int]]:
-    assert stack.database_url is not None
-    return {
-        "server": [s.pid for s in stack.servers],
-        "agents": [p.pid for p in stack.agents],
-        "postgres": await backend_pids(stack.database_url),
-    }
-
-
 async def _idle(
     stack: Stack, seconds: float, profile_to: Path | None = None
 ) -> tuple[dict[str, float], list[float]]:
@@ -142,11 +132,11 @@ async def _idle(
     leases every replica runs whatever the load), and each replica's own, in start order."""
     sampler = None if profile_to is None else profile.Sampler(stack.servers[-1].pid, profile_to)
     replicas = {"server": [s.pid for s in stack.servers]}
-    before = profile.cpu_snapshot(await _processes(stack))
+    before = profile.cpu_snapshot(await stack.processes())
     each = profile.cpu_snapshot(replicas)["server"]
     started = time.monotonic()
     await asyncio.sleep(seconds)
-    cpu = profile.cpu_delta(before, profile.cpu_snapshot(await _processes(stack)))
+    cpu = profile.cpu_delta(before, profile.cpu_snapshot(await stack.processes()))
     each_after = profile.cpu_snapshot(replicas)["server"]
     elapsed = time.monotonic() - started
     if sampler is not None:
@@ -177,13 +167,13 @@ async def _measure(cfg: ReplicasConfig, stack: Stack, count: int, series: Series
             + ", ".join(f"{1000 * v:.1f}" for v in per_replica)
         )
         for repeat in range(cfg.repeats):
-            processes = await _processes(stack)
+            processes = await stack.processes()
             before = profile.cpu_snapshot(processes)
             did = profile.activity_snapshot(processes)
             counted = await _counters(stack)
             started = time.monotonic()
             rate = await api.throughput(definition, runs)
-            processes = await _processes(stack)
+            processes = await stack.processes()
             cpu = profile.cpu_delta(before, profile.cpu_snapshot(processes))
             done = profile.activity_delta(did, profile.activity_snapshot(processes))
             wall = time.monotonic() - started
@@ -230,9 +220,9 @@ async def _profile_load(
         profile.Sampler(s.pid, where / f"load-{name}-{i + 1}.txt")
         for i, s in enumerate(stack.servers)
     ]
-    before = profile.cpu_snapshot(await _processes(stack))
+    before = profile.cpu_snapshot(await stack.processes())
     rate = await api.throughput(definition, runs)
-    cpu = profile.cpu_delta(before, profile.cpu_snapshot(await _processes(stack)))
+    cpu = profile.cpu_delta(before, profile.cpu_snapshot(await stack.processes()))
     for sampler in samplers:
         await asyncio.to_thread(sampler.stop)
     steps = runs * len(definition["steps"])

@@ -285,6 +285,16 @@ class Stack:
                     raise TimeoutError(f"{count} {name} agents not online after {timeout_s}s")
                 await asyncio.sleep(0.2)
 
+    async def processes(self) -> dict[str, list[int]]:
+        """The processes whose CPU time a step costs, by group: the servers, the agents (none
+        when embedded: the agent runs inside the server), the PostgreSQL backends."""
+        groups = {"server": [s.pid for s in self.servers]}
+        if self.agents:
+            groups["agents"] = [p.pid for p in self.agents]
+        if self.database_url:
+            groups["postgres"] = await backend_pids(self.database_url)
+        return groups
+
     async def add_replica(self) -> Server:
         """Another ``modx serve`` on the same database and bus."""
         assert self.database_url is not None and self.redis_url is not None

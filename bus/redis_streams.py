@@ -61,12 +61,23 @@ def _id_tuple(entry_id: bytes | str) -> tuple[int, int]:
     return int(ms), int(seq or 0)
 
 
-# KEYS: marker, stream. ARGV: marker TTL (ms), envelope JSON. Returns the entry id, or nil.
+# KEYS: the stream, then a marker per envelope. ARGV: the markers' TTL (ms), then the envelopes'
+# JSON. Returns, per envelope, its entry id, or 0 when its marker was set already.
+#
+# One call per stream, not one per envelope: Redis serves readers blocked on a stream after
+# each command, so a pipeline of one script per envelope hands the first envelope to one
+# blocked consumer, the second to another, and each reads the rest again (a batch of tasks
+# cost every agent a wake-up and two reads); after one script, one blocked read takes them all.
 PUBLISH_ONCE = """
-if redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then
-  return redis.call('XADD', KEYS[2], '*', 'data', ARGV[2])
+local ids = {}
+for i = 2, #KEYS do
+  if redis.call('SET', KEYS[i], '1', 'NX', 'PX', ARGV[1]) then
+    ids[i - 1] = redis.call('XADD', KEYS[1], '*', 'data', ARGV[i])
+  else
+    ids[i - 1] = 0
+  end
 end
-return false
+return ids
 """
 
 
@@ -262,19 +273,17 @@ class RedisStreamsTransport(Transport):
             return await self._publish_on_link(self._publish_link, items, ttl_ms, notices, by_group)
         # A cluster: the pipeline sends each command to its key's node, all nodes at once.
         pipe = self._client.pipeline(transaction=False)
-        for stream, envelope in items:
-            marker = streams.published_marker(stream, envelope.id)
-            pipe.evalsha(self._publish_once_sha, 2, marker, stream, ttl_ms, envelope.to_json())
+        by_stream = _by_stream(items)
+        for script in _scripts(self._publish_once_sha, items, by_stream, ttl_ms):
+            pipe.execute_command(*script)
         for (stream, group), taken in by_group.items():
             pipe.xack(stream, group, *(ack.entry_id for ack in taken))
         replies = list(await pipe.execute(raise_on_error=False))
-        _mark_sent(by_group, replies[len(items) :])
-        for reply in replies[: len(items)]:
-            if isinstance(reply, Exception):
-                raise reply  # NOSCRIPT included: the caller loads the script again
+        _mark_sent(by_group, replies[len(by_stream) :])
+        ids = _entry_ids(len(items), by_stream, replies[: len(by_stream)])
         # No PUBLISH in a cluster pipeline: after the scripts, on their own.
         await publish_all(self._client, notices)
-        return replies[: len(items)]
+        return ids
 
     async def _publish_on_link(
         self,
@@ -287,18 +296,8 @@ class RedisStreamsTransport(Transport):
         """The scripts on this transport's own connection (one server): the writer publishes
         after each commit, and the client's pipeline costs several times the round trip."""
         assert self._publish_once_sha is not None
-        commands: list[tuple[Arg, ...]] = [
-            (
-                "EVALSHA",
-                self._publish_once_sha,
-                2,
-                streams.published_marker(stream, envelope.id),
-                stream,
-                ttl_ms,
-                envelope.to_json(),
-            )
-            for stream, envelope in items
-        ]
+        by_stream = _by_stream(items)
+        commands = _scripts(self._publish_once_sha, items, by_stream, ttl_ms)
         commands += [("PUBLISH", channel, message) for channel, message in notices]
         commands += [
             ("XACK", stream, group, *(ack.entry_id for ack in taken))
@@ -311,10 +310,10 @@ class RedisStreamsTransport(Transport):
                 replies = await link.call(commands)
         published = len(commands) - len(by_group)
         _mark_sent(by_group, replies[published:])
-        for reply in replies[:published]:
+        for reply in replies[len(by_stream) : published]:
             if isinstance(reply, ResponseError):
-                raise reply  # NOSCRIPT included: the caller loads the script again
-        return replies[: len(items)]
+                raise reply
+        return _entry_ids(len(items), by_stream, replies[: len(by_stream)])
 
     # -- consuming -----------------------------------------------------------------------------
 
@@ -500,6 +499,48 @@ def _by_group(acks: Sequence[Ack]) -> dict[tuple[str, str], list[Ack]]:
     for ack in acks:
         by_group.setdefault((ack.stream, ack.group), []).append(ack)
     return by_group
+
+
+def _by_stream(items: Sequence[tuple[str, Envelope]]) -> dict[str, list[int]]:
+    """The positions in ``items`` of each stream's envelopes, in order: one script each."""
+    by_stream: dict[str, list[int]] = {}
+    for position, (stream, _) in enumerate(items):
+        by_stream.setdefault(stream, []).append(position)
+    return by_stream
+
+
+def _scripts(
+    sha: str, items: Sequence[tuple[str, Envelope]], by_stream: dict[str, list[int]], ttl_ms: int
+) -> list[tuple[Arg, ...]]:
+    """``PUBLISH_ONCE`` for each stream's envelopes (its markers share the stream's slot)."""
+    scripts: list[tuple[Arg, ...]] = []
+    for stream, positions in by_stream.items():
+        envelopes = [items[p][1] for p in positions]
+        markers = [streams.published_marker(stream, env.id) for env in envelopes]
+        scripts.append(
+            (
+                "EVALSHA",
+                sha,
+                1 + len(markers),
+                stream,
+                *markers,
+                ttl_ms,
+                *(env.to_json() for env in envelopes),
+            )
+        )
+    return scripts
+
+
+def _entry_ids(count: int, by_stream: dict[str, list[int]], replies: Sequence[Any]) -> list[Any]:
+    """Each envelope's entry id (None: published before), in the order of the items; raises
+    a script's error (NOSCRIPT included: the caller loads the script again)."""
+    ids: list[Any] = [None] * count
+    for positions, reply in zip(by_stream.values(), replies, strict=True):
+        if isinstance(reply, Exception):
+            raise reply
+        for position, entry_id in zip(positions, reply, strict=True):
+            ids[position] = entry_id or None
+    return ids
 
 
 def _mark_sent(by_group: dict[tuple[str, str], list[Ack]], replies: Sequence[Any]) -> None:

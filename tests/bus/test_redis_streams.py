@@ -12,9 +12,11 @@ import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import pytest
+from redis.asyncio import Redis
 
 from bus import ConsumerOptions, Envelope, PublishError, RedisStreamsTransport, ack_of
 from tests.bus.contract import FAST, Recorder, TransportContract, envelope
@@ -64,6 +66,32 @@ class TestRedisStreamsTransport(RedisConfig, TransportContract):
         ids = await transport.publish_unique([(stream, first), (stream, envelope(2))], within_s=60)
         assert ids[0] is None and ids[1] is not None
         assert await transport.stream_length(stream) == 2
+
+    async def test_envelopes_published_together_reach_one_blocked_reader_together(
+        self, transport, stream, redis_url
+    ):
+        """Redis serves the readers blocked on a stream after each command: the envelopes one
+        ``publish_unique`` puts on a stream go out in one command, so the first blocked
+        reader takes them all (a writer's batch of tasks wakes one agent, not one per task)."""
+        await transport.client.xgroup_create(stream, "g", id="0", mkstream=True)
+
+        async def read(consumer: str) -> int:
+            # A connection of its own, named to be found blocked in CLIENT LIST.
+            async with Redis.from_url(redis_url, client_name=f"{stream}-{consumer}") as client:
+                reply = await client.xreadgroup(
+                    "g", consumer, {stream: ">"}, count=100, block=20000
+                )
+            entries = cast("list[tuple[bytes, list[Any]]] | None", reply)
+            return sum(len(read) for _, read in entries or [])
+
+        reads = [asyncio.create_task(read(name)) for name in ("a", "b")]
+        await wait_until(lambda: _blocked(transport, stream, 2))
+        ids = await transport.publish_unique([(stream, envelope(i)) for i in range(6)], 60)
+        assert all(ids)
+        done, waiting = await asyncio.wait(reads, return_when=asyncio.FIRST_COMPLETED)
+        assert [task.result() for task in done] == [6]
+        await transport.publish_unique([(stream, envelope(6))], 60)  # lets the other one go
+        assert [await task for task in waiting] == [1]
 
     async def test_publish_unique_rides_out_a_lost_connection(self, transport, stream):
         """Publishes have a connection of their own; when Redis drops it, the next publish
@@ -268,6 +296,12 @@ async def _dead_letter_count(transport: RedisStreamsTransport, stream: str, coun
 
 async def _length_is(transport: RedisStreamsTransport, stream: str, count: int) -> bool:
     return await transport.stream_length(stream) == count
+
+
+async def _blocked(transport: RedisStreamsTransport, stream: str, count: int) -> bool:
+    """Whether ``count`` connections named after ``stream`` are blocked in a read."""
+    clients = await transport.client.client_list()
+    return sum(c["name"].startswith(stream) and "b" in c["flags"] for c in clients) == count
 
 
 async def _pending(transport: RedisStreamsTransport, stream: str, group: str, count: int) -> bool:

@@ -364,6 +364,57 @@ async def test_a_task_sent_again_still_takes_the_late_answer_of_the_agent_that_h
     assert ctx.run.status == "succeeded" and ctx.run.output == {"s": 7}
 
 
+async def _set_worker(rt: Runtime, status: str) -> None:
+    """The worker's registry status, as its lease expiring (or a heartbeat) leaves it."""
+    async with rt.sessions() as session, session.begin():
+        [agent] = await store.list_agents(session, name="worker")
+        agent.status = status
+    rt.orchestrator.engine.router.invalidate()
+
+
+async def test_a_task_sent_again_with_no_agent_left_waits_for_one_until_its_deadline(
+    runtime: Runtime,
+) -> None:
+    """Its only agent went offline: the task cannot go out again yet. The step waits for an
+    agent, as the same attempt; it is not timed out by its wait's rechecks (a run failed 0.5 s
+    after its agent's lease lapsed), goes out when an agent is back, and times out only at the
+    attempt's own deadline."""
+    run = await start(runtime, one_step(timeout_s=30))
+    engine = runtime.orchestrator.engine
+    first = await step_row(runtime, run)
+    first_task, deadline = first.task_id, first.due_at
+    started = reply(run, 1, Kind.EVENT, {}).model_copy(update={"topic": "task.started"})
+    holder = (await at(runtime, run, 0.1, answers(runtime, started))).steps["s"].agent_id
+    assert holder is not None
+    await _set_worker(runtime, "offline")
+    ctx = await at(runtime, run, 10, lambda c: engine.redispatch(c, {holder}))
+    assert ctx.steps["s"].meta["waiting"].endswith("(all offline)")
+    for seconds in (10.5, 11, 20):
+        ctx = await at(runtime, run, seconds, engine.on_due)
+        assert ctx.run.status == "running" and ctx.steps["s"].status == "running"
+        assert ctx.steps["s"].attempt == 1 and "waiting" in ctx.steps["s"].meta
+    await _set_worker(runtime, "online")
+    ctx = await at(runtime, run, 21, engine.on_due)
+    sent = ctx.steps["s"]
+    assert sent.task_id != first_task and sent.attempt == 1 and "waiting" not in sent.meta
+    assert sent.due_at == deadline  # the attempt's own
+    late = reply(run, 1, Kind.RESULT, {"output": 3})
+    ctx = await at(runtime, run, 22, answers(runtime, late))
+    assert ctx.run.status == "succeeded" and ctx.run.output == {"s": 3}
+
+    # No agent comes back: the step times out at the attempt's deadline, not before.
+    other = await start(runtime, one_step(timeout_s=30))
+    await _set_worker(runtime, "online")
+    started = reply(other, 1, Kind.EVENT, {}).model_copy(update={"topic": "task.started"})
+    await at(runtime, other, 0.1, answers(runtime, started))
+    await _set_worker(runtime, "offline")
+    await at(runtime, other, 10, lambda c: engine.redispatch(c, {holder}))
+    ctx = await at(runtime, other, 29.9, engine.on_due)
+    assert ctx.steps["s"].status == "running"
+    ctx = await at(runtime, other, 30.1, engine.on_due)
+    assert ctx.steps["s"].status == "timed_out" and ctx.run.status == "failed"
+
+
 async def test_a_retried_run_carries_over_the_succeeded_steps(runtime: Runtime) -> None:
     """A retry of a failed run records its succeeded step as this run's own (same output, who
     ran it, a ``step.reused`` event and ledger entry naming the old run) and runs the rest."""

@@ -26,6 +26,8 @@ from services.orchestrator.steps.base import Host, StepKind
 
 ORCHESTRATOR = SERVER.agent_id
 NO_AGENT_RECHECK_S = 0.5
+WAITING = "waiting"
+"""``Step.meta`` key: why no agent can take the step's task now (routing tries again)."""
 
 
 class Capability(StepKind):
@@ -49,6 +51,13 @@ class Capability(StepKind):
         return False
 
     async def on_timer(self, ctx: RunContext, step: StepDefinition, row: Step) -> None:
+        if row.status in ACTIVE_STEP and WAITING in row.meta:
+            # To be sent again (its agent went offline...) and no agent could take it: try
+            # again, as the same attempt, until the attempt's deadline times it out below.
+            deadline = in_flight.task_deadline(row)
+            if deadline is not None and ctx.now < deadline:
+                await self.dispatch(ctx, row, attempt=row.attempt, deadline=deadline)
+                return
         if in_flight.heartbeat_lost(ctx, row, step) and not conversation.waiting(row):
             await self._heartbeat_lost(ctx, step, row)
         elif row.status in ACTIVE_STEP:
@@ -112,10 +121,17 @@ class Capability(StepKind):
         route = await router.route(ctx.session, row.capability, step_def.agent, ctx.run.tenant)
         if route is None:
             reason = await waiting_reason(ctx.session, row.capability, ctx.run.tenant)
-            if row.meta.get("waiting") != reason:
-                row.meta = {**row.meta, "waiting": reason}
+            if row.meta.get(WAITING) != reason:
+                row.meta = {**row.meta, WAITING: reason}
                 ctx.event("step.waiting", row, data={"reason": reason})
-            row.due_at = ctx.now + timedelta(seconds=NO_AGENT_RECHECK_S)
+            recheck = ctx.now + timedelta(seconds=NO_AGENT_RECHECK_S)
+            limit = deadline or in_flight.task_deadline(row)
+            if row.status in ACTIVE_STEP and limit is not None:
+                # Sent again with nobody to take it: ``due_at`` now means "try again", so the
+                # attempt's deadline is kept where ``on_timer`` finds it.
+                row.meta = {**row.meta, in_flight.TASK_DEADLINE: limit.isoformat()}
+                recheck = min(recheck, limit)
+            row.due_at = recheck
             return
         if deadline is None:
             timeout = step_def.timeout_s or self.host.default_timeout_s

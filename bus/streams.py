@@ -24,6 +24,12 @@ def tasks(capability: str) -> str:
     return f"{PREFIX}.tasks.{capability}"
 
 
+def audience(capability: str) -> str:
+    """The key naming whose tasks a capability's task stream has carried (``shared``, or one
+    tenant): in the stream's slot, so it goes when the stream's data goes."""
+    return f"{tagged(tasks(capability))}.audience"
+
+
 def result_partition(index: int) -> str:
     """The results of one partition of the runs, read only by the replica that owns the
     partition (group ``ORCHESTRATOR_GROUP``): a task's ``reply_to``, and where a replica

@@ -36,6 +36,8 @@ class Registration(BaseModel):
     heartbeat_interval_s: float = Field(gt=0)
     lease_s: float | None = None
     bus_url: str | None = None
+    inbox_only: tuple[str, ...] = ()
+    """Capabilities whose tasks come to the inbox only (their stream is another tenant's)."""
     orchestrator_key: str | None = None
     """The orchestrator's public key (base64): tasks not signed with it are refused."""
 

@@ -140,6 +140,7 @@ async def _serve(
         current[0].agent_id,
         spill=spill,
         orchestrator_key=current[0].orchestrator_key,
+        inbox_only=current[0].inbox_only,
     )
     stopped = False
 

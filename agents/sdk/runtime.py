@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Coroutine, Sequence
+from collections.abc import Collection, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
 from agents.sdk.definition import CapabilityDefinition
@@ -58,6 +58,9 @@ class TaskRuntime:
         orchestrator_key: The orchestrator's public key (from the registration): a task not
             signed with it goes to the dead-letter stream unrun. None runs every task (only
             a server that signs nothing, in development, gives none).
+        inbox_only: Capabilities whose task stream this agent may not read (the
+            registration's ``inbox_only``: another tenant's agents read it); their tasks
+            come to the inbox.
     """
 
     def __init__(
@@ -69,8 +72,10 @@ class TaskRuntime:
         max_concurrency: int | None = None,
         spill: ResultSpill | None = None,
         orchestrator_key: Ed25519PublicKey | str | None = None,
+        inbox_only: Collection[str] = (),
     ) -> None:
         self._agent = agent
+        self._inbox_only = frozenset(inbox_only)
         self._spill = spill
         self._orchestrator_key = (
             load_public_key(orchestrator_key) if orchestrator_key is not None else None
@@ -118,6 +123,8 @@ class TaskRuntime:
             except Exception as exc:  # the bus is away: they wait for the next start
                 logger.warning("could not publish results kept by an earlier run: %s", exc)
         for name in self._agent.capabilities:
+            if name in self._inbox_only:
+                continue
             self._subscriptions.append(
                 await self._subscribe(streams.tasks(name), name, capability=name)
             )

@@ -12,7 +12,7 @@ from bus import streams
 from bus.envelope import LATER_FIELDS
 from services.db.models import DEFAULT_TENANT, AgentRow, CapabilityRow, StepRow
 from services.orchestrator.states import ACTIVE_STEP
-from services.registry.store import serves
+from services.registry.store import INBOX_ONLY, inbox_only, serves
 
 REMOTE_PREFIX = "remote:"
 """A destination ``remote:<agent_id>``: a task the remote dispatcher hands to the agent."""
@@ -119,18 +119,23 @@ class Router:
                 AgentRow.status,
                 serves(tenant),
                 AgentRow.card["features"],
+                AgentRow.card[INBOX_ONLY],
             )
             .join(CapabilityRow, CapabilityRow.agent_id == AgentRow.id)
             .where(CapabilityRow.name == capability)
         )
-        found = list(rows.tuples())
+        listed = list(rows.tuples())
+        found = [(a, t, status, ok, f) for a, t, status, ok, f, _ in listed]
+        # An agent that may not read the stream (it carried another audience's tasks) gets
+        # them in its inbox; so does every agent of the capability then.
+        streamless = any(capability in inbox_only({INBOX_ONLY: i}) for *_, i in listed)
         usable = [(a, t) for a, t, status, ok, _ in found if ok and status == "online"]
         replies = {a for a, t, _, _, f in found if speaks(t, f, "reply_to")}
         return _Live(
             bus_agents=tuple(a for a, t in usable if t in ON_BUS),
             remote_agents=tuple(a for a, t in usable if t not in ON_BUS),
             at=time.monotonic(),
-            stream_ok=all(ok for _, t, _, ok, _ in found if t in ON_BUS),
+            stream_ok=not streamless and all(ok for _, t, _, ok, _ in found if t in ON_BUS),
             # Offline ones too: an agent that comes back reads what the stream holds.
             stream_reply_to=all(a in replies for a, t, *_ in found if t in ON_BUS),
             reply_to=frozenset(replies),

@@ -34,6 +34,7 @@ import hmac
 import logging
 import secrets
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from redis.asyncio import Redis, RedisCluster
@@ -59,6 +60,20 @@ _CONSUME = (
 )
 # What a cluster client asks before its first command: the slots' owners, the command table.
 _CLUSTER_LAYOUT = ("+cluster|slots", "+cluster|shards", "+cluster|nodes", "+command")
+
+
+def audience(tenant: str, shared: bool) -> str:
+    """Whom a capability's tasks belong to: every tenant's (``shared``), or one tenant's."""
+    return "shared" if shared else f"tenant:{tenant}"
+
+
+@dataclass(frozen=True)
+class Granted:
+    """A bus agent's access: its ``bus_url``, and the capabilities whose task stream it may
+    not read (another audience's), whose tasks come to its inbox instead."""
+
+    bus_url: str
+    inbox_only: list[str]
 
 
 def user_name(agent_id: str) -> str:
@@ -153,17 +168,33 @@ class BusAccess:
         """True when agents get users of their own."""
         return self._redis is not None
 
-    async def grant(self, agent_id: str, capabilities: Iterable[str]) -> str:
-        """The bus URL for a newly registered agent (its own user, created now)."""
-        if self._redis is None:
-            return self.bus_url
-        password = self._password(agent_id)
-        await self._make_user(self._redis, agent_id, list(capabilities), password, self.partitions)
-        return with_user(self.bus_url, user_name(agent_id), password)
+    async def grant(self, agent_id: str, audiences: Mapping[str, str]) -> Granted:
+        """The bus URL for a newly registered agent (its own user, created now), given whom
+        each of its capabilities serves (capability -> ``audience``).
 
-    async def restore(self, agents: Mapping[str, Iterable[str]]) -> int:
-        """Make again the users of live agents (id -> capability names) that Redis lost;
-        returns how many. A no-op without a secret to derive their passwords from."""
+        A capability's task stream keeps what it carried (until trimmed), and a consumer of
+        it can make a group of its own from the stream's start: so the stream is read only
+        by agents of the audience it was first granted to (``streams.audience``). An agent
+        of another audience (another tenant's capability of the same name) gets that
+        capability's tasks in its inbox only (``inbox_only``; routing sends them there)."""
+        if self._redis is None:
+            return Granted(self.bus_url, [])
+        inbox_only: list[str] = []
+        for name, audience in sorted(audiences.items()):
+            # SET NX GET: the audience already claimed (None when this claims it).
+            before = await self._redis.set(streams.audience(name), audience, nx=True, get=True)
+            held = before.decode() if isinstance(before, bytes) else before
+            if held is not None and held != audience:
+                inbox_only.append(name)
+        readable = [name for name in audiences if name not in inbox_only]
+        password = self._password(agent_id)
+        await self._make_user(self._redis, agent_id, readable, password, self.partitions)
+        return Granted(with_user(self.bus_url, user_name(agent_id), password), inbox_only)
+
+    async def restore(self, agents: Mapping[str, Mapping[str, str]]) -> int:
+        """Make again the users of live agents (id -> the capabilities whose streams they
+        read -> their audience) that Redis lost; returns how many. A no-op without a secret
+        to derive their passwords from."""
         if self._redis is None or self._secret is None or not agents:
             return 0
         # A user is known when every node has it (on one server: when that server has it).
@@ -175,6 +206,8 @@ class BusAccess:
         lost = [agent_id for agent_id in agents if user_name(agent_id) not in known]
         refresh = [] if self._refreshed else [a for a in agents if user_name(a) in known]
         for agent_id in [*lost, *refresh]:
+            for name, claimed in agents[agent_id].items():  # lost with the data: claimed again
+                await self._redis.set(streams.audience(name), claimed, nx=True)
             await self._make_user(
                 self._redis,
                 agent_id,

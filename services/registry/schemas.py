@@ -207,6 +207,11 @@ class AgentCard(BaseModel):
     )
     """Envelope fields added after the first protocol version that the agent's SDK knows
     (``bus.envelope.LATER_FIELDS``): tasks carry such a field only to agents that list it."""
+    inbox_only: list[Annotated[str, Field(max_length=200)]] = Field(
+        default_factory=list, max_length=500
+    )
+    """Set by the server at registration (what a card sends is ignored): the capabilities
+    whose task stream this agent may not read, another tenant's (``bus_access.grant``)."""
 
     @field_validator("endpoint")
     @classmethod
@@ -240,6 +245,13 @@ class AgentRegistered(BaseModel):
     """The bus to consume tasks from; None for agents on the gateway (they never hold it)."""
     shared: list[str] = Field(
         default_factory=list, description="the capabilities shared with every tenant"
+    )
+    inbox_only: list[str] = Field(
+        default_factory=list,
+        description=(
+            "capabilities whose task stream another tenant's agents read: their tasks come to "
+            "this agent's inbox only, and its bus user may not read that stream"
+        ),
     )
     orchestrator_key: str
     """The orchestrator's public key (base64): tasks are signed with it."""

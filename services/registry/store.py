@@ -17,6 +17,7 @@ from services.auth import new_token, token_hash
 from services.config import Settings
 from services.db.models import DEFAULT_TENANT, AgentRow, CapabilityRow, StepRow, utcnow
 from services.orchestrator.states import ACTIVE_STEP
+from services.registry.bus_access import audience
 from services.registry.identity import RegistrationRefused, check_card
 from services.registry.schemas import AgentCard
 
@@ -198,16 +199,31 @@ async def capabilities_of(
     return grouped
 
 
-async def live_bus_agents(session: AsyncSession) -> dict[str, list[str]]:
-    """Online agents that read the bus themselves: id -> the names of their capabilities."""
+INBOX_ONLY = "inbox_only"
+"""The key of a stored card (``AgentCard.inbox_only``) that routing reads."""
+
+
+def inbox_only(card: object) -> list[str]:
+    """The capabilities an agent's stored card marks as served through its inbox only."""
+    names = card.get(INBOX_ONLY) if isinstance(card, dict) else None
+    return [n for n in names if isinstance(n, str)] if isinstance(names, list) else []
+
+
+async def live_bus_agents(session: AsyncSession) -> dict[str, dict[str, str]]:
+    """Online agents that read the bus themselves: id -> the capabilities whose task streams
+    they read -> whom those serve (``bus_access.audience``)."""
     rows = await session.execute(
-        select(AgentRow.id, CapabilityRow.name)
+        select(
+            AgentRow.id, AgentRow.tenant, AgentRow.card, CapabilityRow.name, CapabilityRow.shared
+        )
         .join(CapabilityRow, CapabilityRow.agent_id == AgentRow.id)
         .where(AgentRow.status == ONLINE, AgentRow.transport == "bus")
     )
-    agents: dict[str, list[str]] = {}
-    for agent_id, name in rows.tuples():
-        agents.setdefault(agent_id, []).append(name)
+    agents: dict[str, dict[str, str]] = {}
+    for agent_id, tenant, card, name, shared in rows.tuples():
+        readable = agents.setdefault(agent_id, {})
+        if name not in inbox_only(card):
+            readable[name] = audience(tenant, shared)
     return agents
 
 

@@ -231,7 +231,7 @@ async def test_users_made_before_reply_to_get_the_partition_streams_at_the_first
     try:
         with pytest.raises(NoPermissionError):
             await agent.xadd(streams.result_partition(3), {"data": b"an answer"})
-        assert await access.restore({agent_id: ["cap.a"]}) == 0  # not lost: refreshed
+        assert await access.restore({agent_id: {"cap.a": "tenant:default"}}) == 0  # refreshed
         assert await agent.xadd(streams.result_partition(3), {"data": b"an answer"})
         with pytest.raises(NoPermissionError):
             await agent.xadd(streams.tasks("cap.a"), {"data": b"a forged task"})
@@ -239,3 +239,69 @@ async def test_users_made_before_reply_to_get_the_partition_streams_at_the_first
         await agent.aclose()
         await transport.close()
         await server.aclose()
+
+
+async def test_another_tenants_agent_of_the_same_capability_never_reads_its_stream(
+    tmp_path: Path, postgres_url: str, private_redis: str
+) -> None:
+    """Tenant ``other`` registers a bus agent for a capability name that the default tenant's
+    agent serves. Its user could otherwise make a group of its own at the stream's start and
+    read every task the stream kept (the default tenant's inputs). It may not read that stream
+    at all: the registration says ``inbox_only``, and its runs' tasks go to its inbox."""
+    server = Redis.from_url(private_redis)
+    await wait_until(_pings(server))
+    async with running_stack("distributed", tmp_path, postgres_url, private_redis) as stack:
+        owner = keyed({"name": "owner", "capabilities": [{"name": "cap.s"}]})
+        first = (await stack.client.post("/v1/agents", json=owner)).json()
+        assert first.get("inbox_only", []) == []
+        await server.xadd(streams.tasks("cap.s"), {"data": b"the default tenant's input"})
+        twin = keyed({"name": "twin", "capabilities": [{"name": "cap.s"}, {"name": "cap.t"}]})
+        assert (await stack.client.post("/v1/agents", json=twin)).json().get("inbox_only", []) == []
+
+        system = {"authorization": f"Bearer {stack.settings.admin_token}"}
+        assert (
+            await stack.client.post("/v1/tenants", json={"name": "other"}, headers=system)
+        ).is_success
+        tokens = {}
+        for role in ("agent", "operator"):
+            made = await stack.client.post(
+                "/v1/tokens", json={"tenant": "other", "role": role}, headers=system
+            )
+            tokens[role] = {"authorization": f"Bearer {made.json()['token']}"}
+        card = keyed({"name": "intruder", "capabilities": [{"name": "cap.s"}, {"name": "cap.u"}]})
+        answer = await stack.client.post("/v1/agents", json=card, headers=tokens["agent"])
+        registered = answer.json()
+        agent_id = registered["agent_id"]
+        agent = Redis.from_url(registered["bus_url"])
+        try:
+            task_stream = streams.tasks("cap.s")
+            with pytest.raises(NoPermissionError):
+                await agent.xgroup_create(task_stream, "mine", id="0")
+            with pytest.raises(NoPermissionError):
+                await agent.xreadgroup("cap.s", agent_id, {task_stream: "0"})
+            with pytest.raises(NoPermissionError):
+                await agent.xautoclaim(task_stream, "cap.s", agent_id, 0)
+            # Its own capability's stream and its inbox it reads as before.
+            assert await agent.xreadgroup("cap.u", agent_id, {streams.tasks("cap.u"): ">"}) == []
+            inbox = streams.inbox(agent_id)
+            assert await agent.xreadgroup(agent_id, agent_id, {inbox: ">"}) == []
+        finally:
+            await agent.aclose()
+        assert registered["inbox_only"] == ["cap.s"]
+
+        # A run of ``other`` goes to the intruder's inbox; the stream gets nothing new.
+        inline = {"name": "o", "steps": [{"id": "s", "capability": "cap.s", "input": {}}]}
+        started = await stack.client.post(
+            "/v1/runs", json={"workflow": inline, "input": {}}, headers=tokens["operator"]
+        )
+        assert started.status_code in (200, 202), started.text
+        run_id = started.json()["run_id"]
+
+        async def scheduled() -> list[str]:
+            got = await stack.client.get(f"/v1/runs/{run_id}/events", headers=tokens["operator"])
+            return [e["data"]["destination"] for e in got.json() if e["type"] == "step.scheduled"]
+
+        await wait_until(scheduled)
+        assert await scheduled() == [streams.inbox(agent_id)]
+        assert await server.xlen(task_stream) == 1
+    await server.aclose()

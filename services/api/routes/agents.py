@@ -24,6 +24,7 @@ from services.db.models import SYSTEM_TENANT, AgentRow
 from services.discovery.search import discover, discovery_of
 from services.egress import EgressRefused
 from services.registry import store, where
+from services.registry.bus_access import audience
 from services.registry.identity import RegistrationRefused
 from services.registry.schemas import (
     AgentCard,
@@ -81,6 +82,7 @@ async def register(
         message = f"{kind} is registered with POST /v1/agents/{card.transport}"
         details = [{"path": "$.transport", "in": "body", "message": message}]
         raise ApiError(422, "invalid_request", f"$.transport: {message}", details)
+    card = card.model_copy(update={"inbox_only": []})  # the server's to say (below)
     may_share = principal.is_system or principal.tenant == SYSTEM_TENANT
     if not may_share and any(cap.shared for cap in card.capabilities):
         log.warning(
@@ -112,9 +114,14 @@ async def register(
             raise ApiError(exc.status, exc.code, f"{path}: {exc.message}", details) from None
         # A gateway agent never holds bus credentials; a bus agent gets a user of its own.
         bus_url = None if card.transport == "gateway" else settings.bus_url
+        inbox_only: list[str] = []
         if card.transport == "bus":
             # Inside the transaction: an agent whose user could not be made is not registered.
-            bus_url = await runtime.access.grant(agent.id, [c.name for c in card.capabilities])
+            audiences = {c.name: audience(principal.tenant, c.shared) for c in card.capabilities}
+            granted = await runtime.access.grant(agent.id, audiences)
+            bus_url, inbox_only = granted.bus_url, granted.inbox_only
+            if inbox_only:  # routing reads it: these tasks go to the agent's inbox
+                agent.card = {**agent.card, "inbox_only": inbox_only}
     runtime.orchestrator.engine.router.invalidate()
     runtime.orchestrator.authenticator.forget(agent.id)
     metrics.AGENTS_REGISTERED.inc()
@@ -125,6 +132,7 @@ async def register(
         lease_s=settings.agent_lease_s,
         bus_url=bus_url,
         shared=[cap.name for cap in card.capabilities if cap.shared],
+        inbox_only=inbox_only,
         orchestrator_key=public_key_to_str(runtime.orchestrator.authenticator.public_key),
     )
 

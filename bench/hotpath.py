@@ -86,12 +86,20 @@ async def _round(
     celery_alone = latency_summary(
         [await asyncio.to_thread(celery_chain.run_once, STEPS) for _ in range(alone)]
     )
-    before = profile.cpu_snapshot(await _groups(stack, redis))
+    groups = await _groups(stack, redis)
+    before, did = profile.cpu_snapshot(groups), profile.activity_snapshot(groups)
     gc_before = await api.metric_sum(GC_SECONDS, ADMIN)
     modx_clients = await api.clients(definition, clients, pattern)
-    cpu = profile.cpu_delta(before, profile.cpu_snapshot(await _groups(stack, redis)))
+    groups = await _groups(stack, redis)
+    cpu = profile.cpu_delta(before, profile.cpu_snapshot(groups))
+    done = profile.activity_delta(did, profile.activity_snapshot(groups))
     cpu["server_gc"] = await api.metric_sum(GC_SECONDS, ADMIN) - gc_before  # part of the server's
     log(f"clients: {modx_clients['elapsed_s']:.2f} s; CPU ms per step {_per_step(cpu, clients)}")
+    steps = clients * STEPS
+    log(
+        "clients: per step, syscalls and wake-ups "
+        f"{ {k: [round(n / steps, 2) for n in v[:2]] for k, v in done.items()} }"
+    )
     celery_clients = await asyncio.to_thread(celery_chain.clients, clients, STEPS)
     return {
         "alone_p50_ms": {"modx": modx_alone["p50_ms"], "celery": celery_alone["p50_ms"]},

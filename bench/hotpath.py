@@ -10,11 +10,11 @@ MODX and Celery: one 10-step run alone (``--alone`` runs, one after the other; p
 ``/wait`` for MODX; ``--pattern stream``: its SSE stream to the end, then one read;
 ``AsyncResult.get`` for Celery; steps/s, p50/p99). Each phase logs the CPU per step of each
 process group (servers, agents, the database's PostgreSQL backends, this client, and
-redis-server); the runs alone also the servers' system calls and wake-ups (voluntary context
-switches) per step, and the Redis commands per step (``INFO commandstats``: the whole Redis's,
-so run it alone, under the quiet lock). With ``--profile`` the first server runs under py-spy
-during one more clients burst (and the first agent beside it), and their collapsed stacks go
-there.
+redis-server) and system calls and wake-ups (voluntary context switches) per step: of each
+group in the clients burst, of the servers alone; the runs alone also the Redis commands per
+step (``INFO commandstats``: the whole Redis's, so run it alone, under the quiet lock). With
+``--profile`` the first server runs under py-spy during one more clients burst (and the first
+agent beside it), and their collapsed stacks go there.
 
 This is the loop for working on the hot path (a few minutes); ``modx bench orchestrator`` is
 the full benchmark with the figures for the README.

@@ -195,13 +195,18 @@ def canonical_bytes(envelope: Envelope) -> bytes:
     return canonical_json(envelope.model_dump(mode="json", by_alias=True, exclude=exclude))
 
 
-_PYTHON_FLOAT_FORM = re.compile(rb"(?:^|[:,\[])-?(?:\d+(?:\.\d+)?e-|0\.0000)")
+_FLOAT = rb"-?(?:\d+(?:\.\d+)?e-|0\.0000)"
+_PYTHON_FLOAT_FORM = re.compile(rb"[:,\[]" + _FLOAT)
+_PYTHON_FLOAT_FORM_FIRST = re.compile(_FLOAT)
 """Where orjson may write a float otherwise than Python: below 1e-4 Python writes an exponent
 with two digits (``1e-05``), orjson ``0.00001`` or ``1.5e-7``. Every other float, integer and
 string comes out the same (tests/bus/test_signing.py compares them on random documents). Only
-a value (after ``:``, ``,``, ``[`` or at the start) is looked at: ids such as ``...b85e-...``
-would otherwise send a quarter of all envelopes down the slow path; a string that happens to
-hold such text after one of those characters only costs the slow path."""
+a value (after ``:``, ``,``, ``[``: ``_PYTHON_FLOAT_FORM``, or at the start:
+``_PYTHON_FLOAT_FORM_FIRST``) is looked at: ids such as ``...b85e-...`` would otherwise send a
+quarter of all envelopes down the slow path; a string that happens to hold such text after one
+of those characters only costs the slow path. Two patterns, not one starting with ``^`` or a set:
+a pattern that starts with a set of characters is scanned for it in C, the alternation made the
+search try every position (9 us of an envelope's 16 us canonical form, against 3.5 us)."""
 
 
 def canonical_json(value: Any) -> bytes:
@@ -216,11 +221,16 @@ def canonical_json(value: Any) -> bytes:
         data = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
     except TypeError:  # orjson.JSONEncodeError: too large an integer, a lone surrogate...
         data = None
-    if data is None or _PYTHON_FLOAT_FORM.search(data):
+    if data is None or _python_float_form(data):
         data = json.dumps(
             value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
         ).encode()
     return data
+
+
+def _python_float_form(data: bytes) -> bool:
+    """True when ``data`` (JSON) may hold a float that orjson writes otherwise than Python."""
+    return bool(_PYTHON_FLOAT_FORM.search(data) or _PYTHON_FLOAT_FORM_FIRST.match(data))
 
 
 def sign(envelope: Envelope, private_key: Ed25519PrivateKey) -> Envelope:

@@ -6,6 +6,7 @@ import base64
 import json
 import math
 import random
+import re
 import struct
 from datetime import datetime, timedelta
 
@@ -24,6 +25,7 @@ from bus import (
     verify,
 )
 from bus.signing import (
+    _python_float_form,
     canonical_bytes,
     canonical_json,
     ed25519_sign,
@@ -187,6 +189,24 @@ def test_canonical_json_is_pythons_json_byte_for_byte_on_random_documents():
     for _ in range(20_000):
         document = _random_document(rnd)
         assert canonical_json(document) == _python_canonical(document), document
+
+
+def test_the_float_check_finds_what_one_pattern_with_a_start_anchor_finds():
+    # The check is two patterns for speed; it must flag exactly what the one pattern it
+    # replaced flags, at the start of the text as after ``:``, ``,`` and ``[``.
+    reference = re.compile(rb"(?:^|[:,\[])-?(?:\d+(?:\.\d+)?e-|0\.0000)")
+    texts = [b"1e-05", b"-1.5e-07", b"0.00001", b"[0.00001]", b'{"a":1e-05}', b'"x:1e-5"']
+    texts += [b"x1e-05", b'"01a2e-b"', b'{"id":"0b85e-1"}', b"10000", b"", b"0.0001"]
+    rnd = random.Random(7)
+    texts += [_python_canonical(_random_document(rnd)) for _ in range(5000)]
+    alphabet = b"0123456789e-.:,[x"
+    texts += [bytes(rnd.choice(alphabet) for _ in range(rnd.randrange(12))) for _ in range(20_000)]
+    flagged = 0
+    for text in texts:
+        expected = reference.search(text) is not None
+        assert _python_float_form(text) is expected, text
+        flagged += expected
+    assert 100 < flagged < len(texts) - 100  # both outcomes were exercised
 
 
 def test_canonical_json_keeps_pythons_form_and_errors_where_orjson_differs():

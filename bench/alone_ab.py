@@ -60,6 +60,18 @@ async def _start(
     return started
 
 
+_COUNTERS = ("seq_scan", "seq_tup_read", "idx_scan", "pages")
+
+
+def _delta(
+    before: dict[str, dict[str, int]], after: dict[str, dict[str, int]]
+) -> dict[str, dict[str, int]]:
+    return {
+        table: {k: v - before.get(table, {}).get(k, 0) for k, v in counters.items()}
+        for table, counters in after.items()
+    }
+
+
 class Build:
     """One stack under test, with what its blocks measured."""
 
@@ -73,13 +85,16 @@ class Build:
         self.activity = [0.0, 0.0]
         self.bursts: list[dict[str, float]] = []
         self.scanned: dict[str, int] = {}
+        self.read: list[dict[str, dict[str, int]]] = []  # per block: what each table's reads did
 
     async def block(self, runs: int) -> None:
         groups = await self.stack.processes()
+        tables = await self.tables()
         before = profile.cpu_snapshot(groups)
         did = profile.activity_snapshot(groups)
         samples = [await self.api.run_once(NAME) for _ in range(runs)]
         groups = await self.stack.processes()
+        self.read.append(_delta(tables, await self.tables()))
         for key, value in profile.cpu_delta(before, profile.cpu_snapshot(groups)).items():
             self.cpu[key] = self.cpu.get(key, 0.0) + value
         done = profile.activity_delta(did, profile.activity_snapshot(groups))
@@ -101,6 +116,39 @@ class Build:
                 "server_cpu_ms_per_step": round(1000 * cpu["server"] / (clients * STEPS), 3),
             }
         )
+
+    async def tables(self) -> dict[str, dict[str, int]]:
+        """Per table of this build's database: sequential scans, the rows they read, index
+        scans, and the pages of the table and its indexes read (``pg_stat``/``pg_statio``)."""
+        assert self.stack.database_url is not None
+        conn = await asyncpg.connect(asyncpg_dsn(self.stack.database_url))
+        try:
+            rows = await conn.fetch(
+                "SELECT s.relname, s.seq_scan, s.seq_tup_read, coalesce(s.idx_scan, 0) idx_scan,"
+                " io.heap_blks_hit + io.heap_blks_read + coalesce(io.idx_blks_hit, 0)"
+                " + coalesce(io.idx_blks_read, 0) AS pages"
+                " FROM pg_stat_user_tables s JOIN pg_statio_user_tables io USING (relid)"
+            )
+        finally:
+            await conn.close()
+        return {r["relname"]: {k: int(r[k]) for k in _COUNTERS} for r in rows}
+
+    def tables_read(self, first: slice) -> dict[str, dict[str, float]]:
+        """Per run alone, over the blocks ``first`` selects: each table's counters (the
+        tables that read a page or more per run)."""
+        blocks = self.read[first]
+        runs = max(1, len(blocks) * (len(self.samples) // max(1, len(self.read))))
+        found: dict[str, dict[str, float]] = {}
+        for block in blocks:
+            for table, counters in block.items():
+                into = found.setdefault(table, dict.fromkeys(_COUNTERS, 0.0))
+                for key, value in counters.items():
+                    into[key] += value / runs
+        return {
+            table: {k: round(v, 1) for k, v in counters.items()}
+            for table, counters in sorted(found.items())
+            if counters["pages"] >= 1
+        }
 
     async def scans(self) -> dict[str, int]:
         """Sequential scans of ``runs`` and ``steps`` in this build's database so far, and the
@@ -131,6 +179,9 @@ class Build:
             "server_wakeups_per_step": round(self.activity[1] / steps, 2),
             **({"bursts": self.bursts} if self.bursts else {}),
             "scans": self.scanned,
+            # What the runs alone read, per run, in the first and the last three rounds.
+            "tables_per_run_first": self.tables_read(slice(0, 3)),
+            "tables_per_run_last": self.tables_read(slice(-3, None)),
         }
 
 

@@ -27,6 +27,15 @@ READONLY = "modx_readonly"
 PING_IDLE_S = 1.0
 _LAST_USED = "modx_last_used"
 
+PLAN_SETTINGS = {"plan_cache_mode": "force_custom_plan"}
+"""Server settings of every PostgreSQL connection (a caller's own settings win: the writer's).
+asyncpg prepares each statement once per connection, and after five executions PostgreSQL may
+keep a generic plan, made on the tables as they were then, for as long as the connection
+lives: only an ``ANALYZE`` of a table it reads makes it plan again. Planned on the small tables
+of a new or quiet database, the due-work sweep kept reading every row of ``steps`` as the
+table grew. Custom plans are made at each execution, on the tables' current sizes and the
+parameters' values, for a fraction of a millisecond (``bench/README.md``)."""
+
 
 def is_sqlite(url: str) -> bool:
     """True for a SQLite URL."""
@@ -37,7 +46,8 @@ def create_engine(
     url: str, *, ping_idle_s: float | None = PING_IDLE_S, **kwargs: Any
 ) -> AsyncEngine:
     """An async engine; on SQLite, WAL mode, foreign keys, and a busy timeout; on PostgreSQL,
-    pooled connections idle ``ping_idle_s`` or longer are pinged before use (None: never)."""
+    ``PLAN_SETTINGS``, and pooled connections idle ``ping_idle_s`` or longer are pinged before
+    use (None: never)."""
     if is_sqlite(url):
         database = make_url(url).database
         if database and database != ":memory:":
@@ -68,7 +78,9 @@ def create_engine(
     # it is returned, so a burst past the pool paid them for every request past it.
     kwargs.setdefault("pool_size", 40)
     kwargs.setdefault("max_overflow", 0)
-    target, kwargs["connect_args"] = ssl_choice(make_url(url), kwargs.get("connect_args", {}))
+    connect_args = dict(kwargs.get("connect_args", {}))
+    connect_args["server_settings"] = PLAN_SETTINGS | connect_args.get("server_settings", {})
+    target, kwargs["connect_args"] = ssl_choice(make_url(url), connect_args)
     engine = create_async_engine(target, **kwargs)
     if ping_idle_s is not None:
         ping_after_idle(engine, ping_idle_s)

@@ -119,15 +119,18 @@ class Build:
 
     async def tables(self) -> dict[str, dict[str, int]]:
         """Per table of this build's database: sequential scans, the rows they read, index
-        scans, and the pages of the table and its indexes read (``pg_stat``/``pg_statio``)."""
+        scans, and its pages read; per index (``table.index``): its scans, the entries they
+        read (as ``seq_tup_read``) and its pages read (``pg_stat``/``pg_statio``)."""
         assert self.stack.database_url is not None
         conn = await asyncpg.connect(asyncpg_dsn(self.stack.database_url))
         try:
             rows = await conn.fetch(
                 "SELECT s.relname, s.seq_scan, s.seq_tup_read, coalesce(s.idx_scan, 0) idx_scan,"
-                " io.heap_blks_hit + io.heap_blks_read + coalesce(io.idx_blks_hit, 0)"
-                " + coalesce(io.idx_blks_read, 0) AS pages"
+                " io.heap_blks_hit + io.heap_blks_read AS pages"
                 " FROM pg_stat_user_tables s JOIN pg_statio_user_tables io USING (relid)"
+                " UNION ALL SELECT s.relname || '.' || s.indexrelname, 0, s.idx_tup_read,"
+                " s.idx_scan, io.idx_blks_hit + io.idx_blks_read"
+                " FROM pg_stat_user_indexes s JOIN pg_statio_user_indexes io USING (indexrelid)"
             )
         finally:
             await conn.close()

@@ -330,8 +330,12 @@ def _write_if_current_sql() -> str:
     outbox_cols = [c.name for c in OUTBOX.c]
     run_cols = [c.name for c in RUNS.c]
     return (
+        # The batch's run ids also as a condition of their own, which pk_runs answers whatever
+        # the join: planned on a small table, the join alone read every run (through pk_runs,
+        # into a hash) at each batch, and the plan is kept while the table grows.
         f"WITH r AS (UPDATE runs SET {run_sets} FROM {rows(RUNS, _RUN_WRITE, 1, '')} "
-        "WHERE runs.id = x.id AND runs.version = x.version - 1 RETURNING runs.id), "
+        "WHERE runs.id = ANY(ARRAY(SELECT k.id FROM jsonb_to_recordset($1::jsonb) AS k(id text))) "
+        "AND runs.id = x.id AND runs.version = x.version - 1 RETURNING runs.id), "
         f"n AS (INSERT INTO runs ({', '.join(run_cols)}) "
         f"SELECT {', '.join('x.' + c for c in run_cols)} FROM {rows(RUNS, run_cols, 7, '')} "
         "ON CONFLICT DO NOTHING RETURNING id), "

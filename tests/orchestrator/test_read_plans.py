@@ -30,7 +30,7 @@ from tests.fixtures.plans import prepared_plan, rows_read, scans
 pytestmark = pytest.mark.postgres
 
 GROWN = {"runs", "steps", "api_tokens"} | {f"events_p{utcnow():%Y%m}"}
-RUNS = 20_000  # finished runs of 10 steps and 5 events each, and as many issued tokens
+RUNS = 3_000  # finished runs of 10 steps and 5 events each, and as many issued tokens
 MOST_ROWS = 100  # what one of these reads may read of a grown table (a page of the run list)
 
 _SEED = """
@@ -103,7 +103,10 @@ async def test_hot_reads_planned_on_small_tables_read_by_key_after_they_grew(
                     f"{node['Node Type']} on {node.get('Relation Name', node.get('Index Name'))}:"
                     f" {rows_read(node):.0f} rows"
                     for node in scans(plan)
+                    # A node not executed (behind a one-time filter that was false) reads
+                    # nothing.
                     if node.get("Relation Name") in GROWN
+                    and node["Actual Loops"] > 0
                     and (node["Node Type"] == "Seq Scan" or rows_read(node) > MOST_ROWS)
                 ]
                 if read:

@@ -29,12 +29,10 @@ from typing import Any
 from bus import codec
 from bus.envelope import Envelope
 from bus.errors import CodecError, RejectEnvelope
-from bus.tasks import cancel_and_wait
+from bus.tasks import STOP_TIMEOUT_S, cancel_and_wait, cleanup, stop_within, time_left
 from bus.transport import Ack, ConsumerOptions, Handler, Reply, Subscription, handling
 
 _log = logging.getLogger(__name__)
-
-_STOP_IO_TIMEOUT_S = 10.0
 
 
 @dataclass(slots=True)
@@ -53,6 +51,9 @@ class Delivery:
 
 class BaseSubscription(Subscription):
     """Buffer, workers, pause/resume and drain; subclasses talk to the store."""
+
+    store = "the store"
+    """The store's name in log lines ("Redis")."""
 
     def __init__(
         self,
@@ -128,6 +129,14 @@ class BaseSubscription(Subscription):
     async def _after_stop(self) -> None:
         """On stop, once every loop has ended: clean up in the store."""
 
+    async def _close(self) -> None:
+        """On stop, last (also when the store could not be reached): close this
+        subscription's own connections, without a round trip."""
+
+    def _unreachable(self, exc: BaseException) -> bool:
+        """True when ``exc`` means the store cannot be reached now (an outage, not a bug)."""
+        return False
+
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> None:
@@ -171,10 +180,18 @@ class BaseSubscription(Subscription):
             await cancel_and_wait([self._reader])
         self._wake_workers(len(self._workers))
         self._unpaused.set()
-        if drain:
-            await asyncio.gather(*self._workers, return_exceptions=True)
-        else:
-            await cancel_and_wait(self._workers)
+        if drain and self._workers:
+            # Handlers take what they need, unless this stop is part of a bounded one (a
+            # process shutting down): those still running at its deadline are interrupted.
+            _, running = await asyncio.wait(self._workers, timeout=time_left())
+            if running and self._running:
+                _log.warning(
+                    "%s: %d handler(s) still running at the stop's deadline: interrupted, "
+                    "their entries stay pending for redelivery",
+                    self,
+                    len(self._running),
+                )
+        await cancel_and_wait(self._workers)
         # Reclaimers renew held entries while handlers drain; they go before the release, so
         # none can take back an entry just released.
         await cancel_and_wait(self._fetchers)
@@ -185,21 +202,31 @@ class BaseSubscription(Subscription):
         self._held.clear()
         # Bounded: with the store unreachable, stopping must not hang; whatever was not
         # released or acknowledged is redelivered after the visibility timeout.
-        try:
-            async with asyncio.timeout(_STOP_IO_TIMEOUT_S):
-                if unstarted or interrupted:
-                    await self._release(unstarted, interrupted)
-                await self._flush()
-        except Exception:
-            _log.warning("%s: could not settle entries on stop", self, exc_info=True)
-        await cancel_and_wait(self._aux)
-        try:
-            async with asyncio.timeout(_STOP_IO_TIMEOUT_S):
-                await self._after_stop()
-        except Exception:
-            _log.warning("%s: cleanup on stop failed", self, exc_info=True)
+        with stop_within(STOP_TIMEOUT_S):
+            settled = await cleanup(
+                f"{self}: settling entries on stop",
+                self._settle_on_stop(unstarted, interrupted),
+                server=self.store,
+                unreachable=self._unreachable,
+                logger=_log,
+            )
+            await cancel_and_wait(self._aux)
+            if settled:  # else the store just failed: one line says so, not two
+                await cleanup(
+                    f"{self}: cleanup on stop",
+                    self._after_stop(),
+                    server=self.store,
+                    unreachable=self._unreachable,
+                    logger=_log,
+                )
+        await self._close()
         if self._on_stopped is not None:
             self._on_stopped(self)
+
+    async def _settle_on_stop(self, unstarted: list[Delivery], interrupted: list[Delivery]) -> None:
+        if unstarted or interrupted:
+            await self._release(unstarted, interrupted)
+        await self._flush()
 
     def pause(self) -> None:
         """Stop fetching and starting handlers; running handlers continue."""

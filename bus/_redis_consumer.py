@@ -108,6 +108,8 @@ def is_nogroup(error: ResponseError) -> bool:
 class RedisSubscription(BaseSubscription):
     """A consumer of one group of one Redis stream."""
 
+    store = "Redis"
+
     def __init__(
         self,
         client: RedisClient,
@@ -500,13 +502,18 @@ class RedisSubscription(BaseSubscription):
         Unique consumer names (one per process) would otherwise pile up in the group. A
         consumer that still owns entries stays, so that XAUTOCLAIM can move them.
         """
-        await asyncio.gather(self._reader_link.close(), self._acker_link.close())
         try:
             for info in await self._client.xinfo_consumers(self.stream, self.group):
                 if info["name"].decode() == self.consumer and info["pending"] == 0:
                     await self._client.xgroup_delconsumer(self.stream, self.group, self.consumer)
-        except (ResponseError, *RECOVERABLE):
-            pass  # best effort
+        except ResponseError:
+            pass  # best effort: a group Redis lost, or a bus agent's user may not do this
+
+    async def _close(self) -> None:
+        await asyncio.gather(self._reader_link.close(), self._acker_link.close())
+
+    def _unreachable(self, exc: BaseException) -> bool:
+        return isinstance(exc, (*RECOVERABLE, PublishError))
 
 
 def _deliveries(reply: Any) -> list[Delivery]:

@@ -45,6 +45,11 @@ def dependency_of(exc: BaseException) -> str | None:
     return None
 
 
+def database_unreachable(exc: BaseException) -> bool:
+    """True when ``exc`` means the database cannot be reached now."""
+    return dependency_of(exc) == DATABASE
+
+
 def _is_asyncpg_connection_error(exc: BaseException) -> bool:
     try:
         import asyncpg

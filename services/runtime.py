@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bus.factory import create_transport
 from bus.redis_streams import RedisStreamsTransport
 from bus.signing import Ed25519PrivateKey
-from bus.tasks import cancel_and_wait
+from bus.tasks import STOP_TIMEOUT_S, cancel_and_wait, cleanup, stop_within
 from bus.transport import ConsumerOptions, Transport
 from services.auth import Principal, PrincipalCache, token_hash
 from services.config import Settings
@@ -39,6 +39,7 @@ from services.orchestrator.service import READ_BLOCK_MS, Orchestrator
 from services.orchestrator.sqlite_writer import SqliteWriter
 from services.orchestrator.watch import RunNotices
 from services.orchestrator.workflows import SharedLookups
+from services.outage import database_unreachable
 from services.outbox import OutboxRelay
 from services.registry import store
 from services.registry.bus_access import BusAccess
@@ -290,24 +291,34 @@ class Runtime:
         return self.bus_access
 
     async def close(self) -> None:
-        """Stop the loops, then close the bus, the remote agents' transports and the database."""
-        await cancel_and_wait(loop for loop in (self._checkpoints, self._partitions) if loop)
-        await self.orchestrator.stop()  # also when not orchestrating: the writer may have run
-        if self.notices is not None:
-            await self.notices.stop()
-        await cancel_and_wait(task for task in (self._flusher, self._bus_users) if task)
-        try:
-            await self.last_used.flush(self.sessions)
-        except Exception:
-            log.exception("could not record when tokens were last used")
-        await self.throttle.close()
-        await self.remote.close()
-        if self.orchestrator.engine.capacity is not None:
-            await self.orchestrator.engine.capacity.store.close()
-        await self.transport.close()
-        writer = self.orchestrator.writer
-        await (writer.close() if isinstance(writer, SqliteWriter) else writer.dispose())
-        await self.db.dispose()
+        """Stop the loops, then close the bus, the remote agents' transports and the database.
+
+        Every step that needs a server shares one deadline (``bus.tasks.STOP_TIMEOUT_S``):
+        with Redis or the database unreachable, the process still stops then, and each step
+        that could not finish says so in one line. What it left unsettled is not lost: bus
+        entries stay pending and are redelivered, outbox rows stay in the database.
+        """
+        with stop_within(STOP_TIMEOUT_S):
+            await cancel_and_wait(loop for loop in (self._checkpoints, self._partitions) if loop)
+            await self.orchestrator.stop()  # also when not orchestrating: the writer may have run
+            if self.notices is not None:
+                await self.notices.stop()
+            await cancel_and_wait(task for task in (self._flusher, self._bus_users) if task)
+            await cleanup(
+                "recording when tokens were last used",
+                self.last_used.flush(self.sessions),
+                server="the database",
+                unreachable=database_unreachable,
+                logger=log,
+            )
+            await self.throttle.close()
+            await self.remote.close()
+            if self.orchestrator.engine.capacity is not None:
+                await self.orchestrator.engine.capacity.store.close()
+            await self.transport.close()
+            writer = self.orchestrator.writer
+            await (writer.close() if isinstance(writer, SqliteWriter) else writer.dispose())
+            await self.db.dispose()
 
     async def database_ok(self) -> bool:
         """True when the database answers a query."""

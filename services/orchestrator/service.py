@@ -39,7 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from bus import streams
 from bus.envelope import Envelope
 from bus.ids import new_id
-from bus.tasks import cancel_and_wait
+from bus.tasks import cancel_and_wait, cleanup
 from bus.transport import ConsumerOptions, Reply, Subscription, Transport, ack_of
 from services import metrics
 from services.db.models import DEFAULT_TENANT, RunRow, StepRow, utcnow
@@ -58,7 +58,7 @@ from services.orchestrator.states import ACTIVE_STEP, TERMINAL_RUN, RunState, St
 from services.orchestrator.steps import ChildOutcome
 from services.orchestrator.steps.wait import refusal
 from services.orchestrator.watch import Commit, RunWatch
-from services.outage import Outage, log_failure
+from services.outage import Outage, database_unreachable, log_failure
 from services.outbox import OutboxRelay
 from services.registry import store
 
@@ -232,10 +232,13 @@ class Orchestrator:
             await asyncio.gather(*(s.stop(drain=True) for s in subscriptions))
             self._partitions.clear()
             metrics.PARTITIONS_OWNED.set(0)
-        try:
-            await self.ownership.leave()
-        except Exception as exc:  # the lease runs out by itself
-            log.warning("could not give the replica lease back: %s", exc)
+        await cleanup(  # else the lease runs out by itself
+            "orchestrator: giving the replica lease back",
+            self.ownership.leave(),
+            server="the database",
+            unreachable=database_unreachable,
+            logger=log,
+        )
         await cancel_and_wait([*self._tasks, *self._background])
         self._tasks.clear()
         if self._writer is not None:

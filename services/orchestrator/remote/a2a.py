@@ -43,6 +43,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bus.envelope import Envelope
+from bus.tasks import cancel_and_wait
 from services.db.models import AgentRow, utcnow
 from services.egress import EgressPolicy
 from services.interop.a2a_client import CardRefused, fetch_card, guarded_http
@@ -247,9 +248,8 @@ class A2aDelivery:
 
     async def close(self) -> None:
         """Stop the liveness loop and close connections."""
-        if self._keeper is not None:
-            self._keeper.cancel()
-            await asyncio.gather(self._keeper, return_exceptions=True)
+        if self._keeper is not None:  # its database calls can swallow one cancel
+            await cancel_and_wait([self._keeper])
         await self.http.aclose()
 
 

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bus import streams
 from bus.envelope import Envelope, Kind
-from bus.tasks import cancel_and_wait
+from bus.tasks import cancel_and_wait, cleanup
 from bus.transport import Transport
 from services.db.models import AgentRow, OutboxRow, utcnow
 from services.orchestrator.authenticity import Authenticator
@@ -35,7 +35,7 @@ from services.orchestrator.dead import dead_tasks
 from services.orchestrator.remote.answers import error_envelope
 from services.orchestrator.remote.delivery import Delivery, DeliveryFailed, Reply
 from services.orchestrator.routing import REMOTE_PREFIX
-from services.outage import Outage, dependency_of
+from services.outage import Outage, database_unreachable, dependency_of
 
 log = logging.getLogger(__name__)
 
@@ -199,27 +199,28 @@ class RemoteDispatcher:
 
     async def _hand_back(self, items: list[tuple[str, Envelope]]) -> None:
         """Put undelivered tasks back in the outbox table, for a relay to send again."""
-        try:
-            async with self.sessions() as session, session.begin():
-                for agent_id, envelope in items:
-                    await session.merge(
-                        OutboxRow(
-                            id=envelope.id,
-                            destination=REMOTE_PREFIX + agent_id,
-                            envelope=envelope.to_json().decode(),
-                            created_at=utcnow(),
-                        )
+        if await cleanup(
+            f"handing {len(items)} remote task(s) back to the outbox (else their steps' "
+            "timeouts send them again)",
+            self._write_back(items),
+            server="the database",
+            unreachable=database_unreachable,
+            logger=log,
+        ):
+            self.handed_back += len(items)
+            log.info("handed %d undelivered remote task(s) back to the outbox", len(items))
+
+    async def _write_back(self, items: list[tuple[str, Envelope]]) -> None:
+        async with self.sessions() as session, session.begin():
+            for agent_id, envelope in items:
+                await session.merge(
+                    OutboxRow(
+                        id=envelope.id,
+                        destination=REMOTE_PREFIX + agent_id,
+                        envelope=envelope.to_json().decode(),
+                        created_at=utcnow(),
                     )
-        except Exception as exc:
-            log.warning(
-                "%d remote task(s) could not be handed back (%s); their steps' timeouts will "
-                "send them again",
-                len(items),
-                exc,
-            )
-            return
-        self.handed_back += len(items)
-        log.info("handed %d undelivered remote task(s) back to the outbox", len(items))
+                )
 
     async def _run(self, agent_id: str, envelope: Envelope) -> None:
         """Deliver one task; no exception escapes, and none loses the task."""

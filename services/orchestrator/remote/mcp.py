@@ -28,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bus.envelope import Envelope
+from bus.tasks import cancel_and_wait
 from services.db.models import AgentRow, utcnow
 from services.egress import EgressPolicy
 from services.interop import translate
@@ -227,9 +228,8 @@ class McpDelivery:
 
     async def close(self) -> None:
         """Stop the supervisor and every server's connection (stdio servers exit)."""
-        if self._keeper is not None:
-            self._keeper.cancel()
-            await asyncio.gather(self._keeper, return_exceptions=True)
+        if self._keeper is not None:  # its database calls can swallow one cancel
+            await cancel_and_wait([self._keeper])
         connections, self._connections = list(self._connections.values()), {}
         await asyncio.gather(*(c.close() for c in connections), return_exceptions=True)
 

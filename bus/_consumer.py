@@ -29,7 +29,7 @@ from typing import Any
 from bus import codec
 from bus.envelope import Envelope
 from bus.errors import CodecError, RejectEnvelope
-from bus.tasks import STOP_TIMEOUT_S, cancel_and_wait, cleanup, stop_within, time_left
+from bus.tasks import cancel_and_wait, cleanup, stop_within, time_left
 from bus.transport import Ack, ConsumerOptions, Handler, Reply, Subscription, handling
 
 _log = logging.getLogger(__name__)
@@ -202,7 +202,7 @@ class BaseSubscription(Subscription):
         self._held.clear()
         # Bounded: with the store unreachable, stopping must not hang; whatever was not
         # released or acknowledged is redelivered after the visibility timeout.
-        with stop_within(STOP_TIMEOUT_S):
+        with stop_within():
             settled = await cleanup(
                 f"{self}: settling entries on stop",
                 self._settle_on_stop(unstarted, interrupted),

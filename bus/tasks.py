@@ -55,10 +55,12 @@ async def cancel_and_wait(tasks: Iterable[asyncio.Task[Any]]) -> None:
 
 
 @contextlib.contextmanager
-def stop_within(timeout_s: float) -> Iterator[None]:
+def stop_within(timeout_s: float | None = None) -> Iterator[None]:
     """Give the ``cleanup`` steps awaited inside (here and in tasks started here) until
-    ``timeout_s`` from now, or until the deadline of an enclosing stop when that comes first."""
-    deadline = asyncio.get_running_loop().time() + timeout_s
+    ``timeout_s`` (``STOP_TIMEOUT_S``) from now, or until the deadline of an enclosing stop
+    when that comes first."""
+    seconds = STOP_TIMEOUT_S if timeout_s is None else timeout_s
+    deadline = asyncio.get_running_loop().time() + seconds
     enclosing = _deadline.get()
     token = _deadline.set(deadline if enclosing is None else min(enclosing, deadline))
     try:

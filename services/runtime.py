@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bus.factory import create_transport
 from bus.redis_streams import RedisStreamsTransport
 from bus.signing import Ed25519PrivateKey
-from bus.tasks import STOP_TIMEOUT_S, cancel_and_wait, cleanup, stop_within
+from bus.tasks import cancel_and_wait, cleanup, stop_within, time_left
 from bus.transport import ConsumerOptions, Transport
 from services.auth import Principal, PrincipalCache, token_hash
 from services.config import Settings
@@ -298,7 +298,7 @@ class Runtime:
         that could not finish says so in one line. What it left unsettled is not lost: bus
         entries stay pending and are redelivered, outbox rows stay in the database.
         """
-        with stop_within(STOP_TIMEOUT_S):
+        with stop_within():
             await cancel_and_wait(loop for loop in (self._checkpoints, self._partitions) if loop)
             await self.orchestrator.stop()  # also when not orchestrating: the writer may have run
             if self.notices is not None:
@@ -317,8 +317,8 @@ class Runtime:
                 await self.orchestrator.engine.capacity.store.close()
             await self.transport.close()
             writer = self.orchestrator.writer
-            await (writer.close() if isinstance(writer, SqliteWriter) else writer.dispose())
-            await self.db.dispose()
+            await (writer.close() if isinstance(writer, SqliteWriter) else _dispose(writer))
+            await _dispose(self.db)
 
     async def database_ok(self) -> bool:
         """True when the database answers a query."""
@@ -356,6 +356,17 @@ def orchestrator_key(settings: Settings) -> Ed25519PrivateKey:
         default_path=default,
         create=True,
     )
+
+
+async def _dispose(engine: AsyncEngine) -> None:
+    """Close ``engine``'s pooled connections; past the stop's deadline, drop them instead.
+
+    Closing one tells the database and waits for its answer: for ever from a database that
+    does not answer, and a close cut short is logged as an error with its traceback. A dropped
+    connection's socket is closed when the connection is collected, without a word to the
+    database.
+    """
+    await engine.dispose(close=time_left() != 0.0)
 
 
 async def _migrate(url: str) -> None:

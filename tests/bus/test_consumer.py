@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -16,10 +17,9 @@ from typing import Any
 import pytest
 
 from bus import ConsumerOptions, Envelope, Kind, MemoryTransport
-from bus import _consumer as consumer_module
 from bus._consumer import BaseSubscription, Delivery
 from bus.errors import PublishError
-from bus.tasks import cancel_and_wait
+from bus.tasks import cancel_and_wait, stop_within
 from bus.transport import Reply
 from tests.fixtures.services import wait_until
 
@@ -157,7 +157,9 @@ async def test_a_store_that_cannot_settle_on_stop_does_not_hang_it(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    monkeypatch.setattr(consumer_module, "_STOP_IO_TIMEOUT_S", 0.2)
+    """The release never ends: the stop gives up at its deadline, says so once (with the
+    traceback: an in-memory store that hangs is a bug, not an outage), and does not ask the
+    store again to clean up."""
     started = asyncio.Event()
 
     async def hangs(env: Envelope) -> None:
@@ -165,25 +167,60 @@ async def test_a_store_that_cannot_settle_on_stop_does_not_hang_it(
         await asyncio.Event().wait()
 
     sub = await transport.subscribe(stream, "g", "c1", hangs)
+    cleaned: list[bool] = []
 
     async def unreachable(*args: Any) -> None:
         await asyncio.Event().wait()
 
-    async def broken() -> None:  # the store does not answer the cleanup either
-        await asyncio.Event().wait()
+    async def after_stop() -> None:
+        cleaned.append(True)
 
     monkeypatch.setattr(sub, "_release", unreachable)
-    monkeypatch.setattr(sub, "_after_stop", broken)
+    monkeypatch.setattr(sub, "_after_stop", after_stop)
     await transport.publish(stream, envelope(1))
     await asyncio.wait_for(started.wait(), 30)
-    with caplog.at_level(logging.WARNING, logger="bus._consumer"):
+    with caplog.at_level(logging.WARNING, logger="bus._consumer"), stop_within(0.2):
         await sub.stop(drain=False)
     assert sub not in transport._subscriptions
-    warnings = [(r.getMessage(), bool(r.exc_info)) for r in caplog.records]
-    assert warnings == [
-        (f"{sub!r}: could not settle entries on stop", True),
-        (f"{sub!r}: cleanup on stop failed", True),
+    [(message, traceback)] = [(r.getMessage(), bool(r.exc_info)) for r in caplog.records]
+    assert re.fullmatch(
+        rf"{re.escape(repr(sub))}: settling entries on stop failed: TimeoutError after "
+        r"[0-9.]+ s \(the stop's deadline\)",
+        message,
+    )
+    assert traceback and cleaned == []
+
+
+async def test_a_draining_stop_interrupts_the_handlers_still_running_at_its_deadline(
+    transport: MemoryTransport, stream: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Part of a bounded stop (a process shutting down), a draining stop waits for running
+    handlers until the deadline, then interrupts them: their entries go back, nothing lost."""
+    started = asyncio.Event()
+
+    async def hangs(env: Envelope) -> None:
+        started.set()
+        await asyncio.Event().wait()
+
+    sub = await transport.subscribe(stream, "g", "c1", hangs)
+    await transport.publish(stream, envelope(1))
+    await asyncio.wait_for(started.wait(), 30)
+    with caplog.at_level(logging.WARNING, logger="bus._consumer"), stop_within(0.2):
+        await sub.stop(drain=True)
+    assert [(r.getMessage(), bool(r.exc_info)) for r in caplog.records] == [
+        (
+            f"{sub!r}: 1 handler(s) still running at the stop's deadline: interrupted, their "
+            "entries stay pending for redelivery",
+            False,
+        )
     ]
+    seen: list[int] = []
+
+    async def takes(env: Envelope) -> None:
+        seen.append(env.payload["i"])
+
+    await transport.subscribe(stream, "g", "c2", takes)
+    await wait_until(lambda: seen == [1])
 
 
 async def test_a_failing_handler_is_logged_retried_then_dead_lettered(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import shutil
 import subprocess
 import uuid
@@ -22,6 +23,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from bus import ConsumerOptions, Envelope, Kind, RedisStreamsTransport, RejectEnvelope
 from bus._redis_consumer import RedisSubscription
+from bus.tasks import stop_within
+from tests.fixtures.proxy import TcpProxy
 from tests.fixtures.services import free_port, missing, wait_until
 
 pytestmark = pytest.mark.redis
@@ -607,3 +610,81 @@ async def _dead_letter_count(transport: RedisStreamsTransport, stream: str, coun
 async def _consumers(transport: RedisStreamsTransport, stream: str, group: str) -> dict[str, int]:
     infos = await transport.client.xinfo_consumers(stream, group)
     return {info["name"].decode(): info["pending"] for info in infos}
+
+
+async def test_stopping_with_redis_frozen_says_why_once_per_consumer_and_loses_nothing(
+    redis_url: str,
+    transport: RedisStreamsTransport,
+    stream: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Two consumers, each with a handler running and two entries buffered, reach Redis
+    through a proxy that stops answering. Stopping them gives up at the stop's deadline: one
+    line each names the outage, with no traceback. Every entry is still pending in Redis, and
+    another consumer gets them all."""
+    target = urlsplit(redis_url)
+    proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 6379, free_port())
+    await proxy.restore()
+    through = RedisStreamsTransport(f"redis://127.0.0.1:{proxy.port}{target.path}")
+    names = [stream, f"{stream}.b"]
+
+    async def hangs(env: Envelope) -> None:
+        await asyncio.Event().wait()
+
+    try:
+        subs = [
+            await subscribe(through, name, hangs, concurrency=1, visibility_timeout_s=0.2)
+            for name in names
+        ]
+        for name in names:
+            await transport.publish_many([(name, envelope(i)) for i in range(3)])
+        await wait_until(lambda: all(s.in_flight == 1 and len(s._buffer) == 2 for s in subs))
+        proxy.freeze()
+        with caplog.at_level(logging.WARNING, logger="bus"), stop_within(0.5):
+            await asyncio.gather(*(sub.stop(drain=False) for sub in subs))
+    finally:
+        await proxy.cut()
+        await through.close()
+    assert [r for r in caplog.records if r.exc_info] == []
+    messages = sorted(r.getMessage() for r in caplog.records)
+    assert len(messages) == 2
+    for sub, message in zip(sorted(subs, key=repr), messages, strict=True):
+        assert re.fullmatch(
+            rf"{re.escape(repr(sub))}: settling entries on stop failed: TimeoutError after "
+            r"[0-9.]+ s \(the stop's deadline\), Redis unreachable",
+            message,
+        )
+    seen: list[tuple[str, int]] = []
+    for name in names:
+        assert await transport.pending(name, "g") == 3
+
+        async def takes(env: Envelope, name: str = name) -> None:
+            seen.append((name, env.payload["i"]))
+
+        await transport.subscribe(name, "g", "c2", takes, ConsumerOptions(visibility_timeout_s=0.2))
+    await wait_until(lambda: len(seen) == 6)
+    assert sorted(seen) == [(name, i) for name in names for i in range(3)]
+
+
+async def test_an_unexpected_error_in_cleanup_on_stop_keeps_its_traceback(
+    transport: RedisStreamsTransport,
+    stream: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Redis answers, but the cleanup has a bug: its one line comes with the traceback."""
+
+    async def handler(env: Envelope) -> None:
+        return None
+
+    sub = await subscribe(transport, stream, handler)
+
+    async def broken() -> None:
+        raise ValueError("a bug")
+
+    monkeypatch.setattr(sub, "_after_stop", broken)
+    with caplog.at_level(logging.WARNING, logger="bus"):
+        await sub.stop()
+    [record] = caplog.records
+    assert record.getMessage() == f"{sub!r}: cleanup on stop failed: ValueError: a bug"
+    assert record.exc_info is not None and str(record.exc_info[1]) == "a bug"

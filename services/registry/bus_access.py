@@ -76,6 +76,10 @@ class Granted:
     inbox_only: list[str]
 
 
+def _text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
 def user_name(agent_id: str) -> str:
     """The Redis user of an agent."""
     return USER_PREFIX + agent_id
@@ -152,10 +156,13 @@ class BusAccess:
         # by an older server (or with another partition count) get today's rules.
         self._refreshed = False
         client = getattr(transport, "client", None)
-        self._redis: RedisClient | None = (
-            client if per_agent and isinstance(client, Redis | RedisCluster) else None
-        )
+        redis = client if isinstance(client, Redis | RedisCluster) else None
+        self._redis: RedisClient | None = redis if per_agent else None
         self._secret = secret
+        # Whose tasks each task stream carried (``claim``): in Redis beside the stream, or in
+        # this process for the in-memory bus (one process serves all of it).
+        self._claims_in: RedisClient | None = redis
+        self._claims: dict[str, str] = {}
 
     def _password(self, agent_id: str) -> str:
         if self._secret is None:
@@ -179,17 +186,29 @@ class BusAccess:
         capability's tasks in its inbox only (``inbox_only``; routing sends them there)."""
         if self._redis is None:
             return Granted(self.bus_url, [])
-        inbox_only: list[str] = []
-        for name, audience in sorted(audiences.items()):
-            # SET NX GET: the audience already claimed (None when this claims it).
-            before = await self._redis.set(streams.audience(name), audience, nx=True, get=True)
-            held = before.decode() if isinstance(before, bytes) else before
-            if held is not None and held != audience:
-                inbox_only.append(name)
+        inbox_only = await self.claim(audiences)
         readable = [name for name in audiences if name not in inbox_only]
         password = self._password(agent_id)
         await self._make_user(self._redis, agent_id, readable, password, self.partitions)
         return Granted(with_user(self.bus_url, user_name(agent_id), password), inbox_only)
+
+    async def claim(self, audiences: Mapping[str, str]) -> list[str]:
+        """Claim each capability's task stream for its audience (capability -> ``audience``)
+        where none holds it yet; returns the capabilities whose stream another audience holds:
+        the agent may not read those, their tasks come to its inbox (``inbox_only``). Bus
+        agents' users are made from it (``grant``); the gateway reads for its agents by it."""
+        taken: list[str] = []
+        for name, audience in sorted(audiences.items()):
+            if self._claims_in is None:
+                held = self._claims.setdefault(name, audience)
+            else:
+                # SET NX GET: the audience already claimed (None when this claims it).
+                key = streams.audience(name)
+                before = await self._claims_in.set(key, audience, nx=True, get=True)
+                held = audience if before is None else _text(before)
+            if held != audience:
+                taken.append(name)
+        return taken
 
     async def restore(self, agents: Mapping[str, Mapping[str, str]]) -> int:
         """Make again the users of live agents (id -> the capabilities whose streams they

@@ -203,3 +203,43 @@ async def test_the_gateway_refuses_bad_tokens_and_foreign_streams(quick: Stack) 
                     f"/v1/agents/{agent['agent_id']}",
                     headers={"authorization": f"Bearer {agent['token']}"},
                 )
+
+
+async def test_another_tenants_gateway_agent_never_reads_a_stream_that_carried_ours(
+    quick: Stack,
+) -> None:
+    # The gateway reads a capability's task stream for its agents: one of another tenant,
+    # registered under a capability name this tenant uses, would be handed the tasks the
+    # stream holds (queued while our agent was away, or idle past the visibility timeout).
+    card = fleet.numbers.card(transport="gateway")
+    owner = (await quick.client.post("/v1/agents", json=keyed(card))).json()
+    assert owner.get("inbox_only", []) == []
+    system = {"authorization": f"Bearer {quick.settings.admin_token}"}
+    made = await quick.client.post("/v1/tenants", json={"name": "other"}, headers=system)
+    assert made.is_success, made.text
+    token = await quick.client.post(
+        "/v1/tokens", json={"tenant": "other", "role": "agent"}, headers=system
+    )
+    intruder = (
+        await quick.client.post(
+            "/v1/agents",
+            json=keyed(card),
+            headers={"authorization": f"Bearer {token.json()['token']}"},
+        )
+    ).json()
+    assert "test.range" in intruder["inbox_only"], intruder
+    gateway = GatewayTransport(quick.url, lambda: (intruder["agent_id"], intruder["token"]))
+    await gateway.connect()
+    try:
+
+        async def handler(envelope: object) -> None:
+            raise AssertionError("never delivered")
+
+        with pytest.raises(RequestRejected, match="neither a task stream"):
+            await gateway.subscribe(streams.tasks("test.range"), "test.range", "x", handler)
+        # Its inbox it reads, and tasks of its tenant come there.
+        inbox = streams.inbox(intruder["agent_id"])
+        served = await gateway.subscribe(inbox, intruder["agent_id"], "x", handler)
+        await served.stop()
+    finally:
+        await gateway.close()

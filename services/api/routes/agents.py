@@ -115,13 +115,15 @@ async def register(
         # A gateway agent never holds bus credentials; a bus agent gets a user of its own.
         bus_url = None if card.transport == "gateway" else settings.bus_url
         inbox_only: list[str] = []
+        audiences = {c.name: audience(principal.tenant, c.shared) for c in card.capabilities}
         if card.transport == "bus":
             # Inside the transaction: an agent whose user could not be made is not registered.
-            audiences = {c.name: audience(principal.tenant, c.shared) for c in card.capabilities}
             granted = await runtime.access.grant(agent.id, audiences)
             bus_url, inbox_only = granted.bus_url, granted.inbox_only
-            if inbox_only:  # routing reads it: these tasks go to the agent's inbox
-                agent.card = {**agent.card, "inbox_only": inbox_only}
+        elif card.transport == "gateway":  # the gateway reads the streams for it, by this
+            inbox_only = await runtime.access.claim(audiences)
+        if inbox_only:  # routing reads it: these tasks go to the agent's inbox
+            agent.card = {**agent.card, "inbox_only": inbox_only}
     runtime.orchestrator.engine.router.invalidate()
     runtime.orchestrator.authenticator.forget(agent.id)
     metrics.AGENTS_REGISTERED.inc()

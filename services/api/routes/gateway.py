@@ -11,12 +11,14 @@ import asyncio
 import contextlib
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from sqlalchemy import select
 
 from bus.envelope import Envelope
 from bus.transport import ConsumerOptions
 from services import metrics
 from services.api.deps import check_token
 from services.api.errors import ApiError
+from services.db.models import AgentRow
 from services.gateway import GatewaySession, on_behalf_of
 from services.registry import store
 from services.runtime import Runtime
@@ -52,10 +54,13 @@ async def gateway(websocket: WebSocket, agent_id: str) -> None:
             await websocket.close(FORBIDDEN, "this token belongs to another agent")
             return
         capabilities = await store.capabilities_of(session, [agent_id])
+        card = await session.scalar(select(AgentRow.card).where(AgentRow.id == agent_id))
     names = [cap.name for cap in capabilities.get(agent_id, [])]
     if not names:
         await websocket.close(UNKNOWN_AGENT, f"agent {agent_id!r} is not registered")
         return
+    # Streams that carried another tenant's tasks are not read for it (its inbox gets them).
+    names = [name for name in names if name not in store.inbox_only(card)]
 
     sending = asyncio.Lock()
 

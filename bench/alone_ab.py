@@ -155,18 +155,13 @@ class Build:
 
     async def scans(self) -> dict[str, int]:
         """Sequential scans of ``runs`` and ``steps`` in this build's database so far, and the
-        rows they read (``pg_stat_user_tables``)."""
-        assert self.stack.database_url is not None
-        conn = await asyncpg.connect(asyncpg_dsn(self.stack.database_url))
-        try:
-            rows = await conn.fetch(
-                "SELECT relname, seq_scan, seq_tup_read FROM pg_stat_user_tables "
-                "WHERE relname IN ('runs', 'steps')"
-            )
-        finally:
-            await conn.close()
-        found = {f"{r['relname']}_seq_scans": int(r["seq_scan"]) for r in rows}
-        return found | {f"{r['relname']}_rows_scanned": int(r["seq_tup_read"]) for r in rows}
+        rows they read (from ``tables``)."""
+        found = await self.tables()
+        return {
+            f"{table}_{name}": found[table][key]
+            for table in ("runs", "steps")
+            for name, key in (("seq_scans", "seq_scan"), ("rows_scanned", "seq_tup_read"))
+        }
 
     def report(self) -> dict[str, Any]:
         steps = len(self.samples) * STEPS

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.fixtures.hangs import pytest_runtest_protocol  # noqa: F401
 from tests.fixtures.redis_cluster import (  # noqa: F401
     redis_cluster_session,
     redis_cluster_url,

@@ -8,14 +8,15 @@ hand-written histories.
   inside it marks when the agent picked it up. A wait or a sleep sends nothing: its attempt
   spans its ``step.running`` (which names the signal or the time) to its end.
 - The message trace lists every envelope (``message.sent`` / ``message.received``) in causal
-  order: each envelope follows the one that caused it (``causation_id``), children in time order.
+  order: each envelope follows the one that caused it (``causation_id``), children in the
+  order their senders made them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from services.db.models import EventRow, StepRow
@@ -164,6 +165,14 @@ def _message(event: EventRow) -> Message:
     )
 
 
+def _sent_order(message: Message) -> tuple[datetime, int]:
+    """When the sender made the envelope, then the order it was recorded in. Answers to one
+    task (a remote agent's ``task.started`` and its result) are handled concurrently, so the
+    order they were recorded in is not the order they were said in."""
+    when = message.created_at or message.recorded_at
+    return (when if when.tzinfo else when.replace(tzinfo=UTC), message.event_id)
+
+
 def messages(events: Sequence[EventRow], limit: int = 2000) -> list[Message]:
     """The run's envelopes in causal order (depth-first over ``causation_id``).
 
@@ -212,7 +221,7 @@ def messages(events: Sequence[EventRow], limit: int = 2000) -> list[Message]:
     def visit(message: Message, depth: int) -> None:
         message.depth = depth
         ordered.append(message)
-        for child in sorted(message.children, key=lambda m: m.event_id):
+        for child in sorted(message.children, key=_sent_order):
             visit(child, min(depth + 1, 6))
 
     for root in roots:

@@ -122,6 +122,22 @@ def test_messages_follow_their_causes() -> None:
     assert error.after_cause_s == 0.03 and not task.cause_shown
 
 
+def test_answers_to_one_task_are_shown_in_the_order_they_were_said() -> None:
+    # A remote agent's start and result, recorded in the other order (handled concurrently).
+    task = {"id": "t", "kind": "task", "topic": "mcp.calc.add", "created_at": at(0).isoformat()}
+
+    def said(eid: int, ms: float, name: str) -> EventRow:
+        data = {"id": name, "kind": "event", "causation_id": "t", "created_at": at(ms).isoformat()}
+        return event(eid, "message.received", ms + 5, "add", data=data)
+
+    history = [
+        event(1, "message.sent", 0, None, data=task),
+        said(2, 9, "result"),
+        said(3, 4, "start"),
+    ]
+    assert [m.id for m in trace.messages(history)] == ["t", "start", "result"]
+
+
 def test_errors_list_the_run_then_each_failed_attempt() -> None:
     spans = trace.attempts(_flaky_history())
     found = trace.errors({"message": "step f failed"}, "failed", at(240), spans, [])

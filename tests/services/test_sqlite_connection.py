@@ -1,0 +1,58 @@
+"""A task cancelled while its SQLite connection waits leaves nothing running behind it
+(``services.db.sqlite_connection``): the embedded mode's shutdown waits for every task."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from sqlalchemy import text
+
+from bus.tasks import cancel_and_wait
+from services.db.engine import create_engine, session_factory
+
+
+async def test_a_write_cancelled_while_it_waits_for_the_lock_leaves_no_task(
+    tmp_path: Path,
+) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'modx.db'}")
+    sessions = session_factory(engine)
+    async with sessions() as session, session.begin():
+        await session.execute(text("CREATE TABLE t (x INTEGER)"))
+    holding, release = asyncio.Event(), asyncio.Event()
+
+    async def hold_the_write_lock() -> None:
+        async with sessions() as session, session.begin():
+            await session.execute(text("INSERT INTO t VALUES (1)"))
+            holding.set()
+            await release.wait()
+
+    async def write() -> None:
+        async with sessions() as session, session.begin():  # waits for the lock
+            await session.execute(text("INSERT INTO t VALUES (2)"))
+
+    before = asyncio.all_tasks()
+    holder = asyncio.create_task(hold_the_write_lock())
+    await holding.wait()
+    writer = asyncio.create_task(write())
+    await asyncio.sleep(0.2)  # the writer's thread is in SQLite's busy wait
+    # Cancelled, and again a second later while its connection's close still waits (as every
+    # stop in MODX cancels): SQLAlchemy then forces the connection closed.
+    await cancel_and_wait([writer])
+    assert writer.cancelled()
+    release.set()
+    await holder
+
+    async def leftovers() -> set[asyncio.Task[object]]:
+        return {t for t in asyncio.all_tasks() - before if t is not asyncio.current_task()}
+
+    for _ in range(50):  # the connection's thread finishes its queue, then nothing is left
+        if not await leftovers():
+            break
+        await asyncio.sleep(0.1)
+    left = await leftovers()
+    assert not left, [t.get_coro() for t in left]
+    await engine.dispose()
+    async with sessions() as session:  # and the database took the one write that committed
+        assert (await session.execute(text("SELECT x FROM t"))).scalars().all() == [1]
+    await engine.dispose()

@@ -55,17 +55,28 @@ async def cancel_and_wait(tasks: Iterable[asyncio.Task[Any]]) -> None:
 
 
 @contextlib.contextmanager
-def stop_within(timeout_s: float | None = None) -> Iterator[None]:
+def stop_within(
+    timeout_s: float | None = None, *, at_deadline: Callable[[], object] | None = None
+) -> Iterator[None]:
     """Give the ``cleanup`` steps awaited inside (here and in tasks started here) until
     ``timeout_s`` (``STOP_TIMEOUT_S``) from now, or until the deadline of an enclosing stop
-    when that comes first."""
+    when that comes first.
+
+    ``at_deadline`` is called once if the stop is still under way at its deadline: to cut
+    what a task can only wait on (a library that finishes a close whatever cancels it), so
+    that cancelling it again ends it."""
+    loop = asyncio.get_running_loop()
     seconds = STOP_TIMEOUT_S if timeout_s is None else timeout_s
-    deadline = asyncio.get_running_loop().time() + seconds
     enclosing = _deadline.get()
-    token = _deadline.set(deadline if enclosing is None else min(enclosing, deadline))
+    deadline = loop.time() + seconds
+    deadline = deadline if enclosing is None else min(enclosing, deadline)
+    token = _deadline.set(deadline)
+    timer = loop.call_at(deadline, at_deadline) if at_deadline is not None else None
     try:
         yield
     finally:
+        if timer is not None:
+            timer.cancel()
         _deadline.reset(token)
 
 

@@ -18,7 +18,7 @@ from bus.transport import ConsumerOptions, Transport
 from services.auth import Principal, PrincipalCache, token_hash
 from services.config import Settings
 from services.db import migrate
-from services.db.engine import create_engine, is_sqlite, readonly, session_factory
+from services.db.engine import create_engine, is_sqlite, readonly, session_factory, sever
 from services.db.models import DEFAULT_TENANT
 from services.db.partitions import PartitionKeeper
 from services.egress import EgressPolicy
@@ -298,7 +298,7 @@ class Runtime:
         that could not finish says so in one line. What it left unsettled is not lost: bus
         entries stay pending and are redelivered, outbox rows stay in the database.
         """
-        with stop_within():
+        with stop_within(at_deadline=self._sever_database):
             await cancel_and_wait(loop for loop in (self._checkpoints, self._partitions) if loop)
             await self.orchestrator.stop()  # also when not orchestrating: the writer may have run
             if self.notices is not None:
@@ -319,6 +319,18 @@ class Runtime:
             writer = self.orchestrator.writer
             await (writer.close() if isinstance(writer, SqliteWriter) else _dispose(writer))
             await _dispose(self.db)
+
+    def _sever_database(self) -> None:
+        """At the stop's deadline: cut the database connections still in use (``sever``)."""
+        writer = self.orchestrator.writer
+        engines = [self.db] + ([writer] if isinstance(writer, AsyncEngine) else [])
+        cut = sum(sever(engine) for engine in engines)
+        if cut:
+            log.warning(
+                "stop: %d database connection(s) still in use at the stop's deadline: cut "
+                "(the database unreachable)",
+                cut,
+            )
 
     async def database_ok(self) -> bool:
         """True when the database answers a query."""

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import time
+import weakref
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, exc
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -76,6 +78,7 @@ def create_engine(
             readonly = conn.get_execution_options().get(READONLY, False)
             conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
+        _track_checkouts(engine)
         return engine
     # Enough for the orchestrator's result handlers plus the API (200 concurrent requests),
     # all kept: an overflow connection is a TCP connect and a new backend, closed again when
@@ -88,7 +91,51 @@ def create_engine(
     engine = create_async_engine(target, **kwargs)
     if ping_idle_s is not None:
         ping_after_idle(engine, ping_idle_s)
+    _track_checkouts(engine)
     return engine
+
+
+_IN_USE: weakref.WeakKeyDictionary[Engine, set[ConnectionPoolEntry]] = weakref.WeakKeyDictionary()
+
+
+def _root(engine: AsyncEngine) -> Engine:
+    """The engine ``create_engine`` made (``execution_options`` copies share its pool)."""
+    sync = engine.sync_engine
+    return getattr(sync, "_proxied", sync)
+
+
+def _track_checkouts(engine: AsyncEngine) -> None:
+    """Keep the set of ``engine``'s connections checked out of its pool, for ``sever``."""
+    in_use = _IN_USE.setdefault(_root(engine), set())
+    pool = engine.sync_engine.pool
+
+    @event.listens_for(pool, "checkout")
+    def _out(_dbapi_conn: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        in_use.add(record)
+
+    @event.listens_for(pool, "checkin")
+    def _in(_dbapi_conn: Any, record: ConnectionPoolEntry) -> None:
+        in_use.discard(record)
+
+
+def sever(engine: AsyncEngine) -> int:
+    """Cut every connection now checked out of ``engine``'s pool, without a word to the
+    database; returns how many were cut.
+
+    For a stop past its deadline. A task cancelled in a query to a database that does not
+    answer still has to close its session, and SQLAlchemy runs that close to completion
+    whatever cancels it: a rollback that waits for the database for ever, and a stop that
+    waits for the task. A connection cut under it fails at once, and the task ends.
+    """
+    cut = 0
+    for record in list(_IN_USE.get(_root(engine), ())):
+        connection = record.dbapi_connection
+        if connection is None:
+            continue
+        with contextlib.suppress(Exception):  # already closed or closing: nothing left to cut
+            connection.terminate()  # outside a greenlet: the driver's immediate close
+            cut += 1
+    return cut
 
 
 def ssl_choice(url: URL, connect_args: dict[str, Any]) -> tuple[URL, dict[str, Any]]:

@@ -516,12 +516,15 @@ class Orchestrator:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
             return persist.read_for_update(conn, run_ids, held_versions, [k for k in keys if k[1]])
 
-        versions, loaded, taken = await sqlite.run(begin)
-        stale = sum(1 for run_id in loaded if held.get(run_id) is not None)
-        self.conflicts += stale
-        metrics.RUN_CONFLICTS.inc(stale)
         published: list[str] = []
         try:
+            # Inside the ``try``: a cancel while ``begin`` runs on the writer's thread (a stop)
+            # does not stop it, and the lock it takes must be given back. The rollback is
+            # queued behind it on that thread.
+            versions, loaded, taken = await sqlite.run(begin)
+            stale = sum(1 for run_id in loaded if held.get(run_id) is not None)
+            self.conflicts += stale
+            metrics.RUN_CONFLICTS.inc(stale)
             async with self.readers() as session:  # routing reads; SQLite readers never block
                 # ``loaded`` has the runs not held at their current version.
                 current: Loaded = {}

@@ -4,20 +4,23 @@ database, and new runs refused on a taken idempotency key. On PostgreSQL and on 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import event, func, select
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bus.tasks import cancel_and_wait
 from services.config import Settings
 from services.db.models import EventRow, RunRow
 from services.ledger.verify import verify
 from services.orchestrator.context import RunContext
 from services.orchestrator.definitions import parse_definition
+from services.orchestrator.sqlite_writer import SqliteWriter
 from services.runtime import Runtime
 from tests.fixtures.proxy import TcpProxy
 from tests.fixtures.services import free_port
@@ -234,3 +237,40 @@ async def test_the_writer_applies_at_most_its_max_batch_in_one_transaction(
         assert _counted(CHANGES) - changes == 5
     finally:
         await runtime.close()
+
+
+async def test_a_batch_cancelled_while_it_waits_for_sqlites_lock_gives_the_lock_back(
+    tmp_path: Path,
+) -> None:
+    """A stop cancels the writer; a batch whose BEGIN IMMEDIATE was still waiting for the lock
+    on the writer's thread took it after the cancel and kept it (with the transaction open)
+    until the writer closed: every other write of the stop (the replica lease, the ledger
+    checkpoint) waited out the stop's deadline behind it."""
+    url = f"sqlite+aiosqlite:///{tmp_path}/modx.db"
+    runtime = await Runtime.open(Settings(database_url=url, data_dir=tmp_path), orchestrate=False)
+    writer = runtime.orchestrator.writer
+    assert isinstance(writer, SqliteWriter)
+    other = sqlite3.connect(tmp_path / "modx.db", isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # the write lock, held by another connection
+        creating = asyncio.create_task(runtime.orchestrator.create_run(WAITING, {}))
+        batches = runtime.orchestrator._writer
+        while batches is None:  # the writer starts with the first job
+            await asyncio.sleep(0.01)
+            batches = runtime.orchestrator._writer
+        await asyncio.sleep(0.2)  # its BEGIN IMMEDIATE waits on the writer's thread
+        await cancel_and_wait([batches])
+        await asyncio.gather(creating, return_exceptions=True)
+        other.execute("ROLLBACK")  # the lock is free: the writer's BEGIN takes it now
+        # Queued on the writer's one thread behind the BEGIN (and the rollback, if any).
+        assert not await writer.run(_sqlite_in_transaction)
+    finally:
+        other.close()
+        await runtime.close()
+
+
+def _sqlite_in_transaction(conn: Connection) -> bool:
+    """Whether SQLite itself has a transaction open on ``conn`` (not SQLAlchemy's view)."""
+    dbapi = conn.connection.dbapi_connection
+    assert isinstance(dbapi, sqlite3.Connection)
+    return dbapi.in_transaction

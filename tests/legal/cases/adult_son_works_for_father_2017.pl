@@ -1,0 +1,48 @@
+% Text
+% Gil, who is divorced, owns a hardware store. His son Hal, born on 1994-03-14, lives with his
+% mother Ines in another town and had a summer job at Gil's store from 2017-06-19 to
+% 2017-08-25, for which Gil paid him $3,000 on 2017-08-25. Gil earned $50,000 in 2017 and
+% takes the standard deduction.
+% By hand: Hal is 23: §3306(c)(5) no longer excepts his service, which
+% is employment; ten calendar weeks of work make Gil an employer (§3306(a)(1)(B), and his wages
+% $3,000 >= $1,500 under (a)(1)(A)): excise tax 6% of $3,000 = $180. Hal does not live with Gil and has
+% income, so he is not Gil's dependent. Income tax: $50,000 - $3,000 - $2,000 = $45,000;
+% §1(c)(ii): $3,315 + 28% of $22,900 = $9,727. Total $9,907.
+
+% Question
+% How much tax does Gil have to pay in 2017? $9907
+
+% Facts
+:- [statutes/prolog/init].
+son_(hal_is_gils_son).
+agent_(hal_is_gils_son,hal).
+patient_(hal_is_gils_son,gil).
+patient_(hal_is_gils_son,ines).
+start_(hal_is_gils_son,"1994-03-14").
+birth_(hal_born).
+agent_(hal_born,hal).
+start_(hal_born,"1994-03-14").
+residence_(hal_with_mother).
+agent_(hal_with_mother,hal).
+agent_(hal_with_mother,ines).
+patient_(hal_with_mother,ines_house).
+start_(hal_with_mother,"2008-01-01").
+service_(hal_summer_job).
+agent_(hal_summer_job,hal).
+patient_(hal_summer_job,gil).
+start_(hal_summer_job,"2017-06-19").
+end_(hal_summer_job,"2017-08-25").
+payment_(gil_pays_hal).
+agent_(gil_pays_hal,gil).
+patient_(gil_pays_hal,hal).
+purpose_(gil_pays_hal,hal_summer_job).
+amount_(gil_pays_hal,3000).
+start_(gil_pays_hal,"2017-08-25").
+income_(gil_store_income).
+agent_(gil_store_income,gil).
+amount_(gil_store_income,50000).
+start_(gil_store_income,"2017-12-31").
+
+% Test
+:- tax(gil,2017,9907).
+:- halt.

@@ -161,8 +161,21 @@ neutral_goal(G, G).
    question's arguments are placed by what they are, not by a guessed order:
 
      - our node's argument roles come from its own clause heads (variable
-       names: Y a year, the others individuals, events or places), its value
-       argument (cites/3: an amount) and its date arguments (date_arg/2);
+       names: Y a year, Place a household, S in §3306 a service, the others
+       individuals, events
+       or places), its value argument (cites/3: an amount) and its date
+       arguments (date_arg/2);
+     - a service position takes a service the question names, or else the
+       services between the people it names in its place (employer, then
+       employee: "Alice employing Bob"), as many of them as the positions
+       after it leave;
+     - a marriage the question names stands for its two spouses where our
+       node takes them, or, when the question names the spouses as well, is
+       checked to be theirs (marriage_atoms/4); an individual beyond our
+       node's places who is a party to an event the question also names
+       is checked to be so and takes no place (surplus_parties/4);
+     - a day our node takes, when the question gives a year and no date
+       and our node no year, is the close of that year (year_as_of_date/3);
      - the question's atoms (individuals, events) fill our individual
        positions in the order written; its last integer between 1900 and
        2100 is the year; of its other numbers the last is compared in whole
@@ -205,15 +218,25 @@ generic_clause_node(G, (YearGoal, clause_placed_by_kind(Node)), Check) :-
     member(Arity, As),
     node_roles(Name/Arity, Roles),
     node_value_arg(Name/Arity, VArg),
-    arg_kinds(DArgs, Entities0, Years, Amounts0, Dates),
+    arg_kinds(DArgs, Entities000, Years, Amounts0, Dates),
+    partition(place_atom, Entities000, Places, Entities00),
+    include(individual_role, Roles, Slots),
+    length(Slots, NSlots),
+    marriage_atoms(Entities00, NSlots, Entities01, MarriageGoals0),
+    surplus_parties(Entities01, NSlots, Entities0, PartyGoals),
+    append(MarriageGoals0, PartyGoals, MarriageGoals),
     value_amount(VArg, Amounts0, Amounts, Numbers),
     append(Entities0, Numbers, Entities),
+    (   memberchk(place, Roles) -> Places1 = Places ; Places1 = [] ),
     length(Args, Arity),
-    place(Roles, Args, Entities, Dates, Y),
-    (   \+ memberchk(year, Roles) -> YearGoal = true
-    ;   Years = [Y] -> YearGoal = true
-    ;   YearGoal = year_of(Y)
+    place(Roles, Args, Entities-Places1, Dates, Y, ServiceGoals),
+    (   \+ memberchk(year, Roles) -> YearGoal0 = true
+    ;   Years = [Y] -> YearGoal0 = true
+    ;   YearGoal0 = year_of(Y)
     ),
+    year_as_of_date(Roles, Args, Years),
+    append(MarriageGoals, ServiceGoals, Goals),
+    foldl(and_goal, Goals, YearGoal0, YearGoal),
     Node =.. [Name|Args],
     (   Amounts == []
     ->  Check = true
@@ -250,17 +273,106 @@ year_like(Y) :- integer(Y), Y >= 1900, Y =< 2100.
 
 date_text(D) :- string(D), catch(date_days(D, _), _, fail).
 
-%!  place(+Roles, ?Args, +Entities, +Dates, -Y) fill our arguments: the
-%   individuals in order, dates as day numbers, the year into Y.
-place([], [], [], _, _).
-place([R|Rs], [A|As], Es, Ds, Y) :-
+%!  place(+Roles, ?Args, +Entities-Places, +Dates, -Y, -Goals) fill our
+%   arguments: the individuals in order, the households the question names
+%   into our place positions (those left over are dropped: our node finds the
+%   household itself), dates as day numbers, the year into Y.  A
+%   service position (§3306) takes a service the question names; a question
+%   that names the people instead ("Alice employing Bob": the employer, then
+%   the employee, as the dataset writes them) gets the services between
+%   them, through Goals (service_for/3), rather than a person in the place
+%   of a service.
+place([], [], []-_, _, _, []).
+place([R|Rs], [A|As], Es-Ps, Ds, Y, Gs) :-
     (   R == year
-    ->  A = Y, place(Rs, As, Es, Ds, Y)
+    ->  A = Y, place(Rs, As, Es-Ps, Ds, Y, Gs)
+    ;   R == place, Ps = [P|Ps1]
+    ->  A = P, place(Rs, As, Es-Ps1, Ds, Y, Gs)
+    ;   R == service, Es = [E|Es1], atom(E), service_(E)
+    ->  A = E, place(Rs, As, Es1-Ps, Ds, Y, Gs)
+    ;   R == service
+    ->  include(individual_role, Rs, Later),
+        length(Later, K), length(Es, N), Take is max(0, min(2, N - K)),
+        length(People, Take), append(People, Es1, Es),
+        (   People = [Er, Ee] -> G = service_for(A, Er, Ee)
+        ;   People = [Er] -> G = service_for(A, Er, _)
+        ;   G = service_for(A, _, _)
+        ),
+        Gs = [G|Gs1],
+        place(Rs, As, Es1-Ps, Ds, Y, Gs1)
     ;   R == entity, Es = [E|Es1]
-    ->  A = E, place(Rs, As, Es1, Ds, Y)
+    ->  A = E, place(Rs, As, Es1-Ps, Ds, Y, Gs)
     ;   R == date, Ds = [D|Ds1]
-    ->  date_days(D, A), place(Rs, As, Es, Ds1, Y)
-    ;   place(Rs, As, Es, Ds, Y)
+    ->  date_days(D, A), place(Rs, As, Es-Ps, Ds1, Y, Gs)
+    ;   place(Rs, As, Es-Ps, Ds, Y, Gs)
+    ).
+
+and_goal(G, Acc, (G, Acc)).
+
+individual_role(R) :- memberchk(R, [entity, service]).
+
+close_of_year_date(L, R, A) :- ( R == date, var(A) -> A = L ; true ).
+
+%!  year_as_of_date(+Roles, ?Args, +Years) our node takes a day and no year,
+%   and the question gives a year and no date ("legally separated ... for
+%   the year 2018"): the day is the close of that year, the time as of which
+%   a status for the year is determined (§7703(a)(1)).
+year_as_of_date(Roles, Args, Years) :-
+    (   Years = [Y], \+ memberchk(year, Roles)
+    ->  year_last_day(Y, L),
+        maplist(close_of_year_date(L), Roles, Args)
+    ;   true
+    ).
+
+%!  place_atom(+A) A is a place where someone resides (a household), which
+%   fills a place position of our node (a clause-head variable Place...),
+%   never an individual's; a place the question names where our node takes
+%   none is left to our node, which finds the household itself.
+place_atom(A) :- residence_(R), patient_(R, A), !.
+
+%!  surplus_parties(+Entities0, +NSlots, -Entities, -Goals) the question
+%   names more individuals than our node has places, and one of them (the
+%   last such) is a party to an event it also names ("the payment Alice
+%   made to Bob": s3306_b_7(payment, service, alice, bob)): that individual
+%   only says whose event it is.  It is checked to be a party of the event
+%   and takes no place; repeated while the surplus lasts.  An individual
+%   that ties to no named event stays, and the clause is refused as before.
+surplus_parties(Es0, NSlots, Es, Goals) :-
+    length(Es0, N),
+    (   N > NSlots,
+        reverse(Es0, Rev),
+        member(X, Rev), \+ party(X, _),
+        member(Ev, Es0), Ev \== X, party(Ev, X)
+    ->  once(( append(Before, [X|After], Es0), \+ memberchk(X, After) )),
+        append(Before, After, Es1),
+        Goals = [party(Ev, X)|Goals1],
+        surplus_parties(Es1, NSlots, Es, Goals1)
+    ;   Es = Es0, Goals = []
+    ).
+
+%!  marriage_atoms(+Entities0, +NSlots, -Entities, -Goals) a marriage the
+%   question names (the dataset writes "alice_and_bob" where our node takes
+%   the spouses) stands for its two spouses when our node has places left
+%   for them; when the question also names the spouses, and so gives more
+%   individuals than our node has places, the marriage only ties them: it is
+%   checked to be theirs and takes no place.  Otherwise unchanged.
+marriage_atoms(Es0, NSlots, Es, Goals) :-
+    length(Es0, N),
+    (   N < NSlots,
+        append(Before, [M|After], Es0), marriage_(M),
+        \+ ( member(M2, After), marriage_(M2) )
+    ->  append(Before, [P, S|After], Es),
+        Goals = [marriage_between(M, P, S)]
+    ;   N > NSlots,
+        append(Before, [M|After], Es0), marriage_(M)
+    ->  append(Before, After, Es),
+        (   Es = [A, B|_], \+ marriage_(A), \+ marriage_(B)
+        ->  Goals = [marriage_between(M, A, B)]
+        ;   Es = [A|_]
+        ->  Goals = [party(M, A)]
+        ;   Goals = []
+        )
+    ;   Es = Es0, Goals = []
     ).
 
 %!  node_roles(+Name/Arity, -Roles) per argument: year, entity, amount or
@@ -277,6 +389,8 @@ numlist_roles([V|Vs], I, NA, VArg, [R|Rs]) :-
     (   I =:= VArg -> R = amount
     ;   date_arg(NA, I) -> R = date
     ;   sub_atom(V, 0, 1, _, 'Y') -> R = year
+    ;   sub_atom(V, 0, _, _, 'Place') -> R = place
+    ;   V == 'S', NA = Name/_, sub_atom(Name, 0, _, _, s3306_) -> R = service
     ;   R = entity
     ),
     I1 is I + 1,

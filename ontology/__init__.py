@@ -22,6 +22,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 from ontology.errors import (
     CaseFormatError,
     FactsError,
+    IncompleteCase,
     InvalidFact,
     InvalidGoal,
     NoProof,
@@ -80,6 +81,7 @@ __all__ = [
     "Facts",
     "FactsError",
     "GoalQuery",
+    "IncompleteCase",
     "Individual",
     "InvalidFact",
     "InvalidGoal",

@@ -93,6 +93,13 @@ class NoProof(ReasonerError):
     code = "no_proof"
 
 
+class IncompleteCase(ReasonerError, ValueError):
+    """The case does not say enough to answer (the person asked about is in no fact; an income
+    has no date or no amount): an error rather than a number that would be wrong."""
+
+    code = "incomplete_case"
+
+
 class WorkerCrashed(ReasonerError):
     """The worker process died while answering; it was replaced."""
 
@@ -127,6 +134,7 @@ REASONER_ERRORS: dict[str, type[ReasonerError]] = {
         InvalidFact,
         InvalidGoal,
         NoProof,
+        IncompleteCase,
         WorkerCrashed,
         WorkerStartError,
         PoolBusy,

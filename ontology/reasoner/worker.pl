@@ -237,6 +237,9 @@ error_dict(error(resource_error(R), _), _{code: resource, message: M}) :- !,
     format(string(M), "resource exhausted: ~w", [R]).
 error_dict(error(existence_error(procedure, PI), _), _{code: existence_error, message: M}) :- !,
     format(string(M), "Unknown procedure: ~q", [PI]).
+error_dict(error(existence_error(What, X), context(_, Why)), _{code: incomplete_case, message: M}) :-
+    memberchk(What, [case_individual, case_date, case_amount]), !,
+    format(string(M), "~w: ~q", [Why, X]).
 error_dict(error(syntax_error(S), _), _{code: syntax, message: M}) :- !,
     format(string(M), "syntax error: ~w", [S]).
 error_dict(E, _{code: prolog_error, message: M}) :-

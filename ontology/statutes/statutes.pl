@@ -68,6 +68,7 @@ combines(gross_income/3, same).
 %   stated in whole dollars.
 tax(P, Y, A) :-
     expand_case_facts,
+    case_answerable(P, Y),
     income_tax_dollars(P, Y, I),
     excise_tax_dollars(P, Y, E),
     A is I + E.
@@ -82,3 +83,34 @@ income_tax_dollars(P, Y, D) :-
 excise_tax_dollars(P, Y, D) :-
     s3301(P, Y, T),
     D is round(T).
+
+%!  case_answerable(+P, +Y) the case says enough to compute P's tax for Y, or
+%   an error says what is missing.  Otherwise the answer would be a number
+%   with a proof and still wrong: a person no fact names has no income and
+%   owes $0; an income or payment with no date counts in no year, and one
+%   with no amount adds nothing.  (The amounts of §3306 reach back to the
+%   preceding year.)  An itemized deduction without amount stays an
+%   election to itemize (facts.pl).
+case_answerable(P, Y) :-
+    (   named_in_case(P)
+    ->  true
+    ;   throw(error(existence_error(case_individual, P),
+                    context(tax/3, 'the question asks about someone no fact of the case names')))
+    ),
+    Y0 is Y - 1,
+    forall(( payment_(E) ; income_(E) ),
+           (   \+ start_(E, _), \+ end_(E, _)
+           ->  throw(error(existence_error(case_date, E),
+                           context(tax/3, 'an income or payment of the case has no date: it cannot be placed in a year')))
+           ;   amount_(E, _)
+           ->  true
+           ;   money_date(E, D), date_in_year(D, _, DY), DY >= Y0, DY =< Y
+           ->  throw(error(existence_error(case_amount, E),
+                           context(tax/3, 'an income or payment of the case has no amount')))
+           ;   true
+           )).
+
+named_in_case(P) :-
+    member(Role, [agent_, patient_, beneficiary_, destination_, means_, location_, purpose_,
+                  reason_, type_, country_]),
+    (   call(user:Role, _, P) ; call(user:Role, P, _) ), !.

@@ -270,7 +270,10 @@ plan_purpose(Pay, Plan, Text) :-
     ( string(D) ; atom(D) ),
     text_contains(D, Text), !.
 
+%   (A) and (C) are about a payment into or through the plan (already so
+%   when reached from (b)(2); a question may name only one of the two).
 s3306_b_2_A(Pay, Plan) :-
+    payment_plan(Pay, Plan),
     once((
         (   plan_purpose(Pay, Plan, "sickness")
         ;   plan_purpose(Pay, Plan, "accident")
@@ -278,6 +281,7 @@ s3306_b_2_A(Pay, Plan) :-
         )
     )).
 s3306_b_2_C(Pay, Plan) :-
+    payment_plan(Pay, Plan),
     plan_purpose(Pay, Plan, "death").
 
 %!  s3306_b_7(+Pay, +S, +E) remuneration paid in any medium other than cash

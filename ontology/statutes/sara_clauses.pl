@@ -169,6 +169,11 @@ neutral_goal(G, G).
        services between the people it names in its place (employer, then
        employee: "Alice employing Bob"), as many of them as the positions
        after it leave;
+     - a payment or service position takes the first payment or service
+       the question names, wherever it writes it;
+     - a payment position (head variable Pay) takes a payment, or the
+       payments into or through a plan the question names instead; a plan
+       position (Plan) takes only a plan, and is otherwise left to our node;
      - a marriage the question names stands for its two spouses where our
        node takes them, or, when the question names the spouses as well, is
        checked to be theirs (marriage_atoms/4); an individual beyond our
@@ -288,7 +293,16 @@ place([R|Rs], [A|As], Es-Ps, Ds, Y, Gs) :-
     ->  A = Y, place(Rs, As, Es-Ps, Ds, Y, Gs)
     ;   R == place, Ps = [P|Ps1]
     ->  A = P, place(Rs, As, Es-Ps1, Ds, Y, Gs)
-    ;   R == service, Es = [E|Es1], atom(E), service_(E)
+    ;   R == payment, first_of_type(payment_, Es, E, Es1)
+    ->  A = E, place(Rs, As, Es1-Ps, Ds, Y, Gs)
+    ;   R == payment, Es = [E|Es1], atom(E), plan_(E)
+    ->  Gs = [payment_plan(A, E)|Gs1],
+        place(Rs, As, Es1-Ps, Ds, Y, Gs1)
+    ;   R == plan, Es = [E|Es1], atom(E), plan_(E)
+    ->  A = E, place(Rs, As, Es1-Ps, Ds, Y, Gs)
+    ;   R == plan
+    ->  place(Rs, As, Es-Ps, Ds, Y, Gs)
+    ;   R == service, first_of_type(service_, Es, E, Es1)
     ->  A = E, place(Rs, As, Es1-Ps, Ds, Y, Gs)
     ;   R == service
     ->  include(individual_role, Rs, Later),
@@ -300,7 +314,7 @@ place([R|Rs], [A|As], Es-Ps, Ds, Y, Gs) :-
         ),
         Gs = [G|Gs1],
         place(Rs, As, Es1-Ps, Ds, Y, Gs1)
-    ;   R == entity, Es = [E|Es1]
+    ;   memberchk(R, [entity, payment]), Es = [E|Es1]
     ->  A = E, place(Rs, As, Es1-Ps, Ds, Y, Gs)
     ;   R == date, Ds = [D|Ds1]
     ->  date_days(D, A), place(Rs, As, Es-Ps, Ds1, Y, Gs)
@@ -309,7 +323,14 @@ place([R|Rs], [A|As], Es-Ps, Ds, Y, Gs) :-
 
 and_goal(G, Acc, (G, Acc)).
 
-individual_role(R) :- memberchk(R, [entity, service]).
+%!  first_of_type(+Type, +Es, -E, -Rest) E is the first of Es that is an
+%   event of Type (a payment, a service): it goes to the position of its
+%   kind wherever the question writes it.
+first_of_type(Type, Es, E, Rest) :-
+    append(Before, [E|After], Es), atom(E), call(Type, E), !,
+    append(Before, After, Rest).
+
+individual_role(R) :- memberchk(R, [entity, service, payment, plan]).
 
 close_of_year_date(L, R, A) :- ( R == date, var(A) -> A = L ; true ).
 
@@ -391,6 +412,8 @@ numlist_roles([V|Vs], I, NA, VArg, [R|Rs]) :-
     ;   sub_atom(V, 0, 1, _, 'Y') -> R = year
     ;   sub_atom(V, 0, _, _, 'Place') -> R = place
     ;   V == 'S', NA = Name/_, sub_atom(Name, 0, _, _, s3306_) -> R = service
+    ;   V == 'Pay' -> R = payment
+    ;   V == 'Plan' -> R = plan
     ;   R = entity
     ),
     I1 is I + 1,

@@ -89,6 +89,8 @@ s151_d_2(T, Y) :-
 
 %!  s151_d_3(+T, +Y, +Base, -Amount) phaseout.
 s151_d_3(T, Y, Base, Amount) :-
+    % Asked on its own, the amount reduced is the exemption amount of (d)(1).
+    ( var(Base) -> s151_d_1(Base) ; true ),
     (   s151_d_3_A(T, Y)
     ->  s151_d_3_B(T, Y, Pct),
         Amount is Base * (100 - Pct) rdiv 100

@@ -191,6 +191,9 @@ s63_c_3(T, Y, Additional) :-
 %   individual's earned income (all of the individual's gross income is
 %   treated as earned income).
 s63_c_5(T, Y, Basic0, Basic) :-
+    % Asked on its own (a question about (c)(5)), the amount it limits is
+    % the basic standard deduction of (c)(2).
+    ( var(Basic0) -> s63_c_2(T, Y, Basic0) ; true ),
     (   s151_c(Other, T, Y), Other \== T
     ->  gross_income(T, Y, Earned),
         Limit is max(500, 250 + Earned),

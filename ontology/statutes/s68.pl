@@ -24,6 +24,9 @@ cites(s68_f/1, '§68(f)', 0).
 
 %!  s68(+T, +Y, +Itemized, -Allowed)
 s68(T, Y, Itemized, Allowed) :-
+    % Asked on its own, the deductions limited are T's itemized deductions
+    % (§63(d)).
+    ( var(Itemized) -> s63_d(T, Y, Itemized) ; true ),
     (   s68_f(Y)
     ->  Allowed = Itemized
     ;   s68_a(T, Y, Itemized, Reduction),
@@ -33,6 +36,7 @@ s68(T, Y, Itemized, Allowed) :-
 %!  s68_a(+T, +Y, +Itemized, -Reduction) for an individual whose AGI exceeds
 %   the applicable amount, the lesser of (1) and (2); otherwise nothing.
 s68_a(T, Y, Itemized, Reduction) :-
+    ( var(Itemized) -> s63_d(T, Y, Itemized) ; true ),
     adjusted_gross_income(T, Y, AGI),
     s68_b(T, Y, Applicable),
     (   AGI > Applicable

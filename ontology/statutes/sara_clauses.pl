@@ -183,7 +183,7 @@ neutral_goal(G, G).
        and our node no year, is the close of that year (year_as_of_date/3);
      - the question's atoms (individuals, events) fill our individual
        positions in the order written; its last integer between 1900 and
-       2100 is the year; of its other numbers the last is compared in whole
+       2100 that is a year of the case (else the last such) is the year; of its other numbers the last is compared in whole
        dollars with our value, when our node has one, and the others fill
        the positions left after the individuals (a taxable income); a number
        with no place is an error, never dropped; "YYYY-MM-DD" strings fill
@@ -264,15 +264,23 @@ value_amount(VArg, Amounts, [A], Others) :-
 value_amount(_, Amounts, [], Amounts).
 
 %!  arg_kinds(+Args, -Entities, -Years, -Amounts, -Dates) the question's
-%   bound arguments by kind (the last year-like integer is the year).
+%   bound arguments by kind (the year: the last integer from 1900 to 2100
+%   that is a year of the case, else the last such integer).
 arg_kinds(Args, Entities, Years, Amounts, Dates) :-
     include(atom, Args, Entities),
     include(date_text, Args, Dates),
     include(number, Args, Numbers),
-    (   append(Before, [Y|After], Numbers), year_like(Y), \+ ( member(Z, After), year_like(Z) )
+    (   append(Before, [Y|After], Numbers), year_like(Y), case_year_like(Y),
+        \+ ( member(Z, After), year_like(Z), case_year_like(Z) )
+    ->  Years = [Y], append(Before, After, Amounts)
+    ;   append(Before, [Y|After], Numbers), year_like(Y), \+ ( member(Z, After), year_like(Z) )
     ->  Years = [Y], append(Before, After, Amounts)
     ;   Years = [], Amounts = Numbers
     ).
+
+%   A number that could be a year or an amount ($2,000 is both) is the year
+%   when the case's dates mention that year and not the other candidate's.
+case_year_like(Y) :- once(case_year(Y)).
 
 year_like(Y) :- integer(Y), Y >= 1900, Y =< 2100.
 

@@ -179,6 +179,9 @@ neutral_goal(G, G).
        checked to be theirs (marriage_atoms/4); an individual beyond our
        node's places who is a party to an event the question also names
        is checked to be so and takes no place (surplus_parties/4);
+     - a node that takes no individual at all (§63(c)(7), §151(d)(1)) answers
+       whoever the question names; an argument our clause head fixes (a
+       constant: s68_b_1_A(T, Y, 300000)) is left to the head;
      - a day our node takes, when the question gives a year and no date
        and our node no year, is the close of that year (year_as_of_date/3);
      - the question's atoms (individuals, events) fill our individual
@@ -227,7 +230,11 @@ generic_clause_node(G, (YearGoal, clause_placed_by_kind(Node)), Check) :-
     partition(place_atom, Entities000, Places, Entities00),
     include(individual_role, Roles, Slots),
     length(Slots, NSlots),
-    marriage_atoms(Entities00, NSlots, Entities01, MarriageGoals0),
+    (   NSlots =:= 0
+    ->  Entities001 = []        % a node about no one (§63(c)(7), §151(d)(1)): whoever the
+    ;   Entities001 = Entities00   % question names, the answer is the same
+    ),
+    marriage_atoms(Entities001, NSlots, Entities01, MarriageGoals0),
     surplus_parties(Entities01, NSlots, Entities0, PartyGoals),
     append(MarriageGoals0, PartyGoals, MarriageGoals),
     value_amount(VArg, Amounts0, Amounts, Numbers),
@@ -417,6 +424,7 @@ numlist_roles([], _, _, _, []).
 numlist_roles([V|Vs], I, NA, VArg, [R|Rs]) :-
     (   I =:= VArg -> R = amount
     ;   date_arg(NA, I) -> R = date
+    ;   V == '$const' -> R = const      % the clause head decides it
     ;   sub_atom(V, 0, 1, _, 'Y') -> R = year
     ;   sub_atom(V, 0, _, _, 'Place') -> R = place
     ;   V == 'S', NA = Name/_, sub_atom(Name, 0, _, _, s3306_) -> R = service
@@ -456,6 +464,7 @@ read_heads_(S) :-
     ).
 
 var_name(Vs, V, Name) :- var(V), member(Name=V1, Vs), V1 == V, !.
+var_name(_, V, '$const') :- atomic(V).     % s68_b_1_A(T, Y, 300000), s3306_a(E, Y, other)
 
 /* Argument adapters ------------------------------------------------------ */
 

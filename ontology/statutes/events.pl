@@ -296,7 +296,11 @@ money_medium(M) :-
 helper_node(abode/4, 0).
 %!  abode(?P, ?Place, -Start, -End) P resides at Place from Start to End.
 abode(P, Place, S, En) :-
-    residence_(R), agent_(R, P), patient_(R, Place), ev_days(R, S, En).
+    residence_(R), agent_(R, P), patient_(R, Place), ev_days(R, S, En0),
+    % A person has no abode after death (no one is a member of a household
+    % then: §7703(b)(3), §152(d)(2)(H)), whatever the residence facts say.
+    (   died_on(P, D) -> En is min(En0, D) ; En = En0 ),
+    S =< En.
 
 %!  year_bounds(+Y, -F, -L)
 year_bounds(Y, F, L) :- year_first_day(Y, F), year_last_day(Y, L).

@@ -76,16 +76,37 @@ read_assumptions(S) :-
 
 add_assumption((H :- B)) :- !,
     check_case_goal(B),
-    translate_goal(B, Body),
-    assumption_head(H, Node, Check),
+    translate_goal(B, Body0),
+    assumption_head(H, Node0, Check),
+    placed_node(Node0, Node, Placement),
+    conj(Placement, Body0, Body),
     assertz(assumption(Node, Body, Check)).
 add_assumption(H) :-
-    (   dataset_clause_node(H, Node, Check), catch(Check, _, fail)
-    ->  term_variables(Node, Vs),
-        maplist(skolem, Vs),
-        assertz(assumption(Node, true, true))
+    (   dataset_clause_node(H, Node0, Check), catch(Check, _, fail)
+    ->  placed_node(Node0, Node, Placement),
+        (   findall(Node, catch(Placement, _, fail), Nodes0), Nodes0 \== []
+        ->  sort(Nodes0, Nodes)
+        ;   Nodes = [Node]
+        ),
+        forall(member(N, Nodes),
+               ( term_variables(N, Vs),
+                 maplist(skolem, Vs),
+                 assertz(assumption(N, true, true)) ))
     ;   assumption_head(H, _, _)
     ).
+
+%!  placed_node(+Node0, -Node, -Placement) a conclusion the case states in a
+%   clause the table does not name is placed by kind like a question
+%   (generic_clause_node/3): the assumption is about our node itself, the
+%   placement's goals (the year, the service between the people named, ...)
+%   say which instances; without this the stated conclusion, a conjunction,
+%   would match no node and be ignored.
+placed_node((Placement, clause_placed_by_kind(Node)), Node, Placement) :- !.
+placed_node(Node, Node, true).
+
+conj(true, B, B) :- !.
+conj(A, true, A) :- !.
+conj(A, B, (A, B)).
 
 %   An individual the case leaves anonymous ("one exemption under 151(c)")
 %   is someone, but no one in particular: a constant of its own.

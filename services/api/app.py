@@ -27,7 +27,10 @@ from services.api.routes import (
 from services.config import Settings
 from services.dashboard import router as dashboard_router
 from services.interop.a2a_server import CARD_PATH, RPC_PATH, A2aEndpoint
+from services.interop.a2a_server import refusal as a2a_refusal
+from services.interop.mcp_server import PATH as MCP_PATH
 from services.interop.mcp_server import McpEndpoint
+from services.interop.mcp_server import refusal as mcp_refusal
 from services.runtime import Runtime
 
 # The HTTP server's connection handling (``modx serve`` and the embedded service).
@@ -87,14 +90,15 @@ def create_app(settings: Settings | None = None, *, orchestrate: bool = True) ->
         app.include_router(module.router, responses=errors.ERROR_RESPONSES)
     app.include_router(dashboard_router)
     mcp = McpEndpoint()  # MCP over streamable HTTP (services/interop/mcp_server.py)
-    app.router.routes.append(Route("/mcp", mcp, include_in_schema=False))
+    app.router.routes.append(Route(MCP_PATH, mcp, include_in_schema=False))
     app.state.on_ready.append(mcp.start)
     app.state.on_shutdown.append(mcp.stop)
     a2a = A2aEndpoint()  # A2A 1.0 over JSON-RPC (services/interop/a2a_server.py)
     app.router.routes.append(Route(RPC_PATH, a2a, methods=["POST"], include_in_schema=False))
     app.router.routes.append(Route(CARD_PATH, a2a.card, methods=["GET"], include_in_schema=False))
 
-    app.add_middleware(InputGuard)  # inside the size limit: it reads bounded bodies only
+    # inside the size limit: it reads bounded bodies only; JSON-RPC endpoints refuse in kind
+    app.add_middleware(InputGuard, rpc={RPC_PATH: a2a_refusal, MCP_PATH: mcp_refusal})
     app.add_middleware(RequestMetrics)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     return app

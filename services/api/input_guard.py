@@ -11,12 +11,19 @@ silent change) further down:
 - ``guard_params`` (an app-wide dependency, so it knows the parameters' names) checks the path
   and query parameters' strings.
 
+A JSON-RPC endpoint (``/a2a``, ``/mcp``) is refused in its own protocol instead: an A2A or MCP
+client reads only JSON-RPC errors, and the MCP SDK's client ends its whole session on an HTTP
+error. Each endpoint gives the guard its ``RpcRefusal``: the request's id (when the body has
+one), the kind (``parse``, ``request`` or ``params``), the JSON path and the reason.
+
 Typed integer fields carry the range of their column on top (``services.db.ranges``).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
 from urllib.parse import parse_qsl
 
 from starlette.requests import HTTPConnection
@@ -32,11 +39,18 @@ def _problem_response(where: str, path: str, message: str) -> tuple[int, bytes]:
     return 422, body
 
 
-class InputGuard:
-    """Refuses hostile JSON and form bodies with a 422 that names the field (see the module)."""
+RpcKind = Literal["parse", "request", "params"]
+# (the request's id or None, kind, JSON path, reason) -> (HTTP status, body)
+RpcRefusal = Callable[[str | int | None, RpcKind, str, str], tuple[int, bytes]]
 
-    def __init__(self, app: ASGIApp) -> None:
+
+class InputGuard:
+    """Refuses hostile JSON and form bodies with a 422 that names the field, or with the
+    protocol's own error on a JSON-RPC endpoint (see the module)."""
+
+    def __init__(self, app: ASGIApp, rpc: Mapping[str, RpcRefusal] | None = None) -> None:
         self.app = app
+        self.rpc = dict(rpc or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
@@ -57,7 +71,11 @@ class InputGuard:
         body = b"".join(chunks)
         found = _body_problem(body, kind)
         if found is not None:
-            status, content = _problem_response("body", *found)
+            refusal = self.rpc.get(scope["path"]) if kind == "json" else None
+            if refusal is None:
+                status, content = _problem_response("body", *found)
+            else:
+                status, content = refusal(_request_id(body), _rpc_kind(*found), *found)
             await _send_json(send, status, content)
             return
         replayed = False
@@ -84,6 +102,34 @@ def _content_type(scope: Scope) -> str | None:
     return "json"  # no content type: the framework still reads the body as JSON
 
 
+def _rpc_kind(path: str, message: str) -> RpcKind:
+    if message.startswith(NOT_JSON):
+        return "parse"
+    return (
+        "params" if path == "$.params" or path.startswith(("$.params.", "$.params[")) else "request"
+    )
+
+
+def _request_id(body: bytes) -> str | int | None:
+    """The JSON-RPC id of a refused body, so that the client can match the error to its call
+    (None when the body has no usable one: the refusal then names none, as JSON-RPC says)."""
+    try:
+        parsed: Any = parse_json(body)
+    except ValueError:
+        return None
+    found = parsed.get("id") if isinstance(parsed, dict) else None
+    if isinstance(found, bool) or not isinstance(found, str | int):
+        return None
+    if isinstance(found, str) and string_problem(found) is not None:
+        return None
+    if isinstance(found, int) and value_problem(found) is not None:
+        return None
+    return found
+
+
+NOT_JSON = "the body is not valid JSON"
+
+
 def _body_problem(body: bytes, kind: str) -> tuple[str, str] | None:
     if not body:
         return None
@@ -99,7 +145,7 @@ def _body_problem(body: bytes, kind: str) -> tuple[str, str] | None:
     except ValueError as exc:
         if str(exc) == "nested too deeply":
             return "$", f"nested more than {MAX_DEPTH} levels deep"
-        return "$", "the body is not valid JSON (UTF-8)"
+        return "$", f"{NOT_JSON} (UTF-8)"
     return value_problem(parsed)
 
 

@@ -18,6 +18,7 @@ same task. Starting and cancelling need an operator or admin token (403 otherwis
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import AsyncGenerator, Mapping, Sequence
@@ -53,8 +54,13 @@ from a2a.utils.constants import (
     DEFAULT_LIST_TASKS_PAGE_SIZE,
     MAX_LIST_TASKS_PAGE_SIZE,
 )
+from a2a.utils.error_handlers import build_error_details
 from a2a.utils.errors import (
+    JSON_RPC_ERROR_CODE_MAP,
+    A2AError,
     InvalidParamsError,
+    InvalidRequestError,
+    JSONParseError,
     PushNotificationNotSupportedError,
     TaskNotCancelableError,
     TaskNotFoundError,
@@ -67,6 +73,7 @@ from starlette.types import Receive, Scope, Send
 
 from bus.ids import new_id
 from services.api.errors import ApiError
+from services.api.input_guard import RpcKind
 from services.auth import OPERATORS, Principal
 from services.db.models import A2aTaskRow, RunRow, StepRow, utcnow
 from services.discovery.embed_run import EMBED_TENANT
@@ -597,6 +604,28 @@ class A2aEndpoint:
             skills = await skills_of(request.app.state.runtime, principal.tenant)
         card = agent_card(skills, rpc_url=rpc_url(request), version=request.app.version)
         return JSONResponse(agent_card_to_dict(card))
+
+
+_REFUSED: dict[RpcKind, type[A2AError]] = {
+    "parse": JSONParseError,
+    "request": InvalidRequestError,
+    "params": InvalidParamsError,
+}
+
+
+def refusal(
+    request_id: str | int | None, kind: RpcKind, path: str, reason: str
+) -> tuple[int, bytes]:
+    """The input guard's refusal of a hostile body, as the SDK's dispatcher answers its own
+    errors (HTTP 200, the field in the error's ``ErrorInfo`` metadata): the SDK's client then
+    raises ``InvalidParamsError`` with the path instead of a bare HTTP error. Written out here:
+    the SDK's ``build_error_response`` has no model for a parse error."""
+    error = _REFUSED[kind](message=f"{path}: {reason}", data={"path": path, "in": "body"})
+    code = JSON_RPC_ERROR_CODE_MAP[type(error)]
+    details = build_error_details(error)
+    error_body = {"code": code, "message": error.message, "data": details}
+    body = {"jsonrpc": "2.0", "id": request_id, "error": error_body}
+    return 200, json.dumps(body).encode()
 
 
 async def _method(request: Request) -> str | None:

@@ -19,6 +19,7 @@ from starlette.requests import HTTPConnection, Request
 from starlette.types import Receive, Scope, Send
 
 from services.api.errors import ApiError
+from services.api.input_guard import RpcKind
 from services.auth import OPERATORS, Principal
 from services.db.models import RunRow
 from services.interop import bearer, calls
@@ -168,6 +169,33 @@ def mcp_server(runtime_of: Any) -> Server[Any, Request]:
         return await call_tool(runtime, principal, name, arguments, progress)
 
     return server
+
+
+PATH = "/mcp"
+
+_CODES: dict[RpcKind, int] = {
+    "parse": types.PARSE_ERROR,
+    "request": types.INVALID_REQUEST,
+    "params": types.INVALID_PARAMS,
+}
+
+
+def refusal(
+    request_id: str | int | None, kind: RpcKind, path: str, reason: str
+) -> tuple[int, bytes]:
+    """The input guard's refusal of a hostile body as a JSON-RPC error. With the request's id it
+    is that call's answer (HTTP 200: the SDK's client fails the call and keeps its session; an
+    HTTP error status would end the session); without one, HTTP 400 and the id
+    ``server-error``, as the SDK's own transport answers a body it cannot read."""
+    error = types.JSONRPCError(
+        jsonrpc="2.0",
+        id="server-error" if request_id is None else request_id,
+        error=types.ErrorData(
+            code=_CODES[kind], message=f"{path}: {reason}", data={"path": path, "in": "body"}
+        ),
+    )
+    status = 400 if request_id is None else 200
+    return status, error.model_dump_json(by_alias=True, exclude_none=True).encode()
 
 
 class McpEndpoint:

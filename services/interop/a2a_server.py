@@ -199,6 +199,16 @@ def picked(message: Message, candidates: Mapping[str, Any]) -> tuple[str, Any] |
     return named[0], candidates[named[0]]["send"]["input"]
 
 
+def _task_id(params: GetTaskRequest | CancelTaskRequest | SubscribeToTaskRequest) -> str:
+    """The task a request names: a missing ``id`` is a bad request, not an unknown task (the
+    SDK's parser leaves it empty)."""
+    if not params.id:
+        raise InvalidParamsError(
+            message="id: the task's id is required", data={"path": "$.params.id"}
+        )
+    return params.id
+
+
 class RunTasks(RequestHandler):
     """A2A requests answered from MODX runs (see the module docstring)."""
 
@@ -428,9 +438,10 @@ class RunTasks(RequestHandler):
         self, params: SubscribeToTaskRequest, context: ServerCallContext
     ) -> AsyncGenerator[Event]:
         caller = _Caller(context)
+        task_id = _task_id(params)
         async with caller.runtime.readers() as session:
-            run = await runs.get_run(session, params.id, caller.tenant)
-        task = await self._task(caller, params.id, [])
+            run = await runs.get_run(session, task_id, caller.tenant)
+        task = await self._task(caller, task_id, [])
         if run is None:  # an ask: no run to follow until a message picks a skill
             yield task
             return
@@ -470,7 +481,7 @@ class RunTasks(RequestHandler):
             yield event
 
     async def on_get_task(self, params: GetTaskRequest, context: ServerCallContext) -> Task:
-        return await self._task(_Caller(context), params.id, [])
+        return await self._task(_Caller(context), _task_id(params), [])
 
     async def on_list_tasks(
         self, params: ListTasksRequest, context: ServerCallContext
@@ -539,11 +550,12 @@ class RunTasks(RequestHandler):
 
     async def on_cancel_task(self, params: CancelTaskRequest, context: ServerCallContext) -> Task:
         caller = _Caller(context)
-        await self._read(caller, params.id)
-        if not await caller.runtime.orchestrator.cancel_run(params.id, "cancelled by A2A client"):
-            run = await self._read(caller, params.id)
-            raise TaskNotCancelableError(message=f"task {params.id} has ended ({run.status})")
-        return task_of(await self._read(caller, params.id))
+        task_id = _task_id(params)
+        await self._read(caller, task_id)
+        if not await caller.runtime.orchestrator.cancel_run(task_id, "cancelled by A2A client"):
+            run = await self._read(caller, task_id)
+            raise TaskNotCancelableError(message=f"task {task_id} has ended ({run.status})")
+        return task_of(await self._read(caller, task_id))
 
     async def on_get_extended_agent_card(
         self, params: GetExtendedAgentCardRequest, context: ServerCallContext

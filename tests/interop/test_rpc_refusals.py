@@ -7,9 +7,12 @@ made the A2A client raise a bare HTTP error and ended the MCP client's whole ses
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
-from a2a.utils.errors import InvalidParamsError
+from a2a.types import CancelTaskRequest, GetTaskRequest, SubscribeToTaskRequest
+from a2a.utils.errors import InvalidParamsError, TaskNotFoundError
 from mcp.shared.exceptions import McpError
 from mcp.types import INVALID_PARAMS, PARSE_ERROR
 
@@ -72,3 +75,22 @@ async def test_the_request_id_is_kept_and_a_bad_one_dropped(stack: Stack) -> Non
         )
         body = answer.json()
         assert body["id"] == kept and body["error"]["code"] == code, body
+
+
+async def test_a_request_without_a_task_id_is_invalid_params(stack: Stack) -> None:
+    async with a2a_client(stack, streaming=True) as (client, _):
+        calls = (
+            client.get_task(GetTaskRequest()),
+            client.cancel_task(CancelTaskRequest()),
+            collect_stream(client.subscribe(SubscribeToTaskRequest())),
+        )
+        for call in calls:
+            with pytest.raises(InvalidParamsError) as refused:  # was -32001 "no task ''"
+                await call
+            assert refused.value.data == {"path": "$.params.id"}
+        with pytest.raises(TaskNotFoundError):  # an id that names nothing is still not found
+            await client.get_task(GetTaskRequest(id="01a24ef9-1d1a-70d6-b6cf-695bcd32a599"))
+
+
+async def collect_stream(events: AsyncIterator[Any]) -> list[Any]:
+    return [event async for event in events]

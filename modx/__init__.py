@@ -21,6 +21,7 @@ from modx.errors import (
     Unauthorized,
     Unavailable,
     Unreachable,
+    error_text,
 )
 
 __all__ = [
@@ -39,4 +40,5 @@ __all__ = [
     "Unauthorized",
     "Unavailable",
     "Unreachable",
+    "error_text",
 ]

@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import httpx
 
-from modx.errors import Unreachable, error_for
+from modx.errors import Unreachable, error_for, error_text
 from modx.locate import find_server
 from modx.sse import SseParser
 
@@ -82,6 +82,11 @@ class Run:
     def finished(self) -> bool:
         """True once the run has ended: succeeded, failed, cancelled or timed out."""
         return self.status in TERMINAL
+
+    @property
+    def reason(self) -> str | None:
+        """Why the run did not succeed, in one line (``modx.errors.error_text``), or None."""
+        return None if self.error is None else error_text(self.error)
 
     @classmethod
     def from_api(cls, body: dict[str, Any]) -> Run:

@@ -83,3 +83,29 @@ def error_for(status: int, body: Any, retry_after: str | None = None) -> ModxErr
         error.get("details"),
         wait,
     )
+
+
+MAX_CAUSES = 32  # an error's chain is built by MODX; this only bounds a hostile one
+
+
+def error_text(error: Any) -> str:
+    """A run's or step's error as one line: the message of each cause, outermost first, then
+    the innermost code (``step price failed: price[0] failed: we do not sell caviar
+    (unknown_item)``). A run's error names only the step that failed at its top; the reason is
+    at the bottom of its ``cause`` chain, where a sub-workflow's or a fan-out's error puts it."""
+    if not isinstance(error, dict):
+        return "failed" if error is None else str(error)
+    messages: list[str] = []
+    code: str | None = None
+    for _ in range(MAX_CAUSES):
+        message = error.get("message")
+        if isinstance(message, str) and message and message not in messages:
+            messages.append(message)
+        if isinstance(error.get("code"), str):
+            code = error["code"]
+        cause = error.get("cause")
+        if not isinstance(cause, dict):
+            break
+        error = cause
+    text = ": ".join(messages) or "failed"
+    return f"{text} ({code})" if code and code not in text else text

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import typer
 import yaml
 
+from modx.errors import error_text
 from modx.locate import find_server
 from services.cli import client as cli_client
 from services.cli.app import ModxApp
@@ -411,7 +412,7 @@ def _show(run: Any) -> None:
         if children:
             typer.echo(f"    child runs: {', '.join(children)} (modx run show ID)")
     if run["error"]:
-        typer.secho(f"error: {json.dumps(run['error'])}", fg=typer.colors.RED)
+        typer.secho(f"error: {error_text(run['error'])}", fg=typer.colors.RED)
     if run["output"] is not None:
         typer.echo("output: " + json.dumps(run["output"], indent=2)[:4000])
 

@@ -18,6 +18,7 @@ from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from starlette.requests import HTTPConnection, Request
 from starlette.types import Receive, Scope, Send
 
+from modx.errors import error_text
 from services.api.errors import ApiError
 from services.api.input_guard import RpcKind
 from services.auth import OPERATORS, Principal
@@ -79,7 +80,9 @@ def render(run: RunRow) -> types.CallToolResult:
     meta = {RUN_ID_META: run.id}
     if run.status != "succeeded":
         error = run.error if isinstance(run.error, dict) else {}
-        message = error.get("message") or run.error or "no output"
+        # the whole chain: the reason (an input the agent refused, say) is at its bottom, and
+        # a model calling the tool reads only this text
+        message = error_text(run.error) if run.error else "no output"
         failure = Failure(
             str(error.get("code") or run.status), f"run {run.id} {run.status}: {message}"
         )

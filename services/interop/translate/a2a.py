@@ -38,6 +38,7 @@ from google.protobuf.struct_pb2 import Struct, Value
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from bus.ids import new_id
+from modx.errors import error_text
 from services.db.models import EventRow, RunRow
 from services.interop.translate import parts
 from services.interop.translate.parts import Failure
@@ -149,8 +150,7 @@ def agent_message(text: str, data: dict[str, Any] | None = None, *, task_id: str
 
 def error_message(error: Any, *, task_id: str = "") -> Message:
     """A run's or step's error as a status message: its text, and the error as data."""
-    text = error.get("message") if isinstance(error, dict) else None
-    return agent_message(str(text or error or "failed"), {"error": error}, task_id=task_id)
+    return agent_message(error_text(error), {"error": error}, task_id=task_id)
 
 
 def failure_of(message: Message | None, default: str, code: str = "agent_error") -> Failure:

@@ -19,6 +19,11 @@ class RefError(ValueError):
     """A reference that does not parse, or names something that is not there."""
 
 
+class NoOutput(RefError):
+    """A reference to the output of a step that has none: it was skipped (a ``when`` that was
+    false, a branch not taken), so whatever reads it is skipped too."""
+
+
 @dataclass(frozen=True)
 class Ref:
     """A parsed reference: its root (``input``, ``item``, ``item_index`` or a step id)."""
@@ -93,7 +98,7 @@ def resolve(value: Any, scope: Mapping[str, Any]) -> Any:
         if ref.root == "steps":
             steps = scope.get("steps", {})
             if ref.step not in steps:
-                raise RefError(f"{value}: step {ref.step!r} has no output")
+                raise NoOutput(f"{value}: step {ref.step!r} has no output")
             return _follow(steps[ref.step], ref.path, value)
         if ref.root not in scope:
             raise RefError(f"{value}: {ref.root} is not defined here")

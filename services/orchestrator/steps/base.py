@@ -9,12 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
+from services.orchestrator import refs
 from services.orchestrator.capacity import Capacity
 from services.orchestrator.context import RunContext
 from services.orchestrator.definitions import Condition, StepDefinition
 from services.orchestrator.limits import Limits
 from services.orchestrator.records import Step
 from services.orchestrator.routing import Router
+from services.orchestrator.states import StepState
 
 
 class Host(Protocol):
@@ -85,6 +87,19 @@ class StepKind:
         ``scheduled``, ``running`` or an end). True when the engine should look at the other
         steps again (this one ended, or may end in ``drive``)."""
         raise NotImplementedError
+
+    def unresolved(self, ctx: RunContext, row: Step, exc: refs.RefError) -> bool:
+        """A step whose input (or ``for_each``) names something that is not there, as it
+        starts. A skipped step's output: skipped too (its branch was not taken). Anything else
+        (a field the run's input or a step's output lacks) fails it with ``bad_reference``, not
+        retried, as a fan-out's item does: skipping it made a run with a misspelt field
+        succeed without doing anything. True, as ``start``'s answer (the step ended)."""
+        if isinstance(exc, refs.NoOutput):
+            ctx.move_step(row, StepState.SKIPPED, reason=str(exc))
+        else:
+            error = {"code": "bad_reference", "message": str(exc), "retryable": False}
+            self.host.attempt_failed(ctx, row, error)
+        return True
 
     async def drive(self, ctx: RunContext, step: StepDefinition, row: Step) -> bool:
         """Called while the step is ``running``, after anything changed in the run; True when

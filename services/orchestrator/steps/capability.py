@@ -45,8 +45,7 @@ class Capability(StepKind):
         try:
             row.input = refs.resolve(step.input, scope)
         except refs.RefError as exc:
-            ctx.move_step(row, StepState.SKIPPED, reason=str(exc))
-            return True
+            return self.unresolved(ctx, row, exc)
         await self.dispatch(ctx, row, attempt=1)
         return False
 

@@ -52,8 +52,7 @@ class FanOut(StepKind):
         try:
             items = refs.resolve(step_def.for_each, scope)
         except refs.RefError as exc:
-            ctx.move_step(parent, StepState.SKIPPED, reason=str(exc))
-            return True
+            return self.unresolved(ctx, parent, exc)
         if not isinstance(items, list):
             return self._fail(ctx, parent, "bad_for_each", f"{step_def.for_each} is not a list")
         already = sum(

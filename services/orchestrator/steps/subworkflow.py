@@ -43,8 +43,7 @@ class SubWorkflow(StepKind):
         try:
             row.input = refs.resolve(step.input, scope)
         except refs.RefError as exc:
-            ctx.move_step(row, StepState.SKIPPED, reason=str(exc))
-            return True
+            return self.unresolved(ctx, row, exc)
         return self._attempt(ctx, step, row, attempt=1)
 
     def _attempt(self, ctx: RunContext, step: StepDefinition, row: Step, attempt: int) -> bool:

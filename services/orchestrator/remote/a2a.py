@@ -26,7 +26,14 @@ import logging
 from typing import Any
 
 import httpx
-from a2a.client import A2AClientError, Client, ClientCallContext, ClientConfig, ClientFactory
+from a2a.client import (
+    A2AClientError,
+    A2AClientTimeoutError,
+    Client,
+    ClientCallContext,
+    ClientConfig,
+    ClientFactory,
+)
 from a2a.types import (
     AgentCard,
     CancelTaskRequest,
@@ -37,7 +44,7 @@ from a2a.types import (
     Task,
     TaskState,
 )
-from a2a.utils.errors import A2AError
+from a2a.utils.errors import A2AError, InternalError
 from google.protobuf import json_format
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -45,8 +52,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bus.envelope import Envelope
 from bus.tasks import cancel_and_wait
 from services.db.models import AgentRow, utcnow
-from services.egress import EgressPolicy
+from services.egress import EgressPolicy, EgressRefused
 from services.interop.a2a_client import CardRefused, fetch_card, guarded_http
+from services.interop.translate import TranslationError
 from services.interop.translate import a2a as translate_a2a
 from services.orchestrator.conversation import TASK_INPUT
 from services.orchestrator.remote.delivery import DeliveryFailed, Reply
@@ -116,7 +124,15 @@ class A2aDelivery:
             reason = str(cancelled.args[0]) if cancelled.args else "cancelled by MODX"
             await self._cancel(client, context, remote.id, reason)
             raise
-        except (A2AError, A2AClientError, httpx.HTTPError) as exc:
+        except TranslationError as exc:  # the step's input, before anything was sent
+            raise DeliveryFailed("bad_input", str(exc), False) from None
+        except (
+            A2AError,
+            A2AClientError,
+            httpx.HTTPError,
+            json_format.ParseError,
+            ValueError,
+        ) as exc:
             log.warning("task %s: A2A agent %s failed: %r", task.id, agent.id, exc)
             raise _failure(exc) from None
         conversation = translate_a2a.conversation_of(remote)
@@ -260,17 +276,40 @@ def call_context(peer: A2aPeer) -> ClientCallContext:
 
 def _failure(exc: Exception) -> DeliveryFailed:
     """What a failed call to the peer is for the step: its credentials refused (final), the
-    request refused (a JSON-RPC error or another 4xx: final), or the peer out of reach or
-    failing (retryable). The peer's URL stays in the log, not in the step's error."""
+    request refused (a JSON-RPC error or another 4xx: final), the peer failing (an HTTP 5xx,
+    408 or 429, or its JSON-RPC internal error: retryable), an answer that is not A2A (not
+    JSON, not JSON-RPC, a task the SDK cannot parse: final, ``bad_answer``), or the peer out
+    of reach (retryable). The peer's URL stays in the log, not in the step's error; a peer that
+    answered is never said to be out of reach."""
     status = _http_status(exc)
     if status in (401, 403):  # another attempt with the same credentials fails alike
         message = f"the A2A agent refused MODX's credentials (HTTP {status}): {UNAUTHORIZED}"
         return DeliveryFailed("unauthorized", message, False)
     if status is not None and 400 <= status < 500 and status not in (408, 429):
         return DeliveryFailed("bad_input", f"the A2A agent refused (HTTP {status})", False)
-    if isinstance(exc, A2AError) and status is None:
+    if status is not None:
+        return DeliveryFailed("dispatch_failed", f"the A2A agent answered HTTP {status}", True)
+    if isinstance(exc, InternalError):
+        return DeliveryFailed("agent_error", f"the A2A agent failed: {exc}", True)
+    if isinstance(exc, A2AError) and not isinstance(exc, A2AClientError):
         return DeliveryFailed("bad_input", f"the A2A agent refused: {exc}", False)
-    return DeliveryFailed("dispatch_failed", UNREACHABLE, True)
+    if _unreachable(exc):
+        return DeliveryFailed("dispatch_failed", UNREACHABLE, True)
+    # What is left was read from the peer and is not A2A: its reason (the SDK's) is short and
+    # names no address.
+    reason = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+    return DeliveryFailed("bad_answer", f"the A2A agent's answer is not A2A: {reason}", False)
+
+
+def _unreachable(exc: BaseException) -> bool:
+    """Whether the peer never answered: a connection, a timeout or an address egress refuses
+    (checked again at each connection), not a reply."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, httpx.TransportError | A2AClientTimeoutError | EgressRefused):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _http_status(exc: BaseException) -> int | None:

@@ -12,6 +12,7 @@ import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import typer
 import yaml
@@ -217,6 +218,35 @@ def agent_list(
             f"{agent['transport']:8} {names}",
             fg=typer.colors.GREEN if agent["status"] == "online" else None,
         )
+
+
+@agent_app.command("remove")
+def agent_remove(
+    agent: Annotated[
+        str, typer.Argument(help="The agent's name (as `modx agent list` shows) or id.")
+    ],
+    url: UrlOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Deregister an agent (an admin token): no new task goes to it, and it is removed once its
+    tasks end. An MCP server's process is stopped. Needed to register an MCP server or an A2A
+    agent again under the same name."""
+    api = Client(url, as_json=as_json)
+    found = api.request("GET", "/v1/agents", params={"name": agent})
+    live = [a for a in found if a["status"] != "gone"]
+    if not live:
+        found = [a for a in api.request("GET", "/v1/agents") if a["agent_id"] == agent]
+        live = [a for a in found if a["status"] != "gone"]
+    if not live:
+        cli_client.fail(
+            f"no agent named {agent!r}", cli_client.NOT_FOUND, as_json, hint="see `modx agent list`"
+        )
+    answers = [api.request("DELETE", f"/v1/agents/{quote(a['agent_id'], safe='')}") for a in live]
+    if as_json:
+        _print(answers, True)
+        return
+    for answer in answers:
+        typer.echo(f"removing {agent} ({answer['agent_id']}): {answer['status']}")
 
 
 @agent_app.command("add-mcp")

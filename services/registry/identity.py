@@ -26,6 +26,9 @@ class RegistrationRefused(ValueError):
         self.status, self.code, self.message, self.field = status, code, message, field
 
 
+REMOTE_TRANSPORTS = ("a2a", "mcp")  # agents MODX calls, registered by a card URL or a command
+
+
 def check_card(
     card: AgentCard,
     holders: Sequence[AgentRow],
@@ -87,10 +90,15 @@ def check_card(
         return  # the same agent again: a restart, or one more instance
     if insecure and keys == {None} and card.public_key is None:
         return  # development only: names of keyless agents are not protected
-    raise RegistrationRefused(
-        409,
-        "name_taken",
-        f"agent name {card.name!r} is held by a live agent; only the holder of its key "
-        "can register under it again (with a proof)",
-        "name",
-    )
+    if card.transport in REMOTE_TRANSPORTS:  # no key to prove: say how to register it again
+        message = (
+            f"agent name {card.name!r} is held by a live agent; to register it again (its "
+            f"card or tools changed), remove it first: `modx agent remove {card.name}` "
+            "(DELETE /v1/agents/{id}), or give this one another name"
+        )
+    else:
+        message = (
+            f"agent name {card.name!r} is held by a live agent; only the holder of its key "
+            "can register under it again (with a proof)"
+        )
+    raise RegistrationRefused(409, "name_taken", message, "name")

@@ -346,3 +346,6 @@ def _program_logging() -> None:
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
+        # httpx logs every request at INFO: a heartbeat line every few seconds, for ever,
+        # buried what the agent itself says (its errors included)
+        logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -75,6 +75,8 @@ async def test_an_sdk_agent_started_by_modx_agent_run_serves_modx_up(tmp_path: P
         assert agent.wait(30) == 0
         log = (tmp_path / "agent.log").read_text()
         assert "taking tasks through the server's gateway" in log
+        # what the agent says, not a line per HTTP request (its registration, each heartbeat)
+        assert "HTTP Request:" not in log, log
         banner = (tmp_path / "up.log").read_text()
         assert f"export MODX_URL={url}" in banner and "export MODX_API_TOKEN=$(cat " in banner
     finally:

@@ -20,7 +20,9 @@ SARA_TAX: dict[str, Any] = {
         {
             "id": "parse",
             "capability": "sara.parse_case",
-            "input": {"case": "$.input.case", "case_id": "$.input.case_id"},
+            # the input as it came: case_id is optional (the agent's default applies), and a
+            # reference to an absent field fails the step (bad_reference)
+            "input": "$.input",
             "timeout_s": 30,
         },
         {

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from agents.legal.workflow import DEMO_CASE, SARA_TAX
+from tests.e2e.test_legal import start_legal
 from tests.fixtures.stack import Stack
 
 NOW = {"sleep": {"seconds": 0}}
@@ -89,3 +91,15 @@ async def test_a_skipped_steps_output_still_skips_its_readers(stack: Stack) -> N
         "fan": "skipped",
         "child": "skipped",
     }
+
+
+@pytest.mark.prolog
+async def test_sara_tax_runs_without_its_optional_case_id(stack: Stack, swipl: str) -> None:
+    """What the A2A server's text routing sends (``{"case": text}``): ``case_id`` is optional in
+    sara-tax's input schema. Its first step read ``$.input.case_id``: every step was skipped and
+    the run failed with ``bad_output`` (then, with references checked, ``bad_reference``)."""
+    await start_legal(stack)
+    assert (await stack.client.post("/v1/workflows", json=SARA_TAX)).status_code in (200, 201)
+    run = await stack.wait(await stack.submit("sara-tax", {"case": DEMO_CASE.read_text()}))
+    assert run["status"] == "succeeded", run["error"]
+    assert run["output"]["case_id"] == "case" and isinstance(run["output"]["answer"], int)

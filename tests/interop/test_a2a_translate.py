@@ -145,7 +145,8 @@ def test_errors_round_trip_through_the_status_message() -> None:
     error = {"code": "bad_input", "message": "no such class: Foo", "retryable": True}
     task = over_the_wire(task_of(run("failed", error=error)))
     assert task.status.state == TaskState.TASK_STATE_FAILED
-    assert task.status.message.parts[0].text == "no such class: Foo"
+    # the text: the error's chain of causes in one line, with its code (modx.error_text)
+    assert task.status.message.parts[0].text == "no such class: Foo (bad_input)"
     assert not task.artifacts
     # Another MODX reading this task gets the error whole, as a step's answer.
     assert answer_of_task(task)["error"] == {**error, "remote_task_id": "run-1"}

@@ -104,6 +104,37 @@ async def check_token(request: HTTPConnection, runtime: Runtime, token: str) -> 
     return principal
 
 
+def bearer_token(connection: HTTPConnection) -> str | None:
+    """The token of ``Authorization: Bearer``, or None."""
+    scheme, _, token = connection.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+async def still_holds(connection: HTTPConnection, runtime: Runtime, principal: Principal) -> bool:
+    """Whether the token that opened a long-lived answer (an event stream, a WebSocket) still
+    gives ``principal``: a revoked, rotated or expired token, or a removed agent, ends it.
+
+    Checked before each thing such an answer sends, not only when it opens: a revoke must stop
+    what a stream sends at once, as it stops the next request. An issued token in use costs the
+    epoch's read (one ``MGET``, shared by concurrent checks) while no token changes."""
+    token = bearer_token(connection)
+    if token is None:
+        return False
+    digest = token_hash(token)
+    if digest in runtime.static_tokens:
+        return runtime.static_tokens[digest] == principal
+    _, epoch = await runtime.throttle.check(client_address(connection))
+    cached = runtime.principals.get(digest, epoch)
+    if cached is not None:
+        return cached == principal
+    async with runtime.readers() as session:
+        found = await identify(session, digest)
+    if found is None:
+        return False
+    runtime.principals.put(digest, epoch, found[0], found[1])
+    return found[0] == principal
+
+
 async def get_principal(request: Request, runtime: RuntimeDep) -> Principal:
     """Who is calling, from ``Authorization: Bearer``; 401 without a valid token."""
     header = request.headers.get("authorization", "")

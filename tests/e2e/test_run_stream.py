@@ -13,7 +13,8 @@ from services.db.models import EventRow, RunRow, utcnow
 from services.orchestrator import runs
 from tests.e2e import fleet
 from tests.fixtures.errors import assert_error
-from tests.fixtures.stack import Stack
+from tests.fixtures.services import wait_until
+from tests.fixtures.stack import ADMIN, Stack
 
 TWO_SQUARES = {
     "name": "two-squares",
@@ -86,6 +87,64 @@ async def test_stream_and_wait_follow_a_run_to_its_end(stack: Stack) -> None:
     assert [e["id"] for e in resumed] == [e["id"] for e in events if e["id"] > middle]
     # Resuming after the final event sends nothing and closes at once.
     assert await _sse(stack, run_id, headers={"Last-Event-ID": str(events[-1]["id"])}) == []
+
+
+async def test_a_revoked_tokens_stream_sends_nothing_more(stack: Stack) -> None:
+    """A stream outlives the request that opened it (up to ``timeout_s``, an hour): revoking
+    its token must stop what it sends, as it stops the token's next request. Before, it went
+    on sending the run's events (signal payloads, step outputs) until the run or the hour
+    ended."""
+    admin = {"authorization": f"Bearer {ADMIN}"}
+    issued = await stack.client.post(
+        "/v1/tokens", json={"tenant": "default", "role": "viewer"}, headers=admin
+    )
+    assert issued.status_code == 201, issued.text
+    viewer = {"authorization": f"Bearer {issued.json()['token']}"}
+    run_id = await stack.submit(TWO_SIGNALS)
+    seen: asyncio.Queue[str] = asyncio.Queue()
+    streamed = asyncio.create_task(_sse(stack, run_id, seen, headers=viewer))
+    try:
+        await _revoke_while_streaming(stack, run_id, issued.json()["id"], viewer, seen, streamed)
+    finally:
+        streamed.cancel()  # on failure, a stream left open would hold the server's shutdown
+
+
+async def _revoke_while_streaming(
+    stack: Stack,
+    run_id: str,
+    token_id: int,
+    viewer: dict[str, str],
+    seen: asyncio.Queue[str],
+    streamed: asyncio.Task[list[dict[str, Any]]],
+) -> None:
+    admin = {"authorization": f"Bearer {ADMIN}"}
+    while await seen.get() != "step.running":
+        pass
+    revoked = await stack.client.delete(f"/v1/tokens/{token_id}", headers=admin)
+    assert revoked.status_code == 200
+    assert (await stack.client.get(f"/v1/runs/{run_id}", headers=viewer)).status_code == 401
+    signal = await stack.client.post(f"/v1/runs/{run_id}/signals/first", json={"secret": 1})
+    assert signal.status_code == 202, signal.text
+    await wait_until(lambda: streamed.done() or "signal.received" in _types(seen))
+    assert "signal.received" not in _types(seen)
+    events = await streamed  # closed
+    assert all(event["event"] != "signal.received" for event in events)
+    # The run went on; a valid token's stream sees it.
+    later = await stack.client.get(f"/v1/runs/{run_id}/events")
+    assert "signal.received" in [event["type"] for event in later.json()]
+
+
+TWO_SIGNALS = {
+    "name": "two-signals",
+    "steps": [
+        {"id": "first", "wait": {"signal": "first", "timeout_s": 3600}},
+        {"id": "second", "wait": {"signal": "second", "timeout_s": 3600}, "after": ["first"]},
+    ],
+}
+
+
+def _types(queue: asyncio.Queue[str]) -> list[str]:
+    return list(queue._queue)  # type: ignore[attr-defined]  # what came, without taking it
 
 
 async def test_a_bad_last_event_id_is_a_422_naming_it(stack: Stack) -> None:

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Body, Header, Path, Query, Response
+from fastapi import APIRouter, Body, Header, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from agents.sdk.json_schema import SchemaRefused, mismatch
 from services.api import run_views
-from services.api.deps import OperatorDep, ReaderDep, RuntimeDep, SessionDep
+from services.api.deps import OperatorDep, ReaderDep, RuntimeDep, SessionDep, still_holds
 from services.api.errors import ApiError, not_found
 from services.api.routes.workflows import definition_error, parse_or_422
 from services.api.run_views import run_fields, run_view, step_fields
@@ -322,6 +322,7 @@ def _last_event_id(header: str | None, after: int) -> int:
 )
 async def stream_run(
     run_id: str,
+    request: Request,
     principal: ReaderDep,
     runtime: RuntimeDep,
     after: EventId = 0,
@@ -341,8 +342,12 @@ async def stream_run(
     async with runtime.readers() as session:
         run = await _run_or_404(session, run_id, principal.tenant)
     end = asyncio.get_running_loop().time() + timeout_s
+
+    async def holds() -> bool:
+        return await still_holds(request, runtime, principal)
+
     return StreamingResponse(
-        _events(runtime, run_id, run.created_at, start, end),
+        _events(runtime, run_id, run.created_at, start, end, holds),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
@@ -353,7 +358,12 @@ def _sse(event: EventPublic) -> str:
 
 
 async def _events(
-    runtime: Runtime, run_id: str, created_at: datetime, last: int, end: float
+    runtime: Runtime,
+    run_id: str,
+    created_at: datetime,
+    last: int,
+    end: float,
+    holds: Callable[[], Awaitable[bool]],
 ) -> AsyncIterator[str]:
     loop = asyncio.get_running_loop()
     known = 0  # every event of the run's versions up to this one is sent (id <= last)
@@ -391,6 +401,8 @@ async def _events(
                             chunk.append(_sse(EventPublic.model_validate(event)))
                     known, over = commit.version, commit.status in TERMINAL_RUN
             if chunk:
+                if not await holds():
+                    return  # the token was revoked (or rotated, or expired) meanwhile
                 yield "".join(chunk)
             if over and not read:
                 return
@@ -400,6 +412,8 @@ async def _events(
             if left <= 0:
                 return
             if not await feed.wait(min(KEEPALIVE_S, left)):
+                if not await holds():
+                    return
                 yield ": keep-alive\n\n"
 
 

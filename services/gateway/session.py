@@ -64,6 +64,9 @@ class GatewaySession:
         send: Sends one text frame to the agent.
         stamp: Turns an agent's envelope into the one the server publishes for it.
         options: Delivery settings (visibility timeout, max deliveries) of the subscriptions.
+        admit: Asked before each task goes out: False (the agent's token no longer holds: it
+            was removed) sends nothing, closes the session and calls ``refused``.
+        refused: Ends the connection after ``admit`` said no.
     """
 
     def __init__(
@@ -74,8 +77,12 @@ class GatewaySession:
         send: Send,
         stamp: Stamp,
         options: ConsumerOptions,
+        admit: Callable[[], Awaitable[bool]] | None = None,
+        refused: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.agent_id = agent_id
+        self._admit = admit
+        self._refused = refused
         self._transport = transport
         self._capabilities = frozenset(capabilities)
         self._send = send
@@ -197,6 +204,12 @@ class GatewaySession:
         """The bus handler: hand ``task`` to the agent and wait for its answer."""
         if self._closed:
             raise ConnectionError("gateway connection closed")
+        if self._admit is not None and not await self._admit():
+            # Not one more task to an agent that was removed while connected.
+            self._closed = True
+            if self._refused is not None:
+                await self._refused()
+            raise ConnectionError("gateway connection closed: the agent's token no longer holds")
         delivery = next(self._deliveries)
         metrics.GATEWAY_TASKS.inc()
         flight = _InFlight(task, asyncio.get_running_loop().create_future())

@@ -20,7 +20,7 @@ from tests.e2e import fleet
 from tests.fixtures.identity import keyed
 from tests.fixtures.proxy import TcpProxy
 from tests.fixtures.services import free_port, wait_until
-from tests.fixtures.stack import TOKEN, Stack, running_stack
+from tests.fixtures.stack import ADMIN, TOKEN, Stack, running_stack
 
 ONE_SQUARE = {
     "name": "one-square",
@@ -243,3 +243,46 @@ async def test_another_tenants_gateway_agent_never_reads_a_stream_that_carried_o
         await served.stop()
     finally:
         await gateway.close()
+
+
+async def test_a_removed_agents_open_connection_gets_no_more_tasks(quick: Stack) -> None:
+    """Removing an agent (its admin deregisters it, or its lease runs out) ends its token; its
+    gateway connection, opened before, must end with it. Before, the connection went on
+    taking its share of the capability's tasks (their inputs) from the agents that remained,
+    and those steps hung until their timeout."""
+    card = keyed(
+        {"name": "removed", "transport": "gateway", "capabilities": [{"name": "test.square"}]}
+    )
+    removed = (await quick.client.post("/v1/agents", json=card)).json()
+    gateway = GatewayTransport(quick.url, lambda: (removed["agent_id"], removed["token"]))
+    await gateway.connect()
+    taken: list[object] = []
+
+    async def hold(envelope: object) -> None:
+        taken.append(envelope)
+        await asyncio.Event().wait()  # never answers
+
+    try:
+        await gateway.subscribe(streams.tasks("test.square"), "test.square", "x", hold)
+        admin = {"authorization": f"Bearer {ADMIN}"}
+        gone = await quick.client.delete(f"/v1/agents/{removed['agent_id']}", headers=admin)
+        assert gone.status_code == 202, gone.text
+        await wait_until(lambda: _agent_gone(quick, removed["agent_id"]))
+        await quick.agent(fleet.squares)
+        run_ids = [await quick.submit(ONE_SQUARE) for _ in range(6)]
+
+        async def settled() -> bool:
+            if taken:
+                return True
+            runs = [(await quick.client.get(f"/v1/runs/{r}")).json() for r in run_ids]
+            return all(run["status"] == "succeeded" for run in runs)
+
+        await wait_until(settled, timeout=60)
+        assert taken == []
+    finally:
+        with contextlib.suppress(Exception):
+            await gateway.close()
+
+
+async def _agent_gone(stack: Stack, agent_id: str) -> bool:
+    return (await stack.client.get(f"/v1/agents/{agent_id}")).status_code == 404

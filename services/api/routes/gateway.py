@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from sqlalchemy import select
 
 from bus.envelope import Envelope
+from bus.tasks import cancel_and_wait
 from bus.transport import ConsumerOptions
 from services import metrics
-from services.api.deps import check_token
+from services.api.deps import check_token, still_holds
 from services.api.errors import ApiError
 from services.db.models import AgentRow
 from services.gateway import GatewaySession, on_behalf_of
@@ -24,6 +27,7 @@ from services.registry import store
 from services.runtime import Runtime
 
 router = APIRouter(prefix="/v1", tags=["agents"])
+log = logging.getLogger(__name__)
 
 UNAUTHORIZED, FORBIDDEN, UNKNOWN_AGENT, THROTTLED = 4401, 4403, 4404, 4429
 """Close codes: bad or missing token; a token of another agent; the agent is not registered;
@@ -68,6 +72,14 @@ async def gateway(websocket: WebSocket, agent_id: str) -> None:
         async with sending:  # frames from concurrent deliveries must not interleave
             await websocket.send_text(text)
 
+    async def holds() -> bool:
+        return await still_holds(websocket, runtime, principal)
+
+    async def refuse() -> None:
+        async with sending:
+            with contextlib.suppress(Exception):
+                await websocket.close(UNAUTHORIZED, "the agent's token no longer holds")
+
     settings = runtime.settings
     session_ = GatewaySession(
         runtime.transport,
@@ -79,7 +91,11 @@ async def gateway(websocket: WebSocket, agent_id: str) -> None:
             visibility_timeout_s=settings.visibility_timeout_s,
             max_deliveries=settings.max_deliveries,
         ),
+        admit=holds,
+        refused=refuse,
     )
+    # An idle connection of an agent that was removed ends too, within a heartbeat interval.
+    watch = asyncio.create_task(_watch(holds, refuse, settings.heartbeat_interval_s))
     metrics.GATEWAY_CONNECTIONS.inc()
     try:
         while True:
@@ -88,9 +104,26 @@ async def gateway(websocket: WebSocket, agent_id: str) -> None:
         pass
     finally:
         metrics.GATEWAY_CONNECTIONS.dec()
+        await cancel_and_wait([watch])
         await session_.close()
         with contextlib.suppress(Exception):
             await websocket.close()
+
+
+async def _watch(
+    holds: Callable[[], Awaitable[bool]], refuse: Callable[[], Awaitable[None]], every_s: float
+) -> None:
+    """Close the connection once its agent's token no longer holds (the agent was removed)."""
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            held = await holds()
+        except Exception:  # a server unreachable for a moment: ask again next time
+            log.warning("gateway: cannot check an agent's token now", exc_info=True)
+            continue
+        if not held:
+            await refuse()
+            return
 
 
 def _stamp(runtime: Runtime, envelope: Envelope, agent_id: str) -> Envelope:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import AsyncGenerator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,6 +72,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from bus.ids import new_id
+from services.api.deps import still_holds
 from services.api.errors import ApiError
 from services.api.input_guard import RpcKind
 from services.auth import OPERATORS, Principal
@@ -140,6 +141,7 @@ class _Caller:
         self.app_state: Any = context.state["app_state"]
         self.rpc_url: str = context.state["rpc_url"]
         self.version: str = context.state["version"]
+        self.holds: Callable[[], Awaitable[bool]] = context.state["holds"]
 
     @property
     def tenant(self) -> str:
@@ -156,6 +158,13 @@ class _Context(DefaultServerCallContextBuilder):
         context.state["app_state"] = request.app.state
         context.state["rpc_url"] = rpc_url(request)
         context.state["version"] = request.app.version
+        principal = request.scope[PRINCIPAL_KEY]
+        runtime = request.app.state.runtime
+
+        async def holds() -> bool:  # a stream ends when its token is revoked meanwhile
+            return await still_holds(request, runtime, principal)
+
+        context.state["holds"] = holds
         return context
 
 
@@ -474,9 +483,13 @@ class RunTasks(RequestHandler):
                 if a2a_tasks.moves(row):
                     tracker.see(last, row)
                     waits = list(tracker.waiting.values())
+                    if not await caller.holds():
+                        return  # the token was revoked (or rotated, or expired) meanwhile
                     yield step_update(last, row, context_id=context, waits=waits)
             if stop_at_input and tracker.interrupted(last):
                 return
+        if not await caller.holds():
+            return
         for event in final_events(last, context):
             yield event
 

@@ -23,7 +23,7 @@ from a2a.utils.errors import InvalidParamsError, TaskNotFoundError, UnsupportedO
 from services.db.models import A2aTaskRow
 from services.interop.translate.a2a import output_of
 from tests.fixtures.services import wait_until
-from tests.fixtures.stack import Stack
+from tests.fixtures.stack import ADMIN, Stack
 from tests.interop.a2a_peer import QUESTIONS, running_peer
 from tests.interop.test_a2a_input import asking
 from tests.interop.test_a2a_server import (
@@ -286,3 +286,46 @@ async def test_a_remote_agents_question_is_the_tasks_and_a_message_answers_it(
             assert (done.id, done.status.state) == (task.id, COMPLETED)
             assert output_of(done.artifacts[0].parts)["answers"] == [{"text": "2025"}]
         assert [a.value for a in peer.answers] == [{"text": "2025"}]
+
+
+async def test_a_subscription_ends_when_its_token_is_revoked(stack: Stack) -> None:
+    """SubscribeToTask follows a run for as long as it lasts: revoking the token must end
+    what it sends, as it ends the token's next request (before, the revoked viewer went on
+    receiving every step transition of the run)."""
+    admin = {"authorization": f"Bearer {ADMIN}"}
+    issued = await stack.client.post(
+        "/v1/tokens", json={"tenant": "default", "role": "viewer"}, headers=admin
+    )
+    assert issued.status_code == 201, issued.text
+    run_id = await stack.submit(TWO_SIGNALS)
+    seen: list[StreamResponse] = []
+
+    async def subscribe(subscriber: Client) -> None:
+        async for event in subscriber.subscribe(SubscribeToTaskRequest(id=run_id)):
+            seen.append(event)
+
+    async with a2a_client(stack, issued.json()["token"]) as (subscriber, _):
+        following = asyncio.create_task(subscribe(subscriber))
+        try:
+            await wait_until(lambda: len(seen) >= 2, timeout=60)
+            before = len(seen)
+            revoked = await stack.client.delete(f"/v1/tokens/{issued.json()['id']}", headers=admin)
+            assert revoked.status_code == 200
+            signal = await stack.client.post(f"/v1/runs/{run_id}/signals/first", json={})
+            assert signal.status_code == 202, signal.text
+            await wait_until(lambda: following.done() or len(seen) > before, timeout=60)
+            assert len(seen) == before, seen[before:]
+            await following
+        finally:
+            following.cancel()
+    events = (await stack.client.get(f"/v1/runs/{run_id}/events")).json()
+    assert "signal.received" in [event["type"] for event in events]  # the run went on
+
+
+TWO_SIGNALS = {
+    "name": "two-signals",
+    "steps": [
+        {"id": "first", "wait": {"signal": "first", "timeout_s": 3600}},
+        {"id": "second", "wait": {"signal": "second", "timeout_s": 3600}, "after": ["first"]},
+    ],
+}

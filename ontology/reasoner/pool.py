@@ -32,7 +32,7 @@ from ontology.errors import (
     reasoner_error,
 )
 from ontology.reasoner.models import Answer, PoolStats, ProofNode
-from ontology.reasoner.process import WorkerProcess, worker_command
+from ontology.reasoner.process import WorkerProcess, address_space_mb, worker_command
 
 if TYPE_CHECKING:
     from ontology.tax_facts import Facts
@@ -85,6 +85,7 @@ class ReasonerPool:
             prove=prove,
             stack_limit_mb=stack_limit_mb,
         )
+        self._memory_mb = address_space_mb(stack_limit_mb)
         self._size = size
         self._queue: asyncio.Queue[_Job | None] = asyncio.Queue(maxsize=queue_size)
         self._default_timeout_s = default_timeout_s
@@ -149,7 +150,7 @@ class ReasonerPool:
             self._started = True
 
     async def _spawn(self) -> WorkerProcess:
-        worker = WorkerProcess(self._command)
+        worker = WorkerProcess(self._command, memory_mb=self._memory_mb)
         await worker.start(self._startup_timeout_s)
         self._stats.started += 1
         return worker

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import resource
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,29 @@ from ontology.errors import WorkerCrashed, WorkerStartError
 
 WORKER_PL = Path(__file__).with_name("worker.pl")
 _LINE_LIMIT = 64 * 1024 * 1024  # proofs of big cases are long single JSON lines
+
+
+def memory_cap(megabytes: int) -> Callable[[], None]:
+    """A ``preexec_fn`` that caps a Prolog process's address space at ``megabytes``.
+
+    ``--stack-limit`` bounds Prolog's stacks only: atoms, and what C builtins allocate, are
+    outside it, so one rule of an untrusted case (``format(atom(A), '~`xt~400000000|', [])``)
+    grew a process to 3.4 GB within its time limit. With the cap such an allocation fails
+    inside the process (a resource error of that case, or the process dies and the next case
+    starts a fresh one) instead of taking the machine's memory."""
+    limit = megabytes * 1024 * 1024
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    return cap
+
+
+def address_space_mb(stack_limit_mb: int) -> int:
+    """The address space a Prolog process with ``stack_limit_mb`` of stacks may use: twice
+    its stacks and a margin for the system's own tables (a process expanding all 256 SARA
+    cases uses 44 MB)."""
+    return 2 * stack_limit_mb + 256
 
 
 def worker_command(
@@ -42,8 +66,9 @@ def worker_command(
 class WorkerProcess:
     """A started worker: send a request dict, get the response dict."""
 
-    def __init__(self, command: Sequence[str]) -> None:
+    def __init__(self, command: Sequence[str], *, memory_mb: int | None = None) -> None:
         self._command = list(command)
+        self._memory_mb = memory_mb
         self._proc: asyncio.subprocess.Process | None = None
         self._stderr_tail: deque[str] = deque(maxlen=40)
         self._stderr_task: asyncio.Task[None] | None = None
@@ -71,6 +96,7 @@ class WorkerProcess:
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
                 limit=_LINE_LIMIT,
+                preexec_fn=None if self._memory_mb is None else memory_cap(self._memory_mb),
             )
         except OSError as exc:
             raise WorkerStartError(f"cannot run {self._command[0]}: {exc}") from exc

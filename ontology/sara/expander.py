@@ -2,7 +2,8 @@
 
 One process serves many cases (``parse_cases`` over 256 files starts SWI-Prolog once). The
 process reads untrusted clauses as terms and never consults them, and it runs with its own stack
-limit and per-case time and inference limits; if it dies or stops answering it is killed and the
+limit, a cap on its address space (``memory_cap``: atoms are outside the stacks) and per-case
+time and inference limits; if it dies or stops answering it is killed and the
 next case starts a fresh one.
 """
 
@@ -17,6 +18,7 @@ from types import TracebackType
 from typing import Any
 
 from ontology.errors import CaseFormatError
+from ontology.reasoner.process import address_space_mb, memory_cap
 
 EXPAND_PL = Path(__file__).with_name("expand.pl")
 
@@ -82,6 +84,7 @@ class CaseExpander:
                 stderr=subprocess.DEVNULL,
                 text=True,
                 encoding="utf-8",
+                preexec_fn=memory_cap(address_space_mb(self._stack_limit_mb)),
             )
         except OSError as exc:
             raise CaseFormatError(

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from ontology import CaseFormatError, facts_to_program, parse_case, parse_case_text
+from ontology.reasoner.process import address_space_mb
 from ontology.sara import Case, CaseExpander, GoalQuery, TaxQuery, case_paths, iter_cases
 
 pytestmark = pytest.mark.prolog
@@ -207,3 +208,19 @@ def test_unreadable_file(tmp_path: Path) -> None:
 def test_question_without_gold(expander: CaseExpander) -> None:
     case = _parse(CASE.replace("$1,234", "").format(extra=""), expander)
     assert case.gold is None
+
+
+def test_a_rule_cannot_take_the_machines_memory(swipl: str) -> None:
+    """``--stack-limit`` bounds Prolog's stacks, not its atoms: one rule of an untrusted case
+    made a 400 MB atom over and over, and the process grew to 3.4 GB within its time limit.
+    Its address space is capped now: the allocation fails inside the process, as an error of
+    the case, and the process is fine for the next one."""
+    hog = "amount_(e, X) :- format(atom(A), '~`xt~400000000|', []), atom_length(A, X)."
+    with CaseExpander(swipl, time_s=5) as own:
+        with pytest.raises(CaseFormatError):
+            _parse(CASE.format(extra=hog), own)
+        assert own._proc is not None  # the same process, still running
+        status = Path(f"/proc/{own._proc.pid}/status").read_text()
+        peak_kb = int(status.split("VmHWM:")[1].split()[0])
+        assert peak_kb <= address_space_mb(256) * 1024, f"peak {peak_kb} kB"
+        assert _parse(CASE.format(extra=""), own).case_id == "example"

@@ -73,6 +73,17 @@ def check_run(
         report.add(run.id, last_seq, "the run's recorded head is not the chain's")
     if run.status in TERMINAL and (not entries or entries[-1].kind != f"run.{run.status}"):
         report.add(run.id, last_seq + 1, f"the run is {run.status}; its last entry does not say so")
+    outcome = entries[-1] if entries and entries[-1].kind == f"run.{run.status}" else None
+    recorded_input = _get(outcome.data, "input_sha256") if outcome is not None else None
+    # Outcome entries name the run's input since 2026-12-07 (older ones do not); an export
+    # made before then carries no input.
+    if (
+        outcome is not None
+        and recorded_input is not None
+        and hasattr(run, "input")
+        and _digest(run.input) != recorded_input
+    ):
+        report.add(run.id, outcome.seq, "runs.input is not the input in the ledger")
     if run.status == "succeeded":
         final = next((e for e in reversed(entries) if e.kind == "run.succeeded"), None)
         if final is not None and not _same(_get(final.data, "output"), run.output):
@@ -156,6 +167,13 @@ def read_published(path: Path) -> list[dict[str, Any]]:
 
 def _get(data: Any, name: str) -> Any:
     return data.get(name) if isinstance(data, dict) else None
+
+
+def _digest(value: Any) -> str | None:
+    try:
+        return fmt.input_digest(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -64,6 +64,7 @@ async def _read(session: AsyncSession, run_id: str) -> dict[str, Any] | None:
             "id": run.id,
             "workflow": run.workflow_name,
             "status": run.status,
+            "input": run.input,
             "output": run.output,
             "error": run.error,
             "ledger_seq": run.ledger_seq,

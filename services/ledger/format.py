@@ -40,6 +40,12 @@ def canonical(value: Any) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False).encode()
 
 
+def input_digest(value: Any) -> str:
+    """What a run's outcome entry records of its input (``input_sha256``): SHA-256 hex of the
+    input's canonical JSON, so the question an answer answers is bound to the chain."""
+    return hashlib.sha256(canonical(value)).hexdigest()
+
+
 def chain_hash(prev_hash: str, run_id: str, seq: int, kind: str, data: Any) -> str:
     """The hash of one entry: SHA-256 over the previous hash and the canonical entry."""
     return hashlib.sha256(canonical([prev_hash, run_id, seq, kind, data])).hexdigest()

@@ -14,6 +14,7 @@ from typing import Any
 
 from bus import streams
 from bus.envelope import Envelope, Kind
+from services.ledger.format import input_digest
 from services.orchestrator import conversation, in_flight, refs
 from services.orchestrator.authenticity import (
     SERVER,
@@ -246,13 +247,15 @@ class Engine:
             return
         ctx.run.output = output
         ctx.move_run(RunState.SUCCEEDED)
-        ctx.ledger("run.succeeded", {"output": output})
+        ctx.ledger("run.succeeded", {"output": output, "input_sha256": input_digest(ctx.run.input)})
 
     def _fail_run(self, ctx: RunContext, state: RunState, error: dict[str, Any]) -> None:
         ctx.run.error = error
         if ctx.move_run(state, error=error):
             self._stop_steps(ctx, error["message"])
-            ctx.ledger("run." + state.value, {"error": error})
+            ctx.ledger(
+                "run." + state.value, {"error": error, "input_sha256": input_digest(ctx.run.input)}
+            )
 
     def _deadline_passed(self, ctx: RunContext) -> bool:
         """End the run ``timed_out`` (``run_deadline``) once its deadline has passed.
@@ -535,7 +538,7 @@ class Engine:
         ctx.run.error = {"code": "cancelled", "message": reason}
         ctx.move_run(RunState.CANCELLED, reason=reason)
         self._stop_steps(ctx, reason)
-        ctx.ledger("run.cancelled", {"reason": reason})
+        ctx.ledger("run.cancelled", {"reason": reason, "input_sha256": input_digest(ctx.run.input)})
         return True
 
 

@@ -335,3 +335,13 @@ async def test_new_checkpoints_are_posted_to_the_configured_url(
         thread.join()
     assert made is not None and received == [made]
     assert json.loads(published.read_text().splitlines()[-1]) == made
+
+
+async def test_an_edited_run_input_is_reported_at_its_outcome(ledger: Copy) -> None:
+    """The question an answer answers is bound too: the outcome entry names the input's hash
+    (before, ``UPDATE runs SET input = …`` went unnoticed by verify and by exports)."""
+    run_id = ledger.golden.checkpointed[0]
+    async with ledger.db.begin() as conn:
+        await conn.execute(update(RunRow).where(RunRow.id == run_id).values(input={"n": 99}))
+    problems = at(await ledger.verify(), run_id)
+    assert problems == [(ENTRIES[3], "runs.input is not the input in the ledger")]

@@ -54,6 +54,11 @@ def test_a_tampered_export_is_reported_at_its_entry(golden: Golden) -> None:
 
     assert check(output) == [(last, "runs.output is not the output in the ledger")]
 
+    def question(bundle: dict[str, Any]) -> None:  # the answer shown for another question
+        bundle["run"]["input"] = {"n": 99}
+
+    assert check(question) == [(last, "runs.input is not the input in the ledger")]
+
     def entry(bundle: dict[str, Any]) -> None:
         bundle["entries"][1]["data"]["agent_id"] = "someone-else"
 

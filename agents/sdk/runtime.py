@@ -329,8 +329,17 @@ class TaskRuntime:
                 failure=outcome.failure,
                 started_at=started_at,
             )
-        # The result must not overtake its ``task.started``.
-        await announced[0]
+        # The result must not overtake its ``task.started``. An announcement the bus did not
+        # take is given up, never the finished result: failing here would hand the task back
+        # to run again, on a shared stream by another agent, whose answer the orchestrator
+        # refuses when the announcement did land (the task is bound to this agent). The
+        # result itself is retried until the task's deadline, then spilled.
+        try:
+            await announced[0]
+        except ConnectionError as exc:
+            logger.warning(
+                "task %s: task.started not published (%s); sending the result", task.id, exc
+            )
         return outcome
 
     async def _publish(self, task: Envelope, envelope: Envelope) -> None:

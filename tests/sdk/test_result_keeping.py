@@ -32,12 +32,12 @@ class Held:
         self.release = asyncio.Event()
         self.runs = 0
 
-    def agent(self) -> Agent:
+    def agent(self, announce_after_s: float = 60) -> Agent:
         # A short visibility timeout: a task left pending would be run again within seconds.
         agent = Agent(
             "keeper",
             consumer_options=ConsumerOptions(visibility_timeout_s=1.0, block_ms=200),
-            announce_after_s=60,
+            announce_after_s=announce_after_s,
         )
 
         @agent.capability("test.held")
@@ -106,6 +106,43 @@ async def test_a_result_outlives_a_redis_outage_longer_than_the_quick_retries(
         await wait_until(answered, timeout=60)
         pending = await direct.pending(streams.tasks("test.held"), "test.held")
         assert pending == 0  # acknowledged with its result: never handed to another agent
+        assert held.runs == 1
+    finally:
+        await runtime.stop(drain=False)
+        await transport.close()
+
+
+async def test_a_task_started_lost_to_an_outage_does_not_cost_the_finished_result(
+    redis: tuple[TcpProxy, RedisStreamsTransport, str],
+) -> None:
+    """The handler's ``task.started`` is due while Redis is out of reach, so publishing it
+    fails. The finished result is still kept and published: the task is not handed back to
+    run again (which, on a shared stream, another agent did after the visibility timeout,
+    and the orchestrator then refused its answer: the task was bound to this agent)."""
+    proxy, direct, url = redis
+    held = Held()
+    transport = RedisStreamsTransport(url, reconnect_cap_s=0.5)
+    runtime = TaskRuntime(held.agent(announce_after_s=0.5), transport, "agent-1")
+    await runtime.start()
+    try:
+        task = await send_task(direct)
+        await wait_until(lambda: held.runs == 1)
+        await proxy.cut()  # before the announcement is due
+        cut_at = time.monotonic()
+        # Past the announcement and the transport's quick attempts at publishing it.
+        await wait_until(lambda: time.monotonic() - cut_at > 4, timeout=30)
+        held.release.set()
+        await asyncio.sleep(0.5)
+        await proxy.restore()
+
+        async def answered() -> bool:
+            return len(await results(direct)) == 1
+
+        await wait_until(answered, timeout=60)
+        [result] = await results(direct)
+        assert (result.sender, result.causation_id) == ("agent-1", task.id)
+        pending = await direct.pending(streams.tasks("test.held"), "test.held")
+        assert pending == 0
         assert held.runs == 1
     finally:
         await runtime.stop(drain=False)

@@ -27,10 +27,10 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from bus import streams
-from services.db.models import StepRow, utcnow
+from services.db.models import OutboxRow, StepRow, utcnow
 from services.orchestrator.records import Step
 from services.orchestrator.states import ACTIVE_STEP, StepState
 from services.outage import Outage, log_failure
@@ -132,13 +132,17 @@ class Redelivery:
         cutoff = utcnow() - timedelta(seconds=self.claim_timeout_s)
         async with self.orchestrator.readers() as session:
             # Tasks on a capability's stream: no agent yet (pinned tasks have theirs, whose
-            # lease covers them; HTTP agents' are the HTTP dispatcher's).
+            # lease covers them; HTTP agents' are the HTTP dispatcher's). A task still in the
+            # outbox is the relay's to publish (again, should its marker be gone), not lost:
+            # ``scheduled_at`` is taken before the commit, which may come after the claim
+            # timeout (a database that froze), and the task is published only after it.
             query = (
                 select(StepRow.run_id, StepRow.task_id, StepRow.capability)
                 .where(
                     StepRow.agent_id.is_(None),
                     StepRow.status == StepState.SCHEDULED,
                     StepRow.scheduled_at < cutoff,
+                    ~exists().where(OutboxRow.id == StepRow.task_id),
                 )
                 .limit(BATCH)
             )

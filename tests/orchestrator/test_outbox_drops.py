@@ -1,19 +1,24 @@
 """The relay publishes no dead task: superseded attempts, cancelled runs and tasks past their
-deadline stay unsent after a bus outage, and each drop is an ``outbox.dropped`` event."""
+deadline stay unsent after a bus outage, and each drop is an ``outbox.dropped`` event. A task
+still in the outbox is not taken for lost by the claim sweep."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from sqlalchemy import select
+from redis.asyncio import Redis
+from sqlalchemy import select, update
 
+from bus import streams
 from services.config import Settings
 from services.db.models import EventRow, StepRow, utcnow
 from services.ledger.keys import create_key_file
 from services.orchestrator.definitions import WorkflowDefinition, parse_definition
+from services.orchestrator.redelivery import Redelivery
 from services.registry import store
 from services.registry.schemas import AgentCard
 from services.runtime import Runtime
@@ -109,3 +114,39 @@ async def test_the_relay_drops_dead_tasks_and_records_each_drop(
     assert reasons[superseded.id].startswith("superseded")
     assert reasons[expired.id] == "past its deadline"
     assert len(reasons) == 3 and current is not None
+
+
+async def test_a_task_still_in_the_outbox_is_not_taken_for_lost_by_the_claim_sweep(
+    runtime: Runtime, bus: tuple[TcpProxy, str], redis_url: str
+) -> None:
+    """A commit that took longer than the claim timeout (PostgreSQL frozen 40 s under load)
+    publishes its task after it: the sweep then found the step unclaimed with no publish
+    marker yet, said "the bus lost it" and sent it again, so the task ran twice and the first
+    agent's answer was dead-lettered as unbound. A task whose outbox row is still there is
+    the relay's to publish, not lost; once published and gone from Redis it is redelivered."""
+    orchestrator = runtime.orchestrator
+    await bus[0].cut()  # the task stays in the outbox, as behind a commit that was late
+    run = await orchestrator.create_run(one_step(), {})
+    assert run is not None
+    async with runtime.sessions() as session, session.begin():
+        await session.execute(
+            update(StepRow)
+            .where(StepRow.run_id == run.id)
+            .values(scheduled_at=utcnow() - timedelta(minutes=1))
+        )
+        task_id = (
+            await session.execute(select(StepRow.task_id).where(StepRow.run_id == run.id))
+        ).scalar_one()
+    await bus[0].restore()
+    sweep = Redelivery(orchestrator, claim_timeout_s=10)
+    assert await sweep.unclaimed() == 0
+
+    assert await orchestrator.relay.flush(claim_after_s=0) == 1  # published, row deleted
+    direct = Redis.from_url(redis_url)
+    try:
+        marker = streams.published_marker(streams.tasks("test.x"), task_id)
+        assert await direct.exists(marker) == 1
+        await direct.delete(marker, streams.tasks("test.x"))  # the bus lost it after all
+    finally:
+        await direct.aclose()
+    assert await sweep.unclaimed() == 1

@@ -384,6 +384,7 @@ class RedisSubscription(BaseSubscription):
             )
             for i, reply in zip(unknown, again, strict=True):
                 outcomes[i] = reply
+        later: BaseException | None = None
         for chunk, reply in zip(chunks, outcomes, strict=True):
             for commit in chunk:
                 if isinstance(reply, ResponseError) and is_nogroup(reply):
@@ -391,10 +392,14 @@ class RedisSubscription(BaseSubscription):
                     # the replies are out, and there is no entry left to acknowledge.
                     if not commit.done.done():
                         commit.done.set_result(None)
+                elif isinstance(reply, RECOVERABLE):
+                    later = reply  # Redis full (OOM): kept and retried, like Redis down
                 elif isinstance(reply, ResponseError):
                     _fail(commit, f"cannot publish replies to {self.stream}: {reply}")
                 elif not commit.done.done():
                     commit.done.set_result(None)
+        if later is not None:
+            raise later
 
     async def _publish_elsewhere(self, commits: list[_Commit]) -> list[_Commit]:
         """Publish the replies to streams of other slots (a cluster), and take them out of

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 from redis.asyncio import Redis, RedisCluster
 from redis.exceptions import (
     ClusterError,
+    OutOfMemoryError,
     RedisClusterUnreachableError,
     SlotNotCoveredError,
     TryAgainError,
@@ -40,9 +41,14 @@ CLUSTER_UNREACHABLE = (
 )
 """A Redis Cluster's ways of saying that it cannot serve a key now."""
 
-UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError, *CLUSTER_UNREACHABLE)
-"""Errors after which the same command may succeed later (Redis down, restarting, slow, or a
-cluster failing over)."""
+FULL = (OutOfMemoryError,)
+"""A Redis at ``maxmemory`` with nothing it may evict (``noeviction``, the setting streams
+need): it answers, and refuses writes until memory is freed. (``LOADING``, a Redis reading its
+data after a restart, is already a ``ConnectionError`` in redis-py.)"""
+
+UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError, *CLUSTER_UNREACHABLE, *FULL)
+"""Errors after which the same command may succeed later (Redis down, restarting, slow, full,
+or a cluster failing over)."""
 
 
 def is_cluster(url: str) -> bool:

@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from bus.errors import PublishError
-from bus.redis_client import CLUSTER_UNREACHABLE
+from bus.redis_client import CLUSTER_UNREACHABLE, FULL
 
 DATABASE = "database"
 BUS = "bus"
@@ -33,7 +33,7 @@ def dependency_of(exc: BaseException) -> str | None:
         seen.add(id(current))
         if isinstance(current, PublishError | RedisConnectionError | RedisTimeoutError):
             return BUS
-        if isinstance(current, CLUSTER_UNREACHABLE):  # a Redis Cluster failing over
+        if isinstance(current, (*CLUSTER_UNREACHABLE, *FULL)):  # failing over, or full
             return BUS
         if isinstance(current, PoolTimeoutError | OperationalError | InterfaceError):
             return DATABASE

@@ -21,7 +21,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from bus.redis_client import CLUSTER_UNREACHABLE
+from bus.redis_client import CLUSTER_UNREACHABLE, FULL
 from bus.tasks import cancel_and_wait
 from services.outage import BUS, DATABASE, Outage, dependency_of
 
@@ -41,6 +41,7 @@ MAYBE_OUTAGE: tuple[type[Exception], ...] = (
     asyncpg.PostgresConnectionError,
     asyncpg.InterfaceError,
     *CLUSTER_UNREACHABLE,
+    *FULL,
 )
 
 

@@ -554,6 +554,52 @@ async def test_a_dead_letter_is_written_with_its_acknowledgement_or_not_at_all(
         await server.wait()
 
 
+async def test_a_commit_refused_for_memory_is_kept_and_retried_not_run_again(
+    stream: str,
+) -> None:
+    """Redis at ``maxmemory`` (noeviction) refuses the commit's XADD with OOM: that is Redis
+    full for now, not a reply it will never take. The commit is retried until the envelope's
+    deadline, like an unreachable Redis, and goes out once memory is freed; the handler is
+    not run again. (It failed the delivery at once: an agent spilled its result to a file
+    and the task ran again elsewhere after the visibility timeout, 35 re-executions and
+    refused answers in 25 s of a full Redis under load.) On a private server."""
+    executable = shutil.which("redis-server")
+    if executable is None:
+        missing("redis-server")
+    port = free_port()
+    server = await asyncio.create_subprocess_exec(
+        *(executable, "--port", str(port), "--bind", "127.0.0.1", "--save", ""),
+        stdout=subprocess.DEVNULL,
+    )
+    transport = RedisStreamsTransport(
+        f"redis://127.0.0.1:{port}/0", reconnect_base_s=0.01, reconnect_cap_s=0.2
+    )
+    try:
+        await wait_until(transport.ping)
+        replies = f"{stream}.replies"
+        calls: list[int] = []
+
+        async def answers(env: Envelope) -> list[tuple[str, Envelope]]:
+            calls.append(env.payload["i"])
+            if len(calls) == 1:
+                await transport.client.config_set("maxmemory", 1)  # writes refused: OOM
+            return [(replies, envelope(env.payload["i"]))]
+
+        await subscribe(transport, stream, answers, visibility_timeout_s=0.2)
+        deadline = datetime.now(UTC) + timedelta(seconds=120)
+        await transport.publish(stream, envelope(1, deadline=deadline))
+        await wait_until(lambda: len(calls) == 1)
+        await asyncio.sleep(2)  # past the commit's quick attempts and the visibility timeout
+        await transport.client.config_set("maxmemory", 0)
+        await wait_until(lambda: _pending(transport, stream, 0))
+        assert await transport.stream_length(replies) == 1
+        assert calls == [1]
+    finally:
+        await transport.close()
+        server.kill()
+        await server.wait()
+
+
 async def test_a_dead_letter_refused_at_run_time_leaves_the_entry_pending(
     transport: RedisStreamsTransport, stream: str, caplog: pytest.LogCaptureFixture
 ) -> None:

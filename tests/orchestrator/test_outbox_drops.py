@@ -137,6 +137,7 @@ async def test_a_task_still_in_the_outbox_is_not_taken_for_lost_by_the_claim_swe
         task_id = (
             await session.execute(select(StepRow.task_id).where(StepRow.run_id == run.id))
         ).scalar_one()
+    assert task_id is not None
     await bus[0].restore()
     sweep = Redelivery(orchestrator, claim_timeout_s=10)
     assert await sweep.unclaimed() == 0

@@ -7,6 +7,7 @@ from redis.exceptions import (
     ClusterCrossSlotError,
     ClusterDownError,
     MasterDownError,
+    OutOfMemoryError,
     RedisClusterUnreachableError,
     ResponseError,
     SlotNotCoveredError,
@@ -29,6 +30,8 @@ from services.outage import BUS, DATABASE, dependency_of
         TryAgainError("TRYAGAIN"),
         SlotNotCoveredError('Slot "12" is not covered by the cluster.'),
         RedisClusterUnreachableError("no node answers"),
+        # Full: maxmemory with noeviction refuses writes until memory is freed.
+        OutOfMemoryError("command not allowed when used memory > 'maxmemory'."),
     ],
 )
 def test_the_bus_away_is_an_outage_of_the_bus(exc: Exception) -> None:

@@ -10,6 +10,7 @@ from urllib.parse import urlparse
 
 import httpx
 import pytest
+from redis.asyncio import Redis
 
 from services.api.app import create_app
 from services.config import Settings
@@ -85,3 +86,50 @@ async def test_readyz_follows_the_database_and_redis(tmp_path: Path, postgres_ur
 
 async def _is(checks: Callable[[], Awaitable[dict[str, str]]], expected: dict[str, str]) -> bool:
     return bool(await checks() == expected)
+
+
+async def test_a_full_redis_is_answered_503_not_500(tmp_path: Path, postgres_url: str) -> None:
+    """Redis at ``maxmemory`` (noeviction) refuses writes with OOM: a request that needs one
+    (here the token check's throttle marker) is answered ``503 unavailable`` with
+    ``Retry-After``, as when Redis is down, not a 500 with a traceback that closes the
+    connection. On a private server (its memory limit is changed)."""
+    redis_port = free_port()
+    redis = _redis_server(redis_port)
+    token = "x" * 20
+    settings = Settings(
+        data_dir=tmp_path,
+        database_url=postgres_url,
+        redis_url=f"redis://127.0.0.1:{redis_port}/0",
+        api_token=token,
+        ledger_key_file=tmp_path / "ledger.key",
+    )
+    create_key_file(tmp_path / "ledger.key")
+    app = create_app(settings)
+    headers = {"authorization": f"Bearer {token}"}
+    try:
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://modx", headers=headers
+            ) as client,
+        ):
+            assert (await client.get("/v1/runs")).status_code == 200
+            direct = Redis(port=redis_port)
+            try:
+                await direct.config_set("maxmemory", 1)
+                # A client not seen before: its first success is marked in Redis.
+                other = httpx.ASGITransport(app=app, client=("10.0.0.9", 1234))
+                async with httpx.AsyncClient(
+                    transport=other, base_url="http://modx", headers=headers
+                ) as elsewhere:
+                    full = await elsewhere.get("/v1/runs")
+                assert full.status_code == 503, full.text
+                assert full.json()["error"]["code"] == "unavailable"
+                assert full.headers["retry-after"]
+                await direct.config_set("maxmemory", 0)
+            finally:
+                await direct.aclose()
+            assert (await client.get("/v1/runs")).status_code == 200
+    finally:
+        redis.terminate()
+        redis.wait()

@@ -325,8 +325,14 @@ class Engine:
                     data={"reason": "late or duplicate", "attempt": envelope.attempt},
                 )
             return False
-        if sender is not SERVER:
-            row.agent_id = sender.agent_id  # a shared stream's task: the first to answer holds it
+        if sender is not SERVER and (
+            envelope.causation_id == row.task_id or envelope.kind != Kind.EVENT
+        ):
+            # A shared stream's task: the first to answer holds it. An event about a task sent
+            # before (superseded) counts, but does not make its sender hold the current one
+            # (whose taker's answer would be refused); a result settles the step: its sender
+            # served it.
+            row.agent_id = sender.agent_id
         if envelope.kind == Kind.EVENT:
             step_def = ctx.definition.step(row.definition_id)
             if row.status == StepState.SCHEDULED:

@@ -364,6 +364,40 @@ async def test_a_task_sent_again_still_takes_the_late_answer_of_the_agent_that_h
     assert ctx.run.status == "succeeded" and ctx.run.output == {"s": 7}
 
 
+async def test_a_late_heartbeat_of_the_old_holder_leaves_the_task_sent_again_to_its_taker(
+    runtime: Runtime,
+) -> None:
+    """A heartbeating handler whose agent's lease lapsed (its heartbeats to the API failed,
+    its bus did not): the task went out again on the shared stream. The old holder's
+    heartbeat for the first task still counts as its own, but does not make it the holder of
+    the second: the agent that took the second answers it. (The heartbeat bound the second
+    task to the old holder, the taker's answer was refused as ``wrong_agent``, and the step
+    waited for its timeout.)"""
+    run = await start(runtime, one_step())
+    engine = runtime.orchestrator.engine
+    first_task = (await step_row(runtime, run)).task_id
+    started = reply(run, 1, Kind.EVENT, {}).model_copy(update={"topic": "task.started"})
+    holder = (await at(runtime, run, 0.1, answers(runtime, started))).steps["s"].agent_id
+    assert holder is not None
+    ctx = await at(runtime, run, 0.2, lambda c: engine.redispatch(c, {holder}))
+    second_task = ctx.steps["s"].task_id
+    assert second_task != first_task and ctx.steps["s"].agent_id is None
+    beat = reply(run, 1, Kind.EVENT, {}).model_copy(update={"topic": streams.TASK_HEARTBEAT})
+    await at(runtime, run, 0.3, answers(runtime, beat, first_task))
+    taker = Identity("the-taker", "bus", None, frozenset({"t.work"}))
+    outcome: list[object] = []
+
+    async def taken(c: RunContext) -> None:
+        result = reply(run, 1, Kind.RESULT, {"output": 5}).model_copy(
+            update={"sender": taker.agent_id, "causation_id": second_task}
+        )
+        outcome.append(await engine.on_message(c, result, taker))
+
+    ctx = await at(runtime, run, 0.4, taken)
+    assert not isinstance(outcome[0], Refusal), outcome[0]
+    assert ctx.run.status == "succeeded" and ctx.run.output == {"s": 5}
+
+
 async def _set_worker(rt: Runtime, status: str) -> None:
     """The worker's registry status, as its lease expiring (or a heartbeat) leaves it."""
     async with rt.sessions() as session, session.begin():

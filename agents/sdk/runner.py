@@ -32,6 +32,7 @@ from agents.sdk.registration import Registration, RegistryClient, keep_alive, wa
 from agents.sdk.runtime import TaskRuntime
 from agents.sdk.settings import AgentSettings
 from agents.sdk.spill import ResultSpill
+from bus import tasks
 from bus.factory import create_transport, open_memory_transport
 from bus.transport import Transport
 
@@ -114,8 +115,10 @@ async def run_agent(
                 if owned:
                     await bus.close()
         finally:
-            # Last, after the drain: DELETE tells the server we have no task left.
-            if await client.deregister(current[0]):
+            # Last, after the drain: DELETE tells the server we have no task left. Bounded
+            # like the bus's clean-up: a server that does not answer (its Redis frozen: 503s
+            # after long waits) kept an agent 25 s past it; the lease runs out anyway.
+            if await _deregister(client, current[0]):
                 logger.info("deregistered %s", current[0].agent_id)
     finally:
         restore_signals()
@@ -231,6 +234,21 @@ async def _open_gateway(
             logger.warning("cannot open the gateway (%s); trying again in %.1fs", exc, delay)
             await wait_or_timeout(stop, delay)
     return None
+
+
+async def _deregister(client: RegistryClient, registration: Registration) -> bool:
+    """``client.deregister`` (its retries included) until the stop's deadline."""
+    limit = tasks.STOP_TIMEOUT_S
+    try:
+        return await asyncio.wait_for(client.deregister(registration), limit)
+    except TimeoutError:
+        logger.warning(
+            "deregistration failed: no answer within %.1f s (the stop's deadline); the lease "
+            "of %s runs out instead",
+            limit,
+            registration.agent_id,
+        )
+        return False
 
 
 def _redacted(url: str) -> str:

@@ -31,6 +31,7 @@ from agents.sdk.spill import ResultSpill
 from bus import streams
 from bus.envelope import Envelope, Kind, answer, utcnow
 from bus.signing import Ed25519PublicKey, load_public_key, verify
+from bus.tasks import stop_within
 from bus.transport import ConsumerOptions, Reply, Subscription, Transport
 
 if TYPE_CHECKING:
@@ -173,9 +174,13 @@ class TaskRuntime:
         if drain and not drained:
             logger.info("draining %d in-flight task(s)", self._active)
             drained = await self._wait_idle(drain_timeout_s, force)
-        await asyncio.gather(*(s.stop(drain=drained) for s in self._all()))
-        if self._control is not None:
-            await self._control.stop(drain=False)
+        # One deadline for every subscription's clean-up, the control stream's included: with
+        # Redis not answering, one after the other made the stop a deadline longer each.
+        with stop_within():
+            stopping = [s.stop(drain=drained) for s in self._all()]
+            if self._control is not None:
+                stopping.append(self._control.stop(drain=False))
+            await asyncio.gather(*stopping)
         await asyncio.gather(*self._background, return_exceptions=True)
         if not drained:
             logger.warning("stopped with unfinished tasks; the bus will redeliver them")

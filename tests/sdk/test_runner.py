@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import uuid
@@ -12,7 +13,7 @@ from typing import Any
 import pytest
 
 from agents.sdk import Agent, AgentSettings, RequestRejected, SetupError
-from bus import streams
+from bus import streams, tasks
 from bus.envelope import Envelope, Kind
 from bus.errors import UnsupportedTransportError
 from bus.factory import create_transport
@@ -336,3 +337,40 @@ async def test_a_missing_client_token_is_named(
         await build_agent().run(
             transport=MemoryTransport(), settings=anonymous, handle_signals=False
         )
+
+
+async def test_a_deregistration_the_server_never_answers_ends_at_the_stops_deadline(
+    registry: tuple[FakeRegistry, AgentSettings],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A server whose Redis is frozen answers a DELETE late or never (it answered 503 after
+    about 8 s, three times: an agent stopped 25 s after its bus's clean-up). The stop gives
+    deregistration the stop's deadline and says so; the lease runs out instead."""
+    fake, settings = registry
+    monkeypatch.setattr(tasks, "STOP_TIMEOUT_S", 0.5)
+    never = asyncio.Event()
+
+    async def hangs(agent_id: str) -> None:
+        await never.wait()
+
+    fake.on_deregister = hangs
+    patient = settings.model_copy(update={"http_timeout_s": 3600.0})
+    stop = asyncio.Event()
+    transport = MemoryTransport()
+    with caplog.at_level(logging.WARNING, logger="agents.sdk"):
+        async with background(
+            build_agent().run(
+                transport=transport, settings=patient, stop=stop, handle_signals=False
+            )
+        ) as running:
+            await fake.wait_for(lambda: bool(fake.agents))
+            stop.set()
+            await running
+    never.set()
+    await transport.close()
+    [agent_id] = fake.agents
+    assert (
+        f"deregistration failed: no answer within 0.5 s (the stop's deadline); the lease of "
+        f"{agent_id} runs out instead"
+    ) in caplog.messages

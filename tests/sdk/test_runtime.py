@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from agents.sdk import Agent
+from agents.sdk.runtime import TaskRuntime
 from agents.sdk.testing import AgentTestEnvironment
-from bus import streams
+from bus import streams, tasks
 from bus.envelope import Kind, utcnow
 from bus.memory import MemoryTransport
 from bus.signing import generate_keypair, sign, verify
@@ -321,3 +322,28 @@ async def test_answers_and_events_go_to_the_stream_the_task_names_as_reply_to() 
     ]
     assert seen[1].payload == {"output": {"total": 5}} and seen[1].causation_id == task.id
     assert on_results == []
+
+
+async def test_every_subscription_of_a_stop_shares_one_deadline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With Redis not answering, each subscription's clean-up waits out the stop's deadline:
+    they share one, the control stream's included (it was stopped after the others, under a
+    deadline of its own: an agent's stop took a deadline longer)."""
+    transport = MemoryTransport()
+    runtime = TaskRuntime(build_agent(), transport, "agent-1")
+    await runtime.start()
+    deadlines: list[float | None] = []
+    for sub in [*runtime._all(), runtime._control]:
+        assert sub is not None
+        stop = sub.stop
+
+        async def seen(drain: bool = True, stop: Any = stop) -> None:
+            deadlines.append(tasks._deadline.get())
+            await stop(drain=drain)
+
+        monkeypatch.setattr(sub, "stop", seen)
+    await runtime.stop()
+    await transport.close()
+    assert len(deadlines) >= 2 and None not in deadlines
+    assert len(set(deadlines)) == 1

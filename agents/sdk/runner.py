@@ -41,6 +41,10 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("agents.sdk")
 
+DEREGISTER_TIMEOUT_S = 3.0
+"""Longest wait for deregistration at a stop: with the bus's 5 s before it, a stop with both
+servers unresponsive ends in about 8 s, under Docker's 10 s before SIGKILL."""
+
 BUS_PING_TIMEOUT_S = 3.0
 """How long a bus may take to answer the first ping before ``auto`` takes the gateway."""
 
@@ -238,7 +242,7 @@ async def _open_gateway(
 
 async def _deregister(client: RegistryClient, registration: Registration) -> bool:
     """``client.deregister`` (its retries included) until the stop's deadline."""
-    limit = tasks.STOP_TIMEOUT_S
+    limit = min(tasks.STOP_TIMEOUT_S, DEREGISTER_TIMEOUT_S)
     try:
         return await asyncio.wait_for(client.deregister(registration), limit)
     except TimeoutError:

@@ -98,6 +98,8 @@ READ_BLOCK_MS = 5000
 """How long a read of the results streams waits for an answer (it returns as soon as one
 arrives; stopping cancels it): an idle replica's read loops, one per stream it reads, wake
 once per 5 s each rather than every second (the bus's default)."""
+BUS_PING_S = 2.0
+"""How long the lease round waits for the bus to answer before it counts it down."""
 ORPHAN_CHECK_S = 30.0
 """How often each replica looks for unfinished children of ended runs (``cancel_orphans``);
 also once when it starts."""
@@ -183,6 +185,7 @@ class Orchestrator:
         self.sweep_outage = Outage("the database, for the orchestrator's sweep", log)
         self.lease_outage = Outage("the database, for agent leases", log)
         self._leases_swept_at: datetime | None = None  # the last lease sweep that committed
+        self._bus_was_down = False  # a lease round skipped since: the bus did not answer
         self._sweep_now = asyncio.Event()
         # The timer and when it fires: under uvloop, ``call_at`` with a time already past
         # returns a plain ``Handle``, which has no ``when()``.
@@ -796,18 +799,20 @@ class Orchestrator:
         """Mark agents with expired leases offline and send their tasks to others; remove
         agents that left (``agents_removed`` takes their bus access back).
 
-        After sweeps failed because the database was down, the leases that ran out meanwhile
-        are renewed first, for one lease: agents could not record heartbeats through this
-        server, so their silence says nothing about them.
+        After sweeps failed because the database was down, or were skipped because the bus
+        was (``lease_round``: the API answers heartbeats 503 without Redis), the leases that ran
+        out meanwhile are renewed first, for one lease: agents could not record heartbeats
+        through this server, so their silence says nothing about them.
         """
         now = utcnow()
         async with self.sessions() as session, session.begin():
-            if self.lease_outage.down and self._leases_swept_at is not None:
+            blocked = self.lease_outage.down or self._bus_was_down
+            if blocked and self._leases_swept_at is not None:
                 renewed = await store.renew_expired_leases(
                     session, self._leases_swept_at, now + timedelta(seconds=self.lease_s)
                 )
                 if renewed:
-                    log.info("leases renewed after a database outage: %d agents", renewed)
+                    log.info("leases renewed after an outage: %d agents", renewed)
             offline, removed = await store.expire_leases(session, now)
             removed += await store.remove_drained(session)
             removed += await store.forget_offline(session, now - timedelta(days=1))
@@ -820,6 +825,7 @@ class Orchestrator:
                 )
                 run_ids = list((await session.execute(query)).scalars())
         self._leases_swept_at = now
+        self._bus_was_down = False
         self.lease_outage.recovered()
         if removed and self.agents_removed is not None:
             await self.agents_removed(removed)
@@ -861,11 +867,28 @@ class Orchestrator:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._sweep_now.wait(), self.scheduler_poll_s)
 
+    async def lease_round(self) -> None:
+        """One turn of the lease loop: sweep the agents' leases, unless the bus is down.
+
+        Heartbeats come through the API, which answers them 503 while it cannot reach Redis
+        (tokens are checked there): a lease that runs out meanwhile says nothing about its
+        agent. (A 30 s Redis freeze marked every agent offline and sent running tasks again.)
+        """
+        if not self.ownership.leads:  # agents' leases are shared: one replica sweeps them
+            return
+        try:
+            bus_ok = await asyncio.wait_for(self.transport.ping(), BUS_PING_S)
+        except (TimeoutError, ConnectionError):
+            bus_ok = False
+        if not bus_ok:
+            self._bus_was_down = True
+            return
+        await self.sweep_agents()
+
     async def _lease_loop(self) -> None:
         while True:
             try:
-                if self.ownership.leads:  # agents' leases are shared: one replica sweeps them
-                    await self.sweep_agents()
+                await self.lease_round()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:

@@ -35,6 +35,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import redis.asyncio as aioredis
 
 from bench.chaos.servers import PrivatePostgres, PrivateRedis
 from bench.harness import REPO
@@ -448,6 +449,54 @@ async def partitioned(stack: Stack, duration_s: float) -> None:
     await stack.fault(cut)
 
 
+async def redis_frozen(stack: Stack, duration_s: float) -> None:
+    """SIGSTOP Redis for 30 s (past the agents' lease and the visibility timeout), then
+    SIGCONT: a server that stops answering without closing anything."""
+
+    async def freeze() -> None:
+        stack.redis.signal(signal.SIGSTOP)
+        try:
+            await asyncio.sleep(30)
+        finally:
+            stack.redis.signal(signal.SIGCONT)
+
+    await asyncio.sleep(duration_s / 3)
+    await stack.fault(freeze)
+
+
+async def postgres_frozen(stack: Stack, duration_s: float) -> None:
+    """SIGSTOP PostgreSQL (the postmaster and every backend) for 30 s, then SIGCONT: commits
+    in flight land after the claim timeout."""
+
+    async def freeze() -> None:
+        stack.postgres.signal(signal.SIGSTOP)
+        try:
+            await asyncio.sleep(30)
+        finally:
+            stack.postgres.signal(signal.SIGCONT)
+
+    await asyncio.sleep(duration_s / 3)
+    await stack.fault(freeze)
+
+
+async def redis_full(stack: Stack, duration_s: float) -> None:
+    """Redis at ``maxmemory`` (noeviction) for 20 s: it answers and refuses writes (OOM)."""
+
+    async def fill() -> None:
+        client = aioredis.from_url(stack.redis.url)
+        try:
+            used = (await client.info("memory"))["used_memory"]
+            await client.config_set("maxmemory-policy", "noeviction")
+            await client.config_set("maxmemory", str(used + 100_000))
+            await asyncio.sleep(20)
+            await client.config_set("maxmemory", "0")
+        finally:
+            await client.aclose()
+
+    await asyncio.sleep(duration_s / 3)
+    await stack.fault(fill)
+
+
 Fault = Callable[[Stack, float], Awaitable[None]]
 SCENARIOS: dict[str, tuple[Fault, dict[str, bool]]] = {
     "agents-killed": (agents_killed, {}),
@@ -456,6 +505,9 @@ SCENARIOS: dict[str, tuple[Fault, dict[str, bool]]] = {
     "redis-aof": (redis_restarted, {"aof": True}),
     "postgres-killed": (postgres_killed, {}),
     "partition": (partitioned, {"partition": True}),
+    "redis-frozen": (redis_frozen, {}),
+    "postgres-frozen": (postgres_frozen, {}),
+    "redis-full": (redis_full, {}),
 }
 
 

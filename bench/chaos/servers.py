@@ -55,6 +55,11 @@ class PrivateRedis:
         )
         _wait_port(self.port)
 
+    def signal(self, sig: signal.Signals) -> None:
+        """Send ``sig`` (SIGSTOP, SIGCONT: a server frozen, then thawed)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+
     def kill(self) -> None:
         """SIGKILL: no shutdown, no final save."""
         if self.proc is not None and self.proc.poll() is None:
@@ -126,6 +131,15 @@ class PrivatePostgres:
             time.sleep(0.1)
         raise TimeoutError("PostgreSQL did not become ready")
 
+    def signal(self, sig: signal.Signals) -> None:
+        """Send ``sig`` to the postmaster and each of its processes: every backend is a
+        session leader of its own, so a process group would not reach them."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        for pid in _descendants(self.proc.pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+
     def kill(self) -> None:
         """SIGKILL the postmaster and its backends (a crash, as a power cut leaves the WAL)."""
         if self.proc is None or self.proc.poll() is not None:
@@ -146,6 +160,21 @@ class PrivatePostgres:
     def dsn(self, database: str = "postgres") -> str:
         """An asyncpg DSN of one database of the cluster."""
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
+
+def _descendants(pid: int) -> list[int]:
+    """``pid`` and every process below it (from /proc: each process's parent)."""
+    children: dict[int, list[int]] = {}
+    for stat in glob.glob("/proc/[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = Path(stat).read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(Path(stat).parent.name))
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(children.get(current, []))
+    return found
 
 
 def _pg_bin() -> Path:

@@ -20,6 +20,7 @@ from bus.envelope import Envelope, Kind
 from bus.ids import new_id
 from services.config import Settings
 from services.db.models import EventRow, LedgerEntryRow, StepRow
+from services.ledger.format import input_digest
 from services.ledger.verify import verify
 from services.orchestrator.authenticity import Identity, Refusal
 from services.orchestrator.context import RunContext
@@ -215,7 +216,8 @@ async def test_cancel_during_retry_backoff_ends_the_step(runtime: Runtime) -> No
                 .limit(1)
             )
         ).scalar_one()
-    assert (last.kind, last.data) == ("run.cancelled", {"reason": "stop"})
+    digest = input_digest(run.input)  # the outcome binds the question it answers
+    assert (last.kind, last.data) == ("run.cancelled", {"reason": "stop", "input_sha256": digest})
 
     async def again(c: RunContext) -> None:
         assert engine.cancel(c, "twice") is False  # a finished run is not cancelled again
@@ -543,7 +545,7 @@ async def test_a_failed_step_fails_the_run_and_stops_the_others_with_a_trail(
     assert ("step.cancelled", "b", {"reason": "step s failed"}) in trail
     ledger = await ledger_of(runtime, run)
     assert ("step.failed", {"step_id": "s", "attempt": 1, "error": boom}) in ledger
-    assert ledger[-1] == ("run.failed", {"error": run_error})
+    assert ledger[-1] == ("run.failed", {"error": run_error, "input_sha256": input_digest({})})
 
 
 async def test_a_retry_says_when_and_an_error_is_not_retryable_unless_it_says_so(

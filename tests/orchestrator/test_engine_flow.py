@@ -15,6 +15,7 @@ import pytest
 from bus import streams
 from bus.envelope import Envelope, Kind
 from services.db.models import DEFAULT_TENANT
+from services.ledger.format import input_digest
 from services.orchestrator import in_flight
 from services.orchestrator.authenticity import SERVER
 from services.orchestrator.context import RunContext
@@ -76,7 +77,8 @@ async def test_the_output_mapping_reads_a_skipped_step_as_null_and_is_in_the_led
     assert run is not None and run.status == "succeeded"
     assert isinstance(run.output, dict) and run.output["b"] is None and run.output["go"] == 0
     assert set(run.output["a"]) == {"until"}
-    assert ("run.succeeded", {"output": run.output}) in await ledger_of(runtime, run)
+    outcome = {"output": run.output, "input_sha256": input_digest({"go": 0})}
+    assert ("run.succeeded", outcome) in await ledger_of(runtime, run)
 
 
 async def test_an_output_mapping_that_names_nothing_fails_the_run_with_bad_output(
@@ -92,7 +94,8 @@ async def test_an_output_mapping_that_names_nothing_fails_the_run_with_bad_outpu
     assert run.error is not None and run.error["code"] == "bad_output"
     assert "$.steps.a.output.missing" in run.error["message"], run.error
     assert run.output is None
-    assert ("run.failed", {"error": run.error}) in await ledger_of(runtime, run)
+    outcome = {"error": run.error, "input_sha256": input_digest({})}
+    assert ("run.failed", outcome) in await ledger_of(runtime, run)
 
 
 async def test_steps_of_no_capability_record_none(runtime: Runtime) -> None:

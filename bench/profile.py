@@ -51,7 +51,8 @@ LAYERS: list[tuple[str, str]] = [
 
 ACTIVITIES: list[tuple[str, str]] = [
     ("on_result", "results in (Orchestrator.on_result)"),
-    ("OutboxRelay", "outbox relay (housekeeping)"),
+    # The loop only: the writer publishes each commit through ``OutboxRelay.publish_committed``.
+    ("OutboxRelay.run", "outbox relay (housekeeping)"),
     ("start_run", "POST /v1/runs (create + dispatch first step)"),
     ("wait_run", "GET /v1/runs/{id}/wait"),
     ("list_runs", "GET /v1/runs"),

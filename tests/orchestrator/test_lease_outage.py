@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 
@@ -16,8 +15,8 @@ from services.ledger.keys import create_key_file
 from services.registry import store
 from services.registry.schemas import AgentCard
 from services.runtime import Runtime
-from tests.fixtures.proxy import TcpProxy
-from tests.fixtures.services import free_port, wait_until
+from tests.fixtures.proxy import TcpProxy, proxied
+from tests.fixtures.services import wait_until
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 
@@ -25,10 +24,8 @@ pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 @pytest.fixture
 async def bus(redis_url: str) -> AsyncIterator[tuple[TcpProxy, str]]:
     """Redis behind a proxy the test cuts."""
-    target = urlparse(redis_url)
-    proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 6379, free_port())
-    await proxy.restore()
-    yield proxy, f"redis://127.0.0.1:{proxy.port}{target.path}"
+    proxy, through = await proxied(redis_url, 6379)
+    yield proxy, through
     await proxy.cut()
 
 

@@ -10,7 +10,6 @@ import logging
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 from sqlalchemy import text
@@ -20,8 +19,7 @@ from services.config import Settings
 from services.db.engine import create_engine, session_factory, sever
 from services.ledger.keys import create_key_file
 from services.runtime import Runtime
-from tests.fixtures.proxy import TcpProxy
-from tests.fixtures.services import free_port
+from tests.fixtures.proxy import TcpProxy, proxied
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 
@@ -30,14 +28,6 @@ CUT = (
     r"stop: [0-9]+ database connection\(s\) still in use at the stop's deadline: cut "
     r"\(the database unreachable\)"
 )
-
-
-async def proxied(url: str, default_port: int) -> tuple[TcpProxy, str]:
-    """A proxy to the server of ``url``, and ``url`` through it."""
-    parsed = urlparse(url)
-    proxy = TcpProxy(parsed.hostname or "127.0.0.1", parsed.port or default_port, free_port())
-    await proxy.restore()
-    return proxy, url.replace(parsed.netloc.split("@")[-1], f"127.0.0.1:{proxy.port}")
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from redis.asyncio import RedisCluster
@@ -37,6 +38,7 @@ from bus import codec, streams
 from bus._consumer import BaseSubscription
 from bus._redis_consumer import RECOVERABLE, RedisSubscription
 from bus._redis_link import Arg, Link
+from bus.audit import AUDIT, Audit
 from bus.envelope import Envelope
 from bus.errors import DeadLetterNotFoundError, PublishError, TransportClosedError
 from bus.ids import id_time, new_id
@@ -134,6 +136,7 @@ class RedisStreamsTransport(Transport):
         self._subscriptions: set[BaseSubscription] = set()
         self._trimmer: asyncio.Task[None] | None = None
         self._publish_once_sha: str | None = None
+        self._audit_script = self._client.register_script(AUDIT)  # loads itself when missing
         # One server: publishes go out on a connection of their own (``bus._redis_link``), one
         # call at a time. A cluster routes each script to its slot's node through the client.
         self._publish_link = None if self._cluster else Link(self._client, socket_timeout_s)
@@ -456,6 +459,24 @@ class RedisStreamsTransport(Transport):
                 stream, minid=f"{floor[0]}-{floor[1]}", approximate=self.approximate_trim
             )
         )
+
+    async def audit(self, names: Sequence[str], ahead_s: float) -> list[Audit]:
+        """Run ``bus.audit.AUDIT`` on each stream of ``names`` (one script each).
+
+        Raises:
+            PublishError: Redis is unreachable or refuses the script (older than 7.0).
+        """
+        failed_at = datetime.now(UTC).isoformat()
+        found = []
+        for name in names:
+            keys = [name, streams.dlq(name, self._cluster)]
+            try:
+                reply = await self._audit_script(keys, [int(ahead_s * 1000), failed_at, 1000])
+            except (ResponseError, *RECOVERABLE) as exc:
+                raise PublishError(f"cannot audit {name}: {exc}") from exc
+            forged, lost, lost_pending = (int(n) for n in reply)
+            found.append(Audit(name, forged, lost, lost_pending))
+        return found
 
     async def _trim_loop(self) -> None:
         while not self.closed:

@@ -36,6 +36,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bus.audit import Audit
 from bus.envelope import Envelope
 
 Reply = tuple[str, Envelope]
@@ -229,6 +230,13 @@ class Transport(ABC):
     async def trim(self, stream: str) -> int:
         """Trim ``stream`` now (it is also trimmed periodically); returns entries removed."""
         raise NotImplementedError
+
+    async def audit(self, names: Sequence[str], ahead_s: float) -> list[Audit]:
+        """Find and undo, in each stream of ``names``, what an agent's own bus user can do
+        beyond appending (``bus.audit``): ids more than ``ahead_s`` ahead of the clock, and
+        entries trimmed before their group acknowledged them. Only Redis hands agents users
+        of their own; nothing else can do either."""
+        return [Audit(name) for name in names]
 
     @abstractmethod
     async def ping(self) -> bool:

@@ -1,0 +1,174 @@
+"""The audit of streams that agents append to: undo what an agent's own Redis user can do to
+them beyond appending an answer.
+
+Redis ACL rules name commands and keys, never arguments: a user that may ``XADD`` to a results
+stream also picks the entry's id and may pass ``MAXLEN``/``MINID``. So an agent can
+
+- append an entry with an id far ahead of the clock. With the last possible id
+  (``18446744073709551615-18446744073709551615``) every later ``XADD *``, of every agent, fails
+  ("exhausted the last possible ID"); a group that read such an entry would skip every honest
+  answer appended once the stream is set back;
+- trim the stream, removing answers no group has read yet, or that a group holds pending.
+
+``AUDIT`` (one script per stream, so atomic, with the server's own clock from ``TIME``) finds
+and undoes both:
+
+- an entry whose id is more than ``ahead_ms`` past the server's clock is forged: it goes to the
+  stream's dead-letter stream with the reason, and is deleted. The stream's last id, its
+  entries-added counter, and any group that had read past the clock are set back, so that
+  appends work again and nothing honest is skipped;
+- trimmed answers: our own trimming (``RedisStreamsTransport.trim``) removes only entries
+  every group has read and acknowledged. Redis counts the entries ever added to a stream and
+  the entries each group has read, so when the stream holds no entry the group has read, it
+  should hold every one it has not (``entries-added - entries-read``): any fewer were trimmed
+  unread. A pending entry older than the stream's first entry was trimmed while held.
+  Each is counted, and the group's counters are set to what the stream now holds, so the same
+  loss is counted once.
+
+The caller recovers what was lost: the orchestrator sends again the tasks in flight whose
+answers may have gone (``services.orchestrator.redelivery``). Requires Redis 7.0 (the counters,
+``XSETID ... ENTRIESADDED``, ``XGROUP SETID ... ENTRIESREAD``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+FORGED_REASON = "forged: entry id ahead of the server's clock (an agent chose it)"
+
+# KEYS[1]: the stream; KEYS[2]: its dead-letter stream. ARGV[1]: how far ahead of the
+# server's clock an id may be (ms); ARGV[2]: the dead letters' failed_at; ARGV[3]: the most
+# forged entries to move in one call (the rest next time). Returns {forged, lost unread, lost
+# pending}. Ids are compared as strings (a Lua number cannot hold a 64-bit id).
+AUDIT = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return {0, 0, 0} end
+local function parse(id)
+  local ms, seq = string.match(id, '^(%d+)-(%d+)$')
+  return ms, seq
+end
+local function num_cmp(a, b)
+  if #a ~= #b then return #a < #b and -1 or 1 end
+  if a == b then return 0 end
+  return a < b and -1 or 1
+end
+local function cmp(a, b)
+  local am, as = parse(a)
+  local bm, bs = parse(b)
+  local c = num_cmp(am, bm)
+  if c ~= 0 then return c end
+  return num_cmp(as, bs)
+end
+local function map(flat)
+  local m = {}
+  for i = 1, #flat, 2 do m[flat[i]] = flat[i + 1] end
+  return m
+end
+local function stream() return map(redis.call('XINFO', 'STREAM', KEYS[1])) end
+local function groups()
+  local list = {}
+  for _, flat in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
+    table.insert(list, map(flat))
+  end
+  return list
+end
+
+-- Trimmed answers, per group: unread ones, then pending ones.
+local info = stream()
+local first = info['first-entry'] and info['first-entry'][1] or nil
+local lost, lost_pending = 0, 0
+for _, g in ipairs(groups()) do
+  local seen = g['last-delivered-id']
+  if first == nil or cmp(first, seen) > 0 then
+    -- The stream holds nothing this group has read: it should hold all it has not.
+    local read = g['entries-read']
+    if read then
+      local missing = info['entries-added'] - read - info['length']
+      if missing > 0 then
+        lost = lost + missing
+        redis.call('XGROUP', 'SETID', KEYS[1], g['name'], seen,
+                   'ENTRIESREAD', info['entries-added'] - info['length'])
+      end
+    elseif info['length'] == 0 and cmp(info['last-generated-id'], seen) > 0 then
+      lost = lost + 1  -- at least the last one added
+      redis.call('XGROUP', 'SETID', KEYS[1], g['name'], info['last-generated-id'],
+                 'ENTRIESREAD', info['entries-added'])
+    end
+  end
+  if g['pending'] > 0 then
+    local below = first and ('(' .. first) or '+'
+    local gone = redis.call('XPENDING', KEYS[1], g['name'], '-', below, 1000)
+    if #gone > 0 then
+      local ids = {}
+      for i, entry in ipairs(gone) do ids[i] = entry[1] end
+      lost_pending = lost_pending + redis.call('XACK', KEYS[1], g['name'], unpack(ids))
+    end
+  end
+end
+
+-- Forged ids: ahead of the server's clock.
+local now = redis.call('TIME')
+local limit = string.format('%.0f', tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+                            + tonumber(ARGV[1]))
+local limit_id = limit .. '-18446744073709551615'
+local ahead = redis.call('XRANGE', KEYS[1], '(' .. limit_id, '+', 'COUNT', tonumber(ARGV[3]))
+local removed = {}
+for i, entry in ipairs(ahead) do
+  local fields = map(entry[2])
+  redis.call('XADD', KEYS[2], '*', 'data', fields['data'] or '', 'reason', 'forged: entry id '
+             .. entry[1] .. ' is ahead of the server clock (' .. limit .. ' ms with the skew '
+             .. 'allowance); an agent chose it', 'deliveries', '0', 'stream', KEYS[1],
+             'original_id', entry[1], 'group', '', 'consumer', '', 'failed_at', ARGV[2])
+  removed[i] = entry[1]
+end
+if #removed > 0 then redis.call('XDEL', KEYS[1], unpack(removed)) end
+info = stream()
+if #removed > 0 or cmp(info['last-generated-id'], limit_id) > 0 then
+  local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
+  top = top and top[1] or '0-1'
+  if cmp(top, limit_id) <= 0 then  -- else more forged entries are left: next time
+    local marks = groups()
+    local last = top
+    for _, g in ipairs(marks) do
+      local seen = g['last-delivered-id']
+      if cmp(seen, limit_id) <= 0 and cmp(seen, last) > 0 then last = seen end
+    end
+    -- Deleted entries that were never honest are taken out of the counters too.
+    redis.call('XSETID', KEYS[1], last, 'ENTRIESADDED', info['entries-added'] - #removed,
+               'MAXDELETEDID', '0-1')
+    for _, g in ipairs(marks) do
+      if #removed > 0 then redis.call('XACK', KEYS[1], g['name'], unpack(removed)) end
+      if cmp(g['last-delivered-id'], limit_id) > 0 then
+        local args = {'XGROUP', 'SETID', KEYS[1], g['name'], last}
+        if g['entries-read'] then
+          local read_ahead = 0
+          for _, id in ipairs(removed) do
+            if cmp(id, g['last-delivered-id']) <= 0 then read_ahead = read_ahead + 1 end
+          end
+          table.insert(args, 'ENTRIESREAD')
+          table.insert(args, math.max(0, g['entries-read'] - read_ahead))
+        end
+        redis.call(unpack(args))
+      end
+    end
+  end
+end
+return {#removed, lost, lost_pending}
+"""
+
+
+@dataclass(frozen=True)
+class Audit:
+    """What the audit of one stream found (and undid)."""
+
+    stream: str
+    forged: int = 0
+    """Entries with ids ahead of the clock, moved to the dead-letter stream."""
+    lost: int = 0
+    """Entries trimmed before a group read them."""
+    lost_pending: int = 0
+    """Entries trimmed while a group held them unacknowledged."""
+
+    @property
+    def clean(self) -> bool:
+        """True when nothing was forged or lost."""
+        return not (self.forged or self.lost or self.lost_pending)

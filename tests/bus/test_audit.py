@@ -1,0 +1,125 @@
+"""The audit of results streams (``bus.audit``) on a real Redis: it finds and undoes a forged id
+and answers trimmed unread or pending, and never mistakes our own trimming for either."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from redis.asyncio import Redis
+
+from bus import RedisStreamsTransport, streams
+from bus.audit import Audit
+
+pytestmark = pytest.mark.redis
+
+STREAM = streams.result_partition(0)
+GROUP = streams.ORCHESTRATOR_GROUP
+LAST_ID = "18446744073709551615-18446744073709551615"
+
+
+@pytest.fixture
+async def redis(redis_url: str) -> AsyncIterator[Redis]:
+    client = Redis.from_url(redis_url)
+    await client.xgroup_create(STREAM, GROUP, id="0", mkstream=True)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def transport(redis_url: str) -> AsyncIterator[RedisStreamsTransport]:
+    bus = RedisStreamsTransport(redis_url, maxlen=1, trim_interval_s=0, approximate_trim=False)
+    yield bus
+    await bus.close()
+
+
+async def add(redis: Redis, count: int) -> list[str]:
+    return [(await redis.xadd(STREAM, {"data": f"answer {i}"})).decode() for i in range(count)]
+
+
+async def read(redis: Redis, count: int) -> list[str]:
+    reply = await redis.xreadgroup(GROUP, "replica", {STREAM: ">"}, count=count)
+    return [entry_id.decode() for entry_id, _ in reply[0][1]] if reply else []
+
+
+async def test_a_forged_last_id_is_dead_lettered_and_appends_work_again(
+    redis: Redis, transport: RedisStreamsTransport
+) -> None:
+    honest = await add(redis, 2)
+    await redis.xadd(STREAM, {"data": "forged"}, id=LAST_ID)
+    assert await read(redis, 10) == [*honest, LAST_ID]  # the group read past the clock too
+    with pytest.raises(Exception, match="exhausted the last possible ID"):
+        await redis.xadd(STREAM, {"data": "blocked"})
+
+    [found] = await transport.audit([STREAM], ahead_s=300)
+
+    assert found == Audit(STREAM, forged=1)
+    [dead] = await transport.dead_letters(STREAM)
+    assert (dead.data, dead.stream) == (b"forged", STREAM)
+    assert dead.reason.startswith("forged: entry id " + LAST_ID)
+    later = await add(redis, 1)
+    assert await read(redis, 10) == later  # the group was set back: not skipped
+    assert await redis.xpending(STREAM, GROUP) == {
+        "pending": 3,
+        "min": honest[0].encode(),
+        "max": later[0].encode(),
+        "consumers": [{"name": b"replica", "pending": 3}],
+    }
+    assert (await transport.audit([STREAM], ahead_s=300))[0].clean
+
+
+async def test_answers_trimmed_unread_or_pending_are_counted_once(
+    redis: Redis, transport: RedisStreamsTransport
+) -> None:
+    await add(redis, 5)
+    await read(redis, 2)  # two held (pending), three unread
+    await redis.xadd(STREAM, {"data": "sabotage"}, maxlen=0, approximate=False)
+
+    [found] = await transport.audit([STREAM], ahead_s=300)
+
+    # The three unread answers and the saboteur's own entry; the two held.
+    assert (found.lost, found.lost_pending, found.forged) == (4, 2, 0)
+    assert (await transport.audit([STREAM], ahead_s=300))[0].clean
+    kept = await add(redis, 2)
+    assert await read(redis, 10) == kept
+
+
+async def test_a_partial_trim_of_unread_answers_is_found(
+    redis: Redis, transport: RedisStreamsTransport
+) -> None:
+    ids = await add(redis, 4)
+    await redis.xack(STREAM, GROUP, *await read(redis, 1))
+    # MINID: everything before the last answer goes; it and a new entry stay.
+    await redis.xadd(STREAM, {"data": "sabotage"}, minid=ids[3], approximate=False)
+
+    [found] = await transport.audit([STREAM], ahead_s=300)
+
+    assert (found.lost, found.lost_pending) == (2, 0)
+    assert (await transport.audit([STREAM], ahead_s=300))[0].clean
+    assert len(await read(redis, 10)) == 2
+
+
+async def test_our_own_trimming_is_never_taken_for_sabotage(
+    redis: Redis, transport: RedisStreamsTransport
+) -> None:
+    held: list[str] = []
+    for _ in range(5):
+        await add(redis, 20)
+        held += await read(redis, 15)
+        done, held = held[:-5], held[-5:]
+        await redis.xack(STREAM, GROUP, *done)  # five stay pending, five unread
+        assert await transport.trim(STREAM) > 0  # it did trim: acknowledged answers went
+        assert (await transport.audit([STREAM], ahead_s=300))[0].clean
+    info = await redis.xinfo_stream(STREAM)
+    assert info["entries-added"] == 100 and info["length"] < 100
+
+
+async def test_an_id_within_the_skew_allowance_is_left_alone(
+    redis: Redis, transport: RedisStreamsTransport
+) -> None:
+    [now] = await add(redis, 1)
+    soon = f"{int(now.split('-')[0]) + 60_000}-0"
+    await redis.xadd(STREAM, {"data": "a minute ahead"}, id=soon)
+
+    assert (await transport.audit([STREAM], ahead_s=300))[0].clean
+    assert await redis.xlen(STREAM) == 2

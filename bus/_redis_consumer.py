@@ -44,7 +44,7 @@ from bus._backoff import Backoff
 from bus._consumer import BaseSubscription, Delivery
 from bus._redis_link import Arg, Link, pack
 from bus.errors import PublishError
-from bus.redis_client import UNREACHABLE, RedisClient
+from bus.redis_client import UNREACHABLE, RedisClient, retryable
 from bus.transport import ConsumerOptions, Handler, Reply
 
 _log = logging.getLogger(__name__)
@@ -392,8 +392,10 @@ class RedisSubscription(BaseSubscription):
                     # the replies are out, and there is no entry left to acknowledge.
                     if not commit.done.done():
                         commit.done.set_result(None)
-                elif isinstance(reply, RECOVERABLE):
-                    later = reply  # Redis full (OOM): kept and retried, like Redis down
+                elif retryable(reply) is not None:
+                    # Redis full (OOM), or a results stream blocked by a forged id: kept and
+                    # retried, like Redis down.
+                    later = retryable(reply)
                 elif isinstance(reply, ResponseError):
                     _fail(commit, f"cannot publish replies to {self.stream}: {reply}")
                 elif not commit.done.done():
@@ -428,7 +430,7 @@ class RedisSubscription(BaseSubscription):
             sent = {id(r) for r, out in zip(replies, results, strict=True) if not _error(out)}
             commit.replies = [r for r in commit.replies if id(r) not in sent]
             errors = [out for out in results if _error(out)]
-            recoverable = [e for e in errors if isinstance(e, RECOVERABLE)]
+            recoverable = [e for e in map(retryable, errors) if e is not None]
             if recoverable:
                 unreachable = recoverable[0]
             elif errors:  # refused (WRONGTYPE, OOM, NOPERM): the handler failed

@@ -19,6 +19,7 @@ from redis.exceptions import (
     ClusterError,
     OutOfMemoryError,
     RedisClusterUnreachableError,
+    ResponseError,
     SlotNotCoveredError,
     TryAgainError,
 )
@@ -46,9 +47,23 @@ FULL = (OutOfMemoryError,)
 need): it answers, and refuses writes until memory is freed. (``LOADING``, a Redis reading its
 data after a restart, is already a ``ConnectionError`` in redis-py.)"""
 
-UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError, *CLUSTER_UNREACHABLE, *FULL)
+
+class StreamBlocked(ResponseError):
+    """A stream refuses every append: its last id is the last possible one, which only an
+    agent forging an id can set. The orchestrators' audit sets it back (``bus.audit``), so
+    the append is worth retrying, like one to a Redis that is down."""
+
+
+UNREACHABLE = (
+    RedisConnectionError,
+    RedisTimeoutError,
+    OSError,
+    *CLUSTER_UNREACHABLE,
+    *FULL,
+    StreamBlocked,
+)
 """Errors after which the same command may succeed later (Redis down, restarting, slow, full,
-or a cluster failing over)."""
+a cluster failing over, or a stream blocked by a forged id until the audit sets it back)."""
 
 
 def is_cluster(url: str) -> bool:
@@ -103,3 +118,11 @@ async def publish_all(client: RedisClient, messages: Sequence[tuple[str, str]]) 
     for channel, message in messages:
         pipe.publish(channel, message)
     await pipe.execute()
+
+
+def retryable(reply: object) -> BaseException | None:
+    """``reply`` (a command's outcome) when it is an error worth retrying (``UNREACHABLE``;
+    a blocked stream's refusal as ``StreamBlocked``), else None."""
+    if isinstance(reply, ResponseError) and "exhausted the last possible ID" in str(reply):
+        return reply if isinstance(reply, StreamBlocked) else StreamBlocked(str(reply))
+    return reply if isinstance(reply, UNREACHABLE) else None

@@ -6,6 +6,11 @@ Two ways a task can vanish from the bus without anyone failing:
   not caught up): the bus's incarnation changes (``Transport.incarnation``). Every step the
   database holds as in flight and that was sent before the new incarnation began is sent
   again at once;
+- **an agent sabotaged a results stream** (its own Redis user may append there, and so may
+  pick the entry's id or trim the stream: ``bus.audit``): every round audits the results
+  streams this replica reads. A forged id is undone at once; when answers were trimmed away
+  (or forged ids removed), every step in flight of the affected partitions, sent before the
+  audit, is sent again;
 - **nobody claimed a task** within ``claim_timeout_s`` (no answer, no ``task.started``) and the
   bus no longer remembers publishing it (``Transport.published``): it is sent again. A task
   still waiting in its stream for a free agent is remembered, so a backlog causes nothing.
@@ -30,6 +35,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import exists, select
 
 from bus import streams
+from bus.audit import Audit
 from services.db.models import OutboxRow, StepRow, utcnow
 from services.orchestrator.records import Step
 from services.orchestrator.states import ACTIVE_STEP, StepState
@@ -64,6 +70,7 @@ class Redelivery:
         self.outage = Outage("the bus or the database, for redelivery", log)
         self.redelivered = 0
         self.losses = 0
+        self.sabotaged: list[Audit] = []  # what the audits found, for tests and operators
         self._known: str | None = None
         self._lost_before: datetime | None = None  # a loss seen and not yet made good
         self._claims_at = 0.0
@@ -107,11 +114,43 @@ class Redelivery:
         if time.monotonic() >= self._claims_at:
             sent += await self.unclaimed()
             self._claims_at = time.monotonic() + self.claim_every_s
+        sent += await self.audit()
         self.redelivered += sent
         return sent
 
-    async def after_loss(self, before: datetime) -> int:
-        """Send again every in-flight task sent before ``before``."""
+    async def audit(self) -> int:
+        """Audit the results streams this replica reads; send again the tasks in flight
+        whose answers the sabotage found may have taken (``bus.audit``); returns how many."""
+        orchestrator = self.orchestrator
+        mine = orchestrator.ownership.mine
+        names = [streams.RESULTS, *(streams.result_partition(p) for p in sorted(mine))]
+        skew_s = orchestrator.authenticator.clock_skew_s
+        found = [a for a in await orchestrator.transport.audit(names, skew_s) if not a.clean]
+        if not found:
+            return 0
+        before = utcnow()
+        self.sabotaged += found
+        # ``modx.results`` carries answers of any run: every partition this replica owns.
+        hit = set(mine) if any(a.stream == streams.RESULTS for a in found) else set()
+        hit |= {int(a.stream.rpartition(".")[2]) for a in found if a.stream != streams.RESULTS}
+        what = "; ".join(
+            f"{a.stream}: {a.forged} forged, {a.lost} trimmed unread, {a.lost_pending} trimmed "
+            "pending"
+            for a in found
+        )
+        log.warning("results streams sabotaged (%s): undone", what)
+        reason = f"answers may have been lost to a sabotaged results stream ({what})"
+        return await self.after_loss(before, reason, partitions=hit)
+
+    async def after_loss(
+        self,
+        before: datetime,
+        reason: str | None = None,
+        *,
+        partitions: set[int] | None = None,
+    ) -> int:
+        """Send again every in-flight task sent before ``before`` (of the runs in
+        ``partitions``, when given)."""
         async with self.orchestrator.readers() as session:
             query = (
                 select(StepRow.run_id)
@@ -123,9 +162,14 @@ class Redelivery:
         def lost(row: Step) -> bool:
             return row.scheduled_at is None or row.scheduled_at < before
 
-        reason = f"the bus lost its data at {before.isoformat()}"
-        owns = self.orchestrator.ownership.owns
-        return await self._redeliver({r: lost for r in run_ids if owns(r)}, reason)
+        reason = reason or f"the bus lost its data at {before.isoformat()}"
+        ownership = self.orchestrator.ownership
+        picked = [
+            r
+            for r in run_ids
+            if ownership.owns(r) and (partitions is None or ownership.partition(r) in partitions)
+        ]
+        return await self._redeliver({r: lost for r in picked}, reason)
 
     async def unclaimed(self) -> int:
         """Send again tasks nobody claimed in time that the bus no longer holds."""

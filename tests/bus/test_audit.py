@@ -3,13 +3,19 @@ and answers trimmed unread or pending, and never mistakes our own trimming for e
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from redis.asyncio import Redis
 
-from bus import RedisStreamsTransport, streams
+from bus import ConsumerOptions, Envelope, RedisStreamsTransport, streams
 from bus.audit import Audit
+from bus.transport import Reply
+from tests.bus.contract import envelope
+from tests.fixtures.services import wait_until
 
 pytestmark = pytest.mark.redis
 
@@ -34,12 +40,16 @@ async def transport(redis_url: str) -> AsyncIterator[RedisStreamsTransport]:
 
 
 async def add(redis: Redis, count: int) -> list[str]:
-    return [(await redis.xadd(STREAM, {"data": f"answer {i}"})).decode() for i in range(count)]
+    return [_text(await redis.xadd(STREAM, {"data": f"answer {i}"})) for i in range(count)]
 
 
 async def read(redis: Redis, count: int) -> list[str]:
-    reply = await redis.xreadgroup(GROUP, "replica", {STREAM: ">"}, count=count)
-    return [entry_id.decode() for entry_id, _ in reply[0][1]] if reply else []
+    reply: Any = await redis.xreadgroup(GROUP, "replica", {STREAM: ">"}, count=count)
+    return [_text(entry_id) for entry_id, _ in reply[0][1]] if reply else []
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 async def test_a_forged_last_id_is_dead_lettered_and_appends_work_again(
@@ -123,3 +133,48 @@ async def test_an_id_within_the_skew_allowance_is_left_alone(
 
     assert (await transport.audit([STREAM], ahead_s=300))[0].clean
     assert await redis.xlen(STREAM) == 2
+
+
+async def test_an_answer_to_a_blocked_stream_waits_for_the_audit_and_lands_once(
+    redis: Redis, transport: RedisStreamsTransport, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An honest agent's answer while a forged id blocks the results stream: its commit is
+    retried (the task stays held, the handler is not run again) until the audit sets the
+    stream back."""
+    await redis.xadd(STREAM, {"data": "forged"}, id=LAST_ID)
+    tasks = streams.tasks("audit.test")
+    runs: list[int] = []
+
+    async def answer(task: Envelope) -> list[Reply]:
+        runs.append(task.payload["i"])
+        return [(STREAM, envelope(task.payload["i"], causation_id=task.id))]
+
+    deadline = datetime.now(UTC) + timedelta(hours=1)
+    options = ConsumerOptions(visibility_timeout_s=3600, block_ms=50)
+    subscription = await transport.subscribe(tasks, "audit.test", "agent", answer, options)
+    try:
+        await transport.publish(tasks, envelope(7, deadline=deadline))
+
+        def refused() -> bool:
+            return any("exhausted the last possible ID" in _logged(r) for r in caplog.records)
+
+        await wait_until(refused)
+        assert (await transport.audit([STREAM], ahead_s=300))[0].forged == 1
+
+        async def landed() -> bool:
+            return bool(await redis.xrange(STREAM, "-", "+"))
+
+        await wait_until(landed)
+        [(_, fields)] = await redis.xrange(STREAM, "-", "+") or []
+        assert fields is not None
+        assert Envelope.from_json(fields[b"data"]).payload == {"i": 7}
+        assert runs == [7]  # retried as a commit, not run again
+        await wait_until(lambda: subscription.in_flight == 0)
+        assert await transport.pending(tasks, "audit.test") == 0
+    finally:
+        await subscription.stop()
+
+
+def _logged(record: logging.LogRecord) -> str:
+    error = record.exc_info[1] if record.exc_info else None
+    return f"{record.getMessage()} {error!r}"

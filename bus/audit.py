@@ -137,6 +137,9 @@ if #removed > 0 or cmp(info['last-generated-id'], limit_id) > 0 then
                'MAXDELETEDID', '0-1')
     for _, g in ipairs(marks) do
       if #removed > 0 then redis.call('XACK', KEYS[1], g['name'], unpack(removed)) end
+      for _, id in ipairs(removed) do  -- unread: perhaps honest answers appended after it
+        if cmp(id, g['last-delivered-id']) > 0 then lost = lost + 1 end
+      end
       if cmp(g['last-delivered-id'], limit_id) > 0 then
         local args = {'XGROUP', 'SETID', KEYS[1], g['name'], last}
         if g['entries-read'] then
@@ -164,9 +167,15 @@ class Audit:
     forged: int = 0
     """Entries with ids ahead of the clock, moved to the dead-letter stream."""
     lost: int = 0
-    """Entries trimmed before a group read them."""
+    """Entries trimmed, or forged ones removed, before a group read them (a forged entry's
+    unread successors may be honest answers)."""
     lost_pending: int = 0
     """Entries trimmed while a group held them unacknowledged."""
+
+    @property
+    def lost_answers(self) -> bool:
+        """True when answers may be gone: their tasks must be sent again."""
+        return bool(self.lost or self.lost_pending)
 
     @property
     def clean(self) -> bool:

@@ -130,15 +130,18 @@ class Redelivery:
             return 0
         before = utcnow()
         self.sabotaged += found
-        # ``modx.results`` carries answers of any run: every partition this replica owns.
-        hit = set(mine) if any(a.stream == streams.RESULTS for a in found) else set()
-        hit |= {int(a.stream.rpartition(".")[2]) for a in found if a.stream != streams.RESULTS}
         what = "; ".join(
-            f"{a.stream}: {a.forged} forged, {a.lost} trimmed unread, {a.lost_pending} trimmed "
+            f"{a.stream}: {a.forged} forged, {a.lost} removed unread, {a.lost_pending} removed "
             "pending"
             for a in found
         )
         log.warning("results streams sabotaged (%s): undone", what)
+        lost = [a.stream for a in found if a.lost_answers]
+        if not lost:  # forged entries that had been read (and refused) only
+            return 0
+        # ``modx.results`` carries answers of any run: every partition this replica owns.
+        hit = set(mine) if streams.RESULTS in lost else set()
+        hit |= {int(name.rpartition(".")[2]) for name in lost if name != streams.RESULTS}
         reason = f"answers may have been lost to a sabotaged results stream ({what})"
         return await self.after_loss(before, reason, partitions=hit)
 

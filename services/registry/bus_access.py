@@ -9,7 +9,9 @@ password, and the registration's ``bus_url`` carries that user. It may:
   ``reply_to`` sends its answers: the same checks apply there), and to those task streams'
   dead-letter streams, and to nothing else (not to ``modx.results.dlq``).
 
-It cannot read another capability's stream, write a task, or touch any other key. Redis
+It cannot read another capability's stream, write a task, or touch any other key. It can pick
+the id of what it appends and trim while appending (ACL rules never look at arguments): the
+orchestrators' audit of the results streams undoes both (``bus.audit``). Redis
 checks each command of a Lua script too, so the SDK's commit script (append the result,
 acknowledge the task) gives no more. The user is deleted when the agent is removed.
 

@@ -74,7 +74,7 @@ async def submit(stack: Stack, token: str) -> str:
 async def outcome(stack: Stack, token: str, run_id: str) -> dict[str, Any]:
     response = await stack.client.get(
         f"/v1/runs/{run_id}/wait",
-        params={"timeout_s": 60},
+        params={"timeout_s": 25},
         headers={"authorization": f"Bearer {token}"},
     )
     run: dict[str, Any] = response.json()

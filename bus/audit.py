@@ -80,7 +80,8 @@ for _, g in ipairs(groups()) do
   local seen = g['last-delivered-id']
   if first == nil or cmp(first, seen) > 0 then
     -- The stream holds nothing this group has read: it should hold all it has not.
-    local read = g['entries-read']
+    -- Redis leaves a group's counter unknown until its first read: then it has read none.
+    local read = g['entries-read'] or (seen == '0-0' and 0)
     if read then
       local missing = info['entries-added'] - read - info['length']
       if missing > 0 then

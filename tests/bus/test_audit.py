@@ -178,3 +178,23 @@ async def test_an_answer_to_a_blocked_stream_waits_for_the_audit_and_lands_once(
 def _logged(record: logging.LogRecord) -> str:
     error = record.exc_info[1] if record.exc_info else None
     return f"{record.getMessage()} {error!r}"
+
+
+async def test_the_audit_runs_in_the_streams_slot_on_a_cluster(redis_cluster_url: str) -> None:
+    bus = RedisStreamsTransport(redis_cluster_url, trim_interval_s=0)
+    client: Any = bus.client
+    try:
+        await client.xgroup_create(STREAM, GROUP, id="0", mkstream=True)
+        await client.xadd(STREAM, {"data": "unread"})
+        await client.xadd(STREAM, {"data": "forged"}, id=LAST_ID, maxlen=1, approximate=False)
+
+        [found] = await bus.audit([STREAM], ahead_s=300)
+
+        # The answer trimmed unread and the forged entry (unread too), which is dead-lettered.
+        assert (found.forged, found.lost) == (1, 2)
+        [dead] = await bus.dead_letters(STREAM)
+        assert dead.data == b"forged"
+        assert await client.xadd(STREAM, {"data": "an append"})
+        assert (await bus.audit([STREAM], ahead_s=300))[0].clean
+    finally:
+        await bus.close()

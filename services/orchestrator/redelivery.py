@@ -9,8 +9,8 @@ Two ways a task can vanish from the bus without anyone failing:
 - **an agent sabotaged a results stream** (its own Redis user may append there, and so may
   pick the entry's id or trim the stream: ``bus.audit``): every round audits the results
   streams this replica reads. A forged id is undone at once; when answers were trimmed away
-  (or forged ids removed), every step in flight of the affected partitions, sent before the
-  audit, is sent again;
+  (or forged ids removed unread), every step in flight of the affected partitions (all of
+  them for ``modx.results``), sent before the audit, is sent again;
 - **nobody claimed a task** within ``claim_timeout_s`` (no answer, no ``task.started``) and the
   bus no longer remembers publishing it (``Transport.published``): it is sent again. A task
   still waiting in its stream for a free agent is remembered, so a backlog causes nothing.
@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -70,7 +70,8 @@ class Redelivery:
         self.outage = Outage("the bus or the database, for redelivery", log)
         self.redelivered = 0
         self.losses = 0
-        self.sabotaged: list[Audit] = []  # what the audits found, for tests and operators
+        # What the audits found lately, for operators and tests (bounded: an agent may repeat).
+        self.sabotaged: deque[Audit] = deque(maxlen=1000)
         self._known: str | None = None
         self._lost_before: datetime | None = None  # a loss seen and not yet made good
         self._claims_at = 0.0
@@ -131,7 +132,7 @@ class Redelivery:
         if not found:
             return 0
         before = utcnow()
-        self.sabotaged += found
+        self.sabotaged.extend(found)
         what = "; ".join(
             f"{a.stream}: {a.forged} forged, {a.lost} removed unread, {a.lost_pending} removed "
             "pending"
@@ -141,8 +142,10 @@ class Redelivery:
         lost = [a.stream for a in found if a.lost_answers]
         if not lost:  # forged entries that had been read (and refused) only
             return 0
-        # ``modx.results`` carries answers of any run: every partition this replica owns.
-        hit = set(mine) if streams.RESULTS in lost else set()
+        # ``modx.results`` carries answers of any run, and the first replica to audit it
+        # undoes the loss for all: every partition, owned here or not.
+        everything = set(range(orchestrator.ownership.partitions))
+        hit = everything if streams.RESULTS in lost else set()
         hit |= {int(name.rpartition(".")[2]) for name in lost if name != streams.RESULTS}
         reason = f"answers may have been lost to a sabotaged results stream ({what})"
         return await self.after_loss(before, reason, partitions=hit)
@@ -154,8 +157,9 @@ class Redelivery:
         *,
         partitions: set[int] | None = None,
     ) -> int:
-        """Send again every in-flight task sent before ``before`` (of the runs in
-        ``partitions``, when given)."""
+        """Send again every in-flight task sent before ``before``: of the runs this replica
+        owns, or of the runs in ``partitions``, owned here or not (a run's version check keeps
+        a change by another replica right)."""
         async with self.orchestrator.readers() as session:
             query = (
                 select(StepRow.run_id)
@@ -169,11 +173,10 @@ class Redelivery:
 
         reason = reason or f"the bus lost its data at {before.isoformat()}"
         ownership = self.orchestrator.ownership
-        picked = [
-            r
-            for r in run_ids
-            if ownership.owns(r) and (partitions is None or ownership.partition(r) in partitions)
-        ]
+        if partitions is None:
+            picked = [r for r in run_ids if ownership.owns(r)]
+        else:
+            picked = [r for r in run_ids if ownership.partition(r) in partitions]
         return await self._redeliver({r: lost for r in picked}, reason)
 
     async def unclaimed(self) -> int:

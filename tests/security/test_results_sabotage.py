@@ -13,6 +13,7 @@ import pytest
 from redis.asyncio import Redis
 
 from bus import streams
+from services.orchestrator.ownership import Ownership
 from services.orchestrator.service import Orchestrator
 from tests.e2e.test_tenancy import online, start, tenant, who
 from tests.fixtures.identity import keyed
@@ -184,3 +185,50 @@ async def test_our_own_trimming_raises_no_alarm(stack: Stack, server: Redis) -> 
     finally:
         stop.set()
         await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_answers_trimmed_from_modx_results_are_asked_for_again_for_any_replicas_run(
+    stack: Stack, server: Redis
+) -> None:
+    """``modx.results`` carries answers of any run: the replica whose audit finds them trimmed
+    sends again the tasks of runs another replica owns too (its audit then finds nothing)."""
+    reading = orchestrator(stack)
+    mallory = await saboteur(stack)
+    # The saboteur never reads its tasks: the run's task stays in flight.
+    step = {"id": "a", "capability": "cap.sabotage", "timeout_s": 3600}
+    run_id = await stack.submit({"name": "waits", "steps": [step]})
+
+    async def sent() -> bool:
+        return any(e["type"] == "step.scheduled" for e in await stack.events(run_id))
+
+    await wait_until(sent)
+    ownership = reading.ownership
+    partition = ownership.partition(run_id)
+    # Another replica joins and takes the run's partition.
+    name = "0-other" if partition % 2 == 0 else "zzz-other"
+    other = Ownership(stack.runtime.sessions, name, partitions=ownership.partitions, lease_s=600)
+    await other.renew()
+    await ownership.renew()
+    assert not ownership.owns(run_id) and other.owns(run_id)
+    try:
+        subscription = reading._subscription
+        assert subscription is not None
+        subscription.pause()
+        await server.xadd(streams.RESULTS, {"data": b"wakes a waiting read"})
+
+        async def idle() -> bool:
+            return not (await server.xinfo_groups(streams.RESULTS))[0]["lag"]
+
+        await wait_until(idle)
+        await server.xadd(streams.RESULTS, {"data": b"an answer nobody read yet"})
+        await mallory.xadd(streams.RESULTS, {"data": b"x"}, maxlen=0, approximate=False)
+
+        async def redelivered() -> bool:
+            events = await stack.events(run_id)
+            return any(e["type"] == "step.redelivered" for e in events)
+
+        await wait_until(redelivered)
+        subscription.resume()
+    finally:
+        await mallory.aclose()
+        await other.leave()

@@ -11,7 +11,8 @@ meanwhile. It then waits until every run has ended, or ``settle_s`` has passed, 
 - unanswered: submissions that got no HTTP answer at all (refused connections to a killed
   replica included); every submission is retried, with its idempotency key, until it is taken;
 - recovery: after each fault, the time until the first step of a run begun before the fault
-  succeeded (the worst over the scenario's faults).
+  succeeded (the worst over the scenario's faults);
+- drained: from the end of the last fault until every run had ended.
 """
 
 from __future__ import annotations
@@ -66,12 +67,14 @@ class Result:
     duplicate_completions: int = 0
     unanswered: int = 0
     recovery_s: float | None = None
+    drained_s: float | None = None
     seconds: float = 0.0
     faults: int = 0
 
     def row(self) -> list[str]:
         """The row as printed."""
         recovery = "-" if self.recovery_s is None else f"{self.recovery_s:.1f}"
+        drained = "-" if self.drained_s is None else f"{self.drained_s:.1f}"
         return [
             self.scenario,
             str(self.runs),
@@ -82,6 +85,7 @@ class Result:
             str(self.duplicate_completions),
             str(self.unanswered),
             recovery,
+            drained,
             f"{self.seconds:.0f}",
         ]
 
@@ -96,6 +100,7 @@ HEADER = [
     "dup. completions",
     "unanswered",
     "recovery s",
+    "drained s",
     "wall s",
 ]
 
@@ -201,10 +206,16 @@ class Stack:
 
 
 async def open_stack(
-    folder: Path, postgres: PrivatePostgres, redis: PrivateRedis, *, partition: bool = False
+    folder: Path,
+    postgres: PrivatePostgres,
+    redis: PrivateRedis,
+    *,
+    partition: str | None = None,
+    skew: str | None = None,
 ) -> Stack:
-    """A fresh database, two replicas (the second through a proxy when ``partition``) and
-    two agents."""
+    """A fresh database, two replicas and two agents. The second replica reaches
+    ``partition`` ("postgres" or "redis") through a proxy, and its clock is off by ``skew``
+    (libfaketime's offset, "+60s")."""
     database = f"chaos_{uuid.uuid4().hex[:8]}"
     conn = await asyncpg.connect(postgres.dsn())
     try:
@@ -213,7 +224,7 @@ async def open_stack(
         await conn.close()
     stack = Stack(folder, postgres, redis, database)
     try:
-        await _start(stack, folder, postgres, redis, database, partition)
+        await _start(stack, folder, postgres, redis, database, partition, skew)
     except BaseException:
         await asyncio.to_thread(stack.stop)  # nothing left running when it could not start
         raise
@@ -226,7 +237,8 @@ async def _start(
     postgres: PrivatePostgres,
     redis: PrivateRedis,
     database: str,
-    partition: bool,
+    partition: str | None,
+    skew: str | None,
 ) -> None:
     create_key_file(folder / "ledger.key")
     base = {
@@ -238,15 +250,19 @@ async def _start(
         "MODX_TEST_LOG": str(stack.executions),
     }
     for index in range(2):
-        url = postgres.url(database)
+        env = {**base, "MODX_DATABASE_URL": postgres.url(database)}
         if partition and index == 1:
             from tests.fixtures.proxy import TcpProxy
 
-            stack.proxy = TcpProxy("127.0.0.1", postgres.port, free_port())
+            port = postgres.port if partition == "postgres" else redis.port
+            stack.proxy = TcpProxy("127.0.0.1", port, free_port())
             await stack.proxy.restore()
-            url = url.replace(f":{postgres.port}/", f":{stack.proxy.port}/")
+            key = "MODX_DATABASE_URL" if partition == "postgres" else "MODX_REDIS_URL"
+            env[key] = env[key].replace(f":{port}/", f":{stack.proxy.port}/")
+        if skew and index == 1:
+            env |= {"LD_PRELOAD": _libfaketime(), "FAKETIME": skew}
         replica = Replica(
-            free_port(), url, {**base, "MODX_DATABASE_URL": url}, folder / f"replica-{index}.log"
+            free_port(), env["MODX_DATABASE_URL"], env, folder / f"replica-{index}.log"
         )
         stack.replicas.append(replica)
         replica.start()
@@ -254,6 +270,13 @@ async def _start(
     for _ in range(2):
         stack.start_agent()
     await wait_agents(stack, 2)
+
+
+def _libfaketime() -> str:
+    found = sorted(Path("/usr/lib").glob("*/faketime/libfaketime.so.1"))
+    if not found:
+        raise RuntimeError("libfaketime is not installed (Debian's faketime)")
+    return str(found[0])
 
 
 async def wait_agents(stack: Stack, count: int, timeout_s: float = 120.0) -> None:
@@ -354,8 +377,9 @@ async def measure(stack: Stack, result: Result) -> None:
     result.reexecutions = sum(ran.values()) - len(ran)
 
 
-async def settle(stack: Stack, settle_s: float) -> None:
-    """Until no run is left unfinished, or ``settle_s`` passes."""
+async def settle(stack: Stack, settle_s: float) -> float | None:
+    """Until no run is left unfinished, or ``settle_s`` passes; when every run had ended, that
+    time (``time.time()``), else None."""
     end = time.monotonic() + settle_s
     while time.monotonic() < end:
         with contextlib.suppress(OSError, asyncpg.PostgresError):
@@ -368,8 +392,9 @@ async def settle(stack: Stack, settle_s: float) -> None:
             finally:
                 await conn.close()
             if left == 0:
-                return
+                return time.time()
         await asyncio.sleep(0.5)
+    return None
 
 
 # -- the faults -------------------------------------------------------------------------------
@@ -449,6 +474,42 @@ async def partitioned(stack: Stack, duration_s: float) -> None:
     await stack.fault(cut)
 
 
+async def redis_partitioned(stack: Stack, duration_s: float) -> None:
+    """Cut the second replica from Redis (a TCP proxy between them) for 10 s: the process runs
+    on, and its membership lease (in PostgreSQL) with it, so it keeps its partitions."""
+
+    async def cut() -> None:
+        await stack.proxy.cut()
+        await asyncio.sleep(10)
+        await stack.proxy.restore()
+
+    await asyncio.sleep(duration_s / 3)
+    await stack.fault(cut)
+
+
+async def postgres_immediate(stack: Stack, duration_s: float) -> None:
+    """``pg_ctl -m immediate`` and a start 2 s later: connections closed, crash recovery."""
+
+    async def restart() -> None:
+        await asyncio.to_thread(stack.postgres.stop_immediate)
+        await asyncio.sleep(2)
+        await asyncio.to_thread(stack.postgres.start)
+
+    await asyncio.sleep(duration_s / 2)
+    await stack.fault(restart)
+
+
+async def replica_lost(stack: Stack, duration_s: float) -> None:
+    """SIGKILL the second replica for good, mid-load: the first must take its runs over when
+    its membership lease runs out (``MODX_REPLICA_LEASE_S``, 10 s)."""
+
+    async def kill() -> None:
+        stack.replicas[1].kill()
+
+    await asyncio.sleep(duration_s / 3)
+    await stack.fault(kill)
+
+
 async def redis_frozen(stack: Stack, duration_s: float) -> None:
     """SIGSTOP Redis for 30 s (past the agents' lease and the visibility timeout), then
     SIGCONT: a server that stops answering without closing anything."""
@@ -498,16 +559,21 @@ async def redis_full(stack: Stack, duration_s: float) -> None:
 
 
 Fault = Callable[[Stack, float], Awaitable[None]]
-SCENARIOS: dict[str, tuple[Fault, dict[str, bool]]] = {
+SCENARIOS: dict[str, tuple[Fault, dict[str, Any]]] = {
     "agents-killed": (agents_killed, {}),
     "replicas-killed": (replicas_killed, {}),
     "redis-empty": (redis_restarted, {}),
     "redis-aof": (redis_restarted, {"aof": True}),
     "postgres-killed": (postgres_killed, {}),
-    "partition": (partitioned, {"partition": True}),
+    "partition": (partitioned, {"partition": "postgres"}),
     "redis-frozen": (redis_frozen, {}),
     "postgres-frozen": (postgres_frozen, {}),
     "redis-full": (redis_full, {}),
+    "redis-partition": (redis_partitioned, {"partition": "redis"}),
+    "postgres-immediate": (postgres_immediate, {}),
+    "replica-lost": (replica_lost, {}),
+    # The second replica's clock 60 s ahead (machines whose clocks disagree), then killed.
+    "replica-lost-skewed": (replica_lost, {"skew": "+60s"}),
 }
 
 
@@ -527,14 +593,18 @@ async def run_scenario(
     redis = PrivateRedis(folder / "redis", aof=options.get("aof", False))
     redis.start()
     started = time.monotonic()
-    stack = await open_stack(folder, postgres, redis, partition=options.get("partition", False))
+    stack = await open_stack(
+        folder, postgres, redis, partition=options.get("partition"), skew=options.get("skew")
+    )
     result = Result(name, runs)
     try:
         workload = Workload(stack, runs, rate)
         duration = runs / rate
         await asyncio.gather(workload.submit_all(), inject(stack, duration))
-        await settle(stack, settle_s)
+        drained = await settle(stack, settle_s)
         await measure(stack, result)
+        if drained is not None and stack.faults:
+            result.drained_s = drained - stack.faults[-1][1]
         result.unanswered = workload.unanswered
         result.faults = len(stack.faults)
     finally:

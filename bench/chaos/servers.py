@@ -148,6 +148,16 @@ class PrivatePostgres:
             os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait()
 
+    def stop_immediate(self) -> None:
+        """``pg_ctl stop -m immediate``: the postmaster tells its backends to quit at once and
+        exits without a checkpoint (crash recovery at the next start), its clients' connections
+        closed rather than left hanging."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        command = [str(self.bin / "pg_ctl"), "stop", "-D", str(self.data), "-m", "immediate"]
+        subprocess.run(self._as_owner(command), check=True, stdout=subprocess.DEVNULL)
+        self.proc.wait()
+
     def stop(self) -> None:
         """Stop for good and remove the cluster."""
         self.kill()

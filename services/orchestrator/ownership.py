@@ -26,7 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bus import streams
 from bus.ids import new_id
-from services.db.models import ReplicaRow, utcnow
+from services.db.clock import database_now
+from services.db.models import ReplicaRow
 from services.outage import Outage, log_failure
 
 log = logging.getLogger(__name__)
@@ -116,9 +117,9 @@ class Ownership:
         Raises:
             PartitionMismatch: A live replica uses another partition count.
         """
-        now = utcnow()
-        until = now + timedelta(seconds=self.lease_s)
         async with self.sessions() as session, session.begin():
+            now = await database_now(session)  # not this machine's clock: see db/clock.py
+            until = now + timedelta(seconds=self.lease_s)
             row = await session.get(ReplicaRow, self.replica_id)
             if row is None:
                 session.add(

@@ -42,6 +42,7 @@ from bus.ids import new_id
 from bus.tasks import cancel_and_wait, cleanup
 from bus.transport import ConsumerOptions, Reply, Subscription, Transport, ack_of
 from services import metrics
+from services.db.clock import database_now
 from services.db.models import DEFAULT_TENANT, RunRow, StepRow, utcnow
 from services.orchestrator import persist, runs, workflows
 from services.orchestrator.authenticity import Authenticator, Refusal, refuse
@@ -804,8 +805,8 @@ class Orchestrator:
         out meanwhile are renewed first, for one lease: agents could not record heartbeats
         through this server, so their silence says nothing about them.
         """
-        now = utcnow()
         async with self.sessions() as session, session.begin():
+            now = await database_now(session)  # the clock leases are written in
             blocked = self.lease_outage.down or self._bus_was_down
             if blocked and self._leases_swept_at is not None:
                 renewed = await store.renew_expired_leases(

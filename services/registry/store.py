@@ -15,6 +15,7 @@ from agents.sdk.json_schema import SchemaRefused, check_schema
 from bus.ids import new_id
 from services.auth import new_token, token_hash
 from services.config import Settings
+from services.db.clock import database_now
 from services.db.models import DEFAULT_TENANT, AgentRow, CapabilityRow, StepRow, utcnow
 from services.orchestrator.states import ACTIVE_STEP
 from services.registry.bus_access import audience
@@ -30,7 +31,7 @@ async def register_agent(
     """Store a new agent of ``tenant`` and its capabilities; returns the row and the agent's
     token."""
     token = new_token("agt")
-    now = utcnow()
+    now = await database_now(session)  # the clock its lease is judged by
     agent = AgentRow(
         id=new_id(),
         tenant=tenant,
@@ -72,7 +73,7 @@ async def heartbeat(
     session: AsyncSession, agent: AgentRow, in_flight: int, lease_s: float
 ) -> AgentRow:
     """Renew an agent's lease; an offline agent comes back online (a draining one stays so)."""
-    now = utcnow()
+    now = await database_now(session)  # the clock its lease is judged by
     agent.last_heartbeat_at = now
     agent.lease_expires_at = now + timedelta(seconds=lease_s)
     agent.in_flight = in_flight

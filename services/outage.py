@@ -78,6 +78,7 @@ class Outage:
         self.since: float | None = None
         self.failures = 0
         self.outages = 0
+        self.last_failure: float | None = None  # time.monotonic() of the latest failure
 
     @property
     def down(self) -> bool:
@@ -87,10 +88,15 @@ class Outage:
     def failed(self, exc: BaseException) -> None:
         """One more failure; the first of an outage is logged (without a traceback)."""
         self.failures += 1
+        self.last_failure = time.monotonic()
         if self.since is None:
             self.since = time.monotonic()
             self.outages += 1
             self.log.warning("%s is unavailable (%s: %s)", self.what, type(exc).__name__, exc)
+
+    def quiet_for(self, seconds: float) -> bool:
+        """True when nothing failed in the last ``seconds``."""
+        return self.last_failure is None or time.monotonic() - self.last_failure >= seconds
 
     def recovered(self) -> None:
         """The dependency answered again; logs the outage's end if there was one."""

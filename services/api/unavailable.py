@@ -65,11 +65,17 @@ class Outages:
             self._probes[dependency] = asyncio.create_task(self._probe(dependency, probe))
 
     async def _probe(self, dependency: str, probe: Callable[[], Awaitable[bool]]) -> None:
+        # A probe that answers proves less than a request that failed: a database whose disk
+        # is full answers ``SELECT 1`` and refuses every write. Ended by the probe alone, such
+        # an outage was logged as over, and begun again, at each refused request (162 times
+        # in 10 s of a full disk, at 2 submissions a second). It ends once requests stop
+        # failing too.
+        outage = self.by_dependency[dependency]
         while True:  # nothing to wait on but the dependency itself
-            if await probe():
+            if await probe() and outage.quiet_for(PROBE_EVERY_S):
                 break
             await asyncio.sleep(PROBE_EVERY_S)
-        self.by_dependency[dependency].recovered()
+        outage.recovered()
 
     async def close(self) -> None:
         """Stop the probes (at shutdown)."""

@@ -3,8 +3,9 @@ logs the outage twice (start, end with a count), and no agent loses its lease fo
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,10 @@ from urllib.parse import urlparse
 
 import httpx
 import pytest
+from sqlalchemy import event
 
 from services.db.models import utcnow
+from services.orchestrator.sqlite_writer import SqliteWriter
 from tests.fixtures.identity import keyed
 from tests.fixtures.proxy import TcpProxy
 from tests.fixtures.services import free_port, wait_until
@@ -117,3 +120,65 @@ async def test_leases_do_not_run_out_while_heartbeats_could_not_be_recorded(
         return bool((await agent())["status"] == "offline")
 
     await wait_until(offline, timeout=60)
+
+
+async def test_a_full_disk_is_one_outage_though_reads_still_answer(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """SQLite out of room (its page limit: the error a full disk gives, "database or disk is
+    full") refuses writes and answers reads, the outage probe's ``SELECT 1`` among them. The
+    outage was logged over, and begun again, at every refused request."""
+    caplog.set_level(logging.INFO)
+    async with running_stack("embedded", tmp_path, None, None) as stack:
+        writer = stack.runtime.orchestrator.writer
+        assert isinstance(writer, SqliteWriter)  # the orchestrator's connection, API writes too
+        engine = stack.runtime.db.sync_engine  # the API's and the probe's connections
+
+        def pages(limit: int | None) -> Callable[[Any], None]:
+            """No more pages than the file has now (None: SQLite's default bound): the first
+            write that needs one is refused, as by a full disk."""
+
+            def apply(conn: Any) -> None:
+                count = conn.exec_driver_sql("PRAGMA page_count").scalar_one()
+                conn.exec_driver_sql(f"PRAGMA max_page_count = {limit or count}")
+
+            return apply
+
+        def limited(dbapi_conn: Any, _record: Any) -> None:
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA page_count")
+            cursor.execute(f"PRAGMA max_page_count = {cursor.fetchone()[0]}")
+            cursor.close()
+
+        event.listen(engine, "connect", limited)
+        try:
+            await stack.runtime.db.dispose()  # every connection from here on is limited
+            await writer.run(pages(None))
+            answers = []
+            for i in range(12):  # a client retrying, for longer than the probe's interval
+                body = {"workflow": WORKFLOW, "input": {"pad": "x" * 20_000, "i": i}}
+                answers.append(await stack.client.post("/v1/runs", json=body))
+                await asyncio.sleep(0.25)
+            assert [a.status_code for a in answers] == [503] * 12, answers[-1].text
+            assert "disk is full" in caplog.text
+            assert (await stack.client.get("/v1/runs")).status_code == 200  # reads answer
+        finally:
+            event.remove(engine, "connect", limited)
+            await stack.runtime.db.dispose()
+            await writer.run(pages(1_073_741_823))  # SQLite's default
+
+        def ended() -> list[logging.LogRecord]:
+            return [
+                r
+                for r in caplog.records
+                if r.name == "services.api" and "available again" in r.getMessage()
+            ]
+
+        await wait_until(ended, timeout=60)
+        body = {"workflow": WORKFLOW, "input": {"pad": "x" * 20_000}}
+        assert (await stack.client.post("/v1/runs", json=body)).status_code == 202
+    started = [
+        r for r in caplog.records if r.name == "services.api" and "is unavailable" in r.getMessage()
+    ]
+    assert len(started) == 1, [r.getMessage() for r in started]
+    assert len(ended()) == 1 and "12 failure(s)" in ended()[0].getMessage()

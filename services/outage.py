@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 
+import asyncpg
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -22,6 +23,22 @@ from bus.redis_client import CLUSTER_UNREACHABLE, FULL
 
 DATABASE = "database"
 BUS = "bus"
+
+
+# PostgreSQL unreachable (a connection refused, reset or timed out), or answering but unable
+# to serve statements for now: out of disk, memory or connections (SQLSTATE class 53),
+# shutting down, or read-only (a failover that reached a standby). Each passes with waiting;
+# the latter ones were a 500 and a traceback per request.
+POSTGRES_UNAVAILABLE: tuple[type[Exception], ...] = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.ConnectionDoesNotExistError,
+    asyncpg.InsufficientResourcesError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.ReadOnlySQLTransactionError,
+)
 
 
 def dependency_of(exc: BaseException) -> str | None:
@@ -39,8 +56,8 @@ def dependency_of(exc: BaseException) -> str | None:
             return DATABASE
         if isinstance(current, DBAPIError) and current.connection_invalidated:
             return DATABASE
-        if isinstance(current, OSError | TimeoutError) or _is_asyncpg_connection_error(current):
-            return DATABASE  # a connection to PostgreSQL refused, reset or timed out
+        if isinstance(current, (OSError, TimeoutError, *POSTGRES_UNAVAILABLE)):
+            return DATABASE  # PostgreSQL unreachable, or unable to serve this for now
         current = current.__cause__ or current.__context__
     return None
 
@@ -48,20 +65,6 @@ def dependency_of(exc: BaseException) -> str | None:
 def database_unreachable(exc: BaseException) -> bool:
     """True when ``exc`` means the database cannot be reached now."""
     return dependency_of(exc) == DATABASE
-
-
-def _is_asyncpg_connection_error(exc: BaseException) -> bool:
-    try:
-        import asyncpg
-    except ImportError:  # pragma: no cover - asyncpg ships with the service
-        return False
-    return isinstance(
-        exc,
-        asyncpg.PostgresConnectionError
-        | asyncpg.InterfaceError
-        | asyncpg.CannotConnectNowError
-        | asyncpg.ConnectionDoesNotExistError,
-    )
 
 
 class Outage:

@@ -487,6 +487,21 @@ async def redis_partitioned(stack: Stack, duration_s: float) -> None:
     await stack.fault(cut)
 
 
+async def link_frozen(stack: Stack, duration_s: float) -> None:
+    """Black-hole the second replica's link (to PostgreSQL or Redis, the proxy between them)
+    for 20 s: nothing passes and nothing is closed, as when packets are dropped; then its
+    connections are reset and new ones pass again."""
+
+    async def freeze() -> None:
+        stack.proxy.freeze()
+        await asyncio.sleep(20)
+        await stack.proxy.cut()
+        await stack.proxy.restore()
+
+    await asyncio.sleep(duration_s / 3)
+    await stack.fault(freeze)
+
+
 async def postgres_immediate(stack: Stack, duration_s: float) -> None:
     """``pg_ctl -m immediate`` and a start 2 s later: connections closed, crash recovery."""
 
@@ -570,6 +585,8 @@ SCENARIOS: dict[str, tuple[Fault, dict[str, Any]]] = {
     "postgres-frozen": (postgres_frozen, {}),
     "redis-full": (redis_full, {}),
     "redis-partition": (redis_partitioned, {"partition": "redis"}),
+    "redis-link-frozen": (link_frozen, {"partition": "redis"}),
+    "postgres-link-frozen": (link_frozen, {"partition": "postgres"}),
     "postgres-immediate": (postgres_immediate, {}),
     "replica-lost": (replica_lost, {}),
     # The second replica's clock 60 s ahead (machines whose clocks disagree), then killed.

@@ -13,7 +13,6 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -23,7 +22,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from bus.redis_client import CLUSTER_UNREACHABLE, FULL
 from bus.tasks import cancel_and_wait
-from services.outage import BUS, DATABASE, Outage, dependency_of
+from services.outage import BUS, DATABASE, POSTGRES_UNAVAILABLE, Outage, dependency_of
 
 log = logging.getLogger("services.api")
 
@@ -38,8 +37,7 @@ MAYBE_OUTAGE: tuple[type[Exception], ...] = (
     OSError,  # ConnectionError, TimeoutError and the bus's PublishError among them
     RedisConnectionError,
     RedisTimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
+    *POSTGRES_UNAVAILABLE,
     *CLUSTER_UNREACHABLE,
     *FULL,
 )

@@ -7,6 +7,7 @@ they wait for I/O. Errors are exceptions from ``modx.errors``, never a status to
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -16,7 +17,7 @@ from urllib.parse import quote
 
 import httpx
 
-from modx.errors import Unreachable, error_for, error_text
+from modx.errors import ModxError, Unavailable, Unreachable, error_for, error_text
 from modx.locate import find_server
 from modx.sse import SseParser
 
@@ -197,6 +198,20 @@ def _end(timeout: float | None) -> float | None:
     return None if timeout is None else time.monotonic() + timeout
 
 
+AWAY_S = 60.0
+"""How long a wait with no timeout waits for a server that is away (restarting, its database
+down): the run lives on in the database, and the wait goes on when the server is back."""
+
+AWAY = (Unreachable, Unavailable)
+
+
+def _pause(exc: ModxError, end: float | None, away_since: float) -> float | None:
+    """Seconds to wait before asking a server that is away again (its ``Retry-After``, else 1),
+    or None to give up: the wait's time is up, or with no timeout, ``AWAY_S`` has passed."""
+    left = _left(end) if end is not None else AWAY_S - (time.monotonic() - away_since)
+    return None if left <= 0 else min(exc.retry_after or 1.0, left)
+
+
 def _answer(response: httpx.Response) -> Any:
     """The body of a success, or the matching ``ModxError``."""
     try:
@@ -293,9 +308,17 @@ class Client:
     def wait(self, run_id: str, timeout: float | None = None) -> Run:
         """The run once it has finished, or as it is when ``timeout`` seconds have passed
         (check ``run.finished``). The server wakes the call when the run ends: no polling."""
-        end = _end(timeout)
+        end, away_since = _end(timeout), None
         while True:
-            run = Run.from_api(self._do(_calls.wait(run_id, _left(end))))
+            try:
+                run = Run.from_api(self._do(_calls.wait(run_id, _left(end))))
+            except AWAY as exc:  # a server restarting: the run is still there
+                away_since = away_since or time.monotonic()
+                if (pause := _pause(exc, end, away_since)) is None:
+                    raise
+                time.sleep(pause)
+                continue
+            away_since = None
             if run.finished or _left(end) <= 0:
                 return run
 
@@ -310,7 +333,7 @@ class Client:
     ) -> Iterator[Event]:
         """The run's events as they are written, from the one after ``after``, until its final
         event (or ``timeout``). A stream the server closes early is resumed where it stopped."""
-        end, last = _end(timeout), after
+        end, last, away_since = _end(timeout), after, None
         while True:
             seen = 0
             call = _calls.stream(run_id, last, _left(end))
@@ -321,6 +344,7 @@ class Client:
                     if response.status_code >= 400:
                         response.read()
                         _answer(response)
+                    away_since = None
                     parser = SseParser()
                     for line in response.iter_lines():
                         sse = parser.feed(line)
@@ -331,8 +355,15 @@ class Client:
                         yield event
                         if event.final:
                             return
-            except httpx.HTTPError as exc:
-                raise _unreachable(self.url, exc) from exc
+            except (httpx.HTTPError, Unavailable) as exc:
+                # A server restarting, or its database down: the run is still there, and the
+                # stream resumes after the last event seen.
+                away = _unreachable(self.url, exc) if isinstance(exc, httpx.HTTPError) else exc
+                away_since = away_since or time.monotonic()
+                if (pause := _pause(away, end, away_since)) is None:
+                    raise away from (None if away is exc else exc)
+                time.sleep(pause)
+                continue
             # Closed before the final event: the time is up, or the run ended before `after`.
             if _left(end) <= 0 or (not seen and self.get(run_id).finished):
                 return
@@ -442,9 +473,17 @@ class AsyncClient:
 
     async def wait(self, run_id: str, timeout: float | None = None) -> Run:
         """See ``Client.wait``."""
-        end = _end(timeout)
+        end, away_since = _end(timeout), None
         while True:
-            run = Run.from_api(await self._do(_calls.wait(run_id, _left(end))))
+            try:
+                run = Run.from_api(await self._do(_calls.wait(run_id, _left(end))))
+            except AWAY as exc:
+                away_since = away_since or time.monotonic()
+                if (pause := _pause(exc, end, away_since)) is None:
+                    raise
+                await asyncio.sleep(pause)
+                continue
+            away_since = None
             if run.finished or _left(end) <= 0:
                 return run
 
@@ -458,7 +497,7 @@ class AsyncClient:
         self, run_id: str, *, after: int = 0, timeout: float | None = None
     ) -> AsyncIterator[Event]:
         """See ``Client.stream``."""
-        end, last = _end(timeout), after
+        end, last, away_since = _end(timeout), after, None
         while True:
             seen = 0
             call = _calls.stream(run_id, last, _left(end))
@@ -469,6 +508,7 @@ class AsyncClient:
                     if response.status_code >= 400:
                         await response.aread()
                         _answer(response)
+                    away_since = None
                     parser = SseParser()
                     async for line in response.aiter_lines():
                         sse = parser.feed(line)
@@ -479,8 +519,13 @@ class AsyncClient:
                         yield event
                         if event.final:
                             return
-            except httpx.HTTPError as exc:
-                raise _unreachable(self.url, exc) from exc
+            except (httpx.HTTPError, Unavailable) as exc:
+                away = _unreachable(self.url, exc) if isinstance(exc, httpx.HTTPError) else exc
+                away_since = away_since or time.monotonic()
+                if (pause := _pause(away, end, away_since)) is None:
+                    raise away from (None if away is exc else exc)
+                await asyncio.sleep(pause)
+                continue
             if _left(end) <= 0 or (not seen and (await self.get(run_id)).finished):
                 return
 

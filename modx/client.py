@@ -297,9 +297,19 @@ class Client:
         deadline_s: float | None = None,
     ) -> Accepted:
         """Start a run of a registered workflow (by name, or ``name@version``) or of an inline
-        definition. The same ``idempotency_key`` gives back the same run."""
+        definition. The same ``idempotency_key`` gives back the same run, so with one a server
+        that is away is asked again, for up to ``AWAY_S``."""
         call = _calls.submit(workflow, input, version, idempotency_key, deadline_s)
-        return Accepted.from_api(self._do(call))
+        away_since = None
+        while True:
+            try:
+                return Accepted.from_api(self._do(call))
+            except AWAY as exc:
+                away_since = away_since or time.monotonic()
+                pause = None if idempotency_key is None else _pause(exc, None, away_since)
+                if pause is None:
+                    raise
+                time.sleep(pause)
 
     def get(self, run_id: str) -> Run:
         """The run as it is now, with its steps."""
@@ -465,7 +475,16 @@ class AsyncClient:
     ) -> Accepted:
         """See ``Client.submit``."""
         call = _calls.submit(workflow, input, version, idempotency_key, deadline_s)
-        return Accepted.from_api(await self._do(call))
+        away_since = None
+        while True:
+            try:
+                return Accepted.from_api(await self._do(call))
+            except AWAY as exc:
+                away_since = away_since or time.monotonic()
+                pause = None if idempotency_key is None else _pause(exc, None, away_since)
+                if pause is None:
+                    raise
+                await asyncio.sleep(pause)
 
     async def get(self, run_id: str) -> Run:
         """See ``Client.get``."""

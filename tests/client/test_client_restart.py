@@ -1,5 +1,6 @@
-"""The client's waits outlast a server restart: ``modx serve`` SIGKILLed and started again
-while ``wait`` and ``stream`` wait on a run, which lives on in the database. Before, both
+"""The client's waits, and submissions with an idempotency key, outlast a server restart:
+``modx serve`` SIGKILLed and started again while ``wait`` and ``stream`` wait on a run, which
+lives on in the database. Before, both
 raised ``Unreachable`` at once, and ``modx run submit --wait`` exited 3 ("cannot reach MODX")
 for runs that went on to succeed (12 clients, ``modx up`` restarted: 8 of them)."""
 
@@ -68,5 +69,18 @@ async def test_wait_and_stream_go_on_through_a_server_restart(
             assert sent.status_code == 202, sent.text
         run = await waits
         events = await streams
+        # A submission with an idempotency key is asked again (the same key, the same run)
+        # until the server is back: refused at first, taken by the restarted server.
+        servers[-1].kill()
+        servers[-1].wait()
+        submitted = asyncio.create_task(client.submit(APPROVAL, {}, idempotency_key="k"))
+        await asyncio.sleep(1.5)
+        assert not submitted.done()
+        servers.append(serve(port, tmp_path, urls))
+        assert (await submitted).created
+        assert not (await client.submit(APPROVAL, {}, idempotency_key="k")).created
+        async with modx.AsyncClient(f"http://127.0.0.1:{free_port()}", TOKEN) as nobody:
+            with pytest.raises(modx.Unreachable):  # without a key, no second try
+                await nobody.submit(APPROVAL, {})
     assert run.status == "succeeded" and run.output == {"ok": True}
     assert events[-1] == "run.succeeded" and events.count("run.created") == 1

@@ -56,7 +56,7 @@ date_arg(s3306_b__remuneration/7, 6).
    --------------------------------------------------------------------- */
 
 punctual_event(E) :-
-    (   payment_(E) ; income_(E) ; deduction_(E) ; birth_(E) ; death_(E)
+    (   payment_(E) ; income_(E) ; deduction_event(E) ; birth_(E) ; death_(E)
     ;   termination_(E)
     ),
     !.
@@ -275,8 +275,14 @@ helper_node(itemized_deduction_item/5, 5).
 %   A deduction_ event of P dated in Year (the cases state itemized
 %   deductions this way; an item without amount counts as 0).
 itemized_deduction_item(P, Y, E, SD, A) :-
-    deduction_(E), agent_(E, P), money_date(E, SD), date_in_year(SD, _, Y),
+    deduction_event(E), agent_(E, P), money_date(E, SD), date_in_year(SD, _, Y),
     (   amount_(E, A0) -> A = A0 ; A = 0 ).
+
+%!  deduction_event(?E) a deduction: a deduction_ event, or an
+%   itemized_deductions_ one (the vocabulary's claim of itemized
+%   deductions; before, it was ignored and the standard deduction taken).
+deduction_event(E) :- deduction_(E).
+deduction_event(E) :- itemized_deductions_(E), \+ deduction_(E).
 
 helper_node(cash_payment/1, 0).
 %!  cash_payment(+Pay) the payment was made in cash: it names no medium,
@@ -466,7 +472,14 @@ helper_node(service_for/3, 0).
 %!  service_for(?S, ?Employer, ?Employee) service S is performed by
 %   Employee (agent) for Employer (patient).
 service_for(S, Employer, Employee) :-
-    service_(S), patient_(S, Employer), agent_(S, Employee).
+    service_event(S), patient_(S, Employer), agent_(S, Employee).
+
+%!  service_event(?S) S is a service: a service_ event, or an
+%   agricultural_service_ one (the vocabulary's service that is
+%   agricultural labor, a kind of service; before, such a service was no
+%   service at all, and one typed both ways was taxed as "other" labor).
+service_event(S) :- service_(S).
+service_event(S) :- agricultural_service_(S), \+ service_(S).
 
 %!  service_described(+S, +Text) S's purpose_ or type_ mentions Text.
 service_described(S, Text) :-
@@ -475,7 +488,14 @@ service_described(S, Text) :-
     text_contains(D, Text), !.
 
 helper_node(agricultural_labor/1, 0).
-agricultural_labor(S) :- service_described(S, "agricultur").
+%   Agricultural labor: an agricultural_service_ event, one that an
+%   agricultural_service_ designates (its agent), or a service whose
+%   purpose or type says so.
+agricultural_labor(S) :-
+    (   agricultural_service_(S) -> true
+    ;   agricultural_service_(D), agent_(D, S) -> true
+    ;   service_described(S, "agricultur")
+    ).
 
 helper_node(domestic_service/1, 0).
 domestic_service(S) :- service_described(S, "domestic").

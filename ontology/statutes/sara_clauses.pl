@@ -29,6 +29,7 @@
 */
 
 :- use_module(library(sandbox)).
+:- use_module(library(occurs)).             % occurrences_of_var/3
 
 :- dynamic assumption/3.          % assumption(Node, DatasetBody, Check)
 
@@ -55,7 +56,49 @@ question_goal(Text, Goal) :-
     read_case_term(Text, T0, _),
     strip_negation(T0, T1),
     check_case_goal(T1),
-    translate_goal(T1, Goal).
+    translate_goal(T1, Goal),
+    forall(unplaced_variable(T1, Goal, V, N), shared_unplaced(V, T1, N)).
+
+%!  unplaced_variable(+Question, +Goal, -V, -Name) V is a variable argument of
+%   the dataset clause Name that its translation (our node and its adapter)
+%   does not take: a clause placed by kind has no position for it.
+unplaced_variable(Q, G, V, N) :-
+    sub_translation(Q, G, D, T),
+    term_variables(D, DVs), term_variables(T, TVs),
+    member(V, DVs), \+ ( member(W, TVs), W == V ),
+    functor(D, N, _).
+
+sub_translation((A, B), (TA, TB), D, T) :- !,
+    ( sub_translation(A, TA, D, T) ; sub_translation(B, TB, D, T) ).
+sub_translation((A ; B), (TA ; TB), D, T) :- !,
+    ( sub_translation(A, TA, D, T) ; sub_translation(B, TB, D, T) ).
+sub_translation((A -> B), (TA -> TB), D, T) :- !,
+    ( sub_translation(A, TA, D, T) ; sub_translation(B, TB, D, T) ).
+sub_translation(\+ A, \+ TA, D, T) :- !, sub_translation(A, TA, D, T).
+sub_translation(D, T, D, T) :- dataset_clause(D).
+
+%!  shared_unplaced(+V, +Question, +Name) an unplaced variable that a goal of
+%   the question other than a statute clause tests ("s152_d_2_D(alice,bob,
+%   Start,End), is_before(Start,Day)") is an error: the test would see an
+%   unbound variable and the answer would be a guess (it was a wrong
+%   Contradiction).  One that only other clauses take is harmless: placed
+%   by kind, they find the amount themselves (§68(a)(1) its applicable
+%   amount); so is one used nowhere else (an anonymous argument).
+shared_unplaced(V, Q, Name) :-
+    (   plain_goal(Q, G), occurrences_of_var(V, G, Count), Count > 0
+    ->  throw(error(domain_error(placed_argument, Name),
+                    context(sara_entail/3,
+                            'a goal of the question tests an argument of this clause that our node does not take')))
+    ;   true
+    ).
+
+%!  plain_goal(+Question, -G) G is a goal of the question that is no statute
+%   clause (a date helper, a comparison, a type test).
+plain_goal((A, B), G) :- !, ( plain_goal(A, G) ; plain_goal(B, G) ).
+plain_goal((A ; B), G) :- !, ( plain_goal(A, G) ; plain_goal(B, G) ).
+plain_goal((A -> B), G) :- !, ( plain_goal(A, G) ; plain_goal(B, G) ).
+plain_goal(\+ A, G) :- !, plain_goal(A, G).
+plain_goal(G, G) :- \+ dataset_clause(G).
 
 strip_negation(\+ G, G) :- !.
 strip_negation(G, G).
@@ -338,7 +381,7 @@ place([R|Rs], [A|As], Es-Ps, Ds, Y, Gs) :-
     ->  A = E, place(Rs, As, Es1-Ps, Ds, Y, Gs)
     ;   R == plan
     ->  place(Rs, As, Es-Ps, Ds, Y, Gs)
-    ;   R == service, first_of_type(service_, Es, E, Es1)
+    ;   R == service, first_of_type(service_event, Es, E, Es1)
     ->  A = E, place(Rs, As, Es1-Ps, Ds, Y, Gs)
     ;   R == service
     ->  include(individual_role, Rs, Later),
@@ -691,9 +734,10 @@ wage_day(_, S, Day) :- ( end_(S, D) ; start_(S, D) ), !, date_days(D, Day).
 %!  amounts_total(+List, ?Total) the dataset lists amounts; ours sums them.
 amounts_total(L, O) :- is_list(L), sum_list(L, S), dollars(O, S).
 
-%!  marriage_of(+Marriage, -T, -S) the spouses of a marriage_ event.
-marriage_of(M, T, S) :-
-    marriage_(M), agent_(M, T), agent_(M, S), T \== S.
+%!  marriage_of(+Marriage, -T, -S) the spouses of a marriage_ event, as
+%   the statutes read them (agents or patient: "Alice married Bob" states
+%   Bob as the patient; before, only two agents were spouses here).
+marriage_of(M, T, S) :- marriage_between(M, T, S).
 
 %!  year_span(?Y, ?Start, ?End) Y within [Start, End] (date strings), or
 %   a year of the case when the dataset leaves the span open.

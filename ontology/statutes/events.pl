@@ -113,9 +113,11 @@ date_in_year(SD, Day, Y) :-
 
 helper_node(born_on/2, 0).
 %!  born_on(+P, -Day) P's birth day: a birth_ event of P; failing that, the
-%   start of a son_/daughter_ relationship of which P is the child (the
-%   cases state "has a son, born on ..." that way; an adoption comes with
-%   its own birth_ facts).
+%   start of a parent-child relationship of which P is the child, stated
+%   from either side (son_/daughter_ or father_/mother_: "has a son, born
+%   on ..." and "is his father since ..." are the same fact; before, only
+%   the child's side counted, and "Kofi is Lena's father since 2008" left
+%   Lena without an age); an adoption comes with its own birth_ facts.
 born_on(P, Day) :-
     (   birth_(_), birth_of(P, _)
     ->  birth_of(P, Day)
@@ -126,8 +128,7 @@ birth_of(P, Day) :-
     birth_(E), agent_(E, P), start_(E, SD), date_days(SD, Day).
 
 child_relation_start(P, Day) :-
-    findall(D, ( ( son_(E) ; daughter_(E) ), agent_(E, P),
-                 start_(E, SD), date_days(SD, D) ), Ds),
+    findall(D, ( parent_event(E, _, P), start_(E, SD), date_days(SD, D) ), Ds),
     Ds \== [],
     min_list(Ds, Day).
 

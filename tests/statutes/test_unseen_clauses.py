@@ -68,12 +68,11 @@ def test_a_goal_testing_an_argument_the_placed_clause_does_not_take_is_refused(
     root = require_sara()
     path = root / "cases" / "s152_d_2_D_pos.pl"
     spanned = (
-        "s152_d_2_D(alice,bob,Start,End), var(End), "
-        "first_day_year(2019,Day), is_before(Start,Day)"
+        "s152_d_2_D(alice,bob,Start,End), var(End), first_day_year(2019,Day), is_before(Start,Day)"
     )
     refused = (
         "nb_setval(sara_generic_only, true), "
-        f"catch((sara_entail({_string(spanned)}, \"\", _), fail), "
+        f'catch((sara_entail({_string(spanned)}, "", _), fail), '
         "error(domain_error(placed_argument, s152_d_2_D), _), true)"
     )
     plain = (

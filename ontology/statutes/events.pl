@@ -237,10 +237,13 @@ separation_decree(L) :-
 
 helper_node(joint_return_filed/3, 0).
 %!  joint_return_filed(?P, ?S, +Year) P and S made a single return jointly
-%   for Year (a joint_return_ event of both, covering the year).
+%   for Year (a joint_return_ event of both, covering the year; either may
+%   be its patient, as in "Alice files a joint return with Bob": before,
+%   only two agents made a joint return, and such a couple was taxed as
+%   filing separately).
 joint_return_filed(P, S, Y) :-
     joint_return_(J),
-    agent_(J, P), agent_(J, S), P \== S,
+    party(J, P), party(J, S), P \== S,
     ev_in_year(J, Y).
 
 /* ---------------------------------------------------------------------

@@ -251,7 +251,13 @@ ROLES: tuple[RoleSpec, ...] = (
     RoleSpec("agent", "object", "The main participant: payer, worker, spouse, relative."),
     RoleSpec("patient", "object", "The participant acted on: payee, employer, home, country."),
     RoleSpec("beneficiary", "object", "Who benefits from a payment or plan."),
-    RoleSpec("purpose", "object", "What a payment or service is for."),
+    RoleSpec(
+        "purpose",
+        "object",
+        "What a payment or service is for. For a service, its kind in the statute's words when"
+        ' the text describes one: "agricultural labor" (farm work, harvesting, ...) or "domestic'
+        ' service" (housework in a private home), which §3306 tests for.',
+    ),
     RoleSpec("location", "object", "Where the event takes place."),
     RoleSpec("means", "object", "How a payment is made (cash, goods, a plan)."),
     RoleSpec("reason", "object", "Why the event happens."),

@@ -88,7 +88,9 @@ excise_tax_dollars(P, Y, D) :-
 %   an error says what is missing.  Otherwise the answer would be a number
 %   with a proof and still wrong: a person no fact names has no income and
 %   owes $0; an income or payment with no date counts in no year, and one
-%   with no amount adds nothing.  (The amounts of §3306 reach back to the
+%   with no amount adds nothing; an event dated "2017-02-30" is in no year
+%   either (it was silently left out: a salary so dated made a $0 tax).
+%   (The amounts of §3306 reach back to the
 %   preceding year.)  An itemized deduction without amount stays an
 %   election to itemize (facts.pl).
 case_answerable(P, Y) :-
@@ -97,6 +99,12 @@ case_answerable(P, Y) :-
     ;   throw(error(existence_error(case_individual, P),
                     context(tax/3, 'the question asks about someone no fact of the case names')))
     ),
+    forall(( start_(E, D) ; end_(E, D) ),
+           (   date_days(D, _)
+           ->  true
+           ;   throw(error(existence_error(case_date, E),
+                           context(tax/3, 'a date of the case is no calendar date (YYYY-MM-DD): the event cannot be placed in time')))
+           )),
     Y0 is Y - 1,
     forall(( payment_(E) ; income_(E) ),
            (   \+ start_(E, _), \+ end_(E, _)

@@ -32,6 +32,12 @@ VARIANTS = {
         "",
         "an income or payment of the case has no amount: ezra_salary",
     ),
+    "income_on_no_calendar_date": (
+        r'^start_\(ezra_salary,"2017-11-30"\)\.$',
+        'start_(ezra_salary,"2017-11-31").',
+        "a date of the case is no calendar date (YYYY-MM-DD): the event cannot be placed in time:"
+        " ezra_salary",
+    ),
     "income_without_date": (
         r'^start_\(ezra_salary,"2017-11-30"\)\.$',
         "",

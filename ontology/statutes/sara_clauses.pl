@@ -38,6 +38,7 @@ helper_node(sara_question/1, 0).
 
 %!  sara_entail(+QuestionText, +AssumptionsText, -Answer)
 sara_entail(QText, AText, Answer) :-
+    case_dates_valid(sara_entail/3),
     load_assumptions(AText),
     question_goal(QText, Goal),
     (   sara_question(Goal)

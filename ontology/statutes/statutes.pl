@@ -99,12 +99,7 @@ case_answerable(P, Y) :-
     ;   throw(error(existence_error(case_individual, P),
                     context(tax/3, 'the question asks about someone no fact of the case names')))
     ),
-    forall(( start_(E, D) ; end_(E, D) ),
-           (   date_days(D, _)
-           ->  true
-           ;   throw(error(existence_error(case_date, E),
-                           context(tax/3, 'a date of the case is no calendar date (YYYY-MM-DD): the event cannot be placed in time')))
-           )),
+    case_dates_valid(tax/3),
     Y0 is Y - 1,
     forall(( payment_(E) ; income_(E) ),
            (   \+ start_(E, _), \+ end_(E, _)
@@ -116,6 +111,17 @@ case_answerable(P, Y) :-
            ->  throw(error(existence_error(case_amount, E),
                            context(tax/3, 'an income or payment of the case has no amount')))
            ;   true
+           )).
+
+%!  case_dates_valid(+Context) every start_ and end_ of the case is a calendar
+%   date, or an error names the event (one dated "2017-02-30" would be in
+%   no year, silently: for tax/3 and for an entailment question alike).
+case_dates_valid(Context) :-
+    forall(( start_(E, D) ; end_(E, D) ),
+           (   date_days(D, _)
+           ->  true
+           ;   throw(error(existence_error(case_date, E),
+                           context(Context, 'a date of the case is no calendar date (YYYY-MM-DD): the event cannot be placed in time')))
            )).
 
 named_in_case(P) :-

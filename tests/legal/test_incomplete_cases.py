@@ -69,3 +69,25 @@ async def test_an_incomplete_case_is_an_error_naming_what_is_missing(swipl: str,
         # The worker keeps serving.
         answer = await pool.query(again.facts, again.query.goal())
         assert answer.bindings["Amount"] == 9642
+
+
+async def test_an_entailment_question_on_a_date_that_is_no_calendar_date_is_an_error(
+    swipl: str,
+) -> None:
+    """A decree dated "2016-13-21" was in no year: the separation it states was silently
+    missing, and the question came out Contradiction instead of an error naming the event."""
+    path = Path(__file__).with_name("cases") / "ines_married_omar_separate_maintenance_clause.pl"
+    text = _variant(
+        path.read_text(),
+        r'^start_\(ines_omar_decree,"2016-03-21"\)\.$',
+        'start_(ines_omar_decree,"2016-13-21").',
+    )
+    with CaseExpander(swipl) as expander:
+        case = parse_case_text(text, path.stem, expander=expander)
+        again = parse_case_text(path.read_text(), path.stem, expander=expander)
+    async with ReasonerPool(statutes_rules(), size=1, swipl=swipl) as pool:
+        with pytest.raises(IncompleteCase) as info:
+            await pool.query(case.facts, case.query.goal())
+        assert info.value.message.endswith("the event cannot be placed in time: ines_omar_decree")
+        answer = await pool.query(again.facts, again.query.goal())
+        assert answer.bindings["Answer"] == "Entailment"

@@ -67,6 +67,7 @@ from a2a.utils.errors import (
     UnsupportedOperationError,
 )
 from google.protobuf import json_format
+from sqlalchemy import ColumnElement
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -504,9 +505,14 @@ class RunTasks(RequestHandler):
         if not 1 <= size <= MAX_LIST_TASKS_PAGE_SIZE:
             raise InvalidParamsError(message=f"pageSize: from 1 to {MAX_LIST_TASKS_PAGE_SIZE}")
         statuses: tuple[str, ...] = ()
+        where: tuple[ColumnElement[bool], ...] = ()
         wanted = params.status
-        if wanted != TaskState.TASK_STATE_UNSPECIFIED:
+        if wanted == TaskState.TASK_STATE_INPUT_REQUIRED:  # a running run that waits for input
+            statuses, where = ("running",), (a2a_tasks.waiting(),)
+        elif wanted != TaskState.TASK_STATE_UNSPECIFIED:
             statuses = RUN_STATES_OF_TASK.get(wanted, ("none",))
+            if wanted == TaskState.TASK_STATE_WORKING:
+                where = (~a2a_tasks.waiting(),)
         with_asks = wanted in (
             TaskState.TASK_STATE_UNSPECIFIED,
             TaskState.TASK_STATE_INPUT_REQUIRED,
@@ -522,6 +528,7 @@ class RunTasks(RequestHandler):
             statuses=statuses,
             ids=a2a_tasks.runs_in_context(caller.tenant, context_id) if context_id else None,
             created_after=created_after,
+            where=where,
         )
         try:
             after = runs.decode_cursor(params.page_token) if params.page_token else None
@@ -544,6 +551,7 @@ class RunTasks(RequestHandler):
                     session, caller.tenant, context_id=context_id, created_after=created_after
                 )
             contexts = await a2a_tasks.contexts_of(session, [run.id for run in page])
+            waits = await a2a_tasks.waits_by_run(session, page)
         merged: list[RunRow | A2aTaskRow] = sorted(
             [*page, *asks], key=lambda row: (row.created_at, row.id), reverse=True
         )
@@ -552,7 +560,7 @@ class RunTasks(RequestHandler):
         if shown and (more is not None or len(merged) > size):
             cursor = runs.cursor_after(shown[-1].created_at, shown[-1].id)
         tasks = [
-            task_of(row, context_id=contexts.get(row.id))
+            task_of(row, context_id=contexts.get(row.id), waits=waits.get(row.id, ()))
             if isinstance(row, RunRow)
             else ask_task(row.id, row.context_id, row.ask or {}, row.history)
             for row in shown

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -72,6 +72,28 @@ def waits_of(run: RunRow, steps: Iterable[StepRow]) -> list[Waiting]:
         for row in steps
         if row.status == "running" and isinstance(row.meta, dict) and "signal" in row.meta
     ]
+
+
+def waiting() -> ColumnElement[bool]:
+    """A run filter: one of the run's steps waits for a signal (what :func:`waits_of` reads),
+    so that ``ListTasks`` files a run under the state ``GetTask`` shows."""
+    return exists().where(
+        StepRow.run_id == RunRow.id,
+        StepRow.status == "running",
+        StepRow.meta["signal"].as_string().is_not(None),
+    )
+
+
+async def waits_by_run(session: AsyncSession, rows: Iterable[RunRow]) -> dict[str, list[Waiting]]:
+    """:func:`waits_of` for each running run of ``rows`` (one read of their running steps)."""
+    running = {run.id: run for run in rows if run.status == "running"}
+    if not running:
+        return {}
+    query = select(StepRow).where(StepRow.run_id.in_(running), StepRow.status == "running")
+    steps: dict[str, list[StepRow]] = {}
+    for step in (await session.execute(query)).scalars():
+        steps.setdefault(step.run_id, []).append(step)
+    return {i: waits_of(run, steps.get(i, ())) for i, run in running.items()}
 
 
 ASKED = "step.input_required"

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, union
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, defer
 
@@ -162,6 +162,8 @@ class RunFilter:
     parent_run_id: str | None = None
     ids: Select[Any] | None = None
     """Only runs whose id this query selects (one column of run ids)."""
+    where: tuple[ColumnElement[bool], ...] = ()
+    """Further conditions on ``RunRow`` (e.g. a correlated ``EXISTS`` over its steps)."""
 
 
 def encode_cursor(run: RunRow) -> str:
@@ -203,6 +205,8 @@ def _filtered(query: Select[Any], filters: RunFilter) -> Select[Any]:
         query = query.where(RunRow.parent_run_id == filters.parent_run_id)
     if filters.ids is not None:
         query = query.where(RunRow.id.in_(filters.ids))
+    if filters.where:
+        query = query.where(*filters.where)
     if filters.agent_id:
         # A semi-join driven by the agent's steps (ix_steps_agent_status), not a probe per run.
         served = select(StepRow.run_id).where(StepRow.agent_id == filters.agent_id)

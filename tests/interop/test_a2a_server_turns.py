@@ -11,6 +11,7 @@ import asyncio
 import pytest
 from a2a.client import Client
 from a2a.types import (
+    CancelTaskRequest,
     GetTaskRequest,
     ListTasksRequest,
     SendMessageRequest,
@@ -329,3 +330,51 @@ TWO_SIGNALS = {
         {"id": "second", "wait": {"signal": "second", "timeout_s": 3600}, "after": ["first"]},
     ],
 }
+
+
+async def test_list_tasks_files_a_waiting_run_under_input_required_as_get_task_does(
+    stack: Stack,
+) -> None:
+    """ListTasks shows (and filters) a run at a ``wait`` step as input-required, as GetTask
+    does, and a run whose step works as working."""
+    await stack.agent(helper)
+    assert (await stack.client.post("/v1/workflows", json=APPROVAL)).status_code in (200, 201)
+    async with a2a_client(stack, streaming=False, polling=True) as (client, _):
+        waiting = only_task(
+            await collect(client, data_message({"skill": "workflow.refund", "input": {}}))
+        )
+        holding = only_task(
+            await collect(client, data_message({"skill": "work.hold", "input": {}}))
+        )
+
+        async def held() -> bool:
+            steps = (await rest_run(stack, holding.id))["steps"]
+            return bool(steps) and steps[0]["status"] == "running"
+
+        await wait_until(held, timeout=300)
+        got = await client.get_task(GetTaskRequest(id=waiting.id))
+        assert got.status.state == INPUT_REQUIRED
+
+        listed = {t.id: t for t in (await client.list_tasks(ListTasksRequest())).tasks}
+        assert listed[waiting.id].status.state == INPUT_REQUIRED
+        assert output_of(listed[waiting.id].status.message.parts) == output_of(
+            got.status.message.parts
+        )
+        assert listed[holding.id].status.state == WORKING
+
+        asked = await client.list_tasks(ListTasksRequest(status=INPUT_REQUIRED))
+        assert [t.id for t in asked.tasks] == [waiting.id] and asked.total_size == 1
+        working = await client.list_tasks(ListTasksRequest(status=WORKING))
+        assert [t.id for t in working.tasks] == [holding.id] and working.total_size == 1
+
+        answer = on_task(data_message({"approved": True, "note": "ann"}), waiting.id)
+        await collect(client, answer)
+
+        async def answered() -> bool:
+            return bool((await rest_run(stack, waiting.id))["status"] == "succeeded")
+
+        await wait_until(answered, timeout=300)
+        done = await client.list_tasks(ListTasksRequest(status=COMPLETED))
+        assert [t.id for t in done.tasks] == [waiting.id]
+        assert (await client.list_tasks(ListTasksRequest(status=INPUT_REQUIRED))).tasks == []
+        await client.cancel_task(CancelTaskRequest(id=holding.id))

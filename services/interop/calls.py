@@ -29,6 +29,10 @@ class CallRefused(Exception):
     """A call that starts no run: an unknown name, or input the workflow refuses."""
 
 
+class UnknownCall(CallRefused):
+    """No such workflow, or no live agent serves the capability."""
+
+
 async def definition_of(
     runtime: Runtime, tenant: str, name: str, protocol: str
 ) -> tuple[WorkflowDefinition, int | None]:
@@ -36,19 +40,19 @@ async def definition_of(
     input schema is the inline workflow's).
 
     Raises:
-        CallRefused: No such workflow, or no live agent serves the capability.
+        UnknownCall: No such workflow, or no live agent serves the capability.
     """
     if name.startswith(WORKFLOW_PREFIX):
         workflow = name.removeprefix(WORKFLOW_PREFIX)
         async with runtime.readers() as session:
             registered = await workflows.lookup(session, workflow, tenant=tenant)
         if registered is None:
-            raise CallRefused(f"no workflow named {workflow!r}")
+            raise UnknownCall(f"no workflow named {workflow!r}")
         return registered
     async with runtime.readers() as session:
         found = await store.find_capabilities(session, name, live_only=True, limit=1, tenant=tenant)
     if not found:
-        raise CallRefused(f"no live agent serves {name!r}")
+        raise UnknownCall(f"no live agent serves {name!r}")
     step = StepDefinition(id="call", capability=name, input="$.input")
     # The capability's input schema checks the input before any run exists (input_problem).
     schema = found[0][0].input_schema or None

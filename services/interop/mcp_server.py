@@ -15,6 +15,7 @@ from typing import Any
 import mcp.types as types
 from mcp.server.lowlevel import Server
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+from mcp.shared.exceptions import McpError
 from starlette.requests import HTTPConnection, Request
 from starlette.types import Receive, Scope, Send
 
@@ -107,6 +108,9 @@ async def call_tool(
         return _error("calling a tool starts a run: this needs an operator or admin token")
     try:
         run_id = await calls.start(runtime, principal.tenant, name, arguments, protocol="mcp")
+    except calls.UnknownCall as exc:  # MCP: a protocol error, not a failure of the tool
+        error = types.ErrorData(code=types.INVALID_PARAMS, message=f"Unknown tool: {exc}")
+        raise McpError(error) from None
     except calls.CallRefused as exc:
         return _error(str(exc))
     async for done, total in _progress(runtime, run_id):
@@ -152,9 +156,10 @@ def mcp_server(runtime_of: Any) -> Server[Any, Request]:
         runtime, principal = caller()
         return await list_tools(runtime, principal.tenant)
 
-    # Our own input checks: the SDK's would use a tool list cached across tenants.
-    @server.call_tool(validate_input=False)  # type: ignore[untyped-decorator]
-    async def _call(name: str, arguments: dict[str, Any]) -> types.CallToolResult:
+    # Our own handler, not ``@server.call_tool``: that one answers any exception (McpError
+    # included) as ``isError``, and its input checks would use a tool list cached across tenants.
+    async def _call(request: types.CallToolRequest) -> types.ServerResult:
+        name, arguments = request.params.name, request.params.arguments or {}
         runtime, principal = caller()
         context = server.request_context
         token = context.meta.progressToken if context.meta is not None else None
@@ -169,8 +174,9 @@ def mcp_server(runtime_of: Any) -> Server[Any, Request]:
                     related_request_id=str(context.request_id),
                 )
 
-        return await call_tool(runtime, principal, name, arguments, progress)
+        return types.ServerResult(await call_tool(runtime, principal, name, arguments, progress))
 
+    server.request_handlers[types.CallToolRequest] = _call
     return server
 
 

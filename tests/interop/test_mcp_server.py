@@ -12,6 +12,8 @@ import httpx
 import pytest
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.exceptions import McpError
+from mcp.types import INVALID_PARAMS
 
 from agents.legal.workflow import DEMO_CASE, SARA_TAX
 from services.db.models import DEFAULT_TENANT
@@ -93,9 +95,6 @@ async def test_mcp_client_lists_and_calls_workflows_and_capabilities(
         assert failed["status"] == "failed"
         assert failed["error"]["message"] in result.content[0].text  # type: ignore[union-attr]
 
-        result = await session.call_tool("no.such.tool", {})
-        assert result.isError and "no.such.tool" in result.content[0].text  # type: ignore[union-attr]
-
 
 async def test_mcp_endpoint_needs_a_token_and_an_operator_to_call(stack: Stack) -> None:
     initialize = {
@@ -147,3 +146,16 @@ async def test_mcp_call_with_input_the_workflow_refuses_is_an_error_naming_the_f
         assert "$.input.n" in result.content[0].text  # type: ignore[union-attr]
     listed = (await stack.client.get("/v1/runs", params={"workflow": "needs-n"})).json()
     assert listed["items"] == []  # refused before any run was made
+
+
+async def test_an_unknown_tool_is_a_protocol_error_as_mcp_asks(stack: Stack) -> None:
+    """The MCP specification: an unknown tool is a JSON-RPC error (-32602), not a tool result
+    with ``isError``; the session goes on."""
+    async with mcp_session(stack) as session:
+        for name in ("no.such.tool", "workflow.no-such-workflow"):
+            with pytest.raises(McpError) as raised:
+                await session.call_tool(name, {})
+            assert raised.value.error.code == INVALID_PARAMS
+            assert name.removeprefix("workflow.") in raised.value.error.message
+        assert isinstance((await session.list_tools()).tools, list)
+    assert (await stack.client.get("/v1/runs")).json()["items"] == []  # no run was made

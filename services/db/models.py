@@ -182,6 +182,10 @@ class RunRow(Base):
     # A sub-workflow's run: the run and step that started it (services.orchestrator.steps).
     parent_run_id: Mapped[str | None] = mapped_column(String(36), index=True)
     parent_step_id: Mapped[str | None] = mapped_column(String(200))
+    # The run a sub-workflow's chain started from, to count a tree's runs (MODX_MAX_TREE_RUNS).
+    root_run_id: Mapped[str | None] = mapped_column(String(36))
+    # On a root: how many runs its tree holds, itself included (None: itself only).
+    tree_runs: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -30,6 +30,10 @@ class Limits:
     max_run_depth: int = 10
     """How deep runs may nest (sub-workflows and loops): a chain of workflows that calls
     itself through others would otherwise start runs without end."""
+    max_tree_runs: int = 10_000
+    """How many runs one submitted run may make in all (its children, theirs, ...): depth
+    alone bounds nothing, as a definition of 1,000 sub-workflow steps, nested 10 deep, asks
+    for 1,000^10 runs from one request."""
 
     def items_problem(self, count: int, already: int) -> str | None:
         """Why a fan-out of ``count`` items, in a run with ``already`` items, is refused."""

@@ -32,11 +32,12 @@ def new_run(
     deadline_s: float | None = None,
     run_id: str | None = None,
     parent: tuple[str, str] | None = None,
+    root: str | None = None,
 ) -> tuple[Run, dict[str, Any]]:
     """A pending run, not stored yet: the engine's record and the columns only kept on file
     (``Orchestrator.create_run`` stores both). ``parent`` is the (run id, step id) of a
     sub-workflow's parent step; ``run_id`` an id chosen beforehand (a child's, which its
-    parent records before the child exists)."""
+    parent records before the child exists); ``root`` the run its chain of parents starts at."""
     now = utcnow()
     run = Run(
         id=run_id or new_id(),
@@ -64,6 +65,7 @@ def new_run(
         "idempotency_key": idempotency_key,
         "goal": goal,
         "retry_of": retry_of,
+        "root_run_id": root,
     }
     return run, on_file
 

@@ -31,7 +31,7 @@ from asyncpg.exceptions import (
     PostgresConnectionError,
 )
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
@@ -299,6 +299,7 @@ class Orchestrator:
         reuse: list[Step] | None = None,
         run_id: str | None = None,
         parent: tuple[str, str] | None = None,
+        root: str | None = None,
     ) -> Run | None:
         """Store a new run and start it (pending -> running) in one of the writer's batches.
 
@@ -318,6 +319,7 @@ class Orchestrator:
             # A child keeps the id its parent chose (its order may be given again).
             run_id=run_id or self.ownership.new_run_id(),
             parent=parent,
+            root=root,
         )
 
         async def start(ctx: RunContext) -> Run:
@@ -433,7 +435,9 @@ class Orchestrator:
                     await self._wake_parent(parent_run_id, _outcome(existing))
                 return
             definition, problem = await _child_definition(session, tenant, order)
-            most = self.engine.limits.max_run_depth
+            limits = self.engine.limits
+            most = limits.max_run_depth
+            root = await _root(session, parent_run_id)
             if definition is not None and await _depth(session, parent_run_id, most) >= most:
                 definition, problem = (
                     None,
@@ -443,6 +447,16 @@ class Orchestrator:
                         "retryable": False,
                     },
                 )
+        if definition is not None and not await self._reserve(root, limits.max_tree_runs):
+            definition, problem = (
+                None,
+                {
+                    "code": "too_many_runs",
+                    "message": f"run {root} already made {limits.max_tree_runs} runs "
+                    "with its sub-workflows and loops (MODX_MAX_TREE_RUNS)",
+                    "retryable": False,
+                },
+            )
         if definition is None:
             failed = ChildOutcome(order.child_run_id, RunState.FAILED, None, problem)
             await self._wake_parent(parent_run_id, failed)
@@ -455,7 +469,21 @@ class Orchestrator:
             idempotency_key=order.key,
             run_id=order.child_run_id,
             parent=(parent_run_id, order.step_id),
+            root=root,
         )
+
+    async def _reserve(self, root: str, most: int) -> bool:
+        """Count one more run in ``root``'s tree, unless it holds ``most`` already.
+
+        One conditional UPDATE of the root's row: atomic on both databases, so children
+        started at once (by any replica) cannot all pass a count read before any is stored.
+        An order given again after a crash counts twice: the limit errs on the safe side.
+        """
+        made = func.coalesce(RunRow.tree_runs, 1)  # the root counts itself
+        query = update(RunRow).where(RunRow.id == root, made < most).values(tree_runs=made + 1)
+        async with self.sessions() as session, session.begin():
+            result = await session.execute(query)
+        return bool(getattr(result, "rowcount", 0) == 1)
 
     async def _write_loop(self) -> None:
         while True:
@@ -915,6 +943,14 @@ async def _depth(session: AsyncSession, run_id: str, most: int) -> int:
     while run is not None and run.parent_run_id is not None and depth < most:
         depth, run = depth + 1, await session.get(RunRow, run.parent_run_id)
     return depth
+
+
+async def _root(session: AsyncSession, parent_run_id: str) -> str:
+    """The run at the top of ``parent_run_id``'s chain (itself when it has no parent)."""
+    parent = await session.get(RunRow, parent_run_id)
+    if parent is None or parent.root_run_id is None:
+        return parent_run_id
+    return parent.root_run_id
 
 
 async def _child_definition(

@@ -4,6 +4,7 @@ cancelled parent cancels its child, and a loop stops at its condition or at max_
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -221,3 +222,21 @@ async def test_workflows_that_call_each_other_stop_at_the_nesting_limit(tmp_path
         cause = cause["cause"]
     assert "too_deep" in str(run["error"]) and "MODX_MAX_RUN_DEPTH" in str(run["error"]), run
     assert cause["code"] in ("too_deep", "child_failed"), run  # the innermost reason named
+
+
+async def test_a_tree_of_nested_fan_outs_stops_at_the_tree_limit(stack: Stack) -> None:
+    """Three steps calling a workflow of three steps calling a workflow...: each level is
+    within the depth limit, but one request asks for 1 + 3 + 9 + 27 runs. With
+    MODX_MAX_TREE_RUNS at 10 the tree stops at 10 runs and the root fails with the reason;
+    before the limit, all 40 were made (and 1,000 steps nested 10 deep ask for 1,000^10)."""
+    engine = stack.runtime.orchestrator.engine
+    engine.limits = replace(engine.limits, max_tree_runs=10)
+    await register(stack, {"name": "l0", "steps": [{"id": "nap", "sleep": {"seconds": 0}}]})
+    for level in (1, 2, 3):
+        steps = [{"id": f"s{i}", "workflow": f"l{level - 1}"} for i in range(3)]
+        await register(stack, {"name": f"l{level}", "steps": steps})
+    run = await stack.wait(await stack.submit("l3"))
+    assert run["status"] == "failed", run
+    assert "too_many_runs" in str(run["error"]) and "MODX_MAX_TREE_RUNS" in str(run["error"])
+    listed = (await stack.client.get("/v1/runs", params={"limit": 100})).json()["items"]
+    assert len(listed) == 10, [r["workflow"] for r in listed]

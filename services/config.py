@@ -105,6 +105,7 @@ class Settings(BaseSettings):
     for_each_window: int = Field(default=1_000, ge=1, le=100_000)
     max_run_depth: int = Field(default=10, ge=1, le=1_000)
     max_tree_runs: int = Field(default=10_000, ge=1)
+    max_answer_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     mcp_start_timeout_s: float = Field(default=15.0, gt=0)
     """How long an MCP server has to start and answer ``initialize``."""
     a2a_timeout_s: float = Field(default=300.0, gt=0)
@@ -158,6 +159,7 @@ class Settings(BaseSettings):
             for_each_window=self.for_each_window,
             max_run_depth=self.max_run_depth,
             max_tree_runs=self.max_tree_runs,
+            max_answer_bytes=self.max_answer_bytes,
         )
 
     @cached_property

@@ -293,13 +293,18 @@ class Engine:
             streams.TASK_STARTED,
             streams.TASK_INPUT_REQUIRED,
         )
+        too_large: str | None = None
         if not chatter:  # heartbeats and progress are not the trace's: too many
+            summary = message_summary(envelope)
+            too_large = self.limits.answer_problem(summary["size"])
+            if too_large is not None:  # the trace keeps its size, not its payload
+                summary["payload"] = None
             ctx.event(
                 "message.received",
                 row,
                 agent_id=envelope.sender,
                 envelope_id=envelope.id,
-                data=message_summary(envelope),
+                data=summary,
             )
         self._deadline_passed(ctx)  # then the message is late: ignored below
         if ctx.run.status != RunState.RUNNING or row.status not in ACTIVE_STEP:
@@ -333,7 +338,7 @@ class Engine:
             # (whose taker's answer would be refused); a result settles the step: its sender
             # served it.
             row.agent_id = sender.agent_id
-        if envelope.kind == Kind.EVENT:
+        if envelope.kind == Kind.EVENT and too_large is None:
             step_def = ctx.definition.step(row.definition_id)
             if row.status == StepState.SCHEDULED:
                 self._started(ctx, row, envelope.payload if not chatter else None)
@@ -347,6 +352,12 @@ class Engine:
                 await self.advance(ctx)
             return True
         remember(row, envelope)
+        if too_large is not None:
+            self.attempt_failed(
+                ctx, row, {"code": "answer_too_large", "message": too_large, "retryable": False}
+            )
+            await self.advance(ctx)
+            return True
         payload = envelope.payload if isinstance(envelope.payload, dict) else {}
         conversation.keep(row, payload)
         if row.status == StepState.SCHEDULED:

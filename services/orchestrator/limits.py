@@ -35,6 +35,19 @@ class Limits:
     alone bounds nothing, as a definition of 1,000 sub-workflow steps, nested 10 deep, asks
     for 1,000^10 runs from one request."""
 
+    max_answer_bytes: int = 4 * 1024 * 1024
+    """How large an agent's answer (output or error, as JSON) may be, whatever its transport:
+    it is stored in the step, the run's output and the ledger, and read back on every look."""
+
+    def answer_problem(self, size: int) -> str | None:
+        """Why an agent's message of ``size`` bytes (as sent) is refused, or None."""
+        if size <= self.max_answer_bytes:
+            return None
+        return (
+            f"the agent's message is {size} bytes; MODX_MAX_ANSWER_BYTES allows "
+            f"{self.max_answer_bytes}"
+        )
+
     def items_problem(self, count: int, already: int) -> str | None:
         """Why a fan-out of ``count`` items, in a run with ``already`` items, is refused."""
         if count > self.max_for_each_items:

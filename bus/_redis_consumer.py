@@ -470,8 +470,16 @@ class RedisSubscription(BaseSubscription):
                 DEAD_LETTER, 2, self.stream, dlq, self.group, delivery.id, *flat
             )
         except (ResponseError, *RECOVERABLE) as exc:
-            # Still pending: it comes back after the visibility timeout and is judged again.
-            _log.warning("%s: could not dead-letter %s (%s): %s", self, delivery.id, reason, exc)
+            # Still pending: it comes back after the visibility timeout and is judged again
+            # (a dead-letter stream an agent blocked with a forged id is set back by the audit).
+            _log.warning(
+                "%s: could not dead-letter %s (%s): %s; it stays pending and is tried again "
+                "after the visibility timeout",
+                self,
+                delivery.id,
+                reason,
+                exc,
+            )
             return
         self._remember_stream(dlq)
 

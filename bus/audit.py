@@ -1,8 +1,9 @@
 """The audit of streams that agents append to: undo what an agent's own Redis user can do to
-them beyond appending an answer.
+them beyond appending an answer or a dead letter.
 
 Redis ACL rules name commands and keys, never arguments: a user that may ``XADD`` to a results
-stream also picks the entry's id and may pass ``MAXLEN``/``MINID``. So an agent can
+stream (or to its capabilities' task dead-letter streams, ``services.registry.bus_access``)
+also picks the entry's id and may pass ``MAXLEN``/``MINID``. So an agent can
 
 - append an entry with an id far ahead of the clock. With the last possible id
   (``18446744073709551615-18446744073709551615``) every later ``XADD *``, of every agent, fails
@@ -26,8 +27,18 @@ and undoes both:
   loss is counted once.
 
 The caller recovers what was lost: the orchestrator sends again the tasks in flight whose
-answers may have gone (``services.orchestrator.redelivery``). Requires Redis 7.0 (the counters,
-``XSETID ... ENTRIESADDED``, ``XGROUP SETID ... ENTRIESREAD``).
+answers may have gone (``services.orchestrator.redelivery``).
+
+A dead-letter stream has no group, and a capability's is shared by all its agents (a shared
+capability's by agents of every tenant): a forged last id there makes every other agent's
+dead-lettering fail (the entry stays pending with the agent, and is dead-lettered once the
+audit has set the stream back), and trimming it erases the evidence. Its forged entries go to
+its own dead-letter stream (``<it>.dlq``) the same way. Trimmed dead letters cannot be brought
+back (Redis cannot refuse a trim to a user that may append), only counted: MODX counts what it
+removes itself (``streams.removals``: replayed, discarded, or trimmed past ``maxlen``), and
+Redis counts what was ever added, so any other missing entry was removed by an agent.
+
+Requires Redis 7.0 (the counters, ``XSETID ... ENTRIESADDED``, ``XGROUP SETID ... ENTRIESREAD``).
 """
 
 from __future__ import annotations
@@ -36,10 +47,12 @@ from dataclasses import dataclass
 
 FORGED_REASON = "forged: entry id ahead of the server's clock (an agent chose it)"
 
-# KEYS[1]: the stream; KEYS[2]: its dead-letter stream. ARGV[1]: how far ahead of the
-# server's clock an id may be (ms); ARGV[2]: the dead letters' failed_at; ARGV[3]: the most
-# forged entries to move in one call (the rest next time). Returns {forged, lost unread, lost
-# pending}. Ids are compared as strings (a Lua number cannot hold a 64-bit id).
+# KEYS[1]: the stream; KEYS[2]: its dead-letter stream; KEYS[3] (a dead-letter stream's
+# audit only): the count of entries MODX removed from it (``streams.removals``). ARGV[1]: how
+# far ahead of the server's clock an id may be (ms); ARGV[2]: the dead letters' failed_at;
+# ARGV[3]: the most forged entries to move in one call (the rest next time). Returns {forged,
+# lost unread (or removed by another, with KEYS[3]), lost pending}. Ids are compared as
+# strings (a Lua number cannot hold a 64-bit id).
 AUDIT = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return {0, 0, 0} end
 local function parse(id)
@@ -106,6 +119,14 @@ for _, g in ipairs(groups()) do
   end
 end
 
+-- Removals from a stream without groups (dead letters): MODX counts its own in KEYS[3].
+if KEYS[3] then
+  local gone = info['entries-added'] - info['length']
+  local known = tonumber(redis.call('GET', KEYS[3]) or '0')
+  if gone > known then lost = lost + gone - known end
+  if gone ~= known then redis.call('SET', KEYS[3], gone) end  -- counted once
+end
+
 -- Forged ids: ahead of the server's clock.
 local now = redis.call('TIME')
 local limit = string.format('%.0f', tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
@@ -115,10 +136,14 @@ local ahead = redis.call('XRANGE', KEYS[1], '(' .. limit_id, '+', 'COUNT', tonum
 local removed = {}
 for i, entry in ipairs(ahead) do
   local fields = map(entry[2])
+  -- A dead letter keeps what it said: it may be an honest one appended after a forged id.
+  local said = fields['reason'] and ('; its own reason: ' .. fields['reason']) or ''
   redis.call('XADD', KEYS[2], '*', 'data', fields['data'] or '', 'reason', 'forged: entry id '
              .. entry[1] .. ' is ahead of the server clock (' .. limit .. ' ms with the skew '
-             .. 'allowance); an agent chose it', 'deliveries', '0', 'stream', KEYS[1],
-             'original_id', entry[1], 'group', '', 'consumer', '', 'failed_at', ARGV[2])
+             .. 'allowance); an agent chose it' .. said,
+             'deliveries', fields['deliveries'] or '0', 'stream', KEYS[1],
+             'original_id', entry[1], 'group', fields['group'] or '',
+             'consumer', fields['consumer'] or '', 'failed_at', ARGV[2])
   removed[i] = entry[1]
 end
 if #removed > 0 then redis.call('XDEL', KEYS[1], unpack(removed)) end
@@ -126,7 +151,9 @@ info = stream()
 if #removed > 0 or cmp(info['last-generated-id'], limit_id) > 0 then
   local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
   top = top and top[1] or '0-1'
-  if cmp(top, limit_id) <= 0 then  -- else more forged entries are left: next time
+  if cmp(top, limit_id) > 0 then  -- more forged entries are left: next time
+    if KEYS[3] then redis.call('INCRBY', KEYS[3], #removed) end  -- removed by MODX
+  else
     local marks = groups()
     local last = top
     for _, g in ipairs(marks) do
@@ -169,7 +196,8 @@ class Audit:
     """Entries with ids ahead of the clock, moved to the dead-letter stream."""
     lost: int = 0
     """Entries trimmed, or forged ones removed, before a group read them (a forged entry's
-    unread successors may be honest answers)."""
+    unread successors may be honest answers); of a dead-letter stream: entries removed by
+    anyone but MODX."""
     lost_pending: int = 0
     """Entries trimmed while a group held them unacknowledged."""
 

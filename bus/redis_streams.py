@@ -83,6 +83,34 @@ return ids
 """
 
 
+# KEYS[1]: a dead-letter stream; KEYS[2]: its count of entries MODX removed
+# (``streams.removals``). ARGV[1]: the entry id. Returns how many were removed.
+DISCARD = """
+local n = redis.call('XDEL', KEYS[1], ARGV[1])
+if n > 0 then redis.call('INCRBY', KEYS[2], n) end
+return n
+"""
+
+# KEYS[1]: a stream; KEYS[2]: its dead-letter stream; KEYS[3]: the count of the dead-letter
+# stream (``DISCARD``). ARGV[1]: the dead letter's id; ARGV[2]: its data. Returns the new
+# entry's id, or false when the dead letter is gone. Appended first: an append that fails
+# stops the script before the dead letter is removed.
+REPLAY = """
+if #redis.call('XRANGE', KEYS[2], ARGV[1], ARGV[1]) == 0 then return false end
+local id = redis.call('XADD', KEYS[1], '*', 'data', ARGV[2])
+redis.call('INCRBY', KEYS[3], redis.call('XDEL', KEYS[2], ARGV[1]))
+return id
+"""
+
+# KEYS[1]: a dead-letter stream; KEYS[2]: its count (``DISCARD``). ARGV[1]: the most entries
+# it may keep; ARGV[2]: '~' to trim whole nodes only, else '='. Returns how many were removed.
+TRIM_COUNTED = """
+local n = redis.call('XTRIM', KEYS[1], 'MAXLEN', ARGV[2], ARGV[1])
+if n > 0 then redis.call('INCRBY', KEYS[2], n) end
+return n
+"""
+
+
 class RedisStreamsTransport(Transport):
     """Streams of envelopes on Redis (5.0+, 7+ for XAUTOCLAIM's deleted-entry handling), one
     server or a cluster.
@@ -136,7 +164,11 @@ class RedisStreamsTransport(Transport):
         self._subscriptions: set[BaseSubscription] = set()
         self._trimmer: asyncio.Task[None] | None = None
         self._publish_once_sha: str | None = None
-        self._audit_script = self._client.register_script(AUDIT)  # loads itself when missing
+        # Scripts load themselves when missing (a Redis that restarted).
+        self._audit_script = self._client.register_script(AUDIT)
+        self._discard_script = self._client.register_script(DISCARD)
+        self._replay_script = self._client.register_script(REPLAY)
+        self._trim_counted_script = self._client.register_script(TRIM_COUNTED)
         # One server: publishes go out on a connection of their own (``bus._redis_link``), one
         # call at a time. A cluster routes each script to its slot's node through the client.
         self._publish_link = None if self._cluster else Link(self._client, socket_timeout_s)
@@ -378,22 +410,24 @@ class RedisStreamsTransport(Transport):
             entries: Any = await self._client.xrange(dlq, dead_letter_id, dead_letter_id)
         except ResponseError:  # not a stream id at all
             entries = None
-        if not entries:
+        new_id = None
+        if entries:
+            data = codec.entry_data(entries[0][1]) or b""
+            self._touch(stream)
+            keys = [stream, dlq, streams.removals(dlq)]
+            new_id = await self._replay_script(keys, [dead_letter_id, data])
+        if not new_id:  # none, or discarded meanwhile
             raise DeadLetterNotFoundError(f"{dlq} has no entry {dead_letter_id}")
-        data = codec.entry_data(entries[0][1]) or b""
-        self._touch(stream)
-        pipe = self._client.pipeline(transaction=True)
-        pipe.xadd(stream, codec.encode_raw(data))  # type: ignore[arg-type]
-        pipe.xdel(dlq, dead_letter_id)
-        new_id, _ = await pipe.execute()
         return bytes(new_id).decode()
 
     async def discard_dead_letter(self, stream: str, dead_letter_id: str) -> bool:
         """Remove one dead letter; False when it does not exist."""
+        dlq = streams.dlq(stream, self._cluster)
         try:
-            return bool(await self._client.xdel(streams.dlq(stream, self._cluster), dead_letter_id))
-        except ResponseError:
+            removed = await self._discard_script([dlq, streams.removals(dlq)], [dead_letter_id])
+        except ResponseError:  # not a stream id at all
             return False
+        return bool(removed)
 
     async def dlq_streams(self) -> dict[str, int]:
         """Every dead-letter stream that has entries, by original stream, with its depth."""
@@ -443,6 +477,10 @@ class RedisStreamsTransport(Transport):
         if length <= self.maxlen:
             return 0
         if not groups:
+            if streams.is_dlq(stream):  # counted: the audit tells our trimming from an agent's
+                keys = [stream, streams.removals(stream)]
+                mode = "~" if self.approximate_trim else "="
+                return int(await self._trim_counted_script(keys, [self.maxlen, mode]))
             removed = await self._client.xtrim(
                 stream, maxlen=self.maxlen, approximate=self.approximate_trim
             )
@@ -466,16 +504,31 @@ class RedisStreamsTransport(Transport):
         Raises:
             PublishError: Redis is unreachable or refuses the script (older than 7.0).
         """
+        return await self._audit(
+            [[name, streams.dlq(name, self._cluster)] for name in names], ahead_s
+        )
+
+    async def audit_dead_letters(self, names: Sequence[str], ahead_s: float) -> list[Audit]:
+        """Run ``bus.audit.AUDIT`` on the dead-letter stream of each stream of ``names``; its
+        forged entries go to its own dead-letter stream, removals are told by
+        ``streams.removals``.
+
+        Raises:
+            PublishError: Redis is unreachable or refuses the script (older than 7.0).
+        """
+        dlqs = [streams.dlq(name, self._cluster) for name in names]
+        return await self._audit([[d, streams.dlq(d), streams.removals(d)] for d in dlqs], ahead_s)
+
+    async def _audit(self, jobs: list[list[str]], ahead_s: float) -> list[Audit]:
         failed_at = datetime.now(UTC).isoformat()
         found = []
-        for name in names:
-            keys = [name, streams.dlq(name, self._cluster)]
+        for keys in jobs:
             try:
                 reply = await self._audit_script(keys, [int(ahead_s * 1000), failed_at, 1000])
             except (ResponseError, *RECOVERABLE) as exc:
-                raise PublishError(f"cannot audit {name}: {exc}") from exc
+                raise PublishError(f"cannot audit {keys[0]}: {exc}") from exc
             forged, lost, lost_pending = (int(n) for n in reply)
-            found.append(Audit(name, forged, lost, lost_pending))
+            found.append(Audit(keys[0], forged, lost, lost_pending))
         return found
 
     async def _trim_loop(self) -> None:

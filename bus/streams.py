@@ -75,7 +75,13 @@ def tagged(stream: str) -> str:
 
 def dlq(stream: str, cluster: bool = False) -> str:
     """The dead-letter stream of a stream: ``<stream>.dlq`` (DESIGN.md); on a Redis Cluster
-    ``{<stream>}.dlq``, so that it shares the stream's slot (dead-lettering is one script)."""
+    ``{<stream>}.dlq``, so that it shares the stream's slot (dead-lettering is one script).
+
+    A dead-letter stream's own (where the audit puts entries with forged ids, ``bus.audit``)
+    is ``<it>.dlq`` in either mode: the name is in its stream's slot already. No task stream
+    is named so (a capability name cannot end in ``.dlq``)."""
+    if is_dlq(stream):
+        return stream + DLQ_SUFFIX
     return (tagged(stream) if cluster else stream) + DLQ_SUFFIX
 
 
@@ -92,6 +98,15 @@ def dlq_of(name: str) -> str:
 
 DLQ_PATTERN = "*" + DLQ_SUFFIX
 """A ``SCAN MATCH`` pattern for every dead-letter stream."""
+
+
+def removals(dead_letters: str) -> str:
+    """The key counting the entries MODX itself removed from a dead-letter stream (replayed,
+    discarded, trimmed): any other removal was an agent's (``bus.audit``). Braced, so that no
+    stream (nor an agent's key pattern) is ever named so; in the stream's slot."""
+    if dead_letters.startswith("{"):  # a cluster's ``{<stream>}.dlq``: its slot already
+        return dead_letters + ".removed"
+    return tagged(dead_letters) + ".removed"
 
 
 def published_marker(stream: str, envelope_id: str) -> str:

@@ -36,6 +36,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bus import streams
 from bus.audit import Audit
 from bus.envelope import Envelope
 
@@ -237,6 +238,12 @@ class Transport(ABC):
         entries trimmed before their group acknowledged them. Only Redis hands agents users
         of their own; nothing else can do either."""
         return [Audit(name) for name in names]
+
+    async def audit_dead_letters(self, names: Sequence[str], ahead_s: float) -> list[Audit]:
+        """``audit`` the dead-letter streams of ``names`` (an agent's user may append to its
+        capabilities'): ids more than ``ahead_s`` ahead of the clock, and entries removed by
+        anyone but MODX. Each ``Audit`` names the dead-letter stream."""
+        return [Audit(streams.dlq(name)) for name in names]
 
     @abstractmethod
     async def ping(self) -> bool:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from prometheus_client import Counter, Gauge, Histogram
+
+from bus.audit import Audit
 
 REQUESTS = Counter("modx_http_requests_total", "HTTP requests", ["method", "route", "status"])
 REQUEST_SECONDS = Histogram(
@@ -17,6 +21,12 @@ REJECTED_MESSAGES = Counter(
     "modx_rejected_messages_total",
     "Agents' envelopes refused and dead-lettered (forged, replayed, stale, not an answer)",
     ["reason"],
+)
+BUS_TAMPERING = Counter(
+    "modx_bus_tampering_total",
+    "Entries agents' own Redis users forged (an id ahead of the clock) or removed (trimmed) in "
+    "streams they may only append to, found by the audit (bus/audit.py)",
+    ["streams", "kind"],
 )
 RUN_CONFLICTS = Counter(
     "modx_run_conflicts_total",
@@ -38,3 +48,10 @@ PARTITIONS_OWNED = Gauge("modx_partitions_owned", "Run partitions this replica o
 AGENTS_REGISTERED = Counter("modx_agents_registered_total", "Agent registrations")
 GATEWAY_CONNECTIONS = Gauge("modx_gateway_connections", "Agents connected to the gateway now")
 GATEWAY_TASKS = Counter("modx_gateway_tasks_total", "Tasks handed to agents over the gateway")
+
+
+def count_tampering(kind_of_streams: str, found: Iterable[Audit]) -> None:
+    """Count what audits of ``kind_of_streams`` ("results", "dead_letters") found."""
+    for audit in found:
+        BUS_TAMPERING.labels(kind_of_streams, "forged").inc(audit.forged)
+        BUS_TAMPERING.labels(kind_of_streams, "removed").inc(audit.lost + audit.lost_pending)

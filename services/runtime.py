@@ -218,6 +218,7 @@ class Runtime:
                 # Shared by the replicas: any of them can make an agent's lost user again.
                 secret=signing_key.private_bytes_raw(),
                 partitions=settings.result_partitions,
+                clock_skew_s=settings.clock_skew_s,
             ),
         )
         orchestrator.agents_removed = runtime.access.revoke
@@ -261,8 +262,9 @@ class Runtime:
             except Exception:
                 log.exception("could not record when tokens were last used; will try again")
 
-    async def _keep_bus_users(self, every_s: float = 2.0) -> None:
-        """Make again the Redis users of live bus agents after Redis forgot them (a restart)."""
+    async def _keep_bus_users(self, every_s: float = 1.0) -> None:
+        """Make again the Redis users of live bus agents after Redis forgot them (a restart),
+        and audit the dead-letter streams those users may append to."""
         while True:
             await asyncio.sleep(every_s)
             if not self.orchestrator.ownership.leads:
@@ -271,6 +273,7 @@ class Runtime:
                 async with self.readers() as session:
                     agents = await store.live_bus_agents(session)
                 await self.access.restore(agents)
+                await self.access.audit(agents)
             except Exception as exc:  # an outage: the next round tries again
                 log.debug("could not check the agents' Redis users: %s", exc)
 

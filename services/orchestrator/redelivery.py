@@ -36,6 +36,7 @@ from sqlalchemy import exists, select
 
 from bus import streams
 from bus.audit import Audit
+from services import metrics
 from services.db.models import OutboxRow, StepRow, utcnow
 from services.orchestrator.records import Step
 from services.orchestrator.states import ACTIVE_STEP, StepState
@@ -133,6 +134,7 @@ class Redelivery:
             return 0
         before = utcnow()
         self.sabotaged.extend(found)
+        metrics.count_tampering("results", found)
         what = "; ".join(
             f"{a.stream}: {a.forged} forged, {a.lost} removed unread, {a.lost_pending} removed "
             "pending"

@@ -11,7 +11,9 @@ password, and the registration's ``bus_url`` carries that user. It may:
 
 It cannot read another capability's stream, write a task, or touch any other key. It can pick
 the id of what it appends and trim while appending (ACL rules never look at arguments): the
-orchestrators' audit of the results streams undoes both (``bus.audit``). Redis
+orchestrators' audit of the results streams undoes both (``bus.audit``), and so does the
+leader's of its capabilities' dead-letter streams (``audit``), where trimmed dead letters are
+counted but cannot come back. Redis
 checks each command of a Lua script too, so the SDK's commit script (append the result,
 acknowledge the task) gives no more. The user is deleted when the agent is removed.
 
@@ -35,6 +37,7 @@ import hashlib
 import hmac
 import logging
 import secrets
+from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -42,8 +45,10 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from redis.asyncio import Redis, RedisCluster
 
 from bus import streams
+from bus.audit import Audit
 from bus.redis_client import RedisClient, on_every_node
 from bus.transport import Transport
+from services import metrics
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +146,8 @@ class BusAccess:
             one, passwords are random and a user lost with Redis cannot be made again.
         partitions: How many partition streams of results agents may answer on
             (``MODX_RESULT_PARTITIONS``).
+        clock_skew_s: How far ahead of the Redis server's clock an entry's id may be before
+            the audit takes it for forged (``MODX_CLOCK_SKEW_S``).
     """
 
     def __init__(
@@ -151,9 +158,14 @@ class BusAccess:
         per_agent: bool = True,
         secret: bytes | None = None,
         partitions: int = 0,
+        clock_skew_s: float = 300.0,
     ) -> None:
         self.bus_url = bus_url
         self.partitions = partitions
+        self.clock_skew_s = clock_skew_s
+        self._transport = transport
+        # What the audits found lately, for operators and tests (bounded: an agent may repeat).
+        self.tampered: deque[Audit] = deque(maxlen=1000)
         # The first ``restore`` sets every live agent's rules again, lost or not: users made
         # by an older server (or with another partition count) get today's rules.
         self._refreshed = False
@@ -240,6 +252,34 @@ class BusAccess:
         if lost:
             log.warning("the bus had lost the Redis users of %d live agents: made again", len(lost))
         return len(lost)
+
+    async def audit(self, agents: Mapping[str, Mapping[str, str]]) -> list[Audit]:
+        """Audit the dead-letter streams of the task streams that live agents (as ``restore``
+        takes them) may append to (``bus.audit``): a forged id is undone at once; dead letters
+        removed by an agent are gone, and are logged and counted. A capability's stream is
+        shared by its agents, of every tenant when the capability is: one agent's sabotage
+        would stop the others' dead letters, or erase them. Returns what was found.
+
+        Raises:
+            PublishError: Redis is unreachable or cannot run the audit (older than 7.0).
+        """
+        if self._redis is None:
+            return []
+        names = sorted({streams.tasks(name) for readable in agents.values() for name in readable})
+        found = await self._transport.audit_dead_letters(names, self.clock_skew_s)
+        tampered = [a for a in found if not a.clean]
+        if tampered:
+            self.tampered.extend(tampered)
+            metrics.count_tampering("dead_letters", tampered)
+            log.warning(
+                "dead-letter streams tampered with by an agent's Redis user (%s)",
+                "; ".join(
+                    f"{a.stream}: {a.forged} with a forged id (set back, moved to "
+                    f"{streams.dlq(a.stream)}), {a.lost} removed (gone)"
+                    for a in tampered
+                ),
+            )
+        return tampered
 
     @staticmethod
     async def _make_user(

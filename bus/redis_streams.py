@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from redis.asyncio import RedisCluster
+from redis.asyncio import Redis, RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import NoScriptError, ResponseError
@@ -520,16 +520,23 @@ class RedisStreamsTransport(Transport):
         return await self._audit([[d, streams.dlq(d), streams.removals(d)] for d in dlqs], ahead_s)
 
     async def _audit(self, jobs: list[list[str]], ahead_s: float) -> list[Audit]:
-        failed_at = datetime.now(UTC).isoformat()
-        found = []
-        for keys in jobs:
-            try:
-                reply = await self._audit_script(keys, [int(ahead_s * 1000), failed_at, 1000])
-            except (ResponseError, *RECOVERABLE) as exc:
-                raise PublishError(f"cannot audit {keys[0]}: {exc}") from exc
-            forged, lost, lost_pending = (int(n) for n in reply)
-            found.append(Audit(keys[0], forged, lost, lost_pending))
-        return found
+        args: list[str | int] = [int(ahead_s * 1000), datetime.now(UTC).isoformat(), 1000]
+        try:
+            if self._cluster:  # each to its stream's node (a cluster pipeline loads no script)
+                replies = [await self._audit_script(keys, args) for keys in jobs]
+            else:  # one round trip for them all (and one to load the script if it is missing)
+                assert isinstance(self._client, Redis)
+                pipe = self._client.pipeline(transaction=False)
+                for keys in jobs:
+                    await self._audit_script(keys, args, client=pipe)
+                replies = await pipe.execute() if jobs else []
+        except (ResponseError, *RECOVERABLE) as exc:
+            what = ", ".join(keys[0] for keys in jobs)
+            raise PublishError(f"cannot audit {what}: {exc}") from exc
+        return [
+            Audit(keys[0], *(int(n) for n in reply))
+            for keys, reply in zip(jobs, replies, strict=True)
+        ]
 
     async def _trim_loop(self) -> None:
         while not self.closed:

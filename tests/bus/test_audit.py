@@ -198,3 +198,29 @@ async def test_the_audit_runs_in_the_streams_slot_on_a_cluster(redis_cluster_url
         assert (await bus.audit([STREAM], ahead_s=300))[0].clean
     finally:
         await bus.close()
+
+
+async def test_a_dead_letter_stream_is_audited_in_its_slot_on_a_cluster(
+    redis_cluster_url: str,
+) -> None:
+    """Its own dead-letter stream and its count of MODX's removals share its slot: the audit
+    and the counted removals are one script each."""
+    bus = RedisStreamsTransport(redis_cluster_url, trim_interval_s=0)
+    client: Any = bus.client
+    tasks = streams.tasks("audit.cluster")
+    dlq = streams.dlq(tasks, cluster=True)
+    try:
+        kept = [await client.xadd(dlq, {"data": f"letter {i}"}) for i in range(3)]
+        assert await bus.discard_dead_letter(tasks, kept[0].decode())
+        await client.xadd(dlq, {"data": "forged"}, id=LAST_ID, maxlen=2, approximate=False)
+
+        [found] = await bus.audit_dead_letters([tasks], ahead_s=300)
+
+        # Counted: the letter trimmed by the append, not the one discarded; forged: moved.
+        assert found == Audit(dlq, forged=1, lost=1)
+        [moved] = await bus.dead_letters(dlq)
+        assert moved.data == b"forged"
+        assert await client.xadd(dlq, {"data": "a dead letter"})
+        assert (await bus.audit_dead_letters([tasks], ahead_s=300))[0].clean
+    finally:
+        await bus.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from redis.crc import key_slot
 
 from bus import streams
 
@@ -30,3 +31,22 @@ def test_a_task_naming_a_partition_stream_is_answered_there(index: int) -> None:
 )
 def test_any_other_reply_to_is_answered_on_the_results_stream(reply_to: str | None) -> None:
     assert streams.reply_stream(reply_to) == streams.RESULTS
+
+
+@pytest.mark.parametrize(
+    ("cluster", "dlq", "removals"),
+    [
+        (False, "modx.tasks.a.b.dlq", "{modx.tasks.a.b.dlq}.removed"),
+        (True, "{modx.tasks.a.b}.dlq", "{modx.tasks.a.b}.dlq.removed"),
+    ],
+)
+def test_a_dead_letter_streams_own_and_its_count_share_its_slot(
+    cluster: bool, dlq: str, removals: str
+) -> None:
+    assert streams.dlq(streams.tasks("a.b"), cluster) == dlq
+    own = streams.dlq(dlq, cluster)
+    assert own == dlq + ".dlq" and streams.dlq_of(own) == dlq
+    assert streams.removals(dlq) == removals
+    if cluster:
+        slots = {key_slot(key.encode()) for key in (streams.tasks("a.b"), dlq, own, removals)}
+        assert len(slots) == 1

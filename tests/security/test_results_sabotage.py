@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 from redis.asyncio import Redis
 
 from bus import streams
@@ -44,6 +45,11 @@ async def saboteur(stack: Stack) -> Redis:
     card = keyed({"name": "saboteur", "capabilities": [{"name": "cap.sabotage"}]})
     registered = (await stack.client.post("/v1/agents", json=card)).json()
     return Redis.from_url(registered["bus_url"])
+
+
+def tampering(kind: str) -> float:
+    labels = {"streams": "results", "kind": kind}
+    return REGISTRY.get_sample_value("modx_bus_tampering_total", labels) or 0.0
 
 
 def results_streams(stack: Stack) -> list[str]:
@@ -88,6 +94,7 @@ async def test_a_forged_last_id_does_not_stop_another_tenants_answers(
     beta = await tenant(stack, "beta")
     stop, task = await start(stack, who("beta-who", "echo.who"), beta["agent"])
     mallory = await saboteur(stack)
+    forged_before = tampering("forged")
     try:
         await wait_until(lambda: online(stack, beta["operator"], "beta-who"), timeout=60)
         for stream in results_streams(stack):
@@ -99,6 +106,7 @@ async def test_a_forged_last_id_does_not_stop_another_tenants_answers(
         # Every stream was set back, and its forged entry kept as a dead letter.
         found = orchestrator(stack).redelivery.sabotaged
         assert sorted(a.stream for a in found if a.forged) == sorted(results_streams(stack))
+        assert tampering("forged") == forged_before + len(results_streams(stack))
         for stream in results_streams(stack):
             assert await server.xadd(stream, {"data": b"an append"})
             dead = await stack.runtime.transport.dead_letters(stream)

@@ -224,3 +224,24 @@ async def test_a_dead_letter_stream_is_audited_in_its_slot_on_a_cluster(
         assert (await bus.audit_dead_letters([tasks], ahead_s=300))[0].clean
     finally:
         await bus.close()
+
+
+async def test_more_forged_dead_letters_than_one_call_moves_are_not_taken_for_trimming(
+    redis: Redis, transport: RedisStreamsTransport
+) -> None:
+    """The audit moves at most 1000 forged entries a call; those it moved before it can set the
+    stream back are its own removals, not an agent's."""
+    tasks = streams.tasks("audit.many")
+    dlq = streams.dlq(tasks)
+    ahead = int(datetime.now(UTC).timestamp() * 1000) + 86_400_000
+    pipe = redis.pipeline(transaction=False)
+    for seq in range(1001):
+        pipe.xadd(dlq, {"data": "forged"}, id=f"{ahead}-{seq}")
+    await pipe.execute()
+
+    assert await transport.audit_dead_letters([tasks], ahead_s=300) == [Audit(dlq, forged=1000)]
+    assert await transport.audit_dead_letters([tasks], ahead_s=300) == [Audit(dlq, forged=1)]
+    assert (await transport.audit_dead_letters([tasks], ahead_s=300))[0].clean
+    assert await redis.xlen(streams.dlq(dlq)) == 1001
+    entry_id = _text(await redis.xadd(dlq, {"data": "an honest dead letter"}))
+    assert int(entry_id.split("-")[0]) < ahead

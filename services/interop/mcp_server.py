@@ -3,12 +3,14 @@
 ``tools/list`` lists the tenant's registered workflows and its live capabilities; ``tools/call``
 starts an ordinary run (seen in ``GET /v1/runs``), waits for it, sending a progress notification
 at each step that ends, and answers the run's output as ``structuredContent`` with its JSON as
-text beside it. A run that fails answers ``isError`` with the run's error message.
+text beside it. A run that fails answers ``isError`` with the run's error message. A
+``notifications/cancelled`` for the call cancels its run (``services.interop.mcp_cancel``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -21,10 +23,11 @@ from starlette.types import Receive, Scope, Send
 
 from modx.errors import error_text
 from services.api.errors import ApiError
-from services.api.input_guard import RpcKind
+from services.api.input_guard import RpcKind, read_body, replaying
 from services.auth import OPERATORS, Principal
 from services.db.models import RunRow
 from services.interop import bearer, calls
+from services.interop.mcp_cancel import InFlight, cancellation
 from services.interop.translate import Failure
 from services.interop.translate import mcp as translate_mcp
 from services.orchestrator import runs, workflows
@@ -101,9 +104,11 @@ async def call_tool(
     name: str,
     arguments: dict[str, Any],
     progress: Any = None,
+    in_flight: tuple[InFlight, types.RequestId] | None = None,
 ) -> types.CallToolResult:
     """Start a run for tool ``name`` and answer its result; ``progress(done, total)`` is awaited
-    each time the count of finished steps grows."""
+    each time the count of finished steps grows. With ``in_flight`` (the process's calls and
+    this one's request id), a cancel of the request finds the run while it is answered."""
     if principal.role not in OPERATORS or principal.agent_id is not None:
         return _error("calling a tool starts a run: this needs an operator or admin token")
     try:
@@ -113,9 +118,13 @@ async def call_tool(
         raise McpError(error) from None
     except calls.CallRefused as exc:
         return _error(str(exc))
-    async for done, total in _progress(runtime, run_id):
-        if progress is not None:
-            await progress(done, total)
+    with contextlib.ExitStack() as held:
+        if in_flight is not None:
+            registry, request_id = in_flight
+            held.enter_context(registry.holding(principal, request_id, run_id))
+        async for done, total in _progress(runtime, run_id):
+            if progress is not None:
+                await progress(done, total)
     async with runtime.readers() as session:
         row = await session.get(RunRow, run_id)
     assert row is not None
@@ -142,8 +151,9 @@ async def _progress(runtime: Runtime, run_id: str) -> AsyncIterator[tuple[int, i
             await changed.wait(30.0)  # a missed notice costs at most this
 
 
-def mcp_server(runtime_of: Any) -> Server[Any, Request]:
-    """The MCP server; ``runtime_of(request)`` finds the process's Runtime."""
+def mcp_server(runtime_of: Any, in_flight: InFlight) -> Server[Any, Request]:
+    """The MCP server; ``runtime_of(request)`` finds the process's Runtime; ``in_flight``
+    keeps its calls for cancels."""
     server: Server[Any, Request] = Server("modx", instructions="MODX workflows and capabilities.")
 
     def caller() -> tuple[Runtime, Principal]:
@@ -174,7 +184,10 @@ def mcp_server(runtime_of: Any) -> Server[Any, Request]:
                     related_request_id=str(context.request_id),
                 )
 
-        return types.ServerResult(await call_tool(runtime, principal, name, arguments, progress))
+        answer = await call_tool(
+            runtime, principal, name, arguments, progress, (in_flight, context.request_id)
+        )
+        return types.ServerResult(answer)
 
     server.request_handlers[types.CallToolRequest] = _call
     return server
@@ -209,11 +222,13 @@ def refusal(
 
 class McpEndpoint:
     """The ASGI endpoint at ``/mcp``: a Bearer token of a reader (listing) or operator
-    (calling), then the SDK's streamable-HTTP transport, one stateless exchange per request."""
+    (calling), then the SDK's streamable-HTTP transport, one stateless exchange per request;
+    a cancel is answered here (the SDK's session of that exchange knows no call to cancel)."""
 
     def __init__(self) -> None:
+        self.in_flight = InFlight()
         self.manager = StreamableHTTPSessionManager(
-            mcp_server(lambda request: request.app.state.runtime), stateless=True
+            mcp_server(lambda request: request.app.state.runtime, self.in_flight), stateless=True
         )
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -251,4 +266,27 @@ class McpEndpoint:
             await bearer.refusal(exc)(scope, receive, send)
             return
         scope[PRINCIPAL_KEY] = principal
+        if scope["method"] == "POST":
+            body = await read_body(receive)
+            if body is None:
+                return  # the client went away
+            cancel = cancellation(body)
+            if cancel is not None:
+                await self._cancel(HTTPConnection(scope).app.state.runtime, principal, cancel)
+                await send({"type": "http.response.start", "status": 202, "headers": []})
+                await send({"type": "http.response.body", "body": b""})
+                return  # accepted, as the SDK answers a notification
+            receive = replaying(body, receive)
         await self.manager.handle_request(scope, receive, send)
+
+    async def _cancel(
+        self, runtime: Runtime, principal: Principal, cancel: types.CancelledNotificationParams
+    ) -> None:
+        """Cancel the run of the caller's in-flight call ``cancel.requestId``, if there is one
+        (the caller started it: its authority to cancel it is the same)."""
+        if cancel.requestId is None:
+            return
+        run_id = self.in_flight.run_of(principal, cancel.requestId)
+        if run_id is not None:
+            reason = f"cancelled by MCP client: {(cancel.reason or 'no reason given')[:200]}"
+            await runtime.orchestrator.cancel_run(run_id, reason)

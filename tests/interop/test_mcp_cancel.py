@@ -1,0 +1,111 @@
+"""MCP cancellation on MODX's MCP server, with the MCP SDK's own client: a client that gives up
+on a ``tools/call`` and sends ``notifications/cancelled`` for it cancels the run that call
+started (a run at a ``wait`` step would otherwise run for ever), and only that run; a cancel
+from another caller, or for an id no call has, changes nothing."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import mcp.types as types
+from mcp import ClientSession
+
+from services.db.models import DEFAULT_TENANT
+from services.interop.mcp_client import next_request_id
+from services.interop.mcp_server import RUN_ID_META
+from tests.fixtures.services import wait_until
+from tests.fixtures.stack import TOKEN, Stack
+from tests.interop.test_mcp_server import mcp_session
+
+HOLD = {"name": "hold", "steps": [{"id": "hold", "wait": {"signal": "go", "timeout_s": 3600}}]}
+
+
+async def running_runs(stack: Stack, count: int) -> list[str]:
+    """The ids of the ``hold`` runs, oldest first, once ``count`` of them are running."""
+    found: list[str] = []
+
+    async def enough() -> bool:
+        nonlocal found
+        listed = (await stack.client.get("/v1/runs", params={"workflow": "hold"})).json()
+        found = [r["run_id"] for r in reversed(listed["items"]) if r["status"] == "running"]
+        return len(found) >= count
+
+    await wait_until(enough, timeout=60)
+    return found
+
+
+async def call(session: ClientSession) -> tuple[int, asyncio.Task[types.CallToolResult]]:
+    """Start ``workflow.hold`` in the background; the request's JSON-RPC id and its task."""
+    request_id = next_request_id(session)
+    return request_id, asyncio.create_task(session.call_tool("workflow.hold", {}))
+
+
+def cancel_body(request_id: Any) -> dict[str, Any]:
+    return {
+        "jsonrpc": "2.0",
+        "method": "notifications/cancelled",
+        "params": {"requestId": request_id, "reason": "not mine"},
+    }
+
+
+async def raw_cancel(stack: Stack, token: str, request_id: Any) -> None:
+    """A cancel posted by hand (answered once handled: 202, as any notification)."""
+    headers = {
+        "authorization": f"Bearer {token}",
+        "accept": "application/json, text/event-stream",
+        "mcp-protocol-version": types.LATEST_PROTOCOL_VERSION,
+    }
+    async with httpx.AsyncClient(base_url=stack.url) as http:
+        response = await http.post("/mcp", json=cancel_body(request_id), headers=headers)
+    assert response.status_code == 202, response.text
+
+
+async def status(stack: Stack, run_id: str) -> str:
+    return str((await stack.client.get(f"/v1/runs/{run_id}")).json()["status"])
+
+
+async def test_a_cancelled_tool_call_cancels_its_run_and_only_that_one(stack: Stack) -> None:
+    assert (await stack.client.post("/v1/workflows", json=HOLD)).status_code in (200, 201)
+    other = await stack.client.post(
+        "/v1/tokens",
+        json={"tenant": DEFAULT_TENANT, "role": "operator"},
+        headers={"authorization": f"Bearer {stack.settings.admin_token}"},
+    )
+    assert other.status_code == 201, other.text
+    async with mcp_session(stack) as first, mcp_session(stack) as second:
+        await second.list_tools()  # its call's id differs from the first's
+        first_id, first_call = await call(first)
+        (first_run,) = await running_runs(stack, 1)
+        second_id, second_call = await call(second)
+        assert first_id != second_id
+        _, second_run = await running_runs(stack, 2)
+
+        # another operator's cancel of that id, and a cancel of an id no call has: ignored
+        await raw_cancel(stack, other.json()["token"], second_id)
+        await raw_cancel(stack, TOKEN, 9999)
+        assert await status(stack, first_run) == "running"
+        assert await status(stack, second_run) == "running"
+
+        cancel = types.CancelledNotification(
+            params=types.CancelledNotificationParams(requestId=first_id, reason="client timed out")
+        )
+        await first.send_notification(types.ClientNotification(cancel))
+        cancelled = await stack.wait(first_run)
+        assert cancelled["status"] == "cancelled"
+        assert "client timed out" in str(cancelled["error"])
+        answered = await first_call  # the late answer, which a client may ignore
+        assert answered.isError and answered.meta is not None
+        assert answered.meta[RUN_ID_META] == first_run
+        assert await status(stack, second_run) == "running"  # only the call that was cancelled
+
+        # the call has been answered: a cancel of it now is ignored, the session goes on
+        await first.send_notification(types.ClientNotification(cancel))
+        assert isinstance((await first.list_tools()).tools, list)
+
+        signal = await stack.client.post(f"/v1/runs/{second_run}/signals/go", json={"ok": True})
+        assert signal.status_code == 202, signal.text
+        finished = await second_call
+        assert not finished.isError, finished.content
+        assert (await stack.wait(second_run))["status"] == "succeeded"

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,6 +66,7 @@ from a2a.utils.errors import (
     TaskNotFoundError,
     UnsupportedOperationError,
 )
+from a2a.utils.task import apply_history_length, validate_history_length
 from google.protobuf import json_format
 from sqlalchemy import ColumnElement
 from starlette.requests import Request
@@ -77,7 +78,7 @@ from services.api.deps import still_holds
 from services.api.errors import ApiError
 from services.api.input_guard import RpcKind
 from services.auth import OPERATORS, Principal
-from services.db.models import A2aTaskRow, RunRow, StepRow, utcnow
+from services.db.models import A2aTaskRow, EventRow, RunRow, StepRow, utcnow
 from services.discovery.embed_run import EMBED_TENANT
 from services.discovery.ranking import Capability, Corpus
 from services.discovery.search import discovery_of
@@ -90,6 +91,7 @@ from services.interop.translate.a2a import (
     ask_task,
     call_of,
     final_events,
+    history_of,
     message_json,
     output_of,
     step_update,
@@ -219,6 +221,21 @@ def _task_id(params: GetTaskRequest | CancelTaskRequest | SubscribeToTaskRequest
     return params.id
 
 
+def _run_task(
+    run: RunRow,
+    row: A2aTaskRow | None,
+    answers: Iterable[EventRow],
+    waits: Sequence[a2a_tasks.Waiting],
+    context_id: str | None = None,
+) -> Task:
+    """A run as a task, in its context (``context_id``, else its row's) with its history: the
+    messages of the ask it answers (its row's), its call, the answers it took."""
+    context = context_id or (row.context_id if row is not None else None)
+    asked = row.history if row is not None else ()
+    history = history_of(run, calls.skill_of(run), answers, context_id=context, asked=asked)
+    return task_of(run, history, context_id=context, waits=waits)
+
+
 class RunTasks(RequestHandler):
     """A2A requests answered from MODX runs (see the module docstring)."""
 
@@ -229,16 +246,17 @@ class RunTasks(RequestHandler):
             raise TaskNotFoundError(message=f"no task {task_id!r}")
         return run
 
-    async def _task(self, caller: _Caller, task_id: str, history: list[Message]) -> Task:
-        """A task as it is now: a run (input-required while a ``wait`` step waits), or an ask."""
+    async def _task(self, caller: _Caller, task_id: str) -> Task:
+        """A task as it is now: a run (input-required while a ``wait`` step waits) with its
+        history, or an ask."""
         async with caller.runtime.readers() as session:
             found = await a2a_tasks.run_and_steps(session, task_id, caller.tenant)
             row = await a2a_tasks.get(session, task_id, caller.tenant)
+            answers = await a2a_tasks.answers_by_run(session, [found[0]] if found else [])
         if found is not None:
             run, steps = found
-            context = row.context_id if row is not None else None
             waits = a2a_tasks.waits_of(run, steps)
-            return task_of(run, history, context_id=context, waits=waits)
+            return _run_task(run, row, answers.get(run.id, ()), waits)
         if row is not None and row.ask is not None:
             return ask_task(row.id, row.context_id, row.ask, row.history)
         raise TaskNotFoundError(message=f"no task {task_id!r}")
@@ -424,14 +442,15 @@ class RunTasks(RequestHandler):
 
     async def on_message_send(self, params: SendMessageRequest, context: ServerCallContext) -> Task:
         caller = _Caller(context)
+        validate_history_length(params.configuration)
         started = await self._start(caller, params.message)
         if isinstance(started, Task):
-            return started
+            return apply_history_length(started, params.configuration)
         if not params.configuration.return_immediately:
             # Until the run ends, or waits for input (an interrupted task answers too).
-            async for _event in self._follow(caller, started, [], stop_at_input=True):
+            async for _event in self._follow(caller, started, stop_at_input=True):
                 pass
-        return await self._task(caller, started.run_id, [params.message])
+        return apply_history_length(await self._task(caller, started.run_id), params.configuration)
 
     async def on_message_send_stream(
         self, params: SendMessageRequest, context: ServerCallContext
@@ -441,7 +460,7 @@ class RunTasks(RequestHandler):
         if isinstance(started, Task):
             yield started
             return
-        async for event in self._follow(caller, started, [params.message], stop_at_input=True):
+        async for event in self._follow(caller, started, stop_at_input=True):
             yield event
 
     async def on_subscribe_to_task(
@@ -451,34 +470,37 @@ class RunTasks(RequestHandler):
         task_id = _task_id(params)
         async with caller.runtime.readers() as session:
             run = await runs.get_run(session, task_id, caller.tenant)
-        task = await self._task(caller, task_id, [])
+        task = await self._task(caller, task_id)
         if run is None:  # an ask: no run to follow until a message picks a skill
             yield task
             return
         if run.status in TERMINAL_RUN:
             raise UnsupportedOperationError(message=f"task {params.id} has ended ({run.status})")
-        async for event in self._follow(caller, _Started(run.id, task.context_id), []):
+        async for event in self._follow(caller, _Started(run.id, task.context_id)):
             yield event
 
     async def _follow(
         self,
         caller: _Caller,
         started: _Started,
-        history: list[Message],
         *,
         stop_at_input: bool = False,
     ) -> AsyncGenerator[Event]:
-        """The task, a status update per step transition (input-required while a ``wait`` step
-        waits), then the artifact and final status; with ``stop_at_input``, the stream ends
-        when the task waits for input (A2A: an interrupted task ends a message's stream)."""
+        """The task (with its history), a status update per step transition (input-required
+        while a ``wait`` step waits), then the artifact and final status; with
+        ``stop_at_input``, the stream ends when the task waits for input (A2A: an interrupted
+        task ends a message's stream)."""
         async with caller.runtime.readers() as session:
             found = await a2a_tasks.run_and_steps(session, started.run_id, caller.tenant)
-        if found is None:
-            raise TaskNotFoundError(message=f"no task {started.run_id!r}")
+            if found is None:
+                raise TaskNotFoundError(message=f"no task {started.run_id!r}")
+            kept = await a2a_tasks.get(session, started.run_id, caller.tenant)
+            answers = await a2a_tasks.answers_by_run(session, [found[0]])
         last, steps = found
         tracker = a2a_tasks.WaitTracker(last, steps if started.after else ())
         context = started.context_id
-        yield task_of(last, history, context_id=context, waits=list(tracker.waiting.values()))
+        waits = list(tracker.waiting.values())
+        yield _run_task(last, kept, answers.get(last.id, ()), waits, context)
         async for last, events in calls.history(caller.runtime, started.run_id, started.after):
             for row in events:
                 if a2a_tasks.moves(row):
@@ -495,12 +517,14 @@ class RunTasks(RequestHandler):
             yield event
 
     async def on_get_task(self, params: GetTaskRequest, context: ServerCallContext) -> Task:
-        return await self._task(_Caller(context), _task_id(params), [])
+        validate_history_length(params)
+        return apply_history_length(await self._task(_Caller(context), _task_id(params)), params)
 
     async def on_list_tasks(
         self, params: ListTasksRequest, context: ServerCallContext
     ) -> ListTasksResponse:
         caller = _Caller(context)
+        validate_history_length(params)
         size = params.page_size or DEFAULT_LIST_TASKS_PAGE_SIZE
         if not 1 <= size <= MAX_LIST_TASKS_PAGE_SIZE:
             raise InvalidParamsError(message=f"pageSize: from 1 to {MAX_LIST_TASKS_PAGE_SIZE}")
@@ -550,7 +574,8 @@ class RunTasks(RequestHandler):
                 total += await a2a_tasks.count_asks(
                     session, caller.tenant, context_id=context_id, created_after=created_after
                 )
-            contexts = await a2a_tasks.contexts_of(session, [run.id for run in page])
+            rows = await a2a_tasks.rows_of(session, [run.id for run in page])
+            answers = await a2a_tasks.answers_by_run(session, page)
             waits = await a2a_tasks.waits_by_run(session, page)
         merged: list[RunRow | A2aTaskRow] = sorted(
             [*page, *asks], key=lambda row: (row.created_at, row.id), reverse=True
@@ -560,9 +585,12 @@ class RunTasks(RequestHandler):
         if shown and (more is not None or len(merged) > size):
             cursor = runs.cursor_after(shown[-1].created_at, shown[-1].id)
         tasks = [
-            task_of(row, context_id=contexts.get(row.id), waits=waits.get(row.id, ()))
-            if isinstance(row, RunRow)
-            else ask_task(row.id, row.context_id, row.ask or {}, row.history)
+            apply_history_length(
+                _run_task(row, rows.get(row.id), answers.get(row.id, ()), waits.get(row.id, ()))
+                if isinstance(row, RunRow)
+                else ask_task(row.id, row.context_id, row.ask or {}, row.history),
+                params,
+            )
             for row in shown
         ]
         return ListTasksResponse(

@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.db.models import A2aTaskRow, EventRow, RunRow, StepRow, utcnow
+from services.orchestrator import runs
 from services.orchestrator.conversation import ANSWER_SCHEMA, QUESTION
 
 MAX_HISTORY = 20  # client messages an ask keeps (a client that keeps not choosing)
@@ -212,12 +213,36 @@ async def remember_context(
         await session.rollback()
 
 
-async def contexts_of(session: AsyncSession, task_ids: Sequence[str]) -> dict[str, str]:
-    """Task id -> the context id a client gave it (tasks in their own context are left out)."""
+async def rows_of(session: AsyncSession, task_ids: Sequence[str]) -> dict[str, A2aTaskRow]:
+    """Task id -> its row, for the tasks that have one (a context a client gave, an ask's
+    messages); the ids are the caller's own runs, so no tenant filter is needed."""
     if not task_ids:
         return {}
-    query = select(A2aTaskRow.id, A2aTaskRow.context_id).where(A2aTaskRow.id.in_(task_ids))
-    return {row.id: row.context_id for row in await session.execute(query)}
+    query = select(A2aTaskRow).where(A2aTaskRow.id.in_(task_ids))
+    return {row.id: row for row in (await session.execute(query)).scalars()}
+
+
+async def answers_by_run(
+    session: AsyncSession, rows: Sequence[RunRow]
+) -> dict[str, list[EventRow]]:
+    """The signals each run took (its ``signal.received`` events, oldest first): the answers
+    that a task's history shows."""
+    if not rows:
+        return {}
+    since = runs.history_since(min(run.created_at for run in rows))
+    query = (
+        select(EventRow)
+        .where(
+            EventRow.run_id.in_([run.id for run in rows]),
+            EventRow.type == ANSWERED,
+            EventRow.created_at >= since,
+        )
+        .order_by(EventRow.id)
+    )
+    found: dict[str, list[EventRow]] = {run.id: [] for run in rows}
+    for event in (await session.execute(query)).scalars():
+        found[str(event.run_id)].append(event)
+    return found
 
 
 def runs_in_context(tenant: str, context_id: str) -> Select[Any]:

@@ -22,6 +22,8 @@ from services.runtime import Runtime
 
 WORKFLOW_PREFIX = "workflow."
 """Tool and skill names: ``workflow.<name>`` for a workflow, the capability's own name otherwise."""
+PROTOCOLS = ("mcp", "a2a")
+"""The protocols whose servers start runs (the prefix of an inline workflow's name)."""
 _MAX_KEY = 200  # runs.idempotency_key's column
 
 
@@ -60,6 +62,20 @@ async def definition_of(
         name=f"{protocol}.{name}", steps=[step], output="$.steps.call.output", input_schema=schema
     )
     return inline, None
+
+
+def skill_of(run: RunRow) -> str | None:
+    """The tool or skill name that starts a run like ``run`` (the inverse of
+    :func:`definition_of`): a registered workflow's, or the capability of a protocol's one-step
+    inline workflow; None for any other run (an inline workflow sent over REST)."""
+    if run.workflow_version is not None:
+        return WORKFLOW_PREFIX + run.workflow_name
+    protocol, _, capability = run.workflow_name.partition(".")
+    steps = run.definition.get("steps") if isinstance(run.definition, dict) else None
+    if protocol not in PROTOCOLS or not isinstance(steps, list) or len(steps) != 1:
+        return None
+    step = steps[0]
+    return capability if isinstance(step, dict) and step.get("capability") == capability else None
 
 
 def input_problem(runtime: Runtime, definition: WorkflowDefinition, arguments: Any) -> str | None:

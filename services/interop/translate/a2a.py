@@ -221,6 +221,44 @@ def artifact_of(run: RunRow) -> Artifact:
     )
 
 
+def history_of(
+    run: RunRow,
+    skill: str | None,
+    answers: Iterable[EventRow],
+    *,
+    context_id: str | None = None,
+    asked: Iterable[dict[str, Any]] = (),
+) -> list[Message]:
+    """A run's messages as its task's history, oldest first: an ask's messages before it
+    (``asked``, as kept), the call that started it (its input; with ``skill``, the data part
+    ``{"skill", "input"}`` a client sends), then each answer it took (a ``signal.received``
+    event: the body as parts, ``modx/signal`` naming the signal). MODX keeps a call's input,
+    not the message it came in: a text that discovery routed comes back as that call."""
+    context = context_id or run.id
+    history = [json_format.ParseDict(m, Message(), ignore_unknown_fields=True) for m in asked]
+    if skill is not None or run.input is not None:
+        call = {"skill": skill, "input": run.input} if skill is not None else run.input
+        history.append(_user_message(f"{run.id}.input", parts_of(call), run.id, context))
+    for event in answers:
+        data = event.data if isinstance(event.data, dict) else {}
+        message = _user_message(
+            f"{run.id}.answer.{event.id}", parts_of(data.get("body")), run.id, context
+        )
+        message.metadata.CopyFrom(struct_of({SIGNAL_META: data.get("signal")}))
+        history.append(message)
+    return history
+
+
+def _user_message(message_id: str, found: list[Part], task_id: str, context_id: str) -> Message:
+    return Message(
+        message_id=message_id,
+        role=Role.ROLE_USER,
+        parts=found,
+        task_id=task_id,
+        context_id=context_id,
+    )
+
+
 def task_of(
     run: RunRow,
     history: Iterable[Message] = (),

@@ -161,10 +161,23 @@ def mcp_server(runtime_of: Any, in_flight: InFlight) -> Server[Any, Request]:
         assert request is not None
         return runtime_of(request), request.scope[PRINCIPAL_KEY]
 
-    @server.list_tools()  # type: ignore[no-untyped-call,untyped-decorator]
-    async def _list() -> list[types.Tool]:
+    # Our own handler, not ``@server.list_tools``: that one keeps the tools in a cache shared
+    # by every tenant, and reads no cursor.
+    async def _list(request: types.ListToolsRequest) -> types.ServerResult:
+        cursor = request.params.cursor if request.params is not None else None
+        if cursor is not None:  # the list is one page: no cursor was ever given out
+            error = types.ErrorData(
+                code=types.INVALID_PARAMS,
+                message="cursor: not a cursor of this list (the tools come in one page)",
+                data={"path": "$.params.cursor"},
+            )
+            raise McpError(error)
         runtime, principal = caller()
-        return await list_tools(runtime, principal.tenant)
+        return types.ServerResult(
+            types.ListToolsResult(tools=await list_tools(runtime, principal.tenant))
+        )
+
+    server.request_handlers[types.ListToolsRequest] = _list
 
     # Our own handler, not ``@server.call_tool``: that one answers any exception (McpError
     # included) as ``isError``, and its input checks would use a tool list cached across tenants.

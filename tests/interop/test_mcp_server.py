@@ -159,3 +159,15 @@ async def test_an_unknown_tool_is_a_protocol_error_as_mcp_asks(stack: Stack) -> 
             assert name.removeprefix("workflow.") in raised.value.error.message
         assert isinstance((await session.list_tools()).tools, list)
     assert (await stack.client.get("/v1/runs")).json()["items"] == []  # no run was made
+
+
+async def test_a_cursor_the_server_never_gave_is_invalid_params(stack: Stack) -> None:
+    """The MCP specification: an invalid cursor is a -32602 error. The tools come in one page,
+    so any cursor is one the server never gave out; the session goes on."""
+    async with mcp_session(stack) as session:
+        with pytest.raises(McpError) as raised:
+            await session.list_tools(cursor="bogus")
+        assert raised.value.error.code == INVALID_PARAMS
+        assert "cursor" in raised.value.error.message
+        listed = await session.list_tools()
+        assert isinstance(listed.tools, list) and listed.nextCursor is None

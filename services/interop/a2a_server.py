@@ -83,6 +83,7 @@ from services.discovery.embed_run import EMBED_TENANT
 from services.discovery.ranking import Capability, Corpus
 from services.discovery.search import discovery_of
 from services.interop import a2a_tasks, bearer, calls
+from services.interop.a2a_params import unknown_enum
 from services.interop.a2a_skills import ASK, Skill, agent_card, skills_of
 from services.interop.translate.a2a import (
     RUN_STATES_OF_TASK,
@@ -650,8 +651,32 @@ class A2aEndpoint:
             await bearer.refusal(exc)(scope, receive, send)
             return
         scope[PRINCIPAL_KEY] = principal
+        refused = await self._unknown_enum(request)
+        if refused is not None:
+            await refused(scope, receive, send)
+            return
         response = await self.dispatcher.handle_requests(request)
         await response(scope, receive, send)
+
+    async def _unknown_enum(self, request: Request) -> Response | None:
+        """A ``-32602`` for params naming an enum value that does not exist, which the SDK's
+        parser would read as another (``services.interop.a2a_params``); else None."""
+        try:
+            body = await request.json()  # kept on the request: the dispatcher reads it again
+        except ValueError:
+            return None
+        if not isinstance(body, dict):
+            return None
+        model = self.dispatcher.METHOD_TO_MODEL.get(str(body.get("method")))
+        descriptor = getattr(model, "DESCRIPTOR", None)  # a protobuf message class
+        found = unknown_enum(body.get("params"), descriptor) if descriptor is not None else None
+        if found is None:
+            return None
+        request_id = body.get("id")
+        if isinstance(request_id, bool) or not isinstance(request_id, str | int):
+            request_id = None
+        status, content = refusal(request_id, "params", *found)
+        return Response(content, status_code=status, media_type="application/json")
 
     async def card(self, request: Request) -> Response:
         """``GET /.well-known/agent-card.json``: with a token, the card lists the tenant's skills;

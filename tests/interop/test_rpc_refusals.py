@@ -11,7 +11,13 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from a2a.types import CancelTaskRequest, GetTaskRequest, SubscribeToTaskRequest
+from a2a.types import (
+    CancelTaskRequest,
+    GetTaskRequest,
+    ListTasksRequest,
+    SubscribeToTaskRequest,
+    TaskState,
+)
 from a2a.utils.errors import InvalidParamsError, TaskNotFoundError
 from mcp.shared.exceptions import McpError
 from mcp.types import INVALID_PARAMS, PARSE_ERROR
@@ -94,3 +100,26 @@ async def test_a_request_without_a_task_id_is_invalid_params(stack: Stack) -> No
 
 async def collect_stream(events: AsyncIterator[Any]) -> list[Any]:
     return [event async for event in events]
+
+
+async def test_a_state_that_does_not_exist_is_invalid_params_not_any_state(stack: Stack) -> None:
+    """The SDK's parser reads an enum value it does not know as the default: ``ListTasks`` with
+    ``status: TASK_STATE_BOGUS`` listed the tasks of every state, and a number past the enum
+    listed none. Both are refused, naming the field; a real state still filters."""
+    await stack.agent(helper)
+    async with a2a_client(stack, streaming=False) as (client, _):
+        await collect(client, data_message({"skill": "text.shout", "input": {"text": "ab"}}))
+        with pytest.raises(InvalidParamsError) as refused:
+            await client.list_tasks(ListTasksRequest(status=99))  # type: ignore[arg-type]
+        assert refused.value.data == {"path": "$.params.status", "in": "body"}
+        done = await client.list_tasks(ListTasksRequest(status=TaskState.TASK_STATE_COMPLETED))
+        assert len(done.tasks) == 1
+        working = await client.list_tasks(ListTasksRequest(status=TaskState.TASK_STATE_WORKING))
+        assert len(working.tasks) == 0
+    call = {"jsonrpc": "2.0", "id": 3, "method": "ListTasks"}
+    answer = await stack.client.post(
+        "/a2a", json={**call, "params": {"status": "TASK_STATE_BOGUS"}}, headers=AUTH
+    )
+    body = answer.json()
+    assert body["id"] == 3 and body["error"]["code"] == -32602, body
+    assert body["error"]["message"].startswith("$.params.status: 'TASK_STATE_BOGUS' is not")

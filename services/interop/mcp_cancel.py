@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import mcp.types as types
@@ -21,36 +22,56 @@ from pydantic import ValidationError
 
 from services.auth import Principal
 from services.json_checks import parse_json
+from services.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 _Key = tuple[Principal, types.RequestId]
 
 
+@dataclass
+class Call:
+    """One ``tools/call`` being answered: its run once started, and a cancel that came first."""
+
+    run_id: str | None = None
+    cancelled: str | None = None  # the reason of a cancel that came before the run existed
+
+    async def started(self, runtime: Runtime, run_id: str) -> None:
+        """The call started ``run_id``: cancel it at once if the client already asked."""
+        self.run_id = run_id  # no await before the check: no cancel slips between
+        if self.cancelled is not None:
+            await runtime.orchestrator.cancel_run(run_id, self.cancelled)
+
+    async def cancel(self, runtime: Runtime, reason: str) -> None:
+        """Cancel the call's run, or have :meth:`started` cancel it."""
+        if self.run_id is None:
+            self.cancelled = reason
+        else:
+            await runtime.orchestrator.cancel_run(self.run_id, reason)
+
+
 class InFlight:
-    """The runs of the ``tools/call`` requests this process is answering."""
+    """The ``tools/call`` requests this process is answering, by caller and request id."""
 
     def __init__(self) -> None:
-        self._runs: dict[_Key, list[str]] = {}
+        self._calls: dict[_Key, list[Call]] = {}
 
     @contextmanager
-    def holding(
-        self, principal: Principal, request_id: types.RequestId, run_id: str
-    ) -> Iterator[None]:
-        """While the call that started ``run_id`` is answered."""
-        key = (principal, request_id)
-        self._runs.setdefault(key, []).append(run_id)
+    def calling(self, principal: Principal, request_id: types.RequestId) -> Iterator[Call]:
+        """While the caller's call ``request_id`` is answered."""
+        key, call = (principal, request_id), Call()
+        self._calls.setdefault(key, []).append(call)
         try:
-            yield
+            yield call
         finally:
-            left = self._runs[key]
-            left.remove(run_id)
+            left = self._calls[key]
+            left.remove(call)
             if not left:
-                del self._runs[key]
+                del self._calls[key]
 
-    def run_of(self, principal: Principal, request_id: types.RequestId) -> str | None:
-        """The run of the caller's call with this id, if exactly one is in flight."""
-        found = self._runs.get((principal, request_id), [])
+    def find(self, principal: Principal, request_id: types.RequestId) -> Call | None:
+        """The caller's call with this id, if exactly one is in flight."""
+        found = self._calls.get((principal, request_id), [])
         if len(found) > 1:
             log.info(
                 "MCP cancel of request %r ignored: %d calls have that id", request_id, len(found)

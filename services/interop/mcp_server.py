@@ -10,7 +10,6 @@ text beside it. A run that fails answers ``isError`` with the run's error messag
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -27,7 +26,7 @@ from services.api.input_guard import RpcKind, read_body, replaying
 from services.auth import OPERATORS, Principal
 from services.db.models import RunRow
 from services.interop import bearer, calls
-from services.interop.mcp_cancel import InFlight, cancellation
+from services.interop.mcp_cancel import Call, InFlight, cancellation
 from services.interop.translate import Failure
 from services.interop.translate import mcp as translate_mcp
 from services.orchestrator import runs, workflows
@@ -104,11 +103,11 @@ async def call_tool(
     name: str,
     arguments: dict[str, Any],
     progress: Any = None,
-    in_flight: tuple[InFlight, types.RequestId] | None = None,
+    call: Call | None = None,
 ) -> types.CallToolResult:
     """Start a run for tool ``name`` and answer its result; ``progress(done, total)`` is awaited
-    each time the count of finished steps grows. With ``in_flight`` (the process's calls and
-    this one's request id), a cancel of the request finds the run while it is answered."""
+    each time the count of finished steps grows. ``call`` (this request in the process's
+    in-flight calls) learns the run, for a cancel of the request."""
     if principal.role not in OPERATORS or principal.agent_id is not None:
         return _error("calling a tool starts a run: this needs an operator or admin token")
     try:
@@ -118,13 +117,11 @@ async def call_tool(
         raise McpError(error) from None
     except calls.CallRefused as exc:
         return _error(str(exc))
-    with contextlib.ExitStack() as held:
-        if in_flight is not None:
-            registry, request_id = in_flight
-            held.enter_context(registry.holding(principal, request_id, run_id))
-        async for done, total in _progress(runtime, run_id):
-            if progress is not None:
-                await progress(done, total)
+    if call is not None:
+        await call.started(runtime, run_id)
+    async for done, total in _progress(runtime, run_id):
+        if progress is not None:
+            await progress(done, total)
     async with runtime.readers() as session:
         row = await session.get(RunRow, run_id)
     assert row is not None
@@ -197,9 +194,8 @@ def mcp_server(runtime_of: Any, in_flight: InFlight) -> Server[Any, Request]:
                     related_request_id=str(context.request_id),
                 )
 
-        answer = await call_tool(
-            runtime, principal, name, arguments, progress, (in_flight, context.request_id)
-        )
+        with in_flight.calling(principal, context.request_id) as call:
+            answer = await call_tool(runtime, principal, name, arguments, progress, call)
         return types.ServerResult(answer)
 
     server.request_handlers[types.CallToolRequest] = _call
@@ -299,7 +295,7 @@ class McpEndpoint:
         (the caller started it: its authority to cancel it is the same)."""
         if cancel.requestId is None:
             return
-        run_id = self.in_flight.run_of(principal, cancel.requestId)
-        if run_id is not None:
+        call = self.in_flight.find(principal, cancel.requestId)
+        if call is not None:
             reason = f"cancelled by MCP client: {(cancel.reason or 'no reason given')[:200]}"
-            await runtime.orchestrator.cancel_run(run_id, reason)
+            await call.cancel(runtime, reason)

@@ -12,7 +12,10 @@ import httpx
 import mcp.types as types
 from mcp import ClientSession
 
+from services.auth import Principal
 from services.db.models import DEFAULT_TENANT
+from services.interop import calls
+from services.interop.mcp_cancel import InFlight
 from services.interop.mcp_client import next_request_id
 from services.interop.mcp_server import RUN_ID_META
 from tests.fixtures.services import wait_until
@@ -109,3 +112,22 @@ async def test_a_cancelled_tool_call_cancels_its_run_and_only_that_one(stack: St
         finished = await second_call
         assert not finished.isError, finished.content
         assert (await stack.wait(second_run))["status"] == "succeeded"
+
+
+async def test_a_cancel_that_comes_before_the_run_cancels_it_once_started(stack: Stack) -> None:
+    """A cancel may reach the server while the call has not made its run yet: the call keeps
+    it and cancels the run as soon as it exists."""
+    assert (await stack.client.post("/v1/workflows", json=HOLD)).status_code in (200, 201)
+    calls_ = InFlight()
+    principal = Principal(tenant=DEFAULT_TENANT, role="operator", name="t")
+    with calls_.calling(principal, 5) as made:
+        found = calls_.find(principal, 5)
+        assert found is made and calls_.find(principal, 6) is None
+        await made.cancel(stack.runtime, "cancelled by MCP client: gave up early")
+        run_id = await calls.start(
+            stack.runtime, DEFAULT_TENANT, "workflow.hold", {}, protocol="mcp"
+        )
+        await made.started(stack.runtime, run_id)
+    assert calls_.find(principal, 5) is None  # answered: no longer in flight
+    run = await stack.wait(run_id)
+    assert run["status"] == "cancelled" and "gave up early" in str(run["error"])

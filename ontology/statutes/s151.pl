@@ -7,7 +7,8 @@
     s151_b(T, X, Y)          exemption for X as the taxpayer (each spouse
                              on a joint return) or as T's spouse.
     s151_c(T, X, Y)          exemption for X, a dependent of T (§152).
-    s151_d(T, Y, Amount)     the exemption amount; (d)(1), (2), (3), (5).
+    s151_d(T, Y, Amount)     the exemption amount; (d)(1), (2), (3), (5)
+                             ((d)(2), (d)(5) give the zero they set).
 */
 
 cites(s151_a/3, '§151(a)', 3).
@@ -18,12 +19,12 @@ cites(s151_b__spouse/3, '§151(b)', 0).
 cites(s151_c/3, '§151(c)', 0).
 cites(s151_d/3, '§151(d)', 3).
 cites(s151_d_1/1, '§151(d)(1)', 1).
-cites(s151_d_2/2, '§151(d)(2)', 0).
+cites(s151_d_2/3, '§151(d)(2)', 3).
 cites(s151_d_3/4, '§151(d)(3)', 4).
 cites(s151_d_3_A/2, '§151(d)(3)(A)', 0).
 cites(s151_d_3_B/3, '§151(d)(3)(B)', 3).
 value_unit(s151_d_3_B/3, percent).
-cites(s151_d_5/1, '§151(d)(5)', 0).
+cites(s151_d_5/2, '§151(d)(5)', 2).
 combines(s151_a/3, last).
 
 %!  s151_a(+T, +Y, -Total) exemptions allowed as deductions in computing
@@ -70,10 +71,10 @@ s151_c(T, X, Y) :-
 
 %!  s151_d(+T, +Y, -Amount) the exemption amount applicable to T for Y.
 s151_d(T, Y, Amount) :-
-    (   s151_d_5(Y)
-    ->  Amount = 0
-    ;   s151_d_2(T, Y)
-    ->  Amount = 0
+    (   s151_d_5(Y, Zero)
+    ->  Amount = Zero
+    ;   s151_d_2(T, Y, Zero)
+    ->  Amount = Zero
     ;   s151_d_1(Base),
         s151_d_3(T, Y, Base, Amount)
     ).
@@ -81,9 +82,10 @@ s151_d(T, Y, Amount) :-
 %!  s151_d_1(-Amount) in general, $2,000.
 s151_d_1(2000).
 
-%!  s151_d_2(+T, +Y) a deduction under this section for T is allowable to
-%   another taxpayer: T's exemption amount is zero.
-s151_d_2(T, Y) :-
+%!  s151_d_2(+T, +Y, -Amount) a deduction under this section for T is
+%   allowable to another taxpayer: T's exemption amount is zero.  The node
+%   carries the amount it sets, so a question that states one is compared.
+s151_d_2(T, Y, 0) :-
     s151_c(Other, T, Y),
     Other \== T.
 
@@ -118,6 +120,6 @@ s151_d_3_B(T, Y, Pct) :-
     Steps is ceiling(Excess rdiv Step),
     Pct is min(100, 2 * max(0, Steps)).
 
-%!  s151_d_5(+Y) taxable years beginning after 2017 and before 2026: the
-%   exemption amount is zero.
-s151_d_5(Y) :- Y >= 2018, Y =< 2025.
+%!  s151_d_5(+Y, -Amount) taxable years beginning after 2017 and before
+%   2026: the term "exemption amount" means zero.
+s151_d_5(Y, 0) :- Y >= 2018, Y =< 2025.

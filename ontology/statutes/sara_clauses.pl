@@ -654,9 +654,9 @@ sara_clause(s151_c(T, X, _, Y), s151_c(T, X, Y), true).
 sara_clause(s151_c_applies(T, X, Y), s151_c(T, X, Y), true).
 sara_clause(s151_d(T, X, _, Y), s151_c(T, X, Y), true) :- nonvar(X).
 sara_clause(s151_d(T, X, _, Y), s151_b(T, T, Y), true) :- var(X).
-sara_clause(s151_d_2(_, X, _, A, Y), s151_d_2(X, Y), A =:= 0).
+sara_clause(s151_d_2(_, X, _, A, Y), s151_d_2(X, Y, O), dollars(O, A)).
 sara_clause(s151_d_3_B(Pct, T, _, Y, _), s151_d_3_B(T, Y, O), dollars(O, Pct)).
-sara_clause(s151_d_5(A, Y), s151_d_5(Y), A =:= 0).
+sara_clause(s151_d_5(A, Y), s151_d_5(Y, O), dollars(O, A)).
 
 % §152: (individual, taxpayer, ..., year).
 sara_clause(s152_b_2(X, _, _, Y), s152_b_2(X, Y), true).

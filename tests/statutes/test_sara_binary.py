@@ -23,7 +23,7 @@ pytestmark = pytest.mark.prolog
 ROWS: list[tuple[str, str, bool]] = [
     ("s151_b_pos", "statutes:s151_b__spouse(alice,bob,2015)", True),
     ("s151_b_neg", "statutes:s151_b__spouse(alice,bob,2015)", False),
-    ("s151_d_5_pos", "statutes:s151_d_5(2018)", True),
+    ("s151_d_5_pos", "statutes:s151_d_5(2018, 0)", True),
     ("s151_d_3_B_pos", "statutes:s151_d_3_B(alice,2015,22)", True),
     ("s151_d_3_B_neg", "statutes:s151_d_3_B(alice,2015,118)", False),
     ("s151_a_neg", "statutes:s151_a(alice,2015,6000)", False),

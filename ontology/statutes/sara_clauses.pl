@@ -285,7 +285,16 @@ dataset_clause_node(G, Node, Check) :-
     ).
 
 %!  generic_clause_node(+G, -Node, -Check)
-generic_clause_node(G, (YearGoal, clause_placed_by_kind(Node)), Check) :-
+generic_clause_node(G, (YearGoal, clause_placed_by_kind(status_span(Node, S, E))), true) :-
+    G =.. [Name|DArgs],
+    span_arguments(DArgs, Front, S, E),
+    G1 =.. [Name|Front],
+    generic_clause_node_(G1, (YearGoal, clause_placed_by_kind(Node)), true),
+    status_as_of_day(Node, _, _), !.
+generic_clause_node(G, Node, Check) :-
+    generic_clause_node_(G, Node, Check).
+
+generic_clause_node_(G, (YearGoal, clause_placed_by_kind(Node)), Check) :-
     G =.. [Name|DArgs],
     findall(A, node_value_arg(Name/A, _), As0), sort(As0, As),
     member(Arity, As),
@@ -320,6 +329,103 @@ generic_clause_node(G, (YearGoal, clause_placed_by_kind(Node)), Check) :-
     ;   VArg > 0, Amounts = [Amount]
     ->  arg(VArg, Node, O), Check = dollars(O, Amount)
     ), !.
+
+/* A relationship over time ---------------------------------------------
+
+   The dataset writes a relationship (§152(c)(2), (d)(2)(A)-(G)) with the
+   days it starts and ends, not a year: s152_d_2_D(alice, bob, Start, End),
+   then tests them (is_before(Start, Day), var(End)).  Our node is the
+   status as of the close of a year (year_last_day(Y, L), then the
+   relationship on day L), which the statute's text defines from the case's
+   kinship and marriage facts.  The span is read off the same definition:
+   the facts change only on the days events start or the day after they
+   end, so the status is evaluated on those days, and each run of days on
+   which it holds is a span, from its first day ("YYYY-MM-DD") to its last
+   (End unbound while it still holds).  A span that holds before every
+   dated fact has no first day, and a question testing it raises; a node
+   that is no status at a day is placed as before (and refused). */
+
+helper_node(status_span/3, 0).
+
+%!  span_arguments(+DArgs, -Front, -Start, -End) the question's last two
+%   arguments are unbound or dates: a start and an end.
+span_arguments(DArgs, Front, S, E) :-
+    append(Front, [S, E], DArgs),
+    Front \== [],
+    span_end(S), span_end(E),
+    S \== E.
+
+span_end(X) :- var(X), !.
+span_end(X) :- date_text(X).
+
+%!  status_span(+Node, ?Start, ?End) Node, a status as of the close of its
+%   year, holds on every day from Start to End (dates; End unbound while
+%   it holds on the last day a fact changes, Start while it holds before
+%   the first).
+status_span(Node, S, E) :-
+    change_days(Days),
+    Days = [First|_],
+    Before is First - 1,
+    findall(D-H, ( member(D, [Before|Days]),
+                   ( status_on_day(Node, D) -> H = true ; H = false ) ), Marks),
+    status_run(Marks, From, To),
+    ( From == open -> true ; days_date(From, S0), same_date(S, S0) ),
+    ( To == open -> var(E) ; days_date(To, E0), same_date(E, E0) ).
+
+%   A date the question gives is compared by day; an unbound one is bound.
+same_date(Q, D) :- var(Q), !, Q = D.
+same_date(Q, D) :- date_days(Q, N), date_days(D, N).
+
+%!  status_run(+Marks, -From, -To) a maximal run of days (Day-true) in
+%   Marks: From is its first day (open when it holds before the first
+%   dated fact), To its last (open when it holds on the last mark).
+status_run(Marks, From, To) :-
+    append(Pre, [D0-true|Rest], Marks),
+    \+ last(Pre, _-true),
+    ( Pre == [] -> From = open ; From = D0 ),
+    (   append(Run, [D1-false|_], Rest), \+ memberchk(_-false, Run)
+    ->  To is D1 - 1
+    ;   To = open
+    ).
+
+%!  change_days(-Days) the days on which a case fact may change: the start
+%   of an event, the day after its end; sorted, at least one.
+change_days(Days) :-
+    findall(D, ( start_(_, T), date_day(T, D)
+               ; end_(_, T), date_day(T, D0), D is D0 + 1 ), Ds),
+    sort(Ds, Days).
+
+%!  status_on_day(+Node, +Day) Node holds on Day (status_as_of_day/3).
+status_on_day(Node, Day) :-
+    status_as_of_day(Node, Day, Goal),
+    call(Goal).
+
+%!  status_as_of_day(+Node, ?Day, -Goal) every clause of Node's predicate
+%   is a status as of the close of the year (year_last_day(Y, L), then a
+%   body without Y), or passes the year to another such node (§152(c)(2) to
+%   its (A) and (B)); Goal is Node's status on Day.  Fails otherwise.
+status_as_of_day(Node, Day, Goal) :-
+    functor(Node, Name, Arity), functor(H, Name, Arity),
+    predicate_property(H, number_of_clauses(N)), N > 0,
+    findall(H-B, clause(H, B), Clauses),
+    maplist(day_clause(Day), Clauses, Goals0),
+    maplist(head_goal(Node), Goals0, Gs),
+    disjunction(Gs, Goal).
+
+head_goal(Node, H-G, (Node = H1, G1)) :- copy_term(H-G, H1-G1).
+
+day_clause(Day, H-(year_last_day(Y, L), Rest), H-(L = Day, Rest)) :-
+    var(Y), year_position(H, Y), occurrences_of_var(Y, Rest, 0), !.
+day_clause(Day, H-B, H-G) :-       % passes its arguments on to one node
+    callable(B), B \= (_, _), B \= (_ ; _),
+    functor(B, BN, BA), cites(BN/BA, _, _),
+    term_variables(H, HVs), term_variables(B, BVs), HVs == BVs,
+    status_as_of_day(B, Day, G).
+
+year_position(H, Y) :- arg(_, H, A), A == Y, !.
+
+disjunction([G], G) :- !.
+disjunction([G|Gs], (G ; D)) :- disjunction(Gs, D).
 
 %!  node_value_arg(?Name/Arity, ?VArg) a statute or helper node and its
 %   value argument (0: none).

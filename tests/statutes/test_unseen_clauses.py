@@ -79,9 +79,7 @@ def test_a_goal_testing_an_argument_the_placed_clause_does_not_take_is_refused(
     assert out == {"refused": True}, err
 
 
-@pytest.mark.parametrize(
-    ("year", "expected"), [(2019, "Entailment"), (2018, "Contradiction")]
-)
+@pytest.mark.parametrize(("year", "expected"), [(2019, "Entailment"), (2018, "Contradiction")])
 def test_a_relationship_asked_with_its_start_and_end_is_the_span_it_holds(
     swipl: str, tmp_path: Path, year: int, expected: str
 ) -> None:
@@ -95,7 +93,7 @@ def test_a_relationship_asked_with_its_start_and_end_is_the_span_it_holds(
         "s152_d_2_D(alice,bob,Start,End), var(End), "
         f"first_day_year({year},Day), is_before(Start,Day)"
     )
-    start = f's152_d_2_D(alice,bob,"2018-08-08",_)'
+    start = 's152_d_2_D(alice,bob,"2018-08-08",_)'
     goals = [
         (
             "span",

@@ -36,6 +36,9 @@ cites(s63_c_2_B/3, '§63(c)(2)(B)', 3).
 cites(s63_c_2_C/2, '§63(c)(2)(C)', 2).
 cites(s63_c_3/3, '§63(c)(3)', 3).
 cites(s63_c_5/4, '§63(c)(5)', 4).
+cites(s63_c_5__dependent/2, '§63(c)(5)', 0).
+cites(s63_c_5_A/3, '§63(c)(5)(A)', 3).
+cites(s63_c_5_B/3, '§63(c)(5)(B)', 3).
 cites(s63_c_6/2, '§63(c)(6)', 0).
 cites(s63_c_6_A/2, '§63(c)(6)(A)', 0).
 cites(s63_c_6_B/2, '§63(c)(6)(B)', 0).
@@ -45,7 +48,11 @@ cites(s63_c_7_i/1, '§63(c)(7)(i)', 1).
 cites(s63_c_7_ii/1, '§63(c)(7)(ii)', 1).
 cites(s63_d/3, '§63(d)', 3).
 cites(s63_f/3, '§63(f)', 3).
-cites(s63_f__amount/4, '§63(f)', 4).
+cites(s63_f__paragraph/4, '§63(f)', 4).
+cites(s63_f_1/3, '§63(f)(1)', 3).
+cites(s63_f_1__for/3, '§63(f)(1)', 0).
+cites(s63_f_2/3, '§63(f)(2)', 3).
+cites(s63_f_2__for/3, '§63(f)(2)', 0).
 cites(s63_f_1_A/3, '§63(f)(1)(A)', 0).
 cites(s63_f_1_B/3, '§63(f)(1)(B)', 0).
 cites(s63_f_2_A/3, '§63(f)(2)(A)', 0).
@@ -142,7 +149,10 @@ s63_c_1(T, Y, SD) :-
 
 s63_c_1_A(T, Y, Basic) :-
     s63_c_2(T, Y, Basic0),
-    s63_c_5(T, Y, Basic0, Basic).
+    (   s63_c_5(T, Y, Basic0, Limited)
+    ->  Basic = Limited
+    ;   Basic = Basic0
+    ).
 
 s63_c_1_B(T, Y, Additional) :-
     s63_c_3(T, Y, Additional).
@@ -187,19 +197,34 @@ s63_c_3(T, Y, Additional) :-
 
 %!  s63_c_5(+T, +Y, +Basic0, -Basic) for an individual with respect to whom
 %   a §151 deduction is allowable to another taxpayer, the basic standard
-%   deduction may not exceed the greater of $500 or $250 plus the
-%   individual's earned income (all of the individual's gross income is
-%   treated as earned income).
+%   deduction may not exceed the greater of (A) and (B).  It fails for
+%   anyone else: the provision does not apply (asked as yes or no, it is
+%   "no"; before, it passed the amount through and said "yes" of everyone).
 s63_c_5(T, Y, Basic0, Basic) :-
     % Asked on its own (a question about (c)(5)), the amount it limits is
     % the basic standard deduction of (c)(2).
     ( var(Basic0) -> s63_c_2(T, Y, Basic0) ; true ),
+    s63_c_5__dependent(T, Y),
+    s63_c_5_A(T, Y, A),
+    s63_c_5_B(T, Y, B),
+    Basic is min(Basic0, max(A, B)).
+
+%!  s63_c_5__dependent(+T, +Y) a deduction under §151 for T is allowable to
+%   another taxpayer.
+s63_c_5__dependent(T, Y) :-
     (   s151_c(Other, T, Y), Other \== T
-    ->  gross_income(T, Y, Earned),
-        Limit is max(500, 250 + Earned),
-        Basic is min(Basic0, Limit)
-    ;   Basic = Basic0
+    ->  true
     ).
+
+%!  s63_c_5_A(+T, +Y, -Amount) (A) $500, for an individual (c)(5) covers.
+s63_c_5_A(T, Y, 500) :- s63_c_5__dependent(T, Y).
+
+%!  s63_c_5_B(+T, +Y, -Amount) (B) $250 plus the individual's earned income
+%   (all of his gross income is earned income), for one (c)(5) covers.
+s63_c_5_B(T, Y, Amount) :-
+    s63_c_5__dependent(T, Y),
+    gross_income(T, Y, Earned),
+    Amount is 250 + Earned.
 
 %!  s63_c_6(+T, +Y) the standard deduction is zero.
 s63_c_6(T, Y) :- s63_c_6_A(T, Y).
@@ -246,14 +271,31 @@ s63_d(T, Y, Itemized) :-
 
 %!  s63_f(+T, +Y, -Amount) the additional amounts of (f)(1) and (f)(2).
 s63_f(T, Y, Amount) :-
-    s63_f_3(T, Y, Unit),
-    sum_of(K-Unit, s63_f__amount(T, Y, K, Unit), Amount).
+    sum_of(P-A, s63_f__paragraph(T, Y, P, A), Amount).
 
-%!  s63_f__amount(+T, +Y, ?Which, +Unit) one additional amount.
-s63_f__amount(T, Y, aged(T), _) :- s63_f_1_A(T, Y, _).
-s63_f__amount(T, Y, aged(S), _) :- s63_f_1_B(T, Y, S).
-s63_f__amount(T, Y, blind(T), _) :- s63_f_2_A(T, Y, _).
-s63_f__amount(T, Y, blind(S), _) :- s63_f_2_B(T, Y, S).
+%!  s63_f__paragraph(+T, +Y, ?P, -Amount) the amount of paragraph P.
+s63_f__paragraph(T, Y, 1, Amount) :- s63_f_1(T, Y, Amount).
+s63_f__paragraph(T, Y, 2, Amount) :- s63_f_2(T, Y, Amount).
+
+%!  s63_f_1(+T, +Y, -Amount) the additional amounts for the aged: one unit
+%   ((f)(3)) for each of (A), (B) that applies; fails when neither does
+%   (asked as yes or no, (f)(1) then does not apply).
+s63_f_1(T, Y, Amount) :-
+    s63_f_3(T, Y, Unit),
+    sum_of(X-Unit, s63_f_1__for(T, Y, X), Amount),
+    Amount > 0.
+
+s63_f_1__for(T, Y, T) :- s63_f_1_A(T, Y, _).
+s63_f_1__for(T, Y, S) :- s63_f_1_B(T, Y, S).
+
+%!  s63_f_2(+T, +Y, -Amount) the additional amounts for the blind, as (f)(1).
+s63_f_2(T, Y, Amount) :-
+    s63_f_3(T, Y, Unit),
+    sum_of(X-Unit, s63_f_2__for(T, Y, X), Amount),
+    Amount > 0.
+
+s63_f_2__for(T, Y, T) :- s63_f_2_A(T, Y, _).
+s63_f_2__for(T, Y, S) :- s63_f_2_B(T, Y, S).
 
 %!  s63_f_1_A(+T, +Y, -) T attained age 65 before the close of the year.
 s63_f_1_A(T, Y, T) :-

@@ -76,7 +76,10 @@ s151_d(T, Y, Amount) :-
     ;   s151_d_2(T, Y, Zero)
     ->  Amount = Zero
     ;   s151_d_1(Base),
-        s151_d_3(T, Y, Base, Amount)
+        (   s151_d_3(T, Y, Base, Reduced)
+        ->  Amount = Reduced
+        ;   Amount = Base
+        )
     ).
 
 %!  s151_d_1(-Amount) in general, $2,000.
@@ -89,15 +92,14 @@ s151_d_2(T, Y, 0) :-
     s151_c(Other, T, Y),
     Other \== T.
 
-%!  s151_d_3(+T, +Y, +Base, -Amount) phaseout.
+%!  s151_d_3(+T, +Y, +Base, -Amount) phaseout; fails where (A) does not
+%   apply (asked as yes or no, "no"; before, it said "yes" of everyone).
 s151_d_3(T, Y, Base, Amount) :-
     % Asked on its own, the amount reduced is the exemption amount of (d)(1).
     ( var(Base) -> s151_d_1(Base) ; true ),
-    (   s151_d_3_A(T, Y)
-    ->  s151_d_3_B(T, Y, Pct),
-        Amount is Base * (100 - Pct) rdiv 100
-    ;   Amount = Base
-    ).
+    s151_d_3_A(T, Y),
+    s151_d_3_B(T, Y, Pct),
+    Amount is Base * (100 - Pct) rdiv 100.
 
 %!  s151_d_3_A(+T, +Y) T's adjusted gross income exceeds the applicable
 %   amount in effect under §68(b).

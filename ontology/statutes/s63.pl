@@ -58,6 +58,7 @@ cites(s63_f_1_B/3, '§63(f)(1)(B)', 0).
 cites(s63_f_2_A/3, '§63(f)(2)(A)', 0).
 cites(s63_f_2_B/3, '§63(f)(2)(B)', 0).
 cites(s63_f_3/3, '§63(f)(3)', 3).
+cites(s63_f__unit/3, '§63(f)', 3).
 
 helper_node(adjusted_gross_income/3, 3).
 helper_node(return_gross_income/3, 3).
@@ -111,7 +112,10 @@ s63_a(T, Y, TI) :-
 %   limited by §68.
 s63_a__itemized(T, Y, Allowed) :-
     s63_d(T, Y, Itemized),
-    s68(T, Y, Itemized, Allowed).
+    (   s68(T, Y, Itemized, Limited)
+    ->  Allowed = Limited
+    ;   Allowed = Itemized
+    ).
 
 %!  s63_b__itemizes(+T, +Y) T elects to itemize deductions for Y: T (or
 %   T's spouse on a joint return) claims itemized deductions (deduction_
@@ -281,7 +285,7 @@ s63_f__paragraph(T, Y, 2, Amount) :- s63_f_2(T, Y, Amount).
 %   ((f)(3)) for each of (A), (B) that applies; fails when neither does
 %   (asked as yes or no, (f)(1) then does not apply).
 s63_f_1(T, Y, Amount) :-
-    s63_f_3(T, Y, Unit),
+    s63_f__unit(T, Y, Unit),
     sum_of(X-Unit, s63_f_1__for(T, Y, X), Amount),
     Amount > 0.
 
@@ -290,7 +294,7 @@ s63_f_1__for(T, Y, S) :- s63_f_1_B(T, Y, S).
 
 %!  s63_f_2(+T, +Y, -Amount) the additional amounts for the blind, as (f)(1).
 s63_f_2(T, Y, Amount) :-
-    s63_f_3(T, Y, Unit),
+    s63_f__unit(T, Y, Unit),
     sum_of(X-Unit, s63_f_2__for(T, Y, X), Amount),
     Amount > 0.
 
@@ -326,9 +330,14 @@ s63_f_2_B(T, Y, S) :-
 
 %!  s63_f_3(+T, +Y, -Unit) $750 instead of $600 for an individual who is
 %   not married and is not a surviving spouse.
-s63_f_3(T, Y, Unit) :-
-    (   \+ s7703(T, _, Y),
-        \+ s2_a(T, Y)
-    ->  Unit = 750
+%   Fails for anyone else: (f)(3) does not apply to him.
+s63_f_3(T, Y, 750) :-
+    \+ s7703(T, _, Y),
+    \+ s2_a(T, Y).
+
+%!  s63_f__unit(+T, +Y, -Unit) $600 of (f)(1) and (f)(2), or (f)(3)'s $750.
+s63_f__unit(T, Y, Unit) :-
+    (   s63_f_3(T, Y, U)
+    ->  Unit = U
     ;   Unit = 600
     ).

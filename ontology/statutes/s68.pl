@@ -23,15 +23,16 @@ cites(s68_b_1_D/3, '§68(b)(1)(D)', 3).
 cites(s68_f/1, '§68(f)', 0).
 
 %!  s68(+T, +Y, +Itemized, -Allowed)
+%   Fails where the limitation does not apply ((f), or AGI at or below the
+%   applicable amount): asked as yes or no, it is then "no" (before, it
+%   passed the amount through and said "yes" of everyone).
 s68(T, Y, Itemized, Allowed) :-
     % Asked on its own, the deductions limited are T's itemized deductions
     % (§63(d)).
     ( var(Itemized) -> s63_d(T, Y, Itemized) ; true ),
-    (   s68_f(Y)
-    ->  Allowed = Itemized
-    ;   s68_a(T, Y, Itemized, Reduction),
-        Allowed is Itemized - Reduction
-    ).
+    \+ s68_f(Y),
+    s68_a(T, Y, Itemized, Reduction),
+    Allowed is Itemized - Reduction.
 
 %!  s68_a(+T, +Y, +Itemized, -Reduction) for an individual whose AGI exceeds
 %   the applicable amount, the lesser of (1) and (2); otherwise nothing.
@@ -39,12 +40,10 @@ s68_a(T, Y, Itemized, Reduction) :-
     ( var(Itemized) -> s63_d(T, Y, Itemized) ; true ),
     adjusted_gross_income(T, Y, AGI),
     s68_b(T, Y, Applicable),
-    (   AGI > Applicable
-    ->  s68_a_1(T, Y, R1),
-        s68_a_2(Itemized, R2),
-        Reduction is min(R1, R2)
-    ;   Reduction = 0
-    ).
+    AGI > Applicable,
+    s68_a_1(T, Y, R1),
+    s68_a_2(Itemized, R2),
+    Reduction is min(R1, R2).
 
 %!  s68_a_1(+T, +Y, -Amount) 3 percent of the excess of AGI over the
 %   applicable amount.

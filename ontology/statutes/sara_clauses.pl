@@ -364,8 +364,7 @@ span_end(X) :- date_text(X).
 %   the first).
 status_span(Node, S, E) :-
     change_days(Days),
-    Days = [First|_],
-    Before is First - 1,
+    ( Days = [First|_] -> Before is First - 1 ; Before = 0 ),
     findall(D-H, ( member(D, [Before|Days]),
                    ( status_on_day(Node, D) -> H = true ; H = false ) ), Marks),
     status_run(Marks, From, To),
@@ -389,7 +388,7 @@ status_run(Marks, From, To) :-
     ).
 
 %!  change_days(-Days) the days on which a case fact may change: the start
-%   of an event, the day after its end; sorted, at least one.
+%   of an event, the day after its end; sorted.
 change_days(Days) :-
     findall(D, ( start_(_, T), date_day(T, D)
                ; end_(_, T), date_day(T, D0), D is D0 + 1 ), Ds),

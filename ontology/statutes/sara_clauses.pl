@@ -661,19 +661,6 @@ year_of(Y) :- case_year(Y).
 %!  date_day(+Date, -Day) "YYYY-MM-DD" as our day number.
 date_day(D, Day) :- string(D), date_days(D, Day).
 
-%!  relationship_span(+Node, +X, +T, ?Start, ?End) the dataset's
-%   relationship clauses (X, T, Start, End): the relationship holds in the
-%   case's years from Start ("YYYY-01-01" of its first year), End unbound
-%   while it still holds in the latest year.
-relationship_span(Goal3, Start, End) :-
-    findall(Y, ( case_year(Y), copy_term(Goal3, G), arg(3, G, Y), call(G) ), Ys0),
-    Ys0 \== [],
-    sort(Ys0, Ys),
-    Ys = [First|_], last(Ys, Last),
-    format(string(Start), "~w-01-01", [First]),
-    findall(Y, case_year(Y), All), max_list(All, Max),
-    (   Last >= Max -> true ; format(string(End), "~w-12-31", [Last]) ).
-
 /* The table: dataset clause -> our node, adapter ----------------------------
    One row per dataset name/arity (a guard in the row's body chooses between
    two readings of the same name/arity).  Argument names say what each of the
@@ -773,9 +760,9 @@ sara_clause(s152_c_2(X, T, Start, End), (year_span(Y, Start, End), s152_c_2(X, T
 sara_clause(s152_c_2_A(X, T, _, _, _), (year_of(Y), s152_c_2_A(X, T, Y)), true).
 sara_clause(s152_c_3(X, T, Y), s152_c_3(X, T, Y), true).
 sara_clause(s152_d_1_B(X, Y), s152_d_1_B(X, Y), true).
-sara_clause(s152_d_2_A(X, T, S, E), (year_of(Y), s152_d_2_A(X, T, Y)), span(s152_d_2_A(X, T, _), S, E)).
-sara_clause(s152_d_2_B(X, T, S, E), (year_of(Y), s152_d_2_B(X, T, Y)), span(s152_d_2_B(X, T, _), S, E)).
-sara_clause(s152_d_2_D(X, T, S, E), (year_of(Y), s152_d_2_D(X, T, Y)), span(s152_d_2_D(X, T, _), S, E)).
+sara_clause(s152_d_2_A(X, T, S, E), (year_of(Y), s152_d_2_A(X, T, Y)), status_span(s152_d_2_A(X, T, _), S, E)).
+sara_clause(s152_d_2_B(X, T, S, E), (year_of(Y), s152_d_2_B(X, T, Y)), status_span(s152_d_2_B(X, T, _), S, E)).
+sara_clause(s152_d_2_D(X, T, S, E), (year_of(Y), s152_d_2_D(X, T, Y)), status_span(s152_d_2_D(X, T, _), S, E)).
 sara_clause(s152_d_2_F(X, T, _, _, _), (year_of(Y), s152_d_2_F(X, T, Y)), true).
 sara_clause(s152_d_2_H(X, T, Y, _, _, _), s152_d_2_H(X, T, Y), true).
 
@@ -852,8 +839,6 @@ year_span(Y, S, E) :-
     (   string(S) -> date_year(S, YS), Y >= YS ; true ),
     (   string(E) -> date_year(E, YE), Y =< YE ; true ).
 
-%!  span(+Goal, ?Start, ?End) see relationship_span/3.
-span(G, S, E) :- relationship_span(G, S, E).
 
 %!  school_day(+Name, -School, +Date, -Day) the institution the dataset
 %   names by its lower-case name, and the date as our day number.

@@ -57,8 +57,12 @@ cites(s3306_c_5/1, '§3306(c)(5)', 0).
 cites(s3306_c_6/1, '§3306(c)(6)', 0).
 cites(s3306_c_7/1, '§3306(c)(7)', 0).
 cites(s3306_c_10_A/1, '§3306(c)(10)(A)', 0).
-cites(s3306_c_10_A_i/3, '§3306(c)(10)(A)(i)', 0).
-cites(s3306_c_10_A_ii/3, '§3306(c)(10)(A)(ii)', 0).
+cites(s3306_c_10_A_i/4, '§3306(c)(10)(A)(i)', 0).
+cites(s3306_c_10_A_ii/4, '§3306(c)(10)(A)(ii)', 0).
+date_arg(s3306_c_10_A_i/4, 3).
+date_arg(s3306_c_10_A_i/4, 4).
+date_arg(s3306_c_10_A_ii/4, 3).
+date_arg(s3306_c_10_A_ii/4, 4).
 cites(s3306_c_10_B/1, '§3306(c)(10)(B)', 0).
 cites(s3306_c_11/1, '§3306(c)(11)', 0).
 cites(s3306_c_13/1, '§3306(c)(13)', 0).
@@ -496,15 +500,19 @@ s3306_c_10_A(S) :-
     service_for(S, E, Emp),
     entity_is(E, educational_institution),
     service_period(S, F, T),
-    (   s3306_c_10_A_i(Emp, E, F-T)
+    (   s3306_c_10_A_i(Emp, E, F, T)
     ->  true
-    ;   s3306_c_10_A_ii(Emp, E, F-T)
+    ;   s3306_c_10_A_ii(Emp, E, F, T)
     ).
 
-s3306_c_10_A_i(Emp, School, F-T) :-
+%!  s3306_c_10_A_i(?Emp, +School, +From, +To) Emp is a student of School
+%   (enrolled, regularly attending classes) over the service's days.
+s3306_c_10_A_i(Emp, School, F, T) :-
     student_at(Emp, School, F, T).
 
-s3306_c_10_A_ii(Emp, School, F-T) :-
+%!  s3306_c_10_A_ii(?Emp, +School, +From, +To) Emp is the spouse of such a
+%   student over those days.
+s3306_c_10_A_ii(Emp, School, F, T) :-
     married_during(Emp, Student, F, T),
     student_at(Student, School, F, T).
 

@@ -300,8 +300,12 @@ generic_clause_node_(G, (YearGoal, clause_placed_by_kind(Node)), Check) :-
     member(Arity, As),
     node_roles(Name/Arity, Roles),
     node_value_arg(Name/Arity, VArg),
-    arg_kinds(DArgs, Entities000, Years, Amounts0, Dates),
-    partition(place_atom, Entities000, Places, Entities00),
+    arg_kinds(DArgs, Entities0000, Years, Amounts0, Dates),
+    partition(place_atom, Entities0000, Places, Entities000),
+    (   memberchk(school, Roles)
+    ->  partition(school_entity, Entities000, Schools, Entities00)
+    ;   Schools = [], Entities00 = Entities000
+    ),
     include(individual_role, Roles, Slots),
     length(Slots, NSlots),
     (   NSlots =:= 0
@@ -315,7 +319,8 @@ generic_clause_node_(G, (YearGoal, clause_placed_by_kind(Node)), Check) :-
     append(Entities0, Numbers, Entities),
     (   memberchk(place, Roles) -> Places1 = Places ; Places1 = [] ),
     length(Args, Arity),
-    place(Roles, Args, Entities-Places1, Dates, Y, ServiceGoals),
+    place(Roles, Args, Entities-(Places1+Schools), Dates, Y, ServiceGoals),
+    one_day_period(Roles, Args),
     (   \+ memberchk(year, Roles) -> YearGoal0 = true
     ;   Years = [Y] -> YearGoal0 = true
     ;   YearGoal0 = year_of(Y)
@@ -444,7 +449,7 @@ value_amount(_, Amounts, [], Amounts).
 %   bound arguments by kind (the year: the last integer from 1900 to 2100
 %   that is a year of the case, else the last such integer).
 arg_kinds(Args, Entities, Years, Amounts, Dates) :-
-    include(atom, Args, Entities),
+    include(entity_arg, Args, Entities),
     include(date_text, Args, Dates),
     include(number, Args, Numbers),
     (   append(Before, [Y|After], Numbers), year_like(Y), case_year_like(Y),
@@ -461,6 +466,10 @@ case_year_like(Y) :- once(case_year(Y)).
 
 year_like(Y) :- integer(Y), Y >= 1900, Y =< 2100.
 
+%   An atom, or a text the case names a party by ("johns hopkins university").
+entity_arg(A) :- atom(A), !.
+entity_arg(A) :- string(A), \+ date_text(A), once(party(_, A)).
+
 date_text(D) :- string(D), catch(date_days(D, _), _, fail).
 
 %!  place(+Roles, ?Args, +Entities-Places, +Dates, -Y, -Goals) fill our
@@ -472,23 +481,27 @@ date_text(D) :- string(D), catch(date_days(D, _), _, fail).
 %   the employee, as the dataset writes them) gets the services between
 %   them, through Goals (service_for/3), rather than a person in the place
 %   of a service.
-place([], [], []-_, _, _, []).
-place([R|Rs], [A|As], Es-Ps, Ds, Y, Gs) :-
+place([], [], []-(_+[]), _, _, []).
+place([R|Rs], [A|As], Es-(Ps+Ss), Ds, Y, Gs) :-
     (   R == year
-    ->  A = Y, place(Rs, As, Es-Ps, Ds, Y, Gs)
+    ->  A = Y, place(Rs, As, Es-(Ps+Ss), Ds, Y, Gs)
     ;   R == place, Ps = [P|Ps1]
-    ->  A = P, place(Rs, As, Es-Ps1, Ds, Y, Gs)
+    ->  A = P, place(Rs, As, Es-(Ps1+Ss), Ds, Y, Gs)
+    ;   R == school, Ss = [Sc|Ss1]
+    ->  A = Sc, place(Rs, As, Es-(Ps+Ss1), Ds, Y, Gs)
+    ;   R == school
+    ->  place(Rs, As, Es-(Ps+Ss), Ds, Y, Gs)
     ;   R == payment, first_of_type(payment_, Es, E, Es1)
-    ->  A = E, place(Rs, As, Es1-Ps, Ds, Y, Gs)
+    ->  A = E, place(Rs, As, Es1-(Ps+Ss), Ds, Y, Gs)
     ;   R == payment, Es = [E|Es1], atom(E), plan_(E)
     ->  Gs = [payment_plan(A, E)|Gs1],
-        place(Rs, As, Es1-Ps, Ds, Y, Gs1)
+        place(Rs, As, Es1-(Ps+Ss), Ds, Y, Gs1)
     ;   R == plan, Es = [E|Es1], atom(E), plan_(E)
-    ->  A = E, place(Rs, As, Es1-Ps, Ds, Y, Gs)
+    ->  A = E, place(Rs, As, Es1-(Ps+Ss), Ds, Y, Gs)
     ;   R == plan
-    ->  place(Rs, As, Es-Ps, Ds, Y, Gs)
+    ->  place(Rs, As, Es-(Ps+Ss), Ds, Y, Gs)
     ;   R == service, first_of_type(service_event, Es, E, Es1)
-    ->  A = E, place(Rs, As, Es1-Ps, Ds, Y, Gs)
+    ->  A = E, place(Rs, As, Es1-(Ps+Ss), Ds, Y, Gs)
     ;   R == service
     ->  include(individual_role, Rs, Later),
         length(Later, K), length(Es, N), Take is max(0, min(2, N - K)),
@@ -498,12 +511,12 @@ place([R|Rs], [A|As], Es-Ps, Ds, Y, Gs) :-
         ;   G = service_for(A, _, _)
         ),
         Gs = [G|Gs1],
-        place(Rs, As, Es1-Ps, Ds, Y, Gs1)
+        place(Rs, As, Es1-(Ps+Ss), Ds, Y, Gs1)
     ;   memberchk(R, [entity, payment]), Es = [E|Es1]
-    ->  A = E, place(Rs, As, Es1-Ps, Ds, Y, Gs)
+    ->  A = E, place(Rs, As, Es1-(Ps+Ss), Ds, Y, Gs)
     ;   R == date, Ds = [D|Ds1]
-    ->  date_days(D, A), place(Rs, As, Es-Ps, Ds1, Y, Gs)
-    ;   place(Rs, As, Es-Ps, Ds, Y, Gs)
+    ->  date_days(D, A), place(Rs, As, Es-(Ps+Ss), Ds1, Y, Gs)
+    ;   place(Rs, As, Es-(Ps+Ss), Ds, Y, Gs)
     ).
 
 and_goal(G, Acc, (G, Acc)).
@@ -516,6 +529,23 @@ first_of_type(Type, Es, E, Rest) :-
     append(Before, After, Rest).
 
 individual_role(R) :- memberchk(R, [entity, service, payment, plan]).
+
+%!  school_entity(+E) E is a school, college or university of the case (a
+%   school position, head variable School, takes only one).
+school_entity(E) :- entity_is(E, educational_institution), !.
+
+date_pair(R-_) :- R == date.
+
+%!  one_day_period(+Roles, ?Args) our node takes a period (two or more
+%   dates) and the question gives one day: the period is that day.
+one_day_period(Roles, Args) :-
+    pairs_keys_values(Pairs, Roles, Args),
+    include(date_pair, Pairs, DatePairs),
+    pairs_values(DatePairs, Ds),
+    (   Ds = [_, _|_], include(nonvar, Ds, [D])
+    ->  maplist(=(D), Ds)
+    ;   true
+    ).
 
 close_of_year_date(L, R, A) :- ( R == date, var(A) -> A = L ; true ).
 
@@ -600,6 +630,7 @@ numlist_roles([V|Vs], I, NA, VArg, [R|Rs]) :-
     ;   V == 'S', NA = Name/_, sub_atom(Name, 0, _, _, s3306_) -> R = service
     ;   V == 'Pay' -> R = payment
     ;   V == 'Plan' -> R = plan
+    ;   V == 'School' -> R = school
     ;   R = entity
     ),
     I1 is I + 1,
@@ -797,9 +828,9 @@ sara_clause(s3306_c_2(S, E, Y), s3306_c_2(S, Y), service_for(S, E, _)).
 sara_clause(s3306_c_6(S), s3306_c_6(S), true).
 sara_clause(s3306_c_10_A(S, _School, _Emp, _Day), s3306_c_10_A(S), true).
 sara_clause(s3306_c_10_A_i(Emp, School, Day),
-            (school_day(School, Sch, Day, D), s3306_c_10_A_i(Emp, Sch, D-D)), true).
+            (school_day(School, Sch, Day, D), s3306_c_10_A_i(Emp, Sch, D, D)), true).
 sara_clause(s3306_c_10_A_ii(_Student, Emp, School, Day),
-            (school_day(School, Sch, Day, D), s3306_c_10_A_ii(Emp, Sch, D-D)), true).
+            (school_day(School, Sch, Day, D), s3306_c_10_A_ii(Emp, Sch, D, D)), true).
 sara_clause(s3306_c_16(S, _, _), s3306_c_16(S), true).
 sara_clause(s3306_c_21(S, _, _, _), s3306_c_21(S), true).
 

@@ -35,8 +35,8 @@
     of an aggregate node), so sums stay checkable in proofs.
 */
 
-:- discontiguous cites/3, helper_node/2, combines/2, date_arg/2, value_unit/2.
-:- multifile cites/3, helper_node/2, combines/2, date_arg/2, value_unit/2.
+:- discontiguous cites/3, helper_node/2, combines/2, date_arg/2, value_unit/2, relationship/1.
+:- multifile cites/3, helper_node/2, combines/2, date_arg/2, value_unit/2, relationship/1.
 
 %   value_unit(Name/Arity, Unit): the node's value is not dollars but
 %   percent or weeks (proofs carry it as "unit").

@@ -43,6 +43,20 @@ cites(s152_d_2_F/3, '§152(d)(2)(F)', 0).
 cites(s152_d_2_G/3, '§152(d)(2)(G)', 0).
 cites(s152_d_2_H/3, '§152(d)(2)(H)', 0).
 
+%   The relationships of (c)(2) and (d)(2)(A)-(G), which (c)(1)(A) and
+%   (d)(1)(A) call "a relationship to the taxpayer": kinship and marriage
+%   facts make them, so they hold over spans of days (status_span/3).
+relationship(s152_c_2/3).
+relationship(s152_c_2_A/3).
+relationship(s152_c_2_B/3).
+relationship(s152_d_2_A/3).
+relationship(s152_d_2_B/3).
+relationship(s152_d_2_C/3).
+relationship(s152_d_2_D/3).
+relationship(s152_d_2_E/3).
+relationship(s152_d_2_F/3).
+relationship(s152_d_2_G/3).
+
 /* (a) In general ------------------------------------------------------- */
 
 %!  s152_a(?X, +T, +Y) X is a dependent of T for the taxable year Y.

@@ -290,6 +290,7 @@ generic_clause_node(G, (YearGoal, clause_placed_by_kind(status_span(Node, S, E))
     span_arguments(DArgs, Front, S, E),
     G1 =.. [Name|Front],
     generic_clause_node_(G1, (YearGoal, clause_placed_by_kind(Node)), true),
+    functor(Node, NN, NA), relationship(NN/NA),
     status_as_of_day(Node, _, _), !.
 generic_clause_node(G, Node, Check) :-
     generic_clause_node_(G, Node, Check).
@@ -337,8 +338,10 @@ generic_clause_node_(G, (YearGoal, clause_placed_by_kind(Node)), Check) :-
 
 /* A relationship over time ---------------------------------------------
 
-   The dataset writes a relationship (§152(c)(2), (d)(2)(A)-(G)) with the
-   days it starts and ends, not a year: s152_d_2_D(alice, bob, Start, End),
+   The dataset writes a relationship (§152(c)(2), (d)(2)(A)-(G), declared
+   relationship/1: made by kinship and marriage facts, not by an age, which
+   changes on no fact's day) with the days it starts and ends, not a year:
+   s152_d_2_D(alice, bob, Start, End),
    then tests them (is_before(Start, Day), var(End)).  Our node is the
    status as of the close of a year (year_last_day(Y, L), then the
    relationship on day L), which the statute's text defines from the case's

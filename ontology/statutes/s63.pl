@@ -47,6 +47,7 @@ cites(s63_c_7/1, '§63(c)(7)', 0).
 cites(s63_c_7_i/1, '§63(c)(7)(i)', 1).
 cites(s63_c_7_ii/1, '§63(c)(7)(ii)', 1).
 cites(s63_d/3, '§63(d)', 3).
+cites(s63_d_2/3, '§63(d)(2)', 3).
 cites(s63_f/3, '§63(f)', 3).
 cites(s63_f__paragraph/4, '§63(f)', 4).
 cites(s63_f_1/3, '§63(f)(1)', 3).
@@ -67,6 +68,7 @@ helper_node(return_gross_income/3, 3).
 combines(s63/3, same).
 combines(s63_a/3, difference).
 combines(s63_a__itemized/3, last).
+combines(s63_d_2/3, same).
 combines(s63_b/3, difference).
 combines(s63_b_1/3, same).
 combines(s63_b_2/3, same).
@@ -105,7 +107,7 @@ s63(T, Y, TI) :-
 s63_a(T, Y, TI) :-
     return_gross_income(T, Y, GI),
     s63_a__itemized(T, Y, Itemized),
-    s151_a(T, Y, Exemptions),
+    s63_d_2(T, Y, Exemptions),
     TI is GI - Itemized - Exemptions.
 
 %!  s63_a__itemized(+T, +Y, -Allowed) the itemized deductions (§63(d)) as
@@ -258,6 +260,11 @@ s63_c_6_D(T, Y) :-
 s63_c_7(Y) :- Y >= 2018, Y =< 2025.
 s63_c_7_i(18000).
 s63_c_7_ii(12000).
+
+%!  s63_d_2(+T, +Y, -Amount) the deduction for personal exemptions (§151),
+%   which (d)(2) leaves out of the itemized deductions; §63(a) takes it
+%   separately.
+s63_d_2(T, Y, Amount) :- s151_a(T, Y, Amount).
 
 %!  s63_d(+T, +Y, -Itemized) the itemized deductions: deductions allowable
 %   other than (1) those in arriving at AGI (none in the corpus) and

@@ -451,7 +451,8 @@ value_amount(_, Amounts, [], Amounts).
 %!  arg_kinds(+Args, -Entities, -Years, -Amounts, -Dates) the question's
 %   bound arguments by kind (the year: the last integer from 1900 to 2100
 %   that is a year of the case, else the last such integer).
-arg_kinds(Args, Entities, Years, Amounts, Dates) :-
+arg_kinds(Args0, Entities, Years, Amounts, Dates) :-
+    maplist(listed_amount, Args0, Args),
     include(entity_arg, Args, Entities),
     include(date_text, Args, Dates),
     include(number, Args, Numbers),
@@ -462,6 +463,10 @@ arg_kinds(Args, Entities, Years, Amounts, Dates) :-
     ->  Years = [Y], append(Before, After, Amounts)
     ;   Years = [], Amounts = Numbers
     ).
+
+%   A list of amounts the dataset gives for one value ([1200]) is their sum.
+listed_amount(L, S) :- is_list(L), L \== [], maplist(number, L), !, sum_list(L, S).
+listed_amount(A, A).
 
 %   A number that could be a year or an amount ($2,000 is both) is the year
 %   when the case's dates mention that year and not the other candidate's.
@@ -754,7 +759,7 @@ sara_clause(s63_c_6_A(T, _, _, Y), s63_c_6_A(T, Y), true).
 sara_clause(s63_c_6_B(T, Y), s63_c_6_B(T, Y), true).
 sara_clause(s63_c_6_D(T, Y), s63_c_6_D(T, Y), true).
 sara_clause(s63_d(T, _, A, Y), s63_d(T, Y, O), dollars(O, A)).
-sara_clause(s63_d_2(T, _, Amounts, Y), s151_a(T, Y, O), amounts_total(Amounts, O)).
+sara_clause(s63_d_2(T, _, Amounts, Y), s63_d_2(T, Y, O), amounts_total(Amounts, O)).
 sara_clause(s63_f_2_B(T, Y), s63_f_2_B(T, Y, _), true).
 sara_clause(s63_f_3(T, Y, A), s63_f_3(T, Y, O), dollars(O, A)).
 

@@ -50,14 +50,15 @@ def test_training_questions_as_if_their_clause_were_new(swipl: str, tmp_path: Pa
             right += 1
         else:
             wrong += 1
-    # Measured: 167 right, 4 wrong (three are the dataset's own disagreements), 5 refused;
+    # Measured: 169 right, 4 wrong (three are the dataset's own disagreements), 3 refused;
+    # 167/4/5 before §63(d)(2) was a node of ours and a list of amounts ([1200]) their sum;
     # 165/4/7 before a school position took the school the question names (by its text) and
     # a period our node takes the one day the question gives; 159/4/13 before §151(d)(2), (d)(5) carried the zero they set and a relationship's
     # start and end were read as the span it holds (status_span/3);
     # 160/5/11 before a goal testing an argument the placed clause does not take was refused
     # (s152_d_2_D_pos wrong, _neg right by chance: both now refused); 139/12/25 before
     # services, payments, plans, households, marriages and parties were placed by kind.
-    assert right >= 167 and wrong <= 4, (right, wrong, refused)
+    assert right >= 169 and wrong <= 4, (right, wrong, refused)
     assert right + wrong + refused == 176
 
 

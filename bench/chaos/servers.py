@@ -12,6 +12,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from bench.stack import free_port
 
@@ -82,8 +83,14 @@ class PrivatePostgres:
         self.proc: subprocess.Popen[bytes] | None = None
         self.bin = _pg_bin()
 
-    def _as_owner(self, command: list[str]) -> list[str]:
-        return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+    @staticmethod
+    def _as_owner() -> dict[str, Any]:
+        """Popen's arguments to run a command as the cluster's owner. Not through ``runuser``:
+        it supervises its child and stops itself when the child is stopped (job control), so
+        after a SIGSTOP of the postmaster (``postgres-frozen``) waiting on it could hang."""
+        if os.geteuid() != 0:
+            return {}
+        return {"user": "postgres", "group": "postgres", "extra_groups": []}
 
     def init(self) -> None:
         """``initdb`` a new cluster."""
@@ -91,9 +98,8 @@ class PrivatePostgres:
         if os.geteuid() == 0:
             shutil.chown(self.home, "postgres")
         subprocess.run(
-            self._as_owner(
-                [str(self.bin / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres"]
-            ),
+            [str(self.bin / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres"],
+            **self._as_owner(),
             check=True,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -115,7 +121,8 @@ class PrivatePostgres:
             "max_connections=300",
         ]
         self.proc = subprocess.Popen(
-            self._as_owner(command),
+            command,
+            **self._as_owner(),
             stdout=open(self.folder / "postgres.log", "ab"),  # noqa: SIM115 - lives with it
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -136,7 +143,7 @@ class PrivatePostgres:
         session leader of its own, so a process group would not reach them."""
         if self.proc is None or self.proc.poll() is not None:
             return
-        for pid in _descendants(self.proc.pid):
+        for pid in descendants(self.proc.pid):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, sig)
 
@@ -155,7 +162,7 @@ class PrivatePostgres:
         if self.proc is None or self.proc.poll() is not None:
             return
         command = [str(self.bin / "pg_ctl"), "stop", "-D", str(self.data), "-m", "immediate"]
-        subprocess.run(self._as_owner(command), check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(command, **self._as_owner(), check=True, stdout=subprocess.DEVNULL)
         self.proc.wait()
 
     def stop(self) -> None:
@@ -172,7 +179,7 @@ class PrivatePostgres:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
 
 
-def _descendants(pid: int) -> list[int]:
+def descendants(pid: int) -> list[int]:
     """``pid`` and every process below it (from /proc: each process's parent)."""
     children: dict[int, list[int]] = {}
     for stat in glob.glob("/proc/[0-9]*/stat"):

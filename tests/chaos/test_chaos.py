@@ -3,14 +3,17 @@ PostgreSQL killed under load. Every run succeeds and no step completes twice."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bench.chaos.scenarios import SCENARIOS, run_scenario
-from bench.chaos.servers import PrivatePostgres
+from bench.chaos.servers import PrivatePostgres, descendants
 from tests.fixtures.services import missing
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
@@ -44,3 +47,31 @@ async def test_every_run_succeeds_through(name: str, cluster: tuple[PrivatePostg
     assert result.faults >= 1
     assert (result.succeeded, result.failed, result.stuck) == (RUNS, 0, 0), result
     assert result.duplicate_completions == 0, result
+
+
+def _stopped(pids: list[int]) -> list[int]:
+    """Which of ``pids`` are stopped (state T in /proc)."""
+    found = []
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "T":
+                found.append(pid)
+    return found
+
+
+def test_a_frozen_and_thawed_cluster_is_left_running_and_stops_at_once(
+    cluster: tuple[PrivatePostgres, Path],
+) -> None:
+    """After a freeze (``postgres-frozen``), no process of the cluster may stay stopped: a
+    supervisor that stops itself when its child stops (``runuser``, as root) was left stopped,
+    and the next scenario's ``pg_ctl stop -m immediate`` then waited on it for ever."""
+    postgres, _ = cluster
+    assert postgres.proc is not None
+    postgres.signal(signal.SIGSTOP)
+    time.sleep(0.5)
+    postgres.signal(signal.SIGCONT)
+    time.sleep(0.5)
+    assert _stopped(descendants(postgres.proc.pid)) == []
+    postgres.stop_immediate()
+    assert postgres.proc.poll() is not None
+    postgres.start()  # for the scenarios after this test

@@ -193,6 +193,7 @@ class GatewayTransport(Transport):
         self._sub_ids = itertools.count(1)
         self._background: set[asyncio.Task[None]] = set()
         self._closed = False
+        self._opened_with: tuple[str, str] | None = None
         self.generation = 0
         """Counts connections opened; a delivery belongs to the one it came on."""
 
@@ -233,6 +234,7 @@ class GatewayTransport(Transport):
                 ) from exc
             raise ServerUnavailable(f"gateway {url}: {exc!r}") from exc
         self._ws = ws
+        self._opened_with = (agent_id, token)
         self.generation += 1
         self._connected.set()
         self._reader = asyncio.create_task(self._read(ws), name="gateway-reader")
@@ -330,7 +332,8 @@ class GatewayTransport(Transport):
                     waiter.set_exception(lost)
             if not self._closed:
                 logger.warning("gateway connection lost (%s); connecting again", _close_reason(ws))
-                task = asyncio.create_task(self._reconnect())
+                refused = self._opened_with if ws.close_code in REFUSED else None
+                task = asyncio.create_task(self._reconnect(refused))
                 self._background.add(task)
                 task.add_done_callback(self._background.discard)
 
@@ -353,17 +356,29 @@ class GatewayTransport(Transport):
         elif op == "error":
             logger.warning("gateway refused a frame: %s", frame.get("message"))
 
-    async def _reconnect(self) -> None:
+    async def _reconnect(self, refused: tuple[str, str] | None) -> None:
+        """Open the connection again, with back-off. Credentials the server refused are not
+        tried again: each try would be a failed token check, and enough of them lock every
+        client of this address out (the server's throttle). They are read again after each
+        back-off, and the connection is opened once they change (the runner registers again
+        when the server forgets the agent)."""
         failures = 0
         while not self._closed:
             await asyncio.sleep(self._backoff(failures))
+            if refused is not None and self._credentials() == refused:
+                continue
+            attempt = self._credentials()
             try:
                 await self.connect()
                 logger.info("gateway connection open again")
                 return
             except (ServerUnavailable, RequestRejected) as exc:
                 failures += 1
-                logger.warning("gateway: connecting again failed (%s)", exc)
+                if isinstance(exc, RequestRejected):
+                    refused = attempt
+                    logger.warning("gateway: %s; waiting for new credentials", exc)
+                else:
+                    logger.warning("gateway: connecting again failed (%s)", exc)
                 await self._drop()
 
     async def reconnect(self) -> None:

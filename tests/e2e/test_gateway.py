@@ -284,5 +284,40 @@ async def test_a_removed_agents_open_connection_gets_no_more_tasks(quick: Stack)
             await gateway.close()
 
 
+async def test_refused_credentials_are_not_tried_again_until_they_change(quick: Stack) -> None:
+    """A connection the server closes because the agent's token no longer holds is opened
+    again only with new credentials. Before, the transport tried the dead token at every
+    back-off: each try a failed token check, and ten of them locked every client of the
+    agent's address out of the API for the rest of the throttle's window (seen in CI)."""
+    card = keyed(
+        {"name": "gone", "transport": "gateway", "capabilities": [{"name": "test.square"}]}
+    )
+    first = (await quick.client.post("/v1/agents", json=card)).json()
+    credentials = [(first["agent_id"], first["token"])]
+    attempts: list[tuple[str, str]] = []
+
+    class Counting(GatewayTransport):
+        async def connect(self) -> None:
+            attempts.append(credentials[0])
+            await super().connect()
+
+    gateway = Counting(quick.url, lambda: credentials[0], backoff=lambda n: 0.05)
+    await gateway.connect()
+    try:
+        admin = {"authorization": f"Bearer {ADMIN}"}
+        gone = await quick.client.delete(f"/v1/agents/{first['agent_id']}", headers=admin)
+        assert gone.status_code == 202, gone.text
+        await wait_until(lambda: not gateway.connected)
+        await asyncio.sleep(1.0)  # twenty back-offs: the old code tried the dead token in each
+        assert attempts == [credentials[0]]
+        again = (await quick.client.post("/v1/agents", json=keyed(card))).json()
+        credentials[0] = (again["agent_id"], again["token"])
+        await wait_until(lambda: gateway.connected)
+        assert attempts == [(first["agent_id"], first["token"]), credentials[0]]
+        assert (await quick.client.get("/v1/runs")).status_code == 200  # no lock-down
+    finally:
+        await gateway.close()
+
+
 async def _agent_gone(stack: Stack, agent_id: str) -> bool:
     return (await stack.client.get(f"/v1/agents/{agent_id}")).status_code == 404

@@ -17,18 +17,37 @@ from functools import partial
 from typing import Any
 
 import aiosqlite
+from aiosqlite.core import _STOP_RUNNING_SENTINEL
 from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
 from sqlalchemy.engine import URL
 
 
 class Connection(aiosqlite.Connection):
     """An aiosqlite connection whose second ``stop`` is a no-op: the first already ends the
-    worker thread once it has done what was queued before it."""
+    worker thread once it has done what was queued before it.
+
+    A stop outside a running loop (the garbage collector's ``__del__`` of a connection never
+    closed) is not answered: aiosqlite would tie the answer to the loop the event-loop policy
+    holds, closed by then, and its worker thread would die raising on it (an unhandled thread
+    exception that surfaced in whatever ran next: seen in CI)."""
 
     def stop(self) -> asyncio.Future[Any] | None:
         if not self._running:
             return None
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            self._running = False
+            self._tx.put_nowait((None, self._close_and_stop))
+            return None
         return super().stop()
+
+    def _close_and_stop(self) -> object:
+        """On the worker thread: close the SQLite connection, then end the thread."""
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+        return _STOP_RUNNING_SENTINEL  # what aiosqlite's worker ends on
 
 
 def connector(url: URL, **options: Any) -> partial[Any]:

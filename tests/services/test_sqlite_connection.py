@@ -4,12 +4,15 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import threading
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 
 from bus.tasks import cancel_and_wait
 from services.db.engine import create_engine, session_factory
+from services.db.sqlite_connection import connector
 
 
 async def test_a_write_cancelled_while_it_waits_for_the_lock_leaves_no_task(
@@ -56,3 +59,28 @@ async def test_a_write_cancelled_while_it_waits_for_the_lock_leaves_no_task(
     async with sessions() as session:  # and the database took the one write that committed
         assert (await session.execute(text("SELECT x FROM t"))).scalars().all() == [1]
     await engine.dispose()
+
+
+def test_a_connection_never_closed_is_collected_after_its_loop_without_a_thread_error(
+    tmp_path: Path,
+) -> None:
+    """A connection left open is stopped by its ``__del__`` when the garbage collector finds
+    it, often long after its loop closed. aiosqlite answered that stop on the loop the policy
+    held (the closed one): its worker thread died raising, an unhandled thread exception that
+    pytest blamed on whichever test ran then (five of them in one CI run)."""
+    errors: list[threading.ExceptHookArgs] = []
+    loop = asyncio.new_event_loop()
+    connection = loop.run_until_complete(connector(make_url(f"sqlite:///{tmp_path / 'x.db'}"))())
+    thread = connection._thread
+    loop.close()
+    asyncio.set_event_loop(loop)  # what the policy holds after a test's loop closed
+    previous, threading.excepthook = threading.excepthook, errors.append
+    try:
+        del connection
+        gc.collect()
+        thread.join(10)
+    finally:
+        threading.excepthook = previous
+        asyncio.set_event_loop(None)
+    assert not thread.is_alive()
+    assert errors == []

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 import modx
-from tests.fixtures.serve import healthy, serve
+from tests.fixtures.serve import Restartable
 from tests.fixtures.services import free_port, wait_until
 from tests.fixtures.stack import TOKEN
 
@@ -33,17 +33,9 @@ async def test_wait_and_stream_go_on_through_a_server_restart(
     tmp_path: Path,
     servers: list[subprocess.Popen[bytes]],
 ) -> None:
-    urls = {}
-    if mode == "distributed":
-        urls = {
-            "MODX_DATABASE_URL": request.getfixturevalue("postgres_url"),
-            "MODX_REDIS_URL": request.getfixturevalue("redis_url"),
-        }
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    servers.append(serve(port, tmp_path, urls))
-    await healthy(url)
-    async with modx.AsyncClient(url, TOKEN) as client:
+    server = Restartable(mode, request, tmp_path, servers)
+    await server.started()
+    async with modx.AsyncClient(server.url, TOKEN) as client:
         run_id = (await client.submit(APPROVAL, {})).run_id
 
         async def waiting() -> bool:
@@ -57,13 +49,11 @@ async def test_wait_and_stream_go_on_through_a_server_restart(
         waits = asyncio.create_task(client.wait(run_id, timeout=120))
         streams = asyncio.create_task(streamed())
         await asyncio.sleep(0.5)  # both are waiting on the server now
-        servers[0].kill()  # SIGKILL
-        servers[0].wait()
+        server.kill()
         await asyncio.sleep(1.5)  # refused meanwhile
-        servers.append(serve(port, tmp_path, urls))
-        await healthy(url)
+        await server.started()
         async with httpx.AsyncClient(
-            base_url=url, headers={"authorization": f"Bearer {TOKEN}"}
+            base_url=server.url, headers={"authorization": f"Bearer {TOKEN}"}
         ) as http:
             sent = await http.post(f"/v1/runs/{run_id}/signals/approval", json={"ok": True})
             assert sent.status_code == 202, sent.text
@@ -71,12 +61,11 @@ async def test_wait_and_stream_go_on_through_a_server_restart(
         events = await streams
         # A submission with an idempotency key is asked again (the same key, the same run)
         # until the server is back: refused at first, taken by the restarted server.
-        servers[-1].kill()
-        servers[-1].wait()
+        server.kill()
         submitted = asyncio.create_task(client.submit(APPROVAL, {}, idempotency_key="k"))
         await asyncio.sleep(1.5)
         assert not submitted.done()
-        servers.append(serve(port, tmp_path, urls))
+        server.start()
         assert (await submitted).created
         assert not (await client.submit(APPROVAL, {}, idempotency_key="k")).created
         async with modx.AsyncClient(f"http://127.0.0.1:{free_port()}", TOKEN) as nobody:

@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.fixtures.serve import healthy, serve
-from tests.fixtures.services import free_port, wait_until
+from tests.fixtures.serve import Restartable
+from tests.fixtures.services import wait_until
 from tests.fixtures.stack import TOKEN
 from tests.interop.a2a_peer import QUESTIONS, running_peer
 
@@ -33,19 +33,11 @@ async def test_a_restart_while_a_step_waits_for_its_answer_keeps_the_conversatio
     tmp_path: Path,
     servers: list[subprocess.Popen[bytes]],
 ) -> None:
-    urls = {}
-    if mode == "distributed":
-        urls = {
-            "MODX_DATABASE_URL": request.getfixturevalue("postgres_url"),
-            "MODX_REDIS_URL": request.getfixturevalue("redis_url"),
-        }
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    servers.append(serve(port, tmp_path, urls, MODX_EGRESS_ALLOW=EGRESS))
-    await healthy(url)
+    server = Restartable(mode, request, tmp_path, servers, MODX_EGRESS_ALLOW=EGRESS)
+    await server.started()
     headers = {"authorization": f"Bearer {TOKEN}"}
     async with running_peer() as peer:
-        async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as client:
+        async with httpx.AsyncClient(base_url=server.url, headers=headers, timeout=30) as client:
             added = await client.post("/v1/agents/a2a", json={"card_url": peer.card_url})
             assert added.status_code == 201, added.text
             response = await client.post("/v1/runs", json={"workflow": ASK, "input": {}})
@@ -60,12 +52,10 @@ async def test_a_restart_while_a_step_waits_for_its_answer_keeps_the_conversatio
             await wait_until(asked, timeout=60)
             remote = run["steps"][0]["meta"]["conversation"]
 
-        servers[0].kill()  # SIGKILL, while the step waits for its answer
-        servers[0].wait()
-        servers.append(serve(port, tmp_path, urls, MODX_EGRESS_ALLOW=EGRESS))
-        await healthy(url)
+        server.kill()  # while the step waits for its answer
+        await server.started()
 
-        async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as client:
+        async with httpx.AsyncClient(base_url=server.url, headers=headers, timeout=30) as client:
             waiting = (await client.get(f"/v1/runs/{run_id}")).json()
             assert waiting["status"] == "running"
             assert waiting["steps"][0]["meta"]["question"]["text"] == QUESTIONS[0]

@@ -20,8 +20,8 @@ from sqlalchemy import text
 
 from services.config import Settings
 from services.db.engine import create_engine
-from tests.fixtures.serve import healthy, serve
-from tests.fixtures.services import free_port, wait_until
+from tests.fixtures.serve import Restartable
+from tests.fixtures.services import wait_until
 from tests.fixtures.stack import TOKEN
 
 CHILD = {
@@ -64,21 +64,13 @@ async def test_children_of_a_parent_cancelled_just_before_a_crash_are_cancelled_
     tmp_path: Path,
     servers: list[subprocess.Popen[bytes]],
 ) -> None:
-    urls = {}
-    if mode == "distributed":
-        urls = {
-            "MODX_DATABASE_URL": request.getfixturevalue("postgres_url"),
-            "MODX_REDIS_URL": request.getfixturevalue("redis_url"),
-        }
+    server = Restartable(mode, request, tmp_path, servers)
     database_url = Settings(
-        data_dir=tmp_path / ".modx", database_url=urls.get("MODX_DATABASE_URL")
+        data_dir=tmp_path / ".modx", database_url=server.urls.get("MODX_DATABASE_URL")
     ).resolved_database_url
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    servers.append(serve(port, tmp_path, urls))
-    await healthy(url)
+    await server.started()
     headers = {"authorization": f"Bearer {TOKEN}"}
-    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=server.url, headers=headers, timeout=30) as client:
         for workflow in (CHILD, PARENT):
             assert (await client.post("/v1/workflows", json=workflow)).status_code == 201
         accepted = await client.post("/v1/runs", json={"workflow": "parent", "input": {}})
@@ -97,13 +89,11 @@ async def test_children_of_a_parent_cancelled_just_before_a_crash_are_cancelled_
 
         await wait_until(children_wait, timeout=90, interval=0.2)
 
-    servers[0].kill()
-    servers[0].wait()
+    server.kill()
     await _as_if_cancelled_then_crashed(database_url, parent)
-    servers.append(serve(port, tmp_path, urls))
-    await healthy(url)
+    await server.started()
 
-    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=server.url, headers=headers, timeout=30) as client:
         assert (await client.get(f"/v1/runs/{parent}")).json()["status"] == "cancelled"
         ended: list[dict[str, Any]] = []
 

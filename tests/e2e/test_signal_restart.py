@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.fixtures.serve import healthy, serve
-from tests.fixtures.services import free_port, wait_until
+from tests.fixtures.serve import Restartable
+from tests.fixtures.services import wait_until
 from tests.fixtures.stack import TOKEN
 
 APPROVAL = {
@@ -63,18 +63,10 @@ async def test_a_restart_while_steps_wait_or_sleep_changes_nothing(
     tmp_path: Path,
     servers: list[subprocess.Popen[bytes]],
 ) -> None:
-    urls = {}
-    if mode == "distributed":
-        urls = {
-            "MODX_DATABASE_URL": request.getfixturevalue("postgres_url"),
-            "MODX_REDIS_URL": request.getfixturevalue("redis_url"),
-        }
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    servers.append(serve(port, tmp_path, urls))
-    await healthy(url)
+    server = Restartable(mode, request, tmp_path, servers)
+    await server.started()
     headers = {"authorization": f"Bearer {TOKEN}"}
-    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=server.url, headers=headers, timeout=30) as client:
         ids = {}
         flows = (("approval", APPROVAL), ("unanswered", UNANSWERED), ("nap", NAP), ("early", EARLY))
         for name, workflow in flows:
@@ -96,12 +88,10 @@ async def test_a_restart_while_steps_wait_or_sleep_changes_nothing(
         assert sent.status_code == 202, sent.text
         assert (sent.json()["steps"], sent.json()["kept"]) == ([], ["approve"])
 
-    servers[0].kill()  # SIGKILL, while the steps wait and sleep
-    servers[0].wait()
-    servers.append(serve(port, tmp_path, urls))
-    await healthy(url)
+    server.kill()  # while the steps wait and sleep
+    await server.started()
 
-    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=server.url, headers=headers, timeout=30) as client:
         approval = (await client.get(f"/v1/runs/{ids['approval']}")).json()
         assert approval["status"] == "running" and _steps(approval)["approve"] == "running"
         assert (await client.get(f"/v1/runs/{ids['approval']}/events")).json() == before

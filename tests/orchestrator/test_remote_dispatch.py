@@ -121,8 +121,11 @@ async def test_a_cancelled_runs_queued_tasks_are_never_sent(stack: Stack) -> Non
         assert response.status_code == 202, response.text
         endpoint.gate.set()
         await wait_until(lambda: http.queued == 0 and http.in_flight == 0)
-    assert len(endpoint.received) == 3
-    assert http.dropped == 7
+    assert len(endpoint.received) == 3  # none of the 7 queued was sent
+    # Each of the 7 was dropped at its check before sending, or cut short by the watcher
+    # during that check (a slow machine: seen once under load); the 3 sent were cut short or
+    # answered. No other way out of the dispatcher leaves ``received`` at 3.
+    assert 7 <= http.dropped + http.cancelled <= 10, (http.dropped, http.cancelled)
 
 
 async def test_a_cancelled_runs_deliveries_in_flight_are_cut_short(stack: Stack) -> None:

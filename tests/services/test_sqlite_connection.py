@@ -84,3 +84,30 @@ def test_a_connection_never_closed_is_collected_after_its_loop_without_a_thread_
         asyncio.set_event_loop(None)
     assert not thread.is_alive()
     assert errors == []
+
+
+def test_a_call_that_outlives_its_loop_leaves_the_worker_serving(tmp_path: Path) -> None:
+    """A call still running on the worker when its caller's loop closes (a stop cut short): its
+    answer has nowhere to go. aiosqlite's worker died raising there, and every later call on
+    the connection, its close included, waited for ever."""
+    errors: list[threading.ExceptHookArgs] = []
+    loop = asyncio.new_event_loop()
+    connection = loop.run_until_complete(connector(make_url(f"sqlite:///{tmp_path / 'x.db'}"))())
+    release, answered = threading.Event(), threading.Event()
+    connection._tx.put_nowait((loop.create_future(), release.wait))
+    connection._tx.put_nowait((None, answered.set))
+    loop.close()
+    previous, threading.excepthook = threading.excepthook, errors.append
+    try:
+        release.set()  # the call ends after its loop closed
+        assert answered.wait(10)  # and the worker took the next one
+        assert connection._thread.is_alive() and errors == []
+
+        async def close() -> None:
+            await connection.close()
+
+        asyncio.run(close())
+        connection._thread.join(10)
+    finally:
+        threading.excepthook = previous
+    assert not connection._thread.is_alive()

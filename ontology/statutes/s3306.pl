@@ -31,6 +31,7 @@ cites(s3306_a_3/2, '§3306(a)(3)', 0).
 cites(s3306_b/4, '§3306(b)', 4).
 cites(s3306_b__remuneration/7, '§3306(b)', 7).
 cites(s3306_b_1/5, '§3306(b)(1)', 5).
+cites(s3306_b_1/4, '§3306(b)(1)', 0).
 cites(s3306_b_1__cash/5, '§3306(b)(1)', 5).
 cites(s3306_b__cash_wages/4, '§3306(b)', 4).
 combines(s3306_b/4, same).
@@ -239,6 +240,18 @@ s3306_b_1(E, Emp, Y, Cat, W) :-
     set_of(Day-Pay-S-A, s3306_b__remuneration(Pay, S, E, Emp, Y, Day, A), Items),
     allocate_wage_base(Items, 7000, Alloc),
     category_wages(Alloc, Cat, W).
+
+%!  s3306_b_1(?Pay, ?S, ?E, ?Emp) paragraph (1) applies to the payment Pay
+%   E made to Emp for employment S: part of it is paid after remuneration of
+%   $7,000 has been paid to Emp by E during that calendar year, and that part
+%   is not wages.  (A question about one payment: without this node, one
+%   would be placed into the positions of s3306_b_1/5, an employer's.)
+s3306_b_1(Pay, S, E, Emp) :-
+    s3306_b__remuneration(Pay, S, E, Emp, Y, _, A),
+    set_of(Day-P-S1-A1, s3306_b__remuneration(P, S1, E, Emp, Y, Day, A1), Items),
+    allocate_wage_base(Items, 7000, Alloc),
+    memberchk(alloc(Pay, _, W), Alloc),
+    W < A.
 
 %!  s3306_b_1__cash(+E, +Emp, +Y, +Category, -Wages) same, counting only
 %   the wages paid in cash.

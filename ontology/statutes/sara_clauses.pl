@@ -520,8 +520,11 @@ place([R|Rs], [A|As], Es-(Ps+Ss), Ds, Y, Gs) :-
         ),
         Gs = [G|Gs1],
         place(Rs, As, Es1-(Ps+Ss), Ds, Y, Gs1)
-    ;   memberchk(R, [entity, payment]), Es = [E|Es1]
+    ;   R == payment, Es = [E|Es1]
     ->  A = E, place(Rs, As, Es1-(Ps+Ss), Ds, Y, Gs)
+    ;   R == entity, Es = [E|Es1]
+    ->  \+ payment_or_service(E),
+        A = E, place(Rs, As, Es1-(Ps+Ss), Ds, Y, Gs)
     ;   R == date, Ds = [D|Ds1]
     ->  date_days(D, A), place(Rs, As, Es-(Ps+Ss), Ds1, Y, Gs)
     ;   place(Rs, As, Es-(Ps+Ss), Ds, Y, Gs)
@@ -537,6 +540,11 @@ first_of_type(Type, Es, E, Rest) :-
     append(Before, After, Rest).
 
 individual_role(R) :- memberchk(R, [entity, service, payment, plan]).
+
+%!  payment_or_service(+E) E is a payment or a service of the case: it fills
+%   a position of its kind, never an individual's (a question about one
+%   payment, placed into an employer's position, was answered about nobody).
+payment_or_service(E) :- atom(E), ( payment_(E) ; service_event(E) ), !.
 
 %!  school_entity(+E) E is a school, college or university of the case (a
 %   school position, head variable School, takes only one).

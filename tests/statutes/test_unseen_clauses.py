@@ -50,6 +50,7 @@ def test_training_questions_as_if_their_clause_were_new(swipl: str, tmp_path: Pa
             right += 1
         else:
             wrong += 1
+    print(f"unseen clauses: {right} right, {wrong} wrong, {refused} refused")
     # Measured: 169 right, 4 wrong (three are the dataset's own disagreements), 3 refused;
     # 167/4/5 before §63(d)(2) was a node of ours and a list of amounts ([1200]) their sum;
     # 165/4/7 before a school position took the school the question names (by its text) and
@@ -150,3 +151,42 @@ def test_a_school_named_by_its_text_and_one_day_fill_a_student_clause(
     ]
     out, err = run_goal_batch(swipl, goals, tmp_path)
     assert out == {"student_neg": True, "student_then": True, "spouse_refused": True}, err
+
+
+def test_a_payment_is_never_placed_in_an_individuals_position(
+    swipl: str, tmp_path: Path
+) -> None:
+    """§3306(a)(1)(A) is ours as (Employer, Year). A question that names a payment where the
+    employer goes is refused, not answered about the payment as if it were a person (which
+    employs no one: a Contradiction whatever the facts). §3306(b)(1) asked about one payment
+    (payment, service, employer, employee) takes our node about a payment, not the
+    employer's wages node: Alice's $5,000 paid on December 22nd, after $5,000 in June, goes
+    past the $7,000 base (Entailment); the June payment does not (Contradiction)."""
+    root = require_sara()
+    path = root / "cases" / "s3306_b_7_pos.pl"
+    employer = "s3306_a_1_A(alice_pays_bob,2017,_)"
+    own = Path(__file__).resolve().parents[1] / "legal" / "cases"
+    wage_base = own / "payment_past_wage_base_s3306_b_1_clause_not_in_table.pl"
+    goals = [
+        (
+            "payment_refused",
+            path,
+            "nb_setval(sara_generic_only, true), "
+            f'catch((sara_entail({_string(employer)}, "", _), fail), '
+            "error(existence_error(sara_clause, s3306_a_1_A/3), _), true)",
+        ),
+        (
+            "december",
+            wage_base,
+            'sara_entail("s3306_b_1(alice_pays_december,alice_employer,alice,bob)", "", A), '
+            'A == "Entailment"',
+        ),
+        (
+            "june",
+            wage_base,
+            'sara_entail("s3306_b_1(alice_pays_june,alice_employer,alice,bob)", "", A), '
+            'A == "Contradiction"',
+        ),
+    ]
+    out, err = run_goal_batch(swipl, goals, tmp_path)
+    assert out == {"payment_refused": True, "december": True, "june": True}, err

@@ -1,0 +1,48 @@
+% Text
+% Qua, born April 4th, 1965, has never married. Her son Rex was born on December 31st, 1992 and
+% has always lived with her in her house, whose costs ($15000 in 2017) she pays alone. Rex was
+% paid $8000 in 2017 and Qua $60000. Nobody itemizes.
+% By hand: Rex turns 25 on December 31st, 2017, so at the end of the year he is not less than 25
+% (§152(c)(3)): not a qualifying child; with income, not a qualifying relative. Qua is not a
+% head of household and has one exemption. $60,000 - $3,000 - $2,000 = $55,000: §1(c)(iii),
+% $12,107 + 31% of $1,500 = $12,572.
+
+% Question
+% How much tax does qua have to pay in 2017? $12572
+
+% Facts
+:- [statutes/prolog/init].
+son_(rex_is_quas_son).
+agent_(rex_is_quas_son,rex).
+patient_(rex_is_quas_son,qua).
+residence_(qua_home).
+agent_(qua_home,qua).
+patient_(qua_home,quas_house).
+start_(qua_home,"1990-01-01").
+residence_(rex_home).
+agent_(rex_home,rex).
+patient_(rex_home,quas_house).
+start_(rex_home,"1993-01-01").
+payment_(qua_keeps_house).
+agent_(qua_keeps_house,qua).
+purpose_(qua_keeps_house,quas_house).
+amount_(qua_keeps_house,15000).
+start_(qua_keeps_house,"2017-06-30").
+payment_(rex_paid).
+patient_(rex_paid,rex).
+amount_(rex_paid,8000).
+start_(rex_paid,"2017-12-31").
+payment_(qua_paid).
+patient_(qua_paid,qua).
+amount_(qua_paid,60000).
+start_(qua_paid,"2017-12-31").
+birth_(qua_born).
+agent_(qua_born,qua).
+start_(qua_born,"1965-04-04").
+birth_(rex_born).
+agent_(rex_born,rex).
+start_(rex_born,"1992-12-31").
+
+% Test
+:- tax(qua,2017,12572).
+:- halt.

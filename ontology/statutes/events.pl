@@ -125,7 +125,7 @@ born_on(P, Day) :-
     ).
 
 birth_of(P, Day) :-
-    birth_(E), agent_(E, P), start_(E, SD), date_days(SD, Day).
+    birth_(E), subject_of(E, P), start_(E, SD), date_days(SD, Day).
 
 child_relation_start(P, Day) :-
     findall(D, ( parent_event(E, _, P), start_(E, SD), date_days(SD, D) ), Ds),
@@ -134,7 +134,7 @@ child_relation_start(P, Day) :-
 
 helper_node(died_on/2, 0).
 died_on(P, Day) :-
-    death_(E), agent_(E, P), start_(E, SD), date_days(SD, Day).
+    death_(E), subject_of(E, P), start_(E, SD), date_days(SD, Day).
 
 %!  died_during(P, From, To, Day) technical.
 died_during(P, From, To, Day) :-
@@ -160,11 +160,11 @@ younger_than(X, T) :-
 
 helper_node(blind_on/2, 0).
 blind_on(P, Day) :-
-    blindness_(E), agent_(E, P), ev_on(E, Day).
+    blindness_(E), subject_of(E, P), ev_on(E, Day).
 
 helper_node(nonresident_alien_during/3, 0).
 nonresident_alien_during(P, From, To) :-
-    nonresident_alien_(E), agent_(E, P), ev_during(E, From, To).
+    nonresident_alien_(E), subject_of(E, P), ev_during(E, From, To).
 
 helper_node(us_citizen_during/3, 0).
 us_citizen_during(P, From, To) :-
@@ -182,6 +182,17 @@ marriage_between(M, P, S) :-
 
 party(E, X) :- agent_(E, X).
 party(E, X) :- patient_(E, X).
+
+%!  subject_of(+E, ?P) P is whom the one-party event E is about (who is
+%   born, dies, is blind or a nonresident alien, earns an income, claims a
+%   deduction): its agent; or, when it names no agent, its only patient
+%   ("Bob died" stated as patient_(death, bob): before, such a fact was
+%   about no one).
+subject_of(E, P) :- agent_(E, P).
+subject_of(E, P) :-
+    \+ agent_(E, _),
+    patient_(E, P),
+    \+ ( patient_(E, Q), Q \== P ).
 
 helper_node(married_on/3, 0).
 %!  married_on(?P, ?S, +Day) a marriage of P and S is in effect on Day:
@@ -255,7 +266,7 @@ helper_node(income_item/5, 5).
 %   An amount P earned or received in Year: an income_ event of which P is
 %   the agent, or a payment_ of which P is the patient (recipient).
 income_item(P, Y, E, SD, A) :-
-    income_(E), agent_(E, P), money_date(E, SD), date_in_year(SD, _, Y),
+    income_(E), subject_of(E, P), money_date(E, SD), date_in_year(SD, _, Y),
     amount_(E, A).
 income_item(P, Y, E, SD, A) :-
     payment_(E), patient_(E, P), money_date(E, SD), date_in_year(SD, _, Y),
@@ -279,7 +290,7 @@ helper_node(itemized_deduction_item/5, 5).
 %   A deduction_ event of P dated in Year (the cases state itemized
 %   deductions this way; an item without amount counts as 0).
 itemized_deduction_item(P, Y, E, SD, A) :-
-    deduction_event(E), agent_(E, P), money_date(E, SD), date_in_year(SD, _, Y),
+    deduction_event(E), subject_of(E, P), money_date(E, SD), date_in_year(SD, _, Y),
     (   amount_(E, A0) -> A = A0 ; A = 0 ).
 
 %!  deduction_event(?E) a deduction: a deduction_ event, or an
@@ -367,10 +378,17 @@ helper_node(household_cost_item/5, 5).
 %!  household_cost_item(+Place, +Year, ?Payer, ?Pay, ?Amount)
 %   A payment made in Year for the upkeep of the household at Place.
 household_cost_item(Place, Y, Payer, (Pay-SD), A) :-
-    payment_(Pay), purpose_(Pay, X), household_place(Place, X),
+    payment_(Pay), upkeep_of(Pay, X), household_place(Place, X),
     start_(Pay, SD), date_in_year(SD, _, Y),
     ( agent_(Pay, Payer0) -> Payer = Payer0 ; Payer = unknown ),
     amount_(Pay, A).
+
+%!  upkeep_of(+Pay, ?X) Pay is spent on the household X: X is its purpose,
+%   or X, a place where someone resides, is what it is paid to ("pays the
+%   costs of her house" states the house either way; a place receives no
+%   income, so a payment to it is its upkeep).
+upkeep_of(Pay, X) :- purpose_(Pay, X).
+upkeep_of(Pay, X) :- patient_(Pay, X), once(( residence_(R), patient_(R, X) )).
 
 helper_node(household_cost_share/5, 0).
 %!  household_cost_share(+P, +Place, +Year, -Paid, -Total)

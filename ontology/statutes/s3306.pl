@@ -331,7 +331,7 @@ s3306_b_10_A(Pay, S, Emp) :-
     once((
         start_(Pay, PD), date_days(PD, PayDay),
         (   died_on(Emp, D)
-        ;   retirement_(R), agent_(R, Emp), reason_(R, Why),
+        ;   retirement_(R), subject_of(R, Emp), reason_(R, Why),
             ( string(Why) ; atom(Why) ), text_contains(Why, "disabilit"),
             start_(R, RD), date_days(RD, D)
         ;   termination_(Tm), patient_(Tm, S), reason_(Tm, Why),

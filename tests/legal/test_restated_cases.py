@@ -2,7 +2,9 @@
 says, and a paraphrase says it from another side: "Alice files a joint return with Bob" (Bob
 the patient, not a second agent), "Kofi is Lena's father since 2008" (the parent's side of
 "Lena is Kofi's daughter, born 2008"), "Bob's employer paid him $X" (a payment he receives,
-not an income_ of his), the sentences in another order. Every SARA training case and every
+not an income_ of his), "Alice pays the costs of her house" (the house the payment's patient, not
+its purpose), "Bob died" (Bob the patient of his death, his birth, his blindness),
+the sentences in another order. Every SARA training case and every
 case of our own (tests/legal/cases), restated that way, gets its original answer."""
 
 from __future__ import annotations
@@ -48,6 +50,19 @@ def _restated_facts(facts: str) -> str:
                 facts = _set(facts, f"agent_({e},{child[0]}).", f"patient_({e},{child[0]}).@")
                 facts = _set(facts, f"patient_({e},{parent[0]}).", f"agent_({e},{parent[0]}).")
                 facts = facts.replace(f"patient_({e},{child[0]}).@", f"patient_({e},{child[0]}).")
+    # A one-party event (a birth, a death, blindness, nonresident alien status, a deduction
+    # claimed) with its person as patient: "Bob died", not "Bob did the dying".
+    for kind in ("birth_", "death_", "blindness_", "nonresident_alien_", "deduction_"):
+        for e in _events(facts, kind):
+            people = _role(facts, "agent_", e)
+            if len(people) == 1 and not _role(facts, "patient_", e):
+                facts = _set(facts, f"agent_({e},{people[0]}).", f"patient_({e},{people[0]}).")
+    # A household's upkeep paid to the household (its patient), not for it (its purpose).
+    homes = {h for r in _events(facts, "residence_") for h in _role(facts, "patient_", r)}
+    for e in _events(facts, "payment_"):
+        purposes = _role(facts, "purpose_", e)
+        if len(purposes) == 1 and purposes[0] in homes and not _role(facts, "patient_", e):
+            facts = _set(facts, f"purpose_({e},{purposes[0]}).", f"patient_({e},{purposes[0]}).")
     # An income of P as a payment P receives.
     for e in _events(facts, "income_"):
         earners = _role(facts, "agent_", e)
@@ -118,6 +133,9 @@ def test_the_restatement_restates() -> None:
     source = (
         "% Facts\nmarriage_(m).\nagent_(m,alice).\nagent_(m,bob).\n"
         'son_(s).\nagent_(s,carl).\npatient_(s,alice).\nstart_(s,"2001-02-03").\n'
+        'death_(d).\nagent_(d,bob).\nstart_(d,"2016-05-05").\n'
+        "residence_(r).\nagent_(r,alice).\npatient_(r,home).\n"
+        "payment_(k).\nagent_(k,alice).\npurpose_(k,home).\namount_(k,1).\n"
         "income_(i).\nagent_(i,alice).\namount_(i,100).\n% Test\n:- tax(alice,2017,0).\n"
     )
     text = restated(source)
@@ -128,6 +146,8 @@ def test_the_restatement_restates() -> None:
         "patient_(s,carl).",
         "payment_(i).",
         "patient_(i,alice).",
+        "patient_(d,bob).",
+        "patient_(k,home).",
     ):
         assert fact in text.splitlines(), (fact, text)
     facts = text.split("% Facts")[1].split("% Test")[0].split()

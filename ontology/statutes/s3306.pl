@@ -45,6 +45,7 @@ cites(s3306_b_10_A/3, '§3306(b)(10)(A)', 0).
 cites(s3306_b_10_B/2, '§3306(b)(10)(B)', 0).
 cites(s3306_b_11/2, '§3306(b)(11)', 0).
 cites(s3306_b_15/3, '§3306(b)(15)', 0).
+cites(s3306_b_15/4, '§3306(b)(15)', 0).
 cites(s3306_c/2, '§3306(c)', 0).
 cites(s3306_c_A/1, '§3306(c)(A)', 0).
 cites(s3306_c_B/1, '§3306(c)(B)', 0).
@@ -363,6 +364,14 @@ s3306_b_15(Pay, Emp, Day) :-
     died_on(Emp, D),
     days_year(D, YD), days_year(Day, YP),
     YP > YD.
+
+%!  s3306_b_15(?Pay, ?S, ?E, ?R) the same, asked about the payment Pay that E
+%   made to R for service S of the former employee (the payment, the service,
+%   the employer and the payee, as a question about one payment names them).
+s3306_b_15(Pay, S, E, R) :-
+    remuneration_item(Pay, S, E, Emp, Day, _),
+    patient_(Pay, R),
+    s3306_b_15(Pay, Emp, Day).
 
 /* (c) Employment ----------------------------------------------------------- */
 

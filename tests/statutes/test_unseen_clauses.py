@@ -153,9 +153,7 @@ def test_a_school_named_by_its_text_and_one_day_fill_a_student_clause(
     assert out == {"student_neg": True, "student_then": True, "spouse_refused": True}, err
 
 
-def test_a_payment_is_never_placed_in_an_individuals_position(
-    swipl: str, tmp_path: Path
-) -> None:
+def test_a_payment_is_never_placed_in_an_individuals_position(swipl: str, tmp_path: Path) -> None:
     """§3306(a)(1)(A) is ours as (Employer, Year). A question that names a payment where the
     employer goes is refused, not answered about the payment as if it were a person (which
     employs no one: a Contradiction whatever the facts). §3306(b)(1) asked about one payment

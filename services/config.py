@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     # The most changes to runs the orchestrator's writer applies in one transaction: its group
     # commit takes whatever is queued, up to this many (``services.orchestrator.service``).
     writer_max_batch: int = Field(default=256, ge=1)
+    # Open gateway connections of one agent on one API process: the SDK holds one (two for a
+    # moment while it reconnects); each costs the server a task and Redis connections.
+    gateway_connections_per_agent: int = Field(default=4, ge=1)
     http_dispatch_timeout_s: float = 30.0
     # Deliveries to remote agents (HTTP, MCP, A2A) in flight at once: to one, and to all.
     http_dispatch_per_agent: int = Field(default=8, ge=1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None, *, orchestrate: bool = True) ->
     app.state.settings = settings
     app.state.on_ready = []  # async hooks(runtime) after start-up (built-in agents)
     app.state.on_shutdown = []
+    app.state.gateway_connections = Counter()  # open gateway connections by agent id
     errors.install(app)
     openapi.install(app)
     # The router tries routes in order, each included router's in turn (2-4% of a request's

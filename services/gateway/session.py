@@ -91,6 +91,7 @@ class GatewaySession:
         # Unique per connection: a reconnecting agent's old consumer may not have left yet.
         self._consumer = f"{agent_id}.gw{next(_connections)}"
         self._subs: dict[int, Subscription] = {}
+        self._streams: dict[int, tuple[str, str]] = {}  # sub -> (stream, group)
         self._in_flight: dict[int, _InFlight] = {}
         self._by_task: dict[str, int] = {}
         self._deliveries = itertools.count(1)
@@ -136,6 +137,7 @@ class GatewaySession:
         """The connection ended: stop every subscription, releasing its tasks for redelivery."""
         self._closed = True
         subs, self._subs = list(self._subs.values()), {}
+        self._streams = {}
         await asyncio.gather(*(sub.stop(drain=False) for sub in subs), return_exceptions=True)
         for flight in self._in_flight.values():
             if not flight.answer.done():
@@ -147,6 +149,12 @@ class GatewaySession:
         if frame.sub in self._subs:
             raise ProtocolError(f"sub {frame.sub} is already in use on this connection")
         self._check_stream(frame.stream, frame.group)
+        if (frame.stream, frame.group) in self._streams.values():
+            # Each subscription holds two Redis connections of the server's: one per stream
+            # is all an agent needs, and more would let one token open them without end.
+            raise ProtocolError(
+                f"stream: {frame.stream!r} is already subscribed on this connection"
+            )
         options = ConsumerOptions(
             visibility_timeout_s=self._options.visibility_timeout_s,
             max_deliveries=self._options.max_deliveries,
@@ -162,9 +170,11 @@ class GatewaySession:
         self._subs[sub_id] = await self._transport.subscribe(
             frame.stream, frame.group, self._consumer, forward, options
         )
+        self._streams[sub_id] = (frame.stream, frame.group)
 
     async def _unsubscribe(self, frame: Unsubscribe) -> None:
         sub = self._subs.pop(frame.sub, None)
+        self._streams.pop(frame.sub, None)
         if sub is None:
             raise ProtocolError(f"sub {frame.sub} is not a subscription of this connection")
         await sub.stop(drain=frame.drain)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -21,6 +22,7 @@ from bus.transport import ConsumerOptions
 from services import metrics
 from services.api.deps import check_token, still_holds
 from services.api.errors import ApiError
+from services.auth import Principal
 from services.db.models import AgentRow
 from services.gateway import GatewaySession, on_behalf_of
 from services.registry import store
@@ -31,7 +33,7 @@ log = logging.getLogger(__name__)
 
 UNAUTHORIZED, FORBIDDEN, UNKNOWN_AGENT, THROTTLED = 4401, 4403, 4404, 4429
 """Close codes: bad or missing token; a token of another agent; the agent is not registered;
-too many failed token checks from this address."""
+too many failed token checks from this address, or too many open connections of the agent."""
 
 
 @router.websocket("/agents/{agent_id}/gateway")
@@ -65,6 +67,24 @@ async def gateway(websocket: WebSocket, agent_id: str) -> None:
         return
     # Streams that carried another tenant's tasks are not read for it (its inbox gets them).
     names = [name for name in names if name not in store.inbox_only(card)]
+    open_: Counter[str] = websocket.app.state.gateway_connections
+    limit = runtime.settings.gateway_connections_per_agent
+    if open_[agent_id] >= limit:
+        await websocket.close(THROTTLED, f"agent {agent_id!r} has {limit} connections open already")
+        return
+    open_[agent_id] += 1
+    try:
+        await _serve(websocket, runtime, principal, agent_id, names)
+    finally:
+        open_[agent_id] -= 1
+        if not open_[agent_id]:
+            del open_[agent_id]
+
+
+async def _serve(
+    websocket: WebSocket, runtime: Runtime, principal: Principal, agent_id: str, names: list[str]
+) -> None:
+    """Hand the agent the tasks of ``names`` over this connection until it closes."""
 
     sending = asyncio.Lock()
 

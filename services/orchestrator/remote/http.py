@@ -6,7 +6,7 @@ base64 Ed25519 signature of the orchestrator over the body's exact bytes, so the
 it without rebuilding canonical JSON (docs/protocol.md, "Signatures").
 
 Connections go only to addresses ``egress`` allows (``services.egress``); a reply is read up to
-``max_reply_bytes``.
+``max_reply_bytes``, and the whole exchange within ``timeout_s``.
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ class HttpDelivery:
         connections: int = 64,
     ) -> None:
         self.key = key
+        self.timeout_s = timeout_s
         self.attempts = attempts
         self.max_reply_bytes = max_reply_bytes
         self.client = httpx.AsyncClient(
@@ -87,7 +88,7 @@ class HttpDelivery:
             sent_at = utcnow()
             try:
                 status, body = await self._post(agent.endpoint, task)
-            except httpx.TimeoutException:
+            except (httpx.TimeoutException, TimeoutError):
                 log.warning("task %s: POST to agent %s timed out", task.id, agent.id)
                 # The agent may be working on it; the step's own timeout decides what next.
                 raise DeliveryFailed(
@@ -130,12 +131,22 @@ class HttpDelivery:
                 status, _ = await self._post(agent.endpoint, notice)
                 if status < 500:
                     return
-            except (httpx.HTTPError, EgressRefused, _TooLarge) as exc:
+            except (httpx.HTTPError, EgressRefused, _TooLarge, TimeoutError) as exc:
                 log.info("cancel %s to agent %s: %r", notice.id, agent.id, exc)
             await asyncio.sleep(0.2 * 2**attempt)
 
     async def _post(self, endpoint: str, envelope: Envelope) -> tuple[int, bytes]:
-        """POST the task; the status and the body, read up to ``max_reply_bytes``."""
+        """POST the task; the status and the body, read up to ``max_reply_bytes`` within
+        ``timeout_s`` in all (raises ``TimeoutError``).
+
+        httpx's timeouts bound each read, not the exchange: an agent sending a byte now and
+        then would hold one of the dispatcher's slots, shared by every tenant, for as long as
+        its step may run (up to 7 days).
+        """
+        async with asyncio.timeout(self.timeout_s):
+            return await self._exchange(endpoint, envelope)
+
+    async def _exchange(self, endpoint: str, envelope: Envelope) -> tuple[int, bytes]:
         data = envelope.to_json()
         headers = {
             "content-type": "application/json",

@@ -7,7 +7,7 @@ Every problem is reported with the JSON path at fault, relative to the definitio
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from graphlib import CycleError, TopologicalSorter
 from typing import Annotated, Any, Literal
 
@@ -157,14 +157,21 @@ class LoopSpec(Strict):
 
 
 def timestamp(value: Any) -> datetime | None:
-    """``value`` as an aware datetime if it is an ISO 8601 time with a zone, else None."""
+    """``value`` as a UTC datetime if it is an ISO 8601 time with a zone that UTC can hold,
+    else None.
+
+    ``9999-12-31T23:59:59-23:59`` parses, but has no UTC form (year 10000): stored as a
+    step's timer, every write of its run failed, so the run stayed due for ever, at the head
+    of the sweep's earliest-first list, and 500 such runs kept every other run's timers from
+    being handled (``runs.due``).
+    """
     if not isinstance(value, str):
         return None
     try:
         parsed = datetime.fromisoformat(value)
-    except ValueError:
+        return parsed.astimezone(UTC) if parsed.tzinfo is not None else None
+    except (ValueError, OverflowError):
         return None
-    return parsed if parsed.tzinfo is not None else None
 
 
 class SwitchCase(Strict):

@@ -23,6 +23,7 @@ See docs/protocol.md, "Cancellation, heartbeats and progress".
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -46,6 +47,14 @@ MAX_MESSAGE = 1000
 """Characters of a progress message that are kept."""
 LAST_PROGRESS = "last_progress"
 """``Step.meta`` key: ``[task id, envelope id]`` of the latest progress report recorded."""
+PROGRESS_COUNT = "progress_count"
+"""``Step.meta`` key: ``[task id, reports recorded]``."""
+MAX_PROGRESS = 1000
+"""``step.progress`` events recorded per task; later reports count as heartbeats only. Each
+report is a row (its data up to MODX_MAX_ANSWER_BYTES) in the database every tenant shares:
+without a bound, one agent reporting in a loop filled it."""
+MAX_PROGRESS_DATA = 64 * 1024
+"""Bytes (as JSON) of a report's ``data`` that are kept; larger data is left out."""
 
 Sign = Callable[[Envelope], Envelope]
 
@@ -133,13 +142,27 @@ def progress(ctx: RunContext, row: Step, envelope: Envelope) -> bool:
     task_id = envelope.causation_id
     if isinstance(last, list) and last[0] == task_id and envelope.id <= last[1]:
         return False
-    row.meta = {**row.meta, LAST_PROGRESS: [task_id, envelope.id]}
+    counted = row.meta.get(PROGRESS_COUNT)
+    recorded = counted[1] if isinstance(counted, list) and counted[0] == task_id else 0
+    if recorded >= MAX_PROGRESS:
+        return False
+    row.meta = {
+        **row.meta,
+        LAST_PROGRESS: [task_id, envelope.id],
+        PROGRESS_COUNT: [task_id, recorded + 1],
+    }
     payload = envelope.payload if isinstance(envelope.payload, dict) else {}
     message = payload.get("message")
     data: dict[str, Any] = {
         "message": message[:MAX_MESSAGE] if isinstance(message, str) else "",
         "data": payload.get("data"),
     }
+    size = len(json.dumps(data["data"], separators=(",", ":")))
+    if size > MAX_PROGRESS_DATA:
+        data["data"] = None
+        data["dropped"] = f"data of {size} bytes, over {MAX_PROGRESS_DATA}"
+    if recorded + 1 == MAX_PROGRESS:
+        data["last"] = f"the last of {MAX_PROGRESS} reports recorded for this task"
     ctx.event("step.progress", row, agent_id=envelope.sender, envelope_id=envelope.id, data=data)
     return True
 

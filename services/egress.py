@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from urllib.parse import urlsplit
 
 import httpx
@@ -31,6 +31,30 @@ _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 class EgressRefused(ValueError):
     """An endpoint that resolves to no allowed address (or does not resolve)."""
+
+
+class ResponseTooLarge(httpx.ReadError):
+    """A peer's response body went past the transport's ``max_response_bytes``."""
+
+
+class _Capped(httpx.AsyncByteStream):
+    """A response body that raises ``ResponseTooLarge`` once more than ``limit`` bytes came."""
+
+    def __init__(self, inner: httpx.AsyncByteStream, limit: int, request: httpx.Request) -> None:
+        self._inner, self._limit, self._request = inner, limit, request
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        seen = 0
+        async for chunk in self._inner:
+            seen += len(chunk)
+            if seen > self._limit:
+                raise ResponseTooLarge(
+                    f"the response is larger than {self._limit} bytes", request=self._request
+                )
+            yield chunk
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
 
 
 class EgressPolicy:
@@ -92,10 +116,15 @@ def _public(address: IPAddress) -> bool:
 
 class GuardedTransport(httpx.AsyncBaseTransport):
     """An httpx transport that connects only to addresses ``policy`` allows, checked at connect
-    time, and to the very address it checked."""
+    time, and to the very address it checked; with ``max_response_bytes``, a body read past it
+    raises ``ResponseTooLarge`` (a client that reads whole bodies, as the A2A SDK's does,
+    would otherwise hold whatever a hostile peer sends in memory)."""
 
-    def __init__(self, policy: EgressPolicy, **options: object) -> None:
+    def __init__(
+        self, policy: EgressPolicy, max_response_bytes: int | None = None, **options: object
+    ) -> None:
         self.policy = policy
+        self.max_response_bytes = max_response_bytes
         self._inner = httpx.AsyncHTTPTransport(**options)  # type: ignore[arg-type]
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -113,7 +142,12 @@ class GuardedTransport(httpx.AsyncBaseTransport):
             stream=request.stream,
             extensions=extensions,
         )
-        return await self._inner.handle_async_request(pinned)
+        response = await self._inner.handle_async_request(pinned)
+        if self.max_response_bytes is not None and isinstance(
+            response.stream, httpx.AsyncByteStream
+        ):
+            response.stream = _Capped(response.stream, self.max_response_bytes, request)
+        return response
 
     async def aclose(self) -> None:
         """Close the pooled connections."""

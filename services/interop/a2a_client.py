@@ -23,6 +23,9 @@ from services.interop.translate.a2a import SKILL_SCHEMAS, plain
 from services.orchestrator.definitions import CAPABILITY_PATTERN
 
 MAX_CARD_BYTES = 1024 * 1024
+MAX_RESPONSE_BYTES = 16 * 1024 * 1024
+"""The most an A2A peer's response may bring (a whole JSON-RPC answer, or one streamed
+task's events in all); the step fails past it, before the orchestrator's memory does."""
 _CAPABILITY = re.compile(CAPABILITY_PATTERN)
 _NOT_A_NAME = re.compile(r"[^A-Za-z0-9_\-]+")
 
@@ -36,7 +39,7 @@ def guarded_http(egress: EgressPolicy, timeout_s: float) -> httpx.AsyncClient:
     redirects (each would need its own check), speaking A2A 1.0."""
     return httpx.AsyncClient(
         timeout=httpx.Timeout(timeout_s, connect=5.0),
-        transport=GuardedTransport(egress),
+        transport=GuardedTransport(egress, max_response_bytes=MAX_RESPONSE_BYTES),
         trust_env=False,
         follow_redirects=False,
         headers={VERSION_HEADER: PROTOCOL_VERSION_CURRENT},

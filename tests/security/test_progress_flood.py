@@ -26,9 +26,10 @@ async def test_progress_reports_are_bounded_per_task(
     monkeypatch.setattr(in_flight, "MAX_PROGRESS", LIMIT)
     chatty = Agent("chatty")
 
-    async def recorded(run_id: str, step_id: str, count: int) -> None:
+    async def recorded(run_id: str | None, step_id: str, count: int) -> None:
         """Until ``count`` reports of the step are in the run's events: a report that
         arrives after the step's result is dropped (docs/protocol.md)."""
+        assert run_id is not None
 
         async def enough() -> bool:
             events = await stack.events(run_id)

@@ -346,7 +346,7 @@ class MemoryTransport(Transport):
 
     def _dead_letter_seq(self, stream: str, dead_letter_id: str) -> tuple[_Stream, int] | None:
         log = self._streams.get(streams.dlq(stream))
-        if log is None or not dead_letter_id.isdigit():
+        if log is None or not (dead_letter_id.isascii() and dead_letter_id.isdigit()):
             return None
         seq = int(dead_letter_id)
         return (log, seq) if log.get(seq) is not None else None

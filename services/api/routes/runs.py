@@ -66,7 +66,8 @@ def _named(workflow: str, version: int | None) -> tuple[str, int | None]:
     """The name and version that ``workflow`` (``name`` or ``name@version``) gives."""
     name, _, version_text = workflow.partition("@")
     if version_text:
-        if not version_text.isdigit() or int(version_text) > INT32_MAX:
+        # isdigit alone takes "²" and other digits int() refuses (a 500, not a 422).
+        if not (version_text.isascii() and version_text.isdigit()) or int(version_text) > INT32_MAX:
             raise ApiError(
                 422,
                 "invalid_request",
@@ -305,7 +306,7 @@ KEEPALIVE_S = 15.0
 def _last_event_id(header: str | None, after: int) -> int:
     if header is None:
         return after
-    if not header.isdigit() or int(header) > INT64_MAX:
+    if not (header.isascii() and header.isdigit()) or int(header) > INT64_MAX:
         raise ApiError(
             422,
             "invalid_request",

@@ -13,7 +13,7 @@ async def test_unicode_digits_are_refused_naming_the_field(stack: Stack) -> None
     for value in (b"\xb2", b"\xb9\xb3"):
         response = await stack.client.get(
             "/v1/runs/01a2508d-5a78-7035-96a6-acfac7d91fd5/stream",
-            headers={"last-event-id": value},
+            headers={b"last-event-id": value},
         )
         assert response.status_code == 422, response.text
         assert "Last-Event-ID" in response.text, response.text

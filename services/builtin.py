@@ -44,3 +44,4 @@ async def builtin_workflows(runtime: Runtime) -> None:
     async with runtime.sessions() as session, session.begin():
         await workflows.register(session, parse_definition(SARA_TAX))
         await workflows.register(session, parse_definition(SARA_ENTAIL))
+    await runtime.throttle.definitions_changed()  # committed: a new version may be among them

@@ -70,6 +70,10 @@ class Settings(BaseSettings):
     # epoch, services/throttle.py), this many seconds at most: the bound for a change made
     # behind MODX's back (docs/tenants.md). 0 reads the database on every request.
     auth_cache_s: float = Field(default=30.0, ge=0)
+    # The latest version of a workflow started by name is kept while no definition is
+    # registered (the definitions epoch, services/throttle.py), this many seconds at most:
+    # the bound for a change made behind MODX's back. 0 reads it at every start.
+    definition_cache_s: float = Field(default=30.0, ge=0)
     # How often the times tokens were last used are written (one statement for all of them).
     token_last_used_flush_s: float = Field(default=10.0, gt=0)
     # /metrics answers only a system admin or a token of the system tenant; false opens it.

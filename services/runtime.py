@@ -285,7 +285,7 @@ class Runtime:
     @cached_property
     def registered(self) -> SharedLookups:
         """Registered definitions by name, for the runs the API starts (``SharedLookups``)."""
-        return SharedLookups(self.reading)
+        return SharedLookups(self.reading, self.settings.definition_cache_s)
 
     @property
     def access(self) -> BusAccess:

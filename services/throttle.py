@@ -16,9 +16,13 @@ reads them from one node.
 The same ``MGET`` reads the *token epoch*, a number that changes whenever an issued token is
 revoked or rotated (``tokens_changed``, after the commit): the principals of issued tokens are
 cached under the epoch they were read in (``services.auth.PrincipalCache``), so a change is
-seen by every replica on its next request at no extra round trip. The epoch starts at a random
-value (``seed``), and a change of a key that is gone (Redis lost its data) starts it again at
-a random value, so that an old epoch never comes back.
+seen by every replica on its next request at no extra round trip. It reads the *definitions
+epoch* too, changed whenever a workflow definition is registered (``definitions_changed``, after
+the commit, before the answer): the latest version of each workflow is cached under it
+(``services.orchestrator.workflows.SharedLookups``), so a run started after a registration was
+answered gets the new version on every replica. Each epoch starts at a random value (``seed``),
+and a change of a key that is gone (Redis lost its data) starts it again at a random value, so
+that an old epoch never comes back.
 """
 
 from __future__ import annotations
@@ -29,12 +33,13 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from bus.tasks import cancel_and_wait
 
 PREFIX = "{modx:auth}"  # the hash tag: all counters in one slot (one MGET on a cluster)
 EPOCH = f"{PREFIX}:epoch"  # changes at each revoked or rotated token (see the module)
+DEFINITIONS = f"{PREFIX}:definitions"  # changes at each workflow registration (see the module)
 
 
 def random_epoch() -> int:
@@ -49,6 +54,15 @@ class Limits:
     per_address: int = 10
     overall: int = 300
     window_s: float = 60.0
+
+
+class Checked(NamedTuple):
+    """What a token check may go on with: seconds to wait when it may not (else None), and the
+    epochs read with the counters (0 when not set yet: set then, for the next check)."""
+
+    retry_after: int | None
+    epoch: int
+    definitions: int
 
 
 class Counters(Protocol):
@@ -222,23 +236,28 @@ class AuthThrottle:
         """Seconds to wait (for ``Retry-After``) when ``address`` may not try now, else None."""
         return (await self.check(address))[0]
 
-    async def check(self, address: str) -> tuple[int | None, int]:
-        """What ``blocked`` answers, and the token epoch (0 when it is not set yet: it is set
-        then, for the next check)."""
+    async def check(self, address: str) -> Checked:
+        """What ``blocked`` answers, with the token and definitions epochs."""
         window, left = self._window()
-        mine, everyone, trusted, epoch = await self.counters.read(
-            [*self._keys(address, window), f"{PREFIX}:ok:{address}", EPOCH]
+        mine, everyone, trusted, epoch, definitions = await self.counters.read(
+            [*self._keys(address, window), f"{PREFIX}:ok:{address}", EPOCH, DEFINITIONS]
         )
-        if not epoch:
-            await self.counters.seed(EPOCH)
+        for key, value in ((EPOCH, epoch), (DEFINITIONS, definitions)):
+            if not value:
+                await self.counters.seed(key)
         if mine >= self.limits.per_address or (everyone >= self.limits.overall and not trusted):
-            return max(1, math.ceil(left)), epoch
-        return None, epoch
+            return Checked(max(1, math.ceil(left)), epoch, definitions)
+        return Checked(None, epoch, definitions)
 
     async def tokens_changed(self) -> None:
         """An issued token was revoked or rotated (and committed): every cached principal is
         stale from the next check on, on every replica."""
         await self.counters.bump(EPOCH)
+
+    async def definitions_changed(self) -> None:
+        """A workflow definition was registered (and committed): every cached latest version is
+        stale from the next check on, on every replica."""
+        await self.counters.bump(DEFINITIONS)
 
     async def failed(self, address: str) -> int | None:
         """Count a failure; seconds to wait when that used up the address's allowance."""

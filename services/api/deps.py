@@ -79,10 +79,11 @@ async def check_token(request: HTTPConnection, runtime: Runtime, token: str) -> 
 
     An issued token's principal comes from the cache while the token epoch (read with the
     throttle's counters, before the database) is the one it was read in (``services.auth``).
+    The definitions epoch read with them is kept for the request (``definitions_epoch``).
     """
     address = client_address(request)
     throttle = runtime.throttle
-    retry_after, epoch = await throttle.check(address)
+    retry_after, epoch, request.state.definitions_epoch = await throttle.check(address)
     if retry_after is not None:
         raise too_many(retry_after)
     digest = token_hash(token)
@@ -104,6 +105,14 @@ async def check_token(request: HTTPConnection, runtime: Runtime, token: str) -> 
     return principal
 
 
+def definitions_epoch(connection: HTTPConnection) -> int:
+    """The definitions epoch this request's token check read (``services.throttle``), after the
+    request came: a definition cached under it is the latest of any registration answered
+    before the request. 0 when none was read (nothing is cached under 0)."""
+    epoch: int = getattr(connection.state, "definitions_epoch", 0)
+    return epoch
+
+
 def bearer_token(connection: HTTPConnection) -> str | None:
     """The token of ``Authorization: Bearer``, or None."""
     scheme, _, token = connection.headers.get("authorization", "").partition(" ")
@@ -123,7 +132,7 @@ async def still_holds(connection: HTTPConnection, runtime: Runtime, principal: P
     digest = token_hash(token)
     if digest in runtime.static_tokens:
         return runtime.static_tokens[digest] == principal
-    _, epoch = await runtime.throttle.check(client_address(connection))
+    epoch = (await runtime.throttle.check(client_address(connection))).epoch
     cached = runtime.principals.get(digest, epoch)
     if cached is not None:
         return cached == principal

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -143,21 +144,52 @@ LookupKey = tuple[str, str, int | None]  # tenant, name, version (None: the late
 
 class SharedLookups:
     """``lookup`` on connections of ``engine``, where the same lookup asked while one is on
-    its way shares the next one.
+    its way shares the next one, and an answer is kept while no definition is registered.
 
     A burst of runs started by name asks for one definition many times at once: those asked
     while its statement is on its way go out together in the next one, sent after each of
     them was asked (so none gets an answer older than its request, as with a read each).
+
+    An answer is kept under the definitions epoch its request read before it was asked
+    (``services.throttle``: every registration changes it after its commit and before its
+    answer, on every replica's next request), and used again by requests that read the same
+    epoch, for ``max_age_s`` at most: the bound for a change the epoch did not announce (a row
+    written behind MODX's back, a registration whose epoch change failed after its commit).
+    So a run started after a registration was answered gets the new version; ``max_age_s=0``
+    reads on every start.
     """
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        max_age_s: float = 0.0,
+        size: int = 1000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._engine = engine
+        self.max_age_s = max_age_s
+        self._size = size
+        self._clock = clock
         self._next: dict[LookupKey, list[asyncio.Future[Found]]] = {}  # per lookup on its way
         self._flights: set[asyncio.Task[None]] = set()
+        self._kept: dict[LookupKey, tuple[int, float, Found]] = {}  # epoch, asked at, answer
 
-    async def lookup(self, name: str, version: int | None, *, tenant: str) -> Found:
-        """What ``lookup`` answers."""
+    async def lookup(self, name: str, version: int | None, *, tenant: str, epoch: int = 0) -> Found:
+        """What ``lookup`` answers; ``epoch``: the definitions epoch the request read (0: none,
+        nothing kept)."""
         key = (tenant, name, version)
+        now = self._clock()
+        kept = self._kept.get(key)
+        if kept is not None and epoch and kept[0] == epoch and now - kept[1] < self.max_age_s:
+            return kept[2]
+        found = await self._shared(key)
+        if epoch and self.max_age_s and found is not None:
+            if len(self._kept) >= self._size:
+                self._kept.clear()  # the workflows in use come back at their next start
+            self._kept[key] = (epoch, now, found)
+        return found
+
+    async def _shared(self, key: LookupKey) -> Found:
         asked: asyncio.Future[Found] = asyncio.get_running_loop().create_future()
         waiting = self._next.get(key)
         if waiting is not None:

@@ -1,6 +1,7 @@
 """What starting a run by name reads, in both modes: a version's definition is read (and
-parsed) once per process, later starts read only which version is the latest; a new version
-registered meanwhile is the one the next run gets, and ``name@version`` still picks an old one."""
+parsed) once per process, later starts read nothing while no version is registered
+(``test_definition_epoch``); a new version registered meanwhile is the one the next run gets,
+and ``name@version`` still picks an old one."""
 
 from __future__ import annotations
 

@@ -143,7 +143,7 @@ async def test_checks_asked_at_once_share_an_mget_and_none_reads_a_count_older_t
         release.set()
         assert (await first)[0] is None  # read before those failures
         checks = await asyncio.gather(*burst)
-        blocked = [n for n, (retry_after, _) in enumerate(checks) if retry_after is not None]
+        blocked = [n for n, checked in enumerate(checks) if checked.retry_after is not None]
         assert blocked == [0, 1]  # each check got its own address's counts, all fresh
         assert len(sent) == 2  # the held MGET, and one for the 50 asked meanwhile
     finally:

@@ -13,7 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from agents.sdk.json_schema import SchemaRefused, mismatch
 from services.api import run_views
-from services.api.deps import OperatorDep, ReaderDep, RuntimeDep, SessionDep, still_holds
+from services.api.deps import (
+    OperatorDep,
+    ReaderDep,
+    RuntimeDep,
+    SessionDep,
+    definitions_epoch,
+    still_holds,
+)
 from services.api.errors import ApiError, not_found
 from services.api.routes.workflows import definition_error, parse_or_422
 from services.api.run_views import run_fields, run_view, step_fields
@@ -120,7 +127,11 @@ def _check_limits(limits: Limits, definition: WorkflowDefinition, run_input: obj
     responses={200: {"model": RunAccepted, "description": "The idempotency key's run"}},
 )
 async def start_run(
-    body: RunCreate, response: Response, principal: OperatorDep, runtime: RuntimeDep
+    body: RunCreate,
+    request: Request,
+    response: Response,
+    principal: OperatorDep,
+    runtime: RuntimeDep,
 ) -> RunAccepted:
     """Start a run; the same ``idempotency_key`` returns the same run.
 
@@ -132,11 +143,14 @@ async def start_run(
     definition: WorkflowDefinition
     version: int | None
     if body.goal is None and body.idempotency_key is None and isinstance(body.workflow, str):
-        # The common request, a registered workflow by name: one row read on a connection,
-        # without a session (its transaction and identity map cost more than the read),
-        # shared with the same lookups asked meanwhile.
+        # The common request, a registered workflow by name: kept from an earlier start while
+        # no definition is registered, else one row read on a connection, without a session
+        # (its transaction and identity map cost more than the read), shared with the same
+        # lookups asked meanwhile.
         name, version = _named(body.workflow, body.version)
-        found = await runtime.registered.lookup(name, version, tenant=principal.tenant)
+        found = await runtime.registered.lookup(
+            name, version, tenant=principal.tenant, epoch=definitions_epoch(request)
+        )
         definition, version = _registered(body.workflow, found)
         _check_input(definition, run_input)
     else:

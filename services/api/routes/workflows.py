@@ -74,6 +74,9 @@ async def register(
             raise ApiError(409, "version_conflict", str(exc)) from None
         served = [step.capability for step in definition.steps if step.capability]
         missing = await unserved(session, served, principal.tenant)
+    # Committed: the latest versions every replica keeps are stale from its next request on
+    # (an answer that already existed too: its first try may have failed before this).
+    await runtime.throttle.definitions_changed()
     if not created:
         response.status_code = 200
     registered = public(row)

@@ -26,7 +26,7 @@ from services.api.input_guard import RpcKind, read_body, replaying
 from services.auth import OPERATORS, Principal
 from services.db.models import RunRow
 from services.interop import bearer, calls
-from services.interop.mcp_cancel import Call, InFlight, cancellation
+from services.interop.mcp_cancel import Call, InFlight, SharedCalls, cancellation
 from services.interop.translate import Failure
 from services.interop.translate import mcp as translate_mcp
 from services.orchestrator import runs, workflows
@@ -194,7 +194,7 @@ def mcp_server(runtime_of: Any, in_flight: InFlight) -> Server[Any, Request]:
                     related_request_id=str(context.request_id),
                 )
 
-        with in_flight.calling(principal, context.request_id) as call:
+        async with in_flight.calling(principal, context.request_id) as call:
             answer = await call_tool(runtime, principal, name, arguments, progress, call)
         return types.ServerResult(answer)
 
@@ -241,9 +241,11 @@ class McpEndpoint:
         )
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self.shared: SharedCalls | None = None
 
-    async def start(self, _runtime: Runtime) -> None:
-        """Start the transport's task group (an app start-up hook).
+    async def start(self, runtime: Runtime) -> None:
+        """Start the transport's task group (an app start-up hook), and with several replicas
+        possible (a Redis bus), the list of every replica's calls for cancels.
 
         The group lives in a task of its own: its cancel scope must be left by the task that
         entered it, and a lifespan may start and stop in different tasks (test fixtures do).
@@ -261,9 +263,16 @@ class McpEndpoint:
         started.cancel()
         if self._task.done():
             self._task.result()  # it failed to start: raise that here
+        if runtime.notices is not None:
+            self.shared = SharedCalls(
+                runtime, runtime.notices.client, runtime.notices, self.in_flight
+            )
+            self.shared.start()
 
     async def stop(self, _runtime: Runtime) -> None:
         """Stop it (an app shut-down hook)."""
+        if self.shared is not None:
+            await self.shared.stop()
         self._stopping.set()
         if self._task is not None:
             await self._task
@@ -292,10 +301,8 @@ class McpEndpoint:
         self, runtime: Runtime, principal: Principal, cancel: types.CancelledNotificationParams
     ) -> None:
         """Cancel the run of the caller's in-flight call ``cancel.requestId``, if there is one
-        (the caller started it: its authority to cancel it is the same)."""
+        (the caller started it: its authority to cancel it is the same), on any replica."""
         if cancel.requestId is None:
             return
-        call = self.in_flight.find(principal, cancel.requestId)
-        if call is not None:
-            reason = f"cancelled by MCP client: {(cancel.reason or 'no reason given')[:200]}"
-            await call.cancel(runtime, reason)
+        reason = f"cancelled by MCP client: {(cancel.reason or 'no reason given')[:200]}"
+        await self.in_flight.cancel(runtime, principal, cancel.requestId, reason)

@@ -297,6 +297,7 @@ class RunNotices:
         self._listening: set[str] = set()
         self._readable = asyncio.Event()  # a channel was subscribed: there is something to read
         self.subscribed = asyncio.Event()  # listening (its channels follow what is waited on)
+        self._topics: dict[str, Callable[[str], None]] = {}  # channels listened to for good
 
     def channel_of(self, partition: int, *, finishes: bool = False) -> str:
         """The channel of one partition's notices: every change (finishes included), or
@@ -315,6 +316,17 @@ class RunNotices:
             self.watch.notices = None
         await cancel_and_wait(self._tasks)
         self._tasks.clear()
+
+    def listen(self, channel: str, handler: Callable[[str], None]) -> None:
+        """Listen on ``channel`` until ``unlisten``, whoever waits here, on this replica's one
+        subscription connection: each message goes to ``handler``, which must not block (the
+        notices wait for it). Other replicas' notices of another kind, over the same means."""
+        self._topics[channel] = handler
+        self._wanted.set()
+
+    def unlisten(self, channel: str) -> None:
+        self._topics.pop(channel, None)
+        self._wanted.set()
 
     def watch_run(self, run_id: str, *, finishes: bool = False) -> None:
         """Someone here waits on ``run_id`` now (for its finish only, or every change):
@@ -418,7 +430,7 @@ class RunNotices:
             for channel, left_at in list(self._left_at.items()):
                 if channel in self._waiters or left_at + self.linger_s <= now:
                     del self._left_at[channel]
-            wanted = set(self._waiters) | self._left_at.keys()
+            wanted = set(self._waiters) | self._left_at.keys() | self._topics.keys()
             more, fewer = wanted - self._listening, self._listening - wanted
             if more:
                 await pubsub.subscribe(*sorted(more))
@@ -455,6 +467,10 @@ class RunNotices:
         if kind != "message":
             return
         data = message.get("data")
+        topic = self._topics.get(channel.decode() if isinstance(channel, bytes) else str(channel))
+        if topic is not None:
+            topic(data.decode(errors="replace") if isinstance(data, bytes) else str(data))
+            return
         if not isinstance(data, bytes | str) or data[:32] in (self.origin, self.origin.encode()):
             return
         try:

@@ -33,7 +33,6 @@ from pydantic import ValidationError
 from bus.redis_client import RedisClient
 from bus.tasks import cancel_and_wait
 from services.auth import Principal
-from services.json_checks import parse_json
 from services.orchestrator.watch import RunNotices
 from services.runtime import Runtime
 
@@ -253,13 +252,9 @@ class SharedCalls:
                 log.warning("could not renew this replica's MCP calls: %s", exc)
 
 
-def cancellation(body: bytes) -> types.CancelledNotificationParams | None:
-    """The parameters of a well-formed ``notifications/cancelled`` body, else None (anything
-    else, a malformed cancel included, is the SDK's to answer)."""
-    try:
-        parsed: Any = parse_json(body)
-    except ValueError:
-        return None
+def cancellation(parsed: Any) -> types.CancelledNotificationParams | None:
+    """The parameters of a well-formed ``notifications/cancelled`` (a body as parsed), else
+    None (anything else, a malformed cancel included, is the SDK's to answer)."""
     if (
         not isinstance(parsed, dict)
         or parsed.get("method") != "notifications/cancelled"

@@ -27,8 +27,11 @@ from services.auth import OPERATORS, Principal
 from services.db.models import RunRow
 from services.interop import bearer, calls
 from services.interop.mcp_cancel import Call, InFlight, SharedCalls, cancellation
+from services.interop.mcp_framing import error_answer
+from services.interop.mcp_framing import refusal as framing_refusal
 from services.interop.translate import Failure
 from services.interop.translate import mcp as translate_mcp
+from services.json_checks import parse_json
 from services.orchestrator import runs, workflows
 from services.orchestrator.states import TERMINAL_RUN, TERMINAL_STEP
 from services.registry import store
@@ -214,19 +217,20 @@ _CODES: dict[RpcKind, int] = {
 def refusal(
     request_id: str | int | None, kind: RpcKind, path: str, reason: str
 ) -> tuple[int, bytes]:
-    """The input guard's refusal of a hostile body as a JSON-RPC error. With the request's id it
-    is that call's answer (HTTP 200: the SDK's client fails the call and keeps its session; an
-    HTTP error status would end the session); without one, HTTP 400 and the id
-    ``server-error``, as the SDK's own transport answers a body it cannot read."""
-    error = types.JSONRPCError(
-        jsonrpc="2.0",
-        id="server-error" if request_id is None else request_id,
-        error=types.ErrorData(
-            code=_CODES[kind], message=f"{path}: {reason}", data={"path": path, "in": "body"}
-        ),
-    )
-    status = 400 if request_id is None else 200
-    return status, error.model_dump_json(by_alias=True, exclude_none=True).encode()
+    """The input guard's refusal of a hostile body as a JSON-RPC error (``error_answer``: that
+    call's answer with the request's id, else HTTP 400)."""
+    return error_answer(request_id, _CODES[kind], f"{path}: {reason}", {"path": path, "in": "body"})
+
+
+def _json_body(scope: Scope) -> bool:
+    """True when the request says its body is JSON (MCP: a POST carries one JSON-RPC message)."""
+    media: bytes = HTTPConnection(scope).headers.get("content-type", "").encode()
+    return media.split(b";", 1)[0].strip().lower() == b"application/json"
+
+
+async def _answer(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 class McpEndpoint:
@@ -284,18 +288,37 @@ class McpEndpoint:
             await bearer.refusal(exc)(scope, receive, send)
             return
         scope[PRINCIPAL_KEY] = principal
-        if scope["method"] == "POST":
-            body = await read_body(receive)
-            if body is None:
-                return  # the client went away
-            cancel = cancellation(body)
-            if cancel is not None:
-                await self._cancel(HTTPConnection(scope).app.state.runtime, principal, cancel)
-                await send({"type": "http.response.start", "status": 202, "headers": []})
-                await send({"type": "http.response.body", "body": b""})
-                return  # accepted, as the SDK answers a notification
-            receive = replaying(body, receive)
-        await self.manager.handle_request(scope, receive, send)
+        if scope["method"] != "POST":
+            # Stateless: no stream for the server's own messages (a GET held one open that
+            # nothing could ever be sent on), no session to end (DELETE). MCP allows 405 for
+            # both; the Allow header is HTTP's (RFC 9110, 15.5.6).
+            await _answer(send, 405, b"", [(b"allow", b"POST")])
+            return
+        if not _json_body(scope):  # the SDK's 415 is never reached: its guard says 400 first
+            status, content = error_answer(
+                None, types.INVALID_REQUEST, "content-type: must be application/json"
+            )
+            await _answer(send, 415, content, [(b"content-type", b"application/json")])
+            return
+        body = await read_body(receive)
+        if body is None:
+            return  # the client went away
+        try:
+            parsed: Any = parse_json(body)
+        except ValueError:
+            parsed = None  # the SDK answers it (-32700)
+        else:
+            refused = framing_refusal(parsed)
+            if refused is not None:
+                status, content = refused
+                await _answer(send, status, content, [(b"content-type", b"application/json")])
+                return
+        cancel = cancellation(parsed)
+        if cancel is not None:
+            await self._cancel(HTTPConnection(scope).app.state.runtime, principal, cancel)
+            await _answer(send, 202, b"", [])
+            return  # accepted, as the SDK answers a notification
+        await self.manager.handle_request(scope, replaying(body, receive), send)
 
     async def _cancel(
         self, runtime: Runtime, principal: Principal, cancel: types.CancelledNotificationParams

@@ -58,6 +58,7 @@ from a2a.utils.error_handlers import build_error_details
 from a2a.utils.errors import (
     JSON_RPC_ERROR_CODE_MAP,
     A2AError,
+    ContentTypeNotSupportedError,
     InvalidParamsError,
     InvalidRequestError,
     JSONParseError,
@@ -328,6 +329,14 @@ class RunTasks(RequestHandler):
         input-required task when it is ambiguous."""
         if message.task_id:
             return await self._continue(caller, message)
+        for index, part in enumerate(message.parts):
+            # A2A: a media type the agent does not take is -32005 (a file beside the call
+            # was dropped unread before); the card's defaultInputModes say what it takes.
+            if part.WhichOneof("content") in ("url", "raw"):
+                raise ContentTypeNotSupportedError(
+                    message=f"parts[{index}]: a new task takes a data part or text, not a file "
+                    f"({part.media_type or 'no media type'})"
+                )
         try:
             call = call_of(message)
         except NotACall as exc:

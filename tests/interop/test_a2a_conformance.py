@@ -1,11 +1,14 @@
 """The A2A server against the a2a-sdk's own client, on what the A2A specification asks of
-content it does not take and of push notifications it does not offer."""
+content it does not take, of push notifications it does not offer, and of its extended card."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
+from a2a.client import A2ACardResolver
 from a2a.types import (
     DeleteTaskPushNotificationConfigRequest,
+    GetExtendedAgentCardRequest,
     GetTaskPushNotificationConfigRequest,
     ListTaskPushNotificationConfigsRequest,
     Message,
@@ -17,6 +20,7 @@ from a2a.types import (
 from a2a.utils.errors import ContentTypeNotSupportedError, PushNotificationNotSupportedError
 
 from bus.ids import new_id
+from services.interop.a2a_skills import ASK
 from tests.fixtures.stack import Stack
 from tests.interop.test_a2a_server import a2a_client, helper
 
@@ -69,3 +73,19 @@ async def test_push_notification_configs_are_not_supported_as_the_card_says(stac
         for call in calls:
             with pytest.raises(PushNotificationNotSupportedError):
                 await call
+
+
+async def test_the_extended_card_lists_the_tenants_skills_the_public_one_hides(
+    stack: Stack,
+) -> None:
+    """A2A: the public card at /.well-known/agent-card.json says ``extendedAgentCard``; the
+    SDK's client, authenticated, asks GetExtendedAgentCard for the full one."""
+    await stack.agent(helper)
+    async with httpx.AsyncClient(timeout=30) as anonymous:
+        public = await A2ACardResolver(anonymous, stack.url).get_agent_card()
+    assert public.capabilities.extended_agent_card
+    assert [skill.id for skill in public.skills] == [ASK]
+    async with a2a_client(stack) as (client, _):
+        extended = await client.get_extended_agent_card(GetExtendedAgentCardRequest())
+    assert "text.shout" in {skill.id for skill in extended.skills}
+    assert extended.supported_interfaces[0].url == f"{stack.url}/a2a"

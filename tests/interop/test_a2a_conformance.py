@@ -10,7 +10,9 @@ from a2a.types import (
     DeleteTaskPushNotificationConfigRequest,
     GetExtendedAgentCardRequest,
     GetTaskPushNotificationConfigRequest,
+    GetTaskRequest,
     ListTaskPushNotificationConfigsRequest,
+    ListTasksRequest,
     Message,
     Part,
     Role,
@@ -21,6 +23,7 @@ from a2a.utils.errors import ContentTypeNotSupportedError, PushNotificationNotSu
 
 from bus.ids import new_id
 from services.interop.a2a_skills import ASK
+from services.interop.translate.a2a import output_of
 from tests.fixtures.stack import Stack
 from tests.interop.test_a2a_server import a2a_client, helper
 
@@ -89,3 +92,21 @@ async def test_the_extended_card_lists_the_tenants_skills_the_public_one_hides(
         extended = await client.get_extended_agent_card(GetExtendedAgentCardRequest())
     assert "text.shout" in {skill.id for skill in extended.skills}
     assert extended.supported_interfaces[0].url == f"{stack.url}/a2a"
+
+
+async def test_list_tasks_gives_artifacts_only_when_asked(stack: Stack) -> None:
+    """A2A ListTasks: with ``includeArtifacts`` false (the default) each task comes without
+    its artifacts; they were always sent. GetTask still has them."""
+    await stack.agent(helper)
+    shout = {"id": "s", "capability": "text.shout", "input": {"text": "$.input.text"}}
+    flow = {"name": "w", "steps": [shout], "output": "$.steps.s.output"}
+    run_id = await stack.submit(flow, {"text": "x"})
+    assert (await stack.wait(run_id))["status"] == "succeeded"
+    async with a2a_client(stack, streaming=False) as (client, _):
+        (plain,) = (await client.list_tasks(ListTasksRequest())).tasks
+        (full,) = (await client.list_tasks(ListTasksRequest(include_artifacts=True))).tasks
+        got = await client.get_task(GetTaskRequest(id=run_id))
+    assert plain.id == full.id == run_id
+    assert len(plain.artifacts) == 0
+    assert len(full.artifacts) == len(got.artifacts) == 1
+    assert output_of(full.artifacts[0].parts) == {"text": "X"}

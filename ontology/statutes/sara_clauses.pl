@@ -702,8 +702,13 @@ date_year(D, Y) :-
     string(D), sub_string(D, 0, 4, _, S), number_string(Y, S).
 
 %!  year_of(?Y) Y is bound (the question names it) or a year of the case.
+%   A case none of whose facts is dated states them alike for every year
+%   (an undated state holds from the indefinite past on), so any year
+%   answers for all: the year of day 0, the day status_span/3 reads such a
+%   case on.  Before, such a question failed on "year of (_)".
 year_of(Y) :- nonvar(Y), !.
-year_of(Y) :- case_year(Y).
+year_of(Y) :- case_year(_), !, case_year(Y).
+year_of(Y) :- days_year(0, Y).
 
 %!  date_day(+Date, -Day) "YYYY-MM-DD" as our day number.
 date_day(D, Day) :- string(D), date_days(D, Day).

@@ -273,10 +273,33 @@ helper_node(clause_placed_by_kind/1, 0).
 clause_placed_by_kind(Node) :- call(Node).
 
 question_clause_node(G, Node, Check) :-
-    (   \+ nb_current(sara_generic_only, true), sara_clause(G, Node, Check)
-    ->  true
+    (   \+ nb_current(sara_generic_only, true), sara_clause(G, Node0, Check)
+    ->  open_years(Node0, Node)
     ;   generic_clause_node(G, Node, Check)
     ).
+
+%!  open_years(+Node0, -Node) a year our node takes and the question
+%   leaves open ("Section 2(b)(1) applies to Alice") is a year of the case
+%   (year_of/1, any year when the case dates nothing), as the placement by
+%   kind does; before, the node raised an instantiation error.
+open_years(Node0, Node) :-
+    node_conjuncts(Node0, Goals),
+    findall(K-I, ( nth1(K, Goals, G), callable(G), functor(G, N, A),
+                   node_roles(N/A, Roles), nth1(I, Roles, year),
+                   arg(I, G, Y), var(Y),
+                   \+ ( member(year_of(Y1), Goals), Y1 == Y ) ), Places),   % findall copies: places, not variables
+    foldl(open_year(Goals), Places, [], Ys),
+    foldl(year_first, Ys, Node0, Node).
+
+open_year(Goals, K-I, Ys0, Ys) :-
+    nth1(K, Goals, G), arg(I, G, Y),
+    ( member(Y0, Ys0), Y0 == Y -> Ys = Ys0 ; Ys = [Y|Ys0] ).
+
+year_first(Y, G, (year_of(Y), G)).
+
+node_conjuncts((A, B), Gs) :- !,
+    node_conjuncts(A, GA), node_conjuncts(B, GB), append(GA, GB, Gs).
+node_conjuncts(G, [G]).
 
 dataset_clause_node(G, Node, Check) :-
     (   sara_clause(G, Node, Check)

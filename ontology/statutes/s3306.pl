@@ -425,7 +425,7 @@ s3306_c_1_A_i(E, Y) :-
     once((
         Y0 is Y - 1,
         member(Z, [Y, Y0]),
-        sum_of(Pay-A,
+        sum_of((Pay-Day)-A,     % each day a recurring payment is paid
                ( remuneration_item(Pay, S, E, _, Day, A),
                  days_year(Day, Z),
                  agricultural_labor(S),
@@ -476,7 +476,7 @@ s3306_c_2(S, Y) :-
     service_for(S, E, _),
     Y0 is Y - 1,
     \+ ( member(Z, [Y, Y0]),
-         sum_of(Pay-A,
+         sum_of((Pay-Day)-A,    % each day a recurring payment is paid
                 ( remuneration_item(Pay, S2, E, _, Day, A),
                   days_year(Day, Z),
                   domestic_service_in_private_home(S2),

@@ -7,14 +7,15 @@ its purpose), "Bob died" (Bob the patient of his death, his birth, his blindness
 the sentences in another order. Every SARA training case and every
 case of our own (tests/legal/cases), restated that way, gets its original answer.
 
-Other restatements, each on its own: an income or payment paid in two parts on its day (numeric
-cases), a punctual event's day written as a one-day span (its end_ too), a stay in a home
+Other restatements, each on its own: an income or payment paid in two parts on its day, or in
+two equal instalments as one event that recurs (two start_ days; numeric cases), a punctual event's day written as a one-day span (its end_ too), a stay in a home
 written as two back-to-back stays cut at a new year, and an unrelated person with income and a
 home of his own added."""
 
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -95,6 +96,25 @@ def _split_amounts(facts: str) -> str:
     return facts
 
 
+def _instalments(facts: str) -> str:
+    """Each income or payment of an even amount, dated by one start_ fact, paid in two equal
+    instalments: one event that recurs (two start_ days, the day before in the same quarter)."""
+    for kind in ("income_", "payment_"):
+        for e in _events(facts, kind):
+            amounts = re.findall(rf"^amount_\({e},(\d+)\)\.$", facts, re.M)
+            days = re.findall(rf'^start_\({e},"(\d{{4}}-\d\d-\d\d)"\)\.$', facts, re.M)
+            if len(amounts) != 1 or len(days) != 1 or int(amounts[0]) % 2:
+                continue
+            day = date.fromisoformat(days[0])
+            if re.search(rf"^end_\({e},", facts, re.M) or (day.month % 3 == 1 and day.day == 1):
+                continue
+            facts = _set(
+                facts, f"amount_({e},{amounts[0]}).", f"amount_({e},{int(amounts[0]) // 2})."
+            )
+            facts += f'\nstart_({e},"{(day - timedelta(days=1)).isoformat()}").\n'
+    return facts
+
+
 def _one_day_spans(facts: str) -> str:
     """A punctual event's day also given as its last day."""
     for kind in ("income_", "payment_", "birth_", "death_"):
@@ -137,6 +157,7 @@ def _distractor(facts: str) -> str:
 
 OTHER_RESTATEMENTS = {
     "amounts split": _split_amounts,
+    "instalments": _instalments,
     "one-day spans": _one_day_spans,
     "stays split": _split_stays,
     "distractor": _distractor,
@@ -221,7 +242,7 @@ async def test_cases_restated_in_other_ways_get_the_same_answers(swipl: str) -> 
                 facts = source.partition("% Facts")[2].partition("% Test")[0]
                 texts = {"original": source}
                 for kind in OTHER_RESTATEMENTS:
-                    if kind == "amounts split" and not numeric:
+                    if kind in ("amounts split", "instalments") and not numeric:
                         continue  # a binary question may name the payment split
                     text = restated_by(source, kind)
                     restatements[kind] += OTHER_RESTATEMENTS[kind](facts) != facts
@@ -250,6 +271,11 @@ def test_the_other_restatements_restate() -> None:
         split
     ), split
     assert 'end_(i,"2017-03-04").' in restated_by(source, "one-day spans").splitlines()
+    even = source.replace("amount_(i,101)", "amount_(i,100)")
+    instalments = restated_by(even, "instalments").splitlines()
+    assert {"amount_(i,50).", 'start_(i,"2017-03-03").', 'start_(i,"2017-03-04").'} <= set(
+        instalments
+    ), instalments
     stays = restated_by(source, "stays split").splitlines()
     assert {
         'end_(r,"2015-12-31").',

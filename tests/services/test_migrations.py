@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import sqlite3
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
+from sqlalchemy.exc import OperationalError
 
 from services.db import migrate
 from services.db.engine import create_engine
 from services.db.migrate import include_name
 from services.db.models import Base
+from services.db.sqlite_connection import Connection
 
 TABLES = {
     "agents",
@@ -72,3 +76,24 @@ def test_sqlite_upgrade_and_downgrade(tmp_path: Path) -> None:
 @pytest.mark.postgres
 def test_postgres_upgrade_and_downgrade(postgres_url: str) -> None:
     _roundtrip(postgres_url)
+
+
+def _open_connections(path: Path) -> list[Connection]:
+    """The SQLite connections to ``path`` of this process whose worker thread still runs."""
+    return [
+        found
+        for found in gc.get_objects()
+        if isinstance(found, Connection) and found._running and str(path) in repr(found._connector)
+    ]
+
+
+def test_a_failed_sqlite_migration_leaves_no_connection_open(tmp_path: Path) -> None:
+    """The migration's engine is disposed when a migration fails, too: its pooled connection
+    was left open, and its worker thread stopped only when a later test collected it."""
+    path = tmp_path / "taken.db"
+    taken = sqlite3.connect(path)
+    taken.execute("CREATE TABLE runs (id INTEGER)")  # the first migration creates it
+    taken.close()
+    with pytest.raises(OperationalError, match="already exists"):
+        migrate.upgrade(f"sqlite+aiosqlite:///{path}")
+    assert _open_connections(path) == []

@@ -29,10 +29,14 @@ def _run(connection: Connection) -> None:
 
 async def _run_async() -> None:
     engine = create_engine(config.get_main_option("sqlalchemy.url") or "")
-    async with engine.connect() as connection:
-        await connection.run_sync(_run)
-        await connection.commit()
-    await engine.dispose()
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(_run)
+            await connection.commit()
+    finally:
+        # Also when a migration fails: the pooled connection is closed here, on this loop,
+        # not collected later (an aiosqlite worker thread left running until then).
+        await engine.dispose()
 
 
 if context.is_offline_mode():

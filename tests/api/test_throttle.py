@@ -11,11 +11,13 @@ import httpx
 import pytest
 
 from services.throttle import AuthThrottle, Limits, RedisCounters
-from tests.api.tenancy_world import SYSTEM_ADMIN, bearer, client_at, tenancy_app
+from tests.api.tenancy_world import SYSTEM_ADMIN, bearer, client_at, runtime_of, tenancy_app
+from tests.fixtures.throttle import STILL, in_one_window
 
 WRONG = bearer("mdx_not-a-token-at-all-0123456789")
 RIGHT = bearer(SYSTEM_ADMIN)
-# Counts are per window: an hour-long one keeps a test's requests in one window.
+# Counts are per window; each test's throttle counts in one (tests.fixtures.throttle), and an
+# hour-long one makes the Retry-After values plain.
 HOUR: dict[str, Any] = {"auth_fail_window_s": 3600.0}
 
 
@@ -34,6 +36,7 @@ async def test_one_address_is_stopped_and_the_others_are_not(tmp_path: Path) -> 
         client_at(http, "10.0.0.1") as guesser,
         client_at(http, "10.0.0.2") as other,
     ):
+        in_one_window(runtime_of(http))
         for _ in range(2):
             assert (await guesser.get("/v1/runs", headers=WRONG)).status_code == 401
         refused(await guesser.get("/v1/runs", headers=WRONG))
@@ -50,6 +53,7 @@ async def test_spread_out_guessing_stops_everyone_not_already_working(tmp_path: 
         tenancy_app(tmp_path, auth_fail_per_address=100, auth_fail_overall=4, **HOUR) as http,
         client_at(http, "10.0.1.1") as worker,
     ):
+        in_one_window(runtime_of(http))
         assert (await worker.get("/v1/runs", headers=RIGHT)).status_code == 200
         for n in range(3):
             async with client_at(http, f"10.0.2.{n}") as guesser:
@@ -64,6 +68,7 @@ async def test_spread_out_guessing_stops_everyone_not_already_working(tmp_path: 
 
 async def test_failed_dashboard_logins_count(tmp_path: Path) -> None:
     async with tenancy_app(tmp_path, auth_fail_per_address=2, **HOUR) as http:
+        in_one_window(runtime_of(http))
         form = {"content-type": "application/x-www-form-urlencoded"}
         first = await http.post("/dashboard/login", content="token=wrong-guess-0000", headers=form)
         assert first.status_code == 401
@@ -85,6 +90,8 @@ async def test_replicas_count_together(
         client_at(one, "10.0.4.1") as via_one,
         client_at(two, "10.0.4.1") as via_two,
     ):
+        in_one_window(runtime_of(one))
+        in_one_window(runtime_of(two))
         assert (await via_one.get("/v1/runs", headers=WRONG)).status_code == 401
         assert (await via_two.get("/v1/runs", headers=WRONG)).status_code == 401
         assert (await via_one.get("/v1/runs", headers=WRONG)).status_code == 401
@@ -116,7 +123,8 @@ async def test_checks_asked_at_once_share_an_mget_and_none_reads_a_count_older_t
     MGET is on its way is not answered from it (a failure counted meanwhile would be missed):
     it goes out in the next one."""
     counters = RedisCounters(redis_url)
-    throttle = AuthThrottle(counters, Limits(per_address=2, overall=1000, window_s=3600))
+    limits = Limits(per_address=2, overall=1000, window_s=3600)
+    throttle = AuthThrottle(counters, limits, clock=lambda: STILL)
     sent: list[list[str]] = []
     mget = counters._client.mget
     answered = asyncio.Event()  # the first MGET has its answer (not yet handed out)

@@ -41,6 +41,7 @@ from services.runtime import Runtime
 from services.throttle import EPOCH, AuthThrottle, Limits, MemoryCounters
 from tests.fixtures.errors import assert_error
 from tests.fixtures.identity import keyed
+from tests.fixtures.throttle import in_one_window
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 SKEW = 300.0
@@ -355,7 +356,8 @@ async def test_failed_token_checks_are_throttled_per_address(tmp_path: Path) -> 
     settings = Settings(
         data_dir=tmp_path, api_token=OPERATOR_TOKEN, auth_fail_per_address=3, auth_fail_window_s=600
     )
-    async with served(settings) as (http, _):
+    async with served(settings) as (http, runtime):
+        in_one_window(runtime)
         guess = {"authorization": "Bearer guess"}
         good = {"authorization": f"Bearer {OPERATOR_TOKEN}"}
         for _ in range(2):
@@ -390,6 +392,7 @@ async def test_throttling_is_per_address_and_a_caller_without_one_is_served(
         calling_from(("10.0.0.2", 1)) as other,
         calling_from(None) as nowhere,
     ):
+        in_one_window(app.state.runtime)
         for _ in range(2):
             await guesser.get("/v1/runs", headers={"authorization": "Bearer guess"})
         assert_error(await guesser.get("/v1/runs", headers=good), 429, "too_many_requests")
@@ -417,6 +420,7 @@ async def test_an_address_that_authenticated_stays_served_through_a_lock_down(
         calling_from("10.0.0.2") as guesser,
         calling_from("10.0.0.3") as newcomer,
     ):
+        in_one_window(app.state.runtime)
         assert (await worker.get("/v1/runs", headers=good)).status_code == 200
         for _ in range(2):  # spread-out guessing reaches the overall limit
             await guesser.get("/v1/runs", headers={"authorization": "Bearer guess"})

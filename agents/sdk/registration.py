@@ -195,7 +195,8 @@ async def keep_alive(
     stop: asyncio.Event,
     on_registered_again: Callable[[Registration], Awaitable[None]] | None = None,
 ) -> None:
-    """Send heartbeats forever (until cancelled), registering again when forgotten.
+    """Send heartbeats forever (until cancelled), registering again when forgotten (and
+    returning when forgotten while ``stop`` is set).
 
     Args:
         client: The registry client.
@@ -206,23 +207,31 @@ async def keep_alive(
         stop: Once set (shutting down), a forgotten agent does not register again.
         on_registered_again: Called with the new registration (e.g. to move the inbox).
     """
+    forgotten = False  # the server refused the registration's token: it is not sent again
     while True:
         await asyncio.sleep(current[0].heartbeat_interval_s)
-        try:
-            known = await client.heartbeat(current[0], in_flight())
-        except (ServerUnavailable, RequestRejected) as exc:
-            # The lease may lapse; the next heartbeat that gets through brings the agent back.
-            logger.warning("heartbeat failed: %s", exc)
-            continue
-        if known or stop.is_set():
-            continue
-        logger.warning("MODX no longer knows agent %s; registering again", current[0].agent_id)
+        if not forgotten:
+            try:
+                known = await client.heartbeat(current[0], in_flight())
+            except (ServerUnavailable, RequestRejected) as exc:
+                # The lease may lapse; the next heartbeat that gets through brings it back.
+                logger.warning("heartbeat failed: %s", exc)
+                continue
+            if known:
+                continue
+            # Each heartbeat more with that token would be a failed token check, and enough
+            # of them lock every client of this address out (the server's throttle).
+            forgotten = True
+            logger.warning("MODX no longer knows agent %s", current[0].agent_id)
+        if stop.is_set():
+            return  # shutting down: a forgotten agent does not register again
+        logger.warning("registering %s again", current[0].agent_id)
         try:
             fresh = await client.register(card())
         except (ServerUnavailable, RequestRejected) as exc:
             logger.warning("registering again failed (%s); retrying at the next heartbeat", exc)
             continue
-        current[0] = fresh
+        current[0], forgotten = fresh, False
         if on_registered_again is not None:
             await on_registered_again(fresh)
         logger.info("registered again as %s", fresh.agent_id)

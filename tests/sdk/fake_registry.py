@@ -34,6 +34,7 @@ class FakeRegistry:
     heartbeat_interval_s: float = 0.05
     bus_url: str = "memory://"
     fail_registrations: int = 0  # answer 503 to this many registrations first
+    refuse_registrations: int = 0  # then 401 to this many (as to a name another key holds)
     calls: list[Call] = field(default_factory=list)
     agents: dict[str, str] = field(default_factory=dict)  # agent_id -> token
     on_deregister: Callable[[str], Awaitable[None]] | None = None
@@ -79,6 +80,9 @@ class FakeRegistry:
             if self.fail_registrations > 0:
                 self.fail_registrations -= 1
                 return error(503, "unavailable")
+            if self.refuse_registrations > 0:
+                self.refuse_registrations -= 1
+                return error(401, "unauthorized")
             agent_id, token = str(uuid.uuid4()), uuid.uuid4().hex
             self.agents[agent_id] = token
             body = {

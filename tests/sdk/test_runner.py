@@ -218,6 +218,35 @@ async def test_forgotten_agent_registers_again_and_moves_its_inbox(
         await transport.close()
 
 
+async def test_a_forgotten_agents_token_is_not_sent_again_while_registering_fails(
+    registry: tuple[FakeRegistry, AgentSettings],
+) -> None:
+    """Once the server refused the registration's token, the agent only registers again. Before,
+    each retry sent a heartbeat with the dead token first: on MODX a failed token check, and
+    ten locked every client of the agent's address out for the throttle's window."""
+    fake, settings = registry
+    stop = asyncio.Event()
+    async with background(
+        build_agent().run(
+            transport=MemoryTransport(), settings=settings, stop=stop, handle_signals=False
+        )
+    ) as running:
+        await fake.wait_for(lambda: bool(fake.agents))
+        first = next(iter(fake.agents))
+        fake.refuse_registrations = 4
+        fake.forget(first)
+        await fake.wait_for(lambda: len(fake.of("POST", "/v1/agents")) == 6)  # 1 + 4 + 1
+        second = next(iter(fake.agents))
+        await fake.wait_for(lambda: len(fake.of("POST", f"/v1/agents/{second}/heartbeat")) > 0)
+        stop.set()
+        await running
+
+    registering = [n for n, call in enumerate(fake.calls) if call.path == "/v1/agents"]
+    after = fake.calls[registering[1] :]  # from the first try to register again on
+    assert [c for c in after if c.path == f"/v1/agents/{first}/heartbeat"] == []
+    assert second != first
+
+
 async def test_bus_comes_from_the_registration_or_modx_bus_url(
     registry: tuple[FakeRegistry, AgentSettings],
 ) -> None:

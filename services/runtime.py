@@ -224,35 +224,46 @@ class Runtime:
         orchestrator.agents_removed = runtime.access.revoke
         if settings.insecure_agents:
             log.warning(INSECURE_WARNING)
-        runtime._flusher = asyncio.create_task(runtime._flush_last_used(), name="last-used")
-        if runtime.access.per_agent:
-            runtime._bus_users = asyncio.create_task(runtime._keep_bus_users(), name="bus-users")
-        if isinstance(transport, RedisStreamsTransport):
-            # Any replica may finish a run another one's client waits on.
-            runtime.notices = RunNotices(
-                transport.client, orchestrator.watch, partitions=settings.result_partitions
-            )
-            runtime.notices.start()
-        if orchestrate:
-            await orchestrator.start()
-            runtime.orchestrating = True
-            mcp = remote.deliveries["mcp"]
-            if isinstance(mcp, McpDelivery):  # supervises MCP servers and keeps their leases
-                mcp.start(sessions, settings.agent_lease_s, settings.heartbeat_interval_s)
-            a2a = remote.deliveries["a2a"]
-            if isinstance(a2a, A2aDelivery):  # polls A2A agents' cards and keeps their leases
-                a2a.start(sessions, settings.agent_lease_s, settings.heartbeat_interval_s)
-            runtime._checkpoints = asyncio.create_task(
-                checkpointer.run(), name="ledger-checkpoints"
-            )
-            if not is_sqlite(url):  # the history's months ahead (services.db.partitions)
-                keeper = PartitionKeeper(db)
-                try:
-                    await keeper.keep()
-                except Exception as exc:  # inserts still land, in the default partition
-                    log.warning("could not create the history partitions ahead: %s", exc)
-                runtime._partitions = asyncio.create_task(keeper.run(), name="partitions")
+        try:
+            await runtime._start(orchestrate)
+        except BaseException:
+            # A start refused (replicas splitting runs otherwise) or cancelled: close what was
+            # opened, or a process that goes on (a test, an embedding) keeps its connections,
+            # the SQLite ones each with a worker thread, until collected.
+            await runtime.close()
+            raise
         return runtime
+
+    async def _start(self, orchestrate: bool) -> None:
+        """Start the loops (and the orchestrator's, when ``orchestrate``)."""
+        settings, orchestrator = self.settings, self.orchestrator
+        self._flusher = asyncio.create_task(self._flush_last_used(), name="last-used")
+        if self.access.per_agent:
+            self._bus_users = asyncio.create_task(self._keep_bus_users(), name="bus-users")
+        if isinstance(self.transport, RedisStreamsTransport):
+            # Any replica may finish a run another one's client waits on.
+            self.notices = RunNotices(
+                self.transport.client, orchestrator.watch, partitions=settings.result_partitions
+            )
+            self.notices.start()
+        if not orchestrate:
+            return
+        await orchestrator.start()
+        self.orchestrating = True
+        mcp = self.remote.deliveries["mcp"]
+        if isinstance(mcp, McpDelivery):  # supervises MCP servers and keeps their leases
+            mcp.start(self.sessions, settings.agent_lease_s, settings.heartbeat_interval_s)
+        a2a = self.remote.deliveries["a2a"]
+        if isinstance(a2a, A2aDelivery):  # polls A2A agents' cards and keeps their leases
+            a2a.start(self.sessions, settings.agent_lease_s, settings.heartbeat_interval_s)
+        self._checkpoints = asyncio.create_task(self.checkpointer.run(), name="ledger-checkpoints")
+        if not is_sqlite(settings.resolved_database_url):  # the history's months ahead
+            keeper = PartitionKeeper(self.db)  # (services.db.partitions)
+            try:
+                await keeper.keep()
+            except Exception as exc:  # inserts still land, in the default partition
+                log.warning("could not create the history partitions ahead: %s", exc)
+            self._partitions = asyncio.create_task(keeper.run(), name="partitions")
 
     async def _flush_last_used(self) -> None:
         while True:

@@ -19,6 +19,7 @@ from services.orchestrator.definitions import parse_definition
 from services.orchestrator.ownership import Ownership, PartitionMismatch, partition_of
 from services.runtime import Runtime
 from tests.fixtures.services import wait_until
+from tests.fixtures.sqlite import open_connections
 
 ALL = frozenset(range(12))
 # No agent serves this capability: a run stays running on its first step.
@@ -119,6 +120,23 @@ async def test_replicas_that_split_runs_differently_refuse_to_run_together(
     other = Ownership(sessions, "b", partitions=8)
     with pytest.raises(PartitionMismatch, match="MODX_RESULT_PARTITIONS"):
         await other.renew()
+
+
+async def test_a_replica_refused_at_its_start_leaves_nothing_open(tmp_path: Path) -> None:
+    """A start refused (another split of the runs) closes what ``Runtime.open`` opened. Its
+    SQLite connections stayed open before, each with a worker thread, until collected."""
+    path = tmp_path / "modx.db"
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{path}", data_dir=tmp_path)
+    first = await Runtime.open(settings, orchestrate=False)
+    try:  # a live replica that splits runs into 8
+        await Ownership(first.sessions, "other", partitions=8, lease_s=3600).renew()
+    finally:
+        await first.close()
+    assert open_connections(path) == []
+    with pytest.raises(PartitionMismatch, match="MODX_RESULT_PARTITIONS"):
+        await Runtime.open(settings)
+    assert open_connections(path) == []
+    assert [t for t in asyncio.all_tasks() if t is not asyncio.current_task()] == []
 
 
 async def _one_of_three(runtime: Runtime) -> Ownership:

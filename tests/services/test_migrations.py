@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import sqlite3
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from services.db import migrate
 from services.db.engine import create_engine
 from services.db.migrate import include_name
 from services.db.models import Base
-from services.db.sqlite_connection import Connection
+from tests.fixtures.sqlite import open_connections
 
 TABLES = {
     "agents",
@@ -78,15 +77,6 @@ def test_postgres_upgrade_and_downgrade(postgres_url: str) -> None:
     _roundtrip(postgres_url)
 
 
-def _open_connections(path: Path) -> list[Connection]:
-    """The SQLite connections to ``path`` of this process whose worker thread still runs."""
-    return [
-        found
-        for found in gc.get_objects()
-        if isinstance(found, Connection) and found._running and str(path) in repr(found._connector)
-    ]
-
-
 def test_a_failed_sqlite_migration_leaves_no_connection_open(tmp_path: Path) -> None:
     """The migration's engine is disposed when a migration fails, too: its pooled connection
     was left open, and its worker thread stopped only when a later test collected it."""
@@ -96,4 +86,4 @@ def test_a_failed_sqlite_migration_leaves_no_connection_open(tmp_path: Path) -> 
     taken.close()
     with pytest.raises(OperationalError, match="already exists"):
         migrate.upgrade(f"sqlite+aiosqlite:///{path}")
-    assert _open_connections(path) == []
+    assert open_connections(path) == []

@@ -352,6 +352,18 @@ async def _statuses(clients: list[httpx.AsyncClient], run_ids: list[str]) -> Cou
     return Counter(await asyncio.gather(*(finished(i, r) for i, r in enumerate(run_ids))))
 
 
+async def _resent(client: httpx.AsyncClient, run_id: str, step_id: str) -> list[str]:
+    """Why the orchestrator sent a step of a run again (``step.redispatched``: its agent went
+    offline; ``step.redelivered``: the bus lost it), from the run's history."""
+    events = (await client.get(f"/v1/runs/{run_id}/events")).json()
+    kinds = ("step.redispatched", "step.redelivered")
+    return [
+        f"{e['type']}: {e['data'].get('reason')}"
+        for e in events
+        if e["step_id"] == step_id and e["type"] in kinds
+    ]
+
+
 async def _agents_online(client: httpx.AsyncClient, count: int) -> None:
     async def online() -> bool:
         found = (
@@ -425,10 +437,21 @@ async def test_a_replica_killed_mid_load_has_its_runs_and_results_taken_over(
         survivors = clients[:2]
         await _settled(urls[:2])  # the survivors took its partitions
         statuses = await _statuses(survivors, run_ids)
+        counts = Counter((e["run"], e["step"]) for e in fleet.executions(log))
+        twice = [key for key, n in counts.items() if n > 1]
+        resent = {key: await _resent(survivors[0], *key) for key in twice}
     finally:
         for client in clients:
             await client.aclose()
     assert statuses == {"succeeded": 300}
-    counts = Counter((e["run"], e["step"]) for e in fleet.executions(log))
     assert len(counts) == 900
-    assert set(counts.values()) == {1}, [k for k, v in counts.items() if v > 1][:5]
+    # The replica's death sends nothing again. A step may still run twice when an agent's
+    # lease lapsed (heartbeats late on a machine starved of CPU): its tasks go to others, as
+    # docs/guarantees.md says ("When a task runs twice"). At a load average of 16 this test
+    # once counted a few first steps (held longest) twice; an agent frozen past its lease
+    # gives that count, each step ``step.redispatched``. Every step that ran twice must have
+    # been sent again for that reason, once.
+    assert max(counts.values()) <= 2, [k for k, v in counts.items() if v > 2][:5]
+    lapsed = [r for r in resent.values() if len(r) == 1 and r[0].startswith("step.redispatched")]
+    unexplained = {k: r for k, r in resent.items() if r not in lapsed}
+    assert not unexplained, list(unexplained.items())[:5]

@@ -1,13 +1,16 @@
 """One 10-step run alone, two builds side by side, with Celery's chain in the same rounds.
 
-``python -m bench.alone_ab --other DIR [--rounds N] [--block B] [--agents A] [--clients C]``:
+``python -m bench.alone_ab --other DIR [--rounds N] [--block B] [--agents A] [--clients C]
+[--other-agents A2]``:
 two stacks at once, each one ``modx serve`` on its own scratch PostgreSQL database and its
-own Redis database with ``A`` ``numbers`` agents: ``this``, started from this checkout, and
-``other``, started from the checkout ``DIR`` (``git worktree add DIR <commit>``), so the two
-builds run on the same machine at the same moment; and a 2-process Celery worker. Each round
-takes ``B`` runs alone on each stack in turn, then ``B`` Celery chains, and the order of the
-two stacks alternates from round to round. Sequential runs of one build drift by more than a
-small effect (bench/README.md); alternating blocks within one window does not.
+own Redis database with ``A`` ``numbers`` agents (``--other-agents`` gives the other stack
+another number: the same code twice then compares two setups): ``this``, started from this
+checkout, and ``other``, started from the checkout ``DIR`` (``git worktree add DIR
+<commit>``), so the two builds run on the same machine at the same moment; and a 2-process
+Celery worker. Each round takes ``B`` runs alone on each stack in turn, then ``B`` Celery
+chains, and the order of the two stacks alternates from round to round. Sequential runs of
+one build drift by more than a small effect (bench/README.md); alternating blocks within one
+window does not.
 
 It reports, per build, the p50/p99 of all its runs and of each round, and the CPU
 milliseconds per step of its server, its agents and its database's PostgreSQL backends,
@@ -191,7 +194,8 @@ async def main(args: argparse.Namespace) -> None:
             await asyncio.to_thread(worker.start)
             stacks.on_exit(lambda: asyncio.to_thread(worker.stop))
             this_stack = await _start(stacks, "ab-this", REDIS_URL, args.agents, None)
-            other_stack = await _start(stacks, "ab-other", REDIS_URL_2, args.agents, other)
+            other_agents = args.other_agents or args.agents
+            other_stack = await _start(stacks, "ab-other", REDIS_URL_2, other_agents, other)
             await asyncio.to_thread(worker.wait_ready)
             builds = [Build("this", this_stack), Build("other", other_stack)]
             for build in builds:
@@ -246,6 +250,9 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--block", type=int, default=20, help="runs per build per round")
     parser.add_argument("--agents", type=int, default=2)
+    parser.add_argument(
+        "--other-agents", type=int, default=0, help="agents of the other stack (--agents)"
+    )
     parser.add_argument("--warm", type=int, default=10)
     parser.add_argument(
         "--clients", type=int, default=0, help="also a burst of this many /wait clients a round"

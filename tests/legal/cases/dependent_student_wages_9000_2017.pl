@@ -1,0 +1,42 @@
+% Text
+% Pia, born May 5th, 1998, lives with her father Quentin (born 1968), unmarried, in the family home.
+% Pia was paid $9000 for a summer job in 2017 and does not itemize; Quentin earned $80000.
+% By hand: Pia is Quentin's qualifying child, so an exemption for her is allowable to him: her basic
+% standard deduction is at most the greater of $500 and $250 + $9,000 (§63(c)(5)), so the $3,000 of
+% (c)(2)(C) stands, and her exemption amount is zero (§151(d)(2)). Taxable $6,000: 15% = $900.
+
+% Question
+% How much tax does Pia have to pay in 2017? $900
+
+% Facts
+:- [statutes/prolog/init].
+birth_(pia_born).
+agent_(pia_born,pia).
+start_(pia_born,"1998-05-05").
+father_(quentin_father_of_pia).
+agent_(quentin_father_of_pia,quentin).
+patient_(quentin_father_of_pia,pia).
+start_(quentin_father_of_pia,"1998-05-05").
+birth_(quentin_born).
+agent_(quentin_born,quentin).
+start_(quentin_born,"1968-01-01").
+residence_(quentin_lives).
+agent_(quentin_lives,quentin).
+patient_(quentin_lives,family_home).
+start_(quentin_lives,"1995-01-01").
+residence_(pia_lives).
+agent_(pia_lives,pia).
+patient_(pia_lives,family_home).
+start_(pia_lives,"1998-05-05").
+payment_(pia_summer_job).
+patient_(pia_summer_job,pia).
+amount_(pia_summer_job,9000).
+start_(pia_summer_job,"2017-08-31").
+payment_(quentin_salary).
+patient_(quentin_salary,quentin).
+amount_(quentin_salary,80000).
+start_(quentin_salary,"2017-12-31").
+
+% Test
+:- tax(pia,2017,900).
+:- halt.

@@ -197,12 +197,15 @@ subject_of(E, P) :-
 helper_node(married_on/3, 0).
 %!  married_on(?P, ?S, +Day) a marriage of P and S is in effect on Day:
 %   begun, not ended, and neither spouse died before Day (a spouse who dies
-%   on Day is still married on Day).  Legal separation is left to the
-%   statutes (§7703(a)(2), §2(b)(2)(A)).
+%   on Day is still married on Day), nor a decree of divorce issued by Day
+%   (divorced_by/2).  Separation under a decree of separate maintenance,
+%   which leaves the marriage in place, is left to the statutes
+%   (§7703(a)(2), §2(b)(2)(A)).
 married_on(P, S, Day) :-
     marriage_between(M, P, S),
     ev_begun_by(M, Day),
     ev_not_ended_before(M, Day),
+    \+ divorced_by(M, Day),
     alive_on(P, Day),
     alive_on(S, Day).
 
@@ -213,6 +216,7 @@ married_during(P, S, From, To) :-
     marriage_between(M, P, S),
     ev_begun_by(M, To),
     ev_not_ended_before(M, From),
+    \+ divorced_by(M, From),
     alive_on(P, From),
     alive_on(S, From).
 
@@ -237,6 +241,29 @@ separation_parties(L, P, S) :-
 separation_parties(L, P, S) :-
     party(L, P), party(L, S), P \== S,
     \+ marriage_(P), \+ marriage_(S).
+
+helper_node(divorced_by/2, 0).
+%!  divorced_by(+M, +Day) a decree of divorce ending marriage M was issued
+%   on or before Day (and not before the marriage began: a couple who marry
+%   again after a divorce are married again).  A divorced person is no
+%   spouse, whatever the section: "spouse, determined without regard to
+%   section 7703" (§152(d)(2)(H)) still excludes a former spouse only for
+%   the days before the divorce; before, a marriage ended only by an end_
+%   date, and a couple divorced by decree stayed each other's spouses
+%   wherever §7703(a)(2) was not asked.
+divorced_by(M, Day) :-
+    legal_separation_(L),
+    separation_of_marriage(L, M),
+    agent_(L, D), text_contains(D, "divorce"),
+    ev_begun_by(L, Day),
+    \+ ( start_(L, LD), start_(M, MD), date_days(LD, LDay), date_days(MD, MDay),
+          LDay < MDay ),
+    !.
+
+separation_of_marriage(L, M) :- patient_(L, M), marriage_(M), !.
+separation_of_marriage(L, M) :-
+    party(L, P), party(L, S), P \== S,
+    marriage_between(M, P, S).
 
 separation_decree(L) :-
     (   agent_(L, _)

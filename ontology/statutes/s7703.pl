@@ -34,11 +34,16 @@ s7703_a(P, S, Y) :-
 %!  s7703_a_1(?P, ?S, +Y, -Day) the determination is made as of the close
 %   of P's taxable year, except that if P's spouse dies during the year it
 %   is made as of the time of death.  (If P himself dies during the year,
-%   his taxable year closes at his death.)
+%   his taxable year closes at his death.)  "His spouse" is the one he has
+%   at the close of the year: one who remarried after the death is married
+%   to the new spouse, as of the close, and the one who died is no longer
+%   his spouse (before, a widow who remarried in the year had two spouses,
+%   and an exemption under §151(b) for the dead one).
 s7703_a_1(P, S, Y, Day) :-
     year_bounds(Y, F, L),
     (   died_during(S, F, L, DS),
-        married_on(P, S, DS)
+        married_on(P, S, DS),
+        \+ ( married_on(P, S2, L), S2 \== S )
     ->  Day = DS
     ;   died_during(P, F, L, DP)
     ->  Day = DP

@@ -21,6 +21,13 @@
     value_unit(Name/Arity, Unit)
         The node's value is not an amount of dollars (percent, weeks).
 
+    year_window(Name/Arity, First, Last)
+        The node applies to taxable years First to Last only (§63(c)(7),
+        §68(f), §151(d)(5)); the other nodes read the same in every year.
+        A question asked without a year of a case that dates nothing is
+        answered over one year of each period these windows mark
+        (undated_case_years/1 in sara_clauses.pl).
+
     date_arg(Name/Arity, I)
         Argument I of the predicate is a day number (days since
         1970-01-01); proofs print it as a "YYYY-MM-DD" date.
@@ -35,8 +42,14 @@
     of an aggregate node), so sums stay checkable in proofs.
 */
 
-:- discontiguous cites/3, helper_node/2, combines/2, date_arg/2, value_unit/2, relationship/1.
+:- discontiguous cites/3, helper_node/2, combines/2, date_arg/2, value_unit/2, relationship/1,
+                 year_window/3.
 :- multifile cites/3, helper_node/2, combines/2, date_arg/2, value_unit/2, relationship/1.
+
+%!  in_year_window(+Node, +Y) technical: Y is within Node's year_window/3.
+in_year_window(Node, Y) :-
+    year_window(Node, First, Last),
+    Y >= First, Y =< Last.
 
 %   value_unit(Name/Arity, Unit): the node's value is not dollars but
 %   percent or weeks (proofs carry it as "unit").

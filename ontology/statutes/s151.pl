@@ -124,4 +124,5 @@ s151_d_3_B(T, Y, Pct) :-
 
 %!  s151_d_5(+Y, -Amount) taxable years beginning after 2017 and before
 %   2026: the term "exemption amount" means zero.
-s151_d_5(Y, 0) :- Y >= 2018, Y =< 2025.
+year_window(s151_d_5/2, 2018, 2025).
+s151_d_5(Y, 0) :- in_year_window(s151_d_5/2, Y).

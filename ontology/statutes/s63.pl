@@ -257,7 +257,8 @@ s63_c_6_D(T, Y) :-
     ev_during(E, F, L).
 
 %!  s63_c_7(+Y) taxable years beginning after 2017 and before 2026.
-s63_c_7(Y) :- Y >= 2018, Y =< 2025.
+year_window(s63_c_7/1, 2018, 2025).
+s63_c_7(Y) :- in_year_window(s63_c_7/1, Y).
 s63_c_7_i(18000).
 s63_c_7_ii(12000).
 

@@ -102,4 +102,5 @@ s68_b_1_A__amount(300000).
 
 %!  s68_f(+Y) taxable years beginning after December 31, 2017 and before
 %   January 1, 2026.
-s68_f(Y) :- Y >= 2018, Y =< 2025.
+year_window(s68_f/1, 2018, 2025).
+s68_f(Y) :- in_year_window(s68_f/1, Y).

@@ -725,13 +725,28 @@ date_year(D, Y) :-
     string(D), sub_string(D, 0, 4, _, S), number_string(Y, S).
 
 %!  year_of(?Y) Y is bound (the question names it) or a year of the case.
+%   A question leaving the year open asks whether the clause holds in some
+%   year, as the dataset's test goals do (a Prolog goal with a variable).
 %   A case none of whose facts is dated states them alike for every year
-%   (an undated state holds from the indefinite past on), so any year
-%   answers for all: the year of day 0, the day status_span/3 reads such a
-%   case on.  Before, such a question failed on "year of (_)".
+%   (an undated state holds from the indefinite past on), so the facts
+%   cannot tell years apart and only the statutes can: one year of each
+%   period their year windows mark (undated_case_years/1).  Before, such a
+%   case was read in 1970 alone, and "Section 68(f) applies to Alice" or
+%   "§151(d)(5) makes her exemption amount $0", true from 2018 to 2025,
+%   was a Contradiction.
 year_of(Y) :- nonvar(Y), !.
 year_of(Y) :- case_year(_), !, case_year(Y).
-year_of(Y) :- days_year(0, Y).
+year_of(Y) :- undated_case_years(Ys), member(Y, Ys).
+
+%!  undated_case_years(-Ys) one year per period in which every node reads
+%   alike: the year of day 0 (the day status_span/3 reads an undated case
+%   on, before every window), and the first year of each window and the
+%   year after it, latest first as case_year/1 gives dated years.
+undated_case_years(Ys) :-
+    days_year(0, Y0),
+    findall(Y, ( Y = Y0
+               ; year_window(_, First, Last), ( Y = First ; Y is Last + 1 ) ), Ys0),
+    sort(0, @>=, Ys0, Ys).
 
 %!  date_day(+Date, -Day) "YYYY-MM-DD" as our day number.
 date_day(D, Day) :- string(D), date_days(D, Day).

@@ -234,7 +234,18 @@ decree_of_separation(P, S, Day) :-
     legal_separation_(L),
     separation_parties(L, P, S),
     separation_decree(L),
-    ev_begun_by(L, Day).
+    ev_begun_by(L, Day),
+    \+ married_again_after(L, P, S, Day).
+
+%!  married_again_after(+L, +P, +S, +Day) technical: P and S married each
+%   other again after decree L, by Day; the new marriage is not under the
+%   decree (before, a couple who remarried after their divorce stayed
+%   "legally separated" for good).
+married_again_after(L, P, S, Day) :-
+    start_(L, LD), date_days(LD, LDay),
+    marriage_between(M, P, S),
+    start_(M, MD), date_days(MD, MDay),
+    MDay > LDay, MDay =< Day.
 
 separation_parties(L, P, S) :-
     patient_(L, M), marriage_(M), marriage_between(M, P, S).

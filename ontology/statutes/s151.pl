@@ -52,10 +52,14 @@ s151_b__taxpayer(T, S, Y) :- s1_a_1__joint_return(T, S, Y).
 %!  s151_b__spouse(+T, ?S, +Y) "an additional exemption ... for the spouse
 %   of the taxpayer if a joint return is not made by the taxpayer and his
 %   spouse, and if the spouse, for the calendar year ..., has no gross
-%   income and is not the dependent of another taxpayer".
+%   income and is not the dependent of another taxpayer".  A joint return
+%   the law forbids (either spouse a nonresident alien during the year,
+%   §2(a)(2)(B)) is not made, whatever was filed: the same return as
+%   §1(a)(1)'s (before, such a couple's spouse lost this exemption and
+%   the taxpayer was still taxed under §1(d)).
 s151_b__spouse(T, S, Y) :-
     s7703(T, S, Y),
-    \+ joint_return_filed(T, S, Y),
+    \+ s1_a_1__joint_return(T, S, Y),
     gross_income(S, Y, GI), GI =:= 0,
     \+ s152_a(S, _Other, Y).
 

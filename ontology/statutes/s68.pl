@@ -36,7 +36,11 @@ s68(T, Y, Itemized, Allowed) :-
 
 %!  s68_a(+T, +Y, +Itemized, -Reduction) for an individual whose AGI exceeds
 %   the applicable amount, the lesser of (1) and (2); otherwise nothing.
+%   "This section shall not apply" in the years of (f): nor (a), asked on
+%   its own (before, only s68/4 checked (f), and "§68(a) applies to Gus for
+%   2018" was an Entailment).
 s68_a(T, Y, Itemized, Reduction) :-
+    \+ s68_f(Y),
     ( var(Itemized) -> s63_d(T, Y, Itemized) ; true ),
     adjusted_gross_income(T, Y, AGI),
     s68_b(T, Y, Applicable),
@@ -46,8 +50,9 @@ s68_a(T, Y, Itemized, Reduction) :-
     Reduction is min(R1, R2).
 
 %!  s68_a_1(+T, +Y, -Amount) 3 percent of the excess of AGI over the
-%   applicable amount.
+%   applicable amount (not in the years of (f)).
 s68_a_1(T, Y, Amount) :-
+    \+ s68_f(Y),
     adjusted_gross_income(T, Y, AGI),
     s68_b(T, Y, Applicable),
     s68_a_1__amount(AGI, Applicable, Amount).

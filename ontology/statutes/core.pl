@@ -26,7 +26,7 @@
         §68(f), §151(d)(5)); the other nodes read the same in every year.
         A question asked without a year of a case that dates nothing is
         answered over one year of each period these windows mark
-        (undated_case_years/1 in sara_clauses.pl).
+        (statute_period_years/1 in sara_clauses.pl).
 
     date_arg(Name/Arity, I)
         Argument I of the predicate is a day number (days since

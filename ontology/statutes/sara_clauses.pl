@@ -726,23 +726,30 @@ date_year(D, Y) :-
 
 %!  year_of(?Y) Y is bound (the question names it) or a year of the case.
 %   A question leaving the year open asks whether the clause holds in some
-%   year, as the dataset's test goals do (a Prolog goal with a variable).
-%   A case none of whose facts is dated states them alike for every year
-%   (an undated state holds from the indefinite past on), so the facts
-%   cannot tell years apart and only the statutes can: one year of each
-%   period their year windows mark (undated_case_years/1).  Before, such a
-%   case was read in 1970 alone, and "Section 68(f) applies to Alice" or
-%   "§151(d)(5) makes her exemption amount $0", true from 2018 to 2025,
+%   year, as the dataset's test goals do (a Prolog goal with a variable):
+%   the years of the case's dates (latest first), then one year of each
+%   period the statutes' year windows mark (statute_period_years/1) that
+%   the case's dates do not name.  A case none of whose facts is dated
+%   states them alike for every year (an undated state holds from the
+%   indefinite past on), so only the statutes tell its years apart; and a
+%   dated fact about someone else does not make the windows' years
+%   irrelevant.  Before, an undated case was read in 1970 alone and a
+%   dated one in its own years alone, so "Section 68(f) applies to Alice"
+%   or "§151(d)(5) makes her exemption amount $0", true from 2018 to 2025,
 %   was a Contradiction.
 year_of(Y) :- nonvar(Y), !.
-year_of(Y) :- case_year(_), !, case_year(Y).
-year_of(Y) :- undated_case_years(Ys), member(Y, Ys).
+year_of(Y) :-
+    findall(Y0, case_year(Y0), Ys0),
+    statute_period_years(Ps),
+    (   member(Y, Ys0)
+    ;   member(Y, Ps), \+ memberchk(Y, Ys0)
+    ).
 
-%!  undated_case_years(-Ys) one year per period in which every node reads
+%!  statute_period_years(-Ys) one year per period in which every node reads
 %   alike: the year of day 0 (the day status_span/3 reads an undated case
 %   on, before every window), and the first year of each window and the
-%   year after it, latest first as case_year/1 gives dated years.
-undated_case_years(Ys) :-
+%   year after it, latest first as case_year/1 gives the case's years.
+statute_period_years(Ys) :-
     days_year(0, Y0),
     findall(Y, ( Y = Y0
                ; year_window(_, First, Last), ( Y = First ; Y is Last + 1 ) ), Ys0),

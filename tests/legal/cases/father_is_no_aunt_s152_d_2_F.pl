@@ -1,0 +1,20 @@
+% Text
+% Carl is Bea's father since her birth on January 1st, 2001. Dot and Carl are siblings.
+% By hand: Carl is Bea's father, not a brother or sister of her father or mother (§152(d)(2)(F)).
+
+% Question
+% Carl bears a relationship to Bea under section 152(d)(2)(F). Contradiction
+
+% Facts
+:- [statutes/prolog/init].
+father_(carl_father_of_bea).
+agent_(carl_father_of_bea,carl).
+patient_(carl_father_of_bea,bea).
+start_(carl_father_of_bea,"2001-01-01").
+sibling_(carl_and_dot).
+agent_(carl_and_dot,dot).
+patient_(carl_and_dot,carl).
+
+% Test
+:- \+ s152_d_2_F(carl,bea,_,_,_).
+:- halt.

@@ -1,0 +1,52 @@
+% Text
+% Cy, unmarried, runs a shop. In 2017 Dana was his children's nanny in his home all year, paid $5000 in
+% cash on December 29th; Eli worked in the shop from December 4th to 8th, 2017, paid $1000 in cash.
+% Cy earned $60000 in 2017 and does not itemize.
+% By hand: the nanny's wages are left out of (a)(1); the clerk's $1,000 is under $1,500 and one week.
+
+% Question
+% Cy is an employer under section 3306(a)(1) for the year 2017. Contradiction
+
+% Facts
+:- [statutes/prolog/init].
+business_(cys_shop).
+agent_(cys_shop,cy).
+residence_(cy_home).
+agent_(cy_home,cy).
+patient_(cy_home,cys_home).
+start_(cy_home,"2010-01-01").
+service_(dana_nanny).
+agent_(dana_nanny,dana).
+patient_(dana_nanny,cy).
+purpose_(dana_nanny,"domestic service").
+location_(dana_nanny,"private home").
+start_(dana_nanny,"2017-01-02").
+end_(dana_nanny,"2017-12-29").
+payment_(cy_pays_dana).
+agent_(cy_pays_dana,cy).
+patient_(cy_pays_dana,dana).
+purpose_(cy_pays_dana,dana_nanny).
+amount_(cy_pays_dana,5000).
+means_(cy_pays_dana,cash).
+start_(cy_pays_dana,"2017-12-29").
+service_(eli_shop).
+agent_(eli_shop,eli).
+patient_(eli_shop,cy).
+location_(eli_shop,cys_shop).
+start_(eli_shop,"2017-12-04").
+end_(eli_shop,"2017-12-08").
+payment_(cy_pays_eli).
+agent_(cy_pays_eli,cy).
+patient_(cy_pays_eli,eli).
+purpose_(cy_pays_eli,eli_shop).
+amount_(cy_pays_eli,1000).
+means_(cy_pays_eli,cash).
+start_(cy_pays_eli,"2017-12-08").
+income_(cy_income).
+agent_(cy_income,cy).
+amount_(cy_income,60000).
+start_(cy_income,"2017-12-31").
+
+% Test
+:- \+ s3306_a_1(cy,2017,_).
+:- halt.

@@ -739,7 +739,8 @@ date_year(D, Y) :-
 %   was a Contradiction.
 year_of(Y) :- nonvar(Y), !.
 year_of(Y) :-
-    findall(Y0, case_year(Y0), Ys0),
+    findall(Y0, case_year(Y0), Ys1),
+    sort(Ys1, Ys2), reverse(Ys2, Ys0),          % each year once, latest first
     statute_period_years(Ps),
     (   member(Y, Ys0)
     ;   member(Y, Ps), \+ memberchk(Y, Ys0)

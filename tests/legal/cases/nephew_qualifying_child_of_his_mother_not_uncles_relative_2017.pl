@@ -1,0 +1,51 @@
+% Text
+% Tom's sister Sue (born 1960) has a son, Ben, born June 6th, 2005, who lives with her; Tom (born 1962)
+% lives alone in his flat. Ben has no income; Sue earned $40000 and Tom $50000 in 2017.
+% By hand: Ben is Sue's qualifying child (§152(c)), so he is no qualifying relative of Tom
+% (§152(d)(1)(D)), though he is his sister's son without income.
+
+% Question
+% Ben is a qualifying relative of Tom under section 152(d) for the year 2017. Contradiction
+
+% Facts
+:- [statutes/prolog/init].
+sister_(sue_sister_of_tom).
+agent_(sue_sister_of_tom,sue).
+patient_(sue_sister_of_tom,tom).
+son_(ben_son_of_sue).
+agent_(ben_son_of_sue,ben).
+patient_(ben_son_of_sue,sue).
+start_(ben_son_of_sue,"2005-06-06").
+birth_(ben_born).
+agent_(ben_born,ben).
+start_(ben_born,"2005-06-06").
+birth_(sue_born).
+agent_(sue_born,sue).
+start_(sue_born,"1960-02-02").
+birth_(tom_born).
+agent_(tom_born,tom).
+start_(tom_born,"1962-03-03").
+residence_(sue_lives).
+agent_(sue_lives,sue).
+patient_(sue_lives,sues_house).
+start_(sue_lives,"2000-01-01").
+residence_(tom_lives).
+agent_(tom_lives,tom).
+patient_(tom_lives,toms_flat).
+start_(tom_lives,"2000-01-01").
+income_(tom_income).
+agent_(tom_income,tom).
+amount_(tom_income,50000).
+start_(tom_income,"2017-12-31").
+income_(sue_income).
+agent_(sue_income,sue).
+amount_(sue_income,40000).
+start_(sue_income,"2017-12-31").
+residence_(ben_lives).
+agent_(ben_lives,ben).
+patient_(ben_lives,sues_house).
+start_(ben_lives,"2005-06-06").
+
+% Test
+:- \+ s152_d(ben,tom,2017).
+:- halt.

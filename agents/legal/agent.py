@@ -6,8 +6,9 @@ Six capabilities, chained by the workflows of ``agents.legal.workflow``: ``sara-
 ``legal.formalize`` starts from English instead of a case file (a goal run from ``tax:CaseText``
 to ``tax:TaxAnswer`` plans formalize -> validate -> infer; to ``tax:EntailmentAnswer``,
 formalize -> validate -> entail).
-The reasoner pool and the case expander are started on first use and live as long as the
-process; each keeps SWI-Prolog in its own OS processes, so a bad case cannot take the agent down.
+The reasoner pool and the case expander are started on first use and live until the agent
+stops (its ``on_stop`` hook closes them); each keeps SWI-Prolog in its own OS processes, so a
+bad case cannot take the agent down.
 """
 
 from __future__ import annotations
@@ -53,11 +54,12 @@ QUERY_TIMEOUT_S = float(os.environ.get("MODX_LEGAL_QUERY_TIMEOUT_S", "30"))
 
 
 class _Resources:
-    """The process's SWI-Prolog workers, started once, on first use."""
+    """The SWI-Prolog workers of one event loop, started on first use."""
 
     def __init__(self) -> None:
         self.pool: ReasonerPool | None = None
         self.expander: CaseExpander | None = None
+        self.servers = 0  # runtimes of the agent started on this loop and not yet stopped
         self._lock = asyncio.Lock()
         self._expand_lock = asyncio.Lock()
 
@@ -83,6 +85,17 @@ class _Resources:
         """One case expansion at a time: the expander is one process."""
         return self._expand_lock
 
+    async def close(self) -> None:
+        """Stop the reasoner pool's processes and the expander's."""
+        async with self._lock:
+            pool, self.pool = self.pool, None
+            if pool is not None:
+                await pool.close()
+        async with self._expand_lock:
+            expander, self.expander = self.expander, None
+            if expander is not None:
+                await asyncio.to_thread(expander.close)
+
 
 # One set per event loop: the pool's tasks and pipes belong to the loop that started them (in
 # production that is the one loop of the process; tests run each in a loop of its own).
@@ -98,6 +111,22 @@ def resources() -> _Resources:
     if found is None:
         found = _RESOURCES[loop] = _Resources()
     return found
+
+
+@agent.on_start
+async def _serving() -> None:
+    resources().servers += 1
+
+
+@agent.on_stop
+async def _close_prolog() -> None:
+    """Close this loop's SWI-Prolog processes once the last runtime of the agent on it stops
+    (several may share them: the embedded server's built-in agent and a test's)."""
+    shared = resources()
+    shared.servers -= 1
+    if shared.servers <= 0:
+        _RESOURCES.pop(asyncio.get_running_loop(), None)
+        await shared.close()
 
 
 # The LLM gateway client for legal.formalize (MODX_LLM_BASE_URL, MODX_LLM_MODEL, ...), one per

@@ -8,6 +8,7 @@ An agent is declared once at import time and served in one of three ways:
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -34,6 +35,10 @@ if TYPE_CHECKING:
     from agents.sdk.settings import AgentSettings
 
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
+Hook = Callable[[], Awaitable[None]]
+H = TypeVar("H", bound=Hook)
+
+logger = logging.getLogger("agents.sdk")
 
 
 class Agent:
@@ -95,6 +100,8 @@ class Agent:
         )
         self._capabilities: dict[str, CapabilityDefinition] = {}
         self._limits: dict[str, dict[str, Any]] = {}  # the card's concurrency and rate_limit
+        self._on_start: list[Hook] = []
+        self._on_stop: list[Hook] = []
 
     def __repr__(self) -> str:
         names = list(self._capabilities)
@@ -157,6 +164,47 @@ class Agent:
             return fn
 
         return decorate
+
+    def on_start(self, fn: H) -> H:
+        """Declare an async function (no arguments) to run before the agent takes tasks.
+
+        Every way of serving the agent runs it (``run``, ``run_http``, ``http_app`` under any
+        ASGI server, ``AgentTestEnvironment``), once per start. A hook that raises stops
+        the start; the ``on_stop`` hooks still run.
+
+        Raises:
+            SetupError: When ``fn`` is not an async function.
+        """
+        _check_hook(fn, "on_start")
+        self._on_start.append(fn)
+        return fn
+
+    def on_stop(self, fn: H) -> H:
+        """Declare an async function (no arguments) to run once the agent has stopped.
+
+        It runs after the last in-flight task was answered (or cancelled): the place to close
+        what the handlers opened (processes, connections). Hooks run in the reverse order of
+        their declaration; one that raises is logged and the others still run.
+
+        Raises:
+            SetupError: When ``fn`` is not an async function.
+        """
+        _check_hook(fn, "on_stop")
+        self._on_stop.append(fn)
+        return fn
+
+    async def started(self) -> None:
+        """Run the ``on_start`` hooks, in order (the serving code calls this)."""
+        for hook in self._on_start:
+            await hook()
+
+    async def stopped(self) -> None:
+        """Run the ``on_stop`` hooks, last declared first (the serving code calls this)."""
+        for hook in reversed(self._on_stop):
+            try:
+                await hook()
+            except Exception:  # one failed clean-up must not skip the others
+                logger.exception("agent %s: on_stop hook %s failed", self.name, hook.__name__)
 
     def card(
         self, transport: Literal["bus", "http", "gateway"] = "bus", endpoint: str | None = None
@@ -328,6 +376,18 @@ class Agent:
             settings=settings,
             stop=stop,
             handle_signals=handle_signals,
+        )
+
+
+def _check_hook(fn: Hook, kind: str) -> None:
+    if not inspect.iscoroutinefunction(fn):
+        raise SetupError(f"an {kind} hook must be an async function, got {fn!r}")
+    if any(
+        p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        for p in inspect.signature(fn).parameters.values()
+    ):
+        raise SetupError(
+            f"an {kind} hook takes no arguments, got {fn.__name__}{inspect.signature(fn)}"
         )
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Generator, Mapping
+from collections.abc import AsyncIterator, Generator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -86,13 +86,23 @@ def create_http_app(
 
     Returns:
         The app; ``app.state.modx`` is its ``HttpAgentState``. ``GET /healthz`` reports the
-        requests in flight.
+        requests in flight. Its lifespan runs the agent's ``on_start`` and ``on_stop`` hooks.
     """
     state = HttpAgentState(
         agent_id=agent.name,
         orchestrator_key=load_public_key(orchestrator_key) if orchestrator_key else None,
     )
-    app = FastAPI(title=f"{agent.name} (MODX HTTP agent)", version=agent.version)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # The agent's on_start/on_stop hooks, under any ASGI server that runs the lifespan.
+        try:
+            await agent.started()
+            yield
+        finally:
+            await agent.stopped()
+
+    app = FastAPI(title=f"{agent.name} (MODX HTTP agent)", version=agent.version, lifespan=lifespan)
     app.state.modx = state
 
     @app.post("/task")
@@ -197,7 +207,7 @@ async def run_http(
     agent.load_key(settings)
     app = create_http_app(agent)
     state: HttpAgentState = app.state.modx
-    server = _Server(uvicorn.Config(app, host=host, port=port, lifespan="off", log_config=None))
+    server = _Server(uvicorn.Config(app, host=host, port=port, lifespan="on", log_config=None))
 
     def card() -> dict[str, Any]:  # built anew each time: its proof carries the time
         return agent.card(transport="http", endpoint=f"{base}/task")

@@ -98,6 +98,7 @@ class TaskRuntime:
         self._paused = False
         self._stopping = False
         self._background: set[asyncio.Task[None]] = set()
+        self._hooks_ran = False  # the agent's on_start hooks ran: its on_stop hooks are due
 
     @property
     def agent_id(self) -> str:
@@ -115,9 +116,13 @@ class TaskRuntime:
         return self._paused
 
     async def start(self) -> None:
-        """Subscribe to every capability's task stream and to the agent's inbox."""
+        """Run the agent's ``on_start`` hooks, then subscribe to every capability's task stream
+        and to the agent's inbox."""
         if not self._agent.capabilities:
             raise SetupError(f"agent {self._agent.name!r} has no capabilities to serve")
+        # Set first: a start that fails half way still runs the on_stop hooks at the stop.
+        self._hooks_ran = True
+        await self._agent.started()
         if self._spill is not None:
             try:
                 await self._spill.publish(self._transport)
@@ -157,7 +162,8 @@ class TaskRuntime:
         drain_timeout_s: float | None = None,
         force: asyncio.Event | None = None,
     ) -> bool:
-        """Stop pulling, optionally wait for in-flight tasks, and stop the subscriptions.
+        """Stop pulling, optionally wait for in-flight tasks, stop the subscriptions, then run
+        the agent's ``on_stop`` hooks (when ``start`` ran its ``on_start`` hooks).
 
         Args:
             drain: Wait for in-flight tasks to be answered before stopping.
@@ -176,12 +182,17 @@ class TaskRuntime:
             drained = await self._wait_idle(drain_timeout_s, force)
         # One deadline for every subscription's clean-up, the control stream's included: with
         # Redis not answering, one after the other made the stop a deadline longer each.
-        with stop_within():
-            stopping = [s.stop(drain=drained) for s in self._all()]
-            if self._control is not None:
-                stopping.append(self._control.stop(drain=False))
-            await asyncio.gather(*stopping)
-        await asyncio.gather(*self._background, return_exceptions=True)
+        try:
+            with stop_within():
+                stopping = [s.stop(drain=drained) for s in self._all()]
+                if self._control is not None:
+                    stopping.append(self._control.stop(drain=False))
+                await asyncio.gather(*stopping)
+            await asyncio.gather(*self._background, return_exceptions=True)
+        finally:
+            if self._hooks_ran:
+                self._hooks_ran = False
+                await self._agent.stopped()
         if not drained:
             logger.warning("stopped with unfinished tasks; the bus will redeliver them")
         return drained

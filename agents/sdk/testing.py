@@ -90,7 +90,11 @@ class AgentTestEnvironment:
         """Listen on ``modx.results`` and start serving the agent's task streams."""
         group = f"agent-test-{uuid.uuid4().hex[:8]}"
         self._results = await self.transport.subscribe(streams.RESULTS, group, "test", self._record)
-        await self.runtime.start()
+        try:
+            await self.runtime.start()
+        except BaseException:
+            await self.stop(drain=False)  # the on_stop hooks too: ``async with`` never exits
+            raise
 
     async def stop(self, drain: bool = True) -> bool:
         """Stop the agent (draining in-flight tasks by default), then the listener.

@@ -48,6 +48,15 @@ class AgentNack(RuntimeError):
     """The agent gave a task back without an answer (the entry stays pending)."""
 
 
+@dataclass(frozen=True)
+class _Served:
+    """One subscription of the connection and the stream it serves."""
+
+    stream: str
+    group: str
+    subscription: Subscription
+
+
 @dataclass
 class _InFlight:
     task: Envelope
@@ -90,8 +99,7 @@ class GatewaySession:
         self._options = options
         # Unique per connection: a reconnecting agent's old consumer may not have left yet.
         self._consumer = f"{agent_id}.gw{next(_connections)}"
-        self._subs: dict[int, Subscription] = {}
-        self._streams: dict[int, tuple[str, str]] = {}  # sub -> (stream, group)
+        self._subs: dict[int, _Served] = {}
         self._in_flight: dict[int, _InFlight] = {}
         self._by_task: dict[str, int] = {}
         self._deliveries = itertools.count(1)
@@ -137,8 +145,9 @@ class GatewaySession:
         """The connection ended: stop every subscription, releasing its tasks for redelivery."""
         self._closed = True
         subs, self._subs = list(self._subs.values()), {}
-        self._streams = {}
-        await asyncio.gather(*(sub.stop(drain=False) for sub in subs), return_exceptions=True)
+        await asyncio.gather(
+            *(s.subscription.stop(drain=False) for s in subs), return_exceptions=True
+        )
         for flight in self._in_flight.values():
             if not flight.answer.done():
                 flight.answer.cancel()
@@ -149,7 +158,7 @@ class GatewaySession:
         if frame.sub in self._subs:
             raise ProtocolError(f"sub {frame.sub} is already in use on this connection")
         self._check_stream(frame.stream, frame.group)
-        if (frame.stream, frame.group) in self._streams.values():
+        if any((s.stream, s.group) == (frame.stream, frame.group) for s in self._subs.values()):
             # Each subscription holds two Redis connections of the server's: one per stream
             # is all an agent needs, and more would let one token open them without end.
             raise ProtocolError(
@@ -167,21 +176,21 @@ class GatewaySession:
         async def forward(task: Envelope) -> Sequence[BusReply] | None:
             return await self._forward(sub_id, task)
 
-        self._subs[sub_id] = await self._transport.subscribe(
+        subscription = await self._transport.subscribe(
             frame.stream, frame.group, self._consumer, forward, options
         )
-        self._streams[sub_id] = (frame.stream, frame.group)
+        self._subs[sub_id] = _Served(frame.stream, frame.group, subscription)
 
     async def _unsubscribe(self, frame: Unsubscribe) -> None:
-        sub = self._subs.pop(frame.sub, None)
-        self._streams.pop(frame.sub, None)
-        if sub is None:
+        served = self._subs.pop(frame.sub, None)
+        if served is None:
             raise ProtocolError(f"sub {frame.sub} is not a subscription of this connection")
-        await sub.stop(drain=frame.drain)
+        await served.subscription.stop(drain=frame.drain)
 
     def _flow(self, frame: Flow) -> None:
-        sub = self._subs.get(frame.sub)
-        if sub is not None:
+        served = self._subs.get(frame.sub)
+        if served is not None:
+            sub = served.subscription
             sub.pause() if frame.op == "pause" else sub.resume()
 
     def _ack(self, frame: Ack) -> None:

@@ -1,5 +1,7 @@
 """``ModxApp``: the ``modx`` Typer application, with one-line errors and plain help.
 
+- A usage error (a missing argument, an unknown option, a file that does not exist) is one
+  line too, with the command's ``--help`` as the hint, exit code 2.
 - A failure the user caused (``services.cli.errors.explain``) prints one line, ``error: ...``,
   and a hint, and exits with its documented code; anything else is a bug and keeps its
   traceback. ``--debug`` (anywhere on the line) or ``MODX_DEBUG=1`` shows the traceback always.
@@ -9,14 +11,16 @@
 
 from __future__ import annotations
 
+import inspect
 import os
+import re
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 from typer.main import get_command
 
-from services.cli.errors import explain
+from services.cli.errors import BAD_INPUT, OK, RUN_FAILED, explain
 
 _PLAIN = {"str": "TEXT", "int": "INTEGER", "float": "NUMBER", "Path": "PATH", "bool": ""}
 
@@ -32,20 +36,50 @@ class ModxApp(typer.Typer):
         _plain_help(command)
         if debug:
             return super().__call__(*args, args=argv, **kwargs)
+        # Not standalone: click would print a usage error as a boxed screen of its own.
+        options: dict[str, Any] = {**kwargs, "args": argv, "standalone_mode": False}
         try:
-            return command(*args, args=argv, **kwargs)
+            result = command.main(*args, **options)
+        except typer.TyperException as exc:  # click's errors (typer vendors click)
+            _usage_error(exc)
+        except typer.Abort:
+            _error("aborted", None)
+            sys.exit(RUN_FAILED)
         except Exception as exc:
             error = explain(exc)
             if error is None:
                 raise
-            typer.secho(f"error: {error.message}", fg=typer.colors.RED, err=True)
-            if error.hint:
-                typer.echo(f"hint: {error.hint}", err=True)
+            _error(error.message, error.hint)
             sys.exit(error.code)
+        # Not standalone, click returns the exit code of ``typer.Exit`` instead of exiting.
+        sys.exit(result if isinstance(result, int) else OK)
+
+
+def _usage_error(exc: typer.TyperException) -> NoReturn:
+    """A usage error as one line, with the command's ``--help`` as the hint (a group given no
+    subcommand has printed its help already)."""
+    message = getattr(exc, "format_message", lambda: str(exc))()
+    ctx = getattr(exc, "ctx", None)
+    if type(exc).__name__ == "NoArgsIsHelpError":
+        if message.strip():  # rich help prints itself; plain help is the message
+            typer.echo(message, err=True)
+    else:
+        where = ctx.command_path if ctx is not None else "modx"
+        _error(message, f"`{where} --help` says what it takes")
+    sys.exit(getattr(exc, "exit_code", BAD_INPUT))
+
+
+def _error(message: str, hint: str | None) -> None:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    if hint:
+        typer.echo(f"hint: {hint}", err=True)
 
 
 def _plain_help(command: Any) -> None:
-    """Label every parameter of ``command`` and its subcommands with a plain type."""
+    """Label every parameter of ``command`` and its subcommands with a plain type, and unwrap
+    their docstrings (the help keeps their line breaks, ragged at the terminal's width)."""
+    if command.help:
+        command.help = _unwrap(command.help)
     for param in command.params:
         _plain(param)
     original = command.get_help_option
@@ -59,6 +93,12 @@ def _plain_help(command: Any) -> None:
     command.get_help_option = help_option
     for sub in getattr(command, "commands", {}).values():
         _plain_help(sub)
+
+
+def _unwrap(text: str) -> str:
+    """``text`` with each paragraph on one line (paragraphs stay apart)."""
+    paragraphs = re.split(r"\n\s*\n", inspect.cleandoc(text))
+    return "\n\n".join(" ".join(p.split()) for p in paragraphs)
 
 
 def _plain(param: Any) -> None:

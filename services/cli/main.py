@@ -184,13 +184,14 @@ def agent_run(
             "(default http://HOST:PORT; MODX must be allowed to call it, see MODX_EGRESS_ALLOW)."
         ),
     ] = None,
+    url: UrlOpt = None,
 ) -> None:
     """Run an agent: register over HTTP, heartbeat, serve its capabilities until SIGTERM."""
     from agents.sdk import AgentSettings, load_agent
 
     sys.path.insert(0, os.getcwd())
     agent = load_agent(target)
-    server = find_server()  # MODX_URL / MODX_API_TOKEN, else what `modx up` recorded
+    server = find_server(url)  # --url / MODX_URL, MODX_API_TOKEN, else what `modx up` recorded
     if transport is AgentTransport.HTTP:
         settings = AgentSettings(url=server.url, api_token=server.token)
         check_port_free(host, port)

@@ -98,7 +98,7 @@ class Case(BaseModel):
 
 
 def sara_dir() -> Path:
-    """The SARA data directory: ``$MODX_SARA_DIR``, else ``/work/shared/data/sara``."""
+    """The SARA data: ``$MODX_SARA_DIR``, else ``shared/data/sara`` beside the repository."""
     env = os.environ.get("MODX_SARA_DIR")
     return Path(env) if env else DEFAULT_SARA_DIR
 

@@ -458,6 +458,14 @@ class Engine:
             await kind.on_timer(ctx, step_def, row)
         await self.advance(ctx)
 
+    def give_up(self, ctx: RunContext, error: dict[str, Any]) -> bool:
+        """Fail the run with ``error``: its due work kept failing (``Orchestrator.sweep``);
+        False when it had ended already."""
+        if ctx.run.status in TERMINAL_RUN:
+            return False
+        self._fail_run(ctx, RunState.FAILED, error)
+        return True
+
     # -- children ------------------------------------------------------------------------------
 
     async def child_finished(self, ctx: RunContext, child: ChildOutcome) -> bool:

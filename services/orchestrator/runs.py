@@ -93,9 +93,16 @@ async def orphans(session: AsyncSession, limit: int = 500) -> list[tuple[str, st
     return [(child, str(parent_id)) for child, parent_id in (await session.execute(query)).all()]
 
 
-async def due(session: AsyncSession, now: datetime, limit: int = 500) -> set[str]:
+DUE_LIMIT = 500
+"""Runs the sweep reads at once, per part of its question (``due``)."""
+
+
+async def due(
+    session: AsyncSession, now: datetime, limit: int = DUE_LIMIT, skip: Sequence[str] = ()
+) -> set[str]:
     """Ids of runs with something due at ``now``: a step's timer (a retry's backoff, a
-    timeout), a run stored but not started, a running run past its deadline.
+    timeout), a run stored but not started, a running run past its deadline; none of ``skip``
+    (runs whose due work keeps failing, set aside: ``services.orchestrator.aside``).
 
     One statement, one round trip (every replica asks each second, mostly for nothing), each
     part read through an index that holds what it asks for: the running runs' deadlines are a
@@ -107,13 +114,16 @@ async def due(session: AsyncSession, now: datetime, limit: int = 500) -> set[str
     index too.
     """
     earliest = select(func.min(StepRow.due_at)).scalar_subquery()
-    parts = (
+    parts = [
         select(StepRow.run_id)
         .where(StepRow.due_at <= now, earliest <= now)
         .order_by(StepRow.due_at),
         select(RunRow.id).where(RunRow.status == RunState.PENDING),
         select(RunRow.id).where(RunRow.status == RunState.RUNNING, RunRow.deadline_at <= now),
-    )
+    ]
+    if skip:
+        parts[0] = parts[0].where(StepRow.run_id.not_in(skip))
+        parts[1:] = [part.where(RunRow.id.not_in(skip)) for part in parts[1:]]
     query = union(*(select(part.limit(limit).subquery()) for part in parts))
     return set((await session.execute(query)).scalars())
 

@@ -45,6 +45,7 @@ from services import metrics
 from services.db.clock import database_now
 from services.db.models import DEFAULT_TENANT, RunRow, StepRow, utcnow
 from services.orchestrator import persist, runs, workflows
+from services.orchestrator.aside import SetAside
 from services.orchestrator.authenticity import Authenticator, Refusal, refuse
 from services.orchestrator.cache import RunCache
 from services.orchestrator.capacity import parse_holder
@@ -59,7 +60,7 @@ from services.orchestrator.states import ACTIVE_STEP, TERMINAL_RUN, RunState, St
 from services.orchestrator.steps import ChildOutcome
 from services.orchestrator.steps.wait import refusal
 from services.orchestrator.watch import Commit, RunWatch
-from services.outage import Outage, database_unreachable, log_failure
+from services.outage import Outage, database_unreachable, dependency_of, log_failure
 from services.outbox import OutboxRelay
 from services.registry import store
 
@@ -71,6 +72,11 @@ Loaded = dict[str, tuple[Run, dict[str, Step]]]
 
 class AnswerAhead(RuntimeError):
     """An answer to a task this process does not see sent yet; the bus delivers it again."""
+
+
+class RunKeptChanging(RuntimeError):
+    """Another replica changed the run at each of ``MAX_CONFLICTS`` tries (contention, not a
+    fault of the run's)."""
 
 
 class RunNotRetryable(ValueError):
@@ -174,6 +180,7 @@ class Orchestrator:
         self.ledger_key = ledger_key  # signs every ledger entry this process writes
         self.conflicts = 0  # runs held in memory that another replica had changed meanwhile
         self.watch = RunWatch()
+        self.aside = SetAside()  # runs whose due work keeps failing (``sweep``)
         self._tasks: list[asyncio.Task[None]] = []
         self._background: set[asyncio.Task[None]] = set()
         self._subscription: Subscription | None = None
@@ -636,7 +643,7 @@ class Orchestrator:
         for job in again:
             job.conflicts += 1
             if job.conflicts > MAX_CONFLICTS:
-                _settle(job, exc=RuntimeError(f"run {job.run_id} kept changing; gave up"))
+                _settle(job, exc=RunKeptChanging(f"run {job.run_id} kept changing; gave up"))
         self._jobs.extendleft(reversed([job for job in again if not job.done.done()]))
         self._queued.set()
         kept = [i for i, job in enumerate(batch) if job.run_id not in stale]
@@ -802,14 +809,62 @@ class Orchestrator:
         return run
 
     async def sweep(self) -> int:
-        """Handle every run with something due now; returns how many runs were handled."""
+        """Handle every run with something due now, but those set aside (``aside``); returns
+        how many runs were handled.
+
+        Raises:
+            Exception: The database or the bus failed (an outage: nothing is counted against
+                the runs).
+        """
+        skip = self.aside.skipped(asyncio.get_running_loop().time())
         async with self.readers() as session:
-            run_ids = await runs.due(session, utcnow())
+            run_ids = await runs.due(session, utcnow(), limit=runs.DUE_LIMIT, skip=skip)
         run_ids = {run_id for run_id in run_ids if self.ownership.owns(run_id)}
-        handled = await asyncio.gather(
-            *(self.in_run(run_id, self.engine.on_due) for run_id in run_ids)
-        )
-        return sum(1 for result in handled if result is not None)
+        handled = await asyncio.gather(*(self._on_due(run_id) for run_id in run_ids))
+        return sum(handled)
+
+    async def _on_due(self, run_id: str) -> bool:
+        """Handle what is due in one run; False when that failed, and the run is set aside."""
+        try:
+            await self.in_run(run_id, self.engine.on_due)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            if dependency_of(exc) is not None or isinstance(exc, RunKeptChanging):
+                raise  # an outage or contention, not the run's fault: the next sweep tries again
+            await self._due_failed(run_id, exc)
+            return False
+        self.aside.cleared(run_id)
+        return True
+
+    async def _due_failed(self, run_id: str, exc: Exception) -> None:
+        """Set ``run_id`` aside after its due work failed; fail it after too many tries."""
+        failures = self.aside.failed(run_id, asyncio.get_running_loop().time())
+        most = self.aside.max_failures
+        if failures < most:
+            # The traceback once (a bug to find), not at every try.
+            log.warning(
+                "run %s: its due work failed (try %d of %d); set aside",
+                run_id,
+                failures,
+                most,
+                exc_info=exc if failures == 1 else None,
+            )
+            return
+        error = {
+            "code": "due_failed",
+            "message": f"its due work failed {failures} times in a row: {_failure(exc)}",
+            "retryable": False,
+        }
+        try:
+            await self.in_run(run_id, lambda ctx: _sync(self.engine.give_up(ctx, error)))
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("run %s: could not be failed either; tried again later", run_id)
+            return
+        self.aside.cleared(run_id)
+        log.error("run %s failed: %s", run_id, error["message"])
 
     async def cancel_orphans(self) -> int:
         """Cancel the unfinished child runs (of this replica) whose parent run has ended: the
@@ -977,6 +1032,14 @@ async def _child_definition(
 
 async def _sync(value: object) -> object:
     return value
+
+
+def _failure(exc: Exception) -> str:
+    """What failed, for the run's error: the driver's own first line, not SQLAlchemy's text
+    (which carries the statement and its parameters)."""
+    cause = getattr(exc, "orig", None) or exc
+    text = str(cause).strip().splitlines()
+    return f"{type(cause).__name__}: {text[0][:300]}" if text else type(cause).__name__
 
 
 def _settle(job: _Job, result: object | None = None, exc: BaseException | None = None) -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from urllib.parse import urlsplit
 
 import httpx
@@ -37,20 +37,49 @@ class ResponseTooLarge(httpx.ReadError):
     """A peer's response body went past the transport's ``max_response_bytes``."""
 
 
-class _Capped(httpx.AsyncByteStream):
-    """A response body that raises ``ResponseTooLarge`` once more than ``limit`` bytes came."""
+TooLarge = Callable[["ResponseTooLarge"], None]
+_BLANK_LINES = (b"\n\n", b"\n\r", b"\r\r")
+"""Where an event of a ``text/event-stream`` ends: a line ending (CR, LF or CRLF) and then an
+empty line. Each such pair of bytes holds one of these three (CRLF alone holds none)."""
 
-    def __init__(self, inner: httpx.AsyncByteStream, limit: int, request: httpx.Request) -> None:
+
+class _Capped(httpx.AsyncByteStream):
+    """A response body that raises ``ResponseTooLarge`` once more than ``limit`` bytes came: in
+    all, or with ``events`` in one event of a server-sent event stream (such a stream may stay
+    open for as long as a session lasts). ``too_large`` is told first: the client reading the
+    body may swallow the error (the MCP SDK's does)."""
+
+    def __init__(
+        self,
+        inner: httpx.AsyncByteStream,
+        limit: int,
+        request: httpx.Request,
+        *,
+        events: bool = False,
+        too_large: TooLarge | None = None,
+    ) -> None:
         self._inner, self._limit, self._request = inner, limit, request
+        self._events, self._too_large = events, too_large
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        seen = 0
+        seen = 0  # bytes of the body, or since the last event ended
+        last = b""  # the byte before ``chunk``: an event's end may straddle two chunks
         async for chunk in self._inner:
-            seen += len(chunk)
+            if self._events:
+                joined = last + chunk
+                end = max(joined.rfind(blank) for blank in _BLANK_LINES)
+                seen = len(joined) - end - 2 if end >= 0 else seen + len(chunk)
+                last = chunk[-1:]
+            else:
+                seen += len(chunk)
             if seen > self._limit:
-                raise ResponseTooLarge(
-                    f"the response is larger than {self._limit} bytes", request=self._request
+                what = "an event of the response" if self._events else "the response"
+                exc = ResponseTooLarge(
+                    f"{what} is larger than {self._limit} bytes", request=self._request
                 )
+                if self._too_large is not None:
+                    self._too_large(exc)
+                raise exc
             yield chunk
 
     async def aclose(self) -> None:
@@ -118,13 +147,23 @@ class GuardedTransport(httpx.AsyncBaseTransport):
     """An httpx transport that connects only to addresses ``policy`` allows, checked at connect
     time, and to the very address it checked; with ``max_response_bytes``, a body read past it
     raises ``ResponseTooLarge`` (a client that reads whole bodies, as the A2A SDK's does,
-    would otherwise hold whatever a hostile peer sends in memory)."""
+    would otherwise hold whatever a hostile peer sends in memory). ``max_message_bytes``
+    bounds each message instead: an event of an event stream, or a whole body of any other
+    type; ``too_large`` is told of each body cut."""
 
     def __init__(
-        self, policy: EgressPolicy, max_response_bytes: int | None = None, **options: object
+        self,
+        policy: EgressPolicy,
+        max_response_bytes: int | None = None,
+        *,
+        max_message_bytes: int | None = None,
+        too_large: TooLarge | None = None,
+        **options: object,
     ) -> None:
         self.policy = policy
         self.max_response_bytes = max_response_bytes
+        self.max_message_bytes = max_message_bytes
+        self.too_large = too_large
         self._inner = httpx.AsyncHTTPTransport(**options)  # type: ignore[arg-type]
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -143,10 +182,21 @@ class GuardedTransport(httpx.AsyncBaseTransport):
             extensions=extensions,
         )
         response = await self._inner.handle_async_request(pinned)
-        if self.max_response_bytes is not None and isinstance(
-            response.stream, httpx.AsyncByteStream
-        ):
-            response.stream = _Capped(response.stream, self.max_response_bytes, request)
+        if not isinstance(response.stream, httpx.AsyncByteStream):
+            return response
+        if self.max_message_bytes is not None:
+            kind = response.headers.get("content-type", "").lower()
+            response.stream = _Capped(
+                response.stream,
+                self.max_message_bytes,
+                request,
+                events=kind.startswith("text/event-stream"),
+                too_large=self.too_large,
+            )
+        if self.max_response_bytes is not None:
+            response.stream = _Capped(
+                response.stream, self.max_response_bytes, request, too_large=self.too_large
+            )
         return response
 
     async def aclose(self) -> None:

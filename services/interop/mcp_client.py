@@ -8,7 +8,11 @@ when the process dies or the URL stops answering, the connection ends, and whoev
 (``services.orchestrator.remote.mcp``) starts a new one. Calls in flight when it ends fail, and
 their steps are retried under their retry policy.
 
-URLs go through the egress policy (``services.egress``), checked at every connection.
+URLs go through the egress policy (``services.egress``), checked at every connection. Each message
+a server sends by URL is bounded (``MAX_MESSAGE_BYTES``): a JSON answer, or one event of an
+event stream (the session may keep one open for its whole life, so a total per response would
+cut it). A message past the bound ends the connection, and the calls in flight on it fail with
+``MessageTooLarge`` (the SDK itself would drop the error and leave them waiting).
 """
 
 from __future__ import annotations
@@ -28,15 +32,23 @@ import mcp.types as types
 from mcp import ClientSession
 from mcp.client.stdio import StdioServerParameters, get_default_environment, stdio_client
 from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.exceptions import McpError
 
 from agents.sdk.json_schema import SchemaRefused, check_schema
-from services.egress import EgressPolicy, GuardedTransport
+from services.egress import EgressPolicy, GuardedTransport, ResponseTooLarge
 from services.orchestrator.definitions import CAPABILITY_PATTERN
 from services.registry.schemas import McpServer
 
 log = logging.getLogger(__name__)
 
 STDERR_TAIL = 2000
+MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+"""The most one message of an MCP server by URL may bring (a JSON answer, or one event)."""
+
+
+class MessageTooLarge(Exception):
+    """The server sent a message past ``MAX_MESSAGE_BYTES``: the connection ended, and the calls
+    in flight on it failed."""
 
 
 class McpStartFailed(Exception):
@@ -74,6 +86,8 @@ class McpConnection:
         self._task: asyncio.Task[None] | None = None
         self._error: BaseException | None = None
         self._stderr: IO[str] | None = None
+        self.too_large: ResponseTooLarge | None = None
+        self._calls: set[asyncio.Future[types.CallToolResult]] = set()
 
     @property
     def alive(self) -> bool:
@@ -112,6 +126,40 @@ class McpConnection:
                 await asyncio.gather(self._task, return_exceptions=True)
         if self._stderr is not None:
             self._stderr.close()
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], progress_callback: Any = None
+    ) -> types.CallToolResult:
+        """``tools/call`` on the session.
+
+        Raises:
+            MessageTooLarge: The server sent a message past the bound meanwhile.
+            McpError: The server answered with an error, or the session closed.
+        """
+        session = self.session
+        if session is None:
+            raise McpError(types.ErrorData(code=types.CONNECTION_CLOSED, message="not connected"))
+        call = asyncio.ensure_future(
+            session.call_tool(name, arguments, progress_callback=progress_callback)
+        )
+        self._calls.add(call)
+        try:
+            return await call
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if self.too_large is not None and (task is None or not task.cancelling()):
+                raise MessageTooLarge(str(self.too_large)) from None
+            raise
+        finally:
+            self._calls.discard(call)
+            call.cancel()
+
+    def _refuse(self, exc: ResponseTooLarge) -> None:
+        """A message past the bound was cut: fail the calls in flight, end the connection."""
+        self.too_large = exc
+        for call in self._calls:
+            call.cancel()
+        self._stop.set()
 
     async def _run(self) -> None:
         try:
@@ -156,7 +204,9 @@ class McpConnection:
         assert self.server.url is not None
         client = httpx.AsyncClient(
             headers=self.server.headers,
-            transport=GuardedTransport(self.egress),
+            transport=GuardedTransport(
+                self.egress, max_message_bytes=MAX_MESSAGE_BYTES, too_large=self._refuse
+            ),
             trust_env=False,  # a proxy from the environment would connect past the check
             follow_redirects=False,
             timeout=httpx.Timeout(self.timeout_s, read=300.0),
@@ -249,6 +299,7 @@ async def list_all_tools(session: ClientSession) -> list[types.Tool]:
 __all__ = [
     "McpConnection",
     "McpStartFailed",
+    "MessageTooLarge",
     "ToolProblem",
     "list_all_tools",
     "next_request_id",

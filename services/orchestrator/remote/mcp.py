@@ -35,6 +35,7 @@ from services.interop import translate
 from services.interop.mcp_client import (
     McpConnection,
     McpStartFailed,
+    MessageTooLarge,
     next_request_id,
     progress_of,
 )
@@ -142,7 +143,11 @@ class McpDelivery:
                     log.warning("task %s: MCP progress not recorded: %s", task.id, exc)
 
         try:
-            result = await session.call_tool(tool, arguments, progress_callback=progressed)
+            result = await connection.call_tool(tool, arguments, progress_callback=progressed)
+        except MessageTooLarge as exc:
+            log.warning("task %s: MCP server of agent %s: %s", task.id, agent.id, exc)
+            await self._broken(agent.id, connection)
+            raise DeliveryFailed("answer_too_large", f"the MCP server's {exc}", False) from None
         except asyncio.CancelledError as cancelled:
             reason = str(cancelled.args[0]) if cancelled.args else "cancelled by MODX"
             await self._tell_cancelled(session, request_id, reason)

@@ -14,9 +14,10 @@
   and with the same deadline (the old holder gets a cancel): a dead or stuck agent costs the
   heartbeat timeout, not the step's whole timeout.
 - **Progress.** A ``task.progress`` event becomes a ``step.progress`` event of the run, unless
-  a later report of the same task was recorded already: answers are handled concurrently and a
-  report can be delivered again after a failed write, so the last ``step.progress`` of a step
-  is its holder's latest report (envelope ids are UUIDv7, in creation order per process).
+  it or a later report of the same task was recorded already: answers are handled concurrently
+  and a report can be delivered again after a failed write, so a report is recorded once and
+  the last ``step.progress`` of a step is its holder's latest report (envelope ids are UUIDv7,
+  in creation order per process).
 
 See docs/protocol.md, "Cancellation, heartbeats and progress".
 """
@@ -30,6 +31,7 @@ from typing import Any
 
 from bus import streams
 from bus.envelope import Envelope, Kind
+from services.orchestrator.authenticity import SUPERSEDED
 from services.orchestrator.context import RunContext
 from services.orchestrator.definitions import StepDefinition
 from services.orchestrator.records import Step
@@ -46,9 +48,10 @@ CANCEL_TTL_S = 300.0
 MAX_MESSAGE = 1000
 """Characters of a progress message that are kept."""
 LAST_PROGRESS = "last_progress"
-"""``Step.meta`` key: ``[task id, envelope id]`` of the latest progress report recorded."""
+"""``Step.meta`` key: ``{task id: envelope id}`` of the latest progress report recorded, per
+task of the attempt."""
 PROGRESS_COUNT = "progress_count"
-"""``Step.meta`` key: ``[task id, reports recorded]``."""
+"""``Step.meta`` key: ``{task id: reports recorded}``, per task of the attempt."""
 MAX_PROGRESS = 1000
 """``step.progress`` events recorded per task; later reports count as heartbeats only. Each
 report is a row (its data up to MODX_MAX_ANSWER_BYTES) in the database every tenant shares:
@@ -137,19 +140,25 @@ def heartbeat_lost(ctx: RunContext, row: Step, step_def: StepDefinition) -> bool
 
 def progress(ctx: RunContext, row: Step, envelope: Envelope) -> bool:
     """Record a holder's ``task.progress`` as a ``step.progress`` event; False (nothing
-    recorded) when a later report of the same task was recorded before it."""
-    last = row.meta.get(LAST_PROGRESS)
-    task_id = envelope.causation_id
-    if isinstance(last, list) and last[0] == task_id and envelope.id <= last[1]:
+    recorded) when this report, or a later one of the same task, was recorded before.
+
+    Kept per task of the attempt (the current one and those it superseded, whose holders may
+    still report): kept for one task only, a report of another task in between let the first
+    task's report, delivered again, be recorded twice. Writes of a run are serialized by its
+    version, so a report passes here once."""
+    task_id = envelope.causation_id or ""
+    last = _per_task(row.meta.get(LAST_PROGRESS))
+    if task_id in last and envelope.id <= last[task_id]:
         return False
-    counted = row.meta.get(PROGRESS_COUNT)
-    recorded = counted[1] if isinstance(counted, list) and counted[0] == task_id else 0
+    counted = _per_task(row.meta.get(PROGRESS_COUNT))
+    recorded = int(counted.get(task_id, 0))
     if recorded >= MAX_PROGRESS:
         return False
+    tasks = {row.task_id, task_id, *row.meta.get(SUPERSEDED, {})}  # older attempts': dropped
     row.meta = {
         **row.meta,
-        LAST_PROGRESS: [task_id, envelope.id],
-        PROGRESS_COUNT: [task_id, recorded + 1],
+        LAST_PROGRESS: {t: v for t, v in last.items() if t in tasks} | {task_id: envelope.id},
+        PROGRESS_COUNT: {t: n for t, n in counted.items() if t in tasks} | {task_id: recorded + 1},
     }
     payload = envelope.payload if isinstance(envelope.payload, dict) else {}
     message = payload.get("message")
@@ -165,6 +174,16 @@ def progress(ctx: RunContext, row: Step, envelope: Envelope) -> bool:
         data["last"] = f"the last of {MAX_PROGRESS} reports recorded for this task"
     ctx.event("step.progress", row, agent_id=envelope.sender, envelope_id=envelope.id, data=data)
     return True
+
+
+def _per_task(value: Any) -> dict[str, Any]:
+    """A per-task record of ``Step.meta``; ``[task id, value]``, as runs recorded before it
+    was kept per task, is that task's."""
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, list) and len(value) == 2 and isinstance(value[0], str):
+        return {value[0]: value[1]}
+    return {}
 
 
 def task_deadline(row: Step) -> datetime | None:

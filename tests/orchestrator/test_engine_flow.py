@@ -165,6 +165,48 @@ async def test_a_progress_report_older_than_the_last_recorded_is_dropped(runtime
     assert recorded == ["step 1 of 3", "step 3 of 3"]
 
 
+async def test_a_progress_report_delivered_again_is_recorded_once_across_tasks(
+    runtime: Runtime,
+) -> None:
+    """A report is recorded once, whatever came between its deliveries. The step's record
+    of the last report held one task's: a report of the task sent again for the same attempt
+    (the first was superseded, its holder may still report) replaced it, and the first task's
+    report, delivered again (after a failed write, or to another replica, where the in-memory
+    replay guard has not seen it), passed the ordering check and was recorded twice."""
+    run = await base.start(runtime, base.one_step(timeout_s=100))
+    async with runtime.readers() as session:
+        [agent] = await store.list_agents(session, name="worker")
+    worker = await runtime.orchestrator.authenticator.identity(agent.id)
+    assert worker is not None
+    engine = runtime.orchestrator.engine
+
+    def report(task_id: str | None, message: str) -> Envelope:
+        return Envelope(
+            kind=Kind.EVENT,
+            topic=streams.TASK_PROGRESS,
+            sender=worker.agent_id,
+            run_id=run.id,
+            step_id="s",
+            attempt=1,
+            causation_id=task_id,
+            payload={"message": message},
+        )
+
+    def deliver(envelope: Envelope) -> Callable[[RunContext], Awaitable[object]]:
+        return lambda ctx: engine.on_message(ctx, envelope, worker)
+
+    first = (await rows(runtime, run))["s"].task_id
+    old = report(first, "old task")
+    await base.at(runtime, run, 1, deliver(old))
+    await base.at(runtime, run, 2, lambda ctx: engine.redispatch(ctx, {worker.agent_id}))
+    second = (await rows(runtime, run))["s"].task_id
+    assert second != first
+    await base.at(runtime, run, 3, deliver(report(second, "new task")))
+    await base.at(runtime, run, 4, deliver(old))  # the first task's report once more
+    recorded = [e.data["message"] for e in await events(runtime, run) if e.type == "step.progress"]
+    assert recorded == ["old task", "new task"], recorded
+
+
 async def test_steps_that_time_out_together_fail_the_run_naming_the_first(
     runtime: Runtime,
 ) -> None:

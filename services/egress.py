@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import re
 import socket
 from collections.abc import AsyncIterator, Callable, Iterable
 from urllib.parse import urlsplit
@@ -38,9 +39,9 @@ class ResponseTooLarge(httpx.ReadError):
 
 
 TooLarge = Callable[["ResponseTooLarge"], None]
-_BLANK_LINES = (b"\n\n", b"\n\r", b"\r\r")
+_BLANK_LINE = re.compile(rb"\n[\r\n]|\r\r")
 """Where an event of a ``text/event-stream`` ends: a line ending (CR, LF or CRLF) and then an
-empty line. Each such pair of bytes holds one of these three (CRLF alone holds none)."""
+empty line. Each such pair of bytes is one of these (CRLF alone is none)."""
 
 
 class _Capped(httpx.AsyncByteStream):
@@ -62,25 +63,29 @@ class _Capped(httpx.AsyncByteStream):
         self._events, self._too_large = events, too_large
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        seen = 0  # bytes of the body, or since the last event ended
+        seen = 0  # bytes of the body, or of the event so far
         last = b""  # the byte before ``chunk``: an event's end may straddle two chunks
         async for chunk in self._inner:
             if self._events:
-                joined = last + chunk
-                end = max(joined.rfind(blank) for blank in _BLANK_LINES)
-                seen = len(joined) - end - 2 if end >= 0 else seen + len(chunk)
+                joined, at = last + chunk, len(last)
+                for blank in _BLANK_LINE.finditer(joined):  # each event that ends here
+                    self._check(seen + max(0, blank.start() - at))
+                    seen, at = 0, blank.end()
+                seen += len(joined) - at
                 last = chunk[-1:]
             else:
                 seen += len(chunk)
-            if seen > self._limit:
-                what = "an event of the response" if self._events else "the response"
-                exc = ResponseTooLarge(
-                    f"{what} is larger than {self._limit} bytes", request=self._request
-                )
-                if self._too_large is not None:
-                    self._too_large(exc)
-                raise exc
+            self._check(seen)
             yield chunk
+
+    def _check(self, seen: int) -> None:
+        if seen <= self._limit:
+            return
+        what = "an event of the response" if self._events else "the response"
+        exc = ResponseTooLarge(f"{what} is larger than {self._limit} bytes", request=self._request)
+        if self._too_large is not None:
+            self._too_large(exc)
+        raise exc
 
     async def aclose(self) -> None:
         await self._inner.aclose()

@@ -17,9 +17,10 @@ import json
 import tracemalloc
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 
-from services.egress import EgressPolicy
+from services.egress import EgressPolicy, ResponseTooLarge, _Capped
 from services.interop import mcp_client
 from services.interop.mcp_client import McpConnection, MessageTooLarge
 from services.registry.schemas import McpServer
@@ -131,3 +132,32 @@ async def test_an_mcp_message_past_the_bound_fails_the_call(
     # Read up to the bound and no further: without it, the whole answer (32 MiB) was held.
     assert peak < 4 * LIMIT, peak
     assert not connection.alive
+
+
+class _Chunks(httpx.AsyncByteStream):
+    def __init__(self, chunks: list[bytes]) -> None:
+        self.chunks = chunks
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for chunk in self.chunks:
+            yield chunk
+
+
+async def _read(body: bytes, events: bool) -> bytes:
+    """``body`` read through the bound in chunks of 777 bytes (events end across chunks)."""
+    chunks = _Chunks([body[i : i + 777] for i in range(0, len(body), 777)])
+    request = httpx.Request("GET", "http://127.0.0.1/mcp")
+    return b"".join([chunk async for chunk in _Capped(chunks, LIMIT, request, events=events)])
+
+
+@pytest.mark.parametrize("end", [b"\n\n", b"\r\n\r\n", b"\r\r", b"\n\r\n"])
+async def test_an_event_stream_is_bounded_per_event_not_in_all(end: bytes) -> None:
+    """The session's stream may stay open for its whole life: four times the bound in small
+    events goes through (a bound on the whole response would cut it), one event past it not."""
+    event = b"event: message\ndata: " + b"y" * 1000 + end
+    body = event * (4 * LIMIT // len(event))
+    assert await _read(body, events=True) == body
+    with pytest.raises(ResponseTooLarge):
+        await _read(body, events=False)
+    with pytest.raises(ResponseTooLarge, match=f"an event of the response is larger than {LIMIT}"):
+        await _read(body + b"data: " + b"z" * LIMIT + end, events=True)

@@ -98,6 +98,9 @@ class Settings(BaseSettings):
     # Open gateway connections of one agent on one API process: the SDK holds one (two for a
     # moment while it reconnects); each costs the server a task and Redis connections.
     gateway_connections_per_agent: int = Field(default=4, ge=1)
+    # Gateway subscriptions of one tenant's agents on one API process: each is a consumer of
+    # the server's (two Redis connections when distributed, out of Redis's shared maxclients).
+    gateway_subscriptions_per_tenant: int = Field(default=256, ge=1)
     http_dispatch_timeout_s: float = 30.0
     # Deliveries to remote agents (HTTP, MCP, A2A) in flight at once: to one, and to all.
     http_dispatch_per_agent: int = Field(default=8, ge=1)

@@ -32,6 +32,7 @@ from services.interop.a2a_server import refusal as a2a_refusal
 from services.interop.mcp_server import PATH as MCP_PATH
 from services.interop.mcp_server import McpEndpoint
 from services.interop.mcp_server import refusal as mcp_refusal
+from services.quota import Quota
 from services.runtime import Runtime
 
 # The HTTP server's connection handling (``modx serve`` and the embedded service).
@@ -73,6 +74,9 @@ def create_app(settings: Settings | None = None, *, orchestrate: bool = True) ->
     app.state.on_ready = []  # async hooks(runtime) after start-up (built-in agents)
     app.state.on_shutdown = []
     app.state.gateway_connections = Counter()  # open gateway connections by agent id
+    app.state.gateway_subscriptions = Quota(
+        "MODX_GATEWAY_SUBSCRIPTIONS_PER_TENANT", lambda: settings.gateway_subscriptions_per_tenant
+    )
     errors.install(app)
     openapi.install(app)
     # The router tries routes in order, each included router's in turn (2-4% of a request's

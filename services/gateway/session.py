@@ -30,6 +30,7 @@ from bus.transport import ConsumerOptions, Subscription, Transport
 from bus.transport import Reply as BusReply
 from services import metrics
 from services.gateway.messages import FRAME, Ack, Flow, Nack, Publish, Subscribe, Unsubscribe
+from services.quota import Quota, QuotaExceeded
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,9 @@ class GatewaySession:
         admit: Asked before each task goes out: False (the agent's token no longer holds: it
             was removed) sends nothing, closes the session and calls ``refused``.
         refused: Ends the connection after ``admit`` said no.
+        quota: Gateway subscriptions each tenant holds on this API process (every
+            subscription is a consumer of the server's: two Redis connections when distributed).
+        tenant: The agent's tenant, the quota's key.
     """
 
     def __init__(
@@ -88,8 +92,12 @@ class GatewaySession:
         options: ConsumerOptions,
         admit: Callable[[], Awaitable[bool]] | None = None,
         refused: Callable[[], Awaitable[None]] | None = None,
+        quota: Quota | None = None,
+        tenant: str = "",
     ) -> None:
         self.agent_id = agent_id
+        self._quota = quota
+        self._tenant = tenant
         self._admit = admit
         self._refused = refused
         self._transport = transport
@@ -145,6 +153,7 @@ class GatewaySession:
         """The connection ended: stop every subscription, releasing its tasks for redelivery."""
         self._closed = True
         subs, self._subs = list(self._subs.values()), {}
+        self._release(len(subs))
         await asyncio.gather(
             *(s.subscription.stop(drain=False) for s in subs), return_exceptions=True
         )
@@ -176,15 +185,37 @@ class GatewaySession:
         async def forward(task: Envelope) -> Sequence[BusReply] | None:
             return await self._forward(sub_id, task)
 
-        subscription = await self._transport.subscribe(
-            frame.stream, frame.group, self._consumer, forward, options
-        )
+        self._take()
+        try:
+            subscription = await self._transport.subscribe(
+                frame.stream, frame.group, self._consumer, forward, options
+            )
+        except BaseException:
+            self._release(1)
+            raise
         self._subs[sub_id] = _Served(frame.stream, frame.group, subscription)
+
+    def _take(self) -> None:
+        """Count one more subscription of the tenant's; refused at the tenant's quota."""
+        if self._quota is None:
+            return
+        try:
+            self._quota.take(self._tenant)
+        except QuotaExceeded as exc:
+            raise ProtocolError(
+                f"stream: tenant {self._tenant!r} holds {exc.limit} gateway subscriptions on "
+                f"this API process already ({exc.setting})"
+            ) from exc
+
+    def _release(self, count: int) -> None:
+        if self._quota is not None and count:
+            self._quota.give(self._tenant, count)
 
     async def _unsubscribe(self, frame: Unsubscribe) -> None:
         served = self._subs.pop(frame.sub, None)
         if served is None:
             raise ProtocolError(f"sub {frame.sub} is not a subscription of this connection")
+        self._release(1)
         await served.subscription.stop(drain=frame.drain)
 
     def _flow(self, frame: Flow) -> None:

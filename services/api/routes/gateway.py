@@ -113,6 +113,8 @@ async def _serve(
         ),
         admit=holds,
         refused=refuse,
+        quota=websocket.app.state.gateway_subscriptions,
+        tenant=principal.tenant,
     )
     # An idle connection of an agent that was removed ends too, within a heartbeat interval.
     watch = asyncio.create_task(_watch(holds, refuse, settings.heartbeat_interval_s))

@@ -101,6 +101,10 @@ class Settings(BaseSettings):
     # Gateway subscriptions of one tenant's agents on one API process: each is a consumer of
     # the server's (two Redis connections when distributed, out of Redis's shared maxclients).
     gateway_subscriptions_per_tenant: int = Field(default=256, ge=1)
+    # Run streams and waits (GET /v1/runs/{id}/stream, /wait) open at once on one API process,
+    # per token and per tenant: each is a socket and a task for up to an hour.
+    open_streams_per_token: int = Field(default=256, ge=1)
+    open_streams_per_tenant: int = Field(default=1024, ge=1)
     http_dispatch_timeout_s: float = 30.0
     # Deliveries to remote agents (HTTP, MCP, A2A) in flight at once: to one, and to all.
     http_dispatch_per_agent: int = Field(default=8, ge=1)

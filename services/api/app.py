@@ -13,6 +13,7 @@ from services.api import errors, openapi
 from services.api.input_guard import InputGuard, guard_params
 from services.api.limits import BodySizeLimit
 from services.api.observe import RequestMetrics
+from services.api.open_streams import OpenStreams
 from services.api.routes import (
     a2a_agents,
     agents,
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None, *, orchestrate: bool = True) ->
     app.state.on_ready = []  # async hooks(runtime) after start-up (built-in agents)
     app.state.on_shutdown = []
     app.state.gateway_connections = Counter()  # open gateway connections by agent id
+    app.state.open_streams = OpenStreams(settings)
     app.state.gateway_subscriptions = Quota(
         "MODX_GATEWAY_SUBSCRIPTIONS_PER_TENANT", lambda: settings.gateway_subscriptions_per_tenant
     )

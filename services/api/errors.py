@@ -49,7 +49,7 @@ _DOCUMENTED = {
     409: "The object's state does not allow this",
     413: "The request body is over MODX_MAX_REQUEST_BYTES",
     422: "A field is not valid: `details` names it with a JSON path",
-    429: "Too many failed token checks; see Retry-After",
+    429: "Too many failed token checks, or streams open; see Retry-After",
     503: "The database or the bus is unavailable; see Retry-After",
 }
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {

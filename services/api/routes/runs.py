@@ -22,6 +22,7 @@ from services.api.deps import (
     still_holds,
 )
 from services.api.errors import ApiError, not_found
+from services.api.open_streams import HeldStream, OpenStreams
 from services.api.routes.workflows import definition_error, parse_or_422
 from services.api.run_views import run_fields, run_view, step_fields
 from services.api.schemas import (
@@ -287,6 +288,7 @@ async def run_events(
 @router.get("/runs/{run_id}/wait", response_model=RunPublic)
 async def wait_run(
     run_id: str,
+    request: Request,
     principal: ReaderDep,
     runtime: RuntimeDep,
     timeout_s: float = Query(default=30.0, gt=0, le=300),
@@ -298,12 +300,18 @@ async def wait_run(
     wake-up), nothing in between. A wake-up that finds the run unfinished (notices that may
     have been lost are made good by waking every waiter of their partition) sleeps again.
     """
+    open_streams: OpenStreams = request.app.state.open_streams
+    with open_streams.hold(principal):
+        return await _wait(runtime, run_id, principal.tenant, timeout_s)
+
+
+async def _wait(runtime: Runtime, run_id: str, tenant: str, timeout_s: float) -> RunPublic:
     loop = asyncio.get_running_loop()
     end = loop.time() + timeout_s
     while True:
         with runtime.orchestrator.watch.on_finish(run_id) as finished:  # before the read: no gap
             async with runtime.reading.connect() as conn:
-                fields = await _view_or_404(conn, run_id, principal.tenant)
+                fields = await _view_or_404(conn, run_id, tenant)
                 left = end - loop.time()
                 if fields["status"] in TERMINAL_RUN or left <= 0:
                     return run_view(fields, await run_views.read_steps(conn, run_id))
@@ -361,8 +369,10 @@ async def stream_run(
     async def holds() -> bool:
         return await still_holds(request, runtime, principal)
 
-    return StreamingResponse(
+    open_streams: OpenStreams = request.app.state.open_streams
+    return HeldStream(
         _events(runtime, run_id, run.created_at, start, end, holds),
+        open_streams.take(principal),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )

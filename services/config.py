@@ -101,6 +101,9 @@ class Settings(BaseSettings):
     # Gateway subscriptions of one tenant's agents on one API process: each is a consumer of
     # the server's (two Redis connections when distributed, out of Redis's shared maxclients).
     gateway_subscriptions_per_tenant: int = Field(default=256, ge=1)
+    # The largest gateway frame (an agent's answer rides in one, up to max_answer_bytes):
+    # uvicorn's WebSocket limit when MODX serves, and checked again on each frame.
+    gateway_max_frame_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
     # Run streams and waits (GET /v1/runs/{id}/stream, /wait) open at once on one API process,
     # per token and per tenant: each is a socket and a task for up to an hour.
     open_streams_per_token: int = Field(default=256, ge=1)

@@ -120,6 +120,7 @@ async def embedded_service(
             lifespan="on",
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
             timeout_keep_alive=KEEP_ALIVE_S,
+            ws_max_size=settings.gateway_max_frame_bytes,
         )
     )
     serving = asyncio.create_task(server.serve())

@@ -152,6 +152,7 @@ def serve(
         log_level="info",
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
         timeout_keep_alive=KEEP_ALIVE_S,
+        ws_max_size=settings.gateway_max_frame_bytes,
     )
 
 

@@ -30,9 +30,11 @@ from bus.transport import ConsumerOptions, Subscription, Transport
 from bus.transport import Reply as BusReply
 from services import metrics
 from services.gateway.messages import FRAME, Ack, Flow, Nack, Publish, Subscribe, Unsubscribe
+from services.gateway.refusals import LogBudget
 from services.quota import Quota, QuotaExceeded
 
 log = logging.getLogger(__name__)
+refusals = LogBudget(log)
 
 Send = Callable[[str], Awaitable[None]]
 Stamp = Callable[[Envelope], Envelope]
@@ -313,7 +315,7 @@ class GatewaySession:
             frame["ref"] = ref
         if delivery is not None:
             frame["delivery"] = delivery
-        log.warning("gateway %s: %s: %s", self.agent_id, code, message)
+        refusals.warning("gateway %s: %s: %s", self.agent_id, code, message)
         await self._send(json.dumps(frame))
 
 

@@ -25,6 +25,7 @@ from services.api.errors import ApiError
 from services.auth import Principal
 from services.db.models import AgentRow
 from services.gateway import GatewaySession, on_behalf_of
+from services.gateway.session import refusals
 from services.registry import store
 from services.runtime import Runtime
 
@@ -34,6 +35,8 @@ log = logging.getLogger(__name__)
 UNAUTHORIZED, FORBIDDEN, UNKNOWN_AGENT, THROTTLED = 4401, 4403, 4404, 4429
 """Close codes: bad or missing token; a token of another agent; the agent is not registered;
 too many failed token checks from this address, or too many open connections of the agent."""
+TOO_BIG = 1009
+"""Close code of a frame over ``MODX_GATEWAY_MAX_FRAME_BYTES`` (RFC 6455: message too big)."""
 
 
 @router.websocket("/agents/{agent_id}/gateway")
@@ -119,9 +122,20 @@ async def _serve(
     # An idle connection of an agent that was removed ends too, within a heartbeat interval.
     watch = asyncio.create_task(_watch(holds, refuse, settings.heartbeat_interval_s))
     metrics.GATEWAY_CONNECTIONS.inc()
+    limit = settings.gateway_max_frame_bytes
     try:
         while True:
-            await session_.handle(await websocket.receive_text())
+            text = await websocket.receive_text()
+            # uvicorn refuses larger frames when MODX serves (``ws_max_size``); another
+            # server may not, so the limit holds here too.
+            if len(text) > limit // 4 and len(text.encode()) > limit:
+                refusals.warning("gateway %s: a frame over %d bytes: closed", agent_id, limit)
+                async with sending:
+                    await websocket.close(
+                        TOO_BIG, f"a frame is at most {limit} bytes (MODX_GATEWAY_MAX_FRAME_BYTES)"
+                    )
+                return
+            await session_.handle(text)
     except WebSocketDisconnect:
         pass
     finally:

@@ -111,6 +111,8 @@ class Settings(BaseSettings):
     http_dispatch_timeout_s: float = 30.0
     # Deliveries to remote agents (HTTP, MCP, A2A) in flight at once: to one, and to all.
     http_dispatch_per_agent: int = Field(default=8, ge=1)
+    # ...and to the agents of one tenant: its slow agents leave the other tenants the rest.
+    http_dispatch_per_tenant: int = Field(default=32, ge=1)
     http_dispatch_total: int = Field(default=64, ge=1)
     egress_allow: Annotated[list[str], NoDecode] = Field(default_factory=list)
     """CIDRs and host names HTTP agents' endpoints may reach besides public addresses

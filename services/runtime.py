@@ -124,6 +124,7 @@ class Runtime:
                 "a2a": A2aDelivery(egress, timeout_s=settings.a2a_timeout_s),
             },
             per_agent=settings.http_dispatch_per_agent,
+            per_tenant=settings.http_dispatch_per_tenant,
             total=settings.http_dispatch_total,
         )
         relay = OutboxRelay(sessions, transport, remote.submit, poll_s=settings.outbox_poll_s)

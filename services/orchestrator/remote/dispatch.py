@@ -2,14 +2,15 @@
 
 HTTP agents, MCP servers and A2A agents are reached each through its own transport module
 (``Delivery``); what they share lives here. Tasks wait in a queue per agent, and at most
-``per_agent`` deliveries go to one agent and ``total`` to all of them at once, so a fan-out of
-thousands neither exhausts connections nor the database's pool. Every task ends in one of
-three ways: delivered (the agent's answer, or its error, is published on ``modx.results``),
-handed back (to the outbox table, when this process stops or the database cannot be read: a
-relay sends it again), or dropped because nobody needs it any more (its run ended, it was
-superseded, its deadline passed), which the step's own state already accounts for. A delivery
-still in flight when its task dies that way is cancelled, and its transport tells the peer
-when the protocol can (MCP ``notifications/cancelled``).
+``per_agent`` deliveries go to one agent, ``per_tenant`` to the agents of one tenant (their
+owner's), and ``total`` to all of them at once, so a fan-out of thousands neither exhausts
+connections nor the database's pool, and one tenant's slow agents leave other tenants room.
+Every task ends in one of three ways: delivered (the agent's answer, or its error, is published
+on ``modx.results``), handed back (to the outbox table, when this process stops or the database
+cannot be read: a relay sends it again), or dropped because nobody needs it any more (its run
+ended, it was superseded, its deadline passed), which the step's own state already accounts for.
+A delivery still in flight when its task dies that way is cancelled, and its transport tells the
+peer when the protocol can (MCP ``notifications/cancelled``).
 
 What reaches the run when a peer fails is generic ("the agent could not be reached"): the
 detail stays in the server's log, so a step's error cannot be used to map the network.
@@ -21,8 +22,10 @@ import asyncio
 import logging
 import random
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
+from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bus import streams
@@ -54,6 +57,7 @@ class RemoteDispatcher:
         deliveries: Mapping[str, Delivery],
         *,
         per_agent: int = 8,
+        per_tenant: int = 32,
         total: int = 64,
         drain_s: float = 3.0,
         watch_s: float = 1.0,
@@ -63,6 +67,7 @@ class RemoteDispatcher:
         self.authenticator = authenticator
         self.deliveries = dict(deliveries)
         self.per_agent = per_agent
+        self.per_tenant = per_tenant
         self.total = total
         self.drain_s = drain_s
         self.watch_s = watch_s
@@ -72,6 +77,11 @@ class RemoteDispatcher:
         self.cancelled = 0
         self._queues: dict[str, deque[Envelope]] = {}
         self._active: dict[str, int] = {}
+        # The tenant each agent with work here belongs to (read once, forgotten when idle),
+        # and the deliveries each tenant has in flight.
+        self._owners: dict[str, str] = {}
+        self._looking: set[str] = set()
+        self._tenant_active: dict[str, int] = {}
         self._tasks: dict[asyncio.Task[None], tuple[str, Envelope]] = {}
         self._dead: set[asyncio.Task[None]] = set()
         self._notices: set[asyncio.Task[None]] = set()
@@ -103,11 +113,32 @@ class RemoteDispatcher:
                     self._dead.add(task)
                     self.cancelled += 1
                     task.cancel("cancelled by the orchestrator")
-            notice = asyncio.create_task(self._cancel(agent_id, envelope))
-            self._notices.add(notice)
-            notice.add_done_callback(self._notices.discard)
+            self._background(self._cancel(agent_id, envelope))
             return
         self._queues.setdefault(agent_id, deque()).append(envelope)
+        self._pump()
+
+    def _background(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._notices.add(task)
+        task.add_done_callback(self._notices.discard)
+
+    async def _look_up(self, agent_id: str) -> None:
+        """Learn the agent's tenant, then start what its share allows."""
+        try:
+            async with self.sessions() as session:
+                tenant = await session.scalar(
+                    select(AgentRow.tenant).where(AgentRow.id == agent_id)
+                )
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the delivery meets the outage and is retried
+            log.debug("could not read the tenant of agent %s: %r", agent_id, exc)
+            tenant = None
+        finally:
+            self._looking.discard(agent_id)
+        # An agent gone (or unreadable now) is a share of its own: its delivery says so.
+        self._owners[agent_id] = tenant if tenant is not None else f"agent {agent_id}"
         self._pump()
 
     async def _cancel(self, agent_id: str, envelope: Envelope) -> None:
@@ -126,19 +157,32 @@ class RemoteDispatcher:
 
     def _pump(self) -> None:
         """Start deliveries while both windows have room, taking agents in turn."""
+        for agent_id in self._queues.keys() - self._owners.keys() - self._looking:
+            self._looking.add(agent_id)
+            self._background(self._look_up(agent_id))
         while not self._closing and len(self._tasks) < self.total:
             ready = [
-                a for a, q in self._queues.items() if q and self._active.get(a, 0) < self.per_agent
+                a
+                for a, q in self._queues.items()
+                if q
+                and self._active.get(a, 0) < self.per_agent
+                and a in self._owners
+                and self._tenant_active.get(self._owners[a], 0) < self.per_tenant
             ]
             if not ready:
                 break
             for agent_id in ready:
-                if len(self._tasks) >= self.total:
-                    break
+                tenant = self._owners[agent_id]
+                if (
+                    len(self._tasks) >= self.total
+                    or self._tenant_active.get(tenant, 0) >= self.per_tenant
+                ):
+                    continue
                 envelope = self._queues[agent_id].popleft()
                 if not self._queues[agent_id]:
                     del self._queues[agent_id]
                 self._active[agent_id] = self._active.get(agent_id, 0) + 1
+                self._tenant_active[tenant] = self._tenant_active.get(tenant, 0) + 1
                 task = asyncio.create_task(self._run(agent_id, envelope))
                 self._tasks[task] = (agent_id, envelope)
                 task.add_done_callback(self._finished)
@@ -148,9 +192,15 @@ class RemoteDispatcher:
     def _finished(self, task: asyncio.Task[None]) -> None:
         agent_id, _ = self._tasks.pop(task)
         self._dead.discard(task)
+        tenant = self._owners[agent_id]
+        self._tenant_active[tenant] -= 1
+        if not self._tenant_active[tenant]:
+            del self._tenant_active[tenant]
         self._active[agent_id] -= 1
         if not self._active[agent_id]:
             del self._active[agent_id]
+            if agent_id not in self._queues:
+                del self._owners[agent_id]
         if not task.cancelled() and task.exception() is not None:  # _run catches everything
             log.error("remote dispatch of a task failed", exc_info=task.exception())
         self._pump()

@@ -12,7 +12,10 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
+
 from agents.sdk import Agent, AgentSettings, TaskContext
+from services.orchestrator.remote.http import HttpDelivery
 from tests.fixtures.services import free_port, wait_until
 from tests.fixtures.stack import ADMIN, TOKEN, Stack
 
@@ -57,6 +60,12 @@ async def _serving(stack: Stack, agent: Agent, token: str) -> AsyncIterator[None
 async def test_a_tenants_slow_agents_leave_other_tenants_slots(stack: Stack) -> None:
     remote = stack.runtime.remote
     remote.per_tenant, remote.total = 2, 3
+    # The hog's POSTs must not end before the other tenant's run is judged: a timeout frees
+    # a slot and resends, which would let a slow machine pass or fail this for the wrong reason.
+    http = remote.deliveries["http"]
+    assert isinstance(http, HttpDelivery)
+    http.timeout_s = 3600.0
+    http.client.timeout = httpx.Timeout(3600.0, connect=5.0)
     gate = asyncio.Event()
     running: list[int] = []
     most = 0

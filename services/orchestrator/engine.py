@@ -528,9 +528,17 @@ class Engine:
         await self.advance(ctx)
 
     async def redispatch(self, ctx: RunContext, agent_ids: set[str]) -> None:
-        """Send again the tasks that were out with agents that went offline (same attempt)."""
+        """Send again the tasks that were out with agents that went offline (same attempt),
+        but for those on a capability's shared stream: the bus holds their delivery, renewed
+        while the consumer lives (its agent may only be late with its heartbeats), and hands
+        it to another consumer of the group once it is idle for the visibility timeout."""
         for row in list(ctx.steps.values()):
-            if row.status in ACTIVE_STEP and row.agent_id in agent_ids and self._task(ctx, row):
+            if (
+                row.status in ACTIVE_STEP
+                and row.agent_id in agent_ids
+                and self._task(ctx, row)
+                and not row.meta.get(in_flight.SHARED_STREAM)
+            ):
                 ctx.event(
                     "step.redispatched", row, data={"reason": f"agent {row.agent_id} went offline"}
                 )

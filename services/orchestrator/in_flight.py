@@ -41,6 +41,9 @@ from services.orchestrator.states import StepState
 ORCHESTRATOR = "orchestrator"
 VIA_REMOTE = "remote"
 """``Step.meta`` key: the task went to a remote agent (HTTP...: the dispatcher cancels it)."""
+SHARED_STREAM = "shared_stream"
+"""``Step.meta`` key: the task went to its capability's shared stream, where the bus hands a
+dead consumer's delivery to another agent of the group (its lease sends nothing again)."""
 TASK_DEADLINE = "task_deadline"
 """``Step.meta`` key: the attempt's deadline, kept while heartbeats move ``due_at`` before it."""
 CANCEL_TTL_S = 300.0
@@ -64,9 +67,12 @@ Sign = Callable[[Envelope], Envelope]
 
 def dispatched(row: Step, step_def: StepDefinition, destination: str, deadline: datetime) -> None:
     """Note on the step what its cancel and heartbeats will need (part of ``row.meta``)."""
-    meta = {k: v for k, v in row.meta.items() if k not in ("waiting", VIA_REMOTE, TASK_DEADLINE)}
+    dropped = ("waiting", VIA_REMOTE, SHARED_STREAM, TASK_DEADLINE)
+    meta = {k: v for k, v in row.meta.items() if k not in dropped}
     if remote_agent(destination) is not None:
         meta[VIA_REMOTE] = True
+    elif destination == streams.tasks(row.capability):
+        meta[SHARED_STREAM] = True
     if step_def.heartbeat_timeout_s is not None:
         meta[TASK_DEADLINE] = deadline.isoformat()
     row.meta = meta

@@ -333,8 +333,10 @@ async def test_a_short_task_starts_when_its_answer_says_and_errors_need_a_shape(
 async def test_a_task_sent_again_still_takes_the_late_answer_of_the_agent_that_held_it(
     runtime: Runtime,
 ) -> None:
-    """Its agent went offline and the task went out again (same attempt, a new task id): the
-    first holder's late answer to the first task counts; anyone else's answer to it does not."""
+    """Its agent went offline and the task, in the agent's inbox, went out again (same attempt,
+    a new task id): the first holder's late answer to the first task counts; anyone else's
+    answer to it does not."""
+    await _inbox_only(runtime)
     run = await start(runtime, one_step())
     engine = runtime.orchestrator.engine
     first_task = (await step_row(runtime, run)).task_id
@@ -369,23 +371,22 @@ async def test_a_task_sent_again_still_takes_the_late_answer_of_the_agent_that_h
 async def test_a_late_heartbeat_of_the_old_holder_leaves_the_task_sent_again_to_its_taker(
     runtime: Runtime,
 ) -> None:
-    """A heartbeating handler whose agent's lease lapsed (its heartbeats to the API failed,
-    its bus did not): the task went out again on the shared stream. The old holder's
-    heartbeat for the first task still counts as its own, but does not make it the holder of
-    the second: the agent that took the second answers it. (The heartbeat bound the second
-    task to the old holder, the taker's answer was refused as ``wrong_agent``, and the step
-    waited for its timeout.)"""
-    run = await start(runtime, one_step())
+    """A handler whose heartbeats stopped reaching the orchestrator for a while: the task went
+    out again on the shared stream. The old holder's late heartbeat for the first task still
+    counts as its own, but does not make it the holder of the second: the agent that took the
+    second answers it. (The heartbeat bound the second task to the old holder, the taker's
+    answer was refused as ``wrong_agent``, and the step waited for its timeout.)"""
+    run = await start(runtime, one_step(heartbeat_timeout_s=5))
     engine = runtime.orchestrator.engine
     first_task = (await step_row(runtime, run)).task_id
     started = reply(run, 1, Kind.EVENT, {}).model_copy(update={"topic": "task.started"})
     holder = (await at(runtime, run, 0.1, answers(runtime, started))).steps["s"].agent_id
     assert holder is not None
-    ctx = await at(runtime, run, 0.2, lambda c: engine.redispatch(c, {holder}))
+    ctx = await at(runtime, run, 5.2, engine.on_due)
     second_task = ctx.steps["s"].task_id
     assert second_task != first_task and ctx.steps["s"].agent_id is None
     beat = reply(run, 1, Kind.EVENT, {}).model_copy(update={"topic": streams.TASK_HEARTBEAT})
-    await at(runtime, run, 0.3, answers(runtime, beat, first_task))
+    await at(runtime, run, 5.3, answers(runtime, beat, first_task))
     taker = Identity("the-taker", "bus", None, frozenset({"t.work"}))
     outcome: list[object] = []
 
@@ -395,9 +396,39 @@ async def test_a_late_heartbeat_of_the_old_holder_leaves_the_task_sent_again_to_
         )
         outcome.append(await engine.on_message(c, result, taker))
 
-    ctx = await at(runtime, run, 0.4, taken)
+    ctx = await at(runtime, run, 5.4, taken)
     assert not isinstance(outcome[0], Refusal), outcome[0]
     assert ctx.run.status == "succeeded" and ctx.run.output == {"s": 5}
+
+
+async def _inbox_only(rt: Runtime) -> None:
+    """The worker takes ``t.work`` through its inbox only: its tasks are its own, not the
+    shared stream's (which the bus hands to another agent when their consumer dies)."""
+    async with rt.sessions() as session, session.begin():
+        [agent] = await store.list_agents(session, name="worker")
+        agent.card = {**agent.card, store.INBOX_ONLY: ["t.work"]}
+    rt.orchestrator.engine.router.invalidate()
+
+
+async def test_a_task_on_the_shared_stream_is_not_sent_again_when_its_agent_goes_offline(
+    runtime: Runtime,
+) -> None:
+    """Its agent's lease lapsed while the task was on the capability's shared stream: nothing
+    is sent again (the bus holds the delivery for a consumer that lives, and hands it to
+    another once it is idle for the visibility timeout). Before, a new task went out, and an
+    agent only late with its heartbeats ran the step twice."""
+    run = await start(runtime, one_step())
+    engine = runtime.orchestrator.engine
+    first_task = (await step_row(runtime, run)).task_id
+    started = reply(run, 1, Kind.EVENT, {}).model_copy(update={"topic": "task.started"})
+    holder = (await at(runtime, run, 0.1, answers(runtime, started))).steps["s"].agent_id
+    assert holder is not None
+    ctx = await at(runtime, run, 20, lambda c: engine.redispatch(c, {holder}))
+    assert ctx.steps["s"].task_id == first_task and ctx.steps["s"].agent_id == holder
+    assert [e for e in await events(runtime, run) if e.type == "step.redispatched"] == []
+    late = reply(run, 1, Kind.RESULT, {"output": 4})
+    ctx = await at(runtime, run, 21, answers(runtime, late))
+    assert ctx.run.status == "succeeded" and ctx.run.output == {"s": 4}
 
 
 async def _set_worker(rt: Runtime, status: str) -> None:
@@ -411,10 +442,11 @@ async def _set_worker(rt: Runtime, status: str) -> None:
 async def test_a_task_sent_again_with_no_agent_left_waits_for_one_until_its_deadline(
     runtime: Runtime,
 ) -> None:
-    """Its only agent went offline: the task cannot go out again yet. The step waits for an
-    agent, as the same attempt; it is not timed out by its wait's rechecks (a run failed 0.5 s
-    after its agent's lease lapsed), goes out when an agent is back, and times out only at the
-    attempt's own deadline."""
+    """Its only agent went offline: the task, in its inbox, cannot go out again yet. The step
+    waits for an agent, as the same attempt; it is not timed out by its wait's rechecks (a run
+    failed 0.5 s after its agent's lease lapsed), goes out when an agent is back, and times
+    out only at the attempt's own deadline."""
+    await _inbox_only(runtime)
     run = await start(runtime, one_step(timeout_s=30))
     engine = runtime.orchestrator.engine
     first = await step_row(runtime, run)

@@ -11,7 +11,8 @@ all of these hold (docs/protocol.md, "Signatures"):
 - it answers the step's current task: ``causation_id`` is that task's id, and the run, step
   and attempt are the task's;
 - its sender is the agent the task was dispatched to or, for a capability's shared task
-  stream, an agent serving the capability that claimed the task first;
+  stream, an agent serving the capability that claimed the task first; or another such agent
+  once the bus handed it the delivery and the first one is gone (``handed_over``);
 - it was not accepted before (a replay).
 
 ``Authenticator.check`` does what needs no run (the first two), ``binding`` what needs the
@@ -35,7 +36,9 @@ from bus.envelope import Envelope, Kind, utcnow
 from bus.errors import RejectEnvelope
 from bus.signing import Ed25519PrivateKey, Ed25519PublicKey, load_public_key, sign, verify
 from services import metrics
+from services.db.clock import database_now
 from services.db.models import AgentRow, CapabilityRow
+from services.orchestrator.in_flight import SHARED_STREAM
 from services.orchestrator.records import Step
 from services.orchestrator.states import StepState
 
@@ -260,6 +263,36 @@ def binding(row: Step | None, envelope: Envelope, sender: Identity) -> Refusal |
     if row.capability not in sender.capabilities:
         return Refusal("wrong_agent", f"agent {sender.agent_id} does not serve {row.capability!r}")
     return None
+
+
+async def handed_over(
+    session: AsyncSession, row: Step, envelope: Envelope, sender: Identity
+) -> bool:
+    """Whether ``sender``, refused as not the holder of ``row``'s current task, took it over:
+    the task is on its capability's shared stream, ``sender`` serves the capability, and the
+    holder is gone (its lease ran out, or it left). The bus hands a delivery to another
+    consumer of the group only once its consumer stopped renewing it (dead, or paused for the
+    visibility timeout), or released it; while the holder's lease holds, a rival's answer is
+    refused."""
+    holder = row.agent_id
+    if (
+        not row.meta.get(SHARED_STREAM)
+        or holder is None
+        or sender is SERVER
+        or holder == sender.agent_id
+        or envelope.causation_id != row.task_id
+        or row.capability not in sender.capabilities
+    ):
+        return False
+    lease = (
+        await session.execute(
+            select(AgentRow.status, AgentRow.lease_expires_at).where(AgentRow.id == holder)
+        )
+    ).one_or_none()
+    if lease is None:
+        return True  # removed: it left, or its lease ran out while it was draining
+    expires: datetime = lease.lease_expires_at
+    return lease.status != "online" or expires < await database_now(session)
 
 
 def supersede(row: Step) -> None:

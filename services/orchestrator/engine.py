@@ -21,6 +21,7 @@ from services.orchestrator.authenticity import (
     Identity,
     Refusal,
     binding,
+    handed_over,
     remember,
     supersede,
 )
@@ -287,7 +288,15 @@ class Engine:
         row = ctx.steps.get(envelope.step_id or "")
         refusal = binding(row, envelope, sender)
         if refusal is not None:
-            return refusal
+            if row is None or not await handed_over(ctx.session, row, envelope, sender):
+                return refusal
+            ctx.event(
+                "step.handed_over",
+                row,
+                agent_id=sender.agent_id,
+                data={"from": row.agent_id, "reason": f"agent {row.agent_id} is gone"},
+            )
+            row.agent_id = sender.agent_id
         assert row is not None
         chatter = envelope.kind == Kind.EVENT and envelope.topic not in (
             streams.TASK_STARTED,

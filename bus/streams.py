@@ -124,7 +124,12 @@ TASK_PROGRESS = "task.progress"
 TASK_INPUT_REQUIRED = "task.input_required"
 """The holder asks a question (``{"question", "conversation"}``): the step waits for a signal
 that answers it (``services.orchestrator.conversation``)."""
-AGENT_EVENTS = frozenset({TASK_STARTED, TASK_HEARTBEAT, TASK_PROGRESS, TASK_INPUT_REQUIRED})
+TASK_RELEASED = "task.released"
+"""The holder gives the task's delivery back to the bus (the gateway sends it for an agent
+whose connection ended): another agent of the capability's group may answer it now."""
+AGENT_EVENTS = frozenset(
+    {TASK_STARTED, TASK_HEARTBEAT, TASK_PROGRESS, TASK_INPUT_REQUIRED, TASK_RELEASED}
+)
 """Every event an agent may send about a task it holds."""
 # The topic of the event the orchestrator sends to the holder of a task nobody waits for now.
 TASK_CANCEL = "task.cancel"

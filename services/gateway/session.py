@@ -5,7 +5,9 @@ rules: a task handed to the agent stays pending until its ``ack`` arrives, and i
 acknowledged together with the answer (one round trip, as for a bus agent). A ``nack`` leaves
 it pending for redelivery. When the connection ends, every subscription stops without
 draining: the tasks in flight on it are released at once and go to another consumer of the
-group (another agent, or this one once it has reconnected).
+group (another agent, or this one once it has reconnected). Each is first announced released
+(``task.released``, as the agent's own answer): the agent can no longer answer it, and the
+orchestrator then accepts another agent's answers to it while this one's lease still holds.
 
 The agent may only consume its own capabilities' task streams and its inbox, and may only
 publish to ``modx.results`` answers about tasks it holds; ``services.gateway.stamp`` sets
@@ -154,6 +156,7 @@ class GatewaySession:
     async def close(self) -> None:
         """The connection ended: stop every subscription, releasing its tasks for redelivery."""
         self._closed = True
+        await self._announce_released()
         subs, self._subs = list(self._subs.values()), {}
         self._release(len(subs))
         await asyncio.gather(
@@ -162,6 +165,34 @@ class GatewaySession:
         for flight in self._in_flight.values():
             if not flight.answer.done():
                 flight.answer.cancel()
+
+    async def _announce_released(self) -> None:
+        """Publish ``task.released`` for each task in flight, before the bus hands it on."""
+        notices = []
+        for flight in self._in_flight.values():
+            task = flight.task
+            released = Envelope(
+                kind=Kind.EVENT,
+                topic=streams.TASK_RELEASED,
+                sender=self.agent_id,
+                run_id=task.run_id,
+                step_id=task.step_id,
+                attempt=task.attempt,
+                correlation_id=task.correlation_id,
+                causation_id=task.id,
+                payload={"reason": "its agent's gateway connection ended"},
+            )
+            notices.append((streams.reply_stream(task.reply_to), self._stamp(released)))
+        if not notices:
+            return
+        try:
+            await self._transport.publish_many(notices)
+        except Exception:
+            # The tasks are released all the same: a taker's answers are then refused until
+            # this agent's lease runs out, and the step waits for its timeout.
+            log.warning(
+                "gateway: could not announce %d released tasks", len(notices), exc_info=True
+            )
 
     # -- frames ------------------------------------------------------------------------------
 

@@ -339,6 +339,9 @@ class Engine:
                     data={"reason": "late or duplicate", "attempt": envelope.attempt},
                 )
             return False
+        if envelope.topic == streams.TASK_RELEASED and envelope.kind == Kind.EVENT:
+            self._released(ctx, row, envelope, sender)
+            return True
         if sender is not SERVER and (
             envelope.causation_id == row.task_id or envelope.kind != Kind.EVENT
         ):
@@ -385,6 +388,18 @@ class Engine:
             )
         await self.advance(ctx)
         return True
+
+    def _released(self, ctx: RunContext, row: Step, envelope: Envelope, sender: Identity) -> None:
+        """The holder of a shared-stream task gave its delivery back to the bus: whoever of the
+        group takes it next answers it. (A task pinned to its agent stays that agent's.)"""
+        if (
+            row.meta.get(in_flight.SHARED_STREAM)
+            and envelope.causation_id == row.task_id
+            and row.agent_id == sender.agent_id
+        ):
+            row.agent_id = None
+            reason = envelope.payload.get("reason") if isinstance(envelope.payload, dict) else None
+            ctx.event("step.released", row, agent_id=sender.agent_id, data={"reason": str(reason)})
 
     def _started(self, ctx: RunContext, row: Step, payload: Any) -> None:
         reported = _timestamp(payload.get("started_at") if isinstance(payload, dict) else None)

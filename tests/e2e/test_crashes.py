@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from services.ledger.keys import create_key_file
 from tests.e2e import fleet
 from tests.fixtures.serve import healthy
 from tests.fixtures.services import free_port, wait_until
-from tests.fixtures.stack import ADMIN, REPO, TOKEN, Stack, running_stack
+from tests.fixtures.stack import ADMIN, REPO, TOKEN, Stack
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 
@@ -41,24 +40,6 @@ SQUARES = {
 }
 
 
-@pytest.fixture
-async def distributed(tmp_path: Path, postgres_url: str, redis_url: str) -> AsyncIterator[Stack]:
-    async with running_stack(
-        "distributed",
-        tmp_path,
-        postgres_url,
-        redis_url,
-        agent_lease_s=2.0,
-        heartbeat_interval_s=0.3,
-        egress_allow=["127.0.0.1"],
-        http_dispatch_timeout_s=120,  # longer than the test: the frozen agent's POST never ends
-    ) as stack:
-        yield stack
-
-
-# Far past the agents' lease (2 s): a lost task cannot come back through the bus's redelivery
-# before the test's wait gives up, so only the lease's re-dispatch can finish the run.
-LONG_VISIBILITY = {"MODX_TEST_VISIBILITY_S": "600"}
 ONE_SQUARE = {
     "name": "one-square",
     "steps": [{"id": "sq", "capability": "test.square", "input": {"value": 9}}],
@@ -104,11 +85,65 @@ async def _assert_dispatched_again(stack: Stack, run_id: str, victim: dict[str, 
     assert ran[0]["agent"] == victim["agent_id"] and ran[1]["agent"] != victim["agent_id"]
 
 
-async def test_a_killed_bus_agent_has_its_task_dispatched_again_when_its_lease_expires(
-    distributed: Stack,
+async def _offline(stack: Stack, agent_id: str) -> None:
+    """Until the registry takes the agent for dead (its lease ran out)."""
+
+    async def offline() -> bool:
+        found = (await stack.client.get("/v1/agents", params={"status": "offline"})).json()
+        return agent_id in {a["agent_id"] for a in found}
+
+    await wait_until(offline, timeout=60)
+
+
+async def _ran_once_by_the_bus(stack: Stack, run_id: str) -> list[dict[str, Any]]:
+    """The run succeeded on its first and only task: nothing was sent again (no
+    ``step.redispatched``, one ``message.sent``); returns the executions of that task."""
+    run = await stack.wait(run_id, timeout=60)
+    assert run["status"] == "succeeded" and run["output"] == 81, run
+    events = await stack.events(run_id)
+    assert [e for e in events if e["type"] == "step.redispatched"] == []
+    tasks = [e["envelope_id"] for e in events if e["type"] == "message.sent"]
+    assert len(tasks) == 1 and run["steps"][0]["attempt"] == 1
+    ran = fleet.executions(stack.log)
+    assert {e["task"] for e in ran} == set(tasks), ran
+    return ran
+
+
+async def test_a_bus_agent_frozen_past_its_lease_while_holding_its_task_runs_it_once(
+    stack: Stack,
 ) -> None:
-    stack = distributed
-    held = {"MODX_TEST_GATE": str(stack.tmp / "gate"), **LONG_VISIBILITY}
+    """An agent alive but late with its heartbeats (SIGSTOP: a pause, a starved CPU) while its
+    handler runs: its lease (3 s) runs out and the registry takes it for dead, but its
+    consumer still holds the task's delivery (on Redis, renewed until the pause and idle for
+    less than the visibility timeout; through the gateway, the connection is still open), so
+    the task is not sent to the other agent. It runs once, on the agent that had it. (Before,
+    the task went out again with a new task id, one ``step.redispatched`` "agent went
+    offline", and both agents ran it.)"""
+    held = {"MODX_TEST_GATE": str(stack.tmp / "gate")}
+    agents = [stack.process("bus", "squares", env=held) for _ in range(2)]
+    await stack.wait_agent("squares", count=2)
+    run_id = await stack.submit(ONE_SQUARE)
+    victim = await _running_on_an_agent(stack, run_id)
+    frozen = next(a for a in agents if a.pid == fleet.executions(stack.log)[0]["pid"])
+    frozen.send_signal(signal.SIGSTOP)
+    try:
+        await wait_until(lambda: _halted(frozen.pid))
+        await _offline(stack, victim["agent_id"])
+        # A few lease sweeps more: a task sent again would reach the other agent meanwhile.
+        await asyncio.sleep(2 * stack.settings.agent_lease_s)
+    finally:
+        (stack.tmp / "gate").touch()
+        frozen.send_signal(signal.SIGCONT)
+    ran = await _ran_once_by_the_bus(stack, run_id)
+    assert [e["pid"] for e in ran] == [frozen.pid], ran
+
+
+async def test_a_killed_bus_agent_has_its_task_taken_over_by_another(stack: Stack) -> None:
+    """A bus agent killed mid-task (SIGKILL): its task is not sent again by the lease, but its
+    delivery goes to the other agent of the capability's group: on Redis once idle for the
+    agents' visibility timeout (3 s here: the dead consumer renews it no more), through the
+    gateway at once (the connection closed). Same task, same id, one run each."""
+    held = {"MODX_TEST_GATE": str(stack.tmp / "gate"), "MODX_TEST_VISIBILITY_S": "9"}
     stack.process("bus", "squares", env=held)
     stack.process("bus", "squares", env=held)
     await stack.wait_agent("squares", count=2)
@@ -117,7 +152,8 @@ async def test_a_killed_bus_agent_has_its_task_dispatched_again_when_its_lease_e
     os.kill(fleet.executions(stack.log)[0]["pid"], signal.SIGKILL)
     await wait_until(lambda: _halted(fleet.executions(stack.log)[0]["pid"]))
     (stack.tmp / "gate").touch()  # the task was held until its agent died; the next goes on
-    await _assert_dispatched_again(stack, run_id, victim)
+    ran = await _ran_once_by_the_bus(stack, run_id)
+    assert [e["agent"] == victim["agent_id"] for e in ran] == [True, False], ran
 
 
 async def test_a_frozen_http_agent_has_its_task_dispatched_again_when_its_lease_expires(

@@ -431,6 +431,77 @@ async def test_a_task_on_the_shared_stream_is_not_sent_again_when_its_agent_goes
     assert ctx.run.status == "succeeded" and ctx.run.output == {"s": 4}
 
 
+async def test_a_shared_stream_task_is_answered_by_its_taker_once_its_holder_is_gone(
+    runtime: Runtime,
+) -> None:
+    """The bus handed a shared-stream task to another agent of the group (its holder's consumer
+    stopped renewing it). The taker's answer is refused while the holder's lease holds (a
+    rival), and counts once the holder's lease has run out: ``step.handed_over``. (The taker's
+    answers were refused whatever the holder's lease, and only the lease's redispatch, with a
+    new task id, could finish the step.)"""
+    run = await start(runtime, one_step())
+    engine = runtime.orchestrator.engine
+    started = reply(run, 1, Kind.EVENT, {}).model_copy(update={"topic": "task.started"})
+    holder = (await at(runtime, run, 0.1, answers(runtime, started))).steps["s"].agent_id
+    assert holder is not None
+    taker = Identity("the-taker", "bus", None, frozenset({"t.work"}))
+    outcome: list[object] = []
+
+    async def taken(c: RunContext) -> None:
+        result = reply(run, 1, Kind.RESULT, {"output": 6}).model_copy(
+            update={"sender": taker.agent_id, "causation_id": c.steps["s"].task_id}
+        )
+        outcome.append(await engine.on_message(c, result, taker))
+
+    await at(runtime, run, 1, taken)
+    assert isinstance(outcome[0], Refusal) and outcome[0].code == "wrong_agent"
+    async with runtime.sessions() as session, session.begin():
+        [agent] = await store.list_agents(session, name="worker")
+        agent.lease_expires_at = agent.lease_expires_at - timedelta(seconds=601)
+    ctx = await at(runtime, run, 2, taken)
+    assert not isinstance(outcome[1], Refusal), outcome[1]
+    assert ctx.run.status == "succeeded" and ctx.run.output == {"s": 6}
+    handed = [
+        (e.agent_id, e.data) for e in await events(runtime, run) if e.type == "step.handed_over"
+    ]
+    assert handed == [("the-taker", {"from": holder, "reason": f"agent {holder} is gone"})]
+
+
+async def test_a_released_shared_stream_task_is_answered_by_its_next_taker(
+    runtime: Runtime,
+) -> None:
+    """Its holder gave the task back (``task.released``: its gateway connection ended): the
+    agent that takes it next answers it at once, the holder's lease still running. A release
+    by anyone but the holder changes nothing."""
+    run = await start(runtime, one_step())
+    engine = runtime.orchestrator.engine
+    started = reply(run, 1, Kind.EVENT, {}).model_copy(update={"topic": "task.started"})
+    holder = (await at(runtime, run, 0.1, answers(runtime, started))).steps["s"].agent_id
+    released = reply(run, 1, Kind.EVENT, {"reason": "gone"}).model_copy(
+        update={"topic": streams.TASK_RELEASED}
+    )
+    taker = Identity("the-taker", "bus", None, frozenset({"t.work"}))
+    outcome: list[object] = []
+
+    def by_taker(envelope: Envelope) -> Callable[[RunContext], Awaitable[None]]:
+        async def act(c: RunContext) -> None:
+            bound = envelope.model_copy(
+                update={"sender": taker.agent_id, "causation_id": c.steps["s"].task_id}
+            )
+            outcome.append(await engine.on_message(c, bound, taker))
+
+        return act
+
+    await at(runtime, run, 0.2, by_taker(released))  # not its to release
+    assert isinstance(outcome[0], Refusal) and outcome[0].code == "wrong_agent"
+    ctx = await at(runtime, run, 0.3, answers(runtime, released))
+    assert ctx.steps["s"].agent_id is None
+    assert [e.agent_id for e in await events(runtime, run) if e.type == "step.released"] == [holder]
+    ctx = await at(runtime, run, 0.4, by_taker(reply(run, 1, Kind.RESULT, {"output": 8})))
+    assert not isinstance(outcome[1], Refusal), outcome[1]
+    assert ctx.run.status == "succeeded" and ctx.run.output == {"s": 8}
+
+
 async def _set_worker(rt: Runtime, status: str) -> None:
     """The worker's registry status, as its lease expiring (or a heartbeat) leaves it."""
     async with rt.sessions() as session, session.begin():

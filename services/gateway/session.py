@@ -66,6 +66,7 @@ class _Served:
 class _InFlight:
     task: Envelope
     answer: asyncio.Future[list[BusReply]]
+    sub: int
 
 
 class GatewaySession:
@@ -156,7 +157,9 @@ class GatewaySession:
     async def close(self) -> None:
         """The connection ended: stop every subscription, releasing its tasks for redelivery."""
         self._closed = True
-        await self._announce_released()
+        await self._announce_released(
+            self._in_flight.values(), "its agent's gateway connection ended"
+        )
         subs, self._subs = list(self._subs.values()), {}
         self._release(len(subs))
         await asyncio.gather(
@@ -166,10 +169,10 @@ class GatewaySession:
             if not flight.answer.done():
                 flight.answer.cancel()
 
-    async def _announce_released(self) -> None:
-        """Publish ``task.released`` for each task in flight, before the bus hands it on."""
+    async def _announce_released(self, flights: Collection[_InFlight], reason: str) -> None:
+        """Publish ``task.released`` for each of ``flights``, before the bus hands it on."""
         notices = []
-        for flight in self._in_flight.values():
+        for flight in flights:
             task = flight.task
             released = Envelope(
                 kind=Kind.EVENT,
@@ -180,7 +183,7 @@ class GatewaySession:
                 attempt=task.attempt,
                 correlation_id=task.correlation_id,
                 causation_id=task.id,
-                payload={"reason": "its agent's gateway connection ended"},
+                payload={"reason": reason},
             )
             notices.append((streams.reply_stream(task.reply_to), self._stamp(released)))
         if not notices:
@@ -249,6 +252,9 @@ class GatewaySession:
         if served is None:
             raise ProtocolError(f"sub {frame.sub} is not a subscription of this connection")
         self._release(1)
+        if not frame.drain:
+            given_back = [f for f in self._in_flight.values() if f.sub == frame.sub]
+            await self._announce_released(given_back, "its agent gave it back unanswered")
         await served.subscription.stop(drain=frame.drain)
 
     def _flow(self, frame: Flow) -> None:
@@ -295,7 +301,7 @@ class GatewaySession:
             raise ConnectionError("gateway connection closed: the agent's token no longer holds")
         delivery = next(self._deliveries)
         metrics.GATEWAY_TASKS.inc()
-        flight = _InFlight(task, asyncio.get_running_loop().create_future())
+        flight = _InFlight(task, asyncio.get_running_loop().create_future(), sub_id)
         self._in_flight[delivery] = flight
         self._by_task[task.id] = delivery
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -11,10 +12,12 @@ from typing import Any
 
 import httpx
 import pytest
+from websockets.asyncio.client import ClientConnection, connect
 
 from agents.sdk import AgentSettings, RequestRejected
-from agents.sdk.gateway import GatewayTransport
+from agents.sdk.gateway import GatewayTransport, gateway_url
 from bus import streams
+from bus.envelope import Envelope, Kind
 from bus.signing import generate_keypair
 from tests.e2e import fleet
 from tests.fixtures.identity import keyed
@@ -121,6 +124,85 @@ async def test_a_task_on_a_killed_connection_is_redelivered(quick: Stack) -> Non
     assert run["status"] == "succeeded" and run["output"] == 81, run
     pids = [e["pid"] for e in fleet.executions(quick.log)]
     assert pids[0] == victim and pids[-1] != victim  # the other agent ran it again
+
+
+async def _ask(ws: ClientConnection, frame: dict[str, Any]) -> dict[str, Any]:
+    await ws.send(json.dumps(frame))
+    answer: dict[str, Any] = json.loads(await ws.recv())
+    return answer
+
+
+async def test_a_started_task_given_back_is_answered_by_the_agent_that_takes_it(
+    quick: Stack,
+) -> None:
+    """A gateway agent that started a task and gives it back unanswered (``unsubscribe``
+    without draining), its lease kept alive: the server announces the task released
+    (``task.released``), so the agent that takes it next answers it (``step.released``, the
+    same task, nothing sent again). Without the announcement, the taker's answers were
+    refused (``wrong_agent``: the task was the first agent's) and the run waited."""
+    card = {**fleet.squares.card(transport="gateway"), "name": "first-taker"}
+    response = await quick.client.post("/v1/agents", json=keyed(card, generate_keypair()[0]))
+    assert response.status_code == 201, response.text
+    agent = response.json()
+    auth = {"authorization": f"Bearer {agent['token']}"}
+
+    async def heartbeats() -> None:
+        while True:
+            await quick.client.post(
+                f"/v1/agents/{agent['agent_id']}/heartbeat", json={"in_flight": 1}, headers=auth
+            )
+            await asyncio.sleep(0.5)
+
+    beating = asyncio.create_task(heartbeats())
+    try:
+        async with connect(
+            gateway_url(quick.url, agent["agent_id"]), additional_headers=auth
+        ) as ws:
+            stream, group = streams.tasks("test.square"), "test.square"
+            subscribe = {"op": "subscribe", "ref": 1, "sub": 1, "stream": stream, "group": group}
+            assert await _ask(ws, subscribe) == {"op": "ok", "ref": 1}
+            run_id = await quick.submit(ONE_SQUARE)
+            frame = json.loads(await ws.recv())
+            assert frame["op"] == "task", frame
+            task = Envelope.model_validate(frame["envelope"])
+            started = Envelope(
+                kind=Kind.EVENT,
+                topic=streams.TASK_STARTED,
+                sender=agent["agent_id"],
+                run_id=task.run_id,
+                step_id=task.step_id,
+                attempt=task.attempt,
+                correlation_id=task.correlation_id,
+                causation_id=task.id,
+            )
+            publish = {
+                "op": "publish",
+                "ref": 2,
+                "stream": streams.reply_stream(task.reply_to),
+                "envelope": started.model_dump(mode="json"),
+            }
+            assert await _ask(ws, publish) == {"op": "ok", "ref": 2}
+
+            async def held() -> bool:
+                step = (await quick.client.get(f"/v1/runs/{run_id}")).json()["steps"][0]
+                return bool(step["agent_id"] == agent["agent_id"])
+
+            await wait_until(held)
+            unsubscribe = {"op": "unsubscribe", "ref": 3, "sub": 1, "drain": False}
+            assert await _ask(ws, unsubscribe) == {"op": "ok", "ref": 3}
+            quick.process("bus", "squares", env={"MODX_AGENT_TRANSPORT": "gateway"})
+            run = await quick.wait(run_id, timeout=60)
+    finally:
+        beating.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await beating
+    assert run["status"] == "succeeded" and run["output"] == 81, run
+    events = await quick.events(run_id)
+    released = [e["agent_id"] for e in events if e["type"] == "step.released"]
+    assert released == [agent["agent_id"]]
+    assert [e for e in events if e["type"] == "step.redispatched"] == []
+    ran = fleet.executions(quick.log)
+    assert [e["task"] for e in ran] == [task.id], ran
 
 
 async def test_a_reconnected_agent_gets_its_task_back(quick: Stack) -> None:

@@ -38,16 +38,13 @@ from bus.signing import Ed25519PrivateKey, Ed25519PublicKey, load_public_key, si
 from services import metrics
 from services.db.clock import database_now
 from services.db.models import AgentRow, CapabilityRow
-from services.orchestrator.in_flight import SHARED_STREAM
+from services.orchestrator.in_flight import SHARED_STREAM, SUPERSEDED
 from services.orchestrator.records import Step
 from services.orchestrator.states import StepState
 
 ORCHESTRATOR = "orchestrator"
 ACCEPTED = "accepted"
 """``Step.meta`` key: ids of the envelopes accepted for the step."""
-SUPERSEDED = "superseded"
-"""``Step.meta`` key: tasks sent again for the same attempt (their agent went offline), with
-the agent that held each."""
 
 
 @dataclass(frozen=True)

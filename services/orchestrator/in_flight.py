@@ -31,7 +31,6 @@ from typing import Any
 
 from bus import streams
 from bus.envelope import Envelope, Kind
-from services.orchestrator.authenticity import SUPERSEDED
 from services.orchestrator.context import RunContext
 from services.orchestrator.definitions import StepDefinition
 from services.orchestrator.records import Step
@@ -44,6 +43,9 @@ VIA_REMOTE = "remote"
 SHARED_STREAM = "shared_stream"
 """``Step.meta`` key: the task went to its capability's shared stream, where the bus hands a
 dead consumer's delivery to another agent of the group (its lease sends nothing again)."""
+SUPERSEDED = "superseded"
+"""``Step.meta`` key: tasks sent again for the same attempt (their agent went offline), with
+the agent that held each."""
 TASK_DEADLINE = "task_deadline"
 """``Step.meta`` key: the attempt's deadline, kept while heartbeats move ``due_at`` before it."""
 CANCEL_TTL_S = 300.0

@@ -336,7 +336,7 @@ async def test_a_task_sent_again_still_takes_the_late_answer_of_the_agent_that_h
     """Its agent went offline and the task, in the agent's inbox, went out again (same attempt,
     a new task id): the first holder's late answer to the first task counts; anyone else's
     answer to it does not."""
-    await _inbox_only(runtime)
+    await inbox_only(runtime)
     run = await start(runtime, one_step())
     engine = runtime.orchestrator.engine
     first_task = (await step_row(runtime, run)).task_id
@@ -401,7 +401,7 @@ async def test_a_late_heartbeat_of_the_old_holder_leaves_the_task_sent_again_to_
     assert ctx.run.status == "succeeded" and ctx.run.output == {"s": 5}
 
 
-async def _inbox_only(rt: Runtime) -> None:
+async def inbox_only(rt: Runtime) -> None:
     """The worker takes ``t.work`` through its inbox only: its tasks are its own, not the
     shared stream's (which the bus hands to another agent when their consumer dies)."""
     async with rt.sessions() as session, session.begin():
@@ -517,7 +517,7 @@ async def test_a_task_sent_again_with_no_agent_left_waits_for_one_until_its_dead
     waits for an agent, as the same attempt; it is not timed out by its wait's rechecks (a run
     failed 0.5 s after its agent's lease lapsed), goes out when an agent is back, and times
     out only at the attempt's own deadline."""
-    await _inbox_only(runtime)
+    await inbox_only(runtime)
     run = await start(runtime, one_step(timeout_s=30))
     engine = runtime.orchestrator.engine
     first = await step_row(runtime, run)

@@ -173,6 +173,7 @@ async def test_a_progress_report_delivered_again_is_recorded_once_across_tasks(
     (the first was superseded, its holder may still report) replaced it, and the first task's
     report, delivered again (after a failed write, or to another replica, where the in-memory
     replay guard has not seen it), passed the ordering check and was recorded twice."""
+    await base.inbox_only(runtime)  # a task of the shared stream is never sent again
     run = await base.start(runtime, base.one_step(timeout_s=100))
     async with runtime.readers() as session:
         [agent] = await store.list_agents(session, name="worker")

@@ -10,11 +10,17 @@ from __future__ import annotations
 CAPABILITIES: list[tuple[str, str]] = [
     # Finance.
     ("fin.fx_rate", "Look up the exchange rate between two currencies on a given date."),
-    ("fin.loan_amortization", "Build the repayment schedule of a fixed-rate loan: interest and principal per period."),
+    (
+        "fin.loan_amortization",
+        "Build the repayment schedule of a fixed-rate loan: interest and principal per period.",
+    ),
     ("fin.invoice_extract", "Extract supplier, totals, tax and line items from a scanned invoice."),
     ("fin.fraud_score", "Score a card transaction for the likelihood that it is fraudulent."),
     ("fin.portfolio_var", "Estimate the value at risk of an investment portfolio over a horizon."),
-    ("fin.bank_reconcile", "Match bank statement lines with ledger entries and list what is unmatched."),
+    (
+        "fin.bank_reconcile",
+        "Match bank statement lines with ledger entries and list what is unmatched.",
+    ),
     ("fin.stock_quote", "Latest trading price and volume of a listed company's shares."),
     # DevOps.
     ("ops.deploy_service", "Roll out a new version of a service to a Kubernetes cluster."),
@@ -25,12 +31,18 @@ CAPABILITIES: list[tuple[str, str]] = [
     ("ops.dns_lookup", "Resolve a domain name to its DNS records."),
     ("ops.cve_scan", "Scan a container image for packages with known vulnerabilities."),
     # Healthcare.
-    ("health.drug_interactions", "Check a list of medications for harmful interactions between them."),
+    (
+        "health.drug_interactions",
+        "Check a list of medications for harmful interactions between them.",
+    ),
     ("health.icd10_code", "Find the ICD-10 diagnosis code for a clinical description."),
     ("health.bmi", "Compute body mass index from weight and height."),
     ("health.appointment_book", "Book a patient appointment with a clinician at a free slot."),
     ("health.lab_flag", "Flag laboratory results that fall outside their reference ranges."),
-    ("health.discharge_summary", "Draft a hospital discharge summary from the stay's clinical notes."),
+    (
+        "health.discharge_summary",
+        "Draft a hospital discharge summary from the stay's clinical notes.",
+    ),
     ("health.dosage_pediatric", "Compute a child's medication dose from body weight and age."),
     # Documents.
     ("doc.pdf_to_text", "Extract the text of a PDF document, page by page."),
@@ -39,12 +51,18 @@ CAPABILITIES: list[tuple[str, str]] = [
     ("doc.translate", "Translate a document into another language, keeping its layout."),
     ("doc.redact_pii", "Black out names, addresses and other personal details in a document."),
     ("doc.compare_versions", "Show the differences between two versions of a document."),
-    ("doc.esign_request", "Send a document to people for electronic signature and track who signed."),
+    (
+        "doc.esign_request",
+        "Send a document to people for electronic signature and track who signed.",
+    ),
     # Legal.
     ("legal.nda_draft", "Draft a mutual non-disclosure agreement from the parties and the term."),
     ("legal.case_law_search", "Find court decisions relevant to a legal question."),
     ("legal.trademark_check", "Check whether a brand name is already registered as a trademark."),
-    ("legal.deadline_calc", "Compute procedural deadlines from a filing date and the court's rules."),
+    (
+        "legal.deadline_calc",
+        "Compute procedural deadlines from a filing date and the court's rules.",
+    ),
     ("legal.clause_extract", "Pull termination, liability and renewal clauses out of a contract."),
     ("legal.sanctions_screen", "Screen a person or company against international sanctions lists."),
     # Geo.
@@ -60,8 +78,14 @@ QUERIES: list[tuple[str, str]] = [
     # Finance.
     ("how many yen is a euro worth today?", "fin.fx_rate"),
     ("convert USD to GBP at last friday's rate", "fin.fx_rate"),
-    ("monthly payments on a 30 year mortgage, split into interest vs principal", "fin.loan_amortization"),
-    ("I have a photo of a bill from a vendor, get the amount due and VAT out of it", "fin.invoice_extract"),
+    (
+        "monthly payments on a 30 year mortgage, split into interest vs principal",
+        "fin.loan_amortization",
+    ),
+    (
+        "I have a photo of a bill from a vendor, get the amount due and VAT out of it",
+        "fin.invoice_extract",
+    ),
     ("is this credit card purchase suspicious?", "fin.fraud_score"),
     ("VaR at 99% for my holdings over 10 days", "fin.portfolio_var"),
     ("tie out the bank feed against the general ledger", "fin.bank_reconcile"),
@@ -82,7 +106,10 @@ QUERIES: list[tuple[str, str]] = [
     ("is 82 kg at 1.75 m overweight", "health.bmi"),
     ("schedule mrs lopez to see dr chen next week", "health.appointment_book"),
     ("which of these blood test values are abnormal", "health.lab_flag"),
-    ("write up the patient's hospital stay for their GP when they go home", "health.discharge_summary"),
+    (
+        "write up the patient's hospital stay for their GP when they go home",
+        "health.discharge_summary",
+    ),
     ("amoxicillin amount for a 14 kg toddler", "health.dosage_pediatric"),
     ("polypharmacy safety check", "health.drug_interactions"),
     ("weight + height -> bmi", "health.bmi"),
@@ -98,7 +125,10 @@ QUERIES: list[tuple[str, str]] = [
     ("redline two word files", "doc.compare_versions"),
     ("image in, text out", "doc.ocr_image"),
     # Legal.
-    ("we need a confidentiality agreement before sharing the roadmap with a partner", "legal.nda_draft"),
+    (
+        "we need a confidentiality agreement before sharing the roadmap with a partner",
+        "legal.nda_draft",
+    ),
     ("precedents on landlord liability for mold", "legal.case_law_search"),
     ("can we call our product 'Nimbus' or is that name taken?", "legal.trademark_check"),
     ("when is our appeal due if the judgment was served on 3 March", "legal.deadline_calc"),

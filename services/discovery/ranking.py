@@ -4,6 +4,8 @@ Both rankers take the capabilities ``(name, description)`` on each call, because
 set changes while the ranker lives, and return ``[(name, score), ...]`` best first (ties by
 name). A capability is represented by its name with dots and underscores turned into words,
 followed by its description: ``legal.contract_review`` reads as "legal contract review".
+The embedding ranker also embeds the description alone, as a second *view*, and scores a
+capability by its best view (bench/results/discovery_eval.md).
 
 Passing a :class:`Corpus` instead of a plain list keeps what the rankers derive from a set of
 capabilities (texts, BM25 term statistics, the matrix of embeddings) on the corpus, so the
@@ -58,6 +60,15 @@ class Capability:
         """The text that is embedded or indexed: the name as words, then the description."""
         words = " ".join(_NON_ALNUM.split(_CAMEL.sub(" ", self.name).lower())).strip()
         return f"{words}: {self.description}"
+
+    @property
+    def views(self) -> tuple[str, ...]:
+        """The texts embedded for this capability: :attr:`text`, then the description alone.
+
+        The name's words help a request that names the capability, but pull the text away
+        from a paraphrase of the description alone; scoring by the best view keeps both.
+        """
+        return (self.text, self.description) if self.description.strip() else (self.text,)
 
 
 CapabilityLike = Capability | tuple[str, str]
@@ -152,6 +163,10 @@ class Corpus:
         listed = as_capabilities(capabilities)
         self.names = [cap.name for cap in listed]
         self.texts = [cap.text for cap in listed]
+        views = [cap.views for cap in listed]
+        # Every view of every capability, flat, and the capability each belongs to.
+        self.view_texts = [text for group in views for text in group]
+        self.view_owners = np.repeat(np.arange(len(views)), [len(group) for group in views])
         self._lexical: dict[tuple[float, float], LexicalIndex] = {}
         self._matrix: tuple[object, NDArray[np.float64]] | None = None
 
@@ -160,7 +175,10 @@ class Corpus:
 
     @cached_property
     def fingerprint(self) -> str:
-        """A digest of the texts in order: corpora with equal fingerprints rank equally."""
+        """A digest of the texts in order: corpora with equal fingerprints rank equally.
+
+        The views derive from the texts (each holds its description), so they need no digest.
+        """
         digest = hashlib.sha256()
         for text in self.texts:
             digest.update(text.encode())
@@ -247,6 +265,8 @@ def _unit(vector: Sequence[float]) -> Vector:
 class EmbeddingRanker:
     """Cosine similarity between the query's and the capabilities' embeddings.
 
+    A capability scores the best cosine over its views (:attr:`Capability.views`).
+
     Capability vectors are cached by capability text (least recently used ones are evicted
     past ``max_cache``), and a :class:`Corpus` keeps the matrix of its vectors, so ranking an
     unchanged corpus embeds the query alone and costs one matrix-vector product. Call
@@ -283,7 +303,8 @@ class EmbeddingRanker:
 
     async def warm(self, capabilities: Iterable[CapabilityLike]) -> None:
         """Embed and cache the capabilities that are not cached yet."""
-        await self._vectors([cap.text for cap in as_capabilities(capabilities)], query=None)
+        texts = [text for cap in as_capabilities(capabilities) for text in cap.views]
+        await self._vectors(texts, query=None)
 
     async def rank(
         self,
@@ -301,14 +322,14 @@ class EmbeddingRanker:
             top_k: Keep only the best ``top_k``.
 
         Returns:
-            ``(name, cosine)`` pairs, best first.
+            ``(name, cosine)`` pairs (the best view's), best first.
         """
         corpus = as_corpus(capabilities)
         similarities = await self.similarities(query, corpus)
         return _sorted(zip(corpus.names, similarities.tolist(), strict=True), top_k)
 
     async def similarities(self, query: str, corpus: Corpus) -> Vector:
-        """The cosine of ``query`` with each capability of ``corpus``, in the corpus's order.
+        """The best cosine of ``query`` with each capability's views, in the corpus's order.
 
         Raises:
             ValueError: The embed function answered the wrong number of vectors, or vectors
@@ -319,12 +340,13 @@ class EmbeddingRanker:
             matrix = kept[1]
             _, query_vector = await self._vectors([], query=query)
         else:
-            vectors, query_vector = await self._vectors(corpus.texts, query=query)
+            vectors, query_vector = await self._vectors(corpus.view_texts, query=query)
             matrix = np.array(vectors) if vectors else np.empty((0, len(query_vector)))
             corpus._matrix = (self._generation, matrix)
         if matrix.ndim != 2 or matrix.shape[1] != len(query_vector):
             raise ValueError(f"vectors of {matrix.shape} and a query of {query_vector.shape}")
-        similarities: Vector = matrix @ query_vector
+        similarities: Vector = np.full(len(corpus), -np.inf)
+        np.maximum.at(similarities, corpus.view_owners, matrix @ query_vector)
         return similarities
 
     async def _vectors(self, texts: list[str], *, query: str | None) -> tuple[list[Vector], Vector]:

@@ -75,7 +75,8 @@ async def test_paraphrases_find_the_right_capability_with_the_embedder_live(stac
     first_run = runs[-1]  # newest first
     registered = len(body["items"])  # the fixture and model.embed itself
     assert registered == len(CAPABILITIES) + 1
-    assert len(first_run["input"]["texts"]) == registered + 1
+    # Two views a capability (its text, its description alone), then the query.
+    assert len(first_run["input"]["texts"]) == 2 * registered + 1
     assert all(len(r["input"]["texts"]) == 1 for r in runs[:-1])
 
     # The same query over the same capabilities is answered from the cache: no new run.

@@ -21,6 +21,7 @@ queries over an unchanged set only tokenize or embed the query itself.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import math
 import re
@@ -274,15 +275,18 @@ class EmbeddingRanker:
     and needs nothing.
     """
 
-    def __init__(self, embed: EmbedFn, *, max_cache: int = 10_000) -> None:
+    def __init__(self, embed: EmbedFn, *, max_cache: int = 10_000, max_batch: int = 128) -> None:
         """Create the ranker.
 
         Args:
             embed: Embeds texts, e.g. ``agents.models.embedding.embed_function(server)``.
             max_cache: Capability vectors kept.
+            max_batch: Texts per call of ``embed`` (the ``model.embed`` agent takes 256 at
+                most); the calls of one ranking run concurrently.
         """
         self._embed = embed
         self._max_cache = max_cache
+        self._max_batch = max_batch
         self._cache: OrderedDict[str, Vector] = OrderedDict()
         # Matrices kept on corpora are valid for this generation only: invalidate() starts another.
         self._generation = object()
@@ -350,22 +354,43 @@ class EmbeddingRanker:
         return similarities
 
     async def _vectors(self, texts: list[str], *, query: str | None) -> tuple[list[Vector], Vector]:
-        """Vectors of ``texts`` (from the cache, or embedded in one call with the query)."""
+        """Vectors of ``texts`` (from the cache, or embedded with the query, concurrently)."""
         missing = list(dict.fromkeys(text for text in texts if text not in self._cache))
         batch = missing + ([query] if query is not None else [])
-        embedded = [_unit(vector) for vector in await self._embed(batch)] if batch else []
-        if len(embedded) != len(batch):
-            raise ValueError(f"embed returned {len(embedded)} vectors for {len(batch)} texts")
+        wanted = set(missing)  # the query is not cached
+        size = self._max_batch
+        chunks = [batch[start : start + size] for start in range(0, len(batch), size)]
+        answers = await asyncio.gather(*map(self._embed, chunks), return_exceptions=True)
+        embedded: list[Vector] = []
+        failure: BaseException | None = None
+        for chunk, answer in zip(chunks, answers, strict=True):
+            if isinstance(answer, BaseException) or len(answer) != len(chunk):
+                failure = failure or (
+                    answer
+                    if isinstance(answer, BaseException)
+                    else ValueError(f"embed returned {len(answer)} vectors for {len(chunk)} texts")
+                )
+                continue
+            vectors = [_unit(vector) for vector in answer]
+            # Cache what was embedded even if another chunk failed: a large cold registry
+            # then gets embedded over successive queries instead of failing every time.
+            self._cache.update((t, v) for t, v in zip(chunk, vectors, strict=True) if t in wanted)
+            embedded.extend(vectors)
+        if failure is not None:
+            self._evict()
+            raise failure
         fresh = dict(zip(missing, embedded, strict=False))
-        self._cache.update(fresh)
         vectors = []
         for text in texts:
             vector = fresh[text] if text in fresh else self._cache[text]
             self._cache.move_to_end(text)
             vectors.append(vector)
+        self._evict()
+        return vectors, (embedded[-1] if query is not None else np.empty(0))
+
+    def _evict(self) -> None:
         while len(self._cache) > self._max_cache:
             self._cache.popitem(last=False)
-        return vectors, (embedded[-1] if query is not None else np.empty(0))
 
 
 RRF_K = 60

@@ -184,6 +184,30 @@ async def test_embedding_top1_on_the_held_out_set(embed):
     assert hits >= 44
 
 
+async def test_a_large_registry_is_embedded_in_bounded_calls_and_kept_on_failure():
+    # Like the model.embed agent: at most 256 texts a call. 300 capabilities make 600 views.
+    calls: list[int] = []
+    failing = {"on": True}
+
+    async def bounded(texts: list[str]) -> list[list[float]]:
+        assert len(texts) <= 256
+        calls.append(len(texts))
+        if failing["on"] and "q" in texts:
+            raise RuntimeError("run timed out")
+        return [[1.0, float(len(text))] for text in texts]
+
+    capabilities = [(f"svc.op{i}", f"Operation number {i}.") for i in range(300)]
+    ranker = EmbeddingRanker(bounded, max_batch=128)
+    with pytest.raises(RuntimeError, match="timed out"):
+        await ranker.rank("q", capabilities)
+    assert sorted(calls) == [89, 128, 128, 128, 128]  # 600 views and the query
+    assert ranker.cached == 600 - 88  # every chunk but the failed one (it held the query)
+    failing["on"] = False
+    calls.clear()
+    ranking = await ranker.rank("q", capabilities)
+    assert calls == [89] and len(ranking) == 300
+
+
 async def test_embedding_ranker_refuses_a_short_answer():
     async def broken(texts: list[str]) -> list[list[float]]:
         return [[1.0, 0.0]]

@@ -84,7 +84,7 @@ async def test_paraphrases_find_the_right_capability_with_the_embedder_live(stac
     assert again["items"][0]["name"] == QUERIES[0][1]
     assert len(await embedding_runs(stack)) == len(QUERIES)
 
-    # A registration changes the set: the next search embeds just the new text and the query.
+    # A registration changes the set: the next search embeds just the new views and the query.
     card = {
         "name": "late",
         "capabilities": [{"name": "legal.lease_review", "description": "Review a rental lease."}],
@@ -93,7 +93,11 @@ async def test_paraphrases_find_the_right_capability_with_the_embedder_live(stac
     body = await search(stack, "Check my apartment rental agreement for unfair terms")
     assert body["items"][0]["name"] == "legal.lease_review"
     newest = (await embedding_runs(stack))[0]
-    assert len(newest["input"]["texts"]) == 2
+    assert newest["input"]["texts"] == [
+        "legal lease review: Review a rental lease.",
+        "Review a rental lease.",
+        "Check my apartment rental agreement for unfair terms",
+    ]
 
 
 async def test_without_a_live_embedder_the_ranking_is_lexical(stack: Stack) -> None:

@@ -21,8 +21,8 @@ replica invalidate them without a signal):
   a capability row never changes, so the rows determine the texts. A corpus keeps its BM25
   index and its matrix of embeddings, so a query over an unchanged set of candidates
   rebuilds neither;
-- capability vectors by capability text (:class:`EmbeddingRanker`): a changed set costs one
-  embedded text per new capability, plus the query;
+- capability vectors by text (:class:`EmbeddingRanker`): a changed set costs the views of
+  each new capability (two texts), plus the query;
 - rankings by (query, fingerprint of the ranked texts): a repeated query over an unchanged
   set costs no run at all. A change of the embedding model clears the vectors and rankings.
 """

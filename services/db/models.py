@@ -155,6 +155,8 @@ class RunRow(Base):
     __table_args__ = (
         Index("ix_runs_status_created", "status", "created_at"),
         Index("ix_runs_tenant_created", "tenant", "created_at"),
+        # A2A's ListTasks: a tenant's tasks, last updated first
+        Index("ix_runs_tenant_updated", "tenant", "updated_at"),
         # The sweep's question (which running runs are past their deadline): entries of
         # running runs only, so it reads those past due, not every run in flight.
         Index(

@@ -23,6 +23,7 @@ import logging
 import re
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 
 from a2a.server.context import ServerCallContext
@@ -552,8 +553,9 @@ class RunTasks(RequestHandler):
             TaskState.TASK_STATE_INPUT_REQUIRED,
         )
         context_id = params.context_id or None
-        created_after = (
-            params.status_timestamp_after.ToDatetime(tzinfo=None)
+        # A2A: tasks whose status was last updated at or after it, the last updated first
+        updated_after = (
+            params.status_timestamp_after.ToDatetime(tzinfo=UTC)  # naive was -32603
             if params.HasField("status_timestamp_after")
             else None
         )
@@ -561,7 +563,7 @@ class RunTasks(RequestHandler):
             tenant=caller.tenant,
             statuses=statuses,
             ids=a2a_tasks.runs_in_context(caller.tenant, context_id) if context_id else None,
-            created_after=created_after,
+            updated_after=updated_after,
             where=where,
         )
         try:
@@ -569,7 +571,9 @@ class RunTasks(RequestHandler):
         except ValueError:
             raise InvalidParamsError(message="pageToken: not a token of this list") from None
         async with caller.runtime.readers() as session:
-            page, more = await runs.list_runs(session, filters, size, params.page_token or None)
+            page, more = await runs.list_runs(
+                session, filters, size, params.page_token or None, by_update=True
+            )
             total = await runs.count_runs(session, filters)
             asks: list[A2aTaskRow] = []
             if with_asks:
@@ -577,23 +581,23 @@ class RunTasks(RequestHandler):
                     session,
                     caller.tenant,
                     context_id=context_id,
-                    created_after=created_after,
+                    updated_after=updated_after,
                     after=after,
                     limit=size,
                 )
                 total += await a2a_tasks.count_asks(
-                    session, caller.tenant, context_id=context_id, created_after=created_after
+                    session, caller.tenant, context_id=context_id, updated_after=updated_after
                 )
             rows = await a2a_tasks.rows_of(session, [run.id for run in page])
             answers = await a2a_tasks.answers_by_run(session, page)
             waits = await a2a_tasks.waits_by_run(session, page)
         merged: list[RunRow | A2aTaskRow] = sorted(
-            [*page, *asks], key=lambda row: (row.created_at, row.id), reverse=True
+            [*page, *asks], key=lambda row: (row.updated_at, row.id), reverse=True
         )
         shown = merged[:size]
         cursor = ""
         if shown and (more is not None or len(merged) > size):
-            cursor = runs.cursor_after(shown[-1].created_at, shown[-1].id)
+            cursor = runs.cursor_after(shown[-1].updated_at, shown[-1].id)
         tasks = [
             apply_history_length(
                 _run_task(row, rows.get(row.id), answers.get(row.id, ()), waits.get(row.id, ()))
@@ -660,6 +664,20 @@ class A2aEndpoint:
             await bearer.refusal(exc)(scope, receive, send)
             return
         scope[PRINCIPAL_KEY] = principal
+        if not json_body(request):
+            # A2A's JSON-RPC binding: requests are application/json (the SDK read any body)
+            _, content = refusal(
+                None, "request", "content-type", "must be application/json", where="header"
+            )
+            await Response(content, status_code=415, media_type="application/json")(
+                scope, receive, send
+            )
+            return
+        if await _notification(request):
+            # JSON-RPC 2.0, 4.1: a notification is never answered. Every A2A method is a
+            # request whose outcome only its answer tells, so none is run unanswered.
+            await Response(status_code=204)(scope, receive, send)
+            return
         refused = await self._unknown_enum(request)
         if refused is not None:
             await refused(scope, receive, send)
@@ -709,18 +727,39 @@ _REFUSED: dict[RpcKind, type[A2AError]] = {
 
 
 def refusal(
-    request_id: str | int | None, kind: RpcKind, path: str, reason: str
+    request_id: str | int | None, kind: RpcKind, path: str, reason: str, *, where: str = "body"
 ) -> tuple[int, bytes]:
     """The input guard's refusal of a hostile body, as the SDK's dispatcher answers its own
     errors (HTTP 200, the field in the error's ``ErrorInfo`` metadata): the SDK's client then
     raises ``InvalidParamsError`` with the path instead of a bare HTTP error. Written out here:
     the SDK's ``build_error_response`` has no model for a parse error."""
-    error = _REFUSED[kind](message=f"{path}: {reason}", data={"path": path, "in": "body"})
+    error = _REFUSED[kind](message=f"{path}: {reason}", data={"path": path, "in": where})
     code = JSON_RPC_ERROR_CODE_MAP[type(error)]
     details = build_error_details(error)
     error_body = {"code": code, "message": error.message, "data": details}
     body = {"jsonrpc": "2.0", "id": request_id, "error": error_body}
     return 200, json.dumps(body).encode()
+
+
+def json_body(request: Request) -> bool:
+    """Whether the request says its body is JSON (``application/json``, any parameters)."""
+    media = request.headers.get("content-type", "")
+    return media.split(";", 1)[0].strip().lower() == "application/json"
+
+
+async def _notification(request: Request) -> bool:
+    """Whether the body is a JSON-RPC notification: a valid request object without ``id``
+    (JSON-RPC 2.0, 4.1; an invalid one is answered with the error, as section 5 says)."""
+    try:
+        body = await request.json()  # kept on the request: the dispatcher reads it again
+    except ValueError:
+        return False
+    return (
+        isinstance(body, dict)
+        and "id" not in body
+        and body.get("jsonrpc") == "2.0"
+        and isinstance(body.get("method"), str)
+    )
 
 
 async def _method(request: Request) -> str | None:

@@ -255,14 +255,14 @@ def runs_in_context(tenant: str, context_id: str) -> Select[Any]:
 
 
 def _asks(
-    tenant: str, context_id: str | None, created_after: datetime | None, query: Select[Any]
+    tenant: str, context_id: str | None, updated_after: datetime | None, query: Select[Any]
 ) -> Select[Any]:
     started = exists().where(RunRow.id == A2aTaskRow.id)
     query = query.where(A2aTaskRow.tenant == tenant, A2aTaskRow.ask.is_not(None), ~started)
     if context_id:
         query = query.where(or_(A2aTaskRow.context_id == context_id, A2aTaskRow.id == context_id))
-    if created_after is not None:
-        query = query.where(A2aTaskRow.created_at >= created_after)
+    if updated_after is not None:
+        query = query.where(A2aTaskRow.updated_at >= updated_after)
     return query
 
 
@@ -271,28 +271,28 @@ async def list_asks(
     tenant: str,
     *,
     context_id: str | None,
-    created_after: datetime | None,
+    updated_after: datetime | None,
     after: tuple[datetime, str] | None,
     limit: int,
 ) -> list[A2aTaskRow]:
-    """The tenant's asks that no run has answered yet, newest first (keyset on created_at, id,
-    like the run list, so both lists merge into one page)."""
-    query = _asks(tenant, context_id, created_after, select(A2aTaskRow))
+    """The tenant's asks that no run has answered yet, last updated first (keyset on
+    updated_at, id, like the task list's runs, so both lists merge into one page)."""
+    query = _asks(tenant, context_id, updated_after, select(A2aTaskRow))
     if after is not None:
-        created, task_id = after
+        updated, task_id = after
         query = query.where(
             or_(
-                A2aTaskRow.created_at < created,
-                and_(A2aTaskRow.created_at == created, A2aTaskRow.id < task_id),
+                A2aTaskRow.updated_at < updated,
+                and_(A2aTaskRow.updated_at == updated, A2aTaskRow.id < task_id),
             )
         )
-    query = query.order_by(A2aTaskRow.created_at.desc(), A2aTaskRow.id.desc()).limit(limit)
+    query = query.order_by(A2aTaskRow.updated_at.desc(), A2aTaskRow.id.desc()).limit(limit)
     return list((await session.execute(query)).scalars().all())
 
 
 async def count_asks(
-    session: AsyncSession, tenant: str, *, context_id: str | None, created_after: datetime | None
+    session: AsyncSession, tenant: str, *, context_id: str | None, updated_after: datetime | None
 ) -> int:
     """How many asks :func:`list_asks` would list over all pages."""
-    query = _asks(tenant, context_id, created_after, select(func.count()).select_from(A2aTaskRow))
+    query = _asks(tenant, context_id, updated_after, select(func.count()).select_from(A2aTaskRow))
     return int((await session.execute(query)).scalar_one())

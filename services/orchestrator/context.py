@@ -123,7 +123,9 @@ class RunContext:
         envelope_id: str | None = None,
         data: dict[str, Any] | None = None,
     ) -> None:
-        """Append one event to the run's history."""
+        """Append one event to the run's history; the run was last updated now (A2A lists
+        tasks by it: ``services.interop.a2a_server``)."""
+        self.run.updated_at = self.now
         self.events.append(
             {
                 "run_id": self.run.id,
@@ -147,7 +149,6 @@ class RunContext:
         if not run_allowed(current, target):
             return False
         self.run.status = target
-        self.run.updated_at = self.now
         if target == RunState.RUNNING:
             self.run.started_at = self.now
         elif target != RunState.PENDING:

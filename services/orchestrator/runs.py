@@ -170,6 +170,8 @@ class RunFilter:
     agent_id: str | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
+    updated_after: datetime | None = None
+    """Runs whose last event (``updated_at``) is at or after this."""
     id_prefix: str | None = None
     parent_run_id: str | None = None
     ids: Select[Any] | None = None
@@ -211,6 +213,8 @@ def _filtered(query: Select[Any], filters: RunFilter) -> Select[Any]:
         query = query.where(RunRow.created_at >= filters.created_after)
     if filters.created_before:
         query = query.where(RunRow.created_at < filters.created_before)
+    if filters.updated_after:
+        query = query.where(RunRow.updated_at >= filters.updated_after)
     if filters.id_prefix:
         query = query.where(RunRow.id.startswith(filters.id_prefix))
     if filters.parent_run_id:
@@ -239,26 +243,29 @@ async def list_runs(
     cursor: str | None = None,
     *,
     definitions: bool = True,
+    by_update: bool = False,
 ) -> tuple[list[RunRow], str | None]:
-    """Runs newest first, filtered, one page; returns the page and the next cursor.
-    ``definitions=False`` leaves the runs' definitions unread."""
+    """Runs newest first (``by_update``: last updated first), filtered, one page; returns the
+    page and the next cursor. ``definitions=False`` leaves the runs' definitions unread."""
     query = _filtered(select(RunRow), filters)
     if not definitions:
         query = query.options(NO_DEFINITION)
+    column = RunRow.updated_at if by_update else RunRow.created_at
     if cursor:
-        created, run_id = decode_cursor(cursor)
-        # The first condition alone is what an index on created_at can start from: without it
+        moment, run_id = decode_cursor(cursor)
+        # The first condition alone is what an index on the column can start from: without it
         # PostgreSQL read the index from the newest run and filtered every row before the page
         # (275 ms for a page in the middle of 500,000 runs; 0.2 ms with it).
         query = query.where(
-            RunRow.created_at <= created,
-            or_(
-                RunRow.created_at < created, and_(RunRow.created_at == created, RunRow.id < run_id)
-            ),
+            column <= moment,
+            or_(column < moment, and_(column == moment, RunRow.id < run_id)),
         )
-    query = query.order_by(RunRow.created_at.desc(), RunRow.id.desc()).limit(limit + 1)
+    query = query.order_by(column.desc(), RunRow.id.desc()).limit(limit + 1)
     rows = list((await session.execute(query)).scalars().all())
-    next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = cursor_after(last.updated_at if by_update else last.created_at, last.id)
     return rows[:limit], next_cursor
 
 

@@ -199,7 +199,7 @@ def status_of(run: RunRow, waits: Sequence[Any] = (), context_id: str | None = N
     if waits and run.status == "running":
         state = TaskState.TASK_STATE_INPUT_REQUIRED
     status = TaskStatus(state=state)
-    stamp = _timestamp(run.finished_at or run.started_at or run.created_at)
+    stamp = _timestamp(run.updated_at)  # the run's last event: A2A lists tasks by it
     if stamp is not None:
         status.timestamp.CopyFrom(stamp)
     if state == TaskState.TASK_STATE_INPUT_REQUIRED:

@@ -9,6 +9,8 @@ Tools:
 - ``steps`` ``{count, release?}`` → ``count`` progress notifications (``step i of count``)
   when the call asks for them, then (once the file ``release`` exists, if given)
   ``{"request_id", "progress_token"}`` as the server saw them;
+- ``quote`` ``{lines: [{item: {sku}, qty}], deliver?}`` → ``{"total"}``: an input schema with
+  ``$defs``/``$ref``, ``oneOf``, enums and nested arrays (:data:`ORDER`);
 - ``hold`` ``{marker}``: the first call writes the process id to the file ``marker`` and waits
   (a test kills the process, or cancels the run); a call when the file exists answers at once
   with the process id. A cancelled call appends ``cancelled`` to ``<marker>.log``.
@@ -30,6 +32,48 @@ from mcp.server.lowlevel import Server
 
 BAD_SCHEMA = "--bad-schema" in sys.argv
 ONLY_BAD = "--only-bad" in sys.argv
+
+
+PRICES = {"tea": 3, "cake": 5}
+ORDER: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "$defs": {
+        "item": {
+            "type": "object",
+            "properties": {"sku": {"enum": list(PRICES)}, "note": {"type": ["string", "null"]}},
+            "required": ["sku"],
+            "additionalProperties": False,
+        },
+        "line": {
+            "type": "object",
+            "properties": {
+                "item": {"$ref": "#/$defs/item"},
+                "qty": {"type": "integer", "minimum": 1},
+            },
+            "required": ["item", "qty"],
+        },
+    },
+    "properties": {
+        "lines": {"type": "array", "items": {"$ref": "#/$defs/line"}, "minItems": 1},
+        "deliver": {
+            "oneOf": [
+                {
+                    "type": "object",
+                    "properties": {"pickup": {"const": True}},
+                    "required": ["pickup"],
+                },
+                {
+                    "type": "object",
+                    "properties": {"address": {"type": "string", "minLength": 3}},
+                    "required": ["address"],
+                },
+            ]
+        },
+    },
+    "required": ["lines"],
+}
+"""``quote``'s input: references, a union, enums, nested arrays (a client's usual schema)."""
 
 
 def _note(path: Path, line: str) -> None:
@@ -77,6 +121,7 @@ def build() -> Server[Any, Any]:
                 inputSchema={"type": "object", "properties": {"marker": {"type": "string"}}},
             ),
         ]
+        tools.append(types.Tool(name="quote", description="Price an order.", inputSchema=ORDER))
         broken = types.Tool(name="broken", inputSchema={"type": "object", "properties": 5})
         if ONLY_BAD:
             return [broken]
@@ -117,6 +162,9 @@ def build() -> Server[Any, Any]:
             while release is not None and not Path(release).exists():  # noqa: ASYNC110
                 await asyncio.sleep(0.02)  # until the test has seen the progress
             return {"request_id": context.request_id, "progress_token": token}
+        if name == "quote":
+            lines = arguments["lines"]
+            return {"total": sum(line["qty"] * PRICES[line["item"]["sku"]] for line in lines)}
         if name == "hold":
             marker = Path(arguments["marker"])
             if marker.exists():

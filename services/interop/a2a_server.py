@@ -481,13 +481,17 @@ class RunTasks(RequestHandler):
         task_id = _task_id(params)
         async with caller.runtime.readers() as session:
             run = await runs.get_run(session, task_id, caller.tenant)
+            # A2A: the task as it is, then what comes next. Replaying its history after that
+            # took a client back through states the task had left (read before the task, so
+            # nothing is missed between; an update may repeat what the task already says).
+            after = await runs.last_event_id(session, run.id, run.created_at) if run else 0
         task = await self._task(caller, task_id)
         if run is None:  # an ask: no run to follow until a message picks a skill
             yield task
             return
         if run.status in TERMINAL_RUN:
             raise UnsupportedOperationError(message=f"task {params.id} has ended ({run.status})")
-        async for event in self._follow(caller, _Started(run.id, task.context_id)):
+        async for event in self._follow(caller, _Started(run.id, task.context_id, after)):
             yield event
 
     async def _follow(

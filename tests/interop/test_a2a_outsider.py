@@ -137,6 +137,11 @@ async def test_a_stream_cut_short_is_picked_up_by_subscribing(stack: Stack) -> N
         await collect(client, on_task(data_message({"text": "go"}), task_id))
         events = await asyncio.wait_for(following, 300)
     assert events[0].HasField("task") and events[0].task.id == task_id
+    assert events[0].task.status.state == TaskState.TASK_STATE_INPUT_REQUIRED
+    # what came after the task as it was, not its history again (step "first" had ended)
+    updated = [output_of(e.status_update.status.message.parts) for e in events[1:]]
+    steps = [u["data"]["step"]["step_id"] for u in updated if "step" in u.get("data", {})]
+    assert "first" not in steps and "second" in steps, steps
     states = [state_of(e) for e in events if state_of(e) is not None]
     assert states[-1] == TaskState.TASK_STATE_COMPLETED, states
     artifacts = [e.artifact_update.artifact for e in events if e.HasField("artifact_update")]

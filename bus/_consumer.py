@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bus import codec
+from bus._backoff import Backoff
 from bus.envelope import Envelope
 from bus.errors import CodecError, RejectEnvelope
 from bus.tasks import cancel_and_wait, cleanup, stop_within, time_left
@@ -347,12 +348,8 @@ class BaseSubscription(Subscription):
             return
         replies = None
         ack = Ack(self.stream, self.group, delivery.id, envelope)
-        token = handling.set(ack)
         try:
-            try:
-                replies = await self._handler(envelope)
-            finally:
-                handling.reset(token)
+            replies = await self._handle(envelope, ack)
             if replies:
                 delivery.answered = True
                 if envelope.deadline is not None:
@@ -384,6 +381,29 @@ class BaseSubscription(Subscription):
             return
         if not replies and not ack.sent:
             self._ack(delivery)
+
+    async def _handle(self, envelope: Envelope, ack: Ack) -> Sequence[Reply] | None:
+        """The handler's replies. While it fails for an outage (``ConsumerOptions.outage``),
+        it is called again after a backoff, the entry held (and renewed) meanwhile: counted
+        as deliveries, a database down for a few tries dead-lettered the answers in flight."""
+        backoff: Backoff | None = None
+        while True:
+            token = handling.set(ack)
+            try:
+                replies = await self._handler(envelope)
+            except Exception as exc:
+                outage = self.options.outage
+                if ack.sent or self._stopping or outage is None or not outage(exc):
+                    raise
+                error = exc
+            else:
+                if backoff is not None:
+                    backoff.reset()
+                return replies
+            finally:
+                handling.reset(token)
+            backoff = backoff or Backoff(0.1, 2.0, f"{self}: handler held for an outage", _log)
+            await backoff.wait(error)
 
     async def _hand_over(self, replies: Sequence[Reply]) -> None:
         assert self.options.on_unsent is not None

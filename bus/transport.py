@@ -64,6 +64,10 @@ class ConsumerOptions:
     verifier: Verifier | None = None
     on_unsent: Callable[[Sequence[Reply]], Awaitable[None]] | None = None
     """Takes a handler's replies that could not be published (e.g. to keep them on disk)."""
+    outage: Callable[[BaseException], bool] | None = None
+    """True when a handler's failure means something it depends on is down for now (the
+    database): the entry is then held and handled again after a backoff, never counted as a
+    delivery, so an outage longer than ``max_deliveries`` tries dead-letters nothing."""
 
 
 @dataclass(slots=True, eq=False)

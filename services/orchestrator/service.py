@@ -161,9 +161,12 @@ class Orchestrator:
         options = consumer_options or ConsumerOptions(
             concurrency=max_batch, batch_size=max_batch, block_ms=READ_BLOCK_MS
         )
-        # A dead replica's unacknowledged results go to the others within one lease.
+        # A dead replica's unacknowledged results go to the others within one lease. A result
+        # the database cannot take now waits for it, never for the dead letters.
         self.consumer_options = replace(
-            options, visibility_timeout_s=min(options.visibility_timeout_s, replica_lease_s)
+            options,
+            visibility_timeout_s=min(options.visibility_timeout_s, replica_lease_s),
+            outage=database_unreachable,
         )
         self.ownership = Ownership(
             sessions, self.consumer, partitions=partitions, lease_s=replica_lease_s

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -152,6 +153,24 @@ class TransportContract:
         await wait_until(lambda: calls.count(2) == 2)
         assert calls.count(1) == 3, "a dead letter must not be delivered again"
         assert await transport.dlq_streams() == {stream: 1}
+
+    async def test_a_handler_failing_for_an_outage_is_held_not_dead_lettered(
+        self, transport, stream
+    ):
+        calls: list[int] = []
+
+        async def down_for_a_while(env: Envelope) -> None:
+            calls.append(env.payload["i"])
+            if len(calls) <= 2 * FAST.max_deliveries:
+                raise ConnectionError("the database is down")
+
+        options = replace(FAST, outage=lambda exc: isinstance(exc, ConnectionError))
+        await transport.subscribe(stream, "g", "c", down_for_a_while, options)
+        await transport.publish(stream, envelope(1))
+        await wait_until(lambda: len(calls) > 2 * FAST.max_deliveries, timeout=60)
+        await wait_until(lambda: _pending_is(transport, stream, "g", 0))
+        assert await transport.dead_letters(stream) == []
+        assert calls == [1] * (2 * FAST.max_deliveries + 1)
 
     async def test_bad_entries_go_to_the_dlq_and_consumption_continues(self, transport, stream):
         record = Recorder()

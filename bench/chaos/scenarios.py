@@ -573,6 +573,69 @@ async def redis_full(stack: Stack, duration_s: float) -> None:
     await stack.fault(fill)
 
 
+async def redis_flushed(stack: Stack, duration_s: float) -> None:
+    """FLUSHALL on a live Redis: every stream, consumer group, marker and the incarnation key
+    gone at once, while every connection stays open (no restart to notice)."""
+
+    async def flush() -> None:
+        client = aioredis.from_url(stack.redis.url)
+        try:
+            await client.flushall()
+        finally:
+            await client.aclose()
+
+    await asyncio.sleep(duration_s / 2)
+    await stack.fault(flush)
+
+
+async def replica_stopped(stack: Stack, duration_s: float) -> None:
+    """SIGSTOP the second replica for 25 s (past its 10 s membership lease: its runs move to
+    the first), then SIGCONT: it comes back still owning its partitions in its own view."""
+
+    async def freeze() -> None:
+        proc = stack.replicas[1].proc
+        assert proc is not None
+        proc.send_signal(signal.SIGSTOP)
+        try:
+            await asyncio.sleep(25)
+        finally:
+            proc.send_signal(signal.SIGCONT)
+
+    await asyncio.sleep(duration_s / 3)
+    await stack.fault(freeze)
+
+
+async def postgres_read_only(stack: Stack, duration_s: float) -> None:
+    """PostgreSQL turned read-only for 15 s, as a failover that reached a standby: every
+    session ended, new ones read-only (``default_transaction_read_only``), then writable."""
+
+    async def read_only(on: bool) -> None:
+        conn = await asyncpg.connect(stack.postgres.dsn())
+        try:
+            await conn.execute(
+                f"ALTER SYSTEM SET default_transaction_read_only = {'on' if on else 'off'}"
+            )
+            await conn.execute("SELECT pg_reload_conf()")
+            await asyncio.sleep(0.2)
+            await conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE pid <> pg_backend_pid() AND datname = $1",
+                stack.database,
+            )
+        finally:
+            await conn.close()
+
+    async def failover() -> None:
+        await read_only(True)
+        try:
+            await asyncio.sleep(15)
+        finally:
+            await read_only(False)
+
+    await asyncio.sleep(duration_s / 3)
+    await stack.fault(failover)
+
+
 Fault = Callable[[Stack, float], Awaitable[None]]
 SCENARIOS: dict[str, tuple[Fault, dict[str, Any]]] = {
     "agents-killed": (agents_killed, {}),
@@ -589,6 +652,9 @@ SCENARIOS: dict[str, tuple[Fault, dict[str, Any]]] = {
     "postgres-link-frozen": (link_frozen, {"partition": "postgres"}),
     "postgres-immediate": (postgres_immediate, {}),
     "replica-lost": (replica_lost, {}),
+    "redis-flushed": (redis_flushed, {}),
+    "replica-stopped": (replica_stopped, {}),
+    "postgres-read-only": (postgres_read_only, {}),
     # The second replica's clock 60 s ahead (machines whose clocks disagree), then killed.
     "replica-lost-skewed": (replica_lost, {"skew": "+60s"}),
 }

@@ -502,6 +502,20 @@ async def link_frozen(stack: Stack, duration_s: float) -> None:
     await stack.fault(freeze)
 
 
+async def postgres_down_long(stack: Stack, duration_s: float) -> None:
+    """SIGKILL PostgreSQL and start it 70 s later: answers that arrive meanwhile fail their
+    handler for longer than ``max_deliveries`` visibility timeouts (before 2026-12-07 one of
+    16 was dead-lettered, "handler failed 5 times", and its run left unfinished)."""
+
+    async def restart() -> None:
+        stack.postgres.kill()
+        await asyncio.sleep(70)
+        await asyncio.to_thread(stack.postgres.start)
+
+    await asyncio.sleep(duration_s / 2)
+    await stack.fault(restart)
+
+
 async def postgres_immediate(stack: Stack, duration_s: float) -> None:
     """``pg_ctl -m immediate`` and a start 2 s later: connections closed, crash recovery."""
 
@@ -643,6 +657,7 @@ SCENARIOS: dict[str, tuple[Fault, dict[str, Any]]] = {
     "redis-empty": (redis_restarted, {}),
     "redis-aof": (redis_restarted, {"aof": True}),
     "postgres-killed": (postgres_killed, {}),
+    "postgres-down-long": (postgres_down_long, {}),
     "partition": (partitioned, {"partition": "postgres"}),
     "redis-frozen": (redis_frozen, {}),
     "postgres-frozen": (postgres_frozen, {}),

@@ -5,12 +5,13 @@ small task's CPU), so:
 - reads are XREADGROUP with COUNT and BLOCK, and the next read starts while the workers are
   still on half of the previous batch;
 - acknowledgements collect while one XACK is on the wire; the next XACK carries all of them;
-- a handler's replies (an agent's result) go out with its acknowledgement: one Lua script
-  XADDs them and then XACKs the entry, so an entry is never acknowledged without its replies;
-  replies of several handlers share a script call, in the same write as the plain XACKs;
+- a handler's replies (an agent's result) go out with its acknowledgement: one Redis function
+  (``bus.functions``) XADDs them and then XACKs the entry, so an entry is never acknowledged
+  without its replies; replies of several handlers share a call, in the same write as the
+  plain XACKs;
 - the reader and the acknowledger each have a connection of their own (``bus._redis_link``);
 - on a Redis Cluster, replies to streams of another slot (the results stream, for an agent)
-  cannot join that script: they are published first, and the script then acknowledges. An
+  cannot join that call: they are published first, and the function then acknowledges. An
   entry is still never acknowledged before its replies are out; a crash between the two
   publishes them again on redelivery, which the receiver absorbs (results count once);
 - the delivery count is Redis's own (XREADGROUP counts 1, each XAUTOCLAIM adds 1), read back
@@ -28,7 +29,6 @@ recreates its group when Redis comes back empty (NOGROUP).
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -37,9 +37,9 @@ from typing import Any
 
 from redis.asyncio import RedisCluster
 from redis.crc import key_slot
-from redis.exceptions import AskError, NoScriptError, ResponseError, TryAgainError
+from redis.exceptions import AskError, ResponseError, TryAgainError
 
-from bus import codec, streams
+from bus import codec, functions, streams
 from bus._backoff import Backoff
 from bus._consumer import BaseSubscription, Delivery
 from bus._redis_link import Arg, Link, pack
@@ -53,31 +53,10 @@ RECOVERABLE = UNREACHABLE
 """Errors after which the same command may succeed later (Redis down, restarting, slow)."""
 
 _ACK_CHUNK = 1000  # ids per XACK command: keeps each command small, all in one pipeline
-_COMMIT_CHUNK = 256  # entries per commit script call (Lua's unpack has a stack limit)
+_COMMIT_CHUNK = 256  # entries per commit call (Lua's unpack has a stack limit)
 _RELEASED_IDLE_MS = 10**9  # "idle for ~11 days": any consumer's XAUTOCLAIM takes it at once
 _FLUSH_ATTEMPTS = 3
 _COMMIT_ATTEMPTS = 3  # like the client's own retries: a blip does not fail a finished task
-
-# KEYS[1]: the consumed stream; KEYS[2..]: one reply stream per reply. ARGV[1]: the group;
-# ARGV[2]: k, the number of entry ids; ARGV[3..2+k]: the ids; then one data per reply.
-# A failing XADD stops the script before the XACK: the entries stay pending.
-COMMIT = """
-local k = tonumber(ARGV[2])
-for i = 2, #KEYS do
-  redis.call('XADD', KEYS[i], '*', 'data', ARGV[k + i + 1])
-end
-return redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, 3, k + 2))
-"""
-COMMIT_SHA = hashlib.sha1(COMMIT.encode()).hexdigest()
-
-# KEYS[1]: the consumed stream; KEYS[2]: its dead-letter stream. ARGV[1]: the group; ARGV[2]:
-# the entry id; ARGV[3..]: the dead letter's fields and values. A script, not MULTI/EXEC:
-# EXEC runs the XACK even when the XADD fails at run time (WRONGTYPE on the DLQ key), which
-# would lose the entry; an error in a script stops it before the XACK.
-DEAD_LETTER = """
-redis.call('XADD', KEYS[2], '*', unpack(ARGV, 3))
-return redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
-"""
 
 
 @dataclass(slots=True)
@@ -136,7 +115,7 @@ class RedisSubscription(BaseSubscription):
         self._reader_link = Link(client, socket_timeout_s, stream)
         self._read_commands: dict[int, bytes] = {}
         self._acker_link = Link(client, socket_timeout_s, stream)
-        # On a cluster, the slot of the stream: replies to other slots leave the commit script.
+        # On a cluster, the slot of the stream: replies to other slots leave the commit call.
         self._slot = key_slot(stream.encode()) if isinstance(client, RedisCluster) else None
         self._acks: list[str] = []
         self._commits: list[_Commit] = []
@@ -352,7 +331,7 @@ class RedisSubscription(BaseSubscription):
                 await self._ack_backoff.wait(exc)
 
     async def _settle(self, ids: list[str], commits: list[_Commit]) -> None:
-        """XACK ``ids`` and run the commit script for ``commits``, in one round trip."""
+        """XACK ``ids`` and run the commit function for ``commits``, in one round trip."""
         if self._slot is not None:
             commits = await self._publish_elsewhere(commits)
         commands: list[tuple[Arg, ...]] = [
@@ -364,7 +343,7 @@ class RedisSubscription(BaseSubscription):
             commits[start : start + _COMMIT_CHUNK]
             for start in range(0, len(commits), _COMMIT_CHUNK)
         ]
-        commands += [self._commit_command("EVALSHA", chunk) for chunk in chunks]
+        commands += [self._commit_command(chunk) for chunk in chunks]
         replies = await self._acker_link.call(commands)
         moved = next((reply for reply in replies if isinstance(reply, AskError)), None)
         if moved is not None:
@@ -377,18 +356,17 @@ class RedisSubscription(BaseSubscription):
                 # lost answers 0, not an error: its entries are gone too.)
                 _log.warning("%s: dropped %d acks: %s", self, len(ids), reply)
         outcomes = replies[acks:]
-        unknown = [i for i, reply in enumerate(outcomes) if isinstance(reply, NoScriptError)]
-        if unknown:  # Redis restarted, or its scripts were flushed: send the script itself
-            again = await self._acker_link.call(
-                [self._commit_command("EVAL", chunks[i]) for i in unknown]
-            )
+        unknown = [i for i, reply in enumerate(outcomes) if functions.missing(reply)]
+        if unknown:  # Redis restarted empty: load the functions (the server's user may)
+            await functions.load(self._client)  # FunctionsMissing (an agent's user): later
+            again = await self._acker_link.call([self._commit_command(chunks[i]) for i in unknown])
             for i, reply in zip(unknown, again, strict=True):
                 outcomes[i] = reply
         later: BaseException | None = None
         for chunk, reply in zip(chunks, outcomes, strict=True):
             for commit in chunk:
                 if isinstance(reply, ResponseError) and is_nogroup(reply):
-                    # Redis lost the group: the script's XADDs ran before its XACK failed, so
+                    # Redis lost the group: the function's XADDs ran before its XACK failed, so
                     # the replies are out, and there is no entry left to acknowledge.
                     if not commit.done.done():
                         commit.done.set_result(None)
@@ -439,12 +417,11 @@ class RedisSubscription(BaseSubscription):
             raise unreachable
         return [commit for commit in commits if not commit.done.done()]
 
-    def _commit_command(self, verb: str, chunk: list[_Commit]) -> tuple[Arg, ...]:
-        script = COMMIT_SHA if verb == "EVALSHA" else COMMIT
+    def _commit_command(self, chunk: list[_Commit]) -> tuple[Arg, ...]:
         keys = [self.stream, *(stream for c in chunk for stream, _ in c.replies)]
         data = [payload for c in chunk for _, payload in c.replies]
         ids = [c.entry_id for c in chunk]
-        return (verb, script, len(keys), *keys, self.group, len(ids), *ids, *data)
+        return ("FCALL", functions.COMMIT, len(keys), *keys, self.group, len(ids), *ids, *data)
 
     async def _flush(self) -> None:
         self._flushing = True
@@ -463,12 +440,19 @@ class RedisSubscription(BaseSubscription):
             group=self.group,
             consumer=self.consumer,
         )
-        # One script: the entry is in the DLQ and acknowledged, or neither.
-        flat = [part for pair in fields.items() for part in pair]
+        # One function: the entry is in the DLQ and acknowledged, or neither.
+        command: tuple[Arg, ...] = (
+            *("FCALL", functions.DEAD_LETTER, 2, self.stream, dlq, self.group, delivery.id),
+            *(part for pair in fields.items() for part in pair),
+        )
         try:
-            await self._client.eval(
-                DEAD_LETTER, 2, self.stream, dlq, self.group, delivery.id, *flat
-            )
+            try:
+                await self._client.execute_command(*command)
+            except ResponseError as exc:
+                if not functions.missing(exc):
+                    raise
+                await functions.load(self._client)  # Redis restarted empty
+                await self._client.execute_command(*command)
         except (ResponseError, *RECOVERABLE) as exc:
             # Still pending: it comes back after the visibility timeout and is judged again
             # (a dead-letter stream an agent blocked with a forged id is set back by the audit).

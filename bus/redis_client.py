@@ -54,6 +54,12 @@ class StreamBlocked(ResponseError):
     the append is worth retrying, like one to a Redis that is down."""
 
 
+class FunctionsMissing(ResponseError):
+    """Redis lacks the bus's functions (restarted empty) and this user may not load them (an
+    agent's): the leader's next round loads them again (``bus.functions``), so the call is
+    worth retrying, like one to a Redis that is down."""
+
+
 UNREACHABLE = (
     RedisConnectionError,
     RedisTimeoutError,
@@ -61,6 +67,7 @@ UNREACHABLE = (
     *CLUSTER_UNREACHABLE,
     *FULL,
     StreamBlocked,
+    FunctionsMissing,
 )
 """Errors after which the same command may succeed later (Redis down, restarting, slow, full,
 a cluster failing over, or a stream blocked by a forged id until the audit sets it back)."""

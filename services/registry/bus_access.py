@@ -13,9 +13,10 @@ It cannot read another capability's stream, write a task, or touch any other key
 the id of what it appends and trim while appending (ACL rules never look at arguments): the
 orchestrators' audit of the results streams undoes both (``bus.audit``), and so does the
 leader's of its capabilities' dead-letter streams (``audit``), where trimmed dead letters are
-counted but cannot come back. Redis
-checks each command of a Lua script too, so the SDK's commit script (append the result,
-acknowledge the task) gives no more. The user is deleted when the agent is removed.
+counted but cannot come back. It runs no code of its own: no ``EVAL``, whose Lua may loop
+for ever and block Redis for everyone, only ``FCALL`` of the server's functions
+(``bus.functions``: append the result, acknowledge the task), whose commands Redis checks
+against its rules too. The user is deleted when the agent is removed.
 
 Redis keeps ACL users in memory only: a restart (empty or from its AOF) forgets them. Each
 agent's password is therefore derived from a server secret (an HMAC of its id), so that any
@@ -44,7 +45,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from redis.asyncio import Redis, RedisCluster
 
-from bus import streams
+from bus import functions, streams
 from bus.audit import Audit
 from bus.redis_client import RedisClient, on_every_node
 from bus.transport import Transport
@@ -109,7 +110,9 @@ def agent_rules(
     writable = [*replies, *(streams.dlq(stream, cluster) for stream in readable)]
     consume = [*_CONSUME, *(f"~{stream}" for stream in readable)]
     append = ["+xadd", *(f"~{stream}" for stream in writable)]
-    script = ["+evalsha", "+eval", *(f"~{stream}" for stream in [*readable, *writable])]
+    # The server's functions only (``bus.functions``): never EVAL, whose Lua runs as long as
+    # it likes while Redis serves no one else.
+    call = ["+fcall", *(f"~{stream}" for stream in [*readable, *writable])]
     return [
         "reset",
         "on",
@@ -119,7 +122,7 @@ def agent_rules(
         *(_CLUSTER_LAYOUT if cluster else ()),
         *consume,
         f"({' '.join(append)})",
-        f"({' '.join(script)})",
+        f"({' '.join(call)})",
     ]
 
 
@@ -286,6 +289,7 @@ class BusAccess:
         redis: RedisClient, agent_id: str, names: list[str], password: str, partitions: int
     ) -> None:
         cluster = isinstance(redis, RedisCluster)
+        await functions.load(redis)  # what the user may call (Redis may have restarted empty)
         rules = agent_rules(agent_id, names, password, cluster=cluster, partitions=partitions)
         await on_every_node(redis, "ACL", "SETUSER", user_name(agent_id), *rules)
         # The groups exist before the agent reads: it need not create streams.

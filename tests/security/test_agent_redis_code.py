@@ -1,0 +1,145 @@
+"""An agent's own Redis user runs no code of its own (``bus.functions``).
+
+It could ``EVAL``: ACL rules check the commands and keys a script touches, never how long it
+runs. ``EVAL "redis.call('XADD', KEYS[1], '*', 'data', 'x') while true do end" 1
+modx.results`` answered every other client of that Redis, of every tenant, ``BUSY``, and
+``SCRIPT KILL`` ``UNKILLABLE`` (it had written): only ``SHUTDOWN NOSAVE`` ended it. Seen on a
+private redis-server with the rules ``agent_rules`` made. Now the user may ``FCALL`` the
+server's functions only, which commit its answers and dead letters as the scripts did.
+
+On private redis-servers: a user's rules and the functions are the server's, not a database's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from redis.asyncio import Redis
+from redis.exceptions import NoPermissionError
+
+from bus import ConsumerOptions, Envelope, RedisStreamsTransport, streams
+from services.registry.bus_access import BusAccess, user_name
+from tests.bus.contract import envelope
+from tests.fixtures.services import free_port, missing, wait_until
+
+pytestmark = pytest.mark.redis
+
+CAPABILITY = "code.attack"
+TASKS = streams.tasks(CAPABILITY)
+
+# Each runs for a while, or for ever, whatever Redis's other clients wait for.
+CODE = [
+    ("EVAL", "for i = 1, 3e7 do end", 0),
+    ("EVAL_RO", "for i = 1, 3e7 do end", 0),
+    ("EVAL", "redis.call('XADD', KEYS[1], '*', 'data', 'x') for i = 1, 3e7 do end", 1, TASKS),
+    ("SCRIPT", "LOAD", "for i = 1, 3e7 do end"),
+    ("FUNCTION", "LOAD", "#!lua name=mine\nredis.register_function('f', function() end)"),
+    ("FUNCTION", "DELETE", "modx_bus"),
+    ("FUNCTION", "FLUSH"),
+]
+
+
+@pytest.fixture
+def redis_url(tmp_path: Path) -> Iterator[str]:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        missing("redis-server")
+    assert binary is not None
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            *(binary, "--port", str(port), "--bind", "127.0.0.1", "--save", ""),
+            *("--appendonly", "no", "--dir", str(tmp_path)),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@pytest.fixture
+async def server(redis_url: str) -> AsyncIterator[RedisStreamsTransport]:
+    transport = RedisStreamsTransport(redis_url, trim_interval_s=0)
+    await wait_until(transport.ping)
+    yield transport
+    await transport.close()
+
+
+async def test_an_agents_user_may_run_no_code_of_its_own(
+    server: RedisStreamsTransport, redis_url: str
+) -> None:
+    access = BusAccess(server, redis_url, secret=b"s" * 32, partitions=2)
+    granted = await access.grant("mallory", {CAPABILITY: "tenant:a"})
+    mallory = Redis.from_url(granted.bus_url)
+    try:
+        for command in CODE:
+            with pytest.raises(NoPermissionError):
+                await mallory.execute_command(*command)  # type: ignore[no-untyped-call]
+        assert await server.client.xlen(TASKS) == 0
+        [library] = await server.client.function_list()  # ours only, as loaded
+        assert library[1] == b"modx_bus" and len(library[5]) == 2
+    finally:
+        await mallory.aclose()
+
+
+async def test_an_agent_answers_and_dead_letters_through_the_servers_functions(
+    server: RedisStreamsTransport, redis_url: str
+) -> None:
+    """An agent's answers and dead letters go out as before, and after Redis restarted empty
+    (its users and functions gone), once the leader's round made them again: meanwhile an
+    answer is kept and retried, not failed."""
+    access = BusAccess(server, redis_url, secret=b"s" * 32, partitions=2)
+    agent_id = f"honest-{uuid.uuid4().hex[:8]}"
+    granted = await access.grant(agent_id, {CAPABILITY: "tenant:a"})
+    agent = RedisStreamsTransport(granted.bus_url, trim_interval_s=0, reconnect_cap_s=0.2)
+    answered: list[int] = []
+
+    async def answers(task: Envelope) -> list[tuple[str, Envelope]]:
+        answered.append(task.payload["i"])
+        return [(streams.result_partition(1), envelope(task.payload["i"]))]
+
+    options = ConsumerOptions(visibility_timeout_s=30, block_ms=50)
+    subscription = await agent.subscribe(TASKS, CAPABILITY, agent_id, answers, options)
+    far = datetime.now(UTC) + timedelta(minutes=5)
+    try:
+        await server.publish(TASKS, envelope(1, deadline=far))
+        await server.publish(TASKS, envelope(2, deadline=datetime.now(UTC) - timedelta(seconds=1)))
+        await wait_until(_equals(lambda: server.client.xlen(streams.result_partition(1)), 1))
+        await wait_until(_equals(lambda: server.pending(TASKS, CAPABILITY), 0))
+        [dead] = await server.dead_letters(TASKS)
+        assert dead.reason.startswith("expired")
+
+        # Redis restarted empty, as far as the agent's code goes: its user's rules are
+        # unchanged here (the connection stays logged in), but the functions are gone.
+        await server.client.execute_command("FUNCTION", "FLUSH")
+        await server.publish(TASKS, envelope(3, deadline=far))
+        await wait_until(lambda: answered == [1, 3])
+        await asyncio.sleep(0.5)  # a few of the commit's retries
+        assert await server.client.xlen(streams.result_partition(1)) == 1
+        assert await server.pending(TASKS, CAPABILITY) == 1, "kept: neither failed nor lost"
+        await server.client.acl_deluser(user_name(agent_id))  # lost with the restart
+        assert await access.restore({agent_id: {CAPABILITY: "tenant:a"}}) == 1
+        await wait_until(_equals(lambda: server.client.xlen(streams.result_partition(1)), 2))
+        await wait_until(_equals(lambda: server.pending(TASKS, CAPABILITY), 0))
+        assert answered == [1, 3], "the handler did not run again"
+    finally:
+        await subscription.stop()
+        await agent.close()
+        await access.revoke([agent_id])
+
+
+def _equals(read: Callable[[], Awaitable[int]], expected: int) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        return await read() == expected
+
+    return check

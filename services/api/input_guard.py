@@ -11,7 +11,10 @@ silent change) further down:
 - ``guard_params`` (an app-wide dependency, so it knows the parameters' names) checks the path
   and query parameters' strings.
 
-A JSON-RPC endpoint (``/a2a``, ``/mcp``) is refused in its own protocol instead: an A2A or MCP
+A JSON-RPC endpoint (``/a2a``, ``/mcp``) reads its body as JSON whatever its content type (the
+A2A SDK's does), so there every body is checked as JSON: ``text/plain`` let nesting
+(``RecursionError``, a 500) and NUL bytes (PostgreSQL's error, SQL included, in the answer)
+past the guard. It is refused in its own protocol instead: an A2A or MCP
 client reads only JSON-RPC errors, and the MCP SDK's client ends its whole session on an HTTP
 error. Each endpoint gives the guard its ``RpcRefusal``: the request's id (when the body has
 one), the kind (``parse``, ``request`` or ``params``), the JSON path and the reason.
@@ -57,6 +60,8 @@ class InputGuard:
             await self.app(scope, receive, send)
             return
         kind = _content_type(scope)
+        if scope["path"] in self.rpc:
+            kind = "json"  # a JSON-RPC endpoint reads its body as JSON whatever its type says
         if kind != "json" and kind != "form":
             await self.app(scope, receive, send)
             return

@@ -60,6 +60,7 @@ from a2a.utils.errors import (
     JSON_RPC_ERROR_CODE_MAP,
     A2AError,
     ContentTypeNotSupportedError,
+    InternalError,
     InvalidParamsError,
     InvalidRequestError,
     JSONParseError,
@@ -87,6 +88,7 @@ from services.discovery.search import discovery_of
 from services.interop import a2a_tasks, bearer, calls
 from services.interop.a2a_params import unknown_enum
 from services.interop.a2a_skills import ASK, Skill, agent_card, skills_of
+from services.interop.sealed import sealing, sealing_stream
 from services.interop.translate.a2a import (
     RUN_STATES_OF_TASK,
     SIGNAL_META,
@@ -107,6 +109,10 @@ from services.orchestrator.steps.base import SignalRefused
 from services.runtime import Runtime
 
 log = logging.getLogger(__name__)
+
+# Errors the handlers did not mean to answer tell their type, never their text (SQL included).
+sealed = sealing(A2AError, lambda text: InternalError(message=text))
+sealed_stream = sealing_stream(A2AError, lambda text: InternalError(message=text))
 
 RPC_PATH = "/a2a"
 CARD_PATH = AGENT_CARD_WELL_KNOWN_PATH
@@ -451,6 +457,7 @@ class RunTasks(RequestHandler):
             raise TaskNotFoundError(message=f"no task {run.id!r}")
         return after
 
+    @sealed
     async def on_message_send(self, params: SendMessageRequest, context: ServerCallContext) -> Task:
         caller = _Caller(context)
         validate_history_length(params.configuration)
@@ -463,6 +470,7 @@ class RunTasks(RequestHandler):
                 pass
         return apply_history_length(await self._task(caller, started.run_id), params.configuration)
 
+    @sealed_stream
     async def on_message_send_stream(
         self, params: SendMessageRequest, context: ServerCallContext
     ) -> AsyncGenerator[Event]:
@@ -474,6 +482,7 @@ class RunTasks(RequestHandler):
         async for event in self._follow(caller, started, stop_at_input=True):
             yield event
 
+    @sealed_stream
     async def on_subscribe_to_task(
         self, params: SubscribeToTaskRequest, context: ServerCallContext
     ) -> AsyncGenerator[Event]:
@@ -531,10 +540,12 @@ class RunTasks(RequestHandler):
         for event in final_events(last, context):
             yield event
 
+    @sealed
     async def on_get_task(self, params: GetTaskRequest, context: ServerCallContext) -> Task:
         validate_history_length(params)
         return apply_history_length(await self._task(_Caller(context), _task_id(params)), params)
 
+    @sealed
     async def on_list_tasks(
         self, params: ListTasksRequest, context: ServerCallContext
     ) -> ListTasksResponse:
@@ -615,6 +626,7 @@ class RunTasks(RequestHandler):
             tasks=tasks, next_page_token=cursor, page_size=size, total_size=total
         )
 
+    @sealed
     async def on_cancel_task(self, params: CancelTaskRequest, context: ServerCallContext) -> Task:
         caller = _Caller(context)
         task_id = _task_id(params)
@@ -624,6 +636,7 @@ class RunTasks(RequestHandler):
             raise TaskNotCancelableError(message=f"task {task_id} has ended ({run.status})")
         return task_of(await self._read(caller, task_id))
 
+    @sealed
     async def on_get_extended_agent_card(
         self, params: GetExtendedAgentCardRequest, context: ServerCallContext
     ) -> AgentCard:
@@ -631,21 +644,25 @@ class RunTasks(RequestHandler):
         skills = await skills_of(caller.runtime, caller.tenant)
         return agent_card(skills, rpc_url=caller.rpc_url, version=caller.version)
 
+    @sealed
     async def on_create_task_push_notification_config(
         self, params: TaskPushNotificationConfig, context: ServerCallContext
     ) -> TaskPushNotificationConfig:
         raise PushNotificationNotSupportedError
 
+    @sealed
     async def on_get_task_push_notification_config(
         self, params: GetTaskPushNotificationConfigRequest, context: ServerCallContext
     ) -> TaskPushNotificationConfig:
         raise PushNotificationNotSupportedError
 
+    @sealed
     async def on_list_task_push_notification_configs(
         self, params: ListTaskPushNotificationConfigsRequest, context: ServerCallContext
     ) -> ListTaskPushNotificationConfigsResponse:
         raise PushNotificationNotSupportedError
 
+    @sealed
     async def on_delete_task_push_notification_config(
         self, params: DeleteTaskPushNotificationConfigRequest, context: ServerCallContext
     ) -> None:

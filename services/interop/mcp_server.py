@@ -29,6 +29,7 @@ from services.interop import bearer, calls
 from services.interop.mcp_cancel import Call, InFlight, SharedCalls, cancellation
 from services.interop.mcp_framing import error_answer
 from services.interop.mcp_framing import refusal as framing_refusal
+from services.interop.sealed import sealing
 from services.interop.translate import Failure
 from services.interop.translate import mcp as translate_mcp
 from services.json_checks import parse_json
@@ -40,6 +41,11 @@ from services.runtime import Runtime
 PRINCIPAL_KEY = "modx.principal"
 RUN_ID_META = "modx/run_id"
 WORKFLOW_PREFIX = calls.WORKFLOW_PREFIX
+
+# Errors the handlers did not mean to answer tell their type, never their text (SQL included).
+_sealed = sealing(
+    McpError, lambda text: McpError(types.ErrorData(code=types.INTERNAL_ERROR, message=text))
+)
 _ANY_OBJECT: dict[str, Any] = {"type": "object"}
 
 
@@ -177,7 +183,7 @@ def mcp_server(runtime_of: Any, in_flight: InFlight) -> Server[Any, Request]:
             types.ListToolsResult(tools=await list_tools(runtime, principal.tenant))
         )
 
-    server.request_handlers[types.ListToolsRequest] = _list
+    server.request_handlers[types.ListToolsRequest] = _sealed(_list)
 
     # Our own handler, not ``@server.call_tool``: that one answers any exception (McpError
     # included) as ``isError``, and its input checks would use a tool list cached across tenants.
@@ -201,7 +207,7 @@ def mcp_server(runtime_of: Any, in_flight: InFlight) -> Server[Any, Request]:
             answer = await call_tool(runtime, principal, name, arguments, progress, call)
         return types.ServerResult(answer)
 
-    server.request_handlers[types.CallToolRequest] = _call
+    server.request_handlers[types.CallToolRequest] = _sealed(_call)
     return server
 
 

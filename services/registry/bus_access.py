@@ -41,7 +41,7 @@ import secrets
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import parse_qs, quote, urlsplit, urlunsplit
 
 from redis.asyncio import Redis, RedisCluster
 
@@ -55,8 +55,9 @@ log = logging.getLogger(__name__)
 
 USER_PREFIX = "modx-agent-"
 
-# Connection housekeeping every client needs (redis-py sends HELLO/SETINFO/SELECT itself).
-_CONNECTION = ("+ping", "+hello", "+auth", "+select", "+client|setname")
+# Connection housekeeping every client needs (redis-py sends HELLO/SETINFO/SELECT itself);
+# SELECT of the server's database only (``agent_rules``).
+_CONNECTION = ("+ping", "+hello", "+auth", "+client|setname")
 # Consuming a stream with a group: read, acknowledge, reclaim, inspect the pending list.
 _CONSUME = (
     "+xreadgroup",
@@ -100,10 +101,13 @@ def agent_rules(
     *,
     cluster: bool = False,
     partitions: int = 0,
+    database: int = 0,
 ) -> list[str]:
     """The ``ACL SETUSER`` rules of an agent's user (one selector per kind of access); on a
     cluster (``cluster``), with the commands that learn its layout. ``partitions``: how many
-    partition streams of results there are (each named, never a pattern)."""
+    partition streams of results there are (each named, never a pattern). ``database``: the
+    one database it may ``SELECT`` (key patterns hold in every database of the server, so
+    another database's streams of the same names, another deployment's, would be its too)."""
     readable = [streams.tasks(name) for name in sorted(set(capabilities))]
     readable += [streams.inbox(agent_id), streams.control(agent_id)]
     replies = [streams.RESULTS, *(streams.result_partition(p) for p in range(partitions))]
@@ -119,11 +123,21 @@ def agent_rules(
         f">{password}",
         "resetchannels",
         *_CONNECTION,
+        f"+select|{database}",
         *(_CLUSTER_LAYOUT if cluster else ()),
         *consume,
         f"({' '.join(append)})",
         f"({' '.join(call)})",
     ]
+
+
+def database_of(url: str) -> int:
+    """The database number a Redis URL names, as redis-py reads it (``?db=``, else the path of
+    a ``redis://`` URL; 0 when none, and on a cluster)."""
+    parts = urlsplit(url)
+    query = parse_qs(parts.query).get("db")
+    found = query[0] if query else parts.path.strip("/") if parts.scheme != "unix" else ""
+    return int(found) if found.isascii() and found.isdigit() else 0
 
 
 def with_user(url: str, user: str, password: str) -> str:
@@ -164,6 +178,7 @@ class BusAccess:
         clock_skew_s: float = 300.0,
     ) -> None:
         self.bus_url = bus_url
+        self.database = database_of(bus_url)
         self.partitions = partitions
         self.clock_skew_s = clock_skew_s
         self._transport = transport
@@ -206,7 +221,7 @@ class BusAccess:
         inbox_only = await self.claim(audiences)
         readable = [name for name in audiences if name not in inbox_only]
         password = self._password(agent_id)
-        await self._make_user(self._redis, agent_id, readable, password, self.partitions)
+        await self._make_user(self._redis, agent_id, readable, password)
         return Granted(with_user(self.bus_url, user_name(agent_id), password), inbox_only)
 
     async def claim(self, audiences: Mapping[str, str]) -> list[str]:
@@ -245,11 +260,7 @@ class BusAccess:
             for name, claimed in agents[agent_id].items():  # lost with the data: claimed again
                 await self._redis.set(streams.audience(name), claimed, nx=True)
             await self._make_user(
-                self._redis,
-                agent_id,
-                list(agents[agent_id]),
-                self._password(agent_id),
-                self.partitions,
+                self._redis, agent_id, list(agents[agent_id]), self._password(agent_id)
             )
         self._refreshed = True
         if lost:
@@ -284,13 +295,19 @@ class BusAccess:
             )
         return tampered
 
-    @staticmethod
     async def _make_user(
-        redis: RedisClient, agent_id: str, names: list[str], password: str, partitions: int
+        self, redis: RedisClient, agent_id: str, names: list[str], password: str
     ) -> None:
         cluster = isinstance(redis, RedisCluster)
         await functions.load(redis)  # what the user may call (Redis may have restarted empty)
-        rules = agent_rules(agent_id, names, password, cluster=cluster, partitions=partitions)
+        rules = agent_rules(
+            agent_id,
+            names,
+            password,
+            cluster=cluster,
+            partitions=self.partitions,
+            database=self.database,
+        )
         await on_every_node(redis, "ACL", "SETUSER", user_name(agent_id), *rules)
         # The groups exist before the agent reads: it need not create streams.
         for stream, group in [(streams.tasks(n), n) for n in names] + [

@@ -1,4 +1,5 @@
-"""An agent's own Redis user runs no code of its own (``bus.functions``).
+"""An agent's own Redis user runs no code of its own (``bus.functions``), and stays in its
+deployment's database.
 
 It could ``EVAL``: ACL rules check the commands and keys a script touches, never how long it
 runs. ``EVAL "redis.call('XADD', KEYS[1], '*', 'data', 'x') while true do end" 1
@@ -90,6 +91,34 @@ async def test_an_agents_user_may_run_no_code_of_its_own(
         assert library[1] == b"modx_bus" and len(library[5]) == 2
     finally:
         await mallory.aclose()
+
+
+async def test_an_agents_user_may_select_its_deployments_database_only(redis_url: str) -> None:
+    """Key patterns hold in every database of a server: an agent of the deployment on database
+    5 could ``SELECT 6`` and read what another deployment's task stream of the same name
+    carried there, from its start (a group of its own), and append to its results streams."""
+    url = redis_url.removesuffix("/0") + "/5"
+    server = RedisStreamsTransport(url, trim_interval_s=0)
+    await wait_until(server.ping)
+    other = Redis.from_url(redis_url.removesuffix("/0") + "/6")
+    mallory: Redis | None = None
+    try:
+        await other.xadd(TASKS, {"data": b"another deployment's task"})
+        access = BusAccess(server, url, secret=b"s" * 32, partitions=2)
+        granted = await access.grant("mallory", {CAPABILITY: "tenant:a"})
+        assert granted.bus_url.endswith("/5")
+        mallory = Redis.from_url(granted.bus_url)
+        assert await mallory.xreadgroup(CAPABILITY, "m", {TASKS: ">"}) == []  # its own, on 5
+        for database in (0, 6):
+            with pytest.raises(NoPermissionError):
+                await mallory.execute_command("SELECT", database)  # type: ignore[no-untyped-call]
+        assert await mallory.xadd(streams.RESULTS, {"data": b"still on 5"})
+        assert await server.client.xlen(streams.RESULTS) == 1
+    finally:
+        if mallory is not None:
+            await mallory.aclose()
+        await other.aclose()
+        await server.close()
 
 
 async def test_an_agent_answers_and_dead_letters_through_the_servers_functions(

@@ -112,8 +112,9 @@ async def register(
             path = f"$.{exc.field}" if exc.field else "$"
             details = [{"path": path, "in": "body", "message": exc.message}]
             raise ApiError(exc.status, exc.code, f"{path}: {exc.message}", details) from None
-        # A gateway agent never holds bus credentials; a bus agent gets a user of its own.
-        bus_url = None if card.transport == "gateway" else settings.bus_url
+        # Only a bus agent reaches the bus, with a user of its own: an HTTP or gateway agent
+        # gets no URL (the server's own, credentials and all, went to every HTTP agent).
+        bus_url: str | None = None
         inbox_only: list[str] = []
         audiences = {c.name: audience(principal.tenant, c.shared) for c in card.capabilities}
         if card.transport == "bus":

@@ -27,7 +27,12 @@ from urllib.parse import urlsplit
 import httpx
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# IPv6 prefixes that carry an IPv4 address in their last 32 bits (NAT64's well-known prefix,
+# RFC 6052; IPv4-translated, RFC 2765): judged by that IPv4 address.
+_EMBEDS_IPV4 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("::ffff:0:0:0/96"))
+# Not global, though ``is_global`` says so: site-local (deprecated, RFC 3879) and local-use
+# NAT64 (RFC 8215), which a network may route to its private addresses.
+_LOCAL_V6 = (ipaddress.ip_network("fec0::/10"), ipaddress.ip_network("64:ff9b:1::/48"))
 
 
 class EgressRefused(ValueError):
@@ -140,8 +145,10 @@ class EgressPolicy:
 
 def _public(address: IPAddress) -> bool:
     if isinstance(address, ipaddress.IPv6Address):
+        if any(address in network for network in _LOCAL_V6):
+            return False
         embedded = address.ipv4_mapped or address.sixtofour
-        if embedded is None and address in _NAT64:
+        if embedded is None and any(address in network for network in _EMBEDS_IPV4):
             embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
         if embedded is not None:
             return _public(embedded)

@@ -14,8 +14,6 @@ On private redis-servers: a user's rules and the functions are the server's, not
 from __future__ import annotations
 
 import asyncio
-import shutil
-import subprocess
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -28,7 +26,7 @@ from redis.exceptions import NoPermissionError
 from bus import ConsumerOptions, Envelope, RedisStreamsTransport, streams
 from services.registry.bus_access import BusAccess, user_name
 from tests.bus.contract import envelope
-from tests.fixtures.services import free_port, missing, wait_until
+from tests.fixtures.services import private_redis, wait_until
 
 pytestmark = pytest.mark.redis
 
@@ -49,23 +47,8 @@ CODE = [
 
 @pytest.fixture
 def redis_url(tmp_path: Path) -> Iterator[str]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        missing("redis-server")
-    assert binary is not None
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            *(binary, "--port", str(port), "--bind", "127.0.0.1", "--save", ""),
-            *("--appendonly", "no", "--dir", str(tmp_path)),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    with private_redis(tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

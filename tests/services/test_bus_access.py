@@ -18,6 +18,7 @@ from bus import streams
 from bus.factory import create_transport
 from bus.redis_client import is_cluster, server_url
 from services.registry.bus_access import BusAccess, agent_rules, user_name, with_user
+from tests.fixtures import services
 from tests.fixtures.identity import keyed
 from tests.fixtures.services import free_port, missing, wait_until
 from tests.fixtures.stack import running_stack
@@ -29,23 +30,8 @@ SERVER_PASSWORD = "server-secret-0123456789"
 
 @pytest.fixture
 def private_redis(tmp_path: Path) -> Iterator[str]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        missing("redis-server")
-    assert binary is not None
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            *(binary, "--port", str(port), "--bind", "127.0.0.1", "--save", ""),
-            *("--appendonly", "no", "--dir", str(tmp_path), "--requirepass", SERVER_PASSWORD),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        yield f"redis://:{SERVER_PASSWORD}@127.0.0.1:{port}/0"
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    with services.private_redis(tmp_path, SERVER_PASSWORD) as url:
+        yield url
 
 
 async def test_an_agent_user_reads_its_streams_and_writes_only_results(

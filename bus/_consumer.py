@@ -124,6 +124,10 @@ class BaseSubscription(Subscription):
     async def _release(self, unstarted: list[Delivery], interrupted: list[Delivery]) -> None:
         """On stop: make entries redeliverable at once; ``unstarted`` ones never ran."""
 
+    async def _remove(self, delivery: Delivery) -> None:
+        """Delete an acknowledged entry from the stream now (an oversized one), best effort:
+        else trimming removes it later."""
+
     async def _flush(self) -> None:
         """On stop, after the last handler: send outstanding acknowledgements."""
 
@@ -329,6 +333,10 @@ class BaseSubscription(Subscription):
 
     async def _process(self, delivery: Delivery) -> None:
         max_deliveries = self.options.max_deliveries
+        bound = self.options.max_entry_bytes
+        if bound is not None and delivery.data is not None and len(delivery.data) > bound:
+            await self._drop_oversized(delivery, bound)
+            return
         try:
             envelope = codec.decode(delivery.data)
         except CodecError as exc:
@@ -411,6 +419,20 @@ class BaseSubscription(Subscription):
             await self.options.on_unsent(replies)
         except Exception:
             _log.exception("%s: on_unsent failed; %d replies are lost", self, len(replies))
+
+    async def _drop_oversized(self, delivery: Delivery, bound: int) -> None:
+        """Dead-letter an entry over ``bound`` bytes without its data (copied, the dead letter
+        would hold as much memory again), then delete it from the stream."""
+        assert delivery.data is not None
+        size = len(delivery.data)
+        # Redis does not record which user appended an entry: the reason says the size only.
+        reason = (
+            f"too large: {size} bytes, over the bound of {bound} "
+            "(MODX_BUS_MAX_ENTRY_BYTES); removed from the stream, its data not kept"
+        )
+        delivery.data = None  # the buffer lets go of it too
+        await self._reject(delivery, reason)
+        await self._remove(delivery)
 
     async def _reject(self, delivery: Delivery, reason: str) -> None:
         _log.warning("%s: dead-lettering %s: %s", self, delivery.id, reason)

@@ -467,6 +467,12 @@ class RedisSubscription(BaseSubscription):
             return
         self._remember_stream(dlq)
 
+    async def _remove(self, delivery: Delivery) -> None:
+        try:
+            await self._client.xdel(self.stream, delivery.id)
+        except (ResponseError, *RECOVERABLE) as exc:  # an agent's user may not XDEL
+            _log.warning("%s: could not delete %s: %s; trimming will", self, delivery.id, exc)
+
     async def _release(self, unstarted: list[Delivery], interrupted: list[Delivery]) -> None:
         # XCLAIM ... IDLE makes an entry reclaimable at once; RETRYCOUNT takes back the
         # delivery of entries whose handler never started. Best effort: if Redis is away,

@@ -48,10 +48,12 @@ from dataclasses import dataclass
 FORGED_REASON = "forged: entry id ahead of the server's clock (an agent chose it)"
 
 # KEYS[1]: the stream; KEYS[2]: its dead-letter stream; KEYS[3] (a dead-letter stream's
-# audit only): the count of entries MODX removed from it (``streams.removals``). ARGV[1]: how
-# far ahead of the server's clock an id may be (ms); ARGV[2]: the dead letters' failed_at;
-# ARGV[3]: the most forged entries to move in one call (the rest next time). Returns {forged,
-# lost unread (or removed by another, with KEYS[3]), lost pending}. Ids are compared as
+# audit only): the count of entries MODX removed from it (``streams.removals``); KEYS[4] (the
+# same): the last id whose size was checked (``streams.screened``). ARGV[1]: how far ahead of
+# the server's clock an id may be (ms); ARGV[2]: the dead letters' failed_at; ARGV[3]: the
+# most forged entries to move (and entries to size) in one call (the rest next time);
+# ARGV[4]: the largest entry kept, in bytes of all its fields (0: no bound). Returns {forged,
+# lost unread (or removed by another, with KEYS[3]), lost pending, oversized}. Ids are compared as
 # strings (a Lua number cannot hold a 64-bit id).
 AUDIT = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return {0, 0, 0} end
@@ -83,6 +85,38 @@ local function groups()
     table.insert(list, map(flat))
   end
   return list
+end
+local now = redis.call('TIME')
+local limit = string.format('%.0f', tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+                            + tonumber(ARGV[1]))
+local limit_id = limit .. '-18446744073709551615'
+
+-- Oversized entries (a dead-letter stream's audit, KEYS[4], with a bound, ARGV[4]): removed
+-- and told in KEYS[2] without their data. One entry per read, so that the script holds one
+-- at a time; KEYS[4] keeps the last id checked (a stream set back below it: from the start).
+local oversized = 0
+local bound = tonumber(ARGV[4] or '0')
+if KEYS[4] and bound > 0 then
+  local cursor = redis.call('GET', KEYS[4]) or '0-0'
+  if cmp(cursor, stream()['last-generated-id']) > 0 then cursor = '0-0' end
+  for _ = 1, tonumber(ARGV[3]) do
+    local entry = redis.call('XRANGE', KEYS[1], '(' .. cursor, limit_id, 'COUNT', 1)[1]
+    if entry == nil then break end
+    cursor = entry[1]
+    local size = 0
+    for _, part in ipairs(entry[2]) do size = size + #part end
+    if size > bound then
+      redis.call('XADD', KEYS[2], '*', 'data', '', 'reason', 'too large: ' .. size
+                 .. ' bytes, over the bound of ' .. bound .. ' (MODX_BUS_MAX_ENTRY_BYTES); '
+                 .. 'removed from the stream, its data not kept',
+                 'deliveries', '0', 'stream', KEYS[1], 'original_id', entry[1],
+                 'group', '', 'consumer', '', 'failed_at', ARGV[2])
+      redis.call('XDEL', KEYS[1], entry[1])
+      redis.call('INCRBY', KEYS[3], 1)  -- removed by MODX
+      oversized = oversized + 1
+    end
+  end
+  redis.call('SET', KEYS[4], cursor)
 end
 
 -- Trimmed answers, per group: unread ones, then pending ones.
@@ -128,17 +162,15 @@ if KEYS[3] then
 end
 
 -- Forged ids: ahead of the server's clock.
-local now = redis.call('TIME')
-local limit = string.format('%.0f', tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
-                            + tonumber(ARGV[1]))
-local limit_id = limit .. '-18446744073709551615'
 local ahead = redis.call('XRANGE', KEYS[1], '(' .. limit_id, '+', 'COUNT', tonumber(ARGV[3]))
 local removed = {}
 for i, entry in ipairs(ahead) do
   local fields = map(entry[2])
   -- A dead letter keeps what it said: it may be an honest one appended after a forged id.
   local said = fields['reason'] and ('; its own reason: ' .. fields['reason']) or ''
-  redis.call('XADD', KEYS[2], '*', 'data', fields['data'] or '', 'reason', 'forged: entry id '
+  local data = fields['data'] or ''
+  if bound > 0 and #data > bound then data = '' end  -- not copied: the reason says forged
+  redis.call('XADD', KEYS[2], '*', 'data', data, 'reason', 'forged: entry id '
              .. entry[1] .. ' is ahead of the server clock (' .. limit .. ' ms with the skew '
              .. 'allowance); an agent chose it' .. said,
              'deliveries', fields['deliveries'] or '0', 'stream', KEYS[1],
@@ -183,7 +215,7 @@ if #removed > 0 or cmp(info['last-generated-id'], limit_id) > 0 then
     end
   end
 end
-return {#removed, lost, lost_pending}
+return {#removed, lost, lost_pending, oversized}
 """
 
 
@@ -200,6 +232,9 @@ class Audit:
     anyone but MODX."""
     lost_pending: int = 0
     """Entries trimmed while a group held them unacknowledged."""
+    oversized: int = 0
+    """Entries larger than the bound (``MODX_BUS_MAX_ENTRY_BYTES``): removed, and told in the
+    dead-letter stream without their data."""
 
     @property
     def lost_answers(self) -> bool:
@@ -208,5 +243,5 @@ class Audit:
 
     @property
     def clean(self) -> bool:
-        """True when nothing was forged or lost."""
-        return not (self.forged or self.lost or self.lost_pending)
+        """True when nothing was forged, lost or too large."""
+        return not (self.forged or self.lost or self.lost_pending or self.oversized)

@@ -215,6 +215,9 @@ class MemorySubscription(BaseSubscription):
         self._transport._append(streams.dlq(self.stream), fields)
         self._ack(delivery)
 
+    async def _remove(self, delivery: Delivery) -> None:
+        self._stream_log.delete(int(delivery.id))
+
     async def _release(self, unstarted: list[Delivery], interrupted: list[Delivery]) -> None:
         for delivery, uncount in [(d, 1) for d in unstarted] + [(d, 0) for d in interrupted]:
             seq = int(delivery.id)

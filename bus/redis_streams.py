@@ -508,19 +508,26 @@ class RedisStreamsTransport(Transport):
             [[name, streams.dlq(name, self._cluster)] for name in names], ahead_s
         )
 
-    async def audit_dead_letters(self, names: Sequence[str], ahead_s: float) -> list[Audit]:
+    async def audit_dead_letters(
+        self, names: Sequence[str], ahead_s: float, max_entry_bytes: int | None = None
+    ) -> list[Audit]:
         """Run ``bus.audit.AUDIT`` on the dead-letter stream of each stream of ``names``; its
-        forged entries go to its own dead-letter stream, removals are told by
-        ``streams.removals``.
+        forged and oversized entries go to its own dead-letter stream, removals are told by
+        ``streams.removals``, how far sizes were checked by ``streams.screened``.
 
         Raises:
             PublishError: Redis is unreachable or refuses the script (older than 7.0).
         """
         dlqs = [streams.dlq(name, self._cluster) for name in names]
-        return await self._audit([[d, streams.dlq(d), streams.removals(d)] for d in dlqs], ahead_s)
+        jobs = [[d, streams.dlq(d), streams.removals(d), streams.screened(d)] for d in dlqs]
+        return await self._audit(jobs, ahead_s, max_entry_bytes or 0)
 
-    async def _audit(self, jobs: list[list[str]], ahead_s: float) -> list[Audit]:
-        args: list[str | int] = [int(ahead_s * 1000), datetime.now(UTC).isoformat(), 1000]
+    async def _audit(
+        self, jobs: list[list[str]], ahead_s: float, max_entry_bytes: int = 0
+    ) -> list[Audit]:
+        args: list[str | int] = [
+            *(int(ahead_s * 1000), datetime.now(UTC).isoformat(), 1000, max_entry_bytes)
+        ]
         try:
             if self._cluster:  # each to its stream's node (a cluster pipeline loads no script)
                 replies = [await self._audit_script(keys, args) for keys in jobs]

@@ -109,6 +109,14 @@ def removals(dead_letters: str) -> str:
     return tagged(dead_letters) + ".removed"
 
 
+def screened(dead_letters: str) -> str:
+    """The key holding the last entry id of a dead-letter stream whose size the audit has
+    checked (``bus.audit``); braced like ``removals``."""
+    if dead_letters.startswith("{"):
+        return dead_letters + ".screened"
+    return tagged(dead_letters) + ".screened"
+
+
 def published_marker(stream: str, envelope_id: str) -> str:
     """The key that records that ``publish_unique`` put an envelope on ``stream``."""
     return f"{tagged(stream)}.published.{envelope_id}"

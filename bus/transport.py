@@ -68,6 +68,10 @@ class ConsumerOptions:
     """True when a handler's failure means something it depends on is down for now (the
     database): the entry is then held and handled again after a backoff, never counted as a
     delivery, so an outage longer than ``max_deliveries`` tries dead-letters nothing."""
+    max_entry_bytes: int | None = None
+    """Entries whose data is larger are removed from the stream and dead-lettered without
+    their data (``MODX_BUS_MAX_ENTRY_BYTES``): an agent's Redis user may append entries of
+    any size, and the reader is where the server can bound them. None: no bound."""
 
 
 @dataclass(slots=True, eq=False)
@@ -243,10 +247,14 @@ class Transport(ABC):
         of their own; nothing else can do either."""
         return [Audit(name) for name in names]
 
-    async def audit_dead_letters(self, names: Sequence[str], ahead_s: float) -> list[Audit]:
+    async def audit_dead_letters(
+        self, names: Sequence[str], ahead_s: float, max_entry_bytes: int | None = None
+    ) -> list[Audit]:
         """``audit`` the dead-letter streams of ``names`` (an agent's user may append to its
-        capabilities'): ids more than ``ahead_s`` ahead of the clock, and entries removed by
-        anyone but MODX. Each ``Audit`` names the dead-letter stream."""
+        capabilities'): ids more than ``ahead_s`` ahead of the clock, entries removed by
+        anyone but MODX, and entries over ``max_entry_bytes`` (all their fields; removed, and
+        told in the stream's own dead-letter stream without their data). Each ``Audit`` names
+        the dead-letter stream."""
         return [Audit(streams.dlq(name)) for name in names]
 
     @abstractmethod

@@ -125,6 +125,10 @@ class Settings(BaseSettings):
     max_run_depth: int = Field(default=10, ge=1, le=1_000)
     max_tree_runs: int = Field(default=10_000, ge=1)
     max_answer_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    # The largest bus entry the server keeps where agents may append (results streams and
+    # their capabilities' dead-letter streams): an answer of max_answer_bytes rides in one, as
+    # in a gateway frame. Larger ones are removed and dead-lettered without their data.
+    bus_max_entry_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
     mcp_start_timeout_s: float = Field(default=15.0, gt=0)
     """How long an MCP server has to start and answer ``initialize``."""
     a2a_timeout_s: float = Field(default=300.0, gt=0)

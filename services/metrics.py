@@ -24,8 +24,9 @@ REJECTED_MESSAGES = Counter(
 )
 BUS_TAMPERING = Counter(
     "modx_bus_tampering_total",
-    "Entries agents' own Redis users forged (an id ahead of the clock) or removed (trimmed) in "
-    "streams they may only append to, found by the audit (bus/audit.py)",
+    "Entries agents' own Redis users forged (an id ahead of the clock), removed (trimmed) or "
+    "made too large (MODX_BUS_MAX_ENTRY_BYTES) in streams they may only append to, found by "
+    "the audit (bus/audit.py)",
     ["streams", "kind"],
 )
 RUN_CONFLICTS = Counter(
@@ -55,3 +56,4 @@ def count_tampering(kind_of_streams: str, found: Iterable[Audit]) -> None:
     for audit in found:
         BUS_TAMPERING.labels(kind_of_streams, "forged").inc(audit.forged)
         BUS_TAMPERING.labels(kind_of_streams, "removed").inc(audit.lost + audit.lost_pending)
+        BUS_TAMPERING.labels(kind_of_streams, "oversized").inc(audit.oversized)

@@ -170,6 +170,7 @@ class Runtime:
                 visibility_timeout_s=settings.visibility_timeout_s,
                 max_deliveries=settings.max_deliveries,
                 block_ms=READ_BLOCK_MS,
+                max_entry_bytes=settings.bus_max_entry_bytes,
             ),
             writer=writer,
             readers=readers,
@@ -220,6 +221,7 @@ class Runtime:
                 secret=signing_key.private_bytes_raw(),
                 partitions=settings.result_partitions,
                 clock_skew_s=settings.clock_skew_s,
+                max_entry_bytes=settings.bus_max_entry_bytes,
             ),
         )
         orchestrator.agents_removed = runtime.access.revoke

@@ -165,6 +165,8 @@ class BusAccess:
             (``MODX_RESULT_PARTITIONS``).
         clock_skew_s: How far ahead of the Redis server's clock an entry's id may be before
             the audit takes it for forged (``MODX_CLOCK_SKEW_S``).
+        max_entry_bytes: The largest dead letter the audit keeps (``MODX_BUS_MAX_ENTRY_BYTES``);
+            larger ones are removed and told without their data.
     """
 
     def __init__(
@@ -176,8 +178,10 @@ class BusAccess:
         secret: bytes | None = None,
         partitions: int = 0,
         clock_skew_s: float = 300.0,
+        max_entry_bytes: int | None = None,
     ) -> None:
         self.bus_url = bus_url
+        self.max_entry_bytes = max_entry_bytes
         self.database = database_of(bus_url)
         self.partitions = partitions
         self.clock_skew_s = clock_skew_s
@@ -280,7 +284,9 @@ class BusAccess:
         if self._redis is None:
             return []
         names = sorted({streams.tasks(name) for readable in agents.values() for name in readable})
-        found = await self._transport.audit_dead_letters(names, self.clock_skew_s)
+        found = await self._transport.audit_dead_letters(
+            names, self.clock_skew_s, self.max_entry_bytes
+        )
         tampered = [a for a in found if not a.clean]
         if tampered:
             self.tampered.extend(tampered)
@@ -289,7 +295,8 @@ class BusAccess:
                 "dead-letter streams tampered with by an agent's Redis user (%s)",
                 "; ".join(
                     f"{a.stream}: {a.forged} with a forged id (set back, moved to "
-                    f"{streams.dlq(a.stream)}), {a.lost} removed (gone)"
+                    f"{streams.dlq(a.stream)}), {a.lost} removed (gone), {a.oversized} "
+                    "too large (removed, told without their data)"
                     for a in tampered
                 ),
             )

@@ -194,6 +194,26 @@ class TransportContract:
         await transport.publish(stream, envelope(8))
         await wait_until(lambda: record.seen == [7, 8])
 
+    async def test_an_entry_over_max_entry_bytes_is_removed_and_told_without_its_data(
+        self, transport, stream
+    ):
+        record = Recorder()
+        bounded = replace(FAST, max_entry_bytes=4096)
+        await transport.subscribe(stream, "g", "c", record, bounded)
+        big = envelope(1).model_copy(update={"payload": {"i": 1, "pad": "x" * 100_000}})
+        await transport.publish(stream, big)
+        await transport.publish(stream, envelope(2))
+        await wait_until(lambda: record.seen == [2])
+        await wait_until(lambda: _has_dead_letters(transport, stream, 1))
+        [told] = await transport.dead_letters(stream)
+        size = len(big.to_json())
+        assert told.reason.startswith(f"too large: {size} bytes, over the bound of 4096")
+        assert told.data == b"" and told.deliveries == 1
+        # Gone from the stream at once, not when trimming gets to it.
+        assert await transport.stream_length(stream) == 1
+        await transport.publish(stream, envelope(3))  # and the consumer goes on
+        await wait_until(lambda: record.seen == [2, 3])
+
     async def test_verifier_rejects_unsigned_and_forged_envelopes(self, transport, stream):
         alice_key, alice_public = generate_keypair()
         mallory_key, _ = generate_keypair()

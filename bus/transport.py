@@ -52,6 +52,11 @@ Verifier = Callable[[Envelope], str | None]
 """Returns None when an envelope is acceptable, or the reason it is not (e.g. a bad signature)."""
 
 
+DEFAULT_MAX_ENTRY_BYTES = 5 * 1024 * 1024
+"""The default bound on a bus entry where agents may append (``MODX_BUS_MAX_ENTRY_BYTES``):
+an answer of 4 MiB (``MODX_MAX_ANSWER_BYTES``) rides in one, as in a gateway frame."""
+
+
 @dataclass(frozen=True)
 class ConsumerOptions:
     """How a subscription reads and retries."""

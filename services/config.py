@@ -6,9 +6,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bus.transport import DEFAULT_MAX_ENTRY_BYTES
 from services.orchestrator.limits import Limits
 
 WEAK_TOKENS = {"changethis", "changeme", "secret", "token", "password"}
@@ -128,7 +129,7 @@ class Settings(BaseSettings):
     # The largest bus entry the server keeps where agents may append (results streams and
     # their capabilities' dead-letter streams): an answer of max_answer_bytes rides in one, as
     # in a gateway frame. Larger ones are removed and dead-lettered without their data.
-    bus_max_entry_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    bus_max_entry_bytes: int = Field(default=DEFAULT_MAX_ENTRY_BYTES, ge=1024)
     mcp_start_timeout_s: float = Field(default=15.0, gt=0)
     """How long an MCP server has to start and answer ``initialize``."""
     a2a_timeout_s: float = Field(default=300.0, gt=0)
@@ -170,6 +171,16 @@ class Settings(BaseSettings):
         if problem is not None:
             raise ValueError(problem)
         return value
+
+    @model_validator(mode="after")
+    def _answers_fit_on_the_bus(self) -> Settings:
+        # An answer the orchestrator would accept must not be removed from the bus unread.
+        if self.bus_max_entry_bytes <= self.max_answer_bytes:
+            raise ValueError(
+                f"MODX_BUS_MAX_ENTRY_BYTES ({self.bus_max_entry_bytes}) must be larger than "
+                f"MODX_MAX_ANSWER_BYTES ({self.max_answer_bytes}): an answer rides in one entry"
+            )
+        return self
 
     @cached_property
     def limits(self) -> Limits:

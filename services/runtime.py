@@ -41,6 +41,7 @@ from services.orchestrator.watch import RunNotices
 from services.orchestrator.workflows import SharedLookups
 from services.outage import database_unreachable
 from services.outbox import OutboxRelay
+from services.redis_limits import memory_warnings
 from services.registry import store
 from services.registry.bus_access import BusAccess
 from services.throttle import AuthThrottle, Limits, MemoryCounters, RedisCounters
@@ -243,6 +244,7 @@ class Runtime:
         self._flusher = asyncio.create_task(self._flush_last_used(), name="last-used")
         if self.access.per_agent:
             self._bus_users = asyncio.create_task(self._keep_bus_users(), name="bus-users")
+            await self._say_memory_limits()
         if isinstance(self.transport, RedisStreamsTransport):
             # Any replica may finish a run another one's client waits on.
             self.notices = RunNotices(
@@ -275,6 +277,19 @@ class Runtime:
                 await self.last_used.flush(self.sessions)
             except Exception:
                 log.exception("could not record when tokens were last used; will try again")
+
+    async def _say_memory_limits(self) -> None:
+        """One loud line when Redis lets a single agent's user fill its memory (agents get
+        users of their own, whose appends ACL rules cannot bound)."""
+        if not isinstance(self.transport, RedisStreamsTransport):
+            return
+        found = await memory_warnings(self.transport.client, self.settings.bus_max_entry_bytes)
+        if found:
+            log.warning(
+                "Redis does not bound what agents' own Redis users may append: %s "
+                "(docs/deploy.md, 'Memory: what agents may append')",
+                "; ".join(found),
+            )
 
     async def _keep_bus_users(self, every_s: float = 1.0) -> None:
         """Make again the Redis users of live bus agents after Redis forgot them (a restart),

@@ -148,6 +148,7 @@ async def _serve(
         spill=spill,
         orchestrator_key=current[0].orchestrator_key,
         inbox_only=current[0].inbox_only,
+        max_entry_bytes=settings.bus_max_entry_bytes,
     )
     stopped = False
 

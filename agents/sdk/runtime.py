@@ -26,13 +26,19 @@ from typing import TYPE_CHECKING, Any
 
 from agents.sdk.definition import CapabilityDefinition
 from agents.sdk.errors import SetupError
-from agents.sdk.execution import Outcome, execute, unknown_capability
+from agents.sdk.execution import Outcome, TaskFailure, execute, unknown_capability
 from agents.sdk.spill import ResultSpill
 from bus import streams
 from bus.envelope import Envelope, Kind, answer, utcnow
 from bus.signing import Ed25519PublicKey, load_public_key, verify
 from bus.tasks import stop_within
-from bus.transport import ConsumerOptions, Reply, Subscription, Transport
+from bus.transport import (
+    DEFAULT_MAX_ENTRY_BYTES,
+    ConsumerOptions,
+    Reply,
+    Subscription,
+    Transport,
+)
 
 if TYPE_CHECKING:
     from agents.sdk.agent import Agent
@@ -62,6 +68,9 @@ class TaskRuntime:
         inbox_only: Capabilities whose task stream this agent may not read (the
             registration's ``inbox_only``: another tenant's agents read it); their tasks
             come to the inbox.
+        max_entry_bytes: The largest answer envelope the server keeps
+            (``MODX_BUS_MAX_ENTRY_BYTES``); a larger answer is sent as an ``answer_too_large``
+            error instead.
     """
 
     def __init__(
@@ -74,8 +83,10 @@ class TaskRuntime:
         spill: ResultSpill | None = None,
         orchestrator_key: Ed25519PublicKey | str | None = None,
         inbox_only: Collection[str] = (),
+        max_entry_bytes: int = DEFAULT_MAX_ENTRY_BYTES,
     ) -> None:
         self._agent = agent
+        self._max_entry_bytes = max_entry_bytes
         self._inbox_only = frozenset(inbox_only)
         self._spill = spill
         self._orchestrator_key = (
@@ -288,7 +299,20 @@ class TaskRuntime:
                 return None  # cancelled by the orchestrator: nobody waits for an answer
             outcome = ran
         reply_to = streams.reply_stream(task.reply_to)
-        return [(reply_to, self._agent.sign(result_envelope(task, sender, outcome)))]
+        reply = self._agent.sign(result_envelope(task, sender, outcome))
+        size = len(reply.to_json())
+        if size > self._max_entry_bytes:
+            # The server would discard it unread (MODX_BUS_MAX_ENTRY_BYTES), and the step
+            # would wait for its timeout: say so now, as an HTTP agent's answer would.
+            failure = TaskFailure(
+                "answer_too_large",
+                f"the answer is {size} bytes on the bus, over {self._max_entry_bytes} "
+                "(MODX_BUS_MAX_ENTRY_BYTES)",
+                False,
+            )
+            refused = Outcome(failure=failure, started_at=outcome.started_at)
+            reply = self._agent.sign(result_envelope(task, sender, refused))
+        return [(reply_to, reply)]
 
     async def _run_announced(
         self, definition: CapabilityDefinition, task: Envelope, name: str

@@ -15,6 +15,8 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bus.transport import DEFAULT_MAX_ENTRY_BYTES
+
 
 class AgentSettings(BaseSettings):
     """Where the MODX server is, how to authenticate, and how patiently to retry.
@@ -35,6 +37,8 @@ class AgentSettings(BaseSettings):
         key_dir: Where ``<agent name>.key`` is kept when neither is set, created on first
             run (``MODX_AGENT_KEY_DIR``). Instances of one agent share it: they prove the
             same key, so the registry lets them hold the same name.
+        bus_max_entry_bytes: The server's ``MODX_BUS_MAX_ENTRY_BYTES``: an answer larger on
+            the bus is sent as an ``answer_too_large`` error (the server would discard it).
     """
 
     model_config = SettingsConfigDict(env_prefix="MODX_", extra="ignore", populate_by_name=True)
@@ -55,3 +59,4 @@ class AgentSettings(BaseSettings):
     key: SecretStr | None = Field(default=None, validation_alias="MODX_AGENT_KEY")
     key_file: Path | None = Field(default=None, validation_alias="MODX_AGENT_KEY_FILE")
     key_dir: Path = Field(default=Path(".modx/agent-keys"), validation_alias="MODX_AGENT_KEY_DIR")
+    bus_max_entry_bytes: int = Field(default=DEFAULT_MAX_ENTRY_BYTES, ge=1024)

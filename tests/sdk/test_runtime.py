@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
 from agents.sdk import Agent
 from agents.sdk.runtime import TaskRuntime
@@ -15,6 +16,7 @@ from bus import streams, tasks
 from bus.envelope import Kind, utcnow
 from bus.memory import MemoryTransport
 from bus.signing import generate_keypair, sign, verify
+from bus.transport import DEFAULT_MAX_ENTRY_BYTES
 from tests.fixtures.services import wait_until
 from tests.sdk.sample_agent import Gate, build_agent
 
@@ -347,3 +349,35 @@ async def test_every_subscription_of_a_stop_shares_one_deadline(
     await transport.close()
     assert len(deadlines) >= 2 and None not in deadlines
     assert len(set(deadlines)) == 1
+
+
+class BlobRequest(BaseModel):
+    """How many bytes of output to make."""
+
+    size: int
+
+
+class BlobResult(BaseModel):
+    """That many bytes."""
+
+    blob: str
+
+
+async def test_an_answer_the_server_would_discard_is_sent_as_answer_too_large() -> None:
+    agent = Agent("blobs", version="1.0.0")
+
+    @agent.capability("blob.make")
+    async def make(request: BlobRequest) -> BlobResult:
+        return BlobResult(blob="x" * request.size)
+
+    async with AgentTestEnvironment(agent) as env:
+        over = await env.execute("blob.make", {"size": DEFAULT_MAX_ENTRY_BYTES})
+        under = await env.execute("blob.make", {"size": DEFAULT_MAX_ENTRY_BYTES - 4096})
+
+    assert over.kind is Kind.ERROR
+    error = over.payload["error"]
+    assert (error["code"], error["retryable"]) == ("answer_too_large", False)
+    assert "MODX_BUS_MAX_ENTRY_BYTES" in error["message"]
+    assert len(over.to_json()) < 4096
+    assert under.kind is Kind.RESULT
+    assert len(under.payload["output"]["blob"]) == DEFAULT_MAX_ENTRY_BYTES - 4096

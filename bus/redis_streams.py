@@ -519,6 +519,8 @@ class RedisStreamsTransport(Transport):
             PublishError: Redis is unreachable or refuses the script (older than 7.0).
         """
         dlqs = [streams.dlq(name, self._cluster) for name in names]
+        for dlq in dlqs:  # only agents append there: trimmed by this server, else by no one
+            self._touch(dlq)
         jobs = [[d, streams.dlq(d), streams.removals(d), streams.screened(d)] for d in dlqs]
         return await self._audit(jobs, ahead_s, max_entry_bytes or 0)
 

@@ -224,3 +224,32 @@ async def test_the_leader_audits_its_agents_dead_letter_streams(
             assert any("tampered with by an agent" in r.getMessage() for r in caplog.records)
         finally:
             await mallory.aclose()
+
+
+async def test_dead_letters_agents_append_are_trimmed_by_the_server(
+    redis_url: str, admin: Redis
+) -> None:
+    """Only agents append to a capability's dead-letter stream, and their users may not trim
+    it for us: the server trims each one it audits, past ``maxlen``, as its own removals."""
+    server = RedisStreamsTransport(
+        redis_url, trim_interval_s=0.05, maxlen=2, approximate_trim=False
+    )
+    found = Bus(server, BusAccess(server, redis_url, secret=b"s" * 32, clock_skew_s=300))
+    try:
+        await found.grant("mallory")
+        mallory = Redis.from_url(found.urls["mallory"])
+        try:
+            for i in range(20):
+                await mallory.xadd(DLQ, {"data": f"letter {i}"})
+            assert await found.access.audit(found.agents) == []
+
+            async def trimmed() -> bool:
+                return await admin.xlen(DLQ) <= 2
+
+            await wait_until(trimmed)
+            assert await found.access.audit(found.agents) == []  # ours: no tampering
+        finally:
+            await mallory.aclose()
+    finally:
+        await found.access.revoke(found.agents)
+        await server.close()

@@ -498,15 +498,16 @@ class RedisStreamsTransport(Transport):
             )
         )
 
-    async def audit(self, names: Sequence[str], ahead_s: float) -> list[Audit]:
+    async def audit(
+        self, names: Sequence[str], ahead_s: float, max_entry_bytes: int | None = None
+    ) -> list[Audit]:
         """Run ``bus.audit.AUDIT`` on each stream of ``names`` (one script each).
 
         Raises:
             PublishError: Redis is unreachable or refuses the script (older than 7.0).
         """
-        return await self._audit(
-            [[name, streams.dlq(name, self._cluster)] for name in names], ahead_s
-        )
+        jobs = [[name, streams.dlq(name, self._cluster)] for name in names]
+        return await self._audit(jobs, ahead_s, max_entry_bytes or 0)
 
     async def audit_dead_letters(
         self, names: Sequence[str], ahead_s: float, max_entry_bytes: int | None = None

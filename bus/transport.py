@@ -245,10 +245,13 @@ class Transport(ABC):
         """Trim ``stream`` now (it is also trimmed periodically); returns entries removed."""
         raise NotImplementedError
 
-    async def audit(self, names: Sequence[str], ahead_s: float) -> list[Audit]:
+    async def audit(
+        self, names: Sequence[str], ahead_s: float, max_entry_bytes: int | None = None
+    ) -> list[Audit]:
         """Find and undo, in each stream of ``names``, what an agent's own bus user can do
         beyond appending (``bus.audit``): ids more than ``ahead_s`` ahead of the clock, and
-        entries trimmed before their group acknowledged them. Only Redis hands agents users
+        entries trimmed before their group acknowledged them; a forged entry's data over
+        ``max_entry_bytes`` is not kept in its dead letter. Only Redis hands agents users
         of their own; nothing else can do either."""
         return [Audit(name) for name in names]
 

@@ -129,7 +129,9 @@ class Redelivery:
         mine = orchestrator.ownership.mine
         names = [streams.RESULTS, *(streams.result_partition(p) for p in sorted(mine))]
         skew_s = orchestrator.authenticator.clock_skew_s
-        found = [a for a in await orchestrator.transport.audit(names, skew_s) if not a.clean]
+        bound = orchestrator.consumer_options.max_entry_bytes  # a forged entry's data too
+        audited = await orchestrator.transport.audit(names, skew_s, bound)
+        found = [a for a in audited if not a.clean]
         if not found:
             return 0
         before = utcnow()

@@ -13,7 +13,10 @@ It cannot read another capability's stream, write a task, or touch any other key
 the id of what it appends and trim while appending (ACL rules never look at arguments): the
 orchestrators' audit of the results streams undoes both (``bus.audit``), and so does the
 leader's of its capabilities' dead-letter streams (``audit``), where trimmed dead letters are
-counted but cannot come back. It runs no code of its own: no ``EVAL``, whose Lua may loop
+counted but cannot come back. Nor can ACL rules bound an entry's size: the server removes
+entries over ``MODX_BUS_MAX_ENTRY_BYTES`` where it reads them (the results consumers, the
+same audit), and says at start when Redis's own limits let one agent fill its memory
+(``services.redis_limits``). It runs no code of its own: no ``EVAL``, whose Lua may loop
 for ever and block Redis for everyone, only ``FCALL`` of the server's functions
 (``bus.functions``: append the result, acknowledge the task), whose commands Redis checks
 against its rules too. The user is deleted when the agent is removed.

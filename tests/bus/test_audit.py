@@ -245,3 +245,18 @@ async def test_more_forged_dead_letters_than_one_call_moves_are_not_taken_for_tr
     assert await redis.xlen(streams.dlq(dlq)) == 1001
     entry_id = _text(await redis.xadd(dlq, {"data": "an honest dead letter"}))
     assert int(entry_id.split("-")[0]) < ahead
+
+
+async def test_a_forged_entry_over_the_bound_is_dead_lettered_without_its_data(
+    redis: Redis, transport: RedisStreamsTransport
+) -> None:
+    await redis.xadd(STREAM, {"data": "y" * 100_000}, id=LAST_ID)
+    assert await read(redis, 10) == [LAST_ID]  # read: else counted as lost too
+
+    [found] = await transport.audit([STREAM], ahead_s=300, max_entry_bytes=4096)
+
+    assert found == Audit(STREAM, forged=1)
+    [dead] = await transport.dead_letters(STREAM)
+    assert dead.reason.startswith("forged: entry id " + LAST_ID)
+    assert dead.data == b""
+    assert await redis.xlen(STREAM) == 0

@@ -9,12 +9,20 @@ with the answers; ``hold`` works until it is cancelled. Which skill runs is the 
 ``modx/skill`` metadata. Every cancellation it receives is counted in ``cancelled``, and the
 ``Authorization`` header of every request it gets is kept in ``authorizations`` (with a
 ``token``, its JSON-RPC endpoint wants it).
+
+To break it on purpose: with ``release`` set, ``shout`` works until that event is set; each
+JSON-RPC method named in ``cut`` has its next response stream cut after its first event (the
+connection closes mid-stream; one cut per entry); methods in ``refuse`` answer "method not
+found" (a peer without them); ``down`` answers HTTP 503 to every JSON-RPC request (and
+``down_after_cut`` sets it at the first cut: a peer that crashed mid-stream). Every task
+it creates is counted in ``tasks``, every JSON-RPC method it gets in ``calls``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,7 +39,7 @@ from a2a.utils.constants import PROTOCOL_VERSION_CURRENT
 from google.protobuf import json_format
 from starlette.applications import Starlette
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from services.interop.translate.a2a import SKILL_META, output_of, parts_of
 from tests.fixtures.services import free_port
@@ -57,6 +65,20 @@ class Peer:
     answers: list[Answer] = field(default_factory=list)
     authorizations: list[tuple[str, str]] = field(default_factory=list)
     """(path, Authorization header or "") of every request."""
+    tasks: list[str] = field(default_factory=list)
+    calls: list[str] = field(default_factory=list)
+    release: asyncio.Event | None = None
+    cut: list[str] = field(default_factory=list)
+    cuts: list[str] = field(default_factory=list)
+    refuse: set[str] = field(default_factory=set)
+    down: bool = False
+    down_after_cut: bool = False
+    port: int = 0
+
+
+class StreamCut(Exception):
+    """Raised by the peer's app mid-response: uvicorn then closes the connection, so the client
+    reads a stream that breaks (the test asked for it)."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +108,7 @@ class PeerExecutor(AgentExecutor):
         task = context.current_task
         if task is None:  # a new task; an answer continues the current one
             task = new_task_from_user_message(message)
+            self.peer.tasks.append(task.id)
             await event_queue.enqueue_event(task)
         updater = TaskUpdater(event_queue, task.id, task.context_id)
         await updater.start_work()
@@ -99,6 +122,8 @@ class PeerExecutor(AgentExecutor):
         if skill == "shout":
             value = output_of(message.parts)
             text = str(value.get("text", "")) if isinstance(value, dict) else ""
+            if self.peer.release is not None:
+                await self.peer.release.wait()
             await updater.add_artifact(parts_of({"text": text.upper()}), name="shouted")
             await updater.complete()
         elif skill == "refuse":
@@ -159,12 +184,15 @@ def card_of(url: str, *, streaming: bool) -> AgentCard:
 
 
 @contextlib.asynccontextmanager
-async def running_peer(*, streaming: bool = True, token: str | None = None) -> AsyncIterator[Peer]:
-    """Serve the peer on a free loopback port until the block ends; with ``token``, its
-    JSON-RPC endpoint answers 401 to a request without ``Authorization: <token>``."""
-    port = free_port()
+async def running_peer(
+    *, streaming: bool = True, token: str | None = None, port: int | None = None
+) -> AsyncIterator[Peer]:
+    """Serve the peer on a loopback port (``port``, or a free one) until the block ends; with
+    ``token``, its JSON-RPC endpoint answers 401 to a request without ``Authorization:
+    <token>``. A peer started again on the same port is the same agent that forgot its tasks."""
+    port = port or free_port()
     url = f"http://127.0.0.1:{port}"
-    peer = Peer(url=url, card_url=f"{url}/.well-known/agent-card.json")
+    peer = Peer(url=url, card_url=f"{url}/.well-known/agent-card.json", port=port)
     card = card_of(url, streaming=streaming)
     handler = DefaultRequestHandler(PeerExecutor(peer), InMemoryTaskStore(), card)
     routes = [*create_agent_card_routes(card), *create_jsonrpc_routes(handler, rpc_url="/rpc")]
@@ -178,7 +206,57 @@ async def running_peer(*, streaming: bool = True, token: str | None = None) -> A
             if token is not None and scope["path"] == "/rpc" and seen != token:
                 await Response("unauthorized", status_code=401)(scope, receive, send)
                 return
+            if scope["path"] == "/rpc":
+                await breaking(scope, receive, send)
+                return
         await app(scope, receive, send)
+
+    async def breaking(scope: Scope, receive: Receive, send: Send) -> None:
+        """The JSON-RPC endpoint, broken as the peer's fields say."""
+        body, more = b"", True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = bool(message.get("more_body"))
+        try:
+            request = json.loads(body)
+        except ValueError:
+            request = {}
+        method = str(request.get("method")) if isinstance(request, dict) else ""
+        peer.calls.append(method)
+        if peer.down:
+            await Response("restarting", status_code=503)(scope, receive, send)
+            return
+        if method in peer.refuse:
+            error = {"code": -32601, "message": f"Method not found: {method}"}
+            answer = {"jsonrpc": "2.0", "id": request.get("id"), "error": error}
+            await Response(json.dumps(answer), media_type="application/json")(scope, receive, send)
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        cutting = method in peer.cut
+        if cutting:
+            peer.cut.remove(method)
+
+        async def sending(message: Message) -> None:
+            await send(message)
+            if (
+                cutting
+                and message["type"] == "http.response.body"
+                and b"data:" in message.get("body", b"")
+            ):
+                peer.cuts.append(method)
+                peer.down = peer.down or peer.down_after_cut
+                raise StreamCut(f"the test peer cuts this {method} stream on purpose")
+
+        await app(scope, replay, sending)
 
     server = uvicorn.Server(
         uvicorn.Config(watched, host="127.0.0.1", port=port, log_level="warning")
@@ -195,4 +273,4 @@ async def running_peer(*, streaming: bool = True, token: str | None = None) -> A
         await serving
 
 
-__all__ = ["CHOICES", "QUESTIONS", "SKILLS", "Answer", "Peer", "running_peer"]
+__all__ = ["CHOICES", "QUESTIONS", "SKILLS", "Answer", "Peer", "StreamCut", "running_peer"]

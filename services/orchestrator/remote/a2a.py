@@ -10,6 +10,14 @@ Input-required is a question (``Reply.asks``): the step waits for a signal that 
 ``TASK_INPUT``: a message to the same remote task and context (A2A multi-turn), after which the
 task is followed as before, to its end or to its next question.
 
+A stream that breaks once the peer has made its task (the connection cut, the peer restarting)
+does not end the step: the same task is followed again, by ``SubscribeToTask`` (A2A 1.0
+§3.1.6; each time it breaks again), or by ``GetTask`` when the peer cannot subscribe (a task
+that has ended, a peer without the method), with backoff; ``resume_tries`` misses in a row fail
+the step as a peer out of reach. A task the peer no longer knows fails it as
+``remote_task_lost``, naming the task. A second remote task is only ever made by the step's
+own retry.
+
 The step runs (``task.started``) once the message is sent. A task MODX no longer needs (its
 run was cancelled...) is cancelled here by the dispatcher: the peer gets ``CancelTask``; a task
 that waits for an answer (nothing in flight) is cancelled by the conversation's handle
@@ -41,10 +49,11 @@ from a2a.types import (
     Message,
     SendMessageRequest,
     StreamResponse,
+    SubscribeToTaskRequest,
     Task,
     TaskState,
 )
-from a2a.utils.errors import A2AError, InternalError
+from a2a.utils.errors import A2AError, InternalError, TaskNotFoundError
 from google.protobuf import json_format
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -68,6 +77,8 @@ TRANSPORT = "a2a"
 UNREACHABLE = "the A2A agent could not be reached"
 UNAUTHORIZED = "register it with the headers it needs (POST /v1/agents/a2a headers)"
 POLL_S = (0.02, 2.0)  # GetTask backoff: first and longest wait (doubling)
+RESUME_S = (0.25, 8.0)  # backoff while a task's peer is out of reach: first and longest wait
+RESUME_TRIES = 6  # calls in a row that reach nothing (about 16 s) before the step fails
 
 
 def peer_of(agent: AgentRow) -> A2aPeer:
@@ -88,6 +99,7 @@ class A2aDelivery:
     def __init__(self, egress: EgressPolicy, *, timeout_s: float = 300.0) -> None:
         self.egress = egress
         self.http = guarded_http(egress, timeout_s)
+        self.resume_tries = RESUME_TRIES
         self._keeper: asyncio.Task[None] | None = None
 
     def client(self, card: AgentCard) -> Client:
@@ -148,11 +160,70 @@ class A2aDelivery:
         """Send ``message``, folding what comes back into ``remote``; the output when the peer
         answers with a message instead of a task, else None."""
         request = SendMessageRequest(message=message)
-        async for event in client.send_message(request, context=context):
-            if event.HasField("message"):
-                return translate_a2a.output_of(event.message.parts)
-            _apply(remote, event)
+        seen = 0
+        try:
+            async for event in client.send_message(request, context=context):
+                if event.HasField("message"):
+                    return translate_a2a.output_of(event.message.parts)
+                _apply(remote, event)
+                seen += 1
+            return None
+        except (A2AError, httpx.HTTPError) as exc:
+            # Before its first event, nothing says the peer has the message (nor which task).
+            if not (seen and remote.id and _transient(exc)):
+                raise
+            log.info("A2A task %s: its stream broke (%r); subscribing again", remote.id, exc)
+        # Outside the handler: what fails next must not carry this break as its context.
+        await self._resubscribe(client, context, remote)
         return None
+
+    async def _resubscribe(self, client: Client, context: ClientCallContext, remote: Task) -> None:
+        """Follow ``remote``, whose stream broke, by subscribing to it again until it ends or
+        asks. Returns early when the peer cannot subscribe to it (it has ended, or the peer
+        has no such method) or a stream ends first: ``_until_final`` then reads it."""
+        misses, wait = 0, RESUME_S[0]
+        while remote.status.state not in translate_a2a.FINAL_STATES:
+            await asyncio.sleep(wait)
+            seen = 0
+            try:
+                request = SubscribeToTaskRequest(id=remote.id)
+                async for event in client.subscribe(request, context=context):
+                    _apply(remote, event)  # the first is the task as it is now
+                    seen += 1
+                return
+            except TaskNotFoundError:
+                raise _lost(remote.id) from None
+            except NotImplementedError:  # a card without streaming: the SDK will not try
+                return
+            except (A2AError, httpx.HTTPError) as exc:
+                if not _transient(exc):
+                    if isinstance(exc, A2AError) and not isinstance(exc, A2AClientError):
+                        return  # refused (an ended task, no such method): read it instead
+                    raise
+                log.info("A2A task %s: subscribing again failed: %r", remote.id, exc)
+            # A stream that brought news before it broke again is progress, not a miss.
+            misses, wait = (0, RESUME_S[0]) if seen > 1 else (misses + 1, wait * 2)
+            wait = min(wait, RESUME_S[1])
+            if misses >= self.resume_tries:
+                raise DeliveryFailed("dispatch_failed", UNREACHABLE, True)
+
+    async def _get(self, client: Client, context: ClientCallContext, task_id: str) -> Task:
+        """``GetTask``, tried again with backoff while the peer is out of reach (or answers
+        408, 429 or 5xx), up to ``resume_tries`` times; a task the peer does not know is
+        ``remote_task_lost``."""
+        misses, wait = 0, RESUME_S[0]
+        while True:
+            try:
+                return await client.get_task(GetTaskRequest(id=task_id), context=context)
+            except TaskNotFoundError:
+                raise _lost(task_id) from None
+            except (A2AError, httpx.HTTPError) as exc:
+                misses += 1
+                if not _transient(exc) or misses >= self.resume_tries:
+                    raise
+                log.info("A2A task %s: GetTask failed: %r", task_id, exc)
+            await asyncio.sleep(wait)
+            wait = min(wait * 2, RESUME_S[1])
 
     async def _answer(
         self, client: Client, context: ClientCallContext, payload: Any, skill: str
@@ -167,7 +238,7 @@ class A2aDelivery:
         answer = payload.get("answer") if isinstance(payload, dict) else None
         if not (isinstance(handle, dict) and handle.get("task_id") and isinstance(answer, dict)):
             raise DeliveryFailed("bad_input", "the answer names no remote task", False)
-        remote = await client.get_task(GetTaskRequest(id=str(handle["task_id"])), context=context)
+        remote = await self._get(client, context, str(handle["task_id"]))
         asked = translate_a2a.conversation_of(remote)["asked"]
         if remote.status.state != TaskState.TASK_STATE_INPUT_REQUIRED or (
             asked != handle.get("asked", asked)  # it asks something else since
@@ -195,7 +266,7 @@ class A2aDelivery:
                 raise DeliveryFailed("bad_answer", "the A2A agent answered no task", False)
             await asyncio.sleep(wait)
             wait = min(wait * 2, POLL_S[1])
-            remote = await client.get_task(GetTaskRequest(id=remote.id), context=context)
+            remote = await self._get(client, context, remote.id)
         return remote
 
     async def cancel(self, agent: AgentRow, envelope: Envelope) -> None:
@@ -299,6 +370,19 @@ def _failure(exc: Exception) -> DeliveryFailed:
     # names no address.
     reason = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
     return DeliveryFailed("bad_answer", f"the A2A agent's answer is not A2A: {reason}", False)
+
+
+def _lost(task_id: str) -> DeliveryFailed:
+    """The peer no longer knows the task MODX follows (it restarted, or dropped it): its
+    answer is lost. Another attempt sends the step again, as a new remote task."""
+    message = f"the A2A agent no longer knows task {task_id}: its answer is lost"
+    return DeliveryFailed("remote_task_lost", message, True)
+
+
+def _transient(exc: BaseException) -> bool:
+    """Whether the peer may answer a moment later: out of reach, or HTTP 408, 429 or 5xx."""
+    status = _http_status(exc)
+    return _unreachable(exc) or status in (408, 429) or (status is not None and status >= 500)
 
 
 def _unreachable(exc: BaseException) -> bool:

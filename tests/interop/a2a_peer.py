@@ -13,7 +13,8 @@ with the answers; ``hold`` works until it is cancelled. Which skill runs is the 
 To break it on purpose: with ``release`` set, ``shout`` works until that event is set; each
 JSON-RPC method named in ``cut`` has its next response stream cut after its first event (the
 connection closes mid-stream; one cut per entry); methods in ``refuse`` answer "method not
-found" (a peer without them); ``down`` answers HTTP 503 to every JSON-RPC request (and
+found" (a peer without them); each method in ``unavailable`` has its next call answered HTTP
+503 (one per entry); ``down`` answers HTTP 503 to every JSON-RPC request (and
 ``down_after_cut`` sets it at the first cut: a peer that crashed mid-stream). Every task
 it creates is counted in ``tasks``, every JSON-RPC method it gets in ``calls``.
 """
@@ -71,6 +72,7 @@ class Peer:
     cut: list[str] = field(default_factory=list)
     cuts: list[str] = field(default_factory=list)
     refuse: set[str] = field(default_factory=set)
+    unavailable: list[str] = field(default_factory=list)
     down: bool = False
     down_after_cut: bool = False
     port: int = 0
@@ -224,6 +226,10 @@ async def running_peer(
             request = {}
         method = str(request.get("method")) if isinstance(request, dict) else ""
         peer.calls.append(method)
+        if method in peer.unavailable:
+            peer.unavailable.remove(method)
+            await Response("busy", status_code=503)(scope, receive, send)
+            return
         if peer.down:
             await Response("restarting", status_code=503)(scope, receive, send)
             return

@@ -1,7 +1,8 @@
 """An A2A peer whose answer stream breaks mid-way (MODX as the client): MODX picks the same
 remote task up again instead of failing the step (which a retry answered with a second remote
 task). It subscribes to the task again (``SubscribeToTask``); a peer without that method is
-polled (``GetTask``); a peer that forgot the task (restarted) gives an error naming it. The peer
+polled (``GetTask``), and a poll that fails (HTTP 503) is tried again; a peer that forgot the
+task (restarted) gives an error naming it. The peer
 is the a2a-sdk's server (tests/interop/a2a_peer.py) whose JSON-RPC endpoint closes the
 connection after a stream's first event, both modes."""
 
@@ -74,6 +75,23 @@ async def test_a_peer_that_cannot_resubscribe_is_polled(stack: Stack, peer: Peer
     assert run["output"] == {"text": "HELLO"}
     assert len(peer.tasks) == 1
     assert peer.calls.count("SendStreamingMessage") == 1
+
+
+async def test_a_poll_that_fails_is_tried_again_on_the_same_task(stack: Stack) -> None:
+    # A peer without streaming: its task is polled (GetTask), and two polls answer 503.
+    async with running_peer(streaming=False) as peer:
+        peer.release = asyncio.Event()
+        peer.unavailable = ["GetTask", "GetTask"]
+        response = await stack.client.post("/v1/agents/a2a", json={"card_url": peer.card_url})
+        assert response.status_code == 201, response.text
+        run_id = await stack.submit(FLOW, {"text": "hello"})
+        await wait_until(lambda: not peer.unavailable or len(peer.tasks) > 1, timeout=300)
+        peer.release.set()
+        run = await stack.wait(run_id, timeout=300)
+    assert run["status"] == "succeeded", run
+    assert run["output"] == {"text": "HELLO"}
+    assert run["steps"][0]["attempt"] == 1
+    assert len(peer.tasks) == 1
 
 
 async def _ended(stack: Stack, run_id: str) -> bool:

@@ -14,7 +14,8 @@ To break it on purpose: with ``release`` set, ``shout`` works until that event i
 JSON-RPC method named in ``cut`` has its next response stream cut after its first event (the
 connection closes mid-stream; one cut per entry); methods in ``refuse`` answer "method not
 found" (a peer without them); each method in ``unavailable`` has its next call answered HTTP
-503 (one per entry); ``down`` answers HTTP 503 to every JSON-RPC request (and
+503 (one per entry); a method in ``headless`` has the first event of its streams dropped
+(counted in ``dropped``); ``down`` answers HTTP 503 to every JSON-RPC request (and
 ``down_after_cut`` sets it at the first cut: a peer that crashed mid-stream). Every task
 it creates is counted in ``tasks``, every JSON-RPC method it gets in ``calls``.
 """
@@ -73,6 +74,8 @@ class Peer:
     cuts: list[str] = field(default_factory=list)
     refuse: set[str] = field(default_factory=set)
     unavailable: list[str] = field(default_factory=list)
+    headless: set[str] = field(default_factory=set)
+    dropped: list[str] = field(default_factory=list)
     down: bool = False
     down_after_cut: bool = False
     port: int = 0
@@ -252,12 +255,12 @@ async def running_peer(
             peer.cut.remove(method)
 
         async def sending(message: Message) -> None:
+            event = message["type"] == "http.response.body" and b"data:" in message.get("body", b"")
+            if event and method in peer.headless and method not in peer.dropped:
+                peer.dropped.append(method)
+                message = {**message, "body": b""}
             await send(message)
-            if (
-                cutting
-                and message["type"] == "http.response.body"
-                and b"data:" in message.get("body", b"")
-            ):
+            if cutting and event:
                 peer.cuts.append(method)
                 peer.down = peer.down or peer.down_after_cut
                 raise StreamCut(f"the test peer cuts this {method} stream on purpose")

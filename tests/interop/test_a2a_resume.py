@@ -94,6 +94,22 @@ async def test_a_poll_that_fails_is_tried_again_on_the_same_task(stack: Stack) -
     assert len(peer.tasks) == 1
 
 
+async def test_a_subscription_without_the_task_first_is_not_a2a(stack: Stack, peer: Peer) -> None:
+    # A2A: a subscription starts with the task as it is now (MODX replaces what it holds).
+    peer.cut = ["SendStreamingMessage"]
+    peer.headless = {"SubscribeToTask"}
+    flow = {**FLOW, "steps": [{**FLOW["steps"][0], "retry": {"max_attempts": 1}}]}
+    run_id = await stack.submit(flow, {"text": "hello"})
+    await wait_until(lambda: bool(peer.dropped) or _ended(stack, run_id), timeout=300)
+    assert peer.release is not None
+    peer.release.set()  # the subscription's next event is the artifact
+    run = await stack.wait(run_id, timeout=300)
+    assert run["status"] == "failed", run
+    error = run["steps"][0]["error"]
+    assert error["code"] == "bad_answer", error
+    assert "does not start with the task" in error["message"], error
+
+
 async def _ended(stack: Stack, run_id: str) -> bool:
     run = (await stack.client.get(f"/v1/runs/{run_id}")).json()
     return run["status"] in ("succeeded", "failed")

@@ -79,6 +79,9 @@ UNAUTHORIZED = "register it with the headers it needs (POST /v1/agents/a2a heade
 POLL_S = (0.02, 2.0)  # GetTask backoff: first and longest wait (doubling)
 RESUME_S = (0.25, 8.0)  # backoff while a task's peer is out of reach: first and longest wait
 RESUME_TRIES = 6  # calls in a row that reach nothing (about 16 s) before the step fails
+NOT_A_SUBSCRIPTION = (
+    "the A2A agent's answer is not A2A: a subscription that does not start with the task"
+)
 
 
 def peer_of(agent: AgentRow) -> A2aPeer:
@@ -188,7 +191,12 @@ class A2aDelivery:
             try:
                 request = SubscribeToTaskRequest(id=remote.id)
                 async for event in client.subscribe(request, context=context):
-                    _apply(remote, event)  # the first is the task as it is now
+                    if not seen and not event.HasField("task"):
+                        # A2A: the first event is the task as it is now. It replaces what MODX
+                        # holds, so a peer that breaks its streams again and again cannot make
+                        # that grow past one response's bound (MAX_RESPONSE_BYTES).
+                        raise DeliveryFailed("bad_answer", NOT_A_SUBSCRIPTION, False)
+                    _apply(remote, event)
                     seen += 1
                 return
             except TaskNotFoundError:

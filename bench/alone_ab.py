@@ -14,9 +14,9 @@ window does not.
 
 It reports, per build, the p50/p99 of all its runs and of each round, and the CPU
 milliseconds per step of its server, its agents and its database's PostgreSQL backends,
-counted over its own blocks only (``/proc``), and the servers' system calls and wake-ups
-(voluntary context switches) per step, and the sequential scans of ``runs`` and ``steps`` in
-its database at the end. With ``--clients C`` each round also has each build
+counted over its own blocks only (``/proc``), and the servers' and the agents' system calls
+and wake-ups (voluntary context switches) per step, and the sequential scans of ``runs`` and
+``steps`` in its database at the end. With ``--clients C`` each round also has each build
 take a burst of C clients, each submitting a run and waiting on it (``/wait``): steps/s and the
 server's CPU per step, so that a change for runs alone is seen not to cost the burst.
 """
@@ -85,7 +85,7 @@ class Build:
         self.samples: list[float] = []
         self.rounds: list[dict[str, float]] = []
         self.cpu: dict[str, float] = {}
-        self.activity = [0.0, 0.0]
+        self.activity: dict[str, list[float]] = {}  # per process group: syscalls, wake-ups
         self.bursts: list[dict[str, float]] = []
         self.scanned: dict[str, int] = {}
         self.read: list[dict[str, dict[str, int]]] = []  # per block: what each table's reads did
@@ -101,8 +101,10 @@ class Build:
         for key, value in profile.cpu_delta(before, profile.cpu_snapshot(groups)).items():
             self.cpu[key] = self.cpu.get(key, 0.0) + value
         done = profile.activity_delta(did, profile.activity_snapshot(groups))
-        self.activity[0] += done["server"][0]
-        self.activity[1] += done["server"][1]
+        for group in ("server", "agents"):
+            into = self.activity.setdefault(group, [0.0, 0.0])
+            into[0] += done.get(group, (0.0, 0.0))[0]
+            into[1] += done.get(group, (0.0, 0.0))[1]
         self.samples += samples
         summary = latency_summary(samples)
         self.rounds.append({"p50_ms": summary["p50_ms"], "p99_ms": summary["p99_ms"]})
@@ -176,8 +178,11 @@ class Build:
             "mean_ms": round(summary["mean_ms"], 2),
             "rounds_p50_ms": [round(r["p50_ms"], 2) for r in self.rounds],
             "cpu_ms_per_step": {k: round(1000 * v / steps, 3) for k, v in self.cpu.items()},
-            "server_syscalls_per_step": round(self.activity[0] / steps, 2),
-            "server_wakeups_per_step": round(self.activity[1] / steps, 2),
+            **{
+                f"{group}_{what}_per_step": round(counts[i] / steps, 2)
+                for group, counts in self.activity.items()
+                for i, what in enumerate(("syscalls", "wakeups"))
+            },
             **({"bursts": self.bursts} if self.bursts else {}),
             "scans": self.scanned,
             # What the runs alone read, per run, in the first and the last three rounds.

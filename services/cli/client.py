@@ -17,6 +17,7 @@ BAD_REQUEST = BAD_INPUT
 __all__ = [
     "AUTH",
     "BAD_REQUEST",
+    "JSON_HINT",
     "NOT_FOUND",
     "OK",
     "RUN_FAILED",
@@ -93,8 +94,10 @@ class Client:
 
     def _fail(self, exc: modx.ModxError) -> NoReturn:
         if isinstance(exc, modx.Unreachable):
+            # The client's message starts "cannot reach MODX at URL: " too; say it once.
+            why = exc.message.removeprefix(f"cannot reach MODX at {self.url}: ")
             fail(
-                f"cannot reach MODX at {self.url} (from {self.server.url_from}): {exc.message}",
+                f"cannot reach MODX at {self.url} (from {self.server.url_from}): {why}",
                 UNREACHABLE,
                 self.as_json,
                 hint="is it running? start it with `modx up`, or point MODX_URL at it",
@@ -102,12 +105,29 @@ class Client:
         code = {401: AUTH, 403: AUTH, 404: NOT_FOUND}.get(exc.status, BAD_REQUEST)
         if exc.status >= 500:
             code = UNREACHABLE
-        hint = None
+        fail(f"{exc.status} {exc.message}", code, self.as_json, exc.details, self._hint(exc))
+
+    def _hint(self, exc: modx.ModxError) -> str | None:
         if exc.status == 401:
-            hint = (
+            return (
                 f"the token from {self.server.token_from} was refused; "
                 "use the one `modx up` printed (export MODX_API_TOKEN=...)"
                 if self.token
                 else "no token found: set MODX_API_TOKEN (modx up prints it)"
             )
-        fail(f"{exc.status} {exc.message}", code, self.as_json, exc.details, hint)
+        if exc.status == 404:
+            # The API names what is missing first: "run '…' does not exist", "workflow '…' …".
+            listing = LISTINGS.get(exc.message.split(" ", 1)[0])
+            return f"`{listing}` shows those your token's tenant has" if listing else None
+        if exc.status in (400, 422) and exc.details:
+            return (
+                "the JSON path names the field at fault: `$` is what was sent (the file of "
+                "`workflow register`; `$.input` is the --input of `run submit`)"
+            )
+        return None
+
+
+LISTINGS = {noun: f"modx {noun} list" for noun in ("run", "workflow", "agent", "token", "tenant")}
+"""The command that lists each kind of object a 404 can name."""
+
+JSON_HINT = "quote the JSON for the shell ('{\"n\": 1}'), or pass a file: @input.json"

@@ -390,7 +390,12 @@ def run_submit(
     try:
         value = json.loads(raw)
     except json.JSONDecodeError as exc:
-        cli_client.fail(f"--input is not JSON: {exc}", cli_client.BAD_REQUEST, as_json)
+        cli_client.fail(
+            f"--input is not JSON: {exc}",
+            cli_client.BAD_REQUEST,
+            as_json,
+            hint=cli_client.JSON_HINT,
+        )
     with api.guard() as modx:
         accepted = modx.submit(spec, value, idempotency_key=idempotency_key)
     if not wait:
@@ -585,7 +590,12 @@ def run_signal(
         try:
             body = json.loads(data)
         except json.JSONDecodeError as exc:
-            cli_client.fail(f"--data is not JSON: {exc}", cli_client.BAD_REQUEST, as_json)
+            cli_client.fail(
+                f"--data is not JSON: {exc}",
+                cli_client.BAD_REQUEST,
+                as_json,
+                hint=cli_client.JSON_HINT.replace("input.json", "data.json"),
+            )
     with Client(url, as_json=as_json).guard() as modx:
         answer = modx.signal(run_id, name, body)
     if as_json:

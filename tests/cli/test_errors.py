@@ -78,8 +78,30 @@ def test_no_server_names_the_url_and_where_it_came_from(tmp_path: Path) -> None:
     result = modx("run", "list", env={"MODX_URL": url, "XDG_CONFIG_HOME": str(tmp_path)})
     assert result.returncode == 3
     line = one_line(result)
-    assert f"cannot reach MODX at {url} (from --url/MODX_URL)" in line
+    assert f"cannot reach MODX at {url} (from --url/MODX_URL): ConnectError" in line
+    assert line.count("cannot reach MODX") == 1, line
     assert "modx up" in result.stderr  # the hint
+
+
+async def test_what_the_server_refuses_comes_with_a_hint(tmp_path: Path) -> None:
+    """A missing run or workflow names the command that lists them, a refused definition says
+    what its JSON path points into, and JSON the shell mangled says how to pass it."""
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("name: broken\nsteps:\n  - {id: a, capability: x, input: $.steps.b.output}\n")
+    async with running_stack("embedded", tmp_path, None, None) as stack:
+        env = {"MODX_URL": stack.url, "MODX_API_TOKEN": TOKEN}
+        run = ("run", "show", "01a2520b-0000-7000-8000-000000000000")
+        submit = ("run", "submit", "nope", "--input", "{}")
+        for args, code, hint in [
+            (run, 5, "hint: `modx run list` shows"),
+            (submit, 5, "hint: `modx workflow list` shows"),
+            (("workflow", "register", str(broken)), 2, "hint: the JSON path names the field"),
+            (("run", "submit", "nope", "--input", "{n: 1}"), 2, "hint: quote the JSON"),
+        ]:
+            result = await asyncio.to_thread(modx, *args, env=env, cwd=tmp_path)
+            assert result.returncode == code, result.stderr
+            one_line(result)
+            assert hint in result.stderr, result.stderr
 
 
 @pytest.mark.parametrize("token", ["wrong-token-0123456789abcdef", None])

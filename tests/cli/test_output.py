@@ -86,9 +86,14 @@ async def test_api_problems_are_lines_and_runs_read_in_order(tmp_path: Path) -> 
     assert refused.stderr.splitlines() == [
         "error: 422 $.steps[0].input: reference to unknown step 'nope'",
         "  $.steps[1].input: reference to unknown step 'gone'",
+        "hint: the JSON path names the field at fault: `$` is what was sent (the file of "
+        "`workflow register`; `$.input` is the --input of `run submit`)",
     ]
     assert unknown.returncode == 5
-    assert unknown.stderr.splitlines() == ["error: 404 workflow 'no-such-flow' is not registered"]
+    assert unknown.stderr.splitlines() == [
+        "error: 404 workflow 'no-such-flow' is not registered",
+        "hint: `modx workflow list` shows those your token's tenant has",
+    ]
 
     # No agent yet: the wait gives up, and says the run is not over.
     assert waited.returncode == 1

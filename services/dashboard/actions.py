@@ -108,7 +108,7 @@ async def cancel(
         run = await runs.get_run(session, run_id)
     status = run.status if run is not None else "unknown"
     if not cancelled:
-        raise ApiError(409, "run_finished", f"run {run_id} is already {status}")
+        raise ApiError(409, "run_finished", f"run {run_id} has already ended ({status})")
     return {"run_id": run_id, "status": status}
 
 

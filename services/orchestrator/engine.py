@@ -519,7 +519,10 @@ class Engine:
             SignalRefused: A step waits for it but its schema refuses ``body`` (nothing changed).
         """
         if self._deadline_passed(ctx) or ctx.run.status in TERMINAL_RUN:
-            raise NoWaiter(f"run {ctx.run.id} is {ctx.run.status}: no step waits for {name!r}")
+            # "has ended (succeeded)", not "is succeeded"; a run past its deadline may not be
+            # marked ended yet.
+            how = ctx.run.status if ctx.run.status in TERMINAL_RUN else "past its deadline"
+            raise NoWaiter(f"run {ctx.run.id} has ended ({how}): no step waits for {name!r}")
         took, kept = [], []
         for step_def in ctx.definition.steps:
             row = ctx.steps[step_def.id]

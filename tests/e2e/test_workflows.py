@@ -156,7 +156,7 @@ async def test_cancel_stops_dispatch_and_cancels_running_steps(stack: Stack) -> 
         "after": "cancelled",
     }
     again = assert_error(await stack.client.post(f"/v1/runs/{run_id}/cancel"), 409, "run_finished")
-    assert "cancelled" in again["message"]
+    assert again["message"] == f"run {run_id} has already ended (cancelled)"
     # "after" was never dispatched (no task left for it), and is finished: it never will be;
     # the agent holding "h" was told to stop (docs/protocol.md, "Cancellation").
     sent = [

@@ -465,7 +465,7 @@ async def test_a_signal_names_the_steps_that_took_it_or_why_none_did(runtime: Ru
     cancelled = await start(runtime, definition)
     await at(runtime, cancelled, 1, lambda c: _cancel(engine, c))
     await at(runtime, cancelled, 2, offer("go"))
-    assert outcomes[-1] == f"run {cancelled.id} is cancelled: no step waits for 'go'"
+    assert outcomes[-1] == f"run {cancelled.id} has ended (cancelled): no step waits for 'go'"
     later = {
         "name": "w",
         "steps": [

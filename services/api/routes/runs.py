@@ -452,7 +452,7 @@ async def cancel_run(
     cancelled = await runtime.orchestrator.cancel_run(run_id, "cancelled by request")
     run = await _run_or_404(session, run_id, principal.tenant)
     if not cancelled:
-        raise ApiError(409, "run_finished", f"run {run_id} is already {run.status}")
+        raise ApiError(409, "run_finished", f"run {run_id} has already ended ({run.status})")
     return RunAccepted(run_id=run_id, status=run.status, created=False)
 
 

@@ -11,6 +11,10 @@ need_apt=()
 command -v swipl >/dev/null || need_apt+=(swi-prolog-nox)
 command -v java >/dev/null || need_apt+=(default-jre-headless)
 command -v chromium >/dev/null || need_apt+=(chromium)
+# The chaos tests: partitions through network namespaces (nft), a replica's clock (faketime).
+command -v nft >/dev/null || need_apt+=(nftables)
+command -v faketime >/dev/null || need_apt+=(faketime)
+command -v ip >/dev/null || need_apt+=(iproute2)
 command -v python3 >/dev/null || need_apt+=(python3 python3-venv python3-pip)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
 if [ ${#need_apt[@]} -gt 0 ]; then

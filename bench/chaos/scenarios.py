@@ -38,6 +38,7 @@ import asyncpg
 import httpx
 import redis.asyncio as aioredis
 
+from bench.chaos.netns import Namespace
 from bench.chaos.servers import PrivatePostgres, PrivateRedis
 from bench.harness import REPO
 from bench.stack import ADMIN, TOKEN, free_port, stop_processes
@@ -120,17 +121,20 @@ class Replica:
     env: dict[str, str]
     log: Path
     proc: subprocess.Popen[bytes] | None = None
+    host: str = "127.0.0.1"
+    namespace: Namespace | None = None  # runs inside it, listening on its address
 
     @property
     def url(self) -> str:
         """Its base URL."""
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     def start(self) -> None:
         """Start (again) on its port."""
-        command = ["-m", "services.cli.main", "serve", "--host", "127.0.0.1", "--port"]
+        command = ["-m", "services.cli.main", "serve", "--host", self.host, "--port"]
+        argv = [sys.executable, *command, str(self.port)]
         self.proc = subprocess.Popen(
-            [sys.executable, *command, str(self.port)],
+            self.namespace.command(argv) if self.namespace else argv,
             cwd=REPO,
             env={**os.environ, "PYTHONPATH": str(REPO), **self.env},
             stdout=open(self.log, "ab"),  # noqa: SIM115 - lives with the process
@@ -167,14 +171,16 @@ class Stack:
     agents: list[subprocess.Popen[bytes]] = field(default_factory=list)
     faults: list[tuple[float, float]] = field(default_factory=list)  # wall-clock (start, end)
     proxy: Any = None
+    namespace: Namespace | None = None
 
     @property
     def executions(self) -> Path:
         """The agents' log of every execution."""
         return self.folder / "executions.log"
 
-    def start_agent(self) -> None:
-        """One more ``numbers`` agent process, registered with the first replica."""
+    def start_agent(self, inside: bool = False) -> None:
+        """One more ``numbers`` agent process, registered with the first replica; ``inside``
+        the stack's namespace."""
         env = {
             **os.environ,
             "PYTHONPATH": str(REPO),
@@ -183,9 +189,13 @@ class Stack:
             "MODX_TEST_LOG": str(self.executions),
             "MODX_AGENT_SPILL_DIR": str(self.folder / "spill"),
         }
+        argv = [sys.executable, "-m", "tests.e2e.launch", "bus", "numbers"]
+        if inside:
+            assert self.namespace is not None
+            argv = self.namespace.command(argv)
         self.agents.append(
             subprocess.Popen(
-                [sys.executable, "-m", "tests.e2e.launch", "bus", "numbers"],
+                argv,
                 cwd=REPO,
                 env=env,
                 stdout=open(self.folder / f"agent-{len(self.agents)}.log", "ab"),  # noqa: SIM115
@@ -212,19 +222,22 @@ async def open_stack(
     *,
     partition: str | None = None,
     skew: str | None = None,
+    namespace: Namespace | None = None,
+    inside: str | None = None,
 ) -> Stack:
     """A fresh database, two replicas and two agents. The second replica reaches
     ``partition`` ("postgres" or "redis") through a proxy, and its clock is off by ``skew``
-    (libfaketime's offset, "+60s")."""
+    (libfaketime's offset, "+60s"). With ``namespace``, everything talks over its link's
+    root address, and the second ``inside`` ("replica" or "agent") runs in it."""
     database = f"chaos_{uuid.uuid4().hex[:8]}"
     conn = await asyncpg.connect(postgres.dsn())
     try:
         await conn.execute(f'CREATE DATABASE "{database}"')
     finally:
         await conn.close()
-    stack = Stack(folder, postgres, redis, database)
+    stack = Stack(folder, postgres, redis, database, namespace=namespace)
     try:
-        await _start(stack, folder, postgres, redis, database, partition, skew)
+        await _start(stack, folder, postgres, redis, database, partition, skew, inside)
     except BaseException:
         await asyncio.to_thread(stack.stop)  # nothing left running when it could not start
         raise
@@ -239,10 +252,14 @@ async def _start(
     database: str,
     partition: str | None,
     skew: str | None,
+    inside: str | None,
 ) -> None:
     create_key_file(folder / "ledger.key")
+    namespace = stack.namespace
+    # Through a namespace's link, servers are reached at its root end, from either side.
+    host = namespace.host_address if namespace else "127.0.0.1"
     base = {
-        "MODX_REDIS_URL": redis.url,
+        "MODX_REDIS_URL": redis.url.replace("127.0.0.1", host),
         "MODX_API_TOKEN": TOKEN,
         "MODX_ADMIN_TOKEN": ADMIN,
         "MODX_LEDGER_KEY_FILE": str(folder / "ledger.key"),
@@ -250,7 +267,7 @@ async def _start(
         "MODX_TEST_LOG": str(stack.executions),
     }
     for index in range(2):
-        env = {**base, "MODX_DATABASE_URL": postgres.url(database)}
+        env = {**base, "MODX_DATABASE_URL": postgres.url(database).replace("127.0.0.1", host)}
         if partition and index == 1:
             from tests.fixtures.proxy import TcpProxy
 
@@ -262,13 +279,15 @@ async def _start(
         if skew and index == 1:
             env |= {"LD_PRELOAD": _libfaketime(), "FAKETIME": skew}
         replica = Replica(
-            free_port(), env["MODX_DATABASE_URL"], env, folder / f"replica-{index}.log"
+            free_port(), env["MODX_DATABASE_URL"], env, folder / f"replica-{index}.log", host=host
         )
+        if namespace and inside == "replica" and index == 1:
+            replica.host, replica.namespace = namespace.address, namespace
         stack.replicas.append(replica)
         replica.start()
         await replica.ready()  # the first migrates; the second finds the schema ready
-    for _ in range(2):
-        stack.start_agent()
+    for index in range(2):
+        stack.start_agent(inside=inside == "agent" and index == 1)
     await wait_agents(stack, 2)
 
 
@@ -650,6 +669,28 @@ async def postgres_read_only(stack: Stack, duration_s: float) -> None:
     await stack.fault(failover)
 
 
+def netns_cut(what: str, seconds: float) -> Callable[[Stack, float], Awaitable[None]]:
+    """Drop, silently, the namespace's packets to and from ``what`` ("postgres", "redis", or
+    "all") for ``seconds``, then pass them again."""
+
+    async def inject(stack: Stack, duration_s: float) -> None:
+        namespace = stack.namespace
+        assert namespace is not None
+
+        async def cut() -> None:
+            ports = {"postgres": (stack.postgres.port,), "redis": (stack.redis.port,), "all": ()}
+            namespace.cut(ports[what])
+            try:
+                await asyncio.sleep(seconds)
+            finally:
+                namespace.heal()
+
+        await asyncio.sleep(duration_s / 3)
+        await stack.fault(cut)
+
+    return inject
+
+
 Fault = Callable[[Stack, float], Awaitable[None]]
 SCENARIOS: dict[str, tuple[Fault, dict[str, Any]]] = {
     "agents-killed": (agents_killed, {}),
@@ -672,6 +713,12 @@ SCENARIOS: dict[str, tuple[Fault, dict[str, Any]]] = {
     "postgres-read-only": (postgres_read_only, {}),
     # The second replica's clock 60 s ahead (machines whose clocks disagree), then killed.
     "replica-lost-skewed": (replica_lost, {"skew": "+60s"}),
+    # Network namespaces (``bench/chaos/netns.py``): packets dropped at a veth link, silently.
+    # The second replica cut from PostgreSQL for 25 s (past its 10 s membership lease).
+    "netns-replica-postgres": (netns_cut("postgres", 25), {"netns": "replica"}),
+    # The second agent cut from everything (Redis and the API) for 25 s: past its 15 s lease,
+    # short of the 30 s visibility timeout.
+    "netns-agent-cut": (netns_cut("all", 25), {"netns": "agent"}),
 }
 
 
@@ -685,14 +732,48 @@ async def run_scenario(
     settle_s: float = 120.0,
 ) -> Result:
     """Run one scenario on ``postgres`` (a cluster already started) and a Redis of its own."""
-    inject, options = SCENARIOS[name]
+    options = SCENARIOS[name][1]
     folder = folder / name
     folder.mkdir(parents=True, exist_ok=True)
-    redis = PrivateRedis(folder / "redis", aof=options.get("aof", False))
-    redis.start()
+    inside = options.get("netns")
+    namespace = Namespace() if inside else None
+    try:
+        if namespace is not None:
+            await asyncio.to_thread(namespace.create)
+            if namespace.host_address not in postgres.also:
+                await asyncio.to_thread(postgres.listen_also, (namespace.host_address,))
+        also = (namespace.host_address,) if namespace else ()
+        redis = PrivateRedis(folder / "redis", aof=options.get("aof", False), also=also)
+        redis.start()
+        try:
+            return await _measured(name, folder, postgres, redis, runs, rate, settle_s, namespace)
+        finally:
+            redis.kill()
+    finally:
+        if namespace is not None:
+            await asyncio.to_thread(namespace.delete)
+
+
+async def _measured(
+    name: str,
+    folder: Path,
+    postgres: PrivatePostgres,
+    redis: PrivateRedis,
+    runs: int,
+    rate: float,
+    settle_s: float,
+    namespace: Namespace | None,
+) -> Result:
+    inject, options = SCENARIOS[name]
     started = time.monotonic()
     stack = await open_stack(
-        folder, postgres, redis, partition=options.get("partition"), skew=options.get("skew")
+        folder,
+        postgres,
+        redis,
+        partition=options.get("partition"),
+        skew=options.get("skew"),
+        namespace=namespace,
+        inside=options.get("netns"),
     )
     result = Result(name, runs)
     try:
@@ -709,6 +790,5 @@ async def run_scenario(
         await asyncio.to_thread(stack.stop)
         if stack.proxy is not None:
             await stack.proxy.cut()
-        redis.kill()
     result.seconds = time.monotonic() - started
     return result

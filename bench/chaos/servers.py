@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import ipaddress
 import os
 import shutil
 import signal
@@ -29,9 +30,10 @@ def _wait_port(port: int, timeout_s: float = 60.0) -> None:
 class PrivateRedis:
     """``redis-server`` on a free port; ``aof`` keeps its data across a kill (appendonly)."""
 
-    def __init__(self, folder: Path, *, aof: bool = False) -> None:
+    def __init__(self, folder: Path, *, aof: bool = False, also: tuple[str, ...] = ()) -> None:
         self.folder = folder
         self.aof = aof
+        self.also = also  # addresses to listen on besides 127.0.0.1 (a namespace's link)
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
         folder.mkdir(parents=True, exist_ok=True)
@@ -47,7 +49,8 @@ class PrivateRedis:
         if executable is None:
             raise RuntimeError("redis-server is not installed")
         persistence = ["--appendonly", "yes", "--appendfsync", "everysec"] if self.aof else []
-        command = [executable, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
+        command = [executable, "--port", str(self.port), "--bind", "127.0.0.1", *self.also]
+        command += ["--save", ""]
         command += persistence or ["--appendonly", "no"]
         self.proc = subprocess.Popen(
             [*command, "--dir", str(self.folder)],
@@ -82,6 +85,7 @@ class PrivatePostgres:
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
         self.bin = _pg_bin()
+        self.also: tuple[str, ...] = ()  # addresses to listen on besides 127.0.0.1
 
     @staticmethod
     def _as_owner() -> dict[str, Any]:
@@ -116,7 +120,7 @@ class PrivatePostgres:
             "-k",
             str(self.home),
             "-c",
-            "listen_addresses=127.0.0.1",
+            f"listen_addresses={','.join(('127.0.0.1', *self.also))}",
             "-c",
             "max_connections=300",
         ]
@@ -137,6 +141,19 @@ class PrivatePostgres:
                 return
             time.sleep(0.1)
         raise TimeoutError("PostgreSQL did not become ready")
+
+    def listen_also(self, addresses: tuple[str, ...]) -> None:
+        """Listen on ``addresses`` besides 127.0.0.1 from now on, and trust clients of their /30
+        (a namespace's link): a fast shutdown (sessions ended, a checkpoint) and a start."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            self.proc.wait()
+        with (self.data / "pg_hba.conf").open("a") as hba:
+            for address in addresses:
+                link = ipaddress.ip_network(f"{address}/30", strict=False)
+                hba.write(f"host all all {link} trust\n")
+        self.also = addresses
+        self.start()
 
     def signal(self, sig: signal.Signals) -> None:
         """Send ``sig`` to the postmaster and each of its processes: every backend is a

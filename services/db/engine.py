@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import logging
 import os
+import socket
 import time
 import weakref
 from pathlib import Path
@@ -39,6 +41,50 @@ lives: only an ``ANALYZE`` of a table it reads makes it plan again. Planned on t
 of a new or quiet database, the due-work sweep kept reading every row of ``steps`` as the
 table grew. Custom plans are made at each execution, on the tables' current sizes and the
 parameters' values, for a fraction of a millisecond (``bench/README.md``)."""
+
+
+log = logging.getLogger(__name__)
+
+# TCP keepalive and user timeout on every PostgreSQL connection. A network that drops packets
+# silently (a partition, a firewall that forgot the connection, a server host gone) tells a
+# client nothing: a query already sent and acknowledged waited for its reply for ever (asyncpg
+# sets no keepalive, and the kernel's default first probe comes after two hours). With these,
+# such a connection fails within about KEEPALIVE_IDLE_S + KEEPALIVE_COUNT * KEEPALIVE_INTERVAL_S
+# (25 s) of silence, and data unacknowledged for TCP_USER_TIMEOUT_S fails it as well (the
+# kernel's retransmissions alone gave up after 15 minutes). The probes are answered by the
+# server's kernel, so a long query on a healthy link is never cut.
+KEEPALIVE_IDLE_S = 10
+KEEPALIVE_INTERVAL_S = 5
+KEEPALIVE_COUNT = 3
+TCP_USER_TIMEOUT_S = 30
+
+
+def keep_alive(sock: socket.socket) -> None:
+    """Set the options above on a TCP socket (a Unix socket is left as it is)."""
+    if sock.family not in (socket.AF_INET, socket.AF_INET6):
+        return
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    options = (
+        ("TCP_KEEPIDLE", KEEPALIVE_IDLE_S),
+        ("TCP_KEEPINTVL", KEEPALIVE_INTERVAL_S),
+        ("TCP_KEEPCNT", KEEPALIVE_COUNT),
+        ("TCP_USER_TIMEOUT", TCP_USER_TIMEOUT_S * 1000),
+    )
+    for name, value in options:
+        if hasattr(socket, name):  # Linux has them all; other systems some
+            sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, name), value)
+
+
+def _keep_alive_on_connect(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _connected(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
+        # asyncpg offers no socket options; its connection's transport holds the socket.
+        transport = getattr(dbapi_conn.driver_connection, "_transport", None)
+        sock = transport.get_extra_info("socket") if transport is not None else None
+        if sock is None:
+            log.warning("no socket on a PostgreSQL connection: TCP keepalive not set")
+            return
+        keep_alive(sock)
 
 
 def is_sqlite(url: str) -> bool:
@@ -89,6 +135,7 @@ def create_engine(
     connect_args["server_settings"] = PLAN_SETTINGS | connect_args.get("server_settings", {})
     target, kwargs["connect_args"] = ssl_choice(make_url(url), connect_args)
     engine = create_async_engine(target, **kwargs)
+    _keep_alive_on_connect(engine)
     if ping_idle_s is not None:
         ping_after_idle(engine, ping_idle_s)
     _track_checkouts(engine)

@@ -1,0 +1,109 @@
+"""Partitions made with network namespaces (``bench/chaos/netns.py``): a replica or an agent in
+a namespace of its own, its packets dropped silently at the veth link, as a network that
+loses them does (no RST, no ICMP: unlike the TCP proxy's cut). Every run succeeds and no step
+completes twice; a query waiting on a link that went silent fails instead of waiting for ever.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bench.chaos.netns import Namespace, NamespaceError, available
+from bench.chaos.scenarios import run_scenario
+from bench.chaos.servers import PrivatePostgres
+from bench.harness import REPO
+from tests.fixtures.services import missing
+
+pytestmark = [pytest.mark.redis, pytest.mark.postgres]
+
+RUNS = 16
+RATE = 4.0
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[PrivatePostgres, Path]]:
+    """A private PostgreSQL cluster for the module; each namespace makes it listen on its link."""
+    reason = available()
+    if reason:
+        missing(reason)
+    if shutil.which("redis-server") is None:
+        missing("redis-server")
+    folder = tmp_path_factory.mktemp("netns")
+    try:
+        postgres = PrivatePostgres(folder / "postgres")
+    except RuntimeError as exc:
+        missing(str(exc))
+    postgres.init()
+    postgres.start()
+    yield postgres, folder
+    postgres.stop()
+
+
+@pytest.fixture
+def namespace() -> Iterator[Namespace]:
+    """A namespace of the test's own, removed (with what runs in it) however the test ends."""
+    made = Namespace()
+    try:
+        made.create()
+    except NamespaceError as exc:
+        missing(f"a network namespace ({exc})")
+    try:
+        yield made
+    finally:
+        made.delete()
+
+
+@pytest.mark.parametrize("name", ["netns-replica-postgres", "netns-agent-cut"])
+async def test_every_run_succeeds_through_a_silent_partition_of(
+    name: str, cluster: tuple[PrivatePostgres, Path]
+) -> None:
+    postgres, folder = cluster
+    result = await run_scenario(name, folder, postgres, runs=RUNS, rate=RATE, settle_s=150)
+    assert result.faults == 1
+    assert (result.succeeded, result.failed, result.stuck) == (RUNS, 0, 0), result
+    assert result.duplicate_completions == 0, result
+
+
+async def test_a_query_on_a_link_gone_silent_fails_rather_than_waits_for_ever(
+    cluster: tuple[PrivatePostgres, Path], namespace: Namespace
+) -> None:
+    """The query is sent and taken (acknowledged) before the cut, so the client has nothing
+    left to send again: only its own keepalive probes can find the link dead. Without them
+    (asyncpg sets none) the wait outlived the test's 90 s, and would have lasted until the
+    link came back, or for ever if the server had meanwhile given the connection up."""
+    postgres, _ = cluster
+    await asyncio.to_thread(postgres.listen_also, (namespace.host_address,))
+    url = postgres.url("postgres").replace("127.0.0.1", namespace.host_address)
+    probe = await asyncio.create_subprocess_exec(
+        *namespace.command([sys.executable, "-m", "tests.chaos.half_open_probe", url]),
+        cwd=REPO,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert probe.stdout is not None
+    stdout = probe.stdout
+
+    async def line(timeout_s: float) -> str:
+        return (await asyncio.wait_for(stdout.readline(), timeout_s)).decode().strip()
+
+    try:
+        assert await line(60) == "sent"
+        assert await line(60) == "sent"  # one query went through
+        await asyncio.sleep(0.5)  # the next one is on the server, asleep
+        namespace.cut((postgres.port,))
+        try:
+            while (said := await line(90)) == "sent":
+                pass
+        except TimeoutError:
+            pytest.fail("the query still waits 90 s after its link went silent")
+        assert said.startswith("failed "), said
+    finally:
+        if probe.returncode is None:
+            probe.kill()
+        await probe.wait()
+        namespace.heal()

@@ -71,6 +71,8 @@ class Result:
     drained_s: float | None = None
     seconds: float = 0.0
     faults: int = 0
+    # Near the end of a namespace's cut: replicas and agents whose lease still held.
+    leased_in_fault: tuple[int, int] | None = None
 
     def row(self) -> list[str]:
         """The row as printed."""
@@ -172,6 +174,7 @@ class Stack:
     faults: list[tuple[float, float]] = field(default_factory=list)  # wall-clock (start, end)
     proxy: Any = None
     namespace: Namespace | None = None
+    leased_in_fault: tuple[int, int] | None = None
 
     @property
     def executions(self) -> Path:
@@ -681,7 +684,9 @@ def netns_cut(what: str, seconds: float) -> Callable[[Stack, float], Awaitable[N
             ports = {"postgres": (stack.postgres.port,), "redis": (stack.redis.port,), "all": ()}
             namespace.cut(ports[what])
             try:
-                await asyncio.sleep(seconds)
+                await asyncio.sleep(seconds - 1)
+                stack.leased_in_fault = await leased(stack)
+                await asyncio.sleep(1)
             finally:
                 namespace.heal()
 
@@ -689,6 +694,20 @@ def netns_cut(what: str, seconds: float) -> Callable[[Stack, float], Awaitable[N
         await stack.fault(cut)
 
     return inject
+
+
+async def leased(stack: Stack) -> tuple[int, int]:
+    """Replicas and agents whose lease holds now, by the database's clock."""
+    conn = await asyncpg.connect(stack.postgres.dsn(stack.database))
+    try:
+        return (
+            await conn.fetchval(
+                "SELECT count(*) FROM orchestrator_replicas WHERE expires_at >= now()"
+            ),
+            await conn.fetchval("SELECT count(*) FROM agents WHERE lease_expires_at >= now()"),
+        )
+    finally:
+        await conn.close()
 
 
 Fault = Callable[[Stack, float], Awaitable[None]]
@@ -786,6 +805,7 @@ async def _measured(
             result.drained_s = drained - stack.faults[-1][1]
         result.unanswered = workload.unanswered
         result.faults = len(stack.faults)
+        result.leased_in_fault = stack.leased_in_fault
     finally:
         await asyncio.to_thread(stack.stop)
         if stack.proxy is not None:

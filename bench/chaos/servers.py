@@ -50,7 +50,9 @@ class PrivateRedis:
             raise RuntimeError("redis-server is not installed")
         persistence = ["--appendonly", "yes", "--appendfsync", "everysec"] if self.aof else []
         command = [executable, "--port", str(self.port), "--bind", "127.0.0.1", *self.also]
-        command += ["--save", ""]
+        # Protected mode refuses a password-less default user beyond loopback; ``also`` is a
+        # namespace's link on this machine, reached by the scenario's own processes only.
+        command += ["--save", "", *(("--protected-mode", "no") if self.also else ())]
         command += persistence or ["--appendonly", "no"]
         self.proc = subprocess.Popen(
             [*command, "--dir", str(self.folder)],

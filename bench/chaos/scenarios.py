@@ -73,6 +73,7 @@ class Result:
     faults: int = 0
     # Near the end of a namespace's cut: replicas and agents whose lease still held.
     leased_in_fault: tuple[int, int] | None = None
+    executors: int = 0  # agent processes that ran a step
 
     def row(self) -> list[str]:
         """The row as printed."""
@@ -175,6 +176,7 @@ class Stack:
     proxy: Any = None
     namespace: Namespace | None = None
     leased_in_fault: tuple[int, int] | None = None
+    agent_skews: tuple[str, ...] = ()  # libfaketime offsets of the first agents' clocks
 
     @property
     def executions(self) -> Path:
@@ -192,6 +194,8 @@ class Stack:
             "MODX_TEST_LOG": str(self.executions),
             "MODX_AGENT_SPILL_DIR": str(self.folder / "spill"),
         }
+        if len(self.agents) < len(self.agent_skews):
+            env |= {"LD_PRELOAD": _libfaketime(), "FAKETIME": self.agent_skews[len(self.agents)]}
         argv = [sys.executable, "-m", "tests.e2e.launch", "bus", "numbers"]
         if inside:
             assert self.namespace is not None
@@ -227,18 +231,20 @@ async def open_stack(
     skew: str | None = None,
     namespace: Namespace | None = None,
     inside: str | None = None,
+    agent_skews: tuple[str, ...] = (),
 ) -> Stack:
     """A fresh database, two replicas and two agents. The second replica reaches
     ``partition`` ("postgres" or "redis") through a proxy, and its clock is off by ``skew``
     (libfaketime's offset, "+60s"). With ``namespace``, everything talks over its link's
-    root address, and the second ``inside`` ("replica" or "agent") runs in it."""
+    root address, and the second ``inside`` ("replica" or "agent") runs in it. The agents'
+    clocks are off by ``agent_skews``, in order."""
     database = f"chaos_{uuid.uuid4().hex[:8]}"
     conn = await asyncpg.connect(postgres.dsn())
     try:
         await conn.execute(f'CREATE DATABASE "{database}"')
     finally:
         await conn.close()
-    stack = Stack(folder, postgres, redis, database, namespace=namespace)
+    stack = Stack(folder, postgres, redis, database, namespace=namespace, agent_skews=agent_skews)
     try:
         await _start(stack, folder, postgres, redis, database, partition, skew, inside)
     except BaseException:
@@ -397,6 +403,7 @@ async def measure(stack: Stack, result: Result) -> None:
         (record["run"], record["step"]) for record in map(json.loads, filter(None, lines))
     )
     result.reexecutions = sum(ran.values()) - len(ran)
+    result.executors = len({json.loads(line)["pid"] for line in filter(None, lines)})
 
 
 async def settle(stack: Stack, settle_s: float) -> float | None:
@@ -696,6 +703,17 @@ def netns_cut(what: str, seconds: float) -> Callable[[Stack, float], Awaitable[N
     return inject
 
 
+async def clocks_apart(stack: Stack, duration_s: float) -> None:
+    """No fault but the agents' clocks (``agent_skews``), for as long as runs are submitted;
+    then, whose lease holds."""
+
+    async def apart() -> None:
+        await asyncio.sleep(duration_s)
+        stack.leased_in_fault = await leased(stack)
+
+    await stack.fault(apart)
+
+
 async def leased(stack: Stack) -> tuple[int, int]:
     """Replicas and agents whose lease holds now, by the database's clock."""
     conn = await asyncpg.connect(stack.postgres.dsn(stack.database))
@@ -738,6 +756,10 @@ SCENARIOS: dict[str, tuple[Fault, dict[str, Any]]] = {
     # The second agent cut from everything (Redis and the API) for 25 s: past its 15 s lease,
     # short of the 30 s visibility timeout.
     "netns-agent-cut": (netns_cut("all", 25), {"netns": "agent"}),
+    # One agent's clock 30 s behind, the other's 30 s ahead (libfaketime): their answers'
+    # ``created_at`` is judged against the orchestrator's clock (``clock_skew_s``, 300 s), their
+    # leases on the database's.
+    "agents-skewed": (clocks_apart, {"agent_skews": ("-30s", "+30s")}),
 }
 
 
@@ -793,6 +815,7 @@ async def _measured(
         skew=options.get("skew"),
         namespace=namespace,
         inside=options.get("netns"),
+        agent_skews=options.get("agent_skews", ()),
     )
     result = Result(name, runs)
     try:

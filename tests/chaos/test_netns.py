@@ -16,7 +16,7 @@ import pytest
 
 from bench.chaos.netns import Namespace, NamespaceError, available
 from bench.chaos.scenarios import run_scenario
-from bench.chaos.servers import PrivatePostgres
+from bench.chaos.servers import PrivatePostgres, PrivateRedis
 from bench.harness import REPO
 from tests.fixtures.services import missing
 
@@ -76,16 +76,24 @@ async def test_every_run_succeeds_through_a_silent_partition_of(
     assert result.duplicate_completions == 0, result
 
 
-async def test_a_query_on_a_link_gone_silent_fails_rather_than_waits_for_ever(
-    cluster: tuple[PrivatePostgres, Path], namespace: Namespace
+@pytest.mark.parametrize("server", ["postgres", "redis"])
+async def test_a_call_on_a_link_gone_silent_fails_rather_than_waits_for_ever(
+    server: str, cluster: tuple[PrivatePostgres, Path], namespace: Namespace
 ) -> None:
-    """The query is sent and taken (acknowledged) before the cut, so the client has nothing
-    left to send again: only its own keepalive probes can find the link dead. Without them
-    (asyncpg sets none) the wait outlived the test's 90 s, and would have lasted until the
-    link came back, or for ever if the server had meanwhile given the connection up."""
-    postgres, _ = cluster
-    await asyncio.to_thread(postgres.listen_also, (namespace.host_address,))
-    url = postgres.url("postgres").replace("127.0.0.1", namespace.host_address)
+    """The call is sent and taken (acknowledged) before the cut, so the client has nothing
+    left to send again: only a timeout or its own keepalive probes can find the link dead.
+    PostgreSQL: without keepalive (asyncpg sets none) the query outlived the test's 90 s, and
+    would have waited until the link came back, or for ever had the server given the
+    connection up meanwhile. Redis: the bus's client has a socket timeout (10 s)."""
+    postgres, folder = cluster
+    if server == "postgres":
+        await asyncio.to_thread(postgres.listen_also, (namespace.host_address,))
+        port, url = postgres.port, postgres.url("postgres")
+    else:
+        redis = PrivateRedis(folder / f"redis-{namespace.name}", also=(namespace.host_address,))
+        redis.start()
+        port, url = redis.port, redis.url
+    url = url.replace("127.0.0.1", namespace.host_address)
     probe = await asyncio.create_subprocess_exec(
         *namespace.command([sys.executable, "-m", "tests.chaos.half_open_probe", url]),
         cwd=REPO,
@@ -99,17 +107,19 @@ async def test_a_query_on_a_link_gone_silent_fails_rather_than_waits_for_ever(
 
     try:
         assert await line(60) == "sent"
-        assert await line(60) == "sent"  # one query went through
+        assert await line(60) == "sent"  # one call went through
         await asyncio.sleep(0.5)  # the next one is on the server, asleep
-        namespace.cut((postgres.port,))
+        namespace.cut((port,))
         try:
             while (said := await line(90)) == "sent":
                 pass
         except TimeoutError:
-            pytest.fail("the query still waits 90 s after its link went silent")
+            pytest.fail("the call still waits 90 s after its link went silent")
         assert said.startswith("failed "), said
     finally:
         if probe.returncode is None:
             probe.kill()
         await probe.wait()
         namespace.heal()
+        if server == "redis":
+            redis.kill()

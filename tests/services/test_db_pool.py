@@ -1,11 +1,13 @@
 """The PostgreSQL pool: a connection idle long enough is pinged before use (so one that
 PostgreSQL dropped meanwhile is replaced, not handed to a request), one in steady use is not,
 read sessions run without BEGIN and ROLLBACK (autocommit), and a server on loopback is reached
-without SSL unless the URL or the environment asks for it."""
+without SSL unless the URL or the environment asks for it, and connections carry TCP
+keepalive."""
 
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -16,7 +18,16 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.db.engine import create_engine, readonly, session_factory, ssl_choice
+from services.db.engine import (
+    KEEPALIVE_COUNT,
+    KEEPALIVE_IDLE_S,
+    KEEPALIVE_INTERVAL_S,
+    TCP_USER_TIMEOUT_S,
+    create_engine,
+    readonly,
+    session_factory,
+    ssl_choice,
+)
 
 pytestmark = [pytest.mark.postgres]
 
@@ -160,3 +171,19 @@ def test_remote_hosts_keep_the_default_and_local_ones_skip_ssl() -> None:
 def test_pgsslmode_is_a_choice(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PGSSLMODE", "require")
     assert ssl_choice(make_url("postgresql+asyncpg://u@127.0.0.1/x"), {})[1] == {}
+
+
+async def test_connections_find_a_silent_link_dead_through_tcp_keepalive(
+    engine: AsyncEngine,
+) -> None:
+    """asyncpg sets no keepalive: a query on a link that drops packets waited for ever
+    (tests/chaos/test_netns.py shows the wait itself, across a network namespace)."""
+    async with engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        sock = raw.driver_connection._transport.get_extra_info("socket")  # type: ignore[union-attr]
+        assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE) == KEEPALIVE_IDLE_S
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL) == KEEPALIVE_INTERVAL_S
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT) == KEEPALIVE_COUNT
+        timeout_ms = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT)
+        assert timeout_ms == TCP_USER_TIMEOUT_S * 1000

@@ -36,6 +36,7 @@ from bus.transport import (
     DeadLetter,
     Handler,
     Incarnation,
+    PendingDelivery,
     Reply,
     Subscription,
     Transport,
@@ -389,6 +390,27 @@ class MemoryTransport(Transport):
         log = self._streams.get(stream)
         state = None if log is None else log.groups.get(group)
         return 0 if state is None else len(state.pel)
+
+    async def pending_delivery(
+        self, stream: str, group: str, envelope_id: str
+    ) -> PendingDelivery | None:
+        """The unacknowledged delivery carrying ``envelope_id``: a live subscription holding it
+        renews it (idle 0, as on Redis between renewals); one nobody holds (its handler failed,
+        or it was released) is idle since its last delivery (released: for ever)."""
+        log = self._streams.get(stream)
+        state = None if log is None else log.groups.get(group)
+        if log is None or state is None:
+            return None
+        now = time.monotonic()
+        for seq, pending in state.pel.items():
+            fields = log.get(seq)
+            if fields is None or codec.envelope_id(fields) != envelope_id:
+                continue
+            holder = pending.holder
+            if holder is not None:
+                return PendingDelivery(holder.consumer, 0.0, pending.deliveries)
+            return PendingDelivery("", now - pending.since, pending.deliveries)
+        return None
 
     async def trim(self, stream: str) -> int:
         """Drop acknowledged entries beyond ``maxlen``; returns how many."""

@@ -50,11 +50,14 @@ from bus.transport import (
     DeadLetter,
     Handler,
     Incarnation,
+    PendingDelivery,
     Subscription,
     Transport,
 )
 
 _log = logging.getLogger(__name__)
+PENDING_SCAN = 1000
+"""The most pending entries ``pending_delivery`` reads (an inbox holds an agent's few)."""
 
 
 def _id_tuple(entry_id: bytes | str) -> tuple[int, int]:
@@ -462,6 +465,44 @@ class RedisStreamsTransport(Transport):
         except ResponseError:  # NOGROUP
             return 0
         return int(summary["pending"])
+
+    async def pending_delivery(
+        self, stream: str, group: str, envelope_id: str
+    ) -> PendingDelivery | None:
+        """XPENDING (consumer, idle time, deliveries) of the group's oldest pending entries,
+        then XRANGE of each to find the one carrying ``envelope_id`` (two round trips).
+
+        Raises:
+            PublishError: Redis is unreachable or refuses the reads.
+        """
+        try:
+            rows: list[dict[str, Any]] = await self._client.xpending_range(
+                stream, group, min="-", max="+", count=PENDING_SCAN
+            )
+        except ResponseError as exc:
+            if "NOGROUP" in str(exc):  # no such stream or group: nothing delivered
+                return None
+            raise PublishError(f"cannot read what {stream} has pending: {exc}") from exc
+        except RECOVERABLE as exc:
+            raise PublishError(f"cannot read what {stream} has pending: {exc}") from exc
+        if not rows:
+            return None
+        pipe = self._client.pipeline(transaction=False)
+        for row in rows:
+            pipe.xrange(stream, row["message_id"], row["message_id"])
+        try:
+            found = await pipe.execute()
+        except (ResponseError, *RECOVERABLE) as exc:
+            raise PublishError(f"cannot read the entries {stream} has pending: {exc}") from exc
+        for row, entries in zip(rows, found, strict=True):
+            if entries and codec.envelope_id(entries[0][1]) == envelope_id:
+                consumer = row["consumer"]
+                return PendingDelivery(
+                    consumer.decode() if isinstance(consumer, bytes) else str(consumer),
+                    int(row["time_since_delivered"]) / 1000,
+                    int(row["times_delivered"]),
+                )
+        return None
 
     async def trim(self, stream: str) -> int:
         """Trim ``stream`` now, never past an entry a group needs; returns entries removed."""

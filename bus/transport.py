@@ -123,6 +123,19 @@ class DeadLetter:
 
 
 @dataclass(frozen=True)
+class PendingDelivery:
+    """An entry delivered to a group and not yet acknowledged (``Transport.pending_delivery``)."""
+
+    consumer: str
+    """The consumer it was last delivered to ("" when the transport does not know it)."""
+    idle_s: float
+    """Seconds since it was last delivered or renewed: a consumer working on it renews it every
+    third of its visibility timeout; one that stopped (dead, paused) lets it grow; a released
+    entry is idle for ages, so that any consumer takes it at once."""
+    deliveries: int
+
+
+@dataclass(frozen=True)
 class Incarnation:
     """The store's contents as one lifetime: a store that lost its data starts a new one."""
 
@@ -239,6 +252,15 @@ class Transport(ABC):
 
     async def pending(self, stream: str, group: str) -> int:
         """Entries of ``stream`` delivered to ``group`` and not yet acknowledged."""
+        raise NotImplementedError
+
+    async def pending_delivery(
+        self, stream: str, group: str, envelope_id: str
+    ) -> PendingDelivery | None:
+        """The delivery to ``group`` of the entry of ``stream`` carrying envelope
+        ``envelope_id``, while unacknowledged; None when the group's pending entries hold no
+        such envelope (never delivered, acknowledged, or no such group). Meant for a stream
+        whose group holds few pending entries (an agent's inbox): each is read."""
         raise NotImplementedError
 
     async def trim(self, stream: str) -> int:

@@ -22,6 +22,21 @@ def token_problem(value: str) -> str | None:
     return None
 
 
+def visibility_problem(visibility_timeout_s: float, agent_lease_s: float) -> str | None:
+    """Why a visibility timeout is too short for an agent lease, or None.
+
+    A dead agent's shared-stream task is claimed by another agent once idle for the visibility
+    timeout, as early as two thirds of it after the dead agent's last renewal; its taker's
+    answers count only once the dead agent's lease ran out (docs/guarantees.md)."""
+    if visibility_timeout_s > 1.5 * agent_lease_s:
+        return None
+    return (
+        f"MODX_VISIBILITY_TIMEOUT_S ({visibility_timeout_s:g} s) must be more than 1.5 times "
+        f"MODX_AGENT_LEASE_S ({agent_lease_s:g} s): a dead agent's task could be taken by "
+        "another agent while the dead one's lease still holds, and the taker's answers refused"
+    )
+
+
 class Settings(BaseSettings):
     """Everything the API, the orchestrator and the relay need to start.
 
@@ -87,6 +102,10 @@ class Settings(BaseSettings):
     agent_lease_s: float = 15.0
     default_step_timeout_s: float = 300.0
     visibility_timeout_s: float = 30.0
+    # Development only: let the visibility timeout be 1.5 times the agent lease or less (a
+    # killed agent's task may then be claimed while its lease still holds, and the taker's
+    # answers refused: docs/guarantees.md). Logged as a warning at start.
+    allow_short_visibility_timeout: bool = False
     # A task on the bus that no agent has answered or announced within this time, and that
     # the bus no longer holds, is delivered again (docs/guarantees.md).
     claim_timeout_s: float = 10.0
@@ -179,6 +198,16 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"MODX_BUS_MAX_ENTRY_BYTES ({self.bus_max_entry_bytes}) must be larger than "
                 f"MODX_MAX_ANSWER_BYTES ({self.max_answer_bytes}): an answer rides in one entry"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _visibility_past_lease(self) -> Settings:
+        problem = visibility_problem(self.visibility_timeout_s, self.agent_lease_s)
+        if problem is not None and not self.allow_short_visibility_timeout:
+            raise ValueError(
+                f"{problem}; set MODX_ALLOW_SHORT_VISIBILITY_TIMEOUT=1 to run so anyway "
+                "(development only)"
             )
         return self
 

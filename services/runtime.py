@@ -16,7 +16,7 @@ from bus.signing import Ed25519PrivateKey
 from bus.tasks import cancel_and_wait, cleanup, stop_within, time_left
 from bus.transport import ConsumerOptions, Transport
 from services.auth import Principal, PrincipalCache, token_hash
-from services.config import Settings
+from services.config import Settings, visibility_problem
 from services.db import migrate
 from services.db.engine import create_engine, is_sqlite, readonly, session_factory, sever
 from services.db.models import DEFAULT_TENANT
@@ -228,6 +228,9 @@ class Runtime:
         orchestrator.agents_removed = runtime.access.revoke
         if settings.insecure_agents:
             log.warning(INSECURE_WARNING)
+        short = visibility_problem(settings.visibility_timeout_s, settings.agent_lease_s)
+        if short is not None:  # only allow_short_visibility_timeout lets Settings through so
+            log.warning("MODX_ALLOW_SHORT_VISIBILITY_TIMEOUT=1: %s. Development only.", short)
         try:
             await runtime._start(orchestrate)
         except BaseException:

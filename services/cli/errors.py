@@ -49,9 +49,11 @@ def explain(exc: BaseException) -> UserError | None:
 
 def _setting_error(exc: ValidationError) -> UserError:
     error = exc.errors(include_url=False, include_input=False)[0]
-    field = str(error["loc"][0]) if error["loc"] else "?"
-    name = field if field.startswith("MODX_") else f"MODX_{field.upper()}"
     message = str(error["msg"]).removeprefix("Value error, ")
+    if not error["loc"]:  # a rule between settings: its message names them
+        return UserError(f"settings: {message}", BAD_INPUT)
+    field = str(error["loc"][0])
+    name = field if field.startswith("MODX_") else f"MODX_{field.upper()}"
     return UserError(f"setting {name}: {message}", BAD_INPUT, f"fix or unset {name}")
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from bus import streams
 from bus.envelope import Envelope, Kind
 from services.ledger.format import input_digest
-from services.orchestrator import conversation, in_flight, refs
+from services.orchestrator import conversation, holding, in_flight, refs
 from services.orchestrator.authenticity import (
     SERVER,
     Identity,
@@ -94,6 +94,9 @@ class Engine:
         # Set by the orchestrator that runs this engine: tasks then carry their run's partition
         # stream as ``reply_to`` (None: answers go to ``modx.results``).
         self.partitions: int | None = None
+        # Set by it too: asks the bus whether an offline agent's inbox task is still held
+        # (None: such tasks are sent again when the lease runs out).
+        self.holding: holding.Holding | None = None
 
     # -- starting and advancing -------------------------------------------------------------
 
@@ -556,21 +559,69 @@ class Engine:
 
     async def redispatch(self, ctx: RunContext, agent_ids: set[str]) -> None:
         """Send again the tasks that were out with agents that went offline (same attempt),
-        but for those on a capability's shared stream: the bus holds their delivery, renewed
-        while the consumer lives (its agent may only be late with its heartbeats), and hands
-        it to another consumer of the group once it is idle for the visibility timeout."""
+        but for those the bus still holds for them: on a capability's shared stream always
+        (the bus hands the delivery to another consumer of the group once it is idle for the
+        visibility timeout), in an agent's inbox while a consumer holds the delivery
+        (``holding``: looked at again when it would be idle that long). An agent may only be
+        late with its heartbeats."""
         for row in list(ctx.steps.values()):
             if (
                 row.status in ACTIVE_STEP
                 and row.agent_id in agent_ids
                 and self._task(ctx, row)
                 and not row.meta.get(in_flight.SHARED_STREAM)
+                and not await self._held(ctx, row)
             ):
-                ctx.event(
-                    "step.redispatched", row, data={"reason": f"agent {row.agent_id} went offline"}
-                )
-                supersede(row)  # its holder may still answer it, late: that answer counts too
-                await self.dispatch(ctx, row, attempt=row.attempt)
+                await self._send_again(ctx, row)
+
+    async def recheck_held(self, ctx: RunContext, row: Step) -> None:
+        """A task left with its offline agent because the bus held its delivery, looked at
+        again: the agent came back (the task stays its own), its consumer still holds it
+        (wait on), or not (sent again, as ``redispatch`` would have)."""
+        status = await holding.agent_status(ctx.session, row.agent_id or "")
+        if status == "online":
+            self._stop_holding(ctx, row)
+        elif status is None or not await self._held(ctx, row):
+            self._stop_holding(ctx, row)
+            await self._send_again(ctx, row)
+
+    async def _held(self, ctx: RunContext, row: Step) -> bool:
+        """Whether ``row``'s task (in its agent's inbox) is still held there; if so, the step
+        waits, looked at again when the delivery would be idle for the visibility timeout."""
+        deadline = in_flight.task_deadline(row)
+        if self.holding is None or row.meta.get(in_flight.VIA_REMOTE) or deadline is None:
+            return False
+        delivery = await self.holding.delivery(row)
+        if delivery is None or ctx.now >= deadline:
+            return False
+        if in_flight.HELD not in row.meta:
+            reason = (
+                f"agent {row.agent_id} went offline; its consumer {delivery.consumer or '?'} "
+                f"still holds the task (idle {delivery.idle_s:.1f} s)"
+            )
+            ctx.event("step.held", row, data={"reason": reason, "task_id": row.task_id})
+        # ``due_at`` now means "look again"; the attempt's deadline is kept where the timer
+        # finds it (as for a step waiting for an agent).
+        row.meta = {
+            **row.meta,
+            in_flight.HELD: True,
+            in_flight.TASK_DEADLINE: deadline.isoformat(),
+        }
+        recheck = ctx.now + timedelta(seconds=self.holding.recheck_in(delivery))
+        row.due_at = min(recheck, deadline)
+        return True
+
+    def _stop_holding(self, ctx: RunContext, row: Step) -> None:
+        """The step no longer waits on its held delivery: ``due_at`` is its deadline again."""
+        deadline = in_flight.task_deadline(row)
+        row.meta = {k: v for k, v in row.meta.items() if k != in_flight.HELD}
+        row.due_at = deadline
+        in_flight.beat(ctx, row, ctx.definition.step(row.definition_id))
+
+    async def _send_again(self, ctx: RunContext, row: Step) -> None:
+        ctx.event("step.redispatched", row, data={"reason": f"agent {row.agent_id} went offline"})
+        supersede(row)  # its holder may still answer it, late: that answer counts too
+        await self.dispatch(ctx, row, attempt=row.attempt)
 
     async def redeliver(self, ctx: RunContext, lost: Callable[[Step], bool], reason: str) -> int:
         """Send again, as the same attempt, the in-flight tasks ``lost`` picks (the bus lost

@@ -43,6 +43,9 @@ VIA_REMOTE = "remote"
 SHARED_STREAM = "shared_stream"
 """``Step.meta`` key: the task went to its capability's shared stream, where the bus hands a
 dead consumer's delivery to another agent of the group (its lease sends nothing again)."""
+HELD = "held"
+"""``Step.meta`` key: the task's agent went offline while a consumer of its inbox held the
+task's delivery; the step's ``due_at`` is when that is looked at again (``holding``)."""
 SUPERSEDED = "superseded"
 """``Step.meta`` key: tasks sent again for the same attempt (their agent went offline), with
 the agent that held each."""
@@ -69,7 +72,7 @@ Sign = Callable[[Envelope], Envelope]
 
 def dispatched(row: Step, step_def: StepDefinition, destination: str, deadline: datetime) -> None:
     """Note on the step what its cancel and heartbeats will need (part of ``row.meta``)."""
-    dropped = ("waiting", VIA_REMOTE, SHARED_STREAM, TASK_DEADLINE)
+    dropped = ("waiting", VIA_REMOTE, SHARED_STREAM, TASK_DEADLINE, HELD)
     meta = {k: v for k, v in row.meta.items() if k not in dropped}
     if remote_agent(destination) is not None:
         meta[VIA_REMOTE] = True

@@ -52,6 +52,7 @@ from services.orchestrator.capacity import parse_holder
 from services.orchestrator.context import ChildOrder, RunContext, remember_definition
 from services.orchestrator.definitions import WorkflowDefinition
 from services.orchestrator.engine import Engine, Signalled
+from services.orchestrator.holding import Holding
 from services.orchestrator.ownership import Ownership, PartitionMismatch
 from services.orchestrator.records import Run, Step
 from services.orchestrator.redelivery import Redelivery
@@ -173,6 +174,8 @@ class Orchestrator:
         )
         self.forwarded = 0  # results of runs another replica owns, sent on to it
         engine.partitions = partitions  # tasks name their run's partition stream as reply_to
+        # Agents' deliveries are judged by their visibility timeout (not the replicas' above).
+        engine.holding = Holding(transport, options.visibility_timeout_s)
         relay.sweeps = lambda: self.ownership.leads  # one replica sweeps the outbox's leftovers
         self.max_batch = max_batch
         self.lease_s = lease_s

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from services.config import Settings
+from services.runtime import Runtime
 from tests.fixtures.services import free_port
 from tests.fixtures.stack import REPO, TOKEN, running_stack
 
@@ -60,6 +62,39 @@ def test_a_bad_setting_names_the_variable(tmp_path: Path) -> None:
     served = modx("serve", "--port", str(free_port()), env={"MODX_ADMIN_TOKEN": "changeme"})
     assert served.returncode == 2
     assert "setting MODX_ADMIN_TOKEN" in one_line(served)
+
+
+def test_a_visibility_timeout_too_short_for_the_agent_lease_is_refused(tmp_path: Path) -> None:
+    """A visibility timeout of 1.5 times the agent lease or less (a dead agent's task could be
+    claimed while its lease holds, and its taker's answers refused) stops the server before it
+    starts, naming both settings; a development setting lets it run, with a warning."""
+    data = str(tmp_path / "d")
+    short = {"MODX_VISIBILITY_TIMEOUT_S": "22.5", "MODX_AGENT_LEASE_S": "15"}
+    result = modx("up", "--port", str(free_port()), "--data-dir", data, "--no-demo", env=short)
+    assert result.returncode == 2
+    line = one_line(result)
+    assert "MODX_VISIBILITY_TIMEOUT_S (22.5 s)" in line and "MODX_AGENT_LEASE_S (15 s)" in line
+    assert "MODX_ALLOW_SHORT_VISIBILITY_TIMEOUT" in line
+    served = modx("serve", "--port", str(free_port()), env={"MODX_VISIBILITY_TIMEOUT_S": "10"})
+    assert served.returncode == 2 and "MODX_AGENT_LEASE_S (15 s)" in one_line(served)
+    assert Settings(visibility_timeout_s=22.6, agent_lease_s=15).visibility_timeout_s == 22.6
+    allowed = Settings(visibility_timeout_s=2, allow_short_visibility_timeout=True)
+    assert allowed.visibility_timeout_s == 2
+
+
+async def test_a_short_visibility_timeout_allowed_for_development_is_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = Settings(
+        data_dir=tmp_path, visibility_timeout_s=2, allow_short_visibility_timeout=True
+    )
+    runtime = await Runtime.open(settings, orchestrate=False)
+    await runtime.close()
+    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any(
+        "MODX_ALLOW_SHORT_VISIBILITY_TIMEOUT=1" in m and "MODX_VISIBILITY_TIMEOUT_S (2 s)" in m
+        for m in warned
+    ), warned
 
 
 def test_a_port_in_use_says_so_before_starting(tmp_path: Path) -> None:

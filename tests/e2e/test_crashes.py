@@ -47,6 +47,14 @@ ONE_SQUARE = {
 }
 
 
+PINNED_SQUARE = {
+    "name": "pinned-square",
+    # Pinned to an agent by name: the task goes to the inbox of one instance of ``squares``.
+    "steps": [{"id": "sq", "capability": "test.square", "agent": "squares", "input": {"value": 9}}],
+    "output": "$.steps.sq.output.value",
+}
+
+
 async def _running_on_an_agent(stack: Stack, run_id: str) -> dict[str, Any]:
     """Until the step's handler runs on an agent the orchestrator knows (a bus agent's
     ``task.started``; an HTTP agent is known from the dispatch)."""
@@ -156,6 +164,54 @@ async def test_a_killed_bus_agent_has_its_task_taken_over_by_another(stack: Stac
     assert [e["agent"] == victim["agent_id"] for e in ran] == [True, False], ran
 
 
+async def test_an_inbox_agent_frozen_past_its_lease_while_holding_its_task_runs_it_once(
+    stack: Stack,
+) -> None:
+    """A task pinned to an agent (its inbox, which nobody else reads) while the agent is
+    paused (SIGSTOP) past its lease: the registry takes it for dead, but its consumer still
+    holds the task's delivery (pending in the inbox's group, idle for less than the visibility
+    timeout; through the gateway, the connection is still open), so the task waits for it
+    (``step.held``) and is not sent to the other instance. It runs once, on the agent that had
+    it. (Before, the lease sent it again with a new task id, ``step.redispatched``, and both
+    instances ran it.)"""
+    held = {"MODX_TEST_GATE": str(stack.tmp / "gate")}
+    agents = [stack.process("bus", "squares", env=held) for _ in range(2)]
+    await stack.wait_agent("squares", count=2)
+    run_id = await stack.submit(PINNED_SQUARE)
+    victim = await _running_on_an_agent(stack, run_id)
+    frozen = next(a for a in agents if a.pid == fleet.executions(stack.log)[0]["pid"])
+    frozen.send_signal(signal.SIGSTOP)
+    try:
+        await wait_until(lambda: _halted(frozen.pid))
+        await _offline(stack, victim["agent_id"])
+        # A few lease sweeps more: a task sent again would reach the other instance meanwhile.
+        await asyncio.sleep(2 * stack.settings.agent_lease_s)
+    finally:
+        (stack.tmp / "gate").touch()
+        frozen.send_signal(signal.SIGCONT)
+    ran = await _ran_once_by_the_bus(stack, run_id)
+    assert [e["pid"] for e in ran] == [frozen.pid], ran
+    waited = [e for e in await stack.events(run_id) if e["type"] == "step.held"]
+    assert len(waited) == 1 and victim["agent_id"] in waited[0]["data"]["reason"], waited
+
+
+async def test_a_killed_inbox_agent_has_its_task_sent_to_another_instance(stack: Stack) -> None:
+    """A task pinned to an agent by name, in its inbox, when the agent is killed (SIGKILL): its
+    delivery is released (through the gateway, the connection closed) or idle past the
+    visibility timeout (on Redis: nobody renews it), so once the lease ran out the task is sent
+    again, to the other instance of the name: one ``step.redispatched``, a new task id."""
+    held = {"MODX_TEST_GATE": str(stack.tmp / "gate")}
+    stack.process("bus", "squares", env=held)
+    stack.process("bus", "squares", env=held)
+    await stack.wait_agent("squares", count=2)
+    run_id = await stack.submit(PINNED_SQUARE)
+    victim = await _running_on_an_agent(stack, run_id)
+    os.kill(fleet.executions(stack.log)[0]["pid"], signal.SIGKILL)
+    await wait_until(lambda: _halted(fleet.executions(stack.log)[0]["pid"]))
+    (stack.tmp / "gate").touch()  # the task was held until its agent died; the next goes on
+    await _assert_dispatched_again(stack, run_id, victim)
+
+
 async def test_a_frozen_http_agent_has_its_task_dispatched_again_when_its_lease_expires(
     stack: Stack,
 ) -> None:
@@ -187,6 +243,7 @@ def _serve(
         "MODX_API_TOKEN": TOKEN,
         "MODX_ADMIN_TOKEN": ADMIN,
         "MODX_VISIBILITY_TIMEOUT_S": "2",
+        "MODX_ALLOW_SHORT_VISIBILITY_TIMEOUT": "1",  # a dead replica's answers come back soon
         # Both servers sign the ledger with the same key, as replicas must.
         "MODX_LEDGER_KEY_FILE": str(tmp / "ledger.key"),
         # Its own data dir: a checkpoint file left by another test's database must not be read.

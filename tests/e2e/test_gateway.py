@@ -47,6 +47,7 @@ async def quick(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         agent_lease_s=3.0,
         heartbeat_interval_s=0.5,
         visibility_timeout_s=2.0,
+        allow_short_visibility_timeout=True,  # tasks of a closed connection come back soon
     ) as stack:
         yield stack
 

@@ -7,6 +7,7 @@ loops are not running (``orchestrate=False``), so nothing happens that the test 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta, timezone
 from pathlib import Path
@@ -18,8 +19,9 @@ from sqlalchemy import select
 from bus import streams
 from bus.envelope import Envelope, Kind
 from bus.ids import new_id
+from bus.transport import Subscription
 from services.config import Settings
-from services.db.models import EventRow, LedgerEntryRow, StepRow
+from services.db.models import AgentRow, EventRow, LedgerEntryRow, StepRow
 from services.ledger.format import input_digest
 from services.ledger.verify import verify
 from services.orchestrator.authenticity import Identity, Refusal
@@ -408,6 +410,82 @@ async def inbox_only(rt: Runtime) -> None:
         [agent] = await store.list_agents(session, name="worker")
         agent.card = {**agent.card, store.INBOX_ONLY: ["t.work"]}
     rt.orchestrator.engine.router.invalidate()
+
+
+async def held_in_inbox(rt: Runtime, run: Run) -> tuple[str, str, Subscription, asyncio.Event]:
+    """The step's task taken from its agent's inbox by a consumer whose handler runs until
+    the returned event is set; returns the agent, the task id and the subscription."""
+    row = await step_row(rt, run)
+    assert row.agent_id is not None and row.task_id is not None
+    taken, finish = asyncio.Event(), asyncio.Event()
+
+    async def holds(envelope: Envelope) -> None:
+        taken.set()
+        await finish.wait()
+
+    inbox = streams.inbox(row.agent_id)
+    sub = await rt.transport.subscribe(inbox, row.agent_id, "worker-1", holds)
+    await asyncio.wait_for(taken.wait(), 10)
+    return row.agent_id, row.task_id, sub, finish
+
+
+async def set_status(rt: Runtime, agent_id: str, status: str) -> None:
+    async with rt.sessions() as session, session.begin():
+        agent = await session.get(AgentRow, agent_id)
+        assert agent is not None
+        agent.status = status
+
+
+async def test_an_inbox_task_a_live_consumer_holds_waits_for_it_then_goes_once_released(
+    runtime: Runtime,
+) -> None:
+    """Its agent's lease lapsed while a consumer of its inbox held the task's delivery (the
+    agent paused, say): nothing is sent again (``step.held``), and the step looks again when
+    the delivery would be idle for the visibility timeout. Once the consumer is gone (its
+    delivery released), the task is sent again, as the same attempt. (Before, the lease sent
+    it again at once, and an agent only late with its heartbeats ran it twice.)"""
+    await inbox_only(runtime)
+    run = await start(runtime, one_step())
+    engine = runtime.orchestrator.engine
+    holder, first_task, sub, _ = await held_in_inbox(runtime, run)
+    await set_status(runtime, holder, "offline")
+    ctx = await at(runtime, run, 20, lambda c: engine.redispatch(c, {holder}))
+    visibility = runtime.settings.visibility_timeout_s
+    assert ctx.steps["s"].task_id == first_task and ctx.steps["s"].agent_id == holder
+    assert ctx.steps["s"].due_at == run.created_at + timedelta(seconds=20 + visibility)
+    history = await events(runtime, run)
+    assert [e for e in history if e.type == "step.redispatched"] == []
+    assert [e.data["task_id"] for e in history if e.type == "step.held"] == [first_task]
+    ctx = await at(runtime, run, 20 + visibility, engine.on_due)  # still held: wait on
+    assert ctx.steps["s"].task_id == first_task
+    await sub.stop(drain=False)  # its consumer went: the delivery is released
+    ctx = await at(runtime, run, 20 + 2 * visibility, engine.on_due)
+    moved = [e.data for e in await events(runtime, run) if e.type == "step.redispatched"]
+    assert moved == [{"reason": f"agent {holder} went offline"}]
+    assert len([e for e in await events(runtime, run) if e.type == "step.held"]) == 1
+
+
+async def test_an_inbox_task_held_while_its_agent_was_offline_stays_its_own_once_back(
+    runtime: Runtime,
+) -> None:
+    """The agent whose inbox held the task comes back (a heartbeat after its pause): when the
+    step looks again, the task stays with it, its deadline is the step's again, and its answer
+    counts."""
+    await inbox_only(runtime)
+    run = await start(runtime, one_step())
+    engine = runtime.orchestrator.engine
+    deadline = (await step_row(runtime, run)).due_at
+    holder, first_task, _, finish = await held_in_inbox(runtime, run)
+    await set_status(runtime, holder, "offline")
+    await at(runtime, run, 20, lambda c: engine.redispatch(c, {holder}))
+    await set_status(runtime, holder, "online")
+    ctx = await at(runtime, run, 20 + runtime.settings.visibility_timeout_s, engine.on_due)
+    assert ctx.steps["s"].task_id == first_task and ctx.steps["s"].due_at == deadline
+    assert "held" not in ctx.steps["s"].meta
+    finish.set()
+    ctx = await at(runtime, run, 60, answers(runtime, reply(run, 1, Kind.RESULT, {"output": 3})))
+    assert ctx.run.status == "succeeded" and ctx.run.output == {"s": 3}
+    assert [e for e in await events(runtime, run) if e.type == "step.redispatched"] == []
 
 
 async def test_a_task_on_the_shared_stream_is_not_sent_again_when_its_agent_goes_offline(

@@ -48,6 +48,10 @@ class Host(Protocol):
         continue``) succeeded with the error as its output."""
         ...
 
+    async def recheck_held(self, ctx: RunContext, row: Step) -> None:
+        """Look again at a task whose offline agent's inbox still held it (``held``)."""
+        ...
+
 
 @dataclass(frozen=True)
 class ChildOutcome:

@@ -50,6 +50,13 @@ class Capability(StepKind):
         return False
 
     async def on_timer(self, ctx: RunContext, step: StepDefinition, row: Step) -> None:
+        if row.status in ACTIVE_STEP and in_flight.HELD in row.meta:
+            # Its agent went offline while the bus held its delivery: look again, until the
+            # attempt's deadline times it out below.
+            deadline = in_flight.task_deadline(row)
+            if deadline is not None and ctx.now < deadline:
+                await self.host.recheck_held(ctx, row)
+                return
         if row.status in ACTIVE_STEP and WAITING in row.meta:
             # To be sent again (its agent went offline...) and no agent could take it: try
             # again, as the same attempt, until the attempt's deadline times it out below.

@@ -580,9 +580,9 @@ class Engine:
         (wait on), or not (sent again, as ``redispatch`` would have)."""
         status = await holding.agent_status(ctx.session, row.agent_id or "")
         if status == "online":
-            self._stop_holding(ctx, row)
+            in_flight.unhold(row)
         elif status is None or not await self._held(ctx, row):
-            self._stop_holding(ctx, row)
+            in_flight.unhold(row)
             await self._send_again(ctx, row)
 
     async def _held(self, ctx: RunContext, row: Step) -> bool:
@@ -600,23 +600,9 @@ class Engine:
                 f"still holds the task (idle {delivery.idle_s:.1f} s)"
             )
             ctx.event("step.held", row, data={"reason": reason, "task_id": row.task_id})
-        # ``due_at`` now means "look again"; the attempt's deadline is kept where the timer
-        # finds it (as for a step waiting for an agent).
-        row.meta = {
-            **row.meta,
-            in_flight.HELD: True,
-            in_flight.TASK_DEADLINE: deadline.isoformat(),
-        }
         recheck = ctx.now + timedelta(seconds=self.holding.recheck_in(delivery))
-        row.due_at = min(recheck, deadline)
+        in_flight.hold(row, recheck, deadline)
         return True
-
-    def _stop_holding(self, ctx: RunContext, row: Step) -> None:
-        """The step no longer waits on its held delivery: ``due_at`` is its deadline again."""
-        deadline = in_flight.task_deadline(row)
-        row.meta = {k: v for k, v in row.meta.items() if k != in_flight.HELD}
-        row.due_at = deadline
-        in_flight.beat(ctx, row, ctx.definition.step(row.definition_id))
 
     async def _send_again(self, ctx: RunContext, row: Step) -> None:
         ctx.event("step.redispatched", row, data={"reason": f"agent {row.agent_id} went offline"})

@@ -45,7 +45,8 @@ SHARED_STREAM = "shared_stream"
 dead consumer's delivery to another agent of the group (its lease sends nothing again)."""
 HELD = "held"
 """``Step.meta`` key: the task's agent went offline while a consumer of its inbox held the
-task's delivery; the step's ``due_at`` is when that is looked at again (``holding``)."""
+task's delivery (``holding``): ``{"recheck_at": when that is looked at again, "due_at": what
+``due_at`` was before}``; ``due_at`` is the earlier of the two."""
 SUPERSEDED = "superseded"
 """``Step.meta`` key: tasks sent again for the same attempt (their agent went offline), with
 the agent that held each."""
@@ -131,11 +132,47 @@ def send_cancel(
     ctx.send(destination, sign(envelope))
 
 
+def hold(row: Step, recheck: datetime, deadline: datetime) -> None:
+    """Leave ``row``'s task with its offline agent, whose inbox holds it, until ``recheck``;
+    whatever was due earlier (a heartbeat timeout, the deadline) stays due then."""
+    due = _held(row, "due_at") or row.due_at or deadline
+    row.meta = {
+        **row.meta,
+        HELD: {"recheck_at": recheck.isoformat(), "due_at": due.isoformat()},
+        TASK_DEADLINE: deadline.isoformat(),  # ``due_at`` may move before it
+    }
+    row.due_at = min(recheck, due, deadline)
+
+
+def recheck_due(ctx: RunContext, row: Step) -> bool:
+    """Whether ``row`` holds its task for an offline agent and the time to look again came
+    (else what is due is what was due before: ``unhold`` it, then handle that)."""
+    if HELD not in row.meta:
+        return False
+    recheck = _held(row, "recheck_at")
+    return recheck is None or ctx.now >= recheck
+
+
+def unhold(row: Step) -> None:
+    """Stop holding ``row``'s task for its agent: ``due_at`` is what it was before."""
+    if HELD in row.meta:
+        row.due_at = _held(row, "due_at") or task_deadline(row)
+        row.meta = {k: v for k, v in row.meta.items() if k != HELD}
+
+
+def _held(row: Step, key: str) -> datetime | None:
+    value = row.meta.get(HELD)
+    found = value.get(key) if isinstance(value, dict) else None
+    return datetime.fromisoformat(found) if isinstance(found, str) else None
+
+
 def beat(ctx: RunContext, row: Step, step_def: StepDefinition) -> None:
-    """The holder is alive (started, heartbeat, progress): the heartbeat timeout starts again."""
+    """The holder is alive (started, heartbeat, progress): the heartbeat timeout starts again
+    (and, for a task held for its offline agent, watches the holder from now on)."""
     timeout = step_def.heartbeat_timeout_s
     if timeout is None or row.status != StepState.RUNNING:
         return
+    row.meta = {k: v for k, v in row.meta.items() if k != HELD}
     limit = task_deadline(row)
     due = ctx.now + timedelta(seconds=timeout)
     row.due_at = min(due, limit) if limit is not None else due

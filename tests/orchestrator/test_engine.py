@@ -488,6 +488,28 @@ async def test_an_inbox_task_held_while_its_agent_was_offline_stays_its_own_once
     assert [e for e in await events(runtime, run) if e.type == "step.redispatched"] == []
 
 
+async def test_an_inbox_task_held_for_its_offline_agent_is_still_sent_again_when_its_heartbeats_stop(
+    runtime: Runtime,
+) -> None:
+    """Holding an inbox task for its offline agent does not put off the step's own heartbeat
+    timeout: due before the bus is looked at again, it sends the task again as ever
+    (``step.heartbeat_lost``)."""
+    await inbox_only(runtime)
+    run = await start(runtime, one_step(heartbeat_timeout_s=5))
+    engine = runtime.orchestrator.engine
+    holder, first_task, _, _ = await held_in_inbox(runtime, run)
+    started = reply(run, 1, Kind.EVENT, {}).model_copy(update={"topic": "task.started"})
+    await at(runtime, run, 0.1, answers(runtime, started))
+    await set_status(runtime, holder, "offline")
+    ctx = await at(runtime, run, 3, lambda c: engine.redispatch(c, {holder}))
+    assert ctx.steps["s"].due_at == run.created_at + timedelta(seconds=5.1)
+    await set_status(runtime, holder, "online")  # another instance could take it (inbox_only)
+    ctx = await at(runtime, run, 5.2, engine.on_due)
+    assert ctx.steps["s"].task_id != first_task and "held" not in ctx.steps["s"].meta
+    kinds = [e.type for e in await events(runtime, run)]
+    assert kinds.count("step.held") == 1 and kinds.count("step.heartbeat_lost") == 1, kinds
+
+
 async def test_a_task_on_the_shared_stream_is_not_sent_again_when_its_agent_goes_offline(
     runtime: Runtime,
 ) -> None:

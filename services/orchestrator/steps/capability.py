@@ -52,11 +52,13 @@ class Capability(StepKind):
     async def on_timer(self, ctx: RunContext, step: StepDefinition, row: Step) -> None:
         if row.status in ACTIVE_STEP and in_flight.HELD in row.meta:
             # Its agent went offline while the bus held its delivery: look again, until the
-            # attempt's deadline times it out below.
+            # attempt's deadline times it out below. What was due earlier (its heartbeats
+            # stopped) is handled below, as if nothing held it.
             deadline = in_flight.task_deadline(row)
-            if deadline is not None and ctx.now < deadline:
+            if in_flight.recheck_due(ctx, row) and deadline is not None and ctx.now < deadline:
                 await self.host.recheck_held(ctx, row)
                 return
+            in_flight.unhold(row)
         if row.status in ACTIVE_STEP and WAITING in row.meta:
             # To be sent again (its agent went offline...) and no agent could take it: try
             # again, as the same attempt, until the attempt's deadline times it out below.

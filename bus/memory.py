@@ -391,26 +391,27 @@ class MemoryTransport(Transport):
         state = None if log is None else log.groups.get(group)
         return 0 if state is None else len(state.pel)
 
-    async def pending_delivery(
-        self, stream: str, group: str, envelope_id: str
-    ) -> PendingDelivery | None:
-        """The unacknowledged delivery carrying ``envelope_id``: a live subscription holding it
+    async def pending_deliveries(self, stream: str, group: str) -> dict[str, PendingDelivery]:
+        """The unacknowledged deliveries, by envelope id: a live subscription holding one
         renews it (idle 0, as on Redis between renewals); one nobody holds (its handler failed,
         or it was released) is idle since its last delivery (released: for ever)."""
         log = self._streams.get(stream)
         state = None if log is None else log.groups.get(group)
         if log is None or state is None:
-            return None
+            return {}
         now = time.monotonic()
+        found: dict[str, PendingDelivery] = {}
         for seq, pending in state.pel.items():
             fields = log.get(seq)
-            if fields is None or codec.envelope_id(fields) != envelope_id:
+            envelope_id = None if fields is None else codec.envelope_id(fields)
+            if envelope_id is None:
                 continue
             holder = pending.holder
             if holder is not None:
-                return PendingDelivery(holder.consumer, 0.0, pending.deliveries)
-            return PendingDelivery("", now - pending.since, pending.deliveries)
-        return None
+                found[envelope_id] = PendingDelivery(holder.consumer, 0.0, pending.deliveries)
+            else:
+                found[envelope_id] = PendingDelivery("", now - pending.since, pending.deliveries)
+        return found
 
     async def trim(self, stream: str) -> int:
         """Drop acknowledged entries beyond ``maxlen``; returns how many."""

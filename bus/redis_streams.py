@@ -57,7 +57,7 @@ from bus.transport import (
 
 _log = logging.getLogger(__name__)
 PENDING_SCAN = 1000
-"""The most pending entries ``pending_delivery`` reads (an inbox holds an agent's few)."""
+"""The most pending entries ``pending_deliveries`` reads (an inbox holds an agent's few)."""
 
 
 def _id_tuple(entry_id: bytes | str) -> tuple[int, int]:
@@ -466,11 +466,9 @@ class RedisStreamsTransport(Transport):
             return 0
         return int(summary["pending"])
 
-    async def pending_delivery(
-        self, stream: str, group: str, envelope_id: str
-    ) -> PendingDelivery | None:
+    async def pending_deliveries(self, stream: str, group: str) -> dict[str, PendingDelivery]:
         """XPENDING (consumer, idle time, deliveries) of the group's oldest pending entries,
-        then XRANGE of each to find the one carrying ``envelope_id`` (two round trips).
+        then XRANGE of each for the envelope id it carries (two round trips).
 
         Raises:
             PublishError: Redis is unreachable or refuses the reads.
@@ -481,28 +479,30 @@ class RedisStreamsTransport(Transport):
             )
         except ResponseError as exc:
             if "NOGROUP" in str(exc):  # no such stream or group: nothing delivered
-                return None
+                return {}
             raise PublishError(f"cannot read what {stream} has pending: {exc}") from exc
         except RECOVERABLE as exc:
             raise PublishError(f"cannot read what {stream} has pending: {exc}") from exc
         if not rows:
-            return None
+            return {}
         pipe = self._client.pipeline(transaction=False)
         for row in rows:
             pipe.xrange(stream, row["message_id"], row["message_id"])
         try:
-            found = await pipe.execute()
+            entries = await pipe.execute()
         except (ResponseError, *RECOVERABLE) as exc:
             raise PublishError(f"cannot read the entries {stream} has pending: {exc}") from exc
-        for row, entries in zip(rows, found, strict=True):
-            if entries and codec.envelope_id(entries[0][1]) == envelope_id:
+        found: dict[str, PendingDelivery] = {}
+        for row, entry in zip(rows, entries, strict=True):
+            envelope_id = codec.envelope_id(entry[0][1]) if entry else None
+            if envelope_id is not None:
                 consumer = row["consumer"]
-                return PendingDelivery(
+                found[envelope_id] = PendingDelivery(
                     consumer.decode() if isinstance(consumer, bytes) else str(consumer),
                     int(row["time_since_delivered"]) / 1000,
                     int(row["times_delivered"]),
                 )
-        return None
+        return found
 
     async def trim(self, stream: str) -> int:
         """Trim ``stream`` now, never past an entry a group needs; returns entries removed."""

@@ -124,7 +124,7 @@ class DeadLetter:
 
 @dataclass(frozen=True)
 class PendingDelivery:
-    """An entry delivered to a group and not yet acknowledged (``Transport.pending_delivery``)."""
+    """An entry delivered to a group and not yet acknowledged (``Transport.pending_deliveries``)."""
 
     consumer: str
     """The consumer it was last delivered to ("" when the transport does not know it)."""
@@ -254,12 +254,9 @@ class Transport(ABC):
         """Entries of ``stream`` delivered to ``group`` and not yet acknowledged."""
         raise NotImplementedError
 
-    async def pending_delivery(
-        self, stream: str, group: str, envelope_id: str
-    ) -> PendingDelivery | None:
-        """The delivery to ``group`` of the entry of ``stream`` carrying envelope
-        ``envelope_id``, while unacknowledged; None when the group's pending entries hold no
-        such envelope (never delivered, acknowledged, or no such group). Meant for a stream
+    async def pending_deliveries(self, stream: str, group: str) -> dict[str, PendingDelivery]:
+        """The entries of ``stream`` delivered to ``group`` and not yet acknowledged, by the id
+        of the envelope each carries (none for an unknown stream or group). Meant for a stream
         whose group holds few pending entries (an agent's inbox): each is read."""
         raise NotImplementedError
 

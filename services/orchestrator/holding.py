@@ -6,7 +6,7 @@ every third of its visibility timeout, so a delivery still pending and renewed w
 visibility timeout has a consumer that works on it, or did until a moment ago. A task on its
 capability's shared stream is left to the bus (another consumer of the group claims it once
 idle); nobody else reads an inbox, so for a task there the orchestrator asks the bus the same
-question (``Transport.pending_delivery``) and sends the task again only once the answer is no:
+question (``Transport.pending_deliveries``) and sends the task again only once the answer is no:
 never delivered (its agent stopped before reading it), released, or idle past the visibility
 timeout (its consumer stopped renewing it), or its agent was removed. See docs/guarantees.md,
 "An agent that died".
@@ -14,8 +14,9 @@ timeout (its consumer stopped renewing it), or its agent was removed. See docs/g
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from dataclasses import dataclass
+import time
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,13 +28,21 @@ from services.orchestrator.records import Step
 
 log = logging.getLogger(__name__)
 
-MIN_RECHECK_S = 0.5
-"""The soonest a held task is looked at again (a delivery idle just under the timeout)."""
+FRESH_S = 0.5
+"""How long what an inbox holds is taken as read: a lease sweep sends each run of an agent
+gone offline to the writer in turn, and with n tasks in its inbox re-reading it for each cost
+n times n entries read. A delivery acknowledged meanwhile is seen held once more: the step
+waits one recheck more."""
+MIN_RECHECK_S = FRESH_S
+"""The soonest a held task is looked at again (a delivery idle just under the timeout); no
+sooner than ``FRESH_S``, so a step's recheck always reads the inbox afresh."""
 
 
-@dataclass(frozen=True)
 class Holding:
     """Asks the bus about the inbox deliveries of agents whose lease ran out.
+
+    What an inbox holds is read once for all its tasks a lease sweep looks at (kept
+    ``FRESH_S``).
 
     Args:
         transport: The bus the agents read.
@@ -41,8 +50,10 @@ class Holding:
             a consumer that stopped renewing it (dead, or paused that long).
     """
 
-    transport: Transport
-    visibility_timeout_s: float
+    def __init__(self, transport: Transport, visibility_timeout_s: float) -> None:
+        self.transport = transport
+        self.visibility_timeout_s = visibility_timeout_s
+        self._read: dict[str, tuple[float, asyncio.Future[dict[str, PendingDelivery]]]] = {}
 
     async def delivery(self, row: Step) -> PendingDelivery | None:
         """The delivery of ``row``'s task in its agent's inbox while a consumer holds it;
@@ -52,7 +63,7 @@ class Holding:
             return None
         inbox = streams.inbox(row.agent_id)
         try:
-            found = await self.transport.pending_delivery(inbox, row.agent_id, row.task_id)
+            found = (await self._pending(inbox, row.agent_id)).get(row.task_id)
         except Exception as exc:  # any failure: answer as before the check
             log.warning("could not read what %s holds (%s): its task is sent again", inbox, exc)
             return None
@@ -63,6 +74,15 @@ class Holding:
     def recheck_in(self, delivery: PendingDelivery) -> float:
         """Seconds until ``delivery`` would be idle for the visibility timeout, if not renewed."""
         return max(MIN_RECHECK_S, self.visibility_timeout_s - delivery.idle_s)
+
+    async def _pending(self, inbox: str, group: str) -> dict[str, PendingDelivery]:
+        now = time.monotonic()
+        kept = self._read.get(inbox)
+        if kept is None or kept[0] < now:
+            self._read = {k: v for k, v in self._read.items() if v[0] >= now}
+            read = asyncio.ensure_future(self.transport.pending_deliveries(inbox, group))
+            kept = self._read[inbox] = (now + FRESH_S, read)
+        return await asyncio.shield(kept[1])
 
 
 async def agent_status(session: AsyncSession, agent_id: str) -> str | None:

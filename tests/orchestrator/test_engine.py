@@ -24,6 +24,7 @@ from services.config import Settings
 from services.db.models import AgentRow, EventRow, LedgerEntryRow, StepRow
 from services.ledger.format import input_digest
 from services.ledger.verify import verify
+from services.orchestrator import holding
 from services.orchestrator.authenticity import Identity, Refusal
 from services.orchestrator.context import RunContext
 from services.orchestrator.definitions import parse_definition
@@ -459,6 +460,7 @@ async def test_an_inbox_task_a_live_consumer_holds_waits_for_it_then_goes_once_r
     ctx = await at(runtime, run, 20 + visibility, engine.on_due)  # still held: wait on
     assert ctx.steps["s"].task_id == first_task
     await sub.stop(drain=False)  # its consumer went: the delivery is released
+    await asyncio.sleep(holding.FRESH_S)  # read afresh, as a recheck MIN_RECHECK_S on is
     ctx = await at(runtime, run, 20 + 2 * visibility, engine.on_due)
     moved = [e.data for e in await events(runtime, run) if e.type == "step.redispatched"]
     assert moved == [{"reason": f"agent {holder} went offline"}]

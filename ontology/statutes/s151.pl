@@ -4,8 +4,9 @@
 
     s151_a(T, Y, Total)      the deduction for personal exemptions: the
                              sum of one exemption amount per exemption.
-    s151_b(T, X, Y)          exemption for X as the taxpayer (each spouse
-                             on a joint return) or as T's spouse.
+    s151_b(T, X, Y)          T's exemption for X: X is T (the taxpayer)
+                             or T's spouse (no joint return); on a joint
+                             return each spouse has his own (s151_a).
     s151_c(T, X, Y)          exemption for X, a dependent of T (§152).
     s151_d(T, Y, Amount)     the exemption amount; (d)(1), (2), (3), (5)
                              ((d)(2), (d)(5) give the zero they set).
@@ -16,6 +17,7 @@ cites(s151_a__exemption/4, '§151(a)', 4).
 cites(s151_b/3, '§151(b)', 0).
 cites(s151_b__taxpayer/3, '§151(b)', 0).
 cites(s151_b__spouse/3, '§151(b)', 0).
+cites(s151_b__joint_taxpayer/3, '§151(b)', 0).
 cites(s151_c/3, '§151(c)', 0).
 cites(s151_d/3, '§151(d)', 3).
 cites(s151_d_1/1, '§151(d)(1)', 1).
@@ -36,18 +38,24 @@ s151_a(T, Y, Total) :-
 %!  s151_a__exemption(+T, +Y, ?X, +Amount) one exemption, for X.
 s151_a__exemption(T, Y, X, _Amount) :-
     (   s151_b(T, X, Y)
+    ;   s151_b__joint_taxpayer(T, Y, X)
     ;   s151_c(T, X, Y)
     ).
 
-%!  s151_b(+T, ?X, +Y)
+%!  s151_b__joint_taxpayer(+T, +Y, ?S) on a joint return both spouses are
+%   taxpayers making the return: S's own §151(b) exemption "for the
+%   taxpayer" is one of the return's, not one T has "for the spouse".
+s151_b__joint_taxpayer(T, Y, S) :-
+    s1_a_1__joint_return(T, S, Y),
+    s151_b__taxpayer(S, S, Y).
+
+%!  s151_b(+T, ?X, +Y) T's exemption for X: for T himself, or the
+%   additional one for T's spouse (only "if a joint return is not made").
 s151_b(T, X, Y) :- s151_b__taxpayer(T, X, Y).
 s151_b(T, X, Y) :- s151_b__spouse(T, X, Y).
 
-%!  s151_b__taxpayer(+T, ?X, +Y) "an exemption ... for the taxpayer".  On a
-%   joint return both spouses are taxpayers making the return, and each
-%   has this exemption.
+%!  s151_b__taxpayer(+T, ?X, +Y) "an exemption ... for the taxpayer".
 s151_b__taxpayer(T, T, _Y).
-s151_b__taxpayer(T, S, Y) :- s1_a_1__joint_return(T, S, Y).
 
 %!  s151_b__spouse(+T, ?S, +Y) "an additional exemption ... for the spouse
 %   of the taxpayer if a joint return is not made by the taxpayer and his

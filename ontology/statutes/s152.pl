@@ -18,6 +18,7 @@ cites(s152_a_2/3, '§152(a)(2)', 0).
 cites(s152_b_1/2, '§152(b)(1)', 0).
 cites(s152_a__basic/3, '§152(a)', 0).
 cites(s152_b_2/2, '§152(b)(2)', 0).
+cites(s152_b_2/3, '§152(b)(2)', 0).
 cites(s152_c/3, '§152(c)', 0).
 cites(s152_c_1/3, '§152(c)(1)', 0).
 cites(s152_c_1_A/3, '§152(c)(1)(A)', 0).
@@ -131,7 +132,12 @@ s152_b_1(T, Y) :-
 %!  s152_b_2(+X, +Y) X made a joint return with X's spouse for Y: X is not
 %   a dependent of anyone.
 s152_b_2(X, Y) :-
-    joint_return_filed(X, _, Y).
+    s152_b_2(X, _, Y).
+
+%!  s152_b_2(+X, ?S, +Y) the same, the spouse named: X "has made a joint
+%   return with the individual's spouse" S for Y.
+s152_b_2(X, S, Y) :-
+    joint_return_filed(X, S, Y).
 
 /* (c) Qualifying child -------------------------------------------------- */
 

@@ -51,7 +51,10 @@ def test_training_questions_as_if_their_clause_were_new(swipl: str, tmp_path: Pa
         else:
             wrong += 1
     print(f"unseen clauses: {right} right, {wrong} wrong, {refused} refused")
-    # Measured: 169 right, 4 wrong (three are the dataset's own disagreements), 3 refused;
+    # Measured: 171 right, 3 wrong (the dataset's own disagreements), 2 refused
+    # (s3306_c_10_A_ii_pos/_neg: student and spouse both individuals, our node takes one);
+    # 169/4/3 before §151(b)'s exemption "for the spouse" left out the joint return's other
+    # taxpayer (s151_b_neg wrong) and §152(b)(2) took the spouse it names (s152_b_2_neg refused);
     # 167/4/5 before §63(d)(2) was a node of ours and a list of amounts ([1200]) their sum;
     # 165/4/7 before a school position took the school the question names (by its text) and
     # a period our node takes the one day the question gives; 159/4/13 before §151(d)(2), (d)(5) carried the zero they set and a relationship's
@@ -59,7 +62,7 @@ def test_training_questions_as_if_their_clause_were_new(swipl: str, tmp_path: Pa
     # 160/5/11 before a goal testing an argument the placed clause does not take was refused
     # (s152_d_2_D_pos wrong, _neg right by chance: both now refused); 139/12/25 before
     # services, payments, plans, households, marriages and parties were placed by kind.
-    assert right >= 169 and wrong <= 4, (right, wrong, refused)
+    assert right >= 171 and wrong <= 3, (right, wrong, refused)
     assert right + wrong + refused == 176
 
 

@@ -230,7 +230,9 @@ line_of(Ref, Line) :- clause_line(Ref, Line).
 encode_row([N|Args], [N|Enc]) :- maplist(encode_value, Args, Enc).
 
 encode_value(X, X) :- number(X), !.
-encode_value(X, _{a: X}) :- atom(X), !.
+% An atom goes as a JSON string: json_write_dict/3 would write the atoms true,
+% false and null as JSON constants (a person named true came back a bool).
+encode_value(X, _{a: S}) :- atom(X), !, atom_string(X, S).
 encode_value(X, _{s: X}) :- string(X), !.
 encode_value(X, _) :-
     format(string(Msg), "unsupported value in a fact: ~q (only atoms, strings and numbers)", [X]),

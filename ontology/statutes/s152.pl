@@ -15,6 +15,7 @@
 cites(s152_a/3, '§152(a)', 0).
 cites(s152_a_1/3, '§152(a)(1)', 0).
 cites(s152_a_2/3, '§152(a)(2)', 0).
+cites(s152_b/2, '§152(b)', 0).
 cites(s152_b_1/2, '§152(b)(1)', 0).
 cites(s152_a__basic/3, '§152(a)', 0).
 cites(s152_b_2/2, '§152(b)(2)', 0).
@@ -128,6 +129,15 @@ s152_b_1(T, Y) :-
     s152_a__basic(T, Other, Y),
     Other \== T,
     \+ s152_c(Other, T, Y).
+
+%!  s152_b(+X, +Y) an exception of §152(b) reaches X for Y: X is a
+%   dependent, so treated as having no dependents ((b)(1)), or X made a
+%   joint return with X's spouse, so is no one's dependent ((b)(2)).
+s152_b(X, Y) :-
+    (   s152_b_1(X, Y)
+    ->  true
+    ;   s152_b_2(X, Y)
+    ).
 
 %!  s152_b_2(+X, +Y) X made a joint return with X's spouse for Y: X is not
 %   a dependent of anyone.

@@ -39,6 +39,8 @@ cites(s2_b_2/2, '§2(b)(2)', 0).
 cites(s2_b_2_A/3, '§2(b)(2)(A)', 0).
 cites(s2_b_2_B/3, '§2(b)(2)(B)', 0).
 cites(s2_b_2_C/3, '§2(b)(2)(C)', 0).
+cites(s2_b_3/2, '§2(b)(3)', 0).
+cites(s2_b_3/3, '§2(b)(3)', 0).
 cites(s2_b_3_A/2, '§2(b)(3)(A)', 0).
 cites(s2_b_3_B/3, '§2(b)(3)(B)', 0).
 
@@ -233,8 +235,30 @@ s2_b_3_A(T, Y) :-
     year_bounds(Y, F, L),
     nonresident_alien_during(T, F, L).
 
-%!  s2_b_3_B(+T, +Q, +Y) Q would not be a dependent of T but for
-%   §152(d)(2)(H).
+%!  s2_b_3(+T, +Y) §2(b)(3) keeps T from being a head of household: T is a
+%   nonresident alien during the year (A), or T's household is the abode
+%   of an individual who would not be T's dependent but for §152(d)(2)(H)
+%   (B).  Fails where neither limitation reaches T.
+s2_b_3(T, Y) :-
+    (   s2_b_3_A(T, Y)
+    ->  true
+    ;   once(( ( s2_b_1_A(T, Y, Q) ; s2_b_1_B(T, Y, Q) ), s2_b_3_B(T, Q, Y) ))
+    ).
+
+%!  s2_b_3(+T, +Q, +Y) the same, the individual named: (A), or (B) for Q.
+s2_b_3(T, Q, Y) :-
+    (   s2_b_3_A(T, Y)
+    ->  true
+    ;   s2_b_3_B(T, Q, Y)
+    ).
+
+%!  s2_b_3_B(+T, +Q, +Y) Q "would not be a dependent for the taxable year
+%   but for subparagraph (H) of section 152(d)(2)": Q is T's dependent,
+%   meets (H), and is neither T's qualifying child nor related to T by
+%   (A)-(G).  (Before, anyone who was no dependent of T at all, a stranger
+%   with income, met it when asked on its own.)
 s2_b_3_B(T, Q, Y) :-
+    s152_d_2_H(Q, T, Y),
+    s152_a(Q, T, Y),
     \+ s152_c(Q, T, Y),
     \+ ( s152_d_2(Q, T, Y, Para), Para \== 'H' ).

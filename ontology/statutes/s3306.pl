@@ -28,6 +28,7 @@ cites(s3306_a_2/2, '§3306(a)(2)', 0).
 cites(s3306_a_2_A/2, '§3306(a)(2)(A)', 0).
 cites(s3306_a_2_B/2, '§3306(a)(2)(B)', 0).
 cites(s3306_a_3/2, '§3306(a)(3)', 0).
+cites(s3306_a_4/2, '§3306(a)(4)', 0).
 cites(s3306_b/4, '§3306(b)', 4).
 cites(s3306_b__remuneration/7, '§3306(b)', 7).
 cites(s3306_b_1/5, '§3306(b)(1)', 5).
@@ -42,6 +43,8 @@ cites(s3306_b_2_C/2, '§3306(b)(2)(C)', 0).
 cites(s3306_b_7/3, '§3306(b)(7)', 0).
 cites(s3306_b_10/3, '§3306(b)(10)', 0).
 cites(s3306_b_10_A/3, '§3306(b)(10)(A)', 0).
+cites(s3306_b_10_A_i/3, '§3306(b)(10)(A)(i)', 0).
+cites(s3306_b_10_A_ii/3, '§3306(b)(10)(A)(ii)', 0).
 cites(s3306_b_10_B/2, '§3306(b)(10)(B)', 0).
 cites(s3306_b_11/2, '§3306(b)(11)', 0).
 cites(s3306_b_15/3, '§3306(b)(15)', 0).
@@ -58,6 +61,7 @@ cites(s3306_c_2/2, '§3306(c)(2)', 0).
 cites(s3306_c_5/1, '§3306(c)(5)', 0).
 cites(s3306_c_6/1, '§3306(c)(6)', 0).
 cites(s3306_c_7/1, '§3306(c)(7)', 0).
+cites(s3306_c_10/1, '§3306(c)(10)', 0).
 cites(s3306_c_10_A/1, '§3306(c)(10)(A)', 0).
 cites(s3306_c_10_A_i/4, '§3306(c)(10)(A)(i)', 0).
 cites(s3306_c_10_A_ii/4, '§3306(c)(10)(A)(ii)', 0).
@@ -144,6 +148,16 @@ s3306_a_3(E, Y) :-
         s3306_b__cash_wages(E, Z, domestic, W),
         W >= 1000
     )).
+
+%!  s3306_a_4(+E, +Y) the special rule reaches E: an employer under (3)
+%   who is no employer under (1) or (2), so is not treated as an employer
+%   for wages paid for any other service (s3306_a/3 taxes a category only
+%   where E is its employer).  Fails where E is no domestic employer, or
+%   is an employer under (1) or (2) as well.
+s3306_a_4(E, Y) :-
+    s3306_a_3(E, Y),
+    \+ s3306_a_1(E, Y),
+    \+ s3306_a_2(E, Y).
 
 helper_node(employment_weeks/5, 5).
 value_unit(employment_weeks/5, weeks).
@@ -328,21 +342,51 @@ s3306_b_10(Pay, S, Emp) :-
     s3306_b_10_A(Pay, S, Emp),
     s3306_b_10_B(Pay, S).
 
+%!  s3306_b_10_A(+Pay, +S, +Emp) paid upon or after the termination of the
+%   employment relationship because of (i) death or (ii) retirement for
+%   disability.
 s3306_b_10_A(Pay, S, Emp) :-
+    (   s3306_b_10_A_i(Pay, S, Emp)
+    ->  true
+    ;   s3306_b_10_A_ii(Pay, S, Emp)
+    ).
+
+%!  s3306_b_10_A_i(+Pay, +S, +Emp) (i) because of death: paid on or after
+%   the day Emp died, or a termination of S for death.
+s3306_b_10_A_i(Pay, S, Emp) :-
     once((
         start_(Pay, PD), date_days(PD, PayDay),
         (   died_on(Emp, D)
-        ;   retirement_(R), subject_of(R, Emp), reason_(R, Why),
-            ( string(Why) ; atom(Why) ), text_contains(Why, "disabilit"),
-            start_(R, RD), date_days(RD, D)
-        ;   termination_(Tm), patient_(Tm, S), reason_(Tm, Why),
-            ( disability_(Why) ; death_(Why)
-            ; ( string(Why) ; atom(Why) ),
-              ( text_contains(Why, "disabilit") ; text_contains(Why, "death") ) ),
-            ( start_(Tm, TD) -> date_days(TD, D) ; service_period(S, _, D) )
+        ;   termination_for(S, death, D)
         ),
         PayDay >= D
     )).
+
+%!  s3306_b_10_A_ii(+Pay, +S, +Emp) (ii) because of retirement for
+%   disability: a retirement of Emp for disability, or a termination of S
+%   for it, on or before the payment's day.
+s3306_b_10_A_ii(Pay, S, Emp) :-
+    once((
+        start_(Pay, PD), date_days(PD, PayDay),
+        (   retirement_(R), subject_of(R, Emp), reason_(R, Why),
+            ( string(Why) ; atom(Why) ), text_contains(Why, "disabilit"),
+            start_(R, RD), date_days(RD, D)
+        ;   termination_for(S, disability, D)
+        ),
+        PayDay >= D
+    )).
+
+helper_node(termination_for/3, 0).
+%!  termination_for(+S, +Reason, -Day) a termination of service S whose
+%   reason is death or disability (a typed event or a text), on Day (the
+%   service's last day when the termination has no date).
+termination_for(S, Reason, D) :-
+    termination_(Tm), patient_(Tm, S), reason_(Tm, Why),
+    (   Reason == death
+    ->  ( death_(Why) ; ( string(Why) ; atom(Why) ), text_contains(Why, "death") )
+    ;   ( disability_(Why) ; ( string(Why) ; atom(Why) ), text_contains(Why, "disabilit") )
+    ),
+    ( start_(Tm, TD) -> date_days(TD, D) ; service_period(S, _, D) ).
 
 s3306_b_10_B(Pay, S) :-
     once((
@@ -385,8 +429,7 @@ s3306_c(S, Y) :-
     \+ s3306_c_5(S),
     \+ s3306_c_6(S),
     \+ s3306_c_7(S),
-    \+ s3306_c_10_A(S),
-    \+ s3306_c_10_B(S),
+    \+ s3306_c_10(S),
     \+ s3306_c_11(S),
     \+ s3306_c_13(S),
     \+ s3306_c_16(S),
@@ -514,6 +557,14 @@ s3306_c_6(S) :-
 %!  s3306_c_7(+S) service in the employ of a State or political subdivision.
 s3306_c_7(S) :-
     service_for(S, E, _), entity_is(E, state_government).
+
+%!  s3306_c_10(+S) (A) or (B): service for a school by a student or a
+%   student's spouse, or for a hospital by a patient of it.
+s3306_c_10(S) :-
+    (   s3306_c_10_A(S)
+    ->  true
+    ;   s3306_c_10_B(S)
+    ).
 
 %!  s3306_c_10_A(+S) service in the employ of a school, college or
 %   university by (i) a student enrolled and regularly attending classes

@@ -8,9 +8,11 @@ the sentences in another order. Every SARA training case and every
 case of our own (tests/legal/cases), restated that way, gets its original answer.
 
 Other restatements, each on its own: an income or payment paid in two parts on its day, or in
-two equal instalments as one event that recurs (two start_ days; numeric cases), a punctual event's day written as a one-day span (its end_ too), a stay in a home
-written as two back-to-back stays cut at a new year, and an unrelated person with income and a
-home of his own added."""
+three, or in two equal instalments as one event that recurs (two start_ days; numeric cases), a
+punctual event's day written as a one-day span (its end_ too), an income written as earned from
+January 1st to its day, a stay in a home written as two back-to-back stays cut at a new year, a
+brother or sister stated as a sibling, a payment that names no medium paid by check, and an
+unrelated person with income and a home of his own added."""
 
 from __future__ import annotations
 
@@ -115,6 +117,110 @@ def _instalments(facts: str) -> str:
     return facts
 
 
+def _three_parts(facts: str) -> str:
+    """Each income or payment of $3 or more, dated by a fact, paid in three events that day."""
+    for kind in ("income_", "payment_"):
+        for e in _events(facts, kind):
+            amounts = re.findall(rf"^amount_\({e},(\d+)\)\.$", facts, re.M)
+            if (
+                len(amounts) != 1
+                or int(amounts[0]) < 3
+                or not re.search(rf'^start_\({e},"', facts, re.M)
+            ):
+                continue
+            total = int(amounts[0])
+            part = total // 3
+            own = [ln for ln in facts.splitlines() if re.match(rf"^\w+\({e}(,.*)?\)\.$", ln)]
+            for suffix, amount in (("_second", part), ("_third", total - 2 * part)):
+                twin = [ln.replace(f"({e}", f"({e}{suffix}", 1) for ln in own]
+                twin = [re.sub(r"^(amount_\(\w+),\d+\)", rf"\g<1>,{amount})", ln) for ln in twin]
+                facts += "\n" + "\n".join(twin) + "\n"
+            facts = _set(facts, f"amount_({e},{total}).", f"amount_({e},{part}).")
+    return facts
+
+
+def _income_spans(facts: str) -> str:
+    """An income dated by one day written as earned over a span: from January 1st of that year
+    to that day (an amount belongs to the year of its start_, which stays the same)."""
+    for e in _events(facts, "income_"):
+        days = re.findall(rf'^start_\({e},"(\d{{4}})(-\d\d-\d\d)"\)\.$', facts, re.M)
+        if len(days) != 1 or re.search(rf"^end_\({e},", facts, re.M):
+            continue
+        year, rest = days[0]
+        facts = _set(facts, f'start_({e},"{year}{rest}").', f'start_({e},"{year}-01-01").')
+        facts += f'\nend_({e},"{year}{rest}").\n'
+    return facts
+
+
+def _siblings(facts: str) -> str:
+    """A brother or sister stated as a sibling (the vocabulary's word for either)."""
+    for kind in ("brother_", "sister_"):
+        for e in _events(facts, kind):
+            facts = _set(facts, f"{kind}({e}).", f"sibling_({e}).")
+    return facts
+
+
+def _paid_by_check(facts: str) -> str:
+    """A payment that names no medium paid by check (money, as cash is)."""
+    for e in _events(facts, "payment_"):
+        if not re.search(rf"^means_\({e},", facts, re.M):
+            facts += f'\nmeans_({e},"check").\n'
+    return facts
+
+
+def _stay_per_person(facts: str) -> str:
+    """A home shared by several people stated as one stay per person ("Alice lives in the
+    house", "Bob lives in the house"), each with the stay's place and dates."""
+    for e in _events(facts, "residence_"):
+        people = _role(facts, "agent_", e)
+        if len(people) < 2:
+            continue
+        own = [ln for ln in facts.splitlines() if re.match(rf"^\w+\({e}(,.*)?\)\.$", ln)]
+        shared = [ln for ln in own if not ln.startswith("agent_(")]
+        for i, person in enumerate(people[1:], 1):
+            facts = _set(facts, f"agent_({e},{person}).", "")
+            stay = [ln.replace(f"({e}", f"({e}_{i}", 1) for ln in shared]
+            facts += "\n" + "\n".join([*stay, f"agent_({e}_{i},{person})."]) + "\n"
+    return facts
+
+
+def _marriage_ends_at_death(facts: str) -> str:
+    """A marriage without an end_ that a spouse's death ends, given that day as its last."""
+    deaths = {
+        p: d
+        for e in _events(facts, "death_")
+        for p in _role(facts, "agent_", e) + _role(facts, "patient_", e)
+        for d in re.findall(rf'^start_\({e},("[\d-]+")\)\.$', facts, re.M)
+    }
+    for e in _events(facts, "marriage_"):
+        spouses = _role(facts, "agent_", e) + _role(facts, "patient_", e)
+        died = sorted(deaths[p] for p in spouses if p in deaths)
+        if died and not re.search(rf"^end_\({e},", facts, re.M):
+            facts += f"\nend_({e},{died[0]}).\n"
+    return facts
+
+
+def _birth_by_kinship(facts: str) -> str:
+    """A child's birth left unstated where the child's relationship to a parent starts that
+    day ("Bob is Alice's son, born on ..."): the birth is read off the relationship."""
+    for e in _events(facts, "birth_"):
+        child = _role(facts, "agent_", e)
+        day = re.findall(rf'^start_\({e},("[\d-]+")\)\.$', facts, re.M)
+        if len(child) != 1 or len(day) != 1:
+            continue
+        kin = [
+            k
+            for kind in ("son_", "daughter_")
+            for k in _events(facts, kind)
+            if _role(facts, "agent_", k) == child
+            and re.search(rf"^start_\({k},{re.escape(day[0])}\)\.$", facts, re.M)
+        ]
+        if kin:
+            for ln in [ln for ln in facts.splitlines() if re.match(rf"^\w+\({e}(,.*)?\)\.$", ln)]:
+                facts = _set(facts, ln, "")
+    return facts
+
+
 def _one_day_spans(facts: str) -> str:
     """A punctual event's day also given as its last day."""
     for kind in ("income_", "payment_", "birth_", "death_"):
@@ -161,6 +267,13 @@ OTHER_RESTATEMENTS = {
     "one-day spans": _one_day_spans,
     "stays split": _split_stays,
     "distractor": _distractor,
+    "three parts": _three_parts,
+    "income spans": _income_spans,
+    "siblings": _siblings,
+    "paid by check": _paid_by_check,
+    "stay per person": _stay_per_person,
+    "marriage ends at death": _marriage_ends_at_death,
+    "birth by kinship": _birth_by_kinship,
 }
 
 
@@ -242,7 +355,7 @@ async def test_cases_restated_in_other_ways_get_the_same_answers(swipl: str) -> 
                 facts = source.partition("% Facts")[2].partition("% Test")[0]
                 texts = {"original": source}
                 for kind in OTHER_RESTATEMENTS:
-                    if kind in ("amounts split", "instalments") and not numeric:
+                    if kind in ("amounts split", "instalments", "three parts") and not numeric:
                         continue  # a binary question may name the payment split
                     text = restated_by(source, kind)
                     restatements[kind] += OTHER_RESTATEMENTS[kind](facts) != facts
@@ -256,7 +369,11 @@ async def test_cases_restated_in_other_ways_get_the_same_answers(swipl: str) -> 
                     if str(got) != str(answers["original"]):
                         changed[f"{path.stem} ({kind})"] = [answers["original"], got]
     print(f"restated: {restatements}")
-    assert min(restatements.values()) >= 100, restatements
+    # Each kind restates many cases; the few that state siblings or births apart from kinship
+    # fewer (measured: siblings 31, birth by kinship 17, every other kind 63 or more).
+    few = {"siblings": 25, "birth by kinship": 15, "stay per person": 50}
+    few["marriage ends at death"] = 50
+    assert all(n >= few.get(kind, 100) for kind, n in restatements.items()), restatements
     assert changed == {}
 
 
@@ -283,6 +400,26 @@ def test_the_other_restatements_restate() -> None:
         "patient_(r_later,home).",
     } <= set(stays), stays
     assert 'start_(zed_pay,"2017-05-05").' in restated_by(source, "distractor").splitlines()
+    three = restated_by(source, "three parts").splitlines()
+    assert {"amount_(i,33).", "amount_(i_second,33).", "amount_(i_third,35)."} <= set(three), three
+    spans = restated_by(source, "income spans").splitlines()
+    assert {'start_(i,"2017-01-01").', 'end_(i,"2017-03-04").'} <= set(spans), spans
+    family = (
+        "% Facts\nbrother_(b).\nagent_(b,carl).\npatient_(b,alice).\nresidence_(r).\n"
+        "agent_(r,alice).\nagent_(r,carl).\npatient_(r,home).\nbirth_(cb).\nagent_(cb,carl).\n"
+        'start_(cb,"2001-02-03").\nson_(s).\nagent_(s,carl).\npatient_(s,dan).\n'
+        'start_(s,"2001-02-03").\nmarriage_(m).\nagent_(m,dan).\nagent_(m,eva).\n'
+        'death_(d).\nagent_(d,eva).\nstart_(d,"2016-05-05").\npayment_(k).\namount_(k,1).\n'
+        "% Test\n:- tax(alice,2017,0).\n"
+    )
+    assert "sibling_(b)." in restated_by(family, "siblings").splitlines()
+    assert 'means_(k,"check").' in restated_by(family, "paid by check").splitlines()
+    stays = restated_by(family, "stay per person").splitlines()
+    assert {"agent_(r,alice).", "agent_(r_1,carl).", "patient_(r_1,home)."} <= set(stays), stays
+    assert "agent_(r,carl)." not in stays
+    assert 'end_(m,"2016-05-05").' in restated_by(family, "marriage ends at death").splitlines()
+    unborn = restated_by(family, "birth by kinship").splitlines()
+    assert "birth_(cb)." not in unborn and "son_(s)." in unborn, unborn
 
 
 def test_the_restatement_restates() -> None:

@@ -44,8 +44,8 @@ cites(s63_c_6_A/2, '§63(c)(6)(A)', 0).
 cites(s63_c_6_B/2, '§63(c)(6)(B)', 0).
 cites(s63_c_6_D/2, '§63(c)(6)(D)', 0).
 cites(s63_c_7/1, '§63(c)(7)', 0).
-cites(s63_c_7_i/1, '§63(c)(7)(i)', 1).
-cites(s63_c_7_ii/1, '§63(c)(7)(ii)', 1).
+cites(s63_c_7_i/2, '§63(c)(7)(i)', 2).
+cites(s63_c_7_ii/2, '§63(c)(7)(ii)', 2).
 cites(s63_d/3, '§63(d)', 3).
 cites(s63_d_2/3, '§63(d)(2)', 3).
 cites(s63_f/3, '§63(f)', 3).
@@ -184,15 +184,15 @@ s63_c_2_A_ii(T, Y) :- s2_a(T, Y).
 %   (c)(7)(i)).
 s63_c_2_B(T, Y, Basic) :-
     s2_b(T, Y),
-    (   s63_c_7(Y)
-    ->  s63_c_7_i(Basic)
+    (   s63_c_7_i(Y, Sub)
+    ->  Basic = Sub
     ;   Basic = 4400
     ).
 
 %!  s63_c_2_C(+Y, -Basic) $3,000 in any other case ($12,000 under (c)(7)(ii)).
 s63_c_2_C(Y, Basic) :-
-    (   s63_c_7(Y)
-    ->  s63_c_7_ii(Basic)
+    (   s63_c_7_ii(Y, Sub)
+    ->  Basic = Sub
     ;   Basic = 3000
     ).
 
@@ -259,8 +259,11 @@ s63_c_6_D(T, Y) :-
 %!  s63_c_7(+Y) taxable years beginning after 2017 and before 2026.
 year_window(s63_c_7/1, 2018, 2025).
 s63_c_7(Y) :- in_year_window(s63_c_7/1, Y).
-s63_c_7_i(18000).
-s63_c_7_ii(12000).
+%!  s63_c_7_i(+Y, -Amount), s63_c_7_ii(+Y, -Amount) the substitutions of
+%   (7) hold only in its years: asked about 2017, "(c)(7)(i) applies" is
+%   no (before, they took no year and said yes in any year).
+s63_c_7_i(Y, 18000) :- s63_c_7(Y).
+s63_c_7_ii(Y, 12000) :- s63_c_7(Y).
 
 %!  s63_d_2(+T, +Y, -Amount) the deduction for personal exemptions (§151),
 %   which (d)(2) leaves out of the itemized deductions; §63(a) takes it

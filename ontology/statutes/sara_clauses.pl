@@ -712,7 +712,9 @@ var_name(_, V, '$const') :- atomic(V).     % s68_b_1_A(T, Y, 300000), s3306_a(E,
 %   the dataset's whole dollars; either may be unbound.
 dollars(O, D) :- var(O), !, O = D.
 dollars(O, D) :- var(D), !, D is round(O).
-dollars(O, D) :- number(D), round(O) =:= D.
+dollars(O, D) :- number(D), D =:= round(D), !, round(O) =:= D.
+% An amount the question states with cents ($2,767.50) is compared to the cent.
+dollars(O, D) :- number(D), round(O * 100) =:= round(D * 100).
 
 %!  case_year(-Y) a year the case's dates mention, latest first, for
 %   questions asked without a year ("Alice bears a relationship to Bob").

@@ -31,6 +31,8 @@ cites(s2_b_1/3, '§2(b)(1)', 0).
 cites(s2_b_1_A/3, '§2(b)(1)(A)', 0).
 cites(s2_b_1_A_i/3, '§2(b)(1)(A)(i)', 0).
 cites(s2_b_1_A_i_I/2, '§2(b)(1)(A)(i)(I)', 0).
+cites(s2_b_1_A_i_I/3, '§2(b)(1)(A)(i)(I)', 0).
+cites(s2_b_1_A_i__child/4, '§2(b)(1)(A)(i)', 0).
 cites(s2_b_1_A_i_II/3, '§2(b)(1)(A)(i)(II)', 0).
 cites(s2_b_1_A_ii/3, '§2(b)(1)(A)(ii)', 0).
 cites(s2_b_1_B/3, '§2(b)(1)(B)', 0).
@@ -175,8 +177,29 @@ s2_b_1_A_i_I(Q, Y) :-
     married_on(Q, _, L),
     \+ decree_of_separation(Q, _, L).
 
-s2_b_1_A_i_II(Q, _T, Y) :-
+%!  s2_b_1_A_i_I(+X, +Z, +Y) the same, asked of a child and a taxpayer
+%   named in either order: "such child" is the one of the two who bears
+%   the taxpayer a §152(c)(2) relationship (the facts say which).
+s2_b_1_A_i_I(X, Z, Y) :-
+    s2_b_1_A_i__child(X, Z, Y, Q),
+    s2_b_1_A_i_I(Q, Y).
+
+%!  s2_b_1_A_i_II(+X, +Z, +Y) "such child" (of X and Z, as above) is not a
+%   dependent of the individual by reason of §152(b)(2): he made a joint
+%   return with his spouse.
+s2_b_1_A_i_II(X, Z, Y) :-
+    s2_b_1_A_i__child(X, Z, Y, Q),
     s152_b_2(Q, Y).
+
+%!  s2_b_1_A_i__child(+X, +Z, +Y, -Q) Q is the one of X and Z who bears
+%   the other a relationship of §152(c)(2) (X when each bears it, as
+%   siblings do).
+s2_b_1_A_i__child(X, Z, Y, Q) :-
+    (   s152_c_2(X, Z, Y)
+    ->  Q = X
+    ;   s152_c_2(Z, X, Y)
+    ->  Q = Z
+    ).
 
 %!  s2_b_1_A_ii(+T, ?Q, +Y) Q is a dependent of T for whom T is entitled
 %   to a deduction under §151.

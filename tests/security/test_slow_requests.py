@@ -19,12 +19,13 @@ import uvicorn
 import websockets
 from starlette.types import Receive, Scope, Send
 
-from services.api.request_deadline import http_protocol
+from services.api.http_protocol import http_protocol
 from services.embedded import embedded_service
 from tests.fixtures.serve import healthy, serve
 from tests.fixtures.services import free_port, wait_until
 
 DEADLINE_S = 1.0
+MAX_HEAD = 4096
 
 # What a slow client holds a connection with: nothing, part of a head, part of a body; and a
 # second request started on a kept-alive connection after a first one answered.
@@ -99,11 +100,13 @@ async def _slow_app(scope: Scope, receive: Receive, send: Send) -> None:
     await send({"type": "http.response.body", "body": b"late"})
 
 
-@pytest.fixture
-async def slow_server() -> AsyncIterator[int]:
+@pytest.fixture(params=["httptools", "h11"])
+async def slow_server(request: pytest.FixtureRequest) -> AsyncIterator[int]:
+    """uvicorn with each parser the deadline supports, serving ``_slow_app``."""
     port = free_port()
+    protocol = http_protocol(DEADLINE_S, MAX_HEAD, request.param)
     config = uvicorn.Config(
-        _slow_app, host="127.0.0.1", port=port, http=http_protocol(DEADLINE_S), log_level="error"
+        _slow_app, host="127.0.0.1", port=port, http=protocol, log_level="error"
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
@@ -111,6 +114,41 @@ async def slow_server() -> AsyncIterator[int]:
     yield port
     server.should_exit = True
     await task
+
+
+async def test_each_parser_closes_slow_requests(slow_server: int) -> None:
+    await _slow_clients_are_closed(slow_server)
+
+
+async def test_each_parser_refuses_a_head_over_the_bound(slow_server: int) -> None:
+    """A head one byte over the bound, whole in one write or unfinished in pieces; one at the
+    bound (and a body of 20 times its size) still passes."""
+    line = b"GET / HTTP/1.1\r\nHost: x\r\n"
+    padding = MAX_HEAD - len(line) - len(b"X-Pad: \r\n\r\n")
+    at_bound = line + b"X-Pad: " + b"a" * padding + b"\r\n\r\n"
+    assert len(at_bound) == MAX_HEAD
+    reader, writer = await asyncio.open_connection("127.0.0.1", slow_server)
+    writer.write(at_bound)
+    assert (await reader.readuntil(b"late")).startswith(b"HTTP/1.1 200")
+    body = b"x" * 20 * MAX_HEAD
+    writer.write(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+    assert (await reader.readuntil(b"late")).startswith(b"HTTP/1.1 200")
+    writer.close()
+    over = at_bound.replace(b"X-Pad: ", b"X-Pad: a")
+    reader, writer = await asyncio.open_connection("127.0.0.1", slow_server)
+    writer.write(over)
+    answer = await reader.read()  # to the end: the connection is closed
+    assert answer.startswith(b"HTTP/1.1 431"), answer  # before: 200 with httptools
+    assert b"MODX_HTTP_MAX_HEAD_BYTES" in answer
+    # The same head, unfinished, in pieces of 100 bytes: refused once their sum passes.
+    reader, writer = await asyncio.open_connection("127.0.0.1", slow_server)
+    unfinished = over[: MAX_HEAD + 1]
+    for start in range(0, len(unfinished), 100):
+        writer.write(unfinished[start : start + 100])
+        await writer.drain()
+    answer = await reader.read()
+    assert answer.startswith(b"HTTP/1.1 431"), answer  # before: closed at the deadline, b""
+    writer.close()
 
 
 async def test_long_answers_and_websockets_outlive_the_deadline(slow_server: int) -> None:

@@ -124,6 +124,12 @@ class Settings(BaseSettings):
     # The largest gateway frame (an agent's answer rides in one, up to max_answer_bytes):
     # uvicorn's WebSocket limit when MODX serves, and checked again on each frame.
     gateway_max_frame_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    # Each HTTP request (head and body) must arrive whole within this many seconds of its
+    # first byte, or its connection is closed: uvicorn alone waits for ever (slowloris).
+    http_request_read_timeout_s: float = Field(default=30.0, gt=0)
+    # The largest request head (request line and headers): past it a 431, and the connection
+    # is closed (httptools alone reads heads of any size; services/api/http_protocol.py).
+    http_max_head_bytes: int = Field(default=64 * 1024, ge=1024)
     # Run streams and waits (GET /v1/runs/{id}/stream, /wait) open at once on one API process,
     # per token and per tenant: each is a socket and a task for up to an hour.
     open_streams_per_token: int = Field(default=256, ge=1)

@@ -28,8 +28,14 @@ import httpx
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 # IPv6 prefixes that carry an IPv4 address in their last 32 bits (NAT64's well-known prefix,
-# RFC 6052; IPv4-translated, RFC 2765): judged by that IPv4 address.
-_EMBEDS_IPV4 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("::ffff:0:0:0/96"))
+# RFC 6052; IPv4-translated, RFC 2765; IPv4-compatible, deprecated by RFC 4291 but still
+# carried to that IPv4 address by a host with an automatic tunnel, Linux's sit0): judged by
+# that IPv4 address.
+_EMBEDS_IPV4 = (
+    ipaddress.ip_network("64:ff9b::/96"),
+    ipaddress.ip_network("::ffff:0:0:0/96"),
+    ipaddress.ip_network("::/96"),
+)
 # Not global, though ``is_global`` says so: site-local (deprecated, RFC 3879) and local-use
 # NAT64 (RFC 8215), which a network may route to its private addresses.
 _LOCAL_V6 = (ipaddress.ip_network("fec0::/10"), ipaddress.ip_network("64:ff9b:1::/48"))

@@ -25,6 +25,7 @@ import uvicorn
 from agents.sdk import Agent, AgentSettings
 from modx.locate import config_dir
 from services.api.app import GRACEFUL_SHUTDOWN_S, KEEP_ALIVE_S, create_app
+from services.api.http_protocol import http_protocol
 from services.builtin import builtin_agents, builtin_workflows
 from services.cli.errors import UserError
 from services.cli.state import remove_state, write_state
@@ -121,6 +122,7 @@ async def embedded_service(
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
             timeout_keep_alive=KEEP_ALIVE_S,
             ws_max_size=settings.gateway_max_frame_bytes,
+            http=http_protocol(settings.http_request_read_timeout_s, settings.http_max_head_bytes),
         )
     )
     serving = asyncio.create_task(server.serve())

@@ -123,6 +123,7 @@ def serve(
 
     from services import collector
     from services.api.app import GRACEFUL_SHUTDOWN_S, KEEP_ALIVE_S, create_app
+    from services.api.http_protocol import http_protocol
     from services.config import Settings
 
     overrides: dict[str, Any] = {"host": host, "port": port}
@@ -153,6 +154,7 @@ def serve(
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
         timeout_keep_alive=KEEP_ALIVE_S,
         ws_max_size=settings.gateway_max_frame_bytes,
+        http=http_protocol(settings.http_request_read_timeout_s, settings.http_max_head_bytes),
     )
 
 

@@ -47,6 +47,8 @@ SECRET = "s3cr3t-from-the-internal-service"
         "::ffff:0:a9fe:a9fe",  # IPv4-translated 169.254.169.254 (is_global says public)
         "64:ff9b:1::a00:1",  # local-use NAT64 (is_global says public)
         "fec0::1",  # site-local (is_global says public)
+        "::127.0.0.1",  # IPv4-compatible (is_global says public; a sit tunnel reaches it)
+        "::a9fe:a9fe",  # IPv4-compatible 169.254.169.254
         "224.0.0.1",
     ],
 )
@@ -59,6 +61,7 @@ def test_public_addresses_pass_and_the_allow_list_opens_the_rest() -> None:
     assert policy.allows(ipaddress.ip_address("93.184.215.14"))
     assert policy.allows(ipaddress.ip_address("2606:4700::1111"))
     assert policy.allows(ipaddress.ip_address("64:ff9b::5db8:d70e"))  # NAT64 to a public IPv4
+    assert policy.allows(ipaddress.ip_address("::5db8:d70e"))  # IPv4-compatible, public
     opened = EgressPolicy(["10.0.0.0/8", "127.0.0.1", "agents.internal"])
     assert opened.allows(ipaddress.ip_address("10.9.9.9"))
     assert opened.allows(ipaddress.ip_address("127.0.0.1"))

@@ -293,7 +293,8 @@ async def wait_run(
     runtime: RuntimeDep,
     timeout_s: float = Query(default=30.0, gt=0, le=300),
 ) -> RunPublic:
-    """Long-poll until the run is terminal or ``timeout_s`` passes; answers the run either way.
+    """Long-poll until the run is terminal or ``timeout_s`` passes; answers the run either way
+    (a ``401`` instead when the token no longer holds by then).
 
     Sleeps on the run's finish notice (from whichever replica finishes it): a read before, a
     read after (none when this process finished the run: the run as committed comes with the
@@ -302,7 +303,12 @@ async def wait_run(
     """
     open_streams: OpenStreams = request.app.state.open_streams
     with open_streams.hold(principal):
-        return await _wait(runtime, run_id, principal.tenant, timeout_s)
+        answer = await _wait(runtime, run_id, principal.tenant, timeout_s)
+    # Checked again before answering: a token revoked while it waited (up to 300 s) must not
+    # be sent the run, as its next request would not be.
+    if not await still_holds(request, runtime, principal):
+        raise ApiError(401, "unauthorized", "invalid token", headers={"WWW-Authenticate": "Bearer"})
+    return answer
 
 
 async def _wait(runtime: Runtime, run_id: str, tenant: str, timeout_s: float) -> RunPublic:

@@ -1,0 +1,181 @@
+"""uvicorn's HTTP/1.1 protocol, with bounds on how a request may arrive: in time and in size.
+
+uvicorn bounds only the idle time between requests (``timeout_keep_alive``). Before a route
+or a token check sees anything:
+
+- **Time.** A connection that sends nothing, or a request head or body a byte at a time, was
+  held for as long as the client liked; enough of them (slowloris) use up the process's file
+  descriptors and no one else connects. Each request must now arrive whole within
+  ``MODX_HTTP_REQUEST_READ_TIMEOUT_S`` of its first byte (of the connection's opening, for the
+  first), or the connection is closed. Answers (streams, waits) and WebSockets are not bounded:
+  the deadline ends once the request has been read, or the connection upgraded.
+- **Head size.** httptools puts no bound on a request head, and joins a header's value piece
+  by piece (``bytes +=``, quadratic): one connection sending 200 MB of headers was read whole,
+  and one long value held the event loop (every request of the process) while it grew. A head
+  over ``MODX_HTTP_MAX_HEAD_BYTES`` now gets a ``431`` and the connection is closed; the bytes
+  are counted (up to the blank line that ends a head) before any parser reads them.
+
+The parser is the one uvicorn picks by itself ("auto"): httptools when it is installed (it is,
+with ``uvicorn[standard]``), else h11; each gets the same bounds at its own hooks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+from typing import Any
+
+import h11
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+# h11's states of the client still sending its request: the head (IDLE) or the body.
+_READING = (h11.IDLE, h11.SEND_BODY)
+
+_HEAD_TOO_LARGE = (
+    b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: text/plain; charset=utf-8"
+    b"\r\nconnection: close\r\ncontent-length: %d\r\n\r\n%s"
+)
+
+
+class _Bounds:
+    """A connection's bounds: a timer armed while a request is read, and the head's size."""
+
+    def __init__(self, transport: asyncio.Transport, seconds: float, max_head: int) -> None:
+        self.transport = transport
+        self.seconds = seconds
+        self.max_head = max_head
+        self.head_bytes = 0  # of the head being read, before the last ``tail``
+        self.tail = b""  # the last bytes seen: a head's end may straddle two reads
+        self.timer: asyncio.TimerHandle | None = None
+
+    @property
+    def armed(self) -> bool:
+        return self.timer is not None
+
+    def arm(self) -> None:
+        self.disarm()
+        self.timer = asyncio.get_running_loop().call_later(self.seconds, self._expired)
+
+    def disarm(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+
+    def _expired(self) -> None:
+        self.timer = None
+        if not self.transport.is_closing():
+            self.transport.close()
+
+    def head_refused(self, data: bytes) -> bool:
+        """Given the next bytes of a head, before any parser reads them: True (and the
+        connection answered 431 and closed) when the head passes the bound."""
+        window = self.tail + data
+        ends = [i + len(end) for end in (b"\r\n\r\n", b"\n\n") if (i := window.find(end)) >= 0]
+        size = self.head_bytes + (min(ends) if ends else len(window))
+        if size > self.max_head and not self.transport.is_closing():
+            message = f"request head over {self.max_head} bytes (MODX_HTTP_MAX_HEAD_BYTES)"
+            self.transport.write(_HEAD_TOO_LARGE % (len(message), message.encode()))
+            self.transport.close()
+            self.disarm()
+            return True
+        if ends:  # this head is whole: the next is counted from its first byte
+            self.head_bytes, self.tail = 0, b""
+        else:
+            self.head_bytes += len(window) - len(window[-3:])
+            self.tail = window[-3:]
+        return False
+
+
+class _H11Bounded(H11Protocol):
+    read_timeout_s: float = 30.0
+    max_head_bytes: int = 64 * 1024
+    bounds: _Bounds
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self.bounds = _Bounds(transport, self.read_timeout_s, self.max_head_bytes)
+        self.bounds.arm()
+
+    def data_received(self, data: bytes) -> None:
+        if self.conn.their_state is h11.IDLE:
+            if not self.bounds.armed:
+                self.bounds.arm()  # the first byte of the next request on a kept-alive connection
+            if self.bounds.head_refused(data):
+                return
+        super().data_received(data)
+        if self.conn.their_state not in _READING or self.transport.is_closing():
+            self.bounds.disarm()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        # A pipelined request already buffered, and not whole: no data_received will arm it.
+        waiting = not self.bounds.armed and self.conn.their_state in _READING
+        if waiting and self.conn.trailing_data[0] and not self.transport.is_closing():
+            self.bounds.arm()
+
+    def handle_websocket_upgrade(self, event: h11.Request) -> None:
+        self.bounds.disarm()  # the WebSocket protocol reads from here on (h11 says SEND_BODY)
+        super().handle_websocket_upgrade(event)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.bounds.disarm()
+        super().connection_lost(exc)
+
+
+def _httptools_bounded() -> type[Any]:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    class _HttpToolsBounded(HttpToolsProtocol):
+        read_timeout_s: float = 30.0
+        max_head_bytes: int = 64 * 1024
+        bounds: _Bounds
+        in_head: bool = True
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self.bounds = _Bounds(transport, self.read_timeout_s, self.max_head_bytes)
+            self.bounds.arm()
+            self.in_head = True
+
+        def data_received(self, data: bytes) -> None:
+            if self.in_head and self.bounds.head_refused(data):
+                return
+            super().data_received(data)
+
+        def on_message_begin(self) -> None:
+            if not self.bounds.armed:
+                self.bounds.arm()  # a request's first byte, on a kept-alive connection
+            super().on_message_begin()
+
+        def on_headers_complete(self) -> None:
+            self.in_head = False
+            super().on_headers_complete()
+
+        def on_message_complete(self) -> None:
+            self.bounds.disarm()
+            self.in_head = True  # what comes next is the next request's head
+            super().on_message_complete()
+
+        def handle_websocket_upgrade(self) -> None:
+            self.bounds.disarm()
+            super().handle_websocket_upgrade()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self.bounds.disarm()
+            super().connection_lost(exc)
+
+    return _HttpToolsBounded
+
+
+def http_protocol(
+    read_timeout_s: float, max_head_bytes: int, parser: str = "auto"
+) -> type[asyncio.Protocol]:
+    """uvicorn's HTTP/1.1 protocol (``parser``: auto, httptools or h11), closing a connection
+    whose request is not read whole within ``read_timeout_s`` seconds of its first byte, or
+    whose request head passes ``max_head_bytes``."""
+    if parser == "auto":
+        parser = "httptools" if importlib.util.find_spec("httptools") else "h11"
+    base = _httptools_bounded() if parser == "httptools" else _H11Bounded
+    attributes = {"read_timeout_s": read_timeout_s, "max_head_bytes": max_head_bytes}
+    protocol: type[asyncio.Protocol] = type(f"Bounded{base.__name__}", (base,), attributes)
+    return protocol

@@ -12,6 +12,13 @@ answers, and the answer goes back to the same remote task.
   gets a new task (same attempt, same deadline) whose ``schema`` is :data:`TASK_INPUT` and whose
   payload is ``{"answer", "conversation"}``. It goes through the outbox, so an orchestrator that
   dies after the signal still sends it. The agent may ask again: as many rounds as it likes.
+- **Followed.** A transport that learns the remote task's id while the step runs says so in
+  a ``task.started`` whose payload has ``conversation``: it is kept on the step as
+  :data:`FOLLOWING` (with the agent and the attempt), in the same transaction that records the
+  event. When the same attempt is sent again to the same agent (its heartbeats stopped: the
+  process that followed the remote task died), the task's ``schema`` is :data:`TASK_RESUME`
+  and its payload ``{"input", "conversation"}``: the holder follows that remote task again
+  instead of sending a new message (a second remote task).
 - **Time.** Waiting for an answer is part of the attempt: its timeout and the run's deadline
   run on, and end it as any timeout does (the remote task is cancelled).
 """
@@ -42,6 +49,12 @@ ROUNDS = "rounds"
 TASK_INPUT = "modx:task.input"
 """The ``schema`` of a task that answers its holder's question (payload ``{"answer",
 "conversation"}``): the holder continues the conversation instead of starting a new one."""
+FOLLOWING = "following"
+"""``Step.meta`` key: ``{agent_id, attempt, conversation}`` of the remote task the step's holder
+follows (recorded as soon as the peer names it)."""
+TASK_RESUME = "modx:task.resume"
+"""The ``schema`` of a task sent again for an attempt whose remote task is known (payload
+``{"input", "conversation"}``): the holder follows that task instead of starting another."""
 MAX_TEXT = 4000
 """Characters of a question's text that are kept."""
 ANSWER_SCHEMA: dict[str, Any] = {
@@ -82,6 +95,41 @@ def keep(row: Step, payload: dict[str, Any]) -> None:
     found = payload.get(CONVERSATION)
     if isinstance(found, dict) and found:
         row.meta = {**row.meta, CONVERSATION: found}
+
+
+def following(ctx: RunContext, row: Step, envelope: Envelope) -> None:
+    """Keep the remote task a ``task.started`` names (``payload["conversation"]``) as the one
+    this attempt's holder follows; only a remote agent's, for the task it holds."""
+    payload = envelope.payload if isinstance(envelope.payload, dict) else {}
+    found = payload.get(CONVERSATION)
+    if not (
+        row.meta.get(in_flight.VIA_REMOTE)
+        and isinstance(found, dict)
+        and isinstance(found.get("task_id"), str)
+        and found["task_id"]
+        and envelope.sender == row.agent_id
+        and envelope.causation_id == row.task_id
+    ):
+        return
+    record = {"agent_id": row.agent_id, "attempt": row.attempt, CONVERSATION: found}
+    if row.meta.get(FOLLOWING) == record:
+        return
+    keep(row, payload)
+    row.meta = {**row.meta, FOLLOWING: record}
+    ctx.event("step.following", row, agent_id=envelope.sender, data=record)
+
+
+def followed(row: Step, agent_id: str | None, attempt: int) -> dict[str, Any] | None:
+    """The remote task ``agent_id`` follows for ``attempt`` of the step, if it named one."""
+    record = row.meta.get(FOLLOWING)
+    if (
+        isinstance(record, dict)
+        and record.get("agent_id") == agent_id
+        and record.get("attempt") == attempt
+        and isinstance(record.get(CONVERSATION), dict)
+    ):
+        return dict(record[CONVERSATION])
+    return None
 
 
 def asked(ctx: RunContext, row: Step, envelope: Envelope) -> str | None:

@@ -359,6 +359,8 @@ class Engine:
                 self._started(ctx, row, envelope.payload if not chatter else None)
             if not chatter:
                 remember(row, envelope)  # (a replayed heartbeat would only move a timer)
+                if envelope.topic == streams.TASK_STARTED:
+                    conversation.following(ctx, row, envelope)
             elif envelope.topic == streams.TASK_PROGRESS:
                 in_flight.progress(ctx, row, envelope)
             in_flight.beat(ctx, row, step_def)

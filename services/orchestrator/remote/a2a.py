@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -65,7 +66,7 @@ from services.egress import EgressPolicy, EgressRefused
 from services.interop.a2a_client import CardRefused, fetch_card, guarded_http
 from services.interop.translate import TranslationError
 from services.interop.translate import a2a as translate_a2a
-from services.orchestrator.conversation import TASK_INPUT
+from services.orchestrator.conversation import TASK_INPUT, TASK_RESUME
 from services.orchestrator.remote.delivery import DeliveryFailed, Reply
 from services.registry import store
 from services.registry.schemas import A2aPeer
@@ -78,6 +79,7 @@ UNREACHABLE = "the A2A agent could not be reached"
 UNAUTHORIZED = "register it with the headers it needs (POST /v1/agents/a2a headers)"
 POLL_S = (0.02, 2.0)  # GetTask backoff: first and longest wait (doubling)
 RESUME_S = (0.25, 8.0)  # backoff while a task's peer is out of reach: first and longest wait
+HEARTBEAT_S = 5.0  # a delivery's heartbeats: a step's heartbeat_timeout_s should be 3 times it
 RESUME_TRIES = 6  # calls in a row that reach nothing (about 16 s) before the step fails
 NOT_A_SUBSCRIPTION = (
     "the A2A agent's answer is not A2A: a subscription that does not start with the task"
@@ -123,14 +125,26 @@ class A2aDelivery:
         answering = task.schema_ == TASK_INPUT
         started_at = None if answering else utcnow()
         remote = Task()
+
+        async def named(made: Task) -> None:  # recorded on the step before it goes on
+            assert started_at is not None
+            await reply.started(started_at, conversation=_handle(made))
+
+        beating = asyncio.create_task(_beat(reply), name=f"a2a-heartbeat-{task.id}")
         try:
             if answering:
                 remote = await self._answer(client, context, task.payload, skill)
+            elif task.schema_ == TASK_RESUME:
+                # Sent again (the process that followed it died): follow the same remote task.
+                remote = _resumed(task.payload)
+                assert started_at is not None
+                await reply.started(started_at, conversation=_handle(remote))
+                await self._resubscribe(client, context, remote)
             else:
                 assert started_at is not None
                 await reply.started(started_at)
                 message = translate_a2a.request_message(task.payload, skill)
-                found = await self._send(client, context, message, remote)
+                found = await self._send(client, context, message, remote, named)
                 if found is not None:  # an answer without a task
                     await reply.answer({"output": found}, started_at)
                     return
@@ -150,6 +164,8 @@ class A2aDelivery:
         ) as exc:
             log.warning("task %s: A2A agent %s failed: %r", task.id, agent.id, exc)
             raise _failure(exc) from None
+        finally:
+            await cancel_and_wait([beating])
         conversation = translate_a2a.conversation_of(remote)
         if remote.status.state == TaskState.TASK_STATE_INPUT_REQUIRED:
             await reply.asks(translate_a2a.question_of(remote), conversation)
@@ -158,10 +174,16 @@ class A2aDelivery:
         await reply.answer({**answer, "conversation": conversation}, started_at)
 
     async def _send(
-        self, client: Client, context: ClientCallContext, message: Message, remote: Task
+        self,
+        client: Client,
+        context: ClientCallContext,
+        message: Message,
+        remote: Task,
+        named: Callable[[Task], Awaitable[None]] | None = None,
     ) -> Any:
         """Send ``message``, folding what comes back into ``remote``; the output when the peer
-        answers with a message instead of a task, else None."""
+        answers with a message instead of a task, else None. ``named`` is told the task as
+        soon as the peer names it."""
         request = SendMessageRequest(message=message)
         seen = 0
         try:
@@ -170,6 +192,9 @@ class A2aDelivery:
                     return translate_a2a.output_of(event.message.parts)
                 _apply(remote, event)
                 seen += 1
+                if named is not None and remote.id:
+                    await named(remote)
+                    named = None
             return None
         except (A2AError, httpx.HTTPError) as exc:
             # Before its first event, nothing says the peer has the message (nor which task).
@@ -378,6 +403,32 @@ def _failure(exc: Exception) -> DeliveryFailed:
     # names no address.
     reason = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
     return DeliveryFailed("bad_answer", f"the A2A agent's answer is not A2A: {reason}", False)
+
+
+async def _beat(reply: Reply) -> None:
+    """Heartbeats while the delivery runs: a step's ``heartbeat_timeout_s`` (above
+    ``HEARTBEAT_S``) then notices a process that died following its remote task."""
+    while True:
+        await asyncio.sleep(HEARTBEAT_S)
+        try:
+            await reply.heartbeat()
+        except Exception as exc:  # the next one may pass; the step's timeout is the last resort
+            log.debug("A2A heartbeat of task %s not sent: %r", reply.task.id, exc)
+
+
+def _handle(remote: Task) -> dict[str, str]:
+    """What the step keeps of a remote task to follow it again."""
+    return {"task_id": remote.id, "context_id": remote.context_id}
+
+
+def _resumed(payload: Any) -> Task:
+    """The remote task a ``TASK_RESUME`` task names, as far as MODX knows it (still working)."""
+    handle = payload.get("conversation") if isinstance(payload, dict) else None
+    if not (isinstance(handle, dict) and isinstance(handle.get("task_id"), str)):
+        raise DeliveryFailed("bad_input", "the task names no remote task to follow", False)
+    remote = Task(id=handle["task_id"], context_id=str(handle.get("context_id") or ""))
+    remote.status.state = TaskState.TASK_STATE_WORKING
+    return remote
 
 
 def _lost(task_id: str) -> DeliveryFailed:

@@ -17,16 +17,30 @@ from bus.envelope import Envelope, Kind, answer
 
 
 def started_envelope(
-    task: Envelope, sender: str, started_at: datetime, exchange: dict[str, Any] | None = None
+    task: Envelope,
+    sender: str,
+    started_at: datetime,
+    exchange: dict[str, Any] | None = None,
+    conversation: dict[str, Any] | None = None,
 ) -> Envelope:
     """The ``task.started`` event for a task a remote agent accepted: the step runs from now.
 
     ``exchange``: what was said to the peer in its own protocol (MCP's ``tools/call``...), kept
-    in the payload so that the run's trace shows it beside the envelopes."""
+    in the payload so that the run's trace shows it beside the envelopes. ``conversation``: the
+    remote task the peer made for it, recorded on the step at once
+    (``services.orchestrator.conversation.following``)."""
     payload: dict[str, Any] = {"capability": task.topic, "started_at": started_at.isoformat()}
     if exchange is not None:
         payload["exchange"] = exchange
+    if conversation is not None:
+        payload["conversation"] = conversation
     return answer(task, sender, Kind.EVENT, streams.TASK_STARTED, payload)
+
+
+def heartbeat_envelope(task: Envelope, sender: str) -> Envelope:
+    """The ``task.heartbeat`` event of a delivery still following its remote task: the step's
+    ``heartbeat_timeout_s`` then measures whether the process that follows it is alive."""
+    return answer(task, sender, Kind.EVENT, streams.TASK_HEARTBEAT, {})
 
 
 def progress_envelope(task: Envelope, sender: str, message: str, data: Any = None) -> Envelope:

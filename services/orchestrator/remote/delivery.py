@@ -17,6 +17,7 @@ from bus.envelope import Envelope
 from services.db.models import AgentRow
 from services.orchestrator.remote.answers import (
     answer_envelope,
+    heartbeat_envelope,
     progress_envelope,
     question_envelope,
     started_envelope,
@@ -44,10 +45,21 @@ class Reply:
         self.agent_id = agent_id
         self._publish = publish
 
-    async def started(self, at: datetime, exchange: dict[str, Any] | None = None) -> None:
+    async def started(
+        self,
+        at: datetime,
+        exchange: dict[str, Any] | None = None,
+        conversation: dict[str, Any] | None = None,
+    ) -> None:
         """The agent accepted the task at ``at``: the step is running (its answer comes later).
-        ``exchange``: the request in the peer's protocol, for the run's trace."""
-        await self._publish(started_envelope(self.task, self.agent_id, at, exchange))
+        ``exchange``: the request in the peer's protocol, for the run's trace;
+        ``conversation``: the remote task the peer made for it (the step keeps it, so that the
+        task sent again follows it instead of making another)."""
+        await self._publish(started_envelope(self.task, self.agent_id, at, exchange, conversation))
+
+    async def heartbeat(self) -> None:
+        """The delivery still follows the agent's work (``heartbeat_timeout_s`` applies)."""
+        await self._publish(heartbeat_envelope(self.task, self.agent_id))
 
     async def progress(self, message: str, data: Any = None) -> None:
         """The agent reports progress (a ``step.progress`` event of the run)."""

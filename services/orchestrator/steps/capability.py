@@ -154,6 +154,8 @@ class Capability(StepKind):
         ):
             return
         row.attempt = attempt
+        # The same attempt to the same remote agent, whose remote task is known: follow it.
+        handle = conversation.followed(row, remote_agent(route.destination), attempt)
         row.task_id = new_id()
         row.agent_id = route.agent_id or remote_agent(route.destination)
         row.scheduled_at = ctx.now
@@ -181,7 +183,10 @@ class Capability(StepKind):
                     correlation_id=ctx.run.id,
                     causation_id=ctx.run.id,
                     deadline=deadline,
-                    payload=row.input,
+                    schema_=conversation.TASK_RESUME if handle is not None else None,
+                    payload=row.input
+                    if handle is None
+                    else {"input": row.input, conversation.CONVERSATION: handle},
                     created_at=ctx.now,
                 )
             ),

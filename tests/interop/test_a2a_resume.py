@@ -92,6 +92,10 @@ async def test_a_poll_that_fails_is_tried_again_on_the_same_task(stack: Stack) -
     assert run["output"] == {"text": "HELLO"}
     assert run["steps"][0]["attempt"] == 1
     assert len(peer.tasks) == 1
+    # The task SendMessage returned at once was recorded on the step (to be followed again).
+    following = run["steps"][0]["meta"]["following"]
+    assert following["attempt"] == 1
+    assert following["conversation"]["task_id"] == peer.tasks[0]
 
 
 async def test_a_subscription_without_the_task_first_is_not_a2a(stack: Stack, peer: Peer) -> None:

@@ -5,6 +5,8 @@
 - A failure the user caused (``services.cli.errors.explain``) prints one line, ``error: ...``,
   and a hint, and exits with its documented code; anything else is a bug and keeps its
   traceback. ``--debug`` (anywhere on the line) or ``MODX_DEBUG=1`` shows the traceback always.
+- With ``--json`` on the line (before a ``--``), every such error is one line of JSON on stderr
+  instead, in the shape ``services.cli.errors.as_json`` documents.
 - Help shows plain value types (``TEXT``, ``INTEGER``...) and nothing for flags, instead of
   Python annotations.
 """
@@ -20,7 +22,7 @@ from typing import Any, NoReturn
 import typer
 from typer.main import get_command
 
-from services.cli.errors import BAD_INPUT, OK, RUN_FAILED, explain
+from services.cli.errors import BAD_INPUT, OK, RUN_FAILED, UserError, explain, report
 
 _PLAIN = {"str": "TEXT", "int": "INTEGER", "float": "NUMBER", "Path": "PATH", "bool": ""}
 
@@ -32,6 +34,8 @@ class ModxApp(typer.Typer):
         argv = list(kwargs.pop("args", None) or sys.argv[1:])
         debug = "--debug" in argv or os.environ.get("MODX_DEBUG", "") not in ("", "0")
         argv = [a for a in argv if a != "--debug"]
+        own = argv[: argv.index("--")] if "--" in argv else argv  # after --: a command's words
+        json_output = "--json" in own
         command = get_command(self)
         _plain_help(command)
         if debug:
@@ -41,38 +45,34 @@ class ModxApp(typer.Typer):
         try:
             result = command.main(*args, **options)
         except typer.TyperException as exc:  # click's errors (typer vendors click)
-            _usage_error(exc)
+            _usage_error(exc, json_output)
         except typer.Abort:
-            _error("aborted", None)
+            report(UserError("aborted", RUN_FAILED, kind="aborted"), json_output)
             sys.exit(RUN_FAILED)
         except Exception as exc:
             error = explain(exc)
             if error is None:
                 raise
-            _error(error.message, error.hint)
+            report(error, json_output)
             sys.exit(error.code)
         # Not standalone, click returns the exit code of ``typer.Exit`` instead of exiting.
         sys.exit(result if isinstance(result, int) else OK)
 
 
-def _usage_error(exc: typer.TyperException) -> NoReturn:
+def _usage_error(exc: typer.TyperException, json_output: bool) -> NoReturn:
     """A usage error as one line, with the command's ``--help`` as the hint (a group given no
     subcommand has printed its help already)."""
     message = getattr(exc, "format_message", lambda: str(exc))()
     ctx = getattr(exc, "ctx", None)
+    code = getattr(exc, "exit_code", BAD_INPUT)
     if type(exc).__name__ == "NoArgsIsHelpError":
         if message.strip():  # rich help prints itself; plain help is the message
             typer.echo(message, err=True)
     else:
         where = ctx.command_path if ctx is not None else "modx"
-        _error(message, f"`{where} --help` says what it takes")
-    sys.exit(getattr(exc, "exit_code", BAD_INPUT))
-
-
-def _error(message: str, hint: str | None) -> None:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    if hint:
-        typer.echo(f"hint: {hint}", err=True)
+        hint = f"`{where} --help` says what it takes"
+        report(UserError(message, code, hint, kind="usage"), json_output)
+    sys.exit(code)
 
 
 def _plain_help(command: Any) -> None:

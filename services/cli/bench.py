@@ -15,6 +15,8 @@ from typing import Annotated, Any
 
 import typer
 
+from services.cli.client import BAD_REQUEST, UNREACHABLE, fail
+
 app = typer.Typer(
     help="Benchmarks: bus, orchestrator, scaling, legal (see bench/README.md).",
     no_args_is_help=True,
@@ -46,8 +48,7 @@ def _run(
             names, quick=quick, out_dir=out or RESULTS_DIR, logs=logs, options=options
         )
     except RuntimeError as exc:
-        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(3) from None
+        fail(str(exc), UNREACHABLE)
     failed = [name for name, data in results.items() if "error" in data["results"]]
     if as_json:
         typer.echo(json.dumps(results, default=str))
@@ -115,13 +116,10 @@ def history(
 ) -> None:
     """Run list, run detail and /wait with 10 thousand and with 10 million events stored."""
     if reuse is not None and not reuse.startswith("modx_bench_history_"):
-        typer.secho(
-            "error: --reuse: a database made by `python -m bench.history generate` "
-            "(modx_bench_history_*)",
-            fg=typer.colors.RED,
-            err=True,
+        fail(
+            "--reuse: a database made by `python -m bench.history generate` (modx_bench_history_*)",
+            BAD_REQUEST,
         )
-        raise typer.Exit(2)
     _run(["history"], quick, as_json, out, logs, {"history": {"reuse": reuse}} if reuse else None)
 
 

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, NoReturn
 
 import typer
+from typer._click.globals import get_current_context  # typer vendors click: its context
 
 import modx
 from modx.locate import find_server
-from services.cli.errors import AUTH, BAD_INPUT, NOT_FOUND, OK, RUN_FAILED, UNREACHABLE
+from services.cli.errors import (
+    AUTH,
+    BAD_INPUT,
+    NOT_FOUND,
+    OK,
+    RUN_FAILED,
+    UNREACHABLE,
+    UserError,
+    report,
+)
 
 BAD_REQUEST = BAD_INPUT
 __all__ = [
@@ -39,32 +48,20 @@ def fail(
     as_json: bool = False,
     details: Any = None,
     hint: str | None = None,
+    kind: str | None = None,
 ) -> NoReturn:
-    """Print an error (as JSON when asked) and exit with ``code``."""
-    if as_json:
-        typer.echo(json.dumps({"error": {"message": message, "details": details, "hint": hint}}))
-    else:
-        typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-        for line in _detail_lines(message, details):
-            typer.echo(line, err=True)
-        if hint:
-            typer.echo(f"hint: {hint}", err=True)
+    """Print an error on stderr (as JSON when asked, or when the command was given ``--json``)
+    and exit with ``code``; ``kind`` is the error code ``--json`` prints (from ``code`` if
+    omitted)."""
+    error = UserError(message, code, hint, kind=kind, details=details)
+    report(error, as_json or json_requested())
     raise typer.Exit(code)
 
 
-def _detail_lines(message: str, details: Any) -> list[str]:
-    """What an error's details add to its message, a line each: the further problems of a list
-    of ``{path, message}`` (the message states the first, or the only one), as ``path:
-    message``; anything else as one line of JSON (``--json`` prints all of it)."""
-    if not details:
-        return []
-    if isinstance(details, list) and all(
-        isinstance(d, dict) and {"path", "message"} <= d.keys() for d in details
-    ):
-        problems = [f"{d['path']}: {d['message']}" for d in details]
-        return [] if len(problems) == 1 else [f"  {p}" for p in problems if p not in message]
-    text = json.dumps(details)
-    return [f"details: {text if len(text) <= 400 else text[:400] + '...'}"]
+def json_requested() -> bool:
+    """Whether the command running was given ``--json`` (every such option is ``as_json``)."""
+    ctx = get_current_context(silent=True)
+    return bool(ctx is not None and ctx.params.get("as_json"))
 
 
 class Client:
@@ -101,11 +98,13 @@ class Client:
                 UNREACHABLE,
                 self.as_json,
                 hint="is it running? start it with `modx up`, or point MODX_URL at it",
+                kind=exc.code,
             )
         code = {401: AUTH, 403: AUTH, 404: NOT_FOUND}.get(exc.status, BAD_REQUEST)
         if exc.status >= 500:
             code = UNREACHABLE
-        fail(f"{exc.status} {exc.message}", code, self.as_json, exc.details, self._hint(exc))
+        message = f"{exc.status} {exc.message}"
+        fail(message, code, self.as_json, exc.details, self._hint(exc), kind=exc.code)
 
     def _hint(self, exc: modx.ModxError) -> str | None:
         if exc.status == 401:

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from bus.signing import create_key_file, public_key_to_str
+from services.cli.client import BAD_REQUEST, fail
 
 app = typer.Typer(help="The service's signing keys.", no_args_is_help=True)
 
@@ -23,8 +24,7 @@ def generate(
     Give the file to every replica, e.g. ``MODX_ORCHESTRATOR_KEY_FILE=PATH``.
     """
     if path.exists():
-        typer.secho(f"error: {path} exists; not overwriting a key", fg=typer.colors.RED, err=True)
-        raise typer.Exit(2)
+        fail(f"{path} exists; not overwriting a key", BAD_REQUEST)
     public_key = public_key_to_str(create_key_file(path).public_key())
     if as_json:
         typer.echo(json.dumps({"path": str(path), "public_key": public_key}))

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 import httpx
 import typer
 
-from services.cli.client import default_token
+from services.cli.client import BAD_REQUEST, RUN_FAILED, default_token, fail
 
 app = typer.Typer(
     help="Legal reasoning: evaluate SARA cases, explain an answer.", no_args_is_help=True
@@ -318,19 +318,15 @@ def eval_cases(
         for f in files:
             case_kind(f, f.read_text())
     except UnknownCaseKind as exc:
-        typer.secho(str(exc), fg=typer.colors.RED, err=True)
-        raise typer.Exit(2) from None
+        fail(str(exc), BAD_REQUEST)
     if not files:
-        typer.secho("no SARA case files found (*.pl)", fg=typer.colors.RED, err=True)
-        raise typer.Exit(2)
+        fail("no SARA case files found (*.pl)", BAD_REQUEST)
     if from_text and not os.environ.get("MODX_LLM_BASE_URL"):
-        typer.secho(
+        fail(
             "--from-text needs an OpenAI-compatible server: set MODX_LLM_BASE_URL "
             "(and MODX_LLM_MODEL, MODX_LLM_API_KEY)",
-            fg=typer.colors.RED,
-            err=True,
+            BAD_REQUEST,
         )
-        raise typer.Exit(2)
     show = not as_json
 
     async def main() -> list[CaseResult]:
@@ -403,8 +399,7 @@ def explain_case(
     try:
         case = parse_case(case_file)
     except CaseFormatError as exc:
-        typer.secho(f"{case_file}: {exc}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(2) from None
+        fail(f"{case_file}: {exc}", BAD_REQUEST)
 
     async def main() -> Any:
         async with ReasonerPool(statutes_rules(), size=1) as pool:
@@ -413,8 +408,7 @@ def explain_case(
     try:
         answer = asyncio.run(main())
     except ReasonerError as exc:
-        typer.secho(f"{case_file}: {exc}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(1) from None
+        fail(f"{case_file}: {exc}", RUN_FAILED, kind="reasoner_error")
     shown = readable(answer.proof, answer_value(answer))
     if as_json:
         payload = {

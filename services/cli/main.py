@@ -28,6 +28,7 @@ from services.cli.errors import check_port_free, file_error
 from services.cli.keys import app as keys_app
 from services.cli.ledger import app as ledger_app
 from services.cli.legal import app as legal_app
+from services.cli.table import print_page, print_table
 from services.cli.tokens import tenant_app, token_app
 
 app = ModxApp(
@@ -219,15 +220,17 @@ def agent_list(
     params = {"status": status} if status else None
     agents = Client(url, as_json=as_json).request("GET", "/v1/agents", params=params)
     if as_json:
-        _print(agents, True)
+        print_page(agents)
         return
-    for agent in agents:
-        names = ", ".join(c["name"] for c in agent["capabilities"])
-        typer.secho(
-            f"{agent['name']:16} {agent['version']:8} {agent['status']:8} "
-            f"{agent['transport']:8} {names}",
-            fg=typer.colors.GREEN if agent["status"] == "online" else None,
-        )
+    print_table(
+        ("NAME", "VERSION", "STATUS", "TRANSPORT", "CAPABILITIES"),
+        [(a["name"], a["version"], a["status"], a["transport"], _capabilities(a)) for a in agents],
+        [typer.colors.GREEN if a["status"] == "online" else None for a in agents],
+    )
+
+
+def _capabilities(agent: Any) -> str:
+    return ", ".join(c["name"] for c in agent["capabilities"])
 
 
 @agent_app.command("remove")
@@ -360,10 +363,12 @@ def workflow_list(url: UrlOpt = None, as_json: JsonOpt = False) -> None:
     """The latest version of every workflow."""
     rows = Client(url, as_json=as_json).request("GET", "/v1/workflows")
     if as_json:
-        _print(rows, True)
+        print_page(rows)
         return
-    for row in rows:
-        typer.echo(f"{row['name']:30} v{row['version']:<4} {len(row['definition']['steps'])} steps")
+    print_table(
+        ("NAME", "VERSION", "STEPS"),
+        [(r["name"], r["version"], len(r["definition"]["steps"])) for r in rows],
+    )
 
 
 @run_app.command("submit")
@@ -538,15 +543,16 @@ def run_list(
     }
     page = Client(url, as_json=as_json).request("GET", "/v1/runs", params=params)
     if as_json:
-        _print(page, True)
+        print_page(page["items"], page["next_cursor"])
         return
-    for run in page["items"]:
-        typer.secho(
-            f"{run['run_id']}  {run['workflow']:20} {run['status']:10} {run['created_at']}",
-            fg=STATUS_COLORS.get(run["status"]),
-        )
+    runs = page["items"]
+    print_table(
+        ("RUN", "WORKFLOW", "STATUS", "CREATED"),
+        [(r["run_id"], r["workflow"], r["status"], r["created_at"]) for r in runs],
+        [STATUS_COLORS.get(r["status"]) for r in runs],
+    )
     if page["next_cursor"]:
-        typer.echo(f"more: --cursor {page['next_cursor']}")
+        typer.echo(f"more: --cursor {page['next_cursor']}", err=True)
 
 
 @run_app.command("events")
@@ -554,15 +560,16 @@ def run_events(run_id: str, url: UrlOpt = None, as_json: JsonOpt = False) -> Non
     """A run's history, in order."""
     events = Client(url, as_json=as_json).request("GET", f"/v1/runs/{run_id}/events")
     if as_json:
-        _print(events, True)
+        print_page(events)
         return
-    for event in events:
-        reason = (event.get("data") or {}).get("reason") if event["type"] == "step.waiting" else ""
-        typer.echo(
-            f"{event['created_at']}  {event['type']:18} {event['step_id'] or '':20} "
-            f"{event['from_state'] or ''} -> {event['to_state'] or ''}"
-            + (f"  {reason}" if reason else "")
-        )
+    print_table(("TIME", "TYPE", "STEP", "CHANGE", "REASON"), [_event_row(e) for e in events])
+
+
+def _event_row(event: Any) -> tuple[str, ...]:
+    waiting = event["type"] == "step.waiting"
+    reason = (event.get("data") or {}).get("reason") if waiting else ""
+    change = f"{event['from_state'] or ''} -> {event['to_state'] or ''}"
+    return (event["created_at"], event["type"], event["step_id"] or "", change, reason or "")
 
 
 @run_app.command("cancel")

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.cli import client as cli_client
 from services.cli.client import Client
+from services.cli.table import print_page, print_table
 
 token_app = typer.Typer(help="Create, list, revoke and rotate API tokens.", no_args_is_help=True)
 tenant_app = typer.Typer(help="Create and list tenants (system admins).", no_args_is_help=True)
@@ -139,13 +140,22 @@ def list_(
 
         rows = _in_database(url, work)
     if as_json:
-        typer.echo(json.dumps(rows))
+        print_page(rows)
         return
-    for row in rows:
-        typer.echo(
-            f"{row['id']:>6}  {row['tenant']:<16} {row['role']:<9} {row['name']:<24} "
-            f"expires {row['expires_at'] or 'never':<32} last used {row['last_used_at'] or '-'}"
-        )
+    print_table(
+        ("ID", "TENANT", "ROLE", "NAME", "EXPIRES", "LAST USED"),
+        [
+            (
+                r["id"],
+                r["tenant"],
+                r["role"],
+                r["name"],
+                r["expires_at"] or "never",
+                r["last_used_at"] or "-",
+            )
+            for r in rows
+        ],
+    )
 
 
 def _by_id(
@@ -252,4 +262,7 @@ def tenant_list(as_json: JsonOpt = False) -> None:
             ]
 
         rows = _in_database(url, work)
-    typer.echo(json.dumps(rows) if as_json else "\n".join(r["name"] for r in rows))
+    if as_json:
+        print_page(rows)
+        return
+    print_table(("NAME", "CREATED"), [(r["name"], r["created_at"]) for r in rows])

@@ -30,8 +30,8 @@ def test_bootstrap_straight_into_the_database(tmp_path: Path) -> None:
     made = modx(env, "token", "create", "--tenant", "team-a", "--role", "admin", "--expires", "30d")
     assert {"token", "tenant", "role", "expires_at"} <= set(made)
     assert (made["tenant"], made["role"]) == ("team-a", "admin") and made["expires_at"]
-    assert "team-a" in [t["name"] for t in modx(env, "tenant", "list")]
-    listed = modx(env, "token", "list", "--tenant", "team-a")
+    assert "team-a" in [t["name"] for t in modx(env, "tenant", "list")["items"]]
+    listed = modx(env, "token", "list", "--tenant", "team-a")["items"]
     assert [t["id"] for t in listed] == [made["id"]] and "token" not in listed[0]
     rotated = modx(env, "token", "rotate", str(made["id"]))
     assert rotated["token"] != made["token"]

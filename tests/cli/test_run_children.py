@@ -36,7 +36,8 @@ async def test_show_and_list_follow_parent_and_child(tmp_path: Path) -> None:
         shown = await asyncio.to_thread(modx, "run", "show", run_id, env=env)
         child = await asyncio.to_thread(modx, "run", "show", child_id, env=env)
     assert listed.returncode == 0, listed.stderr
-    assert [line.split()[0] for line in listed.stdout.splitlines()] == [child_id]
+    header, *rows = listed.stdout.splitlines()
+    assert header.split()[0] == "RUN" and [line.split()[0] for line in rows] == [child_id]
     assert [c["run_id"] for c in children] == [child_id]
     assert f"child runs: {child_id}" in shown.stdout
     assert f"child of run {run_id} (step sub)" in child.stdout

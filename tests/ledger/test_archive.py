@@ -220,7 +220,8 @@ async def test_a_tampered_archive_fails_at_the_entry(scene: Scene) -> None:
 async def test_archive_cli_errors(scene: Scene, tmp_path: Path) -> None:
     bad = await scene.cli("db", "archive", "--older-than", "soon", "--json")
     assert bad.exit_code == 2
-    assert "--older-than 'soon'" in json.loads(bad.stdout)["error"]["message"]
+    assert "--older-than 'soon'" in json.loads(bad.stderr)["error"]["message"]
+    assert bad.stdout == ""  # errors go to stderr, JSON or not
     plain = await scene.cli("db", "archive", "--older-than", "0d")
     assert plain.exit_code == 2 and plain.output.count("\n") == 1
     assert plain.output.startswith("error: --older-than '0d'")

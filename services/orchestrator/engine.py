@@ -203,10 +203,10 @@ class Engine:
             go = condition is None or _test(condition, scope)
         except refs.RefError as exc:
             # The condition names the output of a skipped step: skip this one too.
-            ctx.move_step(row, StepState.SKIPPED, reason=str(exc))
+            self.skip(ctx, row, str(exc))
             return True
         if not go:
-            ctx.move_step(row, StepState.SKIPPED, reason=f"condition {condition} is false")
+            self.skip(ctx, row, f"condition {condition} is false")
             return True
         return await self.kinds[step_def.kind].start(ctx, step_def, row, scope)
 
@@ -414,6 +414,14 @@ class Engine:
         )
         if ctx.move_step(row, StepState.RUNNING, started_at=started_at.isoformat()):
             row.started_at = row.started_at if row.attempt > 1 and row.started_at else started_at
+
+    def skip(self, ctx: RunContext, row: Step, reason: str) -> None:
+        """End a step that has not started ``skipped``, then let its kind skip what only it
+        would have started (a switch's branches: they wait for it, but a skipped dependency
+        counts as done)."""
+        if ctx.move_step(row, StepState.SKIPPED, reason=reason):
+            step_def, kind = self.kind_of(ctx, row)
+            kind.on_skip(ctx, step_def, row)
 
     def succeed(self, ctx: RunContext, row: Step, output: Any, **data: Any) -> None:
         """End the step ``succeeded`` with ``output``; the ledger records it."""

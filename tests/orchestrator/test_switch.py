@@ -178,3 +178,72 @@ def test_a_bad_switch_is_refused_at_its_json_path(
     found = {p.path: p.message for p in info.value.problems}
     assert path in found, f"{case}: {found}"
     assert message in found[path], f"{case}: {found}"
+
+
+async def _states(rt: Runtime, definition: dict[str, Any], input_: Any) -> dict[str, str]:
+    run = await rt.orchestrator.create_run(parse_definition(definition), input_)
+    assert run is not None and run.status == "succeeded", run
+    async with rt.readers() as session:
+        return {row.step_id: row.status for row in await runs.steps_of(session, run.id)}
+
+
+async def test_a_skipped_switch_takes_no_branch(runtime: Runtime) -> None:
+    """A switch whose ``when`` is false takes no branch: its branch steps end skipped (they
+    used to run, every branch at once, since a skipped dependency counts as done)."""
+    definition = {
+        "name": "w",
+        "steps": [
+            {
+                "id": "s",
+                "when": "$.input.route",
+                "switch": {"cases": [{"when": "$.input.go", "then": ["a"]}], "default": ["b"]},
+            },
+            {"id": "a", **NOW},
+            {"id": "b", **NOW},
+            {"id": "join", "after": ["a", "b"], **NOW},
+        ],
+    }
+    states = await _states(runtime, definition, {"route": False, "go": True})
+    assert states == {"s": "skipped", "a": "skipped", "b": "skipped", "join": "succeeded"}
+
+
+async def test_a_switch_in_a_branch_not_taken_takes_none_of_its_own(runtime: Runtime) -> None:
+    """Nested switches: the outer one takes ``plain``, so the inner switch (in the other
+    branch) is skipped, and so are the inner switch's branches."""
+    definition = {
+        "name": "w",
+        "steps": [
+            {
+                "id": "outer",
+                "switch": {
+                    "cases": [{"when": "$.input.fancy", "then": ["inner"]}],
+                    "default": ["plain"],
+                },
+            },
+            {
+                "id": "inner",
+                "switch": {
+                    "cases": [{"when": "$.input.gold", "then": ["gold"]}],
+                    "default": ["silver"],
+                },
+            },
+            {"id": "gold", **NOW},
+            {"id": "silver", **NOW},
+            {"id": "plain", **NOW},
+        ],
+    }
+    states = await _states(runtime, definition, {"fancy": False, "gold": True})
+    assert states == {
+        "outer": "succeeded",
+        "inner": "skipped",
+        "gold": "skipped",
+        "silver": "skipped",
+        "plain": "succeeded",
+    }
+    states = await _states(runtime, definition, {"fancy": True, "gold": True})
+    assert (states["inner"], states["gold"], states["silver"], states["plain"]) == (
+        "succeeded",
+        "succeeded",
+        "skipped",
+        "skipped",
+    )

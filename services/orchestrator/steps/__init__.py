@@ -6,7 +6,7 @@ outside), ``sleep`` (a durable timer), ``switch`` (one branch of steps taken, th
 skipped), ``workflow`` (a sub-workflow: a child run) and ``loop`` (a body run again, one child
 run per iteration, until a condition holds). The engine (``services.orchestrator.engine``)
 stays the coordinator: it creates the rows, tests ``when``, orders steps by their
-dependencies, finishes the run, and calls the kind of each step through six hooks:
+dependencies, finishes the run, and calls the kind of each step through seven hooks:
 
 =============  ===========================================================================
 hook           when the engine calls it
@@ -17,6 +17,7 @@ hook           when the engine calls it
 ``on_signal``  ``POST /v1/runs/{id}/signals/{name}`` reached the run while the step runs
 ``on_child``   a child run the step started has ended (``Engine.child_finished``)
 ``on_cancel``  the run ends while the step has not (a cancel, a failure, the deadline)
+``on_skip``    the step ended ``skipped`` before it started (``Host.skip``)
 =============  ===========================================================================
 
 A kind changes a row only through ``RunContext.move_step`` (the explicit rules of

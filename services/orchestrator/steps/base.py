@@ -16,7 +16,6 @@ from services.orchestrator.definitions import Condition, StepDefinition
 from services.orchestrator.limits import Limits
 from services.orchestrator.records import Step
 from services.orchestrator.routing import Router
-from services.orchestrator.states import StepState
 
 
 class Host(Protocol):
@@ -35,6 +34,10 @@ class Host(Protocol):
     def test(self, condition: Condition, scope: dict[str, Any]) -> bool:
         """Whether ``condition`` holds in ``scope`` (as ``when`` does); raises ``RefError`` when
         it names nothing."""
+        ...
+
+    def skip(self, ctx: RunContext, row: Step, reason: str) -> None:
+        """End a ``pending`` step ``skipped`` with ``reason``, and call its kind's ``on_skip``."""
         ...
 
     def succeed(self, ctx: RunContext, row: Step, output: Any, **data: Any) -> None:
@@ -99,11 +102,15 @@ class StepKind:
         retried, as a fan-out's item does: skipping it made a run with a misspelt field
         succeed without doing anything. True, as ``start``'s answer (the step ended)."""
         if isinstance(exc, refs.NoOutput):
-            ctx.move_step(row, StepState.SKIPPED, reason=str(exc))
+            self.host.skip(ctx, row, str(exc))
         else:
             error = {"code": "bad_reference", "message": str(exc), "retryable": False}
             self.host.attempt_failed(ctx, row, error)
         return True
+
+    def on_skip(self, ctx: RunContext, step: StepDefinition, row: Step) -> None:
+        """The step ended ``skipped`` before it started (its ``when`` false, a skipped step's
+        output read, a branch not taken): skip what would otherwise run only through it."""
 
     async def drive(self, ctx: RunContext, step: StepDefinition, row: Step) -> bool:
         """Called while the step is ``running``, after anything changed in the run; True when

@@ -5,6 +5,10 @@ The step tests its cases in order against the run's input and the finished steps
 is taken, else ``default``. The steps of every branch not taken end ``skipped`` at once: they
 wait for the switch, so they are still ``pending``. The switch itself ends ``succeeded`` with
 ``{"case": <index> | "default", "steps": [ids taken]}``, so later steps can see the choice.
+
+A switch that is skipped itself (its ``when`` false, a branch of another switch not taken)
+takes no branch: all its branches end skipped, and so on down nested switches. Without that
+its branch steps, which depend only on it, would all run (a skipped dependency counts as done).
 """
 
 from __future__ import annotations
@@ -39,13 +43,25 @@ class Switch(StepKind):
                 chosen = index
                 break
         taken = spec.default if chosen == "default" else spec.cases[int(chosen)].then
-        reason = f"branch not taken by switch {step.id} (case {chosen})"
-        for branch in spec.branches():
-            for member in branch:
-                other = ctx.steps[member]
-                if member not in taken and other.status == StepState.PENDING:
-                    ctx.move_step(other, StepState.SKIPPED, reason=reason)
+        self._skip_branches(
+            ctx, step, taken, f"branch not taken by switch {step.id} (case {chosen})"
+        )
         row.attempt = 1
         row.scheduled_at = ctx.now
         self.host.succeed(ctx, row, {"case": chosen, "steps": list(taken)})
         return True
+
+    def on_skip(self, ctx: RunContext, step: StepDefinition, row: Step) -> None:
+        self._skip_branches(ctx, step, [], f"switch {step.id} was skipped")
+
+    def _skip_branches(
+        self, ctx: RunContext, step: StepDefinition, taken: list[str], reason: str
+    ) -> None:
+        """Skip every branch member not in ``taken`` that has not started (through the host,
+        so a nested switch skips its own branches in turn)."""
+        assert step.switch is not None
+        for branch in step.switch.branches():
+            for member in branch:
+                other = ctx.steps[member]
+                if member not in taken and other.status == StepState.PENDING:
+                    self.host.skip(ctx, other, reason)

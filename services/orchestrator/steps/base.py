@@ -16,6 +16,7 @@ from services.orchestrator.definitions import Condition, StepDefinition
 from services.orchestrator.limits import Limits
 from services.orchestrator.records import Step
 from services.orchestrator.routing import Router
+from services.orchestrator.states import StepState
 
 
 class Host(Protocol):
@@ -101,7 +102,7 @@ class StepKind:
         (a field the run's input or a step's output lacks) fails it with ``bad_reference``, not
         retried, as a fan-out's item does: skipping it made a run with a misspelt field
         succeed without doing anything. True, as ``start``'s answer (the step ended)."""
-        if isinstance(exc, refs.NoOutput):
+        if isinstance(exc, refs.NoOutput) and row.status == StepState.PENDING:
             self.host.skip(ctx, row, str(exc))
         else:
             error = {"code": "bad_reference", "message": str(exc), "retryable": False}

@@ -76,9 +76,9 @@ class SubWorkflow(StepKind):
         try:
             order = self._order(ctx, step, row)
         except refs.RefError as exc:
-            error = {"code": "bad_input", "message": str(exc), "retryable": False}
-            self.host.attempt_failed(ctx, row, error)
-            return True
+            # A loop's input resolves here, iteration by iteration: the same rules as any
+            # step's input (a skipped step's output skips it, anything else is bad_reference).
+            return self.unresolved(ctx, row, exc)
         ctx.children.append(order)
         child = {
             "run_id": order.child_run_id,

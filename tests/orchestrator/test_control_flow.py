@@ -1,0 +1,63 @@
+"""Control flow written as a user would, odd cases included: loops whose input names nothing,
+and the like. Driven through the real writer on SQLite (the helpers of ``test_engine``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.orchestrator import runs
+from services.orchestrator.definitions import parse_definition
+from services.runtime import Runtime
+from tests.orchestrator.test_engine import runtime
+
+__all__ = ["runtime"]
+
+NOW = {"sleep": {"seconds": 0}}
+
+
+def looping(input_: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {
+        "name": "w",
+        "steps": [
+            {"id": "maybe", "when": "$.input.go", **NOW},
+            {
+                "id": "l",
+                "loop": {
+                    "steps": [{"id": "n", **NOW}],
+                    "input": input_,
+                    "until": {"ref": "$.iteration", "op": "gte", "value": 1},
+                    "max_iterations": 2,
+                },
+                **extra,
+            },
+        ],
+    }
+
+
+async def _rows(rt: Runtime, definition: dict[str, Any], input_: Any) -> dict[str, Any]:
+    run = await rt.orchestrator.create_run(parse_definition(definition), input_)
+    assert run is not None
+    async with rt.readers() as session:
+        rows = {row.step_id: row for row in await runs.steps_of(session, run.id)}
+    return {"run": run, **rows}
+
+
+async def test_a_loop_whose_input_reads_a_skipped_step_is_skipped(runtime: Runtime) -> None:
+    """As any step that reads a skipped step's output (docs/workflows.md, "References that
+    name nothing"); the loop used to fail with ``bad_input`` instead."""
+    found = await _rows(runtime, looping({"v": "$.steps.maybe.output"}), {"go": False})
+    assert found["l"].status == "skipped", found["l"].error
+    assert found["run"].status == "succeeded"
+
+
+async def test_a_loop_whose_input_names_nothing_fails_with_bad_reference(
+    runtime: Runtime,
+) -> None:
+    """A misspelt field fails the step with ``bad_reference``, not retried, as the doc says
+    for every step (it was ``bad_input``, a code the doc never names)."""
+    definition = looping({"v": "$.input.lnes"}, retry={"max_attempts": 3})
+    found = await _rows(runtime, definition, {"go": True, "lines": 1})
+    step = found["l"]
+    assert step.status == "failed" and step.attempt == 1
+    assert step.error["code"] == "bad_reference" and "$.input.lnes" in step.error["message"]
+    assert found["run"].status == "failed"

@@ -228,3 +228,36 @@ async def test_two_signals_at_once_for_one_wait(stack: Stack) -> None:
     assert run["output"] == ({"n": 1} if taken is first else {"n": 2})
     received = [e for e in await stack.events(run_id) if e["type"] == "signal.received"]
     assert len(received) == 1
+
+
+async def test_a_loops_timeout_bounds_the_whole_attempt_not_each_iteration(
+    stack: Stack,
+) -> None:
+    """Each iteration sleeps 1 s and ``until`` never holds: the loop's ``timeout_s`` of 3 s
+    ends the attempt after a few iterations (not 1,000), and the iteration then running is
+    cancelled."""
+    body = [{"id": "nap", "sleep": {"seconds": 1}}]
+    flow = {
+        "name": "forever",
+        "steps": [
+            {
+                "id": "l",
+                "timeout_s": 3,
+                "loop": {
+                    **loop_of(body, "$.steps.nap.output", until="$.output.never"),
+                    "max_iterations": 1000,
+                },
+            }
+        ],
+    }
+    await register(stack, flow)
+    run = await stack.wait(await stack.submit("forever", {}))
+    assert run["status"] == "failed", run
+    assert run["error"]["code"] == "step_timed_out", run["error"]
+    step = run["steps"][0]
+    assert step["status"] == "timed_out" and step["error"]["code"] == "timeout", step
+    children = step["meta"]["children"]
+    assert 1 <= len(children) < 1000
+    last = await stack.wait(children[-1])
+    # Never left running: cancelled (or it ended just as the timeout passed).
+    assert last["status"] in ("cancelled", "succeeded"), last

@@ -236,13 +236,12 @@ class Engine:
         if not all(r.status in TERMINAL_STEP for r in rows):
             return
         scope = self.scope(ctx)
-        # In the output mapping a skipped step (a branch not taken) reads as null.
-        skipped = {r.step_id: None for r in rows if r.status == StepState.SKIPPED}
-        mapping_scope = {**scope, "steps": {**skipped, **scope["steps"]}}
+        # In the output mapping a skipped step (a branch not taken) reads as null, fields too.
+        skipped = frozenset(r.step_id for r in rows if r.status == StepState.SKIPPED)
         leaves = ctx.definition.leaves()
         try:
             output = (
-                refs.resolve(ctx.definition.output, mapping_scope)
+                refs.resolve(ctx.definition.output, scope, skipped)
                 if ctx.definition.output is not None
                 else {step_id: out for step_id, out in scope["steps"].items() if step_id in leaves}
             )

@@ -87,14 +87,17 @@ def _follow(value: Any, path: tuple[str | int, ...], text: str) -> Any:
     return value
 
 
-def resolve(value: Any, scope: Mapping[str, Any]) -> Any:
+def resolve(value: Any, scope: Mapping[str, Any], null_steps: frozenset[str] = frozenset()) -> Any:
     """Replace every reference in ``value`` with what it names in ``scope``.
 
     ``scope`` has ``input``, ``steps`` (id -> output) and, in a for_each item, ``item`` and
-    ``item_index``.
+    ``item_index``. A reference into a step of ``null_steps`` (the run's output mapping: the
+    skipped ones) reads as null, whatever its path, so a mapping may name every branch's fields.
     """
     if is_ref(value):
         ref = parse(value)
+        if ref.root == "steps" and ref.step in null_steps:
+            return None
         if ref.root == "steps":
             steps = scope.get("steps", {})
             if ref.step not in steps:
@@ -104,7 +107,7 @@ def resolve(value: Any, scope: Mapping[str, Any]) -> Any:
             raise RefError(f"{value}: {ref.root} is not defined here")
         return _follow(scope[ref.root], ref.path, value)
     if isinstance(value, Mapping):
-        return {key: resolve(item, scope) for key, item in value.items()}
+        return {key: resolve(item, scope, null_steps) for key, item in value.items()}
     if isinstance(value, list):
-        return [resolve(item, scope) for item in value]
+        return [resolve(item, scope, null_steps) for item in value]
     return value

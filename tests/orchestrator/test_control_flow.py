@@ -61,3 +61,28 @@ async def test_a_loop_whose_input_names_nothing_fails_with_bad_reference(
     assert step.status == "failed" and step.attempt == 1
     assert step.error["code"] == "bad_reference" and "$.input.lnes" in step.error["message"]
     assert found["run"].status == "failed"
+
+
+async def test_the_output_may_read_fields_of_a_branch_not_taken(runtime: Runtime) -> None:
+    """A skipped step reads as null in the output mapping, and so do its fields: a mapping
+    that names each branch's field used to fail the finished run with ``bad_output``."""
+    definition = {
+        "name": "w",
+        "steps": [
+            {
+                "id": "s",
+                "switch": {"cases": [{"when": "$.input.go", "then": ["a"]}], "default": ["b"]},
+            },
+            {"id": "a", **NOW},
+            {"id": "b", **NOW},
+        ],
+        "output": {"a": "$.steps.a.output.until", "b": "$.steps.b.output.until"},
+    }
+    found = await _rows(runtime, definition, {"go": False})
+    run = found["run"]
+    assert run.status == "succeeded", run.error
+    assert run.output["a"] is None and isinstance(run.output["b"], str)
+    # A field a step that ran does not have still fails the run.
+    definition["output"] = {"b": "$.steps.b.output.nope"}
+    found = await _rows(runtime, definition, {"go": False})
+    assert found["run"].status == "failed" and found["run"].error["code"] == "bad_output"

@@ -337,7 +337,9 @@ generic_clause_node_(G, (YearGoal, clause_placed_by_kind(Node)), Check) :-
     ;   Entities001 = Entities00   % question names, the answer is the same
     ),
     marriage_atoms(Entities001, NSlots, Entities01, MarriageGoals0),
-    surplus_parties(Entities01, NSlots, Entities0, PartyGoals),
+    surplus_parties(Entities01, NSlots, Entities02, PartyGoals0),
+    surplus_spouse(Entities02, Roles, Entities0, SpouseGoals),
+    append(PartyGoals0, SpouseGoals, PartyGoals),
     append(MarriageGoals0, PartyGoals, MarriageGoals),
     value_amount(VArg, Amounts0, Amounts, Numbers),
     append(Entities0, Numbers, Entities),
@@ -625,6 +627,40 @@ surplus_parties(Es0, NSlots, Es, Goals) :-
     ;   Es = Es0, Goals = []
     ).
 
+%!  surplus_spouse(+Entities0, +Roles, -Entities, -Goals) the question
+%   names two individuals where our node has a place for one individual
+%   (and none for a service, which takes the two people), and the facts
+%   make exactly one of them an employee (the agent of a service): he takes
+%   the place, and the other, whom a provision about an employee can only
+%   name as his spouse (§3306(c)(10)(A)(ii): "the spouse of such a student",
+%   s3306_c_10_A_ii(alice, bob, School, Day) with Alice the student), is
+%   checked to have been married to him.  Whichever order the question
+%   writes them in; otherwise unchanged (and refused as before).
+surplus_spouse(Es0, Roles, Es, Goals) :-
+    (   include(individual_role, Roles, [entity]), Es0 = [A, B],
+        maplist(individual_atom, [A, B]),
+        include(employee_atom, [A, B], [Emp]),
+        ( Emp == A -> Other = B ; Other = A )
+    ->  Es = [Emp], Goals = [ever_spouses(Emp, Other)]
+    ;   Es = Es0, Goals = []
+    ).
+
+individual_atom(X) :- atom(X), \+ party(X, _), \+ place_atom(X).
+employee_atom(X) :- once(service_for(_, _, X)).
+
+%!  named_employee(+P1, +P2, -Emp, -Other) of the two people a question
+%   names, the one the facts make an employee (surplus_spouse/4); when both
+%   or neither are, the dataset's order (the student, then the employee).
+named_employee(P1, P2, Emp, Other) :-
+    (   include(employee_atom, [P1, P2], [Emp])
+    ->  ( Emp == P1 -> Other = P2 ; Other = P1 )
+    ;   Emp = P2, Other = P1
+    ).
+
+helper_node(ever_spouses/2, 0).
+%!  ever_spouses(+P, +S) P and S were married to each other at some time.
+ever_spouses(P, S) :- once(marriage_between(_, P, S)).
+
 %!  marriage_atoms(+Entities0, +NSlots, -Entities, -Goals) a marriage the
 %   question names (the dataset writes "alice_and_bob" where our node takes
 %   the spouses) stands for its two spouses when our node has places left
@@ -898,8 +934,11 @@ sara_clause(s3306_c_6(S), s3306_c_6(S), true).
 sara_clause(s3306_c_10_A(S, _School, _Emp, _Day), s3306_c_10_A(S), true).
 sara_clause(s3306_c_10_A_i(Emp, School, Day),
             (school_day(School, Sch, Day, D), s3306_c_10_A_i(Emp, Sch, D, D)), true).
-sara_clause(s3306_c_10_A_ii(_Student, Emp, School, Day),
-            (school_day(School, Sch, Day, D), s3306_c_10_A_ii(Emp, Sch, D, D)), true).
+% The student and the employee in either order: the facts say who is employed
+% (named_employee/4), and the student named must be his spouse.
+sara_clause(s3306_c_10_A_ii(P1, P2, School, Day),
+            (school_day(School, Sch, Day, D), named_employee(P1, P2, Emp, Student),
+             ever_spouses(Emp, Student), s3306_c_10_A_ii(Emp, Sch, D, D)), true).
 sara_clause(s3306_c_16(S, _, _), s3306_c_16(S), true).
 sara_clause(s3306_c_21(S, _, _, _), s3306_c_21(S), true).
 

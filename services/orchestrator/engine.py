@@ -595,23 +595,8 @@ class Engine:
             await self._send_again(ctx, row)
 
     async def _held(self, ctx: RunContext, row: Step) -> bool:
-        """Whether ``row``'s task (in its agent's inbox) is still held there; if so, the step
-        waits, looked at again when the delivery would be idle for the visibility timeout."""
-        deadline = in_flight.task_deadline(row)
-        if self.holding is None or row.meta.get(in_flight.VIA_REMOTE) or deadline is None:
-            return False
-        delivery = await self.holding.delivery(row)
-        if delivery is None or ctx.now >= deadline:
-            return False
-        if in_flight.HELD not in row.meta:
-            reason = (
-                f"agent {row.agent_id} went offline; its consumer {delivery.consumer or '?'} "
-                f"still holds the task (idle {delivery.idle_s:.1f} s)"
-            )
-            ctx.event("step.held", row, data={"reason": reason, "task_id": row.task_id})
-        recheck = ctx.now + timedelta(seconds=self.holding.recheck_in(delivery))
-        in_flight.hold(row, recheck, deadline)
-        return True
+        """Whether ``row``'s task (in its agent's inbox) is still held there (``holding``)."""
+        return self.holding is not None and await self.holding.keep(ctx, row)
 
     async def _send_again(self, ctx: RunContext, row: Step) -> None:
         ctx.event("step.redispatched", row, data={"reason": f"agent {row.agent_id} went offline"})

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bus import streams
 from bus.transport import PendingDelivery, Transport
 from services.db.models import AgentRow
+from services.orchestrator import in_flight
+from services.orchestrator.context import RunContext
 from services.orchestrator.records import Step
 
 log = logging.getLogger(__name__)
@@ -70,6 +73,26 @@ class Holding:
         if found is None or found.idle_s >= self.visibility_timeout_s:
             return None
         return found
+
+    async def keep(self, ctx: RunContext, row: Step) -> bool:
+        """Whether ``row``'s task is still held in its agent's inbox; if so, the step waits
+        (``step.held``, once), looked at again when the delivery would be idle for the
+        visibility timeout."""
+        deadline = in_flight.task_deadline(row)
+        if row.meta.get(in_flight.VIA_REMOTE) or deadline is None:
+            return False
+        delivery = await self.delivery(row)
+        if delivery is None or ctx.now >= deadline:
+            return False
+        if in_flight.HELD not in row.meta:
+            reason = (
+                f"agent {row.agent_id} went offline; its consumer {delivery.consumer or '?'} "
+                f"still holds the task (idle {delivery.idle_s:.1f} s)"
+            )
+            ctx.event("step.held", row, data={"reason": reason, "task_id": row.task_id})
+        recheck = ctx.now + timedelta(seconds=self.recheck_in(delivery))
+        in_flight.hold(row, recheck, deadline)
+        return True
 
     def recheck_in(self, delivery: PendingDelivery) -> float:
         """Seconds until ``delivery`` would be idle for the visibility timeout, if not renewed."""

@@ -128,7 +128,7 @@ class Settings(BaseSettings):
     # first byte, or its connection is closed: uvicorn alone waits for ever (slowloris).
     http_request_read_timeout_s: float = Field(default=30.0, gt=0)
     # The largest request head (request line and headers): past it a 431, and the connection
-    # is closed (httptools alone reads heads of any size; services/api/http_protocol.py).
+    # is closed (httptools alone reads heads of any size; agents/sdk/http_protocol.py).
     http_max_head_bytes: int = Field(default=64 * 1024, ge=1024)
     # Run streams and waits (GET /v1/runs/{id}/stream, /wait) open at once on one API process,
     # per token and per tenant: each is a socket and a task for up to an hour.

@@ -23,9 +23,9 @@ import typer
 import uvicorn
 
 from agents.sdk import Agent, AgentSettings
+from agents.sdk.http_protocol import http_protocol
 from modx.locate import config_dir
 from services.api.app import GRACEFUL_SHUTDOWN_S, KEEP_ALIVE_S, create_app
-from services.api.http_protocol import http_protocol
 from services.builtin import builtin_agents, builtin_workflows
 from services.cli.errors import UserError
 from services.cli.state import remove_state, write_state

@@ -11,7 +11,8 @@ answer inline (docs/protocol.md, "Tasks (HTTP agents)"):
   envelope gets ``422``, and one without the orchestrator's signature (``MODX-Signature``, once
   the registration gave its key) or that the verifier rejects, ``403``, in the API's error
   shape;
-- ``run_http`` serves that app with uvicorn, registers the card (``transport: "http"``), sends
+- ``run_http`` serves that app with uvicorn (each request read under a deadline and a bound on
+  its head, ``agents.sdk.http_protocol``), registers the card (``transport: "http"``), sends
   heartbeats, and on shutdown deregisters first (so no new task is sent) and then lets uvicorn
   finish the requests in flight;
 - ``report_result`` is for programs that answer ``202`` and report later through
@@ -41,6 +42,7 @@ from agents.sdk.execution import (
     field_errors,
     unknown_capability,
 )
+from agents.sdk.http_protocol import http_protocol
 from agents.sdk.registration import Registration, RegistryClient, keep_alive
 from agents.sdk.runner import install_signal_handlers, noop
 from agents.sdk.settings import AgentSettings
@@ -207,7 +209,12 @@ async def run_http(
     agent.load_key(settings)
     app = create_http_app(agent)
     state: HttpAgentState = app.state.modx
-    server = _Server(uvicorn.Config(app, host=host, port=port, lifespan="on", log_config=None))
+    # The bounds the API reads its requests under: the endpoint must be reachable by the
+    # orchestrator, so whoever else reaches it could hold it with slow or giant requests.
+    protocol = http_protocol(settings.http_request_read_timeout_s, settings.http_max_head_bytes)
+    server = _Server(
+        uvicorn.Config(app, host=host, port=port, lifespan="on", log_config=None, http=protocol)
+    )
 
     def card() -> dict[str, Any]:  # built anew each time: its proof carries the time
         return agent.card(transport="http", endpoint=f"{base}/task")

@@ -39,6 +39,11 @@ class AgentSettings(BaseSettings):
             same key, so the registry lets them hold the same name.
         bus_max_entry_bytes: The server's ``MODX_BUS_MAX_ENTRY_BYTES``: an answer larger on
             the bus is sent as an ``answer_too_large`` error (the server would discard it).
+        http_request_read_timeout_s: An HTTP agent closes a connection whose request (head
+            and body) has not arrived whole this long after its first byte
+            (``MODX_HTTP_REQUEST_READ_TIMEOUT_S``, as the server's: slowloris).
+        http_max_head_bytes: An HTTP agent answers ``431`` to a request head larger than
+            this, and closes the connection (``MODX_HTTP_MAX_HEAD_BYTES``, as the server's).
     """
 
     model_config = SettingsConfigDict(env_prefix="MODX_", extra="ignore", populate_by_name=True)
@@ -60,3 +65,5 @@ class AgentSettings(BaseSettings):
     key_file: Path | None = Field(default=None, validation_alias="MODX_AGENT_KEY_FILE")
     key_dir: Path = Field(default=Path(".modx/agent-keys"), validation_alias="MODX_AGENT_KEY_DIR")
     bus_max_entry_bytes: int = Field(default=DEFAULT_MAX_ENTRY_BYTES, ge=1024)
+    http_request_read_timeout_s: float = Field(default=30.0, gt=0)
+    http_max_head_bytes: int = Field(default=64 * 1024, ge=1024)

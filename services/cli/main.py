@@ -122,9 +122,9 @@ def serve(
     """Run the API and the orchestrator for the distributed mode (PostgreSQL + Redis)."""
     import uvicorn
 
+    from agents.sdk.http_protocol import http_protocol
     from services import collector
     from services.api.app import GRACEFUL_SHUTDOWN_S, KEEP_ALIVE_S, create_app
-    from services.api.http_protocol import http_protocol
     from services.config import Settings
 
     overrides: dict[str, Any] = {"host": host, "port": port}

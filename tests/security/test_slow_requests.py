@@ -19,7 +19,7 @@ import uvicorn
 import websockets
 from starlette.types import Receive, Scope, Send
 
-from services.api.http_protocol import http_protocol
+from agents.sdk.http_protocol import http_protocol
 from services.embedded import embedded_service
 from tests.fixtures.serve import healthy, serve
 from tests.fixtures.services import free_port, wait_until

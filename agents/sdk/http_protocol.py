@@ -17,6 +17,9 @@ or a token check sees anything:
 
 The parser is the one uvicorn picks by itself ("auto"): httptools when it is installed (it is,
 with ``uvicorn[standard]``), else h11; each gets the same bounds at its own hooks.
+
+It lives in the SDK because both sides serve HTTP with it: ``modx serve`` and ``modx up``
+(services import the SDK, never the reverse) and SDK HTTP agents (``run_http``).
 """
 
 from __future__ import annotations

@@ -117,6 +117,7 @@ sealed_stream = sealing_stream(A2AError, lambda text: InternalError(message=text
 RPC_PATH = "/a2a"
 CARD_PATH = AGENT_CARD_WELL_KNOWN_PATH
 PRINCIPAL_KEY = "modx.a2a.principal"
+REVOKED = "the token was revoked, rotated or expired while the call ran"
 STARTS_OR_CANCELS = frozenset({"SendMessage", "SendStreamingMessage", "CancelTask"})
 MAX_QUERY = 2000  # characters of a text that discovery ranks (as GET /v1/capabilities?q=)
 # When a text-only message is clear enough to start a skill (see ``choose``).
@@ -704,6 +705,14 @@ class A2aEndpoint:
             await refused(scope, receive, send)
             return
         response = await self.dispatcher.handle_requests(request)
+        # A call's answer is whole by now (a blocking SendMessage waited for its run): as
+        # GET /v1/runs/{id}/wait, it is sent only while its token holds. A stream checks
+        # before each event it sends (``_follow``).
+        if isinstance(response, JSONResponse) and not await still_holds(
+            request, request.app.state.runtime, principal
+        ):
+            await bearer.refusal(ApiError(401, "unauthorized", REVOKED))(scope, receive, send)
+            return
         await response(scope, receive, send)
 
     async def _unknown_enum(self, request: Request) -> Response | None:

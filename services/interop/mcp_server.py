@@ -3,8 +3,10 @@
 ``tools/list`` lists the tenant's registered workflows and its live capabilities; ``tools/call``
 starts an ordinary run (seen in ``GET /v1/runs``), waits for it, sending a progress notification
 at each step that ends, and answers the run's output as ``structuredContent`` with its JSON as
-text beside it. A run that fails answers ``isError`` with the run's error message. A
-``notifications/cancelled`` for the call cancels its run (``services.interop.mcp_cancel``).
+text beside it. A run that fails answers ``isError`` with the run's error message. A call whose
+token was revoked, rotated or expired while it waited answers an error instead, as
+``GET /v1/runs/{id}/wait`` answers ``401``. A ``notifications/cancelled`` for the call cancels
+its run (``services.interop.mcp_cancel``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from starlette.requests import HTTPConnection, Request
 from starlette.types import Receive, Scope, Send
 
 from modx.errors import error_text
+from services.api.deps import still_holds
 from services.api.errors import ApiError
 from services.api.input_guard import RpcKind, read_body, replaying
 from services.auth import OPERATORS, Principal
@@ -39,6 +42,7 @@ from services.registry import store
 from services.runtime import Runtime
 
 PRINCIPAL_KEY = "modx.principal"
+REVOKED = "the token was revoked, rotated or expired while the call ran"
 RUN_ID_META = "modx/run_id"
 WORKFLOW_PREFIX = calls.WORKFLOW_PREFIX
 
@@ -193,8 +197,12 @@ def mcp_server(runtime_of: Any, in_flight: InFlight) -> Server[Any, Request]:
         context = server.request_context
         token = context.meta.progressToken if context.meta is not None else None
 
+        async def holds() -> bool:  # a call waits for its run: its token may go meanwhile
+            assert context.request is not None
+            return await still_holds(context.request, runtime, principal)
+
         async def progress(done: int, total: int) -> None:
-            if token is not None:
+            if token is not None and await holds():
                 await context.session.send_progress_notification(
                     token,
                     done,
@@ -205,6 +213,8 @@ def mcp_server(runtime_of: Any, in_flight: InFlight) -> Server[Any, Request]:
 
         async with in_flight.calling(principal, context.request_id) as call:
             answer = await call_tool(runtime, principal, name, arguments, progress, call)
+        if not await holds():  # as GET /v1/runs/{id}/wait: no result after a revoke
+            raise McpError(types.ErrorData(code=types.INVALID_REQUEST, message=REVOKED))
         return types.ServerResult(answer)
 
     server.request_handlers[types.CallToolRequest] = _sealed(_call)

@@ -130,6 +130,11 @@ class Settings(BaseSettings):
     # The largest request head (request line and headers): past it a 431, and the connection
     # is closed (httptools alone reads heads of any size; agents/sdk/http_protocol.py).
     http_max_head_bytes: int = Field(default=64 * 1024, ge=1024)
+    # Open HTTP connections of the process (never more than its descriptor limit leaves), and of
+    # one client address (0: no bound; behind a proxy every client has the proxy's address):
+    # past either, a 503 and the connection is closed (agents/sdk/http_protocol.py).
+    http_max_connections: int = Field(default=8192, ge=1)
+    http_max_connections_per_address: int = Field(default=512, ge=0)
     # Run streams and waits (GET /v1/runs/{id}/stream, /wait) open at once on one API process,
     # per token and per tenant: each is a socket and a task for up to an hour.
     open_streams_per_token: int = Field(default=256, ge=1)

@@ -23,7 +23,7 @@ import typer
 import uvicorn
 
 from agents.sdk import Agent, AgentSettings
-from agents.sdk.http_protocol import http_protocol
+from agents.sdk.http_protocol import http_protocol_of
 from modx.locate import config_dir
 from services.api.app import GRACEFUL_SHUTDOWN_S, KEEP_ALIVE_S, create_app
 from services.builtin import builtin_agents, builtin_workflows
@@ -122,7 +122,7 @@ async def embedded_service(
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
             timeout_keep_alive=KEEP_ALIVE_S,
             ws_max_size=settings.gateway_max_frame_bytes,
-            http=http_protocol(settings.http_request_read_timeout_s, settings.http_max_head_bytes),
+            http=http_protocol_of(settings),
         )
     )
     serving = asyncio.create_task(server.serve())

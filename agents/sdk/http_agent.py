@@ -42,7 +42,7 @@ from agents.sdk.execution import (
     field_errors,
     unknown_capability,
 )
-from agents.sdk.http_protocol import http_protocol
+from agents.sdk.http_protocol import http_protocol_of
 from agents.sdk.registration import Registration, RegistryClient, keep_alive
 from agents.sdk.runner import install_signal_handlers, noop
 from agents.sdk.settings import AgentSettings
@@ -211,7 +211,7 @@ async def run_http(
     state: HttpAgentState = app.state.modx
     # The bounds the API reads its requests under: the endpoint must be reachable by the
     # orchestrator, so whoever else reaches it could hold it with slow or giant requests.
-    protocol = http_protocol(settings.http_request_read_timeout_s, settings.http_max_head_bytes)
+    protocol = http_protocol_of(settings)
     server = _Server(
         uvicorn.Config(app, host=host, port=port, lifespan="on", log_config=None, http=protocol)
     )

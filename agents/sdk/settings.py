@@ -44,6 +44,11 @@ class AgentSettings(BaseSettings):
             (``MODX_HTTP_REQUEST_READ_TIMEOUT_S``, as the server's: slowloris).
         http_max_head_bytes: An HTTP agent answers ``431`` to a request head larger than
             this, and closes the connection (``MODX_HTTP_MAX_HEAD_BYTES``, as the server's).
+        http_max_connections: An HTTP agent holds at most this many open connections (and
+            never more than its descriptor limit leaves); the next gets a ``503``
+            (``MODX_HTTP_MAX_CONNECTIONS``, as the server's).
+        http_max_connections_per_address: ...and this many of one client address, 0 for no
+            bound (``MODX_HTTP_MAX_CONNECTIONS_PER_ADDRESS``, as the server's).
     """
 
     model_config = SettingsConfigDict(env_prefix="MODX_", extra="ignore", populate_by_name=True)
@@ -67,3 +72,5 @@ class AgentSettings(BaseSettings):
     bus_max_entry_bytes: int = Field(default=DEFAULT_MAX_ENTRY_BYTES, ge=1024)
     http_request_read_timeout_s: float = Field(default=30.0, gt=0)
     http_max_head_bytes: int = Field(default=64 * 1024, ge=1024)
+    http_max_connections: int = Field(default=8192, ge=1)
+    http_max_connections_per_address: int = Field(default=512, ge=0)

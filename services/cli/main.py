@@ -122,7 +122,7 @@ def serve(
     """Run the API and the orchestrator for the distributed mode (PostgreSQL + Redis)."""
     import uvicorn
 
-    from agents.sdk.http_protocol import http_protocol
+    from agents.sdk.http_protocol import http_protocol_of
     from services import collector
     from services.api.app import GRACEFUL_SHUTDOWN_S, KEEP_ALIVE_S, create_app
     from services.config import Settings
@@ -155,7 +155,7 @@ def serve(
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
         timeout_keep_alive=KEEP_ALIVE_S,
         ws_max_size=settings.gateway_max_frame_bytes,
-        http=http_protocol(settings.http_request_read_timeout_s, settings.http_max_head_bytes),
+        http=http_protocol_of(settings),
     )
 
 

@@ -1,4 +1,5 @@
-"""An SDK HTTP agent reads requests under the same bounds as the API: a deadline and a head size.
+"""An SDK HTTP agent reads requests under the same bounds as the API: a deadline, a head size,
+and a number of connections per client address.
 
 ``run_http`` served with plain uvicorn: a connection that sent nothing, or a head or a body a
 byte at a time, was held for as long as the client liked (slowloris), and httptools read a
@@ -18,6 +19,7 @@ from tests.fixtures.stack import TOKEN, Stack
 from tests.security.test_slow_requests import DEADLINE_S, MAX_HEAD, _slow_clients_are_closed
 
 HEAD_MB = 200
+PER_ADDRESS = 4  # the slow clients test opens 4: all admitted
 
 
 @contextlib.asynccontextmanager
@@ -36,6 +38,7 @@ async def _http_agent(stack: Stack) -> AsyncIterator[int]:
         api_token=TOKEN,
         http_request_read_timeout_s=DEADLINE_S,
         http_max_head_bytes=MAX_HEAD,
+        http_max_connections_per_address=PER_ADDRESS,
     )
     serving = asyncio.create_task(
         agent.run_http("127.0.0.1", port, settings=settings, stop=stop, handle_signals=False)
@@ -78,3 +81,16 @@ async def test_an_sdk_http_agent_refuses_a_giant_head(stack: Stack) -> None:
         writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         assert (await reader.read()).startswith(b"HTTP/1.1 200")
         writer.close()
+
+
+async def test_an_sdk_http_agent_bounds_the_connections_of_one_address(stack: Stack) -> None:
+    async with _http_agent(stack) as port:
+        held = []
+        for _ in range(PER_ADDRESS):
+            held.append(await asyncio.open_connection("127.0.0.1", port))
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        answer = await asyncio.wait_for(reader.read(), 10)  # before: held, unanswered
+        assert answer.startswith(b"HTTP/1.1 503"), answer
+        assert b"MODX_HTTP_MAX_CONNECTIONS_PER_ADDRESS" in answer
+        for _, held_writer in [*held, (reader, writer)]:
+            held_writer.close()

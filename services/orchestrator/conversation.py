@@ -15,10 +15,13 @@ answers, and the answer goes back to the same remote task.
 - **Followed.** A transport that learns the remote task's id while the step runs says so in
   a ``task.started`` whose payload has ``conversation``: it is kept on the step as
   :data:`FOLLOWING` (with the agent and the attempt), in the same transaction that records the
-  event. When the same attempt is sent again to the same agent (its heartbeats stopped: the
-  process that followed the remote task died), the task's ``schema`` is :data:`TASK_RESUME`
-  and its payload ``{"input", "conversation"}``: the holder follows that remote task again
-  instead of sending a new message (a second remote task).
+  event. Before it sends anything, the transport may name only the context the task will be
+  made in (``{"context_id"}``, A2A): a holder that takes the attempt again asks the peer
+  there for the task the first one may have made. When the same attempt is sent again to the
+  same agent (its heartbeats stopped: the process that followed the remote task died), the
+  task's ``schema`` is :data:`TASK_RESUME` and its payload ``{"input", "conversation"}``: the
+  holder follows that remote task again instead of sending a new message (a second remote
+  task).
 - **Time.** Waiting for an answer is part of the attempt: its timeout and the run's deadline
   run on, and end it as any timeout does (the remote task is cancelled).
 """
@@ -98,15 +101,15 @@ def keep(row: Step, payload: dict[str, Any]) -> None:
 
 
 def following(ctx: RunContext, row: Step, envelope: Envelope) -> None:
-    """Keep the remote task a ``task.started`` names (``payload["conversation"]``) as the one
-    this attempt's holder follows; only a remote agent's, for the task it holds."""
+    """Keep the remote task a ``task.started`` names (``payload["conversation"]``: its
+    ``task_id``, or only the ``context_id`` it will be made in) as the one this attempt's
+    holder follows; only a remote agent's, for the task it holds."""
     payload = envelope.payload if isinstance(envelope.payload, dict) else {}
     found = payload.get(CONVERSATION)
     if not (
         row.meta.get(in_flight.VIA_REMOTE)
         and isinstance(found, dict)
-        and isinstance(found.get("task_id"), str)
-        and found["task_id"]
+        and any(isinstance(found.get(k), str) and found[k] for k in ("task_id", "context_id"))
         and envelope.sender == row.agent_id
         and envelope.causation_id == row.task_id
     ):
@@ -114,7 +117,8 @@ def following(ctx: RunContext, row: Step, envelope: Envelope) -> None:
     record = {"agent_id": row.agent_id, "attempt": row.attempt, CONVERSATION: found}
     if row.meta.get(FOLLOWING) == record:
         return
-    keep(row, payload)
+    if found.get("task_id"):  # (a context alone is where the task will be, not a task)
+        keep(row, payload)
     row.meta = {**row.meta, FOLLOWING: record}
     ctx.event("step.following", row, agent_id=envelope.sender, data=record)
 

@@ -15,7 +15,9 @@ JSON-RPC method named in ``cut`` has its next response stream cut after its firs
 connection closes mid-stream; one cut per entry); methods in ``refuse`` answer "method not
 found" (a peer without them); each method in ``unavailable`` has its next call answered HTTP
 503 (one per entry); a method in ``headless`` has the first event of its streams dropped
-(counted in ``dropped``); ``down`` answers HTTP 503 to every JSON-RPC request (and
+(counted in ``dropped``); each method in ``lose`` has its next answer lost after the peer
+handled it (the response's headers go out, then the connection closes before its first
+byte of body: a proxy that drops the answer; counted in ``lost``); ``down`` answers HTTP 503 to every JSON-RPC request (and
 ``down_after_cut`` sets it at the first cut: a peer that crashed mid-stream). Every task
 it creates is counted in ``tasks``, every JSON-RPC method it gets in ``calls``.
 """
@@ -76,6 +78,8 @@ class Peer:
     unavailable: list[str] = field(default_factory=list)
     headless: set[str] = field(default_factory=set)
     dropped: list[str] = field(default_factory=list)
+    lose: list[str] = field(default_factory=list)
+    lost: list[str] = field(default_factory=list)
     down: bool = False
     down_after_cut: bool = False
     port: int = 0
@@ -253,9 +257,19 @@ async def running_peer(
         cutting = method in peer.cut
         if cutting:
             peer.cut.remove(method)
+        losing = method in peer.lose
+        if losing:
+            peer.lose.remove(method)
 
         async def sending(message: Message) -> None:
             event = message["type"] == "http.response.body" and b"data:" in message.get("body", b"")
+            answered = message["type"] == "http.response.body" and (
+                b"data:" in message.get("body", b"") or b'"result"' in message.get("body", b"")
+            )
+            if losing and answered:
+                # The peer has answered (its task exists): the answer never arrives.
+                peer.lost.append(method)
+                raise StreamCut(f"the test peer loses this {method} answer on purpose")
             if event and method in peer.headless and method not in peer.dropped:
                 peer.dropped.append(method)
                 message = {**message, "body": b""}

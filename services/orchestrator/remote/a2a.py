@@ -10,6 +10,15 @@ Input-required is a question (``Reply.asks``): the step waits for a signal that 
 ``TASK_INPUT``: a message to the same remote task and context (A2A multi-turn), after which the
 task is followed as before, to its end or to its next question.
 
+Each attempt's message has a context id and a message id MODX derives from the step and the
+attempt (``attempt_ids``), the same however often the attempt is sent; the context is
+recorded on the step (``task.started``) before the message goes. An answer lost after the peer
+made its task (a ``SendMessage`` response, or a stream that breaks before its first event) is
+looked for by that context (``ListTasks``, A2A 1.0 §3.1.4) and followed; so is the task of an
+attempt sent again whose first holder died before the peer named the task. Only when the peer
+has no such task is the message sent again; a peer without ``ListTasks`` gets it again at once
+(the step's retry), as nothing can tell whether it has it.
+
 A stream that breaks once the peer has made its task (the connection cut, the peer restarting)
 does not end the step: the same task is followed again, by ``SubscribeToTask`` (A2A 1.0
 §3.1.6; each time it breaks again), or by ``GetTask`` when the peer cannot subscribe (a task
@@ -31,7 +40,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -47,6 +58,7 @@ from a2a.types import (
     AgentCard,
     CancelTaskRequest,
     GetTaskRequest,
+    ListTasksRequest,
     Message,
     SendMessageRequest,
     StreamResponse,
@@ -81,6 +93,8 @@ POLL_S = (0.02, 2.0)  # GetTask backoff: first and longest wait (doubling)
 RESUME_S = (0.25, 8.0)  # backoff while a task's peer is out of reach: first and longest wait
 HEARTBEAT_S = 5.0  # a delivery's heartbeats: a step's heartbeat_timeout_s should be 3 times it
 RESUME_TRIES = 6  # calls in a row that reach nothing (about 16 s) before the step fails
+IDS = uuid.UUID("5b0f3f2e-6d1c-4f7a-9a53-0c2a2a1e8d41")
+"""Namespace of the context and message ids derived from a step's attempt (``attempt_ids``)."""
 NOT_A_SUBSCRIPTION = (
     "the A2A agent's answer is not A2A: a subscription that does not start with the task"
 )
@@ -96,6 +110,10 @@ def peer_of(agent: AgentRow) -> A2aPeer:
 def remote_card(peer: A2aPeer) -> AgentCard:
     """The remote Agent Card the agent was registered with."""
     return json_format.ParseDict(peer.card, AgentCard(), ignore_unknown_fields=True)
+
+
+class Unlisted(Exception):
+    """The peer cannot list its tasks (no ``ListTasks``): whether it made one is unknown."""
 
 
 class A2aDelivery:
@@ -125,26 +143,13 @@ class A2aDelivery:
         answering = task.schema_ == TASK_INPUT
         started_at = None if answering else utcnow()
         remote = Task()
-
-        async def named(made: Task) -> None:  # recorded on the step before it goes on
-            assert started_at is not None
-            await reply.started(started_at, conversation=_handle(made))
-
         beating = asyncio.create_task(_beat(reply), name=f"a2a-heartbeat-{task.id}")
         try:
             if answering:
                 remote = await self._answer(client, context, task.payload, skill)
-            elif task.schema_ == TASK_RESUME:
-                # Sent again (the process that followed it died): follow the same remote task.
-                remote = _resumed(task.payload)
-                assert started_at is not None
-                await reply.started(started_at, conversation=_handle(remote))
-                await self._resubscribe(client, context, remote)
             else:
                 assert started_at is not None
-                await reply.started(started_at)
-                message = translate_a2a.request_message(task.payload, skill)
-                found = await self._send(client, context, message, remote, named)
+                found = await self._start(client, context, task, skill, remote, reply, started_at)
                 if found is not None:  # an answer without a task
                     await reply.answer({"output": found}, started_at)
                     return
@@ -173,6 +178,47 @@ class A2aDelivery:
         answer = translate_a2a.answer_of_task(remote)
         await reply.answer({**answer, "conversation": conversation}, started_at)
 
+    async def _start(
+        self,
+        client: Client,
+        context: ClientCallContext,
+        task: Envelope,
+        skill: str,
+        remote: Task,
+        reply: Reply,
+        started_at: datetime,
+    ) -> Any:
+        """Start the attempt's remote task, or follow the one it has already (``remote``
+        folds it in); the output when the peer answers with a message instead of a task."""
+
+        async def named(made: Task) -> None:  # recorded on the step before it goes on
+            await reply.started(started_at, conversation=_handle(made))
+
+        context_id, message_id = attempt_ids(task)
+        handle = _handle_of(task.payload) if task.schema_ == TASK_RESUME else None
+        if handle is not None and handle.get("task_id"):
+            # Sent again (the process that followed it died): follow the same remote task.
+            remote.CopyFrom(_resumed(handle))
+            await named(remote)
+            await self._resubscribe(client, context, remote)
+            return None
+        # The context goes on the step before the message: an attempt sent again looks there.
+        await reply.started(started_at, conversation={"context_id": context_id})
+        if handle is not None:  # sent before, by a holder that died before the peer named it
+            try:
+                found = await self._find(client, context, context_id)
+            except Unlisted:
+                found = None  # nothing can tell: send it again
+            if found is not None:
+                remote.CopyFrom(found)
+                await named(remote)
+                await self._resubscribe(client, context, remote)
+                return None
+        step_input = task.payload.get("input") if handle is not None else task.payload
+        message = translate_a2a.request_message(step_input, skill)
+        message.context_id, message.message_id = context_id, message_id
+        return await self._send(client, context, message, remote, named, lost_in=context_id)
+
     async def _send(
         self,
         client: Client,
@@ -180,30 +226,90 @@ class A2aDelivery:
         message: Message,
         remote: Task,
         named: Callable[[Task], Awaitable[None]] | None = None,
+        *,
+        lost_in: str = "",
     ) -> Any:
         """Send ``message``, folding what comes back into ``remote``; the output when the peer
         answers with a message instead of a task, else None. ``named`` is told the task as
-        soon as the peer names it."""
-        request = SendMessageRequest(message=message)
-        seen = 0
-        try:
-            async for event in client.send_message(request, context=context):
-                if event.HasField("message"):
-                    return translate_a2a.output_of(event.message.parts)
-                _apply(remote, event)
-                seen += 1
-                if named is not None and remote.id:
-                    await named(remote)
-                    named = None
-            return None
-        except (A2AError, httpx.HTTPError) as exc:
-            # Before its first event, nothing says the peer has the message (nor which task).
-            if not (seen and remote.id and _transient(exc)):
-                raise
-            log.info("A2A task %s: its stream broke (%r); subscribing again", remote.id, exc)
-        # Outside the handler: what fails next must not carry this break as its context.
+        soon as the peer names it.
+
+        ``lost_in``: the context the message makes its task in. When the answer is lost
+        before it names the task, the task is looked for there and followed; the message goes
+        again only when the peer has none (up to ``resume_tries`` times)."""
+        misses, wait = 0, RESUME_S[0]
+        while True:
+            request = SendMessageRequest(message=message)
+            seen = 0
+            try:
+                async for event in client.send_message(request, context=context):
+                    if event.HasField("message"):
+                        return translate_a2a.output_of(event.message.parts)
+                    _apply(remote, event)
+                    seen += 1
+                    if named is not None and remote.id:
+                        await named(remote)
+                        named = None
+                return None
+            except (A2AError, httpx.HTTPError) as exc:
+                if seen and remote.id and _transient(exc):
+                    log.info(
+                        "A2A task %s: its stream broke (%r); subscribing again", remote.id, exc
+                    )
+                    break
+                # Before the task is named, nothing says whether the peer has the message.
+                misses += 1
+                if seen or not lost_in or not _transient(exc) or misses >= self.resume_tries:
+                    raise
+                log.info("A2A message %s: its answer is lost (%r)", message.message_id, exc)
+                lost = exc
+            # Outside the handler: what fails next must not carry this break as its context.
+            await asyncio.sleep(wait)
+            wait = min(wait * 2, RESUME_S[1])
+            try:
+                found = await self._find(client, context, lost_in)
+            except Unlisted:  # nothing can tell whether it has the message: the step's retry
+                raise _failure(lost) from None
+            if found is None:
+                continue  # the peer did not make it: send it again (the same message id)
+            remote.CopyFrom(found)
+            if named is not None:
+                await named(remote)
+            break
         await self._resubscribe(client, context, remote)
         return None
+
+    async def _find(
+        self, client: Client, context: ClientCallContext, context_id: str
+    ) -> Task | None:
+        """The task the peer made in ``context_id`` (``ListTasks``), None when it has none.
+
+        Tried again with backoff while the peer is out of reach, as ``_get``. A peer that
+        cannot list (method not found, unsupported) raises ``Unlisted``: whether it has the
+        task is unknown."""
+        misses, wait = 0, RESUME_S[0]
+        request = ListTasksRequest(context_id=context_id, include_artifacts=True, page_size=10)
+        while True:
+            try:
+                listed = await client.list_tasks(request, context=context)
+                break
+            except (A2AError, httpx.HTTPError) as exc:
+                misses += 1
+                if not _transient(exc):
+                    if isinstance(exc, A2AError) and not isinstance(exc, A2AClientError):
+                        raise Unlisted(str(exc)) from exc
+                    raise
+                if misses >= self.resume_tries:
+                    raise
+                log.info("A2A context %s: ListTasks failed: %r", context_id, exc)
+            await asyncio.sleep(wait)
+            wait = min(wait * 2, RESUME_S[1])
+        # A peer that ignores the filter must not make MODX follow another step's task.
+        mine = [t for t in listed.tasks if t.context_id == context_id and t.id]
+        if len(mine) > 1:
+            log.warning(
+                "A2A context %s holds %d tasks; following %s", context_id, len(mine), mine[0].id
+            )
+        return mine[0] if mine else None
 
     async def _resubscribe(self, client: Client, context: ClientCallContext, remote: Task) -> None:
         """Follow ``remote``, whose stream broke, by subscribing to it again until it ends or
@@ -421,12 +527,25 @@ def _handle(remote: Task) -> dict[str, str]:
     return {"task_id": remote.id, "context_id": remote.context_id}
 
 
-def _resumed(payload: Any) -> Task:
-    """The remote task a ``TASK_RESUME`` task names, as far as MODX knows it (still working)."""
+def attempt_ids(task: Envelope) -> tuple[str, str]:
+    """The context id and message id of the message that starts the remote task of ``task``'s
+    attempt: derived from the run, the step and the attempt, so a holder that sends the
+    attempt again (after another died) names the same context, where the peer's task is."""
+    attempt = f"{task.run_id}/{task.step_id}/{task.attempt}"
+    return str(uuid.uuid5(IDS, "context:" + attempt)), str(uuid.uuid5(IDS, "message:" + attempt))
+
+
+def _handle_of(payload: Any) -> dict[str, Any]:
+    """The conversation a ``TASK_RESUME`` task names: a remote task, or only its context."""
     handle = payload.get("conversation") if isinstance(payload, dict) else None
-    if not (isinstance(handle, dict) and isinstance(handle.get("task_id"), str)):
+    if not (isinstance(handle, dict) and (handle.get("task_id") or handle.get("context_id"))):
         raise DeliveryFailed("bad_input", "the task names no remote task to follow", False)
-    remote = Task(id=handle["task_id"], context_id=str(handle.get("context_id") or ""))
+    return handle
+
+
+def _resumed(handle: dict[str, Any]) -> Task:
+    """The remote task ``handle`` names, as far as MODX knows it (still working)."""
+    remote = Task(id=str(handle["task_id"]), context_id=str(handle.get("context_id") or ""))
     remote.status.state = TaskState.TASK_STATE_WORKING
     return remote
 

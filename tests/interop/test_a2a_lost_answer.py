@@ -1,0 +1,76 @@
+"""The answer to MODX's message is lost after the peer made its task (MODX as an A2A client):
+the JSON-RPC response of ``SendMessage``, or a ``SendStreamingMessage`` stream before its first
+event, never arrives. Each attempt's message carries a context id MODX chose for it, so MODX
+asks the peer (``ListTasks`` by that context) for the task the message made and follows it,
+instead of sending again (which made a second remote task). A peer without ``ListTasks`` gets
+the message again (the fallback). The peer is the a2a-sdk's server (tests/interop/a2a_peer.py)
+whose JSON-RPC endpoint closes the connection instead of answering, both modes."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from tests.fixtures.services import wait_until
+from tests.fixtures.stack import Stack
+from tests.interop.a2a_peer import running_peer
+
+AGENT = "Tax-Helper"
+FLOW: dict[str, Any] = {
+    "name": "via-shout",
+    "steps": [
+        {
+            "id": "remote",
+            "capability": f"a2a.{AGENT}.shout",
+            "input": {"text": "$.input.text"},
+            "retry": {"max_attempts": 3, "backoff_s": 0.05},
+        }
+    ],
+    "output": "$.steps.remote.output",
+}
+
+
+@pytest.mark.parametrize(
+    ("streaming", "method"), [(True, "SendStreamingMessage"), (False, "SendMessage")]
+)
+async def test_a_lost_answer_is_found_by_its_context_and_followed(
+    stack: Stack, streaming: bool, method: str
+) -> None:
+    async with running_peer(streaming=streaming) as peer:
+        peer.release = asyncio.Event()
+        peer.lose = [method]
+        response = await stack.client.post("/v1/agents/a2a", json={"card_url": peer.card_url})
+        assert response.status_code == 201, response.text
+        run_id = await stack.submit(FLOW, {"text": "hello"})
+        # (Without the look-up, the step failed and its retry made a second remote task.)
+        await wait_until(lambda: bool(peer.lost) and bool(peer.tasks), timeout=300)
+        await wait_until(lambda: "ListTasks" in peer.calls or len(peer.tasks) > 1, timeout=300)
+        peer.release.set()
+        run = await stack.wait(run_id, timeout=300)
+    assert run["status"] == "succeeded", run
+    assert run["output"] == {"text": "HELLO"}
+    assert peer.lost == [method]
+    assert len(peer.tasks) == 1, peer.calls  # one remote task, found and followed to its end
+    assert peer.calls.count(method) == 1
+    step = run["steps"][0]
+    assert step["attempt"] == 1
+    following = step["meta"]["following"]
+    assert following["conversation"]["task_id"] == peer.tasks[0]
+
+
+async def test_a_peer_without_list_tasks_gets_the_message_again(stack: Stack) -> None:
+    # The fallback: nothing can say whether the lost message made a task, so it goes again
+    # (the step's retry), and the peer makes a second task.
+    async with running_peer(streaming=False) as peer:
+        peer.lose = ["SendMessage"]
+        peer.refuse = {"ListTasks"}
+        response = await stack.client.post("/v1/agents/a2a", json={"card_url": peer.card_url})
+        assert response.status_code == 201, response.text
+        run_id = await stack.submit(FLOW, {"text": "hello"})
+        run = await stack.wait(run_id, timeout=300)
+    assert run["status"] == "succeeded", run
+    assert run["output"] == {"text": "HELLO"}
+    assert peer.calls.count("SendMessage") == 2
+    assert len(peer.tasks) == 2

@@ -60,6 +60,19 @@ async def test_a_lost_answer_is_found_by_its_context_and_followed(
     assert following["conversation"]["task_id"] == peer.tasks[0]
 
 
+async def test_a_task_that_ended_before_it_was_looked_for_is_read_whole(stack: Stack) -> None:
+    async with running_peer(streaming=True) as peer:
+        peer.lose = ["SendStreamingMessage"]  # and shout completes at once
+        response = await stack.client.post("/v1/agents/a2a", json={"card_url": peer.card_url})
+        assert response.status_code == 201, response.text
+        run_id = await stack.submit(FLOW, {"text": "hello"})
+        run = await stack.wait(run_id, timeout=300)
+    assert run["status"] == "succeeded", run
+    assert run["output"] == {"text": "HELLO"}  # the artifact of the task found
+    assert len(peer.tasks) == 1, peer.calls
+    assert run["steps"][0]["attempt"] == 1
+
+
 async def test_a_peer_without_list_tasks_gets_the_message_again(stack: Stack) -> None:
     # The fallback: nothing can say whether the lost message made a task, so it goes again
     # (the step's retry), and the peer makes a second task.

@@ -305,6 +305,8 @@ class A2aDelivery:
             wait = min(wait * 2, RESUME_S[1])
         # A peer that ignores the filter must not make MODX follow another step's task.
         mine = [t for t in listed.tasks if t.context_id == context_id and t.id]
+        if mine and mine[0].status.state in translate_a2a.FINAL_STATES:
+            return await self._get(client, context, mine[0].id)  # whole: a list may trim it
         if len(mine) > 1:
             log.warning(
                 "A2A context %s holds %d tasks; following %s", context_id, len(mine), mine[0].id

@@ -164,6 +164,10 @@ class Settings(BaseSettings):
     """How long an MCP server has to start and answer ``initialize``."""
     a2a_timeout_s: float = Field(default=300.0, gt=0)
     """A2A agents: how long MODX waits for a card, or for the next event of a streamed task."""
+    a2a_heartbeat_timeout_s: float = Field(default=30.0, ge=0)
+    """A step on an A2A agent that sets no ``heartbeat_timeout_s`` gets this one (0: none): the
+    process that follows its remote task beats every 5 s, so a dead one is noticed and the
+    task followed again by another (docs/interop.md)."""
     http_reply_max_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     orchestrator_id: str | None = None
     # Runs are split into this many partitions, shared out among the live replicas (each run

@@ -132,6 +132,9 @@ class Runtime:
         engine = Engine(
             Router(),
             default_timeout_s=settings.default_step_timeout_s,
+            heartbeat_defaults={"a2a": settings.a2a_heartbeat_timeout_s}
+            if settings.a2a_heartbeat_timeout_s
+            else None,
             limits=settings.limits,
             sign_task=authenticator.stamp,
             # Shared by every replica through Redis; in this process when embedded.

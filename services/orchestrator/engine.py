@@ -7,7 +7,7 @@ queues the envelopes those changes cause; the caller commits, and the relay publ
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -72,6 +72,8 @@ class Engine:
         sign_task: Signs each task envelope with the orchestrator's key (agents check it).
         capacity: Holds tasks of capabilities with ``concurrency`` or ``rate_limit`` back
             (None: nothing is held back).
+        heartbeat_defaults: A step's ``heartbeat_timeout_s``, by the transport of the remote
+            agent its task goes to, when its definition sets none (``{"a2a": 30.0}``).
     """
 
     def __init__(
@@ -81,8 +83,10 @@ class Engine:
         limits: Limits | None = None,
         sign_task: Callable[[Envelope], Envelope] | None = None,
         capacity: Capacity | None = None,
+        heartbeat_defaults: Mapping[str, float] | None = None,
     ) -> None:
         self.router = router
+        self.heartbeat_defaults: Mapping[str, float] = dict(heartbeat_defaults or {})
         self.capacity = capacity
         self.default_timeout_s = default_timeout_s
         self.limits = limits or Limits()

@@ -8,7 +8,8 @@
   it: a ``task.started`` for a step that no longer waits is answered with a cancel. Whatever
   the holder still sends is refused or ignored by the usual rules (``authenticity``,
   ``states``): no result is recorded after a cancel.
-- **Heartbeats.** A step with ``heartbeat_timeout_s`` is due that long after its task started
+- **Heartbeats.** A step with ``heartbeat_timeout_s`` (its own, or its remote transport's
+  default: ``Engine.heartbeat_defaults``) is due that long after its task started
   or its holder last sent a heartbeat or progress, and never later than the attempt's own
   deadline. A heartbeat that does not come in time sends the task again, as the same attempt
   and with the same deadline (the old holder gets a cancel): a dead or stuck agent costs the
@@ -50,6 +51,9 @@ task's delivery (``holding``): ``{"recheck_at": when that is looked at again, "d
 SUPERSEDED = "superseded"
 """``Step.meta`` key: tasks sent again for the same attempt (their agent went offline), with
 the agent that held each."""
+HEARTBEAT_TIMEOUT = "heartbeat_timeout_s"
+"""``Step.meta`` key: the heartbeat timeout of the task in flight, when the step's definition
+sets none and its transport's default applies (an A2A agent's)."""
 TASK_DEADLINE = "task_deadline"
 """``Step.meta`` key: the attempt's deadline, kept while heartbeats move ``due_at`` before it."""
 CANCEL_TTL_S = 300.0
@@ -71,17 +75,28 @@ MAX_PROGRESS_DATA = 64 * 1024
 Sign = Callable[[Envelope], Envelope]
 
 
-def dispatched(row: Step, step_def: StepDefinition, destination: str, deadline: datetime) -> None:
-    """Note on the step what its cancel and heartbeats will need (part of ``row.meta``)."""
-    dropped = ("waiting", VIA_REMOTE, SHARED_STREAM, TASK_DEADLINE, HELD)
+def dispatched(row: Step, destination: str, deadline: datetime, heartbeat: float | None) -> None:
+    """Note on the step what its cancel and heartbeats will need (part of ``row.meta``);
+    ``heartbeat``: the task's heartbeat timeout, if any."""
+    dropped = ("waiting", VIA_REMOTE, SHARED_STREAM, TASK_DEADLINE, HELD, HEARTBEAT_TIMEOUT)
     meta = {k: v for k, v in row.meta.items() if k not in dropped}
     if remote_agent(destination) is not None:
         meta[VIA_REMOTE] = True
     elif destination == streams.tasks(row.capability):
         meta[SHARED_STREAM] = True
-    if step_def.heartbeat_timeout_s is not None:
+    if heartbeat is not None:
         meta[TASK_DEADLINE] = deadline.isoformat()
+        meta[HEARTBEAT_TIMEOUT] = heartbeat
     row.meta = meta
+
+
+def heartbeat_timeout(row: Step, step_def: StepDefinition) -> float | None:
+    """The heartbeat timeout of ``row``'s task in flight: the step's own, else the default of
+    the transport it went through (noted at dispatch), else None."""
+    if step_def.heartbeat_timeout_s is not None:
+        return step_def.heartbeat_timeout_s
+    found = row.meta.get(HEARTBEAT_TIMEOUT)
+    return float(found) if isinstance(found, int | float) else None
 
 
 def cancel(
@@ -169,7 +184,7 @@ def _held(row: Step, key: str) -> datetime | None:
 def beat(ctx: RunContext, row: Step, step_def: StepDefinition) -> None:
     """The holder is alive (started, heartbeat, progress): the heartbeat timeout starts again
     (and, for a task held for its offline agent, watches the holder from now on)."""
-    timeout = step_def.heartbeat_timeout_s
+    timeout = heartbeat_timeout(row, step_def)
     if timeout is None or row.status != StepState.RUNNING:
         return
     row.meta = {k: v for k, v in row.meta.items() if k != HELD}
@@ -180,7 +195,7 @@ def beat(ctx: RunContext, row: Step, step_def: StepDefinition) -> None:
 
 def heartbeat_lost(ctx: RunContext, row: Step, step_def: StepDefinition) -> bool:
     """Whether ``row`` is due because its heartbeats stopped (and its attempt has time left)."""
-    if step_def.heartbeat_timeout_s is None or row.status != StepState.RUNNING:
+    if heartbeat_timeout(row, step_def) is None or row.status != StepState.RUNNING:
         return False
     limit = task_deadline(row)
     return limit is not None and ctx.now < limit

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -44,11 +44,13 @@ def remote_agent(destination: str) -> str | None:
 class Route:
     """Where a task goes: a bus stream, or ``remote:<agent_id>``; ``agent_id`` if known now;
     ``reply_to``: whether every agent that may take it speaks ``reply_to`` (else its answer
-    goes to ``modx.results`` and is passed on to the run's owner)."""
+    goes to ``modx.results`` and is passed on to the run's owner); ``transport``: the remote
+    agent's (``a2a``...), None for a bus stream."""
 
     destination: str
     agent_id: str | None
     reply_to: bool = True
+    transport: str | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,7 @@ class _Live:
     # Every agent consuming the stream speaks ``reply_to``; and the usable ones that do.
     stream_reply_to: bool = True
     reply_to: frozenset[str] = frozenset()
+    transports: dict[str, str] = field(default_factory=dict)  # of the remote agents
 
 
 class Router:
@@ -108,7 +111,8 @@ class Router:
             return Route(streams.inbox(agent_id), agent_id, agent_id in live.reply_to)
         if live.remote_agents:
             agent_id = await self._least_loaded(session, live.remote_agents)
-            return Route(REMOTE_PREFIX + agent_id, None, agent_id in live.reply_to)
+            transport = live.transports.get(agent_id)
+            return Route(REMOTE_PREFIX + agent_id, None, agent_id in live.reply_to, transport)
         return None
 
     async def _load(self, session: AsyncSession, capability: str, tenant: str) -> _Live:
@@ -134,6 +138,7 @@ class Router:
         return _Live(
             bus_agents=tuple(a for a, t in usable if t in ON_BUS),
             remote_agents=tuple(a for a, t in usable if t not in ON_BUS),
+            transports={a: t for a, t in usable if t not in ON_BUS},
             at=time.monotonic(),
             stream_ok=not streamless and all(ok for _, t, _, ok, _ in found if t in ON_BUS),
             # Offline ones too: an agent that comes back reads what the stream holds.
@@ -175,7 +180,7 @@ class Router:
             return None
         reply_to = speaks(row.transport, row.card.get("features"), "reply_to")
         if row.transport not in ON_BUS:
-            return Route(REMOTE_PREFIX + row.id, row.id, reply_to)
+            return Route(REMOTE_PREFIX + row.id, row.id, reply_to, row.transport)
         return Route(streams.inbox(row.id), row.id, reply_to)
 
 

@@ -6,6 +6,7 @@ See the package docstring (``services.orchestrator.steps``) for how the engine u
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
@@ -25,6 +26,7 @@ class Host(Protocol):
     router: Router
     limits: Limits
     default_timeout_s: float
+    heartbeat_defaults: Mapping[str, float]  # heartbeat_timeout_s by remote transport
     capacity: Capacity | None
     partitions: int | None  # runs' partitions, for tasks' ``reply_to`` (None: no routing)
 

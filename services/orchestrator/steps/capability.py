@@ -110,7 +110,10 @@ class Capability(StepKind):
         ctx.event(
             "step.heartbeat_lost",
             row,
-            data={"heartbeat_timeout_s": step.heartbeat_timeout_s, "task_id": row.task_id},
+            data={
+                "heartbeat_timeout_s": in_flight.heartbeat_timeout(row, step),
+                "task_id": row.task_id,
+            },
         )
         deadline = in_flight.task_deadline(row)
         in_flight.cancel(ctx, row, "its heartbeats stopped; sent again", self.sign_task)
@@ -161,7 +164,10 @@ class Capability(StepKind):
         row.scheduled_at = ctx.now
         row.due_at = deadline
         row.error = None
-        in_flight.dispatched(row, step_def, route.destination, deadline)
+        heartbeat = step_def.heartbeat_timeout_s or self.host.heartbeat_defaults.get(
+            route.transport or ""
+        )
+        in_flight.dispatched(row, route.destination, deadline, heartbeat)
         conversation.forget(row)
         ctx.move_step(row, StepState.SCHEDULED, destination=route.destination)
         ctx.send(

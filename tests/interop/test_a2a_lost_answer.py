@@ -12,7 +12,18 @@ import asyncio
 from typing import Any
 
 import pytest
+from google.protobuf import json_format
 
+from bus import streams
+from bus.envelope import Envelope, Kind
+from services.db.models import AgentRow
+from services.egress import EgressPolicy
+from services.interop.a2a_client import fetch_card
+from services.orchestrator.conversation import TASK_RESUME
+from services.orchestrator.remote.a2a import A2aDelivery, attempt_ids
+from services.orchestrator.remote.delivery import DeliveryFailed, Reply
+from services.registry.schemas import A2aPeer, CapabilitySpec
+from services.registry.schemas import AgentCard as ModxCard
 from tests.fixtures.services import wait_until
 from tests.fixtures.stack import Stack
 from tests.interop.a2a_peer import running_peer
@@ -87,3 +98,67 @@ async def test_a_peer_without_list_tasks_gets_the_message_again(stack: Stack) ->
     assert run["output"] == {"text": "HELLO"}
     assert peer.calls.count("SendMessage") == 2
     assert len(peer.tasks) == 2
+
+
+@pytest.mark.parametrize("streaming", [True, False], ids=["streaming", "blocking"])
+async def test_an_attempt_sent_again_with_only_its_context_follows_the_task(
+    streaming: bool,
+) -> None:
+    """A holder sent the message and died before the peer named the task: the step knows only
+    the attempt's context (recorded before the message went). The attempt sent again
+    (``modx:task.resume`` with ``{"context_id"}``) finds the task there and follows it."""
+    delivery = A2aDelivery(EgressPolicy(["127.0.0.1"]))
+    published: list[Envelope] = []
+
+    async def publish(envelope: Envelope) -> None:
+        published.append(envelope)
+
+    async with running_peer(streaming=streaming) as running:
+        card = await fetch_card(delivery.http, running.card_url)
+        peer = A2aPeer(
+            card_url=running.card_url,
+            card=json_format.MessageToDict(card),
+            skills={"a2a.helper.shout": "shout"},
+        )
+        modx_card = ModxCard(
+            name="helper",
+            transport="a2a",
+            a2a=peer,
+            capabilities=[CapabilitySpec(name="a2a.helper.shout")],
+        )
+        agent = AgentRow(id="helper-id", card=modx_card.model_dump(mode="json"))
+
+        def task(**fields: Any) -> Envelope:
+            return Envelope(
+                kind=Kind.TASK,
+                topic="a2a.helper.shout",
+                sender="orchestrator",
+                run_id="run",
+                step_id="remote",
+                attempt=1,
+                **fields,
+            )
+
+        first = task(payload={"text": "hello"})
+        context_id, _ = attempt_ids(first)
+        # The first holder loses the answer and gives up at once (it "died").
+        running.lose = ["SendStreamingMessage" if streaming else "SendMessage"]
+        delivery.resume_tries = 1
+        with pytest.raises(DeliveryFailed):
+            await delivery.deliver(agent, first, Reply(first, agent.id, publish))
+        assert len(running.tasks) == 1
+        started = [e for e in published if e.topic == streams.TASK_STARTED]
+        # Its context was said before the message went (the step keeps it).
+        assert started[0].payload["conversation"] == {"context_id": context_id}
+        delivery.resume_tries = 6
+        again = task(
+            schema=TASK_RESUME,
+            payload={"input": {"text": "hello"}, "conversation": {"context_id": context_id}},
+        )
+        await delivery.deliver(agent, again, Reply(again, agent.id, publish))
+    await delivery.close()
+    assert published[-1].kind == Kind.RESULT, published[-1]
+    assert published[-1].payload["output"] == {"text": "HELLO"}
+    assert published[-1].payload["conversation"]["task_id"] == running.tasks[0]
+    assert len(running.tasks) == 1, running.calls  # followed, not sent again
+    assert "ListTasks" in running.calls

@@ -97,7 +97,7 @@ def create_app(settings: Settings | None = None, *, orchestrate: bool = True) ->
     ):
         app.include_router(module.router, responses=errors.ERROR_RESPONSES)
     app.include_router(dashboard_router)
-    mcp = McpEndpoint()  # MCP over streamable HTTP (services/interop/mcp_server.py)
+    mcp = McpEndpoint(app.version)  # MCP over streamable HTTP (services/interop/mcp_server.py)
     app.router.routes.append(Route(MCP_PATH, mcp, include_in_schema=False))
     app.state.on_ready.append(mcp.start)
     app.state.on_shutdown.append(mcp.stop)

@@ -29,6 +29,7 @@ from services.interop import bearer, calls
 from services.interop.mcp_cancel import Call, InFlight, SharedCalls, cancellation
 from services.interop.mcp_framing import error_answer
 from services.interop.mcp_framing import refusal as framing_refusal
+from services.interop.mcp_origin import forbidden_body, refused_origin
 from services.interop.sealed import sealing
 from services.interop.translate import Failure
 from services.interop.translate import mcp as translate_mcp
@@ -157,10 +158,13 @@ async def _progress(runtime: Runtime, run_id: str) -> AsyncIterator[tuple[int, i
             await changed.wait(30.0)  # a missed notice costs at most this
 
 
-def mcp_server(runtime_of: Any, in_flight: InFlight) -> Server[Any, Request]:
+def mcp_server(runtime_of: Any, in_flight: InFlight, version: str) -> Server[Any, Request]:
     """The MCP server; ``runtime_of(request)`` finds the process's Runtime; ``in_flight``
-    keeps its calls for cancels."""
-    server: Server[Any, Request] = Server("modx", instructions="MODX workflows and capabilities.")
+    keeps its calls for cancels; ``version`` is MODX's, for ``serverInfo`` (the SDK would
+    name its own)."""
+    server: Server[Any, Request] = Server(
+        "modx", version=version, instructions="MODX workflows and capabilities."
+    )
 
     def caller() -> tuple[Runtime, Principal]:
         request = server.request_context.request
@@ -244,11 +248,10 @@ class McpEndpoint:
     (calling), then the SDK's streamable-HTTP transport, one stateless exchange per request;
     a cancel is answered here (the SDK's session of that exchange knows no call to cancel)."""
 
-    def __init__(self) -> None:
+    def __init__(self, version: str) -> None:
         self.in_flight = InFlight()
-        self.manager = StreamableHTTPSessionManager(
-            mcp_server(lambda request: request.app.state.runtime, self.in_flight), stateless=True
-        )
+        server = mcp_server(lambda request: request.app.state.runtime, self.in_flight, version)
+        self.manager = StreamableHTTPSessionManager(server, stateless=True)
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.shared: SharedCalls | None = None
@@ -288,6 +291,12 @@ class McpEndpoint:
             await self._task
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        settings = HTTPConnection(scope).app.state.settings
+        origin = refused_origin(scope, settings.mcp_allowed_origins)
+        if origin is not None:  # before the token: a page that may not call gets nothing else
+            json_type = [(b"content-type", b"application/json")]
+            await _answer(send, 403, forbidden_body(origin), json_type)
+            return
         try:
             principal = await bearer.reader(HTTPConnection(scope))
         except ApiError as exc:

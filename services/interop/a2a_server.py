@@ -96,6 +96,7 @@ from services.interop.translate.a2a import (
     NotACall,
     ask_task,
     call_of,
+    cancelled_ask,
     final_events,
     history_of,
     message_json,
@@ -129,6 +130,7 @@ PUSH_CONFIGS = frozenset(
         "DeleteTaskPushNotificationConfig",
     }
 )
+CANCELLED_BY_CLIENT = "cancelled by A2A client"
 MAX_QUERY = 2000  # characters of a text that discovery ranks (as GET /v1/capabilities?q=)
 # When a text-only message is clear enough to start a skill (see ``choose``).
 MIN_SIMILARITY = 0.3
@@ -648,8 +650,12 @@ class RunTasks(RequestHandler):
     async def on_cancel_task(self, params: CancelTaskRequest, context: ServerCallContext) -> Task:
         caller = _Caller(context)
         task_id = params.id
+        async with caller.runtime.sessions() as session:
+            ask = await a2a_tasks.forget_ask(session, task_id, caller.tenant)
+        if ask is not None:  # no run to cancel: the ask ends here
+            return cancelled_ask(ask.id, ask.context_id, ask.history, CANCELLED_BY_CLIENT)
         await self._read(caller, task_id)
-        if not await caller.runtime.orchestrator.cancel_run(task_id, "cancelled by A2A client"):
+        if not await caller.runtime.orchestrator.cancel_run(task_id, CANCELLED_BY_CLIENT):
             run = await self._read(caller, task_id)
             raise TaskNotCancelableError(message=f"task {task_id} has ended ({run.status})")
         return task_of(await self._read(caller, task_id))

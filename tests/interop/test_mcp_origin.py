@@ -1,8 +1,8 @@
 """``/mcp`` and the browser: MCP's streamable HTTP transport says servers "MUST validate the
 Origin header on all incoming connections to prevent DNS rebinding attacks" (2025-06-18), and
 "if the Origin header is present and invalid, servers MUST respond with HTTP 403 Forbidden"
-(2025-11-25). Before, any Origin was served. And what the server says of itself: its
-``serverInfo`` named the MCP SDK's version, not MODX's."""
+(2025-11-25). Before, any Origin was served. And what the server says: its ``serverInfo``
+named the MCP SDK's version, not MODX's; a tool's result broke the tool's ``outputSchema``."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from mcp.client.streamable_http import streamable_http_client
 
 from tests.fixtures.stack import TOKEN, Stack, running_stack
 from tests.interop.test_mcp_framing import HEADERS, post
+from tests.interop.test_mcp_server import mcp_session
+from tests.services.test_egress import Target, serving
 
 ALLOWED = "https://console.example"
 PING = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
@@ -86,3 +88,30 @@ async def test_server_info_names_modx_and_its_version(stack: Stack) -> None:
         hello = await session.initialize()
     version = (await stack.client.get("/openapi.json")).json()["info"]["version"]
     assert (hello.serverInfo.name, hello.serverInfo.version) == ("modx", version)
+
+
+TOTAL = {"type": "object", "properties": {"total": {"type": "integer"}}, "required": ["total"]}
+
+
+async def test_an_output_that_breaks_the_tools_output_schema_is_an_error(stack: Stack) -> None:
+    """MCP (2025-06-18, tools): with an ``outputSchema``, "servers MUST provide structured
+    results that conform to this schema". An HTTP agent that declares one and answers
+    something else made MODX send that as ``structuredContent``, which the SDK's client
+    refuses (it raised instead of giving the result). Now the call is a tool error naming
+    what breaks the schema."""
+    async with serving(Target()) as port:
+        card = {
+            "name": "quoter",
+            "transport": "http",
+            "endpoint": f"http://127.0.0.1:{port}/ok",  # answers {"fine": true}
+            "capabilities": [{"name": "shop.total", "output_schema": TOTAL}],
+        }
+        registered = await stack.client.post("/v1/agents", json=card)
+        assert registered.status_code == 201, registered.text
+        async with mcp_session(stack) as session:
+            tools = {tool.name: tool for tool in (await session.list_tools()).tools}
+            assert tools["shop.total"].outputSchema == TOTAL
+            result = await session.call_tool("shop.total", {})
+    assert result.isError and result.structuredContent is None, result
+    text = result.content[0].text  # type: ignore[union-attr]
+    assert "outputSchema" in text and "total" in text, text

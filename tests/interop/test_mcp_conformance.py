@@ -1,6 +1,8 @@
-"""``/mcp`` and the browser: MCP's streamable HTTP transport says servers "MUST validate the
-Origin header on all incoming connections to prevent DNS rebinding attacks" (2025-06-18), and
-"if the Origin header is present and invalid, servers MUST respond with HTTP 403 Forbidden"
+"""MODX's MCP server against what the MCP specification asks, as an outsider's client finds it.
+
+``/mcp`` and the browser: the streamable HTTP transport says servers "MUST validate the Origin
+header on all incoming connections to prevent DNS rebinding attacks" (2025-06-18), and "if the
+Origin header is present and invalid, servers MUST respond with HTTP 403 Forbidden"
 (2025-11-25). Before, any Origin was served. And what the server says: its ``serverInfo``
 named the MCP SDK's version, not MODX's; a tool's result broke the tool's ``outputSchema``."""
 

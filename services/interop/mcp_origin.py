@@ -7,6 +7,9 @@ served. A page's origin is valid when the operator listed it (``MODX_MCP_ALLOWED
 The request's own host proves nothing: under DNS rebinding the attacker's page and the
 ``Host`` header both carry the attacker's name, so "the same origin as the request" would
 let it through.
+
+It is the outermost middleware of the app, so a page not allowed learns nothing else: not
+whether its body was too large or hostile, nor whether its token was good.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import json
 from collections.abc import Iterable
 
 import mcp.types as types
-from starlette.types import Scope
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 
 def normal(origin: str) -> str:
@@ -42,3 +45,23 @@ def forbidden_body(origin: str) -> bytes:
         "message": f"origin: {origin[:200]!r} may not call /mcp",
     }
     return json.dumps({"jsonrpc": "2.0", "error": error}).encode()
+
+
+class McpOriginGuard:
+    """ASGI middleware: a request to ``path`` (any verb) from an origin not allowed is a 403."""
+
+    def __init__(self, app: ASGIApp, path: str, allowed: Iterable[str]) -> None:
+        self.app = app
+        self.path = path
+        self.allowed = [normal(origin) for origin in allowed]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        origin = None
+        if scope["type"] == "http" and scope["path"] == self.path:
+            origin = refused_origin(scope, self.allowed)
+        if origin is None:
+            await self.app(scope, receive, send)
+            return
+        headers = [(b"content-type", b"application/json")]
+        await send({"type": "http.response.start", "status": 403, "headers": headers})
+        await send({"type": "http.response.body", "body": forbidden_body(origin)})

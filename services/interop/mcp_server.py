@@ -30,7 +30,6 @@ from services.interop import bearer, calls
 from services.interop.mcp_cancel import Call, InFlight, SharedCalls, cancellation
 from services.interop.mcp_framing import error_answer
 from services.interop.mcp_framing import refusal as framing_refusal
-from services.interop.mcp_origin import forbidden_body, refused_origin
 from services.interop.sealed import sealing
 from services.interop.translate import Failure
 from services.interop.translate import mcp as translate_mcp
@@ -314,12 +313,6 @@ class McpEndpoint:
             await self._task
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        settings = HTTPConnection(scope).app.state.settings
-        origin = refused_origin(scope, settings.mcp_allowed_origins)
-        if origin is not None:  # before the token: a page that may not call gets nothing else
-            json_type = [(b"content-type", b"application/json")]
-            await _answer(send, 403, forbidden_body(origin), json_type)
-            return
         try:
             principal = await bearer.reader(HTTPConnection(scope))
         except ApiError as exc:

@@ -62,6 +62,12 @@ async def test_a_browser_origin_not_allowed_is_forbidden(console_stack: Stack) -
         # one bad Origin among two is bad
         both = [*HEADERS.items(), ("origin", ALLOWED), ("origin", "http://e.example")]
         forbidden(await http.post("/mcp", json=PING, headers=both))
+        # before anything reads the body: a hostile one, or one past the size limit
+        evil = {**HEADERS, "origin": "http://e.example"}
+        hostile = {"jsonrpc": "2.0", "id": 2, "method": "ping", "params": {"x": "\u0000"}}
+        forbidden(await http.post("/mcp", json=hostile, headers=evil))
+        huge = b"x" * (stack.settings.max_request_bytes + 1)
+        forbidden(await http.post("/mcp", content=huge, headers=evil))
     # the origin allowed (scheme and host compared without case) is served
     assert (await post(stack, PING, origin=ALLOWED)).status_code == 200
     assert (await post(stack, PING, origin="HTTPS://Console.Example")).status_code == 200

@@ -148,6 +148,10 @@ class Settings(BaseSettings):
     egress_allow: Annotated[list[str], NoDecode] = Field(default_factory=list)
     """CIDRs and host names HTTP agents' endpoints may reach besides public addresses
     (``services.egress``); comma-separated in ``MODX_EGRESS_ALLOW``."""
+    mcp_allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Browser origins (``https://host[:port]``) whose pages may call ``/mcp``; a request
+    with any other ``Origin`` is a 403 (``services.interop.mcp_origin``); comma-separated in
+    ``MODX_MCP_ALLOWED_ORIGINS``."""
     max_for_each_items: int = Field(default=100_000, ge=1)
     max_run_items: int = Field(default=200_000, ge=1)
     max_workflow_steps: int = Field(default=1_000, ge=1, le=100_000)
@@ -176,7 +180,7 @@ class Settings(BaseSettings):
     # A replica that stops renewing its membership lease loses its runs after this long.
     replica_lease_s: float = Field(default=10.0, gt=0)
 
-    @field_validator("egress_allow", mode="before")
+    @field_validator("egress_allow", "mcp_allowed_origins", mode="before")
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
         if isinstance(value, str):

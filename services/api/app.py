@@ -30,6 +30,7 @@ from services.config import Settings
 from services.dashboard import router as dashboard_router
 from services.interop.a2a_server import CARD_PATH, RPC_PATH, A2aEndpoint
 from services.interop.a2a_server import refusal as a2a_refusal
+from services.interop.mcp_origin import McpOriginGuard
 from services.interop.mcp_server import PATH as MCP_PATH
 from services.interop.mcp_server import McpEndpoint
 from services.interop.mcp_server import refusal as mcp_refusal
@@ -97,7 +98,7 @@ def create_app(settings: Settings | None = None, *, orchestrate: bool = True) ->
     ):
         app.include_router(module.router, responses=errors.ERROR_RESPONSES)
     app.include_router(dashboard_router)
-    mcp = McpEndpoint()  # MCP over streamable HTTP (services/interop/mcp_server.py)
+    mcp = McpEndpoint(app.version)  # MCP over streamable HTTP (services/interop/mcp_server.py)
     app.router.routes.append(Route(MCP_PATH, mcp, include_in_schema=False))
     app.state.on_ready.append(mcp.start)
     app.state.on_shutdown.append(mcp.stop)
@@ -109,4 +110,6 @@ def create_app(settings: Settings | None = None, *, orchestrate: bool = True) ->
     app.add_middleware(InputGuard, rpc={RPC_PATH: a2a_refusal, MCP_PATH: mcp_refusal})
     app.add_middleware(RequestMetrics)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    # outermost: MCP's Origin check (DNS rebinding) before anything reads the request
+    app.add_middleware(McpOriginGuard, path=MCP_PATH, allowed=settings.mcp_allowed_origins)
     return app

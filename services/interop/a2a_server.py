@@ -44,6 +44,7 @@ from a2a.types import (
     ListTasksRequest,
     ListTasksResponse,
     Message,
+    Role,
     SendMessageRequest,
     SubscribeToTaskRequest,
     Task,
@@ -86,7 +87,7 @@ from services.discovery.embed_run import EMBED_TENANT
 from services.discovery.ranking import Capability, Corpus
 from services.discovery.search import discovery_of
 from services.interop import a2a_tasks, bearer, calls
-from services.interop.a2a_params import unknown_enum
+from services.interop.a2a_params import refused as refused_param
 from services.interop.a2a_skills import ASK, Skill, agent_card, skills_of
 from services.interop.sealed import sealing, sealing_stream
 from services.interop.translate.a2a import (
@@ -95,6 +96,7 @@ from services.interop.translate.a2a import (
     NotACall,
     ask_task,
     call_of,
+    cancelled_ask,
     final_events,
     history_of,
     message_json,
@@ -119,6 +121,17 @@ CARD_PATH = AGENT_CARD_WELL_KNOWN_PATH
 PRINCIPAL_KEY = "modx.a2a.principal"
 REVOKED = "the token was revoked, rotated or expired while the call ran"
 STARTS_OR_CANCELS = frozenset({"SendMessage", "SendStreamingMessage", "CancelTask"})
+# Methods of a capability the card says MODX lacks: A2A answers PushNotificationNotSupported
+# whatever their params (3.3.4), so those are not checked first.
+PUSH_CONFIGS = frozenset(
+    {
+        "CreateTaskPushNotificationConfig",
+        "GetTaskPushNotificationConfig",
+        "ListTaskPushNotificationConfigs",
+        "DeleteTaskPushNotificationConfig",
+    }
+)
+CANCELLED_BY_CLIENT = "cancelled by A2A client"
 MAX_QUERY = 2000  # characters of a text that discovery ranks (as GET /v1/capabilities?q=)
 # When a text-only message is clear enough to start a skill (see ``choose``).
 MIN_SIMILARITY = 0.3
@@ -221,14 +234,19 @@ def picked(message: Message, candidates: Mapping[str, Any]) -> tuple[str, Any] |
     return named[0], candidates[named[0]]["send"]["input"]
 
 
-def _task_id(params: GetTaskRequest | CancelTaskRequest | SubscribeToTaskRequest) -> str:
-    """The task a request names: a missing ``id`` is a bad request, not an unknown task (the
-    SDK's parser leaves it empty)."""
-    if not params.id:
+def _check_sent(params: SendMessageRequest) -> None:
+    """What a sent message may not ask, beyond its params' shape (``a2a_params``): to speak as
+    the agent, or push notifications the card says MODX does not send."""
+    if params.message.role != Role.ROLE_USER:
         raise InvalidParamsError(
-            message="id: the task's id is required", data={"path": "$.params.id"}
+            message="message.role: a client's message is ROLE_USER (ROLE_AGENT is the server's)",
+            data={"path": "$.params.message.role", "in": "body"},
         )
-    return params.id
+    if params.configuration.HasField("task_push_notification_config"):
+        # A2A: a client's attempt "to use push notification features" the agent lacks
+        raise PushNotificationNotSupportedError(
+            message="push notifications are not supported (the card: pushNotifications false)"
+        )
 
 
 def _run_task(
@@ -460,6 +478,7 @@ class RunTasks(RequestHandler):
 
     @sealed
     async def on_message_send(self, params: SendMessageRequest, context: ServerCallContext) -> Task:
+        _check_sent(params)
         caller = _Caller(context)
         validate_history_length(params.configuration)
         started = await self._start(caller, params.message)
@@ -475,6 +494,7 @@ class RunTasks(RequestHandler):
     async def on_message_send_stream(
         self, params: SendMessageRequest, context: ServerCallContext
     ) -> AsyncGenerator[Event]:
+        _check_sent(params)
         caller = _Caller(context)
         started = await self._start(caller, params.message)
         if isinstance(started, Task):
@@ -488,7 +508,7 @@ class RunTasks(RequestHandler):
         self, params: SubscribeToTaskRequest, context: ServerCallContext
     ) -> AsyncGenerator[Event]:
         caller = _Caller(context)
-        task_id = _task_id(params)
+        task_id = params.id
         async with caller.runtime.readers() as session:
             run = await runs.get_run(session, task_id, caller.tenant)
             # A2A: the task as it is, then what comes next. Replaying its history after that
@@ -544,7 +564,7 @@ class RunTasks(RequestHandler):
     @sealed
     async def on_get_task(self, params: GetTaskRequest, context: ServerCallContext) -> Task:
         validate_history_length(params)
-        return apply_history_length(await self._task(_Caller(context), _task_id(params)), params)
+        return apply_history_length(await self._task(_Caller(context), params.id), params)
 
     @sealed
     async def on_list_tasks(
@@ -630,9 +650,13 @@ class RunTasks(RequestHandler):
     @sealed
     async def on_cancel_task(self, params: CancelTaskRequest, context: ServerCallContext) -> Task:
         caller = _Caller(context)
-        task_id = _task_id(params)
+        task_id = params.id
+        async with caller.runtime.sessions() as session:
+            ask = await a2a_tasks.forget_ask(session, task_id, caller.tenant)
+        if ask is not None:  # no run to cancel: the ask ends here
+            return cancelled_ask(ask.id, ask.context_id, ask.history, CANCELLED_BY_CLIENT)
         await self._read(caller, task_id)
-        if not await caller.runtime.orchestrator.cancel_run(task_id, "cancelled by A2A client"):
+        if not await caller.runtime.orchestrator.cancel_run(task_id, CANCELLED_BY_CLIENT):
             run = await self._read(caller, task_id)
             raise TaskNotCancelableError(message=f"task {task_id} has ended ({run.status})")
         return task_of(await self._read(caller, task_id))
@@ -700,7 +724,7 @@ class A2aEndpoint:
             # request whose outcome only its answer tells, so none is run unanswered.
             await Response(status_code=204)(scope, receive, send)
             return
-        refused = await self._unknown_enum(request)
+        refused = await self._refused_params(request)
         if refused is not None:
             await refused(scope, receive, send)
             return
@@ -715,18 +739,21 @@ class A2aEndpoint:
             return
         await response(scope, receive, send)
 
-    async def _unknown_enum(self, request: Request) -> Response | None:
-        """A ``-32602`` for params naming an enum value that does not exist, which the SDK's
-        parser would read as another (``services.interop.a2a_params``); else None."""
+    async def _refused_params(self, request: Request) -> Response | None:
+        """A ``-32602`` for params that leave out a REQUIRED field or name an enum value that
+        does not exist, which the SDK's parser would let through (``a2a_params``); else None."""
         try:
             body = await request.json()  # kept on the request: the dispatcher reads it again
         except ValueError:
             return None
         if not isinstance(body, dict):
             return None
-        model = self.dispatcher.METHOD_TO_MODEL.get(str(body.get("method")))
+        method = str(body.get("method"))
+        model = self.dispatcher.METHOD_TO_MODEL.get(method)
         descriptor = getattr(model, "DESCRIPTOR", None)  # a protobuf message class
-        found = unknown_enum(body.get("params"), descriptor) if descriptor is not None else None
+        if descriptor is None or method in PUSH_CONFIGS:
+            return None
+        found = refused_param(body.get("params"), descriptor)
         if found is None:
             return None
         request_id = body.get("id")

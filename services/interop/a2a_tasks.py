@@ -189,6 +189,18 @@ async def save_ask(
     await session.commit()
 
 
+async def forget_ask(session: AsyncSession, task_id: str, tenant: str) -> A2aTaskRow | None:
+    """Delete the tenant's ask ``task_id`` (cancelled: A2A lets a task cancelled and purged be
+    not found) and return what it was; None when it is not an ask, or a run was started
+    under its id (then the run is the task)."""
+    row = await get(session, task_id, tenant)
+    if row is None or row.ask is None or await session.get(RunRow, task_id) is not None:
+        return None
+    await session.delete(row)
+    await session.commit()
+    return row
+
+
 async def remember_context(
     session: AsyncSession, task_id: str, tenant: str, context_id: str
 ) -> None:

@@ -22,6 +22,7 @@ from mcp.shared.exceptions import McpError
 from starlette.requests import HTTPConnection, Request
 from starlette.types import Receive, Scope, Send
 
+from agents.sdk.json_schema import mismatch
 from modx.errors import error_text
 from services.api.deps import still_holds
 from services.api.errors import ApiError
@@ -90,9 +91,22 @@ async def list_tools(runtime: Runtime, tenant: str) -> list[types.Tool]:
     return tools
 
 
-def render(run: RunRow) -> types.CallToolResult:
+async def output_schema_of(runtime: Runtime, tenant: str, name: str) -> dict[str, Any] | None:
+    """The ``outputSchema`` ``tools/list`` gives tool ``name`` (workflows declare none)."""
+    if name.startswith(WORKFLOW_PREFIX):
+        return None
+    async with runtime.readers() as session:
+        found = await store.find_capabilities(session, name, live_only=True, limit=1, tenant=tenant)
+    return _object_schema(found[0][0].output_schema) if found else None
+
+
+def render(run: RunRow, output_schema: dict[str, Any] | None = None) -> types.CallToolResult:
     """A finished run as a tool result (``services.interop.translate.mcp``): the output, or
-    the run's error; the run's id in ``_meta`` (``modx/run_id``) to find it in the API."""
+    the run's error; the run's id in ``_meta`` (``modx/run_id``) to find it in the API.
+
+    MCP: a tool with an ``outputSchema`` MUST give structured results that conform to it. An
+    agent whose output breaks its own schema (an HTTP agent's answer is not checked against
+    it) makes the call a tool error saying what breaks, not a result the client refuses."""
     meta = {RUN_ID_META: run.id}
     if run.status != "succeeded":
         error = run.error if isinstance(run.error, dict) else {}
@@ -103,7 +117,15 @@ def render(run: RunRow) -> types.CallToolResult:
             str(error.get("code") or run.status), f"run {run.id} {run.status}: {message}"
         )
         return translate_mcp.error_result(failure, meta)
-    return translate_mcp.result_of(run.output, meta)
+    result = translate_mcp.result_of(run.output, meta)
+    broken = mismatch(output_schema, result.structuredContent) if output_schema else None
+    if broken is not None:
+        message = (
+            f"run {run.id} succeeded, but its output does not match the tool's outputSchema: "
+            f"${broken.path}: {broken.message}"
+        )
+        return translate_mcp.error_result(Failure("invalid_output", message), meta)
+    return result
 
 
 def _error(message: str) -> types.CallToolResult:
@@ -123,6 +145,7 @@ async def call_tool(
     in-flight calls) learns the run, for a cancel of the request."""
     if principal.role not in OPERATORS or principal.agent_id is not None:
         return _error("calling a tool starts a run: this needs an operator or admin token")
+    output_schema = await output_schema_of(runtime, principal.tenant, name)  # as listed
     try:
         run_id = await calls.start(runtime, principal.tenant, name, arguments, protocol="mcp")
     except calls.UnknownCall as exc:  # MCP: a protocol error, not a failure of the tool
@@ -138,7 +161,7 @@ async def call_tool(
     async with runtime.readers() as session:
         row = await session.get(RunRow, run_id)
     assert row is not None
-    return render(row)
+    return render(row, output_schema)
 
 
 async def _progress(runtime: Runtime, run_id: str) -> AsyncIterator[tuple[int, int]]:
@@ -161,10 +184,13 @@ async def _progress(runtime: Runtime, run_id: str) -> AsyncIterator[tuple[int, i
             await changed.wait(30.0)  # a missed notice costs at most this
 
 
-def mcp_server(runtime_of: Any, in_flight: InFlight) -> Server[Any, Request]:
+def mcp_server(runtime_of: Any, in_flight: InFlight, version: str) -> Server[Any, Request]:
     """The MCP server; ``runtime_of(request)`` finds the process's Runtime; ``in_flight``
-    keeps its calls for cancels."""
-    server: Server[Any, Request] = Server("modx", instructions="MODX workflows and capabilities.")
+    keeps its calls for cancels; ``version`` is MODX's, for ``serverInfo`` (the SDK would
+    name its own)."""
+    server: Server[Any, Request] = Server(
+        "modx", version=version, instructions="MODX workflows and capabilities."
+    )
 
     def caller() -> tuple[Runtime, Principal]:
         request = server.request_context.request
@@ -254,11 +280,10 @@ class McpEndpoint:
     (calling), then the SDK's streamable-HTTP transport, one stateless exchange per request;
     a cancel is answered here (the SDK's session of that exchange knows no call to cancel)."""
 
-    def __init__(self) -> None:
+    def __init__(self, version: str) -> None:
         self.in_flight = InFlight()
-        self.manager = StreamableHTTPSessionManager(
-            mcp_server(lambda request: request.app.state.runtime, self.in_flight), stateless=True
-        )
+        server = mcp_server(lambda request: request.app.state.runtime, self.in_flight, version)
+        self.manager = StreamableHTTPSessionManager(server, stateless=True)
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.shared: SharedCalls | None = None

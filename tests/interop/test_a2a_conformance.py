@@ -16,16 +16,25 @@ from a2a.types import (
     Message,
     Part,
     Role,
+    SendMessageConfiguration,
     SendMessageRequest,
     TaskPushNotificationConfig,
 )
-from a2a.utils.errors import ContentTypeNotSupportedError, PushNotificationNotSupportedError
+from a2a.utils.errors import (
+    ContentTypeNotSupportedError,
+    InvalidParamsError,
+    PushNotificationNotSupportedError,
+)
+from google.protobuf import json_format
+from google.protobuf.struct_pb2 import Value
 
 from bus.ids import new_id
 from services.interop.a2a_skills import ASK
 from services.interop.translate.a2a import output_of
-from tests.fixtures.stack import Stack
+from tests.fixtures.stack import TOKEN, Stack
 from tests.interop.test_a2a_server import a2a_client, helper
+
+HEADERS = {"authorization": f"Bearer {TOKEN}", "a2a-version": "1.0"}
 
 
 async def run_count(stack: Stack) -> int:
@@ -110,3 +119,64 @@ async def test_list_tasks_gives_artifacts_only_when_asked(stack: Stack) -> None:
     assert len(plain.artifacts) == 0
     assert len(full.artifacts) == len(got.artifacts) == 1
     assert output_of(full.artifacts[0].parts) == {"text": "X"}
+
+
+def shout_part() -> Part:
+    part = Part()
+    part.data.CopyFrom(
+        json_format.ParseDict({"skill": "text.shout", "input": {"text": "a"}}, Value())
+    )
+    return part
+
+
+@pytest.mark.parametrize("streaming", [False, True])
+async def test_a_message_without_what_a2a_requires_of_it_is_invalid_params(
+    stack: Stack, streaming: bool
+) -> None:
+    """A2A's proto marks a message's ``messageId``, ``role`` and ``parts`` REQUIRED, and a
+    client's message is the user's (``ROLE_USER``: "from the client to the server"); the
+    server "MUST validate all input parameters before processing". A message without an id
+    or a role, or in the agent's role, ran as any other."""
+    await stack.agent(helper)
+    before = await run_count(stack)
+    wrong = {
+        "$.params.message.messageId": Message(role=Role.ROLE_USER, parts=[shout_part()]),
+        "$.params.message.role": Message(message_id=new_id(), parts=[shout_part()]),
+        "$.params.message.parts": Message(message_id=new_id(), role=Role.ROLE_USER),
+    }
+    agent = Message(message_id=new_id(), role=Role.ROLE_AGENT, parts=[shout_part()])
+    async with a2a_client(stack, streaming=streaming) as (client, _):
+        for path, message in wrong.items():
+            with pytest.raises(InvalidParamsError) as refused:
+                async for _ in client.send_message(SendMessageRequest(message=message)):
+                    pass
+            assert refused.value.data == {"path": path, "in": "body"}, path
+        with pytest.raises(InvalidParamsError, match="ROLE_USER") as refused:
+            async for _ in client.send_message(SendMessageRequest(message=agent)):
+                pass
+        assert refused.value.data == {"path": "$.params.message.role", "in": "body"}
+    call = {"jsonrpc": "2.0", "id": 4, "method": "SendMessage", "params": {}}
+    answer = (await stack.client.post("/a2a", json=call, headers=HEADERS)).json()
+    assert (answer["id"], answer["error"]["code"]) == (4, -32602), answer
+    assert answer["error"]["message"].startswith("$.params.message: "), answer
+    assert await run_count(stack) == before  # nothing ran
+
+
+async def test_a_message_asking_for_push_notifications_is_refused(stack: Stack) -> None:
+    """A message whose configuration asks for push notifications (a webhook) from an agent
+    whose card says ``pushNotifications: false`` is PushNotificationNotSupportedError, as A2A
+    names a client's attempt "to use push notification features"; it ran, and no webhook was
+    ever called."""
+    await stack.agent(helper)
+    before = await run_count(stack)
+    hook = TaskPushNotificationConfig(url="https://example.com/hook")
+    message = Message(message_id=new_id(), role=Role.ROLE_USER, parts=[shout_part()])
+    request = SendMessageRequest(
+        message=message,
+        configuration=SendMessageConfiguration(task_push_notification_config=hook),
+    )
+    async with a2a_client(stack, streaming=False) as (client, _):
+        with pytest.raises(PushNotificationNotSupportedError):
+            async for _ in client.send_message(request):
+                pass
+    assert await run_count(stack) == before

@@ -387,3 +387,24 @@ async def test_list_tasks_files_a_waiting_run_under_input_required_as_get_task_d
         assert [t.id for t in done.tasks] == [waiting.id]
         assert (await client.list_tasks(ListTasksRequest(status=INPUT_REQUIRED))).tasks == []
         await client.cancel_task(CancelTaskRequest(id=holding.id))
+
+
+async def test_an_ask_can_be_cancelled_and_is_then_forgotten(stack: Stack) -> None:
+    """A2A's CancelTask on a task that is not terminal: "the updated task with cancellation
+    status". An ask (input-required, no run yet) was "not found" to CancelTask though GetTask
+    found it. Now it answers CANCELED, and the ask is purged (A2A: a task "already canceled
+    and purged" may be not found): a later message on it starts nothing."""
+    await greetings(stack)
+    async with a2a_client(stack, streaming=False) as (client, _):
+        asked = only_task(await collect(client, text_message("greet the person by name")))
+        assert asked.status.state == INPUT_REQUIRED
+        cancelled = await client.cancel_task(CancelTaskRequest(id=asked.id))
+        assert (cancelled.id, cancelled.status.state) == (asked.id, TaskState.TASK_STATE_CANCELED)
+        assert "cancelled by A2A client" in output_of(cancelled.status.message.parts)["text"]
+        with pytest.raises(TaskNotFoundError):
+            await client.get_task(GetTaskRequest(id=asked.id))
+        with pytest.raises(TaskNotFoundError):
+            await collect(client, on_task(text_message("the greet-casual one"), asked.id))
+        listed = await client.list_tasks(ListTasksRequest())
+        assert asked.id not in {task.id for task in listed.tasks}
+    assert (await stack.client.get("/v1/runs")).json()["items"] == []  # nothing ran

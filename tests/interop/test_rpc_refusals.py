@@ -93,7 +93,7 @@ async def test_a_request_without_a_task_id_is_invalid_params(stack: Stack) -> No
         for call in calls:
             with pytest.raises(InvalidParamsError) as refused:  # was -32001 "no task ''"
                 await call
-            assert refused.value.data == {"path": "$.params.id"}
+            assert refused.value.data == {"path": "$.params.id", "in": "body"}
         with pytest.raises(TaskNotFoundError):  # an id that names nothing is still not found
             await client.get_task(GetTaskRequest(id="01a24ef9-1d1a-70d6-b6cf-695bcd32a599"))
 

@@ -482,3 +482,13 @@ def ask_task(task_id: str, context_id: str, ask: dict[str, Any], history: list[A
         status.timestamp.CopyFrom(stamp)
     messages = [json_format.ParseDict(m, Message(), ignore_unknown_fields=True) for m in history]
     return Task(id=task_id, context_id=context_id, status=status, history=messages)
+
+
+def cancelled_ask(task_id: str, context_id: str, history: list[Any], reason: str) -> Task:
+    """An ask cancelled before any run: canceled, the reason as a run's error would say it."""
+    message = error_message({"message": reason, "code": "cancelled"}, task_id=task_id)
+    message.context_id = context_id
+    status = TaskStatus(state=TaskState.TASK_STATE_CANCELED, message=message)
+    status.timestamp.GetCurrentTime()
+    messages = [json_format.ParseDict(m, Message(), ignore_unknown_fields=True) for m in history]
+    return Task(id=task_id, context_id=context_id, status=status, history=messages)

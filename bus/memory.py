@@ -31,6 +31,7 @@ from bus.envelope import Envelope, utcnow
 from bus.errors import DeadLetterNotFoundError, TransportClosedError
 from bus.ids import new_id
 from bus.transport import (
+    ACKNOWLEDGED_SCAN,
     Ack,
     ConsumerOptions,
     DeadLetter,
@@ -411,6 +412,21 @@ class MemoryTransport(Transport):
                 found[envelope_id] = PendingDelivery(holder.consumer, 0.0, pending.deliveries)
             else:
                 found[envelope_id] = PendingDelivery("", now - pending.since, pending.deliveries)
+        return found
+
+    async def acknowledged(self, stream: str, group: str) -> set[str]:
+        """Envelope ids of the group's newest delivered entries that are not pending."""
+        log = self._streams.get(stream)
+        state = None if log is None else log.groups.get(group)
+        if log is None or state is None:
+            return set()
+        found: set[str] = set()
+        oldest = max(log.first, state.cursor - ACKNOWLEDGED_SCAN)
+        for seq in range(state.cursor - 1, oldest - 1, -1):
+            fields = None if seq in state.pel else log.get(seq)
+            envelope_id = None if fields is None else codec.envelope_id(fields)
+            if envelope_id is not None:
+                found.add(envelope_id)
         return found
 
     async def trim(self, stream: str) -> int:

@@ -45,6 +45,7 @@ from bus.ids import id_time, new_id
 from bus.redis_client import RedisClient, connect, publish_all
 from bus.tasks import cancel_and_wait
 from bus.transport import (
+    ACKNOWLEDGED_SCAN,
     Ack,
     ConsumerOptions,
     DeadLetter,
@@ -58,6 +59,10 @@ from bus.transport import (
 _log = logging.getLogger(__name__)
 PENDING_SCAN = 1000
 """The most pending entries ``pending_deliveries`` reads (an inbox holds an agent's few)."""
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
 
 
 def _id_tuple(entry_id: bytes | str) -> tuple[int, int]:
@@ -503,6 +508,34 @@ class RedisStreamsTransport(Transport):
                     int(row["times_delivered"]),
                 )
         return found
+
+    async def acknowledged(self, stream: str, group: str) -> set[str]:
+        """XINFO GROUPS for the group's last delivered id, then XREVRANGE back from it and
+        XPENDING, in one pipeline: the entries read that are not pending (two round trips).
+
+        Raises:
+            PublishError: Redis is unreachable or refuses the reads.
+        """
+        try:
+            groups: list[dict[Any, Any]] = await self._client.xinfo_groups(stream)
+            found = [g for g in groups if _text(g["name"]) == group]
+            if not found:
+                return set()
+            pipe = self._client.pipeline(transaction=False)
+            pipe.xrevrange(stream, max=found[0]["last-delivered-id"], count=ACKNOWLEDGED_SCAN)
+            pipe.xpending_range(stream, group, min="-", max="+", count=PENDING_SCAN)
+            entries, pending = await pipe.execute()
+        except ResponseError as exc:
+            if "no such key" in str(exc).lower():  # no stream: nothing delivered
+                return set()
+            raise PublishError(f"cannot read what {stream} acknowledged: {exc}") from exc
+        except RECOVERABLE as exc:
+            raise PublishError(f"cannot read what {stream} acknowledged: {exc}") from exc
+        held = {_text(row["message_id"]) for row in pending}
+        ids = (
+            codec.envelope_id(fields) for entry_id, fields in entries if _text(entry_id) not in held
+        )
+        return {envelope_id for envelope_id in ids if envelope_id is not None}
 
     async def trim(self, stream: str) -> int:
         """Trim ``stream`` now, never past an entry a group needs; returns entries removed."""

@@ -135,6 +135,10 @@ class PendingDelivery:
     deliveries: int
 
 
+ACKNOWLEDGED_SCAN = 100
+"""How many of a group's newest delivered entries ``Transport.acknowledged`` reads."""
+
+
 @dataclass(frozen=True)
 class Incarnation:
     """The store's contents as one lifetime: a store that lost its data starts a new one."""
@@ -258,6 +262,13 @@ class Transport(ABC):
         """The entries of ``stream`` delivered to ``group`` and not yet acknowledged, by the id
         of the envelope each carries (none for an unknown stream or group). Meant for a stream
         whose group holds few pending entries (an agent's inbox): each is read."""
+        raise NotImplementedError
+
+    async def acknowledged(self, stream: str, group: str) -> set[str]:
+        """The ids of the envelopes that the newest entries ``group`` was handed (the last
+        ``ACKNOWLEDGED_SCAN``) carry, of those it acknowledged: answered, or dead-lettered.
+        An entry never delivered to the group, or still pending, is not among them. Meant,
+        like ``pending_deliveries``, for an agent's inbox: what its agent answered last."""
         raise NotImplementedError
 
     async def trim(self, stream: str) -> int:

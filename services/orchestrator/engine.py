@@ -39,6 +39,7 @@ from services.orchestrator.states import (
     StepState,
 )
 from services.orchestrator.steps import Capability, ChildOutcome, StepKind, kinds
+from services.registry.store import DRAINING, ONLINE
 
 ORCHESTRATOR = SERVER.agent_id
 TIMEOUT_CODES = frozenset({"timeout", "deadline_exceeded"})
@@ -570,40 +571,44 @@ class Engine:
             await self.dispatch(ctx, row, attempt=row.attempt + 1)
         await self.advance(ctx)
 
-    async def redispatch(self, ctx: RunContext, agent_ids: set[str]) -> None:
-        """Send again the tasks that were out with agents that went offline (same attempt),
-        but for those the bus still holds for them: on a capability's shared stream always
-        (the bus hands the delivery to another consumer of the group once it is idle for the
-        visibility timeout), in an agent's inbox while a consumer holds the delivery
-        (``holding``: looked at again when it would be idle that long). An agent may only be
-        late with its heartbeats."""
+    async def redispatch(
+        self, ctx: RunContext, agent_ids: set[str], why: str = holding.OFFLINE_WHY
+    ) -> None:
+        """Send again the tasks that were out with agents that went offline or deregistered
+        (``why``; same attempt), but for those the bus still holds for them: on a
+        capability's shared stream always (the bus hands the delivery to another consumer of
+        the group once it is idle for the visibility timeout), in an agent's inbox while a
+        consumer holds the delivery or once the inbox acknowledged it (``holding``: looked at
+        again when it would be idle that long). An agent may only be late with its
+        heartbeats, and one that deregisters may have answered a moment before."""
         for row in list(ctx.steps.values()):
             if (
                 row.status in ACTIVE_STEP
                 and row.agent_id in agent_ids
                 and self._task(ctx, row)
                 and not row.meta.get(in_flight.SHARED_STREAM)
-                and not await self._held(ctx, row)
+                and not await self._held(ctx, row, why)
             ):
-                await self._send_again(ctx, row)
+                await self._send_again(ctx, row, why)
 
     async def recheck_held(self, ctx: RunContext, row: Step) -> None:
         """A task left with its offline agent because the bus held its delivery, looked at
         again: the agent came back (the task stays its own), its consumer still holds it
         (wait on), or not (sent again, as ``redispatch`` would have)."""
         status = await holding.agent_status(ctx.session, row.agent_id or "")
-        if status == "online":
+        why = holding.DEREGISTERED_WHY if status == DRAINING else holding.OFFLINE_WHY
+        if status == ONLINE:
             in_flight.unhold(row)
-        elif status is None or not await self._held(ctx, row):
+        elif status is None or not await self._held(ctx, row, why):
             in_flight.unhold(row)
-            await self._send_again(ctx, row)
+            await self._send_again(ctx, row, why)
 
-    async def _held(self, ctx: RunContext, row: Step) -> bool:
+    async def _held(self, ctx: RunContext, row: Step, why: str) -> bool:
         """Whether ``row``'s task (in its agent's inbox) is still held there (``holding``)."""
-        return self.holding is not None and await self.holding.keep(ctx, row)
+        return self.holding is not None and await self.holding.keep(ctx, row, why)
 
-    async def _send_again(self, ctx: RunContext, row: Step) -> None:
-        ctx.event("step.redispatched", row, data={"reason": f"agent {row.agent_id} went offline"})
+    async def _send_again(self, ctx: RunContext, row: Step, why: str) -> None:
+        ctx.event("step.redispatched", row, data={"reason": f"agent {row.agent_id} {why}"})
         supersede(row)  # its holder may still answer it, late: that answer counts too
         await self.dispatch(ctx, row, attempt=row.attempt)
 

@@ -8,13 +8,17 @@ capability's shared stream is left to the bus (another consumer of the group cla
 idle); nobody else reads an inbox, so for a task there the orchestrator asks the bus the same
 question (``Transport.pending_deliveries``) and sends the task again only once the answer is no:
 never delivered (its agent stopped before reading it), released, or idle past the visibility
-timeout (its consumer stopped renewing it), or its agent was removed. See docs/guarantees.md,
-"An agent that died".
+timeout (its consumer stopped renewing it), or its agent was removed. A task whose delivery the
+inbox acknowledged was answered (the answer goes out with the acknowledgement, in one write),
+though the answer may not be recorded yet: an agent that deregisters right after its last
+answer is the usual case. It is held too, never sent again by the agent's leaving
+(``Transport.acknowledged``). See docs/guarantees.md, "An agent that died".
 """
 
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 import time
 from datetime import timedelta
@@ -41,6 +45,23 @@ MIN_RECHECK_S = FRESH_S
 sooner than ``FRESH_S``, so a step's recheck always reads the inbox afresh."""
 
 
+OFFLINE_WHY = "went offline"
+"""What became of an agent whose lease ran out (``step.held`` and ``step.redispatched`` say it)."""
+DEREGISTERED_WHY = "deregistered"
+"""What became of an agent that deregistered (``DELETE /v1/agents/{id}``)."""
+
+
+class Answered(enum.Enum):
+    """The inbox acknowledged the task's delivery: its agent answered it."""
+
+    ANSWERED = "answered"
+
+
+ANSWERED = Answered.ANSWERED
+Inbox = tuple[dict[str, PendingDelivery], set[str]]
+"""What an inbox holds: pending deliveries by envelope id, and the envelopes it answered last."""
+
+
 class Holding:
     """Asks the bus about the inbox deliveries of agents whose lease ran out.
 
@@ -56,28 +77,29 @@ class Holding:
     def __init__(self, transport: Transport, visibility_timeout_s: float) -> None:
         self.transport = transport
         self.visibility_timeout_s = visibility_timeout_s
-        self._read: dict[str, tuple[float, asyncio.Future[dict[str, PendingDelivery]]]] = {}
+        self._read: dict[str, tuple[float, asyncio.Future[Inbox]]] = {}
 
-    async def delivery(self, row: Step) -> PendingDelivery | None:
-        """The delivery of ``row``'s task in its agent's inbox while a consumer holds it;
-        None when none does, and when the bus cannot say (the task is then sent again, as
-        it always was)."""
+    async def delivery(self, row: Step) -> PendingDelivery | Answered | None:
+        """The delivery of ``row``'s task in its agent's inbox while a consumer holds it, or
+        ``ANSWERED`` once the inbox acknowledged it; None when neither, and when the bus
+        cannot say (the task is then sent again, as it always was)."""
         if row.agent_id is None or row.task_id is None:
             return None
         inbox = streams.inbox(row.agent_id)
         try:
-            found = (await self._pending(inbox, row.agent_id)).get(row.task_id)
+            pending, acknowledged = await self._pending(inbox, row.agent_id)
         except Exception as exc:  # any failure: answer as before the check
             log.warning("could not read what %s holds (%s): its task is sent again", inbox, exc)
             return None
-        if found is None or found.idle_s >= self.visibility_timeout_s:
-            return None
-        return found
+        found = pending.get(row.task_id)
+        if found is not None and found.idle_s < self.visibility_timeout_s:
+            return found
+        return ANSWERED if found is None and row.task_id in acknowledged else None
 
-    async def keep(self, ctx: RunContext, row: Step) -> bool:
-        """Whether ``row``'s task is still held in its agent's inbox; if so, the step waits
-        (``step.held``, once), looked at again when the delivery would be idle for the
-        visibility timeout."""
+    async def keep(self, ctx: RunContext, row: Step, why: str) -> bool:
+        """Whether ``row``'s task is still held in its agent's inbox (``why``: what became of
+        the agent); if so, the step waits (``step.held``, once), looked at again when the
+        delivery would be idle for the visibility timeout."""
         deadline = in_flight.task_deadline(row)
         if row.meta.get(in_flight.VIA_REMOTE) or deadline is None:
             return False
@@ -85,27 +107,38 @@ class Holding:
         if delivery is None or ctx.now >= deadline:
             return False
         if in_flight.HELD not in row.meta:
-            reason = (
-                f"agent {row.agent_id} went offline; its consumer {delivery.consumer or '?'} "
-                f"still holds the task (idle {delivery.idle_s:.1f} s)"
-            )
+            if delivery is ANSWERED:
+                holds = "it answered the task (its inbox acknowledged it): the answer counts"
+            else:
+                holds = (
+                    f"its consumer {delivery.consumer or '?'} still holds the task "
+                    f"(idle {delivery.idle_s:.1f} s)"
+                )
+            reason = f"agent {row.agent_id} {why}; {holds}"
             ctx.event("step.held", row, data={"reason": reason, "task_id": row.task_id})
         recheck = ctx.now + timedelta(seconds=self.recheck_in(delivery))
         in_flight.hold(row, recheck, deadline)
         return True
 
-    def recheck_in(self, delivery: PendingDelivery) -> float:
-        """Seconds until ``delivery`` would be idle for the visibility timeout, if not renewed."""
-        return max(MIN_RECHECK_S, self.visibility_timeout_s - delivery.idle_s)
+    def recheck_in(self, delivery: PendingDelivery | Answered) -> float:
+        """Seconds until ``delivery`` would be idle for the visibility timeout, if not renewed
+        (an answered task: the visibility timeout, time enough for its answer)."""
+        idle_s = 0.0 if delivery is ANSWERED else delivery.idle_s
+        return max(MIN_RECHECK_S, self.visibility_timeout_s - idle_s)
 
-    async def _pending(self, inbox: str, group: str) -> dict[str, PendingDelivery]:
+    async def _pending(self, inbox: str, group: str) -> Inbox:
         now = time.monotonic()
         kept = self._read.get(inbox)
         if kept is None or kept[0] < now:
             self._read = {k: v for k, v in self._read.items() if v[0] >= now}
-            read = asyncio.ensure_future(self.transport.pending_deliveries(inbox, group))
+            read = asyncio.ensure_future(self._read_inbox(inbox, group))
             kept = self._read[inbox] = (now + FRESH_S, read)
         return await asyncio.shield(kept[1])
+
+    async def _read_inbox(self, inbox: str, group: str) -> Inbox:
+        # Pending first: an entry acknowledged between the reads is found answered, not free.
+        pending = await self.transport.pending_deliveries(inbox, group)
+        return pending, await self.transport.acknowledged(inbox, group)
 
 
 async def agent_status(session: AsyncSession, agent_id: str) -> str | None:

@@ -18,7 +18,7 @@ import contextvars
 import logging
 import socket
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Collection, Coroutine, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -44,7 +44,7 @@ from bus.transport import ConsumerOptions, Reply, Subscription, Transport, ack_o
 from services import metrics
 from services.db.clock import database_now
 from services.db.models import DEFAULT_TENANT, RunRow, StepRow, utcnow
-from services.orchestrator import persist, runs, workflows
+from services.orchestrator import holding, persist, runs, workflows
 from services.orchestrator.aside import SetAside
 from services.orchestrator.authenticity import Authenticator, Refusal, refuse
 from services.orchestrator.cache import RunCache
@@ -906,14 +906,6 @@ class Orchestrator:
             offline, removed = await store.expire_leases(session, now)
             removed += await store.remove_drained(session)
             removed += await store.forget_offline(session, now - timedelta(days=1))
-            run_ids: list[str] = []
-            if offline:
-                query = (
-                    select(StepRow.run_id)
-                    .where(StepRow.agent_id.in_(offline), StepRow.status.in_(list(ACTIVE_STEP)))
-                    .distinct()
-                )
-                run_ids = list((await session.execute(query)).scalars())
         self._leases_swept_at = now
         self._bus_was_down = False
         self.lease_outage.recovered()
@@ -921,12 +913,25 @@ class Orchestrator:
             await self.agents_removed(removed)
         if offline:
             log.info("agents offline: %s", offline)
-            self.engine.router.invalidate()
-            gone = set(offline)
-            await asyncio.gather(
-                *(self.in_run(r, lambda ctx: self.engine.redispatch(ctx, gone)) for r in run_ids)
-            )
+            await self.send_on(offline, holding.OFFLINE_WHY)
         return offline
+
+    async def send_on(self, agent_ids: Collection[str], why: str) -> None:
+        """Send the tasks in flight with agents that left (their lease ran out, or they
+        deregistered: ``why``) to others, but for those the bus still holds for them
+        (``Engine.redispatch``): one path for every way an agent leaves."""
+        async with self.readers() as session:
+            query = (
+                select(StepRow.run_id)
+                .where(StepRow.agent_id.in_(list(agent_ids)), StepRow.status.in_(list(ACTIVE_STEP)))
+                .distinct()
+            )
+            run_ids = list((await session.execute(query)).scalars())
+        self.engine.router.invalidate()  # routing must not pick them again
+        gone = set(agent_ids)
+        await asyncio.gather(
+            *(self.in_run(r, lambda ctx: self.engine.redispatch(ctx, gone, why)) for r in run_ids)
+        )
 
     def _sweep_at(self, when: datetime) -> None:
         """Sweep at ``when`` if that is before the next poll (a retry's backoff, a timeout)."""

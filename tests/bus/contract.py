@@ -534,6 +534,32 @@ class TransportContract:
         released = await transport.pending_deliveries(stream, "g")
         assert list(released) == [second.id] and released[second.id].idle_s > 1000, released
 
+    async def test_acknowledged_names_the_entries_the_group_answered(self, transport, stream):
+        """``acknowledged`` lists the envelopes of the group's delivered entries that it
+        acknowledged (answered): not one still pending (held by a running handler), nor one
+        never delivered, nor those of another group or stream."""
+        finish = asyncio.Event()
+        started: list[str] = []
+
+        async def answers_the_first(env: Envelope) -> None:
+            started.append(env.id)
+            if env.payload["i"] == 2:
+                await finish.wait()
+
+        first, second, third = envelope(1), envelope(2), envelope(3)
+        await transport.publish_many([(stream, first), (stream, second)])
+        assert await transport.acknowledged(stream, "g") == set()  # no group yet
+        sub = await transport.subscribe(stream, "g", "c1", answers_the_first, FAST)
+        await wait_until(lambda: len(started) == 2)
+        assert await transport.acknowledged(stream, "g") == {first.id}  # the second is held
+        finish.set()
+        await wait_until(lambda: _pending_is(transport, stream, "g", 0))
+        await sub.stop()
+        await transport.publish_many([(stream, third)])  # never delivered
+        assert await transport.acknowledged(stream, "g") == {first.id, second.id}
+        assert await transport.acknowledged(stream, "other") == set()
+        assert await transport.acknowledged(f"{stream}.none", "g") == set()
+
 
 async def _has_dead_letters(transport: Transport, stream: str, count: int) -> bool:
     return len(await transport.dead_letters(stream)) >= count

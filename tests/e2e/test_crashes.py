@@ -15,6 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
+from bus.signing import create_key_file as create_agent_key
+from bus.signing import public_key_to_str
 from services.ledger.keys import create_key_file
 from tests.e2e import fleet
 from tests.fixtures.serve import healthy
@@ -226,6 +228,48 @@ async def test_a_killed_inbox_agent_has_its_task_sent_to_another_instance(stack:
     await wait_until(lambda: _halted(fleet.executions(stack.log)[0]["pid"]))
     (stack.tmp / "gate").touch()  # the task was held until its agent died; the next goes on
     await _assert_dispatched_again(stack, run_id, victim)
+
+
+async def test_a_deregistered_agent_has_its_unread_pinned_task_sent_on_at_once(
+    stack: Stack,
+) -> None:
+    """An agent deregisters (``DELETE /v1/agents/{id}``, as the SDK's clean stop ends) with
+    a task pinned to its name unread in its inbox: by the time the DELETE is answered, the task
+    has gone to the other agent of the name (``step.redispatched``, "agent … deregistered",
+    a new task id), which runs it once. (Before, it waited for the agent's lease to run out.)"""
+    key_file = stack.tmp / "squares.key"  # one name, one key: the process proves it too
+    card = {
+        "name": "squares",
+        "public_key": public_key_to_str(create_agent_key(key_file).public_key()),
+        "capabilities": [{"name": "test.square"}],
+    }
+    registered = (await stack.client.post("/v1/agents", json=card)).json()
+    leaving, token = registered["agent_id"], registered["token"]
+    as_it = {"authorization": f"Bearer {token}"}
+
+    async def heartbeats() -> None:  # nobody reads its inbox, but its lease holds
+        while True:
+            await stack.client.post(f"/v1/agents/{leaving}/heartbeat", headers=as_it, json={})
+            await asyncio.sleep(stack.settings.heartbeat_interval_s)
+
+    beating = asyncio.create_task(heartbeats())
+    try:
+        run_id = await stack.submit(PINNED_SQUARE)  # its only agent: the one that leaves
+        stack.process("bus", "squares", env={"MODX_AGENT_KEY_FILE": str(key_file)})
+        await stack.wait_agent("squares", count=2)
+        [before] = (await stack.client.get(f"/v1/runs/{run_id}")).json()["steps"]
+        assert before["agent_id"] == leaving, before
+    finally:
+        beating.cancel()
+    gone = await stack.client.delete(f"/v1/agents/{leaving}", headers=as_it)
+    assert gone.status_code == 202, gone.text
+    events = await stack.events(run_id)
+    moved = [e["data"]["reason"] for e in events if e["type"] == "step.redispatched"]
+    assert moved == [f"agent {leaving} deregistered"], moved
+    run = await stack.wait(run_id, timeout=60)
+    assert run["status"] == "succeeded" and run["output"] == 81, run
+    ran = fleet.executions(stack.log)
+    assert len(ran) == 1 and ran[0]["agent"] == run["steps"][0]["agent_id"] != leaving, ran
 
 
 async def test_a_frozen_http_agent_has_its_task_dispatched_again_when_its_lease_expires(

@@ -827,3 +827,62 @@ async def test_a_cancel_without_a_reason_says_it_was_requested(runtime: Runtime)
 
     ctx = await at(runtime, run, 1, cancel)
     assert ctx.run.error == {"code": "cancelled", "message": "cancelled by request"}
+
+
+async def test_an_inbox_task_its_agent_answered_is_not_sent_again_when_the_agent_leaves(
+    runtime: Runtime,
+) -> None:
+    """Its agent answered the task (the inbox acknowledged it, the answer went with the
+    acknowledgement) and left before the answer was recorded (it deregistered a moment after
+    its last answer, or its lease ran out): the task is not sent again (``step.held``, "it
+    answered the task"), and the answer counts when it is read. (Before, the inbox no longer
+    held the delivery, so the task went out again and ran twice.)"""
+    await inbox_only(runtime)
+    run = await start(runtime, one_step())
+    engine = runtime.orchestrator.engine
+    row = await step_row(runtime, run)
+    holder, first_task = row.agent_id, row.task_id
+    assert holder is not None and first_task is not None
+    answered: list[str] = []
+
+    async def answers_at_once(envelope: Envelope) -> None:
+        answered.append(envelope.id)
+
+    inbox = streams.inbox(holder)
+    sub = await runtime.transport.subscribe(inbox, holder, "worker-1", answers_at_once)
+    while not answered or await runtime.transport.pending(inbox, holder):  # noqa: ASYNC110
+        await asyncio.sleep(0.01)  # the acknowledgement follows the handler
+    await sub.stop()
+    await set_status(runtime, holder, "draining")
+    ctx = await at(runtime, run, 1, lambda c: engine.redispatch(c, {holder}, "deregistered"))
+    assert ctx.steps["s"].task_id == first_task and answered == [first_task]
+    history = await events(runtime, run)
+    assert [e for e in history if e.type == "step.redispatched"] == []
+    [held] = [e.data["reason"] for e in history if e.type == "step.held"]
+    assert held.startswith(f"agent {holder} deregistered; it answered the task"), held
+    late = reply(run, 1, Kind.RESULT, {"output": 4})
+    ctx = await at(runtime, run, 2, answers(runtime, late, first_task))
+    assert ctx.run.status == "succeeded" and ctx.run.output == {"s": 4}
+
+
+async def test_a_deregistering_agent_has_its_unread_inbox_task_sent_on_at_once(
+    runtime: Runtime,
+) -> None:
+    """An agent deregisters with a task pinned to its name in its inbox, never read: the
+    deregistration sends it at once to the other registration of the name, through the lease
+    sweep's path (``Orchestrator.send_on``), as the same attempt with a new task id, and says
+    why (``step.redispatched``, "agent … deregistered"). (Before, it waited for the agent's
+    lease to run out.)"""
+    run = await start(runtime, one_step(agent="worker"))
+    row = await step_row(runtime, run)
+    holder, first_task = row.agent_id, row.task_id
+    assert holder is not None
+    card = AgentCard(name="worker", capabilities=[{"name": "t.work"}])
+    async with runtime.sessions() as session, session.begin():
+        other, _ = await store.register_agent(session, card, lease_s=600)
+    await set_status(runtime, holder, "draining")
+    await runtime.orchestrator.send_on([holder], holding.DEREGISTERED_WHY)
+    row = await step_row(runtime, run)
+    assert row.task_id != first_task and row.attempt == 1 and row.agent_id == other.id
+    moved = [e.data for e in await events(runtime, run) if e.type == "step.redispatched"]
+    assert moved == [{"reason": f"agent {holder} deregistered"}]

@@ -44,7 +44,7 @@ async def test_one_sweep_reads_an_inbox_once_for_all_its_tasks() -> None:
     holding = Holding(bus, visibility_timeout_s=30)
     rows = [Step(agent_id=agent, task_id=task.id) for task in tasks]
     found = [await holding.delivery(row) for row in rows]
-    assert all(d is not None and d.consumer == "c" for d in found), found
+    assert all(isinstance(d, PendingDelivery) and d.consumer == "c" for d in found), found
     assert await holding.delivery(Step(agent_id=agent, task_id="not-there")) is None
     assert bus.reads == 1
     await sub.stop(drain=False)

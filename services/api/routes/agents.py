@@ -23,6 +23,7 @@ from services.auth import Principal
 from services.db.models import SYSTEM_TENANT, AgentRow
 from services.discovery.search import discover, discovery_of
 from services.egress import EgressRefused
+from services.orchestrator.holding import DEREGISTERED_WHY
 from services.registry import store, where
 from services.registry.bus_access import audience
 from services.registry.identity import RegistrationRefused
@@ -177,7 +178,9 @@ async def heartbeat(
 async def deregister(
     agent_id: str, principal: PrincipalDep, runtime: RuntimeDep, session: WriteSessionDep
 ) -> AgentDraining:
-    """Start draining: no new task goes to the agent; it is removed when its tasks end."""
+    """Start draining: no new task goes to the agent; it is removed when its tasks end. Its
+    tasks it has not taken (in its inbox, unread or given back) go to others at once, as the
+    lease sweep sends those of an agent that died; those it holds or answered stay its own."""
     if principal.role not in ("agent", "admin") or (
         principal.role == "agent" and principal.agent_id is None
     ):
@@ -188,6 +191,13 @@ async def deregister(
         removed = await store.remove_drained(session)
     await runtime.access.revoke(removed)
     runtime.orchestrator.engine.router.invalidate()
+    if agent_id not in removed:  # tasks still out with it
+        try:
+            await runtime.orchestrator.send_on([agent_id], DEREGISTERED_WHY)
+        except Exception:  # its lease running out sends them instead, as before
+            log.warning(
+                "agent %s deregistered: its tasks wait for its lease", agent_id, exc_info=True
+            )
     return AgentDraining(agent_id=agent_id, status=agent.status)
 
 

@@ -1,7 +1,8 @@
 """The agent's side of the registry protocol (docs/protocol.md, "Registration").
 
 ``register`` sends the card and gets back the agent's id, token, heartbeat interval and bus
-URL; ``heartbeat`` renews the lease; ``deregister`` asks to be drained and removed. A 4xx
+URL (``in_process_bus``, asked first, says whether that bus is out of this process's reach);
+``heartbeat`` renews the lease; ``deregister`` asks to be drained and removed. A 4xx
 answer is final (``RequestRejected``: a bad token or card does not heal by waiting); a
 connection error or a 5xx is transient (``ServerUnavailable``) and callers back off and retry.
 """
@@ -114,6 +115,17 @@ class RegistryClient:
                 )
                 await wait_or_timeout(stop, delay)
         return None
+
+    async def in_process_bus(self) -> str | None:
+        """The URL of the server's bus when it lives in the server's process (an embedded
+        server's ``memory://``), from ``GET /v1/bus``; None for Redis, and when the server
+        does not say (an older server, or one unavailable: registering finds out then)."""
+        try:
+            response = await self._request("GET", "/v1/bus", token=self._settings.api_token)
+            url = response.json().get("url")
+        except (RequestRejected, ServerUnavailable, ValueError, AttributeError):
+            return None
+        return url if isinstance(url, str) and url.startswith("memory:") else None
 
     async def heartbeat(self, registration: Registration, in_flight: int) -> bool:
         """Renew the lease.

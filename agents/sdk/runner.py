@@ -5,8 +5,10 @@
 1. register the card over HTTP, backing off while the server is unreachable;
 2. open the bus named by the registration (``MODX_BUS_URL`` or a ``transport=`` object wins),
    or the server's gateway (``agents.sdk.gateway``) when told to, or, in ``auto`` mode, when
-   the bus is out of reach: in-process (``memory://``) or not answering. The agent registers
-   again as a gateway agent then. With ``MODX_AGENT_TRANSPORT=bus`` an unreachable bus is an
+   the bus is out of reach. A bus in the server's process (an embedded server's
+   ``memory://``) is known before registering (``GET /v1/bus``): the agent registers once, for
+   the gateway. A Redis that does not answer is found after: the agent registers again as a
+   gateway agent then. With ``MODX_AGENT_TRANSPORT=bus`` an unreachable bus is an
    error at start: an agent never reports that it serves when no task can reach it;
 3. serve tasks with a ``TaskRuntime`` and send heartbeats with the in-flight count, registering
    again if the server has forgotten the agent;
@@ -84,6 +86,8 @@ async def run_agent(
     kind: Literal["bus", "gateway"] = "gateway" if via == "gateway" else "bus"
     agent.load_key(settings)
     try:
+        if via == "auto" and await _out_of_reach(client):
+            kind = "gateway"  # registered once, for the gateway, not once for each
         registration = await client.register_until(agent.card(transport=kind), stop)
         if registration is None:
             return
@@ -207,6 +211,20 @@ async def _open_bus(
         return bus, True, None
     await bus.close()
     return None, False, f"the bus at {_redacted(url)} does not answer ({why})"
+
+
+async def _out_of_reach(client: RegistryClient) -> bool:
+    """Whether the server's bus lives in its own process and this is another one (an
+    embedded server's agent started apart): then no task reaches this process but through
+    the gateway, and the agent registers for it, once."""
+    url = await client.in_process_bus()
+    if url is None or open_memory_transport(url) is not None:
+        return False
+    logger.info(
+        "the server's bus is inside the server's process (%s): taking tasks through its gateway",
+        url,
+    )
+    return True
 
 
 async def _open_gateway(

@@ -234,6 +234,16 @@ class AgentCard(BaseModel):
         return self
 
 
+class BusPublic(BaseModel):
+    """What an agent learns of the server's bus before it registers (``GET /v1/bus``)."""
+
+    kind: Literal["memory", "redis"]
+    url: str | None = None
+    """The in-process bus's URL (``memory://…``): only a process holding that bus reaches it,
+    which an agent in another process cannot, so it registers for the gateway. None for
+    Redis: a bus agent gets its URL, with a user of its own, when it registers."""
+
+
 class AgentRegistered(BaseModel):
     """The answer to a registration."""
 

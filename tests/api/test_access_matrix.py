@@ -186,6 +186,10 @@ ROUTES: dict[str, Rule | str] = {
     "POST /v1/agents": Rule(
         frozenset({"operator", "admin", "agent", "system"}), (201,), agent_card, other=None
     ),
+    # The server's bus kind, asked before registering: whoever may register.
+    "GET /v1/bus": Rule(
+        frozenset({"operator", "admin", "agent", "system"}), (200,), nothing, other=None
+    ),
     "POST /v1/agents/mcp": Rule(frozenset({"system"}), (201, 409), mcp_command, other=None),
     "POST /v1/agents/a2a": Rule(
         frozenset({"operator", "admin", "agent", "system"}), (422,), a2a_card_url, other=None

@@ -64,10 +64,8 @@ async def _running_on_an_agent(stack: Stack, run_id: str) -> dict[str, Any]:
 
     async def running() -> bool:
         nonlocal found
-        ran = fleet.executions(stack.log)
         found = (await stack.client.get(f"/v1/runs/{run_id}")).json()["steps"][0]
-        # The step's agent is the one running it (not an earlier holder it was taken from).
-        return bool(ran) and found["agent_id"] == ran[0]["agent"]
+        return bool(found["agent_id"] and fleet.executions(stack.log))
 
     await wait_until(running, timeout=60)
     return found
@@ -95,20 +93,6 @@ async def _assert_dispatched_again(stack: Stack, run_id: str, victim: dict[str, 
     ran = fleet.executions(stack.log)
     assert [e["task"] for e in ran] == tasks, ran
     assert ran[0]["agent"] == victim["agent_id"] and ran[1]["agent"] != victim["agent_id"]
-
-
-async def _serving(stack: Stack, name: str, count: int) -> None:
-    """Until ``count`` agent processes named ``name`` serve, and as many agents are online. An
-    SDK agent of an embedded server registers, finds the bus in the server's process, and
-    registers again for the gateway: its first registration may be online for a moment, and a
-    task pinned by name sent to it goes out again when its lease runs out."""
-
-    def serving() -> bool:
-        logs = [path.read_text(errors="replace") for path in stack.tmp.glob("proc-*.log")]
-        return sum(f"agent {name} (" in log and ") serving " in log for log in logs) >= count
-
-    await wait_until(serving, timeout=60)
-    await stack.wait_agent(name, count=count)
 
 
 async def _offline(stack: Stack, agent_id: str) -> None:
@@ -147,7 +131,7 @@ async def test_a_bus_agent_frozen_past_its_lease_while_holding_its_task_runs_it_
     offline", and both agents ran it.)"""
     held = {"MODX_TEST_GATE": str(stack.tmp / "gate")}
     agents = [stack.process("bus", "squares", env=held) for _ in range(2)]
-    await _serving(stack, "squares", 2)
+    await stack.wait_agent("squares", count=2)
     run_id = await stack.submit(ONE_SQUARE)
     victim = await _running_on_an_agent(stack, run_id)
     frozen = next(a for a in agents if a.pid == fleet.executions(stack.log)[0]["pid"])
@@ -172,7 +156,7 @@ async def test_a_killed_bus_agent_has_its_task_taken_over_by_another(stack: Stac
     held = {"MODX_TEST_GATE": str(stack.tmp / "gate"), "MODX_TEST_VISIBILITY_S": "9"}
     stack.process("bus", "squares", env=held)
     stack.process("bus", "squares", env=held)
-    await _serving(stack, "squares", 2)
+    await stack.wait_agent("squares", count=2)
     run_id = await stack.submit(ONE_SQUARE)
     victim = await _running_on_an_agent(stack, run_id)
     os.kill(fleet.executions(stack.log)[0]["pid"], signal.SIGKILL)
@@ -194,7 +178,7 @@ async def test_an_inbox_agent_frozen_past_its_lease_while_holding_its_task_runs_
     instances ran it.)"""
     held = {"MODX_TEST_GATE": str(stack.tmp / "gate")}
     agents = [stack.process("bus", "squares", env=held) for _ in range(2)]
-    await _serving(stack, "squares", 2)
+    await stack.wait_agent("squares", count=2)
     run_id = await stack.submit(PINNED_SQUARE)
     victim = await _running_on_an_agent(stack, run_id)
     frozen = next(a for a in agents if a.pid == fleet.executions(stack.log)[0]["pid"])
@@ -221,7 +205,7 @@ async def test_a_killed_inbox_agent_has_its_task_sent_to_another_instance(stack:
     held = {"MODX_TEST_GATE": str(stack.tmp / "gate")}
     stack.process("bus", "squares", env=held)
     stack.process("bus", "squares", env=held)
-    await _serving(stack, "squares", 2)
+    await stack.wait_agent("squares", count=2)
     run_id = await stack.submit(PINNED_SQUARE)
     victim = await _running_on_an_agent(stack, run_id)
     os.kill(fleet.executions(stack.log)[0]["pid"], signal.SIGKILL)
@@ -280,7 +264,7 @@ async def test_a_frozen_http_agent_has_its_task_dispatched_again_when_its_lease_
     other HTTP agent."""
     held = {"MODX_TEST_GATE": str(stack.tmp / "gate")}
     agents = [stack.process("http", "squares", str(free_port()), env=held) for _ in range(2)]
-    await stack.wait_agent("squares", count=2)  # HTTP agents register once
+    await stack.wait_agent("squares", count=2)
     run_id = await stack.submit(ONE_SQUARE)
     victim = await _running_on_an_agent(stack, run_id)
     frozen = next(a for a in agents if a.pid == fleet.executions(stack.log)[0]["pid"])

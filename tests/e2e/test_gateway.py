@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 from websockets.asyncio.client import ClientConnection, connect
 
 from agents.sdk import AgentSettings, RequestRejected
@@ -104,6 +105,24 @@ async def _gateway_agent(stack: Stack, name: str) -> dict[str, Any]:
 async def _no_agent(stack: Stack, name: str) -> bool:
     response = await stack.client.get("/v1/agents", params={"name": name, "status": "online"})
     return bool(response.json() == [])
+
+
+async def test_an_sdk_agent_process_registers_once(quick: Stack) -> None:
+    """An SDK agent in a process of its own (transport ``auto``) registers once, so waiting
+    for N agents online waits for N agents: against an embedded server, whose bus lives in
+    the server's process, it asks first (``GET /v1/bus``) and registers for the gateway;
+    against Redis, for the bus. (Before, against an embedded server it registered for the
+    bus, found that bus out of its reach, deregistered and registered again: a task pinned to
+    its name could go to the first registration, online for a moment, and wait for its lease.)"""
+    before = REGISTRY.get_sample_value("modx_agents_registered_total") or 0.0
+    quick.process("bus", "squares")
+    [agent] = await quick.wait_agent("squares")
+    run = await quick.wait(await quick.submit(ONE_SQUARE))
+    assert run["status"] == "succeeded" and run["output"] == 81, run
+    registered = REGISTRY.get_sample_value("modx_agents_registered_total") or 0.0
+    assert registered - before == 1
+    assert agent["transport"] == ("gateway" if quick.mode == "embedded" else "bus"), agent
+    assert run["steps"][0]["agent_id"] == agent["agent_id"], run
 
 
 async def test_a_task_on_a_killed_connection_is_redelivered(quick: Stack) -> None:

@@ -32,6 +32,7 @@ from services.registry.schemas import (
     AgentDraining,
     AgentPublic,
     AgentRegistered,
+    BusPublic,
     Heartbeat,
     HeartbeatAck,
 )
@@ -59,6 +60,17 @@ def agent_public(agent: AgentRow, in_flight: int) -> AgentPublic:
         in_flight=in_flight,
         capabilities=card.capabilities,
     )
+
+
+@router.get("/bus", response_model=BusPublic)
+async def bus(principal: RegistrarDep, runtime: RuntimeDep) -> BusPublic:
+    """Which bus this server has, for an agent choosing how to take its tasks before it
+    registers (the SDK's ``auto`` transport): an agent of another process cannot reach an
+    in-process bus, and registers once, for the gateway, instead of twice."""
+    url = runtime.settings.bus_url
+    if url.startswith("memory:"):
+        return BusPublic(kind="memory", url=url)
+    return BusPublic(kind="redis")
 
 
 @router.post("/agents", status_code=201, response_model=AgentRegistered)

@@ -221,7 +221,7 @@ async def _out_of_reach(client: RegistryClient) -> bool:
     if url is None or open_memory_transport(url) is not None:
         return False
     logger.info(
-        "the server's bus is inside the server's process (%s): taking tasks through its gateway",
+        "the server's bus is inside its process (%s): taking tasks through the server's gateway",
         url,
     )
     return True

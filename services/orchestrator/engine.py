@@ -580,13 +580,17 @@ class Engine:
         the group once it is idle for the visibility timeout), in an agent's inbox while a
         consumer holds the delivery or once the inbox acknowledged it (``holding``: looked at
         again when it would be idle that long). An agent may only be late with its
-        heartbeats, and one that deregisters may have answered a moment before."""
+        heartbeats, and one that deregisters may have answered a moment before. An agent that
+        deregisters is alive and drains: a task MODX sent it over HTTP (or MCP, A2A) stays
+        its own, its request holding it as a delivery holds a bus task."""
+        draining = why == holding.DEREGISTERED_WHY
         for row in list(ctx.steps.values()):
             if (
                 row.status in ACTIVE_STEP
                 and row.agent_id in agent_ids
                 and self._task(ctx, row)
                 and not row.meta.get(in_flight.SHARED_STREAM)
+                and not (draining and row.meta.get(in_flight.VIA_REMOTE))
                 and not await self._held(ctx, row, why)
             ):
                 await self._send_again(ctx, row, why)

@@ -24,7 +24,7 @@ from services.config import Settings
 from services.db.models import AgentRow, EventRow, LedgerEntryRow, StepRow
 from services.ledger.format import input_digest
 from services.ledger.verify import verify
-from services.orchestrator import holding
+from services.orchestrator import holding, in_flight
 from services.orchestrator.authenticity import Identity, Refusal
 from services.orchestrator.context import RunContext
 from services.orchestrator.definitions import parse_definition
@@ -886,3 +886,26 @@ async def test_a_deregistering_agent_has_its_unread_inbox_task_sent_on_at_once(
     assert row.task_id != first_task and row.attempt == 1 and row.agent_id == other.id
     moved = [e.data for e in await events(runtime, run) if e.type == "step.redispatched"]
     assert moved == [{"reason": f"agent {holder} deregistered"}]
+
+
+async def test_a_task_out_over_http_stays_with_its_agent_when_it_deregisters(
+    runtime: Runtime,
+) -> None:
+    """A task MODX sent to an agent over HTTP (MCP, A2A alike) is held by the request that
+    carries it: an agent that deregisters is alive and drains it, so it is not sent again
+    (it would run twice); one whose lease ran out is taken for dead, and it is."""
+    run = await start(runtime, one_step(agent="worker"))
+    engine = runtime.orchestrator.engine
+    first_task = (await step_row(runtime, run)).task_id
+
+    async def over_http(ctx: RunContext) -> None:
+        ctx.steps["s"].meta = {**ctx.steps["s"].meta, in_flight.VIA_REMOTE: True}
+
+    ctx = await at(runtime, run, 0.1, over_http)
+    holder = ctx.steps["s"].agent_id
+    assert holder is not None
+    ctx = await at(runtime, run, 0.2, lambda c: engine.redispatch(c, {holder}, "deregistered"))
+    assert ctx.steps["s"].task_id == first_task
+    assert [e for e in await events(runtime, run) if e.type == "step.redispatched"] == []
+    ctx = await at(runtime, run, 0.3, lambda c: engine.redispatch(c, {holder}))
+    assert ctx.steps["s"].task_id != first_task

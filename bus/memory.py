@@ -429,6 +429,21 @@ class MemoryTransport(Transport):
                 found.add(envelope_id)
         return found
 
+    async def withdraw(self, stream: str, group: str) -> set[str]:
+        """Delete the entries past the group's cursor and move the cursor past them."""
+        log = self._streams.get(stream)
+        state = None if log is None else log.groups.get(group)
+        if log is None or state is None:
+            return set()
+        found: set[str] = set()
+        for seq in range(state.cursor, log.next):
+            fields = log.get(seq)
+            envelope_id = None if fields is None else codec.envelope_id(fields)
+            if log.delete(seq) and envelope_id is not None:
+                found.add(envelope_id)
+        state.cursor = log.next
+        return found
+
     async def trim(self, stream: str) -> int:
         """Drop acknowledged entries beyond ``maxlen``; returns how many."""
         log = self._streams.get(stream)

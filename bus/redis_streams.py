@@ -61,6 +61,23 @@ PENDING_SCAN = 1000
 """The most pending entries ``pending_deliveries`` reads (an inbox holds an agent's few)."""
 
 
+WITHDRAWER = "modx.withdrawn"
+"""The consumer name ``withdraw`` reads an inbox's unread entries as (removed right after)."""
+
+
+def _read_entries(reply: Any) -> list[tuple[bytes, dict[bytes, bytes]]]:
+    """The (entry id, fields) of an XREADGROUP reply on one stream (RESP2 or RESP3)."""
+    if not reply:
+        return []
+    entries = next(iter(reply.values())) if isinstance(reply, dict) else reply[0][1]
+    found: list[tuple[bytes, dict[bytes, bytes]]] = []
+    for entry_id, fields in entries:
+        if not isinstance(fields, dict):  # a flat field list
+            fields = dict(zip(fields[::2], fields[1::2], strict=True))
+        found.append((entry_id, fields))
+    return found
+
+
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
@@ -536,6 +553,34 @@ class RedisStreamsTransport(Transport):
             codec.envelope_id(fields) for entry_id, fields in entries if _text(entry_id) not in held
         )
         return {envelope_id for envelope_id in ids if envelope_id is not None}
+
+    async def withdraw(self, stream: str, group: str) -> set[str]:
+        """XREADGROUP as a consumer of MODX's own (atomic: no other consumer of the group
+        gets those entries), then XACK, XDEL and the consumer's removal in one transaction.
+
+        Raises:
+            PublishError: Redis is unreachable or refuses the commands.
+        """
+        try:
+            reply = await self._client.xreadgroup(
+                group, WITHDRAWER, {stream: ">"}, count=PENDING_SCAN
+            )
+            entries = _read_entries(reply)
+            ids = [entry_id for entry_id, _ in entries]
+            pipe = self._client.pipeline(transaction=True)
+            if ids:
+                pipe.xack(stream, group, *ids)
+                pipe.xdel(stream, *ids)
+            pipe.xgroup_delconsumer(stream, group, WITHDRAWER)
+            await pipe.execute()
+        except ResponseError as exc:
+            if "NOGROUP" in str(exc):  # no such stream or group: nothing was sent to it
+                return set()
+            raise PublishError(f"cannot withdraw what {stream} holds unread: {exc}") from exc
+        except RECOVERABLE as exc:
+            raise PublishError(f"cannot withdraw what {stream} holds unread: {exc}") from exc
+        found = (codec.envelope_id(fields) for _, fields in entries)
+        return {envelope_id for envelope_id in found if envelope_id is not None}
 
     async def trim(self, stream: str) -> int:
         """Trim ``stream`` now, never past an entry a group needs; returns entries removed."""

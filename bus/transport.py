@@ -271,6 +271,13 @@ class Transport(ABC):
         like ``pending_deliveries``, for an agent's inbox: what its agent answered last."""
         raise NotImplementedError
 
+    async def withdraw(self, stream: str, group: str) -> set[str]:
+        """Take from ``stream`` every entry ``group`` was never handed, at once for all its
+        consumers: none of them ever gets it (each is removed from the stream). Returns the
+        ids of the envelopes they carried. Meant for an agent's inbox once the agent is gone:
+        its tasks go elsewhere, and the agent, should it live on, cannot run them too."""
+        raise NotImplementedError
+
     async def trim(self, stream: str) -> int:
         """Trim ``stream`` now (it is also trimmed periodically); returns entries removed."""
         raise NotImplementedError

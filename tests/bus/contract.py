@@ -560,6 +560,34 @@ class TransportContract:
         assert await transport.acknowledged(stream, "other") == set()
         assert await transport.acknowledged(f"{stream}.none", "g") == set()
 
+    async def test_withdraw_takes_what_the_group_never_read_from_every_consumer(
+        self, transport, stream
+    ):
+        """``withdraw`` takes the entries the group was never handed, so that no consumer of
+        it ever is (one that reads on gets only what came after), and leaves what it read; a
+        stream or group that does not exist gives nothing."""
+        seen: list[int] = []
+
+        async def records(env: Envelope) -> None:
+            seen.append(env.payload["i"])
+
+        await transport.publish_many([(stream, envelope(1))])
+        sub = await transport.subscribe(stream, "g", "c1", records, FAST)
+        await wait_until(lambda: seen == [1])
+        await wait_until(lambda: _pending_is(transport, stream, "g", 0))
+        await sub.stop()
+        second, third = envelope(2), envelope(3)
+        await transport.publish_many([(stream, second), (stream, third)])
+        assert await transport.withdraw(stream, "g") == {second.id, third.id}
+        assert await transport.withdraw(stream, "g") == set()
+        sub = await transport.subscribe(stream, "g", "c2", records, FAST)
+        await transport.publish_many([(stream, envelope(4))])
+        await wait_until(lambda: 4 in seen)
+        assert seen == [1, 4]
+        await sub.stop()
+        assert await transport.withdraw(f"{stream}.none", "g") == set()
+        assert await transport.withdraw(stream, "other") == set()
+
 
 async def _has_dead_letters(transport: Transport, stream: str, count: int) -> bool:
     return len(await transport.dead_letters(stream)) >= count

@@ -909,3 +909,33 @@ async def test_a_task_out_over_http_stays_with_its_agent_when_it_deregisters(
     assert [e for e in await events(runtime, run) if e.type == "step.redispatched"] == []
     ctx = await at(runtime, run, 0.3, lambda c: engine.redispatch(c, {holder}))
     assert ctx.steps["s"].task_id != first_task
+
+
+async def test_an_inbox_task_sent_on_is_taken_back_from_its_agent_that_reads_on(
+    runtime: Runtime,
+) -> None:
+    """A task its agent had not read is sent on when the agent leaves (deregistered, or its
+    lease ran out while it was only paused): it is taken back from the inbox first, so the
+    agent, reading on, never gets it and it runs once. (Before, the agent read the old task
+    too and both ran it.)"""
+    async with runtime.readers() as session:
+        [worker] = await store.list_agents(session, name="worker")
+    inbox, seen = streams.inbox(worker.id), []
+
+    async def records(envelope: Envelope) -> None:
+        seen.append(envelope.id)
+
+    # The agent's consumer read its inbox, then stopped reading (paused, or busy elsewhere).
+    await (await runtime.transport.subscribe(inbox, worker.id, "worker-1", records)).stop()
+    run = await start(runtime, one_step(agent="worker"))
+    first_task = (await step_row(runtime, run)).task_id
+    card = AgentCard(name="worker", capabilities=[{"name": "t.work"}])
+    async with runtime.sessions() as session, session.begin():
+        await store.register_agent(session, card, lease_s=600)
+    await set_status(runtime, worker.id, "draining")
+    await runtime.orchestrator.send_on([worker.id], holding.DEREGISTERED_WHY)
+    assert (await step_row(runtime, run)).task_id != first_task
+    reads_on = await runtime.transport.subscribe(inbox, worker.id, "worker-1", records)
+    await asyncio.sleep(0.5)  # what it would read, it reads at once
+    await reads_on.stop()
+    assert seen == []

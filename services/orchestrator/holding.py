@@ -10,11 +10,10 @@ question (``Transport.pending_deliveries``) and sends the task again only once t
 never delivered (its agent stopped before reading it: the entry is taken back from the inbox
 first, ``Transport.withdraw``, so that an agent only paused cannot read it later), released,
 or idle past the visibility timeout (its consumer stopped renewing it), or its agent was
-removed. A task whose delivery the
-inbox acknowledged was answered (the answer goes out with the acknowledgement, in one write),
-though the answer may not be recorded yet: an agent that deregisters right after its last
-answer is the usual case. It is held too, never sent again by the agent's leaving
-(``Transport.acknowledged``). See docs/guarantees.md, "An agent that died".
+removed. A task whose delivery the inbox acknowledged was answered (the answer goes out with
+the acknowledgement, in one write), though the answer may not be recorded yet: an agent that
+deregisters right after its last answer is the usual case. It is held too, never sent again by
+the agent's leaving (``Transport.acknowledged``). See docs/guarantees.md, "An agent that died".
 """
 
 from __future__ import annotations
@@ -65,7 +64,7 @@ Inbox = tuple[dict[str, PendingDelivery], set[str]]
 
 
 class Holding:
-    """Asks the bus about the inbox deliveries of agents whose lease ran out.
+    """Asks the bus about the inbox deliveries of agents that left (lease or deregistration).
 
     What an inbox holds is read once for all its tasks a lease sweep looks at (kept
     ``FRESH_S``).

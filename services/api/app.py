@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from services.api import errors, openapi
 from services.api.input_guard import InputGuard, guard_params
+from services.api.json_bodies import JsonBodies
 from services.api.limits import BodySizeLimit
 from services.api.observe import RequestMetrics
 from services.api.open_streams import OpenStreams
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None, *, orchestrate: bool = True) ->
 
     # inside the size limit: it reads bounded bodies only; JSON-RPC endpoints refuse in kind
     app.add_middleware(InputGuard, rpc={RPC_PATH: a2a_refusal, MCP_PATH: mcp_refusal})
+    app.add_middleware(JsonBodies)  # before the guard: a form-typed /v1/ body is a 415, not a form
     app.add_middleware(RequestMetrics)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     # outermost: MCP's Origin check (DNS rebinding) before anything reads the request

@@ -48,6 +48,7 @@ _DOCUMENTED = {
     404: "No such object (or another tenant's)",
     409: "The object's state does not allow this",
     413: "The request body is over MODX_MAX_REQUEST_BYTES",
+    415: "A body not sent as JSON (`content-type: application/json`)",
     422: "A field is not valid: `details` names it with a JSON path",
     429: "Too many failed token checks, or streams open; see Retry-After",
     503: "The database or the bus is unavailable; see Retry-After",

@@ -24,6 +24,18 @@ class NoOutput(RefError):
     false, a branch not taken), so whatever reads it is skipped too."""
 
 
+class _NotYet:
+    """The type of :data:`NOT_YET`."""
+
+    def __repr__(self) -> str:
+        return "NOT_YET"
+
+
+NOT_YET = _NotYet()
+"""A scope's value for a root that has nothing yet (a loop's ``$.previous`` before its first
+iteration): it reads as null, and so does every field of it."""
+
+
 @dataclass(frozen=True)
 class Ref:
     """A parsed reference: its root (``input``, ``item``, ``item_index`` or a step id)."""
@@ -105,6 +117,8 @@ def resolve(value: Any, scope: Mapping[str, Any], null_steps: frozenset[str] = f
             return _follow(steps[ref.step], ref.path, value)
         if ref.root not in scope:
             raise RefError(f"{value}: {ref.root} is not defined here")
+        if scope[ref.root] is NOT_YET:
+            return None
         return _follow(scope[ref.root], ref.path, value)
     if isinstance(value, Mapping):
         return {key: resolve(item, scope, null_steps) for key, item in value.items()}

@@ -86,3 +86,12 @@ async def test_the_output_may_read_fields_of_a_branch_not_taken(runtime: Runtime
     definition["output"] = {"b": "$.steps.b.output.nope"}
     found = await _rows(runtime, definition, {"go": False})
     assert found["run"].status == "failed" and found["run"].error["code"] == "bad_output"
+
+
+async def test_a_field_of_previous_reads_null_in_the_first_iteration(runtime: Runtime) -> None:
+    """``$.previous`` is null before the first iteration, and so is every field of it: a
+    counter written ``{"n": "$.previous.n"}`` failed its loop at once with ``bad_reference``
+    (``$.previous.n: nothing at 'n'``), before any iteration ran."""
+    found = await _rows(runtime, looping({"n": "$.previous.n"}), {"go": True})
+    assert found["l"].error is None and found["l"].status != "failed", found["l"].error
+    assert found["l"].meta["children"], found["l"].meta

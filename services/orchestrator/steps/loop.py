@@ -5,7 +5,7 @@ recovered by the step's timer), of a registered ``workflow`` or of the inline ``
 definition named ``<workflow>.<step id>``); so every iteration is a run of its own, visible
 and linked (``meta.children`` lists them in order). The body's ``input`` resolves against the
 parent's scope plus ``$.iteration`` (1, 2, ...) and ``$.previous`` (the last iteration's
-output, null at first).
+output; before the first there is none, and ``$.previous`` and every field of it read null).
 
 After each iteration ``until`` is tested over ``{"output": <its output>, "iteration": n}``
 (a reference to something missing counts as not holding). When it holds the step succeeds
@@ -46,11 +46,8 @@ class Loop(SubWorkflow):
         loop = step.loop
         assert loop is not None
         iteration = int(row.meta["iteration"])
-        scope = {
-            **self.host.scope(ctx),
-            "iteration": iteration,
-            "previous": row.meta.get("previous"),
-        }
+        previous = row.meta.get("previous") if iteration > 1 else refs.NOT_YET
+        scope = {**self.host.scope(ctx), "iteration": iteration, "previous": previous}
         return ChildOrder(
             child_run_id=new_id(),
             step_id=row.step_id,

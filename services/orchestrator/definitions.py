@@ -341,6 +341,7 @@ class DefinitionError(ValueError):
 
 
 LOOP_ROOTS = ("iteration", "previous", "output")
+LOOP_INPUT_ROOTS = ("iteration", "previous")  # $.output is the iteration's, for until only
 
 
 def _refs_of(step: StepDefinition, base: str = "") -> list[tuple[str, str]]:
@@ -593,8 +594,9 @@ def _check_ref(
             return [Problem(path=path, message=f"{text}: only {allowed} is defined here")]
         problem = _shape_problem(roots[ref.root], ref.path)
         return [] if problem is None else [Problem(path=path, message=f"{text}: {problem}")]
-    if ref.root in LOOP_ROOTS and ".loop.input" not in path:
-        return [Problem(path=path, message=f"$.{ref.root} is only defined in a loop's input")]
+    if ref.root in LOOP_ROOTS and (".loop.input" not in path or ref.root not in LOOP_INPUT_ROOTS):
+        where = "a loop's until" if ref.root == "output" else "a loop's input"
+        return [Problem(path=path, message=f"$.{ref.root} is only defined in {where}")]
     if ref.root in ("item", "item_index") and (not item_allowed or path.endswith(".for_each")):
         return [
             Problem(

@@ -442,6 +442,18 @@ KIND_PROBLEMS: list[tuple[str, dict[str, Any], str]] = [
         "$.steps[0].loop.until",
     ),
     (
+        # $.output is the iteration's output, read by until; the input is resolved before the
+        # iteration, where it names nothing (accepted, then bad_reference at run time).
+        "a loop whose input reads $.output",
+        steps(
+            {
+                **loop_step(None, "$.output"),
+                "loop": {**loop_step(None, "$.output")["loop"], "input": {"n": "$.output.double"}},
+            }
+        ),
+        "$.steps[0].loop.input.n",
+    ),
+    (
         # Its body's shape cannot be known (it raised RefError, a 500, before: found by
         # schemathesis): the body's own problem is reported.
         "a loop whose body holds a reference that does not parse",

@@ -1,6 +1,7 @@
 """docs/workflows.md's JSON examples are what the server accepts: each object in a ``json``
 block is a step, or a whole definition, and must pass the same models a submitted definition
-does (unknown or misspelt fields are refused there), so the page cannot drift from them."""
+does (unknown or misspelt fields are refused there), so the page cannot drift from them; and a
+section's steps, taken together, are a workflow that passes the whole check of registration."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from services.orchestrator.definitions import StepDefinition, WorkflowDefinition
+from services.orchestrator.definitions import StepDefinition, WorkflowDefinition, parse_definition
 from tests.fixtures.stack import REPO
 
 PAGE = REPO / "docs" / "workflows.md"
@@ -63,3 +64,27 @@ def test_a_misspelt_field_would_be_caught() -> None:
     loop = next(e for e in examples(page) if "loop" in e)
     with pytest.raises(ValidationError, match="max_iteration"):
         check(loop)
+
+
+def sections(page: str) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Each section's (``##`` or ``###``) JSON examples, in order."""
+    parts = re.split(r"^(#{2,3} .*)$", page, flags=re.M)
+    return [(title, examples(body)) for title, body in zip(parts[1::2], parts[2::2], strict=True)]
+
+
+@pytest.mark.parametrize(
+    ("title", "found"),
+    [(t, f) for t, f in sections(PAGE.read_text()) if f],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_each_sections_steps_make_a_workflow_the_server_accepts(
+    title: str, found: list[dict[str, Any]]
+) -> None:
+    """Copied together, a section's steps are a workflow that passes the server's whole
+    check (references, branches, cycles), not each field alone: a step that reads a step the
+    page never shows (the switch reading ``total``) is refused when registered."""
+    steps = [e for e in found if "steps" not in e]
+    for definition in [e for e in found if "steps" in e]:
+        parse_definition(definition)
+    if steps:
+        parse_definition({"name": "example", "steps": steps})

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.api import unavailable
-from services.orchestrator.definitions import json_path
+from services.orchestrator.definitions import error_message, json_path
 
 CODES = {
     400: "bad_request",
@@ -106,7 +106,11 @@ def install(app: FastAPI) -> None:
             loc = list(item.get("loc", ()))
             where = loc[0] if loc else "body"
             details.append(
-                {"path": json_path(tuple(loc[1:])), "in": where, "message": item.get("msg", "")}
+                {
+                    "path": json_path(tuple(loc[1:])),
+                    "in": where,
+                    "message": error_message(item.get("msg", "")),
+                }
             )
         first = details[0] if details else {"path": "$", "message": "invalid request"}
         message = f"{first['path']}: {first['message']}"

@@ -630,10 +630,16 @@ def json_path(loc: tuple[str | int, ...] | list[str | int], base: str = "$") -> 
     return path
 
 
+def error_message(msg: str) -> str:
+    """A pydantic error's message without the prefix it puts before a validator's own words
+    (``Value error, give exactly one of …``): the message says what is wrong, and that alone."""
+    return msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+
+
 def problems_from(error: ValidationError, base: str = "$") -> list[Problem]:
     """Pydantic's errors as Problems with JSON paths."""
     return [
-        Problem(path=json_path(tuple(item["loc"]), base), message=item["msg"])
+        Problem(path=json_path(tuple(item["loc"]), base), message=error_message(item["msg"]))
         for item in error.errors(include_url=False)
     ]
 

@@ -296,3 +296,16 @@ def test_retry_policy_decides_by_code_and_flag() -> None:
     assert not RetryPolicy(retry_on=["timeout"]).retries("boom", True)
     assert RetryPolicy(retry_on=["timeout"]).retries("timeout", True)
     assert not RetryPolicy(no_retry_on=["boom"]).retries("boom", True)
+
+
+def test_a_validators_message_reads_without_pydantics_prefix() -> None:
+    """A field's own check says what is wrong, not "Value error, " first (the CLI stripped
+    it; the API's 422 showed it)."""
+    loop = {"workflow": "child", "steps": [{"id": "a", "capability": "t.x"}], "until": "$.output"}
+    with pytest.raises(DefinitionError) as info:
+        parse_definition(
+            {"name": "w", "steps": [{"id": "l", "loop": {**loop, "max_iterations": 2}}]}
+        )
+    (problem,) = info.value.problems
+    assert problem.path == "$.steps[0].loop"
+    assert problem.message.startswith("give exactly one of workflow and steps"), problem.message

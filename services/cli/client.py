@@ -118,6 +118,11 @@ class Client:
             # The API names what is missing first: "run '…' does not exist", "workflow '…' …".
             listing = LISTINGS.get(exc.message.split(" ", 1)[0])
             return f"`{listing}` shows those your token's tenant has" if listing else None
+        if exc.code == "signal_refused":
+            return (
+                "the JSON path names the field at fault in the signal's body "
+                "(`$` is the --data of `run signal`; the wait's schema says what it takes)"
+            )
         if exc.status in (400, 422) and exc.details:
             return (
                 "the JSON path names the field at fault: `$` is what was sent (the file of "

@@ -51,6 +51,8 @@ async def test_a_signal_from_a_file_completes_the_wait(tmp_path: Path) -> None:
         )
     assert f"waiting for signal approval (modx run signal {run_id} approval)" in shown.stdout
     assert refused.returncode == 2 and "$.ok" in one_line(refused)
+    # The hint names what `$` is here: the signal's body, not a workflow file or --input.
+    assert "`$` is the --data of `run signal`" in refused.stderr, refused.stderr
     assert sent.returncode == 0, sent.stderr
     assert json.loads(sent.stdout) == {
         "run_id": run_id,

@@ -108,8 +108,8 @@ class Engine:
     async def start(self, ctx: RunContext, reuse: list[Step] | None = None) -> None:
         """pending -> running: create the step rows and dispatch what is ready.
 
-        ``reuse`` holds the succeeded steps of an earlier run of the same definition (a retry
-        from the failed step): they are recorded as succeeded with their outputs, not run again.
+        ``reuse`` holds the succeeded (and skipped) steps of an earlier run of the same
+        definition (a retry from the failed step): recorded as they ended there, not run again.
         """
         if not ctx.move_run(RunState.RUNNING):
             return
@@ -120,7 +120,7 @@ class Engine:
                 definition_id=old.definition_id,
                 item_index=old.item_index,
                 capability=old.capability,
-                status=StepState.SUCCEEDED,
+                status=old.status,
                 attempt=old.attempt,
                 max_attempts=old.max_attempts,
                 input=old.input,
@@ -132,9 +132,7 @@ class Engine:
                 meta={"reused_from": old.run_id},
             )
             ctx.add_step(copy)
-            ctx.event(
-                "step.reused", copy, to_state=StepState.SUCCEEDED, data={"from_run": old.run_id}
-            )
+            ctx.event("step.reused", copy, to_state=old.status, data={"from_run": old.run_id})
             # Its output is this run's too: the ledger says so, and where it came from.
             ctx.ledger(
                 "step.reused",

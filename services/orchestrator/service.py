@@ -777,7 +777,10 @@ class Orchestrator:
     async def retry_run(self, run_id: str) -> Run:
         """Start a new run of a failed, cancelled or timed-out run, resuming from its failed step.
 
-        The steps that succeeded are carried over with their outputs (``step.reused`` events);
+        The steps that succeeded are carried over with their outputs (``step.reused`` events),
+        and so are those skipped (a branch its switch did not take, a ``when`` that was false:
+        each decided by the input and outputs carried over, so it would be skipped again, but
+        a branch not taken is only skipped when its switch runs, and would run otherwise);
         the new run's ``retry_of`` names the old one.
 
         Raises:
@@ -794,13 +797,10 @@ class Orchestrator:
                     "timed-out runs can be retried"
                 )
             steps = list(await runs.steps_of(session, run_id))
-            whole = {
-                s.step_id for s in steps if s.item_index is None and s.status == StepState.SUCCEEDED
-            }
+            ended = (StepState.SUCCEEDED, StepState.SKIPPED)
+            whole = {s.step_id for s in steps if s.item_index is None and s.status in ended}
             reuse = [
-                Step.from_row(s)
-                for s in steps
-                if s.status == StepState.SUCCEEDED and s.definition_id in whole
+                Step.from_row(s) for s in steps if s.status in ended and s.definition_id in whole
             ]
         definition = WorkflowDefinition.model_validate(old.definition)
         run = await self.create_run(

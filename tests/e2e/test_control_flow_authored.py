@@ -12,7 +12,7 @@ from typing import Any
 
 from agents.sdk import Agent
 from tests.fixtures.services import wait_until
-from tests.fixtures.stack import Stack
+from tests.fixtures.stack import ADMIN, Stack
 
 
 def shop() -> Agent:
@@ -477,6 +477,51 @@ async def test_authored_control_flow(stack: Stack) -> None:
     first_child, second_child = await children_of(stack, parent)
     assert (first_child["status"], second_child["status"]) == ("failed", "succeeded")
     assert first_child["error"]["cause"]["code"] == "timeout", first_child["error"]
+
+
+async def test_a_retried_run_keeps_its_switchs_choice(stack: Stack) -> None:
+    """The branch taken failed (its approval timed out): the retry carries the switch over,
+    its other branch stays skipped, and only the failed wait runs again."""
+    await stack.agent(shop())
+    await register(
+        stack,
+        {
+            "name": "retry-switch",
+            "steps": [
+                {
+                    "id": "route",
+                    "switch": {
+                        "cases": [{"when": "$.input.big", "then": ["ask"]}],
+                        "default": ["small"],
+                    },
+                },
+                {"id": "ask", "wait": {"signal": "ok", "timeout_s": 0.5}},
+                {"id": "small", "capability": "af.echo", "input": {"small": True}},
+                {"id": "done", "capability": "af.echo", "after": ["ask", "small"]},
+            ],
+            "output": {"ask": "$.steps.ask.output", "small": "$.steps.small.output"},
+        },
+    )
+    first = await stack.wait(await stack.submit("retry-switch", {"big": True}))
+    assert first["status"] == "failed", why(first)
+    response = await stack.client.post(f"/v1/runs/{first['run_id']}/retry")
+    assert response.status_code == 202, response.text
+    again = response.json()["run_id"]
+    assert await signal(stack, again, "ok", {"yes": True}) == 202
+    run = await stack.wait(again)
+    assert run["status"] == "succeeded", why(run)
+    assert run["output"] == {"ask": {"yes": True}, "small": None}, run["output"]
+    statuses = {s["step_id"]: s["status"] for s in run["steps"]}
+    assert statuses == {
+        "route": "succeeded",
+        "ask": "succeeded",
+        "small": "skipped",
+        "done": "succeeded",
+    }, statuses
+    verified = await stack.client.get(
+        "/v1/ledger/verify", headers={"authorization": f"Bearer {ADMIN}"}
+    )
+    assert verified.json()["ok"], verified.text
 
 
 BAD: list[tuple[dict[str, Any], str]] = [

@@ -250,6 +250,38 @@ async def test_a_retried_run_carries_over_a_whole_fan_out_with_its_items(
     }
 
 
+async def test_a_retried_run_keeps_the_branches_its_switch_did_not_take(runtime: Runtime) -> None:
+    """The switch is carried over as succeeded; its branch not taken must stay skipped. It
+    used to start ``pending`` in the new run and ran, since its only dependency (the switch)
+    had succeeded: both branches of one switch ran."""
+    definition = {
+        "name": "w",
+        "steps": [
+            {
+                "id": "route",
+                "switch": {
+                    "cases": [{"when": "$.input.big", "then": ["big"]}],
+                    "default": ["small"],
+                },
+            },
+            {"id": "big", "capability": "t.work"},
+            {"id": "small", "capability": "t.work"},
+        ],
+    }
+    run = await runtime.orchestrator.create_run(parse_definition(definition), {"big": True})
+    assert run is not None
+    failed = {"error": {"code": "no", "message": "no", "retryable": False}}
+    ctx = await at(runtime, run, 1, answer(runtime, run, "big", Kind.ERROR, failed))
+    assert ctx.run.status == "failed" and ctx.steps["small"].status == "skipped"
+    again = await runtime.orchestrator.retry_run(run.id)
+    copied = await rows(runtime, again)
+    assert {k: r.status for k, r in copied.items()} == {
+        "route": "succeeded",
+        "big": "scheduled",
+        "small": "skipped",
+    }
+
+
 async def test_late_answers_to_a_settled_step_of_a_running_run_are_ignored_and_counted(
     runtime: Runtime,
 ) -> None:

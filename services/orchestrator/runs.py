@@ -17,7 +17,7 @@ from bus.ids import new_id
 from services.db.models import DEFAULT_TENANT, EventRow, RunRow, StepRow, utcnow
 from services.orchestrator.definitions import WorkflowDefinition
 from services.orchestrator.records import Run, Step
-from services.orchestrator.states import RunState
+from services.orchestrator.states import RunState, StepState
 
 
 def new_run(
@@ -151,6 +151,30 @@ async def steps_of(session: AsyncSession, run_id: str) -> Sequence[StepRow]:
     query = select(StepRow).where(StepRow.run_id == run_id)
     rows = (await session.execute(query)).scalars().all()
     return sorted(rows, key=step_order)
+
+
+async def waiting_below(
+    session: AsyncSession, run_id: str, signal: str, limit: int = 5
+) -> list[tuple[str, str]]:
+    """The steps of the running runs under ``run_id`` (its children, theirs, …) that wait
+    for ``signal``, as (run id, step id), nearest first: a signal sent to the parent of a
+    sub-workflow or loop that waits is refused, and the refusal names where to send it."""
+    found: list[tuple[str, str]] = []
+    parents = [run_id]
+    for _ in range(32):  # deeper than any run tree (MODX_MAX_RUN_DEPTH)
+        if not parents or len(found) >= limit:
+            break
+        query = select(RunRow.id).where(
+            RunRow.parent_run_id.in_(parents), RunRow.status == RunState.RUNNING
+        )
+        parents = list((await session.execute(query)).scalars().all())
+        steps = select(StepRow.run_id, StepRow.step_id, StepRow.meta).where(
+            StepRow.run_id.in_(parents), StepRow.status == StepState.RUNNING
+        )
+        for child, step_id, meta in (await session.execute(steps)).all():
+            if isinstance(meta, dict) and meta.get("signal") == signal:
+                found.append((child, step_id))
+    return found[:limit]
 
 
 def step_order(step: StepRow | Step) -> tuple[bool, datetime, str]:

@@ -470,7 +470,12 @@ async def test_authored_control_flow(stack: Stack) -> None:
 
     await wait_until(second_child_waits, timeout=60)
     second = (await children_of(stack, parent))[1]["run_id"]
-    assert await signal(stack, parent, "ok", {"yes": True}) == 409  # the child waits, not us
+    # The child waits, not the parent: the 409 says which run to signal instead.
+    refused = await stack.client.post(f"/v1/runs/{parent}/signals/ok", json={"yes": True})
+    assert refused.status_code == 409, refused.text
+    assert f"run {second} (step ask) waits for it" in refused.json()["error"]["message"], (
+        refused.text
+    )
     assert await signal(stack, second, "ok", {"yes": True}) == 202
     run = await stack.wait(parent)
     assert run["status"] == "succeeded" and run["output"] == {"yes": True}, run

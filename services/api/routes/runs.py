@@ -495,7 +495,12 @@ async def deliver_signal(
     try:
         took = await runtime.orchestrator.signal_run(run_id, name, body, sender)
     except NoWaiter as exc:
-        raise ApiError(409, "no_waiting_step", str(exc)) from None
+        async with runtime.readers() as session:
+            below = await runs.waiting_below(session, run_id, name)
+        where = "".join(
+            f"; run {child} (step {step}) waits for it: signal that run" for child, step in below
+        )
+        raise ApiError(409, "no_waiting_step", f"{exc}{where}") from None
     except SignalRefused as exc:
         details = [{"path": exc.path, "message": exc.message}]
         raise ApiError(422, "signal_refused", f"{exc.path}: {exc.message}", details) from None

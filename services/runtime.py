@@ -122,7 +122,11 @@ class Runtime:
                     connections=settings.http_dispatch_total,
                 ),
                 "mcp": McpDelivery(egress, timeout_s=settings.mcp_start_timeout_s),
-                "a2a": A2aDelivery(egress, timeout_s=settings.a2a_timeout_s),
+                "a2a": A2aDelivery(
+                    egress,
+                    secret=signing_key.private_bytes_raw(),
+                    timeout_s=settings.a2a_timeout_s,
+                ),
             },
             per_agent=settings.http_dispatch_per_agent,
             per_tenant=settings.http_dispatch_per_tenant,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import sys
 from collections.abc import AsyncIterator
 from typing import Any
@@ -282,7 +283,7 @@ async def test_each_item_of_a_fan_out_is_answered_by_its_own_signal(
 async def test_an_answer_sent_again_is_not_given_twice(streaming: bool) -> None:
     """After a crash the outbox may send the answer again: the remote task, read first, has
     it already, so it is followed to its end and not answered a second time."""
-    delivery = A2aDelivery(EgressPolicy(["127.0.0.1"]))
+    delivery = A2aDelivery(EgressPolicy(["127.0.0.1"]), secret=os.urandom(32))
     published: list[Envelope] = []
 
     async def publish(envelope: Envelope) -> None:

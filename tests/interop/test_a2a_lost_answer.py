@@ -9,6 +9,7 @@ whose JSON-RPC endpoint closes the connection instead of answering, both modes."
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import Any
 
 import pytest
@@ -107,7 +108,7 @@ async def test_an_attempt_sent_again_with_only_its_context_follows_the_task(
     """A holder sent the message and died before the peer named the task: the step knows only
     the attempt's context (recorded before the message went). The attempt sent again
     (``modx:task.resume`` with ``{"context_id"}``) finds the task there and follows it."""
-    delivery = A2aDelivery(EgressPolicy(["127.0.0.1"]))
+    delivery = A2aDelivery(EgressPolicy(["127.0.0.1"]), secret=os.urandom(32))
     published: list[Envelope] = []
 
     async def publish(envelope: Envelope) -> None:
@@ -140,7 +141,7 @@ async def test_an_attempt_sent_again_with_only_its_context_follows_the_task(
             )
 
         first = task(payload={"text": "hello"})
-        context_id, _ = attempt_ids(first)
+        context_id, _ = attempt_ids(first, delivery.ids_key)
         # The first holder loses the answer and gives up at once (it "died").
         running.lose = ["SendStreamingMessage" if streaming else "SendMessage"]
         delivery.resume_tries = 1

@@ -11,13 +11,14 @@ Input-required is a question (``Reply.asks``): the step waits for a signal that 
 task is followed as before, to its end or to its next question.
 
 Each attempt's message has a context id and a message id MODX derives from the step and the
-attempt (``attempt_ids``), the same however often the attempt is sent; the context is
-recorded on the step (``task.started``) before the message goes. An answer lost after the peer
-made its task (a ``SendMessage`` response, or a stream that breaks before its first event) is
-looked for by that context (``ListTasks``, A2A 1.0 §3.1.4) and followed; so is the task of an
-attempt sent again whose first holder died before the peer named the task. Only when the peer
-has no such task is the message sent again; a peer without ``ListTasks`` gets it again at once
-(the step's retry), as nothing can tell whether it has it.
+attempt under a secret of its own (``attempt_ids``), the same however often the attempt is
+sent, and that no one else can name; the context is recorded on the step (``task.started``)
+before the message goes, and an attempt sent again uses the context recorded. An answer lost
+after the peer made its task (a ``SendMessage`` response, or a stream that breaks before its
+first event) is looked for by that context (``ListTasks``, A2A 1.0 §3.1.4) and followed; so
+is the task of an attempt sent again whose first holder died before the peer named the task.
+Only when the peer has no such task is the message sent again; a peer without ``ListTasks``
+gets it again at once (the step's retry), as nothing can tell whether it has it.
 
 A stream that breaks once the peer has made its task (the connection cut, the peer restarting)
 does not end the step: the same task is followed again, by ``SubscribeToTask`` (A2A 1.0
@@ -39,6 +40,7 @@ the card answers, so the router sends steps only to agents that are up.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -93,8 +95,6 @@ POLL_S = (0.02, 2.0)  # GetTask backoff: first and longest wait (doubling)
 RESUME_S = (0.25, 8.0)  # backoff while a task's peer is out of reach: first and longest wait
 HEARTBEAT_S = 5.0  # a delivery's heartbeats: a step's heartbeat_timeout_s should be 3 times it
 RESUME_TRIES = 6  # calls in a row that reach nothing (about 16 s) before the step fails
-IDS = uuid.UUID("5b0f3f2e-6d1c-4f7a-9a53-0c2a2a1e8d41")
-"""Namespace of the context and message ids derived from a step's attempt (``attempt_ids``)."""
 NOT_A_SUBSCRIPTION = (
     "the A2A agent's answer is not A2A: a subscription that does not start with the task"
 )
@@ -119,8 +119,11 @@ class Unlisted(Exception):
 class A2aDelivery:
     """Sends steps to A2A agents over their JSON-RPC interface."""
 
-    def __init__(self, egress: EgressPolicy, *, timeout_s: float = 300.0) -> None:
+    def __init__(self, egress: EgressPolicy, *, secret: bytes, timeout_s: float = 300.0) -> None:
+        """``secret``: what the attempts' ids are derived under; every replica needs the same
+        (the orchestrator's key: this label keeps the two uses apart)."""
         self.egress = egress
+        self.ids_key = hmac.digest(secret, b"modx a2a attempt ids", "sha256")
         self.http = guarded_http(egress, timeout_s)
         self.resume_tries = RESUME_TRIES
         self._keeper: asyncio.Task[None] | None = None
@@ -194,8 +197,10 @@ class A2aDelivery:
         async def named(made: Task) -> None:  # recorded on the step before it goes on
             await reply.started(started_at, conversation=_handle(made))
 
-        context_id, message_id = attempt_ids(task)
+        context_id, message_id = attempt_ids(task, self.ids_key)
         handle = _handle_of(task.payload) if task.schema_ == TASK_RESUME else None
+        if handle is not None and handle.get("context_id"):
+            context_id = str(handle["context_id"])  # the one the peer has (recorded when sent)
         if handle is not None and handle.get("task_id"):
             # Sent again (the process that followed it died): follow the same remote task.
             remote.CopyFrom(_resumed(handle))
@@ -529,12 +534,22 @@ def _handle(remote: Task) -> dict[str, str]:
     return {"task_id": remote.id, "context_id": remote.context_id}
 
 
-def attempt_ids(task: Envelope) -> tuple[str, str]:
+def attempt_ids(task: Envelope, key: bytes) -> tuple[str, str]:
     """The context id and message id of the message that starts the remote task of ``task``'s
     attempt: derived from the run, the step and the attempt, so a holder that sends the
-    attempt again (after another died) names the same context, where the peer's task is."""
+    attempt again (after another died) names the same context, where the peer's task is.
+
+    Keyed (HMAC), not a UUIDv5 of the ids alone: anyone who learns a run id (the tenant's
+    other agents, whoever it is shared with) could otherwise name its steps' contexts at a
+    peer they also use, and list them (a peer that shows every client the same tasks), or
+    put a task of their own there for a lost answer to follow."""
     attempt = f"{task.run_id}/{task.step_id}/{task.attempt}"
-    return str(uuid.uuid5(IDS, "context:" + attempt)), str(uuid.uuid5(IDS, "message:" + attempt))
+    return _keyed(key, "context:" + attempt), _keyed(key, "message:" + attempt)
+
+
+def _keyed(key: bytes, text: str) -> str:
+    digest = hmac.digest(key, text.encode(), "sha256")
+    return str(uuid.UUID(bytes=digest[:16], version=4))
 
 
 def _handle_of(payload: Any) -> dict[str, Any]:

@@ -21,8 +21,9 @@ or a token check sees anything:
   and every other client was disconnected unanswered until the deadline freed them, when the
   client opened them again. A process now holds at most ``MODX_HTTP_MAX_CONNECTIONS`` (and
   never more than its descriptor limit leaves, 256 kept for its database, Redis and files),
-  one client address at most ``MODX_HTTP_MAX_CONNECTIONS_PER_ADDRESS`` (0: no bound, for a
-  server behind a proxy, where every client has the proxy's address); the next gets a ``503``
+  one client address at most ``MODX_HTTP_MAX_CONNECTIONS_PER_ADDRESS`` (an IPv6 client is
+  its /64: ``client_key``; 0: no bound, for a server behind a proxy, where every client has
+  the proxy's address); the next gets a ``503``
   naming the setting, and is closed at once. The soft descriptor limit is raised to the hard
   one first, as Go's runtime does: the bound, not the limit, decides.
 
@@ -37,6 +38,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import ipaddress
 import logging
 import resource
 from typing import Any, Protocol
@@ -144,7 +146,23 @@ class _Bounds:
 
 
 def _address(client: tuple[str, int] | None) -> str:
-    return client[0] if client else ""
+    return client_key(client[0]) if client else ""
+
+
+def client_key(address: str) -> str:
+    """What one client is, for the per-address bound: an IPv4 address (an IPv4-mapped IPv6
+    one is its IPv4 address), or an IPv6 address's /64. One IPv6 host is commonly given a
+    whole /64 (SLAAC, privacy addresses): per address, it could open its connections from
+    as many addresses as it liked, and the bound would hold no one."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])  # without a link-local's zone
+    except ValueError:
+        return address  # not an IP address (a Unix socket's path): itself
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
 
 
 class _H11Bounded(H11Protocol):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import resource
+import socket
 import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -19,8 +20,9 @@ import httpx
 import pytest
 import uvicorn
 import websockets
+from starlette.types import Receive, Scope, Send
 
-from agents.sdk.http_protocol import http_protocol
+from agents.sdk.http_protocol import client_key, http_protocol
 from tests.fixtures.serve import healthy, serve
 from tests.fixtures.services import free_port, wait_until
 from tests.fixtures.stack import TOKEN
@@ -156,3 +158,80 @@ async def test_a_websocket_gives_its_place_back(parser: str) -> None:
         assert not any([await _closed(r) for r, _ in held])  # both admitted
         for _, writer in held:
             writer.close()
+
+
+def test_an_ipv6_client_is_its_64_and_a_mapped_address_its_ipv4() -> None:
+    # One IPv6 host commonly holds a whole /64: per address, the bound held no one.
+    assert client_key("2001:db8:1:2::1") == client_key("2001:db8:1:2:ffff:ffff:ffff:fffe")
+    assert client_key("2001:db8:1:2::1") == "2001:db8:1:2::/64"
+    assert client_key("2001:db8:1:3::1") != client_key("2001:db8:1:2::1")
+    assert client_key("fe80::1%eth0") == "fe80::/64"
+    assert client_key("::ffff:127.0.0.2") == client_key("127.0.0.2") == "127.0.0.2"
+    assert client_key("127.0.0.2") != client_key("127.0.0.3")
+    assert client_key("/run/modx.sock") == "/run/modx.sock"
+
+
+@pytest.mark.parametrize("parser", ["httptools", "h11"])
+async def test_one_client_over_ipv4_and_ipv6_is_one_address(parser: str) -> None:
+    """A server listening on IPv4 and on a dual-stack IPv6 socket sees one client as
+    ``127.0.0.2`` on the first and ``::ffff:127.0.0.2`` on the second: twice its bound."""
+    v4 = socket.create_server(("127.0.0.1", 0))
+    v6 = socket.create_server(("::", 0), family=socket.AF_INET6, dualstack_ipv6=True)
+    protocol = http_protocol(DEADLINE_S * 30, MAX_HEAD, parser, max_connections_per_address=4)
+    config = uvicorn.Config(_slow_app, http=protocol, log_level="error")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[v4, v6]))
+    await wait_until(lambda: server.started, timeout=30)
+    try:
+        held = await _hold(v4.getsockname()[1], 4, ATTACKER)
+        port6 = v6.getsockname()[1]
+        reader, writer = await asyncio.open_connection(
+            "::ffff:127.0.0.1", port6, local_addr=(f"::ffff:{ATTACKER}", 0)
+        )
+        writer.write(UNFINISHED)
+        answer = await _refused(reader)
+        assert answer.startswith(b"HTTP/1.1 503"), answer
+        writer.close()
+        for _, w in held:
+            w.close()
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def _at_once(scope: Scope, receive: Receive, send: Send) -> None:
+    if scope["type"] == "http":
+        headers = [(b"content-length", b"4")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b"done"})
+
+
+@pytest.mark.parametrize("parser", ["httptools", "h11"])
+async def test_connections_opened_and_closed_give_every_place_back(parser: str) -> None:
+    """Admitted, refused (503), served and reset connections, 5 000 in all: none keeps a place."""
+    protocol = http_protocol(DEADLINE_S * 30, MAX_HEAD, parser, max_connections_per_address=4)
+    admission = protocol.admission  # type: ignore[attr-defined]
+    port = free_port()
+    config = uvicorn.Config(_at_once, host="127.0.0.1", port=port, http=protocol, log_level="error")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    await wait_until(lambda: server.started, timeout=30)
+    try:
+        for round_ in range(1000):
+            await wait_until(lambda: not admission.by_address, timeout=30)
+            held = await _hold(port, 5)  # the fifth is refused
+            reader, writer = held[0]
+            if round_ % 2:
+                writer.write(b"\r\n")  # served
+                assert (await reader.readuntil(b"done")).startswith(b"HTTP/1.1 200")
+            assert (await _refused(held[4][0])).startswith(b"HTTP/1.1 503")
+            for _, w in held:
+                if round_ % 3 == 0:
+                    w.transport.abort()  # a reset
+                else:
+                    w.close()
+        await wait_until(lambda: not admission.by_address, timeout=30)
+        assert not server.server_state.connections
+    finally:
+        server.should_exit = True
+        await task

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
+from agents.sdk.http_protocol import client_key
 from services.api.errors import ApiError
 from services.auth import OPERATORS, READERS, REGISTRARS, Principal, identify, token_hash
 from services.outage import dependency_of
@@ -60,8 +61,9 @@ WriteSessionDep = Annotated[AsyncSession, Depends(get_write_session)]
 
 
 def client_address(request: HTTPConnection) -> str:
-    """The caller's address (behind a proxy, uvicorn's ``--forwarded-allow-ips`` sets it)."""
-    return request.client.host if request.client is not None else "unknown"
+    """The caller, as throttles count it (behind a proxy, uvicorn's ``--forwarded-allow-ips``
+    sets its address): an IPv6 client is its /64, which one host commonly holds whole."""
+    return client_key(request.client.host) if request.client is not None else "unknown"
 
 
 def too_many(retry_after: int) -> ApiError:

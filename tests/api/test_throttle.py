@@ -156,3 +156,34 @@ async def test_checks_asked_at_once_share_an_mget_and_none_reads_a_count_older_t
         assert len(sent) == 2  # the held MGET, and one for the 50 asked meanwhile
     finally:
         await counters.close()
+
+
+@pytest.mark.parametrize("mode", ["embedded", "distributed"])
+async def test_an_ipv6_guesser_is_stopped_across_its_64(
+    tmp_path: Path, mode: str, request: pytest.FixtureRequest
+) -> None:
+    """One IPv6 host commonly holds a whole /64: counted per address, it guessed on from the
+    next one, 10 at a time, until the overall bound stopped every client not already working.
+    Its /64 is one client (``client_key``), as the connection bound counts it."""
+    urls = (
+        (request.getfixturevalue("postgres_url"), request.getfixturevalue("redis_url"))
+        if mode == "distributed"
+        else ()
+    )
+    async with (
+        tenancy_app(
+            tmp_path, *urls, auth_fail_per_address=3, auth_fail_overall=100, **HOUR
+        ) as http,
+        client_at(http, "2001:db8:7:1::1") as other,
+    ):
+        in_one_window(runtime_of(http))
+        for n in range(2):
+            async with client_at(http, f"2001:db8:5:1::{n + 1:x}") as guesser:
+                assert (await guesser.get("/v1/runs", headers=WRONG)).status_code == 401
+        async with client_at(http, "2001:db8:5:1:ffff::9") as guesser:
+            refused(await guesser.get("/v1/runs", headers=WRONG))
+        async with client_at(http, "::ffff:10.0.9.1") as mapped, client_at(http, "10.0.9.1") as v4:
+            assert (await mapped.get("/v1/runs", headers=WRONG)).status_code == 401
+            assert (await v4.get("/v1/runs", headers=WRONG)).status_code == 401
+            refused(await mapped.get("/v1/runs", headers=WRONG))
+        assert (await other.get("/v1/runs", headers=RIGHT)).status_code == 200

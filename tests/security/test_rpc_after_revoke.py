@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 import httpx
+import pytest
 
 from agents.sdk import Agent
 from bus.ids import new_id
@@ -54,8 +55,11 @@ async def _operator(stack: Stack) -> tuple[str, str]:
     return issued.json()["id"], issued.json()["token"]
 
 
-async def _revoke_then_finish(stack: Stack, token_id: str, release: asyncio.Event) -> None:
-    """Once the call's run runs: revoke the token, then let the run end with the secret."""
+async def _revoke_then_finish(
+    stack: Stack, token_id: str, release: asyncio.Event, how: str = "revoke"
+) -> None:
+    """Once the call's run runs: revoke the token (or rotate it: the old secret stops as
+    surely), then let the run end with the secret."""
     runs: list[dict[str, Any]] = []
 
     async def started() -> bool:
@@ -67,15 +71,20 @@ async def _revoke_then_finish(stack: Stack, token_id: str, release: asyncio.Even
     await wait_until(started, timeout=60)
     # The call passed its token check (its run exists); give it a moment to start waiting.
     await asyncio.sleep(0.5)
-    revoked = await stack.client.delete(f"/v1/tokens/{token_id}", headers=ADMIN_HEADERS)
-    assert revoked.status_code == 200, revoked.text
+    if how == "rotate":
+        path = f"/v1/tokens/{token_id}/rotate"
+        revoked = await stack.client.post(path, headers=ADMIN_HEADERS)
+    else:
+        revoked = await stack.client.delete(f"/v1/tokens/{token_id}", headers=ADMIN_HEADERS)
+    assert revoked.status_code in (200, 201), revoked.text
     release.set()
     done = await stack.wait(runs[0]["run_id"])
     assert done["status"] == "succeeded" and done["output"] == {"secret": SECRET}, done
 
 
+@pytest.mark.parametrize("how", ["revoke", "rotate"])
 async def test_a_blocking_a2a_send_whose_token_was_revoked_is_not_answered(
-    stack: Stack,
+    stack: Stack, how: str
 ) -> None:
     release = await _holding_agent(stack)
     token_id, token = await _operator(stack)
@@ -89,13 +98,16 @@ async def test_a_blocking_a2a_send_whose_token_was_revoked_is_not_answered(
     }
     async with httpx.AsyncClient(base_url=stack.url, timeout=120) as http:
         sending = asyncio.create_task(http.post("/a2a", content=json.dumps(body), headers=headers))
-        await _revoke_then_finish(stack, token_id, release)
+        await _revoke_then_finish(stack, token_id, release, how)
         answer = await sending
     assert SECRET not in answer.text  # before: the task, with its artifact
     assert answer.status_code == 401, answer.text  # as the token's next request
 
 
-async def test_an_mcp_tool_call_whose_token_was_revoked_is_not_answered(stack: Stack) -> None:
+@pytest.mark.parametrize("how", ["revoke", "rotate"])
+async def test_an_mcp_tool_call_whose_token_was_revoked_is_not_answered(
+    stack: Stack, how: str
+) -> None:
     release = await _holding_agent(stack)
     token_id, token = await _operator(stack)
     # Raw JSON-RPC: the SDK's client follows a call's answer with tools/list (to check the
@@ -125,7 +137,7 @@ async def test_an_mcp_tool_call_whose_token_was_revoked_is_not_answered(stack: S
         opened = await http.post("/mcp", json=initialize)
         assert opened.status_code == 200, opened.text
         calling = asyncio.create_task(http.post("/mcp", json=call))  # stateless: no session
-        await _revoke_then_finish(stack, token_id, release)
+        await _revoke_then_finish(stack, token_id, release, how)
         answer = await calling
     assert SECRET not in answer.text, answer.text  # before: the run's output
     assert "revoked" in answer.text, answer.text

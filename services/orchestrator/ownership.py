@@ -7,7 +7,10 @@ takes the partitions p with p mod n = i. The owner of a run sees every change to
 in-memory copy (``RunCache``) stays current: a step reads nothing and conflicts with no one.
 
 A replica that stops gives its lease back, and the others take its partitions at their next
-renewal; a replica that dies loses them when its lease runs out. Ownership only decides who
+renewal; a replica that dies loses them when its lease runs out. So does a replica that cannot
+reach the bus: it renews only while the bus answers, since without it it can neither read its
+partitions' answers nor send their tasks (cut from Redis alone, it kept renewing in PostgreSQL,
+and its runs waited for the link to come back). Ownership only decides who
 does the work, never whether it is right: every write still checks the run's version, so a
 change made by a replica that does not own the run (an API call, a replica that has not seen a
 new member yet) costs a conflict and a read, not a wrong state.
@@ -78,6 +81,7 @@ class Ownership:
         # yet) does all the work rather than none of it.
         self._mine: frozenset[int] | None = None
         self.outage = Outage("the database, for replica leases", log)
+        self.bus_outage = Outage("the bus, for replica leases", log)
 
     def partition(self, run_id: str) -> int:
         """The partition of ``run_id``."""
@@ -158,15 +162,27 @@ class Ownership:
         self.members, self._mine = members, mine
         return changed
 
-    async def run(self, follow: Callable[[], Awaitable[None]]) -> None:
+    async def run(
+        self,
+        follow: Callable[[], Awaitable[None]],
+        bus_answers: Callable[[], Awaitable[bool]] | None = None,
+    ) -> None:
         """Renew forever (every third of the lease), then ``follow`` what ``mine`` is now.
 
         ``follow`` runs after every renewal, not only after a change: one that failed (the bus
-        was down) is made good at the next.
+        was down) is made good at the next. While ``bus_answers`` says no (or does not answer
+        within a third of the lease), the lease is not renewed: the others take this replica's
+        partitions when it runs out, and it joins again at the first renewal once the bus is
+        back. Its own view of ``mine`` stays meanwhile (every write checks the run's version).
         """
         while True:
             await asyncio.sleep(self.lease_s / 3)
             try:
+                if bus_answers is not None and not await self._answers(bus_answers):
+                    refused = ConnectionError("no answer: the replica lease is left to run out")
+                    self.bus_outage.failed(refused)
+                    continue
+                self.bus_outage.recovered()
                 await self.renew()
                 await follow()
                 self.outage.recovered()
@@ -174,6 +190,13 @@ class Ownership:
                 raise
             except Exception as exc:  # keep the partitions held: the others cannot renew either
                 log_failure(self.outage, exc, log, "replica lease")
+
+    async def _answers(self, bus_answers: Callable[[], Awaitable[bool]]) -> bool:
+        # A silent link makes a ping wait for the client's socket timeout: past the lease.
+        try:
+            return await asyncio.wait_for(bus_answers(), self.lease_s / 3)
+        except (TimeoutError, ConnectionError):
+            return False
 
     async def leave(self) -> None:
         """Give the lease back, so that the others take this replica's partitions at once."""

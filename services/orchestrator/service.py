@@ -231,7 +231,9 @@ class Orchestrator:
         for loop in loops:
             self._tasks.append(asyncio.create_task(loop(), name=loop.__qualname__))
         self._tasks.append(
-            asyncio.create_task(self.ownership.run(self._follow_partitions), name="ownership")
+            asyncio.create_task(
+                self.ownership.run(self._follow_partitions, self.transport.ping), name="ownership"
+            )
         )
 
     async def stop(self) -> None:

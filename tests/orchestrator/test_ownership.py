@@ -4,6 +4,7 @@ partitions when it leaves or its lease runs out. On PostgreSQL and on SQLite."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -229,3 +230,45 @@ async def test_a_stopping_replica_stops_its_stream_readers_together(
     await orchestrator.stop()
     assert most == len(readers) == len(ALL)
     assert not orchestrator._partitions
+
+
+async def test_a_replica_cut_from_the_bus_lets_its_lease_run_out_and_joins_again_after(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Its renewal loop asks the bus first: a replica that cannot read its partitions' answers
+    (cut from Redis alone, the database still in reach) renewed its lease regardless, and the
+    others never took its runs over. A bus that does not answer at all counts as a no."""
+    survivor, cut = _replicas(sessions, "a", "b")
+    cut.lease_s = 0.6
+    bus_up = asyncio.Event()
+    bus_up.set()
+
+    async def answers() -> bool:
+        if bus_up.is_set():
+            return True
+        await asyncio.Event().wait()  # a silent link: the ping never returns
+        return False
+
+    async def nothing() -> None:
+        return None
+
+    loop = asyncio.create_task(cut.run(nothing, answers))
+    try:
+
+        async def members(expected: tuple[str, ...]) -> bool:
+            await survivor.renew()
+            return survivor.members == expected
+
+        await wait_until(lambda: members(("a", "b")), timeout=30)
+        bus_up.clear()
+        await wait_until(lambda: members(("a",)), timeout=30)
+        assert survivor.mine == ALL
+        assert cut.bus_outage.down
+        bus_up.set()
+        await wait_until(lambda: members(("a", "b")), timeout=30)
+        assert len(survivor.mine) == 6
+        assert not cut.bus_outage.down
+    finally:
+        loop.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await loop

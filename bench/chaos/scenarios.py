@@ -37,22 +37,27 @@ from typing import Any
 import asyncpg
 import httpx
 import redis.asyncio as aioredis
+from redis.crc import key_slot
 
 from bench.chaos.netns import Namespace
 from bench.chaos.servers import PrivatePostgres, PrivateRedis
 from bench.harness import REPO
 from bench.stack import ADMIN, TOKEN, free_port, stop_processes
+from bus import streams
 from services.ledger.keys import create_key_file
+from tests.fixtures.redis_cluster import Cluster, redis_cluster
 
+WORKFLOW_CAPABILITY = "test.noop"
 WORKFLOW = {
     "name": "chaos",
     "steps": [
-        {"id": "a", "capability": "test.noop", "input": {"i": "$.input.i"}},
-        {"id": "b", "capability": "test.noop", "after": ["a"]},
-        {"id": "c", "capability": "test.noop", "after": ["b"]},
+        {"id": "a", "capability": WORKFLOW_CAPABILITY, "input": {"i": "$.input.i"}},
+        {"id": "b", "capability": WORKFLOW_CAPABILITY, "after": ["a"]},
+        {"id": "c", "capability": WORKFLOW_CAPABILITY, "after": ["b"]},
     ],
 }
 TERMINAL = ("succeeded", "failed", "cancelled", "timed_out")
+LATE_IN_FAULT_S = 15.0  # a dead replica's runs have a new owner within about 13 s
 
 
 @dataclass
@@ -73,6 +78,13 @@ class Result:
     faults: int = 0
     # Near the end of a namespace's cut: replicas and agents whose lease still held.
     leased_in_fault: tuple[int, int] | None = None
+    # The same once every run had ended and every lease held again (or a minute passed),
+    # and when that was, from the end of the last fault.
+    leased_after: tuple[int, int] | None = None
+    leases_back_s: float | None = None
+    # Steps of runs begun before a fault that succeeded from 15 s into it (past a replica's
+    # lease and its renewal period) to its end: the runs the cut side held went on meanwhile.
+    succeeded_late_in_fault: int = 0
     executors: int = 0  # agent processes that ran a step
 
     def row(self) -> list[str]:
@@ -177,6 +189,8 @@ class Stack:
     namespace: Namespace | None = None
     leased_in_fault: tuple[int, int] | None = None
     agent_skews: tuple[str, ...] = ()  # libfaketime offsets of the first agents' clocks
+    cluster: Cluster | None = None  # a Redis Cluster in place of ``redis`` (left unstarted)
+    noop_delay_s: float = 0.0  # how long each step takes its agent
 
     @property
     def executions(self) -> Path:
@@ -194,6 +208,8 @@ class Stack:
             "MODX_TEST_LOG": str(self.executions),
             "MODX_AGENT_SPILL_DIR": str(self.folder / "spill"),
         }
+        if self.noop_delay_s:
+            env["MODX_TEST_NOOP_DELAY_S"] = str(self.noop_delay_s)
         if len(self.agents) < len(self.agent_skews):
             env |= {"LD_PRELOAD": _libfaketime(), "FAKETIME": self.agent_skews[len(self.agents)]}
         argv = [sys.executable, "-m", "tests.e2e.launch", "bus", "numbers"]
@@ -232,19 +248,30 @@ async def open_stack(
     namespace: Namespace | None = None,
     inside: str | None = None,
     agent_skews: tuple[str, ...] = (),
+    cluster: Cluster | None = None,
+    noop_delay_s: float = 0.0,
 ) -> Stack:
     """A fresh database, two replicas and two agents. The second replica reaches
     ``partition`` ("postgres" or "redis") through a proxy, and its clock is off by ``skew``
     (libfaketime's offset, "+60s"). With ``namespace``, everything talks over its link's
-    root address, and the second ``inside`` ("replica" or "agent") runs in it. The agents'
-    clocks are off by ``agent_skews``, in order."""
+    root address, and the second ``inside`` ("replica" or "agent"), or both ("replicas"),
+    run in it. The agents' clocks are off by ``agent_skews``, in order."""
     database = f"chaos_{uuid.uuid4().hex[:8]}"
     conn = await asyncpg.connect(postgres.dsn())
     try:
         await conn.execute(f'CREATE DATABASE "{database}"')
     finally:
         await conn.close()
-    stack = Stack(folder, postgres, redis, database, namespace=namespace, agent_skews=agent_skews)
+    stack = Stack(
+        folder,
+        postgres,
+        redis,
+        database,
+        namespace=namespace,
+        agent_skews=agent_skews,
+        cluster=cluster,
+        noop_delay_s=noop_delay_s,
+    )
     try:
         await _start(stack, folder, postgres, redis, database, partition, skew, inside)
     except BaseException:
@@ -268,7 +295,9 @@ async def _start(
     # Through a namespace's link, servers are reached at its root end, from either side.
     host = namespace.host_address if namespace else "127.0.0.1"
     base = {
-        "MODX_REDIS_URL": redis.url.replace("127.0.0.1", host),
+        "MODX_REDIS_URL": stack.cluster.url
+        if stack.cluster
+        else redis.url.replace("127.0.0.1", host),
         "MODX_API_TOKEN": TOKEN,
         "MODX_ADMIN_TOKEN": ADMIN,
         "MODX_LEDGER_KEY_FILE": str(folder / "ledger.key"),
@@ -290,7 +319,7 @@ async def _start(
         replica = Replica(
             free_port(), env["MODX_DATABASE_URL"], env, folder / f"replica-{index}.log", host=host
         )
-        if namespace and inside == "replica" and index == 1:
+        if namespace and (inside == "replicas" or (inside == "replica" and index == 1)):
             replica.host, replica.namespace = namespace.address, namespace
         stack.replicas.append(replica)
         replica.start()
@@ -395,6 +424,15 @@ async def measure(stack: Stack, result: Result) -> None:
             if first is not None:
                 took = first.timestamp() - ended
                 worst = took if worst is None else max(worst, took)
+            if ended - began > LATE_IN_FAULT_S:
+                result.succeeded_late_in_fault += await conn.fetchval(
+                    "SELECT count(*) FROM events e JOIN runs r ON r.id = e.run_id "
+                    "WHERE e.type = 'step.succeeded' AND e.created_at BETWEEN $1 AND $2 "
+                    "AND r.created_at < $3",
+                    datetime.fromtimestamp(began + LATE_IN_FAULT_S, UTC),
+                    datetime.fromtimestamp(ended, UTC),
+                    datetime.fromtimestamp(began, UTC),
+                )
         result.recovery_s = worst
     finally:
         await conn.close()
@@ -703,6 +741,26 @@ def netns_cut(what: str, seconds: float) -> Callable[[Stack, float], Awaitable[N
     return inject
 
 
+async def cluster_failover(stack: Stack, duration_s: float) -> None:
+    """SIGKILL the Redis Cluster primary that serves the tasks' stream; the fault lasts until
+    its replica serves the slot and every live node says the cluster is whole again."""
+    cluster = stack.cluster
+    assert cluster is not None
+    slot = key_slot(streams.tasks(WORKFLOW_CAPABILITY).encode())
+
+    def fail_over() -> None:
+        primary = cluster.owner(slot)
+        cluster.kill(primary)
+        while cluster.owner(slot) == primary or not cluster.healthy():
+            time.sleep(0.1)
+
+    async def kill() -> None:
+        await asyncio.to_thread(fail_over)
+
+    await asyncio.sleep(duration_s / 3)
+    await stack.fault(kill)
+
+
 async def clocks_apart(stack: Stack, duration_s: float) -> None:
     """No fault but the agents' clocks (``agent_skews``), for as long as runs are submitted;
     then, whose lease holds."""
@@ -726,6 +784,17 @@ async def leased(stack: Stack) -> tuple[int, int]:
         )
     finally:
         await conn.close()
+
+
+async def leases_back(stack: Stack, timeout_s: float) -> tuple[int, int]:
+    """Replicas and agents whose lease holds, once every one of them does (or ``timeout_s``
+    passes: the last count)."""
+    end = time.monotonic() + timeout_s
+    while True:
+        now = await leased(stack)
+        if now == (len(stack.replicas), len(stack.agents)) or time.monotonic() > end:
+            return now
+        await asyncio.sleep(0.5)
 
 
 Fault = Callable[[Stack, float], Awaitable[None]]
@@ -756,6 +825,25 @@ SCENARIOS: dict[str, tuple[Fault, dict[str, Any]]] = {
     # The second agent cut from everything (Redis and the API) for 25 s: past its 15 s lease,
     # short of the 30 s visibility timeout.
     "netns-agent-cut": (netns_cut("all", 25), {"netns": "agent"}),
+    # The second replica cut from Redis alone for 25 s, while it owns runs (each step takes
+    # 3 s, so the runs it took before the cut are in flight): it still reaches PostgreSQL,
+    # where its membership lease is.
+    "netns-replica-redis": (netns_cut("redis", 25), {"netns": "replica", "noop_delay_s": 3.0}),
+    # PostgreSQL cut from both replicas for 35 s: past keepalive (10 s + 3 x 5 s) and
+    # TCP_USER_TIMEOUT (30 s), so queries sent before the cut fail rather than finish late.
+    # Steps of 2 s: answers arrive during the cut.
+    "netns-postgres-all": (
+        netns_cut("postgres", 35),
+        {"netns": "replicas", "noop_delay_s": 2.0},
+    ),
+    "netns-postgres-all-long": (
+        netns_cut("postgres", 90),
+        {"netns": "replicas", "noop_delay_s": 2.0},
+    ),
+    # A Redis Cluster of three primaries with a replica each; the primary that holds the
+    # tasks' stream is SIGKILLed mid-load (steps of 1 s: runs in flight) and its replica
+    # takes its slots over.
+    "cluster-failover": (cluster_failover, {"cluster": True, "noop_delay_s": 1.0}),
     # One agent's clock 30 s behind, the other's 30 s ahead (libfaketime): their answers'
     # ``created_at`` is judged against the orchestrator's clock (``clock_skew_s``, 300 s), their
     # leases on the database's.
@@ -785,11 +873,19 @@ async def run_scenario(
                 await asyncio.to_thread(postgres.listen_also, (namespace.host_address,))
         also = (namespace.host_address,) if namespace else ()
         redis = PrivateRedis(folder / "redis", aof=options.get("aof", False), also=also)
-        redis.start()
-        try:
-            return await _measured(name, folder, postgres, redis, runs, rate, settle_s, namespace)
-        finally:
-            redis.kill()
+        with contextlib.ExitStack() as servers:
+            cluster = None
+            if options.get("cluster"):
+                # Replicas fail over after 2 s without their primary (15 s by default).
+                made = redis_cluster(replicas=1, node_timeout_ms=2000)
+                cluster = await asyncio.to_thread(made.__enter__)
+                servers.push(made.__exit__)
+            else:
+                redis.start()
+                servers.callback(redis.kill)
+            return await _measured(
+                name, folder, postgres, redis, runs, rate, settle_s, namespace, cluster
+            )
     finally:
         if namespace is not None:
             await asyncio.to_thread(namespace.delete)
@@ -804,6 +900,7 @@ async def _measured(
     rate: float,
     settle_s: float,
     namespace: Namespace | None,
+    cluster: Cluster | None,
 ) -> Result:
     inject, options = SCENARIOS[name]
     started = time.monotonic()
@@ -816,6 +913,8 @@ async def _measured(
         namespace=namespace,
         inside=options.get("netns"),
         agent_skews=options.get("agent_skews", ()),
+        cluster=cluster,
+        noop_delay_s=options.get("noop_delay_s", 0.0),
     )
     result = Result(name, runs)
     try:
@@ -829,6 +928,9 @@ async def _measured(
         result.unanswered = workload.unanswered
         result.faults = len(stack.faults)
         result.leased_in_fault = stack.leased_in_fault
+        if stack.namespace is not None and stack.faults:
+            result.leased_after = await leases_back(stack, 60.0)
+            result.leases_back_s = time.time() - stack.faults[-1][1]
     finally:
         await asyncio.to_thread(stack.stop)
         if stack.proxy is not None:

@@ -48,7 +48,12 @@ def _faketime() -> None:
 # replica-lost-skewed runs a replica under libfaketime (Debian's faketime), its clock 60 s
 # ahead; the clocks of leases are also tested in tests/orchestrator/test_clock_skew.py.
 @pytest.mark.parametrize(
-    "name", [n for n in SCENARIOS if not n.startswith("netns-") and n != "agents-skewed"]
+    "name",
+    [
+        n
+        for n in SCENARIOS
+        if not n.startswith("netns-") and n not in ("agents-skewed", "cluster-failover")
+    ],
 )
 async def test_every_run_succeeds_through(name: str, cluster: tuple[PrivatePostgres, Path]) -> None:
     postgres, folder = cluster
@@ -73,6 +78,19 @@ async def test_agents_with_clocks_30_s_off_keep_their_leases_and_have_their_answ
     assert (result.reexecutions, result.duplicate_completions) == (0, 0), result
     assert result.executors == 2, result
     assert result.leased_in_fault == (2, 2), result
+
+
+async def test_a_redis_cluster_primary_killed_mid_load_fails_over_and_every_step_runs_once(
+    cluster: tuple[PrivatePostgres, Path],
+) -> None:
+    """Three primaries with a replica each (``tests/fixtures/redis_cluster.py``); the primary
+    that serves the tasks' stream is SIGKILLed while runs are in flight, and its replica takes
+    its slots over. Every run succeeds, and no step runs twice."""
+    postgres, folder = cluster
+    result = await run_scenario("cluster-failover", folder, postgres, runs=RUNS, rate=RATE)
+    assert result.faults == 1
+    assert (result.succeeded, result.failed, result.stuck) == (RUNS, 0, 0), result
+    assert (result.reexecutions, result.duplicate_completions) == (0, 0), result
 
 
 def _stopped(pids: list[int]) -> list[int]:

@@ -821,7 +821,10 @@ SCENARIOS: dict[str, tuple[Fault, dict[str, Any]]] = {
     "replica-lost-skewed": (replica_lost, {"skew": "+60s"}),
     # Network namespaces (``bench/chaos/netns.py``): packets dropped at a veth link, silently.
     # The second replica cut from PostgreSQL for 25 s (past its 10 s membership lease).
-    "netns-replica-postgres": (netns_cut("postgres", 25), {"netns": "replica"}),
+    "netns-replica-postgres": (
+        netns_cut("postgres", 25),
+        {"netns": "replica", "noop_delay_s": 3.0},
+    ),
     # The second agent cut from everything (Redis and the API) for 25 s: past its 15 s lease,
     # short of the 30 s visibility timeout.
     "netns-agent-cut": (netns_cut("all", 25), {"netns": "agent"}),

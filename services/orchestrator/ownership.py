@@ -10,7 +10,10 @@ A replica that stops gives its lease back, and the others take its partitions at
 renewal; a replica that dies loses them when its lease runs out. So does a replica that cannot
 reach the bus: it renews only while the bus answers, since without it it can neither read its
 partitions' answers nor send their tasks (cut from Redis alone, it kept renewing in PostgreSQL,
-and its runs waited for the link to come back). Ownership only decides who
+and its runs waited for the link to come back). And a replica that has not renewed for a
+whole lease (the database out of its reach, a query waiting on a link gone silent) stops
+reading its partitions: the others own them by now, and answers it held, waiting on the
+database, kept them from the new owner until the link came back. Ownership only decides who
 does the work, never whether it is right: every write still checks the run's version, so a
 change made by a replica that does not own the run (an API call, a replica that has not seen a
 new member yet) costs a conflict and a read, not a wrong state.
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import zlib
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -82,6 +86,7 @@ class Ownership:
         self._mine: frozenset[int] | None = None
         self.outage = Outage("the database, for replica leases", log)
         self.bus_outage = Outage("the bus, for replica leases", log)
+        self._renewed_at: float | None = None  # time.monotonic(), a renewal's clock read
 
     def partition(self, run_id: str) -> int:
         """The partition of ``run_id``."""
@@ -123,6 +128,9 @@ class Ownership:
         """
         async with self.sessions() as session, session.begin():
             now = await database_now(session)  # not this machine's clock: see db/clock.py
+            # When the lease's start was read (a round trip late at most): a renewal that
+            # waited on a silent link to get there, timed from before, looked lapsed at once.
+            read_at = time.monotonic()
             until = now + timedelta(seconds=self.lease_s)
             row = await session.get(ReplicaRow, self.replica_id)
             if row is None:
@@ -160,6 +168,7 @@ class Ownership:
         if members != self.members:
             log.info("replicas %s; this one owns partitions %s", members, sorted(mine))
         self.members, self._mine = members, mine
+        self._renewed_at = read_at
         return changed
 
     async def run(
@@ -190,6 +199,31 @@ class Ownership:
                 raise
             except Exception as exc:  # keep the partitions held: the others cannot renew either
                 log_failure(self.outage, exc, log, "replica lease")
+
+    async def watch(self, follow: Callable[[], Awaitable[None]]) -> None:
+        """Forever, every third of the lease: once no renewal has succeeded for a whole lease
+        (by this machine's monotonic clock, from when the last one read the database's
+        clock), own nothing and lead nothing, and ``follow`` that. A renewal that waits on
+        the database cannot say so itself; the next one that succeeds takes this replica's
+        share again."""
+        while True:
+            await asyncio.sleep(self.lease_s / 3)
+            renewed_at = self._renewed_at
+            if renewed_at is None or not self._mine:
+                continue
+            if time.monotonic() - renewed_at <= self.lease_s:
+                continue
+            log.warning(
+                "replica lease not renewed for %.1f s: its partitions go to the others",
+                time.monotonic() - renewed_at,
+            )
+            self.members, self._mine = (), frozenset()
+            try:
+                await follow()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log_failure(self.bus_outage, exc, log, "leaving partitions")
 
     async def _answers(self, bus_answers: Callable[[], Awaitable[bool]]) -> bool:
         # A silent link makes a ping wait for the client's socket timeout: past the lease.

@@ -235,12 +235,17 @@ class Orchestrator:
                 self.ownership.run(self._follow_partitions, self.transport.ping), name="ownership"
             )
         )
+        self._tasks.append(
+            asyncio.create_task(
+                self.ownership.watch(self._follow_partitions), name="ownership-watch"
+            )
+        )
 
     async def stop(self) -> None:
         """Stop consuming (draining handlers in flight), give the partitions back, then stop
         the loops and the writer."""
         for task in self._tasks:
-            if task.get_name() == "ownership":
+            if task.get_name().startswith("ownership"):
                 task.cancel()
         async with self._following:
             # Together: with Redis unreachable each stop waits out its own I/O bound, and one

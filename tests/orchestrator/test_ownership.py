@@ -272,3 +272,29 @@ async def test_a_replica_cut_from_the_bus_lets_its_lease_run_out_and_joins_again
         loop.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await loop
+
+
+async def test_a_replica_whose_lease_ran_out_unrenewed_owns_and_leads_nothing_until_renewed(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """A renewal waiting on a silent database link says nothing for up to 30 s: the replica
+    kept reading its partitions, and the answers it held (waiting on the database) kept them
+    from the replica that owned them by then (``netns-replica-postgres``, steps in flight)."""
+    cut = Ownership(sessions, "b", partitions=12, lease_s=0.6)
+    await cut.renew()
+    assert cut.mine == ALL and cut.leads
+    followed: list[frozenset[int]] = []
+
+    async def follow() -> None:
+        followed.append(cut.mine)
+
+    watch = asyncio.create_task(cut.watch(follow))
+    try:
+        await wait_until(lambda: followed == [frozenset()], timeout=30)
+        assert not cut.owns("any run") and not cut.leads
+        await cut.renew()  # the database answers again
+        assert cut.mine == ALL and cut.leads
+    finally:
+        watch.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watch

@@ -209,7 +209,9 @@ class Ownership:
         while True:
             await asyncio.sleep(self.lease_s / 3)
             renewed_at = self._renewed_at
-            if renewed_at is None or not self._mine:
+            # Alone at its last renewal, there is nobody to hand them to: a lone replica (the
+            # embedded mode's) keeps its partitions through an outage, as before.
+            if renewed_at is None or not self._mine or len(self.members) < 2:
                 continue
             if time.monotonic() - renewed_at <= self.lease_s:
                 continue

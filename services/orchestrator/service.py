@@ -39,7 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from bus import streams
 from bus.envelope import Envelope
 from bus.ids import new_id
-from bus.tasks import cancel_and_wait, cleanup
+from bus.tasks import cancel_and_wait, cleanup, stop_within
 from bus.transport import ConsumerOptions, Reply, Subscription, Transport, ack_of
 from services import metrics
 from services.db.clock import database_now
@@ -237,7 +237,7 @@ class Orchestrator:
         )
         self._tasks.append(
             asyncio.create_task(
-                self.ownership.watch(self._follow_partitions), name="ownership-watch"
+                self.ownership.watch(self._leave_partitions), name="ownership-watch"
             )
         )
 
@@ -275,6 +275,14 @@ class Orchestrator:
             with contextlib.suppress(Exception):
                 await self._held.conn.close()
             self._held = None
+
+    async def _leave_partitions(self) -> None:
+        """Stop reading the partitions of a lapsed lease. Their handlers get a stop's deadline
+        (``STOP_TIMEOUT_S``), not as long as the database keeps them waiting (about 30 s on a
+        silent link, their entries renewed meanwhile); those still running are interrupted
+        and their entries released to the partitions' new owner at once."""
+        with stop_within():
+            await self._follow_partitions()
 
     async def _follow_partitions(self) -> None:
         """Read the partition streams this replica owns now, and no others."""

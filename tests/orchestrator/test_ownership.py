@@ -280,9 +280,11 @@ async def test_a_replica_whose_lease_ran_out_unrenewed_owns_and_leads_nothing_un
     """A renewal waiting on a silent database link says nothing for up to 30 s: the replica
     kept reading its partitions, and the answers it held (waiting on the database) kept them
     from the replica that owned them by then (``netns-replica-postgres``, steps in flight)."""
-    cut = Ownership(sessions, "b", partitions=12, lease_s=0.6)
+    other, cut = _replicas(sessions, "a", "b", lease_s=60.0)
+    await other.renew()
+    cut.lease_s = 0.6
     await cut.renew()
-    assert cut.mine == ALL and cut.leads
+    assert len(cut.mine) == 6 and cut.members == ("a", "b")
     followed: list[frozenset[int]] = []
 
     async def follow() -> None:
@@ -293,8 +295,28 @@ async def test_a_replica_whose_lease_ran_out_unrenewed_owns_and_leads_nothing_un
         await wait_until(lambda: followed == [frozenset()], timeout=30)
         assert not cut.owns("any run") and not cut.leads
         await cut.renew()  # the database answers again
-        assert cut.mine == ALL and cut.leads
+        assert len(cut.mine) == 6 and cut.members == ("a", "b")
     finally:
         watch.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await watch
+
+
+async def test_a_replica_alone_keeps_its_partitions_through_an_outage(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Nobody could take them over: the watch leaves a lone replica (embedded) as it was."""
+    alone = Ownership(sessions, "a", partitions=12, lease_s=0.3)
+    await alone.renew()
+    watch = asyncio.create_task(alone.watch(_nothing))
+    try:
+        await asyncio.sleep(1.5)  # five leases without a renewal
+        assert alone.mine == ALL and alone.leads
+    finally:
+        watch.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watch
+
+
+async def _nothing() -> None:
+    return None

@@ -6,6 +6,14 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.fixtures.databases import (  # noqa: F401
+    _empty_databases,
+    _migrated_databases,
+    _postgres_worker,
+    postgres_migrated_url,
+    postgres_url,
+    sqlite_migrated,
+)
 from tests.fixtures.hangs import pytest_runtest_protocol  # noqa: F401
 from tests.fixtures.redis_cluster import (  # noqa: F401
     redis_cluster_session,
@@ -13,7 +21,6 @@ from tests.fixtures.redis_cluster import (  # noqa: F401
 )
 from tests.fixtures.services import (  # noqa: F401
     chromium,
-    postgres_url,
     redis_url,
     swipl,
 )

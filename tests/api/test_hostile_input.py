@@ -21,7 +21,9 @@ FLOW = {"name": "hostile", "steps": [{"id": "a", "capability": "x.y"}]}
 async def client(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> AsyncIterator[httpx.AsyncClient]:
-    database_url = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
+    database_url = (
+        request.getfixturevalue("postgres_migrated_url") if request.param == "postgres" else None
+    )
     settings = Settings(data_dir=tmp_path, api_token=TOKEN, database_url=database_url)
     async with app_client(settings) as http:
         http.headers["content-type"] = "application/json"

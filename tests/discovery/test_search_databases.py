@@ -31,7 +31,7 @@ INDEX = default_index()
 
 
 def database_url(request: pytest.FixtureRequest) -> str | None:
-    return request.getfixturevalue("postgres_url") if request.param == "postgres" else None
+    return request.getfixturevalue("postgres_migrated_url") if request.param == "postgres" else None
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

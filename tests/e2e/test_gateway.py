@@ -21,6 +21,7 @@ from bus import streams
 from bus.envelope import Envelope, Kind
 from bus.signing import generate_keypair
 from tests.e2e import fleet
+from tests.fixtures.databases import seed_sqlite
 from tests.fixtures.identity import keyed
 from tests.fixtures.proxy import TcpProxy
 from tests.fixtures.services import free_port, wait_until
@@ -38,8 +39,10 @@ async def quick(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
     """MODX in both modes, with a short visibility timeout (a lost task comes back quickly)."""
     database_url = redis = None
     if request.param == "distributed":
-        database_url = request.getfixturevalue("postgres_url")
+        database_url = request.getfixturevalue("postgres_migrated_url")
         redis = request.getfixturevalue("redis_url")
+    else:
+        seed_sqlite(request.getfixturevalue("sqlite_migrated"), tmp_path / "modx")
     async with running_stack(
         request.param,
         tmp_path,

@@ -32,7 +32,7 @@ WAITING = parse_definition(
 @pytest.fixture(params=["postgres", "sqlite"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "postgres":
-        return str(request.getfixturevalue("postgres_url"))
+        return str(request.getfixturevalue("postgres_migrated_url"))
     return f"sqlite+aiosqlite:///{tmp_path}/modx.db"
 
 

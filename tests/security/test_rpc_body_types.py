@@ -27,7 +27,9 @@ TYPES = ["text/plain", "application/octet-stream", "application/x-www-form-urlen
 async def client(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> AsyncIterator[httpx.AsyncClient]:
-    database_url = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
+    database_url = (
+        request.getfixturevalue("postgres_migrated_url") if request.param == "postgres" else None
+    )
     settings = Settings(data_dir=tmp_path, api_token=TOKEN, database_url=database_url)
     async with app_client(settings) as http:
         http.headers["a2a-version"] = "1.0"

@@ -27,7 +27,9 @@ LEAKS = ("SELECT", "FROM", "runs", "sqlalchemy", "no such table", "does not exis
 
 @pytest.fixture(params=["sqlite", "postgres"])
 async def app(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[FastAPI]:
-    database_url = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
+    database_url = (
+        request.getfixturevalue("postgres_migrated_url") if request.param == "postgres" else None
+    )
     settings = Settings(data_dir=tmp_path, api_token=TOKEN, database_url=database_url)
     found = create_app(settings)
     async with found.router.lifespan_context(found):

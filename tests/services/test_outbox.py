@@ -32,7 +32,7 @@ class Backend:
 async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
     if request.param == "distributed":
         db_url, bus_url = (
-            request.getfixturevalue("postgres_url"),
+            request.getfixturevalue("postgres_migrated_url"),
             request.getfixturevalue("redis_url"),
         )
     else:

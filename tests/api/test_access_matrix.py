@@ -514,7 +514,9 @@ async def test_matrix_embedded(tmp_path: Path) -> None:
 
 
 @pytest.mark.postgres
-async def test_matrix_distributed(tmp_path: Path, postgres_url: str, redis_url: str) -> None:
-    async with tenancy_app(tmp_path, postgres_url, redis_url) as http:
+async def test_matrix_distributed(
+    tmp_path: Path, postgres_migrated_url: str, redis_url: str
+) -> None:
+    async with tenancy_app(tmp_path, postgres_migrated_url, redis_url) as http:
         problems = await walk(http)
     assert not problems, "\n".join(problems)

@@ -20,9 +20,9 @@ CLIENTS = 200
 
 
 async def test_a_second_burst_of_200_long_polls_opens_no_connection(
-    tmp_path: Path, postgres_url: str, redis_url: str
+    tmp_path: Path, postgres_migrated_url: str, redis_url: str
 ) -> None:
-    async with running_stack("distributed", tmp_path, postgres_url, redis_url) as stack:
+    async with running_stack("distributed", tmp_path, postgres_migrated_url, redis_url) as stack:
         run_id = await _finished_run(stack)
         opened: list[int] = []
         event.listen(stack.runtime.db.sync_engine, "connect", lambda *_: opened.append(1))

@@ -60,11 +60,11 @@ def _definition_reads(http: httpx.AsyncClient) -> Iterator[list[str]]:
 
 @pytest.mark.postgres
 async def test_a_registration_answered_on_one_replica_is_what_the_next_run_gets_on_another(
-    tmp_path: Path, postgres_url: str, redis_url: str
+    tmp_path: Path, postgres_migrated_url: str, redis_url: str
 ) -> None:
     async with (
-        tenancy_app(tmp_path, postgres_url, redis_url) as one,
-        tenancy_app(tmp_path, postgres_url, redis_url, orchestrator_id="two") as two,
+        tenancy_app(tmp_path, postgres_migrated_url, redis_url) as one,
+        tenancy_app(tmp_path, postgres_migrated_url, redis_url, orchestrator_id="two") as two,
     ):
         token = await _operator(one)
         assert (await one.post("/v1/workflows", json=_flow("1"), headers=token)).status_code == 201

@@ -17,12 +17,12 @@ CONFIG = Path(__file__).with_name("schemathesis.toml")
 
 
 @pytest.mark.postgres
-async def test_schemathesis_finds_nothing(tmp_path: Path, postgres_url: str) -> None:
+async def test_schemathesis_finds_nothing(tmp_path: Path, postgres_migrated_url: str) -> None:
     report = tmp_path / "schemathesis.json"
     async with running_stack(
         "embedded",
         tmp_path,
-        postgres_url,
+        postgres_migrated_url,
         None,
         auth_fail_per_address=1_000_000,  # the throttle is tested elsewhere; here it would
         auth_fail_overall=1_000_000,  # turn the fuzzer's unauthenticated cases into 429s

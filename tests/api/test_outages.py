@@ -28,12 +28,12 @@ WORKFLOW = {"name": "one", "steps": [{"id": "a", "capability": "test.nobody", "i
 
 
 @pytest.fixture
-async def proxy(postgres_url: str) -> AsyncIterator[tuple[TcpProxy, str]]:
+async def proxy(postgres_migrated_url: str) -> AsyncIterator[tuple[TcpProxy, str]]:
     """A proxy to the test database that the test can cut; yields it and the URL through it."""
-    target = urlparse(postgres_url.replace("+asyncpg", ""))
+    target = urlparse(postgres_migrated_url.replace("+asyncpg", ""))
     proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 5432, free_port())
     await proxy.restore()
-    through = postgres_url.replace(
+    through = postgres_migrated_url.replace(
         f"{target.hostname}:{target.port or 5432}", f"127.0.0.1:{proxy.port}"
     )
     yield proxy, through
@@ -185,12 +185,12 @@ async def test_a_full_disk_is_one_outage_though_reads_still_answer(
 
 
 async def test_a_database_that_turned_read_only_is_an_outage(
-    postgres_url: str, redis_url: str, tmp_path: Path
+    postgres_migrated_url: str, redis_url: str, tmp_path: Path
 ) -> None:
     """PostgreSQL that takes reads and refuses writes (a failover that landed on a standby, or
     an old primary come back as one: SQLSTATE 25006) is unavailable for now, not a bug: 503
     with ``Retry-After``, and the writes go through once it is writable again."""
-    name = postgres_url.rsplit("/", 1)[1]
+    name = postgres_migrated_url.rsplit("/", 1)[1]
 
     def writable(on: bool) -> None:
         postgres_admin(f'ALTER DATABASE "{name}" SET default_transaction_read_only = {not on}')
@@ -199,7 +199,7 @@ async def test_a_database_that_turned_read_only_is_an_outage(
             f"WHERE datname = '{name}' AND pid <> pg_backend_pid()"
         )
 
-    async with running_stack("distributed", tmp_path, postgres_url, redis_url) as stack:
+    async with running_stack("distributed", tmp_path, postgres_migrated_url, redis_url) as stack:
         assert (await stack.client.post("/v1/runs", json={"workflow": WORKFLOW})).status_code == 202
         writable(False)
         answers = [

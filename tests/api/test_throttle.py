@@ -79,14 +79,16 @@ async def test_failed_dashboard_logins_count(tmp_path: Path) -> None:
 @pytest.mark.postgres
 @pytest.mark.parametrize("server", ["redis_url", "redis_cluster_url"])
 async def test_replicas_count_together(
-    tmp_path: Path, postgres_url: str, server: str, request: pytest.FixtureRequest
+    tmp_path: Path, postgres_migrated_url: str, server: str, request: pytest.FixtureRequest
 ) -> None:
     """On one Redis, and on a Redis Cluster (the counters share a slot: one MGET reads them)."""
     redis_url = request.getfixturevalue(server)
     limits: dict[str, Any] = {"auth_fail_per_address": 4, "auth_fail_overall": 100, **HOUR}
     async with (
-        tenancy_app(tmp_path, postgres_url, redis_url, **limits) as one,
-        tenancy_app(tmp_path, postgres_url, redis_url, orchestrator_id="two", **limits) as two,
+        tenancy_app(tmp_path, postgres_migrated_url, redis_url, **limits) as one,
+        tenancy_app(
+            tmp_path, postgres_migrated_url, redis_url, orchestrator_id="two", **limits
+        ) as two,
         client_at(one, "10.0.4.1") as via_one,
         client_at(two, "10.0.4.1") as via_two,
     ):
@@ -103,12 +105,12 @@ async def test_replicas_count_together(
 @pytest.mark.postgres
 @pytest.mark.parametrize("server", ["redis_url", "redis_cluster_url"])
 async def test_a_burst_of_clients_is_served_not_refused(
-    tmp_path: Path, postgres_url: str, server: str, request: pytest.FixtureRequest
+    tmp_path: Path, postgres_migrated_url: str, server: str, request: pytest.FixtureRequest
 ) -> None:
     redis_url = request.getfixturevalue(server)
     # Every request reads the shared counters: more requests at once than the Redis client
     # has connections wait for one (they were answered 503 past 100).
-    async with tenancy_app(tmp_path, postgres_url, redis_url) as http:
+    async with tenancy_app(tmp_path, postgres_migrated_url, redis_url) as http:
         answers = await asyncio.gather(
             *(http.get("/v1/runs", params={"limit": 1}, headers=RIGHT) for _ in range(150))
         )

@@ -95,11 +95,13 @@ async def test_last_use_is_written_in_batches(tmp_path: Path) -> None:
 
 @pytest.mark.postgres
 async def test_revocation_reaches_every_replica_at_once(
-    tmp_path: Path, postgres_url: str, redis_url: str
+    tmp_path: Path, postgres_migrated_url: str, redis_url: str
 ) -> None:
     async with (
-        tenancy_app(tmp_path / "one", postgres_url, redis_url) as one,
-        tenancy_app(tmp_path / "one", postgres_url, redis_url, orchestrator_id="two") as two,
+        tenancy_app(tmp_path / "one", postgres_migrated_url, redis_url) as one,
+        tenancy_app(
+            tmp_path / "one", postgres_migrated_url, redis_url, orchestrator_id="two"
+        ) as two,
     ):
         made = await issue(one, tenant="default", role="operator")
         token = bearer(str(made["token"]))
@@ -155,11 +157,11 @@ async def test_without_the_cache_every_request_reads_the_token(tmp_path: Path) -
 
 @pytest.mark.postgres
 async def test_a_lost_token_epoch_empties_every_cache(
-    tmp_path: Path, postgres_url: str, redis_url: str
+    tmp_path: Path, postgres_migrated_url: str, redis_url: str
 ) -> None:
     """Redis lost the epoch (a restart without persistence): the next request reads the
     database, and the epoch starts again at a value no replica cached under."""
-    async with tenancy_app(tmp_path, postgres_url, redis_url) as http:
+    async with tenancy_app(tmp_path, postgres_migrated_url, redis_url) as http:
         made = await issue(http, tenant="default", role="viewer")
         token = bearer(str(made["token"]))
         assert (await http.get("/v1/runs", headers=token)).status_code == 200

@@ -64,10 +64,10 @@ def one_step(capability: str) -> dict[str, Any]:
 
 
 async def test_the_bus_agent_without_the_sdk_serves_runs(
-    postgres_url: str, redis_url: str, tmp_path: Path
+    postgres_migrated_url: str, redis_url: str, tmp_path: Path
 ) -> None:
     async with (
-        running_stack("distributed", tmp_path, postgres_url, redis_url) as stack,
+        running_stack("distributed", tmp_path, postgres_migrated_url, redis_url) as stack,
         program(stack, tmp_path, "plain_bus_agent.py", "plain-upper"),
     ):
         run = await stack.wait(await stack.submit(one_step("plain.upper"), {"text": "hi"}))

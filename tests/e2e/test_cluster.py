@@ -35,13 +35,13 @@ def own_cluster_url() -> Iterator[str]:
 
 async def test_a_workflow_runs_on_a_redis_cluster_across_two_replicas(
     tmp_path: Path,
-    postgres_url: str,
+    postgres_migrated_url: str,
     own_cluster_url: str,
     servers: list[subprocess.Popen[bytes]],
 ) -> None:
     redis_cluster_url = own_cluster_url
     log = tmp_path / "executions.log"
-    urls = await _two_replicas(tmp_path, postgres_url, redis_cluster_url, log, servers)
+    urls = await _two_replicas(tmp_path, postgres_migrated_url, redis_cluster_url, log, servers)
     # Each agent registers with its own replica and gets its own user on every node.
     _agent(urls[0], log, "numbers", servers)
     _agent(urls[1], log, "squares", servers)

@@ -170,12 +170,12 @@ def rss_mb() -> float:
 @pytest.mark.postgres
 @pytest.mark.redis
 async def test_twenty_thousand_items_complete_in_bounded_memory_and_cancel_at_once(
-    tmp_path: Path, postgres_url: str, redis_url: str
+    tmp_path: Path, postgres_migrated_url: str, redis_url: str
 ) -> None:
     """The CI size of ``bench/fan_out.py`` (100,000 items): a live agent in its own process."""
     count = 20_000
     async with running_stack(
-        "distributed", tmp_path, postgres_url, redis_url, heartbeat_interval_s=0.5
+        "distributed", tmp_path, postgres_migrated_url, redis_url, heartbeat_interval_s=0.5
     ) as stack:
         stack.process("bus", "squares")
         await stack.wait_agent("squares")

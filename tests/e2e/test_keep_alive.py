@@ -20,7 +20,7 @@ from tests.fixtures.stack import TOKEN
 @pytest.mark.redis
 @pytest.mark.postgres
 async def test_an_idle_connection_is_still_open_when_a_client_reuses_it(
-    postgres_url: str,
+    postgres_migrated_url: str,
     redis_url: str,
     tmp_path: Path,
     servers: list[subprocess.Popen[bytes]],
@@ -28,7 +28,11 @@ async def test_an_idle_connection_is_still_open_when_a_client_reuses_it(
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     servers.append(
-        serve(port, tmp_path, {"MODX_DATABASE_URL": postgres_url, "MODX_REDIS_URL": redis_url})
+        serve(
+            port,
+            tmp_path,
+            {"MODX_DATABASE_URL": postgres_migrated_url, "MODX_REDIS_URL": redis_url},
+        )
     )
     await healthy(url)
     connects: list[str] = []

@@ -27,10 +27,13 @@ SQUARE = {
 
 
 async def test_an_agent_of_an_sdk_before_reply_to_serves_runs_on_two_replicas(
-    tmp_path: Path, postgres_url: str, redis_url: str, servers: list[subprocess.Popen[bytes]]
+    tmp_path: Path,
+    postgres_migrated_url: str,
+    redis_url: str,
+    servers: list[subprocess.Popen[bytes]],
 ) -> None:
     log = tmp_path / "executions.log"
-    urls = await _two_replicas(tmp_path, postgres_url, redis_url, log, servers)
+    urls = await _two_replicas(tmp_path, postgres_migrated_url, redis_url, log, servers)
     _agent(urls[0], log, "old_squares", servers)
     headers = {"authorization": f"Bearer {TOKEN}"}
     clients = [httpx.AsyncClient(base_url=u, headers=headers, timeout=60) for u in urls]

@@ -70,11 +70,11 @@ async def interrupt_during_a_long_poll(
 @pytest.mark.redis
 @pytest.mark.postgres
 async def test_ctrl_c_stops_modx_serve_with_a_long_poll_open(
-    postgres_url: str, redis_url: str, tmp_path: Path
+    postgres_migrated_url: str, redis_url: str, tmp_path: Path
 ) -> None:
     env = {
         **os.environ,
-        "MODX_DATABASE_URL": postgres_url,
+        "MODX_DATABASE_URL": postgres_migrated_url,
         "MODX_REDIS_URL": redis_url,
         "MODX_API_TOKEN": TOKEN,
         "MODX_ADMIN_TOKEN": ADMIN,

@@ -156,7 +156,7 @@ async def session_at(url: str) -> AsyncIterator[ClientSession]:
 
 async def test_a_cancel_landing_on_another_replica_cancels_the_call(
     tmp_path: Path,
-    postgres_url: str,
+    postgres_migrated_url: str,
     redis_url: str,
     servers: list[subprocess.Popen[bytes]],  # noqa: F811
 ) -> None:
@@ -165,7 +165,9 @@ async def test_a_cancel_landing_on_another_replica_cancels_the_call(
     replica knew only its own calls and ignored it: the run held on for ever. A request id
     that two live calls share, one on each replica (two sessions with one token: every
     session's first call has the id 1), is ambiguous and ignored, as on one replica."""
-    urls = await _two_replicas(tmp_path, postgres_url, redis_url, tmp_path / "log", servers)
+    urls = await _two_replicas(
+        tmp_path, postgres_migrated_url, redis_url, tmp_path / "log", servers
+    )
     headers = {"authorization": f"Bearer {TOKEN}"}
     async with httpx.AsyncClient(base_url=urls[0], headers=headers, timeout=30) as rest:
         assert (await rest.post("/v1/workflows", json=HOLD)).status_code in (200, 201)

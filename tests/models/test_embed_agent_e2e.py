@@ -39,11 +39,11 @@ EMBED_EACH = {
 
 
 async def test_real_embeddings_from_an_agent_process_on_the_bus(
-    tmp_path: Path, postgres_url: str, redis_url: str, embedder
+    tmp_path: Path, postgres_migrated_url: str, redis_url: str, embedder
 ) -> None:
     texts = [text for triple in PARAPHRASES for text in triple]
     async with running_stack(
-        "distributed", tmp_path, postgres_url, redis_url, heartbeat_interval_s=0.5
+        "distributed", tmp_path, postgres_migrated_url, redis_url, heartbeat_interval_s=0.5
     ) as stack:
         proc = stack.process("bus", "embedder")
         (card,) = await stack.wait_agent("embedder")

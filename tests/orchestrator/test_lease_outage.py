@@ -31,12 +31,12 @@ async def bus(redis_url: str) -> AsyncIterator[tuple[TcpProxy, str]]:
 
 @pytest.fixture
 async def runtime(
-    postgres_url: str, bus: tuple[TcpProxy, str], tmp_path: Path
+    postgres_migrated_url: str, bus: tuple[TcpProxy, str], tmp_path: Path
 ) -> AsyncIterator[Runtime]:
     # No loops: the test turns the lease loop itself.
     create_key_file(tmp_path / "ledger.key")
     settings = Settings(
-        database_url=postgres_url,
+        database_url=postgres_migrated_url,
         redis_url=bus[1],
         data_dir=tmp_path,
         ledger_key_file=tmp_path / "ledger.key",

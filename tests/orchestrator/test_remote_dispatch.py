@@ -144,12 +144,12 @@ async def test_a_cancelled_runs_deliveries_in_flight_are_cut_short(stack: Stack)
 
 @pytest.mark.postgres
 async def test_a_delivery_that_meets_a_database_outage_is_sent_after_it(
-    postgres_url: str, tmp_path: Path
+    postgres_migrated_url: str, tmp_path: Path
 ) -> None:
-    target = urlparse(postgres_url.replace("+asyncpg", ""))
+    target = urlparse(postgres_migrated_url.replace("+asyncpg", ""))
     proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 5432, free_port())
     await proxy.restore()
-    url = postgres_url.replace(
+    url = postgres_migrated_url.replace(
         f"{target.hostname}:{target.port or 5432}", f"127.0.0.1:{proxy.port}"
     )
     settings = Settings(database_url=url, data_dir=tmp_path, egress_allow=["127.0.0.1"])

@@ -118,11 +118,11 @@ async def test_a_taken_idempotency_key_creates_no_second_run(
 
 
 async def test_a_dropped_database_connection_costs_no_change(
-    postgres_url: str, tmp_path: Path
+    postgres_migrated_url: str, tmp_path: Path
 ) -> None:
     """The writer's pool does not ping: a connection the database dropped fails one write,
     which goes again on a fresh connection at once (not after a redelivery timeout)."""
-    parsed = make_url(postgres_url)
+    parsed = make_url(postgres_migrated_url)
     proxy = TcpProxy(parsed.host or "127.0.0.1", parsed.port or 5432, free_port())
     await proxy.restore()
     url = parsed.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
@@ -142,12 +142,12 @@ async def test_a_dropped_database_connection_costs_no_change(
 
 
 async def test_a_batch_statement_goes_to_the_driver_itself(
-    postgres_url: str, tmp_path: Path
+    postgres_migrated_url: str, tmp_path: Path
 ) -> None:
     """On PostgreSQL a batch's statement runs on asyncpg, not through SQLAlchemy's execution
     layers (they cost a lone step as much CPU as asyncpg's own work), and writes the same."""
     runtime = await Runtime.open(
-        Settings(database_url=postgres_url, data_dir=tmp_path), orchestrate=False
+        Settings(database_url=postgres_migrated_url, data_dir=tmp_path), orchestrate=False
     )
     writer = runtime.orchestrator.writer
     assert isinstance(writer, AsyncEngine)

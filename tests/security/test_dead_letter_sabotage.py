@@ -200,14 +200,14 @@ def _text(value: Any) -> str:
 @pytest.mark.postgres
 async def test_the_leader_audits_its_agents_dead_letter_streams(
     tmp_path: Path,
-    postgres_url: str,
+    postgres_migrated_url: str,
     redis_url: str,
     admin: Redis,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Registered over the API, an agent blocks its capability's dead-letter stream: the
     running service sets it back on its own."""
-    async with running_stack("distributed", tmp_path, postgres_url, redis_url) as stack:
+    async with running_stack("distributed", tmp_path, postgres_migrated_url, redis_url) as stack:
         card = keyed({"name": "mallory", "capabilities": [{"name": CAPABILITY}]})
         registered = (await stack.client.post("/v1/agents", json=card)).json()
         mallory = Redis.from_url(registered["bus_url"])

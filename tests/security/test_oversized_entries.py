@@ -27,8 +27,8 @@ SMALL = 1024 * 1024  # what a stream holding only small entries stays under (MEM
 
 
 @pytest.fixture
-async def stack(tmp_path: Path, postgres_url: str, redis_url: str) -> AsyncIterator[Stack]:
-    async with running_stack("distributed", tmp_path, postgres_url, redis_url) as running:
+async def stack(tmp_path: Path, postgres_migrated_url: str, redis_url: str) -> AsyncIterator[Stack]:
+    async with running_stack("distributed", tmp_path, postgres_migrated_url, redis_url) as running:
         yield running
 
 

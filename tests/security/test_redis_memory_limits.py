@@ -69,11 +69,15 @@ async def test_a_redis_that_refuses_config_is_said_too(redis: Redis, url: str) -
 
 @pytest.mark.postgres
 async def test_the_server_says_so_in_one_line_at_start(
-    tmp_path: Path, postgres_url: str, redis: Redis, url: str, caplog: pytest.LogCaptureFixture
+    tmp_path: Path,
+    postgres_migrated_url: str,
+    redis: Redis,
+    url: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     # The private server's defaults (no maxmemory, 512 MB bulk length): both named.
     with caplog.at_level(logging.WARNING, "services.runtime"):
-        async with running_stack("distributed", tmp_path, postgres_url, url):
+        async with running_stack("distributed", tmp_path, postgres_migrated_url, url):
             pass
     [line] = [r.getMessage() for r in caplog.records if "does not bound" in r.getMessage()]
     assert "maxmemory is 0" in line and "proto-max-bulk-len is 536870912" in line

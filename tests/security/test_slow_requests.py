@@ -65,10 +65,13 @@ async def _slow_clients_are_closed(port: int) -> None:
 @pytest.mark.redis
 @pytest.mark.postgres
 async def test_modx_serve_closes_slow_requests(
-    postgres_url: str, redis_url: str, tmp_path: Path, servers: list[subprocess.Popen[bytes]]
+    postgres_migrated_url: str,
+    redis_url: str,
+    tmp_path: Path,
+    servers: list[subprocess.Popen[bytes]],
 ) -> None:
     port = free_port()
-    urls = {"MODX_DATABASE_URL": postgres_url, "MODX_REDIS_URL": redis_url}
+    urls = {"MODX_DATABASE_URL": postgres_migrated_url, "MODX_REDIS_URL": redis_url}
     servers.append(serve(port, tmp_path, urls, MODX_HTTP_REQUEST_READ_TIMEOUT_S=str(DEADLINE_S)))
     await healthy(f"http://127.0.0.1:{port}")
     await _slow_clients_are_closed(port)

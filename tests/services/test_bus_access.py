@@ -35,11 +35,13 @@ def private_redis(tmp_path: Path) -> Iterator[str]:
 
 
 async def test_an_agent_user_reads_its_streams_and_writes_only_results(
-    tmp_path: Path, postgres_url: str, private_redis: str
+    tmp_path: Path, postgres_migrated_url: str, private_redis: str
 ) -> None:
     server = Redis.from_url(private_redis)
     await wait_until(_pings(server))
-    async with running_stack("distributed", tmp_path, postgres_url, private_redis) as stack:
+    async with running_stack(
+        "distributed", tmp_path, postgres_migrated_url, private_redis
+    ) as stack:
         card = keyed({"name": "reader", "capabilities": [{"name": "cap.a"}]})
         registered = (await stack.client.post("/v1/agents", json=card)).json()
         agent_id, bus_url = registered["agent_id"], registered["bus_url"]
@@ -122,7 +124,7 @@ def _redis_server(port: int, tmp_path: Path) -> subprocess.Popen[bytes]:
 
 
 async def test_a_live_agents_user_is_made_again_after_redis_forgets_it(
-    tmp_path: Path, postgres_url: str
+    tmp_path: Path, postgres_migrated_url: str
 ) -> None:
     """Redis keeps ACL users in memory only: after a restart the server makes the live agents'
     users again, with the passwords their bus URLs already carry."""
@@ -131,7 +133,7 @@ async def test_a_live_agents_user_is_made_again_after_redis_forgets_it(
     proc = _redis_server(port, tmp_path)
     try:
         await wait_until(_pings(Redis.from_url(url)))
-        async with running_stack("distributed", tmp_path, postgres_url, url) as stack:
+        async with running_stack("distributed", tmp_path, postgres_migrated_url, url) as stack:
             card = keyed({"name": "survivor", "capabilities": [{"name": "cap.a"}]})
             registered = (await stack.client.post("/v1/agents", json=card)).json()
             agent_id, bus_url = registered["agent_id"], registered["bus_url"]
@@ -155,7 +157,7 @@ async def test_a_live_agents_user_is_made_again_after_redis_forgets_it(
 
 
 async def test_on_a_cluster_an_agent_user_exists_on_every_node_and_is_made_again(
-    tmp_path: Path, postgres_url: str, redis_cluster_url: str
+    tmp_path: Path, postgres_migrated_url: str, redis_cluster_url: str
 ) -> None:
     """A cluster's nodes keep users each for itself: the agent's user is made on all three,
     its cluster client may learn the layout and use its streams wherever their slots live,
@@ -165,7 +167,7 @@ async def test_on_a_cluster_an_agent_user_exists_on_every_node_and_is_made_again
     nodes = server.get_nodes()
     assert len(nodes) == 3
     async with running_stack(
-        "distributed", tmp_path, postgres_url, redis_cluster_url, heartbeat_interval_s=0.3
+        "distributed", tmp_path, postgres_migrated_url, redis_cluster_url, heartbeat_interval_s=0.3
     ) as stack:
         # Capabilities whose task streams live on different nodes.
         names = [f"cap.n{i}" for i in range(6)]
@@ -228,7 +230,7 @@ async def test_users_made_before_reply_to_get_the_partition_streams_at_the_first
 
 
 async def test_another_tenants_agent_of_the_same_capability_never_reads_its_stream(
-    tmp_path: Path, postgres_url: str, private_redis: str
+    tmp_path: Path, postgres_migrated_url: str, private_redis: str
 ) -> None:
     """Tenant ``other`` registers a bus agent for a capability name that the default tenant's
     agent serves. Its user could otherwise make a group of its own at the stream's start and
@@ -236,7 +238,9 @@ async def test_another_tenants_agent_of_the_same_capability_never_reads_its_stre
     at all: the registration says ``inbox_only``, and its runs' tasks go to its inbox."""
     server = Redis.from_url(private_redis)
     await wait_until(_pings(server))
-    async with running_stack("distributed", tmp_path, postgres_url, private_redis) as stack:
+    async with running_stack(
+        "distributed", tmp_path, postgres_migrated_url, private_redis
+    ) as stack:
         owner = keyed({"name": "owner", "capabilities": [{"name": "cap.s"}]})
         first = (await stack.client.post("/v1/agents", json=owner)).json()
         assert first.get("inbox_only", []) == []

@@ -32,11 +32,13 @@ def _redis_server(port: int) -> subprocess.Popen[bytes]:
     )
 
 
-async def test_readyz_follows_the_database_and_redis(tmp_path: Path, postgres_url: str) -> None:
-    parsed = urlparse(postgres_url.replace("+asyncpg", ""))
+async def test_readyz_follows_the_database_and_redis(
+    tmp_path: Path, postgres_migrated_url: str
+) -> None:
+    parsed = urlparse(postgres_migrated_url.replace("+asyncpg", ""))
     proxy = TcpProxy(parsed.hostname or "127.0.0.1", parsed.port or 5432, free_port())
     await proxy.restore()
-    db_url = postgres_url.replace(
+    db_url = postgres_migrated_url.replace(
         f"{parsed.hostname}:{parsed.port or 5432}", f"127.0.0.1:{proxy.port}"
     )
     redis_port = free_port()
@@ -88,7 +90,9 @@ async def _is(checks: Callable[[], Awaitable[dict[str, str]]], expected: dict[st
     return bool(await checks() == expected)
 
 
-async def test_a_full_redis_is_answered_503_not_500(tmp_path: Path, postgres_url: str) -> None:
+async def test_a_full_redis_is_answered_503_not_500(
+    tmp_path: Path, postgres_migrated_url: str
+) -> None:
     """Redis at ``maxmemory`` (noeviction) refuses writes with OOM: a request that needs one
     (here the token check's throttle marker) is answered ``503 unavailable`` with
     ``Retry-After``, as when Redis is down, not a 500 with a traceback that closes the
@@ -98,7 +102,7 @@ async def test_a_full_redis_is_answered_503_not_500(tmp_path: Path, postgres_url
     token = "x" * 20
     settings = Settings(
         data_dir=tmp_path,
-        database_url=postgres_url,
+        database_url=postgres_migrated_url,
         redis_url=f"redis://127.0.0.1:{redis_port}/0",
         api_token=token,
         ledger_key_file=tmp_path / "ledger.key",

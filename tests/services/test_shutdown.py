@@ -51,7 +51,7 @@ async def open_runtime(tmp_path: Path, database_url: str, redis_url: str) -> Run
 
 async def test_a_stop_with_redis_frozen_names_redis_once_per_consumer_and_no_traceback(
     tmp_path: Path,
-    postgres_url: str,
+    postgres_migrated_url: str,
     redis_url: str,
     proxies: list[TcpProxy],
     monkeypatch: pytest.MonkeyPatch,
@@ -60,7 +60,7 @@ async def test_a_stop_with_redis_frozen_names_redis_once_per_consumer_and_no_tra
     monkeypatch.setattr(tasks, "STOP_TIMEOUT_S", 3.0)
     proxy, through = await proxied(redis_url, 6379)
     proxies.append(proxy)
-    runtime = await open_runtime(tmp_path, postgres_url, through)
+    runtime = await open_runtime(tmp_path, postgres_migrated_url, through)
     orchestrator = runtime.orchestrator
     consumers = [orchestrator._subscription, *orchestrator._partitions.values()]
     assert len(consumers) == 1 + runtime.settings.result_partitions
@@ -87,7 +87,7 @@ async def test_a_stop_with_redis_frozen_names_redis_once_per_consumer_and_no_tra
 
 async def test_a_stop_with_the_database_frozen_ends_and_names_the_database(
     tmp_path: Path,
-    postgres_url: str,
+    postgres_migrated_url: str,
     redis_url: str,
     proxies: list[TcpProxy],
     monkeypatch: pytest.MonkeyPatch,
@@ -95,7 +95,7 @@ async def test_a_stop_with_the_database_frozen_ends_and_names_the_database(
 ) -> None:
     """Nothing bounded a query to a database that does not answer: the stop waited for ever."""
     monkeypatch.setattr(tasks, "STOP_TIMEOUT_S", 3.0)
-    proxy, through = await proxied(postgres_url, 5432)
+    proxy, through = await proxied(postgres_migrated_url, 5432)
     proxies.append(proxy)
     runtime = await open_runtime(tmp_path, through, redis_url)
     proxy.freeze()
@@ -116,14 +116,14 @@ async def test_a_stop_with_the_database_frozen_ends_and_names_the_database(
 
 
 async def test_a_task_closing_its_session_on_a_frozen_database_ends_at_the_deadline(
-    postgres_url: str, proxies: list[TcpProxy]
+    postgres_migrated_url: str, proxies: list[TcpProxy]
 ) -> None:
     """SQLAlchemy runs a session's close to completion whatever cancels it, and the close's
     rollback waits for the database: a task closing a session when the database froze never
     ended, nor did the stop that cancelled it (the hang of the stop above, 1 in ~20 runs: the
     ledger's checkpoint loop). At the stop's deadline its connection is cut (``sever``), and
     the task ends."""
-    proxy, through = await proxied(postgres_url, 5432)
+    proxy, through = await proxied(postgres_migrated_url, 5432)
     proxies.append(proxy)
     engine = create_engine(through)
     sessions = session_factory(engine)

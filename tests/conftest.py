@@ -9,7 +9,7 @@ import pytest
 from tests.fixtures.databases import (  # noqa: F401
     _empty_databases,
     _migrated_databases,
-    _postgres_worker,
+    postgres_dropper,
     postgres_migrated_url,
     postgres_url,
     sqlite_migrated,

@@ -30,6 +30,7 @@ from services.db.models import LedgerCheckpointRow
 from services.ledger import keys
 from services.ledger.verify import verify
 from tests.e2e import fleet
+from tests.fixtures.databases import drop_later
 from tests.fixtures.services import POSTGRES_URL, missing, port_open, postgres_admin, wait_until
 from tests.fixtures.stack import ADMIN, running_stack
 
@@ -130,6 +131,7 @@ def golden(
     if request.param == "postgres":
         if not port_open(POSTGRES_URL.replace("+asyncpg", ""), 5432):
             missing(f"PostgreSQL at {POSTGRES_URL}")
+        worker = request.getfixturevalue("postgres_dropper")
         name = f"modx_golden_{uuid.uuid4().hex[:12]}"
         postgres_admin(f'CREATE DATABASE "{name}"')
         url = f"{POSTGRES_URL.rsplit('/', 1)[0]}/{name}"
@@ -139,8 +141,8 @@ def golden(
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         built = pool.submit(asyncio.run, _build(request.param, root, url)).result()
     yield built
-    if name:
-        postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    if name:  # off the tests' path (tests/fixtures/databases.py)
+        drop_later(worker, name)
 
 
 @dataclass
@@ -162,10 +164,13 @@ class Copy:
 
 
 @pytest.fixture
-async def ledger(golden: Golden, tmp_path: Path) -> AsyncIterator[Copy]:
+async def ledger(
+    golden: Golden, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[Copy]:
     """A fresh copy of the golden database, with the key's public half and the published file."""
     name = ""
     if golden.backend == "postgres":
+        worker = request.getfixturevalue("postgres_dropper")
         name = f"modx_copy_{uuid.uuid4().hex[:12]}"
         source = golden.url.rsplit("/", 1)[1]
         postgres_admin(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
@@ -182,5 +187,5 @@ async def ledger(golden: Golden, tmp_path: Path) -> AsyncIterator[Copy]:
         yield Copy(golden, db, key, golden.data_dir / "ledger-checkpoints.jsonl")
     finally:
         await db.dispose()
-        if name:
-            postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if name:  # off the test's path (tests/fixtures/databases.py)
+            drop_later(worker, name)

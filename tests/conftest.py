@@ -12,7 +12,6 @@ from tests.fixtures.databases import (  # noqa: F401
     postgres_dropper,
     postgres_migrated_url,
     postgres_url,
-    sqlite_migrated,
 )
 from tests.fixtures.hangs import pytest_runtest_protocol  # noqa: F401
 from tests.fixtures.redis_cluster import (  # noqa: F401

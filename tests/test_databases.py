@@ -82,10 +82,8 @@ async def test_each_take_is_a_database_of_its_own_and_a_dropped_one_goes() -> No
         assert not await _exists(name)
 
 
-async def test_a_seeded_data_dir_holds_a_migrated_database_without_rows(
-    sqlite_migrated: Path, tmp_path: Path
-) -> None:
-    seed_sqlite(sqlite_migrated, tmp_path / "modx")
+async def test_a_seeded_data_dir_holds_a_migrated_database_without_rows(tmp_path: Path) -> None:
+    seed_sqlite(tmp_path / "modx")
     url = f"sqlite+aiosqlite:///{tmp_path / 'modx' / 'modx.db'}"
     engine = create_engine(url)
     try:

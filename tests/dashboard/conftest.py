@@ -16,7 +16,6 @@ import pytest
 
 from agents.sdk import Agent, TaskContext
 from tests.e2e import fleet
-from tests.fixtures.databases import seed_sqlite
 from tests.fixtures.stack import ADMIN, REPO, Stack, running_stack
 
 ARTIFACTS = REPO / "test-artifacts" / "dashboard"
@@ -72,10 +71,9 @@ def holder(gate: asyncio.Event) -> Agent:
 
 
 @pytest.fixture
-async def dash(sqlite_migrated: Path, tmp_path: Path) -> AsyncIterator[Stack]:
+async def dash(tmp_path: Path) -> AsyncIterator[Stack]:
     """Embedded MODX (SQLite, in-process bus) with ``numbers``, ``squares`` and ``holder``."""
     gate = asyncio.Event()
-    seed_sqlite(sqlite_migrated, tmp_path / "modx")
     async with running_stack(
         "embedded",
         tmp_path,

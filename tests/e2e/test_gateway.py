@@ -21,7 +21,6 @@ from bus import streams
 from bus.envelope import Envelope, Kind
 from bus.signing import generate_keypair
 from tests.e2e import fleet
-from tests.fixtures.databases import seed_sqlite
 from tests.fixtures.identity import keyed
 from tests.fixtures.proxy import TcpProxy
 from tests.fixtures.services import free_port, wait_until
@@ -41,8 +40,6 @@ async def quick(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
     if request.param == "distributed":
         database_url = request.getfixturevalue("postgres_migrated_url")
         redis = request.getfixturevalue("redis_url")
-    else:
-        seed_sqlite(request.getfixturevalue("sqlite_migrated"), tmp_path / "modx")
     async with running_stack(
         request.param,
         tmp_path,

@@ -291,9 +291,23 @@ helper_node(joint_return_filed/3, 0).
 %   only two agents made a joint return, and such a couple was taxed as
 %   filing separately).
 joint_return_filed(P, S, Y) :-
+    joint_return_filed(_J, P, S, Y).
+
+helper_node(joint_return_filed/4, 0).
+%!  joint_return_filed(?J, ?P, ?S, +Year) the same, J the joint return.
+joint_return_filed(J, P, S, Y) :-
     joint_return_(J),
     party(J, P), party(J, S), P \== S,
     ev_in_year(J, Y).
+
+helper_node(refund_claim_only/1, 0).
+%!  refund_claim_only(+J) joint return J was filed only for a claim of
+%   refund (its purpose, reason or type says "refund"): §152(c)(1)(E)
+%   leaves such a return out, §152(b)(2) does not.
+refund_claim_only(J) :-
+    once(( ( purpose_(J, D) ; reason_(J, D) ; type_(J, D) ),
+           ( string(D) ; atom(D) ),
+           text_contains(D, "refund") )).
 
 /* ---------------------------------------------------------------------
    Income, payments, deductions

@@ -172,8 +172,11 @@ s152_c_1_B(X, T, Y) :-
 s152_c_1_C(X, T, Y) :- s152_c_3(X, T, Y).
 
 %!  s152_c_1_E(+X, +Y) X has not filed a joint return with X's spouse for
-%   the year.
-s152_c_1_E(X, Y) :- \+ joint_return_filed(X, _, Y).
+%   the year, "other than only for a claim of refund" (before, a return
+%   filed only to claim a refund took the child out too: own cases
+%   `kofi_joint_return_for_refund_*`, `widower_son_joint_return_only_*`).
+s152_c_1_E(X, Y) :-
+    \+ ( joint_return_filed(J, X, _, Y), \+ refund_claim_only(J) ).
 
 %!  s152_c_2(?X, ?T, +Y) relationship for a qualifying child.
 s152_c_2(X, T, Y) :- s152_c_2_A(X, T, Y).

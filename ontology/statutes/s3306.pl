@@ -355,7 +355,7 @@ s3306_b_10_A(Pay, S, Emp) :-
 %   the day Emp died, or a termination of S for death.
 s3306_b_10_A_i(Pay, S, Emp) :-
     once((
-        start_(Pay, PD), date_days(PD, PayDay),
+        event_date(Pay, PD), date_days(PD, PayDay),
         (   died_on(Emp, D)
         ;   termination_for(S, death, D)
         ),
@@ -367,7 +367,7 @@ s3306_b_10_A_i(Pay, S, Emp) :-
 %   for it, on or before the payment's day.
 s3306_b_10_A_ii(Pay, S, Emp) :-
     once((
-        start_(Pay, PD), date_days(PD, PayDay),
+        event_date(Pay, PD), date_days(PD, PayDay),
         (   retirement_(R), subject_of(R, Emp), reason_(R, Why),
             ( string(Why) ; atom(Why) ), text_contains(Why, "disabilit"),
             start_(R, RD), date_days(RD, D)

@@ -605,7 +605,7 @@ year_as_of_date(Roles, Args, Years) :-
 %   fills a place position of our node (a clause-head variable Place...),
 %   never an individual's; a place the question names where our node takes
 %   none is left to our node, which finds the household itself.
-place_atom(A) :- residence_(R), patient_(R, A), !.
+place_atom(A) :- residence_at(_, A), !.
 
 %!  surplus_parties(+Entities0, +NSlots, -Entities, -Goals) the question
 %   names more individuals than our node has places, and one of them (the
@@ -960,7 +960,7 @@ employment_day(Date, Day, Y) :- integer(Day), !, days_date(Day, Date), days_year
 employment_day(_, _, _).
 
 %!  wage_day(?Pay, +S, -Day) the day a stated wage was paid.
-wage_day(Pay, _, Day) :- atom(Pay), start_(Pay, D), !, date_days(D, Day).
+wage_day(Pay, _, Day) :- atom(Pay), event_date(Pay, D), !, date_days(D, Day).
 wage_day(_, S, Day) :- ( end_(S, D) ; start_(S, D) ), !, date_days(D, Day).
 
 %!  amounts_total(+List, ?Total) the dataset lists amounts; ours sums them.

@@ -107,7 +107,7 @@ case_answerable(P, Y) :-
                            context(tax/3, 'an income or payment of the case has no date: it cannot be placed in a year')))
            ;   amount_(E, _)
            ->  true
-           ;   money_date(E, D), date_in_year(D, _, DY), DY >= Y0, DY =< Y
+           ;   event_date(E, D), date_in_year(D, _, DY), DY >= Y0, DY =< Y
            ->  throw(error(existence_error(case_amount, E),
                            context(tax/3, 'an income or payment of the case has no amount')))
            ;   true

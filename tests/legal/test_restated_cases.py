@@ -19,7 +19,8 @@ citizenship, enrollment, ...) cut at a new year, a service's payer left implicit
 who did the same work stated as one service performed by all of them, an amount dated by its
 end_ alone ("paid by March 4th"; numeric cases), and a child's relationship to a parent stated
 from both sides, a legal separation stated as one of the two spouses rather than of their
-marriage, and its decree given as its type_."""
+marriage, its decree given as its type_, and a place named by another of its names ("usa" as
+"United States of America")."""
 
 from __future__ import annotations
 
@@ -450,6 +451,22 @@ def _decree_as_type(facts: str) -> str:
     return facts
 
 
+PLACE_NAMES = {"usa": "United States of America", "maryland": "State of Maryland"}
+PLACE_NAMES |= {"baltimore": "Baltimore, Maryland", "venezuela": "Bolivarian Republic of Venezuela"}
+
+
+def _places_spelled_out(facts: str) -> str:
+    """A place named by another of its names ("usa" as "United States of America")."""
+    for short, long in PLACE_NAMES.items():
+        facts = re.sub(
+            rf'^((?:location_|patient_|country_)\(\w+,)"?{short}"?\)\.$',
+            rf'\g<1>"{long}").',
+            facts,
+            flags=re.M,
+        )
+    return facts
+
+
 def _distractor(facts: str) -> str:
     """An unrelated person with income in a year of the case and a home of his own."""
     years = re.findall(r'"(\d{4})-\d\d-\d\d"', facts)
@@ -485,6 +502,7 @@ OTHER_RESTATEMENTS = {
     "kinship both sides": _kinship_both_sides,
     "separation of spouses": _separation_of_spouses,
     "decree as type": _decree_as_type,
+    "places spelled out": _places_spelled_out,
 }
 
 
@@ -597,6 +615,7 @@ async def test_cases_restated_in_other_ways_get_the_same_answers(swipl: str) -> 
     few |= {"payer implicit": 70, "crew service": 4}
     # Measured: 20 cases state a legal separation, 16 of them with a decree.
     few |= {"separation of spouses": 15, "decree as type": 12}
+    few["places spelled out"] = 25  # measured: 29
     assert all(n >= few.get(kind, 100) for kind, n in restatements.items()), restatements
     assert changed == {}
 
@@ -670,6 +689,12 @@ def test_the_other_restatements_restate() -> None:
     )
     apart = restated_by(separated, "separation of spouses").splitlines()
     assert {"patient_(l,ann).", "patient_(l,bo)."} <= set(apart) and "patient_(l,m)." not in apart
+    abroad = '% Facts\nservice_(s).\nlocation_(s,usa).\nlocation_(s,"baltimore").\n% Test\n'
+    named = restated_by(abroad, "places spelled out").splitlines()
+    assert {
+        'location_(s,"United States of America").',
+        'location_(s,"Baltimore, Maryland").',
+    } <= set(named)
     typed = restated_by(separated, "decree as type").splitlines()
     assert 'type_(l,"decree of divorce").' in typed, typed
     by_end = restated_by(work, "dated by end").splitlines()

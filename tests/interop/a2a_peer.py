@@ -45,7 +45,12 @@ from starlette.applications import Starlette
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
+from services.db.models import AgentRow
+from services.interop.a2a_client import fetch_card
 from services.interop.translate.a2a import SKILL_META, output_of, parts_of
+from services.orchestrator.remote.a2a import A2aDelivery
+from services.registry.schemas import A2aPeer, CapabilitySpec
+from services.registry.schemas import AgentCard as ModxCard
 from tests.fixtures.services import free_port
 
 QUESTIONS = ["Which tax year?", "Which filing status?", "Any dependents?"]
@@ -297,3 +302,18 @@ async def running_peer(
 
 
 __all__ = ["CHOICES", "QUESTIONS", "SKILLS", "Answer", "Peer", "StreamCut", "running_peer"]
+
+
+async def registered(
+    delivery: A2aDelivery, card_url: str, capability: str, skill: str
+) -> tuple[AgentCard, AgentRow]:
+    """The peer's card, and the agent row MODX keeps once the peer is registered with
+    ``capability`` served by its ``skill``: what a delivery needs, without a stack."""
+    card = await fetch_card(delivery.http, card_url)
+    peer = A2aPeer(
+        card_url=card_url, card=json_format.MessageToDict(card), skills={capability: skill}
+    )
+    modx_card = ModxCard(
+        name="helper", transport="a2a", a2a=peer, capabilities=[CapabilitySpec(name=capability)]
+    )
+    return card, AgentRow(id="helper-id", card=modx_card.model_dump(mode="json"))

@@ -15,21 +15,16 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from google.protobuf import json_format
 
 from bus import streams
 from bus.envelope import Envelope, Kind
-from services.db.models import AgentRow
 from services.egress import EgressPolicy
-from services.interop.a2a_client import fetch_card
 from services.orchestrator.conversation import TASK_INPUT
 from services.orchestrator.remote.a2a import A2aDelivery
 from services.orchestrator.remote.delivery import Reply
-from services.registry.schemas import A2aPeer, CapabilitySpec
-from services.registry.schemas import AgentCard as ModxCard
 from tests.fixtures.services import wait_until
 from tests.fixtures.stack import ADMIN, REPO, Stack
-from tests.interop.a2a_peer import CHOICES, QUESTIONS, Peer, running_peer
+from tests.interop.a2a_peer import CHOICES, QUESTIONS, Peer, registered, running_peer
 
 AGENT = "Tax-Helper"
 SECRET = "Bearer peer-secret-0123456789"
@@ -290,19 +285,7 @@ async def test_an_answer_sent_again_is_not_given_twice(streaming: bool) -> None:
         published.append(envelope)
 
     async with running_peer(streaming=streaming) as running:
-        card = await fetch_card(delivery.http, running.card_url)
-        peer = A2aPeer(
-            card_url=running.card_url,
-            card=json_format.MessageToDict(card),
-            skills={"a2a.helper.ask": "ask"},
-        )
-        modx_card = ModxCard(
-            name="helper",
-            transport="a2a",
-            a2a=peer,
-            capabilities=[CapabilitySpec(name="a2a.helper.ask")],
-        )
-        agent = AgentRow(id="helper-id", card=modx_card.model_dump(mode="json"))
+        _, agent = await registered(delivery, running.card_url, "a2a.helper.ask", "ask")
 
         def task(**fields: Any) -> Envelope:
             return Envelope(

@@ -13,21 +13,16 @@ import os
 from typing import Any
 
 import pytest
-from google.protobuf import json_format
 
 from bus import streams
 from bus.envelope import Envelope, Kind
-from services.db.models import AgentRow
 from services.egress import EgressPolicy
-from services.interop.a2a_client import fetch_card
 from services.orchestrator.conversation import TASK_RESUME
 from services.orchestrator.remote.a2a import A2aDelivery, attempt_ids
 from services.orchestrator.remote.delivery import DeliveryFailed, Reply
-from services.registry.schemas import A2aPeer, CapabilitySpec
-from services.registry.schemas import AgentCard as ModxCard
 from tests.fixtures.services import wait_until
 from tests.fixtures.stack import Stack
-from tests.interop.a2a_peer import running_peer
+from tests.interop.a2a_peer import registered, running_peer
 
 AGENT = "Tax-Helper"
 FLOW: dict[str, Any] = {
@@ -115,19 +110,7 @@ async def test_an_attempt_sent_again_with_only_its_context_follows_the_task(
         published.append(envelope)
 
     async with running_peer(streaming=streaming) as running:
-        card = await fetch_card(delivery.http, running.card_url)
-        peer = A2aPeer(
-            card_url=running.card_url,
-            card=json_format.MessageToDict(card),
-            skills={"a2a.helper.shout": "shout"},
-        )
-        modx_card = ModxCard(
-            name="helper",
-            transport="a2a",
-            a2a=peer,
-            capabilities=[CapabilitySpec(name="a2a.helper.shout")],
-        )
-        agent = AgentRow(id="helper-id", card=modx_card.model_dump(mode="json"))
+        _, agent = await registered(delivery, running.card_url, "a2a.helper.shout", "shout")
 
         def task(**fields: Any) -> Envelope:
             return Envelope(

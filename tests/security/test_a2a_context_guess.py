@@ -14,17 +14,12 @@ import uuid
 from typing import Any
 
 from a2a.types import ListTasksRequest
-from google.protobuf import json_format
 
 from bus.envelope import Envelope, Kind
-from services.db.models import AgentRow
 from services.egress import EgressPolicy
-from services.interop.a2a_client import fetch_card
 from services.orchestrator.remote.a2a import A2aDelivery
 from services.orchestrator.remote.delivery import Reply
-from services.registry.schemas import A2aPeer, CapabilitySpec
-from services.registry.schemas import AgentCard as ModxCard
-from tests.interop.a2a_peer import running_peer
+from tests.interop.a2a_peer import registered, running_peer
 
 # The namespace the first version derived attempt contexts in (public, in its source).
 PUBLISHED = uuid.UUID("5b0f3f2e-6d1c-4f7a-9a53-0c2a2a1e8d41")
@@ -40,19 +35,7 @@ async def test_another_client_cannot_name_the_context_of_a_step() -> None:
         published.append(envelope)
 
     async with running_peer(streaming=True) as running:
-        card = await fetch_card(delivery.http, running.card_url)
-        peer = A2aPeer(
-            card_url=running.card_url,
-            card=json_format.MessageToDict(card),
-            skills={"a2a.helper.shout": "shout"},
-        )
-        modx_card = ModxCard(
-            name="helper",
-            transport="a2a",
-            a2a=peer,
-            capabilities=[CapabilitySpec(name="a2a.helper.shout")],
-        )
-        agent = AgentRow(id="helper-id", card=modx_card.model_dump(mode="json"))
+        card, agent = await registered(delivery, running.card_url, "a2a.helper.shout", "shout")
         fields: dict[str, Any] = {"run_id": RUN_ID, "step_id": "remote", "attempt": 1}
         task = Envelope(
             kind=Kind.TASK,

@@ -199,7 +199,8 @@ class Orchestrator:
         self.sweep_outage = Outage("the database, for the orchestrator's sweep", log)
         self.lease_outage = Outage("the database, for agent leases", log)
         self._leases_swept_at: datetime | None = None  # the last lease sweep that committed
-        self._bus_was_down = False  # a lease round skipped since: the bus did not answer
+        # A lease round skipped since: the bus did not answer, or another replica led.
+        self._unswept = False
         self._sweep_now = asyncio.Event()
         # The timer and when it fires: under uvloop, ``call_at`` with a time already past
         # returns a plain ``Handle``, which has no ``when()``.
@@ -904,25 +905,30 @@ class Orchestrator:
         """Mark agents with expired leases offline and send their tasks to others; remove
         agents that left (``agents_removed`` takes their bus access back).
 
-        After sweeps failed because the database was down, or were skipped because the bus
-        was (``lease_round``: the API answers heartbeats 503 without Redis), the leases that ran
-        out meanwhile are renewed first, for one lease: agents could not record heartbeats
-        through this server, so their silence says nothing about them.
+        Unless this replica swept them all along, the leases that ran out since its last sweep
+        are renewed first, for one lease: its sweeps failed (the database was down), or were
+        skipped (the bus was down: the API answers heartbeats 503 without Redis; another
+        replica led), or this is its first, or the last was a lease ago. Only the sweeping
+        replica notes an outage, and the one that leads after it did not see its start: after
+        an outage every replica saw, the first to renew led and expired every agent.
         """
         async with self.sessions() as session, session.begin():
             now = await database_now(session)  # the clock leases are written in
-            blocked = self.lease_outage.down or self._bus_was_down
-            if blocked and self._leases_swept_at is not None:
+            since = self._leases_swept_at
+            # A lease and a poll: the gap between two sweeps of a leader that kept sweeping.
+            watched = timedelta(seconds=self.lease_s + self.lease_poll_s)
+            unseen = since is None or now - since > watched
+            if unseen or self.lease_outage.down or self._unswept:
                 renewed = await store.renew_expired_leases(
-                    session, self._leases_swept_at, now + timedelta(seconds=self.lease_s)
+                    session, since, now + timedelta(seconds=self.lease_s)
                 )
                 if renewed:
-                    log.info("leases renewed after an outage: %d agents", renewed)
+                    log.info("leases renewed, unswept meanwhile: %d agents", renewed)
             offline, removed = await store.expire_leases(session, now)
             removed += await store.remove_drained(session)
             removed += await store.forget_offline(session, now - timedelta(days=1))
         self._leases_swept_at = now
-        self._bus_was_down = False
+        self._unswept = False
         self.lease_outage.recovered()
         if removed and self.agents_removed is not None:
             await self.agents_removed(removed)
@@ -983,15 +989,18 @@ class Orchestrator:
         Heartbeats come through the API, which answers them 503 while it cannot reach Redis
         (tokens are checked there): a lease that runs out meanwhile says nothing about its
         agent. (A 30 s Redis freeze marked every agent offline and sent running tasks again.)
+        A round that does not lead notes that it skipped too: ``sweep_agents`` renews what ran
+        out unswept once this replica leads.
         """
         if not self.ownership.leads:  # agents' leases are shared: one replica sweeps them
+            self._unswept = True
             return
         try:
             bus_ok = await asyncio.wait_for(self.transport.ping(), BUS_PING_S)
         except (TimeoutError, ConnectionError):
             bus_ok = False
         if not bus_ok:
-            self._bus_was_down = True
+            self._unswept = True
             return
         await self.sweep_agents()
 

@@ -448,18 +448,15 @@ async def expire_leases(session: AsyncSession, now: datetime) -> tuple[list[str]
     return [row.id for row in rows], removed
 
 
-async def renew_expired_leases(session: AsyncSession, since: datetime, until: datetime) -> int:
+async def renew_expired_leases(
+    session: AsyncSession, since: datetime | None, until: datetime
+) -> int:
     """Extend to ``until`` the leases of live agents that ran out after ``since`` (time in
-    which heartbeats could not be recorded); returns how many."""
-    result = await session.execute(
-        update(AgentRow)
-        .where(
-            AgentRow.status.in_([ONLINE, DRAINING]),
-            AgentRow.lease_expires_at >= since,
-            AgentRow.lease_expires_at < until,
-        )
-        .values(lease_expires_at=until)
-    )
+    which heartbeats could not be recorded; None: whenever); returns how many."""
+    window = [AgentRow.status.in_([ONLINE, DRAINING]), AgentRow.lease_expires_at < until]
+    if since is not None:
+        window.append(AgentRow.lease_expires_at >= since)
+    result = await session.execute(update(AgentRow).where(*window).values(lease_expires_at=until))
     return int(getattr(result, "rowcount", 0) or 0)
 
 

@@ -4,11 +4,13 @@ outage."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Collection
 from pathlib import Path
 
 import pytest
 
+from bus.tasks import cancel_and_wait
 from services.config import Settings
 from services.db.models import utcnow
 from services.ledger.keys import create_key_file
@@ -77,3 +79,70 @@ async def test_a_lease_that_runs_out_while_the_bus_is_down_is_renewed_not_expire
     await bus[0].restore()
     await orchestrator.lease_round()  # renewed for one lease, not expired
     assert await status(runtime, agent_id) == "online"
+
+
+async def test_a_replica_that_leads_after_an_outage_all_saw_gives_agents_a_lease_first(
+    postgres_migrated_url: str, bus: tuple[TcpProxy, str], tmp_path: Path
+) -> None:
+    """Redis down for longer than a replica lease and an agent lease, seen by both replicas:
+    every replica lease lapsed, and on the heal "b", which had never led, renewed first and
+    led. Its memory held no outage (only the leader's lease rounds noted one), so its first
+    sweep marked every agent offline and sent their tasks again: live agents ran them twice."""
+    create_key_file(tmp_path / "ledger.key")
+    opened: list[Runtime] = []
+    try:
+        for name in ("a", "b"):  # "a" sorts first: it leads while it is a member
+            (tmp_path / name).mkdir()
+            settings = Settings(
+                database_url=postgres_migrated_url,
+                redis_url=bus[1],
+                data_dir=tmp_path / name,
+                ledger_key_file=tmp_path / "ledger.key",
+                orchestrator_id=name,
+                replica_lease_s=0.5,
+            )
+            opened.append(await Runtime.open(settings, orchestrate=False))
+        a, b = (runtime.orchestrator for runtime in opened)
+        sent_on: list[str] = []
+
+        async def send_on(agent_ids: Collection[str], why: str) -> None:
+            sent_on.extend(agent_ids)
+
+        a.send_on = b.send_on = send_on  # type: ignore[method-assign]
+        for replica in (a, b, a):
+            await replica.ownership.renew()
+        assert a.ownership.leads and not b.ownership.leads
+        card = AgentCard.model_validate({"name": "x", "capabilities": [{"name": "test.x"}]})
+        async with opened[0].sessions() as session, session.begin():
+            agent, _ = await store.register_agent(session, card, lease_s=1.0)
+        for replica in (a, b):
+            await replica.lease_round()
+        assert await status(opened[0], agent.id) == "online"
+
+        await bus[0].cut()  # heartbeats get 503; no replica renews its lease
+        for replica in (a, b):
+            await replica.lease_round()  # "a" notes the outage; "b" does not lead
+        watches = [asyncio.create_task(r.ownership.watch(_nothing)) for r in (a, b)]
+        try:
+            expires = utcnow()
+            await wait_until(lambda: (utcnow() - expires).total_seconds() > 1.5)
+            await wait_until(lambda: not a.ownership.leads and not b.ownership.leads)
+        finally:
+            await cancel_and_wait(watches)
+
+        await bus[0].restore()
+        await b.ownership.renew()  # "b" renews first: alone, it leads
+        assert b.ownership.members == ("b",) and b.ownership.leads
+        await b.lease_round()
+        assert await status(opened[0], agent.id) == "online"
+        await a.ownership.renew()  # "a" back, and leading again
+        await a.lease_round()
+        assert await status(opened[0], agent.id) == "online"
+        assert sent_on == []
+    finally:
+        for runtime in opened:
+            await runtime.close()
+
+
+async def _nothing() -> None:
+    return None

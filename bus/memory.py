@@ -22,7 +22,7 @@ import asyncio
 import math
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 from bus import codec, streams
@@ -429,19 +429,19 @@ class MemoryTransport(Transport):
                 found.add(envelope_id)
         return found
 
-    async def withdraw(self, stream: str, group: str) -> set[str]:
-        """Delete the entries past the group's cursor and move the cursor past them."""
+    async def withdraw(self, stream: str, group: str, envelope_ids: Collection[str]) -> set[str]:
+        """Delete the entries past the group's cursor that carry one of ``envelope_ids``."""
         log = self._streams.get(stream)
         state = None if log is None else log.groups.get(group)
-        if log is None or state is None:
+        if log is None or state is None or not envelope_ids:
             return set()
+        wanted = set(envelope_ids)
         found: set[str] = set()
         for seq in range(state.cursor, log.next):
             fields = log.get(seq)
             envelope_id = None if fields is None else codec.envelope_id(fields)
-            if log.delete(seq) and envelope_id is not None:
+            if envelope_id is not None and envelope_id in wanted and log.delete(seq):
                 found.add(envelope_id)
-        state.cursor = log.next
         return found
 
     async def trim(self, stream: str) -> int:

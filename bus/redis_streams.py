@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -59,23 +59,6 @@ from bus.transport import (
 _log = logging.getLogger(__name__)
 PENDING_SCAN = 1000
 """The most pending entries ``pending_deliveries`` reads (an inbox holds an agent's few)."""
-
-
-WITHDRAWER = "modx.withdrawn"
-"""The consumer name ``withdraw`` reads an inbox's unread entries as (removed right after)."""
-
-
-def _read_entries(reply: Any) -> list[tuple[bytes, dict[bytes, bytes]]]:
-    """The (entry id, fields) of an XREADGROUP reply on one stream (RESP2 or RESP3)."""
-    if not reply:
-        return []
-    entries = next(iter(reply.values())) if isinstance(reply, dict) else reply[0][1]
-    found: list[tuple[bytes, dict[bytes, bytes]]] = []
-    for entry_id, fields in entries:
-        if not isinstance(fields, dict):  # a flat field list
-            fields = dict(zip(fields[::2], fields[1::2], strict=True))
-        found.append((entry_id, fields))
-    return found
 
 
 def _text(value: bytes | str) -> str:
@@ -133,6 +116,43 @@ TRIM_COUNTED = """
 local n = redis.call('XTRIM', KEYS[1], 'MAXLEN', ARGV[2], ARGV[1])
 if n > 0 then redis.call('INCRBY', KEYS[2], n) end
 return n
+"""
+
+# KEYS[1]: a stream (an agent's inbox). ARGV[1]: its group; ARGV[2..]: envelope ids. Deletes
+# the entries past the group's last-delivered id that carry one of those envelopes; returns
+# the ids of those taken. One script on one key: atomic against the group's readers (an
+# entry is read or taken, never both) and cluster-safe. Each entry's data is searched for the
+# ids before it is decoded, so the other tasks' entries cost string searches only.
+WITHDRAW = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return {} end
+local last
+for _, group in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
+  local info = {}
+  for i = 1, #group, 2 do info[group[i]] = group[i + 1] end
+  if info['name'] == ARGV[1] then last = info['last-delivered-id'] end
+end
+if not last then return {} end
+local wanted = {}
+for i = 2, #ARGV do wanted[ARGV[i]] = true end
+local taken = {}
+for _, entry in ipairs(redis.call('XRANGE', KEYS[1], '(' .. last, '+')) do
+  local fields, data, named = entry[2], nil, false
+  for i = 1, #fields, 2 do
+    if fields[i] == 'data' then data = fields[i + 1] end
+  end
+  for id in pairs(wanted) do
+    if data and string.find(data, id, 1, true) then named = true break end
+  end
+  if named then
+    local ok, value = pcall(cjson.decode, data)
+    local id = ok and type(value) == 'table' and value['id']
+    if type(id) == 'string' and wanted[id] then
+      redis.call('XDEL', KEYS[1], entry[1])
+      taken[#taken + 1] = id
+    end
+  end
+end
+return taken
 """
 
 
@@ -194,6 +214,7 @@ class RedisStreamsTransport(Transport):
         self._discard_script = self._client.register_script(DISCARD)
         self._replay_script = self._client.register_script(REPLAY)
         self._trim_counted_script = self._client.register_script(TRIM_COUNTED)
+        self._withdraw_script = self._client.register_script(WITHDRAW)
         # One server: publishes go out on a connection of their own (``bus._redis_link``), one
         # call at a time. A cluster routes each script to its slot's node through the client.
         self._publish_link = None if self._cluster else Link(self._client, socket_timeout_s)
@@ -554,33 +575,19 @@ class RedisStreamsTransport(Transport):
         )
         return {envelope_id for envelope_id in ids if envelope_id is not None}
 
-    async def withdraw(self, stream: str, group: str) -> set[str]:
-        """XREADGROUP as a consumer of MODX's own (atomic: no other consumer of the group
-        gets those entries), then XACK, XDEL and the consumer's removal in one transaction.
+    async def withdraw(self, stream: str, group: str, envelope_ids: Collection[str]) -> set[str]:
+        """``WITHDRAW``: one script on the stream's key (one round trip, atomic).
 
         Raises:
-            PublishError: Redis is unreachable or refuses the commands.
+            PublishError: Redis is unreachable or refuses the script.
         """
+        if not envelope_ids:
+            return set()
         try:
-            reply = await self._client.xreadgroup(
-                group, WITHDRAWER, {stream: ">"}, count=PENDING_SCAN
-            )
-            entries = _read_entries(reply)
-            ids = [entry_id for entry_id, _ in entries]
-            pipe = self._client.pipeline(transaction=True)
-            if ids:
-                pipe.xack(stream, group, *ids)
-                pipe.xdel(stream, *ids)
-            pipe.xgroup_delconsumer(stream, group, WITHDRAWER)
-            await pipe.execute()
-        except ResponseError as exc:
-            if "NOGROUP" in str(exc):  # no such stream or group: nothing was sent to it
-                return set()
-            raise PublishError(f"cannot withdraw what {stream} holds unread: {exc}") from exc
-        except RECOVERABLE as exc:
-            raise PublishError(f"cannot withdraw what {stream} holds unread: {exc}") from exc
-        found = (codec.envelope_id(fields) for _, fields in entries)
-        return {envelope_id for envelope_id in found if envelope_id is not None}
+            taken: Any = await self._withdraw_script([stream], [group, *envelope_ids])
+        except (ResponseError, *RECOVERABLE) as exc:
+            raise PublishError(f"cannot withdraw tasks from {stream}: {exc}") from exc
+        return {_text(envelope_id) for envelope_id in taken}
 
     async def trim(self, stream: str) -> int:
         """Trim ``stream`` now, never past an entry a group needs; returns entries removed."""

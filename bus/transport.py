@@ -31,7 +31,7 @@ Delivery is at least once:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -271,11 +271,13 @@ class Transport(ABC):
         like ``pending_deliveries``, for an agent's inbox: what its agent answered last."""
         raise NotImplementedError
 
-    async def withdraw(self, stream: str, group: str) -> set[str]:
-        """Take from ``stream`` every entry ``group`` was never handed, at once for all its
-        consumers: none of them ever gets it (each is removed from the stream). Returns the
-        ids of the envelopes they carried. Meant for an agent's inbox once the agent is gone:
-        its tasks go elsewhere, and the agent, should it live on, cannot run them too."""
+    async def withdraw(self, stream: str, group: str, envelope_ids: Collection[str]) -> set[str]:
+        """Take from ``stream`` the entries carrying ``envelope_ids`` that ``group`` was never
+        handed, at once for all its consumers and atomically: each such entry is either
+        removed, and no consumer ever gets it, or was handed already, and stays. Every other
+        entry stays. Returns the ids of the envelopes taken. Meant for an agent's inbox once
+        its tasks are sent elsewhere: the agent, should it live on, cannot run them too, and
+        gets the tasks that were not sent elsewhere (another run's, sent meanwhile)."""
         raise NotImplementedError
 
     async def trim(self, stream: str) -> int:

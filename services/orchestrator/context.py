@@ -91,6 +91,8 @@ class RunContext:
     children: list[ChildOrder] = field(default_factory=list)  # carried out after the commit
     acks: list[Ack] = field(default_factory=list)  # bus entries this transaction recorded:
     # acknowledged with the publish of ``sent`` (else by their subscriptions)
+    withdrawals: list[tuple[str, str, str]] = field(default_factory=list)  # (inbox, group,
+    # task id): tasks sent on, taken back from their agents' inboxes once this commits
 
     def __post_init__(self) -> None:
         self.version_before = self.run.version

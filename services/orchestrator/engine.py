@@ -611,6 +611,13 @@ class Engine:
 
     async def _send_again(self, ctx: RunContext, row: Step, why: str) -> None:
         ctx.event("step.redispatched", row, data={"reason": f"agent {row.agent_id} {why}"})
+        if (
+            row.agent_id is not None
+            and row.task_id is not None
+            and not row.meta.get(in_flight.VIA_REMOTE)
+        ):
+            # Only once this commits: a transaction that fails leaves the task in the inbox.
+            ctx.withdrawals.append((streams.inbox(row.agent_id), row.agent_id, row.task_id))
         supersede(row)  # its holder may still answer it, late: that answer counts too
         await self.dispatch(ctx, row, attempt=row.attempt)
 

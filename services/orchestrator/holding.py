@@ -7,13 +7,15 @@ visibility timeout has a consumer that works on it, or did until a moment ago. A
 capability's shared stream is left to the bus (another consumer of the group claims it once
 idle); nobody else reads an inbox, so for a task there the orchestrator asks the bus the same
 question (``Transport.pending_deliveries``) and sends the task again only once the answer is no:
-never delivered (its agent stopped before reading it: the entry is taken back from the inbox
-first, ``Transport.withdraw``, so that an agent only paused cannot read it later), released,
-or idle past the visibility timeout (its consumer stopped renewing it), or its agent was
-removed. A task whose delivery the inbox acknowledged was answered (the answer goes out with
-the acknowledgement, in one write), though the answer may not be recorded yet: an agent that
-deregisters right after its last answer is the usual case. It is held too, never sent again by
-the agent's leaving (``Transport.acknowledged``). See docs/guarantees.md, "An agent that died".
+never delivered (its agent stopped before reading it), released, or idle past the visibility
+timeout (its consumer stopped renewing it), or its agent was removed. A task sent again is
+taken back from the inbox once that is committed, if still unread, and no other entry is
+(``Transport.withdraw``, ``Orchestrator.committed``): an agent only paused cannot run it
+later too, and gets the tasks of other runs sent to it meanwhile. A task whose delivery the
+inbox acknowledged was answered (the answer goes out with the acknowledgement, in one write),
+though the answer may not be recorded yet: an agent that deregisters right after its last
+answer is the usual case. It is held too, never sent again by the agent's leaving
+(``Transport.acknowledged``). See docs/guarantees.md, "An agent that died".
 """
 
 from __future__ import annotations
@@ -137,13 +139,8 @@ class Holding:
         return await asyncio.shield(kept[1])
 
     async def _read_inbox(self, inbox: str, group: str) -> Inbox:
-        # What the agent never read is taken back first: it goes elsewhere, and the agent,
-        # should it only be paused (or still reading, deregistered by an admin), cannot run
-        # it too. Then pending before acknowledged: an entry acknowledged between the two
-        # reads is found answered, not free.
-        withdrawn = await self.transport.withdraw(inbox, group)
-        if withdrawn:
-            log.info("took %d unread task(s) back from %s", len(withdrawn), inbox)
+        # Pending before acknowledged: an entry acknowledged between the two reads is found
+        # answered, not free.
         pending = await self.transport.pending_deliveries(inbox, group)
         return pending, await self.transport.acknowledged(inbox, group)
 

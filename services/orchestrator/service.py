@@ -408,6 +408,7 @@ class Orchestrator:
         messages = notices.messages(changed, finished) if notices is not None and sent else []
         acks = [ack for ctx in contexts for ack in ctx.acks]
         told = await self.relay.publish_committed(sent, messages, acks)
+        await self._withdraw(contexts)
         commits = {c.run.id: _commit(c) for c in contexts if c.run.version != c.version_before}
         await self.watch.notify(changed, list(finished), finished, commits, told=told)
         if self.engine.capacity is not None and any(ctx.released for ctx in contexts):
@@ -416,6 +417,25 @@ class Orchestrator:
             task = asyncio.create_task(self._release(released), name="capacity-release")
             self._background.add(task)
             task.add_done_callback(self._background.discard)
+
+    async def _withdraw(self, contexts: Sequence[RunContext]) -> None:
+        """Take the tasks the committed ``contexts`` sent on back from their agents' inboxes
+        (``Transport.withdraw``: those still unread, and only those), so that an agent that
+        reads on does not run them too. A failure costs only that: such an agent may run a
+        task twice (its late answer counts), and no task is lost, for the new one is out."""
+        taken: dict[tuple[str, str], list[str]] = {}
+        for ctx in contexts:
+            for inbox, group, task_id in ctx.withdrawals:
+                taken.setdefault((inbox, group), []).append(task_id)
+            ctx.withdrawals = []
+        for (inbox, group), task_ids in taken.items():
+            try:
+                withdrawn = await self.transport.withdraw(inbox, group, task_ids)
+            except Exception as exc:
+                log.warning("could not take %d task(s) back from %s: %s", len(task_ids), inbox, exc)
+                continue
+            if withdrawn:
+                log.info("took %d unread task(s) back from %s", len(withdrawn), inbox)
 
     async def _release(self, contexts: list[RunContext]) -> None:
         """Free the places the committed ``contexts`` gave up, and wake who waits for them."""

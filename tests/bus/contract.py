@@ -560,33 +560,61 @@ class TransportContract:
         assert await transport.acknowledged(stream, "other") == set()
         assert await transport.acknowledged(f"{stream}.none", "g") == set()
 
-    async def test_withdraw_takes_what_the_group_never_read_from_every_consumer(
+    async def test_withdraw_takes_only_the_named_entries_the_group_never_read(
         self, transport, stream
     ):
-        """``withdraw`` takes the entries the group was never handed, so that no consumer of
-        it ever is (one that reads on gets only what came after), and leaves what it read; a
-        stream or group that does not exist gives nothing."""
+        """``withdraw`` takes the entries carrying the envelopes it is given that the group
+        was never handed, so that no consumer of it ever is; it leaves every other entry (the
+        unread tasks of other runs go on to the agent), and those the group read. A stream or
+        group that does not exist gives nothing. (Before, it took every unread entry.)"""
         seen: list[int] = []
 
         async def records(env: Envelope) -> None:
             seen.append(env.payload["i"])
 
-        await transport.publish_many([(stream, envelope(1))])
+        first = envelope(1)
+        await transport.publish_many([(stream, first)])
         sub = await transport.subscribe(stream, "g", "c1", records, FAST)
         await wait_until(lambda: seen == [1])
         await wait_until(lambda: _pending_is(transport, stream, "g", 0))
         await sub.stop()
-        second, third = envelope(2), envelope(3)
-        await transport.publish_many([(stream, second), (stream, third)])
-        assert await transport.withdraw(stream, "g") == {second.id, third.id}
-        assert await transport.withdraw(stream, "g") == set()
+        second, third, fourth = envelope(2), envelope(3), envelope(4)
+        await transport.publish_many([(stream, second), (stream, third), (stream, fourth)])
+        asked = {first.id, second.id, fourth.id, "not-there"}
+        assert await transport.withdraw(stream, "g", asked) == {second.id, fourth.id}
+        assert await transport.withdraw(stream, "g", asked) == set()
+        assert await transport.withdraw(stream, "g", set()) == set()
+        assert await transport.stream_length(stream) == 2  # the first (read) and the third
+        assert await transport.pending(stream, "g") == 0  # nothing taken as if delivered
+        assert await transport.acknowledged(stream, "g") == {first.id}
         sub = await transport.subscribe(stream, "g", "c2", records, FAST)
-        await transport.publish_many([(stream, envelope(4))])
-        await wait_until(lambda: 4 in seen)
-        assert seen == [1, 4]
+        await transport.publish_many([(stream, envelope(5))])
+        await wait_until(lambda: 5 in seen)
+        assert seen == [1, 3, 5]
         await sub.stop()
-        assert await transport.withdraw(f"{stream}.none", "g") == set()
-        assert await transport.withdraw(stream, "other") == set()
+        assert await transport.withdraw(f"{stream}.none", "g", {third.id}) == set()
+        assert await transport.withdraw(stream, "other", {third.id}) == set()
+
+    async def test_withdraw_and_a_reader_never_both_get_an_entry(self, transport, stream):
+        """A withdraw while a consumer reads: each entry is either withdrawn or delivered,
+        never both and never neither, and nothing of the withdraw stays behind in the group
+        (no entry left pending, none counted acknowledged that was not delivered)."""
+        seen: list[str] = []
+
+        async def records(env: Envelope) -> None:
+            seen.append(env.id)
+
+        await transport.subscribe(stream, "g", "c1", records, FAST)  # makes the group
+        tasks = [envelope(i) for i in range(200)]
+        await transport.publish_many([(stream, task) for task in tasks])
+        withdrawn = await transport.withdraw(stream, "g", {task.id for task in tasks})
+        await wait_until(lambda: _pending_is(transport, stream, "g", 0))
+        await asyncio.sleep(3 * FAST.block_ms / 1000)  # anything left would be read by now
+        assert withdrawn.isdisjoint(seen), withdrawn & set(seen)
+        assert withdrawn | set(seen) == {task.id for task in tasks}
+        assert len(seen) == len(set(seen))
+        assert await transport.pending_deliveries(stream, "g") == {}
+        assert withdrawn.isdisjoint(await transport.acknowledged(stream, "g"))
 
 
 async def _has_dead_letters(transport: Transport, stream: str, count: int) -> bool:

@@ -578,7 +578,8 @@ class TransportContract:
         await wait_until(lambda: seen == [1])
         await wait_until(lambda: _pending_is(transport, stream, "g", 0))
         await sub.stop()
-        second, third, fourth = envelope(2), envelope(3), envelope(4)
+        second, fourth = envelope(2), envelope(4)
+        third = envelope(3, causation_id=second.id)  # names the second, is another envelope
         await transport.publish_many([(stream, second), (stream, third), (stream, fourth)])
         asked = {first.id, second.id, fourth.id, "not-there"}
         assert await transport.withdraw(stream, "g", asked) == {second.id, fourth.id}

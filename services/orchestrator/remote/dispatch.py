@@ -10,7 +10,8 @@ on ``modx.results``), handed back (to the outbox table, when this process stops 
 cannot be read: a relay sends it again), or dropped because nobody needs it any more (its run
 ended, it was superseded, its deadline passed), which the step's own state already accounts for.
 A delivery still in flight when its task dies that way is cancelled, and its transport tells the
-peer when the protocol can (MCP ``notifications/cancelled``).
+peer when the protocol can (MCP ``notifications/cancelled``, A2A ``CancelTask``); not when the
+task was handed over (``in_flight``: the task sent again follows the same remote work).
 
 What reaches the run when a peer fails is generic ("the agent could not be reached"): the
 detail stays in the server's log, so a step's error cannot be used to map the network.
@@ -22,7 +23,7 @@ import asyncio
 import logging
 import random
 from collections import deque
-from collections.abc import Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -34,7 +35,8 @@ from bus.tasks import cancel_and_wait, cleanup
 from bus.transport import Transport
 from services.db.models import AgentRow, OutboxRow, utcnow
 from services.orchestrator.authenticity import Authenticator
-from services.orchestrator.dead import dead_tasks
+from services.orchestrator.dead import FOLLOWED, dead_tasks
+from services.orchestrator.in_flight import HANDED_OVER
 from services.orchestrator.remote.answers import error_envelope
 from services.orchestrator.remote.delivery import Delivery, DeliveryFailed, Reply
 from services.orchestrator.routing import REMOTE_PREFIX
@@ -83,6 +85,7 @@ class RemoteDispatcher:
         self._looking: set[str] = set()
         self._tenant_active: dict[str, int] = {}
         self._tasks: dict[asyncio.Task[None], tuple[str, Envelope]] = {}
+        self._replies: dict[asyncio.Task[None], Reply] = {}
         self._dead: set[asyncio.Task[None]] = set()
         self._notices: set[asyncio.Task[None]] = set()
         self._watcher: asyncio.Task[None] | None = None
@@ -105,15 +108,17 @@ class RemoteDispatcher:
         windows (the agent's slots may all be held by the very tasks it cancels): the delivery
         of its task, if still in flight, is cancelled, and the agent is told through its
         transport's ``cancel`` when it has one (HTTP: the cancel is POSTed; a task answered
-        with ``202`` has no delivery in flight any more).
+        with ``202`` has no delivery in flight any more). A cancel that says ``handed_over``
+        only stops the delivery: the task sent after it follows the same remote work.
         """
         if envelope.kind is Kind.EVENT and envelope.topic == streams.TASK_CANCEL:
+            payload = envelope.payload if isinstance(envelope.payload, dict) else {}
+            handed_over = payload.get(HANDED_OVER) is True
             for task, (_, flying) in self._tasks.items():
-                if flying.id == envelope.causation_id and task not in self._dead:
-                    self._dead.add(task)
-                    self.cancelled += 1
-                    task.cancel("cancelled by the orchestrator")
-            self._background(self._cancel(agent_id, envelope))
+                if flying.id == envelope.causation_id:
+                    self._stop(task, "cancelled by the orchestrator", handed_over)
+            if not handed_over:
+                self._background(self._cancel(agent_id, envelope))
             return
         self._queues.setdefault(agent_id, deque()).append(envelope)
         self._pump()
@@ -183,14 +188,30 @@ class RemoteDispatcher:
                     del self._queues[agent_id]
                 self._active[agent_id] = self._active.get(agent_id, 0) + 1
                 self._tenant_active[tenant] = self._tenant_active.get(tenant, 0) + 1
-                task = asyncio.create_task(self._run(agent_id, envelope))
+                reply = Reply(envelope, agent_id, self._publisher(envelope))
+                task = asyncio.create_task(self._run(agent_id, envelope, reply))
                 self._tasks[task] = (agent_id, envelope)
+                self._replies[task] = reply
                 task.add_done_callback(self._finished)
         if self._tasks and (self._watcher is None or self._watcher.done()) and not self._closing:
             self._watcher = asyncio.create_task(self._watch(), name="remote-dispatch-watch")
 
+    def _publisher(self, task: Envelope) -> Callable[[Envelope], Awaitable[None]]:
+        """How the delivery of ``task`` publishes its answers."""
+        return lambda answer: self._publish(answer, task)
+
+    def _stop(self, task: asyncio.Task[None], reason: str, handed_over: bool) -> None:
+        """Cancel a delivery in flight; ``handed_over``: without telling the peer."""
+        if task.done() or task in self._dead:
+            return
+        self._dead.add(task)
+        self.cancelled += 1
+        self._replies[task].handed_over = handed_over
+        task.cancel(reason)
+
     def _finished(self, task: asyncio.Task[None]) -> None:
         agent_id, _ = self._tasks.pop(task)
+        self._replies.pop(task, None)
         self._dead.discard(task)
         tenant = self._owners[agent_id]
         self._tenant_active[tenant] -= 1
@@ -222,9 +243,7 @@ class RemoteDispatcher:
                 task = flying.get(task_id)
                 if task is not None and not task.done() and task not in self._dead:
                     log.info("cancelling the delivery of task %s: %s", task_id, reason)
-                    self._dead.add(task)
-                    self.cancelled += 1
-                    task.cancel(reason)
+                    self._stop(task, reason, reason == FOLLOWED)
 
     async def close(self) -> None:
         """Stop: let deliveries in flight finish for ``drain_s``, then hand back to the
@@ -272,10 +291,10 @@ class RemoteDispatcher:
                     )
                 )
 
-    async def _run(self, agent_id: str, envelope: Envelope) -> None:
+    async def _run(self, agent_id: str, envelope: Envelope, reply: Reply) -> None:
         """Deliver one task; no exception escapes, and none loses the task."""
         try:
-            await self._deliver(agent_id, envelope)
+            await self._deliver(agent_id, envelope, reply)
             self.outage.recovered()
         except asyncio.CancelledError:
             raise
@@ -306,7 +325,7 @@ class RemoteDispatcher:
         else:
             self.submit(agent_id, envelope)
 
-    async def _deliver(self, agent_id: str, envelope: Envelope) -> None:
+    async def _deliver(self, agent_id: str, envelope: Envelope, reply: Reply) -> None:
         async with self.sessions() as session:
             # It may have waited for a slot: a cancelled run's task is never sent.
             dead = await dead_tasks(session, [envelope], utcnow())
@@ -321,7 +340,6 @@ class RemoteDispatcher:
             message = f"agent {agent_id} is not registered"
             await self._publish(error_envelope(envelope, "agent_gone", message, True), envelope)
             return
-        reply = Reply(envelope, agent_id, lambda answer: self._publish(answer, envelope))
         await delivery.deliver(agent, envelope, reply)
 
     async def _publish(self, envelope: Envelope, task: Envelope) -> None:

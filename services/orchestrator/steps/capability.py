@@ -116,9 +116,23 @@ class Capability(StepKind):
             },
         )
         deadline = in_flight.task_deadline(row)
-        in_flight.cancel(ctx, row, "its heartbeats stopped; sent again", self.sign_task)
+        task_id, agent_id = row.task_id, row.agent_id
+        remote = bool(row.meta.get(in_flight.VIA_REMOTE))
         supersede(row)  # a late answer from the old holder still counts
         await self.dispatch(ctx, row, attempt=row.attempt, deadline=deadline)
+        if task_id is not None and agent_id is not None:
+            # Its holder may be alive, only late: when the task sent again follows the same
+            # remote work, that holder stops without cancelling it at the peer.
+            in_flight.send_cancel(
+                ctx,
+                row,
+                task_id,
+                agent_id,
+                remote,
+                "its heartbeats stopped; sent again",
+                self.sign_task,
+                handed_over=in_flight.handed_over(row, task_id),
+            )
 
     async def dispatch(
         self, ctx: RunContext, row: Step, attempt: int, deadline: datetime | None = None
@@ -159,8 +173,11 @@ class Capability(StepKind):
         row.attempt = attempt
         # The same attempt to the same remote agent, whose remote task is known: follow it.
         handle = conversation.followed(row, remote_agent(route.destination), attempt)
+        agent_id = route.agent_id or remote_agent(route.destination)
+        if handle is not None and row.task_id is not None and row.agent_id == agent_id:
+            in_flight.hand_over(row, row.task_id)  # its delivery must not cancel that work
         row.task_id = new_id()
-        row.agent_id = route.agent_id or remote_agent(route.destination)
+        row.agent_id = agent_id
         row.scheduled_at = ctx.now
         row.due_at = deadline
         row.error = None

@@ -101,3 +101,35 @@ async def test_cancelling_the_run_after_a_handover_still_cancels_the_remote_task
     await wait_until(lambda: bool(peer.cancelled), timeout=300)
     assert peer.cancelled == peer.tasks  # the one remote task, cancelled
     assert (await stack.wait(run_id))["status"] == "cancelled"
+
+
+async def test_a_task_redelivered_to_follow_its_remote_task_stops_the_old_delivery_quietly(
+    stack: Stack, peer: Peer
+) -> None:
+    # No cancel event here (the bus lost the task, as after a Redis flush): the dispatcher's
+    # watch finds the old delivery superseded, and that it was handed over.
+    step = {**flow("shout")["steps"][0], "heartbeat_timeout_s": 600}
+    run_id = await stack.submit({**flow("shout"), "steps": [step]}, {"text": "hello"})
+    await wait_until(lambda: _following(stack, run_id, peer), timeout=300, interval=0.2)
+    orchestrator = stack.runtime.orchestrator
+    sent = await orchestrator.in_run(
+        run_id, lambda ctx: orchestrator.engine.redeliver(ctx, lambda row: True, "lost")
+    )
+    assert sent == 1
+    remote = stack.runtime.remote
+    await wait_until(lambda: remote.cancelled >= 1 and "SubscribeToTask" in peer.calls)
+    await wait_until(lambda: remote.in_flight == 1)  # the old delivery stopped
+    assert peer.release is not None
+    peer.release.set()
+    run = await stack.wait(run_id, timeout=300)
+    assert peer.cancelled == []
+    assert run["status"] == "succeeded", run
+    assert run["output"] == {"text": "HELLO"}
+    assert len(peer.tasks) == 1
+
+
+async def _following(stack: Stack, run_id: str, peer: Peer) -> bool:
+    """Whether the step records the peer's one remote task as the one it follows."""
+    run = (await stack.client.get(f"/v1/runs/{run_id}")).json()
+    following = run["steps"][0]["meta"].get("following", {})
+    return bool(peer.tasks) and following.get("conversation", {}).get("task_id") == peer.tasks[0]

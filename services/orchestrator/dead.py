@@ -10,12 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bus.envelope import Envelope, Kind
 from services.db.models import RunRow, StepRow
-from services.orchestrator.in_flight import HANDED_OVER
+from services.orchestrator.in_flight import RESUMED
 from services.orchestrator.states import ACTIVE_STEP, RunState
 
 SUPERSEDED = "superseded: the step was sent again or is no longer in flight"
-FOLLOWED = "superseded: the task sent again follows the same remote work"
-"""The reason of a task handed over (``in_flight``): its delivery stops, the peer's work goes on."""
+RESUMED_ELSEWHERE = "superseded: the task sent again follows the same remote work"
+"""The reason of a task ``in_flight.RESUMED``: its delivery stops, the peer's work goes on."""
 
 
 async def dead_tasks(
@@ -23,8 +23,8 @@ async def dead_tasks(
 ) -> dict[str, str]:
     """Tasks among ``envelopes`` that must not be sent, by envelope id, with the reason: past
     their deadline, of a run no longer running, or of an attempt superseded since (the step
-    was sent again, or is no longer in flight: :data:`FOLLOWED` when the task sent again
-    follows the same remote work)."""
+    was sent again, or is no longer in flight; :data:`RESUMED_ELSEWHERE` when the task sent
+    again follows the same remote work)."""
     tasks = [e for e in envelopes if e.kind is Kind.TASK and e.run_id and e.step_id]
     if not tasks:
         return {}
@@ -57,12 +57,12 @@ async def dead_tasks(
             dead[task.id] = SUPERSEDED
             if step_status in ACTIVE_STEP:
                 sent_again.append(task)
-    for task_id in await _handed_over(session, sent_again):
-        dead[task_id] = FOLLOWED
+    for task_id in await _resumed(session, sent_again):
+        dead[task_id] = RESUMED_ELSEWHERE
     return dead
 
 
-async def _handed_over(session: AsyncSession, tasks: list[Envelope]) -> set[str]:
+async def _resumed(session: AsyncSession, tasks: list[Envelope]) -> set[str]:
     """Those of ``tasks`` (superseded while their step is active) whose remote work the
     step's current task follows; the steps' ``meta`` is read only for these (few)."""
     if not tasks:
@@ -73,5 +73,5 @@ async def _handed_over(session: AsyncSession, tasks: list[Envelope]) -> set[str]
             StepRow.step_id.in_({t.step_id for t in tasks}),
         )
     )
-    handed = {(r, s): set((meta or {}).get(HANDED_OVER, ())) for r, s, meta in rows.tuples()}
-    return {t.id for t in tasks if t.id in handed.get((t.run_id or "", t.step_id or ""), ())}
+    resumed = {(r, s): set((meta or {}).get(RESUMED, ())) for r, s, meta in rows.tuples()}
+    return {t.id for t in tasks if t.id in resumed.get((t.run_id or "", t.step_id or ""), ())}

@@ -14,11 +14,12 @@
   deadline. A heartbeat that does not come in time sends the task again, as the same attempt
   and with the same deadline (the old holder gets a cancel): a dead or stuck agent costs the
   heartbeat timeout, not the step's whole timeout.
-- **Handed over.** A task sent again as the same attempt to the same remote agent whose remote
+- **Resumed.** A task sent again as the same attempt to the same remote agent whose remote
   work the step knows (``conversation.TASK_RESUME``) follows that work: the task it supersedes
-  is noted in ``meta.handed_over``, and its cancel says ``handed_over``. Its delivery then stops
-  on MODX's side only; the peer is not told to cancel the work its successor follows. Any other
-  cancel (the run cancelled, the step timed out, the task sent to another agent) tells it.
+  is noted in ``meta.resumed``, and its cancel says ``"resumed": true``. Its delivery then
+  stops on MODX's side only: its holder may be alive, only late with its heartbeats, and the
+  peer must not cancel the work the new task follows. Any other cancel (the run cancelled, the
+  step timed out, the task sent to another agent) tells the peer.
 - **Progress.** A ``task.progress`` event becomes a ``step.progress`` event of the run, unless
   it or a later report of the same task was recorded already: answers are handled concurrently
   and a report can be delivered again after a failed write, so a report is recorded once and
@@ -59,7 +60,7 @@ the agent that held each."""
 HEARTBEAT_TIMEOUT = "heartbeat_timeout_s"
 """``Step.meta`` key: the heartbeat timeout of the task in flight, when the step's definition
 sets none and its transport's default applies (an A2A agent's)."""
-HANDED_OVER = "handed_over"
+RESUMED = "resumed"
 """``Step.meta`` key: the superseded tasks whose remote work the task sent after them follows;
 and the flag of their ``task.cancel``: stop following, but leave the remote work running."""
 TASK_DEADLINE = "task_deadline"
@@ -134,10 +135,10 @@ def send_cancel(
     sign: Sign,
     conversation: dict[str, Any] | None = None,
     *,
-    handed_over: bool = False,
+    resumed: bool = False,
 ) -> None:
     """Queue a ``task.cancel`` of ``task_id`` for ``agent_id`` (through the outbox);
-    ``handed_over``: the task sent after it follows its remote work (the peer is not told)."""
+    ``resumed``: the task sent after it follows its remote work (the peer is not told)."""
     deadline = task_deadline(row) or ctx.now + timedelta(seconds=CANCEL_TTL_S)
     destination = REMOTE_PREFIX + agent_id if remote else streams.control(agent_id)
     envelope = Envelope(
@@ -153,20 +154,20 @@ def send_cancel(
         deadline=max(deadline, ctx.now + timedelta(seconds=1)),
         payload={"task_id": task_id, "reason": reason}
         | ({"conversation": conversation} if conversation is not None else {})
-        | ({HANDED_OVER: True} if handed_over else {}),
+        | ({RESUMED: True} if resumed else {}),
         created_at=ctx.now,
     )
     ctx.send(destination, sign(envelope))
 
 
-def hand_over(row: Step, task_id: str) -> None:
+def resume(row: Step, task_id: str) -> None:
     """Note that the task now out with ``row`` follows the remote work of ``task_id``."""
-    row.meta = {**row.meta, HANDED_OVER: [*row.meta.get(HANDED_OVER, ()), task_id]}
+    row.meta = {**row.meta, RESUMED: [*row.meta.get(RESUMED, ()), task_id]}
 
 
-def handed_over(row: Step, task_id: str) -> bool:
+def resumed(row: Step, task_id: str) -> bool:
     """Whether the task now out with ``row`` follows the remote work of ``task_id``."""
-    return task_id in row.meta.get(HANDED_OVER, ())
+    return task_id in row.meta.get(RESUMED, ())
 
 
 def hold(row: Step, recheck: datetime, deadline: datetime) -> None:

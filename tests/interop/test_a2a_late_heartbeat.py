@@ -107,7 +107,7 @@ async def test_a_task_redelivered_to_follow_its_remote_task_stops_the_old_delive
     stack: Stack, peer: Peer
 ) -> None:
     # No cancel event here (the bus lost the task, as after a Redis flush): the dispatcher's
-    # watch finds the old delivery superseded, and that it was handed over.
+    # watch finds the old delivery superseded, and its remote task resumed by the new one.
     step = {**flow("shout")["steps"][0], "heartbeat_timeout_s": 600}
     run_id = await stack.submit({**flow("shout"), "steps": [step]}, {"text": "hello"})
     await wait_until(lambda: _following(stack, run_id, peer), timeout=300, interval=0.2)

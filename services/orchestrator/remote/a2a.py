@@ -30,8 +30,8 @@ own retry.
 
 The step runs (``task.started``) once the message is sent. A task MODX no longer needs (its
 run was cancelled...) is cancelled here by the dispatcher: the peer gets ``CancelTask``, unless
-the task was handed over (sent again to follow the same remote task: its holder's heartbeats
-came late, ``in_flight``), when the delivery only stops; a task
+the task sent again follows the same remote task (its holder's heartbeats came late:
+``in_flight``, "Resumed"), when the delivery only stops; a task
 that waits for an answer (nothing in flight) is cancelled by the conversation's handle
 (``cancel``). Every call carries the headers the agent was registered with.
 
@@ -161,7 +161,7 @@ class A2aDelivery:
             remote = await self._until_final(client, context, remote, _asked(task))
         except asyncio.CancelledError as cancelled:
             reason = str(cancelled.args[0]) if cancelled.args else "cancelled by MODX"
-            if not reply.handed_over:  # else the task sent again follows this remote task
+            if not reply.resumed:  # else the task sent again follows this remote task
                 await self._cancel(client, context, remote.id, reason)
             raise
         except TranslationError as exc:  # the step's input, before anything was sent

@@ -44,7 +44,7 @@ class Reply:
         self.task = task
         self.agent_id = agent_id
         self._publish = publish
-        self.handed_over = False
+        self.resumed = False
         """Set before the delivery is cancelled when the task sent after it follows the same
         remote work: it stops without telling the peer to cancel that work."""
 
@@ -92,7 +92,7 @@ class Delivery(Protocol):
         """Hand ``task`` to ``agent`` and answer it through ``reply`` (or raise
         ``DeliveryFailed``). Cancelled when the task is no longer needed (its run was
         cancelled, it was superseded): tell the peer if the protocol can, unless
-        ``reply.handed_over`` (another delivery follows the same remote work), then re-raise."""
+        ``reply.resumed`` (another delivery follows the same remote work), then re-raise."""
         ...
 
     async def close(self) -> None:

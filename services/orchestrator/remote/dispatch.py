@@ -11,7 +11,7 @@ cannot be read: a relay sends it again), or dropped because nobody needs it any 
 ended, it was superseded, its deadline passed), which the step's own state already accounts for.
 A delivery still in flight when its task dies that way is cancelled, and its transport tells the
 peer when the protocol can (MCP ``notifications/cancelled``, A2A ``CancelTask``); not when the
-task was handed over (``in_flight``: the task sent again follows the same remote work).
+task sent again follows the same remote work (``in_flight``, "Resumed").
 
 What reaches the run when a peer fails is generic ("the agent could not be reached"): the
 detail stays in the server's log, so a step's error cannot be used to map the network.
@@ -35,8 +35,8 @@ from bus.tasks import cancel_and_wait, cleanup
 from bus.transport import Transport
 from services.db.models import AgentRow, OutboxRow, utcnow
 from services.orchestrator.authenticity import Authenticator
-from services.orchestrator.dead import FOLLOWED, dead_tasks
-from services.orchestrator.in_flight import HANDED_OVER
+from services.orchestrator.dead import RESUMED_ELSEWHERE, dead_tasks
+from services.orchestrator.in_flight import RESUMED
 from services.orchestrator.remote.answers import error_envelope
 from services.orchestrator.remote.delivery import Delivery, DeliveryFailed, Reply
 from services.orchestrator.routing import REMOTE_PREFIX
@@ -108,16 +108,16 @@ class RemoteDispatcher:
         windows (the agent's slots may all be held by the very tasks it cancels): the delivery
         of its task, if still in flight, is cancelled, and the agent is told through its
         transport's ``cancel`` when it has one (HTTP: the cancel is POSTed; a task answered
-        with ``202`` has no delivery in flight any more). A cancel that says ``handed_over``
+        with ``202`` has no delivery in flight any more). A cancel that says ``resumed``
         only stops the delivery: the task sent after it follows the same remote work.
         """
         if envelope.kind is Kind.EVENT and envelope.topic == streams.TASK_CANCEL:
             payload = envelope.payload if isinstance(envelope.payload, dict) else {}
-            handed_over = payload.get(HANDED_OVER) is True
+            resumed = payload.get(RESUMED) is True
             for task, (_, flying) in self._tasks.items():
                 if flying.id == envelope.causation_id:
-                    self._stop(task, "cancelled by the orchestrator", handed_over)
-            if not handed_over:
+                    self._stop(task, "cancelled by the orchestrator", resumed)
+            if not resumed:
                 self._background(self._cancel(agent_id, envelope))
             return
         self._queues.setdefault(agent_id, deque()).append(envelope)
@@ -200,13 +200,13 @@ class RemoteDispatcher:
         """How the delivery of ``task`` publishes its answers."""
         return lambda answer: self._publish(answer, task)
 
-    def _stop(self, task: asyncio.Task[None], reason: str, handed_over: bool) -> None:
-        """Cancel a delivery in flight; ``handed_over``: without telling the peer."""
+    def _stop(self, task: asyncio.Task[None], reason: str, resumed: bool) -> None:
+        """Cancel a delivery in flight; ``resumed``: without telling the peer."""
         if task.done() or task in self._dead:
             return
         self._dead.add(task)
         self.cancelled += 1
-        self._replies[task].handed_over = handed_over
+        self._replies[task].resumed = resumed
         task.cancel(reason)
 
     def _finished(self, task: asyncio.Task[None]) -> None:
@@ -243,7 +243,7 @@ class RemoteDispatcher:
                 task = flying.get(task_id)
                 if task is not None and not task.done() and task not in self._dead:
                     log.info("cancelling the delivery of task %s: %s", task_id, reason)
-                    self._stop(task, reason, reason == FOLLOWED)
+                    self._stop(task, reason, reason == RESUMED_ELSEWHERE)
 
     async def close(self) -> None:
         """Stop: let deliveries in flight finish for ``drain_s``, then hand back to the

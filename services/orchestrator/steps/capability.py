@@ -131,7 +131,7 @@ class Capability(StepKind):
                 remote,
                 "its heartbeats stopped; sent again",
                 self.sign_task,
-                handed_over=in_flight.handed_over(row, task_id),
+                resumed=in_flight.resumed(row, task_id),
             )
 
     async def dispatch(
@@ -175,7 +175,7 @@ class Capability(StepKind):
         handle = conversation.followed(row, remote_agent(route.destination), attempt)
         agent_id = route.agent_id or remote_agent(route.destination)
         if handle is not None and row.task_id is not None and row.agent_id == agent_id:
-            in_flight.hand_over(row, row.task_id)  # its delivery must not cancel that work
+            in_flight.resume(row, row.task_id)  # its delivery must not cancel that work
         row.task_id = new_id()
         row.agent_id = agent_id
         row.scheduled_at = ctx.now
